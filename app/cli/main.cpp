@@ -1,0 +1,342 @@
+// `particle`: the headless command line (DESIGN.md §6). Links the engine only, no Qt.
+
+#include "Runtime.h"
+#include "data/DatasetSpec.h"
+#include "graph/Project.h"
+#include "graph/Validator.h"
+#include "train/Trainer.h"
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+using namespace particle;
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitUsage = 2;
+
+const char *kUsage = R"(usage: particle <command> [options]
+
+commands:
+  check PROJECT                       validate; print per-node shapes, parameters, share savings
+  train PROJECT [--out DIR] [--epochs N] [--device D] [--seed S] [--threads T] [--resume CKPT]
+                                      train; writes metrics.csv, summary.json, checkpoint.pt, weights.pt
+  info                                versions, devices, threads
+
+exit codes: 0 ok, 1 invalid project, 2 usage, 3 file or data error, 4 training failed
+)";
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Parses "--key value" pairs after the positional arguments.
+struct Args {
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> options;
+
+  Args(int argc, char **argv, int first, const std::vector<std::string> &known) {
+    for (int i = first; i < argc; ++i) {
+      std::string a = argv[i];
+      if (a.rfind("--", 0) == 0) {
+        std::string value;
+        if (auto eq = a.find('='); eq != std::string::npos) {
+          value = a.substr(eq + 1);
+          a = a.substr(0, eq);
+        } else {
+          if (i + 1 >= argc)
+            throw UsageError(a + " needs a value");
+          value = argv[++i];
+        }
+        if (std::find(known.begin(), known.end(), a) == known.end())
+          throw UsageError("unknown option " + a);
+        options[a] = value;
+      } else {
+        positional.push_back(a);
+      }
+    }
+  }
+  std::optional<std::string> get(const std::string &key) const {
+    auto it = options.find(key);
+    return it == options.end() ? std::nullopt : std::optional<std::string>(it->second);
+  }
+  std::optional<int64_t> integer(const std::string &key, int64_t min) const {
+    auto v = get(key);
+    if (!v)
+      return std::nullopt;
+    try {
+      std::size_t used = 0;
+      const int64_t x = std::stoll(*v, &used);
+      if (used != v->size() || x < min)
+        throw std::invalid_argument("");
+      return x;
+    } catch (const std::exception &) {
+      throw UsageError(key + " needs an integer ≥ " + std::to_string(min) + ", got \"" + *v + "\"");
+    }
+  }
+};
+
+std::string withCommas(int64_t v) {
+  std::string s = std::to_string(v), out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (i && (s.size() - i) % 3 == 0 && s[i - 1] != '-')
+      out += ',';
+    out += s[i];
+  }
+  return out;
+}
+
+std::string duration(double seconds) {
+  const int64_t s = static_cast<int64_t>(seconds + 0.5);
+  std::ostringstream out;
+  if (s >= 3600)
+    out << s / 3600 << "h" << std::setw(2) << std::setfill('0') << (s % 3600) / 60 << "m";
+  else if (s >= 60)
+    out << s / 60 << "m" << std::setw(2) << std::setfill('0') << s % 60 << "s";
+  else
+    out << s << "s";
+  return out.str();
+}
+
+void printProblems(const Validation &v, const std::string &file) {
+  for (const auto &p : v.problems)
+    std::cerr << p.format(file) << "\n";
+}
+
+int cmdCheck(const Args &args) {
+  if (args.positional.size() != 1)
+    throw UsageError("check takes one project file");
+  const std::string file = args.positional[0];
+  const Project project = loadProject(file);
+  const Validation v = validate(project);
+  if (!v.ok()) {
+    printProblems(v, file);
+    std::cerr << file << ": " << v.errorCount() << " error(s)\n";
+    return v.exitCode();
+  }
+  // Column widths from the content.
+  struct Row {
+    std::string id, type, shapes, params, share;
+  };
+  std::vector<Row> rows;
+  for (const auto &n : project.graph.nodes) {
+    const NodeInfo *info = v.info(n.id);
+    Row r{n.id, n.type, "", info && info->parameters ? withCommas(info->parameters) : "-", "-"};
+    if (info && info->shapesKnown) {
+      std::string in;
+      for (std::size_t i = 0; i < info->inputs.size(); ++i)
+        in += (i ? " " : "") + shapeToString(info->inputs[i]);
+      if (info->gate)
+        in += " gate:" + shapeToString(*info->gate);
+      std::string out;
+      if (n.type == "Split")
+        out = std::to_string(info->outputs.size()) + "×" + shapeToString(info->outputs[0]);
+      else
+        out = info->outputs.empty() ? "" : shapeToString(info->outputs[0]);
+      r.shapes = (in.empty() ? "data" : in) + " → " + (n.type == "Classifier" ? "logits " + out : out);
+    } else {
+      r.shapes = "(unused)";
+    }
+    if (!n.share.empty())
+      r.share = n.share + (n.shareScope == "trunk" ? " (trunk)" : "") +
+                (shareOwner(project.graph, n.id) == n.id ? "" : " → " + shareOwner(project.graph, n.id));
+    rows.push_back(r);
+  }
+  std::size_t w[5] = {4, 4, 5, 6, 5};
+  for (const auto &r : rows) {
+    w[0] = std::max(w[0], r.id.size());
+    w[1] = std::max(w[1], r.type.size());
+    w[2] = std::max(w[2], r.shapes.size());
+    w[3] = std::max(w[3], r.params.size());
+  }
+  auto line = [&](const std::string &a, const std::string &b, const std::string &c, const std::string &d,
+                  const std::string &e) {
+    std::cout << std::left << std::setw(static_cast<int>(w[0]) + 2) << a << std::setw(static_cast<int>(w[1]) + 2) << b;
+    // Shapes contain multi-byte arrows; pad by visible width.
+    std::size_t visible = 0;
+    for (unsigned char ch : c)
+      visible += (ch & 0xC0) != 0x80;
+    std::cout << c << std::string(w[2] + 2 > visible ? w[2] + 2 - visible : 2, ' ');
+    std::cout << std::right << std::setw(static_cast<int>(w[3])) << d << "  " << std::left << e << "\n";
+  };
+  std::cout << project.name << " — " << file << "\n\n";
+  line("node", "type", "shape", "params", "share");
+  for (const auto &r : rows)
+    line(r.id, r.type, r.shapes, r.params, r.share);
+  const int64_t saving = v.totalParameters - v.uniqueParameters;
+  std::cout << "\nparameters: " << withCommas(v.uniqueParameters) << " trained";
+  if (saving > 0)
+    std::cout << " (" << withCommas(v.totalParameters) << " without sharing; sharing saves " << withCommas(saving)
+              << ", " << std::fixed << std::setprecision(1)
+              << 100.0 * static_cast<double>(saving) / static_cast<double>(v.totalParameters) << "%)";
+  std::cout << "\n";
+  for (const auto &p : v.problems)
+    std::cout << p.format(file) << "\n";
+  std::cout << "ok: " << project.graph.nodes.size() << " nodes, " << project.graph.edges.size() << " edges\n";
+  return kExitOk;
+}
+
+// ---- train ---------------------------------------------------------------------------------
+
+ControlToken *gControl = nullptr;
+
+void onInterrupt(int) {
+  if (gControl)
+    gControl->requestStopFromSignal();
+}
+
+class ProgressPrinter : public TrainObserver {
+public:
+  explicit ProgressPrinter(bool tty) : tty_(tty) {}
+
+  void onStep(const StepEvent &e) override {
+    const auto now = std::chrono::steady_clock::now();
+    const double sinceLast = std::chrono::duration<double>(now - last_).count();
+    // A terminal bar redraws ≤ 10×/s; plain output prints a line every 10 s.
+    if (sinceLast < (tty_ ? 0.1 : 10.0) && e.step != e.totalSteps)
+      return;
+    last_ = now;
+    const double frac = e.totalSteps ? static_cast<double>(e.step) / static_cast<double>(e.totalSteps) : 0;
+    std::ostringstream s;
+    s << std::fixed;
+    if (tty_) {
+      constexpr int kBar = 24;
+      const int filled = static_cast<int>(frac * kBar);
+      s << "\r[" << std::string(filled, '#') << std::string(kBar - filled, '.') << "] ";
+    }
+    s << "epoch " << e.epoch + 1 << " step " << e.step << "/" << e.totalSteps << " " << std::setprecision(0)
+      << 100 * frac << "%  loss " << std::setprecision(4) << e.loss << "  acc " << std::setprecision(1)
+      << 100 * e.accuracy << "%  " << std::setprecision(0) << e.samplesPerSecond << " samples/s  ETA "
+      << duration(e.etaSeconds);
+    std::string text = s.str();
+    if (tty_) {
+      text += "\033[K";
+      std::cout << text << std::flush;
+      barShown_ = true;
+    } else {
+      std::cout << text << "\n" << std::flush;
+    }
+  }
+  void onLog(const std::string &message) override {
+    clearBar();
+    std::cout << message << "\n" << std::flush;
+  }
+  void onFinished(const RunSummary &) override { clearBar(); }
+
+private:
+  void clearBar() {
+    if (barShown_)
+      std::cout << "\r\033[K";
+    barShown_ = false;
+  }
+  bool tty_;
+  bool barShown_ = false;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+std::string defaultOutDir(const Project &project) {
+  std::time_t t = std::time(nullptr);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&t));
+  std::string name;
+  for (char c : project.name)
+    name += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') ? c : '-';
+  return "runs/" + (name.empty() ? std::string("run") : name) + "-" + stamp;
+}
+
+int cmdTrain(const Args &args) {
+  if (args.positional.size() != 1)
+    throw UsageError("train takes one project file");
+  const std::string file = args.positional[0];
+  const Project project = loadProject(file);
+  const Validation v = validate(project);
+  if (!v.ok()) {
+    printProblems(v, file);
+    return v.exitCode();
+  }
+  TrainOptions options;
+  options.outDir = args.get("--out").value_or(defaultOutDir(project));
+  if (auto e = args.integer("--epochs", 1))
+    options.epochs = static_cast<int>(*e);
+  if (auto s = args.integer("--seed", 0))
+    options.seed = static_cast<uint64_t>(*s);
+  if (auto t = args.integer("--threads", 1))
+    options.threads = static_cast<int>(*t);
+  options.device = args.get("--device");
+  options.resumeFrom = args.get("--resume").value_or("");
+
+  Trainer trainer(project, options);
+  ControlToken control;
+  gControl = &control;
+  std::signal(SIGINT, onInterrupt);
+  ProgressPrinter printer(::isatty(STDOUT_FILENO));
+  const RunSummary s = trainer.run(&printer, &control);
+  std::signal(SIGINT, SIG_DFL);
+  gControl = nullptr;
+
+  std::cout << std::fixed << std::setprecision(2);
+  if (s.status == RunSummary::Status::Diverged || s.status == RunSummary::Status::Failed) {
+    std::cerr << file << ": " << s.message << "\n";
+    return static_cast<int>(ErrorKind::Training);
+  }
+  if (!s.message.empty())
+    std::cout << s.message << "\n";
+  std::cout << "test accuracy " << 100 * s.testAccuracy << "%, test loss " << std::setprecision(4) << s.testLoss
+            << " after " << s.epochs << " epoch(s), " << std::setprecision(0) << s.samplesPerSecond
+            << " samples/s on " << s.device << " (" << s.threads << " threads), " << duration(s.trainSeconds)
+            << "\nwrote " << options.outDir << "/{metrics.csv,summary.json,checkpoint.pt,weights.pt}\n";
+  return kExitOk;
+}
+
+int cmdInfo() {
+  const Json info = runtimeInfo();
+  for (auto it = info.begin(); it != info.end(); ++it)
+    std::cout << std::left << std::setw(24) << it.key() << compactJson(it.value()) << "\n";
+  DatasetSpec fashion;
+  fashion.kind = "fashion-mnist";
+  std::cout << std::setw(24) << "fashion_mnist" << fashionMnistFolder(fashion)
+            << (fs::exists(fashionMnistFolder(fashion) + "/train-images-idx3-ubyte.gz") ? "" : " (missing)") << "\n";
+  return kExitOk;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" ||
+      std::string(argv[1]) == "help") {
+    std::cout << kUsage;
+    return argc < 2 ? kExitUsage : kExitOk;
+  }
+  const std::string command = argv[1];
+  try {
+    if (command == "check")
+      return cmdCheck(Args(argc, argv, 2, {}));
+    if (command == "train")
+      return cmdTrain(Args(argc, argv, 2, {"--out", "--epochs", "--device", "--seed", "--threads", "--resume"}));
+    if (command == "info")
+      return cmdInfo();
+    throw UsageError("unknown command \"" + command + "\"");
+  } catch (const UsageError &e) {
+    std::cerr << "particle: " << e.what() << "\n\n" << kUsage;
+    return kExitUsage;
+  } catch (const Error &e) {
+    std::cerr << e.what() << "\n";
+    return static_cast<int>(e.kind());
+  } catch (const c10::Error &e) {
+    std::cerr << "particle: " << e.what_without_backtrace() << "\n";
+    return static_cast<int>(ErrorKind::Training);
+  } catch (const std::exception &e) {
+    std::cerr << "particle: " << e.what() << "\n";
+    return static_cast<int>(ErrorKind::File);
+  }
+}

@@ -1,0 +1,59 @@
+#pragma once
+// The graph document: nodes, ports, edges, params and share groups, addressed by id.
+// Plain data with no Qt and no tensors; the editor, the CLI and the model builder all read it.
+
+#include "graph/Json.h"
+
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace particle {
+
+// One end of an edge: `node` (port "0"), `node:k` or `node:name`.
+struct PortRef {
+  std::string node;
+  std::string port = "0";
+
+  bool isNumbered() const;
+  int index() const; // numbered ports only
+  std::string toString() const;
+  // Returns nullopt when the text is not of the form id[:port].
+  static std::optional<PortRef> parse(const std::string &text);
+  bool operator==(const PortRef &o) const { return node == o.node && port == o.port; }
+};
+
+struct Node {
+  std::string id;
+  std::string type;
+  std::optional<std::array<double, 2>> pos;
+  Json params = Json::object(); // as written by the user; defaults are not stored
+  std::string share;            // share group name; empty when not shared
+  std::string shareScope;       // "" (= "all") or "trunk"
+};
+
+struct Edge {
+  PortRef from;
+  PortRef to;
+};
+
+class Graph {
+public:
+  std::vector<Node> nodes;
+  std::vector<Edge> edges;
+
+  const Node *find(const std::string &id) const;
+  Node *find(const std::string &id);
+  int indexOf(const std::string &id) const;
+  // Edges that end at `id`, in file order.
+  std::vector<const Edge *> incoming(const std::string &id) const;
+  std::vector<const Edge *> outgoing(const std::string &id) const;
+  // Removes the node and every edge touching it; returns false when there is no such node.
+  bool removeNode(const std::string &id);
+  // A fresh id "<stem><n>" not used by any node.
+  std::string uniqueId(const std::string &stem) const;
+  static bool isValidId(const std::string &id);
+};
+
+} // namespace particle

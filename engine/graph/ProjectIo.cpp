@@ -1,0 +1,230 @@
+#include "graph/Project.h"
+
+#include <cmath>
+#include <filesystem>
+#include <set>
+
+namespace particle {
+
+namespace {
+
+[[noreturn]] void structural(const std::string &file, const std::string &where, const std::string &message) {
+  throw Error(ErrorKind::Invalid, file + ": " + where + ": " + message);
+}
+
+void checkKeys(const Json &obj, const std::set<std::string> &allowed, const std::string &file,
+               const std::string &where) {
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    if (!allowed.count(it.key())) {
+      std::string list;
+      for (const auto &a : allowed)
+        list += (list.empty() ? "" : ", ") + a;
+      structural(file, where.empty() ? it.key() : where + "." + it.key(), "unknown key (allowed here: " + list + ")");
+    }
+  }
+}
+
+std::string requireString(const Json &obj, const std::string &key, const std::string &file, const std::string &where) {
+  if (!obj.contains(key))
+    structural(file, where, "missing \"" + key + "\"");
+  if (!obj[key].is_string())
+    structural(file, where + "." + key, "must be a string, got " + obj[key].dump());
+  return obj[key].get<std::string>();
+}
+
+Node parseNode(const Json &j, const std::string &file, const std::string &where) {
+  if (!j.is_object())
+    structural(file, where, "a node must be an object with \"id\" and \"type\"");
+  checkKeys(j, {"id", "type", "pos", "params", "share", "share_scope"}, file, where);
+  Node n;
+  n.id = requireString(j, "id", file, where);
+  if (!Graph::isValidId(n.id))
+    structural(file, where + ".id", "\"" + n.id + "\" is not a valid id (letters, digits and _, not starting with a digit)");
+  n.type = requireString(j, "type", file, where);
+  if (j.contains("pos")) {
+    const Json &p = j["pos"];
+    if (!p.is_array() || p.size() != 2 || !p[0].is_number() || !p[1].is_number())
+      structural(file, where + ".pos", "must be [x, y], got " + p.dump());
+    n.pos = std::array<double, 2>{p[0].get<double>(), p[1].get<double>()};
+  }
+  if (j.contains("params")) {
+    if (!j["params"].is_object())
+      structural(file, where + ".params", "must be an object, got " + j["params"].dump());
+    n.params = j["params"];
+  }
+  if (j.contains("share")) {
+    n.share = requireString(j, "share", file, where);
+    if (n.share.empty())
+      structural(file, where + ".share", "must not be empty (leave the key out for no sharing)");
+  }
+  if (j.contains("share_scope")) {
+    n.shareScope = requireString(j, "share_scope", file, where);
+    if (n.shareScope != "all" && n.shareScope != "trunk")
+      structural(file, where + ".share_scope", "is \"" + n.shareScope + "\"; use \"all\" or \"trunk\"");
+  }
+  return n;
+}
+
+Edge parseEdge(const Json &j, const std::string &file, const std::string &where) {
+  if (!j.is_object())
+    structural(file, where, "an edge must be an object {\"from\": \"node[:port]\", \"to\": \"node[:port]\"}");
+  checkKeys(j, {"from", "to"}, file, where);
+  Edge e;
+  for (const char *key : {"from", "to"}) {
+    const std::string text = requireString(j, key, file, where);
+    auto ref = PortRef::parse(text);
+    if (!ref)
+      structural(file, where + "." + key, "\"" + text + "\" is not a port reference (node, node:k or node:name)");
+    (std::string(key) == "from" ? e.from : e.to) = *ref;
+  }
+  return e;
+}
+
+Json nodeToJson(const Node &n) {
+  Json j = Json::object();
+  j["id"] = n.id;
+  j["type"] = n.type;
+  if (n.pos) {
+    // Whole coordinates are written without a fraction: files stay tidy and diff well.
+    auto coord = [](double v) { return std::floor(v) == v && std::abs(v) < 1e15 ? Json(static_cast<int64_t>(v)) : Json(v); };
+    j["pos"] = Json::array({coord((*n.pos)[0]), coord((*n.pos)[1])});
+  }
+  if (!n.params.empty())
+    j["params"] = n.params;
+  if (!n.share.empty())
+    j["share"] = n.share;
+  if (!n.shareScope.empty())
+    j["share_scope"] = n.shareScope;
+  return j;
+}
+
+} // namespace
+
+std::string Project::baseDir() const {
+  if (path.empty())
+    return std::filesystem::current_path().string();
+  auto parent = std::filesystem::absolute(path).parent_path();
+  return parent.string();
+}
+
+Project projectFromJson(const Json &doc, const std::string &file) {
+  if (!doc.is_object())
+    structural(file, "(top level)", "a project must be a JSON object");
+  checkKeys(doc, {"format", "version", "name", "dataset", "nodes", "edges", "training", "ui"}, file, "");
+  if (!doc.contains("format") || doc["format"] != "particle-studio")
+    structural(file, "format", "missing or wrong: a project file starts with \"format\": \"particle-studio\"");
+  if (!doc.contains("version") || !doc["version"].is_number_integer())
+    structural(file, "version", "missing or not an integer");
+  const int64_t version = doc["version"].get<int64_t>();
+  if (version > kFormatVersion)
+    structural(file, "version",
+               "this file is format version " + std::to_string(version) + ", newer than this Particle Studio reads (" +
+                   std::to_string(kFormatVersion) + "); open it with a newer release");
+  if (version < 1)
+    structural(file, "version", "version " + std::to_string(version) + " does not exist (the first is 1)");
+  // Version 1 is the first format: there is nothing older to migrate yet.
+
+  Project p;
+  p.path = file;
+  if (doc.contains("name")) {
+    if (!doc["name"].is_string())
+      structural(file, "name", "must be a string");
+    p.name = doc["name"].get<std::string>();
+  }
+  if (doc.contains("dataset")) {
+    if (!doc["dataset"].is_object())
+      structural(file, "dataset", "must be an object");
+    p.dataset = doc["dataset"];
+  }
+  if (doc.contains("training")) {
+    if (!doc["training"].is_object())
+      structural(file, "training", "must be an object");
+    p.training = doc["training"];
+  }
+  if (doc.contains("ui"))
+    p.ui = doc["ui"];
+  for (const char *key : {"nodes", "edges"})
+    if (!doc.contains(key) || !doc[key].is_array())
+      structural(file, key, "missing or not a list");
+  std::set<std::string> ids;
+  for (std::size_t i = 0; i < doc["nodes"].size(); ++i) {
+    const std::string where = "nodes[" + std::to_string(i) + "]";
+    Node n = parseNode(doc["nodes"][i], file, where);
+    if (!ids.insert(n.id).second)
+      structural(file, where + ".id", "node id \"" + n.id + "\" is used twice");
+    p.graph.nodes.push_back(std::move(n));
+  }
+  for (std::size_t i = 0; i < doc["edges"].size(); ++i)
+    p.graph.edges.push_back(parseEdge(doc["edges"][i], file, "edges[" + std::to_string(i) + "]"));
+  return p;
+}
+
+Project projectFromText(const std::string &text, const std::string &fileName) {
+  return projectFromJson(parseJson(text, fileName), fileName);
+}
+
+Project loadProject(const std::string &path) { return projectFromText(readTextFile(path), path); }
+
+Json projectToJson(const Project &p) {
+  Json doc = Json::object();
+  doc["format"] = "particle-studio";
+  doc["version"] = kFormatVersion;
+  doc["name"] = p.name;
+  doc["dataset"] = p.dataset;
+  Json nodes = Json::array();
+  for (const auto &n : p.graph.nodes)
+    nodes.push_back(nodeToJson(n));
+  doc["nodes"] = nodes;
+  Json edges = Json::array();
+  for (const auto &e : p.graph.edges)
+    edges.push_back(Json{{"from", e.from.toString()}, {"to", e.to.toString()}});
+  doc["edges"] = edges;
+  doc["training"] = p.training;
+  if (!p.ui.is_null())
+    doc["ui"] = p.ui;
+  return doc;
+}
+
+std::string projectToText(const Project &p) {
+  const Json doc = projectToJson(p);
+  std::string out = "{\n";
+  bool first = true;
+  for (auto it = doc.begin(); it != doc.end(); ++it) {
+    if (!first)
+      out += ",\n";
+    first = false;
+    out += "  " + Json(it.key()).dump() + ": ";
+    const Json &v = it.value();
+    if ((it.key() == "nodes" || it.key() == "edges") && !v.empty()) {
+      out += "[\n";
+      for (std::size_t i = 0; i < v.size(); ++i)
+        out += "    " + compactJson(v[i]) + (i + 1 < v.size() ? ",\n" : "\n");
+      out += "  ]";
+    } else {
+      out += compactJson(v);
+    }
+  }
+  return out + "\n}\n";
+}
+
+void saveProject(const Project &project, const std::string &path) { writeFileAtomically(path, projectToText(project)); }
+
+std::string graphHash(const Graph &graph) {
+  Json j = Json::array();
+  for (const auto &n : graph.nodes)
+    j.push_back(Json{{"id", n.id}, {"type", n.type}, {"params", n.params}, {"share", n.share},
+                     {"scope", n.shareScope}});
+  for (const auto &e : graph.edges)
+    j.push_back(e.from.toString() + ">" + e.to.toString());
+  // FNV-1a 64: stable across platforms and releases, unlike std::hash.
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : j.dump()) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+} // namespace particle

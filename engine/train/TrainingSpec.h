@@ -1,0 +1,35 @@
+#pragma once
+// The project's "training" section. Torch-free: parsed and checked when a project loads.
+
+#include "graph/Json.h"
+
+#include <string>
+
+namespace particle {
+
+struct TrainingSpec {
+  std::string optimizer = "adam"; // sgd | adam | adamw
+  double lr = 1e-3;
+  double momentum = 0.9; // sgd
+  bool nesterov = false; // sgd
+  double weightDecay = 0.0;
+  int64_t batchSize = 128;
+  int epochs = 5;
+  uint64_t seed = 0;
+  std::string device = "auto"; // auto | cpu | cuda | cuda:N
+  int threads = 0;             // 0: all cores
+  std::string schedule = "constant"; // constant | step | cosine
+  int stepSize = 1;                  // step: epochs between decays
+  double gamma = 0.1;                // step: decay factor
+  int64_t warmupSteps = 0;
+  double gradClip = 0.0;              // max global grad norm (0: off)
+  int earlyStoppingPatience = 0;      // epochs without val-loss improvement (0: off)
+  int64_t contributionSamples = 256;  // validation samples used for the per-epoch branch shares
+};
+
+// Unknown keys and bad values throw Error(Invalid) naming "training.<key>".
+TrainingSpec parseTrainingSpec(const Json &section);
+// The learning rate at optimiser step `step` (0-based) of a run with `stepsPerEpoch` steps.
+double scheduledLr(const TrainingSpec &spec, int64_t step, int64_t stepsPerEpoch);
+
+} // namespace particle
