@@ -292,9 +292,9 @@ int cmdTrain(const Args &args) {
   if (!s.message.empty())
     std::cout << s.message << "\n";
   std::cout << "test accuracy " << 100 * s.testAccuracy << "%, test loss " << std::setprecision(4) << s.testLoss
-            << " after " << s.epochs << " epoch(s), " << std::setprecision(0) << s.samplesPerSecond
-            << " samples/s on " << s.device << " (" << s.threads << " threads), " << duration(s.trainSeconds)
-            << "\nwrote " << options.outDir << "/{metrics.csv,summary.json,checkpoint.pt,weights.pt}\n";
+            << " after " << s.epochs << " epoch(s), " << std::setprecision(0) << s.samplesPerSecond << " samples/s on "
+            << s.device << " (" << s.threads << " threads), " << duration(s.trainSeconds) << "\nwrote "
+            << options.outDir << "/{metrics.csv,summary.json,checkpoint.pt,weights.pt}\n";
   return kExitOk;
 }
 
@@ -312,8 +312,7 @@ int cmdInfo() {
 } // namespace
 
 int main(int argc, char **argv) {
-  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" ||
-      std::string(argv[1]) == "help") {
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" || std::string(argv[1]) == "help") {
     std::cout << kUsage;
     return argc < 2 ? kExitUsage : kExitOk;
   }

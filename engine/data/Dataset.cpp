@@ -57,9 +57,10 @@ IdxData readIdx(const std::string &path) {
 }
 
 torch::Tensor idxImages(const IdxData &d) {
-  auto t = torch::from_blob(const_cast<uint8_t *>(d.bytes.data()), {static_cast<int64_t>(d.bytes.size())}, torch::kUInt8)
-               .to(torch::kFloat)
-               .div_(255.0);
+  auto t =
+      torch::from_blob(const_cast<uint8_t *>(d.bytes.data()), {static_cast<int64_t>(d.bytes.size())}, torch::kUInt8)
+          .to(torch::kFloat)
+          .div_(255.0);
   std::vector<int64_t> shape = d.dims;
   if (shape.size() == 3)
     shape.insert(shape.begin() + 1, 1); // [N,H,W] → [N,1,H,W]
@@ -103,8 +104,7 @@ std::vector<std::pair<torch::Tensor, torch::Tensor>> carve(const torch::Tensor &
   return out;
 }
 
-void assignSplits(Dataset &d, const torch::Tensor &x, const torch::Tensor &y, const DatasetSpec &spec,
-                  bool needsTest) {
+void assignSplits(Dataset &d, const torch::Tensor &x, const torch::Tensor &y, const DatasetSpec &spec, bool needsTest) {
   if (needsTest) {
     auto parts = carve(x, y, {spec.testFraction, spec.validationFraction}, spec.seed);
     std::tie(d.testX, d.testY) = parts[0];
@@ -163,8 +163,8 @@ Dataset loadCsv(const DatasetSpec &spec) {
       char *end = nullptr;
       const double v = std::strtod(cell.c_str(), &end);
       if (cell.empty() || end == cell.c_str() || *end != '\0' || !std::isfinite(v))
-        throw Error(ErrorKind::File, spec.path + ":" + std::to_string(lineNo) + ": column \"" + header[col] +
-                                         "\": \"" + cell + "\" is not a number");
+        throw Error(ErrorKind::File, spec.path + ":" + std::to_string(lineNo) + ": column \"" + header[col] + "\": \"" +
+                                         cell + "\" is not a number");
       return v;
     };
     for (auto c : features)
@@ -213,8 +213,7 @@ void Dataset::to(const torch::Device &device) {
 Dataset loadDataset(const DatasetSpec &spec) {
   Dataset d;
   if (spec.kind == "fashion-mnist" || spec.kind == "idx") {
-    std::string images = spec.images, labels = spec.labels, testImages = spec.testImages,
-                testLabels = spec.testLabels;
+    std::string images = spec.images, labels = spec.labels, testImages = spec.testImages, testLabels = spec.testLabels;
     if (spec.kind == "fashion-mnist") {
       const std::string dir = fashionMnistFolder(spec);
       images = dir + "/train-images-idx3-ubyte.gz";

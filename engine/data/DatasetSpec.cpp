@@ -56,8 +56,8 @@ std::vector<int64_t> idxDims(const std::string &path) {
     throw Error(ErrorKind::File, path + ": cannot open");
   unsigned char magic[4];
   std::vector<int64_t> dims;
-  bool ok = gzread(f, magic, 4) == 4 && magic[0] == 0 && magic[1] == 0 && magic[2] == 0x08 && magic[3] >= 1 &&
-            magic[3] <= 4;
+  bool ok =
+      gzread(f, magic, 4) == 4 && magic[0] == 0 && magic[1] == 0 && magic[2] == 0x08 && magic[3] >= 1 && magic[3] <= 4;
   for (int i = 0; ok && i < magic[3]; ++i) {
     unsigned char b[4];
     ok = gzread(f, b, 4) == 4;

@@ -109,7 +109,9 @@ InferResult fail(std::string message, std::string param = {}) {
   return r;
 }
 
-int64_t linearParams(int64_t in, int64_t out, bool bias = true) { return in * out + (bias ? out : 0); }
+int64_t linearParams(int64_t in, int64_t out, bool bias = true) {
+  return in * out + (bias ? out : 0);
+}
 
 std::vector<int64_t> intList(const Json &j) {
   std::vector<int64_t> out;
@@ -119,7 +121,9 @@ std::vector<int64_t> intList(const Json &j) {
   return out;
 }
 
-bool isImage(const Shape &s) { return s.size() == 3; }
+bool isImage(const Shape &s) {
+  return s.size() == 3;
+}
 
 // ---- shape rules -------------------------------------------------------------------------
 
@@ -137,7 +141,7 @@ int splitCount(const Json &p) {
     return static_cast<int>(p.value("rows", 1) * p.value("cols", 1));
   if (mode == "chunks")
     return p.contains("sizes") && p["sizes"].is_array() ? static_cast<int>(p["sizes"].size())
-                                                          : static_cast<int>(p.value("parts", 1));
+                                                        : static_cast<int>(p.value("parts", 1));
   return p.contains("groups") && p["groups"].is_array() ? static_cast<int>(p["groups"].size()) : 0;
 }
 
@@ -152,12 +156,12 @@ InferResult inferSplit(const InferInput &in) {
                   "mode");
     const int64_t rows = in.params["rows"], cols = in.params["cols"];
     if (x[1] % rows != 0)
-      return fail("height " + std::to_string(x[1]) + " of " + shapeToString(x) + " is not divisible by rows = " +
-                      std::to_string(rows),
+      return fail("height " + std::to_string(x[1]) + " of " + shapeToString(x) +
+                      " is not divisible by rows = " + std::to_string(rows),
                   "rows");
     if (x[2] % cols != 0)
-      return fail("width " + std::to_string(x[2]) + " of " + shapeToString(x) + " is not divisible by cols = " +
-                      std::to_string(cols),
+      return fail("width " + std::to_string(x[2]) + " of " + shapeToString(x) +
+                      " is not divisible by cols = " + std::to_string(cols),
                   "cols");
     r.outputs.assign(rows * cols, Shape{x[0], x[1] / rows, x[2] / cols});
     return r;
@@ -172,8 +176,7 @@ InferResult inferSplit(const InferInput &in) {
       auto sizes = intList(in.params["sizes"]);
       const int64_t sum = std::accumulate(sizes.begin(), sizes.end(), int64_t{0});
       if (sum != d)
-        return fail("sizes add up to " + std::to_string(sum) + " but the input has " + std::to_string(d) +
-                        " features",
+        return fail("sizes add up to " + std::to_string(sum) + " but the input has " + std::to_string(d) + " features",
                     "sizes");
       for (auto s : sizes)
         r.outputs.push_back({s});
@@ -209,8 +212,8 @@ InferResult inferPatchify(const InferInput &in) {
   if (!isImage(x))
     return fail("needs an image input [C,H,W], got " + shapeToString(x));
   if (x[1] % p != 0 || x[2] % p != 0)
-    return fail("image " + shapeToString(x) + " is not divisible into " + std::to_string(p) + "×" +
-                    std::to_string(p) + " patches",
+    return fail("image " + shapeToString(x) + " is not divisible into " + std::to_string(p) + "×" + std::to_string(p) +
+                    " patches",
                 "patch");
   InferResult r;
   r.outputs = {{(x[1] / p) * (x[2] / p), x[0] * p * p}};
@@ -248,8 +251,8 @@ InferResult inferConvNet(const InferInput &in) {
       w /= 2;
     }
     if (h < 1 || w < 1)
-      return fail("image " + shapeToString(x) + " is too small for " +
-                      std::to_string(in.params["channels"].size()) + " conv layers" + (pool ? " with pooling" : ""),
+      return fail("image " + shapeToString(x) + " is too small for " + std::to_string(in.params["channels"].size()) +
+                      " conv layers" + (pool ? " with pooling" : ""),
                   "channels");
   }
   const int64_t out = in.params["out"];
@@ -592,8 +595,8 @@ std::string Catalogue::checkParam(const ParamSpec &spec, const Json &value) {
     std::string list;
     for (const auto &c : spec.choices)
       list += (list.empty() ? "" : ", ") + c;
-    if (!value.is_string() || std::find(spec.choices.begin(), spec.choices.end(), value.get<std::string>()) ==
-                                  spec.choices.end())
+    if (!value.is_string() ||
+        std::find(spec.choices.begin(), spec.choices.end(), value.get<std::string>()) == spec.choices.end())
       return "is " + value.dump() + "; choose one of: " + list;
     return {};
   }

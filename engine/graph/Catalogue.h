@@ -25,8 +25,8 @@ const char *paramKindName(ParamKind kind);
 struct ParamSpec {
   std::string name;
   ParamKind kind = ParamKind::Int;
-  Json defaultValue;         // null: no default (the param is optional and has no value)
-  double min = 0;            // range for Int/Float and for the elements of lists
+  Json defaultValue; // null: no default (the param is optional and has no value)
+  double min = 0;    // range for Int/Float and for the elements of lists
   double max = 0;
   std::vector<std::string> choices; // Enum
   std::string doc;
@@ -40,18 +40,18 @@ struct DataInfo {
 
 // Everything a shape rule may look at.
 struct InferInput {
-  const Json &params;                // effective params (defaults filled in)
-  const std::vector<Shape> &inputs;  // numbered inputs, in port order
-  const std::optional<Shape> &gate;  // Combine's named `gate` input, when connected
+  const Json &params;               // effective params (defaults filled in)
+  const std::vector<Shape> &inputs; // numbered inputs, in port order
+  const std::optional<Shape> &gate; // Combine's named `gate` input, when connected
   const DataInfo &data;
 };
 
 struct InferResult {
   std::vector<Shape> outputs;
-  int64_t parameters = 0;  // trainable scalars of this node's module
+  int64_t parameters = 0;      // trainable scalars of this node's module
   int64_t trunkParameters = 0; // of those, the ones shared under share_scope "trunk"
-  std::string error;       // empty when the shapes are fine
-  std::string errorParam;  // the param the error is about, when there is one
+  std::string error;           // empty when the shapes are fine
+  std::string errorParam;      // the param the error is about, when there is one
 };
 
 struct NodeType {
@@ -59,11 +59,11 @@ struct NodeType {
   std::string category;
   std::string doc;
   int minInputs = 1;
-  int maxInputs = 1;       // -1: any number (Combine)
+  int maxInputs = 1;                    // -1: any number (Combine)
   std::vector<std::string> namedInputs; // extra inputs addressed by name (Combine's `gate`)
-  bool hasOutput = true;   // the Classifier ends the graph
-  bool shareable = false;  // may be in a share group
-  bool trunkShareable = false; // may use share_scope "trunk"
+  bool hasOutput = true;                // the Classifier ends the graph
+  bool shareable = false;               // may be in a share group
+  bool trunkShareable = false;          // may use share_scope "trunk"
   std::vector<ParamSpec> params;
   // Number of output ports for these (effective) params; null means 1 (or 0 without output).
   std::function<int(const Json &)> outputCount;

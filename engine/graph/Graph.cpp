@@ -9,9 +9,13 @@ bool PortRef::isNumbered() const {
   return !port.empty() && std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); });
 }
 
-int PortRef::index() const { return isNumbered() ? std::stoi(port) : -1; }
+int PortRef::index() const {
+  return isNumbered() ? std::stoi(port) : -1;
+}
 
-std::string PortRef::toString() const { return port == "0" ? node : node + ":" + port; }
+std::string PortRef::toString() const {
+  return port == "0" ? node : node + ":" + port;
+}
 
 std::optional<PortRef> PortRef::parse(const std::string &text) {
   PortRef ref;
@@ -72,9 +76,9 @@ bool Graph::removeNode(const std::string &id) {
   if (i < 0)
     return false;
   nodes.erase(nodes.begin() + i);
-  edges.erase(std::remove_if(edges.begin(), edges.end(),
-                             [&](const Edge &e) { return e.from.node == id || e.to.node == id; }),
-              edges.end());
+  edges.erase(
+      std::remove_if(edges.begin(), edges.end(), [&](const Edge &e) { return e.from.node == id || e.to.node == id; }),
+      edges.end());
   return true;
 }
 
@@ -95,8 +99,7 @@ std::string Graph::uniqueId(const std::string &stem) const {
 bool Graph::isValidId(const std::string &id) {
   if (id.empty() || !(std::isalpha(static_cast<unsigned char>(id[0])) || id[0] == '_'))
     return false;
-  return std::all_of(id.begin(), id.end(),
-                     [](unsigned char c) { return std::isalnum(c) || c == '_'; });
+  return std::all_of(id.begin(), id.end(), [](unsigned char c) { return std::isalnum(c) || c == '_'; });
 }
 
 } // namespace particle

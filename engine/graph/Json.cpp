@@ -58,8 +58,8 @@ Json parseJson(const std::string &text, const std::string &fileName) {
     // Drop nlohmann's "[json.exception.parse_error.101] parse error at line 1, column 2: " prefix.
     if (auto colon = what.find(": "); colon != std::string::npos)
       what = what.substr(colon + 2);
-    throw Error(ErrorKind::File, fileName + ":" + std::to_string(line) + ":" + std::to_string(column) +
-                                     ": malformed JSON: " + what);
+    throw Error(ErrorKind::File,
+                fileName + ":" + std::to_string(line) + ":" + std::to_string(column) + ": malformed JSON: " + what);
   }
 }
 

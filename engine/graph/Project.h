@@ -15,7 +15,7 @@ struct Project {
   std::string name = "untitled";
   Json dataset = Json::object();
   Json training = Json::object();
-  Json ui;          // null when the file has none
+  Json ui; // null when the file has none
   Graph graph;
   std::string path; // where it was loaded from / saved to; empty for a new project
 

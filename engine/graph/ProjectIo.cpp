@@ -39,7 +39,8 @@ Node parseNode(const Json &j, const std::string &file, const std::string &where)
   Node n;
   n.id = requireString(j, "id", file, where);
   if (!Graph::isValidId(n.id))
-    structural(file, where + ".id", "\"" + n.id + "\" is not a valid id (letters, digits and _, not starting with a digit)");
+    structural(file, where + ".id",
+               "\"" + n.id + "\" is not a valid id (letters, digits and _, not starting with a digit)");
   n.type = requireString(j, "type", file, where);
   if (j.contains("pos")) {
     const Json &p = j["pos"];
@@ -86,7 +87,9 @@ Json nodeToJson(const Node &n) {
   j["type"] = n.type;
   if (n.pos) {
     // Whole coordinates are written without a fraction: files stay tidy and diff well.
-    auto coord = [](double v) { return std::floor(v) == v && std::abs(v) < 1e15 ? Json(static_cast<int64_t>(v)) : Json(v); };
+    auto coord = [](double v) {
+      return std::floor(v) == v && std::abs(v) < 1e15 ? Json(static_cast<int64_t>(v)) : Json(v);
+    };
     j["pos"] = Json::array({coord((*n.pos)[0]), coord((*n.pos)[1])});
   }
   if (!n.params.empty())
@@ -163,7 +166,9 @@ Project projectFromText(const std::string &text, const std::string &fileName) {
   return projectFromJson(parseJson(text, fileName), fileName);
 }
 
-Project loadProject(const std::string &path) { return projectFromText(readTextFile(path), path); }
+Project loadProject(const std::string &path) {
+  return projectFromText(readTextFile(path), path);
+}
 
 Json projectToJson(const Project &p) {
   Json doc = Json::object();
@@ -207,13 +212,15 @@ std::string projectToText(const Project &p) {
   return out + "\n}\n";
 }
 
-void saveProject(const Project &project, const std::string &path) { writeFileAtomically(path, projectToText(project)); }
+void saveProject(const Project &project, const std::string &path) {
+  writeFileAtomically(path, projectToText(project));
+}
 
 std::string graphHash(const Graph &graph) {
   Json j = Json::array();
   for (const auto &n : graph.nodes)
-    j.push_back(Json{{"id", n.id}, {"type", n.type}, {"params", n.params}, {"share", n.share},
-                     {"scope", n.shareScope}});
+    j.push_back(
+        Json{{"id", n.id}, {"type", n.type}, {"params", n.params}, {"share", n.share}, {"scope", n.shareScope}});
   for (const auto &e : graph.edges)
     j.push_back(e.from.toString() + ">" + e.to.toString());
   // FNV-1a 64: stable across platforms and releases, unlike std::hash.

@@ -22,7 +22,9 @@ std::string Problem::format(const std::string &file) const {
   return out + message;
 }
 
-bool Validation::ok() const { return errorCount() == 0; }
+bool Validation::ok() const {
+  return errorCount() == 0;
+}
 
 int Validation::errorCount() const {
   return static_cast<int>(std::count_if(problems.begin(), problems.end(),
@@ -126,6 +128,7 @@ private:
         for (const auto &t : cat.types())
           list += (list.empty() ? "" : ", ") + t.type;
         error(n.id, "unknown node type \"" + n.type + "\" (known types: " + list + ")");
+        badParams_.insert(n.id);
         continue;
       }
       for (auto it = n.params.begin(); it != n.params.end(); ++it) {
@@ -136,11 +139,14 @@ private:
             list += (list.empty() ? "" : ", ") + p.name;
           error(n.id, "unknown param for a " + n.type + (list.empty() ? " (it takes none)" : " (known: " + list + ")"),
                 it.key());
+          badParams_.insert(n.id);
           continue;
         }
         const std::string problem = Catalogue::checkParam(*spec, it.value());
-        if (!problem.empty())
+        if (!problem.empty()) {
           error(n.id, problem, it.key());
+          badParams_.insert(n.id);
+        }
       }
       info.params = cat.effectiveParams(*type, n.params);
       if (!n.share.empty() && !type->shareable)
@@ -298,7 +304,7 @@ private:
       if (!type)
         continue;
       NodeInfo &info = v_.nodes[id];
-      if (!info.ok)
+      if (badParams_.count(id))
         continue; // its params are wrong; inference would only repeat the message
       // Gather inputs by port.
       std::map<int, Shape> numbered;
@@ -457,11 +463,14 @@ private:
   const Graph &graph_;
   Validation v_;
   std::vector<bool> validEdge_;
+  std::set<std::string> badParams_; // nodes whose type or params are wrong
   std::string input_, classifier_;
 };
 
 } // namespace
 
-Validation validate(const Project &project, const DataInfo *data) { return Validator(project, data).run(); }
+Validation validate(const Project &project, const DataInfo *data) {
+  return Validator(project, data).run();
+}
 
 } // namespace particle

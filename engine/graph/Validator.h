@@ -26,14 +26,14 @@ struct Problem {
 };
 
 struct NodeInfo {
-  Json params;                  // effective params (defaults filled in)
-  std::vector<Shape> inputs;    // numbered inputs in port order
-  std::optional<Shape> gate;    // Combine's gate input
-  std::vector<Shape> outputs;   // empty when unknown
+  Json params;                // effective params (defaults filled in)
+  std::vector<Shape> inputs;  // numbered inputs in port order
+  std::optional<Shape> gate;  // Combine's gate input
+  std::vector<Shape> outputs; // empty when unknown
   int64_t parameters = 0;
   int64_t trunkParameters = 0;
   bool shapesKnown = false;
-  bool ok = true;               // no error names this node
+  bool ok = true; // no error names this node
 };
 
 struct Validation {
@@ -45,7 +45,7 @@ struct Validation {
   int64_t totalParameters = 0;  // as if nothing were shared
   int64_t uniqueParameters = 0; // what is trained
 
-  bool ok() const;       // no errors (warnings allowed)
+  bool ok() const; // no errors (warnings allowed)
   int errorCount() const;
   // 3 when any error is about files/data, else 1; 0 when ok.
   int exitCode() const;

@@ -10,7 +10,9 @@ using torch::Tensor;
 
 namespace {
 
-Tensor flat(const Tensor &t) { return t.reshape({t.size(0), -1}); }
+Tensor flat(const Tensor &t) {
+  return t.reshape({t.size(0), -1});
+}
 
 Tensor activate(const Tensor &x, const std::string &fn) {
   if (fn == "gelu")
@@ -329,7 +331,8 @@ private:
 
 class CombineImpl : public NodeModuleImpl {
 public:
-  CombineImpl(const Json &p, const NodeInfo &info) : mode_(p["mode"]), topK_(p["top_k"]), balance_(p["balance_weight"]) {
+  CombineImpl(const Json &p, const NodeInfo &info)
+      : mode_(p["mode"]), topK_(p["top_k"]), balance_(p["balance_weight"]) {
     const int64_t k = static_cast<int64_t>(info.inputs.size());
     if (mode_ == "concat")
       return;
@@ -429,16 +432,20 @@ std::shared_ptr<NodeModuleImpl> makeBlock(const FactoryArgs &a, const std::funct
 
 const std::map<std::string, Factory> &factories() {
   static const std::map<std::string, Factory> table = {
-      {"Input", [](const FactoryArgs &a) -> std::shared_ptr<NodeModuleImpl> {
+      {"Input",
+       [](const FactoryArgs &a) -> std::shared_ptr<NodeModuleImpl> {
          return std::make_shared<InputImpl>(a.info.outputs[0], a.params["normalize"].get<bool>());
        }},
-      {"Split", [](const FactoryArgs &a) -> std::shared_ptr<NodeModuleImpl> {
+      {"Split",
+       [](const FactoryArgs &a) -> std::shared_ptr<NodeModuleImpl> {
          return std::make_shared<SplitImpl>(a.params, a.info);
        }},
-      {"Patchify", [](const FactoryArgs &a) -> std::shared_ptr<NodeModuleImpl> {
+      {"Patchify",
+       [](const FactoryArgs &a) -> std::shared_ptr<NodeModuleImpl> {
          return std::make_shared<PatchifyImpl>(a.params["patch"].get<int64_t>());
        }},
-      {"MLP", [](const FactoryArgs &a) -> std::shared_ptr<NodeModuleImpl> {
+      {"MLP",
+       [](const FactoryArgs &a) -> std::shared_ptr<NodeModuleImpl> {
          const auto hidden = a.params["hidden"].get<std::vector<int64_t>>();
          const int64_t in = shapeNumel(a.info.inputs[0]);
          return makeBlock(
@@ -449,7 +456,8 @@ const std::map<std::string, Factory> &factories() {
              },
              hidden.empty() ? in : hidden.back());
        }},
-      {"ConvNet", [](const FactoryArgs &a) -> std::shared_ptr<NodeModuleImpl> {
+      {"ConvNet",
+       [](const FactoryArgs &a) -> std::shared_ptr<NodeModuleImpl> {
          const auto channels = a.params["channels"].get<std::vector<int64_t>>();
          const Shape &x = a.info.inputs[0];
          const int64_t k = a.params["kernel"];
@@ -467,40 +475,52 @@ const std::map<std::string, Factory> &factories() {
              a, [&] { return std::make_shared<ConvTrunkImpl>(x[0], channels, k, pool); },
              (channels.empty() ? x[0] : channels.back()) * h * w);
        }},
-      {"Attention", [](const FactoryArgs &a) -> std::shared_ptr<NodeModuleImpl> {
+      {"Attention",
+       [](const FactoryArgs &a) -> std::shared_ptr<NodeModuleImpl> {
          return makeBlock(
              a, [&] { return std::make_shared<AttentionTrunkImpl>(a.info.inputs[0], a.params); },
              a.params["dim"].get<int64_t>());
        }},
-      {"Linear", [](const FactoryArgs &a) -> std::shared_ptr<NodeModuleImpl> {
+      {"Linear",
+       [](const FactoryArgs &a) -> std::shared_ptr<NodeModuleImpl> {
          return std::make_shared<LinearNodeImpl>(a.info.inputs[0].back(), a.params["out"].get<int64_t>(),
                                                  a.params["bias"].get<bool>());
        }},
-      {"Activation", [](const FactoryArgs &a) -> std::shared_ptr<NodeModuleImpl> {
+      {"Activation",
+       [](const FactoryArgs &a) -> std::shared_ptr<NodeModuleImpl> {
          return std::make_shared<ActivationImpl>(a.params["fn"].get<std::string>());
        }},
-      {"Dropout", [](const FactoryArgs &a) -> std::shared_ptr<NodeModuleImpl> {
+      {"Dropout",
+       [](const FactoryArgs &a) -> std::shared_ptr<NodeModuleImpl> {
          return std::make_shared<DropoutImpl>(a.params["p"].get<double>());
        }},
-      {"LayerNorm", [](const FactoryArgs &a) -> std::shared_ptr<NodeModuleImpl> {
+      {"LayerNorm",
+       [](const FactoryArgs &a) -> std::shared_ptr<NodeModuleImpl> {
          return std::make_shared<LayerNormNodeImpl>(a.info.inputs[0].back());
        }},
-      {"Flatten", [](const FactoryArgs &) -> std::shared_ptr<NodeModuleImpl> { return std::make_shared<FlattenImpl>(); }},
-      {"Combine", [](const FactoryArgs &a) -> std::shared_ptr<NodeModuleImpl> {
+      {"Flatten",
+       [](const FactoryArgs &) -> std::shared_ptr<NodeModuleImpl> { return std::make_shared<FlattenImpl>(); }},
+      {"Combine",
+       [](const FactoryArgs &a) -> std::shared_ptr<NodeModuleImpl> {
          return std::make_shared<CombineImpl>(a.params, a.info);
        }},
-      {"Classifier", [](const FactoryArgs &a) -> std::shared_ptr<NodeModuleImpl> {
+      {"Classifier",
+       [](const FactoryArgs &a) -> std::shared_ptr<NodeModuleImpl> {
          return std::make_shared<ClassifierImpl>(shapeNumel(a.info.inputs[0]), a.info.outputs[0][0]);
        }},
   };
   return table;
 }
 
-std::string refKey(const PortRef &ref) { return ref.toString(); }
+std::string refKey(const PortRef &ref) {
+  return ref.toString();
+}
 
 } // namespace
 
-bool hasModuleFactory(const std::string &type) { return factories().count(type) > 0; }
+bool hasModuleFactory(const std::string &type) {
+  return factories().count(type) > 0;
+}
 
 std::vector<Tensor> distinctParameters(nn::Module &module) {
   std::vector<Tensor> out;

@@ -45,11 +45,11 @@ struct ForwardOptions {
 };
 
 struct ForwardResult {
-  torch::Tensor logits;                                         // [B, classes]
-  torch::Tensor auxLoss;                                        // scalar; zero when no gate
-  std::map<std::string, std::vector<torch::Tensor>> outputs;    // every node, per output port
-  std::map<std::string, torch::Tensor> combineWeights;          // attention/gate Combines
-  std::map<std::string, std::vector<torch::Tensor>> attention;  // Attention nodes
+  torch::Tensor logits;                                        // [B, classes]
+  torch::Tensor auxLoss;                                       // scalar; zero when no gate
+  std::map<std::string, std::vector<torch::Tensor>> outputs;   // every node, per output port
+  std::map<std::string, torch::Tensor> combineWeights;         // attention/gate Combines
+  std::map<std::string, std::vector<torch::Tensor>> attention; // Attention nodes
 };
 
 // One branch of a Combine: the input port and what feeds it.

@@ -24,7 +24,9 @@ Trainer::ShareHook &shareHook() {
   return hook;
 }
 
-double seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+double seconds(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
 
 std::string fixed(double v, int digits) {
   std::ostringstream out;
@@ -90,7 +92,9 @@ void ControlToken::checkpoint() {
 
 // ---- Trainer ---------------------------------------------------------------------------------
 
-void Trainer::setShareHook(ShareHook hook) { shareHook() = std::move(hook); }
+void Trainer::setShareHook(ShareHook hook) {
+  shareHook() = std::move(hook);
+}
 
 Trainer::Trainer(Project project, TrainOptions options) : project_(std::move(project)), options_(std::move(options)) {
   spec_ = parseTrainingSpec(project_.training);
@@ -121,11 +125,10 @@ void Trainer::prepare() {
   data_.to(device_);
   auto params = distinctParameters(*model_);
   if (spec_.optimizer == "sgd")
-    optimizer_ = std::make_unique<torch::optim::SGD>(
-        params, torch::optim::SGDOptions(spec_.lr)
-                    .momentum(spec_.momentum)
-                    .nesterov(spec_.nesterov && spec_.momentum > 0)
-                    .weight_decay(spec_.weightDecay));
+    optimizer_ = std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(spec_.lr)
+                                                                 .momentum(spec_.momentum)
+                                                                 .nesterov(spec_.nesterov && spec_.momentum > 0)
+                                                                 .weight_decay(spec_.weightDecay));
   else if (spec_.optimizer == "adamw")
     optimizer_ = std::make_unique<torch::optim::AdamW>(
         params, torch::optim::AdamWOptions(spec_.lr).weight_decay(spec_.weightDecay));
@@ -137,8 +140,12 @@ void Trainer::prepare() {
   prepared_ = true;
 }
 
-void Trainer::setLearningRate(double lr) { spec_.lr = lr; }
-void Trainer::setSchedule(const std::string &schedule) { spec_.schedule = schedule; }
+void Trainer::setLearningRate(double lr) {
+  spec_.lr = lr;
+}
+void Trainer::setSchedule(const std::string &schedule) {
+  spec_.schedule = schedule;
+}
 void Trainer::setFrozen(const std::vector<std::string> &nodeIds) {
   frozen_ = nodeIds;
   if (!model_)
@@ -214,8 +221,8 @@ void Trainer::loadCheckpoint(const std::string &path) {
     archive.read("meta", metaValue);
     meta = Json::parse(metaValue.toStringRef());
   } catch (const c10::Error &e) {
-    throw Error(ErrorKind::File, path + ": not a Particle Studio checkpoint (" + std::string(e.what_without_backtrace()) +
-                                     ")");
+    throw Error(ErrorKind::File,
+                path + ": not a Particle Studio checkpoint (" + std::string(e.what_without_backtrace()) + ")");
   }
   if (meta.value("graph_hash", "") != graphHash(project_.graph))
     throw Error(ErrorKind::File, path + ": this checkpoint was trained on a different graph (nodes, params or edges "
@@ -227,8 +234,8 @@ void Trainer::loadCheckpoint(const std::string &path) {
     archive.read("optimizer", optimizerArchive);
     optimizer_->load(optimizerArchive);
   } catch (const c10::Error &e) {
-    throw Error(ErrorKind::File, path + ": checkpoint does not match the model (" +
-                                     std::string(e.what_without_backtrace()) + ")");
+    throw Error(ErrorKind::File,
+                path + ": checkpoint does not match the model (" + std::string(e.what_without_backtrace()) + ")");
   }
   startEpoch_ = meta.value("epoch", 0);
   step_ = meta.value("step", int64_t{0});
@@ -253,8 +260,8 @@ void Trainer::writeOutputs(const RunSummary &summary) {
   std::string csv = "epoch,step,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds,samples_per_second\n";
   for (const auto &row : metrics_) {
     csv += std::to_string(row.value("epoch", 0)) + "," + std::to_string(row.value("step", int64_t{0}));
-    for (const char *k : {"train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds",
-                          "samples_per_second"})
+    for (const char *k :
+         {"train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds", "samples_per_second"})
       csv += "," + Json(row.value(k, 0.0)).dump();
     csv += "\n";
   }
@@ -353,9 +360,10 @@ RunSummary Trainer::run(TrainObserver *observer, ControlToken *control) {
           const double value = loss.item<double>();
           if (!std::isfinite(value)) {
             summary.status = RunSummary::Status::Diverged;
-            summary.message = "training diverged: the loss became " + std::string(std::isnan(value) ? "NaN" : "infinite") +
-                              " at step " + std::to_string(step_ + 1) + " (epoch " + std::to_string(epoch + 1) +
-                              ", lr " + Json(currentLr_).dump() + "); lower the learning rate or set grad_clip" +
+            summary.message = "training diverged: the loss became " +
+                              std::string(std::isnan(value) ? "NaN" : "infinite") + " at step " +
+                              std::to_string(step_ + 1) + " (epoch " + std::to_string(epoch + 1) + ", lr " +
+                              Json(currentLr_).dump() + "); lower the learning rate or set grad_clip" +
                               (checkpointPath.empty() ? "" : "; the last good checkpoint is kept");
             break;
           }
@@ -380,9 +388,8 @@ RunSummary Trainer::run(TrainObserver *observer, ControlToken *control) {
           ev.lr = currentLr_;
           const double dt = seconds(reportStart, now);
           ev.samplesPerSecond = dt > 0 ? static_cast<double>(reportSeen) / dt : 0;
-          ev.etaSeconds = ev.samplesPerSecond > 0
-                              ? static_cast<double>((totalSteps - step_) * batch) / ev.samplesPerSecond
-                              : 0;
+          ev.etaSeconds =
+              ev.samplesPerSecond > 0 ? static_cast<double>((totalSteps - step_) * batch) / ev.samplesPerSecond : 0;
           reportStart = now;
           reportSeen = 0;
           obs.onStep(ev);
@@ -404,7 +411,8 @@ RunSummary Trainer::run(TrainObserver *observer, ControlToken *control) {
       ev.epochs = spec_.epochs;
       ev.step = step_;
       ev.trainLoss = lossSum.item<double>() / static_cast<double>(std::max<int64_t>(1, seen));
-      ev.trainAccuracy = static_cast<double>(correctSum.item<int64_t>()) / static_cast<double>(std::max<int64_t>(1, seen));
+      ev.trainAccuracy =
+          static_cast<double>(correctSum.item<int64_t>()) / static_cast<double>(std::max<int64_t>(1, seen));
       const Evaluation val = evaluate(data_.valX, data_.valY, true);
       ev.valLoss = val.loss;
       ev.valAccuracy = val.accuracy;
@@ -418,9 +426,15 @@ RunSummary Trainer::run(TrainObserver *observer, ControlToken *control) {
         ev.shares = shareHook()(model_, data_.valX.narrow(0, 0, m));
         model_->train();
       }
-      Json row = {{"epoch", ev.epoch},        {"step", ev.step},       {"train_loss", ev.trainLoss},
-                  {"train_accuracy", ev.trainAccuracy}, {"val_loss", ev.valLoss}, {"val_accuracy", ev.valAccuracy},
-                  {"lr", ev.lr},              {"seconds", ev.seconds}, {"samples_per_second", ev.samplesPerSecond}};
+      Json row = {{"epoch", ev.epoch},
+                  {"step", ev.step},
+                  {"train_loss", ev.trainLoss},
+                  {"train_accuracy", ev.trainAccuracy},
+                  {"val_loss", ev.valLoss},
+                  {"val_accuracy", ev.valAccuracy},
+                  {"lr", ev.lr},
+                  {"seconds", ev.seconds},
+                  {"samples_per_second", ev.samplesPerSecond}};
       metrics_.push_back(row);
       if (!checkpointPath.empty())
         saveCheckpoint(checkpointPath, epoch + 1, step_);

@@ -18,9 +18,9 @@
 namespace particle {
 
 struct StepEvent {
-  int64_t step = 0;        // optimiser steps done
+  int64_t step = 0; // optimiser steps done
   int64_t totalSteps = 0;
-  int epoch = 0;           // 0-based epoch in progress
+  int epoch = 0; // 0-based epoch in progress
   double loss = 0, accuracy = 0, lr = 0, samplesPerSecond = 0, etaSeconds = 0;
 };
 
@@ -84,13 +84,13 @@ private:
 };
 
 struct TrainOptions {
-  std::string outDir;          // where metrics/checkpoint/weights go; empty: write nothing
-  std::optional<int> epochs;   // overrides of the project's training section
+  std::string outDir;        // where metrics/checkpoint/weights go; empty: write nothing
+  std::optional<int> epochs; // overrides of the project's training section
   std::optional<std::string> device;
   std::optional<uint64_t> seed;
   std::optional<int> threads;
-  std::string resumeFrom;      // checkpoint to continue from
-  int reportEverySteps = 10;   // how often a StepEvent is sent (reading the loss syncs the device)
+  std::string resumeFrom;    // checkpoint to continue from
+  int reportEverySteps = 10; // how often a StepEvent is sent (reading the loss syncs the device)
 };
 
 class Trainer {
@@ -103,7 +103,7 @@ public:
   RunSummary run(TrainObserver *observer = nullptr, ControlToken *control = nullptr);
 
   // Training-thread only (use ControlToken::post from elsewhere).
-  void setLearningRate(double lr);     // base lr; the schedule still applies
+  void setLearningRate(double lr); // base lr; the schedule still applies
   void setSchedule(const std::string &schedule);
   void setFrozen(const std::vector<std::string> &nodeIds); // no gradient for these nodes' modules
   double currentLr() const { return currentLr_; }

@@ -24,8 +24,8 @@ int64_t integer(const Json &v, const std::string &key, int64_t min, int64_t max)
     bad(key, "must be an integer, got " + v.dump());
   const int64_t x = v.get<int64_t>();
   if (x < min || x > max)
-    bad(key, "is " + v.dump() + ", outside the allowed range [" + std::to_string(min) + ", " + std::to_string(max) +
-                 "]");
+    bad(key,
+        "is " + v.dump() + ", outside the allowed range [" + std::to_string(min) + ", " + std::to_string(max) + "]");
   return x;
 }
 

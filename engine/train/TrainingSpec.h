@@ -16,15 +16,15 @@ struct TrainingSpec {
   int64_t batchSize = 128;
   int epochs = 5;
   uint64_t seed = 0;
-  std::string device = "auto"; // auto | cpu | cuda | cuda:N
-  int threads = 0;             // 0: all cores
+  std::string device = "auto";       // auto | cpu | cuda | cuda:N
+  int threads = 0;                   // 0: all cores
   std::string schedule = "constant"; // constant | step | cosine
   int stepSize = 1;                  // step: epochs between decays
   double gamma = 0.1;                // step: decay factor
   int64_t warmupSteps = 0;
-  double gradClip = 0.0;              // max global grad norm (0: off)
-  int earlyStoppingPatience = 0;      // epochs without val-loss improvement (0: off)
-  int64_t contributionSamples = 256;  // validation samples used for the per-epoch branch shares
+  double gradClip = 0.0;             // max global grad norm (0: off)
+  int earlyStoppingPatience = 0;     // epochs without val-loss improvement (0: off)
+  int64_t contributionSamples = 256; // validation samples used for the per-epoch branch shares
 };
 
 // Unknown keys and bad values throw Error(Invalid) naming "training.<key>".

@@ -1,0 +1,203 @@
+// The `particle` executable end to end: exit codes, messages, files written.
+
+#include "TestSupport.h"
+
+#include <QProcess>
+#include <QtTest>
+
+using namespace particle;
+using namespace particle::test;
+
+namespace {
+struct Run {
+  int code = -1;
+  QString out, err;
+};
+
+Run runCli(const QStringList &args, int timeoutMs = 600000) {
+  QProcess p;
+  p.start(PARTICLE_CLI, args);
+  p.waitForFinished(timeoutMs);
+  Run r;
+  r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+  r.out = QString::fromUtf8(p.readAllStandardOutput());
+  r.err = QString::fromUtf8(p.readAllStandardError());
+  return r;
+}
+
+// A crash or an escaped exception shows as one of these.
+void verifyNoCrashText(const Run &r) {
+  for (const char *bad : {"terminate called", "what():", "Segmentation", "Aborted", "c10::Error", "Exception raised"})
+    QVERIFY2(!r.err.contains(bad), qPrintable(r.err));
+  QVERIFY2(r.code >= 0, "the process must exit normally");
+}
+} // namespace
+
+class TestCli : public QObject {
+  Q_OBJECT
+
+private Q_SLOTS:
+  void checkExamples_data();
+  void checkExamples();
+  void checkBadFiles_data();
+  void checkBadFiles();
+  void usageErrors();
+  void info();
+  void trainWritesEverything();
+  void trainDivergesWithExitCode4();
+  void trainBadCsvExitsWith3();
+  void weightsLoadInPython();
+};
+
+void TestCli::checkExamples_data() {
+  QTest::addColumn<QString>("name");
+  for (const char *name : kExamples)
+    QTest::newRow(name) << QString(name);
+}
+
+void TestCli::checkExamples() {
+  QFETCH(QString, name);
+  const Run r = runCli({"check", QString::fromStdString(examplePath(name.toStdString()))});
+  QVERIFY2(r.code == 0, qPrintable(r.err));
+  QVERIFY(r.out.contains("ok:"));
+  QVERIFY(r.out.contains("parameters:"));
+  QVERIFY(r.out.contains("Classifier"));
+}
+
+void TestCli::checkBadFiles_data() {
+  QTest::addColumn<QString>("text");
+  QTest::addColumn<int>("code");
+  QTest::addColumn<QString>("fragment");
+  Json bad = baseProject();
+  bad["nodes"][4]["params"]["out"] = 0;
+  QTest::newRow("bad param") << QString::fromStdString(bad.dump()) << 1 << "bad.json: node 'c': param 'out': is 0";
+  Json cyc = baseProject();
+  cyc["edges"][4] = {{"from", "combine"}, {"to", "d"}}; // combine → d → combine
+  QTest::newRow("cycle") << QString::fromStdString(cyc.dump()) << 1 << "node 'd': is part of a cycle (d → combine → d)";
+  QTest::newRow("malformed") << "{\n  \"format\": \"particle-studio\",\n  \"nodes\": [}\n" << 3 << "bad.json:3:";
+  Json unknown = baseProject();
+  unknown["nodes"][0]["colour"] = 1;
+  QTest::newRow("unknown key") << QString::fromStdString(unknown.dump()) << 1 << "nodes[0].colour: unknown key";
+  Json data = baseProject();
+  data["dataset"] = {{"kind", "fashion-mnist"}, {"path", "/nonexistent/folder"}};
+  QTest::newRow("missing data") << QString::fromStdString(data.dump()) << 3 << "/nonexistent/folder";
+}
+
+void TestCli::checkBadFiles() {
+  QFETCH(QString, text);
+  QFETCH(int, code);
+  QFETCH(QString, fragment);
+  QTemporaryDir dir;
+  const std::string path = writeFile(dir, "bad.json", text.toStdString());
+  const Run r = runCli({"check", QString::fromStdString(path)});
+  verifyNoCrashText(r);
+  QCOMPARE(r.code, code);
+  QVERIFY2(r.err.contains(fragment), qPrintable(r.err));
+}
+
+void TestCli::usageErrors() {
+  Run r = runCli({});
+  QCOMPARE(r.code, 2);
+  r = runCli({"frobnicate"});
+  QCOMPARE(r.code, 2);
+  QVERIFY(r.err.contains("unknown command"));
+  r = runCli({"train", QString::fromStdString(examplePath("synthetic-parts")), "--epochs", "zero"});
+  QCOMPARE(r.code, 2);
+  QVERIFY(r.err.contains("--epochs"));
+  r = runCli({"check", "/no/such/file.particle.json"});
+  QCOMPARE(r.code, 3);
+  QVERIFY(r.err.contains("/no/such/file.particle.json"));
+  verifyNoCrashText(r);
+}
+
+void TestCli::info() {
+  const Run r = runCli({"info"});
+  QCOMPARE(r.code, 0);
+  QVERIFY(r.out.contains("libtorch"));
+  QVERIFY(r.out.contains("cuda_available"));
+  QVERIFY(r.out.contains("torch_threads"));
+}
+
+void TestCli::trainWritesEverything() {
+  QTemporaryDir dir;
+  Json doc = baseProject();
+  doc["training"]["epochs"] = 2;
+  const std::string path = writeFile(dir, "p.particle.json", doc.dump());
+  const QString out = dir.filePath("run");
+  const Run r = runCli({"train", QString::fromStdString(path), "--out", out, "--threads", "1", "--seed", "4"});
+  QVERIFY2(r.code == 0, qPrintable(r.err + r.out));
+  QVERIFY(r.out.contains("test accuracy"));
+  for (const char *f : {"metrics.csv", "summary.json", "checkpoint.pt", "weights.pt"})
+    QVERIFY2(QFile::exists(out + "/" + f), f);
+  const Json s = Json::parse(readTextFile((out + "/summary.json").toStdString()));
+  QCOMPARE(s["epochs"].get<int>(), 2);
+  QCOMPARE(s["seed"].get<int>(), 4);
+  QVERIFY(s["test_accuracy"].get<double>() >= 0.0);
+  // Resume continues to the requested epoch count.
+  const Run resumed = runCli({"train", QString::fromStdString(path), "--out", dir.filePath("run2"), "--epochs", "3",
+                              "--resume", out + "/checkpoint.pt"});
+  QVERIFY2(resumed.code == 0, qPrintable(resumed.err));
+  const Json s2 = Json::parse(readTextFile(dir.filePath("run2/summary.json").toStdString()));
+  QCOMPARE(s2["epochs"].get<int>(), 3);
+}
+
+void TestCli::trainDivergesWithExitCode4() {
+  QTemporaryDir dir;
+  Json doc = baseProject();
+  doc["training"] = {{"epochs", 2}, {"lr", 1e6}, {"optimizer", "sgd"}};
+  const std::string path = writeFile(dir, "p.particle.json", doc.dump());
+  const Run r = runCli({"train", QString::fromStdString(path), "--out", dir.filePath("run")});
+  verifyNoCrashText(r);
+  QCOMPARE(r.code, 4);
+  QVERIFY2(r.err.contains("step") && r.err.contains("lr 1000000"), qPrintable(r.err));
+  QVERIFY(QFile::exists(dir.filePath("run/checkpoint.pt")));
+}
+
+void TestCli::trainBadCsvExitsWith3() {
+  QTemporaryDir dir;
+  std::string csv = "x0,x1,x2,x3,label\n";
+  for (int i = 0; i < 30; ++i)
+    csv += "1,2,3,4," + std::to_string(i % 2) + "\n";
+  csv += "1,2,oops,4,0\n";
+  writeFile(dir, "data.csv", csv);
+  Json doc = baseProject();
+  doc["dataset"] = {{"kind", "csv"}, {"path", "data.csv"}, {"label_column", "label"}};
+  doc["nodes"][1]["params"] = {{"mode", "chunks"}, {"sizes", {1, 1, 1, 1}}};
+  doc["nodes"][2]["params"] = {{"hidden", {4}}, {"out", 2}};
+  doc["nodes"][3]["params"] = {{"hidden", {4}}, {"out", 2}};
+  const std::string path = writeFile(dir, "p.particle.json", doc.dump());
+  const Run r = runCli({"train", QString::fromStdString(path), "--out", dir.filePath("run")});
+  verifyNoCrashText(r);
+  QCOMPARE(r.code, 3);
+  QVERIFY2(r.err.contains("data.csv:32:") && r.err.contains("oops"), qPrintable(r.err));
+}
+
+void TestCli::weightsLoadInPython() {
+  if (!QFile::exists("/usr/bin/python3"))
+    QSKIP("python3 is not installed");
+  QProcess probe;
+  probe.start("/usr/bin/python3", {"-c", "import torch"});
+  probe.waitForFinished();
+  if (probe.exitCode() != 0)
+    QSKIP("python3-torch is not installed (scripts/setup.sh installs it)");
+  QTemporaryDir dir;
+  const std::string path = writeFile(dir, "p.particle.json", baseProject().dump());
+  const QString out = dir.filePath("run");
+  QCOMPARE(runCli({"train", QString::fromStdString(path), "--out", out}).code, 0);
+  QProcess py;
+  py.start("/usr/bin/python3", {"-c",
+                                "import sys, torch; d = torch.load(sys.argv[1]); "
+                                "print(type(d).__name__, sorted(k.split('.')[0] for k in d), "
+                                "tuple(d['head.linear.weight'].shape))",
+                                out + "/weights.pt"});
+  py.waitForFinished(120000);
+  const QString printed = QString::fromUtf8(py.readAllStandardOutput());
+  QVERIFY2(py.exitCode() == 0, qPrintable(QString::fromUtf8(py.readAllStandardError())));
+  QVERIFY2(printed.startsWith("dict"), qPrintable(printed));
+  for (const char *id : {"'a'", "'c'", "'d'", "'head'", "'input'"})
+    QVERIFY2(printed.contains(id), qPrintable(printed));
+  QVERIFY2(printed.contains("(4, 32)"), qPrintable(printed));
+}
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "tst_cli.moc"

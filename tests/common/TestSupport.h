@@ -1,0 +1,55 @@
+#pragma once
+// Shared by the test executables: paths, a small valid project, temp files.
+
+#include "graph/Json.h"
+#include "graph/Project.h"
+
+#include <QString>
+#include <QTemporaryDir>
+
+#include <string>
+
+namespace particle::test {
+
+inline std::string sourceDir() {
+  return PARTICLE_SOURCE_DIR;
+}
+inline std::string examplePath(const std::string &name) {
+  return sourceDir() + "/resources/examples/" + name + ".particle.json";
+}
+inline const char *const kExamples[] = {"seed-two-halves", "fashion-patches", "fashion-tokens", "synthetic-parts"};
+
+// A small, valid, fast project: 4 synthetic parts, two tied MLPs, concat.
+inline Json baseProject() {
+  return Json::parse(R"({
+    "format": "particle-studio", "version": 1, "name": "t",
+    "dataset": {"kind": "synthetic", "parts": 4, "part_dim": 8, "informative": [0, 2], "classes": 4, "samples": 400},
+    "nodes": [
+      {"id": "input", "type": "Input"},
+      {"id": "split", "type": "Split", "params": {"mode": "chunks", "parts": 4}},
+      {"id": "a", "type": "MLP", "params": {"hidden": [16], "out": 8}, "share": "g"},
+      {"id": "b", "type": "MLP", "params": {"hidden": [16], "out": 8}, "share": "g"},
+      {"id": "c", "type": "MLP", "params": {"hidden": [16], "out": 8}},
+      {"id": "d", "type": "MLP", "params": {"hidden": [16], "out": 8}},
+      {"id": "combine", "type": "Combine", "params": {"mode": "concat"}},
+      {"id": "head", "type": "Classifier"}
+    ],
+    "edges": [
+      {"from": "input", "to": "split"},
+      {"from": "split", "to": "a"}, {"from": "split:1", "to": "b"},
+      {"from": "split:2", "to": "c"}, {"from": "split:3", "to": "d"},
+      {"from": "a", "to": "combine"}, {"from": "b", "to": "combine:1"},
+      {"from": "c", "to": "combine:2"}, {"from": "d", "to": "combine:3"},
+      {"from": "combine", "to": "head"}
+    ],
+    "training": {"epochs": 1, "batch_size": 32, "threads": 1}
+  })");
+}
+
+inline std::string writeFile(const QTemporaryDir &dir, const std::string &name, const std::string &text) {
+  const std::string path = dir.path().toStdString() + "/" + name;
+  writeFileAtomically(path, text);
+  return path;
+}
+
+} // namespace particle::test

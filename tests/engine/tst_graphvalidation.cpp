@@ -1,0 +1,430 @@
+// Project files, the node catalogue, validation and shape inference (no tensors).
+
+#include "TestSupport.h"
+#include "graph/Catalogue.h"
+#include "graph/Project.h"
+#include "graph/Validator.h"
+
+#include <QtTest>
+
+#include <set>
+
+using namespace particle;
+using namespace particle::test;
+
+class TestGraphValidation : public QObject {
+  Q_OBJECT
+
+private Q_SLOTS:
+  void baseProjectIsValid();
+  void badProjects_data();
+  void badProjects();
+  void allProblemsAtOnce();
+  void roundTripIsByteIdentical_data();
+  void roundTripIsByteIdentical();
+  void editsSurviveRoundTrip();
+  void saveIsAtomic();
+  void catalogueIsComplete();
+  void shapeRules_data();
+  void shapeRules();
+  void parameterCountsWithSharing();
+  void relativeDatasetPathsResolveAgainstProject();
+};
+
+void TestGraphValidation::baseProjectIsValid() {
+  const Project p = projectFromJson(baseProject(), "base.json");
+  const Validation v = validate(p);
+  for (const auto &problem : v.problems)
+    qWarning() << problem.format("base").c_str();
+  QVERIFY(v.ok());
+  QCOMPARE(v.info("combine")->outputs.at(0), Shape({32}));
+  QCOMPARE(v.info("head")->outputs.at(0), Shape({4}));
+}
+
+// Each row: a JSON Patch (RFC 6902) applied to baseProject(), or raw text; the expected exit
+// code (1 invalid, 3 file/data) and a fragment the message must contain (node id or key).
+void TestGraphValidation::badProjects_data() {
+  QTest::addColumn<QString>("patch");
+  QTest::addColumn<QString>("raw");
+  QTest::addColumn<int>("code");
+  QTest::addColumn<QString>("fragment");
+  QTest::addColumn<QString>("fragment2");
+  auto row = [](const char *name, const char *patch, int code, const char *fragment, const char *fragment2) {
+    QTest::newRow(name) << QString(patch) << QString() << code << QString(fragment) << QString(fragment2);
+  };
+  row("cycle",
+      R"([{"op":"add","path":"/nodes/-","value":{"id":"x","type":"Linear"}},
+          {"op":"add","path":"/nodes/-","value":{"id":"y","type":"Linear"}},
+          {"op":"add","path":"/edges/-","value":{"from":"x","to":"y"}},
+          {"op":"add","path":"/edges/-","value":{"from":"y","to":"x"}}])",
+      1, "node 'x'", "cycle");
+  row("dangling input", R"([{"op":"remove","path":"/edges/4"}])", 1, "node 'd'", "not connected");
+  row("edge from missing node", R"([{"op":"replace","path":"/edges/0/from","value":"nothere"}])", 1, "nothere",
+      "does not exist");
+  row("doubly connected input", R"([{"op":"add","path":"/edges/-","value":{"from":"split:3","to":"c"}}])", 1,
+      "node 'c'", "connected twice");
+  row("shape mismatch", R"([{"op":"replace","path":"/nodes/4/type","value":"ConvNet"},
+                            {"op":"replace","path":"/nodes/4/params","value":{}}])",
+      1, "node 'c'", "[8]");
+  row("split not divisible", R"([{"op":"replace","path":"/nodes/1/params/parts","value":3}])", 1, "node 'split'",
+      "not divisible");
+  row("patches on a vector", R"([{"op":"replace","path":"/nodes/1/params","value":{"mode":"patches"}}])", 1,
+      "node 'split'", "image input");
+  row("param out of range", R"([{"op":"replace","path":"/nodes/4/params/out","value":0}])", 1, "node 'c'",
+      "outside the allowed range");
+  row("list element out of range", R"([{"op":"replace","path":"/nodes/4/params/hidden","value":[16,-2]}])", 1,
+      "param 'hidden'", "outside the allowed range");
+  row("param wrong type", R"([{"op":"replace","path":"/nodes/4/params/out","value":"big"}])", 1, "param 'out'",
+      "must be an integer");
+  row("bad enum", R"([{"op":"add","path":"/nodes/6/params/mode","value":"average"}])", 1, "node 'combine'",
+      "choose one of");
+  row("unknown param", R"([{"op":"add","path":"/nodes/4/params/hiden","value":[4]}])", 1, "param 'hiden'",
+      "unknown param");
+  row("unknown type", R"([{"op":"replace","path":"/nodes/4/type","value":"Perceptron"}])", 1, "node 'c'",
+      "unknown node type");
+  row("unknown top-level key", R"([{"op":"add","path":"/extra","value":1}])", 1, "extra", "unknown key");
+  row("unknown node key", R"([{"op":"add","path":"/nodes/2/color","value":"red"}])", 1, "nodes[2].color",
+      "unknown key");
+  row("unknown edge key", R"([{"op":"add","path":"/edges/1/weight","value":2}])", 1, "edges[1].weight", "unknown key");
+  row("unknown dataset key", R"([{"op":"add","path":"/dataset/colour","value":1}])", 1, "dataset.colour",
+      "unknown key");
+  row("unknown training key", R"([{"op":"add","path":"/training/learning_rate","value":1}])", 1,
+      "training.learning_rate", "unknown key");
+  row("training value out of range", R"([{"op":"add","path":"/training/batch_size","value":0}])", 1,
+      "training.batch_size", "range");
+  row("share group param mismatch", R"([{"op":"replace","path":"/nodes/3/params/out","value":16}])", 1, "node 'b'",
+      "share group");
+  row("share group type mismatch", R"([{"op":"add","path":"/nodes/1/share","value":"g"}])", 1, "node 'split'",
+      "no parameters to share");
+  row("share group differing hidden",
+      R"([{"op":"add","path":"/nodes/4/share","value":"h"},{"op":"add","path":"/nodes/5/share","value":"h"},
+          {"op":"replace","path":"/nodes/5/params/hidden","value":[32]}])",
+      1, "node 'd'", "param 'hidden'");
+  row("share group input shape mismatch",
+      R"([{"op":"replace","path":"/nodes/1/params","value":{"mode":"chunks","sizes":[4,12,8,8]}}])", 1, "node 'b'",
+      "input shape [12]");
+  row("two classifiers",
+      R"([{"op":"add","path":"/nodes/-","value":{"id":"head2","type":"Classifier"}},
+          {"op":"add","path":"/edges/-","value":{"from":"combine","to":"head2"}}])",
+      1, "node 'head2'", "exactly one Classifier");
+  row("no classifier", R"([{"op":"remove","path":"/edges/9"},{"op":"remove","path":"/nodes/7"}])", 1, "Classifier",
+      "no Classifier");
+  row("no input", R"([{"op":"remove","path":"/edges/0"},{"op":"remove","path":"/nodes/0"}])", 1, "Input", "no Input");
+  row("newer version", R"([{"op":"replace","path":"/version","value":7}])", 1, "version", "newer");
+  row("invalid id", R"([{"op":"replace","path":"/nodes/2/id","value":"2a"}])", 1, "nodes[2].id", "not a valid id");
+  row("duplicate id", R"([{"op":"replace","path":"/nodes/3/id","value":"a"}])", 1, "nodes[3].id", "used twice");
+  row("output port out of range", R"([{"op":"replace","path":"/edges/4/from","value":"split:7"}])", 1, "node 'split'",
+      "output ports 0..3");
+  row("unknown named port", R"([{"op":"replace","path":"/edges/5/to","value":"combine:left"}])", 1, "node 'combine'",
+      "no input named");
+  row("gate input on concat", R"([{"op":"add","path":"/edges/-","value":{"from":"c","to":"combine:gate"}}])", 1,
+      "node 'combine'", "only used by mode");
+  row("top_k above branch count", R"([{"op":"replace","path":"/nodes/6/params","value":{"mode":"gate","top_k":9}}])", 1,
+      "param 'top_k'", "exceeds");
+  row("combine with one branch",
+      R"([{"op":"remove","path":"/edges/8"},{"op":"remove","path":"/edges/7"},{"op":"remove","path":"/edges/6"}])", 1,
+      "node 'combine'", "at least 2");
+  row("bad port reference", R"([{"op":"replace","path":"/edges/0/from","value":"a:b:c"}])", 1, "edges[0].from",
+      "not a port reference");
+  row("self loop",
+      R"([{"op":"add","path":"/nodes/-","value":{"id":"z","type":"Linear"}},
+          {"op":"add","path":"/edges/-","value":{"from":"z","to":"z"}}])",
+      1, "node 'z'", "itself");
+  row("trunk scope on a Linear",
+      R"([{"op":"add","path":"/nodes/-","value":{"id":"z","type":"Linear","share":"q","share_scope":"trunk"}}])", 1,
+      "node 'z'", "trunk");
+  row("different widths without dim", R"([{"op":"replace","path":"/nodes/6/params/mode","value":"sum"},
+                                         {"op":"replace","path":"/nodes/5/params/out","value":4}])",
+      1, "param 'dim'", "different widths");
+  row("missing data file",
+      R"([{"op":"replace","path":"/dataset","value":{"kind":"idx","images":"missing-images.gz","labels":"l.gz"}}])", 3,
+      "missing-images.gz", "not found");
+  row("csv without label column", R"([{"op":"replace","path":"/dataset","value":{"kind":"csv","path":"x.csv"}}])", 1,
+      "dataset.label_column", "missing");
+  row("unknown dataset kind", R"([{"op":"replace","path":"/dataset/kind","value":"imagenet"}])", 1, "dataset.kind",
+      "unknown kind");
+  QTest::newRow("malformed JSON") << QString() << QString("{\"format\": \"particle-studio\",\n  \"version\": 1,,\n}")
+                                  << 3 << QString("bad.json:2:") << QString("malformed JSON");
+  QTest::newRow("not an object") << QString() << QString("[1, 2]") << 1 << QString("bad.json")
+                                 << QString("JSON object");
+  QTest::newRow("empty file") << QString() << QString("") << 3 << QString("bad.json:1:1") << QString("malformed");
+}
+
+void TestGraphValidation::badProjects() {
+  QFETCH(QString, patch);
+  QFETCH(QString, raw);
+  QFETCH(int, code);
+  QFETCH(QString, fragment);
+  QFETCH(QString, fragment2);
+  QTemporaryDir dir;
+  std::string text = raw.toStdString();
+  if (!patch.isEmpty())
+    text = baseProject().patch(Json::parse(patch.toStdString())).dump(2);
+  const std::string path = writeFile(dir, "bad.json", text);
+
+  int gotCode = 0;
+  std::string message;
+  try {
+    const Project p = loadProject(path);
+    const Validation v = validate(p);
+    gotCode = v.exitCode();
+    for (const auto &problem : v.problems)
+      message += problem.format(path) + "\n";
+  } catch (const Error &e) {
+    gotCode = static_cast<int>(e.kind());
+    message = e.what();
+  }
+  QVERIFY2(gotCode == code, ("exit code " + std::to_string(gotCode) + ", message: " + message).c_str());
+  QVERIFY2(message.find(fragment.toStdString()) != std::string::npos, message.c_str());
+  QVERIFY2(message.find(fragment2.toStdString()) != std::string::npos, message.c_str());
+}
+
+void TestGraphValidation::allProblemsAtOnce() {
+  Json doc = baseProject();
+  doc["nodes"][4]["params"]["out"] = 0;          // c: range
+  doc["nodes"][5]["type"] = "Nope";              // d: unknown type
+  doc["nodes"][3]["params"]["activation"] = "x"; // b: enum
+  const Validation v = validate(projectFromJson(doc, "p.json"));
+  std::set<std::string> nodes;
+  for (const auto &p : v.problems)
+    if (p.severity == Problem::Severity::Error)
+      nodes.insert(p.node);
+  QVERIFY(nodes.count("c"));
+  QVERIFY(nodes.count("d"));
+  QVERIFY(nodes.count("b"));
+  QCOMPARE(v.exitCode(), 1);
+}
+
+void TestGraphValidation::roundTripIsByteIdentical_data() {
+  QTest::addColumn<QString>("name");
+  for (const char *name : kExamples)
+    QTest::newRow(name) << QString(name);
+}
+
+void TestGraphValidation::roundTripIsByteIdentical() {
+  QFETCH(QString, name);
+  const std::string path = examplePath(name.toStdString());
+  const Project p = loadProject(path);
+  QVERIFY2(validate(p).ok(), "every example is valid");
+  QTemporaryDir dir;
+  const std::string first = dir.path().toStdString() + "/a.particle.json";
+  saveProject(p, first);
+  const Project again = loadProject(first);
+  const std::string second = dir.path().toStdString() + "/b.particle.json";
+  saveProject(again, second);
+  QCOMPARE(readTextFile(second), readTextFile(first));
+  // The shipped examples are themselves in canonical form.
+  QCOMPARE(readTextFile(first), readTextFile(path));
+}
+
+void TestGraphValidation::editsSurviveRoundTrip() {
+  Project p = projectFromJson(baseProject(), "t.json");
+  p.graph.find("c")->params["hidden"] = Json::array({24, 12});
+  p.graph.find("d")->pos = std::array<double, 2>{12.5, -3};
+  p.graph.find("c")->share = "cd";
+  p.graph.find("d")->share = "cd";
+  p.graph.find("c")->params["out"] = 8;
+  p.graph.find("d")->params["hidden"] = Json::array({24, 12});
+  p.graph.edges.push_back(Edge{PortRef{"combine", "0"}, PortRef{"head2", "0"}});
+  p.graph.nodes.push_back(Node{"head2", "Classifier", std::nullopt, Json::object(), "", ""});
+  p.ui = Json::parse(R"({"zoom": 1.5, "z": {"b": 1, "a": [2, {"k": null}]}})");
+  QTemporaryDir dir;
+  const std::string path = dir.path().toStdString() + "/e.particle.json";
+  saveProject(p, path);
+  const Project q = loadProject(path);
+  QCOMPARE(q.graph.find("c")->params["hidden"], Json::array({24, 12}));
+  QCOMPARE((*q.graph.find("d")->pos)[0], 12.5);
+  QCOMPARE((*q.graph.find("d")->pos)[1], -3.0);
+  QCOMPARE(q.graph.find("d")->share, std::string("cd"));
+  QCOMPARE(q.graph.edges.size(), p.graph.edges.size());
+  QCOMPARE(q.graph.edges.back().to.node, std::string("head2"));
+  // "ui" comes back verbatim, key order included.
+  QCOMPARE(q.ui.dump(), p.ui.dump());
+  QCOMPARE(projectToText(q), projectToText(p));
+}
+
+void TestGraphValidation::saveIsAtomic() {
+  QTemporaryDir dir;
+  const std::string path = dir.path().toStdString() + "/p.particle.json";
+  const Project p = projectFromJson(baseProject(), path);
+  saveProject(p, path);
+  // Saving into a folder that does not exist fails with the path named and leaves no temp file.
+  const std::string bad = dir.path().toStdString() + "/missing/p.particle.json";
+  try {
+    saveProject(p, bad);
+    QFAIL("saving into a missing folder must fail");
+  } catch (const Error &e) {
+    QCOMPARE(e.kind(), ErrorKind::File);
+    QVERIFY(std::string(e.what()).find(bad) != std::string::npos);
+  }
+  QCOMPARE(QDir(dir.path()).entryList(QDir::Files).size(), 1);
+}
+
+void TestGraphValidation::catalogueIsComplete() {
+  const auto &cat = Catalogue::instance();
+  for (const char *type : {"Input", "Split", "Patchify", "MLP", "ConvNet", "Attention", "Linear", "Activation",
+                           "Dropout", "LayerNorm", "Flatten", "Combine", "Classifier"}) {
+    const NodeType *t = cat.find(type);
+    QVERIFY2(t, type);
+    QVERIFY(!t->category.empty());
+    QVERIFY(!t->doc.empty());
+    QVERIFY(t->infer);
+    for (const auto &p : t->params) {
+      QVERIFY2(!p.doc.empty(), (std::string(type) + "." + p.name).c_str());
+      // Every default passes its own schema.
+      QVERIFY2(Catalogue::checkParam(p, p.defaultValue).empty(), (std::string(type) + "." + p.name).c_str());
+    }
+  }
+  QVERIFY(cat.categories().size() >= 5);
+}
+
+void TestGraphValidation::shapeRules_data() {
+  QTest::addColumn<QString>("type");
+  QTest::addColumn<QString>("params");
+  QTest::addColumn<QString>("inputs");   // JSON list of shapes
+  QTest::addColumn<QString>("expected"); // JSON list of output shapes, or an error fragment
+  QTest::addColumn<qlonglong>("parameters");
+  QTest::newRow("patches 2x2") << "Split"
+                               << R"({"mode":"patches"})"
+                               << "[[1,28,28]]"
+                               << "[[1,14,14],[1,14,14],[1,14,14],[1,14,14]]" << 0LL;
+  QTest::newRow("patches 1x4") << "Split"
+                               << R"({"mode":"patches","rows":1,"cols":4})"
+                               << "[[3,8,8]]"
+                               << "[[3,8,2],[3,8,2],[3,8,2],[3,8,2]]" << 0LL;
+  QTest::newRow("chunks sizes") << "Split"
+                                << R"({"mode":"chunks","sizes":[2,5]})"
+                                << "[[7]]"
+                                << "[[2],[5]]" << 0LL;
+  QTest::newRow("columns") << "Split"
+                           << R"({"mode":"columns","groups":[[0,3],[1]]})"
+                           << "[[4]]"
+                           << "[[2],[1]]" << 0LL;
+  QTest::newRow("columns out of range") << "Split"
+                                        << R"({"mode":"columns","groups":[[0,4]]})"
+                                        << "[[4]]"
+                                        << "out of range" << 0LL;
+  QTest::newRow("patchify") << "Patchify"
+                            << R"({"patch":7})"
+                            << "[[1,28,28]]"
+                            << "[[16,49]]" << 0LL;
+  QTest::newRow("mlp") << "MLP"
+                       << R"({"hidden":[4],"out":3})"
+                       << "[[2,5]]"
+                       << "[[3]]" << (10LL * 4 + 4 + 4 * 3 + 3);
+  QTest::newRow("convnet") << "ConvNet"
+                           << R"({"channels":[2],"kernel":3,"pool":true,"out":5})"
+                           << "[[1,4,4]]"
+                           << "[[5]]" << (1LL * 2 * 9 + 2 + 2 * 2 * 2 * 5 + 5);
+  QTest::newRow("convnet too small") << "ConvNet"
+                                     << R"({"channels":[2,2,2],"pool":true})"
+                                     << "[[1,4,4]]"
+                                     << "too small" << 0LL;
+  QTest::newRow("attention tokens") << "Attention"
+                                    << R"({"dim":8,"heads":2,"layers":1,"out":3})"
+                                    << "[[5,4]]"
+                                    << "[[3]]"
+                                    << (4LL * 8 + 8 + 5 * 8 +
+                                        (2 * 8 + 8 * 24 + 24 + 64 + 8 + 2 * 8 + 8 * 16 + 16 + 16 * 8 + 8) + 2 * 8 +
+                                        8 * 3 + 3);
+  QTest::newRow("attention heads") << "Attention"
+                                   << R"({"dim":10,"heads":4})"
+                                   << "[[5,4]]"
+                                   << "not divisible by heads" << 0LL;
+  QTest::newRow("linear on tokens") << "Linear"
+                                    << R"({"out":6})"
+                                    << "[[5,4]]"
+                                    << "[[5,6]]" << 30LL;
+  QTest::newRow("layernorm") << "LayerNorm"
+                             << "{}"
+                             << "[[5,4]]"
+                             << "[[5,4]]" << 8LL;
+  QTest::newRow("flatten") << "Flatten"
+                           << "{}"
+                           << "[[2,3,4]]"
+                           << "[[24]]" << 0LL;
+  QTest::newRow("concat") << "Combine"
+                          << R"({"mode":"concat"})"
+                          << "[[3],[5]]"
+                          << "[[8]]" << 0LL;
+  QTest::newRow("sum with dim") << "Combine"
+                                << R"({"mode":"sum","dim":4})"
+                                << "[[3],[4]]"
+                                << "[[4]]" << (3LL * 4 + 4);
+  QTest::newRow("attention combine") << "Combine"
+                                     << R"({"mode":"attention"})"
+                                     << "[[4],[4],[4]]"
+                                     << "[[4]]" << (3LL * 4 + 16 + 4 + 4);
+  QTest::newRow("gate combine") << "Combine"
+                                << R"({"mode":"gate"})"
+                                << "[[4],[4]]"
+                                << "[[4]]" << (2LL * 4 + 8 * 2 + 2);
+  QTest::newRow("classifier") << "Classifier"
+                              << R"({"classes":3})"
+                              << "[[4]]"
+                              << "[[3]]" << 15LL;
+}
+
+void TestGraphValidation::shapeRules() {
+  QFETCH(QString, type);
+  QFETCH(QString, params);
+  QFETCH(QString, inputs);
+  QFETCH(QString, expected);
+  QFETCH(qlonglong, parameters);
+  const auto &cat = Catalogue::instance();
+  const NodeType *t = cat.find(type.toStdString());
+  QVERIFY(t);
+  const Json effective = cat.effectiveParams(*t, Json::parse(params.toStdString()));
+  std::vector<Shape> in;
+  for (const auto &s : Json::parse(inputs.toStdString()))
+    in.push_back(s.get<Shape>());
+  std::optional<Shape> gate;
+  DataInfo data{{1, 28, 28}, 10};
+  const InferResult r = t->infer(InferInput{effective, in, gate, data});
+  if (expected.startsWith('[')) {
+    QVERIFY2(r.error.empty(), r.error.c_str());
+    std::vector<Shape> want;
+    for (const auto &s : Json::parse(expected.toStdString()))
+      want.push_back(s.get<Shape>());
+    QCOMPARE(r.outputs, want);
+    QCOMPARE(static_cast<qlonglong>(r.parameters), parameters);
+  } else {
+    QVERIFY2(r.error.find(expected.toStdString()) != std::string::npos, r.error.c_str());
+  }
+}
+
+void TestGraphValidation::parameterCountsWithSharing() {
+  const Validation v = validate(projectFromJson(baseProject(), "t.json"));
+  const int64_t mlp = 8 * 16 + 16 + 16 * 8 + 8;
+  QCOMPARE(v.totalParameters, 4 * mlp + (32 * 4 + 4));
+  QCOMPARE(v.uniqueParameters, 3 * mlp + (32 * 4 + 4)); // a and b tied
+  Json doc = baseProject();
+  doc["nodes"][2]["share_scope"] = "trunk";
+  doc["nodes"][3]["share_scope"] = "trunk";
+  const Validation t = validate(projectFromJson(doc, "t.json"));
+  QVERIFY(t.ok());
+  QCOMPARE(t.uniqueParameters, 3 * mlp + (16 * 8 + 8) + (32 * 4 + 4)); // b keeps its own last layer
+}
+
+void TestGraphValidation::relativeDatasetPathsResolveAgainstProject() {
+  QTemporaryDir dir;
+  QDir(dir.path()).mkdir("data");
+  std::string csv = "a,b,label\n";
+  for (int i = 0; i < 20; ++i)
+    csv += std::to_string(i) + "," + std::to_string(i * 2) + "," + std::to_string(i % 3) + "\n";
+  writeFile(dir, "data/t.csv", csv);
+  Json doc = baseProject();
+  doc["dataset"] = Json::parse(R"({"kind":"csv","path":"data/t.csv","label_column":"label"})");
+  doc["nodes"][1]["params"] = Json::parse(R"({"mode":"columns","groups":[[0],[1],[0,1],[1]]})");
+  const std::string path = writeFile(dir, "p.particle.json", doc.dump());
+  // Loaded from another working directory, the CSV is still found next to the project.
+  const Validation v = validate(loadProject(path));
+  for (const auto &p : v.problems)
+    qWarning() << p.format(path).c_str();
+  QVERIFY(v.ok());
+  QCOMPARE(v.data.sampleShape, Shape({2}));
+  QCOMPARE(v.data.classes, int64_t{3});
+}
+
+QTEST_GUILESS_MAIN(TestGraphValidation)
+#include "tst_graphvalidation.moc"

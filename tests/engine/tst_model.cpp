@@ -1,0 +1,248 @@
+// Graph → torch module: shapes against inference, parameter counts, tied weights, overrides.
+
+#include "TestSupport.h"
+#include "graph/Validator.h"
+#include "model/Model.h"
+
+#include <QtTest>
+
+#include <set>
+
+using namespace particle;
+using namespace particle::test;
+
+namespace {
+torch::Tensor sampleBatch(const Shape &sample, int64_t batch) {
+  std::vector<int64_t> shape = {batch};
+  shape.insert(shape.end(), sample.begin(), sample.end());
+  return torch::rand(shape);
+}
+
+int64_t distinctNumel(torch::nn::Module &m) {
+  int64_t n = 0;
+  for (const auto &p : distinctParameters(m))
+    n += p.numel();
+  return n;
+}
+} // namespace
+
+class TestModel : public QObject {
+  Q_OBJECT
+
+private Q_SLOTS:
+  void initTestCase() { torch::manual_seed(0); }
+  void everyCatalogueTypeHasAFactory();
+  void examples_data();
+  void examples();
+  void combineModes_data();
+  void combineModes();
+  void tiedBranchesShareStorageAndGradient_data();
+  void tiedBranchesShareStorageAndGradient();
+  void trunkSharingKeepsOwnHeads();
+  void overridesReplaceNodeOutputs();
+  void attentionRowsSumToOne();
+  void invalidProjectIsRefused();
+};
+
+void TestModel::everyCatalogueTypeHasAFactory() {
+  for (const auto &t : Catalogue::instance().types())
+    QVERIFY2(hasModuleFactory(t.type), t.type.c_str());
+}
+
+void TestModel::examples_data() {
+  QTest::addColumn<QString>("name");
+  for (const char *name : kExamples)
+    QTest::newRow(name) << QString(name);
+}
+
+void TestModel::examples() {
+  QFETCH(QString, name);
+  const Project project = loadProject(examplePath(name.toStdString()));
+  ParticleModel model(project);
+  const Validation &v = model->validation();
+  model->eval();
+  torch::NoGradGuard noGrad;
+  const auto result = model->forward(sampleBatch(v.data.sampleShape, 5));
+  // Every node's real output has the inferred shape.
+  for (const auto &[id, outputs] : result.outputs) {
+    const NodeInfo *info = v.info(id);
+    QVERIFY(info);
+    if (project.graph.find(id)->type == "Classifier")
+      continue;
+    QCOMPARE(outputs.size(), info->outputs.size());
+    for (std::size_t k = 0; k < outputs.size(); ++k) {
+      Shape want = {5};
+      want.insert(want.end(), info->outputs[k].begin(), info->outputs[k].end());
+      QVERIFY2(outputs[k].sizes().vec() == want, (id + " " + shapeToString(outputs[k].sizes().vec())).c_str());
+    }
+  }
+  QCOMPARE(result.logits.sizes().vec(), (std::vector<int64_t>{5, v.data.classes}));
+  // `unique` is exactly what the optimiser trains.
+  QCOMPARE(distinctNumel(*model), v.uniqueParameters);
+  QCOMPARE(static_cast<int64_t>(model->parameters().size()), static_cast<int64_t>(distinctParameters(*model).size()));
+}
+
+void TestModel::combineModes_data() {
+  QTest::addColumn<QString>("params");
+  QTest::newRow("concat") << R"({"mode":"concat"})";
+  QTest::newRow("sum") << R"({"mode":"sum"})";
+  QTest::newRow("mean") << R"({"mode":"mean","dim":5})";
+  QTest::newRow("max") << R"({"mode":"max"})";
+  QTest::newRow("attention") << R"({"mode":"attention"})";
+  QTest::newRow("gate") << R"({"mode":"gate"})";
+  QTest::newRow("gate top2") << R"({"mode":"gate","top_k":2})";
+}
+
+void TestModel::combineModes() {
+  QFETCH(QString, params);
+  Json doc = baseProject();
+  doc["nodes"][6]["params"] = Json::parse(params.toStdString());
+  const Project project = projectFromJson(doc, "t.json");
+  ParticleModel model(project);
+  const auto &v = model->validation();
+  QCOMPARE(distinctNumel(*model), v.uniqueParameters);
+  auto x = sampleBatch(v.data.sampleShape, 7);
+  auto out = model->forward(x);
+  QCOMPARE(out.logits.sizes().vec(), (std::vector<int64_t>{7, 4}));
+  const std::string mode = doc["nodes"][6]["params"]["mode"];
+  if (mode == "attention" || mode == "gate") {
+    auto w = out.combineWeights.at("combine");
+    QCOMPARE(w.sizes().vec(), (std::vector<int64_t>{7, 4}));
+    QVERIFY(torch::allclose(w.sum(1), torch::ones({7}), 1e-5, 1e-6));
+    if (doc["nodes"][6]["params"].value("top_k", 0) == 2)
+      QVERIFY(((w > 0).sum(1) == 2).all().item<bool>());
+  }
+  if (mode == "gate")
+    QVERIFY(out.auxLoss.item<double>() > 0);
+  // Training signal reaches every parameter that affects the output.
+  (out.logits.sum() + out.auxLoss).backward();
+  for (const auto &p : model->named_parameters())
+    QVERIFY2(p.value().grad().defined(), p.key().c_str());
+}
+
+void TestModel::tiedBranchesShareStorageAndGradient_data() {
+  QTest::addColumn<QString>("scope");
+  QTest::newRow("all") << "all";
+  QTest::newRow("trunk") << "trunk";
+}
+
+void TestModel::tiedBranchesShareStorageAndGradient() {
+  QFETCH(QString, scope);
+  Project project = loadProject(examplePath("fashion-patches"));
+  const std::vector<std::string> branches = {"p0", "p1", "p2", "p3"};
+  for (const auto &b : branches)
+    project.graph.find(b)->shareScope = scope == "all" ? "" : "trunk";
+  ParticleModel model(project);
+  QCOMPARE(distinctNumel(*model), model->validation().uniqueParameters);
+  if (scope == "all") {
+    // One module instance: the very same tensors.
+    for (const auto &b : branches)
+      QCOMPARE(model->nodeModule(b).get(), model->nodeModule("p0").get());
+    const auto params0 = model->nodeModule("p0")->parameters();
+    const auto params1 = model->nodeModule("p1")->parameters();
+    QCOMPARE(params0.size(), params1.size());
+    for (std::size_t i = 0; i < params0.size(); ++i)
+      QCOMPARE(params0[i].data_ptr(), params1[i].data_ptr());
+  }
+
+  auto x = sampleBatch({1, 28, 28}, 3);
+  // The first conv weight is shared under both scopes.
+  auto weight = model->named_parameters()["p0.trunk.layers.0.weight"];
+  auto gradOf = [&](const std::set<std::string> &live) {
+    model->zero_grad();
+    // Branches not in `live` are cut off from the graph (their outputs detached).
+    const auto plain = model->forward(x);
+    std::map<std::string, torch::Tensor> overrides;
+    for (const auto &b : branches)
+      if (!live.count(b))
+        overrides[b] = plain.outputs.at(b)[0].detach();
+    ForwardOptions opt;
+    opt.overrides = &overrides;
+    model->forward(x, opt).logits.sum().backward();
+    return weight.grad().clone();
+  };
+  const auto full = gradOf({"p0", "p1", "p2", "p3"});
+  torch::Tensor sum = torch::zeros_like(full);
+  for (const auto &b : branches) {
+    auto part = gradOf({b});
+    QVERIFY2(part.abs().sum().item<double>() > 0, ("no gradient through branch " + b).c_str());
+    sum += part;
+  }
+  // The shared weight's gradient is the sum of what each branch contributes.
+  QVERIFY(torch::allclose(full, sum, 1e-4, 1e-6));
+}
+
+void TestModel::trunkSharingKeepsOwnHeads() {
+  Json doc = baseProject();
+  doc["nodes"][2]["share_scope"] = "trunk";
+  doc["nodes"][3]["share_scope"] = "trunk";
+  ParticleModel model(projectFromJson(doc, "t.json"));
+  QCOMPARE(distinctNumel(*model), model->validation().uniqueParameters);
+  auto a = model->nodeModule("a"), b = model->nodeModule("b");
+  QVERIFY(a.get() != b.get());
+  auto named = model->named_parameters();
+  QVERIFY(named.contains("a.trunk.layers.0.weight"));
+  QVERIFY(!named.contains("b.trunk.layers.0.weight"));
+  QVERIFY(named.contains("b.head.weight"));
+}
+
+void TestModel::overridesReplaceNodeOutputs() {
+  ParticleModel model(projectFromJson(baseProject(), "t.json"));
+  model->eval();
+  torch::NoGradGuard noGrad;
+  auto x = sampleBatch({32}, 4);
+  const auto base = model->forward(x);
+  // With a base and no overrides, nothing is recomputed and the result is identical.
+  ForwardOptions reuse;
+  reuse.base = &base;
+  QVERIFY(torch::equal(model->forward(x, reuse).logits, base.logits));
+  // Overriding a branch changes the logits exactly as a zero branch through concat → linear would.
+  std::map<std::string, torch::Tensor> overrides = {{"c", torch::zeros({4, 8})}};
+  ForwardOptions opt;
+  opt.overrides = &overrides;
+  opt.base = &base;
+  const auto changed = model->forward(x, opt);
+  QVERIFY(!torch::allclose(changed.logits, base.logits));
+  QVERIFY(torch::equal(changed.outputs.at("c")[0], torch::zeros({4, 8})));
+  QVERIFY(torch::equal(changed.outputs.at("a")[0], base.outputs.at("a")[0]));
+  auto w = model->named_parameters()["head.linear.weight"]; // [4, 32]; branch c is columns 16..23
+  auto expected = base.logits - base.outputs.at("c")[0].matmul(w.narrow(1, 16, 8).t());
+  QVERIFY(torch::allclose(changed.logits, expected, 1e-5, 1e-5));
+  // A Split output port can be overridden too ("split:2").
+  std::map<std::string, torch::Tensor> splitOverride = {{"split:2", torch::zeros({4, 8})}};
+  ForwardOptions opt2;
+  opt2.overrides = &splitOverride;
+  QVERIFY(!torch::allclose(model->forward(x, opt2).outputs.at("c")[0], base.outputs.at("c")[0]));
+}
+
+void TestModel::attentionRowsSumToOne() {
+  ParticleModel model(loadProject(examplePath("fashion-tokens")));
+  model->eval();
+  torch::NoGradGuard noGrad;
+  ForwardOptions opt;
+  opt.recordAttention = true;
+  const auto out = model->forward(sampleBatch({1, 28, 28}, 2), opt);
+  for (const char *id : {"left", "right"}) {
+    const auto &layers = out.attention.at(id);
+    QCOMPARE(static_cast<int>(layers.size()), 2);
+    for (const auto &a : layers) {
+      QCOMPARE(a.sizes().vec(), (std::vector<int64_t>{2, 4, 8, 8})); // batch, heads, T, T
+      QVERIFY(torch::allclose(a.sum(-1), torch::ones({2, 4, 8}), 1e-5, 1e-6));
+    }
+  }
+}
+
+void TestModel::invalidProjectIsRefused() {
+  Json doc = baseProject();
+  doc["nodes"][4]["params"]["out"] = 0;
+  try {
+    ParticleModel model(projectFromJson(doc, "bad.json"));
+    QFAIL("an invalid project must not build");
+  } catch (const Error &e) {
+    QCOMPARE(e.kind(), ErrorKind::Invalid);
+    QVERIFY(std::string(e.what()).find("node 'c'") != std::string::npos);
+  }
+}
+
+QTEST_GUILESS_MAIN(TestModel)
+#include "tst_model.moc"

@@ -1,0 +1,383 @@
+// The training engine: convergence, determinism, resume, control from another thread,
+// divergence and data errors.
+
+#include "TestSupport.h"
+#include "data/Dataset.h"
+#include "train/Trainer.h"
+
+#include <QtTest>
+
+#include <condition_variable>
+#include <future>
+#include <thread>
+#include <zlib.h>
+
+using namespace particle;
+using namespace particle::test;
+
+namespace {
+
+// An easy task: the label depends only on part 0 (linear), no noise.
+Json easyProject(int epochs) {
+  Json doc = baseProject();
+  doc["dataset"] = Json::parse(
+      R"({"kind":"synthetic","parts":4,"part_dim":8,"informative":[0],"classes":2,"samples":3000,"noise":0.0})");
+  doc["training"] = {{"epochs", epochs}, {"batch_size", 32}, {"lr", 0.003}, {"threads", 1}, {"seed", 3}};
+  return doc;
+}
+
+std::map<std::string, torch::Tensor> weightsOf(Trainer &t) {
+  std::map<std::string, torch::Tensor> out;
+  for (const auto &p : t.model()->named_parameters())
+    out[p.key()] = p.value().detach().clone();
+  return out;
+}
+
+class Recorder : public TrainObserver {
+public:
+  void onStep(const StepEvent &e) override {
+    std::lock_guard<std::mutex> lock(mutex);
+    steps.push_back(e);
+    cv.notify_all();
+  }
+  void onEpoch(const EpochEvent &e) override {
+    std::lock_guard<std::mutex> lock(mutex);
+    epochs.push_back(e);
+  }
+  int64_t lastStep() {
+    std::lock_guard<std::mutex> lock(mutex);
+    return steps.empty() ? 0 : steps.back().step;
+  }
+  bool waitForStep(int64_t step) {
+    std::unique_lock<std::mutex> lock(mutex);
+    return cv.wait_for(lock, std::chrono::seconds(60), [&] { return !steps.empty() && steps.back().step >= step; });
+  }
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::vector<StepEvent> steps;
+  std::vector<EpochEvent> epochs;
+};
+
+void writeGz(const std::string &path, const std::vector<uint8_t> &bytes) {
+  gzFile f = gzopen(path.c_str(), "wb");
+  gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size()));
+  gzclose(f);
+}
+
+std::vector<uint8_t> idxHeader(std::vector<uint32_t> dims) {
+  std::vector<uint8_t> out = {0, 0, 0x08, static_cast<uint8_t>(dims.size())};
+  for (auto d : dims)
+    for (int s = 24; s >= 0; s -= 8)
+      out.push_back(static_cast<uint8_t>(d >> s));
+  return out;
+}
+
+} // namespace
+
+class TestTrainer : public QObject {
+  Q_OBJECT
+
+private Q_SLOTS:
+  void easyTaskConverges();
+  void sameSeedSameCurves();
+  void resumeEqualsUninterrupted();
+  void pauseResumeStopFromAnotherThread();
+  void changedLrWhilePausedIsUsed();
+  void divergenceStopsAndKeepsCheckpoint();
+  void schedules();
+  void dataErrors_data();
+  void dataErrors();
+  void idxDataLoads();
+};
+
+void TestTrainer::easyTaskConverges() {
+  QTemporaryDir dir;
+  TrainOptions opt;
+  opt.outDir = dir.path().toStdString();
+  Trainer trainer(projectFromJson(easyProject(6), "easy.json"), opt);
+  Recorder rec;
+  const RunSummary s = trainer.run(&rec);
+  QCOMPARE(s.status, RunSummary::Status::Completed);
+  QCOMPARE(static_cast<int>(rec.epochs.size()), 6);
+  QVERIFY2(s.testAccuracy > 0.95, std::to_string(s.testAccuracy).c_str());
+  QVERIFY(rec.epochs.back().trainLoss < rec.epochs.front().trainLoss);
+  QVERIFY(rec.epochs.back().valLoss < rec.epochs.front().valLoss);
+  for (const char *f : {"metrics.csv", "summary.json", "checkpoint.pt", "weights.pt"})
+    QVERIFY2(QFile::exists(dir.filePath(f)), f);
+  const Json summary = Json::parse(readTextFile(dir.filePath("summary.json").toStdString()));
+  for (const char *k : {"test_accuracy", "test_loss", "epochs", "samples_per_second", "parameters", "device"})
+    QVERIFY2(summary.contains(k), k);
+  QCOMPARE(summary["parameters"]["unique"].get<int64_t>(), s.uniqueParameters);
+  // Confusion matrix of the last epoch covers the whole validation set.
+  int64_t total = 0;
+  for (auto c : rec.epochs.back().confusion)
+    total += c;
+  QCOMPARE(total, trainer.data().valX.size(0));
+}
+
+void TestTrainer::sameSeedSameCurves() {
+  auto run = [] {
+    Trainer t(projectFromJson(easyProject(2), "easy.json"), TrainOptions{});
+    Recorder rec;
+    t.run(&rec);
+    return rec.epochs;
+  };
+  const auto a = run(), b = run();
+  QCOMPARE(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    QCOMPARE(a[i].trainLoss, b[i].trainLoss);
+    QCOMPARE(a[i].valLoss, b[i].valLoss);
+    QCOMPARE(a[i].valAccuracy, b[i].valAccuracy);
+  }
+}
+
+void TestTrainer::resumeEqualsUninterrupted() {
+  Json doc = easyProject(2);
+  doc["nodes"][4]["params"]["dropout"] = 0.2; // dropout draws random numbers: resume must replay them
+  const Project project = projectFromJson(doc, "easy.json");
+  QTemporaryDir straightDir, firstDir, resumedDir;
+  TrainOptions straight;
+  straight.outDir = straightDir.path().toStdString();
+  Trainer a(project, straight);
+  a.run();
+
+  TrainOptions first;
+  first.outDir = firstDir.path().toStdString();
+  first.epochs = 1;
+  Trainer b(project, first);
+  b.run();
+
+  TrainOptions resumed;
+  resumed.outDir = resumedDir.path().toStdString();
+  resumed.resumeFrom = firstDir.filePath("checkpoint.pt").toStdString();
+  Trainer c(project, resumed);
+  Recorder rec;
+  const RunSummary s = c.run(&rec);
+  QCOMPARE(s.epochs, 2);
+  QCOMPARE(static_cast<int>(rec.epochs.size()), 1); // only the second epoch ran
+  QCOMPARE(rec.epochs[0].epoch, 2);
+  const auto wa = weightsOf(a), wc = weightsOf(c);
+  QCOMPARE(wa.size(), wc.size());
+  for (const auto &[name, t] : wa)
+    QVERIFY2(torch::allclose(t, wc.at(name), 0, 1e-6), name.c_str());
+  // The resumed run's metrics.csv continues the curve: both epochs are there.
+  const std::string csv = readTextFile(resumedDir.filePath("metrics.csv").toStdString());
+  QCOMPARE(static_cast<int>(std::count(csv.begin(), csv.end(), '\n')), 3);
+
+  // A checkpoint of another graph is refused with a clear message.
+  Json other = doc;
+  other["nodes"][4]["params"]["out"] = 4;
+  other["nodes"][5]["params"]["out"] = 4;
+  TrainOptions wrong;
+  wrong.resumeFrom = resumed.resumeFrom;
+  Trainer d(projectFromJson(other, "other.json"), wrong);
+  try {
+    d.run();
+    QFAIL("a checkpoint of a different graph must be refused");
+  } catch (const Error &e) {
+    QCOMPARE(e.kind(), ErrorKind::File);
+    QVERIFY(std::string(e.what()).find("different graph") != std::string::npos);
+  }
+}
+
+void TestTrainer::pauseResumeStopFromAnotherThread() {
+  Json doc = easyProject(50);
+  doc["training"]["batch_size"] = 8;
+  QTemporaryDir dir;
+  TrainOptions opt;
+  opt.outDir = dir.path().toStdString();
+  opt.reportEverySteps = 1;
+  Trainer trainer(projectFromJson(doc, "long.json"), opt);
+  ControlToken control;
+  Recorder rec;
+  RunSummary summary;
+  std::thread worker([&] { summary = trainer.run(&rec, &control); });
+
+  QVERIFY(rec.waitForStep(20));
+  control.pause();
+  const int64_t atPause = rec.lastStep();
+  // A posted call runs on the training thread once it has reached the pause point.
+  std::promise<void> reached;
+  control.post([&] { reached.set_value(); });
+  QVERIFY(reached.get_future().wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+  const int64_t paused = rec.lastStep();
+  QVERIFY2(paused - atPause <= 1, "pause takes effect within one batch");
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  QCOMPARE(rec.lastStep(), paused); // no steps while paused
+
+  control.resume();
+  QVERIFY(rec.waitForStep(paused + 10));
+  {
+    // Steps continue from where they paused, one by one.
+    std::lock_guard<std::mutex> lock(rec.mutex);
+    for (std::size_t i = 1; i < rec.steps.size(); ++i)
+      QCOMPARE(rec.steps[i].step, rec.steps[i - 1].step + 1);
+  }
+  control.requestStop();
+  const int64_t atStop = rec.lastStep();
+  worker.join();
+  QCOMPARE(summary.status, RunSummary::Status::Stopped);
+  QVERIFY(summary.steps - atStop <= 1);
+  // The stopped run leaves a checkpoint that a new run resumes from.
+  QVERIFY(QFile::exists(dir.filePath("checkpoint.pt")));
+  TrainOptions again;
+  again.resumeFrom = dir.filePath("checkpoint.pt").toStdString();
+  again.epochs = 1;
+  Trainer resumed(projectFromJson(doc, "long.json"), again);
+  const RunSummary r = resumed.run();
+  QCOMPARE(r.status, RunSummary::Status::Completed);
+  QVERIFY(r.steps > summary.steps);
+}
+
+void TestTrainer::changedLrWhilePausedIsUsed() {
+  Json doc = easyProject(50);
+  doc["training"]["batch_size"] = 8;
+  TrainOptions opt;
+  opt.reportEverySteps = 1;
+  Trainer trainer(projectFromJson(doc, "long.json"), opt);
+  ControlToken control;
+  Recorder rec;
+  std::thread worker([&] { trainer.run(&rec, &control); });
+  QVERIFY(rec.waitForStep(5));
+  control.pause();
+  std::promise<void> applied;
+  control.post([&] {
+    trainer.setLearningRate(0.0123);
+    applied.set_value();
+  });
+  QVERIFY(applied.get_future().wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+  const int64_t from = rec.lastStep();
+  control.resume();
+  QVERIFY(rec.waitForStep(from + 3));
+  control.requestStop();
+  worker.join();
+  std::lock_guard<std::mutex> lock(rec.mutex);
+  for (const auto &s : rec.steps)
+    if (s.step > from)
+      QCOMPARE(s.lr, 0.0123);
+  QCOMPARE(trainer.currentLr(), 0.0123);
+}
+
+void TestTrainer::divergenceStopsAndKeepsCheckpoint() {
+  Json doc = easyProject(3);
+  doc["training"]["lr"] = 1e6;
+  doc["training"]["optimizer"] = "sgd";
+  QTemporaryDir dir;
+  TrainOptions opt;
+  opt.outDir = dir.path().toStdString();
+  Trainer trainer(projectFromJson(doc, "diverge.json"), opt);
+  const RunSummary s = trainer.run();
+  QCOMPARE(s.status, RunSummary::Status::Diverged);
+  QVERIFY2(s.message.find("step") != std::string::npos, s.message.c_str());
+  QVERIFY2(s.message.find("lr 1000000") != std::string::npos, s.message.c_str());
+  QVERIFY(!QFile::exists(dir.filePath("weights.pt"))); // no weights from a diverged model
+  // The last good checkpoint is intact and holds finite weights.
+  TrainOptions again;
+  again.resumeFrom = dir.filePath("checkpoint.pt").toStdString();
+  Json calm = doc;
+  Trainer check(projectFromJson(calm, "diverge.json"), again);
+  check.setLearningRate(0.0); // load only: lr 0 keeps the weights as stored
+  check.run();
+  for (const auto &p : check.model()->parameters())
+    QVERIFY(torch::isfinite(p).all().item<bool>());
+}
+
+void TestTrainer::schedules() {
+  TrainingSpec s;
+  s.lr = 1.0;
+  s.epochs = 4;
+  s.schedule = "step";
+  s.stepSize = 2;
+  s.gamma = 0.5;
+  QCOMPARE(scheduledLr(s, 0, 10), 1.0);
+  QCOMPARE(scheduledLr(s, 19, 10), 1.0);
+  QCOMPARE(scheduledLr(s, 20, 10), 0.5);
+  s.schedule = "cosine";
+  QCOMPARE(scheduledLr(s, 0, 10), 1.0);
+  QVERIFY(std::abs(scheduledLr(s, 20, 10) - 0.5) < 1e-12);
+  s.warmupSteps = 4;
+  QCOMPARE(scheduledLr(s, 0, 10), 0.25);
+  QCOMPARE(scheduledLr(s, 3, 10), 1.0);
+}
+
+void TestTrainer::dataErrors_data() {
+  QTest::addColumn<QString>("kind");
+  QTest::addColumn<QString>("fragment");
+  QTest::newRow("truncated idx") << "truncated"
+                                 << "truncated";
+  QTest::newRow("missing idx") << "missing"
+                               << "file not found";
+  QTest::newRow("csv non-numeric") << "csv-text"
+                                   << "t.csv:4: column \"b\": \"abc\" is not a number";
+  QTest::newRow("csv wrong column count") << "csv-columns"
+                                          << "t.csv:3: has 2 columns, the header has 3";
+  QTest::newRow("csv bad label") << "csv-label"
+                                 << "t.csv:2: label 7";
+}
+
+void TestTrainer::dataErrors() {
+  QFETCH(QString, kind);
+  QFETCH(QString, fragment);
+  QTemporaryDir dir;
+  const std::string d = dir.path().toStdString();
+  DatasetSpec spec;
+  if (kind == "truncated" || kind == "missing") {
+    spec.kind = "idx";
+    spec.images = d + "/images.gz";
+    spec.labels = d + "/labels.gz";
+    auto images = idxHeader({10, 4, 4});
+    images.resize(images.size() + (kind == "truncated" ? 100 : 160)); // 160 promised
+    writeGz(spec.images, images);
+    auto labels = idxHeader({10});
+    labels.resize(labels.size() + 10);
+    writeGz(spec.labels, labels);
+    if (kind == "missing")
+      spec.labels = d + "/nope.gz";
+  } else {
+    std::string csv = "a,b,label\n1,2,0\n3,4,1\n5,6,0\n";
+    if (kind == "csv-text")
+      csv = "a,b,label\n1,2,0\n3,4,1\n5,abc,0\n";
+    if (kind == "csv-columns")
+      csv = "a,b,label\n1,2,0\n3,4\n";
+    if (kind == "csv-label")
+      csv = "a,b,label\n1,2,7\n3,4,1\n";
+    spec.kind = "csv";
+    spec.path = writeFile(dir, "t.csv", csv);
+    spec.labelColumn = "label";
+    spec.classes = kind == "csv-label" ? 2 : 0;
+  }
+  try {
+    loadDataset(spec);
+    QFAIL("bad data must be refused");
+  } catch (const Error &e) {
+    QCOMPARE(e.kind(), ErrorKind::File);
+    QVERIFY2(std::string(e.what()).find(fragment.toStdString()) != std::string::npos, e.what());
+    QVERIFY2(std::string(e.what()).find(d) != std::string::npos, e.what());
+  }
+}
+
+void TestTrainer::idxDataLoads() {
+  QTemporaryDir dir;
+  const std::string d = dir.path().toStdString();
+  auto images = idxHeader({50, 4, 4});
+  auto labels = idxHeader({50});
+  for (int i = 0; i < 50; ++i) {
+    for (int p = 0; p < 16; ++p)
+      images.push_back(static_cast<uint8_t>((i * 7 + p) % 256));
+    labels.push_back(static_cast<uint8_t>(i % 3));
+  }
+  writeGz(d + "/i.gz", images);
+  writeGz(d + "/l.gz", labels);
+  DatasetSpec spec;
+  spec.kind = "idx";
+  spec.images = d + "/i.gz";
+  spec.labels = d + "/l.gz";
+  const Dataset data = loadDataset(spec);
+  QCOMPARE(data.trainX.size(0) + data.valX.size(0) + data.testX.size(0), int64_t{50});
+  QCOMPARE(data.trainX.sizes().vec(), (std::vector<int64_t>{data.trainX.size(0), 1, 4, 4}));
+  QVERIFY(data.trainX.max().item<float>() <= 1.0f);
+  QCOMPARE(data.testX.size(0), int64_t{10}); // test_fraction 0.2 when there is no test file
+}
+
+QTEST_GUILESS_MAIN(TestTrainer)
+#include "tst_trainer.moc"
