@@ -1,0 +1,68 @@
+// `particle-studio [P] [--screenshot PNG --tab design]`: the desktop application.
+
+#include "MainWindow.h"
+#include "editor/GraphView.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QDir>
+#include <QFileInfo>
+#include <QMessageBox>
+#include <QTimer>
+
+#include <iostream>
+
+int main(int argc, char **argv) {
+  QApplication app(argc, argv);
+  QApplication::setOrganizationName("ParticleStudio");
+  QApplication::setApplicationName("Particle Studio");
+  QApplication::setApplicationVersion("0.1.0");
+
+  QCommandLineParser parser;
+  parser.setApplicationDescription("Design, train and explain particle-ized neural networks.");
+  parser.addHelpOption();
+  parser.addVersionOption();
+  parser.addPositionalArgument("project", "Project file to open (default: the fashion-patches example).");
+  QCommandLineOption screenshot("screenshot", "Render the window to PNG after loading, then exit.", "png");
+  QCommandLineOption tab("tab", "Tab to show: design.", "name", "design");
+  parser.addOption(screenshot);
+  parser.addOption(tab);
+  parser.process(app);
+
+  QString project = parser.positionalArguments().value(0);
+  if (project.isEmpty()) {
+    for (const QString &candidate :
+         {QString(PARTICLE_SOURCE_DIR) + "/resources/examples/fashion-patches.particle.json",
+          QCoreApplication::applicationDirPath() + "/../share/particle-studio/examples/fashion-patches.particle.json"})
+      if (QFileInfo::exists(candidate)) {
+        project = candidate;
+        break;
+      }
+  }
+
+  particle::ui::MainWindow window;
+  if (!project.isEmpty() && !window.openProject(project) && parser.isSet(screenshot))
+    return 3;
+  window.setCurrentTab(parser.value(tab));
+
+  if (parser.isSet(screenshot)) {
+    window.resize(1500, 900);
+    window.show();
+    QTimer::singleShot(300, &window, [&] {
+      window.view()->fitAll();
+      QApplication::processEvents();
+      const QString out = parser.value(screenshot);
+      if (!window.grab().save(out)) {
+        std::cerr << "particle-studio: cannot write " << out.toStdString() << "\n";
+        QApplication::exit(3);
+        return;
+      }
+      std::cout << "wrote " << out.toStdString() << "\n";
+      QApplication::exit(0);
+    });
+    return QApplication::exec();
+  }
+  window.show();
+  QTimer::singleShot(0, &window, [&] { window.offerRecovery(); });
+  return QApplication::exec();
+}

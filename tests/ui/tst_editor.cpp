@@ -1,0 +1,378 @@
+// The node editor, driven through its real widgets on the offscreen platform.
+
+#include "MainWindow.h"
+#include "TestSupport.h"
+#include "document/Commands.h"
+#include "document/GraphDocument.h"
+#include "editor/GraphScene.h"
+#include "editor/GraphView.h"
+#include "editor/InspectorWidget.h"
+#include "editor/PaletteWidget.h"
+
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QPushButton>
+#include <QRandomGenerator>
+#include <QSpinBox>
+#include <QStandardPaths>
+#include <QUndoStack>
+#include <QtTest>
+
+using namespace particle;
+using namespace particle::ui;
+using namespace particle::test;
+
+namespace {
+
+Project emptySynthetic() {
+  Project p;
+  p.name = "drawn";
+  p.dataset = Json::parse(R"({"kind":"synthetic","parts":4,"part_dim":8,"classes":3,"samples":200})");
+  return p;
+}
+
+void drop(GraphView *view, const QString &type, QPoint at) {
+  QMimeData mime;
+  mime.setData(kNodeMimeType, type.toUtf8());
+  QDragEnterEvent enter(at, Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+  QCoreApplication::sendEvent(view->viewport(), &enter);
+  QDropEvent dropEvent(QPointF(at), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+  QCoreApplication::sendEvent(view->viewport(), &dropEvent);
+}
+
+// Drags on the viewport from one scene point to another with the left button.
+void dragOnViewport(GraphView *view, QPointF fromScene, QPointF toScene) {
+  QWidget *vp = view->viewport();
+  const QPoint a = view->mapFromScene(fromScene), b = view->mapFromScene(toScene);
+  QTest::mousePress(vp, Qt::LeftButton, {}, a);
+  QTest::mouseMove(vp, (a + b) / 2);
+  QTest::mouseMove(vp, b);
+  QTest::mouseRelease(vp, Qt::LeftButton, {}, b);
+}
+
+} // namespace
+
+class TestEditor : public QObject {
+  Q_OBJECT
+
+private Q_SLOTS:
+  void initTestCase();
+  void init();
+  void cleanup();
+  void paletteDropsAndPortDragsBuildTheGraph();
+  void incompatibleConnectionIsRefusedDuringTheDrag();
+  void everyCommandUndoesAndRedoesByteIdentically();
+  void randomEditSequenceUndoesCompletely();
+  void sharingUpdatesTheStatusBar();
+  void problemClickSelectsNodeAndFixClearsIt();
+  void paletteFilter();
+  void copyPasteDuplicateDelete();
+  void autoLayoutIsLayered();
+  void saveAndReopen();
+  void crashRecoveryOffersRestore();
+
+private:
+  MainWindow *window_ = nullptr;
+};
+
+void TestEditor::initTestCase() {
+  QStandardPaths::setTestModeEnabled(true);
+}
+
+void TestEditor::init() {
+  QFile::remove(MainWindow::recoveryPath());
+  window_ = new MainWindow;
+  window_->resize(1400, 900);
+  window_->show();
+  QVERIFY(QTest::qWaitForWindowExposed(window_));
+}
+
+void TestEditor::cleanup() {
+  window_->undoStack()->setClean(); // no save prompt
+  delete window_;
+  window_ = nullptr;
+}
+
+void TestEditor::paletteDropsAndPortDragsBuildTheGraph() {
+  GraphDocument *doc = window_->document();
+  doc->reset(emptySynthetic());
+  GraphView *view = window_->view();
+  view->resetTransform();
+  const QPoint at[3] = {QPoint(80, 200), QPoint(380, 200), QPoint(680, 200)};
+  drop(view, "Input", at[0]);
+  drop(view, "MLP", at[1]);
+  drop(view, "Classifier", at[2]);
+  QCOMPARE(static_cast<int>(doc->graph().nodes.size()), 3);
+  NodeItem *input = window_->scene()->nodeItem("input1");
+  NodeItem *mlp = window_->scene()->nodeItem("mlp1");
+  NodeItem *head = window_->scene()->nodeItem("classifier1");
+  QVERIFY(input && mlp && head);
+  dragOnViewport(view, input->outputPortPos(0), mlp->inputPortPos("0"));
+  dragOnViewport(view, mlp->outputPortPos(0), head->inputPortPos("0"));
+
+  auto posOf = [&](QPoint p) {
+    const QPointF s = view->mapToScene(p);
+    return Json::array({static_cast<int64_t>(std::round(s.x())), static_cast<int64_t>(std::round(s.y()))});
+  };
+  const Json expected = {{"nodes",
+                          {{{"id", "input1"}, {"type", "Input"}, {"pos", posOf(at[0])}},
+                           {{"id", "mlp1"}, {"type", "MLP"}, {"pos", posOf(at[1])}},
+                           {{"id", "classifier1"}, {"type", "Classifier"}, {"pos", posOf(at[2])}}}},
+                         {"edges", {{{"from", "input1"}, {"to", "mlp1"}}, {{"from", "mlp1"}, {"to", "classifier1"}}}}};
+  QCOMPARE(Json::parse(doc->graphSnapshot()).dump(), expected.dump());
+  QVERIFY(doc->validation().ok());
+  QCOMPARE(window_->scene()->edgeItemCount() >= 2, true);
+  QVERIFY(window_->validityLabel()->text().contains("valid"));
+}
+
+void TestEditor::incompatibleConnectionIsRefusedDuringTheDrag() {
+  GraphDocument *doc = window_->document();
+  doc->reset(emptySynthetic());
+  GraphView *view = window_->view();
+  view->resetTransform();
+  drop(view, "Input", QPoint(80, 200));
+  drop(view, "ConvNet", QPoint(420, 200));
+  const std::string before = doc->graphSnapshot();
+  NodeItem *input = window_->scene()->nodeItem("input1");
+  NodeItem *conv = window_->scene()->nodeItem("convnet1");
+  // Hover over the target during the drag: the scene says why it will not connect.
+  QWidget *vp = view->viewport();
+  const QPoint a = view->mapFromScene(input->outputPortPos(0)), b = view->mapFromScene(conv->inputPortPos("0"));
+  QTest::mousePress(vp, Qt::LeftButton, {}, a);
+  QTest::mouseMove(vp, b);
+  QVERIFY2(window_->scene()->dragVerdict().contains("image"), qPrintable(window_->scene()->dragVerdict()));
+  QSignalSpy refused(window_->scene(), &GraphScene::connectionRefused);
+  QTest::mouseRelease(vp, Qt::LeftButton, {}, b);
+  QCOMPARE(refused.count(), 1);
+  QCOMPARE(doc->graphSnapshot(), before);
+}
+
+void TestEditor::everyCommandUndoesAndRedoesByteIdentically() {
+  QVERIFY(window_->openProject(QString::fromStdString(examplePath("fashion-patches"))));
+  GraphDocument *doc = window_->document();
+  QUndoStack *undo = window_->undoStack();
+  std::vector<std::function<QUndoCommand *()>> edits = {
+      [&] { return commands::addNode(doc, "Dropout", QPointF(10, 20)); },
+      [&] { return commands::removeNodes(doc, {"p2"}); },
+      [&] {
+        return commands::disconnect(doc, PortRef{"p1", "0"}, PortRef{"combine", "1"});
+      },
+      [&] {
+        return commands::connectPorts(doc, PortRef{"p1", "0"}, PortRef{"combine", "4"});
+      },
+      [&] { return commands::setParam(doc, "combine", "mode", Json("gate")); },
+      [&] {
+        return commands::moveNodes(doc, {{"head", QPointF(999, 1)}});
+      },
+      [&] {
+        return commands::setShare(doc, {"p0", "p1"}, "other");
+      },
+      [&] {
+        return commands::paste(doc, copyNodes(doc->graph(), {"p0", "p1"}), QPointF(30, 30));
+      },
+      [&] { return commands::setPositions(doc, window_->scene()->autoLayout(), "layout"); },
+  };
+  for (std::size_t i = 0; i < edits.size(); ++i) {
+    const std::string before = doc->text();
+    QUndoCommand *cmd = edits[i]();
+    QVERIFY2(cmd, qPrintable(QString("edit %1 changed nothing").arg(i)));
+    undo->push(cmd);
+    const std::string after = doc->text();
+    QVERIFY(after != before);
+    undo->undo();
+    QCOMPARE(doc->text(), before);
+    undo->redo();
+    QCOMPARE(doc->text(), after);
+  }
+}
+
+void TestEditor::randomEditSequenceUndoesCompletely() {
+  QVERIFY(window_->openProject(QString::fromStdString(examplePath("synthetic-parts"))));
+  GraphDocument *doc = window_->document();
+  QUndoStack *undo = window_->undoStack();
+  const std::string original = doc->text();
+  QRandomGenerator rng(7);
+  const QStringList types = {"MLP", "Linear", "Dropout", "Activation", "LayerNorm"};
+  int pushed = 0;
+  for (int step = 0; pushed < 50 && step < 500; ++step) {
+    const auto &nodes = doc->graph().nodes;
+    const auto &edges = doc->graph().edges;
+    const QString some = nodes.empty() ? QString() : QString::fromStdString(nodes[rng.bounded(int(nodes.size()))].id);
+    const QString other = nodes.empty() ? QString() : QString::fromStdString(nodes[rng.bounded(int(nodes.size()))].id);
+    QUndoCommand *cmd = nullptr;
+    switch (rng.bounded(7)) {
+    case 0:
+      cmd = commands::addNode(doc, types[rng.bounded(types.size())], QPointF(rng.bounded(800), rng.bounded(600)));
+      break;
+    case 1: cmd = some.isEmpty() ? nullptr : commands::removeNodes(doc, {some}); break;
+    case 2:
+      cmd = some.isEmpty() ? nullptr
+                           : commands::connectPorts(doc, PortRef{some.toStdString(), "0"},
+                                                    PortRef{other.toStdString(), std::to_string(rng.bounded(3))});
+      break;
+    case 3:
+      cmd = edges.empty() ? nullptr : [&] {
+        const Edge e = edges[rng.bounded(int(edges.size()))];
+        return commands::disconnect(doc, e.from, e.to);
+      }();
+      break;
+    case 4: cmd = some.isEmpty() ? nullptr : commands::setParam(doc, some, "out", Json(rng.bounded(1, 64))); break;
+    case 5:
+      cmd = some.isEmpty() ? nullptr : commands::moveNodes(doc, {{some, QPointF(rng.bounded(900), rng.bounded(900))}});
+      break;
+    case 6:
+      cmd = some.isEmpty() ? nullptr : commands::setShare(doc, {some, other}, "g" + QString::number(rng.bounded(3)));
+      break;
+    }
+    if (!cmd)
+      continue;
+    undo->push(cmd);
+    ++pushed;
+  }
+  QCOMPARE(pushed, 50);
+  const std::string edited = doc->text();
+  QVERIFY(edited != original);
+  while (undo->canUndo())
+    undo->undo();
+  QCOMPARE(doc->text(), original);
+  while (undo->canRedo())
+    undo->redo();
+  QCOMPARE(doc->text(), edited);
+}
+
+void TestEditor::sharingUpdatesTheStatusBar() {
+  QVERIFY(window_->openProject(QString::fromStdString(examplePath("seed-two-halves"))));
+  GraphDocument *doc = window_->document();
+  const QString before = window_->paramsLabel()->text();
+  window_->scene()->selectOnly({"left", "right"});
+  window_->shareSelection();
+  QCOMPARE(doc->graph().find("left")->share, doc->graph().find("right")->share);
+  QVERIFY(!doc->graph().find("left")->share.empty());
+  // The status bar shows the engine's own figure.
+  const Validation v = validate(doc->project());
+  const QString expected = QLocale(QLocale::English).toString(static_cast<qlonglong>(v.uniqueParameters));
+  QVERIFY2(window_->paramsLabel()->text().startsWith(expected), qPrintable(window_->paramsLabel()->text()));
+  QVERIFY(window_->paramsLabel()->text() != before);
+  QVERIFY(window_->paramsLabel()->text().contains("sharing saves"));
+  // Nodes that cannot be tied are refused, with the reason, and nothing changes.
+  const std::string tied = doc->text();
+  window_->scene()->selectOnly({"split", "left"});
+  window_->shareSelection();
+  QCOMPARE(doc->text(), tied);
+  QVERIFY(shareRefusal(*doc, {"split", "left"}).contains("no parameters to share"));
+}
+
+void TestEditor::problemClickSelectsNodeAndFixClearsIt() {
+  QVERIFY(window_->openProject(QString::fromStdString(examplePath("seed-two-halves"))));
+  GraphDocument *doc = window_->document();
+  window_->undoStack()->push(commands::setParam(doc, "right", "out", Json(0)));
+  QListWidget *problems = window_->problemsList();
+  QListWidgetItem *item = nullptr;
+  for (int i = 0; i < problems->count(); ++i)
+    if (problems->item(i)->data(Qt::UserRole).toString() == "right")
+      item = problems->item(i);
+  QVERIFY(item);
+  QVERIFY(window_->validityLabel()->text().contains("problem"));
+  problems->scrollToItem(item);
+  QTest::mouseClick(problems->viewport(), Qt::LeftButton, {}, problems->visualItemRect(item).center());
+  QCOMPARE(window_->scene()->selectedIds(), QStringList{"right"});
+  QCOMPARE(window_->inspector()->nodeId(), QString("right"));
+  auto *spin = qobject_cast<QSpinBox *>(window_->inspector()->editorFor("out"));
+  QVERIFY(spin);
+  spin->setValue(64);
+  QVERIFY(doc->validation().ok());
+  QCOMPARE(doc->graph().find("right")->params["out"].get<int>(), 64);
+  QCOMPARE(problems->count(), 0);
+  QVERIFY(window_->validityLabel()->text().contains("valid"));
+}
+
+void TestEditor::paletteFilter() {
+  PaletteWidget *palette = window_->palette();
+  QCOMPARE(palette->visibleTypes(), static_cast<int>(Catalogue::instance().types().size()));
+  QTest::keyClicks(palette->filterBox(), "conv");
+  QCOMPARE(palette->visibleTypes(), 1);
+  palette->filterBox()->clear();
+  QCOMPARE(palette->visibleTypes(), static_cast<int>(Catalogue::instance().types().size()));
+}
+
+void TestEditor::copyPasteDuplicateDelete() {
+  QVERIFY(window_->openProject(QString::fromStdString(examplePath("seed-two-halves"))));
+  GraphDocument *doc = window_->document();
+  window_->scene()->selectOnly({"left", "combine"});
+  window_->view()->setFocus();
+  QTest::keyClick(window_, Qt::Key_D, Qt::ControlModifier);
+  QCOMPARE(static_cast<int>(doc->graph().nodes.size()), 8);
+  QVERIFY(doc->graph().find("left1"));
+  QVERIFY(doc->graph().find("combine1"));
+  bool copiedEdge = false;
+  for (const auto &e : doc->graph().edges)
+    copiedEdge |= e.from.node == "left1" && e.to.node == "combine1";
+  QVERIFY(copiedEdge);
+  QCOMPARE(window_->scene()->selectedIds(), (QStringList{"left1", "combine1"}));
+  QTest::keyClick(window_, Qt::Key_Delete);
+  QCOMPARE(static_cast<int>(doc->graph().nodes.size()), 6);
+  QTest::keyClick(window_, Qt::Key_Z, Qt::ControlModifier);
+  QCOMPARE(static_cast<int>(doc->graph().nodes.size()), 8);
+  QTest::keyClick(window_, Qt::Key_Z, Qt::ControlModifier | Qt::ShiftModifier);
+  QCOMPARE(static_cast<int>(doc->graph().nodes.size()), 6);
+}
+
+void TestEditor::autoLayoutIsLayered() {
+  QVERIFY(window_->openProject(QString::fromStdString(examplePath("fashion-patches"))));
+  GraphDocument *doc = window_->document();
+  window_->autoLayout();
+  auto x = [&](const char *id) { return (*doc->graph().find(id)->pos)[0]; };
+  auto y = [&](const char *id) { return (*doc->graph().find(id)->pos)[1]; };
+  QVERIFY(x("input") < x("split"));
+  QVERIFY(x("split") < x("p0"));
+  QCOMPARE(x("p0"), x("p3"));
+  QVERIFY(y("p0") < y("p1") && y("p1") < y("p2") && y("p2") < y("p3")); // port order kept
+  QVERIFY(x("p0") < x("combine"));
+  QVERIFY(x("combine") < x("head"));
+  window_->undoStack()->undo();
+  QCOMPARE(doc->text(), readTextFile(examplePath("fashion-patches")));
+}
+
+void TestEditor::saveAndReopen() {
+  QVERIFY(window_->openProject(QString::fromStdString(examplePath("fashion-tokens"))));
+  window_->undoStack()->push(commands::setParam(window_->document(), "left", "layers", Json(1)));
+  window_->undoStack()->push(commands::setParam(window_->document(), "right", "layers", Json(1)));
+  QTemporaryDir dir;
+  const QString path = dir.filePath("saved.particle.json");
+  QVERIFY(window_->saveAs(path));
+  QVERIFY(window_->undoStack()->isClean());
+  MainWindow other;
+  QVERIFY(other.openProject(path));
+  QCOMPARE(other.document()->text(), window_->document()->text());
+  QCOMPARE(other.document()->graph().find("left")->params["layers"].get<int>(), 1);
+}
+
+void TestEditor::crashRecoveryOffersRestore() {
+  QVERIFY(window_->openProject(QString::fromStdString(examplePath("seed-two-halves"))));
+  window_->undoStack()->push(commands::setParam(window_->document(), "left", "out", Json(32)));
+  const std::string edited = window_->document()->text();
+  window_->writeRecovery(); // what the autosave timer does
+  // A crash: the window goes away without closing (no clean-exit removal of the backup).
+  QVERIFY(QFile::exists(MainWindow::recoveryPath()));
+  auto *next = new MainWindow;
+  QMessageBox *box = next->offerRecovery();
+  QVERIFY(box);
+  auto *restore = box->findChild<QPushButton *>("restoreButton");
+  QVERIFY(restore);
+  QTest::mouseClick(restore, Qt::LeftButton);
+  QCOMPARE(next->document()->text(), edited);
+  QVERIFY(!next->undoStack()->isClean()); // recovered work is unsaved
+  QVERIFY(!QFile::exists(MainWindow::recoveryPath()));
+  QVERIFY(next->document()->filePath().endsWith("seed-two-halves.particle.json"));
+  next->undoStack()->setClean();
+  delete next;
+  // Nothing to recover, no prompt.
+  MainWindow clean;
+  QVERIFY(clean.offerRecovery() == nullptr);
+}
+
+QTEST_MAIN(TestEditor)
+#include "tst_editor.moc"

@@ -1,0 +1,56 @@
+#pragma once
+// Undo commands. Each acts on the GraphDocument by node id and restores JSON snapshots of the
+// graph taken before and after, so undo and redo are byte-identical by construction; they never
+// look at the scene or its selection.
+
+#include "document/GraphDocument.h"
+
+#include <QPointF>
+#include <QStringList>
+#include <QUndoCommand>
+
+#include <functional>
+
+namespace particle::ui {
+
+class GraphEditCommand : public QUndoCommand {
+public:
+  // Applies `edit` to a copy of the graph; `mergeKey` ≥ 0 lets consecutive commands with the same
+  // key and `mergeTag` merge into one undo step (drags).
+  GraphEditCommand(GraphDocument *doc, const QString &text, const std::function<void(Graph &)> &edit, int mergeKey = -1,
+                   QString mergeTag = {});
+  void undo() override;
+  void redo() override;
+  int id() const override { return mergeKey_; }
+  bool mergeWith(const QUndoCommand *other) override;
+  bool changesNothing() const { return before_ == after_; }
+
+private:
+  GraphDocument *doc_;
+  std::string before_, after_;
+  int mergeKey_;
+  QString mergeTag_;
+};
+
+// Factories for the edits the editor offers. Each returns nullptr when the edit is a no-op.
+namespace commands {
+QUndoCommand *addNode(GraphDocument *doc, const QString &type, QPointF pos, QString *newId = nullptr);
+QUndoCommand *removeNodes(GraphDocument *doc, const QStringList &ids);
+QUndoCommand *connectPorts(GraphDocument *doc, const PortRef &from, const PortRef &to);
+QUndoCommand *disconnect(GraphDocument *doc, const PortRef &from, const PortRef &to);
+QUndoCommand *setParam(GraphDocument *doc, const QString &id, const QString &param, const Json &value);
+QUndoCommand *moveNodes(GraphDocument *doc, const std::map<QString, QPointF> &positions);
+// Puts the nodes into one share group (empty name: remove from their groups).
+QUndoCommand *setShare(GraphDocument *doc, const QStringList &ids, const QString &group, const QString &scope = {});
+// Inserts nodes and the edges among them from JSON {"nodes": [...], "edges": [...]}; ids are
+// renamed where taken and positions offset by `offset`.
+QUndoCommand *paste(GraphDocument *doc, const Json &clip, QPointF offset, QStringList *newIds = nullptr);
+QUndoCommand *setPositions(GraphDocument *doc, const std::map<QString, QPointF> &positions, const QString &text);
+} // namespace commands
+
+// The selection as clipboard JSON: the nodes and the edges between them.
+Json copyNodes(const Graph &graph, const QStringList &ids);
+// Why these nodes cannot be tied, or empty when they can.
+QString shareRefusal(const GraphDocument &doc, const QStringList &ids);
+
+} // namespace particle::ui

@@ -1,0 +1,39 @@
+#pragma once
+// The canvas view: Ctrl+wheel and +/− zoom, middle-button pan, F to fit, rubber-band selection,
+// and palette drops (MIME type kNodeMimeType carrying the node type).
+
+#include <QGraphicsView>
+
+namespace particle::ui {
+
+inline constexpr const char *kNodeMimeType = "application/x-particle-node-type";
+
+class GraphView : public QGraphicsView {
+  Q_OBJECT
+
+public:
+  explicit GraphView(QGraphicsScene *scene, QWidget *parent = nullptr);
+  void zoomBy(double factor);
+  void fitAll();
+  double zoom() const { return transform().m11(); }
+
+Q_SIGNALS:
+  void nodeTypeDropped(const QString &type, QPointF scenePos);
+
+protected:
+  void wheelEvent(QWheelEvent *event) override;
+  void keyPressEvent(QKeyEvent *event) override;
+  void mousePressEvent(QMouseEvent *event) override;
+  void mouseMoveEvent(QMouseEvent *event) override;
+  void mouseReleaseEvent(QMouseEvent *event) override;
+  void dragEnterEvent(QDragEnterEvent *event) override;
+  void dragMoveEvent(QDragMoveEvent *event) override;
+  void dropEvent(QDropEvent *event) override;
+  void drawBackground(QPainter *painter, const QRectF &rect) override;
+
+private:
+  bool panning_ = false;
+  QPoint panStart_;
+};
+
+} // namespace particle::ui

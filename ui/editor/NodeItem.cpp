@@ -1,0 +1,219 @@
+#include "editor/NodeItem.h"
+
+#include "document/GraphDocument.h"
+#include "graph/Catalogue.h"
+
+#include <QApplication>
+#include <QGraphicsSceneMouseEvent>
+#include <QPainter>
+#include <QPalette>
+#include <QStyleOptionGraphicsItem>
+
+#include <cmath>
+
+namespace particle::ui {
+
+namespace {
+constexpr double kWidth = 190;
+constexpr double kHeader = 24;
+constexpr double kPortPitch = 18;
+constexpr double kPortRadius = 5;
+constexpr double kBodyTop = kHeader + 12;
+
+QColor categoryColor(const std::string &category) {
+  if (category == "Data")
+    return QColor(0x3b, 0x82, 0xc4);
+  if (category == "Decompose")
+    return QColor(0x8e, 0x5c, 0xc2);
+  if (category == "Sub-models")
+    return QColor(0x2e, 0x9d, 0x6b);
+  if (category == "Combine")
+    return QColor(0xd0, 0x7a, 0x1f);
+  if (category == "Output")
+    return QColor(0xc2, 0x3b, 0x5a);
+  return QColor(0x6b, 0x72, 0x80);
+}
+
+QString withCommas(int64_t v) {
+  return QLocale(QLocale::English).toString(static_cast<qlonglong>(v));
+}
+} // namespace
+
+bool NodeItem::snapToGrid = true;
+
+NodeItem::NodeItem(GraphDocument *doc, const QString &id) : doc_(doc), id_(id) {
+  setFlags(ItemIsMovable | ItemIsSelectable | ItemSendsGeometryChanges);
+  setZValue(1);
+  refresh();
+}
+
+QColor NodeItem::shareColor(const std::string &group) {
+  // Stable hue per group name.
+  uint32_t h = 2166136261u;
+  for (unsigned char c : group)
+    h = (h ^ c) * 16777619u;
+  return QColor::fromHsv(static_cast<int>(h % 360), 170, 220);
+}
+
+double NodeItem::height() const {
+  const int ports = std::max(inputSlots_ + (gatePort_ ? 1 : 0), outputSlots_);
+  return std::max(78.0, kBodyTop + ports * kPortPitch + 4);
+}
+
+void NodeItem::refresh() {
+  prepareGeometryChange();
+  const Node *n = doc_->graph().find(id_.toStdString());
+  if (!n)
+    return;
+  const NodeType *type = Catalogue::instance().find(n->type);
+  const NodeInfo *info = doc_->validation().info(n->id);
+  title_ = QString::fromStdString(n->id);
+  subtitle_ = QString::fromStdString(n->type);
+  accent_ = categoryColor(type ? type->category : "");
+  share_ = n->share;
+  problem_.clear();
+  invalid_ = false;
+  for (const auto &p : doc_->validation().problems)
+    if (p.node == n->id && p.severity == Problem::Severity::Error) {
+      invalid_ = true;
+      problem_ += (problem_.isEmpty() ? "" : "\n") + QString::fromStdString(p.message);
+    }
+  shapeText_.clear();
+  if (info && info->shapesKnown && !info->outputs.empty()) {
+    if (info->outputs.size() > 1)
+      shapeText_ =
+          QString("%1 × %2").arg(info->outputs.size()).arg(QString::fromStdString(shapeToString(info->outputs[0])));
+    else
+      shapeText_ = QString::fromStdString((n->type == "Classifier" ? "logits " : "") + shapeToString(info->outputs[0]));
+  } else {
+    shapeText_ = QStringLiteral("shape ?");
+  }
+  paramText_ = info && info->parameters ? withCommas(info->parameters) + " params" : QString();
+  // Ports.
+  inputSlots_ = 0;
+  gatePort_ = false;
+  outputSlots_ = 1;
+  if (type) {
+    const Json params = info ? info->params : Catalogue::instance().effectiveParams(*type, n->params);
+    outputSlots_ = type->outputs(params);
+    if (type->maxInputs < 0) {
+      int highest = -1;
+      for (const Edge *e : doc_->graph().incoming(n->id))
+        if (e->to.isNumbered())
+          highest = std::max(highest, e->to.index());
+      inputSlots_ = std::max(type->minInputs, highest + 2); // one free slot to connect to
+    } else {
+      inputSlots_ = type->maxInputs;
+    }
+    gatePort_ = !type->namedInputs.empty();
+  }
+  setToolTip(invalid_ ? problem_ : QString::fromStdString(type ? type->doc : "Unknown node type"));
+  if (n->pos)
+    setPos((*n->pos)[0], (*n->pos)[1]);
+  update();
+}
+
+QRectF NodeItem::boundingRect() const {
+  return QRectF(-kPortRadius - 2, -2, kWidth + 2 * kPortRadius + 4, height() + 4);
+}
+
+void NodeItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *, QWidget *) {
+  const QPalette pal = QApplication::palette();
+  const QRectF body(0, 0, kWidth, height());
+  painter->setRenderHint(QPainter::Antialiasing);
+  QPen outline(isSelected() ? pal.color(QPalette::Highlight) : pal.color(QPalette::Mid), isSelected() ? 2.5 : 1);
+  if (invalid_)
+    outline = QPen(QColor(0xe0, 0x30, 0x30), isSelected() ? 3 : 2);
+  painter->setPen(outline);
+  painter->setBrush(pal.color(QPalette::Base));
+  painter->drawRoundedRect(body, 6, 6);
+  // Header.
+  QPainterPath header;
+  header.setFillRule(Qt::WindingFill); // the rounded top and the square bottom overlap
+  header.addRoundedRect(QRectF(0, 0, kWidth, kHeader), 6, 6);
+  header.addRect(QRectF(0, kHeader / 2, kWidth, kHeader / 2));
+  painter->fillPath(header.simplified(), accent_);
+  painter->setPen(Qt::white);
+  QFont bold = painter->font();
+  bold.setBold(true);
+  painter->setFont(bold);
+  painter->drawText(QRectF(8, 0, kWidth - 40, kHeader), Qt::AlignVCenter | Qt::AlignLeft, title_);
+  QFont small = painter->font();
+  small.setBold(false);
+  small.setPointSizeF(small.pointSizeF() * 0.85);
+  painter->setFont(small);
+  painter->drawText(QRectF(8, 0, kWidth - 16, kHeader), Qt::AlignVCenter | Qt::AlignRight, subtitle_);
+  // Body text.
+  painter->setPen(pal.color(QPalette::Text));
+  painter->drawText(QRectF(14, kHeader + 4, kWidth - 28, 18), Qt::AlignLeft | Qt::AlignVCenter, shapeText_);
+  painter->setPen(pal.color(QPalette::PlaceholderText));
+  painter->drawText(QRectF(14, kHeader + 22, kWidth - 28, 18), Qt::AlignLeft | Qt::AlignVCenter, paramText_);
+  // Share-group chip.
+  if (!share_.empty()) {
+    const QColor c = shareColor(share_);
+    const QString label = QString::fromStdString(share_);
+    const double w = QFontMetricsF(small).horizontalAdvance(label) + 14;
+    const QRectF chip(kWidth - w - 8, height() - 22, w, 16);
+    painter->setPen(Qt::NoPen);
+    painter->setBrush(c);
+    painter->drawRoundedRect(chip, 8, 8);
+    painter->setPen(Qt::black);
+    painter->drawText(chip, Qt::AlignCenter, label);
+  }
+  // Ports.
+  painter->setPen(QPen(pal.color(QPalette::Dark), 1));
+  painter->setBrush(pal.color(QPalette::Button));
+  for (int i = 0; i < inputSlots_; ++i)
+    painter->drawEllipse(mapFromScene(inputPortPos(std::to_string(i))), kPortRadius, kPortRadius);
+  if (gatePort_) {
+    painter->setBrush(QColor(0xd0, 0x7a, 0x1f));
+    const QPointF g = mapFromScene(inputPortPos("gate"));
+    painter->drawRect(QRectF(g.x() - kPortRadius, g.y() - kPortRadius, 2 * kPortRadius, 2 * kPortRadius));
+    painter->setPen(pal.color(QPalette::PlaceholderText));
+    painter->drawText(QRectF(g.x() + 8, g.y() - 8, 40, 16), Qt::AlignLeft | Qt::AlignVCenter, "gate");
+    painter->setPen(QPen(pal.color(QPalette::Dark), 1));
+  }
+  painter->setBrush(accent_);
+  for (int i = 0; i < outputSlots_; ++i)
+    painter->drawEllipse(mapFromScene(outputPortPos(i)), kPortRadius, kPortRadius);
+}
+
+QPointF NodeItem::outputPortPos(int index) const {
+  return mapToScene(QPointF(kWidth, kBodyTop + index * kPortPitch));
+}
+
+QPointF NodeItem::inputPortPos(const std::string &port) const {
+  if (port == "gate")
+    return mapToScene(QPointF(0, kBodyTop + inputSlots_ * kPortPitch));
+  const int i = PortRef{"", port}.isNumbered() ? std::stoi(port) : 0;
+  return mapToScene(QPointF(0, kBodyTop + i * kPortPitch));
+}
+
+std::optional<PortHit> NodeItem::portAt(const QPointF &scenePos) const {
+  constexpr double kReach = kPortRadius + 5;
+  auto near = [&](QPointF p) { return QLineF(p, scenePos).length() <= kReach; };
+  for (int i = 0; i < outputSlots_; ++i)
+    if (near(outputPortPos(i)))
+      return PortHit{true, PortRef{id_.toStdString(), std::to_string(i)}, outputPortPos(i)};
+  for (int i = 0; i < inputSlots_; ++i)
+    if (near(inputPortPos(std::to_string(i))))
+      return PortHit{false, PortRef{id_.toStdString(), std::to_string(i)}, inputPortPos(std::to_string(i))};
+  if (gatePort_ && near(inputPortPos("gate")))
+    return PortHit{false, PortRef{id_.toStdString(), "gate"}, inputPortPos("gate")};
+  return std::nullopt;
+}
+
+QVariant NodeItem::itemChange(GraphicsItemChange change, const QVariant &value) {
+  if (change == ItemPositionChange && snapToGrid) {
+    const QPointF p = value.toPointF();
+    return QPointF(std::round(p.x() / kGrid) * kGrid, std::round(p.y() / kGrid) * kGrid);
+  }
+  return QGraphicsObject::itemChange(change, value);
+}
+
+void NodeItem::mouseReleaseEvent(QGraphicsSceneMouseEvent *event) {
+  QGraphicsObject::mouseReleaseEvent(event);
+  Q_EMIT moveFinished();
+}
+
+} // namespace particle::ui
