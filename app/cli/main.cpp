@@ -1,7 +1,10 @@
 // `particle`: the headless command line (DESIGN.md §6). Links the engine only, no Qt.
 
 #include "Runtime.h"
+#include "data/Dataset.h"
 #include "data/DatasetSpec.h"
+#include "explain/Explainer.h"
+#include "explain/Png.h"
 #include "graph/Project.h"
 #include "graph/Validator.h"
 #include "train/Trainer.h"
@@ -31,6 +34,10 @@ commands:
   check PROJECT                       validate; print per-node shapes, parameters, share savings
   train PROJECT [--out DIR] [--epochs N] [--device D] [--seed S] [--threads T] [--resume CKPT]
                                       train; writes metrics.csv, summary.json, checkpoint.pt, weights.pt
+  explain PROJECT --checkpoint CKPT [--samples N] [--method shapley|ablation|gradxact]
+          [--baseline mean|zero|background] [--target predicted|true] [--out DIR]
+                                      per-sub-model attributions over N test samples; writes
+                                      explain.json and PNG heat maps
   info                                versions, devices, threads
 
 exit codes: 0 ok, 1 invalid project, 2 usage, 3 file or data error, 4 training failed
@@ -298,6 +305,93 @@ int cmdTrain(const Args &args) {
   return kExitOk;
 }
 
+int cmdExplain(const Args &args) {
+  if (args.positional.size() != 1)
+    throw UsageError("explain takes one project file");
+  const auto checkpoint = args.get("--checkpoint");
+  if (!checkpoint)
+    throw UsageError("explain needs --checkpoint CKPT (from `particle train`)");
+  const std::string file = args.positional[0];
+  const Project project = loadProject(file);
+  const Validation v = validate(project);
+  if (!v.ok()) {
+    printProblems(v, file);
+    return v.exitCode();
+  }
+  ExplainOptions options;
+  options.method = args.get("--method").value_or("shapley");
+  options.baseline = args.get("--baseline").value_or("mean");
+  options.target = args.get("--target").value_or("predicted");
+  if (options.method != "shapley" && options.method != "ablation" && options.method != "gradxact")
+    throw UsageError("--method must be shapley, ablation or gradxact");
+  if (options.baseline != "mean" && options.baseline != "zero" && options.baseline != "background")
+    throw UsageError("--baseline must be mean, zero or background");
+  if (options.target != "predicted" && options.target != "true")
+    throw UsageError("--target must be predicted or true");
+  const int64_t samples = args.integer("--samples", 1).value_or(1000);
+  const std::string out = args.get("--out").value_or(fs::path(*checkpoint).parent_path().string());
+  configureThreads(0);
+
+  const Dataset data = loadDataset(parseDatasetSpec(project.dataset, project.baseDir()));
+  torch::manual_seed(0);
+  ParticleModel model(project);
+  Trainer::loadWeights(model, *checkpoint, project);
+  const int64_t n = std::min<int64_t>(samples, data.testX.size(0));
+  const auto x = data.testX.narrow(0, 0, n), y = data.testY.narrow(0, 0, n);
+  Explainer explainer(model, data.trainX, options);
+  const auto start = std::chrono::steady_clock::now();
+  const Explanation e = explainer.explain(x, y);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  Json j = Explainer::toJson(e, model->classes());
+  j["checkpoint"] = *checkpoint;
+  j["seconds"] = seconds;
+  j["accuracy_on_samples"] = e.predictions.eq(y).to(torch::kDouble).mean().item<double>();
+  fs::create_directories(out.empty() ? "." : out);
+  const std::string dir = out.empty() ? "." : out;
+  std::cout << project.name << ": " << options.method << " attributions over " << n << " test samples (" << std::fixed
+            << std::setprecision(2) << seconds << " s)\n";
+  for (std::size_t c = 0; c < e.combines.size(); ++c) {
+    const auto &comb = e.combines[c];
+    const auto aggregates = Explainer::aggregate(comb, e.targets, model->classes());
+    std::cout << "\ncombine '" << comb.combine << "'" << (comb.exact ? "" : " (sampled)") << ": completeness max error "
+              << std::scientific << std::setprecision(2) << comb.completenessMaxError << std::fixed << "\n";
+    std::vector<std::vector<double>> matrix(static_cast<std::size_t>(model->classes()));
+    for (const auto &a : aggregates) {
+      std::cout << "  " << std::left << std::setw(14) << a.branch << std::right << std::setw(7) << std::setprecision(1)
+                << 100 * a.share << "%  mean|φ| " << std::setprecision(4) << a.meanAbs;
+      if (a.meanWeight >= 0)
+        std::cout << "  mean weight " << std::setprecision(3) << a.meanWeight;
+      std::cout << "\n";
+      for (std::size_t cls = 0; cls < a.perClass.size(); ++cls)
+        matrix[cls].push_back(a.perClass[cls]);
+    }
+    const std::string png = dir + "/class_branch_" + comb.combine + ".png";
+    writeHeatmapPng(png, matrix, 24, false);
+    j["combines"][c]["heatmap_png"] = png;
+    // Saliency per sub-model, averaged |IG| over up to 16 samples, stitched into the input.
+    if (data.info.sampleShape.size() == 3 && options.method == "shapley") {
+      const int64_t m = std::min<int64_t>(16, n);
+      const auto sal = explainer.integratedGradients(x.narrow(0, 0, m), e.targets.narrow(0, 0, m), comb.combine);
+      Json deltas = Json::object();
+      for (const auto &s : sal) {
+        const auto mapped = s.map.abs().mean(0).sum(0).to(torch::kDouble).cpu(); // [H, W]
+        std::vector<std::vector<double>> pixels(mapped.size(0), std::vector<double>(mapped.size(1)));
+        for (int64_t r = 0; r < mapped.size(0); ++r)
+          for (int64_t col = 0; col < mapped.size(1); ++col)
+            pixels[r][col] = mapped[r][col].item<double>();
+        std::string safe = s.branch;
+        std::replace(safe.begin(), safe.end(), ':', '_');
+        writeHeatmapPng(dir + "/saliency_" + safe + ".png", pixels, 8, false);
+        deltas[s.branch] = s.delta.abs().max().item<double>();
+      }
+      j["combines"][c]["integrated_gradients_max_delta"] = deltas;
+    }
+  }
+  writeFileAtomically(dir + "/explain.json", j.dump(2) + "\n");
+  std::cout << "\nwrote " << dir << "/explain.json and PNG heat maps\n";
+  return kExitOk;
+}
+
 int cmdInfo() {
   const Json info = runtimeInfo();
   for (auto it = info.begin(); it != info.end(); ++it)
@@ -322,6 +416,9 @@ int main(int argc, char **argv) {
       return cmdCheck(Args(argc, argv, 2, {}));
     if (command == "train")
       return cmdTrain(Args(argc, argv, 2, {"--out", "--epochs", "--device", "--seed", "--threads", "--resume"}));
+    if (command == "explain")
+      return cmdExplain(
+          Args(argc, argv, 2, {"--checkpoint", "--samples", "--method", "--baseline", "--target", "--out"}));
     if (command == "info")
       return cmdInfo();
     throw UsageError("unknown command \"" + command + "\"");

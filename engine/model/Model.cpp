@@ -630,36 +630,53 @@ std::vector<Branch> ParticleModelImpl::branches(const std::string &combineId) co
 ForwardResult ParticleModelImpl::forward(const Tensor &x, const ForwardOptions &options) {
   ForwardResult result;
   result.auxLoss = torch::zeros({}, x.options().dtype(torch::kFloat));
-  std::set<std::string> dirty; // nodes whose value differs from options.base
+  const int64_t repeat = std::max<int64_t>(1, options.repeat);
+  // With a base, "dirty" nodes are recomputed (their batch is repeat × the base's); the others
+  // keep the base's value and are tiled on the fly when a dirty node reads them.
+  std::set<std::string> dirty;
+  auto tiled = [&](const Tensor &t) {
+    if (repeat == 1)
+      return t;
+    std::vector<int64_t> reps(t.dim(), 1);
+    reps[0] = repeat;
+    return t.repeat(reps);
+  };
   for (const auto &step : steps_) {
     std::vector<Tensor> outs;
     bool stepDirty = !options.base;
-    std::vector<Tensor> inputs;
     Tensor gate;
-    auto fetch = [&](const PortRef &ref) {
-      if (dirty.count(ref.node))
+    std::vector<const PortRef *> refs;
+    for (const auto &ref : step.inputs)
+      refs.push_back(&ref);
+    if (step.gate)
+      refs.push_back(&*step.gate);
+    for (const auto *ref : refs)
+      if (dirty.count(ref->node))
         stepDirty = true;
-      return result.outputs.at(ref.node).at(ref.index());
-    };
-    if (step.type == "Input") {
-      inputs.push_back(x);
-    } else {
-      for (const auto &ref : step.inputs)
-        inputs.push_back(fetch(ref));
-      if (step.gate)
-        gate = fetch(*step.gate);
-    }
     const Tensor *fixed = nullptr;
     if (options.fixedWeights)
       if (auto it = options.fixedWeights->find(step.id); it != options.fixedWeights->end()) {
         fixed = &it->second;
         stepDirty = true;
       }
+    auto fetch = [&](const PortRef &ref) {
+      const Tensor &t = result.outputs.at(ref.node).at(ref.index());
+      return options.base && !dirty.count(ref.node) ? tiled(t) : t;
+    };
     if (!stepDirty && options.base && options.base->outputs.count(step.id)) {
       outs = options.base->outputs.at(step.id);
       if (auto w = options.base->combineWeights.find(step.id); w != options.base->combineWeights.end())
         result.combineWeights[step.id] = w->second;
     } else {
+      std::vector<Tensor> inputs;
+      if (step.type == "Input") {
+        inputs.push_back(options.base ? tiled(x) : x);
+      } else {
+        for (const auto &ref : step.inputs)
+          inputs.push_back(fetch(ref));
+        if (step.gate)
+          gate = fetch(*step.gate);
+      }
       NodeContext ctx;
       ctx.recordAttention = options.recordAttention && step.type == "Attention";
       std::vector<Tensor> attention;
@@ -676,17 +693,29 @@ ForwardResult ParticleModelImpl::forward(const Tensor &x, const ForwardOptions &
         dirty.insert(step.id);
     }
     if (options.overrides) {
+      bool overridden = false;
       for (std::size_t k = 0; k < outs.size(); ++k) {
         PortRef ref{step.id, std::to_string(k)};
         if (auto it = options.overrides->find(refKey(ref)); it != options.overrides->end()) {
           outs[k] = it->second;
-          dirty.insert(step.id);
+          overridden = true;
         }
+      }
+      if (overridden && options.base && !dirty.count(step.id)) {
+        // Ports not overridden must match the tiled batch too.
+        for (std::size_t k = 0; k < outs.size(); ++k)
+          if (!options.overrides->count(refKey(PortRef{step.id, std::to_string(k)})))
+            outs[k] = tiled(outs[k]);
+        dirty.insert(step.id);
+      } else if (overridden && !options.base) {
+        dirty.insert(step.id);
       }
     }
     result.outputs[step.id] = std::move(outs);
   }
   result.logits = result.outputs.at(classifier_).at(0);
+  if (options.base && !dirty.count(classifier_))
+    result.logits = tiled(result.logits);
   return result;
 }
 

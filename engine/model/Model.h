@@ -42,6 +42,9 @@ struct ForwardOptions {
   // Combine weights to hold fixed, keyed by Combine id ([B, K]).
   const std::map<std::string, torch::Tensor> *fixedWeights = nullptr;
   bool recordAttention = false;
+  // With `base`: overrides (and the result) have `repeat` × the base's batch, e.g. one block of
+  // samples per Shapley coalition; unchanged upstream values are tiled to match.
+  int64_t repeat = 1;
 };
 
 struct ForwardResult {

@@ -1,6 +1,7 @@
 #include "train/Trainer.h"
 
 #include "Runtime.h"
+#include "explain/Explainer.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -18,11 +19,6 @@ using Clock = std::chrono::steady_clock;
 namespace {
 // Evaluation batch: large enough to keep the cores busy, small enough for a modest GPU.
 constexpr int64_t kEvalBatch = 1024;
-
-Trainer::ShareHook &shareHook() {
-  static Trainer::ShareHook hook;
-  return hook;
-}
 
 double seconds(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
@@ -92,8 +88,24 @@ void ControlToken::checkpoint() {
 
 // ---- Trainer ---------------------------------------------------------------------------------
 
-void Trainer::setShareHook(ShareHook hook) {
-  shareHook() = std::move(hook);
+void Trainer::loadWeights(ParticleModel &model, const std::string &path, const Project &project) {
+  if (!fs::exists(path))
+    throw Error(ErrorKind::File, path + ": checkpoint not found");
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(path);
+    c10::IValue metaValue;
+    archive.read("meta", metaValue);
+    const Json meta = Json::parse(metaValue.toStringRef());
+    if (meta.value("graph_hash", "") != graphHash(project.graph))
+      throw Error(ErrorKind::File, path + ": this checkpoint was trained on a different graph");
+    torch::serialize::InputArchive modelArchive;
+    archive.read("model", modelArchive);
+    model->load(modelArchive);
+  } catch (const c10::Error &e) {
+    throw Error(ErrorKind::File, path + ": not a Particle Studio checkpoint of this model (" +
+                                     std::string(e.what_without_backtrace()) + ")");
+  }
 }
 
 Trainer::Trainer(Project project, TrainOptions options) : project_(std::move(project)), options_(std::move(options)) {
@@ -421,9 +433,11 @@ RunSummary Trainer::run(TrainObserver *observer, ControlToken *control) {
       ev.lr = currentLr_;
       ev.seconds = epochSeconds;
       ev.samplesPerSecond = epochSeconds > 0 ? static_cast<double>(seen) / epochSeconds : 0;
-      if (shareHook() && spec_.contributionSamples > 0 && data_.valX.size(0) > 0) {
+      if (spec_.contributionSamples > 0 && data_.valX.size(0) > 0) {
+        // Exact Shapley shares on a fixed validation subset (DESIGN.md §5): cheap next to an epoch.
         const int64_t m = std::min<int64_t>(spec_.contributionSamples, data_.valX.size(0));
-        ev.shares = shareHook()(model_, data_.valX.narrow(0, 0, m));
+        for (const auto &[combine, share] : contributionShares(model_, data_.valX.narrow(0, 0, m)))
+          ev.shares.push_back(BranchShare{combine, share.first, share.second});
         model_->train();
       }
       Json row = {{"epoch", ev.epoch},
@@ -435,6 +449,12 @@ RunSummary Trainer::run(TrainObserver *observer, ControlToken *control) {
                   {"lr", ev.lr},
                   {"seconds", ev.seconds},
                   {"samples_per_second", ev.samplesPerSecond}};
+      if (!ev.shares.empty()) {
+        Json shares = Json::object();
+        for (const auto &share : ev.shares)
+          shares[share.combine + "/" + share.branch] = share.share;
+        row["shares"] = shares;
+      }
       metrics_.push_back(row);
       if (!checkpointPath.empty())
         saveCheckpoint(checkpointPath, epoch + 1, step_);

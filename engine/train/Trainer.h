@@ -120,9 +120,9 @@ public:
   };
   Evaluation evaluate(const torch::Tensor &x, const torch::Tensor &y, bool confusion = false);
 
-  // Per-epoch branch contribution shares (installed by the explanation engine).
-  using ShareHook = std::function<std::vector<BranchShare>(ParticleModel &, const torch::Tensor &x)>;
-  static void setShareHook(ShareHook hook);
+  // Loads the weights (and normalisation buffers) of a checkpoint into `model`; refuses a
+  // checkpoint of another graph. Throws Error(File).
+  static void loadWeights(ParticleModel &model, const std::string &path, const Project &project);
 
 private:
   void prepare();

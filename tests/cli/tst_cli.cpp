@@ -2,6 +2,7 @@
 
 #include "TestSupport.h"
 
+#include <QImage>
 #include <QProcess>
 #include <QtTest>
 
@@ -47,6 +48,7 @@ private Q_SLOTS:
   void trainDivergesWithExitCode4();
   void trainBadCsvExitsWith3();
   void weightsLoadInPython();
+  void explainWritesJsonAndHeatmaps();
 };
 
 void TestCli::checkExamples_data() {
@@ -197,6 +199,44 @@ void TestCli::weightsLoadInPython() {
   for (const char *id : {"'a'", "'c'", "'d'", "'head'", "'input'"})
     QVERIFY2(printed.contains(id), qPrintable(printed));
   QVERIFY2(printed.contains("(4, 32)"), qPrintable(printed));
+}
+
+void TestCli::explainWritesJsonAndHeatmaps() {
+  QTemporaryDir dir;
+  Json doc = baseProject();
+  doc["training"]["epochs"] = 2;
+  const std::string path = writeFile(dir, "p.particle.json", doc.dump());
+  const QString run = dir.filePath("run");
+  QCOMPARE(runCli({"train", QString::fromStdString(path), "--out", run}).code, 0);
+  const Run r = runCli({"explain", QString::fromStdString(path), "--checkpoint", run + "/checkpoint.pt", "--samples",
+                        "40", "--out", dir.filePath("explain")});
+  QVERIFY2(r.code == 0, qPrintable(r.err + r.out));
+  QVERIFY(r.out.contains("completeness max error"));
+  const Json j = Json::parse(readTextFile(dir.filePath("explain/explain.json").toStdString()));
+  QCOMPARE(j["method"].get<std::string>(), std::string("shapley"));
+  QCOMPARE(j["target"].get<std::string>(), std::string("predicted"));
+  QCOMPARE(j["samples"].get<int>(), 40);
+  const Json &c = j["combines"][0];
+  QCOMPARE(c["node"].get<std::string>(), std::string("combine"));
+  QVERIFY(c["completeness_max_error"].get<double>() <= c["completeness_tolerance"].get<double>());
+  double shares = 0;
+  for (const auto &b : c["branches"]) {
+    shares += b["share"].get<double>();
+    QVERIFY(b.contains("mean_abs"));
+    QCOMPARE(static_cast<int>(b["per_class"].size()), 4);
+  }
+  QVERIFY(std::abs(shares - 1.0) < 1e-9);
+  QVERIFY(QFile::exists(dir.filePath("explain/class_branch_combine.png")));
+  QImage heat(dir.filePath("explain/class_branch_combine.png"));
+  QCOMPARE(heat.width(), 4 * 24);  // one column per branch
+  QCOMPARE(heat.height(), 4 * 24); // one row per class
+  // Usage and file errors.
+  QCOMPARE(runCli({"explain", QString::fromStdString(path), "--checkpoint", run + "/checkpoint.pt", "--method", "lime"})
+               .code,
+           2);
+  const Run missing = runCli({"explain", QString::fromStdString(path), "--checkpoint", dir.filePath("nope.pt")});
+  QCOMPARE(missing.code, 3);
+  verifyNoCrashText(missing);
 }
 
 QTEST_GUILESS_MAIN(TestCli)

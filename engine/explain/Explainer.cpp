@@ -1,0 +1,489 @@
+#include "explain/Explainer.h"
+
+#include <cmath>
+#include <numeric>
+#include <random>
+
+namespace particle {
+
+using torch::Tensor;
+
+namespace {
+constexpr int64_t kMaxReference = 2048; // samples for the mean baseline
+constexpr int64_t kMaxBackground = 100; // samples for the background baseline
+
+std::string branchName(const PortRef &ref) {
+  return ref.toString();
+}
+
+Tensor gatherTarget(const Tensor &logits, const Tensor &targets) {
+  return logits.gather(1, targets.view({-1, 1})).squeeze(1);
+}
+
+// Rows of `t` tiled `m` times along the batch: [N, ...] → [m·N, ...].
+Tensor tile(const Tensor &t, int64_t m) {
+  std::vector<int64_t> reps(t.dim(), 1);
+  reps[0] = m;
+  return t.repeat(reps);
+}
+
+double factorial(int n) {
+  return std::tgamma(n + 1.0);
+}
+} // namespace
+
+std::pair<std::vector<double>, std::vector<double>> gaussLegendre01(int n) {
+  // Newton iteration on the Legendre polynomial P_n from Chebyshev initial guesses; nodes and
+  // weights on [-1, 1] mapped to [0, 1].
+  std::vector<double> x(n), w(n);
+  for (int i = 0; i < n; ++i) {
+    double z = std::cos(M_PI * (i + 0.75) / (n + 0.5));
+    double dp = 1;
+    for (int iter = 0; iter < 100; ++iter) {
+      double p0 = 1, p1 = z;
+      for (int k = 2; k <= n; ++k) {
+        const double p2 = ((2.0 * k - 1) * z * p1 - (k - 1.0) * p0) / k;
+        p0 = p1;
+        p1 = p2;
+      }
+      const double pn = n == 0 ? 1 : (n == 1 ? z : p1);
+      const double pnm1 = n == 1 ? 1 : p0;
+      dp = n * (z * pn - pnm1) / (z * z - 1);
+      const double dz = pn / dp;
+      z -= dz;
+      if (std::abs(dz) < 1e-15)
+        break;
+    }
+    x[i] = 0.5 * (1 - z);
+    w[i] = 1.0 / ((1 - z * z) * dp * dp); // 2/((1-z²)P'²) on [-1,1], halved for [0,1]
+  }
+  return {x, w};
+}
+
+Explainer::Explainer(ParticleModel model, Tensor reference, ExplainOptions options)
+    : model_(std::move(model)), reference_(std::move(reference)), options_(std::move(options)) {
+  if (reference_.defined() && reference_.size(0) > kMaxReference)
+    reference_ = reference_.narrow(0, 0, kMaxReference);
+}
+
+Tensor Explainer::targetsFor(const Tensor &logits, const Tensor &labels) const {
+  if (options_.target == "true") {
+    if (!labels.defined())
+      throw Error(ErrorKind::Usage, "target \"true\" needs the samples' labels");
+    return labels.to(torch::kLong);
+  }
+  return logits.argmax(1);
+}
+
+Tensor Explainer::coalitionValues(const std::string &combine, const ForwardResult &base, const Tensor &x,
+                                  const std::vector<int64_t> &masks, const std::vector<Tensor> &present,
+                                  const std::vector<Tensor> &absent, const Tensor &targets) {
+  const auto branches = model_->branches(combine);
+  const int64_t n = x.size(0), k = static_cast<int64_t>(branches.size());
+  const int64_t perPass = std::max<int64_t>(1, options_.maxRowsPerPass / std::max<int64_t>(1, n));
+  const auto weightsIt = base.combineWeights.find(combine);
+  const bool gate =
+      weightsIt != base.combineWeights.end() && model_->graph().find(combine)->params.value("mode", "concat") == "gate";
+  std::vector<Tensor> columns;
+  for (std::size_t start = 0; start < masks.size(); start += perPass) {
+    const int64_t m = std::min<int64_t>(perPass, static_cast<int64_t>(masks.size() - start));
+    std::vector<int64_t> chunk(masks.begin() + start, masks.begin() + start + m);
+    auto bits = torch::zeros({m, k}, torch::kBool);
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t b = 0; b < k; ++b)
+        bits[i][b] = ((chunk[i] >> b) & 1) != 0;
+    bits = bits.to(x.device());
+    std::map<std::string, Tensor> overrides;
+    for (int64_t b = 0; b < k; ++b) {
+      const Tensor &h = present[b];
+      std::vector<int64_t> view = {m, 1};
+      for (int64_t d = 1; d < h.dim(); ++d)
+        view.push_back(1);
+      auto keep = bits.select(1, b).reshape(view);
+      auto mixed = torch::where(keep, h.unsqueeze(0), absent[b].unsqueeze(0));
+      std::vector<int64_t> flatShape = {m * n};
+      for (int64_t d = 1; d < h.dim(); ++d)
+        flatShape.push_back(h.size(d));
+      overrides[branches[b].source.toString()] = mixed.reshape(flatShape);
+    }
+    std::map<std::string, Tensor> fixed;
+    if (gate) {
+      const Tensor &w = weightsIt->second; // [N, K]
+      if (options_.renormalizeGates) {
+        auto mask = bits.to(w.dtype()).unsqueeze(1); // [m, 1, K]
+        auto masked = w.unsqueeze(0) * mask;         // [m, N, K]
+        auto sum = masked.sum(2, true).clamp_min(1e-12);
+        fixed[combine] = (masked / sum).reshape({m * n, k});
+      } else {
+        fixed[combine] = tile(w, m);
+      }
+    }
+    ForwardOptions opt;
+    opt.base = &base;
+    opt.overrides = &overrides;
+    opt.repeat = m;
+    if (!fixed.empty())
+      opt.fixedWeights = &fixed;
+    const auto out = model_->forward(x, opt);
+    columns.push_back(gatherTarget(out.logits, tile(targets, m)).reshape({m, n}).t());
+  }
+  return torch::cat(columns, 1); // [N, masks]
+}
+
+CombineAttribution Explainer::explainCombine(const std::string &combine, const Tensor &x, const ForwardResult &base,
+                                             const Tensor &targets) {
+  CombineAttribution out;
+  out.combine = combine;
+  const auto branches = model_->branches(combine);
+  const int64_t k = static_cast<int64_t>(branches.size());
+  const int64_t n = x.size(0);
+  std::vector<Tensor> present;
+  for (const auto &b : branches) {
+    out.branches.push_back(branchName(b.source));
+    present.push_back(base.outputs.at(b.source.node).at(b.source.index()));
+  }
+  if (auto w = base.combineWeights.find(combine); w != base.combineWeights.end())
+    out.weights = w->second;
+
+  // Baselines: one [1, ...] per branch, or for "background" a set of them.
+  std::vector<std::vector<Tensor>> baselineSets;
+  if (options_.baseline == "zero") {
+    std::vector<Tensor> zeros;
+    for (const auto &h : present)
+      zeros.push_back(torch::zeros_like(h.narrow(0, 0, 1)));
+    baselineSets.push_back(zeros);
+  } else {
+    if (!reference_.defined() || reference_.size(0) == 0)
+      throw Error(ErrorKind::Usage, "baseline \"" + options_.baseline + "\" needs reference (training) samples");
+    const int64_t count =
+        options_.baseline == "background" ? std::min(kMaxBackground, reference_.size(0)) : reference_.size(0);
+    const auto ref = model_->forward(reference_.narrow(0, 0, count));
+    std::vector<Tensor> refOutputs;
+    for (const auto &b : branches)
+      refOutputs.push_back(ref.outputs.at(b.source.node).at(b.source.index()));
+    if (options_.baseline == "mean") {
+      std::vector<Tensor> means;
+      for (const auto &r : refOutputs)
+        means.push_back(r.mean(0, true));
+      baselineSets.push_back(means);
+    } else {
+      for (int64_t j = 0; j < count; ++j) {
+        std::vector<Tensor> one;
+        for (const auto &r : refOutputs)
+          one.push_back(r.narrow(0, j, 1));
+        baselineSets.push_back(one);
+      }
+    }
+  }
+  auto values = [&](const std::vector<int64_t> &masks) {
+    Tensor sum;
+    for (const auto &absent : baselineSets) {
+      Tensor v = coalitionValues(combine, base, x, masks, present, absent, targets);
+      sum = sum.defined() ? sum + v : v;
+    }
+    return sum / static_cast<double>(baselineSets.size());
+  };
+  const int64_t full = (int64_t{1} << k) - 1;
+
+  if (options_.method == "gradxact") {
+    torch::AutoGradMode enable(true);
+    std::map<std::string, Tensor> overrides;
+    std::vector<Tensor> leaves;
+    for (int64_t b = 0; b < k; ++b) {
+      leaves.push_back(present[b].detach().clone().requires_grad_(true));
+      overrides[branches[b].source.toString()] = leaves.back();
+    }
+    ForwardOptions opt;
+    opt.base = &base;
+    opt.overrides = &overrides;
+    const auto res = model_->forward(x, opt);
+    const Tensor f = gatherTarget(res.logits, targets);
+    const auto grads = torch::autograd::grad({f.sum()}, leaves, {}, false, false, true);
+    std::vector<Tensor> cols;
+    for (int64_t b = 0; b < k; ++b) {
+      Tensor meanBaseline;
+      for (const auto &set : baselineSets)
+        meanBaseline = meanBaseline.defined() ? meanBaseline + set[b] : set[b];
+      meanBaseline = meanBaseline / static_cast<double>(baselineSets.size());
+      Tensor g = grads[b].defined() ? grads[b] : torch::zeros_like(leaves[b]);
+      cols.push_back(((present[b] - meanBaseline) * g).reshape({n, -1}).sum(1));
+    }
+    out.phi = torch::stack(cols, 1).detach();
+    const Tensor v = values({0, full});
+    out.fBaseline = v.select(1, 0);
+    out.fx = v.select(1, 1);
+  } else if (options_.method == "ablation") {
+    std::vector<int64_t> masks = {full, 0};
+    for (int64_t b = 0; b < k; ++b)
+      masks.push_back(full & ~(int64_t{1} << b));
+    const Tensor v = values(masks);
+    out.fx = v.select(1, 0);
+    out.fBaseline = v.select(1, 1);
+    out.phi = out.fx.unsqueeze(1) - v.narrow(1, 2, k);
+  } else if (k <= options_.maxExactBranches) {
+    std::vector<int64_t> masks(static_cast<std::size_t>(full + 1));
+    std::iota(masks.begin(), masks.end(), 0);
+    const Tensor F = values(masks); // [N, 2^K]
+    out.fx = F.select(1, full);
+    out.fBaseline = F.select(1, 0);
+    std::vector<Tensor> cols;
+    for (int64_t b = 0; b < k; ++b) {
+      std::vector<int64_t> without, with;
+      std::vector<double> weight;
+      for (int64_t s = 0; s <= full; ++s) {
+        if ((s >> b) & 1)
+          continue;
+        const int size = __builtin_popcountll(static_cast<unsigned long long>(s));
+        without.push_back(s);
+        with.push_back(s | (int64_t{1} << b));
+        weight.push_back(factorial(size) * factorial(static_cast<int>(k) - size - 1) / factorial(static_cast<int>(k)));
+      }
+      auto idxWith = torch::tensor(with, torch::kLong).to(F.device());
+      auto idxWithout = torch::tensor(without, torch::kLong).to(F.device());
+      auto w = torch::tensor(weight, torch::kDouble).to(F.device()).to(F.dtype());
+      cols.push_back(((F.index_select(1, idxWith) - F.index_select(1, idxWithout)) * w).sum(1));
+    }
+    out.phi = torch::stack(cols, 1);
+  } else {
+    // Permutation sampling: every permutation's marginal contributions add up to
+    // f(x) − f(baseline), so the mean keeps completeness exact.
+    out.exact = false;
+    std::mt19937_64 rng(options_.seed);
+    const int64_t p = std::max<int64_t>(2, options_.permutations);
+    std::vector<std::vector<int64_t>> perms;
+    std::vector<int64_t> masks;
+    for (int64_t i = 0; i < p; ++i) {
+      std::vector<int64_t> perm(k);
+      std::iota(perm.begin(), perm.end(), 0);
+      std::shuffle(perm.begin(), perm.end(), rng);
+      int64_t mask = 0;
+      masks.push_back(mask);
+      for (auto b : perm) {
+        mask |= int64_t{1} << b;
+        masks.push_back(mask);
+      }
+      perms.push_back(perm);
+    }
+    const Tensor F = values(masks); // [N, P·(K+1)]
+    auto contributions = torch::zeros({n, p, k}, F.options());
+    for (int64_t i = 0; i < p; ++i)
+      for (int64_t j = 0; j < k; ++j) {
+        const int64_t col = i * (k + 1) + j;
+        contributions.select(1, i).select(1, perms[i][j]).copy_(F.select(1, col + 1) - F.select(1, col));
+      }
+    out.phi = contributions.mean(1);
+    out.standardError = contributions.std(1) / std::sqrt(static_cast<double>(p));
+    out.fx = F.select(1, k);
+    out.fBaseline = F.select(1, 0);
+  }
+  out.completenessMaxError = (out.phi.sum(1) - (out.fx - out.fBaseline)).abs().max().item<double>();
+  return out;
+}
+
+Explanation Explainer::explain(const Tensor &x, const Tensor &labels) {
+  model_->eval();
+  torch::NoGradGuard noGrad;
+  Explanation e;
+  e.method = options_.method;
+  e.target = options_.target;
+  e.baseline = options_.baseline;
+  const auto base = model_->forward(x);
+  e.predictions = base.logits.argmax(1);
+  e.targets = targetsFor(base.logits, labels);
+  e.labels = labels;
+  for (const auto &c : model_->combineIds())
+    e.combines.push_back(explainCombine(c, x, base, e.targets));
+  return e;
+}
+
+std::vector<BranchAggregate> Explainer::aggregate(const CombineAttribution &c, const Tensor &targets, int64_t classes) {
+  std::vector<BranchAggregate> out;
+  const auto absPhi = c.phi.abs().to(torch::kDouble).cpu();
+  const auto meanAbs = absPhi.mean(0);
+  const double total = meanAbs.sum().item<double>();
+  const auto t = targets.cpu();
+  for (std::size_t b = 0; b < c.branches.size(); ++b) {
+    BranchAggregate a;
+    a.branch = c.branches[b];
+    a.meanAbs = meanAbs[b].item<double>();
+    a.share = total > 0 ? a.meanAbs / total : 0;
+    for (int64_t cls = 0; cls < classes; ++cls) {
+      auto sel = t.eq(cls);
+      a.perClass.push_back(sel.any().item<bool>() ? absPhi.select(1, b).masked_select(sel).mean().item<double>() : 0.0);
+    }
+    if (c.weights.defined())
+      a.meanWeight = c.weights.select(1, b).mean().item<double>();
+    out.push_back(a);
+  }
+  return out;
+}
+
+Json Explainer::toJson(const Explanation &e, int64_t classes) {
+  Json j = {{"method", e.method},
+            {"target", e.target},
+            {"baseline", e.baseline},
+            {"samples", e.targets.size(0)},
+            {"combines", Json::array()}};
+  for (const auto &c : e.combines) {
+    Json cj = {{"node", c.combine},
+               {"exact", c.exact},
+               {"completeness_max_error", c.completenessMaxError},
+               {"branches", Json::array()}};
+    const auto fx = c.fx.abs().max().item<double>();
+    cj["completeness_tolerance"] = 1e-4 * (1 + fx);
+    for (const auto &a : aggregate(c, e.targets, classes)) {
+      Json bj = {{"node", a.branch}, {"share", a.share}, {"mean_abs", a.meanAbs}, {"per_class", a.perClass}};
+      if (a.meanWeight >= 0)
+        bj["mean_weight"] = a.meanWeight;
+      cj["branches"].push_back(bj);
+    }
+    j["combines"].push_back(cj);
+  }
+  return j;
+}
+
+std::map<std::string, std::vector<Tensor>> Explainer::attentionMaps(const Tensor &x) {
+  model_->eval();
+  torch::NoGradGuard noGrad;
+  ForwardOptions opt;
+  opt.recordAttention = true;
+  return model_->forward(x, opt).attention;
+}
+
+Tensor Explainer::rollout(const std::vector<Tensor> &layers) {
+  Tensor r;
+  for (const auto &a : layers) {
+    auto avg = a.mean(1); // heads
+    const int64_t t = avg.size(-1);
+    auto mixed = 0.5 * avg + 0.5 * torch::eye(t, avg.options()).unsqueeze(0);
+    mixed = mixed / mixed.sum(-1, true);
+    r = r.defined() ? torch::matmul(mixed, r) : mixed;
+  }
+  return r;
+}
+
+Tensor Explainer::tokenImportance(const Tensor &rolled) {
+  return rolled.mean(1);
+}
+
+std::vector<Explainer::Saliency> Explainer::integratedGradients(const Tensor &x, const Tensor &targets,
+                                                                const std::string &combine, int points) {
+  model_->eval();
+  const auto [nodes, weights] = gaussLegendre01(points);
+  ForwardResult base;
+  {
+    torch::NoGradGuard noGrad;
+    base = model_->forward(x);
+  }
+  const Graph &g = model_->graph();
+  const Shape sample = model_->validation().data.sampleShape;
+  const int64_t n = x.size(0);
+  std::vector<Saliency> out;
+  for (const auto &branch : model_->branches(combine)) {
+    // Walk up through single-input nodes to the Split port (or Input) the branch reads.
+    PortRef u = branch.source;
+    for (int guard = 0; guard < 64; ++guard) {
+      const Node *node = g.find(u.node);
+      if (!node || node->type == "Split" || node->type == "Input")
+        break;
+      const auto in = g.incoming(u.node);
+      if (in.size() != 1)
+        break;
+      u = in.front()->from;
+    }
+    const Tensor value = base.outputs.at(u.node).at(u.index()).detach();
+    const int64_t p = static_cast<int64_t>(nodes.size());
+    auto alphas = torch::tensor(nodes, value.options()).view({p, 1});
+    std::vector<int64_t> flatShape = {p * n};
+    for (int64_t d = 1; d < value.dim(); ++d)
+      flatShape.push_back(value.size(d));
+    auto scaled = (alphas.view([&] {
+                    std::vector<int64_t> v = {p};
+                    for (int64_t d = 0; d < value.dim(); ++d)
+                      v.push_back(1);
+                    return v;
+                  }()) *
+                   value.unsqueeze(0))
+                      .reshape(flatShape)
+                      .detach()
+                      .requires_grad_(true);
+    std::map<std::string, Tensor> overrides = {{u.toString(), scaled}};
+    ForwardOptions opt;
+    opt.base = &base;
+    opt.overrides = &overrides;
+    opt.repeat = p;
+    const auto res = model_->forward(x, opt);
+    const Tensor f = gatherTarget(res.logits, tile(targets, p));
+    const Tensor grad = torch::autograd::grad({f.sum()}, {scaled})[0];
+    std::vector<int64_t> split = {p, n};
+    for (int64_t d = 1; d < value.dim(); ++d)
+      split.push_back(value.size(d));
+    auto w = torch::tensor(weights, value.options()).view([&] {
+      std::vector<int64_t> v = {p};
+      for (int64_t d = 0; d < value.dim(); ++d)
+        v.push_back(1);
+      return v;
+    }());
+    const Tensor ig = (value * (grad.reshape(split) * w).sum(0)).detach();
+    // Convergence delta: Σ IG − (f(u) − f(0)).
+    Tensor fZero;
+    {
+      torch::NoGradGuard noGrad;
+      std::map<std::string, Tensor> zero = {{u.toString(), torch::zeros_like(value)}};
+      ForwardOptions z;
+      z.base = &base;
+      z.overrides = &zero;
+      fZero = gatherTarget(model_->forward(x, z).logits, targets);
+    }
+    const Tensor fx = gatherTarget(base.logits, targets);
+    Saliency s;
+    s.branch = branchName(branch.source);
+    s.input = u;
+    s.delta = (ig.reshape({n, -1}).sum(1) - (fx - fZero)).detach();
+    // Stitch into the full input.
+    std::vector<int64_t> full = {n};
+    full.insert(full.end(), sample.begin(), sample.end());
+    const Node *source = g.find(u.node);
+    if (source && source->type == "Split") {
+      const Json &params = model_->validation().info(u.node)->params;
+      const std::string mode = params["mode"];
+      Tensor map = torch::zeros(full, value.options());
+      const int64_t j = u.index();
+      if (mode == "patches") {
+        const int64_t cols = params["cols"], h = ig.size(2), wd = ig.size(3);
+        map.narrow(2, (j / cols) * h, h).narrow(3, (j % cols) * wd, wd).copy_(ig);
+      } else if (mode == "chunks") {
+        int64_t offset = 0;
+        const auto &outs = model_->validation().info(u.node)->outputs;
+        for (int64_t i = 0; i < j; ++i)
+          offset += outs[i][0];
+        map.narrow(1, offset, ig.size(1)).copy_(ig);
+      } else {
+        auto idx = torch::tensor(params["groups"][j].get<std::vector<int64_t>>(), torch::kLong).to(value.device());
+        map.index_add_(1, idx, ig);
+      }
+      s.map = map;
+    } else {
+      s.map = ig.reshape(full);
+    }
+    out.push_back(s);
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::pair<std::string, double>>> contributionShares(ParticleModel &model,
+                                                                                       const Tensor &x) {
+  std::vector<std::pair<std::string, std::pair<std::string, double>>> out;
+  if (model->combineIds().empty() || x.size(0) == 0)
+    return out;
+  ExplainOptions opt;
+  opt.permutations = 32;
+  Explainer explainer(model, x, opt);
+  const Explanation e = explainer.explain(x);
+  for (const auto &c : e.combines)
+    for (const auto &a : Explainer::aggregate(c, e.targets, 0))
+      out.push_back({c.combine, {a.branch, a.share}});
+  return out;
+}
+
+} // namespace particle

@@ -1,0 +1,103 @@
+#pragma once
+// Explanations per sub-model (branch of a Combine): Shapley values over branch coalitions,
+// ablation, gradient × activation; combiner weights; attention maps and rollout; integrated
+// gradients per sub-model stitched into the input. DESIGN.md §5.
+
+#include "graph/Json.h"
+#include "model/Model.h"
+
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+namespace particle {
+
+struct ExplainOptions {
+  std::string method = "shapley";   // shapley | ablation | gradxact
+  std::string baseline = "mean";    // mean | zero | background
+  std::string target = "predicted"; // predicted | true
+  bool renormalizeGates = false;    // gate Combines: drop absent experts and renormalise
+  int64_t maxExactBranches = 12;    // above: permutation sampling
+  int64_t permutations = 200;       // sampled Shapley
+  uint64_t seed = 0;
+  int64_t maxRowsPerPass = 1024; // coalition rows per pass (small passes stay in cache)
+};
+
+struct CombineAttribution {
+  std::string combine;
+  std::vector<std::string> branches; // the node (or node:port) feeding each input port
+  torch::Tensor phi;                 // [N, K]
+  torch::Tensor standardError;       // [N, K], sampled Shapley only
+  torch::Tensor fx, fBaseline;       // [N]
+  torch::Tensor weights;             // [N, K] attention/gate weights, when the Combine has them
+  bool exact = true;
+  double completenessMaxError = 0; // max |Σφ − (f(x) − f(baseline))|
+};
+
+struct Explanation {
+  std::string method, target, baseline;
+  torch::Tensor targets, labels, predictions; // [N]
+  std::vector<CombineAttribution> combines;
+};
+
+// Per-branch aggregates of one Combine: mean |φ|, share, class × branch matrix.
+struct BranchAggregate {
+  std::string branch;
+  double meanAbs = 0, share = 0;
+  std::vector<double> perClass; // mean |φ| over samples of each target class
+  double meanWeight = -1;       // mean combiner weight (−1: the Combine has none)
+};
+
+class Explainer {
+public:
+  // `reference` are training samples for the mean baseline (≤ 2048 used) and the background set.
+  Explainer(ParticleModel model, torch::Tensor reference, ExplainOptions options = {});
+
+  Explanation explain(const torch::Tensor &x, const torch::Tensor &labels = {});
+  static std::vector<BranchAggregate> aggregate(const CombineAttribution &c, const torch::Tensor &targets,
+                                                int64_t classes);
+  static Json toJson(const Explanation &e, int64_t classes);
+
+  // Attention maps of every Attention node: per layer [N, heads, T, T].
+  std::map<std::string, std::vector<torch::Tensor>> attentionMaps(const torch::Tensor &x);
+  // Abnar & Zuidema rollout: heads averaged, ½A + ½I, rows renormalised, layers multiplied.
+  static torch::Tensor rollout(const std::vector<torch::Tensor> &layers); // [N, T, T]
+  // One value per token (mean over the rolled-out rows; sums to 1).
+  static torch::Tensor tokenImportance(const torch::Tensor &rolled); // [N, T]
+
+  struct Saliency {
+    std::string branch;
+    PortRef input;       // where the branch's own input comes from (a Split port or the Input)
+    torch::Tensor map;   // [N, ...sample shape] attributions stitched into the full input
+    torch::Tensor delta; // [N] Σ IG − (f(u) − f(0))
+  };
+  // Integrated gradients of the target logit w.r.t. each branch's own input (zero baseline,
+  // Gauss–Legendre quadrature with `points` nodes).
+  std::vector<Saliency> integratedGradients(const torch::Tensor &x, const torch::Tensor &targets,
+                                            const std::string &combine, int points = 32);
+
+  torch::Tensor targetsFor(const torch::Tensor &logits, const torch::Tensor &labels) const;
+
+private:
+  CombineAttribution explainCombine(const std::string &combine, const torch::Tensor &x, const ForwardResult &base,
+                                    const torch::Tensor &targets);
+  // f(target) for every coalition mask (bit k set: branch k present) → [N, masks.size()].
+  torch::Tensor coalitionValues(const std::string &combine, const ForwardResult &base, const torch::Tensor &x,
+                                const std::vector<int64_t> &masks, const std::vector<torch::Tensor> &present,
+                                const std::vector<torch::Tensor> &absent, const torch::Tensor &targets);
+
+  ParticleModel model_;
+  torch::Tensor reference_;
+  ExplainOptions options_;
+};
+
+// Gauss–Legendre nodes and weights on [0, 1].
+std::pair<std::vector<double>, std::vector<double>> gaussLegendre01(int n);
+
+// Per-branch contribution shares on a sample subset (for the trainer's epoch event): exact
+// Shapley with the subset's own mean as baseline, first Combine on the path to the output.
+std::vector<std::pair<std::string, std::pair<std::string, double>>> contributionShares(ParticleModel &model,
+                                                                                       const torch::Tensor &x);
+
+} // namespace particle
