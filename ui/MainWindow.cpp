@@ -6,6 +6,7 @@
 #include "editor/GraphView.h"
 #include "editor/InspectorWidget.h"
 #include "editor/PaletteWidget.h"
+#include "training/TrainPanel.h"
 
 #include <QAction>
 #include <QApplication>
@@ -48,6 +49,8 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
   view_ = new GraphView(scene_, this);
   tabs_ = new QTabWidget(this);
   tabs_->addTab(view_, tr("Design"));
+  train_ = new TrainPanel(doc_, tabs_);
+  tabs_->addTab(train_, tr("Train"));
   setCentralWidget(tabs_);
 
   auto *paletteDock = new QDockWidget(tr("Palette"), this);
@@ -434,6 +437,7 @@ void MainWindow::closeEvent(QCloseEvent *event) {
     event->ignore();
     return;
   }
+  train_->shutdown(); // a running training stops after its batch and keeps its checkpoint
   QSettings settings;
   settings.setValue("window/geometry", saveGeometry());
   settings.setValue("window/state", saveState());

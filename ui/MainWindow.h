@@ -19,6 +19,7 @@ class GraphScene;
 class GraphView;
 class InspectorWidget;
 class PaletteWidget;
+class TrainPanel;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -31,7 +32,7 @@ public:
   void newProject();
   bool save();
   bool saveAs(const QString &path);
-  void setCurrentTab(const QString &name); // design (train and explain arrive with their issues)
+  void setCurrentTab(const QString &name); // design, train
 
   GraphDocument *document() const { return doc_; }
   GraphScene *scene() const { return scene_; }
@@ -42,6 +43,7 @@ public:
   QListWidget *problemsList() const { return problems_; }
   QLabel *paramsLabel() const { return paramsLabel_; }
   QLabel *validityLabel() const { return validityLabel_; }
+  TrainPanel *trainPanel() const { return train_; }
 
   // Crash recovery: the autosave file, and the prompt offered at start-up when it exists.
   static QString recoveryPath();
@@ -73,6 +75,7 @@ private:
   PaletteWidget *palette_;
   InspectorWidget *inspector_;
   QListWidget *problems_;
+  TrainPanel *train_;
   QLabel *paramsLabel_, *validityLabel_;
   QMenu *recentMenu_ = nullptr;
   QTimer *autosave_;

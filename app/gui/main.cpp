@@ -2,6 +2,9 @@
 
 #include "MainWindow.h"
 #include "editor/GraphView.h"
+#include "training/TrainPanel.h"
+
+#include <QPushButton>
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -24,9 +27,14 @@ int main(int argc, char **argv) {
   parser.addVersionOption();
   parser.addPositionalArgument("project", "Project file to open (default: the fashion-patches example).");
   QCommandLineOption screenshot("screenshot", "Render the window to PNG after loading, then exit.", "png");
-  QCommandLineOption tab("tab", "Tab to show: design.", "name", "design");
+  QCommandLineOption tab("tab", "Tab to show: design or train.", "name", "design");
+  QCommandLineOption trainFor("train-for",
+                              "With --screenshot: start training and take the picture after this many "
+                              "seconds (mid-run).",
+                              "seconds", "0");
   parser.addOption(screenshot);
   parser.addOption(tab);
+  parser.addOption(trainFor);
   parser.process(app);
 
   QString project = parser.positionalArguments().value(0);
@@ -48,7 +56,10 @@ int main(int argc, char **argv) {
   if (parser.isSet(screenshot)) {
     window.resize(1500, 900);
     window.show();
-    QTimer::singleShot(300, &window, [&] {
+    const int trainMs = static_cast<int>(parser.value(trainFor).toDouble() * 1000);
+    if (trainMs > 0)
+      QTimer::singleShot(0, &window, [&] { window.trainPanel()->startButton()->click(); });
+    QTimer::singleShot(300 + trainMs, &window, [&] {
       window.view()->fitAll();
       QApplication::processEvents();
       const QString out = parser.value(screenshot);

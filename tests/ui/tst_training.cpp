@@ -1,0 +1,183 @@
+// The Train tab: a real run on the engine thread, driven through the tab's buttons.
+
+#include "MainWindow.h"
+#include "TestSupport.h"
+#include "document/GraphDocument.h"
+#include "training/CustomPlot.h"
+#include "training/EngineWorker.h"
+#include "training/TrainPanel.h"
+
+#include <QDoubleSpinBox>
+#include <QListWidget>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QStandardPaths>
+#include <QUndoStack>
+#include <QtTest>
+
+using namespace particle;
+using namespace particle::ui;
+using namespace particle::test;
+
+namespace {
+// Many small batches, so that a run lasts long enough to pause and stop.
+Project longProject(int epochs) {
+  Json doc = baseProject();
+  doc["dataset"]["samples"] = 6000;
+  doc["training"] = {{"epochs", epochs}, {"batch_size", 8}, {"threads", 1}, {"lr", 0.001}};
+  return projectFromJson(doc, "long.json");
+}
+
+struct StepWatcher {
+  explicit StepWatcher(TrainPanel *panel) {
+    spy = std::make_unique<QSignalSpy>(panel->controller()->worker(), &EngineWorker::steps);
+  }
+  std::unique_ptr<QSignalSpy> spy;
+};
+} // namespace
+
+class TestTraining : public QObject {
+  Q_OBJECT
+
+private Q_SLOTS:
+  void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+  void init();
+  void cleanup();
+  void shortRunFillsTheCharts();
+  void pauseResumeStopFromTheButtons();
+  void changedLrWhilePausedIsUsed();
+  void closingMidRunExitsCleanly();
+  void exportsAndHistory();
+
+private:
+  MainWindow *window_ = nullptr;
+  QTemporaryDir runs_;
+};
+
+void TestTraining::init() {
+  window_ = new MainWindow;
+  window_->trainPanel()->setRunsFolder(runs_.path());
+  window_->show();
+  window_->setCurrentTab("train");
+  QVERIFY(QTest::qWaitForWindowExposed(window_));
+}
+
+void TestTraining::cleanup() {
+  window_->undoStack()->setClean();
+  delete window_; // stops any run and joins the engine thread
+  window_ = nullptr;
+}
+
+void TestTraining::shortRunFillsTheCharts() {
+  Json doc = baseProject();
+  doc["training"] = {{"epochs", 3}, {"batch_size", 32}, {"threads", 1}};
+  window_->document()->reset(projectFromJson(doc, "short.json"));
+  TrainPanel *panel = window_->trainPanel();
+  QCOMPARE(panel->epochsBox()->value(), 3);
+  QSignalSpy epochs(panel, &TrainPanel::epochReceived);
+  QSignalSpy done(panel, &TrainPanel::runFinished);
+  QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+  QVERIFY(done.wait(60000));
+  QCOMPARE(epochs.count(), 3); // every epoch event arrived
+  for (int i = 0; i < 3; ++i)
+    QCOMPARE(epochs.at(i).at(0).value<EpochPoint>().epoch, i + 1);
+  const auto result = done.at(0).at(0).value<RunFinished>();
+  QVERIFY2(!result.failed, qPrintable(result.message));
+  QCOMPARE(result.epochs, 3);
+  QVERIFY(panel->lossPlot()->graph(0)->dataCount() > 0);                                        // raw step loss
+  QCOMPARE(panel->lossPlot()->graph(1)->dataCount(), panel->lossPlot()->graph(0)->dataCount()); // smoothed
+  QCOMPARE(panel->epochPlot()->graph(0)->dataCount(), 3);                                       // val loss per epoch
+  QCOMPARE(panel->sharePlot()->graphCount(), 4); // one share series per branch
+  QCOMPARE(panel->sharePlot()->graph(0)->dataCount(), 3);
+  QCOMPARE(panel->confusionPlot()->plottableCount(), 1); // confusion matrix at the end
+  QVERIFY(QFile::exists(result.checkpoint));
+  QVERIFY(panel->startButton()->isEnabled());
+}
+
+void TestTraining::pauseResumeStopFromTheButtons() {
+  window_->document()->reset(longProject(20));
+  TrainPanel *panel = window_->trainPanel();
+  QSignalSpy done(panel, &TrainPanel::runFinished);
+  QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+  QTRY_VERIFY_WITH_TIMEOUT(panel->lastStep() > 50, 60000);
+  QTest::mouseClick(panel->pauseButton(), Qt::LeftButton);
+  QCOMPARE(panel->pauseButton()->text(), QString("Resume"));
+  QVERIFY(panel->applyButton()->isEnabled());
+  // Wait until the engine has drained what it sent, then check that no step follows.
+  QTest::qWait(300);
+  const qint64 paused = panel->lastStep();
+  QTest::qWait(300);
+  QCOMPARE(panel->lastStep(), paused);
+  QTest::mouseClick(panel->pauseButton(), Qt::LeftButton); // resume
+  QTRY_VERIFY_WITH_TIMEOUT(panel->lastStep() > paused + 20, 60000);
+  // The step count continues from where it paused (the raw series has no gap and no repeat).
+  auto data = panel->lossPlot()->graph(0)->data();
+  for (int i = 1; i < data->size(); ++i)
+    QCOMPARE(data->at(i)->key, data->at(i - 1)->key + 1);
+  QTest::mouseClick(panel->stopButton(), Qt::LeftButton);
+  QVERIFY(done.wait(60000));
+  const auto result = done.at(0).at(0).value<RunFinished>();
+  QCOMPARE(result.status, QString("stopped"));
+  QVERIFY(QFile::exists(result.checkpoint));
+  QVERIFY(result.steps < 20 * 6000 / 8);
+}
+
+void TestTraining::changedLrWhilePausedIsUsed() {
+  window_->document()->reset(longProject(20));
+  TrainPanel *panel = window_->trainPanel();
+  QSignalSpy applied(panel->controller()->worker(), &EngineWorker::settingsApplied);
+  QSignalSpy done(panel, &TrainPanel::runFinished);
+  QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+  QTRY_VERIFY_WITH_TIMEOUT(panel->lastStep() > 20, 60000);
+  QTest::mouseClick(panel->pauseButton(), Qt::LeftButton);
+  panel->lrBox()->setValue(0.0123);
+  panel->frozenList()->item(0)->setCheckState(Qt::Checked);
+  QTest::mouseClick(panel->applyButton(), Qt::LeftButton);
+  QVERIFY(applied.wait(30000)); // applied on the engine thread while paused
+  const qint64 at = applied.at(0).at(1).toLongLong();
+  QTest::mouseClick(panel->pauseButton(), Qt::LeftButton);
+  QTRY_VERIFY_WITH_TIMEOUT(panel->lastStep() > at + 10, 60000);
+  QCOMPARE(panel->lastLr(), 0.0123);            // the lr the engine reports for its latest steps
+  QVERIFY(panel->lossPlot()->itemCount() >= 2); // the change is marked on the curve
+  QTest::mouseClick(panel->stopButton(), Qt::LeftButton);
+  QVERIFY(done.wait(60000));
+}
+
+void TestTraining::closingMidRunExitsCleanly() {
+  window_->document()->reset(longProject(50));
+  TrainPanel *panel = window_->trainPanel();
+  QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+  QTRY_VERIFY_WITH_TIMEOUT(panel->lastStep() > 10, 60000);
+  window_->undoStack()->setClean();
+  QVERIFY(window_->close()); // stops the run and waits for it
+  QVERIFY(!panel->controller()->running());
+  QVERIFY(QFile::exists(panel->lastCheckpoint()));
+}
+
+void TestTraining::exportsAndHistory() {
+  Json doc = baseProject();
+  doc["training"] = {{"epochs", 2}, {"batch_size", 32}, {"threads", 1}};
+  window_->document()->reset(projectFromJson(doc, "short.json"));
+  TrainPanel *panel = window_->trainPanel();
+  QSignalSpy done(panel, &TrainPanel::runFinished);
+  QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+  QVERIFY(done.wait(60000));
+  QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+  QVERIFY(done.wait(60000));
+  QCOMPARE(panel->historyList()->count(), 2);
+  const int before = panel->lossPlot()->graphCount();
+  panel->historyList()->item(0)->setCheckState(Qt::Checked);
+  QCOMPARE(panel->lossPlot()->graphCount(), before + 1); // overlay of the first run
+  QTemporaryDir dir;
+  QVERIFY(panel->exportTo(dir.filePath("c.png")));
+  QVERIFY(panel->exportTo(dir.filePath("c.pdf")));
+  QVERIFY(panel->exportTo(dir.filePath("c.csv")));
+  QVERIFY(QImage(dir.filePath("c.png")).width() > 100);
+  QVERIFY(QFileInfo(dir.filePath("c.pdf")).size() > 1000);
+  QFile csv(dir.filePath("c.csv"));
+  QVERIFY(csv.open(QIODevice::ReadOnly));
+  QVERIFY(csv.readAll().count("epoch,") == 2);
+}
+
+QTEST_MAIN(TestTraining)
+#include "tst_training.moc"

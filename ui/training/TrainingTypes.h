@@ -1,0 +1,47 @@
+#pragma once
+// Small value types that cross from the engine thread to the GUI thread (registered metatypes).
+
+#include <QMetaType>
+#include <QString>
+#include <QStringList>
+#include <QVector>
+
+namespace particle::ui {
+
+struct StepPoint {
+  qint64 step = 0, totalSteps = 0;
+  int epoch = 0;
+  double loss = 0, accuracy = 0, lr = 0, samplesPerSecond = 0, etaSeconds = 0;
+};
+
+struct EpochPoint {
+  int epoch = 0, epochs = 0;
+  qint64 step = 0;
+  double trainLoss = 0, trainAccuracy = 0, valLoss = 0, valAccuracy = 0, lr = 0, seconds = 0, samplesPerSecond = 0;
+  QStringList shareBranches; // "combine/branch"
+  QVector<double> shares;
+  QVector<qint64> confusion; // classes × classes, row = true class
+  int classes = 0;
+};
+
+struct RunFinished {
+  QString status, message, checkpoint, outDir;
+  double testAccuracy = 0, testLoss = 0;
+  qint64 steps = 0;
+  int epochs = 0;
+  bool failed = false;
+};
+
+// What can change while a run is paused.
+struct LiveSettings {
+  double lr = 0;
+  QString schedule;
+  QStringList frozen; // node ids whose modules get no gradient
+};
+
+} // namespace particle::ui
+
+Q_DECLARE_METATYPE(particle::ui::StepPoint)
+Q_DECLARE_METATYPE(particle::ui::EpochPoint)
+Q_DECLARE_METATYPE(particle::ui::RunFinished)
+Q_DECLARE_METATYPE(particle::ui::LiveSettings)
