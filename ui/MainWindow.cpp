@@ -6,7 +6,9 @@
 #include "editor/GraphView.h"
 #include "editor/InspectorWidget.h"
 #include "editor/PaletteWidget.h"
+#include "explain/ExplainPanel.h"
 #include "training/TrainPanel.h"
+#include "training/TrainingTypes.h"
 
 #include <QAction>
 #include <QApplication>
@@ -51,6 +53,8 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
   tabs_->addTab(view_, tr("Design"));
   train_ = new TrainPanel(doc_, tabs_);
   tabs_->addTab(train_, tr("Train"));
+  explain_ = new ExplainPanel(doc_, tabs_);
+  tabs_->addTab(explain_, tr("Explain"));
   setCentralWidget(tabs_);
 
   auto *paletteDock = new QDockWidget(tr("Palette"), this);
@@ -92,6 +96,16 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
   connect(scene_, &GraphScene::connectionRefused, this,
           [this](const QString &reason) { statusBar()->showMessage(tr("Not connected: %1").arg(reason), 8000); });
   connect(view_, &GraphView::nodeTypeDropped, this, &MainWindow::addNode);
+  connect(train_, &TrainPanel::runFinished, this, [this](const RunFinished &r) {
+    if (!r.failed && !r.checkpoint.isEmpty())
+      explain_->setCheckpoint(r.checkpoint);
+  });
+  connect(explain_, &ExplainPanel::branchActivated, this, [this](const QString &id) {
+    if (auto *node = scene_->nodeItem(id)) {
+      scene_->selectOnly({id});
+      view_->centerOn(node);
+    }
+  });
   connect(palette_, &PaletteWidget::typeActivated, this,
           [this](const QString &type) { addNode(type, view_->mapToScene(view_->viewport()->rect().center())); });
   connect(problems_, &QListWidget::itemClicked, this, [this](QListWidgetItem *item) {

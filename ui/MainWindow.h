@@ -20,6 +20,7 @@ class GraphView;
 class InspectorWidget;
 class PaletteWidget;
 class TrainPanel;
+class ExplainPanel;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -32,7 +33,7 @@ public:
   void newProject();
   bool save();
   bool saveAs(const QString &path);
-  void setCurrentTab(const QString &name); // design, train
+  void setCurrentTab(const QString &name); // design, train, explain
 
   GraphDocument *document() const { return doc_; }
   GraphScene *scene() const { return scene_; }
@@ -44,6 +45,7 @@ public:
   QLabel *paramsLabel() const { return paramsLabel_; }
   QLabel *validityLabel() const { return validityLabel_; }
   TrainPanel *trainPanel() const { return train_; }
+  ExplainPanel *explainPanel() const { return explain_; }
 
   // Crash recovery: the autosave file, and the prompt offered at start-up when it exists.
   static QString recoveryPath();
@@ -76,6 +78,7 @@ private:
   InspectorWidget *inspector_;
   QListWidget *problems_;
   TrainPanel *train_;
+  ExplainPanel *explain_;
   QLabel *paramsLabel_, *validityLabel_;
   QMenu *recentMenu_ = nullptr;
   QTimer *autosave_;

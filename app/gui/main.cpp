@@ -2,6 +2,7 @@
 
 #include "MainWindow.h"
 #include "editor/GraphView.h"
+#include "explain/ExplainPanel.h"
 #include "training/TrainPanel.h"
 
 #include <QPushButton>
@@ -34,7 +35,12 @@ int main(int argc, char **argv) {
                               "seconds", "0");
   parser.addOption(screenshot);
   parser.addOption(tab);
+  QCommandLineOption checkpoint("checkpoint",
+                                "Checkpoint for the Explain tab (with --tab explain and --screenshot, "
+                                "the explanation is computed before the picture).",
+                                "file");
   parser.addOption(trainFor);
+  parser.addOption(checkpoint);
   parser.process(app);
 
   QString project = parser.positionalArguments().value(0);
@@ -52,10 +58,25 @@ int main(int argc, char **argv) {
   if (!project.isEmpty() && !window.openProject(project) && parser.isSet(screenshot))
     return 3;
   window.setCurrentTab(parser.value(tab));
+  if (parser.isSet(checkpoint))
+    window.explainPanel()->setCheckpoint(parser.value(checkpoint));
 
   if (parser.isSet(screenshot)) {
     window.resize(1500, 900);
     window.show();
+    if (parser.value(tab) == "explain" && parser.isSet(checkpoint)) {
+      // Picture once the explanation and the first sample's details are in.
+      QObject::connect(window.explainPanel(), &particle::ui::ExplainPanel::detailReady, &window, [&] {
+        QTimer::singleShot(200, &window, [&] {
+          const QString out = parser.value(screenshot);
+          const bool ok = window.grab().save(out);
+          std::cout << (ok ? "wrote " : "cannot write ") << out.toStdString() << "\n";
+          QApplication::exit(ok ? 0 : 3);
+        });
+      });
+      QTimer::singleShot(0, &window, [&] { window.explainPanel()->compute(); });
+      return QApplication::exec();
+    }
     const int trainMs = static_cast<int>(parser.value(trainFor).toDouble() * 1000);
     if (trainMs > 0)
       QTimer::singleShot(0, &window, [&] { window.trainPanel()->startButton()->click(); });

@@ -1,0 +1,127 @@
+// The Explain tab on a trained checkpoint: computed on its own engine thread, driven through
+// the tab's widgets.
+
+#include "MainWindow.h"
+#include "TestSupport.h"
+#include "document/GraphDocument.h"
+#include "editor/GraphScene.h"
+#include "explain/ExplainPanel.h"
+#include "train/Trainer.h"
+#include "training/CustomPlot.h"
+
+#include <QComboBox>
+#include <QLabel>
+#include <QListWidget>
+#include <QPushButton>
+#include <QStandardPaths>
+#include <QUndoStack>
+#include <QtTest>
+
+using namespace particle;
+using namespace particle::ui;
+using namespace particle::test;
+
+class TestExplainView : public QObject {
+  Q_OBJECT
+
+private Q_SLOTS:
+  void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+  void explainsATrainedModel();
+  void attentionMapsForAttentionSubModels();
+};
+
+namespace {
+QString trainCheckpoint(const Project &project, const QTemporaryDir &dir) {
+  TrainOptions options;
+  options.outDir = dir.path().toStdString();
+  Trainer trainer(project, options);
+  trainer.run();
+  return dir.filePath("checkpoint.pt");
+}
+} // namespace
+
+void TestExplainView::explainsATrainedModel() {
+  Json doc = baseProject();
+  doc["training"] = {{"epochs", 2}, {"threads", 1}};
+  QTemporaryDir dir;
+  const std::string path = writeFile(dir, "p.particle.json", doc.dump());
+  const QString checkpoint = trainCheckpoint(loadProject(path), dir);
+
+  MainWindow window;
+  QVERIFY(window.openProject(QString::fromStdString(path)));
+  window.setCurrentTab("explain");
+  window.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&window));
+  ExplainPanel *panel = window.explainPanel();
+  panel->setCheckpoint(checkpoint);
+  QSignalSpy ready(panel, &ExplainPanel::resultReady);
+  QSignalSpy detail(panel, &ExplainPanel::detailReady);
+  QTest::mouseClick(panel->computeButton(), Qt::LeftButton);
+  QVERIFY(ready.wait(60000));
+  const ExplainResult &r = panel->result();
+  QVERIFY2(r.error.isEmpty(), qPrintable(r.error));
+  QCOMPARE(r.samples, 80); // the synthetic test split (20% of 400)
+  QCOMPARE(r.branches, (QStringList{"a", "b", "c", "d"}));
+  QCOMPARE(panel->sampleList()->count(), r.samples);
+  // The waterfall walks from f(baseline) to f(x): completeness per sample.
+  for (int i = 0; i < r.samples; ++i) {
+    double sum = 0;
+    for (int b = 0; b < 4; ++b)
+      sum += r.phi[i * 4 + b];
+    QVERIFY(std::abs(sum - (r.fx[i] - r.fBaseline[i])) <= 1e-4 * (1 + std::abs(r.fx[i])));
+  }
+  QCOMPARE(panel->waterfall()->itemCount(), 4);        // one step per branch
+  QCOMPARE(panel->heatmap()->plottableCount(), 1);     // class × branch map
+  QTRY_VERIFY_WITH_TIMEOUT(detail.count() > 0, 60000); // saliency of the first sample
+  QCOMPARE(panel->detail().saliency.size(), 4);
+  for (double delta : panel->detail().saliencyDelta)
+    QVERIFY(delta < 1e-2);
+  // Another sample.
+  panel->sampleList()->setCurrentRow(5);
+  QVERIFY(detail.wait(60000));
+  QCOMPARE(panel->detail().index, 5);
+  // Clicking a branch selects its node in the editor.
+  QListWidget *branches = panel->branchList();
+  QTest::mouseClick(branches->viewport(), Qt::LeftButton, {}, branches->visualItemRect(branches->item(2)).center());
+  QCOMPARE(window.scene()->selectedIds(), QStringList{"c"});
+  // Method selector: ablation.
+  panel->methodBox()->setCurrentText("ablation");
+  QTest::mouseClick(panel->computeButton(), Qt::LeftButton);
+  QVERIFY(ready.wait(60000));
+  QCOMPARE(panel->result().method, QString("ablation"));
+  // Export.
+  QVERIFY(panel->exportTo(dir.filePath("phi.csv")));
+  QFile csv(dir.filePath("phi.csv"));
+  QVERIFY(csv.open(QIODevice::ReadOnly));
+  QCOMPARE(csv.readAll().count('\n'), 81);
+  QVERIFY(panel->exportTo(dir.filePath("tab.png")));
+  window.undoStack()->setClean();
+}
+
+void TestExplainView::attentionMapsForAttentionSubModels() {
+  Project project = loadProject(examplePath("fashion-tokens"));
+  project.dataset["limit"] = 256; // a quick checkpoint: the maps need weights, not accuracy
+  project.training["epochs"] = 1;
+  QTemporaryDir dir;
+  saveProject(project, dir.filePath("tokens.particle.json").toStdString());
+  project.path = dir.filePath("tokens.particle.json").toStdString();
+  const QString checkpoint = trainCheckpoint(project, dir);
+  MainWindow window;
+  QVERIFY(window.openProject(dir.filePath("tokens.particle.json")));
+  ExplainPanel *panel = window.explainPanel();
+  panel->setCheckpoint(checkpoint);
+  QSignalSpy detail(panel, &ExplainPanel::detailReady);
+  panel->compute();
+  QVERIFY(detail.wait(120000));
+  const SampleDetail &d = panel->detail();
+  QCOMPARE(d.attentionNodes, (QStringList{"left", "right"}));
+  QCOMPARE(d.attention[0].size(), 2 * 4);          // layers × heads
+  QCOMPARE(d.attention[0][0].size(), QSize(8, 8)); // T × T
+  QCOMPARE(d.rollout.size(), 2);
+  QCOMPARE(panel->result().gridCols, 2);
+  QVERIFY(!panel->sampleView()->pixmap().isNull());
+  window.undoStack()->setClean();
+}
+
+QTEST_MAIN(TestExplainView)
+#include "tst_explainview.moc"
