@@ -120,6 +120,16 @@ void printProblems(const Validation &v, const std::string &file) {
     std::cerr << p.format(file) << "\n";
 }
 
+// Loads a project that must validate: on problems, prints them and returns the exit code.
+std::optional<int> loadValid(const std::string &file, Project &project, Validation &validation) {
+  project = loadProject(file);
+  validation = validate(project);
+  if (validation.ok())
+    return std::nullopt;
+  printProblems(validation, file);
+  return validation.exitCode();
+}
+
 int cmdCheck(const Args &args) {
   if (args.positional.size() != 1)
     throw UsageError("check takes one project file");
@@ -265,12 +275,10 @@ int cmdTrain(const Args &args) {
   if (args.positional.size() != 1)
     throw UsageError("train takes one project file");
   const std::string file = args.positional[0];
-  const Project project = loadProject(file);
-  const Validation v = validate(project);
-  if (!v.ok()) {
-    printProblems(v, file);
-    return v.exitCode();
-  }
+  Project project;
+  Validation v;
+  if (auto code = loadValid(file, project, v))
+    return *code;
   TrainOptions options;
   options.outDir = args.get("--out").value_or(defaultOutDir(project));
   if (auto e = args.integer("--epochs", 1))
@@ -312,12 +320,10 @@ int cmdExplain(const Args &args) {
   if (!checkpoint)
     throw UsageError("explain needs --checkpoint CKPT (from `particle train`)");
   const std::string file = args.positional[0];
-  const Project project = loadProject(file);
-  const Validation v = validate(project);
-  if (!v.ok()) {
-    printProblems(v, file);
-    return v.exitCode();
-  }
+  Project project;
+  Validation v;
+  if (auto code = loadValid(file, project, v))
+    return *code;
   ExplainOptions options;
   options.method = args.get("--method").value_or("shapley");
   options.baseline = args.get("--baseline").value_or("mean");

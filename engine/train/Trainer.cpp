@@ -88,23 +88,39 @@ void ControlToken::checkpoint() {
 
 // ---- Trainer ---------------------------------------------------------------------------------
 
-void Trainer::loadWeights(ParticleModel &model, const std::string &path, const Project &project) {
+namespace {
+// Opens a checkpoint and checks that it was trained on this graph; returns its metadata.
+Json openCheckpoint(torch::serialize::InputArchive &archive, const std::string &path, const Graph &graph,
+                    const torch::Device &device) {
   if (!fs::exists(path))
     throw Error(ErrorKind::File, path + ": checkpoint not found");
+  Json meta;
   try {
-    torch::serialize::InputArchive archive;
-    archive.load_from(path);
+    archive.load_from(path, device);
     c10::IValue metaValue;
     archive.read("meta", metaValue);
-    const Json meta = Json::parse(metaValue.toStringRef());
-    if (meta.value("graph_hash", "") != graphHash(project.graph))
-      throw Error(ErrorKind::File, path + ": this checkpoint was trained on a different graph");
+    meta = Json::parse(metaValue.toStringRef());
+  } catch (const c10::Error &e) {
+    throw Error(ErrorKind::File,
+                path + ": not a Particle Studio checkpoint (" + std::string(e.what_without_backtrace()) + ")");
+  }
+  if (meta.value("graph_hash", "") != graphHash(graph))
+    throw Error(ErrorKind::File, path + ": this checkpoint was trained on a different graph (nodes, params or edges "
+                                        "changed since); it does not fit this project");
+  return meta;
+}
+} // namespace
+
+void Trainer::loadWeights(ParticleModel &model, const std::string &path, const Project &project) {
+  torch::serialize::InputArchive archive;
+  openCheckpoint(archive, path, project.graph, torch::kCPU);
+  try {
     torch::serialize::InputArchive modelArchive;
     archive.read("model", modelArchive);
     model->load(modelArchive);
   } catch (const c10::Error &e) {
-    throw Error(ErrorKind::File, path + ": not a Particle Studio checkpoint of this model (" +
-                                     std::string(e.what_without_backtrace()) + ")");
+    throw Error(ErrorKind::File,
+                path + ": checkpoint does not match the model (" + std::string(e.what_without_backtrace()) + ")");
   }
 }
 
@@ -223,22 +239,8 @@ void Trainer::saveCheckpoint(const std::string &path, int epochsDone, int64_t st
 }
 
 void Trainer::loadCheckpoint(const std::string &path) {
-  if (!fs::exists(path))
-    throw Error(ErrorKind::File, path + ": checkpoint not found");
   torch::serialize::InputArchive archive;
-  Json meta;
-  try {
-    archive.load_from(path, device_);
-    c10::IValue metaValue;
-    archive.read("meta", metaValue);
-    meta = Json::parse(metaValue.toStringRef());
-  } catch (const c10::Error &e) {
-    throw Error(ErrorKind::File,
-                path + ": not a Particle Studio checkpoint (" + std::string(e.what_without_backtrace()) + ")");
-  }
-  if (meta.value("graph_hash", "") != graphHash(project_.graph))
-    throw Error(ErrorKind::File, path + ": this checkpoint was trained on a different graph (nodes, params or edges "
-                                        "changed since); it cannot be resumed with this project");
+  const Json meta = openCheckpoint(archive, path, project_.graph, device_);
   try {
     torch::serialize::InputArchive modelArchive, optimizerArchive;
     archive.read("model", modelArchive);
