@@ -438,8 +438,10 @@ RunSummary Trainer::run(TrainObserver *observer, ControlToken *control) {
       if (spec_.contributionSamples > 0 && data_.valX.size(0) > 0) {
         // Exact Shapley shares on a fixed validation subset (DESIGN.md §5): cheap next to an epoch.
         const int64_t m = std::min<int64_t>(spec_.contributionSamples, data_.valX.size(0));
+        const auto sharesStart = Clock::now();
         for (const auto &[combine, share] : contributionShares(model_, data_.valX.narrow(0, 0, m)))
           ev.shares.push_back(BranchShare{combine, share.first, share.second});
+        ev.sharesSeconds = seconds(sharesStart, Clock::now());
         model_->train();
       }
       Json row = {{"epoch", ev.epoch},
@@ -462,7 +464,8 @@ RunSummary Trainer::run(TrainObserver *observer, ControlToken *control) {
         saveCheckpoint(checkpointPath, epoch + 1, step_);
       obs.onLog("epoch " + std::to_string(ev.epoch) + "/" + std::to_string(ev.epochs) + ": train loss " +
                 fixed(ev.trainLoss, 4) + ", val loss " + fixed(ev.valLoss, 4) + ", val accuracy " +
-                fixed(100 * ev.valAccuracy, 2) + "%, " + fixed(ev.samplesPerSecond, 0) + " samples/s");
+                fixed(100 * ev.valAccuracy, 2) + "%, " + fixed(ev.samplesPerSecond, 0) + " samples/s" +
+                (ev.shares.empty() ? std::string() : ", branch shares in " + fixed(ev.sharesSeconds, 2) + " s"));
       obs.onEpoch(ev);
       summary.valLoss = ev.valLoss;
       summary.valAccuracy = ev.valAccuracy;

@@ -35,6 +35,7 @@ struct EpochEvent {
   int64_t step = 0;
   double trainLoss = 0, trainAccuracy = 0, valLoss = 0, valAccuracy = 0, lr = 0, seconds = 0, samplesPerSecond = 0;
   std::vector<BranchShare> shares; // empty when no branch shares were computed
+  double sharesSeconds = 0;        // what computing them cost
   std::vector<int64_t> confusion;  // classes × classes on the validation set, row = true class
   int64_t classes = 0;
 };

@@ -4,6 +4,8 @@
 
 #include <QImage>
 #include <QProcess>
+
+#include <csignal>
 #include <QtTest>
 
 using namespace particle;
@@ -49,6 +51,7 @@ private Q_SLOTS:
   void trainBadCsvExitsWith3();
   void weightsLoadInPython();
   void explainWritesJsonAndHeatmaps();
+  void ctrlCStopsAndKeepsACheckpoint();
 };
 
 void TestCli::checkExamples_data() {
@@ -237,6 +240,30 @@ void TestCli::explainWritesJsonAndHeatmaps() {
   const Run missing = runCli({"explain", QString::fromStdString(path), "--checkpoint", dir.filePath("nope.pt")});
   QCOMPARE(missing.code, 3);
   verifyNoCrashText(missing);
+}
+
+void TestCli::ctrlCStopsAndKeepsACheckpoint() {
+  QTemporaryDir dir;
+  Json doc = baseProject();
+  doc["dataset"]["samples"] = 6000;
+  doc["training"] = {{"epochs", 200}, {"batch_size", 4}, {"threads", 1}};
+  const std::string path = writeFile(dir, "p.particle.json", doc.dump());
+  QProcess p;
+  p.start(PARTICLE_CLI, {"train", QString::fromStdString(path), "--out", dir.filePath("run")});
+  QVERIFY(p.waitForStarted());
+  // Wait for the first progress output (plain lines: stdout is a pipe, not a terminal).
+  QString out;
+  QTRY_VERIFY_WITH_TIMEOUT((out += QString::fromUtf8(p.readAllStandardOutput())).contains("model:"), 60000);
+  QTest::qWait(500);
+  ::kill(static_cast<pid_t>(p.processId()), SIGINT);
+  QVERIFY(p.waitForFinished(60000));
+  out += QString::fromUtf8(p.readAllStandardOutput());
+  QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+  QCOMPARE(p.exitCode(), 0);
+  QVERIFY2(out.contains("stopped by request"), qPrintable(out));
+  QVERIFY(QFile::exists(dir.filePath("run/checkpoint.pt")));
+  const Json s = Json::parse(readTextFile(dir.filePath("run/summary.json").toStdString()));
+  QCOMPARE(s["status"].get<std::string>(), std::string("stopped"));
 }
 
 QTEST_GUILESS_MAIN(TestCli)
