@@ -284,7 +284,7 @@ void MainWindow::updateStatus() {
 void MainWindow::updateProblems() {
   problems_->clear();
   for (const auto &p : doc_->validation().problems) {
-    auto *item = new QListWidgetItem(QString::fromStdString(p.format("").substr(2)), problems_);
+    auto *item = new QListWidgetItem(QString::fromStdString(p.format("")), problems_);
     item->setData(Qt::UserRole, QString::fromStdString(p.node));
     item->setForeground(p.severity == Problem::Severity::Error ? QColor(0xd0, 0x30, 0x30) : QColor(0xb0, 0x70, 0x00));
   }

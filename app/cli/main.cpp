@@ -134,12 +134,11 @@ int cmdCheck(const Args &args) {
   if (args.positional.size() != 1)
     throw UsageError("check takes one project file");
   const std::string file = args.positional[0];
-  const Project project = loadProject(file);
-  const Validation v = validate(project);
-  if (!v.ok()) {
-    printProblems(v, file);
+  Project project;
+  Validation v;
+  if (auto code = loadValid(file, project, v)) {
     std::cerr << file << ": " << v.errorCount() << " error(s)\n";
-    return v.exitCode();
+    return *code;
   }
   // Column widths from the content.
   struct Row {

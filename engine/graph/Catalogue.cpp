@@ -228,6 +228,7 @@ InferResult inferMlp(const InferInput &in) {
     prev = h;
   }
   const int64_t out = in.params["out"];
+  r.trunkWidth = prev;
   r.parameters = r.trunkParameters + linearParams(prev, out);
   r.outputs = {{out}};
   return r;
@@ -256,7 +257,8 @@ InferResult inferConvNet(const InferInput &in) {
                   "channels");
   }
   const int64_t out = in.params["out"];
-  r.parameters = r.trunkParameters + linearParams(c * h * w, out);
+  r.trunkWidth = c * h * w;
+  r.parameters = r.trunkParameters + linearParams(r.trunkWidth, out);
   r.outputs = {{out}};
   return r;
 }
@@ -286,6 +288,7 @@ InferResult inferAttention(const InferInput &in) {
                            linearParams(dim, 2 * dim) + linearParams(2 * dim, dim);
   trunk += layers * perLayer + 2 * dim;
   r.trunkParameters = trunk;
+  r.trunkWidth = dim;
   r.parameters = trunk + linearParams(dim, out);
   r.outputs = {{out}};
   return r;

@@ -50,6 +50,7 @@ struct InferResult {
   std::vector<Shape> outputs;
   int64_t parameters = 0;      // trainable scalars of this node's module
   int64_t trunkParameters = 0; // of those, the ones shared under share_scope "trunk"
+  int64_t trunkWidth = 0;      // sub-models: width of the trunk's output (the last layer's input)
   std::string error;           // empty when the shapes are fine
   std::string errorParam;      // the param the error is about, when there is one
 };

@@ -10,7 +10,7 @@
 namespace particle {
 
 std::string Problem::format(const std::string &file) const {
-  std::string out = file + ": ";
+  std::string out = file.empty() ? std::string() : file + ": ";
   if (!node.empty())
     out += "node '" + node + "': ";
   if (!param.empty() && node.empty())
@@ -358,6 +358,7 @@ private:
       info.outputs = r.outputs;
       info.parameters = r.parameters;
       info.trunkParameters = r.trunkParameters;
+      info.trunkWidth = r.trunkWidth;
       info.shapesKnown = true;
     }
   }

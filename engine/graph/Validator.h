@@ -21,7 +21,7 @@ struct Problem {
   int edge = -1;                       // index into graph.edges when relevant
   std::string message;
 
-  // "FILE: node 'ID': message" (DESIGN.md §6).
+  // "FILE: node 'ID': message" (DESIGN.md §6); without a file, "node 'ID': message".
   std::string format(const std::string &file) const;
 };
 
@@ -32,6 +32,7 @@ struct NodeInfo {
   std::vector<Shape> outputs; // empty when unknown
   int64_t parameters = 0;
   int64_t trunkParameters = 0;
+  int64_t trunkWidth = 0; // sub-models: input width of their last layer
   bool shapesKnown = false;
   bool ok = true; // no error names this node
 };

@@ -423,11 +423,13 @@ struct FactoryArgs {
 
 using Factory = std::function<std::shared_ptr<NodeModuleImpl>(const FactoryArgs &)>;
 
-std::shared_ptr<NodeModuleImpl> makeBlock(const FactoryArgs &a, const std::function<std::shared_ptr<TrunkImpl>()> &make,
-                                          int64_t trunkWidth) {
+// A sub-model: a trunk (built here unless shared) and its own last layer, whose input width
+// shape inference already worked out.
+std::shared_ptr<NodeModuleImpl> makeBlock(const FactoryArgs &a,
+                                          const std::function<std::shared_ptr<TrunkImpl>()> &make) {
   const bool owns = !a.sharedTrunk;
   auto trunk = owns ? make() : a.sharedTrunk;
-  return std::make_shared<BlockImpl>(trunk, owns, trunkWidth, a.params["out"].get<int64_t>());
+  return std::make_shared<BlockImpl>(trunk, owns, a.info.trunkWidth, a.params["out"].get<int64_t>());
 }
 
 const std::map<std::string, Factory> &factories() {
@@ -446,40 +448,22 @@ const std::map<std::string, Factory> &factories() {
        }},
       {"MLP",
        [](const FactoryArgs &a) -> std::shared_ptr<NodeModuleImpl> {
-         const auto hidden = a.params["hidden"].get<std::vector<int64_t>>();
-         const int64_t in = shapeNumel(a.info.inputs[0]);
-         return makeBlock(
-             a,
-             [&] {
-               return std::make_shared<MlpTrunkImpl>(in, hidden, a.params["activation"].get<std::string>(),
-                                                     a.params["dropout"].get<double>());
-             },
-             hidden.empty() ? in : hidden.back());
+         return makeBlock(a, [&] {
+           return std::make_shared<MlpTrunkImpl>(
+               shapeNumel(a.info.inputs[0]), a.params["hidden"].get<std::vector<int64_t>>(),
+               a.params["activation"].get<std::string>(), a.params["dropout"].get<double>());
+         });
        }},
       {"ConvNet",
        [](const FactoryArgs &a) -> std::shared_ptr<NodeModuleImpl> {
-         const auto channels = a.params["channels"].get<std::vector<int64_t>>();
-         const Shape &x = a.info.inputs[0];
-         const int64_t k = a.params["kernel"];
-         const bool pool = a.params["pool"];
-         int64_t h = x[1], w = x[2];
-         for (std::size_t i = 0; i < channels.size(); ++i) {
-           h = h + 2 * (k / 2) - k + 1;
-           w = w + 2 * (k / 2) - k + 1;
-           if (pool) {
-             h /= 2;
-             w /= 2;
-           }
-         }
-         return makeBlock(
-             a, [&] { return std::make_shared<ConvTrunkImpl>(x[0], channels, k, pool); },
-             (channels.empty() ? x[0] : channels.back()) * h * w);
+         return makeBlock(a, [&] {
+           return std::make_shared<ConvTrunkImpl>(a.info.inputs[0][0], a.params["channels"].get<std::vector<int64_t>>(),
+                                                  a.params["kernel"].get<int64_t>(), a.params["pool"].get<bool>());
+         });
        }},
       {"Attention",
        [](const FactoryArgs &a) -> std::shared_ptr<NodeModuleImpl> {
-         return makeBlock(
-             a, [&] { return std::make_shared<AttentionTrunkImpl>(a.info.inputs[0], a.params); },
-             a.params["dim"].get<int64_t>());
+         return makeBlock(a, [&] { return std::make_shared<AttentionTrunkImpl>(a.info.inputs[0], a.params); });
        }},
       {"Linear",
        [](const FactoryArgs &a) -> std::shared_ptr<NodeModuleImpl> {

@@ -370,8 +370,9 @@ RunSummary Trainer::run(TrainObserver *observer, ControlToken *control) {
         const bool report = (b + 1) % std::max(1, options_.reportEverySteps) == 0 || b + 1 == stepsPerEpoch;
         // Reading the loss synchronises with the device: only on report steps, plus a cheap
         // finiteness check folded into that read.
+        double value = 0; // read on report steps (and every CPU step, where it is free)
         if (report || device_.is_cpu()) {
-          const double value = loss.item<double>();
+          value = loss.item<double>();
           if (!std::isfinite(value)) {
             summary.status = RunSummary::Status::Diverged;
             summary.message = "training diverged: the loss became " +
@@ -384,7 +385,7 @@ RunSummary Trainer::run(TrainObserver *observer, ControlToken *control) {
         }
         loss.backward();
         if (spec_.gradClip > 0)
-          torch::nn::utils::clip_grad_norm_(distinctParameters(*model_), spec_.gradClip);
+          torch::nn::utils::clip_grad_norm_(optimizer_->param_groups().front().params(), spec_.gradClip);
         optimizer_->step();
         ++step_;
         lossSum += loss.detach() * len;
@@ -397,7 +398,7 @@ RunSummary Trainer::run(TrainObserver *observer, ControlToken *control) {
           ev.step = step_;
           ev.totalSteps = totalSteps;
           ev.epoch = epoch;
-          ev.loss = loss.item<double>();
+          ev.loss = value;
           ev.accuracy = static_cast<double>(correctSum.item<int64_t>()) / static_cast<double>(seen);
           ev.lr = currentLr_;
           const double dt = seconds(reportStart, now);
