@@ -1,12 +1,13 @@
 // `particle`: the headless command line (DESIGN.md §6). Links the engine only, no Qt.
 
 #include "Runtime.h"
-#include "data/Dataset.h"
 #include "data/DatasetSpec.h"
 #include "explain/Explainer.h"
 #include "explain/Png.h"
 #include "graph/Project.h"
 #include "graph/Validator.h"
+#include "recipes/ExplainSession.h"
+#include "recipes/RunPlan.h"
 #include "train/Trainer.h"
 
 #include <chrono>
@@ -32,8 +33,9 @@ const char *kUsage = R"(usage: particle <command> [options]
 
 commands:
   check PROJECT                       validate; print per-node shapes, parameters, share savings
-  train PROJECT [--out DIR] [--epochs N] [--device D] [--seed S] [--threads T] [--resume CKPT]
-                                      train; writes metrics.csv, summary.json, checkpoint.pt, weights.pt
+  train PROJECT [--out DIR [--force]] [--epochs N] [--device D] [--seed S] [--threads T]
+        [--resume CKPT]               train; writes metrics.csv, summary.json, checkpoint.pt, weights.pt
+                                      (default --out: runs/<name>-<timestamp>, always a fresh folder)
   explain PROJECT --checkpoint CKPT [--samples N] [--method shapley|ablation|gradxact]
           [--baseline mean|zero|background] [--target predicted|true] [--out DIR]
                                       per-sub-model attributions over N test samples; writes
@@ -52,9 +54,14 @@ struct Args {
   std::vector<std::string> positional;
   std::map<std::string, std::string> options;
 
-  Args(int argc, char **argv, int first, const std::vector<std::string> &known) {
+  Args(int argc, char **argv, int first, const std::vector<std::string> &known,
+       const std::vector<std::string> &flags = {}) {
     for (int i = first; i < argc; ++i) {
       std::string a = argv[i];
+      if (std::find(flags.begin(), flags.end(), a) != flags.end()) {
+        options[a] = "1";
+        continue;
+      }
       if (a.rfind("--", 0) == 0) {
         std::string value;
         if (auto eq = a.find('='); eq != std::string::npos) {
@@ -155,11 +162,13 @@ int cmdCheck(const Args &args) {
       if (info->gate)
         in += " gate:" + shapeToString(*info->gate);
       std::string out;
-      if (n.type == "Split")
+      if (info->outputs.size() > 1)
         out = std::to_string(info->outputs.size()) + "×" + shapeToString(info->outputs[0]);
       else
         out = info->outputs.empty() ? "" : shapeToString(info->outputs[0]);
-      r.shapes = (in.empty() ? "data" : in) + " → " + (n.type == "Classifier" ? "logits " + out : out);
+      const NodeType *type = Catalogue::instance().find(n.type);
+      const bool logits = type && type->role == NodeRole::Output;
+      r.shapes = (in.empty() ? "data" : in) + " → " + (logits ? "logits " + out : out);
     } else {
       r.shapes = "(unused)";
     }
@@ -260,16 +269,6 @@ private:
   std::chrono::steady_clock::time_point last_{};
 };
 
-std::string defaultOutDir(const Project &project) {
-  std::time_t t = std::time(nullptr);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&t));
-  std::string name;
-  for (char c : project.name)
-    name += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') ? c : '-';
-  return "runs/" + (name.empty() ? std::string("run") : name) + "-" + stamp;
-}
-
 int cmdTrain(const Args &args) {
   if (args.positional.size() != 1)
     throw UsageError("train takes one project file");
@@ -279,7 +278,13 @@ int cmdTrain(const Args &args) {
   if (auto code = loadValid(file, project, v))
     return *code;
   TrainOptions options;
-  options.outDir = args.get("--out").value_or(defaultOutDir(project));
+  options.resumeFrom = args.get("--resume").value_or("");
+  if (auto out = args.get("--out")) {
+    prepareOutFolder(*out, args.get("--force").has_value(), !options.resumeFrom.empty());
+    options.outDir = *out;
+  } else {
+    options.outDir = newRunFolder("runs", project.name);
+  }
   if (auto e = args.integer("--epochs", 1))
     options.epochs = static_cast<int>(*e);
   if (auto s = args.integer("--seed", 0))
@@ -287,7 +292,7 @@ int cmdTrain(const Args &args) {
   if (auto t = args.integer("--threads", 1))
     options.threads = static_cast<int>(*t);
   options.device = args.get("--device");
-  options.resumeFrom = args.get("--resume").value_or("");
+  options.epochHooks.push_back(contributionSharesHook());
 
   Trainer trainer(project, options);
   ControlToken control;
@@ -299,9 +304,9 @@ int cmdTrain(const Args &args) {
   gControl = nullptr;
 
   std::cout << std::fixed << std::setprecision(2);
-  if (s.status == RunSummary::Status::Diverged || s.status == RunSummary::Status::Failed) {
+  if (s.failed()) {
     std::cerr << file << ": " << s.message << "\n";
-    return static_cast<int>(ErrorKind::Training);
+    return static_cast<int>(s.status == RunSummary::Status::Diverged ? ErrorKind::Training : s.errorKind);
   }
   if (!s.message.empty())
     std::cout << s.message << "\n";
@@ -324,36 +329,26 @@ int cmdExplain(const Args &args) {
   if (auto code = loadValid(file, project, v))
     return *code;
   ExplainOptions options;
-  options.method = args.get("--method").value_or("shapley");
-  options.baseline = args.get("--baseline").value_or("mean");
-  options.target = args.get("--target").value_or("predicted");
-  if (options.method != "shapley" && options.method != "ablation" && options.method != "gradxact")
-    throw UsageError("--method must be shapley, ablation or gradxact");
-  if (options.baseline != "mean" && options.baseline != "zero" && options.baseline != "background")
-    throw UsageError("--baseline must be mean, zero or background");
-  if (options.target != "predicted" && options.target != "true")
-    throw UsageError("--target must be predicted or true");
+  options.method = parseMethod(args.get("--method").value_or("shapley"));
+  options.baseline = parseBaseline(args.get("--baseline").value_or("mean"));
+  options.target = parseTarget(args.get("--target").value_or("predicted"));
   const int64_t samples = args.integer("--samples", 1).value_or(1000);
   const std::string out = args.get("--out").value_or(fs::path(*checkpoint).parent_path().string());
   configureThreads(0);
 
-  const Dataset data = loadDataset(parseDatasetSpec(project.dataset, project.baseDir()));
-  torch::manual_seed(0);
-  ParticleModel model(project);
-  Trainer::loadWeights(model, *checkpoint, project);
-  const int64_t n = std::min<int64_t>(samples, data.testX.size(0));
-  const auto x = data.testX.narrow(0, 0, n), y = data.testY.narrow(0, 0, n);
-  Explainer explainer(model, data.trainX, options);
+  ExplainSession session(project, *checkpoint);
+  ParticleModel model = session.model();
   const auto start = std::chrono::steady_clock::now();
-  const Explanation e = explainer.explain(x, y);
+  const Explanation e = session.explain(options, samples);
+  const int64_t n = e.targets.size(0);
+  const auto x = session.samples(n);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  Json j = Explainer::toJson(e, model->classes());
-  j["checkpoint"] = *checkpoint;
+  Json j = session.toJson(e);
   j["seconds"] = seconds;
-  j["accuracy_on_samples"] = e.predictions.eq(y).to(torch::kDouble).mean().item<double>();
   fs::create_directories(out.empty() ? "." : out);
   const std::string dir = out.empty() ? "." : out;
-  std::cout << project.name << ": " << options.method << " attributions over " << n << " test samples (" << std::fixed
+  const DataInfo &data = session.info();
+  std::cout << project.name << ": " << methodName(options.method) << " attributions over " << n << " test samples (" << std::fixed
             << std::setprecision(2) << seconds << " s)\n";
   for (std::size_t c = 0; c < e.combines.size(); ++c) {
     const auto &comb = e.combines[c];
@@ -374,8 +369,9 @@ int cmdExplain(const Args &args) {
     writeHeatmapPng(png, matrix, 24, false);
     j["combines"][c]["heatmap_png"] = png;
     // Saliency per sub-model, averaged |IG| over up to 16 samples, stitched into the input.
-    if (data.info.sampleShape.size() == 3 && options.method == "shapley") {
+    if (data.sampleShape.size() == 3 && options.method == ExplainMethod::Shapley) {
       const int64_t m = std::min<int64_t>(16, n);
+      Explainer explainer(model, {});
       const auto sal = explainer.integratedGradients(x.narrow(0, 0, m), e.targets.narrow(0, 0, m), comb.combine);
       Json deltas = Json::object();
       for (const auto &s : sal) {
@@ -401,8 +397,7 @@ int cmdInfo() {
   const Json info = runtimeInfo();
   for (auto it = info.begin(); it != info.end(); ++it)
     std::cout << std::left << std::setw(24) << it.key() << compactJson(it.value()) << "\n";
-  DatasetSpec fashion;
-  fashion.kind = "fashion-mnist";
+  const DatasetSpec fashion = parseDatasetSpec(Json{{"kind", "fashion-mnist"}}, "");
   std::cout << std::setw(24) << "fashion_mnist" << fashionMnistFolder(fashion)
             << (fs::exists(fashionMnistFolder(fashion) + "/train-images-idx3-ubyte.gz") ? "" : " (missing)") << "\n";
   return kExitOk;
@@ -420,7 +415,8 @@ int main(int argc, char **argv) {
     if (command == "check")
       return cmdCheck(Args(argc, argv, 2, {}));
     if (command == "train")
-      return cmdTrain(Args(argc, argv, 2, {"--out", "--epochs", "--device", "--seed", "--threads", "--resume"}));
+      return cmdTrain(
+          Args(argc, argv, 2, {"--out", "--epochs", "--device", "--seed", "--threads", "--resume"}, {"--force"}));
     if (command == "explain")
       return cmdExplain(
           Args(argc, argv, 2, {"--checkpoint", "--samples", "--method", "--baseline", "--target", "--out"}));

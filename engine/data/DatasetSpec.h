@@ -1,47 +1,91 @@
 #pragma once
-// The project's "dataset" section: which data, where, and how it is split. Torch-free, so the
-// editor and `particle check` can learn the sample shape without loading the data.
+// The project's "dataset" section and the registry of data kinds. Each kind is one file under
+// engine/data/kinds/ (its keys as a Schema, its probe and its loader) plus one line in
+// engine/data/kinds/Builtins.cpp. Torch-free: the editor and `particle check` learn the sample
+// shape, the classes and the split sizes from the probe without loading the data.
 
 #include "graph/Catalogue.h"
 #include "graph/Json.h"
+#include "schema/Schema.h"
 
+#include <deque>
+#include <functional>
 #include <string>
 #include <vector>
 
 namespace particle {
 
+struct DataKind;
+struct Dataset;
+
+// A parsed, checked "dataset" section.
 struct DatasetSpec {
-  std::string kind; // fashion-mnist | idx | csv | synthetic
+  std::string kind;
+  const DataKind *type = nullptr;
+  Json params = Json::object(); // every key of the kind, defaults filled in, paths resolved
   double validationFraction = 0.1;
-  double testFraction = 0.2; // only where the data has no test split of its own
   uint64_t seed = 0;
   int64_t limit = 0; // use at most this many training samples (0: all)
+  std::string baseDir;
 
-  // fashion-mnist / idx (paths already resolved against the project folder)
-  std::string path;
-  std::string images, labels, testImages, testLabels;
-  // csv
-  std::string labelColumn;
-  std::vector<std::string> featureColumns;
-  int64_t classes = 0; // csv: optional; synthetic: required
-  // synthetic
-  int64_t parts = 4, partDim = 8, samples = 4000;
-  std::vector<int64_t> informative;
-  double noise = 0.0;
+  // Typed reads of the kind's keys (already checked).
+  std::string text(const char *key) const;
+  int64_t integer(const char *key) const;
+  double number(const char *key) const;
+  bool flag(const char *key) const;
+  const Json &value(const char *key) const;
 };
+
+struct DataKind {
+  std::string name;
+  std::string doc;
+  Schema keys; // the kind's own keys; validation_fraction, seed and limit are common to all
+  // Checks that span keys (both test files or neither…); throws Error(Invalid) naming "dataset.<key>".
+  std::function<void(const DatasetSpec &)> check;
+  // Sample shape, classes (with names when the data has them) and split sizes, reading as little
+  // as it can (headers, the label column). Throws Error(File) naming the file.
+  std::function<DataInfo(const DatasetSpec &)> probe;
+  // The whole data set, split. Throws Error(File) naming the file (and line, for text formats).
+  std::function<void(const DatasetSpec &, Dataset &)> load;
+};
+
+class DataKinds {
+public:
+  static const DataKinds &instance();
+  // Registers a kind (or replaces the one of the same name); the built-ins come from
+  // engine/data/kinds/Builtins.cpp.
+  static void add(DataKind kind);
+  const DataKind *find(const std::string &name) const;
+  const std::deque<DataKind> &kinds() const { return kinds_; }
+  std::string names() const; // "fashion-mnist, idx, csv or synthetic"
+
+private:
+  DataKinds();
+  static DataKinds &mutableInstance();
+  std::deque<DataKind> kinds_;
+};
+
+// Defined in engine/data/kinds/Builtins.cpp.
+std::vector<DataKind> builtinDataKinds();
+
+// The keys every kind takes: validation_fraction, seed, limit.
+const Schema &commonDatasetKeys();
+// Every key of a kind: its own and the common ones (what the Data panel shows).
+Schema datasetSchema(const DataKind &kind);
 
 // Parses and checks the section. Unknown keys and bad values throw Error(Invalid) naming the
 // key as "dataset.<key>". Relative paths resolve against `baseDir`.
 DatasetSpec parseDatasetSpec(const Json &section, const std::string &baseDir);
 
-// Sample shape and class count. Reads only file headers (IDX) or the header and label column
-// (CSV). Missing or unreadable files throw Error(File) naming the file.
+// Sample shape, classes and split sizes. Missing or unreadable files throw Error(File).
 DataInfo probeDataset(const DatasetSpec &spec);
+
+// Split sizes as the loaders carve them: test (when the data has no test split of its own, given
+// by `testFraction`), validation, then the rest for training, capped at `limit`.
+void setSplitCounts(DataInfo &info, const DatasetSpec &spec, int64_t samples, double testFraction,
+                    int64_t ownTestSamples = -1);
 
 // The folder used for kind fashion-mnist: "path", else $PARTICLE_DATA, else Debian's.
 std::string fashionMnistFolder(const DatasetSpec &spec);
-
-// CSV helpers shared by the probe and the loader.
-std::vector<std::string> splitCsvLine(const std::string &line);
 
 } // namespace particle

@@ -1,5 +1,6 @@
 #include "explain/Explainer.h"
 
+#include <chrono>
 #include <cmath>
 #include <numeric>
 #include <random>
@@ -30,7 +31,59 @@ Tensor tile(const Tensor &t, int64_t m) {
 double factorial(int n) {
   return std::tgamma(n + 1.0);
 }
+
+template <class E> E parseWord(const std::string &word, const char *what, std::initializer_list<E> values,
+                               const char *(*name)(E)) {
+  std::string list;
+  for (E v : values) {
+    if (word == name(v))
+      return v;
+    list += (list.empty() ? "" : ", ") + std::string(name(v));
+  }
+  throw Error(ErrorKind::Usage, std::string(what) + " \"" + word + "\" is not known; use one of: " + list);
+}
+
+void checkCancel(const ExplainOptions &o) {
+  if (o.cancel && o.cancel->cancelled.load())
+    throw Cancelled();
+}
 } // namespace
+
+const char *methodName(ExplainMethod m) {
+  switch (m) {
+  case ExplainMethod::Shapley: return "shapley";
+  case ExplainMethod::Ablation: return "ablation";
+  case ExplainMethod::GradXAct: return "gradxact";
+  }
+  return "?";
+}
+
+const char *baselineName(ExplainBaseline b) {
+  switch (b) {
+  case ExplainBaseline::Mean: return "mean";
+  case ExplainBaseline::Zero: return "zero";
+  case ExplainBaseline::Background: return "background";
+  }
+  return "?";
+}
+
+const char *targetName(ExplainTarget t) {
+  return t == ExplainTarget::True ? "true" : "predicted";
+}
+
+ExplainMethod parseMethod(const std::string &word) {
+  return parseWord(word, "method", {ExplainMethod::Shapley, ExplainMethod::Ablation, ExplainMethod::GradXAct},
+                   methodName);
+}
+
+ExplainBaseline parseBaseline(const std::string &word) {
+  return parseWord(word, "baseline", {ExplainBaseline::Mean, ExplainBaseline::Zero, ExplainBaseline::Background},
+                   baselineName);
+}
+
+ExplainTarget parseTarget(const std::string &word) {
+  return parseWord(word, "target", {ExplainTarget::Predicted, ExplainTarget::True}, targetName);
+}
 
 std::pair<std::vector<double>, std::vector<double>> gaussLegendre01(int n) {
   // Newton iteration on the Legendre polynomial P_n from Chebyshev initial guesses; nodes and
@@ -67,7 +120,7 @@ Explainer::Explainer(ParticleModel model, Tensor reference, ExplainOptions optio
 }
 
 Tensor Explainer::targetsFor(const Tensor &logits, const Tensor &labels) const {
-  if (options_.target == "true") {
+  if (options_.target == ExplainTarget::True) {
     if (!labels.defined())
       throw Error(ErrorKind::Usage, "target \"true\" needs the samples' labels");
     return labels.to(torch::kLong);
@@ -82,10 +135,10 @@ Tensor Explainer::coalitionValues(const std::string &combine, const ForwardResul
   const int64_t n = x.size(0), k = static_cast<int64_t>(branches.size());
   const int64_t perPass = std::max<int64_t>(1, options_.maxRowsPerPass / std::max<int64_t>(1, n));
   const auto weightsIt = base.combineWeights.find(combine);
-  const bool gate =
-      weightsIt != base.combineWeights.end() && model_->graph().find(combine)->params.value("mode", "concat") == "gate";
+  const bool gate = weightsIt != base.combineWeights.end() && model_->weightKind(combine) == WeightKind::Gate;
   std::vector<Tensor> columns;
   for (std::size_t start = 0; start < masks.size(); start += perPass) {
+    checkCancel(options_);
     const int64_t m = std::min<int64_t>(perPass, static_cast<int64_t>(masks.size() - start));
     std::vector<int64_t> chunk(masks.begin() + start, masks.begin() + start + m);
     auto bits = torch::zeros({m, k}, torch::kBool);
@@ -147,21 +200,22 @@ CombineAttribution Explainer::explainCombine(const std::string &combine, const T
 
   // Baselines: one [1, ...] per branch, or for "background" a set of them.
   std::vector<std::vector<Tensor>> baselineSets;
-  if (options_.baseline == "zero") {
+  if (options_.baseline == ExplainBaseline::Zero) {
     std::vector<Tensor> zeros;
     for (const auto &h : present)
       zeros.push_back(torch::zeros_like(h.narrow(0, 0, 1)));
     baselineSets.push_back(zeros);
   } else {
     if (!reference_.defined() || reference_.size(0) == 0)
-      throw Error(ErrorKind::Usage, "baseline \"" + options_.baseline + "\" needs reference (training) samples");
-    const int64_t count =
-        options_.baseline == "background" ? std::min(kMaxBackground, reference_.size(0)) : reference_.size(0);
+      throw Error(ErrorKind::Usage,
+                  std::string("baseline \"") + baselineName(options_.baseline) + "\" needs reference (training) samples");
+    const int64_t count = options_.baseline == ExplainBaseline::Background ? std::min(kMaxBackground, reference_.size(0))
+                                                                           : reference_.size(0);
     const auto ref = model_->forward(reference_.narrow(0, 0, count));
     std::vector<Tensor> refOutputs;
     for (const auto &b : branches)
       refOutputs.push_back(ref.outputs.at(b.source.node).at(b.source.index()));
-    if (options_.baseline == "mean") {
+    if (options_.baseline == ExplainBaseline::Mean) {
       std::vector<Tensor> means;
       for (const auto &r : refOutputs)
         means.push_back(r.mean(0, true));
@@ -185,7 +239,7 @@ CombineAttribution Explainer::explainCombine(const std::string &combine, const T
   };
   const int64_t full = (int64_t{1} << k) - 1;
 
-  if (options_.method == "gradxact") {
+  if (options_.method == ExplainMethod::GradXAct) {
     torch::AutoGradMode enable(true);
     std::map<std::string, Tensor> overrides;
     std::vector<Tensor> leaves;
@@ -212,7 +266,7 @@ CombineAttribution Explainer::explainCombine(const std::string &combine, const T
     const Tensor v = values({0, full});
     out.fBaseline = v.select(1, 0);
     out.fx = v.select(1, 1);
-  } else if (options_.method == "ablation") {
+  } else if (options_.method == ExplainMethod::Ablation) {
     std::vector<int64_t> masks = {full, 0};
     for (int64_t b = 0; b < k; ++b)
       masks.push_back(full & ~(int64_t{1} << b));
@@ -284,9 +338,9 @@ Explanation Explainer::explain(const Tensor &x, const Tensor &labels) {
   model_->eval();
   torch::NoGradGuard noGrad;
   Explanation e;
-  e.method = options_.method;
-  e.target = options_.target;
-  e.baseline = options_.baseline;
+  e.method = methodName(options_.method);
+  e.target = targetName(options_.target);
+  e.baseline = baselineName(options_.baseline);
   const auto base = model_->forward(x);
   e.predictions = base.logits.argmax(1);
   e.targets = targetsFor(base.logits, labels);
@@ -318,11 +372,16 @@ std::vector<BranchAggregate> Explainer::aggregate(const CombineAttribution &c, c
   return out;
 }
 
-Json Explainer::toJson(const Explanation &e, int64_t classes) {
+Json Explainer::toJson(const Explanation &e, const DataInfo &data) {
+  const int64_t classes = data.classes;
+  Json names = Json::array();
+  for (int64_t c = 0; c < classes; ++c)
+    names.push_back(className(data, c));
   Json j = {{"method", e.method},
             {"target", e.target},
             {"baseline", e.baseline},
             {"samples", e.targets.size(0)},
+            {"classes", names},
             {"combines", Json::array()}};
   for (const auto &c : e.combines) {
     Json cj = {{"node", c.combine},
@@ -382,9 +441,15 @@ std::vector<Explainer::Saliency> Explainer::integratedGradients(const Tensor &x,
   for (const auto &branch : model_->branches(combine)) {
     // Walk up through single-input nodes to the Split port (or Input) the branch reads.
     PortRef u = branch.source;
+    const auto &cat = Catalogue::instance();
+    auto roleOf = [&](const std::string &id) {
+      const Node *node = g.find(id);
+      const NodeType *type = node ? cat.find(node->type) : nullptr;
+      return type ? type->role : NodeRole::Layer;
+    };
     for (int guard = 0; guard < 64; ++guard) {
-      const Node *node = g.find(u.node);
-      if (!node || node->type == "Split" || node->type == "Input")
+      const NodeRole role = roleOf(u.node);
+      if (role == NodeRole::Decomposer || role == NodeRole::DataSource)
         break;
       const auto in = g.incoming(u.node);
       if (in.size() != 1)
@@ -443,25 +508,14 @@ std::vector<Explainer::Saliency> Explainer::integratedGradients(const Tensor &x,
     // Stitch into the full input.
     std::vector<int64_t> full = {n};
     full.insert(full.end(), sample.begin(), sample.end());
-    const Node *source = g.find(u.node);
-    if (source && source->type == "Split") {
-      const Json &params = model_->validation().info(u.node)->params;
-      const std::string mode = params["mode"];
+    if (roleOf(u.node) == NodeRole::Decomposer) {
+      // The decomposer's part geometry puts each attribution back where the part came from.
+      const Node *source = g.find(u.node);
+      const NodeInfo *info = model_->validation().info(u.node);
+      const auto parts = cat.find(source->type)->partIndices(info->params, info->inputs.at(0));
       Tensor map = torch::zeros(full, value.options());
-      const int64_t j = u.index();
-      if (mode == "patches") {
-        const int64_t cols = params["cols"], h = ig.size(2), wd = ig.size(3);
-        map.narrow(2, (j / cols) * h, h).narrow(3, (j % cols) * wd, wd).copy_(ig);
-      } else if (mode == "chunks") {
-        int64_t offset = 0;
-        const auto &outs = model_->validation().info(u.node)->outputs;
-        for (int64_t i = 0; i < j; ++i)
-          offset += outs[i][0];
-        map.narrow(1, offset, ig.size(1)).copy_(ig);
-      } else {
-        auto idx = torch::tensor(params["groups"][j].get<std::vector<int64_t>>(), torch::kLong).to(value.device());
-        map.index_add_(1, idx, ig);
-      }
+      auto idx = torch::tensor(parts.at(static_cast<std::size_t>(u.index())), torch::kLong).to(value.device());
+      map.view({n, -1}).index_add_(1, idx, ig.reshape({n, -1}));
       s.map = map;
     } else {
       s.map = ig.reshape(full);
@@ -484,6 +538,20 @@ std::vector<std::pair<std::string, std::pair<std::string, double>>> contribution
     for (const auto &a : Explainer::aggregate(c, e.targets, 0))
       out.push_back({c.combine, {a.branch, a.share}});
   return out;
+}
+
+EpochHook contributionSharesHook() {
+  return [](Trainer &trainer, EpochEvent &ev) {
+    const Tensor &val = trainer.data().valX;
+    const int64_t samples = trainer.spec().contributionSamples;
+    if (samples <= 0 || !val.defined() || val.size(0) == 0)
+      return;
+    const auto start = std::chrono::steady_clock::now();
+    ParticleModel model = trainer.model();
+    for (const auto &[combine, share] : contributionShares(model, val.narrow(0, 0, std::min(samples, val.size(0)))))
+      ev.shares.push_back(BranchShare{combine, share.first, share.second});
+    ev.sharesSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
 }
 
 } // namespace particle

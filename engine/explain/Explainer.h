@@ -1,10 +1,13 @@
 #pragma once
 // Explanations per sub-model (branch of a Combine): Shapley values over branch coalitions,
 // ablation, gradient × activation; combiner weights; attention maps and rollout; integrated
-// gradients per sub-model stitched into the input. DESIGN.md §5.
+// gradients per sub-model stitched into the input. Semantics: docs/FORMAT.md, "Explanations".
 
 #include "graph/Json.h"
 #include "model/Model.h"
+#include "train/Trainer.h"
+
+#include <atomic>
 
 #include <torch/torch.h>
 
@@ -13,15 +16,37 @@
 
 namespace particle {
 
+enum class ExplainMethod { Shapley, Ablation, GradXAct };
+enum class ExplainBaseline { Mean, Zero, Background };
+enum class ExplainTarget { Predicted, True };
+const char *methodName(ExplainMethod m);     // "shapley", "ablation", "gradxact"
+const char *baselineName(ExplainBaseline b); // "mean", "zero", "background"
+const char *targetName(ExplainTarget t);     // "predicted", "true"
+// Parse a user's word; an unknown one throws Error(Usage) listing the valid words.
+ExplainMethod parseMethod(const std::string &word);
+ExplainBaseline parseBaseline(const std::string &word);
+ExplainTarget parseTarget(const std::string &word);
+
+// Cancels a long explanation from another thread; checked between coalition passes.
+struct CancelFlag {
+  std::atomic<bool> cancelled{false};
+};
+
 struct ExplainOptions {
-  std::string method = "shapley";   // shapley | ablation | gradxact
-  std::string baseline = "mean";    // mean | zero | background
-  std::string target = "predicted"; // predicted | true
+  ExplainMethod method = ExplainMethod::Shapley;
+  ExplainBaseline baseline = ExplainBaseline::Mean;
+  ExplainTarget target = ExplainTarget::Predicted;
   bool renormalizeGates = false;    // gate Combines: drop absent experts and renormalise
   int64_t maxExactBranches = 12;    // above: permutation sampling
   int64_t permutations = 200;       // sampled Shapley
   uint64_t seed = 0;
   int64_t maxRowsPerPass = 1024; // coalition rows per pass (small passes stay in cache)
+  const CancelFlag *cancel = nullptr; // when set, a cancelled explanation throws Cancelled
+};
+
+// Thrown when ExplainOptions::cancel is raised.
+struct Cancelled : std::exception {
+  const char *what() const noexcept override { return "cancelled"; }
 };
 
 struct CombineAttribution {
@@ -57,7 +82,8 @@ public:
   Explanation explain(const torch::Tensor &x, const torch::Tensor &labels = {});
   static std::vector<BranchAggregate> aggregate(const CombineAttribution &c, const torch::Tensor &targets,
                                                 int64_t classes);
-  static Json toJson(const Explanation &e, int64_t classes);
+  // explain.json's body; class names from `data` (their indices when it has none).
+  static Json toJson(const Explanation &e, const DataInfo &data);
 
   // Attention maps of every Attention node: per layer [N, heads, T, T].
   std::map<std::string, std::vector<torch::Tensor>> attentionMaps(const torch::Tensor &x);
@@ -95,9 +121,13 @@ private:
 // Gauss–Legendre nodes and weights on [0, 1].
 std::pair<std::vector<double>, std::vector<double>> gaussLegendre01(int n);
 
-// Per-branch contribution shares on a sample subset (for the trainer's epoch event): exact
-// Shapley with the subset's own mean as baseline, first Combine on the path to the output.
+// Per-branch contribution shares on a sample subset: exact Shapley with the subset's own mean as
+// baseline, for every Combine.
 std::vector<std::pair<std::string, std::pair<std::string, double>>> contributionShares(ParticleModel &model,
                                                                                        const torch::Tensor &x);
+
+// The trainer's per-epoch hook that fills EpochEvent::shares from the first
+// `contribution_samples` validation samples (training.contribution_samples; 0 turns it off).
+EpochHook contributionSharesHook();
 
 } // namespace particle

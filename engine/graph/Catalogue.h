@@ -1,13 +1,16 @@
 #pragma once
-// The node catalogue: one registry (type string → ports, parameter schema, shape rule, parameter
-// count, category, doc) that drives the palette, the inspector, JSON loading, validation, the
-// model builder and the exporter.
+// The node catalogue: one registry, type string → NodeType (ports, param schema, shape rule with
+// its parameter count, role, category, colour, doc and module factory). Each built-in type is one
+// file under engine/nodes/ and one registration line in engine/nodes/Builtins.cpp; the palette,
+// the inspector, validation, the model builder and the explainer all read this registry.
+// Torch-free: the module factory is declared with forward declarations only.
 
-#include "graph/Json.h"
+#include "schema/Schema.h"
 
 #include <cstdint>
+#include <deque>
 #include <functional>
-#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,32 +20,36 @@ namespace particle {
 // A tensor shape without the batch dimension: [D], [C,H,W] or [T,D].
 using Shape = std::vector<int64_t>;
 std::string shapeToString(const Shape &shape);
+// Elements of one sample; saturates at INT64_MAX instead of overflowing.
 int64_t shapeNumel(const Shape &shape);
 
-enum class ParamKind { Bool, Int, Float, Enum, IntList, IntListList };
-const char *paramKindName(ParamKind kind);
-
-struct ParamSpec {
-  std::string name;
-  ParamKind kind = ParamKind::Int;
-  Json defaultValue; // null: no default (the param is optional and has no value)
-  double min = 0;    // range for Int/Float and for the elements of lists
-  double max = 0;
-  std::vector<std::string> choices; // Enum
-  std::string doc;
-};
-
-// What the data set tells a graph: sample shape and number of classes.
+// What the data set tells a graph: sample shape, classes and their names, split sizes.
 struct DataInfo {
   Shape sampleShape;
   int64_t classes = 0;
+  std::vector<std::string> classNames; // empty when the data set has none (then "0", "1", …)
+  int64_t trainCount = -1, validationCount = -1, testCount = -1; // -1: unknown until loaded
+};
+
+// The name of class `index` (its index as text when the data set has no names).
+std::string className(const DataInfo &data, int64_t index);
+
+// What a node is for; the validator, the model builder and the explainer ask this rather than
+// compare type names.
+enum class NodeRole {
+  Layer,      // a plain transformation
+  DataSource, // the data set's samples (exactly one per graph)
+  Decomposer, // cuts its input into parts, one output port per part
+  SubModel,   // a trainable block with a trunk and a last layer (shareable with scope "trunk")
+  Combiner,   // joins branches; each numbered input port is one branch
+  Output,     // ends the graph with class logits (exactly one per graph)
 };
 
 // Everything a shape rule may look at.
 struct InferInput {
-  const Json &params;               // effective params (defaults filled in)
+  const Json &params;               // effective params (defaults filled in, already checked)
   const std::vector<Shape> &inputs; // numbered inputs, in port order
-  const std::optional<Shape> &gate; // Combine's named `gate` input, when connected
+  const std::optional<Shape> &gate; // a named input (the Combine's `gate`), when connected
   const DataInfo &data;
 };
 
@@ -55,40 +62,70 @@ struct InferResult {
   std::string errorParam;      // the param the error is about, when there is one
 };
 
+struct NodeInfo;
+class NodeModuleImpl;
+class TrunkImpl;
+
+// What a module factory gets: the node's effective params and its inferred shapes; for a later
+// member of a share group with scope "trunk", the trunk built by the first member.
+struct BuildArgs {
+  const Json &params;
+  const NodeInfo &info;
+  std::shared_ptr<TrunkImpl> sharedTrunk;
+};
+using ModuleFactory = std::function<std::shared_ptr<NodeModuleImpl>(const BuildArgs &)>;
+
 struct NodeType {
   std::string type;
   std::string category;
   std::string doc;
+  uint32_t color = 0x6b7280; // 0xRRGGBB, the header colour on the canvas
+  NodeRole role = NodeRole::Layer;
   int minInputs = 1;
   int maxInputs = 1;                    // -1: any number (Combine)
   std::vector<std::string> namedInputs; // extra inputs addressed by name (Combine's `gate`)
   bool hasOutput = true;                // the Classifier ends the graph
   bool shareable = false;               // may be in a share group
   bool trunkShareable = false;          // may use share_scope "trunk"
-  std::vector<ParamSpec> params;
+  Schema params;
   // Number of output ports for these (effective) params; null means 1 (or 0 without output).
   std::function<int(const Json &)> outputCount;
   std::function<InferResult(const InferInput &)> infer;
+  // Decomposers: for each output port, the flat indices into one input sample that the part is
+  // made of, in the part's own element order. Explanations stitch attributions back through it;
+  // the app draws part boundaries from it.
+  std::function<std::vector<std::vector<int64_t>>(const Json &params, const Shape &input)> partIndices;
+  ModuleFactory build;
 
-  const ParamSpec *param(const std::string &name) const;
+  const Field *param(const std::string &name) const { return params.find(name); }
   int outputs(const Json &effectiveParams) const;
 };
 
 class Catalogue {
 public:
   static const Catalogue &instance();
+  // Registers a type (or replaces the one of the same name). The built-ins register themselves
+  // in engine/nodes/Builtins.cpp; a test may add a throw-away type the same way.
+  static void add(NodeType type);
+
   const NodeType *find(const std::string &type) const;
-  const std::vector<NodeType> &types() const { return types_; }
+  const std::deque<NodeType> &types() const { return types_; }
   std::vector<std::string> categories() const;
+  // "Input, Split, …" for messages.
+  std::string typeNames() const;
 
   // Defaults merged with the given params (which must be an object or null).
-  Json effectiveParams(const NodeType &type, const Json &given) const;
+  Json effectiveParams(const NodeType &type, const Json &given) const { return type.params.effective(given); }
   // Checks one param value against its schema; returns an empty string when it is fine.
-  static std::string checkParam(const ParamSpec &spec, const Json &value);
+  static std::string checkParam(const Field &spec, const Json &value) { return Schema::check(spec, value); }
 
 private:
   Catalogue();
-  std::vector<NodeType> types_;
+  static Catalogue &mutableInstance();
+  std::deque<NodeType> types_; // a deque: pointers stay valid when a type is added
 };
+
+// Defined in engine/nodes/Builtins.cpp: one line per built-in node type.
+std::vector<NodeType> builtinNodeTypes();
 
 } // namespace particle

@@ -1,6 +1,10 @@
 #include "graph/Json.h"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <unistd.h>
@@ -18,31 +22,60 @@ std::string readTextFile(const std::string &path) {
   return out.str();
 }
 
+namespace {
+// Writes everything or fails with errno set.
+bool writeAll(int fd, const char *data, std::size_t size) {
+  while (size > 0) {
+    const ssize_t n = ::write(fd, data, size);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return false;
+    }
+    data += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+} // namespace
+
 void writeFileAtomically(const std::string &path, const std::string &contents) {
   const std::string temp = path + ".tmp-" + std::to_string(::getpid());
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    if (!out)
-      throw Error(ErrorKind::File, path + ": cannot write (" + temp + " could not be created)");
-    out << contents;
-    out.flush();
-    if (!out) {
-      std::remove(temp.c_str());
-      throw Error(ErrorKind::File, path + ": write failed (disk full?)");
-    }
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    throw Error(ErrorKind::File, path + ": cannot write (" + std::strerror(errno) + ")");
+  // Data reaches the disk before the rename makes it the file: a crash leaves old or new, never half.
+  const bool ok = writeAll(fd, contents.data(), contents.size()) && ::fsync(fd) == 0;
+  const int saved = errno;
+  ::close(fd);
+  if (!ok) {
+    std::remove(temp.c_str());
+    throw Error(ErrorKind::File, path + ": write failed (" + std::strerror(saved) + "); the previous file is kept");
   }
   if (std::rename(temp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
     std::remove(temp.c_str());
-    throw Error(ErrorKind::File, path + ": cannot replace the file");
+    throw Error(ErrorKind::File, path + ": cannot replace the file (" + std::strerror(err) + ")");
+  }
+  // The rename itself is durable once the folder is synced.
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty())
+    dir = ".";
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
   }
 }
 
 Json parseJson(const std::string &text, const std::string &fileName) {
   try {
     return Json::parse(text);
-  } catch (const Json::parse_error &e) {
+  } catch (const Json::exception &e) {
     // nlohmann reports a byte offset; users want line and column.
-    std::size_t offset = e.byte == 0 ? 0 : e.byte - 1;
+    std::size_t offset = 0;
+    if (const auto *pe = dynamic_cast<const Json::parse_error *>(&e))
+      offset = pe->byte == 0 ? 0 : pe->byte - 1;
     if (offset > text.size())
       offset = text.size();
     int line = 1, column = 1;
@@ -58,6 +91,8 @@ Json parseJson(const std::string &text, const std::string &fileName) {
     // Drop nlohmann's "[json.exception.parse_error.101] parse error at line 1, column 2: " prefix.
     if (auto colon = what.find(": "); colon != std::string::npos)
       what = what.substr(colon + 2);
+    if (auto bracket = what.find("] "); what.rfind("[json.exception", 0) == 0 && bracket != std::string::npos)
+      what = what.substr(bracket + 2);
     throw Error(ErrorKind::File,
                 fileName + ":" + std::to_string(line) + ":" + std::to_string(column) + ": malformed JSON: " + what);
   }

@@ -5,17 +5,56 @@
 
 #include <algorithm>
 #include <deque>
+#include <limits>
 #include <set>
+#include <unordered_map>
 
 namespace particle {
+
+const char *problemCodeName(ProblemCode code) {
+  switch (code) {
+  case ProblemCode::DataUnavailable: return "data-unavailable";
+  case ProblemCode::BadDataset: return "bad-dataset";
+  case ProblemCode::BadTraining: return "bad-training";
+  case ProblemCode::UnknownType: return "unknown-type";
+  case ProblemCode::UnknownParam: return "unknown-param";
+  case ProblemCode::BadParam: return "bad-param";
+  case ProblemCode::ShareNotAllowed: return "share-not-allowed";
+  case ProblemCode::TrunkNotAllowed: return "trunk-not-allowed";
+  case ProblemCode::ScopeWithoutGroup: return "scope-without-group";
+  case ProblemCode::ShareMismatch: return "share-mismatch";
+  case ProblemCode::ShareAlone: return "share-alone";
+  case ProblemCode::EdgeToMissingNode: return "edge-to-missing-node";
+  case ProblemCode::SelfLoop: return "self-loop";
+  case ProblemCode::NoSuchOutputPort: return "no-such-output-port";
+  case ProblemCode::NoSuchInputPort: return "no-such-input-port";
+  case ProblemCode::InputTakenTwice: return "input-taken-twice";
+  case ProblemCode::NoInputNode: return "no-input-node";
+  case ProblemCode::ExtraInputNode: return "extra-input-node";
+  case ProblemCode::NoClassifier: return "no-classifier";
+  case ProblemCode::ExtraClassifier: return "extra-classifier";
+  case ProblemCode::Cycle: return "cycle";
+  case ProblemCode::InputNotConnected: return "input-not-connected";
+  case ProblemCode::TooFewBranches: return "too-few-branches";
+  case ProblemCode::PortGap: return "port-gap";
+  case ProblemCode::ShapeError: return "shape-error";
+  case ProblemCode::NoPath: return "no-path";
+  case ProblemCode::DoesNotReachOutput: return "does-not-reach-output";
+  case ProblemCode::UnusedOutputs: return "unused-outputs";
+  case ProblemCode::ClassCountMismatch: return "class-count-mismatch";
+  }
+  return "?";
+}
 
 std::string Problem::format(const std::string &file) const {
   std::string out = file.empty() ? std::string() : file + ": ";
   if (!node.empty())
     out += "node '" + node + "': ";
-  if (!param.empty() && node.empty())
+  // Section problems carry their key in the message already ("dataset.path: …").
+  const bool sectionKey = param.rfind("dataset.", 0) == 0 || param.rfind("training.", 0) == 0;
+  if (!param.empty() && node.empty() && !sectionKey)
     out += param + ": ";
-  else if (!param.empty())
+  else if (!param.empty() && !sectionKey)
     out += "param '" + param + "': ";
   if (severity == Severity::Warning)
     out += "warning: ";
@@ -27,15 +66,14 @@ bool Validation::ok() const {
 }
 
 int Validation::errorCount() const {
-  return static_cast<int>(std::count_if(problems.begin(), problems.end(),
-                                        [](const Problem &p) { return p.severity == Problem::Severity::Error; }));
+  return static_cast<int>(std::count_if(problems.begin(), problems.end(), [](const Problem &p) { return p.isError(); }));
 }
 
 int Validation::exitCode() const {
   if (ok())
     return 0;
   for (const auto &p : problems)
-    if (p.severity == Problem::Severity::Error && p.kind == ErrorKind::File)
+    if (p.isError() && p.kind == ErrorKind::File)
       return 3;
   return 1;
 }
@@ -43,6 +81,10 @@ int Validation::exitCode() const {
 const NodeInfo *Validation::info(const std::string &id) const {
   auto it = nodes.find(id);
   return it == nodes.end() ? nullptr : &it->second;
+}
+
+bool Validation::has(ProblemCode code) const {
+  return std::any_of(problems.begin(), problems.end(), [&](const Problem &p) { return p.code == code; });
 }
 
 std::string shareOwner(const Graph &graph, const std::string &nodeId) {
@@ -56,6 +98,30 @@ std::string shareOwner(const Graph &graph, const std::string &nodeId) {
 }
 
 namespace {
+std::string firstWithRole(const Graph &graph, NodeRole role) {
+  const auto &cat = Catalogue::instance();
+  for (const auto &n : graph.nodes)
+    if (const NodeType *t = cat.find(n.type); t && t->role == role)
+      return n.id;
+  return {};
+}
+
+int64_t saturatingAdd(int64_t a, int64_t b) {
+  if (b > 0 && a > std::numeric_limits<int64_t>::max() - b)
+    return std::numeric_limits<int64_t>::max();
+  return a + b;
+}
+} // namespace
+
+std::string inputNodeId(const Graph &graph) {
+  return firstWithRole(graph, NodeRole::DataSource);
+}
+
+std::string outputNodeId(const Graph &graph) {
+  return firstWithRole(graph, NodeRole::Output);
+}
+
+namespace {
 
 class Validator {
 public:
@@ -64,9 +130,21 @@ public:
       v_.data = *data;
       v_.dataKnown = true;
     }
+    const auto &cat = Catalogue::instance();
+    const std::size_t n = graph_.nodes.size();
+    types_.resize(n);
+    incoming_.resize(n);
+    outgoing_.resize(n);
+    badParams_.assign(n, false);
+    infos_.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      index_.emplace(graph_.nodes[i].id, static_cast<int>(i));
+      types_[i] = cat.find(graph_.nodes[i].type);
+    }
   }
 
   Validation run() {
+    findRoles();
     checkSections();
     checkNodes();
     checkEdges();
@@ -74,285 +152,332 @@ public:
     sortTopologically();
     inferShapes();
     checkReachability();
+    checkUnusedOutputs();
     checkShareGroups();
+    checkClasses();
     countParameters();
+    for (std::size_t i = 0; i < graph_.nodes.size(); ++i)
+      v_.nodes[graph_.nodes[i].id] = std::move(infos_[i]);
     return std::move(v_);
   }
 
 private:
-  void error(const std::string &node, const std::string &message, const std::string &param = {}, int edge = -1,
-             ErrorKind kind = ErrorKind::Invalid) {
+  Problem &report(Problem::Severity severity, ProblemCode code, int node, const std::string &message) {
     Problem p;
-    p.node = node;
-    p.param = param;
-    p.edge = edge;
+    p.severity = severity;
+    p.code = code;
+    if (node >= 0) {
+      p.node = graph_.nodes[static_cast<std::size_t>(node)].id;
+      if (severity == Problem::Severity::Error)
+        infos_[static_cast<std::size_t>(node)].ok = false;
+    }
     p.message = message;
-    p.kind = kind;
     v_.problems.push_back(p);
-    if (auto it = v_.nodes.find(node); it != v_.nodes.end())
-      it->second.ok = false;
+    return v_.problems.back();
+  }
+  Problem &error(ProblemCode code, int node, const std::string &message) {
+    return report(Problem::Severity::Error, code, node, message);
+  }
+  Problem &warning(ProblemCode code, int node, const std::string &message) {
+    return report(Problem::Severity::Warning, code, node, message);
   }
 
-  void warning(const std::string &node, const std::string &message) {
-    Problem p;
-    p.severity = Problem::Severity::Warning;
-    p.node = node;
-    p.message = message;
-    v_.problems.push_back(p);
+  int indexOf(const std::string &id) const {
+    auto it = index_.find(id);
+    return it == index_.end() ? -1 : it->second;
+  }
+  const Node &node(int i) const { return graph_.nodes[static_cast<std::size_t>(i)]; }
+
+  void findRoles() {
+    for (std::size_t i = 0; i < graph_.nodes.size(); ++i) {
+      if (!types_[i])
+        continue;
+      if (types_[i]->role == NodeRole::DataSource)
+        inputs_.push_back(static_cast<int>(i));
+      if (types_[i]->role == NodeRole::Output)
+        outputs_.push_back(static_cast<int>(i));
+    }
   }
 
   void checkSections() {
+    // A data problem belongs to the node that reads the data, so the editor can show it there.
+    const int input = inputs_.empty() ? -1 : inputs_.front();
     if (!v_.dataKnown) {
       try {
         v_.data = probeDataset(parseDatasetSpec(project_.dataset, project_.baseDir()));
         v_.dataKnown = true;
       } catch (const Error &e) {
         // The message starts with "dataset.key: " or a file name; keep it whole.
-        error("", e.what(), {}, -1, e.kind());
+        const bool file = e.kind() == ErrorKind::File;
+        Problem &p = error(file ? ProblemCode::DataUnavailable : ProblemCode::BadDataset, input, e.what());
+        p.kind = file ? ErrorKind::File : ErrorKind::Invalid;
+        const std::string what = e.what();
+        if (what.rfind("dataset.", 0) == 0)
+          p.param = what.substr(0, what.find(':'));
       }
     }
     try {
       parseTrainingSpec(project_.training);
     } catch (const Error &e) {
-      error("", e.what());
+      Problem &p = error(ProblemCode::BadTraining, -1, e.what());
+      const std::string what = e.what();
+      if (what.rfind("training.", 0) == 0)
+        p.param = what.substr(0, what.find(':'));
     }
   }
 
   void checkNodes() {
     const auto &cat = Catalogue::instance();
-    for (const auto &n : graph_.nodes) {
-      NodeInfo &info = v_.nodes[n.id];
-      const NodeType *type = cat.find(n.type);
+    for (std::size_t i = 0; i < graph_.nodes.size(); ++i) {
+      const Node &n = graph_.nodes[i];
+      const int ni = static_cast<int>(i);
+      const NodeType *type = types_[i];
       if (!type) {
-        std::string list;
-        for (const auto &t : cat.types())
-          list += (list.empty() ? "" : ", ") + t.type;
-        error(n.id, "unknown node type \"" + n.type + "\" (known types: " + list + ")");
-        badParams_.insert(n.id);
+        error(ProblemCode::UnknownType, ni,
+              "unknown node type \"" + n.type + "\" (known types: " + cat.typeNames() + ")");
+        badParams_[i] = true;
+        continue;
+      }
+      if (!n.params.is_object()) {
+        error(ProblemCode::BadParam, ni, "params must be an object");
+        badParams_[i] = true;
         continue;
       }
       for (auto it = n.params.begin(); it != n.params.end(); ++it) {
-        const ParamSpec *spec = type->param(it.key());
+        const Field *spec = type->param(it.key());
         if (!spec) {
-          std::string list;
-          for (const auto &p : type->params)
-            list += (list.empty() ? "" : ", ") + p.name;
-          error(n.id, "unknown param for a " + n.type + (list.empty() ? " (it takes none)" : " (known: " + list + ")"),
-                it.key());
-          badParams_.insert(n.id);
+          const std::string known = type->params.names();
+          error(ProblemCode::UnknownParam, ni,
+                "unknown param for " + withArticle(n.type) +
+                    (known.empty() ? " (it takes none)" : " (known: " + known + ")"))
+              .param = it.key();
+          badParams_[i] = true;
           continue;
         }
-        const std::string problem = Catalogue::checkParam(*spec, it.value());
+        const std::string problem = Schema::check(*spec, it.value());
         if (!problem.empty()) {
-          error(n.id, problem, it.key());
-          badParams_.insert(n.id);
+          error(ProblemCode::BadParam, ni, problem).param = it.key();
+          badParams_[i] = true;
         }
       }
-      info.params = cat.effectiveParams(*type, n.params);
+      infos_[i].params = cat.effectiveParams(*type, n.params);
       if (!n.share.empty() && !type->shareable)
-        error(n.id, "a " + n.type + " has no parameters to share; remove it from share group \"" + n.share + "\"");
+        error(ProblemCode::ShareNotAllowed, ni,
+              withArticle(n.type) + " has no parameters to share; remove it from share group \"" + n.share + "\"");
       if (n.shareScope == "trunk" && !type->trunkShareable)
-        error(n.id, "share_scope \"trunk\" needs an MLP, ConvNet or Attention (a " + n.type + " has one layer)");
+        error(ProblemCode::TrunkNotAllowed, ni,
+              "share_scope \"trunk\" needs a sub-model such as an MLP, ConvNet or Attention (" + withArticle(n.type) +
+                  " has one layer)");
       if (!n.shareScope.empty() && n.share.empty())
-        error(n.id, "share_scope is set but the node is in no share group");
+        error(ProblemCode::ScopeWithoutGroup, ni, "share_scope is set but the node is in no share group");
     }
   }
 
-  const NodeType *typeOf(const std::string &id) const {
-    const Node *n = graph_.find(id);
-    return n ? Catalogue::instance().find(n->type) : nullptr;
+  // Output ports of a node, or -1 when they cannot be known (unknown type or bad params).
+  int outputPorts(int i) const {
+    const auto ui = static_cast<std::size_t>(i);
+    if (!types_[ui] || badParams_[ui])
+      return -1;
+    return types_[ui]->outputs(infos_[ui].params);
   }
 
   void checkEdges() {
-    std::map<std::pair<std::string, std::string>, int> taken;
+    std::map<std::pair<int, std::string>, int> taken;
     validEdge_.assign(graph_.edges.size(), false);
     for (std::size_t i = 0; i < graph_.edges.size(); ++i) {
       const Edge &e = graph_.edges[i];
       const int ei = static_cast<int>(i);
       const std::string desc = "edge " + e.from.toString() + " → " + e.to.toString();
-      const Node *from = graph_.find(e.from.node);
-      const Node *to = graph_.find(e.to.node);
-      if (!from) {
-        error(e.to.node, desc + " starts at node '" + e.from.node + "', which does not exist", {}, ei);
+      const int from = indexOf(e.from.node), to = indexOf(e.to.node);
+      if (from < 0) {
+        error(ProblemCode::EdgeToMissingNode, to,
+              desc + " starts at node '" + e.from.node + "', which does not exist")
+            .edge = ei;
         continue;
       }
-      if (!to) {
-        error(e.from.node, desc + " ends at node '" + e.to.node + "', which does not exist", {}, ei);
+      if (to < 0) {
+        error(ProblemCode::EdgeToMissingNode, from, desc + " ends at node '" + e.to.node + "', which does not exist")
+            .edge = ei;
         continue;
       }
       if (from == to) {
-        error(from->id, desc + " connects the node to itself", {}, ei);
+        error(ProblemCode::SelfLoop, from, desc + " connects the node to itself").edge = ei;
         continue;
       }
-      const NodeType *ft = typeOf(from->id), *tt = typeOf(to->id);
-      if (!ft || !tt)
-        continue; // unknown type already reported
-      const int outs = ft->outputs(v_.nodes[from->id].params);
-      if (!e.from.isNumbered() || e.from.index() >= outs) {
-        error(from->id,
-              desc + ": a " + ft->type + " has " +
-                  (outs == 0 ? "no output ports" : "output ports 0.." + std::to_string(outs - 1)),
-              {}, ei);
+      const NodeType *ft = types_[static_cast<std::size_t>(from)], *tt = types_[static_cast<std::size_t>(to)];
+      const int outs = outputPorts(from);
+      if (outs >= 0 && (!e.from.isNumbered() || e.from.index() >= outs)) {
+        error(ProblemCode::NoSuchOutputPort, from,
+              desc + ": " + withArticle(ft->type) + " has " +
+                  (outs == 0 ? "no output ports" : "output ports 0.." + std::to_string(outs - 1)))
+            .edge = ei;
         continue;
       }
-      if (e.to.isNumbered()) {
-        if (tt->maxInputs == 0) {
-          error(to->id, desc + ": an " + tt->type + " takes no input", {}, ei);
+      if (outs < 0 && !e.from.isNumbered()) {
+        error(ProblemCode::NoSuchOutputPort, from, desc + ": output ports are numbered").edge = ei;
+        continue;
+      }
+      if (tt) {
+        if (e.to.isNumbered()) {
+          if (tt->maxInputs == 0) {
+            error(ProblemCode::NoSuchInputPort, to, desc + ": " + withArticle(tt->type) + " takes no input").edge = ei;
+            continue;
+          }
+          if (tt->maxInputs >= 0 && e.to.index() >= tt->maxInputs) {
+            error(ProblemCode::NoSuchInputPort, to,
+                  desc + ": " + withArticle(tt->type) + " has " + std::to_string(tt->maxInputs) + " input port(s)")
+                .edge = ei;
+            continue;
+          }
+        } else if (std::find(tt->namedInputs.begin(), tt->namedInputs.end(), e.to.port) == tt->namedInputs.end()) {
+          error(ProblemCode::NoSuchInputPort, to,
+                desc + ": " + withArticle(tt->type) + " has no input named \"" + e.to.port + "\"")
+              .edge = ei;
           continue;
         }
-        if (tt->maxInputs >= 0 && e.to.index() >= tt->maxInputs) {
-          error(to->id, desc + ": a " + tt->type + " has " + std::to_string(tt->maxInputs) + " input port(s)", {}, ei);
-          continue;
-        }
-      } else if (std::find(tt->namedInputs.begin(), tt->namedInputs.end(), e.to.port) == tt->namedInputs.end()) {
-        error(to->id, desc + ": a " + tt->type + " has no input named \"" + e.to.port + "\"", {}, ei);
-        continue;
       }
-      auto [it, inserted] = taken.emplace(std::make_pair(e.to.node, e.to.port), ei);
+      auto [it, inserted] = taken.emplace(std::make_pair(to, e.to.port), ei);
       if (!inserted) {
-        error(to->id,
-              "input " + e.to.port + " is connected twice (" + graph_.edges[it->second].from.toString() + " and " +
-                  e.from.toString() + "); remove one edge",
-              {}, ei);
+        Problem &p = error(ProblemCode::InputTakenTwice, to,
+                           "input " + e.to.port + " is connected twice (" +
+                               graph_.edges[static_cast<std::size_t>(it->second)].from.toString() + " and " +
+                               e.from.toString() + "); remove one edge");
+        p.edge = ei;
+        p.port = e.to.port;
         continue;
       }
       validEdge_[i] = true;
+      incoming_[static_cast<std::size_t>(to)].push_back(ei);
+      outgoing_[static_cast<std::size_t>(from)].push_back(ei);
     }
   }
 
   void checkCounts() {
-    std::vector<std::string> inputs, classifiers;
-    for (const auto &n : graph_.nodes) {
-      if (n.type == "Input")
-        inputs.push_back(n.id);
-      if (n.type == "Classifier")
-        classifiers.push_back(n.id);
-    }
-    if (inputs.empty())
-      error("", "the graph has no Input node; add one to feed the dataset in");
-    for (std::size_t i = 1; i < inputs.size(); ++i)
-      error(inputs[i], "a graph has exactly one Input ('" + inputs[0] + "' is the first); remove this one");
-    if (classifiers.empty())
-      error("", "the graph has no Classifier node; add one at the end");
-    for (std::size_t i = 1; i < classifiers.size(); ++i)
-      error(classifiers[i],
-            "a graph has exactly one Classifier ('" + classifiers[0] + "' is the first); combine branches before it");
-    if (!inputs.empty())
-      input_ = inputs[0];
-    if (!classifiers.empty())
-      classifier_ = classifiers[0];
+    if (inputs_.empty())
+      error(ProblemCode::NoInputNode, -1, "the graph has no Input node; add one to feed the data set in");
+    for (std::size_t i = 1; i < inputs_.size(); ++i)
+      error(ProblemCode::ExtraInputNode, inputs_[i],
+            "a graph has exactly one Input ('" + node(inputs_[0]).id + "' is the first); remove this one");
+    if (outputs_.empty())
+      error(ProblemCode::NoClassifier, -1, "the graph has no Classifier node; add one at the end");
+    for (std::size_t i = 1; i < outputs_.size(); ++i)
+      error(ProblemCode::ExtraClassifier, outputs_[i],
+            "a graph has exactly one Classifier ('" + node(outputs_[0]).id +
+                "' is the first); combine branches before it");
   }
 
   void sortTopologically() {
-    std::map<std::string, int> indegree;
-    std::map<std::string, std::vector<std::string>> next;
-    for (const auto &n : graph_.nodes)
-      indegree[n.id] = 0;
-    for (std::size_t i = 0; i < graph_.edges.size(); ++i) {
-      if (!validEdge_[i])
-        continue;
-      const Edge &e = graph_.edges[i];
-      ++indegree[e.to.node];
-      next[e.from.node].push_back(e.to.node);
-    }
-    std::deque<std::string> ready;
-    for (const auto &n : graph_.nodes) // file order keeps the result stable
-      if (indegree[n.id] == 0)
-        ready.push_back(n.id);
+    const std::size_t n = graph_.nodes.size();
+    std::vector<int> indegree(n, 0);
+    for (std::size_t i = 0; i < n; ++i)
+      indegree[i] = static_cast<int>(incoming_[i].size());
+    std::deque<int> ready;
+    for (std::size_t i = 0; i < n; ++i) // file order keeps the result stable
+      if (indegree[i] == 0)
+        ready.push_back(static_cast<int>(i));
+    std::vector<bool> sorted(n, false);
     while (!ready.empty()) {
-      const std::string id = ready.front();
+      const int id = ready.front();
       ready.pop_front();
-      v_.order.push_back(id);
-      for (const auto &m : next[id])
-        if (--indegree[m] == 0)
+      sorted[static_cast<std::size_t>(id)] = true;
+      order_.push_back(id);
+      for (int ei : outgoing_[static_cast<std::size_t>(id)]) {
+        const int m = indexOf(graph_.edges[static_cast<std::size_t>(ei)].to.node);
+        if (--indegree[static_cast<std::size_t>(m)] == 0)
           ready.push_back(m);
+      }
     }
-    if (v_.order.size() == graph_.nodes.size())
+    for (int i : order_)
+      v_.order.push_back(node(i).id);
+    if (order_.size() == n)
       return;
-    std::set<std::string> sorted(v_.order.begin(), v_.order.end());
-    for (const auto &n : graph_.nodes) {
-      if (sorted.count(n.id))
+    for (std::size_t i = 0; i < n; ++i) {
+      if (sorted[i])
         continue;
       // Walk forward through unsorted nodes to show the loop.
-      std::string path = n.id;
-      std::string cur = n.id;
-      std::set<std::string> seen = {cur};
+      std::string path = graph_.nodes[i].id;
+      int cur = static_cast<int>(i);
+      std::set<int> seen = {cur};
       for (int guard = 0; guard < 64; ++guard) {
-        std::string step;
-        for (const auto &m : next[cur])
-          if (!sorted.count(m)) {
+        int step = -1;
+        for (int ei : outgoing_[static_cast<std::size_t>(cur)]) {
+          const int m = indexOf(graph_.edges[static_cast<std::size_t>(ei)].to.node);
+          if (!sorted[static_cast<std::size_t>(m)]) {
             step = m;
             break;
           }
-        if (step.empty())
+        }
+        if (step < 0)
           break;
-        path += " → " + step;
-        if (seen.count(step))
+        path += " → " + node(step).id;
+        if (!seen.insert(step).second)
           break;
-        seen.insert(step);
         cur = step;
       }
-      error(n.id, "is part of a cycle (" + path + "); data must flow one way from Input to Classifier");
+      error(ProblemCode::Cycle, static_cast<int>(i),
+            "is part of a cycle (" + path + "); data must flow one way from Input to Classifier");
     }
   }
 
   void inferShapes() {
-    const auto &cat = Catalogue::instance();
-    for (const auto &id : v_.order) {
-      const Node *n = graph_.find(id);
-      const NodeType *type = cat.find(n->type);
-      if (!type)
-        continue;
-      NodeInfo &info = v_.nodes[id];
-      if (badParams_.count(id))
-        continue; // its params are wrong; inference would only repeat the message
+    for (int id : order_) {
+      const auto ui = static_cast<std::size_t>(id);
+      const NodeType *type = types_[ui];
+      if (!type || badParams_[ui])
+        continue; // its type or params are wrong; inference would only repeat the message
+      NodeInfo &info = infos_[ui];
       // Gather inputs by port.
       std::map<int, Shape> numbered;
       bool upstreamUnknown = false;
-      for (std::size_t i = 0; i < graph_.edges.size(); ++i) {
-        if (!validEdge_[i] || graph_.edges[i].to.node != id)
-          continue;
-        const Edge &e = graph_.edges[i];
-        const NodeInfo &src = v_.nodes[e.from.node];
+      for (int ei : incoming_[ui]) {
+        const Edge &e = graph_.edges[static_cast<std::size_t>(ei)];
+        const NodeInfo &src = infos_[static_cast<std::size_t>(indexOf(e.from.node))];
         const int port = e.from.index();
-        if (!src.shapesKnown || port >= static_cast<int>(src.outputs.size())) {
+        if (!src.shapesKnown || port < 0 || port >= static_cast<int>(src.outputs.size())) {
           upstreamUnknown = true;
+          if (e.to.isNumbered())
+            numbered[e.to.index()] = Shape{}; // connected, shape unknown
           continue;
         }
         if (e.to.isNumbered())
-          numbered[e.to.index()] = src.outputs[port];
+          numbered[e.to.index()] = src.outputs[static_cast<std::size_t>(port)];
         else
-          info.gate = src.outputs[port];
+          info.gate = src.outputs[static_cast<std::size_t>(port)];
       }
       const int connected = static_cast<int>(numbered.size());
-      bool complete = true;
       const int needed = std::max(type->minInputs, connected == 0 ? type->minInputs : numbered.rbegin()->first + 1);
-      if (!upstreamUnknown) {
-        for (int k = 0; k < needed; ++k) {
-          if (!numbered.count(k)) {
-            complete = false;
-            if (type->maxInputs == 1)
-              error(id, "its input is not connected; connect an upstream output to it");
-            else if (type->type == "Combine" && k >= connected)
-              error(id, "a Combine needs at least " + std::to_string(type->minInputs) + " branches; " +
-                            std::to_string(connected) + " connected");
-            else
-              error(id, "input port " + std::to_string(k) + " is not connected (ports must be numbered 0.." +
-                            std::to_string(needed - 1) + " without gaps)");
-            if (type->type == "Combine")
-              break;
-          }
+      bool complete = true;
+      for (int k = 0; k < needed; ++k) {
+        if (numbered.count(k))
+          continue;
+        complete = false;
+        if (type->maxInputs == 1) {
+          error(ProblemCode::InputNotConnected, id, "its input is not connected; connect an upstream output to it")
+              .port = "0";
+        } else if (type->role == NodeRole::Combiner && k >= connected) {
+          error(ProblemCode::TooFewBranches, id,
+                withArticle(type->type) + " needs at least " + std::to_string(type->minInputs) + " branches; " +
+                    std::to_string(connected) + " connected")
+              .port = std::to_string(k);
+          break;
+        } else {
+          error(ProblemCode::PortGap, id,
+                "input port " + std::to_string(k) + " is not connected (ports must be numbered 0.." +
+                    std::to_string(needed - 1) + " without gaps)")
+              .port = std::to_string(k);
+          if (type->role == NodeRole::Combiner)
+            break;
         }
       }
       if (upstreamUnknown || !complete)
         continue;
-      if (type->type == "Input" && !v_.dataKnown)
+      if (type->role == NodeRole::DataSource && !v_.dataKnown)
         continue;
       for (auto &[k, s] : numbered)
         info.inputs.push_back(s);
       InferResult r = type->infer(InferInput{info.params, info.inputs, info.gate, v_.data});
       if (!r.error.empty()) {
-        error(id, r.error, r.errorParam);
+        error(ProblemCode::ShapeError, id, r.error).param = r.errorParam;
         continue;
       }
       info.outputs = r.outputs;
@@ -363,73 +488,109 @@ private:
     }
   }
 
-  void checkReachability() {
-    if (input_.empty() || classifier_.empty())
-      return;
-    std::map<std::string, std::vector<std::string>> next, prev;
-    for (std::size_t i = 0; i < graph_.edges.size(); ++i) {
-      if (!validEdge_[i])
-        continue;
-      next[graph_.edges[i].from.node].push_back(graph_.edges[i].to.node);
-      prev[graph_.edges[i].to.node].push_back(graph_.edges[i].from.node);
-    }
-    auto reach = [](const std::string &start, std::map<std::string, std::vector<std::string>> &adj) {
-      std::set<std::string> seen = {start};
-      std::vector<std::string> stack = {start};
-      while (!stack.empty()) {
-        auto cur = stack.back();
-        stack.pop_back();
-        for (const auto &m : adj[cur])
-          if (seen.insert(m).second)
-            stack.push_back(m);
+  std::vector<bool> reach(int start, bool forward) const {
+    std::vector<bool> seen(graph_.nodes.size(), false);
+    seen[static_cast<std::size_t>(start)] = true;
+    std::vector<int> stack = {start};
+    while (!stack.empty()) {
+      const int cur = stack.back();
+      stack.pop_back();
+      for (int ei : forward ? outgoing_[static_cast<std::size_t>(cur)] : incoming_[static_cast<std::size_t>(cur)]) {
+        const Edge &e = graph_.edges[static_cast<std::size_t>(ei)];
+        const int m = indexOf(forward ? e.to.node : e.from.node);
+        if (!seen[static_cast<std::size_t>(m)]) {
+          seen[static_cast<std::size_t>(m)] = true;
+          stack.push_back(m);
+        }
       }
-      return seen;
-    };
-    const auto fromInput = reach(input_, next);
-    const auto toClassifier = reach(classifier_, prev);
-    if (!fromInput.count(classifier_))
-      error(classifier_, "there is no path from Input '" + input_ + "' to this Classifier; connect the chain");
-    for (const auto &n : graph_.nodes) {
-      if (n.id == classifier_ || !fromInput.count(n.id) || toClassifier.count(n.id))
+    }
+    return seen;
+  }
+
+  void checkReachability() {
+    if (inputs_.empty() || outputs_.empty())
+      return;
+    const int input = inputs_.front(), output = outputs_.front();
+    fromInput_ = reach(input, true);
+    toOutput_ = reach(output, false);
+    if (!fromInput_[static_cast<std::size_t>(output)])
+      error(ProblemCode::NoPath, output,
+            "there is no path from Input '" + node(input).id + "' to this Classifier; connect the chain");
+    for (std::size_t i = 0; i < graph_.nodes.size(); ++i) {
+      if (static_cast<int>(i) == output || !fromInput_[i] || toOutput_[i])
         continue;
-      warning(n.id, "its output does not reach the Classifier, so it does not affect predictions");
+      warning(ProblemCode::DoesNotReachOutput, static_cast<int>(i),
+              "its output does not reach the Classifier, so it does not affect predictions");
+    }
+  }
+
+  void checkUnusedOutputs() {
+    for (std::size_t i = 0; i < graph_.nodes.size(); ++i) {
+      const int ports = outputPorts(static_cast<int>(i));
+      if (ports < 2 || outgoing_[i].empty())
+        continue; // a node with no outgoing edge at all is reported as not reaching the Classifier
+      std::vector<bool> used(static_cast<std::size_t>(ports), false);
+      for (int ei : outgoing_[i]) {
+        const int port = graph_.edges[static_cast<std::size_t>(ei)].from.index();
+        if (port >= 0 && port < ports)
+          used[static_cast<std::size_t>(port)] = true;
+      }
+      std::string free;
+      int count = 0;
+      for (int p = 0; p < ports; ++p)
+        if (!used[static_cast<std::size_t>(p)]) {
+          if (count < 8)
+            free += (free.empty() ? "" : ", ") + std::to_string(p);
+          ++count;
+        }
+      if (count == 0)
+        continue;
+      if (count > 8)
+        free += " and " + std::to_string(count - 8) + " more";
+      warning(ProblemCode::UnusedOutputs, static_cast<int>(i),
+              std::string(count == 1 ? "output " : "outputs ") + free + " of " + std::to_string(ports) +
+                  (count == 1 ? " is" : " are") + " not connected; that part of the input is ignored");
     }
   }
 
   void checkShareGroups() {
-    std::map<std::string, std::vector<const Node *>> groups;
-    for (const auto &n : graph_.nodes)
-      if (!n.share.empty())
-        groups[n.share].push_back(&n);
+    std::map<std::string, std::vector<int>> groups;
+    for (std::size_t i = 0; i < graph_.nodes.size(); ++i)
+      if (!graph_.nodes[i].share.empty())
+        groups[graph_.nodes[i].share].push_back(static_cast<int>(i));
     for (const auto &[name, members] : groups) {
-      const Node *first = members.front();
-      const NodeInfo &fi = v_.nodes[first->id];
+      const int firstIndex = members.front();
+      const Node &first = node(firstIndex);
+      const NodeInfo &fi = infos_[static_cast<std::size_t>(firstIndex)];
       if (members.size() == 1)
-        warning(first->id, "share group \"" + name + "\" has only this member; nothing is shared");
-      for (std::size_t i = 1; i < members.size(); ++i) {
-        const Node *m = members[i];
-        const NodeInfo &mi = v_.nodes[m->id];
+        warning(ProblemCode::ShareAlone, firstIndex,
+                "share group \"" + name + "\" has only this member; nothing is shared");
+      for (std::size_t k = 1; k < members.size(); ++k) {
+        const int mIndex = members[k];
+        const Node &m = node(mIndex);
+        const NodeInfo &mi = infos_[static_cast<std::size_t>(mIndex)];
         const std::string intro = "share group \"" + name + "\": ";
-        if (m->type != first->type) {
-          error(m->id, intro + "is a " + m->type + " but '" + first->id + "' is a " + first->type +
-                           "; tied members must have the same type");
+        if (m.type != first.type) {
+          error(ProblemCode::ShareMismatch, mIndex,
+                intro + "is " + withArticle(m.type) + " but '" + first.id + "' is " + withArticle(first.type) +
+                    "; tied members must have the same type");
           continue;
         }
-        if (m->shareScope != first->shareScope) {
-          error(m->id, intro + "share_scope differs from '" + first->id + "'");
+        if (m.shareScope != first.shareScope) {
+          error(ProblemCode::ShareMismatch, mIndex, intro + "share_scope differs from '" + first.id + "'");
           continue;
         }
-        const bool trunkOnly = first->shareScope == "trunk";
+        const bool trunkOnly = first.shareScope == "trunk";
         bool paramsDiffer = false;
         for (auto it = fi.params.begin(); it != fi.params.end(); ++it) {
           // With scope trunk the last layer is per member, so its width may differ.
           if (trunkOnly && it.key() == "out")
             continue;
           if (mi.params.contains(it.key()) && mi.params[it.key()] != it.value()) {
-            error(m->id,
+            error(ProblemCode::ShareMismatch, mIndex,
                   intro + "param '" + it.key() + "' is " + mi.params[it.key()].dump() + " here but " +
-                      it.value().dump() + " on '" + first->id + "'; tied members need the same params",
-                  it.key());
+                      it.value().dump() + " on '" + first.id + "'; tied members need the same params")
+                .param = it.key();
             paramsDiffer = true;
           }
         }
@@ -438,34 +599,55 @@ private:
         if (fi.shapesKnown && mi.shapesKnown && fi.inputs != mi.inputs) {
           const std::string a = fi.inputs.empty() ? "?" : shapeToString(fi.inputs[0]);
           const std::string b = mi.inputs.empty() ? "?" : shapeToString(mi.inputs[0]);
-          error(m->id, intro + "input shape " + b + " differs from " + a + " of '" + first->id +
-                           "'; tied members must see inputs of the same shape");
+          error(ProblemCode::ShareMismatch, mIndex,
+                intro + "input shape " + b + " differs from " + a + " of '" + first.id +
+                    "'; tied members must see inputs of the same shape");
         }
       }
     }
   }
 
+  void checkClasses() {
+    if (outputs_.empty() || !v_.dataKnown || v_.data.classes < 2)
+      return;
+    const int output = outputs_.front();
+    const NodeInfo &info = infos_[static_cast<std::size_t>(output)];
+    if (!info.params.is_object() || !info.params.contains("classes") || !info.params["classes"].is_number())
+      return;
+    const auto classes = static_cast<int64_t>(info.params["classes"].get<double>());
+    if (classes > 0 && classes < v_.data.classes)
+      error(ProblemCode::ClassCountMismatch, output,
+            "classes = " + std::to_string(classes) + " but the data set has " + std::to_string(v_.data.classes) +
+                " classes (labels 0.." + std::to_string(v_.data.classes - 1) + "); set classes to 0 (from data) or ≥ " +
+                std::to_string(v_.data.classes))
+          .param = "classes";
+  }
+
   void countParameters() {
     std::set<std::string> seenGroups;
-    for (const auto &n : graph_.nodes) {
-      const NodeInfo &info = v_.nodes[n.id];
+    for (std::size_t i = 0; i < graph_.nodes.size(); ++i) {
+      const Node &n = graph_.nodes[i];
+      const NodeInfo &info = infos_[i];
       if (!info.shapesKnown)
         continue;
-      v_.totalParameters += info.parameters;
-      if (n.share.empty() || seenGroups.insert(n.share).second) {
-        v_.uniqueParameters += info.parameters;
-      } else if (n.shareScope == "trunk") {
-        v_.uniqueParameters += info.parameters - info.trunkParameters;
-      }
+      v_.totalParameters = saturatingAdd(v_.totalParameters, info.parameters);
+      if (n.share.empty() || seenGroups.insert(n.share).second)
+        v_.uniqueParameters = saturatingAdd(v_.uniqueParameters, info.parameters);
+      else if (n.shareScope == "trunk")
+        v_.uniqueParameters = saturatingAdd(v_.uniqueParameters, info.parameters - info.trunkParameters);
     }
   }
 
   const Project &project_;
   const Graph &graph_;
   Validation v_;
-  std::vector<bool> validEdge_;
-  std::set<std::string> badParams_; // nodes whose type or params are wrong
-  std::string input_, classifier_;
+  std::unordered_map<std::string, int> index_;
+  std::vector<const NodeType *> types_;
+  std::vector<std::vector<int>> incoming_, outgoing_; // valid edges by node
+  std::vector<bool> validEdge_, badParams_, fromInput_, toOutput_;
+  std::vector<NodeInfo> infos_;
+  std::vector<int> order_;
+  std::vector<int> inputs_, outputs_; // data sources and output nodes, in file order
 };
 
 } // namespace

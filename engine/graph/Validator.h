@@ -1,6 +1,7 @@
 #pragma once
-// Validation and shape inference: every problem at once, each naming the node (and param or
-// edge) with a sentence the user can act on; per-node shapes and parameter counts.
+// Validation and shape inference: every problem at once, each with a code and the node (and
+// param, port or edge) it is about, and a sentence the user can act on; per-node shapes and
+// parameter counts. Linear in the size of the graph.
 
 #include "graph/Catalogue.h"
 #include "graph/Project.h"
@@ -12,16 +13,54 @@
 
 namespace particle {
 
+// What a problem is about, for programs (the editor decides by code, never by wording).
+enum class ProblemCode {
+  DataUnavailable,      // the data set cannot be read (missing file, bad header…)
+  BadDataset,           // a "dataset" key is wrong
+  BadTraining,          // a "training" key is wrong
+  UnknownType,          // no such node type
+  UnknownParam,         // the type has no such param
+  BadParam,             // a param value fails its schema
+  ShareNotAllowed,      // the type has nothing to share
+  TrunkNotAllowed,      // share_scope "trunk" on a type without a trunk
+  ScopeWithoutGroup,    // share_scope without a share group
+  ShareMismatch,        // members of a share group differ (type, scope, params, input shape)
+  ShareAlone,           // warning: a share group with one member
+  EdgeToMissingNode,    // an edge names a node that does not exist
+  SelfLoop,             // an edge from a node to itself
+  NoSuchOutputPort,     // an edge leaves from a port the node does not have
+  NoSuchInputPort,      // an edge arrives at a port the node does not have
+  InputTakenTwice,      // two edges into one input port
+  NoInputNode,          // the graph has no data source
+  ExtraInputNode,       // more than one data source
+  NoClassifier,         // the graph has no output node
+  ExtraClassifier,      // more than one output node
+  Cycle,                // the node is part of a cycle
+  InputNotConnected,    // a single-input node's input is free
+  TooFewBranches,       // a Combiner has fewer branches than it needs
+  PortGap,              // numbered input ports with a gap
+  ShapeError,           // the node's shape rule refused its inputs or params
+  NoPath,               // no path from the data source to the output
+  DoesNotReachOutput,   // warning: the node's output does not reach the output node
+  UnusedOutputs,        // warning: some output ports of a node are not connected
+  ClassCountMismatch,   // the Classifier has fewer classes than the data set's labels
+};
+// A stable name for a code ("shape-error"), used in tests and machine-readable output.
+const char *problemCodeName(ProblemCode code);
+
 struct Problem {
   enum class Severity { Error, Warning };
   Severity severity = Severity::Error;
+  ProblemCode code = ProblemCode::ShapeError;
   ErrorKind kind = ErrorKind::Invalid; // File when data files are missing or unreadable
   std::string node;                    // empty for project-level problems
   std::string param;                   // the param (or "dataset.x", "training.x") when relevant
+  std::string port;                    // the input port when relevant
   int edge = -1;                       // index into graph.edges when relevant
   std::string message;
 
-  // "FILE: node 'ID': message" (DESIGN.md §6); without a file, "node 'ID': message".
+  bool isError() const { return severity == Severity::Error; }
+  // "FILE: node 'ID': message" (the CLI's format); without a file, "node 'ID': message".
   std::string format(const std::string &file) const;
 };
 
@@ -51,13 +90,18 @@ struct Validation {
   // 3 when any error is about files/data, else 1; 0 when ok.
   int exitCode() const;
   const NodeInfo *info(const std::string &id) const;
+  bool has(ProblemCode code) const;
 };
 
-// `data` skips probing the dataset (the editor passes what it probed once).
+// `data` skips probing the data set (the editor passes what it probed once).
 Validation validate(const Project &project, const DataInfo *data = nullptr);
 
 // Which node owns the module of `nodeId` under sharing (itself unless it is a later member of
 // a share group, then the group's first member in file order).
 std::string shareOwner(const Graph &graph, const std::string &nodeId);
+
+// The graph's data source and output nodes (by role), or empty.
+std::string inputNodeId(const Graph &graph);
+std::string outputNodeId(const Graph &graph);
 
 } // namespace particle

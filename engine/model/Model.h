@@ -6,32 +6,17 @@
 
 #include "graph/Project.h"
 #include "graph/Validator.h"
+#include "model/NodeModule.h"
 
 #include <torch/torch.h>
 
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace particle {
-
-// Per-call context handed to node modules.
-struct NodeContext {
-  bool recordAttention = false;
-  std::vector<torch::Tensor> *attention = nullptr; // per layer [B, heads, T, T]
-  torch::Tensor weights;                           // out: Combine's per-branch weights [B, K]
-  torch::Tensor auxLoss;                           // out: Combine gate's load-balancing term
-  const torch::Tensor *fixedWeights = nullptr;     // in: use these Combine weights instead
-};
-
-// Base of every node's module.
-class NodeModuleImpl : public torch::nn::Module {
-public:
-  // `inputs` are the numbered inputs in port order; `gate` is undefined unless connected.
-  virtual std::vector<torch::Tensor> run(const std::vector<torch::Tensor> &inputs, const torch::Tensor &gate,
-                                         NodeContext &ctx) = 0;
-};
 
 struct ForwardOptions {
   // Node outputs to use instead of computing them, keyed "node" (port 0) or "node:k".
@@ -70,6 +55,8 @@ public:
 
   const std::vector<std::string> &order() const { return order_; }
   std::vector<std::string> combineIds() const;
+  // How a Combine weighs its branches (None when it is not a Combiner).
+  WeightKind weightKind(const std::string &combineId) const;
   std::vector<Branch> branches(const std::string &combineId) const;
   const std::string &classifierId() const { return classifier_; }
   const Validation &validation() const { return validation_; }
@@ -83,7 +70,7 @@ public:
 private:
   struct Step {
     std::string id;
-    std::string type;
+    const NodeType *type = nullptr;
     std::vector<PortRef> inputs;
     std::optional<PortRef> gate;
     std::shared_ptr<NodeModuleImpl> module;
@@ -97,7 +84,25 @@ private:
 };
 TORCH_MODULE(ParticleModel);
 
-// True when the model builder knows how to build `type` (every catalogue type must).
+// The global CPU generator is shared by every thread, and building a model draws from it (module
+// initialisation). Code that builds a model while a run may be training on another thread (the
+// Explain tab loading a checkpoint) does so inside this guard: it waits for the trainer's current
+// step and puts the generator back as it was, so the run's dropout draws stay reproducible. The
+// trainer holds rngMutex() during each step.
+std::mutex &rngMutex();
+class RngIsolation {
+public:
+  RngIsolation();
+  ~RngIsolation();
+  RngIsolation(const RngIsolation &) = delete;
+  RngIsolation &operator=(const RngIsolation &) = delete;
+
+private:
+  std::unique_lock<std::mutex> lock_;
+  torch::Tensor state_;
+};
+
+// True when the catalogue type `type` has a module factory (every type must).
 bool hasModuleFactory(const std::string &type);
 
 // Distinct parameter tensors (by storage) of a module: what an optimiser should see.

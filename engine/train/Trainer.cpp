@@ -1,14 +1,13 @@
 #include "train/Trainer.h"
 
 #include "Runtime.h"
-#include "explain/Explainer.h"
+#include "train/Checkpoint.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 namespace particle {
@@ -19,6 +18,8 @@ using Clock = std::chrono::steady_clock;
 namespace {
 // Evaluation batch: large enough to keep the cores busy, small enough for a modest GPU.
 constexpr int64_t kEvalBatch = 1024;
+// A loss this many times a fresh classifier's (ln classes) is a divergence even when it is finite.
+constexpr double kExplodedLossFactor = 1e4;
 
 double seconds(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
@@ -86,28 +87,26 @@ void ControlToken::checkpoint() {
   }
 }
 
-// ---- Trainer ---------------------------------------------------------------------------------
+// ---- checkpoints -----------------------------------------------------------------------------
 
 namespace {
-// Opens a checkpoint and checks that it was trained on this graph; returns its metadata.
+// Opens a checkpoint, checks its header, that it was trained on this graph, and hands the
+// archive to LibTorch; returns its metadata.
 Json openCheckpoint(torch::serialize::InputArchive &archive, const std::string &path, const Graph &graph,
                     const torch::Device &device) {
-  if (!fs::exists(path))
-    throw Error(ErrorKind::File, path + ": checkpoint not found");
-  Json meta;
-  try {
-    archive.load_from(path, device);
-    c10::IValue metaValue;
-    archive.read("meta", metaValue);
-    meta = Json::parse(metaValue.toStringRef());
-  } catch (const c10::Error &e) {
-    throw Error(ErrorKind::File,
-                path + ": not a Particle Studio checkpoint (" + std::string(e.what_without_backtrace()) + ")");
-  }
-  if (meta.value("graph_hash", "") != graphHash(graph))
+  CheckpointFile file = readCheckpointFile(path);
+  if (file.meta.value("format", "") != "particle-studio-checkpoint")
+    throw Error(ErrorKind::File, path + ": not a Particle Studio checkpoint");
+  if (file.meta.value("graph_hash", "") != graphHash(graph))
     throw Error(ErrorKind::File, path + ": this checkpoint was trained on a different graph (nodes, params or edges "
                                         "changed since); it does not fit this project");
-  return meta;
+  try {
+    std::istringstream in(file.payload);
+    archive.load_from(in, device);
+  } catch (const c10::Error &e) {
+    throw Error(ErrorKind::File, path + ": damaged checkpoint (" + std::string(e.what_without_backtrace()) + ")");
+  }
+  return file.meta;
 }
 } // namespace
 
@@ -124,8 +123,80 @@ void Trainer::loadWeights(ParticleModel &model, const std::string &path, const P
   }
 }
 
+void Trainer::saveCheckpoint(const std::string &path, int epochsDone, int64_t step) {
+  torch::serialize::OutputArchive archive;
+  torch::serialize::OutputArchive modelArchive;
+  model_->save(modelArchive);
+  archive.write("model", modelArchive);
+  torch::serialize::OutputArchive optimizerArchive;
+  optimizer_->save(optimizerArchive);
+  archive.write("optimizer", optimizerArchive);
+  Json meta = {{"format", "particle-studio-checkpoint"},
+               {"version", 1},
+               {"graph_hash", graphHash(project_.graph)},
+               {"epoch", epochsDone},
+               {"step", step},
+               {"lr", spec_.lr},
+               {"metrics", metrics_}};
+  archive.write("meta", c10::IValue(meta.dump()));
+  // Into memory first: LibTorch's file writer cannot report a full disk without aborting.
+  std::ostringstream bytes;
+  archive.save_to(bytes);
+  meta.erase("metrics");
+  writeCheckpointFile(path, meta, bytes.str());
+}
+
+void Trainer::loadCheckpoint(const std::string &path) {
+  torch::serialize::InputArchive archive;
+  openCheckpoint(archive, path, project_.graph, device_);
+  Json meta;
+  try {
+    torch::serialize::InputArchive modelArchive, optimizerArchive;
+    archive.read("model", modelArchive);
+    model_->load(modelArchive);
+    archive.read("optimizer", optimizerArchive);
+    optimizer_->load(optimizerArchive);
+    c10::IValue metaValue;
+    archive.read("meta", metaValue);
+    meta = Json::parse(metaValue.toStringRef());
+  } catch (const c10::Error &e) {
+    throw Error(ErrorKind::File,
+                path + ": checkpoint does not match the model (" + std::string(e.what_without_backtrace()) + ")");
+  } catch (const Json::exception &) {
+    throw Error(ErrorKind::File, path + ": damaged checkpoint (unreadable metadata)");
+  }
+  startEpoch_ = meta.value("epoch", 0);
+  step_ = meta.value("step", int64_t{0});
+  metrics_.clear();
+  for (const auto &row : meta.value("metrics", Json::array()))
+    metrics_.push_back(row);
+}
+
+void Trainer::writeWeights(const std::string &path) {
+  c10::Dict<std::string, torch::Tensor> dict;
+  for (const auto &item : model_->named_parameters())
+    dict.insert(item.key(), item.value().detach().cpu());
+  for (const auto &item : model_->named_buffers())
+    dict.insert(item.key(), item.value().detach().cpu());
+  const std::vector<char> bytes = torch::pickle_save(c10::IValue(dict));
+  writeFileAtomically(path, std::string(bytes.begin(), bytes.end()));
+}
+
+// ---- Trainer ---------------------------------------------------------------------------------
+
+struct Trainer::EpochTotals {
+  torch::Tensor lossSum, correctSum;
+  int64_t seen = 0;
+  Clock::time_point start;
+  double seconds = 0;
+};
+
 Trainer::Trainer(Project project, TrainOptions options) : project_(std::move(project)), options_(std::move(options)) {
-  spec_ = parseTrainingSpec(project_.training);
+  // Parsing errors surface from run(), through its one error path.
+  try {
+    spec_ = parseTrainingSpec(project_.training);
+  } catch (const Error &) {
+  }
   if (options_.epochs)
     spec_.epochs = *options_.epochs;
   if (options_.device)
@@ -134,23 +205,12 @@ Trainer::Trainer(Project project, TrainOptions options) : project_(std::move(pro
     spec_.seed = *options_.seed;
   if (options_.threads)
     spec_.threads = *options_.threads;
-  dataSpec_ = parseDatasetSpec(project_.dataset, project_.baseDir());
   currentLr_ = spec_.lr;
 }
 
 Trainer::~Trainer() = default;
 
-void Trainer::prepare() {
-  if (prepared_)
-    return;
-  device_ = resolveDevice(spec_.device);
-  threads_ = configureThreads(spec_.threads);
-  data_ = loadDataset(dataSpec_);
-  torch::manual_seed(spec_.seed);
-  model_ = ParticleModel(project_);
-  model_->fitNormalization(data_.trainX);
-  model_->to(device_);
-  data_.to(device_);
+void Trainer::makeOptimizer() {
   auto params = distinctParameters(*model_);
   if (spec_.optimizer == "sgd")
     optimizer_ = std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(spec_.lr)
@@ -163,17 +223,50 @@ void Trainer::prepare() {
   else
     optimizer_ = std::make_unique<torch::optim::Adam>(
         params, torch::optim::AdamOptions(spec_.lr).weight_decay(spec_.weightDecay));
+}
+
+void Trainer::prepare() {
+  if (prepared_)
+    return;
+  const double lr = spec_.lr; // a value set before the run (setLearningRate) wins over the file's
+  spec_ = parseTrainingSpec(project_.training);
+  spec_.lr = lr;
+  if (options_.epochs)
+    spec_.epochs = *options_.epochs;
+  if (options_.device)
+    spec_.device = *options_.device;
+  if (options_.seed)
+    spec_.seed = *options_.seed;
+  if (options_.threads)
+    spec_.threads = *options_.threads;
+  dataSpec_ = parseDatasetSpec(project_.dataset, project_.baseDir());
+  device_ = resolveDevice(spec_.device);
+  threads_ = configureThreads(spec_.threads);
+  data_ = loadDataset(dataSpec_);
+  {
+    std::lock_guard<std::mutex> rng(rngMutex());
+    torch::manual_seed(spec_.seed);
+    model_ = ParticleModel(project_);
+  }
+  model_->fitNormalization(data_.trainX);
+  model_->to(device_);
+  data_.to(device_);
+  makeOptimizer();
   if (!options_.resumeFrom.empty())
     loadCheckpoint(options_.resumeFrom);
+  if (!frozen_.empty())
+    setFrozen(frozen_);
   prepared_ = true;
 }
 
 void Trainer::setLearningRate(double lr) {
   spec_.lr = lr;
 }
+
 void Trainer::setSchedule(const std::string &schedule) {
   spec_.schedule = schedule;
 }
+
 void Trainer::setFrozen(const std::vector<std::string> &nodeIds) {
   frozen_ = nodeIds;
   if (!model_)
@@ -196,9 +289,13 @@ Trainer::Evaluation Trainer::evaluate(const torch::Tensor &x, const torch::Tenso
   auto lossSum = torch::zeros({}, torch::TensorOptions().device(device_));
   auto correct = torch::zeros({}, torch::TensorOptions().device(device_).dtype(torch::kLong));
   const int64_t classes = model_->classes();
-  auto matrix = torch::zeros({classes * classes}, torch::TensorOptions().device(device_).dtype(torch::kLong));
-  for (int64_t start = 0; start < n; start += kEvalBatch) {
-    const int64_t len = std::min(kEvalBatch, n - start);
+  torch::Tensor matrix;
+  if (confusion)
+    matrix = torch::zeros({classes * classes}, torch::TensorOptions().device(device_).dtype(torch::kLong));
+  // Never a larger batch than training uses: a model that trains must also evaluate.
+  const int64_t evalBatch = std::max<int64_t>(1, std::min(kEvalBatch, spec_.batchSize));
+  for (int64_t start = 0; start < n; start += evalBatch) {
+    const int64_t len = std::min(evalBatch, n - start);
     auto xb = x.narrow(0, start, len), yb = y.narrow(0, start, len);
     auto logits = model_->forward(xb).logits;
     lossSum += torch::cross_entropy_loss(logits, yb, {}, at::Reduction::Sum);
@@ -217,59 +314,157 @@ Trainer::Evaluation Trainer::evaluate(const torch::Tensor &x, const torch::Tenso
   return ev;
 }
 
-void Trainer::saveCheckpoint(const std::string &path, int epochsDone, int64_t step) {
-  torch::serialize::OutputArchive archive;
-  torch::serialize::OutputArchive modelArchive;
-  model_->save(modelArchive);
-  archive.write("model", modelArchive);
-  torch::serialize::OutputArchive optimizerArchive;
-  optimizer_->save(optimizerArchive);
-  archive.write("optimizer", optimizerArchive);
-  Json meta = {{"format", "particle-studio-checkpoint"},
-               {"version", 1},
-               {"graph_hash", graphHash(project_.graph)},
-               {"epoch", epochsDone},
-               {"step", step},
-               {"lr", spec_.lr},
-               {"metrics", metrics_}};
-  archive.write("meta", c10::IValue(meta.dump()));
-  const std::string temp = path + ".tmp";
-  archive.save_to(temp);
-  fs::rename(temp, path);
-}
-
-void Trainer::loadCheckpoint(const std::string &path) {
-  torch::serialize::InputArchive archive;
-  const Json meta = openCheckpoint(archive, path, project_.graph, device_);
-  try {
-    torch::serialize::InputArchive modelArchive, optimizerArchive;
-    archive.read("model", modelArchive);
-    model_->load(modelArchive);
-    archive.read("optimizer", optimizerArchive);
-    optimizer_->load(optimizerArchive);
-  } catch (const c10::Error &e) {
-    throw Error(ErrorKind::File,
-                path + ": checkpoint does not match the model (" + std::string(e.what_without_backtrace()) + ")");
+Trainer::EpochEnd Trainer::trainEpoch(int epoch, int64_t stepsPerEpoch, int64_t batch, EpochTotals &totals,
+                                      TrainObserver &obs, ControlToken *control, RunSummary &summary) {
+  const int64_t n = data_.trainX.size(0);
+  const int64_t totalSteps = stepsPerEpoch * spec_.epochs;
+  totals.start = Clock::now();
+  // Every epoch draws from its own seed, so a resumed run repeats exactly what an uninterrupted
+  // one would have done.
+  const uint64_t epochSeed = spec_.seed * 1000003ull + static_cast<uint64_t>(epoch) + 1;
+  {
+    std::lock_guard<std::mutex> rng(rngMutex());
+    torch::manual_seed(epochSeed);
   }
-  startEpoch_ = meta.value("epoch", 0);
-  step_ = meta.value("step", int64_t{0});
-  metrics_.clear();
-  for (const auto &row : meta.value("metrics", Json::array()))
-    metrics_.push_back(row);
+  auto gen = at::detail::createCPUGenerator(epochSeed);
+  auto perm = torch::randperm(n, gen, torch::TensorOptions().dtype(torch::kLong)).to(device_);
+  totals.lossSum = torch::zeros({}, torch::TensorOptions().device(device_));
+  totals.correctSum = torch::zeros({}, torch::TensorOptions().device(device_).dtype(torch::kLong));
+  int64_t reportSeen = 0;
+  auto reportStart = Clock::now();
+  for (int64_t b = 0; b < stepsPerEpoch; ++b) {
+    if (control) {
+      control->checkpoint();
+      if (control->stopRequested())
+        return EpochEnd::Stopped;
+    }
+    // Dropout draws from the global generator: no other thread may move it mid-step (RngIsolation).
+    std::unique_lock<std::mutex> rng(rngMutex());
+    const int64_t start = b * batch, len = std::min(batch, n - start);
+    auto idx = perm.narrow(0, start, len);
+    auto xb = data_.trainX.index_select(0, idx);
+    auto yb = data_.trainY.index_select(0, idx);
+    currentLr_ = scheduledLr(spec_, step_, stepsPerEpoch);
+    for (auto &group : optimizer_->param_groups())
+      group.options().set_lr(currentLr_);
+    optimizer_->zero_grad();
+    auto out = model_->forward(xb);
+    auto loss = torch::cross_entropy_loss(out.logits, yb) + out.auxLoss;
+    const bool report = (b + 1) % std::max(1, options_.reportEverySteps) == 0 || b + 1 == stepsPerEpoch;
+    // Reading the loss synchronises with the device: only on report steps, plus a cheap
+    // finiteness check folded into that read (every CPU step, where it is free).
+    double value = 0;
+    if (report || device_.is_cpu()) {
+      value = loss.item<double>();
+      if (!std::isfinite(value)) {
+        summary.status = RunSummary::Status::Diverged;
+        summary.message = "training diverged: the loss became " + std::string(std::isnan(value) ? "NaN" : "infinite") +
+                          " at step " + std::to_string(step_ + 1) + " (epoch " + std::to_string(epoch + 1) + ", lr " +
+                          Json(currentLr_).dump() + "); lower the learning rate or set grad_clip" +
+                          (checkpointPath_.empty() ? "" : "; the last good checkpoint is kept");
+        return EpochEnd::Diverged;
+      }
+    }
+    loss.backward();
+    if (spec_.gradClip > 0)
+      torch::nn::utils::clip_grad_norm_(optimizer_->param_groups().front().params(), spec_.gradClip);
+    optimizer_->step();
+    rng.unlock();
+    ++step_;
+    totals.lossSum += loss.detach() * len;
+    totals.correctSum += out.logits.detach().argmax(1).eq(yb).sum();
+    totals.seen += len;
+    reportSeen += len;
+    if (report) {
+      const auto now = Clock::now();
+      StepEvent ev;
+      ev.step = step_;
+      ev.totalSteps = totalSteps;
+      ev.epoch = epoch;
+      ev.loss = value;
+      ev.accuracy = static_cast<double>(totals.correctSum.item<int64_t>()) / static_cast<double>(totals.seen);
+      ev.lr = currentLr_;
+      const double dt = seconds(reportStart, now);
+      ev.samplesPerSecond = dt > 0 ? static_cast<double>(reportSeen) / dt : 0;
+      ev.etaSeconds =
+          ev.samplesPerSecond > 0 ? static_cast<double>((totalSteps - step_) * batch) / ev.samplesPerSecond : 0;
+      reportStart = now;
+      reportSeen = 0;
+      obs.onStep(ev);
+    }
+  }
+  totals.seconds = seconds(totals.start, Clock::now());
+  return EpochEnd::Completed;
 }
 
-void Trainer::writeWeights(const std::string &path) {
-  c10::Dict<std::string, torch::Tensor> dict;
-  for (const auto &item : model_->named_parameters())
-    dict.insert(item.key(), item.value().detach().cpu());
-  for (const auto &item : model_->named_buffers())
-    dict.insert(item.key(), item.value().detach().cpu());
-  const std::vector<char> bytes = torch::pickle_save(c10::IValue(dict));
-  writeFileAtomically(path, std::string(bytes.begin(), bytes.end()));
+EpochEvent Trainer::evaluateEpoch(int epoch, const EpochTotals &totals) {
+  EpochEvent ev;
+  ev.epoch = epoch + 1;
+  ev.epochs = spec_.epochs;
+  ev.step = step_;
+  const double seen = static_cast<double>(std::max<int64_t>(1, totals.seen));
+  ev.trainLoss = totals.lossSum.item<double>() / seen;
+  ev.trainAccuracy = static_cast<double>(totals.correctSum.item<int64_t>()) / seen;
+  const Evaluation val = evaluate(data_.valX, data_.valY, true);
+  ev.valLoss = val.loss;
+  ev.valAccuracy = val.accuracy;
+  ev.confusion = val.confusion;
+  ev.classes = model_->classes();
+  ev.lr = currentLr_;
+  ev.seconds = totals.seconds;
+  ev.samplesPerSecond = totals.seconds > 0 ? static_cast<double>(totals.seen) / totals.seconds : 0;
+  for (const auto &hook : options_.epochHooks) {
+    hook(*this, ev);
+    model_->train();
+  }
+  return ev;
+}
+
+void Trainer::recordEpoch(const EpochEvent &ev, TrainObserver &obs) {
+  Json row = {{"epoch", ev.epoch},
+              {"step", ev.step},
+              {"train_loss", ev.trainLoss},
+              {"train_accuracy", ev.trainAccuracy},
+              {"val_loss", ev.valLoss},
+              {"val_accuracy", ev.valAccuracy},
+              {"lr", ev.lr},
+              {"seconds", ev.seconds},
+              {"samples_per_second", ev.samplesPerSecond}};
+  if (!ev.shares.empty()) {
+    Json shares = Json::object();
+    for (const auto &share : ev.shares)
+      shares[share.combine + "/" + share.branch] = share.share;
+    row["shares"] = shares;
+  }
+  metrics_.push_back(row);
+  if (!checkpointPath_.empty())
+    saveCheckpoint(checkpointPath_, ev.epoch, step_);
+  obs.onLog("epoch " + std::to_string(ev.epoch) + "/" + std::to_string(ev.epochs) + ": train loss " +
+            fixed(ev.trainLoss, 4) + ", val loss " + fixed(ev.valLoss, 4) + ", val accuracy " +
+            fixed(100 * ev.valAccuracy, 2) + "%, " + fixed(ev.samplesPerSecond, 0) + " samples/s" +
+            (ev.shares.empty() ? std::string() : ", branch shares in " + fixed(ev.sharesSeconds, 2) + " s"));
+  obs.onEpoch(ev);
+}
+
+void Trainer::finishRun(RunSummary &summary, int epoch) {
+  summary.epochs = std::min(epoch, spec_.epochs);
+  summary.steps = step_;
+  summary.trainSeconds = trainSeconds_;
+  summary.samplesPerSecond = trainSeconds_ > 0 ? static_cast<double>(trainSamples_) / trainSeconds_ : 0;
+  summary.checkpoint = checkpointPath_;
+  if (summary.failed())
+    return;
+  if (summary.status == RunSummary::Status::Stopped && !checkpointPath_.empty())
+    saveCheckpoint(checkpointPath_, epoch, step_);
+  const Evaluation test = evaluate(data_.testX, data_.testY);
+  summary.testLoss = test.loss;
+  summary.testAccuracy = test.accuracy;
+  if (!options_.outDir.empty())
+    writeWeights(options_.outDir + "/weights.pt");
 }
 
 void Trainer::writeOutputs(const RunSummary &summary) {
-  if (options_.outDir.empty())
+  if (options_.outDir.empty() || !prepared_)
     return;
   std::string csv = "epoch,step,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds,samples_per_second\n";
   for (const auto &row : metrics_) {
@@ -296,178 +491,79 @@ void Trainer::writeOutputs(const RunSummary &summary) {
             {"threads", summary.threads},
             {"seed", spec_.seed},
             {"graph_hash", graphHash(project_.graph)},
-            {"dataset", data_.description}};
+            {"dataset", data_.description},
+            {"classes", data_.info.classes},
+            {"class_names", Json::array()}};
+  for (int64_t c = 0; c < data_.info.classes; ++c)
+    s["class_names"].push_back(className(data_.info, c));
   writeFileAtomically(options_.outDir + "/summary.json", s.dump(2) + "\n");
 }
 
 RunSummary Trainer::run(TrainObserver *observer, ControlToken *control) {
   TrainObserver silent;
   TrainObserver &obs = observer ? *observer : silent;
-  prepare();
-  if (!frozen_.empty())
-    setFrozen(frozen_);
-  if (!options_.outDir.empty())
-    fs::create_directories(options_.outDir);
-  const std::string checkpointPath = options_.outDir.empty() ? "" : options_.outDir + "/checkpoint.pt";
-
   RunSummary summary;
-  summary.device = device_.str();
-  summary.threads = threads_;
-  summary.totalParameters = model_->validation().totalParameters;
-  summary.uniqueParameters = model_->validation().uniqueParameters;
-  obs.onLog("dataset " + data_.description);
-  obs.onLog("model: " + std::to_string(summary.uniqueParameters) + " trained parameters (" +
-            std::to_string(summary.totalParameters) + " unshared), device " + summary.device + ", " +
-            std::to_string(threads_) + " thread(s)");
-
-  const int64_t n = data_.trainX.size(0);
-  const int64_t batch = std::min<int64_t>(spec_.batchSize, n);
-  const int64_t stepsPerEpoch = (n + batch - 1) / batch;
-  const int64_t totalSteps = stepsPerEpoch * spec_.epochs;
-  // A checkpoint exists from the start, so a run that diverges in its first epoch still
-  // leaves the last good (initial) state.
-  if (!checkpointPath.empty() && !fs::exists(checkpointPath))
-    saveCheckpoint(checkpointPath, startEpoch_, step_);
-
-  double bestVal = std::numeric_limits<double>::infinity();
-  int sinceBest = 0;
-  int64_t samplesTrained = 0;
-  double trainSeconds = 0;
   int epoch = startEpoch_;
-  model_->train();
+  // The one error path: whatever is thrown (project, data, device, disk, LibTorch) ends the run
+  // as Failed, with its message and kind, and observers hear onFinished like any other end.
+  auto fail = [&](ErrorKind kind, const std::string &message) {
+    summary.status = RunSummary::Status::Failed;
+    summary.errorKind = kind;
+    summary.message = message;
+  };
   try {
+    prepare();
+    epoch = startEpoch_;
+    if (!options_.outDir.empty())
+      fs::create_directories(options_.outDir);
+    checkpointPath_ = options_.outDir.empty() ? "" : options_.outDir + "/checkpoint.pt";
+    summary.device = device_.str();
+    summary.threads = threads_;
+    summary.totalParameters = model_->validation().totalParameters;
+    summary.uniqueParameters = model_->validation().uniqueParameters;
+    obs.onLog("dataset " + data_.description);
+    obs.onLog("model: " + std::to_string(summary.uniqueParameters) + " trained parameters (" +
+              std::to_string(summary.totalParameters) + " unshared), device " + summary.device + ", " +
+              std::to_string(threads_) + " thread(s)");
+
+    const int64_t n = data_.trainX.size(0);
+    const int64_t batch = std::min<int64_t>(spec_.batchSize, n);
+    const int64_t stepsPerEpoch = (n + batch - 1) / batch;
+    // A checkpoint exists from the start, so a run that diverges in its first epoch still
+    // leaves the last good (initial) state.
+    if (!checkpointPath_.empty() && !fs::exists(checkpointPath_))
+      saveCheckpoint(checkpointPath_, startEpoch_, step_);
+
+    double bestVal = std::numeric_limits<double>::infinity();
+    // A fresh classifier's loss is about ln(classes); far above that, training has blown up.
+    const double explodedLoss =
+        kExplodedLossFactor * std::max(1.0, std::log(static_cast<double>(std::max<int64_t>(2, model_->classes()))));
+    int sinceBest = 0;
+    model_->train();
     for (; epoch < spec_.epochs; ++epoch) {
-      const auto epochStart = Clock::now();
-      // Every epoch draws from its own seed, so a resumed run repeats exactly what an
-      // uninterrupted one would have done.
-      const uint64_t epochSeed = spec_.seed * 1000003ull + static_cast<uint64_t>(epoch) + 1;
-      torch::manual_seed(epochSeed);
-      auto gen = at::detail::createCPUGenerator(epochSeed);
-      auto perm = torch::randperm(n, gen, torch::TensorOptions().dtype(torch::kLong)).to(device_);
-      auto lossSum = torch::zeros({}, torch::TensorOptions().device(device_));
-      auto correctSum = torch::zeros({}, torch::TensorOptions().device(device_).dtype(torch::kLong));
-      int64_t seen = 0, reportSeen = 0;
-      auto reportStart = Clock::now();
-      bool stopped = false;
-      for (int64_t b = 0; b < stepsPerEpoch; ++b) {
-        if (control) {
-          control->checkpoint();
-          if (control->stopRequested()) {
-            stopped = true;
-            break;
-          }
-        }
-        const int64_t start = b * batch, len = std::min(batch, n - start);
-        auto idx = perm.narrow(0, start, len);
-        auto xb = data_.trainX.index_select(0, idx);
-        auto yb = data_.trainY.index_select(0, idx);
-        currentLr_ = scheduledLr(spec_, step_, stepsPerEpoch);
-        for (auto &group : optimizer_->param_groups())
-          group.options().set_lr(currentLr_);
-        optimizer_->zero_grad();
-        auto out = model_->forward(xb);
-        auto loss = torch::cross_entropy_loss(out.logits, yb) + out.auxLoss;
-        const bool report = (b + 1) % std::max(1, options_.reportEverySteps) == 0 || b + 1 == stepsPerEpoch;
-        // Reading the loss synchronises with the device: only on report steps, plus a cheap
-        // finiteness check folded into that read.
-        double value = 0; // read on report steps (and every CPU step, where it is free)
-        if (report || device_.is_cpu()) {
-          value = loss.item<double>();
-          if (!std::isfinite(value)) {
-            summary.status = RunSummary::Status::Diverged;
-            summary.message = "training diverged: the loss became " +
-                              std::string(std::isnan(value) ? "NaN" : "infinite") + " at step " +
-                              std::to_string(step_ + 1) + " (epoch " + std::to_string(epoch + 1) + ", lr " +
-                              Json(currentLr_).dump() + "); lower the learning rate or set grad_clip" +
-                              (checkpointPath.empty() ? "" : "; the last good checkpoint is kept");
-            break;
-          }
-        }
-        loss.backward();
-        if (spec_.gradClip > 0)
-          torch::nn::utils::clip_grad_norm_(optimizer_->param_groups().front().params(), spec_.gradClip);
-        optimizer_->step();
-        ++step_;
-        lossSum += loss.detach() * len;
-        correctSum += out.logits.detach().argmax(1).eq(yb).sum();
-        seen += len;
-        reportSeen += len;
-        if (report) {
-          const auto now = Clock::now();
-          StepEvent ev;
-          ev.step = step_;
-          ev.totalSteps = totalSteps;
-          ev.epoch = epoch;
-          ev.loss = value;
-          ev.accuracy = static_cast<double>(correctSum.item<int64_t>()) / static_cast<double>(seen);
-          ev.lr = currentLr_;
-          const double dt = seconds(reportStart, now);
-          ev.samplesPerSecond = dt > 0 ? static_cast<double>(reportSeen) / dt : 0;
-          ev.etaSeconds =
-              ev.samplesPerSecond > 0 ? static_cast<double>((totalSteps - step_) * batch) / ev.samplesPerSecond : 0;
-          reportStart = now;
-          reportSeen = 0;
-          obs.onStep(ev);
-        }
-      }
-      if (summary.status == RunSummary::Status::Diverged)
+      EpochTotals totals;
+      const EpochEnd end = trainEpoch(epoch, stepsPerEpoch, batch, totals, obs, control, summary);
+      if (end == EpochEnd::Diverged)
         break;
-      const double epochSeconds = seconds(epochStart, Clock::now());
-      trainSeconds += epochSeconds;
-      samplesTrained += seen;
-      if (stopped) {
+      trainSeconds_ += totals.seconds > 0 ? totals.seconds : seconds(totals.start, Clock::now());
+      trainSamples_ += totals.seen;
+      if (end == EpochEnd::Stopped) {
         summary.status = RunSummary::Status::Stopped;
         summary.message = "stopped by request during epoch " + std::to_string(epoch + 1) +
                           "; the checkpoint keeps the weights so far, and resuming repeats that epoch";
         break;
       }
-      EpochEvent ev;
-      ev.epoch = epoch + 1;
-      ev.epochs = spec_.epochs;
-      ev.step = step_;
-      ev.trainLoss = lossSum.item<double>() / static_cast<double>(std::max<int64_t>(1, seen));
-      ev.trainAccuracy =
-          static_cast<double>(correctSum.item<int64_t>()) / static_cast<double>(std::max<int64_t>(1, seen));
-      const Evaluation val = evaluate(data_.valX, data_.valY, true);
-      ev.valLoss = val.loss;
-      ev.valAccuracy = val.accuracy;
-      ev.confusion = val.confusion;
-      ev.classes = model_->classes();
-      ev.lr = currentLr_;
-      ev.seconds = epochSeconds;
-      ev.samplesPerSecond = epochSeconds > 0 ? static_cast<double>(seen) / epochSeconds : 0;
-      if (spec_.contributionSamples > 0 && data_.valX.size(0) > 0) {
-        // Exact Shapley shares on a fixed validation subset (DESIGN.md §5): cheap next to an epoch.
-        const int64_t m = std::min<int64_t>(spec_.contributionSamples, data_.valX.size(0));
-        const auto sharesStart = Clock::now();
-        for (const auto &[combine, share] : contributionShares(model_, data_.valX.narrow(0, 0, m)))
-          ev.shares.push_back(BranchShare{combine, share.first, share.second});
-        ev.sharesSeconds = seconds(sharesStart, Clock::now());
-        model_->train();
+      const EpochEvent ev = evaluateEpoch(epoch, totals);
+      if (!std::isfinite(ev.valLoss) || ev.trainLoss > explodedLoss || ev.valLoss > explodedLoss) {
+        ++epoch;
+        summary.status = RunSummary::Status::Diverged;
+        summary.message = "training diverged: the loss exploded to " + Json(std::max(ev.trainLoss, ev.valLoss)).dump() +
+                          " by step " + std::to_string(step_) + " (epoch " + std::to_string(ev.epoch) + ", lr " +
+                          Json(currentLr_).dump() + "); lower the learning rate or set grad_clip" +
+                          (checkpointPath_.empty() ? "" : "; the last good checkpoint is kept");
+        break;
       }
-      Json row = {{"epoch", ev.epoch},
-                  {"step", ev.step},
-                  {"train_loss", ev.trainLoss},
-                  {"train_accuracy", ev.trainAccuracy},
-                  {"val_loss", ev.valLoss},
-                  {"val_accuracy", ev.valAccuracy},
-                  {"lr", ev.lr},
-                  {"seconds", ev.seconds},
-                  {"samples_per_second", ev.samplesPerSecond}};
-      if (!ev.shares.empty()) {
-        Json shares = Json::object();
-        for (const auto &share : ev.shares)
-          shares[share.combine + "/" + share.branch] = share.share;
-        row["shares"] = shares;
-      }
-      metrics_.push_back(row);
-      if (!checkpointPath.empty())
-        saveCheckpoint(checkpointPath, epoch + 1, step_);
-      obs.onLog("epoch " + std::to_string(ev.epoch) + "/" + std::to_string(ev.epochs) + ": train loss " +
-                fixed(ev.trainLoss, 4) + ", val loss " + fixed(ev.valLoss, 4) + ", val accuracy " +
-                fixed(100 * ev.valAccuracy, 2) + "%, " + fixed(ev.samplesPerSecond, 0) + " samples/s" +
-                (ev.shares.empty() ? std::string() : ", branch shares in " + fixed(ev.sharesSeconds, 2) + " s"));
-      obs.onEpoch(ev);
+      recordEpoch(ev, obs); // checkpoints only an epoch that did not blow up
       summary.valLoss = ev.valLoss;
       summary.valAccuracy = ev.valAccuracy;
       if (ev.valLoss < bestVal - 1e-6) {
@@ -481,34 +577,30 @@ RunSummary Trainer::run(TrainObserver *observer, ControlToken *control) {
         break;
       }
     }
+    finishRun(summary, epoch);
+  } catch (const Error &e) {
+    fail(e.kind() == ErrorKind::Training ? ErrorKind::Training : ErrorKind::File, e.what());
   } catch (const c10::Error &e) {
-    summary.status = RunSummary::Status::Failed;
     std::string what = e.what_without_backtrace();
-    if (what.find("out of memory") != std::string::npos)
+    if (what.find("out of memory") != std::string::npos || what.find("alloc") != std::string::npos)
       what = "out of memory on " + device_.str() + " (lower the batch size or the model width): " + what;
-    summary.message = "training failed at step " + std::to_string(step_ + 1) + ": " + what;
+    fail(ErrorKind::Training, "training failed at step " + std::to_string(step_ + 1) + ": " + what);
+  } catch (const std::bad_alloc &) {
+    fail(ErrorKind::Training, "out of memory (lower the batch size, the model width or the data set's limit)");
+  } catch (const std::exception &e) {
+    fail(ErrorKind::File, std::string("training failed: ") + e.what());
   }
-
-  summary.epochs = std::min(epoch, spec_.epochs);
-  summary.steps = step_;
-  summary.trainSeconds = trainSeconds;
-  summary.samplesPerSecond = trainSeconds > 0 ? static_cast<double>(samplesTrained) / trainSeconds : 0;
-  summary.checkpoint = checkpointPath;
-  if (summary.status != RunSummary::Status::Diverged && summary.status != RunSummary::Status::Failed) {
-    if (summary.status == RunSummary::Status::Stopped && !checkpointPath.empty())
-      saveCheckpoint(checkpointPath, epoch, step_);
-    try {
-      const Evaluation test = evaluate(data_.testX, data_.testY);
-      summary.testLoss = test.loss;
-      summary.testAccuracy = test.accuracy;
-    } catch (const c10::Error &e) {
-      summary.status = RunSummary::Status::Failed;
-      summary.message = std::string("evaluation failed: ") + e.what_without_backtrace();
-    }
-    if (!options_.outDir.empty())
-      writeWeights(options_.outDir + "/weights.pt");
+  if (summary.failed() && summary.epochs == 0) {
+    summary.epochs = std::min(epoch, spec_.epochs);
+    summary.steps = step_;
+    summary.checkpoint = checkpointPath_;
   }
-  writeOutputs(summary);
+  try {
+    writeOutputs(summary);
+  } catch (const std::exception &e) {
+    if (!summary.failed())
+      fail(ErrorKind::File, e.what());
+  }
   obs.onFinished(summary);
   return summary;
 }

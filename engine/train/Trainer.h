@@ -34,7 +34,7 @@ struct EpochEvent {
   int epochs = 0;
   int64_t step = 0;
   double trainLoss = 0, trainAccuracy = 0, valLoss = 0, valAccuracy = 0, lr = 0, seconds = 0, samplesPerSecond = 0;
-  std::vector<BranchShare> shares; // empty when no branch shares were computed
+  std::vector<BranchShare> shares; // empty when no epoch hook computed them
   double sharesSeconds = 0;        // what computing them cost
   std::vector<int64_t> confusion;  // classes × classes on the validation set, row = true class
   int64_t classes = 0;
@@ -43,6 +43,8 @@ struct EpochEvent {
 struct RunSummary {
   enum class Status { Completed, Stopped, EarlyStopped, Diverged, Failed } status = Status::Completed;
   std::string message;
+  // For a failed run: File when data or disk failed (exit 3), else Training (exit 4).
+  ErrorKind errorKind = ErrorKind::Training;
   int epochs = 0;
   int64_t steps = 0;
   double testAccuracy = 0, testLoss = 0, valAccuracy = 0, valLoss = 0, samplesPerSecond = 0, trainSeconds = 0;
@@ -50,6 +52,7 @@ struct RunSummary {
   std::string device;
   int threads = 0;
   std::string checkpoint; // path of the kept checkpoint, if any
+  bool failed() const { return status == Status::Diverged || status == Status::Failed; }
 };
 const char *statusName(RunSummary::Status status);
 
@@ -84,6 +87,11 @@ private:
   std::vector<std::function<void()>> posted_;
 };
 
+class Trainer;
+// Extra per-epoch work on the training thread, after validation (e.g. the contribution shares,
+// explain/Explainer.h); it may fill the event before observers see it.
+using EpochHook = std::function<void(Trainer &, EpochEvent &)>;
+
 struct TrainOptions {
   std::string outDir;        // where metrics/checkpoint/weights go; empty: write nothing
   std::optional<int> epochs; // overrides of the project's training section
@@ -92,6 +100,7 @@ struct TrainOptions {
   std::optional<int> threads;
   std::string resumeFrom;    // checkpoint to continue from
   int reportEverySteps = 10; // how often a StepEvent is sent (reading the loss syncs the device)
+  std::vector<EpochHook> epochHooks;
 };
 
 class Trainer {
@@ -99,8 +108,9 @@ public:
   Trainer(Project project, TrainOptions options);
   ~Trainer();
 
-  // Trains to the end, a stop, early stopping or divergence. Errors in the project, data or
-  // device throw Error; failures during training are reported in the summary (Failed/Diverged).
+  // Trains to the end, a stop, early stopping or divergence. Never throws: every error (project,
+  // data, device, disk, LibTorch) ends the run through one path, as a Failed summary with its
+  // message and kind, reported to the observer's onFinished like any other end.
   RunSummary run(TrainObserver *observer = nullptr, ControlToken *control = nullptr);
 
   // Training-thread only (use ControlToken::post from elsewhere).
@@ -122,11 +132,20 @@ public:
   Evaluation evaluate(const torch::Tensor &x, const torch::Tensor &y, bool confusion = false);
 
   // Loads the weights (and normalisation buffers) of a checkpoint into `model`; refuses a
-  // checkpoint of another graph. Throws Error(File).
+  // damaged checkpoint or one of another graph. Throws Error(File).
   static void loadWeights(ParticleModel &model, const std::string &path, const Project &project);
 
 private:
+  struct EpochTotals; // running loss/accuracy of the epoch in progress
+  enum class EpochEnd { Completed, Stopped, Diverged };
+
   void prepare();
+  void makeOptimizer();
+  EpochEnd trainEpoch(int epoch, int64_t stepsPerEpoch, int64_t batch, EpochTotals &totals, TrainObserver &obs,
+                      ControlToken *control, RunSummary &summary);
+  EpochEvent evaluateEpoch(int epoch, const EpochTotals &totals); // validation and epoch hooks
+  void recordEpoch(const EpochEvent &ev, TrainObserver &obs);     // metrics, checkpoint, events
+  void finishRun(RunSummary &summary, int epoch);
   void saveCheckpoint(const std::string &path, int epochsDone, int64_t step);
   void loadCheckpoint(const std::string &path);
   void writeWeights(const std::string &path);
@@ -146,6 +165,9 @@ private:
   double currentLr_ = 0;
   std::vector<std::string> frozen_;
   std::vector<Json> metrics_; // one row per epoch (kept across resume)
+  std::string checkpointPath_;
+  int64_t trainSamples_ = 0;
+  double trainSeconds_ = 0;
   bool prepared_ = false;
 };
 

@@ -5,40 +5,40 @@
 
 namespace particle {
 
+const Schema &trainingSchema() {
+  static const Schema schema = {
+      enumField("optimizer", {"adam", "adamw", "sgd"}, "Optimiser"),
+      floatField("lr", 1e-3, 0.0, 1e9, "Learning rate (the schedule scales it)"),
+      when(floatField("momentum", 0.9, 0.0, 1.0, "SGD momentum"), "optimizer", {"sgd"}),
+      when(boolField("nesterov", false, "Nesterov momentum"), "optimizer", {"sgd"}),
+      advanced(floatField("weight_decay", 0.0, 0.0, 10.0, "L2 penalty (decoupled for adamw)")),
+      intField("batch_size", 128, 1, 1 << 20, "Samples per optimiser step"),
+      intField("epochs", 5, 1, 100000, "Passes over the training data"),
+      intField("seed", 0, 0, 9.2e18, "Seed of initialisation, shuffling and dropout"),
+      textField("device", "auto", "auto (first CUDA device, else CPU), cpu, cuda or cuda:N"),
+      advanced(zeroMeans(intField("threads", 0, 0, 1024, "CPU threads"), "all cores")),
+      enumField("schedule", {"constant", "step", "cosine"}, "Learning-rate schedule"),
+      when(intField("step_size", 1, 1, 100000, "Epochs between decays"), "schedule", {"step"}),
+      when(floatField("gamma", 0.1, 0.0, 1.0, "Decay factor"), "schedule", {"step"}),
+      advanced(zeroMeans(intField("warmup_steps", 0, 0, 9.2e18, "Linear warm-up steps"), "none")),
+      advanced(zeroMeans(floatField("grad_clip", 0.0, 0.0, 1e9, "Maximum global gradient norm"), "off")),
+      advanced(zeroMeans(intField("early_stopping_patience", 0, 0, 100000,
+                                  "Epochs without validation-loss improvement before stopping"),
+                         "off")),
+      advanced(zeroMeans(intField("contribution_samples", 256, 0, 100000,
+                                  "Validation samples for the per-epoch contribution shares"),
+                         "off")),
+  };
+  return schema;
+}
+
 namespace {
 [[noreturn]] void bad(const std::string &key, const std::string &message) {
   throw Error(ErrorKind::Invalid, "training." + key + ": " + message);
 }
 
-double number(const Json &v, const std::string &key, double min, double max) {
-  if (!v.is_number())
-    bad(key, "must be a number, got " + v.dump());
-  const double x = v.get<double>();
-  if (!(x >= min && x <= max))
-    bad(key, "is " + v.dump() + ", outside the allowed range [" + Json(min).dump() + ", " + Json(max).dump() + "]");
-  return x;
-}
-
-int64_t integer(const Json &v, const std::string &key, int64_t min, int64_t max) {
-  if (!v.is_number_integer())
-    bad(key, "must be an integer, got " + v.dump());
-  const int64_t x = v.get<int64_t>();
-  if (x < min || x > max)
-    bad(key,
-        "is " + v.dump() + ", outside the allowed range [" + std::to_string(min) + ", " + std::to_string(max) + "]");
-  return x;
-}
-
-std::string word(const Json &v, const std::string &key, std::initializer_list<const char *> choices) {
-  std::string list;
-  for (auto c : choices)
-    list += (list.empty() ? "" : ", ") + std::string(c);
-  if (!v.is_string())
-    bad(key, "must be one of: " + list);
-  for (auto c : choices)
-    if (v.get<std::string>() == c)
-      return c;
-  bad(key, "is " + v.dump() + "; choose one of: " + list);
+int64_t whole(const Json &v) {
+  return v.is_number_integer() ? v.get<int64_t>() : static_cast<int64_t>(v.get<double>());
 }
 } // namespace
 
@@ -48,54 +48,36 @@ TrainingSpec parseTrainingSpec(const Json &section) {
     return s;
   if (!section.is_object())
     throw Error(ErrorKind::Invalid, "training: must be an object");
+  const Schema &schema = trainingSchema();
   for (auto it = section.begin(); it != section.end(); ++it) {
-    const std::string &k = it.key();
-    const Json &v = it.value();
-    if (k == "optimizer")
-      s.optimizer = word(v, k, {"sgd", "adam", "adamw"});
-    else if (k == "lr")
-      s.lr = number(v, k, 0.0, 1e9);
-    else if (k == "momentum")
-      s.momentum = number(v, k, 0.0, 1.0);
-    else if (k == "nesterov") {
-      if (!v.is_boolean())
-        bad(k, "must be true or false");
-      s.nesterov = v.get<bool>();
-    } else if (k == "weight_decay")
-      s.weightDecay = number(v, k, 0.0, 10.0);
-    else if (k == "batch_size")
-      s.batchSize = integer(v, k, 1, 1 << 20);
-    else if (k == "epochs")
-      s.epochs = static_cast<int>(integer(v, k, 1, 100000));
-    else if (k == "seed")
-      s.seed = static_cast<uint64_t>(integer(v, k, 0, INT64_MAX));
-    else if (k == "device") {
-      static const std::regex pattern("auto|cpu|cuda(:[0-9]+)?");
-      if (!v.is_string() || !std::regex_match(v.get<std::string>(), pattern))
-        bad(k, "is " + v.dump() + "; use auto, cpu, cuda or cuda:N");
-      s.device = v.get<std::string>();
-    } else if (k == "threads")
-      s.threads = static_cast<int>(integer(v, k, 0, 1024));
-    else if (k == "schedule")
-      s.schedule = word(v, k, {"constant", "step", "cosine"});
-    else if (k == "step_size")
-      s.stepSize = static_cast<int>(integer(v, k, 1, 100000));
-    else if (k == "gamma")
-      s.gamma = number(v, k, 0.0, 1.0);
-    else if (k == "warmup_steps")
-      s.warmupSteps = integer(v, k, 0, INT64_MAX);
-    else if (k == "grad_clip")
-      s.gradClip = number(v, k, 0.0, 1e9);
-    else if (k == "early_stopping_patience")
-      s.earlyStoppingPatience = static_cast<int>(integer(v, k, 0, 100000));
-    else if (k == "contribution_samples")
-      s.contributionSamples = integer(v, k, 0, 100000);
-    else
-      throw Error(ErrorKind::Invalid, "training." + k +
-                                          ": unknown key (known: optimizer, lr, momentum, nesterov, weight_decay, "
-                                          "batch_size, epochs, seed, device, threads, schedule, step_size, gamma, "
-                                          "warmup_steps, grad_clip, early_stopping_patience, contribution_samples)");
+    const Field *field = schema.find(it.key());
+    if (!field)
+      bad(it.key(), "unknown key (known: " + schema.names() + ")");
+    const std::string problem = Schema::check(*field, it.value());
+    if (!problem.empty())
+      bad(it.key(), problem);
   }
+  const Json v = schema.effective(section);
+  s.optimizer = v["optimizer"].get<std::string>();
+  s.lr = v["lr"].get<double>();
+  s.momentum = v["momentum"].get<double>();
+  s.nesterov = v["nesterov"].get<bool>();
+  s.weightDecay = v["weight_decay"].get<double>();
+  s.batchSize = whole(v["batch_size"]);
+  s.epochs = static_cast<int>(whole(v["epochs"]));
+  s.seed = static_cast<uint64_t>(whole(v["seed"]));
+  static const std::regex devicePattern("auto|cpu|cuda(:[0-9]{1,3})?");
+  s.device = v["device"].get<std::string>();
+  if (!std::regex_match(s.device, devicePattern))
+    bad("device", "is " + v["device"].dump() + "; use auto, cpu, cuda or cuda:N");
+  s.threads = static_cast<int>(whole(v["threads"]));
+  s.schedule = v["schedule"].get<std::string>();
+  s.stepSize = static_cast<int>(whole(v["step_size"]));
+  s.gamma = v["gamma"].get<double>();
+  s.warmupSteps = whole(v["warmup_steps"]);
+  s.gradClip = v["grad_clip"].get<double>();
+  s.earlyStoppingPatience = static_cast<int>(whole(v["early_stopping_patience"]));
+  s.contributionSamples = whole(v["contribution_samples"]);
   return s;
 }
 

@@ -1,7 +1,9 @@
 #pragma once
-// The project's "training" section. Torch-free: parsed and checked when a project loads.
+// The project's "training" section: its schema (which the Train tab's form is generated from) and
+// the parsed values. Torch-free: parsed and checked when a project loads.
 
 #include "graph/Json.h"
+#include "schema/Schema.h"
 
 #include <string>
 
@@ -26,6 +28,9 @@ struct TrainingSpec {
   int earlyStoppingPatience = 0;     // epochs without val-loss improvement (0: off)
   int64_t contributionSamples = 256; // validation samples used for the per-epoch branch shares
 };
+
+// Every key of the section, with defaults, ranges and docs.
+const Schema &trainingSchema();
 
 // Unknown keys and bad values throw Error(Invalid) naming "training.<key>".
 TrainingSpec parseTrainingSpec(const Json &section);

@@ -1,0 +1,88 @@
+#include "data/Idx.h"
+
+#include "graph/Json.h"
+
+#include <filesystem>
+#include <limits>
+#include <zlib.h>
+
+namespace particle {
+
+namespace {
+// Owns a gzFile (gz or raw: zlib reads both).
+class GzReader {
+public:
+  explicit GzReader(const std::string &path) : path_(path) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec))
+      throw Error(ErrorKind::File, path + ": file not found");
+    file_ = gzopen(path.c_str(), "rb");
+    if (!file_)
+      throw Error(ErrorKind::File, path + ": cannot open");
+  }
+  ~GzReader() {
+    if (file_)
+      gzclose(file_);
+  }
+  GzReader(const GzReader &) = delete;
+  GzReader &operator=(const GzReader &) = delete;
+  // Bytes read (fewer at the end of the file); throws on a read error.
+  int64_t read(void *into, int64_t count) {
+    const int got = gzread(file_, into, static_cast<unsigned>(count));
+    if (got < 0)
+      throw Error(ErrorKind::File, path_ + ": read error (corrupt compressed data?)");
+    return got;
+  }
+
+private:
+  std::string path_;
+  gzFile file_ = nullptr;
+};
+
+std::vector<int64_t> header(GzReader &in, const std::string &path) {
+  unsigned char magic[4];
+  if (in.read(magic, 4) != 4 || magic[0] != 0 || magic[1] != 0 || magic[2] != 0x08 || magic[3] < 1 || magic[3] > 4)
+    throw Error(ErrorKind::File, path + ": not an unsigned-byte IDX file (bad or truncated header)");
+  std::vector<int64_t> dims;
+  for (int i = 0; i < magic[3]; ++i) {
+    unsigned char b[4];
+    if (in.read(b, 4) != 4)
+      throw Error(ErrorKind::File, path + ": not an unsigned-byte IDX file (truncated header)");
+    dims.push_back((int64_t(b[0]) << 24) | (int64_t(b[1]) << 16) | (int64_t(b[2]) << 8) | int64_t(b[3]));
+  }
+  return dims;
+}
+} // namespace
+
+std::vector<int64_t> readIdxDims(const std::string &path) {
+  GzReader in(path);
+  return header(in, path);
+}
+
+IdxData readIdx(const std::string &path) {
+  GzReader in(path);
+  IdxData d;
+  d.dims = header(in, path);
+  int64_t total = 1;
+  for (int64_t dim : d.dims) {
+    if (dim != 0 && total > std::numeric_limits<int64_t>::max() / dim)
+      throw Error(ErrorKind::File, path + ": the header's dimensions overflow (" + std::to_string(dim) + ")");
+    total *= dim;
+  }
+  constexpr int64_t kPiece = int64_t{1} << 24;
+  int64_t done = 0;
+  while (done < total) {
+    const int64_t want = std::min(total - done, kPiece);
+    d.bytes.resize(static_cast<std::size_t>(done + want));
+    const int64_t got = in.read(d.bytes.data() + done, want);
+    done += got;
+    if (got < want)
+      break;
+  }
+  if (done != total)
+    throw Error(ErrorKind::File, path + ": truncated: the header promises " + std::to_string(total) +
+                                     " bytes of data, the file has " + std::to_string(done));
+  return d;
+}
+
+} // namespace particle

@@ -1,0 +1,250 @@
+// Kind "csv": a table with a header line; one label column (numbers 0..K-1, or text: each
+// distinct value is a class, in sorted order, unless `classes` lists the names), the other (or the
+// chosen) columns are numeric features.
+
+#include "data/Dataset.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <set>
+
+namespace particle {
+
+namespace csv {
+
+std::vector<std::string> splitLine(const std::string &line) {
+  std::vector<std::string> cells;
+  std::string cell;
+  bool quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        cell += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        cell += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      cells.push_back(cell);
+      cell.clear();
+    } else if (c != '\r') {
+      cell += c;
+    }
+  }
+  cells.push_back(cell);
+  return cells;
+}
+
+// A column key ("name" or a 0-based index) as a position in the header.
+int64_t columnIndex(const Json &key, const std::vector<std::string> &header, const std::string &path) {
+  if (key.is_number_integer()) {
+    const int64_t i = key.get<int64_t>();
+    if (i < 0 || i >= static_cast<int64_t>(header.size()))
+      throw Error(ErrorKind::File, path + ":1: column index " + std::to_string(i) + " is out of range (" +
+                                       std::to_string(header.size()) + " columns)");
+    return i;
+  }
+  const std::string name = key.get<std::string>();
+  for (std::size_t i = 0; i < header.size(); ++i)
+    if (header[i] == name)
+      return static_cast<int64_t>(i);
+  throw Error(ErrorKind::File, path + ":1: no column named \"" + name + "\" in the header");
+}
+
+bool parseNumber(const std::string &cell, double &out) {
+  if (cell.empty())
+    return false;
+  char *end = nullptr;
+  out = std::strtod(cell.c_str(), &end);
+  return end != cell.c_str() && *end == '\0' && std::isfinite(out);
+}
+
+// The label column's values and what they mean.
+struct Labels {
+  bool text = false;
+  std::vector<std::string> names; // text labels: the classes, in index order
+  int64_t classes = 0;
+};
+
+struct Table {
+  std::string path;
+  std::vector<std::string> header;
+  int64_t label = -1;
+  std::vector<int64_t> features;
+};
+
+Table openTable(const DatasetSpec &spec, std::ifstream &in) {
+  Table t;
+  t.path = spec.text("path");
+  in.open(t.path);
+  if (!in)
+    throw Error(ErrorKind::File, t.path + ": cannot open CSV file");
+  std::string line;
+  if (!std::getline(in, line))
+    throw Error(ErrorKind::File, t.path + ":1: empty file (a header line is required)");
+  t.header = splitLine(line);
+  t.label = columnIndex(spec.value("label_column"), t.header, t.path);
+  const Json &chosen = spec.value("feature_columns");
+  if (chosen.is_array()) {
+    for (const auto &c : chosen) {
+      const int64_t i = columnIndex(c, t.header, t.path);
+      if (i == t.label)
+        throw Error(ErrorKind::Invalid, "dataset.feature_columns: includes the label column");
+      t.features.push_back(i);
+    }
+  } else {
+    for (int64_t i = 0; i < static_cast<int64_t>(t.header.size()); ++i)
+      if (i != t.label)
+        t.features.push_back(i);
+  }
+  return t;
+}
+
+// Reads every label once: numbers or text, the class count and names. Also counts the rows.
+Labels scanLabels(const DatasetSpec &spec, int64_t *rows) {
+  std::ifstream in;
+  const Table t = openTable(spec, in);
+  const Json &classes = spec.value("classes");
+  std::set<std::string> distinct;
+  bool text = false;
+  int64_t maxLabel = -1, count = 0;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line == "\r")
+      continue;
+    ++count;
+    const auto cells = splitLine(line);
+    if (t.label >= static_cast<int64_t>(cells.size()))
+      continue; // the loader names the line
+    const std::string &cell = cells[static_cast<std::size_t>(t.label)];
+    double v = 0;
+    if (parseNumber(cell, v) && v >= 0 && std::floor(v) == v && v < 1e9) {
+      maxLabel = std::max(maxLabel, static_cast<int64_t>(v));
+    } else {
+      text = true;
+    }
+    if (distinct.size() <= 100000)
+      distinct.insert(cell);
+  }
+  if (rows)
+    *rows = count;
+  Labels labels;
+  labels.text = text;
+  if (classes.is_array()) {
+    for (const auto &n : classes)
+      labels.names.push_back(n.get<std::string>());
+    labels.classes = static_cast<int64_t>(labels.names.size());
+  } else if (text) {
+    if (classes.is_number())
+      throw Error(ErrorKind::Invalid, "dataset.classes: the labels in column \"" +
+                                          t.header[static_cast<std::size_t>(t.label)] +
+                                          "\" are text; list the class names or leave \"classes\" out");
+    labels.names.assign(distinct.begin(), distinct.end()); // sorted
+    labels.classes = static_cast<int64_t>(labels.names.size());
+  } else {
+    labels.classes = classes.is_number() ? static_cast<int64_t>(classes.get<double>()) : maxLabel + 1;
+  }
+  labels.classes = std::max<int64_t>(2, labels.classes);
+  return labels;
+}
+
+DataInfo probe(const DatasetSpec &spec) {
+  std::ifstream in;
+  const Table t = openTable(spec, in);
+  DataInfo info;
+  info.sampleShape = {static_cast<int64_t>(t.features.size())};
+  if (t.features.empty())
+    throw Error(ErrorKind::File, t.path + ":1: no feature columns: the table has only its label column");
+  int64_t rows = 0;
+  const Labels labels = scanLabels(spec, &rows);
+  info.classes = labels.classes;
+  info.classNames = labels.names;
+  setSplitCounts(info, spec, rows, spec.number("test_fraction"));
+  return info;
+}
+
+void load(const DatasetSpec &spec, Dataset &d) {
+  std::ifstream in;
+  const Table t = openTable(spec, in);
+  const Labels labels = scanLabels(spec, nullptr);
+  std::map<std::string, int64_t> byName;
+  for (std::size_t i = 0; i < labels.names.size(); ++i)
+    byName[labels.names[i]] = static_cast<int64_t>(i);
+  std::vector<float> xs;
+  std::vector<int64_t> ys;
+  int64_t lineNo = 1;
+  std::string line;
+  while (std::getline(in, line)) {
+    ++lineNo;
+    if (line.empty() || line == "\r")
+      continue;
+    const auto cells = splitLine(line);
+    const std::string where = t.path + ":" + std::to_string(lineNo) + ": ";
+    if (cells.size() != t.header.size())
+      throw Error(ErrorKind::File, where + "has " + std::to_string(cells.size()) + " columns, the header has " +
+                                       std::to_string(t.header.size()));
+    for (auto c : t.features) {
+      const std::string &cell = cells[static_cast<std::size_t>(c)];
+      double v = 0;
+      if (!parseNumber(cell, v))
+        throw Error(ErrorKind::File, where + "column \"" + t.header[static_cast<std::size_t>(c)] + "\": \"" + cell +
+                                         "\" is not a number");
+      xs.push_back(static_cast<float>(v));
+    }
+    const std::string &cell = cells[static_cast<std::size_t>(t.label)];
+    if (!byName.empty() && (labels.text || spec.value("classes").is_array())) {
+      auto it = byName.find(cell);
+      if (it == byName.end()) {
+        double v = 0;
+        // Numeric labels with listed names index the list.
+        if (!labels.text && parseNumber(cell, v) && v >= 0 && std::floor(v) == v &&
+            v < static_cast<double>(labels.classes)) {
+          ys.push_back(static_cast<int64_t>(v));
+          continue;
+        }
+        throw Error(ErrorKind::File, where + "label \"" + cell + "\" is not one of the classes listed in dataset.classes");
+      }
+      ys.push_back(it->second);
+      continue;
+    }
+    double y = 0;
+    if (!parseNumber(cell, y))
+      throw Error(ErrorKind::File, where + "column \"" + t.header[static_cast<std::size_t>(t.label)] + "\": \"" + cell +
+                                       "\" is not a number");
+    if (y < 0 || std::floor(y) != y || y >= static_cast<double>(labels.classes))
+      throw Error(ErrorKind::File, where + "label " + cell + " is not a class index in [0, " +
+                                       std::to_string(labels.classes) + ")");
+    ys.push_back(static_cast<int64_t>(y));
+  }
+  if (ys.size() < 10)
+    throw Error(ErrorKind::File, t.path + ": only " + std::to_string(ys.size()) + " data rows; need at least 10");
+  auto x = torch::tensor(xs).reshape({static_cast<int64_t>(ys.size()), static_cast<int64_t>(t.features.size())});
+  auto y = torch::tensor(ys, torch::kLong);
+  assignSplits(d, x, y, spec, true, spec.number("test_fraction"));
+}
+
+} // namespace csv
+
+DataKind csvDataKind() {
+  DataKind k;
+  k.name = "csv";
+  k.doc = "A table with a header line: numeric feature columns and a label column (class indices or text).";
+  k.keys = {required(pathField("path", "The CSV file (header line required)", false, "CSV files (*.csv);;All files (*)")),
+            required(columnField("label_column", "The label column: its name or 0-based index")),
+            columnListField("feature_columns", "Feature columns (default: every column but the label)"),
+            floatField("test_fraction", 0.2, 0.0, 0.9, "Share held out for testing"),
+            classesField("classes", "Number of classes, or their names (text labels map to them; default: from "
+                                    "the label column)")};
+  k.probe = csv::probe;
+  k.load = csv::load;
+  return k;
+}
+
+} // namespace particle

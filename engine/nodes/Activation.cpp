@@ -1,0 +1,43 @@
+// Activation: an element-wise non-linearity.
+
+#include "model/NodeModule.h"
+#include "nodes/NodeSupport.h"
+
+namespace particle::nodes {
+
+namespace activation {
+
+InferResult infer(const InferInput &in) {
+  InferResult r;
+  r.outputs = {in.inputs.at(0)};
+  return r;
+}
+
+class ModuleImpl : public NodeModuleImpl {
+public:
+  explicit ModuleImpl(std::string fn) : fn_(std::move(fn)) {}
+  std::vector<torch::Tensor> run(const std::vector<torch::Tensor> &in, const torch::Tensor &, NodeContext &) override {
+    return {activate(in[0], fn_)};
+  }
+
+private:
+  std::string fn_;
+};
+
+} // namespace activation
+
+NodeType activationNodeType() {
+  NodeType t;
+  t.type = "Activation";
+  t.category = "Layers";
+  t.color = kLayerColor;
+  t.doc = "Element-wise non-linearity.";
+  t.params = {enumField("fn", {"relu", "gelu", "tanh", "sigmoid"}, "Function")};
+  t.infer = activation::infer;
+  t.build = [](const BuildArgs &a) -> std::shared_ptr<NodeModuleImpl> {
+    return std::make_shared<activation::ModuleImpl>(textParam(a.params, "fn"));
+  };
+  return t;
+}
+
+} // namespace particle::nodes

@@ -1,0 +1,147 @@
+// Attention: a transformer encoder (pre-norm multi-head self-attention) over tokens or image
+// patches, mean-pooled, then a linear layer. Records its attention maps for explanations.
+
+#include "model/NodeModule.h"
+#include "nodes/NodeSupport.h"
+
+#include <cmath>
+
+namespace particle::nodes {
+
+namespace attention {
+
+struct Params {
+  int64_t dim = 64, heads = 4, layers = 2, out = 64, patch = 7;
+};
+
+Params parse(const Json &p) {
+  return Params{intParam(p, "dim"), intParam(p, "heads"), intParam(p, "layers"), intParam(p, "out"),
+                intParam(p, "patch")};
+}
+
+// The token grid the encoder sees: [T, D].
+Shape tokensOf(const Shape &input, int64_t patch) {
+  if (input.size() == 3)
+    return {(input[1] / patch) * (input[2] / patch), input[0] * patch * patch};
+  if (input.size() == 1)
+    return {1, input[0]}; // a vector is one token
+  return input;
+}
+
+InferResult infer(const InferInput &in) {
+  const Params s = parse(in.params);
+  const Shape &x = in.inputs.at(0);
+  if (isImage(x)) {
+    if (x[1] % s.patch != 0 || x[2] % s.patch != 0)
+      return fail("image " + shapeToString(x) + " is not divisible into " + std::to_string(s.patch) + "×" +
+                      std::to_string(s.patch) + " patches",
+                  "patch");
+  } else if (x.size() != 1 && x.size() != 2) {
+    return fail("needs tokens [T,D] or an image [C,H,W], got " + shapeToString(x));
+  }
+  const Shape tokens = tokensOf(x, s.patch);
+  const int64_t t = tokens[0], d = tokens[1], dim = s.dim;
+  if (dim % s.heads != 0)
+    return fail("dim = " + std::to_string(dim) + " is not divisible by heads = " + std::to_string(s.heads), "heads");
+  InferResult r;
+  int64_t trunk = linearParams(d, dim) + t * dim;
+  const int64_t perLayer = 2 * dim + linearParams(dim, 3 * dim) + linearParams(dim, dim) + 2 * dim +
+                           linearParams(dim, 2 * dim) + linearParams(2 * dim, dim);
+  trunk += s.layers * perLayer + 2 * dim;
+  r.trunkParameters = trunk;
+  r.trunkWidth = dim;
+  r.parameters = trunk + linearParams(dim, s.out);
+  r.outputs = {{s.out}};
+  return r;
+}
+
+// Pre-norm encoder layer with its own multi-head attention, so the weights can be returned.
+class EncoderLayerImpl : public torch::nn::Module {
+public:
+  EncoderLayerImpl(int64_t dim, int64_t heads) : heads_(heads) {
+    ln1_ = register_module("ln1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim})));
+    qkv_ = register_module("qkv", torch::nn::Linear(dim, 3 * dim));
+    proj_ = register_module("proj", torch::nn::Linear(dim, dim));
+    ln2_ = register_module("ln2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim})));
+    fc1_ = register_module("fc1", torch::nn::Linear(dim, 2 * dim));
+    fc2_ = register_module("fc2", torch::nn::Linear(2 * dim, dim));
+  }
+  torch::Tensor forward(const torch::Tensor &x, torch::Tensor *attention) {
+    const int64_t b = x.size(0), t = x.size(1), d = x.size(2), hd = d / heads_;
+    auto qkv = qkv_(ln1_(x)).reshape({b, t, 3, heads_, hd}).permute({2, 0, 3, 1, 4});
+    auto q = qkv[0], k = qkv[1], v = qkv[2];
+    auto att = torch::softmax(torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(hd)), -1);
+    if (attention)
+      *attention = att;
+    auto y = torch::matmul(att, v).transpose(1, 2).reshape({b, t, d});
+    auto h = x + proj_(y);
+    return h + fc2_(torch::gelu(fc1_(ln2_(h))));
+  }
+
+private:
+  int64_t heads_;
+  torch::nn::LayerNorm ln1_{nullptr}, ln2_{nullptr};
+  torch::nn::Linear qkv_{nullptr}, proj_{nullptr}, fc1_{nullptr}, fc2_{nullptr};
+};
+TORCH_MODULE(EncoderLayer);
+
+class TrunkModuleImpl : public TrunkImpl {
+public:
+  TrunkModuleImpl(const Shape &input, const Params &p) {
+    if (input.size() == 3)
+      patch_ = p.patch;
+    const Shape tokens = tokensOf(input, p.patch);
+    embed_ = register_module("embed", torch::nn::Linear(tokens[1], p.dim));
+    pos_ = register_parameter("pos", torch::randn({tokens[0], p.dim}) * 0.02);
+    layers_ = register_module("layers", torch::nn::ModuleList());
+    for (int64_t i = 0; i < p.layers; ++i)
+      layers_->push_back(EncoderLayer(p.dim, p.heads));
+    norm_ = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({p.dim})));
+  }
+  torch::Tensor run(const torch::Tensor &x, NodeContext &ctx) override {
+    torch::Tensor t = x;
+    if (patch_ > 0)
+      t = patchify(x, patch_);
+    else if (x.dim() == 2)
+      t = x.unsqueeze(1);
+    torch::Tensor h = embed_(t) + pos_;
+    for (const auto &layer : *layers_) {
+      torch::Tensor att;
+      h = layer->as<EncoderLayer>()->forward(h, ctx.recordAttention ? &att : nullptr);
+      if (ctx.recordAttention && ctx.attention)
+        ctx.attention->push_back(att);
+    }
+    return norm_(h.mean(1));
+  }
+
+private:
+  int64_t patch_ = 0;
+  torch::nn::Linear embed_{nullptr};
+  torch::Tensor pos_;
+  torch::nn::ModuleList layers_;
+  torch::nn::LayerNorm norm_{nullptr};
+};
+
+} // namespace attention
+
+NodeType attentionNodeType() {
+  NodeType t;
+  t.type = "Attention";
+  t.category = "Sub-models";
+  t.color = kSubModelColor;
+  t.role = NodeRole::SubModel;
+  t.doc = "Transformer encoder (pre-norm multi-head self-attention) over tokens or image patches, mean-pooled. "
+          "Records its attention maps for explanations.";
+  t.shareable = t.trunkShareable = true;
+  t.params = {intField("dim", 64, 1, 4096, "Model width"), intField("heads", 4, 1, 64, "Attention heads"),
+              intField("layers", 2, 1, 48, "Encoder layers"), intField("out", 64, 1, kMaxWidth, "Output width"),
+              intField("patch", 7, 1, 1024, "Patch side when fed an image")};
+  t.infer = attention::infer;
+  t.build = [](const BuildArgs &a) {
+    return makeBlock(
+        a, [&] { return std::make_shared<attention::TrunkModuleImpl>(a.info.inputs[0], attention::parse(a.params)); });
+  };
+  return t;
+}
+
+} // namespace particle::nodes

@@ -1,0 +1,92 @@
+// ConvNet: convolutions (same padding, ReLU, optional 2×2 max-pool), then a linear layer.
+
+#include "model/NodeModule.h"
+#include "nodes/NodeSupport.h"
+
+namespace particle::nodes {
+
+namespace convnet {
+
+struct Params {
+  std::vector<int64_t> channels;
+  int64_t kernel = 3, out = 64;
+  bool pool = true;
+};
+
+Params parse(const Json &p) {
+  return Params{intList(paramValue(p, "channels")), intParam(p, "kernel"), intParam(p, "out"), boolParam(p, "pool")};
+}
+
+InferResult infer(const InferInput &in) {
+  const Params s = parse(in.params);
+  const Shape &x = in.inputs.at(0);
+  if (!isImage(x))
+    return fail("needs an image input [C,H,W], got " + shapeToString(x) + "; use an MLP for vectors");
+  int64_t c = x[0], h = x[1], w = x[2];
+  InferResult r;
+  for (auto ch : s.channels) {
+    r.trunkParameters += c * ch * s.kernel * s.kernel + ch;
+    c = ch;
+    h = h + 2 * (s.kernel / 2) - s.kernel + 1;
+    w = w + 2 * (s.kernel / 2) - s.kernel + 1;
+    if (s.pool) {
+      h /= 2;
+      w /= 2;
+    }
+    if (h < 1 || w < 1)
+      return fail("image " + shapeToString(x) + " is too small for " + std::to_string(s.channels.size()) +
+                      " conv layers" + (s.pool ? " with pooling" : ""),
+                  "channels");
+  }
+  r.trunkWidth = c * h * w;
+  r.parameters = r.trunkParameters + linearParams(r.trunkWidth, s.out);
+  r.outputs = {{s.out}};
+  return r;
+}
+
+class TrunkModuleImpl : public TrunkImpl {
+public:
+  TrunkModuleImpl(int64_t in, const Params &p) : pool_(p.pool) {
+    layers_ = register_module("layers", torch::nn::ModuleList());
+    for (auto c : p.channels) {
+      layers_->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(in, c, p.kernel).padding(p.kernel / 2)));
+      in = c;
+    }
+  }
+  torch::Tensor run(const torch::Tensor &x, NodeContext &) override {
+    torch::Tensor h = x;
+    for (const auto &layer : *layers_) {
+      h = torch::relu(layer->as<torch::nn::Conv2d>()->forward(h));
+      if (pool_)
+        h = torch::max_pool2d(h, 2);
+    }
+    return flat(h);
+  }
+
+private:
+  torch::nn::ModuleList layers_;
+  bool pool_;
+};
+
+} // namespace convnet
+
+NodeType convNetNodeType() {
+  NodeType t;
+  t.type = "ConvNet";
+  t.category = "Sub-models";
+  t.color = kSubModelColor;
+  t.role = NodeRole::SubModel;
+  t.doc = "Convolutions (same padding, ReLU, optional 2×2 max-pool), then a linear layer.";
+  t.shareable = t.trunkShareable = true;
+  t.params = {listField("channels", FieldKind::IntList, Json::array({16, 32}), 1, 4096, "Channels per conv layer"),
+              intField("kernel", 3, 1, 15, "Kernel size"), boolField("pool", true, "2×2 max-pool after each conv"),
+              intField("out", 64, 1, kMaxWidth, "Output width")};
+  t.infer = convnet::infer;
+  t.build = [](const BuildArgs &a) {
+    return makeBlock(
+        a, [&] { return std::make_shared<convnet::TrunkModuleImpl>(a.info.inputs[0][0], convnet::parse(a.params)); });
+  };
+  return t;
+}
+
+} // namespace particle::nodes

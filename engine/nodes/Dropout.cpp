@@ -1,0 +1,43 @@
+// Dropout: zeroes elements with probability p while training.
+
+#include "model/NodeModule.h"
+#include "nodes/NodeSupport.h"
+
+namespace particle::nodes {
+
+namespace dropout {
+
+InferResult infer(const InferInput &in) {
+  InferResult r;
+  r.outputs = {in.inputs.at(0)};
+  return r;
+}
+
+class ModuleImpl : public NodeModuleImpl {
+public:
+  explicit ModuleImpl(double p) : p_(p) {}
+  std::vector<torch::Tensor> run(const std::vector<torch::Tensor> &in, const torch::Tensor &, NodeContext &) override {
+    return {torch::dropout(in[0], p_, is_training())};
+  }
+
+private:
+  double p_;
+};
+
+} // namespace dropout
+
+NodeType dropoutNodeType() {
+  NodeType t;
+  t.type = "Dropout";
+  t.category = "Layers";
+  t.color = kLayerColor;
+  t.doc = "Zeroes elements with probability p while training.";
+  t.params = {floatField("p", 0.1, 0.0, 0.95, "Drop probability")};
+  t.infer = dropout::infer;
+  t.build = [](const BuildArgs &a) -> std::shared_ptr<NodeModuleImpl> {
+    return std::make_shared<dropout::ModuleImpl>(paramValue(a.params, "p").get<double>());
+  };
+  return t;
+}
+
+} // namespace particle::nodes

@@ -1,0 +1,69 @@
+// Input: the data set's samples, optionally standardised with the training set's statistics.
+
+#include "model/NodeModule.h"
+#include "nodes/NodeSupport.h"
+
+namespace particle::nodes {
+
+namespace input {
+
+class ModuleImpl : public NodeModuleImpl {
+public:
+  ModuleImpl(const Shape &shape, bool normalize) : normalize_(normalize) {
+    // Per channel for images, per feature for vectors and tokens.
+    std::vector<int64_t> statShape(shape.begin(), shape.end());
+    if (shape.size() == 3)
+      statShape = {shape[0], 1, 1};
+    mean_ = register_buffer("mean", torch::zeros(statShape));
+    std_ = register_buffer("std", torch::ones(statShape));
+  }
+  void fit(const torch::Tensor &x) override {
+    torch::NoGradGuard guard;
+    const auto xf = x.to(torch::kFloat);
+    // One sample has no spread: keep the identity rather than divide by zero.
+    if (xf.size(0) < 2)
+      return;
+    if (xf.dim() == 4) {
+      mean_.copy_(xf.mean({0, 2, 3}).reshape(mean_.sizes()));
+      std_.copy_(xf.std({0, 2, 3}).reshape(std_.sizes()).clamp_min(1e-6));
+    } else {
+      mean_.copy_(xf.mean(0).reshape(mean_.sizes()));
+      std_.copy_(xf.std(0).reshape(std_.sizes()).clamp_min(1e-6));
+    }
+  }
+  std::vector<torch::Tensor> run(const std::vector<torch::Tensor> &in, const torch::Tensor &, NodeContext &) override {
+    return {normalize_ ? (in[0] - mean_) / std_ : in[0]};
+  }
+
+private:
+  bool normalize_;
+  torch::Tensor mean_, std_;
+};
+
+InferResult infer(const InferInput &in) {
+  if (in.data.sampleShape.empty())
+    return fail("the data set's sample shape is unknown (fix the data set: Data panel or \"dataset\" section)");
+  InferResult r;
+  r.outputs = {in.data.sampleShape};
+  return r;
+}
+
+} // namespace input
+
+NodeType inputNodeType() {
+  NodeType t;
+  t.type = "Input";
+  t.category = "Data";
+  t.color = kDataColor;
+  t.role = NodeRole::DataSource;
+  t.doc = "The data set's samples; its shape comes from the data set.";
+  t.minInputs = t.maxInputs = 0;
+  t.params = {boolField("normalize", true, "Standardise with the training set's mean and std")};
+  t.infer = input::infer;
+  t.build = [](const BuildArgs &a) -> std::shared_ptr<NodeModuleImpl> {
+    return std::make_shared<input::ModuleImpl>(a.info.outputs[0], a.params["normalize"].get<bool>());
+  };
+  return t;
+}
+
+} // namespace particle::nodes

@@ -1,0 +1,44 @@
+// LayerNorm: normalises the last dimension (learned scale and shift).
+
+#include "model/NodeModule.h"
+#include "nodes/NodeSupport.h"
+
+namespace particle::nodes {
+
+namespace layernorm {
+
+InferResult infer(const InferInput &in) {
+  InferResult r;
+  r.outputs = {in.inputs.at(0)};
+  r.parameters = 2 * in.inputs.at(0).back();
+  return r;
+}
+
+class ModuleImpl : public NodeModuleImpl {
+public:
+  explicit ModuleImpl(int64_t width)
+      : norm_(register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({width})))) {}
+  std::vector<torch::Tensor> run(const std::vector<torch::Tensor> &in, const torch::Tensor &, NodeContext &) override {
+    return {norm_(in[0])};
+  }
+
+private:
+  torch::nn::LayerNorm norm_;
+};
+
+} // namespace layernorm
+
+NodeType layerNormNodeType() {
+  NodeType t;
+  t.type = "LayerNorm";
+  t.category = "Layers";
+  t.color = kLayerColor;
+  t.doc = "Normalises the last dimension (learned scale and shift).";
+  t.infer = layernorm::infer;
+  t.build = [](const BuildArgs &a) -> std::shared_ptr<NodeModuleImpl> {
+    return std::make_shared<layernorm::ModuleImpl>(a.info.inputs[0].back());
+  };
+  return t;
+}
+
+} // namespace particle::nodes

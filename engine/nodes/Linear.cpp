@@ -1,0 +1,50 @@
+// Linear: an affine map of the last dimension.
+
+#include "model/NodeModule.h"
+#include "nodes/NodeSupport.h"
+
+namespace particle::nodes {
+
+namespace linear {
+
+InferResult infer(const InferInput &in) {
+  Shape x = in.inputs.at(0);
+  const int64_t out = intParam(in.params, "out");
+  InferResult r;
+  r.parameters = linearParams(x.back(), out, boolParam(in.params, "bias"));
+  x.back() = out;
+  r.outputs = {x};
+  return r;
+}
+
+class ModuleImpl : public NodeModuleImpl {
+public:
+  ModuleImpl(int64_t in, int64_t out, bool bias)
+      : linear_(register_module("linear", torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias)))) {}
+  std::vector<torch::Tensor> run(const std::vector<torch::Tensor> &in, const torch::Tensor &, NodeContext &) override {
+    return {linear_(in[0])};
+  }
+
+private:
+  torch::nn::Linear linear_;
+};
+
+} // namespace linear
+
+NodeType linearNodeType() {
+  NodeType t;
+  t.type = "Linear";
+  t.category = "Layers";
+  t.color = kLayerColor;
+  t.doc = "Affine map of the last dimension.";
+  t.shareable = true;
+  t.params = {intField("out", 64, 1, kMaxWidth, "Output width"), boolField("bias", true, "Learn a bias")};
+  t.infer = linear::infer;
+  t.build = [](const BuildArgs &a) -> std::shared_ptr<NodeModuleImpl> {
+    return std::make_shared<linear::ModuleImpl>(a.info.inputs[0].back(), intParam(a.params, "out"),
+                                                boolParam(a.params, "bias"));
+  };
+  return t;
+}
+
+} // namespace particle::nodes

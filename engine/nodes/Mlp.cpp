@@ -1,0 +1,89 @@
+// MLP: a multi-layer perceptron over the flattened input (a sub-model: hidden layers are the
+// trunk, the output layer its own).
+
+#include "model/NodeModule.h"
+#include "nodes/NodeSupport.h"
+
+namespace particle::nodes {
+
+namespace mlp {
+
+struct Params {
+  std::vector<int64_t> hidden;
+  int64_t out = 64;
+  std::string activation = "relu";
+  double dropout = 0;
+};
+
+Params parse(const Json &p) {
+  Params s;
+  s.hidden = intList(paramValue(p, "hidden"));
+  s.out = intParam(p, "out");
+  s.activation = textParam(p, "activation");
+  s.dropout = paramValue(p, "dropout").is_number() ? paramValue(p, "dropout").get<double>() : 0.0;
+  return s;
+}
+
+InferResult infer(const InferInput &in) {
+  const Params s = parse(in.params);
+  int64_t prev = shapeNumel(in.inputs.at(0));
+  InferResult r;
+  for (auto h : s.hidden) {
+    r.trunkParameters += linearParams(prev, h);
+    prev = h;
+  }
+  r.trunkWidth = prev;
+  r.parameters = r.trunkParameters + linearParams(prev, s.out);
+  r.outputs = {{s.out}};
+  return r;
+}
+
+class TrunkModuleImpl : public TrunkImpl {
+public:
+  TrunkModuleImpl(int64_t in, const Params &p) : activation_(p.activation), dropout_(p.dropout) {
+    layers_ = register_module("layers", torch::nn::ModuleList());
+    for (auto h : p.hidden) {
+      layers_->push_back(torch::nn::Linear(in, h));
+      in = h;
+    }
+  }
+  torch::Tensor run(const torch::Tensor &x, NodeContext &) override {
+    torch::Tensor h = flat(x);
+    for (const auto &layer : *layers_) {
+      h = activate(layer->as<torch::nn::Linear>()->forward(h), activation_);
+      if (dropout_ > 0)
+        h = torch::dropout(h, dropout_, is_training());
+    }
+    return h;
+  }
+
+private:
+  torch::nn::ModuleList layers_;
+  std::string activation_;
+  double dropout_;
+};
+
+} // namespace mlp
+
+NodeType mlpNodeType() {
+  NodeType t;
+  t.type = "MLP";
+  t.category = "Sub-models";
+  t.color = kSubModelColor;
+  t.role = NodeRole::SubModel;
+  t.doc = "Multi-layer perceptron over the flattened input.";
+  t.shareable = t.trunkShareable = true;
+  t.params = {listField("hidden", FieldKind::IntList, Json::array({128}), 1, kMaxWidth, "Hidden layer widths"),
+              intField("out", 64, 1, kMaxWidth, "Output width"),
+              enumField("activation", {"relu", "gelu", "tanh"}, "Hidden activation"),
+              floatField("dropout", 0.0, 0.0, 0.95, "Dropout after each hidden layer")};
+  t.infer = mlp::infer;
+  t.build = [](const BuildArgs &a) {
+    return makeBlock(a, [&] {
+      return std::make_shared<mlp::TrunkModuleImpl>(shapeNumel(a.info.inputs[0]), mlp::parse(a.params));
+    });
+  };
+  return t;
+}
+
+} // namespace particle::nodes

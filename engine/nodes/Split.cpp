@@ -1,0 +1,215 @@
+// Split: cuts its input into parts, one output port per part: image patches (a rows × cols grid),
+// vector chunks (equal parts or explicit sizes) or column groups (lists of feature indices).
+// Every interpretation of the modes lives here: shape rule, part geometry and module.
+
+#include "model/NodeModule.h"
+#include "nodes/NodeSupport.h"
+
+#include <numeric>
+
+namespace particle::nodes {
+
+namespace split {
+
+enum class Mode { Patches, Chunks, Columns };
+
+struct Params {
+  Mode mode = Mode::Patches;
+  int64_t rows = 2, cols = 2, parts = 2;
+  std::vector<int64_t> sizes;               // chunks, when given
+  std::vector<std::vector<int64_t>> groups; // columns
+};
+
+Params parse(const Json &p) {
+  Params s;
+  const std::string mode = textParam(p, "mode");
+  s.mode = mode == "chunks" ? Mode::Chunks : mode == "columns" ? Mode::Columns : Mode::Patches;
+  s.rows = intParam(p, "rows");
+  s.cols = intParam(p, "cols");
+  s.parts = intParam(p, "parts");
+  s.sizes = intList(paramValue(p, "sizes"));
+  if (paramValue(p, "groups").is_array())
+    for (const auto &g : paramValue(p, "groups"))
+      s.groups.push_back(intList(g));
+  return s;
+}
+
+int64_t partCount(const Params &s) {
+  switch (s.mode) {
+  case Mode::Patches: return s.rows * s.cols; // both ≤ 64 by the schema
+  case Mode::Chunks: return s.sizes.empty() ? s.parts : static_cast<int64_t>(s.sizes.size());
+  case Mode::Columns: return static_cast<int64_t>(s.groups.size());
+  }
+  return 0;
+}
+
+InferResult infer(const InferInput &in) {
+  const Params s = parse(in.params);
+  const Shape &x = in.inputs.at(0);
+  InferResult r;
+  if (s.mode == Mode::Patches) {
+    if (!isImage(x))
+      return fail("mode \"patches\" needs an image input [C,H,W], got " + shapeToString(x) +
+                      "; use mode \"chunks\" or \"columns\" for vectors",
+                  "mode");
+    if (x[1] % s.rows != 0)
+      return fail("height " + std::to_string(x[1]) + " of " + shapeToString(x) + " is not divisible by rows = " +
+                      std::to_string(s.rows),
+                  "rows");
+    if (x[2] % s.cols != 0)
+      return fail("width " + std::to_string(x[2]) + " of " + shapeToString(x) + " is not divisible by cols = " +
+                      std::to_string(s.cols),
+                  "cols");
+    r.outputs.assign(static_cast<std::size_t>(s.rows * s.cols), Shape{x[0], x[1] / s.rows, x[2] / s.cols});
+    return r;
+  }
+  const std::string mode = s.mode == Mode::Chunks ? "chunks" : "columns";
+  if (x.size() != 1)
+    return fail("mode \"" + mode + "\" needs a vector input [D], got " + shapeToString(x) +
+                    " (add a Flatten node first, or use mode \"patches\" for images)",
+                "mode");
+  const int64_t d = x[0];
+  if (s.mode == Mode::Chunks) {
+    if (!s.sizes.empty()) {
+      int64_t sum = 0;
+      for (auto v : s.sizes)
+        sum += v; // each ≤ 2^20 by the schema, and at most 4096 of them
+      if (sum != d)
+        return fail("sizes add up to " + std::to_string(sum) + " but the input has " + std::to_string(d) + " features",
+                    "sizes");
+      for (auto v : s.sizes)
+        r.outputs.push_back({v});
+      return r;
+    }
+    if (paramValue(in.params, "sizes").is_array())
+      return fail("\"sizes\" is an empty list; give the widths of the chunks, or leave it out and set \"parts\"",
+                  "sizes");
+    if (d % s.parts != 0)
+      return fail("input width " + std::to_string(d) + " is not divisible by parts = " + std::to_string(s.parts) +
+                      " (give explicit \"sizes\" instead)",
+                  "parts");
+    r.outputs.assign(static_cast<std::size_t>(s.parts), Shape{d / s.parts});
+    return r;
+  }
+  if (s.groups.empty())
+    return fail("mode \"columns\" needs \"groups\": a list of feature-index lists", "groups");
+  for (const auto &g : s.groups) {
+    if (g.empty())
+      return fail("every group in \"groups\" needs at least one feature index", "groups");
+    for (auto i : g)
+      if (i >= d)
+        return fail("feature index " + std::to_string(i) + " is out of range for an input of " + std::to_string(d) +
+                        " features",
+                    "groups");
+    r.outputs.push_back({static_cast<int64_t>(g.size())});
+  }
+  return r;
+}
+
+std::vector<std::vector<int64_t>> partIndices(const Json &params, const Shape &x) {
+  const Params s = parse(params);
+  std::vector<std::vector<int64_t>> parts;
+  if (s.mode == Mode::Patches && isImage(x)) {
+    const int64_t c = x[0], h = x[1] / s.rows, w = x[2] / s.cols;
+    for (int64_t r = 0; r < s.rows; ++r)
+      for (int64_t q = 0; q < s.cols; ++q) {
+        std::vector<int64_t> idx;
+        idx.reserve(static_cast<std::size_t>(c * h * w));
+        for (int64_t ch = 0; ch < c; ++ch)
+          for (int64_t y = 0; y < h; ++y)
+            for (int64_t xx = 0; xx < w; ++xx)
+              idx.push_back(ch * x[1] * x[2] + (r * h + y) * x[2] + q * w + xx);
+        parts.push_back(std::move(idx));
+      }
+  } else if (s.mode == Mode::Chunks && x.size() == 1) {
+    std::vector<int64_t> sizes = s.sizes;
+    if (sizes.empty())
+      sizes.assign(static_cast<std::size_t>(s.parts), x[0] / s.parts);
+    int64_t start = 0;
+    for (auto size : sizes) {
+      std::vector<int64_t> idx(static_cast<std::size_t>(size));
+      std::iota(idx.begin(), idx.end(), start);
+      parts.push_back(std::move(idx));
+      start += size;
+    }
+  } else if (s.mode == Mode::Columns) {
+    parts = s.groups;
+  }
+  return parts;
+}
+
+class ModuleImpl : public NodeModuleImpl {
+public:
+  ModuleImpl(const Json &p, const NodeInfo &info) : params_(parse(p)) {
+    if (params_.mode == Mode::Chunks) {
+      for (const auto &s : info.outputs)
+        sizes_.push_back(s[0]);
+    } else if (params_.mode == Mode::Columns) {
+      int k = 0;
+      for (const auto &g : params_.groups)
+        indices_.push_back(register_buffer("group" + std::to_string(k++), torch::tensor(g, torch::kLong)));
+    }
+  }
+  std::vector<torch::Tensor> run(const std::vector<torch::Tensor> &in, const torch::Tensor &, NodeContext &) override {
+    const torch::Tensor &x = in[0];
+    std::vector<torch::Tensor> out;
+    switch (params_.mode) {
+    case Mode::Patches: {
+      const int64_t h = x.size(2) / params_.rows, w = x.size(3) / params_.cols;
+      for (int64_t r = 0; r < params_.rows; ++r)
+        for (int64_t c = 0; c < params_.cols; ++c)
+          out.push_back(x.narrow(2, r * h, h).narrow(3, c * w, w));
+      break;
+    }
+    case Mode::Chunks: {
+      int64_t start = 0;
+      for (auto s : sizes_) {
+        out.push_back(x.narrow(1, start, s));
+        start += s;
+      }
+      break;
+    }
+    case Mode::Columns:
+      for (const auto &idx : indices_)
+        out.push_back(x.index_select(1, idx));
+      break;
+    }
+    return out;
+  }
+
+private:
+  Params params_;
+  std::vector<int64_t> sizes_;
+  std::vector<torch::Tensor> indices_;
+};
+
+} // namespace split
+
+NodeType splitNodeType() {
+  NodeType t;
+  t.type = "Split";
+  t.category = "Decompose";
+  t.color = kDecomposeColor;
+  t.role = NodeRole::Decomposer;
+  t.doc = "Cuts the input into parts, one output port per part: image patches, vector chunks or column groups.";
+  t.params = {
+      enumField("mode", {"patches", "chunks", "columns"}, "How to cut the input"),
+      when(intField("rows", 2, 1, 64, "Rows of the patch grid"), "mode", {"patches"}),
+      when(intField("cols", 2, 1, 64, "Columns of the patch grid"), "mode", {"patches"}),
+      when(intField("parts", 2, 1, 4096, "Number of equal chunks (when no sizes are given)"), "mode", {"chunks"}),
+      when(listField("sizes", FieldKind::IntList, nullptr, 1, kMaxWidth, "Explicit chunk widths (instead of parts)"),
+           "mode", {"chunks"}),
+      when(listField("groups", FieldKind::IntListList, nullptr, 0, kMaxWidth,
+                     "Lists of feature indices, one list per part"),
+           "mode", {"columns"}),
+  };
+  t.outputCount = [](const Json &p) { return static_cast<int>(std::min<int64_t>(split::partCount(split::parse(p)), 1 << 20)); };
+  t.infer = split::infer;
+  t.partIndices = split::partIndices;
+  t.build = [](const BuildArgs &a) -> std::shared_ptr<NodeModuleImpl> {
+    return std::make_shared<split::ModuleImpl>(a.params, a.info);
+  };
+  return t;
+}
+
+} // namespace particle::nodes

@@ -1,0 +1,56 @@
+#pragma once
+// Explaining a checkpoint, the one recipe `particle explain` and the app's Explain tab share:
+// load the data and the checkpoint's weights once, then explain test samples over every Combine,
+// and per sample the integrated-gradients saliency of each branch and the attention maps.
+
+#include "data/Dataset.h"
+#include "explain/Explainer.h"
+#include "graph/Project.h"
+#include "model/Model.h"
+
+#include <string>
+#include <vector>
+
+namespace particle {
+
+class ExplainSession {
+public:
+  // Loads the data set and the checkpoint (refused when damaged or of another graph) without
+  // disturbing a training run on another thread (RngIsolation). Throws Error.
+  ExplainSession(const Project &project, const std::string &checkpoint);
+
+  const Project &project() const { return project_; }
+  const Dataset &data() const { return data_; }
+  const DataInfo &info() const { return data_.info; }
+  ParticleModel model() const { return model_; }
+  const std::string &checkpoint() const { return checkpoint_; }
+
+  // The first `samples` test samples (fewer when the test split is smaller).
+  torch::Tensor samples(int64_t samples) const;
+  torch::Tensor labels(int64_t samples) const;
+
+  // Attributions over every Combine for the first `samples` test samples.
+  Explanation explain(const ExplainOptions &options, int64_t samples);
+  // explain.json's body (with the class names, the checkpoint and the accuracy on these samples).
+  Json toJson(const Explanation &e) const;
+
+  // Integrated gradients of the target logit w.r.t. each branch's own input of `combine`,
+  // stitched into the sample (one sample: index into the explained samples).
+  std::vector<Explainer::Saliency> saliency(int64_t sample, int64_t target, const std::string &combine,
+                                            int points = 32);
+  // Attention maps of every Attention sub-model for one sample: per layer [1, heads, T, T].
+  std::map<std::string, std::vector<torch::Tensor>> attention(int64_t sample);
+
+  // For each branch of `combine`: the flat indices of the input sample it reads (through the
+  // Decomposer upstream), or empty when it reads the whole input. The app draws part borders and
+  // token boundaries from these.
+  std::vector<std::vector<int64_t>> branchRegions(const std::string &combine) const;
+
+private:
+  Project project_;
+  std::string checkpoint_;
+  Dataset data_;
+  ParticleModel model_{nullptr};
+};
+
+} // namespace particle

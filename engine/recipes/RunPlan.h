@@ -1,0 +1,28 @@
+#pragma once
+// Where a run's files go, the same for `particle train` and the app's Train tab: a fresh folder
+// "<project name>-<timestamp>" under a runs root, the name cleaned so it cannot leave that root.
+
+#include <string>
+
+namespace particle {
+
+// The project name as a folder name: letters, digits, '-', '_' and '.' kept, anything else
+// (path separators included) becomes '-'; never "", "." or "..". At most 80 characters.
+std::string safeRunName(const std::string &projectName);
+
+// "<safe name>-YYYYmmdd-HHMMSS-mmm" under `runsRoot`, created; a unique suffix is added when the
+// folder exists already. Throws Error(File) naming the folder when it cannot be created.
+std::string newRunFolder(const std::string &runsRoot, const std::string &projectName);
+
+// The default runs root of a project: "<project folder>/runs", unless that folder cannot be
+// written to, or lies inside `protectedRoot` (the installed examples or the source tree): then
+// `fallbackRoot` (the user's data location).
+std::string defaultRunsRoot(const std::string &projectPath, const std::string &fallbackRoot,
+                            const std::string &protectedRoot = {});
+
+// An explicit output folder: created when missing. One that exists and holds files is refused
+// (Error(Usage) naming it) unless `resume` (the run continues there) or `force` (it is emptied
+// first), so that two runs never mix their files.
+void prepareOutFolder(const std::string &dir, bool force, bool resume);
+
+} // namespace particle
