@@ -3,6 +3,7 @@
 //   QT_QPA_PLATFORM=offscreen build/bin/bench_gui [PROJECT] [--epochs N]
 
 #include "MainWindow.h"
+#include "document/Commands.h"
 #include "document/GraphDocument.h"
 #include "train/Trainer.h"
 #include "training/EngineWorker.h"
@@ -46,7 +47,7 @@ int main(int argc, char **argv) {
   window.setCurrentTab("train");
   window.show();
   ui::TrainPanel *panel = window.trainPanel();
-  panel->epochsBox()->setValue(epochs);
+  window.undoStack()->push(ui::commands::setTrainingKey(window.document(), "epochs", Json(epochs)));
   QTemporaryDir runs;
   panel->setRunsFolder(runs.path());
   std::vector<double> lateness, cliRates, guiRates;

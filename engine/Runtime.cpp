@@ -1,6 +1,11 @@
 #include "Runtime.h"
 
+#include <cstdio>
 #include <thread>
+
+#ifdef PARTICLE_WITH_CUDA
+#include <ATen/cuda/CUDAContext.h>
+#endif
 
 namespace particle {
 
@@ -32,6 +37,24 @@ int configureThreads(int threads) {
   return n;
 }
 
+std::vector<DeviceInfo> availableDevices() {
+  std::vector<DeviceInfo> out;
+  out.push_back({"cpu", "CPU, " + std::to_string(std::max(1u, std::thread::hardware_concurrency())) + " cores"});
+  const int n = static_cast<int>(torch::cuda::device_count());
+  for (int i = 0; i < n; ++i) {
+    DeviceInfo d{"cuda:" + std::to_string(i), "CUDA device"};
+#ifdef PARTICLE_WITH_CUDA
+    if (const auto *props = at::cuda::getDeviceProperties(i)) {
+      char memory[32];
+      std::snprintf(memory, sizeof memory, "%.1f GiB", static_cast<double>(props->totalGlobalMem) / (1 << 30));
+      d.description = std::string(props->name) + ", " + memory;
+    }
+#endif
+    out.push_back(d);
+  }
+  return out;
+}
+
 Json runtimeInfo() {
   Json info = Json::object();
   info["particle_studio"] = "0.1.0";
@@ -41,6 +64,10 @@ Json runtimeInfo() {
   info["cpu_cores"] = static_cast<int64_t>(std::thread::hardware_concurrency());
   info["torch_threads"] = static_cast<int64_t>(torch::get_num_threads());
   info["project_format_version"] = 1;
+  Json devices = Json::array();
+  for (const auto &d : availableDevices())
+    devices.push_back(d.id + " (" + d.description + ")");
+  info["devices"] = devices;
   return info;
 }
 

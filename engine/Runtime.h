@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include <string>
+#include <vector>
 
 namespace particle {
 
@@ -14,5 +15,13 @@ torch::Device resolveDevice(const std::string &spec);
 // 0 → all cores. Returns the thread count in effect.
 int configureThreads(int threads);
 Json runtimeInfo();
+
+// What a device is, for lists: "cpu" (with its cores), "cuda:N" with its name and memory.
+struct DeviceInfo {
+  std::string id;          // "cpu", "cuda:0", …
+  std::string description; // "CPU, 2 cores", "NVIDIA H200, 139.8 GiB"
+};
+// The CPU, then every CUDA device this LibTorch sees.
+std::vector<DeviceInfo> availableDevices();
 
 } // namespace particle

@@ -1,5 +1,7 @@
 #include "MainWindow.h"
 
+#include "AppPaths.h"
+#include "dataset/DataPanel.h"
 #include "document/Commands.h"
 #include "document/GraphDocument.h"
 #include "editor/GraphScene.h"
@@ -24,6 +26,8 @@
 #include <QMessageBox>
 #include <QMimeData>
 #include <QPushButton>
+#include <QScreen>
+#include <QScrollArea>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QStatusBar>
@@ -38,9 +42,23 @@ namespace {
 constexpr int kAutosaveMs = 20000;
 constexpr int kMaxRecent = 8;
 constexpr const char *kClipMime = "application/x-particle-nodes";
+constexpr int kDesignTab = 0;
 
 QString withCommas(int64_t v) {
   return QLocale(QLocale::English).toString(static_cast<qlonglong>(v));
+}
+
+// A dock whose content scrolls when the window is small, instead of pushing the window bigger.
+QDockWidget *scrollingDock(const QString &title, const QString &name, QWidget *content, QWidget *parent) {
+  auto *dock = new QDockWidget(title, parent);
+  dock->setObjectName(name);
+  auto *scroll = new QScrollArea(dock);
+  scroll->setWidget(content);
+  scroll->setWidgetResizable(true);
+  scroll->setFrameShape(QFrame::NoFrame);
+  scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  dock->setWidget(scroll);
+  return dock;
 }
 } // namespace
 
@@ -50,35 +68,48 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
   scene_ = new GraphScene(doc_, undo_, this);
   view_ = new GraphView(scene_, this);
   tabs_ = new QTabWidget(this);
+  tabs_->setObjectName("mainTabs");
   tabs_->addTab(view_, tr("Design"));
-  train_ = new TrainPanel(doc_, tabs_);
+  train_ = new TrainPanel(doc_, undo_, tabs_);
   tabs_->addTab(train_, tr("Train"));
   explain_ = new ExplainPanel(doc_, tabs_);
   tabs_->addTab(explain_, tr("Explain"));
   setCentralWidget(tabs_);
+  setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks);
 
+  palette_ = new PaletteWidget(this);
   auto *paletteDock = new QDockWidget(tr("Palette"), this);
   paletteDock->setObjectName("paletteDock");
-  palette_ = new PaletteWidget(paletteDock);
   paletteDock->setWidget(palette_);
   addDockWidget(Qt::LeftDockWidgetArea, paletteDock);
 
-  auto *inspectorDock = new QDockWidget(tr("Inspector"), this);
-  inspectorDock->setObjectName("inspectorDock");
-  inspector_ = new InspectorWidget(doc_, undo_, inspectorDock);
-  inspectorDock->setWidget(inspector_);
+  inspector_ = new InspectorWidget(doc_, undo_, this);
+  auto *inspectorDock = scrollingDock(tr("Inspector"), "inspectorDock", inspector_, this);
   addDockWidget(Qt::RightDockWidgetArea, inspectorDock);
+
+  data_ = new DataPanel(doc_, undo_, this);
+  auto *dataDock = scrollingDock(tr("Data"), "dataDock", data_, this);
+  addDockWidget(Qt::RightDockWidgetArea, dataDock);
+  tabifyDockWidget(inspectorDock, dataDock);
+  inspectorDock->raise();
 
   auto *problemsDock = new QDockWidget(tr("Problems"), this);
   problemsDock->setObjectName("problemsDock");
   problems_ = new QListWidget(problemsDock);
+  problems_->setObjectName("problemsList");
+  problems_->setWordWrap(true);
   problemsDock->setWidget(problems_);
   addDockWidget(Qt::BottomDockWidgetArea, problemsDock);
-  resizeDocks({problemsDock}, {110}, Qt::Vertical);
-  resizeDocks({paletteDock, inspectorDock}, {190, 290}, Qt::Horizontal);
+  docks_ = {{"palette", paletteDock}, {"inspector", inspectorDock}, {"data", dataDock}, {"problems", problemsDock}};
+  for (auto &[name, d] : docks_)
+    d->setMinimumWidth(name == "palette" ? 150 : 0);
+  resizeDocks({problemsDock}, {100}, Qt::Vertical);
+  resizeDocks({paletteDock, inspectorDock}, {165, 300}, Qt::Horizontal);
 
   paramsLabel_ = new QLabel(this);
+  paramsLabel_->setObjectName("paramsLabel");
   validityLabel_ = new QLabel(this);
+  validityLabel_->setObjectName("validityLabel");
   statusBar()->addPermanentWidget(paramsLabel_);
   statusBar()->addPermanentWidget(validityLabel_);
 
@@ -92,12 +123,21 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
   connect(scene_, &QGraphicsScene::selectionChanged, this, [this] {
     const QStringList ids = scene_->selectedIds();
     inspector_->showNode(ids.size() == 1 ? ids.front() : QString());
+    if (ids.size() == 1)
+      docks_.at("inspector")->raise();
   });
   connect(scene_, &GraphScene::connectionRefused, this,
           [this](const QString &reason) { statusBar()->showMessage(tr("Not connected: %1").arg(reason), 8000); });
-  connect(view_, &GraphView::nodeTypeDropped, this, &MainWindow::addNode);
+  connect(view_, &GraphView::nodeTypeDropped, this, [this](const QString &type, QPointF at) { addNode(type, at); });
+  connect(inspector_, &InspectorWidget::editDataRequested, this, &MainWindow::showDataPanel);
+  connect(train_, &TrainPanel::dataPanelRequested, this, &MainWindow::showDataPanel);
+  connect(train_, &TrainPanel::problemsRequested, this, [this] {
+    setCurrentTab("design");
+    docks_.at("problems")->show();
+    docks_.at("problems")->raise();
+  });
   connect(train_, &TrainPanel::runFinished, this, [this](const RunFinished &r) {
-    if (!r.failed && !r.checkpoint.isEmpty())
+    if (!r.checkpoint.isEmpty() && QFile::exists(r.checkpoint))
       explain_->setCheckpoint(r.checkpoint);
   });
   connect(explain_, &ExplainPanel::branchActivated, this, [this](const QString &id) {
@@ -106,15 +146,19 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
       view_->centerOn(node);
     }
   });
-  connect(palette_, &PaletteWidget::typeActivated, this,
-          [this](const QString &type) { addNode(type, view_->mapToScene(view_->viewport()->rect().center())); });
+  connect(palette_, &PaletteWidget::typeActivated, this, [this](const QString &type) {
+    addNode(type, view_->mapToScene(view_->viewport()->rect().center()) - QPointF(95, 40), true);
+  });
   connect(problems_, &QListWidget::itemClicked, this, [this](QListWidgetItem *item) {
     const QString id = item->data(Qt::UserRole).toString();
     if (auto *node = scene_->nodeItem(id)) {
       scene_->selectOnly({id});
       view_->centerOn(node);
+    } else if (item->data(Qt::UserRole + 1).toBool()) {
+      showDataPanel();
     }
   });
+  connect(tabs_, &QTabWidget::currentChanged, this, &MainWindow::onTabChanged);
 
   autosave_ = new QTimer(this);
   autosave_->setInterval(kAutosaveMs);
@@ -127,12 +171,21 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
   QSettings settings;
   restoreGeometry(settings.value("window/geometry").toByteArray());
   restoreState(settings.value("window/state").toByteArray());
-  if (!settings.contains("window/geometry"))
-    resize(1400, 860);
+  if (!settings.contains("window/geometry")) {
+    // A first start fills most of the screen, never more.
+    const QRect screen = QGuiApplication::primaryScreen() ? QGuiApplication::primaryScreen()->availableGeometry()
+                                                          : QRect(0, 0, 1600, 1000);
+    resize(std::min(1400, screen.width()), std::min(880, screen.height()));
+  }
   newProject();
 }
 
 MainWindow::~MainWindow() = default;
+
+QDockWidget *MainWindow::dock(const QString &name) const {
+  auto it = docks_.find(name);
+  return it == docks_.end() ? nullptr : it->second;
+}
 
 void MainWindow::createActions() {
   auto *file = menuBar()->addMenu(tr("&File"));
@@ -143,20 +196,22 @@ void MainWindow::createActions() {
   file->addAction(tr("&Open…"), QKeySequence::Open, this, [this] {
     if (!maybeSave())
       return;
-    const QString path = QFileDialog::getOpenFileName(this, tr("Open project"), QString(),
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open project"), lastFolder(),
                                                       tr("Particle projects (*.particle.json *.json)"));
     if (!path.isEmpty())
       openProject(path);
   });
+  auto *examples = file->addMenu(tr("Open &Example"));
+  for (const QString &path : exampleProjects())
+    examples->addAction(QFileInfo(path).fileName().remove(".particle.json"), this, [this, path] {
+      if (maybeSave())
+        openProject(path);
+    });
+  examples->setEnabled(!examples->actions().isEmpty());
   recentMenu_ = file->addMenu(tr("Open &Recent"));
   rebuildRecentMenu();
   file->addAction(tr("&Save"), QKeySequence::Save, this, [this] { save(); });
-  file->addAction(tr("Save &As…"), QKeySequence::SaveAs, this, [this] {
-    const QString path = QFileDialog::getSaveFileName(this, tr("Save project"), doc_->filePath(),
-                                                      tr("Particle projects (*.particle.json)"));
-    if (!path.isEmpty())
-      saveAs(path);
-  });
+  file->addAction(tr("Save &As…"), QKeySequence::SaveAs, this, [this] { saveAsWithDialog(); });
   file->addSeparator();
   file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
@@ -164,7 +219,8 @@ void MainWindow::createActions() {
   QAction *undo = undo_->createUndoAction(this, tr("&Undo"));
   undo->setShortcut(QKeySequence::Undo);
   QAction *redo = undo_->createRedoAction(this, tr("&Redo"));
-  redo->setShortcuts({QKeySequence("Ctrl+Shift+Z"), QKeySequence::Redo});
+  // Both the usual redo keys, each once: a key bound twice is ambiguous and does nothing.
+  redo->setShortcuts({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z), QKeySequence(Qt::CTRL | Qt::Key_Y)});
   edit->addAction(undo);
   edit->addAction(redo);
   edit->addSeparator();
@@ -190,8 +246,17 @@ void MainWindow::createActions() {
     if (auto *cmd = commands::setShare(doc_, scene_->selectedIds(), QString()))
       undo_->push(cmd);
   });
+  // Keys that act on the canvas work while the canvas (or a window without another focus) has it,
+  // so typing in a form is never taken over.
+  for (QAction *a : edit->actions())
+    if (a != undo && a != redo)
+      a->setShortcutContext(Qt::WindowShortcut);
 
   auto *viewMenu = menuBar()->addMenu(tr("&View"));
+  viewMenu->addAction(tr("&Design"), QKeySequence("Ctrl+1"), this, [this] { tabs_->setCurrentIndex(0); });
+  viewMenu->addAction(tr("&Train"), QKeySequence("Ctrl+2"), this, [this] { tabs_->setCurrentIndex(1); });
+  viewMenu->addAction(tr("E&xplain"), QKeySequence("Ctrl+3"), this, [this] { tabs_->setCurrentIndex(2); });
+  viewMenu->addSeparator();
   viewMenu->addAction(tr("&Fit to Window"), QKeySequence("F"), view_, &GraphView::fitAll);
   viewMenu->addAction(tr("Zoom &In"), QKeySequence::ZoomIn, this, [this] { view_->zoomBy(1.2); });
   viewMenu->addAction(tr("Zoom &Out"), QKeySequence::ZoomOut, this, [this] { view_->zoomBy(1 / 1.2); });
@@ -200,19 +265,59 @@ void MainWindow::createActions() {
   snap->setCheckable(true);
   snap->setChecked(NodeItem::snapToGrid);
   connect(snap, &QAction::toggled, this, [](bool on) { NodeItem::snapToGrid = on; });
+  viewMenu->addSeparator();
+  // Every panel can be brought back after it was closed.
+  for (const char *name : {"palette", "inspector", "data", "problems"}) {
+    QAction *toggle = docks_.at(name)->toggleViewAction();
+    if (QString(name) == "data")
+      toggle->setShortcut(QKeySequence("Ctrl+Shift+D"));
+    viewMenu->addAction(toggle);
+  }
 
   auto *toolbar = addToolBar(tr("Main"));
   toolbar->setObjectName("mainToolbar");
   toolbar->addAction(undo);
   toolbar->addAction(redo);
+  toolbar->addSeparator();
   toolbar->addAction(tr("Auto-layout"), this, &MainWindow::autoLayout);
   toolbar->addAction(tr("Fit"), view_, &GraphView::fitAll);
   toolbar->addAction(tr("Share"), this, &MainWindow::shareSelection);
+  toolbar->addSeparator();
+  toolbar->addAction(tr("Data set…"), this, &MainWindow::showDataPanel);
+  viewMenu->addAction(toolbar->toggleViewAction());
 }
 
-void MainWindow::addNode(const QString &type, QPointF scenePos) {
+void MainWindow::showDataPanel() {
+  setCurrentTab("design");
+  docks_.at("data")->show();
+  docks_.at("data")->raise();
+}
+
+void MainWindow::onTabChanged(int index) {
+  // The design panels belong to the Design tab; the other tabs get the room. What the user had
+  // open on each tab comes back when they return to it.
+  auto &leaving = dockVisibility_[currentTab_];
+  for (auto &[name, d] : docks_)
+    leaving[name] = d->isVisible();
+  currentTab_ = index;
+  auto it = dockVisibility_.find(index);
+  for (auto &[name, d] : docks_) {
+    const bool show = it != dockVisibility_.end() ? it->second.at(name) : index == kDesignTab;
+    d->setVisible(show);
+  }
+  if (index == kDesignTab && it == dockVisibility_.end())
+    docks_.at("inspector")->raise();
+}
+
+void MainWindow::addNode(const QString &type, QPointF scenePos, bool findFreeSpot) {
+  QPointF at = scenePos;
+  if (findFreeSpot)
+    at = scene_->freeSpot(scenePos);
+  else if (NodeItem::snapToGrid)
+    at = QPointF(std::round(at.x() / NodeItem::kGrid) * NodeItem::kGrid,
+                 std::round(at.y() / NodeItem::kGrid) * NodeItem::kGrid);
   QString id;
-  if (auto *cmd = commands::addNode(doc_, type, scenePos, &id)) {
+  if (auto *cmd = commands::addNode(doc_, type, at, &id)) {
     undo_->push(cmd);
     scene_->selectOnly({id});
   }
@@ -261,7 +366,24 @@ void MainWindow::pasteClipboard(QPointF offset) {
   QStringList ids;
   try {
     const Json clip = Json::parse(mime->data(kClipMime).toStdString());
-    if (auto *cmd = commands::paste(doc_, clip, offset, &ids))
+    // The pasted group goes where it covers no other node: offset, then moved down until clear.
+    QRectF bounds;
+    for (const auto &n : clip.value("nodes", Json::array()))
+      if (n.is_object() && n.contains("pos") && n["pos"].is_array() && n["pos"].size() == 2 &&
+          n["pos"][0].is_number() && n["pos"][1].is_number())
+        bounds = bounds.united(QRectF(n["pos"][0].get<double>(), n["pos"][1].get<double>(), NodeItem::kWidth, 80));
+    QPointF shift = offset;
+    for (int attempt = 0; attempt < 50 && bounds.isValid(); ++attempt) {
+      const QRectF target = bounds.translated(shift).adjusted(-12, -12, 12, 12);
+      bool clear = true;
+      for (const auto &n : doc_->graph().nodes)
+        if (auto *item = scene_->nodeItem(QString::fromStdString(n.id)); item && item->bodyRect().intersects(target))
+          clear = false;
+      if (clear)
+        break;
+      shift.ry() += 40;
+    }
+    if (auto *cmd = commands::paste(doc_, clip, shift, &ids))
       undo_->push(cmd);
   } catch (const std::exception &e) {
     statusBar()->showMessage(tr("Cannot paste: %1").arg(e.what()), 8000);
@@ -286,12 +408,19 @@ void MainWindow::updateProblems() {
   for (const auto &p : doc_->validation().problems) {
     auto *item = new QListWidgetItem(QString::fromStdString(p.format("")), problems_);
     item->setData(Qt::UserRole, QString::fromStdString(p.node));
-    item->setForeground(p.severity == Problem::Severity::Error ? QColor(0xd0, 0x30, 0x30) : QColor(0xb0, 0x70, 0x00));
+    item->setData(Qt::UserRole + 1, p.code == ProblemCode::DataUnavailable || p.code == ProblemCode::BadDataset);
+    item->setForeground(p.isError() ? QColor(0xd0, 0x30, 0x30) : QColor(0xb0, 0x70, 0x00));
   }
 }
 
 void MainWindow::updateTitle() {
-  const QString name = doc_->filePath().isEmpty() ? tr("untitled") : QFileInfo(doc_->filePath()).fileName();
+  QString name;
+  if (!doc_->filePath().isEmpty())
+    name = QFileInfo(doc_->filePath()).fileName();
+  else if (doc_->isTemplate())
+    name = tr("%1 (example — Save As to keep your changes)").arg(QString::fromStdString(doc_->project().name));
+  else
+    name = tr("untitled");
   setWindowTitle(QString("%1[*] — Particle Studio").arg(name));
   setWindowModified(!undo_->isClean());
 }
@@ -306,41 +435,78 @@ void MainWindow::newProject() {
   updateTitle();
 }
 
-bool MainWindow::openProject(const QString &path) {
+bool MainWindow::openProject(const QString &path, QString *error, bool quiet) {
+  QString failure;
   try {
     Project p = loadProject(path.toStdString());
-    doc_->reset(std::move(p));
-  } catch (const Error &e) {
-    QMessageBox::warning(this, tr("Cannot open project"), QString::fromStdString(e.what()));
+    // A bundled example is a template: work on it, but saving asks where (never over the example).
+    doc_->reset(std::move(p), isExample(path));
+  } catch (const std::exception &e) {
+    failure = QString::fromUtf8(e.what());
+  }
+  if (!failure.isEmpty()) {
+    if (error)
+      *error = failure;
+    if (!quiet)
+      QMessageBox::warning(this, tr("Cannot open project"), failure);
     return false;
   }
   undo_->clear();
-  addRecent(QFileInfo(path).absoluteFilePath());
+  if (!doc_->isTemplate())
+    addRecent(QFileInfo(path).absoluteFilePath());
+  rememberFolder(path);
   updateTitle();
   QTimer::singleShot(0, view_, &GraphView::fitAll);
   return true;
 }
 
 bool MainWindow::save() {
-  if (doc_->filePath().isEmpty()) {
-    const QString path =
-        QFileDialog::getSaveFileName(this, tr("Save project"), QString(), tr("Particle projects (*.particle.json)"));
-    return !path.isEmpty() && saveAs(path);
-  }
+  if (doc_->filePath().isEmpty())
+    return saveAsWithDialog();
   return saveAs(doc_->filePath());
 }
 
+bool MainWindow::saveAsWithDialog() {
+  QFileDialog dialog(this, tr("Save project"));
+  dialog.setObjectName("saveProjectDialog");
+  dialog.setAcceptMode(QFileDialog::AcceptSave);
+  dialog.setNameFilter(tr("Particle projects (*.particle.json)"));
+  dialog.setDirectory(doc_->filePath().isEmpty() ? lastFolder() : QFileInfo(doc_->filePath()).absolutePath());
+  const QString suggested = doc_->filePath().isEmpty() ? QString::fromStdString(doc_->project().name) + ".particle.json"
+                                                       : QFileInfo(doc_->filePath()).fileName();
+  dialog.selectFile(suggested);
+  if (dialog.exec() != QDialog::Accepted || dialog.selectedFiles().isEmpty())
+    return false;
+  QString path = dialog.selectedFiles().front();
+  // "seed-scratch" becomes "seed-scratch.particle.json", so that Open lists it.
+  if (!path.endsWith(".json", Qt::CaseInsensitive))
+    path += ".particle.json";
+  return saveAs(path);
+}
+
 bool MainWindow::saveAs(const QString &path) {
+  const QString previousPath = doc_->filePath();
+  const QString previousName = QString::fromStdString(doc_->project().name);
+  // A project named after its file (or still "untitled") takes the new file's name.
+  const QString stem = QFileInfo(path).fileName().remove(".particle.json").remove(".json");
+  const QString oldStem = QFileInfo(previousPath).fileName().remove(".particle.json").remove(".json");
+  const bool rename = previousName == "untitled" || previousName.isEmpty() || previousName == oldStem;
   try {
-    doc_->setFilePath(path);
-    saveProject(doc_->project(), path.toStdString());
-  } catch (const Error &e) {
-    QMessageBox::warning(this, tr("Cannot save"), QString::fromStdString(e.what()));
+    Project saved = doc_->projectAt(path);
+    if (rename)
+      saved.name = stem.toStdString();
+    saveProject(saved, path.toStdString());
+  } catch (const std::exception &e) {
+    QMessageBox::warning(this, tr("Cannot save"), QString::fromUtf8(e.what()));
     return false;
   }
+  doc_->setFilePath(path);
+  if (rename)
+    doc_->setName(stem);
   undo_->setClean();
   QFile::remove(recoveryPath());
   addRecent(QFileInfo(path).absoluteFilePath());
+  rememberFolder(path);
   updateTitle();
   statusBar()->showMessage(tr("Saved %1").arg(path), 4000);
   return true;
@@ -350,6 +516,18 @@ void MainWindow::setCurrentTab(const QString &name) {
   for (int i = 0; i < tabs_->count(); ++i)
     if (tabs_->tabText(i).compare(name, Qt::CaseInsensitive) == 0)
       tabs_->setCurrentIndex(i);
+}
+
+QString MainWindow::lastFolder() {
+  const QString folder = QSettings().value("lastFolder").toString();
+  if (!folder.isEmpty() && QFileInfo(folder).isDir())
+    return folder;
+  return QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
+}
+
+void MainWindow::rememberFolder(const QString &file) {
+  if (!isExample(file))
+    QSettings().setValue("lastFolder", QFileInfo(file).absolutePath());
 }
 
 QString MainWindow::recoveryPath() {
@@ -399,8 +577,8 @@ QMessageBox *MainWindow::offerRecovery() {
         undo_->clear();
         undo_->resetClean(); // recovered work stays unsaved until the user saves it
         updateTitle();
-      } catch (const Error &e) {
-        QMessageBox::warning(this, tr("Cannot recover"), QString::fromStdString(e.what()));
+      } catch (const std::exception &e) {
+        QMessageBox::warning(this, tr("Cannot recover"), QString::fromUtf8(e.what()));
       }
     }
     QFile::remove(path);
@@ -452,6 +630,9 @@ void MainWindow::closeEvent(QCloseEvent *event) {
     return;
   }
   train_->shutdown(); // a running training stops after its batch and keeps its checkpoint
+  // The Design tab's panels are what the next start shows.
+  if (tabs_->currentIndex() != kDesignTab)
+    tabs_->setCurrentIndex(kDesignTab);
   QSettings settings;
   settings.setValue("window/geometry", saveGeometry());
   settings.setValue("window/state", saveState());

@@ -1,9 +1,13 @@
 #pragma once
-// The main window: palette, canvas (Design tab), inspector and problems docks, status bar,
-// file handling (atomic saves, recent files, autosave + crash recovery) and the edit actions.
+// The main window: palette, canvas (Design tab), Train and Explain tabs, inspector, data and
+// problems docks, status bar, file handling (atomic saves, recent files, examples opened as
+// templates, autosave + crash recovery) and the edit actions.
 
 #include <QMainWindow>
 
+#include <map>
+
+class QDockWidget;
 class QLabel;
 class QListWidget;
 class QMenu;
@@ -18,6 +22,7 @@ class GraphDocument;
 class GraphScene;
 class GraphView;
 class InspectorWidget;
+class DataPanel;
 class PaletteWidget;
 class TrainPanel;
 class ExplainPanel;
@@ -29,10 +34,14 @@ public:
   explicit MainWindow(QWidget *parent = nullptr);
   ~MainWindow() override;
 
-  bool openProject(const QString &path); // shows a message on failure
+  // Opens a project; a bundled example opens as an untitled copy (Save asks where). On failure,
+  // a message box — or, with `quiet`, only the returned error.
+  bool openProject(const QString &path, QString *error = nullptr, bool quiet = false);
   void newProject();
   bool save();
   bool saveAs(const QString &path);
+  // The Save As dialog; the file gets ".particle.json" unless it already ends in ".json".
+  bool saveAsWithDialog();
   void setCurrentTab(const QString &name); // design, train, explain
 
   GraphDocument *document() const { return doc_; }
@@ -41,11 +50,14 @@ public:
   QUndoStack *undoStack() const { return undo_; }
   PaletteWidget *palette() const { return palette_; }
   InspectorWidget *inspector() const { return inspector_; }
+  DataPanel *dataPanel() const { return data_; }
   QListWidget *problemsList() const { return problems_; }
   QLabel *paramsLabel() const { return paramsLabel_; }
   QLabel *validityLabel() const { return validityLabel_; }
   TrainPanel *trainPanel() const { return train_; }
   ExplainPanel *explainPanel() const { return explain_; }
+  QTabWidget *tabs() const { return tabs_; }
+  QDockWidget *dock(const QString &name) const; // palette, inspector, data, problems
 
   // Crash recovery: the autosave file, and the prompt offered at start-up when it exists.
   static QString recoveryPath();
@@ -53,7 +65,11 @@ public:
   QMessageBox *offerRecovery(); // nullptr when there is nothing to recover
   void autoLayout();
   void shareSelection();
-  void addNode(const QString &type, QPointF scenePos);
+  // Adds a node at `scenePos` (a drop: there, on the grid), or at a free spot near it.
+  void addNode(const QString &type, QPointF scenePos, bool findFreeSpot = false);
+
+  // Where file dialogs start: the folder of the last file opened or saved.
+  static QString lastFolder();
 
 protected:
   void closeEvent(QCloseEvent *event) override;
@@ -68,6 +84,9 @@ private:
   bool maybeSave();
   void copySelection();
   void pasteClipboard(QPointF offset);
+  void onTabChanged(int index);
+  void showDataPanel();
+  static void rememberFolder(const QString &file);
 
   GraphDocument *doc_;
   QUndoStack *undo_;
@@ -76,12 +95,16 @@ private:
   QTabWidget *tabs_;
   PaletteWidget *palette_;
   InspectorWidget *inspector_;
+  DataPanel *data_;
   QListWidget *problems_;
   TrainPanel *train_;
   ExplainPanel *explain_;
   QLabel *paramsLabel_, *validityLabel_;
   QMenu *recentMenu_ = nullptr;
   QTimer *autosave_;
+  std::map<QString, QDockWidget *> docks_;
+  std::map<int, std::map<QString, bool>> dockVisibility_; // per tab: which docks the user had open
+  int currentTab_ = 0;
   int pasteCount_ = 0;
 };
 

@@ -348,8 +348,8 @@ int cmdExplain(const Args &args) {
   fs::create_directories(out.empty() ? "." : out);
   const std::string dir = out.empty() ? "." : out;
   const DataInfo &data = session.info();
-  std::cout << project.name << ": " << methodName(options.method) << " attributions over " << n << " test samples (" << std::fixed
-            << std::setprecision(2) << seconds << " s)\n";
+  std::cout << project.name << ": " << methodName(options.method) << " attributions over " << n << " test samples ("
+            << std::fixed << std::setprecision(2) << seconds << " s)\n";
   for (std::size_t c = 0; c < e.combines.size(); ++c) {
     const auto &comb = e.combines[c];
     const auto aggregates = Explainer::aggregate(comb, e.targets, model->classes());

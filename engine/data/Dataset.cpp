@@ -44,8 +44,8 @@ void Dataset::to(const torch::Device &device) {
       *t = t->to(device);
 }
 
-void assignSplits(Dataset &d, const torch::Tensor &x, const torch::Tensor &y, const DatasetSpec &spec,
-                  bool needsTest, double testFraction) {
+void assignSplits(Dataset &d, const torch::Tensor &x, const torch::Tensor &y, const DatasetSpec &spec, bool needsTest,
+                  double testFraction) {
   if (needsTest) {
     auto parts = carve(x, y, {testFraction, spec.validationFraction}, spec.seed);
     std::tie(d.testX, d.testY) = parts[0];

@@ -24,7 +24,7 @@ Dataset loadDataset(const DatasetSpec &spec);
 // For the kinds' loaders: carves (x, y) into test (when `testFraction` > 0 … the data has no test
 // split of its own), validation and training parts, deterministically from the spec's seed, and
 // applies `limit` to the training part. The same arithmetic as setSplitCounts().
-void assignSplits(Dataset &d, const torch::Tensor &x, const torch::Tensor &y, const DatasetSpec &spec,
-                  bool needsTest, double testFraction);
+void assignSplits(Dataset &d, const torch::Tensor &x, const torch::Tensor &y, const DatasetSpec &spec, bool needsTest,
+                  double testFraction);
 
 } // namespace particle

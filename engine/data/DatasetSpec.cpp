@@ -156,6 +156,26 @@ DatasetSpec parseDatasetSpec(const Json &section, const std::string &baseDir) {
   return s;
 }
 
+std::vector<std::string> datasetColumns(const Json &section, const std::string &baseDir) {
+  if (!section.is_object() || !section.contains("kind") || !section["kind"].is_string())
+    return {};
+  const DataKind *kind = DataKinds::instance().find(section["kind"].get<std::string>());
+  if (!kind || !kind->columns)
+    return {};
+  Json keys = Json::object();
+  for (const auto &f : kind->keys.fields())
+    if (section.contains(f.name)) {
+      keys[f.name] = section[f.name];
+      if (f.kind == FieldKind::Path && keys[f.name].is_string())
+        keys[f.name] = resolve(keys[f.name].get<std::string>(), baseDir);
+    }
+  try {
+    return kind->columns(keys);
+  } catch (const std::exception &) {
+    return {};
+  }
+}
+
 DataInfo probeDataset(const DatasetSpec &spec) {
   if (!spec.type || !spec.type->probe)
     throw Error(ErrorKind::Invalid, "dataset.kind: \"" + spec.kind + "\" cannot be probed");

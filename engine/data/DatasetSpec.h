@@ -47,6 +47,9 @@ struct DataKind {
   std::function<DataInfo(const DatasetSpec &)> probe;
   // The whole data set, split. Throws Error(File) naming the file (and line, for text formats).
   std::function<void(const DatasetSpec &, Dataset &)> load;
+  // Tables: the column names a user picks from, read from the keys given so far (paths resolved;
+  // the other keys may still be missing). Throws Error(File) when the file cannot be read.
+  std::function<std::vector<std::string>(const Json &keys)> columns;
 };
 
 class DataKinds {
@@ -76,6 +79,9 @@ Schema datasetSchema(const DataKind &kind);
 // Parses and checks the section. Unknown keys and bad values throw Error(Invalid) naming the
 // key as "dataset.<key>". Relative paths resolve against `baseDir`.
 DatasetSpec parseDatasetSpec(const Json &section, const std::string &baseDir);
+
+// The columns of a tabular data set (empty for other kinds, or when the file cannot be read yet).
+std::vector<std::string> datasetColumns(const Json &section, const std::string &baseDir);
 
 // Sample shape, classes and split sizes. Missing or unreadable files throw Error(File).
 DataInfo probeDataset(const DatasetSpec &spec);

@@ -32,8 +32,8 @@ double factorial(int n) {
   return std::tgamma(n + 1.0);
 }
 
-template <class E> E parseWord(const std::string &word, const char *what, std::initializer_list<E> values,
-                               const char *(*name)(E)) {
+template <class E>
+E parseWord(const std::string &word, const char *what, std::initializer_list<E> values, const char *(*name)(E)) {
   std::string list;
   for (E v : values) {
     if (word == name(v))
@@ -207,10 +207,11 @@ CombineAttribution Explainer::explainCombine(const std::string &combine, const T
     baselineSets.push_back(zeros);
   } else {
     if (!reference_.defined() || reference_.size(0) == 0)
-      throw Error(ErrorKind::Usage,
-                  std::string("baseline \"") + baselineName(options_.baseline) + "\" needs reference (training) samples");
-    const int64_t count = options_.baseline == ExplainBaseline::Background ? std::min(kMaxBackground, reference_.size(0))
-                                                                           : reference_.size(0);
+      throw Error(ErrorKind::Usage, std::string("baseline \"") + baselineName(options_.baseline) +
+                                        "\" needs reference (training) samples");
+    const int64_t count = options_.baseline == ExplainBaseline::Background
+                              ? std::min(kMaxBackground, reference_.size(0))
+                              : reference_.size(0);
     const auto ref = model_->forward(reference_.narrow(0, 0, count));
     std::vector<Tensor> refOutputs;
     for (const auto &b : branches)
@@ -377,12 +378,8 @@ Json Explainer::toJson(const Explanation &e, const DataInfo &data) {
   Json names = Json::array();
   for (int64_t c = 0; c < classes; ++c)
     names.push_back(className(data, c));
-  Json j = {{"method", e.method},
-            {"target", e.target},
-            {"baseline", e.baseline},
-            {"samples", e.targets.size(0)},
-            {"classes", names},
-            {"combines", Json::array()}};
+  Json j = {{"method", e.method},           {"target", e.target}, {"baseline", e.baseline},
+            {"samples", e.targets.size(0)}, {"classes", names},   {"combines", Json::array()}};
   for (const auto &c : e.combines) {
     Json cj = {{"node", c.combine},
                {"exact", c.exact},

@@ -36,11 +36,11 @@ struct ExplainOptions {
   ExplainMethod method = ExplainMethod::Shapley;
   ExplainBaseline baseline = ExplainBaseline::Mean;
   ExplainTarget target = ExplainTarget::Predicted;
-  bool renormalizeGates = false;    // gate Combines: drop absent experts and renormalise
-  int64_t maxExactBranches = 12;    // above: permutation sampling
-  int64_t permutations = 200;       // sampled Shapley
+  bool renormalizeGates = false; // gate Combines: drop absent experts and renormalise
+  int64_t maxExactBranches = 12; // above: permutation sampling
+  int64_t permutations = 200;    // sampled Shapley
   uint64_t seed = 0;
-  int64_t maxRowsPerPass = 1024; // coalition rows per pass (small passes stay in cache)
+  int64_t maxRowsPerPass = 1024;      // coalition rows per pass (small passes stay in cache)
   const CancelFlag *cancel = nullptr; // when set, a cancelled explanation throws Cancelled
 };
 

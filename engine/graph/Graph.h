@@ -31,11 +31,19 @@ struct Node {
   Json params = Json::object(); // as written by the user; defaults are not stored
   std::string share;            // share group name; empty when not shared
   std::string shareScope;       // "" (= "all") or "trunk"
+
+  bool operator==(const Node &o) const {
+    return id == o.id && type == o.type && pos == o.pos && params == o.params && share == o.share &&
+           shareScope == o.shareScope;
+  }
+  bool operator!=(const Node &o) const { return !(*this == o); }
 };
 
 struct Edge {
   PortRef from;
   PortRef to;
+  bool operator==(const Edge &o) const { return from == o.from && to == o.to; }
+  bool operator!=(const Edge &o) const { return !(*this == o); }
 };
 
 class Graph {
@@ -54,6 +62,9 @@ public:
   // A fresh id "<stem><n>" not used by any node.
   std::string uniqueId(const std::string &stem) const;
   static bool isValidId(const std::string &id);
+
+  bool operator==(const Graph &o) const { return nodes == o.nodes && edges == o.edges; }
+  bool operator!=(const Graph &o) const { return !(*this == o); }
 };
 
 } // namespace particle

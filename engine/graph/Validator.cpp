@@ -66,7 +66,8 @@ bool Validation::ok() const {
 }
 
 int Validation::errorCount() const {
-  return static_cast<int>(std::count_if(problems.begin(), problems.end(), [](const Problem &p) { return p.isError(); }));
+  return static_cast<int>(
+      std::count_if(problems.begin(), problems.end(), [](const Problem &p) { return p.isError(); }));
 }
 
 int Validation::exitCode() const {
@@ -290,8 +291,7 @@ private:
       const std::string desc = "edge " + e.from.toString() + " → " + e.to.toString();
       const int from = indexOf(e.from.node), to = indexOf(e.to.node);
       if (from < 0) {
-        error(ProblemCode::EdgeToMissingNode, to,
-              desc + " starts at node '" + e.from.node + "', which does not exist")
+        error(ProblemCode::EdgeToMissingNode, to, desc + " starts at node '" + e.from.node + "', which does not exist")
             .edge = ei;
         continue;
       }

@@ -15,35 +15,35 @@ namespace particle {
 
 // What a problem is about, for programs (the editor decides by code, never by wording).
 enum class ProblemCode {
-  DataUnavailable,      // the data set cannot be read (missing file, bad header…)
-  BadDataset,           // a "dataset" key is wrong
-  BadTraining,          // a "training" key is wrong
-  UnknownType,          // no such node type
-  UnknownParam,         // the type has no such param
-  BadParam,             // a param value fails its schema
-  ShareNotAllowed,      // the type has nothing to share
-  TrunkNotAllowed,      // share_scope "trunk" on a type without a trunk
-  ScopeWithoutGroup,    // share_scope without a share group
-  ShareMismatch,        // members of a share group differ (type, scope, params, input shape)
-  ShareAlone,           // warning: a share group with one member
-  EdgeToMissingNode,    // an edge names a node that does not exist
-  SelfLoop,             // an edge from a node to itself
-  NoSuchOutputPort,     // an edge leaves from a port the node does not have
-  NoSuchInputPort,      // an edge arrives at a port the node does not have
-  InputTakenTwice,      // two edges into one input port
-  NoInputNode,          // the graph has no data source
-  ExtraInputNode,       // more than one data source
-  NoClassifier,         // the graph has no output node
-  ExtraClassifier,      // more than one output node
-  Cycle,                // the node is part of a cycle
-  InputNotConnected,    // a single-input node's input is free
-  TooFewBranches,       // a Combiner has fewer branches than it needs
-  PortGap,              // numbered input ports with a gap
-  ShapeError,           // the node's shape rule refused its inputs or params
-  NoPath,               // no path from the data source to the output
-  DoesNotReachOutput,   // warning: the node's output does not reach the output node
-  UnusedOutputs,        // warning: some output ports of a node are not connected
-  ClassCountMismatch,   // the Classifier has fewer classes than the data set's labels
+  DataUnavailable,    // the data set cannot be read (missing file, bad header…)
+  BadDataset,         // a "dataset" key is wrong
+  BadTraining,        // a "training" key is wrong
+  UnknownType,        // no such node type
+  UnknownParam,       // the type has no such param
+  BadParam,           // a param value fails its schema
+  ShareNotAllowed,    // the type has nothing to share
+  TrunkNotAllowed,    // share_scope "trunk" on a type without a trunk
+  ScopeWithoutGroup,  // share_scope without a share group
+  ShareMismatch,      // members of a share group differ (type, scope, params, input shape)
+  ShareAlone,         // warning: a share group with one member
+  EdgeToMissingNode,  // an edge names a node that does not exist
+  SelfLoop,           // an edge from a node to itself
+  NoSuchOutputPort,   // an edge leaves from a port the node does not have
+  NoSuchInputPort,    // an edge arrives at a port the node does not have
+  InputTakenTwice,    // two edges into one input port
+  NoInputNode,        // the graph has no data source
+  ExtraInputNode,     // more than one data source
+  NoClassifier,       // the graph has no output node
+  ExtraClassifier,    // more than one output node
+  Cycle,              // the node is part of a cycle
+  InputNotConnected,  // a single-input node's input is free
+  TooFewBranches,     // a Combiner has fewer branches than it needs
+  PortGap,            // numbered input ports with a gap
+  ShapeError,         // the node's shape rule refused its inputs or params
+  NoPath,             // no path from the data source to the output
+  DoesNotReachOutput, // warning: the node's output does not reach the output node
+  UnusedOutputs,      // warning: some output ports of a node are not connected
+  ClassCountMismatch, // the Classifier has fewer classes than the data set's labels
 };
 // A stable name for a code ("shape-error"), used in tests and machine-readable output.
 const char *problemCodeName(ProblemCode code);

@@ -70,6 +70,7 @@ private:
 
 // Builds a sub-model: its trunk from `make` (unless a share-group trunk is handed in) and its own
 // last layer, whose input width shape inference worked out.
-std::shared_ptr<NodeModuleImpl> makeBlock(const BuildArgs &args, const std::function<std::shared_ptr<TrunkImpl>()> &make);
+std::shared_ptr<NodeModuleImpl> makeBlock(const BuildArgs &args,
+                                          const std::function<std::shared_ptr<TrunkImpl>()> &make);
 
 } // namespace particle

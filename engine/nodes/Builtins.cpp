@@ -4,7 +4,7 @@
 
 #include "graph/Catalogue.h"
 
-#define PARTICLE_BUILTIN_NODE_TYPES(X)                                                                                \
+#define PARTICLE_BUILTIN_NODE_TYPES(X)                                                                                 \
   X(inputNodeType)                                                                                                     \
   X(splitNodeType)                                                                                                     \
   X(patchifyNodeType)                                                                                                  \

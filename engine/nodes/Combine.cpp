@@ -179,13 +179,13 @@ NodeType combineNodeType() {
   t.minInputs = 2;
   t.maxInputs = -1;
   t.namedInputs = {"gate"};
-  t.params = {enumField("mode", combine::kModeNames, "How branches are joined"),
-              zeroMeans(when(intField("dim", 0, 0, kMaxWidth, "Common width the branches are projected to"), "mode",
-                             {"sum", "mean", "max", "attention", "gate"}),
-                        "automatic"),
-              zeroMeans(when(intField("top_k", 0, 0, 64, "Experts kept per sample"), "mode", {"gate"}), "all"),
-              when(floatField("balance_weight", 0.01, 0.0, 10.0, "Weight of the load-balancing loss"), "mode",
-                   {"gate"})};
+  t.params = {
+      enumField("mode", combine::kModeNames, "How branches are joined"),
+      zeroMeans(when(intField("dim", 0, 0, kMaxWidth, "Common width the branches are projected to"), "mode",
+                     {"sum", "mean", "max", "attention", "gate"}),
+                "automatic"),
+      zeroMeans(when(intField("top_k", 0, 0, 64, "Experts kept per sample"), "mode", {"gate"}), "all"),
+      when(floatField("balance_weight", 0.01, 0.0, 10.0, "Weight of the load-balancing loss"), "mode", {"gate"})};
   t.infer = combine::infer;
   t.build = [](const BuildArgs &a) -> std::shared_ptr<NodeModuleImpl> {
     return std::make_shared<combine::ModuleImpl>(a.params, a.info);

@@ -79,9 +79,8 @@ NodeType mlpNodeType() {
               floatField("dropout", 0.0, 0.0, 0.95, "Dropout after each hidden layer")};
   t.infer = mlp::infer;
   t.build = [](const BuildArgs &a) {
-    return makeBlock(a, [&] {
-      return std::make_shared<mlp::TrunkModuleImpl>(shapeNumel(a.info.inputs[0]), mlp::parse(a.params));
-    });
+    return makeBlock(
+        a, [&] { return std::make_shared<mlp::TrunkModuleImpl>(shapeNumel(a.info.inputs[0]), mlp::parse(a.params)); });
   };
   return t;
 }

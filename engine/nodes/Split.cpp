@@ -53,12 +53,12 @@ InferResult infer(const InferInput &in) {
                       "; use mode \"chunks\" or \"columns\" for vectors",
                   "mode");
     if (x[1] % s.rows != 0)
-      return fail("height " + std::to_string(x[1]) + " of " + shapeToString(x) + " is not divisible by rows = " +
-                      std::to_string(s.rows),
+      return fail("height " + std::to_string(x[1]) + " of " + shapeToString(x) +
+                      " is not divisible by rows = " + std::to_string(s.rows),
                   "rows");
     if (x[2] % s.cols != 0)
-      return fail("width " + std::to_string(x[2]) + " of " + shapeToString(x) + " is not divisible by cols = " +
-                      std::to_string(s.cols),
+      return fail("width " + std::to_string(x[2]) + " of " + shapeToString(x) +
+                      " is not divisible by cols = " + std::to_string(s.cols),
                   "cols");
     r.outputs.assign(static_cast<std::size_t>(s.rows * s.cols), Shape{x[0], x[1] / s.rows, x[2] / s.cols});
     return r;
@@ -203,7 +203,9 @@ NodeType splitNodeType() {
                      "Lists of feature indices, one list per part"),
            "mode", {"columns"}),
   };
-  t.outputCount = [](const Json &p) { return static_cast<int>(std::min<int64_t>(split::partCount(split::parse(p)), 1 << 20)); };
+  t.outputCount = [](const Json &p) {
+    return static_cast<int>(std::min<int64_t>(split::partCount(split::parse(p)), 1 << 20));
+  };
   t.infer = split::infer;
   t.partIndices = split::partIndices;
   t.build = [](const BuildArgs &a) -> std::shared_ptr<NodeModuleImpl> {

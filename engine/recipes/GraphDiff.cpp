@@ -23,8 +23,8 @@ std::vector<std::string> diffGraphs(const Graph &then, const Graph &now) {
       diffs.push_back(n.id + ": type " + n.type + " → " + m.type);
     for (auto p = m.params.begin(); p != m.params.end(); ++p)
       if (!n.params.contains(p.key()) || n.params[p.key()] != p.value())
-        diffs.push_back(n.id + "." + p.key() + ": " + (n.params.contains(p.key()) ? n.params[p.key()].dump() : "default") +
-                        " → " + p.value().dump());
+        diffs.push_back(n.id + "." + p.key() + ": " +
+                        (n.params.contains(p.key()) ? n.params[p.key()].dump() : "default") + " → " + p.value().dump());
     for (auto p = n.params.begin(); p != n.params.end(); ++p)
       if (!m.params.contains(p.key()))
         diffs.push_back(n.id + "." + p.key() + ": " + p.value().dump() + " → default");

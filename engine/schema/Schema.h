@@ -31,7 +31,7 @@ const char *fieldKindName(FieldKind kind);
 struct Field {
   std::string name;
   FieldKind kind = FieldKind::Int;
-  Json defaultValue;   // null: optional, no value unless given
+  Json defaultValue; // null: optional, no value unless given
   bool required = false;
   double min = 0, max = 0; // Int/Float and list elements
   std::vector<std::string> choices;

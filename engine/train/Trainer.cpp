@@ -410,6 +410,8 @@ EpochEvent Trainer::evaluateEpoch(int epoch, const EpochTotals &totals) {
   ev.valAccuracy = val.accuracy;
   ev.confusion = val.confusion;
   ev.classes = model_->classes();
+  for (int64_t c = 0; c < ev.classes; ++c)
+    ev.classNames.push_back(className(data_.info, c));
   ev.lr = currentLr_;
   ev.seconds = totals.seconds;
   ev.samplesPerSecond = totals.seconds > 0 ? static_cast<double>(totals.seen) / totals.seconds : 0;

@@ -38,6 +38,7 @@ struct EpochEvent {
   double sharesSeconds = 0;        // what computing them cost
   std::vector<int64_t> confusion;  // classes × classes on the validation set, row = true class
   int64_t classes = 0;
+  std::vector<std::string> classNames; // the data set's names, or the indices as text
 };
 
 struct RunSummary {

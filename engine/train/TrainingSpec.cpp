@@ -25,9 +25,9 @@ const Schema &trainingSchema() {
       advanced(zeroMeans(intField("early_stopping_patience", 0, 0, 100000,
                                   "Epochs without validation-loss improvement before stopping"),
                          "off")),
-      advanced(zeroMeans(intField("contribution_samples", 256, 0, 100000,
-                                  "Validation samples for the per-epoch contribution shares"),
-                         "off")),
+      advanced(zeroMeans(
+          intField("contribution_samples", 256, 0, 100000, "Validation samples for the per-epoch contribution shares"),
+          "off")),
   };
   return schema;
 }

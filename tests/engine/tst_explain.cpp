@@ -84,7 +84,7 @@ void TestExplain::completeness() {
   ParticleModel model(project);
   const Shape sample = model->validation().data.sampleShape;
   ExplainOptions opt;
-  opt.baseline = baseline.toStdString();
+  opt.baseline = parseBaseline(baseline.toStdString());
   Explainer explainer(model, randomBatch(sample, 64), opt);
   const Explanation e = explainer.explain(randomBatch(sample, 9));
   QVERIFY(!e.combines.empty());
@@ -127,8 +127,8 @@ void TestExplain::linearCombinerIsExact() {
   QFETCH(QString, method);
   ParticleModel model(projectFromJson(baseProject(), "t.json")); // concat → Classifier (linear)
   ExplainOptions opt;
-  opt.method = method.toStdString();
-  opt.baseline = "zero";
+  opt.method = parseMethod(method.toStdString());
+  opt.baseline = ExplainBaseline::Zero;
   Explainer explainer(model, {}, opt);
   const auto x = torch::randn({6, 32});
   const Explanation e = explainer.explain(x);
@@ -154,7 +154,7 @@ void TestExplain::disconnectedBranchGetsZero() {
   }
   for (const char *method : {"shapley", "ablation", "gradxact"}) {
     ExplainOptions opt;
-    opt.method = method;
+    opt.method = parseMethod(method);
     Explainer explainer(model, torch::randn({40, 32}), opt);
     const auto phi = explainer.explain(torch::randn({5, 32})).combines.at(0).phi;
     QVERIFY2(phi.select(1, 3).abs().max().item<double>() < 1e-6, method);
@@ -184,7 +184,7 @@ void TestExplain::tiedBranchesWithSameInputAreSymmetric() {
   reference.narrow(1, 8, 8).copy_(reference.narrow(1, 0, 8)); // and so do their baselines
   for (const char *method : {"shapley", "ablation", "gradxact"}) {
     ExplainOptions opt;
-    opt.method = method;
+    opt.method = parseMethod(method);
     Explainer explainer(model, reference, opt);
     const auto phi = explainer.explain(x).combines.at(0).phi;
     QVERIFY2(torch::allclose(phi.select(1, 0), phi.select(1, 1), 1e-5, 1e-6), method);
@@ -299,7 +299,9 @@ void TestExplain::gateKeepsOrRenormalisesWeights() {
 void TestExplain::trainerReportsShares() {
   Json doc = baseProject();
   doc["training"] = {{"epochs", 1}, {"threads", 1}, {"contribution_samples", 64}};
-  Trainer trainer(projectFromJson(doc, "t.json"), TrainOptions{});
+  TrainOptions options;
+  options.epochHooks.push_back(contributionSharesHook());
+  Trainer trainer(projectFromJson(doc, "t.json"), options);
   struct Grab : TrainObserver {
     std::vector<BranchShare> shares;
     void onEpoch(const EpochEvent &e) override { shares = e.shares; }

@@ -269,7 +269,7 @@ void TestGraphValidation::catalogueIsComplete() {
     QVERIFY(!t->category.empty());
     QVERIFY(!t->doc.empty());
     QVERIFY(t->infer);
-    for (const auto &p : t->params) {
+    for (const auto &p : t->params.fields()) {
       QVERIFY2(!p.doc.empty(), (std::string(type) + "." + p.name).c_str());
       // Every default passes its own schema.
       QVERIFY2(Catalogue::checkParam(p, p.defaultValue).empty(), (std::string(type) + "." + p.name).c_str());

@@ -113,9 +113,11 @@ void TestEditor::paletteDropsAndPortDragsBuildTheGraph() {
   dragOnViewport(view, input->outputPortPos(0), mlp->inputPortPos("0"));
   dragOnViewport(view, mlp->outputPortPos(0), head->inputPortPos("0"));
 
+  // Dropped nodes land on the grid (so the first click does not snap them and add an undo step).
   auto posOf = [&](QPoint p) {
     const QPointF s = view->mapToScene(p);
-    return Json::array({static_cast<int64_t>(std::round(s.x())), static_cast<int64_t>(std::round(s.y()))});
+    auto snap = [](double v) { return static_cast<int64_t>(std::round(v / NodeItem::kGrid) * NodeItem::kGrid); };
+    return Json::array({snap(s.x()), snap(s.y())});
   };
   const Json expected = {{"nodes",
                           {{{"id", "input1"}, {"type", "Input"}, {"pos", posOf(at[0])}},
@@ -280,9 +282,13 @@ void TestEditor::problemClickSelectsNodeAndFixClearsIt() {
   QTest::mouseClick(problems->viewport(), Qt::LeftButton, {}, problems->visualItemRect(item).center());
   QCOMPARE(window_->scene()->selectedIds(), QStringList{"right"});
   QCOMPARE(window_->inspector()->nodeId(), QString("right"));
+  QTRY_VERIFY(qobject_cast<QSpinBox *>(window_->inspector()->editorFor("out")));
   auto *spin = qobject_cast<QSpinBox *>(window_->inspector()->editorFor("out"));
-  QVERIFY(spin);
-  spin->setValue(64);
+  // Fix it as a person would: click into the field, select its text, type, Enter.
+  QTest::mouseClick(spin, Qt::LeftButton);
+  QTest::keyClick(spin, Qt::Key_A, Qt::ControlModifier);
+  QTest::keyClicks(spin, "64");
+  QTest::keyClick(spin, Qt::Key_Return);
   QVERIFY(doc->validation().ok());
   QCOMPARE(doc->graph().find("right")->params["out"].get<int>(), 64);
   QCOMPARE(problems->count(), 0);
@@ -351,7 +357,11 @@ void TestEditor::saveAndReopen() {
 }
 
 void TestEditor::crashRecoveryOffersRestore() {
-  QVERIFY(window_->openProject(QString::fromStdString(examplePath("seed-two-halves"))));
+  // A project of the user's (an example opens as an unsaved template, with nowhere to go back to).
+  QTemporaryDir dir;
+  const QString own = dir.filePath("seed-two-halves.particle.json");
+  QVERIFY(QFile::copy(QString::fromStdString(examplePath("seed-two-halves")), own));
+  QVERIFY(window_->openProject(own));
   window_->undoStack()->push(commands::setParam(window_->document(), "left", "out", Json(32)));
   const std::string edited = window_->document()->text();
   window_->writeRecovery(); // what the autosave timer does

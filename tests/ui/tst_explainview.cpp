@@ -61,16 +61,21 @@ void TestExplainView::explainsATrainedModel() {
   const ExplainResult &r = panel->result();
   QVERIFY2(r.error.isEmpty(), qPrintable(r.error));
   QCOMPARE(r.samples, 80); // the synthetic test split (20% of 400)
-  QCOMPARE(r.branches, (QStringList{"a", "b", "c", "d"}));
+  QCOMPARE(r.combines.size(), 1);
+  const CombineResult &c = r.combines[0];
+  QCOMPARE(c.branches, (QStringList{"a", "b", "c", "d"}));
   QCOMPARE(panel->sampleList()->count(), r.samples);
   // The waterfall walks from f(baseline) to f(x): completeness per sample.
   for (int i = 0; i < r.samples; ++i) {
     double sum = 0;
     for (int b = 0; b < 4; ++b)
-      sum += r.phi[i * 4 + b];
-    QVERIFY(std::abs(sum - (r.fx[i] - r.fBaseline[i])) <= 1e-4 * (1 + std::abs(r.fx[i])));
+      sum += c.phi[i * 4 + b];
+    QVERIFY(std::abs(sum - (c.fx[i] - c.fBaseline[i])) <= 1e-4 * (1 + std::abs(c.fx[i])));
   }
-  QCOMPARE(panel->waterfall()->itemCount(), 4);        // one step per branch
+  int steps = 0; // one step per branch
+  for (int i = 0; i < panel->waterfall()->itemCount(); ++i)
+    steps += qobject_cast<QCPItemRect *>(panel->waterfall()->item(i)) != nullptr;
+  QCOMPARE(steps, 4);
   QCOMPARE(panel->heatmap()->plottableCount(), 1);     // class × branch map
   QTRY_VERIFY_WITH_TIMEOUT(detail.count() > 0, 60000); // saliency of the first sample
   QCOMPARE(panel->detail().saliency.size(), 4);
@@ -85,7 +90,7 @@ void TestExplainView::explainsATrainedModel() {
   QTest::mouseClick(branches->viewport(), Qt::LeftButton, {}, branches->visualItemRect(branches->item(2)).center());
   QCOMPARE(window.scene()->selectedIds(), QStringList{"c"});
   // Method selector: ablation.
-  panel->methodBox()->setCurrentText("ablation");
+  panel->methodBox()->setCurrentIndex(panel->methodBox()->findData("ablation"));
   QTest::mouseClick(panel->computeButton(), Qt::LeftButton);
   QVERIFY(ready.wait(60000));
   QCOMPARE(panel->result().method, QString("ablation"));
@@ -118,7 +123,9 @@ void TestExplainView::attentionMapsForAttentionSubModels() {
   QCOMPARE(d.attention[0].size(), 2 * 4);          // layers × heads
   QCOMPARE(d.attention[0][0].size(), QSize(8, 8)); // T × T
   QCOMPARE(d.rollout.size(), 2);
-  QCOMPARE(panel->result().gridCols, 2);
+  // Each half's region: the 28×14 pixels it reads.
+  QCOMPARE(panel->result().combines[0].regions.size(), 2);
+  QCOMPARE(panel->result().combines[0].regions[0].size(), 28 * 14);
   QVERIFY(!panel->sampleView()->pixmap().isNull());
   window.undoStack()->setClean();
 }

@@ -3,6 +3,7 @@
 #include "MainWindow.h"
 #include "TestSupport.h"
 #include "document/GraphDocument.h"
+#include "forms/SchemaForm.h"
 #include "training/CustomPlot.h"
 #include "training/EngineWorker.h"
 #include "training/TrainPanel.h"
@@ -73,7 +74,7 @@ void TestTraining::shortRunFillsTheCharts() {
   doc["training"] = {{"epochs", 3}, {"batch_size", 32}, {"threads", 1}};
   window_->document()->reset(projectFromJson(doc, "short.json"));
   TrainPanel *panel = window_->trainPanel();
-  QCOMPARE(panel->epochsBox()->value(), 3);
+  QCOMPARE(qobject_cast<QSpinBox *>(panel->settingsForm()->editor("epochs"))->value(), 3);
   QSignalSpy epochs(panel, &TrainPanel::epochReceived);
   QSignalSpy done(panel, &TrainPanel::runFinished);
   QTest::mouseClick(panel->startButton(), Qt::LeftButton);
@@ -130,7 +131,14 @@ void TestTraining::changedLrWhilePausedIsUsed() {
   QTest::mouseClick(panel->startButton(), Qt::LeftButton);
   QTRY_VERIFY_WITH_TIMEOUT(panel->lastStep() > 20, 60000);
   QTest::mouseClick(panel->pauseButton(), Qt::LeftButton);
-  panel->lrBox()->setValue(0.0123);
+  // Typed into the learning-rate field while paused.
+  auto *lr = qobject_cast<QDoubleSpinBox *>(panel->settingsForm()->editor("lr"));
+  QVERIFY(lr && lr->isEnabled());
+  QTest::mouseClick(lr, Qt::LeftButton);
+  QTest::keyClick(lr, Qt::Key_A, Qt::ControlModifier);
+  QTest::keyClicks(lr, "0.0123");
+  QTest::keyClick(lr, Qt::Key_Return);
+  QCOMPARE(window_->document()->project().training["lr"].get<double>(), 0.0123);
   panel->frozenList()->item(0)->setCheckState(Qt::Checked);
   QTest::mouseClick(panel->applyButton(), Qt::LeftButton);
   // Applied on the engine thread while paused; the signal may arrive before a wait() could

@@ -3,7 +3,6 @@
 #include <QObject>
 
 #include <cmath>
-
 #include <set>
 
 namespace particle::ui {
@@ -16,24 +15,24 @@ Node *findNode(Graph &g, const QString &id) {
 }
 } // namespace
 
-GraphEditCommand::GraphEditCommand(GraphDocument *doc, const QString &text, const std::function<void(Graph &)> &edit,
-                                   int mergeKey, QString mergeTag)
+StateEditCommand::StateEditCommand(GraphDocument *doc, const QString &text,
+                                   const std::function<void(DocumentState &)> &edit, int mergeKey, QString mergeTag)
     : QUndoCommand(text), doc_(doc), mergeKey_(mergeKey), mergeTag_(std::move(mergeTag)) {
-  before_ = doc->graphSnapshot();
-  Graph copy = doc->graph();
-  edit(copy);
-  after_ = graphSnapshot(copy);
+  before_ = doc->state();
+  after_ = before_;
+  edit(after_);
 }
 
-void GraphEditCommand::undo() {
-  doc_->applyGraphSnapshot(before_);
-}
-void GraphEditCommand::redo() {
-  doc_->applyGraphSnapshot(after_);
+void StateEditCommand::undo() {
+  doc_->applyState(before_);
 }
 
-bool GraphEditCommand::mergeWith(const QUndoCommand *other) {
-  auto *o = dynamic_cast<const GraphEditCommand *>(other);
+void StateEditCommand::redo() {
+  doc_->applyState(after_);
+}
+
+bool StateEditCommand::mergeWith(const QUndoCommand *other) {
+  auto *o = dynamic_cast<const StateEditCommand *>(other);
   if (!o || o->mergeKey_ != mergeKey_ || o->mergeTag_ != mergeTag_ || mergeKey_ < 0)
     return false;
   after_ = o->after_;
@@ -43,14 +42,24 @@ bool GraphEditCommand::mergeWith(const QUndoCommand *other) {
 namespace commands {
 
 namespace {
-QUndoCommand *make(GraphDocument *doc, const QString &text, const std::function<void(Graph &)> &edit, int mergeKey = -1,
-                   const QString &tag = {}) {
-  auto *cmd = new GraphEditCommand(doc, text, edit, mergeKey, tag);
+QUndoCommand *make(GraphDocument *doc, const QString &text, const std::function<void(DocumentState &)> &edit,
+                   int mergeKey = -1, const QString &tag = {}) {
+  auto *cmd = new StateEditCommand(doc, text, edit, mergeKey, tag);
   if (cmd->changesNothing()) {
     delete cmd;
     return nullptr;
   }
   return cmd;
+}
+
+QUndoCommand *makeGraph(GraphDocument *doc, const QString &text, const std::function<void(Graph &)> &edit,
+                        int mergeKey = -1, const QString &tag = {}) {
+  return make(
+      doc, text, [&](DocumentState &s) { edit(s.graph); }, mergeKey, tag);
+}
+
+std::array<double, 2> rounded(QPointF p) {
+  return {std::round(p.x()), std::round(p.y())};
 }
 } // namespace
 
@@ -58,50 +67,50 @@ QUndoCommand *addNode(GraphDocument *doc, const QString &type, QPointF pos, QStr
   const std::string id = doc->graph().uniqueId(type.toStdString());
   if (newId)
     *newId = QString::fromStdString(id);
-  return make(doc, QObject::tr("Add %1").arg(type), [&](Graph &g) {
+  return makeGraph(doc, QObject::tr("Add %1").arg(type), [&](Graph &g) {
     Node n;
     n.id = id;
     n.type = type.toStdString();
-    n.pos = std::array<double, 2>{std::round(pos.x()), std::round(pos.y())};
+    n.pos = rounded(pos);
     g.nodes.push_back(n);
   });
 }
 
 QUndoCommand *removeNodes(GraphDocument *doc, const QStringList &ids) {
-  return make(doc,
-              ids.size() == 1 ? QObject::tr("Delete %1").arg(ids.front())
-                              : QObject::tr("Delete %n node(s)", "", ids.size()),
-              [&](Graph &g) {
-                for (const auto &id : ids)
-                  g.removeNode(id.toStdString());
-              });
+  return makeGraph(doc,
+                   ids.size() == 1 ? QObject::tr("Delete %1").arg(ids.front())
+                                   : QObject::tr("Delete %n node(s)", "", static_cast<int>(ids.size())),
+                   [&](Graph &g) {
+                     for (const auto &id : ids)
+                       g.removeNode(id.toStdString());
+                   });
 }
 
 QUndoCommand *connectPorts(GraphDocument *doc, const PortRef &from, const PortRef &to) {
-  return make(doc,
-              QObject::tr("Connect %1 → %2")
-                  .arg(QString::fromStdString(from.toString()), QString::fromStdString(to.toString())),
-              [&](Graph &g) {
-                for (const auto &e : g.edges)
-                  if (e.from == from && e.to == to)
-                    return;
-                g.edges.push_back(Edge{from, to});
-              });
+  return makeGraph(doc,
+                   QObject::tr("Connect %1 → %2")
+                       .arg(QString::fromStdString(from.toString()), QString::fromStdString(to.toString())),
+                   [&](Graph &g) {
+                     for (const auto &e : g.edges)
+                       if (e.from == from && e.to == to)
+                         return;
+                     g.edges.push_back(Edge{from, to});
+                   });
 }
 
 QUndoCommand *disconnect(GraphDocument *doc, const PortRef &from, const PortRef &to) {
-  return make(doc,
-              QObject::tr("Disconnect %1 → %2")
-                  .arg(QString::fromStdString(from.toString()), QString::fromStdString(to.toString())),
-              [&](Graph &g) {
-                g.edges.erase(std::remove_if(g.edges.begin(), g.edges.end(),
-                                             [&](const Edge &e) { return e.from == from && e.to == to; }),
-                              g.edges.end());
-              });
+  return makeGraph(doc,
+                   QObject::tr("Disconnect %1 → %2")
+                       .arg(QString::fromStdString(from.toString()), QString::fromStdString(to.toString())),
+                   [&](Graph &g) {
+                     g.edges.erase(std::remove_if(g.edges.begin(), g.edges.end(),
+                                                  [&](const Edge &e) { return e.from == from && e.to == to; }),
+                                   g.edges.end());
+                   });
 }
 
 QUndoCommand *setParam(GraphDocument *doc, const QString &id, const QString &param, const Json &value) {
-  return make(doc, QObject::tr("Set %1.%2").arg(id, param), [&](Graph &g) {
+  return makeGraph(doc, QObject::tr("Set %1.%2").arg(id, param), [&](Graph &g) {
     if (Node *n = findNode(g, id)) {
       if (value.is_null())
         n->params.erase(param.toStdString());
@@ -115,53 +124,56 @@ QUndoCommand *moveNodes(GraphDocument *doc, const std::map<QString, QPointF> &po
   QStringList ids;
   for (const auto &[id, p] : positions)
     ids << id;
-  return make(
+  return makeGraph(
       doc, QObject::tr("Move %n node(s)", "", static_cast<int>(positions.size())),
       [&](Graph &g) {
         for (const auto &[id, p] : positions)
           if (Node *n = findNode(g, id))
-            n->pos = std::array<double, 2>{std::round(p.x()), std::round(p.y())};
+            n->pos = rounded(p);
       },
       kMoveMergeKey, ids.join(','));
 }
 
 QUndoCommand *setPositions(GraphDocument *doc, const std::map<QString, QPointF> &positions, const QString &text) {
-  return make(doc, text, [&](Graph &g) {
+  return makeGraph(doc, text, [&](Graph &g) {
     for (const auto &[id, p] : positions)
       if (Node *n = findNode(g, id))
-        n->pos = std::array<double, 2>{std::round(p.x()), std::round(p.y())};
+        n->pos = rounded(p);
   });
 }
 
 QUndoCommand *setShare(GraphDocument *doc, const QStringList &ids, const QString &group, const QString &scope) {
-  return make(doc,
-              group.isEmpty() ? QObject::tr("Unshare parameters") : QObject::tr("Share parameters (%1)").arg(group),
-              [&](Graph &g) {
-                for (const auto &id : ids)
-                  if (Node *n = findNode(g, id)) {
-                    n->share = group.toStdString();
-                    n->shareScope = group.isEmpty() || scope == "all" ? "" : scope.toStdString();
-                  }
-              });
+  return makeGraph(
+      doc, group.isEmpty() ? QObject::tr("Unshare parameters") : QObject::tr("Share parameters (%1)").arg(group),
+      [&](Graph &g) {
+        for (const auto &id : ids)
+          if (Node *n = findNode(g, id)) {
+            n->share = group.toStdString();
+            n->shareScope = group.isEmpty() || scope == "all" ? "" : scope.toStdString();
+          }
+      });
 }
 
 QUndoCommand *paste(GraphDocument *doc, const Json &clip, QPointF offset, QStringList *newIds) {
-  return make(doc, QObject::tr("Paste"), [&](Graph &g) {
+  return makeGraph(doc, QObject::tr("Paste"), [&](Graph &g) {
     std::map<std::string, std::string> rename;
     for (const auto &j : clip.value("nodes", Json::array())) {
+      if (!j.is_object())
+        continue;
       Node n;
       n.id = j.value("id", "n");
       n.type = j.value("type", "");
-      if (j.contains("params"))
+      if (j.contains("params") && j["params"].is_object())
         n.params = j["params"];
       n.share = j.value("share", "");
       n.shareScope = j.value("share_scope", "");
       std::array<double, 2> pos{0, 0};
-      if (j.contains("pos"))
+      if (j.contains("pos") && j["pos"].is_array() && j["pos"].size() == 2 && j["pos"][0].is_number() &&
+          j["pos"][1].is_number())
         pos = {j["pos"][0].get<double>(), j["pos"][1].get<double>()};
       n.pos = std::array<double, 2>{std::round(pos[0] + offset.x()), std::round(pos[1] + offset.y())};
       std::string id = n.id;
-      if (g.find(id)) {
+      if (g.find(id) || !Graph::isValidId(id)) {
         std::string stem = id;
         while (!stem.empty() && std::isdigit(static_cast<unsigned char>(stem.back())))
           stem.pop_back();
@@ -174,6 +186,8 @@ QUndoCommand *paste(GraphDocument *doc, const Json &clip, QPointF offset, QStrin
       g.nodes.push_back(n);
     }
     for (const auto &j : clip.value("edges", Json::array())) {
+      if (!j.is_object())
+        continue;
       auto from = PortRef::parse(j.value("from", "")), to = PortRef::parse(j.value("to", ""));
       if (!from || !to || !rename.count(from->node) || !rename.count(to->node))
         continue;
@@ -181,6 +195,42 @@ QUndoCommand *paste(GraphDocument *doc, const Json &clip, QPointF offset, QStrin
       to->node = rename[to->node];
       g.edges.push_back(Edge{*from, *to});
     }
+  });
+}
+
+QUndoCommand *setDatasetKey(GraphDocument *doc, const QString &key, const Json &value) {
+  const std::string k = key.toStdString();
+  return make(doc,
+              key == "kind" ? QObject::tr("Data set kind %1").arg(QString::fromStdString(value.dump()))
+                            : QObject::tr("Set dataset.%1").arg(key),
+              [&](DocumentState &s) {
+                if (!s.dataset.is_object())
+                  s.dataset = Json::object();
+                if (k == "kind") {
+                  // Another kind has other keys: keep only those every kind shares.
+                  Json next = Json::object();
+                  next["kind"] = value;
+                  for (const char *common : {"validation_fraction", "seed", "limit"})
+                    if (s.dataset.contains(common))
+                      next[common] = s.dataset[common];
+                  s.dataset = next;
+                } else if (value.is_null()) {
+                  s.dataset.erase(k);
+                } else {
+                  s.dataset[k] = value;
+                }
+              });
+}
+
+QUndoCommand *setTrainingKey(GraphDocument *doc, const QString &key, const Json &value) {
+  const std::string k = key.toStdString();
+  return make(doc, QObject::tr("Set training.%1").arg(key), [&](DocumentState &s) {
+    if (!s.training.is_object())
+      s.training = Json::object();
+    if (value.is_null())
+      s.training.erase(k);
+    else
+      s.training[k] = value;
   });
 }
 
@@ -211,8 +261,9 @@ QString shareRefusal(const GraphDocument &doc, const QStringList &ids) {
         n->share = group;
   });
   for (const auto &p : v.problems)
-    if (p.severity == Problem::Severity::Error && p.message.find("share") != std::string::npos &&
-        ids.contains(QString::fromStdString(p.node)))
+    if (p.isError() && ids.contains(QString::fromStdString(p.node)) &&
+        (p.code == ProblemCode::ShareNotAllowed || p.code == ProblemCode::ShareMismatch ||
+         p.code == ProblemCode::TrunkNotAllowed))
       return QString::fromStdString(p.node + ": " + p.message);
   return {};
 }

@@ -1,7 +1,7 @@
 #pragma once
-// Undo commands. Each acts on the GraphDocument by node id and restores JSON snapshots of the
-// graph taken before and after, so undo and redo are byte-identical by construction; they never
-// look at the scene or its selection.
+// Undo commands. Each acts on the GraphDocument by node id (or section key) and restores
+// snapshots of the document's editable state taken before and after, so undo and redo are
+// byte-identical by construction; they never look at the scene or its selection.
 
 #include "document/GraphDocument.h"
 
@@ -13,12 +13,12 @@
 
 namespace particle::ui {
 
-class GraphEditCommand : public QUndoCommand {
+class StateEditCommand : public QUndoCommand {
 public:
-  // Applies `edit` to a copy of the graph; `mergeKey` ≥ 0 lets consecutive commands with the same
-  // key and `mergeTag` merge into one undo step (drags).
-  GraphEditCommand(GraphDocument *doc, const QString &text, const std::function<void(Graph &)> &edit, int mergeKey = -1,
-                   QString mergeTag = {});
+  // Applies `edit` to a copy of the document's state; `mergeKey` ≥ 0 lets consecutive commands
+  // with the same key and `mergeTag` merge into one undo step (drags).
+  StateEditCommand(GraphDocument *doc, const QString &text, const std::function<void(DocumentState &)> &edit,
+                   int mergeKey = -1, QString mergeTag = {});
   void undo() override;
   void redo() override;
   int id() const override { return mergeKey_; }
@@ -27,17 +27,18 @@ public:
 
 private:
   GraphDocument *doc_;
-  std::string before_, after_;
+  DocumentState before_, after_;
   int mergeKey_;
   QString mergeTag_;
 };
 
-// Factories for the edits the editor offers. Each returns nullptr when the edit is a no-op.
+// Factories for the edits the app offers. Each returns nullptr when the edit is a no-op.
 namespace commands {
 QUndoCommand *addNode(GraphDocument *doc, const QString &type, QPointF pos, QString *newId = nullptr);
 QUndoCommand *removeNodes(GraphDocument *doc, const QStringList &ids);
 QUndoCommand *connectPorts(GraphDocument *doc, const PortRef &from, const PortRef &to);
 QUndoCommand *disconnect(GraphDocument *doc, const PortRef &from, const PortRef &to);
+// A null value removes the param (its default applies).
 QUndoCommand *setParam(GraphDocument *doc, const QString &id, const QString &param, const Json &value);
 QUndoCommand *moveNodes(GraphDocument *doc, const std::map<QString, QPointF> &positions);
 // Puts the nodes into one share group (empty name: remove from their groups).
@@ -46,6 +47,10 @@ QUndoCommand *setShare(GraphDocument *doc, const QStringList &ids, const QString
 // renamed where taken and positions offset by `offset`.
 QUndoCommand *paste(GraphDocument *doc, const Json &clip, QPointF offset, QStringList *newIds = nullptr);
 QUndoCommand *setPositions(GraphDocument *doc, const std::map<QString, QPointF> &positions, const QString &text);
+// One key of the "dataset" or "training" section (null removes it); setting "kind" replaces the
+// dataset section with {"kind": value}.
+QUndoCommand *setDatasetKey(GraphDocument *doc, const QString &key, const Json &value);
+QUndoCommand *setTrainingKey(GraphDocument *doc, const QString &key, const Json &value);
 } // namespace commands
 
 // The selection as clipboard JSON: the nodes and the edges between them.

@@ -1,32 +1,20 @@
 #include "document/GraphDocument.h"
 
 #include "data/DatasetSpec.h"
+#include "document/AutoLayout.h"
+
+#include <QDir>
 
 #include <map>
 
 namespace particle::ui {
 
 namespace {
-// Node as JSON without its position (to tell a move from a change).
-Json nodeCore(const Node &n) {
-  return Json{{"type", n.type}, {"params", n.params}, {"share", n.share}, {"scope", n.shareScope}};
+// Node without its position (to tell a move from a change).
+bool sameCore(const Node &a, const Node &b) {
+  return a.type == b.type && a.params == b.params && a.share == b.share && a.shareScope == b.shareScope;
 }
 } // namespace
-
-GraphDocument::GraphDocument(QObject *parent) : QObject(parent) {
-  revalidate();
-}
-
-void GraphDocument::reset(Project project) {
-  project_ = std::move(project);
-  revalidate();
-  Q_EMIT modelReset();
-  Q_EMIT validated();
-}
-
-void GraphDocument::setFilePath(const QString &path) {
-  project_.path = path.toStdString();
-}
 
 std::string graphSnapshot(const Graph &graph) {
   Project bare;
@@ -35,27 +23,90 @@ std::string graphSnapshot(const Graph &graph) {
   return Json{{"nodes", doc["nodes"]}, {"edges", doc["edges"]}}.dump();
 }
 
-void GraphDocument::applyGraphSnapshot(const std::string &snapshot) {
+Graph graphFromSnapshot(const std::string &snapshot) {
   Json doc = Json::parse(snapshot);
   doc["format"] = "particle-studio";
   doc["version"] = kFormatVersion;
-  applyGraph(projectFromJson(doc, "snapshot").graph);
+  return projectFromJson(doc, "snapshot").graph;
 }
 
-void GraphDocument::applyGraph(const Graph &next) {
+GraphDocument::GraphDocument(QObject *parent) : QObject(parent) {
+  revalidate();
+}
+
+void GraphDocument::reset(Project project, bool asTemplate) {
+  project_ = std::move(project);
+  template_ = asTemplate;
+  revalidate();
+  placeUnpositioned(project_.graph, validation_.order);
+  Q_EMIT modelReset();
+  Q_EMIT validated();
+}
+
+Project GraphDocument::projectAt(const QString &path) const {
+  Project p = project_;
+  const QString oldBase = QString::fromStdString(project_.baseDir());
+  p.path = path.toStdString();
+  const QString newBase = QString::fromStdString(p.baseDir());
+  if (oldBase == newBase || !p.dataset.is_object() || !p.dataset.contains("kind") || !p.dataset["kind"].is_string())
+    return p;
+  const DataKind *kind = DataKinds::instance().find(p.dataset["kind"].get<std::string>());
+  if (!kind)
+    return p;
+  for (const auto &f : kind->keys.fields()) {
+    if (f.kind != FieldKind::Path || !p.dataset.contains(f.name) || !p.dataset[f.name].is_string())
+      continue;
+    const QString value = QString::fromStdString(p.dataset[f.name].get<std::string>());
+    if (QDir::isAbsolutePath(value))
+      continue;
+    const QString file = QDir::cleanPath(QDir(oldBase).absoluteFilePath(value));
+    QString rebased = QDir(newBase).relativeFilePath(file);
+    if (rebased.startsWith("../.."))
+      rebased = file;
+    p.dataset[f.name] = rebased.toStdString();
+  }
+  return p;
+}
+
+void GraphDocument::setFilePath(const QString &path) {
+  Project next = projectAt(path);
+  const bool datasetChanged = next.dataset != project_.dataset;
+  project_.path = next.path;
+  project_.dataset = next.dataset;
+  template_ = false;
+  if (datasetChanged) {
+    revalidate();
+    Q_EMIT this->datasetChanged();
+    Q_EMIT validated();
+  }
+}
+
+void GraphDocument::setName(const QString &name) {
+  project_.name = name.toStdString();
+}
+
+DocumentState GraphDocument::state() const {
+  return DocumentState{project_.graph, project_.dataset, project_.training};
+}
+
+void GraphDocument::applyState(const DocumentState &next) {
   const Graph before = project_.graph;
-  project_.graph = next;
+  const bool datasetDiffers = project_.dataset != next.dataset;
+  const bool trainingDiffers = project_.training != next.training;
+  project_.graph = next.graph;
+  project_.dataset = next.dataset;
+  project_.training = next.training;
   std::map<std::string, const Node *> old;
   for (const auto &n : before.nodes)
     old[n.id] = &n;
   std::vector<QString> added, changed, moved, removed;
-  for (const auto &n : next.nodes) {
+  for (const auto &n : next.graph.nodes) {
     auto it = old.find(n.id);
     if (it == old.end()) {
       added.push_back(QString::fromStdString(n.id));
       continue;
     }
-    if (nodeCore(*it->second) != nodeCore(n))
+    if (!sameCore(*it->second, n))
       changed.push_back(QString::fromStdString(n.id));
     if (it->second->pos != n.pos)
       moved.push_back(QString::fromStdString(n.id));
@@ -63,9 +114,7 @@ void GraphDocument::applyGraph(const Graph &next) {
   }
   for (const auto &[id, node] : old)
     removed.push_back(QString::fromStdString(id));
-  bool edges = before.edges.size() != next.edges.size();
-  for (std::size_t i = 0; !edges && i < next.edges.size(); ++i)
-    edges = !(before.edges[i].from == next.edges[i].from && before.edges[i].to == next.edges[i].to);
+  const bool edges = before.edges != next.graph.edges;
 
   revalidate();
   for (const auto &id : removed)
@@ -78,6 +127,10 @@ void GraphDocument::applyGraph(const Graph &next) {
     Q_EMIT nodeMoved(id);
   if (edges || !removed.empty())
     Q_EMIT edgesChanged();
+  if (datasetDiffers)
+    Q_EMIT datasetChanged();
+  if (trainingDiffers)
+    Q_EMIT trainingChanged();
   Q_EMIT validated();
 }
 
@@ -93,11 +146,13 @@ void GraphDocument::probeData() {
     return;
   probedDataset_ = section;
   dataKnown_ = false;
+  dataError_.clear();
   try {
     data_ = probeDataset(parseDatasetSpec(project_.dataset, project_.baseDir()));
     dataKnown_ = true;
-  } catch (const Error &) {
-    // validate() without cached data reports the problem with its message.
+  } catch (const std::exception &e) {
+    // validate() without probed data reports the problem on the Input node.
+    dataError_ = QString::fromUtf8(e.what());
   }
 }
 

@@ -1,7 +1,8 @@
 #pragma once
-// GraphDocument: the editor's model. A QObject over particle::Project that emits change
-// signals by node id and re-validates after every change. It holds no QGraphicsItem or widget;
-// the scene observes it, undo commands act on it by id and JSON snapshot.
+// GraphDocument: the editor's model. A QObject over particle::Project that emits change signals by
+// node id (and for the dataset and training sections) and re-validates after every change. It
+// holds no QGraphicsItem or widget; the scene and the forms observe it, and undo commands act on
+// it by id with snapshots of its editable state.
 
 #include "graph/Project.h"
 #include "graph/Validator.h"
@@ -13,8 +14,20 @@
 
 namespace particle::ui {
 
-// Nodes and edges of a graph as compact JSON text: what undo commands store.
+// What undo restores: the graph and the two sections the app edits.
+struct DocumentState {
+  Graph graph;
+  Json dataset = Json::object();
+  Json training = Json::object();
+  bool operator==(const DocumentState &o) const {
+    return graph == o.graph && dataset == o.dataset && training == o.training;
+  }
+  bool operator!=(const DocumentState &o) const { return !(*this == o); }
+};
+
+// Nodes and edges of a graph as compact JSON text (run history keeps it to diff later).
 std::string graphSnapshot(const Graph &graph);
+Graph graphFromSnapshot(const std::string &snapshot);
 
 class GraphDocument : public QObject {
   Q_OBJECT
@@ -25,26 +38,36 @@ public:
   const Project &project() const { return project_; }
   const Graph &graph() const { return project_.graph; }
   const Validation &validation() const { return validation_; }
-  QString filePath() const { return QString::fromStdString(project_.path); }
+  // The file the project is saved to; empty for a new project or an example opened as a template.
+  QString filePath() const { return template_ ? QString() : QString::fromStdString(project_.path); }
+  // The file the project came from (an example's too): relative data paths resolve against it.
+  QString sourcePath() const { return QString::fromStdString(project_.path); }
+  bool isTemplate() const { return template_; }
 
-  // Replaces everything (open/new); emits modelReset.
-  void reset(Project project);
+  // Replaces everything (open/new); emits modelReset. Nodes without a position are laid out
+  // (not an undo step: the document stays unmodified).
+  void reset(Project project, bool asTemplate = false);
+  // The project as it would be saved at `path`: relative data paths rewritten so that they still
+  // name the same files from the new folder.
+  Project projectAt(const QString &path) const;
+  // The document now lives at `path` (after a successful Save As): paths rebased as projectAt().
   void setFilePath(const QString &path);
+  void setName(const QString &name);
 
-  // Snapshot of what undo restores: nodes and edges as JSON text (positions included).
-  std::string graphSnapshot() const { return particle::ui::graphSnapshot(project_.graph); }
-  // Applies a snapshot, emitting fine-grained signals for what differs.
-  void applyGraphSnapshot(const std::string &snapshot);
-  // Applies an edited copy of the graph (same diffing as applyGraphSnapshot).
-  void applyGraph(const Graph &graph);
+  DocumentState state() const;
+  // Applies a state, emitting fine-grained signals for what differs, then validated().
+  void applyState(const DocumentState &state);
   // Whole project as it would be saved.
   std::string text() const { return projectToText(project_); }
+  std::string graphSnapshot() const { return particle::ui::graphSnapshot(project_.graph); }
 
   // What validation would say if `edit` were applied (nothing changes).
   Validation trial(const std::function<void(Graph &)> &edit) const;
 
-  // The dataset's shape, probed once per dataset section (re-probed when it changes).
+  // The data set's shape and classes, probed once per dataset section; null when it cannot be read.
   const DataInfo *dataInfo() const { return dataKnown_ ? &data_ : nullptr; }
+  // Why the data set cannot be read (empty when it can).
+  QString dataError() const { return dataError_; }
 
 Q_SIGNALS:
   void modelReset();
@@ -53,6 +76,8 @@ Q_SIGNALS:
   void nodeChanged(const QString &id); // type, params or share
   void nodeMoved(const QString &id);
   void edgesChanged();
+  void datasetChanged();
+  void trainingChanged();
   void validated(); // after every change: validation() is current
 
 private:
@@ -63,7 +88,9 @@ private:
   Validation validation_;
   DataInfo data_;
   bool dataKnown_ = false;
+  QString dataError_;
   std::string probedDataset_;
+  bool template_ = false;
 };
 
 } // namespace particle::ui

@@ -1,19 +1,60 @@
 #include "editor/GraphScene.h"
 
+#include "document/AutoLayout.h"
 #include "document/Commands.h"
 #include "document/GraphDocument.h"
 
 #include <QApplication>
 #include <QGraphicsPathItem>
 #include <QGraphicsSceneMouseEvent>
-#include <QGraphicsSimpleTextItem>
+#include <QPainter>
 #include <QPalette>
 #include <QPen>
 
-#include <deque>
-#include <set>
-
 namespace particle::ui {
+
+// A short text on a rounded background, drawn above edges and nodes (edge shapes, drag verdicts).
+class LabelItem : public QGraphicsItem {
+public:
+  LabelItem(QColor text, QColor background) : text_(std::move(text)), background_(std::move(background)) {}
+  void setText(const QString &text) {
+    if (text == label_)
+      return;
+    prepareGeometryChange();
+    label_ = text;
+    update();
+  }
+  const QString &text() const { return label_; }
+  void setSmall(bool small) { small_ = small; }
+  QRectF boundingRect() const override {
+    if (label_.isEmpty())
+      return {};
+    const QFontMetricsF fm(font());
+    return QRectF(0, 0, fm.horizontalAdvance(label_) + 8, fm.height() + 2);
+  }
+  void paint(QPainter *painter, const QStyleOptionGraphicsItem *, QWidget *) override {
+    if (label_.isEmpty())
+      return;
+    painter->setRenderHint(QPainter::Antialiasing);
+    painter->setPen(Qt::NoPen);
+    painter->setBrush(background_);
+    painter->drawRoundedRect(boundingRect(), 3, 3);
+    painter->setFont(font());
+    painter->setPen(text_);
+    painter->drawText(boundingRect(), Qt::AlignCenter, label_);
+  }
+
+private:
+  QFont font() const {
+    QFont f = QApplication::font();
+    if (small_)
+      f.setPointSizeF(f.pointSizeF() * 0.8);
+    return f;
+  }
+  QString label_;
+  QColor text_, background_;
+  bool small_ = false;
+};
 
 namespace {
 QPainterPath curve(QPointF a, QPointF b) {
@@ -21,6 +62,10 @@ QPainterPath curve(QPointF a, QPointF b) {
   const double dx = std::max(40.0, std::abs(b.x() - a.x()) * 0.5);
   path.cubicTo(a + QPointF(dx, 0), b - QPointF(dx, 0), b);
   return path;
+}
+
+QString edgeKey(const PortRef &ref) {
+  return QString::fromStdString(ref.toString());
 }
 } // namespace
 
@@ -30,9 +75,9 @@ GraphScene::GraphScene(GraphDocument *doc, QUndoStack *undo, QObject *parent)
   connect(doc_, &GraphDocument::modelReset, this, &GraphScene::rebuild);
   connect(doc_, &GraphDocument::nodeAdded, this, &GraphScene::addNodeItem);
   connect(doc_, &GraphDocument::nodeRemoved, this, &GraphScene::removeNodeItem);
-  // Moves need no handler of their own: every change ends with validated(), and refreshAll()
-  // re-reads positions too. Any change can change shapes, problems and port counts downstream.
-  connect(doc_, &GraphDocument::validated, this, &GraphScene::refreshAll);
+  connect(doc_, &GraphDocument::edgesChanged, this, &GraphScene::rebuildEdges);
+  // Every change ends with validated(): shapes, problems and port counts may change downstream.
+  connect(doc_, &GraphDocument::validated, this, &GraphScene::onValidated);
   rebuild();
 }
 
@@ -42,6 +87,7 @@ GraphScene::~GraphScene() {
   blockSignals(true);
   nodes_.clear();
   edges_.clear();
+  shareLinks_.clear();
   clear();
 }
 
@@ -75,6 +121,7 @@ void GraphScene::rebuild() {
     addNodeItem(QString::fromStdString(n.id));
   refreshing_ = false;
   rebuildEdges();
+  rebuildShareLinks();
 }
 
 void GraphScene::addNodeItem(const QString &id) {
@@ -84,77 +131,171 @@ void GraphScene::addNodeItem(const QString &id) {
   addItem(item);
   nodes_[id] = item;
   connect(item, &NodeItem::moveFinished, this, &GraphScene::commitMoves);
-  // Live edges while the user drags a node; batched refreshes rebuild once at the end.
-  connect(item, &QGraphicsObject::xChanged, this, [this] {
+  // While the user drags a node, only the edges and links that touch it follow.
+  auto follow = [this, id] {
     if (!refreshing_)
-      rebuildEdges();
-  });
-  connect(item, &QGraphicsObject::yChanged, this, [this] {
-    if (!refreshing_)
-      rebuildEdges();
-  });
+      updateEdgesOf(id);
+  };
+  connect(item, &QGraphicsObject::xChanged, this, follow);
+  connect(item, &QGraphicsObject::yChanged, this, follow);
 }
 
 void GraphScene::removeNodeItem(const QString &id) {
   auto it = nodes_.find(id);
   if (it == nodes_.end())
     return;
+  // Share links point at items: drop those touching this one first.
+  for (auto &link : shareLinks_)
+    if (link.first.first == it->second || link.first.second == it->second) {
+      delete link.second;
+      link.second = nullptr;
+    }
+  shareLinks_.erase(std::remove_if(shareLinks_.begin(), shareLinks_.end(), [](const auto &l) { return !l.second; }),
+                    shareLinks_.end());
+  shareSignature_.clear();
   delete it->second;
   nodes_.erase(it);
 }
 
-void GraphScene::refreshAll() {
+void GraphScene::onValidated() {
   refreshing_ = true;
   for (auto &[id, item] : nodes_)
     item->refresh();
   refreshing_ = false;
-  rebuildEdges();
+  // Edge labels show the source's output shape; port positions follow the node's port count.
+  for (auto &view : edges_)
+    placeEdge(view);
+  rebuildShareLinks();
 }
 
 void GraphScene::rebuildEdges() {
-  for (auto *e : edges_)
-    delete e;
-  edges_.clear();
-  const QPalette pal = QApplication::palette();
-  const QColor edgeColor = pal.color(QPalette::Text);
-  for (const auto &e : doc_->graph().edges) {
-    NodeItem *from = nodeItem(QString::fromStdString(e.from.node));
-    NodeItem *to = nodeItem(QString::fromStdString(e.to.node));
-    if (!from || !to || !e.from.isNumbered())
-      continue;
-    const QPointF a = from->outputPortPos(e.from.index()), b = to->inputPortPos(e.to.port);
-    auto *path = addPath(curve(a, b), QPen(edgeColor, 1.6));
-    path->setZValue(0);
-    edges_.push_back(path);
-    const NodeInfo *info = doc_->validation().info(e.from.node);
-    if (info && info->shapesKnown && e.from.index() < static_cast<int>(info->outputs.size())) {
-      auto *label = addSimpleText(QString::fromStdString(shapeToString(info->outputs[e.from.index()])));
-      QFont f = label->font();
-      f.setPointSizeF(f.pointSizeF() * 0.8);
-      label->setFont(f);
-      label->setBrush(pal.color(QPalette::PlaceholderText));
-      const QPointF mid = path->path().pointAtPercent(0.5);
-      label->setPos(mid - QPointF(label->boundingRect().width() / 2, label->boundingRect().height() + 2));
-      label->setZValue(0.5);
-      edges_.push_back(label);
-    }
+  for (auto &view : edges_) {
+    delete view.path;
+    delete view.label;
   }
-  // Dashed links between consecutive members of each share group.
+  edges_.clear();
+  edgesOf_.clear();
+  const QPalette pal = QApplication::palette();
+  for (const auto &e : doc_->graph().edges) {
+    if (!nodeItem(QString::fromStdString(e.from.node)) || !nodeItem(QString::fromStdString(e.to.node)) ||
+        !e.from.isNumbered())
+      continue;
+    EdgeView view;
+    view.edge = e;
+    view.path = addPath(QPainterPath(), QPen(pal.color(QPalette::Text), 1.6));
+    view.path->setZValue(0);
+    QColor background = pal.color(QPalette::Base);
+    background.setAlpha(225);
+    view.label = new LabelItem(pal.color(QPalette::Text), background);
+    view.label->setSmall(true);
+    view.label->setZValue(2); // above nodes: a short edge's label must stay readable
+    addItem(view.label);
+    edgesOf_[QString::fromStdString(e.from.node)].push_back(edges_.size());
+    edgesOf_[QString::fromStdString(e.to.node)].push_back(edges_.size());
+    edges_.push_back(view);
+  }
+  for (auto &view : edges_)
+    placeEdge(view);
+}
+
+void GraphScene::placeEdge(EdgeView &view) {
+  NodeItem *from = nodeItem(QString::fromStdString(view.edge.from.node));
+  NodeItem *to = nodeItem(QString::fromStdString(view.edge.to.node));
+  if (!from || !to)
+    return;
+  const QPointF a = from->outputPortPos(view.edge.from.index()), b = to->inputPortPos(view.edge.to.port);
+  view.path->setPath(curve(a, b));
+  const NodeInfo *info = doc_->validation().info(view.edge.from.node);
+  const int port = view.edge.from.index();
+  QString text;
+  if (info && info->shapesKnown && port >= 0 && port < static_cast<int>(info->outputs.size()))
+    text = QString::fromStdString(shapeToString(info->outputs[static_cast<std::size_t>(port)]));
+  view.label->setText(text);
+  // Above the middle of the edge, clear of the line. Where the nodes are too close for it, no
+  // label: the source node shows the same shape, and a label squeezed in would cover a node.
+  const QRectF r = view.label->boundingRect();
+  const double gap = b.x() - a.x();
+  view.label->setVisible(gap > r.width() + 24);
+  view.label->setPos(view.path->path().pointAtPercent(0.5) - QPointF(r.width() / 2, r.height() + 3));
+}
+
+void GraphScene::updateEdgesOf(const QString &id) {
+  auto it = edgesOf_.find(id);
+  if (it != edgesOf_.end())
+    for (std::size_t i : it->second)
+      placeEdge(edges_[i]);
+  NodeItem *item = nodeItem(id);
+  for (auto &[ends, line] : shareLinks_)
+    if (ends.first == item || ends.second == item)
+      line->setLine(
+          QLineF(ends.first->bodyRect().center() + QPointF(70, 0), ends.second->bodyRect().center() + QPointF(70, 0)));
+}
+
+void GraphScene::rebuildShareLinks() {
+  // Dashed links between consecutive members of each share group; rebuilt only when groups change.
   std::map<std::string, std::vector<NodeItem *>> groups;
+  std::string signature;
   for (const auto &n : doc_->graph().nodes)
     if (!n.share.empty())
-      if (auto *item = nodeItem(QString::fromStdString(n.id)))
+      if (auto *item = nodeItem(QString::fromStdString(n.id))) {
         groups[n.share].push_back(item);
+        signature += n.share + "\x1f" + n.id + "\x1e";
+      }
+  if (signature == shareSignature_) {
+    for (auto &[ends, line] : shareLinks_)
+      line->setLine(
+          QLineF(ends.first->bodyRect().center() + QPointF(70, 0), ends.second->bodyRect().center() + QPointF(70, 0)));
+    return;
+  }
+  shareSignature_ = signature;
+  for (auto &link : shareLinks_)
+    delete link.second;
+  shareLinks_.clear();
   for (const auto &[group, members] : groups) {
     QPen pen(NodeItem::shareColor(group), 2, Qt::DashLine);
     for (std::size_t i = 1; i < members.size(); ++i) {
-      const QPointF a = members[i - 1]->sceneBoundingRect().center();
-      const QPointF b = members[i]->sceneBoundingRect().center();
-      auto *line = addLine(QLineF(a + QPointF(70, 0), b + QPointF(70, 0)), pen);
+      auto *line = addLine(QLineF(members[i - 1]->bodyRect().center() + QPointF(70, 0),
+                                  members[i]->bodyRect().center() + QPointF(70, 0)),
+                           pen);
       line->setZValue(0.2);
-      edges_.push_back(line);
+      shareLinks_.push_back({{members[i - 1], members[i]}, line});
     }
   }
+}
+
+QString GraphScene::edgeLabel(const PortRef &to) const {
+  for (const auto &view : edges_)
+    if (view.edge.to == to)
+      return view.label->text();
+  return {};
+}
+
+QPointF GraphScene::freeSpot(QPointF desired, const QStringList &ignore) const {
+  constexpr double kMargin = 16, kStep = 30;
+  QPointF p = desired;
+  if (NodeItem::snapToGrid)
+    p = QPointF(std::round(p.x() / NodeItem::kGrid) * NodeItem::kGrid,
+                std::round(p.y() / NodeItem::kGrid) * NodeItem::kGrid);
+  for (int attempt = 0; attempt < 400; ++attempt) {
+    const QRectF want(p, QSizeF(NodeItem::kWidth, 80));
+    bool clear = true;
+    for (const auto &[id, item] : nodes_) {
+      if (ignore.contains(id))
+        continue;
+      if (item->bodyRect().adjusted(-kMargin, -kMargin, kMargin, kMargin).intersects(want)) {
+        clear = false;
+        p.setY(item->bodyRect().bottom() + kMargin + 1);
+        if (NodeItem::snapToGrid)
+          p.setY(std::ceil(p.y() / NodeItem::kGrid) * NodeItem::kGrid);
+        break;
+      }
+    }
+    if (clear)
+      return p;
+    if (attempt % 40 == 39) // a long column: try the next one to the right
+      p = QPointF(p.x() + NodeItem::kWidth + kStep, desired.y());
+  }
+  return p;
 }
 
 void GraphScene::commitMoves() {
@@ -170,13 +311,6 @@ void GraphScene::commitMoves() {
   if (!moved.empty())
     if (auto *cmd = commands::moveNodes(doc_, moved))
       undo_->push(cmd);
-}
-
-NodeItem *GraphScene::nodeAt(const QPointF &scenePos) const {
-  for (const auto &[id, item] : nodes_)
-    if (item->sceneBoundingRect().contains(scenePos))
-      return item;
-  return nullptr;
 }
 
 std::optional<PortHit> GraphScene::portAt(const QPointF &scenePos) const {
@@ -195,23 +329,27 @@ QString GraphScene::judgeConnection(const PortRef &from, const PortRef &to) cons
       return tr("Input %1 of %2 is already connected (from %3).")
           .arg(QString::fromStdString(to.port), QString::fromStdString(to.node),
                QString::fromStdString(e.from.toString()));
-  const Validation before = doc_->validation();
+  const Validation &before = doc_->validation();
   const Validation after = doc_->trial([&](Graph &g) { g.edges.push_back(Edge{from, to}); });
-  // A connection is refused when it makes a new error at the target (or a cycle anywhere).
-  auto errorsAt = [](const Validation &v, const std::string &node) {
+  // A connection is refused when it makes a new error at the target (or a cycle anywhere); a
+  // graph still being built (inputs not yet connected) is no reason to refuse.
+  auto pending = [](ProblemCode code) {
+    return code == ProblemCode::InputNotConnected || code == ProblemCode::TooFewBranches ||
+           code == ProblemCode::PortGap || code == ProblemCode::NoPath;
+  };
+  auto errorsAt = [&](const Validation &v, const std::string &node) {
     std::set<std::string> out;
     for (const auto &p : v.problems)
-      if (p.severity == Problem::Severity::Error && p.node == node)
+      if (p.isError() && p.node == node && !pending(p.code))
         out.insert(p.message);
     return out;
   };
   const auto old = errorsAt(before, to.node);
   for (const auto &message : errorsAt(after, to.node))
-    if (!old.count(message) && message.find("not connected") == std::string::npos &&
-        message.find("at least") == std::string::npos)
+    if (!old.count(message))
       return QString::fromStdString(message);
   for (const auto &p : after.problems)
-    if (p.severity == Problem::Severity::Error && p.message.find("cycle") != std::string::npos)
+    if (p.isError() && p.code == ProblemCode::Cycle)
       return QString::fromStdString(p.message);
   return {};
 }
@@ -223,9 +361,9 @@ void GraphScene::mousePressEvent(QGraphicsSceneMouseEvent *event) {
       dragLine_ = addPath(curve(hit->scenePos, event->scenePos()),
                           QPen(QApplication::palette().color(QPalette::Highlight), 2, Qt::DashLine));
       dragLine_->setZValue(3);
-      dragLabel_ = addSimpleText(QString());
-      dragLabel_->setZValue(3);
-      dragLabel_->setBrush(QColor(0xe0, 0x30, 0x30));
+      dragLabel_ = new LabelItem(Qt::white, QColor(0xc0, 0x28, 0x28, 235));
+      dragLabel_->setZValue(10);
+      addItem(dragLabel_);
       verdict_.clear();
       event->accept();
       return;
@@ -253,7 +391,8 @@ void GraphScene::mouseMoveEvent(QGraphicsSceneMouseEvent *event) {
   dragLine_->setPath(curve(dragFrom_->scenePos, end));
   dragLine_->setPen(QPen(color, 2, Qt::DashLine));
   dragLabel_->setText(verdict_);
-  dragLabel_->setPos(end + QPointF(12, 8));
+  // Above the target port, clear of the node's body.
+  dragLabel_->setPos(end + QPointF(-dragLabel_->boundingRect().width() / 2, -dragLabel_->boundingRect().height() - 14));
   event->accept();
 }
 
@@ -283,52 +422,9 @@ void GraphScene::mouseReleaseEvent(QGraphicsSceneMouseEvent *event) {
 }
 
 std::map<QString, QPointF> GraphScene::autoLayout() const {
-  // Layer = longest path from a source; order within a layer by the mean order of the
-  // predecessors (one barycentric sweep), which keeps branch order from the Split's ports.
-  const Graph &g = doc_->graph();
-  std::map<std::string, int> layer;
-  std::map<std::string, std::vector<std::pair<std::string, double>>> preds;
-  for (const auto &e : g.edges) {
-    const double port = e.from.isNumbered() ? e.from.index() : 0;
-    preds[e.to.node].push_back({e.from.node, port});
-  }
-  const auto &order = doc_->validation().order;
-  std::vector<std::string> ordered(order.begin(), order.end());
-  for (const auto &n : g.nodes) // nodes in cycles come last
-    if (std::find(ordered.begin(), ordered.end(), n.id) == ordered.end())
-      ordered.push_back(n.id);
-  for (const auto &id : ordered) {
-    int l = 0;
-    for (const auto &[p, port] : preds[id])
-      if (layer.count(p))
-        l = std::max(l, layer[p] + 1);
-    layer[id] = l;
-  }
-  std::map<int, std::vector<std::string>> layers;
-  for (const auto &id : ordered)
-    layers[layer[id]].push_back(id);
-  std::map<std::string, double> rank;
-  constexpr double kColumn = 250, kRow = 120;
   std::map<QString, QPointF> out;
-  for (auto &[l, ids] : layers) {
-    std::vector<std::pair<double, std::string>> keyed;
-    for (std::size_t i = 0; i < ids.size(); ++i) {
-      double sum = 0;
-      int count = 0;
-      for (const auto &[p, port] : preds[ids[i]])
-        if (rank.count(p)) {
-          sum += rank[p] + port * 1e-3;
-          ++count;
-        }
-      keyed.push_back({count ? sum / count : static_cast<double>(i), ids[i]});
-    }
-    std::stable_sort(keyed.begin(), keyed.end(), [](const auto &a, const auto &b) { return a.first < b.first; });
-    const double top = -0.5 * (static_cast<double>(keyed.size()) - 1) * kRow;
-    for (std::size_t i = 0; i < keyed.size(); ++i) {
-      rank[keyed[i].second] = static_cast<double>(i);
-      out[QString::fromStdString(keyed[i].second)] = QPointF(l * kColumn, top + static_cast<double>(i) * kRow);
-    }
-  }
+  for (const auto &[id, p] : layeredLayout(doc_->graph(), doc_->validation().order))
+    out[QString::fromStdString(id)] = QPointF(p[0], p[1]);
   return out;
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // The canvas: observes a GraphDocument and keeps one NodeItem per node, edge paths with their
 // tensor shapes, and dashed links between members of a share group. Edits go through the undo
-// stack as commands on the document.
+// stack as commands on the document. Updates are incremental: a validation refreshes only the
+// items whose text changed, and dragging a node moves only the edges that touch it.
 
 #include "editor/NodeItem.h"
 
@@ -10,11 +11,14 @@
 #include <QUndoStack>
 
 #include <map>
+#include <set>
 
 class QGraphicsPathItem;
-class QGraphicsSimpleTextItem;
+class QGraphicsLineItem;
 
 namespace particle::ui {
+
+class LabelItem;
 
 class GraphScene : public QGraphicsScene {
   Q_OBJECT
@@ -29,8 +33,12 @@ public:
   // Positions for a layered left-to-right layout of the whole graph.
   std::map<QString, QPointF> autoLayout() const;
   int edgeItemCount() const { return static_cast<int>(edges_.size()); }
+  // The shape label drawn on the edge into `to` (empty when none), for tests.
+  QString edgeLabel(const PortRef &to) const;
   // Text shown while a connection drag is refused (empty when none).
   QString dragVerdict() const { return verdict_; }
+  // The nearest free spot at or below `desired` for a new node (nothing overlapped).
+  QPointF freeSpot(QPointF desired, const QStringList &ignore = {}) const;
 
 Q_SIGNALS:
   void connectionRefused(const QString &reason);
@@ -42,13 +50,20 @@ protected:
   void mouseReleaseEvent(QGraphicsSceneMouseEvent *event) override;
 
 private:
+  struct EdgeView {
+    Edge edge;
+    QGraphicsPathItem *path = nullptr;
+    LabelItem *label = nullptr;
+  };
   void rebuild();
   void addNodeItem(const QString &id);
   void removeNodeItem(const QString &id);
   void rebuildEdges();
-  void refreshAll();
+  void rebuildShareLinks();
+  void onValidated();
+  void updateEdgesOf(const QString &id);
+  void placeEdge(EdgeView &view);
   void commitMoves();
-  NodeItem *nodeAt(const QPointF &scenePos) const;
   std::optional<PortHit> portAt(const QPointF &scenePos) const;
   // Empty when connecting `from` → `to` is fine, else the reason.
   QString judgeConnection(const PortRef &from, const PortRef &to) const;
@@ -56,14 +71,17 @@ private:
   GraphDocument *doc_;
   QUndoStack *undo_;
   std::map<QString, NodeItem *> nodes_;
-  std::vector<QGraphicsItem *> edges_;
+  std::vector<EdgeView> edges_;
+  std::map<QString, std::vector<std::size_t>> edgesOf_; // node id → indices into edges_
+  std::vector<std::pair<std::pair<NodeItem *, NodeItem *>, QGraphicsLineItem *>> shareLinks_;
+  std::string shareSignature_;
   // Connection drag state.
   std::optional<PortHit> dragFrom_;
   QGraphicsPathItem *dragLine_ = nullptr;
-  QGraphicsSimpleTextItem *dragLabel_ = nullptr;
+  LabelItem *dragLabel_ = nullptr;
   QString verdict_;
   std::optional<PortHit> dragTarget_;
-  bool refreshing_ = false; // batch refresh in progress: edges are rebuilt once at the end
+  bool refreshing_ = false; // batch refresh in progress: edges are placed once at the end
 };
 
 } // namespace particle::ui

@@ -2,43 +2,26 @@
 
 #include "document/Commands.h"
 #include "document/GraphDocument.h"
+#include "forms/SchemaForm.h"
 #include "graph/Catalogue.h"
 
-#include <QCheckBox>
 #include <QComboBox>
-#include <QDoubleSpinBox>
 #include <QFormLayout>
 #include <QLabel>
 #include <QLineEdit>
-#include <QSpinBox>
+#include <QPushButton>
+#include <QSignalBlocker>
+#include <QTimer>
 #include <QUndoStack>
 #include <QVBoxLayout>
+
+#include <set>
 
 namespace particle::ui {
 
 namespace {
-QString listText(const Json &v) {
-  if (v.is_null())
-    return {};
-  if (v.is_array() && std::all_of(v.begin(), v.end(), [](const Json &x) { return x.is_number(); })) {
-    QStringList parts;
-    for (const auto &x : v)
-      parts << QString::fromStdString(x.dump());
-    return parts.join(", ");
-  }
-  return QString::fromStdString(compactJson(v));
-}
-
-// "128, 64" → [128, 64]; "[[0,1],[2]]" stays JSON; "" → null (the param's default).
-Json parseList(const QString &text) {
-  const QString t = text.trimmed();
-  if (t.isEmpty())
-    return nullptr;
-  try {
-    return Json::parse(t.startsWith('[') ? t.toStdString() : "[" + t.toStdString() + "]");
-  } catch (const std::exception &) {
-    return Json(t.toStdString()); // validation will say what is wrong with it
-  }
+QString withCommas(int64_t v) {
+  return QLocale(QLocale::English).toString(static_cast<qlonglong>(v));
 }
 } // namespace
 
@@ -49,174 +32,238 @@ InspectorWidget::InspectorWidget(GraphDocument *doc, QUndoStack *undo, QWidget *
   header_->setWordWrap(true);
   header_->setTextFormat(Qt::RichText);
   layout->addWidget(header_);
-  form_ = new QFormLayout;
-  form_->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
-  layout->addLayout(form_);
+  form_ = new SchemaForm(this);
+  layout->addWidget(form_);
+  connect(form_, &SchemaForm::edited, this, &InspectorWidget::commitParam);
+
+  extra_ = new QFormLayout;
+  auto *extra = extra_;
+  extra->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
+  share_ = new QComboBox(this);
+  share_->setEditable(true);
+  share_->setInsertPolicy(QComboBox::NoInsert);
+  share_->setObjectName("param:share");
+  share_->lineEdit()->setPlaceholderText(tr("none (name a group to tie weights)"));
+  share_->setToolTip(tr("Nodes in the same share group use one module (tied weights). Pick a group or type a "
+                        "new name; empty: not shared."));
+  connect(share_, &QComboBox::activated, this, [this] { commitShare(share_->currentText()); });
+  connect(share_->lineEdit(), &QLineEdit::editingFinished, this, [this] { commitShare(share_->currentText()); });
+  shareLabel_ = new QLabel(tr("share group"), this);
+  shareLabel_->setBuddy(share_);
+  extra->addRow(shareLabel_, share_);
+  scope_ = new QComboBox(this);
+  scope_->setObjectName("param:share_scope");
+  scope_->addItem(tr("all layers"), "all");
+  scope_->addItem(tr("all but the last (trunk)"), "trunk");
+  scope_->setToolTip(tr("trunk: the members share every layer but the last, so each keeps its own output layer"));
+  connect(scope_, &QComboBox::currentIndexChanged, this,
+          [this](int index) { commitScope(scope_->itemData(index).toString()); });
+  scopeLabel_ = new QLabel(tr("share scope"), this);
+  scopeLabel_->setBuddy(scope_);
+  extra->addRow(scopeLabel_, scope_);
+  shapes_ = new QLabel(this);
+  shapes_->setWordWrap(true);
+  shapes_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  extra->addRow(tr("shapes"), shapes_);
+  parameters_ = new QLabel(this);
+  extra->addRow(tr("parameters"), parameters_);
+  layout->addLayout(extra);
+  data_ = new QLabel(this);
+  data_->setWordWrap(true);
+  layout->addWidget(data_);
+  editData_ = new QPushButton(tr("Data set…"), this);
+  editData_->setObjectName("editDataButton");
+  editData_->setToolTip(tr("Choose or fix the data set in the Data panel"));
+  connect(editData_, &QPushButton::clicked, this, &InspectorWidget::editDataRequested);
+  layout->addWidget(editData_, 0, Qt::AlignLeft);
+  problems_ = new QLabel(this);
+  problems_->setWordWrap(true);
+  problems_->setTextFormat(Qt::RichText);
+  layout->addWidget(problems_);
   layout->addStretch();
-  connect(doc_, &GraphDocument::validated, this, &InspectorWidget::rebuild);
-  rebuild();
+  connect(doc_, &GraphDocument::validated, this, [this] {
+    rebuildIfNeeded();
+    refresh();
+  });
+  rebuildIfNeeded();
+  refresh();
 }
 
 void InspectorWidget::showNode(const QString &id) {
   id_ = id;
-  rebuild();
+  rebuildIfNeeded();
+  refresh();
 }
 
 QWidget *InspectorWidget::editorFor(const QString &param) const {
-  return findChild<QWidget *>("param:" + param);
+  if (param == "share")
+    return share_;
+  if (param == "share_scope")
+    return scope_;
+  return form_->editor(param);
 }
 
-void InspectorWidget::commit(const QString &param, const QString &text) {
-  if (rebuilding_ || id_.isEmpty())
+void InspectorWidget::rebuildIfNeeded() {
+  const Node *n = id_.isEmpty() ? nullptr : doc_->graph().find(id_.toStdString());
+  const QString type = n ? QString::fromStdString(n->type) : QString();
+  if (type == shownType_ && form_->identity() == (n ? id_ + "/" + type : QString()))
+    return;
+  // New editors replace the old ones later, from the event loop: the change that asked for it
+  // may be running inside one of those editors' signals.
+  if (rebuildQueued_)
+    return;
+  rebuildQueued_ = true;
+  QTimer::singleShot(0, this, [this] {
+    rebuildQueued_ = false;
+    const Node *node = id_.isEmpty() ? nullptr : doc_->graph().find(id_.toStdString());
+    const NodeType *t = node ? Catalogue::instance().find(node->type) : nullptr;
+    shownType_ = node ? QString::fromStdString(node->type) : QString();
+    form_->setSchema(t ? t->params : Schema{}, node ? id_ + "/" + shownType_ : QString());
+    refresh();
+  });
+}
+
+void InspectorWidget::refresh() {
+  const Node *n = id_.isEmpty() ? nullptr : doc_->graph().find(id_.toStdString());
+  const NodeType *type = n ? Catalogue::instance().find(n->type) : nullptr;
+  const bool pending = n && (QString::fromStdString(n->type) != shownType_ ||
+                             form_->identity() != id_ + "/" + QString::fromStdString(n->type));
+  for (QWidget *w : std::initializer_list<QWidget *>{form_, data_, editData_, problems_})
+    w->setVisible(n != nullptr);
+  for (QWidget *w : std::initializer_list<QWidget *>{share_, scope_, shapes_, parameters_})
+    extra_->setRowVisible(w, n != nullptr);
+  if (!n) {
+    header_->setText(tr("<i>Select a node to edit its parameters.</i>"));
+    return;
+  }
+  QString head =
+      QString("<b>%1</b> — %2")
+          .arg(QString::fromStdString(n->id).toHtmlEscaped(), QString::fromStdString(n->type).toHtmlEscaped());
+  if (type)
+    head += "<br><small>" + QString::fromStdString(type->doc).toHtmlEscaped() + "</small>";
+  else
+    head += "<br><small>" + tr("Unknown node type: see Problems.") + "</small>";
+  header_->setText(head);
+  const Validation &v = doc_->validation();
+  std::map<std::string, QString> paramProblems;
+  QStringList other;
+  for (const auto &p : v.problems) {
+    if (p.node != n->id)
+      continue;
+    const QString text = QString::fromStdString(p.message).toHtmlEscaped();
+    if (!p.param.empty() && type && type->param(p.param))
+      paramProblems[p.param] += (paramProblems[p.param].isEmpty() ? "" : "\n") + QString::fromStdString(p.message);
+    else
+      other << QString("<span style='color:%1'>%2%3</span>")
+                   .arg(p.isError() ? "#d03030" : "#b07000", p.isError() ? "" : tr("warning: "), text);
+  }
+  if (!pending) {
+    form_->setValues(n->params);
+    form_->setProblems(paramProblems);
+  }
+  problems_->setText(other.join("<br>"));
+  problems_->setVisible(!other.isEmpty());
+  // Share group: every group in the graph is offered.
+  const bool shareable = type && type->shareable;
+  extra_->setRowVisible(share_, shareable);
+  if (shareable) {
+    std::set<std::string> groups;
+    for (const auto &m : doc_->graph().nodes)
+      if (!m.share.empty())
+        groups.insert(m.share);
+    const QSignalBlocker block(share_);
+    QStringList items = {QString()};
+    for (const auto &g : groups)
+      items << QString::fromStdString(g);
+    bool same = share_->count() == items.size();
+    for (int i = 0; same && i < items.size(); ++i)
+      same = share_->itemText(i) == items[i];
+    if (!same) {
+      share_->clear();
+      share_->addItems(items);
+    }
+    const QString group = QString::fromStdString(n->share);
+    if (share_->currentText() != group && !share_->hasFocus())
+      share_->setCurrentIndex(std::max(0, share_->findText(group)));
+  }
+  const bool scoped = shareable && type->trunkShareable && !n->share.empty();
+  extra_->setRowVisible(scope_, scoped);
+  if (scoped) {
+    const QSignalBlocker block(scope_);
+    scope_->setCurrentIndex(n->shareScope == "trunk" ? 1 : 0);
+  }
+  const NodeInfo *info = v.info(n->id);
+  if (info && info->shapesKnown) {
+    QStringList in, out;
+    for (const auto &s : info->inputs)
+      in << QString::fromStdString(shapeToString(s));
+    for (const auto &s : info->outputs)
+      out << QString::fromStdString(shapeToString(s));
+    if (out.size() > 1 && out.count(out.front()) == out.size())
+      out = QStringList{QString("%1 × %2").arg(out.size()).arg(out.front())};
+    shapes_->setText((in.isEmpty() ? tr("data") : in.join(" ")) + " → " + out.join(" "));
+  } else {
+    shapes_->setText(tr("unknown (see Problems)"));
+  }
+  parameters_->setText(info ? withCommas(info->parameters) : "-");
+  const bool input = type && type->role == NodeRole::DataSource;
+  data_->setVisible(input);
+  editData_->setVisible(input);
+  if (input) {
+    const DataInfo *d = doc_->dataInfo();
+    const QString kind = doc_->project().dataset.is_object() && doc_->project().dataset.contains("kind")
+                             ? QString::fromStdString(doc_->project().dataset["kind"].dump())
+                             : tr("none");
+    if (d)
+      data_->setText(tr("Data set %1: %2 train · %3 validation · %4 test, sample %5, %6 classes")
+                         .arg(kind)
+                         .arg(d->trainCount)
+                         .arg(d->validationCount)
+                         .arg(d->testCount)
+                         .arg(QString::fromStdString(shapeToString(d->sampleShape)))
+                         .arg(d->classes));
+    else
+      data_->setText(tr("<span style='color:#d03030'>The data set %1 cannot be read: %2</span>")
+                         .arg(kind, doc_->dataError().toHtmlEscaped()));
+  }
+}
+
+void InspectorWidget::commitParam(const QString &param, const Json &value) {
+  if (id_.isEmpty())
     return;
   const Node *n = doc_->graph().find(id_.toStdString());
-  const NodeType *type = n ? Catalogue::instance().find(n->type) : nullptr;
-  if (!type)
+  if (!n)
     return;
-  if (param == "share") {
-    if (auto *cmd = commands::setShare(doc_, {id_}, text.trimmed(), QString::fromStdString(n->shareScope)))
-      undo_->push(cmd);
-    return;
-  }
-  if (param == "share_scope") {
-    if (auto *cmd = commands::setShare(doc_, {id_}, QString::fromStdString(n->share), text))
-      undo_->push(cmd);
-    return;
-  }
-  const ParamSpec *spec = type->param(param.toStdString());
-  if (!spec)
-    return;
-  Json value;
-  switch (spec->kind) {
-  case ParamKind::Bool: value = text == "true"; break;
-  case ParamKind::Int: value = text.toLongLong(); break;
-  case ParamKind::Float: value = text.toDouble(); break;
-  case ParamKind::Enum: value = text.toStdString(); break;
-  default: value = parseList(text); break;
-  }
-  const Json current = n->params.contains(spec->name) ? n->params[spec->name] : spec->defaultValue;
+  const std::string key = param.toStdString();
+  const Json current = n->params.contains(key) ? n->params[key] : Json();
   if (current == value)
     return;
   if (auto *cmd = commands::setParam(doc_, id_, param, value))
     undo_->push(cmd);
 }
 
-void InspectorWidget::rebuild() {
-  rebuilding_ = true;
-  while (form_->rowCount() > 0)
-    form_->removeRow(0);
+void InspectorWidget::commitShare(const QString &text) {
   const Node *n = id_.isEmpty() ? nullptr : doc_->graph().find(id_.toStdString());
-  if (!n) {
-    id_.clear();
-    header_->setText(tr("<i>Select a node to edit its parameters.</i>"));
-    rebuilding_ = false;
+  if (!n)
     return;
-  }
-  const NodeType *type = Catalogue::instance().find(n->type);
-  const NodeInfo *info = doc_->validation().info(n->id);
-  QString head = QString("<b>%1</b> — %2").arg(QString::fromStdString(n->id), QString::fromStdString(n->type));
-  if (type)
-    head += "<br><small>" + QString::fromStdString(type->doc).toHtmlEscaped() + "</small>";
-  header_->setText(head);
-  if (type) {
-    for (const auto &spec : type->params) {
-      const QString name = QString::fromStdString(spec.name);
-      const Json value = n->params.contains(spec.name) ? n->params[spec.name] : spec.defaultValue;
-      QWidget *editor = nullptr;
-      switch (spec.kind) {
-      case ParamKind::Bool: {
-        auto *box = new QCheckBox(this);
-        box->setChecked(value.is_boolean() && value.get<bool>());
-        connect(box, &QCheckBox::toggled, this, [this, name](bool on) { commit(name, on ? "true" : "false"); });
-        editor = box;
-        break;
-      }
-      case ParamKind::Int: {
-        auto *spin = new QSpinBox(this);
-        spin->setRange(static_cast<int>(std::max(spec.min, -2e9)), static_cast<int>(std::min(spec.max, 2e9)));
-        spin->setValue(value.is_number() ? value.get<int>() : 0);
-        spin->setKeyboardTracking(false);
-        connect(spin, &QSpinBox::valueChanged, this, [this, name](int v) { commit(name, QString::number(v)); });
-        editor = spin;
-        break;
-      }
-      case ParamKind::Float: {
-        auto *spin = new QDoubleSpinBox(this);
-        spin->setDecimals(4);
-        spin->setSingleStep(0.05);
-        spin->setRange(spec.min, spec.max);
-        spin->setValue(value.is_number() ? value.get<double>() : 0.0);
-        spin->setKeyboardTracking(false);
-        connect(spin, &QDoubleSpinBox::valueChanged, this,
-                [this, name](double v) { commit(name, QString::number(v, 'g', 10)); });
-        editor = spin;
-        break;
-      }
-      case ParamKind::Enum: {
-        auto *combo = new QComboBox(this);
-        for (const auto &c : spec.choices)
-          combo->addItem(QString::fromStdString(c));
-        combo->setCurrentText(value.is_string() ? QString::fromStdString(value.get<std::string>()) : QString());
-        connect(combo, &QComboBox::currentTextChanged, this, [this, name](const QString &t) { commit(name, t); });
-        editor = combo;
-        break;
-      }
-      default: {
-        auto *line = new QLineEdit(listText(value), this);
-        line->setPlaceholderText(spec.kind == ParamKind::IntList ? "e.g. 128, 64" : "e.g. [[0, 1], [2]]");
-        connect(line, &QLineEdit::editingFinished, this, [this, name, line] { commit(name, line->text()); });
-        editor = line;
-        break;
-      }
-      }
-      editor->setObjectName("param:" + name);
-      QString tip = QString::fromStdString(spec.doc);
-      if (spec.kind == ParamKind::Int || spec.kind == ParamKind::Float)
-        tip += QString(" (%1 … %2)").arg(spec.min).arg(spec.max);
-      editor->setToolTip(tip);
-      form_->addRow(name, editor);
-    }
-    if (type->shareable) {
-      auto *share = new QLineEdit(QString::fromStdString(n->share), this);
-      share->setObjectName("param:share");
-      share->setPlaceholderText(tr("none (type a group name to tie weights)"));
-      connect(share, &QLineEdit::editingFinished, this, [this, share] { commit("share", share->text()); });
-      form_->addRow(tr("share group"), share);
-      if (type->trunkShareable && !n->share.empty()) {
-        auto *scope = new QComboBox(this);
-        scope->setObjectName("param:share_scope");
-        scope->addItems({"all", "trunk"});
-        scope->setCurrentText(n->shareScope.empty() ? "all" : QString::fromStdString(n->shareScope));
-        scope->setToolTip(tr("trunk: share every layer but the last"));
-        connect(scope, &QComboBox::currentTextChanged, this, [this](const QString &t) { commit("share_scope", t); });
-        form_->addRow(tr("share scope"), scope);
-      }
-    }
-  }
-  QString shapes;
-  if (info && info->shapesKnown) {
-    QStringList in;
-    for (const auto &s : info->inputs)
-      in << QString::fromStdString(shapeToString(s));
-    QStringList out;
-    for (const auto &s : info->outputs)
-      out << QString::fromStdString(shapeToString(s));
-    shapes = (in.isEmpty() ? tr("data") : in.join(" ")) + " → " + out.join(" ");
-  } else {
-    shapes = tr("unknown (see Problems)");
-  }
-  form_->addRow(tr("shapes"), new QLabel(shapes, this));
-  form_->addRow(
-      tr("parameters"),
-      new QLabel(info ? QLocale(QLocale::English).toString(static_cast<qlonglong>(info->parameters)) : "-", this));
-  for (const auto &p : doc_->validation().problems)
-    if (p.node == n->id) {
-      auto *label = new QLabel(QString::fromStdString(p.message), this);
-      label->setWordWrap(true);
-      label->setStyleSheet(p.severity == Problem::Severity::Error ? "color: #d03030" : "color: #b07000");
-      form_->addRow(p.severity == Problem::Severity::Error ? tr("error") : tr("warning"), label);
-    }
-  rebuilding_ = false;
+  const QString group = text.trimmed();
+  if (group == QString::fromStdString(n->share))
+    return;
+  if (auto *cmd = commands::setShare(doc_, {id_}, group, QString::fromStdString(n->shareScope)))
+    undo_->push(cmd);
+}
+
+void InspectorWidget::commitScope(const QString &scope) {
+  const Node *n = id_.isEmpty() ? nullptr : doc_->graph().find(id_.toStdString());
+  if (!n || n->share.empty() || scope == (n->shareScope.empty() ? "all" : QString::fromStdString(n->shareScope)))
+    return;
+  // The whole group changes scope together (members must agree).
+  QStringList members;
+  for (const auto &m : doc_->graph().nodes)
+    if (m.share == n->share)
+      members << QString::fromStdString(m.id);
+  if (auto *cmd = commands::setShare(doc_, members, QString::fromStdString(n->share), scope))
+    undo_->push(cmd);
 }
 
 } // namespace particle::ui

@@ -4,6 +4,7 @@
 #include "graph/Catalogue.h"
 
 #include <QApplication>
+#include <QGraphicsScene>
 #include <QGraphicsSceneMouseEvent>
 #include <QPainter>
 #include <QPalette>
@@ -14,25 +15,11 @@
 namespace particle::ui {
 
 namespace {
-constexpr double kWidth = 190;
+constexpr double kWidth = NodeItem::kWidth;
 constexpr double kHeader = 24;
 constexpr double kPortPitch = 18;
 constexpr double kPortRadius = 5;
 constexpr double kBodyTop = kHeader + 12;
-
-QColor categoryColor(const std::string &category) {
-  if (category == "Data")
-    return QColor(0x3b, 0x82, 0xc4);
-  if (category == "Decompose")
-    return QColor(0x8e, 0x5c, 0xc2);
-  if (category == "Sub-models")
-    return QColor(0x2e, 0x9d, 0x6b);
-  if (category == "Combine")
-    return QColor(0xd0, 0x7a, 0x1f);
-  if (category == "Output")
-    return QColor(0xc2, 0x3b, 0x5a);
-  return QColor(0x6b, 0x72, 0x80);
-}
 
 QString withCommas(int64_t v) {
   return QLocale(QLocale::English).toString(static_cast<qlonglong>(v));
@@ -60,57 +47,79 @@ double NodeItem::height() const {
   return std::max(78.0, kBodyTop + ports * kPortPitch + 4);
 }
 
-void NodeItem::refresh() {
-  prepareGeometryChange();
+bool NodeItem::refresh() {
   const Node *n = doc_->graph().find(id_.toStdString());
   if (!n)
-    return;
+    return false;
   const NodeType *type = Catalogue::instance().find(n->type);
   const NodeInfo *info = doc_->validation().info(n->id);
-  title_ = QString::fromStdString(n->id);
-  subtitle_ = QString::fromStdString(n->type);
-  accent_ = categoryColor(type ? type->category : "");
-  share_ = n->share;
-  problem_.clear();
-  invalid_ = false;
+  const QString title = QString::fromStdString(n->id), subtitle = QString::fromStdString(n->type);
+  const QColor accent = type ? QColor::fromRgb(type->color) : QColor(0x6b, 0x72, 0x80);
+  QString problem;
+  bool invalid = false;
   for (const auto &p : doc_->validation().problems)
-    if (p.node == n->id && p.severity == Problem::Severity::Error) {
-      invalid_ = true;
-      problem_ += (problem_.isEmpty() ? "" : "\n") + QString::fromStdString(p.message);
+    if (p.node == n->id && p.isError()) {
+      invalid = true;
+      problem += (problem.isEmpty() ? "" : "\n") + QString::fromStdString(p.message);
     }
-  shapeText_.clear();
+  QString shapeText;
   if (info && info->shapesKnown && !info->outputs.empty()) {
     if (info->outputs.size() > 1)
-      shapeText_ =
+      shapeText =
           QString("%1 × %2").arg(info->outputs.size()).arg(QString::fromStdString(shapeToString(info->outputs[0])));
     else
-      shapeText_ = QString::fromStdString((n->type == "Classifier" ? "logits " : "") + shapeToString(info->outputs[0]));
+      shapeText = QString::fromStdString((type && type->role == NodeRole::Output ? "logits " : "") +
+                                         shapeToString(info->outputs[0]));
   } else {
-    shapeText_ = QStringLiteral("shape ?");
+    shapeText = QStringLiteral("shape ?");
   }
-  paramText_ = info && info->parameters ? withCommas(info->parameters) + " params" : QString();
-  // Ports.
-  inputSlots_ = 0;
-  gatePort_ = false;
-  outputSlots_ = 1;
+  const QString paramText = info && info->parameters ? withCommas(info->parameters) + " params" : QString();
+  int inputSlots = 0, outputSlots = 1;
+  bool gatePort = false;
   if (type) {
     const Json params = info ? info->params : Catalogue::instance().effectiveParams(*type, n->params);
-    outputSlots_ = type->outputs(params);
+    outputSlots = type->outputs(params);
+    if (outputSlots < 0 || !info)
+      outputSlots = 1;
     if (type->maxInputs < 0) {
       int highest = -1;
       for (const Edge *e : doc_->graph().incoming(n->id))
         if (e->to.isNumbered())
           highest = std::max(highest, e->to.index());
-      inputSlots_ = std::max(type->minInputs, highest + 2); // one free slot to connect to
+      inputSlots = std::max(type->minInputs, highest + 2); // one free slot to connect to
     } else {
-      inputSlots_ = type->maxInputs;
+      inputSlots = type->maxInputs;
     }
-    gatePort_ = !type->namedInputs.empty();
+    gatePort = !type->namedInputs.empty();
   }
-  setToolTip(invalid_ ? problem_ : QString::fromStdString(type ? type->doc : "Unknown node type"));
-  if (n->pos)
+  const QString tooltip = invalid ? problem : QString::fromStdString(type ? type->doc : "Unknown node type");
+  const bool changed = title != title_ || subtitle != subtitle_ || accent != accent_ || problem != problem_ ||
+                       invalid != invalid_ || shapeText != shapeText_ || paramText != paramText_ ||
+                       n->share != share_ || inputSlots != inputSlots_ || outputSlots != outputSlots_ ||
+                       gatePort != gatePort_;
+  if (changed) {
+    prepareGeometryChange();
+    title_ = title;
+    subtitle_ = subtitle;
+    accent_ = accent;
+    problem_ = problem;
+    invalid_ = invalid;
+    shapeText_ = shapeText;
+    paramText_ = paramText;
+    share_ = n->share;
+    inputSlots_ = inputSlots;
+    outputSlots_ = outputSlots;
+    gatePort_ = gatePort;
+    setToolTip(tooltip);
+    update();
+  }
+  if (n->pos && pos() != QPointF((*n->pos)[0], (*n->pos)[1]) && (!scene() || scene()->mouseGrabberItem() != this))
     setPos((*n->pos)[0], (*n->pos)[1]);
-  update();
+  return changed;
+}
+
+QRectF NodeItem::bodyRect() const {
+  return mapRectToScene(QRectF(0, 0, kWidth, height()));
 }
 
 QRectF NodeItem::boundingRect() const {

@@ -25,8 +25,9 @@ public:
   NodeItem(GraphDocument *doc, const QString &id);
 
   QString id() const { return id_; }
-  // Re-reads the node and its validation from the document.
-  void refresh();
+  // Re-reads the node and its validation from the document; returns whether anything it shows
+  // changed (nothing is redrawn otherwise). Positions are applied unless the user is dragging it.
+  bool refresh();
   QRectF boundingRect() const override;
   void paint(QPainter *painter, const QStyleOptionGraphicsItem *option, QWidget *widget) override;
 
@@ -36,9 +37,14 @@ public:
   int inputSlots() const { return inputSlots_; }
   int outputSlots() const { return outputSlots_; }
   bool hasGatePort() const { return gatePort_; }
+  bool invalid() const { return invalid_; }
+  QString shapeText() const { return shapeText_; }
   static QColor shareColor(const std::string &group);
   static bool snapToGrid;
   static constexpr double kGrid = 10;
+  static constexpr double kWidth = 190;
+  // Body rectangle in scene coordinates (for placing new nodes where none is).
+  QRectF bodyRect() const;
 
 Q_SIGNALS:
   void moveFinished();

@@ -41,6 +41,9 @@ PaletteWidget::PaletteWidget(QWidget *parent) : QWidget(parent) {
   tree_->setDragEnabled(true);
   tree_->setDragDropMode(QAbstractItemView::DragOnly);
   tree_->setRootIsDecorated(false);
+  tree_->setIndentation(12);
+  tree_->setObjectName("paletteTree");
+  filter_->setObjectName("paletteFilter");
   layout->addWidget(filter_);
   layout->addWidget(tree_);
   const auto &cat = Catalogue::instance();
@@ -55,13 +58,14 @@ PaletteWidget::PaletteWidget(QWidget *parent) : QWidget(parent) {
         continue;
       auto *item = new QTreeWidgetItem(group, {QString::fromStdString(t.type)});
       item->setData(0, Qt::UserRole, QString::fromStdString(t.type));
-      item->setToolTip(0, QString::fromStdString(t.doc));
+      item->setToolTip(0, QString::fromStdString(t.doc) + "\n" + tr("Drag onto the canvas, or double-click to add."));
       item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsSelectable | Qt::ItemIsDragEnabled);
     }
   }
   tree_->expandAll();
   connect(filter_, &QLineEdit::textChanged, this, &PaletteWidget::applyFilter);
-  connect(tree_, &QTreeWidget::itemDoubleClicked, this, [this](QTreeWidgetItem *item) {
+  // Double-click or Enter adds the type at a free spot in the middle of the canvas.
+  connect(tree_, &QTreeWidget::itemActivated, this, [this](QTreeWidgetItem *item) {
     const QString type = item->data(0, Qt::UserRole).toString();
     if (!type.isEmpty())
       Q_EMIT typeActivated(type);

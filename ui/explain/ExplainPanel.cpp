@@ -1,6 +1,7 @@
 #include "explain/ExplainPanel.h"
 
 #include "document/GraphDocument.h"
+#include "recipes/Contributions.h"
 #include "training/CustomPlot.h"
 
 #include <QComboBox>
@@ -12,10 +13,13 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QListWidget>
+#include <QMessageBox>
 #include <QPainter>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QSpinBox>
+#include <QSplitter>
 #include <QTextStream>
 #include <QVBoxLayout>
 
@@ -24,11 +28,12 @@
 namespace particle::ui {
 
 namespace {
-constexpr int kSampleViewSide = 280;
+constexpr int kSampleViewSide = 260;
 
-QCustomPlot *plot(const QString &title, QWidget *parent) {
+QCustomPlot *plot(const QString &title, const QString &name, QWidget *parent) {
   auto *p = new QCustomPlot(parent);
-  p->setMinimumSize(240, 170);
+  p->setObjectName(name);
+  p->setMinimumSize(220, 170);
   p->plotLayout()->insertRow(0);
   p->plotLayout()->addElement(0, 0, new QCPTextElement(p, title, QFont(p->font().family(), 9, QFont::Bold)));
   p->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
@@ -41,90 +46,185 @@ QSharedPointer<QCPAxisTickerText> labels(const QStringList &names) {
     ticker->addTick(i, names[i]);
   return ticker;
 }
+
+// A sequential colour map that never reaches white (so the largest cell reads as "most", not
+// "missing"): dark purple → blue → teal → yellow.
+QCPColorGradient sequentialGradient() {
+  QCPColorGradient g;
+  g.setColorStopAt(0.0, QColor(0x44, 0x01, 0x54));
+  g.setColorStopAt(0.25, QColor(0x3b, 0x52, 0x8b));
+  g.setColorStopAt(0.5, QColor(0x21, 0x90, 0x8d));
+  g.setColorStopAt(0.75, QColor(0x5d, 0xc9, 0x63));
+  g.setColorStopAt(1.0, QColor(0xfd, 0xe7, 0x25));
+  return g;
+}
+
+// Bounding box (in image pixels) of the flat indices of a [C, H, W] sample a branch reads.
+QRect regionBox(const QVector<qint64> &region, int width, int height) {
+  if (region.isEmpty() || width <= 0 || height <= 0)
+    return {};
+  int x0 = width, y0 = height, x1 = -1, y1 = -1;
+  for (qint64 i : region) {
+    const qint64 pixel = i % (static_cast<qint64>(width) * height);
+    const int y = static_cast<int>(pixel / width), x = static_cast<int>(pixel % width);
+    x0 = std::min(x0, x);
+    y0 = std::min(y0, y);
+    x1 = std::max(x1, x);
+    y1 = std::max(y1, y);
+  }
+  return QRect(QPoint(x0, y0), QPoint(x1, y1));
+}
 } // namespace
 
 ExplainPanel::ExplainPanel(GraphDocument *doc, QWidget *parent) : QWidget(parent), doc_(doc) {
   controller_ = new ExplainController(this);
   method_ = new QComboBox(this);
-  method_->addItems({"shapley", "ablation", "gradxact"});
-  method_->setToolTip(tr("Shapley: exact over branch coalitions; ablation: f(x) − f(x without the branch); "
-                         "gradxact: gradient × (activation − baseline)"));
+  method_->setObjectName("methodBox");
+  method_->addItem(tr("Shapley values"), "shapley");
+  method_->setItemData(0,
+                       tr("Exact Shapley values over the coalitions of branches (sampled above 12 branches): "
+                          "the fair share of each branch in f(x) − f(baseline)."),
+                       Qt::ToolTipRole);
+  method_->addItem(tr("Ablation"), "ablation");
+  method_->setItemData(1, tr("f(x) − f(x with this branch at its baseline): what removing one branch costs."),
+                       Qt::ToolTipRole);
+  method_->addItem(tr("Gradient × activation"), "gradxact");
+  method_->setItemData(2, tr("First-order: gradient of the target logit times (activation − baseline). Fast."),
+                       Qt::ToolTipRole);
   target_ = new QComboBox(this);
-  target_->addItems({"predicted", "true"});
+  target_->addItem(tr("predicted class"), "predicted");
+  target_->addItem(tr("true class"), "true");
+  target_->setToolTip(tr("Which class's logit the attributions explain"));
   baseline_ = new QComboBox(this);
-  baseline_->addItems({"mean", "zero", "background"});
+  baseline_->addItem(tr("mean"), "mean");
+  baseline_->addItem(tr("zero"), "zero");
+  baseline_->addItem(tr("background"), "background");
+  baseline_->setToolTip(tr("What an absent branch is replaced by: its mean output over training samples, zero, "
+                           "or each of 100 training samples in turn (background)"));
   count_ = new QSpinBox(this);
   count_->setRange(1, 10000);
   count_->setValue(200);
+  count_->setToolTip(tr("Test samples to explain"));
   compute_ = new QPushButton(tr("Explain"), this);
+  compute_->setObjectName("explainButton");
+  compute_->setShortcut(QKeySequence("Ctrl+E"));
+  compute_->setToolTip(tr("Explain the checkpoint (Ctrl+E)"));
+  cancel_ = new QPushButton(tr("Cancel"), this);
+  cancel_->setObjectName("cancelExplainButton");
   load_ = new QPushButton(tr("Checkpoint…"), this);
   export_ = new QPushButton(tr("Export…"), this);
+  export_->setObjectName("exportExplainButton");
   progress_ = new QProgressBar(this);
-  progress_->setMaximumWidth(180);
-  status_ = new QLabel(tr("Train a model (Train tab) or pick a checkpoint, then Explain."), this);
+  progress_->setMaximumWidth(220);
+  progress_->setTextVisible(true);
   auto *bar = new QHBoxLayout;
   for (auto [label, w] : std::initializer_list<std::pair<QString, QWidget *>>{
            {tr("method"), method_}, {tr("target"), target_}, {tr("baseline"), baseline_}, {tr("samples"), count_}}) {
-    bar->addWidget(new QLabel(label, this));
+    auto *l = new QLabel(label, this);
+    l->setBuddy(w);
+    bar->addWidget(l);
     bar->addWidget(w);
   }
-  bar->addWidget(compute_);
-  bar->addWidget(load_);
-  bar->addWidget(progress_);
-  bar->addWidget(export_);
   bar->addStretch();
+  auto *actions = new QHBoxLayout;
+  actions->addWidget(compute_);
+  actions->addWidget(cancel_);
+  actions->addWidget(progress_);
+  actions->addStretch();
+  actions->addWidget(load_);
+  actions->addWidget(export_);
+
+  combineLabel_ = new QLabel(tr("Combine"), this);
+  combine_ = new QComboBox(this);
+  combine_->setObjectName("combineBox");
+  combineLabel_->setBuddy(combine_);
+  status_ = new QLabel(tr("Train a model (Train tab) or pick a checkpoint, then Explain."), this);
+  status_->setObjectName("explainStatus");
+  status_->setWordWrap(true);
+  auto *statusRow = new QHBoxLayout;
+  statusRow->addWidget(combineLabel_);
+  statusRow->addWidget(combine_);
+  statusRow->addWidget(status_, 1);
 
   samples_ = new QListWidget(this);
+  samples_->setObjectName("sampleList");
   samples_->setViewMode(QListView::IconMode);
-  samples_->setIconSize(QSize(42, 42));
-  samples_->setGridSize(QSize(64, 72));
+  samples_->setIconSize(QSize(40, 40));
+  samples_->setGridSize(QSize(86, 74));
   samples_->setResizeMode(QListView::Adjust);
   samples_->setMovement(QListView::Static);
-  samples_->setMaximumWidth(240);
+  samples_->setWordWrap(true);
+  samples_->setMinimumWidth(110);
+  samples_->setToolTip(tr("Test samples: true → predicted class (errors in red)"));
 
   sampleView_ = new QLabel(this);
-  sampleView_->setMinimumSize(kSampleViewSide, kSampleViewSide);
+  sampleView_->setObjectName("sampleView");
+  sampleView_->setMinimumSize(160, 160);
   sampleView_->setAlignment(Qt::AlignCenter);
   branches_ = new QListWidget(this);
-  branches_->setMaximumHeight(130);
+  branches_->setObjectName("branchList");
+  branches_->setMinimumHeight(80);
   branches_->setToolTip(tr("Click a branch: its saliency is drawn over the sample and its node is selected in "
                            "the editor."));
-  auto *center = new QVBoxLayout;
-  center->addWidget(sampleView_, 1);
-  center->addWidget(new QLabel(tr("Branches (φ for this sample, saliency δ)"), this));
-  center->addWidget(branches_);
+  flagHelp_ = new QLabel(tr("⚑ = the combiner gives this branch a large weight but it changes the output little, "
+                            "or the reverse: a weight is not a contribution."),
+                         this);
+  flagHelp_->setWordWrap(true);
+  flagHelp_->setStyleSheet("color: #b06010");
+  flagHelp_->hide();
+  auto *centerWidget = new QWidget(this);
+  auto *center = new QVBoxLayout(centerWidget);
+  center->setContentsMargins(0, 0, 0, 0);
+  center->addWidget(sampleView_, 2);
+  center->addWidget(new QLabel(tr("Branches: φ for this sample, saliency δ (convergence)"), this));
+  center->addWidget(branches_, 1);
+  center->addWidget(flagHelp_);
 
-  waterfall_ = plot(tr("Contributions: baseline → output"), this);
-  weights_ = plot(tr("Combiner weights"), this);
-  heatmap_ = plot(tr("Class × branch mean |φ|"), this);
+  waterfall_ = plot(tr("Contributions: baseline → output"), "waterfallPlot", this);
+  weights_ = plot(tr("Combiner weights for this sample"), "weightsPlot", this);
+  heatmap_ = plot(tr("Mean |φ| per class and branch"), "heatmapPlot", this);
   attentionPick_ = new QComboBox(this);
   attentionView_ = new QLabel(this);
-  attentionView_->setMinimumSize(120, 120);
+  attentionView_->setMinimumSize(110, 110);
   attentionView_->setWordWrap(true);
   attentionView_->setAlignment(Qt::AlignCenter);
   rolloutView_ = new QLabel(this);
-  rolloutView_->setMinimumSize(120, 120);
+  rolloutView_->setMinimumSize(110, 110);
   rolloutView_->setAlignment(Qt::AlignCenter);
-  auto *attentionBox = new QGroupBox(tr("Attention (layer/head) and rollout"), this);
-  auto *attentionLayout = new QGridLayout(attentionBox);
+  attentionBox_ = new QGroupBox(tr("Attention (layer · head) and rollout per token"), this);
+  auto *attentionLayout = new QGridLayout(attentionBox_);
   attentionLayout->addWidget(attentionPick_, 0, 0, 1, 2);
   attentionLayout->addWidget(attentionView_, 1, 0);
   attentionLayout->addWidget(rolloutView_, 1, 1);
+  attentionBox_->hide();
 
-  auto *charts = new QGridLayout;
+  auto *chartsWidget = new QWidget(this);
+  auto *charts = new QGridLayout(chartsWidget);
+  charts->setContentsMargins(0, 0, 0, 0);
   charts->addWidget(waterfall_, 0, 0);
   charts->addWidget(weights_, 0, 1);
   charts->addWidget(heatmap_, 1, 0);
-  charts->addWidget(attentionBox, 1, 1);
+  charts->addWidget(attentionBox_, 1, 1);
+  auto *chartScroll = new QScrollArea(this);
+  chartScroll->setWidget(chartsWidget);
+  chartScroll->setWidgetResizable(true);
+  chartScroll->setFrameShape(QFrame::NoFrame);
 
-  auto *body = new QHBoxLayout;
+  auto *body = new QSplitter(Qt::Horizontal, this);
   body->addWidget(samples_);
-  body->addLayout(center, 2);
-  body->addLayout(charts, 3);
+  body->addWidget(centerWidget);
+  body->addWidget(chartScroll);
+  body->setStretchFactor(0, 1);
+  body->setStretchFactor(1, 2);
+  body->setStretchFactor(2, 4);
+  body->setSizes({200, 300, 700});
+  body->setChildrenCollapsible(false);
   auto *layout = new QVBoxLayout(this);
+  layout->setContentsMargins(4, 4, 4, 4);
   layout->addLayout(bar);
-  layout->addWidget(status_);
-  layout->addLayout(body, 1);
+  layout->addLayout(actions);
+  layout->addLayout(statusRow);
+  layout->addWidget(body, 1);
 
   ExplainWorker *worker = controller_->worker();
   connect(worker, &ExplainWorker::progress, this, [this](int percent, const QString &stage) {
@@ -134,31 +234,91 @@ ExplainPanel::ExplainPanel(GraphDocument *doc, QWidget *parent) : QWidget(parent
   connect(worker, &ExplainWorker::computed, this, &ExplainPanel::onComputed);
   connect(worker, &ExplainWorker::detailed, this, &ExplainPanel::onDetail);
   connect(compute_, &QPushButton::clicked, this, &ExplainPanel::compute);
+  connect(cancel_, &QPushButton::clicked, this, [this] {
+    controller_->cancel();
+    status_->setText(tr("cancelling…"));
+  });
   connect(load_, &QPushButton::clicked, this, [this] {
-    const QString path = QFileDialog::getOpenFileName(this, tr("Checkpoint"), QString(), tr("Checkpoints (*.pt)"));
+    const QString path = QFileDialog::getOpenFileName(this, tr("Checkpoint"), QFileInfo(checkpoint_).absolutePath(),
+                                                      tr("Checkpoints (*.pt)"));
     if (!path.isEmpty())
       setCheckpoint(path);
   });
   connect(export_, &QPushButton::clicked, this, [this] {
-    const QString path =
-        QFileDialog::getSaveFileName(this, tr("Export"), QString(), tr("PNG image (*.png);;CSV (*.csv)"));
-    if (!path.isEmpty())
-      exportTo(path);
+    QFileDialog dialog(this, tr("Export"));
+    dialog.setObjectName("exportExplainDialog");
+    dialog.setAcceptMode(QFileDialog::AcceptSave);
+    dialog.setNameFilters({tr("PNG image of the tab (*.png)"), tr("CSV of every sample's contributions (*.csv)")});
+    if (dialog.exec() != QDialog::Accepted || dialog.selectedFiles().isEmpty())
+      return;
+    QString path = dialog.selectedFiles().front();
+    // The chosen type decides the suffix when none was typed.
+    if (QFileInfo(path).suffix().isEmpty())
+      path += dialog.selectedNameFilter().contains("csv") ? ".csv" : ".png";
+    QString error;
+    if (!exportTo(path, &error))
+      QMessageBox::warning(this, tr("Cannot export"), error);
+    else
+      status_->setText(tr("Wrote %1").arg(path));
   });
   connect(samples_, &QListWidget::currentRowChanged, this, &ExplainPanel::selectSample);
   connect(branches_, &QListWidget::currentRowChanged, this, [this](int row) {
     drawSample();
-    if (row >= 0 && row < result_.branchNodes.size())
-      Q_EMIT branchActivated(result_.branchNodes[row]);
+    const CombineResult *c = combineResult();
+    if (c && row >= 0 && row < c->branchNodes.size())
+      Q_EMIT branchActivated(c->branchNodes[row]);
   });
+  connect(combine_, &QComboBox::currentIndexChanged, this, [this] { showCombine(); });
   connect(attentionPick_, &QComboBox::currentIndexChanged, this, &ExplainPanel::drawAttention);
+  connect(doc_, &GraphDocument::modelReset, this, &ExplainPanel::clear);
+  setBusy(false);
   compute_->setEnabled(false);
+  export_->setEnabled(false);
+  combineLabel_->hide();
+  combine_->hide();
+}
+
+void ExplainPanel::setBusy(bool busy) {
+  progress_->setVisible(busy);
+  cancel_->setVisible(busy);
+  compute_->setEnabled(!busy && !checkpoint_.isEmpty());
+}
+
+void ExplainPanel::clear() {
+  controller_->cancel();
+  checkpoint_.clear();
+  result_ = ExplainResult{};
+  detail_ = SampleDetail{};
+  current_ = -1;
+  samples_->clear();
+  branches_->clear();
+  combine_->clear();
+  combineLabel_->hide();
+  combine_->hide();
+  for (auto *p : {waterfall_, weights_, heatmap_}) {
+    p->clearPlottables();
+    p->clearItems();
+    p->replot();
+  }
+  // The heat map's colour scale is a layout element of its own.
+  for (int i = heatmap_->plotLayout()->elementCount() - 1; i >= 0; --i)
+    if (qobject_cast<QCPColorScale *>(heatmap_->plotLayout()->elementAt(i)))
+      heatmap_->plotLayout()->removeAt(i);
+  heatmap_->plotLayout()->simplify();
+  sampleView_->clear();
+  attentionBox_->hide();
+  flagHelp_->hide();
+  setBusy(false);
+  compute_->setEnabled(false);
+  export_->setEnabled(false);
+  status_->setText(tr("Train a model (Train tab) or pick a checkpoint, then Explain."));
 }
 
 void ExplainPanel::setCheckpoint(const QString &path) {
   checkpoint_ = path;
   compute_->setEnabled(!path.isEmpty());
-  status_->setText(tr("Checkpoint: %1").arg(path));
+  status_->setText(tr("Checkpoint %1 — press Explain (Ctrl+E).").arg(QFileInfo(path).fileName()));
+  status_->setToolTip(path);
 }
 
 void ExplainPanel::compute() {
@@ -169,201 +329,310 @@ void ExplainPanel::compute() {
   request.projectPath =
       doc_->filePath().isEmpty() ? QFileInfo(checkpoint_).absolutePath() + "/project.particle.json" : doc_->filePath();
   request.checkpoint = checkpoint_;
-  request.method = method_->currentText();
-  request.baseline = baseline_->currentText();
-  request.target = target_->currentText();
+  request.method = method_->currentData().toString();
+  request.baseline = baseline_->currentData().toString();
+  request.target = target_->currentData().toString();
   request.samples = count_->value();
-  compute_->setEnabled(false);
-  Q_EMIT controller_->requestCompute(request);
+  progress_->setValue(0);
+  progress_->setFormat(tr("starting"));
+  setBusy(true);
+  status_->setText(tr("Explaining %1 samples…").arg(request.samples));
+  controller_->compute(request);
+}
+
+QString ExplainPanel::classLabel(int index) const {
+  return result_.classNames.value(index, QString::number(index));
+}
+
+const CombineResult *ExplainPanel::combineResult() const {
+  const int i = combineIndex();
+  return i >= 0 ? &result_.combines[i] : nullptr;
+}
+
+int ExplainPanel::combineIndex() const {
+  const int i = combine_->currentIndex();
+  return i >= 0 && i < result_.combines.size() ? i : (result_.combines.isEmpty() ? -1 : 0);
 }
 
 void ExplainPanel::onComputed(const ExplainResult &r) {
-  compute_->setEnabled(true);
-  result_ = r;
+  if (r.cancelled) {
+    setBusy(false);
+    status_->setText(tr("Cancelled."));
+    return;
+  }
+  setBusy(false);
   if (!r.error.isEmpty()) {
     status_->setText(tr("Cannot explain: %1").arg(r.error));
     return;
   }
-  status_->setText(tr("%1 over %2 test samples, combine '%3': completeness max error %4")
-                       .arg(r.method)
-                       .arg(r.samples)
-                       .arg(r.combine)
-                       .arg(r.completenessMaxError, 0, 'g', 3));
+  result_ = r;
+  export_->setEnabled(true);
   samples_->clear();
   for (int i = 0; i < r.samples; ++i) {
-    auto *item = new QListWidgetItem(QString("%1→%2").arg(r.labels[i]).arg(r.predictions[i]), samples_);
-    item->setToolTip(tr("sample #%1: true class %2, predicted %3").arg(i).arg(r.labels[i]).arg(r.predictions[i]));
+    const bool wrong = r.labels[i] != r.predictions[i];
+    auto *item =
+        new QListWidgetItem(wrong ? QString("%1\n→ %2").arg(classLabel(r.labels[i]), classLabel(r.predictions[i]))
+                                  : classLabel(r.labels[i]),
+                            samples_);
+    item->setToolTip(tr("sample #%1: true class %2, predicted %3")
+                         .arg(i)
+                         .arg(classLabel(r.labels[i]), classLabel(r.predictions[i])));
     if (r.isImage)
-      item->setIcon(QIcon(QPixmap::fromImage(r.images[i].scaled(42, 42))));
-    if (r.labels[i] != r.predictions[i])
+      item->setIcon(QIcon(QPixmap::fromImage(r.images[i].scaled(40, 40))));
+    if (wrong)
       item->setForeground(QColor(0xd0, 0x30, 0x30));
   }
-  drawHeatmap();
+  {
+    const QSignalBlocker block(combine_);
+    combine_->clear();
+    for (const auto &c : r.combines)
+      combine_->addItem(c.combine);
+  }
+  combineLabel_->setVisible(r.combines.size() > 1);
+  combine_->setVisible(r.combines.size() > 1);
+  showCombine();
   samples_->setCurrentRow(0);
   Q_EMIT resultReady();
 }
 
+void ExplainPanel::showCombine() {
+  const CombineResult *c = combineResult();
+  if (!c)
+    return;
+  int correct = 0;
+  for (int i = 0; i < result_.samples; ++i)
+    correct += result_.labels[i] == result_.predictions[i];
+  status_->setText(tr("%1 over %2 test samples (%3% correct), Combine '%4'%5: completeness error %6")
+                       .arg(method_->findData(result_.method) >= 0
+                                ? method_->itemText(method_->findData(result_.method))
+                                : result_.method)
+                       .arg(result_.samples)
+                       .arg(result_.samples ? 100 * correct / result_.samples : 0)
+                       .arg(c->combine, c->exact ? QString() : tr(" (sampled)"))
+                       .arg(c->completenessMaxError, 0, 'g', 2));
+  drawHeatmap();
+  if (current_ >= 0)
+    selectSample(current_);
+}
+
 void ExplainPanel::selectSample(int index) {
-  if (index < 0 || index >= result_.samples)
+  const CombineResult *c = combineResult();
+  if (!c || index < 0 || index >= result_.samples)
     return;
   current_ = index;
-  const int k = result_.branches.size();
-  branches_->blockSignals(true);
+  const int k = static_cast<int>(c->branches.size());
+  const QSignalBlocker block(branches_);
   const int keep = branches_->currentRow();
   branches_->clear();
   double total = 0;
   for (int b = 0; b < k; ++b)
-    total += std::abs(result_.phi[index * k + b]);
+    total += std::abs(c->phi[index * k + b]);
+  bool anyFlag = false;
   for (int b = 0; b < k; ++b) {
-    auto *item = new QListWidgetItem(
-        QString("%1   φ = %2").arg(result_.branches[b]).arg(result_.phi[index * k + b], 0, 'f', 3), branches_);
-    // A high weight is not a high contribution (DESIGN.md §5): flag where they disagree.
-    if (!result_.weights.isEmpty() && total > 0) {
-      const double share = std::abs(result_.phi[index * k + b]) / total, weight = result_.weights[index * k + b];
-      const double fair = 1.0 / k;
-      if ((weight < 0.5 * fair && share > fair) || (weight > fair && share < 0.5 * fair)) {
+    auto *item = new QListWidgetItem(QString("%1   φ = %2").arg(c->branches[b]).arg(c->phi[index * k + b], 0, 'f', 3),
+                                     branches_);
+    // A high weight is not a high contribution: flag where they disagree.
+    if (!c->weights.isEmpty() && total > 0) {
+      const double share = std::abs(c->phi[index * k + b]) / total, weight = c->weights[index * k + b];
+      if (weightEffectDisagree(weight, share, k)) {
+        anyFlag = true;
         item->setData(Qt::UserRole, true);
+        item->setText(item->text() + "   ⚑");
         item->setToolTip(tr("Weight %1 but %2% of the contribution: the combiner's weight and the branch's "
                             "effect on the output disagree.")
                              .arg(weight, 0, 'f', 2)
                              .arg(100 * share, 0, 'f', 0));
-        item->setForeground(QColor(0xd0, 0x7a, 0x1f));
+        item->setForeground(QColor(0xb0, 0x60, 0x10));
       }
     }
   }
+  flagHelp_->setVisible(anyFlag);
   branches_->setCurrentRow(keep >= 0 && keep < k ? keep : 0);
-  branches_->blockSignals(false);
   drawWaterfall();
   drawSample();
-  Q_EMIT controller_->requestDetail(index);
+  controller_->detail(index, c->combine);
 }
 
 void ExplainPanel::onDetail(const SampleDetail &d) {
-  if (d.index != current_)
+  const CombineResult *c = combineResult();
+  if (!c || d.index != current_ || d.combine != c->combine)
     return;
   detail_ = d;
-  const int k = result_.branches.size();
+  const int k = static_cast<int>(c->branches.size());
   for (int b = 0; b < k && b < d.saliencyDelta.size() && b < branches_->count(); ++b)
-    branches_->item(b)->setText(
-        QString("%1   φ = %2   δ = %3%4")
-            .arg(result_.branches[b])
-            .arg(result_.phi[d.index * k + b], 0, 'f', 3)
-            .arg(d.saliencyDelta[b], 0, 'g', 2)
-            .arg(branches_->item(b)->data(Qt::UserRole).toBool() ? tr("   ⚑ weight ≠ effect") : QString()));
-  attentionPick_->blockSignals(true);
-  attentionPick_->clear();
-  for (int n = 0; n < d.attentionNodes.size(); ++n)
-    for (int m = 0; m < d.attention[n].size(); ++m)
-      attentionPick_->addItem(QString("%1 · map %2").arg(d.attentionNodes[n]).arg(m), QPoint(n, m));
-  attentionPick_->blockSignals(false);
+    branches_->item(b)->setText(QString("%1   φ = %2   δ = %3%4")
+                                    .arg(c->branches[b])
+                                    .arg(c->phi[d.index * k + b], 0, 'f', 3)
+                                    .arg(d.saliencyDelta[b], 0, 'g', 2)
+                                    .arg(branches_->item(b)->data(Qt::UserRole).toBool() ? "   ⚑" : ""));
+  {
+    const QSignalBlocker block(attentionPick_);
+    attentionPick_->clear();
+    for (int n = 0; n < d.attentionNodes.size(); ++n)
+      for (int m = 0; m < d.attention[n].size(); ++m)
+        attentionPick_->addItem(QString("%1 · %2").arg(d.attentionNodes[n], d.attentionNames[n].value(m)),
+                                QPoint(n, m));
+  }
+  attentionBox_->setVisible(!d.attentionNodes.isEmpty());
   drawSample();
   drawAttention();
   Q_EMIT detailReady();
 }
 
 void ExplainPanel::drawSample() {
-  if (current_ < 0 || !result_.isImage) {
-    sampleView_->setText(result_.isImage || result_.samples == 0 ? QString() : tr("(vector data: see the charts)"));
+  const CombineResult *c = combineResult();
+  if (current_ < 0 || !c) {
+    sampleView_->clear();
     return;
   }
-  QImage canvas(kSampleViewSide, kSampleViewSide, QImage::Format_ARGB32);
+  const QString title = tr("#%1  true %2 · predicted %3")
+                            .arg(current_)
+                            .arg(classLabel(result_.labels[current_]), classLabel(result_.predictions[current_]));
+  if (!result_.isImage) {
+    sampleView_->setText(title + "\n\n" + tr("(vector data: the contributions are in the charts)"));
+    return;
+  }
+  const int side = std::max(160, std::min(kSampleViewSide, std::min(sampleView_->width(), sampleView_->height())));
+  QImage canvas(side, side, QImage::Format_ARGB32);
   canvas.fill(Qt::black);
   QPainter p(&canvas);
   p.drawImage(canvas.rect(), result_.images[current_]);
   const int branch = branches_->currentRow();
   if (detail_.index == current_ && branch >= 0 && branch < detail_.saliency.size())
     p.drawImage(canvas.rect(), detail_.saliency[branch]);
-  if (result_.gridRows > 0) {
-    p.setPen(QPen(QColor(255, 255, 255, 160), 1, Qt::DashLine));
-    for (int r = 1; r < result_.gridRows; ++r)
-      p.drawLine(0, r * kSampleViewSide / result_.gridRows, kSampleViewSide, r * kSampleViewSide / result_.gridRows);
-    for (int c = 1; c < result_.gridCols; ++c)
-      p.drawLine(c * kSampleViewSide / result_.gridCols, 0, c * kSampleViewSide / result_.gridCols, kSampleViewSide);
+  // The part each branch reads; the selected one stands out.
+  const double sx = static_cast<double>(side) / std::max(1, result_.imageWidth);
+  const double sy = static_cast<double>(side) / std::max(1, result_.imageHeight);
+  for (int b = 0; b < c->regions.size(); ++b) {
+    const QRect box = regionBox(c->regions[b], result_.imageWidth, result_.imageHeight);
+    if (box.isNull())
+      continue;
+    const QRectF scaled(box.x() * sx, box.y() * sy, (box.width()) * sx, (box.height()) * sy);
+    p.setPen(QPen(b == branch ? QColor(255, 210, 0) : QColor(255, 255, 255, 150), b == branch ? 2 : 1,
+                  b == branch ? Qt::SolidLine : Qt::DashLine));
+    p.setBrush(Qt::NoBrush);
+    p.drawRect(scaled.adjusted(1, 1, -1, -1));
   }
+  p.fillRect(QRect(0, 0, side, 20), QColor(0, 0, 0, 150));
   p.setPen(Qt::white);
-  p.drawText(
-      canvas.rect().adjusted(6, 4, -6, -4), Qt::AlignTop | Qt::AlignLeft,
-      tr("#%1  true %2 · predicted %3").arg(current_).arg(result_.labels[current_]).arg(result_.predictions[current_]));
+  p.drawText(QRect(6, 2, side - 12, 18), Qt::AlignLeft | Qt::AlignVCenter, title);
   p.end();
   sampleView_->setPixmap(QPixmap::fromImage(canvas));
 }
 
 void ExplainPanel::drawWaterfall() {
   waterfall_->clearPlottables();
+  waterfall_->clearItems();
   weights_->clearPlottables();
-  const int k = result_.branches.size();
+  const CombineResult *c = combineResult();
+  const int k = c ? static_cast<int>(c->branches.size()) : 0;
   if (current_ < 0 || k == 0)
     return;
-  // Bars from the baseline output to f(x): one step per branch, then the total.
+  // Bars from the baseline output to f(x): one step per branch, then the output itself.
   QStringList names = {tr("baseline")};
-  names << result_.branches << tr("output");
-  double level = result_.fBaseline[current_];
-  // Grey bars: baseline and output; floating boxes: each branch's step (green up, red down).
+  names << c->branches << tr("output f(x)");
+  const double base = c->fBaseline[current_], fx = c->fx[current_];
   auto *ends = new QCPBars(waterfall_->xAxis, waterfall_->yAxis);
   ends->setBrush(QColor(0x7f, 0x7f, 0x7f));
+  ends->setPen(Qt::NoPen);
   ends->setWidth(0.6);
-  ends->addData(0, level);
-  double lo = std::min(0.0, level), hi = std::max(0.0, level);
+  ends->addData(0, base);
+  ends->addData(k + 1, fx);
+  double lo = std::min({0.0, base, fx}), hi = std::max({0.0, base, fx});
+  double level = base;
   for (int b = 0; b < k; ++b) {
-    level += result_.phi[current_ * k + b];
-    lo = std::min(lo, level);
-    hi = std::max(hi, level);
-  }
-  ends->addData(k + 1, result_.fx[current_]);
-  waterfall_->clearItems();
-  level = result_.fBaseline[current_];
-  for (int b = 0; b < k; ++b) {
-    const double phi = result_.phi[current_ * k + b];
+    const double phi = c->phi[current_ * k + b];
     auto *box = new QCPItemRect(waterfall_);
     box->topLeft->setCoords(b + 1 - 0.3, std::max(level, level + phi));
     box->bottomRight->setCoords(b + 1 + 0.3, std::min(level, level + phi));
     box->setBrush(phi >= 0 ? QColor(0x2c, 0xa0, 0x2c) : QColor(0xd6, 0x27, 0x28));
     box->setPen(Qt::NoPen);
     level += phi;
+    lo = std::min(lo, level);
+    hi = std::max(hi, level);
+  }
+  // Values over the end bars: the walk is readable without hovering.
+  const double pad = 0.12 * std::max(1e-6, hi - lo);
+  for (auto [x, v] : {std::pair<int, double>{0, base}, std::pair<int, double>{k + 1, fx}}) {
+    auto *text = new QCPItemText(waterfall_);
+    text->position->setCoords(x, v >= 0 ? v + pad * 0.3 : v - pad * 0.3);
+    text->setPositionAlignment(v >= 0 ? (Qt::AlignHCenter | Qt::AlignBottom) : (Qt::AlignHCenter | Qt::AlignTop));
+    text->setText(QString::number(v, 'f', 2));
+    text->setFont(QFont(font().family(), 8));
   }
   waterfall_->xAxis->setTicker(labels(names));
-  waterfall_->xAxis->setTickLabelRotation(30);
+  waterfall_->xAxis->setTickLabelRotation(names.size() > 5 ? 40 : 0);
+  waterfall_->xAxis->setSubTicks(false);
   waterfall_->xAxis->setRange(-0.6, k + 1.6);
-  const double pad = 0.1 * std::max(1e-6, hi - lo);
   waterfall_->yAxis->setRange(lo - pad, hi + pad);
-  waterfall_->yAxis->setLabel(tr("logit of class %1").arg(result_.targets[current_]));
+  waterfall_->yAxis->setLabel(tr("logit of %1").arg(classLabel(result_.targets[current_])));
   waterfall_->replot();
-  if (!result_.weights.isEmpty()) {
+  if (!c->weights.isEmpty()) {
     auto *bars = new QCPBars(weights_->xAxis, weights_->yAxis);
     bars->setBrush(QColor(0xd0, 0x7a, 0x1f));
+    bars->setPen(Qt::NoPen);
     for (int b = 0; b < k; ++b)
-      bars->addData(b, result_.weights[current_ * k + b]);
-    weights_->xAxis->setTicker(labels(result_.branches));
+      bars->addData(b, c->weights[current_ * k + b]);
+    weights_->xAxis->setTicker(labels(c->branches));
+    weights_->xAxis->setTickLabelRotation(k > 4 ? 40 : 0);
+    weights_->xAxis->setSubTicks(false);
     weights_->xAxis->setRange(-0.6, k - 0.4);
     weights_->yAxis->setRange(0, 1);
     weights_->yAxis->setLabel(tr("weight"));
+    weights_->setVisible(true);
   }
+  weights_->setVisible(!c->weights.isEmpty());
   weights_->replot();
 }
 
 void ExplainPanel::drawHeatmap() {
   heatmap_->clearPlottables();
-  const int k = result_.branches.size(), c = result_.classes;
-  if (k == 0 || c == 0)
+  for (int i = heatmap_->plotLayout()->elementCount() - 1; i >= 0; --i)
+    if (qobject_cast<QCPColorScale *>(heatmap_->plotLayout()->elementAt(i)))
+      heatmap_->plotLayout()->removeAt(i);
+  heatmap_->plotLayout()->simplify();
+  const CombineResult *c = combineResult();
+  const int k = c ? static_cast<int>(c->branches.size()) : 0, classes = result_.classes;
+  if (k == 0 || classes == 0)
     return;
   auto *map = new QCPColorMap(heatmap_->xAxis, heatmap_->yAxis);
-  map->data()->setSize(k, c);
-  map->data()->setRange(QCPRange(0, k - 1), QCPRange(0, c - 1));
+  map->data()->setSize(k, classes);
+  map->data()->setRange(QCPRange(0, k - 1), QCPRange(0, classes - 1));
   double top = 0;
-  for (int cls = 0; cls < c; ++cls)
+  for (int cls = 0; cls < classes; ++cls)
     for (int b = 0; b < k; ++b) {
-      map->data()->setCell(b, cls, result_.perClass[cls * k + b]);
-      top = std::max(top, result_.perClass[cls * k + b]);
+      map->data()->setCell(b, cls, c->perClass[cls * k + b]);
+      top = std::max(top, c->perClass[cls * k + b]);
     }
-  map->setGradient(QCPColorGradient::gpThermal);
+  map->setGradient(sequentialGradient());
   map->setDataRange(QCPRange(0, std::max(top, 1e-9)));
   map->setInterpolate(false);
+  auto *scale = new QCPColorScale(heatmap_);
+  heatmap_->plotLayout()->addElement(1, 1, scale);
+  scale->setType(QCPAxis::atRight);
+  scale->setBarWidth(10);
+  scale->axis()->setLabel(tr("mean |φ|"));
+  map->setColorScale(scale);
+  map->setDataRange(QCPRange(0, std::max(top, 1e-9)));
+  auto *group = new QCPMarginGroup(heatmap_);
+  heatmap_->axisRect()->setMarginGroup(QCP::msBottom | QCP::msTop, group);
+  scale->setMarginGroup(QCP::msBottom | QCP::msTop, group);
+  // Branch names over their overall share, on two lines so neighbours never run together.
   QStringList shareNames;
   for (int b = 0; b < k; ++b)
-    shareNames << QString("%1 %2%").arg(result_.branches[b]).arg(100 * result_.shares[b], 0, 'f', 0);
+    shareNames << QString("%1\n%2%").arg(c->branches[b]).arg(100 * c->shares[b], 0, 'f', 0);
   heatmap_->xAxis->setTicker(labels(shareNames));
+  heatmap_->xAxis->setTickLabelRotation(k > 6 ? 40 : 0);
+  heatmap_->xAxis->setSubTicks(false);
+  QStringList classNames;
+  for (int cls = 0; cls < classes; ++cls)
+    classNames << classLabel(cls);
+  if (classes <= 30) {
+    heatmap_->yAxis->setTicker(labels(classNames));
+    heatmap_->yAxis->setSubTicks(false);
+  }
   heatmap_->xAxis->setRange(-0.5, k - 0.5);
-  heatmap_->yAxis->setRange(-0.5, c - 0.5);
+  heatmap_->yAxis->setRange(-0.5, classes - 0.5);
   heatmap_->yAxis->setRangeReversed(true);
   heatmap_->yAxis->setLabel(tr("class"));
   heatmap_->replot();
@@ -372,39 +641,54 @@ void ExplainPanel::drawHeatmap() {
 void ExplainPanel::drawAttention() {
   const QPoint pick = attentionPick_->currentData().toPoint();
   if (attentionPick_->count() == 0 || pick.x() >= detail_.attention.size()) {
-    attentionView_->setText(tr("no Attention sub-model"));
+    attentionView_->clear();
     rolloutView_->clear();
     return;
   }
   const QImage &map = detail_.attention[pick.x()][pick.y()];
-  attentionView_->setPixmap(QPixmap::fromImage(map.scaled(140, 140, Qt::KeepAspectRatio, Qt::FastTransformation)));
-  attentionView_->setToolTip(tr("attention rows = query tokens, columns = key tokens"));
+  attentionView_->setPixmap(QPixmap::fromImage(map.scaled(130, 130, Qt::KeepAspectRatio, Qt::FastTransformation)));
+  attentionView_->setToolTip(tr("attention: rows are query tokens, columns key tokens"));
   rolloutView_->setPixmap(
-      QPixmap::fromImage(detail_.rollout[pick.x()].scaled(140, 140, Qt::KeepAspectRatio, Qt::FastTransformation)));
-  rolloutView_->setToolTip(tr("rollout: importance of each token (patch) for the sub-model's output"));
+      QPixmap::fromImage(detail_.rollout[pick.x()].scaled(130, 130, Qt::KeepAspectRatio, Qt::FastTransformation)));
+  rolloutView_->setToolTip(tr("rollout: how much each token (patch) feeds the sub-model's output"));
 }
 
-bool ExplainPanel::exportTo(const QString &path) {
+bool ExplainPanel::exportTo(const QString &path, QString *error) {
+  auto failed = [&](const QString &why) {
+    if (error)
+      *error = why;
+    return false;
+  };
   if (path.endsWith(".csv", Qt::CaseInsensitive)) {
+    const CombineResult *c = combineResult();
+    if (!c)
+      return failed(tr("nothing to export yet: press Explain first"));
     QFile f(path);
     if (!f.open(QIODevice::WriteOnly | QIODevice::Text))
-      return false;
+      return failed(tr("%1: %2").arg(path, f.errorString()));
     QTextStream out(&f);
-    out << "sample,label,prediction,target,f_x,f_baseline";
-    for (const auto &b : result_.branches)
+    out << "sample,label,label_name,prediction,prediction_name,target,f_x,f_baseline";
+    for (const auto &b : c->branches)
       out << ",phi_" << b;
     out << "\n";
-    const int k = result_.branches.size();
+    const int k = static_cast<int>(c->branches.size());
+    auto quoted = [](QString s) { return "\"" + s.replace("\"", "\"\"") + "\""; };
     for (int i = 0; i < result_.samples; ++i) {
-      out << i << "," << result_.labels[i] << "," << result_.predictions[i] << "," << result_.targets[i] << ","
-          << result_.fx[i] << "," << result_.fBaseline[i];
+      out << i << "," << result_.labels[i] << "," << quoted(classLabel(result_.labels[i])) << ","
+          << result_.predictions[i] << "," << quoted(classLabel(result_.predictions[i])) << "," << result_.targets[i]
+          << "," << c->fx[i] << "," << c->fBaseline[i];
       for (int b = 0; b < k; ++b)
-        out << "," << result_.phi[i * k + b];
+        out << "," << c->phi[i * k + b];
       out << "\n";
     }
+    out.flush();
+    if (f.error() != QFile::NoError)
+      return failed(tr("%1: %2").arg(path, f.errorString()));
     return true;
   }
-  return grab().save(path);
+  if (!path.endsWith(".png", Qt::CaseInsensitive))
+    return failed(tr("%1: choose .png or .csv").arg(path));
+  return grab().save(path) || failed(tr("%1: cannot write the image").arg(path));
 }
 
 } // namespace particle::ui

@@ -1,8 +1,9 @@
 #pragma once
-// The Explain tab: sample browser (image with the Split's patch grid, true/predicted class),
-// per-sample waterfall of branch contributions, class × branch heat map, combiner weights,
-// attention maps per layer/head with rollout, per-branch saliency over the image; method,
-// baseline and target selectors; clicking a branch selects its node in the editor.
+// The Explain tab: sample browser (image with the parts each branch reads, true and predicted
+// class names), per-sample waterfall of branch contributions, combiner weights with the
+// weight-versus-effect flag, class × branch heat map with its colour scale, attention maps per
+// layer and head with rollout, per-branch saliency over the image; method, baseline, target and
+// Combine selectors; clicking a branch selects its node in the editor.
 
 #include "explain/ExplainWorker.h"
 
@@ -10,6 +11,7 @@
 
 class QComboBox;
 class QCustomPlot;
+class QGroupBox;
 class QLabel;
 class QListWidget;
 class QProgressBar;
@@ -30,17 +32,27 @@ public:
   QString checkpoint() const { return checkpoint_; }
   void compute();
   void selectSample(int index);
-  bool exportTo(const QString &path); // .png (the tab) or .csv (per-sample φ)
+  // Writes the tab as .png or every sample's φ as .csv; false (and `error` says why) on failure.
+  bool exportTo(const QString &path, QString *error = nullptr);
+  // Forgets the explanation and the checkpoint (another project was opened).
+  void clear();
 
   QPushButton *computeButton() const { return compute_; }
+  QPushButton *cancelButton() const { return cancel_; }
+  QPushButton *exportButton() const { return export_; }
   QComboBox *methodBox() const { return method_; }
+  QComboBox *combineBox() const { return combine_; }
   QListWidget *sampleList() const { return samples_; }
   QListWidget *branchList() const { return branches_; }
   QCustomPlot *waterfall() const { return waterfall_; }
   QCustomPlot *heatmap() const { return heatmap_; }
   QLabel *sampleView() const { return sampleView_; }
+  QLabel *statusLabel() const { return status_; }
+  QGroupBox *attentionBox() const { return attentionBox_; }
   const ExplainResult &result() const { return result_; }
   const SampleDetail &detail() const { return detail_; }
+  // The Combine shown (index into result().combines), or −1.
+  int combineIndex() const;
 
 Q_SIGNALS:
   void branchActivated(const QString &nodeId);
@@ -50,20 +62,26 @@ Q_SIGNALS:
 private:
   void onComputed(const ExplainResult &r);
   void onDetail(const SampleDetail &d);
+  void showCombine();
   void drawSample();
   void drawWaterfall();
   void drawHeatmap();
   void drawAttention();
+  void setBusy(bool busy);
+  QString classLabel(int index) const;
+  const CombineResult *combineResult() const;
 
   GraphDocument *doc_;
   ExplainController *controller_;
-  QComboBox *method_, *target_, *baseline_, *attentionPick_;
+  QComboBox *method_, *target_, *baseline_, *combine_, *attentionPick_;
+  QLabel *combineLabel_;
   QSpinBox *count_;
-  QPushButton *compute_, *load_, *export_;
+  QPushButton *compute_, *cancel_, *load_, *export_;
   QProgressBar *progress_;
-  QLabel *status_, *sampleView_, *attentionView_, *rolloutView_;
+  QLabel *status_, *sampleView_, *attentionView_, *rolloutView_, *flagHelp_;
   QListWidget *samples_, *branches_;
   QCustomPlot *waterfall_, *weights_, *heatmap_;
+  QGroupBox *attentionBox_;
   QString checkpoint_;
   ExplainResult result_;
   SampleDetail detail_;

@@ -1,11 +1,8 @@
 #include "explain/ExplainWorker.h"
 
-#include "data/Dataset.h"
-#include "explain/Explainer.h"
-#include "train/Trainer.h"
+#include "recipes/ExplainSession.h"
 
 #include <QColor>
-#include <QPainter>
 
 #include <cmath>
 
@@ -42,127 +39,143 @@ QImage heatImage(const torch::Tensor &hw) {
     }
   return img;
 }
+
+template <class T> QVector<double> toVector(const torch::Tensor &t) {
+  const auto c = t.to(torch::kDouble).contiguous().cpu();
+  return QVector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+}
+
+bool cancelled(const std::shared_ptr<CancelFlag> &flag) {
+  return flag && flag->cancelled.load();
+}
 } // namespace
 
 struct ExplainWorker::State {
-  std::unique_ptr<Project> project;
-  ParticleModel model{nullptr};
-  Dataset data;
-  torch::Tensor x, targets;
-  std::string combine;
-  ExplainRequest request;
+  std::unique_ptr<ExplainSession> session;
+  std::string sessionKey; // project text + checkpoint the session was loaded for
+  Explanation explanation;
 };
 
 ExplainWorker::ExplainWorker() : state_(std::make_unique<State>()) {}
 ExplainWorker::~ExplainWorker() = default;
 
 void ExplainWorker::compute(const ExplainRequest &request) {
+  if (cancelled(request.cancel))
+    return; // a newer request replaced this one before it started
   ExplainResult r;
+  r.method = request.method;
   try {
-    Q_EMIT progress(5, tr("loading data"));
-    auto project = std::make_unique<Project>(
-        projectFromText(request.projectText.toStdString(), request.projectPath.toStdString()));
-    project->path = request.projectPath.toStdString();
     State &s = *state_;
-    s.data = loadDataset(parseDatasetSpec(project->dataset, project->baseDir()));
-    Q_EMIT progress(30, tr("loading the checkpoint"));
-    torch::manual_seed(0);
-    s.model = ParticleModel(*project);
-    Trainer::loadWeights(s.model, request.checkpoint.toStdString(), *project);
-    s.project = std::move(project);
-    s.request = request;
-    const auto combines = s.model->combineIds();
-    if (combines.empty())
-      throw Error(ErrorKind::Invalid, "the graph has no Combine: there are no sub-models to explain");
-    s.combine = combines.front();
-    const int64_t n = std::min<int64_t>(request.samples, s.data.testX.size(0));
-    s.x = s.data.testX.narrow(0, 0, n);
-    const auto y = s.data.testY.narrow(0, 0, n);
-    Q_EMIT progress(45, tr("computing %1 attributions for %2 samples").arg(request.method).arg(n));
+    const std::string key = request.projectText.toStdString() + "\n" + request.checkpoint.toStdString();
+    if (!s.session || s.sessionKey != key) {
+      Q_EMIT progress(5, tr("loading data and checkpoint"));
+      s.session.reset();
+      Project project = projectFromText(request.projectText.toStdString(), request.projectPath.toStdString());
+      project.path = request.projectPath.toStdString();
+      s.session = std::make_unique<ExplainSession>(project, request.checkpoint.toStdString());
+      s.sessionKey = key;
+    }
+    if (cancelled(request.cancel))
+      throw Cancelled();
     ExplainOptions opt;
-    opt.method = request.method.toStdString();
-    opt.baseline = request.baseline.toStdString();
-    opt.target = request.target.toStdString();
-    Explainer explainer(s.model, s.data.trainX, opt);
-    const Explanation e = explainer.explain(s.x, y);
-    s.targets = e.targets;
-    const CombineAttribution &c = e.combines.front();
-    r.combine = QString::fromStdString(c.combine);
-    r.method = request.method;
+    opt.method = parseMethod(request.method.toStdString());
+    opt.baseline = parseBaseline(request.baseline.toStdString());
+    opt.target = parseTarget(request.target.toStdString());
+    opt.cancel = request.cancel.get();
+    const int64_t n = s.session->samples(request.samples).size(0);
+    Q_EMIT progress(40, tr("%1 over %2 samples").arg(request.method).arg(n));
+    s.explanation = s.session->explain(opt, n);
+    const Explanation &e = s.explanation;
+    const DataInfo &info = s.session->info();
     r.samples = static_cast<int>(n);
-    r.classes = static_cast<int>(s.model->classes());
-    for (const auto &b : c.branches) {
-      r.branches << QString::fromStdString(b);
-      r.branchNodes << QString::fromStdString(PortRef::parse(b) ? PortRef::parse(b)->node : b);
-    }
-    const auto phi = c.phi.to(torch::kDouble).contiguous().cpu();
-    r.phi = QVector<double>(phi.data_ptr<double>(), phi.data_ptr<double>() + phi.numel());
-    const auto fx = c.fx.to(torch::kDouble).cpu(), fb = c.fBaseline.to(torch::kDouble).cpu();
-    r.fx = QVector<double>(fx.data_ptr<double>(), fx.data_ptr<double>() + fx.numel());
-    r.fBaseline = QVector<double>(fb.data_ptr<double>(), fb.data_ptr<double>() + fb.numel());
-    if (c.weights.defined()) {
-      const auto w = c.weights.to(torch::kDouble).contiguous().cpu();
-      r.weights = QVector<double>(w.data_ptr<double>(), w.data_ptr<double>() + w.numel());
-    }
+    r.classes = static_cast<int>(info.classes);
+    for (int64_t c = 0; c < info.classes; ++c)
+      r.classNames << QString::fromStdString(className(info, c));
+    const auto y = s.session->labels(n);
     for (int64_t i = 0; i < n; ++i) {
       r.targets << static_cast<int>(e.targets[i].item<int64_t>());
       r.labels << static_cast<int>(y[i].item<int64_t>());
       r.predictions << static_cast<int>(e.predictions[i].item<int64_t>());
     }
-    const auto aggregates = Explainer::aggregate(c, e.targets, r.classes);
-    for (int cls = 0; cls < r.classes; ++cls)
+    for (const auto &c : e.combines) {
+      CombineResult cr;
+      cr.combine = QString::fromStdString(c.combine);
+      for (const auto &b : c.branches) {
+        cr.branches << QString::fromStdString(b);
+        const auto ref = PortRef::parse(b);
+        cr.branchNodes << QString::fromStdString(ref ? ref->node : b);
+      }
+      cr.phi = toVector<double>(c.phi);
+      cr.fx = toVector<double>(c.fx);
+      cr.fBaseline = toVector<double>(c.fBaseline);
+      if (c.weights.defined())
+        cr.weights = toVector<double>(c.weights);
+      const auto aggregates = Explainer::aggregate(c, e.targets, info.classes);
+      for (int cls = 0; cls < r.classes; ++cls)
+        for (const auto &a : aggregates)
+          cr.perClass << a.perClass[static_cast<std::size_t>(cls)];
       for (const auto &a : aggregates)
-        r.perClass << a.perClass[cls];
-    for (const auto &a : aggregates)
-      r.shares << a.share;
-    r.completenessMaxError = c.completenessMaxError;
-    const Shape sample = s.model->validation().data.sampleShape;
+        cr.shares << a.share;
+      for (const auto &region : s.session->branchRegions(c.combine))
+        cr.regions << QVector<qint64>(region.begin(), region.end());
+      cr.completenessMaxError = c.completenessMaxError;
+      cr.exact = c.exact;
+      r.combines << cr;
+    }
+    const Shape sample = info.sampleShape;
     r.isImage = sample.size() == 3;
     if (r.isImage) {
+      r.channels = static_cast<int>(sample[0]);
+      r.imageHeight = static_cast<int>(sample[1]);
+      r.imageWidth = static_cast<int>(sample[2]);
+      const auto x = s.session->samples(n);
       for (int64_t i = 0; i < n; ++i)
-        r.images << grayImage(s.x[i].mean(0));
-      for (const auto &node : s.project->graph.nodes)
-        if (node.type == "Split" && s.model->validation().info(node.id)->params["mode"] == "patches") {
-          r.gridRows = s.model->validation().info(node.id)->params["rows"];
-          r.gridCols = s.model->validation().info(node.id)->params["cols"];
-        }
+        r.images << grayImage(x[i].mean(0));
     }
     Q_EMIT progress(100, tr("done"));
+  } catch (const Cancelled &) {
+    r.cancelled = true;
+    Q_EMIT progress(0, tr("cancelled"));
   } catch (const std::exception &ex) {
     r.error = QString::fromUtf8(ex.what());
-    Q_EMIT progress(100, tr("failed"));
+    Q_EMIT progress(0, tr("failed"));
   }
   Q_EMIT computed(r);
 }
 
-void ExplainWorker::detail(int index) {
+void ExplainWorker::detail(int index, const QString &combine, const std::shared_ptr<CancelFlag> &cancel) {
+  if (cancelled(cancel))
+    return; // the user has moved on to another sample
   State &s = *state_;
   SampleDetail d;
   d.index = index;
-  if (!s.model || index < 0 || index >= s.x.size(0)) {
+  d.combine = combine;
+  if (!s.session || index < 0 || index >= s.explanation.targets.size(0)) {
     Q_EMIT detailed(d);
     return;
   }
   try {
-    const auto x = s.x.narrow(0, index, 1);
-    const auto t = s.targets.narrow(0, index, 1);
-    Explainer explainer(s.model, {});
-    const bool image = s.model->validation().data.sampleShape.size() == 3;
-    for (const auto &sal : explainer.integratedGradients(x, t, s.combine, kSaliencyPoints)) {
+    const bool image = s.session->info().sampleShape.size() == 3;
+    const int64_t target = s.explanation.targets[index].item<int64_t>();
+    for (const auto &sal : s.session->saliency(index, target, combine.toStdString(), kSaliencyPoints)) {
       d.saliencyDelta << sal.delta.abs().max().item<double>();
       d.saliency << (image ? heatImage(sal.map[0].abs().sum(0)) : heatImage(sal.map.abs().reshape({1, -1})));
     }
-    for (const auto &[node, layers] : explainer.attentionMaps(x)) {
+    for (const auto &[node, layers] : s.session->attention(index)) {
       d.attentionNodes << QString::fromStdString(node);
       QVector<QImage> maps;
-      for (const auto &layer : layers)
-        for (int64_t h = 0; h < layer.size(1); ++h)
-          maps << heatImage(layer[0][h]);
+      QStringList names;
+      for (std::size_t l = 0; l < layers.size(); ++l)
+        for (int64_t h = 0; h < layers[l].size(1); ++h) {
+          maps << heatImage(layers[l][0][h]);
+          names << tr("layer %1 · head %2").arg(l + 1).arg(h + 1);
+        }
       d.attention << maps;
-      // Rollout per token, drawn over the node's own input region when the tokens form a grid.
+      d.attentionNames << names;
+      // Rollout per token, drawn as a grid when the tokens form one.
       const auto tokens = Explainer::tokenImportance(Explainer::rollout(layers))[0];
       const int64_t count = tokens.size(0);
-      const int64_t side = static_cast<int64_t>(std::lround(std::sqrt(static_cast<double>(count))));
+      const auto side = static_cast<int64_t>(std::lround(std::sqrt(static_cast<double>(count))));
       torch::Tensor grid = side * side == count ? tokens.reshape({side, side}) : tokens.reshape({1, count});
       d.rollout << heatImage(grid);
     }
@@ -176,6 +189,7 @@ ExplainController::ExplainController(QObject *parent) : QObject(parent) {
   qRegisterMetaType<ExplainRequest>();
   qRegisterMetaType<ExplainResult>();
   qRegisterMetaType<SampleDetail>();
+  qRegisterMetaType<std::shared_ptr<CancelFlag>>();
   worker_ = new ExplainWorker;
   worker_->moveToThread(&thread_);
   connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
@@ -186,8 +200,30 @@ ExplainController::ExplainController(QObject *parent) : QObject(parent) {
 }
 
 ExplainController::~ExplainController() {
+  cancel();
   thread_.quit();
   thread_.wait();
+}
+
+void ExplainController::compute(ExplainRequest request) {
+  cancel();
+  computeCancel_ = std::make_shared<CancelFlag>();
+  request.cancel = computeCancel_;
+  Q_EMIT requestCompute(request);
+}
+
+void ExplainController::detail(int index, const QString &combine) {
+  if (detailCancel_)
+    detailCancel_->cancelled = true;
+  detailCancel_ = std::make_shared<CancelFlag>();
+  Q_EMIT requestDetail(index, combine, detailCancel_);
+}
+
+void ExplainController::cancel() {
+  if (computeCancel_)
+    computeCancel_->cancelled = true;
+  if (detailCancel_)
+    detailCancel_->cancelled = true;
 }
 
 } // namespace particle::ui

@@ -1,6 +1,8 @@
 #pragma once
-// ExplainWorker: computes explanations on its own engine thread (a model of its own, loaded from
-// a checkpoint) and hands the GUI plain values and QImages. ExplainController owns the thread.
+// ExplainWorker: computes explanations on its own engine thread (an ExplainSession: the data and a
+// model of its own, loaded from a checkpoint) and hands the GUI plain values and QImages.
+// ExplainController owns the thread; requests coalesce to the latest (a newer request cancels the
+// one before it) and every request can be cancelled, so closing never waits for queued work.
 
 #include <QImage>
 #include <QMetaType>
@@ -9,36 +11,56 @@
 #include <QThread>
 #include <QVector>
 
+#include <memory>
+
+namespace particle {
+struct CancelFlag;
+}
+
 namespace particle::ui {
 
 struct ExplainRequest {
   QString projectText, projectPath, checkpoint;
   QString method = "shapley", baseline = "mean", target = "predicted";
   int samples = 200;
+  std::shared_ptr<particle::CancelFlag> cancel;
+};
+
+// One Combine's attributions.
+struct CombineResult {
+  QString combine;
+  QStringList branches;                   // node (or node:port) feeding each Combine port
+  QStringList branchNodes;                // the node id of each branch (for selection in the editor)
+  QVector<double> phi;                    // samples × branches
+  QVector<double> fx, fBaseline, weights; // weights: samples × branches, empty when none
+  QVector<double> perClass;               // classes × branches, mean |φ|
+  QVector<double> shares;                 // per branch
+  QVector<QVector<qint64>> regions;       // per branch: flat input indices it reads (empty: all)
+  double completenessMaxError = 0;
+  bool exact = true;
 };
 
 struct ExplainResult {
-  QString combine, method, error;
-  QStringList branches;    // node feeding each Combine port
-  QStringList branchNodes; // the node id of each branch (for selection in the editor)
-  int samples = 0, classes = 0, gridRows = 0, gridCols = 0;
-  QVector<double> phi;                    // samples × branches
-  QVector<double> fx, fBaseline, weights; // weights: samples × branches, empty when none
+  QString method, error;
+  bool cancelled = false;
+  int samples = 0, classes = 0;
+  QStringList classNames;
   QVector<int> targets, labels, predictions;
-  QVector<double> perClass; // classes × branches, mean |φ|
-  QVector<double> shares;   // per branch
-  double completenessMaxError = 0;
+  QVector<CombineResult> combines;
   QVector<QImage> images; // the samples (image data only)
   bool isImage = false;
+  int imageWidth = 0, imageHeight = 0, channels = 0;
 };
 
 struct SampleDetail {
   int index = -1;
+  QString combine;
   QVector<QImage> saliency;      // per branch, |IG| over the image, same size as the sample
   QVector<double> saliencyDelta; // per branch
   QStringList attentionNodes;
-  QVector<QVector<QImage>> attention; // per Attention node: layer × head maps [T×T]
-  QVector<QImage> rollout;            // per Attention node: rollout per token drawn over the image
+  QVector<QVector<QImage>> attention;  // per Attention node: layer × head maps [T×T]
+  QVector<QStringList> attentionNames; // per Attention node: "layer 1 · head 2"…
+  QVector<QImage> rollout;             // per Attention node: rollout per token drawn over its grid
 };
 
 class ExplainWorker : public QObject {
@@ -50,7 +72,7 @@ public:
 
 public Q_SLOTS:
   void compute(const particle::ui::ExplainRequest &request);
-  void detail(int index);
+  void detail(int index, const QString &combine, const std::shared_ptr<particle::CancelFlag> &cancel);
 
 Q_SIGNALS:
   void progress(int percent, const QString &stage);
@@ -67,16 +89,23 @@ class ExplainController : public QObject {
 
 public:
   explicit ExplainController(QObject *parent = nullptr);
-  ~ExplainController() override;
+  ~ExplainController() override; // cancels what is queued or running, then joins
   ExplainWorker *worker() const { return worker_; }
+
+  // Queues a request, cancelling the previous one (only the latest is computed).
+  void compute(ExplainRequest request);
+  // Queues per-sample details, cancelling a previous detail request.
+  void detail(int index, const QString &combine);
+  void cancel();
 
 Q_SIGNALS:
   void requestCompute(const particle::ui::ExplainRequest &request);
-  void requestDetail(int index);
+  void requestDetail(int index, const QString &combine, const std::shared_ptr<particle::CancelFlag> &cancel);
 
 private:
   QThread thread_;
   ExplainWorker *worker_;
+  std::shared_ptr<particle::CancelFlag> computeCancel_, detailCancel_;
 };
 
 } // namespace particle::ui
@@ -84,3 +113,4 @@ private:
 Q_DECLARE_METATYPE(particle::ui::ExplainRequest)
 Q_DECLARE_METATYPE(particle::ui::ExplainResult)
 Q_DECLARE_METATYPE(particle::ui::SampleDetail)
+Q_DECLARE_METATYPE(std::shared_ptr<particle::CancelFlag>)

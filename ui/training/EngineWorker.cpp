@@ -1,9 +1,12 @@
 #include "training/EngineWorker.h"
 
+#include "Runtime.h"
+#include "explain/Explainer.h"
 #include "train/Trainer.h"
 
+#include <QCoreApplication>
 #include <QElapsedTimer>
-#include <QEventLoop>
+#include <QEvent>
 
 namespace particle::ui {
 
@@ -48,6 +51,8 @@ public:
     for (auto c : e.confusion)
       p.confusion << c;
     p.classes = static_cast<int>(e.classes);
+    for (const auto &name : e.classNames)
+      p.classNames << QString::fromStdString(name);
     Q_EMIT worker_->epoch(p);
   }
   void onLog(const std::string &message) override { Q_EMIT worker_->log(QString::fromStdString(message)); }
@@ -66,34 +71,51 @@ private:
 };
 } // namespace
 
-EngineWorker::EngineWorker(std::shared_ptr<ControlToken> control) : control_(std::move(control)) {}
+EngineWorker::EngineWorker() = default;
 EngineWorker::~EngineWorker() = default;
 
 QStringList EngineWorker::availableDevices() {
-  QStringList out = {"cpu"};
-  const int n = static_cast<int>(torch::cuda::device_count());
-  for (int i = 0; i < n; ++i)
-    out << QString("cuda:%1").arg(i);
+  QStringList out;
+  for (const auto &d : particle::availableDevices())
+    out << QString::fromStdString(d.id);
   return out;
 }
 
-void EngineWorker::run(const QString &projectText, const QString &projectPath, const QString &settings,
-                       const QString &outDir) {
+QString EngineWorker::deviceLabel(const QString &device) {
+  for (const auto &d : particle::availableDevices())
+    if (QString::fromStdString(d.id) == device)
+      return QString::fromStdString(d.id + " — " + d.description);
+  return device;
+}
+
+bool EngineWorker::busy() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return busy_;
+}
+
+void EngineWorker::waitUntilIdle() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  idle_.wait(lock, [this] { return !busy_; });
+}
+
+void EngineWorker::run(const RunRequest &request) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    busy_ = true;
+  }
   RunFinished result;
-  result.outDir = outDir;
+  result.outDir = request.outDir;
   try {
-    Project project = projectFromText(projectText.toStdString(), projectPath.toStdString());
-    project.path = projectPath.toStdString();
-    const Json overrides = settings.isEmpty() ? Json::object() : Json::parse(settings.toStdString());
-    for (auto it = overrides.begin(); it != overrides.end(); ++it)
-      project.training[it.key()] = it.value();
+    Project project = projectFromText(request.projectText.toStdString(), request.projectPath.toStdString());
+    project.path = request.projectPath.toStdString();
     TrainOptions options;
-    options.outDir = outDir.toStdString();
+    options.outDir = request.outDir.toStdString();
     options.reportEverySteps = 1;
+    options.epochHooks.push_back(contributionSharesHook());
     trainer_ = std::make_unique<Trainer>(project, options);
     step_ = 0;
     Forwarder forward(this, &step_);
-    const RunSummary s = trainer_->run(&forward, control_.get());
+    const RunSummary s = trainer_->run(&forward, request.control.get());
     forward.flush();
     result.status = statusName(s.status);
     result.message = QString::fromStdString(s.message);
@@ -102,17 +124,20 @@ void EngineWorker::run(const QString &projectText, const QString &projectPath, c
     result.testLoss = s.testLoss;
     result.steps = s.steps;
     result.epochs = s.epochs;
-    result.failed = s.status == RunSummary::Status::Diverged || s.status == RunSummary::Status::Failed;
-  } catch (const Error &e) {
-    result.status = "failed";
-    result.message = QString::fromStdString(e.what());
-    result.failed = true;
+    result.failed = s.failed();
+    for (int64_t c = 0; c < trainer_->data().info.classes; ++c)
+      result.classNames << QString::fromStdString(className(trainer_->data().info, c));
   } catch (const std::exception &e) {
     result.status = "failed";
-    result.message = QString::fromStdString(e.what());
+    result.message = QString::fromUtf8(e.what());
     result.failed = true;
   }
   trainer_.reset(); // the model and tensors are freed on the thread that made them
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    busy_ = false;
+  }
+  idle_.notify_all();
   Q_EMIT finished(result);
 }
 
@@ -135,9 +160,10 @@ TrainingController::TrainingController(QObject *parent) : QObject(parent) {
   qRegisterMetaType<EpochPoint>();
   qRegisterMetaType<RunFinished>();
   qRegisterMetaType<LiveSettings>();
+  qRegisterMetaType<RunRequest>();
   qRegisterMetaType<QVector<StepPoint>>();
   control_ = std::make_shared<ControlToken>();
-  worker_ = new EngineWorker(control_);
+  worker_ = new EngineWorker;
   worker_->moveToThread(&thread_);
   connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
   connect(this, &TrainingController::requestRun, worker_, &EngineWorker::run, Qt::QueuedConnection);
@@ -159,16 +185,13 @@ bool TrainingController::paused() const {
   return control_->paused();
 }
 
-void TrainingController::start(const QString &projectText, const QString &projectPath, const QString &settings,
-                               const QString &outDir) {
+void TrainingController::start(const QString &projectText, const QString &projectPath, const QString &outDir) {
   if (running_)
     return;
   control_ = std::make_shared<ControlToken>();
-  // The worker reads the token only inside run(), which has not started yet.
-  worker_->control_ = control_;
   running_ = true;
   Q_EMIT runningChanged(true);
-  Q_EMIT requestRun(projectText, projectPath, settings, outDir);
+  Q_EMIT requestRun(RunRequest{projectText, projectPath, outDir, control_});
 }
 
 void TrainingController::pause() {
@@ -190,10 +213,16 @@ void TrainingController::stopAndWait() {
   if (!running_)
     return;
   control_->requestStop();
-  QEventLoop loop;
-  connect(worker_, &EngineWorker::finished, &loop, &QEventLoop::quit);
-  if (running_)
-    loop.exec();
+  // The run may not have started yet (its request is queued) or may have ended already (its
+  // `finished` is queued to this thread): wait for the engine thread to be idle and to have taken
+  // the request, then deliver what it sent.
+  while (running_) {
+    worker_->waitUntilIdle();
+    QCoreApplication::sendPostedEvents(this);
+    QCoreApplication::sendPostedEvents(nullptr, QEvent::MetaCall);
+    if (running_)
+      QThread::msleep(5);
+  }
 }
 
 } // namespace particle::ui

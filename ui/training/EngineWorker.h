@@ -9,7 +9,9 @@
 #include <QObject>
 #include <QThread>
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 
 namespace particle {
 class ControlToken;
@@ -22,17 +24,25 @@ class EngineWorker : public QObject {
   Q_OBJECT
 
 public:
-  explicit EngineWorker(std::shared_ptr<ControlToken> control);
+  EngineWorker();
   ~EngineWorker() override;
 
   // Devices LibTorch can use here: "cpu", then "cuda:0"…
   static QStringList availableDevices();
+  // "cuda:0 — NVIDIA H200, 139.8 GiB", "cpu — CPU, 2 cores".
+  static QString deviceLabel(const QString &device);
   // Minimum interval between step emissions.
   static constexpr int kStepIntervalMs = 33;
 
+  // Whether a run is in progress on the engine thread (safe from any thread).
+  bool busy() const;
+  // Blocks until no run is in progress.
+  void waitUntilIdle();
+
 public Q_SLOTS:
-  // `settings` overrides training keys (JSON object text); `outDir` receives checkpoint & metrics.
-  void run(const QString &projectText, const QString &projectPath, const QString &settings, const QString &outDir);
+  // Trains the project; `outDir` receives checkpoint and metrics. The request carries the control
+  // token of this run, so the GUI thread never writes the worker's state.
+  void run(const particle::ui::RunRequest &request);
 
 Q_SIGNALS:
   void started(qint64 totalSteps);
@@ -46,9 +56,11 @@ private:
   friend class TrainingController;
   void applyLive(const LiveSettings &settings); // engine thread only
 
-  std::shared_ptr<ControlToken> control_;
   std::unique_ptr<Trainer> trainer_;
   qint64 step_ = 0;
+  mutable std::mutex mutex_;
+  std::condition_variable idle_;
+  bool busy_ = false;
 };
 
 class TrainingController : public QObject {
@@ -61,18 +73,17 @@ public:
   EngineWorker *worker() const { return worker_; }
   bool running() const { return running_; }
   bool paused() const;
-  void start(const QString &projectText, const QString &projectPath, const QString &settings, const QString &outDir);
+  void start(const QString &projectText, const QString &projectPath, const QString &outDir);
   void pause();
   void resume();
   void stop();
   // Applied at the next batch boundary (immediately while paused).
   void applyLive(const LiveSettings &settings);
-  // Blocks until the current run has ended (used when closing).
+  // Stops a run and blocks until it has ended (used when closing); returns at once when idle.
   void stopAndWait();
 
 Q_SIGNALS:
-  void requestRun(const QString &projectText, const QString &projectPath, const QString &settings,
-                  const QString &outDir);
+  void requestRun(const particle::ui::RunRequest &request);
   void runningChanged(bool running);
 
 private:

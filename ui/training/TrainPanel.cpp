@@ -1,50 +1,56 @@
 #include "training/TrainPanel.h"
 
+#include "AppPaths.h"
+#include "document/Commands.h"
 #include "document/GraphDocument.h"
+#include "forms/SchemaForm.h"
 #include "graph/Catalogue.h"
+#include "recipes/GraphDiff.h"
+#include "recipes/RunPlan.h"
 #include "train/TrainingSpec.h"
 #include "training/EngineWorker.h"
 
 #include "training/CustomPlot.h"
 
-#include <QCheckBox>
-#include <QComboBox>
 #include <QDateTime>
 #include <QDir>
-#include <QDoubleSpinBox>
 #include <QFile>
 #include <QFileDialog>
-#include <QFormLayout>
+#include <QFileInfo>
 #include <QGridLayout>
 #include <QGroupBox>
 #include <QLabel>
 #include <QListWidget>
+#include <QMessageBox>
 #include <QPdfWriter>
 #include <QProgressBar>
 #include <QPushButton>
-#include <QSpinBox>
+#include <QScrollArea>
 #include <QSplitter>
-#include <QStandardPaths>
 #include <QTextStream>
 #include <QTimer>
 #include <QToolTip>
+#include <QUndoStack>
 #include <QVBoxLayout>
 
 namespace particle::ui {
 
 namespace {
-constexpr int kReplotMs = 33;          // ≤ 30 redraws per second
+constexpr int kReplotMs = 100;         // charts redraw at most 10 times per second while training
 constexpr int kMaxStepPoints = 200000; // history cap per run
 constexpr double kSmoothing = 0.95;    // EMA of the step loss
 
-QCustomPlot *makePlot(const QString &title, QWidget *parent) {
+QCustomPlot *makePlot(const QString &title, const QString &name, QWidget *parent) {
   auto *plot = new QCustomPlot(parent);
-  plot->setMinimumSize(260, 170);
+  plot->setObjectName(name);
+  plot->setMinimumSize(220, 170);
   plot->plotLayout()->insertRow(0);
   auto *heading = new QCPTextElement(plot, title, QFont(plot->font().family(), 9, QFont::Bold));
   plot->plotLayout()->addElement(0, 0, heading);
   plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
   plot->setNoAntialiasingOnDrag(true);
+  plot->setNotAntialiasedElements(QCP::aeAll); // long series redraw fast; text stays antialiased
+  plot->setAntialiasedElements(QCP::aeAxes | QCP::aeLegend);
   const QPalette pal = plot->palette();
   plot->setBackground(pal.color(QPalette::Base));
   for (auto *axis : {plot->xAxis, plot->yAxis, plot->yAxis2}) {
@@ -65,121 +71,183 @@ QCustomPlot *makePlot(const QString &title, QWidget *parent) {
   return plot;
 }
 
+// The legend goes below the axes, in one row, never over the data.
+void legendBelow(QCustomPlot *plot) {
+  plot->legend->setVisible(true);
+  plot->legend->setFont(QFont(plot->font().family(), 8));
+  plot->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+  plot->legend->setWrap(4);
+  plot->legend->setBorderPen(Qt::NoPen);
+  plot->legend->setBrush(Qt::NoBrush);
+  auto *sub = new QCPLayoutGrid;
+  plot->plotLayout()->addElement(2, 0, sub);
+  plot->axisRect()->insetLayout()->take(plot->legend);
+  sub->addElement(0, 0, plot->legend);
+  sub->setMargins(QMargins(4, 0, 4, 2));
+  plot->plotLayout()->setRowStretchFactor(2, 0.001);
+}
+
 QColor seriesColor(int i) {
   static const QColor colors[] = {QColor(0x1f, 0x77, 0xb4), QColor(0xff, 0x7f, 0x0e), QColor(0x2c, 0xa0, 0x2c),
                                   QColor(0xd6, 0x27, 0x28), QColor(0x94, 0x67, 0xbd), QColor(0x8c, 0x56, 0x4b),
                                   QColor(0xe3, 0x77, 0xc2), QColor(0x7f, 0x7f, 0x7f)};
   return colors[i % 8];
 }
+
+QString seconds(double s) {
+  const auto t = static_cast<qint64>(s + 0.5);
+  if (t >= 3600)
+    return QString("%1 h %2 min").arg(t / 3600).arg((t % 3600) / 60, 2, 10, QChar('0'));
+  if (t >= 60)
+    return QString("%1 min %2 s").arg(t / 60).arg(t % 60, 2, 10, QChar('0'));
+  return QString("%1 s").arg(t);
+}
 } // namespace
 
-TrainPanel::TrainPanel(GraphDocument *doc, QWidget *parent) : QWidget(parent), doc_(doc) {
+TrainPanel::TrainPanel(GraphDocument *doc, QUndoStack *undo, QWidget *parent)
+    : QWidget(parent), doc_(doc), undo_(undo) {
   controller_ = new TrainingController(this);
 
-  // ---- settings column ----
-  auto *settings = new QGroupBox(tr("Run"), this);
-  auto *form = new QFormLayout(settings);
-  device_ = new QComboBox(settings);
-  device_->addItems(EngineWorker::availableDevices());
-  optimizer_ = new QComboBox(settings);
-  optimizer_->addItems({"adam", "adamw", "sgd"});
-  lr_ = new QDoubleSpinBox(settings);
-  lr_->setDecimals(6);
-  lr_->setRange(1e-6, 10);
-  lr_->setSingleStep(0.0005);
-  schedule_ = new QComboBox(settings);
-  schedule_->addItems({"constant", "step", "cosine"});
-  batch_ = new QSpinBox(settings);
-  batch_->setRange(1, 65536);
-  epochs_ = new QSpinBox(settings);
-  epochs_->setRange(1, 10000);
-  seed_ = new QSpinBox(settings);
-  seed_->setRange(0, 1 << 30);
-  form->addRow(tr("device"), device_);
-  form->addRow(tr("optimizer"), optimizer_);
-  form->addRow(tr("learning rate"), lr_);
-  form->addRow(tr("schedule"), schedule_);
-  form->addRow(tr("batch size"), batch_);
-  form->addRow(tr("epochs"), epochs_);
-  form->addRow(tr("seed"), seed_);
-  start_ = new QPushButton(tr("Start"), settings);
+  // ---- left column: run controls (fixed place), settings, live changes, history ----
+  auto *runBox = new QGroupBox(tr("Run"), this);
+  auto *runLayout = new QVBoxLayout(runBox);
+  start_ = new QPushButton(tr("Start"), runBox);
+  start_->setObjectName("startButton");
   start_->setShortcut(QKeySequence("Ctrl+Return"));
-  pause_ = new QPushButton(tr("Pause"), settings);
-  stop_ = new QPushButton(tr("Stop"), settings);
+  start_->setToolTip(tr("Train the graph in the editor (Ctrl+Enter)"));
+  pause_ = new QPushButton(tr("Pause"), runBox);
+  pause_->setObjectName("pauseButton");
+  pause_->setShortcut(QKeySequence("F6"));
+  pause_->setToolTip(tr("Pause after the current batch; Resume applies the changes made meanwhile (F6)"));
+  stop_ = new QPushButton(tr("Stop"), runBox);
+  stop_->setObjectName("stopButton");
+  stop_->setShortcut(QKeySequence("Shift+F5"));
+  stop_->setToolTip(tr("Stop after the current batch and keep a checkpoint (Shift+F5)"));
   auto *buttons = new QHBoxLayout;
   buttons->addWidget(start_);
   buttons->addWidget(pause_);
   buttons->addWidget(stop_);
-  form->addRow(buttons);
-  progress_ = new QProgressBar(settings);
-  progressLabel_ = new QLabel(tr("idle"), settings);
+  runLayout->addLayout(buttons);
+  progress_ = new QProgressBar(runBox);
+  progress_->setTextVisible(true);
+  runLayout->addWidget(progress_);
+  progressLabel_ = new QLabel(tr("Ready. Press Start (Ctrl+Enter) to train the graph in the Design tab."), runBox);
+  progressLabel_->setObjectName("trainStatus");
   progressLabel_->setWordWrap(true);
-  progressLabel_->setMinimumHeight(3 * progressLabel_->fontMetrics().height());
-  form->addRow(progress_);
-  form->addRow(progressLabel_);
+  progressLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  // Three lines, always: a status that changes length never moves the buttons.
+  progressLabel_->setFixedHeight(3 * progressLabel_->fontMetrics().lineSpacing() + 4);
+  progressLabel_->setAlignment(Qt::AlignLeft | Qt::AlignTop);
+  runLayout->addWidget(progressLabel_);
+  auto *fixes = new QHBoxLayout;
+  fixData_ = new QPushButton(tr("Open the Data panel"), runBox);
+  showProblems_ = new QPushButton(tr("Show problems"), runBox);
+  fixes->addWidget(fixData_);
+  fixes->addWidget(showProblems_);
+  fixes->addStretch();
+  runLayout->addLayout(fixes);
+  fixData_->hide();
+  showProblems_->hide();
+
+  auto *settingsBox = new QGroupBox(tr("Settings (saved with the project)"), this);
+  auto *settingsLayout = new QVBoxLayout(settingsBox);
+  form_ = new SchemaForm(settingsBox);
+  form_->setObjectName("trainingForm");
+  form_->setSchema(trainingSchema(), "training");
+  settingsLayout->addWidget(form_);
+  QStringList devices = {"auto"}, deviceLabels = {tr("auto (GPU when present)")};
+  for (const QString &d : EngineWorker::availableDevices()) {
+    devices << d;
+    deviceLabels << EngineWorker::deviceLabel(d);
+  }
+  form_->setSuggestions("device", devices, deviceLabels);
 
   auto *live = new QGroupBox(tr("While paused"), this);
   auto *liveLayout = new QVBoxLayout(live);
-  liveLayout->addWidget(new QLabel(tr("Change the learning rate or schedule above, or freeze sub-models, then "
-                                      "Apply and Resume. The change is marked on the curves."),
-                                   live));
-  liveLayout->itemAt(0)->widget()->setProperty("wordWrap", true);
+  auto *liveHelp = new QLabel(tr("Change the learning rate or schedule above, or freeze sub-models (no gradient), "
+                                 "then Resume. The change is marked on the loss curve."),
+                              live);
+  liveHelp->setWordWrap(true);
+  liveLayout->addWidget(liveHelp);
   frozen_ = new QListWidget(live);
-  frozen_->setMaximumHeight(110);
+  frozen_->setObjectName("frozenList");
+  frozen_->setMaximumHeight(96);
   liveLayout->addWidget(frozen_);
-  apply_ = new QPushButton(tr("Apply"), live);
+  apply_ = new QPushButton(tr("Apply now"), live);
+  apply_->setObjectName("applyButton");
   liveLayout->addWidget(apply_);
 
-  auto *historyBox = new QGroupBox(tr("Run history (check to overlay)"), this);
+  auto *historyBox = new QGroupBox(tr("Run history (tick to overlay)"), this);
   auto *historyLayout = new QVBoxLayout(historyBox);
   history_ = new QListWidget(historyBox);
+  history_->setObjectName("historyList");
+  history_->setMinimumHeight(60);
   diffLabel_ = new QLabel(historyBox);
   diffLabel_->setWordWrap(true);
   export_ = new QPushButton(tr("Export charts…"), historyBox);
+  export_->setObjectName("exportChartsButton");
   historyLayout->addWidget(history_);
   historyLayout->addWidget(diffLabel_);
   historyLayout->addWidget(export_);
 
-  auto *left = new QWidget(this);
-  auto *leftLayout = new QVBoxLayout(left);
-  leftLayout->setContentsMargins(0, 0, 0, 0);
-  leftLayout->addWidget(settings);
+  auto *leftContent = new QWidget(this);
+  auto *leftLayout = new QVBoxLayout(leftContent);
+  leftLayout->setContentsMargins(0, 0, 4, 0);
+  leftLayout->addWidget(settingsBox);
   leftLayout->addWidget(live);
-  leftLayout->addWidget(historyBox, 1);
-  left->setMaximumWidth(330);
+  leftLayout->addWidget(historyBox);
+  leftLayout->addStretch();
+  auto *leftScroll = new QScrollArea(this);
+  leftScroll->setWidget(leftContent);
+  leftScroll->setWidgetResizable(true);
+  leftScroll->setFrameShape(QFrame::NoFrame);
+  leftScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  auto *left = new QWidget(this);
+  auto *leftOuter = new QVBoxLayout(left);
+  leftOuter->setContentsMargins(0, 0, 0, 0);
+  leftOuter->addWidget(runBox);
+  leftOuter->addWidget(leftScroll, 1);
+  left->setMinimumWidth(250);
 
   // ---- charts ----
   auto *charts = new QWidget(this);
   charts->setObjectName("charts");
   auto *grid = new QGridLayout(charts);
-  lossPlot_ = makePlot(tr("Training loss per step"), charts);
+  grid->setContentsMargins(0, 0, 0, 0);
+  lossPlot_ = makePlot(tr("Training loss per step"), "lossPlot", charts);
   rawLoss_ = lossPlot_->addGraph();
+  rawLoss_->setName(tr("loss"));
   rawLoss_->setPen(QPen(QColor(0x1f, 0x77, 0xb4, 70)));
   smoothLoss_ = lossPlot_->addGraph();
+  smoothLoss_->setName(tr("smoothed"));
   smoothLoss_->setPen(QPen(QColor(0x1f, 0x77, 0xb4), 2));
   lossPlot_->xAxis->setLabel(tr("step"));
-  epochPlot_ = makePlot(tr("Validation per epoch"), charts);
+  epochPlot_ = makePlot(tr("Validation per epoch"), "epochPlot", charts);
   valLoss_ = epochPlot_->addGraph();
   valLoss_->setName(tr("val loss"));
   valLoss_->setPen(QPen(QColor(0xd6, 0x27, 0x28), 2));
-  valLoss_->setScatterStyle(QCPScatterStyle::ssDisc);
+  valLoss_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 7));
   trainLossEpoch_ = epochPlot_->addGraph();
   trainLossEpoch_->setName(tr("train loss"));
   trainLossEpoch_->setPen(QPen(QColor(0x1f, 0x77, 0xb4), 1, Qt::DashLine));
+  trainLossEpoch_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 6));
   valAcc_ = epochPlot_->addGraph(epochPlot_->xAxis, epochPlot_->yAxis2);
   valAcc_->setName(tr("val accuracy"));
   valAcc_->setPen(QPen(QColor(0x2c, 0xa0, 0x2c), 2));
-  valAcc_->setScatterStyle(QCPScatterStyle::ssDisc);
+  valAcc_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 7));
   epochPlot_->yAxis2->setVisible(true);
   epochPlot_->yAxis2->setRange(0, 1);
   epochPlot_->yAxis->setLabel(tr("loss"));
   epochPlot_->yAxis2->setLabel(tr("accuracy"));
   epochPlot_->xAxis->setLabel(tr("epoch"));
-  epochPlot_->legend->setVisible(true);
-  epochPlot_->legend->setFont(QFont(font().family(), 8));
-  ratePlot_ = makePlot(tr("Learning rate and throughput"), charts);
+  QSharedPointer<QCPAxisTickerFixed> epochTicks(new QCPAxisTickerFixed);
+  epochTicks->setTickStep(1);
+  epochTicks->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+  epochPlot_->xAxis->setTicker(epochTicks);
+  legendBelow(epochPlot_);
+  ratePlot_ = makePlot(tr("Learning rate and throughput"), "ratePlot", charts);
   lrGraph_ = ratePlot_->addGraph();
-  lrGraph_->setName("lr");
+  lrGraph_->setName(tr("learning rate"));
   lrGraph_->setPen(QPen(QColor(0x94, 0x67, 0xbd), 2));
   throughput_ = ratePlot_->addGraph(ratePlot_->xAxis, ratePlot_->yAxis2);
   throughput_->setName(tr("samples/s"));
@@ -188,12 +256,14 @@ TrainPanel::TrainPanel(GraphDocument *doc, QWidget *parent) : QWidget(parent), d
   ratePlot_->yAxis->setLabel("lr");
   ratePlot_->yAxis2->setLabel(tr("samples/s"));
   ratePlot_->xAxis->setLabel(tr("step"));
-  sharePlot_ = makePlot(tr("Contribution share per sub-model"), charts);
+  legendBelow(ratePlot_);
+  sharePlot_ = makePlot(tr("Contribution share per sub-model"), "sharePlot", charts);
   sharePlot_->yAxis->setRange(0, 1);
+  sharePlot_->yAxis->setLabel(tr("share of |φ|"));
   sharePlot_->xAxis->setLabel(tr("epoch"));
-  sharePlot_->legend->setVisible(true);
-  sharePlot_->legend->setFont(QFont(font().family(), 8));
-  confusionPlot_ = makePlot(tr("Confusion matrix (validation)"), charts);
+  sharePlot_->xAxis->setTicker(epochTicks);
+  legendBelow(sharePlot_);
+  confusionPlot_ = makePlot(tr("Confusion matrix (validation, rows sum to 1)"), "confusionPlot", charts);
   confusionPlot_->xAxis->setLabel(tr("predicted"));
   confusionPlot_->yAxis->setLabel(tr("true"));
   grid->addWidget(lossPlot_, 0, 0);
@@ -203,11 +273,21 @@ TrainPanel::TrainPanel(GraphDocument *doc, QWidget *parent) : QWidget(parent), d
   grid->addWidget(confusionPlot_, 0, 2, 2, 1);
   grid->setColumnStretch(0, 3);
   grid->setColumnStretch(1, 3);
-  grid->setColumnStretch(2, 2);
+  grid->setColumnStretch(2, 3);
+  auto *chartScroll = new QScrollArea(this);
+  chartScroll->setWidget(charts);
+  chartScroll->setWidgetResizable(true);
+  chartScroll->setFrameShape(QFrame::NoFrame);
 
+  auto *split = new QSplitter(Qt::Horizontal, this);
+  split->addWidget(left);
+  split->addWidget(chartScroll);
+  split->setStretchFactor(1, 1);
+  split->setSizes({300, 900});
+  split->setChildrenCollapsible(false);
   auto *layout = new QHBoxLayout(this);
-  layout->addWidget(left);
-  layout->addWidget(charts, 1);
+  layout->setContentsMargins(4, 4, 4, 4);
+  layout->addWidget(split);
 
   replot_ = new QTimer(this);
   replot_->setInterval(kReplotMs);
@@ -228,50 +308,50 @@ TrainPanel::TrainPanel(GraphDocument *doc, QWidget *parent) : QWidget(parent), d
   connect(worker, &EngineWorker::log, this, [this](const QString &m) { progressLabel_->setToolTip(m); });
   connect(controller_, &TrainingController::runningChanged, this, &TrainPanel::updateButtons);
   connect(start_, &QPushButton::clicked, this, &TrainPanel::startRun);
-  connect(pause_, &QPushButton::clicked, this, [this] {
-    if (controller_->paused())
-      controller_->resume();
-    else
-      controller_->pause();
-    updateButtons();
+  connect(pause_, &QPushButton::clicked, this, &TrainPanel::togglePause);
+  connect(stop_, &QPushButton::clicked, this, [this] {
+    if (controller_->running())
+      setStatus(tr("stopping after the current batch…"));
+    controller_->stop();
   });
-  connect(stop_, &QPushButton::clicked, this, [this] { controller_->stop(); });
-  connect(apply_, &QPushButton::clicked, this, [this] {
-    LiveSettings s;
-    s.lr = lr_->value();
-    s.schedule = schedule_->currentText();
-    for (int i = 0; i < frozen_->count(); ++i)
-      if (frozen_->item(i)->checkState() == Qt::Checked)
-        s.frozen << frozen_->item(i)->text();
-    controller_->applyLive(s);
-  });
+  connect(apply_, &QPushButton::clicked, this, &TrainPanel::applyLive);
+  connect(fixData_, &QPushButton::clicked, this, &TrainPanel::dataPanelRequested);
+  connect(showProblems_, &QPushButton::clicked, this, &TrainPanel::problemsRequested);
   connect(export_, &QPushButton::clicked, this, [this] {
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export charts"), QString(),
-                                                      tr("PNG image (*.png);;PDF (*.pdf);;CSV (*.csv)"));
-    if (!path.isEmpty())
-      exportTo(path);
+    QFileDialog dialog(this, tr("Export charts"));
+    dialog.setAcceptMode(QFileDialog::AcceptSave);
+    dialog.setNameFilters({tr("PNG image (*.png)"), tr("PDF (*.pdf)"), tr("CSV (*.csv)")});
+    dialog.setObjectName("exportChartsDialog");
+    if (dialog.exec() != QDialog::Accepted || dialog.selectedFiles().isEmpty())
+      return;
+    QString path = dialog.selectedFiles().front();
+    // The chosen type decides the suffix when none was typed.
+    const QString filter = dialog.selectedNameFilter();
+    const QString suffix = filter.contains("pdf") ? ".pdf" : filter.contains("csv") ? ".csv" : ".png";
+    if (QFileInfo(path).suffix().isEmpty())
+      path += suffix;
+    QString error;
+    if (!exportTo(path, &error))
+      QMessageBox::warning(this, tr("Cannot export"), error);
+  });
+  connect(form_, &SchemaForm::edited, this, [this](const QString &key, const Json &value) {
+    if (auto *cmd = commands::setTrainingKey(doc_, key, value))
+      undo_->push(cmd);
   });
   connect(history_, &QListWidget::itemChanged, this, [this] { refreshOverlays(); });
   connect(history_, &QListWidget::currentRowChanged, this, &TrainPanel::showRunDiff);
   connect(doc_, &GraphDocument::modelReset, this, [this] {
-    const TrainingSpec spec = [&] {
-      try {
-        return parseTrainingSpec(doc_->project().training);
-      } catch (const Error &) {
-        return TrainingSpec{};
-      }
-    }();
-    optimizer_->setCurrentText(QString::fromStdString(spec.optimizer));
-    lr_->setValue(spec.lr);
-    schedule_->setCurrentText(QString::fromStdString(spec.schedule));
-    batch_->setValue(static_cast<int>(spec.batchSize));
-    epochs_->setValue(spec.epochs);
-    seed_->setValue(static_cast<int>(spec.seed));
-    const int device = device_->findText(QString::fromStdString(spec.device));
-    device_->setCurrentIndex(device >= 0 ? device : (device_->count() > 1 ? 1 : 0));
+    clearRuns();
+    refreshForm();
     refreshFrozenList();
   });
-  connect(doc_, &GraphDocument::validated, this, &TrainPanel::refreshFrozenList);
+  connect(doc_, &GraphDocument::trainingChanged, this, &TrainPanel::refreshForm);
+  connect(doc_, &GraphDocument::validated, this, [this] {
+    refreshFrozenList();
+    if (history_->currentRow() >= 0)
+      showRunDiff(history_->currentRow());
+  });
+  refreshForm();
   updateButtons();
 }
 
@@ -287,62 +367,118 @@ QString TrainPanel::runsFolder() const {
   if (!runsFolder_.isEmpty())
     return runsFolder_;
   const QString project = doc_->filePath();
-  if (!project.isEmpty())
-    return QFileInfo(project).absolutePath() + "/runs";
-  return QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) + "/runs";
+  if (project.isEmpty() || isExample(project))
+    return userRunsFolder();
+  return QString::fromStdString(
+      defaultRunsRoot(project.toStdString(), userRunsFolder().toStdString(), protectedFolder().toStdString()));
 }
 
-QString TrainPanel::settingsJson() const {
-  Json s = {{"device", device_->currentText().toStdString()},
-            {"optimizer", optimizer_->currentText().toStdString()},
-            {"lr", lr_->value()},
-            {"schedule", schedule_->currentText().toStdString()},
-            {"batch_size", batch_->value()},
-            {"epochs", epochs_->value()},
-            {"seed", seed_->value()}};
-  return QString::fromStdString(s.dump());
+void TrainPanel::refreshForm() {
+  const Json &section = doc_->project().training;
+  form_->setValues(section);
+  std::map<std::string, QString> problems;
+  try {
+    parseTrainingSpec(section);
+  } catch (const Error &e) {
+    const std::string what = e.what();
+    if (what.rfind("training.", 0) == 0) {
+      const auto colon = what.find(':');
+      problems[what.substr(9, colon - 9)] = QString::fromStdString(what.substr(colon + 2));
+    }
+  }
+  form_->setProblems(problems);
+}
+
+void TrainPanel::setStatus(const QString &text, bool error) {
+  progressLabel_->setText(text);
+  progressLabel_->setStyleSheet(error ? "color: #d03030" : QString());
 }
 
 void TrainPanel::refreshFrozenList() {
-  QStringList checked;
+  QStringList checked, wanted;
   for (int i = 0; i < frozen_->count(); ++i)
     if (frozen_->item(i)->checkState() == Qt::Checked)
       checked << frozen_->item(i)->text();
-  frozen_->clear();
   for (const auto &n : doc_->graph().nodes) {
     const NodeType *t = Catalogue::instance().find(n.type);
-    if (!t || !t->shareable)
-      continue;
-    auto *item = new QListWidgetItem(QString::fromStdString(n.id), frozen_);
-    item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsUserCheckable);
-    item->setCheckState(checked.contains(item->text()) ? Qt::Checked : Qt::Unchecked);
+    if (t && t->shareable)
+      wanted << QString::fromStdString(n.id);
   }
+  bool same = frozen_->count() == wanted.size();
+  for (int i = 0; same && i < wanted.size(); ++i)
+    same = frozen_->item(i)->text() == wanted[i];
+  if (same)
+    return;
+  frozen_->clear();
+  for (const QString &id : wanted) {
+    auto *item = new QListWidgetItem(id, frozen_);
+    item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsUserCheckable);
+    item->setCheckState(checked.contains(id) ? Qt::Checked : Qt::Unchecked);
+  }
+}
+
+void TrainPanel::clearCharts() {
+  for (auto *g : {rawLoss_, smoothLoss_, valLoss_, trainLossEpoch_, valAcc_, lrGraph_, throughput_})
+    g->data()->clear();
+  for (auto &[name, g] : shareGraphs_)
+    sharePlot_->removeGraph(g);
+  shareGraphs_.clear();
+  lossPlot_->clearItems();
+  confusionPlot_->clearPlottables();
+  while (lossPlot_->graphCount() > 2)
+    lossPlot_->removeGraph(lossPlot_->graphCount() - 1);
+  while (epochPlot_->graphCount() > 3)
+    epochPlot_->removeGraph(epochPlot_->graphCount() - 1);
+  haveSmoothed_ = false;
+  lastStep_ = 0;
+  maxLr_ = maxThroughput_ = 0;
+  progress_->reset();
+  dirty_ = true;
+  confusionPlot_->replot();
+}
+
+void TrainPanel::clearRuns() {
+  if (controller_->running())
+    controller_->stopAndWait();
+  clearCharts();
+  runs_.clear();
+  history_->clear();
+  diffLabel_->clear();
+  lastCheckpoint_.clear();
+  lastRunFolder_.clear();
+  setStatus(tr("Ready. Press Start (Ctrl+Enter) to train the graph in the Design tab."));
+  fixData_->hide();
+  showProblems_->hide();
+  for (auto *p : {lossPlot_, epochPlot_, ratePlot_, sharePlot_})
+    p->replot();
 }
 
 void TrainPanel::startRun() {
   if (controller_->running())
     return;
-  if (!doc_->validation().ok()) {
-    progressLabel_->setText(tr("The graph has problems; fix them in the Design tab first."));
+  fixData_->hide();
+  showProblems_->hide();
+  const Validation &v = doc_->validation();
+  if (!v.ok()) {
+    if (!doc_->dataError().isEmpty()) {
+      setStatus(tr("The data set cannot be read: %1").arg(doc_->dataError()), true);
+      fixData_->show();
+    } else {
+      setStatus(tr("The graph has %n problem(s); fix them first (Problems panel).", "", v.errorCount()), true);
+      showProblems_->show();
+    }
     return;
   }
-  rawLoss_->data()->clear();
-  smoothLoss_->data()->clear();
-  valLoss_->data()->clear();
-  trainLossEpoch_->data()->clear();
-  valAcc_->data()->clear();
-  lrGraph_->data()->clear();
-  throughput_->data()->clear();
-  for (auto &[name, g] : shareGraphs_)
-    sharePlot_->removeGraph(g);
-  shareGraphs_.clear();
-  lossPlot_->clearItems();
-  haveSmoothed_ = false;
-  lastStep_ = 0;
+  QString out;
+  try {
+    out = QString::fromStdString(newRunFolder(runsFolder().toStdString(), doc_->project().name));
+  } catch (const Error &e) {
+    setStatus(tr("Cannot start: %1").arg(QString::fromStdString(e.what())), true);
+    return;
+  }
+  clearCharts();
   Run run;
-  run.name = QDateTime::currentDateTime().toString("HH:mm:ss") + " " + optimizer_->currentText() + " lr " +
-             QString::number(lr_->value());
-  run.settings = settingsJson();
+  run.name = QDateTime::currentDateTime().toString("HH:mm:ss") + " " + QFileInfo(out).fileName();
   run.graphSnapshot = QString::fromStdString(doc_->graphSnapshot());
   run.color = seriesColor(static_cast<int>(runs_.size()));
   runs_.push_back(run);
@@ -350,29 +486,75 @@ void TrainPanel::startRun() {
   item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsSelectable | Qt::ItemIsUserCheckable);
   item->setCheckState(Qt::Unchecked);
   item->setForeground(run.color);
-  const QString name = QString::fromStdString(doc_->project().name);
-  const QString out = runsFolder() + "/" + name + "-" + QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss-zzz");
-  QDir().mkpath(out);
-  QString path = doc_->filePath();
-  if (path.isEmpty())
-    path = out + "/project.particle.json";
-  progressLabel_->setText(tr("loading data…"));
-  controller_->start(QString::fromStdString(doc_->text()), path, settingsJson(), out);
+  item->setToolTip(out);
+  lastRunFolder_ = out;
+  const QString path = doc_->filePath().isEmpty() ? out + "/project.particle.json" : doc_->filePath();
+  // The run's own copy of the project: what it trained, next to what it wrote.
+  try {
+    Project copy = doc_->project();
+    saveProject(copy, (out + "/project.particle.json").toStdString());
+  } catch (const Error &) {
+    // Not essential: the run itself reports what it cannot write.
+  }
+  appliedLive_ = liveSettings();
+  setStatus(tr("loading data…"));
+  controller_->start(QString::fromStdString(doc_->text()), path, out);
+}
+
+LiveSettings TrainPanel::liveSettings() const {
+  LiveSettings s;
+  try {
+    const TrainingSpec spec = parseTrainingSpec(doc_->project().training);
+    s.lr = spec.lr;
+    s.schedule = QString::fromStdString(spec.schedule);
+  } catch (const Error &) {
+  }
+  for (int i = 0; i < frozen_->count(); ++i)
+    if (frozen_->item(i)->checkState() == Qt::Checked)
+      s.frozen << frozen_->item(i)->text();
+  return s;
+}
+
+void TrainPanel::applyLive() {
+  const LiveSettings s = liveSettings();
+  appliedLive_ = s;
+  controller_->applyLive(s);
+}
+
+void TrainPanel::togglePause() {
+  if (!controller_->running())
+    return;
+  if (controller_->paused()) {
+    // Changes made while paused take effect as the run resumes.
+    const LiveSettings now = liveSettings();
+    if (now.lr != appliedLive_.lr || now.schedule != appliedLive_.schedule || now.frozen != appliedLive_.frozen)
+      applyLive();
+    controller_->resume();
+    setStatus(tr("resumed at step %1").arg(lastStep_));
+  } else {
+    controller_->pause();
+    setStatus(
+        tr("paused at step %1: change the learning rate, schedule or frozen sub-models, then Resume").arg(lastStep_));
+  }
+  updateButtons();
 }
 
 void TrainPanel::onSteps(const QVector<StepPoint> &points) {
-  if (points.isEmpty())
+  if (points.isEmpty() || runs_.empty())
     return;
   Run &run = runs_.back();
   for (const auto &p : points) {
     smoothed_ = haveSmoothed_ ? kSmoothing * smoothed_ + (1 - kSmoothing) * p.loss : p.loss;
     haveSmoothed_ = true;
-    rawLoss_->addData(static_cast<double>(p.step), p.loss);
-    smoothLoss_->addData(static_cast<double>(p.step), smoothed_);
-    lrGraph_->addData(static_cast<double>(p.step), p.lr);
-    throughput_->addData(static_cast<double>(p.step), p.samplesPerSecond);
+    const auto x = static_cast<double>(p.step);
+    rawLoss_->addData(x, p.loss);
+    smoothLoss_->addData(x, smoothed_);
+    lrGraph_->addData(x, p.lr);
+    throughput_->addData(x, p.samplesPerSecond);
+    maxLr_ = std::max(maxLr_, p.lr);
+    maxThroughput_ = std::max(maxThroughput_, p.samplesPerSecond);
     if (run.steps.size() < kMaxStepPoints) {
-      run.steps << static_cast<double>(p.step);
+      run.steps << x;
       run.losses << smoothed_;
     }
   }
@@ -381,23 +563,27 @@ void TrainPanel::onSteps(const QVector<StepPoint> &points) {
   lastLr_ = last.lr;
   progress_->setRange(0, static_cast<int>(last.totalSteps));
   progress_->setValue(static_cast<int>(last.step));
-  progressLabel_->setText(tr("epoch %1 · step %2/%3 · loss %4 · %5 samples/s · ETA %6 s")
-                              .arg(last.epoch + 1)
-                              .arg(last.step)
-                              .arg(last.totalSteps)
-                              .arg(last.loss, 0, 'f', 4)
-                              .arg(last.samplesPerSecond, 0, 'f', 0)
-                              .arg(last.etaSeconds, 0, 'f', 0));
-  for (auto *p : {lossPlot_, ratePlot_}) {
-    p->xAxis->setRange(0, std::max<double>(10, static_cast<double>(last.totalSteps)));
-  }
+  if (!controller_->paused())
+    setStatus(tr("epoch %1 · step %2 of %3 · loss %4\n%5 samples/s · %6 left")
+                  .arg(last.epoch + 1)
+                  .arg(last.step)
+                  .arg(last.totalSteps)
+                  .arg(last.loss, 0, 'f', 4)
+                  .arg(last.samplesPerSecond, 0, 'f', 0)
+                  .arg(seconds(last.etaSeconds)));
+  const double steps = std::max<double>(10, static_cast<double>(last.totalSteps));
+  lossPlot_->xAxis->setRange(0, steps);
+  ratePlot_->xAxis->setRange(0, steps);
   lossPlot_->yAxis->rescale();
-  ratePlot_->yAxis->rescale();
-  ratePlot_->yAxis2->rescale();
+  // A constant learning rate is a flat line at its value, not an axis from −2 to 2.
+  ratePlot_->yAxis->setRange(0, maxLr_ > 0 ? maxLr_ * 1.15 : 1);
+  ratePlot_->yAxis2->setRange(0, maxThroughput_ > 0 ? maxThroughput_ * 1.15 : 1);
   dirty_ = true;
 }
 
 void TrainPanel::onEpoch(const EpochPoint &p) {
+  if (runs_.empty())
+    return;
   Run &run = runs_.back();
   valLoss_->addData(p.epoch, p.valLoss);
   trainLossEpoch_->addData(p.epoch, p.trainLoss);
@@ -408,13 +594,14 @@ void TrainPanel::onEpoch(const EpochPoint &p) {
   epochPlot_->xAxis->setRange(0.5, std::max(2, p.epochs) + 0.5);
   epochPlot_->yAxis->rescale();
   epochPlot_->yAxis->setRangeLower(0);
+  epochPlot_->yAxis->setRangeUpper(epochPlot_->yAxis->range().upper * 1.1);
   for (int i = 0; i < p.shares.size(); ++i) {
     QCPGraph *&g = shareGraphs_[p.shareBranches[i]];
     if (!g) {
       g = sharePlot_->addGraph();
       g->setName(p.shareBranches[i].section('/', 1));
       g->setPen(QPen(seriesColor(static_cast<int>(shareGraphs_.size()) - 1), 2));
-      g->setScatterStyle(QCPScatterStyle::ssCircle);
+      g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 6));
     }
     g->addData(p.epoch, p.shares[i]);
   }
@@ -425,7 +612,7 @@ void TrainPanel::onEpoch(const EpochPoint &p) {
 }
 
 void TrainPanel::drawConfusion(const EpochPoint &p) {
-  if (p.classes <= 0 || p.confusion.size() != p.classes * p.classes)
+  if (p.classes <= 0 || p.confusion.size() != static_cast<qsizetype>(p.classes) * p.classes)
     return;
   confusionPlot_->clearPlottables();
   auto *map = new QCPColorMap(confusionPlot_->xAxis, confusionPlot_->yAxis);
@@ -438,12 +625,27 @@ void TrainPanel::drawConfusion(const EpochPoint &p) {
     for (int q = 0; q < p.classes; ++q) // row-normalised: recall per class on the diagonal
       map->data()->setCell(q, t, row ? static_cast<double>(p.confusion[t * p.classes + q]) / row : 0);
   }
-  map->setGradient(QCPColorGradient::gpThermal);
+  QCPColorGradient gradient;
+  gradient.setColorStopAt(0, QColor(0xf7, 0xfb, 0xff));
+  gradient.setColorStopAt(0.5, QColor(0x6b, 0xae, 0xd6));
+  gradient.setColorStopAt(1, QColor(0x08, 0x30, 0x6b));
+  map->setGradient(gradient);
   map->setDataRange(QCPRange(0, 1));
   map->setInterpolate(false);
+  // Class names on both axes (up to 30 classes; beyond, indices).
+  if (p.classes <= 30) {
+    QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
+    for (int c = 0; c < p.classes; ++c)
+      ticker->addTick(c, p.classNames.value(c, QString::number(c)));
+    confusionPlot_->xAxis->setTicker(ticker);
+    confusionPlot_->yAxis->setTicker(ticker);
+    confusionPlot_->xAxis->setTickLabelRotation(p.classes > 4 ? 60 : 0);
+    confusionPlot_->xAxis->setSubTicks(false);
+    confusionPlot_->yAxis->setSubTicks(false);
+  }
   confusionPlot_->xAxis->setRange(-0.5, p.classes - 0.5);
   confusionPlot_->yAxis->setRange(-0.5, p.classes - 0.5);
-  confusionPlot_->yAxis->setRangeReversed(true); // true class 0 on top, as in a table
+  confusionPlot_->yAxis->setRangeReversed(true); // the first class on top, as in a table
   confusionPlot_->replot(QCustomPlot::rpQueuedReplot);
 }
 
@@ -463,11 +665,11 @@ void TrainPanel::onSettingsApplied(const LiveSettings &s, qint64 step) {
   label->setText(text);
   label->setColor(QColor(0xd0, 0x7a, 0x1f));
   dirty_ = true;
-  progressLabel_->setText(tr("applied at step %1:%2").arg(step).arg(text));
+  setStatus(tr("applied at step %1:%2").arg(step).arg(text));
 }
 
 void TrainPanel::onFinished(const RunFinished &r) {
-  lastCheckpoint_ = r.checkpoint;
+  lastCheckpoint_ = r.failed && !QFile::exists(r.checkpoint) ? QString() : r.checkpoint;
   QString text = r.failed ? tr("Run failed: %1").arg(r.message)
                           : tr("%1 after %2 epoch(s): test accuracy %3%, test loss %4")
                                 .arg(r.status)
@@ -476,9 +678,14 @@ void TrainPanel::onFinished(const RunFinished &r) {
                                 .arg(r.testLoss, 0, 'f', 4);
   if (!r.message.isEmpty() && !r.failed)
     text += "\n" + r.message;
-  progressLabel_->setText(text);
-  if (auto *item = history_->item(history_->count() - 1))
-    item->setText(runs_.back().name + QString(" — %1, %2%").arg(r.status).arg(100 * r.testAccuracy, 0, 'f', 1));
+  setStatus(text, r.failed);
+  progressLabel_->setToolTip(text + "\n" + tr("Run folder: %1").arg(r.outDir));
+  if (auto *item = history_->item(history_->count() - 1)) {
+    item->setText(runs_.back().name + (r.failed
+                                           ? QString(" — %1").arg(r.status)
+                                           : QString(" — %1, %2%").arg(r.status).arg(100 * r.testAccuracy, 0, 'f', 1)));
+    item->setToolTip(r.outDir);
+  }
   updateButtons();
   dirty_ = true;
   Q_EMIT runFinished(r);
@@ -493,10 +700,9 @@ void TrainPanel::updateButtons() {
   stop_->setEnabled(running);
   apply_->setEnabled(paused);
   frozen_->setEnabled(!running || paused);
-  for (QWidget *w : std::initializer_list<QWidget *>{device_, optimizer_, batch_, epochs_, seed_})
-    w->setEnabled(!running);
-  lr_->setEnabled(!running || paused);
-  schedule_->setEnabled(!running || paused);
+  // While a run goes, only what can change mid-run is editable, and only while paused.
+  form_->setEditable(
+      [running, paused](const std::string &key) { return !running || (paused && (key == "lr" || key == "schedule")); });
 }
 
 void TrainPanel::refreshOverlays() {
@@ -508,7 +714,7 @@ void TrainPanel::refreshOverlays() {
   for (int i = 0; i < history_->count() && i < static_cast<int>(runs_.size()); ++i) {
     if (history_->item(i)->checkState() != Qt::Checked)
       continue;
-    const Run &run = runs_[i];
+    const Run &run = runs_[static_cast<std::size_t>(i)];
     auto *loss = lossPlot_->addGraph();
     loss->setData(run.steps, run.losses, true);
     loss->setPen(QPen(run.color, 1.5, Qt::DotLine));
@@ -516,7 +722,7 @@ void TrainPanel::refreshOverlays() {
     auto *acc = epochPlot_->addGraph(epochPlot_->xAxis, epochPlot_->yAxis2);
     acc->setData(run.epochs, run.valAccuracy, true);
     acc->setPen(QPen(run.color, 1.5, Qt::DotLine));
-    acc->setName(run.name);
+    acc->setName(run.name.section(' ', 0, 0) + tr(" accuracy"));
   }
   dirty_ = true;
 }
@@ -526,52 +732,27 @@ void TrainPanel::showRunDiff(int index) {
     diffLabel_->clear();
     return;
   }
-  Json snap = Json::parse(runs_[index].graphSnapshot.toStdString());
-  snap["format"] = "particle-studio";
-  snap["version"] = kFormatVersion;
-  const Graph then = projectFromJson(snap, "run").graph;
-  const Graph &now = doc_->graph();
-  QStringList diffs;
-  for (const auto &n : then.nodes) {
-    const Node *m = now.find(n.id);
-    if (!m) {
-      diffs << tr("%1 removed").arg(QString::fromStdString(n.id));
-      continue;
-    }
-    if (m->type != n.type)
-      diffs << tr("%1: type %2 → %3")
-                   .arg(QString::fromStdString(n.id), QString::fromStdString(n.type), QString::fromStdString(m->type));
-    for (auto it = m->params.begin(); it != m->params.end(); ++it)
-      if (!n.params.contains(it.key()) || n.params[it.key()] != it.value())
-        diffs << QString("%1.%2: %3 → %4")
-                     .arg(QString::fromStdString(n.id), QString::fromStdString(it.key()),
-                          QString::fromStdString(n.params.contains(it.key()) ? n.params[it.key()].dump() : "default"),
-                          QString::fromStdString(it.value().dump()));
-    for (auto it = n.params.begin(); it != n.params.end(); ++it)
-      if (!m->params.contains(it.key()))
-        diffs << QString("%1.%2: %3 → default")
-                     .arg(QString::fromStdString(n.id), QString::fromStdString(it.key()),
-                          QString::fromStdString(it.value().dump()));
-    if (m->share != n.share)
-      diffs << tr("%1: share group \"%2\" → \"%3\"")
-                   .arg(QString::fromStdString(n.id), QString::fromStdString(n.share),
-                        QString::fromStdString(m->share));
-  }
-  for (const auto &m : now.nodes)
-    if (!then.find(m.id))
-      diffs << tr("%1 added").arg(QString::fromStdString(m.id));
-  if (then.edges.size() != now.edges.size())
-    diffs << tr("%1 → %2 edges").arg(then.edges.size()).arg(now.edges.size());
-  diffLabel_->setText(diffs.isEmpty() ? tr("Same graph as now.")
-                                      : tr("Changed since this run:\n") + diffs.mid(0, 12).join("\n"));
+  const Graph then = graphFromSnapshot(runs_[static_cast<std::size_t>(index)].graphSnapshot.toStdString());
+  const auto diffs = diffGraphs(then, doc_->graph());
+  QStringList lines;
+  for (std::size_t i = 0; i < diffs.size() && i < 12; ++i)
+    lines << QString::fromStdString(diffs[i]);
+  if (diffs.size() > 12)
+    lines << tr("… and %1 more").arg(diffs.size() - 12);
+  diffLabel_->setText(diffs.empty() ? tr("Same graph as now.") : tr("Changed since this run:\n") + lines.join("\n"));
 }
 
-bool TrainPanel::exportTo(const QString &path) {
+bool TrainPanel::exportTo(const QString &path, QString *error) {
+  auto failed = [&](const QString &why) {
+    if (error)
+      *error = why;
+    return false;
+  };
   QWidget *charts = findChild<QWidget *>("charts");
   if (path.endsWith(".csv", Qt::CaseInsensitive)) {
     QFile f(path);
     if (!f.open(QIODevice::WriteOnly | QIODevice::Text))
-      return false;
+      return failed(tr("%1: %2").arg(path, f.errorString()));
     QTextStream out(&f);
     out << "kind,x,loss,smoothed_loss,lr,samples_per_second,val_loss,val_accuracy\n";
     auto raw = rawLoss_->data(), smooth = smoothLoss_->data(), lr = lrGraph_->data(), tp = throughput_->data();
@@ -581,6 +762,9 @@ bool TrainPanel::exportTo(const QString &path) {
     auto vl = valLoss_->data(), va = valAcc_->data();
     for (int i = 0; i < vl->size(); ++i)
       out << "epoch," << vl->at(i)->key << ",,,,," << vl->at(i)->value << "," << va->at(i)->value << "\n";
+    out.flush();
+    if (f.error() != QFile::NoError)
+      return failed(tr("%1: %2").arg(path, f.errorString()));
     return true;
   }
   const QPixmap picture = charts->grab();
@@ -588,12 +772,15 @@ bool TrainPanel::exportTo(const QString &path) {
     QPdfWriter pdf(path);
     pdf.setPageSize(QPageSize(QSizeF(picture.width(), picture.height()), QPageSize::Point));
     pdf.setPageMargins(QMarginsF(0, 0, 0, 0));
-    QPainter painter(&pdf);
-    const QRect target = painter.viewport();
-    painter.drawPixmap(target, picture);
-    return painter.end();
+    QPainter painter;
+    if (!painter.begin(&pdf))
+      return failed(tr("%1: cannot write a PDF there").arg(path));
+    painter.drawPixmap(painter.viewport(), picture);
+    return painter.end() || failed(tr("%1: cannot write a PDF there").arg(path));
   }
-  return picture.save(path);
+  if (!path.endsWith(".png", Qt::CaseInsensitive))
+    return failed(tr("%1: choose .png, .pdf or .csv").arg(path));
+  return picture.save(path) || failed(tr("%1: cannot write the image").arg(path));
 }
 
 } // namespace particle::ui

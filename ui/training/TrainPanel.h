@@ -1,7 +1,9 @@
 #pragma once
-// The Train tab: settings, Start/Pause/Resume/Stop, progress with ETA, live QCustomPlot charts
-// (step loss raw + smoothed, validation loss/accuracy, learning rate, throughput, contribution
-// share per branch), confusion matrix, pause → edit → resume, run history with overlays.
+// The Train tab: the training settings (a form generated from the training schema; every change
+// is an undoable edit of the project), Start/Pause/Resume/Stop, progress with ETA, live
+// QCustomPlot charts (step loss raw + smoothed, validation loss/accuracy, learning rate,
+// throughput, contribution share per branch), the confusion matrix with the class names,
+// pause → edit → resume, and the run history with overlays and graph diffs.
 
 #include "training/TrainingTypes.h"
 
@@ -9,28 +11,26 @@
 
 #include <map>
 
-class QCheckBox;
-class QComboBox;
 class QCustomPlot;
 class QCPGraph;
-class QDoubleSpinBox;
 class QLabel;
 class QListWidget;
 class QProgressBar;
 class QPushButton;
-class QSpinBox;
 class QTimer;
+class QUndoStack;
 
 namespace particle::ui {
 
 class GraphDocument;
+class SchemaForm;
 class TrainingController;
 
 class TrainPanel : public QWidget {
   Q_OBJECT
 
 public:
-  TrainPanel(GraphDocument *doc, QWidget *parent = nullptr);
+  TrainPanel(GraphDocument *doc, QUndoStack *undo, QWidget *parent = nullptr);
   ~TrainPanel() override;
 
   TrainingController *controller() const { return controller_; }
@@ -38,53 +38,66 @@ public:
   QPushButton *pauseButton() const { return pause_; }
   QPushButton *stopButton() const { return stop_; }
   QPushButton *applyButton() const { return apply_; }
-  QDoubleSpinBox *lrBox() const { return lr_; }
-  QSpinBox *epochsBox() const { return epochs_; }
+  QPushButton *exportButton() const { return export_; }
+  SchemaForm *settingsForm() const { return form_; }
   QListWidget *frozenList() const { return frozen_; }
   QListWidget *historyList() const { return history_; }
   QCustomPlot *lossPlot() const { return lossPlot_; }
   QCustomPlot *epochPlot() const { return epochPlot_; }
+  QCustomPlot *ratePlot() const { return ratePlot_; }
   QCustomPlot *sharePlot() const { return sharePlot_; }
   QCustomPlot *confusionPlot() const { return confusionPlot_; }
   QLabel *progressLabel() const { return progressLabel_; }
+  QLabel *diffLabel() const { return diffLabel_; }
   qint64 lastStep() const { return lastStep_; }
   double lastLr() const { return lastLr_; }
   QString lastCheckpoint() const { return lastCheckpoint_; }
-  // Where runs are written (checkpoint, metrics).
+  QString lastRunFolder() const { return lastRunFolder_; }
+  // Where runs are written (checkpoint, metrics): next to the project, or in the user's data
+  // folder for examples and projects in read-only folders.
   QString runsFolder() const;
   void setRunsFolder(const QString &folder) { runsFolder_ = folder; }
-  bool exportTo(const QString &path); // .png, .pdf or .csv
+  // Writes the charts as .png, .pdf or .csv; false (and `error` says why) on failure.
+  bool exportTo(const QString &path, QString *error = nullptr);
+  // Forgets the curves, history and results (another project was opened).
+  void clearRuns();
   // Stops a run and waits for it (window closing).
   void shutdown();
 
 Q_SIGNALS:
   void epochReceived(const particle::ui::EpochPoint &point);
   void runFinished(const particle::ui::RunFinished &result);
+  void dataPanelRequested();
+  void problemsRequested();
 
 private:
   struct Run {
-    QString name, settings, graphSnapshot;
+    QString name, graphSnapshot;
     QVector<double> steps, losses, epochs, valLoss, valAccuracy;
     QColor color;
   };
   void startRun();
+  void togglePause();
+  void applyLive();
   void onSteps(const QVector<StepPoint> &points);
   void onEpoch(const EpochPoint &p);
   void onFinished(const RunFinished &r);
   void onSettingsApplied(const LiveSettings &s, qint64 step);
   void updateButtons();
+  void refreshForm();
   void refreshFrozenList();
   void refreshOverlays();
   void showRunDiff(int index);
   void drawConfusion(const EpochPoint &p);
-  QString settingsJson() const;
+  void clearCharts();
+  void setStatus(const QString &text, bool error = false);
+  LiveSettings liveSettings() const;
 
   GraphDocument *doc_;
+  QUndoStack *undo_;
   TrainingController *controller_;
-  QComboBox *device_, *optimizer_, *schedule_;
-  QDoubleSpinBox *lr_;
-  QSpinBox *batch_, *epochs_, *seed_;
-  QPushButton *start_, *pause_, *stop_, *apply_, *export_;
+  SchemaForm *form_;
+  QPushButton *start_, *pause_, *stop_, *apply_, *export_, *fixData_, *showProblems_;
   QProgressBar *progress_;
   QLabel *progressLabel_, *diffLabel_;
   QListWidget *frozen_, *history_;
@@ -97,8 +110,9 @@ private:
   double smoothed_ = 0;
   bool haveSmoothed_ = false;
   qint64 lastStep_ = 0;
-  double lastLr_ = 0;
-  QString lastCheckpoint_, runsFolder_;
+  double lastLr_ = 0, maxLr_ = 0, maxThroughput_ = 0;
+  QString lastCheckpoint_, lastRunFolder_, runsFolder_;
+  LiveSettings appliedLive_; // what the engine runs with now (to apply edits made while paused)
 };
 
 } // namespace particle::ui

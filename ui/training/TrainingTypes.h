@@ -6,6 +6,12 @@
 #include <QStringList>
 #include <QVector>
 
+#include <memory>
+
+namespace particle {
+class ControlToken;
+}
+
 namespace particle::ui {
 
 struct StepPoint {
@@ -22,14 +28,22 @@ struct EpochPoint {
   QVector<double> shares;
   QVector<qint64> confusion; // classes × classes, row = true class
   int classes = 0;
+  QStringList classNames; // the data set's, or the indices
 };
 
 struct RunFinished {
   QString status, message, checkpoint, outDir;
+  QStringList classNames;
   double testAccuracy = 0, testLoss = 0;
   qint64 steps = 0;
   int epochs = 0;
   bool failed = false;
+};
+
+// What the Train tab asks the engine thread to run.
+struct RunRequest {
+  QString projectText, projectPath, outDir;
+  std::shared_ptr<particle::ControlToken> control; // this run's pause/stop token
 };
 
 // What can change while a run is paused.
@@ -45,3 +59,4 @@ Q_DECLARE_METATYPE(particle::ui::StepPoint)
 Q_DECLARE_METATYPE(particle::ui::EpochPoint)
 Q_DECLARE_METATYPE(particle::ui::RunFinished)
 Q_DECLARE_METATYPE(particle::ui::LiveSettings)
+Q_DECLARE_METATYPE(particle::ui::RunRequest)

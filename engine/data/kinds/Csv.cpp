@@ -209,7 +209,8 @@ void load(const DatasetSpec &spec, Dataset &d) {
           ys.push_back(static_cast<int64_t>(v));
           continue;
         }
-        throw Error(ErrorKind::File, where + "label \"" + cell + "\" is not one of the classes listed in dataset.classes");
+        throw Error(ErrorKind::File,
+                    where + "label \"" + cell + "\" is not one of the classes listed in dataset.classes");
       }
       ys.push_back(it->second);
       continue;
@@ -219,8 +220,8 @@ void load(const DatasetSpec &spec, Dataset &d) {
       throw Error(ErrorKind::File, where + "column \"" + t.header[static_cast<std::size_t>(t.label)] + "\": \"" + cell +
                                        "\" is not a number");
     if (y < 0 || std::floor(y) != y || y >= static_cast<double>(labels.classes))
-      throw Error(ErrorKind::File, where + "label " + cell + " is not a class index in [0, " +
-                                       std::to_string(labels.classes) + ")");
+      throw Error(ErrorKind::File,
+                  where + "label " + cell + " is not a class index in [0, " + std::to_string(labels.classes) + ")");
     ys.push_back(static_cast<int64_t>(y));
   }
   if (ys.size() < 10)
@@ -236,14 +237,24 @@ DataKind csvDataKind() {
   DataKind k;
   k.name = "csv";
   k.doc = "A table with a header line: numeric feature columns and a label column (class indices or text).";
-  k.keys = {required(pathField("path", "The CSV file (header line required)", false, "CSV files (*.csv);;All files (*)")),
-            required(columnField("label_column", "The label column: its name or 0-based index")),
-            columnListField("feature_columns", "Feature columns (default: every column but the label)"),
-            floatField("test_fraction", 0.2, 0.0, 0.9, "Share held out for testing"),
-            classesField("classes", "Number of classes, or their names (text labels map to them; default: from "
-                                    "the label column)")};
+  k.keys = {
+      required(pathField("path", "The CSV file (header line required)", false, "CSV files (*.csv);;All files (*)")),
+      required(columnField("label_column", "The label column: its name or 0-based index")),
+      columnListField("feature_columns", "Feature columns (default: every column but the label)"),
+      floatField("test_fraction", 0.2, 0.0, 0.9, "Share held out for testing"),
+      classesField("classes", "Number of classes, or their names (text labels map to them; default: from "
+                              "the label column)")};
   k.probe = csv::probe;
   k.load = csv::load;
+  k.columns = [](const Json &keys) -> std::vector<std::string> {
+    if (!keys.contains("path") || !keys["path"].is_string())
+      return {};
+    std::ifstream in(keys["path"].get<std::string>());
+    std::string line;
+    if (!in || !std::getline(in, line))
+      return {};
+    return csv::splitLine(line);
+  };
   return k;
 }
 

@@ -18,10 +18,10 @@ Shape sampleShapeOf(const std::vector<int64_t> &dims, const std::string &path) {
 }
 
 torch::Tensor images(const IdxData &d) {
-  auto t = torch::from_blob(const_cast<uint8_t *>(d.bytes.data()), {static_cast<int64_t>(d.bytes.size())},
-                            torch::kUInt8)
-               .to(torch::kFloat)
-               .div_(255.0);
+  auto t =
+      torch::from_blob(const_cast<uint8_t *>(d.bytes.data()), {static_cast<int64_t>(d.bytes.size())}, torch::kUInt8)
+          .to(torch::kFloat)
+          .div_(255.0);
   std::vector<int64_t> shape = d.dims;
   if (shape.size() == 3)
     shape.insert(shape.begin() + 1, 1); // [N,H,W] → [N,1,H,W]
@@ -73,8 +73,8 @@ void loadIdx(const DatasetSpec &spec, const IdxFiles &files, double testFraction
     throw Error(ErrorKind::File, files.labels + ": " + std::to_string(y.size(0)) + " labels for " +
                                      std::to_string(x.size(0)) + " images in " + files.images);
   if (x.size(0) < 2)
-    throw Error(ErrorKind::File, files.images + ": holds " + std::to_string(x.size(0)) +
-                                     " image(s); training needs at least 2");
+    throw Error(ErrorKind::File,
+                files.images + ": holds " + std::to_string(x.size(0)) + " image(s); training needs at least 2");
   const bool ownTest = !files.testImages.empty();
   assignSplits(d, x, y, spec, !ownTest, testFraction);
   if (ownTest) {
@@ -88,8 +88,8 @@ void loadIdx(const DatasetSpec &spec, const IdxFiles &files, double testFraction
   if (d.testY.numel())
     maxLabel = std::max(maxLabel, d.testY.max().item<int64_t>());
   if (!d.info.classNames.empty() && maxLabel >= d.info.classes)
-    throw Error(ErrorKind::File, files.labels + ": label " + std::to_string(maxLabel) + " has no name in class_names (" +
-                                     std::to_string(d.info.classes) + " names)");
+    throw Error(ErrorKind::File, files.labels + ": label " + std::to_string(maxLabel) +
+                                     " has no name in class_names (" + std::to_string(d.info.classes) + " names)");
   d.info.classes = std::max<int64_t>(d.info.classes, maxLabel + 1);
 }
 

@@ -1,0 +1,43 @@
+#include "AppPaths.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QFileInfo>
+#include <QStandardPaths>
+
+namespace particle::ui {
+
+QString examplesFolder() {
+  const QString installed = QCoreApplication::applicationDirPath() + "/../share/particle-studio/examples";
+  if (QFileInfo::exists(installed))
+    return QDir(installed).canonicalPath();
+  return QDir(QString(PARTICLE_SOURCE_DIR) + "/resources/examples").absolutePath();
+}
+
+QStringList exampleProjects() {
+  QStringList out;
+  const QDir dir(examplesFolder());
+  for (const QString &name : dir.entryList({"*.particle.json"}, QDir::Files, QDir::Name))
+    out << dir.filePath(name);
+  return out;
+}
+
+QString userRunsFolder() {
+  return QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) + "/runs";
+}
+
+bool isExample(const QString &path) {
+  if (path.isEmpty())
+    return false;
+  const QString folder = QFileInfo(path).absoluteDir().canonicalPath();
+  return !folder.isEmpty() && folder == QDir(examplesFolder()).canonicalPath();
+}
+
+QString protectedFolder() {
+  const QString installed = QCoreApplication::applicationDirPath() + "/../share/particle-studio";
+  if (QFileInfo::exists(installed))
+    return QDir(installed).canonicalPath();
+  return QDir(QString(PARTICLE_SOURCE_DIR)).absolutePath();
+}
+
+} // namespace particle::ui

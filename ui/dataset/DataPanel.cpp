@@ -1,0 +1,201 @@
+#include "dataset/DataPanel.h"
+
+#include "data/DatasetSpec.h"
+#include "dataset/DataPreviewWorker.h"
+#include "document/Commands.h"
+#include "document/GraphDocument.h"
+#include "forms/SchemaForm.h"
+
+#include <QComboBox>
+#include <QFileInfo>
+#include <QHeaderView>
+#include <QLabel>
+#include <QListWidget>
+#include <QSignalBlocker>
+#include <QTableWidget>
+#include <QTimer>
+#include <QUndoStack>
+#include <QVBoxLayout>
+
+namespace particle::ui {
+
+namespace {
+QString datasetKind(const Json &section) {
+  return section.is_object() && section.contains("kind") && section["kind"].is_string()
+             ? QString::fromStdString(section["kind"].get<std::string>())
+             : QString();
+}
+} // namespace
+
+DataPanel::DataPanel(GraphDocument *doc, QUndoStack *undo, QWidget *parent) : QWidget(parent), doc_(doc), undo_(undo) {
+  preview_ = new DataPreviewController(this);
+  auto *layout = new QVBoxLayout(this);
+  auto *kindRow = new QHBoxLayout;
+  auto *kindLabel = new QLabel(tr("kind"), this);
+  kind_ = new QComboBox(this);
+  kind_->setObjectName("datasetKind");
+  for (const auto &k : DataKinds::instance().kinds()) {
+    kind_->addItem(QString::fromStdString(k.name), QString::fromStdString(k.name));
+    kind_->setItemData(kind_->count() - 1, QString::fromStdString(k.doc), Qt::ToolTipRole);
+  }
+  kindLabel->setBuddy(kind_);
+  kindRow->addWidget(kindLabel);
+  kindRow->addWidget(kind_, 1);
+  layout->addLayout(kindRow);
+  kindDoc_ = new QLabel(this);
+  kindDoc_->setWordWrap(true);
+  kindDoc_->setStyleSheet("color: palette(placeholder-text)");
+  layout->addWidget(kindDoc_);
+  form_ = new SchemaForm(this);
+  form_->setObjectName("datasetForm");
+  layout->addWidget(form_);
+  status_ = new QLabel(this);
+  status_->setObjectName("datasetStatus");
+  status_->setWordWrap(true);
+  status_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  layout->addWidget(status_);
+  summary_ = new QLabel(this);
+  summary_->setObjectName("datasetSummary");
+  summary_->setWordWrap(true);
+  summary_->setTextFormat(Qt::RichText);
+  layout->addWidget(summary_);
+  thumbnails_ = new QListWidget(this);
+  thumbnails_->setObjectName("datasetThumbnails");
+  thumbnails_->setViewMode(QListView::IconMode);
+  thumbnails_->setIconSize(QSize(44, 44));
+  thumbnails_->setGridSize(QSize(70, 70));
+  thumbnails_->setResizeMode(QListView::Adjust);
+  thumbnails_->setMovement(QListView::Static);
+  thumbnails_->setWordWrap(true);
+  thumbnails_->setMinimumHeight(80);
+  layout->addWidget(thumbnails_, 1);
+  rows_ = new QTableWidget(this);
+  rows_->setObjectName("datasetRows");
+  rows_->verticalHeader()->hide();
+  rows_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  rows_->setMinimumHeight(80);
+  layout->addWidget(rows_, 1);
+  thumbnails_->hide();
+  rows_->hide();
+
+  connect(kind_, &QComboBox::activated, this, [this](int index) {
+    const QString kind = kind_->itemData(index).toString();
+    if (kind == datasetKind(doc_->project().dataset))
+      return;
+    if (auto *cmd = commands::setDatasetKey(doc_, "kind", Json(kind.toStdString())))
+      undo_->push(cmd);
+  });
+  connect(form_, &SchemaForm::edited, this, [this](const QString &key, const Json &value) {
+    if (auto *cmd = commands::setDatasetKey(doc_, key, value))
+      undo_->push(cmd);
+  });
+  connect(preview_->worker(), &DataPreviewWorker::previewed, this, &DataPanel::onPreview);
+  connect(doc_, &GraphDocument::modelReset, this, &DataPanel::refresh);
+  connect(doc_, &GraphDocument::datasetChanged, this, &DataPanel::refresh);
+  refresh();
+}
+
+DataPanel::~DataPanel() = default;
+
+void DataPanel::refresh() {
+  const Json &section = doc_->project().dataset;
+  const QString kind = datasetKind(section);
+  {
+    const QSignalBlocker block(kind_);
+    kind_->setCurrentIndex(kind_->findData(kind));
+  }
+  const DataKind *type = DataKinds::instance().find(kind.toStdString());
+  kindDoc_->setText(type ? QString::fromStdString(type->doc) : tr("Choose a kind of data set."));
+  form_->setBaseDir(QString::fromStdString(doc_->project().baseDir()));
+  form_->setSchema(type ? datasetSchema(*type) : Schema{}, kind);
+  form_->setValues(section);
+  // The column names of a table are offered for its column keys.
+  QStringList columns;
+  for (const auto &c : datasetColumns(section, doc_->project().baseDir()))
+    columns << QString::fromStdString(c);
+  if (!columns.isEmpty())
+    form_->setSuggestions("label_column", columns);
+  // What is wrong, beside the key it is about.
+  std::map<std::string, QString> problems;
+  const QString error = doc_->dataError();
+  if (error.startsWith("dataset.")) {
+    const int colon = error.indexOf(':');
+    problems[error.mid(8, colon - 8).toStdString()] = error.mid(colon + 2);
+  }
+  form_->setProblems(problems);
+  if (!error.isEmpty()) {
+    status_->setText(tr("<span style='color:#d03030'>%1</span>").arg(error.toHtmlEscaped()));
+  } else if (const DataInfo *d = doc_->dataInfo()) {
+    status_->setText(tr("%1 train · %2 validation · %3 test · sample %4 · %5 classes")
+                         .arg(d->trainCount)
+                         .arg(d->validationCount)
+                         .arg(d->testCount)
+                         .arg(QString::fromStdString(shapeToString(d->sampleShape)))
+                         .arg(d->classes));
+  }
+  requestPreview();
+}
+
+void DataPanel::requestPreview() {
+  const QString section = QString::fromStdString(doc_->project().dataset.dump());
+  if (section == previewedSection_)
+    return;
+  previewedSection_ = section;
+  previewReady_ = false;
+  if (!doc_->dataError().isEmpty()) {
+    summary_->clear();
+    thumbnails_->clear();
+    rows_->clear();
+    return;
+  }
+  summary_->setText(tr("<i>loading a preview…</i>"));
+  preview_->request(section, QString::fromStdString(doc_->project().baseDir()));
+}
+
+void DataPanel::onPreview(const DataPreview &p) {
+  previewReady_ = true;
+  thumbnails_->clear();
+  rows_->clear();
+  if (!p.error.isEmpty()) {
+    summary_->setText(tr("<span style='color:#d03030'>%1</span>").arg(p.error.toHtmlEscaped()));
+    thumbnails_->hide();
+    rows_->hide();
+    Q_EMIT previewUpdated();
+    return;
+  }
+  QStringList names;
+  for (int i = 0; i < p.classNames.size() && i < 30; ++i)
+    names << QString("%1&nbsp;%2").arg(i).arg(p.classNames[i].toHtmlEscaped());
+  if (p.classNames.size() > 30)
+    names << tr("… %1 more").arg(p.classNames.size() - 30);
+  summary_->setText(tr("<b>%1</b> train · <b>%2</b> validation · <b>%3</b> test · sample <b>%4</b> (loaded in %5 s)"
+                       "<br><b>%6 classes:</b> %7")
+                        .arg(p.train)
+                        .arg(p.validation)
+                        .arg(p.test)
+                        .arg(p.shape)
+                        .arg(p.seconds, 0, 'f', 1)
+                        .arg(p.classNames.size())
+                        .arg(names.join(" · ")));
+  if (!p.thumbnails.isEmpty()) {
+    for (int i = 0; i < p.thumbnails.size(); ++i) {
+      auto *item = new QListWidgetItem(QIcon(QPixmap::fromImage(p.thumbnails[i].scaled(44, 44))),
+                                       p.classNames.value(p.thumbnailLabels[i]), thumbnails_);
+      item->setToolTip(tr("training sample %1: %2").arg(i).arg(p.classNames.value(p.thumbnailLabels[i])));
+    }
+  }
+  thumbnails_->setVisible(!p.thumbnails.isEmpty());
+  if (!p.rows.isEmpty()) {
+    rows_->setColumnCount(static_cast<int>(p.rowHeader.size()) + 1);
+    rows_->setRowCount(static_cast<int>(p.rows.size()));
+    rows_->setHorizontalHeaderLabels(QStringList{tr("class")} + p.rowHeader);
+    for (int r = 0; r < p.rows.size(); ++r)
+      for (int c = 0; c < p.rows[r].size(); ++c)
+        rows_->setItem(r, c, new QTableWidgetItem(p.rows[r][c]));
+    rows_->resizeColumnsToContents();
+  }
+  rows_->setVisible(!p.rows.isEmpty());
+  Q_EMIT previewUpdated();
+}
+
+} // namespace particle::ui

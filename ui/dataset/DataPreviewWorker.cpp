@@ -1,0 +1,97 @@
+#include "dataset/DataPreviewWorker.h"
+
+#include "data/Dataset.h"
+
+#include <QElapsedTimer>
+
+namespace particle::ui {
+
+namespace {
+constexpr int kThumbnails = 12;
+constexpr int kRows = 6;
+constexpr int kColumns = 6;
+} // namespace
+
+void DataPreviewWorker::preview(const QString &datasetJson, const QString &baseDir,
+                                const std::shared_ptr<std::atomic<bool>> &stale) {
+  if (stale && stale->load())
+    return; // the data set changed again before this preview started
+  DataPreview p;
+  QElapsedTimer clock;
+  clock.start();
+  try {
+    const DatasetSpec spec = parseDatasetSpec(Json::parse(datasetJson.toStdString()), baseDir.toStdString());
+    const Dataset d = loadDataset(spec);
+    p.train = d.trainX.size(0);
+    p.validation = d.valX.defined() ? d.valX.size(0) : 0;
+    p.test = d.testX.defined() ? d.testX.size(0) : 0;
+    p.shape = QString::fromStdString(shapeToString(d.info.sampleShape));
+    for (int64_t c = 0; c < d.info.classes; ++c)
+      p.classNames << QString::fromStdString(className(d.info, c));
+    const int64_t n = std::min<int64_t>(d.trainX.size(0), d.info.sampleShape.size() == 3 ? kThumbnails : kRows);
+    if (d.info.sampleShape.size() == 3) {
+      for (int64_t i = 0; i < n; ++i) {
+        // Channels averaged, scaled to the sample's own range.
+        auto img = d.trainX[i].to(torch::kFloat).mean(0);
+        const float lo = img.min().item<float>(), hi = img.max().item<float>();
+        img = ((img - lo) / std::max(hi - lo, 1e-6f)).contiguous();
+        const int h = static_cast<int>(img.size(0)), w = static_cast<int>(img.size(1));
+        QImage q(w, h, QImage::Format_Grayscale8);
+        const float *px = img.data_ptr<float>();
+        for (int y = 0; y < h; ++y)
+          for (int x = 0; x < w; ++x)
+            q.scanLine(y)[x] = static_cast<uchar>(px[y * w + x] * 255.0f);
+        p.thumbnails << q;
+        p.thumbnailLabels << static_cast<int>(d.trainY[i].item<int64_t>());
+      }
+    } else {
+      const auto flat = d.trainX.narrow(0, 0, n).reshape({n, -1}).to(torch::kDouble);
+      const int64_t cols = std::min<int64_t>(flat.size(1), kColumns);
+      for (int64_t j = 0; j < cols; ++j)
+        p.rowHeader << QString("x%1").arg(j);
+      if (flat.size(1) > cols)
+        p.rowHeader << "…";
+      for (int64_t i = 0; i < n; ++i) {
+        QStringList row = {p.classNames.value(static_cast<int>(d.trainY[i].item<int64_t>()))};
+        for (int64_t j = 0; j < cols; ++j)
+          row << QString::number(flat[i][j].item<double>(), 'g', 4);
+        if (flat.size(1) > cols)
+          row << "…";
+        p.rows << row;
+      }
+    }
+  } catch (const std::exception &e) {
+    p.error = QString::fromUtf8(e.what());
+  }
+  p.seconds = static_cast<double>(clock.elapsed()) / 1000.0;
+  if (stale && stale->load())
+    return;
+  Q_EMIT previewed(p);
+}
+
+DataPreviewController::DataPreviewController(QObject *parent) : QObject(parent) {
+  qRegisterMetaType<DataPreview>();
+  qRegisterMetaType<std::shared_ptr<std::atomic<bool>>>();
+  worker_ = new DataPreviewWorker;
+  worker_->moveToThread(&thread_);
+  connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
+  connect(this, &DataPreviewController::requestPreview, worker_, &DataPreviewWorker::preview, Qt::QueuedConnection);
+  thread_.setObjectName("data-preview");
+  thread_.start();
+}
+
+DataPreviewController::~DataPreviewController() {
+  if (stale_)
+    stale_->store(true);
+  thread_.quit();
+  thread_.wait();
+}
+
+void DataPreviewController::request(const QString &datasetJson, const QString &baseDir) {
+  if (stale_)
+    stale_->store(true);
+  stale_ = std::make_shared<std::atomic<bool>>(false);
+  Q_EMIT requestPreview(datasetJson, baseDir, stale_);
+}
+
+} // namespace particle::ui

@@ -1,0 +1,522 @@
+#include "forms/SchemaForm.h"
+
+#include <QAbstractItemView>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDir>
+#include <QDoubleSpinBox>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QSignalBlocker>
+#include <QSpinBox>
+#include <QToolButton>
+
+#include <climits>
+#include <cmath>
+
+namespace particle::ui {
+
+namespace {
+constexpr const char *kProblemStyle = "color: #d03030";
+
+// A double spin box that shows numbers as people write them (0.001, 1e-05, 2.5) and steps by a
+// tenth of the value's own magnitude, so one box serves a learning rate and a dropout alike.
+class NumberBox : public QDoubleSpinBox {
+public:
+  explicit NumberBox(QWidget *parent) : QDoubleSpinBox(parent) {
+    setDecimals(12);
+    setStepType(QAbstractSpinBox::AdaptiveDecimalStepType);
+    setKeyboardTracking(false);
+  }
+  QString textFromValue(double value) const override { return QString::number(value, 'g', 8); }
+  double valueFromText(const QString &text) const override { return text.trimmed().toDouble(); }
+  QValidator::State validate(QString &text, int &) const override {
+    const QString t = text.trimmed();
+    if (t.isEmpty() || t == "-" || t == "." || t.endsWith('e', Qt::CaseInsensitive) || t.endsWith('-') ||
+        t.endsWith('+'))
+      return QValidator::Intermediate;
+    bool ok = false;
+    const double v = t.toDouble(&ok);
+    if (!ok)
+      return QValidator::Invalid;
+    return v >= minimum() && v <= maximum() ? QValidator::Acceptable : QValidator::Intermediate;
+  }
+};
+
+bool isLineKind(FieldKind k) {
+  return k == FieldKind::Text || k == FieldKind::Path || k == FieldKind::IntList || k == FieldKind::IntListList ||
+         k == FieldKind::TextList || k == FieldKind::Column || k == FieldKind::ColumnList || k == FieldKind::Classes;
+}
+
+QStringList splitItems(const QString &text) {
+  QStringList out;
+  for (const QString &part : text.split(',', Qt::SkipEmptyParts)) {
+    const QString t = part.trimmed();
+    if (!t.isEmpty())
+      out << t;
+  }
+  return out;
+}
+
+// An item of a column list: an index when it is a whole number.
+Json columnItem(const QString &text) {
+  bool isIndex = false;
+  const qlonglong i = text.toLongLong(&isIndex);
+  return isIndex ? Json(static_cast<int64_t>(i)) : Json(text.toStdString());
+}
+} // namespace
+
+QString fieldText(const Field &field, const Json &value) {
+  if (value.is_null())
+    return {};
+  switch (field.kind) {
+  case FieldKind::Text:
+  case FieldKind::Path: return value.is_string() ? QString::fromStdString(value.get<std::string>()) : QString();
+  case FieldKind::Column:
+    return value.is_string() ? QString::fromStdString(value.get<std::string>()) : QString::fromStdString(value.dump());
+  case FieldKind::IntList:
+  case FieldKind::TextList:
+  case FieldKind::ColumnList:
+  case FieldKind::Classes: {
+    if (!value.is_array())
+      return QString::fromStdString(value.dump());
+    QStringList parts;
+    for (const auto &x : value)
+      parts << (x.is_string() ? QString::fromStdString(x.get<std::string>()) : QString::fromStdString(x.dump()));
+    return parts.join(", ");
+  }
+  default: return QString::fromStdString(compactJson(value));
+  }
+}
+
+Json parseFieldText(const Field &field, const QString &rawText, QString *error) {
+  const QString text = rawText.trimmed();
+  if (text.isEmpty()) {
+    if (field.required && error)
+      *error = QObject::tr("is required");
+    return nullptr;
+  }
+  Json value;
+  switch (field.kind) {
+  case FieldKind::Text:
+  case FieldKind::Path: value = text.toStdString(); break;
+  case FieldKind::Column: value = columnItem(text); break;
+  case FieldKind::TextList: {
+    value = Json::array();
+    for (const QString &item : splitItems(text))
+      value.push_back(item.toStdString());
+    break;
+  }
+  case FieldKind::ColumnList: {
+    value = Json::array();
+    for (const QString &item : splitItems(text))
+      value.push_back(columnItem(item));
+    break;
+  }
+  case FieldKind::Classes: {
+    bool isCount = false;
+    const qlonglong count = text.toLongLong(&isCount);
+    if (isCount) {
+      value = static_cast<int64_t>(count);
+    } else {
+      value = Json::array();
+      for (const QString &item : splitItems(text))
+        value.push_back(item.toStdString());
+    }
+    break;
+  }
+  case FieldKind::IntList: {
+    const QString t = text.startsWith('[') ? text : "[" + text + "]";
+    try {
+      value = Json::parse(t.toStdString());
+    } catch (const std::exception &) {
+      if (error)
+        *error = QObject::tr("write integers separated by commas, e.g. %1").arg("128, 64");
+      return nullptr;
+    }
+    break;
+  }
+  default: try { value = Json::parse(text.toStdString());
+    } catch (const std::exception &) {
+      if (error)
+        *error = QObject::tr("write a list of lists, e.g. %1").arg("[[0, 1], [2]]");
+      return nullptr;
+    }
+    break;
+  }
+  const std::string problem = Schema::check(field, value);
+  if (!problem.empty() && error)
+    *error = QString::fromStdString(problem);
+  return value;
+}
+
+SchemaForm::SchemaForm(QWidget *parent) : QWidget(parent) {
+  grid_ = new QGridLayout(this);
+  grid_->setContentsMargins(0, 0, 0, 0);
+  grid_->setColumnStretch(1, 1);
+}
+
+void SchemaForm::setSchema(const Schema &schema, const QString &identity) {
+  if (identity == identity_ && !rows_.empty() == !schema.empty())
+    return;
+  schema_ = schema;
+  identity_ = identity;
+  build();
+}
+
+void SchemaForm::build() {
+  // The form is rebuilt only when its schema changes (another node type or data kind), never from
+  // an editor's own signal: the editors emit `edited`, and the owner updates values in place.
+  for (auto &r : rows_) {
+    delete r.label;
+    delete r.holder;
+    delete r.problem;
+  }
+  rows_.clear();
+  delete advancedToggle_;
+  advancedToggle_ = nullptr;
+  int line = 0;
+  bool anyAdvanced = false;
+  for (const auto &f : schema_.fields()) {
+    Row r;
+    r.field = f;
+    r.label = new QLabel(QString::fromStdString(f.label()), this);
+    r.label->setToolTip(QString::fromStdString(f.doc));
+    r.holder = makeEditor(r);
+    r.label->setBuddy(r.editor);
+    r.problem = new QLabel(this);
+    r.problem->setWordWrap(true);
+    r.problem->setStyleSheet(kProblemStyle);
+    r.problem->setObjectName("problem:" + QString::fromStdString(f.name));
+    r.problem->hide();
+    grid_->addWidget(r.label, line, 0);
+    grid_->addWidget(r.holder, line, 1);
+    grid_->addWidget(r.problem, line + 1, 1);
+    line += 2;
+    anyAdvanced |= f.advanced;
+    rows_.push_back(std::move(r));
+  }
+  if (anyAdvanced) {
+    advancedToggle_ = new QToolButton(this);
+    advancedToggle_->setObjectName("advancedToggle");
+    advancedToggle_->setCheckable(true);
+    advancedToggle_->setChecked(showAdvanced_);
+    advancedToggle_->setText(showAdvanced_ ? tr("Fewer settings") : tr("More settings…"));
+    advancedToggle_->setAutoRaise(true);
+    connect(advancedToggle_, &QToolButton::toggled, this, [this](bool on) {
+      showAdvanced_ = on;
+      advancedToggle_->setText(on ? tr("Fewer settings") : tr("More settings…"));
+      updateVisibility();
+    });
+    grid_->addWidget(advancedToggle_, line, 0, 1, 2, Qt::AlignLeft);
+  }
+  for (auto &r : rows_)
+    showValue(r, shown_.is_object() && shown_.contains(r.field.name) ? shown_[r.field.name] : r.field.defaultValue);
+  updateVisibility();
+}
+
+QWidget *SchemaForm::makeEditor(Row &r) {
+  const Field &f = r.field;
+  const QString name = QString::fromStdString(f.name);
+  QString tip = QString::fromStdString(f.doc);
+  if (f.kind == FieldKind::Int || f.kind == FieldKind::Float)
+    tip += QString(" (%1 … %2)").arg(f.min).arg(f.max);
+  QWidget *editor = nullptr;
+  QWidget *holder = nullptr;
+  switch (f.kind) {
+  case FieldKind::Bool: {
+    auto *box = new QCheckBox(this);
+    connect(box, &QCheckBox::toggled, this, [this, name](bool on) { Q_EMIT edited(name, Json(on)); });
+    editor = box;
+    break;
+  }
+  case FieldKind::Int: {
+    auto *spin = new QSpinBox(this);
+    spin->setRange(static_cast<int>(std::max(f.min, double(INT_MIN))),
+                   static_cast<int>(std::min(f.max, double(INT_MAX))));
+    spin->setKeyboardTracking(false);
+    spin->setAccelerated(true);
+    if (!f.zeroMeans.empty() && f.min <= 0)
+      spin->setSpecialValueText(QString::fromStdString(f.zeroMeans));
+    connect(spin, &QSpinBox::valueChanged, this, [this, name](int v) { Q_EMIT edited(name, Json(v)); });
+    editor = spin;
+    break;
+  }
+  case FieldKind::Float: {
+    auto *box = new NumberBox(this);
+    box->setRange(f.min, f.max);
+    if (!f.zeroMeans.empty() && f.min <= 0)
+      box->setSpecialValueText(QString::fromStdString(f.zeroMeans));
+    connect(box, &QDoubleSpinBox::valueChanged, this, [this, name](double v) { Q_EMIT edited(name, Json(v)); });
+    editor = box;
+    break;
+  }
+  case FieldKind::Enum: {
+    auto *combo = new QComboBox(this);
+    for (const auto &c : f.choices)
+      combo->addItem(QString::fromStdString(c), QString::fromStdString(c));
+    connect(combo, &QComboBox::currentIndexChanged, this, [this, name, combo](int index) {
+      if (index >= 0)
+        Q_EMIT edited(name, Json(combo->itemData(index).toString().toStdString()));
+    });
+    editor = combo;
+    break;
+  }
+  case FieldKind::Column: {
+    // A column is chosen from the table's header once it is known (setSuggestions), or typed.
+    auto *combo = new QComboBox(this);
+    combo->setEditable(true);
+    combo->setInsertPolicy(QComboBox::NoInsert);
+    combo->lineEdit()->setPlaceholderText(QString::fromStdString(f.placeholder));
+    connect(combo, &QComboBox::activated, this, [this, name] {
+      if (Row *rr = row(name))
+        commitText(*rr);
+    });
+    connect(combo->lineEdit(), &QLineEdit::editingFinished, this, [this, name] {
+      if (Row *rr = row(name))
+        commitText(*rr);
+    });
+    editor = combo;
+    break;
+  }
+  default: {
+    auto *line = new QLineEdit(this);
+    line->setPlaceholderText(QString::fromStdString(f.placeholder));
+    line->setClearButtonEnabled(false);
+    connect(line, &QLineEdit::textEdited, this, [this, name, line](const QString &text) {
+      if (Row *rr = row(name)) {
+        QString error;
+        parseFieldText(rr->field, text, &error);
+        rr->inputProblem = error;
+        line->setStyleSheet(error.isEmpty() ? QString() : "QLineEdit { border: 1px solid #d03030; }");
+        refreshProblem(*rr);
+      }
+    });
+    connect(line, &QLineEdit::editingFinished, this, [this, name] {
+      if (Row *rr = row(name))
+        commitText(*rr);
+    });
+    editor = line;
+    if (f.kind == FieldKind::Path) {
+      holder = new QWidget(this);
+      auto *h = new QHBoxLayout(holder);
+      h->setContentsMargins(0, 0, 0, 0);
+      h->setSpacing(2);
+      h->addWidget(line, 1);
+      auto *browse = new QToolButton(holder);
+      browse->setText(tr("Browse…"));
+      browse->setObjectName("browse:" + name);
+      browse->setToolTip(f.folder ? tr("Choose a folder") : tr("Choose a file"));
+      h->addWidget(browse);
+      const bool folder = f.folder;
+      const QString filter = QString::fromStdString(f.fileFilter);
+      connect(browse, &QToolButton::clicked, this, [this, name, line, folder, filter] {
+        QString start = line->text().isEmpty() ? baseDir_ : QDir(baseDir_).absoluteFilePath(line->text());
+        QString chosen = folder ? QFileDialog::getExistingDirectory(this, tr("Choose a folder"), start)
+                                : QFileDialog::getOpenFileName(this, tr("Choose a file"), start, filter);
+        if (chosen.isEmpty())
+          return;
+        // Inside the project's folder a path is stored relative, so the project can move with its data.
+        if (!baseDir_.isEmpty()) {
+          const QString relative = QDir(baseDir_).relativeFilePath(chosen);
+          if (!relative.startsWith(".."))
+            chosen = relative;
+        }
+        line->setText(chosen);
+        if (Row *rr = row(name))
+          commitText(*rr);
+      });
+    }
+    break;
+  }
+  }
+  editor->setObjectName("param:" + name);
+  editor->setToolTip(tip);
+  r.editor = editor;
+  return holder ? holder : editor;
+}
+
+void SchemaForm::commitText(Row &r) {
+  auto *line = qobject_cast<QLineEdit *>(r.editor);
+  auto *combo = qobject_cast<QComboBox *>(r.editor);
+  const QString text = line ? line->text() : combo ? combo->currentText() : QString();
+  const Json current = shown_.is_object() && shown_.contains(r.field.name) ? shown_[r.field.name] : Json();
+  QString error;
+  const Json value = parseFieldText(r.field, text, &error);
+  r.inputProblem = error;
+  refreshProblem(r);
+  if (!error.isEmpty())
+    return; // nothing unreadable is stored; the field says what is wrong
+  if (line)
+    line->setStyleSheet(QString());
+  if (fieldText(r.field, value) == fieldText(r.field, current))
+    return;
+  Q_EMIT edited(QString::fromStdString(r.field.name), value);
+}
+
+void SchemaForm::showValue(Row &r, const Json &value) {
+  QWidget *e = r.editor;
+  const QSignalBlocker block(e);
+  if (auto *box = qobject_cast<QCheckBox *>(e)) {
+    box->setChecked(value.is_boolean() && value.get<bool>());
+  } else if (auto *spin = qobject_cast<QSpinBox *>(e)) {
+    const int v = value.is_number()
+                      ? static_cast<int>(std::clamp(value.get<double>(), double(INT_MIN), double(INT_MAX)))
+                      : spin->minimum();
+    if (spin->value() != v || !spin->hasFocus())
+      spin->setValue(v);
+  } else if (auto *num = qobject_cast<QDoubleSpinBox *>(e)) {
+    const double v = value.is_number() ? value.get<double>() : num->minimum();
+    if (num->value() != v || !num->hasFocus())
+      num->setValue(v);
+  } else if (auto *combo = qobject_cast<QComboBox *>(e)) {
+    if (combo->isEditable()) {
+      const QString text = fieldText(r.field, value);
+      const int index = combo->findData(text);
+      if (combo->currentText() != text && !(combo->hasFocus() && index >= 0 && combo->currentIndex() == index)) {
+        if (index >= 0)
+          combo->setCurrentIndex(index);
+        else
+          combo->setEditText(text);
+      }
+    } else {
+      const int index =
+          combo->findData(value.is_string() ? QString::fromStdString(value.get<std::string>()) : QString());
+      if (combo->currentIndex() != index)
+        combo->setCurrentIndex(index);
+    }
+  } else if (auto *line = qobject_cast<QLineEdit *>(e)) {
+    const QString text = fieldText(r.field, value);
+    // The text being typed stays as it is while it says the same thing (cursor and all).
+    QString ignored;
+    const bool same = fieldText(r.field, parseFieldText(r.field, line->text(), &ignored)) == text;
+    if (!same || !line->hasFocus()) {
+      if (line->text() != text)
+        line->setText(text);
+      r.inputProblem.clear();
+      line->setStyleSheet(QString());
+    }
+  }
+}
+
+void SchemaForm::setValues(const Json &given) {
+  shown_ = schema_.effective(given.is_object() ? given : Json::object());
+  for (auto &r : rows_)
+    showValue(r, shown_[r.field.name]);
+  updateVisibility();
+}
+
+void SchemaForm::updateVisibility() {
+  for (auto &r : rows_) {
+    const bool visible = schema_.applies(r.field, shown_) && (!r.field.advanced || showAdvanced_);
+    r.label->setVisible(visible);
+    r.holder->setVisible(visible);
+    refreshProblem(r);
+    if (!visible)
+      r.problem->hide();
+    const bool editable = !editable_ || editable_(r.field.name);
+    r.holder->setEnabled(editable);
+  }
+}
+
+void SchemaForm::setProblems(const std::map<std::string, QString> &problems) {
+  for (auto &r : rows_) {
+    auto it = problems.find(r.field.name);
+    r.validationProblem = it == problems.end() ? QString() : it->second;
+    refreshProblem(r);
+  }
+}
+
+void SchemaForm::refreshProblem(Row &r) {
+  const QString text = !r.inputProblem.isEmpty() ? r.inputProblem : r.validationProblem;
+  r.problem->setText(text);
+  r.problem->setVisible(!text.isEmpty() && r.holder->isVisibleTo(this));
+}
+
+void SchemaForm::setSuggestions(const QString &field, const QStringList &values, const QStringList &labels) {
+  Row *r = row(field);
+  if (!r)
+    return;
+  const QStringList shownLabels = labels.isEmpty() ? values : labels;
+  if (suggestions_[field] == std::make_pair(values, shownLabels))
+    return;
+  suggestions_[field] = {values, shownLabels};
+  // A line becomes an editable choice box once there is something to choose from.
+  auto *combo = qobject_cast<QComboBox *>(r->editor);
+  if (!combo) {
+    if (!isLineKind(r->field.kind) || r->field.kind == FieldKind::Path)
+      return;
+    combo = new QComboBox(this);
+    combo->setEditable(true);
+    combo->setInsertPolicy(QComboBox::NoInsert);
+    combo->setObjectName(r->editor->objectName());
+    combo->setToolTip(r->editor->toolTip());
+    combo->lineEdit()->setPlaceholderText(QString::fromStdString(r->field.placeholder));
+    const QString name = QString::fromStdString(r->field.name);
+    connect(combo, &QComboBox::activated, this, [this, name] {
+      if (Row *rr = row(name))
+        commitText(*rr);
+    });
+    connect(combo->lineEdit(), &QLineEdit::editingFinished, this, [this, name] {
+      if (Row *rr = row(name))
+        commitText(*rr);
+    });
+    grid_->replaceWidget(r->holder, combo);
+    delete r->holder;
+    r->holder = combo;
+    r->editor = combo;
+    r->label->setBuddy(combo);
+  }
+  const QSignalBlocker block(combo);
+  const QString text = combo->currentText();
+  combo->clear();
+  for (int i = 0; i < values.size(); ++i)
+    combo->addItem(shownLabels.value(i, values[i]), values[i]);
+  const int index = combo->findData(text);
+  if (index >= 0)
+    combo->setCurrentIndex(index);
+  else
+    combo->setEditText(text);
+  showValue(*r, shown_.is_object() && shown_.contains(r->field.name) ? shown_[r->field.name] : Json());
+  updateVisibility();
+}
+
+void SchemaForm::setEditable(const std::function<bool(const std::string &)> &editable) {
+  editable_ = editable;
+  updateVisibility();
+}
+
+QWidget *SchemaForm::editor(const QString &field) const {
+  const Row *r = row(field);
+  return r ? r->editor : nullptr;
+}
+
+bool SchemaForm::fieldVisible(const QString &field) const {
+  const Row *r = row(field);
+  return r && r->holder->isVisibleTo(this);
+}
+
+QString SchemaForm::problemText(const QString &field) const {
+  const Row *r = row(field);
+  return r && r->problem->isVisibleTo(this) ? r->problem->text() : QString();
+}
+
+SchemaForm::Row *SchemaForm::row(const QString &field) {
+  for (auto &r : rows_)
+    if (QString::fromStdString(r.field.name) == field)
+      return &r;
+  return nullptr;
+}
+
+const SchemaForm::Row *SchemaForm::row(const QString &field) const {
+  for (const auto &r : rows_)
+    if (QString::fromStdString(r.field.name) == field)
+      return &r;
+  return nullptr;
+}
+
+} // namespace particle::ui

@@ -1,0 +1,89 @@
+#pragma once
+// A form generated from a Schema: one editor per field (check box, spin box, number box, choice
+// box, text or list line, path with Browse), fields that do not apply hidden, values checked as
+// typed. Editors are built once per schema and updated in place, so an edit never destroys the
+// widget in use: it keeps its focus and its text cursor. Used by the inspector (node params), the
+// Data panel (the data kind's keys) and the Train tab (the training section).
+
+#include "schema/Schema.h"
+
+#include <QPointer>
+#include <QWidget>
+
+#include <functional>
+#include <map>
+
+class QGridLayout;
+class QLabel;
+class QToolButton;
+
+namespace particle::ui {
+
+class SchemaForm : public QWidget {
+  Q_OBJECT
+
+public:
+  explicit SchemaForm(QWidget *parent = nullptr);
+
+  // Builds the editors for `schema`. `identity` names the schema (a node type, a data kind):
+  // the same identity keeps the existing editors.
+  void setSchema(const Schema &schema, const QString &identity);
+  const QString &identity() const { return identity_; }
+  // Shows these values (absent or null: the field's default) without emitting anything. An editor
+  // that has focus and already shows the value is left alone.
+  void setValues(const Json &given);
+  // A problem to show under a field (validation's message); fields not named are cleared.
+  void setProblems(const std::map<std::string, QString> &problems);
+  // Choices offered for a Text or Column field (a CSV's header, the devices): `values` are what is
+  // stored, `labels` what is shown (defaults to the values).
+  void setSuggestions(const QString &field, const QStringList &values, const QStringList &labels = {});
+  // Relative paths are shown and chosen against this folder (the project's).
+  void setBaseDir(const QString &dir) { baseDir_ = dir; }
+  // Which fields accept edits (all when unset).
+  void setEditable(const std::function<bool(const std::string &)> &editable);
+
+  QWidget *editor(const QString &field) const;
+  bool fieldVisible(const QString &field) const;
+  QString problemText(const QString &field) const;
+
+Q_SIGNALS:
+  // The user changed a field; a null value means "back to the default".
+  void edited(const QString &field, const particle::Json &value);
+
+private:
+  struct Row {
+    Field field;
+    QLabel *label = nullptr;
+    QWidget *editor = nullptr; // what has focus: a spin box, a line edit, a combo…
+    QWidget *holder = nullptr; // what sits in the grid (the editor, or it with a Browse button)
+    QLabel *problem = nullptr; // validation's message under the field
+    QString inputProblem;      // what is wrong with the text being typed (not sent)
+    QString validationProblem; // what validation says about the stored value
+  };
+  void build();
+  QWidget *makeEditor(Row &row);
+  void showValue(Row &row, const Json &value);
+  void updateVisibility();
+  void refreshProblem(Row &row);
+  void commitText(Row &row);
+  Row *row(const QString &field);
+  const Row *row(const QString &field) const;
+
+  Schema schema_;
+  QString identity_;
+  QString baseDir_;
+  Json shown_ = Json::object(); // effective values on display
+  std::vector<Row> rows_;
+  QGridLayout *grid_ = nullptr;
+  QToolButton *advancedToggle_ = nullptr;
+  bool showAdvanced_ = false;
+  std::function<bool(const std::string &)> editable_;
+  std::map<QString, std::pair<QStringList, QStringList>> suggestions_;
+};
+
+// Text ↔ value for the line-edited kinds ("128, 64" ↔ [128, 64]); an empty text is null.
+QString fieldText(const Field &field, const Json &value);
+// Parses what the user typed; sets `error` when it cannot be read or fails the field's check.
+Json parseFieldText(const Field &field, const QString &text, QString *error);
+
+} // namespace particle::ui
