@@ -211,9 +211,9 @@ void MainWindow::createActions() {
   recentMenu_ = file->addMenu(tr("Open &Recent"));
   rebuildRecentMenu();
   file->addAction(tr("&Save"), QKeySequence::Save, this, [this] { save(); });
-  file->addAction(tr("Save &As…"), QKeySequence::SaveAs, this, [this] { saveAsWithDialog(); });
+  file->addAction(tr("Save &As…"), QKeySequence("Ctrl+Shift+S"), this, [this] { saveAsWithDialog(); });
   file->addSeparator();
-  file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+  file->addAction(tr("&Quit"), QKeySequence("Ctrl+Q"), this, &QWidget::close);
 
   auto *edit = menuBar()->addMenu(tr("&Edit"));
   QAction *undo = undo_->createUndoAction(this, tr("&Undo"));
@@ -267,23 +267,32 @@ void MainWindow::createActions() {
   connect(snap, &QAction::toggled, this, [](bool on) { NodeItem::snapToGrid = on; });
   viewMenu->addSeparator();
   // Every panel can be brought back after it was closed.
-  for (const char *name : {"palette", "inspector", "data", "problems"}) {
-    QAction *toggle = docks_.at(name)->toggleViewAction();
-    if (QString(name) == "data")
-      toggle->setShortcut(QKeySequence("Ctrl+Shift+D"));
-    viewMenu->addAction(toggle);
-  }
+  for (const char *name : {"palette", "inspector", "data", "problems"})
+    viewMenu->addAction(docks_.at(name)->toggleViewAction());
+  viewMenu->addSeparator();
+  QAction *dataSet =
+      viewMenu->addAction(tr("Data &Set…"), QKeySequence("Ctrl+Shift+D"), this, &MainWindow::showDataPanel);
 
   auto *toolbar = addToolBar(tr("Main"));
   toolbar->setObjectName("mainToolbar");
-  toolbar->addAction(undo);
-  toolbar->addAction(redo);
+  // The toolbar's buttons keep short labels (the menu says what will be undone), so the bar
+  // never changes width under the mouse.
+  QAction *undoButton = toolbar->addAction(tr("Undo"), undo_, &QUndoStack::undo);
+  QAction *redoButton = toolbar->addAction(tr("Redo"), undo_, &QUndoStack::redo);
+  undoButton->setEnabled(false);
+  redoButton->setEnabled(false);
+  connect(undo_, &QUndoStack::canUndoChanged, undoButton, &QAction::setEnabled);
+  connect(undo_, &QUndoStack::canRedoChanged, redoButton, &QAction::setEnabled);
+  connect(undo_, &QUndoStack::undoTextChanged, undoButton,
+          [undoButton](const QString &t) { undoButton->setToolTip(tr("Undo %1 (Ctrl+Z)").arg(t)); });
+  connect(undo_, &QUndoStack::redoTextChanged, redoButton,
+          [redoButton](const QString &t) { redoButton->setToolTip(tr("Redo %1 (Ctrl+Shift+Z, Ctrl+Y)").arg(t)); });
   toolbar->addSeparator();
   toolbar->addAction(tr("Auto-layout"), this, &MainWindow::autoLayout);
   toolbar->addAction(tr("Fit"), view_, &GraphView::fitAll);
   toolbar->addAction(tr("Share"), this, &MainWindow::shareSelection);
   toolbar->addSeparator();
-  toolbar->addAction(tr("Data set…"), this, &MainWindow::showDataPanel);
+  toolbar->addAction(dataSet);
   viewMenu->addAction(toolbar->toggleViewAction());
 }
 

@@ -309,8 +309,16 @@ private:
       if (outs >= 0 && (!e.from.isNumbered() || e.from.index() >= outs)) {
         error(ProblemCode::NoSuchOutputPort, from,
               desc + ": " + withArticle(ft->type) + " has " +
-                  (outs == 0 ? "no output ports" : "output ports 0.." + std::to_string(outs - 1)))
+                  (outs == 0 ? "no output ports" : "output ports 0.." + std::to_string(outs - 1)) +
+                  (ft->outputCount ? " with these params" : ""))
             .edge = ei;
+        // The target is still connected (to nothing usable): its input is "unknown", not "free",
+        // so one params change does not turn into a "not connected" error on every node downstream.
+        if (e.from.isNumbered() && tt) {
+          validEdge_[i] = true;
+          incoming_[static_cast<std::size_t>(to)].push_back(ei);
+          outgoing_[static_cast<std::size_t>(from)].push_back(ei);
+        }
         continue;
       }
       if (outs < 0 && !e.from.isNumbered()) {

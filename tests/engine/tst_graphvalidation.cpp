@@ -379,7 +379,9 @@ void TestGraphValidation::shapeRules() {
   for (const auto &s : Json::parse(inputs.toStdString()))
     in.push_back(s.get<Shape>());
   std::optional<Shape> gate;
-  DataInfo data{{1, 28, 28}, 10};
+  DataInfo data;
+  data.sampleShape = {1, 28, 28};
+  data.classes = 10;
   const InferResult r = t->infer(InferInput{effective, in, gate, data});
   if (expected.startsWith('[')) {
     QVERIFY2(r.error.empty(), r.error.c_str());

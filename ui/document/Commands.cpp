@@ -111,11 +111,21 @@ QUndoCommand *disconnect(GraphDocument *doc, const PortRef &from, const PortRef 
 
 QUndoCommand *setParam(GraphDocument *doc, const QString &id, const QString &param, const Json &value) {
   return makeGraph(doc, QObject::tr("Set %1.%2").arg(id, param), [&](Graph &g) {
-    if (Node *n = findNode(g, id)) {
+    Node *n = findNode(g, id);
+    if (!n)
+      return;
+    // Tied members are one module: a param changes on every member of the group (but the last
+    // layer's width, which each member of a "trunk" group has of its own).
+    const std::string key = param.toStdString();
+    const bool whole = !n->share.empty() && !(n->shareScope == "trunk" && key == "out");
+    const std::string group = n->share;
+    for (auto &m : g.nodes) {
+      if (m.id != n->id && !(whole && m.share == group))
+        continue;
       if (value.is_null())
-        n->params.erase(param.toStdString());
+        m.params.erase(key);
       else
-        n->params[param.toStdString()] = value;
+        m.params[key] = value;
     }
   });
 }
