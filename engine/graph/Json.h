@@ -11,7 +11,7 @@ namespace particle {
 // Ordered so that a loaded file is written back with its keys in the same order.
 using Json = nlohmann::ordered_json;
 
-// Kind of failure: maps onto the CLI exit codes of DESIGN.md §6.
+// Kind of failure: maps onto the CLI exit codes (docs/FORMAT.md, "Command line").
 enum class ErrorKind { Invalid = 1, Usage = 2, File = 3, Training = 4 };
 
 // An error a user can act on: what went wrong and where (file, line, JSON path, node).
