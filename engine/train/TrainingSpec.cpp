@@ -1,7 +1,7 @@
 #include "train/TrainingSpec.h"
 
 #include <cmath>
-#include <regex>
+#include <algorithm>
 
 namespace particle {
 
@@ -66,9 +66,10 @@ TrainingSpec parseTrainingSpec(const Json &section) {
   s.batchSize = whole(v["batch_size"]);
   s.epochs = static_cast<int>(whole(v["epochs"]));
   s.seed = static_cast<uint64_t>(whole(v["seed"]));
-  static const std::regex devicePattern("auto|cpu|cuda(:[0-9]{1,3})?");
   s.device = v["device"].get<std::string>();
-  if (!std::regex_match(s.device, devicePattern))
+  const bool cudaIndex = s.device.size() > 5 && s.device.size() <= 8 && s.device.rfind("cuda:", 0) == 0 &&
+                         std::all_of(s.device.begin() + 5, s.device.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (s.device != "auto" && s.device != "cpu" && s.device != "cuda" && !cudaIndex)
     bad("device", "is " + v["device"].dump() + "; use auto, cpu, cuda or cuda:N");
   s.threads = static_cast<int>(whole(v["threads"]));
   s.schedule = v["schedule"].get<std::string>();

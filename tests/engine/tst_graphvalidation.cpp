@@ -7,6 +7,7 @@
 
 #include <QtTest>
 
+#include <algorithm>
 #include <set>
 
 using namespace particle;
@@ -29,6 +30,7 @@ private Q_SLOTS:
   void shapeRules();
   void parameterCountsWithSharing();
   void relativeDatasetPathsResolveAgainstProject();
+  void problemsPointAtTheirCause();
 };
 
 void TestGraphValidation::baseProjectIsValid() {
@@ -426,6 +428,53 @@ void TestGraphValidation::relativeDatasetPathsResolveAgainstProject() {
   QVERIFY(v.ok());
   QCOMPARE(v.data.sampleShape, Shape({2}));
   QCOMPARE(v.data.classes, int64_t{3});
+}
+
+void TestGraphValidation::problemsPointAtTheirCause() {
+  auto problemsOf = [](const Json &doc) { return validate(projectFromJson(doc, "p.json")); };
+  auto at = [](const Validation &v, const std::string &node, ProblemCode code) {
+    return std::any_of(v.problems.begin(), v.problems.end(),
+                       [&](const Problem &p) { return p.node == node && p.code == code; });
+  };
+  // An unknown type is one problem, on that node: its successors are not "not connected".
+  Json unknown = baseProject();
+  unknown["nodes"][4]["type"] = "Perceptron";
+  Validation v = problemsOf(unknown);
+  QVERIFY(at(v, "c", ProblemCode::UnknownType));
+  QCOMPARE(v.errorCount(), 1);
+  // A Split whose parts are not all used gets a warning that names them.
+  Json unused = baseProject();
+  unused["edges"].erase(4); // split:3 → d
+  unused["edges"].erase(3); // split:2 → c
+  v = problemsOf(unused);
+  QVERIFY(at(v, "split", ProblemCode::UnusedOutputs));
+  for (const auto &p : v.problems)
+    if (p.code == ProblemCode::UnusedOutputs)
+      QVERIFY2(p.message.find("outputs 2, 3 of 4") != std::string::npos, p.message.c_str());
+  // A data set that cannot be read is a problem of the Input node, with exit code 3.
+  Json missing = baseProject();
+  missing["dataset"] = {{"kind", "csv"}, {"path", "/nonexistent/x.csv"}, {"label_column", "y"}};
+  v = problemsOf(missing);
+  QVERIFY(at(v, "input", ProblemCode::DataUnavailable));
+  QCOMPARE(v.exitCode(), 3);
+  // Fewer classes than the data has is caught before training.
+  Json classes = baseProject();
+  classes["nodes"][7]["params"] = {{"classes", 2}};
+  v = problemsOf(classes);
+  QVERIFY(at(v, "head", ProblemCode::ClassCountMismatch));
+  // Fewer parts than edges: the Split's edges are wrong, its successors are not "not connected".
+  Json fewer = baseProject();
+  fewer["nodes"][1]["params"] = {{"mode", "chunks"}, {"parts", 2}};
+  v = problemsOf(fewer);
+  QVERIFY(at(v, "split", ProblemCode::NoSuchOutputPort));
+  QVERIFY(!v.has(ProblemCode::InputNotConnected));
+  // Messages read as English: "an Input".
+  Json param = baseProject();
+  param["nodes"][0]["params"] = {{"scale", 2}};
+  v = problemsOf(param);
+  QVERIFY(std::any_of(v.problems.begin(), v.problems.end(), [](const Problem &p) {
+    return p.message.find("unknown param for an Input (known: normalize)") != std::string::npos;
+  }));
 }
 
 QTEST_GUILESS_MAIN(TestGraphValidation)

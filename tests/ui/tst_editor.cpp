@@ -1,6 +1,9 @@
 // The node editor, driven through its real widgets on the offscreen platform.
 
+#include "AppPaths.h"
+#include "GuiDriver.h"
 #include "MainWindow.h"
+#include "training/TrainPanel.h"
 #include "TestSupport.h"
 #include "document/Commands.h"
 #include "document/GraphDocument.h"
@@ -73,6 +76,9 @@ private Q_SLOTS:
   void autoLayoutIsLayered();
   void saveAndReopen();
   void crashRecoveryOffersRestore();
+  void nodesWithoutPositionsAreLaidOut();
+  void examplesOpenAsTemplates();
+  void theWindowNeverResizesItself();
 
 private:
   MainWindow *window_ = nullptr;
@@ -383,6 +389,70 @@ void TestEditor::crashRecoveryOffersRestore() {
   // Nothing to recover, no prompt.
   MainWindow clean;
   QVERIFY(clean.offerRecovery() == nullptr);
+}
+
+void TestEditor::nodesWithoutPositionsAreLaidOut() {
+  // The README's own example, the CLI and scripts write files without "pos".
+  QTemporaryDir dir;
+  Json doc = baseProject();
+  const std::string path = writeFile(dir, "nopos.particle.json", doc.dump(2));
+  QVERIFY(window_->openProject(QString::fromStdString(path)));
+  const Graph &g = window_->document()->graph();
+  std::set<std::pair<double, double>> spots;
+  for (const auto &n : g.nodes) {
+    QVERIFY2(n.pos, n.id.c_str());
+    spots.insert({(*n.pos)[0], (*n.pos)[1]});
+  }
+  QCOMPARE(spots.size(), g.nodes.size()); // nobody stacked on one spot
+  for (const auto &e : g.edges)           // layered left to right
+    QVERIFY((*g.find(e.from.node)->pos)[0] < (*g.find(e.to.node)->pos)[0]);
+  // The layout is not an edit: nothing to undo, the file is not modified.
+  QCOMPARE(window_->undoStack()->count(), 0);
+  QVERIFY(window_->undoStack()->isClean());
+  QVERIFY(!window_->isWindowModified());
+}
+
+void TestEditor::examplesOpenAsTemplates() {
+  const QString example = QString::fromStdString(examplePath("seed-two-halves"));
+  const std::string original = readTextFile(example.toStdString());
+  QVERIFY(window_->openProject(example));
+  QVERIFY(window_->document()->isTemplate());
+  QVERIFY(window_->document()->filePath().isEmpty());
+  QVERIFY(window_->windowTitle().contains("example"));
+  // Runs of an example never go into the source tree.
+  QCOMPARE(window_->trainPanel()->runsFolder(), userRunsFolder());
+  // Ctrl+S asks where to save; the example itself is never overwritten.
+  window_->undoStack()->push(commands::setParam(window_->document(), "left", "out", Json(32)));
+  QTemporaryDir dir;
+  auto answered = answerFileDialog(dir.filePath("mine"));
+  QTest::keyClick(window_->view(), Qt::Key_S, Qt::ControlModifier);
+  QVERIFY(*answered);
+  QVERIFY(QFile::exists(dir.filePath("mine.particle.json")));
+  QCOMPARE(readTextFile(example.toStdString()), original);
+  QVERIFY(!window_->document()->isTemplate());
+  QCOMPARE(window_->document()->filePath(), dir.filePath("mine.particle.json"));
+}
+
+void TestEditor::theWindowNeverResizesItself() {
+  // Every tab fits a 1024×700 screen, and what the inspector shows never pushes the window wider.
+  window_->resize(1024, 700);
+  QTest::qWait(50);
+  QVERIFY2(
+      window_->minimumSizeHint().width() <= 1024 && window_->minimumSizeHint().height() <= 700,
+      qPrintable(
+          QString("minimum %1×%2").arg(window_->minimumSizeHint().width()).arg(window_->minimumSizeHint().height())));
+  QVERIFY(window_->openProject(QString::fromStdString(examplePath("fashion-patches"))));
+  const QSize size = window_->size();
+  for (const char *id : {"split", "p0", "combine", "head", "input"}) {
+    clickNode(window_->view(), window_->scene()->nodeItem(id));
+    QTest::qWait(30);
+    QCOMPARE(window_->size(), size);
+  }
+  for (int tab = 0; tab < 3; ++tab) {
+    QTest::keyClick(window_, Qt::Key(Qt::Key_1 + tab), Qt::ControlModifier);
+    QTest::qWait(30);
+    QCOMPARE(window_->size(), size);
+  }
 }
 
 QTEST_MAIN(TestEditor)

@@ -1,5 +1,6 @@
 // The Train tab: a real run on the engine thread, driven through the tab's buttons.
 
+#include "GuiDriver.h"
 #include "MainWindow.h"
 #include "TestSupport.h"
 #include "document/GraphDocument.h"
@@ -49,6 +50,9 @@ private Q_SLOTS:
   void changedLrWhilePausedIsUsed();
   void closingMidRunExitsCleanly();
   void exportsAndHistory();
+  void chartsExportWithTheChosenType();
+  void classNamesOnTheConfusionMatrix();
+  void openingAnotherProjectClearsTheTab();
 
 private:
   MainWindow *window_ = nullptr;
@@ -187,6 +191,82 @@ void TestTraining::exportsAndHistory() {
   QFile csv(dir.filePath("c.csv"));
   QVERIFY(csv.open(QIODevice::ReadOnly));
   QVERIFY(csv.readAll().count("epoch,") == 2);
+}
+
+void TestTraining::chartsExportWithTheChosenType() {
+  Json doc = baseProject();
+  doc["training"] = {{"epochs", 1}, {"batch_size", 32}, {"threads", 1}};
+  window_->document()->reset(projectFromJson(doc, "short.json"));
+  TrainPanel *panel = window_->trainPanel();
+  QSignalSpy done(panel, &TrainPanel::runFinished);
+  QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+  QVERIFY(done.wait(60000));
+  // The PDF filter chosen, no suffix typed: the file gets ".pdf".
+  QTemporaryDir dir;
+  auto answered = answerFileDialog(dir.filePath("curves"), "PDF");
+  QTest::mouseClick(panel->exportButton(), Qt::LeftButton);
+  QVERIFY(*answered);
+  QTRY_VERIFY(QFile::exists(dir.filePath("curves.pdf")));
+  QVERIFY(QFileInfo(dir.filePath("curves.pdf")).size() > 1000);
+}
+
+void TestTraining::classNamesOnTheConfusionMatrix() {
+  // A CSV whose label column says "rain", "snow", "sun": the classes are those names.
+  QTemporaryDir dir;
+  std::string csv = "a,b,weather\n";
+  const char *names[] = {"sun", "rain", "snow"};
+  for (int i = 0; i < 300; ++i)
+    csv += std::to_string(i % 3) + "," + std::to_string((i * 7) % 5) + "," + names[i % 3] + "\n";
+  Json doc = baseProject();
+  doc["dataset"] = {{"kind", "csv"}, {"path", writeFile(dir, "weather.csv", csv)}, {"label_column", "weather"}};
+  doc["nodes"][1]["params"] = {{"mode", "chunks"}, {"parts", 2}};
+  doc["edges"] = Json::parse(R"([{"from":"input","to":"split"},{"from":"split","to":"a"},{"from":"split:1","to":"b"},
+      {"from":"a","to":"combine"},{"from":"b","to":"combine:1"},{"from":"combine","to":"head"}])");
+  doc["nodes"].erase(5);
+  doc["nodes"].erase(4);
+  doc["training"] = {{"epochs", 1}, {"batch_size", 16}, {"threads", 1}};
+  window_->document()->reset(projectFromJson(doc, dir.filePath("weather.particle.json").toStdString()));
+  for (const auto &problem : window_->document()->validation().problems)
+    qWarning() << problem.format("").c_str();
+  QVERIFY(window_->document()->validation().ok());
+  TrainPanel *panel = window_->trainPanel();
+  QSignalSpy epochs(panel, &TrainPanel::epochReceived);
+  QSignalSpy done(panel, &TrainPanel::runFinished);
+  QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+  QVERIFY(done.wait(60000));
+  QCOMPARE(epochs.at(0).at(0).value<EpochPoint>().classNames, (QStringList{"rain", "snow", "sun"}));
+  auto ticker = panel->confusionPlot()->xAxis->ticker().dynamicCast<QCPAxisTickerText>();
+  QVERIFY(ticker);
+  QCOMPARE(ticker->ticks().value(0), QString("rain"));
+  QCOMPARE(ticker->ticks().value(2), QString("sun"));
+  const auto result = done.at(0).at(0).value<RunFinished>();
+  const Json summary = Json::parse(readTextFile(result.outDir.toStdString() + "/summary.json"));
+  QCOMPARE(summary["class_names"], Json::parse(R"(["rain", "snow", "sun"])"));
+}
+
+void TestTraining::openingAnotherProjectClearsTheTab() {
+  Json doc = baseProject();
+  doc["training"] = {{"epochs", 1}, {"batch_size", 32}, {"threads", 1}};
+  window_->document()->reset(projectFromJson(doc, "short.json"));
+  TrainPanel *panel = window_->trainPanel();
+  QSignalSpy done(panel, &TrainPanel::runFinished);
+  QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+  QVERIFY(done.wait(60000));
+  QCOMPARE(panel->historyList()->count(), 1);
+  QVERIFY(panel->lossPlot()->graph(0)->dataCount() > 0);
+  // Open another project with Ctrl+O: the tab starts over.
+  QTemporaryDir dir;
+  const std::string other = writeFile(dir, "other.particle.json", readTextFile(examplePath("synthetic-parts")));
+  window_->undoStack()->setClean();
+  auto answered = answerFileDialog(QString::fromStdString(other));
+  QTest::keyClick(window_, Qt::Key_O, Qt::ControlModifier);
+  QVERIFY(*answered);
+  QTRY_COMPARE(window_->document()->filePath(), QString::fromStdString(other));
+  QCOMPARE(panel->historyList()->count(), 0);
+  QCOMPARE(panel->lossPlot()->graph(0)->dataCount(), 0);
+  QCOMPARE(panel->confusionPlot()->plottableCount(), 0);
+  QVERIFY(panel->lastCheckpoint().isEmpty());
+  QCOMPARE(qobject_cast<QSpinBox *>(panel->settingsForm()->editor("epochs"))->value(), 20);
 }
 
 QTEST_MAIN(TestTraining)
