@@ -28,7 +28,7 @@
 namespace particle::ui {
 
 namespace {
-constexpr int kSampleViewSide = 260;
+constexpr int kSampleViewSide = 480; // the largest the sample is drawn
 
 QCustomPlot *plot(const QString &title, const QString &name, QWidget *parent) {
   auto *p = new QCustomPlot(parent);
@@ -203,8 +203,8 @@ ExplainPanel::ExplainPanel(GraphDocument *doc, QWidget *parent) : QWidget(parent
   charts->setContentsMargins(0, 0, 0, 0);
   charts->addWidget(waterfall_, 0, 0);
   charts->addWidget(weights_, 0, 1);
-  charts->addWidget(heatmap_, 1, 0);
-  charts->addWidget(attentionBox_, 1, 1);
+  charts->addWidget(heatmap_, 1, 0, 1, 2);
+  charts->addWidget(attentionBox_, 2, 0, 1, 2);
   auto *chartScroll = new QScrollArea(this);
   chartScroll->setWidget(chartsWidget);
   chartScroll->setWidgetResizable(true);
@@ -485,9 +485,11 @@ void ExplainPanel::drawSample() {
     sampleView_->clear();
     return;
   }
-  const QString title = tr("#%1  true %2 · predicted %3")
-                            .arg(current_)
-                            .arg(classLabel(result_.labels[current_]), classLabel(result_.predictions[current_]));
+  const bool right = result_.labels[current_] == result_.predictions[current_];
+  const QString title = right ? tr("#%1  %2 ✓").arg(current_).arg(classLabel(result_.labels[current_]))
+                              : tr("#%1  %2, predicted %3 ✗")
+                                    .arg(current_)
+                                    .arg(classLabel(result_.labels[current_]), classLabel(result_.predictions[current_]));
   if (!result_.isImage) {
     sampleView_->setText(title + "\n\n" + tr("(vector data: the contributions are in the charts)"));
     return;
@@ -514,10 +516,16 @@ void ExplainPanel::drawSample() {
     p.drawRect(scaled.adjusted(1, 1, -1, -1));
   }
   p.fillRect(QRect(0, 0, side, 20), QColor(0, 0, 0, 150));
-  p.setPen(Qt::white);
-  p.drawText(QRect(6, 2, side - 12, 18), Qt::AlignLeft | Qt::AlignVCenter, title);
+  p.setPen(right ? Qt::white : QColor(0xff, 0x90, 0x90));
+  p.drawText(QRect(6, 2, side - 12, 18), Qt::AlignLeft | Qt::AlignVCenter,
+             p.fontMetrics().elidedText(title, Qt::ElideRight, side - 12));
   p.end();
   sampleView_->setPixmap(QPixmap::fromImage(canvas));
+}
+
+void ExplainPanel::resizeEvent(QResizeEvent *event) {
+  QWidget::resizeEvent(event);
+  drawSample(); // the sample follows the room it has
 }
 
 void ExplainPanel::drawWaterfall() {
@@ -530,7 +538,7 @@ void ExplainPanel::drawWaterfall() {
     return;
   // Bars from the baseline output to f(x): one step per branch, then the output itself.
   QStringList names = {tr("baseline")};
-  names << c->branches << tr("output f(x)");
+  names << c->branches << tr("f(x)");
   const double base = c->fBaseline[current_], fx = c->fx[current_];
   auto *ends = new QCPBars(waterfall_->xAxis, waterfall_->yAxis);
   ends->setBrush(QColor(0x7f, 0x7f, 0x7f));
@@ -561,7 +569,12 @@ void ExplainPanel::drawWaterfall() {
     text->setFont(QFont(font().family(), 8));
   }
   waterfall_->xAxis->setTicker(labels(names));
-  waterfall_->xAxis->setTickLabelRotation(names.size() > 5 ? 40 : 0);
+  // Upright labels while they fit side by side; slanted when there are many or long ones.
+  const QFontMetrics metrics(waterfall_->xAxis->tickLabelFont());
+  int needed = 0;
+  for (const auto &n : names)
+    needed += metrics.horizontalAdvance(n) + 10;
+  waterfall_->xAxis->setTickLabelRotation(needed > waterfall_->width() - 90 ? 40 : 0);
   waterfall_->xAxis->setSubTicks(false);
   waterfall_->xAxis->setRange(-0.6, k + 1.6);
   waterfall_->yAxis->setRange(lo - pad, hi + pad);
@@ -612,8 +625,9 @@ void ExplainPanel::drawHeatmap() {
   scale->setType(QCPAxis::atRight);
   scale->setBarWidth(10);
   scale->axis()->setLabel(tr("mean |φ|"));
-  map->setColorScale(scale);
-  map->setDataRange(QCPRange(0, std::max(top, 1e-9)));
+  map->setColorScale(scale); // the map takes the scale's gradient: set it on the scale
+  scale->setGradient(sequentialGradient());
+  scale->setDataRange(QCPRange(0, std::max(top, 1e-9)));
   auto *group = new QCPMarginGroup(heatmap_);
   heatmap_->axisRect()->setMarginGroup(QCP::msBottom | QCP::msTop, group);
   scale->setMarginGroup(QCP::msBottom | QCP::msTop, group);

@@ -68,6 +68,7 @@ private:
   void drawHeatmap();
   void drawAttention();
   void setBusy(bool busy);
+  void resizeEvent(QResizeEvent *event) override;
   QString classLabel(int index) const;
   const CombineResult *combineResult() const;
 

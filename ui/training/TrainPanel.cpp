@@ -36,7 +36,7 @@
 namespace particle::ui {
 
 namespace {
-constexpr int kReplotMs = 100;         // charts redraw at most 10 times per second while training
+constexpr int kReplotMs = 200;         // charts redraw at most 5 times per second while training
 constexpr int kMaxStepPoints = 200000; // history cap per run
 constexpr double kSmoothing = 0.95;    // EMA of the step loss
 
@@ -85,6 +85,17 @@ void legendBelow(QCustomPlot *plot) {
   sub->addElement(0, 0, plot->legend);
   sub->setMargins(QMargins(4, 0, 4, 2));
   plot->plotLayout()->setRowStretchFactor(2, 0.001);
+}
+
+// Grey text in the middle of a chart that has nothing to show yet.
+void placeholder(QCustomPlot *plot, const QString &text) {
+  auto *item = new QCPItemText(plot);
+  item->setObjectName("placeholder");
+  item->position->setType(QCPItemPosition::ptAxisRectRatio);
+  item->position->setCoords(0.5, 0.5);
+  item->setText(text);
+  item->setColor(plot->palette().color(QPalette::PlaceholderText));
+  item->setClipToAxisRect(true);
 }
 
 QColor seriesColor(int i) {
@@ -291,12 +302,22 @@ TrainPanel::TrainPanel(GraphDocument *doc, QUndoStack *undo, QWidget *parent)
 
   replot_ = new QTimer(this);
   replot_->setInterval(kReplotMs);
+  // The GUI thread shares the cores with training: redraw only what changed, only when the tab
+  // is on screen, and rescale there (not on every batch of points).
   connect(replot_, &QTimer::timeout, this, [this] {
-    if (!dirty_)
+    if (!isVisible())
       return;
-    dirty_ = false;
-    for (auto *p : {lossPlot_, epochPlot_, ratePlot_, sharePlot_})
-      p->replot(QCustomPlot::rpQueuedReplot);
+    if (stepsDirty_) {
+      stepsDirty_ = false;
+      lossPlot_->yAxis->rescale();
+      lossPlot_->replot(QCustomPlot::rpQueuedReplot);
+      ratePlot_->replot(QCustomPlot::rpQueuedReplot);
+    }
+    if (dirty_) {
+      dirty_ = false;
+      for (auto *p : {lossPlot_, epochPlot_, ratePlot_, sharePlot_})
+        p->replot(QCustomPlot::rpQueuedReplot);
+    }
   });
   replot_->start();
 
@@ -352,7 +373,14 @@ TrainPanel::TrainPanel(GraphDocument *doc, QUndoStack *undo, QWidget *parent)
       showRunDiff(history_->currentRow());
   });
   refreshForm();
+  clearCharts();
   updateButtons();
+}
+
+void TrainPanel::showEvent(QShowEvent *event) {
+  QWidget::showEvent(event);
+  // Back on screen: draw what arrived meanwhile.
+  stepsDirty_ = dirty_ = true;
 }
 
 TrainPanel::~TrainPanel() {
@@ -423,13 +451,20 @@ void TrainPanel::clearCharts() {
   for (auto &[name, g] : shareGraphs_)
     sharePlot_->removeGraph(g);
   shareGraphs_.clear();
-  lossPlot_->clearItems();
+  for (auto *p : {lossPlot_, ratePlot_, epochPlot_, sharePlot_, confusionPlot_})
+    p->clearItems();
+  placeholder(lossPlot_, tr("the loss of every step, once a run starts"));
+  placeholder(ratePlot_, tr("learning rate and samples/s, once a run starts"));
+  placeholder(epochPlot_, tr("after the first epoch"));
+  placeholder(sharePlot_, tr("each sub-model's share of the output, per epoch"));
+  placeholder(confusionPlot_, tr("after the first epoch"));
   confusionPlot_->clearPlottables();
   while (lossPlot_->graphCount() > 2)
     lossPlot_->removeGraph(lossPlot_->graphCount() - 1);
   while (epochPlot_->graphCount() > 3)
     epochPlot_->removeGraph(epochPlot_->graphCount() - 1);
   haveSmoothed_ = false;
+  smoothedThroughput_ = 0;
   lastStep_ = 0;
   maxLr_ = maxThroughput_ = 0;
   progress_->reset();
@@ -478,7 +513,7 @@ void TrainPanel::startRun() {
   }
   clearCharts();
   Run run;
-  run.name = QDateTime::currentDateTime().toString("HH:mm:ss") + " " + QFileInfo(out).fileName();
+  run.name = tr("#%1 at %2").arg(runs_.size() + 1).arg(QDateTime::currentDateTime().toString("HH:mm:ss"));
   run.graphSnapshot = QString::fromStdString(doc_->graphSnapshot());
   run.color = seriesColor(static_cast<int>(runs_.size()));
   runs_.push_back(run);
@@ -547,17 +582,24 @@ void TrainPanel::onSteps(const QVector<StepPoint> &points) {
     smoothed_ = haveSmoothed_ ? kSmoothing * smoothed_ + (1 - kSmoothing) * p.loss : p.loss;
     haveSmoothed_ = true;
     const auto x = static_cast<double>(p.step);
+    // Samples per second of one step are noisy: the chart shows their running average.
+    smoothedThroughput_ = smoothedThroughput_ > 0 ? kSmoothing * smoothedThroughput_ + (1 - kSmoothing) * p.samplesPerSecond
+                                                  : p.samplesPerSecond;
     rawLoss_->addData(x, p.loss);
     smoothLoss_->addData(x, smoothed_);
     lrGraph_->addData(x, p.lr);
-    throughput_->addData(x, p.samplesPerSecond);
+    throughput_->addData(x, smoothedThroughput_);
     maxLr_ = std::max(maxLr_, p.lr);
-    maxThroughput_ = std::max(maxThroughput_, p.samplesPerSecond);
+    maxThroughput_ = std::max(maxThroughput_, smoothedThroughput_);
     if (run.steps.size() < kMaxStepPoints) {
       run.steps << x;
       run.losses << smoothed_;
     }
   }
+  for (auto *plot : {lossPlot_, ratePlot_})
+    for (int i = plot->itemCount() - 1; i >= 0; --i)
+      if (plot->item(i)->objectName() == "placeholder")
+        plot->removeItem(i);
   const StepPoint &last = points.back();
   lastStep_ = last.step;
   lastLr_ = last.lr;
@@ -574,17 +616,20 @@ void TrainPanel::onSteps(const QVector<StepPoint> &points) {
   const double steps = std::max<double>(10, static_cast<double>(last.totalSteps));
   lossPlot_->xAxis->setRange(0, steps);
   ratePlot_->xAxis->setRange(0, steps);
-  lossPlot_->yAxis->rescale();
   // A constant learning rate is a flat line at its value, not an axis from −2 to 2.
   ratePlot_->yAxis->setRange(0, maxLr_ > 0 ? maxLr_ * 1.15 : 1);
   ratePlot_->yAxis2->setRange(0, maxThroughput_ > 0 ? maxThroughput_ * 1.15 : 1);
-  dirty_ = true;
+  stepsDirty_ = true;
 }
 
 void TrainPanel::onEpoch(const EpochPoint &p) {
   if (runs_.empty())
     return;
   Run &run = runs_.back();
+  for (auto *plot : {epochPlot_, sharePlot_})
+    for (int i = plot->itemCount() - 1; i >= 0; --i)
+      if (plot->item(i)->objectName() == "placeholder")
+        plot->removeItem(i);
   valLoss_->addData(p.epoch, p.valLoss);
   trainLossEpoch_->addData(p.epoch, p.trainLoss);
   valAcc_->addData(p.epoch, p.valAccuracy);
@@ -615,6 +660,7 @@ void TrainPanel::drawConfusion(const EpochPoint &p) {
   if (p.classes <= 0 || p.confusion.size() != static_cast<qsizetype>(p.classes) * p.classes)
     return;
   confusionPlot_->clearPlottables();
+  confusionPlot_->clearItems();
   auto *map = new QCPColorMap(confusionPlot_->xAxis, confusionPlot_->yAxis);
   map->data()->setSize(p.classes, p.classes);
   map->data()->setRange(QCPRange(0, p.classes - 1), QCPRange(0, p.classes - 1));
@@ -622,8 +668,17 @@ void TrainPanel::drawConfusion(const EpochPoint &p) {
     qint64 row = 0;
     for (int q = 0; q < p.classes; ++q)
       row += p.confusion[t * p.classes + q];
-    for (int q = 0; q < p.classes; ++q) // row-normalised: recall per class on the diagonal
-      map->data()->setCell(q, t, row ? static_cast<double>(p.confusion[t * p.classes + q]) / row : 0);
+    for (int q = 0; q < p.classes; ++q) { // row-normalised: recall per class on the diagonal
+      const double share = row ? static_cast<double>(p.confusion[t * p.classes + q]) / row : 0;
+      map->data()->setCell(q, t, share);
+      if (p.classes <= 12 && share >= 0.005) { // the percentage in the cell, where it fits
+        auto *text = new QCPItemText(confusionPlot_);
+        text->position->setCoords(q, t);
+        text->setText(QString::number(100 * share, 'f', 0));
+        text->setFont(QFont(font().family(), 7));
+        text->setColor(share > 0.5 ? Qt::white : QColor(0x20, 0x20, 0x20));
+      }
+    }
   }
   QCPColorGradient gradient;
   gradient.setColorStopAt(0, QColor(0xf7, 0xfb, 0xff));
@@ -722,7 +777,7 @@ void TrainPanel::refreshOverlays() {
     auto *acc = epochPlot_->addGraph(epochPlot_->xAxis, epochPlot_->yAxis2);
     acc->setData(run.epochs, run.valAccuracy, true);
     acc->setPen(QPen(run.color, 1.5, Qt::DotLine));
-    acc->setName(run.name.section(' ', 0, 0) + tr(" accuracy"));
+    acc->setName(run.name.section(' ', 0, 0) + tr(" val accuracy"));
   }
   dirty_ = true;
 }

@@ -91,6 +91,7 @@ private:
   void drawConfusion(const EpochPoint &p);
   void clearCharts();
   void setStatus(const QString &text, bool error = false);
+  void showEvent(QShowEvent *event) override;
   LiveSettings liveSettings() const;
 
   GraphDocument *doc_;
@@ -106,8 +107,8 @@ private:
   std::map<QString, QCPGraph *> shareGraphs_;
   std::vector<Run> runs_;
   QTimer *replot_;
-  bool dirty_ = false;
-  double smoothed_ = 0;
+  bool dirty_ = false, stepsDirty_ = false;
+  double smoothed_ = 0, smoothedThroughput_ = 0;
   bool haveSmoothed_ = false;
   qint64 lastStep_ = 0;
   double lastLr_ = 0, maxLr_ = 0, maxThroughput_ = 0;
