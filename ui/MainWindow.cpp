@@ -56,7 +56,7 @@ QDockWidget *scrollingDock(const QString &title, const QString &name, QWidget *c
   scroll->setWidget(content);
   scroll->setWidgetResizable(true);
   scroll->setFrameShape(QFrame::NoFrame);
-  scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAsNeeded); // never clipped: scrolled
   dock->setWidget(scroll);
   return dock;
 }
@@ -122,13 +122,29 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
   connect(undo_, &QUndoStack::cleanChanged, this, &MainWindow::updateTitle);
   connect(scene_, &QGraphicsScene::selectionChanged, this, [this] {
     const QStringList ids = scene_->selectedIds();
-    inspector_->showNode(ids.size() == 1 ? ids.front() : QString());
+    inspector_->showNode(ids.size() == 1 ? ids.front() : QString(), static_cast<int>(ids.size()));
     if (ids.size() == 1)
       docks_.at("inspector")->raise();
   });
   connect(scene_, &GraphScene::connectionRefused, this,
           [this](const QString &reason) { statusBar()->showMessage(tr("Not connected: %1").arg(reason), 8000); });
   connect(view_, &GraphView::nodeTypeDropped, this, [this](const QString &type, QPointF at) { addNode(type, at); });
+  connect(scene_, &GraphScene::nodeAction, this, [this](const QString &action) {
+    if (action == "delete") {
+      if (auto *cmd = commands::removeSelection(doc_, scene_->selectedIds(), scene_->selectedEdges()))
+        undo_->push(cmd);
+    } else if (action == "duplicate") {
+      copySelection();
+      pasteClipboard(QPointF(40, 40));
+    } else if (action == "copy") {
+      copySelection();
+    } else if (action == "share") {
+      shareSelection();
+    } else if (action == "unshare") {
+      if (auto *cmd = commands::setShare(doc_, scene_->selectedIds(), QString()))
+        undo_->push(cmd);
+    }
+  });
   connect(inspector_, &InspectorWidget::editDataRequested, this, &MainWindow::showDataPanel);
   connect(train_, &TrainPanel::dataPanelRequested, this, &MainWindow::showDataPanel);
   connect(train_, &TrainPanel::problemsRequested, this, [this] {
@@ -139,6 +155,11 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
   connect(train_, &TrainPanel::runFinished, this, [this](const RunFinished &r) {
     if (!r.checkpoint.isEmpty() && QFile::exists(r.checkpoint))
       explain_->setCheckpoint(r.checkpoint);
+  });
+  connect(train_, &TrainPanel::checkpointFound, explain_, &ExplainPanel::setCheckpoint);
+  connect(train_, &TrainPanel::explainRequested, this, [this](const QString &checkpoint) {
+    explain_->setCheckpoint(checkpoint);
+    setCurrentTab("explain");
   });
   connect(explain_, &ExplainPanel::branchActivated, this, [this](const QString &id) {
     if (auto *node = scene_->nodeItem(id)) {
@@ -231,7 +252,7 @@ void MainWindow::createActions() {
     pasteClipboard(QPointF(40, 40));
   });
   QAction *del = edit->addAction(tr("&Delete"), this, [this] {
-    if (auto *cmd = commands::removeNodes(doc_, scene_->selectedIds()))
+    if (auto *cmd = commands::removeSelection(doc_, scene_->selectedIds(), scene_->selectedEdges()))
       undo_->push(cmd);
   });
   del->setShortcuts({QKeySequence::Delete, QKeySequence(Qt::Key_Backspace)});
@@ -267,8 +288,15 @@ void MainWindow::createActions() {
   connect(snap, &QAction::toggled, this, [](bool on) { NodeItem::snapToGrid = on; });
   viewMenu->addSeparator();
   // Every panel can be brought back after it was closed.
-  for (const char *name : {"palette", "inspector", "data", "problems"})
-    viewMenu->addAction(docks_.at(name)->toggleViewAction());
+  for (const char *name : {"palette", "inspector", "data", "problems"}) {
+    QDockWidget *d = docks_.at(name);
+    viewMenu->addAction(d->toggleViewAction());
+    // A panel brought back comes to the front of its tab group.
+    connect(d->toggleViewAction(), &QAction::triggered, d, [d](bool on) {
+      if (on)
+        d->raise();
+    });
+  }
   viewMenu->addSeparator();
   QAction *dataSet =
       viewMenu->addAction(tr("Data &Set…"), QKeySequence("Ctrl+Shift+D"), this, &MainWindow::showDataPanel);
@@ -314,7 +342,8 @@ void MainWindow::onTabChanged(int index) {
     const bool show = it != dockVisibility_.end() ? it->second.at(name) : index == kDesignTab;
     d->setVisible(show);
   }
-  if (index == kDesignTab && it == dockVisibility_.end())
+  // Showing tabbed panels brings the last one shown to the front: put the inspector there.
+  if (docks_.at("inspector")->isVisible())
     docks_.at("inspector")->raise();
 }
 
@@ -531,7 +560,8 @@ QString MainWindow::lastFolder() {
   const QString folder = QSettings().value("lastFolder").toString();
   if (!folder.isEmpty() && QFileInfo(folder).isDir())
     return folder;
-  return QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
+  const QString documents = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
+  return QFileInfo(documents).isDir() ? documents : QDir::homePath();
 }
 
 void MainWindow::rememberFolder(const QString &file) {

@@ -156,6 +156,19 @@ DatasetSpec parseDatasetSpec(const Json &section, const std::string &baseDir) {
   return s;
 }
 
+Json withAbsolutePaths(const Json &section, const std::string &baseDir) {
+  Json out = section;
+  if (!section.is_object() || !section.contains("kind") || !section["kind"].is_string())
+    return out;
+  const DataKind *kind = DataKinds::instance().find(section["kind"].get<std::string>());
+  if (!kind)
+    return out;
+  for (const auto &f : kind->keys.fields())
+    if (f.kind == FieldKind::Path && out.contains(f.name) && out[f.name].is_string())
+      out[f.name] = resolve(out[f.name].get<std::string>(), baseDir);
+  return out;
+}
+
 std::vector<std::string> datasetColumns(const Json &section, const std::string &baseDir) {
   if (!section.is_object() || !section.contains("kind") || !section["kind"].is_string())
     return {};

@@ -80,6 +80,10 @@ Schema datasetSchema(const DataKind &kind);
 // key as "dataset.<key>". Relative paths resolve against `baseDir`.
 DatasetSpec parseDatasetSpec(const Json &section, const std::string &baseDir);
 
+// The section with its relative paths made absolute (a copy of the project kept with a run
+// still names the same files).
+Json withAbsolutePaths(const Json &section, const std::string &baseDir);
+
 // The columns of a tabular data set (empty for other kinds, or when the file cannot be read yet).
 std::vector<std::string> datasetColumns(const Json &section, const std::string &baseDir);
 

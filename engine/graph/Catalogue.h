@@ -27,7 +27,8 @@ int64_t shapeNumel(const Shape &shape);
 struct DataInfo {
   Shape sampleShape;
   int64_t classes = 0;
-  std::vector<std::string> classNames; // empty when the data set has none (then "0", "1", …)
+  std::vector<std::string> classNames;   // empty when the data set has none (then "0", "1", …)
+  std::vector<std::string> featureNames; // tables: the feature columns' names (empty otherwise)
   int64_t trainCount = -1, validationCount = -1, testCount = -1; // -1: unknown until loaded
 };
 

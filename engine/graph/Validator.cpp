@@ -264,7 +264,10 @@ private:
       infos_[i].params = cat.effectiveParams(*type, n.params);
       if (!n.share.empty() && !type->shareable)
         error(ProblemCode::ShareNotAllowed, ni,
-              withArticle(n.type) + " has no parameters to share; remove it from share group \"" + n.share + "\"");
+              withArticle(n.type) +
+                  " cannot share parameters (sub-models and Linear layers can); remove it from "
+                  "share group \"" +
+                  n.share + "\"");
       if (n.shareScope == "trunk" && !type->trunkShareable)
         error(ProblemCode::TrunkNotAllowed, ni,
               "share_scope \"trunk\" needs a sub-model such as an MLP, ConvNet or Attention (" + withArticle(n.type) +
@@ -636,7 +639,8 @@ private:
     for (std::size_t i = 0; i < graph_.nodes.size(); ++i) {
       const Node &n = graph_.nodes[i];
       const NodeInfo &info = infos_[i];
-      if (!info.shapesKnown)
+      // Only what feeds the Classifier is built and trained.
+      if (!info.shapesKnown || (!toOutput_.empty() && !toOutput_[i]))
         continue;
       v_.totalParameters = saturatingAdd(v_.totalParameters, info.parameters);
       if (n.share.empty() || seenGroups.insert(n.share).second)

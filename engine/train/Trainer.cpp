@@ -516,8 +516,13 @@ RunSummary Trainer::run(TrainObserver *observer, ControlToken *control) {
   try {
     prepare();
     epoch = startEpoch_;
-    if (!options_.outDir.empty())
+    if (!options_.outDir.empty()) {
       fs::create_directories(options_.outDir);
+      // The run keeps the project it trained (data paths absolute, so it still names the data).
+      Project copy = project_;
+      copy.dataset = withAbsolutePaths(project_.dataset, project_.baseDir());
+      saveProject(copy, options_.outDir + "/project.particle.json");
+    }
     checkpointPath_ = options_.outDir.empty() ? "" : options_.outDir + "/checkpoint.pt";
     summary.device = device_.str();
     summary.threads = threads_;

@@ -67,7 +67,7 @@ inline bool chooseWithMouse(QComboBox *combo, const QString &textOrData) {
   // On the arrow: an editable box opens its list there (elsewhere it is a text field).
   QTest::mouseClick(combo, Qt::LeftButton, {}, QPoint(combo->width() - 8, combo->height() / 2));
   QAbstractItemView *popup = combo->view();
-  if (!QTest::qWaitFor([&] { return popup->isVisible(); }, 2000))
+  if (!QTest::qWaitFor([&] { return popup->isVisible(); }, 10000))
     return false;
   // The list ignores the release of the click that opened it for a double-click interval.
   QTest::qWait(QApplication::doubleClickInterval() + 50);
@@ -80,7 +80,7 @@ inline bool chooseWithMouse(QComboBox *combo, const QString &textOrData) {
   popup->scrollTo(index);
   const QRect rect = popup->visualRect(index);
   QTest::mouseClick(popup->viewport(), Qt::LeftButton, {}, rect.center());
-  return QTest::qWaitFor([&] { return !popup->isVisible(); }, 2000);
+  return QTest::qWaitFor([&] { return !popup->isVisible(); }, 10000);
 }
 
 // Selects all of a text field's text and types over it, then presses `finish` (Enter or Tab).
@@ -109,11 +109,13 @@ inline void clickSpinArrow(QAbstractSpinBox *spin, bool up) {
 inline std::shared_ptr<bool> answerFileDialog(const QString &path, const QString &filter = {}) {
   auto done = std::make_shared<bool>(false);
   auto attempt = std::make_shared<std::function<void(int)>>();
+  // The pending timer owns the attempt; the attempt refers to itself weakly (no cycle, no leak).
+  std::weak_ptr<std::function<void(int)>> self = attempt;
   *attempt = [=](int tries) {
     auto *dialog = qobject_cast<QFileDialog *>(QApplication::activeModalWidget());
     if (!dialog) {
-      if (tries > 0)
-        QTimer::singleShot(50, [=] { (*attempt)(tries - 1); });
+      if (auto again = self.lock(); again && tries > 0)
+        QTimer::singleShot(50, [again, tries] { (*again)(tries - 1); });
       return;
     }
     if (!filter.isEmpty())
@@ -130,7 +132,7 @@ inline std::shared_ptr<bool> answerFileDialog(const QString &path, const QString
     QTest::keyClick(name, Qt::Key_Return);
     *done = true;
   };
-  QTimer::singleShot(50, [=] { (*attempt)(100); });
+  QTimer::singleShot(50, [attempt] { (*attempt)(600); }); // up to 30 s (a sanitizer build is slow)
   return done;
 }
 

@@ -97,7 +97,7 @@ void TestGraphValidation::badProjects_data() {
   row("share group param mismatch", R"([{"op":"replace","path":"/nodes/3/params/out","value":16}])", 1, "node 'b'",
       "share group");
   row("share group type mismatch", R"([{"op":"add","path":"/nodes/1/share","value":"g"}])", 1, "node 'split'",
-      "no parameters to share");
+      "cannot share parameters");
   row("share group differing hidden",
       R"([{"op":"add","path":"/nodes/4/share","value":"h"},{"op":"add","path":"/nodes/5/share","value":"h"},
           {"op":"replace","path":"/nodes/5/params/hidden","value":[32]}])",

@@ -270,7 +270,7 @@ void TestEditor::sharingUpdatesTheStatusBar() {
   window_->scene()->selectOnly({"split", "left"});
   window_->shareSelection();
   QCOMPARE(doc->text(), tied);
-  QVERIFY(shareRefusal(*doc, {"split", "left"}).contains("no parameters to share"));
+  QVERIFY(shareRefusal(*doc, {"split", "left"}).contains("cannot share parameters"));
 }
 
 void TestEditor::problemClickSelectsNodeAndFixClearsIt() {

@@ -56,12 +56,13 @@ private Q_SLOTS:
 
 private:
   MainWindow *window_ = nullptr;
-  QTemporaryDir runs_;
+  std::unique_ptr<QTemporaryDir> runs_; // fresh per test: earlier runs would show up in the history
 };
 
 void TestTraining::init() {
+  runs_ = std::make_unique<QTemporaryDir>();
   window_ = new MainWindow;
-  window_->trainPanel()->setRunsFolder(runs_.path());
+  window_->trainPanel()->setRunsFolder(runs_->path());
   window_->show();
   window_->setCurrentTab("train");
   QVERIFY(QTest::qWaitForWindowExposed(window_));

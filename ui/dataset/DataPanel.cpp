@@ -106,7 +106,8 @@ void DataPanel::refresh() {
   }
   const DataKind *type = DataKinds::instance().find(kind.toStdString());
   kindDoc_->setText(type ? QString::fromStdString(type->doc) : tr("Choose a kind of data set."));
-  form_->setBaseDir(QString::fromStdString(doc_->project().baseDir()));
+  // A project without a file has no folder: files chosen for it are stored with absolute paths.
+  form_->setBaseDir(doc_->sourcePath().isEmpty() ? QString() : QString::fromStdString(doc_->project().baseDir()));
   form_->setSchema(type ? datasetSchema(*type) : Schema{}, kind);
   form_->setValues(section);
   // The column names of a table are offered for its column keys.
@@ -119,12 +120,26 @@ void DataPanel::refresh() {
   std::map<std::string, QString> problems;
   const QString error = doc_->dataError();
   if (error.startsWith("dataset.")) {
-    const int colon = error.indexOf(':');
+    const int colon = static_cast<int>(error.indexOf(':'));
     problems[error.mid(8, colon - 8).toStdString()] = error.mid(colon + 2);
+  } else if (!error.isEmpty() && type) {
+    // A file that cannot be read: the problem goes beside the key that names the file.
+    const Json resolved = withAbsolutePaths(section, doc_->project().baseDir());
+    for (const auto &f : type->keys.fields())
+      if (f.kind == FieldKind::Path && resolved.contains(f.name) && resolved[f.name].is_string() &&
+          error.startsWith(QString::fromStdString(resolved[f.name].get<std::string>())))
+        problems[f.name] = error;
   }
   form_->setProblems(problems);
+  // One summary: the error, or (until the preview arrives) what the probe found.
   if (!error.isEmpty()) {
     status_->setText(tr("<span style='color:#d03030'>%1</span>").arg(error.toHtmlEscaped()));
+    status_->show();
+    summary_->clear();
+    thumbnails_->clear();
+    thumbnails_->hide();
+    rows_->clear();
+    rows_->hide();
   } else if (const DataInfo *d = doc_->dataInfo()) {
     status_->setText(tr("%1 train · %2 validation · %3 test · sample %4 · %5 classes")
                          .arg(d->trainCount)
@@ -132,15 +147,20 @@ void DataPanel::refresh() {
                          .arg(d->testCount)
                          .arg(QString::fromStdString(shapeToString(d->sampleShape)))
                          .arg(d->classes));
+    status_->setVisible(!previewReady_);
   }
   requestPreview();
 }
 
 void DataPanel::requestPreview() {
   const QString section = QString::fromStdString(doc_->project().dataset.dump());
-  if (section == previewedSection_)
+  // The same section in another project's folder is another data set.
+  const QString key = section + "@" + QString::fromStdString(doc_->project().baseDir());
+  if (key == previewedSection_)
     return;
-  previewedSection_ = section;
+  previewedSection_ = key;
+  thumbnails_->clear();
+  rows_->clear();
   previewReady_ = false;
   if (!doc_->dataError().isEmpty()) {
     summary_->clear();
@@ -154,6 +174,7 @@ void DataPanel::requestPreview() {
 
 void DataPanel::onPreview(const DataPreview &p) {
   previewReady_ = true;
+  status_->setVisible(!doc_->dataError().isEmpty());
   thumbnails_->clear();
   rows_->clear();
   if (!p.error.isEmpty()) {
@@ -165,7 +186,9 @@ void DataPanel::onPreview(const DataPreview &p) {
   }
   QStringList names;
   for (int i = 0; i < p.classNames.size() && i < 30; ++i)
-    names << QString("%1&nbsp;%2").arg(i).arg(p.classNames[i].toHtmlEscaped());
+    names << (p.classNames[i] == QString::number(i)
+                  ? QString::number(i)
+                  : QString("%1&nbsp;%2").arg(i).arg(p.classNames[i].toHtmlEscaped()));
   if (p.classNames.size() > 30)
     names << tr("… %1 more").arg(p.classNames.size() - 30);
   summary_->setText(tr("<b>%1</b> train · <b>%2</b> validation · <b>%3</b> test · sample <b>%4</b> (loaded in %5 s)"

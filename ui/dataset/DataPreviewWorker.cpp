@@ -48,7 +48,9 @@ void DataPreviewWorker::preview(const QString &datasetJson, const QString &baseD
       const auto flat = d.trainX.narrow(0, 0, n).reshape({n, -1}).to(torch::kDouble);
       const int64_t cols = std::min<int64_t>(flat.size(1), kColumns);
       for (int64_t j = 0; j < cols; ++j)
-        p.rowHeader << QString("x%1").arg(j);
+        p.rowHeader << (j < static_cast<int64_t>(d.info.featureNames.size())
+                            ? QString::fromStdString(d.info.featureNames[static_cast<std::size_t>(j)])
+                            : QString("x%1").arg(j));
       if (flat.size(1) > cols)
         p.rowHeader << "…";
       for (int64_t i = 0; i < n; ++i) {

@@ -86,6 +86,41 @@ QUndoCommand *removeNodes(GraphDocument *doc, const QStringList &ids) {
                    });
 }
 
+QUndoCommand *removeSelection(GraphDocument *doc, const QStringList &ids, const std::vector<Edge> &edges) {
+  if (edges.empty())
+    return removeNodes(doc, ids);
+  const QString text = ids.isEmpty()
+                           ? QObject::tr("Disconnect %n edge(s)", "", static_cast<int>(edges.size()))
+                           : QObject::tr("Delete %n item(s)", "", static_cast<int>(ids.size() + edges.size()));
+  return makeGraph(doc, text, [&](Graph &g) {
+    g.edges.erase(
+        std::remove_if(g.edges.begin(), g.edges.end(),
+                       [&](const Edge &e) { return std::find(edges.begin(), edges.end(), e) != edges.end(); }),
+        g.edges.end());
+    for (const auto &id : ids)
+      g.removeNode(id.toStdString());
+  });
+}
+
+QUndoCommand *reconnect(GraphDocument *doc, const Edge &edge, const std::optional<PortRef> &to) {
+  const QString text =
+      to ? QObject::tr("Reconnect %1 → %2")
+               .arg(QString::fromStdString(edge.from.toString()), QString::fromStdString(to->toString()))
+         : QObject::tr("Disconnect %1 → %2")
+               .arg(QString::fromStdString(edge.from.toString()), QString::fromStdString(edge.to.toString()));
+  return makeGraph(doc, text, [&](Graph &g) {
+    for (auto &e : g.edges)
+      if (e == edge) {
+        if (to)
+          e.to = *to;
+        else
+          e = Edge{}; // marked, erased below
+      }
+    g.edges.erase(std::remove_if(g.edges.begin(), g.edges.end(), [](const Edge &e) { return e.from.node.empty(); }),
+                  g.edges.end());
+  });
+}
+
 QUndoCommand *connectPorts(GraphDocument *doc, const PortRef &from, const PortRef &to) {
   return makeGraph(doc,
                    QObject::tr("Connect %1 → %2")
@@ -270,11 +305,22 @@ QString shareRefusal(const GraphDocument &doc, const QStringList &ids) {
       if (Node *n = g.find(id.toStdString()))
         n->share = group;
   });
-  for (const auto &p : v.problems)
-    if (p.isError() && ids.contains(QString::fromStdString(p.node)) &&
-        (p.code == ProblemCode::ShareNotAllowed || p.code == ProblemCode::ShareMismatch ||
-         p.code == ProblemCode::TrunkNotAllowed))
-      return QString::fromStdString(p.node + ": " + p.message);
+  // Said without the trial's made-up group name: what stops these nodes from being tied.
+  for (const auto &p : v.problems) {
+    if (!p.isError() || !ids.contains(QString::fromStdString(p.node)))
+      continue;
+    const Node *n = doc.graph().find(p.node);
+    if (p.code == ProblemCode::ShareNotAllowed && n)
+      return QObject::tr("%1 is %2, which cannot share parameters (only sub-models and Linear layers can).")
+          .arg(QString::fromStdString(p.node), QString::fromStdString(withArticle(n->type)));
+    if (p.code == ProblemCode::ShareMismatch || p.code == ProblemCode::TrunkNotAllowed) {
+      std::string message = p.message;
+      const std::string prefix = "share group \"" + group + "\": ";
+      if (message.rfind(prefix, 0) == 0)
+        message = message.substr(prefix.size());
+      return QString::fromStdString(p.node + ": " + message);
+    }
+  }
   return {};
 }
 

@@ -10,6 +10,7 @@
 #include <QUndoCommand>
 
 #include <functional>
+#include <optional>
 
 namespace particle::ui {
 
@@ -36,6 +37,10 @@ private:
 namespace commands {
 QUndoCommand *addNode(GraphDocument *doc, const QString &type, QPointF pos, QString *newId = nullptr);
 QUndoCommand *removeNodes(GraphDocument *doc, const QStringList &ids);
+// Deletes nodes (with their edges) and edges, as one step.
+QUndoCommand *removeSelection(GraphDocument *doc, const QStringList &ids, const std::vector<Edge> &edges);
+// Moves the end of an edge to another input (`to` empty: the edge is removed), as one step.
+QUndoCommand *reconnect(GraphDocument *doc, const Edge &edge, const std::optional<PortRef> &to);
 QUndoCommand *connectPorts(GraphDocument *doc, const PortRef &from, const PortRef &to);
 QUndoCommand *disconnect(GraphDocument *doc, const PortRef &from, const PortRef &to);
 // A null value removes the param (its default applies).

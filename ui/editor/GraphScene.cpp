@@ -6,7 +6,11 @@
 
 #include <QApplication>
 #include <QGraphicsPathItem>
+#include <QGraphicsSceneContextMenuEvent>
+#include <QGraphicsSceneHoverEvent>
 #include <QGraphicsSceneMouseEvent>
+#include <QMenu>
+#include <QPainterPath>
 #include <QPainter>
 #include <QPalette>
 #include <QPen>
@@ -54,6 +58,51 @@ private:
   QString label_;
   QColor text_, background_;
   bool small_ = false;
+};
+
+// A wire between two ports: selectable with a click anywhere near it (Delete removes it),
+// highlighted while selected.
+class EdgeItem : public QGraphicsPathItem {
+public:
+  EdgeItem(Edge edge, QColor color) : edge_(std::move(edge)), color_(std::move(color)) {
+    setFlag(ItemIsSelectable);
+    setPen(QPen(color_, 1.6));
+    setAcceptHoverEvents(true);
+    setToolTip(QObject::tr("%1 → %2 (click to select, Delete or right-click to disconnect; drag its input end to "
+                           "move it)")
+                   .arg(QString::fromStdString(edge_.from.toString()), QString::fromStdString(edge_.to.toString())));
+  }
+  const Edge &edge() const { return edge_; }
+  QPainterPath shape() const override {
+    QPainterPathStroker stroker;
+    stroker.setWidth(10); // a wire is easy to hit
+    return stroker.createStroke(path());
+  }
+  void paint(QPainter *painter, const QStyleOptionGraphicsItem *, QWidget *) override {
+    painter->setRenderHint(QPainter::Antialiasing);
+    painter->setBrush(Qt::NoBrush);
+    if (isSelected()) {
+      painter->setPen(QPen(QApplication::palette().color(QPalette::Highlight), 3.5));
+      painter->drawPath(path());
+    }
+    painter->setPen(QPen(hovered_ && !isSelected() ? QApplication::palette().color(QPalette::Highlight) : color_, 1.6));
+    painter->drawPath(path());
+  }
+
+protected:
+  void hoverEnterEvent(QGraphicsSceneHoverEvent *) override {
+    hovered_ = true;
+    update();
+  }
+  void hoverLeaveEvent(QGraphicsSceneHoverEvent *) override {
+    hovered_ = false;
+    update();
+  }
+
+private:
+  Edge edge_;
+  QColor color_;
+  bool hovered_ = false;
 };
 
 namespace {
@@ -182,8 +231,9 @@ void GraphScene::rebuildEdges() {
       continue;
     EdgeView view;
     view.edge = e;
-    view.path = addPath(QPainterPath(), QPen(pal.color(QPalette::Text), 1.6));
+    view.path = new EdgeItem(e, pal.color(QPalette::Text));
     view.path->setZValue(0);
+    addItem(view.path);
     QColor background = pal.color(QPalette::Base);
     background.setAlpha(225);
     view.label = new LabelItem(pal.color(QPalette::Text), background);
@@ -263,6 +313,21 @@ void GraphScene::rebuildShareLinks() {
   }
 }
 
+std::vector<Edge> GraphScene::selectedEdges() const {
+  std::vector<Edge> out;
+  for (const auto &view : edges_)
+    if (view.path->isSelected())
+      out.push_back(view.edge);
+  return out;
+}
+
+QGraphicsPathItem *GraphScene::edgeItem(const Edge &edge) const {
+  for (const auto &view : edges_)
+    if (view.edge == edge)
+      return view.path;
+  return nullptr;
+}
+
 QString GraphScene::edgeLabel(const PortRef &to) const {
   for (const auto &view : edges_)
     if (view.edge.to == to)
@@ -325,12 +390,17 @@ QString GraphScene::judgeConnection(const PortRef &from, const PortRef &to) cons
   if (from.node == to.node)
     return tr("A node cannot feed itself.");
   for (const auto &e : doc_->graph().edges)
-    if (e.to == to)
-      return tr("Input %1 of %2 is already connected (from %3).")
+    if (e.to == to && !(detached_ && e == *detached_))
+      return tr("Input %1 of %2 is already connected (from %3); drag that wire's end away first, or select it and "
+                "press Delete.")
           .arg(QString::fromStdString(to.port), QString::fromStdString(to.node),
                QString::fromStdString(e.from.toString()));
   const Validation &before = doc_->validation();
-  const Validation after = doc_->trial([&](Graph &g) { g.edges.push_back(Edge{from, to}); });
+  const Validation after = doc_->trial([&](Graph &g) {
+    if (detached_)
+      g.edges.erase(std::remove(g.edges.begin(), g.edges.end(), *detached_), g.edges.end());
+    g.edges.push_back(Edge{from, to});
+  });
   // A connection is refused when it makes a new error at the target (or a cycle anywhere); a
   // graph still being built (inputs not yet connected) is no reason to refuse.
   auto pending = [](ProblemCode code) {
@@ -356,7 +426,22 @@ QString GraphScene::judgeConnection(const PortRef &from, const PortRef &to) cons
 
 void GraphScene::mousePressEvent(QGraphicsSceneMouseEvent *event) {
   if (event->button() == Qt::LeftButton) {
-    if (auto hit = portAt(event->scenePos()); hit && hit->output) {
+    auto hit = portAt(event->scenePos());
+    // Pressing on a connected input picks its wire up by that end: drop it on another input to
+    // move it, anywhere else to disconnect it.
+    detached_.reset();
+    if (hit && !hit->output)
+      for (const auto &e : doc_->graph().edges)
+        if (e.to == hit->ref) {
+          detached_ = e;
+          NodeItem *source = nodeItem(QString::fromStdString(e.from.node));
+          hit = PortHit{true, e.from, source ? source->outputPortPos(e.from.index()) : hit->scenePos};
+          break;
+        }
+    if (hit && hit->output) {
+      if (detached_)
+        if (auto *wire = edgeItem(*detached_))
+          wire->setOpacity(0.25);
       dragFrom_ = hit;
       dragLine_ = addPath(curve(hit->scenePos, event->scenePos()),
                           QPen(QApplication::palette().color(QPalette::Highlight), 2, Qt::DashLine));
@@ -401,9 +486,15 @@ void GraphScene::mouseReleaseEvent(QGraphicsSceneMouseEvent *event) {
     QGraphicsScene::mouseReleaseEvent(event);
     return;
   }
+  finishDrag(event);
+  event->accept();
+}
+
+void GraphScene::finishDrag(QGraphicsSceneMouseEvent *event) {
   mouseMoveEvent(event); // judge the final position
   const auto from = dragFrom_;
   const auto target = dragTarget_;
+  const auto detached = detached_;
   const QString verdict = verdict_;
   delete dragLine_;
   delete dragLabel_;
@@ -411,13 +502,64 @@ void GraphScene::mouseReleaseEvent(QGraphicsSceneMouseEvent *event) {
   dragLabel_ = nullptr;
   dragFrom_.reset();
   dragTarget_.reset();
+  detached_.reset();
+  verdict_.clear();
+  if (detached) {
+    if (auto *wire = edgeItem(*detached))
+      wire->setOpacity(1.0);
+    // Back where it was: nothing changes. Elsewhere on an input: moved. On nothing: disconnected.
+    if (target && target->ref == detached->to)
+      return;
+    if (target || verdict.isEmpty()) {
+      if (auto *cmd = commands::reconnect(doc_, *detached, target ? std::optional<PortRef>(target->ref) : std::nullopt))
+        undo_->push(cmd);
+      return;
+    }
+    Q_EMIT connectionRefused(verdict);
+    return;
+  }
   if (target) {
     if (auto *cmd = commands::connectPorts(doc_, from->ref, target->ref))
       undo_->push(cmd);
   } else if (!verdict.isEmpty()) {
     Q_EMIT connectionRefused(verdict);
   }
-  verdict_.clear();
+}
+
+void GraphScene::contextMenuEvent(QGraphicsSceneContextMenuEvent *event) {
+  QMenu menu;
+  const auto items = this->items(event->scenePos());
+  EdgeItem *wire = nullptr;
+  NodeItem *node = nullptr;
+  for (auto *item : items) {
+    if (!node)
+      node = dynamic_cast<NodeItem *>(item);
+    if (!wire && !node)
+      wire = dynamic_cast<EdgeItem *>(item);
+  }
+  if (node) {
+    if (!node->isSelected())
+      selectOnly({node->id()});
+    menu.addAction(tr("Delete"), this, [this] { Q_EMIT nodeAction("delete"); });
+    menu.addAction(tr("Duplicate"), this, [this] { Q_EMIT nodeAction("duplicate"); });
+    menu.addAction(tr("Copy"), this, [this] { Q_EMIT nodeAction("copy"); });
+    if (selectedIds().size() > 1)
+      menu.addAction(tr("Share parameters"), this, [this] { Q_EMIT nodeAction("share"); });
+    const Node *n = doc_->graph().find(node->id().toStdString());
+    if (n && !n->share.empty())
+      menu.addAction(tr("Unshare parameters"), this, [this] { Q_EMIT nodeAction("unshare"); });
+  } else if (wire) {
+    const Edge edge = wire->edge();
+    menu.addAction(tr("Disconnect %1 → %2")
+                       .arg(QString::fromStdString(edge.from.toString()), QString::fromStdString(edge.to.toString())),
+                   this, [this, edge] {
+                     if (auto *cmd = commands::reconnect(doc_, edge, std::nullopt))
+                       undo_->push(cmd);
+                   });
+  } else {
+    return;
+  }
+  menu.exec(event->screenPos());
   event->accept();
 }
 

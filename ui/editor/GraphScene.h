@@ -19,6 +19,7 @@ class QGraphicsLineItem;
 namespace particle::ui {
 
 class LabelItem;
+class EdgeItem;
 
 class GraphScene : public QGraphicsScene {
   Q_OBJECT
@@ -29,6 +30,10 @@ public:
 
   NodeItem *nodeItem(const QString &id) const;
   QStringList selectedIds() const;
+  // Edges the user selected (click on a wire), in document order.
+  std::vector<Edge> selectedEdges() const;
+  // The wire drawn for an edge (for tests: where to click), or nullptr.
+  QGraphicsPathItem *edgeItem(const Edge &edge) const;
   void selectOnly(const QStringList &ids);
   // Positions for a layered left-to-right layout of the whole graph.
   std::map<QString, QPointF> autoLayout() const;
@@ -43,16 +48,19 @@ public:
 Q_SIGNALS:
   void connectionRefused(const QString &reason);
   void nodeDoubleClicked(const QString &id);
+  // A context-menu action on nodes the window carries out (it owns the clipboard and sharing).
+  void nodeAction(const QString &action);
 
 protected:
   void mousePressEvent(QGraphicsSceneMouseEvent *event) override;
   void mouseMoveEvent(QGraphicsSceneMouseEvent *event) override;
   void mouseReleaseEvent(QGraphicsSceneMouseEvent *event) override;
+  void contextMenuEvent(QGraphicsSceneContextMenuEvent *event) override;
 
 private:
   struct EdgeView {
     Edge edge;
-    QGraphicsPathItem *path = nullptr;
+    EdgeItem *path = nullptr;
     LabelItem *label = nullptr;
   };
   void rebuild();
@@ -67,6 +75,7 @@ private:
   std::optional<PortHit> portAt(const QPointF &scenePos) const;
   // Empty when connecting `from` → `to` is fine, else the reason.
   QString judgeConnection(const PortRef &from, const PortRef &to) const;
+  void finishDrag(QGraphicsSceneMouseEvent *event);
 
   GraphDocument *doc_;
   QUndoStack *undo_;
@@ -81,7 +90,8 @@ private:
   LabelItem *dragLabel_ = nullptr;
   QString verdict_;
   std::optional<PortHit> dragTarget_;
-  bool refreshing_ = false; // batch refresh in progress: edges are placed once at the end
+  std::optional<Edge> detached_; // the edge picked up by its input end (moved or removed on release)
+  bool refreshing_ = false;      // batch refresh in progress: edges are placed once at the end
 };
 
 } // namespace particle::ui

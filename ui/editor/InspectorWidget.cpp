@@ -89,8 +89,9 @@ InspectorWidget::InspectorWidget(GraphDocument *doc, QUndoStack *undo, QWidget *
   refresh();
 }
 
-void InspectorWidget::showNode(const QString &id) {
+void InspectorWidget::showNode(const QString &id, int selected) {
   id_ = id;
+  selected_ = id.isEmpty() ? selected : 1;
   rebuildIfNeeded();
   refresh();
 }
@@ -133,7 +134,10 @@ void InspectorWidget::refresh() {
   for (QWidget *w : std::initializer_list<QWidget *>{share_, scope_, shapes_, parameters_})
     extra_->setRowVisible(w, n != nullptr);
   if (!n) {
-    header_->setText(tr("<i>Select a node to edit its parameters.</i>"));
+    header_->setText(selected_ > 1 ? tr("<i>%1 nodes selected: select one to edit its parameters; Ctrl+G ties "
+                                        "sub-models' parameters, Delete removes the selection.</i>")
+                                         .arg(selected_)
+                                   : tr("<i>Select a node to edit its parameters.</i>"));
     return;
   }
   QString head =

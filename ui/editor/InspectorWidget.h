@@ -25,7 +25,8 @@ class InspectorWidget : public QWidget {
 
 public:
   InspectorWidget(GraphDocument *doc, QUndoStack *undo, QWidget *parent = nullptr);
-  void showNode(const QString &id); // empty: nothing selected
+  // Shows a node; empty: none, with `selected` saying how many nodes are selected.
+  void showNode(const QString &id, int selected = 1);
   QString nodeId() const { return id_; }
   // The editor widget for a param, "share" or "share_scope" (for tests), or nullptr.
   QWidget *editorFor(const QString &param) const;
@@ -44,6 +45,7 @@ private:
   GraphDocument *doc_;
   QUndoStack *undo_;
   QString id_, shownType_;
+  int selected_ = 0;
   bool rebuildQueued_ = false;
   QLabel *header_;
   SchemaForm *form_;

@@ -21,6 +21,18 @@ constexpr double kPortPitch = 18;
 constexpr double kPortRadius = 5;
 constexpr double kBodyTop = kHeader + 12;
 
+std::string textParam(const Json &params, const char *name) {
+  return params.is_object() && params.contains(name) && params[name].is_string() ? params[name].get<std::string>()
+                                                                                 : std::string();
+}
+
+bool gateConnected(const Graph &g, const std::string &id) {
+  for (const Edge *e : g.incoming(id))
+    if (!e->to.isNumbered())
+      return true;
+  return false;
+}
+
 QString withCommas(int64_t v) {
   return QLocale(QLocale::English).toString(static_cast<qlonglong>(v));
 }
@@ -90,7 +102,10 @@ bool NodeItem::refresh() {
     } else {
       inputSlots = type->maxInputs;
     }
-    gatePort = !type->namedInputs.empty();
+    // A named input shows where its type uses it (the Combine's gate in mode gate), or where an
+    // edge already ends on it.
+    gatePort = !type->namedInputs.empty() &&
+               (textParam(info ? info->params : n->params, "mode") == "gate" || gateConnected(doc_->graph(), n->id));
   }
   const QString tooltip = invalid ? problem : QString::fromStdString(type ? type->doc : "Unknown node type");
   const bool changed = title != title_ || subtitle != subtitle_ || accent != accent_ || problem != problem_ ||

@@ -200,6 +200,7 @@ ExplainPanel::ExplainPanel(GraphDocument *doc, QWidget *parent) : QWidget(parent
 
   auto *chartsWidget = new QWidget(this);
   auto *charts = new QGridLayout(chartsWidget);
+  charts_ = charts;
   charts->setContentsMargins(0, 0, 0, 0);
   charts->addWidget(waterfall_, 0, 0);
   charts->addWidget(weights_, 0, 1);
@@ -247,6 +248,7 @@ ExplainPanel::ExplainPanel(GraphDocument *doc, QWidget *parent) : QWidget(parent
   connect(export_, &QPushButton::clicked, this, [this] {
     QFileDialog dialog(this, tr("Export"));
     dialog.setObjectName("exportExplainDialog");
+    dialog.setDirectory(QFileInfo(checkpoint_).absolutePath()); // beside the run it explains
     dialog.setAcceptMode(QFileDialog::AcceptSave);
     dialog.setNameFilters({tr("PNG image of the tab (*.png)"), tr("CSV of every sample's contributions (*.csv)")});
     if (dialog.exec() != QDialog::Accepted || dialog.selectedFiles().isEmpty())
@@ -298,6 +300,14 @@ void ExplainPanel::clear() {
   for (auto *p : {waterfall_, weights_, heatmap_}) {
     p->clearPlottables();
     p->clearItems();
+    // Labels and names of the previous project go too.
+    for (auto *axis : {p->xAxis, p->yAxis}) {
+      axis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+      axis->setLabel(QString());
+      axis->setTickLabelRotation(0);
+      axis->setRangeReversed(false);
+      axis->setRange(0, 1);
+    }
     p->replot();
   }
   // The heat map's colour scale is a layout element of its own.
@@ -486,10 +496,11 @@ void ExplainPanel::drawSample() {
     return;
   }
   const bool right = result_.labels[current_] == result_.predictions[current_];
-  const QString title = right ? tr("#%1  %2 ✓").arg(current_).arg(classLabel(result_.labels[current_]))
-                              : tr("#%1  %2, predicted %3 ✗")
-                                    .arg(current_)
-                                    .arg(classLabel(result_.labels[current_]), classLabel(result_.predictions[current_]));
+  const QString title = right
+                            ? tr("#%1  %2 ✓").arg(current_).arg(classLabel(result_.labels[current_]))
+                            : tr("#%1  %2, predicted %3 ✗")
+                                  .arg(current_)
+                                  .arg(classLabel(result_.labels[current_]), classLabel(result_.predictions[current_]));
   if (!result_.isImage) {
     sampleView_->setText(title + "\n\n" + tr("(vector data: the contributions are in the charts)"));
     return;
@@ -538,14 +549,25 @@ void ExplainPanel::drawWaterfall() {
     return;
   // Bars from the baseline output to f(x): one step per branch, then the output itself.
   QStringList names = {tr("baseline")};
-  names << c->branches << tr("f(x)");
+  names << c->branches;
   const double base = c->fBaseline[current_], fx = c->fx[current_];
+  double sum = 0;
+  for (int b = 0; b < k; ++b)
+    sum += c->phi[current_ * k + b];
+  // Ablation and gradient × activation do not add up to f(x) − f(baseline): the rest is the
+  // branches' interactions, drawn as a step of its own so the walk still ends at f(x).
+  const double rest = fx - base - sum;
+  const bool interactions = std::abs(rest) > 1e-4 * (1 + std::abs(fx));
+  if (interactions)
+    names << tr("interactions");
+  names << tr("f(x)");
+  const int last = static_cast<int>(names.size()) - 1;
   auto *ends = new QCPBars(waterfall_->xAxis, waterfall_->yAxis);
   ends->setBrush(QColor(0x7f, 0x7f, 0x7f));
   ends->setPen(Qt::NoPen);
   ends->setWidth(0.6);
   ends->addData(0, base);
-  ends->addData(k + 1, fx);
+  ends->addData(last, fx);
   double lo = std::min({0.0, base, fx}), hi = std::max({0.0, base, fx});
   double level = base;
   for (int b = 0; b < k; ++b) {
@@ -559,9 +581,17 @@ void ExplainPanel::drawWaterfall() {
     lo = std::min(lo, level);
     hi = std::max(hi, level);
   }
+  if (interactions) {
+    auto *box = new QCPItemRect(waterfall_);
+    box->topLeft->setCoords(k + 1 - 0.3, std::max(level, level + rest));
+    box->bottomRight->setCoords(k + 1 + 0.3, std::min(level, level + rest));
+    box->setBrush(QBrush(QColor(0x9e, 0x9e, 0x9e), Qt::BDiagPattern));
+    box->setPen(QPen(QColor(0x70, 0x70, 0x70)));
+    box->setObjectName("interactions");
+  }
   // Values over the end bars: the walk is readable without hovering.
   const double pad = 0.12 * std::max(1e-6, hi - lo);
-  for (auto [x, v] : {std::pair<int, double>{0, base}, std::pair<int, double>{k + 1, fx}}) {
+  for (auto [x, v] : {std::pair<int, double>{0, base}, std::pair<int, double>{last, fx}}) {
     auto *text = new QCPItemText(waterfall_);
     text->position->setCoords(x, v >= 0 ? v + pad * 0.3 : v - pad * 0.3);
     text->setPositionAlignment(v >= 0 ? (Qt::AlignHCenter | Qt::AlignBottom) : (Qt::AlignHCenter | Qt::AlignTop));
@@ -576,7 +606,7 @@ void ExplainPanel::drawWaterfall() {
     needed += metrics.horizontalAdvance(n) + 10;
   waterfall_->xAxis->setTickLabelRotation(needed > waterfall_->width() - 90 ? 40 : 0);
   waterfall_->xAxis->setSubTicks(false);
-  waterfall_->xAxis->setRange(-0.6, k + 1.6);
+  waterfall_->xAxis->setRange(-0.6, last + 0.6);
   waterfall_->yAxis->setRange(lo - pad, hi + pad);
   waterfall_->yAxis->setLabel(tr("logit of %1").arg(classLabel(result_.targets[current_])));
   waterfall_->replot();
@@ -594,7 +624,10 @@ void ExplainPanel::drawWaterfall() {
     weights_->yAxis->setLabel(tr("weight"));
     weights_->setVisible(true);
   }
+  // Without combiner weights (concat, sum…), the waterfall takes the whole row.
   weights_->setVisible(!c->weights.isEmpty());
+  charts_->removeWidget(waterfall_);
+  charts_->addWidget(waterfall_, 0, 0, 1, c->weights.isEmpty() ? 2 : 1);
   weights_->replot();
 }
 

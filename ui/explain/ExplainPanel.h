@@ -11,6 +11,7 @@
 
 class QComboBox;
 class QCustomPlot;
+class QGridLayout;
 class QGroupBox;
 class QLabel;
 class QListWidget;
@@ -83,6 +84,7 @@ private:
   QListWidget *samples_, *branches_;
   QCustomPlot *waterfall_, *weights_, *heatmap_;
   QGroupBox *attentionBox_;
+  QGridLayout *charts_;
   QString checkpoint_;
   ExplainResult result_;
   SampleDetail detail_;

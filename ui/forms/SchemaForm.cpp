@@ -135,7 +135,7 @@ Json parseFieldText(const Field &field, const QString &rawText, QString *error) 
       value = Json::parse(t.toStdString());
     } catch (const std::exception &) {
       if (error)
-        *error = QObject::tr("write integers separated by commas, e.g. %1").arg("128, 64");
+        *error = QObject::tr("write integers separated by commas, %1").arg(QString::fromStdString(field.placeholder));
       return nullptr;
     }
     break;
@@ -143,7 +143,7 @@ Json parseFieldText(const Field &field, const QString &rawText, QString *error) 
   default: try { value = Json::parse(text.toStdString());
     } catch (const std::exception &) {
       if (error)
-        *error = QObject::tr("write a list of lists, e.g. %1").arg("[[0, 1], [2]]");
+        *error = QObject::tr("write a list of lists, %1").arg(QString::fromStdString(field.placeholder));
       return nullptr;
     }
     break;
@@ -465,7 +465,7 @@ void SchemaForm::setSuggestions(const QString &field, const QStringList &values,
       if (Row *rr = row(name))
         commitText(*rr);
     });
-    grid_->replaceWidget(r->holder, combo);
+    delete grid_->replaceWidget(r->holder, combo); // the replaced layout item is ours to delete
     delete r->holder;
     r->holder = combo;
     r->editor = combo;

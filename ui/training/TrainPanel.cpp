@@ -8,6 +8,7 @@
 #include "recipes/GraphDiff.h"
 #include "recipes/RunPlan.h"
 #include "train/TrainingSpec.h"
+#include "graph/Project.h"
 #include "training/EngineWorker.h"
 
 #include "training/CustomPlot.h"
@@ -76,7 +77,7 @@ void legendBelow(QCustomPlot *plot) {
   plot->legend->setVisible(true);
   plot->legend->setFont(QFont(plot->font().family(), 8));
   plot->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
-  plot->legend->setWrap(4);
+  plot->legend->setWrap(3);
   plot->legend->setBorderPen(Qt::NoPen);
   plot->legend->setBrush(Qt::NoBrush);
   auto *sub = new QCPLayoutGrid;
@@ -96,6 +97,18 @@ void placeholder(QCustomPlot *plot, const QString &text) {
   item->setText(text);
   item->setColor(plot->palette().color(QPalette::PlaceholderText));
   item->setClipToAxisRect(true);
+}
+
+// Puts the legend back inside the axes, hidden: an empty legend below would still claim room.
+void legendHidden(QCustomPlot *plot) {
+  if (plot->plotLayout()->rowCount() > 2)
+    if (auto *sub = qobject_cast<QCPLayoutGrid *>(plot->plotLayout()->element(2, 0))) {
+      sub->take(plot->legend);
+      plot->plotLayout()->remove(sub);
+      plot->plotLayout()->simplify();
+      plot->axisRect()->insetLayout()->addElement(plot->legend, Qt::AlignRight | Qt::AlignTop);
+    }
+  plot->legend->setVisible(false);
 }
 
 QColor seriesColor(int i) {
@@ -273,8 +286,7 @@ TrainPanel::TrainPanel(GraphDocument *doc, QUndoStack *undo, QWidget *parent)
   sharePlot_->yAxis->setLabel(tr("share of |φ|"));
   sharePlot_->xAxis->setLabel(tr("epoch"));
   sharePlot_->xAxis->setTicker(epochTicks);
-  legendBelow(sharePlot_);
-  confusionPlot_ = makePlot(tr("Confusion matrix (validation, rows sum to 1)"), "confusionPlot", charts);
+  confusionPlot_ = makePlot(tr("Confusion matrix (validation, % of each true class)"), "confusionPlot", charts);
   confusionPlot_->xAxis->setLabel(tr("predicted"));
   confusionPlot_->yAxis->setLabel(tr("true"));
   grid->addWidget(lossPlot_, 0, 0);
@@ -340,6 +352,7 @@ TrainPanel::TrainPanel(GraphDocument *doc, QUndoStack *undo, QWidget *parent)
   connect(showProblems_, &QPushButton::clicked, this, &TrainPanel::problemsRequested);
   connect(export_, &QPushButton::clicked, this, [this] {
     QFileDialog dialog(this, tr("Export charts"));
+    dialog.setDirectory(!lastRunFolder_.isEmpty() ? lastRunFolder_ : QFileInfo(doc_->sourcePath()).absolutePath());
     dialog.setAcceptMode(QFileDialog::AcceptSave);
     dialog.setNameFilters({tr("PNG image (*.png)"), tr("PDF (*.pdf)"), tr("CSV (*.csv)")});
     dialog.setObjectName("exportChartsDialog");
@@ -365,7 +378,19 @@ TrainPanel::TrainPanel(GraphDocument *doc, QUndoStack *undo, QWidget *parent)
     clearRuns();
     refreshForm();
     refreshFrozenList();
+    // After every view has forgotten the old project (the Explain tab takes the found checkpoint).
+    QTimer::singleShot(0, this, &TrainPanel::loadHistory);
   });
+  connect(history_, &QListWidget::itemDoubleClicked, this, [this](QListWidgetItem *item) {
+    const int row = history_->row(item);
+    if (row >= 0 && row < static_cast<int>(runs_.size())) {
+      const QString checkpoint = runs_[static_cast<std::size_t>(row)].folder + "/checkpoint.pt";
+      if (QFile::exists(checkpoint))
+        Q_EMIT explainRequested(checkpoint);
+    }
+  });
+  history_->setToolTip(tr("Tick a run to overlay its curves; select it to see what changed in the graph since; "
+                          "double-click it to explain its checkpoint."));
   connect(doc_, &GraphDocument::trainingChanged, this, &TrainPanel::refreshForm);
   connect(doc_, &GraphDocument::validated, this, [this] {
     refreshFrozenList();
@@ -442,6 +467,14 @@ void TrainPanel::refreshFrozenList() {
     auto *item = new QListWidgetItem(id, frozen_);
     item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsUserCheckable);
     item->setCheckState(checked.contains(id) ? Qt::Checked : Qt::Unchecked);
+    const Node *n = doc_->graph().find(id.toStdString());
+    if (n && !n->share.empty())
+      item->setToolTip(n->shareScope == "trunk"
+                           ? tr("%1 shares its trunk with group \"%2\": freezing it freezes the shared trunk for "
+                                "every member; its own last layer too.")
+                                 .arg(id, QString::fromStdString(n->share))
+                           : tr("%1 is tied to group \"%2\": freezing it freezes the one module every member uses.")
+                                 .arg(id, QString::fromStdString(n->share)));
   }
 }
 
@@ -451,14 +484,35 @@ void TrainPanel::clearCharts() {
   for (auto &[name, g] : shareGraphs_)
     sharePlot_->removeGraph(g);
   shareGraphs_.clear();
+  legendHidden(sharePlot_);
   for (auto *p : {lossPlot_, ratePlot_, epochPlot_, sharePlot_, confusionPlot_})
     p->clearItems();
-  placeholder(lossPlot_, tr("the loss of every step, once a run starts"));
-  placeholder(ratePlot_, tr("learning rate and samples/s, once a run starts"));
+  placeholder(lossPlot_, tr("once a run starts"));
+  placeholder(ratePlot_, tr("once a run starts"));
   placeholder(epochPlot_, tr("after the first epoch"));
-  placeholder(sharePlot_, tr("each sub-model's share of the output, per epoch"));
+  placeholder(sharePlot_, tr("after the first epoch"));
   placeholder(confusionPlot_, tr("after the first epoch"));
   confusionPlot_->clearPlottables();
+  // Nothing of the previous run or project stays: class names, epoch counts, ranges.
+  confusionPlot_->xAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+  confusionPlot_->yAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+  confusionPlot_->xAxis->setTickLabelRotation(0);
+  confusionPlot_->yAxis->setRangeReversed(false);
+  int epochs = 5;
+  try {
+    epochs = parseTrainingSpec(doc_->project().training).epochs;
+  } catch (const Error &) {
+  }
+  for (auto *p : {epochPlot_, sharePlot_})
+    p->xAxis->setRange(0.5, std::max(2, epochs) + 0.5);
+  epochPlot_->yAxis->setRange(0, 1);
+  lossPlot_->xAxis->setRange(0, 10);
+  lossPlot_->yAxis->setRange(0, 1);
+  ratePlot_->xAxis->setRange(0, 10);
+  ratePlot_->yAxis->setRange(0, 1);
+  ratePlot_->yAxis2->setRange(0, 1);
+  confusionPlot_->xAxis->setRange(0, 1);
+  confusionPlot_->yAxis->setRange(0, 1);
   while (lossPlot_->graphCount() > 2)
     lossPlot_->removeGraph(lossPlot_->graphCount() - 1);
   while (epochPlot_->graphCount() > 3)
@@ -488,6 +542,70 @@ void TrainPanel::clearRuns() {
     p->replot();
 }
 
+void TrainPanel::loadHistory() {
+  // Earlier runs of this project (folders "<name>-<timestamp>" with a summary), oldest first.
+  const QString prefix = QString::fromStdString(safeRunName(doc_->project().name)) + "-";
+  const QDir dir(runsFolder());
+  QFileInfoList folders = dir.entryInfoList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name);
+  folders.erase(std::remove_if(folders.begin(), folders.end(),
+                               [&](const QFileInfo &f) {
+                                 return !f.fileName().startsWith(prefix) ||
+                                        !QFile::exists(f.filePath() + "/summary.json");
+                               }),
+                folders.end());
+  constexpr int kMaxHistory = 20;
+  if (folders.size() > kMaxHistory)
+    folders = folders.mid(folders.size() - kMaxHistory);
+  const std::string hash = graphHash(doc_->graph());
+  QString newest;
+  for (const QFileInfo &f : folders) {
+    try {
+      const Json summary = Json::parse(readTextFile((f.filePath() + "/summary.json").toStdString()));
+      Run run;
+      run.folder = f.filePath();
+      run.name = tr("#%1 of %2").arg(runs_.size() + 1).arg(f.fileName().mid(prefix.size(), 15));
+      run.color = seriesColor(static_cast<int>(runs_.size()));
+      if (QFile::exists(f.filePath() + "/project.particle.json"))
+        run.graphSnapshot = QString::fromStdString(
+            particle::ui::graphSnapshot(loadProject((f.filePath() + "/project.particle.json").toStdString()).graph));
+      // Curves from metrics.csv: one point per epoch (train loss at its step, validation).
+      QFile metrics(f.filePath() + "/metrics.csv");
+      if (metrics.open(QIODevice::ReadOnly)) {
+        const QStringList lines = QString::fromUtf8(metrics.readAll()).split('\n', Qt::SkipEmptyParts);
+        for (int i = 1; i < lines.size(); ++i) {
+          const QStringList c = lines[i].split(',');
+          if (c.size() < 6)
+            continue;
+          run.epochs << c[0].toDouble();
+          run.steps << c[1].toDouble();
+          run.losses << c[2].toDouble();
+          run.valLoss << c[4].toDouble();
+          run.valAccuracy << c[5].toDouble();
+        }
+      }
+      const QString status = QString::fromStdString(summary.value("status", ""));
+      auto *item = new QListWidgetItem(
+          run.name + (status == "completed" || status == "stopped" || status == "early-stopped"
+                          ? QString(" — %1, %2%").arg(status).arg(100 * summary.value("test_accuracy", 0.0), 0, 'f', 1)
+                          : QString(" — %1").arg(status)),
+          history_);
+      item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsSelectable | Qt::ItemIsUserCheckable);
+      item->setCheckState(Qt::Unchecked);
+      item->setForeground(run.color);
+      item->setToolTip(run.folder);
+      runs_.push_back(run);
+      if (summary.value("graph_hash", "") == hash && QFile::exists(f.filePath() + "/checkpoint.pt"))
+        newest = f.filePath() + "/checkpoint.pt";
+    } catch (const std::exception &) {
+      // A run folder that cannot be read is skipped; it is still on disk.
+    }
+  }
+  if (!newest.isEmpty()) {
+    lastCheckpoint_ = newest;
+    Q_EMIT checkpointFound(newest);
+  }
+}
+
 void TrainPanel::startRun() {
   if (controller_->running())
     return;
@@ -514,6 +632,7 @@ void TrainPanel::startRun() {
   clearCharts();
   Run run;
   run.name = tr("#%1 at %2").arg(runs_.size() + 1).arg(QDateTime::currentDateTime().toString("HH:mm:ss"));
+  run.folder = out;
   run.graphSnapshot = QString::fromStdString(doc_->graphSnapshot());
   run.color = seriesColor(static_cast<int>(runs_.size()));
   runs_.push_back(run);
@@ -523,14 +642,8 @@ void TrainPanel::startRun() {
   item->setForeground(run.color);
   item->setToolTip(out);
   lastRunFolder_ = out;
-  const QString path = doc_->filePath().isEmpty() ? out + "/project.particle.json" : doc_->filePath();
-  // The run's own copy of the project: what it trained, next to what it wrote.
-  try {
-    Project copy = doc_->project();
-    saveProject(copy, (out + "/project.particle.json").toStdString());
-  } catch (const Error &) {
-    // Not essential: the run itself reports what it cannot write.
-  }
+  // Relative data paths resolve against the file the project came from (an example's too).
+  const QString path = doc_->sourcePath().isEmpty() ? out + "/project.particle.json" : doc_->sourcePath();
   appliedLive_ = liveSettings();
   setStatus(tr("loading data…"));
   controller_->start(QString::fromStdString(doc_->text()), path, out);
@@ -583,8 +696,9 @@ void TrainPanel::onSteps(const QVector<StepPoint> &points) {
     haveSmoothed_ = true;
     const auto x = static_cast<double>(p.step);
     // Samples per second of one step are noisy: the chart shows their running average.
-    smoothedThroughput_ = smoothedThroughput_ > 0 ? kSmoothing * smoothedThroughput_ + (1 - kSmoothing) * p.samplesPerSecond
-                                                  : p.samplesPerSecond;
+    smoothedThroughput_ = smoothedThroughput_ > 0
+                              ? kSmoothing * smoothedThroughput_ + (1 - kSmoothing) * p.samplesPerSecond
+                              : p.samplesPerSecond;
     rawLoss_->addData(x, p.loss);
     smoothLoss_->addData(x, smoothed_);
     lrGraph_->addData(x, p.lr);
@@ -611,7 +725,7 @@ void TrainPanel::onSteps(const QVector<StepPoint> &points) {
                   .arg(last.step)
                   .arg(last.totalSteps)
                   .arg(last.loss, 0, 'f', 4)
-                  .arg(last.samplesPerSecond, 0, 'f', 0)
+                  .arg(smoothedThroughput_, 0, 'f', 0)
                   .arg(seconds(last.etaSeconds)));
   const double steps = std::max<double>(10, static_cast<double>(last.totalSteps));
   lossPlot_->xAxis->setRange(0, steps);
@@ -651,6 +765,8 @@ void TrainPanel::onEpoch(const EpochPoint &p) {
     g->addData(p.epoch, p.shares[i]);
   }
   sharePlot_->xAxis->setRange(0.5, std::max(2, p.epochs) + 0.5);
+  if (sharePlot_->graphCount() > 0 && sharePlot_->plotLayout()->rowCount() <= 2)
+    legendBelow(sharePlot_); // the legend appears with the first shares, below the axes
   drawConfusion(p);
   dirty_ = true;
   Q_EMIT epochReceived(p);
@@ -731,10 +847,13 @@ void TrainPanel::onFinished(const RunFinished &r) {
                                 .arg(r.epochs)
                                 .arg(100 * r.testAccuracy, 0, 'f', 2)
                                 .arg(r.testLoss, 0, 'f', 4);
-  if (!r.message.isEmpty() && !r.failed)
+  if (r.status == "stopped")
+    text += "\n" + tr("The checkpoint keeps the weights so far.");
+  else if (!r.message.isEmpty() && !r.failed)
     text += "\n" + r.message;
   setStatus(text, r.failed);
-  progressLabel_->setToolTip(text + "\n" + tr("Run folder: %1").arg(r.outDir));
+  // The whole story, however long, is one hover away.
+  progressLabel_->setToolTip(r.message + "\n" + tr("Run folder: %1").arg(r.outDir));
   if (auto *item = history_->item(history_->count() - 1)) {
     item->setText(runs_.back().name + (r.failed
                                            ? QString(" — %1").arg(r.status)
@@ -752,6 +871,9 @@ void TrainPanel::updateButtons() {
   start_->setEnabled(!running);
   pause_->setEnabled(running);
   pause_->setText(paused ? tr("Resume") : tr("Pause"));
+  if (running && !runs_.empty())
+    if (auto *item = history_->item(history_->count() - 1))
+      item->setText(runs_.back().name + (paused ? tr(" (paused)") : tr(" (running)")));
   stop_->setEnabled(running);
   apply_->setEnabled(paused);
   frozen_->setEnabled(!running || paused);

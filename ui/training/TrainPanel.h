@@ -69,10 +69,14 @@ Q_SIGNALS:
   void runFinished(const particle::ui::RunFinished &result);
   void dataPanelRequested();
   void problemsRequested();
+  // A run of the history was double-clicked: explain its checkpoint.
+  void explainRequested(const QString &checkpoint);
+  // The newest earlier run of this very graph (its checkpoint), found when a project is opened.
+  void checkpointFound(const QString &checkpoint);
 
 private:
   struct Run {
-    QString name, graphSnapshot;
+    QString name, graphSnapshot, folder;
     QVector<double> steps, losses, epochs, valLoss, valAccuracy;
     QColor color;
   };
@@ -87,6 +91,7 @@ private:
   void refreshForm();
   void refreshFrozenList();
   void refreshOverlays();
+  void loadHistory(); // the project's earlier runs, from its runs folder
   void showRunDiff(int index);
   void drawConfusion(const EpochPoint &p);
   void clearCharts();

@@ -107,78 +107,18 @@ Table openTable(const DatasetSpec &spec, std::ifstream &in) {
   return t;
 }
 
-// Reads every label once: numbers or text, the class count and names. Also counts the rows.
-Labels scanLabels(const DatasetSpec &spec, int64_t *rows) {
-  std::ifstream in;
-  const Table t = openTable(spec, in);
-  const Json &classes = spec.value("classes");
-  std::set<std::string> distinct;
-  bool text = false;
-  int64_t maxLabel = -1, count = 0;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line == "\r")
-      continue;
-    ++count;
-    const auto cells = splitLine(line);
-    if (t.label >= static_cast<int64_t>(cells.size()))
-      continue; // the loader names the line
-    const std::string &cell = cells[static_cast<std::size_t>(t.label)];
-    double v = 0;
-    if (parseNumber(cell, v) && v >= 0 && std::floor(v) == v && v < 1e9) {
-      maxLabel = std::max(maxLabel, static_cast<int64_t>(v));
-    } else {
-      text = true;
-    }
-    if (distinct.size() <= 100000)
-      distinct.insert(cell);
-  }
-  if (rows)
-    *rows = count;
-  Labels labels;
-  labels.text = text;
-  if (classes.is_array()) {
-    for (const auto &n : classes)
-      labels.names.push_back(n.get<std::string>());
-    labels.classes = static_cast<int64_t>(labels.names.size());
-  } else if (text) {
-    if (classes.is_number())
-      throw Error(ErrorKind::Invalid, "dataset.classes: the labels in column \"" +
-                                          t.header[static_cast<std::size_t>(t.label)] +
-                                          "\" are text; list the class names or leave \"classes\" out");
-    labels.names.assign(distinct.begin(), distinct.end()); // sorted
-    labels.classes = static_cast<int64_t>(labels.names.size());
-  } else {
-    labels.classes = classes.is_number() ? static_cast<int64_t>(classes.get<double>()) : maxLabel + 1;
-  }
-  labels.classes = std::max<int64_t>(2, labels.classes);
-  return labels;
-}
-
-DataInfo probe(const DatasetSpec &spec) {
-  std::ifstream in;
-  const Table t = openTable(spec, in);
-  DataInfo info;
-  info.sampleShape = {static_cast<int64_t>(t.features.size())};
-  if (t.features.empty())
-    throw Error(ErrorKind::File, t.path + ":1: no feature columns: the table has only its label column");
+// One pass over the rows: every row is checked (its column count, its features are numbers), so
+// that the probe — what the editor and `particle check` see — already names a bad line. With
+// `keep`, the features and the label cells are kept for loading.
+struct Scan {
   int64_t rows = 0;
-  const Labels labels = scanLabels(spec, &rows);
-  info.classes = labels.classes;
-  info.classNames = labels.names;
-  setSplitCounts(info, spec, rows, spec.number("test_fraction"));
-  return info;
-}
+  std::vector<float> features;
+  std::vector<std::string> labelCells;
+  std::vector<int64_t> lines; // the file line of each row (for label errors)
+};
 
-void load(const DatasetSpec &spec, Dataset &d) {
-  std::ifstream in;
-  const Table t = openTable(spec, in);
-  const Labels labels = scanLabels(spec, nullptr);
-  std::map<std::string, int64_t> byName;
-  for (std::size_t i = 0; i < labels.names.size(); ++i)
-    byName[labels.names[i]] = static_cast<int64_t>(i);
-  std::vector<float> xs;
-  std::vector<int64_t> ys;
+Scan scan(const DatasetSpec &spec, const Table &t, std::ifstream &in, bool keep) {
+  Scan out;
   int64_t lineNo = 1;
   std::string line;
   while (std::getline(in, line)) {
@@ -194,39 +134,125 @@ void load(const DatasetSpec &spec, Dataset &d) {
       const std::string &cell = cells[static_cast<std::size_t>(c)];
       double v = 0;
       if (!parseNumber(cell, v))
-        throw Error(ErrorKind::File, where + "column \"" + t.header[static_cast<std::size_t>(c)] + "\": \"" + cell +
-                                         "\" is not a number");
-      xs.push_back(static_cast<float>(v));
+        throw Error(ErrorKind::File, where + "column \"" + t.header[static_cast<std::size_t>(c)] +
+                                         "\": " + (cell.empty() ? std::string("empty cell") : "\"" + cell + "\"") +
+                                         " is not a number");
+      if (keep)
+        out.features.push_back(static_cast<float>(v));
     }
-    const std::string &cell = cells[static_cast<std::size_t>(t.label)];
-    if (!byName.empty() && (labels.text || spec.value("classes").is_array())) {
-      auto it = byName.find(cell);
-      if (it == byName.end()) {
-        double v = 0;
-        // Numeric labels with listed names index the list.
-        if (!labels.text && parseNumber(cell, v) && v >= 0 && std::floor(v) == v &&
-            v < static_cast<double>(labels.classes)) {
-          ys.push_back(static_cast<int64_t>(v));
-          continue;
-        }
-        throw Error(ErrorKind::File,
-                    where + "label \"" + cell + "\" is not one of the classes listed in dataset.classes");
+    out.labelCells.push_back(cells[static_cast<std::size_t>(t.label)]);
+    out.lines.push_back(lineNo);
+    ++out.rows;
+  }
+  (void)spec;
+  return out;
+}
+
+// What the label cells mean: numbers 0..K-1, or text (each distinct value a class, sorted,
+// unless `classes` lists the names).
+Labels labelsOf(const DatasetSpec &spec, const Table &t, const Scan &s) {
+  const Json &classes = spec.value("classes");
+  std::set<std::string> distinct;
+  bool text = false;
+  int64_t maxLabel = -1;
+  std::size_t maxRow = 0;
+  for (std::size_t r = 0; r < s.labelCells.size(); ++r) {
+    const std::string &cell = s.labelCells[r];
+    double v = 0;
+    if (parseNumber(cell, v) && v >= 0 && std::floor(v) == v && v < 1e9) {
+      if (static_cast<int64_t>(v) > maxLabel) {
+        maxLabel = static_cast<int64_t>(v);
+        maxRow = r;
       }
-      ys.push_back(it->second);
-      continue;
+    } else {
+      text = true;
     }
+    if (distinct.size() <= 100000)
+      distinct.insert(cell);
+  }
+  Labels labels;
+  labels.text = text;
+  if (classes.is_array()) {
+    for (const auto &n : classes)
+      labels.names.push_back(n.get<std::string>());
+    labels.classes = static_cast<int64_t>(labels.names.size());
+  } else if (text) {
+    if (classes.is_number())
+      throw Error(ErrorKind::Invalid, "dataset.classes: the labels in column \"" +
+                                          t.header[static_cast<std::size_t>(t.label)] +
+                                          "\" are text; list the class names or leave \"classes\" out");
+    labels.names.assign(distinct.begin(), distinct.end()); // sorted
+    labels.classes = static_cast<int64_t>(labels.names.size());
+  } else {
+    labels.classes = classes.is_number() ? static_cast<int64_t>(classes.get<double>()) : maxLabel + 1;
+    if (maxLabel >= labels.classes)
+      throw Error(ErrorKind::File, t.path + ":" + std::to_string(s.lines[maxRow]) + ": label " + s.labelCells[maxRow] +
+                                       " is not a class index in [0, " + std::to_string(labels.classes) + ")");
+  }
+  labels.classes = std::max<int64_t>(2, labels.classes);
+  return labels;
+}
+
+DataInfo probe(const DatasetSpec &spec) {
+  std::ifstream in;
+  const Table t = openTable(spec, in);
+  DataInfo info;
+  info.sampleShape = {static_cast<int64_t>(t.features.size())};
+  if (t.features.empty())
+    throw Error(ErrorKind::File, t.path + ":1: no feature columns: the table has only its label column");
+  const Scan s = scan(spec, t, in, false);
+  const Labels labels = labelsOf(spec, t, s); // labels are checked before the row count
+  info.classes = labels.classes;
+  info.classNames = labels.names;
+  for (auto c : t.features)
+    info.featureNames.push_back(t.header[static_cast<std::size_t>(c)]);
+  if (s.rows < 10)
+    throw Error(ErrorKind::File, t.path + ": only " + std::to_string(s.rows) + " data rows; need at least 10");
+  setSplitCounts(info, spec, s.rows, spec.number("test_fraction"));
+  return info;
+}
+
+void load(const DatasetSpec &spec, Dataset &d) {
+  std::ifstream in;
+  const Table t = openTable(spec, in);
+  const Scan s = scan(spec, t, in, true);
+  const Labels labels = labelsOf(spec, t, s);
+  std::map<std::string, int64_t> byName;
+  for (std::size_t i = 0; i < labels.names.size(); ++i)
+    byName[labels.names[i]] = static_cast<int64_t>(i);
+  const bool named = !byName.empty() && (labels.text || spec.value("classes").is_array());
+  std::vector<int64_t> ys;
+  ys.reserve(s.labelCells.size());
+  for (std::size_t r = 0; r < s.labelCells.size(); ++r) {
+    const std::string &cell = s.labelCells[r];
+    const std::string where = t.path + ":" + std::to_string(s.lines[r]) + ": ";
     double y = 0;
+    const bool number = parseNumber(cell, y) && y >= 0 && std::floor(y) == y;
+    if (named) {
+      if (auto it = byName.find(cell); it != byName.end()) {
+        ys.push_back(it->second);
+        continue;
+      }
+      // Numeric labels with listed names index the list.
+      if (!labels.text && number && y < static_cast<double>(labels.classes)) {
+        ys.push_back(static_cast<int64_t>(y));
+        continue;
+      }
+      throw Error(ErrorKind::File,
+                  where + "label \"" + cell + "\" is not one of the classes listed in dataset.classes");
+    }
     if (!parseNumber(cell, y))
       throw Error(ErrorKind::File, where + "column \"" + t.header[static_cast<std::size_t>(t.label)] + "\": \"" + cell +
                                        "\" is not a number");
-    if (y < 0 || std::floor(y) != y || y >= static_cast<double>(labels.classes))
+    if (!number || y >= static_cast<double>(labels.classes))
       throw Error(ErrorKind::File,
                   where + "label " + cell + " is not a class index in [0, " + std::to_string(labels.classes) + ")");
     ys.push_back(static_cast<int64_t>(y));
   }
   if (ys.size() < 10)
     throw Error(ErrorKind::File, t.path + ": only " + std::to_string(ys.size()) + " data rows; need at least 10");
-  auto x = torch::tensor(xs).reshape({static_cast<int64_t>(ys.size()), static_cast<int64_t>(t.features.size())});
+  auto x =
+      torch::tensor(s.features).reshape({static_cast<int64_t>(ys.size()), static_cast<int64_t>(t.features.size())});
   auto y = torch::tensor(ys, torch::kLong);
   assignSplits(d, x, y, spec, true, spec.number("test_fraction"));
 }

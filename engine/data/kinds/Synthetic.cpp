@@ -46,10 +46,12 @@ DataKind syntheticDataKind() {
   k.name = "synthetic";
   k.doc = "Generated vectors of `parts` parts; the label depends only on the informative parts (a known ground "
           "truth for explanations).";
+  Field informative = listField("informative", FieldKind::IntList, Json::array({0}), 0, 1023,
+                                "Parts that determine the label (0-based)");
+  informative.placeholder = "e.g. 0, 2";
   k.keys = {intField("parts", 4, 1, 1024, "Number of parts"),
             intField("part_dim", 8, 1, 1 << 16, "Features per part"),
-            listField("informative", FieldKind::IntList, Json::array({0}), 0, 1023,
-                      "Parts that determine the label (0-based)"),
+            informative,
             intField("classes", 2, 2, 100000, "Number of classes"),
             intField("samples", 4000, 10, 10000000, "Number of samples"),
             floatField("noise", 0.0, 0.0, 1e6, "Label noise (std of a random score added)"),
