@@ -79,6 +79,8 @@ private Q_SLOTS:
   void nodesWithoutPositionsAreLaidOut();
   void examplesOpenAsTemplates();
   void theWindowNeverResizesItself();
+  void wiresAreSelectedAndDeleted();
+  void aWireIsPickedUpByItsInputEnd();
 
 private:
   MainWindow *window_ = nullptr;
@@ -453,6 +455,52 @@ void TestEditor::theWindowNeverResizesItself() {
     QTest::qWait(30);
     QCOMPARE(window_->size(), size);
   }
+}
+
+void TestEditor::wiresAreSelectedAndDeleted() {
+  GraphDocument *doc = window_->document();
+  doc->reset(projectFromJson(baseProject(), "wires.json"));
+  GraphView *view = window_->view();
+  view->resetTransform();
+  const Edge edge{PortRef{"d", "0"}, PortRef{"combine", "3"}};
+  QGraphicsPathItem *wire = window_->scene()->edgeItem(edge);
+  QVERIFY(wire);
+  const QPointF middle = wire->path().pointAtPercent(0.5);
+  view->centerOn(middle);
+  // A click on the wire selects it; Delete removes it (one undo step).
+  QTest::mouseClick(view->viewport(), Qt::LeftButton, {}, view->mapFromScene(middle));
+  QCOMPARE(window_->scene()->selectedEdges().size(), std::size_t{1});
+  QTest::keyClick(view, Qt::Key_Delete);
+  QCOMPARE(static_cast<int>(doc->graph().edges.size()), 9);
+  QVERIFY(std::find(doc->graph().edges.begin(), doc->graph().edges.end(), edge) == doc->graph().edges.end());
+  QCOMPARE(static_cast<int>(doc->graph().nodes.size()), 8); // the nodes stay
+  QTest::keyClick(view, Qt::Key_Z, Qt::ControlModifier);
+  QCOMPARE(static_cast<int>(doc->graph().edges.size()), 10);
+}
+
+void TestEditor::aWireIsPickedUpByItsInputEnd() {
+  GraphDocument *doc = window_->document();
+  doc->reset(projectFromJson(baseProject(), "wires.json"));
+  GraphView *view = window_->view();
+  view->resetTransform();
+  auto item = [&](const char *id) { return window_->scene()->nodeItem(id); };
+  // d's input end is taken from d and dropped on c's input... which is taken: refused, nothing changes.
+  const std::string before = doc->text();
+  dragOnView(view, item("d")->inputPortPos("0"), item("c")->inputPortPos("0"));
+  QCOMPARE(doc->text(), before);
+  // Dropped on empty canvas: disconnected.
+  dragOnView(view, item("d")->inputPortPos("0"), item("d")->inputPortPos("0") + QPointF(-120, 90));
+  QVERIFY(doc->graph().incoming("d").empty());
+  QCOMPARE(doc->validation().has(ProblemCode::InputNotConnected), true);
+  // And a wire moved from one input to a free one: split:3 now feeds d again via its free input.
+  QTest::keyClick(view, Qt::Key_Z, Qt::ControlModifier);
+  QCOMPARE(doc->text(), before);
+  dragOnView(view, item("combine")->inputPortPos("3"), item("combine")->inputPortPos("4"));
+  bool moved = false;
+  for (const auto &e : doc->graph().edges)
+    moved |= e.from.node == "d" && e.to == PortRef{"combine", "4"};
+  QVERIFY(moved);
+  QCOMPARE(window_->undoStack()->undoText(), QString("Reconnect d → combine:4"));
 }
 
 QTEST_MAIN(TestEditor)
