@@ -10,7 +10,7 @@ packages=(
   libtorch-dev libopenblas0-openmp libgloo-dev
   libqcustomplot-dev nlohmann-json3-dev zlib1g-dev
   dataset-fashion-mnist python3-torch python3-numpy
-  xvfb xauth clang-format
+  xvfb xauth clang-format clang-tidy
 )
 
 missing=()

@@ -67,7 +67,9 @@ Dataset loadDataset(const DatasetSpec &spec) {
     throw Error(ErrorKind::Invalid, "dataset.kind: \"" + spec.kind + "\" cannot be loaded");
   Dataset d;
   d.info = probeDataset(spec);
+  spec.checkCancelled();
   spec.type->load(spec, d);
+  spec.checkCancelled();
   d.info.trainCount = d.trainX.size(0);
   d.info.validationCount = d.valX.defined() ? d.valX.size(0) : 0;
   d.info.testCount = d.testX.defined() ? d.testX.size(0) : 0;

@@ -20,6 +20,11 @@ std::string resolve(const std::string &path, const std::string &baseDir) {
 }
 } // namespace
 
+void DatasetSpec::checkCancelled() const {
+  if (cancel && cancel->load())
+    throw LoadCancelled();
+}
+
 std::string DatasetSpec::text(const char *key) const {
   const Json &v = value(key);
   return v.is_string() ? v.get<std::string>() : std::string();

@@ -8,7 +8,10 @@
 #include "graph/Json.h"
 #include "schema/Schema.h"
 
+#include <atomic>
 #include <deque>
+#include <exception>
+#include <memory>
 #include <functional>
 #include <string>
 #include <vector>
@@ -19,6 +22,11 @@ struct DataKind;
 struct Dataset;
 
 // A parsed, checked "dataset" section.
+// Thrown by a load whose DatasetSpec::cancel was set.
+struct LoadCancelled : std::exception {
+  const char *what() const noexcept override { return "loading the data set was cancelled"; }
+};
+
 struct DatasetSpec {
   std::string kind;
   const DataKind *type = nullptr;
@@ -27,6 +35,10 @@ struct DatasetSpec {
   uint64_t seed = 0;
   int64_t limit = 0; // use at most this many training samples (0: all)
   std::string baseDir;
+  // Not from the file: set by whoever may abandon the load (the app's data preview). Loaders call
+  // checkCancelled() between pieces of work; a set flag ends the load with LoadCancelled.
+  std::shared_ptr<const std::atomic<bool>> cancel;
+  void checkCancelled() const;
 
   // Typed reads of the kind's keys (already checked).
   std::string text(const char *key) const;

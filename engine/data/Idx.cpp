@@ -59,7 +59,7 @@ std::vector<int64_t> readIdxDims(const std::string &path) {
   return header(in, path);
 }
 
-IdxData readIdx(const std::string &path) {
+IdxData readIdx(const std::string &path, const std::atomic<bool> *stop) {
   GzReader in(path);
   IdxData d;
   d.dims = header(in, path);
@@ -69,9 +69,11 @@ IdxData readIdx(const std::string &path) {
       throw Error(ErrorKind::File, path + ": the header's dimensions overflow (" + std::to_string(dim) + ")");
     total *= dim;
   }
-  constexpr int64_t kPiece = int64_t{1} << 24;
+  constexpr int64_t kPiece = int64_t{1} << 22;
   int64_t done = 0;
   while (done < total) {
+    if (stop && stop->load())
+      return IdxData{d.dims, {}};
     const int64_t want = std::min(total - done, kPiece);
     d.bytes.resize(static_cast<std::size_t>(done + want));
     const int64_t got = in.read(d.bytes.data() + done, want);

@@ -3,11 +3,13 @@
 
 #include "TestSupport.h"
 #include "data/Dataset.h"
+#include "data/Idx.h"
 #include "train/Trainer.h"
 
 #include <QtTest>
 
 #include <condition_variable>
+#include <fstream>
 #include <future>
 #include <thread>
 #include <zlib.h>
@@ -88,6 +90,7 @@ private Q_SLOTS:
   void dataErrors_data();
   void dataErrors();
   void idxDataLoads();
+  void cancelledLoadEnds();
 };
 
 void TestTrainer::easyTaskConverges() {
@@ -368,6 +371,42 @@ void TestTrainer::idxDataLoads() {
   QCOMPARE(data.trainX.sizes().vec(), (std::vector<int64_t>{data.trainX.size(0), 1, 4, 4}));
   QVERIFY(data.trainX.max().item<float>() <= 1.0f);
   QCOMPARE(data.testX.size(0), int64_t{10}); // test_fraction 0.2 when there is no test file
+}
+
+// A load abandoned from another thread (the app's data preview) ends with LoadCancelled, for the
+// binary and the text formats alike; an unset flag changes nothing.
+void TestTrainer::cancelledLoadEnds() {
+  QTemporaryDir dir;
+  const std::string d = dir.path().toStdString();
+  auto images = idxHeader({50, 4, 4});
+  auto labels = idxHeader({50});
+  images.resize(images.size() + 50 * 16, 7);
+  for (int i = 0; i < 50; ++i)
+    labels.push_back(static_cast<uint8_t>(i % 3));
+  writeGz(d + "/i.gz", images);
+  writeGz(d + "/l.gz", labels);
+  {
+    std::ofstream csv(d + "/t.csv");
+    csv << "a,b,label\n";
+    for (int i = 0; i < 10000; ++i)
+      csv << i << "," << -i << "," << (i % 2 ? "odd" : "even") << "\n";
+  }
+  const std::vector<Json> sections = {{{"kind", "idx"}, {"images", d + "/i.gz"}, {"labels", d + "/l.gz"}},
+                                      {{"kind", "csv"}, {"path", d + "/t.csv"}, {"label_column", "label"}}};
+  for (const Json &section : sections) {
+    DatasetSpec spec = parseDatasetSpec(section, d);
+    auto flag = std::make_shared<std::atomic<bool>>(false);
+    spec.cancel = flag;
+    QVERIFY(loadDataset(spec).trainX.size(0) > 0);
+    flag->store(true);
+    QVERIFY_THROWS_EXCEPTION(LoadCancelled, loadDataset(spec));
+  }
+  // The reader itself stops between pieces.
+  const std::atomic<bool> stop{true};
+  const IdxData cut = readIdx(d + "/i.gz", &stop);
+  QCOMPARE(cut.dims, (std::vector<int64_t>{50, 4, 4}));
+  QVERIFY(cut.bytes.empty());
+  QCOMPARE(readIdx(d + "/i.gz").bytes.size(), std::size_t{50 * 16});
 }
 
 QTEST_GUILESS_MAIN(TestTrainer)

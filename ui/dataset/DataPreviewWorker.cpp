@@ -20,7 +20,8 @@ void DataPreviewWorker::preview(const QString &datasetJson, const QString &baseD
   QElapsedTimer clock;
   clock.start();
   try {
-    const DatasetSpec spec = parseDatasetSpec(Json::parse(datasetJson.toStdString()), baseDir.toStdString());
+    DatasetSpec spec = parseDatasetSpec(Json::parse(datasetJson.toStdString()), baseDir.toStdString());
+    spec.cancel = stale; // a newer request, or the window closing, abandons this load
     const Dataset d = loadDataset(spec);
     p.train = d.trainX.size(0);
     p.validation = d.valX.defined() ? d.valX.size(0) : 0;
@@ -62,6 +63,8 @@ void DataPreviewWorker::preview(const QString &datasetJson, const QString &baseD
         p.rows << row;
       }
     }
+  } catch (const LoadCancelled &) {
+    return;
   } catch (const std::exception &e) {
     p.error = QString::fromUtf8(e.what());
   }

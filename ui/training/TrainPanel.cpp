@@ -27,6 +27,7 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QShortcut>
 #include <QSplitter>
 #include <QTextStream>
 #include <QTimer>
@@ -138,7 +139,12 @@ TrainPanel::TrainPanel(GraphDocument *doc, QUndoStack *undo, QWidget *parent)
   start_ = new QPushButton(tr("Start"), runBox);
   start_->setObjectName("startButton");
   start_->setShortcut(QKeySequence("Ctrl+Return"));
-  start_->setToolTip(tr("Train the graph in the editor (Ctrl+Enter)"));
+  start_->setToolTip(tr("Train the graph in the editor (Ctrl+Enter or F5)"));
+  auto *f5 = new QShortcut(QKeySequence(Qt::Key_F5), this);
+  connect(f5, &QShortcut::activated, this, [this] {
+    if (start_->isEnabled())
+      startRun();
+  });
   pause_ = new QPushButton(tr("Pause"), runBox);
   pause_->setObjectName("pauseButton");
   pause_->setShortcut(QKeySequence("F6"));

@@ -122,7 +122,8 @@ Scan scan(const DatasetSpec &spec, const Table &t, std::ifstream &in, bool keep)
   int64_t lineNo = 1;
   std::string line;
   while (std::getline(in, line)) {
-    ++lineNo;
+    if (++lineNo % 4096 == 0)
+      spec.checkCancelled();
     if (line.empty() || line == "\r")
       continue;
     const auto cells = splitLine(line);

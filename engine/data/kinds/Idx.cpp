@@ -66,7 +66,11 @@ DataInfo probeIdx(const DatasetSpec &spec, const IdxFiles &files, double testFra
 }
 
 void loadIdx(const DatasetSpec &spec, const IdxFiles &files, double testFraction, Dataset &d) {
-  const IdxData xi = readIdx(files.images), yi = readIdx(files.labels);
+  const std::atomic<bool> *stop = spec.cancel.get();
+  const IdxData xi = readIdx(files.images, stop);
+  spec.checkCancelled();
+  const IdxData yi = readIdx(files.labels, stop);
+  spec.checkCancelled();
   auto x = images(xi);
   auto y = labels(yi, files.labels);
   if (y.size(0) != x.size(0))
@@ -78,7 +82,10 @@ void loadIdx(const DatasetSpec &spec, const IdxFiles &files, double testFraction
   const bool ownTest = !files.testImages.empty();
   assignSplits(d, x, y, spec, !ownTest, testFraction);
   if (ownTest) {
-    const IdxData txi = readIdx(files.testImages), tyi = readIdx(files.testLabels);
+    const IdxData txi = readIdx(files.testImages, stop);
+    spec.checkCancelled();
+    const IdxData tyi = readIdx(files.testLabels, stop);
+    spec.checkCancelled();
     d.testX = images(txi);
     d.testY = labels(tyi, files.testLabels);
     if (d.testY.size(0) != d.testX.size(0))
