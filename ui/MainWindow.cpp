@@ -557,7 +557,7 @@ void MainWindow::setCurrentTab(const QString &name) {
 }
 
 QString MainWindow::lastFolder() {
-  const QString folder = QSettings().value("lastFolder").toString();
+  QString folder = QSettings().value("lastFolder").toString();
   if (!folder.isEmpty() && QFileInfo(folder).isDir())
     return folder;
   const QString documents = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);

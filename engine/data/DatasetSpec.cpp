@@ -218,7 +218,7 @@ void setSplitCounts(DataInfo &info, const DatasetSpec &spec, int64_t samples, do
 }
 
 std::string fashionMnistFolder(const DatasetSpec &spec) {
-  const std::string path = spec.text("path");
+  std::string path = spec.text("path");
   if (!path.empty())
     return path;
   if (const char *env = std::getenv("PARTICLE_DATA"); env && *env)

@@ -34,7 +34,7 @@ std::string requireString(const Json &obj, const std::string &key, const std::st
 
 Node parseNode(const Json &j, const std::string &file, const std::string &where) {
   if (!j.is_object())
-    structural(file, where, "a node must be an object with \"id\" and \"type\"");
+    structural(file, where, R"(a node must be an object with "id" and "type")");
   checkKeys(j, {"id", "type", "pos", "params", "share", "share_scope"}, file, where);
   Node n;
   n.id = requireString(j, "id", file, where);
@@ -61,14 +61,14 @@ Node parseNode(const Json &j, const std::string &file, const std::string &where)
   if (j.contains("share_scope")) {
     n.shareScope = requireString(j, "share_scope", file, where);
     if (n.shareScope != "all" && n.shareScope != "trunk")
-      structural(file, where + ".share_scope", "is \"" + n.shareScope + "\"; use \"all\" or \"trunk\"");
+      structural(file, where + ".share_scope", "is \"" + n.shareScope + R"("; use "all" or "trunk")");
   }
   return n;
 }
 
 Edge parseEdge(const Json &j, const std::string &file, const std::string &where) {
   if (!j.is_object())
-    structural(file, where, "an edge must be an object {\"from\": \"node[:port]\", \"to\": \"node[:port]\"}");
+    structural(file, where, R"(an edge must be an object {"from": "node[:port]", "to": "node[:port]"})");
   checkKeys(j, {"from", "to"}, file, where);
   Edge e;
   for (const char *key : {"from", "to"}) {
@@ -115,7 +115,7 @@ Project projectFromJson(const Json &doc, const std::string &file) {
     structural(file, "(top level)", "a project must be a JSON object");
   checkKeys(doc, {"format", "version", "name", "dataset", "nodes", "edges", "training", "ui"}, file, "");
   if (!doc.contains("format") || doc["format"] != "particle-studio")
-    structural(file, "format", "missing or wrong: a project file starts with \"format\": \"particle-studio\"");
+    structural(file, "format", R"(missing or wrong: a project file starts with "format": "particle-studio")");
   if (!doc.contains("version") || !doc["version"].is_number_integer())
     structural(file, "version", "missing or not an integer");
   const int64_t version = doc["version"].get<int64_t>();

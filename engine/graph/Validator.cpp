@@ -610,9 +610,11 @@ private:
         if (fi.shapesKnown && mi.shapesKnown && fi.inputs != mi.inputs) {
           const std::string a = fi.inputs.empty() ? "?" : shapeToString(fi.inputs[0]);
           const std::string b = mi.inputs.empty() ? "?" : shapeToString(mi.inputs[0]);
-          error(ProblemCode::ShareMismatch, mIndex,
-                intro + "input shape " + b + " differs from " + a + " of '" + first.id +
-                    "'; tied members must see inputs of the same shape");
+          std::string message = intro;
+          message += "input shape " + b;
+          message += " differs from " + a;
+          message += " of '" + first.id + "'; tied members must see inputs of the same shape";
+          error(ProblemCode::ShareMismatch, mIndex, message);
         }
       }
     }

@@ -42,7 +42,7 @@ std::string newRunFolder(const std::string &runsRoot, const std::string &project
   std::error_code ec;
   fs::create_directories(runsRoot, ec);
   for (int n = 1; n < 1000; ++n) {
-    const std::string dir = n == 1 ? base : base + "-" + std::to_string(n);
+    std::string dir = n == 1 ? base : base + "-" + std::to_string(n);
     if (fs::create_directory(dir, ec))
       return dir;
     if (ec)

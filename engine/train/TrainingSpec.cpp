@@ -87,7 +87,8 @@ double scheduledLr(const TrainingSpec &spec, int64_t step, int64_t stepsPerEpoch
   const int64_t total = std::max<int64_t>(1, stepsPerEpoch * spec.epochs);
   if (spec.schedule == "step") {
     const int64_t epoch = stepsPerEpoch > 0 ? step / stepsPerEpoch : 0;
-    lr *= std::pow(spec.gamma, static_cast<double>(epoch / spec.stepSize));
+    const int64_t drops = epoch / spec.stepSize; // whole periods completed
+    lr *= std::pow(spec.gamma, static_cast<double>(drops));
   } else if (spec.schedule == "cosine") {
     const int64_t after = std::max<int64_t>(0, step - spec.warmupSteps);
     const int64_t span = std::max<int64_t>(1, total - spec.warmupSteps);

@@ -10,6 +10,7 @@
 #include <QAbstractItemView>
 #include <QApplication>
 #include <QComboBox>
+#include <QCompleter>
 #include <QDialog>
 #include <QFileDialog>
 #include <QLineEdit>
@@ -129,7 +130,16 @@ inline std::shared_ptr<bool> answerFileDialog(const QString &path, const QString
     QTest::mouseClick(name, Qt::LeftButton);
     QTest::keyClick(name, Qt::Key_A, Qt::ControlModifier);
     QTest::keyClicks(name, path);
+    // The file name completer may have popped up meanwhile (it lists the folder asynchronously,
+    // so on a slow build it often has): Escape closes it as it would for a person, then Enter.
+    if (QWidget *popup = name->completer() ? name->completer()->popup() : nullptr; popup && popup->isVisible())
+      QTest::keyClick(popup, Qt::Key_Escape);
     QTest::keyClick(name, Qt::Key_Return);
+    if (dialog->isVisible()) { // Enter went to a completer that popped up just then: again
+      if (auto again = self.lock(); again && tries > 0)
+        QTimer::singleShot(50, [again, tries] { (*again)(tries - 1); });
+      return;
+    }
     *done = true;
   };
   QTimer::singleShot(50, [attempt] { (*attempt)(600); }); // up to 30 s (a sanitizer build is slow)

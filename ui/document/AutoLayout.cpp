@@ -41,7 +41,7 @@ std::map<std::string, std::array<double, 2>> layeredLayout(const Graph &g, const
           sum += rank[p] + port * 1e-3;
           ++count;
         }
-      keyed.push_back({count ? sum / count : static_cast<double>(i), ids[i]});
+      keyed.emplace_back(count ? sum / count : static_cast<double>(i), ids[i]);
     }
     std::stable_sort(keyed.begin(), keyed.end(), [](const auto &a, const auto &b) { return a.first < b.first; });
     const double top = -0.5 * (static_cast<double>(keyed.size()) - 1) * kLayoutRow;

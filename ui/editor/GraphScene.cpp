@@ -20,7 +20,7 @@ namespace particle::ui {
 // A short text on a rounded background, drawn above edges and nodes (edge shapes, drag verdicts).
 class LabelItem : public QGraphicsItem {
 public:
-  LabelItem(QColor text, QColor background) : text_(std::move(text)), background_(std::move(background)) {}
+  LabelItem(QColor text, QColor background) : text_(text), background_(background) {}
   void setText(const QString &text) {
     if (text == label_)
       return;
@@ -64,7 +64,7 @@ private:
 // highlighted while selected.
 class EdgeItem : public QGraphicsPathItem {
 public:
-  EdgeItem(Edge edge, QColor color) : edge_(std::move(edge)), color_(std::move(color)) {
+  EdgeItem(Edge edge, QColor color) : edge_(std::move(edge)), color_(color) {
     setFlag(ItemIsSelectable);
     setPen(QPen(color_, 1.6));
     setAcceptHoverEvents(true);

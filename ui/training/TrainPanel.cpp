@@ -35,6 +35,8 @@
 #include <QUndoStack>
 #include <QVBoxLayout>
 
+#include <cmath>
+
 namespace particle::ui {
 
 namespace {
@@ -120,7 +122,7 @@ QColor seriesColor(int i) {
 }
 
 QString seconds(double s) {
-  const auto t = static_cast<qint64>(s + 0.5);
+  const auto t = static_cast<qint64>(std::llround(s));
   if (t >= 3600)
     return QString("%1 h %2 min").arg(t / 3600).arg((t % 3600) / 60, 2, 10, QChar('0'));
   if (t >= 60)
