@@ -102,7 +102,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
   addDockWidget(Qt::BottomDockWidgetArea, problemsDock);
   docks_ = {{"palette", paletteDock}, {"inspector", inspectorDock}, {"data", dataDock}, {"problems", problemsDock}};
   for (auto &[name, d] : docks_)
-    d->setMinimumWidth(name == "palette" ? 150 : 0);
+    d->setMinimumWidth(name == "palette" ? 120 : name == "problems" ? 0 : 200);
   resizeDocks({problemsDock}, {100}, Qt::Vertical);
   resizeDocks({paletteDock, inspectorDock}, {165, 300}, Qt::Horizontal);
 

@@ -197,6 +197,14 @@ Trainer::Trainer(Project project, TrainOptions options) : project_(std::move(pro
     spec_ = parseTrainingSpec(project_.training);
   } catch (const Error &) {
   }
+  applyOverrides();
+  currentLr_ = spec_.lr;
+}
+
+Trainer::~Trainer() = default;
+
+// The command line's (or the caller's) settings win over the file's.
+void Trainer::applyOverrides() {
   if (options_.epochs)
     spec_.epochs = *options_.epochs;
   if (options_.device)
@@ -205,10 +213,7 @@ Trainer::Trainer(Project project, TrainOptions options) : project_(std::move(pro
     spec_.seed = *options_.seed;
   if (options_.threads)
     spec_.threads = *options_.threads;
-  currentLr_ = spec_.lr;
 }
-
-Trainer::~Trainer() = default;
 
 void Trainer::makeOptimizer() {
   auto params = distinctParameters(*model_);
@@ -231,14 +236,7 @@ void Trainer::prepare() {
   const double lr = spec_.lr; // a value set before the run (setLearningRate) wins over the file's
   spec_ = parseTrainingSpec(project_.training);
   spec_.lr = lr;
-  if (options_.epochs)
-    spec_.epochs = *options_.epochs;
-  if (options_.device)
-    spec_.device = *options_.device;
-  if (options_.seed)
-    spec_.seed = *options_.seed;
-  if (options_.threads)
-    spec_.threads = *options_.threads;
+  applyOverrides();
   dataSpec_ = parseDatasetSpec(project_.dataset, project_.baseDir());
   device_ = resolveDevice(spec_.device);
   threads_ = configureThreads(spec_.threads);

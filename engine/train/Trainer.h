@@ -141,6 +141,7 @@ private:
   enum class EpochEnd { Completed, Stopped, Diverged };
 
   void prepare();
+  void applyOverrides();
   void makeOptimizer();
   EpochEnd trainEpoch(int epoch, int64_t stepsPerEpoch, int64_t batch, EpochTotals &totals, TrainObserver &obs,
                       ControlToken *control, RunSummary &summary);

@@ -3,8 +3,10 @@
 // and the view. Nothing here calls the application's own slots or setters; state is only read, to
 // find where to click and to check what happened.
 
+#include "MainWindow.h"
 #include "editor/GraphScene.h"
 #include "editor/GraphView.h"
+#include "editor/InspectorWidget.h"
 #include "editor/NodeItem.h"
 
 #include <QAbstractItemView>
@@ -144,6 +146,23 @@ inline std::shared_ptr<bool> answerFileDialog(const QString &path, const QString
   };
   QTimer::singleShot(50, [attempt] { (*attempt)(600); }); // up to 30 s (a sanitizer build is slow)
   return done;
+}
+
+// Clicks node `id` on the canvas and returns the Inspector's editor for `param` once it shows
+// (null when it does not within 3 s).
+inline QWidget *inspectorEditor(particle::ui::MainWindow *window, const QString &id, const QString &param) {
+  auto *item = window->scene()->nodeItem(id);
+  if (!item)
+    return nullptr;
+  clickNode(window->view(), item);
+  QWidget *editor = nullptr;
+  (void)QTest::qWaitFor(
+      [&] {
+        editor = window->inspector()->editorFor(param);
+        return window->inspector()->nodeId() == id && editor && editor->isVisible();
+      },
+      3000);
+  return editor;
 }
 
 } // namespace particle::test

@@ -40,7 +40,7 @@ private Q_SLOTS:
 
 private:
   // Clicks the node on the canvas and waits for its editors; returns the editor of `param`.
-  QWidget *select(const QString &node, const QString &param);
+  QWidget *select(const QString &node, const QString &param) { return inspectorEditor(window_, node, param); }
   const Node &node(const char *id) const { return *window_->document()->graph().find(id); }
   void verifyStillThere(const QPointer<QWidget> &editor, const QString &param);
   MainWindow *window_ = nullptr;
@@ -59,21 +59,6 @@ void TestInspector::cleanup() {
   window_->undoStack()->setClean();
   delete window_;
   window_ = nullptr;
-}
-
-QWidget *TestInspector::select(const QString &id, const QString &param) {
-  NodeItem *item = window_->scene()->nodeItem(id);
-  if (!item)
-    return nullptr;
-  clickNode(window_->view(), item);
-  QWidget *editor = nullptr;
-  (void)QTest::qWaitFor(
-      [&] {
-        editor = window_->inspector()->editorFor(param);
-        return window_->inspector()->nodeId() == id && editor && editor->isVisible();
-      },
-      3000);
-  return editor;
 }
 
 void TestInspector::verifyStillThere(const QPointer<QWidget> &editor, const QString &param) {

@@ -45,22 +45,10 @@ private Q_SLOTS:
   void firstSession();
 
 private:
-  QWidget *editorOf(const QString &node, const QString &param);
+  QWidget *editorOf(const QString &node, const QString &param) { return inspectorEditor(window_, node, param); }
   const Node *node(const QString &id) const { return window_->document()->graph().find(id.toStdString()); }
   MainWindow *window_ = nullptr;
 };
-
-QWidget *TestJourney::editorOf(const QString &id, const QString &param) {
-  clickNode(window_->view(), window_->scene()->nodeItem(id));
-  QWidget *editor = nullptr;
-  (void)QTest::qWaitFor(
-      [&] {
-        editor = window_->inspector()->editorFor(param);
-        return window_->inspector()->nodeId() == id && editor && editor->isVisible();
-      },
-      3000);
-  return editor;
-}
 
 void TestJourney::firstSession() {
   MainWindow window;

@@ -32,7 +32,7 @@ DataPanel::DataPanel(GraphDocument *doc, QUndoStack *undo, QWidget *parent) : QW
   auto *layout = new QVBoxLayout(this);
   auto *kindRow = new QHBoxLayout;
   auto *kindLabel = new QLabel(tr("kind"), this);
-  kind_ = new QComboBox(this);
+  kind_ = compact(new QComboBox(this));
   kind_->setObjectName("datasetKind");
   for (const auto &k : DataKinds::instance().kinds()) {
     kind_->addItem(QString::fromStdString(k.name), QString::fromStdString(k.name));

@@ -39,7 +39,7 @@ InspectorWidget::InspectorWidget(GraphDocument *doc, QUndoStack *undo, QWidget *
   extra_ = new QFormLayout;
   auto *extra = extra_;
   extra->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
-  share_ = new QComboBox(this);
+  share_ = compact(new QComboBox(this));
   share_->setEditable(true);
   share_->setInsertPolicy(QComboBox::NoInsert);
   share_->setObjectName("param:share");
@@ -51,7 +51,7 @@ InspectorWidget::InspectorWidget(GraphDocument *doc, QUndoStack *undo, QWidget *
   shareLabel_ = new QLabel(tr("share group"), this);
   shareLabel_->setBuddy(share_);
   extra->addRow(shareLabel_, share_);
-  scope_ = new QComboBox(this);
+  scope_ = compact(new QComboBox(this));
   scope_->setObjectName("param:share_scope");
   scope_->addItem(tr("all layers"), "all");
   scope_->addItem(tr("all but the last (trunk)"), "trunk");

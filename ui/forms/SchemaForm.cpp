@@ -256,7 +256,7 @@ QWidget *SchemaForm::makeEditor(Row &r) {
     break;
   }
   case FieldKind::Enum: {
-    auto *combo = new QComboBox(this);
+    auto *combo = compact(new QComboBox(this));
     for (const auto &c : f.choices)
       combo->addItem(QString::fromStdString(c), QString::fromStdString(c));
     connect(combo, &QComboBox::currentIndexChanged, this, [this, name, combo](int index) {
@@ -268,7 +268,7 @@ QWidget *SchemaForm::makeEditor(Row &r) {
   }
   case FieldKind::Column: {
     // A column is chosen from the table's header once it is known (setSuggestions), or typed.
-    auto *combo = new QComboBox(this);
+    auto *combo = compact(new QComboBox(this));
     combo->setEditable(true);
     combo->setInsertPolicy(QComboBox::NoInsert);
     combo->lineEdit()->setPlaceholderText(QString::fromStdString(f.placeholder));
@@ -450,7 +450,7 @@ void SchemaForm::setSuggestions(const QString &field, const QStringList &values,
   if (!combo) {
     if (!isLineKind(r->field.kind) || r->field.kind == FieldKind::Path)
       return;
-    combo = new QComboBox(this);
+    combo = compact(new QComboBox(this));
     combo->setEditable(true);
     combo->setInsertPolicy(QComboBox::NoInsert);
     combo->setObjectName(r->editor->objectName());

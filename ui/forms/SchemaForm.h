@@ -7,6 +7,7 @@
 
 #include "schema/Schema.h"
 
+#include <QComboBox>
 #include <QPointer>
 #include <QWidget>
 
@@ -18,6 +19,14 @@ class QLabel;
 class QToolButton;
 
 namespace particle::ui {
+
+// A choice box that does not ask for the width of its longest item, so a form stays usable in a
+// narrow dock (the list pops up at full width; the tooltip has the whole text).
+inline QComboBox *compact(QComboBox *combo) {
+  combo->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+  combo->setMinimumContentsLength(6);
+  return combo;
+}
 
 class SchemaForm : public QWidget {
   Q_OBJECT

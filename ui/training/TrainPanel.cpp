@@ -294,9 +294,11 @@ TrainPanel::TrainPanel(GraphDocument *doc, QUndoStack *undo, QWidget *parent)
   sharePlot_->yAxis->setLabel(tr("share of |φ|"));
   sharePlot_->xAxis->setLabel(tr("epoch"));
   sharePlot_->xAxis->setTicker(epochTicks);
-  confusionPlot_ = makePlot(tr("Confusion matrix (validation, % of each true class)"), "confusionPlot", charts);
+  confusionPlot_ = makePlot(tr("Confusion matrix (validation)"), "confusionPlot", charts);
+  confusionPlot_->setToolTip(tr("Each row is a true class; its cells say what share of that class was predicted as "
+                                "each column (rows add up to 100%)."));
   confusionPlot_->xAxis->setLabel(tr("predicted"));
-  confusionPlot_->yAxis->setLabel(tr("true"));
+  confusionPlot_->yAxis->setLabel(tr("true class (row = 100%)"));
   grid->addWidget(lossPlot_, 0, 0);
   grid->addWidget(epochPlot_, 0, 1);
   grid->addWidget(ratePlot_, 1, 0);
