@@ -14,9 +14,11 @@
 #include <QComboBox>
 #include <QCompleter>
 #include <QDialog>
+#include <QDialogButtonBox>
 #include <QFileDialog>
 #include <QLineEdit>
 #include <QListView>
+#include <QPushButton>
 #include <QStyle>
 #include <QStyleOptionSpinBox>
 #include <QTimer>
@@ -119,6 +121,10 @@ inline std::shared_ptr<bool> answerFileDialog(const QString &path, const QString
     if (!dialog) {
       if (auto again = self.lock(); again && tries > 0)
         QTimer::singleShot(50, [again, tries] { (*again)(tries - 1); });
+      else
+        qWarning("answerFileDialog: no file dialog came up within 30 s (the modal widget is %s)",
+                 QApplication::activeModalWidget() ? QApplication::activeModalWidget()->metaObject()->className()
+                                                   : "none");
       return;
     }
     if (!filter.isEmpty())
@@ -129,6 +135,10 @@ inline std::shared_ptr<bool> answerFileDialog(const QString &path, const QString
     auto *name = dialog->findChild<QLineEdit *>("fileNameEdit");
     if (!name)
       return;
+    // The window manager gives a new dialog the focus; the offscreen platform does not always
+    // (a slow sanitizer build shows it after the main window was activated again).
+    if (QApplication::activeWindow() != dialog)
+      QApplication::setActiveWindow(dialog);
     QTest::mouseClick(name, Qt::LeftButton);
     QTest::keyClick(name, Qt::Key_A, Qt::ControlModifier);
     QTest::keyClicks(name, path);
@@ -138,8 +148,21 @@ inline std::shared_ptr<bool> answerFileDialog(const QString &path, const QString
       QTest::keyClick(popup, Qt::Key_Escape);
     QTest::keyClick(name, Qt::Key_Return);
     if (dialog->isVisible()) { // Enter went to a completer that popped up just then: again
-      if (auto again = self.lock(); again && tries > 0)
+      if (auto again = self.lock(); again && tries > 0) {
         QTimer::singleShot(50, [again, tries] { (*again)(tries - 1); });
+      } else { // give up without hanging the test: it fails on `done`
+        auto *buttons = dialog->findChild<QDialogButtonBox *>("buttonBox");
+        QPushButton *ok =
+            buttons ? buttons->button(dialog->acceptMode() == QFileDialog::AcceptSave ? QDialogButtonBox::Save
+                                                                                      : QDialogButtonBox::Open)
+                    : nullptr;
+        qWarning("answerFileDialog: the dialog stayed open; its name field holds \"%s\", folder %s, "
+                 "button %s, focus %s",
+                 qPrintable(name->text()), qPrintable(dialog->directory().path()),
+                 ok ? (ok->isEnabled() ? "enabled" : "disabled") : "missing",
+                 QApplication::focusWidget() ? QApplication::focusWidget()->metaObject()->className() : "none");
+        QTest::keyClick(dialog, Qt::Key_Escape);
+      }
       return;
     }
     *done = true;
