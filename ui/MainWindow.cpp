@@ -201,7 +201,13 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
   newProject();
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow() {
+  // The children outlive this class's part of the object: the undo stack, for one, tells of its
+  // clean state while it is destroyed. Nothing may reach a MainWindow slot from then on.
+  const auto children = findChildren<QObject *>();
+  for (QObject *child : children)
+    child->disconnect(this);
+}
 
 QDockWidget *MainWindow::dock(const QString &name) const {
   auto it = docks_.find(name);
