@@ -32,7 +32,7 @@ public:
   // "cuda:0 — NVIDIA H200, 139.8 GiB", "cpu — CPU, 2 cores".
   static QString deviceLabel(const QString &device);
   // Minimum interval between step emissions.
-  static constexpr int kStepIntervalMs = 33;
+  static constexpr int kStepIntervalMs = 100;
 
   // Whether a run is in progress on the engine thread (safe from any thread).
   bool busy() const;

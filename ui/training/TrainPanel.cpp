@@ -40,7 +40,7 @@
 namespace particle::ui {
 
 namespace {
-constexpr int kReplotMs = 200;         // charts redraw at most 5 times per second while training
+constexpr int kReplotMs = 500;         // charts redraw at most twice a second while training (bench_gui)
 constexpr int kMaxStepPoints = 200000; // history cap per run
 constexpr double kSmoothing = 0.95;    // EMA of the step loss
 
@@ -333,7 +333,9 @@ TrainPanel::TrainPanel(GraphDocument *doc, QUndoStack *undo, QWidget *parent)
       stepsDirty_ = false;
       lossPlot_->yAxis->rescale();
       lossPlot_->replot(QCustomPlot::rpQueuedReplot);
-      ratePlot_->replot(QCustomPlot::rpQueuedReplot);
+      // The learning rate and throughput change slowly: every fourth tick is enough.
+      if (++ticks_ % 4 == 0 || !controller_->running())
+        ratePlot_->replot(QCustomPlot::rpQueuedReplot);
     }
     if (dirty_) {
       dirty_ = false;
@@ -729,7 +731,11 @@ void TrainPanel::onSteps(const QVector<StepPoint> &points) {
   lastLr_ = last.lr;
   progress_->setRange(0, static_cast<int>(last.totalSteps));
   progress_->setValue(static_cast<int>(last.step));
-  if (!controller_->paused())
+  // The text is read by a person: four times a second is enough, and each change costs a relayout.
+  const bool statusDue = !statusClock_.isValid() || statusClock_.elapsed() >= 250 || last.step == last.totalSteps;
+  if (statusDue)
+    statusClock_.restart();
+  if (statusDue && !controller_->paused())
     setStatus(tr("epoch %1 · step %2 of %3 · loss %4\n%5 samples/s · %6 left")
                   .arg(last.epoch + 1)
                   .arg(last.step)

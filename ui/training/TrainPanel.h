@@ -7,6 +7,7 @@
 
 #include "training/TrainingTypes.h"
 
+#include <QElapsedTimer>
 #include <QWidget>
 
 #include <map>
@@ -113,6 +114,8 @@ private:
   std::vector<Run> runs_;
   QTimer *replot_;
   bool dirty_ = false, stepsDirty_ = false;
+  int ticks_ = 0; // replot timer ticks while steps arrive
+  QElapsedTimer statusClock_;
   double smoothed_ = 0, smoothedThroughput_ = 0;
   bool haveSmoothed_ = false;
   qint64 lastStep_ = 0;
