@@ -113,9 +113,6 @@ QPainterPath curve(QPointF a, QPointF b) {
   return path;
 }
 
-QString edgeKey(const PortRef &ref) {
-  return QString::fromStdString(ref.toString());
-}
 } // namespace
 
 GraphScene::GraphScene(GraphDocument *doc, QUndoStack *undo, QObject *parent)

@@ -57,9 +57,12 @@ public:
   }
   void onLog(const std::string &message) override { Q_EMIT worker_->log(QString::fromStdString(message)); }
   void flush() {
-    if (!pending_.isEmpty())
-      Q_EMIT worker_->steps(pending_);
-    pending_.clear();
+    if (!pending_.isEmpty()) {
+      // Hand the batch over whole; the next steps go to a new buffer, never to one the GUI reads.
+      QVector<StepPoint> batch;
+      batch.swap(pending_);
+      Q_EMIT worker_->steps(batch);
+    }
     clock_.restart();
   }
 
