@@ -2,6 +2,8 @@
 
 #include "data/Dataset.h"
 
+#include "ThreadHandoff.h"
+
 #include <QElapsedTimer>
 
 namespace particle::ui {
@@ -14,6 +16,7 @@ constexpr int kColumns = 6;
 
 void DataPreviewWorker::preview(const QString &datasetJson, const QString &baseDir,
                                 const std::shared_ptr<std::atomic<bool>> &stale) {
+  handoffAcquire();
   if (stale && stale->load())
     return; // the data set changed again before this preview started
   DataPreview p;
@@ -71,10 +74,12 @@ void DataPreviewWorker::preview(const QString &datasetJson, const QString &baseD
   p.seconds = static_cast<double>(clock.elapsed()) / 1000.0;
   if (stale && stale->load())
     return;
+  handoffRelease();
   Q_EMIT previewed(p);
 }
 
 DataPreviewController::DataPreviewController(QObject *parent) : QObject(parent) {
+  installHandoffFilter();
   qRegisterMetaType<DataPreview>();
   qRegisterMetaType<std::shared_ptr<std::atomic<bool>>>();
   worker_ = new DataPreviewWorker;
@@ -96,6 +101,7 @@ void DataPreviewController::request(const QString &datasetJson, const QString &b
   if (stale_)
     stale_->store(true);
   stale_ = std::make_shared<std::atomic<bool>>(false);
+  handoffRelease();
   Q_EMIT requestPreview(datasetJson, baseDir, stale_);
 }
 

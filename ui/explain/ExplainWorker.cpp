@@ -2,6 +2,8 @@
 
 #include "recipes/ExplainSession.h"
 
+#include "ThreadHandoff.h"
+
 #include <QColor>
 
 #include <cmath>
@@ -60,6 +62,7 @@ ExplainWorker::ExplainWorker() : state_(std::make_unique<State>()) {}
 ExplainWorker::~ExplainWorker() = default;
 
 void ExplainWorker::compute(const ExplainRequest &request) {
+  handoffAcquire();
   if (cancelled(request.cancel))
     return; // a newer request replaced this one before it started
   ExplainResult r;
@@ -68,6 +71,7 @@ void ExplainWorker::compute(const ExplainRequest &request) {
     State &s = *state_;
     const std::string key = request.projectText.toStdString() + "\n" + request.checkpoint.toStdString();
     if (!s.session || s.sessionKey != key) {
+      handoffRelease();
       Q_EMIT progress(5, tr("loading data and checkpoint"));
       s.session.reset();
       Project project = projectFromText(request.projectText.toStdString(), request.projectPath.toStdString());
@@ -83,6 +87,7 @@ void ExplainWorker::compute(const ExplainRequest &request) {
     opt.target = parseTarget(request.target.toStdString());
     opt.cancel = request.cancel.get();
     const int64_t n = s.session->samples(request.samples).size(0);
+    handoffRelease();
     Q_EMIT progress(40, tr("%1 over %2 samples").arg(request.method).arg(n));
     s.explanation = s.session->explain(opt, n);
     const Explanation &e = s.explanation;
@@ -132,18 +137,23 @@ void ExplainWorker::compute(const ExplainRequest &request) {
       for (int64_t i = 0; i < n; ++i)
         r.images << grayImage(x[i].mean(0));
     }
+    handoffRelease();
     Q_EMIT progress(100, tr("done"));
   } catch (const Cancelled &) {
     r.cancelled = true;
+    handoffRelease();
     Q_EMIT progress(0, tr("cancelled"));
   } catch (const std::exception &ex) {
     r.error = QString::fromUtf8(ex.what());
+    handoffRelease();
     Q_EMIT progress(0, tr("failed"));
   }
+  handoffRelease();
   Q_EMIT computed(r);
 }
 
 void ExplainWorker::detail(int index, const QString &combine, const std::shared_ptr<CancelFlag> &cancel) {
+  handoffAcquire();
   if (cancelled(cancel))
     return; // the user has moved on to another sample
   State &s = *state_;
@@ -151,6 +161,7 @@ void ExplainWorker::detail(int index, const QString &combine, const std::shared_
   d.index = index;
   d.combine = combine;
   if (!s.session || index < 0 || index >= s.explanation.targets.size(0)) {
+    handoffRelease();
     Q_EMIT detailed(d);
     return;
   }
@@ -182,10 +193,12 @@ void ExplainWorker::detail(int index, const QString &combine, const std::shared_
   } catch (const std::exception &) {
     // Leave the detail empty; the view shows what it has.
   }
+  handoffRelease();
   Q_EMIT detailed(d);
 }
 
 ExplainController::ExplainController(QObject *parent) : QObject(parent) {
+  installHandoffFilter();
   qRegisterMetaType<ExplainRequest>();
   qRegisterMetaType<ExplainResult>();
   qRegisterMetaType<SampleDetail>();
@@ -209,6 +222,7 @@ void ExplainController::compute(ExplainRequest request) {
   cancel();
   computeCancel_ = std::make_shared<CancelFlag>();
   request.cancel = computeCancel_;
+  handoffRelease();
   Q_EMIT requestCompute(request);
 }
 
@@ -216,6 +230,7 @@ void ExplainController::detail(int index, const QString &combine) {
   if (detailCancel_)
     detailCancel_->cancelled = true;
   detailCancel_ = std::make_shared<CancelFlag>();
+  handoffRelease();
   Q_EMIT requestDetail(index, combine, detailCancel_);
 }
 

@@ -4,6 +4,8 @@
 #include "explain/Explainer.h"
 #include "train/Trainer.h"
 
+#include "ThreadHandoff.h"
+
 #include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QEvent>
@@ -53,14 +55,19 @@ public:
     p.classes = static_cast<int>(e.classes);
     for (const auto &name : e.classNames)
       p.classNames << QString::fromStdString(name);
+    handoffRelease();
     Q_EMIT worker_->epoch(p);
   }
-  void onLog(const std::string &message) override { Q_EMIT worker_->log(QString::fromStdString(message)); }
+  void onLog(const std::string &message) override {
+    handoffRelease();
+    Q_EMIT worker_->log(QString::fromStdString(message));
+  }
   void flush() {
     if (!pending_.isEmpty()) {
       // Hand the batch over whole; the next steps go to a new buffer, never to one the GUI reads.
       QVector<StepPoint> batch;
       batch.swap(pending_);
+      handoffRelease();
       Q_EMIT worker_->steps(batch);
     }
     clock_.restart();
@@ -102,6 +109,7 @@ void EngineWorker::waitUntilIdle() {
 }
 
 void EngineWorker::run(const RunRequest &request) {
+  handoffAcquire();
   {
     std::lock_guard<std::mutex> lock(mutex_);
     busy_ = true;
@@ -141,6 +149,7 @@ void EngineWorker::run(const RunRequest &request) {
     busy_ = false;
   }
   idle_.notify_all();
+  handoffRelease();
   Q_EMIT finished(result);
 }
 
@@ -155,10 +164,33 @@ void EngineWorker::applyLive(const LiveSettings &settings) {
   for (const auto &id : settings.frozen)
     frozen.push_back(id.toStdString());
   trainer_->setFrozen(frozen);
+  handoffRelease();
   Q_EMIT settingsApplied(settings, step_);
 }
 
+namespace {
+// Queued calls delivered to the GUI thread pass here first (see ThreadHandoff.h).
+class HandoffFilter : public QObject {
+public:
+  using QObject::QObject;
+  bool eventFilter(QObject *, QEvent *event) override {
+    if (event->type() == QEvent::MetaCall)
+      handoffAcquire();
+    return false;
+  }
+};
+} // namespace
+
+void installHandoffFilter() {
+  static bool installed = false;
+  if (installed || !QCoreApplication::instance())
+    return;
+  installed = true;
+  QCoreApplication::instance()->installEventFilter(new HandoffFilter(QCoreApplication::instance()));
+}
+
 TrainingController::TrainingController(QObject *parent) : QObject(parent) {
+  installHandoffFilter();
   qRegisterMetaType<StepPoint>();
   qRegisterMetaType<EpochPoint>();
   qRegisterMetaType<RunFinished>();
@@ -194,6 +226,7 @@ void TrainingController::start(const QString &projectText, const QString &projec
   control_ = std::make_shared<ControlToken>();
   running_ = true;
   Q_EMIT runningChanged(true);
+  handoffRelease();
   Q_EMIT requestRun(RunRequest{projectText, projectPath, outDir, control_});
 }
 
