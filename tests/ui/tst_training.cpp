@@ -131,7 +131,10 @@ void TestTraining::pauseResumeStopFromTheButtons() {
 void TestTraining::changedLrWhilePausedIsUsed() {
   window_->document()->reset(longProject(20));
   TrainPanel *panel = window_->trainPanel();
-  QSignalSpy applied(panel->controller()->worker(), &EngineWorker::settingsApplied);
+  // Heard on the GUI thread (a spy on the worker would record on the engine thread).
+  QList<qint64> applied;
+  connect(panel->controller()->worker(), &EngineWorker::settingsApplied, panel,
+          [&applied](const LiveSettings &, qint64 step) { applied << step; });
   QSignalSpy done(panel, &TrainPanel::runFinished);
   QTest::mouseClick(panel->startButton(), Qt::LeftButton);
   QTRY_VERIFY_WITH_TIMEOUT(panel->lastStep() > 20, 60000);
@@ -149,7 +152,7 @@ void TestTraining::changedLrWhilePausedIsUsed() {
   // Applied on the engine thread while paused; the signal may arrive before a wait() could
   // start, so poll the spy's count instead.
   QTRY_VERIFY_WITH_TIMEOUT(applied.count() > 0, 30000);
-  const qint64 at = applied.at(0).at(1).toLongLong();
+  const qint64 at = applied.at(0);
   QTest::mouseClick(panel->pauseButton(), Qt::LeftButton);
   QTRY_VERIFY_WITH_TIMEOUT(panel->lastStep() > at + 10, 60000);
   QCOMPARE(panel->lastLr(), 0.0123);            // the lr the engine reports for its latest steps

@@ -84,7 +84,9 @@ DataPreviewController::DataPreviewController(QObject *parent) : QObject(parent) 
   qRegisterMetaType<std::shared_ptr<std::atomic<bool>>>();
   worker_ = new DataPreviewWorker;
   worker_->moveToThread(&thread_);
-  connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
+  // The worker's last act on its thread; the destructor deletes it after the join (ThreadHandoff.h).
+  connect(
+      &thread_, &QThread::finished, this, [] { handoffRelease(); }, Qt::DirectConnection);
   connect(this, &DataPreviewController::requestPreview, worker_, &DataPreviewWorker::preview, Qt::QueuedConnection);
   thread_.setObjectName("data-preview");
   thread_.start();
@@ -95,6 +97,8 @@ DataPreviewController::~DataPreviewController() {
     stale_->store(true);
   thread_.quit();
   thread_.wait();
+  handoffAcquire();
+  delete worker_;
 }
 
 void DataPreviewController::request(const QString &datasetJson, const QString &baseDir) {

@@ -205,7 +205,9 @@ ExplainController::ExplainController(QObject *parent) : QObject(parent) {
   qRegisterMetaType<std::shared_ptr<CancelFlag>>();
   worker_ = new ExplainWorker;
   worker_->moveToThread(&thread_);
-  connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
+  // The worker's last act on its thread; the destructor deletes it after the join (ThreadHandoff.h).
+  connect(
+      &thread_, &QThread::finished, this, [] { handoffRelease(); }, Qt::DirectConnection);
   connect(this, &ExplainController::requestCompute, worker_, &ExplainWorker::compute, Qt::QueuedConnection);
   connect(this, &ExplainController::requestDetail, worker_, &ExplainWorker::detail, Qt::QueuedConnection);
   thread_.setObjectName("explain");
@@ -216,6 +218,8 @@ ExplainController::~ExplainController() {
   cancel();
   thread_.quit();
   thread_.wait();
+  handoffAcquire();
+  delete worker_;
 }
 
 void ExplainController::compute(ExplainRequest request) {

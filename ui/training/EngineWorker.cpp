@@ -200,7 +200,9 @@ TrainingController::TrainingController(QObject *parent) : QObject(parent) {
   control_ = std::make_shared<ControlToken>();
   worker_ = new EngineWorker;
   worker_->moveToThread(&thread_);
-  connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
+  // The worker's last act on its thread; the destructor deletes it after the join (ThreadHandoff.h).
+  connect(
+      &thread_, &QThread::finished, this, [] { handoffRelease(); }, Qt::DirectConnection);
   connect(this, &TrainingController::requestRun, worker_, &EngineWorker::run, Qt::QueuedConnection);
   connect(worker_, &EngineWorker::finished, this, [this] {
     running_ = false;
@@ -214,6 +216,8 @@ TrainingController::~TrainingController() {
   stopAndWait();
   thread_.quit();
   thread_.wait();
+  handoffAcquire();
+  delete worker_;
 }
 
 bool TrainingController::paused() const {
