@@ -63,16 +63,21 @@ Json slowToExplain() {
   doc["training"] = {{"epochs", 1}, {"threads", 1}};
   return doc;
 }
+// A shown window on `doc`, its runs written under `runs`.
+MainWindow *windowOn(const Json &doc, const QTemporaryDir &runs, const char *name) {
+  auto *window = new MainWindow;
+  window->trainPanel()->setRunsFolder(runs.path());
+  window->show();
+  window->document()->reset(projectFromJson(doc, name));
+  return window;
+}
 } // namespace
 
 void TestShutdown::closeRightAfterARunFinished() {
-  auto *window = new MainWindow;
   QTemporaryDir runs;
-  window->trainPanel()->setRunsFolder(runs.path());
-  window->show();
   Json doc = baseProject();
   doc["training"] = {{"epochs", 1}, {"batch_size", 32}, {"threads", 1}};
-  window->document()->reset(projectFromJson(doc, "short.json"));
+  auto *window = windowOn(doc, runs, "short.json");
   window->setCurrentTab("train");
   TrainPanel *panel = window->trainPanel();
   EngineWorker *worker = panel->controller()->worker();
@@ -94,14 +99,11 @@ void TestShutdown::closeRightAfterARunFinished() {
 }
 
 void TestShutdown::closeMidRun() {
-  auto *window = new MainWindow;
   QTemporaryDir runs;
-  window->trainPanel()->setRunsFolder(runs.path());
-  window->show();
   Json doc = baseProject();
   doc["dataset"]["samples"] = 6000;
   doc["training"] = {{"epochs", 50}, {"batch_size", 8}, {"threads", 1}};
-  window->document()->reset(projectFromJson(doc, "long.json"));
+  auto *window = windowOn(doc, runs, "long.json");
   TrainPanel *panel = window->trainPanel();
   QTest::mouseClick(panel->startButton(), Qt::LeftButton);
   QTRY_VERIFY_WITH_TIMEOUT(panel->lastStep() > 20, 60000);

@@ -30,12 +30,6 @@ Project longProject(int epochs) {
   return projectFromJson(doc, "long.json");
 }
 
-struct StepWatcher {
-  explicit StepWatcher(TrainPanel *panel) {
-    spy = std::make_unique<QSignalSpy>(panel->controller()->worker(), &EngineWorker::steps);
-  }
-  std::unique_ptr<QSignalSpy> spy;
-};
 } // namespace
 
 class TestTraining : public QObject {

@@ -35,6 +35,7 @@
 #include <QUndoStack>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <cmath>
 
 namespace particle::ui {
@@ -584,15 +585,20 @@ void TrainPanel::loadHistory() {
       QFile metrics(f.filePath() + "/metrics.csv");
       if (metrics.open(QIODevice::ReadOnly)) {
         const QStringList lines = QString::fromUtf8(metrics.readAll()).split('\n', Qt::SkipEmptyParts);
-        for (int i = 1; i < lines.size(); ++i) {
+        // Columns by their header names, so a file with more or reordered columns still reads.
+        const QStringList header = lines.value(0).split(',');
+        const int epoch = header.indexOf("epoch"), step = header.indexOf("step"), loss = header.indexOf("train_loss"),
+                  valLoss = header.indexOf("val_loss"), valAccuracy = header.indexOf("val_accuracy");
+        const int needed = std::max({epoch, step, loss, valLoss, valAccuracy});
+        for (int i = 1; i < lines.size() && std::min({epoch, step, loss, valLoss, valAccuracy}) >= 0; ++i) {
           const QStringList c = lines[i].split(',');
-          if (c.size() < 6)
+          if (c.size() <= needed)
             continue;
-          run.epochs << c[0].toDouble();
-          run.steps << c[1].toDouble();
-          run.losses << c[2].toDouble();
-          run.valLoss << c[4].toDouble();
-          run.valAccuracy << c[5].toDouble();
+          run.epochs << c[epoch].toDouble();
+          run.steps << c[step].toDouble();
+          run.losses << c[loss].toDouble();
+          run.valLoss << c[valLoss].toDouble();
+          run.valAccuracy << c[valAccuracy].toDouble();
         }
       }
       const QString status = QString::fromStdString(summary.value("status", ""));
