@@ -197,7 +197,24 @@ int cmdCheck(const Args &args) {
     std::cout << c << std::string(w[2] + 2 > visible ? w[2] + 2 - visible : 2, ' ');
     std::cout << std::right << std::setw(static_cast<int>(w[3])) << d << "  " << std::left << e << "\n";
   };
-  std::cout << project.name << " — " << file << "\n\n";
+  std::cout << project.name << " — " << file << "\n";
+  if (v.dataKnown) {
+    // The data as the probe sees it: the sample, the classes by name, the split sizes.
+    const DataInfo &d = v.data;
+    std::cout << "data: " << project.dataset.value("kind", std::string("?")) << ", sample "
+              << shapeToString(d.sampleShape) << ", " << d.classes << " classes";
+    if (!d.classNames.empty()) {
+      std::cout << " (";
+      for (std::size_t i = 0; i < d.classNames.size() && i < 20; ++i)
+        std::cout << (i ? ", " : "") << d.classNames[i];
+      std::cout << (d.classNames.size() > 20 ? ", …)" : ")");
+    }
+    if (d.trainCount >= 0)
+      std::cout << "; " << withCommas(d.trainCount) << " train, " << withCommas(d.validationCount) << " validation, "
+                << withCommas(d.testCount) << " test";
+    std::cout << "\n";
+  }
+  std::cout << "\n";
   line("node", "type", "shape", "params", "share");
   for (const auto &r : rows)
     line(r.id, r.type, r.shapes, r.params, r.share);

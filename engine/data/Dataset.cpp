@@ -77,6 +77,8 @@ Dataset loadDataset(const DatasetSpec &spec) {
                   std::to_string(d.info.validationCount) + " validation, " + std::to_string(d.info.testCount) +
                   " test, sample " + shapeToString(d.info.sampleShape) + ", " + std::to_string(d.info.classes) +
                   " classes";
+  if (!d.notes.empty())
+    d.description += "; " + d.notes;
   return d;
 }
 

@@ -14,6 +14,7 @@ struct Dataset {
   torch::Tensor trainX, trainY, valX, valY, testX, testY; // X float [N, ...], Y int64 [N]
   DataInfo info;
   std::string description; // e.g. "fashion-mnist: 54000 train, 6000 validation, 10000 test"
+  std::string notes;       // set by a loader: what a person should know (images skipped…)
 
   void to(const torch::Device &device);
 };

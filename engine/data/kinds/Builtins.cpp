@@ -7,6 +7,7 @@
   X(fashionMnistDataKind)                                                                                              \
   X(idxDataKind)                                                                                                       \
   X(csvDataKind)                                                                                                       \
+  X(imageFolderDataKind)                                                                                               \
   X(syntheticDataKind)
 
 namespace particle {

@@ -1,45 +1,154 @@
-// Kind "csv": a table with a header line; one label column (numbers 0..K-1, or text: each
-// distinct value is a class, in sorted order, unless `classes` lists the names), the other (or the
-// chosen) columns are numeric features.
+// Kind "csv": a table with a header line, read as RFC 4180 by libcsv (quoted fields with
+// delimiters, quotes and line breaks). One label column (numbers 0..K-1, or text: each distinct
+// value is a class, in sorted order, unless `classes` lists the names); the other (or the chosen)
+// columns are features: numbers, or text one-hot encoded when listed in `categorical_columns`.
+// Empty cells are refused with file:line, or with `missing: "mean"` filled from the training
+// split (numbers) or left all-zero (categories). Numbers are standardised by the Input node from
+// the training split, as every kind's are.
 
 #include "data/Dataset.h"
+
+#include <csv.h>
 
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <map>
+#include <optional>
 #include <set>
 
 namespace particle {
 
 namespace csv {
 
-std::vector<std::string> splitLine(const std::string &line) {
-  std::vector<std::string> cells;
-  std::string cell;
-  bool quoted = false;
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-        cell += '"';
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        cell += c;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      cells.push_back(cell);
-      cell.clear();
-    } else if (c != '\r') {
-      cell += c;
+constexpr std::size_t kMaxCategories = 1000;
+
+// A cell: absent (an unquoted empty field) or its text.
+using Cell = std::optional<std::string>;
+
+// The delimiter the key names; "auto": a tab for .tsv/.tab files, else the most frequent of
+// , ; tab | on the header line (a comma when none is).
+unsigned char delimiterOf(const std::string &key, const std::string &path, const std::string &headerLine) {
+  if (key == "comma")
+    return ',';
+  if (key == "semicolon")
+    return ';';
+  if (key == "tab")
+    return '\t';
+  if (key == "pipe")
+    return '|';
+  const auto dot = path.rfind('.');
+  const std::string ext = dot == std::string::npos ? std::string() : path.substr(dot);
+  if (ext == ".tsv" || ext == ".tab")
+    return '\t';
+  unsigned char best = ',';
+  std::size_t bestCount = 0;
+  for (unsigned char c : {',', ';', '\t', '|'}) {
+    std::size_t count = 0;
+    bool quoted = false;
+    for (char h : headerLine) {
+      if (h == '"')
+        quoted = !quoted;
+      else if (!quoted && static_cast<unsigned char>(h) == c)
+        ++count;
+    }
+    if (count > bestCount) {
+      best = c;
+      bestCount = count;
     }
   }
-  cells.push_back(cell);
-  return cells;
+  return best;
+}
+
+// Reads a delimited file record by record through libcsv, feeding it a line at a time so that
+// every record knows the line it is on (the line where its first field ends). A quote never
+// closed or a stray quote is an error naming the line.
+class Reader {
+public:
+  using OnRecord = std::function<bool(std::vector<Cell> &cells, int64_t line)>; // false: stop
+
+  Reader(const std::string &path, const std::string &delimiterKey, const DatasetSpec *spec = nullptr)
+      : path_(path), spec_(spec) {
+    in_.open(path, std::ios::binary);
+    if (!in_)
+      throw Error(ErrorKind::File, path + ": cannot open CSV file");
+    std::string first;
+    const auto pos = in_.tellg();
+    std::getline(in_, first);
+    in_.clear();
+    in_.seekg(pos);
+    if (csv_init(&parser_, CSV_STRICT | CSV_STRICT_FINI | CSV_EMPTY_IS_NULL | CSV_APPEND_NULL) != 0)
+      throw Error(ErrorKind::File, path + ": cannot start the CSV parser");
+    csv_set_delim(&parser_, delimiterOf(delimiterKey, path, first));
+  }
+  ~Reader() { csv_free(&parser_); }
+  Reader(const Reader &) = delete;
+  Reader &operator=(const Reader &) = delete;
+
+  void read(const OnRecord &onRecord) {
+    onRecord_ = &onRecord;
+    std::string line;
+    while (!stop_ && std::getline(in_, line)) {
+      ++lineNo_;
+      if (spec_ && lineNo_ % 4096 == 0)
+        spec_->checkCancelled();
+      const bool blank = line.empty() || line == "\r";
+      if (!blank && firstOpenLine_ == 0)
+        firstOpenLine_ = lineNo_;
+      line += '\n';
+      if (csv_parse(&parser_, line.data(), line.size(), &Reader::onField, &Reader::onRow, this) != line.size() &&
+          !stop_)
+        throw Error(ErrorKind::File, path_ + ":" + std::to_string(lineNo_) + ": " + problem());
+    }
+    if (!stop_ && csv_fini(&parser_, &Reader::onField, &Reader::onRow, this) != 0)
+      throw Error(ErrorKind::File, path_ + ":" + std::to_string(firstOpenLine_) + ": " + problem());
+  }
+
+private:
+  std::string problem() {
+    if (csv_error(&parser_) == CSV_EPARSE)
+      return "a quoted field is never closed, or a quote stands inside an unquoted field (RFC 4180: "
+             "quote the whole field and double the quotes in it)";
+    return csv_strerror(csv_error(&parser_));
+  }
+  static void onField(void *data, std::size_t size, void *self) {
+    auto *r = static_cast<Reader *>(self);
+    if (r->cells_.empty())
+      r->recordLine_ = r->lineNo_;
+    if (data)
+      r->cells_.emplace_back(std::string(static_cast<const char *>(data), size));
+    else
+      r->cells_.emplace_back(std::nullopt);
+  }
+  static void onRow(int, void *self) {
+    auto *r = static_cast<Reader *>(self);
+    if (!r->stop_ && !(*r->onRecord_)(r->cells_, r->recordLine_))
+      r->stop_ = true;
+    r->cells_.clear();
+    r->firstOpenLine_ = 0;
+  }
+
+  std::string path_;
+  const DatasetSpec *spec_;
+  std::ifstream in_;
+  csv_parser parser_{};
+  const OnRecord *onRecord_ = nullptr;
+  std::vector<Cell> cells_;
+  int64_t lineNo_ = 0, recordLine_ = 0, firstOpenLine_ = 0;
+  bool stop_ = false;
+};
+
+// The header of a table (empty when the file has no lines).
+std::vector<std::string> readHeader(const std::string &path, const std::string &delimiterKey) {
+  Reader reader(path, delimiterKey);
+  std::vector<std::string> header;
+  reader.read([&](std::vector<Cell> &cells, int64_t) {
+    for (auto &c : cells)
+      header.push_back(c.value_or(std::string()));
+    return false;
+  });
+  return header;
 }
 
 // A column key ("name" or a 0-based index) as a position in the header.
@@ -63,6 +172,8 @@ bool parseNumber(const std::string &cell, double &out) {
     return false;
   char *end = nullptr;
   out = std::strtod(cell.c_str(), &end);
+  while (end && (*end == ' ' || *end == '\t' || *end == '\r'))
+    ++end;
   return end != cell.c_str() && *end == '\0' && std::isfinite(out);
 }
 
@@ -78,19 +189,26 @@ struct Table {
   std::vector<std::string> header;
   int64_t label = -1;
   std::vector<int64_t> features;
+  std::vector<bool> categorical; // per feature column
+  bool fillMissing = false;
 };
 
-Table openTable(const DatasetSpec &spec, std::ifstream &in) {
+Table openTable(const DatasetSpec &spec) {
   Table t;
   t.path = spec.text("path");
-  in.open(t.path);
-  if (!in)
-    throw Error(ErrorKind::File, t.path + ": cannot open CSV file");
-  std::string line;
-  if (!std::getline(in, line))
+  t.header = readHeader(t.path, spec.text("delimiter"));
+  if (t.header.empty())
     throw Error(ErrorKind::File, t.path + ":1: empty file (a header line is required)");
-  t.header = splitLine(line);
   t.label = columnIndex(spec.value("label_column"), t.header, t.path);
+  std::set<int64_t> categorical;
+  if (const Json &c = spec.value("categorical_columns"); c.is_array())
+    for (const auto &key : c) {
+      const int64_t i = columnIndex(key, t.header, t.path);
+      if (i == t.label)
+        throw Error(ErrorKind::Invalid, "dataset.categorical_columns: includes the label column (text labels "
+                                        "are classes already)");
+      categorical.insert(i);
+    }
   const Json &chosen = spec.value("feature_columns");
   if (chosen.is_array()) {
     for (const auto &c : chosen) {
@@ -99,54 +217,117 @@ Table openTable(const DatasetSpec &spec, std::ifstream &in) {
         throw Error(ErrorKind::Invalid, "dataset.feature_columns: includes the label column");
       t.features.push_back(i);
     }
+    for (int64_t c : categorical)
+      if (std::find(t.features.begin(), t.features.end(), c) == t.features.end())
+        throw Error(ErrorKind::Invalid, "dataset.categorical_columns: \"" + t.header[static_cast<std::size_t>(c)] +
+                                            "\" is not one of dataset.feature_columns");
   } else {
     for (int64_t i = 0; i < static_cast<int64_t>(t.header.size()); ++i)
       if (i != t.label)
         t.features.push_back(i);
   }
+  for (int64_t c : t.features)
+    t.categorical.push_back(categorical.count(c) > 0);
+  t.fillMissing = spec.text("missing") == "mean";
   return t;
 }
 
-// One pass over the rows: every row is checked (its column count, its features are numbers), so
-// that the probe — what the editor and `particle check` see — already names a bad line. With
-// `keep`, the features and the label cells are kept for loading.
+// One pass over the rows: every row is checked (its column count, its numeric features are
+// numbers, missing cells), so that the probe — what the editor and `particle check` see — already
+// names a bad line. Numbers are kept (NaN for a missing one, filled after the split), categorical
+// cells as text, and the categories of each categorical column are collected.
 struct Scan {
   int64_t rows = 0;
-  std::vector<float> features;
+  std::vector<float> numbers;                       // rows × numeric feature columns
+  std::vector<std::vector<std::string>> categories; // per categorical column, its cells in row order
+  std::vector<std::set<std::string>> distinct;      // per categorical column
   std::vector<std::string> labelCells;
   std::vector<int64_t> lines; // the file line of each row (for label errors)
 };
 
-Scan scan(const DatasetSpec &spec, const Table &t, std::ifstream &in, bool keep) {
+Scan scan(const DatasetSpec &spec, const Table &t, bool keep) {
   Scan out;
-  int64_t lineNo = 1;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (++lineNo % 4096 == 0)
-      spec.checkCancelled();
-    if (line.empty() || line == "\r")
-      continue;
-    const auto cells = splitLine(line);
+  const auto categoricalCount = static_cast<std::size_t>(std::count(t.categorical.begin(), t.categorical.end(), true));
+  out.categories.resize(categoricalCount);
+  out.distinct.resize(categoricalCount);
+  Reader reader(t.path, spec.text("delimiter"), &spec);
+  bool header = true;
+  reader.read([&](std::vector<Cell> &cells, int64_t lineNo) {
+    if (header) {
+      header = false;
+      return true;
+    }
     const std::string where = t.path + ":" + std::to_string(lineNo) + ": ";
     if (cells.size() != t.header.size())
       throw Error(ErrorKind::File, where + "has " + std::to_string(cells.size()) + " columns, the header has " +
                                        std::to_string(t.header.size()));
-    for (auto c : t.features) {
-      const std::string &cell = cells[static_cast<std::size_t>(c)];
-      double v = 0;
-      if (!parseNumber(cell, v))
-        throw Error(ErrorKind::File, where + "column \"" + t.header[static_cast<std::size_t>(c)] +
-                                         "\": " + (cell.empty() ? std::string("empty cell") : "\"" + cell + "\"") +
-                                         " is not a number");
+    std::size_t k = 0;
+    for (std::size_t f = 0; f < t.features.size(); ++f) {
+      const auto c = static_cast<std::size_t>(t.features[f]);
+      const Cell &cell = cells[c];
+      const std::string column = "column \"" + t.header[c] + "\": ";
+      if (!cell || cell->empty()) {
+        if (!t.fillMissing)
+          throw Error(ErrorKind::File, where + column +
+                                           "empty cell (set dataset.missing to \"mean\" to fill missing numbers "
+                                           "with the training split's mean)");
+      }
+      if (t.categorical[f]) {
+        const std::string value = cell.value_or(std::string());
+        if (!value.empty() && out.distinct[k].size() <= kMaxCategories)
+          out.distinct[k].insert(value);
+        if (keep)
+          out.categories[k].push_back(value);
+        ++k;
+        continue;
+      }
+      double v = std::nan("");
+      if (cell && !cell->empty() && !parseNumber(*cell, v))
+        throw Error(ErrorKind::File, where + column + "\"" + *cell +
+                                         "\" is not a number (list the column in dataset.categorical_columns to "
+                                         "one-hot encode its values, or leave it out of dataset.feature_columns)");
       if (keep)
-        out.features.push_back(static_cast<float>(v));
+        out.numbers.push_back(static_cast<float>(v));
     }
-    out.labelCells.push_back(cells[static_cast<std::size_t>(t.label)]);
+    const Cell &label = cells[static_cast<std::size_t>(t.label)];
+    if (!label || label->empty())
+      throw Error(ErrorKind::File,
+                  where + "column \"" + t.header[static_cast<std::size_t>(t.label)] + "\": the label is empty");
+    out.labelCells.push_back(*label);
     out.lines.push_back(lineNo);
     ++out.rows;
+    return true;
+  });
+  std::size_t k = 0;
+  for (std::size_t f = 0; f < t.features.size(); ++f) {
+    if (!t.categorical[f])
+      continue;
+    if (out.distinct[k].size() > kMaxCategories)
+      throw Error(ErrorKind::File, t.path + ": column \"" + t.header[static_cast<std::size_t>(t.features[f])] +
+                                       "\" has more than " + std::to_string(kMaxCategories) +
+                                       " distinct values: too many to one-hot encode; leave it out of "
+                                       "dataset.feature_columns");
+    ++k;
   }
-  (void)spec;
   return out;
+}
+
+// The feature names in sample order: a numeric column's name, or "column=value" for each
+// category of a categorical one.
+std::vector<std::string> featureNames(const Table &t, const Scan &s) {
+  std::vector<std::string> names;
+  std::size_t k = 0;
+  for (std::size_t f = 0; f < t.features.size(); ++f) {
+    const std::string &name = t.header[static_cast<std::size_t>(t.features[f])];
+    if (t.categorical[f]) {
+      for (const auto &value : s.distinct[k])
+        names.push_back(name + "=" + value);
+      ++k;
+    } else {
+      names.push_back(name);
+    }
+  }
+  return names;
 }
 
 // What the label cells mean: numbers 0..K-1, or text (each distinct value a class, sorted,
@@ -195,28 +376,78 @@ Labels labelsOf(const DatasetSpec &spec, const Table &t, const Scan &s) {
 }
 
 DataInfo probe(const DatasetSpec &spec) {
-  std::ifstream in;
-  const Table t = openTable(spec, in);
-  DataInfo info;
-  info.sampleShape = {static_cast<int64_t>(t.features.size())};
+  const Table t = openTable(spec);
   if (t.features.empty())
     throw Error(ErrorKind::File, t.path + ":1: no feature columns: the table has only its label column");
-  const Scan s = scan(spec, t, in, false);
+  const Scan s = scan(spec, t, false);
   const Labels labels = labelsOf(spec, t, s); // labels are checked before the row count
+  DataInfo info;
+  info.featureNames = featureNames(t, s);
+  info.sampleShape = {static_cast<int64_t>(info.featureNames.size())};
   info.classes = labels.classes;
   info.classNames = labels.names;
-  for (auto c : t.features)
-    info.featureNames.push_back(t.header[static_cast<std::size_t>(c)]);
   if (s.rows < 10)
     throw Error(ErrorKind::File, t.path + ": only " + std::to_string(s.rows) + " data rows; need at least 10");
   setSplitCounts(info, spec, s.rows, spec.number("test_fraction"));
   return info;
 }
 
+// The features of every row: numbers as read (NaN where missing), categories one-hot.
+torch::Tensor features(const Table &t, const Scan &s) {
+  const int64_t rows = s.rows;
+  std::vector<int64_t> width; // per feature column: 1, or its category count
+  std::vector<std::map<std::string, int64_t>> index(s.distinct.size());
+  std::size_t k = 0;
+  for (std::size_t f = 0; f < t.features.size(); ++f) {
+    if (!t.categorical[f]) {
+      width.push_back(1);
+      continue;
+    }
+    int64_t i = 0;
+    for (const auto &value : s.distinct[k])
+      index[k][value] = i++;
+    width.push_back(i);
+    ++k;
+  }
+  int64_t columns = 0;
+  for (int64_t w : width)
+    columns += w;
+  const std::size_t numeric = t.features.size() - s.distinct.size();
+  auto x = torch::zeros({rows, columns}, torch::kFloat);
+  float *px = x.data_ptr<float>();
+  for (int64_t r = 0; r < rows; ++r) {
+    float *row = px + r * columns;
+    int64_t at = 0;
+    std::size_t n = 0;
+    k = 0;
+    for (std::size_t f = 0; f < t.features.size(); ++f) {
+      if (t.categorical[f]) {
+        const std::string &value = s.categories[k][static_cast<std::size_t>(r)];
+        if (auto it = index[k].find(value); it != index[k].end())
+          row[at + it->second] = 1.0F;
+        ++k;
+      } else {
+        row[at] = s.numbers[static_cast<std::size_t>(r) * numeric + n++];
+      }
+      at += width[f];
+    }
+  }
+  return x;
+}
+
+// Missing numbers (NaN) become the training split's mean of their column (0 when the column has no
+// number there).
+void fillFromTraining(Dataset &d) {
+  auto mean = torch::nanmean(d.trainX, 0);
+  mean = torch::where(torch::isnan(mean), torch::zeros_like(mean), mean);
+  for (auto *x : {&d.trainX, &d.valX, &d.testX})
+    if (x->defined() && x->numel() > 0)
+      *x = torch::where(torch::isnan(*x), mean.expand_as(*x), *x);
+}
+
 void load(const DatasetSpec &spec, Dataset &d) {
-  std::ifstream in;
-  const Table t = openTable(spec, in);
-  const Scan s = scan(spec, t, in, true);
+  const Table t = openTable(spec);
+  const Scan s = scan(spec, t, true);
   const Labels labels = labelsOf(spec, t, s);
   std::map<std::string, int64_t> byName;
   for (std::size_t i = 0; i < labels.names.size(); ++i)
@@ -252,10 +483,10 @@ void load(const DatasetSpec &spec, Dataset &d) {
   }
   if (ys.size() < 10)
     throw Error(ErrorKind::File, t.path + ": only " + std::to_string(ys.size()) + " data rows; need at least 10");
-  auto x =
-      torch::tensor(s.features).reshape({static_cast<int64_t>(ys.size()), static_cast<int64_t>(t.features.size())});
   auto y = torch::tensor(ys, torch::kLong);
-  assignSplits(d, x, y, spec, true, spec.number("test_fraction"));
+  assignSplits(d, features(t, s), y, spec, true, spec.number("test_fraction"));
+  if (t.fillMissing)
+    fillFromTraining(d);
 }
 
 } // namespace csv
@@ -263,11 +494,22 @@ void load(const DatasetSpec &spec, Dataset &d) {
 DataKind csvDataKind() {
   DataKind k;
   k.name = "csv";
-  k.doc = "A table with a header line: numeric feature columns and a label column (class indices or text).";
+  k.doc = "A table with a header line (RFC 4180: quoted fields may hold delimiters, quotes and line breaks): "
+          "numeric or categorical feature columns and a label column (class indices or text).";
+  Field categorical = columnListField("categorical_columns", "Text-valued feature columns, one-hot encoded (one "
+                                                             "feature per distinct value, \"column=value\")");
+  categorical.placeholder = "e.g. city, colour";
   k.keys = {
-      required(pathField("path", "The CSV file (header line required)", false, "CSV files (*.csv);;All files (*)")),
+      required(pathField("path", "The CSV or TSV file (header line required)", false,
+                         "Tables (*.csv *.tsv *.txt);;All files (*)")),
       required(columnField("label_column", "The label column: its name or 0-based index")),
       columnListField("feature_columns", "Feature columns (default: every column but the label)"),
+      categorical,
+      enumField("delimiter", {"auto", "comma", "semicolon", "tab", "pipe"},
+                "Field separator (auto: a tab for .tsv files, else the most frequent on the header line)"),
+      enumField("missing", {"error", "mean"},
+                "Empty cells: an error naming the line, or filled (numbers: the training split's mean; "
+                "categories: no category)"),
       floatField("test_fraction", 0.2, 0.0, 0.9, "Share held out for testing"),
       classesField("classes", "Number of classes, or their names (text labels map to them; default: from "
                               "the label column)")};
@@ -276,11 +518,13 @@ DataKind csvDataKind() {
   k.columns = [](const Json &keys) -> std::vector<std::string> {
     if (!keys.contains("path") || !keys["path"].is_string())
       return {};
-    std::ifstream in(keys["path"].get<std::string>());
-    std::string line;
-    if (!in || !std::getline(in, line))
+    const std::string delimiter =
+        keys.contains("delimiter") && keys["delimiter"].is_string() ? keys["delimiter"].get<std::string>() : "auto";
+    try {
+      return csv::readHeader(keys["path"].get<std::string>(), delimiter);
+    } catch (const Error &) {
       return {};
-    return csv::splitLine(line);
+    }
   };
   return k;
 }

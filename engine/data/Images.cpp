@@ -1,0 +1,335 @@
+#include "data/Images.h"
+
+#include "data/DatasetSpec.h"
+#include "graph/Json.h"
+
+#include <stb_image.h>
+#include <stb_image_resize.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <thread>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace particle {
+
+namespace {
+
+constexpr char kMagic[8] = {'P', 'S', 'I', 'M', 'A', 'G', 'E', '1'};
+
+bool isImage(const fs::path &p) {
+  std::string ext = p.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp";
+}
+
+bool hidden(const fs::path &p) {
+  const std::string name = p.filename().string();
+  return !name.empty() && name[0] == '.';
+}
+
+std::vector<fs::path> subfolders(const fs::path &dir) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (const auto &e : fs::directory_iterator(dir, ec))
+    if (e.is_directory(ec) && !hidden(e.path()))
+      out.push_back(e.path());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// The images under one class folder (recursively, hidden folders skipped), sorted.
+std::vector<std::string> imagesUnder(const fs::path &dir) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec)
+      break;
+    if (it->is_directory(ec) && hidden(it->path())) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_regular_file(ec) && isImage(it->path()) && !hidden(it->path()))
+      files.push_back(it->path().string());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// Adds the class folders of `dir` to `list`, their names looked up in `classes`.
+void collect(const fs::path &dir, const std::vector<std::string> &classes, ImageList &list) {
+  for (const auto &folder : subfolders(dir)) {
+    const std::string name = folder.filename().string();
+    const auto at = std::find(classes.begin(), classes.end(), name);
+    if (at == classes.end())
+      throw Error(ErrorKind::File, folder.string() + ": class folder \"" + name +
+                                       "\" is not among the training classes (" + dir.parent_path().string() +
+                                       "/train/)");
+    const auto files = imagesUnder(folder);
+    if (files.empty())
+      throw Error(ErrorKind::File, folder.string() + ": no PNG, JPEG or BMP images in this class folder");
+    for (const auto &f : files) {
+      list.files.push_back(f);
+      list.labels.push_back(at - classes.begin());
+    }
+  }
+}
+
+uint64_t fnv(uint64_t h, const void *data, std::size_t size) {
+  const auto *p = static_cast<const unsigned char *>(data);
+  for (std::size_t i = 0; i < size; ++i) {
+    h ^= p[i];
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+// What the cache file is keyed by: every file's path, size and modification time, and the options.
+std::string cacheKey(const ImageList &list, const DecodeOptions &o) {
+  uint64_t h = 1469598103934665603ULL;
+  const int64_t opts[] = {o.height, o.width, o.channels, o.skipBad ? 1 : 0};
+  h = fnv(h, opts, sizeof opts);
+  for (std::size_t i = 0; i < list.files.size(); ++i) {
+    const std::string &f = list.files[i];
+    h = fnv(h, f.data(), f.size() + 1);
+    std::error_code ec;
+    const auto size = static_cast<int64_t>(fs::file_size(f, ec));
+    const auto time = static_cast<int64_t>(fs::last_write_time(f, ec).time_since_epoch().count());
+    const int64_t meta[] = {size, time, list.labels[i]};
+    h = fnv(h, meta, sizeof meta);
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return hex;
+}
+
+// The folders a cache may live in: beside the data, then the user's cache folder.
+std::vector<fs::path> cacheFolders(const std::string &root) {
+  std::vector<fs::path> out{fs::path(root) / ".particle-cache"};
+  if (const char *xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
+    out.push_back(fs::path(xdg) / "particle-studio" / "images");
+  else if (const char *home = std::getenv("HOME"); home && *home)
+    out.push_back(fs::path(home) / ".cache" / "particle-studio" / "images");
+  return out;
+}
+
+template <typename T> void put(std::ofstream &out, const T &v) { out.write(reinterpret_cast<const char *>(&v), sizeof v); }
+template <typename T> bool get(std::ifstream &in, T &v) {
+  return static_cast<bool>(in.read(reinterpret_cast<char *>(&v), sizeof v));
+}
+
+// Reads a cache file; false when it is missing, short or not for these options.
+bool readCache(const fs::path &file, std::size_t expected, const DecodeOptions &o, DecodedImages &out) {
+  std::ifstream in(file, std::ios::binary);
+  char magic[8];
+  if (!in || !in.read(magic, sizeof magic) || std::memcmp(magic, kMagic, sizeof magic) != 0)
+    return false;
+  int64_t count = 0, h = 0, w = 0, c = 0, skipped = 0;
+  if (!get(in, count) || !get(in, h) || !get(in, w) || !get(in, c) || !get(in, skipped))
+    return false;
+  if (h != o.height || w != o.width || c != o.channels || count < 0 || skipped < 0 ||
+      static_cast<std::size_t>(count + skipped) != expected)
+    return false;
+  out.labels.resize(static_cast<std::size_t>(count));
+  if (!in.read(reinterpret_cast<char *>(out.labels.data()), static_cast<std::streamsize>(count * 8)))
+    return false;
+  out.skipped.clear();
+  for (int64_t i = 0; i < skipped; ++i) {
+    uint32_t len = 0;
+    if (!get(in, len) || len > 65536)
+      return false;
+    std::string name(len, '\0');
+    if (!in.read(name.data(), len))
+      return false;
+    out.skipped.push_back(std::move(name));
+  }
+  out.pixels.resize(static_cast<std::size_t>(count * h * w * c));
+  if (!in.read(reinterpret_cast<char *>(out.pixels.data()), static_cast<std::streamsize>(out.pixels.size())))
+    return false;
+  out.height = h;
+  out.width = w;
+  out.channels = c;
+  out.fromCache = true;
+  return true;
+}
+
+// Writes the cache atomically (a temporary file renamed over the name); false when it cannot.
+bool writeCache(const fs::path &file, const DecodedImages &d) {
+  std::error_code ec;
+  fs::create_directories(file.parent_path(), ec);
+  const fs::path tmp = file.string() + ".tmp-" + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out)
+      return false;
+    out.write(kMagic, sizeof kMagic);
+    const auto count = static_cast<int64_t>(d.labels.size());
+    put(out, count);
+    put(out, d.height);
+    put(out, d.width);
+    put(out, d.channels);
+    put(out, static_cast<int64_t>(d.skipped.size()));
+    out.write(reinterpret_cast<const char *>(d.labels.data()), static_cast<std::streamsize>(count * 8));
+    for (const auto &s : d.skipped) {
+      put(out, static_cast<uint32_t>(s.size()));
+      out.write(s.data(), static_cast<std::streamsize>(s.size()));
+    }
+    out.write(reinterpret_cast<const char *>(d.pixels.data()), static_cast<std::streamsize>(d.pixels.size()));
+    out.flush();
+    if (!out) {
+      out.close();
+      fs::remove(tmp, ec);
+      return false;
+    }
+  }
+  fs::rename(tmp, file, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    return false;
+  }
+  return true;
+}
+
+// Decodes one file into `dest` ([channels, height, width]); the reason it could not, else empty.
+std::string decodeOne(const std::string &file, const DecodeOptions &o, uint8_t *dest) {
+  int w = 0, h = 0, comp = 0;
+  std::unique_ptr<stbi_uc, void (*)(void *)> data(stbi_load(file.c_str(), &w, &h, &comp, o.channels), stbi_image_free);
+  if (!data) {
+    const char *why = stbi_failure_reason();
+    return std::string("cannot decode the image (") + (why ? why : "unknown reason") + ")";
+  }
+  const stbi_uc *pixels = data.get();
+  std::vector<uint8_t> resized;
+  if (w != o.width || h != o.height) {
+    resized.resize(static_cast<std::size_t>(o.width) * static_cast<std::size_t>(o.height) *
+                   static_cast<std::size_t>(o.channels));
+    if (!stbir_resize_uint8(pixels, w, h, 0, resized.data(), o.width, o.height, 0, o.channels))
+      return "cannot resize the image";
+    pixels = resized.data();
+  }
+  const std::size_t plane = static_cast<std::size_t>(o.width) * static_cast<std::size_t>(o.height);
+  for (std::size_t p = 0; p < plane; ++p)
+    for (int c = 0; c < o.channels; ++c)
+      dest[static_cast<std::size_t>(c) * plane + p] = pixels[p * static_cast<std::size_t>(o.channels) + static_cast<std::size_t>(c)];
+  return {};
+}
+
+} // namespace
+
+ImageTree scanImageTree(const std::string &rootPath) {
+  ImageTree tree;
+  tree.root = rootPath;
+  const fs::path root(rootPath);
+  std::error_code ec;
+  if (!fs::is_directory(root, ec))
+    throw Error(ErrorKind::File, rootPath + ": no such folder (expected one folder per class)");
+  const fs::path train = root / "train", test = root / "test";
+  tree.ownTest = fs::is_directory(train, ec) && fs::is_directory(test, ec);
+  const fs::path classRoot = tree.ownTest ? train : root;
+  for (const auto &folder : subfolders(classRoot))
+    tree.classes.push_back(folder.filename().string());
+  if (tree.classes.empty())
+    throw Error(ErrorKind::File, classRoot.string() +
+                                     ": no class folders (expected one folder of images per class, or train/ "
+                                     "and test/ folders of them)");
+  if (tree.classes.size() < 2)
+    throw Error(ErrorKind::File, classRoot.string() + ": only one class folder (\"" + tree.classes.front() +
+                                     "\"); a classifier needs at least two");
+  collect(classRoot, tree.classes, tree.train);
+  if (tree.ownTest) {
+    collect(test, tree.classes, tree.test);
+    if (tree.test.files.empty())
+      throw Error(ErrorKind::File, test.string() + ": no class folders with images");
+  }
+  return tree;
+}
+
+ImageHeader readImageHeader(const std::string &path) {
+  ImageHeader h;
+  if (!stbi_info(path.c_str(), &h.width, &h.height, &h.channels)) {
+    const char *why = stbi_failure_reason();
+    throw Error(ErrorKind::File, path + ": cannot read the image header (" + (why ? why : "unknown reason") + ")");
+  }
+  return h;
+}
+
+DecodedImages decodeImages(const std::string &root, const ImageList &list, const DecodeOptions &o) {
+  DecodedImages out;
+  const std::string key = "images-" + cacheKey(list, o) + ".u8";
+  const auto folders = cacheFolders(root);
+  if (o.useCache)
+    for (const auto &folder : folders)
+      if (readCache(folder / key, list.files.size(), o, out)) {
+        out.cacheFile = (folder / key).string();
+        return out;
+      }
+
+  const std::size_t n = list.files.size();
+  const std::size_t stride =
+      static_cast<std::size_t>(o.height) * static_cast<std::size_t>(o.width) * static_cast<std::size_t>(o.channels);
+  std::vector<uint8_t> pixels(n * stride);
+  std::vector<std::string> problems(n);
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> cancelled{false};
+  auto work = [&] {
+    for (std::size_t i = next++; i < n; i = next++) {
+      if (o.cancel && o.cancel->load()) {
+        cancelled = true;
+        return;
+      }
+      try {
+        problems[i] = decodeOne(list.files[i], o, pixels.data() + i * stride);
+      } catch (const std::exception &e) {
+        problems[i] = e.what();
+      }
+    }
+  };
+  const unsigned cores = std::max(1U, std::thread::hardware_concurrency());
+  const auto threads = static_cast<std::size_t>(std::clamp<int64_t>(o.threads > 0 ? o.threads : cores, 1, 64));
+  std::vector<std::thread> pool;
+  for (std::size_t t = 1; t < std::min(threads, std::max<std::size_t>(n, 1)); ++t)
+    pool.emplace_back(work);
+  work();
+  for (auto &t : pool)
+    t.join();
+  if (cancelled)
+    throw LoadCancelled();
+
+  // Keep the decoded ones in order (in place: a bad file's slot is overwritten by the next good one).
+  out.height = o.height;
+  out.width = o.width;
+  out.channels = o.channels;
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!problems[i].empty()) {
+      if (!o.skipBad)
+        throw Error(ErrorKind::File, list.files[i] + ": " + problems[i] +
+                                         " (set dataset.skip_bad to true to skip unreadable images)");
+      out.skipped.push_back(list.files[i]);
+      continue;
+    }
+    if (kept != i)
+      std::memmove(pixels.data() + kept * stride, pixels.data() + i * stride, stride);
+    out.labels.push_back(list.labels[i]);
+    ++kept;
+  }
+  pixels.resize(kept * stride);
+  out.pixels = std::move(pixels);
+  if (o.useCache)
+    for (const auto &folder : folders)
+      if (writeCache(folder / key, out)) {
+        out.cacheFile = (folder / key).string();
+        break;
+      }
+  return out;
+}
+
+} // namespace particle

@@ -1,0 +1,379 @@
+// Bringing one's own data: CSV files as RFC 4180 has them (quotes, delimiters and line breaks in
+// fields, text labels, categorical columns, missing cells, other delimiters) and folders of
+// images (PNG, JPEG, BMP; resizing, grey and colour, the cache, bad files). Every file is made
+// here; nothing needs the network.
+
+#include "TestSupport.h"
+#include "data/Dataset.h"
+#include "data/Images.h"
+
+#include <QtTest>
+
+#include <stb_image_write.h>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace particle;
+using namespace particle::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+Dataset load(const Json &section, const std::string &dir) {
+  return loadDataset(parseDatasetSpec(section, dir));
+}
+
+// The message of the Error(File) that loading throws ("" when none is thrown).
+QString loadError(const Json &section, const std::string &dir) {
+  try {
+    load(section, dir);
+  } catch (const Error &e) {
+    if (e.kind() != ErrorKind::File)
+      return QString("wrong kind of error: ") + e.what();
+    return QString::fromStdString(e.what());
+  }
+  return {};
+}
+
+// An image of `w`×`h` with `channels`, its pixels a ramp offset by `shade`.
+void writeImage(const std::string &path, int w, int h, int channels, int shade) {
+  fs::create_directories(fs::path(path).parent_path());
+  std::vector<unsigned char> px(static_cast<std::size_t>(w * h * channels));
+  for (std::size_t i = 0; i < px.size(); ++i)
+    px[i] = static_cast<unsigned char>((shade + static_cast<int>(i) * 7) % 256);
+  const std::string ext = fs::path(path).extension().string();
+  int ok = 0;
+  if (ext == ".png")
+    ok = stbi_write_png(path.c_str(), w, h, channels, px.data(), w * channels);
+  else if (ext == ".jpg")
+    ok = stbi_write_jpg(path.c_str(), w, h, channels, px.data(), 90);
+  else
+    ok = stbi_write_bmp(path.c_str(), w, h, channels, px.data());
+  QVERIFY2(ok, path.c_str());
+}
+
+// root/<class>/ with a few images each: PNGs of two sizes, a grey one, a JPEG and a BMP.
+void writeTree(const std::string &root, int perClass = 6) {
+  for (const char *cls : {"cat", "dog"})
+    for (int i = 0; i < perClass; ++i) {
+      const std::string base = root + "/" + cls + "/" + std::to_string(i);
+      if (i == 1)
+        writeImage(base + ".jpg", 12, 10, 3, i * 11);
+      else if (i == 2)
+        writeImage(base + ".bmp", 8, 8, 3, i * 11);
+      else if (i == 3)
+        writeImage(base + ".png", 8, 8, 1, i * 11);
+      else
+        writeImage(base + ".png", i % 2 ? 16 : 8, 8, 3, i * 11);
+    }
+}
+
+Json imageSection(const std::string &root) {
+  return {{"kind", "image_folder"}, {"path", root}, {"size", {8, 8}}, {"channels", 3}, {"test_fraction", 0.25}};
+}
+
+} // namespace
+
+class TestData : public QObject {
+  Q_OBJECT
+private Q_SLOTS:
+  void initTestCase();
+  void csvQuotedFieldsAndTextLabels();
+  void csvCategoricalColumns();
+  void csvMissingCells();
+  void csvDelimiters();
+  void csvBadFiles_data();
+  void csvBadFiles();
+  void imageFolderLoads();
+  void imageFolderTrainTestAndGrey();
+  void imageFolderCache();
+  void imageFolderBadFiles_data();
+  void imageFolderBadFiles();
+  void imageFolderSkipBad();
+};
+
+void TestData::initTestCase() {
+  // The image cache goes beside the data; a user cache folder of the test's own keeps the
+  // fallback away from the real one.
+  static QTemporaryDir cache;
+  qputenv("XDG_CACHE_HOME", cache.path().toUtf8());
+}
+
+void TestData::csvQuotedFieldsAndTextLabels() {
+  QTemporaryDir dir;
+  // A note with a comma, doubled quotes and a line break; labels are words.
+  std::string csv = "id,note,x,weather\n";
+  for (int i = 0; i < 20; ++i) {
+    csv += std::to_string(i) + ",";
+    csv += i == 3 ? "\"rain, then \"\"sun\"\"\nall day\"" : "plain";
+    csv += "," + std::to_string(i % 5) + "," + (i % 2 ? "sun" : "rain") + "\n";
+  }
+  csv += "20,\"two\nline\nbreaks\",1,fog\n";
+  writeFile(dir, "w.csv", csv);
+  const std::string d = dir.path().toStdString();
+  const Json section = {{"kind", "csv"}, {"path", "w.csv"}, {"label_column", "weather"}, {"feature_columns", {"id", "x"}}};
+  const DataInfo info = probeDataset(parseDatasetSpec(section, d));
+  QCOMPARE(info.classes, int64_t(3));
+  QCOMPARE(info.classNames, (std::vector<std::string>{"fog", "rain", "sun"}));
+  QCOMPARE(info.sampleShape, (Shape{2}));
+  const Dataset data = load(section, d);
+  QCOMPARE(data.trainX.size(0) + data.valX.size(0) + data.testX.size(0), int64_t(21));
+  // Every row kept its own numbers: id and x = id mod 5 (the multi-line fields did not shift them).
+  for (const auto *x : {&data.trainX, &data.valX, &data.testX})
+    for (int64_t r = 0; r < x->size(0); ++r) {
+      const auto id = static_cast<int64_t>((*x)[r][0].item<float>());
+      QCOMPARE(static_cast<int64_t>((*x)[r][1].item<float>()), id == 20 ? int64_t(1) : id % 5);
+    }
+  // A bad cell after the multi-line fields is named by its own line: header 1, rows 2…, row 3's
+  // note spans lines 5–6, so id 19 is on line 22 and the next row (three lines) on 23–25.
+  std::string bad = csv + "21,plain,oops,sun\n";
+  writeFile(dir, "bad.csv", bad);
+  Json badSection = section;
+  badSection["path"] = "bad.csv";
+  const QString message = loadError(badSection, d);
+  QVERIFY2(message.contains("bad.csv:26: column \"x\": \"oops\" is not a number"), qPrintable(message));
+}
+
+void TestData::csvCategoricalColumns() {
+  QTemporaryDir dir;
+  std::string csv = "city,size,label\n";
+  const char *cities[] = {"Paris", "Oslo", "Lima"};
+  for (int i = 0; i < 30; ++i)
+    csv += std::string(cities[i % 3]) + "," + std::to_string(i) + "," + (i % 3 == 1 ? "north" : "south") + "\n";
+  writeFile(dir, "c.csv", csv);
+  const std::string d = dir.path().toStdString();
+  Json section = {{"kind", "csv"}, {"path", "c.csv"}, {"label_column", "label"}};
+  // Without the key, the text column is refused with the hint.
+  QString message = loadError(section, d);
+  QVERIFY2(message.contains("c.csv:2: column \"city\": \"Paris\" is not a number") &&
+               message.contains("categorical_columns"),
+           qPrintable(message));
+  section["categorical_columns"] = {"city"};
+  const DataInfo info = probeDataset(parseDatasetSpec(section, d));
+  QCOMPARE(info.sampleShape, (Shape{4}));
+  QCOMPARE(info.featureNames, (std::vector<std::string>{"city=Lima", "city=Oslo", "city=Paris", "size"}));
+  const Dataset data = load(section, d);
+  // One-hot: exactly one of the first three features is 1, and it matches the size's city.
+  const auto all = torch::cat({data.trainX, data.valX, data.testX});
+  QCOMPARE(all.size(1), int64_t(4));
+  for (int64_t r = 0; r < all.size(0); ++r) {
+    const auto i = static_cast<int>(all[r][3].item<float>());
+    const int expected = i % 3 == 0 ? 2 : (i % 3 == 1 ? 1 : 0); // Paris, Oslo, Lima in sorted order
+    QCOMPARE(all[r].narrow(0, 0, 3).sum().item<float>(), 1.0F);
+    QCOMPARE(all[r][expected].item<float>(), 1.0F);
+  }
+  // The label column cannot also be categorical.
+  section["categorical_columns"] = {"label"};
+  QVERIFY_THROWS_EXCEPTION(Error, probeDataset(parseDatasetSpec(section, d)));
+}
+
+void TestData::csvMissingCells() {
+  QTemporaryDir dir;
+  std::string csv = "a,b,label\n";
+  for (int i = 0; i < 40; ++i)
+    csv += (i == 7 ? std::string() : std::to_string(i)) + "," + std::to_string(100 + i) + "," + std::to_string(i % 2) +
+           "\n";
+  writeFile(dir, "m.csv", csv);
+  const std::string d = dir.path().toStdString();
+  Json section = {{"kind", "csv"}, {"path", "m.csv"}, {"label_column", "label"}};
+  const QString message = loadError(section, d);
+  QVERIFY2(message.contains("m.csv:9: column \"a\": empty cell") && message.contains("missing"), qPrintable(message));
+  section["missing"] = "mean";
+  const Dataset data = load(section, d);
+  // The row whose b is 107 had no a: it holds the training split's mean of a.
+  const auto all = torch::cat({data.trainX, data.valX, data.testX});
+  QVERIFY(!torch::isnan(all).any().item<bool>());
+  const auto row = torch::nonzero(all.select(1, 1) == 107.0F);
+  QCOMPARE(row.size(0), int64_t(1));
+  const auto trainA = data.trainX.select(1, 0);
+  const auto present = trainA.masked_select(data.trainX.select(1, 1) != 107.0F);
+  QVERIFY(std::abs(all[row[0][0].item<int64_t>()][0].item<float>() - present.mean().item<float>()) < 1e-4F);
+  // A missing label is always an error.
+  writeFile(dir, "l.csv", "a,label\n1,0\n2,\n");
+  section["path"] = "l.csv";
+  QVERIFY2(loadError(section, d).contains("l.csv:3: column \"label\": the label is empty"),
+           qPrintable(loadError(section, d)));
+}
+
+void TestData::csvDelimiters() {
+  QTemporaryDir dir;
+  std::string tsv = "a\tb\tlabel\n", semi = "a;b;label\n";
+  for (int i = 0; i < 20; ++i) {
+    tsv += std::to_string(i) + "\t\"x, y\"\t" + std::to_string(i % 2) + "\n";
+    semi += std::to_string(i) + ";" + std::to_string(i * 2) + ";" + (i % 2 ? "yes" : "no") + "\n";
+  }
+  writeFile(dir, "t.tsv", tsv);
+  writeFile(dir, "s.csv", semi);
+  const std::string d = dir.path().toStdString();
+  // A .tsv is tab-separated; the quoted comma stays in its field (which is left out).
+  DataInfo info = probeDataset(parseDatasetSpec(
+      {{"kind", "csv"}, {"path", "t.tsv"}, {"label_column", "label"}, {"feature_columns", {"a"}}}, d));
+  QCOMPARE(info.sampleShape, (Shape{1}));
+  // Semicolons are found on the header line, or named.
+  for (const char *delimiter : {"auto", "semicolon"}) {
+    info = probeDataset(
+        parseDatasetSpec({{"kind", "csv"}, {"path", "s.csv"}, {"label_column", "label"}, {"delimiter", delimiter}}, d));
+    QCOMPARE(info.sampleShape, (Shape{2}));
+    QCOMPARE(info.classNames, (std::vector<std::string>{"no", "yes"}));
+  }
+  // The Data panel's column list reads the header with the same parser.
+  QCOMPARE(datasetColumns({{"kind", "csv"}, {"path", "s.csv"}}, d), (std::vector<std::string>{"a", "b", "label"}));
+}
+
+void TestData::csvBadFiles_data() {
+  QTest::addColumn<QString>("text");
+  QTest::addColumn<QString>("expected");
+  QTest::newRow("quote never closed") << "a,b,label\n1,2,0\n3,\"4,1\n5,6,0\n"
+                                      << "x.csv:3: a quoted field is never closed";
+  QTest::newRow("quote inside a field") << "a,b,label\n1,2,0\n3,4\"x,1\n"
+                                        << "x.csv:3: a quoted field is never closed, or a quote stands inside";
+  QTest::newRow("columns") << "a,b,label\n1,2,0\n3,4\n" << "x.csv:3: has 2 columns, the header has 3";
+  QTest::newRow("empty file") << "" << "x.csv:1: empty file";
+}
+
+void TestData::csvBadFiles() {
+  QFETCH(QString, text);
+  QFETCH(QString, expected);
+  QTemporaryDir dir;
+  writeFile(dir, "x.csv", text.toStdString());
+  const QString message =
+      loadError({{"kind", "csv"}, {"path", "x.csv"}, {"label_column", "label"}}, dir.path().toStdString());
+  QVERIFY2(message.contains(expected), qPrintable(message));
+}
+
+void TestData::imageFolderLoads() {
+  QTemporaryDir dir;
+  const std::string root = dir.path().toStdString() + "/pets";
+  writeTree(root);
+  const DataInfo info = probeDataset(parseDatasetSpec(imageSection(root), root));
+  QCOMPARE(info.sampleShape, (Shape{3, 8, 8}));
+  QCOMPARE(info.classNames, (std::vector<std::string>{"cat", "dog"}));
+  QCOMPARE(info.testCount, int64_t(3));
+  const Dataset data = load(imageSection(root), root);
+  QCOMPARE(data.trainX.sizes().vec(), (std::vector<int64_t>{data.info.trainCount, 3, 8, 8}));
+  QCOMPARE(data.trainX.size(0) + data.valX.size(0) + data.testX.size(0), int64_t(12));
+  QVERIFY(data.trainX.min().item<float>() >= 0.0F && data.trainX.max().item<float>() <= 1.0F);
+  QCOMPARE(data.trainY.max().item<int64_t>() <= 1, true);
+  // An 8×8 PNG comes back with its own pixels: the first cat, channel 0, pixel (0, 1) is 7·3/255.
+  const ImageTree tree = scanImageTree(root);
+  DecodeOptions o;
+  o.height = 8;
+  o.width = 8;
+  o.channels = 3;
+  o.useCache = false;
+  const DecodedImages decoded = decodeImages(root, tree.train, o);
+  QCOMPARE(decoded.labels.size(), std::size_t(12));
+  QCOMPARE(int(decoded.pixels[1]), 21); // pixel 1, channel 0: interleaved index 3 → 3·7
+  QCOMPARE(int(decoded.pixels[64]), 7); // channel 1 of pixel 0: interleaved index 1
+}
+
+void TestData::imageFolderTrainTestAndGrey() {
+  QTemporaryDir dir;
+  const std::string root = dir.path().toStdString();
+  writeTree(root + "/train");
+  writeTree(root + "/test", 2);
+  Json section = {{"kind", "image_folder"}, {"path", root}};
+  const DataInfo info = probeDataset(parseDatasetSpec(section, root));
+  // No size or channels: the first image's (cat/0.png, 8×8, colour).
+  QCOMPARE(info.sampleShape, (Shape{3, 8, 8}));
+  QCOMPARE(info.testCount, int64_t(4));
+  section["channels"] = 1;
+  section["size"] = {4, 6};
+  const Dataset data = load(section, root);
+  QCOMPARE(data.testX.sizes().vec(), (std::vector<int64_t>{4, 1, 4, 6}));
+  QCOMPARE(data.trainX.size(0) + data.valX.size(0), int64_t(12));
+  // A test class the training tree lacks is named.
+  writeImage(root + "/test/bird/0.png", 8, 8, 3, 0);
+  const QString message = loadError(section, root);
+  QVERIFY2(message.contains("test/bird") && message.contains("not among the training classes"), qPrintable(message));
+}
+
+void TestData::imageFolderCache() {
+  QTemporaryDir dir;
+  const std::string root = dir.path().toStdString();
+  writeTree(root);
+  const ImageTree tree = scanImageTree(root);
+  DecodeOptions o;
+  o.height = 8;
+  o.width = 8;
+  o.channels = 3;
+  const DecodedImages first = decodeImages(root, tree.train, o);
+  QVERIFY(!first.fromCache);
+  QVERIFY2(fs::exists(first.cacheFile) && first.cacheFile.find(root + "/.particle-cache/") == 0,
+           first.cacheFile.c_str());
+  const DecodedImages second = decodeImages(root, tree.train, o);
+  QVERIFY(second.fromCache);
+  QCOMPARE(second.pixels, first.pixels);
+  QCOMPARE(second.labels, first.labels);
+  // The cache folder is hidden: it is not a class.
+  QCOMPARE(scanImageTree(root).classes.size(), std::size_t(2));
+  // Another size is another cache; a changed file invalidates it.
+  o.height = 4;
+  QVERIFY(!decodeImages(root, tree.train, o).fromCache);
+  o.height = 8;
+  writeImage(root + "/cat/0.png", 8, 8, 3, 99);
+  const DecodedImages third = decodeImages(root, tree.train, o);
+  QVERIFY(!third.fromCache);
+  QVERIFY(third.pixels != first.pixels);
+  // A cache cut short is decoded again, not trusted.
+  fs::resize_file(third.cacheFile, fs::file_size(third.cacheFile) / 2);
+  const DecodedImages fourth = decodeImages(root, tree.train, o);
+  QVERIFY(!fourth.fromCache);
+  QCOMPARE(fourth.pixels, third.pixels);
+}
+
+void TestData::imageFolderBadFiles_data() {
+  QTest::addColumn<QString>("damage");
+  QTest::addColumn<QString>("expected");
+  QTest::newRow("truncated PNG") << "truncate" << "cat/4.png: cannot decode the image";
+  QTest::newRow("JPEG with a bad header") << "badjpeg" << "cat/1.jpg: cannot decode the image";
+  QTest::newRow("class folder without images") << "emptyclass" << "bird: no PNG, JPEG or BMP images";
+  QTest::newRow("empty root") << "emptyroot" << "no class folders";
+  QTest::newRow("missing root") << "noroot" << "no such folder";
+  QTest::newRow("one class") << "oneclass" << "only one class folder";
+}
+
+void TestData::imageFolderBadFiles() {
+  QFETCH(QString, damage);
+  QFETCH(QString, expected);
+  QTemporaryDir dir;
+  std::string root = dir.path().toStdString() + "/pets";
+  writeTree(root);
+  if (damage == "truncate") {
+    fs::resize_file(root + "/cat/4.png", fs::file_size(root + "/cat/4.png") / 2);
+  } else if (damage == "badjpeg") {
+    std::fstream f(root + "/cat/1.jpg", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(2);
+    f.write("\x00\x00\x00\x00", 4); // the segment after SOI is no marker
+  } else if (damage == "emptyclass") {
+    fs::create_directories(root + "/bird");
+    std::ofstream(root + "/bird/readme.txt") << "not an image";
+  } else if (damage == "emptyroot") {
+    root = dir.path().toStdString() + "/empty";
+    fs::create_directories(root);
+  } else if (damage == "noroot") {
+    root = dir.path().toStdString() + "/nowhere";
+  } else if (damage == "oneclass") {
+    fs::remove_all(root + "/dog");
+  }
+  const QString message = loadError(imageSection(root), dir.path().toStdString());
+  QVERIFY2(message.contains(expected), qPrintable(message));
+}
+
+void TestData::imageFolderSkipBad() {
+  QTemporaryDir dir;
+  const std::string root = dir.path().toStdString();
+  writeTree(root);
+  fs::resize_file(root + "/dog/4.png", 20);
+  Json section = imageSection(root);
+  section["skip_bad"] = true;
+  const Dataset data = load(section, root);
+  QCOMPARE(data.trainX.size(0) + data.valX.size(0) + data.testX.size(0), int64_t(11));
+  QVERIFY2(QString::fromStdString(data.description).contains("1 unreadable image(s) skipped"),
+           data.description.c_str());
+  QVERIFY2(QString::fromStdString(data.description).contains("dog/4.png"), data.description.c_str());
+}
+
+QTEST_GUILESS_MAIN(TestData)
+#include "tst_data.moc"
