@@ -66,7 +66,8 @@ Dataset loadDataset(const DatasetSpec &spec) {
   if (!spec.type || !spec.type->load)
     throw Error(ErrorKind::Invalid, "dataset.kind: \"" + spec.kind + "\" cannot be loaded");
   Dataset d;
-  d.info = probeDataset(spec);
+  if (!spec.type->loadSetsInfo)
+    d.info = probeDataset(spec);
   spec.checkCancelled();
   spec.type->load(spec, d);
   spec.checkCancelled();

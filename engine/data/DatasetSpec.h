@@ -59,6 +59,9 @@ struct DataKind {
   std::function<DataInfo(const DatasetSpec &)> probe;
   // The whole data set, split. Throws Error(File) naming the file (and line, for text formats).
   std::function<void(const DatasetSpec &, Dataset &)> load;
+  // The loader fills Dataset::info itself (what the probe would say), so loading does not probe
+  // first: for kinds whose probe costs a pass over many files.
+  bool loadSetsInfo = false;
   // Tables: the column names a user picks from, read from the keys given so far (paths resolved;
   // the other keys may still be missing). Throws Error(File) when the file cannot be read.
   std::function<std::vector<std::string>(const Json &keys)> columns;

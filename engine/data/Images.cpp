@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
 
@@ -26,7 +27,8 @@ constexpr char kMagic[8] = {'P', 'S', 'I', 'M', 'A', 'G', 'E', '1'};
 
 bool isImage(const fs::path &p) {
   std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp";
 }
 
@@ -100,10 +102,11 @@ std::string cacheKey(const ImageList &list, const DecodeOptions &o) {
   for (std::size_t i = 0; i < list.files.size(); ++i) {
     const std::string &f = list.files[i];
     h = fnv(h, f.data(), f.size() + 1);
-    std::error_code ec;
-    const auto size = static_cast<int64_t>(fs::file_size(f, ec));
-    const auto time = static_cast<int64_t>(fs::last_write_time(f, ec).time_since_epoch().count());
-    const int64_t meta[] = {size, time, list.labels[i]};
+    struct stat st {};
+    if (::stat(f.c_str(), &st) != 0)
+      st = {};
+    const int64_t meta[] = {static_cast<int64_t>(st.st_size), static_cast<int64_t>(st.st_mtim.tv_sec),
+                            static_cast<int64_t>(st.st_mtim.tv_nsec), list.labels[i]};
     h = fnv(h, meta, sizeof meta);
   }
   char hex[17];
@@ -121,7 +124,9 @@ std::vector<fs::path> cacheFolders(const std::string &root) {
   return out;
 }
 
-template <typename T> void put(std::ofstream &out, const T &v) { out.write(reinterpret_cast<const char *>(&v), sizeof v); }
+template <typename T> void put(std::ofstream &out, const T &v) {
+  out.write(reinterpret_cast<const char *>(&v), sizeof v);
+}
 template <typename T> bool get(std::ifstream &in, T &v) {
   return static_cast<bool>(in.read(reinterpret_cast<char *>(&v), sizeof v));
 }
@@ -218,7 +223,8 @@ std::string decodeOne(const std::string &file, const DecodeOptions &o, uint8_t *
   const std::size_t plane = static_cast<std::size_t>(o.width) * static_cast<std::size_t>(o.height);
   for (std::size_t p = 0; p < plane; ++p)
     for (int c = 0; c < o.channels; ++c)
-      dest[static_cast<std::size_t>(c) * plane + p] = pixels[p * static_cast<std::size_t>(o.channels) + static_cast<std::size_t>(c)];
+      dest[static_cast<std::size_t>(c) * plane + p] =
+          pixels[p * static_cast<std::size_t>(o.channels) + static_cast<std::size_t>(c)];
   return {};
 }
 
@@ -311,8 +317,8 @@ DecodedImages decodeImages(const std::string &root, const ImageList &list, const
   for (std::size_t i = 0; i < n; ++i) {
     if (!problems[i].empty()) {
       if (!o.skipBad)
-        throw Error(ErrorKind::File, list.files[i] + ": " + problems[i] +
-                                         " (set dataset.skip_bad to true to skip unreadable images)");
+        throw Error(ErrorKind::File,
+                    list.files[i] + ": " + problems[i] + " (set dataset.skip_bad to true to skip unreadable images)");
       out.skipped.push_back(list.files[i]);
       continue;
     }

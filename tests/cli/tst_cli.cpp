@@ -2,6 +2,7 @@
 
 #include "TestSupport.h"
 
+#include <QDir>
 #include <QImage>
 #include <QProcess>
 
@@ -49,6 +50,8 @@ private Q_SLOTS:
   void trainWritesEverything();
   void trainDivergesWithExitCode4();
   void trainBadCsvExitsWith3();
+  void trainBadDataExitsWith3_data();
+  void trainBadDataExitsWith3();
   void weightsLoadInPython();
   void explainWritesJsonAndHeatmaps();
   void ctrlCStopsAndKeepsACheckpoint();
@@ -175,6 +178,62 @@ void TestCli::trainBadCsvExitsWith3() {
   verifyNoCrashText(r);
   QCOMPARE(r.code, 3);
   QVERIFY2(r.err.contains("data.csv:32:") && r.err.contains("oops"), qPrintable(r.err));
+}
+
+void TestCli::trainBadDataExitsWith3_data() {
+  QTest::addColumn<QString>("damage");
+  QTest::addColumn<QString>("expected");
+  QTest::newRow("truncated PNG") << "truncate"
+                                 << "pets/cat/2.png: cannot decode the image";
+  QTest::newRow("JPEG with a bad header") << "badjpeg"
+                                          << "pets/dog/1.jpg: cannot decode the image";
+  QTest::newRow("class folder without images") << "emptyclass"
+                                               << "pets/bird: no PNG, JPEG or BMP images";
+  QTest::newRow("empty root") << "emptyroot"
+                              << "pets: no class folders";
+  QTest::newRow("CSV quote never closed") << "csvquote"
+                                          << "t.csv:4: a quoted field is never closed";
+}
+
+// Bad data in the kinds a user brings: `particle train` exits with 3 and names the file.
+void TestCli::trainBadDataExitsWith3() {
+  QFETCH(QString, damage);
+  QFETCH(QString, expected);
+  QTemporaryDir dir;
+  const QString root = dir.filePath("pets");
+  for (const char *cls : {"cat", "dog"}) {
+    QVERIFY(QDir().mkpath(root + "/" + cls));
+    for (int i = 0; i < 4; ++i) {
+      QImage image(6, 6, QImage::Format_RGB32);
+      image.fill(QColor(40 * i, 100, cls[0] == 'c' ? 20 : 220));
+      QVERIFY(image.save(QString("%1/%2/%3.%4").arg(root, cls).arg(i).arg(i == 1 ? "jpg" : "png")));
+    }
+  }
+  Json doc = baseProject();
+  doc["dataset"] = {{"kind", "image_folder"}, {"path", "pets"}, {"size", {4, 8}}, {"channels", 1}};
+  doc["nodes"][1]["params"] = {{"mode", "patches"}, {"rows", 1}, {"cols", 4}};
+  if (damage == "truncate") {
+    QFile f(root + "/cat/2.png");
+    QVERIFY(f.resize(f.size() / 2));
+  } else if (damage == "badjpeg") {
+    QFile f(root + "/dog/1.jpg");
+    QVERIFY(f.open(QIODevice::ReadWrite));
+    f.seek(2);
+    f.write(QByteArray(4, '\0'));
+  } else if (damage == "emptyclass") {
+    QVERIFY(QDir().mkpath(root + "/bird"));
+  } else if (damage == "emptyroot") {
+    QVERIFY(QDir(root).removeRecursively() && QDir().mkpath(root));
+  } else if (damage == "csvquote") {
+    writeFile(dir, "t.csv", "a,b,c,d,label\n1,2,3,4,0\n5,6,7,8,1\n1,\"2,3,4,0\n");
+    doc["dataset"] = {{"kind", "csv"}, {"path", "t.csv"}, {"label_column", "label"}};
+    doc["nodes"][1]["params"] = {{"mode", "chunks"}, {"sizes", {1, 1, 1, 1}}};
+  }
+  const std::string path = writeFile(dir, "p.particle.json", doc.dump());
+  const Run r = runCli({"train", QString::fromStdString(path), "--out", dir.filePath("run")});
+  verifyNoCrashText(r);
+  QCOMPARE(r.code, 3);
+  QVERIFY2(r.err.contains(expected), qPrintable(r.err));
 }
 
 void TestCli::weightsLoadInPython() {

@@ -112,7 +112,8 @@ void TestData::csvQuotedFieldsAndTextLabels() {
   csv += "20,\"two\nline\nbreaks\",1,fog\n";
   writeFile(dir, "w.csv", csv);
   const std::string d = dir.path().toStdString();
-  const Json section = {{"kind", "csv"}, {"path", "w.csv"}, {"label_column", "weather"}, {"feature_columns", {"id", "x"}}};
+  const Json section = {
+      {"kind", "csv"}, {"path", "w.csv"}, {"label_column", "weather"}, {"feature_columns", {"id", "x"}}};
   const DataInfo info = probeDataset(parseDatasetSpec(section, d));
   QCOMPARE(info.classes, int64_t(3));
   QCOMPARE(info.classNames, (std::vector<std::string>{"fog", "rain", "sun"}));
@@ -207,8 +208,8 @@ void TestData::csvDelimiters() {
   writeFile(dir, "s.csv", semi);
   const std::string d = dir.path().toStdString();
   // A .tsv is tab-separated; the quoted comma stays in its field (which is left out).
-  DataInfo info = probeDataset(parseDatasetSpec(
-      {{"kind", "csv"}, {"path", "t.tsv"}, {"label_column", "label"}, {"feature_columns", {"a"}}}, d));
+  DataInfo info = probeDataset(
+      parseDatasetSpec({{"kind", "csv"}, {"path", "t.tsv"}, {"label_column", "label"}, {"feature_columns", {"a"}}}, d));
   QCOMPARE(info.sampleShape, (Shape{1}));
   // Semicolons are found on the header line, or named.
   for (const char *delimiter : {"auto", "semicolon"}) {
@@ -228,8 +229,10 @@ void TestData::csvBadFiles_data() {
                                       << "x.csv:3: a quoted field is never closed";
   QTest::newRow("quote inside a field") << "a,b,label\n1,2,0\n3,4\"x,1\n"
                                         << "x.csv:3: a quoted field is never closed, or a quote stands inside";
-  QTest::newRow("columns") << "a,b,label\n1,2,0\n3,4\n" << "x.csv:3: has 2 columns, the header has 3";
-  QTest::newRow("empty file") << "" << "x.csv:1: empty file";
+  QTest::newRow("columns") << "a,b,label\n1,2,0\n3,4\n"
+                           << "x.csv:3: has 2 columns, the header has 3";
+  QTest::newRow("empty file") << ""
+                              << "x.csv:1: empty file";
 }
 
 void TestData::csvBadFiles() {
@@ -326,12 +329,18 @@ void TestData::imageFolderCache() {
 void TestData::imageFolderBadFiles_data() {
   QTest::addColumn<QString>("damage");
   QTest::addColumn<QString>("expected");
-  QTest::newRow("truncated PNG") << "truncate" << "cat/4.png: cannot decode the image";
-  QTest::newRow("JPEG with a bad header") << "badjpeg" << "cat/1.jpg: cannot decode the image";
-  QTest::newRow("class folder without images") << "emptyclass" << "bird: no PNG, JPEG or BMP images";
-  QTest::newRow("empty root") << "emptyroot" << "no class folders";
-  QTest::newRow("missing root") << "noroot" << "no such folder";
-  QTest::newRow("one class") << "oneclass" << "only one class folder";
+  QTest::newRow("truncated PNG") << "truncate"
+                                 << "cat/4.png: cannot decode the image";
+  QTest::newRow("JPEG with a bad header") << "badjpeg"
+                                          << "cat/1.jpg: cannot decode the image";
+  QTest::newRow("class folder without images") << "emptyclass"
+                                               << "bird: no PNG, JPEG or BMP images";
+  QTest::newRow("empty root") << "emptyroot"
+                              << "no class folders";
+  QTest::newRow("missing root") << "noroot"
+                                << "no such folder";
+  QTest::newRow("one class") << "oneclass"
+                             << "only one class folder";
 }
 
 void TestData::imageFolderBadFiles() {

@@ -499,20 +499,19 @@ DataKind csvDataKind() {
   Field categorical = columnListField("categorical_columns", "Text-valued feature columns, one-hot encoded (one "
                                                              "feature per distinct value, \"column=value\")");
   categorical.placeholder = "e.g. city, colour";
-  k.keys = {
-      required(pathField("path", "The CSV or TSV file (header line required)", false,
-                         "Tables (*.csv *.tsv *.txt);;All files (*)")),
-      required(columnField("label_column", "The label column: its name or 0-based index")),
-      columnListField("feature_columns", "Feature columns (default: every column but the label)"),
-      categorical,
-      enumField("delimiter", {"auto", "comma", "semicolon", "tab", "pipe"},
-                "Field separator (auto: a tab for .tsv files, else the most frequent on the header line)"),
-      enumField("missing", {"error", "mean"},
-                "Empty cells: an error naming the line, or filled (numbers: the training split's mean; "
-                "categories: no category)"),
-      floatField("test_fraction", 0.2, 0.0, 0.9, "Share held out for testing"),
-      classesField("classes", "Number of classes, or their names (text labels map to them; default: from "
-                              "the label column)")};
+  k.keys = {required(pathField("path", "The CSV or TSV file (header line required)", false,
+                               "Tables (*.csv *.tsv *.txt);;All files (*)")),
+            required(columnField("label_column", "The label column: its name or 0-based index")),
+            columnListField("feature_columns", "Feature columns (default: every column but the label)"),
+            categorical,
+            enumField("delimiter", {"auto", "comma", "semicolon", "tab", "pipe"},
+                      "Field separator (auto: a tab for .tsv files, else the most frequent on the header line)"),
+            enumField("missing", {"error", "mean"},
+                      "Empty cells: an error naming the line, or filled (numbers: the training split's mean; "
+                      "categories: no category)"),
+            floatField("test_fraction", 0.2, 0.0, 0.9, "Share held out for testing"),
+            classesField("classes", "Number of classes, or their names (text labels map to them; default: from "
+                                    "the label column)")};
   k.probe = csv::probe;
   k.load = csv::load;
   k.columns = [](const Json &keys) -> std::vector<std::string> {

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Puts data sets for the examples in the data folder (default: data/ in the checkout, ignored by
+# git), from Debian packages (a missing one is installed from Debian's archive).
+#   scripts/fetch-data.sh fashion-png [DIR]   Fashion-MNIST (Debian's dataset-fashion-mnist) written
+#                                             out as PNGs: DIR/train/<class>/*.png, DIR/test/<class>/*.png
+#                                             (70,000 files; the fashion-folder example reads them)
+#   scripts/fetch-data.sh seattle [DIR]       seattle-weather.csv (Debian's python3-vega-datasets;
+#                                             installed when missing) for the weather-parts example
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+case "${1:-}" in
+fashion-png)
+  out="${2:-$here/data/fashion-png}"
+  src="${PARTICLE_DATA:-/usr/share/datasets/fashion-mnist}"
+  [[ -f "$src/train-images-idx3-ubyte.gz" ]] || {
+    echo "fetch-data: $src has no Fashion-MNIST (apt-get install dataset-fashion-mnist)" >&2
+    exit 3
+  }
+  python3 - "$src" "$out" <<'PY'
+import gzip, os, struct, sys, zlib
+
+src, out = sys.argv[1], sys.argv[2]
+names = ["T-shirt_top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle_boot"]
+
+def idx(path):
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    dims = data[3]
+    shape = struct.unpack(">" + "I" * dims, data[4:4 + 4 * dims])
+    return shape, data[4 + 4 * dims:]
+
+def png(width, height, pixels):
+    # An 8-bit greyscale PNG: signature, IHDR, one IDAT of filter-0 rows, IEND.
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+    rows = b"".join(b"\x00" + pixels[y * width:(y + 1) * width] for y in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows, 6)) + chunk(b"IEND", b""))
+
+for split, prefix in (("train", "train"), ("test", "t10k")):
+    (n, h, w), images = idx(f"{src}/{prefix}-images-idx3-ubyte.gz")
+    _, labels = idx(f"{src}/{prefix}-labels-idx1-ubyte.gz")
+    for name in names:
+        os.makedirs(f"{out}/{split}/{name}", exist_ok=True)
+    for i in range(n):
+        with open(f"{out}/{split}/{names[labels[i]]}/{i:05d}.png", "wb") as f:
+            f.write(png(w, h, images[i * h * w:(i + 1) * h * w]))
+    print(f"fetch-data: {n} {split} images in {out}/{split}")
+PY
+  ;;
+seattle)
+  out="${2:-$here/data}"
+  file=/usr/lib/python3/dist-packages/vega_datasets/_data/seattle-weather.csv
+  if [[ ! -f "$file" ]]; then
+    sudo_cmd=()
+    if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends python3-vega-datasets
+  fi
+  mkdir -p "$out"
+  cp "$file" "$out/seattle-weather.csv"
+  echo "fetch-data: $out/seattle-weather.csv"
+  ;;
+*)
+  sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+  exit 2
+  ;;
+esac
