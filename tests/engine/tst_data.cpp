@@ -6,13 +6,17 @@
 #include "TestSupport.h"
 #include "data/Dataset.h"
 #include "data/Images.h"
+#include "data/Npy.h"
 
 #include <QtTest>
 
 #include <stb_image_write.h>
 
+#include <QProcess>
+
 #include <filesystem>
 #include <fstream>
+#include <random>
 
 using namespace particle;
 using namespace particle::test;
@@ -73,6 +77,40 @@ Json imageSection(const std::string &root) {
   return {{"kind", "image_folder"}, {"path", root}, {"size", {8, 8}}, {"channels", 3}, {"test_fraction", 0.25}};
 }
 
+// A .npy file written by hand: header dict `dict` (padded as NumPy pads it), then `data`.
+std::string npyBytes(const std::string &dict, const std::string &data, int version = 1) {
+  std::string header = dict;
+  const std::size_t prefix = version == 1 ? 10 : 12;
+  while ((prefix + header.size() + 1) % 64 != 0)
+    header += ' ';
+  header += '\n';
+  std::string out = "\x93NUMPY";
+  out += static_cast<char>(version);
+  out += '\0';
+  const auto len = header.size();
+  out += static_cast<char>(len & 0xFF);
+  out += static_cast<char>((len >> 8) & 0xFF);
+  if (version != 1)
+    out += std::string(2, '\0');
+  return out + header + data;
+}
+
+std::string floats(const std::vector<float> &v) {
+  return std::string(reinterpret_cast<const char *>(v.data()), v.size() * sizeof(float));
+}
+
+// Runs NumPy (Debian's python3-numpy) on `script`; false when it is not there.
+bool numpy(const QString &script) {
+  QProcess py;
+  py.start("/usr/bin/python3", {"-c", script});
+  py.waitForFinished(60000);
+  if (py.exitStatus() != QProcess::NormalExit || py.exitCode() != 0) {
+    qWarning("%s", py.readAllStandardError().constData());
+    return false;
+  }
+  return true;
+}
+
 } // namespace
 
 class TestData : public QObject {
@@ -91,6 +129,10 @@ private Q_SLOTS:
   void imageFolderBadFiles_data();
   void imageFolderBadFiles();
   void imageFolderSkipBad();
+  void npyFromNumPy();
+  void npyBadFiles_data();
+  void npyBadFiles();
+  void npyFuzz();
 };
 
 void TestData::initTestCase() {
@@ -382,6 +424,157 @@ void TestData::imageFolderSkipBad() {
   QVERIFY2(QString::fromStdString(data.description).contains("1 unreadable image(s) skipped"),
            data.description.c_str());
   QVERIFY2(QString::fromStdString(data.description).contains("dog/4.png"), data.description.c_str());
+}
+
+void TestData::npyFromNumPy() {
+  if (!QFile::exists("/usr/bin/python3"))
+    QSKIP("python3-numpy is not installed (scripts/setup.sh installs it)");
+  QTemporaryDir dir;
+  // Every dtype a user may have, as NumPy itself writes them: .npy pairs, .npz stored and deflated.
+  const QString script = QString(R"(
+import numpy as np
+d = %1
+x = (np.arange(40 * 6).reshape(40, 2, 3) % 17).astype(np.float64)
+y = np.arange(40) % 3
+np.save(d + '/x64.npy', x); np.save(d + '/y.npy', y.astype(np.int64))
+np.save(d + '/x8.npy', x.astype(np.uint8)); np.save(d + '/y8.npy', y.astype(np.uint8))
+np.save(d + '/xbig.npy', x.astype('>i4')); np.save(d + '/yf.npy', y.astype(np.float32))
+np.save(d + '/xf.npy', np.asfortranarray(x))
+np.savez(d + '/both.npz', x=x.astype(np.float32), y=y)
+np.savez_compressed(d + '/packed.npz', images=x.astype(np.int16), labels=y.astype(np.int32))
+)")
+                             .arg("'" + dir.path() + "'");
+  if (!numpy("import numpy"))
+    QSKIP("python3-numpy is not installed (scripts/setup.sh installs it)");
+  QVERIFY(numpy(script));
+  const std::string d = dir.path().toStdString();
+  const auto check = [&](const Json &section) {
+    const DataInfo info = probeDataset(parseDatasetSpec(section, d));
+    QCOMPARE(info.sampleShape, (Shape{2, 3}));
+    QCOMPARE(info.classes, int64_t(3));
+    const Dataset data = load(section, d);
+    const auto all = torch::cat({data.trainX, data.valX, data.testX});
+    QCOMPARE(all.size(0), int64_t(40));
+    // Every sample is (6·i + j) mod 17 for its own i, whatever the dtype and byte order.
+    const auto ys = torch::cat({data.trainY, data.valY, data.testY});
+    QVERIFY(all.max().item<float>() == 16.0F && all.min().item<float>() == 0.0F);
+    QCOMPARE(ys.max().item<int64_t>(), int64_t(2));
+  };
+  check({{"kind", "npy"}, {"x", "x64.npy"}, {"y", "y.npy"}});
+  check({{"kind", "npy"}, {"x", "x8.npy"}, {"y", "y8.npy"}});
+  check({{"kind", "npy"}, {"x", "xbig.npy"}, {"y", "yf.npy"}});
+  check({{"kind", "npy"}, {"x", "both.npz"}});
+  check({{"kind", "npy"}, {"x", "packed.npz"}, {"x_array", "images"}, {"y_array", "labels"}});
+  // The arrays hold the same values: big-endian int32 equals float64.
+  const NpyArray a = readNpy(d + "/x64.npy"), b = readNpy(d + "/xbig.npy");
+  QCOMPARE(a.count(), b.count());
+  for (int64_t i = 0; i < a.count(); ++i)
+    QCOMPARE(a.at(i), b.at(i));
+  QCOMPARE(npzArrayNames(d + "/packed.npz"), (std::vector<std::string>{"images", "labels"}));
+  // Fortran order is refused, naming the file.
+  const QString message = loadError({{"kind", "npy"}, {"x", "xf.npy"}, {"y", "y.npy"}}, d);
+  QVERIFY2(message.contains("xf.npy: the array is in Fortran order"), qPrintable(message));
+  const QString missing = loadError({{"kind", "npy"}, {"x", "both.npz"}, {"y_array", "labels"}}, d);
+  QVERIFY2(missing.contains("both.npz: no array \"labels\" in the archive (it holds x.npy, y.npy)"),
+           qPrintable(missing));
+}
+
+void TestData::npyBadFiles_data() {
+  QTest::addColumn<QByteArray>("x");
+  QTest::addColumn<QString>("expected");
+  const std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (12, 2), }";
+  const std::string data = floats(std::vector<float>(24, 1.0F));
+  const auto bytes = [](const std::string &s) { return QByteArray(s.data(), static_cast<int>(s.size())); };
+  QTest::newRow("mismatched shape") << bytes(npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (12, 3), }",
+                                                      data))
+                                    << "x.npy: the header says shape (12, 3) of float32 (144 bytes), the file holds 96";
+  QTest::newRow("fortran order") << bytes(npyBytes("{'descr': '<f4', 'fortran_order': True, 'shape': (12, 2), }", data))
+                                 << "x.npy: the array is in Fortran order";
+  QTest::newRow("not npy") << QByteArray("hello, world, this is text") << "x.npy: not a NumPy .npy file";
+  QTest::newRow("header cut short") << bytes(npyBytes(dict, data).substr(0, 40)) << "x.npy: the header says it is";
+  QTest::newRow("object dtype") << bytes(npyBytes("{'descr': '|O', 'fortran_order': False, 'shape': (12, 2), }", data))
+                                << "x.npy: dtype '|O' is not supported";
+  QTest::newRow("one dimension") << bytes(npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (24,), }", data))
+                                 << "x.npy: samples must be an array [N, …]";
+  QTest::newRow("version 2 header") << bytes(npyBytes(dict, data, 2)) << "";
+}
+
+void TestData::npyBadFiles() {
+  QFETCH(QByteArray, x);
+  QFETCH(QString, expected);
+  QTemporaryDir dir;
+  writeFile(dir, "x.npy", x.toStdString());
+  std::string labels;
+  for (int i = 0; i < 12; ++i)
+    labels += static_cast<char>(i % 2);
+  writeFile(dir, "y.npy", npyBytes("{'descr': '|u1', 'fortran_order': False, 'shape': (12,), }", labels));
+  const QString message = loadError({{"kind", "npy"}, {"x", "x.npy"}, {"y", "y.npy"}}, dir.path().toStdString());
+  if (expected.isEmpty())
+    QVERIFY2(message.isEmpty(), qPrintable(message)); // a good file loads
+  else
+    QVERIFY2(message.contains(expected), qPrintable(message));
+}
+
+// Damaged .npy and .npz bytes — flipped, cut, repeated — are an Error(File) or a good array,
+// never a crash or an allocation of the size a damaged header claims (run under ASan too).
+void TestData::npyFuzz() {
+  std::vector<uint8_t> npy;
+  {
+    const std::string s =
+        npyBytes("{'descr': '<i2', 'fortran_order': False, 'shape': (5, 3), }", std::string(30, '\7'));
+    npy.assign(s.begin(), s.end());
+  }
+  // A stored and a deflated archive (NumPy's savez layout: members x.npy, y.npy), made by NumPy
+  // when it is here; else only the .npy is fuzzed.
+  QTemporaryDir dir;
+  std::vector<std::vector<uint8_t>> archives;
+  if (QFile::exists("/usr/bin/python3") &&
+      numpy(QString("import numpy as np\nd='%1'\nx=np.arange(12,dtype=np.int16).reshape(4,3)\n"
+                    "np.savez(d+'/a.npz',x=x,y=np.arange(4))\nnp.savez_compressed(d+'/b.npz',x=x,y=np.arange(4))\n")
+                .arg(dir.path())))
+    for (const char *name : {"/a.npz", "/b.npz"}) {
+      const std::string path = dir.path().toStdString() + name;
+      std::ifstream in(path, std::ios::binary);
+      archives.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      QCOMPARE(parseNpz(archives.back(), path, "x").count(), int64_t(12)); // the undamaged one reads
+    }
+  std::mt19937 rng(7);
+  int errors = 0, good = 0;
+  const auto attempt = [&](const std::vector<uint8_t> &bytes, bool zip) {
+    try {
+      const NpyArray a = zip ? parseNpz(bytes, "f.npz", "x") : parseNpy(bytes, "f.npy");
+      QVERIFY(a.data.size() == static_cast<std::size_t>(a.count() * a.itemSize));
+      ++good;
+    } catch (const Error &e) {
+      QCOMPARE(e.kind(), ErrorKind::File);
+      ++errors;
+    }
+  };
+  for (int round = 0; round < 3000; ++round) {
+    const bool zip = !archives.empty() && round % 2 == 1;
+    std::vector<uint8_t> bytes = zip ? archives[static_cast<std::size_t>(round / 2) % archives.size()] : npy;
+    switch (rng() % 4) {
+    case 0: // flip a few bytes
+      for (int k = 0, n = 1 + static_cast<int>(rng() % 4); k < n; ++k)
+        bytes[rng() % bytes.size()] = static_cast<uint8_t>(rng());
+      break;
+    case 1: // cut the file short
+      bytes.resize(rng() % bytes.size());
+      break;
+    case 2: // a byte in the header becomes a digit or a bracket
+      bytes[rng() % std::min<std::size_t>(bytes.size(), 128)] = "0123456789(),'"[rng() % 14];
+      break;
+    default: // repeat a piece
+      if (bytes.size() > 8) {
+        const std::size_t at = rng() % (bytes.size() - 8);
+        bytes.insert(bytes.begin() + static_cast<std::ptrdiff_t>(at), bytes.begin(),
+                     bytes.begin() + static_cast<std::ptrdiff_t>(rng() % 8 + 1));
+      }
+    }
+    attempt(bytes, zip);
+  }
+  QVERIFY(errors > 1000); // the damage was seen…
+  QVERIFY(good > 0);      // …and harmless damage (in the data) still reads
 }
 
 QTEST_GUILESS_MAIN(TestData)

@@ -8,6 +8,7 @@
   X(idxDataKind)                                                                                                       \
   X(csvDataKind)                                                                                                       \
   X(imageFolderDataKind)                                                                                               \
+  X(npyDataKind)                                                                                                       \
   X(syntheticDataKind)
 
 namespace particle {
