@@ -186,6 +186,7 @@ void SchemaForm::build() {
     r.field = f;
     r.label = new QLabel(QString::fromStdString(f.label()), this);
     r.label->setToolTip(QString::fromStdString(f.doc));
+    r.label->setWordWrap(true); // "categorical columns" takes two lines in a narrow dock, not a scroll bar
     r.holder = makeEditor(r);
     r.label->setBuddy(r.editor);
     r.problem = new QLabel(this);
