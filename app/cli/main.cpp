@@ -4,6 +4,7 @@
 #include "data/DatasetSpec.h"
 #include "explain/Explainer.h"
 #include "explain/Png.h"
+#include "explain/TokenReport.h"
 #include "graph/Project.h"
 #include "graph/Validator.h"
 #include "recipes/ExplainSession.h"
@@ -337,6 +338,43 @@ int cmdTrain(const Args &args) {
   return kExitOk;
 }
 
+// Token explanations of text data (explain/TokenReport.h): tokens.jsonl, one line per sample,
+// and tokens.html, one self-contained page.
+void writeTokenExplanations(const std::string &dir, const DataInfo &data, const torch::Tensor &x, const Explanation &e,
+                            const std::vector<Explainer::Saliency> &sal) {
+  std::vector<std::string> branches;
+  for (const auto &s : sal)
+    branches.push_back(s.branch);
+  std::string jsonl;
+  std::string html = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Token attributions</title>"
+                     "<style>body{font:14px/1.8 sans-serif;margin:2em;max-width:70em}div.s{margin:1.2em 0;"
+                     "padding:.8em;border:1px solid #ccc;border-radius:6px}div.h{font-weight:bold}</style></head>"
+                     "<body>\n<h1>Which words of which part drove each decision</h1>\n<p>Integrated gradients on "
+                     "the embeddings (zero baseline), toward the explained class. " +
+                     tokensLegendHtml() + "</p>\n";
+  for (int64_t i = 0; i < x.size(0); ++i) {
+    const std::string label = className(data, e.labels[i].item<int64_t>());
+    const std::string target = className(data, e.targets[i].item<int64_t>());
+    const std::string predicted = className(data, e.predictions[i].item<int64_t>());
+    const auto tokens = tokenAttributions(data.vocabulary, x, i, sal);
+    Json list = Json::array();
+    for (const auto &t : tokens)
+      list.push_back({{"token", t.token},
+                      {"position", t.position},
+                      {"attribution", t.attribution},
+                      {"branch", t.branch >= 0 ? branches[static_cast<std::size_t>(t.branch)] : std::string()}});
+    jsonl +=
+        Json{{"sample", i}, {"label", label}, {"predicted", predicted}, {"target", target}, {"tokens", list}}.dump() +
+        "\n";
+    html += "<div class=\"s\"><div class=\"h\">test sample " + std::to_string(i) + " · label " + label +
+            " · predicted " + predicted + " · explained class " + target + "</div>" + tokensHtml(tokens, branches) +
+            "</div>\n";
+  }
+  html += "</body></html>\n";
+  writeFileAtomically(dir + "/tokens.jsonl", jsonl);
+  writeFileAtomically(dir + "/tokens.html", html);
+}
+
 int cmdExplain(const Args &args) {
   if (args.positional.size() != 1)
     throw UsageError("explain takes one project file");
@@ -407,9 +445,19 @@ int cmdExplain(const Args &args) {
       }
       j["combines"][c]["integrated_gradients_max_delta"] = deltas;
     }
+    // Text: which words of which part drove each decision, for up to 20 samples.
+    if (!data.vocabulary.empty() && options.method == ExplainMethod::Shapley) {
+      const int64_t m = std::min<int64_t>(20, n);
+      Explainer explainer(model, {});
+      const auto sal = explainer.integratedGradients(x.narrow(0, 0, m), e.targets.narrow(0, 0, m), comb.combine);
+      writeTokenExplanations(dir, data, x.narrow(0, 0, m), e, sal);
+      j["combines"][c]["tokens_html"] = dir + "/tokens.html";
+      j["combines"][c]["tokens_jsonl"] = dir + "/tokens.jsonl";
+    }
   }
   writeFileAtomically(dir + "/explain.json", j.dump(2) + "\n");
-  std::cout << "\nwrote " << dir << "/explain.json and PNG heat maps\n";
+  std::cout << "\nwrote " << dir << "/explain.json, PNG heat maps"
+            << (data.vocabulary.empty() ? "" : ", tokens.jsonl and tokens.html") << "\n";
   return kExitOk;
 }
 

@@ -451,7 +451,11 @@ std::vector<Explainer::Saliency> Explainer::integratedGradients(const Tensor &x,
       const auto in = g.incoming(u.node);
       if (in.size() != 1)
         break;
-      u = in.front()->from;
+      // Token ids have no gradient: integrate over the embeddings they become instead.
+      const PortRef up = in.front()->from;
+      if (!base.outputs.at(up.node).at(up.index()).is_floating_point())
+        break;
+      u = up;
     }
     const Tensor value = base.outputs.at(u.node).at(u.index()).detach();
     const int64_t p = static_cast<int64_t>(nodes.size());
@@ -505,17 +509,27 @@ std::vector<Explainer::Saliency> Explainer::integratedGradients(const Tensor &x,
     // Stitch into the full input.
     std::vector<int64_t> full = {n};
     full.insert(full.end(), sample.begin(), sample.end());
-    if (roleOf(u.node) == NodeRole::Decomposer) {
+    PortRef partOf = u;
+    Tensor perElement = ig;
+    if (!model_->validation().data.vocabulary.empty() && roleOf(u.node) != NodeRole::Decomposer &&
+        roleOf(u.node) != NodeRole::DataSource) {
+      // Embeddings [n, T, D]: a token's attribution is the sum over its vector, placed where the
+      // ids the Embedding read came from.
+      perElement = ig.sum(-1);
+      if (const auto in = g.incoming(u.node); in.size() == 1)
+        partOf = in.front()->from;
+    }
+    if (roleOf(partOf.node) == NodeRole::Decomposer) {
       // The decomposer's part geometry puts each attribution back where the part came from.
-      const Node *source = g.find(u.node);
-      const NodeInfo *info = model_->validation().info(u.node);
+      const Node *source = g.find(partOf.node);
+      const NodeInfo *info = model_->validation().info(partOf.node);
       const auto parts = cat.find(source->type)->partIndices(info->params, info->inputs.at(0));
       Tensor map = torch::zeros(full, value.options());
-      auto idx = torch::tensor(parts.at(static_cast<std::size_t>(u.index())), torch::kLong).to(value.device());
-      map.view({n, -1}).index_add_(1, idx, ig.reshape({n, -1}));
+      auto idx = torch::tensor(parts.at(static_cast<std::size_t>(partOf.index())), torch::kLong).to(value.device());
+      map.view({n, -1}).index_add_(1, idx, perElement.reshape({n, -1}));
       s.map = map;
     } else {
-      s.map = ig.reshape(full);
+      s.map = perElement.reshape(full);
     }
     out.push_back(s);
   }

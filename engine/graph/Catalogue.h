@@ -29,6 +29,9 @@ struct DataInfo {
   int64_t classes = 0;
   std::vector<std::string> classNames;   // empty when the data set has none (then "0", "1", …)
   std::vector<std::string> featureNames; // tables: the feature columns' names (empty otherwise)
+  // Text: the samples are token ids [T]; the word of each id (0 is padding, 1 an unknown word).
+  // Empty for every other kind.
+  std::vector<std::string> vocabulary;
   int64_t trainCount = -1, validationCount = -1, testCount = -1; // -1: unknown until loaded
 };
 
@@ -73,6 +76,7 @@ struct BuildArgs {
   const Json &params;
   const NodeInfo &info;
   std::shared_ptr<TrunkImpl> sharedTrunk;
+  const DataInfo *data = nullptr; // the data set the graph was checked against
 };
 using ModuleFactory = std::function<std::shared_ptr<NodeModuleImpl>(const BuildArgs &)>;
 

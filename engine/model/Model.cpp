@@ -102,7 +102,7 @@ ParticleModelImpl::ParticleModelImpl(const Project &project) : graph_(project.gr
     if (owner != id && node.shareScope != "trunk" && built.count(owner)) {
       step.module = built.at(owner); // tied: the very same module
     } else {
-      BuildArgs args{info.params, info, nullptr};
+      BuildArgs args{info.params, info, nullptr, &validation_.data};
       if (owner != id && node.shareScope == "trunk" && trunks.count(node.share))
         args.sharedTrunk = trunks.at(node.share);
       step.module = step.type->build(args);

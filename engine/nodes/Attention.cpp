@@ -5,6 +5,7 @@
 #include "nodes/NodeSupport.h"
 
 #include <cmath>
+#include <limits>
 
 namespace particle::nodes {
 
@@ -66,11 +67,15 @@ public:
     fc1_ = register_module("fc1", torch::nn::Linear(dim, 2 * dim));
     fc2_ = register_module("fc2", torch::nn::Linear(2 * dim, dim));
   }
-  torch::Tensor forward(const torch::Tensor &x, torch::Tensor *attention) {
+  // `keep` [B, T] (or undefined): the tokens that may be attended to; padding is not.
+  torch::Tensor forward(const torch::Tensor &x, const torch::Tensor &keep, torch::Tensor *attention) {
     const int64_t b = x.size(0), t = x.size(1), d = x.size(2), hd = d / heads_;
     auto qkv = qkv_(ln1_(x)).reshape({b, t, 3, heads_, hd}).permute({2, 0, 3, 1, 4});
     auto q = qkv[0], k = qkv[1], v = qkv[2];
-    auto att = torch::softmax(torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(hd)), -1);
+    auto logits = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(hd));
+    if (keep.defined())
+      logits = logits.masked_fill(keep.logical_not().view({b, 1, 1, t}), -std::numeric_limits<float>::infinity());
+    auto att = torch::softmax(logits, -1);
     if (attention)
       *attention = att;
     auto y = torch::matmul(att, v).transpose(1, 2).reshape({b, t, d});
@@ -104,14 +109,23 @@ public:
       t = patchify(x, patch_);
     else if (x.dim() == 2)
       t = x.unsqueeze(1);
+    // Tokens from an Embedding: all-zero rows are padding, neither attended to nor pooled.
+    torch::Tensor keep;
+    if (patch_ == 0 && x.dim() == 3) {
+      keep = t.abs().sum(-1).gt(0);                            // [B, T]
+      keep = keep.logical_or(keep.any(1, true).logical_not()); // no token at all: every row
+    }
     torch::Tensor h = embed_(t) + pos_;
     for (const auto &layer : *layers_) {
       torch::Tensor att;
-      h = layer->as<EncoderLayer>()->forward(h, ctx.recordAttention ? &att : nullptr);
+      h = layer->as<EncoderLayer>()->forward(h, keep, ctx.recordAttention ? &att : nullptr);
       if (ctx.recordAttention && ctx.attention)
         ctx.attention->push_back(att);
     }
-    return norm_(h.mean(1));
+    if (!keep.defined())
+      return norm_(h.mean(1));
+    const auto m = keep.unsqueeze(-1).to(h.scalar_type());
+    return norm_((h * m).sum(1) / m.sum(1).clamp_min(1));
   }
 
 private:

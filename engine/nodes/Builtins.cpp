@@ -16,6 +16,8 @@
   X(dropoutNodeType)                                                                                                   \
   X(layerNormNodeType)                                                                                                 \
   X(flattenNodeType)                                                                                                   \
+  X(embeddingNodeType)                                                                                                 \
+  X(poolNodeType)                                                                                                      \
   X(combineNodeType)                                                                                                   \
   X(classifierNodeType)
 

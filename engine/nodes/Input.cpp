@@ -19,6 +19,8 @@ public:
   }
   void fit(const torch::Tensor &x) override {
     torch::NoGradGuard guard;
+    if (!x.is_floating_point())
+      return; // token ids are names, not quantities
     const auto xf = x.to(torch::kFloat);
     // One sample has no spread: keep the identity rather than divide by zero.
     if (xf.size(0) < 2)
@@ -32,7 +34,7 @@ public:
     }
   }
   std::vector<torch::Tensor> run(const std::vector<torch::Tensor> &in, const torch::Tensor &, NodeContext &) override {
-    return {normalize_ ? (in[0] - mean_) / std_ : in[0]};
+    return {normalize_ && in[0].is_floating_point() ? (in[0] - mean_) / std_ : in[0]};
   }
 
 private:

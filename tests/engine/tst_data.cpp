@@ -7,6 +7,9 @@
 #include "data/Dataset.h"
 #include "data/Images.h"
 #include "data/Npy.h"
+#include "explain/TokenReport.h"
+#include "graph/Project.h"
+#include "train/Trainer.h"
 
 #include <QtTest>
 
@@ -133,6 +136,10 @@ private Q_SLOTS:
   void npyBadFiles_data();
   void npyBadFiles();
   void npyFuzz();
+  void textSources();
+  void textBadInput_data();
+  void textBadInput();
+  void textHalvesLearnAndExplain();
 };
 
 void TestData::initTestCase() {
@@ -575,6 +582,186 @@ void TestData::npyFuzz() {
   }
   QVERIFY(errors > 1000); // the damage was seen…
   QVERIFY(good > 0);      // …and harmless damage (in the data) still reads
+}
+
+// A corpus where the class is one word: "winner" makes spam; filler words are shared.
+std::vector<std::pair<std::string, std::string>> corpus(int n) {
+  const char *filler[] = {"the", "meeting", "is", "at", "noon", "please", "read", "notes", "lunch", "today"};
+  std::mt19937 rng(3);
+  std::vector<std::pair<std::string, std::string>> out;
+  for (int i = 0; i < n; ++i) {
+    const bool spam = i % 2 == 0;
+    std::string text;
+    const auto at = static_cast<int>(rng() % 12); // either half
+    for (int w = 0; w < 12; ++w) {
+      if (spam && w == at)
+        text += "Winner! ";
+      else
+        text += std::string(filler[rng() % 10]) + " ";
+    }
+    out.emplace_back(text, spam ? "spam" : "ham");
+  }
+  return out;
+}
+
+void TestData::textSources() {
+  QTemporaryDir dir;
+  const std::string d = dir.path().toStdString();
+  const auto texts = corpus(40);
+  std::string jsonl, csv = "id,body,kind\n";
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    jsonl += Json{{"body", texts[i].first}, {"kind", texts[i].second}}.dump() + "\n";
+    // Quoted, with a comma and a line break inside the text.
+    csv += std::to_string(i) + ",\"" + texts[i].first + ",\nsecond line\"," + texts[i].second + "\n";
+    fs::create_directories(d + "/folder/" + texts[i].second);
+    std::ofstream(d + "/folder/" + texts[i].second + "/" + std::to_string(i) + ".txt") << texts[i].first;
+  }
+  writeFile(dir, "t.jsonl", jsonl);
+  writeFile(dir, "t.csv", csv);
+  const Json base = {{"kind", "text"}, {"max_tokens", 8}, {"min_count", 1}, {"test_fraction", 0.25}};
+  for (const Json &where :
+       {Json{{"path", "t.jsonl"}, {"text_column", "body"}, {"label_column", "kind"}},
+        Json{{"path", "t.csv"}, {"text_column", "body"}, {"label_column", "kind"}}, Json{{"path", "folder"}}}) {
+    Json section = base;
+    section.update(where);
+    const DataInfo info = probeDataset(parseDatasetSpec(section, d));
+    QCOMPARE(info.sampleShape, (Shape{8}));
+    QCOMPARE(info.classNames, (std::vector<std::string>{"ham", "spam"}));
+    QCOMPARE(info.vocabulary[0], std::string("<pad>"));
+    QCOMPARE(info.vocabulary[1], std::string("<unk>"));
+    QVERIFY(std::find(info.vocabulary.begin(), info.vocabulary.end(), "winner") != info.vocabulary.end());
+    const Dataset data = load(section, d);
+    QCOMPARE(data.trainX.scalar_type(), torch::kLong);
+    QCOMPARE(data.trainX.size(1), int64_t(8));
+    QCOMPARE(data.trainX.size(0) + data.valX.size(0) + data.testX.size(0), int64_t(40));
+    // Words are lower-cased ("Winner!" is "winner") and every id is in the vocabulary.
+    QVERIFY(data.trainX.max().item<int64_t>() < static_cast<int64_t>(info.vocabulary.size()));
+  }
+  // The vocabulary comes from the training split only: a word that one text holds is a word of the
+  // vocabulary exactly when that text trains (else it reads as <unk>, id 1, in its split).
+  std::string rare = jsonl + Json{{"body", "zyzzyva meeting today"}, {"kind", "ham"}}.dump() + "\n";
+  writeFile(dir, "rare.jsonl", rare);
+  Json section = base;
+  section.update(Json{{"path", "rare.jsonl"}, {"text_column", "body"}, {"label_column", "kind"}});
+  bool seenIn = false, seenOut = false;
+  for (int seed = 0; seed < 10; ++seed) {
+    section["seed"] = seed;
+    const Dataset data = load(section, d);
+    const auto &vocab = data.info.vocabulary;
+    const bool inVocab = std::find(vocab.begin(), vocab.end(), "zyzzyva") != vocab.end();
+    const bool unknownInTrain = data.trainX.eq(1).any().item<bool>();
+    const bool unknownElsewhere = data.valX.eq(1).any().item<bool>() || data.testX.eq(1).any().item<bool>();
+    QVERIFY(!unknownInTrain); // every training word is known
+    QCOMPARE(inVocab, !unknownElsewhere);
+    (inVocab ? seenIn : seenOut) = true;
+  }
+  QVERIFY(seenIn && seenOut);
+}
+
+void TestData::textBadInput_data() {
+  QTest::addColumn<QString>("file");
+  QTest::addColumn<QByteArray>("content");
+  QTest::addColumn<QString>("expected");
+  QByteArray lines;
+  for (int i = 0; i < 12; ++i)
+    lines += QByteArray(R"({"text": "hello there", "label": ")") + (i % 2 ? "a" : "b") + "\"}\n";
+  QTest::newRow("JSONL line that is not JSON") << "t.jsonl" << lines + "{\"text\": \"oops\", label: b}\n"
+                                               << "t.jsonl:13: not JSON";
+  QTest::newRow("JSONL without the text field") << "t.jsonl" << lines + "{\"body\": \"x\", \"label\": \"a\"}\n"
+                                                << "t.jsonl:13: no text field \"text\"";
+  QTest::newRow("one class") << "t.jsonl"
+                             << QByteArray(R"({"text": "x", "label": "a"})"
+                                           "\n")
+                                    .repeated(12)
+                             << "every text has the label \"a\"";
+}
+
+void TestData::textBadInput() {
+  QFETCH(QString, file);
+  QFETCH(QByteArray, content);
+  QFETCH(QString, expected);
+  QTemporaryDir dir;
+  writeFile(dir, file.toStdString(), content.toStdString());
+  const QString message = loadError({{"kind", "text"}, {"path", file.toStdString()}}, dir.path().toStdString());
+  QVERIFY2(message.contains(expected), qPrintable(message));
+}
+
+// The write-up's example in small: a text in two halves, one sub-model each, max Combine. It
+// learns which word decides, the explanation finds that word in the half that held it, and text
+// that is not UTF-8 is repaired and counted; max_tokens 0 is refused.
+void TestData::textHalvesLearnAndExplain() {
+  QTemporaryDir dir;
+  const std::string d = dir.path().toStdString();
+  const auto texts = corpus(400);
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    fs::create_directories(d + "/mail/" + texts[i].second);
+    std::ofstream(d + "/mail/" + texts[i].second + "/" + std::to_string(i) + ".txt")
+        << texts[i].first << (i == 1 ? "caf\xE9 ol\xE9" : ""); // Latin-1 bytes in one text
+  }
+  Json doc = Json::parse(R"({
+    "format": "particle-studio", "version": 1, "name": "halves",
+    "dataset": {"kind": "text", "path": "mail", "max_tokens": 16, "min_count": 1},
+    "nodes": [
+      {"id": "input", "type": "Input"},
+      {"id": "split", "type": "Split", "params": {"mode": "chunks", "parts": 2}},
+      {"id": "e0", "type": "Embedding", "params": {"dim": 16}, "share": "words"},
+      {"id": "e1", "type": "Embedding", "params": {"dim": 16}, "share": "words"},
+      {"id": "p0", "type": "Pool", "params": {"mode": "max"}},
+      {"id": "p1", "type": "Attention", "params": {"dim": 16, "heads": 2, "layers": 1, "out": 8}},
+      {"id": "first", "type": "MLP", "params": {"hidden": [16], "out": 8}},
+      {"id": "combine", "type": "Combine", "params": {"mode": "max"}},
+      {"id": "head", "type": "Classifier"}
+    ],
+    "edges": [
+      {"from": "input", "to": "split"}, {"from": "split", "to": "e0"}, {"from": "split:1", "to": "e1"},
+      {"from": "e0", "to": "p0"}, {"from": "e1", "to": "p1"}, {"from": "p0", "to": "first"},
+      {"from": "first", "to": "combine"}, {"from": "p1", "to": "combine:1"}, {"from": "combine", "to": "head"}
+    ],
+    "training": {"epochs": 25, "batch_size": 32, "lr": 0.01, "threads": 1, "seed": 1}
+  })");
+  const std::string path = writeFile(dir, "halves.particle.json", doc.dump());
+  TrainOptions opt;
+  opt.outDir = d + "/run";
+  Trainer trainer(loadProject(path), opt);
+  const RunSummary s = trainer.run();
+  QCOMPARE(s.status, RunSummary::Status::Completed);
+  QVERIFY2(s.testAccuracy >= 0.95, std::to_string(s.testAccuracy).c_str());
+  QVERIFY2(QString::fromStdString(trainer.data().description)
+               .contains("1 text(s) held bytes that are not UTF-8 (replaced by U+FFFD)"),
+           trainer.data().description.c_str());
+  // Every spam test text: its top token is "winner", read by the half it stands in.
+  const auto &data = trainer.data();
+  const auto spam = torch::nonzero(data.testY.eq(1)).squeeze(1);
+  const auto x = data.testX.index_select(0, spam);
+  Explainer explainer(trainer.model(), data.trainX);
+  const auto sal = explainer.integratedGradients(x, torch::ones({x.size(0)}, torch::kLong), "combine");
+  QCOMPARE(sal.size(), std::size_t(2));
+  int found = 0;
+  for (int64_t i = 0; i < x.size(0); ++i) {
+    const auto tokens = tokenAttributions(data.info.vocabulary, x, i, sal);
+    const auto top = std::max_element(tokens.begin(), tokens.end(),
+                                      [](const auto &a, const auto &b) { return a.attribution < b.attribution; });
+    QVERIFY(top != tokens.end());
+    if (top->token == "winner") {
+      ++found;
+      QCOMPARE(top->branch, top->position < 8 ? 0 : 1); // the first half is branch 0
+    }
+  }
+  QVERIFY2(found >= x.size(0) * 8 / 10, (std::to_string(found) + " of " + std::to_string(x.size(0))).c_str());
+  const std::string html = tokensHtml(tokenAttributions(data.info.vocabulary, x, 0, sal), {"first", "p1"});
+  QVERIFY(html.find("winner") != std::string::npos && html.find("background-color:#") != std::string::npos);
+  // Padding is neither a token of the report nor attributed.
+  for (const auto &t : tokenAttributions(data.info.vocabulary, x, 0, sal))
+    QVERIFY(t.token != "<pad>");
+  // max_tokens 0 is a bad key, named.
+  doc["dataset"]["max_tokens"] = 0;
+  try {
+    loadProject(writeFile(dir, "zero.particle.json", doc.dump()));
+    parseDatasetSpec(doc["dataset"], d);
+    QFAIL("max_tokens 0 was accepted");
+  } catch (const Error &e) {
+    QVERIFY2(QString(e.what()).contains("max_tokens"), e.what());
+  }
 }
 
 QTEST_GUILESS_MAIN(TestData)

@@ -9,6 +9,7 @@
   X(csvDataKind)                                                                                                       \
   X(imageFolderDataKind)                                                                                               \
   X(npyDataKind)                                                                                                       \
+  X(textDataKind)                                                                                                      \
   X(syntheticDataKind)
 
 namespace particle {

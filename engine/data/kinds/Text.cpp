@@ -1,0 +1,374 @@
+// Kind "text": texts with labels — a CSV/TSV or JSON-lines file with a text field and a label
+// field, or a folder with one sub-folder of .txt files per class — cut into words and turned into
+// token ids [max_tokens] (0 padding, 1 a word outside the vocabulary). The vocabulary is the
+// training split's most frequent words, so validation and test never shape it.
+
+#include "data/Dataset.h"
+#include "data/kinds/CsvReader.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <sys/stat.h>
+#include <unordered_map>
+
+namespace particle {
+
+namespace text {
+
+namespace fs = std::filesystem;
+
+constexpr std::size_t kMaxWord = 40; // longer runs (encoded attachments) are cut
+
+struct Corpus {
+  std::vector<std::string> texts;
+  std::vector<std::string> labels;
+  int64_t repaired = 0; // texts that held bytes that are not UTF-8
+};
+
+// `s` with every byte sequence that is not UTF-8 replaced by U+FFFD; true when any was.
+bool repairUtf8(std::string &s) {
+  std::string out;
+  bool bad = false;
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    bool ok = n > 0 && i + n <= s.size() && !(n == 2 && c < 0xC2);
+    for (std::size_t k = 1; ok && k < n; ++k)
+      ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+    if (ok) {
+      out.append(s, i, n);
+      i += n;
+    } else {
+      out += "\xEF\xBF\xBD";
+      bad = true;
+      ++i;
+    }
+  }
+  if (bad)
+    s.swap(out);
+  return bad;
+}
+
+std::string readText(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw Error(ErrorKind::File, path + ": cannot open the file");
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string labelText(const Json &v) {
+  if (v.is_string())
+    return v.get<std::string>();
+  if (v.is_number_integer())
+    return std::to_string(v.get<int64_t>());
+  if (v.is_boolean())
+    return v.get<bool>() ? "true" : "false";
+  return v.dump();
+}
+
+Corpus readFolder(const DatasetSpec &spec, const std::string &root) {
+  Corpus c;
+  std::vector<fs::path> classes;
+  std::error_code ec;
+  for (const auto &e : fs::directory_iterator(root, ec))
+    if (e.is_directory(ec) && e.path().filename().string()[0] != '.')
+      classes.push_back(e.path());
+  std::sort(classes.begin(), classes.end());
+  if (classes.size() < 2)
+    throw Error(ErrorKind::File, root + ": needs one folder of .txt files per class, at least two (found " +
+                                     std::to_string(classes.size()) + ")");
+  for (const auto &folder : classes) {
+    std::vector<std::string> files;
+    for (const auto &e : fs::recursive_directory_iterator(folder, ec))
+      if (e.is_regular_file(ec) && e.path().extension() == ".txt")
+        files.push_back(e.path().string());
+    std::sort(files.begin(), files.end());
+    if (files.empty())
+      throw Error(ErrorKind::File, folder.string() + ": no .txt files in this class folder");
+    for (const auto &f : files) {
+      if (c.texts.size() % 256 == 0)
+        spec.checkCancelled();
+      c.texts.push_back(readText(f));
+      c.labels.push_back(folder.filename().string());
+    }
+  }
+  return c;
+}
+
+Corpus readJsonLines(const DatasetSpec &spec, const std::string &path, const std::string &textKey,
+                     const std::string &labelKey) {
+  Corpus c;
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw Error(ErrorKind::File, path + ": cannot open the file");
+  std::string line;
+  int64_t lineNo = 0;
+  while (std::getline(in, line)) {
+    if (++lineNo % 4096 == 0)
+      spec.checkCancelled();
+    if (line.find_first_not_of(" \t\r") == std::string::npos)
+      continue;
+    Json j;
+    try {
+      j = Json::parse(line);
+    } catch (const std::exception &e) {
+      std::string why = e.what();
+      if (const auto at = why.find("parse error"); at != std::string::npos)
+        why = why.substr(at);
+      throw Error(ErrorKind::File, path + ":" + std::to_string(lineNo) + ": not JSON (" + why + ")");
+    }
+    const std::string where = path + ":" + std::to_string(lineNo) + ": ";
+    if (!j.is_object())
+      throw Error(ErrorKind::File, where + "each line must be a JSON object");
+    if (!j.contains(textKey) || !j[textKey].is_string())
+      throw Error(ErrorKind::File, where + "no text field \"" + textKey + "\" (dataset.text_column)");
+    if (!j.contains(labelKey) || j[labelKey].is_null())
+      throw Error(ErrorKind::File, where + "no label field \"" + labelKey + "\" (dataset.label_column)");
+    c.texts.push_back(j[textKey].get<std::string>());
+    c.labels.push_back(labelText(j[labelKey]));
+  }
+  return c;
+}
+
+Corpus readTable(const DatasetSpec &spec, const std::string &path, const std::string &textKey,
+                 const std::string &labelKey) {
+  Corpus c;
+  csv::Reader reader(path, "auto", &spec);
+  std::vector<std::string> header;
+  int64_t textAt = -1, labelAt = -1;
+  reader.read([&](std::vector<csv::Cell> &cells, int64_t line) {
+    if (header.empty()) {
+      for (auto &cell : cells)
+        header.push_back(cell.value_or(std::string()));
+      for (std::size_t i = 0; i < header.size(); ++i) {
+        if (header[i] == textKey)
+          textAt = static_cast<int64_t>(i);
+        if (header[i] == labelKey)
+          labelAt = static_cast<int64_t>(i);
+      }
+      if (textAt < 0)
+        throw Error(ErrorKind::File, path + ":1: no column named \"" + textKey + "\" (dataset.text_column)");
+      if (labelAt < 0)
+        throw Error(ErrorKind::File, path + ":1: no column named \"" + labelKey + "\" (dataset.label_column)");
+      return true;
+    }
+    if (cells.size() != header.size())
+      throw Error(ErrorKind::File, path + ":" + std::to_string(line) + ": has " + std::to_string(cells.size()) +
+                                       " columns, the header has " + std::to_string(header.size()));
+    const auto &label = cells[static_cast<std::size_t>(labelAt)];
+    if (!label || label->empty())
+      throw Error(ErrorKind::File, path + ":" + std::to_string(line) + ": the label is empty");
+    c.texts.push_back(cells[static_cast<std::size_t>(textAt)].value_or(std::string()));
+    c.labels.push_back(*label);
+    return true;
+  });
+  if (header.empty())
+    throw Error(ErrorKind::File, path + ":1: empty file (a header line is required)");
+  return c;
+}
+
+Corpus read(const DatasetSpec &spec) {
+  const std::string path = spec.text("path");
+  const std::string textKey = spec.text("text_column"), labelKey = spec.text("label_column");
+  std::error_code ec;
+  Corpus c;
+  if (fs::is_directory(path, ec)) {
+    c = readFolder(spec, path);
+  } else if (!fs::exists(path, ec)) {
+    throw Error(ErrorKind::File, path + ": no such file or folder");
+  } else {
+    const std::string ext = fs::path(path).extension().string();
+    c = ext == ".jsonl" || ext == ".json" || ext == ".ndjson" ? readJsonLines(spec, path, textKey, labelKey)
+                                                              : readTable(spec, path, textKey, labelKey);
+  }
+  if (c.texts.size() < 10)
+    throw Error(ErrorKind::File, path + ": only " + std::to_string(c.texts.size()) + " texts; need at least 10");
+  for (auto &t : c.texts)
+    c.repaired += repairUtf8(t) ? 1 : 0;
+  return c;
+}
+
+// Lower-cased words: runs of ASCII letters and digits and of non-ASCII (UTF-8) bytes.
+template <typename Fn> void words(const std::string &text, Fn &&onWord) {
+  std::string word;
+  auto flush = [&] {
+    if (!word.empty())
+      onWord(word);
+    word.clear();
+  };
+  for (char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80) {
+      if (word.size() < kMaxWord)
+        word += ch;
+    } else if (c >= 'A' && c <= 'Z') {
+      if (word.size() < kMaxWord)
+        word += static_cast<char>(c - 'A' + 'a');
+    } else {
+      flush();
+    }
+  }
+  flush();
+}
+
+// The training texts' words that occur at least `minCount` times, the `size` − 2 most frequent
+// (ties in byte order), after "<pad>" and "<unk>".
+std::vector<std::string> vocabularyOf(const Corpus &c, const std::vector<int64_t> &train, int64_t size,
+                                      int64_t minCount) {
+  std::unordered_map<std::string, int64_t> counts;
+  for (int64_t i : train)
+    words(c.texts[static_cast<std::size_t>(i)], [&](const std::string &w) { ++counts[w]; });
+  std::vector<std::pair<std::string, int64_t>> ranked;
+  for (auto &[w, n] : counts)
+    if (n >= minCount)
+      ranked.emplace_back(w, n);
+  std::sort(ranked.begin(), ranked.end(), [](const auto &a, const auto &b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  });
+  std::vector<std::string> vocab{"<pad>", "<unk>"};
+  for (const auto &[w, n] : ranked) {
+    if (static_cast<int64_t>(vocab.size()) >= size)
+      break;
+    vocab.push_back(w);
+  }
+  return vocab;
+}
+
+// Everything the probe and the loader share: the corpus, its classes, which texts train, the vocabulary.
+struct Prepared {
+  Corpus corpus;
+  std::vector<std::string> classes;
+  torch::Tensor labels; // [N] int64
+  Dataset indices;      // the splits of the text indices ([n, 1] int64 "samples")
+  std::vector<std::string> vocabulary;
+};
+
+Prepared prepare(const DatasetSpec &spec) {
+  Prepared p;
+  p.corpus = read(spec);
+  p.classes = p.corpus.labels;
+  std::sort(p.classes.begin(), p.classes.end());
+  p.classes.erase(std::unique(p.classes.begin(), p.classes.end()), p.classes.end());
+  if (p.classes.size() < 2)
+    throw Error(ErrorKind::File, spec.text("path") + ": every text has the label \"" + p.classes.front() +
+                                     "\"; a classifier needs at least two classes");
+  std::map<std::string, int64_t> index;
+  for (std::size_t i = 0; i < p.classes.size(); ++i)
+    index[p.classes[i]] = static_cast<int64_t>(i);
+  std::vector<int64_t> ys;
+  for (const auto &l : p.corpus.labels)
+    ys.push_back(index.at(l));
+  p.labels = torch::tensor(ys, torch::kLong);
+  const auto n = static_cast<int64_t>(ys.size());
+  assignSplits(p.indices, torch::arange(n, torch::kLong).unsqueeze(1), p.labels, spec, true,
+               spec.number("test_fraction"));
+  const auto trainIdx = p.indices.trainX.squeeze(1).contiguous();
+  std::vector<int64_t> train(trainIdx.data_ptr<int64_t>(), trainIdx.data_ptr<int64_t>() + trainIdx.numel());
+  p.vocabulary = vocabularyOf(p.corpus, train, spec.integer("vocab_size"), spec.integer("min_count"));
+  return p;
+}
+
+DataInfo infoOf(const DatasetSpec &spec, const Prepared &p) {
+  DataInfo info;
+  info.sampleShape = {spec.integer("max_tokens")};
+  info.classes = static_cast<int64_t>(p.classes.size());
+  info.classNames = p.classes;
+  info.vocabulary = p.vocabulary;
+  setSplitCounts(info, spec, static_cast<int64_t>(p.corpus.texts.size()), spec.number("test_fraction"));
+  return info;
+}
+
+// The probe runs on every edit in the app: keep the last answer while the data and keys are the same.
+std::string fingerprint(const DatasetSpec &spec) {
+  std::string key = spec.params.dump() + "|" + std::to_string(spec.validationFraction) + "|" +
+                    std::to_string(spec.seed) + "|" + std::to_string(spec.limit);
+  const std::string path = spec.text("path");
+  std::error_code ec;
+  auto stamp = [&](const std::string &p) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) == 0)
+      key += "|" + p + ":" + std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
+             std::to_string(st.st_mtim.tv_nsec);
+  };
+  stamp(path);
+  if (fs::is_directory(path, ec))
+    for (const auto &e : fs::directory_iterator(path, ec))
+      stamp(e.path().string());
+  return key;
+}
+
+DataInfo probe(const DatasetSpec &spec) {
+  static std::mutex mutex;
+  static std::string lastKey;
+  static DataInfo last;
+  const std::string key = fingerprint(spec);
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (key == lastKey)
+      return last;
+  }
+  DataInfo info = infoOf(spec, prepare(spec));
+  std::lock_guard<std::mutex> lock(mutex);
+  lastKey = key;
+  last = info;
+  return info;
+}
+
+void load(const DatasetSpec &spec, Dataset &d) {
+  Prepared p = prepare(spec);
+  d.info = infoOf(spec, p);
+  const int64_t t = spec.integer("max_tokens");
+  const auto n = static_cast<int64_t>(p.corpus.texts.size());
+  std::unordered_map<std::string, int64_t> ids;
+  for (std::size_t i = 0; i < p.vocabulary.size(); ++i)
+    ids[p.vocabulary[i]] = static_cast<int64_t>(i);
+  auto x = torch::zeros({n, t}, torch::kLong);
+  auto *px = x.data_ptr<int64_t>();
+  for (int64_t i = 0; i < n; ++i) {
+    if (i % 256 == 0)
+      spec.checkCancelled();
+    int64_t at = 0;
+    words(p.corpus.texts[static_cast<std::size_t>(i)], [&](const std::string &w) {
+      if (at < t) {
+        const auto it = ids.find(w);
+        px[i * t + at++] = it == ids.end() ? 1 : it->second;
+      }
+    });
+  }
+  auto pick = [&](const torch::Tensor &idx) { return x.index_select(0, idx.squeeze(1)); };
+  d.trainX = pick(p.indices.trainX);
+  d.trainY = p.indices.trainY;
+  d.valX = pick(p.indices.valX);
+  d.valY = p.indices.valY;
+  d.testX = pick(p.indices.testX);
+  d.testY = p.indices.testY;
+  d.notes = std::to_string(p.vocabulary.size()) + " words in the vocabulary";
+  if (p.corpus.repaired > 0)
+    d.notes += "; " + std::to_string(p.corpus.repaired) + " text(s) held bytes that are not UTF-8 (replaced by U+FFFD)";
+}
+
+} // namespace text
+
+DataKind textDataKind() {
+  DataKind k;
+  k.name = "text";
+  k.doc = "Texts with labels: a CSV/TSV or JSON-lines file with a text and a label field, or a folder with one "
+          "sub-folder of .txt files per class; cut into words, the training split's most frequent kept.";
+  k.keys = {required(pathField("path", "The file (CSV, TSV, JSON lines) or the folder of class folders", false,
+                               "Texts (*.csv *.tsv *.jsonl *.json);;All files (*)")),
+            textField("text_column", "text", "The text's column or JSON field"),
+            textField("label_column", "label", "The label's column or JSON field"),
+            enumField("tokenizer", {"words"}, "How texts become tokens: lower-cased words (letters and digits)"),
+            intField("vocab_size", 20000, 3, 1000000, "Most frequent training words kept (others become <unk>)"),
+            intField("min_count", 2, 1, 1000000, "A word must occur this often in the training split"),
+            intField("max_tokens", 256, 1, 100000, "Tokens per text: longer texts are cut, shorter ones padded"),
+            floatField("test_fraction", 0.2, 0.0, 0.9, "Share held out for testing")};
+  k.probe = text::probe;
+  k.load = text::load;
+  k.loadSetsInfo = true;
+  return k;
+}
+
+} // namespace particle

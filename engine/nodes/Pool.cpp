@@ -1,0 +1,55 @@
+// Pool: tokens [T, D] to one vector [D], the mean or the maximum over the tokens that are not
+// padding (all-zero rows, as Embedding leaves them), so that an MLP can follow a sequence.
+
+#include "model/NodeModule.h"
+#include "nodes/NodeSupport.h"
+
+#include <limits>
+
+namespace particle::nodes {
+
+namespace pool {
+
+InferResult infer(const InferInput &in) {
+  const Shape &x = in.inputs.at(0);
+  if (x.size() != 2)
+    return fail("needs tokens [T, D], got " + shapeToString(x) + " (e.g. after an Embedding)");
+  InferResult r;
+  r.outputs = {{x[1]}};
+  return r;
+}
+
+class ModuleImpl : public NodeModuleImpl {
+public:
+  explicit ModuleImpl(bool max) : max_(max) {}
+  std::vector<torch::Tensor> run(const std::vector<torch::Tensor> &in, const torch::Tensor &, NodeContext &) override {
+    const auto &x = in[0];                                   // [B, T, D]
+    auto mask = x.abs().sum(-1, true).gt(0);                 // [B, T, 1]: true where a token is
+    mask = mask.logical_or(mask.any(1, true).logical_not()); // a text with no token: all of it
+    if (max_)
+      return {x.masked_fill(mask.logical_not(), -std::numeric_limits<float>::infinity()).amax(1)};
+    const auto m = mask.to(x.scalar_type());
+    return {(x * m).sum(1) / m.sum(1).clamp_min(1)};
+  }
+
+private:
+  bool max_;
+};
+
+} // namespace pool
+
+NodeType poolNodeType() {
+  NodeType t;
+  t.type = "Pool";
+  t.category = "Layers";
+  t.color = kLayerColor;
+  t.doc = "Tokens [T, D] to one vector [D]: the mean or the maximum over the tokens, padding left out.";
+  t.params = {enumField("mode", {"mean", "max"}, "How the tokens are joined")};
+  t.infer = pool::infer;
+  t.build = [](const BuildArgs &a) -> std::shared_ptr<NodeModuleImpl> {
+    return std::make_shared<pool::ModuleImpl>(textParam(a.params, "mode") == "max");
+  };
+  return t;
+}
+
+} // namespace particle::nodes
