@@ -14,8 +14,12 @@
 #include <QListWidget>
 #include <QPushButton>
 #include <QStandardPaths>
+#include <QTextBrowser>
 #include <QUndoStack>
 #include <QtTest>
+
+#include <filesystem>
+#include <fstream>
 
 using namespace particle;
 using namespace particle::ui;
@@ -28,6 +32,7 @@ private Q_SLOTS:
   void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
   void explainsATrainedModel();
   void attentionMapsForAttentionSubModels();
+  void wordsOfATextSample();
 };
 
 namespace {
@@ -127,6 +132,75 @@ void TestExplainView::attentionMapsForAttentionSubModels() {
   QCOMPARE(panel->result().combines[0].regions.size(), 2);
   QCOMPARE(panel->result().combines[0].regions[0].size(), 28 * 14);
   QVERIFY(!panel->sampleView()->pixmap().isNull());
+  window.undoStack()->setClean();
+}
+
+// Text data: the sample view shows the text's words coloured by attribution, with the sub-model
+// that read each part marked; the data lie beside the project (relative path) as in the examples.
+void TestExplainView::wordsOfATextSample() {
+  QTemporaryDir dir;
+  const std::string d = dir.path().toStdString();
+  const char *filler[] = {"the", "meeting", "is", "at", "noon", "please", "read", "notes"};
+  for (int i = 0; i < 120; ++i) {
+    const bool spam = i % 2 == 0;
+    std::filesystem::create_directories(d + "/mail/" + (spam ? "spam" : "ham"));
+    std::ofstream out(d + "/mail/" + (spam ? "spam" : "ham") + "/" + std::to_string(i) + ".txt");
+    for (int w = 0; w < 8; ++w)
+      out << (spam && w == i % 8 ? "winner" : filler[(i * 7 + w * 3) % 8]) << " ";
+  }
+  Json doc = Json::parse(R"({
+    "format": "particle-studio", "version": 1, "name": "words",
+    "dataset": {"kind": "text", "path": "mail", "max_tokens": 8, "min_count": 1},
+    "nodes": [
+      {"id": "input", "type": "Input"},
+      {"id": "split", "type": "Split", "params": {"mode": "chunks", "parts": 2}},
+      {"id": "e0", "type": "Embedding", "params": {"dim": 8}, "share": "w"},
+      {"id": "e1", "type": "Embedding", "params": {"dim": 8}, "share": "w"},
+      {"id": "p0", "type": "Pool"}, {"id": "p1", "type": "Pool"},
+      {"id": "first", "type": "MLP", "params": {"hidden": [8], "out": 4}},
+      {"id": "second", "type": "MLP", "params": {"hidden": [8], "out": 4}},
+      {"id": "combine", "type": "Combine", "params": {"mode": "max"}},
+      {"id": "head", "type": "Classifier"}
+    ],
+    "edges": [
+      {"from": "input", "to": "split"}, {"from": "split", "to": "e0"}, {"from": "split:1", "to": "e1"},
+      {"from": "e0", "to": "p0"}, {"from": "e1", "to": "p1"}, {"from": "p0", "to": "first"},
+      {"from": "p1", "to": "second"}, {"from": "first", "to": "combine"}, {"from": "second", "to": "combine:1"},
+      {"from": "combine", "to": "head"}
+    ],
+    "training": {"epochs": 3, "threads": 1, "batch_size": 16}
+  })");
+  const std::string path = writeFile(dir, "words.particle.json", doc.dump());
+  QTemporaryDir runDir;
+  const QString checkpoint = trainCheckpoint(loadProject(path), runDir);
+  MainWindow window;
+  QVERIFY(window.openProject(QString::fromStdString(path)));
+  window.setCurrentTab("explain");
+  window.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&window));
+  ExplainPanel *panel = window.explainPanel();
+  panel->setCheckpoint(checkpoint);
+  QSignalSpy ready(panel, &ExplainPanel::resultReady);
+  QSignalSpy detail(panel, &ExplainPanel::detailReady);
+  QTest::mouseClick(panel->computeButton(), Qt::LeftButton);
+  QVERIFY(ready.wait(60000));
+  QVERIFY2(panel->result().error.isEmpty(), qPrintable(panel->result().error));
+  QVERIFY(panel->result().isText);
+  QTRY_VERIFY_WITH_TIMEOUT(detail.count() > 0, 60000);
+  QTextBrowser *view = panel->tokensView();
+  QVERIFY(view->isVisible());
+  QVERIFY(!panel->sampleView()->isVisible());
+  // Another sample, clicked in the list: its words, coloured, with the sub-models marked.
+  QListWidget *list = panel->sampleList();
+  QTest::mouseClick(list->viewport(), Qt::LeftButton, {}, list->visualItemRect(list->item(3)).center());
+  QTRY_COMPARE_WITH_TIMEOUT(panel->detail().index, 3, 60000);
+  QTRY_VERIFY_WITH_TIMEOUT(view->toHtml().contains("background-color:#"), 10000);
+  const QString words = view->toPlainText();
+  QVERIFY2(words.contains("first") && words.contains("second"), qPrintable(words));
+  int known = 0;
+  for (const char *w : {"the", "meeting", "is", "at", "noon", "please", "read", "notes", "winner"})
+    known += words.contains(QString(" %1 ").arg(w)) ? 1 : 0;
+  QVERIFY2(known >= 3, qPrintable(words));
   window.undoStack()->setClean();
 }
 

@@ -48,6 +48,19 @@ void DataPreviewWorker::preview(const QString &datasetJson, const QString &baseD
         p.thumbnails << q;
         p.thumbnailLabels << static_cast<int>(d.trainY[i].item<int64_t>());
       }
+    } else if (!d.info.vocabulary.empty()) {
+      // Text: the words each sample keeps (its first ones), <unk> for those outside the vocabulary.
+      p.rowHeader << tr("words (%1 in the vocabulary)").arg(d.info.vocabulary.size());
+      const auto ids = d.trainX.narrow(0, 0, n).to(torch::kLong).contiguous();
+      for (int64_t i = 0; i < n; ++i) {
+        QStringList words;
+        for (int64_t k = 0; k < ids.size(1) && words.size() < 40; ++k)
+          if (const int64_t id = ids[i][k].item<int64_t>();
+              id > 0 && id < static_cast<int64_t>(d.info.vocabulary.size()))
+            words << QString::fromStdString(d.info.vocabulary[static_cast<std::size_t>(id)]);
+        p.rows << QStringList{p.classNames.value(static_cast<int>(d.trainY[i].item<int64_t>())),
+                              words.join(' ') + " …"};
+      }
     } else {
       const auto flat = d.trainX.narrow(0, 0, n).reshape({n, -1}).to(torch::kDouble);
       const int64_t cols = std::min<int64_t>(flat.size(1), kColumns);

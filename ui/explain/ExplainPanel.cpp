@@ -12,6 +12,7 @@
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QTextBrowser>
 #include <QListWidget>
 #include <QMessageBox>
 #include <QPainter>
@@ -161,6 +162,11 @@ ExplainPanel::ExplainPanel(GraphDocument *doc, QWidget *parent) : QWidget(parent
   sampleView_->setObjectName("sampleView");
   sampleView_->setMinimumSize(160, 160);
   sampleView_->setAlignment(Qt::AlignCenter);
+  tokensView_ = new QTextBrowser(this);
+  tokensView_->setObjectName("tokensView");
+  tokensView_->setMinimumSize(160, 160);
+  tokensView_->setOpenLinks(false);
+  tokensView_->hide();
   branches_ = new QListWidget(this);
   branches_->setObjectName("branchList");
   branches_->setMinimumHeight(80);
@@ -176,6 +182,7 @@ ExplainPanel::ExplainPanel(GraphDocument *doc, QWidget *parent) : QWidget(parent
   auto *center = new QVBoxLayout(centerWidget);
   center->setContentsMargins(0, 0, 0, 0);
   center->addWidget(sampleView_, 2);
+  center->addWidget(tokensView_, 2);
   center->addWidget(new QLabel(tr("Branches: φ for this sample, saliency δ (convergence)"), this));
   center->addWidget(branches_, 1);
   center->addWidget(flagHelp_);
@@ -316,6 +323,7 @@ void ExplainPanel::clear() {
       heatmap_->plotLayout()->removeAt(i);
   heatmap_->plotLayout()->simplify();
   sampleView_->clear();
+  tokensView_->clear();
   attentionBox_->hide();
   flagHelp_->hide();
   setBusy(false);
@@ -336,8 +344,10 @@ void ExplainPanel::compute() {
     return;
   ExplainRequest request;
   request.projectText = QString::fromStdString(doc_->text());
-  request.projectPath =
-      doc_->filePath().isEmpty() ? QFileInfo(checkpoint_).absolutePath() + "/project.particle.json" : doc_->filePath();
+  // Relative data paths resolve against the file the project came from, as for training (an
+  // example opened as a template has no file of its own, but its data lies beside the example).
+  request.projectPath = doc_->sourcePath().isEmpty() ? QFileInfo(checkpoint_).absolutePath() + "/project.particle.json"
+                                                     : doc_->sourcePath();
   request.checkpoint = checkpoint_;
   request.method = method_->currentData().toString();
   request.baseline = baseline_->currentData().toString();
@@ -501,6 +511,18 @@ void ExplainPanel::drawSample() {
                             : tr("#%1  %2, predicted %3 ✗")
                                   .arg(current_)
                                   .arg(classLabel(result_.labels[current_]), classLabel(result_.predictions[current_]));
+  sampleView_->setVisible(!result_.isText);
+  tokensView_->setVisible(result_.isText);
+  if (result_.isText) {
+    // The words of the text, each coloured by how much it pushed towards the explained class.
+    QString html = "<p><b>" + title.toHtmlEscaped() + "</b> &nbsp; " +
+                   tr("explained class: %1").arg(classLabel(result_.targets.value(current_)).toHtmlEscaped()) + "</p>";
+    html += detail_.index == current_ && !detail_.tokensHtml.isEmpty()
+                ? "<p>" + detail_.tokensLegend + "</p><p style=\"line-height:160%\">" + detail_.tokensHtml + "</p>"
+                : "<p>" + tr("computing the words' attributions…") + "</p>";
+    tokensView_->setHtml(html);
+    return;
+  }
   if (!result_.isImage) {
     sampleView_->setText(title + "\n\n" + tr("(vector data: the contributions are in the charts)"));
     return;

@@ -14,6 +14,7 @@ class QCustomPlot;
 class QGridLayout;
 class QGroupBox;
 class QLabel;
+class QTextBrowser;
 class QListWidget;
 class QProgressBar;
 class QPushButton;
@@ -48,6 +49,7 @@ public:
   QCustomPlot *waterfall() const { return waterfall_; }
   QCustomPlot *heatmap() const { return heatmap_; }
   QLabel *sampleView() const { return sampleView_; }
+  QTextBrowser *tokensView() const { return tokensView_; }
   QLabel *statusLabel() const { return status_; }
   QGroupBox *attentionBox() const { return attentionBox_; }
   const ExplainResult &result() const { return result_; }
@@ -81,6 +83,7 @@ private:
   QPushButton *compute_, *cancel_, *load_, *export_;
   QProgressBar *progress_;
   QLabel *status_, *sampleView_, *attentionView_, *rolloutView_, *flagHelp_;
+  QTextBrowser *tokensView_ = nullptr; // text data: the sample's words, coloured by attribution
   QListWidget *samples_, *branches_;
   QCustomPlot *waterfall_, *weights_, *heatmap_;
   QGroupBox *attentionBox_;

@@ -1,5 +1,6 @@
 #include "explain/ExplainWorker.h"
 
+#include "explain/TokenReport.h"
 #include "recipes/ExplainSession.h"
 
 #include "ThreadHandoff.h"
@@ -129,6 +130,7 @@ void ExplainWorker::compute(const ExplainRequest &request) {
     }
     const Shape sample = info.sampleShape;
     r.isImage = sample.size() == 3;
+    r.isText = !info.vocabulary.empty();
     if (r.isImage) {
       r.channels = static_cast<int>(sample[0]);
       r.imageHeight = static_cast<int>(sample[1]);
@@ -168,9 +170,17 @@ void ExplainWorker::detail(int index, const QString &combine, const std::shared_
   try {
     const bool image = s.session->info().sampleShape.size() == 3;
     const int64_t target = s.explanation.targets[index].item<int64_t>();
-    for (const auto &sal : s.session->saliency(index, target, combine.toStdString(), kSaliencyPoints)) {
+    const auto saliency = s.session->saliency(index, target, combine.toStdString(), kSaliencyPoints);
+    std::vector<std::string> branchNames;
+    for (const auto &sal : saliency) {
       d.saliencyDelta << sal.delta.abs().max().item<double>();
       d.saliency << (image ? heatImage(sal.map[0].abs().sum(0)) : heatImage(sal.map.abs().reshape({1, -1})));
+      branchNames.push_back(sal.branch);
+    }
+    if (const auto &vocabulary = s.session->info().vocabulary; !vocabulary.empty()) {
+      const auto ids = s.session->samples(index + 1).narrow(0, index, 1);
+      d.tokensHtml = QString::fromStdString(tokensHtml(tokenAttributions(vocabulary, ids, 0, saliency), branchNames));
+      d.tokensLegend = QString::fromStdString(tokensLegendHtml());
     }
     for (const auto &[node, layers] : s.session->attention(index)) {
       d.attentionNodes << QString::fromStdString(node);

@@ -49,6 +49,7 @@ struct ExplainResult {
   QVector<CombineResult> combines;
   QVector<QImage> images; // the samples (image data only)
   bool isImage = false;
+  bool isText = false; // token ids: the sample is shown as its words
   int imageWidth = 0, imageHeight = 0, channels = 0;
 };
 
@@ -61,6 +62,8 @@ struct SampleDetail {
   QVector<QVector<QImage>> attention;  // per Attention node: layer × head maps [T×T]
   QVector<QStringList> attentionNames; // per Attention node: "layer 1 · head 2"…
   QVector<QImage> rollout;             // per Attention node: rollout per token drawn over its grid
+  QString tokensHtml;                  // text data: the words coloured by attribution (TokenReport.h)
+  QString tokensLegend;                // and what the colours mean
 };
 
 class ExplainWorker : public QObject {
