@@ -193,6 +193,12 @@ void TestCli::trainBadDataExitsWith3_data() {
                               << "pets: no class folders";
   QTest::newRow("CSV quote never closed") << "csvquote"
                                           << "t.csv:4: a quoted field is never closed";
+  QTest::newRow(".npy in Fortran order") << "fortran"
+                                         << "x.npy: the array is in Fortran order";
+  QTest::newRow(".npy header and data disagree") << "npyshape"
+                                                 << "x.npy: the header says shape (12, 5)";
+  QTest::newRow("JSON-lines line that is not JSON") << "jsonl"
+                                                    << "t.jsonl:3: not JSON";
 }
 
 // Bad data in the kinds a user brings: `particle train` exits with 3 and names the file.
@@ -228,12 +234,32 @@ void TestCli::trainBadDataExitsWith3() {
     writeFile(dir, "t.csv", "a,b,c,d,label\n1,2,3,4,0\n5,6,7,8,1\n1,\"2,3,4,0\n");
     doc["dataset"] = {{"kind", "csv"}, {"path", "t.csv"}, {"label_column", "label"}};
     doc["nodes"][1]["params"] = {{"mode", "chunks"}, {"sizes", {1, 1, 1, 1}}};
+  } else if (damage == "fortran" || damage == "npyshape") {
+    // NumPy headers (version 1, padded to 64 bytes): 12×4 float32 samples, 12 uint8 labels.
+    auto npy = [](std::string dict, const std::string &data) {
+      while ((10 + dict.size() + 1) % 64 != 0)
+        dict += ' ';
+      dict += '\n';
+      return std::string("\x93NUMPY\x01\x00", 8) + static_cast<char>(dict.size()) + '\0' + dict + data;
+    };
+    const std::string order = damage == "fortran" ? "True" : "False";
+    const std::string shape = damage == "npyshape" ? "(12, 5)" : "(12, 4)";
+    writeFile(dir, "x.npy",
+              npy("{'descr': '<f4', 'fortran_order': " + order + ", 'shape': " + shape + ", }",
+                  std::string(12 * 4 * 4, '\0')));
+    writeFile(
+        dir, "y.npy",
+        npy("{'descr': '|u1', 'fortran_order': False, 'shape': (12,), }", std::string("\0\1\0\1\0\1\0\1\0\1\0\1", 12)));
+    doc["dataset"] = {{"kind", "npy"}, {"x", "x.npy"}, {"y", "y.npy"}};
+  } else if (damage == "jsonl") {
+    writeFile(dir, "t.jsonl", "{\"text\": \"a b\", \"label\": \"x\"}\n{\"text\": \"c\", \"label\": \"y\"}\n{text}\n");
+    doc["dataset"] = {{"kind", "text"}, {"path", "t.jsonl"}, {"max_tokens", 4}};
   }
   const std::string path = writeFile(dir, "p.particle.json", doc.dump());
   const Run r = runCli({"train", QString::fromStdString(path), "--out", dir.filePath("run")});
   verifyNoCrashText(r);
-  QCOMPARE(r.code, 3);
   QVERIFY2(r.err.contains(expected), qPrintable(r.err));
+  QCOMPARE(r.code, 3);
 }
 
 void TestCli::weightsLoadInPython() {
