@@ -6,7 +6,9 @@
 #include "MainWindow.h"
 #include "TestSupport.h"
 #include "document/GraphDocument.h"
+#include "editor/GraphScene.h"
 #include "editor/InspectorWidget.h"
+#include "editor/NodeItem.h"
 #include "forms/SchemaForm.h"
 
 #include <QCheckBox>
@@ -37,6 +39,7 @@ private Q_SLOTS:
   void shareGroup();
   void shareScope();
   void editsOfATiedMemberReachTheWholeGroup();
+  void splitOfUnequalPartsShowsEachOnTheCanvas();
 
 private:
   // Clicks the node on the canvas and waits for its editors; returns the editor of `param`.
@@ -237,4 +240,16 @@ void TestInspector::editsOfATiedMemberReachTheWholeGroup() {
 }
 
 QTEST_MAIN(TestInspector)
+// Split sizes typed in the Inspector: the node on the canvas lists each part's shape, not
+// "4 × [first part]".
+void TestInspector::splitOfUnequalPartsShowsEachOnTheCanvas() {
+  QCOMPARE(window_->scene()->nodeItem("split")->shapeText(), QString("4 × [8]"));
+  QPointer<QWidget> editor = select("split", "sizes");
+  auto *line = qobject_cast<QLineEdit *>(editor.data());
+  QVERIFY(line);
+  typeInto(line, "16, 8, 4, 4");
+  QCOMPARE(node("split").params["sizes"], Json::array({16, 8, 4, 4}));
+  QTRY_COMPARE(window_->scene()->nodeItem("split")->shapeText(), QString("[16] [8] [4] [4]"));
+}
+
 #include "tst_inspector.moc"

@@ -212,6 +212,8 @@ void DataPanel::onPreview(const DataPreview &p) {
     rows_->setColumnCount(static_cast<int>(p.rowHeader.size()) + 1);
     rows_->setRowCount(static_cast<int>(p.rows.size()));
     rows_->setHorizontalHeaderLabels(QStringList{tr("class")} + p.rowHeader);
+    // A wide column (a text's words) keeps its title in view.
+    rows_->horizontalHeader()->setDefaultAlignment(Qt::AlignLeft | Qt::AlignVCenter);
     for (int r = 0; r < p.rows.size(); ++r)
       for (int c = 0; c < p.rows[r].size(); ++c)
         rows_->setItem(r, c, new QTableWidgetItem(p.rows[r][c]));

@@ -3,6 +3,7 @@
 #include "document/GraphDocument.h"
 #include "graph/Catalogue.h"
 
+#include <algorithm>
 #include <QApplication>
 #include <QGraphicsScene>
 #include <QGraphicsSceneMouseEvent>
@@ -76,10 +77,18 @@ bool NodeItem::refresh() {
     }
   QString shapeText;
   if (info && info->shapesKnown && !info->outputs.empty()) {
-    if (info->outputs.size() > 1)
+    const bool alike = std::all_of(info->outputs.begin(), info->outputs.end(),
+                                   [&](const Shape &s) { return s == info->outputs.front(); });
+    if (info->outputs.size() > 1 && alike) {
       shapeText =
           QString("%1 × %2").arg(info->outputs.size()).arg(QString::fromStdString(shapeToString(info->outputs[0])));
-    else
+    } else if (info->outputs.size() > 1) {
+      // Parts of different shapes (Split sizes 2, 1): each one.
+      QStringList parts;
+      for (const auto &s : info->outputs)
+        parts << QString::fromStdString(shapeToString(s));
+      shapeText = parts.join(' ');
+    } else
       shapeText = QString::fromStdString((type && type->role == NodeRole::Output ? "logits " : "") +
                                          shapeToString(info->outputs[0]));
   } else {
