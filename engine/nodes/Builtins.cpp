@@ -17,6 +17,7 @@
   X(layerNormNodeType)                                                                                                 \
   X(flattenNodeType)                                                                                                   \
   X(embeddingNodeType)                                                                                                 \
+  X(conv1dNodeType)                                                                                                    \
   X(poolNodeType)                                                                                                      \
   X(combineNodeType)                                                                                                   \
   X(classifierNodeType)

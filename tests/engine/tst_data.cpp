@@ -706,6 +706,7 @@ void TestData::textHalvesLearnAndExplain() {
       {"id": "split", "type": "Split", "params": {"mode": "chunks", "parts": 2}},
       {"id": "e0", "type": "Embedding", "params": {"dim": 16}, "share": "words"},
       {"id": "e1", "type": "Embedding", "params": {"dim": 16}, "share": "words"},
+      {"id": "c0", "type": "Conv1d", "params": {"channels": 16, "kernel": 3}},
       {"id": "p0", "type": "Pool", "params": {"mode": "max"}},
       {"id": "p1", "type": "Attention", "params": {"dim": 16, "heads": 2, "layers": 1, "out": 8}},
       {"id": "first", "type": "MLP", "params": {"hidden": [16], "out": 8}},
@@ -714,7 +715,7 @@ void TestData::textHalvesLearnAndExplain() {
     ],
     "edges": [
       {"from": "input", "to": "split"}, {"from": "split", "to": "e0"}, {"from": "split:1", "to": "e1"},
-      {"from": "e0", "to": "p0"}, {"from": "e1", "to": "p1"}, {"from": "p0", "to": "first"},
+      {"from": "e0", "to": "c0"}, {"from": "c0", "to": "p0"}, {"from": "e1", "to": "p1"}, {"from": "p0", "to": "first"},
       {"from": "first", "to": "combine"}, {"from": "p1", "to": "combine:1"}, {"from": "combine", "to": "head"}
     ],
     "training": {"epochs": 25, "batch_size": 32, "lr": 0.01, "threads": 1, "seed": 1}
@@ -726,6 +727,25 @@ void TestData::textHalvesLearnAndExplain() {
   const RunSummary s = trainer.run();
   QCOMPARE(s.status, RunSummary::Status::Completed);
   QVERIFY2(s.testAccuracy >= 0.95, std::to_string(s.testAccuracy).c_str());
+  // The counted parameters of the sequence nodes are the modules' own.
+  for (const char *node : {"e0", "c0"}) {
+    int64_t numel = 0;
+    for (const auto &p : trainer.model()->named_parameters())
+      if (p.key().rfind(std::string(node) + ".", 0) == 0)
+        numel += p.value().numel();
+    QCOMPARE(numel, trainer.model()->validation().info(node)->parameters);
+  }
+  // Conv1d keeps padding rows at zero: a text of two words and its padded tail.
+  {
+    torch::NoGradGuard guard;
+    auto ids = torch::zeros({1, 16}, torch::kLong);
+    ids[0][0] = 2;
+    ids[0][1] = 3;
+    const auto out = trainer.model()->forward(ids);
+    const auto &conv = out.outputs.at("c0").at(0); // [1, 8, 16]: the first half's 8 tokens
+    QCOMPARE(conv.size(1), int64_t(8));
+    QVERIFY(conv[0].narrow(0, 2, 6).abs().sum().item<float>() == 0.0F);
+  }
   QVERIFY2(QString::fromStdString(trainer.data().description)
                .contains("1 text(s) held bytes that are not UTF-8 (replaced by U+FFFD)"),
            trainer.data().description.c_str());

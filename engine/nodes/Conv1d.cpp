@@ -1,0 +1,61 @@
+// Conv1d: a convolution along the tokens, [T, D] to [T, channels] (same length, ReLU), for
+// sequences from an Embedding. Padding (all-zero rows) stays all-zero in the output, so a Pool or
+// Attention after it still leaves it out.
+
+#include "model/NodeModule.h"
+#include "nodes/NodeSupport.h"
+
+namespace particle::nodes {
+
+namespace conv1d {
+
+InferResult infer(const InferInput &in) {
+  const Shape &x = in.inputs.at(0);
+  if (x.size() != 2)
+    return fail("needs tokens [T, D], got " + shapeToString(x) + " (e.g. after an Embedding)");
+  const int64_t channels = intParam(in.params, "channels"), kernel = intParam(in.params, "kernel");
+  if (kernel % 2 == 0)
+    return fail("kernel = " + std::to_string(kernel) + " must be odd (the output keeps the input's length)", "kernel");
+  InferResult r;
+  r.outputs = {{x[0], channels}};
+  r.parameters = x[1] * channels * kernel + channels;
+  return r;
+}
+
+class ModuleImpl : public NodeModuleImpl {
+public:
+  ModuleImpl(int64_t in, int64_t channels, int64_t kernel) {
+    conv_ =
+        register_module("conv", torch::nn::Conv1d(torch::nn::Conv1dOptions(in, channels, kernel).padding(kernel / 2)));
+  }
+  std::vector<torch::Tensor> run(const std::vector<torch::Tensor> &in, const torch::Tensor &, NodeContext &) override {
+    const auto &x = in[0];                                             // [B, T, D]
+    const auto keep = x.abs().sum(-1, true).gt(0).to(x.scalar_type()); // [B, T, 1]
+    const auto y = torch::relu(conv_(x.transpose(1, 2))).transpose(1, 2);
+    return {y * keep};
+  }
+
+private:
+  torch::nn::Conv1d conv_{nullptr};
+};
+
+} // namespace conv1d
+
+NodeType conv1dNodeType() {
+  NodeType t;
+  t.type = "Conv1d";
+  t.category = "Layers";
+  t.color = kLayerColor;
+  t.doc = "Convolution along the tokens ([T, D] to [T, channels], ReLU, same length); padding stays padding.";
+  t.shareable = true;
+  t.params = {intField("channels", 64, 1, 4096, "Output channels per token"),
+              intField("kernel", 3, 1, 63, "Tokens each output sees (odd)")};
+  t.infer = conv1d::infer;
+  t.build = [](const BuildArgs &a) -> std::shared_ptr<NodeModuleImpl> {
+    return std::make_shared<conv1d::ModuleImpl>(a.info.inputs.at(0).at(1), intParam(a.params, "channels"),
+                                                intParam(a.params, "kernel"));
+  };
+  return t;
+}
+
+} // namespace particle::nodes
