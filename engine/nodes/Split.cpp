@@ -11,7 +11,7 @@ namespace particle::nodes {
 
 namespace split {
 
-enum class Mode { Patches, Chunks, Columns };
+enum class Mode { Patches, Chunks, Columns, Fields };
 
 struct Params {
   Mode mode = Mode::Patches;
@@ -23,7 +23,10 @@ struct Params {
 Params parse(const Json &p) {
   Params s;
   const std::string mode = textParam(p, "mode");
-  s.mode = mode == "chunks" ? Mode::Chunks : mode == "columns" ? Mode::Columns : Mode::Patches;
+  s.mode = mode == "chunks"    ? Mode::Chunks
+           : mode == "columns" ? Mode::Columns
+           : mode == "fields"  ? Mode::Fields
+                               : Mode::Patches;
   s.rows = intParam(p, "rows");
   s.cols = intParam(p, "cols");
   s.parts = intParam(p, "parts");
@@ -39,6 +42,7 @@ int64_t partCount(const Params &s) {
   case Mode::Patches: return s.rows * s.cols; // both ≤ 64 by the schema
   case Mode::Chunks: return s.sizes.empty() ? s.parts : static_cast<int64_t>(s.sizes.size());
   case Mode::Columns: return static_cast<int64_t>(s.groups.size());
+  case Mode::Fields: return s.parts;
   }
   return 0;
 }
@@ -61,6 +65,23 @@ InferResult infer(const InferInput &in) {
                       " is not divisible by cols = " + std::to_string(s.cols),
                   "cols");
     r.outputs.assign(static_cast<std::size_t>(s.rows * s.cols), Shape{x[0], x[1] / s.rows, x[2] / s.cols});
+    return r;
+  }
+  if (s.mode == Mode::Fields) {
+    // One part per text field of a `text` data set with several (dataset.text_columns).
+    const auto fields = static_cast<int64_t>(in.data.featureNames.size());
+    if (in.data.vocabulary.empty() || fields < 2 || x.size() != 1)
+      return fail("mode \"fields\" needs text with several fields (data kind \"text\" with dataset.text_columns)",
+                  "mode");
+    if (s.parts != fields) {
+      std::string names;
+      for (const auto &n : in.data.featureNames)
+        names += (names.empty() ? "" : ", ") + n;
+      return fail("the data has " + std::to_string(fields) + " text fields (" + names + "); set parts to " +
+                      std::to_string(fields),
+                  "parts");
+    }
+    r.outputs.assign(static_cast<std::size_t>(fields), Shape{x[0] / fields});
     return r;
   }
   const std::string mode = s.mode == Mode::Chunks ? "chunks" : "columns";
@@ -121,7 +142,7 @@ std::vector<std::vector<int64_t>> partIndices(const Json &params, const Shape &x
               idx.push_back(ch * x[1] * x[2] + (r * h + y) * x[2] + q * w + xx);
         parts.push_back(std::move(idx));
       }
-  } else if (s.mode == Mode::Chunks && x.size() == 1) {
+  } else if ((s.mode == Mode::Chunks || s.mode == Mode::Fields) && x.size() == 1) {
     std::vector<int64_t> sizes = s.sizes;
     if (sizes.empty())
       sizes.assign(static_cast<std::size_t>(s.parts), x[0] / s.parts);
@@ -141,7 +162,7 @@ std::vector<std::vector<int64_t>> partIndices(const Json &params, const Shape &x
 class ModuleImpl : public NodeModuleImpl {
 public:
   ModuleImpl(const Json &p, const NodeInfo &info) : params_(parse(p)) {
-    if (params_.mode == Mode::Chunks) {
+    if (params_.mode == Mode::Chunks || params_.mode == Mode::Fields) {
       for (const auto &s : info.outputs)
         sizes_.push_back(s[0]);
     } else if (params_.mode == Mode::Columns) {
@@ -161,7 +182,8 @@ public:
           out.push_back(x.narrow(2, r * h, h).narrow(3, c * w, w));
       break;
     }
-    case Mode::Chunks: {
+    case Mode::Chunks:
+    case Mode::Fields: {
       int64_t start = 0;
       for (auto s : sizes_) {
         out.push_back(x.narrow(1, start, s));
@@ -193,10 +215,12 @@ NodeType splitNodeType() {
   t.role = NodeRole::Decomposer;
   t.doc = "Cuts the input into parts, one output port per part: image patches, vector chunks or column groups.";
   t.params = {
-      enumField("mode", {"patches", "chunks", "columns"}, "How to cut the input"),
+      enumField("mode", {"patches", "chunks", "columns", "fields"},
+                "How to cut the input (fields: one part per text field of the data)"),
       when(intField("rows", 2, 1, 64, "Rows of the patch grid"), "mode", {"patches"}),
       when(intField("cols", 2, 1, 64, "Columns of the patch grid"), "mode", {"patches"}),
-      when(intField("parts", 2, 1, 4096, "Number of equal chunks (when no sizes are given)"), "mode", {"chunks"}),
+      when(intField("parts", 2, 1, 4096, "Number of equal chunks (when no sizes are given), or of text fields"), "mode",
+           {"chunks", "fields"}),
       when(listField("sizes", FieldKind::IntList, nullptr, 1, kMaxWidth, "Explicit chunk widths (instead of parts)"),
            "mode", {"chunks"}),
       when(listField("groups", FieldKind::IntListList, nullptr, 0, kMaxWidth,

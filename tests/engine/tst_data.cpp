@@ -9,6 +9,7 @@
 #include "data/Npy.h"
 #include "explain/TokenReport.h"
 #include "graph/Project.h"
+#include "graph/Validator.h"
 #include "train/Trainer.h"
 
 #include <QtTest>
@@ -140,6 +141,7 @@ private Q_SLOTS:
   void textBadInput_data();
   void textBadInput();
   void textHalvesLearnAndExplain();
+  void textFields();
 };
 
 void TestData::initTestCase() {
@@ -782,6 +784,66 @@ void TestData::textHalvesLearnAndExplain() {
   } catch (const Error &e) {
     QVERIFY2(QString(e.what()).contains("max_tokens"), e.what());
   }
+}
+
+// Several text fields (subject and body): each gets max_tokens positions, and Split mode "fields"
+// cuts one part per field, checked against the data.
+void TestData::textFields() {
+  QTemporaryDir dir;
+  const std::string d = dir.path().toStdString();
+  std::string jsonl;
+  for (int i = 0; i < 30; ++i)
+    jsonl += Json{{"subject", i % 2 ? "hello again" : "cheap offer"},
+                  {"body", i % 2 ? "see you at noon" : "buy now buy now"},
+                  {"label", i % 2 ? "ham" : "spam"}}
+                 .dump() +
+             "\n";
+  writeFile(dir, "mail.jsonl", jsonl);
+  Json doc = baseProject();
+  doc["dataset"] = {{"kind", "text"},
+                    {"path", "mail.jsonl"},
+                    {"text_columns", {"subject", "body"}},
+                    {"max_tokens", 4},
+                    {"min_count", 1}};
+  doc["nodes"] = Json::parse(R"([
+    {"id": "input", "type": "Input"},
+    {"id": "split", "type": "Split", "params": {"mode": "fields", "parts": 2}},
+    {"id": "e0", "type": "Embedding", "params": {"dim": 4}},
+    {"id": "e1", "type": "Embedding", "params": {"dim": 4}},
+    {"id": "p0", "type": "Pool"}, {"id": "p1", "type": "Pool"},
+    {"id": "combine", "type": "Combine", "params": {"mode": "concat"}},
+    {"id": "head", "type": "Classifier"}
+  ])");
+  doc["edges"] = Json::parse(R"([
+    {"from": "input", "to": "split"}, {"from": "split", "to": "e0"}, {"from": "split:1", "to": "e1"},
+    {"from": "e0", "to": "p0"}, {"from": "e1", "to": "p1"},
+    {"from": "p0", "to": "combine"}, {"from": "p1", "to": "combine:1"}, {"from": "combine", "to": "head"}
+  ])");
+  const Validation ok = validate(projectFromJson(doc, d + "/p.particle.json"));
+  QVERIFY2(ok.errorCount() == 0, ok.problems.empty() ? "" : ok.problems.front().message.c_str());
+  QCOMPARE(ok.info("split")->outputs, (std::vector<Shape>{{4}, {4}}));
+  QCOMPARE(ok.data.featureNames, (std::vector<std::string>{"subject", "body"}));
+  // Each field in its own positions: the subject's words first, then the body's.
+  const Dataset data = load(doc["dataset"], d);
+  QCOMPARE(data.trainX.size(1), int64_t(8));
+  const auto &vocab = data.info.vocabulary;
+  const auto id = [&](const std::string &w) {
+    return static_cast<int64_t>(std::find(vocab.begin(), vocab.end(), w) - vocab.begin());
+  };
+  for (int64_t r = 0; r < data.trainX.size(0); ++r) {
+    const auto row = data.trainX[r];
+    const bool spam = data.trainY[r].item<int64_t>() == 1;
+    QCOMPARE(row[0].item<int64_t>(), id(spam ? "cheap" : "hello"));
+    QCOMPARE(row[4].item<int64_t>(), id(spam ? "buy" : "see"));
+    QCOMPARE(row[3].item<int64_t>(), int64_t(0)); // "cheap offer" leaves padding in the subject's part
+  }
+  // A Split that does not match the fields is named.
+  doc["nodes"][1]["params"]["parts"] = 3;
+  const Validation wrong = validate(projectFromJson(doc, d + "/p.particle.json"));
+  bool named = false;
+  for (const auto &p : wrong.problems)
+    named |= p.message.find("the data has 2 text fields (subject, body); set parts to 2") != std::string::npos;
+  QVERIFY(named);
 }
 
 QTEST_GUILESS_MAIN(TestData)

@@ -21,11 +21,36 @@ namespace fs = std::filesystem;
 
 constexpr std::size_t kMaxWord = 40; // longer runs (encoded attachments) are cut
 
+// The texts: one string per text, or with several text fields (`text_columns`) one per field
+// and text, field-major: texts[f * n + i].
 struct Corpus {
   std::vector<std::string> texts;
   std::vector<std::string> labels;
+  int64_t fields = 1;
   int64_t repaired = 0; // texts that held bytes that are not UTF-8
+  std::size_t count() const { return labels.size(); }
+  const std::string &text(std::size_t field, std::size_t i) const { return texts[field * labels.size() + i]; }
 };
+
+// The text fields to read: `text_columns` when given, else `text_column`.
+std::vector<std::string> textKeys(const DatasetSpec &spec) {
+  std::vector<std::string> keys;
+  if (const Json &list = spec.value("text_columns"); list.is_array())
+    for (const auto &k : list)
+      keys.push_back(k.get<std::string>());
+  if (keys.empty())
+    keys.push_back(spec.text("text_column"));
+  return keys;
+}
+
+// Rows of fields to field-major texts.
+void fieldMajor(Corpus &c, const std::vector<std::vector<std::string>> &rows) {
+  c.fields = rows.empty() ? 1 : static_cast<int64_t>(rows.front().size());
+  c.texts.clear();
+  for (int64_t f = 0; f < c.fields; ++f)
+    for (const auto &r : rows)
+      c.texts.push_back(r[static_cast<std::size_t>(f)]);
+}
 
 // `s` with every byte sequence that is not UTF-8 replaced by U+FFFD; true when any was.
 bool repairUtf8(std::string &s) {
@@ -97,9 +122,10 @@ Corpus readFolder(const DatasetSpec &spec, const std::string &root) {
   return c;
 }
 
-Corpus readJsonLines(const DatasetSpec &spec, const std::string &path, const std::string &textKey,
+Corpus readJsonLines(const DatasetSpec &spec, const std::string &path, const std::vector<std::string> &textKeys,
                      const std::string &labelKey) {
   Corpus c;
+  std::vector<std::vector<std::string>> rows;
   std::ifstream in(path, std::ios::binary);
   if (!in)
     throw Error(ErrorKind::File, path + ": cannot open the file");
@@ -122,34 +148,43 @@ Corpus readJsonLines(const DatasetSpec &spec, const std::string &path, const std
     const std::string where = path + ":" + std::to_string(lineNo) + ": ";
     if (!j.is_object())
       throw Error(ErrorKind::File, where + "each line must be a JSON object");
-    if (!j.contains(textKey) || !j[textKey].is_string())
-      throw Error(ErrorKind::File, where + "no text field \"" + textKey + "\" (dataset.text_column)");
+    std::vector<std::string> row;
+    for (const auto &textKey : textKeys) {
+      if (!j.contains(textKey) || !j[textKey].is_string())
+        throw Error(ErrorKind::File, where + "no text field \"" + textKey + "\" (dataset.text_column)");
+      row.push_back(j[textKey].get<std::string>());
+    }
     if (!j.contains(labelKey) || j[labelKey].is_null())
       throw Error(ErrorKind::File, where + "no label field \"" + labelKey + "\" (dataset.label_column)");
-    c.texts.push_back(j[textKey].get<std::string>());
+    rows.push_back(std::move(row));
     c.labels.push_back(labelText(j[labelKey]));
   }
+  fieldMajor(c, rows);
   return c;
 }
 
-Corpus readTable(const DatasetSpec &spec, const std::string &path, const std::string &textKey,
+Corpus readTable(const DatasetSpec &spec, const std::string &path, const std::vector<std::string> &textKeys,
                  const std::string &labelKey) {
   Corpus c;
+  std::vector<std::vector<std::string>> rows;
   csv::Reader reader(path, "auto", &spec);
   std::vector<std::string> header;
-  int64_t textAt = -1, labelAt = -1;
+  std::vector<int64_t> textAt(textKeys.size(), -1);
+  int64_t labelAt = -1;
   reader.read([&](std::vector<csv::Cell> &cells, int64_t line) {
     if (header.empty()) {
       for (auto &cell : cells)
         header.push_back(cell.value_or(std::string()));
       for (std::size_t i = 0; i < header.size(); ++i) {
-        if (header[i] == textKey)
-          textAt = static_cast<int64_t>(i);
+        for (std::size_t k = 0; k < textKeys.size(); ++k)
+          if (header[i] == textKeys[k])
+            textAt[k] = static_cast<int64_t>(i);
         if (header[i] == labelKey)
           labelAt = static_cast<int64_t>(i);
       }
-      if (textAt < 0)
-        throw Error(ErrorKind::File, path + ":1: no column named \"" + textKey + "\" (dataset.text_column)");
+      for (std::size_t k = 0; k < textKeys.size(); ++k)
+        if (textAt[k] < 0)
+          throw Error(ErrorKind::File, path + ":1: no column named \"" + textKeys[k] + "\" (dataset.text_column)");
       if (labelAt < 0)
         throw Error(ErrorKind::File, path + ":1: no column named \"" + labelKey + "\" (dataset.label_column)");
       return true;
@@ -160,33 +195,44 @@ Corpus readTable(const DatasetSpec &spec, const std::string &path, const std::st
     const auto &label = cells[static_cast<std::size_t>(labelAt)];
     if (!label || label->empty())
       throw Error(ErrorKind::File, path + ":" + std::to_string(line) + ": the label is empty");
-    c.texts.push_back(cells[static_cast<std::size_t>(textAt)].value_or(std::string()));
+    std::vector<std::string> row;
+    for (auto at : textAt)
+      row.push_back(cells[static_cast<std::size_t>(at)].value_or(std::string()));
+    rows.push_back(std::move(row));
     c.labels.push_back(*label);
     return true;
   });
   if (header.empty())
     throw Error(ErrorKind::File, path + ":1: empty file (a header line is required)");
+  fieldMajor(c, rows);
   return c;
 }
 
 Corpus read(const DatasetSpec &spec) {
   const std::string path = spec.text("path");
-  const std::string textKey = spec.text("text_column"), labelKey = spec.text("label_column");
+  const std::vector<std::string> keys = textKeys(spec);
+  const std::string labelKey = spec.text("label_column");
   std::error_code ec;
   Corpus c;
   if (fs::is_directory(path, ec)) {
+    if (keys.size() > 1)
+      throw Error(ErrorKind::Invalid, "dataset.text_columns: a folder of .txt files has one text per file; several "
+                                      "text fields need a CSV or JSON-lines file");
     c = readFolder(spec, path);
   } else if (!fs::exists(path, ec)) {
     throw Error(ErrorKind::File, path + ": no such file or folder");
   } else {
     const std::string ext = fs::path(path).extension().string();
-    c = ext == ".jsonl" || ext == ".json" || ext == ".ndjson" ? readJsonLines(spec, path, textKey, labelKey)
-                                                              : readTable(spec, path, textKey, labelKey);
+    c = ext == ".jsonl" || ext == ".json" || ext == ".ndjson" ? readJsonLines(spec, path, keys, labelKey)
+                                                              : readTable(spec, path, keys, labelKey);
   }
-  if (c.texts.size() < 10)
-    throw Error(ErrorKind::File, path + ": only " + std::to_string(c.texts.size()) + " texts; need at least 10");
-  for (auto &t : c.texts)
-    c.repaired += repairUtf8(t) ? 1 : 0;
+  if (c.count() < 10)
+    throw Error(ErrorKind::File, path + ": only " + std::to_string(c.count()) + " texts; need at least 10");
+  std::vector<bool> repaired(c.count(), false);
+  for (std::size_t k = 0; k < c.texts.size(); ++k)
+    if (repairUtf8(c.texts[k]))
+      repaired[k % c.count()] = true;
+  c.repaired = std::count(repaired.begin(), repaired.end(), true);
   return c;
 }
 
@@ -218,8 +264,10 @@ template <typename Fn> void words(const std::string &text, Fn &&onWord) {
 std::vector<std::string> vocabularyOf(const Corpus &c, const std::vector<int64_t> &train, int64_t size,
                                       int64_t minCount) {
   std::unordered_map<std::string, int64_t> counts;
-  for (int64_t i : train)
-    words(c.texts[static_cast<std::size_t>(i)], [&](const std::string &w) { ++counts[w]; });
+  for (int64_t f = 0; f < c.fields; ++f)
+    for (int64_t i : train)
+      words(c.text(static_cast<std::size_t>(f), static_cast<std::size_t>(i)),
+            [&](const std::string &w) { ++counts[w]; });
   std::vector<std::pair<std::string, int64_t>> ranked;
   for (auto &[w, n] : counts)
     if (n >= minCount)
@@ -272,11 +320,13 @@ Prepared prepare(const DatasetSpec &spec) {
 
 DataInfo infoOf(const DatasetSpec &spec, const Prepared &p) {
   DataInfo info;
-  info.sampleShape = {spec.integer("max_tokens")};
+  info.sampleShape = {p.corpus.fields * spec.integer("max_tokens")};
+  if (p.corpus.fields > 1)
+    info.featureNames = textKeys(spec); // the fields, in sample order (Split mode "fields")
   info.classes = static_cast<int64_t>(p.classes.size());
   info.classNames = p.classes;
   info.vocabulary = p.vocabulary;
-  setSplitCounts(info, spec, static_cast<int64_t>(p.corpus.texts.size()), spec.number("test_fraction"));
+  setSplitCounts(info, spec, static_cast<int64_t>(p.corpus.count()), spec.number("test_fraction"));
   return info;
 }
 
@@ -319,23 +369,26 @@ DataInfo probe(const DatasetSpec &spec) {
 void load(const DatasetSpec &spec, Dataset &d) {
   Prepared p = prepare(spec);
   d.info = infoOf(spec, p);
-  const int64_t t = spec.integer("max_tokens");
-  const auto n = static_cast<int64_t>(p.corpus.texts.size());
+  const int64_t t = spec.integer("max_tokens"), fields = p.corpus.fields, width = fields * t;
+  const auto n = static_cast<int64_t>(p.corpus.count());
   std::unordered_map<std::string, int64_t> ids;
   for (std::size_t i = 0; i < p.vocabulary.size(); ++i)
     ids[p.vocabulary[i]] = static_cast<int64_t>(i);
-  auto x = torch::zeros({n, t}, torch::kLong);
+  // Each field of a text gets its own max_tokens positions, in the order of text_columns.
+  auto x = torch::zeros({n, width}, torch::kLong);
   auto *px = x.data_ptr<int64_t>();
   for (int64_t i = 0; i < n; ++i) {
     if (i % 256 == 0)
       spec.checkCancelled();
-    int64_t at = 0;
-    words(p.corpus.texts[static_cast<std::size_t>(i)], [&](const std::string &w) {
-      if (at < t) {
-        const auto it = ids.find(w);
-        px[i * t + at++] = it == ids.end() ? 1 : it->second;
-      }
-    });
+    for (int64_t f = 0; f < fields; ++f) {
+      int64_t at = 0;
+      words(p.corpus.text(static_cast<std::size_t>(f), static_cast<std::size_t>(i)), [&](const std::string &w) {
+        if (at < t) {
+          const auto it = ids.find(w);
+          px[i * width + f * t + at++] = it == ids.end() ? 1 : it->second;
+        }
+      });
+    }
   }
   auto pick = [&](const torch::Tensor &idx) { return x.index_select(0, idx.squeeze(1)); };
   d.trainX = pick(p.indices.trainX);
@@ -360,6 +413,9 @@ DataKind textDataKind() {
                                "Texts (*.csv *.tsv *.jsonl *.json);;All files (*)")),
             textField("text_column", "text", "The text's column or JSON field"),
             textField("label_column", "label", "The label's column or JSON field"),
+            listField("text_columns", FieldKind::TextList, nullptr, 0, 0,
+                      "Several text fields (e.g. subject, body): each gets max_tokens positions, in this order "
+                      "(Split mode \"fields\" cuts them apart); instead of text_column"),
             enumField("tokenizer", {"words"}, "How texts become tokens: lower-cased words (letters and digits)"),
             intField("vocab_size", 20000, 3, 1000000, "Most frequent training words kept (others become <unk>)"),
             intField("min_count", 2, 1, 1000000, "A word must occur this often in the training split"),
