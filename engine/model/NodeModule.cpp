@@ -23,6 +23,11 @@ torch::Tensor patchify(const torch::Tensor &x, int64_t p) {
   return x.reshape({b, c, h, p, w, p}).permute({0, 2, 4, 1, 3, 5}).reshape({b, h * w, c * p * p});
 }
 
+torch::Tensor tokenMask(const torch::Tensor &x, bool wholeIfEmpty) {
+  auto keep = x.abs().sum(-1).gt(0);
+  return wholeIfEmpty ? keep.logical_or(keep.any(1, true).logical_not()) : keep;
+}
+
 BlockImpl::BlockImpl(std::shared_ptr<TrunkImpl> trunk, bool ownsTrunk, int64_t trunkWidth, int64_t out)
     : trunk_(std::move(trunk)) {
   if (ownsTrunk)

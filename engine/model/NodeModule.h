@@ -47,6 +47,10 @@ torch::Tensor flat(const torch::Tensor &t);
 torch::Tensor activate(const torch::Tensor &x, const std::string &fn);
 // [B, C, H, W] → [B, (H/p)(W/p), C·p·p] tokens, row-major over the patch grid.
 torch::Tensor patchify(const torch::Tensor &x, int64_t p);
+// Tokens [B, T, D] after an Embedding: [B, T], true where a row is a token and false where it is
+// padding (an all-zero row: Embedding keeps id 0 at zero). With `wholeIfEmpty`, a sequence with no
+// token at all counts every row, so that a mean or an attention over it stays defined.
+torch::Tensor tokenMask(const torch::Tensor &x, bool wholeIfEmpty);
 
 // A sub-model's trunk: everything but its last layer (what share_scope "trunk" shares).
 class TrunkImpl : public torch::nn::Module {

@@ -111,10 +111,8 @@ public:
       t = x.unsqueeze(1);
     // Tokens from an Embedding: all-zero rows are padding, neither attended to nor pooled.
     torch::Tensor keep;
-    if (patch_ == 0 && x.dim() == 3) {
-      keep = t.abs().sum(-1).gt(0);                            // [B, T]
-      keep = keep.logical_or(keep.any(1, true).logical_not()); // no token at all: every row
-    }
+    if (patch_ == 0 && x.dim() == 3)
+      keep = tokenMask(t, true); // [B, T]
     torch::Tensor h = embed_(t) + pos_;
     for (const auto &layer : *layers_) {
       torch::Tensor att;

@@ -29,8 +29,8 @@ public:
         register_module("conv", torch::nn::Conv1d(torch::nn::Conv1dOptions(in, channels, kernel).padding(kernel / 2)));
   }
   std::vector<torch::Tensor> run(const std::vector<torch::Tensor> &in, const torch::Tensor &, NodeContext &) override {
-    const auto &x = in[0];                                             // [B, T, D]
-    const auto keep = x.abs().sum(-1, true).gt(0).to(x.scalar_type()); // [B, T, 1]
+    const auto &x = in[0];                                                   // [B, T, D]
+    const auto keep = tokenMask(x, false).unsqueeze(-1).to(x.scalar_type()); // [B, T, 1]
     const auto y = torch::relu(conv_(x.transpose(1, 2))).transpose(1, 2);
     return {y * keep};
   }

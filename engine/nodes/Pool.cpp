@@ -23,9 +23,8 @@ class ModuleImpl : public NodeModuleImpl {
 public:
   explicit ModuleImpl(bool max) : max_(max) {}
   std::vector<torch::Tensor> run(const std::vector<torch::Tensor> &in, const torch::Tensor &, NodeContext &) override {
-    const auto &x = in[0];                                   // [B, T, D]
-    auto mask = x.abs().sum(-1, true).gt(0);                 // [B, T, 1]: true where a token is
-    mask = mask.logical_or(mask.any(1, true).logical_not()); // a text with no token: all of it
+    const auto &x = in[0];                              // [B, T, D]
+    const auto mask = tokenMask(x, true).unsqueeze(-1); // [B, T, 1]
     if (max_)
       return {x.masked_fill(mask.logical_not(), -std::numeric_limits<float>::infinity()).amax(1)};
     const auto m = mask.to(x.scalar_type());
