@@ -15,6 +15,7 @@ struct Dataset {
   DataInfo info;
   std::string description; // e.g. "fashion-mnist: 54000 train, 6000 validation, 10000 test"
   std::string notes;       // set by a loader: what a person should know (images skipped…)
+  std::string tokenizerModel; // text tokenized by SentencePiece: the model, which a run keeps as tokenizer.model
 
   void to(const torch::Device &device);
 };

@@ -1,5 +1,6 @@
 #include "data/Images.h"
 
+#include "data/Cache.h"
 #include "data/DatasetSpec.h"
 #include "graph/Json.h"
 
@@ -85,18 +86,9 @@ void collect(const fs::path &dir, const std::vector<std::string> &classes, Image
   }
 }
 
-uint64_t fnv(uint64_t h, const void *data, std::size_t size) {
-  const auto *p = static_cast<const unsigned char *>(data);
-  for (std::size_t i = 0; i < size; ++i) {
-    h ^= p[i];
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
-
 // What the cache file is keyed by: every file's path, size and modification time, and the options.
 std::string cacheKey(const ImageList &list, const DecodeOptions &o) {
-  uint64_t h = 1469598103934665603ULL;
+  uint64_t h = kFnvStart;
   const int64_t opts[] = {o.height, o.width, o.channels, o.skipBad ? 1 : 0};
   h = fnv(h, opts, sizeof opts);
   for (std::size_t i = 0; i < list.files.size(); ++i) {
@@ -109,19 +101,7 @@ std::string cacheKey(const ImageList &list, const DecodeOptions &o) {
                             static_cast<int64_t>(st.st_mtim.tv_nsec), list.labels[i]};
     h = fnv(h, meta, sizeof meta);
   }
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-  return hex;
-}
-
-// The folders a cache may live in: beside the data, then the user's cache folder.
-std::vector<fs::path> cacheFolders(const std::string &root) {
-  std::vector<fs::path> out{fs::path(root) / ".particle-cache"};
-  if (const char *xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
-    out.push_back(fs::path(xdg) / "particle-studio" / "images");
-  else if (const char *home = std::getenv("HOME"); home && *home)
-    out.push_back(fs::path(home) / ".cache" / "particle-studio" / "images");
-  return out;
+  return hex16(h);
 }
 
 template <typename T> void put(std::ofstream &out, const T &v) {
@@ -270,7 +250,7 @@ ImageHeader readImageHeader(const std::string &path) {
 DecodedImages decodeImages(const std::string &root, const ImageList &list, const DecodeOptions &o) {
   DecodedImages out;
   const std::string key = "images-" + cacheKey(list, o) + ".u8";
-  const auto folders = cacheFolders(root);
+  const auto folders = cacheFolders(root, "images");
   if (o.useCache)
     for (const auto &folder : folders)
       if (readCache(folder / key, list.files.size(), o, out)) {

@@ -1,5 +1,7 @@
 #include "explain/TokenReport.h"
 
+#include "data/Tokenizer.h"
+
 #include <cmath>
 #include <cstdio>
 
@@ -35,6 +37,7 @@ std::vector<TokenAttribution> tokenAttributions(const std::vector<std::string> &
   for (const auto &s : saliency)
     maps.push_back(s.map[s.map.size(0) > i ? i : 0].reshape({t}).to(torch::kDouble).cpu());
   std::vector<TokenAttribution> out;
+  const bool pieces = isPieceVocabulary(vocabulary);
   const auto *pid = row.data_ptr<int64_t>();
   for (int64_t k = 0; k < t; ++k) {
     if (pid[k] == 0)
@@ -43,6 +46,9 @@ std::vector<TokenAttribution> tokenAttributions(const std::vector<std::string> &
     a.position = k;
     a.token = pid[k] < static_cast<int64_t>(vocabulary.size()) ? vocabulary[static_cast<std::size_t>(pid[k])]
                                                                : std::string("<unk>");
+    const ReadableToken readable = readableToken(a.token, pieces);
+    a.text = readable.text;
+    a.joinsPrevious = readable.joinsPrevious;
     double best = 0;
     for (std::size_t b = 0; b < maps.size(); ++b) {
       const double v = maps[b].data_ptr<double>()[k];
@@ -65,14 +71,16 @@ std::string tokensHtml(const std::vector<TokenAttribution> &tokens, const std::v
   int branch = -2;
   for (const auto &t : tokens) {
     if (t.branch != branch && t.branch >= 0 && t.branch < static_cast<int>(branchNames.size())) {
-      html += "<span style=\"background-color:#333333;color:#ffffff\">&nbsp;" +
-              escape(branchNames[static_cast<std::size_t>(t.branch)]) + "&nbsp;</span> ";
+      html += " <span style=\"background-color:#333333;color:#ffffff\">&nbsp;" +
+              escape(branchNames[static_cast<std::size_t>(t.branch)]) + "&nbsp;</span>";
       branch = t.branch;
     }
-    char title[32];
+    if (!t.joinsPrevious)
+      html += " ";
+    char title[64];
     std::snprintf(title, sizeof title, "%.3g", t.attribution);
-    html += "<span style=\"background-color:" + colour(t.attribution / maxAbs) + "\" title=\"" + title + "\">" +
-            escape(t.token) + "</span> ";
+    html += "<span style=\"background-color:" + colour(t.attribution / maxAbs) + "\" title=\"" + escape(t.token) +
+            ": " + title + "\">" + escape(t.text) + "</span>";
   }
   return html;
 }

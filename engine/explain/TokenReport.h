@@ -11,11 +11,14 @@
 
 namespace particle {
 
+// `token` is the vocabulary's entry (a word, or a SentencePiece piece such as "▁free").
 struct TokenAttribution {
   std::string token;
   int64_t position = 0;
   double attribution = 0;
   int branch = -1; // index into the saliency list; −1 when no branch reads the position
+  std::string text;           // as it reads (SentencePiece's "▁" dropped)
+  bool joinsPrevious = false; // a SentencePiece piece inside a word: no space before it
 };
 
 // The tokens of sample `i` of `ids` [N, T] (padding left out) with the summed attribution of the

@@ -1,11 +1,13 @@
 #include "recipes/ExplainSession.h"
 
+#include "data/Tokenizer.h"
 #include "train/Trainer.h"
 
 namespace particle {
 
 ExplainSession::ExplainSession(const Project &project, const std::string &checkpoint)
     : project_(project), checkpoint_(checkpoint) {
+  useRunTokenizer(project_.dataset, checkpoint_);
   data_ = loadDataset(parseDatasetSpec(project_.dataset, project_.baseDir()));
   {
     RngIsolation isolation; // the weights are overwritten next; the draws must not move a run's

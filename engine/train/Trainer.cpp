@@ -1,6 +1,7 @@
 #include "train/Trainer.h"
 
 #include "Runtime.h"
+#include "data/Tokenizer.h"
 #include "train/Checkpoint.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -237,7 +238,10 @@ void Trainer::prepare() {
   spec_ = parseTrainingSpec(project_.training);
   spec_.lr = lr;
   applyOverrides();
-  dataSpec_ = parseDatasetSpec(project_.dataset, project_.baseDir());
+  Json dataset = project_.dataset;
+  if (!options_.resumeFrom.empty())
+    useRunTokenizer(dataset, options_.resumeFrom);
+  dataSpec_ = parseDatasetSpec(dataset, project_.baseDir());
   device_ = resolveDevice(spec_.device);
   threads_ = configureThreads(spec_.threads);
   data_ = loadDataset(dataSpec_);
@@ -519,6 +523,8 @@ RunSummary Trainer::run(TrainObserver *observer, ControlToken *control) {
       // The run keeps the project it trained (data paths absolute, so it still names the data).
       Project copy = project_;
       copy.dataset = withAbsolutePaths(project_.dataset, project_.baseDir());
+      if (!data_.tokenizerModel.empty()) // explain and resume encode the texts as this run did
+        copy.dataset["tokenizer_model"] = keepTokenizerWithRun(data_.tokenizerModel, options_.outDir);
       saveProject(copy, options_.outDir + "/project.particle.json");
     }
     checkpointPath_ = options_.outDir.empty() ? "" : options_.outDir + "/checkpoint.pt";

@@ -7,9 +7,11 @@
 #include "data/Dataset.h"
 #include "data/Images.h"
 #include "data/Npy.h"
+#include "data/Tokenizer.h"
 #include "explain/TokenReport.h"
 #include "graph/Project.h"
 #include "graph/Validator.h"
+#include "recipes/ExplainSession.h"
 #include "train/Trainer.h"
 
 #include <QtTest>
@@ -142,6 +144,8 @@ private Q_SLOTS:
   void textBadInput();
   void textHalvesLearnAndExplain();
   void textFields();
+  void textSentencePiece();
+  void textSentencePieceKeptWithRun();
 };
 
 void TestData::initTestCase() {
@@ -844,6 +848,155 @@ void TestData::textFields() {
   for (const auto &p : wrong.problems)
     named |= p.message.find("the data has 2 text fields (subject, body); set parts to 2") != std::string::npos;
   QVERIFY(named);
+}
+
+// The files of one cache folder whose names start with `prefix`.
+std::vector<std::string> cached(const std::string &folder, const std::string &prefix) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto &e : fs::directory_iterator(folder, ec))
+    if (e.path().filename().string().rfind(prefix, 0) == 0)
+      out.push_back(e.path().string());
+  return out;
+}
+
+std::string spamJsonLines(int n) {
+  std::string jsonl;
+  for (const auto &[text, label] : corpus(n))
+    jsonl += Json{{"text", text}, {"label", label}}.dump() + "\n";
+  return jsonl;
+}
+
+// SentencePiece in the test's own process, which has LibTorch loaded: the helper process trains
+// the model on the training split and encodes; the cache beside the data answers the second load;
+// unigram and BPE; a given model; the errors a person can meet.
+void TestData::textSentencePiece() {
+  QTemporaryDir dir;
+  const std::string d = dir.path().toStdString();
+  writeFile(dir, "t.jsonl", spamJsonLines(300));
+  Json section = {{"kind", "text"},         {"path", "t.jsonl"},        {"tokenizer", "sentencepiece"},
+                  {"vocab_size", 30},       {"max_tokens", 24},         {"test_fraction", 0.25}};
+  // The probe trains nothing: the vocabulary's size is vocab_size (a hard limit).
+  const DataInfo probed = probeDataset(parseDatasetSpec(section, d));
+  QCOMPARE(probed.vocabulary.size(), std::size_t(30));
+  QVERIFY(cached(d + "/.particle-cache", "sentencepiece-").empty());
+
+  const Dataset data = load(section, d);
+  const auto &pieces = data.info.vocabulary;
+  QCOMPARE(pieces.size(), std::size_t(30));
+  QCOMPARE(pieces[0], std::string("<pad>"));
+  QCOMPARE(pieces[1], std::string("<unk>"));
+  QVERIFY(isPieceVocabulary(pieces));
+  QVERIFY2(QString::fromStdString(data.notes).contains("30 SentencePiece pieces (unigram"), data.notes.c_str());
+  QVERIFY(data.trainX.max().item<int64_t>() < 30 && data.trainX.min().item<int64_t>() >= 0);
+  QCOMPARE(data.trainX.size(1), int64_t(24));
+  // Each text's ids start at position 0 and padding (0) only follows them.
+  const auto nonPad = data.trainX.ne(0).to(torch::kLong);
+  QVERIFY(nonPad.narrow(1, 1, 23).le(nonPad.narrow(1, 0, 23)).all().item<bool>());
+  // Cached beside the data: the model, its vocabulary and the ids.
+  const auto models = cached(d + "/.particle-cache", "sentencepiece-");
+  QCOMPARE(models.size(), std::size_t(2)); // .model and .vocab
+  QVERIFY(fs::exists(data.tokenizerModel));
+  const auto tokenFiles = cached(d + "/.particle-cache", "tokens-");
+  QCOMPARE(tokenFiles.size(), std::size_t(1));
+  const auto written = fs::last_write_time(tokenFiles.front());
+  // The second load reads the cache (the file is not written again) and gives the same ids.
+  const Dataset again = load(section, d);
+  QVERIFY(torch::equal(again.trainX, data.trainX) && torch::equal(again.testX, data.testX));
+  QVERIFY(fs::last_write_time(tokenFiles.front()) == written);
+  QCOMPARE(cached(d + "/.particle-cache", "sentencepiece-").size(), std::size_t(2));
+  // How pieces read: "▁" begins a word, other pieces join the one before.
+  QCOMPARE(readableToken("\xE2\x96\x81winner", true).text, std::string("winner"));
+  QVERIFY(!readableToken("\xE2\x96\x81winner", true).joinsPrevious);
+  QVERIFY(readableToken("ner", true).joinsPrevious);
+  QVERIFY(!readableToken("ner", false).joinsPrevious);
+
+  // A given model encodes as the one it was trained as, whatever vocab_size says.
+  fs::copy_file(data.tokenizerModel, d + "/mine.model");
+  Json given = section;
+  given["tokenizer_model"] = "mine.model";
+  given["vocab_size"] = 999;
+  const Dataset withGiven = load(given, d);
+  QCOMPARE(withGiven.info.vocabulary, pieces);
+  QVERIFY(torch::equal(withGiven.trainX, data.trainX));
+  QVERIFY2(QString::fromStdString(withGiven.notes).contains("mine.model"), withGiven.notes.c_str());
+
+  // BPE learns its own pieces.
+  Json bpe = section;
+  bpe["model"] = "bpe";
+  const Dataset byBpe = load(bpe, d);
+  QCOMPARE(byBpe.info.vocabulary.size(), std::size_t(30));
+  QVERIFY(byBpe.tokenizerModel != data.tokenizerModel);
+
+  // Errors: more pieces than the texts allow (named), a file that is not a model, a model with the
+  // words tokenizer, no helper to run.
+  Json tooMany = section;
+  tooMany["vocab_size"] = 5000;
+  QString message = loadError(tooMany, d);
+  QVERIFY2(message.contains("dataset.vocab_size: 5000 pieces are more than these training texts allow") &&
+               message.contains("<= 33"),
+           qPrintable(message));
+  writeFile(dir, "junk.model", "not a model at all");
+  Json junk = section;
+  junk["tokenizer_model"] = "junk.model";
+  message = loadError(junk, d);
+  QVERIFY2(message.contains("junk.model: not a SentencePiece model"), qPrintable(message));
+  Json words = given;
+  words["tokenizer"] = "words";
+  try {
+    parseDatasetSpec(words, d);
+    QFAIL("a SentencePiece model with the words tokenizer was accepted");
+  } catch (const Error &e) {
+    QVERIFY2(QString(e.what()).contains("dataset.tokenizer_model"), e.what());
+  }
+  qputenv("PARTICLE_TOKENIZE", QByteArray::fromStdString(d + "/no-such-helper"));
+  Json fresh = section;
+  fresh["vocab_size"] = 31;
+  message = loadError(fresh, d);
+  qunsetenv("PARTICLE_TOKENIZE");
+  QVERIFY2(message.contains("needs the particle-tokenize program"), qPrintable(message));
+}
+
+// A run keeps the tokenizer it trained with: tokenizer.model beside its checkpoint, named by its
+// project copy; explaining that checkpoint encodes with it even when the cache is gone (it trains
+// no new model).
+void TestData::textSentencePieceKeptWithRun() {
+  QTemporaryDir dir;
+  const std::string d = dir.path().toStdString();
+  writeFile(dir, "t.jsonl", spamJsonLines(200));
+  Json doc = baseProject();
+  doc["dataset"] = {{"kind", "text"}, {"path", "t.jsonl"}, {"tokenizer", "sentencepiece"}, {"vocab_size", 30},
+                    {"max_tokens", 24}};
+  doc["nodes"] = Json::parse(R"([
+    {"id": "input", "type": "Input"},
+    {"id": "split", "type": "Split", "params": {"mode": "chunks", "parts": 2}},
+    {"id": "e0", "type": "Embedding", "params": {"dim": 8}, "share": "w"},
+    {"id": "e1", "type": "Embedding", "params": {"dim": 8}, "share": "w"},
+    {"id": "p0", "type": "Pool", "params": {"mode": "max"}}, {"id": "p1", "type": "Pool", "params": {"mode": "max"}},
+    {"id": "combine", "type": "Combine", "params": {"mode": "concat"}},
+    {"id": "head", "type": "Classifier"}
+  ])");
+  doc["edges"] = Json::parse(R"([
+    {"from": "input", "to": "split"}, {"from": "split", "to": "e0"}, {"from": "split:1", "to": "e1"},
+    {"from": "e0", "to": "p0"}, {"from": "e1", "to": "p1"},
+    {"from": "p0", "to": "combine"}, {"from": "p1", "to": "combine:1"}, {"from": "combine", "to": "head"}
+  ])");
+  doc["training"] = {{"epochs", 2}, {"batch_size", 32}, {"lr", 0.01}, {"threads", 1}};
+  const std::string path = writeFile(dir, "p.particle.json", doc.dump());
+  TrainOptions opt;
+  opt.outDir = d + "/run";
+  Trainer trainer(loadProject(path), opt);
+  QCOMPARE(trainer.run().status, RunSummary::Status::Completed);
+  QVERIFY(fs::exists(d + "/run/tokenizer.model"));
+  const Project copy = loadProject(d + "/run/project.particle.json");
+  QCOMPARE(copy.dataset.value("tokenizer_model", ""), fs::absolute(d + "/run/tokenizer.model").string());
+
+  fs::remove_all(d + "/.particle-cache");
+  ExplainSession session(loadProject(path), d + "/run/checkpoint.pt");
+  QVERIFY(cached(d + "/.particle-cache", "sentencepiece-").empty()); // encoded with the run's model
+  QCOMPARE(cached(d + "/.particle-cache", "tokens-").size(), std::size_t(1));
+  QCOMPARE(session.info().vocabulary, trainer.data().info.vocabulary);
+  QVERIFY(torch::equal(session.samples(1000), trainer.data().testX.narrow(0, 0, session.samples(1000).size(0))));
 }
 
 QTEST_GUILESS_MAIN(TestData)

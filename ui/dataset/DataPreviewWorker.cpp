@@ -1,6 +1,7 @@
 #include "dataset/DataPreviewWorker.h"
 
 #include "data/Dataset.h"
+#include "data/Tokenizer.h"
 
 #include "ThreadHandoff.h"
 
@@ -49,17 +50,25 @@ void DataPreviewWorker::preview(const QString &datasetJson, const QString &baseD
         p.thumbnailLabels << static_cast<int>(d.trainY[i].item<int64_t>());
       }
     } else if (!d.info.vocabulary.empty()) {
-      // Text: the words each sample keeps (its first ones), <unk> for those outside the vocabulary.
-      p.rowHeader << tr("words (%1 in the vocabulary)").arg(d.info.vocabulary.size());
+      // Text: the tokens each sample keeps (its first ones), <unk> for those outside the vocabulary;
+      // SentencePiece pieces joined into words as they read.
+      const bool pieces = isPieceVocabulary(d.info.vocabulary);
+      p.rowHeader << (pieces ? tr("text as SentencePiece pieces (%1 pieces)")
+                             : tr("words (%1 in the vocabulary)"))
+                         .arg(d.info.vocabulary.size());
       const auto ids = d.trainX.narrow(0, 0, n).to(torch::kLong).contiguous();
       for (int64_t i = 0; i < n; ++i) {
-        QStringList words;
-        for (int64_t k = 0; k < ids.size(1) && words.size() < 40; ++k)
+        std::string text;
+        int shown = 0;
+        for (int64_t k = 0; k < ids.size(1) && shown < 60; ++k)
           if (const int64_t id = ids[i][k].item<int64_t>();
-              id > 0 && id < static_cast<int64_t>(d.info.vocabulary.size()))
-            words << QString::fromStdString(d.info.vocabulary[static_cast<std::size_t>(id)]);
+              id > 0 && id < static_cast<int64_t>(d.info.vocabulary.size())) {
+            const ReadableToken t = readableToken(d.info.vocabulary[static_cast<std::size_t>(id)], pieces);
+            text += (t.joinsPrevious || text.empty() ? "" : " ") + t.text;
+            ++shown;
+          }
         p.rows << QStringList{p.classNames.value(static_cast<int>(d.trainY[i].item<int64_t>())),
-                              words.join(' ') + " …"};
+                              QString::fromStdString(text) + " …"};
       }
     } else {
       const auto flat = d.trainX.narrow(0, 0, n).reshape({n, -1}).to(torch::kDouble);

@@ -1,9 +1,14 @@
 // Kind "text": texts with labels — a CSV/TSV or JSON-lines file with a text field and a label
-// field, or a folder with one sub-folder of .txt files per class — cut into words and turned into
-// token ids [max_tokens] (0 padding, 1 a word outside the vocabulary). The vocabulary is the
-// training split's most frequent words, so validation and test never shape it.
+// field, or a folder with one sub-folder of .txt files per class — turned into token ids
+// [max_tokens] (0 padding, 1 a token outside the vocabulary). Tokenizer "words": the training
+// split's most frequent lower-cased words. Tokenizer "sentencepiece": a SentencePiece model
+// (unigram or BPE) trained on the training split by the particle-tokenize helper
+// (data/Tokenizer.h), or the one dataset.tokenizer_model names. Validation and test never shape
+// the vocabulary.
 
+#include "data/Cache.h"
 #include "data/Dataset.h"
+#include "data/Tokenizer.h"
 #include "data/kinds/CsvReader.h"
 
 #include <algorithm>
@@ -291,9 +296,44 @@ struct Prepared {
   torch::Tensor labels; // [N] int64
   Dataset indices;      // the splits of the text indices ([n, 1] int64 "samples")
   std::vector<std::string> vocabulary;
+  // Tokenizer "sentencepiece", when loading: each text's ids (field-major, as corpus.texts) and the model.
+  std::vector<std::vector<int32_t>> pieceIds;
+  std::string pieceModel;
 };
 
-Prepared prepare(const DatasetSpec &spec) {
+bool usesPieces(const DatasetSpec &spec) { return spec.text("tokenizer") == "sentencepiece"; }
+
+std::string givenModel(const DatasetSpec &spec) {
+  const Json &m = spec.value("tokenizer_model");
+  return m.is_string() ? m.get<std::string>() : std::string();
+}
+
+// The SentencePiece request for a prepared corpus: every text, flagged when it trains.
+PieceRequest pieceRequest(const DatasetSpec &spec, const Corpus &c, const std::vector<int64_t> &train) {
+  PieceRequest r;
+  for (const auto &t : c.texts)
+    r.texts.push_back(&t);
+  r.train.assign(c.texts.size(), 0);
+  for (int64_t f = 0; f < c.fields; ++f)
+    for (int64_t i : train)
+      r.train[static_cast<std::size_t>(f) * c.count() + static_cast<std::size_t>(i)] = 1;
+  r.vocabSize = spec.integer("vocab_size");
+  r.type = spec.text("model");
+  r.model = givenModel(spec);
+  r.maxTokens = spec.integer("max_tokens");
+  const std::string path = spec.text("path");
+  std::error_code ec;
+  r.root = fs::is_directory(path, ec) ? path : fs::path(path).parent_path().string();
+  if (r.root.empty())
+    r.root = ".";
+  r.spec = &spec;
+  return r;
+}
+
+// `loading`: the loader wants the ids. The probe (on every edit in the app) only wants the
+// vocabulary's size, which is vocab_size exactly (SentencePiece trains with a hard limit), so it
+// never trains a model: it reads the cache when it can and names the pieces by number else.
+Prepared prepare(const DatasetSpec &spec, bool loading) {
   Prepared p;
   p.corpus = read(spec);
   p.classes = p.corpus.labels;
@@ -314,7 +354,25 @@ Prepared prepare(const DatasetSpec &spec) {
                spec.number("test_fraction"));
   const auto trainIdx = p.indices.trainX.squeeze(1).contiguous();
   std::vector<int64_t> train(trainIdx.data_ptr<int64_t>(), trainIdx.data_ptr<int64_t>() + trainIdx.numel());
-  p.vocabulary = vocabularyOf(p.corpus, train, spec.integer("vocab_size"), spec.integer("min_count"));
+  if (!usesPieces(spec)) {
+    p.vocabulary = vocabularyOf(p.corpus, train, spec.integer("vocab_size"), spec.integer("min_count"));
+    return p;
+  }
+  const PieceRequest request = pieceRequest(spec, p.corpus, train);
+  if (!loading && request.model.empty()) {
+    if (auto pieces = cachedPieces(request)) {
+      p.vocabulary = std::move(*pieces);
+    } else {
+      p.vocabulary = {"<pad>", "<unk>"};
+      for (int64_t i = 2; i < request.vocabSize; ++i)
+        p.vocabulary.push_back("<piece " + std::to_string(i) + ">");
+    }
+    return p;
+  }
+  PieceResult tokens = sentencePieceTokens(request);
+  p.vocabulary = std::move(tokens.tokens.pieces);
+  p.pieceIds = std::move(tokens.tokens.ids);
+  p.pieceModel = tokens.modelFile;
   return p;
 }
 
@@ -336,16 +394,12 @@ std::string fingerprint(const DatasetSpec &spec) {
                     std::to_string(spec.seed) + "|" + std::to_string(spec.limit);
   const std::string path = spec.text("path");
   std::error_code ec;
-  auto stamp = [&](const std::string &p) {
-    struct stat st {};
-    if (::stat(p.c_str(), &st) == 0)
-      key += "|" + p + ":" + std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
-             std::to_string(st.st_mtim.tv_nsec);
-  };
-  stamp(path);
+  key += "|" + fileStamp(path);
   if (fs::is_directory(path, ec))
     for (const auto &e : fs::directory_iterator(path, ec))
-      stamp(e.path().string());
+      key += "|" + fileStamp(e.path().string());
+  if (const std::string model = givenModel(spec); !model.empty())
+    key += "|" + fileStamp(model);
   return key;
 }
 
@@ -359,24 +413,20 @@ DataInfo probe(const DatasetSpec &spec) {
     if (key == lastKey)
       return last;
   }
-  DataInfo info = infoOf(spec, prepare(spec));
+  DataInfo info = infoOf(spec, prepare(spec, false));
   std::lock_guard<std::mutex> lock(mutex);
   lastKey = key;
   last = info;
   return info;
 }
 
-void load(const DatasetSpec &spec, Dataset &d) {
-  Prepared p = prepare(spec);
-  d.info = infoOf(spec, p);
-  const int64_t t = spec.integer("max_tokens"), fields = p.corpus.fields, width = fields * t;
+// Words to ids: each field of a text gets its own max_tokens positions, in the order of text_columns.
+void encodeWords(const DatasetSpec &spec, const Prepared &p, int64_t *px, int64_t width) {
+  const int64_t t = spec.integer("max_tokens"), fields = p.corpus.fields;
   const auto n = static_cast<int64_t>(p.corpus.count());
   std::unordered_map<std::string, int64_t> ids;
   for (std::size_t i = 0; i < p.vocabulary.size(); ++i)
     ids[p.vocabulary[i]] = static_cast<int64_t>(i);
-  // Each field of a text gets its own max_tokens positions, in the order of text_columns.
-  auto x = torch::zeros({n, width}, torch::kLong);
-  auto *px = x.data_ptr<int64_t>();
   for (int64_t i = 0; i < n; ++i) {
     if (i % 256 == 0)
       spec.checkCancelled();
@@ -390,6 +440,29 @@ void load(const DatasetSpec &spec, Dataset &d) {
       });
     }
   }
+}
+
+void load(const DatasetSpec &spec, Dataset &d) {
+  Prepared p = prepare(spec, true);
+  d.info = infoOf(spec, p);
+  const int64_t t = spec.integer("max_tokens"), fields = p.corpus.fields, width = fields * t;
+  const auto n = static_cast<int64_t>(p.corpus.count());
+  auto x = torch::zeros({n, width}, torch::kLong);
+  auto *px = x.data_ptr<int64_t>();
+  if (usesPieces(spec)) {
+    for (int64_t f = 0; f < fields; ++f)
+      for (int64_t i = 0; i < n; ++i) {
+        const auto &ids = p.pieceIds[static_cast<std::size_t>(f * n + i)];
+        std::copy(ids.begin(), ids.begin() + std::min<int64_t>(t, static_cast<int64_t>(ids.size())),
+                  px + i * width + f * t);
+      }
+    d.tokenizerModel = p.pieceModel;
+    d.notes = std::to_string(p.vocabulary.size()) + " SentencePiece pieces (" +
+              (givenModel(spec).empty() ? spec.text("model") + ", trained on the training split)" : "from " + p.pieceModel + ")");
+  } else {
+    encodeWords(spec, p, px, width);
+    d.notes = std::to_string(p.vocabulary.size()) + " words in the vocabulary";
+  }
   auto pick = [&](const torch::Tensor &idx) { return x.index_select(0, idx.squeeze(1)); };
   d.trainX = pick(p.indices.trainX);
   d.trainY = p.indices.trainY;
@@ -397,7 +470,6 @@ void load(const DatasetSpec &spec, Dataset &d) {
   d.valY = p.indices.valY;
   d.testX = pick(p.indices.testX);
   d.testY = p.indices.testY;
-  d.notes = std::to_string(p.vocabulary.size()) + " words in the vocabulary";
   if (p.corpus.repaired > 0)
     d.notes += "; " + std::to_string(p.corpus.repaired) + " text(s) held bytes that are not UTF-8 (replaced by U+FFFD)";
 }
@@ -416,11 +488,24 @@ DataKind textDataKind() {
             listField("text_columns", FieldKind::TextList, nullptr, 0, 0,
                       "Several text fields (e.g. subject, body): each gets max_tokens positions, in this order "
                       "(Split mode \"fields\" cuts them apart); instead of text_column"),
-            enumField("tokenizer", {"words"}, "How texts become tokens: lower-cased words (letters and digits)"),
-            intField("vocab_size", 20000, 3, 1000000, "Most frequent training words kept (others become <unk>)"),
-            intField("min_count", 2, 1, 1000000, "A word must occur this often in the training split"),
+            enumField("tokenizer", {"words", "sentencepiece"},
+                      "How texts become tokens: lower-cased words (letters and digits), or SentencePiece pieces "
+                      "learned from the training split"),
+            intField("vocab_size", 20000, 3, 1000000,
+                     "Vocabulary size: the most frequent training words (others become <unk>), or the pieces "
+                     "SentencePiece learns"),
+            intField("min_count", 2, 1, 1000000, "A word must occur this often in the training split (words)"),
+            enumField("model", {"unigram", "bpe"}, "SentencePiece's model: unigram language model or BPE"),
+            pathField("tokenizer_model",
+                      "A trained SentencePiece .model to encode with instead of training one (a run's project "
+                      "copy names the run's tokenizer.model)",
+                      false, "SentencePiece models (*.model);;All files (*)"),
             intField("max_tokens", 256, 1, 100000, "Tokens per text: longer texts are cut, shorter ones padded"),
             floatField("test_fraction", 0.2, 0.0, 0.9, "Share held out for testing")};
+  k.check = [](const DatasetSpec &s) {
+    if (!text::usesPieces(s) && !text::givenModel(s).empty())
+      throw Error(ErrorKind::Invalid, "dataset.tokenizer_model: a SentencePiece model needs tokenizer \"sentencepiece\"");
+  };
   k.probe = text::probe;
   k.load = text::load;
   k.loadSetsInfo = true;
