@@ -162,14 +162,14 @@ int cmdCheck(const Args &args) {
     if (info && info->shapesKnown) {
       std::string in;
       for (std::size_t i = 0; i < info->inputs.size(); ++i)
-        in += (i ? " " : "") + shapeToString(info->inputs[i]);
+        in += (i ? " " : "") + inputShapeText(*info, i);
       if (info->gate)
         in += " gate:" + shapeToString(*info->gate);
       std::string out;
       if (info->outputs.size() > 1)
-        out = std::to_string(info->outputs.size()) + "×" + shapeToString(info->outputs[0]);
+        out = std::to_string(info->outputs.size()) + "×" + outputShapeText(*info, 0);
       else
-        out = info->outputs.empty() ? "" : shapeToString(info->outputs[0]);
+        out = info->outputs.empty() ? "" : outputShapeText(*info, 0);
       const NodeType *type = Catalogue::instance().find(n.type);
       const bool logits = type && type->role == NodeRole::Output;
       r.shapes = (in.empty() ? "data" : in) + " → " + (logits ? "logits " + out : out);
@@ -203,7 +203,7 @@ int cmdCheck(const Args &args) {
     // The data as the probe sees it: the sample, the classes by name, the split sizes.
     const DataInfo &d = v.data;
     std::cout << "data: " << project.dataset.value("kind", std::string("?")) << ", sample "
-              << shapeToString(d.sampleShape) << ", " << d.classes << " classes";
+              << shapeToString(d.sampleShape, !d.vocabulary.empty()) << ", " << d.classes << " classes";
     if (!d.classNames.empty()) {
       std::cout << " (";
       for (std::size_t i = 0; i < d.classNames.size() && i < 20; ++i)

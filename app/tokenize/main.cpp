@@ -24,7 +24,10 @@
 #include <unistd.h>
 
 // SentencePiece is not built with the sanitizers; what it keeps until exit is not ours to report.
-extern "C" const char *__asan_default_options() { return "detect_leaks=0"; }
+// NOLINTNEXTLINE(bugprone-reserved-identifier)
+extern "C" const char *__asan_default_options() {
+  return "detect_leaks=0";
+}
 
 namespace {
 

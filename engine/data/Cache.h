@@ -12,7 +12,9 @@ namespace particle {
 // FNV-1a over `size` bytes, continuing from `h` (start with kFnvStart).
 constexpr uint64_t kFnvStart = 1469598103934665603ULL;
 uint64_t fnv(uint64_t h, const void *data, std::size_t size);
-inline uint64_t fnv(uint64_t h, const std::string &s) { return fnv(h, s.data(), s.size() + 1); }
+inline uint64_t fnv(uint64_t h, const std::string &s) {
+  return fnv(h, s.data(), s.size() + 1);
+}
 std::string hex16(uint64_t h);
 
 // The folders a cache file may live in, in order: <root>/.particle-cache, beside the data, then

@@ -76,8 +76,8 @@ Dataset loadDataset(const DatasetSpec &spec) {
   d.info.testCount = d.testX.defined() ? d.testX.size(0) : 0;
   d.description = spec.kind + ": " + std::to_string(d.info.trainCount) + " train, " +
                   std::to_string(d.info.validationCount) + " validation, " + std::to_string(d.info.testCount) +
-                  " test, sample " + shapeToString(d.info.sampleShape) + ", " + std::to_string(d.info.classes) +
-                  " classes";
+                  " test, sample " + shapeToString(d.info.sampleShape, !d.info.vocabulary.empty()) + ", " +
+                  std::to_string(d.info.classes) + " classes";
   if (!d.notes.empty())
     d.description += "; " + d.notes;
   return d;

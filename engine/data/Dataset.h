@@ -13,8 +13,8 @@ namespace particle {
 struct Dataset {
   torch::Tensor trainX, trainY, valX, valY, testX, testY; // X float [N, ...], Y int64 [N]
   DataInfo info;
-  std::string description; // e.g. "fashion-mnist: 54000 train, 6000 validation, 10000 test"
-  std::string notes;       // set by a loader: what a person should know (images skipped…)
+  std::string description;    // e.g. "fashion-mnist: 54000 train, 6000 validation, 10000 test"
+  std::string notes;          // set by a loader: what a person should know (images skipped…)
   std::string tokenizerModel; // text tokenized by SentencePiece: the model, which a run keeps as tokenizer.model
 
   void to(const torch::Device &device);

@@ -22,13 +22,15 @@ constexpr char kTextsMagic[9] = "PSTEXTS1";
 constexpr char kTokensMagic[9] = "PSTOKEN1";
 
 struct Tokens {
-  std::vector<std::string> pieces;            // id → piece ("<pad>" 0, "<unk>" 1, "▁word", "ing"…)
-  std::vector<std::vector<int32_t>> ids;      // per text, at most maxTokens
+  std::vector<std::string> pieces;       // id → piece ("<pad>" 0, "<unk>" 1, "▁word", "ing"…)
+  std::vector<std::vector<int32_t>> ids; // per text, at most maxTokens
   uint64_t maxTokens = 0;
 };
 
 namespace detail {
-template <typename T> void put(std::ostream &out, T v) { out.write(reinterpret_cast<const char *>(&v), sizeof v); }
+template <typename T> void put(std::ostream &out, T v) {
+  out.write(reinterpret_cast<const char *>(&v), sizeof v);
+}
 template <typename T> bool get(std::istream &in, T &v) {
   return static_cast<bool>(in.read(reinterpret_cast<char *>(&v), sizeof v));
 }

@@ -133,8 +133,8 @@ std::string tokenizeProgram() {
     return fs::exists(env, ec) ? std::string(env) : std::string();
   const fs::path self = fs::read_symlink("/proc/self/exe", ec);
   if (!ec)
-    for (const auto &candidate : {self.parent_path() / "particle-tokenize",
-                                  self.parent_path().parent_path() / "bin" / "particle-tokenize"})
+    for (const auto &candidate :
+         {self.parent_path() / "particle-tokenize", self.parent_path().parent_path() / "bin" / "particle-tokenize"})
       if (::access(candidate.c_str(), X_OK) == 0)
         return candidate.string();
   if (const char *path = std::getenv("PATH"))
@@ -171,12 +171,14 @@ PieceResult sentencePieceTokens(const PieceRequest &r) {
   }
   const auto paths = cachePaths(r, true);
   if (!paths)
-    throw Error(ErrorKind::File, r.root + ": no folder to keep the tokenizer's files in (neither "
-                                          ".particle-cache beside the data nor the user's cache folder can be written)");
+    throw Error(ErrorKind::File, r.root +
+                                     ": no folder to keep the tokenizer's files in (neither "
+                                     ".particle-cache beside the data nor the user's cache folder can be written)");
   const std::string program = tokenizeProgram();
   if (program.empty())
-    throw Error(ErrorKind::File, "tokenizer \"sentencepiece\" needs the particle-tokenize program, built beside "
-                                 "particle; not found beside this program, in ../bin, on PATH or at $PARTICLE_TOKENIZE");
+    throw Error(ErrorKind::File,
+                "tokenizer \"sentencepiece\" needs the particle-tokenize program, built beside "
+                "particle; not found beside this program, in ../bin, on PATH or at $PARTICLE_TOKENIZE");
   const std::string stem = (paths->folder / ("tokenize-" + std::to_string(::getpid()))).string();
   const std::string textsFile = stem + ".texts", log = stem + ".log";
   struct Cleanup {
@@ -189,8 +191,8 @@ PieceResult sentencePieceTokens(const PieceRequest &r) {
   } cleanup{textsFile, log};
   if (!tokenfiles::writeTexts(textsFile, r.texts, r.train))
     throw Error(ErrorKind::File, textsFile + ": cannot write the texts for the tokenizer");
-  std::vector<std::string> args = {"--texts", textsFile, "--out", paths->tokens, "--max-tokens",
-                                   std::to_string(r.maxTokens)};
+  std::vector<std::string> args = {"--texts",     textsFile,      "--out",
+                                   paths->tokens, "--max-tokens", std::to_string(r.maxTokens)};
   if (paths->trainModel) {
     std::string prefix = paths->model;
     prefix.resize(prefix.size() - 6); // ".model"
@@ -205,7 +207,8 @@ PieceResult sentencePieceTokens(const PieceRequest &r) {
       why = "ended by signal " + std::to_string(WTERMSIG(status));
     if (why.empty())
       why = "failed with exit status " + std::to_string(WEXITSTATUS(status));
-    if (const auto at = why.find("Vocabulary size"); at != std::string::npos && why.find("too high") != std::string::npos)
+    if (const auto at = why.find("Vocabulary size");
+        at != std::string::npos && why.find("too high") != std::string::npos)
       throw Error(ErrorKind::File, "dataset.vocab_size: " + std::to_string(r.vocabSize) +
                                        " pieces are more than these training texts allow: " + why.substr(at));
     throw Error(ErrorKind::File, r.root + ": SentencePiece tokenizer: " + why);

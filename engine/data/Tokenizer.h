@@ -23,8 +23,8 @@ struct PieceRequest {
   std::string type = "unigram"; // or "bpe"
   std::string model;            // a trained model to encode with; empty: train one on the training texts
   int64_t maxTokens = 256;
-  std::string root;                   // the data's folder: the cache is <root>/.particle-cache
-  const DatasetSpec *spec = nullptr;  // for cancellation
+  std::string root;                  // the data's folder: the cache is <root>/.particle-cache
+  const DatasetSpec *spec = nullptr; // for cancellation
 };
 
 struct PieceResult {

@@ -16,7 +16,7 @@ struct TokenAttribution {
   std::string token;
   int64_t position = 0;
   double attribution = 0;
-  int branch = -1; // index into the saliency list; −1 when no branch reads the position
+  int branch = -1;            // index into the saliency list; −1 when no branch reads the position
   std::string text;           // as it reads (SentencePiece's "▁" dropped)
   bool joinsPrevious = false; // a SentencePiece piece inside a word: no space before it
 };

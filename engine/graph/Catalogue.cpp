@@ -15,6 +15,11 @@ std::string shapeToString(const Shape &shape) {
   return out + "]";
 }
 
+std::string shapeToString(const Shape &shape, bool tokens) {
+  std::string out = shapeToString(shape);
+  return tokens && !shape.empty() ? "[T=" + out.substr(1) : out;
+}
+
 int64_t shapeNumel(const Shape &shape) {
   int64_t n = 1;
   for (int64_t d : shape) {

@@ -20,6 +20,8 @@ namespace particle {
 // A tensor shape without the batch dimension: [D], [C,H,W] or [T,D].
 using Shape = std::vector<int64_t>;
 std::string shapeToString(const Shape &shape);
+// With `tokens`, the first axis is a text's tokens: "[T=256,64]".
+std::string shapeToString(const Shape &shape, bool tokens);
 // Elements of one sample; saturates at INT64_MAX instead of overflowing.
 int64_t shapeNumel(const Shape &shape);
 
@@ -92,6 +94,7 @@ struct NodeType {
   bool hasOutput = true;                // the Classifier ends the graph
   bool shareable = false;               // may be in a share group
   bool trunkShareable = false;          // may use share_scope "trunk"
+  bool keepsTokens = false;             // text: its output's first axis is still its input's tokens ([T=…,…])
   Schema params;
   // Number of output ports for these (effective) params; null means 1 (or 0 without output).
   std::function<int(const Json &)> outputCount;

@@ -61,6 +61,18 @@ std::string Problem::format(const std::string &file) const {
   return out + message;
 }
 
+std::string inputShapeText(const NodeInfo &info, std::size_t port) {
+  if (port >= info.inputs.size())
+    return "?";
+  return shapeToString(info.inputs[port], port < info.inputTokens.size() && info.inputTokens[port]);
+}
+
+std::string outputShapeText(const NodeInfo &info, std::size_t port) {
+  if (port >= info.outputs.size())
+    return "?";
+  return shapeToString(info.outputs[port], port < info.outputTokens.size() && info.outputTokens[port]);
+}
+
 bool Validation::ok() const {
   return errorCount() == 0;
 }
@@ -439,6 +451,7 @@ private:
       NodeInfo &info = infos_[ui];
       // Gather inputs by port.
       std::map<int, Shape> numbered;
+      std::map<int, uint8_t> numberedTokens;
       bool upstreamUnknown = false;
       for (int ei : incoming_[ui]) {
         const Edge &e = graph_.edges[static_cast<std::size_t>(ei)];
@@ -450,9 +463,11 @@ private:
             numbered[e.to.index()] = Shape{}; // connected, shape unknown
           continue;
         }
-        if (e.to.isNumbered())
+        if (e.to.isNumbered()) {
           numbered[e.to.index()] = src.outputs[static_cast<std::size_t>(port)];
-        else
+          const auto p = static_cast<std::size_t>(port);
+          numberedTokens[e.to.index()] = p < src.outputTokens.size() ? src.outputTokens[p] : 0;
+        } else
           info.gate = src.outputs[static_cast<std::size_t>(port)];
       }
       const int connected = static_cast<int>(numbered.size());
@@ -484,14 +499,21 @@ private:
         continue;
       if (type->role == NodeRole::DataSource && !v_.dataKnown)
         continue;
-      for (auto &[k, s] : numbered)
+      bool allTokens = !numbered.empty();
+      for (auto &[k, s] : numbered) {
         info.inputs.push_back(s);
+        info.inputTokens.push_back(numberedTokens[k]);
+        allTokens = allTokens && numberedTokens[k];
+      }
       InferResult r = type->infer(InferInput{info.params, info.inputs, info.gate, v_.data});
       if (!r.error.empty()) {
         error(ProblemCode::ShapeError, id, r.error).param = r.errorParam;
         continue;
       }
       info.outputs = r.outputs;
+      const bool tokens =
+          type->role == NodeRole::DataSource ? !v_.data.vocabulary.empty() : type->keepsTokens && allTokens;
+      info.outputTokens.assign(info.outputs.size(), tokens ? 1 : 0);
       info.parameters = r.parameters;
       info.trunkParameters = r.trunkParameters;
       info.trunkWidth = r.trunkWidth;

@@ -69,12 +69,18 @@ struct NodeInfo {
   std::vector<Shape> inputs;  // numbered inputs in port order
   std::optional<Shape> gate;  // Combine's gate input
   std::vector<Shape> outputs; // empty when unknown
+  // Text data: per input and per output, 1 when its first axis is the text's tokens (shown "[T=…]").
+  std::vector<uint8_t> inputTokens, outputTokens;
   int64_t parameters = 0;
   int64_t trunkParameters = 0;
   int64_t trunkWidth = 0; // sub-models: input width of their last layer
   bool shapesKnown = false;
   bool ok = true; // no error names this node
 };
+
+// Shape text of a node's input or output `port`, with "T=" on a token axis.
+std::string inputShapeText(const NodeInfo &info, std::size_t port);
+std::string outputShapeText(const NodeInfo &info, std::size_t port);
 
 struct Validation {
   std::vector<Problem> problems;

@@ -28,6 +28,7 @@ private:
 
 NodeType activationNodeType() {
   NodeType t;
+  t.keepsTokens = true;
   t.type = "Activation";
   t.category = "Layers";
   t.color = kLayerColor;

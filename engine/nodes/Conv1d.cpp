@@ -43,6 +43,7 @@ private:
 
 NodeType conv1dNodeType() {
   NodeType t;
+  t.keepsTokens = true;
   t.type = "Conv1d";
   t.category = "Layers";
   t.color = kLayerColor;

@@ -28,6 +28,7 @@ private:
 
 NodeType dropoutNodeType() {
   NodeType t;
+  t.keepsTokens = true;
   t.type = "Dropout";
   t.category = "Layers";
   t.color = kLayerColor;

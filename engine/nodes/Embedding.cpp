@@ -42,6 +42,7 @@ private:
 
 NodeType embeddingNodeType() {
   NodeType t;
+  t.keepsTokens = true;
   t.type = "Embedding";
   t.category = "Layers";
   t.color = kLayerColor;

@@ -30,6 +30,7 @@ private:
 
 NodeType layerNormNodeType() {
   NodeType t;
+  t.keepsTokens = true;
   t.type = "LayerNorm";
   t.category = "Layers";
   t.color = kLayerColor;

@@ -33,6 +33,7 @@ private:
 
 NodeType linearNodeType() {
   NodeType t;
+  t.keepsTokens = true;
   t.type = "Linear";
   t.category = "Layers";
   t.color = kLayerColor;

@@ -209,6 +209,7 @@ private:
 
 NodeType splitNodeType() {
   NodeType t;
+  t.keepsTokens = true;
   t.type = "Split";
   t.category = "Decompose";
   t.color = kDecomposeColor;

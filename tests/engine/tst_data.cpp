@@ -874,8 +874,8 @@ void TestData::textSentencePiece() {
   QTemporaryDir dir;
   const std::string d = dir.path().toStdString();
   writeFile(dir, "t.jsonl", spamJsonLines(300));
-  Json section = {{"kind", "text"},         {"path", "t.jsonl"},        {"tokenizer", "sentencepiece"},
-                  {"vocab_size", 30},       {"max_tokens", 24},         {"test_fraction", 0.25}};
+  Json section = {{"kind", "text"},   {"path", "t.jsonl"}, {"tokenizer", "sentencepiece"},
+                  {"vocab_size", 30}, {"max_tokens", 24},  {"test_fraction", 0.25}};
   // The probe trains nothing: the vocabulary's size is vocab_size (a hard limit).
   const DataInfo probed = probeDataset(parseDatasetSpec(section, d));
   QCOMPARE(probed.vocabulary.size(), std::size_t(30));
@@ -965,8 +965,8 @@ void TestData::textSentencePieceKeptWithRun() {
   const std::string d = dir.path().toStdString();
   writeFile(dir, "t.jsonl", spamJsonLines(200));
   Json doc = baseProject();
-  doc["dataset"] = {{"kind", "text"}, {"path", "t.jsonl"}, {"tokenizer", "sentencepiece"}, {"vocab_size", 30},
-                    {"max_tokens", 24}};
+  doc["dataset"] = {
+      {"kind", "text"}, {"path", "t.jsonl"}, {"tokenizer", "sentencepiece"}, {"vocab_size", 30}, {"max_tokens", 24}};
   doc["nodes"] = Json::parse(R"([
     {"id": "input", "type": "Input"},
     {"id": "split", "type": "Split", "params": {"mode": "chunks", "parts": 2}},

@@ -145,7 +145,7 @@ void DataPanel::refresh() {
                          .arg(d->trainCount)
                          .arg(d->validationCount)
                          .arg(d->testCount)
-                         .arg(QString::fromStdString(shapeToString(d->sampleShape)))
+                         .arg(QString::fromStdString(shapeToString(d->sampleShape, !d->vocabulary.empty())))
                          .arg(d->classes));
     status_->setVisible(!previewReady_);
   }

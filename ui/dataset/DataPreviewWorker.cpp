@@ -30,7 +30,7 @@ void DataPreviewWorker::preview(const QString &datasetJson, const QString &baseD
     p.train = d.trainX.size(0);
     p.validation = d.valX.defined() ? d.valX.size(0) : 0;
     p.test = d.testX.defined() ? d.testX.size(0) : 0;
-    p.shape = QString::fromStdString(shapeToString(d.info.sampleShape));
+    p.shape = QString::fromStdString(shapeToString(d.info.sampleShape, !d.info.vocabulary.empty()));
     for (int64_t c = 0; c < d.info.classes; ++c)
       p.classNames << QString::fromStdString(className(d.info, c));
     const int64_t n = std::min<int64_t>(d.trainX.size(0), d.info.sampleShape.size() == 3 ? kThumbnails : kRows);
@@ -53,8 +53,7 @@ void DataPreviewWorker::preview(const QString &datasetJson, const QString &baseD
       // Text: the tokens each sample keeps (its first ones), <unk> for those outside the vocabulary;
       // SentencePiece pieces joined into words as they read.
       const bool pieces = isPieceVocabulary(d.info.vocabulary);
-      p.rowHeader << (pieces ? tr("text as SentencePiece pieces (%1 pieces)")
-                             : tr("words (%1 in the vocabulary)"))
+      p.rowHeader << (pieces ? tr("text as SentencePiece pieces (%1 pieces)") : tr("words (%1 in the vocabulary)"))
                          .arg(d.info.vocabulary.size());
       const auto ids = d.trainX.narrow(0, 0, n).to(torch::kLong).contiguous();
       for (int64_t i = 0; i < n; ++i) {

@@ -256,7 +256,7 @@ void GraphScene::placeEdge(EdgeView &view) {
   const int port = view.edge.from.index();
   QString text;
   if (info && info->shapesKnown && port >= 0 && port < static_cast<int>(info->outputs.size()))
-    text = QString::fromStdString(shapeToString(info->outputs[static_cast<std::size_t>(port)]));
+    text = QString::fromStdString(outputShapeText(*info, static_cast<std::size_t>(port)));
   view.label->setText(text);
   // Above the middle of the edge, clear of the line. Where the nodes are too close for it, no
   // label: the source node shows the same shape, and a label squeezed in would cover a node.

@@ -199,10 +199,10 @@ void InspectorWidget::refresh() {
   const NodeInfo *info = v.info(n->id);
   if (info && info->shapesKnown) {
     QStringList in, out;
-    for (const auto &s : info->inputs)
-      in << QString::fromStdString(shapeToString(s));
-    for (const auto &s : info->outputs)
-      out << QString::fromStdString(shapeToString(s));
+    for (std::size_t i = 0; i < info->inputs.size(); ++i)
+      in << QString::fromStdString(inputShapeText(*info, i));
+    for (std::size_t i = 0; i < info->outputs.size(); ++i)
+      out << QString::fromStdString(outputShapeText(*info, i));
     if (out.size() > 1 && out.count(out.front()) == out.size())
       out = QStringList{QString("%1 × %2").arg(out.size()).arg(out.front())};
     shapes_->setText((in.isEmpty() ? tr("data") : in.join(" ")) + " → " + out.join(" "));
@@ -224,7 +224,7 @@ void InspectorWidget::refresh() {
                          .arg(d->trainCount)
                          .arg(d->validationCount)
                          .arg(d->testCount)
-                         .arg(QString::fromStdString(shapeToString(d->sampleShape)))
+                         .arg(QString::fromStdString(shapeToString(d->sampleShape, !d->vocabulary.empty())))
                          .arg(d->classes));
     else
       data_->setText(tr("<span style='color:#d03030'>The data set %1 cannot be read: %2</span>")

@@ -80,17 +80,16 @@ bool NodeItem::refresh() {
     const bool alike = std::all_of(info->outputs.begin(), info->outputs.end(),
                                    [&](const Shape &s) { return s == info->outputs.front(); });
     if (info->outputs.size() > 1 && alike) {
-      shapeText =
-          QString("%1 × %2").arg(info->outputs.size()).arg(QString::fromStdString(shapeToString(info->outputs[0])));
+      shapeText = QString("%1 × %2").arg(info->outputs.size()).arg(QString::fromStdString(outputShapeText(*info, 0)));
     } else if (info->outputs.size() > 1) {
       // Parts of different shapes (Split sizes 2, 1): each one.
       QStringList parts;
-      for (const auto &s : info->outputs)
-        parts << QString::fromStdString(shapeToString(s));
+      for (std::size_t i = 0; i < info->outputs.size(); ++i)
+        parts << QString::fromStdString(outputShapeText(*info, i));
       shapeText = parts.join(' ');
     } else
-      shapeText = QString::fromStdString((type && type->role == NodeRole::Output ? "logits " : "") +
-                                         shapeToString(info->outputs[0]));
+      shapeText =
+          QString::fromStdString((type && type->role == NodeRole::Output ? "logits " : "") + outputShapeText(*info, 0));
   } else {
     shapeText = QStringLiteral("shape ?");
   }

@@ -301,7 +301,9 @@ struct Prepared {
   std::string pieceModel;
 };
 
-bool usesPieces(const DatasetSpec &spec) { return spec.text("tokenizer") == "sentencepiece"; }
+bool usesPieces(const DatasetSpec &spec) {
+  return spec.text("tokenizer") == "sentencepiece";
+}
 
 std::string givenModel(const DatasetSpec &spec) {
   const Json &m = spec.value("tokenizer_model");
@@ -458,7 +460,8 @@ void load(const DatasetSpec &spec, Dataset &d) {
       }
     d.tokenizerModel = p.pieceModel;
     d.notes = std::to_string(p.vocabulary.size()) + " SentencePiece pieces (" +
-              (givenModel(spec).empty() ? spec.text("model") + ", trained on the training split)" : "from " + p.pieceModel + ")");
+              (givenModel(spec).empty() ? spec.text("model") + ", trained on the training split)"
+                                        : "from " + p.pieceModel + ")");
   } else {
     encodeWords(spec, p, px, width);
     d.notes = std::to_string(p.vocabulary.size()) + " words in the vocabulary";
@@ -504,7 +507,8 @@ DataKind textDataKind() {
             floatField("test_fraction", 0.2, 0.0, 0.9, "Share held out for testing")};
   k.check = [](const DatasetSpec &s) {
     if (!text::usesPieces(s) && !text::givenModel(s).empty())
-      throw Error(ErrorKind::Invalid, "dataset.tokenizer_model: a SentencePiece model needs tokenizer \"sentencepiece\"");
+      throw Error(ErrorKind::Invalid,
+                  "dataset.tokenizer_model: a SentencePiece model needs tokenizer \"sentencepiece\"");
   };
   k.probe = text::probe;
   k.load = text::load;
