@@ -826,6 +826,11 @@ void TestData::textFields() {
   const Validation ok = validate(projectFromJson(doc, d + "/p.particle.json"));
   QVERIFY2(ok.errorCount() == 0, ok.problems.empty() ? "" : ok.problems.front().message.c_str());
   QCOMPARE(ok.info("split")->outputs, (std::vector<Shape>{{4}, {4}}));
+  // Shapes name the token axis until a Pool takes it away.
+  QCOMPARE(outputShapeText(*ok.info("input"), 0), std::string("[T=8]"));
+  QCOMPARE(outputShapeText(*ok.info("split"), 1), std::string("[T=4]"));
+  QCOMPARE(inputShapeText(*ok.info("p0"), 0), std::string("[T=4,4]"));
+  QCOMPARE(outputShapeText(*ok.info("p0"), 0), std::string("[4]"));
   QCOMPARE(ok.data.featureNames, (std::vector<std::string>{"subject", "body"}));
   // Each field in its own positions: the subject's words first, then the body's.
   const Dataset data = load(doc["dataset"], d);

@@ -175,6 +175,12 @@ void TestExplainView::wordsOfATextSample() {
   const QString checkpoint = trainCheckpoint(loadProject(path), runDir);
   MainWindow window;
   QVERIFY(window.openProject(QString::fromStdString(path)));
+  // The canvas names the token axis: the ids, the halves and the embedded halves.
+  QCOMPARE(window.scene()->nodeItem("input")->shapeText(), QString("[T=8]"));
+  QCOMPARE(window.scene()->nodeItem("split")->shapeText(), QString("2 × [T=4]"));
+  QCOMPARE(window.scene()->nodeItem("e0")->shapeText(), QString("[T=4,8]"));
+  QCOMPARE(window.scene()->nodeItem("p0")->shapeText(), QString("[8]"));
+  QCOMPARE(window.scene()->edgeLabel(PortRef{"p1", "0"}), QString("[T=4,8]"));
   window.setCurrentTab("explain");
   window.show();
   QVERIFY(QTest::qWaitForWindowExposed(&window));
