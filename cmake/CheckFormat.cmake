@@ -5,7 +5,8 @@ file(GLOB_RECURSE sources
   ${SOURCE_DIR}/ui/*.cpp ${SOURCE_DIR}/ui/*.h
   ${SOURCE_DIR}/app/*.cpp ${SOURCE_DIR}/app/*.h
   ${SOURCE_DIR}/tests/*.cpp ${SOURCE_DIR}/tests/*.h
-  ${SOURCE_DIR}/bench/*.cpp ${SOURCE_DIR}/bench/*.h)
+  ${SOURCE_DIR}/bench/*.cpp ${SOURCE_DIR}/bench/*.h
+  ${SOURCE_DIR}/fuzz/*.cpp ${SOURCE_DIR}/fuzz/*.h)
 execute_process(COMMAND ${CLANG_FORMAT} --dry-run --Werror ${sources}
                 RESULT_VARIABLE result ERROR_VARIABLE errors)
 if(NOT result EQUAL 0)

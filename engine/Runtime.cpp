@@ -32,7 +32,9 @@ torch::Device resolveDevice(const std::string &spec) {
 
 int configureThreads(int threads) {
   // LibTorch's default follows OMP_NUM_THREADS, which may be 1 here; we default to every core.
-  const int n = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  // More threads than cores only wait on each other at LibTorch's barriers: clamped.
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int n = threads > 0 ? std::min(threads, cores) : cores;
   torch::set_num_threads(n);
   return n;
 }

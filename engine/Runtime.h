@@ -12,7 +12,7 @@ namespace particle {
 
 // "auto" → first CUDA device, else CPU; "cuda" / "cuda:N" fail with Error(Training) when absent.
 torch::Device resolveDevice(const std::string &spec);
-// 0 → all cores. Returns the thread count in effect.
+// 0 → all cores; more than the cores → the cores. Returns the thread count in effect.
 int configureThreads(int threads);
 Json runtimeInfo();
 

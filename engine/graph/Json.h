@@ -29,7 +29,12 @@ std::string readTextFile(const std::string &path);
 // Writes through a temporary file in the same folder and renames it over `path`, so a crash
 // or a full disk never leaves a half-written project.
 void writeFileAtomically(const std::string &path, const std::string &contents);
-// Parses JSON text; a syntax error becomes Error(File) "FILE:LINE:COL: message".
+// Limits on project files (docs/FORMAT.md "Limits"), checked before parsing.
+constexpr int kMaxJsonDepth = 64;                            // nesting of arrays and objects
+constexpr std::size_t kMaxJsonBytes = std::size_t(64) << 20; // 64 MiB
+
+// Parses JSON text; a syntax error, nesting deeper than kMaxJsonDepth or more than kMaxJsonBytes
+// becomes Error(File) "FILE:LINE:COL: message".
 Json parseJson(const std::string &text, const std::string &fileName);
 // Compact one-line rendering used for nested values in project files.
 std::string compactJson(const Json &value);

@@ -167,6 +167,10 @@ Project projectFromText(const std::string &text, const std::string &fileName) {
 }
 
 Project loadProject(const std::string &path) {
+  std::error_code ec;
+  if (const auto size = std::filesystem::file_size(path, ec); !ec && size > kMaxJsonBytes)
+    throw Error(ErrorKind::File, path + ": " + std::to_string(size >> 20) + " MiB; project files are limited to " +
+                                     std::to_string(kMaxJsonBytes >> 20) + " MiB");
   return projectFromText(readTextFile(path), path);
 }
 

@@ -147,7 +147,7 @@ std::string Schema::names() const {
 Json Schema::effective(const Json &given) const {
   Json out = Json::object();
   for (const auto &f : fields_) {
-    if (given.is_object() && given.contains(f.name))
+    if (given.is_object() && given.contains(f.name) && !given[f.name].is_null()) // null: the default
       out[f.name] = given[f.name];
     else
       out[f.name] = f.defaultValue;

@@ -82,7 +82,8 @@ public:
   // "a, b, c": the known names, for "unknown key" messages.
   std::string names() const;
 
-  // Defaults merged with the given values (an object or null). Unknown keys are dropped.
+  // Defaults merged with the given values (an object or null). A key given as null takes its
+  // default; unknown keys are dropped.
   Json effective(const Json &given) const;
   // Whether the field applies under these effective values (its `whenField` condition).
   bool applies(const Field &field, const Json &effective) const;

@@ -19,6 +19,8 @@ using Clock = std::chrono::steady_clock;
 namespace {
 // Evaluation batch: large enough to keep the cores busy, small enough for a modest GPU.
 constexpr int64_t kEvalBatch = 1024;
+// The largest confusion matrix computed (classes², on the device); above it, none is kept.
+constexpr int64_t kMaxConfusionClasses = 256;
 // A loss this many times a fresh classifier's (ln classes) is a divergence even when it is finite.
 constexpr double kExplodedLossFactor = 1e4;
 
@@ -291,6 +293,7 @@ Trainer::Evaluation Trainer::evaluate(const torch::Tensor &x, const torch::Tenso
   auto lossSum = torch::zeros({}, torch::TensorOptions().device(device_));
   auto correct = torch::zeros({}, torch::TensorOptions().device(device_).dtype(torch::kLong));
   const int64_t classes = model_->classes();
+  confusion = confusion && classes <= kMaxConfusionClasses; // classes² cells: none beyond a size one can read
   torch::Tensor matrix;
   if (confusion)
     matrix = torch::zeros({classes * classes}, torch::TensorOptions().device(device_).dtype(torch::kLong));
@@ -536,6 +539,9 @@ RunSummary Trainer::run(TrainObserver *observer, ControlToken *control) {
     obs.onLog("model: " + std::to_string(summary.uniqueParameters) + " trained parameters (" +
               std::to_string(summary.totalParameters) + " unshared), device " + summary.device + ", " +
               std::to_string(threads_) + " thread(s)");
+    if (spec_.threads > threads_)
+      obs.onLog("note: training.threads " + std::to_string(spec_.threads) + " is more than this machine's " +
+                std::to_string(threads_) + " cores; using " + std::to_string(threads_));
 
     const int64_t n = data_.trainX.size(0);
     const int64_t batch = std::min<int64_t>(spec_.batchSize, n);

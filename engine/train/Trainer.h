@@ -36,7 +36,8 @@ struct EpochEvent {
   double trainLoss = 0, trainAccuracy = 0, valLoss = 0, valAccuracy = 0, lr = 0, seconds = 0, samplesPerSecond = 0;
   std::vector<BranchShare> shares; // empty when no epoch hook computed them
   double sharesSeconds = 0;        // what computing them cost
-  std::vector<int64_t> confusion;  // classes × classes on the validation set, row = true class
+  // classes × classes on the validation set, row = true class; empty above 256 classes
+  std::vector<int64_t> confusion;
   int64_t classes = 0;
   std::vector<std::string> classNames; // the data set's names, or the indices as text
 };

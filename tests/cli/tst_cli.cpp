@@ -49,6 +49,7 @@ private Q_SLOTS:
   void info();
   void trainWritesEverything();
   void trainDivergesWithExitCode4();
+  void fullDiskKeepsTheCheckpoint();
   void trainBadCsvExitsWith3();
   void trainBadDataExitsWith3_data();
   void trainBadDataExitsWith3();
@@ -89,6 +90,23 @@ void TestCli::checkBadFiles_data() {
   Json data = baseProject();
   data["dataset"] = {{"kind", "fashion-mnist"}, {"path", "/nonexistent/folder"}};
   QTest::newRow("missing data") << QString::fromStdString(data.dump()) << 3 << "/nonexistent/folder";
+  // Hostile files: every one a message naming the file (and line:column), none a crash.
+  const std::string deep = std::string(70000, '[') + std::string(70000, ']');
+  Json base = baseProject();
+  std::string text = base.dump();
+  QTest::newRow("70,000 levels in a param")
+      << QString::fromStdString(text.substr(0, text.size() - 1) + ", \"x\": " + deep + "}") << 3
+      << "bad.json:1:" + QString::number(text.size() + 70) + ": malformed JSON: nested deeper than 64 levels";
+  QTest::newRow("deep ui") << QString::fromStdString("{\n\"ui\": " + deep + "}") << 3 << "bad.json:2:";
+  Json overflow = baseProject();
+  std::string big = overflow.dump();
+  big.replace(big.find("\"epochs\""), 0, "\"lr\": 1e400, ");
+  QTest::newRow("number overflow") << QString::fromStdString(big) << 3
+                                   << "malformed JSON: number overflow parsing '1e400'";
+  Json parts = baseProject();
+  parts["nodes"][1]["params"] = {{"mode", "chunks"}, {"parts", "2"}};
+  QTest::newRow("parts as text") << QString::fromStdString(parts.dump()) << 1
+                                 << "node 'split': param 'parts': must be an integer, got \"2\"";
 }
 
 void TestCli::checkBadFiles() {
@@ -147,6 +165,38 @@ void TestCli::trainWritesEverything() {
   QVERIFY2(resumed.code == 0, qPrintable(resumed.err));
   const Json s2 = Json::parse(readTextFile(dir.filePath("run2/summary.json").toStdString()));
   QCOMPARE(s2["epochs"].get<int>(), 3);
+}
+
+// A disk that fills during a checkpoint save (injected: a file size limit, so write() fails with
+// EFBIG): exit 3 naming the file, the previous checkpoint intact, no temporary file left.
+void TestCli::fullDiskKeepsTheCheckpoint() {
+  QTemporaryDir dir;
+  Json doc = baseProject();
+  const std::string path = writeFile(dir, "p.particle.json", doc.dump());
+  const QString out = dir.filePath("run");
+  const Run first = runCli({"train", QString::fromStdString(path), "--out", out, "--threads", "1"});
+  QVERIFY2(first.code == 0, qPrintable(first.err));
+  const QString checkpoint = out + "/checkpoint.pt";
+  QFile file(checkpoint);
+  QVERIFY(file.open(QIODevice::ReadOnly));
+  const QByteArray before = file.readAll();
+  file.close();
+  QVERIFY(before.size() > 16 * 1024); // larger than the limit below, the small files are not
+  // Resume into the same folder with files limited to 16 KiB (SIGXFSZ ignored, as a full disk
+  // gives ENOSPC rather than a signal).
+  QProcess p;
+  p.start("bash", {"-c", "ulimit -f 16; trap '' XFSZ; exec \"$0\" \"$@\"", PARTICLE_CLI, "train",
+                   QString::fromStdString(path), "--out", out, "--epochs", "2", "--resume", checkpoint});
+  QVERIFY(p.waitForFinished(600000));
+  const Run r{p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardOutput()),
+              QString::fromUtf8(p.readAllStandardError())};
+  verifyNoCrashText(r);
+  QCOMPARE(r.code, 3);
+  QVERIFY2(r.err.contains(checkpoint + ": write failed") && r.err.contains("the previous file is kept"),
+           qPrintable(r.err));
+  QVERIFY(file.open(QIODevice::ReadOnly));
+  QCOMPARE(file.readAll(), before);
+  QCOMPARE(QDir(out).entryList({"*.tmp*"}, QDir::Files | QDir::Hidden), QStringList());
 }
 
 void TestCli::trainDivergesWithExitCode4() {

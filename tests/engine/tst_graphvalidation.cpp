@@ -18,6 +18,7 @@ class TestGraphValidation : public QObject {
 
 private Q_SLOTS:
   void baseProjectIsValid();
+  void jsonConformanceSuite();
   void badProjects_data();
   void badProjects();
   void allProblemsAtOnce();
@@ -475,6 +476,36 @@ void TestGraphValidation::problemsPointAtTheirCause() {
   QVERIFY(std::any_of(v.problems.begin(), v.problems.end(), [](const Problem &p) {
     return p.message.find("unknown param for an Input (known: normalize)") != std::string::npos;
   }));
+}
+
+// JSONTestSuite's 318 parsing cases (scripts/fetch-data.sh json-suite; scripts/test.sh fetches
+// them when npm is there) through the loader and the validator: none is a project, so each must
+// end as an error of the project's own type naming the file — exit 3 (a file that is not JSON,
+// or not a project) or 1 (a project that does not validate) — and nothing else.
+void TestGraphValidation::jsonConformanceSuite() {
+  const QString dir = qEnvironmentVariable("PARTICLE_JSON_SUITE", PARTICLE_SOURCE_DIR "/data/json-test-suite");
+  const QStringList files = QDir(dir).entryList({"*.json"}, QDir::Files, QDir::Name);
+  if (files.size() < 300)
+    QSKIP(qPrintable("JSONTestSuite not fetched (scripts/fetch-data.sh json-suite): " + dir));
+  int exit1 = 0, exit3 = 0;
+  for (const QString &name : files) {
+    const std::string path = (dir + "/" + name).toStdString();
+    try {
+      const Project p = loadProject(path);
+      const Validation v = validate(p);
+      QVERIFY2(v.errorCount() > 0, qPrintable(name + " validated as a project"));
+      ++exit1;
+    } catch (const Error &e) {
+      QVERIFY2(e.kind() == ErrorKind::File || e.kind() == ErrorKind::Invalid, qPrintable(name + ": " + e.what()));
+      QVERIFY2(QString(e.what()).contains(name),
+               qPrintable(name + ": the message does not name the file: " + e.what()));
+      ++(e.kind() == ErrorKind::File ? exit3 : exit1);
+    } catch (const std::exception &e) {
+      QFAIL(qPrintable(name + ": escaped as " + e.what()));
+    }
+  }
+  qInfo("%lld cases: %d invalid projects (exit 1), %d not projects (exit 3)", static_cast<long long>(files.size()),
+        exit1, exit3);
 }
 
 QTEST_GUILESS_MAIN(TestGraphValidation)

@@ -4,6 +4,7 @@
 #include "TestSupport.h"
 #include "data/Dataset.h"
 #include "data/Idx.h"
+#include "graph/Validator.h"
 #include "train/Trainer.h"
 
 #include <QtTest>
@@ -91,6 +92,7 @@ private Q_SLOTS:
   void dataErrors();
   void idxDataLoads();
   void cancelledLoadEnds();
+  void limitsOfARun();
 };
 
 void TestTrainer::easyTaskConverges() {
@@ -371,6 +373,35 @@ void TestTrainer::idxDataLoads() {
   QCOMPARE(data.trainX.sizes().vec(), (std::vector<int64_t>{data.trainX.size(0), 1, 4, 4}));
   QVERIFY(data.trainX.max().item<float>() <= 1.0f);
   QCOMPARE(data.testX.size(0), int64_t{10}); // test_fraction 0.2 when there is no test file
+  // The probe (check, the editor) counts the classes from the labels (0..2 here), not 10.
+  const Json section = {{"kind", "idx"}, {"images", d + "/i.gz"}, {"labels", d + "/l.gz"}};
+  QCOMPARE(probeDataset(parseDatasetSpec(section, d)).classes, int64_t{3});
+  // Headers that disagree with their files are refused before anything is read or allocated:
+  // raw and gzip, a header promising 10^12 bytes, and a single image.
+  auto probeError = [&](const std::string &images, const std::string &labels) {
+    try {
+      probeDataset(parseDatasetSpec({{"kind", "idx"}, {"images", images}, {"labels", labels}}, d));
+    } catch (const Error &e) {
+      return e.kind() == ErrorKind::File ? QString(e.what()) : QString("wrong kind: ") + e.what();
+    }
+    return QString();
+  };
+  auto huge = idxHeader({1000000, 1000, 1000});
+  huge.resize(huge.size() + 64, 1);
+  std::ofstream(d + "/huge.idx", std::ios::binary).write(reinterpret_cast<const char *>(huge.data()), huge.size());
+  writeGz(d + "/huge.gz", huge);
+  for (const char *file : {"/huge.idx", "/huge.gz"}) {
+    const QString e = probeError(d + file, d + "/l.gz");
+    QVERIFY2(e.contains(QString::fromStdString(d + file) + ": the header promises 1000000000000 bytes"), qPrintable(e));
+  }
+  auto one = idxHeader({1, 4, 4});
+  one.resize(one.size() + 16, 3);
+  auto oneLabel = idxHeader({1});
+  oneLabel.push_back(0);
+  writeGz(d + "/one.gz", one);
+  writeGz(d + "/onel.gz", oneLabel);
+  const QString e = probeError(d + "/one.gz", d + "/onel.gz");
+  QVERIFY2(e.contains("one.gz: holds 1 image(s); training needs at least 2"), qPrintable(e));
 }
 
 // A load abandoned from another thread (the app's data preview) ends with LoadCancelled, for the
@@ -407,6 +438,43 @@ void TestTrainer::cancelledLoadEnds() {
   QCOMPARE(cut.dims, (std::vector<int64_t>{50, 4, 4}));
   QVERIFY(cut.bytes.empty());
   QCOMPARE(readIdx(d + "/i.gz").bytes.size(), std::size_t{50 * 16});
+}
+
+// Limits that keep a valid but extreme project from eating the machine: threads beyond the cores
+// are clamped (with a note), no confusion matrix above 256 classes, a key given as null takes
+// its default.
+void TestTrainer::limitsOfARun() {
+  Json doc = baseProject();
+  doc["training"] = {{"epochs", 1}, {"threads", 1000}, {"lr", nullptr}, {"batch_size", nullptr}};
+  doc["nodes"][7]["params"] = {{"classes", 300}};
+  QTemporaryDir dir;
+  const std::string path = writeFile(dir, "p.particle.json", doc.dump());
+  Recorder recorder;
+  std::vector<std::string> log;
+  struct Logger : TrainObserver {
+    Recorder &r;
+    std::vector<std::string> &log;
+    Logger(Recorder &r, std::vector<std::string> &log) : r(r), log(log) {}
+    void onStep(const StepEvent &e) override { r.onStep(e); }
+    void onEpoch(const EpochEvent &e) override { r.onEpoch(e); }
+    void onLog(const std::string &line) override { log.push_back(line); }
+  } logger(recorder, log);
+  Trainer trainer(loadProject(path), {});
+  const RunSummary s = trainer.run(&logger);
+  QCOMPARE(s.status, RunSummary::Status::Completed);
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  QCOMPARE(s.threads, cores);
+  QVERIFY(std::any_of(log.begin(), log.end(), [](const std::string &l) {
+    return l.find("training.threads 1000 is more than this machine's") != std::string::npos;
+  }));
+  QCOMPARE(trainer.spec().lr, parseTrainingSpec(Json::object()).lr);
+  QCOMPARE(recorder.epochs.size(), std::size_t(1));
+  QCOMPARE(recorder.epochs[0].classes, int64_t(300));
+  QVERIFY(recorder.epochs[0].confusion.empty());
+  // A Split whose parts are null takes the default (2 parts) and infers its shapes.
+  doc["nodes"][1]["params"]["parts"] = nullptr;
+  const Validation v = validate(projectFromJson(doc, dir.path().toStdString() + "/q.particle.json"));
+  QVERIFY(v.info("split") && v.info("split")->shapesKnown);
 }
 
 QTEST_GUILESS_MAIN(TestTrainer)

@@ -48,6 +48,9 @@ DataInfo probeIdx(const DatasetSpec &spec, const IdxFiles &files, double testFra
   info.sampleShape = sampleShapeOf(dims, files.images);
   if (dims[0] == 0)
     throw Error(ErrorKind::File, files.images + ": holds no images");
+  if (dims[0] < 2)
+    throw Error(ErrorKind::File,
+                files.images + ": holds " + std::to_string(dims[0]) + " image(s); training needs at least 2");
   const auto labelDims = readIdxDims(files.labels);
   if (labelDims.size() != 1 || labelDims[0] != dims[0])
     throw Error(ErrorKind::File, files.labels + ": label count does not match " + files.images);
@@ -58,9 +61,23 @@ DataInfo probeIdx(const DatasetSpec &spec, const IdxFiles &files, double testFra
       throw Error(ErrorKind::File, files.testImages + ": sample shape differs from " + files.images);
     testCount = testDims[0];
   }
-  // The header does not say how many classes there are: the names, else 10 until loading finds more.
+  // The header does not say how many classes there are: the names, else the largest label + 1
+  // (the labels are one byte per image, quick to read).
   info.classNames = classNames(spec);
-  info.classes = info.classNames.empty() ? 10 : static_cast<int64_t>(info.classNames.size());
+  if (info.classNames.empty()) {
+    int64_t largest = 1;
+    for (const std::string &file : {files.labels, files.testLabels}) {
+      if (file.empty())
+        continue;
+      const IdxData y = readIdx(file, spec.cancel.get());
+      spec.checkCancelled();
+      for (uint8_t label : y.bytes)
+        largest = std::max<int64_t>(largest, label);
+    }
+    info.classes = largest + 1;
+  } else {
+    info.classes = static_cast<int64_t>(info.classNames.size());
+  }
   setSplitCounts(info, spec, dims[0], testFraction, testCount);
   return info;
 }
