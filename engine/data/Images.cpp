@@ -25,6 +25,7 @@ namespace particle {
 namespace {
 
 constexpr char kMagic[8] = {'P', 'S', 'I', 'M', 'A', 'G', 'E', '1'};
+constexpr double kMaxPixels = 1 << 28; // one image: 268 million pixels
 
 bool isImage(const fs::path &p) {
   std::string ext = p.extension().string();
@@ -186,6 +187,20 @@ bool writeCache(const fs::path &file, const DecodedImages &d) {
 // Decodes one file into `dest` ([channels, height, width]); the reason it could not, else empty.
 std::string decodeOne(const std::string &file, const DecodeOptions &o, uint8_t *dest) {
   int w = 0, h = 0, comp = 0;
+  // The header's size against the file's before decoding: PNG and JPEG compress at most about
+  // 1,000 pixels into a byte, BMP not at all; a header that claims more (a damaged or hostile
+  // file) would have stb walk millions of rows.
+  if (!stbi_info(file.c_str(), &w, &h, &comp)) {
+    const char *why = stbi_failure_reason();
+    return std::string("cannot decode the image (") + (why ? why : "unknown reason") + ")";
+  }
+  std::error_code ec;
+  const auto bytes = static_cast<double>(fs::file_size(file, ec));
+  const double claimed = static_cast<double>(w) * static_cast<double>(h);
+  if (claimed > kMaxPixels || claimed > 1100.0 * bytes + 65536.0)
+    return "the header claims " + std::to_string(w) + "×" + std::to_string(h) + " pixels, more than its " +
+           std::to_string(static_cast<int64_t>(bytes)) + " bytes can hold (or than " +
+           std::to_string(static_cast<int64_t>(kMaxPixels)) + ")";
   std::unique_ptr<stbi_uc, void (*)(void *)> data(stbi_load(file.c_str(), &w, &h, &comp, o.channels), stbi_image_free);
   if (!data) {
     const char *why = stbi_failure_reason();

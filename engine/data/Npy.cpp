@@ -263,15 +263,19 @@ std::vector<uint8_t> zipMember(const std::vector<uint8_t> &z, const ZipEntry &e,
     fail(name, "the archive entry is cut short");
   if (e.size > static_cast<uint64_t>(kMaxBytes))
     fail(name, "the archive entry is too large");
+  if (e.method != 0 && e.method != 8)
+    fail(name, "compression method " + std::to_string(e.method) + " is not supported (stored and deflate are)");
+  // Deflate expands at most 1032-fold: a size beyond that is a lie, refused before it is allocated.
+  if (e.method == 8 && e.size / 1032 > e.compressed + 1)
+    fail(name, "the entry claims " + std::to_string(e.size) + " bytes from " + std::to_string(e.compressed) +
+                   " compressed (deflate cannot expand that much)");
+  if (e.method == 0 && e.compressed != e.size)
+    fail(name, "the stored entry's sizes disagree");
   std::vector<uint8_t> out(static_cast<std::size_t>(e.size));
   if (e.method == 0) {
-    if (e.compressed != e.size)
-      fail(name, "the stored entry's sizes disagree");
     std::copy_n(z.begin() + static_cast<std::ptrdiff_t>(data), static_cast<std::ptrdiff_t>(e.size), out.begin());
     return out;
   }
-  if (e.method != 8)
-    fail(name, "compression method " + std::to_string(e.method) + " is not supported (stored and deflate are)");
   z_stream s{};
   if (inflateInit2(&s, -MAX_WBITS) != Z_OK)
     fail(name, "cannot start zlib");

@@ -145,6 +145,7 @@ private Q_SLOTS:
   void textHalvesLearnAndExplain();
   void textFields();
   void textSentencePiece();
+  void fuzzFindings();
   void textSentencePieceKeptWithRun();
 };
 
@@ -1002,6 +1003,32 @@ void TestData::textSentencePieceKeptWithRun() {
   QCOMPARE(cached(d + "/.particle-cache", "tokens-").size(), std::size_t(1));
   QCOMPARE(session.info().vocabulary, trainer.data().info.vocabulary);
   QVERIFY(torch::equal(session.samples(1000), trainer.data().testX.narrow(0, 0, session.samples(1000).size(0))));
+}
+
+// What the fuzzers found (fuzz/seeds/*/regression-*), each now a quick error naming the file: an
+// .npz entry with an unknown method claiming 3 GB (was allocated, then refused), a BMP whose header
+// claims 16 million rows in 55 bytes (stb walked them for seconds).
+void TestData::fuzzFindings() {
+  const std::string seeds = PARTICLE_SOURCE_DIR "/fuzz/seeds/";
+  std::ifstream in(seeds + "npy/regression-huge-entry-unknown-method", std::ios::binary);
+  const std::vector<uint8_t> npz((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  QVERIFY(npz.size() > 30);
+  try {
+    parseNpz(npz, "r.npz", "x");
+    QFAIL("a damaged archive was read");
+  } catch (const Error &e) {
+    QVERIFY2(QString(e.what()).contains("r.npz: x.npy: compression method"), e.what());
+  }
+  QTemporaryDir dir;
+  std::ifstream bmpIn(seeds + "image/regression-bmp-16m-rows", std::ios::binary);
+  std::string bmp((std::istreambuf_iterator<char>(bmpIn)), std::istreambuf_iterator<char>());
+  writeImage(dir.path().toStdString() + "/a/ok.png", 4, 4, 1, 9);
+  writeFile(dir, "a/big.bmp", bmp.substr(1)); // the fuzz input's first byte picks options
+  writeImage(dir.path().toStdString() + "/b/ok.png", 4, 4, 1, 90);
+  writeImage(dir.path().toStdString() + "/b/ok2.png", 4, 4, 1, 80);
+  const QString message = loadError(imageSection(dir.path().toStdString()), dir.path().toStdString());
+  QVERIFY2(message.contains("big.bmp: the header claims 3×16711682 pixels, more than its 54 bytes can hold"),
+           qPrintable(message));
 }
 
 QTEST_GUILESS_MAIN(TestData)
