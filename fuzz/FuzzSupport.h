@@ -1,6 +1,8 @@
 #pragma once
 // What the fuzz targets share: the input as a file (for readers that take a path) on a RAM disk.
 
+#include "data/Dataset.h"
+#include "data/DatasetSpec.h"
 #include "graph/Json.h"
 
 #include <cstdint>
@@ -19,6 +21,17 @@ inline std::string asFile(const uint8_t *data, std::size_t size, const std::stri
     std::fclose(f);
   }
   return path;
+}
+
+// Probes and loads a data set as `check` and `train` would; the project's own errors are the
+// expected way to refuse an input.
+inline void probeAndLoad(const Json &section) {
+  try {
+    const DatasetSpec spec = parseDatasetSpec(section, "/");
+    probeDataset(spec);
+    loadDataset(spec);
+  } catch (const Error &) {
+  }
 }
 
 } // namespace particle::fuzz

@@ -1,8 +1,6 @@
 // The csv data kind end to end: libcsv, the header, labels, categorical columns, missing cells,
 // the splits and the tensors. The keys come from the input's first byte.
 #include "FuzzSupport.h"
-#include "data/Dataset.h"
-#include "data/DatasetSpec.h"
 
 using namespace particle;
 
@@ -17,11 +15,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, std::size_t size) {
     section["categorical_columns"] = {"c"};
   if (data[0] & 4)
     section["delimiter"] = "semicolon";
-  try {
-    const DatasetSpec spec = parseDatasetSpec(section, "/");
-    probeDataset(spec);
-    loadDataset(spec);
-  } catch (const Error &) {
-  }
+  fuzz::probeAndLoad(section);
   return 0;
 }

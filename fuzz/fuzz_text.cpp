@@ -1,8 +1,6 @@
 // The text data kind with the words tokenizer: JSON lines (or CSV when the first byte is odd),
 // UTF-8 repair, labels, the vocabulary and the token ids.
 #include "FuzzSupport.h"
-#include "data/Dataset.h"
-#include "data/DatasetSpec.h"
 
 using namespace particle;
 
@@ -14,11 +12,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, std::size_t size) {
   Json section = {{"kind", "text"}, {"path", path}, {"max_tokens", 8 + data[0] % 32}, {"min_count", 1}};
   if (data[0] & 2)
     section["text_columns"] = {"text", "subject"};
-  try {
-    const DatasetSpec spec = parseDatasetSpec(section, "/");
-    probeDataset(spec);
-    loadDataset(spec);
-  } catch (const Error &) {
-  }
+  fuzz::probeAndLoad(section);
   return 0;
 }

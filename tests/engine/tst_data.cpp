@@ -591,6 +591,28 @@ void TestData::npyFuzz() {
   QVERIFY(good > 0);      // …and harmless damage (in the data) still reads
 }
 
+// Input → Split (two parts, `mode`) → an Embedding ([T, dim]; in share group `share` unless empty)
+// and a Pool per part → concat Combine → Classifier.
+void setTwoPartTextGraph(Json &doc, const std::string &mode, int dim, const std::string &share) {
+  doc["nodes"] = Json::array({{{"id", "input"}, {"type", "Input"}},
+                              {{"id", "split"}, {"type", "Split"}, {"params", {{"mode", mode}, {"parts", 2}}}}});
+  for (const char *e : {"e0", "e1"}) {
+    Json node = {{"id", e}, {"type", "Embedding"}, {"params", {{"dim", dim}}}};
+    if (!share.empty())
+      node["share"] = share;
+    doc["nodes"].push_back(node);
+  }
+  doc["nodes"].push_back({{"id", "p0"}, {"type", "Pool"}, {"params", {{"mode", "max"}}}});
+  doc["nodes"].push_back({{"id", "p1"}, {"type", "Pool"}, {"params", {{"mode", "max"}}}});
+  doc["nodes"].push_back({{"id", "combine"}, {"type", "Combine"}, {"params", {{"mode", "concat"}}}});
+  doc["nodes"].push_back({{"id", "head"}, {"type", "Classifier"}});
+  doc["edges"] = Json::parse(R"([
+    {"from": "input", "to": "split"}, {"from": "split", "to": "e0"}, {"from": "split:1", "to": "e1"},
+    {"from": "e0", "to": "p0"}, {"from": "e1", "to": "p1"},
+    {"from": "p0", "to": "combine"}, {"from": "p1", "to": "combine:1"}, {"from": "combine", "to": "head"}
+  ])");
+}
+
 // A corpus where the class is one word: "winner" makes spam; filler words are shared.
 std::vector<std::pair<std::string, std::string>> corpus(int n) {
   const char *filler[] = {"the", "meeting", "is", "at", "noon", "please", "read", "notes", "lunch", "today"};
@@ -810,20 +832,7 @@ void TestData::textFields() {
                     {"text_columns", {"subject", "body"}},
                     {"max_tokens", 4},
                     {"min_count", 1}};
-  doc["nodes"] = Json::parse(R"([
-    {"id": "input", "type": "Input"},
-    {"id": "split", "type": "Split", "params": {"mode": "fields", "parts": 2}},
-    {"id": "e0", "type": "Embedding", "params": {"dim": 4}},
-    {"id": "e1", "type": "Embedding", "params": {"dim": 4}},
-    {"id": "p0", "type": "Pool"}, {"id": "p1", "type": "Pool"},
-    {"id": "combine", "type": "Combine", "params": {"mode": "concat"}},
-    {"id": "head", "type": "Classifier"}
-  ])");
-  doc["edges"] = Json::parse(R"([
-    {"from": "input", "to": "split"}, {"from": "split", "to": "e0"}, {"from": "split:1", "to": "e1"},
-    {"from": "e0", "to": "p0"}, {"from": "e1", "to": "p1"},
-    {"from": "p0", "to": "combine"}, {"from": "p1", "to": "combine:1"}, {"from": "combine", "to": "head"}
-  ])");
+  setTwoPartTextGraph(doc, "fields", 4, "");
   const Validation ok = validate(projectFromJson(doc, d + "/p.particle.json"));
   QVERIFY2(ok.errorCount() == 0, ok.problems.empty() ? "" : ok.problems.front().message.c_str());
   QCOMPARE(ok.info("split")->outputs, (std::vector<Shape>{{4}, {4}}));
@@ -973,20 +982,7 @@ void TestData::textSentencePieceKeptWithRun() {
   Json doc = baseProject();
   doc["dataset"] = {
       {"kind", "text"}, {"path", "t.jsonl"}, {"tokenizer", "sentencepiece"}, {"vocab_size", 30}, {"max_tokens", 24}};
-  doc["nodes"] = Json::parse(R"([
-    {"id": "input", "type": "Input"},
-    {"id": "split", "type": "Split", "params": {"mode": "chunks", "parts": 2}},
-    {"id": "e0", "type": "Embedding", "params": {"dim": 8}, "share": "w"},
-    {"id": "e1", "type": "Embedding", "params": {"dim": 8}, "share": "w"},
-    {"id": "p0", "type": "Pool", "params": {"mode": "max"}}, {"id": "p1", "type": "Pool", "params": {"mode": "max"}},
-    {"id": "combine", "type": "Combine", "params": {"mode": "concat"}},
-    {"id": "head", "type": "Classifier"}
-  ])");
-  doc["edges"] = Json::parse(R"([
-    {"from": "input", "to": "split"}, {"from": "split", "to": "e0"}, {"from": "split:1", "to": "e1"},
-    {"from": "e0", "to": "p0"}, {"from": "e1", "to": "p1"},
-    {"from": "p0", "to": "combine"}, {"from": "p1", "to": "combine:1"}, {"from": "combine", "to": "head"}
-  ])");
+  setTwoPartTextGraph(doc, "chunks", 8, "w");
   doc["training"] = {{"epochs", 2}, {"batch_size", 32}, {"lr", 0.01}, {"threads", 1}};
   const std::string path = writeFile(dir, "p.particle.json", doc.dump());
   TrainOptions opt;
