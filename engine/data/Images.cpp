@@ -197,6 +197,8 @@ std::string decodeOne(const std::string &file, const DecodeOptions &o, uint8_t *
   std::error_code ec;
   const auto bytes = static_cast<double>(fs::file_size(file, ec));
   const double claimed = static_cast<double>(w) * static_cast<double>(h);
+  if (w < 1 || h < 1) // stb_image_resize asserts (aborts) on an empty image
+    return "the header claims " + std::to_string(w) + "×" + std::to_string(h) + " pixels";
   if (claimed > kMaxPixels || claimed > 1100.0 * bytes + 65536.0)
     return "the header claims " + std::to_string(w) + "×" + std::to_string(h) + " pixels, more than its " +
            std::to_string(static_cast<int64_t>(bytes)) + " bytes can hold (or than " +

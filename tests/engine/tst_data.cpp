@@ -1003,7 +1003,7 @@ void TestData::textSentencePieceKeptWithRun() {
 
 // What the fuzzers found (fuzz/seeds/*/regression-*), each now a quick error naming the file: an
 // .npz entry with an unknown method claiming 3 GB (was allocated, then refused), a BMP whose header
-// claims 16 million rows in 55 bytes (stb walked them for seconds).
+// claims 16 million rows in 55 bytes (stb walked them for seconds), a 0×0 BMP (aborted the process).
 void TestData::fuzzFindings() {
   const std::string seeds = PARTICLE_SOURCE_DIR "/fuzz/seeds/";
   std::ifstream in(seeds + "npy/regression-huge-entry-unknown-method", std::ios::binary);
@@ -1025,6 +1025,13 @@ void TestData::fuzzFindings() {
   const QString message = loadError(imageSection(dir.path().toStdString()), dir.path().toStdString());
   QVERIFY2(message.contains("big.bmp: the header claims 3×16711682 pixels, more than its 54 bytes can hold"),
            qPrintable(message));
+  // A BMP of 0×0 pixels: stb_image_resize asserted (aborting the process) on it.
+  fs::remove(dir.path().toStdString() + "/a/big.bmp");
+  std::ifstream emptyIn(seeds + "image/regression-bmp-0x0", std::ios::binary);
+  const std::string empty((std::istreambuf_iterator<char>(emptyIn)), std::istreambuf_iterator<char>());
+  writeFile(dir, "a/empty.bmp", empty.substr(1));
+  const QString second = loadError(imageSection(dir.path().toStdString()), dir.path().toStdString());
+  QVERIFY2(second.contains("empty.bmp:") && second.contains("0×0 pixels"), qPrintable(second));
 }
 
 QTEST_GUILESS_MAIN(TestData)
