@@ -45,15 +45,28 @@ struct CachePaths {
   bool trainModel = false;
 };
 
-// Where this request's files are or would go: the first cache folder that holds its tokens, else
-// the first that can be written.
-std::optional<CachePaths> cachePaths(const PieceRequest &r, bool forWriting) {
-  const std::string mk = r.model.empty() ? hex16(modelKey(r)) : std::string();
-  uint64_t h = fnv(kFnvStart, r.model.empty() ? "model " + mk : "given " + fileStamp(r.model));
+// The cache files' names: hashing the texts is the costly part, so it is done once per request.
+struct CacheNames {
+  std::string model;  // the trained model's key (empty with a given model)
+  std::string tokens; // the token ids' file name
+};
+
+CacheNames cacheNames(const PieceRequest &r) {
+  CacheNames n;
+  n.model = r.model.empty() ? hex16(modelKey(r)) : std::string();
+  uint64_t h = fnv(kFnvStart, r.model.empty() ? "model " + n.model : "given " + fileStamp(r.model));
   h = fnv(h, "max_tokens " + std::to_string(r.maxTokens));
   for (const auto *t : r.texts)
     h = fnv(h, *t);
-  const std::string tokensName = "tokens-" + hex16(h) + ".bin";
+  n.tokens = "tokens-" + hex16(h) + ".bin";
+  return n;
+}
+
+// Where this request's files are or would go: the first cache folder that holds its tokens, else
+// the first that can be written.
+std::optional<CachePaths> cachePaths(const PieceRequest &r, const CacheNames &names, bool forWriting) {
+  const std::string &mk = names.model;
+  const std::string &tokensName = names.tokens;
   const auto folders = cacheFolders(r.root, "text");
   auto at = [&](const fs::path &folder) {
     CachePaths p;
@@ -149,7 +162,7 @@ std::string tokenizeProgram() {
 }
 
 std::optional<std::vector<std::string>> cachedPieces(const PieceRequest &request) {
-  const auto paths = cachePaths(request, false);
+  const auto paths = cachePaths(request, cacheNames(request), false);
   if (!paths)
     return std::nullopt;
   tokenfiles::Tokens t;
@@ -162,14 +175,15 @@ PieceResult sentencePieceTokens(const PieceRequest &r) {
   PieceResult out;
   if (!r.model.empty() && !fs::exists(r.model))
     throw Error(ErrorKind::File, r.model + ": no such file (dataset.tokenizer_model)");
-  if (auto paths = cachePaths(r, false)) {
+  const CacheNames names = cacheNames(r);
+  if (auto paths = cachePaths(r, names, false)) {
     if (tokenfiles::readTokens(paths->tokens, out.tokens).empty() && out.tokens.ids.size() == r.texts.size()) {
       out.modelFile = paths->model;
       out.fromCache = true;
       return out;
     }
   }
-  const auto paths = cachePaths(r, true);
+  const auto paths = cachePaths(r, names, true);
   if (!paths)
     throw Error(ErrorKind::File, r.root +
                                      ": no folder to keep the tokenizer's files in (neither "
