@@ -80,7 +80,7 @@ int64_t payloadSize(const std::string &path, std::size_t headerBytes, uint64_t &
 
 std::vector<int64_t> readIdxDims(const std::string &path) {
   GzReader in(path);
-  const auto dims = header(in, path);
+  auto dims = header(in, path);
   // The header against the file, before anyone believes it (or allocates what it promises).
   int64_t total = 1;
   for (int64_t dim : dims) {
