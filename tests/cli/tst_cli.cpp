@@ -1,5 +1,6 @@
 // The `particle` executable end to end: exit codes, messages, files written.
 
+#include "BadInputs.h"
 #include "TestSupport.h"
 
 #include <QDir>
@@ -45,6 +46,8 @@ private Q_SLOTS:
   void checkExamples();
   void checkBadFiles_data();
   void checkBadFiles();
+  void badInputCorpus_data();
+  void badInputCorpus();
   void usageErrors();
   void info();
   void trainWritesEverything();
@@ -56,6 +59,10 @@ private Q_SLOTS:
   void weightsLoadInPython();
   void explainWritesJsonAndHeatmaps();
   void ctrlCStopsAndKeepsACheckpoint();
+
+private:
+  QTemporaryDir corpusDir_;
+  std::vector<BadInput> corpus_;
 };
 
 void TestCli::checkExamples_data() {
@@ -119,6 +126,30 @@ void TestCli::checkBadFiles() {
   verifyNoCrashText(r);
   QCOMPARE(r.code, code);
   QVERIFY2(r.err.contains(fragment), qPrintable(r.err));
+}
+
+// The corpus of malformed inputs (tests/common/BadInputs.h): each exits with its code and a
+// message that names its file and says what is wrong; none is a crash.
+void TestCli::badInputCorpus_data() {
+  QTest::addColumn<int>("index");
+  corpus_ = writeBadInputs(corpusDir_.path().toStdString());
+  QVERIFY(corpus_.size() >= 60);
+  for (std::size_t i = 0; i < corpus_.size(); ++i)
+    QTest::newRow(corpus_[i].name.c_str()) << static_cast<int>(i);
+}
+
+void TestCli::badInputCorpus() {
+  QFETCH(int, index);
+  const BadInput &bad = corpus_.at(static_cast<std::size_t>(index));
+  const QString project = QString::fromStdString(bad.project);
+  const Run r = bad.stage == BadInput::Stage::Explain
+                    ? runCli({"explain", project, "--checkpoint", QString::fromStdString(bad.checkpoint), "--out",
+                              corpusDir_.filePath("explained")})
+                    : runCli({"check", project});
+  verifyNoCrashText(r);
+  QVERIFY2(r.err.contains(QString::fromStdString(bad.file)), qPrintable(r.err));
+  QVERIFY2(r.err.contains(QString::fromStdString(bad.fragment)), qPrintable(r.err));
+  QCOMPARE(r.code, bad.code);
 }
 
 void TestCli::usageErrors() {

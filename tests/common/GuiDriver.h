@@ -18,6 +18,7 @@
 #include <QFileDialog>
 #include <QLineEdit>
 #include <QListView>
+#include <QMessageBox>
 #include <QPushButton>
 #include <QStyle>
 #include <QStyleOptionSpinBox>
@@ -169,6 +170,35 @@ inline std::shared_ptr<bool> answerFileDialog(const QString &path, const QString
   };
   QTimer::singleShot(50, [attempt] { (*attempt)(600); }); // up to 30 s (a sanitizer build is slow)
   return done;
+}
+
+// Reads the next modal message box and closes it with Enter, as a person would. Call it before the
+// action that shows the box; once it ran, `shown` is set and `text` holds the box's message.
+// Setting `stop` ends the wait early (when no box is expected after all).
+struct MessageBoxAnswer {
+  bool shown = false, stop = false;
+  QString title, text;
+};
+inline std::shared_ptr<MessageBoxAnswer> answerMessageBox() {
+  auto answer = std::make_shared<MessageBoxAnswer>();
+  auto attempt = std::make_shared<std::function<void(int)>>();
+  std::weak_ptr<std::function<void(int)>> self = attempt;
+  *attempt = [answer, self](int tries) {
+    if (answer->stop)
+      return;
+    auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget());
+    if (!box) {
+      if (auto again = self.lock(); again && tries > 0)
+        QTimer::singleShot(50, [again, tries] { (*again)(tries - 1); });
+      return;
+    }
+    answer->shown = true;
+    answer->title = box->windowTitle();
+    answer->text = box->text();
+    QTest::keyClick(box, Qt::Key_Return);
+  };
+  QTimer::singleShot(50, [attempt] { (*attempt)(600); }); // up to 30 s
+  return answer;
 }
 
 // Clicks node `id` on the canvas and returns the Inspector's editor for `param` once it shows

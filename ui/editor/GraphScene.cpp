@@ -160,6 +160,12 @@ void GraphScene::selectOnly(const QStringList &ids) {
 
 void GraphScene::rebuild() {
   refreshing_ = true;
+  // Share links point at the items about to go: drop them too, or a graph with the same groups
+  // (the next project opened, a revert) would move links whose ends were deleted.
+  for (auto &link : shareLinks_)
+    delete link.second;
+  shareLinks_.clear();
+  shareSignature_.clear();
   for (auto &[id, item] : nodes_)
     delete item;
   nodes_.clear();

@@ -113,6 +113,7 @@ ExplainPanel::ExplainPanel(GraphDocument *doc, QWidget *parent) : QWidget(parent
   cancel_ = new QPushButton(tr("Cancel"), this);
   cancel_->setObjectName("cancelExplainButton");
   load_ = new QPushButton(tr("Checkpoint…"), this);
+  load_->setObjectName("checkpointButton");
   export_ = new QPushButton(tr("Export…"), this);
   export_->setObjectName("exportExplainButton");
   progress_ = new QProgressBar(this);

@@ -42,6 +42,7 @@ public:
   QPushButton *computeButton() const { return compute_; }
   QPushButton *cancelButton() const { return cancel_; }
   QPushButton *exportButton() const { return export_; }
+  QPushButton *checkpointButton() const { return load_; }
   QComboBox *methodBox() const { return method_; }
   QComboBox *combineBox() const { return combine_; }
   QListWidget *sampleList() const { return samples_; }
