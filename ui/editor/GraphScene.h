@@ -62,6 +62,8 @@ private:
     Edge edge;
     EdgeItem *path = nullptr;
     LabelItem *label = nullptr;
+    QPointF from, to; // the ends the path was last drawn between (an unmoved edge is not redrawn)
+    bool placed = false;
   };
   void rebuild();
   void addNodeItem(const QString &id);
