@@ -1,5 +1,6 @@
 #include "Runtime.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <thread>
 
@@ -10,6 +11,11 @@
 namespace particle {
 
 torch::Device resolveDevice(const std::string &spec) {
+  // The spelling first: auto, cpu, cuda or cuda:N (a usage error, whatever the machine has).
+  const bool digits = spec.size() > 5 && spec.size() <= 8 &&
+                      std::all_of(spec.begin() + 5, spec.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (!(spec.empty() || spec == "auto" || spec == "cpu" || spec == "cuda" || (spec.rfind("cuda:", 0) == 0 && digits)))
+    throw Error(ErrorKind::Usage, "--device: unknown device \"" + spec + "\" (use auto, cpu, cuda or cuda:N)");
   const bool cuda = torch::cuda::is_available();
   if (spec == "auto" || spec.empty())
     return cuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
@@ -27,7 +33,7 @@ torch::Device resolveDevice(const std::string &spec) {
                   "device \"" + spec + "\" does not exist (" + std::to_string(count) + " CUDA device(s) found)");
     return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
   }
-  throw Error(ErrorKind::Usage, "unknown device \"" + spec + "\" (use auto, cpu, cuda or cuda:N)");
+  return torch::Device(torch::kCPU); // not reached: the spelling was checked above
 }
 
 int configureThreads(int threads) {

@@ -300,6 +300,9 @@ int cmdTrain(const Args &args) {
     return *code;
   TrainOptions options;
   options.resumeFrom = args.get("--resume").value_or("");
+  options.device = args.get("--device");
+  if (options.device)
+    (void)resolveDevice(*options.device); // a misspelt or missing device: exit 2 or 4 before any folder is made
   if (auto out = args.get("--out")) {
     prepareOutFolder(*out, args.get("--force").has_value(), !options.resumeFrom.empty());
     options.outDir = *out;
@@ -312,7 +315,6 @@ int cmdTrain(const Args &args) {
     options.seed = static_cast<uint64_t>(*s);
   if (auto t = args.integer("--threads", 1))
     options.threads = static_cast<int>(*t);
-  options.device = args.get("--device");
   options.epochHooks.push_back(contributionSharesHook());
 
   Trainer trainer(project, options);

@@ -161,6 +161,14 @@ void TestCli::usageErrors() {
   r = runCli({"train", QString::fromStdString(examplePath("synthetic-parts")), "--epochs", "zero"});
   QCOMPARE(r.code, 2);
   QVERIFY(r.err.contains("--epochs"));
+  QTemporaryDir dir;
+  for (const char *device : {"cpu:1", "gpu", "cuda:x", "cuda0"}) {
+    r = runCli({"train", QString::fromStdString(examplePath("synthetic-parts")), "--device", device, "--out",
+                dir.filePath(device)});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains(QString("--device: unknown device \"%1\"").arg(device)), qPrintable(r.err));
+    QVERIFY(!QFileInfo::exists(dir.filePath(device))); // refused before any folder was made
+  }
   r = runCli({"check", "/no/such/file.particle.json"});
   QCOMPARE(r.code, 3);
   QVERIFY(r.err.contains("/no/such/file.particle.json"));
