@@ -51,8 +51,9 @@ CheckpointFile readCheckpointFile(const std::string &path) {
     throw Error(ErrorKind::File, path + ": damaged checkpoint (incomplete header)");
   const auto size = f.meta["payload_bytes"].get<uint64_t>();
   if (bytes.size() - end - 1 != size)
-    throw Error(ErrorKind::File, path + ": damaged checkpoint: " + std::to_string(bytes.size() - end - 1) +
-                                     " bytes of " + std::to_string(size) + " (truncated or extended)");
+    throw Error(ErrorKind::File, path + ": damaged checkpoint: the file is " + std::to_string(bytes.size()) +
+                                     " bytes, its header says " + std::to_string(end + 1 + size) +
+                                     " (truncated or extended)");
   f.payload = bytes.substr(end + 1);
   if (crcOf(f.payload) != f.meta["payload_crc32"].get<uint32_t>())
     throw Error(ErrorKind::File, path + ": damaged checkpoint (checksum mismatch)");

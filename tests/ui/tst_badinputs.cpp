@@ -125,6 +125,13 @@ void TestBadInputs::everyBadInputOpensToAMessage() {
         QTest::keyClick(window.view(), Qt::Key_3, Qt::ControlModifier);
         QTRY_VERIFY(explain->isVisible());
         explainProject = project;
+        // First the sound checkpoint the corpus was made from: its results are on screen.
+        auto good = answerFileDialog(QFileInfo(project).dir().filePath("run/checkpoint.pt"));
+        QTest::mouseClick(explain->checkpointButton(), Qt::LeftButton);
+        QVERIFY(QTest::qWaitFor([&] { return *good; }, 30000));
+        QTRY_VERIFY(explain->computeButton()->isEnabled());
+        QTest::mouseClick(explain->computeButton(), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(explain->sampleList()->count() > 0 && explain->exportButton()->isEnabled(), 60000);
       }
       auto answered = answerFileDialog(QString::fromStdString(bad.checkpoint));
       QTest::mouseClick(explain->checkpointButton(), Qt::LeftButton);
@@ -138,6 +145,9 @@ void TestBadInputs::everyBadInputOpensToAMessage() {
           },
           60000);
       QVERIFY2(said, qPrintable(name + ": " + explain->statusLabel()->text()));
+      // Nothing of the sound checkpoint's results stays under the damaged one's name.
+      QCOMPARE(explain->sampleList()->count(), 0);
+      QVERIFY(!explain->exportButton()->isEnabled());
       ++explained;
       break;
     }

@@ -334,6 +334,10 @@ void ExplainPanel::clear() {
 }
 
 void ExplainPanel::setCheckpoint(const QString &path) {
+  // The results on screen belong to the checkpoint they came from: another one clears them, so a
+  // failed Explain never leaves the last model's charts (and Export…) under the new name.
+  if (path != checkpoint_)
+    clear();
   checkpoint_ = path;
   compute_->setEnabled(!path.isEmpty());
   status_->setText(tr("Checkpoint %1 — press Explain (Ctrl+E).").arg(QFileInfo(path).fileName()));
