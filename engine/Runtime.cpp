@@ -21,19 +21,17 @@ torch::Device resolveDevice(const std::string &spec) {
     return cuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
   if (spec == "cpu")
     return torch::Device(torch::kCPU);
-  if (spec.rfind("cuda", 0) == 0) {
-    if (!cuda)
-      throw Error(ErrorKind::Training, "device \"" + spec +
-                                           "\" requested but this LibTorch sees no CUDA device (build against a CUDA "
-                                           "LibTorch and check the driver), or use --device cpu");
-    const int index = spec.size() > 5 ? std::stoi(spec.substr(5)) : 0;
-    const int count = static_cast<int>(torch::cuda::device_count());
-    if (index >= count)
-      throw Error(ErrorKind::Training,
-                  "device \"" + spec + "\" does not exist (" + std::to_string(count) + " CUDA device(s) found)");
-    return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
-  }
-  return torch::Device(torch::kCPU); // not reached: the spelling was checked above
+  // cuda or cuda:N
+  if (!cuda)
+    throw Error(ErrorKind::Training, "device \"" + spec +
+                                         "\" requested but this LibTorch sees no CUDA device (build against a CUDA "
+                                         "LibTorch and check the driver), or use --device cpu");
+  const int index = spec.size() > 5 ? std::stoi(spec.substr(5)) : 0;
+  const int count = static_cast<int>(torch::cuda::device_count());
+  if (index >= count)
+    throw Error(ErrorKind::Training,
+                "device \"" + spec + "\" does not exist (" + std::to_string(count) + " CUDA device(s) found)");
+  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
 }
 
 int configureThreads(int threads) {

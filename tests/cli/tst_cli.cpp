@@ -325,12 +325,7 @@ void TestCli::trainBadDataExitsWith3() {
     doc["nodes"][1]["params"] = {{"mode", "chunks"}, {"sizes", {1, 1, 1, 1}}};
   } else if (damage == "fortran" || damage == "npyshape") {
     // NumPy headers (version 1, padded to 64 bytes): 12×4 float32 samples, 12 uint8 labels.
-    auto npy = [](std::string dict, const std::string &data) {
-      while ((10 + dict.size() + 1) % 64 != 0)
-        dict += ' ';
-      dict += '\n';
-      return std::string("\x93NUMPY\x01\x00", 8) + static_cast<char>(dict.size()) + '\0' + dict + data;
-    };
+    using badinputs::npy;
     const std::string order = damage == "fortran" ? "True" : "False";
     const std::string shape = damage == "npyshape" ? "(12, 5)" : "(12, 4)";
     writeFile(dir, "x.npy",

@@ -9,6 +9,7 @@
 
 #include <QFile>
 #include <QProcess>
+#include <QString>
 
 #include <cstdint>
 #include <string>
@@ -32,14 +33,7 @@ struct BadInput {
 
 namespace badinputs {
 inline void write(const std::string &path, const std::string &bytes) {
-  QFile f(QString::fromStdString(path));
-  f.open(QIODevice::WriteOnly | QIODevice::Truncate);
-  f.write(bytes.data(), static_cast<qint64>(bytes.size()));
-}
-inline std::string read(const std::string &path) {
-  QFile f(QString::fromStdString(path));
-  f.open(QIODevice::ReadOnly);
-  return f.readAll().toStdString();
+  writeFileAtomically(path, bytes);
 }
 // An IDX header: magic 0 0 <type> <rank>, then each dimension big-endian.
 inline std::string idx(const std::vector<uint32_t> &dims, uint8_t type = 0x08) {
@@ -276,13 +270,17 @@ inline std::vector<BadInput> writeBadInputs(const std::string &dir) {
 
   // --- checkpoints: exit 3 from `explain --checkpoint`, naming the checkpoint -----------------------------
   {
+    // A checkpoint trained by the CLI on `doc`, written as `name`.particle.json beside `name`/.
+    auto trained = [&](const std::string &name, const Json &doc) {
+      write(dir + "/" + name + ".particle.json", doc.dump(2));
+      QProcess train;
+      train.start(PARTICLE_CLI, {"train", QString::fromStdString(dir + "/" + name + ".particle.json"), "--out",
+                                 QString::fromStdString(dir + "/" + name)});
+      train.waitForFinished(600000);
+      return readTextFile(dir + "/" + name + "/checkpoint.pt");
+    };
     const std::string project = dir + "/good.particle.json";
-    write(project, baseProject().dump(2));
-    QProcess train;
-    train.start(PARTICLE_CLI,
-                {"train", QString::fromStdString(project), "--out", QString::fromStdString(dir + "/run")});
-    train.waitForFinished(600000);
-    const std::string good = read(dir + "/run/checkpoint.pt");
+    const std::string good = trained("good", baseProject());
     auto damaged = [&](const std::string &name, const std::string &bytes, const std::string &fragment) {
       const std::string path = file("checkpoint", ".pt");
       write(path, bytes);
@@ -303,16 +301,9 @@ inline std::vector<BadInput> writeBadInputs(const std::string &dir) {
     damaged("checkpoint that is a project", base, noHeader);
     damaged("checkpoint with bytes appended", good + std::string(64, 'x'), "(truncated or extended)");
     // A sound checkpoint of another graph.
-    const std::string otherProject = dir + "/other.particle.json";
     Json other = baseProject();
     other["nodes"][4]["params"]["out"] = 4;
-    write(otherProject, other.dump(2));
-    QProcess trainOther;
-    trainOther.start(PARTICLE_CLI, {"train", QString::fromStdString(otherProject), "--out",
-                                    QString::fromStdString(dir + "/run-other")});
-    trainOther.waitForFinished(600000);
-    damaged("checkpoint of another graph", read(dir + "/run-other/checkpoint.pt"),
-            "this checkpoint was trained on a different graph");
+    damaged("checkpoint of another graph", trained("other", other), "this checkpoint was trained on a different graph");
   }
   return out;
 }

@@ -126,7 +126,7 @@ void TestBadInputs::everyBadInputOpensToAMessage() {
         QTRY_VERIFY(explain->isVisible());
         explainProject = project;
         // First the sound checkpoint the corpus was made from: its results are on screen.
-        auto good = answerFileDialog(QFileInfo(project).dir().filePath("run/checkpoint.pt"));
+        auto good = answerFileDialog(QFileInfo(project).dir().filePath("good/checkpoint.pt"));
         QTest::mouseClick(explain->checkpointButton(), Qt::LeftButton);
         QVERIFY(QTest::qWaitFor([&] { return *good; }, 30000));
         QTRY_VERIFY(explain->computeButton()->isEnabled());

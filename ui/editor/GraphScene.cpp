@@ -162,10 +162,7 @@ void GraphScene::rebuild() {
   refreshing_ = true;
   // Share links point at the items about to go: drop them too, or a graph with the same groups
   // (the next project opened, a revert) would move links whose ends were deleted.
-  for (auto &link : shareLinks_)
-    delete link.second;
-  shareLinks_.clear();
-  shareSignature_.clear();
+  dropShareLinks();
   for (auto &[id, item] : nodes_)
     delete item;
   nodes_.clear();
@@ -264,14 +261,13 @@ void GraphScene::placeEdge(EdgeView &view) {
     text = QString::fromStdString(outputShapeText(*info, static_cast<std::size_t>(port)));
   // Every validation places every edge: one whose ends and label are as they were is left alone
   // (redrawing them all made a param edit in a 2,000-node graph take 100 ms).
-  const bool moved = !view.placed || a != view.from || b != view.to;
+  const bool moved = view.path->path().isEmpty() || a != view.from || b != view.to;
   if (!moved && text == view.label->text())
     return;
   if (moved) {
     view.path->setPath(curve(a, b));
     view.from = a;
     view.to = b;
-    view.placed = true;
   }
   view.label->setText(text);
   // Above the middle of the edge, clear of the line. Where the nodes are too close for it, no
@@ -294,6 +290,13 @@ void GraphScene::updateEdgesOf(const QString &id) {
           QLineF(ends.first->bodyRect().center() + QPointF(70, 0), ends.second->bodyRect().center() + QPointF(70, 0)));
 }
 
+void GraphScene::dropShareLinks() {
+  for (auto &link : shareLinks_)
+    delete link.second;
+  shareLinks_.clear();
+  shareSignature_.clear();
+}
+
 void GraphScene::rebuildShareLinks() {
   // Dashed links between consecutive members of each share group; rebuilt only when groups change.
   std::map<std::string, std::vector<NodeItem *>> groups;
@@ -310,10 +313,8 @@ void GraphScene::rebuildShareLinks() {
           QLineF(ends.first->bodyRect().center() + QPointF(70, 0), ends.second->bodyRect().center() + QPointF(70, 0)));
     return;
   }
+  dropShareLinks();
   shareSignature_ = signature;
-  for (auto &link : shareLinks_)
-    delete link.second;
-  shareLinks_.clear();
   for (const auto &[group, members] : groups) {
     QPen pen(NodeItem::shareColor(group), 2, Qt::DashLine);
     for (std::size_t i = 1; i < members.size(); ++i) {

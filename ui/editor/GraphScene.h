@@ -63,9 +63,9 @@ private:
     EdgeItem *path = nullptr;
     LabelItem *label = nullptr;
     QPointF from, to; // the ends the path was last drawn between (an unmoved edge is not redrawn)
-    bool placed = false;
   };
   void rebuild();
+  void dropShareLinks();
   void addNodeItem(const QString &id);
   void removeNodeItem(const QString &id);
   void rebuildEdges();
