@@ -5,6 +5,7 @@
 #include "explain/Explainer.h"
 #include "explain/Png.h"
 #include "explain/TokenReport.h"
+#include "export/PythonExport.h"
 #include "graph/Project.h"
 #include "graph/Validator.h"
 #include "recipes/ExplainSession.h"
@@ -42,6 +43,10 @@ commands:
           [--baseline mean|zero|background] [--target predicted|true] [--out DIR]
                                       per-sub-model attributions over N test samples; writes
                                       explain.json and PNG heat maps
+  export PROJECT [--checkpoint CKPT] [--to pytorch|onnx] [--out DIR [--force]]
+                                      plain PyTorch: model.py, weights.pt, reference.pt, data.pt,
+                                      train.py (and model.onnx with --to onnx); without
+                                      --checkpoint, the initial weights a run starts from
   info                                versions, devices, threads
   keys                                every node type, data kind and training key with its
                                       type, default, range and doc (Markdown; docs/FORMAT.md)
@@ -463,6 +468,40 @@ int cmdExplain(const Args &args) {
   return kExitOk;
 }
 
+int cmdExport(const Args &args) {
+  if (args.positional.size() != 1)
+    throw UsageError("export takes one project file");
+  const std::string to = args.get("--to").value_or("pytorch");
+  if (to != "pytorch" && to != "onnx")
+    throw UsageError("--to needs pytorch or onnx, got \"" + to + "\"");
+  const std::string file = args.positional[0];
+  Project project;
+  Validation v;
+  if (auto code = loadValid(file, project, v))
+    return *code;
+  ExportOptions options;
+  options.checkpoint = args.get("--checkpoint").value_or("");
+  if (auto out = args.get("--out"))
+    options.outDir = *out;
+  else
+    options.outDir = options.checkpoint.empty() ? newRunFolder("runs", project.name + "-export")
+                                                : (fs::path(options.checkpoint).parent_path() / to).string();
+  prepareOutFolder(options.outDir, args.get("--force").has_value(), false);
+  configureThreads(0);
+  const ExportResult r = exportPyTorch(project, options, [](const std::string &step) { std::cout << step << "\n"; });
+  std::cout << "exported " << project.name << " ("
+            << (options.checkpoint.empty() ? "initial weights" : options.checkpoint) << ", " << r.dataDescription
+            << ") to " << options.outDir << ":";
+  for (const auto &f : r.files)
+    std::cout << " " << fs::path(f).filename().string();
+  std::cout << "\n";
+  if (to == "onnx") {
+    std::cout << exportOnnx(options.outDir);
+  }
+  std::cout << "check it: python3 " << options.outDir << "/model.py --check\n";
+  return kExitOk;
+}
+
 // ---- keys: the reference tables of docs/FORMAT.md, generated from the schemas ------------------
 
 std::string defaultText(const Field &f) {
@@ -574,6 +613,8 @@ int main(int argc, char **argv) {
     if (command == "explain")
       return cmdExplain(
           Args(argc, argv, 2, {"--checkpoint", "--samples", "--method", "--baseline", "--target", "--out"}));
+    if (command == "export")
+      return cmdExport(Args(argc, argv, 2, {"--checkpoint", "--to", "--out"}, {"--force"}));
     if (command == "info")
       return cmdInfo();
     if (command == "keys")

@@ -82,6 +82,15 @@ struct BuildArgs {
 };
 using ModuleFactory = std::function<std::shared_ptr<NodeModuleImpl>(const BuildArgs &)>;
 
+// What the PyTorch exporter (engine/export/PythonExport.cpp) hands a node type to write one node
+// as a Python constructor call.
+struct PythonArgs {
+  const Json &params;
+  const NodeInfo &info;
+  const DataInfo &data;
+  bool ownsTrunk = true; // sub-models: false for a later member of a share group with scope "trunk"
+};
+
 struct NodeType {
   std::string type;
   std::string category;
@@ -104,6 +113,11 @@ struct NodeType {
   // the app draws part boundaries from it.
   std::function<std::vector<std::vector<int64_t>>(const Json &params, const Shape &input)> partIndices;
   ModuleFactory build;
+  // PyTorch export: the Python source of the nn.Module class(es) this type's module becomes
+  // (written once into model.py when the graph uses the type; the same state-dict names as the
+  // LibTorch module), and the constructor call for one node, e.g. `LinearNode(64, 10, bias=True)`.
+  std::string pythonClass;
+  std::function<std::string(const PythonArgs &)> pythonModule;
 
   const Field *param(const std::string &name) const { return params.find(name); }
   int outputs(const Json &effectiveParams) const;

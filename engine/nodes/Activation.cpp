@@ -38,6 +38,18 @@ NodeType activationNodeType() {
   t.build = [](const BuildArgs &a) -> std::shared_ptr<NodeModuleImpl> {
     return std::make_shared<activation::ModuleImpl>(textParam(a.params, "fn"));
   };
+  t.pythonClass = R"PY(
+class ActivationNode(nn.Module):
+    """An element-wise non-linearity."""
+
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, x):
+        return activate(x, self.fn)
+)PY";
+  t.pythonModule = [](const PythonArgs &a) { return "ActivationNode(" + pyString(textParam(a.params, "fn")) + ")"; };
   return t;
 }
 

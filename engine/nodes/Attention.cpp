@@ -153,6 +153,77 @@ NodeType attentionNodeType() {
     return makeBlock(
         a, [&] { return std::make_shared<attention::TrunkModuleImpl>(a.info.inputs[0], attention::parse(a.params)); });
   };
+  t.pythonClass = R"PY(
+class EncoderLayer(nn.Module):
+    """Pre-norm transformer encoder layer: multi-head self-attention, then a 2× GELU MLP."""
+
+    def __init__(self, dim, heads):
+        super().__init__()
+        self.heads = heads
+        self.ln1 = nn.LayerNorm(dim)
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+        self.ln2 = nn.LayerNorm(dim)
+        self.fc1 = nn.Linear(dim, 2 * dim)
+        self.fc2 = nn.Linear(2 * dim, dim)
+
+    def forward(self, x, keep=None):
+        b, t, d = x.shape
+        hd = d // self.heads
+        qkv = self.qkv(self.ln1(x)).reshape(b, t, 3, self.heads, hd).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv[0], qkv[1], qkv[2]
+        logits = torch.matmul(q, k.transpose(-2, -1)) / math.sqrt(hd)
+        if keep is not None:  # padding tokens are not attended to
+            logits = logits.masked_fill(~keep.view(b, 1, 1, t), float("-inf"))
+        attention = torch.softmax(logits, -1)
+        y = torch.matmul(attention, v).transpose(1, 2).reshape(b, t, d)
+        h = x + self.proj(y)
+        return h + self.fc2(F.gelu(self.fc1(self.ln2(h))))
+
+
+class AttentionTrunk(nn.Module):
+    """A transformer encoder over tokens [T, D], image patches or a vector (one token),
+    with a learned position per token, mean-pooled over the tokens that are not padding."""
+
+    def __init__(self, input_shape, dim, heads, layers, patch):
+        super().__init__()
+        self.patch = patch if len(input_shape) == 3 else 0
+        if len(input_shape) == 3:
+            tokens, width = (input_shape[1] // patch) * (input_shape[2] // patch), input_shape[0] * patch * patch
+        elif len(input_shape) == 1:
+            tokens, width = 1, input_shape[0]
+        else:
+            tokens, width = input_shape
+        self.embed = nn.Linear(width, dim)
+        self.pos = nn.Parameter(torch.randn(tokens, dim) * 0.02)
+        self.layers = nn.ModuleList([EncoderLayer(dim, heads) for _ in range(layers)])
+        self.norm = nn.LayerNorm(dim)
+
+    def forward(self, x):
+        keep = None
+        if self.patch > 0:
+            t = patchify(x, self.patch)
+        elif x.dim() == 2:
+            t = x.unsqueeze(1)
+        else:
+            t = x
+            keep = token_mask(t, True)
+        h = self.embed(t) + self.pos
+        for layer in self.layers:
+            h = layer(h, keep)
+        if keep is None:
+            return self.norm(h.mean(1))
+        m = keep.unsqueeze(-1).to(h.dtype)
+        return self.norm((h * m).sum(1) / m.sum(1).clamp_min(1))
+)PY";
+  t.pythonModule = [](const PythonArgs &a) {
+    const attention::Params p = attention::parse(a.params);
+    const std::string trunk = a.ownsTrunk ? "AttentionTrunk(" + pyInts(a.info.inputs.at(0)) + ", " +
+                                                std::to_string(p.dim) + ", " + std::to_string(p.heads) + ", " +
+                                                std::to_string(p.layers) + ", " + std::to_string(p.patch) + ")"
+                                          : std::string("None");
+    return "Block(" + trunk + ", " + std::to_string(a.info.trunkWidth) + ", " + std::to_string(p.out) + ")";
+  };
   return t;
 }
 

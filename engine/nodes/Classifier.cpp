@@ -45,6 +45,21 @@ NodeType classifierNodeType() {
   t.build = [](const BuildArgs &a) -> std::shared_ptr<NodeModuleImpl> {
     return std::make_shared<classifier::ModuleImpl>(shapeNumel(a.info.inputs[0]), a.info.outputs[0][0]);
   };
+  t.pythonClass = R"PY(
+class ClassifierNode(nn.Module):
+    """A linear layer to class logits (trained with cross-entropy)."""
+
+    def __init__(self, width, classes):
+        super().__init__()
+        self.linear = nn.Linear(width, classes)
+
+    def forward(self, x):
+        return self.linear(flat(x))
+)PY";
+  t.pythonModule = [](const PythonArgs &a) {
+    return "ClassifierNode(" + std::to_string(shapeNumel(a.info.inputs.at(0))) + ", " +
+           std::to_string(a.info.outputs.at(0).at(0)) + ")";
+  };
   return t;
 }
 

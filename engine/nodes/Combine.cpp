@@ -190,6 +190,83 @@ NodeType combineNodeType() {
   t.build = [](const BuildArgs &a) -> std::shared_ptr<NodeModuleImpl> {
     return std::make_shared<combine::ModuleImpl>(a.params, a.info);
   };
+  t.pythonClass = R"PY(
+class CombineNode(nn.Module):
+    """Joins K branches (one per input) into one vector.
+    concat: the flattened branches side by side. Otherwise each branch is projected to `dim`
+    (a linear layer "proj<k>" only where its width differs) and stacked [B, K, dim]:
+    sum / mean / max over K; attention: a learned position per branch is added, scores
+    tanh(scorer(h)) · query are softmaxed over K, and the output is the weighted sum;
+    gate: the same position, weights softmax(gate(g)) from the `gate` input (or the
+    concatenated branches), optionally only the top_k experts per sample, plus a
+    load-balancing term in self.aux_loss that training adds to the loss."""
+
+    def __init__(self, mode, widths, dim, top_k=0, balance_weight=0.0, gate_width=0):
+        super().__init__()
+        self.mode, self.widths, self.dim = mode, widths, dim
+        self.top_k, self.balance_weight = top_k, balance_weight
+        self.aux_loss = None
+        self.weights = None  # the last call's per-branch weights [B, K] (attention, gate)
+        if mode == "concat":
+            return
+        for k, w in enumerate(widths):
+            if w != dim:
+                setattr(self, "proj%d" % k, nn.Linear(w, dim))
+        if mode in ("attention", "gate"):
+            self.position = nn.Parameter(torch.randn(len(widths), dim) * 0.02)
+        if mode == "attention":
+            self.scorer = nn.Linear(dim, dim)
+            self.query = nn.Parameter(torch.randn(dim) / math.sqrt(dim))
+        if mode == "gate":
+            self.gate = nn.Linear(gate_width, len(widths))
+
+    def forward(self, branches, gate=None):
+        flats = [flat(b) for b in branches]
+        if self.mode == "concat":
+            return torch.cat(flats, 1)
+        h = [getattr(self, "proj%d" % k)(f) if self.widths[k] != self.dim else f for k, f in enumerate(flats)]
+        stacked = torch.stack(h, 1)
+        if self.mode == "sum":
+            return stacked.sum(1)
+        if self.mode == "mean":
+            return stacked.mean(1)
+        if self.mode == "max":
+            return stacked.max(1)[0]
+        stacked = stacked + self.position
+        if self.mode == "attention":
+            weights = torch.softmax(torch.matmul(torch.tanh(self.scorer(stacked)), self.query), 1)
+        else:
+            logits = self.gate(flat(gate) if gate is not None else torch.cat(flats, 1))
+            k = len(self.widths)
+            probs = torch.softmax(logits, 1)
+            if 0 < self.top_k < k:
+                top = logits.topk(self.top_k, 1)[1]
+                mask = torch.zeros_like(logits).scatter(1, top, 1.0)
+                weights = torch.softmax(logits.masked_fill(mask == 0, float("-inf")), 1)
+                load = mask.mean(0) / self.top_k
+                self.aux_loss = self.balance_weight * k * (load * probs.mean(0)).sum()
+            else:
+                weights = probs
+                load = probs.mean(0)
+                self.aux_loss = self.balance_weight * k * (load * load).sum()
+        self.weights = weights
+        return (stacked * weights.unsqueeze(2)).sum(1)
+)PY";
+  t.pythonModule = [](const PythonArgs &a) {
+    const combine::Params s = combine::parse(a.params);
+    std::vector<int64_t> widths;
+    int64_t all = 0;
+    for (const auto &in : a.info.inputs) {
+      widths.push_back(shapeNumel(in));
+      all += widths.back();
+    }
+    std::string call = "CombineNode(" + pyString(textParam(a.params, "mode")) + ", widths=" + pyInts(widths) +
+                       ", dim=" + std::to_string(a.info.outputs.at(0).at(0));
+    if (s.mode == combine::Mode::Gate)
+      call += ", top_k=" + std::to_string(s.topK) + ", balance_weight=" + pyNumber(s.balanceWeight) +
+              ", gate_width=" + std::to_string(a.info.gate ? shapeNumel(*a.info.gate) : all);
+    return call + ")";
+  };
   return t;
 }
 

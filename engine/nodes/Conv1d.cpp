@@ -56,6 +56,23 @@ NodeType conv1dNodeType() {
     return std::make_shared<conv1d::ModuleImpl>(a.info.inputs.at(0).at(1), intParam(a.params, "channels"),
                                                 intParam(a.params, "kernel"));
   };
+  t.pythonClass = R"PY(
+class Conv1dNode(nn.Module):
+    """A convolution along the tokens, [T, D] to [T, channels] (same length, ReLU); padding
+    rows (all zero) stay all zero."""
+
+    def __init__(self, width, channels, kernel):
+        super().__init__()
+        self.conv = nn.Conv1d(width, channels, kernel, padding=kernel // 2)
+
+    def forward(self, x):
+        keep = token_mask(x, False).unsqueeze(-1).to(x.dtype)
+        return torch.relu(self.conv(x.transpose(1, 2))).transpose(1, 2) * keep
+)PY";
+  t.pythonModule = [](const PythonArgs &a) {
+    return "Conv1dNode(" + std::to_string(a.info.inputs.at(0).at(1)) + ", " +
+           std::to_string(intParam(a.params, "channels")) + ", " + std::to_string(intParam(a.params, "kernel")) + ")";
+  };
   return t;
 }
 

@@ -86,6 +86,35 @@ NodeType convNetNodeType() {
     return makeBlock(
         a, [&] { return std::make_shared<convnet::TrunkModuleImpl>(a.info.inputs[0][0], convnet::parse(a.params)); });
   };
+  t.pythonClass = R"PY(
+class ConvNetTrunk(nn.Module):
+    """Convolutions (same padding, ReLU, optional 2×2 max-pool), flattened (the last linear
+    layer is the Block's head)."""
+
+    def __init__(self, in_channels, channels, kernel, pool):
+        super().__init__()
+        self.pool = pool
+        self.layers = nn.ModuleList()
+        for c in channels:
+            self.layers.append(nn.Conv2d(in_channels, c, kernel, padding=kernel // 2))
+            in_channels = c
+
+    def forward(self, x):
+        h = x
+        for layer in self.layers:
+            h = torch.relu(layer(h))
+            if self.pool:
+                h = F.max_pool2d(h, 2)
+        return flat(h)
+)PY";
+  t.pythonModule = [](const PythonArgs &a) {
+    const convnet::Params p = convnet::parse(a.params);
+    const std::string trunk = a.ownsTrunk ? "ConvNetTrunk(" + std::to_string(a.info.inputs.at(0).at(0)) + ", " +
+                                                pyInts(p.channels) + ", " + std::to_string(p.kernel) + ", " +
+                                                pyBool(p.pool) + ")"
+                                          : std::string("None");
+    return "Block(" + trunk + ", " + std::to_string(a.info.trunkWidth) + ", " + std::to_string(p.out) + ")";
+  };
   return t;
 }
 

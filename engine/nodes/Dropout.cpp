@@ -38,6 +38,20 @@ NodeType dropoutNodeType() {
   t.build = [](const BuildArgs &a) -> std::shared_ptr<NodeModuleImpl> {
     return std::make_shared<dropout::ModuleImpl>(paramValue(a.params, "p").get<double>());
   };
+  t.pythonClass = R"PY(
+class DropoutNode(nn.Module):
+    """Zeroes elements with probability p while training."""
+
+    def __init__(self, p):
+        super().__init__()
+        self.p = p
+
+    def forward(self, x):
+        return F.dropout(x, self.p, self.training)
+)PY";
+  t.pythonModule = [](const PythonArgs &a) {
+    return "DropoutNode(" + pyNumber(paramValue(a.params, "p").get<double>()) + ")";
+  };
   return t;
 }
 

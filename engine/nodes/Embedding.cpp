@@ -55,6 +55,22 @@ NodeType embeddingNodeType() {
     const auto vocabulary = a.data ? static_cast<int64_t>(a.data->vocabulary.size()) : int64_t(0);
     return std::make_shared<embedding::ModuleImpl>(std::max<int64_t>(vocabulary, 2), intParam(a.params, "dim"));
   };
+  t.pythonClass = R"PY(
+class EmbeddingNode(nn.Module):
+    """Token ids [T] to vectors [T, dim]. Id 0 is padding and stays an all-zero row, which the
+    sequence nodes after it (Pool, Attention, Conv1d) read as padding."""
+
+    def __init__(self, vocabulary, dim):
+        super().__init__()
+        self.table = nn.Embedding(vocabulary, dim, padding_idx=0)
+
+    def forward(self, x):
+        return self.table(x.long().clamp(0, self.table.num_embeddings - 1))
+)PY";
+  t.pythonModule = [](const PythonArgs &a) {
+    const auto vocabulary = std::max<int64_t>(static_cast<int64_t>(a.data.vocabulary.size()), 2);
+    return "EmbeddingNode(" + std::to_string(vocabulary) + ", " + std::to_string(intParam(a.params, "dim")) + ")";
+  };
   return t;
 }
 

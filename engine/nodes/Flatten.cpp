@@ -32,6 +32,14 @@ NodeType flattenNodeType() {
   t.build = [](const BuildArgs &) -> std::shared_ptr<NodeModuleImpl> {
     return std::make_shared<flatten::ModuleImpl>();
   };
+  t.pythonClass = R"PY(
+class FlattenNode(nn.Module):
+    """Any sample shape to a vector."""
+
+    def forward(self, x):
+        return flat(x)
+)PY";
+  t.pythonModule = [](const PythonArgs &) { return std::string("FlattenNode()"); };
   return t;
 }
 

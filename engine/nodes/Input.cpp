@@ -65,6 +65,38 @@ NodeType inputNodeType() {
   t.build = [](const BuildArgs &a) -> std::shared_ptr<NodeModuleImpl> {
     return std::make_shared<input::ModuleImpl>(a.info.outputs[0], a.params["normalize"].get<bool>());
   };
+  t.pythonClass = R"PY(
+class InputNode(nn.Module):
+    """The data set's samples, standardised with the training set's mean and std (per channel
+    for images, per feature otherwise). Token ids are names, not quantities: they pass as they are."""
+
+    def __init__(self, stat_shape, normalize):
+        super().__init__()
+        self.normalize = normalize
+        self.register_buffer("mean", torch.zeros(stat_shape))
+        self.register_buffer("std", torch.ones(stat_shape))
+
+    @torch.no_grad()
+    def fit(self, x):
+        """Sets mean and std from the training samples (train.py calls it before training)."""
+        if not x.is_floating_point() or x.shape[0] < 2:
+            return  # one sample has no spread: keep the identity
+        x = x.float()
+        dims = (0, 2, 3) if x.dim() == 4 else (0,)
+        self.mean.copy_(x.mean(dims).reshape(self.mean.shape))
+        self.std.copy_(x.std(dims).reshape(self.std.shape).clamp_min(1e-6))
+
+    def forward(self, x):
+        if self.normalize and x.is_floating_point():
+            return (x - self.mean) / self.std
+        return x
+)PY";
+  t.pythonModule = [](const PythonArgs &a) {
+    Shape stat = a.info.outputs.at(0);
+    if (stat.size() == 3)
+      stat = {stat[0], 1, 1};
+    return "InputNode(stat_shape=" + pyInts(stat) + ", normalize=" + pyBool(boolParam(a.params, "normalize")) + ")";
+  };
   return t;
 }
 

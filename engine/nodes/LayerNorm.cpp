@@ -39,6 +39,20 @@ NodeType layerNormNodeType() {
   t.build = [](const BuildArgs &a) -> std::shared_ptr<NodeModuleImpl> {
     return std::make_shared<layernorm::ModuleImpl>(a.info.inputs[0].back());
   };
+  t.pythonClass = R"PY(
+class LayerNormNode(nn.Module):
+    """Normalises the last dimension (learned scale and shift)."""
+
+    def __init__(self, width):
+        super().__init__()
+        self.norm = nn.LayerNorm(width)
+
+    def forward(self, x):
+        return self.norm(x)
+)PY";
+  t.pythonModule = [](const PythonArgs &a) {
+    return "LayerNormNode(" + std::to_string(a.info.inputs.at(0).back()) + ")";
+  };
   return t;
 }
 

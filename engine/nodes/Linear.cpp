@@ -45,6 +45,21 @@ NodeType linearNodeType() {
     return std::make_shared<linear::ModuleImpl>(a.info.inputs[0].back(), intParam(a.params, "out"),
                                                 boolParam(a.params, "bias"));
   };
+  t.pythonClass = R"PY(
+class LinearNode(nn.Module):
+    """An affine map of the last dimension."""
+
+    def __init__(self, width, out, bias):
+        super().__init__()
+        self.linear = nn.Linear(width, out, bias=bias)
+
+    def forward(self, x):
+        return self.linear(x)
+)PY";
+  t.pythonModule = [](const PythonArgs &a) {
+    return "LinearNode(" + std::to_string(a.info.inputs.at(0).back()) + ", " +
+           std::to_string(intParam(a.params, "out")) + ", bias=" + pyBool(boolParam(a.params, "bias")) + ")";
+  };
   return t;
 }
 

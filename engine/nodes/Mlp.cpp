@@ -82,6 +82,34 @@ NodeType mlpNodeType() {
     return makeBlock(
         a, [&] { return std::make_shared<mlp::TrunkModuleImpl>(shapeNumel(a.info.inputs[0]), mlp::parse(a.params)); });
   };
+  t.pythonClass = R"PY(
+class MLPTrunk(nn.Module):
+    """An MLP's hidden layers over the flattened input (its last layer is the Block's head)."""
+
+    def __init__(self, width, hidden, activation, dropout):
+        super().__init__()
+        self.activation, self.dropout = activation, dropout
+        self.layers = nn.ModuleList()
+        for h in hidden:
+            self.layers.append(nn.Linear(width, h))
+            width = h
+
+    def forward(self, x):
+        h = flat(x)
+        for layer in self.layers:
+            h = activate(layer(h), self.activation)
+            if self.dropout > 0:
+                h = F.dropout(h, self.dropout, self.training)
+        return h
+)PY";
+  t.pythonModule = [](const PythonArgs &a) {
+    const mlp::Params p = mlp::parse(a.params);
+    const std::string trunk = a.ownsTrunk ? "MLPTrunk(" + std::to_string(shapeNumel(a.info.inputs.at(0))) + ", " +
+                                                pyInts(p.hidden) + ", " + pyString(p.activation) + ", " +
+                                                pyNumber(p.dropout) + ")"
+                                          : std::string("None");
+    return "Block(" + trunk + ", " + std::to_string(a.info.trunkWidth) + ", " + std::to_string(p.out) + ")";
+  };
   return t;
 }
 

@@ -73,4 +73,27 @@ inline bool isImage(const Shape &s) {
   return s.size() == 3;
 }
 
+// ---- Python literals for the PyTorch exporter (NodeType::pythonModule) -------------------------
+
+inline std::string pyBool(bool v) {
+  return v ? "True" : "False";
+}
+
+inline std::string pyInts(const std::vector<int64_t> &v) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < v.size(); ++i)
+    out += (i ? ", " : "") + std::to_string(v[i]);
+  return out + "]";
+}
+
+// A number as Python reads it back exactly (JSON's shortest round-trip form is valid Python).
+inline std::string pyNumber(double v) {
+  return Json(v).dump();
+}
+
+// A string literal (JSON's escapes are valid in Python).
+inline std::string pyString(const std::string &v) {
+  return Json(v).dump();
+}
+
 } // namespace particle::nodes

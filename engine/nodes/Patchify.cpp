@@ -45,6 +45,20 @@ NodeType patchifyNodeType() {
   t.build = [](const BuildArgs &a) -> std::shared_ptr<NodeModuleImpl> {
     return std::make_shared<patchify_node::ModuleImpl>(intParam(a.params, "patch"));
   };
+  t.pythonClass = R"PY(
+class PatchifyNode(nn.Module):
+    """An image as a sequence of flattened p×p patches (tokens), row-major over the grid."""
+
+    def __init__(self, patch):
+        super().__init__()
+        self.patch = patch
+
+    def forward(self, x):
+        return patchify(x, self.patch)
+)PY";
+  t.pythonModule = [](const PythonArgs &a) {
+    return "PatchifyNode(" + std::to_string(intParam(a.params, "patch")) + ")";
+  };
   return t;
 }
 

@@ -48,6 +48,23 @@ NodeType poolNodeType() {
   t.build = [](const BuildArgs &a) -> std::shared_ptr<NodeModuleImpl> {
     return std::make_shared<pool::ModuleImpl>(textParam(a.params, "mode") == "max");
   };
+  t.pythonClass = R"PY(
+class PoolNode(nn.Module):
+    """Tokens [T, D] to one vector [D]: the mean or the maximum over the tokens that are not
+    padding (a sequence of padding only counts every row)."""
+
+    def __init__(self, mode):
+        super().__init__()
+        self.mode = mode
+
+    def forward(self, x):
+        mask = token_mask(x, True).unsqueeze(-1)
+        if self.mode == "max":
+            return x.masked_fill(~mask, float("-inf")).amax(1)
+        m = mask.to(x.dtype)
+        return (x * m).sum(1) / m.sum(1).clamp_min(1)
+)PY";
+  t.pythonModule = [](const PythonArgs &a) { return "PoolNode(" + pyString(textParam(a.params, "mode")) + ")"; };
   return t;
 }
 

@@ -236,6 +236,46 @@ NodeType splitNodeType() {
   t.build = [](const BuildArgs &a) -> std::shared_ptr<NodeModuleImpl> {
     return std::make_shared<split::ModuleImpl>(a.params, a.info);
   };
+  t.pythonClass = R"PY(
+class SplitNode(nn.Module):
+    """Cuts each sample into parts, one output per part:
+    "patches" a rows × cols grid of image tiles (row-major), "chunks"/"fields" consecutive
+    slices of a vector of the given sizes, "columns" the listed feature indices per part."""
+
+    def __init__(self, mode, grid=None, tile=None, sizes=None, groups=None):
+        super().__init__()
+        self.mode = mode
+        self.grid, self.tile, self.sizes = grid, tile, sizes
+        for k, group in enumerate(groups or []):
+            self.register_buffer("group%d" % k, torch.tensor(group, dtype=torch.long))
+        self.parts = len(groups or [])
+
+    def forward(self, x):
+        if self.mode == "patches":
+            (rows, cols), (h, w) = self.grid, self.tile
+            return [x[:, :, r * h:(r + 1) * h, c * w:(c + 1) * w] for r in range(rows) for c in range(cols)]
+        if self.mode in ("chunks", "fields"):
+            return list(torch.split(x, self.sizes, dim=1))
+        return [x.index_select(1, getattr(self, "group%d" % k)) for k in range(self.parts)]
+)PY";
+  t.pythonModule = [](const PythonArgs &a) {
+    const split::Params s = split::parse(a.params);
+    const std::string mode = pyString(textParam(a.params, "mode"));
+    const Shape &x = a.info.inputs.at(0);
+    if (s.mode == split::Mode::Patches)
+      return "SplitNode(" + mode + ", grid=(" + std::to_string(s.rows) + ", " + std::to_string(s.cols) + "), tile=(" +
+             std::to_string(x[1] / s.rows) + ", " + std::to_string(x[2] / s.cols) + "))";
+    if (s.mode == split::Mode::Columns) {
+      std::string groups = "[";
+      for (std::size_t k = 0; k < s.groups.size(); ++k)
+        groups += (k ? ", " : "") + pyInts(s.groups[k]);
+      return "SplitNode(" + mode + ", groups=" + groups + "])";
+    }
+    std::vector<int64_t> sizes;
+    for (const auto &o : a.info.outputs)
+      sizes.push_back(o.at(0));
+    return "SplitNode(" + mode + ", sizes=" + pyInts(sizes) + ")";
+  };
   return t;
 }
 

@@ -175,14 +175,18 @@ void Trainer::loadCheckpoint(const std::string &path) {
     metrics_.push_back(row);
 }
 
-void Trainer::writeWeights(const std::string &path) {
+void writeStateDict(torch::nn::Module &module, const std::string &path) {
   c10::Dict<std::string, torch::Tensor> dict;
-  for (const auto &item : model_->named_parameters())
+  for (const auto &item : module.named_parameters())
     dict.insert(item.key(), item.value().detach().cpu());
-  for (const auto &item : model_->named_buffers())
+  for (const auto &item : module.named_buffers())
     dict.insert(item.key(), item.value().detach().cpu());
   const std::vector<char> bytes = torch::pickle_save(c10::IValue(dict));
   writeFileAtomically(path, std::string(bytes.begin(), bytes.end()));
+}
+
+void Trainer::writeWeights(const std::string &path) {
+  writeStateDict(*model_, path);
 }
 
 // ---- Trainer ---------------------------------------------------------------------------------

@@ -90,6 +90,10 @@ private:
 };
 
 class Trainer;
+
+// Writes a module's parameters and buffers as a torch.load-readable state dict (name → tensor,
+// the names Python's nn.Module would give them), atomically.
+void writeStateDict(torch::nn::Module &module, const std::string &path);
 // Extra per-epoch work on the training thread, after validation (e.g. the contribution shares,
 // explain/Explainer.h); it may fill the event before observers see it.
 using EpochHook = std::function<void(Trainer &, EpochEvent &)>;

@@ -1,0 +1,407 @@
+#include "export/PythonExport.h"
+
+#include "Runtime.h"
+#include "data/Dataset.h"
+#include "data/Tokenizer.h"
+#include "export/PythonTemplates.h"
+#include "train/Trainer.h"
+#include "train/TrainingSpec.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <sys/wait.h>
+
+namespace particle {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::set<std::string> kPythonKeywords = {
+    "False", "None",     "True",  "and",    "as",   "assert", "async",  "await",    "break",
+    "class", "continue", "def",   "del",    "elif", "else",   "except", "finally",  "for",
+    "from",  "global",   "if",    "import", "in",   "is",     "lambda", "nonlocal", "not",
+    "or",    "pass",     "raise", "return", "try",  "while",  "with",   "yield"};
+
+// Names nn.Module (or ParticleModel) already uses: a node of that id is registered through
+// self._modules so that its state-dict names stay the node's id.
+const std::set<std::string> kModuleAttributes = {"training",
+                                                 "forward",
+                                                 "train",
+                                                 "eval",
+                                                 "to",
+                                                 "cuda",
+                                                 "cpu",
+                                                 "float",
+                                                 "double",
+                                                 "half",
+                                                 "bfloat16",
+                                                 "type",
+                                                 "apply",
+                                                 "parameters",
+                                                 "named_parameters",
+                                                 "buffers",
+                                                 "named_buffers",
+                                                 "children",
+                                                 "named_children",
+                                                 "modules",
+                                                 "named_modules",
+                                                 "state_dict",
+                                                 "load_state_dict",
+                                                 "zero_grad",
+                                                 "register_buffer",
+                                                 "register_parameter",
+                                                 "register_module",
+                                                 "add_module",
+                                                 "get_submodule",
+                                                 "get_parameter",
+                                                 "get_buffer",
+                                                 "requires_grad_",
+                                                 "share_memory",
+                                                 "extra_repr",
+                                                 "fit",
+                                                 "dump_patches",
+                                                 "call_super_init",
+                                                 "ipu",
+                                                 "xpu",
+                                                 "to_empty"};
+
+bool isIdentifier(const std::string &s) {
+  if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0])))
+    return false;
+  for (char c : s)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_')
+      return false;
+  return !kPythonKeywords.count(s);
+}
+
+// How forward() refers to a node's module.
+std::string moduleRef(const std::string &id) {
+  if (isIdentifier(id) && !kModuleAttributes.count(id) && id.rfind("__", 0) != 0)
+    return "self." + id;
+  return "self._modules[" + Json(id).dump() + "]";
+}
+
+// Local variable names for node outputs: identifiers, unique, never `x` (the input) or `self`.
+class Names {
+public:
+  std::string of(const std::string &id) {
+    if (auto it = names_.find(id); it != names_.end())
+      return it->second;
+    std::string n;
+    for (char c : id)
+      n += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+    if (n.empty() || std::isdigit(static_cast<unsigned char>(n[0])))
+      n = "n_" + n;
+    while (kPythonKeywords.count(n) || n == "x" || n == "self" || used_.count(n))
+      n += "_";
+    used_.insert(n);
+    return names_[id] = n;
+  }
+
+private:
+  std::map<std::string, std::string> names_;
+  std::set<std::string> used_;
+};
+
+std::string refText(Names &names, const PortRef &ref, const ParticleModelImpl &model) {
+  const NodeInfo *info = model.validation().info(ref.node);
+  const bool several = info && info->outputs.size() > 1;
+  return names.of(ref.node) + (several ? "[" + std::to_string(ref.index()) + "]" : "");
+}
+
+std::string shellQuote(const std::string &s) {
+  std::string out = "'";
+  for (char c : s)
+    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// Runs a shell command; returns its exit status and everything it printed.
+int runCommand(const std::string &command, std::string &output) {
+  FILE *pipe = popen((command + " 2>&1").c_str(), "r");
+  if (!pipe)
+    return -1;
+  char buffer[4096];
+  std::size_t n = 0;
+  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0)
+    output.append(buffer, n);
+  const int status = pclose(pipe);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void savePickle(const c10::IValue &value, const std::string &path) {
+  const std::vector<char> bytes = torch::pickle_save(value);
+  writeFileAtomically(path, std::string(bytes.begin(), bytes.end()));
+}
+
+std::string replaceAll(std::string text, const std::string &from, const std::string &to) {
+  for (std::size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+    text.replace(at, from.size(), to);
+  return text;
+}
+
+} // namespace
+
+std::string pythonModelSource(const Project &project, ParticleModelImpl &model) {
+  const auto &cat = Catalogue::instance();
+  const Graph &graph = model.graph();
+  const Validation &v = model.validation();
+  std::map<std::string, const Node *> byId;
+  for (const auto &n : graph.nodes)
+    byId[n.id] = &n;
+  // The engine's sharing rules (model/Model.cpp): a share group's first member in file order owns
+  // the module; with scope "trunk" the first built sub-model of the group owns the trunk.
+  std::map<std::string, std::string> groupOwner;
+  for (const auto &n : graph.nodes)
+    if (!n.share.empty())
+      groupOwner.emplace(n.share, n.id);
+
+  std::string init, forward, classes, sharing;
+  std::set<std::string> typesUsed, built;
+  std::map<std::string, std::string> trunkOwner; // share group → node whose module owns the trunk
+  Names names;
+  std::string pipeline;
+  for (const auto &id : model.order()) {
+    const Node &node = *byId.at(id);
+    const NodeType &type = *cat.find(node.type);
+    const NodeInfo &info = *v.info(id);
+    if (!type.pythonModule)
+      throw Error(ErrorKind::Invalid, "node '" + id + "': type " + node.type + " cannot be exported to PyTorch yet");
+    pipeline += (pipeline.empty() ? "" : ", ") + id;
+    const std::string owner = node.share.empty() ? id : groupOwner.at(node.share);
+    std::string moduleOf = id, trunkFrom;
+    if (owner != id && node.shareScope != "trunk" && built.count(owner)) {
+      moduleOf = owner;
+      sharing += "    - " + id + " is " + owner + " (share group \"" + node.share + "\": the same module)\n";
+    } else {
+      if (owner != id && node.shareScope == "trunk" && trunkOwner.count(node.share))
+        trunkFrom = trunkOwner.at(node.share);
+      const std::string call = type.pythonModule(PythonArgs{info.params, info, v.data, trunkFrom.empty()});
+      const std::string ref = moduleRef(id);
+      init += "        " + ref + " = " + call + "\n";
+      typesUsed.insert(node.type);
+      if (!node.share.empty() && type.role == NodeRole::SubModel && !trunkOwner.count(node.share))
+        trunkOwner[node.share] = id;
+      if (!trunkFrom.empty())
+        sharing += "    - " + id + " uses " + trunkFrom + "'s trunk with its own last layer (share group \"" +
+                   node.share + "\", scope trunk)\n";
+    }
+    built.insert(id);
+
+    // forward(): inputs in port order, the gate by name.
+    std::map<int, PortRef> numbered;
+    std::optional<PortRef> gate;
+    for (const auto &e : graph.edges)
+      if (e.to.node == id) {
+        if (e.to.isNumbered())
+          numbered[e.to.index()] = e.from;
+        else
+          gate = e.from;
+      }
+    std::vector<std::string> args;
+    for (const auto &[port, ref] : numbered)
+      args.push_back(refText(names, ref, model));
+    std::string call = moduleRef(moduleOf) + "(";
+    if (type.role == NodeRole::DataSource) {
+      call += "x";
+    } else if (type.role == NodeRole::Combiner) {
+      call += "[";
+      for (std::size_t i = 0; i < args.size(); ++i)
+        call += (i ? ", " : "") + args[i];
+      call += "]";
+      if (gate)
+        call += ", gate=" + refText(names, *gate, model);
+    } else {
+      for (std::size_t i = 0; i < args.size(); ++i)
+        call += (i ? ", " : "") + args[i];
+      if (!trunkFrom.empty())
+        call += ", trunk=" + moduleRef(trunkFrom) + ".trunk";
+    }
+    call += ")";
+    std::string comment;
+    if (moduleOf != id)
+      comment = "  # " + id + ": share group \"" + node.share + "\", the same module as " + moduleOf;
+    forward += "        " + names.of(id) + " = " + call + comment + "\n";
+  }
+  forward += "        return " + names.of(model.classifierId()) + "\n";
+  for (const auto &t : cat.types())
+    if (typesUsed.count(t.type))
+      classes += "\n" + t.pythonClass;
+
+  std::string text = "\"\"\"" + project.name +
+                     ": a particle-ized network exported by Particle Studio as plain PyTorch.\n\n"
+                     "    python3 model.py --check     run reference.pt through weights.pt (fails if max "
+                     "|Δlogit| > 1e-4)\n"
+                     "    python3 model.py --onnx      write model.onnx (opset 13, dynamic batch)\n"
+                     "    python3 train.py             train it again with plain PyTorch (torchrun: "
+                     "data-parallel)\n\n"
+                     "from model import load; model = load()   # the exported weights, in evaluation mode\n\n"
+                     "Every node of the graph is one submodule named by its node id, so the state-dict names are "
+                     "the\nengine's. The input is a batch of samples as Particle Studio's data set gives them ("
+                     "shape [B" +
+                     [&] {
+                       std::string s;
+                       for (auto d : v.data.sampleShape)
+                         s += ", " + std::to_string(d);
+                       return s;
+                     }() +
+                     "]" + (v.data.vocabulary.empty() ? "" : ", token ids") + ").\n\"\"\"\n";
+  text += python_templates::kPrelude;
+  text += "\n" + classes;
+  text += "\n\nclass ParticleModel(nn.Module):\n    \"\"\"" + project.name +
+          ". Nodes in the order they run: " + pipeline + ".\n";
+  if (!sharing.empty())
+    text += "\n    Shared parameters:\n" + sharing;
+  text += "    \"\"\"\n\n    def __init__(self):\n        super().__init__()\n" + init;
+  const std::string inputId = inputNodeId(graph);
+  text += "\n    def fit(self, x):\n        \"\"\"Standardisation statistics from the training samples (the "
+          "Input node's).\"\"\"\n        " +
+          moduleRef(inputId) + ".fit(x)\n";
+  text += "\n    def forward(self, x):\n" + forward;
+  text += python_templates::kMain;
+  return text;
+}
+
+ExportResult exportPyTorch(const Project &project, const ExportOptions &options,
+                           const std::function<void(const std::string &)> &progress) {
+  auto say = [&](const std::string &s) {
+    if (progress)
+      progress(s);
+  };
+  ExportResult result;
+  const TrainingSpec spec = parseTrainingSpec(project.training);
+  Project p = project;
+  if (!options.checkpoint.empty()) {
+    if (!fs::is_regular_file(options.checkpoint))
+      throw Error(ErrorKind::File, options.checkpoint + ": no such checkpoint file");
+    useRunTokenizer(p.dataset, options.checkpoint);
+  }
+  say("loading the data set");
+  const Dataset data = loadDataset(parseDatasetSpec(p.dataset, p.baseDir()));
+  result.dataDescription = data.description;
+  ParticleModel model{nullptr};
+  {
+    RngIsolation isolation;
+    torch::manual_seed(spec.seed); // the initial weights a run of this project starts from
+    model = ParticleModel(p);
+  }
+  if (options.checkpoint.empty())
+    model->fitNormalization(data.trainX);
+  else
+    Trainer::loadWeights(model, options.checkpoint, p);
+  model->eval();
+
+  std::error_code ec;
+  fs::create_directories(options.outDir, ec);
+  if (ec || !fs::is_directory(options.outDir))
+    throw Error(ErrorKind::File, options.outDir + ": cannot create the export folder (" + ec.message() + ")");
+  const std::string dir = options.outDir;
+  auto wrote = [&](const std::string &name) { result.files.push_back(dir + "/" + name); };
+
+  say("writing model.py");
+  writeFileAtomically(dir + "/model.py", pythonModelSource(p, *model));
+  wrote("model.py");
+  writeStateDict(*model, dir + "/weights.pt");
+  wrote("weights.pt");
+  {
+    torch::NoGradGuard noGrad;
+    const int64_t n = std::min<int64_t>(options.referenceSamples, data.testX.size(0));
+    const auto x = data.testX.narrow(0, 0, n).clone(); // a view would save the whole storage
+    const auto logits = model->forward(x).logits.detach();
+    c10::Dict<std::string, torch::Tensor> reference;
+    reference.insert("x", x);
+    reference.insert("logits", logits);
+    savePickle(c10::IValue(reference), dir + "/reference.pt");
+    result.referenceSamples = n;
+  }
+  wrote("reference.pt");
+
+  if (options.writeData) {
+    say("writing data.pt");
+    // Images in [0, 1] that are bytes / 255 are stored as bytes (a quarter of the size); train.py
+    // divides them back, the same float operation the loaders do.
+    bool bytes = true;
+    for (const auto *x : {&data.trainX, &data.valX, &data.testX}) {
+      if (!x->is_floating_point() || x->numel() == 0) {
+        bytes = bytes && x->numel() == 0 && x->is_floating_point();
+        continue;
+      }
+      const auto u8 = x->mul(255.0).round().clamp(0, 255).to(torch::kUInt8);
+      bytes = bytes && u8.to(torch::kFloat).div_(255.0).equal(*x);
+    }
+    c10::Dict<std::string, torch::Tensor> d;
+    const std::pair<const char *, const torch::Tensor *> parts[] = {
+        {"train_x", &data.trainX}, {"train_y", &data.trainY}, {"val_x", &data.valX},
+        {"val_y", &data.valY},     {"test_x", &data.testX},   {"test_y", &data.testY}};
+    for (const auto &[name, t] : parts) {
+      const bool isX = std::string(name).back() == 'x';
+      d.insert(name, isX && bytes ? t->mul(255.0).round().to(torch::kUInt8) : t->clone());
+    }
+    if (bytes)
+      d.insert("x_scale", torch::tensor(255.0, torch::kFloat));
+    savePickle(c10::IValue(d), dir + "/data.pt");
+    wrote("data.pt");
+  }
+
+  Json config = {{"name", project.name},
+                 {"optimizer", spec.optimizer},
+                 {"lr", spec.lr},
+                 {"momentum", spec.momentum},
+                 {"nesterov", spec.nesterov},
+                 {"weight_decay", spec.weightDecay},
+                 {"batch_size", spec.batchSize},
+                 {"epochs", spec.epochs},
+                 {"seed", spec.seed},
+                 {"threads", spec.threads},
+                 {"schedule", spec.schedule},
+                 {"step_size", spec.stepSize},
+                 {"gamma", spec.gamma},
+                 {"warmup_steps", spec.warmupSteps},
+                 {"grad_clip", spec.gradClip},
+                 {"class_names", Json::array()}};
+  for (int64_t c = 0; c < data.info.classes; ++c)
+    config["class_names"].push_back(className(data.info, c));
+  writeFileAtomically(dir + "/train.py", replaceAll(python_templates::kTrain, "@CONFIG@", config.dump(2)));
+  wrote("train.py");
+  Project copy = p;
+  copy.dataset = withAbsolutePaths(p.dataset, p.baseDir());
+  saveProject(copy, dir + "/project.particle.json");
+  wrote("project.particle.json");
+  return result;
+}
+
+std::string findPythonWithTorch() {
+  std::vector<std::string> candidates;
+  if (const char *env = std::getenv("PARTICLE_PYTHON"); env && *env)
+    candidates.emplace_back(env);
+  candidates.emplace_back("python3");
+  candidates.emplace_back("/usr/bin/python3");
+  for (const auto &c : candidates) {
+    std::string output;
+    if (runCommand(shellQuote(c) + " -c 'import torch'", output) == 0)
+      return c;
+  }
+  return {};
+}
+
+std::string exportOnnx(const std::string &exportDir) {
+  const std::string python = findPythonWithTorch();
+  if (python.empty())
+    throw Error(ErrorKind::File, "ONNX export runs the exported model.py through torch.onnx.export, and no Python "
+                                 "with PyTorch was found (tried $PARTICLE_PYTHON, python3, /usr/bin/python3; "
+                                 "Debian: apt-get install python3-torch python3-onnx)");
+  std::string output;
+  const std::string model = exportDir + "/model.py";
+  const int status = runCommand(
+      shellQuote(python) + " " + shellQuote(model) + " --onnx " + shellQuote(exportDir + "/model.onnx"), output);
+  if (status != 0)
+    throw Error(ErrorKind::File,
+                model + ": the ONNX export failed (" + python + ", exit " + std::to_string(status) + "):\n" + output);
+  return output;
+}
+
+} // namespace particle

@@ -1,0 +1,49 @@
+#pragma once
+// PyTorch export: a project (and a checkpoint of it) as plain Python that runs without Particle
+// Studio — model.py (one nn.Module per node, named by node id, the same state-dict names as the
+// engine's), weights.pt, reference.pt (an input batch and the engine's logits for it), data.pt
+// (the splits as the engine loaded them) and train.py (the same training with plain PyTorch, and
+// DistributedDataParallel under torchrun). ONNX goes through the exported module: see exportOnnx.
+
+#include "graph/Project.h"
+#include "model/Model.h"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace particle {
+
+struct ExportOptions {
+  std::string checkpoint;        // empty: the model as a run would start it (seeded initial weights)
+  std::string outDir;            // created; files in it are replaced
+  int64_t referenceSamples = 16; // test samples in reference.pt
+  bool writeData = true;         // data.pt, which train.py trains on
+};
+
+struct ExportResult {
+  std::vector<std::string> files; // what was written, in order
+  int64_t referenceSamples = 0;
+  std::string dataDescription;
+};
+
+// model.py for a built model of `project` (torch-free text; every node's class comes from its
+// NodeType::pythonClass). The model must have been built from this project.
+std::string pythonModelSource(const Project &project, ParticleModelImpl &model);
+
+// Writes the PyTorch export. Throws Error: Invalid for an invalid project, File for data, a
+// checkpoint of another graph or a damaged one, or a folder that cannot be written.
+// `progress` hears each step ("loading data", "writing data.pt", …).
+ExportResult exportPyTorch(const Project &project, const ExportOptions &options,
+                           const std::function<void(const std::string &)> &progress = {});
+
+// A Python 3 with PyTorch: $PARTICLE_PYTHON, else the first of python3 on PATH and /usr/bin/python3
+// that imports torch. Empty when there is none.
+std::string findPythonWithTorch();
+
+// Runs `python model.py --onnx model.onnx` in an export folder (model.onnx, checked by onnx.checker
+// where the onnx package is installed). Returns the script's output; throws Error(File) with that
+// output when it fails, or when no Python with PyTorch is found.
+std::string exportOnnx(const std::string &exportDir);
+
+} // namespace particle

@@ -1,0 +1,188 @@
+#!/usr/bin/env python3
+"""Trains the exported model with plain PyTorch on the data set Particle Studio loaded.
+
+    python3 train.py [--epochs N] [--threads T] [--device cpu|cuda] [--out trained.pt]
+    torchrun --nproc_per_node N train.py [...]     data-parallel (DistributedDataParallel)
+
+data.pt holds the training, validation and test splits exactly as Particle Studio loaded them
+(decoded, tokenized and split with the project's seed); the optimiser, learning-rate schedule,
+batch size, epochs and seed are the project's "training" section (CONFIG below). Like the
+engine, the data stay on the device as whole tensors and each batch is an index_select.
+
+Under torchrun (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT set) every process
+trains on its share of each global batch of WORLD_SIZE × batch_size samples (gloo on CPU,
+nccl on CUDA); rank 0 evaluates and writes the weights.
+"""
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from model import ParticleModel  # noqa: E402
+
+CONFIG = json.loads(r'''@CONFIG@''')
+
+
+def load_data(path, device):
+    d = torch.load(path)
+    scale = d.get("x_scale")
+    out = {}
+    for split in ("train", "val", "test"):
+        x = d[split + "_x"]
+        if scale is not None and x.dtype == torch.uint8:
+            x = x.to(torch.float).div_(scale.item())  # stored as bytes: exactly the engine's x
+        out[split] = (x.to(device), d[split + "_y"].to(device))
+    return out
+
+
+def scheduled_lr(c, step, steps_per_epoch):
+    """The engine's schedule (train/TrainingSpec.cpp, scheduledLr)."""
+    lr = c["lr"]
+    total = max(1, steps_per_epoch * c["epochs"])
+    if c["schedule"] == "step":
+        epoch = step // steps_per_epoch if steps_per_epoch > 0 else 0
+        lr *= c["gamma"] ** (epoch // c["step_size"])
+    elif c["schedule"] == "cosine":
+        after = max(0, step - c["warmup_steps"])
+        span = max(1, total - c["warmup_steps"])
+        lr *= 0.5 * (1.0 + math.cos(math.pi * min(1.0, after / span)))
+    if c["warmup_steps"] > 0 and step < c["warmup_steps"]:
+        lr *= (step + 1) / c["warmup_steps"]
+    return lr
+
+
+def make_optimizer(c, params):
+    if c["optimizer"] == "sgd":
+        return torch.optim.SGD(params, lr=c["lr"], momentum=c["momentum"],
+                               nesterov=c["nesterov"] and c["momentum"] > 0, weight_decay=c["weight_decay"])
+    if c["optimizer"] == "adamw":
+        return torch.optim.AdamW(params, lr=c["lr"], weight_decay=c["weight_decay"])
+    return torch.optim.Adam(params, lr=c["lr"], weight_decay=c["weight_decay"])
+
+
+def aux_loss(model):
+    """The gate Combines' load-balancing terms of the last forward pass."""
+    terms = [m.aux_loss for m in model.modules() if getattr(m, "aux_loss", None) is not None]
+    return sum(terms) if terms else 0.0
+
+
+@torch.no_grad()
+def evaluate(model, x, y, batch):
+    model.eval()
+    loss, correct = 0.0, 0
+    for start in range(0, x.shape[0], batch):
+        logits = model(x[start:start + batch])
+        loss += F.cross_entropy(logits, y[start:start + batch], reduction="sum").item()
+        correct += (logits.argmax(1) == y[start:start + batch]).sum().item()
+    model.train()
+    n = max(1, x.shape[0])
+    return loss / n, correct / n
+
+
+def main():
+    c = dict(CONFIG)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--epochs", type=int, default=c["epochs"])
+    parser.add_argument("--batch-size", type=int, default=c["batch_size"], help="per process")
+    parser.add_argument("--lr", type=float, default=c["lr"])
+    parser.add_argument("--seed", type=int, default=c["seed"])
+    parser.add_argument("--threads", type=int, default=c["threads"] or os.cpu_count(),
+                        help="CPU threads per process (default: the project's, else every core)")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--data", default=os.path.join(HERE, "data.pt"))
+    parser.add_argument("--weights", help="start from these weights (e.g. weights.pt) instead of a fresh model")
+    parser.add_argument("--out", default=os.path.join(HERE, "trained.pt"), help="where rank 0 writes the weights")
+    parser.add_argument("--json", action="store_true", help="print the summary as one JSON line at the end")
+    args = parser.parse_args()
+    c.update(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
+
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    device = torch.device(args.device)
+    if device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", local_rank)
+    if device.type == "cpu":
+        torch.set_num_threads(max(1, args.threads))
+    if world > 1:
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+
+    data = load_data(args.data, device)
+    train_x, train_y = data["train"]
+    torch.manual_seed(c["seed"])
+    model = ParticleModel()
+    model.fit(train_x)
+    if args.weights:
+        model.load_state_dict(torch.load(args.weights, map_location="cpu"))
+    model.to(device).train()
+    net = model
+    if world > 1:  # rank 0's initial weights are broadcast; gradients are averaged in buckets
+        net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+    optimizer = make_optimizer(c, model.parameters())
+
+    n = train_x.shape[0]
+    batch = min(c["batch_size"], n)
+    global_batch = batch * world
+    steps_per_epoch = (n + global_batch - 1) // global_batch
+    step, seen, train_seconds = 0, 0, 0.0
+    log = (lambda *a: print(*a, flush=True)) if rank == 0 else (lambda *a: None)
+    log("%s: %d train / %d validation / %d test samples, %d process(es) × batch %d, %s, %d thread(s)"
+        % (c["name"], n, data["val"][0].shape[0], data["test"][0].shape[0], world, batch, device, torch.get_num_threads()))
+    for epoch in range(c["epochs"]):
+        g = torch.Generator().manual_seed(c["seed"] * 1000003 + epoch + 1)
+        perm = torch.randperm(n, generator=g).to(device)
+        loss_sum, correct, count = 0.0, 0, 0
+        start = time.perf_counter()
+        for b in range(steps_per_epoch):
+            block = perm[b * global_batch:(b + 1) * global_batch]
+            idx = block[rank * batch:(rank + 1) * batch]
+            if idx.numel() == 0:  # the last global batch may not reach every rank
+                idx = block[-1:]
+            xb, yb = train_x.index_select(0, idx), train_y.index_select(0, idx)
+            for group in optimizer.param_groups:
+                group["lr"] = scheduled_lr(c, step, steps_per_epoch)
+            optimizer.zero_grad()
+            logits = net(xb)
+            loss = F.cross_entropy(logits, yb) + aux_loss(model)
+            value = loss.item()
+            if not math.isfinite(value):
+                sys.exit("training diverged: the loss became %s at step %d" % (value, step + 1))
+            loss.backward()
+            if c["grad_clip"] > 0:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), c["grad_clip"])
+            optimizer.step()
+            step += 1
+            loss_sum += value * idx.numel()
+            correct += (logits.detach().argmax(1) == yb).sum().item()
+            count += idx.numel()
+        seconds = time.perf_counter() - start
+        train_seconds += seconds
+        seen += count * world
+        if rank == 0:
+            val_loss, val_acc = evaluate(model, *data["val"], min(1024, batch))
+            log("epoch %d/%d: train loss %.4f, val loss %.4f, val accuracy %.2f%%, %.0f samples/s"
+                % (epoch + 1, c["epochs"], loss_sum / max(1, count), val_loss, 100 * val_acc, count * world / seconds))
+    summary = {"name": c["name"], "processes": world, "epochs": c["epochs"], "train_seconds": train_seconds,
+               "samples_per_second": seen / train_seconds if train_seconds > 0 else 0.0, "device": str(device),
+               "threads": torch.get_num_threads()}
+    if rank == 0:
+        summary["test_loss"], summary["test_accuracy"] = evaluate(model, *data["test"], min(1024, batch))
+        torch.save(model.state_dict(), args.out)
+        log("test accuracy %.2f%%, %.0f samples/s over %.1f s of training; weights in %s"
+            % (100 * summary["test_accuracy"], summary["samples_per_second"], train_seconds, args.out))
+        if args.json:
+            print(json.dumps(summary), flush=True)
+    if world > 1:
+        dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()
