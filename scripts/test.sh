@@ -11,6 +11,13 @@ jobs="${PARTICLE_JOBS:-$(nproc)}"
 if [[ ! -d "$here/data/json-test-suite" ]]; then
   "$here/scripts/fetch-data.sh" json-suite || echo "test.sh: JSONTestSuite not fetched; its test will skip" >&2
 fi
+# The examples' fetched data sets, so that tst_export checks every example's model.py (a row whose
+# data is missing skips with the fetch command in its message).
+for set in spam:data/spam-assassin seattle:data/seattle-weather.csv fashion-png:data/fashion-png; do
+  if [[ ! -e "$here/${set#*:}" ]]; then
+    "$here/scripts/fetch-data.sh" "${set%%:*}" > /dev/null || echo "test.sh: ${set%%:*} not fetched; its example's export check will skip" >&2
+  fi
+done
 # GUI tests run on the offscreen platform; two cores, so tests run one at a time (each uses both).
 export QT_QPA_PLATFORM=offscreen
 (cd "$build" && ctest --output-on-failure --timeout 1200 "$@")
