@@ -16,13 +16,23 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <map>
 #include <sstream>
+#include <thread>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+extern char **environ;
 
 namespace fs = std::filesystem;
 using namespace particle;
@@ -37,8 +47,11 @@ const char *kUsage = R"(usage: particle <command> [options]
 commands:
   check PROJECT                       validate; print per-node shapes, parameters, share savings
   train PROJECT [--out DIR [--force]] [--epochs N] [--device D] [--seed S] [--threads T]
-        [--resume CKPT]               train; writes metrics.csv, summary.json, checkpoint.pt, weights.pt
-                                      (default --out: runs/<name>-<timestamp>, always a fresh folder)
+        [--resume CKPT] [--nproc N]   train; writes metrics.csv, summary.json, checkpoint.pt, weights.pt
+                                      (default --out: runs/<name>-<timestamp>, always a fresh folder);
+                                      --nproc N: N data-parallel workers on this machine (c10d, Gloo);
+                                      with RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT set (torchrun,
+                                      Slurm) this process joins that group as one worker
   explain PROJECT --checkpoint CKPT [--samples N] [--method shapley|ablation|gradxact]
           [--baseline mean|zero|background] [--target predicted|true] [--out DIR]
                                       per-sub-model attributions over N test samples; writes
@@ -295,6 +308,119 @@ private:
   std::chrono::steady_clock::time_point last_{};
 };
 
+// The command line as given, for --nproc to start its workers with.
+std::vector<std::string> gArgv;
+
+// A TCP port on the loopback that nothing listens on now (for the workers' rendezvous).
+int freeLoopbackPort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof addr;
+  int port = 29500;
+  if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr *>(&addr), &size) == 0)
+    port = ntohs(addr.sin_port);
+  if (fd >= 0)
+    ::close(fd);
+  return port;
+}
+
+// `particle train P --nproc N`: starts N workers of this program on this machine, each with RANK,
+// LOCAL_RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT set as torchrun would; rank 0 prints and writes
+// the run folder. When a worker fails, the others end on their own (their next collective fails,
+// or times out) and are killed if they have not within the timeout; the first failure's exit code
+// is this command's.
+int launchWorkers(int nproc, const std::string &outDir, bool threadsGiven) {
+  std::vector<std::string> base;
+  for (std::size_t i = 0; i < gArgv.size(); ++i) {
+    if (gArgv[i] == "--nproc" || gArgv[i] == "--out") {
+      ++i;
+      continue;
+    }
+    if (gArgv[i].rfind("--nproc=", 0) == 0 || gArgv[i].rfind("--out=", 0) == 0)
+      continue;
+    base.push_back(gArgv[i]);
+  }
+  base.push_back("--out");
+  base.push_back(outDir);
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (!threadsGiven) {
+    base.push_back("--threads");
+    base.push_back(std::to_string(std::max(1, cores / nproc)));
+  }
+  const int port = freeLoopbackPort();
+  std::vector<pid_t> pids;
+  std::signal(SIGINT, SIG_IGN); // the workers get the terminal's Ctrl+C and stop with a checkpoint
+  for (int rank = 0; rank < nproc; ++rank) {
+    std::vector<std::string> env;
+    for (char **e = environ; *e; ++e) {
+      const std::string v = *e;
+      bool ours = false;
+      for (const char *k : {"RANK=", "LOCAL_RANK=", "WORLD_SIZE=", "MASTER_ADDR=", "MASTER_PORT="})
+        ours = ours || v.rfind(k, 0) == 0;
+      if (!ours)
+        env.push_back(v);
+    }
+    env.push_back("RANK=" + std::to_string(rank));
+    env.push_back("LOCAL_RANK=" + std::to_string(rank));
+    env.push_back("WORLD_SIZE=" + std::to_string(nproc));
+    env.push_back("MASTER_ADDR=127.0.0.1");
+    env.push_back("MASTER_PORT=" + std::to_string(port));
+    std::vector<char *> argv, envp;
+    for (auto &a : base)
+      argv.push_back(a.data());
+    argv.push_back(nullptr);
+    for (auto &e : env)
+      envp.push_back(e.data());
+    envp.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    if (rank > 0) // only rank 0 reports progress; every worker's errors reach stderr
+      posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    pid_t pid = 0;
+    const int rc = posix_spawn(&pid, "/proc/self/exe", &actions, nullptr, argv.data(), envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) {
+      for (pid_t p : pids)
+        ::kill(p, SIGKILL);
+      throw Error(ErrorKind::Training, "could not start worker " + std::to_string(rank) + ": " + std::strerror(rc));
+    }
+    pids.push_back(pid);
+  }
+  int result = kExitOk;
+  std::size_t running = pids.size();
+  bool failing = false; // a worker failed: the others have until `deadline`
+  auto deadline = std::chrono::steady_clock::now();
+  const auto grace = distTimeoutFromEnvironment() + std::chrono::seconds(10);
+  while (running > 0) {
+    int status = 0;
+    const pid_t done = ::waitpid(-1, &status, failing ? WNOHANG : 0);
+    if (done > 0) {
+      --running;
+      const int code = WIFEXITED(status) ? WEXITSTATUS(status) : static_cast<int>(ErrorKind::Training);
+      if (code != kExitOk && result == kExitOk) {
+        result = code;
+        failing = true;
+        deadline = std::chrono::steady_clock::now() + grace;
+      }
+      continue;
+    }
+    if (done < 0 && errno != EINTR)
+      break;
+    if (failing && std::chrono::steady_clock::now() > deadline) {
+      for (pid_t p : pids)
+        ::kill(p, SIGKILL);
+      failing = false;
+    } else {
+      ::usleep(100000);
+    }
+  }
+  std::signal(SIGINT, SIG_DFL);
+  return result;
+}
+
 int cmdTrain(const Args &args) {
   if (args.positional.size() != 1)
     throw UsageError("train takes one project file");
@@ -308,12 +434,21 @@ int cmdTrain(const Args &args) {
   options.device = args.get("--device");
   if (options.device)
     (void)resolveDevice(*options.device); // a misspelt or missing device: exit 2 or 4 before any folder is made
-  if (auto out = args.get("--out")) {
+  const int64_t nproc = args.integer("--nproc", 1).value_or(1);
+  options.distributed = distConfigFromEnvironment();
+  if (nproc > 1 && options.distributed)
+    throw UsageError("--nproc starts workers on this machine, but this process already is one (WORLD_SIZE is set)");
+  const bool worker = options.distributed && options.distributed->rank != 0;
+  if (worker) {
+    // Rank 0 writes the run folder; the other workers write nothing.
+  } else if (auto out = args.get("--out")) {
     prepareOutFolder(*out, args.get("--force").has_value(), !options.resumeFrom.empty());
     options.outDir = *out;
   } else {
     options.outDir = newRunFolder("runs", project.name);
   }
+  if (nproc > 1)
+    return launchWorkers(static_cast<int>(nproc), options.outDir, args.get("--threads").has_value());
   if (auto e = args.integer("--epochs", 1))
     options.epochs = static_cast<int>(*e);
   if (auto s = args.integer("--seed", 0))
@@ -327,15 +462,19 @@ int cmdTrain(const Args &args) {
   gControl = &control;
   std::signal(SIGINT, onInterrupt);
   ProgressPrinter printer(::isatty(STDOUT_FILENO));
-  const RunSummary s = trainer.run(&printer, &control);
+  TrainObserver silent;
+  const RunSummary s = trainer.run(worker ? &silent : static_cast<TrainObserver *>(&printer), &control);
   std::signal(SIGINT, SIG_DFL);
   gControl = nullptr;
 
   std::cout << std::fixed << std::setprecision(2);
   if (s.failed()) {
-    std::cerr << file << ": " << s.message << "\n";
+    std::cerr << file << (options.distributed ? " (worker " + std::to_string(options.distributed->rank) + ")" : "")
+              << ": " << s.message << "\n";
     return static_cast<int>(s.status == RunSummary::Status::Diverged ? ErrorKind::Training : s.errorKind);
   }
+  if (worker)
+    return kExitOk;
   if (!s.message.empty())
     std::cout << s.message << "\n";
   std::cout << "test accuracy " << 100 * s.testAccuracy << "%, test loss " << std::setprecision(4) << s.testLoss
@@ -604,12 +743,13 @@ int main(int argc, char **argv) {
     return argc < 2 ? kExitUsage : kExitOk;
   }
   const std::string command = argv[1];
+  gArgv.assign(argv, argv + argc);
   try {
     if (command == "check")
       return cmdCheck(Args(argc, argv, 2, {}));
     if (command == "train")
-      return cmdTrain(
-          Args(argc, argv, 2, {"--out", "--epochs", "--device", "--seed", "--threads", "--resume"}, {"--force"}));
+      return cmdTrain(Args(
+          argc, argv, 2, {"--out", "--epochs", "--device", "--seed", "--threads", "--resume", "--nproc"}, {"--force"}));
     if (command == "explain")
       return cmdExplain(
           Args(argc, argv, 2, {"--checkpoint", "--samples", "--method", "--baseline", "--target", "--out"}));

@@ -264,6 +264,10 @@ void Trainer::prepare() {
     loadCheckpoint(options_.resumeFrom);
   if (!frozen_.empty())
     setFrozen(frozen_);
+  if (options_.distributed) {
+    parallel_ = std::make_unique<DataParallel>(*options_.distributed, device_);
+    parallel_->broadcastFromRankZero(*model_); // every worker starts from rank 0's weights
+  }
   prepared_ = true;
 }
 
@@ -327,13 +331,22 @@ Trainer::EpochEnd Trainer::trainEpoch(int epoch, int64_t stepsPerEpoch, int64_t 
                                       TrainObserver &obs, ControlToken *control, RunSummary &summary) {
   const int64_t n = data_.trainX.size(0);
   const int64_t totalSteps = stepsPerEpoch * spec_.epochs;
+  // Data-parallel: each step takes the next world × batch samples of the one permutation every
+  // worker draws alike; this worker computes the gradient of its `batch` of them.
+  const int64_t world = parallel_ ? parallel_->worldSize() : 1, rank = parallel_ ? parallel_->rank() : 0;
+  const int64_t globalBatch = batch * world;
+  std::vector<torch::Tensor> trained;
+  if (parallel_)
+    for (const auto &p : distinctParameters(*model_))
+      if (p.requires_grad())
+        trained.push_back(p);
   totals.start = Clock::now();
   // Every epoch draws from its own seed, so a resumed run repeats exactly what an uninterrupted
   // one would have done.
   const uint64_t epochSeed = spec_.seed * 1000003ull + static_cast<uint64_t>(epoch) + 1;
   {
     std::lock_guard<std::mutex> rng(rngMutex());
-    torch::manual_seed(epochSeed);
+    torch::manual_seed(epochSeed + static_cast<uint64_t>(rank)); // each worker its own dropout draws
   }
   auto gen = at::detail::createCPUGenerator(epochSeed);
   auto perm = torch::randperm(n, gen, torch::TensorOptions().dtype(torch::kLong)).to(device_);
@@ -341,68 +354,103 @@ Trainer::EpochEnd Trainer::trainEpoch(int epoch, int64_t stepsPerEpoch, int64_t 
   totals.correctSum = torch::zeros({}, torch::TensorOptions().device(device_).dtype(torch::kLong));
   int64_t reportSeen = 0;
   auto reportStart = Clock::now();
+  auto diverged = [&](double value, const std::string &where) {
+    summary.status = RunSummary::Status::Diverged;
+    summary.message = "training diverged: the loss became " + std::string(std::isnan(value) ? "NaN" : "infinite") +
+                      where + " at step " + std::to_string(step_ + 1) + " (epoch " + std::to_string(epoch + 1) +
+                      ", lr " + Json(currentLr_).dump() + "); lower the learning rate or set grad_clip" +
+                      (checkpointPath_.empty() ? "" : "; the last good checkpoint is kept");
+    return EpochEnd::Diverged;
+  };
   for (int64_t b = 0; b < stepsPerEpoch; ++b) {
+    bool stop = false;
     if (control) {
       control->checkpoint();
-      if (control->stopRequested())
+      stop = control->stopRequested();
+      if (stop && !parallel_)
         return EpochEnd::Stopped;
     }
     // Dropout draws from the global generator: no other thread may move it mid-step (RngIsolation).
     std::unique_lock<std::mutex> rng(rngMutex());
-    const int64_t start = b * batch, len = std::min(batch, n - start);
-    auto idx = perm.narrow(0, start, len);
-    auto xb = data_.trainX.index_select(0, idx);
-    auto yb = data_.trainY.index_select(0, idx);
+    const int64_t globalStart = b * globalBatch, globalLen = std::min(globalBatch, n - globalStart);
+    const int64_t start = globalStart + rank * batch;
+    const int64_t len = std::max<int64_t>(0, std::min(batch, globalStart + globalLen - start));
     currentLr_ = scheduledLr(spec_, step_, stepsPerEpoch);
     for (auto &group : optimizer_->param_groups())
       group.options().set_lr(currentLr_);
     optimizer_->zero_grad();
-    auto out = model_->forward(xb);
-    auto loss = torch::cross_entropy_loss(out.logits, yb) + out.auxLoss;
     const bool report = (b + 1) % std::max(1, options_.reportEverySteps) == 0 || b + 1 == stepsPerEpoch;
-    // Reading the loss synchronises with the device: only on report steps, plus a cheap
-    // finiteness check folded into that read (every CPU step, where it is free).
     double value = 0;
-    if (report || device_.is_cpu()) {
-      value = loss.item<double>();
-      if (!std::isfinite(value)) {
-        summary.status = RunSummary::Status::Diverged;
-        summary.message = "training diverged: the loss became " + std::string(std::isnan(value) ? "NaN" : "infinite") +
-                          " at step " + std::to_string(step_ + 1) + " (epoch " + std::to_string(epoch + 1) + ", lr " +
-                          Json(currentLr_).dump() + "); lower the learning rate or set grad_clip" +
-                          (checkpointPath_.empty() ? "" : "; the last good checkpoint is kept");
-        return EpochEnd::Diverged;
+    torch::Tensor loss, logits, yb;
+    if (len > 0) {
+      auto idx = perm.narrow(0, start, len);
+      auto xb = data_.trainX.index_select(0, idx);
+      yb = data_.trainY.index_select(0, idx);
+      auto out = model_->forward(xb);
+      logits = out.logits;
+      loss = torch::cross_entropy_loss(out.logits, yb) + out.auxLoss;
+      // Reading the loss synchronises with the device: only on report steps, plus a cheap
+      // finiteness check folded into that read (every CPU step, where it is free).
+      if (report || device_.is_cpu()) {
+        value = loss.item<double>();
+        if (!std::isfinite(value) && !parallel_)
+          return diverged(value, "");
       }
+      // Workers weigh their share so that the sum over workers is the gradient of the global batch.
+      if (parallel_)
+        (loss * (static_cast<double>(len) / static_cast<double>(globalLen))).backward();
+      else
+        loss.backward();
     }
-    loss.backward();
+    if (parallel_) {
+      // One collective per step: the gradients, plus whether any worker saw a bad loss or a stop.
+      auto flags = torch::tensor({std::isfinite(value) ? 0.0f : 1.0f, stop ? 1.0f : 0.0f});
+      parallel_->sumGradients(trained, flags);
+      if (flags[1].item<float>() > 0)
+        return EpochEnd::Stopped;
+      if (flags[0].item<float>() > 0)
+        return diverged(std::isfinite(value) ? std::nan("") : value, " on one of the workers");
+    }
     if (spec_.gradClip > 0)
       torch::nn::utils::clip_grad_norm_(optimizer_->param_groups().front().params(), spec_.gradClip);
     optimizer_->step();
     rng.unlock();
     ++step_;
-    totals.lossSum += loss.detach() * len;
-    totals.correctSum += out.logits.detach().argmax(1).eq(yb).sum();
+    if (len > 0) {
+      totals.lossSum += loss.detach() * len;
+      totals.correctSum += logits.detach().argmax(1).eq(yb).sum();
+    }
     totals.seen += len;
-    reportSeen += len;
-    if (report) {
+    reportSeen += globalLen;
+    if (report && rank == 0) {
       const auto now = Clock::now();
       StepEvent ev;
       ev.step = step_;
       ev.totalSteps = totalSteps;
       ev.epoch = epoch;
       ev.loss = value;
-      ev.accuracy = static_cast<double>(totals.correctSum.item<int64_t>()) / static_cast<double>(totals.seen);
+      ev.accuracy = static_cast<double>(totals.correctSum.item<int64_t>()) /
+                    static_cast<double>(std::max<int64_t>(1, totals.seen));
       ev.lr = currentLr_;
       const double dt = seconds(reportStart, now);
       ev.samplesPerSecond = dt > 0 ? static_cast<double>(reportSeen) / dt : 0;
       ev.etaSeconds =
-          ev.samplesPerSecond > 0 ? static_cast<double>((totalSteps - step_) * batch) / ev.samplesPerSecond : 0;
+          ev.samplesPerSecond > 0 ? static_cast<double>((totalSteps - step_) * globalBatch) / ev.samplesPerSecond : 0;
       reportStart = now;
       reportSeen = 0;
       obs.onStep(ev);
     }
   }
   totals.seconds = seconds(totals.start, Clock::now());
+  if (parallel_) { // the epoch's loss, accuracy and samples over every worker
+    auto sums =
+        torch::stack({totals.lossSum.to(torch::kCPU, torch::kDouble), totals.correctSum.to(torch::kCPU, torch::kDouble),
+                      torch::tensor(static_cast<double>(totals.seen), torch::kDouble)});
+    parallel_->sum(sums);
+    totals.lossSum = sums[0].to(device_, torch::kFloat);
+    totals.correctSum = sums[1].to(device_, torch::kLong);
+    totals.seen = static_cast<int64_t>(sums[2].item<double>());
+  }
   return EpochEnd::Completed;
 }
 
@@ -467,6 +515,8 @@ void Trainer::finishRun(RunSummary &summary, int epoch) {
     return;
   if (summary.status == RunSummary::Status::Stopped && !checkpointPath_.empty())
     saveCheckpoint(checkpointPath_, epoch, step_);
+  if (parallel_ && parallel_->rank() != 0)
+    return; // rank 0 tests and writes the outputs
   const Evaluation test = evaluate(data_.testX, data_.testY);
   summary.testLoss = test.loss;
   summary.testAccuracy = test.accuracy;
@@ -549,7 +599,11 @@ RunSummary Trainer::run(TrainObserver *observer, ControlToken *control) {
 
     const int64_t n = data_.trainX.size(0);
     const int64_t batch = std::min<int64_t>(spec_.batchSize, n);
-    const int64_t stepsPerEpoch = (n + batch - 1) / batch;
+    const int64_t world = parallel_ ? parallel_->worldSize() : 1;
+    const int64_t stepsPerEpoch = (n + batch * world - 1) / (batch * world);
+    if (parallel_)
+      obs.onLog("data-parallel: " + std::to_string(world) + " workers (c10d, Gloo), " + std::to_string(batch) +
+                " samples per worker and step, " + std::to_string(batch * world) + " per step");
     // A checkpoint exists from the start, so a run that diverges in its first epoch still
     // leaves the last good (initial) state.
     if (!checkpointPath_.empty() && !fs::exists(checkpointPath_))
@@ -574,8 +628,33 @@ RunSummary Trainer::run(TrainObserver *observer, ControlToken *control) {
                           "; the checkpoint keeps the weights so far, and resuming repeats that epoch";
         break;
       }
+      // Data-parallel: rank 0 validates and decides for every worker (0 go on, 1 diverged, 2 early stop).
+      auto decide = [&](int decision) {
+        if (!parallel_)
+          return decision;
+        auto t = torch::tensor({static_cast<int64_t>(decision)}, torch::kLong);
+        parallel_->broadcast(t);
+        return static_cast<int>(t.item<int64_t>());
+      };
+      if (parallel_ && parallel_->rank() != 0) {
+        const int decision = decide(0);
+        if (decision == 1) {
+          ++epoch;
+          summary.status = RunSummary::Status::Diverged;
+          summary.message = "training diverged (rank 0's losses exploded in epoch " + std::to_string(epoch) + ")";
+          break;
+        }
+        if (decision == 2) {
+          ++epoch;
+          summary.status = RunSummary::Status::EarlyStopped;
+          summary.message = "early stopping (rank 0's validation loss stopped improving)";
+          break;
+        }
+        continue;
+      }
       const EpochEvent ev = evaluateEpoch(epoch, totals);
       if (!std::isfinite(ev.valLoss) || ev.trainLoss > explodedLoss || ev.valLoss > explodedLoss) {
+        decide(1);
         ++epoch;
         summary.status = RunSummary::Status::Diverged;
         summary.message = "training diverged: the loss exploded to " + Json(std::max(ev.trainLoss, ev.valLoss)).dump() +
@@ -591,12 +670,14 @@ RunSummary Trainer::run(TrainObserver *observer, ControlToken *control) {
         bestVal = ev.valLoss;
         sinceBest = 0;
       } else if (spec_.earlyStoppingPatience > 0 && ++sinceBest >= spec_.earlyStoppingPatience) {
+        decide(2);
         ++epoch;
         summary.status = RunSummary::Status::EarlyStopped;
         summary.message = "early stopping: validation loss did not improve for " +
                           std::to_string(spec_.earlyStoppingPatience) + " epoch(s)";
         break;
       }
+      decide(0);
     }
     finishRun(summary, epoch);
   } catch (const Error &e) {

@@ -3,6 +3,7 @@
 // Runs on whichever thread calls run(); only that thread touches the model and tensors.
 
 #include "data/Dataset.h"
+#include "dist/DataParallel.h"
 #include "graph/Project.h"
 #include "model/Model.h"
 #include "train/TrainingSpec.h"
@@ -107,6 +108,10 @@ struct TrainOptions {
   std::string resumeFrom;    // checkpoint to continue from
   int reportEverySteps = 10; // how often a StepEvent is sent (reading the loss syncs the device)
   std::vector<EpochHook> epochHooks;
+  // Data-parallel: this process is one worker of the group (dist/DataParallel.h). Each optimiser
+  // step takes worldSize × batch_size samples, batch_size per worker; rank 0 evaluates, writes
+  // the checkpoint and the outputs (the other workers have no outDir).
+  std::optional<DistConfig> distributed;
 };
 
 class Trainer {
@@ -165,6 +170,7 @@ private:
   Dataset data_;
   ParticleModel model_{nullptr};
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  std::unique_ptr<DataParallel> parallel_; // set when options_.distributed
   torch::Device device_{torch::kCPU};
   int threads_ = 1;
   int startEpoch_ = 0;
