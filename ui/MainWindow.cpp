@@ -11,6 +11,9 @@
 #include "explain/ExplainPanel.h"
 #include "training/TrainPanel.h"
 #include "training/TrainingTypes.h"
+#include "ThreadHandoff.h"
+#include "export/PythonExport.h"
+#include "train/Checkpoint.h"
 
 #include <QAction>
 #include <QApplication>
@@ -32,6 +35,7 @@
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QThread>
 #include <QTimer>
 #include <QToolBar>
 #include <QUndoStack>
@@ -202,6 +206,8 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
 }
 
 MainWindow::~MainWindow() {
+  if (exportThread_) // an export writes its files to the end; it holds no pointer to this window
+    exportThread_->wait();
   // The children outlive this class's part of the object: the undo stack, for one, tells of its
   // clean state while it is destroyed. Nothing may reach a MainWindow slot from then on.
   const auto children = findChildren<QObject *>();
@@ -239,6 +245,9 @@ void MainWindow::createActions() {
   rebuildRecentMenu();
   file->addAction(tr("&Save"), QKeySequence::Save, this, [this] { save(); });
   file->addAction(tr("Save &As…"), QKeySequence("Ctrl+Shift+S"), this, [this] { saveAsWithDialog(); });
+  file->addSeparator();
+  file->addAction(tr("&Export to PyTorch…"), QKeySequence("Ctrl+E"), this, [this] { exportModel(false); });
+  file->addAction(tr("Export to O&NNX…"), QKeySequence("Ctrl+Shift+E"), this, [this] { exportModel(true); });
   file->addSeparator();
   file->addAction(tr("&Quit"), QKeySequence("Ctrl+Q"), this, &QWidget::close);
 
@@ -683,6 +692,79 @@ void MainWindow::closeEvent(QCloseEvent *event) {
   settings.setValue("window/state", saveState());
   QFile::remove(recoveryPath()); // a clean exit leaves nothing to recover
   event->accept();
+}
+
+void MainWindow::exportModel(bool onnx) {
+  const QString title = onnx ? tr("Export to ONNX") : tr("Export to PyTorch");
+  if (exportThread_) {
+    statusBar()->showMessage(tr("An export is still running."), 4000);
+    return;
+  }
+  if (doc_->validation().errorCount() > 0) {
+    QMessageBox::warning(this, title,
+                         tr("The project has %n problem(s) (see Problems); fix them before exporting.", nullptr,
+                            static_cast<int>(doc_->validation().errorCount())));
+    return;
+  }
+  const QString dir = QFileDialog::getExistingDirectory(this, tr("%1: choose the folder to write to").arg(title),
+                                                        lastFolder(), QFileDialog::DontUseNativeDialog);
+  if (dir.isEmpty())
+    return;
+  // The newest checkpoint of this very graph; without one, the weights a run would start from.
+  QString checkpoint = train_->lastCheckpoint();
+  if (!checkpoint.isEmpty()) {
+    try {
+      if (readCheckpointFile(checkpoint.toStdString()).meta.value("graph_hash", "") != graphHash(doc_->graph()))
+        checkpoint.clear();
+    } catch (const std::exception &) {
+      checkpoint.clear();
+    }
+  }
+  struct Outcome {
+    ExportResult result;
+    std::string onnxLog, error;
+  };
+  auto outcome = std::make_shared<Outcome>();
+  ExportOptions options;
+  options.checkpoint = checkpoint.toStdString();
+  options.outDir = dir.toStdString();
+  const Project project = doc_->project();
+  exportThread_ = QThread::create([outcome, options, project, onnx] {
+    try {
+      outcome->result = exportPyTorch(project, options);
+      if (onnx)
+        outcome->onnxLog = exportOnnx(options.outDir);
+    } catch (const std::exception &e) {
+      outcome->error = e.what();
+    }
+    handoffRelease();
+  });
+  QApplication::setOverrideCursor(Qt::BusyCursor);
+  statusBar()->showMessage(tr("Exporting to %1…").arg(dir));
+  connect(exportThread_, &QThread::finished, this, [this, outcome, dir, checkpoint, title, onnx] {
+    handoffAcquire();
+    exportThread_->deleteLater();
+    exportThread_ = nullptr;
+    QApplication::restoreOverrideCursor();
+    statusBar()->clearMessage();
+    if (!outcome->error.empty()) {
+      QMessageBox::warning(this, tr("Cannot export"), QString::fromStdString(outcome->error));
+      return;
+    }
+    QStringList files;
+    for (const auto &f : outcome->result.files)
+      files << QFileInfo(QString::fromStdString(f)).fileName();
+    if (onnx)
+      files << "model.onnx";
+    QMessageBox::information(
+        this, title,
+        tr("Exported to %1:\n%2\n\nWeights: %3.\nCheck it: python3 %1/model.py --check\nTrain it with plain PyTorch: "
+           "python3 %1/train.py")
+            .arg(dir, files.join(", "),
+                 checkpoint.isEmpty() ? tr("the initial weights a run starts from (no checkpoint of this graph yet)")
+                                      : checkpoint));
+  });
+  exportThread_->start();
 }
 
 } // namespace particle::ui

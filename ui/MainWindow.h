@@ -12,6 +12,7 @@ class QLabel;
 class QListWidget;
 class QMenu;
 class QTabWidget;
+class QThread;
 class QTimer;
 class QUndoStack;
 class QMessageBox;
@@ -64,6 +65,8 @@ public:
   void writeRecovery();
   QMessageBox *offerRecovery(); // nullptr when there is nothing to recover
   void autoLayout();
+  // File → Export to PyTorch / ONNX: the project and its newest checkpoint, in a worker thread.
+  void exportModel(bool onnx);
   void shareSelection();
   // Adds a node at `scenePos` (a drop: there, on the grid), or at a free spot near it.
   void addNode(const QString &type, QPointF scenePos, bool findFreeSpot = false);
@@ -98,6 +101,7 @@ private:
   DataPanel *data_;
   QListWidget *problems_;
   TrainPanel *train_;
+  QThread *exportThread_ = nullptr; // an export in progress
   ExplainPanel *explain_;
   QLabel *paramsLabel_, *validityLabel_;
   QMenu *recentMenu_ = nullptr;

@@ -4,6 +4,7 @@
 #include "data/Dataset.h"
 #include "data/Tokenizer.h"
 #include "export/PythonTemplates.h"
+#include "model/Model.h"
 #include "train/Trainer.h"
 #include "train/TrainingSpec.h"
 
@@ -144,8 +145,6 @@ std::string replaceAll(std::string text, const std::string &from, const std::str
   return text;
 }
 
-} // namespace
-
 std::string pythonModelSource(const Project &project, ParticleModelImpl &model) {
   const auto &cat = Catalogue::instance();
   const Graph &graph = model.graph();
@@ -265,6 +264,8 @@ std::string pythonModelSource(const Project &project, ParticleModelImpl &model) 
   text += python_templates::kMain;
   return text;
 }
+
+} // namespace
 
 ExportResult exportPyTorch(const Project &project, const ExportOptions &options,
                            const std::function<void(const std::string &)> &progress) {

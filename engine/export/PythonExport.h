@@ -4,9 +4,9 @@
 // engine's), weights.pt, reference.pt (an input batch and the engine's logits for it), data.pt
 // (the splits as the engine loaded them) and train.py (the same training with plain PyTorch, and
 // DistributedDataParallel under torchrun). ONNX goes through the exported module: see exportOnnx.
+// Torch-free header: the app includes it.
 
 #include "graph/Project.h"
-#include "model/Model.h"
 
 #include <functional>
 #include <string>
@@ -27,12 +27,8 @@ struct ExportResult {
   std::string dataDescription;
 };
 
-// model.py for a built model of `project` (torch-free text; every node's class comes from its
-// NodeType::pythonClass). The model must have been built from this project.
-std::string pythonModelSource(const Project &project, ParticleModelImpl &model);
-
-// Writes the PyTorch export. Throws Error: Invalid for an invalid project, File for data, a
-// checkpoint of another graph or a damaged one, or a folder that cannot be written.
+// Writes the PyTorch export (model.py: every node's class from its NodeType::pythonClass). Throws Error: Invalid for an
+// invalid project, File for data, a checkpoint of another graph or a damaged one, or a folder that cannot be written.
 // `progress` hears each step ("loading data", "writing data.pt", …).
 ExportResult exportPyTorch(const Project &project, const ExportOptions &options,
                            const std::function<void(const std::string &)> &progress = {});
