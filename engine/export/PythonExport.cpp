@@ -325,22 +325,24 @@ ExportResult exportPyTorch(const Project &project, const ExportOptions &options,
     say("writing data.pt");
     // Images in [0, 1] that are bytes / 255 are stored as bytes (a quarter of the size); train.py
     // divides them back, the same float operation the loaders do.
+    const torch::Tensor *xs[] = {&data.trainX, &data.valX, &data.testX};
+    std::vector<torch::Tensor> asBytes; // each split's x as bytes, while every one converts exactly
     bool bytes = true;
-    for (const auto *x : {&data.trainX, &data.valX, &data.testX}) {
-      if (!x->is_floating_point() || x->numel() == 0) {
-        bytes = bytes && x->numel() == 0 && x->is_floating_point();
-        continue;
-      }
-      const auto u8 = x->mul(255.0).round().clamp(0, 255).to(torch::kUInt8);
-      bytes = bytes && u8.to(torch::kFloat).div_(255.0).equal(*x);
+    for (const auto *x : xs) {
+      bytes = x->is_floating_point();
+      if (!bytes)
+        break;
+      asBytes.push_back(x->mul(255.0).round().clamp(0, 255).to(torch::kUInt8));
+      bytes = asBytes.back().to(torch::kFloat).div_(255.0).equal(*x);
+      if (!bytes)
+        break;
     }
     c10::Dict<std::string, torch::Tensor> d;
-    const std::pair<const char *, const torch::Tensor *> parts[] = {
-        {"train_x", &data.trainX}, {"train_y", &data.trainY}, {"val_x", &data.valX},
-        {"val_y", &data.valY},     {"test_x", &data.testX},   {"test_y", &data.testY}};
-    for (const auto &[name, t] : parts) {
-      const bool isX = std::string(name).back() == 'x';
-      d.insert(name, isX && bytes ? t->mul(255.0).round().to(torch::kUInt8) : t->clone());
+    const char *names[] = {"train", "val", "test"};
+    const torch::Tensor *ys[] = {&data.trainY, &data.valY, &data.testY};
+    for (std::size_t i = 0; i < 3; ++i) {
+      d.insert(std::string(names[i]) + "_x", bytes ? asBytes[i] : xs[i]->clone());
+      d.insert(std::string(names[i]) + "_y", ys[i]->clone());
     }
     if (bytes)
       d.insert("x_scale", torch::tensor(255.0, torch::kFloat));
