@@ -4,6 +4,8 @@
 #include "graph/Json.h"
 #include "graph/Project.h"
 
+#include <QElapsedTimer>
+#include <QProcess>
 #include <QString>
 #include <QTemporaryDir>
 
@@ -50,6 +52,34 @@ inline std::string writeFile(const QTemporaryDir &dir, const std::string &name, 
   const std::string path = dir.path().toStdString() + "/" + name;
   writeFileAtomically(path, text);
   return path;
+}
+
+// A program run to its end (killed after `timeoutMs`): exit code (-1 when it crashed), output, time.
+struct ProcessRun {
+  int code = -1;
+  QString out, err;
+  qint64 ms = 0;
+  QString all() const { return out + err; }
+};
+
+inline ProcessRun runProcess(const QString &program, const QStringList &args,
+                             const QProcessEnvironment &env = QProcessEnvironment::systemEnvironment(),
+                             int timeoutMs = 600000) {
+  QProcess p;
+  p.setProcessEnvironment(env);
+  QElapsedTimer timer;
+  timer.start();
+  p.start(program, args);
+  if (!p.waitForFinished(timeoutMs)) {
+    p.kill();
+    p.waitForFinished();
+  }
+  ProcessRun r;
+  r.ms = timer.elapsed();
+  r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+  r.out = QString::fromUtf8(p.readAllStandardOutput());
+  r.err = QString::fromUtf8(p.readAllStandardError());
+  return r;
 }
 
 } // namespace particle::test

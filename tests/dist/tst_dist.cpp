@@ -17,12 +17,7 @@ using namespace particle::test;
 
 namespace {
 
-struct Run {
-  int code = -1;
-  QString out, err;
-  qint64 ms = 0;
-  QString all() const { return out + err; }
-};
+using Run = ProcessRun;
 
 QProcessEnvironment workerEnv(int rank, int world, const QString &addr, int port, int timeoutSeconds = 0) {
   QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
@@ -37,21 +32,7 @@ QProcessEnvironment workerEnv(int rank, int world, const QString &addr, int port
 }
 
 Run cli(const QStringList &args, const QProcessEnvironment &env = QProcessEnvironment::systemEnvironment()) {
-  QProcess p;
-  p.setProcessEnvironment(env);
-  QElapsedTimer timer;
-  timer.start();
-  p.start(PARTICLE_CLI, args);
-  if (!p.waitForFinished(600000)) {
-    p.kill();
-    p.waitForFinished();
-  }
-  Run r;
-  r.ms = timer.elapsed();
-  r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-  r.out = QString::fromUtf8(p.readAllStandardOutput());
-  r.err = QString::fromUtf8(p.readAllStandardError());
-  return r;
+  return runProcess(PARTICLE_CLI, args, env);
 }
 
 // The largest difference between two weights.pt files (Debian's python3-torch reads them).

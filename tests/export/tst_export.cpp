@@ -20,35 +20,17 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Run {
-  int code = -1;
-  QString out, err;
-  QString all() const { return out + err; }
-};
-
-Run run(const QString &program, const QStringList &args, int timeoutMs = 600000) {
-  QProcess p;
-  p.start(program, args);
-  if (!p.waitForFinished(timeoutMs)) {
-    p.kill();
-    p.waitForFinished();
-  }
-  Run r;
-  r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-  r.out = QString::fromUtf8(p.readAllStandardOutput());
-  r.err = QString::fromUtf8(p.readAllStandardError());
-  return r;
-}
+using Run = ProcessRun;
 
 Run cli(const QStringList &args) {
-  return run(PARTICLE_CLI, args);
+  return runProcess(PARTICLE_CLI, args);
 }
 
 // Debian's Python, which has python3-torch (a python3 earlier on PATH may not).
 const QString kPython = "/usr/bin/python3";
 
 Run python(const QStringList &args) {
-  return run(kPython, args);
+  return runProcess(kPython, args);
 }
 
 bool pythonHasTorch() {
