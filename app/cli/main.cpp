@@ -9,6 +9,7 @@
 #include "graph/Project.h"
 #include "graph/Validator.h"
 #include "recipes/ExplainSession.h"
+#include "recipes/Processes.h"
 #include "recipes/RunPlan.h"
 #include "train/Trainer.h"
 #include "train/TrainingSpec.h"
@@ -24,15 +25,8 @@
 #include <map>
 #include <sstream>
 #include <thread>
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <spawn.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-extern char **environ;
 
 namespace fs = std::filesystem;
 using namespace particle;
@@ -49,7 +43,8 @@ commands:
   train PROJECT [--out DIR [--force]] [--epochs N] [--device D] [--seed S] [--threads T]
         [--resume CKPT] [--nproc N]   train; writes metrics.csv, summary.json, checkpoint.pt, weights.pt
                                       (default --out: runs/<name>-<timestamp>, always a fresh folder);
-                                      --nproc N: N data-parallel workers on this machine (c10d, Gloo);
+                                      --nproc N: N data-parallel workers on this machine (c10d, Gloo;
+                                      default: the project's training.workers, 1 unless set);
                                       with RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT set (torchrun,
                                       Slurm) this process joins that group as one worker
   explain PROJECT --checkpoint CKPT [--samples N] [--method shapley|ablation|gradxact]
@@ -312,21 +307,6 @@ private:
 std::vector<std::string> gArgv;
 
 // A TCP port on the loopback that nothing listens on now (for the workers' rendezvous).
-int freeLoopbackPort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t size = sizeof addr;
-  int port = 29500;
-  if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr *>(&addr), &size) == 0)
-    port = ntohs(addr.sin_port);
-  if (fd >= 0)
-    ::close(fd);
-  return port;
-}
-
 // `particle train P --nproc N`: starts N workers of this program on this machine, each with RANK,
 // LOCAL_RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT set as torchrun would; rank 0 prints and writes
 // the run folder. When a worker fails, the others end on their own (their next collective fails,
@@ -354,40 +334,20 @@ int launchWorkers(int nproc, const std::string &outDir, bool threadsGiven) {
   std::vector<pid_t> pids;
   std::signal(SIGINT, SIG_IGN); // the workers get the terminal's Ctrl+C and stop with a checkpoint
   for (int rank = 0; rank < nproc; ++rank) {
-    std::vector<std::string> env;
-    for (char **e = environ; *e; ++e) {
-      const std::string v = *e;
-      bool ours = false;
-      for (const char *k : {"RANK=", "LOCAL_RANK=", "WORLD_SIZE=", "MASTER_ADDR=", "MASTER_PORT="})
-        ours = ours || v.rfind(k, 0) == 0;
-      if (!ours)
-        env.push_back(v);
-    }
-    env.push_back("RANK=" + std::to_string(rank));
-    env.push_back("LOCAL_RANK=" + std::to_string(rank));
-    env.push_back("WORLD_SIZE=" + std::to_string(nproc));
-    env.push_back("MASTER_ADDR=127.0.0.1");
-    env.push_back("MASTER_PORT=" + std::to_string(port));
-    std::vector<char *> argv, envp;
-    for (auto &a : base)
-      argv.push_back(a.data());
-    argv.push_back(nullptr);
-    for (auto &e : env)
-      envp.push_back(e.data());
-    envp.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
+    SpawnSpec spec;
+    spec.program = "/proc/self/exe";
+    spec.args.assign(base.begin() + 1, base.end());
+    spec.env = localWorkerEnv(rank, nproc, port);
     if (rank > 0) // only rank 0 reports progress; every worker's errors reach stderr
-      posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    pid_t pid = 0;
-    const int rc = posix_spawn(&pid, "/proc/self/exe", &actions, nullptr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) {
+      spec.stdoutFile = "/dev/null";
+    try {
+      pids.push_back(spawnProcess(spec));
+    } catch (const Error &) {
       for (pid_t p : pids)
         ::kill(p, SIGKILL);
-      throw Error(ErrorKind::Training, "could not start worker " + std::to_string(rank) + ": " + std::strerror(rc));
+      reapChildren(pids, std::chrono::milliseconds(0));
+      throw;
     }
-    pids.push_back(pid);
   }
   int result = kExitOk;
   std::size_t running = pids.size();
@@ -434,9 +394,11 @@ int cmdTrain(const Args &args) {
   options.device = args.get("--device");
   if (options.device)
     (void)resolveDevice(*options.device); // a misspelt or missing device: exit 2 or 4 before any folder is made
-  const int64_t nproc = args.integer("--nproc", 1).value_or(1);
+  const auto nprocGiven = args.integer("--nproc", 1);
   options.distributed = distConfigFromEnvironment();
-  if (nproc > 1 && options.distributed)
+  // The project's training.workers, unless --nproc says otherwise or this process is a worker.
+  const int64_t nproc = nprocGiven.value_or(options.distributed ? 1 : parseTrainingSpec(project.training).workers);
+  if (nprocGiven && *nprocGiven > 1 && options.distributed)
     throw UsageError("--nproc starts workers on this machine, but this process already is one (WORLD_SIZE is set)");
   const bool worker = options.distributed && options.distributed->rank != 0;
   if (worker) {

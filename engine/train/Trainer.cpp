@@ -550,6 +550,7 @@ void Trainer::writeOutputs(const RunSummary &summary) {
             {"parameters", {{"total", summary.totalParameters}, {"unique", summary.uniqueParameters}}},
             {"device", summary.device},
             {"threads", summary.threads},
+            {"workers", parallel_ ? parallel_->worldSize() : 1},
             {"seed", spec_.seed},
             {"graph_hash", graphHash(project_.graph)},
             {"dataset", data_.description},

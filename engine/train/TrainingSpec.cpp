@@ -17,6 +17,8 @@ const Schema &trainingSchema() {
       intField("seed", 0, 0, 9.2e18, "Seed of initialisation, shuffling and dropout"),
       textField("device", "auto", "auto (first CUDA device, else CPU), cpu, cuda or cuda:N"),
       advanced(zeroMeans(intField("threads", 0, 0, 1024, "CPU threads"), "all cores")),
+      advanced(
+          intField("workers", 1, 1, 64, "Data-parallel worker processes on this machine (batch_size is per worker)")),
       enumField("schedule", {"constant", "step", "cosine"}, "Learning-rate schedule"),
       when(intField("step_size", 1, 1, 100000, "Epochs between decays"), "schedule", {"step"}),
       when(floatField("gamma", 0.1, 0.0, 1.0, "Decay factor"), "schedule", {"step"}),
@@ -72,6 +74,7 @@ TrainingSpec parseTrainingSpec(const Json &section) {
   if (s.device != "auto" && s.device != "cpu" && s.device != "cuda" && !cudaIndex)
     bad("device", "is " + v["device"].dump() + "; use auto, cpu, cuda or cuda:N");
   s.threads = static_cast<int>(whole(v["threads"]));
+  s.workers = static_cast<int>(whole(v["workers"]));
   s.schedule = v["schedule"].get<std::string>();
   s.stepSize = static_cast<int>(whole(v["step_size"]));
   s.gamma = v["gamma"].get<double>();

@@ -20,6 +20,7 @@ struct TrainingSpec {
   uint64_t seed = 0;
   std::string device = "auto";       // auto | cpu | cuda | cuda:N
   int threads = 0;                   // 0: all cores
+  int workers = 1;                   // data-parallel processes on this machine (train --nproc, the app)
   std::string schedule = "constant"; // constant | step | cosine
   int stepSize = 1;                  // step: epochs between decays
   double gamma = 0.1;                // step: decay factor

@@ -132,6 +132,20 @@ private Q_SLOTS:
     QCOMPARE(QString::fromUtf8(metrics.readAll()).count('\n'), 3); // header + 2 epochs
   }
 
+  // training.workers is the default of --nproc; --nproc 1 overrides it.
+  void projectSetsTheWorkers() {
+    QTemporaryDir dir;
+    Json doc = Json::parse(readTextFile(project(dir, "w.particle.json", 600, 16, 1)));
+    doc["training"]["workers"] = 2;
+    const QString p = QString::fromStdString(writeFile(dir, "w.particle.json", doc.dump(2)));
+    Run r = cli({"train", p, "--out", dir.filePath("two"), "--threads", "1"});
+    QVERIFY2(r.code == 0 && r.out.contains("data-parallel: 2 workers"), qPrintable(r.all()));
+    QCOMPARE(Json::parse(readTextFile(dir.filePath("two/summary.json").toStdString()))["workers"].get<int>(), 2);
+    r = cli({"train", p, "--nproc", "1", "--out", dir.filePath("one"), "--threads", "1"});
+    QVERIFY2(r.code == 0 && !r.out.contains("data-parallel"), qPrintable(r.all()));
+    QCOMPARE(Json::parse(readTextFile(dir.filePath("one/summary.json").toStdString()))["workers"].get<int>(), 1);
+  }
+
   void badSettings() {
     QTemporaryDir dir;
     const QString p = QString::fromStdString(project(dir, "p.particle.json", 400, 16, 1));

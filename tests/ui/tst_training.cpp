@@ -12,8 +12,10 @@
 #include <QDoubleSpinBox>
 #include <QListWidget>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QSpinBox>
 #include <QStandardPaths>
+#include <QToolButton>
 #include <QUndoStack>
 #include <QtTest>
 
@@ -47,6 +49,9 @@ private Q_SLOTS:
   void chartsExportWithTheChosenType();
   void classNamesOnTheConfusionMatrix();
   void openingAnotherProjectClearsTheTab();
+  void twoWorkersFromTheTrainTab();
+  void workersThatCannotStartAreReported();
+  void stopEndsEveryWorker();
 
 private:
   MainWindow *window_ = nullptr;
@@ -265,6 +270,88 @@ void TestTraining::openingAnotherProjectClearsTheTab() {
   QCOMPARE(panel->confusionPlot()->plottableCount(), 0);
   QVERIFY(panel->lastCheckpoint().isEmpty());
   QCOMPARE(qobject_cast<QSpinBox *>(panel->settingsForm()->editor("epochs"))->value(), 20);
+}
+
+namespace {
+// Shows the advanced settings (a click on "More settings…") and types `value` into `field`.
+void typeAdvancedSetting(TrainPanel *panel, const QString &field, const QString &value) {
+  auto *toggle = panel->settingsForm()->findChild<QToolButton *>("advancedToggle");
+  QVERIFY(toggle);
+  if (!toggle->isChecked())
+    QTest::mouseClick(toggle, Qt::LeftButton);
+  QWidget *editor = panel->settingsForm()->editor(field);
+  QVERIFY(editor);
+  QTRY_VERIFY(editor->isVisible());
+  typeInto(editor, value);
+}
+} // namespace
+
+void TestTraining::twoWorkersFromTheTrainTab() {
+  qputenv("PARTICLE_CLI", PARTICLE_CLI); // the test binary does not sit next to the CLI as the app does
+  Json doc = baseProject();
+  doc["training"] = {{"epochs", 2}, {"batch_size", 16}, {"threads", 1}};
+  window_->document()->reset(projectFromJson(doc, "workers.json"));
+  TrainPanel *panel = window_->trainPanel();
+  typeAdvancedSetting(panel, "workers", "2");
+  QCOMPARE(window_->document()->project().training.value("workers", 0), 2);
+  QSignalSpy epochs(panel, &TrainPanel::epochReceived);
+  QSignalSpy done(panel, &TrainPanel::runFinished);
+  QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+  QVERIFY(panel->stopButton()->isEnabled());
+  QVERIFY(!panel->pauseButton()->isEnabled()); // the other process could not wait out a pause
+  QVERIFY(done.wait(120000));
+  const auto result = done.at(0).at(0).value<RunFinished>();
+  QVERIFY2(!result.failed, qPrintable(result.message));
+  QCOMPARE(epochs.count(), 2); // rank 0 (the engine thread) fed the charts
+  QCOMPARE(panel->epochPlot()->graph(0)->dataCount(), 2);
+  QVERIFY(panel->lossPlot()->graph(0)->dataCount() > 0);
+  const Json summary = Json::parse(readTextFile(result.outDir.toStdString() + "/summary.json"));
+  QCOMPARE(summary["workers"].get<int>(), 2);
+  // Each step took 16 samples on each of the 2 workers: half the steps one process would take.
+  const QString described = QString::fromStdString(summary["dataset"].get<std::string>()); // "…: N train, …"
+  const QRegularExpressionMatch m = QRegularExpression("(\\d+) train").match(described);
+  QVERIFY2(m.hasMatch(), qPrintable(described));
+  const int64_t trainSamples = m.captured(1).toLongLong();
+  QCOMPARE(summary["steps"].get<int64_t>(), 2 * ((trainSamples + 31) / 32));
+  QVERIFY(QFile::exists(result.outDir + "/worker-1.log"));
+  QVERIFY(QFile::exists(result.checkpoint));
+  QVERIFY(panel->pauseButton()->toolTip().contains("F6")); // back to the one-process tooltip
+  QVERIFY(panel->startButton()->isEnabled());
+}
+
+void TestTraining::workersThatCannotStartAreReported() {
+  qputenv("PARTICLE_CLI", "/nonexistent/particle");
+  Json doc = baseProject();
+  doc["training"] = {{"epochs", 1}, {"batch_size", 16}, {"threads", 1}};
+  window_->document()->reset(projectFromJson(doc, "workers.json"));
+  TrainPanel *panel = window_->trainPanel();
+  typeAdvancedSetting(panel, "workers", "3");
+  QSignalSpy done(panel, &TrainPanel::runFinished);
+  QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+  QVERIFY(done.wait(60000));
+  qunsetenv("PARTICLE_CLI");
+  const auto result = done.at(0).at(0).value<RunFinished>();
+  QVERIFY(result.failed);
+  QVERIFY2(result.message.contains("could not start /nonexistent/particle"), qPrintable(result.message));
+  QVERIFY(panel->progressLabel()->text().contains("could not start /nonexistent/particle"));
+  QVERIFY(panel->startButton()->isEnabled());
+}
+
+void TestTraining::stopEndsEveryWorker() {
+  qputenv("PARTICLE_CLI", PARTICLE_CLI);
+  window_->document()->reset(longProject(20));
+  TrainPanel *panel = window_->trainPanel();
+  typeAdvancedSetting(panel, "workers", "2");
+  QSignalSpy done(panel, &TrainPanel::runFinished);
+  QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+  QTRY_VERIFY_WITH_TIMEOUT(panel->lastStep() > 20, 60000);
+  QTest::mouseClick(panel->stopButton(), Qt::LeftButton);
+  QVERIFY(done.wait(60000));
+  const auto result = done.at(0).at(0).value<RunFinished>();
+  QCOMPARE(result.status, QString("stopped"));
+  QVERIFY2(!result.message.contains("worker 1"), qPrintable(result.message)); // the other one ended well
+  QVERIFY(QFile::exists(result.checkpoint));
+  QVERIFY(result.steps < 20 * 6000 / 16);
 }
 
 QTEST_MAIN(TestTraining)

@@ -1,7 +1,9 @@
 #include "training/EngineWorker.h"
 
 #include "Runtime.h"
+#include "data/DatasetSpec.h"
 #include "explain/Explainer.h"
+#include "recipes/Processes.h"
 #include "train/Trainer.h"
 
 #include "ThreadHandoff.h"
@@ -9,6 +11,11 @@
 #include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QEvent>
+#include <QFileInfo>
+#include <QStandardPaths>
+
+#include <filesystem>
+#include <thread>
 
 namespace particle::ui {
 
@@ -81,6 +88,80 @@ private:
 };
 } // namespace
 
+namespace {
+// The other workers of a data-parallel run: `particle train` processes that join rank 0, which is
+// this engine thread. They train on the project as the run folder keeps it (data paths absolute)
+// and write nothing but their log; the run's stop reaches them through the gradient sum.
+class HelperWorkers {
+public:
+  HelperWorkers(const Project &project, const TrainingSpec &spec, const std::string &outDir, TrainOptions &options) {
+    const std::string program = EngineWorker::commandLineProgram().toStdString();
+    if (program.empty())
+      throw Error(ErrorKind::Training, "training with " + std::to_string(spec.workers) +
+                                           " workers needs the `particle` command-line program, which is "
+                                           "neither next to the app nor on PATH (set PARTICLE_CLI to it)");
+    std::filesystem::create_directories(outDir);
+    Project copy = project;
+    copy.dataset = withAbsolutePaths(project.dataset, project.baseDir());
+    const std::string file = outDir + "/workers.particle.json";
+    saveProject(copy, file);
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    const int threads = spec.threads > 0 ? spec.threads : std::max(1, cores / spec.workers);
+    options.threads = threads;
+    DistConfig config;
+    config.worldSize = spec.workers;
+    config.masterPort = freeLoopbackPort();
+    config.timeout = distTimeoutFromEnvironment();
+    options.distributed = config;
+    timeout_ = config.timeout;
+    try {
+      spawn(program, file, threads, spec.workers, config.masterPort, outDir);
+    } catch (...) {
+      finish(false);
+      throw;
+    }
+  }
+  ~HelperWorkers() { finish(false); }
+  HelperWorkers(const HelperWorkers &) = delete;
+  HelperWorkers &operator=(const HelperWorkers &) = delete;
+
+  // Waits for the workers (briefly when rank 0 failed: they are killed), and returns what the
+  // first one that failed wrote last, "" when all ended well.
+  std::string finish(bool ok) {
+    if (pids_.empty())
+      return {};
+    const auto ends = reapChildren(pids_, ok ? timeout_ + std::chrono::seconds(10) : std::chrono::seconds(2));
+    pids_.clear();
+    for (std::size_t i = 0; i < ends.size() && i < logs_.size(); ++i)
+      if (ends[i].code != 0) {
+        const std::string tail = tailOfFile(logs_[i], 2);
+        return "worker " + std::to_string(i + 1) + (ends[i].signalled ? " was killed" : " failed") +
+               (tail.empty() ? "" : ": " + tail) + " (log: " + logs_[i] + ")";
+      }
+    return {};
+  }
+
+private:
+  void spawn(const std::string &program, const std::string &file, int threads, int workers, int port,
+             const std::string &outDir) {
+    for (int rank = 1; rank < workers; ++rank) {
+      SpawnSpec s;
+      s.program = program;
+      s.args = {"train", file, "--threads", std::to_string(threads)};
+      s.env = localWorkerEnv(rank, workers, port);
+      s.stdoutFile = "/dev/null";
+      s.stderrFile = outDir + "/worker-" + std::to_string(rank) + ".log";
+      logs_.push_back(s.stderrFile);
+      pids_.push_back(spawnProcess(s));
+    }
+  }
+
+  std::vector<pid_t> pids_;
+  std::vector<std::string> logs_;
+  std::chrono::milliseconds timeout_{0};
+};
+} // namespace
+
 EngineWorker::EngineWorker() = default;
 EngineWorker::~EngineWorker() = default;
 
@@ -96,6 +177,16 @@ QString EngineWorker::deviceLabel(const QString &device) {
     if (QString::fromStdString(d.id) == device)
       return QString::fromStdString(d.id + " — " + d.description);
   return device;
+}
+
+QString EngineWorker::commandLineProgram() {
+  const QString given = qEnvironmentVariable("PARTICLE_CLI");
+  if (!given.isEmpty())
+    return given;
+  const QString beside = QCoreApplication::applicationDirPath() + "/particle";
+  if (QFileInfo(beside).isExecutable())
+    return beside;
+  return QStandardPaths::findExecutable("particle");
 }
 
 bool EngineWorker::busy() const {
@@ -123,13 +214,20 @@ void EngineWorker::run(const RunRequest &request) {
     options.outDir = request.outDir.toStdString();
     options.reportEverySteps = 1;
     options.epochHooks.push_back(contributionSharesHook());
+    const TrainingSpec spec = parseTrainingSpec(project.training);
+    std::unique_ptr<HelperWorkers> helpers;
+    if (spec.workers > 1)
+      helpers = std::make_unique<HelperWorkers>(project, spec, options.outDir, options);
     trainer_ = std::make_unique<Trainer>(project, options);
     step_ = 0;
     Forwarder forward(this, &step_);
     const RunSummary s = trainer_->run(&forward, request.control.get());
     forward.flush();
+    const std::string helperProblem = helpers ? helpers->finish(!s.failed()) : std::string();
     result.status = statusName(s.status);
     result.message = QString::fromStdString(s.message);
+    if (!helperProblem.empty())
+      result.message += (result.message.isEmpty() ? "" : " — ") + QString::fromStdString(helperProblem);
     result.checkpoint = QString::fromStdString(s.checkpoint);
     result.testAccuracy = s.testAccuracy;
     result.testLoss = s.testLoss;

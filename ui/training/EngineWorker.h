@@ -31,6 +31,9 @@ public:
   static QStringList availableDevices();
   // "cuda:0 — NVIDIA H200, 139.8 GiB", "cpu — CPU, 2 cores".
   static QString deviceLabel(const QString &device);
+  // The `particle` program that a run with several workers starts them with: PARTICLE_CLI, else
+  // the one next to the app, else the one on PATH; empty when none is found.
+  static QString commandLineProgram();
   // Minimum interval between step emissions.
   static constexpr int kStepIntervalMs = 100;
 

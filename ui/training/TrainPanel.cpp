@@ -663,7 +663,12 @@ void TrainPanel::startRun() {
   // Relative data paths resolve against the file the project came from (an example's too).
   const QString path = doc_->sourcePath().isEmpty() ? out + "/project.particle.json" : doc_->sourcePath();
   appliedLive_ = liveSettings();
-  setStatus(tr("loading data…"));
+  try {
+    runWorkers_ = parseTrainingSpec(doc_->project().training).workers;
+  } catch (const Error &) {
+    runWorkers_ = 1; // the engine reports the bad setting
+  }
+  setStatus(runWorkers_ > 1 ? tr("starting %1 workers…").arg(runWorkers_) : tr("loading data…"));
   controller_->start(QString::fromStdString(doc_->text()), path, out);
 }
 
@@ -891,7 +896,11 @@ void TrainPanel::updateButtons() {
   const bool running = controller_->running();
   const bool paused = running && controller_->paused();
   start_->setEnabled(!running);
-  pause_->setEnabled(running);
+  // A worker process cannot wait out a pause: the others would time out in the gradient sum.
+  pause_->setEnabled(running && runWorkers_ <= 1);
+  pause_->setToolTip(running && runWorkers_ > 1
+                         ? tr("A run with %1 workers can be stopped, not paused").arg(runWorkers_)
+                         : tr("Pause after the current batch; Resume applies the changes made meanwhile (F6)"));
   pause_->setText(paused ? tr("Resume") : tr("Pause"));
   if (running && !runs_.empty())
     if (auto *item = history_->item(history_->count() - 1))

@@ -121,6 +121,7 @@ private:
   qint64 lastStep_ = 0;
   double lastLr_ = 0, maxLr_ = 0, maxThroughput_ = 0;
   QString lastCheckpoint_, lastRunFolder_, runsFolder_;
+  int runWorkers_ = 1;       // processes of the run in progress (training.workers)
   LiveSettings appliedLive_; // what the engine runs with now (to apply edits made while paused)
 };
 
