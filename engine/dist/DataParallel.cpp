@@ -9,6 +9,13 @@
 #endif
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#ifdef PARTICLE_WITH_NCCL // a CUDA LibTorch built with NCCL (engine/CMakeLists.txt)
+#ifndef USE_C10D_NCCL
+#define USE_C10D_NCCL
+#endif
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
+#include <torch/version.h>
 
 #include <cstdlib>
 #include <thread>
@@ -74,9 +81,16 @@ std::chrono::milliseconds distTimeoutFromEnvironment() {
   return std::chrono::seconds(intEnv("PARTICLE_DIST_TIMEOUT", 20, 1, 86400));
 }
 
+#if TORCH_VERSION_MAJOR >= 2
+// LibTorch 2.x: Gloo and NCCL are backends of a ProcessGroup; the collectives are the same calls.
+using Collectives = c10d::Backend;
+#else
+using Collectives = c10d::ProcessGroup;
+#endif
+
 struct DataParallel::Impl {
   c10::intrusive_ptr<c10d::Store> store;
-  c10::intrusive_ptr<c10d::ProcessGroup> group;
+  c10::intrusive_ptr<Collectives> group;
 
   void run(const c10::intrusive_ptr<c10d::Work> &work, const char *what, const DistConfig &c) {
     try {
@@ -132,17 +146,27 @@ DataParallel::DataParallel(const DistConfig &config, const torch::Device &device
   try {
     const auto left = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()),
                                std::chrono::milliseconds(1000));
+    impl_->store->setTimeout(left);
+#ifdef PARTICLE_WITH_NCCL
+    if (device.is_cuda()) {
+      auto nccl = c10d::ProcessGroupNCCL::Options::create();
+      nccl->timeout = config.timeout;
+      impl_->group = c10::make_intrusive<c10d::ProcessGroupNCCL>(impl_->store, config.rank, config.worldSize, nccl);
+      backend_ = "NCCL";
+      impl_->store->setTimeout(config.timeout);
+      return;
+    }
+#endif
     auto options = c10d::ProcessGroupGloo::Options::create(config.timeout);
     // Loopback for one machine; otherwise the address this host's name resolves to.
     const bool local = config.masterAddr == "127.0.0.1" || config.masterAddr == "localhost";
     options->devices.push_back(local ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
                                      : c10d::ProcessGroupGloo::createDefaultDevice());
     options->threads = 2;
-    impl_->store->setTimeout(left);
     impl_->group = c10::make_intrusive<c10d::ProcessGroupGloo>(impl_->store, config.rank, config.worldSize, options);
     impl_->store->setTimeout(config.timeout);
   } catch (const std::exception &e) {
-    throw Error(ErrorKind::Training, "data-parallel training: the Gloo group of " + workers +
+    throw Error(ErrorKind::Training, "data-parallel training: the " + backend_ + " group of " + workers +
                                          " could not be connected within " + seconds(config.timeout) + ": " +
                                          firstLine(e));
   }
@@ -201,14 +225,19 @@ void DataParallel::sumGradients(const std::vector<torch::Tensor> &params, torch:
   }
 }
 
+// The tensor travels on the group's device (NCCL takes CUDA tensors only) and comes back.
 void DataParallel::sum(torch::Tensor &t) {
-  std::vector<at::Tensor> one{t};
+  std::vector<at::Tensor> one{t.to(device_)};
   impl_->run(impl_->group->allreduce(one), "summing metrics", config_);
+  if (!one[0].is_same(t))
+    t.copy_(one[0]);
 }
 
 void DataParallel::broadcast(torch::Tensor &t) {
-  std::vector<at::Tensor> one{t};
+  std::vector<at::Tensor> one{t.to(device_)};
   impl_->run(impl_->group->broadcast(one), "sharing rank 0's decision", config_);
+  if (!one[0].is_same(t))
+    t.copy_(one[0]);
 }
 
 } // namespace particle

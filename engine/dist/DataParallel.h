@@ -44,6 +44,8 @@ public:
   int rank() const { return config_.rank; }
   int worldSize() const { return config_.worldSize; }
   const DistConfig &config() const { return config_; }
+  // "Gloo", or "NCCL" for CUDA tensors where the LibTorch has it.
+  const std::string &backend() const { return backend_; }
 
   // Every parameter and buffer of `module` takes rank 0's value.
   void broadcastFromRankZero(torch::nn::Module &module);
@@ -60,6 +62,7 @@ private:
   struct Impl;
   DistConfig config_;
   torch::Device device_;
+  std::string backend_ = "Gloo";
   std::unique_ptr<Impl> impl_;
 };
 

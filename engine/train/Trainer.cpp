@@ -249,6 +249,11 @@ void Trainer::prepare() {
     useRunTokenizer(dataset, options_.resumeFrom);
   dataSpec_ = parseDatasetSpec(dataset, project_.baseDir());
   device_ = resolveDevice(spec_.device);
+  // Data-parallel workers on one machine share its GPUs by LOCAL_RANK, unless the project names one.
+  if (options_.distributed && device_.is_cuda() && spec_.device.find(':') == std::string::npos)
+    device_ =
+        torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(options_.distributed->localRank %
+                                                                  std::max<int64_t>(1, torch::cuda::device_count())));
   threads_ = configureThreads(spec_.threads);
   data_ = loadDataset(dataSpec_);
   {
@@ -603,8 +608,8 @@ RunSummary Trainer::run(TrainObserver *observer, ControlToken *control) {
     const int64_t world = parallel_ ? parallel_->worldSize() : 1;
     const int64_t stepsPerEpoch = (n + batch * world - 1) / (batch * world);
     if (parallel_)
-      obs.onLog("data-parallel: " + std::to_string(world) + " workers (c10d, Gloo), " + std::to_string(batch) +
-                " samples per worker and step, " + std::to_string(batch * world) + " per step");
+      obs.onLog("data-parallel: " + std::to_string(world) + " workers (c10d, " + parallel_->backend() + "), " +
+                std::to_string(batch) + " samples per worker and step, " + std::to_string(batch * world) + " per step");
     // A checkpoint exists from the start, so a run that diverges in its first epoch still
     // leaves the last good (initial) state.
     if (!checkpointPath_.empty() && !fs::exists(checkpointPath_))
