@@ -10,6 +10,8 @@
 #include "graph/Validator.h"
 #include "recipes/ExplainSession.h"
 #include "recipes/Processes.h"
+#include "recipes/Robustness.h"
+#include "recipes/Search.h"
 #include "recipes/RunPlan.h"
 #include "train/Trainer.h"
 #include "train/TrainingSpec.h"
@@ -47,6 +49,14 @@ commands:
                                       default: the project's training.workers, 1 unless set);
                                       with RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT set (torchrun,
                                       Slurm) this process joins that group as one worker
+  search PROJECT --budget 10m|24trials [--jobs N] [--out DIR [--force]] [--seed S] [--variants N]
+         [--first-epochs E] [--pin AXIS=V,..] [--exclude AXIS=V,..] [--list]
+                                      successive halving over decompositions of the graph (parts, width,
+                                      combine, sharing, and the monolithic baseline), one process per
+                                      trial; writes search.json, trials.csv, pareto.json, variants/
+  robustness PROJECT --checkpoint CKPT [--sigmas 0,0.1,..] [--samples N] [--parts-from PROJECT] [--out DIR]
+                                      accuracy under input noise and with each part occluded, the
+                                      generalisation gap per epoch; robustness.json and .csv
   explain PROJECT --checkpoint CKPT [--samples N] [--method shapley|ablation|gradxact]
           [--baseline mean|zero|background] [--target predicted|true] [--out DIR]
                                       per-sub-model attributions over N test samples; writes
@@ -70,6 +80,7 @@ struct UsageError : std::runtime_error {
 struct Args {
   std::vector<std::string> positional;
   std::map<std::string, std::string> options;
+  std::vector<std::pair<std::string, std::string>> given; // every option in order (repeatable ones)
 
   Args(int argc, char **argv, int first, const std::vector<std::string> &known,
        const std::vector<std::string> &flags = {}) {
@@ -92,6 +103,7 @@ struct Args {
         if (std::find(known.begin(), known.end(), a) == known.end())
           throw UsageError("unknown option " + a);
         options[a] = value;
+        given.emplace_back(a, value);
       } else {
         positional.push_back(a);
       }
@@ -100,6 +112,13 @@ struct Args {
   std::optional<std::string> get(const std::string &key) const {
     auto it = options.find(key);
     return it == options.end() ? std::nullopt : std::optional<std::string>(it->second);
+  }
+  std::vector<std::string> all(const std::string &key) const {
+    std::vector<std::string> out;
+    for (const auto &[k, v] : given)
+      if (k == key)
+        out.push_back(v);
+    return out;
   }
   std::optional<int64_t> integer(const std::string &key, int64_t min) const {
     auto v = get(key);
@@ -697,6 +716,165 @@ int cmdInfo() {
   return kExitOk;
 }
 
+std::string percent(double v) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(2) << 100 * v << "%";
+  return s.str();
+}
+
+// Prints each trial as it ends: rung, variant, accuracy, parameters, time.
+class SearchPrinter : public SearchObserver {
+public:
+  void onRung(int rung, int variants, int epochs) override {
+    std::cout << "rung " << rung << ": " << variants << " variant(s), " << epochs << " epoch(s) each\n" << std::flush;
+  }
+  void onTrialFinished(const TrialRecord &t, bool reused) override {
+    std::cout << "  " << std::left << std::setw(34) << t.variant << std::right;
+    if (t.ok())
+      std::cout << " val " << std::setw(7) << percent(t.valAccuracy) << "  " << std::setw(10)
+                << withCommas(t.uniqueParameters) << " params  " << std::fixed << std::setprecision(1) << std::setw(7)
+                << t.usPerSample << " µs/sample  " << duration(t.seconds);
+    else
+      std::cout << " " << t.status << (t.message.empty() ? "" : ": " + t.message);
+    std::cout << (reused ? "  (from the earlier search)" : "") << "\n" << std::flush;
+  }
+};
+
+int cmdSearch(const Args &args) {
+  if (args.positional.size() != 1)
+    throw UsageError("search takes one project file");
+  const std::string file = args.positional[0];
+  Project project;
+  Validation v;
+  if (auto code = loadValid(file, project, v))
+    return *code;
+  SearchOptions options;
+  for (const auto &spec : args.all("--pin"))
+    options.filter.add(spec, true);
+  for (const auto &spec : args.all("--exclude"))
+    options.filter.add(spec, false);
+  if (args.get("--list")) {
+    const auto variants = makeVariants(project, v, options.filter);
+    for (const auto &[axis, values] : variantAxes(project, v)) {
+      std::cout << axis << ":";
+      for (const auto &value : values)
+        std::cout << " " << value;
+      std::cout << "\n";
+    }
+    std::cout << variants.size() << " valid variant(s):\n";
+    for (const auto &variant : variants)
+      std::cout << "  " << variant.name << (variant.original ? "  (this graph)" : "")
+                << (variant.baseline ? "  (monolithic baseline)" : "") << "\n";
+    return kExitOk;
+  }
+  const auto budget = args.get("--budget");
+  if (!budget)
+    throw UsageError("search needs --budget: a time (10m) or a number of trials (24trials)");
+  options.budget = SearchBudget::parse(*budget);
+  options.jobs = static_cast<int>(args.integer("--jobs", 1).value_or(1));
+  options.seed = static_cast<uint64_t>(args.integer("--seed", 0).value_or(0));
+  options.variants = static_cast<int>(args.integer("--variants", 1).value_or(0));
+  options.firstEpochs = static_cast<int>(args.integer("--first-epochs", 1).value_or(1));
+  options.outDir = args.get("--out").value_or("search-" + project.name);
+  if (args.get("--force") && fs::exists(options.outDir + "/search.json")) {
+    fs::remove_all(options.outDir + "/trials");
+    fs::remove(options.outDir + "/search.json");
+  }
+  // Trials run this program, or PARTICLE_TRIAL_PROGRAM: a wrapper (nice, srun, a container) that
+  // ends with `exec particle "$@"`.
+  const char *wrapper = std::getenv("PARTICLE_TRIAL_PROGRAM");
+  options.program = wrapper && *wrapper ? std::string(wrapper) : fs::canonical("/proc/self/exe").string();
+  (void)findDecompositionSite(project.graph); // a graph with nothing to vary: its message before any folder
+  std::cout << "search over decompositions of " << project.name << ", budget " << *budget << ", " << options.jobs
+            << " job(s) at once, into " << options.outDir << "\n"
+            << std::flush;
+  SearchPrinter printer;
+  const auto start = std::chrono::steady_clock::now();
+  const SearchResult r = runSearch(project, v, options, &printer);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::cout << "\n"
+            << r.trials.size() << " trial(s) in " << r.rungs << " rung(s), " << duration(seconds)
+            << (r.outOfBudget ? " (the budget ran out)" : "") << "; winner: " << r.winner << "\n";
+  std::cout << "Pareto set (validation accuracy vs unique parameters):\n";
+  for (const auto &name : r.pareto)
+    if (const TrialRecord *t = r.latest(name))
+      std::cout << "  " << std::left << std::setw(34) << name << std::right << " val " << percent(t->valAccuracy)
+                << ", " << withCommas(t->uniqueParameters) << " params, " << t->epochs << " epoch(s)\n";
+  for (const auto &variant : r.variants)
+    if (variant.original || (variant.baseline && variant.axes.at("width") == "w1")) {
+      const TrialRecord *t = r.latest(variant.name);
+      const bool front = std::find(r.pareto.begin(), r.pareto.end(), variant.name) != r.pareto.end();
+      std::cout << (variant.original ? "this graph (" : "monolithic baseline (") << variant.name << "): "
+                << (t ? "val " + percent(t->valAccuracy) + ", " + withCommas(t->uniqueParameters) + " params, " +
+                            std::to_string(t->epochs) + " epoch(s), " + (front ? "on" : "not on") + " the front"
+                      : std::string("no completed trial"))
+                << "\n";
+    }
+  std::cout << "wrote " << options.outDir << "/{search.json,trials.csv,pareto.json,variants/,trials/}\n";
+  return kExitOk;
+}
+
+int cmdRobustness(const Args &args) {
+  if (args.positional.size() != 1)
+    throw UsageError("robustness takes one project file");
+  const auto checkpoint = args.get("--checkpoint");
+  if (!checkpoint)
+    throw UsageError("robustness needs --checkpoint CKPT (from `particle train`)");
+  const std::string file = args.positional[0];
+  Project project;
+  Validation v;
+  if (auto code = loadValid(file, project, v))
+    return *code;
+  RobustnessOptions options;
+  if (auto sig = args.get("--sigmas")) {
+    options.sigmas.clear();
+    std::stringstream in(*sig);
+    for (std::string item; std::getline(in, item, ',');) {
+      char *end = nullptr;
+      const double s = std::strtod(item.c_str(), &end);
+      if (item.empty() || *end != '\0' || !(s >= 0) || s > 100)
+        throw UsageError("--sigmas needs numbers in [0, 100] separated by commas, got \"" + item + "\"");
+      options.sigmas.push_back(s);
+    }
+  }
+  options.samples = args.integer("--samples", 1).value_or(0);
+  options.seed = static_cast<uint64_t>(args.integer("--seed", 0).value_or(0));
+  if (auto other = args.get("--parts-from")) {
+    Project parts;
+    Validation pv;
+    if (auto code = loadValid(*other, parts, pv))
+      return *code;
+    options.partsFrom = parts;
+  }
+  configureThreads(0);
+  const RobustnessReport r = measureRobustness(project, *checkpoint, options);
+  const std::string out = args.get("--out").value_or(fs::path(*checkpoint).parent_path().string());
+  const std::string dir = out.empty() ? "." : out;
+  fs::create_directories(dir);
+  writeFileAtomically(dir + "/robustness.json", robustnessJson(r).dump(2) + "\n");
+  writeFileAtomically(dir + "/robustness.csv", robustnessCsv(r));
+  std::cout << project.name << ": " << r.samples << " test samples, clean accuracy " << percent(r.cleanAccuracy) << ", "
+            << withCommas(r.uniqueParameters) << " unique of " << withCommas(r.totalParameters) << " parameters\n";
+  if (!r.noise.empty()) {
+    std::cout << "Gaussian noise (σ in training-data standard deviations):";
+    for (const auto &[s, a] : r.noise)
+      std::cout << "  σ=" << s << " " << percent(a);
+    std::cout << "\n";
+  }
+  if (!r.occlusion.empty()) {
+    std::cout << "one part occluded (" << r.partsSource << "):";
+    for (const auto &[p, a] : r.occlusion)
+      std::cout << "  " << p << " " << percent(a);
+    std::cout << "\n";
+  }
+  if (!r.epochs.empty())
+    std::cout << "generalisation gap (train − validation accuracy) after the last epoch: "
+              << percent(r.epochs.back().train - r.epochs.back().val) << "\n";
+  if (!r.notes.empty())
+    std::cout << r.notes << "\n";
+  std::cout << "wrote " << dir << "/{robustness.json,robustness.csv}\n";
+  return kExitOk;
+}
 } // namespace
 
 int main(int argc, char **argv) {
@@ -717,6 +895,14 @@ int main(int argc, char **argv) {
           Args(argc, argv, 2, {"--checkpoint", "--samples", "--method", "--baseline", "--target", "--out"}));
     if (command == "export")
       return cmdExport(Args(argc, argv, 2, {"--checkpoint", "--to", "--out"}, {"--force"}));
+    if (command == "search")
+      return cmdSearch(
+          Args(argc, argv, 2,
+               {"--budget", "--jobs", "--out", "--seed", "--variants", "--first-epochs", "--pin", "--exclude"},
+               {"--force", "--list"}));
+    if (command == "robustness")
+      return cmdRobustness(
+          Args(argc, argv, 2, {"--checkpoint", "--out", "--sigmas", "--samples", "--parts-from", "--seed"}));
     if (command == "info")
       return cmdInfo();
     if (command == "keys")

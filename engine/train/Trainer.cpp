@@ -522,7 +522,11 @@ void Trainer::finishRun(RunSummary &summary, int epoch) {
     saveCheckpoint(checkpointPath_, epoch, step_);
   if (parallel_ && parallel_->rank() != 0)
     return; // rank 0 tests and writes the outputs
+  const auto testStart = std::chrono::steady_clock::now();
   const Evaluation test = evaluate(data_.testX, data_.testY);
+  const double testSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - testStart).count();
+  summary.inferenceUsPerSample =
+      data_.testX.size(0) > 0 ? 1e6 * testSeconds / static_cast<double>(data_.testX.size(0)) : 0;
   summary.testLoss = test.loss;
   summary.testAccuracy = test.accuracy;
   if (!options_.outDir.empty())
@@ -551,6 +555,7 @@ void Trainer::writeOutputs(const RunSummary &summary) {
             {"epochs", summary.epochs},
             {"steps", summary.steps},
             {"samples_per_second", summary.samplesPerSecond},
+            {"inference_us_per_sample", summary.inferenceUsPerSample},
             {"train_seconds", summary.trainSeconds},
             {"parameters", {{"total", summary.totalParameters}, {"unique", summary.uniqueParameters}}},
             {"device", summary.device},

@@ -52,6 +52,7 @@ struct RunSummary {
   int64_t steps = 0;
   double testAccuracy = 0, testLoss = 0, valAccuracy = 0, valLoss = 0, samplesPerSecond = 0, trainSeconds = 0;
   int64_t totalParameters = 0, uniqueParameters = 0;
+  double inferenceUsPerSample = 0; // the test split's evaluation time per sample (batched, eval mode)
   std::string device;
   int threads = 0;
   std::string checkpoint; // path of the kept checkpoint, if any

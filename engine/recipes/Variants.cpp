@@ -1,0 +1,377 @@
+#include "recipes/Variants.h"
+
+#include "graph/Catalogue.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <sstream>
+
+namespace particle {
+
+bool VariantFilter::allows(const std::string &axis, const std::string &value) const {
+  if (auto p = pinned.find(axis);
+      p != pinned.end() && std::find(p->second.begin(), p->second.end(), value) == p->second.end())
+    return false;
+  if (auto e = excluded.find(axis);
+      e != excluded.end() && std::find(e->second.begin(), e->second.end(), value) != e->second.end())
+    return false;
+  return true;
+}
+
+void VariantFilter::add(const std::string &spec, bool pin) {
+  static const std::set<std::string> axes = {"parts", "width", "combine", "sharing"};
+  const auto eq = spec.find('=');
+  const std::string axis = spec.substr(0, eq);
+  if (eq == std::string::npos || !axes.count(axis))
+    throw Error(ErrorKind::Usage, std::string(pin ? "--pin" : "--exclude") + " \"" + spec +
+                                      "\": give axis=value[,value…] with axis parts, width, combine or sharing");
+  std::vector<std::string> values;
+  std::stringstream in(spec.substr(eq + 1));
+  for (std::string v; std::getline(in, v, ',');)
+    if (!v.empty())
+      values.push_back(v);
+  if (values.empty())
+    throw Error(ErrorKind::Usage, std::string(pin ? "--pin " : "--exclude ") + axis + ": no value given");
+  auto &to = pin ? pinned[axis] : excluded[axis];
+  to.insert(to.end(), values.begin(), values.end());
+}
+
+namespace {
+
+const NodeType *typeOf(const Node &n) {
+  return Catalogue::instance().find(n.type);
+}
+
+} // namespace
+
+DecompositionSite findDecompositionSite(const Graph &graph) {
+  DecompositionSite site;
+  for (const auto &n : graph.nodes)
+    if (n.type == "Split") {
+      site.split = n.id;
+      break;
+    }
+  if (site.split.empty())
+    throw Error(ErrorKind::Invalid, "the graph has no Split node, so there is no decomposition to vary; add a Split "
+                                    "whose parts go through sub-models into a Combine");
+  // Follow each outgoing edge of the Split through single-input, single-output nodes to a Combine.
+  std::map<int, std::vector<std::string>> byPort;
+  for (const Edge *e : graph.outgoing(site.split)) {
+    std::vector<std::string> chain;
+    std::string at = e->to.node;
+    std::string into;
+    for (int guard = 0; guard < 64; ++guard) {
+      const Node *n = graph.find(at);
+      if (!n)
+        break;
+      if (n->type == "Combine") {
+        into = n->id;
+        break;
+      }
+      chain.push_back(at);
+      const auto out = graph.outgoing(at);
+      if (out.size() != 1 || graph.incoming(at).size() != 1)
+        break;
+      at = out[0]->to.node;
+    }
+    if (into.empty() || chain.empty())
+      throw Error(ErrorKind::Invalid, "Split '" + site.split + "': part " + e->from.port +
+                                          " does not go through a chain of sub-models into a Combine, so the search "
+                                          "cannot vary this decomposition");
+    if (!site.combine.empty() && site.combine != into)
+      throw Error(ErrorKind::Invalid, "Split '" + site.split + "': its parts reach different Combines ('" +
+                                          site.combine + "', '" + into +
+                                          "'); the search varies one Split into one Combine");
+    site.combine = into;
+    byPort[e->from.isNumbered() ? e->from.index() : 0] = chain;
+  }
+  for (auto &[port, chain] : byPort)
+    site.branches.push_back(chain);
+  if (site.branches.empty())
+    throw Error(ErrorKind::Invalid, "Split '" + site.split + "' has no connected parts to vary");
+  return site;
+}
+
+namespace {
+
+struct PartsOption {
+  std::string label;
+  Json params; // the Split's
+  int count = 0;
+};
+
+std::vector<PartsOption> partsOptions(const Node &split, const Shape &in, bool tokens) {
+  std::vector<PartsOption> out;
+  const std::string mode = split.params.value("mode", std::string("patches"));
+  auto add = [&](const std::string &label, Json params, int count) {
+    for (const auto &o : out)
+      if (o.label == label)
+        return;
+    out.push_back({label, std::move(params), count});
+  };
+  if (mode == "patches" && in.size() == 3) {
+    for (auto [r, c] : std::vector<std::pair<int, int>>{{1, 2}, {2, 1}, {2, 2}, {4, 4}, {7, 7}})
+      if (in[1] % r == 0 && in[2] % c == 0 && in[1] / r >= 4 && in[2] / c >= 4)
+        add(std::to_string(r) + "x" + std::to_string(c), Json{{"mode", "patches"}, {"rows", r}, {"cols", c}}, r * c);
+  } else if ((mode == "chunks" || mode == "columns") && in.size() == 1) {
+    for (int p : {2, 3, 4, 8})
+      if (in[0] % p == 0 && in[0] / p >= (tokens ? 8 : 1))
+        add(std::to_string(p) + " chunks", Json{{"mode", "chunks"}, {"parts", p}}, p);
+    if (mode == "columns" && in[0] <= 16) { // one part per column
+      Json groups = Json::array();
+      for (int64_t i = 0; i < in[0]; ++i)
+        groups.push_back(Json::array({i}));
+      add("per column", Json{{"mode", "columns"}, {"groups", groups}}, static_cast<int>(in[0]));
+    }
+  }
+  return out;
+}
+
+// The label of the Split as the user set it (matching a generated option when it is one).
+std::string originalPartsLabel(const Node &split, int parts, const std::vector<PartsOption> &options) {
+  for (const auto &o : options)
+    if (o.params == split.params)
+      return o.label;
+  const std::string mode = split.params.value("mode", std::string("patches"));
+  return "own " + std::to_string(parts) + " " + (mode == "patches" ? "patches" : mode == "fields" ? "fields" : "parts");
+}
+
+const std::set<std::string> kWidthParams = {"hidden", "channels", "out", "dim"};
+
+Json scaled(const Json &params, double factor) {
+  Json out = params;
+  for (auto it = out.begin(); it != out.end(); ++it) {
+    if (!kWidthParams.count(it.key()))
+      continue;
+    auto scale = [&](int64_t v) { return std::max<int64_t>(1, static_cast<int64_t>(std::llround(v * factor))); };
+    if (it.value().is_number_integer())
+      it.value() = scale(it.value().get<int64_t>());
+    else if (it.value().is_array())
+      for (auto &x : it.value())
+        if (x.is_number_integer())
+          x = scale(x.get<int64_t>());
+  }
+  return out;
+}
+
+// Width params not written fall back to the type's defaults: write them, so they can be scaled.
+Json withWidthDefaults(const Node &n, const Validation &v) {
+  Json p = n.params;
+  if (const NodeInfo *info = v.info(n.id))
+    for (auto it = info->params.begin(); it != info->params.end(); ++it)
+      if (kWidthParams.count(it.key()) && !p.contains(it.key()) && !it.value().is_null())
+        p[it.key()] = it.value();
+  return p;
+}
+
+std::string stemOf(const std::string &id) {
+  std::string s = id;
+  while (!s.empty() && std::isdigit(static_cast<unsigned char>(s.back())))
+    s.pop_back();
+  if (!s.empty() && (s.back() == '_' || s.back() == '-'))
+    s.pop_back();
+  return s.empty() ? "part" : s;
+}
+
+struct Template {
+  std::vector<Node> chain; // branch 0's nodes, width params written out
+};
+
+bool hasTrunk(const Node &n) {
+  const NodeType *t = typeOf(n);
+  return t && t->role == NodeRole::SubModel;
+}
+
+// Rebuilds the decomposition: the Split's params, `parts` copies of the template chain scaled
+// by `width`, the Combine's mode and the sharing; or, for `parts` 0, the monolithic graph.
+Graph rebuild(const Graph &g, const DecompositionSite &site, const Template &t, const Json &splitParams, int parts,
+              double width, const std::string &combineMode, const std::string &sharing) {
+  std::set<std::string> removed;
+  for (const auto &chain : site.branches)
+    removed.insert(chain.begin(), chain.end());
+  Graph out;
+  for (const auto &n : g.nodes)
+    if (!removed.count(n.id))
+      out.nodes.push_back(n);
+  for (const auto &e : g.edges)
+    if (!removed.count(e.from.node) && !removed.count(e.to.node))
+      out.edges.push_back(e);
+  auto chainIds = [&](int part) {
+    std::vector<std::string> ids;
+    for (const auto &n : t.chain) {
+      std::string id = stemOf(n.id) + (parts > 0 ? std::to_string(part) : std::string());
+      while (out.find(id) || std::find(ids.begin(), ids.end(), id) != ids.end())
+        id += "_";
+      ids.push_back(id);
+    }
+    return ids;
+  };
+  auto addChain = [&](int part) {
+    const auto ids = chainIds(part);
+    for (std::size_t k = 0; k < t.chain.size(); ++k) {
+      Node n = t.chain[k];
+      n.id = ids[k];
+      n.pos.reset();
+      n.params = scaled(n.params, width);
+      n.share.clear();
+      n.shareScope.clear();
+      const NodeType *type = typeOf(n);
+      if (parts > 1 && type && type->shareable && sharing != "none" && (sharing == "all" || hasTrunk(n))) {
+        n.share = stemOf(t.chain[k].id) + "-shared";
+        n.shareScope = sharing == "trunk" ? "trunk" : "";
+      }
+      out.nodes.push_back(n);
+      if (k > 0)
+        out.edges.push_back({PortRef{ids[k - 1], "0"}, PortRef{ids[k], "0"}});
+    }
+    return ids;
+  };
+  if (parts == 0) { // monolithic: what fed the Split feeds the chain; the chain feeds what the Combine fed
+    const auto ids = addChain(0);
+    for (auto &e : out.edges) {
+      if (e.to.node == site.split)
+        e.to = PortRef{ids.front(), "0"};
+      if (e.from.node == site.combine)
+        e.from = PortRef{ids.back(), "0"};
+    }
+    out.removeNode(site.split);
+    out.removeNode(site.combine);
+    return out;
+  }
+  if (Node *split = out.find(site.split))
+    split->params = splitParams;
+  if (Node *combine = out.find(site.combine))
+    combine->params = Json{{"mode", combineMode}};
+  for (int p = 0; p < parts; ++p) {
+    const auto ids = addChain(p);
+    out.edges.push_back({PortRef{site.split, std::to_string(p)}, PortRef{ids.front(), "0"}});
+    out.edges.push_back({PortRef{ids.back(), "0"}, PortRef{site.combine, std::to_string(p)}});
+  }
+  return out;
+}
+
+std::string widthLabel(double w) {
+  return w == 0.5 ? "w0.5" : w == 2 ? "w2" : "w1";
+}
+
+std::string sharingOf(const Graph &g, const DecompositionSite &site) {
+  bool any = false, trunk = false;
+  for (const auto &chain : site.branches)
+    for (const auto &id : chain)
+      if (const Node *n = g.find(id); n && !n->share.empty()) {
+        any = true;
+        trunk = trunk || n->shareScope == "trunk";
+      }
+  return !any ? "none" : trunk ? "trunk" : "all";
+}
+
+} // namespace
+
+std::vector<std::pair<std::string, std::vector<std::string>>> variantAxes(const Project &project,
+                                                                          const Validation &validation) {
+  const DecompositionSite site = findDecompositionSite(project.graph);
+  const Node *split = project.graph.find(site.split);
+  const NodeInfo *info = validation.info(site.split);
+  const bool tokens = info && !info->inputTokens.empty() && info->inputTokens[0];
+  std::vector<std::string> parts;
+  if (info && !info->inputs.empty())
+    for (const auto &o : partsOptions(*split, info->inputs[0], tokens))
+      parts.push_back(o.label);
+  const std::string own = originalPartsLabel(
+      *split, static_cast<int>(site.branches.size()),
+      info && !info->inputs.empty() ? partsOptions(*split, info->inputs[0], tokens) : std::vector<PartsOption>{});
+  if (std::find(parts.begin(), parts.end(), own) == parts.end())
+    parts.insert(parts.begin(), own);
+  parts.push_back("whole");
+  return {{"parts", parts},
+          {"width", {"w0.5", "w1", "w2"}},
+          {"combine", {"concat", "sum", "attention", "gate"}},
+          {"sharing", {"none", "trunk", "all"}}};
+}
+
+std::vector<Variant> makeVariants(const Project &project, const Validation &validation, const VariantFilter &filter) {
+  const DecompositionSite site = findDecompositionSite(project.graph);
+  const Graph &g = project.graph;
+  const Node *split = g.find(site.split);
+  const NodeInfo *info = validation.info(site.split);
+  if (!info || info->inputs.empty())
+    throw Error(ErrorKind::Invalid, "Split '" + site.split + "': its input shape is unknown; fix the graph first");
+  const bool tokens = !info->inputTokens.empty() && info->inputTokens[0];
+  Template t;
+  for (const auto &id : site.branches.front())
+    if (const Node *n = g.find(id)) {
+      Node copy = *n;
+      copy.params = withWidthDefaults(*n, validation);
+      t.chain.push_back(copy);
+    }
+  const auto options = partsOptions(*split, info->inputs[0], tokens);
+  const int ownParts = static_cast<int>(site.branches.size());
+  const std::string ownLabel = originalPartsLabel(*split, ownParts, options);
+  const std::string ownCombine = g.find(site.combine)->params.value("mode", std::string("concat"));
+  const std::string ownSharing = sharingOf(g, site);
+
+  std::vector<Variant> out;
+  std::set<std::string> seen; // graph hashes
+  auto keep = [&](Variant v) {
+    v.project.name = project.name + "-" + v.name;
+    v.project.ui = Json();
+    v.project.path.clear();
+    const Validation check = validate(v.project, validation.dataKnown ? &validation.data : nullptr);
+    if (!check.ok())
+      return;
+    if (!seen.insert(graphHash(v.project.graph)).second)
+      return;
+    out.push_back(std::move(v));
+  };
+  auto allowed = [&](const VariantAxes &axes) {
+    for (const auto &[axis, value] : axes)
+      if (!filter.allows(axis, value))
+        return false;
+    return true;
+  };
+  // The user's own graph, as it is.
+  {
+    Variant v;
+    v.original = true;
+    v.axes = {{"parts", ownLabel}, {"width", "w1"}, {"combine", ownCombine}, {"sharing", ownSharing}};
+    v.name = "own";
+    v.project = project;
+    if (allowed(v.axes))
+      keep(v);
+  }
+  std::vector<PartsOption> parts = options;
+  if (std::none_of(parts.begin(), parts.end(), [&](const PartsOption &o) { return o.label == ownLabel; }))
+    parts.insert(parts.begin(), PartsOption{ownLabel, split->params, ownParts});
+  for (const auto &p : parts)
+    for (double w : {1.0, 0.5, 2.0})
+      for (const std::string c : {"concat", "sum", "attention", "gate"})
+        for (const std::string s : {"none", "trunk", "all"}) {
+          if (s == "trunk" && std::none_of(t.chain.begin(), t.chain.end(), hasTrunk))
+            continue;
+          Variant v;
+          v.axes = {{"parts", p.label}, {"width", widthLabel(w)}, {"combine", c}, {"sharing", s}};
+          if (!allowed(v.axes))
+            continue;
+          std::string label = p.label;
+          std::replace(label.begin(), label.end(), ' ', '-');
+          v.name = label + "-" + widthLabel(w) + "-" + c + "-" + s;
+          v.project = project;
+          v.project.graph = rebuild(g, site, t, p.params, p.count, w, c, s);
+          keep(v);
+        }
+  for (double w : {1.0, 0.5, 2.0}) {
+    Variant v;
+    v.baseline = true;
+    v.axes = {{"parts", "whole"}, {"width", widthLabel(w)}, {"combine", "none"}, {"sharing", "none"}};
+    if (!filter.allows("parts", "whole") || !filter.allows("width", widthLabel(w)))
+      continue;
+    v.name = "monolithic-" + widthLabel(w);
+    v.project = project;
+    v.project.graph = rebuild(g, site, t, Json(), 0, w, "", "none");
+    keep(v);
+  }
+  return out;
+}
+
+} // namespace particle
