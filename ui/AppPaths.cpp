@@ -1,5 +1,7 @@
 #include "AppPaths.h"
 
+#include "recipes/RunPlan.h"
+
 #include <QCoreApplication>
 #include <QDir>
 #include <QFileInfo>
@@ -38,6 +40,13 @@ QString protectedFolder() {
   if (QFileInfo::exists(installed))
     return QDir(installed).canonicalPath();
   return QDir(QString(PARTICLE_SOURCE_DIR)).absolutePath();
+}
+
+QString runsFolderFor(const QString &projectPath) {
+  if (projectPath.isEmpty() || isExample(projectPath))
+    return userRunsFolder();
+  return QString::fromStdString(
+      defaultRunsRoot(projectPath.toStdString(), userRunsFolder().toStdString(), protectedFolder().toStdString()));
 }
 
 } // namespace particle::ui

@@ -15,6 +15,9 @@ QStringList exampleProjects();
 QString userRunsFolder();
 // True for a project file that is a bundled example (opened as a template, never overwritten).
 bool isExample(const QString &path);
+// Where runs and searches of the project at `projectPath` go: next to it, or in the user's runs
+// folder for examples, unsaved projects and read-only folders.
+QString runsFolderFor(const QString &projectPath);
 // The folder no run folder may be created in (the source tree, or the installed examples).
 QString protectedFolder();
 

@@ -8,6 +8,7 @@
 #include "editor/GraphView.h"
 #include "editor/InspectorWidget.h"
 #include "editor/PaletteWidget.h"
+#include "experiments/ExperimentsPanel.h"
 #include "explain/ExplainPanel.h"
 #include "training/TrainPanel.h"
 #include "training/TrainingTypes.h"
@@ -78,6 +79,8 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
   tabs_->addTab(train_, tr("Train"));
   explain_ = new ExplainPanel(doc_, tabs_);
   tabs_->addTab(explain_, tr("Explain"));
+  experiments_ = new ExperimentsPanel(doc_, tabs_);
+  tabs_->addTab(experiments_, tr("Experiments"));
   setCentralWidget(tabs_);
   setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks);
 
@@ -164,6 +167,10 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
   connect(train_, &TrainPanel::explainRequested, this, [this](const QString &checkpoint) {
     explain_->setCheckpoint(checkpoint);
     setCurrentTab("explain");
+  });
+  connect(experiments_, &ExperimentsPanel::openVariantRequested, this, [this](const QString &path) {
+    if (maybeSave() && openAsNewDocument(path))
+      setCurrentTab("design");
   });
   connect(explain_, &ExplainPanel::branchActivated, this, [this](const QString &id) {
     if (auto *node = scene_->nodeItem(id)) {
@@ -513,6 +520,21 @@ bool MainWindow::openProject(const QString &path, QString *error, bool quiet) {
   return true;
 }
 
+bool MainWindow::openAsNewDocument(const QString &path) {
+  try {
+    Project p = loadProject(path.toStdString());
+    doc_->reset(std::move(p), true);
+  } catch (const std::exception &e) {
+    QMessageBox::warning(this, tr("Cannot open project"), QString::fromUtf8(e.what()));
+    return false;
+  }
+  undo_->clear();
+  updateTitle();
+  statusBar()->showMessage(tr("Opened %1 as a new document; Save asks where").arg(QFileInfo(path).fileName()), 8000);
+  QTimer::singleShot(0, view_, &GraphView::fitAll);
+  return true;
+}
+
 bool MainWindow::save() {
   if (doc_->filePath().isEmpty())
     return saveAsWithDialog();
@@ -683,7 +705,8 @@ void MainWindow::closeEvent(QCloseEvent *event) {
     event->ignore();
     return;
   }
-  train_->shutdown(); // a running training stops after its batch and keeps its checkpoint
+  train_->shutdown();       // a running training stops after its batch and keeps its checkpoint
+  experiments_->shutdown(); // a search stops; search.json keeps what finished
   // The Design tab's panels are what the next start shows.
   if (tabs_->currentIndex() != kDesignTab)
     tabs_->setCurrentIndex(kDesignTab);

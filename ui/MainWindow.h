@@ -27,6 +27,7 @@ class DataPanel;
 class PaletteWidget;
 class TrainPanel;
 class ExplainPanel;
+class ExperimentsPanel;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -38,6 +39,8 @@ public:
   // Opens a project; a bundled example opens as an untitled copy (Save asks where). On failure,
   // a message box — or, with `quiet`, only the returned error.
   bool openProject(const QString &path, QString *error = nullptr, bool quiet = false);
+  // Opens a project file as a new, untitled document (a search's variant): Save asks where.
+  bool openAsNewDocument(const QString &path);
   void newProject();
   bool save();
   bool saveAs(const QString &path);
@@ -57,6 +60,7 @@ public:
   QLabel *validityLabel() const { return validityLabel_; }
   TrainPanel *trainPanel() const { return train_; }
   ExplainPanel *explainPanel() const { return explain_; }
+  ExperimentsPanel *experimentsPanel() const { return experiments_; }
   QTabWidget *tabs() const { return tabs_; }
   QDockWidget *dock(const QString &name) const; // palette, inspector, data, problems
 
@@ -103,6 +107,7 @@ private:
   TrainPanel *train_;
   QThread *exportThread_ = nullptr; // an export in progress
   ExplainPanel *explain_;
+  ExperimentsPanel *experiments_;
   QLabel *paramsLabel_, *validityLabel_;
   QMenu *recentMenu_ = nullptr;
   QTimer *autosave_;

@@ -331,10 +331,11 @@ std::vector<Variant> makeVariants(const Project &project, const Validation &vali
     return true;
   };
   // The user's own graph, as it is.
+  const VariantAxes ownAxes = {{"parts", ownLabel}, {"width", "w1"}, {"combine", ownCombine}, {"sharing", ownSharing}};
   {
     Variant v;
     v.original = true;
-    v.axes = {{"parts", ownLabel}, {"width", "w1"}, {"combine", ownCombine}, {"sharing", ownSharing}};
+    v.axes = ownAxes;
     v.name = "own";
     v.project = project;
     if (allowed(v.axes))
@@ -351,7 +352,7 @@ std::vector<Variant> makeVariants(const Project &project, const Validation &vali
             continue;
           Variant v;
           v.axes = {{"parts", p.label}, {"width", widthLabel(w)}, {"combine", c}, {"sharing", s}};
-          if (!allowed(v.axes))
+          if (!allowed(v.axes) || v.axes == ownAxes) // the user's graph is there already, as "own"
             continue;
           std::string label = p.label;
           std::replace(label.begin(), label.end(), ' ', '-');

@@ -432,11 +432,7 @@ void TrainPanel::shutdown() {
 QString TrainPanel::runsFolder() const {
   if (!runsFolder_.isEmpty())
     return runsFolder_;
-  const QString project = doc_->filePath();
-  if (project.isEmpty() || isExample(project))
-    return userRunsFolder();
-  return QString::fromStdString(
-      defaultRunsRoot(project.toStdString(), userRunsFolder().toStdString(), protectedFolder().toStdString()));
+  return runsFolderFor(doc_->filePath());
 }
 
 void TrainPanel::refreshForm() {

@@ -1,0 +1,153 @@
+// The Experiments tab, driven through input events: a search started with the button fills the
+// table and the Pareto plot as trials finish; a click on a point opens that variant as a new
+// document; the claims lab draws the noise and gap curves; Stop ends a search and keeps its state.
+
+#include "GuiDriver.h"
+#include "MainWindow.h"
+#include "TestSupport.h"
+#include "document/GraphDocument.h"
+#include "experiments/ExperimentsPanel.h"
+#include "training/CustomPlot.h"
+
+#include <QLineEdit>
+#include <QPushButton>
+#include <QStandardPaths>
+#include <QTabBar>
+#include <QTableWidget>
+#include <QUndoStack>
+#include <QtTest>
+
+using namespace particle;
+using namespace particle::ui;
+using namespace particle::test;
+
+namespace {
+Project smallProject(int samples) {
+  Json doc = baseProject();
+  doc["dataset"]["samples"] = samples;
+  doc["training"] = {{"epochs", 2}, {"batch_size", 32}, {"threads", 1}};
+  return projectFromJson(doc, "t.json");
+}
+
+// The point of `variant` on the Pareto plot, in widget pixels (nothing when it is not drawn).
+std::optional<QPoint> pointOf(QCustomPlot *plot, const QString &variant) {
+  for (int i = 0; i < plot->graphCount(); ++i) {
+    QCPGraph *g = plot->graph(i);
+    if (g->property("variant").toString() == variant && g->dataCount() == 1) {
+      const auto it = g->data()->constBegin();
+      return QPoint(static_cast<int>(plot->xAxis->coordToPixel(it->key)),
+                    static_cast<int>(plot->yAxis->coordToPixel(it->value)));
+    }
+  }
+  return std::nullopt;
+}
+
+void clickTab(QTabWidget *tabs, const QString &text) {
+  for (int i = 0; i < tabs->count(); ++i)
+    if (tabs->tabText(i) == text)
+      QTest::mouseClick(tabs->tabBar(), Qt::LeftButton, {}, tabs->tabBar()->tabRect(i).center());
+}
+} // namespace
+
+class TestExperiments : public QObject {
+  Q_OBJECT
+
+private Q_SLOTS:
+  void initTestCase() {
+    QStandardPaths::setTestModeEnabled(true);
+    qputenv("PARTICLE_CLI", PARTICLE_CLI);
+  }
+  void init() {
+    runs_ = std::make_unique<QTemporaryDir>();
+    window_ = new MainWindow;
+    window_->experimentsPanel()->setRunsFolder(runs_->path());
+    window_->resize(1400, 900);
+    window_->show();
+    QVERIFY(QTest::qWaitForWindowExposed(window_));
+  }
+  void cleanup() {
+    window_->undoStack()->setClean();
+    delete window_;
+    window_ = nullptr;
+  }
+
+  void searchFillsTableAndPlotAndOpensAVariant() {
+    window_->document()->reset(smallProject(400));
+    clickTab(window_->tabs(), "Experiments");
+    ExperimentsPanel *panel = window_->experimentsPanel();
+    QTRY_VERIFY(panel->isVisible());
+    typeInto(panel->budgetEdit(), "7trials");
+    QSignalSpy finished(panel, &ExperimentsPanel::searchFinished);
+    QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+    QVERIFY(panel->running());
+    QVERIFY(!panel->startButton()->isEnabled() && panel->stopButton()->isEnabled());
+    QVERIFY(finished.wait(180000));
+    QVERIFY2(finished.at(0).at(0).toBool(), qPrintable(panel->statusLabel()->text()));
+    QCOMPARE(panel->table()->rowCount(), 7); // 4 + 2 + 1 trials
+    QVERIFY(panel->statusLabel()->text().contains("Search finished"));
+    // One point per variant trained (4), the front line besides.
+    int points = 0;
+    for (int i = 0; i < panel->paretoPlot()->graphCount(); ++i)
+      points += panel->paretoPlot()->graph(i)->property("variant").isValid();
+    QCOMPARE(points, 4);
+    const Json search = Json::parse(readTextFile((panel->searchFolder() + "/search.json").toStdString()));
+    QCOMPARE(search["trials"].size(), std::size_t{7});
+
+    // The claims lab over the front, this graph and the baseline.
+    QVERIFY(panel->claimsButton()->isEnabled());
+    QSignalSpy claims(panel, &ExperimentsPanel::claimsFinished);
+    QTest::mouseClick(panel->claimsButton(), Qt::LeftButton);
+    QVERIFY(claims.wait(120000));
+    QVERIFY(panel->noisePlot()->graphCount() >= 2); // at least this graph and the baseline
+    QVERIFY(panel->gapPlot()->graphCount() >= 2);
+    QVERIFY(QFile::exists(panel->searchFolder() + "/claims/monolithic-w1/robustness.json"));
+    QVERIFY(QFile::exists(panel->searchFolder() + "/claims/own/robustness.json"));
+
+    // A click on the baseline's point opens it in the designer as a new document (once the
+    // layout has settled: the claims' text changed the plot's size).
+    QTest::qWait(200);
+    const auto at = pointOf(panel->paretoPlot(), "monolithic-w1");
+    QVERIFY(at);
+    QTest::mouseClick(panel->paretoPlot(), Qt::LeftButton, {}, *at);
+    QTRY_COMPARE(QString::fromStdString(window_->document()->project().name), QString("t-monolithic-w1"));
+    QVERIFY(window_->document()->isTemplate()); // Save asks where
+    QCOMPARE(window_->tabs()->currentIndex(), 0);
+    QVERIFY(window_->document()->validation().ok());
+  }
+
+  void stopKeepsWhatFinished() {
+    window_->document()->reset(smallProject(30000));
+    clickTab(window_->tabs(), "Experiments");
+    ExperimentsPanel *panel = window_->experimentsPanel();
+    typeInto(panel->budgetEdit(), "10m");
+    QSignalSpy finished(panel, &ExperimentsPanel::searchFinished);
+    QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(panel->table()->rowCount() >= 1, 120000); // the first trial is in
+    QTest::mouseClick(panel->stopButton(), Qt::LeftButton);
+    QVERIFY(finished.wait(30000));
+    QVERIFY(!panel->running());
+    QVERIFY(panel->startButton()->isEnabled());
+    QVERIFY2(panel->statusLabel()->text().contains("stopped"), qPrintable(panel->statusLabel()->text()));
+    QVERIFY(QFile::exists(panel->searchFolder() + "/search.json"));
+  }
+
+  void badBudgetIsReported() {
+    window_->document()->reset(smallProject(400));
+    clickTab(window_->tabs(), "Experiments");
+    ExperimentsPanel *panel = window_->experimentsPanel();
+    typeInto(panel->budgetEdit(), "soon");
+    QSignalSpy finished(panel, &ExperimentsPanel::searchFinished);
+    QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+    QVERIFY(finished.wait(30000));
+    QVERIFY(!finished.at(0).at(0).toBool());
+    QVERIFY2(panel->statusLabel()->text().contains("give a time (90s, 10m, 1h) or a number of trials"),
+             qPrintable(panel->statusLabel()->text()));
+  }
+
+private:
+  MainWindow *window_ = nullptr;
+  std::unique_ptr<QTemporaryDir> runs_;
+};
+
+QTEST_MAIN(TestExperiments)
+#include "tst_experiments.moc"

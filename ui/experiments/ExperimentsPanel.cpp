@@ -1,0 +1,520 @@
+#include "experiments/ExperimentsPanel.h"
+
+#include "AppPaths.h"
+#include "data/DatasetSpec.h"
+#include "document/GraphDocument.h"
+#include "graph/Project.h"
+#include "training/CustomPlot.h"
+#include "training/EngineWorker.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <QGridLayout>
+#include <QGroupBox>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QProcess>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QTableWidget>
+#include <QThread>
+#include <QTimer>
+#include <QVBoxLayout>
+
+#include <algorithm>
+#include <set>
+
+namespace particle::ui {
+
+namespace {
+const QColor kOwn("#e8871e"), kBaseline("#d03030"), kFront("#2a6fdb"), kOther("#9aa0a6");
+const QStringList kColumns = {"Variant",   "Rung", "Epochs", "Status", "Val acc", "Unique params",
+                              "µs/sample", "Time", "Parts",  "Width",  "Combine", "Sharing"};
+
+QCustomPlot *makePlot(const QString &x, const QString &y, QWidget *parent) {
+  auto *plot = new QCustomPlot(parent);
+  plot->xAxis->setLabel(x);
+  plot->yAxis->setLabel(y);
+  plot->setMinimumSize(220, 160);
+  plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+  plot->legend->setVisible(false);
+  return plot;
+}
+
+QColor seriesColor(int i) {
+  static const QColor colors[] = {QColor("#2a6fdb"), QColor("#e8871e"), QColor("#2ca02c"), QColor("#9467bd"),
+                                  QColor("#8c564b"), QColor("#17becf"), QColor("#bcbd22"), QColor("#7f7f7f")};
+  return colors[i % 8];
+}
+} // namespace
+
+ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidget(parent), doc_(doc) {
+  auto *layout = new QVBoxLayout(this);
+  auto *box = new QGroupBox(tr("Decomposition search"), this);
+  auto *grid = new QGridLayout(box);
+  budget_ = new QLineEdit("10m", box);
+  budget_->setObjectName("searchBudget");
+  budget_->setToolTip(tr("A time (90s, 10m, 1h), or a number of trials (24trials: the same variants for the same "
+                         "seed, whatever the machine)"));
+  budget_->setMaximumWidth(110);
+  jobs_ = new QSpinBox(box);
+  jobs_->setObjectName("searchJobs");
+  jobs_->setRange(1, std::max(1, QThread::idealThreadCount()));
+  jobs_->setToolTip(tr("Trials at once, each with cores ÷ jobs threads"));
+  seed_ = new QSpinBox(box);
+  seed_->setObjectName("searchSeed");
+  seed_->setRange(0, 1000000);
+  seed_->setToolTip(tr("Which variants start besides this graph and the monolithic baseline"));
+  start_ = new QPushButton(tr("Start search"), box);
+  start_->setObjectName("startSearch");
+  start_->setToolTip(tr("Trains variants of this graph — parts, width, combine mode, sharing, and the monolithic "
+                        "baseline — by successive halving, each trial as its own process"));
+  stop_ = new QPushButton(tr("Stop"), box);
+  stop_->setObjectName("stopSearch");
+  stop_->setEnabled(false);
+  stop_->setToolTip(tr("Stops the search; what finished is kept (search.json), and a search in the same folder "
+                       "would continue from it"));
+  grid->addWidget(new QLabel(tr("Budget"), box), 0, 0);
+  grid->addWidget(budget_, 0, 1);
+  grid->addWidget(new QLabel(tr("Jobs"), box), 0, 2);
+  grid->addWidget(jobs_, 0, 3);
+  grid->addWidget(new QLabel(tr("Seed"), box), 0, 4);
+  grid->addWidget(seed_, 0, 5);
+  grid->addWidget(start_, 0, 6);
+  grid->addWidget(stop_, 0, 7);
+  grid->setColumnStretch(8, 1);
+  status_ = new QLabel(tr("Search over decompositions of the graph in the Design tab: how many parts, how wide, how "
+                          "combined, how shared — against one sub-model on the whole input."),
+                       box);
+  status_->setObjectName("searchStatus");
+  status_->setWordWrap(true);
+  status_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  grid->addWidget(status_, 1, 0, 1, 9);
+  layout->addWidget(box);
+
+  auto *split = new QSplitter(Qt::Horizontal, this);
+  table_ = new QTableWidget(0, static_cast<int>(kColumns.size()), split);
+  table_->setObjectName("trialsTable");
+  table_->setHorizontalHeaderLabels(kColumns);
+  table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  table_->setSelectionBehavior(QAbstractItemView::SelectRows);
+  table_->verticalHeader()->setVisible(false);
+  table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+  table_->setToolTip(tr("Double-click a trial to open its variant in the designer; select rows for the claims lab"));
+  pareto_ = makePlot(tr("unique parameters"), tr("validation accuracy (%)"), split);
+  pareto_->setObjectName("paretoPlot");
+  pareto_->xAxis->setScaleType(QCPAxis::stLogarithmic);
+  pareto_->xAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
+  // Labels lie below the points, so that a click on a point reaches the point.
+  pareto_->addLayer("labels", pareto_->layer("main"), QCustomPlot::limBelow);
+  pareto_->setToolTip(tr("Each variant at the longest it was trained. Blue: the Pareto set (no other is both more "
+                         "accurate and smaller); orange: this graph; red: the monolithic baseline; grey: the rest. "
+                         "Larger points take longer per sample. Click a point to open that variant."));
+  split->addWidget(table_);
+  split->addWidget(pareto_);
+  split->setStretchFactor(0, 3);
+  split->setStretchFactor(1, 2);
+  layout->addWidget(split, 3);
+
+  auto *claimsBox = new QGroupBox(tr("Claims lab"), this);
+  auto *claimsGrid = new QGridLayout(claimsBox);
+  claims_ = new QPushButton(tr("Measure robustness"), claimsBox);
+  claims_->setObjectName("claimsButton");
+  claims_->setEnabled(false);
+  claims_->setToolTip(tr("For the selected trials (or the Pareto set, this graph and the monolithic baseline): "
+                         "accuracy under Gaussian input noise, with each input part occluded, and the "
+                         "generalisation gap per epoch"));
+  claimsLabel_ = new QLabel(claimsBox);
+  claimsLabel_->setObjectName("claimsLabel");
+  claimsLabel_->setWordWrap(true);
+  claimsLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  noise_ = makePlot(tr("input noise σ (training-data standard deviations)"), tr("test accuracy (%)"), claimsBox);
+  noise_->setObjectName("noisePlot");
+  noise_->legend->setVisible(true);
+  gap_ = makePlot(tr("epoch"), tr("train − validation accuracy (%)"), claimsBox);
+  gap_->setObjectName("gapPlot");
+  claimsGrid->addWidget(claims_, 0, 0);
+  claimsGrid->addWidget(claimsLabel_, 0, 1, 1, 2);
+  claimsGrid->addWidget(noise_, 1, 0, 1, 2);
+  claimsGrid->addWidget(gap_, 1, 2);
+  claimsGrid->setColumnStretch(1, 1);
+  claimsGrid->setColumnStretch(2, 1);
+  layout->addWidget(claimsBox, 2);
+
+  poll_ = new QTimer(this);
+  poll_->setInterval(500);
+  connect(poll_, &QTimer::timeout, this, &ExperimentsPanel::poll);
+  connect(start_, &QPushButton::clicked, this, &ExperimentsPanel::startSearch);
+  connect(stop_, &QPushButton::clicked, this, &ExperimentsPanel::stopSearch);
+  connect(claims_, &QPushButton::clicked, this, &ExperimentsPanel::startClaims);
+  connect(table_, &QTableWidget::cellDoubleClicked, this, [this](int row, int) { openRow(row); });
+  connect(pareto_, &QCustomPlot::plottableClick, this, [this](QCPAbstractPlottable *p, int, QMouseEvent *) {
+    const QString name = p ? p->property("variant").toString() : QString();
+    if (!name.isEmpty())
+      Q_EMIT openVariantRequested(folder_ + "/variants/" + name + ".particle.json");
+  });
+}
+
+ExperimentsPanel::~ExperimentsPanel() {
+  shutdown();
+}
+
+bool ExperimentsPanel::running() const {
+  return process_ && process_->state() != QProcess::NotRunning;
+}
+
+void ExperimentsPanel::shutdown() {
+  for (QProcess *p : {process_, claimProcess_})
+    if (p && p->state() != QProcess::NotRunning) {
+      p->disconnect(this);
+      p->terminate(); // the search kills its trial and keeps search.json
+      if (!p->waitForFinished(5000)) {
+        p->kill();
+        p->waitForFinished(5000);
+      }
+    }
+}
+
+QString ExperimentsPanel::runsFolder() const {
+  if (!runsFolder_.isEmpty())
+    return runsFolder_;
+  return runsFolderFor(doc_->filePath());
+}
+
+void ExperimentsPanel::setStatus(const QString &text, bool error) {
+  status_->setText(text);
+  status_->setStyleSheet(error ? "color: #d03030" : QString());
+}
+
+void ExperimentsPanel::startSearch() {
+  if (running())
+    return;
+  const QString program = EngineWorker::commandLineProgram();
+  if (program.isEmpty()) {
+    setStatus(tr("The search runs the `particle` command-line program, which is neither next to the app nor on PATH "
+                 "(set PARTICLE_CLI to it)."),
+              true);
+    return;
+  }
+  if (!doc_->validation().ok()) {
+    setStatus(tr("The graph has problems; fix them first (Problems panel)."), true);
+    return;
+  }
+  const QString name = QString::fromStdString(doc_->project().name);
+  folder_ = runsFolder() + "/search-" + name + "-" + QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss");
+  const QString source = folder_ + "/source.particle.json";
+  try {
+    QDir().mkpath(folder_);
+    Project p = doc_->project();
+    p.path = doc_->sourcePath().toStdString();
+    p.dataset = withAbsolutePaths(p.dataset, p.baseDir());
+    saveProject(p, source.toStdString());
+  } catch (const std::exception &e) {
+    setStatus(tr("Cannot start: %1").arg(QString::fromUtf8(e.what())), true);
+    return;
+  }
+  table_->setRowCount(0);
+  pareto_->clearGraphs();
+  pareto_->replot();
+  seen_ = QDateTime();
+  output_.clear();
+  process_ = new QProcess(this);
+  process_->setProcessChannelMode(QProcess::MergedChannels);
+  connect(process_, &QProcess::readyRead, this, [this] {
+    output_ += QString::fromUtf8(process_->readAll());
+    if (output_.size() > 20000)
+      output_ = output_.right(10000);
+  });
+  connect(process_, &QProcess::finished, this, [this, p = process_](int code, QProcess::ExitStatus status) {
+    output_ += QString::fromUtf8(p->readAll());
+    poll_->stop();
+    poll();
+    const QStringList lines = output_.trimmed().split('\n');
+    const bool ok = status == QProcess::NormalExit && code == 0;
+    if (ok)
+      setStatus(tr("Search finished. %1 Results in %2").arg(lines.filter("trial(s) in").value(0), folder_));
+    else if (status == QProcess::CrashExit || code == 15 || code == 143)
+      setStatus(tr("Search stopped; what finished is in %1").arg(folder_));
+    else
+      setStatus(tr("The search failed: %1").arg(lines.value(lines.size() - 1)), true);
+    start_->setEnabled(true);
+    stop_->setEnabled(false);
+    claims_->setEnabled(table_->rowCount() > 0);
+    p->deleteLater();
+    process_ = nullptr;
+    Q_EMIT searchFinished(ok);
+  });
+  process_->start(program,
+                  {"search", source, "--budget", budget_->text().trimmed(), "--jobs", QString::number(jobs_->value()),
+                   "--seed", QString::number(seed_->value()), "--out", folder_});
+  start_->setEnabled(false);
+  stop_->setEnabled(true);
+  claims_->setEnabled(false);
+  setStatus(tr("Searching (budget %1)… trials appear as they finish.").arg(budget_->text().trimmed()));
+  poll_->start();
+}
+
+void ExperimentsPanel::stopSearch() {
+  if (running())
+    process_->terminate();
+}
+
+void ExperimentsPanel::poll() {
+  const QFileInfo file(folder_ + "/search.json");
+  if (!file.exists() || file.lastModified() == seen_)
+    return;
+  seen_ = file.lastModified();
+  try {
+    const Json search = Json::parse(readTextFile(file.absoluteFilePath().toStdString()));
+    showSearch(search);
+  } catch (const std::exception &) {
+    seen_ = QDateTime(); // written while read: next time
+  }
+}
+
+void ExperimentsPanel::showSearch(const Json &search) {
+  std::set<std::string> front;
+  for (const auto &name : search.value("pareto", Json::array()))
+    front.insert(name.get<std::string>());
+  std::map<std::string, Json> axes;
+  for (const auto &v : search.value("variants", Json::array()))
+    axes[v.value("name", "")] = v.value("axes", Json::object());
+  const Json &trials = search["trials"];
+  table_->setSortingEnabled(false);
+  table_->setRowCount(static_cast<int>(trials.size()));
+  int row = 0;
+  for (const auto &t : trials) {
+    const std::string name = t.value("variant", "");
+    const bool ok = t.value("status", "") == "completed";
+    const Json &a = axes[name];
+    const QStringList cells = {QString::fromStdString(name),
+                               QString::number(t.value("rung", 0)),
+                               QString::number(t.value("epochs", 0)),
+                               QString::fromStdString(t.value("status", "")),
+                               ok ? QString::number(100 * t.value("val_accuracy", 0.0), 'f', 2) + " %" : QString(),
+                               ok ? QLocale().toString(static_cast<qlonglong>(t.value("unique_parameters", int64_t{0})))
+                                  : QString(),
+                               ok ? QString::number(t.value("us_per_sample", 0.0), 'f', 1) : QString(),
+                               QString::number(t.value("seconds", 0.0), 'f', 0) + " s",
+                               QString::fromStdString(a.value("parts", "")),
+                               QString::fromStdString(a.value("width", "")),
+                               QString::fromStdString(a.value("combine", "")),
+                               QString::fromStdString(a.value("sharing", ""))};
+    for (int c = 0; c < cells.size(); ++c) {
+      auto *item = new QTableWidgetItem(cells[c]);
+      if (front.count(name)) {
+        QFont f = item->font();
+        f.setBold(true);
+        item->setFont(f);
+      }
+      if (!ok)
+        item->setToolTip(QString::fromStdString(t.value("message", "")));
+      item->setData(Qt::UserRole, QString::fromStdString(name));
+      table_->setItem(row, c, item);
+    }
+    ++row;
+  }
+  drawPareto(search);
+}
+
+void ExperimentsPanel::drawPareto(const Json &search) {
+  pareto_->clearGraphs();
+  pareto_->clearItems();
+  // Each variant at its latest completed trial.
+  struct Point {
+    std::string name;
+    double params = 0, accuracy = 0, us = 0;
+    bool own = false, baseline = false;
+  };
+  std::map<std::string, Point> points;
+  std::map<std::string, int> rungOf;
+  for (const auto &t : search["trials"]) {
+    if (t.value("status", "") != "completed")
+      continue;
+    const std::string name = t.value("variant", "");
+    const int rung = t.value("rung", 0);
+    if (rungOf.count(name) && rungOf[name] > rung)
+      continue;
+    rungOf[name] = rung;
+    points[name] = {name, static_cast<double>(t.value("unique_parameters", int64_t{1})),
+                    100 * t.value("val_accuracy", 0.0), t.value("us_per_sample", 0.0)};
+  }
+  for (const auto &v : search.value("variants", Json::array()))
+    if (auto it = points.find(v.value("name", "")); it != points.end()) {
+      it->second.own = v.value("original", false);
+      it->second.baseline = v.value("baseline", false);
+    }
+  std::set<std::string> front;
+  for (const auto &name : search.value("pareto", Json::array()))
+    front.insert(name.get<std::string>());
+  double minUs = 1e300, maxUs = 0;
+  for (const auto &[name, p] : points) {
+    minUs = std::min(minUs, p.us);
+    maxUs = std::max(maxUs, p.us);
+  }
+  // The front as a line first (not clickable), then one graph per point (clickable, with its own size).
+  std::vector<Point> frontPoints;
+  for (const auto &name : front)
+    if (points.count(name))
+      frontPoints.push_back(points[name]);
+  std::sort(frontPoints.begin(), frontPoints.end(), [](const Point &a, const Point &b) { return a.params < b.params; });
+  if (frontPoints.size() > 1) {
+    QCPGraph *line = pareto_->addGraph();
+    line->setPen(QPen(QColor(42, 111, 219, 120), 1.5, Qt::DashLine));
+    line->setLineStyle(QCPGraph::lsStepLeft);
+    for (const auto &p : frontPoints)
+      line->addData(p.params, p.accuracy);
+    line->setSelectable(QCP::stNone);
+  }
+  double lo = 1e300, hi = 0, accLo = 100, accHi = 0;
+  for (const auto &[name, p] : points) {
+    QCPGraph *g = pareto_->addGraph();
+    g->setProperty("variant", QString::fromStdString(name));
+    g->setName(QString::fromStdString(name));
+    g->setLineStyle(QCPGraph::lsNone);
+    const QColor color = p.own ? kOwn : p.baseline ? kBaseline : front.count(name) ? kFront : kOther;
+    const double size = 7 + (maxUs > minUs ? 11 * (p.us - minUs) / (maxUs - minUs) : 4);
+    g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, color, color, size));
+    g->addData(p.params, p.accuracy);
+    lo = std::min(lo, p.params);
+    hi = std::max(hi, p.params);
+    accLo = std::min(accLo, p.accuracy);
+    accHi = std::max(accHi, p.accuracy);
+    if (p.own || p.baseline || front.count(name)) {
+      auto *label = new QCPItemText(pareto_);
+      label->position->setCoords(p.params, p.accuracy);
+      label->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
+      label->setPadding(QMargins(6, 0, 0, 4));
+      label->setText(p.own        ? tr("this graph")
+                     : p.baseline ? QString::fromStdString(name)
+                                  : QString::fromStdString(name));
+      label->setColor(color.darker(130));
+      label->setClipToAxisRect(false);
+      label->setLayer("labels");
+    }
+  }
+  if (!points.empty()) {
+    pareto_->xAxis->setRange(lo / 1.6, hi * 1.6);
+    const double pad = std::max(1.0, (accHi - accLo) * 0.15);
+    pareto_->yAxis->setRange(accLo - pad, std::min(100.0, accHi + pad) + pad / 2);
+  }
+  pareto_->replot();
+}
+
+void ExperimentsPanel::openRow(int row) {
+  if (auto *item = table_->item(row, 0))
+    Q_EMIT openVariantRequested(folder_ + "/variants/" + item->data(Qt::UserRole).toString() + ".particle.json");
+}
+
+void ExperimentsPanel::startClaims() {
+  if (folder_.isEmpty() || (claimProcess_ && claimProcess_->state() != QProcess::NotRunning))
+    return;
+  QStringList chosen;
+  for (const auto &index : table_->selectionModel()->selectedRows())
+    if (auto *item = table_->item(index.row(), 0))
+      chosen << item->data(Qt::UserRole).toString();
+  if (chosen.isEmpty()) {
+    try {
+      const Json search = Json::parse(readTextFile((folder_ + "/search.json").toStdString()));
+      for (const auto &name : search.value("pareto", Json::array()))
+        chosen << QString::fromStdString(name.get<std::string>());
+      for (const auto &v : search.value("variants", Json::array()))
+        if (v.value("original", false) || (v.value("baseline", false) && v["axes"].value("width", "") == "w1"))
+          chosen << QString::fromStdString(v.value("name", ""));
+    } catch (const std::exception &e) {
+      claimsLabel_->setText(tr("Cannot read the search: %1").arg(QString::fromUtf8(e.what())));
+      return;
+    }
+  }
+  chosen.removeDuplicates();
+  claimQueue_.clear();
+  for (const auto &name : chosen)
+    if (QFile::exists(folder_ + "/trials/" + name + "/checkpoint.pt"))
+      claimQueue_ << name;
+  claimDone_.clear();
+  claims_->setEnabled(false);
+  claimsLabel_->setText(tr("Measuring %n variant(s)…", "", static_cast<int>(claimQueue_.size())));
+  nextClaim();
+}
+
+void ExperimentsPanel::nextClaim() {
+  if (claimQueue_.isEmpty()) {
+    drawClaims();
+    claims_->setEnabled(!running());
+    Q_EMIT claimsFinished();
+    return;
+  }
+  const QString name = claimQueue_.takeFirst();
+  claimProcess_ = new QProcess(this);
+  claimProcess_->setProcessChannelMode(QProcess::MergedChannels);
+  connect(claimProcess_, &QProcess::finished, this, [this, name, p = claimProcess_](int code, QProcess::ExitStatus) {
+    if (code == 0)
+      claimDone_ << name;
+    else
+      claimsLabel_->setText(tr("%1: %2").arg(name, QString::fromUtf8(p->readAll()).trimmed().split('\n').last()));
+    p->deleteLater();
+    claimProcess_ = nullptr;
+    drawClaims();
+    nextClaim();
+  });
+  claimProcess_->start(EngineWorker::commandLineProgram(),
+                       {"robustness", folder_ + "/variants/" + name + ".particle.json", "--checkpoint",
+                        folder_ + "/trials/" + name + "/checkpoint.pt", "--parts-from",
+                        folder_ + "/source.particle.json", "--samples", "2000", "--out", folder_ + "/claims/" + name});
+}
+
+void ExperimentsPanel::drawClaims() {
+  noise_->clearGraphs();
+  gap_->clearGraphs();
+  QStringList lines;
+  int i = 0;
+  double noiseLo = 100, gapLo = 0, gapHi = 0, sigmaHi = 0;
+  int epochsHi = 1;
+  for (const QString &name : claimDone_) {
+    Json r;
+    try {
+      r = Json::parse(readTextFile((folder_ + "/claims/" + name + "/robustness.json").toStdString()));
+    } catch (const std::exception &) {
+      continue;
+    }
+    const QColor color = seriesColor(i++);
+    QCPGraph *g = noise_->addGraph();
+    g->setName(name);
+    g->setPen(QPen(color, 2));
+    g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 6));
+    for (const auto &n : r["noise"]) {
+      g->addData(n["sigma"].get<double>(), 100 * n["accuracy"].get<double>());
+      noiseLo = std::min(noiseLo, 100 * n["accuracy"].get<double>());
+      sigmaHi = std::max(sigmaHi, n["sigma"].get<double>());
+    }
+    QCPGraph *h = gap_->addGraph();
+    h->setName(name);
+    h->setPen(QPen(color, 2));
+    for (const auto &e : r["generalisation_gap"]) {
+      h->addData(e["epoch"].get<int>(), 100 * e["gap"].get<double>());
+      gapLo = std::min(gapLo, 100 * e["gap"].get<double>());
+      gapHi = std::max(gapHi, 100 * e["gap"].get<double>());
+      epochsHi = std::max(epochsHi, e["epoch"].get<int>());
+    }
+    double worst = 0;
+    for (const auto &o : r["occlusion"])
+      worst = std::max(worst, o["drop"].get<double>());
+    lines << tr("<b>%1</b>: clean %2 %, worst single-part occlusion −%3 pts, %4 of %5 parameters unique")
+                 .arg(name)
+                 .arg(100 * r["clean_accuracy"].get<double>(), 0, 'f', 1)
+                 .arg(100 * worst, 0, 'f', 1)
+                 .arg(QLocale().toString(static_cast<qlonglong>(r["parameters"]["unique"].get<int64_t>())))
+                 .arg(QLocale().toString(static_cast<qlonglong>(r["parameters"]["total"].get<int64_t>())));
+  }
+  noise_->xAxis->setRange(0, std::max(0.1, sigmaHi) * 1.05);
+  noise_->yAxis->setRange(std::max(0.0, noiseLo - 5), 100);
+  gap_->xAxis->setRange(0.5, epochsHi + 0.5);
+  gap_->yAxis->setRange(gapLo - 2, gapHi + 2);
+  noise_->replot();
+  gap_->replot();
+  claimsLabel_->setText(lines.join("<br>"));
+}
+
+} // namespace particle::ui

@@ -1,0 +1,90 @@
+#pragma once
+// The Experiments tab: a decomposition search of the project in the editor (`particle search`,
+// run as a separate process so that the app stays responsive and a failed trial cannot take it
+// down), with a live table of trials and a Pareto plot (validation accuracy against unique
+// parameters, point size = inference time per sample) that update as trials finish. Clicking a
+// point (or double-clicking a row) opens that variant in the designer as a new document. The
+// claims lab measures the chosen variants (`particle robustness`): accuracy under input noise, the
+// generalisation gap per epoch, and per-part occlusion, each beside the monolithic baseline.
+
+#include "graph/Json.h"
+
+#include <QDateTime>
+#include <QWidget>
+
+#include <map>
+
+class QCustomPlot;
+class QLabel;
+class QLineEdit;
+class QProcess;
+class QPushButton;
+class QSpinBox;
+class QTableWidget;
+class QTimer;
+
+namespace particle::ui {
+
+class GraphDocument;
+
+class ExperimentsPanel : public QWidget {
+  Q_OBJECT
+
+public:
+  explicit ExperimentsPanel(GraphDocument *doc, QWidget *parent = nullptr);
+  ~ExperimentsPanel() override;
+
+  QLineEdit *budgetEdit() const { return budget_; }
+  QSpinBox *jobsSpin() const { return jobs_; }
+  QSpinBox *seedSpin() const { return seed_; }
+  QPushButton *startButton() const { return start_; }
+  QPushButton *stopButton() const { return stop_; }
+  QPushButton *claimsButton() const { return claims_; }
+  QTableWidget *table() const { return table_; }
+  QCustomPlot *paretoPlot() const { return pareto_; }
+  QCustomPlot *noisePlot() const { return noise_; }
+  QCustomPlot *gapPlot() const { return gap_; }
+  QLabel *statusLabel() const { return status_; }
+  // The folder of the search shown (empty before the first).
+  QString searchFolder() const { return folder_; }
+  bool running() const;
+  // Where searches are written (a "search-<name>-<time>" folder inside).
+  void setRunsFolder(const QString &folder) { runsFolder_ = folder; }
+  // Stops a search (window closing): the trial in progress is killed, search.json keeps the rest.
+  void shutdown();
+
+Q_SIGNALS:
+  // A variant's project file, to open as a new document.
+  void openVariantRequested(const QString &path);
+  void searchFinished(bool ok);
+  void claimsFinished();
+
+private:
+  void startSearch();
+  void stopSearch();
+  void poll();
+  void showSearch(const Json &search);
+  void drawPareto(const Json &search);
+  void startClaims();
+  void nextClaim();
+  void drawClaims();
+  void openRow(int row);
+  void setStatus(const QString &text, bool error = false);
+  QString runsFolder() const;
+
+  GraphDocument *doc_;
+  QLineEdit *budget_;
+  QSpinBox *jobs_, *seed_;
+  QPushButton *start_, *stop_, *claims_;
+  QLabel *status_, *claimsLabel_;
+  QTableWidget *table_;
+  QCustomPlot *pareto_, *noise_, *gap_;
+  QProcess *process_ = nullptr;
+  QTimer *poll_;
+  QString folder_, runsFolder_, output_;
+  QDateTime seen_; // search.json's time when last read
+  QStringList claimQueue_, claimDone_;
+  QProcess *claimProcess_ = nullptr;
+};
+
+} // namespace particle::ui
