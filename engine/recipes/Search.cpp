@@ -259,6 +259,9 @@ private:
     fs::create_directories(options_.outDir + "/variants");
     fs::create_directories(options_.outDir + "/trials");
     fs::create_directories(options_.outDir + "/logs");
+    Project source = project_; // what was searched; the claims lab occludes every variant over its parts
+    source.dataset = withAbsolutePaths(project_.dataset, project_.baseDir());
+    saveProject(source, options_.outDir + "/source.particle.json");
     for (const auto &v : result_.variants) {
       Project p = v.project;
       p.dataset = withAbsolutePaths(project_.dataset, project_.baseDir());

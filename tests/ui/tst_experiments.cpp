@@ -131,6 +131,29 @@ private Q_SLOTS:
     QVERIFY(QFile::exists(panel->searchFolder() + "/search.json"));
   }
 
+  void openSearchShowsAFolderFromTheCommandLine() {
+    QTemporaryDir dir;
+    Json doc = baseProject();
+    doc["training"] = {{"epochs", 1}, {"batch_size", 32}, {"threads", 1}};
+    const QString p = QString::fromStdString(writeFile(dir, "p.particle.json", doc.dump(2)));
+    const ProcessRun r = runProcess(PARTICLE_CLI, {"search", p, "--budget", "3trials", "--out", dir.filePath("s")});
+    QVERIFY2(r.code == 0, qPrintable(r.all()));
+    clickTab(window_->tabs(), "Experiments");
+    ExperimentsPanel *panel = window_->experimentsPanel();
+    auto answered = answerFileDialog(dir.filePath("s"));
+    QTest::mouseClick(panel->openButton(), Qt::LeftButton);
+    QVERIFY(*answered);
+    QTRY_COMPARE(panel->table()->rowCount(), 3);
+    QCOMPARE(panel->searchFolder(), dir.filePath("s"));
+    QVERIFY(panel->claimsButton()->isEnabled());
+    // A folder without search.json is refused with a message.
+    auto again = answerFileDialog(dir.path());
+    QTest::mouseClick(panel->openButton(), Qt::LeftButton);
+    QVERIFY(*again);
+    QTRY_VERIFY(panel->statusLabel()->text().contains("not a search folder"));
+    QCOMPARE(panel->table()->rowCount(), 3); // what was shown stays
+  }
+
   void badBudgetIsReported() {
     window_->document()->reset(smallProject(400));
     clickTab(window_->tabs(), "Experiments");

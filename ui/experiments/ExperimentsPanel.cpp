@@ -8,6 +8,7 @@
 #include "training/EngineWorker.h"
 
 #include <QDir>
+#include <QFileDialog>
 #include <QFileInfo>
 #include <QGridLayout>
 #include <QGroupBox>
@@ -24,6 +25,7 @@
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 namespace particle::ui {
@@ -82,8 +84,12 @@ ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidge
   grid->addWidget(jobs_, 0, 3);
   grid->addWidget(new QLabel(tr("Seed"), box), 0, 4);
   grid->addWidget(seed_, 0, 5);
+  open_ = new QPushButton(tr("Open search…"), box);
+  open_->setObjectName("openSearch");
+  open_->setToolTip(tr("Shows a search folder written earlier, by this tab or by `particle search`"));
   grid->addWidget(start_, 0, 6);
   grid->addWidget(stop_, 0, 7);
+  grid->addWidget(open_, 0, 9);
   grid->setColumnStretch(8, 1);
   status_ = new QLabel(tr("Search over decompositions of the graph in the Design tab: how many parts, how wide, how "
                           "combined, how shared — against one sub-model on the whole input."),
@@ -91,7 +97,7 @@ ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidge
   status_->setObjectName("searchStatus");
   status_->setWordWrap(true);
   status_->setTextInteractionFlags(Qt::TextSelectableByMouse);
-  grid->addWidget(status_, 1, 0, 1, 9);
+  grid->addWidget(status_, 1, 0, 1, 10);
   layout->addWidget(box);
 
   auto *split = new QSplitter(Qt::Horizontal, this);
@@ -107,6 +113,10 @@ ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidge
   pareto_->setObjectName("paretoPlot");
   pareto_->xAxis->setScaleType(QCPAxis::stLogarithmic);
   pareto_->xAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
+  pareto_->xAxis->setNumberFormat("eb"); // 10⁵
+  pareto_->xAxis->setNumberPrecision(0);
+  pareto_->xAxis->setRange(1e3, 1e6);
+  pareto_->yAxis->setRange(0, 100);
   // Labels lie below the points, so that a click on a point reaches the point.
   pareto_->addLayer("labels", pareto_->layer("main"), QCustomPlot::limBelow);
   pareto_->setToolTip(tr("Each variant at the longest it was trained. Blue: the Pareto set (no other is both more "
@@ -114,8 +124,8 @@ ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidge
                          "Larger points take longer per sample. Click a point to open that variant."));
   split->addWidget(table_);
   split->addWidget(pareto_);
-  split->setStretchFactor(0, 3);
-  split->setStretchFactor(1, 2);
+  split->setStretchFactor(0, 1);
+  split->setStretchFactor(1, 1);
   layout->addWidget(split, 3);
 
   auto *claimsBox = new QGroupBox(tr("Claims lab"), this);
@@ -132,9 +142,13 @@ ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidge
   claimsLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   noise_ = makePlot(tr("input noise σ (training-data standard deviations)"), tr("test accuracy (%)"), claimsBox);
   noise_->setObjectName("noisePlot");
-  noise_->legend->setVisible(true);
-  gap_ = makePlot(tr("epoch"), tr("train − validation accuracy (%)"), claimsBox);
+  noise_->xAxis->setRange(0, 1);
+  noise_->yAxis->setRange(0, 100);
+  noise_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignLeft | Qt::AlignBottom); // curves fall to the right
+  gap_ = makePlot(tr("epoch"), tr("train − val accuracy (%)"), claimsBox);
   gap_->setObjectName("gapPlot");
+  gap_->xAxis->setRange(0.5, 5.5);
+  gap_->yAxis->setRange(-5, 5);
   claimsGrid->addWidget(claims_, 0, 0);
   claimsGrid->addWidget(claimsLabel_, 0, 1, 1, 2);
   claimsGrid->addWidget(noise_, 1, 0, 1, 2);
@@ -149,6 +163,7 @@ ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidge
   connect(start_, &QPushButton::clicked, this, &ExperimentsPanel::startSearch);
   connect(stop_, &QPushButton::clicked, this, &ExperimentsPanel::stopSearch);
   connect(claims_, &QPushButton::clicked, this, &ExperimentsPanel::startClaims);
+  connect(open_, &QPushButton::clicked, this, &ExperimentsPanel::openSearch);
   connect(table_, &QTableWidget::cellDoubleClicked, this, [this](int row, int) { openRow(row); });
   connect(pareto_, &QCustomPlot::plottableClick, this, [this](QCPAbstractPlottable *p, int, QMouseEvent *) {
     const QString name = p ? p->property("variant").toString() : QString();
@@ -261,6 +276,29 @@ void ExperimentsPanel::stopSearch() {
     process_->terminate();
 }
 
+void ExperimentsPanel::openSearch() {
+  if (running())
+    return;
+  QFileDialog dialog(this, tr("Open a search folder"), folder_.isEmpty() ? runsFolder() : folder_);
+  dialog.setObjectName("openSearchDialog");
+  dialog.setFileMode(QFileDialog::Directory);
+  dialog.setOption(QFileDialog::ShowDirsOnly);
+  if (dialog.exec() != QDialog::Accepted || dialog.selectedFiles().isEmpty())
+    return;
+  const QString dir = dialog.selectedFiles().front();
+  if (!QFile::exists(dir + "/search.json")) {
+    setStatus(tr("%1 holds no search.json: not a search folder").arg(dir), true);
+    return;
+  }
+  folder_ = dir;
+  seen_ = QDateTime();
+  claimDone_.clear();
+  drawClaims();
+  poll();
+  claims_->setEnabled(table_->rowCount() > 0);
+  setStatus(tr("Search in %1: %n trial(s).", "", table_->rowCount()).arg(folder_));
+}
+
 void ExperimentsPanel::poll() {
   const QFileInfo file(folder_ + "/search.json");
   if (!file.exists() || file.lastModified() == seen_)
@@ -282,6 +320,10 @@ void ExperimentsPanel::showSearch(const Json &search) {
   for (const auto &v : search.value("variants", Json::array()))
     axes[v.value("name", "")] = v.value("axes", Json::object());
   const Json &trials = search["trials"];
+  std::map<std::string, std::size_t> latest; // a variant's last completed trial, by index
+  for (std::size_t i = 0; i < trials.size(); ++i)
+    if (trials[i].value("status", "") == "completed")
+      latest[trials[i].value("variant", "")] = i;
   table_->setSortingEnabled(false);
   table_->setRowCount(static_cast<int>(trials.size()));
   int row = 0;
@@ -304,7 +346,7 @@ void ExperimentsPanel::showSearch(const Json &search) {
                                QString::fromStdString(a.value("sharing", ""))};
     for (int c = 0; c < cells.size(); ++c) {
       auto *item = new QTableWidgetItem(cells[c]);
-      if (front.count(name)) {
+      if (front.count(name) && latest[name] == static_cast<std::size_t>(row)) {
         QFont f = item->font();
         f.setBold(true);
         item->setFont(f);
@@ -370,6 +412,10 @@ void ExperimentsPanel::drawPareto(const Json &search) {
   }
   double lo = 1e300, hi = 0, accLo = 100, accHi = 0;
   for (const auto &[name, p] : points) {
+    lo = std::min(lo, p.params);
+    hi = std::max(hi, p.params);
+  }
+  for (const auto &[name, p] : points) {
     QCPGraph *g = pareto_->addGraph();
     g->setProperty("variant", QString::fromStdString(name));
     g->setName(QString::fromStdString(name));
@@ -378,15 +424,15 @@ void ExperimentsPanel::drawPareto(const Json &search) {
     const double size = 7 + (maxUs > minUs ? 11 * (p.us - minUs) / (maxUs - minUs) : 4);
     g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, color, color, size));
     g->addData(p.params, p.accuracy);
-    lo = std::min(lo, p.params);
-    hi = std::max(hi, p.params);
     accLo = std::min(accLo, p.accuracy);
     accHi = std::max(accHi, p.accuracy);
     if (p.own || p.baseline || front.count(name)) {
       auto *label = new QCPItemText(pareto_);
       label->position->setCoords(p.params, p.accuracy);
-      label->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
-      label->setPadding(QMargins(6, 0, 0, 4));
+      // Right of the point, or left of it in the right part of the plot.
+      const bool right = hi > lo && std::log(p.params / lo) > 0.6 * std::log(hi / lo);
+      label->setPositionAlignment((right ? Qt::AlignRight : Qt::AlignLeft) | Qt::AlignBottom);
+      label->setPadding(right ? QMargins(0, 0, 6, 4) : QMargins(6, 0, 0, 4));
       label->setText(p.own        ? tr("this graph")
                      : p.baseline ? QString::fromStdString(name)
                                   : QString::fromStdString(name));
@@ -396,7 +442,7 @@ void ExperimentsPanel::drawPareto(const Json &search) {
     }
   }
   if (!points.empty()) {
-    pareto_->xAxis->setRange(lo / 1.6, hi * 1.6);
+    pareto_->xAxis->setRange(lo / 2, hi * 2);
     const double pad = std::max(1.0, (accHi - accLo) * 0.15);
     pareto_->yAxis->setRange(accLo - pad, std::min(100.0, accHi + pad) + pad / 2);
   }
@@ -434,6 +480,7 @@ void ExperimentsPanel::startClaims() {
     if (QFile::exists(folder_ + "/trials/" + name + "/checkpoint.pt"))
       claimQueue_ << name;
   claimDone_.clear();
+  claimErrors_.clear();
   claims_->setEnabled(false);
   claimsLabel_->setText(tr("Measuring %n variant(s)…", "", static_cast<int>(claimQueue_.size())));
   nextClaim();
@@ -453,7 +500,7 @@ void ExperimentsPanel::nextClaim() {
     if (code == 0)
       claimDone_ << name;
     else
-      claimsLabel_->setText(tr("%1: %2").arg(name, QString::fromUtf8(p->readAll()).trimmed().split('\n').last()));
+      claimErrors_ << tr("%1: %2").arg(name, QString::fromUtf8(p->readAll()).trimmed().split('\n').last());
     p->deleteLater();
     claimProcess_ = nullptr;
     drawClaims();
@@ -492,6 +539,7 @@ void ExperimentsPanel::drawClaims() {
     QCPGraph *h = gap_->addGraph();
     h->setName(name);
     h->setPen(QPen(color, 2));
+    h->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 6)); // a run of one epoch is one point
     for (const auto &e : r["generalisation_gap"]) {
       h->addData(e["epoch"].get<int>(), 100 * e["gap"].get<double>());
       gapLo = std::min(gapLo, 100 * e["gap"].get<double>());
@@ -514,6 +562,11 @@ void ExperimentsPanel::drawClaims() {
   gap_->yAxis->setRange(gapLo - 2, gapHi + 2);
   noise_->replot();
   gap_->replot();
+  noise_->legend->setVisible(noise_->graphCount() > 0);
+  if (!claimQueue_.isEmpty() || claimProcess_)
+    lines.prepend(tr("Measuring… %n to go", "", static_cast<int>(claimQueue_.size()) + (claimProcess_ ? 1 : 0)));
+  for (const QString &e : claimErrors_)
+    lines << QString("<span style=\"color:#d03030\">%1</span>").arg(e.toHtmlEscaped());
   claimsLabel_->setText(lines.join("<br>"));
 }
 

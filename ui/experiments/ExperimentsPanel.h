@@ -40,6 +40,7 @@ public:
   QPushButton *startButton() const { return start_; }
   QPushButton *stopButton() const { return stop_; }
   QPushButton *claimsButton() const { return claims_; }
+  QPushButton *openButton() const { return open_; }
   QTableWidget *table() const { return table_; }
   QCustomPlot *paretoPlot() const { return pareto_; }
   QCustomPlot *noisePlot() const { return noise_; }
@@ -62,6 +63,8 @@ Q_SIGNALS:
 private:
   void startSearch();
   void stopSearch();
+  // Shows a search folder written earlier (by the app or `particle search`).
+  void openSearch();
   void poll();
   void showSearch(const Json &search);
   void drawPareto(const Json &search);
@@ -75,7 +78,7 @@ private:
   GraphDocument *doc_;
   QLineEdit *budget_;
   QSpinBox *jobs_, *seed_;
-  QPushButton *start_, *stop_, *claims_;
+  QPushButton *start_, *stop_, *claims_, *open_;
   QLabel *status_, *claimsLabel_;
   QTableWidget *table_;
   QCustomPlot *pareto_, *noise_, *gap_;
@@ -83,7 +86,7 @@ private:
   QTimer *poll_;
   QString folder_, runsFolder_, output_;
   QDateTime seen_; // search.json's time when last read
-  QStringList claimQueue_, claimDone_;
+  QStringList claimQueue_, claimDone_, claimErrors_;
   QProcess *claimProcess_ = nullptr;
 };
 
