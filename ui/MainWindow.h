@@ -46,7 +46,7 @@ public:
   bool saveAs(const QString &path);
   // The Save As dialog; the file gets ".particle.json" unless it already ends in ".json".
   bool saveAsWithDialog();
-  void setCurrentTab(const QString &name); // design, train, explain
+  void setCurrentTab(const QString &name); // design, train, explain, experiments
 
   GraphDocument *document() const { return doc_; }
   GraphScene *scene() const { return scene_; }

@@ -725,6 +725,10 @@ std::string percent(double v) {
 // Prints each trial as it ends: rung, variant, accuracy, parameters, time.
 class SearchPrinter : public SearchObserver {
 public:
+  void onBracket(int bracket, int variants) override {
+    if (bracket > 0)
+      std::cout << "time left: another bracket of " << variants << " variant(s)\n" << std::flush;
+  }
   void onRung(int rung, int variants, int epochs) override {
     std::cout << "rung " << rung << ": " << variants << " variant(s), " << epochs << " epoch(s) each\n" << std::flush;
   }

@@ -28,7 +28,7 @@ int main(int argc, char **argv) {
   parser.addVersionOption();
   parser.addPositionalArgument("project", "Project file to open (default: a copy of the fashion-patches example).");
   QCommandLineOption screenshot("screenshot", "Render the window to PNG after loading, then exit.", "png");
-  QCommandLineOption tab("tab", "Tab to show: design, train or explain.", "name", "design");
+  QCommandLineOption tab("tab", "Tab to show: design, train, explain or experiments.", "name", "design");
   QCommandLineOption size("size", "With --screenshot: the window size, e.g. 1600x1000.", "WxH", "1600x1000");
   QCommandLineOption trainFor("train-for",
                               "With --screenshot: start training and take the picture after this many "

@@ -163,39 +163,24 @@ public:
     order();
     writeVariants();
     loadEarlier();
-    std::vector<std::string> alive = result_.started;
-    int epochs = std::max(1, options_.firstEpochs);
     int budgetLeft = options_.budget.trials.value_or(1 << 30);
-    for (int rung = 0;; ++rung) {
+    std::size_t next = 0;
+    for (int bracket = 0; next < result_.variants.size(); ++bracket) {
+      std::vector<std::string> names;
+      for (std::size_t i = next; i < std::min(next + bracketSize_, result_.variants.size()); ++i)
+        names.push_back(result_.variants[i].name);
+      // A budget of trials is one bracket. Time left over after one: another bracket of the next
+      // variants, when its first rung is expected to fit.
+      if (bracket > 0 && (!deadline_ || result_.outOfBudget || !bracketFits(names.size())))
+        break;
+      next += names.size();
+      result_.started.insert(result_.started.end(), names.begin(), names.end());
+      observer_->onBracket(bracket, static_cast<int>(names.size()));
+      runBracket(bracket, names, budgetLeft);
       if (options_.budget.trials)
-        alive.resize(std::min<std::size_t>(alive.size(), static_cast<std::size_t>(std::max(0, budgetLeft))));
-      if (alive.empty())
         break;
-      observer_->onRung(rung, static_cast<int>(alive.size()), epochs);
-      runRung(rung, epochs, alive);
-      result_.rungs = rung + 1;
-      budgetLeft -= static_cast<int>(alive.size());
-      std::vector<const TrialRecord *> done;
-      for (const auto &name : alive)
-        if (const TrialRecord *t = find(name, rung); t && t->ok())
-          done.push_back(t);
-      if (rung == 0 && done.empty())
-        throw Error(ErrorKind::Training, firstRungFailure());
-      std::sort(done.begin(), done.end(), better);
-      if (!done.empty())
-        result_.winner = done.front()->variant;
-      if (done.size() <= 1 || result_.outOfBudget)
-        break;
-      const std::size_t keep = (done.size() + 1) / 2;
-      std::vector<std::string> next;
-      for (std::size_t i = 0; i < keep; ++i)
-        next.push_back(done[i]->variant);
-      // A time budget: the next rung only when it is expected to fit.
-      if (deadline_ && !fits(next, rung, epochs, epochs * 2))
-        break;
-      alive = next;
-      epochs *= 2;
     }
+    result_.winner = winner();
     result_.pareto = paretoSet(result_);
     save();
     return result_;
@@ -208,6 +193,65 @@ private:
     if (a->uniqueParameters != b->uniqueParameters)
       return a->uniqueParameters < b->uniqueParameters;
     return a->variant < b->variant;
+  }
+
+  void runBracket(int bracket, std::vector<std::string> alive, int &budgetLeft) {
+    int epochs = std::max(1, options_.firstEpochs);
+    for (int rung = 0;; ++rung) {
+      if (options_.budget.trials)
+        alive.resize(std::min<std::size_t>(alive.size(), static_cast<std::size_t>(std::max(0, budgetLeft))));
+      if (alive.empty())
+        return;
+      observer_->onRung(rung, static_cast<int>(alive.size()), epochs);
+      runRung(rung, epochs, alive);
+      result_.rungs = std::max(result_.rungs, rung + 1);
+      budgetLeft -= static_cast<int>(alive.size());
+      std::vector<const TrialRecord *> done;
+      for (const auto &name : alive)
+        if (const TrialRecord *t = find(name, rung); t && t->ok())
+          done.push_back(t);
+      if (rung == 0 && done.empty() && bracket == 0)
+        throw Error(ErrorKind::Training, firstRungFailure());
+      if (done.size() <= 1 || result_.outOfBudget)
+        return;
+      std::sort(done.begin(), done.end(), better);
+      const std::size_t keep = (done.size() + 1) / 2;
+      std::vector<std::string> promoted;
+      for (std::size_t i = 0; i < keep; ++i)
+        promoted.push_back(done[i]->variant);
+      // A time budget: the next rung only when it is expected to fit.
+      if (deadline_ && !fits(promoted, rung, epochs, epochs * 2))
+        return;
+      alive = promoted;
+      epochs *= 2;
+    }
+  }
+
+  // Whether a bracket of `n` more variants can train its first rung in the time left (from the
+  // first rungs so far).
+  bool bracketFits(std::size_t n) const {
+    double sum = 0;
+    int count = 0;
+    for (const auto &t : result_.trials)
+      if (t.rung == 0 && t.ok()) {
+        sum += t.seconds;
+        ++count;
+      }
+    if (count == 0)
+      return false;
+    const double seconds = sum / count * static_cast<double>(n) / std::max(1, options_.jobs);
+    return std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000)) <
+           *deadline_;
+  }
+
+  // The variant trained longest, and of those the best.
+  std::string winner() const {
+    const TrialRecord *best = nullptr;
+    for (const auto &v : result_.variants)
+      if (const TrialRecord *t = result_.latest(v.name))
+        if (!best || t->epochs > best->epochs || (t->epochs == best->epochs && better(t, best)))
+          best = t;
+    return best ? best->variant : std::string();
   }
 
   // Rung 0's variants: the user's graph and the baseline always, then the others in a shuffled
@@ -236,8 +280,7 @@ private:
     for (std::size_t i : all)
       sorted.push_back(result_.variants[i]);
     result_.variants = sorted;
-    for (std::size_t i = 0; i < n; ++i)
-      result_.started.push_back(result_.variants[i].name);
+    bracketSize_ = std::max<std::size_t>(1, n);
   }
 
   static int halvingCost(std::size_t n) {
@@ -248,6 +291,13 @@ private:
         return cost;
       n = (n + 1) / 2;
     }
+  }
+
+  std::vector<std::string> order_() const {
+    std::vector<std::string> names;
+    for (const auto &v : result_.variants)
+      names.push_back(v.name);
+    return names;
   }
 
   std::string variantFile(const std::string &name) const {
@@ -270,11 +320,8 @@ private:
   }
 
   Json settings() const {
-    return {{"graph_hash", graphHash(project_.graph)},
-            {"seed", options_.seed},
-            {"budget", options_.budget.text()},
-            {"first_epochs", options_.firstEpochs},
-            {"started", result_.started}};
+    return {{"graph_hash", graphHash(project_.graph)}, {"seed", options_.seed},   {"budget", options_.budget.text()},
+            {"first_epochs", options_.firstEpochs},    {"bracket", bracketSize_}, {"order", order_()}};
   }
 
   // A search stopped earlier in this folder: its trials are taken as they are (those cut by the
@@ -290,7 +337,7 @@ private:
       throw Error(ErrorKind::File, file + ": cannot continue this search: " + e.what());
     }
     const Json want = settings();
-    for (const char *k : {"graph_hash", "seed", "first_epochs", "started"})
+    for (const char *k : {"graph_hash", "seed", "first_epochs", "bracket", "order"})
       if (earlier["settings"].value(k, Json()) != want[k])
         throw Error(ErrorKind::Usage, options_.outDir + " holds a search with other settings (" + k +
                                           " differs); give another --out, or --force to start over");
@@ -523,6 +570,7 @@ private:
   SearchResult result_;
   std::map<std::pair<std::string, int>, TrialRecord> memo_;
   int threads_ = 1;
+  std::size_t bracketSize_ = 8; // variants a bracket starts with
   std::chrono::steady_clock::time_point start_;
   std::optional<std::chrono::steady_clock::time_point> deadline_;
 };

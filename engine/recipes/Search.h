@@ -2,7 +2,8 @@
 // Decomposition search (`particle search`, the app's Experiments tab): successive halving over
 // the variants of a project's graph (recipes/Variants.h) — many variants for a short time, the
 // better half (by validation accuracy) for twice as long, and so on — under a budget of wall time
-// or of trials. Every trial is a `particle train` process, so one that fails or diverges is
+// or of trials. A budget of trials is one bracket sized to fit it; time left over after a bracket
+// starts another with the next variants. Every trial is a `particle train` process, so one that fails or diverges is
 // recorded and skipped; the state is written after every trial (search.json), so a search that
 // was stopped continues where it was. The Pareto set is taken over validation accuracy (higher)
 // and unique parameters (fewer); inference time per sample is reported beside them. Torch-free.
@@ -63,6 +64,7 @@ struct SearchResult {
 
 struct SearchObserver {
   virtual ~SearchObserver() = default;
+  virtual void onBracket(int /*bracket*/, int /*variants*/) {}
   virtual void onRung(int /*rung*/, int /*variants*/, int /*epochs*/) {}
   virtual void onTrialStarted(const TrialRecord & /*trial*/) {}
   virtual void onTrialFinished(const TrialRecord & /*trial*/, bool /*reused*/) {}

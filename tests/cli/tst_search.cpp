@@ -123,6 +123,21 @@ private Q_SLOTS:
     QVERIFY(trialList(readJson(dir.filePath("c/search.json"))) != ta); // another seed, other variants
   }
 
+  // Time left after a bracket starts another with the next variants; the budget ends the search.
+  void timeBudgetRunsMoreBrackets() {
+    QTemporaryDir dir;
+    const QString p = project(dir, "p.particle.json");
+    const ProcessRun r = cli({"search", p, "--budget", "15s", "--variants", "2", "--out", dir.filePath("s")});
+    QVERIFY2(r.code == 0, qPrintable(r.all()));
+    QVERIFY2(r.out.contains("time left: another bracket of 2 variant(s)"), qPrintable(r.out));
+    QVERIFY2(r.ms < 15000 + 10000, qPrintable(QString::number(r.ms))); // the budget, and a trial's end at most
+    const Json s = readJson(dir.filePath("s/search.json"));
+    int started = 0;
+    for (const auto &v : s["variants"])
+      started += v["started"].get<bool>();
+    QVERIFY(started > 2);
+  }
+
   void failedTrialIsRecordedAndSkipped() {
     QTemporaryDir dir;
     const QString p = project(dir, "p.particle.json");
