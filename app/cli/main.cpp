@@ -778,7 +778,7 @@ int cmdSearch(const Args &args) {
   options.jobs = static_cast<int>(args.integer("--jobs", 1).value_or(1));
   options.seed = static_cast<uint64_t>(args.integer("--seed", 0).value_or(0));
   options.variants = static_cast<int>(args.integer("--variants", 1).value_or(0));
-  options.firstEpochs = static_cast<int>(args.integer("--first-epochs", 1).value_or(1));
+  options.firstEpochs = static_cast<int>(args.integer("--first-epochs", 1).value_or(0));
   options.outDir = args.get("--out").value_or("search-" + project.name);
   if (args.get("--force") && fs::exists(options.outDir + "/search.json")) {
     fs::remove_all(options.outDir + "/trials");

@@ -2,6 +2,7 @@
 
 #include "data/DatasetSpec.h"
 #include "recipes/Processes.h"
+#include "train/TrainingSpec.h"
 
 #include <algorithm>
 #include <cmath>
@@ -154,6 +155,9 @@ public:
                   "or validation refused every one)");
     const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     threads_ = std::max(1, cores / std::max(1, options.jobs));
+    // By default the top rung of a bracket of 8 trains as long as the project says.
+    firstEpochs_ =
+        options.firstEpochs > 0 ? options.firstEpochs : std::max(1, parseTrainingSpec(project.training).epochs / 8);
     start_ = std::chrono::steady_clock::now();
     if (options.budget.seconds)
       deadline_ = start_ + std::chrono::milliseconds(static_cast<int64_t>(*options.budget.seconds * 1000));
@@ -196,7 +200,7 @@ private:
   }
 
   void runBracket(int bracket, std::vector<std::string> alive, int &budgetLeft) {
-    int epochs = std::max(1, options_.firstEpochs);
+    int epochs = firstEpochs_;
     for (int rung = 0;; ++rung) {
       if (options_.budget.trials)
         alive.resize(std::min<std::size_t>(alive.size(), static_cast<std::size_t>(std::max(0, budgetLeft))));
@@ -320,8 +324,12 @@ private:
   }
 
   Json settings() const {
-    return {{"graph_hash", graphHash(project_.graph)}, {"seed", options_.seed},   {"budget", options_.budget.text()},
-            {"first_epochs", options_.firstEpochs},    {"bracket", bracketSize_}, {"order", order_()}};
+    return {{"graph_hash", graphHash(project_.graph)},
+            {"seed", options_.seed},
+            {"budget", options_.budget.text()},
+            {"first_epochs", firstEpochs_},
+            {"bracket", bracketSize_},
+            {"order", order_()}};
   }
 
   // A search stopped earlier in this folder: its trials are taken as they are (those cut by the
@@ -571,6 +579,7 @@ private:
   std::map<std::pair<std::string, int>, TrialRecord> memo_;
   int threads_ = 1;
   std::size_t bracketSize_ = 8; // variants a bracket starts with
+  int firstEpochs_ = 1;
   std::chrono::steady_clock::time_point start_;
   std::optional<std::chrono::steady_clock::time_point> deadline_;
 };

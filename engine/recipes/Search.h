@@ -31,8 +31,8 @@ struct SearchOptions {
   SearchBudget budget;
   int jobs = 1;        // trials at once (each with cores/jobs threads)
   uint64_t seed = 0;   // which variants start (the own graph and the baseline always do)
-  int variants = 0;    // how many start; 0: from the budget (trials) or 8 (time)
-  int firstEpochs = 1; // epochs of the first rung; each later rung doubles them
+  int variants = 0;    // how many a bracket starts with; 0: from the budget (trials) or 8 (time)
+  int firstEpochs = 0; // epochs of the first rung (0: the project's epochs ÷ 8, at least 1); each rung doubles them
   VariantFilter filter;
 };
 

@@ -133,6 +133,15 @@ std::string originalPartsLabel(const Node &split, int parts, const std::vector<P
   for (const auto &o : options)
     if (o.params == split.params)
       return o.label;
+  // Explicit equal chunk sizes cut the input as `parts` equal chunks do: the same option.
+  if (split.params.value("mode", std::string()) == "chunks" && split.params.contains("sizes") &&
+      split.params["sizes"].is_array() && !split.params["sizes"].empty()) {
+    const Json &sizes = split.params["sizes"];
+    if (std::all_of(sizes.begin(), sizes.end(), [&](const Json &v) { return v == sizes.front(); }))
+      for (const auto &o : options)
+        if (o.params.value("mode", std::string()) == "chunks" && o.count == static_cast<int>(sizes.size()))
+          return o.label;
+  }
   const std::string mode = split.params.value("mode", std::string("patches"));
   return "own " + std::to_string(parts) + " " + (mode == "patches" ? "patches" : mode == "fields" ? "fields" : "parts");
 }

@@ -84,7 +84,8 @@ private Q_SLOTS:
     QVERIFY(finished.wait(180000));
     QVERIFY2(finished.at(0).at(0).toBool(), qPrintable(panel->statusLabel()->text()));
     QCOMPARE(panel->table()->rowCount(), 7); // 4 + 2 + 1 trials
-    QVERIFY(panel->statusLabel()->text().contains("Search finished"));
+    QVERIFY2(panel->statusLabel()->text().contains("Search of t finished: 7 trial(s) in 3 rung(s)"),
+             qPrintable(panel->statusLabel()->text()));
     // One point per variant trained (4), the front line besides.
     int points = 0;
     for (int i = 0; i < panel->paretoPlot()->graphCount(); ++i)
@@ -113,6 +114,9 @@ private Q_SLOTS:
     QVERIFY(window_->document()->isTemplate()); // Save asks where
     QCOMPARE(window_->tabs()->currentIndex(), 0);
     QVERIFY(window_->document()->validation().ok());
+    QCOMPARE(panel->table()->rowCount(), 7); // the search stays, and says whose it is
+    QVERIFY2(panel->statusLabel()->text().contains("Showing the search of t"),
+             qPrintable(panel->statusLabel()->text()));
   }
 
   void stopKeepsWhatFinished() {
@@ -146,6 +150,17 @@ private Q_SLOTS:
     QTRY_COMPARE(panel->table()->rowCount(), 3);
     QCOMPARE(panel->searchFolder(), dir.filePath("s"));
     QVERIFY(panel->claimsButton()->isEnabled());
+    QCOMPARE(panel->noisePlot()->graphCount(), 0);
+    // Measured once, shown again when the folder is opened again.
+    QSignalSpy claims(panel, &ExperimentsPanel::claimsFinished);
+    QTest::mouseClick(panel->claimsButton(), Qt::LeftButton);
+    QVERIFY(claims.wait(120000));
+    const int measured = panel->noisePlot()->graphCount();
+    QVERIFY(measured >= 2);
+    auto reopened = answerFileDialog(dir.filePath("s"));
+    QTest::mouseClick(panel->openButton(), Qt::LeftButton);
+    QVERIFY(*reopened);
+    QTRY_COMPARE(panel->noisePlot()->graphCount(), measured);
     // A folder without search.json is refused with a message.
     auto again = answerFileDialog(dir.path());
     QTest::mouseClick(panel->openButton(), Qt::LeftButton);
@@ -159,11 +174,22 @@ private Q_SLOTS:
     clickTab(window_->tabs(), "Experiments");
     ExperimentsPanel *panel = window_->experimentsPanel();
     typeInto(panel->budgetEdit(), "soon");
-    QSignalSpy finished(panel, &ExperimentsPanel::searchFinished);
     QTest::mouseClick(panel->startButton(), Qt::LeftButton);
-    QVERIFY(finished.wait(30000));
-    QVERIFY(!finished.at(0).at(0).toBool());
-    QVERIFY2(panel->statusLabel()->text().contains("give a time (90s, 10m, 1h) or a number of trials"),
+    // Checked before anything starts: no search, the message says what a budget is.
+    QVERIFY(!panel->running());
+    QVERIFY(panel->startButton()->isEnabled());
+    QVERIFY2(panel->statusLabel()->text().contains("Budget \"soon\": give a time (90s, 10m, 1h) or a number of trials"),
+             qPrintable(panel->statusLabel()->text()));
+    // A graph without a Split has nothing to vary.
+    Json flat = baseProject();
+    flat["nodes"] = Json::parse(R"([{"id": "input", "type": "Input"}, {"id": "m", "type": "MLP"},
+                                    {"id": "head", "type": "Classifier"}])");
+    flat["edges"] = Json::parse(R"([{"from": "input", "to": "m"}, {"from": "m", "to": "head"}])");
+    window_->document()->reset(projectFromJson(flat, "flat.json"));
+    typeInto(panel->budgetEdit(), "4trials");
+    QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+    QVERIFY(!panel->running());
+    QVERIFY2(panel->statusLabel()->text().contains("Nothing to search: the graph has no Split node"),
              qPrintable(panel->statusLabel()->text()));
   }
 

@@ -4,6 +4,7 @@
 #include "data/DatasetSpec.h"
 #include "document/GraphDocument.h"
 #include "graph/Project.h"
+#include "recipes/Search.h"
 #include "training/CustomPlot.h"
 #include "training/EngineWorker.h"
 
@@ -108,7 +109,9 @@ ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidge
   table_->setSelectionBehavior(QAbstractItemView::SelectRows);
   table_->verticalHeader()->setVisible(false);
   table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-  table_->setToolTip(tr("Double-click a trial to open its variant in the designer; select rows for the claims lab"));
+  table_->setToolTip(tr("One row per trial. Rung 0 trains every variant briefly; each later rung trains the better "
+                        "half twice as long. Bold: the Pareto set, at its latest trial. Double-click a trial to "
+                        "open its variant in the designer; select rows for the claims lab."));
   pareto_ = makePlot(tr("unique parameters"), tr("validation accuracy (%)"), split);
   pareto_->setObjectName("paretoPlot");
   pareto_->xAxis->setScaleType(QCPAxis::stLogarithmic);
@@ -147,6 +150,9 @@ ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidge
   noise_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignLeft | Qt::AlignBottom); // curves fall to the right
   gap_ = makePlot(tr("epoch"), tr("train − val accuracy (%)"), claimsBox);
   gap_->setObjectName("gapPlot");
+  gap_->setToolTip(tr("Training accuracy (the running mean over each epoch) minus validation accuracy after it: "
+                      "below zero early on, growing as a model starts to over-fit"));
+  gap_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignRight | Qt::AlignBottom);
   gap_->xAxis->setRange(0.5, 5.5);
   gap_->yAxis->setRange(-5, 5);
   claimsGrid->addWidget(claims_, 0, 0);
@@ -164,6 +170,17 @@ ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidge
   connect(stop_, &QPushButton::clicked, this, &ExperimentsPanel::stopSearch);
   connect(claims_, &QPushButton::clicked, this, &ExperimentsPanel::startClaims);
   connect(open_, &QPushButton::clicked, this, &ExperimentsPanel::openSearch);
+  // Another document (a variant opened from here, another project): the search shown stays, and
+  // says whose it is.
+  connect(doc_, &GraphDocument::modelReset, this, [this] {
+    if (folder_.isEmpty() || running() || searchedName_.isEmpty())
+      return;
+    const QString now = QString::fromStdString(doc_->project().name);
+    if (now != searchedName_)
+      setStatus(tr("Showing the search of %1 (%2). Start search searches the graph now in the Design tab (%3); "
+                   "double-click the row \"own\" to open %1's graph again.")
+                    .arg(searchedName_, folder_, now));
+  });
   connect(table_, &QTableWidget::cellDoubleClicked, this, [this](int row, int) { openRow(row); });
   connect(pareto_, &QCustomPlot::plottableClick, this, [this](QCPAbstractPlottable *p, int, QMouseEvent *) {
     const QString name = p ? p->property("variant").toString() : QString();
@@ -217,6 +234,21 @@ void ExperimentsPanel::startSearch() {
     setStatus(tr("The graph has problems; fix them first (Problems panel)."), true);
     return;
   }
+  try {
+    (void)SearchBudget::parse(budget_->text().trimmed().toStdString());
+  } catch (const Error &) {
+    setStatus(tr("Budget \"%1\": give a time (90s, 10m, 1h) or a number of trials (24trials: successive halving "
+                 "over n variants takes about 2n trials).")
+                  .arg(budget_->text().trimmed()),
+              true);
+    return;
+  }
+  try {
+    (void)findDecompositionSite(doc_->graph());
+  } catch (const Error &e) {
+    setStatus(tr("Nothing to search: %1").arg(QString::fromUtf8(e.what())), true);
+    return;
+  }
   const QString name = QString::fromStdString(doc_->project().name);
   folder_ = runsFolder() + "/search-" + name + "-" + QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss");
   const QString source = folder_ + "/source.particle.json";
@@ -232,7 +264,12 @@ void ExperimentsPanel::startSearch() {
   }
   table_->setRowCount(0);
   pareto_->clearGraphs();
+  pareto_->clearItems();
   pareto_->replot();
+  claimDone_.clear();
+  claimErrors_.clear();
+  drawClaims();
+  searchedName_ = QString::fromStdString(doc_->project().name);
   seen_ = QDateTime();
   output_.clear();
   process_ = new QProcess(this);
@@ -249,7 +286,8 @@ void ExperimentsPanel::startSearch() {
     const QStringList lines = output_.trimmed().split('\n');
     const bool ok = status == QProcess::NormalExit && code == 0;
     if (ok)
-      setStatus(tr("Search finished. %1 Results in %2").arg(lines.filter("trial(s) in").value(0), folder_));
+      setStatus(tr("Search of %1 finished: %2 — results in %3")
+                    .arg(searchedName_, lines.filter("trial(s) in").value(0).trimmed(), folder_));
     else if (status == QProcess::CrashExit || code == 15 || code == 143)
       setStatus(tr("Search stopped; what finished is in %1").arg(folder_));
     else
@@ -293,7 +331,17 @@ void ExperimentsPanel::openSearch() {
   folder_ = dir;
   seen_ = QDateTime();
   claimDone_.clear();
+  claimErrors_.clear();
+  for (const QString &name : QDir(dir + "/claims").entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name))
+    if (QFile::exists(dir + "/claims/" + name + "/robustness.json"))
+      claimDone_ << name; // measured earlier: shown again
   drawClaims();
+  try {
+    searchedName_ =
+        QString::fromStdString(Json::parse(readTextFile((dir + "/search.json").toStdString())).value("project", ""));
+  } catch (const std::exception &) {
+    searchedName_.clear();
+  }
   poll();
   claims_->setEnabled(table_->rowCount() > 0);
   setStatus(tr("Search in %1: %n trial(s).", "", table_->rowCount()).arg(folder_));
@@ -442,7 +490,10 @@ void ExperimentsPanel::drawPareto(const Json &search) {
     }
   }
   if (!points.empty()) {
-    pareto_->xAxis->setRange(lo / 2, hi * 2);
+    // At least two decades, so that the log axis has whole powers of ten to label.
+    const double spread = std::max(hi / lo * 4, 100.0);
+    const double middle = std::sqrt(lo * hi);
+    pareto_->xAxis->setRange(middle / std::sqrt(spread), middle * std::sqrt(spread));
     const double pad = std::max(1.0, (accHi - accLo) * 0.15);
     pareto_->yAxis->setRange(accLo - pad, std::min(100.0, accHi + pad) + pad / 2);
   }
@@ -549,7 +600,8 @@ void ExperimentsPanel::drawClaims() {
     double worst = 0;
     for (const auto &o : r["occlusion"])
       worst = std::max(worst, o["drop"].get<double>());
-    lines << tr("<b>%1</b>: clean %2 %, worst single-part occlusion −%3 pts, %4 of %5 parameters unique")
+    lines << tr("<b>%1</b>: clean %2 %, −%3 pts with the worst of the searched graph's input parts occluded, %4 "
+                "of %5 parameters unique")
                  .arg(name)
                  .arg(100 * r["clean_accuracy"].get<double>(), 0, 'f', 1)
                  .arg(100 * worst, 0, 'f', 1)
@@ -563,6 +615,7 @@ void ExperimentsPanel::drawClaims() {
   noise_->replot();
   gap_->replot();
   noise_->legend->setVisible(noise_->graphCount() > 0);
+  gap_->legend->setVisible(gap_->graphCount() > 0);
   if (!claimQueue_.isEmpty() || claimProcess_)
     lines.prepend(tr("Measuring… %n to go", "", static_cast<int>(claimQueue_.size()) + (claimProcess_ ? 1 : 0)));
   for (const QString &e : claimErrors_)

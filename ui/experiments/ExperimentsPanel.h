@@ -85,7 +85,8 @@ private:
   QProcess *process_ = nullptr;
   QTimer *poll_;
   QString folder_, runsFolder_, output_;
-  QDateTime seen_; // search.json's time when last read
+  QString searchedName_; // the project the search shown is of
+  QDateTime seen_;       // search.json's time when last read
   QStringList claimQueue_, claimDone_, claimErrors_;
   QProcess *claimProcess_ = nullptr;
 };

@@ -659,12 +659,20 @@ void TrainPanel::startRun() {
   // Relative data paths resolve against the file the project came from (an example's too).
   const QString path = doc_->sourcePath().isEmpty() ? out + "/project.particle.json" : doc_->sourcePath();
   appliedLive_ = liveSettings();
+  int64_t batch = 0;
   try {
-    runWorkers_ = parseTrainingSpec(doc_->project().training).workers;
+    const TrainingSpec spec = parseTrainingSpec(doc_->project().training);
+    runWorkers_ = spec.workers;
+    batch = spec.batchSize;
   } catch (const Error &) {
     runWorkers_ = 1; // the engine reports the bad setting
   }
-  setStatus(runWorkers_ > 1 ? tr("starting %1 workers…").arg(runWorkers_) : tr("loading data…"));
+  setStatus(runWorkers_ > 1 ? tr("starting %1 worker processes: each takes %2 samples per step, %3 in all; Pause "
+                                 "is not available, Stop is")
+                                  .arg(runWorkers_)
+                                  .arg(batch)
+                                  .arg(batch * runWorkers_)
+                            : tr("loading data…"));
   controller_->start(QString::fromStdString(doc_->text()), path, out);
 }
 
