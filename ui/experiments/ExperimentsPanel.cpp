@@ -38,6 +38,11 @@ const QStringList kColumns = {"Variant",   "Rung", "Epochs", "Status", "Val acc"
 
 QCustomPlot *makePlot(const QString &x, const QString &y, QWidget *parent) {
   auto *plot = new QCustomPlot(parent);
+  QFont small = plot->font();
+  small.setPointSizeF(small.pointSizeF() * 0.8);
+  plot->legend->setFont(small);
+  plot->legend->setIconSize(14, 8);
+  plot->legend->setBrush(QColor(255, 255, 255, 210));
   plot->xAxis->setLabel(x);
   plot->yAxis->setLabel(y);
   plot->setMinimumSize(220, 160);
@@ -141,13 +146,15 @@ ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidge
                          "generalisation gap per epoch"));
   claimsLabel_ = new QLabel(claimsBox);
   claimsLabel_->setObjectName("claimsLabel");
-  claimsLabel_->setWordWrap(true);
+  claimsLabel_->setToolTip(tr("Per model: test accuracy on clean inputs; the loss when the worst of the searched "
+                              "graph's input parts is set to the training mean (every model over the same parts); "
+                              "unique of total parameters (sharing makes them differ)"));
   claimsLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   noise_ = makePlot(tr("input noise σ (training-data standard deviations)"), tr("test accuracy (%)"), claimsBox);
   noise_->setObjectName("noisePlot");
   noise_->xAxis->setRange(0, 1);
   noise_->yAxis->setRange(0, 100);
-  noise_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignLeft | Qt::AlignBottom); // curves fall to the right
+  noise_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignRight | Qt::AlignTop); // curves fall to the right
   gap_ = makePlot(tr("epoch"), tr("train − val accuracy (%)"), claimsBox);
   gap_->setObjectName("gapPlot");
   gap_->setToolTip(tr("Training accuracy (the running mean over each epoch) minus validation accuracy after it: "
@@ -600,8 +607,7 @@ void ExperimentsPanel::drawClaims() {
     double worst = 0;
     for (const auto &o : r["occlusion"])
       worst = std::max(worst, o["drop"].get<double>());
-    lines << tr("<b>%1</b>: clean %2 %, −%3 pts with the worst of the searched graph's input parts occluded, %4 "
-                "of %5 parameters unique")
+    lines << tr("<b>%1</b>: clean %2 %, worst part occluded −%3 pts, %4 / %5 params unique")
                  .arg(name)
                  .arg(100 * r["clean_accuracy"].get<double>(), 0, 'f', 1)
                  .arg(100 * worst, 0, 'f', 1)
