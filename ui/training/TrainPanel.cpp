@@ -872,10 +872,11 @@ void TrainPanel::onSettingsApplied(const LiveSettings &s, qint64 step) {
 
 void TrainPanel::onFinished(const RunFinished &r) {
   lastCheckpoint_ = r.failed && !QFile::exists(r.checkpoint) ? QString() : r.checkpoint;
+  // A run stopped in its first epoch has no whole epoch to name: say the steps instead.
+  const QString when = r.epochs > 0 ? tr("after %n epoch(s)", "", r.epochs) : tr("at step %1").arg(r.steps);
   QString text = r.failed ? tr("Run failed: %1").arg(r.message)
-                          : tr("%1 after %2 epoch(s): test accuracy %3%, test loss %4")
-                                .arg(r.status)
-                                .arg(r.epochs)
+                          : tr("%1 %2: test accuracy %3%, test loss %4")
+                                .arg(r.status, when)
                                 .arg(100 * r.testAccuracy, 0, 'f', 2)
                                 .arg(r.testLoss, 0, 'f', 4);
   if (r.status == "stopped")
