@@ -87,6 +87,7 @@ std::vector<std::string> paretoSet(const SearchResult &result) {
     return a->valAccuracy != b->valAccuracy ? a->valAccuracy > b->valAccuracy : a->variant < b->variant;
   });
   std::vector<std::string> names;
+  names.reserve(front.size());
   for (const auto *t : front)
     names.push_back(t->variant);
   return names;
@@ -281,6 +282,7 @@ private:
     }
     n = std::min(n, all.size());
     std::vector<Variant> sorted;
+    sorted.reserve(all.size());
     for (std::size_t i : all)
       sorted.push_back(result_.variants[i]);
     result_.variants = sorted;
@@ -515,10 +517,10 @@ private:
     s.args = {"train",     variantFile(name),        "--out",   runDir(name), "--epochs", std::to_string(epochs),
               "--threads", std::to_string(threads_), "--nproc", "1"};
     if (rung > 0 && fs::exists(checkpoint)) {
-      s.args.push_back("--resume");
+      s.args.emplace_back("--resume");
       s.args.push_back(checkpoint);
     } else {
-      s.args.push_back("--force"); // a trial cut short earlier starts over
+      s.args.emplace_back("--force"); // a trial cut short earlier starts over
     }
     const std::string stem = options_.outDir + "/logs/" + name + ".rung" + std::to_string(rung);
     s.stdoutFile = stem + ".log";

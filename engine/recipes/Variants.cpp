@@ -217,7 +217,7 @@ Graph rebuild(const Graph &g, const DecompositionSite &site, const Template &t, 
     return ids;
   };
   auto addChain = [&](int part) {
-    const auto ids = chainIds(part);
+    auto ids = chainIds(part);
     for (std::size_t k = 0; k < t.chain.size(); ++k) {
       Node n = t.chain[k];
       n.id = ids[k];
@@ -292,7 +292,7 @@ std::vector<std::pair<std::string, std::vector<std::string>>> variantAxes(const 
       info && !info->inputs.empty() ? partsOptions(*split, info->inputs[0], tokens) : std::vector<PartsOption>{});
   if (std::find(parts.begin(), parts.end(), own) == parts.end())
     parts.insert(parts.begin(), own);
-  parts.push_back("whole");
+  parts.emplace_back("whole");
   return {{"parts", parts},
           {"width", {"w0.5", "w1", "w2"}},
           {"combine", {"concat", "sum", "attention", "gate"}},
@@ -365,7 +365,9 @@ std::vector<Variant> makeVariants(const Project &project, const Validation &vali
             continue;
           std::string label = p.label;
           std::replace(label.begin(), label.end(), ' ', '-');
-          v.name = label + "-" + widthLabel(w) + "-" + c + "-" + s;
+          v.name = label;
+          v.name += "-" + widthLabel(w) + "-" + c;
+          v.name += "-" + s;
           v.project = project;
           v.project.graph = rebuild(g, site, t, p.params, p.count, w, c, s);
           keep(v);

@@ -488,9 +488,7 @@ void ExperimentsPanel::drawPareto(const Json &search) {
       const bool right = hi > lo && std::log(p.params / lo) > 0.6 * std::log(hi / lo);
       label->setPositionAlignment((right ? Qt::AlignRight : Qt::AlignLeft) | Qt::AlignBottom);
       label->setPadding(right ? QMargins(0, 0, 6, 4) : QMargins(6, 0, 0, 4));
-      label->setText(p.own        ? tr("this graph")
-                     : p.baseline ? QString::fromStdString(name)
-                                  : QString::fromStdString(name));
+      label->setText(p.own ? tr("this graph") : QString::fromStdString(name));
       label->setColor(color.darker(130));
       label->setClipToAxisRect(false);
       label->setLayer("labels");
