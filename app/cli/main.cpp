@@ -325,7 +325,6 @@ private:
 // The command line as given, for --nproc to start its workers with.
 std::vector<std::string> gArgv;
 
-// A TCP port on the loopback that nothing listens on now (for the workers' rendezvous).
 // `particle train P --nproc N`: starts N workers of this program on this machine, each with RANK,
 // LOCAL_RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT set as torchrun would; rank 0 prints and writes
 // the run folder. When a worker fails, the others end on their own (their next collective fails,

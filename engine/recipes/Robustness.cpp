@@ -3,9 +3,9 @@
 #include "graph/Catalogue.h"
 #include "graph/Validator.h"
 #include "recipes/ExplainSession.h"
+#include "recipes/RunPlan.h"
 
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 namespace fs = std::filesystem;
@@ -44,22 +44,6 @@ std::vector<std::vector<int64_t>> inputParts(const Project &project, const DataI
     }
   }
   return {};
-}
-
-std::vector<RobustnessReport::Epoch> readEpochs(const std::string &metricsCsv) {
-  std::vector<RobustnessReport::Epoch> out;
-  std::ifstream in(metricsCsv);
-  std::string line;
-  std::getline(in, line); // epoch,step,train_loss,train_accuracy,val_loss,val_accuracy,…
-  while (std::getline(in, line)) {
-    std::vector<std::string> cells;
-    std::stringstream row(line);
-    for (std::string c; std::getline(row, c, ',');)
-      cells.push_back(c);
-    if (cells.size() >= 6)
-      out.push_back({std::atoi(cells[0].c_str()), std::atof(cells[3].c_str()), std::atof(cells[5].c_str())});
-  }
-  return out;
 }
 
 } // namespace
@@ -115,7 +99,8 @@ RobustnessReport measureRobustness(const Project &project, const std::string &ch
   }
   const fs::path metrics = fs::path(checkpoint).parent_path() / "metrics.csv";
   if (fs::exists(metrics))
-    r.epochs = readEpochs(metrics.string());
+    for (const RunEpoch &e : readRunEpochs(metrics.string()))
+      r.epochs.push_back({e.epoch, e.trainAccuracy, e.valAccuracy});
   return r;
 }
 

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <unistd.h>
 
 namespace particle {
@@ -97,6 +99,22 @@ void prepareOutFolder(const std::string &dir, bool force, bool resume) {
   }
   if (::access(dir.c_str(), W_OK) != 0)
     throw Error(ErrorKind::File, dir + ": the output folder is not writable");
+}
+
+std::vector<RunEpoch> readRunEpochs(const std::string &metricsCsv) {
+  std::vector<RunEpoch> out;
+  std::ifstream in(metricsCsv);
+  std::string line;
+  std::getline(in, line); // epoch,step,train_loss,train_accuracy,val_loss,val_accuracy,…
+  while (std::getline(in, line)) {
+    std::vector<std::string> cells;
+    std::stringstream row(line);
+    for (std::string c; std::getline(row, c, ',');)
+      cells.push_back(c);
+    if (cells.size() >= 6)
+      out.push_back({std::atoi(cells[0].c_str()), std::atof(cells[3].c_str()), std::atof(cells[5].c_str())});
+  }
+  return out;
 }
 
 } // namespace particle

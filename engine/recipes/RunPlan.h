@@ -3,6 +3,7 @@
 // "<project name>-<timestamp>" under a runs root, the name cleaned so it cannot leave that root.
 
 #include <string>
+#include <vector>
 
 namespace particle {
 
@@ -24,5 +25,14 @@ std::string defaultRunsRoot(const std::string &projectPath, const std::string &f
 // (Error(Usage) naming it) unless `resume` (the run continues there) or `force` (it is emptied
 // first), so that two runs never mix their files.
 void prepareOutFolder(const std::string &dir, bool force, bool resume);
+
+// One row of a run's metrics.csv (written by the trainer): the epoch and its train and validation
+// accuracy.
+struct RunEpoch {
+  int epoch = 0;
+  double trainAccuracy = 0, valAccuracy = 0;
+};
+// Every epoch of a run's metrics.csv, in order; empty when the file is missing or unreadable.
+std::vector<RunEpoch> readRunEpochs(const std::string &metricsCsv);
 
 } // namespace particle

@@ -2,13 +2,13 @@
 
 #include "data/DatasetSpec.h"
 #include "recipes/Processes.h"
+#include "recipes/RunPlan.h"
 #include "train/TrainingSpec.h"
 
 #include <algorithm>
 #include <cmath>
 #include <csignal>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <random>
 #include <set>
@@ -129,22 +129,6 @@ TrialRecord trialFromJson(const Json &j) {
   return t;
 }
 
-// The last epoch's training accuracy from a run's metrics.csv (0 when there is none).
-double lastTrainAccuracy(const std::string &metricsCsv) {
-  std::ifstream in(metricsCsv);
-  std::string line, last;
-  std::getline(in, line); // header
-  while (std::getline(in, line))
-    if (!line.empty())
-      last = line;
-  std::stringstream row(last);
-  std::string cell;
-  for (int i = 0; i < 4 && std::getline(row, cell, ','); ++i)
-    if (i == 3)
-      return std::atof(cell.c_str());
-  return 0;
-}
-
 class Search {
 public:
   Search(const Project &project, const Validation &validation, const SearchOptions &options, SearchObserver *observer)
@@ -186,7 +170,6 @@ public:
         break;
     }
     result_.winner = winner();
-    result_.pareto = paretoSet(result_);
     save();
     return result_;
   }
@@ -358,7 +341,9 @@ private:
     }
   }
 
+  // search.json, trials.csv and pareto.json as they stand (after every trial).
   void save() {
+    result_.pareto = paretoSet(result_);
     Json variants = Json::array();
     for (const auto &v : result_.variants)
       variants.push_back(
@@ -373,7 +358,7 @@ private:
       trials.push_back(toJson(t));
     Json doc = {{"project", project_.name}, {"settings", settings()},
                 {"variants", variants},     {"trials", trials},
-                {"rungs", result_.rungs},   {"pareto", paretoSet(result_)},
+                {"rungs", result_.rungs},   {"pareto", result_.pareto},
                 {"winner", result_.winner}, {"out_of_budget", result_.outOfBudget}};
     writeFileAtomically(options_.outDir + "/search.json", doc.dump(2) + "\n");
     std::string csv = "variant,rung,epochs,status,val_accuracy,test_accuracy,train_accuracy,unique_parameters,"
@@ -393,7 +378,7 @@ private:
     }
     writeFileAtomically(options_.outDir + "/trials.csv", csv);
     Json front = Json::array();
-    for (const auto &name : paretoSet(result_))
+    for (const auto &name : result_.pareto)
       if (const TrialRecord *t = result_.latest(name)) {
         Json j = toJson(*t);
         j["axes"] = variant(name)->axes;
@@ -555,7 +540,8 @@ private:
       t.uniqueParameters = summary["parameters"].value("unique", int64_t{0});
       t.totalParameters = summary["parameters"].value("total", int64_t{0});
       t.usPerSample = summary.value("inference_us_per_sample", 0.0);
-      t.trainAccuracy = lastTrainAccuracy(t.runDir + "/metrics.csv");
+      const auto epochs = readRunEpochs(t.runDir + "/metrics.csv");
+      t.trainAccuracy = epochs.empty() ? 0 : epochs.back().trainAccuracy;
       t.message = summary.value("message", "");
     } else {
       const std::string tail = tailOfFile(run.errFile, 1);

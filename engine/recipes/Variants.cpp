@@ -283,13 +283,13 @@ std::vector<std::pair<std::string, std::vector<std::string>>> variantAxes(const 
   const Node *split = project.graph.find(site.split);
   const NodeInfo *info = validation.info(site.split);
   const bool tokens = info && !info->inputTokens.empty() && info->inputTokens[0];
+  const auto options =
+      info && !info->inputs.empty() ? partsOptions(*split, info->inputs[0], tokens) : std::vector<PartsOption>{};
   std::vector<std::string> parts;
-  if (info && !info->inputs.empty())
-    for (const auto &o : partsOptions(*split, info->inputs[0], tokens))
-      parts.push_back(o.label);
-  const std::string own = originalPartsLabel(
-      *split, static_cast<int>(site.branches.size()),
-      info && !info->inputs.empty() ? partsOptions(*split, info->inputs[0], tokens) : std::vector<PartsOption>{});
+  parts.reserve(options.size() + 2);
+  for (const auto &o : options)
+    parts.push_back(o.label);
+  const std::string own = originalPartsLabel(*split, static_cast<int>(site.branches.size()), options);
   if (std::find(parts.begin(), parts.end(), own) == parts.end())
     parts.insert(parts.begin(), own);
   parts.emplace_back("whole");
