@@ -27,6 +27,7 @@
 #include <map>
 #include <sstream>
 #include <thread>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -258,6 +259,9 @@ int cmdCheck(const Args &args) {
               << ", " << std::fixed << std::setprecision(1)
               << 100.0 * static_cast<double>(saving) / static_cast<double>(v.totalParameters) << "%)";
   std::cout << "\n";
+  if (v.memory.total() > 0)
+    std::cout << "memory: about " << memoryText(v.memory.total()) << " to train (" << memoryBreakdown(v.memory)
+              << "); this machine has " << memoryText(machineMemoryBytes()) << "\n";
   for (const auto &p : v.problems)
     std::cout << p.format(file) << "\n";
   std::cout << "ok: " << project.graph.nodes.size() << " nodes, " << project.graph.edges.size() << " edges\n";
@@ -356,6 +360,9 @@ int launchWorkers(int nproc, const std::string &outDir, bool threadsGiven) {
     spec.program = "/proc/self/exe";
     spec.args.assign(base.begin() + 1, base.end());
     spec.env = localWorkerEnv(rank, nproc, port);
+    // Rank 0 writes into the folder this launcher claimed; every worker dies with the launcher.
+    spec.env.push_back(std::string(kClaimedByParentVariable) + "=" + std::to_string(::getpid()));
+    spec.env.push_back(std::string(kParentPidVariable) + "=" + std::to_string(::getpid()));
     if (rank > 0) // only rank 0 reports progress; every worker's errors reach stderr
       spec.stdoutFile = "/dev/null";
     try {
@@ -419,13 +426,15 @@ int cmdTrain(const Args &args) {
   if (nprocGiven && *nprocGiven > 1 && options.distributed)
     throw UsageError("--nproc starts workers on this machine, but this process already is one (WORLD_SIZE is set)");
   const bool worker = options.distributed && options.distributed->rank != 0;
+  std::shared_ptr<FolderClaim> claim; // the run folder is this process's (and its workers') until it ends
   if (worker) {
     // Rank 0 writes the run folder; the other workers write nothing.
   } else if (auto out = args.get("--out")) {
-    prepareOutFolder(*out, args.get("--force").has_value(), !options.resumeFrom.empty());
+    claim = prepareOutFolder(*out, args.get("--force").has_value(), !options.resumeFrom.empty());
     options.outDir = *out;
   } else {
     options.outDir = newRunFolder("runs", project.name);
+    claim = claimFolder(options.outDir, "run");
   }
   if (nproc > 1)
     return launchWorkers(static_cast<int>(nproc), options.outDir, args.get("--threads").has_value());
@@ -603,9 +612,9 @@ int cmdExport(const Args &args) {
   if (auto out = args.get("--out"))
     options.outDir = *out;
   else
-    options.outDir = options.checkpoint.empty() ? newRunFolder("runs", project.name + "-export")
+    options.outDir = options.checkpoint.empty() ? newRunFolder("runs", safeRunName(project.name) + "-export")
                                                 : (fs::path(options.checkpoint).parent_path() / to).string();
-  prepareOutFolder(options.outDir, args.get("--force").has_value(), false);
+  const auto claim = prepareOutFolder(options.outDir, args.get("--force").has_value(), false, "export");
   configureThreads(0);
   const ExportResult r = exportPyTorch(project, options, [](const std::string &step) { std::cout << step << "\n"; });
   std::cout << "exported " << project.name << " ("
@@ -778,11 +787,12 @@ int cmdSearch(const Args &args) {
   options.seed = static_cast<uint64_t>(args.integer("--seed", 0).value_or(0));
   options.variants = static_cast<int>(args.integer("--variants", 1).value_or(0));
   options.firstEpochs = static_cast<int>(args.integer("--first-epochs", 1).value_or(0));
-  options.outDir = args.get("--out").value_or("search-" + project.name);
-  if (args.get("--force") && fs::exists(options.outDir + "/search.json")) {
-    fs::remove_all(options.outDir + "/trials");
-    fs::remove(options.outDir + "/search.json");
-  }
+  options.outDir = args.get("--out").value_or("search-" + safeRunName(project.name));
+  // A folder with a search.json continues that search (unless --force); any other folder must be
+  // new or empty. --force empties only a folder particle wrote. The claim lasts the whole search.
+  const bool force = args.get("--force").has_value();
+  const auto claim =
+      prepareOutFolder(options.outDir, force, !force && fs::exists(options.outDir + "/search.json"), "search");
   // Trials run this program, or PARTICLE_TRIAL_PROGRAM: a wrapper (nice, srun, a container) that
   // ends with `exec particle "$@"`.
   const char *wrapper = std::getenv("PARTICLE_TRIAL_PROGRAM");
@@ -881,6 +891,13 @@ int cmdRobustness(const Args &args) {
 } // namespace
 
 int main(int argc, char **argv) {
+  // A trial or worker started by another particle process ends with it (a killed search leaves
+  // no orphan training in its folders).
+  if (const char *parent = std::getenv(kParentPidVariable)) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (std::to_string(::getppid()) != parent)
+      return static_cast<int>(ErrorKind::Training); // the parent is gone already
+  }
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" || std::string(argv[1]) == "help") {
     std::cout << kUsage;
     return argc < 2 ? kExitUsage : kExitOk;

@@ -12,6 +12,10 @@
 
 namespace particle {
 
+// Set in the environment of a worker or trial to its parent's pid: the `particle` program then
+// asks the kernel to end it when the parent dies (no orphan keeps training after a kill).
+constexpr const char *kParentPidVariable = "PARTICLE_PARENT_PID";
+
 // A TCP port on 127.0.0.1 that was free a moment ago (the kernel picks it).
 int freeLoopbackPort();
 

@@ -2,11 +2,20 @@
 
 #include "graph/Json.h"
 
+#include <cerrno>
 #include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <sstream>
+
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 namespace particle {
@@ -21,12 +30,115 @@ std::string safeRunName(const std::string &projectName) {
     if (name.size() >= 80)
       break;
   }
-  // No name made only of dots ("." or ".." would name a folder above), and no leading dot.
-  while (!name.empty() && name.front() == '.')
+  // No name made only of dots ("." or ".." would name a folder above), no leading dot (hidden)
+  // and no leading '-' (a command given the path would read it as an option).
+  while (!name.empty() && (name.front() == '.' || name.front() == '-'))
     name.erase(name.begin());
   if (name.empty())
     name = "run";
   return name;
+}
+
+// ---- folder claims -------------------------------------------------------------------------
+
+FolderClaim::~FolderClaim() {
+  if (fd_ >= 0)
+    ::close(fd_); // releases the flock
+}
+
+namespace {
+std::mutex &claimsMutex() {
+  static std::mutex m;
+  return m;
+}
+std::map<std::string, std::weak_ptr<FolderClaim>> &claims() {
+  static std::map<std::string, std::weak_ptr<FolderClaim>> c;
+  return c;
+}
+std::string readAll(int fd) {
+  std::string text;
+  char buf[512];
+  ssize_t n = 0;
+  off_t at = 0;
+  while ((n = ::pread(fd, buf, sizeof buf, at)) > 0 && text.size() < 4096) {
+    text.append(buf, static_cast<std::size_t>(n));
+    at += n;
+  }
+  return text;
+}
+} // namespace
+
+bool isParticleFolder(const std::string &dir) {
+  std::error_code ec;
+  return fs::is_regular_file(fs::path(dir) / kFolderMarker, ec);
+}
+
+int removeStaleTemporaries(const std::string &dir) {
+  int removed = 0;
+  std::error_code ec;
+  for (const auto &entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    const auto at = name.rfind(".tmp-");
+    if (at == std::string::npos || at + 5 >= name.size() ||
+        name.find_first_not_of("0123456789", at + 5) != std::string::npos || name.size() - at - 5 > 9)
+      continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(name.substr(at + 5)));
+    if (pid <= 0 || pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH)
+      continue; // its process is alive (or not ours to ask about): it may still be writing
+    std::error_code rm;
+    if (entry.is_regular_file(rm) && fs::remove(entry.path(), rm))
+      ++removed;
+  }
+  return removed;
+}
+
+std::shared_ptr<FolderClaim> claimFolder(const std::string &dir, const std::string &what) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec || !fs::is_directory(dir, ec))
+    throw Error(ErrorKind::File, dir + ": cannot create the folder (" + (ec ? ec.message() : "not a folder") + ")");
+  const std::string key = fs::weakly_canonical(fs::absolute(dir), ec).string();
+  std::lock_guard<std::mutex> lock(claimsMutex());
+  if (auto held = claims()[key].lock())
+    return held;
+  const std::string marker = (fs::path(dir) / kFolderMarker).string();
+  // O_NOFOLLOW: a marker planted as a link to another file is not followed (nor written through).
+  const int fd = ::open(marker.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0)
+    throw Error(ErrorKind::File, dir + ": cannot claim the folder (" + marker + ": " + std::strerror(errno) + ")");
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    std::string holder;
+    int64_t holderPid = 0;
+    try {
+      const Json j = Json::parse(readAll(fd));
+      if (j.is_object() && j.contains("pid") && j["pid"].is_number_integer()) {
+        holderPid = j["pid"].get<int64_t>();
+        holder = " (" + (j.contains("what") && j["what"].is_string() ? j["what"].get<std::string>() + ", " : "") +
+                 "pid " + std::to_string(holderPid) + ")";
+      }
+    } catch (const std::exception &) {
+    }
+    ::close(fd);
+    // A worker that `particle train --nproc N` started works in the folder its launcher claimed.
+    const char *parent = std::getenv(kClaimedByParentVariable);
+    if (parent && holderPid == ::getppid() && std::to_string(::getppid()) == parent) {
+      auto shared = std::make_shared<FolderClaim>(dir, -1);
+      claims()[key] = shared;
+      return shared;
+    }
+    throw Error(ErrorKind::File, dir + ": another particle process is working in this folder" + holder +
+                                     "; wait for it to end, or choose another folder");
+  }
+  const std::string text = Json{{"written_by", "particle"}, {"what", what}, {"pid", ::getpid()}}.dump() + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) {
+    const int err = errno;
+    ::close(fd);
+    throw Error(ErrorKind::File, dir + ": cannot claim the folder (" + marker + ": " + std::strerror(err) + ")");
+  }
+  auto claim = std::make_shared<FolderClaim>(dir, fd);
+  claims()[key] = claim;
+  removeStaleTemporaries(dir);
+  return claim;
 }
 
 std::string newRunFolder(const std::string &runsRoot, const std::string &projectName) {
@@ -45,8 +157,10 @@ std::string newRunFolder(const std::string &runsRoot, const std::string &project
   fs::create_directories(runsRoot, ec);
   for (int n = 1; n < 1000; ++n) {
     std::string dir = n == 1 ? base : base + "-" + std::to_string(n);
-    if (fs::create_directory(dir, ec))
+    if (fs::create_directory(dir, ec)) {
+      (void)claimFolder(dir, "run"); // the marker: particle made this folder (the claim ends here)
       return dir;
+    }
     if (ec)
       throw Error(ErrorKind::File, dir + ": cannot create the run folder (" + ec.message() + ")");
   }
@@ -77,28 +191,49 @@ std::string defaultRunsRoot(const std::string &projectPath, const std::string &f
   return (folder / "runs").string();
 }
 
-void prepareOutFolder(const std::string &dir, bool force, bool resume) {
+namespace {
+// Whether the folder holds anything but particle's marker.
+bool holdsFiles(const std::string &dir) {
   std::error_code ec;
-  if (fs::exists(dir, ec)) {
+  for (const auto &entry : fs::directory_iterator(dir, ec))
+    if (entry.path().filename() != kFolderMarker)
+      return true;
+  return false;
+}
+} // namespace
+
+std::shared_ptr<FolderClaim> prepareOutFolder(const std::string &dir, bool force, bool resume,
+                                              const std::string &what) {
+  std::error_code ec;
+  std::shared_ptr<FolderClaim> claim;
+  if (fs::exists(dir, ec) || fs::is_symlink(dir, ec)) {
     if (!fs::is_directory(dir, ec))
       throw Error(ErrorKind::Usage, dir + ": --out names a file, not a folder");
-    const bool empty = fs::is_empty(dir, ec);
-    if (!empty && !resume) {
+    // A folder another process works in is refused first, whatever it holds.
+    if (isParticleFolder(dir))
+      claim = claimFolder(dir, what);
+    if (holdsFiles(dir) && !resume) {
       if (!force)
         throw Error(ErrorKind::Usage, dir + ": the output folder is not empty; choose a new --out, add --force to "
                                             "clear it, or --resume a checkpoint in it");
-      for (const auto &entry : fs::directory_iterator(dir, ec))
-        fs::remove_all(entry.path(), ec);
-      if (ec)
-        throw Error(ErrorKind::File, dir + ": cannot clear the folder (" + ec.message() + ")");
+      if (!claim)
+        throw Error(ErrorKind::Usage, dir + ": --force empties only a folder particle wrote (it holds a " +
+                                          std::string(kFolderMarker) +
+                                          " file), and this one does not: choose a new --out, or empty it yourself");
     }
-  } else {
-    fs::create_directories(dir, ec);
-    if (ec)
-      throw Error(ErrorKind::File, dir + ": cannot create the output folder (" + ec.message() + ")");
+    if (::access(dir.c_str(), W_OK) != 0)
+      throw Error(ErrorKind::File, dir + ": the output folder is not writable");
   }
-  if (::access(dir.c_str(), W_OK) != 0)
-    throw Error(ErrorKind::File, dir + ": the output folder is not writable");
+  if (!claim)
+    claim = claimFolder(dir, what);
+  if (force && !resume && holdsFiles(dir)) {
+    for (const auto &entry : fs::directory_iterator(dir, ec))
+      if (entry.path().filename() != kFolderMarker)
+        fs::remove_all(entry.path(), ec);
+    if (ec)
+      throw Error(ErrorKind::File, dir + ": cannot clear the folder (" + ec.message() + ")");
+  }
+  return claim;
 }
 
 std::vector<RunEpoch> readRunEpochs(const std::string &metricsCsv) {

@@ -1,6 +1,7 @@
 #include "recipes/Search.h"
 
 #include "data/DatasetSpec.h"
+#include "graph/JsonFields.h"
 #include "recipes/Processes.h"
 #include "recipes/RunPlan.h"
 #include "train/TrainingSpec.h"
@@ -14,6 +15,8 @@
 #include <set>
 #include <sstream>
 #include <thread>
+
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 
@@ -111,21 +114,24 @@ Json toJson(const TrialRecord &t) {
           {"run", t.runDir}};
 }
 
-TrialRecord trialFromJson(const Json &j) {
+// One trial of a search.json, each field type-checked (an edited or damaged file is refused with
+// its name and the field, never a raw type error).
+TrialRecord trialFromJson(const Json &j, const std::string &file, const std::string &where) {
+  const JsonFields f(j, file, where);
   TrialRecord t;
-  t.variant = j.value("variant", "");
-  t.rung = j.value("rung", 0);
-  t.epochs = j.value("epochs", 0);
-  t.status = j.value("status", "");
-  t.message = j.value("message", "");
-  t.valAccuracy = j.value("val_accuracy", 0.0);
-  t.testAccuracy = j.value("test_accuracy", 0.0);
-  t.trainAccuracy = j.value("train_accuracy", 0.0);
-  t.uniqueParameters = j.value("unique_parameters", int64_t{0});
-  t.totalParameters = j.value("total_parameters", int64_t{0});
-  t.usPerSample = j.value("us_per_sample", 0.0);
-  t.seconds = j.value("seconds", 0.0);
-  t.runDir = j.value("run", "");
+  t.variant = f.string("variant");
+  t.rung = static_cast<int>(f.integer("rung", std::nullopt, 0, 64));
+  t.epochs = static_cast<int>(f.integer("epochs", std::nullopt, 0, 1 << 30));
+  t.status = f.string("status");
+  t.message = f.string("message", "");
+  t.valAccuracy = f.number("val_accuracy", 0.0);
+  t.testAccuracy = f.number("test_accuracy", 0.0);
+  t.trainAccuracy = f.number("train_accuracy", 0.0);
+  t.uniqueParameters = f.integer("unique_parameters", 0, 0);
+  t.totalParameters = f.integer("total_parameters", 0, 0);
+  t.usPerSample = f.number("us_per_sample", 0.0);
+  t.seconds = f.number("seconds", 0.0);
+  t.runDir = f.string("run", "");
   return t;
 }
 
@@ -325,17 +331,20 @@ private:
       return;
     Json earlier;
     try {
-      earlier = Json::parse(readTextFile(file));
+      earlier = parseJson(readTextFile(file), file);
     } catch (const std::exception &e) {
       throw Error(ErrorKind::File, file + ": cannot continue this search: " + e.what());
     }
+    const JsonFields doc(earlier, file);
+    const Json &settingsJson = doc.object("settings");
     const Json want = settings();
     for (const char *k : {"graph_hash", "seed", "first_epochs", "bracket", "order"})
-      if (earlier["settings"].value(k, Json()) != want[k])
+      if (!settingsJson.contains(k) || settingsJson[k] != want[k])
         throw Error(ErrorKind::Usage, options_.outDir + " holds a search with other settings (" + k +
                                           " differs); give another --out, or --force to start over");
-    for (const auto &t : earlier.value("trials", Json::array())) {
-      TrialRecord r = trialFromJson(t);
+    const Json &trials = doc.array("trials", true);
+    for (std::size_t i = 0; i < trials.size(); ++i) {
+      TrialRecord r = trialFromJson(trials[i], file, "trials[" + std::to_string(i) + "]");
       if (r.status != "out of budget")
         memo_[{r.variant, r.rung}] = r;
     }
@@ -510,7 +519,8 @@ private:
     const std::string stem = options_.outDir + "/logs/" + name + ".rung" + std::to_string(rung);
     s.stdoutFile = stem + ".log";
     s.stderrFile = r.errFile = stem + ".err";
-    s.unset = {"RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"};
+    s.unset = {"RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT", kClaimedByParentVariable};
+    s.env = {std::string(kParentPidVariable) + "=" + std::to_string(::getpid())}; // a killed search ends its trials
     r.started = std::chrono::steady_clock::now();
     observer_->onTrialStarted(r.record);
     try {
@@ -525,26 +535,29 @@ private:
     TrialRecord &t = run.record;
     t.seconds = secondsSince(run.started);
     const std::string summaryFile = t.runDir + "/summary.json";
-    Json summary;
-    try {
-      if (fs::exists(summaryFile))
-        summary = Json::parse(readTextFile(summaryFile));
-    } catch (const std::exception &) {
-      summary = Json();
+    std::string unreadable;
+    bool read = false;
+    if (end.code == 0) {
+      try {
+        const JsonFields summary(parseJson(readTextFile(summaryFile), summaryFile), summaryFile);
+        const JsonFields parameters(summary.object("parameters"), summaryFile, "parameters");
+        const std::string status = summary.string("status");
+        t.status = status == "early-stopped" || status == "completed" ? "completed" : status;
+        t.valAccuracy = summary.number("val_accuracy", 0.0);
+        t.testAccuracy = summary.number("test_accuracy", 0.0);
+        t.uniqueParameters = parameters.integer("unique", 0, 0);
+        t.totalParameters = parameters.integer("total", 0, 0);
+        t.usPerSample = summary.number("inference_us_per_sample", 0.0);
+        const auto epochs = readRunEpochs(t.runDir + "/metrics.csv");
+        t.trainAccuracy = epochs.empty() ? 0 : epochs.back().trainAccuracy;
+        t.message = summary.string("message", "");
+        read = true;
+      } catch (const std::exception &e) {
+        unreadable = e.what();
+      }
     }
-    if (end.code == 0 && summary.is_object()) {
-      const std::string status = summary.value("status", "failed");
-      t.status = status == "early-stopped" || status == "completed" ? "completed" : status;
-      t.valAccuracy = summary.value("val_accuracy", 0.0);
-      t.testAccuracy = summary.value("test_accuracy", 0.0);
-      t.uniqueParameters = summary["parameters"].value("unique", int64_t{0});
-      t.totalParameters = summary["parameters"].value("total", int64_t{0});
-      t.usPerSample = summary.value("inference_us_per_sample", 0.0);
-      const auto epochs = readRunEpochs(t.runDir + "/metrics.csv");
-      t.trainAccuracy = epochs.empty() ? 0 : epochs.back().trainAccuracy;
-      t.message = summary.value("message", "");
-    } else {
-      const std::string tail = tailOfFile(run.errFile, 1);
+    if (!read) {
+      const std::string tail = unreadable.empty() ? tailOfFile(run.errFile, 1) : unreadable;
       t.status = tail.find("diverged") != std::string::npos ? "diverged" : "failed";
       t.message =
           (end.signalled ? "ended by signal " + std::to_string(end.code - 128) : "exit " + std::to_string(end.code)) +

@@ -2,9 +2,14 @@
 
 #include "Runtime.h"
 #include "data/Tokenizer.h"
+#include "graph/JsonFields.h"
+#include "recipes/RunPlan.h"
 #include "train/Checkpoint.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#ifdef PARTICLE_WITH_CUDA
+#include <ATen/cuda/CUDAContext.h>
+#endif
 
 #include <chrono>
 #include <cmath>
@@ -90,17 +95,50 @@ void ControlToken::checkpoint() {
   }
 }
 
+// ---- memory ------------------------------------------------------------------------------------
+
+namespace {
+// The estimate (graph/Validator.h) against a CUDA device's memory, before anything is allocated
+// there; the machine's memory is checked by validation.
+void checkDeviceMemory(const Project &project, const torch::Device &device) {
+#ifdef PARTICLE_WITH_CUDA
+  if (!device.is_cuda())
+    return;
+  const auto *props = at::cuda::getDeviceProperties(device.index());
+  const Validation v = validate(project);
+  const int64_t needs = v.memory.total(), has = props ? static_cast<int64_t>(props->totalGlobalMem) : 0;
+  if (has > 0 && needs > has)
+    throw Error(ErrorKind::Training, "training needs about " + memoryText(needs) + " of memory (" +
+                                         memoryBreakdown(v.memory) + "), more than the " + memoryText(has) + " of " +
+                                         device.str() + ": make the model narrower or lower training.batch_size");
+#else
+  (void)project;
+  (void)device;
+#endif
+}
+
+// An allocation that failed, in the app's words: where, when, what the run needs and what there is.
+std::string outOfMemory(const Project &project, const torch::Device &device, int64_t step) {
+  std::string out = "out of memory on " + device.str() + " at step " + std::to_string(step);
+  const Validation v = validate(project);
+  if (v.memory.total() > 0)
+    out += ": training needs about " + memoryText(v.memory.total()) + " (" + memoryBreakdown(v.memory) + ")";
+  if (!device.is_cuda())
+    out += "; this machine has " + memoryText(machineMemoryBytes()) + ", " + memoryText(availableMemoryBytes()) +
+           " of it free now";
+  return out + ". Make the model narrower, lower training.batch_size or the data set's limit";
+}
+} // namespace
+
 // ---- checkpoints -----------------------------------------------------------------------------
 
 namespace {
 // Opens a checkpoint, checks its header, that it was trained on this graph, and hands the
-// archive to LibTorch; returns its metadata.
-Json openCheckpoint(torch::serialize::InputArchive &archive, const std::string &path, const Graph &graph,
-                    const torch::Device &device) {
+// archive to LibTorch; returns its header.
+CheckpointFile openCheckpoint(torch::serialize::InputArchive &archive, const std::string &path, const Graph &graph,
+                              const torch::Device &device) {
   CheckpointFile file = readCheckpointFile(path);
-  if (file.meta.value("format", "") != "particle-studio-checkpoint")
-    throw Error(ErrorKind::File, path + ": not a Particle Studio checkpoint");
-  if (file.meta.value("graph_hash", "") != graphHash(graph))
+  if (file.graphHash != graphHash(graph))
     throw Error(ErrorKind::File, path + ": this checkpoint was trained on a different graph (nodes, params or edges "
                                         "changed since); it does not fit this project");
   try {
@@ -109,7 +147,29 @@ Json openCheckpoint(torch::serialize::InputArchive &archive, const std::string &
   } catch (const c10::Error &e) {
     throw Error(ErrorKind::File, path + ": damaged checkpoint (" + std::string(e.what_without_backtrace()) + ")");
   }
-  return file.meta;
+  file.payload.clear();
+  return file;
+}
+
+// The metrics rows a checkpoint carries, each field type-checked (they become metrics.csv).
+std::vector<Json> checkedMetrics(const Json &meta, const std::string &path) {
+  const JsonFields m(meta, path, "metadata");
+  std::vector<Json> rows;
+  const Json &list = m.array("metrics", true);
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const JsonFields row(list[i], path, "metadata.metrics[" + std::to_string(i) + "]");
+    (void)row.integer("epoch", 0, 0);
+    (void)row.integer("step", 0, 0);
+    for (const char *k :
+         {"train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds", "samples_per_second"})
+      (void)row.number(k, 0.0);
+    if (row.has("shares"))
+      for (const auto &[key, value] : row.object("shares").items())
+        if (!value.is_number())
+          row.fail("shares." + key, "must be a number");
+    rows.push_back(list[i]);
+  }
+  return rows;
 }
 } // namespace
 
@@ -135,10 +195,12 @@ void Trainer::saveCheckpoint(const std::string &path, int epochsDone, int64_t st
   optimizer_->save(optimizerArchive);
   archive.write("optimizer", optimizerArchive);
   Json meta = {{"format", "particle-studio-checkpoint"},
-               {"version", 1},
+               {"version", kCheckpointVersion},
                {"graph_hash", graphHash(project_.graph)},
                {"epoch", epochsDone},
                {"step", step},
+               {"target_epochs", spec_.epochs},
+               {"early_stopped", earlyStopped_},
                {"lr", spec_.lr},
                {"metrics", metrics_}};
   archive.write("meta", c10::IValue(meta.dump()));
@@ -151,7 +213,7 @@ void Trainer::saveCheckpoint(const std::string &path, int epochsDone, int64_t st
 
 void Trainer::loadCheckpoint(const std::string &path) {
   torch::serialize::InputArchive archive;
-  openCheckpoint(archive, path, project_.graph, device_);
+  const CheckpointFile header = openCheckpoint(archive, path, project_.graph, device_);
   Json meta;
   try {
     torch::serialize::InputArchive modelArchive, optimizerArchive;
@@ -168,11 +230,18 @@ void Trainer::loadCheckpoint(const std::string &path) {
   } catch (const Json::exception &) {
     throw Error(ErrorKind::File, path + ": damaged checkpoint (unreadable metadata)");
   }
-  startEpoch_ = meta.value("epoch", 0);
-  step_ = meta.value("step", int64_t{0});
-  metrics_.clear();
-  for (const auto &row : meta.value("metrics", Json::array()))
-    metrics_.push_back(row);
+  startEpoch_ = header.epoch;
+  step_ = header.step;
+  resumedTargetEpochs_ = header.targetEpochs;
+  resumedEarlyStopped_ = header.earlyStopped;
+  earlyStopped_ = header.earlyStopped;
+  metrics_ = checkedMetrics(meta, path);
+  // The time and samples of the epochs before, so the summary's throughput covers the whole run.
+  for (const auto &row : metrics_) {
+    const double s = row.value("seconds", 0.0);
+    trainSeconds_ += s;
+    trainSamples_ += static_cast<int64_t>(std::llround(s * row.value("samples_per_second", 0.0)));
+  }
 }
 
 void writeStateDict(torch::nn::Module &module, const std::string &path) {
@@ -255,6 +324,7 @@ void Trainer::prepare() {
         torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(options_.distributed->localRank %
                                                                   std::max<int64_t>(1, torch::cuda::device_count())));
   threads_ = configureThreads(spec_.threads);
+  checkDeviceMemory(project_, device_);
   data_ = loadDataset(dataSpec_);
   {
     std::lock_guard<std::mutex> rng(rngMutex());
@@ -595,11 +665,13 @@ RunSummary Trainer::run(TrainObserver *observer, ControlToken *control) {
     summary.errorKind = kind;
     summary.message = message;
   };
+  std::shared_ptr<FolderClaim> claim; // the run folder is this run's for its whole life
   try {
+    if (!options_.outDir.empty())
+      claim = claimFolder(options_.outDir, "run");
     prepare();
     epoch = startEpoch_;
     if (!options_.outDir.empty()) {
-      fs::create_directories(options_.outDir);
       // The run keeps the project it trained (data paths absolute, so it still names the data).
       Project copy = project_;
       copy.dataset = withAbsolutePaths(project_.dataset, project_.baseDir());
@@ -632,13 +704,34 @@ RunSummary Trainer::run(TrainObserver *observer, ControlToken *control) {
     if (!checkpointPath_.empty() && !fs::exists(checkpointPath_))
       saveCheckpoint(checkpointPath_, startEpoch_, step_);
 
+    // Resuming a run that had finished (every epoch, or stopped early at the epochs it was set to)
+    // trains nothing: its results are kept and its summary written again from the checkpoint.
+    const bool finished =
+        !options_.resumeFrom.empty() &&
+        (startEpoch_ >= spec_.epochs || (resumedEarlyStopped_ && resumedTargetEpochs_ == spec_.epochs));
+    if (finished) {
+      epoch = spec_.epochs; // no epoch to train
+      summary.status = resumedEarlyStopped_ ? RunSummary::Status::EarlyStopped : RunSummary::Status::Completed;
+      summary.message =
+          "nothing to resume: " + options_.resumeFrom +
+          (resumedEarlyStopped_ ? " holds a run that stopped early after epoch " + std::to_string(startEpoch_)
+                                : " holds all " + std::to_string(startEpoch_) + " epoch(s)") +
+          "; its results are kept (give --epochs to train longer)";
+      if (!metrics_.empty()) {
+        summary.valLoss = metrics_.back().value("val_loss", 0.0);
+        summary.valAccuracy = metrics_.back().value("val_accuracy", 0.0);
+      }
+      finishRun(summary, startEpoch_);
+      obs.onLog(summary.message);
+    }
+
     double bestVal = std::numeric_limits<double>::infinity();
     // A fresh classifier's loss is about ln(classes); far above that, training has blown up.
     const double explodedLoss =
         kExplodedLossFactor * std::max(1.0, std::log(static_cast<double>(std::max<int64_t>(2, model_->classes()))));
     int sinceBest = 0;
     model_->train();
-    for (; epoch < spec_.epochs; ++epoch) {
+    for (; !finished && epoch < spec_.epochs; ++epoch) {
       EpochTotals totals;
       const EpochEnd end = trainEpoch(epoch, stepsPerEpoch, batch, totals, obs, control, summary);
       if (end == EpochEnd::Diverged)
@@ -686,10 +779,13 @@ RunSummary Trainer::run(TrainObserver *observer, ControlToken *control) {
                           (checkpointPath_.empty() ? "" : "; the last good checkpoint is kept");
         break;
       }
+      // Early stopping is decided before the checkpoint is written, so the checkpoint says so.
+      const bool improved = ev.valLoss < bestVal - 1e-6;
+      earlyStopped_ = !improved && spec_.earlyStoppingPatience > 0 && sinceBest + 1 >= spec_.earlyStoppingPatience;
       recordEpoch(ev, obs); // checkpoints only an epoch that did not blow up
       summary.valLoss = ev.valLoss;
       summary.valAccuracy = ev.valAccuracy;
-      if (ev.valLoss < bestVal - 1e-6) {
+      if (improved) {
         bestVal = ev.valLoss;
         sinceBest = 0;
       } else if (spec_.earlyStoppingPatience > 0 && ++sinceBest >= spec_.earlyStoppingPatience) {
@@ -702,16 +798,19 @@ RunSummary Trainer::run(TrainObserver *observer, ControlToken *control) {
       }
       decide(0);
     }
-    finishRun(summary, epoch);
+    if (!finished)
+      finishRun(summary, epoch);
   } catch (const Error &e) {
     fail(e.kind() == ErrorKind::Training ? ErrorKind::Training : ErrorKind::File, e.what());
   } catch (const c10::Error &e) {
-    std::string what = e.what_without_backtrace();
+    const std::string what = e.what_without_backtrace();
+    // LibTorch's own text (allocator names, byte counts, a stack of frames) is not the message.
     if (what.find("out of memory") != std::string::npos || what.find("alloc") != std::string::npos)
-      what = "out of memory on " + device_.str() + " (lower the batch size or the model width): " + what;
-    fail(ErrorKind::Training, "training failed at step " + std::to_string(step_ + 1) + ": " + what);
+      fail(ErrorKind::Training, outOfMemory(project_, device_, step_ + 1));
+    else
+      fail(ErrorKind::Training, "training failed at step " + std::to_string(step_ + 1) + ": " + what);
   } catch (const std::bad_alloc &) {
-    fail(ErrorKind::Training, "out of memory (lower the batch size, the model width or the data set's limit)");
+    fail(ErrorKind::Training, outOfMemory(project_, device_, step_ + 1));
   } catch (const std::exception &e) {
     fail(ErrorKind::File, std::string("training failed: ") + e.what());
   }

@@ -176,6 +176,10 @@ private:
   int threads_ = 1;
   int startEpoch_ = 0;
   int64_t step_ = 0;
+  // From a resumed checkpoint: the epochs its run was set to and whether it stopped early.
+  int resumedTargetEpochs_ = 0;
+  bool resumedEarlyStopped_ = false;
+  bool earlyStopped_ = false; // the epoch being recorded ends the run by early stopping
   double currentLr_ = 0;
   std::vector<std::string> frozen_;
   std::vector<Json> metrics_; // one row per epoch (kept across resume)

@@ -4,10 +4,13 @@
 #include "data/DatasetSpec.h"
 #include "document/GraphDocument.h"
 #include "graph/Project.h"
+#include "recipes/Processes.h"
+#include "recipes/RunPlan.h"
 #include "recipes/Search.h"
 #include "training/CustomPlot.h"
 #include "training/EngineWorker.h"
 
+#include <QCoreApplication>
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -256,11 +259,13 @@ void ExperimentsPanel::startSearch() {
     setStatus(tr("Nothing to search: %1").arg(QString::fromUtf8(e.what())), true);
     return;
   }
-  const QString name = QString::fromStdString(doc_->project().name);
-  folder_ = runsFolder() + "/search-" + name + "-" + QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss");
-  const QString source = folder_ + "/source.particle.json";
+  QString source;
   try {
-    QDir().mkpath(folder_);
+    // A fresh folder named safely after the project (a name with "../" or a leading '-' stays
+    // inside the runs folder), with particle's marker: the search is started with --force, which
+    // empties only such a folder, so the copy of the project written here is all it can remove.
+    folder_ = QString::fromStdString(newRunFolder(runsFolder().toStdString(), "search-" + doc_->project().name));
+    source = folder_ + "/source.particle.json";
     Project p = doc_->project();
     p.path = doc_->sourcePath().toStdString();
     p.dataset = withAbsolutePaths(p.dataset, p.baseDir());
@@ -306,9 +311,13 @@ void ExperimentsPanel::startSearch() {
     process_ = nullptr;
     Q_EMIT searchFinished(ok);
   });
+  // The search, and the trials it starts, end with the app.
+  QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+  env.insert(QString::fromLatin1(kParentPidVariable), QString::number(QCoreApplication::applicationPid()));
+  process_->setProcessEnvironment(env);
   process_->start(program,
                   {"search", source, "--budget", budget_->text().trimmed(), "--jobs", QString::number(jobs_->value()),
-                   "--seed", QString::number(seed_->value()), "--out", folder_});
+                   "--seed", QString::number(seed_->value()), "--out", folder_, "--force"});
   start_->setEnabled(false);
   stop_->setEnabled(true);
   claims_->setEnabled(false);
