@@ -31,6 +31,9 @@ struct DataInfo {
   int64_t classes = 0;
   std::vector<std::string> classNames;   // empty when the data set has none (then "0", "1", …)
   std::vector<std::string> featureNames; // tables: the feature columns' names (empty otherwise)
+  // Samples per class over the whole data set, when the probe counted them (tables: it reads the
+  // label column); empty when unknown.
+  std::vector<int64_t> classCounts;
   // Text: the samples are token ids [T]; the word of each id (0 is padding, 1 an unknown word).
   // Empty for every other kind.
   std::vector<std::string> vocabulary;

@@ -42,6 +42,9 @@ const char *problemCodeName(ProblemCode code) {
   case ProblemCode::DoesNotReachOutput: return "does-not-reach-output";
   case ProblemCode::UnusedOutputs: return "unused-outputs";
   case ProblemCode::ClassCountMismatch: return "class-count-mismatch";
+  case ProblemCode::RareClass: return "rare-class";
+  case ProblemCode::PartsOverlap: return "parts-overlap";
+  case ProblemCode::UnusedFeatures: return "unused-features";
   }
   return "?";
 }
@@ -159,6 +162,7 @@ public:
   Validation run() {
     findRoles();
     checkSections();
+    checkClassCounts();
     checkNodes();
     checkEdges();
     checkCounts();
@@ -166,6 +170,7 @@ public:
     inferShapes();
     checkReachability();
     checkUnusedOutputs();
+    checkPartCoverage();
     checkShareGroups();
     checkClasses();
     countParameters();
@@ -505,6 +510,8 @@ private:
         info.inputTokens.push_back(numberedTokens[k]);
         allTokens = allTokens && numberedTokens[k];
       }
+      if (!resolveColumnNames(id, *type, info))
+        continue;
       InferResult r = type->infer(InferInput{info.params, info.inputs, info.gate, v_.data});
       if (!r.error.empty()) {
         error(ProblemCode::ShapeError, id, r.error).param = r.errorParam;
@@ -518,6 +525,156 @@ private:
       info.trunkParameters = r.trunkParameters;
       info.trunkWidth = r.trunkWidth;
       info.shapesKnown = true;
+    }
+  }
+
+  // Whether node `i` reads the data's table features as they are: its only input comes straight
+  // from the data source, and the data names one feature per element of it.
+  bool readsTableFeatures(std::size_t i) const {
+    const NodeInfo &info = infos_[i];
+    if (!v_.dataKnown || !v_.data.vocabulary.empty() || v_.data.featureNames.empty() || info.inputs.size() != 1 ||
+        info.inputs[0] != Shape{static_cast<int64_t>(v_.data.featureNames.size())})
+      return false;
+    for (int ei : incoming_[i]) {
+      const Edge &e = graph_.edges[static_cast<std::size_t>(ei)];
+      const int from = indexOf(e.from.node);
+      if (e.to.isNumbered() && (from < 0 || !types_[static_cast<std::size_t>(from)] ||
+                                types_[static_cast<std::size_t>(from)]->role != NodeRole::DataSource))
+        return false;
+    }
+    return true;
+  }
+
+  // Up to `most` of the data's feature names, quoted, for messages.
+  std::string someFeatureNames(std::size_t most) const {
+    const auto &names = v_.data.featureNames;
+    std::string out;
+    for (std::size_t k = 0; k < names.size() && k < most; ++k)
+      out += (k ? ", \"" : "\"") + names[k] + "\"";
+    if (names.size() > most)
+      out += " and " + std::to_string(names.size() - most) + " more";
+    return out;
+  }
+
+  // Index lists (a Split's `groups`) may name a table's columns instead of giving feature
+  // indices. Each name becomes the index of the feature of that name, or the indices of every
+  // one-hot feature of a categorical column ("city" → "city=Oslo", "city=Rome"). The node is then
+  // inferred, built, explained and exported with indices only. False (and an error naming the
+  // param) when a name cannot be resolved.
+  bool resolveColumnNames(int id, const NodeType &type, NodeInfo &info) {
+    const auto ui = static_cast<std::size_t>(id);
+    for (const auto &f : type.params.fields()) {
+      if (f.kind != FieldKind::IntListList || !info.params.is_object() || !info.params.contains(f.name) ||
+          !info.params[f.name].is_array())
+        continue;
+      Json &lists = info.params[f.name];
+      const bool named = std::any_of(lists.begin(), lists.end(), [](const Json &l) {
+        return l.is_array() && std::any_of(l.begin(), l.end(), [](const Json &x) { return x.is_string(); });
+      });
+      if (!named)
+        continue;
+      if (!readsTableFeatures(ui)) {
+        error(ProblemCode::BadParam, id,
+              "names columns, which needs its input straight from the Input of a table data set (kind csv); "
+              "give feature indices instead")
+            .param = f.name;
+        return false;
+      }
+      const auto &features = v_.data.featureNames;
+      for (auto &list : lists) {
+        Json indices = Json::array();
+        for (const auto &item : list) {
+          if (!item.is_string()) {
+            indices.push_back(item);
+            continue;
+          }
+          const std::string name = item.get<std::string>();
+          std::vector<int64_t> found;
+          for (std::size_t k = 0; k < features.size() && found.empty(); ++k)
+            if (features[k] == name)
+              found.push_back(static_cast<int64_t>(k));
+          const bool exact = !found.empty();
+          for (std::size_t k = 0; k < features.size() && !exact; ++k)
+            if (features[k].size() > name.size() && features[k].compare(0, name.size(), name) == 0 &&
+                features[k][name.size()] == '=')
+              found.push_back(static_cast<int64_t>(k));
+          if (found.empty()) {
+            error(ProblemCode::BadParam, id,
+                  "no feature column named \"" + name + "\" in the data (features: " + someFeatureNames(12) + ")")
+                .param = f.name;
+            return false;
+          }
+          for (int64_t k : found)
+            indices.push_back(k);
+        }
+        list = std::move(indices);
+      }
+    }
+    return true;
+  }
+
+  // Decomposers whose parts overlap (an element read by several parts) or leave elements out (read
+  // by none): allowed, but said, naming the features of a table.
+  void checkPartCoverage() {
+    constexpr int64_t kMostElements = int64_t{1} << 22;
+    for (std::size_t i = 0; i < graph_.nodes.size(); ++i) {
+      const NodeType *type = types_[i];
+      const NodeInfo &info = infos_[i];
+      if (!type || type->role != NodeRole::Decomposer || !type->partIndices || !info.shapesKnown ||
+          info.inputs.size() != 1)
+        continue;
+      const int64_t n = shapeNumel(info.inputs[0]);
+      if (n <= 0 || n > kMostElements)
+        continue;
+      const auto parts = type->partIndices(info.params, info.inputs[0]);
+      // How many parts read each element (a part that repeats an element, as padding, counts once).
+      std::vector<int32_t> reads(static_cast<std::size_t>(n), 0), lastPart(static_cast<std::size_t>(n), -1);
+      for (std::size_t p = 0; p < parts.size(); ++p)
+        for (int64_t e : parts[p])
+          if (e >= 0 && e < n && lastPart[static_cast<std::size_t>(e)] != static_cast<int32_t>(p)) {
+            lastPart[static_cast<std::size_t>(e)] = static_cast<int32_t>(p);
+            ++reads[static_cast<std::size_t>(e)];
+          }
+      const bool named = readsTableFeatures(i);
+      auto elementName = [&](std::size_t e) {
+        return named ? "\"" + v_.data.featureNames[e] + "\"" : "feature " + std::to_string(e);
+      };
+      // The param that lists the parts' elements, when the type has one that applies.
+      std::string param;
+      for (const auto &f : type->params.fields())
+        if (f.kind == FieldKind::IntListList && type->params.applies(f, info.params))
+          param = f.name;
+      std::string twice, unused;
+      int64_t twiceCount = 0, unusedCount = 0;
+      for (std::size_t e = 0; e < reads.size(); ++e) {
+        if (reads[e] > 1 && twiceCount++ < 6) {
+          std::vector<std::size_t> in;
+          for (std::size_t p = 0; p < parts.size(); ++p)
+            if (std::find(parts[p].begin(), parts[p].end(), static_cast<int64_t>(e)) != parts[p].end())
+              in.push_back(p);
+          std::string which;
+          for (std::size_t k = 0; k < in.size(); ++k)
+            which += (k == 0 ? "" : k + 1 == in.size() ? " and " : ", ") + std::to_string(in[k]);
+          twice += (twice.empty() ? "" : "; ") + elementName(e) + " is in parts " + which;
+        }
+        if (reads[e] == 0 && unusedCount++ < 8)
+          unused += (unused.empty() ? "" : ", ") + elementName(e);
+      }
+      if (twiceCount > 0) {
+        if (twiceCount > 6)
+          twice += "; and " + std::to_string(twiceCount - 6) + " more";
+        warning(ProblemCode::PartsOverlap, static_cast<int>(i),
+                "parts overlap: " + twice + " (read more than once; give each feature one part unless that is meant)")
+            .param = param;
+      }
+      if (unusedCount > 0) {
+        if (unusedCount > 8)
+          unused += " and " + std::to_string(unusedCount - 8) + " more";
+        warning(ProblemCode::UnusedFeatures, static_cast<int>(i),
+                std::to_string(unusedCount) + " of " + std::to_string(n) +
+                    " features are in no part, so never read: " + unused)
+            .param = param;
+      }
     }
   }
 
@@ -640,6 +797,38 @@ private:
         }
       }
     }
+  }
+
+  // Classes with very few samples (a label cut short or misspelt makes a class of its own): said on
+  // the data source, when the probe counted the labels.
+  void checkClassCounts() {
+    constexpr int64_t kFewSamples = 5;
+    if (!v_.dataKnown || v_.data.classCounts.empty())
+      return;
+    const auto &counts = v_.data.classCounts;
+    int64_t total = 0;
+    for (int64_t c : counts)
+      total += c;
+    auto samples = [](int64_t n) { return std::to_string(n) + (n == 1 ? " sample" : " samples"); };
+    std::string few, one;
+    int rare = 0;
+    for (std::size_t c = 0; c < counts.size(); ++c) {
+      if (counts[c] >= kFewSamples)
+        continue;
+      const std::string name = "\"" + className(v_.data, static_cast<int64_t>(c)) + "\"";
+      if (rare == 0)
+        one = "class " + name + " has " + samples(counts[c]);
+      if (rare++ < 8)
+        few += (few.empty() ? "" : ", ") + name + " (" + std::to_string(counts[c]) + ")";
+    }
+    if (rare == 0)
+      return;
+    if (rare > 8)
+      few += " and " + std::to_string(rare - 8) + " more";
+    warning(ProblemCode::RareClass, inputs_.empty() ? -1 : inputs_.front(),
+            (rare == 1 ? one : "classes " + few + " have fewer than " + samples(kFewSamples)) + " of " +
+                std::to_string(total) +
+                ": too few to learn or to measure (a label cut short or misspelt makes a class of its own)");
   }
 
   void checkClasses() {

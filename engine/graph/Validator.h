@@ -44,6 +44,9 @@ enum class ProblemCode {
   DoesNotReachOutput, // warning: the node's output does not reach the output node
   UnusedOutputs,      // warning: some output ports of a node are not connected
   ClassCountMismatch, // the Classifier has fewer classes than the data set's labels
+  RareClass,          // warning: a class of the data set has very few samples (or none)
+  PartsOverlap,       // warning: a decomposer puts some input elements in more than one part
+  UnusedFeatures,     // warning: a decomposer leaves some input elements out of every part
 };
 // A stable name for a code ("shape-error"), used in tests and machine-readable output.
 const char *problemCodeName(ProblemCode code);

@@ -113,7 +113,7 @@ InferResult infer(const InferInput &in) {
     return r;
   }
   if (s.groups.empty())
-    return fail("mode \"columns\" needs \"groups\": a list of feature-index lists", "groups");
+    return fail("mode \"columns\" needs \"groups\": lists of feature indices or column names", "groups");
   for (const auto &g : s.groups) {
     if (g.empty())
       return fail("every group in \"groups\" needs at least one feature index", "groups");
@@ -205,6 +205,15 @@ private:
   std::vector<torch::Tensor> indices_;
 };
 
+// Groups name features by index or by column name (validation resolves names against the data; a
+// categorical column stands for all its one-hot features).
+Field groupsField() {
+  Field f = listField("groups", FieldKind::IntListList, nullptr, 0, kMaxWidth,
+                      "Lists of feature indices or column names (a categorical column: all its one-hot features), "
+                      "one list per part");
+  f.placeholder = "e.g. temp_max, temp_min; wind; 0, 3";
+  return f;
+}
 } // namespace split
 
 NodeType splitNodeType() {
@@ -224,9 +233,7 @@ NodeType splitNodeType() {
            {"chunks", "fields"}),
       when(listField("sizes", FieldKind::IntList, nullptr, 1, kMaxWidth, "Explicit chunk widths (instead of parts)"),
            "mode", {"chunks"}),
-      when(listField("groups", FieldKind::IntListList, nullptr, 0, kMaxWidth,
-                     "Lists of feature indices, one list per part"),
-           "mode", {"columns"}),
+      when(split::groupsField(), "mode", {"columns"}),
   };
   t.outputCount = [](const Json &p) {
     return static_cast<int>(std::min<int64_t>(split::partCount(split::parse(p)), 1 << 20));

@@ -15,7 +15,7 @@ const char *fieldKindName(FieldKind kind) {
   case FieldKind::Text: return "a text";
   case FieldKind::Path: return "a file path";
   case FieldKind::IntList: return "a list of integers";
-  case FieldKind::IntListList: return "a list of lists of integers";
+  case FieldKind::IntListList: return "a list of lists of integers or names";
   case FieldKind::TextList: return "a list of texts";
   case FieldKind::Column: return "a column name or a 0-based column index";
   case FieldKind::ColumnList: return "a list of column names or indices";
@@ -254,14 +254,18 @@ std::string Schema::check(const Field &spec, const Json &value) {
     }
     return {};
   case FieldKind::IntListList:
+    // Lists of element indices; an item may also be a name (a table's column), which validation
+    // resolves against the data's feature names.
     if (!value.is_array())
-      return "must be a list of lists of integers, got " + shown(value);
+      return "must be a list of lists of integers or names, got " + shown(value);
     for (const auto &inner : value) {
       if (!inner.is_array())
-        return "must be a list of lists of integers, got " + shown(value);
+        return "must be a list of lists of integers or names, got " + shown(value);
       for (const auto &v : inner) {
+        if (v.is_string() && !v.get<std::string>().empty())
+          continue;
         if (!isInteger(v))
-          return "must be a list of lists of integers, got " + shown(value);
+          return "must be a list of lists of integers or names, got " + shown(value);
         if (!inRange(v.get<double>()))
           return "has " + shown(v) + ", outside the allowed range " + rangeText(spec);
       }

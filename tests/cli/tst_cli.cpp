@@ -54,6 +54,7 @@ private Q_SLOTS:
   void trainDivergesWithExitCode4();
   void fullDiskKeepsTheCheckpoint();
   void trainBadCsvExitsWith3();
+  void checkWarnsAboutTables();
   void trainBadDataExitsWith3_data();
   void trainBadDataExitsWith3();
   void weightsLoadInPython();
@@ -267,6 +268,40 @@ void TestCli::trainBadCsvExitsWith3() {
   verifyNoCrashText(r);
   QCOMPARE(r.code, 3);
   QVERIFY2(r.err.contains("data.csv:32:") && r.err.contains("oops"), qPrintable(r.err));
+}
+
+// #21 items 8 and 19: `check` on a table cut inside its last label warns about the one-row class;
+// Split groups by column name are resolved (the table shows their widths), and overlapping or
+// unused columns are warnings naming them. Warnings keep the exit code 0; a wrong name is exit 1.
+void TestCli::checkWarnsAboutTables() {
+  QTemporaryDir dir;
+  std::string csv = "temp,wind,rain_mm,label\n";
+  for (int i = 0; i < 30; ++i)
+    csv += std::to_string(i) + "," + std::to_string(i % 4) + "," + std::to_string(i % 3) + "," +
+           (i % 2 ? "rain" : "sun") + "\n";
+  writeFile(dir, "weather.csv", csv + "7,1,2,rai");
+  Json doc = baseProject();
+  doc["dataset"] = {{"kind", "csv"}, {"path", "weather.csv"}, {"label_column", "label"}};
+  doc["nodes"][1]["params"] =
+      Json::parse(R"({"mode": "columns", "groups": [["temp", "wind"], ["wind"], [0], ["temp"]]})");
+  doc["nodes"][2].erase("share"); // the parts differ in width
+  doc["nodes"][3].erase("share");
+  const std::string path = writeFile(dir, "p.particle.json", doc.dump());
+  Run r = runCli({"check", QString::fromStdString(path)});
+  verifyNoCrashText(r);
+  QVERIFY2(r.code == 0, qPrintable(r.err + r.out));
+  QVERIFY2(r.out.contains("node 'input': warning: class \"rai\" has 1 sample of 31: too few"), qPrintable(r.out));
+  QVERIFY2(r.out.contains("node 'split': param 'groups': warning: parts overlap: \"temp\" is in parts 0, 2 and 3"),
+           qPrintable(r.out));
+  QVERIFY2(r.out.contains("warning: 1 of 3 features are in no part, so never read: \"rain_mm\""), qPrintable(r.out));
+  QVERIFY2(r.out.contains("4×[2]") || r.out.contains("[3] → 4×"), qPrintable(r.out));
+  // A name the table does not have: an error naming it, exit 1.
+  doc["nodes"][1]["params"]["groups"][1] = {"gust"};
+  writeFile(dir, "p.particle.json", doc.dump());
+  r = runCli({"check", QString::fromStdString(path)});
+  verifyNoCrashText(r);
+  QCOMPARE(r.code, 1);
+  QVERIFY2(r.err.contains("node 'split': param 'groups': no feature column named \"gust\""), qPrintable(r.err));
 }
 
 void TestCli::trainBadDataExitsWith3_data() {

@@ -32,6 +32,9 @@ private Q_SLOTS:
   void parameterCountsWithSharing();
   void relativeDatasetPathsResolveAgainstProject();
   void problemsPointAtTheirCause();
+  void rareClassIsAWarning();
+  void splitGroupsByColumnName();
+  void splitGroupsOverlapAndUnusedWarn();
 };
 
 void TestGraphValidation::baseProjectIsValid() {
@@ -506,6 +509,148 @@ void TestGraphValidation::jsonConformanceSuite() {
   }
   qInfo("%lld cases: %d invalid projects (exit 1), %d not projects (exit 3)", static_cast<long long>(files.size()),
         exit1, exit3);
+}
+
+namespace {
+// A table: numbers a, b, c, a categorical column "city" and a text label; `extra` rows are appended.
+std::string weatherCsv(const std::string &extra = {}) {
+  std::string csv = "a,b,c,city,label\n";
+  const char *cities[] = {"Oslo", "Rome", "Lima"};
+  for (int i = 0; i < 30; ++i)
+    csv += std::to_string(i) + "," + std::to_string(i % 7) + "," + std::to_string(i * 3 % 11) + "," + cities[i % 3] +
+           "," + (i % 2 ? "rain" : "sun") + "\n";
+  return csv + extra;
+}
+
+Json tableProject(const std::string &csvPath, const Json &groups) {
+  Json doc = baseProject();
+  doc["dataset"] = {{"kind", "csv"}, {"path", csvPath}, {"label_column", "label"}, {"categorical_columns", {"city"}}};
+  doc["nodes"][1]["params"] = {{"mode", "columns"}, {"groups", groups}};
+  doc["nodes"][2].erase("share"); // the parts differ in width
+  doc["nodes"][3].erase("share");
+  return doc;
+}
+
+const Problem *findProblem(const Validation &v, ProblemCode code) {
+  for (const auto &p : v.problems)
+    if (p.code == code)
+      return &p;
+  return nullptr;
+}
+} // namespace
+
+// #21 item 8: a CSV cut inside its last label ("rain" → "rai") makes a class of one row: a warning
+// on the Input naming the class and its count; the project stays valid.
+void TestGraphValidation::rareClassIsAWarning() {
+  QTemporaryDir dir;
+  const std::string good = writeFile(dir, "good.csv", weatherCsv());
+  const Json groups = Json::parse(R"([[0, 1], [2, 3], [4, 5], [0]])");
+  Validation v = validate(projectFromJson(tableProject(good, groups), "p.json"));
+  QVERIFY(v.ok());
+  QCOMPARE(v.data.classCounts, (std::vector<int64_t>{15, 15})); // rain, sun
+  QVERIFY(!v.has(ProblemCode::RareClass));
+
+  const std::string cut = writeFile(dir, "cut.csv", weatherCsv("3,4,5,Rome,rai"));
+  v = validate(projectFromJson(tableProject(cut, groups), "p.json"));
+  QVERIFY(v.ok()); // a warning, not an error
+  QCOMPARE(v.data.classes, int64_t{3});
+  QCOMPARE(v.data.classCounts, (std::vector<int64_t>{1, 15, 15})); // rai, rain, sun
+  const Problem *p = findProblem(v, ProblemCode::RareClass);
+  QVERIFY(p);
+  QVERIFY(!p->isError());
+  QCOMPARE(p->node, std::string("input"));
+  QVERIFY2(p->message.find("class \"rai\" has 1 sample of 31:") != std::string::npos, p->message.c_str());
+  QCOMPARE(std::string(problemCodeName(ProblemCode::RareClass)), std::string("rare-class"));
+
+  // Numeric labels with a declared class that never occurs: a class with no samples.
+  std::string numeric = "x,y,label\n";
+  for (int i = 0; i < 20; ++i)
+    numeric += std::to_string(i) + "," + std::to_string(i % 5) + "," + std::to_string(i % 2) + "\n";
+  Json doc = baseProject();
+  doc["dataset"] = {
+      {"kind", "csv"}, {"path", writeFile(dir, "n.csv", numeric)}, {"label_column", "label"}, {"classes", 3}};
+  doc["nodes"][1]["params"] = Json::parse(R"({"mode": "columns", "groups": [[0], [1], [0], [1]]})");
+  v = validate(projectFromJson(doc, "p.json"));
+  QCOMPARE(v.data.classCounts, (std::vector<int64_t>{10, 10, 0}));
+  p = findProblem(v, ProblemCode::RareClass);
+  QVERIFY(p);
+  QVERIFY2(p->message.find("class \"2\" has 0 samples of 20") != std::string::npos, p->message.c_str());
+}
+
+// #21 item 19: Split groups name columns; a categorical column stands for all its one-hot
+// features; the node is inferred (and built, explained, exported) with indices.
+void TestGraphValidation::splitGroupsByColumnName() {
+  QTemporaryDir dir;
+  const std::string csv = writeFile(dir, "t.csv", weatherCsv());
+  // Features: a, b, c, city=Lima, city=Oslo, city=Rome.
+  Validation v = validate(
+      projectFromJson(tableProject(csv, Json::parse(R"([["a", "b"], ["city"], [2], ["c", "city=Rome"]])")), "p.json"));
+  for (const auto &p : v.problems)
+    qInfo() << p.format("p.json").c_str();
+  QVERIFY(v.ok());
+  const NodeInfo *split = v.info("split");
+  QVERIFY(split);
+  QCOMPARE(split->params["groups"], Json::parse("[[0, 1], [3, 4, 5], [2], [2, 5]]"));
+  QCOMPARE(split->outputs, (std::vector<Shape>{{2}, {3}, {1}, {2}}));
+  // The part geometry the explanations use reads the resolved indices.
+  const auto parts = Catalogue::instance().find("Split")->partIndices(split->params, split->inputs[0]);
+  QCOMPARE(parts.size(), std::size_t{4});
+  QCOMPARE(parts[1], (std::vector<int64_t>{3, 4, 5}));
+  // An unknown name is an error on the param, naming it and the features there are.
+  v = validate(projectFromJson(tableProject(csv, Json::parse(R"([["a"], ["wind"], ["b"], ["c", "city"]])")), "p.json"));
+  const Problem *p = findProblem(v, ProblemCode::BadParam);
+  QVERIFY(p);
+  QCOMPARE(p->node, std::string("split"));
+  QCOMPARE(p->param, std::string("groups"));
+  QVERIFY2(p->message.find("\"wind\"") != std::string::npos && p->message.find("\"city=Lima\"") != std::string::npos,
+           p->message.c_str());
+  // Names mean the data's columns: a Split that reads anything else cannot use them.
+  Json doc = tableProject(csv, Json::parse(R"([["a"], ["b"], ["c"], ["city"]])"));
+  doc["nodes"].push_back({{"id", "lin"}, {"type", "Linear"}, {"params", {{"out", 6}}}});
+  doc["edges"][0] = {{"from", "input"}, {"to", "lin"}};
+  doc["edges"].push_back({{"from", "lin"}, {"to", "split"}});
+  v = validate(projectFromJson(doc, "p.json"));
+  p = findProblem(v, ProblemCode::BadParam);
+  QVERIFY(p);
+  QCOMPARE(p->param, std::string("groups"));
+  QVERIFY2(p->message.find("names columns") != std::string::npos, p->message.c_str());
+  // A name that is not text is refused by the schema with the field's words.
+  v = validate(projectFromJson(tableProject(csv, Json::parse(R"([["a"], [true], ["b"], ["c"]])")), "p.json"));
+  p = findProblem(v, ProblemCode::BadParam);
+  QVERIFY(p);
+  QVERIFY2(p->message.find("integers or names") != std::string::npos, p->message.c_str());
+}
+
+// #21 item 19: overlapping groups (a column read twice) and unused columns are warnings naming
+// the columns; a Split whose parts cover the input exactly once says nothing.
+void TestGraphValidation::splitGroupsOverlapAndUnusedWarn() {
+  QTemporaryDir dir;
+  const std::string csv = writeFile(dir, "t.csv", weatherCsv());
+  Validation v =
+      validate(projectFromJson(tableProject(csv, Json::parse(R"([["a", "b"], ["b"], ["city"], ["a"]])")), "p.json"));
+  QVERIFY(v.ok());
+  const Problem *overlap = findProblem(v, ProblemCode::PartsOverlap);
+  QVERIFY(overlap);
+  QVERIFY(!overlap->isError());
+  QCOMPARE(overlap->node, std::string("split"));
+  QCOMPARE(overlap->param, std::string("groups"));
+  QVERIFY2(overlap->message.find("\"a\" is in parts 0 and 3") != std::string::npos, overlap->message.c_str());
+  QVERIFY2(overlap->message.find("\"b\" is in parts 0 and 1") != std::string::npos, overlap->message.c_str());
+  const Problem *unused = findProblem(v, ProblemCode::UnusedFeatures);
+  QVERIFY(unused);
+  QVERIFY(!unused->isError());
+  QVERIFY2(unused->message.find("1 of 6 features") != std::string::npos &&
+               unused->message.find("\"c\"") != std::string::npos,
+           unused->message.c_str());
+  // Each feature in exactly one part: no warning.
+  v = validate(projectFromJson(tableProject(csv, Json::parse(R"([["a"], ["b"], ["c"], ["city"]])")), "p.json"));
+  QVERIFY(!v.has(ProblemCode::PartsOverlap));
+  QVERIFY(!v.has(ProblemCode::UnusedFeatures));
+  // Indices behave the same, and chunks and patches never warn.
+  v = validate(projectFromJson(tableProject(csv, Json::parse("[[0, 1], [2], [3, 4], [0]]")), "p.json"));
+  QVERIFY(v.has(ProblemCode::PartsOverlap));
+  QVERIFY(v.has(ProblemCode::UnusedFeatures));
+  QVERIFY(!validate(projectFromJson(baseProject(), "p.json")).has(ProblemCode::PartsOverlap));
 }
 
 QTEST_GUILESS_MAIN(TestGraphValidation)

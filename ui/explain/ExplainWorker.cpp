@@ -43,6 +43,28 @@ QImage heatImage(const torch::Tensor &hw) {
   return img;
 }
 
+// The columns a branch reads, by name: a categorical column's one-hot features ("city=Oslo") count
+// once, as "city"; long lists are cut ("a, b, c +4").
+QString columnsOf(const std::vector<int64_t> &region, const std::vector<std::string> &features) {
+  QStringList columns;
+  auto add = [&](const std::string &feature) {
+    const auto eq = feature.find('=');
+    const QString column = QString::fromStdString(eq == std::string::npos ? feature : feature.substr(0, eq));
+    if (!columns.contains(column))
+      columns << column;
+  };
+  if (region.empty())
+    for (const auto &f : features)
+      add(f);
+  for (int64_t i : region)
+    if (i >= 0 && i < static_cast<int64_t>(features.size()))
+      add(features[static_cast<std::size_t>(i)]);
+  constexpr int kShown = 3;
+  if (columns.size() <= kShown + 1)
+    return columns.join(", ");
+  return columns.mid(0, kShown).join(", ") + QString(" +%1").arg(columns.size() - kShown);
+}
+
 template <class T> QVector<double> toVector(const torch::Tensor &t) {
   const auto c = t.to(torch::kDouble).contiguous().cpu();
   return QVector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
@@ -103,6 +125,10 @@ void ExplainWorker::compute(const ExplainRequest &request) {
       r.labels << static_cast<int>(y[i].item<int64_t>());
       r.predictions << static_cast<int>(e.predictions[i].item<int64_t>());
     }
+    const Shape sample = info.sampleShape;
+    r.isText = !info.vocabulary.empty();
+    r.isTable = !r.isText && sample.size() == 1 && !info.featureNames.empty() &&
+                sample[0] == static_cast<int64_t>(info.featureNames.size());
     for (const auto &c : e.combines) {
       CombineResult cr;
       cr.combine = QString::fromStdString(c.combine);
@@ -122,15 +148,21 @@ void ExplainWorker::compute(const ExplainRequest &request) {
           cr.perClass << a.perClass[static_cast<std::size_t>(cls)];
       for (const auto &a : aggregates)
         cr.shares << a.share;
-      for (const auto &region : s.session->branchRegions(c.combine))
+      for (const auto &region : s.session->branchRegions(c.combine)) {
         cr.regions << QVector<qint64>(region.begin(), region.end());
+        if (r.isTable)
+          cr.branchColumns << columnsOf(region, info.featureNames);
+      }
       cr.completenessMaxError = c.completenessMaxError;
       cr.exact = c.exact;
       r.combines << cr;
     }
-    const Shape sample = info.sampleShape;
     r.isImage = sample.size() == 3;
-    r.isText = !info.vocabulary.empty();
+    if (r.isTable) {
+      for (const auto &f : info.featureNames)
+        r.featureNames << QString::fromStdString(f);
+      r.values = toVector<double>(s.session->samples(n));
+    }
     if (r.isImage) {
       r.channels = static_cast<int>(sample[0]);
       r.imageHeight = static_cast<int>(sample[1]);

@@ -36,6 +36,7 @@ struct CombineResult {
   QVector<double> perClass;               // classes × branches, mean |φ|
   QVector<double> shares;                 // per branch
   QVector<QVector<qint64>> regions;       // per branch: flat input indices it reads (empty: all)
+  QStringList branchColumns;              // tables: per branch, the columns it reads ("a, b"); else empty
   double completenessMaxError = 0;
   bool exact = true;
 };
@@ -50,6 +51,11 @@ struct ExplainResult {
   QVector<QImage> images; // the samples (image data only)
   bool isImage = false;
   bool isText = false; // token ids: the sample is shown as its words
+  // Tables: the feature names and each sample's values as read (samples × features; a categorical
+  // column's one-hot features are 0 or 1), shown grouped by the branch that reads them.
+  bool isTable = false;
+  QStringList featureNames;
+  QVector<double> values;
   int imageWidth = 0, imageHeight = 0, channels = 0;
 };
 

@@ -259,6 +259,27 @@ Labels labelsOf(const DatasetSpec &spec, const Table &t, const Scan &s) {
   return labels;
 }
 
+// Samples per class, counted as the loader will map the label cells (a cell it would refuse is
+// left out: the loader names its line).
+std::vector<int64_t> classCounts(const DatasetSpec &spec, const Labels &labels, const Scan &s) {
+  std::vector<int64_t> counts(static_cast<std::size_t>(labels.classes), 0);
+  std::map<std::string, std::size_t> byName;
+  for (std::size_t i = 0; i < labels.names.size(); ++i)
+    byName[labels.names[i]] = i;
+  const bool named = !byName.empty() && (labels.text || spec.value("classes").is_array());
+  for (const auto &cell : s.labelCells) {
+    if (named)
+      if (auto it = byName.find(cell); it != byName.end()) {
+        ++counts[it->second];
+        continue;
+      }
+    double y = 0;
+    if (!labels.text && parseNumber(cell, y) && y >= 0 && std::floor(y) == y && y < static_cast<double>(counts.size()))
+      ++counts[static_cast<std::size_t>(y)];
+  }
+  return counts;
+}
+
 DataInfo probe(const DatasetSpec &spec) {
   const Table t = openTable(spec);
   if (t.features.empty())
@@ -270,6 +291,7 @@ DataInfo probe(const DatasetSpec &spec) {
   info.sampleShape = {static_cast<int64_t>(info.featureNames.size())};
   info.classes = labels.classes;
   info.classNames = labels.names;
+  info.classCounts = classCounts(spec, labels, s);
   if (s.rows < 10)
     throw Error(ErrorKind::File, t.path + ": only " + std::to_string(s.rows) + " data rows; need at least 10");
   setSplitCounts(info, spec, s.rows, spec.number("test_fraction"));
