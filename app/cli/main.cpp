@@ -788,11 +788,12 @@ int cmdSearch(const Args &args) {
   options.variants = static_cast<int>(args.integer("--variants", 1).value_or(0));
   options.firstEpochs = static_cast<int>(args.integer("--first-epochs", 1).value_or(0));
   options.outDir = args.get("--out").value_or("search-" + safeRunName(project.name));
-  // A folder with a search.json continues that search (unless --force); any other folder must be
-  // new or empty. --force empties only a folder particle wrote. The claim lasts the whole search.
+  // A folder with a search.json, or one a search claimed, continues that search (unless --force); any other folder must
+  // be new or empty. --force empties only a folder particle wrote. The claim lasts the whole search.
   const bool force = args.get("--force").has_value();
-  const auto claim =
-      prepareOutFolder(options.outDir, force, !force && fs::exists(options.outDir + "/search.json"), "search");
+  const auto claim = prepareOutFolder(
+      options.outDir, force,
+      !force && (fs::exists(options.outDir + "/search.json") || folderKind(options.outDir) == "search"), "search");
   // Trials run this program, or PARTICLE_TRIAL_PROGRAM: a wrapper (nice, srun, a container) that
   // ends with `exec particle "$@"`.
   const char *wrapper = std::getenv("PARTICLE_TRIAL_PROGRAM");

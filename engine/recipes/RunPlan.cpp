@@ -73,6 +73,19 @@ bool isParticleFolder(const std::string &dir) {
   return fs::is_regular_file(fs::path(dir) / kFolderMarker, ec);
 }
 
+std::string folderKind(const std::string &dir) {
+  std::ifstream in(fs::path(dir) / kFolderMarker);
+  std::string line;
+  std::getline(in, line);
+  try {
+    const Json j = Json::parse(line);
+    if (j.is_object() && j.contains("what") && j["what"].is_string())
+      return j["what"].get<std::string>();
+  } catch (const std::exception &) {
+  }
+  return "";
+}
+
 int removeStaleTemporaries(const std::string &dir) {
   int removed = 0;
   std::error_code ec;

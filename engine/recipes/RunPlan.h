@@ -45,6 +45,8 @@ private:
 std::shared_ptr<FolderClaim> claimFolder(const std::string &dir, const std::string &what);
 // Whether `dir` holds the marker (particle wrote it).
 bool isParticleFolder(const std::string &dir);
+// What the last process that claimed `dir` did there ("run", "search", "export"; "" when unknown).
+std::string folderKind(const std::string &dir);
 // Removes `dir`'s temporary files `NAME.tmp-<pid>` whose process is gone; returns how many.
 int removeStaleTemporaries(const std::string &dir);
 

@@ -7,8 +7,12 @@
 #include "TestSupport.h"
 #include "document/GraphDocument.h"
 #include "experiments/ExperimentsPanel.h"
+#include "explain/ExplainPanel.h"
+#include "recipes/RunPlan.h"
+#include "training/TrainPanel.h"
 #include "training/CustomPlot.h"
 
+#include <QDir>
 #include <QLineEdit>
 #include <QPushButton>
 #include <QStandardPaths>
@@ -167,6 +171,113 @@ private Q_SLOTS:
     QVERIFY(*again);
     QTRY_VERIFY(panel->statusLabel()->text().contains("not a search folder"));
     QCOMPARE(panel->table()->rowCount(), 3); // what was shown stays
+  }
+
+  // A project whose name climbs out of the runs folder ("../../x", a leading '-', a newline, 5,000
+  // characters): the search and a training run started from the buttons stay inside it.
+  void hostileNamesStayInTheRunsFolder() {
+    window_->trainPanel()->setRunsFolder(runs_->path());
+    const QString root = QFileInfo(runs_->path()).canonicalFilePath();
+    for (const std::string &bad : {std::string("../../x"), std::string("x/../../y"), std::string("-rf"),
+                                   std::string("a\nb"), std::string(5000, 'n')}) {
+      Project p = smallProject(200);
+      p.name = bad;
+      window_->document()->reset(p);
+      clickTab(window_->tabs(), "Experiments");
+      ExperimentsPanel *panel = window_->experimentsPanel();
+      typeInto(panel->budgetEdit(), "2trials");
+      QSignalSpy finished(panel, &ExperimentsPanel::searchFinished);
+      QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+      QVERIFY(finished.wait(180000));
+      QVERIFY2(finished.at(0).at(0).toBool(), qPrintable(panel->statusLabel()->text()));
+      const QFileInfo folder(panel->searchFolder());
+      QCOMPARE(folder.canonicalPath(), root);
+      QVERIFY2(folder.fileName().startsWith(QString::fromStdString("search-" + safeRunName(bad))),
+               qPrintable(folder.fileName()));
+      QVERIFY(QFile::exists(folder.filePath() + "/search.json"));
+      // A training run of the same project.
+      clickTab(window_->tabs(), "Train");
+      TrainPanel *train = window_->trainPanel();
+      QSignalSpy done(train, &TrainPanel::runFinished);
+      QTest::mouseClick(train->startButton(), Qt::LeftButton);
+      QVERIFY(done.wait(120000));
+      const QFileInfo run(train->lastRunFolder());
+      QCOMPARE(run.canonicalPath(), root);
+      QVERIFY2(run.fileName().startsWith(QString::fromStdString(safeRunName(bad))), qPrintable(run.fileName()));
+    }
+    // Only the search and run folders were made, all directly in the runs folder.
+    QCOMPARE(QDir(root).entryList(QDir::Dirs | QDir::NoDotAndDotDot).size(), 10);
+  }
+
+  // #21 item 16: a variant opened from the table keeps what its trial trained: the Explain tab
+  // holds the trial's checkpoint, Export writes its weights, Train continues from it.
+  void aVariantKeepsItsTrialsCheckpoint() {
+    window_->trainPanel()->setRunsFolder(runs_->path());
+    QTemporaryDir dir;
+    Json doc = baseProject();
+    doc["training"] = {{"epochs", 2}, {"batch_size", 32}, {"threads", 1}};
+    const QString p = QString::fromStdString(writeFile(dir, "p.particle.json", doc.dump(2)));
+    const ProcessRun r = runProcess(PARTICLE_CLI, {"search", p, "--budget", "3trials", "--out", dir.filePath("s")});
+    QVERIFY2(r.code == 0, qPrintable(r.all()));
+    const QString trial = dir.filePath("s/trials/own/checkpoint.pt"); // the graph itself, 1 epoch of 2
+    QVERIFY(QFile::exists(trial));
+    clickTab(window_->tabs(), "Experiments");
+    ExperimentsPanel *panel = window_->experimentsPanel();
+    auto answered = answerFileDialog(dir.filePath("s"));
+    QTest::mouseClick(panel->openButton(), Qt::LeftButton);
+    QVERIFY(*answered);
+    QTRY_COMPARE(panel->table()->rowCount(), 3);
+    QTableWidgetItem *own = nullptr;
+    for (int row = 0; row < panel->table()->rowCount(); ++row)
+      if (panel->table()->item(row, 0)->data(Qt::UserRole).toString() == "own")
+        own = panel->table()->item(row, 0);
+    QVERIFY(own);
+    panel->table()->scrollToItem(own);
+    const QPoint at = panel->table()->visualItemRect(own).center();
+    QTest::mouseClick(panel->table()->viewport(), Qt::LeftButton, {}, at);
+    QTest::mouseDClick(panel->table()->viewport(), Qt::LeftButton, {}, at);
+    QTRY_VERIFY(window_->document()->sourcePath().endsWith("/variants/own.particle.json"));
+    QCOMPARE(window_->tabs()->currentIndex(), 0);
+
+    // Explain: the trial's checkpoint, ready.
+    clickTab(window_->tabs(), "Explain");
+    QCOMPARE(window_->explainPanel()->checkpoint(), trial);
+    QVERIFY(window_->explainPanel()->computeButton()->isEnabled());
+
+    // Export (Ctrl+E): the trial's weights, not the initial ones.
+    QVERIFY(QDir(dir.path()).mkpath("export"));
+    clickTab(window_->tabs(), "Design");
+    if (!window_->isActiveWindow())
+      window_->activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(window_));
+    auto folder = answerFileDialog(dir.filePath("export"));
+    QTest::keyClick(window_->view(), Qt::Key_E, Qt::ControlModifier);
+    QVERIFY(*folder);
+    auto box = answerMessageBox();
+    QTRY_VERIFY_WITH_TIMEOUT(box->shown, 120000);
+    QVERIFY2(box->text.contains("Weights: " + trial), qPrintable(box->text));
+
+    // Train: continues from the trial (its first epoch is carried over as it was, time and all).
+    clickTab(window_->tabs(), "Train");
+    TrainPanel *train = window_->trainPanel();
+    QSignalSpy done(train, &TrainPanel::runFinished);
+    QTest::mouseClick(train->startButton(), Qt::LeftButton);
+    QVERIFY2(train->progressLabel()->text().contains("continuing from " + trial),
+             qPrintable(train->progressLabel()->text()));
+    QVERIFY(done.wait(120000));
+    const auto rows = [](const QString &file) {
+      QFile f(file);
+      return f.open(QIODevice::ReadOnly) ? QString::fromUtf8(f.readAll()).split('\n', Qt::SkipEmptyParts)
+                                         : QStringList();
+    };
+    const QStringList before = rows(dir.filePath("s/trials/own/metrics.csv"));
+    const QStringList after = rows(train->lastRunFolder() + "/metrics.csv");
+    QCOMPARE(before.size(), 2); // header and epoch 1
+    QCOMPARE(after.size(), 3);  // and epoch 2
+    QCOMPARE(after.at(1), before.at(1));
+    // The next run is the document's own: it starts from initial weights, as any project does.
+    QCOMPARE(window_->document()->startCheckpoint(), QString());
+    QCOMPARE(train->lastCheckpoint(), train->lastRunFolder() + "/checkpoint.pt");
   }
 
   void badBudgetIsReported() {
