@@ -183,6 +183,8 @@ std::vector<std::string> datasetColumns(const Json &section, const std::string &
   Json keys = Json::object();
   for (const auto &f : kind->keys.fields())
     if (section.contains(f.name)) {
+      if (!Schema::check(f, section[f.name]).empty())
+        return {}; // a bad path (too long, not text) is never handed to the reader
       keys[f.name] = section[f.name];
       if (f.kind == FieldKind::Path && keys[f.name].is_string())
         keys[f.name] = resolve(keys[f.name].get<std::string>(), baseDir);

@@ -4,10 +4,16 @@
 #include "train/TrainingSpec.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <deque>
+#include <fstream>
 #include <limits>
 #include <set>
 #include <unordered_map>
+
+#include <sys/resource.h>
+#include <unistd.h>
 
 namespace particle {
 
@@ -42,6 +48,8 @@ const char *problemCodeName(ProblemCode code) {
   case ProblemCode::DoesNotReachOutput: return "does-not-reach-output";
   case ProblemCode::UnusedOutputs: return "unused-outputs";
   case ProblemCode::ClassCountMismatch: return "class-count-mismatch";
+  case ProblemCode::MemoryTooLarge: return "memory-too-large";
+  case ProblemCode::MemoryHigh: return "memory-high";
   case ProblemCode::RareClass: return "rare-class";
   case ProblemCode::PartsOverlap: return "parts-overlap";
   case ProblemCode::UnusedFeatures: return "unused-features";
@@ -97,6 +105,98 @@ int Validation::exitCode() const {
 const NodeInfo *Validation::info(const std::string &id) const {
   auto it = nodes.find(id);
   return it == nodes.end() ? nullptr : &it->second;
+}
+
+int64_t Validation::Memory::total() const {
+  const double sum = static_cast<double>(weights) + static_cast<double>(gradients) + static_cast<double>(optimizer) +
+                     static_cast<double>(activations) + static_cast<double>(data);
+  return sum >= 9.2e18 ? std::numeric_limits<int64_t>::max() : static_cast<int64_t>(sum);
+}
+
+namespace {
+int64_t memoryOverride() {
+  const char *env = std::getenv("PARTICLE_MEMORY_BYTES");
+  if (!env || !*env)
+    return 0;
+  char *end = nullptr;
+  const long long v = std::strtoll(env, &end, 10);
+  return end && *end == '\0' && v > 0 ? static_cast<int64_t>(v) : 0;
+}
+
+// A number from a one-line file ("max" or missing: 0).
+int64_t numberIn(const char *path) {
+  std::ifstream in(path);
+  long long v = 0;
+  return in >> v && v > 0 ? static_cast<int64_t>(v) : 0;
+}
+
+// A field of /proc's "Key:  N kB" files, in bytes (0: absent).
+int64_t kibField(const char *path, const std::string &name) {
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line))
+    if (line.compare(0, name.size(), name) == 0)
+      return static_cast<int64_t>(std::strtoll(line.c_str() + name.size(), nullptr, 10)) * 1024;
+  return 0;
+}
+
+// The smaller of two limits, 0 meaning none.
+int64_t tighter(int64_t a, int64_t b) {
+  return a <= 0 ? b : (b <= 0 ? a : std::min(a, b));
+}
+
+// What this process may map at most (ulimit -v), 0 when unlimited.
+int64_t addressSpaceLimit() {
+  rlimit r{};
+  return getrlimit(RLIMIT_AS, &r) == 0 && r.rlim_cur != RLIM_INFINITY ? static_cast<int64_t>(r.rlim_cur) : 0;
+}
+} // namespace
+
+int64_t machineMemoryBytes() {
+  if (const int64_t v = memoryOverride())
+    return v;
+  const long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
+  int64_t bytes = pages > 0 && size > 0 ? static_cast<int64_t>(pages) * size : 0;
+  // A container's limit (cgroup v2) and the process's address-space limit are the machine too.
+  bytes = tighter(bytes, numberIn("/sys/fs/cgroup/memory.max"));
+  return tighter(bytes, addressSpaceLimit());
+}
+
+int64_t availableMemoryBytes() {
+  if (const int64_t v = memoryOverride())
+    return v;
+  int64_t bytes = tighter(kibField("/proc/meminfo", "MemAvailable:"), machineMemoryBytes());
+  if (const int64_t max = numberIn("/sys/fs/cgroup/memory.max"))
+    bytes = tighter(bytes, std::max<int64_t>(1, max - numberIn("/sys/fs/cgroup/memory.current")));
+  if (const int64_t limit = addressSpaceLimit())
+    bytes = tighter(bytes, std::max<int64_t>(1, limit - kibField("/proc/self/status", "VmSize:")));
+  return bytes;
+}
+
+std::string memoryText(int64_t bytes) {
+  const char *units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  auto v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024 && u < 6) {
+    v /= 1024;
+    ++u;
+  }
+  char text[32];
+  if (u == 0)
+    std::snprintf(text, sizeof text, "%lld bytes", static_cast<long long>(bytes));
+  else
+    std::snprintf(text, sizeof text, v < 10 ? "%.1f %s" : "%.0f %s", v, units[u]);
+  return text;
+}
+
+std::string memoryBreakdown(const Validation::Memory &m) {
+  std::string out = "weights " + memoryText(m.weights) + ", gradients " + memoryText(m.gradients);
+  if (m.optimizer > 0)
+    out += ", optimizer state " + memoryText(m.optimizer);
+  out += ", activations " + memoryText(m.activations);
+  if (m.data > 0)
+    out += ", data set " + memoryText(m.data);
+  return out;
 }
 
 bool Validation::has(ProblemCode code) const {
@@ -174,6 +274,7 @@ public:
     checkShareGroups();
     checkClasses();
     countParameters();
+    estimateMemory();
     for (std::size_t i = 0; i < graph_.nodes.size(); ++i)
       v_.nodes[graph_.nodes[i].id] = std::move(infos_[i]);
     return std::move(v_);
@@ -860,6 +961,85 @@ private:
         v_.uniqueParameters = saturatingAdd(v_.uniqueParameters, info.parameters);
       else if (n.shareScope == "trunk")
         v_.uniqueParameters = saturatingAdd(v_.uniqueParameters, info.parameters - info.trunkParameters);
+    }
+  }
+
+  // Training's memory at the batch size: 4-byte weights, as many gradients, the optimizer's state
+  // (Adam: two moments; SGD with momentum: one), every node's outputs kept for the backward pass
+  // (and their gradients), and the data set, which the trainer holds whole on the device.
+  // Compared with the machine's memory; a CUDA device's is checked by the trainer.
+  void estimateMemory() {
+    TrainingSpec spec;
+    try {
+      spec = parseTrainingSpec(project_.training);
+    } catch (const Error &) {
+      return; // reported by checkSections
+    }
+    constexpr double kFloat = 4;
+    const double optimizerCopies = spec.optimizer == "sgd" ? (spec.momentum > 0 ? 1 : 0) : 2;
+    const auto batch = static_cast<double>(spec.batchSize);
+    double weights = 0, activations = 0, largest = 0;
+    int largestNode = -1;
+    std::set<std::string> seenGroups;
+    for (std::size_t i = 0; i < graph_.nodes.size(); ++i) {
+      const NodeInfo &info = infos_[i];
+      if (!info.shapesKnown || (!toOutput_.empty() && !toOutput_[i]))
+        continue;
+      const Node &n = graph_.nodes[i];
+      double own = 0;
+      if (n.share.empty() || seenGroups.insert(n.share).second)
+        own = static_cast<double>(info.parameters);
+      else if (n.shareScope == "trunk")
+        own = static_cast<double>(info.parameters - info.trunkParameters);
+      double outputs = 0;
+      for (const Shape &shape : info.outputs)
+        outputs += static_cast<double>(shapeNumel(shape));
+      weights += own;
+      const double act = outputs * batch * kFloat * 2;
+      activations += act;
+      const double mine = own * kFloat * (2 + optimizerCopies) + act;
+      if (mine > largest) {
+        largest = mine;
+        largestNode = static_cast<int>(i);
+      }
+    }
+    double data = 0;
+    if (v_.dataKnown && v_.data.trainCount >= 0)
+      data = static_cast<double>(shapeNumel(v_.data.sampleShape)) * kFloat *
+             static_cast<double>(v_.data.trainCount + std::max<int64_t>(0, v_.data.validationCount) +
+                                 std::max<int64_t>(0, v_.data.testCount));
+    const auto bytes = [](double v) {
+      return v >= 9.2e18 ? std::numeric_limits<int64_t>::max() : static_cast<int64_t>(v);
+    };
+    Validation::Memory &m = v_.memory;
+    m.weights = bytes(weights * kFloat);
+    m.gradients = m.weights;
+    m.optimizer = bytes(weights * kFloat * optimizerCopies);
+    m.activations = bytes(activations);
+    m.data = bytes(data);
+    if (spec.device.rfind("cuda", 0) == 0)
+      return; // the device's memory, not the machine's: the trainer checks it
+    const int64_t total = m.total(), machine = machineMemoryBytes(), available = availableMemoryBytes();
+    if (machine <= 0 || total <= 0)
+      return;
+    const std::string needs = "training needs about " + memoryText(total) + " of memory at batch size " +
+                              std::to_string(spec.batchSize) + " (" + memoryBreakdown(m) + ")";
+    std::string largestText;
+    if (largestNode >= 0 && infos_[static_cast<std::size_t>(largestNode)].parameters > 0)
+      largestText = "; the largest part is this node, " +
+                    std::to_string(infos_[static_cast<std::size_t>(largestNode)].parameters) + " parameters (" +
+                    memoryText(bytes(largest)) + " with its gradients, optimizer state and activations)";
+    if (total > machine) {
+      Problem &p = error(ProblemCode::MemoryTooLarge, largestNode,
+                         needs + ", more than the " + memoryText(machine) + " this machine has" + largestText +
+                             ": make the model narrower or lower training.batch_size");
+      p.kind = ErrorKind::Invalid;
+    } else if (static_cast<double>(total) > 0.8 * static_cast<double>(available)) {
+      warning(ProblemCode::MemoryHigh, largestNode,
+              needs + ", " +
+                  std::to_string(static_cast<int>(100.0 * static_cast<double>(total) /
+                                                  static_cast<double>(std::max<int64_t>(1, available)))) +
+                  "% of the " + memoryText(available) + " free on this machine now" + largestText);
     }
   }
 

@@ -47,6 +47,8 @@ enum class ProblemCode {
   RareClass,          // warning: a class of the data set has very few samples (or none)
   PartsOverlap,       // warning: a decomposer puts some input elements in more than one part
   UnusedFeatures,     // warning: a decomposer leaves some input elements out of every part
+  MemoryTooLarge,     // training needs more memory than the machine has (the estimate, not a guess)
+  MemoryHigh,         // warning: training needs most of the machine's available memory
 };
 // A stable name for a code ("shape-error"), used in tests and machine-readable output.
 const char *problemCodeName(ProblemCode code);
@@ -93,6 +95,12 @@ struct Validation {
   bool dataKnown = false;
   int64_t totalParameters = 0;  // as if nothing were shared
   int64_t uniqueParameters = 0; // what is trained
+  // Training's memory at the batch size, in bytes (0: unknown, e.g. a bad training section):
+  // weights, gradients, optimizer state, activations kept for the backward pass, the data set.
+  struct Memory {
+    int64_t weights = 0, gradients = 0, optimizer = 0, activations = 0, data = 0;
+    int64_t total() const;
+  } memory;
 
   bool ok() const; // no errors (warnings allowed)
   int errorCount() const;
@@ -101,6 +109,16 @@ struct Validation {
   const NodeInfo *info(const std::string &id) const;
   bool has(ProblemCode code) const;
 };
+
+// The memory training may use on this machine, in bytes: $PARTICLE_MEMORY_BYTES when set, else
+// the physical memory. `available` (MemAvailable) is what is free now (the physical memory when
+// unknown).
+int64_t machineMemoryBytes();
+int64_t availableMemoryBytes();
+// "3.6 TiB", "512 MiB".
+std::string memoryText(int64_t bytes);
+// What the estimate is made of: "weights 4 GiB, gradients 4 GiB, optimizer state 8 GiB, …".
+std::string memoryBreakdown(const Validation::Memory &memory);
 
 // `data` skips probing the data set (the editor passes what it probed once).
 Validation validate(const Project &project, const DataInfo *data = nullptr);

@@ -202,6 +202,9 @@ std::string shown(const Json &v) {
   return text;
 }
 
+// The longest path a data key may hold (Linux's PATH_MAX): a longer one cannot name a file.
+constexpr std::size_t kMaxPathBytes = 4096;
+
 bool isColumn(const Json &v) {
   return (v.is_string() && !v.get<std::string>().empty()) || (v.is_number_integer() && v.get<int64_t>() >= 0);
 }
@@ -242,6 +245,10 @@ std::string Schema::check(const Field &spec, const Json &value) {
     if (!value.is_string() || value.get<std::string>().empty())
       return std::string("must be a non-empty ") + (spec.kind == FieldKind::Path ? "path" : "text") + ", got " +
              shown(value);
+    // Checked before anything touches the file system: the CLI and the app refuse it alike, at once.
+    if (spec.kind == FieldKind::Path && value.get<std::string>().size() > kMaxPathBytes)
+      return "is " + std::to_string(value.get<std::string>().size()) + " bytes long (" + shown(value) +
+             "); paths are limited to " + std::to_string(kMaxPathBytes) + " bytes";
     return {};
   case FieldKind::IntList:
     if (!value.is_array())

@@ -6,6 +6,8 @@
 #include <QDir>
 #include <QImage>
 #include <QProcess>
+#include <QRegularExpression>
+#include <QElapsedTimer>
 
 #include <csignal>
 #include <QtTest>
@@ -49,6 +51,9 @@ private Q_SLOTS:
   void badInputCorpus_data();
   void badInputCorpus();
   void usageErrors();
+  void hugeDataPathRefusedBeforeAnyProbe();
+  void memoryIsEstimated();
+  void outOfMemoryInTheAppsWords();
   void info();
   void trainWritesEverything();
   void trainDivergesWithExitCode4();
@@ -174,6 +179,111 @@ void TestCli::usageErrors() {
   QCOMPARE(r.code, 3);
   QVERIFY(r.err.contains("/no/such/file.particle.json"));
   verifyNoCrashText(r);
+}
+
+// #21 item 7: a data path of 1 MB is refused by its length, before any file is looked at, by check
+// and by train alike (the limit is the schema's, which the app shares).
+void TestCli::hugeDataPathRefusedBeforeAnyProbe() {
+  QTemporaryDir dir;
+  Json doc = baseProject();
+  doc["dataset"] = {{"kind", "csv"}, {"path", std::string(1 << 20, 'a') + ".csv"}, {"label_column", "label"}};
+  doc["nodes"][1]["params"] = {{"mode", "chunks"}, {"parts", 4}};
+  const QString project = QString::fromStdString(writeFile(dir, "long.particle.json", doc.dump()));
+  for (const QString &command : {QString("check"), QString("train")}) {
+    QStringList args = {command, project};
+    if (command == "train")
+      args << "--out" << dir.filePath("run");
+    QElapsedTimer clock;
+    clock.start();
+    const Run r = runCli(args);
+    const qint64 ms = clock.elapsed();
+    verifyNoCrashText(r);
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains(project + ": node 'input': dataset.path: is 1048580 bytes long (\"aaaa"),
+             qPrintable(r.err.left(400)));
+    QVERIFY2(r.err.contains("paths are limited to 4096 bytes"), qPrintable(r.err.left(400)));
+    QVERIFY2(r.err.size() < 2000, "the message quotes the path, it does not repeat it");
+    QVERIFY2(ms < 5000, qPrintable(QString("%1 took %2 ms").arg(command).arg(ms)));
+    QVERIFY(!QFileInfo::exists(dir.filePath("run")));
+  }
+}
+
+// #21 item 9: check estimates training's memory (weights, gradients, optimizer state, activations,
+// data) and refuses, with the figures, a graph that cannot fit this machine; train refuses it
+// before allocating anything.
+void TestCli::memoryIsEstimated() {
+  QTemporaryDir dir;
+  // The base project: a few hundred KiB, printed with what the machine has.
+  const QString small = QString::fromStdString(writeFile(dir, "small.particle.json", baseProject().dump()));
+  Run r = runCli({"check", small});
+  QCOMPARE(r.code, 0);
+  QVERIFY2(r.out.contains(QRegularExpression("memory: about [0-9.]+ (KiB|MiB) to train \\(weights [0-9.]+ KiB, "
+                                             "gradients [0-9.]+ KiB, optimizer state [0-9.]+ KiB, activations")),
+           qPrintable(r.out));
+  QVERIFY2(r.out.contains("this machine has"), qPrintable(r.out));
+  // 10^12 parameters (node c: two hidden layers of 2^20): refused with the figure, naming the node.
+  Json huge = baseProject();
+  huge["nodes"][4]["params"]["hidden"] = {1 << 20, 1 << 20};
+  const QString big = QString::fromStdString(writeFile(dir, "huge.particle.json", huge.dump()));
+  r = runCli({"check", big});
+  verifyNoCrashText(r);
+  QCOMPARE(r.code, 1);
+  QVERIFY2(r.err.contains(big + ": node 'c': training needs about 16 TiB of memory at batch size 32 (weights 4.0 TiB, "
+                                "gradients 4.0 TiB, optimizer state 8.0 TiB"),
+           qPrintable(r.err));
+  QVERIFY2(r.err.contains(QRegularExpression("the largest part is this node, [0-9]{13} parameters")),
+           qPrintable(r.err));
+  QVERIFY2(r.err.contains("make the model narrower or lower training.batch_size"), qPrintable(r.err));
+  QElapsedTimer clock;
+  clock.start();
+  r = runCli({"train", big, "--out", dir.filePath("huge")});
+  verifyNoCrashText(r);
+  QCOMPARE(r.code, 1);
+  QVERIFY2(r.err.contains("training needs about 16 TiB"), qPrintable(r.err));
+  QVERIFY2(clock.elapsed() < 5000, "refused before anything is allocated");
+  QVERIFY(!QFileInfo::exists(dir.filePath("huge")));
+  // A machine of 1000 bytes (PARTICLE_MEMORY_BYTES stands for the machine's memory): the small
+  // project no longer fits.
+  QProcess p;
+  QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+  env.insert("PARTICLE_MEMORY_BYTES", "1000");
+  p.setProcessEnvironment(env);
+  p.start(PARTICLE_CLI, {"check", small});
+  QVERIFY(p.waitForFinished(60000));
+  const QString err = QString::fromUtf8(p.readAllStandardError());
+  QCOMPARE(p.exitCode(), 1);
+  QVERIFY2(err.contains("more than the 1000 bytes this machine has"), qPrintable(err));
+}
+
+// #21 item 9: an allocation that fails during training is reported whole, in the app's words (the
+// estimate and what the machine has), not as LibTorch's allocator text. The process gets 3 GB of
+// address space; the estimate (node outputs) passes, but the MLP's hidden layer of 16384 over a
+// batch of 40,000 samples needs 2.4 GiB more at step 1.
+void TestCli::outOfMemoryInTheAppsWords() {
+  QTemporaryDir dir;
+  Json doc = baseProject();
+  doc["dataset"]["samples"] = 50000;
+  doc["nodes"][4]["params"]["hidden"] = {16384};
+  doc["training"]["batch_size"] = 40000;
+  const QString project = QString::fromStdString(writeFile(dir, "wide.particle.json", doc.dump()));
+  QProcess p;
+  p.start(
+      "bash",
+      {"-c",
+       QString("ulimit -v 3000000; exec '%1' train '%2' --out '%3'").arg(PARTICLE_CLI, project, dir.filePath("run"))});
+  QVERIFY(p.waitForFinished(120000));
+  Run r;
+  r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+  r.err = QString::fromUtf8(p.readAllStandardError());
+  verifyNoCrashText(r);
+  QCOMPARE(r.code, 4);
+  QVERIFY2(r.err.contains(QRegularExpression(QRegularExpression::escape(project) +
+                                             ": out of memory on cpu at step 1: training needs about [0-9.]+ MiB "
+                                             "\\(weights [0-9.]+ [KM]iB, gradients")),
+           qPrintable(r.err));
+  QVERIFY2(r.err.contains("this machine has 2.9 GiB") && r.err.contains("Make the model narrower"), qPrintable(r.err));
+  QVERIFY2(!r.err.contains("DefaultCPUAllocator") && !r.err.contains("Error code 12"), qPrintable(r.err));
+  QVERIFY2(r.err.count('\n') == 1, qPrintable(r.err)); // one line, whole
 }
 
 void TestCli::info() {

@@ -176,6 +176,17 @@ inline std::vector<BadInput> writeBadInputs(const std::string &dir) {
   invalid("learning rate negative", patched([](Json &d) { d["training"]["lr"] = -1; }), "lr");
   invalid("unknown optimizer", patched([](Json &d) { d["training"]["optimizer"] = "magic"; }), "optimizer");
   invalid("unknown data kind", patched([](Json &d) { d["dataset"] = {{"kind", "parquet"}}; }), "parquet");
+  // Refused by its length before any file is looked at (the app took 30 s over it).
+  invalid("1 MB data path", patched([](Json &d) {
+            d["dataset"] = {{"kind", "csv"}, {"path", std::string(1 << 20, 'a') + ".csv"}, {"label_column", "label"}};
+            d["nodes"][1]["params"] = {{"mode", "chunks"}, {"parts", 4}};
+          }),
+          "dataset.path: is 1048580 bytes long");
+  // 10^12 parameters: the memory estimate refuses it with its figure (it used to die at step 1).
+  invalid("10^12 parameters", patched([](Json &d) {
+            d["nodes"][4]["params"]["hidden"] = {1 << 20, 1 << 20};
+          }),
+          "training needs about 16 TiB of memory");
   invalid("shared group with different params", patched([](Json &d) { d["nodes"][3]["params"]["out"] = 4; }), "share");
   invalid("nodes not a list", patched([](Json &d) { d["nodes"] = 5; }), "nodes", Stage::Open);
   invalid("wrong format tag", patched([](Json &d) { d["format"] = "something-else"; }), "format", Stage::Open);

@@ -35,6 +35,7 @@ private Q_SLOTS:
   void rareClassIsAWarning();
   void splitGroupsByColumnName();
   void splitGroupsOverlapAndUnusedWarn();
+  void memoryIsEstimated();
 };
 
 void TestGraphValidation::baseProjectIsValid() {
@@ -651,6 +652,53 @@ void TestGraphValidation::splitGroupsOverlapAndUnusedWarn() {
   QVERIFY(v.has(ProblemCode::PartsOverlap));
   QVERIFY(v.has(ProblemCode::UnusedFeatures));
   QVERIFY(!validate(projectFromJson(baseProject(), "p.json")).has(ProblemCode::PartsOverlap));
+}
+
+// #21 item 9: weights, gradients and the optimizer's state from the parameter count, activations
+// from the node outputs at the batch size, the data set from the probe; a warning past 80% of the
+// free memory, an error past the machine's (PARTICLE_MEMORY_BYTES stands in for both here).
+void TestGraphValidation::memoryIsEstimated() {
+  Project p = projectFromJson(baseProject(), "base.json");
+  Validation v = validate(p);
+  QVERIFY(v.ok());
+  const Validation::Memory m = v.memory;
+  QCOMPARE(m.weights, 4 * v.uniqueParameters);
+  QCOMPARE(m.gradients, m.weights);
+  QCOMPARE(m.optimizer, 2 * m.weights); // adam: two moments
+  QVERIFY(m.activations > 0);
+  QCOMPARE(m.data, int64_t{400 * 32 * 4}); // 400 samples of 4 parts of 8 floats
+  QCOMPARE(m.total(), m.weights + m.gradients + m.optimizer + m.activations + m.data);
+  // Twice the batch, twice the activations; SGD without momentum keeps no state.
+  p.training["batch_size"] = 64;
+  p.training["optimizer"] = "sgd";
+  p.training["momentum"] = 0;
+  v = validate(p);
+  QCOMPARE(v.memory.activations, 2 * m.activations);
+  QCOMPARE(v.memory.optimizer, int64_t{0});
+  p.training["momentum"] = 0.9;
+  QCOMPARE(validate(p).memory.optimizer, m.weights);
+  p = projectFromJson(baseProject(), "base.json");
+  const int64_t total = m.total();
+  qputenv("PARTICLE_MEMORY_BYTES", QByteArray::number(static_cast<qint64>(total * 11 / 10)));
+  v = validate(p);
+  QVERIFY(v.ok());
+  QVERIFY(v.has(ProblemCode::MemoryHigh));
+  qputenv("PARTICLE_MEMORY_BYTES", QByteArray::number(static_cast<qint64>(total / 2)));
+  v = validate(p);
+  QVERIFY(!v.ok());
+  QVERIFY(v.has(ProblemCode::MemoryTooLarge));
+  const auto problem = std::find_if(v.problems.begin(), v.problems.end(),
+                                    [](const Problem &x) { return x.code == ProblemCode::MemoryTooLarge; });
+  QVERIFY2(problem->message.find("training needs about " + memoryText(total)) == 0, problem->message.c_str());
+  QCOMPARE(QString(problemCodeName(problem->code)), QString("memory-too-large"));
+  QVERIFY(!problem->node.empty()); // the largest node
+  // On a CUDA device the trainer checks the device's memory, not the machine's.
+  p.training["device"] = "cuda";
+  QVERIFY(!validate(p).has(ProblemCode::MemoryTooLarge));
+  qunsetenv("PARTICLE_MEMORY_BYTES");
+  QVERIFY(validate(projectFromJson(baseProject(), "base.json")).ok());
+  QCOMPARE(memoryText(1536), std::string("1.5 KiB"));
+  QCOMPARE(memoryText(int64_t{17592186044416}), std::string("16 TiB"));
 }
 
 QTEST_GUILESS_MAIN(TestGraphValidation)
