@@ -13,6 +13,7 @@
 #include <QLabel>
 #include <QListWidget>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QStandardPaths>
 #include <QTextBrowser>
 #include <QUndoStack>
@@ -33,6 +34,7 @@ private Q_SLOTS:
   void explainsATrainedModel();
   void attentionMapsForAttentionSubModels();
   void wordsOfATextSample();
+  void tableRowByBranch();
 };
 
 namespace {
@@ -207,6 +209,80 @@ void TestExplainView::wordsOfATextSample() {
   for (const char *w : {"the", "meeting", "is", "at", "noon", "please", "read", "notes", "winner"})
     known += words.contains(QString(" %1 ").arg(w)) ? 1 : 0;
   QVERIFY2(known >= 3, qPrintable(words));
+  window.undoStack()->setClean();
+}
+
+// #21 item 19: a table's sample is shown as its values, grouped by the branch that reads them
+// beside each branch's φ; the branches are labelled by their columns (groups given by name).
+void TestExplainView::tableRowByBranch() {
+  QTemporaryDir dir;
+  // Row i: a = i (unique, so a shown row can be checked), b = i % 7, c = i % 5, city by i % 3.
+  const char *cities[] = {"Lima", "Oslo", "Rome"};
+  std::string csv = "a,b,c,city,label\n";
+  for (int i = 0; i < 120; ++i)
+    csv += std::to_string(i) + "," + std::to_string(i % 7) + "," + std::to_string(i % 5) + "," + cities[i % 3] + "," +
+           (i % 7 < 3 ? "low" : "high") + "\n";
+  writeFile(dir, "t.csv", csv);
+  Json doc = Json::parse(R"({
+    "format": "particle-studio", "version": 1, "name": "table",
+    "dataset": {"kind": "csv", "path": "t.csv", "label_column": "label", "categorical_columns": ["city"]},
+    "nodes": [
+      {"id": "input", "type": "Input"},
+      {"id": "split", "type": "Split", "params": {"mode": "columns", "groups": [["a", "b"], ["c", "city"]]}},
+      {"id": "left", "type": "MLP", "params": {"hidden": [8], "out": 4}},
+      {"id": "right", "type": "MLP", "params": {"hidden": [8], "out": 4}},
+      {"id": "combine", "type": "Combine", "params": {"mode": "concat"}},
+      {"id": "head", "type": "Classifier"}
+    ],
+    "edges": [
+      {"from": "input", "to": "split"}, {"from": "split", "to": "left"}, {"from": "split:1", "to": "right"},
+      {"from": "left", "to": "combine"}, {"from": "right", "to": "combine:1"}, {"from": "combine", "to": "head"}
+    ],
+    "training": {"epochs": 2, "threads": 1, "batch_size": 16}
+  })");
+  const std::string path = writeFile(dir, "table.particle.json", doc.dump());
+  QTemporaryDir runDir;
+  const QString checkpoint = trainCheckpoint(loadProject(path), runDir);
+  MainWindow window;
+  QVERIFY(window.openProject(QString::fromStdString(path)));
+  window.setCurrentTab("explain");
+  window.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&window));
+  ExplainPanel *panel = window.explainPanel();
+  panel->setCheckpoint(checkpoint);
+  QSignalSpy ready(panel, &ExplainPanel::resultReady);
+  QTest::mouseClick(panel->computeButton(), Qt::LeftButton);
+  QVERIFY(ready.wait(60000));
+  QVERIFY2(panel->result().error.isEmpty(), qPrintable(panel->result().error));
+  QVERIFY(panel->result().isTable);
+  // The branches, labelled by their columns (a categorical column once, not per category).
+  QListWidget *branches = panel->branchList();
+  QTRY_COMPARE(branches->count(), 2);
+  QVERIFY2(branches->item(0)->text().startsWith("left (a, b)   φ = "), qPrintable(branches->item(0)->text()));
+  QVERIFY2(branches->item(1)->text().startsWith("right (c, city)   φ = "), qPrintable(branches->item(1)->text()));
+  // Another sample, clicked in the list: its row, each value under the branch that reads it.
+  QListWidget *list = panel->sampleList();
+  QTest::mouseClick(list->viewport(), Qt::LeftButton, {}, list->visualItemRect(list->item(3)).center());
+  QTextBrowser *view = panel->tokensView();
+  QTRY_VERIFY(view->isVisible());
+  QVERIFY(!panel->sampleView()->isVisible());
+  QTRY_VERIFY(view->toPlainText().startsWith("#3 "));
+  const QString text = view->toPlainText();
+  const QRegularExpressionMatch m = QRegularExpression("a = (\\d+)").match(text);
+  QVERIFY2(m.hasMatch(), qPrintable(text));
+  const int row = m.captured(1).toInt();
+  const int leftAt = static_cast<int>(text.indexOf("left")), rightAt = static_cast<int>(text.indexOf("right"));
+  QVERIFY2(leftAt >= 0 && rightAt > leftAt, qPrintable(text));
+  const QString left = text.mid(leftAt, rightAt - leftAt), right = text.mid(rightAt);
+  QVERIFY2(left.contains(QRegularExpression("φ = -?\\d")), qPrintable(left));
+  QVERIFY2(left.contains(QString("a = %1").arg(row)) && left.contains(QString("b = %1").arg(row % 7)),
+           qPrintable(text));
+  QVERIFY2(right.contains(QString("c = %1").arg(row % 5)) && right.contains(QString("city = %1").arg(cities[row % 3])),
+           qPrintable(text));
+  QVERIFY2(!right.contains("a = ") && !left.contains("city"), qPrintable(text));
+  // The φ shown beside a branch is the one in its list item.
+  const QString phi = branches->item(1)->text().section("φ = ", 1).section(' ', 0, 0);
+  QVERIFY2(right.contains("φ = " + phi), qPrintable(text + " / " + phi));
   window.undoStack()->setClean();
 }
 

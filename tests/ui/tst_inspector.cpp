@@ -5,6 +5,7 @@
 #include "GuiDriver.h"
 #include "MainWindow.h"
 #include "TestSupport.h"
+#include "dataset/DataPanel.h"
 #include "document/GraphDocument.h"
 #include "editor/GraphScene.h"
 #include "editor/InspectorWidget.h"
@@ -12,6 +13,7 @@
 #include "forms/SchemaForm.h"
 
 #include <QCheckBox>
+#include <QLabel>
 #include <QDoubleSpinBox>
 #include <QPointer>
 #include <QSpinBox>
@@ -40,6 +42,8 @@ private Q_SLOTS:
   void shareScope();
   void editsOfATiedMemberReachTheWholeGroup();
   void splitOfUnequalPartsShowsEachOnTheCanvas();
+  void splitGroupsTypedByColumnName();
+  void dataPanelWarnsAboutRareClasses();
 
 private:
   // Clicks the node on the canvas and waits for its editors; returns the editor of `param`.
@@ -239,7 +243,6 @@ void TestInspector::editsOfATiedMemberReachTheWholeGroup() {
   QCOMPARE(window_->undoStack()->count(), 1); // one undo step for the group
 }
 
-QTEST_MAIN(TestInspector)
 // Split sizes typed in the Inspector: the node on the canvas lists each part's shape, not
 // "4 × [first part]".
 void TestInspector::splitOfUnequalPartsShowsEachOnTheCanvas() {
@@ -252,4 +255,78 @@ void TestInspector::splitOfUnequalPartsShowsEachOnTheCanvas() {
   QTRY_COMPARE(window_->scene()->nodeItem("split")->shapeText(), QString("[16] [8] [4] [4]"));
 }
 
+namespace {
+// A table (numbers a, b, c; categorical city; label sun/rain) and `extra` rows; a project reading it
+// through a Split in mode columns (four untied MLPs: the parts differ in width).
+std::string writeTable(const QTemporaryDir &dir, const std::string &name, const std::string &extra = {}) {
+  std::string csv = "a,b,c,city,label\n";
+  const char *cities[] = {"Oslo", "Rome", "Lima"};
+  for (int i = 0; i < 30; ++i)
+    csv += std::to_string(i) + "," + std::to_string(i % 7) + "," + std::to_string(i % 5) + "," + cities[i % 3] + "," +
+           (i % 2 ? "rain" : "sun") + "\n";
+  return writeFile(dir, name, csv + extra);
+}
+
+Project tableProject(const std::string &csv) {
+  Json doc = baseProject();
+  doc["dataset"] = {{"kind", "csv"}, {"path", csv}, {"label_column", "label"}, {"categorical_columns", {"city"}}};
+  doc["nodes"][1]["params"] = Json::parse(R"({"mode": "columns", "groups": [[0], [1], [2], [3, 4, 5]]})");
+  doc["nodes"][2].erase("share");
+  doc["nodes"][3].erase("share");
+  return projectFromJson(doc, "table.json");
+}
+} // namespace
+
+// #21 item 19: groups typed by column name in the Inspector ("a, b; c; city; a"): stored as names,
+// the canvas shows the resolved widths, and the overlap and the unused column are said under the
+// field; a partition of the columns clears them.
+void TestInspector::splitGroupsTypedByColumnName() {
+  QTemporaryDir dir;
+  window_->document()->reset(tableProject(writeTable(dir, "t.csv")));
+  QTRY_COMPARE(window_->scene()->nodeItem("split")->shapeText(), QString("[1] [1] [1] [3]"));
+  QPointer<QWidget> editor = select("split", "groups");
+  auto *line = qobject_cast<QLineEdit *>(editor.data());
+  QVERIFY(line);
+  typeInto(line, "a, b; a; city; 0");
+  QCOMPARE(node("split").params["groups"], Json::parse(R"([["a", "b"], ["a"], ["city"], [0]])"));
+  verifyStillThere(editor, "groups");
+  QTRY_COMPARE(window_->scene()->nodeItem("split")->shapeText(), QString("[2] [1] [3] [1]"));
+  const QString problem = window_->inspector()->form()->problemText("groups");
+  QVERIFY2(problem.contains("parts overlap: \"a\" is in parts 0, 1 and 3"), qPrintable(problem));
+  QVERIFY2(problem.contains("1 of 6 features are in no part, so never read: \"c\""), qPrintable(problem));
+  // A name the data does not have: said under the field, nothing inferred.
+  typeInto(line, "a; b; wind; city");
+  QTRY_VERIFY(window_->inspector()->form()->problemText("groups").contains("no feature column named \"wind\""));
+  // Each column in one part: nothing to say.
+  typeInto(line, "a; b; c; city");
+  QTRY_COMPARE(window_->scene()->nodeItem("split")->shapeText(), QString("[1] [1] [1] [3]"));
+  QVERIFY2(window_->inspector()->form()->problemText("groups").isEmpty(),
+           qPrintable(window_->inspector()->form()->problemText("groups")));
+}
+
+// #21 item 8: the Data panel says when a class has very few samples (a CSV cut inside its last
+// label); the path typed in the panel's field, as a person would.
+void TestInspector::dataPanelWarnsAboutRareClasses() {
+  QTemporaryDir dir;
+  const std::string good = writeTable(dir, "good.csv");
+  const std::string cut = writeTable(dir, "cut.csv", "3,4,0,Rome,rai");
+  window_->document()->reset(tableProject(good));
+  QTest::keyClick(window_->view(), Qt::Key_D, Qt::ControlModifier | Qt::ShiftModifier);
+  DataPanel *data = window_->dataPanel();
+  QTRY_VERIFY(data->isVisible());
+  auto *warnings = data->findChild<QLabel *>("datasetWarnings");
+  QVERIFY(warnings);
+  QVERIFY(!warnings->isVisible());
+  QWidget *path = data->form()->editor("path");
+  QTRY_VERIFY(path && path->isVisible());
+  typeInto(path, QString::fromStdString(cut));
+  QVERIFY(
+      QString::fromStdString(window_->document()->project().dataset["path"].get<std::string>()).endsWith("cut.csv"));
+  QTRY_VERIFY(warnings->isVisible());
+  QVERIFY2(warnings->text().contains("class \"rai\" has 1 sample of 31"), qPrintable(warnings->text()));
+  typeInto(path, QString::fromStdString(good));
+  QTRY_VERIFY(!warnings->isVisible());
+}
+
+QTEST_MAIN(TestInspector)
 #include "tst_inspector.moc"

@@ -54,6 +54,24 @@ DataPanel::DataPanel(GraphDocument *doc, QUndoStack *undo, QWidget *parent) : QW
   status_->setWordWrap(true);
   status_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   layout->addWidget(status_);
+  // What validation says about the data itself (classes with very few samples), after every change.
+  auto *warnings = new QLabel(this);
+  warnings->setObjectName("datasetWarnings");
+  warnings->setWordWrap(true);
+  warnings->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  warnings->setStyleSheet("color: #b06010");
+  warnings->hide();
+  layout->addWidget(warnings);
+  auto showWarnings = [this, warnings] {
+    QStringList lines;
+    for (const auto &p : doc_->validation().problems)
+      if (p.code == ProblemCode::RareClass)
+        lines << "⚠ " + QString::fromStdString(p.message);
+    warnings->setText(lines.join("\n"));
+    warnings->setVisible(!lines.isEmpty());
+  };
+  connect(doc_, &GraphDocument::validated, warnings, showWarnings);
+  showWarnings();
   summary_ = new QLabel(this);
   summary_->setObjectName("datasetSummary");
   summary_->setWordWrap(true);

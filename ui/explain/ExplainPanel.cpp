@@ -75,6 +75,60 @@ QRect regionBox(const QVector<qint64> &region, int width, int height) {
   }
   return QRect(QPoint(x0, y0), QPoint(x1, y1));
 }
+
+// A branch's name, with the columns it reads for a table ("split:0 (age, height)").
+QString branchLabel(const CombineResult &c, int b) {
+  const QString columns = c.branchColumns.value(b);
+  return columns.isEmpty() ? c.branches.value(b) : QString("%1 (%2)").arg(c.branches.value(b), columns);
+}
+
+// A table row as HTML: the values each branch reads, under the branch and its φ; the features no
+// branch reads last. A categorical column shows its category (the one-hot feature that is 1).
+QString tableRowHtml(const ExplainResult &r, const CombineResult &c, int sample) {
+  const int features = static_cast<int>(r.featureNames.size()), k = static_cast<int>(c.branches.size());
+  auto cells = [&](const QVector<qint64> &indices) {
+    QString html;
+    for (qint64 i : indices) {
+      if (i < 0 || i >= features)
+        continue;
+      const QString name = r.featureNames[static_cast<int>(i)];
+      const double v = r.values.value(sample * features + static_cast<int>(i));
+      const auto eq = name.indexOf('=');
+      QString shown;
+      if (eq > 0) {
+        if (v < 0.5)
+          continue; // another category of the column
+        shown = name.left(eq).toHtmlEscaped() + " = <b>" + name.mid(eq + 1).toHtmlEscaped() + "</b>";
+      } else {
+        shown = name.toHtmlEscaped() + " = <b>" + QString::number(v, 'g', 5) + "</b>";
+      }
+      html += "<span style=\"white-space:nowrap\">" + shown + "</span> &nbsp; ";
+    }
+    return html;
+  };
+  QVector<bool> read(features, false);
+  QString html;
+  for (int b = 0; b < k; ++b) {
+    QVector<qint64> indices = c.regions.value(b);
+    if (indices.isEmpty())
+      for (int i = 0; i < features; ++i)
+        indices << i;
+    for (qint64 i : indices)
+      if (i >= 0 && i < features)
+        read[static_cast<int>(i)] = true;
+    html += QString("<p><b>%1</b> &nbsp; φ = %2<br>%3</p>")
+                .arg(c.branches[b].toHtmlEscaped())
+                .arg(c.phi.value(sample * k + b), 0, 'f', 3)
+                .arg(cells(indices));
+  }
+  QVector<qint64> unread;
+  for (int i = 0; i < features; ++i)
+    if (!read[i])
+      unread << i;
+  if (!unread.isEmpty())
+    html += "<p><i>" + QObject::tr("read by no branch:") + "</i><br>" + cells(unread) + "</p>";
+  return html;
+}
 } // namespace
 
 ExplainPanel::ExplainPanel(GraphDocument *doc, QWidget *parent) : QWidget(parent), doc_(doc) {
@@ -454,8 +508,8 @@ void ExplainPanel::selectSample(int index) {
     total += std::abs(c->phi[index * k + b]);
   bool anyFlag = false;
   for (int b = 0; b < k; ++b) {
-    auto *item = new QListWidgetItem(QString("%1   φ = %2").arg(c->branches[b]).arg(c->phi[index * k + b], 0, 'f', 3),
-                                     branches_);
+    auto *item = new QListWidgetItem(
+        QString("%1   φ = %2").arg(branchLabel(*c, b)).arg(c->phi[index * k + b], 0, 'f', 3), branches_);
     // A high weight is not a high contribution: flag where they disagree.
     if (!c->weights.isEmpty() && total > 0) {
       const double share = std::abs(c->phi[index * k + b]) / total, weight = c->weights[index * k + b];
@@ -486,7 +540,7 @@ void ExplainPanel::onDetail(const SampleDetail &d) {
   const int k = static_cast<int>(c->branches.size());
   for (int b = 0; b < k && b < d.saliencyDelta.size() && b < branches_->count(); ++b)
     branches_->item(b)->setText(QString("%1   φ = %2   δ = %3%4")
-                                    .arg(c->branches[b])
+                                    .arg(branchLabel(*c, b))
                                     .arg(c->phi[d.index * k + b], 0, 'f', 3)
                                     .arg(d.saliencyDelta[b], 0, 'g', 2)
                                     .arg(branches_->item(b)->data(Qt::UserRole).toBool() ? "   ⚑" : ""));
@@ -516,8 +570,15 @@ void ExplainPanel::drawSample() {
                             : tr("#%1  %2, predicted %3 ✗")
                                   .arg(current_)
                                   .arg(classLabel(result_.labels[current_]), classLabel(result_.predictions[current_]));
-  sampleView_->setVisible(!result_.isText);
-  tokensView_->setVisible(result_.isText);
+  sampleView_->setVisible(!result_.isText && !result_.isTable);
+  tokensView_->setVisible(result_.isText || result_.isTable);
+  if (result_.isTable) {
+    // The row's values, grouped by the branch that reads them, beside each branch's φ.
+    tokensView_->setHtml("<p><b>" + title.toHtmlEscaped() + "</b> &nbsp; " +
+                         tr("explained class: %1").arg(classLabel(result_.targets.value(current_)).toHtmlEscaped()) +
+                         "</p>" + tableRowHtml(result_, *c, current_));
+    return;
+  }
   if (result_.isText) {
     // The words of the text, each coloured by how much it pushed towards the explained class.
     QString html = "<p><b>" + title.toHtmlEscaped() + "</b> &nbsp; " +

@@ -140,6 +140,19 @@ Json parseFieldText(const Field &field, const QString &rawText, QString *error) 
     }
     break;
   }
+  case FieldKind::IntListList:
+    // Groups may be typed plainly: "age, height; 3; city" (a list per ';', indices or names).
+    if (!text.startsWith('[')) {
+      value = Json::array();
+      for (const QString &group : text.split(';')) {
+        Json items = Json::array();
+        for (const QString &item : splitItems(group))
+          items.push_back(columnItem(item));
+        value.push_back(items);
+      }
+      break;
+    }
+    [[fallthrough]];
   default: try { value = Json::parse(text.toStdString());
     } catch (const std::exception &) {
       if (error)
