@@ -169,8 +169,28 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
     setCurrentTab("explain");
   });
   connect(experiments_, &ExperimentsPanel::openVariantRequested, this, [this](const QString &path) {
-    if (maybeSave() && openAsNewDocument(path))
-      setCurrentTab("design");
+    if (!maybeSave() || !openAsNewDocument(path))
+      return;
+    // The variant keeps what its trial trained (<search>/trials/<variant>/checkpoint.pt, beside
+    // <search>/variants/<variant>.particle.json): Train continues from it, Explain and Export use it.
+    const QFileInfo file(path);
+    const QString suffix = ".particle.json";
+    const QString variant =
+        file.fileName().endsWith(suffix) ? file.fileName().chopped(suffix.size()) : file.completeBaseName();
+    const QString checkpoint = QDir(file.dir().filePath("../trials/" + variant)).absoluteFilePath("checkpoint.pt");
+    try {
+      if (QFile::exists(checkpoint) &&
+          readCheckpointFile(checkpoint.toStdString()).meta.value("graph_hash", "") == graphHash(doc_->graph())) {
+        doc_->setStartCheckpoint(QDir::cleanPath(checkpoint));
+        explain_->setCheckpoint(doc_->startCheckpoint());
+        statusBar()->showMessage(tr("Opened %1 with its trial's checkpoint %2").arg(variant, doc_->startCheckpoint()),
+                                 8000);
+      }
+    } catch (const std::exception &e) {
+      statusBar()->showMessage(tr("Opened %1 from initial weights: %2").arg(variant, QString::fromUtf8(e.what())),
+                               8000);
+    }
+    setCurrentTab("design");
   });
   connect(explain_, &ExplainPanel::branchActivated, this, [this](const QString &id) {
     if (auto *node = scene_->nodeItem(id)) {
@@ -457,7 +477,13 @@ void MainWindow::updateStatus() {
   QString text = tr("%1 trained parameters").arg(withCommas(v.uniqueParameters));
   if (v.totalParameters > v.uniqueParameters)
     text += tr(" (sharing saves %1)").arg(withCommas(v.totalParameters - v.uniqueParameters));
+  // What training will take, beside what the machine has (validation warns or refuses past it).
+  if (v.memory.total() > 0)
+    text += tr(" · about %1 of memory to train (this machine: %2)")
+                .arg(QString::fromStdString(memoryText(v.memory.total())),
+                     QString::fromStdString(memoryText(machineMemoryBytes())));
   paramsLabel_->setText(text);
+  paramsLabel_->setToolTip(v.memory.total() > 0 ? QString::fromStdString(memoryBreakdown(v.memory)) : QString());
   const int errors = v.errorCount();
   validityLabel_->setText(errors == 0 ? tr("✔ valid") : tr("✖ %n problem(s)", "", errors));
   validityLabel_->setStyleSheet(errors == 0 ? "color: #2e9d6b" : "color: #d03030");

@@ -37,6 +37,7 @@ GraphDocument::GraphDocument(QObject *parent) : QObject(parent) {
 void GraphDocument::reset(Project project, bool asTemplate) {
   project_ = std::move(project);
   template_ = asTemplate;
+  startCheckpoint_.clear();
   revalidate();
   placeUnpositioned(project_.graph, validation_.order);
   Q_EMIT modelReset();

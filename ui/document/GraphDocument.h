@@ -69,6 +69,12 @@ public:
   // Why the data set cannot be read (empty when it can).
   QString dataError() const { return dataError_; }
 
+  // The checkpoint this document's weights start from when it has no run of its own (a search
+  // variant opened with its trial's checkpoint): Train continues from it, Explain and Export use it.
+  // Empty for most documents; reset() clears it.
+  QString startCheckpoint() const { return startCheckpoint_; }
+  void setStartCheckpoint(const QString &path) { startCheckpoint_ = path; }
+
 Q_SIGNALS:
   void modelReset();
   void nodeAdded(const QString &id);
@@ -89,6 +95,7 @@ private:
   DataInfo data_;
   bool dataKnown_ = false;
   QString dataError_;
+  QString startCheckpoint_;
   std::string probedDataset_;
   bool template_ = false;
 };

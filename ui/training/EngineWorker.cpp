@@ -213,6 +213,7 @@ void EngineWorker::run(const RunRequest &request) {
     TrainOptions options;
     options.outDir = request.outDir.toStdString();
     options.reportEverySteps = 1;
+    options.resumeFrom = request.resumeFrom.toStdString();
     options.epochHooks.push_back(contributionSharesHook());
     const TrainingSpec spec = parseTrainingSpec(project.training);
     std::unique_ptr<HelperWorkers> helpers;
@@ -322,14 +323,15 @@ bool TrainingController::paused() const {
   return control_->paused();
 }
 
-void TrainingController::start(const QString &projectText, const QString &projectPath, const QString &outDir) {
+void TrainingController::start(const QString &projectText, const QString &projectPath, const QString &outDir,
+                               const QString &resumeFrom) {
   if (running_)
     return;
   control_ = std::make_shared<ControlToken>();
   running_ = true;
   Q_EMIT runningChanged(true);
   handoffRelease();
-  Q_EMIT requestRun(RunRequest{projectText, projectPath, outDir, control_});
+  Q_EMIT requestRun(RunRequest{projectText, projectPath, outDir, control_, resumeFrom});
 }
 
 void TrainingController::pause() {

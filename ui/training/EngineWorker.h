@@ -76,7 +76,8 @@ public:
   EngineWorker *worker() const { return worker_; }
   bool running() const { return running_; }
   bool paused() const;
-  void start(const QString &projectText, const QString &projectPath, const QString &outDir);
+  void start(const QString &projectText, const QString &projectPath, const QString &outDir,
+             const QString &resumeFrom = QString());
   void pause();
   void resume();
   void stop();

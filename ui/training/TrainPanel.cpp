@@ -7,6 +7,7 @@
 #include "graph/Catalogue.h"
 #include "recipes/GraphDiff.h"
 #include "recipes/RunPlan.h"
+#include "train/Checkpoint.h"
 #include "train/TrainingSpec.h"
 #include "graph/Project.h"
 #include "training/EngineWorker.h"
@@ -452,6 +453,10 @@ void TrainPanel::refreshForm() {
 }
 
 void TrainPanel::setStatus(const QString &text, bool error) {
+  // An error is shown whole (it may take more than the three lines a progress line has).
+  const int threeLines = 3 * progressLabel_->fontMetrics().lineSpacing() + 4;
+  progressLabel_->setMinimumHeight(threeLines);
+  progressLabel_->setMaximumHeight(error ? QWIDGETSIZE_MAX : threeLines);
   progressLabel_->setText(text);
   progressLabel_->setStyleSheet(error ? "color: #d03030" : QString());
 }
@@ -620,12 +625,26 @@ void TrainPanel::loadHistory() {
   }
 }
 
+QString TrainPanel::lastCheckpoint() const {
+  return lastCheckpoint_.isEmpty() ? doc_->startCheckpoint() : lastCheckpoint_;
+}
+
 void TrainPanel::startRun() {
   if (controller_->running())
     return;
   fixData_->hide();
   showProblems_->hide();
   const Validation &v = doc_->validation();
+  // The memory estimate, with its figures: a run that cannot fit is refused, one that fills most of
+  // the free memory starts with the warning.
+  QString memoryNote;
+  for (const Problem &p : v.problems)
+    if (p.code == ProblemCode::MemoryTooLarge || p.code == ProblemCode::MemoryHigh)
+      memoryNote = QString::fromStdString(p.format(""));
+  if (v.has(ProblemCode::MemoryTooLarge) && v.errorCount() == 1) {
+    setStatus(tr("Cannot start: %1").arg(memoryNote), true);
+    return;
+  }
   if (!v.ok()) {
     if (!doc_->dataError().isEmpty()) {
       setStatus(tr("The data set cannot be read: %1").arg(doc_->dataError()), true);
@@ -658,6 +677,18 @@ void TrainPanel::startRun() {
   lastRunFolder_ = out;
   // Relative data paths resolve against the file the project came from (an example's too).
   const QString path = doc_->sourcePath().isEmpty() ? out + "/project.particle.json" : doc_->sourcePath();
+  // A document that starts from a checkpoint (a search variant's trial) continues from it, once:
+  // the run it starts is the newest checkpoint after that. One of another graph (the graph was
+  // edited since) is left: the run starts from initial weights.
+  QString resumeFrom;
+  if (const QString start = doc_->startCheckpoint(); !start.isEmpty()) {
+    try {
+      if (readCheckpointFile(start.toStdString()).meta.value("graph_hash", "") == graphHash(doc_->graph()))
+        resumeFrom = start;
+    } catch (const std::exception &) {
+    }
+    doc_->setStartCheckpoint(QString());
+  }
   appliedLive_ = liveSettings();
   int64_t batch = 0;
   try {
@@ -672,8 +703,14 @@ void TrainPanel::startRun() {
                                   .arg(runWorkers_)
                                   .arg(batch)
                                   .arg(batch * runWorkers_)
-                            : tr("loading data…"));
-  controller_->start(QString::fromStdString(doc_->text()), path, out);
+            : v.memory.total() > 0 ? tr("loading data… (training needs about %1 of memory)")
+                                         .arg(QString::fromStdString(memoryText(v.memory.total())))
+                                   : tr("loading data…"));
+  if (!resumeFrom.isEmpty())
+    setStatus(tr("continuing from %1…").arg(resumeFrom));
+  if (!memoryNote.isEmpty())
+    setStatus(memoryNote, true); // the warning stays until the first step is shown
+  controller_->start(QString::fromStdString(doc_->text()), path, out, resumeFrom);
 }
 
 LiveSettings TrainPanel::liveSettings() const {

@@ -52,7 +52,9 @@ public:
   QLabel *diffLabel() const { return diffLabel_; }
   qint64 lastStep() const { return lastStep_; }
   double lastLr() const { return lastLr_; }
-  QString lastCheckpoint() const { return lastCheckpoint_; }
+  // The newest checkpoint of this document: its own last run's, else the one it starts from (a
+  // search variant's trial).
+  QString lastCheckpoint() const;
   QString lastRunFolder() const { return lastRunFolder_; }
   // Where runs are written (checkpoint, metrics): next to the project, or in the user's data
   // folder for examples and projects in read-only folders.

@@ -44,6 +44,7 @@ struct RunFinished {
 struct RunRequest {
   QString projectText, projectPath, outDir;
   std::shared_ptr<particle::ControlToken> control; // this run's pause/stop token
+  QString resumeFrom;                              // a checkpoint to continue from (empty: initial weights)
 };
 
 // What can change while a run is paused.
