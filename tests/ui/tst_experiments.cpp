@@ -192,7 +192,7 @@ private Q_SLOTS:
       QVERIFY2(finished.at(0).at(0).toBool(), qPrintable(panel->statusLabel()->text()));
       const QFileInfo folder(panel->searchFolder());
       QCOMPARE(folder.canonicalPath(), root);
-      QVERIFY2(folder.fileName().startsWith(QString::fromStdString("search-" + safeRunName(bad))),
+      QVERIFY2(folder.fileName().startsWith(QString::fromStdString(safeRunName("search-" + safeRunName(bad)))),
                qPrintable(folder.fileName()));
       QVERIFY(QFile::exists(folder.filePath() + "/search.json"));
       // A training run of the same project.

@@ -106,6 +106,8 @@ ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidge
   status_->setObjectName("searchStatus");
   status_->setWordWrap(true);
   status_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  // A long folder name has no place to wrap: it must not widen the tab (and the window) for it.
+  status_->setMinimumWidth(1);
   grid->addWidget(status_, 1, 0, 1, 10);
   layout->addWidget(box);
 
@@ -153,6 +155,9 @@ ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidge
                               "graph's input parts is set to the training mean (every model over the same parts); "
                               "unique of total parameters (sharing makes them differ)"));
   claimsLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  // One line per model measured: wrapped to the room there is, never widening the tab.
+  claimsLabel_->setWordWrap(true);
+  claimsLabel_->setMinimumWidth(1);
   noise_ = makePlot(tr("input noise σ (training-data standard deviations)"), tr("test accuracy (%)"), claimsBox);
   noise_->setObjectName("noisePlot");
   noise_->xAxis->setRange(0, 1);
@@ -264,7 +269,8 @@ void ExperimentsPanel::startSearch() {
     // A fresh folder named safely after the project (a name with "../" or a leading '-' stays
     // inside the runs folder), with particle's marker: the search is started with --force, which
     // empties only such a folder, so the copy of the project written here is all it can remove.
-    folder_ = QString::fromStdString(newRunFolder(runsFolder().toStdString(), "search-" + doc_->project().name));
+    folder_ =
+        QString::fromStdString(newRunFolder(runsFolder().toStdString(), "search-" + safeRunName(doc_->project().name)));
     source = folder_ + "/source.particle.json";
     Project p = doc_->project();
     p.path = doc_->sourcePath().toStdString();
