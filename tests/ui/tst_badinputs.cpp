@@ -12,8 +12,11 @@
 #include "TestSupport.h"
 #include "document/GraphDocument.h"
 #include "explain/ExplainPanel.h"
+#include "training/TrainPanel.h"
 
 #include <QDir>
+#include <QElapsedTimer>
+#include <QRegularExpression>
 #include <QLabel>
 #include <QListWidget>
 #include <QStandardPaths>
@@ -34,6 +37,8 @@ private Q_SLOTS:
   void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
   void everyBadInputOpensToAMessage();
   void aFailedSaveKeepsTheFileAndTheWork();
+  void limitsBeforeAnyProbeAndTheMemoryEstimate();
+  void aCheckpointIsCheckedWhenPicked();
 
 private:
   // Shortcuts reach only the active window. A window manager gives the focus back when a dialog
@@ -130,24 +135,39 @@ void TestBadInputs::everyBadInputOpensToAMessage() {
         QTest::mouseClick(explain->checkpointButton(), Qt::LeftButton);
         QVERIFY(QTest::qWaitFor([&] { return *good; }, 30000));
         QTRY_VERIFY(explain->computeButton()->isEnabled());
+        // #21 item 15: the checkpoint is named by the run it comes from.
+        const QString said = explain->statusLabel()->text();
+        QVERIFY2(said.contains(QRegularExpression(
+                     "run good of project “t”, 20[0-9]{2}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}, epoch 1, test "
+                     "accuracy [0-9.]+%")),
+                 qPrintable(said));
         QTest::mouseClick(explain->computeButton(), Qt::LeftButton);
         QTRY_VERIFY_WITH_TIMEOUT(explain->sampleList()->count() > 0 && explain->exportButton()->isEnabled(), 60000);
       }
+      // #21 item 15: refused as it is picked, naming the file and the fault; the sound checkpoint
+      // and its results stay.
+      const QString before = explain->checkpoint();
+      const int samples = explain->sampleList()->count();
       auto answered = answerFileDialog(QString::fromStdString(bad.checkpoint));
       QTest::mouseClick(explain->checkpointButton(), Qt::LeftButton);
       QVERIFY2(QTest::qWaitFor([&] { return *answered; }, 30000), qPrintable(name));
-      QTRY_VERIFY(explain->computeButton()->isEnabled());
-      QTest::mouseClick(explain->computeButton(), Qt::LeftButton);
-      const bool said = QTest::qWaitFor(
-          [&] {
-            const QString status = explain->statusLabel()->text();
-            return status.contains("Cannot explain") && status.contains(file) && status.contains(fragment);
-          },
-          60000);
-      QVERIFY2(said, qPrintable(name + ": " + explain->statusLabel()->text()));
-      // Nothing of the sound checkpoint's results stays under the damaged one's name.
-      QCOMPARE(explain->sampleList()->count(), 0);
-      QVERIFY(!explain->exportButton()->isEnabled());
+      const QString status = explain->statusLabel()->text();
+      QVERIFY2(status.contains("Cannot use this checkpoint") && status.contains(file) && status.contains(fragment),
+               qPrintable(name + ": " + status));
+      QVERIFY2(status.contains("Still on checkpoint.pt"), qPrintable(status));
+      if (bad.name == "checkpoint of another graph") {
+        // In its own run folder, the other project's checkpoint says which run it is.
+        auto other = answerFileDialog(QFileInfo(project).dir().filePath("other/checkpoint.pt"));
+        QTest::mouseClick(explain->checkpointButton(), Qt::LeftButton);
+        QVERIFY(QTest::qWaitFor([&] { return *other; }, 30000));
+        const QString why = explain->statusLabel()->text();
+        QVERIFY2(why.contains("this checkpoint was trained on a different graph (run other of project “t”, ") &&
+                     why.contains(QRegularExpression(", epoch 1, test accuracy [0-9.]+%\\); it does not fit")),
+                 qPrintable(why));
+      }
+      QCOMPARE(explain->checkpoint(), before);
+      QCOMPARE(explain->sampleList()->count(), samples);
+      QVERIFY(explain->computeButton()->isEnabled());
       ++explained;
       break;
     }
@@ -209,6 +229,140 @@ void TestBadInputs::aFailedSaveKeepsTheFileAndTheWork() {
   QTRY_VERIFY(!window.isWindowModified());
   QCOMPARE(loadProject(path.toStdString()).graph.find("c")->params["out"].get<int>(), 12);
   QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden), QStringList{"mine.particle.json"});
+}
+
+// #21 items 7 and 9 in the app. A project whose data path is 1 MB opens at once (it took 30 s) and
+// lists the same refusal as the CLI; a graph of 10^12 parameters is not "valid": the status bar
+// shows what training would need against what the machine has, and Start on the Train tab says why
+// it cannot start, with the figures.
+void TestBadInputs::limitsBeforeAnyProbeAndTheMemoryEstimate() {
+  MainWindow window;
+  window.resize(1400, 900);
+  window.show();
+  QVERIFY(QTest::qWaitForWindowActive(&window));
+  QTemporaryDir dir;
+  Json doc = baseProject();
+  doc["dataset"] = {{"kind", "csv"}, {"path", std::string(1 << 20, 'a') + ".csv"}, {"label_column", "label"}};
+  doc["nodes"][1]["params"] = {{"mode", "chunks"}, {"parts", 4}};
+  const QString longPath = QString::fromStdString(writeFile(dir, "long.particle.json", doc.dump()));
+  QElapsedTimer clock;
+  clock.start();
+  auto box = openWithKeys(window, longPath);
+  QVERIFY(box && !box->shown);
+  QCOMPARE(window.document()->filePath(), longPath);
+  QStringList lines;
+  QVERIFY(QTest::qWaitFor(
+      [&] {
+        lines = problems(window);
+        return lines.join("\n").contains("node 'input': dataset.path: is 1048580 bytes long (\"aaaa");
+      },
+      10000));
+  const qint64 ms = clock.elapsed();
+  QVERIFY2(lines.join("\n").contains("paths are limited to 4096 bytes"), qPrintable(lines.join(" | ").left(500)));
+  QVERIFY2(ms < 5000, qPrintable(QString("opening took %1 ms").arg(ms)));
+  QVERIFY2(lines.join("\n").size() < 4000, "the problem quotes the path, it does not repeat it");
+
+  // A sound project: the status bar shows the estimate beside the machine's memory.
+  const QString small = QString::fromStdString(writeFile(dir, "small.particle.json", baseProject().dump()));
+  box = openWithKeys(window, small);
+  QVERIFY(box && !box->shown);
+  QTRY_VERIFY2(window.paramsLabel()->text().contains(
+                   QRegularExpression("about [0-9.]+ (KiB|MiB) of memory to train \\(this machine: [0-9.]+ GiB\\)")),
+               qPrintable(window.paramsLabel()->text()));
+  QVERIFY(window.validityLabel()->text().contains("valid"));
+
+  // 10^12 parameters: not valid; the figure in the status bar and in Problems, on node c.
+  Json huge = baseProject();
+  huge["nodes"][4]["params"]["hidden"] = {1 << 20, 1 << 20};
+  const QString big = QString::fromStdString(writeFile(dir, "huge.particle.json", huge.dump()));
+  box = openWithKeys(window, big);
+  QVERIFY(box && !box->shown);
+  QTRY_VERIFY2(window.paramsLabel()->text().contains("about 16 TiB of memory to train"),
+               qPrintable(window.paramsLabel()->text()));
+  QVERIFY2(window.validityLabel()->text().contains("1 problem"), qPrintable(window.validityLabel()->text()));
+  QTRY_VERIFY(problems(window).join("\n").contains("node 'c': training needs about 16 TiB of memory"));
+  // Train tab, Start: refused at once, with the figures, whole.
+  QVERIFY(activate(window));
+  QTest::keyClick(window.view(), Qt::Key_2, Qt::ControlModifier);
+  TrainPanel *train = window.trainPanel();
+  QTRY_VERIFY(train->isVisible());
+  QTest::mouseClick(train->startButton(), Qt::LeftButton);
+  const QString status = train->progressLabel()->text();
+  QVERIFY2(status.startsWith("Cannot start: node 'c': training needs about 16 TiB of memory at batch size 32 (weights "
+                             "4.0 TiB, gradients 4.0 TiB, optimizer state 8.0 TiB"),
+           qPrintable(status));
+  QVERIFY2(status.contains("make the model narrower or lower training.batch_size"), qPrintable(status));
+  // Whole: the label grows to every line of it.
+  QLabel *label = train->progressLabel();
+  QTRY_VERIFY2(label->height() >= label->heightForWidth(label->width()),
+               qPrintable(QString("%1 < %2").arg(label->height()).arg(label->heightForWidth(label->width()))));
+  QVERIFY(!train->stopButton()->isEnabled());
+}
+
+// #21 item 15: Explain → Checkpoint… checks the file as it is picked. Another project's checkpoint
+// is refused there (it used to be refused only at Explain), naming the run it comes from; this
+// project's is accepted and named by its run (name, date, epoch, accuracy); a refusal keeps the
+// checkpoint picked before.
+void TestBadInputs::aCheckpointIsCheckedWhenPicked() {
+  QTemporaryDir dir;
+  auto trained = [&](const QString &name, const Json &doc) {
+    const QString project =
+        QString::fromStdString(writeFile(dir, (name + ".particle.json").toStdString(), doc.dump(2)));
+    const ProcessRun r = runProcess(PARTICLE_CLI, {"train", project, "--out", dir.filePath(name)});
+    return r.code == 0 ? project : QString();
+  };
+  Json otherDoc = baseProject();
+  otherDoc["name"] = "another";
+  otherDoc["nodes"][4]["params"]["out"] = 4;
+  const QString mine = trained("mine", baseProject()), other = trained("theirs", otherDoc);
+  QVERIFY(!mine.isEmpty() && !other.isEmpty());
+  MainWindow window;
+  window.resize(1400, 900);
+  window.show();
+  QVERIFY(QTest::qWaitForWindowActive(&window));
+  auto box = openWithKeys(window, mine);
+  QVERIFY(box && !box->shown);
+  QVERIFY(activate(window));
+  QTest::keyClick(window.view(), Qt::Key_3, Qt::ControlModifier);
+  ExplainPanel *explain = window.explainPanel();
+  QTRY_VERIFY(explain->isVisible());
+  // Another project's checkpoint: refused as it is picked, with the run it comes from.
+  auto picked = answerFileDialog(dir.filePath("theirs/checkpoint.pt"));
+  QTest::mouseClick(explain->checkpointButton(), Qt::LeftButton);
+  QVERIFY(QTest::qWaitFor([&] { return *picked; }, 30000));
+  QString status = explain->statusLabel()->text();
+  QVERIFY2(status.startsWith("Cannot use this checkpoint: " + dir.filePath("theirs/checkpoint.pt") +
+                             ": this checkpoint was trained on a different graph (run theirs of project “another”, "),
+           qPrintable(status));
+  QVERIFY2(
+      status.contains(QRegularExpression(", 20[0-9]{2}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}, epoch 1, test accuracy "
+                                         "[0-9.]+%\\); it does not fit this project")),
+      qPrintable(status));
+  QVERIFY(explain->checkpoint().isEmpty() || explain->checkpoint() == dir.filePath("mine/checkpoint.pt"));
+  // This project's: accepted and named.
+  picked = answerFileDialog(dir.filePath("mine/checkpoint.pt"));
+  QTest::mouseClick(explain->checkpointButton(), Qt::LeftButton);
+  QVERIFY(QTest::qWaitFor([&] { return *picked; }, 30000));
+  status = explain->statusLabel()->text();
+  QVERIFY2(
+      status.contains(QRegularExpression("^Checkpoint checkpoint.pt — run mine of project “t”, [0-9: -]+, epoch 1, "
+                                         "test accuracy [0-9.]+% — press Explain")),
+      qPrintable(status));
+  QCOMPARE(explain->checkpoint(), dir.filePath("mine/checkpoint.pt"));
+  QVERIFY(explain->computeButton()->isEnabled());
+  // A file that is not a checkpoint: refused; the one before stays.
+  writeFile(dir, "notes.pt", "not a checkpoint");
+  picked = answerFileDialog(dir.filePath("notes.pt"));
+  QTest::mouseClick(explain->checkpointButton(), Qt::LeftButton);
+  QVERIFY(QTest::qWaitFor([&] { return *picked; }, 30000));
+  status = explain->statusLabel()->text();
+  QVERIFY2(status.contains("Cannot use this checkpoint: " + dir.filePath("notes.pt") +
+                           ": not a Particle Studio "
+                           "checkpoint") &&
+               status.contains("Still on checkpoint.pt."),
+           qPrintable(status));
+  QCOMPARE(explain->checkpoint(), dir.filePath("mine/checkpoint.pt"));
+  QVERIFY(explain->computeButton()->isEnabled());
 }
 
 QTEST_MAIN(TestBadInputs)

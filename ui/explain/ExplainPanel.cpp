@@ -2,9 +2,12 @@
 
 #include "document/GraphDocument.h"
 #include "recipes/Contributions.h"
+#include "train/Checkpoint.h"
 #include "training/CustomPlot.h"
 
 #include <QComboBox>
+#include <QDateTime>
+#include <QDir>
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -30,6 +33,28 @@ namespace particle::ui {
 
 namespace {
 constexpr int kSampleViewSide = 480; // the largest the sample is drawn
+
+// Which run a checkpoint comes from, read from the run folder it lies in: "run t-20261204-235012
+// of project “t”, 2026-12-04 23:50, epoch 5, test accuracy 81.2%".
+QString checkpointRun(const QString &path, const Json &meta) {
+  const QFileInfo file(path);
+  QString text = ExplainPanel::tr("run %1").arg(file.dir().dirName());
+  QString accuracy;
+  try {
+    const Json s = Json::parse(readTextFile(file.dir().filePath("summary.json").toStdString()));
+    if (s.contains("name") && s["name"].is_string())
+      text += ExplainPanel::tr(" of project “%1”").arg(QString::fromStdString(s["name"].get<std::string>()));
+    if (s.contains("test_accuracy") && s["test_accuracy"].is_number())
+      accuracy = ExplainPanel::tr("test accuracy %1%").arg(100 * s["test_accuracy"].get<double>(), 0, 'f', 1);
+  } catch (const std::exception &) {
+    // No summary (the run is still going, or the file was moved): the header says the rest.
+  }
+  text += ", " + file.lastModified().toString("yyyy-MM-dd HH:mm");
+  if (meta.contains("epoch") && meta["epoch"].is_number_integer())
+    text += ExplainPanel::tr(", epoch %1").arg(meta["epoch"].get<int64_t>());
+  return text + ", " +
+         (accuracy.isEmpty() ? ExplainPanel::tr("accuracy not recorded (no summary.json beside it)") : accuracy);
+}
 
 QCustomPlot *plot(const QString &title, const QString &name, QWidget *parent) {
   auto *p = new QCustomPlot(parent);
@@ -304,8 +329,26 @@ ExplainPanel::ExplainPanel(GraphDocument *doc, QWidget *parent) : QWidget(parent
   connect(load_, &QPushButton::clicked, this, [this] {
     const QString path = QFileDialog::getOpenFileName(this, tr("Checkpoint"), QFileInfo(checkpoint_).absolutePath(),
                                                       tr("Checkpoints (*.pt)"));
-    if (!path.isEmpty())
-      setCheckpoint(path);
+    if (path.isEmpty())
+      return;
+    // Checked as it is picked (damage, another graph), and named by the run it comes from; a
+    // refused one leaves the checkpoint and the results before it.
+    QString origin;
+    try {
+      const CheckpointFile file = readCheckpointFile(path.toStdString());
+      origin = checkpointRun(path, file.meta);
+      if (file.meta.value("graph_hash", "") != graphHash(doc_->graph()))
+        throw Error(ErrorKind::File, path.toStdString() + ": this checkpoint was trained on a different graph (" +
+                                         origin.toStdString() + "); it does not fit this project");
+    } catch (const std::exception &e) {
+      status_->setText(
+          tr("Cannot use this checkpoint: %1").arg(QString::fromUtf8(e.what())) +
+          (checkpoint_.isEmpty() ? QString() : tr("\nStill on %1.").arg(QFileInfo(checkpoint_).fileName())));
+      status_->setToolTip(path);
+      return;
+    }
+    setCheckpoint(path);
+    status_->setText(tr("Checkpoint %1 — %2 — press Explain (Ctrl+E).").arg(QFileInfo(path).fileName(), origin));
   });
   connect(export_, &QPushButton::clicked, this, [this] {
     QFileDialog dialog(this, tr("Export"));
