@@ -587,6 +587,30 @@ private:
 
 } // namespace
 
+void checkSearchFile(const std::string &path) {
+  const JsonFields doc(parseJson(readTextFile(path), path), path);
+  (void)doc.string("project", "");
+  (void)doc.object("settings");
+  const Json &variants = doc.array("variants", true);
+  for (std::size_t i = 0; i < variants.size(); ++i) {
+    const JsonFields v(variants[i], path, "variants[" + std::to_string(i) + "]");
+    (void)v.string("name");
+    for (const auto &[axis, value] : v.object("axes", true).items())
+      if (!value.is_string())
+        v.fail("axes." + axis, "must be a string");
+    for (const char *flag : {"baseline", "original", "started"})
+      (void)v.boolean(flag, false);
+  }
+  const Json &trials = doc.array("trials", true);
+  for (std::size_t i = 0; i < trials.size(); ++i)
+    (void)trialFromJson(trials[i], path, "trials[" + std::to_string(i) + "]");
+  const Json &pareto = doc.array("pareto", true);
+  for (std::size_t i = 0; i < pareto.size(); ++i)
+    if (!pareto[i].is_string())
+      doc.fail("pareto[" + std::to_string(i) + "]", "must be a string");
+  (void)doc.string("winner", "");
+}
+
 SearchResult runSearch(const Project &project, const Validation &validation, const SearchOptions &options,
                        SearchObserver *observer) {
   Search search(project, validation, options, observer);

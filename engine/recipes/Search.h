@@ -76,6 +76,10 @@ struct SearchObserver {
 SearchResult runSearch(const Project &project, const Validation &validation, const SearchOptions &options,
                        SearchObserver *observer = nullptr);
 
+// Checks a search.json's shape (settings, variants, trials, pareto, winner: every field of the
+// type `particle search` writes); throws Error(File) naming the file and the field.
+void checkSearchFile(const std::string &path);
+
 // The non-dominated variants among the completed ones: no other has a higher (or equal) accuracy
 // with fewer (or as many) unique parameters, one of them strictly.
 std::vector<std::string> paretoSet(const SearchResult &result);

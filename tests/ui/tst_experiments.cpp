@@ -171,6 +171,18 @@ private Q_SLOTS:
     QVERIFY(*again);
     QTRY_VERIFY(panel->statusLabel()->text().contains("not a search folder"));
     QCOMPARE(panel->table()->rowCount(), 3); // what was shown stays
+    // A search.json of the wrong shape is refused with the file and the field.
+    Json bad = Json::parse(readTextFile(dir.filePath("s/search.json").toStdString()));
+    bad["trials"][0]["variant"] = 3;
+    QVERIFY(QDir().mkpath(dir.filePath("bad")));
+    writeFileAtomically(dir.filePath("bad/search.json").toStdString(), bad.dump(2));
+    auto wrong = answerFileDialog(dir.filePath("bad"));
+    QTest::mouseClick(panel->openButton(), Qt::LeftButton);
+    QVERIFY(*wrong);
+    QTRY_VERIFY2(
+        panel->statusLabel()->text().contains(dir.filePath("bad/search.json") + ": trials[0].variant must be a string"),
+        qPrintable(panel->statusLabel()->text()));
+    QCOMPARE(panel->table()->rowCount(), 3);
   }
 
   // A project whose name climbs out of the runs folder ("../../x", a leading '-', a newline, 5,000

@@ -350,6 +350,12 @@ void ExperimentsPanel::openSearch() {
     setStatus(tr("%1 holds no search.json: not a search folder").arg(dir), true);
     return;
   }
+  try {
+    checkSearchFile((dir + "/search.json").toStdString());
+  } catch (const std::exception &e) {
+    setStatus(tr("Cannot show this search: %1").arg(QString::fromUtf8(e.what())), true);
+    return;
+  }
   folder_ = dir;
   seen_ = QDateTime();
   claimDone_.clear();
@@ -374,11 +380,18 @@ void ExperimentsPanel::poll() {
   if (!file.exists() || file.lastModified() == seen_)
     return;
   seen_ = file.lastModified();
+  Json search;
   try {
-    const Json search = Json::parse(readTextFile(file.absoluteFilePath().toStdString()));
-    showSearch(search);
+    search = Json::parse(readTextFile(file.absoluteFilePath().toStdString()));
   } catch (const std::exception &) {
     seen_ = QDateTime(); // written while read: next time
+    return;
+  }
+  try {
+    checkSearchFile(file.absoluteFilePath().toStdString());
+    showSearch(search);
+  } catch (const std::exception &e) {
+    setStatus(tr("Cannot show this search: %1").arg(QString::fromUtf8(e.what())), true);
   }
 }
 
