@@ -519,7 +519,30 @@ std::vector<Explainer::Saliency> Explainer::integratedGradients(const Tensor &x,
       if (const auto in = g.incoming(u.node); in.size() == 1)
         partOf = in.front()->from;
     }
-    if (roleOf(partOf.node) == NodeRole::Decomposer) {
+    const auto partInput = g.incoming(partOf.node);
+    if (roleOf(partOf.node) == NodeRole::Decomposer && !model_->validation().data.vocabulary.empty() &&
+        partInput.size() == 1 && roleOf(partInput.front()->from.node) == NodeRole::DataSource) {
+      // Token ids: where each slot of this sample's part came from, read by running the decomposer
+      // on the positions' numbers (1-based; padding stays 0), so parts cut at each text's own length
+      // (Split mode "proportional") map back to that text's positions. Padding slots map nowhere.
+      const PortRef from = partInput.front()->from;
+      const Tensor ids = base.outputs.at(from.node).at(static_cast<std::size_t>(from.index())).reshape({n, -1});
+      const Tensor codes = torch::arange(1, ids.size(1) + 1, ids.options().dtype(torch::kLong)).unsqueeze(0) *
+                           ids.ne(0).to(torch::kLong);
+      Tensor coded;
+      {
+        torch::NoGradGuard noGrad;
+        NodeContext context;
+        coded = model_->nodeModule(partOf.node)
+                    ->run({codes}, Tensor(), context)
+                    .at(static_cast<std::size_t>(partOf.index()))
+                    .reshape({n, -1});
+      }
+      const Tensor attribution = perElement.reshape({n, -1});
+      Tensor map = torch::zeros(full, value.options());
+      map.view({n, -1}).scatter_add_(1, (coded - 1).clamp_min(0), attribution * coded.gt(0).to(attribution.dtype()));
+      s.map = map;
+    } else if (roleOf(partOf.node) == NodeRole::Decomposer) {
       // The decomposer's part geometry puts each attribution back where the part came from.
       const Node *source = g.find(partOf.node);
       const NodeInfo *info = model_->validation().info(partOf.node);

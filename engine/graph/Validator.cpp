@@ -1,6 +1,7 @@
 #include "graph/Validator.h"
 
 #include "data/DatasetSpec.h"
+#include "data/TextLengths.h"
 #include "train/TrainingSpec.h"
 
 #include <algorithm>
@@ -48,6 +49,7 @@ const char *problemCodeName(ProblemCode code) {
   case ProblemCode::DoesNotReachOutput: return "does-not-reach-output";
   case ProblemCode::UnusedOutputs: return "unused-outputs";
   case ProblemCode::ClassCountMismatch: return "class-count-mismatch";
+  case ProblemCode::PartMostlyPadding: return "part-mostly-padding";
   case ProblemCode::MemoryTooLarge: return "memory-too-large";
   case ProblemCode::MemoryHigh: return "memory-high";
   case ProblemCode::RareClass: return "rare-class";
@@ -273,6 +275,7 @@ public:
     checkPartCoverage();
     checkShareGroups();
     checkClasses();
+    checkPaddingParts();
     countParameters();
     estimateMemory();
     for (std::size_t i = 0; i < graph_.nodes.size(); ++i)
@@ -946,6 +949,72 @@ private:
                 " classes (labels 0.." + std::to_string(v_.data.classes - 1) + "); set classes to 0 (from data) or ≥ " +
                 std::to_string(v_.data.classes))
           .param = "classes";
+  }
+
+  // Text: a part of a Split over the token ids that is only padding for most training texts
+  // (max_tokens far beyond their lengths) sees nothing in most samples.
+  void checkPaddingParts() {
+    const Json &section = project_.dataset;
+    if (inputs_.empty() || !v_.dataKnown || v_.data.vocabulary.empty() || !section.is_object() ||
+        section.value("kind", std::string()) != "text")
+      return;
+    std::optional<TokenLengths> lengths;
+    try {
+      lengths = textTokenLengths(parseDatasetSpec(section, project_.baseDir()));
+    } catch (const std::exception &) {
+      return; // the data's own problem is reported where it is probed
+    }
+    if (!lengths || lengths->lengths.empty() || lengths->lengths.front().empty() || lengths->maxTokens <= 0)
+      return;
+    const int64_t t = lengths->maxTokens;
+    const auto fields = static_cast<int64_t>(lengths->lengths.size());
+    const auto texts = static_cast<int64_t>(lengths->lengths.front().size());
+    for (int i : order_) {
+      const auto ui = static_cast<std::size_t>(i);
+      const NodeType *type = types_[ui];
+      const NodeInfo &info = infos_[ui];
+      if (!type || type->role != NodeRole::Decomposer || !type->partIndices || !info.shapesKnown ||
+          info.inputs.size() != 1 || info.inputs[0] != Shape{t * fields} || incoming_[ui].size() != 1 ||
+          indexOf(graph_.edges[static_cast<std::size_t>(incoming_[ui].front())].from.node) != inputs_.front())
+        continue;
+      // Parts cut at each text's own length have no fixed positions to be padding.
+      if (info.params.value("mode", std::string()) == "proportional")
+        continue;
+      const auto parts = type->partIndices(info.params, info.inputs[0]);
+      for (std::size_t k = 0; k < parts.size(); ++k) {
+        // Per field, the part's first position: a text no longer than that gives the part only padding.
+        std::vector<int64_t> first(static_cast<std::size_t>(fields), std::numeric_limits<int64_t>::max());
+        int64_t lo = std::numeric_limits<int64_t>::max(), hi = -1;
+        for (int64_t idx : parts[k]) {
+          auto &f = first[static_cast<std::size_t>(idx / t)];
+          f = std::min(f, idx % t);
+          lo = std::min(lo, idx);
+          hi = std::max(hi, idx);
+        }
+        int64_t padding = 0;
+        for (int64_t s = 0; s < texts; ++s) {
+          bool empty = true;
+          for (std::size_t f = 0; f < first.size() && empty; ++f)
+            empty = first[f] == std::numeric_limits<int64_t>::max() ||
+                    lengths->lengths[f][static_cast<std::size_t>(s)] <= first[f];
+          padding += empty ? 1 : 0;
+        }
+        if (2 * padding <= texts)
+          continue;
+        std::vector<int64_t> all;
+        for (const auto &field : lengths->lengths)
+          all.insert(all.end(), field.begin(), field.end());
+        const LengthSummary sum = summarizeLengths(all, t);
+        warning(ProblemCode::PartMostlyPadding, i,
+                "output " + std::to_string(k) + " (token positions " + std::to_string(lo) + "–" + std::to_string(hi) +
+                    ") is only padding for " + std::to_string((100 * padding + texts / 2) / texts) + "% of the " +
+                    std::to_string(texts) + " training texts (median length " + std::to_string(sum.median) +
+                    " tokens, 95th percentile " + std::to_string(sum.p95) + ", dataset.max_tokens " +
+                    std::to_string(t) + "); lower dataset.max_tokens (e.g. to " + std::to_string(sum.suggested) +
+                    ") or use mode \"proportional\", which cuts each text at its own length")
+            .param = "mode";
+      }
+    }
   }
 
   void countParameters() {

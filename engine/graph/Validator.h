@@ -44,6 +44,7 @@ enum class ProblemCode {
   DoesNotReachOutput, // warning: the node's output does not reach the output node
   UnusedOutputs,      // warning: some output ports of a node are not connected
   ClassCountMismatch, // the Classifier has fewer classes than the data set's labels
+  PartMostlyPadding,  // warning: a decomposer's part over token ids is only padding for most training texts
   RareClass,          // warning: a class of the data set has very few samples (or none)
   PartsOverlap,       // warning: a decomposer puts some input elements in more than one part
   UnusedFeatures,     // warning: a decomposer leaves some input elements out of every part

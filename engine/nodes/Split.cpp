@@ -1,17 +1,20 @@
 // Split: cuts its input into parts, one output port per part: image patches (a rows × cols grid),
-// vector chunks (equal parts or explicit sizes) or column groups (lists of feature indices).
+// vector chunks (equal parts or explicit sizes), column groups (lists of feature indices), text
+// fields, or proportional parts of each text's own length (token ids: part k of N holds tokens
+// [k·len/N, (k+1)·len/N) of the text's len tokens, left-aligned and padded to ceil(T/N)).
 // Every interpretation of the modes lives here: shape rule, part geometry and module.
 
 #include "model/NodeModule.h"
 #include "nodes/NodeSupport.h"
 
+#include <algorithm>
 #include <numeric>
 
 namespace particle::nodes {
 
 namespace split {
 
-enum class Mode { Patches, Chunks, Columns, Fields };
+enum class Mode { Patches, Chunks, Columns, Fields, Proportional };
 
 struct Params {
   Mode mode = Mode::Patches;
@@ -23,10 +26,11 @@ struct Params {
 Params parse(const Json &p) {
   Params s;
   const std::string mode = textParam(p, "mode");
-  s.mode = mode == "chunks"    ? Mode::Chunks
-           : mode == "columns" ? Mode::Columns
-           : mode == "fields"  ? Mode::Fields
-                               : Mode::Patches;
+  s.mode = mode == "chunks"         ? Mode::Chunks
+           : mode == "columns"      ? Mode::Columns
+           : mode == "fields"       ? Mode::Fields
+           : mode == "proportional" ? Mode::Proportional
+                                    : Mode::Patches;
   s.rows = intParam(p, "rows");
   s.cols = intParam(p, "cols");
   s.parts = intParam(p, "parts");
@@ -42,7 +46,8 @@ int64_t partCount(const Params &s) {
   case Mode::Patches: return s.rows * s.cols; // both ≤ 64 by the schema
   case Mode::Chunks: return s.sizes.empty() ? s.parts : static_cast<int64_t>(s.sizes.size());
   case Mode::Columns: return static_cast<int64_t>(s.groups.size());
-  case Mode::Fields: return s.parts;
+  case Mode::Fields:
+  case Mode::Proportional: return s.parts;
   }
   return 0;
 }
@@ -82,6 +87,16 @@ InferResult infer(const InferInput &in) {
                   "parts");
     }
     r.outputs.assign(static_cast<std::size_t>(fields), Shape{x[0] / fields});
+    return r;
+  }
+  if (s.mode == Mode::Proportional) {
+    // Token ids of one text: each part is a share of the text's own length, padded to ceil(T/parts).
+    if (in.data.vocabulary.empty() || x.size() != 1 || in.data.featureNames.size() > 1)
+      return fail("mode \"proportional\" needs the token ids of one text field (data kind \"text\" without "
+                  "text_columns), got " +
+                      shapeToString(x) + "; use mode \"chunks\" for vectors or \"fields\" for text fields",
+                  "mode");
+    r.outputs.assign(static_cast<std::size_t>(s.parts), Shape{(x[0] + s.parts - 1) / s.parts});
     return r;
   }
   const std::string mode = s.mode == Mode::Chunks ? "chunks" : "columns";
@@ -153,6 +168,17 @@ std::vector<std::vector<int64_t>> partIndices(const Json &params, const Shape &x
       parts.push_back(std::move(idx));
       start += size;
     }
+  } else if (s.mode == Mode::Proportional && x.size() == 1) {
+    // The geometry of a text that fills all T positions; a shorter text's part k starts at k·len/N
+    // (the Explainer maps each sample's own positions through the module itself).
+    const int64_t t = x[0], width = (t + s.parts - 1) / s.parts;
+    for (int64_t k = 0; k < s.parts; ++k) {
+      const int64_t start = k * t / s.parts, end = std::max((k + 1) * t / s.parts, start + 1);
+      std::vector<int64_t> idx;
+      for (int64_t j = 0; j < width; ++j)
+        idx.push_back(std::min(start + j, end - 1)); // slots past the part repeat its last position
+      parts.push_back(std::move(idx));
+    }
   } else if (s.mode == Mode::Columns) {
     parts = s.groups;
   }
@@ -162,7 +188,7 @@ std::vector<std::vector<int64_t>> partIndices(const Json &params, const Shape &x
 class ModuleImpl : public NodeModuleImpl {
 public:
   ModuleImpl(const Json &p, const NodeInfo &info) : params_(parse(p)) {
-    if (params_.mode == Mode::Chunks || params_.mode == Mode::Fields) {
+    if (params_.mode == Mode::Chunks || params_.mode == Mode::Fields || params_.mode == Mode::Proportional) {
       for (const auto &s : info.outputs)
         sizes_.push_back(s[0]);
     } else if (params_.mode == Mode::Columns) {
@@ -195,6 +221,20 @@ public:
       for (const auto &idx : indices_)
         out.push_back(x.index_select(1, idx));
       break;
+    case Mode::Proportional: {
+      // A text's length: its last non-padding position + 1 (padding is id 0, at the end).
+      const int64_t t = x.size(1), n = params_.parts, width = sizes_.at(0);
+      const auto longOpts = x.options().dtype(torch::kLong);
+      const auto len = ((x != 0).to(torch::kLong) * torch::arange(1, t + 1, longOpts)).amax(1, true); // [B, 1]
+      const auto j = torch::arange(width, longOpts).unsqueeze(0);                                     // [1, W]
+      for (int64_t k = 0; k < n; ++k) {
+        const auto start = torch::div(len * k, n, "floor");
+        const auto size = torch::div(len * (k + 1), n, "floor") - start;
+        const auto at = (start + j).clamp_max(t - 1);
+        out.push_back(x.gather(1, at) * j.lt(size).to(x.scalar_type()));
+      }
+      break;
+    }
     }
     return out;
   }
@@ -223,14 +263,17 @@ NodeType splitNodeType() {
   t.category = "Decompose";
   t.color = kDecomposeColor;
   t.role = NodeRole::Decomposer;
-  t.doc = "Cuts the input into parts, one output port per part: image patches, vector chunks or column groups.";
+  t.doc = "Cuts the input into parts, one output port per part: image patches, vector chunks, column groups, text "
+          "fields, or equal shares of each text's own length.";
   t.params = {
-      enumField("mode", {"patches", "chunks", "columns", "fields"},
-                "How to cut the input (fields: one part per text field of the data)"),
+      enumField("mode", {"patches", "chunks", "columns", "fields", "proportional"},
+                "How to cut the input (fields: one part per text field of the data; proportional: each text "
+                "in parts of its own length, each padded to ceil(max_tokens / parts))"),
       when(intField("rows", 2, 1, 64, "Rows of the patch grid"), "mode", {"patches"}),
       when(intField("cols", 2, 1, 64, "Columns of the patch grid"), "mode", {"patches"}),
-      when(intField("parts", 2, 1, 4096, "Number of equal chunks (when no sizes are given), or of text fields"), "mode",
-           {"chunks", "fields"}),
+      when(intField("parts", 2, 1, 4096,
+                    "Number of equal chunks (when no sizes are given), of text fields, or of shares of each text"),
+           "mode", {"chunks", "fields", "proportional"}),
       when(listField("sizes", FieldKind::IntList, nullptr, 1, kMaxWidth, "Explicit chunk widths (instead of parts)"),
            "mode", {"chunks"}),
       when(split::groupsField(), "mode", {"columns"}),
@@ -247,7 +290,9 @@ NodeType splitNodeType() {
 class SplitNode(nn.Module):
     """Cuts each sample into parts, one output per part:
     "patches" a rows × cols grid of image tiles (row-major), "chunks"/"fields" consecutive
-    slices of a vector of the given sizes, "columns" the listed feature indices per part."""
+    slices of a vector of the given sizes, "columns" the listed feature indices per part,
+    "proportional" part k of len(sizes) holds token ids [k*n//N, (k+1)*n//N) of a text of n
+    tokens (n: its last non-zero position + 1), left-aligned and zero-padded to sizes[k]."""
 
     def __init__(self, mode, grid=None, tile=None, sizes=None, groups=None):
         super().__init__()
@@ -263,6 +308,16 @@ class SplitNode(nn.Module):
             return [x[:, :, r * h:(r + 1) * h, c * w:(c + 1) * w] for r in range(rows) for c in range(cols)]
         if self.mode in ("chunks", "fields"):
             return list(torch.split(x, self.sizes, dim=1))
+        if self.mode == "proportional":
+            t, n = x.shape[1], len(self.sizes)
+            length = ((x != 0).long() * torch.arange(1, t + 1, device=x.device)).amax(1, keepdim=True)
+            j = torch.arange(self.sizes[0], device=x.device).unsqueeze(0)
+            parts = []
+            for k in range(n):
+                start = torch.div(length * k, n, rounding_mode="floor")
+                size = torch.div(length * (k + 1), n, rounding_mode="floor") - start
+                parts.append(x.gather(1, (start + j).clamp(max=t - 1)) * (j < size).to(x.dtype))
+            return parts
         return [x.index_select(1, getattr(self, "group%d" % k)) for k in range(self.parts)]
 )PY";
   t.pythonModule = [](const PythonArgs &a) {

@@ -114,10 +114,14 @@ std::vector<PartsOption> partsOptions(const Node &split, const Shape &in, bool t
     for (auto [r, c] : std::vector<std::pair<int, int>>{{1, 2}, {2, 1}, {2, 2}, {4, 4}, {7, 7}})
       if (in[1] % r == 0 && in[2] % c == 0 && in[1] / r >= 4 && in[2] / c >= 4)
         add(std::to_string(r) + "x" + std::to_string(c), Json{{"mode", "patches"}, {"rows", r}, {"cols", c}}, r * c);
-  } else if ((mode == "chunks" || mode == "columns") && in.size() == 1) {
+  } else if ((mode == "chunks" || mode == "columns" || mode == "proportional") && in.size() == 1) {
     for (int p : {2, 3, 4, 8})
       if (in[0] % p == 0 && in[0] / p >= (tokens ? 8 : 1))
         add(std::to_string(p) + " chunks", Json{{"mode", "chunks"}, {"parts", p}}, p);
+    // Token ids: also each text cut at its own length.
+    for (int p : {2, 3, 4, 8})
+      if (tokens && in[0] / p >= 8)
+        add(std::to_string(p) + " proportional", Json{{"mode", "proportional"}, {"parts", p}}, p);
     if (mode == "columns" && in[0] <= 16) { // one part per column
       Json groups = Json::array();
       for (int64_t i = 0; i < in[0]; ++i)

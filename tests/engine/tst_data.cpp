@@ -7,6 +7,7 @@
 #include "data/Dataset.h"
 #include "data/Images.h"
 #include "data/Npy.h"
+#include "data/TextLengths.h"
 #include "data/Tokenizer.h"
 #include "explain/TokenReport.h"
 #include "graph/Project.h"
@@ -22,6 +23,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <numeric>
 #include <random>
 
 using namespace particle;
@@ -144,6 +146,9 @@ private Q_SLOTS:
   void textBadInput();
   void textHalvesLearnAndExplain();
   void textFields();
+  void textJsonLinesNotUtf8();
+  void textLengthsAndPaddingParts();
+  void textProportionalParts();
   void textSentencePiece();
   void fuzzFindings();
   void textSentencePieceKeptWithRun();
@@ -863,6 +868,198 @@ void TestData::textFields() {
   for (const auto &p : wrong.problems)
     named |= p.message.find("the data has 2 text fields (subject, body); set parts to 2") != std::string::npos;
   QVERIFY(named);
+}
+
+// Issue 21 item 5: JSON lines whose text holds bytes that are not UTF-8 load as CSV files and .txt
+// folders do: the bytes become U+FFFD and the texts are counted, where the line was refused before.
+void TestData::textJsonLinesNotUtf8() {
+  QTemporaryDir dir;
+  std::string jsonl;
+  for (int i = 0; i < 20; ++i)
+    jsonl += std::string(R"({"text": "caf)") + (i < 8 ? "\xE9" : "e") + R"( ol\u00e9 meeting", "label": ")" +
+             (i % 2 ? "a" : "b") + "\"}\n";
+  writeFile(dir, "t.jsonl", jsonl);
+  const Json section = {{"kind", "text"}, {"path", "t.jsonl"}, {"min_count", 1}};
+  QCOMPARE(probeDataset(parseDatasetSpec(section, dir.path().toStdString())).classes, int64_t(2));
+  const Dataset data = load(section, dir.path().toStdString());
+  QVERIFY2(QString::fromStdString(data.notes).contains("8 text(s) held bytes that are not UTF-8 (replaced by U+FFFD)"),
+           data.notes.c_str());
+  const auto &vocab = data.info.vocabulary;
+  QVERIFY(std::find(vocab.begin(), vocab.end(), "caf\xEF\xBF\xBD") != vocab.end()); // the Latin-1 é, replaced
+  QVERIFY(std::find(vocab.begin(), vocab.end(), "ol\xC3\xA9") != vocab.end());      // an escaped é stays é
+  // A line that is not JSON is still refused, by its number.
+  writeFile(dir, "bad.jsonl", jsonl + "{\"text\": \"caf\xE9\", label: 1}\n");
+  const QString message = loadError({{"kind", "text"}, {"path", "bad.jsonl"}}, dir.path().toStdString());
+  QVERIFY2(message.contains("bad.jsonl:21: not JSON"), qPrintable(message));
+}
+
+// Issue 21 item 18: the training texts' token lengths (what the Data panel's preview summarises),
+// the columns a text file offers, and the warning for a Split part that is only padding for most
+// training texts, which mode "proportional" (each text cut at its own length) does not get.
+void TestData::textLengthsAndPaddingParts() {
+  QTemporaryDir dir;
+  const std::string d = dir.path().toStdString();
+  std::string jsonl, csv = "body,kind\n";
+  for (int i = 0; i < 60; ++i) {
+    std::string body;
+    for (int w = 0; w < 3 + i % 10; ++w) // 3 to 12 words
+      body += "w" + std::to_string(w) + " ";
+    jsonl += Json{{"body", body}, {"kind", i % 2 ? "ham" : "spam"}}.dump() + "\n";
+    csv += body + "," + (i % 2 ? "ham" : "spam") + "\n";
+  }
+  writeFile(dir, "t.jsonl", jsonl);
+  writeFile(dir, "t.csv", csv);
+  Json doc = baseProject();
+  doc["dataset"] = {{"kind", "text"},         {"path", "t.jsonl"}, {"text_column", "body"},
+                    {"label_column", "kind"}, {"max_tokens", 64},  {"min_count", 1}};
+  const auto lengths = textTokenLengths(parseDatasetSpec(doc["dataset"], d));
+  QVERIFY(lengths);
+  QCOMPARE(lengths->maxTokens, int64_t(64));
+  QCOMPARE(lengths->lengths.size(), std::size_t(1));
+  // The training texts' lengths are the words each training sample holds (none is cut at 64).
+  const Dataset data = load(doc["dataset"], d);
+  std::vector<int64_t> counted = lengths->lengths[0], held;
+  const auto nonPadding = data.trainX.ne(0).sum(1);
+  for (int64_t i = 0; i < nonPadding.size(0); ++i)
+    held.push_back(nonPadding[i].item<int64_t>());
+  std::sort(counted.begin(), counted.end());
+  std::sort(held.begin(), held.end());
+  QCOMPARE(counted, held);
+  QVERIFY(counted.front() >= 3 && counted.back() <= 12);
+  // The summary: lower median, nearest-rank 95th percentile, longest, cut, p95 rounded up to 8s.
+  std::vector<int64_t> hundred(100);
+  std::iota(hundred.begin(), hundred.end(), 1);
+  const LengthSummary sum = summarizeLengths(hundred, 64);
+  QCOMPARE(sum.median, int64_t(50));
+  QCOMPARE(sum.p95, int64_t(95));
+  QCOMPARE(sum.longest, int64_t(100));
+  QCOMPARE(sum.cut, int64_t(36));
+  QCOMPARE(sum.suggested, int64_t(96));
+  // The columns offered: a JSON line's fields, a CSV's header; none for a folder.
+  const std::vector<std::string> columns = {"body", "kind"};
+  QCOMPARE(datasetColumns({{"kind", "text"}, {"path", "t.jsonl"}}, d), columns);
+  QCOMPARE(datasetColumns({{"kind", "text"}, {"path", "t.csv"}}, d), columns);
+  QVERIFY(datasetColumns({{"kind", "text"}, {"path", "."}}, d).empty());
+  // Two chunks of 64 positions: the second (positions 32–63) is padding for every text.
+  setTwoPartTextGraph(doc, "chunks", 4, "");
+  auto paddingWarnings = [&](const Json &project) {
+    std::vector<Problem> out;
+    const Validation v = validate(projectFromJson(project, d + "/p.particle.json"));
+    for (const auto &p : v.problems)
+      if (p.code == ProblemCode::PartMostlyPadding)
+        out.push_back(p);
+    return std::make_pair(v.errorCount(), out);
+  };
+  const auto [errors, warned] = paddingWarnings(doc);
+  QCOMPARE(errors, 0);
+  QCOMPARE(warned.size(), std::size_t(1));
+  QCOMPARE(warned.front().node, std::string("split"));
+  QVERIFY(!warned.front().isError());
+  QCOMPARE(std::string(problemCodeName(warned.front().code)), std::string("part-mostly-padding"));
+  QVERIFY2(warned.front().message.find("output 1 (token positions 32–63) is only padding for 100% of the") == 0,
+           warned.front().message.c_str());
+  QVERIFY2(warned.front().message.find("lower dataset.max_tokens (e.g. to 16)") != std::string::npos,
+           warned.front().message.c_str());
+  // max_tokens 8: the second half (positions 4–7) holds words of most texts (only 3- and 4-word
+  // texts, about a fifth, end before it).
+  Json fits = doc;
+  fits["dataset"]["max_tokens"] = 8;
+  QCOMPARE(paddingWarnings(fits).second.size(), std::size_t(0));
+  // Each text cut at its own length: no part is padding, both are ceil(64 / 2) wide.
+  Json proportional = doc;
+  proportional["nodes"][1]["params"]["mode"] = "proportional";
+  const auto [pErrors, pWarned] = paddingWarnings(proportional);
+  QCOMPARE(pErrors, 0);
+  QCOMPARE(pWarned.size(), std::size_t(0));
+  const Validation v = validate(projectFromJson(proportional, d + "/p.particle.json"));
+  QCOMPARE(v.info("split")->outputs, (std::vector<Shape>{{32}, {32}}));
+  QCOMPARE(outputShapeText(*v.info("split"), 1), std::string("[T=32]"));
+  // Three parts of 64: ceil(64 / 3) = 22 positions each.
+  proportional["nodes"][1]["params"]["parts"] = 3;
+  proportional["nodes"].push_back({{"id", "e2"}, {"type", "Embedding"}, {"params", {{"dim", 4}}}});
+  proportional["nodes"].push_back({{"id", "p2"}, {"type", "Pool"}, {"params", {{"mode", "max"}}}});
+  for (const char *e :
+       {R"({"from": "split:2", "to": "e2"})", R"({"from": "e2", "to": "p2"})", R"({"from": "p2", "to": "combine:2"})"})
+    proportional["edges"].push_back(Json::parse(e));
+  const Validation three = validate(projectFromJson(proportional, d + "/p.particle.json"));
+  QVERIFY2(three.errorCount() == 0, three.problems.empty() ? "" : three.problems.front().message.c_str());
+  QCOMPARE(three.info("split")->outputs, (std::vector<Shape>{{22}, {22}, {22}}));
+  // Not for vectors or several text fields: named, with the modes that fit.
+  Json vectors = baseProject();
+  vectors["nodes"][1]["params"] = {{"mode", "proportional"}, {"parts", 4}};
+  bool named = false;
+  for (const auto &p : validate(projectFromJson(vectors, d + "/v.particle.json")).problems)
+    named |= p.param == "mode" &&
+             p.message.find("mode \"proportional\" needs the token ids of one text field") != std::string::npos;
+  QVERIFY(named);
+}
+
+// Split mode "proportional" learns the write-up's first half / second half of texts of any length:
+// part k of N holds tokens [k·len/N, (k+1)·len/N) of each text, left-aligned and padded; the
+// explanation puts each token's attribution back where it stood in its own text.
+void TestData::textProportionalParts() {
+  QTemporaryDir dir;
+  const std::string d = dir.path().toStdString();
+  const char *filler[] = {"the", "meeting", "is", "at", "noon", "please", "read", "notes", "lunch", "today"};
+  std::mt19937 rng(5);
+  std::string jsonl;
+  for (int i = 0; i < 400; ++i) {
+    const bool spam = i % 2 == 0;
+    const auto length = static_cast<int>(4 + rng() % 13); // 4 to 16 words of max_tokens 20
+    const auto at = static_cast<int>(rng() % static_cast<unsigned>(length));
+    std::string text;
+    for (int w = 0; w < length; ++w)
+      text += spam && w == at ? std::string("winner ") : std::string(filler[rng() % 10]) + " ";
+    jsonl += Json{{"text", text}, {"label", spam ? "spam" : "ham"}}.dump() + "\n";
+  }
+  writeFile(dir, "t.jsonl", jsonl);
+  Json doc = baseProject();
+  doc["dataset"] = {{"kind", "text"}, {"path", "t.jsonl"}, {"max_tokens", 20}, {"min_count", 1}};
+  setTwoPartTextGraph(doc, "proportional", 16, "words");
+  doc["training"] = {{"epochs", 20}, {"batch_size", 32}, {"lr", 0.01}, {"threads", 1}, {"seed", 1}};
+  const std::string path = writeFile(dir, "p.particle.json", doc.dump());
+  TrainOptions opt;
+  opt.outDir = d + "/run";
+  Trainer trainer(loadProject(path), opt);
+  const RunSummary s = trainer.run();
+  QCOMPARE(s.status, RunSummary::Status::Completed);
+  QVERIFY2(s.testAccuracy >= 0.9, std::to_string(s.testAccuracy).c_str());
+  // A text of 5 tokens in two parts of ceil(20 / 2) = 10: its tokens [0, 2) and [2, 5), padded.
+  {
+    torch::NoGradGuard guard;
+    auto ids = torch::zeros({2, 20}, torch::kLong);
+    for (int k = 0; k < 5; ++k)
+      ids[0][k] = 5 + k;
+    for (int k = 0; k < 20; ++k)
+      ids[1][k] = 2 + k; // a text of all 20 tokens: [0, 10) and [10, 20)
+    const auto parts = trainer.model()->forward(ids).outputs.at("split");
+    QCOMPARE(parts.at(0).sizes(), (torch::IntArrayRef{2, 10}));
+    const std::vector<int64_t> first = {5, 6, 0, 0, 0, 0, 0, 0, 0, 0}, second = {7, 8, 9, 0, 0, 0, 0, 0, 0, 0};
+    QVERIFY(parts.at(0)[0].equal(torch::tensor(first)));
+    QVERIFY(parts.at(1)[0].equal(torch::tensor(second)));
+    QVERIFY(parts.at(0)[1].equal(ids[1].narrow(0, 0, 10)));
+    QVERIFY(parts.at(1)[1].equal(ids[1].narrow(0, 10, 10)));
+  }
+  // Each spam test text's top token is "winner", in the part of its own length that held it.
+  const auto &data = trainer.data();
+  const auto spam = torch::nonzero(data.testY.eq(1)).squeeze(1);
+  const auto x = data.testX.index_select(0, spam);
+  Explainer explainer(trainer.model(), data.trainX);
+  const auto sal = explainer.integratedGradients(x, torch::ones({x.size(0)}, torch::kLong), "combine");
+  QCOMPARE(sal.size(), std::size_t(2));
+  int found = 0;
+  for (int64_t i = 0; i < x.size(0); ++i) {
+    const int64_t length = x[i].ne(0).sum().item<int64_t>();
+    const auto tokens = tokenAttributions(data.info.vocabulary, x, i, sal);
+    const auto top = std::max_element(tokens.begin(), tokens.end(),
+                                      [](const auto &a, const auto &b) { return a.attribution < b.attribution; });
+    QVERIFY(top != tokens.end());
+    if (top->token == "winner") {
+      ++found;
+      QCOMPARE(top->branch, top->position < length / 2 ? 0 : 1);
+    }
+  }
+  QVERIFY2(found >= x.size(0) * 8 / 10, (std::to_string(found) + " of " + std::to_string(x.size(0))).c_str());
 }
 
 // The files of one cache folder whose names start with `prefix`.

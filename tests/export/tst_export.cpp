@@ -154,15 +154,36 @@ private Q_SLOTS:
   // attributes, a text graph with padding: trained, exported from the checkpoint, checked.
   void zoosTrainedExportAndCheck_data() {
     QTest::addColumn<bool>("text");
-    QTest::newRow("vector zoo") << false;
-    QTest::newRow("text zoo") << true;
+    QTest::addColumn<QString>("splitMode");
+    QTest::newRow("vector zoo") << false << "columns";
+    QTest::newRow("text zoo") << true << "chunks";
+    // Each text cut at its own length (texts of 2 to 10 words, max_tokens 12, 3 parts of 4).
+    QTest::newRow("text zoo, proportional") << true << "proportional";
   }
   void zoosTrainedExportAndCheck() {
     QFETCH(bool, text);
+    QFETCH(QString, splitMode);
     QTemporaryDir dir;
     if (text)
       writeTextData(dir);
-    const std::string project = writeFile(dir, "zoo.particle.json", (text ? textZoo() : vectorZoo()).dump(2));
+    Json zoo = text ? textZoo() : vectorZoo();
+    if (splitMode == "proportional") {
+      for (auto &n : zoo["nodes"])
+        if (n["id"] == "split")
+          n["params"] = {{"mode", "proportional"}, {"parts", 3}};
+      zoo["nodes"].push_back({{"id", "e2"}, {"type", "Embedding"}, {"params", {{"dim", 8}}}, {"share", "words"}});
+      zoo["nodes"].push_back({{"id", "pool2"}, {"type", "Pool"}, {"params", {{"mode", "max"}}}});
+      for (const char *e : {R"({"from": "split:2", "to": "e2"})", R"({"from": "e2", "to": "pool2"})",
+                            R"({"from": "pool2", "to": "combine:2"})"})
+        zoo["edges"].push_back(Json::parse(e));
+      for (auto &n : zoo["nodes"])
+        if (n["id"] == "att")
+          n["params"]["out"] = 8; // the Pools' width: the attention Combine needs equal branches
+      for (auto &n : zoo["nodes"])
+        if (n["id"] == "conv")
+          n["params"]["channels"] = 8;
+    }
+    const std::string project = writeFile(dir, "zoo.particle.json", zoo.dump(2));
     const QString run = dir.filePath("run"), out = dir.filePath("export");
     const Run trained = cli({"train", QString::fromStdString(project), "--out", run});
     QVERIFY2(trained.code == 0, qPrintable(trained.all()));
@@ -182,6 +203,8 @@ private Q_SLOTS:
       QVERIFY2(source.contains("gate=input"), qPrintable(source));
     } else {
       QVERIFY2(source.contains("e1 = self.e0(split[1])"), qPrintable(source));
+      if (splitMode == "proportional")
+        QVERIFY2(source.contains("SplitNode(\"proportional\", sizes=[4, 4, 4])"), qPrintable(source));
     }
     // The check can fail: weights that are not the engine's do not pass it.
     const Run spoiled = python({"-c",

@@ -132,8 +132,10 @@ void DataPanel::refresh() {
   QStringList columns;
   for (const auto &c : datasetColumns(section, doc_->project().baseDir()))
     columns << QString::fromStdString(c);
-  if (!columns.isEmpty())
+  if (!columns.isEmpty()) {
     form_->setSuggestions("label_column", columns);
+    form_->setSuggestions("text_column", columns); // texts: a CSV's header or a JSON line's fields
+  }
   // What is wrong, beside the key it is about.
   std::map<std::string, QString> problems;
   const QString error = doc_->dataError();
@@ -218,6 +220,12 @@ void DataPanel::onPreview(const DataPreview &p) {
                         .arg(p.seconds, 0, 'f', 1)
                         .arg(p.classNames.size())
                         .arg(names.join(" · ")));
+  if (!p.tokenLengths.isEmpty()) {
+    QStringList lines;
+    for (const auto &line : p.tokenLengths)
+      lines << line.toHtmlEscaped();
+    summary_->setText(summary_->text() + tr("<br><b>tokens per training text:</b> %1").arg(lines.join("<br>")));
+  }
   if (!p.thumbnails.isEmpty()) {
     for (int i = 0; i < p.thumbnails.size(); ++i) {
       auto *item = new QListWidgetItem(QIcon(QPixmap::fromImage(p.thumbnails[i].scaled(44, 44))),

@@ -1,6 +1,7 @@
 #include "dataset/DataPreviewWorker.h"
 
 #include "data/Dataset.h"
+#include "data/TextLengths.h"
 #include "data/Tokenizer.h"
 
 #include "ThreadHandoff.h"
@@ -13,6 +14,36 @@ namespace {
 constexpr int kThumbnails = 12;
 constexpr int kRows = 6;
 constexpr int kColumns = 6;
+
+// One line per text field: "median 41 · 95th percentile 230 · longest 9870 · 14% cut at
+// max_tokens 512 · suggested max_tokens 232".
+QStringList lengthLines(const TokenLengths &l) {
+  QStringList lines;
+  for (std::size_t f = 0; f < l.lengths.size(); ++f) {
+    const LengthSummary s = summarizeLengths(l.lengths[f], l.maxTokens);
+    if (s.texts == 0)
+      continue;
+    // SentencePiece counts after the cut: a text of max_tokens pieces may be longer.
+    const bool capped = l.capped && s.longest >= l.maxTokens;
+    QString line = DataPreviewWorker::tr("median %1 · 95th percentile %2 · longest %3%4")
+                       .arg(s.median)
+                       .arg(s.p95)
+                       .arg(capped ? "≥ " : "")
+                       .arg(s.longest);
+    if (s.cut > 0)
+      line += DataPreviewWorker::tr(" · %1% cut at max_tokens %2")
+                  .arg(QString::number(100.0 * static_cast<double>(s.cut) / static_cast<double>(s.texts), 'f', 0))
+                  .arg(l.maxTokens);
+    else
+      line += DataPreviewWorker::tr(" · none cut at max_tokens %1").arg(l.maxTokens);
+    if (!(capped && s.p95 >= l.maxTokens))
+      line += DataPreviewWorker::tr(" · suggested max_tokens %1").arg(s.suggested);
+    if (l.lengths.size() > 1 && f < l.fields.size())
+      line = QString::fromStdString(l.fields[f]) + ": " + line;
+    lines << line;
+  }
+  return lines;
+}
 } // namespace
 
 void DataPreviewWorker::preview(const QString &datasetJson, const QString &baseDir,
@@ -52,6 +83,8 @@ void DataPreviewWorker::preview(const QString &datasetJson, const QString &baseD
     } else if (!d.info.vocabulary.empty()) {
       // Text: the tokens each sample keeps (its first ones), <unk> for those outside the vocabulary;
       // SentencePiece pieces joined into words as they read.
+      if (const auto lengths = textTokenLengths(spec))
+        p.tokenLengths = lengthLines(*lengths);
       const bool pieces = isPieceVocabulary(d.info.vocabulary);
       p.rowHeader << (pieces ? tr("text as SentencePiece pieces (%1 pieces)") : tr("words (%1 in the vocabulary)"))
                          .arg(d.info.vocabulary.size());

@@ -24,6 +24,9 @@ struct DataPreview {
   QVector<int> thumbnailLabels;
   QStringList rowHeader;     // table data: feature names (or indices) of the columns shown
   QVector<QStringList> rows; // a few samples: label name, then feature values
+  // Text: the training texts' tokens (median, 95th percentile, longest, how many max_tokens cuts)
+  // with a suggested max_tokens, one line per text field; plain text.
+  QStringList tokenLengths;
   double seconds = 0;
 };
 

@@ -164,6 +164,9 @@ void InspectorWidget::refresh() {
   if (!pending) {
     form_->setValues(n->params);
     form_->setProblems(paramProblems);
+    // Token ids are never standardised: a data source over text offers no normalize.
+    const bool tokens = type && type->role == NodeRole::DataSource && !v.data.vocabulary.empty();
+    form_->setHiddenFields(tokens ? QStringList{"normalize"} : QStringList{});
   }
   problems_->setText(other.join("<br>"));
   problems_->setVisible(!other.isEmpty());

@@ -424,9 +424,17 @@ void SchemaForm::setValues(const Json &given) {
   updateVisibility();
 }
 
+void SchemaForm::setHiddenFields(const QStringList &fields) {
+  if (fields == hidden_)
+    return;
+  hidden_ = fields;
+  updateVisibility();
+}
+
 void SchemaForm::updateVisibility() {
   for (auto &r : rows_) {
-    const bool visible = schema_.applies(r.field, shown_) && (!r.field.advanced || showAdvanced_);
+    const bool visible = schema_.applies(r.field, shown_) && (!r.field.advanced || showAdvanced_) &&
+                         !hidden_.contains(QString::fromStdString(r.field.name));
     r.label->setVisible(visible);
     r.holder->setVisible(visible);
     refreshProblem(r);

@@ -50,6 +50,8 @@ public:
   void setBaseDir(const QString &dir) { baseDir_ = dir; }
   // Which fields accept edits (all when unset).
   void setEditable(const std::function<bool(const std::string &)> &editable);
+  // Fields not shown whatever the values (an Input's normalize over token ids).
+  void setHiddenFields(const QStringList &fields);
 
   QWidget *editor(const QString &field) const;
   bool fieldVisible(const QString &field) const;
@@ -88,6 +90,7 @@ private:
   bool showAdvanced_ = false;
   std::function<bool(const std::string &)> editable_;
   std::map<QString, std::pair<QStringList, QStringList>> suggestions_;
+  QStringList hidden_;
 };
 
 // Text ↔ value for the line-edited kinds ("128, 64" ↔ [128, 64]); an empty text is null.

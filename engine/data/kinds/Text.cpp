@@ -8,13 +8,16 @@
 
 #include "data/Cache.h"
 #include "data/Dataset.h"
+#include "data/TextLengths.h"
 #include "data/Tokenizer.h"
 #include "data/kinds/CsvReader.h"
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <sys/stat.h>
 #include <unordered_map>
 
@@ -32,7 +35,8 @@ struct Corpus {
   std::vector<std::string> texts;
   std::vector<std::string> labels;
   int64_t fields = 1;
-  int64_t repaired = 0; // texts that held bytes that are not UTF-8
+  int64_t repaired = 0;                  // texts that held bytes that are not UTF-8
+  std::vector<std::size_t> repairedRows; // JSON lines: texts whose line was repaired before parsing
   std::size_t count() const { return labels.size(); }
   const std::string &text(std::size_t field, std::size_t i) const { return texts[field * labels.size() + i]; }
 };
@@ -141,6 +145,10 @@ Corpus readJsonLines(const DatasetSpec &spec, const std::string &path, const std
       spec.checkCancelled();
     if (line.find_first_not_of(" \t\r") == std::string::npos)
       continue;
+    // JSON text must be UTF-8: bytes that are not are replaced (and the text counted) as in CSV
+    // files and .txt folders, before parsing, instead of refusing the line.
+    if (repairUtf8(line))
+      c.repairedRows.push_back(c.labels.size());
     Json j;
     try {
       j = Json::parse(line);
@@ -234,6 +242,8 @@ Corpus read(const DatasetSpec &spec) {
   if (c.count() < 10)
     throw Error(ErrorKind::File, path + ": only " + std::to_string(c.count()) + " texts; need at least 10");
   std::vector<bool> repaired(c.count(), false);
+  for (std::size_t row : c.repairedRows)
+    repaired[row] = true;
   for (std::size_t k = 0; k < c.texts.size(); ++k)
     if (repairUtf8(c.texts[k]))
       repaired[k % c.count()] = true;
@@ -289,6 +299,24 @@ std::vector<std::string> vocabularyOf(const Corpus &c, const std::vector<int64_t
   return vocab;
 }
 
+// The training texts' token counts per field; `count(k)` counts text k (field-major, as corpus.texts).
+template <typename Count>
+TokenLengths lengthsOf(const DatasetSpec &spec, const Corpus &c, const std::vector<int64_t> &train, Count &&count) {
+  TokenLengths l;
+  l.maxTokens = spec.integer("max_tokens");
+  l.fields = textKeys(spec);
+  if (static_cast<int64_t>(l.fields.size()) != c.fields)
+    l.fields.assign(1, "text"); // a folder of .txt files
+  for (int64_t f = 0; f < c.fields; ++f) {
+    std::vector<int64_t> field;
+    field.reserve(train.size());
+    for (int64_t i : train)
+      field.push_back(count(static_cast<std::size_t>(f) * c.count() + static_cast<std::size_t>(i)));
+    l.lengths.push_back(std::move(field));
+  }
+  return l;
+}
+
 // Everything the probe and the loader share: the corpus, its classes, which texts train, the vocabulary.
 struct Prepared {
   Corpus corpus;
@@ -299,6 +327,7 @@ struct Prepared {
   // Tokenizer "sentencepiece", when loading: each text's ids (field-major, as corpus.texts) and the model.
   std::vector<std::vector<int32_t>> pieceIds;
   std::string pieceModel;
+  std::optional<TokenLengths> lengths; // the training texts' token counts, when known
 };
 
 bool usesPieces(const DatasetSpec &spec) {
@@ -358,6 +387,11 @@ Prepared prepare(const DatasetSpec &spec, bool loading) {
   std::vector<int64_t> train(trainIdx.data_ptr<int64_t>(), trainIdx.data_ptr<int64_t>() + trainIdx.numel());
   if (!usesPieces(spec)) {
     p.vocabulary = vocabularyOf(p.corpus, train, spec.integer("vocab_size"), spec.integer("min_count"));
+    p.lengths = lengthsOf(spec, p.corpus, train, [&](std::size_t k) {
+      int64_t n = 0;
+      words(p.corpus.texts[k], [&](const std::string &) { ++n; });
+      return n;
+    });
     return p;
   }
   const PieceRequest request = pieceRequest(spec, p.corpus, train);
@@ -375,6 +409,9 @@ Prepared prepare(const DatasetSpec &spec, bool loading) {
   p.vocabulary = std::move(tokens.tokens.pieces);
   p.pieceIds = std::move(tokens.tokens.ids);
   p.pieceModel = tokens.modelFile;
+  p.lengths =
+      lengthsOf(spec, p.corpus, train, [&](std::size_t k) { return static_cast<int64_t>(p.pieceIds[k].size()); });
+  p.lengths->capped = true;
   return p;
 }
 
@@ -405,6 +442,34 @@ std::string fingerprint(const DatasetSpec &spec) {
   return key;
 }
 
+// The token lengths of the data set probed or loaded last (textTokenLengths asks on every
+// validation in the app: it must not read the texts again).
+struct RememberedLengths {
+  std::mutex mutex;
+  std::string key;
+  std::optional<TokenLengths> lengths;
+
+  static RememberedLengths &instance() {
+    static RememberedLengths r;
+    return r;
+  }
+  void remember(const std::string &k, const std::optional<TokenLengths> &l) {
+    std::lock_guard<std::mutex> lock(mutex);
+    // A probe knows no SentencePiece lengths: it keeps those a load of the same data counted.
+    if (!l && k == key)
+      return;
+    key = k;
+    lengths = l;
+  }
+  bool find(const std::string &k, std::optional<TokenLengths> &out) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (k != key)
+      return false;
+    out = lengths;
+    return true;
+  }
+};
+
 DataInfo probe(const DatasetSpec &spec) {
   static std::mutex mutex;
   static std::string lastKey;
@@ -415,11 +480,48 @@ DataInfo probe(const DatasetSpec &spec) {
     if (key == lastKey)
       return last;
   }
-  DataInfo info = infoOf(spec, prepare(spec, false));
+  const Prepared p = prepare(spec, false);
+  RememberedLengths::instance().remember(key, p.lengths);
+  DataInfo info = infoOf(spec, p);
   std::lock_guard<std::mutex> lock(mutex);
   lastKey = key;
   last = info;
   return info;
+}
+
+// The header's names (CSV, TSV) or the first object's keys (JSON lines); none for a folder.
+std::vector<std::string> columnsOf(const Json &keys) {
+  if (!keys.contains("path") || !keys["path"].is_string())
+    return {};
+  const std::string path = keys["path"].get<std::string>();
+  std::error_code ec;
+  if (fs::is_directory(path, ec) || !fs::is_regular_file(path, ec))
+    return {};
+  std::vector<std::string> names;
+  const std::string ext = fs::path(path).extension().string();
+  if (ext == ".jsonl" || ext == ".json" || ext == ".ndjson") {
+    std::ifstream in(path, std::ios::binary);
+    std::string line;
+    while (std::getline(in, line) && line.find_first_not_of(" \t\r") == std::string::npos) {
+    }
+    repairUtf8(line);
+    const Json j = Json::parse(line, nullptr, false);
+    if (j.is_object())
+      for (auto it = j.begin(); it != j.end(); ++it)
+        names.push_back(it.key());
+    return names;
+  }
+  try {
+    csv::Reader reader(path, "auto");
+    reader.read([&](std::vector<csv::Cell> &cells, int64_t) {
+      for (auto &cell : cells)
+        names.push_back(cell.value_or(std::string()));
+      return false;
+    });
+  } catch (const Error &) {
+    return {};
+  }
+  return names;
 }
 
 // Words to ids: each field of a text gets its own max_tokens positions, in the order of text_columns.
@@ -446,6 +548,7 @@ void encodeWords(const DatasetSpec &spec, const Prepared &p, int64_t *px, int64_
 
 void load(const DatasetSpec &spec, Dataset &d) {
   Prepared p = prepare(spec, true);
+  RememberedLengths::instance().remember(fingerprint(spec), p.lengths);
   d.info = infoOf(spec, p);
   const int64_t t = spec.integer("max_tokens"), fields = p.corpus.fields, width = fields * t;
   const auto n = static_cast<int64_t>(p.corpus.count());
@@ -478,6 +581,33 @@ void load(const DatasetSpec &spec, Dataset &d) {
 }
 
 } // namespace text
+
+LengthSummary summarizeLengths(std::vector<int64_t> lengths, int64_t maxTokens) {
+  LengthSummary s;
+  if (lengths.empty())
+    return s;
+  std::sort(lengths.begin(), lengths.end());
+  const auto n = static_cast<int64_t>(lengths.size());
+  s.texts = n;
+  s.median = lengths[static_cast<std::size_t>((n - 1) / 2)];
+  s.p95 = lengths[static_cast<std::size_t>(std::max<int64_t>((95 * n + 99) / 100, 1) - 1)];
+  s.longest = lengths.back();
+  s.cut = static_cast<int64_t>(lengths.end() - std::upper_bound(lengths.begin(), lengths.end(), maxTokens));
+  s.suggested = std::clamp<int64_t>((s.p95 + 7) / 8 * 8, 8, 100000);
+  return s;
+}
+
+std::optional<TokenLengths> textTokenLengths(const DatasetSpec &spec) {
+  if (spec.kind != "text")
+    return std::nullopt;
+  const std::string key = text::fingerprint(spec);
+  std::optional<TokenLengths> out;
+  if (text::RememberedLengths::instance().find(key, out))
+    return out;
+  out = text::prepare(spec, false).lengths;
+  text::RememberedLengths::instance().remember(key, out);
+  return out;
+}
 
 DataKind textDataKind() {
   DataKind k;
@@ -513,6 +643,7 @@ DataKind textDataKind() {
   k.probe = text::probe;
   k.load = text::load;
   k.loadSetsInfo = true;
+  k.columns = text::columnsOf;
   return k;
 }
 
