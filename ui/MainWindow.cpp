@@ -10,21 +10,26 @@
 #include "editor/PaletteWidget.h"
 #include "experiments/ExperimentsPanel.h"
 #include "explain/ExplainPanel.h"
+#include "forms/SchemaForm.h"
 #include "training/TrainPanel.h"
 #include "training/TrainingTypes.h"
 #include "ThreadHandoff.h"
 #include "export/PythonExport.h"
 #include "train/Checkpoint.h"
 
+#include <QAbstractSpinBox>
 #include <QAction>
 #include <QApplication>
 #include <QClipboard>
 #include <QCloseEvent>
+#include <QComboBox>
+#include <QDialogButtonBox>
 #include <QDir>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QLabel>
+#include <QLineEdit>
 #include <QListWidget>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -48,6 +53,60 @@ constexpr int kAutosaveMs = 20000;
 constexpr int kMaxRecent = 8;
 constexpr const char *kClipMime = "application/x-particle-nodes";
 constexpr int kDesignTab = 0;
+
+// A folder dialog that takes a typed folder that does not exist yet: it creates it (with the
+// folders above it), or says why it cannot, and stays open.
+class NewFolderDialog : public QFileDialog {
+public:
+  NewFolderDialog(QWidget *parent, const QString &title, const QString &start) : QFileDialog(parent, title, start) {
+    setObjectName("folderDialog");
+    setFileMode(QFileDialog::Directory);
+    setOption(QFileDialog::ShowDirsOnly);
+    setOption(QFileDialog::DontUseNativeDialog);
+    // The dialog disables Choose while the typed folder does not exist: keep it enabled (and so
+    // Enter working) when there is a name to create.
+    name_ = findChild<QLineEdit *>("fileNameEdit");
+    auto *buttons = findChild<QDialogButtonBox *>("buttonBox");
+    choose_ = buttons ? buttons->button(QDialogButtonBox::Open) : nullptr;
+    if (choose_ && name_) {
+      choose_->installEventFilter(this);
+      connect(name_, &QLineEdit::textChanged, this, [this] { keepChooseEnabled(); });
+    }
+  }
+  bool eventFilter(QObject *watched, QEvent *event) override {
+    if (watched == choose_ && event->type() == QEvent::EnabledChange)
+      keepChooseEnabled();
+    return QFileDialog::eventFilter(watched, event);
+  }
+  void accept() override {
+    const QStringList chosen = selectedFiles();
+    const QString folder = chosen.isEmpty() ? QString() : chosen.front();
+    if (!folder.isEmpty() && !QFileInfo::exists(folder) && !QDir().mkpath(folder)) {
+      QMessageBox::warning(this, windowTitle(),
+                           tr("Cannot create the folder %1: check that its parent folder is writable.").arg(folder));
+      return;
+    }
+    QFileDialog::accept();
+  }
+
+private:
+  void keepChooseEnabled() {
+    if (choose_ && name_ && !choose_->isEnabled() && !name_->text().trimmed().isEmpty())
+      choose_->setEnabled(true);
+  }
+  QLineEdit *name_ = nullptr;
+  QPushButton *choose_ = nullptr;
+};
+
+// A tab page inside a scroll area: the page keeps its layout, the tab asks for no minimum size.
+QScrollArea *scrollingPage(QWidget *page, QWidget *parent) {
+  auto *scroll = new QScrollArea(parent);
+  scroll->setObjectName(page->objectName() + "Page");
+  scroll->setWidget(page);
+  scroll->setWidgetResizable(true);
+  scroll->setFrameShape(QFrame::NoFrame);
+  return scroll;
+}
 
 QString withCommas(int64_t v) {
   return QLocale(QLocale::English).toString(static_cast<qlonglong>(v));
@@ -75,12 +134,15 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
   tabs_ = new QTabWidget(this);
   tabs_->setObjectName("mainTabs");
   tabs_->addTab(view_, tr("Design"));
+  // The tabs share one minimum size (the largest page's): each page scrolls when the room is
+  // short, so that no page, whatever it shows, makes the window grow (with the Design tab's
+  // panels beside it, the Explain tab's row of controls alone asked for more than 1024 pixels).
   train_ = new TrainPanel(doc_, undo_, tabs_);
-  tabs_->addTab(train_, tr("Train"));
+  tabs_->addTab(scrollingPage(train_, tabs_), tr("Train"));
   explain_ = new ExplainPanel(doc_, tabs_);
-  tabs_->addTab(explain_, tr("Explain"));
+  tabs_->addTab(scrollingPage(explain_, tabs_), tr("Explain"));
   experiments_ = new ExperimentsPanel(doc_, tabs_);
-  tabs_->addTab(experiments_, tr("Experiments"));
+  tabs_->addTab(scrollingPage(experiments_, tabs_), tr("Experiments"));
   setCentralWidget(tabs_);
   setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks);
 
@@ -121,6 +183,11 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
   statusBar()->addPermanentWidget(validityLabel_);
 
   createActions();
+  // The wheel edits a spin box or choice box only while it has the focus; otherwise it scrolls.
+  for (QWidget *box : findChildren<QAbstractSpinBox *>())
+    wheelOnlyWithFocus(box);
+  for (QWidget *box : findChildren<QComboBox *>())
+    wheelOnlyWithFocus(box);
 
   connect(doc_, &GraphDocument::validated, this, [this] {
     updateStatus();
@@ -134,7 +201,13 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
       docks_.at("inspector")->raise();
   });
   connect(scene_, &GraphScene::connectionRefused, this,
-          [this](const QString &reason) { statusBar()->showMessage(tr("Not connected: %1").arg(reason), 8000); });
+          [this](const QString &reason) { showRefusal(tr("Not connected: %1").arg(reason)); });
+  // A refusal is about the state it was refused in: the next edit that goes through clears it.
+  connect(undo_, &QUndoStack::indexChanged, this, [this] {
+    if (!refusal_.isEmpty() && statusBar()->currentMessage() == refusal_)
+      statusBar()->clearMessage();
+    refusal_.clear();
+  });
   connect(view_, &GraphView::nodeTypeDropped, this, [this](const QString &type, QPointF at) { addNode(type, at); });
   connect(scene_, &GraphScene::nodeAction, this, [this](const QString &action) {
     if (action == "delete") {
@@ -199,7 +272,17 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
     }
   });
   connect(palette_, &PaletteWidget::typeActivated, this, [this](const QString &type) {
-    addNode(type, view_->mapToScene(view_->viewport()->rect().center()) - QPointF(95, 40), true);
+    // Beside the node added last from the palette (to its right, in a row), while it is still
+    // there; the first one goes to a free spot in the middle of the view.
+    if (NodeItem *last = scene_->nodeItem(lastPaletteNode_)) {
+      addNode(type, besideSpot(last->bodyRect()));
+    } else {
+      addNode(type, view_->mapToScene(view_->viewport()->rect().center()) - QPointF(95, 40), true);
+    }
+    const QStringList ids = scene_->selectedIds();
+    lastPaletteNode_ = ids.size() == 1 ? ids.front() : QString();
+    if (NodeItem *added = scene_->nodeItem(lastPaletteNode_))
+      view_->ensureVisible(added);
   });
   connect(problems_, &QListWidget::itemClicked, this, [this](QListWidgetItem *item) {
     const QString id = item->data(Qt::UserRole).toString();
@@ -319,6 +402,7 @@ void MainWindow::createActions() {
   viewMenu->addAction(tr("&Design"), QKeySequence("Ctrl+1"), this, [this] { tabs_->setCurrentIndex(0); });
   viewMenu->addAction(tr("&Train"), QKeySequence("Ctrl+2"), this, [this] { tabs_->setCurrentIndex(1); });
   viewMenu->addAction(tr("E&xplain"), QKeySequence("Ctrl+3"), this, [this] { tabs_->setCurrentIndex(2); });
+  viewMenu->addAction(tr("Ex&periments"), QKeySequence("Ctrl+4"), this, [this] { tabs_->setCurrentIndex(3); });
   viewMenu->addSeparator();
   viewMenu->addAction(tr("&Fit to Window"), QKeySequence("F"), view_, &GraphView::fitAll);
   viewMenu->addAction(tr("Zoom &In"), QKeySequence::ZoomIn, this, [this] { view_->zoomBy(1.2); });
@@ -389,6 +473,28 @@ void MainWindow::onTabChanged(int index) {
     docks_.at("inspector")->raise();
 }
 
+void MainWindow::showRefusal(const QString &message) {
+  refusal_ = message;
+  statusBar()->showMessage(message, 10000);
+}
+
+QPointF MainWindow::besideSpot(const QRectF &last) const {
+  constexpr double kGap = 40;
+  QPointF p(last.right() + kGap, last.top());
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const QRectF want(p, QSizeF(NodeItem::kWidth, 80));
+    bool clear = true;
+    for (QGraphicsItem *item : scene_->items(want.adjusted(-16, -16, 16, 16)))
+      if (auto *node = dynamic_cast<NodeItem *>(item)) {
+        clear = false;
+        p.setX(std::max(p.x(), node->bodyRect().right() + kGap));
+      }
+    if (clear)
+      break;
+  }
+  return p;
+}
+
 void MainWindow::addNode(const QString &type, QPointF scenePos, bool findFreeSpot) {
   QPointF at = scenePos;
   if (findFreeSpot)
@@ -407,7 +513,7 @@ void MainWindow::shareSelection() {
   const QStringList ids = scene_->selectedIds();
   const QString refusal = shareRefusal(*doc_, ids);
   if (!refusal.isEmpty()) {
-    statusBar()->showMessage(tr("Cannot share: %1").arg(refusal), 10000);
+    showRefusal(tr("Cannot share: %1").arg(refusal));
     return;
   }
   // Reuse a group one of them is already in; else a fresh name.
@@ -755,10 +861,13 @@ void MainWindow::exportModel(bool onnx) {
                             static_cast<int>(doc_->validation().errorCount())));
     return;
   }
-  const QString dir = QFileDialog::getExistingDirectory(this, tr("%1: choose the folder to write to").arg(title),
-                                                        lastFolder(), QFileDialog::DontUseNativeDialog);
-  if (dir.isEmpty())
+  NewFolderDialog dialog(this, tr("%1: choose the folder to write to (a new one is created)").arg(title), lastFolder());
+  if (dialog.exec() != QDialog::Accepted || dialog.selectedFiles().isEmpty())
     return;
+  const QString dir = QDir::cleanPath(dialog.selectedFiles().front());
+  if (!QFileInfo(dir).isDir())
+    return;
+  rememberFolder(dir + "/"); // the next Save, Open or export starts there
   // The newest checkpoint of this very graph; without one, the weights a run would start from.
   QString checkpoint = train_->lastCheckpoint();
   if (!checkpoint.isEmpty()) {

@@ -94,6 +94,10 @@ private:
   void onTabChanged(int index);
   void showDataPanel();
   static void rememberFolder(const QString &file);
+  // A refused action's message in the status bar, until the next edit that goes through.
+  void showRefusal(const QString &message);
+  // Where a node added from the palette goes: right of `last`, past the nodes already there.
+  QPointF besideSpot(const QRectF &last) const;
 
   GraphDocument *doc_;
   QUndoStack *undo_;
@@ -115,6 +119,8 @@ private:
   std::map<int, std::map<QString, bool>> dockVisibility_; // per tab: which docks the user had open
   int currentTab_ = 0;
   int pasteCount_ = 0;
+  QString lastPaletteNode_; // the node added last from the palette
+  QString refusal_;         // the refusal the status bar shows
 };
 
 } // namespace particle::ui

@@ -187,8 +187,8 @@ ExplainPanel::ExplainPanel(GraphDocument *doc, QWidget *parent) : QWidget(parent
   count_->setToolTip(tr("Test samples to explain"));
   compute_ = new QPushButton(tr("Explain"), this);
   compute_->setObjectName("explainButton");
-  compute_->setShortcut(QKeySequence("Ctrl+E"));
-  compute_->setToolTip(tr("Explain the checkpoint (Ctrl+E)"));
+  compute_->setShortcut(QKeySequence(Qt::Key_F9)); // Ctrl+E is File → Export to PyTorch
+  compute_->setToolTip(tr("Explain the checkpoint (F9)"));
   cancel_ = new QPushButton(tr("Cancel"), this);
   cancel_->setObjectName("cancelExplainButton");
   load_ = new QPushButton(tr("Checkpoint…"), this);
@@ -348,7 +348,7 @@ ExplainPanel::ExplainPanel(GraphDocument *doc, QWidget *parent) : QWidget(parent
       return;
     }
     setCheckpoint(path);
-    status_->setText(tr("Checkpoint %1 — %2 — press Explain (Ctrl+E).").arg(QFileInfo(path).fileName(), origin));
+    status_->setText(tr("Checkpoint %1 — %2 — press Explain (F9).").arg(QFileInfo(path).fileName(), origin));
   });
   connect(export_, &QPushButton::clicked, this, [this] {
     QFileDialog dialog(this, tr("Export"));
@@ -437,7 +437,7 @@ void ExplainPanel::setCheckpoint(const QString &path) {
     clear();
   checkpoint_ = path;
   compute_->setEnabled(!path.isEmpty());
-  status_->setText(tr("Checkpoint %1 — press Explain (Ctrl+E).").arg(QFileInfo(path).fileName()));
+  status_->setText(tr("Checkpoint %1 — press Explain (F9).").arg(QFileInfo(path).fileName()));
   status_->setToolTip(path);
 }
 

@@ -5,6 +5,7 @@
 #include <QComboBox>
 #include <QDir>
 #include <QDoubleSpinBox>
+#include <QEvent>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QGridLayout>
@@ -16,6 +17,7 @@
 #include <QToolButton>
 
 #include <climits>
+#include <functional>
 #include <cmath>
 
 namespace particle::ui {
@@ -45,7 +47,67 @@ public:
       return QValidator::Invalid;
     return v >= minimum() && v <= maximum() ? QValidator::Acceptable : QValidator::Intermediate;
   }
+  // Called with the text Enter or leaving the box could not take; the box then shows its value again.
+  void fixup(QString &text) const override {
+    if (refused)
+      refused(text, shownValue());
+  }
+  QString shownValue() const {
+    return value() == minimum() && !specialValueText().isEmpty() ? specialValueText() : textFromValue(value());
+  }
+  QLineEdit *edit() const { return lineEdit(); }
+  std::function<void(const QString &, const QString &)> refused;
 };
+
+// A spin box that lets an out-of-range number be typed (instead of dropping the keystroke), so the
+// form can say why it is not taken; Enter then keeps the value before.
+class IntBox : public QSpinBox {
+public:
+  explicit IntBox(QWidget *parent) : QSpinBox(parent) {}
+  QValidator::State validate(QString &text, int &pos) const override {
+    bool ok = false;
+    const qlonglong v = text.trimmed().toLongLong(&ok);
+    if (ok && (v < minimum() || v > maximum()))
+      return QValidator::Intermediate;
+    return QSpinBox::validate(text, pos);
+  }
+  void fixup(QString &text) const override {
+    QSpinBox::fixup(text);
+    if (refused)
+      refused(text,
+              value() == minimum() && !specialValueText().isEmpty() ? specialValueText() : textFromValue(value()));
+  }
+  QLineEdit *edit() const { return lineEdit(); }
+  std::function<void(const QString &, const QString &)> refused;
+};
+
+// Passes the wheel on to the parent while the box it watches has no focus.
+class WheelGuard : public QObject {
+public:
+  explicit WheelGuard(QObject *parent) : QObject(parent) {}
+  bool eventFilter(QObject *watched, QEvent *event) override {
+    if (event->type() == QEvent::Wheel) {
+      auto *w = qobject_cast<QWidget *>(watched);
+      if (w && !w->hasFocus()) {
+        event->ignore(); // the application offers an ignored wheel event to the parent
+        return true;
+      }
+    }
+    return QObject::eventFilter(watched, event);
+  }
+};
+
+// What a number box says about text it could not take: the field's range, as validation words it.
+QString rangeProblem(const Field &field, const QString &text) {
+  bool ok = false;
+  const double v = text.trimmed().toDouble(&ok);
+  if (!ok)
+    return {};
+  // A whole number reads as typed ("is 2", not "is 2.0"), in either kind of field.
+  const bool whole = std::isfinite(v) && v == std::round(v) && std::abs(v) < 9e18;
+  const Json value = whole ? Json(static_cast<int64_t>(std::llround(v))) : Json(v);
+  return QString::fromStdString(Schema::check(field, value));
+}
 
 bool isLineKind(FieldKind k) {
   return k == FieldKind::Text || k == FieldKind::Path || k == FieldKind::IntList || k == FieldKind::IntListList ||
@@ -69,6 +131,14 @@ Json columnItem(const QString &text) {
   return isIndex ? Json(static_cast<int64_t>(i)) : Json(text.toStdString());
 }
 } // namespace
+
+void wheelOnlyWithFocus(QWidget *box) {
+  if (box->property("wheelOnlyWithFocus").toBool())
+    return;
+  box->setProperty("wheelOnlyWithFocus", true);
+  box->setFocusPolicy(Qt::StrongFocus); // not Qt::WheelFocus: the wheel does not take the focus
+  box->installEventFilter(new WheelGuard(box));
+}
 
 QString fieldText(const Field &field, const Json &value) {
   if (value.is_null())
@@ -249,14 +319,20 @@ QWidget *SchemaForm::makeEditor(Row &r) {
     break;
   }
   case FieldKind::Int: {
-    auto *spin = new QSpinBox(this);
+    auto *spin = new IntBox(this);
     spin->setRange(static_cast<int>(std::max(f.min, double(INT_MIN))),
                    static_cast<int>(std::min(f.max, double(INT_MAX))));
     spin->setKeyboardTracking(false);
     spin->setAccelerated(true);
     if (!f.zeroMeans.empty() && f.min <= 0)
       spin->setSpecialValueText(QString::fromStdString(f.zeroMeans));
-    connect(spin, &QSpinBox::valueChanged, this, [this, name](int v) { Q_EMIT edited(name, Json(v)); });
+    spin->refused = [this, name](const QString &text, const QString &kept) { refuseNumber(name, text, kept); };
+    connect(spin, &QSpinBox::valueChanged, this, [this, name](int v) {
+      clearNumberProblem(name);
+      Q_EMIT edited(name, Json(v));
+    });
+    connect(spin->edit(), &QLineEdit::textEdited, this, [this, name](const QString &text) { numberTyped(name, text); });
+    connect(spin, &QSpinBox::editingFinished, this, [this, name] { numberFinished(name); });
     editor = spin;
     break;
   }
@@ -265,7 +341,13 @@ QWidget *SchemaForm::makeEditor(Row &r) {
     box->setRange(f.min, f.max);
     if (!f.zeroMeans.empty() && f.min <= 0)
       box->setSpecialValueText(QString::fromStdString(f.zeroMeans));
-    connect(box, &QDoubleSpinBox::valueChanged, this, [this, name](double v) { Q_EMIT edited(name, Json(v)); });
+    box->refused = [this, name](const QString &text, const QString &kept) { refuseNumber(name, text, kept); };
+    connect(box, &QDoubleSpinBox::valueChanged, this, [this, name](double v) {
+      clearNumberProblem(name);
+      Q_EMIT edited(name, Json(v));
+    });
+    connect(box->edit(), &QLineEdit::textEdited, this, [this, name](const QString &text) { numberTyped(name, text); });
+    connect(box, &QDoubleSpinBox::editingFinished, this, [this, name] { numberFinished(name); });
     editor = box;
     break;
   }
@@ -350,6 +432,8 @@ QWidget *SchemaForm::makeEditor(Row &r) {
   }
   editor->setObjectName("param:" + name);
   editor->setToolTip(tip);
+  if (qobject_cast<QAbstractSpinBox *>(editor) || qobject_cast<QComboBox *>(editor))
+    wheelOnlyWithFocus(editor);
   r.editor = editor;
   return holder ? holder : editor;
 }
@@ -372,6 +456,48 @@ void SchemaForm::commitText(Row &r) {
   Q_EMIT edited(QString::fromStdString(r.field.name), value);
 }
 
+void SchemaForm::numberTyped(const QString &field, const QString &text) {
+  // While typing: an out-of-range number says why it will not be taken, as a text field does.
+  Row *r = row(field);
+  if (!r)
+    return;
+  const QString problem = rangeProblem(r->field, text);
+  if (problem != r->inputProblem) {
+    r->inputProblem = problem;
+    refreshProblem(*r);
+  }
+}
+
+void SchemaForm::refuseNumber(const QString &field, const QString &text, const QString &kept) {
+  Row *r = row(field);
+  if (!r)
+    return;
+  const QString problem = rangeProblem(r->field, text);
+  if (problem.isEmpty())
+    return;
+  // The box shows its value again; the message stays and says which value was kept.
+  r->inputProblem = kept.isEmpty() ? problem : tr("%1; kept %2").arg(problem, kept);
+  refusedNow_ = true;
+  refreshProblem(*r);
+}
+
+void SchemaForm::numberFinished(const QString &field) {
+  Row *r = row(field);
+  if (r && !refusedNow_ && !r->inputProblem.isEmpty()) {
+    r->inputProblem.clear(); // finished with a number in range: nothing to say any more
+    refreshProblem(*r);
+  }
+  refusedNow_ = false;
+}
+
+void SchemaForm::clearNumberProblem(const QString &field) {
+  Row *r = row(field);
+  if (r && !r->inputProblem.isEmpty()) {
+    r->inputProblem.clear();
+    refreshProblem(*r);
+  }
+}
+
 void SchemaForm::showValue(Row &r, const Json &value) {
   QWidget *e = r.editor;
   const QSignalBlocker block(e);
@@ -381,10 +507,14 @@ void SchemaForm::showValue(Row &r, const Json &value) {
     const int v = value.is_number()
                       ? static_cast<int>(std::clamp(value.get<double>(), double(INT_MIN), double(INT_MAX)))
                       : spin->minimum();
+    if (spin->value() != v)
+      r.inputProblem.clear(); // another value came (undo, another node): the refusal is old news
     if (spin->value() != v || !spin->hasFocus())
       spin->setValue(v);
   } else if (auto *num = qobject_cast<QDoubleSpinBox *>(e)) {
     const double v = value.is_number() ? value.get<double>() : num->minimum();
+    if (num->value() != v)
+      r.inputProblem.clear();
     if (num->value() != v || !num->hasFocus())
       num->setValue(v);
   } else if (auto *combo = qobject_cast<QComboBox *>(e)) {
@@ -478,6 +608,7 @@ void SchemaForm::setSuggestions(const QString &field, const QStringList &values,
     combo->setObjectName(r->editor->objectName());
     combo->setToolTip(r->editor->toolTip());
     combo->lineEdit()->setPlaceholderText(QString::fromStdString(r->field.placeholder));
+    wheelOnlyWithFocus(combo);
     const QString name = QString::fromStdString(r->field.name);
     connect(combo, &QComboBox::activated, this, [this, name] {
       if (Row *rr = row(name))

@@ -28,6 +28,11 @@ inline QComboBox *compact(QComboBox *combo) {
   return combo;
 }
 
+// The mouse wheel changes `box` (a spin box, a choice box) only while it has the keyboard focus;
+// otherwise the wheel goes on to what holds it, so a form scrolls under the pointer without editing
+// the fields that pass under it. The box no longer takes the focus from the wheel.
+void wheelOnlyWithFocus(QWidget *box);
+
 class SchemaForm : public QWidget {
   Q_OBJECT
 
@@ -77,6 +82,11 @@ private:
   void updateVisibility();
   void refreshProblem(Row &row);
   void commitText(Row &row);
+  // A number box's text: out of range while typed, refused by Enter or focus-out, or finished.
+  void numberTyped(const QString &field, const QString &text);
+  void refuseNumber(const QString &field, const QString &text, const QString &kept);
+  void numberFinished(const QString &field);
+  void clearNumberProblem(const QString &field);
   Row *row(const QString &field);
   const Row *row(const QString &field) const;
 
@@ -88,6 +98,7 @@ private:
   QGridLayout *grid_ = nullptr;
   QToolButton *advancedToggle_ = nullptr;
   bool showAdvanced_ = false;
+  bool refusedNow_ = false; // a number box just refused its text (until its editingFinished)
   std::function<bool(const std::string &)> editable_;
   std::map<QString, std::pair<QStringList, QStringList>> suggestions_;
   QStringList hidden_;

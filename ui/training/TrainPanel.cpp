@@ -572,7 +572,14 @@ void TrainPanel::loadHistory() {
     folders = folders.mid(folders.size() - kMaxHistory);
   const std::string hash = graphHash(doc_->graph());
   QString newest;
+  // Two resets in a row (the app starts with a new project and then opens one) ask twice; a run
+  // already listed (loaded before, or started here) is listed once.
+  QStringList listed;
+  for (const Run &r : runs_)
+    listed << QFileInfo(r.folder).absoluteFilePath();
   for (const QFileInfo &f : folders) {
+    if (listed.contains(f.absoluteFilePath()))
+      continue;
     try {
       const Json summary = Json::parse(readTextFile((f.filePath() + "/summary.json").toStdString()));
       Run run;
@@ -858,7 +865,7 @@ void TrainPanel::drawConfusion(const EpochPoint &p) {
       if (p.classes <= 12 && share >= 0.005) { // the percentage in the cell, where it fits
         auto *text = new QCPItemText(confusionPlot_);
         text->position->setCoords(q, t);
-        text->setText(QString::number(100 * share, 'f', 0));
+        text->setText(QString::number(100 * share, 'f', 0) + "%");
         text->setFont(QFont(font().family(), 7));
         text->setColor(share > 0.5 ? Qt::white : QColor(0x20, 0x20, 0x20));
       }

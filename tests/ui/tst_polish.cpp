@@ -1,0 +1,567 @@
+// What a first-time user met with mouse and keys (issue 21, items 10–14, 17, 20), each driven
+// through input events: the window keeps 1024×700 on every tab and in every state; one meaning per
+// shortcut, and the README's table lists the menus' keys; the wheel scrolls a form and edits a field
+// only with focus; an out-of-range number says why it is not taken; the run history lists each run
+// once; the export dialog creates a typed folder and Save starts there; palette double-clicks place
+// nodes in a row; a refusal leaves the status bar once an edit goes through; the confusion matrix
+// shows percentages.
+
+#include "GuiDriver.h"
+#include "MainWindow.h"
+#include "TestSupport.h"
+#include "dataset/DataPanel.h"
+#include "document/GraphDocument.h"
+#include "editor/PaletteWidget.h"
+#include "experiments/ExperimentsPanel.h"
+#include "explain/ExplainPanel.h"
+#include "forms/SchemaForm.h"
+#include "training/CustomPlot.h"
+#include "training/TrainPanel.h"
+#include "training/TrainingTypes.h"
+
+#include <QAbstractButton>
+#include <QAction>
+#include <QDoubleSpinBox>
+#include <QFile>
+#include <QListWidget>
+#include <QMenuBar>
+#include <QScrollArea>
+#include <QScrollBar>
+#include <QShortcut>
+#include <QSpinBox>
+#include <QStandardPaths>
+#include <QStatusBar>
+#include <QTabBar>
+#include <QTableWidget>
+#include <QUndoStack>
+#include <QWheelEvent>
+#include <QtTest>
+
+// Delivers an event as the window system does (spontaneous): a wheel event sent this way to a
+// window goes to the widget under the pointer, takes focus by the focus policies and is offered to
+// the parents while ignored, exactly as a real wheel's. QtTest has no wheel events of its own;
+// QCoreApplication names this function its friend for such senders.
+bool qt_sendSpontaneousEvent(QObject *receiver, QEvent *event) {
+  return QCoreApplication::sendSpontaneousEvent(receiver, event);
+}
+
+using namespace particle;
+using namespace particle::ui;
+using namespace particle::test;
+
+namespace {
+const QSize kSmall(1024, 700);
+
+void clickTab(QTabWidget *tabs, const QString &text) {
+  for (int i = 0; i < tabs->count(); ++i)
+    if (tabs->tabText(i) == text)
+      QTest::mouseClick(tabs->tabBar(), Qt::LeftButton, {}, tabs->tabBar()->tabRect(i).center());
+}
+
+// One notch of the wheel (down: negative) over the middle of `target`, delivered to its window.
+void wheelOver(QWidget *target, int notches) {
+  QWidget *window = target->window();
+  const QPoint local = target->rect().center();
+  const QPoint inWindow = target->mapTo(window, local);
+  QWheelEvent event(QPointF(inWindow), QPointF(target->mapToGlobal(local)), QPoint(), QPoint(0, 120 * notches),
+                    Qt::NoButton, Qt::NoModifier, Qt::NoScrollPhase, false);
+  qt_sendSpontaneousEvent(window->windowHandle(), &event);
+  QApplication::processEvents();
+}
+
+// True when the middle of `w` lies in the visible part of `scroll`.
+bool shownIn(QScrollArea *scroll, QWidget *w) {
+  if (!w->isVisible())
+    return false;
+  const QPoint c = w->mapTo(scroll->viewport(), w->rect().center());
+  return scroll->viewport()->rect().adjusted(0, 4, 0, -4).contains(c);
+}
+
+// A key that a shortcut answers to, where (the window, or the widget it is limited to) and what.
+struct Binding {
+  QKeySequence key;
+  QWidget *scope = nullptr;
+  QString what;
+};
+
+QString normalisedKey(const QKeySequence &key) {
+  QString text = key.toString(QKeySequence::PortableText);
+  if (text == "Del")
+    text = "Delete";
+  return text.replace("Return", "Enter");
+}
+
+// Runs `check` on the next modal dialog once it is up, then closes it with Escape.
+std::shared_ptr<QString> inspectNextDialog(const std::function<void(QWidget *)> &check) {
+  auto seen = std::make_shared<QString>();
+  auto attempt = std::make_shared<std::function<void(int)>>();
+  std::weak_ptr<std::function<void(int)>> self = attempt;
+  *attempt = [seen, self, check](int tries) {
+    QWidget *dialog = QApplication::activeModalWidget();
+    if (!dialog) {
+      if (auto again = self.lock(); again && tries > 0)
+        QTimer::singleShot(50, [again, tries] { (*again)(tries - 1); });
+      return;
+    }
+    QTest::qWait(100); // laid out and sized as it is shown
+    *seen = dialog->windowTitle();
+    check(dialog);
+    QTest::keyClick(dialog, Qt::Key_Escape);
+  };
+  QTimer::singleShot(50, [attempt] { (*attempt)(400); });
+  return seen;
+}
+
+Project smallProject(int samples, int epochs) {
+  Json doc = baseProject();
+  doc["dataset"]["samples"] = samples;
+  doc["training"] = {{"epochs", epochs}, {"batch_size", 32}, {"threads", 1}};
+  return projectFromJson(doc, "t.json");
+}
+} // namespace
+
+class TestPolish : public QObject {
+  Q_OBJECT
+
+private Q_SLOTS:
+  void initTestCase() {
+    QStandardPaths::setTestModeEnabled(true);
+    qputenv("PARTICLE_CLI", PARTICLE_CLI);
+  }
+  void init() {
+    runs_ = std::make_unique<QTemporaryDir>();
+    window_ = new MainWindow;
+    window_->trainPanel()->setRunsFolder(runs_->path());
+    window_->experimentsPanel()->setRunsFolder(runs_->path());
+    window_->resize(kSmall);
+    window_->show();
+    QVERIFY(QTest::qWaitForWindowExposed(window_));
+    window_->activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(window_));
+  }
+  void cleanup() {
+    window_->undoStack()->setClean();
+    delete window_;
+    window_ = nullptr;
+  }
+
+  // Item 13: no two shortcuts that can be active together share a key; Ctrl+E is Export on every
+  // tab; README's table names every menu shortcut.
+  void shortcutsHaveOneMeaning() {
+    std::vector<Binding> bindings;
+    for (QAction *a : window_->findChildren<QAction *>()) {
+      QWidget *scope = window_;
+      if (a->shortcutContext() == Qt::WidgetShortcut || a->shortcutContext() == Qt::WidgetWithChildrenShortcut)
+        for (QObject *o : a->associatedObjects())
+          if (auto *w = qobject_cast<QWidget *>(o); w && !qobject_cast<QMenu *>(w))
+            scope = w;
+      for (const QKeySequence &k : a->shortcuts())
+        bindings.push_back({k, scope, "action \"" + a->text() + "\""});
+    }
+    for (QShortcut *s : window_->findChildren<QShortcut *>())
+      for (const QKeySequence &k : s->keys())
+        bindings.push_back(
+            {k,
+             s->context() == Qt::WindowShortcut || s->context() == Qt::ApplicationShortcut
+                 ? static_cast<QWidget *>(window_)
+                 : qobject_cast<QWidget *>(s->parent()),
+             "shortcut of " + s->parent()->objectName() + " (" + s->parent()->metaObject()->className() + ")"});
+    for (QAbstractButton *b : window_->findChildren<QAbstractButton *>())
+      if (!b->shortcut().isEmpty())
+        bindings.push_back({b->shortcut(), window_, "button \"" + b->text() + "\""});
+    QVERIFY(bindings.size() > 20);
+    QStringList clashes;
+    for (std::size_t i = 0; i < bindings.size(); ++i)
+      for (std::size_t j = i + 1; j < bindings.size(); ++j) {
+        const Binding &a = bindings[i], &b = bindings[j];
+        const bool overlap = a.scope == b.scope || a.scope->isAncestorOf(b.scope) || b.scope->isAncestorOf(a.scope);
+        if (a.key == b.key && overlap)
+          clashes << a.key.toString() + ": " + a.what + " and " + b.what;
+      }
+    QVERIFY2(clashes.isEmpty(), qPrintable(clashes.join("\n")));
+
+    // Ctrl+E on the Explain tab opens File → Export to PyTorch (before, both answered: neither ran).
+    window_->document()->reset(smallProject(400, 1));
+    clickTab(window_->tabs(), "Explain");
+    QTRY_VERIFY(window_->explainPanel()->isVisible());
+    auto seen = inspectNextDialog([](QWidget *) {});
+    QTest::keyClick(window_->explainPanel()->computeButton(), Qt::Key_E, Qt::ControlModifier);
+    QTRY_VERIFY2(seen->startsWith("Export to PyTorch"), qPrintable(*seen));
+
+    // Every key of the menus is in README's table (or its text), in the menu's words.
+    QFile readme(QString::fromStdString(sourceDir()) + "/README.md");
+    QVERIFY(readme.open(QIODevice::ReadOnly));
+    const QString text = QString::fromUtf8(readme.readAll());
+    QStringList missing;
+    for (QAction *menu : window_->menuBar()->actions())
+      for (QAction *a : menu->menu()->actions())
+        for (const QKeySequence &k : a->shortcuts())
+          if (!text.contains(normalisedKey(k)))
+            missing << normalisedKey(k) + " (" + a->text() + ")";
+    QVERIFY2(missing.isEmpty(), qPrintable("README lacks: " + missing.join(", ")));
+  }
+
+  // Item 11: the wheel over an unfocused spin box or choice box scrolls the form; with the focus
+  // it edits the field.
+  void wheelScrollsFormsAndEditsOnlyWithFocus() {
+    window_->document()->reset(smallProject(400, 1));
+    QTest::keyClick(window_->view(), Qt::Key_D, Qt::ControlModifier | Qt::ShiftModifier); // the Data panel
+    DataPanel *data = window_->dataPanel();
+    QTRY_VERIFY(data->isVisible());
+    QTRY_VERIFY_WITH_TIMEOUT(data->previewReady(), 20000);
+    QTest::qWait(100);
+    auto *scroll = qobject_cast<QScrollArea *>(window_->dock("data")->widget());
+    QVERIFY(scroll);
+    QScrollBar *bar = scroll->verticalScrollBar();
+    QVERIFY2(bar->maximum() > 0, "the Data panel does not scroll at 1024×700: nothing to prove");
+    // Nothing in the form has the focus: a click on the canvas takes it.
+    QTest::mouseClick(window_->view()->viewport(), Qt::LeftButton, {}, QPoint(10, 10));
+    QComboBox *kind = data->kindBox();
+    QVERIFY(shownIn(scroll, kind) && !kind->hasFocus());
+    const QString kindBefore = kind->currentText();
+    wheelOver(kind, -1);
+    QCOMPARE(kind->currentText(), kindBefore);
+    QVERIFY2(bar->value() > 0, "the wheel over the choice box did not scroll the form");
+    QCOMPARE(QString::fromStdString(window_->document()->project().dataset["kind"].get<std::string>()),
+             QString("synthetic"));
+
+    // The first number box in view: the wheel scrolls past it and leaves it alone.
+    QAbstractSpinBox *box = nullptr;
+    double before = 0;
+    for (int tries = 0; tries < 20 && !box; ++tries) {
+      for (auto *b : data->form()->findChildren<QAbstractSpinBox *>())
+        if (!box && shownIn(scroll, b))
+          box = b;
+      if (!box)
+        wheelOver(scroll->viewport(), -1);
+    }
+    QVERIFY(box);
+    auto valueOf = [](QAbstractSpinBox *b) {
+      if (auto *s = qobject_cast<QSpinBox *>(b))
+        return double(s->value());
+      return qobject_cast<QDoubleSpinBox *>(b)->value();
+    };
+    before = valueOf(box);
+    const Json datasetBefore = window_->document()->project().dataset;
+    const int scrolled = bar->value();
+    wheelOver(box, bar->value() < bar->maximum() ? -1 : 1);
+    QCOMPARE(valueOf(box), before);
+    QVERIFY(window_->document()->project().dataset == datasetBefore);
+    QVERIFY2(bar->value() != scrolled, "the wheel over the number box did not scroll the form");
+    QVERIFY(!box->hasFocus()); // the wheel does not take the focus either
+
+    // With the focus (a click), the wheel steps the value, as before (on a box in view again).
+    box = nullptr;
+    for (int tries = 0; tries < 20 && !box; ++tries) {
+      for (auto *b : data->form()->findChildren<QAbstractSpinBox *>())
+        if (!box && shownIn(scroll, b))
+          box = b;
+      if (!box)
+        wheelOver(scroll->viewport(), 1);
+    }
+    QVERIFY(box);
+    before = valueOf(box);
+    QTest::mouseClick(box, Qt::LeftButton, {}, QPoint(8, box->height() / 2));
+    QTRY_VERIFY(box->hasFocus());
+    const int at = bar->value();
+    wheelOver(box, 1);
+    QTRY_VERIFY(valueOf(box) != before);
+    QCOMPARE(bar->value(), at);
+  }
+
+  // Item 12: an out-of-range number shows why under the field, while typed and after Enter.
+  void outOfRangeNumberSaysWhy() {
+    Json doc = baseProject();
+    doc["nodes"].push_back(Json::parse(R"({"id": "conv", "type": "ConvNet"})"));
+    window_->document()->reset(projectFromJson(doc, "t.json"));
+    auto *spin = qobject_cast<QSpinBox *>(inspectorEditor(window_, "conv", "kernel"));
+    QVERIFY(spin);
+    const int before = spin->value();
+    QVERIFY(before >= 1 && before <= 15);
+    SchemaForm *form = window_->inspector()->form();
+    QTest::mouseClick(spin, Qt::LeftButton, {}, QPoint(8, spin->height() / 2));
+    QTest::keyClick(spin, Qt::Key_A, Qt::ControlModifier);
+    QTest::keyClicks(spin, "99");
+    QCOMPARE(spin->text(), QString("99")); // the keystroke is not dropped
+    QTRY_VERIFY2(form->problemText("kernel").contains("is 99, outside the allowed range"),
+                 qPrintable(form->problemText("kernel")));
+    QTest::keyClick(spin, Qt::Key_Return);
+    QCOMPARE(spin->value(), before); // not taken…
+    QCOMPARE(window_->document()->graph().find("conv")->params.value("kernel", Json()).is_null() ||
+                 window_->document()->graph().find("conv")->params["kernel"] == Json(before),
+             true);
+    // …and the field says so, with the value kept.
+    const QString after = form->problemText("kernel");
+    QVERIFY2(after.contains("is 99, outside the allowed range") && after.contains(QString("kept %1").arg(before)),
+             qPrintable(after));
+    // A number in range is taken, and the message goes.
+    QTest::keyClick(spin, Qt::Key_A, Qt::ControlModifier);
+    QTest::keyClicks(spin, "5");
+    QTest::keyClick(spin, Qt::Key_Return);
+    QTRY_COMPARE(window_->document()->graph().find("conv")->params.value("kernel", Json()), Json(5));
+    QCOMPARE(form->problemText("kernel"), QString());
+
+    // A decimal field alike (the Data panel's validation fraction, 0 … 0.9).
+    QTest::keyClick(window_->view(), Qt::Key_D, Qt::ControlModifier | Qt::ShiftModifier);
+    auto *fraction = qobject_cast<QDoubleSpinBox *>(window_->dataPanel()->form()->editor("validation_fraction"));
+    QVERIFY(fraction);
+    QTRY_VERIFY(fraction->isVisible());
+    auto *scroll = qobject_cast<QScrollArea *>(window_->dock("data")->widget());
+    for (int tries = 0; tries < 30 && !shownIn(scroll, fraction); ++tries)
+      wheelOver(scroll->viewport(), -1);
+    QVERIFY(shownIn(scroll, fraction));
+    typeInto(fraction, "2");
+    const QString said = window_->dataPanel()->form()->problemText("validation_fraction");
+    QVERIFY2(said.contains("is 2, outside the allowed range") && said.contains("kept 0.1"), qPrintable(said));
+    QCOMPARE(window_->document()->project().dataset.value("validation_fraction", 0.1), 0.1);
+  }
+
+  // Item 14: the app starts with a new project and then opens one (two resets before the event
+  // loop): each earlier run is listed once; opening it again lists them once too.
+  void historyListsEachRunOnce() {
+    cleanup();
+    QTemporaryDir dir;
+    const QString project = QString::fromStdString(writeFile(dir, "t.particle.json", baseProject().dump(2)));
+    for (const char *stamp : {"20260101-100000", "20260102-100000"}) {
+      QDir(runs_->path()).mkpath(QString("t-%1").arg(stamp));
+      writeFile(*runs_, QString("t-%1/summary.json").arg(stamp).toStdString(),
+                R"({"status": "completed", "test_accuracy": 0.5})");
+    }
+    window_ = new MainWindow; // as main.cpp starts: the window, the project, then the event loop
+    window_->trainPanel()->setRunsFolder(runs_->path());
+    QVERIFY(window_->openProject(project));
+    window_->resize(kSmall);
+    window_->show();
+    QVERIFY(QTest::qWaitForWindowExposed(window_));
+    clickTab(window_->tabs(), "Train");
+    QListWidget *history = window_->trainPanel()->historyList();
+    QTRY_COMPARE(history->count(), 2);
+    QTest::qWait(200);
+    QCOMPARE(history->count(), 2);
+
+    // Opened again with Ctrl+O and the dialog.
+    window_->activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(window_));
+    auto answered = answerFileDialog(project);
+    QTest::keyClick(window_->trainPanel()->startButton(), Qt::Key_O, Qt::ControlModifier);
+    QVERIFY(*answered);
+    QTest::qWait(200);
+    QCOMPARE(history->count(), 2);
+  }
+
+  // Item 20: a run's confusion matrix says "87%", not "87".
+  void confusionCellsArePercentages() {
+    window_->document()->reset(smallProject(400, 1));
+    clickTab(window_->tabs(), "Train");
+    TrainPanel *panel = window_->trainPanel();
+    QSignalSpy finished(panel, &TrainPanel::runFinished);
+    QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+    QVERIFY(finished.wait(120000));
+    QCustomPlot *plot = panel->confusionPlot();
+    int cells = 0;
+    for (int i = 0; i < plot->itemCount(); ++i)
+      if (auto *t = qobject_cast<QCPItemText *>(plot->item(i)); t && t->objectName() != "placeholder") {
+        QVERIFY2(QRegularExpression("^\\d+%$").match(t->text()).hasMatch(), qPrintable(t->text()));
+        ++cells;
+      }
+    QVERIFY(cells >= 4); // 4 classes: the diagonal at least
+    QCOMPARE(panel->historyList()->count(), 1);
+    QVERIFY(window_->size() == kSmall);
+  }
+
+  // Item 20: palette double-clicks put each new node beside the one added before, not under it.
+  void paletteDoubleClicksPlaceNodesInARow() {
+    QTreeWidget *tree = window_->palette()->tree();
+    QVERIFY(doubleClickPaletteType(tree, "MLP"));
+    QTRY_COMPARE(window_->scene()->selectedIds().size(), 1);
+    const QString first = window_->scene()->selectedIds().front();
+    QVERIFY(doubleClickPaletteType(tree, "MLP"));
+    QTRY_VERIFY(window_->scene()->selectedIds().size() == 1 && window_->scene()->selectedIds().front() != first);
+    const QString second = window_->scene()->selectedIds().front();
+    QVERIFY(doubleClickPaletteType(tree, "Combine"));
+    QTRY_VERIFY(window_->scene()->selectedIds().size() == 1 && window_->scene()->selectedIds().front() != second);
+    const QString third = window_->scene()->selectedIds().front();
+    const QRectF a = window_->scene()->nodeItem(first)->bodyRect(), b = window_->scene()->nodeItem(second)->bodyRect(),
+                 c = window_->scene()->nodeItem(third)->bodyRect();
+    QVERIFY2(b.left() > a.right() && c.left() > b.right(), "not placed left to right");
+    QVERIFY2(std::abs(b.top() - a.top()) <= NodeItem::kGrid && std::abs(c.top() - b.top()) <= NodeItem::kGrid,
+             "not in a row");
+    QVERIFY(!a.intersects(b) && !b.intersects(c));
+  }
+
+  // Item 20: "Cannot share: …" goes once a share goes through.
+  void refusalLeavesTheStatusBarOnceFixed() {
+    window_->document()->reset(smallProject(400, 1));
+    QTest::qWait(50);
+    clickNode(window_->view(), window_->scene()->nodeItem("c"));
+    clickNode(window_->view(), window_->scene()->nodeItem("combine"), Qt::ControlModifier);
+    QCOMPARE(window_->scene()->selectedIds().size(), 2);
+    QTest::keyClick(window_->view(), Qt::Key_G, Qt::ControlModifier);
+    QVERIFY2(window_->statusBar()->currentMessage().startsWith("Cannot share"),
+             qPrintable(window_->statusBar()->currentMessage()));
+    clickNode(window_->view(), window_->scene()->nodeItem("c"));
+    clickNode(window_->view(), window_->scene()->nodeItem("d"), Qt::ControlModifier);
+    QTest::keyClick(window_->view(), Qt::Key_G, Qt::ControlModifier);
+    QTRY_VERIFY(!window_->document()->graph().find("c")->share.empty());
+    QVERIFY2(!window_->statusBar()->currentMessage().startsWith("Cannot share"),
+             qPrintable(window_->statusBar()->currentMessage()));
+  }
+
+  // Items 17 and 20: the export dialog takes a folder that does not exist yet and creates it; the
+  // next Save dialog starts in that folder (the one last used).
+  void exportCreatesTheTypedFolderAndSaveStartsThere() {
+    QTemporaryDir dir;
+    window_->document()->reset(smallProject(400, 1));
+    QVERIFY(window_->document()->validation().ok());
+    const QString folder = dir.filePath("new/deeper");
+    auto answered = answerFileDialog(folder);
+    QTest::keyClick(window_->view(), Qt::Key_E, Qt::ControlModifier);
+    QVERIFY(*answered);
+    auto done = answerMessageBox();
+    QTRY_VERIFY_WITH_TIMEOUT(done->shown, 60000);
+    QVERIFY2(done->title == "Export to PyTorch", qPrintable(done->title + ": " + done->text));
+    QVERIFY(QFile::exists(folder + "/model.py"));
+
+    // A new project (Ctrl+N), then Ctrl+S: a bare name lands in the export folder.
+    window_->undoStack()->setClean();
+    window_->activateWindow(); // back from the message box
+    QVERIFY(QTest::qWaitForWindowActive(window_));
+    QTest::keyClick(window_->view(), Qt::Key_N, Qt::ControlModifier);
+    QTRY_VERIFY(window_->document()->filePath().isEmpty());
+    auto saved = answerFileDialog("mine");
+    QTest::keyClick(window_->view(), Qt::Key_S, Qt::ControlModifier);
+    QVERIFY(*saved);
+    QTRY_VERIFY2(QFile::exists(folder + "/mine.particle.json"), qPrintable(window_->document()->filePath()));
+  }
+
+  // Item 10: at 1024×700 every tab, in every state reached here, and every dialog keeps the window
+  // at 1024×700, and nothing asks for more.
+  void everyTabAndDialogFits1024x700() {
+    QTemporaryDir dir;
+    QStringList grew;
+    auto activate = [&] {
+      window_->activateWindow(); // back from a dialog: the keys go to the window again
+      return QTest::qWaitForWindowActive(window_);
+    };
+    auto check = [&](const QString &where) {
+      QTest::qWait(150); // layouts settle, a pending resize lands
+      const QSize hint = window_->minimumSizeHint(), minimum = window_->minimumSize();
+      if (window_->size() != kSmall || hint.width() > kSmall.width() || hint.height() > kSmall.height() ||
+          minimum.width() > kSmall.width() || minimum.height() > kSmall.height())
+        grew << QString("%1: window %2×%3, minimum size hint %4×%5, minimum %6×%7")
+                    .arg(where)
+                    .arg(window_->width())
+                    .arg(window_->height())
+                    .arg(hint.width())
+                    .arg(hint.height())
+                    .arg(minimum.width())
+                    .arg(minimum.height());
+      // The page shown fits as it is: its scroll area (there for smaller windows) does not scroll.
+      if (auto *page = qobject_cast<QScrollArea *>(window_->tabs()->currentWidget());
+          page && (page->horizontalScrollBar()->maximum() > 0 || page->verticalScrollBar()->maximum() > 0))
+        grew << QString("%1: the page needs %2×%3, more than its %4×%5")
+                    .arg(where)
+                    .arg(page->widget()->minimumSizeHint().width())
+                    .arg(page->widget()->minimumSizeHint().height())
+                    .arg(page->viewport()->width())
+                    .arg(page->viewport()->height());
+    };
+    auto dialogFits = [&](const QString &where, const std::function<void()> &open) {
+      QVERIFY(activate());
+      QSize size;
+      auto seen = inspectNextDialog([&](QWidget *d) {
+        size = d->size();
+        check(where + " (open)");
+      });
+      open();
+      QTRY_VERIFY2(!seen->isEmpty(), qPrintable(where));
+      QTRY_VERIFY(!QApplication::activeModalWidget());
+      if (size.width() > kSmall.width() || size.height() > kSmall.height())
+        grew << QString("%1: the dialog is %2×%3").arg(where).arg(size.width()).arg(size.height());
+      check(where + " (closed)");
+      QVERIFY(activate());
+    };
+    Json doc = baseProject();
+    doc["dataset"]["samples"] = 400;
+    doc["training"] = {{"epochs", 1}, {"batch_size", 32}, {"threads", 1}};
+    const QString project = QString::fromStdString(writeFile(dir, "p.particle.json", doc.dump(2)));
+    QVERIFY(QDir().mkpath(dir.filePath("a-folder-with-a-rather-long-name-for-the-searches-of-this-project")));
+    const QString searchFolder =
+        dir.filePath("a-folder-with-a-rather-long-name-for-the-searches-of-this-project/fashion-patches-search");
+    const ProcessRun r = runProcess(PARTICLE_CLI, {"search", project, "--budget", "3trials", "--out", searchFolder});
+    QVERIFY2(r.code == 0, qPrintable(r.all()));
+    window_->activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(window_));
+    auto opened = answerFileDialog(project);
+    QTest::keyClick(window_->view(), Qt::Key_O, Qt::ControlModifier);
+    QVERIFY(*opened);
+    QTRY_COMPARE(window_->document()->filePath(), project);
+    QVERIFY(activate());
+    check("Design");
+
+    // Design: a node in the inspector, the Data panel, the dialogs.
+    clickNode(window_->view(), window_->scene()->nodeItem("split"));
+    check("Design, Split in the inspector");
+    QTest::keyClick(window_->view(), Qt::Key_D, Qt::ControlModifier | Qt::ShiftModifier);
+    QTRY_VERIFY(window_->dataPanel()->isVisible());
+    QTRY_VERIFY_WITH_TIMEOUT(window_->dataPanel()->previewReady(), 20000);
+    check("Design, Data panel with the preview");
+    dialogFits("Open", [&] { QTest::keyClick(window_->view(), Qt::Key_O, Qt::ControlModifier); });
+    dialogFits("Save As",
+               [&] { QTest::keyClick(window_->view(), Qt::Key_S, Qt::ControlModifier | Qt::ShiftModifier); });
+    dialogFits("Export", [&] { QTest::keyClick(window_->view(), Qt::Key_E, Qt::ControlModifier); });
+
+    // Train: a run to its end.
+    clickTab(window_->tabs(), "Train");
+    check("Train");
+    TrainPanel *train = window_->trainPanel();
+    QSignalSpy finished(train, &TrainPanel::runFinished);
+    QTest::mouseClick(train->startButton(), Qt::LeftButton);
+    QVERIFY(finished.wait(120000));
+    check("Train, a run finished");
+    dialogFits("Export charts", [&] { QTest::mouseClick(train->exportButton(), Qt::LeftButton); });
+
+    // Explain: the run's checkpoint explained (F9).
+    clickTab(window_->tabs(), "Explain");
+    check("Explain");
+    ExplainPanel *explain = window_->explainPanel();
+    QTRY_VERIFY(!explain->checkpoint().isEmpty() && explain->computeButton()->isEnabled());
+    QSignalSpy explained(explain, &ExplainPanel::detailReady);
+    QVERIFY(activate());
+    QTest::keyClick(explain->computeButton(), Qt::Key_F9);
+    QVERIFY(explained.wait(120000));
+    check("Explain, explained");
+
+    // Experiments: a search opened (a long folder name), then robustness measured.
+    clickTab(window_->tabs(), "Experiments");
+    check("Experiments");
+    ExperimentsPanel *experiments = window_->experimentsPanel();
+    auto searched = answerFileDialog(searchFolder);
+    QTest::mouseClick(experiments->openButton(), Qt::LeftButton);
+    QVERIFY(*searched);
+    QVERIFY(activate());
+    QTRY_COMPARE(experiments->table()->rowCount(), 3);
+    check("Experiments, a search opened");
+    QSignalSpy claims(experiments, &ExperimentsPanel::claimsFinished);
+    QTest::mouseClick(experiments->claimsButton(), Qt::LeftButton);
+    QVERIFY(claims.wait(180000));
+    check("Experiments, robustness measured");
+    // Another document: the search says whose it is (with its folder).
+    QTest::keyClick(experiments->table(), Qt::Key_N, Qt::ControlModifier);
+    check("Experiments, the search of another document");
+
+    // And back on every tab.
+    for (const char *tab : {"Design", "Train", "Explain", "Experiments", "Design"}) {
+      clickTab(window_->tabs(), tab);
+      check(QString("back on ") + tab);
+    }
+    QVERIFY2(grew.isEmpty(), qPrintable(grew.join("\n")));
+  }
+
+private:
+  MainWindow *window_ = nullptr;
+  std::unique_ptr<QTemporaryDir> runs_;
+};
+
+QTEST_MAIN(TestPolish)
+#include "tst_polish.moc"
