@@ -562,6 +562,15 @@ void TestGraphValidation::rareClassIsAWarning() {
   QCOMPARE(p->node, std::string("input"));
   QVERIFY2(p->message.find("class \"rai\" has 1 sample of 31:") != std::string::npos, p->message.c_str());
   QCOMPARE(std::string(problemCodeName(ProblemCode::RareClass)), std::string("rare-class"));
+  // Several: one warning listing each with its count.
+  const std::string two = writeFile(dir, "two.csv", weatherCsv("3,4,5,Rome,rai\n1,2,3,Oslo,su\n2,2,2,Lima,su"));
+  v = validate(projectFromJson(tableProject(two, groups), "p.json"));
+  QCOMPARE(std::count_if(v.problems.begin(), v.problems.end(),
+                         [](const Problem &q) { return q.code == ProblemCode::RareClass; }),
+           std::ptrdiff_t{1});
+  p = findProblem(v, ProblemCode::RareClass);
+  QVERIFY2(p->message.find("classes \"rai\" (1), \"su\" (2) have fewer than 5 samples of 33:") != std::string::npos,
+           p->message.c_str());
 
   // Numeric labels with a declared class that never occurs: a class with no samples.
   std::string numeric = "x,y,label\n";

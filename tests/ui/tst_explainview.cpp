@@ -280,6 +280,11 @@ void TestExplainView::tableRowByBranch() {
   QVERIFY2(right.contains(QString("c = %1").arg(row % 5)) && right.contains(QString("city = %1").arg(cities[row % 3])),
            qPrintable(text));
   QVERIFY2(!right.contains("a = ") && !left.contains("city"), qPrintable(text));
+  // The waterfall's steps carry the same labels.
+  auto ticker = qSharedPointerDynamicCast<QCPAxisTickerText>(panel->waterfall()->xAxis->ticker());
+  QVERIFY(ticker);
+  QVERIFY2(ticker->ticks().values().contains("left (a, b)") && ticker->ticks().values().contains("right (c, city)"),
+           qPrintable(QStringList(ticker->ticks().values()).join(" | ")));
   // The φ shown beside a branch is the one in its list item.
   const QString phi = branches->item(1)->text().section("φ = ", 1).section(' ', 0, 0);
   QVERIFY2(right.contains("φ = " + phi), qPrintable(text + " / " + phi));

@@ -680,7 +680,8 @@ void ExplainPanel::drawWaterfall() {
     return;
   // Bars from the baseline output to f(x): one step per branch, then the output itself.
   QStringList names = {tr("baseline")};
-  names << c->branches;
+  for (int b = 0; b < k; ++b)
+    names << branchLabel(*c, b);
   const double base = c->fBaseline[current_], fx = c->fx[current_];
   double sum = 0;
   for (int b = 0; b < k; ++b)
