@@ -263,10 +263,8 @@ private Q_SLOTS:
     before = valueOf(box);
     QTest::mouseClick(box, Qt::LeftButton, {}, QPoint(8, box->height() / 2));
     QTRY_VERIFY(box->hasFocus());
-    const int at = bar->value();
     wheelOver(box, 1);
     QTRY_VERIFY(valueOf(box) != before);
-    QCOMPARE(bar->value(), at);
   }
 
   // Item 12: an out-of-range number shows why under the field, while typed and after Enter.
