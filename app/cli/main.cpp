@@ -787,6 +787,7 @@ int cmdSearch(const Args &args) {
   options.seed = static_cast<uint64_t>(args.integer("--seed", 0).value_or(0));
   options.variants = static_cast<int>(args.integer("--variants", 1).value_or(0));
   options.firstEpochs = static_cast<int>(args.integer("--first-epochs", 1).value_or(0));
+  (void)findDecompositionSite(project.graph); // a graph with nothing to vary: its message before any folder
   options.outDir = args.get("--out").value_or("search-" + safeRunName(project.name));
   // A folder with a search.json, or one a search claimed, continues that search (unless --force); any other folder must
   // be new or empty. --force empties only a folder particle wrote. The claim lasts the whole search.
@@ -798,7 +799,6 @@ int cmdSearch(const Args &args) {
   // ends with `exec particle "$@"`.
   const char *wrapper = std::getenv("PARTICLE_TRIAL_PROGRAM");
   options.program = wrapper && *wrapper ? std::string(wrapper) : fs::canonical("/proc/self/exe").string();
-  (void)findDecompositionSite(project.graph); // a graph with nothing to vary: its message before any folder
   std::cout << "search over decompositions of " << project.name << ", budget " << *budget << ", " << options.jobs
             << " job(s) at once, into " << options.outDir << "\n"
             << std::flush;

@@ -72,9 +72,6 @@ CheckpointFile readCheckpointFile(const std::string &path) {
   const std::size_t end = bytes.find('\n', headerStart);
   if (end == std::string::npos || end - headerStart > kMaxHeader)
     throw Error(ErrorKind::File, path + ": damaged checkpoint (the header is cut off)");
-  if (fileFormat == 2 && hex8(crcOf(bytes, headerStart)) != crcText)
-    throw Error(ErrorKind::File, path + ": damaged checkpoint (checksum mismatch: the header or the weights changed "
-                                        "since it was written)");
   CheckpointFile f;
   try {
     f.meta = Json::parse(bytes.substr(headerStart, end - headerStart));
@@ -88,6 +85,9 @@ CheckpointFile readCheckpointFile(const std::string &path) {
                                      " bytes, its header says " + std::to_string(end + 1 + size) +
                                      " (truncated or extended)");
   f.payload = bytes.substr(end + 1);
+  if (fileFormat == 2 && hex8(crcOf(bytes, headerStart)) != crcText)
+    throw Error(ErrorKind::File, path + ": damaged checkpoint (checksum mismatch): the header or the weights changed "
+                                        "since it was written");
   if (fileFormat == 1 &&
       crcOf(f.payload) != static_cast<uint32_t>(h.integer("payload_crc32", std::nullopt, 0, UINT32_MAX)))
     throw Error(ErrorKind::File, path + ": damaged checkpoint (checksum mismatch)");
