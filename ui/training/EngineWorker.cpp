@@ -17,6 +17,8 @@
 #include <filesystem>
 #include <thread>
 
+#include <unistd.h>
+
 namespace particle::ui {
 
 namespace {
@@ -149,6 +151,7 @@ private:
       s.program = program;
       s.args = {"train", file, "--threads", std::to_string(threads)};
       s.env = localWorkerEnv(rank, workers, port);
+      s.env.push_back(std::string(kParentPidVariable) + "=" + std::to_string(::getpid())); // ends with the app
       s.stdoutFile = "/dev/null";
       s.stderrFile = outDir + "/worker-" + std::to_string(rank) + ".log";
       logs_.push_back(s.stderrFile);
