@@ -24,7 +24,7 @@ public:
 
   bool has(const char *key) const { return json_.contains(key) && !json_[key].is_null(); }
 
-  std::string string(const char *key, std::optional<std::string> fallback = std::nullopt) const {
+  std::string string(const char *key, const std::optional<std::string> &fallback = std::nullopt) const {
     if (!has(key))
       return missing(key, fallback);
     if (!json_[key].is_string())
