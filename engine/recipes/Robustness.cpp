@@ -27,8 +27,9 @@ double accuracyOf(ParticleModel &model, const torch::Tensor &x, const torch::Ten
   return n > 0 ? static_cast<double>(correct) / static_cast<double>(n) : 0.0;
 }
 
-// The parts of a Split fed by the data source, as flat indices into a sample.
-std::vector<std::vector<int64_t>> inputParts(const Project &project, const DataInfo *data, std::string &source) {
+// The parts of a Split fed by the data source, as flat indices into a sample; `splitId` names it.
+std::vector<std::vector<int64_t>> inputParts(const Project &project, const DataInfo *data, std::string &source,
+                                             std::string *splitId = nullptr) {
   const Validation v = validate(project, data);
   const auto &cat = Catalogue::instance();
   const std::string input = inputNodeId(project.graph);
@@ -40,10 +41,29 @@ std::vector<std::vector<int64_t>> inputParts(const Project &project, const DataI
     const NodeInfo *info = v.info(n.id);
     if (in.size() == 1 && in.front()->from.node == input && info && !info->inputs.empty()) {
       source = project.name + " / " + n.id;
+      if (splitId)
+        *splitId = n.id;
       return t->partIndices(info->params, info->inputs[0]);
     }
   }
   return {};
+}
+
+// Token ids with part `part` of the model's own decomposer `splitId` set to padding, each sample's
+// own positions: found by running the decomposer on the positions' numbers (1-based; padding stays
+// 0), so parts cut at each text's own length (Split mode "proportional") are occluded where they are.
+torch::Tensor occludeOwnPart(ParticleModel &model, const std::string &splitId, const torch::Tensor &x, int64_t part) {
+  torch::NoGradGuard noGrad;
+  const torch::Tensor flat = x.reshape({x.size(0), -1});
+  const torch::Tensor codes =
+      torch::arange(1, flat.size(1) + 1, flat.options().dtype(torch::kLong)).unsqueeze(0) * flat.ne(0).to(torch::kLong);
+  NodeContext context;
+  const torch::Tensor coded =
+      model->nodeModule(splitId)->run({codes}, torch::Tensor(), context).at(static_cast<std::size_t>(part));
+  const torch::Tensor at = coded.reshape({flat.size(0), -1});
+  torch::Tensor mask = torch::zeros(flat.sizes(), flat.options().dtype(torch::kBool));
+  mask.scatter_(1, (at - 1).clamp_min(0), at.gt(0));
+  return flat.masked_fill(mask, 0).reshape(x.sizes());
 }
 
 } // namespace
@@ -75,9 +95,9 @@ RobustnessReport measureRobustness(const Project &project, const std::string &ch
   } else {
     r.notes = "Gaussian noise does not apply to token ids; occlusion sets a part's tokens to padding. ";
   }
-  std::string source;
-  const auto parts =
-      options.partsFrom ? inputParts(*options.partsFrom, &data.info, source) : inputParts(project, &data.info, source);
+  std::string source, splitId;
+  const auto parts = options.partsFrom ? inputParts(*options.partsFrom, &data.info, source)
+                                       : inputParts(project, &data.info, source, &splitId);
   r.partsSource = source;
   if (parts.empty()) {
     r.notes += "No Split on the input to take parts from (give --parts-from PROJECT), so no occlusion.";
@@ -91,6 +111,12 @@ RobustnessReport measureRobustness(const Project &project, const std::string &ch
         if (i < 0 || i >= features)
           throw Error(ErrorKind::Invalid, "the parts of " + source + " do not fit this data (" +
                                               std::to_string(features) + " features per sample)");
+      if (tokens && !splitId.empty()) {
+        // The model's own Split over token ids: each text's own positions of the part.
+        r.occlusion.emplace_back("part " + std::to_string(p),
+                                 accuracyOf(model, occludeOwnPart(model, splitId, x, static_cast<int64_t>(p)), y));
+        continue;
+      }
       torch::Tensor flat = x.reshape({n, -1}).clone();
       const torch::Tensor index = torch::tensor(idx, torch::kLong).to(x.device());
       flat.index_copy_(1, index, mean.index_select(0, index).unsqueeze(0).expand({n, -1}).contiguous());
