@@ -91,12 +91,17 @@ QString normalisedKey(const QKeySequence &key) {
   return text.replace("Return", "Enter");
 }
 
-// Runs `check` on the next modal dialog once it is up, then closes it with Escape.
+// Runs `check` on the next modal dialog once it is up, then closes it with Escape; the returned
+// title is set then. Once the caller lets the title go, a dialog that never came is no longer
+// waited for (`check` may refer to the caller's locals).
 std::shared_ptr<QString> inspectNextDialog(const std::function<void(QWidget *)> &check) {
   auto seen = std::make_shared<QString>();
+  std::weak_ptr<QString> title = seen;
   auto attempt = std::make_shared<std::function<void(int)>>();
   std::weak_ptr<std::function<void(int)>> self = attempt;
-  *attempt = [seen, self, check](int tries) {
+  *attempt = [title, self, check](int tries) {
+    if (title.expired())
+      return;
     QWidget *dialog = QApplication::activeModalWidget();
     if (!dialog) {
       if (auto again = self.lock(); again && tries > 0)
@@ -104,8 +109,10 @@ std::shared_ptr<QString> inspectNextDialog(const std::function<void(QWidget *)> 
       return;
     }
     QTest::qWait(100); // laid out and sized as it is shown
-    *seen = dialog->windowTitle();
-    check(dialog);
+    if (auto shown = title.lock()) {
+      *shown = dialog->windowTitle();
+      check(dialog);
+    }
     QTest::keyClick(dialog, Qt::Key_Escape);
   };
   QTimer::singleShot(50, [attempt] { (*attempt)(400); });
