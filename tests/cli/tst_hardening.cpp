@@ -23,23 +23,8 @@ using namespace particle::test;
 
 namespace {
 
-ProcessRun cli(const QStringList &args, const QString &cwd = {}, int timeoutMs = 600000) {
-  QProcess p;
-  if (!cwd.isEmpty())
-    p.setWorkingDirectory(cwd);
-  QElapsedTimer timer;
-  timer.start();
-  p.start(PARTICLE_CLI, args);
-  if (!p.waitForFinished(timeoutMs)) {
-    p.kill();
-    p.waitForFinished();
-  }
-  ProcessRun r;
-  r.ms = timer.elapsed();
-  r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-  r.out = QString::fromUtf8(p.readAllStandardOutput());
-  r.err = QString::fromUtf8(p.readAllStandardError());
-  return r;
+ProcessRun cli(const QStringList &args, const QString &cwd = {}) {
+  return runProcess(PARTICLE_CLI, args, QProcessEnvironment::systemEnvironment(), 600000, cwd);
 }
 
 QString project(const QString &dir, const std::string &name, int epochs = 1, int samples = 400) {

@@ -64,9 +64,11 @@ struct ProcessRun {
 
 inline ProcessRun runProcess(const QString &program, const QStringList &args,
                              const QProcessEnvironment &env = QProcessEnvironment::systemEnvironment(),
-                             int timeoutMs = 600000) {
+                             int timeoutMs = 600000, const QString &workingDirectory = {}) {
   QProcess p;
   p.setProcessEnvironment(env);
+  if (!workingDirectory.isEmpty())
+    p.setWorkingDirectory(workingDirectory);
   QElapsedTimer timer;
   timer.start();
   p.start(program, args);
