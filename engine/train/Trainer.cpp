@@ -716,7 +716,7 @@ RunSummary Trainer::run(TrainObserver *observer, ControlToken *control) {
           "nothing to resume: " + options_.resumeFrom +
           (resumedEarlyStopped_ ? " holds a run that stopped early after epoch " + std::to_string(startEpoch_)
                                 : " holds all " + std::to_string(startEpoch_) + " epoch(s)") +
-          "; its results are kept (give --epochs to train longer)";
+          "; its results are kept (set more epochs to train longer)";
       if (!metrics_.empty()) {
         summary.valLoss = metrics_.back().value("val_loss", 0.0);
         summary.valAccuracy = metrics_.back().value("val_accuracy", 0.0);
