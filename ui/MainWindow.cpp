@@ -202,6 +202,12 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
   });
   connect(scene_, &GraphScene::connectionRefused, this,
           [this](const QString &reason) { showRefusal(tr("Not connected: %1").arg(reason)); });
+  // Another document (opened, new, recovered): a message about the one before ("Saved …") goes.
+  // Whoever opened it may then say something about the new one (openAsNewDocument does).
+  connect(doc_, &GraphDocument::modelReset, this, [this] {
+    statusBar()->clearMessage();
+    refusal_.clear();
+  });
   // A refusal is about the state it was refused in: the next edit that goes through clears it.
   connect(undo_, &QUndoStack::indexChanged, this, [this] {
     if (!refusal_.isEmpty() && statusBar()->currentMessage() == refusal_)

@@ -4,7 +4,9 @@
 // only with focus; an out-of-range number says why it is not taken; the run history lists each run
 // once; the export dialog creates a typed folder and Save starts there; palette double-clicks place
 // nodes in a row; a refusal leaves the status bar once an edit goes through; the confusion matrix
-// shows percentages.
+// shows percentages. From a first-time user trial: a minus typed where no negative number is
+// allowed is shown and refused with its reason; a fixed budget clears its refusal as typed; another
+// document clears the status bar; a past run of one epoch is drawn when ticked.
 
 #include "GuiDriver.h"
 #include "MainWindow.h"
@@ -22,7 +24,10 @@
 #include <QAbstractButton>
 #include <QAction>
 #include <QDoubleSpinBox>
+#include <QElapsedTimer>
 #include <QFile>
+#include <QFileInfo>
+#include <QLabel>
 #include <QListWidget>
 #include <QMenuBar>
 #include <QScrollArea>
@@ -319,6 +324,154 @@ private Q_SLOTS:
     const QString said = window_->dataPanel()->form()->problemText("validation_fraction");
     QVERIFY2(said.contains("is 2, outside the allowed range") && said.contains("kept 0.1"), qPrintable(said));
     QCOMPARE(window_->document()->project().dataset.value("validation_fraction", 0.1), 0.1);
+  }
+
+  // Trial, item 1: a minus typed into a field whose minimum is 0 or more is shown (not dropped,
+  // "-5" read as 5), and the field says the number is outside the range; Enter keeps the value.
+  // The same in a decimal field.
+  void negativeNumberSaysWhy() {
+    window_->document()->reset(smallProject(400, 1));
+    QTest::qWait(50);
+    auto *out = qobject_cast<QSpinBox *>(inspectorEditor(window_, "c", "out"));
+    QVERIFY(out);
+    QCOMPARE(out->value(), 8);
+    SchemaForm *form = window_->inspector()->form();
+    QTest::mouseClick(out, Qt::LeftButton, {}, QPoint(8, out->height() / 2));
+    QTest::keyClick(out, Qt::Key_A, Qt::ControlModifier);
+    QTest::keyClicks(out, "-5");
+    QCOMPARE(out->text(), QString("-5")); // the minus is not dropped
+    QTRY_VERIFY2(form->problemText("out").contains("is -5, outside the allowed range"),
+                 qPrintable(form->problemText("out")));
+    QTest::keyClick(out, Qt::Key_Return);
+    QCOMPARE(out->value(), 8);
+    QCOMPARE(window_->document()->graph().find("c")->params.value("out", Json()), Json(8));
+    const QString kept = form->problemText("out");
+    QVERIFY2(kept.contains("is -5, outside the allowed range") && kept.contains("kept 8"), qPrintable(kept));
+
+    // A decimal field alike: the MLP's dropout (0 … 0.95).
+    auto *dropout = qobject_cast<QDoubleSpinBox *>(window_->inspector()->editorFor("dropout"));
+    QVERIFY(dropout);
+    if (auto *scroll = qobject_cast<QScrollArea *>(window_->dock("inspector")->widget()))
+      for (int tries = 0; tries < 30 && !shownIn(scroll, dropout); ++tries)
+        wheelOver(scroll->viewport(), -1);
+    QVERIFY(dropout->isVisible());
+    const double dropoutBefore = dropout->value();
+    QTest::mouseClick(dropout, Qt::LeftButton, {}, QPoint(8, dropout->height() / 2));
+    QTest::keyClick(dropout, Qt::Key_A, Qt::ControlModifier);
+    QTest::keyClicks(dropout, "-0.2");
+    QCOMPARE(dropout->text(), QString("-0.2"));
+    QTRY_VERIFY2(form->problemText("dropout").contains("is -0.2, outside the allowed range"),
+                 qPrintable(form->problemText("dropout")));
+    QTest::keyClick(dropout, Qt::Key_Return);
+    QCOMPARE(dropout->value(), dropoutBefore);
+    const Json stored = window_->document()->graph().find("c")->params.value("dropout", Json());
+    QVERIFY2(stored.is_null() || stored == Json(dropoutBefore), stored.dump().c_str());
+    const QString keptDropout = form->problemText("dropout");
+    QVERIFY2(keptDropout.contains("is -0.2, outside the allowed range") &&
+                 keptDropout.contains(QString("kept %1").arg(dropoutBefore)),
+             qPrintable(keptDropout));
+  }
+
+  // Trial, item 2: a refused budget's message goes as soon as the budget typed is valid.
+  void fixedBudgetClearsItsRefusal() {
+    window_->document()->reset(smallProject(400, 1));
+    clickTab(window_->tabs(), "Experiments");
+    ExperimentsPanel *panel = window_->experimentsPanel();
+    QLabel *status = panel->statusLabel();
+    const QString before = status->text();
+    typeInto(panel->budgetEdit(), "abc");
+    QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+    QVERIFY(!panel->running());
+    QVERIFY2(status->text().contains("Budget \"abc\": give a time"), qPrintable(status->text()));
+    QVERIFY(status->styleSheet().contains("#d03030"));
+    // Still no budget ("3" has no unit): the refusal stays…
+    QTest::mouseClick(panel->budgetEdit(), Qt::LeftButton, {}, QPoint(8, panel->budgetEdit()->height() / 2));
+    QTest::keyClick(panel->budgetEdit(), Qt::Key_A, Qt::ControlModifier);
+    QTest::keyClicks(panel->budgetEdit(), "3");
+    QVERIFY2(status->text().contains("Budget \"abc\""), qPrintable(status->text()));
+    // …and goes once it is one, before any search starts.
+    QTest::keyClicks(panel->budgetEdit(), "trials");
+    QCOMPARE(panel->budgetEdit()->text(), QString("3trials"));
+    QVERIFY2(!status->text().contains("Budget"), qPrintable(status->text()));
+    QCOMPARE(status->text(), before);
+    QVERIFY(!status->styleSheet().contains("#d03030"));
+    QVERIFY(!panel->running());
+  }
+
+  // Trial, item 3: a status bar message about the document before ("Saved …") goes when another
+  // document is opened (Ctrl+O) or created (Ctrl+N).
+  void anotherDocumentClearsTheStatusBar() {
+    QTemporaryDir dir;
+    const QString other = QString::fromStdString(writeFile(dir, "other.particle.json", baseProject().dump(2)));
+    window_->undoStack()->setClean();
+    QTest::keyClick(window_->view(), Qt::Key_N, Qt::ControlModifier);
+    QTRY_VERIFY(window_->document()->filePath().isEmpty());
+    const QString first = dir.filePath("first.particle.json");
+    auto saved = answerFileDialog(first);
+    QTest::keyClick(window_->view(), Qt::Key_S, Qt::ControlModifier);
+    QVERIFY(*saved);
+    QTRY_VERIFY(QFile::exists(first));
+    QElapsedTimer clock; // "Saved …" would go by itself after 4 s: the check below must come sooner
+    clock.start();
+    QVERIFY2(window_->statusBar()->currentMessage().startsWith("Saved"),
+             qPrintable(window_->statusBar()->currentMessage()));
+    window_->activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(window_));
+    auto opened = answerFileDialog(other);
+    QTest::keyClick(window_->view(), Qt::Key_O, Qt::ControlModifier);
+    QVERIFY(*opened);
+    QTRY_COMPARE(QFileInfo(window_->document()->filePath()).fileName(), QString("other.particle.json"));
+    QVERIFY2(clock.elapsed() < 3500, "too slow to tell whether the message went by itself");
+    QCOMPARE(window_->statusBar()->currentMessage(), QString());
+
+    // Saved again (it has a path: no dialog), then a new document.
+    window_->activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(window_));
+    QTest::keyClick(window_->view(), Qt::Key_S, Qt::ControlModifier);
+    QTRY_VERIFY2(window_->statusBar()->currentMessage().startsWith("Saved"),
+                 qPrintable(window_->statusBar()->currentMessage()));
+    QTest::keyClick(window_->view(), Qt::Key_N, Qt::ControlModifier);
+    QTRY_VERIFY(window_->document()->filePath().isEmpty());
+    QCOMPARE(window_->statusBar()->currentMessage(), QString());
+  }
+
+  // Trial, item 4: ticking a past run of one epoch draws its point (a line needs two).
+  void oneEpochRunIsDrawnWhenTicked() {
+    QDir(runs_->path()).mkpath("t-20260101-100000");
+    writeFile(*runs_, "t-20260101-100000/summary.json", R"({"status": "completed", "test_accuracy": 0.5})");
+    writeFile(*runs_, "t-20260101-100000/metrics.csv",
+              "epoch,step,train_loss,val_loss,val_accuracy\n1,8,1.2,1.1,0.5\n");
+    window_->document()->reset(smallProject(400, 1));
+    clickTab(window_->tabs(), "Train");
+    TrainPanel *panel = window_->trainPanel();
+    QListWidget *history = panel->historyList();
+    QTRY_COMPARE(history->count(), 1);
+    const QColor color = history->item(0)->foreground().color();
+    QCustomPlot *plot = panel->epochPlot();
+    // Whether the run's colour is drawn around epoch 1, accuracy 0.5.
+    auto drawn = [&] {
+      const QImage image = plot->grab().toImage();
+      const QPoint at(qRound(plot->xAxis->coordToPixel(1)), qRound(plot->yAxis2->coordToPixel(0.5)));
+      for (int dx = -2; dx <= 2; ++dx)
+        for (int dy = -2; dy <= 2; ++dy) {
+          const QColor c = image.pixelColor(at + QPoint(dx, dy));
+          if (std::abs(c.red() - color.red()) + std::abs(c.green() - color.green()) +
+                  std::abs(c.blue() - color.blue()) <
+              30)
+            return true;
+        }
+      return false;
+    };
+    QTest::qWait(200);
+    QVERIFY(!drawn()); // nothing there before it is ticked
+    // Selected first (a run folder without its project copy: nothing to compare, and no crash).
+    QTest::mouseClick(history->viewport(), Qt::LeftButton, {}, history->visualItemRect(history->item(0)).center());
+    QCOMPARE(history->currentRow(), 0);
+    QVERIFY2(panel->diffLabel()->text().startsWith("No graph of this run to compare"),
+             qPrintable(panel->diffLabel()->text()));
+    QTest::keyClick(history, Qt::Key_Space);
+    QTRY_COMPARE(history->item(0)->checkState(), Qt::Checked);
+    QTRY_VERIFY2(drawn(), "the one-epoch run ticked is not drawn on the epoch chart");
   }
 
   // Item 14: the app starts with a new project and then opens one (two resets before the event

@@ -70,6 +70,17 @@ ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidge
   budget_->setToolTip(tr("A time (90s, 10m, 1h), or a number of trials (24trials: the same variants for the same "
                          "seed, whatever the machine)"));
   budget_->setMaximumWidth(110);
+  // A refused budget, once the text typed is one: the refusal goes as it is typed, not at Start.
+  connect(budget_, &QLineEdit::textChanged, this, [this](const QString &text) {
+    if (!budgetRefused_)
+      return;
+    try {
+      (void)SearchBudget::parse(text.trimmed().toStdString());
+    } catch (const Error &) {
+      return;
+    }
+    setStatus(beforeRefusal_, beforeRefusalError_);
+  });
   jobs_ = new QSpinBox(box);
   jobs_->setObjectName("searchJobs");
   jobs_->setRange(1, std::max(1, QThread::idealThreadCount()));
@@ -231,6 +242,7 @@ QString ExperimentsPanel::runsFolder() const {
 }
 
 void ExperimentsPanel::setStatus(const QString &text, bool error) {
+  budgetRefused_ = false;
   status_->setText(text);
   status_->setStyleSheet(error ? "color: #d03030" : QString());
 }
@@ -252,10 +264,15 @@ void ExperimentsPanel::startSearch() {
   try {
     (void)SearchBudget::parse(budget_->text().trimmed().toStdString());
   } catch (const Error &) {
+    if (!budgetRefused_) {
+      beforeRefusal_ = status_->text();
+      beforeRefusalError_ = !status_->styleSheet().isEmpty();
+    }
     setStatus(tr("Budget \"%1\": give a time (90s, 10m, 1h) or a number of trials (24trials: successive halving "
                  "over n variants takes about 2n trials).")
                   .arg(budget_->text().trimmed()),
               true);
+    budgetRefused_ = true;
     return;
   }
   try {

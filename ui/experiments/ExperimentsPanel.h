@@ -86,7 +86,12 @@ private:
   QTimer *poll_;
   QString folder_, runsFolder_, output_;
   QString searchedName_; // the project the search shown is of
-  QDateTime seen_;       // search.json's time when last read
+  // While the budget's refusal is shown: what the status said before it, shown again once the
+  // budget typed is valid.
+  bool budgetRefused_ = false;
+  QString beforeRefusal_;
+  bool beforeRefusalError_ = false;
+  QDateTime seen_; // search.json's time when last read
   QStringList claimQueue_, claimDone_, claimErrors_;
   QProcess *claimProcess_ = nullptr;
 };

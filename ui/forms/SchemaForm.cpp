@@ -65,8 +65,13 @@ class IntBox : public QSpinBox {
 public:
   explicit IntBox(QWidget *parent) : QSpinBox(parent) {}
   QValidator::State validate(QString &text, int &pos) const override {
+    const QString t = text.trimmed();
+    // A minus starts a negative number even where none is allowed: it is shown, and the form says
+    // why the number is not taken, instead of the keystroke being dropped ("-5" read as 5).
+    if (t == "-")
+      return QValidator::Intermediate;
     bool ok = false;
-    const qlonglong v = text.trimmed().toLongLong(&ok);
+    const qlonglong v = t.toLongLong(&ok);
     if (ok && (v < minimum() || v > maximum()))
       return QValidator::Intermediate;
     return QSpinBox::validate(text, pos);

@@ -980,6 +980,11 @@ void TrainPanel::refreshOverlays() {
     acc->setData(run.epochs, run.valAccuracy, true);
     acc->setPen(QPen(run.color, 1.5, Qt::DotLine));
     acc->setName(run.name.section(' ', 0, 0) + tr(" val accuracy"));
+    // A line needs two points: a run of one epoch (or one logged step) shows its points as discs.
+    if (run.steps.size() < 2)
+      loss->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, run.color, run.color, 6));
+    if (run.epochs.size() < 2)
+      acc->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, run.color, run.color, 6));
   }
   dirty_ = true;
 }
@@ -989,7 +994,22 @@ void TrainPanel::showRunDiff(int index) {
     diffLabel_->clear();
     return;
   }
-  const Graph then = graphFromSnapshot(runs_[static_cast<std::size_t>(index)].graphSnapshot.toStdString());
+  // A run folder without its project copy (written by hand, or cut short) has no graph to compare:
+  // say so rather than let the parse error escape the slot (which ended the app).
+  const QString snapshot = runs_[static_cast<std::size_t>(index)].graphSnapshot;
+  Graph then;
+  bool read = !snapshot.isEmpty();
+  if (read) {
+    try {
+      then = graphFromSnapshot(snapshot.toStdString());
+    } catch (const std::exception &) {
+      read = false;
+    }
+  }
+  if (!read) {
+    diffLabel_->setText(tr("No graph of this run to compare (its project.particle.json is missing or unreadable)."));
+    return;
+  }
   const auto diffs = diffGraphs(then, doc_->graph());
   QStringList lines;
   for (std::size_t i = 0; i < diffs.size() && i < 12; ++i)
