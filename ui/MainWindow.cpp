@@ -238,9 +238,11 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
     docks_.at("problems")->show();
     docks_.at("problems")->raise();
   });
+  // A run's checkpoint goes to the Explain tab, named; one stopped early does not replace a
+  // completed run's there.
   connect(train_, &TrainPanel::runFinished, this, [this](const RunFinished &r) {
     if (!r.checkpoint.isEmpty() && QFile::exists(r.checkpoint))
-      explain_->setCheckpoint(r.checkpoint);
+      explain_->offerRunCheckpoint(r.checkpoint, r.status);
   });
   connect(train_, &TrainPanel::checkpointFound, explain_, &ExplainPanel::setCheckpoint);
   connect(train_, &TrainPanel::explainRequested, this, [this](const QString &checkpoint) {

@@ -352,7 +352,8 @@ void TestBadInputs::aCheckpointIsCheckedWhenPicked() {
       qPrintable(status));
   QCOMPARE(explain->checkpoint(), dir.filePath("mine/checkpoint.pt"));
   QVERIFY(explain->computeButton()->isEnabled());
-  // A file that is not a checkpoint: refused; the one before stays.
+  // A file that is not a checkpoint: refused; the one before stays, named by its run (every
+  // checkpoint is called checkpoint.pt).
   writeFile(dir, "notes.pt", "not a checkpoint");
   picked = answerFileDialog(dir.filePath("notes.pt"));
   QTest::mouseClick(explain->checkpointButton(), Qt::LeftButton);
@@ -360,8 +361,18 @@ void TestBadInputs::aCheckpointIsCheckedWhenPicked() {
   status = explain->statusLabel()->text();
   QVERIFY2(status.contains("Cannot use this checkpoint: " + dir.filePath("notes.pt") +
                            ": not a Particle Studio "
-                           "checkpoint") &&
-               status.contains("Still on checkpoint.pt."),
+                           "checkpoint"),
+           qPrintable(status));
+  QVERIFY2(status.contains(QRegularExpression("\nStill on checkpoint.pt — run mine of project “t”, [0-9: -]+, epoch 1, "
+                                              "test accuracy [0-9.]+%\\.$")),
+           qPrintable(status));
+  // Another project's checkpoint refused in turn: the status still names this project's run.
+  picked = answerFileDialog(dir.filePath("theirs/checkpoint.pt"));
+  QTest::mouseClick(explain->checkpointButton(), Qt::LeftButton);
+  QVERIFY(QTest::qWaitFor([&] { return *picked; }, 30000));
+  status = explain->statusLabel()->text();
+  QVERIFY2(status.contains("run theirs of project “another”") &&
+               status.contains(QRegularExpression("\nStill on checkpoint.pt — run mine of project “t”, ")),
            qPrintable(status));
   QCOMPARE(explain->checkpoint(), dir.filePath("mine/checkpoint.pt"));
   QVERIFY(explain->computeButton()->isEnabled());

@@ -4,12 +4,14 @@
 #include "MainWindow.h"
 #include "TestSupport.h"
 #include "document/GraphDocument.h"
+#include "explain/ExplainPanel.h"
 #include "forms/SchemaForm.h"
 #include "training/CustomPlot.h"
 #include "training/EngineWorker.h"
 #include "training/TrainPanel.h"
 
 #include <QDoubleSpinBox>
+#include <QLabel>
 #include <QListWidget>
 #include <QPushButton>
 #include <QRegularExpression>
@@ -52,6 +54,8 @@ private Q_SLOTS:
   void twoWorkersFromTheTrainTab();
   void workersThatCannotStartAreReported();
   void stopEndsEveryWorker();
+  void aFinishedRunIsNamedOnTheExplainTab();
+  void aStoppedRunKeepsTheCompletedCheckpoint();
 
 private:
   MainWindow *window_ = nullptr;
@@ -352,6 +356,92 @@ void TestTraining::stopEndsEveryWorker() {
   QVERIFY2(!result.message.contains("worker 1"), qPrintable(result.message)); // the other one ended well
   QVERIFY(QFile::exists(result.checkpoint));
   QVERIFY(result.steps < 20 * 6000 / 16);
+}
+
+namespace {
+// How the Explain tab names a run the Train tab ended: its folder, project, date, epoch (none when
+// it stopped in its first), status when it did not complete, test accuracy.
+QString namedRun(const RunFinished &r) {
+  const QString folder = QRegularExpression::escape(QFileInfo(r.outDir).fileName());
+  const QString status =
+      r.status == "completed" ? QString() : QString(" \\(%1 at step %2\\)").arg(r.status).arg(r.steps);
+  const QString epoch = r.epochs > 0 ? QString(", epoch %1").arg(r.epochs) : QString();
+  return QString("run %1 of project “t”%2, 20[0-9]{2}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}%3, test accuracy %4%")
+      .arg(folder, status, epoch, QRegularExpression::escape(QString::number(100 * r.testAccuracy, 'f', 1)));
+}
+
+// Start, and (`stopAt` > 0) Stop once the run has passed that step; the run's result.
+RunFinished runFromTheButtons(TrainPanel *panel, qint64 stopAt) {
+  QSignalSpy done(panel, &TrainPanel::runFinished);
+  QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+  if (stopAt > 0) {
+    if (!QTest::qWaitFor([&] { return panel->lastStep() > stopAt; }, 60000))
+      return {};
+    QTest::mouseClick(panel->stopButton(), Qt::LeftButton);
+  }
+  if (done.isEmpty() && !done.wait(120000))
+    return {};
+  return done.at(0).at(0).value<RunFinished>();
+}
+} // namespace
+
+// #21 item 15: the checkpoint of a run that ends on the Train tab is named on the Explain tab like a
+// picked one; with no checkpoint before it, a stopped run's is taken, and said to be stopped.
+void TestTraining::aFinishedRunIsNamedOnTheExplainTab() {
+  window_->document()->reset(longProject(20));
+  TrainPanel *panel = window_->trainPanel();
+  ExplainPanel *explain = window_->explainPanel();
+  QVERIFY(explain->checkpoint().isEmpty());
+  const RunFinished stopped = runFromTheButtons(panel, 10);
+  QCOMPARE(stopped.status, QString("stopped"));
+  QCOMPARE(stopped.epochs, 0);
+  QCOMPARE(explain->checkpoint(), stopped.checkpoint);
+  QString status = explain->statusLabel()->text();
+  QVERIFY2(status.contains(QRegularExpression("^Checkpoint checkpoint.pt — " + namedRun(stopped) + " — press Explain")),
+           qPrintable(status + "\n" + namedRun(stopped)));
+  // One epoch, typed into the tab's settings: completed, it replaces the stopped run's checkpoint.
+  typeInto(panel->settingsForm()->editor("epochs"), "1");
+  const RunFinished completed = runFromTheButtons(panel, 0);
+  QCOMPARE(completed.status, QString("completed"));
+  QCOMPARE(explain->checkpoint(), completed.checkpoint);
+  status = explain->statusLabel()->text();
+  QVERIFY2(
+      status.contains(QRegularExpression("^Checkpoint checkpoint.pt — " + namedRun(completed) + " — press Explain")),
+      qPrintable(status + "\n" + namedRun(completed)));
+}
+
+// #21 item 15: a run stopped early does not push a completed run's checkpoint off the Explain tab;
+// the status says which run it still uses, and the stopped one can be picked with Checkpoint….
+void TestTraining::aStoppedRunKeepsTheCompletedCheckpoint() {
+  window_->document()->reset(longProject(1));
+  TrainPanel *panel = window_->trainPanel();
+  ExplainPanel *explain = window_->explainPanel();
+  const RunFinished completed = runFromTheButtons(panel, 0);
+  QCOMPARE(completed.status, QString("completed"));
+  QCOMPARE(explain->checkpoint(), completed.checkpoint);
+  typeInto(panel->settingsForm()->editor("epochs"), "20");
+  const RunFinished stopped = runFromTheButtons(panel, 10);
+  QCOMPARE(stopped.status, QString("stopped"));
+  QVERIFY(QFile::exists(stopped.checkpoint));
+  QCOMPARE(explain->checkpoint(), completed.checkpoint);
+  QString status = explain->statusLabel()->text();
+  QVERIFY2(status.contains(QRegularExpression("^Still on checkpoint.pt — " + namedRun(completed) +
+                                              "\\.\nThe stopped run \\(" + namedRun(stopped) +
+                                              "\\) was not taken; to explain it, pick its checkpoint with "
+                                              "Checkpoint…: " +
+                                              QRegularExpression::escape(stopped.checkpoint) + "$")),
+           qPrintable(status));
+  QVERIFY(explain->computeButton()->isEnabled());
+  // Picked, the stopped run's checkpoint is taken, and named as stopped.
+  QTest::keyClick(window_, Qt::Key_3, Qt::ControlModifier);
+  QTRY_VERIFY(explain->isVisible());
+  auto picked = answerFileDialog(stopped.checkpoint);
+  QTest::mouseClick(explain->checkpointButton(), Qt::LeftButton);
+  QVERIFY(QTest::qWaitFor([&] { return *picked; }, 30000));
+  QCOMPARE(explain->checkpoint(), stopped.checkpoint);
+  status = explain->statusLabel()->text();
+  QVERIFY2(status.contains(QRegularExpression("^Checkpoint checkpoint.pt — " + namedRun(stopped) + " — press Explain")),
+           qPrintable(status));
 }
 
 QTEST_MAIN(TestTraining)

@@ -34,23 +34,41 @@ namespace particle::ui {
 namespace {
 constexpr int kSampleViewSide = 480; // the largest the sample is drawn
 
+// A run that did not end as planned (stopped, diverged, failed): its weights are those of the moment
+// it ended.
+bool unfinished(const QString &status) {
+  return !status.isEmpty() && status != "completed" && status != "early-stopped";
+}
+
 // Which run a checkpoint comes from, read from the run folder it lies in: "run t-20261204-235012
-// of project “t”, 2026-12-04 23:50, epoch 5, test accuracy 81.2%".
-QString checkpointRun(const QString &path, const Json &meta) {
+// of project “t”, 2026-12-04 23:50, epoch 5, test accuracy 81.2%"; a run that did not complete says
+// so ("… (stopped at step 11), …"). `status`, when given, is the run's status where summary.json
+// does not say it (a run that failed before writing one), and comes back as the status found.
+QString checkpointRun(const QString &path, const Json &meta, QString *status = nullptr) {
   const QFileInfo file(path);
   QString text = ExplainPanel::tr("run %1").arg(file.dir().dirName());
-  QString accuracy;
+  QString accuracy, found = status ? *status : QString();
   try {
     const Json s = Json::parse(readTextFile(file.dir().filePath("summary.json").toStdString()));
     if (s.contains("name") && s["name"].is_string())
       text += ExplainPanel::tr(" of project “%1”").arg(QString::fromStdString(s["name"].get<std::string>()));
     if (s.contains("test_accuracy") && s["test_accuracy"].is_number())
       accuracy = ExplainPanel::tr("test accuracy %1%").arg(100 * s["test_accuracy"].get<double>(), 0, 'f', 1);
+    if (s.contains("status") && s["status"].is_string())
+      found = QString::fromStdString(s["status"].get<std::string>());
   } catch (const std::exception &) {
     // No summary (the run is still going, or the file was moved): the header says the rest.
   }
+  if (status)
+    *status = found;
+  if (unfinished(found)) {
+    text += meta.contains("step") && meta["step"].is_number_integer()
+                ? ExplainPanel::tr(" (%1 at step %2)").arg(found).arg(meta["step"].get<int64_t>())
+                : ExplainPanel::tr(" (%1)").arg(found);
+  }
   text += ", " + file.lastModified().toString("yyyy-MM-dd HH:mm");
-  if (meta.contains("epoch") && meta["epoch"].is_number_integer())
+  // A run stopped in its first epoch has no whole epoch: its step says how far it came.
+  if (meta.contains("epoch") && meta["epoch"].is_number_integer() && meta["epoch"].get<int64_t>() > 0)
     text += ExplainPanel::tr(", epoch %1").arg(meta["epoch"].get<int64_t>());
   return text + ", " +
          (accuracy.isEmpty() ? ExplainPanel::tr("accuracy not recorded (no summary.json beside it)") : accuracy);
@@ -333,22 +351,20 @@ ExplainPanel::ExplainPanel(GraphDocument *doc, QWidget *parent) : QWidget(parent
       return;
     // Checked as it is picked (damage, another graph), and named by the run it comes from; a
     // refused one leaves the checkpoint and the results before it.
-    QString origin;
+    QString origin, status;
     try {
       const CheckpointFile file = readCheckpointFile(path.toStdString());
-      origin = checkpointRun(path, file.meta);
+      origin = checkpointRun(path, file.meta, &status);
       if (file.meta.value("graph_hash", "") != graphHash(doc_->graph()))
         throw Error(ErrorKind::File, path.toStdString() + ": this checkpoint was trained on a different graph (" +
                                          origin.toStdString() + "); it does not fit this project");
     } catch (const std::exception &e) {
-      status_->setText(
-          tr("Cannot use this checkpoint: %1").arg(QString::fromUtf8(e.what())) +
-          (checkpoint_.isEmpty() ? QString() : tr("\nStill on %1.").arg(QFileInfo(checkpoint_).fileName())));
+      status_->setText(tr("Cannot use this checkpoint: %1").arg(QString::fromUtf8(e.what())) +
+                       (checkpoint_.isEmpty() ? QString() : "\n" + stillOn() + "."));
       status_->setToolTip(path);
       return;
     }
-    setCheckpoint(path);
-    status_->setText(tr("Checkpoint %1 — %2 — press Explain (F9).").arg(QFileInfo(path).fileName(), origin));
+    take(path, origin, status);
   });
   connect(export_, &QPushButton::clicked, this, [this] {
     QFileDialog dialog(this, tr("Export"));
@@ -394,6 +410,8 @@ void ExplainPanel::setBusy(bool busy) {
 void ExplainPanel::clear() {
   controller_->cancel();
   checkpoint_.clear();
+  checkpointOrigin_.clear();
+  checkpointUnfinished_ = false;
   result_ = ExplainResult{};
   detail_ = SampleDetail{};
   current_ = -1;
@@ -431,14 +449,51 @@ void ExplainPanel::clear() {
 }
 
 void ExplainPanel::setCheckpoint(const QString &path) {
+  QString origin, status;
+  try {
+    origin = checkpointRun(path, readCheckpointFile(path.toStdString()).meta, &status);
+  } catch (const std::exception &) {
+    // Named by its file alone; Explain says what is wrong with it.
+  }
+  take(path, origin, status);
+}
+
+void ExplainPanel::offerRunCheckpoint(const QString &path, const QString &runStatus) {
+  QString origin, status = runStatus;
+  try {
+    origin = checkpointRun(path, readCheckpointFile(path.toStdString()).meta, &status);
+  } catch (const std::exception &) {
+    // Named by its folder; the status is the one the run ended with.
+  }
+  // A run that ended early does not push aside the checkpoint of one that ended as planned: its
+  // weights are the moment's, not the model's. It is still one pick away.
+  if (unfinished(status) && !checkpoint_.isEmpty() && !checkpointUnfinished_ && path != checkpoint_) {
+    status_->setText(stillOn() + ".\n" +
+                     tr("The %1 run (%2) was not taken; to explain it, pick its checkpoint with Checkpoint…: %3")
+                         .arg(status, origin.isEmpty() ? QFileInfo(path).dir().dirName() : origin, path));
+    return;
+  }
+  take(path, origin, status);
+}
+
+void ExplainPanel::take(const QString &path, const QString &origin, const QString &status) {
   // The results on screen belong to the checkpoint they came from: another one clears them, so a
   // failed Explain never leaves the last model's charts (and Export…) under the new name.
   if (path != checkpoint_)
     clear();
   checkpoint_ = path;
+  checkpointOrigin_ = origin;
+  checkpointUnfinished_ = unfinished(status);
   compute_->setEnabled(!path.isEmpty());
-  status_->setText(tr("Checkpoint %1 — press Explain (F9).").arg(QFileInfo(path).fileName()));
+  status_->setText(origin.isEmpty()
+                       ? tr("Checkpoint %1 — press Explain (F9).").arg(QFileInfo(path).fileName())
+                       : tr("Checkpoint %1 — %2 — press Explain (F9).").arg(QFileInfo(path).fileName(), origin));
   status_->setToolTip(path);
+}
+
+QString ExplainPanel::stillOn() const {
+  return checkpointOrigin_.isEmpty() ? tr("Still on %1").arg(checkpoint_)
+                                     : tr("Still on %1 — %2").arg(QFileInfo(checkpoint_).fileName(), checkpointOrigin_);
 }
 
 void ExplainPanel::compute() {

@@ -30,7 +30,11 @@ class ExplainPanel : public QWidget {
 public:
   ExplainPanel(GraphDocument *doc, QWidget *parent = nullptr);
 
+  // Takes this checkpoint and names the run it comes from (folder, project, date, epoch, accuracy).
   void setCheckpoint(const QString &path);
+  // The checkpoint of a run the Train tab just ended (`runStatus`: "completed", "stopped", …):
+  // taken, unless the run ended early and the checkpoint held is of a run that did not.
+  void offerRunCheckpoint(const QString &path, const QString &runStatus);
   QString checkpoint() const { return checkpoint_; }
   void compute();
   void selectSample(int index);
@@ -72,6 +76,8 @@ private:
   void drawHeatmap();
   void drawAttention();
   void setBusy(bool busy);
+  void take(const QString &path, const QString &origin, const QString &status);
+  QString stillOn() const; // "Still on checkpoint.pt — run …"
   void resizeEvent(QResizeEvent *event) override;
   QString classLabel(int index) const;
   const CombineResult *combineResult() const;
@@ -90,6 +96,8 @@ private:
   QGroupBox *attentionBox_;
   QGridLayout *charts_;
   QString checkpoint_;
+  QString checkpointOrigin_;          // the run it comes from, as the status names it
+  bool checkpointUnfinished_ = false; // that run was stopped, diverged or failed
   ExplainResult result_;
   SampleDetail detail_;
   int current_ = -1;
