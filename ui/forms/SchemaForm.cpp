@@ -532,6 +532,8 @@ void SchemaForm::showValue(Row &r, const Json &value) {
         else
           combo->setEditText(text);
       }
+      if (!combo->hasFocus())
+        combo->lineEdit()->setCursorPosition(0); // a long choice shows its start ("auto (GPU…"), not its end
     } else {
       const int index =
           combo->findData(value.is_string() ? QString::fromStdString(value.get<std::string>()) : QString());

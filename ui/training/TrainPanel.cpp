@@ -68,6 +68,13 @@ QCustomPlot *makePlot(const QString &title, const QString &name, QWidget *parent
     axis->grid()->setPen(QPen(pal.color(QPalette::Midlight), 0, Qt::DotLine));
   }
   heading->setTextColor(pal.color(QPalette::Text));
+  // As many ticks as the axes have room for: a narrow chart (1024×700) keeps its labels apart.
+  QObject::connect(plot, &QCustomPlot::beforeReplot, plot, [plot] {
+    const QRect r = plot->axisRect()->rect();
+    plot->xAxis->ticker()->setTickCount(std::clamp(r.width() / 60, 2, 6));
+    for (auto *axis : {plot->yAxis, plot->yAxis2})
+      axis->ticker()->setTickCount(std::clamp(r.height() / 35, 2, 6));
+  });
   // Hover: the value under the cursor.
   QObject::connect(plot, &QCustomPlot::mouseMove, plot, [plot](QMouseEvent *e) {
     const double x = plot->xAxis->pixelToCoord(e->position().x());
