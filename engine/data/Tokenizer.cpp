@@ -173,8 +173,13 @@ std::optional<std::vector<std::string>> cachedPieces(const PieceRequest &request
 
 PieceResult sentencePieceTokens(const PieceRequest &r) {
   PieceResult out;
-  if (!r.model.empty() && !fs::exists(r.model))
+  // A folder or a device (/dev/zero) would make the helper abort, named by the data's folder:
+  // refuse it here, by its own name.
+  std::error_code ec;
+  if (!r.model.empty() && !fs::exists(r.model, ec))
     throw Error(ErrorKind::File, r.model + ": no such file (dataset.tokenizer_model)");
+  if (!r.model.empty() && !fs::is_regular_file(r.model, ec))
+    throw Error(ErrorKind::File, r.model + ": tokenizer_model is not a file");
   const CacheNames names = cacheNames(r);
   if (auto paths = cachePaths(r, names, false)) {
     if (tokenfiles::readTokens(paths->tokens, out.tokens).empty() && out.tokens.ids.size() == r.texts.size()) {

@@ -149,9 +149,11 @@ private Q_SLOTS:
   void textHalvesLearnAndExplain();
   void textFields();
   void textJsonLinesNotUtf8();
+  void textIllFormedUtf8Repaired();
   void textLengthsAndPaddingParts();
   void textProportionalParts();
   void textSentencePiece();
+  void textTokenizerModelNotAFile();
   void fuzzFindings();
   void textSentencePieceKeptWithRun();
 };
@@ -895,6 +897,66 @@ void TestData::textJsonLinesNotUtf8() {
   QVERIFY2(message.contains("bad.jsonl:21: not JSON"), qPrintable(message));
 }
 
+// Byte sequences that look like UTF-8 but the Unicode standard's table 3-7 calls ill-formed
+// (surrogates as Java and JavaScript write them, code points above U+10FFFF, overlong forms) are
+// repaired like any other bytes that are not UTF-8, one U+FFFD per maximal subpart, in JSON lines,
+// CSV, TSV and .txt folders alike; the well-formed neighbours of those ranges stay as they are.
+void TestData::textIllFormedUtf8Repaired() {
+  const std::string fffd = "\xEF\xBF\xBD";
+  auto times = [&](int n) {
+    std::string s;
+    for (int i = 0; i < n; ++i)
+      s += fffd;
+    return s;
+  };
+  // {bytes, what they become}: the ill-formed first.
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"\xED\xA0\x80", times(3)},               // U+D800, a high surrogate
+      {"\xED\xBF\xBF", times(3)},               // U+DFFF, a low surrogate
+      {"\xF4\x90\x80\x80", times(4)},           // U+110000
+      {"\xC0\xAF", times(2)},                   // "/" overlong in two bytes
+      {"\xE0\x80\xAF", times(3)},               // "/" overlong in three bytes
+      {"\xF0\x80\x80\xAF", times(4)},           // "/" overlong in four bytes
+      {"\xE1\x80", times(1)},                   // a three-byte sequence cut short: one U+FFFD
+      {"\xED\x9F\xBF", "\xED\x9F\xBF"},         // U+D7FF
+      {"\xEE\x80\x80", "\xEE\x80\x80"},         // U+E000
+      {"\xF4\x8F\xBF\xBF", "\xF4\x8F\xBF\xBF"}, // U+10FFFF
+      {"\xF0\x9F\x98\x80", "\xF0\x9F\x98\x80"}, // U+1F600
+      {"\xE0\xA0\x80", "\xE0\xA0\x80"},         // U+0800, the first three-byte one
+      {"\xC2\x80", "\xC2\x80"}};                // U+0080
+  const int illFormed = 7;
+  QTemporaryDir dir;
+  const std::string d = dir.path().toStdString();
+  std::string jsonl, csv = "text,label\n", tsv = "text\tlabel\n";
+  // Each case in 6 texts, so that every case is in the training split, whose words make the
+  // vocabulary (what this test reads).
+  for (std::size_t i = 0; i < 6 * cases.size(); ++i) {
+    const std::string text = "meeting w" + cases[i % cases.size()].first + "w", label = i % 2 ? "a" : "b";
+    // JSON lines written by hand: nlohmann would refuse to dump the ill-formed bytes.
+    jsonl += R"({"text": ")" + text + R"(", "label": ")" + label + "\"}\n";
+    csv += text + "," + label + "\n";
+    tsv += text + "\t" + label + "\n";
+    fs::create_directories(d + "/folder/" + label);
+    std::ofstream(d + "/folder/" + label + "/" + std::to_string(i) + ".txt", std::ios::binary) << text;
+  }
+  writeFile(dir, "t.jsonl", jsonl);
+  writeFile(dir, "t.csv", csv);
+  writeFile(dir, "t.tsv", tsv);
+  for (const char *path : {"t.jsonl", "t.csv", "t.tsv", "folder"}) {
+    const Json section = {{"kind", "text"}, {"path", path}, {"min_count", 1}, {"max_tokens", 4}};
+    QString message = loadError(section, d);
+    QVERIFY2(message.isEmpty(), qPrintable(QString(path) + ": " + message));
+    const Dataset data = load(section, d);
+    const std::string expected =
+        std::to_string(6 * illFormed) + " text(s) held bytes that are not UTF-8 (replaced by U+FFFD)";
+    QVERIFY2(data.notes.find(expected) != std::string::npos, (std::string(path) + ": " + data.notes).c_str());
+    const auto &vocab = data.info.vocabulary;
+    for (const auto &[bytes, becomes] : cases)
+      QVERIFY2(std::find(vocab.begin(), vocab.end(), "w" + becomes + "w") != vocab.end(),
+               (std::string(path) + ": no word for " + QByteArray::fromStdString(bytes).toHex().toStdString()).c_str());
+  }
+}
+
 // Issue 21 item 18: the training texts' token lengths (what the Data panel's preview summarises),
 // the columns a text file offers, and the warning for a Split part that is only padding for most
 // training texts, which mode "proportional" (each text cut at its own length) does not get.
@@ -1192,6 +1254,44 @@ void TestData::textSentencePiece() {
   message = loadError(fresh, d);
   qunsetenv("PARTICLE_TOKENIZE");
   QVERIFY2(message.contains("needs the particle-tokenize program"), qPrintable(message));
+}
+
+// A tokenizer_model that is a folder or not a regular file (/dev/zero) is refused by its own name
+// before the SentencePiece helper starts (the helper aborted on them, and the message named the
+// data's folder).
+void TestData::textTokenizerModelNotAFile() {
+  QTemporaryDir dir;
+  const std::string d = dir.path().toStdString();
+  writeFile(dir, "t.jsonl", spamJsonLines(40));
+  fs::create_directories(d + "/models");
+  const Json section = {{"kind", "text"},   {"path", "t.jsonl"}, {"tokenizer", "sentencepiece"},
+                        {"vocab_size", 30}, {"max_tokens", 24},  {"test_fraction", 0.25}};
+  for (const std::string &model : {d + "/models", std::string("/dev/zero"), std::string("models")}) {
+    Json given = section;
+    given["tokenizer_model"] = model;
+    const std::string named = model == "models" ? d + "/models" : model;
+    for (bool probing : {true, false}) {
+      QString message;
+      try {
+        if (probing)
+          probeDataset(parseDatasetSpec(given, d));
+        else
+          load(given, d);
+      } catch (const Error &e) {
+        message = e.what();
+        // A device may already be refused when the keys are read (dataset.tokenizer_model, Invalid).
+        const bool device = model == "/dev/zero" && e.kind() == ErrorKind::Invalid;
+        QVERIFY2(e.kind() == ErrorKind::File || device, e.what());
+        if (!device)
+          QVERIFY2(message.contains(QString::fromStdString(named + ": tokenizer_model is not a file")),
+                   qPrintable(message));
+      }
+      QVERIFY2(message.contains(QString::fromStdString(named)), qPrintable(message));
+      QVERIFY2(!message.contains("signal"), qPrintable(message));
+    }
+  }
+  // Nothing of the helper's was left beside the data.
+  QVERIFY(cached(d + "/.particle-cache", "tokens-").empty());
 }
 
 // A run keeps the tokenizer it trained with: tokenizer.model beside its checkpoint, named by its

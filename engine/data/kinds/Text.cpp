@@ -61,23 +61,54 @@ void fieldMajor(Corpus &c, const std::vector<std::vector<std::string>> &rows) {
       c.texts.push_back(r[static_cast<std::size_t>(f)]);
 }
 
-// `s` with every byte sequence that is not UTF-8 replaced by U+FFFD; true when any was.
+// The length of the well-formed UTF-8 sequence at `i` (the Unicode standard's table 3-7: no
+// overlong forms, no surrogates U+D800..DFFF, nothing above U+10FFFF), or 0 when there is none;
+// then `prefix` is the length of its maximal subpart (at least 1), which becomes one U+FFFD.
+std::size_t utf8Sequence(const std::string &s, std::size_t i, std::size_t &prefix) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  prefix = 1;
+  if (c < 0x80)
+    return 1;
+  std::size_t n = 0;
+  unsigned char low = 0x80, high = 0xBF; // the second byte's range
+  if (c >= 0xC2 && c <= 0xDF)
+    n = 2;
+  else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    low = c == 0xE0 ? 0xA0 : 0x80;
+    high = c == 0xED ? 0x9F : 0xBF;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    low = c == 0xF0 ? 0x90 : 0x80;
+    high = c == 0xF4 ? 0x8F : 0xBF;
+  } else {
+    return 0;
+  }
+  for (std::size_t k = 1; k < n; ++k) {
+    if (i + k >= s.size())
+      return 0;
+    const auto b = static_cast<unsigned char>(s[i + k]);
+    if (b < (k == 1 ? low : 0x80) || b > (k == 1 ? high : 0xBF))
+      return 0;
+    prefix = k + 1;
+  }
+  return n;
+}
+
+// `s` with every byte sequence that is not well-formed UTF-8 replaced by U+FFFD (one per maximal
+// subpart, as the Unicode standard recommends); true when any was.
 bool repairUtf8(std::string &s) {
   std::string out;
   bool bad = false;
   for (std::size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    bool ok = n > 0 && i + n <= s.size() && !(n == 2 && c < 0xC2);
-    for (std::size_t k = 1; ok && k < n; ++k)
-      ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
-    if (ok) {
+    std::size_t prefix = 1;
+    if (const std::size_t n = utf8Sequence(s, i, prefix); n > 0) {
       out.append(s, i, n);
       i += n;
     } else {
       out += "\xEF\xBF\xBD";
       bad = true;
-      ++i;
+      i += prefix;
     }
   }
   if (bad)
