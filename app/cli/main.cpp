@@ -24,6 +24,7 @@
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <sstream>
 #include <thread>
@@ -121,18 +122,21 @@ struct Args {
         out.push_back(v);
     return out;
   }
-  std::optional<int64_t> integer(const std::string &key, int64_t min) const {
+  // A whole number in [min, max]; by default at most 2³¹ − 1, as the counts it sets are `int`s.
+  std::optional<int64_t> integer(const std::string &key, int64_t min,
+                                 int64_t max = std::numeric_limits<int>::max()) const {
     auto v = get(key);
     if (!v)
       return std::nullopt;
     try {
       std::size_t used = 0;
       const int64_t x = std::stoll(*v, &used);
-      if (used != v->size() || x < min)
+      if (used != v->size() || x < min || x > max)
         throw std::invalid_argument("");
       return x;
     } catch (const std::exception &) {
-      throw UsageError(key + " needs an integer ≥ " + std::to_string(min) + ", got \"" + *v + "\"");
+      throw UsageError(key + " needs an integer ≥ " + std::to_string(min) + " and ≤ " + std::to_string(max) +
+                       ", got \"" + *v + "\"");
     }
   }
 };
@@ -419,7 +423,14 @@ int cmdTrain(const Args &args) {
   options.device = args.get("--device");
   if (options.device)
     (void)resolveDevice(*options.device); // a misspelt or missing device: exit 2 or 4 before any folder is made
-  const auto nprocGiven = args.integer("--nproc", 1);
+  // Every number is checked before a folder is made.
+  if (auto e = args.integer("--epochs", 1))
+    options.epochs = static_cast<int>(*e);
+  if (auto s = args.integer("--seed", 0, std::numeric_limits<int64_t>::max()))
+    options.seed = static_cast<uint64_t>(*s);
+  if (auto t = args.integer("--threads", 1))
+    options.threads = static_cast<int>(*t);
+  const auto nprocGiven = args.integer("--nproc", 1, 1024);
   options.distributed = distConfigFromEnvironment();
   // The project's training.workers, unless --nproc says otherwise or this process is a worker.
   const int64_t nproc = nprocGiven.value_or(options.distributed ? 1 : parseTrainingSpec(project.training).workers);
@@ -438,12 +449,6 @@ int cmdTrain(const Args &args) {
   }
   if (nproc > 1)
     return launchWorkers(static_cast<int>(nproc), options.outDir, args.get("--threads").has_value());
-  if (auto e = args.integer("--epochs", 1))
-    options.epochs = static_cast<int>(*e);
-  if (auto s = args.integer("--seed", 0))
-    options.seed = static_cast<uint64_t>(*s);
-  if (auto t = args.integer("--threads", 1))
-    options.threads = static_cast<int>(*t);
   options.epochHooks.push_back(contributionSharesHook());
 
   Trainer trainer(project, options);
@@ -525,7 +530,7 @@ int cmdExplain(const Args &args) {
   options.method = parseMethod(args.get("--method").value_or("shapley"));
   options.baseline = parseBaseline(args.get("--baseline").value_or("mean"));
   options.target = parseTarget(args.get("--target").value_or("predicted"));
-  const int64_t samples = args.integer("--samples", 1).value_or(1000);
+  const int64_t samples = args.integer("--samples", 1, std::numeric_limits<int64_t>::max()).value_or(1000);
   const std::string out = args.get("--out").value_or(fs::path(*checkpoint).parent_path().string());
   configureThreads(0);
 
@@ -784,7 +789,7 @@ int cmdSearch(const Args &args) {
     throw UsageError("search needs --budget: a time (10m) or a number of trials (24trials)");
   options.budget = SearchBudget::parse(*budget);
   options.jobs = static_cast<int>(args.integer("--jobs", 1).value_or(1));
-  options.seed = static_cast<uint64_t>(args.integer("--seed", 0).value_or(0));
+  options.seed = static_cast<uint64_t>(args.integer("--seed", 0, std::numeric_limits<int64_t>::max()).value_or(0));
   options.variants = static_cast<int>(args.integer("--variants", 1).value_or(0));
   options.firstEpochs = static_cast<int>(args.integer("--first-epochs", 1).value_or(0));
   (void)findDecompositionSite(project.graph); // a graph with nothing to vary: its message before any folder
@@ -851,8 +856,8 @@ int cmdRobustness(const Args &args) {
       options.sigmas.push_back(s);
     }
   }
-  options.samples = args.integer("--samples", 1).value_or(0);
-  options.seed = static_cast<uint64_t>(args.integer("--seed", 0).value_or(0));
+  options.samples = args.integer("--samples", 1, std::numeric_limits<int64_t>::max()).value_or(0);
+  options.seed = static_cast<uint64_t>(args.integer("--seed", 0, std::numeric_limits<int64_t>::max()).value_or(0));
   if (auto other = args.get("--parts-from")) {
     Project parts;
     Validation pv;

@@ -151,8 +151,15 @@ DatasetSpec parseDatasetSpec(const Json &section, const std::string &baseDir) {
   s.limit = whole(effective["limit"]);
   s.params = s.type->keys.effective(section);
   for (const auto &f : s.type->keys.fields())
-    if (f.kind == FieldKind::Path && s.params[f.name].is_string())
+    if (f.kind == FieldKind::Path && s.params[f.name].is_string()) {
       s.params[f.name] = resolve(s.params[f.name].get<std::string>(), baseDir);
+      // A device or a pipe (/dev/zero, a FIFO) would be read without end: files and folders only.
+      std::error_code ec;
+      const std::string path = s.params[f.name].get<std::string>();
+      if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec) &&
+          !std::filesystem::is_directory(path, ec))
+        bad(f.name, path + ": not a regular file or folder (a device or a pipe)");
+    }
   const double test = s.params.contains("test_fraction") ? s.params["test_fraction"].get<double>() : 0.0;
   if (s.validationFraction + test >= 0.95)
     bad("validation_fraction", "validation and test fractions leave almost no training data");

@@ -20,6 +20,21 @@ namespace particle {
 namespace fs = std::filesystem;
 
 namespace {
+// Text of the project's (the user's) own choosing inside a """docstring""": a backslash or a quote is
+// escaped and control characters become spaces, so no name can end the string (and run as code
+// when model.py is imported).
+std::string docText(const std::string &text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '\\' || c == '"')
+      out += '\\';
+    out += static_cast<unsigned char>(c) < 0x20 ? ' ' : c;
+  }
+  return out;
+}
+} // namespace
+
+namespace {
 
 const std::set<std::string> kPythonKeywords = {
     "False", "None",     "True",  "and",    "as",   "assert", "async",  "await",    "break",
@@ -231,7 +246,8 @@ std::string pythonModelSource(const Project &project, ParticleModelImpl &model) 
     if (typesUsed.count(t.type))
       classes += "\n" + t.pythonClass;
 
-  std::string text = "\"\"\"" + project.name +
+  const std::string name = docText(project.name);
+  std::string text = "\"\"\"" + name +
                      ": a particle-ized network exported by Particle Studio as plain PyTorch.\n\n"
                      "    python3 model.py --check     run reference.pt through weights.pt (fails if max "
                      "|Δlogit| > 1e-4)\n"
@@ -251,8 +267,8 @@ std::string pythonModelSource(const Project &project, ParticleModelImpl &model) 
                      "]" + (v.data.vocabulary.empty() ? "" : ", token ids") + ").\n\"\"\"\n";
   text += python_templates::kPrelude;
   text += "\n" + classes;
-  text += "\n\nclass ParticleModel(nn.Module):\n    \"\"\"" + project.name +
-          ". Nodes in the order they run: " + pipeline + ".\n";
+  text +=
+      "\n\nclass ParticleModel(nn.Module):\n    \"\"\"" + name + ". Nodes in the order they run: " + pipeline + ".\n";
   if (!sharing.empty())
     text += "\n    Shared parameters:\n" + sharing;
   text += "    \"\"\"\n\n    def __init__(self):\n        super().__init__()\n" + init;
@@ -368,7 +384,10 @@ ExportResult exportPyTorch(const Project &project, const ExportOptions &options,
                  {"class_names", Json::array()}};
   for (int64_t c = 0; c < data.info.classes; ++c)
     config["class_names"].push_back(className(data.info, c));
-  writeFileAtomically(dir + "/train.py", replaceAll(python_templates::kTrain, "@CONFIG@", config.dump(2)));
+  // CONFIG = json.loads(r'''…'''): a quote inside a string value (the project's name, a class name)
+  // must not end the Python string, so every ' becomes JSON's \u0027 (JSON has ' only inside strings).
+  writeFileAtomically(dir + "/train.py",
+                      replaceAll(python_templates::kTrain, "@CONFIG@", replaceAll(config.dump(2), "'", "\\u0027")));
   wrote("train.py");
   Project copy = p;
   copy.dataset = withAbsolutePaths(p.dataset, p.baseDir());

@@ -12,6 +12,10 @@
 namespace particle {
 
 std::string readTextFile(const std::string &path) {
+  // A device or a pipe (/dev/zero, a FIFO) has no end to read to: only regular files are read.
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
+    throw Error(ErrorKind::File, path + ": not a regular file (a folder, a device or a pipe)");
   std::ifstream in(path, std::ios::binary);
   if (!in)
     throw Error(ErrorKind::File, path + ": cannot open file for reading");

@@ -37,8 +37,10 @@ public:
     if (!has(key))
       return missing(key, fallback);
     const Json &v = json_[key];
-    if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(max)))
+    if (!v.is_number_integer())
       fail(key, "must be a whole number");
+    if (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max()))
+      fail(key, "is " + std::to_string(v.get<uint64_t>()) + ", out of range");
     const int64_t x = v.get<int64_t>();
     if (x < min || x > max)
       fail(key, "is " + std::to_string(x) + ", out of range");
@@ -64,8 +66,8 @@ public:
 
   std::string path(const std::string &key) const { return where_.empty() ? key : where_ + "." + key; }
   [[noreturn]] void fail(const std::string &key, const std::string &what) const {
-    throw Error(ErrorKind::File,
-                file_ + ": " + (key.empty() && where_.empty() ? std::string("the file") : path(key)) + " " + what);
+    const std::string subject = key.empty() ? (where_.empty() ? std::string("the file") : where_) : path(key);
+    throw Error(ErrorKind::File, file_ + ": " + subject + " " + what);
   }
 
 private:

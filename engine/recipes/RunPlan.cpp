@@ -2,6 +2,7 @@
 
 #include "graph/Json.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -69,8 +70,21 @@ std::string readAll(int fd) {
 } // namespace
 
 bool isParticleFolder(const std::string &dir) {
+  // The marker as particle writes it: a regular file (not a link) saying who wrote it.
   std::error_code ec;
-  return fs::is_regular_file(fs::path(dir) / kFolderMarker, ec);
+  const fs::path marker = fs::path(dir) / kFolderMarker;
+  if (!fs::is_regular_file(fs::symlink_status(marker, ec)))
+    return false;
+  std::ifstream in(marker);
+  std::string line;
+  std::getline(in, line);
+  try {
+    const Json j = Json::parse(line);
+    return j.is_object() && j.value("written_by", Json()) == "particle" && j.contains("pid") &&
+           j["pid"].is_number_integer();
+  } catch (const std::exception &) {
+    return false;
+  }
 }
 
 std::string folderKind(const std::string &dir) {
@@ -86,6 +100,22 @@ std::string folderKind(const std::string &dir) {
   return "";
 }
 
+namespace {
+// Whether `name` is a file particle writes into a run, search or export folder (through a
+// temporary NAME.tmp-<pid>): only such temporaries are ever removed.
+bool writtenByParticle(const std::string &name) {
+  static const char *const kNames[] = {
+      "checkpoint.pt", "weights.pt",   "metrics.csv",  "summary.json", "search.json",     "trials.csv",
+      "pareto.json",   "explain.json", "tokens.jsonl", "tokens.html",  "robustness.json", "robustness.csv",
+      "model.py",      "train.py",     "data.pt",      "reference.pt", "model.onnx",      "tokenizer.model"};
+  const auto endsWith = [&](const std::string &suffix) {
+    return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  return std::find(std::begin(kNames), std::end(kNames), name) != std::end(kNames) || endsWith(".particle.json") ||
+         ((name.rfind("class_branch_", 0) == 0 || name.rfind("saliency_", 0) == 0) && endsWith(".png"));
+}
+} // namespace
+
 int removeStaleTemporaries(const std::string &dir) {
   int removed = 0;
   std::error_code ec;
@@ -93,13 +123,14 @@ int removeStaleTemporaries(const std::string &dir) {
     const std::string name = entry.path().filename().string();
     const auto at = name.rfind(".tmp-");
     if (at == std::string::npos || at + 5 >= name.size() ||
-        name.find_first_not_of("0123456789", at + 5) != std::string::npos || name.size() - at - 5 > 9)
+        name.find_first_not_of("0123456789", at + 5) != std::string::npos || name.size() - at - 5 > 9 ||
+        !writtenByParticle(name.substr(0, at)))
       continue;
     const pid_t pid = static_cast<pid_t>(std::stol(name.substr(at + 5)));
     if (pid <= 0 || pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH)
       continue; // its process is alive (or not ours to ask about): it may still be writing
     std::error_code rm;
-    if (entry.is_regular_file(rm) && fs::remove(entry.path(), rm))
+    if (fs::is_regular_file(entry.symlink_status(rm)) && fs::remove(entry.path(), rm))
       ++removed;
   }
   return removed;
@@ -114,6 +145,7 @@ std::shared_ptr<FolderClaim> claimFolder(const std::string &dir, const std::stri
   std::lock_guard<std::mutex> lock(claimsMutex());
   if (auto held = claims()[key].lock())
     return held;
+  const bool ours = isParticleFolder(dir); // before the claim rewrites the marker
   const std::string marker = (fs::path(dir) / kFolderMarker).string();
   // O_NOFOLLOW: a marker planted as a link to another file is not followed (nor written through).
   const int fd = ::open(marker.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
@@ -150,7 +182,8 @@ std::shared_ptr<FolderClaim> claimFolder(const std::string &dir, const std::stri
   }
   auto claim = std::make_shared<FolderClaim>(dir, fd);
   claims()[key] = claim;
-  removeStaleTemporaries(dir);
+  if (ours) // only in a folder particle wrote before, and only its own files' temporaries
+    removeStaleTemporaries(dir);
   return claim;
 }
 
@@ -223,13 +256,17 @@ std::shared_ptr<FolderClaim> prepareOutFolder(const std::string &dir, bool force
     if (!fs::is_directory(dir, ec))
       throw Error(ErrorKind::Usage, dir + ": --out names a file, not a folder");
     // A folder another process works in is refused first, whatever it holds.
-    if (isParticleFolder(dir))
+    const bool ours = isParticleFolder(dir);
+    if (ours)
       claim = claimFolder(dir, what);
+    if (holdsFiles(dir) && resume && !ours && !fs::exists(fs::path(dir) / "checkpoint.pt", ec))
+      throw Error(ErrorKind::Usage, dir + ": --resume continues in a run folder, and this one holds files but no "
+                                          "run (no checkpoint.pt): choose a new --out");
     if (holdsFiles(dir) && !resume) {
       if (!force)
         throw Error(ErrorKind::Usage, dir + ": the output folder is not empty; choose a new --out, add --force to "
                                             "clear it, or --resume a checkpoint in it");
-      if (!claim)
+      if (!ours)
         throw Error(ErrorKind::Usage, dir + ": --force empties only a folder particle wrote (it holds a " +
                                           std::string(kFolderMarker) +
                                           " file), and this one does not: choose a new --out, or empty it yourself");

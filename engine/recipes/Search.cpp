@@ -123,10 +123,19 @@ TrialRecord trialFromJson(const Json &j, const std::string &file, const std::str
   t.rung = static_cast<int>(f.integer("rung", std::nullopt, 0, 64));
   t.epochs = static_cast<int>(f.integer("epochs", std::nullopt, 0, 1 << 30));
   t.status = f.string("status");
+  static const char *const kStatuses[] = {"completed", "failed", "diverged", "stopped", "out of budget"};
+  if (std::find(std::begin(kStatuses), std::end(kStatuses), t.status) == std::end(kStatuses))
+    f.fail("status", "is \"" + t.status + "\", not one of completed, failed, diverged, stopped, out of budget");
   t.message = f.string("message", "");
-  t.valAccuracy = f.number("val_accuracy", 0.0);
-  t.testAccuracy = f.number("test_accuracy", 0.0);
-  t.trainAccuracy = f.number("train_accuracy", 0.0);
+  const auto accuracy = [&](const char *key) {
+    const double a = f.number(key, 0.0);
+    if (!(a >= 0 && a <= 1))
+      f.fail(key, "is " + std::to_string(a) + ", not an accuracy between 0 and 1");
+    return a;
+  };
+  t.valAccuracy = accuracy("val_accuracy");
+  t.testAccuracy = accuracy("test_accuracy");
+  t.trainAccuracy = accuracy("train_accuracy");
   t.uniqueParameters = f.integer("unique_parameters", 0, 0);
   t.totalParameters = f.integer("total_parameters", 0, 0);
   t.usPerSample = f.number("us_per_sample", 0.0);
@@ -342,7 +351,7 @@ private:
       if (!settingsJson.contains(k) || settingsJson[k] != want[k])
         throw Error(ErrorKind::Usage, options_.outDir + " holds a search with other settings (" + k +
                                           " differs); give another --out, or --force to start over");
-    const Json &trials = doc.array("trials", true);
+    const Json &trials = doc.array("trials");
     for (std::size_t i = 0; i < trials.size(); ++i) {
       TrialRecord r = trialFromJson(trials[i], file, "trials[" + std::to_string(i) + "]");
       if (r.status != "out of budget")

@@ -94,18 +94,18 @@ CheckpointFile readCheckpointFile(const std::string &path) {
   if (h.string("format") != "particle-studio-checkpoint")
     throw Error(ErrorKind::File,
                 path + ": not a Particle Studio checkpoint (header.format is \"" + h.string("format") + "\")");
-  f.version = static_cast<int>(h.integer("version", 1, 1, 1 << 20));
+  f.version = static_cast<int>(h.integer("version", std::nullopt, 1, 1 << 20));
   if (f.version > kCheckpointVersion)
     throw Error(ErrorKind::File, path + ": written by a newer Particle Studio (checkpoint version " +
                                      std::to_string(f.version) + "; this version reads " +
                                      std::to_string(kCheckpointVersion) + ")");
   f.graphHash = h.string("graph_hash");
-  f.epoch = static_cast<int>(h.integer("epoch", 0, 0, 1 << 30));
-  f.step = h.integer("step", 0, 0);
+  f.epoch = static_cast<int>(h.integer("epoch", std::nullopt, 0, 1 << 30));
+  f.step = h.integer("step", std::nullopt, 0);
   f.targetEpochs = static_cast<int>(h.integer("target_epochs", 0, 0, 1 << 30));
   f.earlyStopped = h.boolean("early_stopped", false);
-  if (h.has("lr"))
-    (void)h.number("lr");
+  if (h.has("lr") && !(h.number("lr") >= 0 && h.number("lr") <= 1e9))
+    h.fail("lr", "is out of range");
   return f;
 }
 

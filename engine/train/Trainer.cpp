@@ -236,6 +236,9 @@ void Trainer::loadCheckpoint(const std::string &path) {
   resumedEarlyStopped_ = header.earlyStopped;
   earlyStopped_ = header.earlyStopped;
   metrics_ = checkedMetrics(meta, path);
+  if (static_cast<int>(metrics_.size()) != header.epoch)
+    throw Error(ErrorKind::File, path + ": damaged checkpoint: its header says " + std::to_string(header.epoch) +
+                                     " epoch(s) done, its metrics hold " + std::to_string(metrics_.size()));
   // The time and samples of the epochs before, so the summary's throughput covers the whole run.
   for (const auto &row : metrics_) {
     const double s = row.value("seconds", 0.0);
@@ -722,6 +725,7 @@ RunSummary Trainer::run(TrainObserver *observer, ControlToken *control) {
         summary.valAccuracy = metrics_.back().value("val_accuracy", 0.0);
       }
       finishRun(summary, startEpoch_);
+      summary.epochs = startEpoch_; // every epoch the checkpoint holds, even past this project's count
       obs.onLog(summary.message);
     }
 

@@ -400,6 +400,9 @@ private Q_SLOTS:
         {[](Json &j) { j["trials"][1]["rung"] = "one"; }, "trials[1].rung must be a whole number"},
         {[](Json &j) { j["trials"][0]["val_accuracy"] = Json::object(); }, "trials[0].val_accuracy must be a number"},
         {[](Json &j) { j = Json::array(); }, "the file is not a JSON object"},
+        {[](Json &j) { j["trials"][0]["val_accuracy"] = 5.0; }, "trials[0].val_accuracy is 5.000000, not an accuracy"},
+        {[](Json &j) { j["trials"][0]["status"] = "weird"; }, R"(trials[0].status is "weird", not one of)"},
+        {[](Json &j) { j.erase("trials"); }, "trials is missing"},
     };
     for (const auto &c : cases) {
       Json edited = good;
@@ -410,6 +413,100 @@ private Q_SLOTS:
                    !r.err.contains("json.exception"),
                qPrintable(QString::number(r.code) + " " + r.err));
     }
+  }
+
+  // A project name that would close a Python string stays text in model.py and train.py.
+  void exportedNamesCannotRunCode() {
+    QTemporaryDir dir;
+    const std::string evil = R"(Demo""";__import__("os").system("touch PWNED");""" x''' + )"
+                             R"(str(__import__('os').system('touch PWNED')) + r''' \N{oops})";
+    const QString p = project(dir.path(), evil);
+    const ProcessRun r = cli({"export", p, "--out", dir.filePath("ex")});
+    QVERIFY2(r.code == 0, qPrintable(r.all()));
+    // Parsed (never run): model.py's docstring and train.py's CONFIG hold the name as text.
+    const QString script = "import ast, json, sys\n"
+                           "m = ast.parse(open(sys.argv[1]).read())\n"
+                           "print(ast.get_docstring(m).split(': a particle-ized')[0])\n"
+                           "t = ast.parse(open(sys.argv[2]).read())\n"
+                           "c = [n for n in t.body if isinstance(n, ast.Assign) and n.targets[0].id == 'CONFIG'][0]\n"
+                           "print(json.loads(c.value.args[0].value)['name'])\n";
+    const ProcessRun parsed =
+        runProcess("python3", {"-c", script, dir.filePath("ex/model.py"), dir.filePath("ex/train.py")});
+    QVERIFY2(parsed.code == 0, qPrintable(parsed.all()));
+    const QStringList lines = parsed.out.split('\n');
+    QCOMPARE(lines.value(0), QString::fromStdString(evil));
+    QCOMPARE(lines.value(1), QString::fromStdString(evil));
+    QVERIFY(!QFile::exists(dir.filePath("PWNED")) && !QFile::exists("PWNED"));
+  }
+
+  // Numbers beyond what they set, devices and pipes, the marker's content, user files.
+  void moreHostileInput() {
+    QTemporaryDir dir;
+    const QString p = project(dir.path(), "t", 1);
+    for (const char *epochs : {"4294967296", "2147483648", "4294967297"}) {
+      const ProcessRun r = cli({"train", p, "--epochs", epochs, "--out", dir.filePath("e")});
+      QVERIFY2(r.code == 2 && r.err.contains("--epochs needs an integer"), qPrintable(r.err));
+    }
+    QVERIFY(!QDir(dir.filePath("e")).exists());
+    QCOMPARE(cli({"search", p, "--budget", "2trials", "--jobs", "4294967297"}).code, 2);
+    // /dev/zero as a project, a checkpoint and a data file: refused at once, never read.
+    const ProcessRun zero = cli({"check", "/dev/zero"});
+    QVERIFY2(zero.code == 3 && zero.err.contains("not a regular file") && zero.ms < 10000, qPrintable(zero.err));
+    const ProcessRun ckpt = cli({"explain", p, "--checkpoint", "/dev/zero", "--samples", "4"});
+    QVERIFY2(ckpt.code == 3 && ckpt.err.contains("not a regular file"), qPrintable(ckpt.err));
+    Json csv = baseProject();
+    csv["dataset"] = {{"kind", "csv"}, {"path", "/dev/zero"}, {"label_column", "label"}};
+    const QString csvProject = dir.filePath("zero.particle.json");
+    writeFileAtomically(csvProject.toStdString(), csv.dump());
+    const ProcessRun data = cli({"check", csvProject});
+    QVERIFY2(data.code == 1 && data.all().contains("not a regular file or folder") && data.ms < 10000,
+             qPrintable(data.all()));
+    // A marker of other content is not particle's: --force refuses the folder.
+    const QString fake = dir.filePath("fake");
+    QVERIFY(QDir().mkpath(fake));
+    writeFileAtomically((fake + "/.particle").toStdString(), "garbage\n");
+    writeFileAtomically((fake + "/keep.txt").toStdString(), "keep");
+    const ProcessRun forced = cli({"train", p, "--out", fake, "--force"});
+    QVERIFY2(forced.code == 2 && forced.err.contains("--force empties only a folder particle wrote"),
+             qPrintable(forced.err));
+    QVERIFY(QFile::exists(fake + "/keep.txt"));
+    // --resume into a folder of the user's that holds no run is refused, and leaves no marker.
+    const QString mine = dir.filePath("mine");
+    QVERIFY(QDir().mkpath(mine));
+    writeFileAtomically((mine + "/notes.txt").toStdString(), "precious");
+    QVERIFY(cli({"train", p, "--out", dir.filePath("run")}).code == 0);
+    const ProcessRun resumed = cli({"train", p, "--resume", dir.filePath("run/checkpoint.pt"), "--out", mine});
+    QVERIFY2(resumed.code == 2 && resumed.err.contains("holds files but no run"), qPrintable(resumed.err));
+    QCOMPARE(tree(mine), QStringList{"notes.txt"});
+    // Only particle's own temporaries, and only in its own folders, are removed.
+    const QString dead = QString::number(deadPid());
+    writeFileAtomically((mine + "/thesis.tex.tmp-" + dead).toStdString(), "precious");
+    writeFileAtomically((dir.filePath("run/userdoc.docx.tmp-") + dead).toStdString(), "precious");
+    writeFileAtomically((dir.filePath("run/weights.pt.tmp-") + dead).toStdString(), "half");
+    const ProcessRun longer =
+        cli({"train", p, "--resume", dir.filePath("run/checkpoint.pt"), "--out", dir.filePath("run"), "--epochs", "2"});
+    QVERIFY2(longer.code == 0, qPrintable(longer.all()));
+    QVERIFY(QFile::exists(mine + "/thesis.tex.tmp-" + dead));
+    QVERIFY(QFile::exists(dir.filePath("run/userdoc.docx.tmp-") + dead));
+    QVERIFY(!QFile::exists(dir.filePath("run/weights.pt.tmp-") + dead));
+    // A finished run resumed under a project of fewer epochs keeps its own count.
+    const ProcessRun fewer =
+        cli({"train", p, "--resume", dir.filePath("run/checkpoint.pt"), "--out", dir.filePath("run2")});
+    QVERIFY2(fewer.code == 0, qPrintable(fewer.all()));
+    QCOMPARE(readJson(dir.filePath("run2/summary.json"))["epochs"].get<int>(), 2);
+    // A header without its epoch, or one that disagrees with the metrics it carries.
+    const CheckpointParts good = splitCheckpoint(dir.filePath("run/checkpoint.pt"));
+    Json h = good.header;
+    h.erase("epoch");
+    writeCheckpoint(dir.filePath("noepoch.pt"), h, good.payload);
+    const ProcessRun missing = cli({"train", p, "--resume", dir.filePath("noepoch.pt"), "--out", dir.filePath("r3")});
+    QVERIFY2(missing.code == 3 && missing.err.contains("header.epoch is missing"), qPrintable(missing.err));
+    h = good.header;
+    h["epoch"] = 1000;
+    writeCheckpoint(dir.filePath("epoch1000.pt"), h, good.payload);
+    const ProcessRun lying = cli({"train", p, "--resume", dir.filePath("epoch1000.pt"), "--out", dir.filePath("r4")});
+    QVERIFY2(lying.code == 3 && lying.err.contains("its header says 1000 epoch(s) done, its metrics hold 2"),
+             qPrintable(lying.err));
   }
 
   // SIGKILL of a search at several moments, then the same command again: the same trials, the same
