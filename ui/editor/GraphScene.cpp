@@ -163,9 +163,12 @@ void GraphScene::rebuild() {
   // Share links point at the items about to go: drop them too, or a graph with the same groups
   // (the next project opened, a revert) would move links whose ends were deleted.
   dropShareLinks();
-  for (auto &[id, item] : nodes_)
-    delete item;
+  // Out of the map before they go: deleting a selected item emits selectionChanged, whose
+  // listeners (selectedIds) must not meet an item already deleted.
+  auto old = std::move(nodes_);
   nodes_.clear();
+  for (auto &[id, item] : old)
+    delete item;
   for (const auto &n : doc_->graph().nodes)
     addNodeItem(QString::fromStdString(n.id));
   refreshing_ = false;
