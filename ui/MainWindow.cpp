@@ -876,8 +876,9 @@ void MainWindow::exportModel(bool onnx) {
   if (!QFileInfo(dir).isDir())
     return;
   rememberFolder(dir + "/"); // the next Save, Open or export starts there
-  // The newest checkpoint of this very graph; without one, the weights a run would start from.
-  QString checkpoint = train_->lastCheckpoint();
+  // The checkpoint the Explain tab holds (what the user explains: a stopped run does not replace a
+  // completed one there), else the newest of this very graph; without one, the initial weights.
+  QString checkpoint = explain_->checkpoint().isEmpty() ? train_->lastCheckpoint() : explain_->checkpoint();
   if (!checkpoint.isEmpty()) {
     try {
       if (readCheckpointFile(checkpoint.toStdString()).meta.value("graph_hash", "") != graphHash(doc_->graph()))

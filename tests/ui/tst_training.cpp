@@ -432,6 +432,19 @@ void TestTraining::aStoppedRunKeepsTheCompletedCheckpoint() {
                                               QRegularExpression::escape(stopped.checkpoint) + "$")),
            qPrintable(status));
   QVERIFY(explain->computeButton()->isEnabled());
+  // Export (Ctrl+E) writes the weights the Explain tab explains, not the stopped run's.
+  QTemporaryDir exported;
+  if (!window_->isActiveWindow())
+    window_->activateWindow();
+  QVERIFY(QTest::qWaitForWindowActive(window_));
+  auto folder = answerFileDialog(exported.path());
+  QTest::keyClick(window_, Qt::Key_E, Qt::ControlModifier);
+  QVERIFY(QTest::qWaitFor([&] { return *folder; }, 30000));
+  auto box = answerMessageBox();
+  QTRY_VERIFY_WITH_TIMEOUT(box->shown, 120000);
+  QVERIFY2(box->text.contains(completed.checkpoint) && !box->text.contains(stopped.checkpoint), qPrintable(box->text));
+  window_->activateWindow(); // the message box had the focus
+  QVERIFY(QTest::qWaitForWindowActive(window_));
   // Picked, the stopped run's checkpoint is taken, and named as stopped.
   QTest::keyClick(window_, Qt::Key_3, Qt::ControlModifier);
   QTRY_VERIFY(explain->isVisible());
