@@ -597,7 +597,11 @@ private:
 } // namespace
 
 void checkSearchFile(const std::string &path) {
-  const JsonFields doc(parseJson(readTextFile(path), path), path);
+  checkSearchJson(parseJson(readTextFile(path), path), path);
+}
+
+void checkSearchJson(const Json &search, const std::string &path) {
+  const JsonFields doc(search, path);
   (void)doc.string("project", "");
   (void)doc.object("settings");
   const Json &variants = doc.array("variants", true);

@@ -79,6 +79,8 @@ SearchResult runSearch(const Project &project, const Validation &validation, con
 // Checks a search.json's shape (settings, variants, trials, pareto, winner: every field of the
 // type `particle search` writes); throws Error(File) naming the file and the field.
 void checkSearchFile(const std::string &path);
+// The same for a search.json already read (`path` names it in messages).
+void checkSearchJson(const Json &search, const std::string &path);
 
 // The non-dominated variants among the completed ones: no other has a higher (or equal) accuracy
 // with fewer (or as many) unique parameters, one of them strictly.

@@ -405,7 +405,7 @@ void ExperimentsPanel::poll() {
     return;
   }
   try {
-    checkSearchFile(file.absoluteFilePath().toStdString());
+    checkSearchJson(search, file.absoluteFilePath().toStdString()); // the text just read, not the file again
     showSearch(search);
   } catch (const std::exception &e) {
     setStatus(tr("Cannot show this search: %1").arg(QString::fromUtf8(e.what())), true);
