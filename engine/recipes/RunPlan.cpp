@@ -69,35 +69,35 @@ std::string readAll(int fd) {
 }
 } // namespace
 
-bool isParticleFolder(const std::string &dir) {
-  // The marker as particle writes it: a regular file (not a link) saying who wrote it.
+namespace {
+// The marker's JSON when it is a regular file (not a link); null when missing or unreadable.
+Json readMarker(const std::string &dir) {
   std::error_code ec;
   const fs::path marker = fs::path(dir) / kFolderMarker;
   if (!fs::is_regular_file(fs::symlink_status(marker, ec)))
-    return false;
+    return Json();
   std::ifstream in(marker);
   std::string line;
   std::getline(in, line);
   try {
     const Json j = Json::parse(line);
-    return j.is_object() && j.value("written_by", Json()) == "particle" && j.contains("pid") &&
-           j["pid"].is_number_integer();
+    return j.is_object() ? j : Json();
   } catch (const std::exception &) {
-    return false;
+    return Json();
   }
+}
+} // namespace
+
+bool isParticleFolder(const std::string &dir) {
+  // The marker as particle writes it: saying who wrote it, and which process.
+  const Json j = readMarker(dir);
+  return j.is_object() && j.value("written_by", Json()) == "particle" && j.contains("pid") &&
+         j["pid"].is_number_integer();
 }
 
 std::string folderKind(const std::string &dir) {
-  std::ifstream in(fs::path(dir) / kFolderMarker);
-  std::string line;
-  std::getline(in, line);
-  try {
-    const Json j = Json::parse(line);
-    if (j.is_object() && j.contains("what") && j["what"].is_string())
-      return j["what"].get<std::string>();
-  } catch (const std::exception &) {
-  }
-  return "";
+  const Json j = readMarker(dir);
+  return j.is_object() && j.contains("what") && j["what"].is_string() ? j["what"].get<std::string>() : "";
 }
 
 namespace {
@@ -252,6 +252,7 @@ std::shared_ptr<FolderClaim> prepareOutFolder(const std::string &dir, bool force
                                               const std::string &what) {
   std::error_code ec;
   std::shared_ptr<FolderClaim> claim;
+  bool full = false; // holds anything but the marker (a folder made here holds nothing)
   if (fs::exists(dir, ec) || fs::is_symlink(dir, ec)) {
     if (!fs::is_directory(dir, ec))
       throw Error(ErrorKind::Usage, dir + ": --out names a file, not a folder");
@@ -259,10 +260,11 @@ std::shared_ptr<FolderClaim> prepareOutFolder(const std::string &dir, bool force
     const bool ours = isParticleFolder(dir);
     if (ours)
       claim = claimFolder(dir, what);
-    if (holdsFiles(dir) && resume && !ours && !fs::exists(fs::path(dir) / "checkpoint.pt", ec))
+    full = holdsFiles(dir);
+    if (full && resume && !ours && !fs::exists(fs::path(dir) / "checkpoint.pt", ec))
       throw Error(ErrorKind::Usage, dir + ": --resume continues in a run folder, and this one holds files but no "
                                           "run (no checkpoint.pt): choose a new --out");
-    if (holdsFiles(dir) && !resume) {
+    if (full && !resume) {
       if (!force)
         throw Error(ErrorKind::Usage, dir + ": the output folder is not empty; choose a new --out, add --force to "
                                             "clear it, or --resume a checkpoint in it");
@@ -276,7 +278,7 @@ std::shared_ptr<FolderClaim> prepareOutFolder(const std::string &dir, bool force
   }
   if (!claim)
     claim = claimFolder(dir, what);
-  if (force && !resume && holdsFiles(dir)) {
+  if (force && !resume && full) {
     for (const auto &entry : fs::directory_iterator(dir, ec))
       if (entry.path().filename() != kFolderMarker)
         fs::remove_all(entry.path(), ec);
