@@ -1,7 +1,7 @@
 // Exact Shapley speed: K = 8 branches over 1,000 samples (2^8 coalitions each).
 //   build/bin/bench_explain [--samples N] [--branches K] [--repeats R] [--threads T]
 
-#include "Runtime.h"
+#include "train/Runtime.h"
 #include "explain/Explainer.h"
 
 #include <chrono>

@@ -2,7 +2,7 @@
 // LibTorch loop and the PyTorch eager peer (bench/seed_peer.py), same threads, in one run.
 //   build/bin/bench_seed [--threads T] [--epochs E] [--repeats R]
 
-#include "Runtime.h"
+#include "train/Runtime.h"
 #include "train/Trainer.h"
 
 #include <chrono>

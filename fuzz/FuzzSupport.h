@@ -3,7 +3,7 @@
 
 #include "data/Dataset.h"
 #include "data/DatasetSpec.h"
-#include "graph/Json.h"
+#include "base/Json.h"
 
 #include <cstdint>
 #include <cstdio>

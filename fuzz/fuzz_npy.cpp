@@ -1,7 +1,7 @@
 // The NumPy reader: a .npy array, or an .npz archive (zip, stored or deflated) when the input
 // starts like one.
 #include "data/Npy.h"
-#include "graph/Json.h"
+#include "base/Json.h"
 
 using namespace particle;
 

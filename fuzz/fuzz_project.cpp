@@ -1,7 +1,7 @@
 // The project loader, the validator and shape inference, against three made-up data sets (an
 // image, a table, token ids), chosen by the input's first byte; the rest is the project file.
 #include "graph/Catalogue.h"
-#include "graph/Project.h"
+#include "project/Project.h"
 #include "graph/Validator.h"
 
 #include <cstdint>

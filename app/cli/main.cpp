@@ -1,12 +1,12 @@
 // `particle`: the headless command line (docs/FORMAT.md, "Command line"). Links the engine only, no Qt.
 
-#include "Runtime.h"
+#include "train/Runtime.h"
 #include "data/DatasetSpec.h"
 #include "explain/Explainer.h"
 #include "explain/Png.h"
 #include "explain/TokenReport.h"
 #include "export/PythonExport.h"
-#include "graph/Project.h"
+#include "project/Project.h"
 #include "graph/Validator.h"
 #include "recipes/ExplainSession.h"
 #include "recipes/Processes.h"
@@ -14,7 +14,7 @@
 #include "recipes/Search.h"
 #include "recipes/RunPlan.h"
 #include "train/Trainer.h"
-#include "train/TrainingSpec.h"
+#include "project/TrainingSpec.h"
 
 #include <chrono>
 #include <csignal>

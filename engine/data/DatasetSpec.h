@@ -4,8 +4,8 @@
 // engine/data/kinds/Builtins.cpp. Torch-free: the editor and `particle check` learn the sample
 // shape, the classes and the split sizes from the probe without loading the data.
 
-#include "graph/Catalogue.h"
-#include "graph/Json.h"
+#include "graph/Shape.h"
+#include "base/Json.h"
 #include "schema/Schema.h"
 
 #include <atomic>

@@ -1,6 +1,6 @@
 #include "data/Idx.h"
 
-#include "graph/Json.h"
+#include "base/Json.h"
 
 #include <filesystem>
 #include <fstream>

@@ -2,7 +2,7 @@
 
 #include "data/Cache.h"
 #include "data/DatasetSpec.h"
-#include "graph/Json.h"
+#include "base/Json.h"
 
 #include <stb_image.h>
 #include <stb_image_resize.h>

@@ -1,6 +1,6 @@
 #include "data/Npy.h"
 
-#include "graph/Json.h"
+#include "base/Json.h"
 
 #include <zlib.h>
 

@@ -6,7 +6,7 @@
 // (dataset.tokenizer_model), so explain and resume encode exactly as training did. Torch-free.
 
 #include "data/TokenFiles.h"
-#include "graph/Json.h"
+#include "base/Json.h"
 
 #include <optional>
 #include <string>

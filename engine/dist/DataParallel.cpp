@@ -1,6 +1,6 @@
 #include "dist/DataParallel.h"
 
-#include "graph/Json.h"
+#include "base/Json.h"
 
 // LibTorch's Gloo process group is compiled in (Debian's and upstream's builds); its header is
 // guarded by the macro LibTorch's own build defines.

@@ -3,7 +3,7 @@
 // ablation, gradient × activation; combiner weights; attention maps and rollout; integrated
 // gradients per sub-model stitched into the input. Semantics: docs/FORMAT.md, "Explanations".
 
-#include "graph/Json.h"
+#include "base/Json.h"
 #include "model/Model.h"
 #include "train/Trainer.h"
 

@@ -1,6 +1,6 @@
 #include "explain/Png.h"
 
-#include "graph/Json.h"
+#include "base/Json.h"
 
 #include <algorithm>
 #include <cmath>

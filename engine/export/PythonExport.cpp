@@ -1,12 +1,12 @@
 #include "export/PythonExport.h"
 
-#include "Runtime.h"
+#include "train/Runtime.h"
 #include "data/Dataset.h"
 #include "data/Tokenizer.h"
 #include "export/PythonTemplates.h"
 #include "model/Model.h"
 #include "train/Trainer.h"
-#include "train/TrainingSpec.h"
+#include "project/TrainingSpec.h"
 
 #include <cstdio>
 #include <cstdlib>

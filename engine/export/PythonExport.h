@@ -6,7 +6,7 @@
 // DistributedDataParallel under torchrun). ONNX goes through the exported module: see exportOnnx.
 // Torch-free header: the app includes it.
 
-#include "graph/Project.h"
+#include "project/Project.h"
 
 #include <functional>
 #include <string>

@@ -2,7 +2,7 @@
 // The graph document: nodes, ports, edges, params and share groups, addressed by id.
 // Plain data with no Qt and no tensors; the editor, the CLI and the model builder all read it.
 
-#include "graph/Json.h"
+#include "base/Json.h"
 
 #include <array>
 #include <optional>

@@ -2,7 +2,7 @@
 
 #include "data/DatasetSpec.h"
 #include "data/TextLengths.h"
-#include "train/TrainingSpec.h"
+#include "project/TrainingSpec.h"
 
 #include <algorithm>
 #include <cstdio>

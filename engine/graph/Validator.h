@@ -4,7 +4,7 @@
 // parameter counts. Linear in the size of the graph.
 
 #include "graph/Catalogue.h"
-#include "graph/Project.h"
+#include "project/Project.h"
 
 #include <map>
 #include <optional>

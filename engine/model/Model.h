@@ -4,7 +4,7 @@
 // return every node's output and accepts overrides for any node's output (explanations
 // substitute branch outputs this way: LibTorch C++ modules have no forward hooks).
 
-#include "graph/Project.h"
+#include "project/Project.h"
 #include "graph/Validator.h"
 #include "model/NodeModule.h"
 

@@ -5,7 +5,7 @@
 
 #include "data/Dataset.h"
 #include "explain/Explainer.h"
-#include "graph/Project.h"
+#include "project/Project.h"
 #include "model/Model.h"
 
 #include <string>

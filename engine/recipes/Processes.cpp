@@ -1,6 +1,6 @@
 #include "recipes/Processes.h"
 
-#include "graph/Json.h" // Error
+#include "base/Json.h" // Error
 
 #include <algorithm>
 #include <cerrno>

@@ -7,7 +7,7 @@
 // The parts are the project's own Split's, or those of another project's Split (`partsFrom`), so
 // that a monolithic baseline is occluded over the same regions as the model it is compared with.
 
-#include "graph/Project.h"
+#include "project/Project.h"
 
 #include <optional>
 #include <string>

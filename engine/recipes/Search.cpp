@@ -1,10 +1,10 @@
 #include "recipes/Search.h"
 
 #include "data/DatasetSpec.h"
-#include "graph/JsonFields.h"
+#include "base/JsonFields.h"
 #include "recipes/Processes.h"
 #include "recipes/RunPlan.h"
-#include "train/TrainingSpec.h"
+#include "project/TrainingSpec.h"
 
 #include <algorithm>
 #include <cmath>

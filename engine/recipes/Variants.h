@@ -5,7 +5,7 @@
 // (none / trunk / all), and always the monolithic baseline — no Split, the sub-model once on the
 // whole input. Each variant is a valid project. Torch-free.
 
-#include "graph/Project.h"
+#include "project/Project.h"
 #include "graph/Validator.h"
 
 #include <map>

@@ -3,7 +3,7 @@
 // training section. It checks values, fills defaults and says which keys apply (Split's `rows`
 // only with mode "patches"); the app generates its forms from it (docs/ARCHITECTURE.md).
 
-#include "graph/Json.h"
+#include "base/Json.h"
 
 #include <initializer_list>
 #include <string>

@@ -1,6 +1,6 @@
 #include "train/Checkpoint.h"
 
-#include "graph/JsonFields.h"
+#include "base/JsonFields.h"
 
 #include <cctype>
 #include <cstdio>

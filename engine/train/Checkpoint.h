@@ -7,7 +7,7 @@
 // renamed into place, so a full disk leaves the previous checkpoint. Beyond these checks a
 // checkpoint is trusted input: LibTorch's parser reads the payload.
 
-#include "graph/Json.h"
+#include "base/Json.h"
 
 #include <cstdint>
 #include <string>

@@ -1,9 +1,9 @@
 #include "train/Trainer.h"
 
-#include "Runtime.h"
+#include "base/Folders.h"
+#include "train/Runtime.h"
 #include "data/Tokenizer.h"
-#include "graph/JsonFields.h"
-#include "recipes/RunPlan.h"
+#include "base/JsonFields.h"
 #include "train/Checkpoint.h"
 
 #include <ATen/CPUGeneratorImpl.h>

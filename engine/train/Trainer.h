@@ -4,9 +4,9 @@
 
 #include "data/Dataset.h"
 #include "dist/DataParallel.h"
-#include "graph/Project.h"
+#include "project/Project.h"
 #include "model/Model.h"
-#include "train/TrainingSpec.h"
+#include "project/TrainingSpec.h"
 
 #include <atomic>
 #include <condition_variable>

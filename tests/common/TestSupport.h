@@ -1,8 +1,8 @@
 #pragma once
 // Shared by the test executables: paths, a small valid project, temp files.
 
-#include "graph/Json.h"
-#include "graph/Project.h"
+#include "base/Json.h"
+#include "project/Project.h"
 
 #include <QElapsedTimer>
 #include <QProcess>

@@ -10,7 +10,7 @@
 #include "data/TextLengths.h"
 #include "data/Tokenizer.h"
 #include "explain/TokenReport.h"
-#include "graph/Project.h"
+#include "project/Project.h"
 #include "graph/Validator.h"
 #include "recipes/ExplainSession.h"
 #include "recipes/Robustness.h"

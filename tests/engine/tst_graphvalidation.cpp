@@ -2,7 +2,7 @@
 
 #include "TestSupport.h"
 #include "graph/Catalogue.h"
-#include "graph/Project.h"
+#include "project/Project.h"
 #include "graph/Validator.h"
 
 #include <QtTest>

@@ -4,7 +4,7 @@
 // holds no QGraphicsItem or widget; the scene and the forms observe it, and undo commands act on
 // it by id with snapshots of its editable state.
 
-#include "graph/Project.h"
+#include "project/Project.h"
 #include "graph/Validator.h"
 
 #include <QObject>

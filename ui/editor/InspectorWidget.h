@@ -5,7 +5,7 @@
 // is an undo command on the document. Editors are updated in place when the document changes and
 // rebuilt only when another node (or type) is shown, never from inside an editor's own signal.
 
-#include "graph/Json.h"
+#include "base/Json.h"
 
 #include <QWidget>
 

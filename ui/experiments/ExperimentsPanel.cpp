@@ -3,7 +3,7 @@
 #include "AppPaths.h"
 #include "data/DatasetSpec.h"
 #include "document/GraphDocument.h"
-#include "graph/Project.h"
+#include "project/Project.h"
 #include "recipes/Processes.h"
 #include "recipes/RunPlan.h"
 #include "recipes/Search.h"

@@ -7,7 +7,7 @@
 // claims lab measures the chosen variants (`particle robustness`): accuracy under input noise, the
 // generalisation gap per epoch, and per-part occlusion, each beside the monolithic baseline.
 
-#include "graph/Json.h"
+#include "base/Json.h"
 
 #include <QDateTime>
 #include <QWidget>

@@ -1,6 +1,6 @@
 #include "training/EngineWorker.h"
 
-#include "Runtime.h"
+#include "train/Runtime.h"
 #include "data/DatasetSpec.h"
 #include "explain/Explainer.h"
 #include "recipes/Processes.h"

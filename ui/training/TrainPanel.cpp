@@ -8,8 +8,8 @@
 #include "recipes/GraphDiff.h"
 #include "recipes/RunPlan.h"
 #include "train/Checkpoint.h"
-#include "train/TrainingSpec.h"
-#include "graph/Project.h"
+#include "project/TrainingSpec.h"
+#include "project/Project.h"
 #include "training/EngineWorker.h"
 
 #include "training/CustomPlot.h"

@@ -3,7 +3,7 @@
 // settings, plus free-form "ui" view state that is kept verbatim.
 
 #include "graph/Graph.h"
-#include "graph/Json.h"
+#include "base/Json.h"
 
 #include <string>
 

@@ -1,4 +1,4 @@
-#include "train/TrainingSpec.h"
+#include "project/TrainingSpec.h"
 
 #include <cmath>
 #include <algorithm>

@@ -2,7 +2,7 @@
 // The project's "training" section: its schema (which the Train tab's form is generated from) and
 // the parsed values. Torch-free: parsed and checked when a project loads.
 
-#include "graph/Json.h"
+#include "base/Json.h"
 #include "schema/Schema.h"
 
 #include <string>

@@ -1,7 +1,7 @@
 #pragma once
 // Devices, threads and versions: what `particle info` prints and what the trainer resolves.
 
-#include "graph/Json.h"
+#include "base/Json.h"
 
 #include <torch/torch.h>
 

@@ -1,4 +1,4 @@
-#include "graph/Json.h"
+#include "base/Json.h"
 
 #include <cerrno>
 #include <cstdio>
@@ -10,67 +10,6 @@
 #include <unistd.h>
 
 namespace particle {
-
-std::string readTextFile(const std::string &path) {
-  // A device or a pipe (/dev/zero, a FIFO) has no end to read to: only regular files are read.
-  std::error_code ec;
-  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
-    throw Error(ErrorKind::File, path + ": not a regular file (a folder, a device or a pipe)");
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw Error(ErrorKind::File, path + ": cannot open file for reading");
-  std::ostringstream out;
-  out << in.rdbuf();
-  if (in.bad())
-    throw Error(ErrorKind::File, path + ": read error");
-  return out.str();
-}
-
-namespace {
-// Writes everything or fails with errno set.
-bool writeAll(int fd, const char *data, std::size_t size) {
-  while (size > 0) {
-    const ssize_t n = ::write(fd, data, size);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      return false;
-    }
-    data += n;
-    size -= static_cast<std::size_t>(n);
-  }
-  return true;
-}
-} // namespace
-
-void writeFileAtomically(const std::string &path, const std::string &contents) {
-  const std::string temp = path + ".tmp-" + std::to_string(::getpid());
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0)
-    throw Error(ErrorKind::File, path + ": cannot write (" + std::strerror(errno) + ")");
-  // Data reaches the disk before the rename makes it the file: a crash leaves old or new, never half.
-  const bool ok = writeAll(fd, contents.data(), contents.size()) && ::fsync(fd) == 0;
-  const int saved = errno;
-  ::close(fd);
-  if (!ok) {
-    std::remove(temp.c_str());
-    throw Error(ErrorKind::File, path + ": write failed (" + std::strerror(saved) + "); the previous file is kept");
-  }
-  if (std::rename(temp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    std::remove(temp.c_str());
-    throw Error(ErrorKind::File, path + ": cannot replace the file (" + std::strerror(err) + ")");
-  }
-  // The rename itself is durable once the folder is synced.
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  if (dir.empty())
-    dir = ".";
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-}
 
 namespace {
 // "FILE:LINE:COL" of a byte offset.

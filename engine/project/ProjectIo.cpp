@@ -1,4 +1,4 @@
-#include "graph/Project.h"
+#include "project/Project.h"
 
 #include <cmath>
 #include <filesystem>

@@ -4,7 +4,7 @@
 // missing one without a default, is an Error(File) naming the file and the field — never a raw
 // nlohmann type_error.
 
-#include "graph/Json.h"
+#include "base/Json.h"
 
 #include <cstdint>
 #include <limits>

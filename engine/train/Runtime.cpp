@@ -1,4 +1,4 @@
-#include "Runtime.h"
+#include "train/Runtime.h"
 
 #include <algorithm>
 #include <cstdio>

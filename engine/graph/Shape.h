@@ -1,0 +1,37 @@
+#pragma once
+// Shapes and what a data set tells a graph (sample shape, classes, split sizes): the vocabulary the
+// data kinds, the node types and the validator share. Torch-free.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace particle {
+
+// A tensor shape without the batch dimension: [D], [C,H,W] or [T,D].
+using Shape = std::vector<int64_t>;
+std::string shapeToString(const Shape &shape);
+// With `tokens`, the first axis is a text's tokens: "[T=256,64]".
+std::string shapeToString(const Shape &shape, bool tokens);
+// Elements of one sample; saturates at INT64_MAX instead of overflowing.
+int64_t shapeNumel(const Shape &shape);
+
+// What the data set tells a graph: sample shape, classes and their names, split sizes.
+struct DataInfo {
+  Shape sampleShape;
+  int64_t classes = 0;
+  std::vector<std::string> classNames;   // empty when the data set has none (then "0", "1", …)
+  std::vector<std::string> featureNames; // tables: the feature columns' names (empty otherwise)
+  // Samples per class over the whole data set, when the probe counted them (tables: it reads the
+  // label column); empty when unknown.
+  std::vector<int64_t> classCounts;
+  // Text: the samples are token ids [T]; the word of each id (0 is padding, 1 an unknown word).
+  // Empty for every other kind.
+  std::vector<std::string> vocabulary;
+  int64_t trainCount = -1, validationCount = -1, testCount = -1; // -1: unknown until loaded
+};
+
+// The name of class `index` (its index as text when the data set has no names).
+std::string className(const DataInfo &data, int64_t index);
+
+} // namespace particle
