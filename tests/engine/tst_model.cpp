@@ -31,7 +31,6 @@ class TestModel : public QObject {
 
 private Q_SLOTS:
   void initTestCase() { torch::manual_seed(0); }
-  void everyCatalogueTypeHasAFactory();
   void examples_data();
   void examples();
   void combineModes_data();
@@ -43,11 +42,6 @@ private Q_SLOTS:
   void attentionRowsSumToOne();
   void invalidProjectIsRefused();
 };
-
-void TestModel::everyCatalogueTypeHasAFactory() {
-  for (const auto &t : Catalogue::instance().types())
-    QVERIFY2(hasModuleFactory(t.type), t.type.c_str());
-}
 
 void TestModel::examples_data() {
   QTest::addColumn<QString>("name");

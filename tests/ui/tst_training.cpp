@@ -46,7 +46,6 @@ private Q_SLOTS:
   void shortRunFillsTheCharts();
   void pauseResumeStopFromTheButtons();
   void changedLrWhilePausedIsUsed();
-  void closingMidRunExitsCleanly();
   void exportsAndHistory();
   void chartsExportWithTheChosenType();
   void classNamesOnTheConfusionMatrix();
@@ -162,17 +161,6 @@ void TestTraining::changedLrWhilePausedIsUsed() {
   QVERIFY(panel->lossPlot()->itemCount() >= 2); // the change is marked on the curve
   QTest::mouseClick(panel->stopButton(), Qt::LeftButton);
   QVERIFY(done.wait(60000));
-}
-
-void TestTraining::closingMidRunExitsCleanly() {
-  window_->document()->reset(longProject(50));
-  TrainPanel *panel = window_->trainPanel();
-  QTest::mouseClick(panel->startButton(), Qt::LeftButton);
-  QTRY_VERIFY_WITH_TIMEOUT(panel->lastStep() > 10, 60000);
-  window_->undoStack()->setClean();
-  QVERIFY(window_->close()); // stops the run and waits for it
-  QVERIFY(!panel->controller()->running());
-  QVERIFY(QFile::exists(panel->lastCheckpoint()));
 }
 
 void TestTraining::exportsAndHistory() {
