@@ -1,0 +1,168 @@
+// The recipes both front ends call, tested without either: the variants a search tries, the
+// graph diff the run history shows, the weight-versus-effect rule the Explain tab flags.
+
+#include "TestSupport.h"
+#include "graph/Validator.h"
+#include "project/Project.h"
+#include "recipes/Contributions.h"
+#include "recipes/GraphDiff.h"
+#include "recipes/Variants.h"
+
+#include <QtTest>
+
+#include <algorithm>
+#include <set>
+
+using namespace particle;
+using namespace particle::test;
+
+class TestRecipes : public QObject {
+  Q_OBJECT
+private Q_SLOTS:
+  void variantsOfTheBaseProject();
+  void variantsHonourPinsAndExclusions();
+  void theDecompositionSiteIsFound();
+  void aGraphWithoutASplitHasNoSite();
+  void identicalGraphsHaveNoDiff();
+  void diffNamesEveryChange();
+  void weightAndEffectDisagreeOnlyBeyondTheFairShare();
+};
+
+namespace {
+Project base() {
+  return projectFromJson(baseProject(), "base.particle.json");
+}
+const std::string &axis(const Variant &v, const std::string &name) {
+  static const std::string none;
+  auto it = v.axes.find(name);
+  return it == v.axes.end() ? none : it->second;
+}
+} // namespace
+
+void TestRecipes::variantsOfTheBaseProject() {
+  const Project project = base();
+  const Validation validation = validate(project);
+  QVERIFY(validation.ok());
+  const std::vector<Variant> variants = makeVariants(project, validation);
+  QVERIFY(variants.size() > 4);
+  // The user's own graph first, the monolithic baselines last.
+  QVERIFY(variants.front().original);
+  QCOMPARE(axis(variants.front(), "parts"), std::string("4 chunks"));
+  QVERIFY(variants.back().baseline);
+  QCOMPARE(axis(variants.back(), "parts"), std::string("whole"));
+  std::set<std::string> names;
+  bool seenBaseline = false;
+  for (const Variant &v : variants) {
+    QVERIFY2(names.insert(v.name).second, v.name.c_str()); // every name once
+    QVERIFY2(validate(v.project).ok(), v.name.c_str());    // every variant a valid project
+    for (const char *a : {"parts", "width", "combine", "sharing"})
+      QVERIFY2(!axis(v, a).empty(), (v.name + " lacks axis " + a).c_str());
+    if (seenBaseline)
+      QVERIFY2(v.baseline, (v.name + " comes after a baseline").c_str());
+    seenBaseline = seenBaseline || v.baseline;
+    QVERIFY(v.project.name.find(project.name + "-") == 0);
+  }
+  // The axes the search offers for this data set: 32 features cut 2, 4 or 8 ways.
+  const auto axes = variantAxes(project, validation);
+  QCOMPARE(axes.size(), std::size_t(4));
+  QCOMPARE(axes[0].first, std::string("parts"));
+  for (const char *expected : {"2 chunks", "4 chunks", "8 chunks", "whole"})
+    QVERIFY2(std::count(axes[0].second.begin(), axes[0].second.end(), expected) == 1, expected);
+}
+
+void TestRecipes::variantsHonourPinsAndExclusions() {
+  const Project project = base();
+  const Validation validation = validate(project);
+  VariantFilter filter;
+  filter.add("sharing=none", true);
+  filter.add("combine=sum", false);
+  const std::vector<Variant> variants = makeVariants(project, validation, filter);
+  QVERIFY(!variants.empty());
+  for (const Variant &v : variants) {
+    QVERIFY2(v.baseline || axis(v, "sharing") == "none", v.name.c_str());
+    QVERIFY2(axis(v, "combine") != "sum", v.name.c_str());
+  }
+  VariantFilter bad;
+  QVERIFY_THROWS_EXCEPTION(Error, bad.add("colour=red", true));
+  QVERIFY_THROWS_EXCEPTION(Error, bad.add("sharing=", false)); // an axis without a value
+  QVERIFY_THROWS_EXCEPTION(Error, bad.add("sharing", true));
+}
+
+void TestRecipes::theDecompositionSiteIsFound() {
+  const DecompositionSite site = findDecompositionSite(base().graph);
+  QCOMPARE(site.split, std::string("split"));
+  QCOMPARE(site.combine, std::string("combine"));
+  QCOMPARE(site.branches.size(), std::size_t(4));
+  QCOMPARE(site.branches[0], std::vector<std::string>{"a"});
+  QCOMPARE(site.branches[3], std::vector<std::string>{"d"});
+}
+
+void TestRecipes::aGraphWithoutASplitHasNoSite() {
+  Json doc = baseProject();
+  doc["nodes"] = Json::array({{{"id", "input"}, {"type", "Input"}},
+                              {{"id", "m"}, {"type", "MLP"}, {"params", {{"hidden", {16}}, {"out", 8}}}},
+                              {{"id", "head"}, {"type", "Classifier"}}});
+  doc["edges"] = Json::array({{{"from", "input"}, {"to", "m"}}, {{"from", "m"}, {"to", "head"}}});
+  const Project project = projectFromJson(doc, "whole.particle.json");
+  try {
+    findDecompositionSite(project.graph);
+    QFAIL("a graph without a Split has no decomposition to vary");
+  } catch (const Error &e) {
+    QCOMPARE(e.kind(), ErrorKind::Invalid);
+    QVERIFY2(std::string(e.what()).find("Split") != std::string::npos, e.what());
+  }
+}
+
+void TestRecipes::identicalGraphsHaveNoDiff() {
+  const Graph g = base().graph;
+  QVERIFY(diffGraphs(g, g).empty());
+}
+
+void TestRecipes::diffNamesEveryChange() {
+  const Graph then = base().graph;
+  Graph now = then;
+  auto find = [&](const std::string &id) -> Node & {
+    return *std::find_if(now.nodes.begin(), now.nodes.end(), [&](const Node &n) { return n.id == id; });
+  };
+  find("a").params["out"] = 16;     // a param changed
+  find("c").params.erase("hidden"); // a param back to its default
+  find("combine").params["dim"] = 4;
+  find("b").share = ""; // out of its share group
+  now.nodes.erase(std::find_if(now.nodes.begin(), now.nodes.end(), [](const Node &n) { return n.id == "d"; }));
+  Node extra = find("c");
+  extra.id = "e";
+  now.nodes.push_back(extra);
+  now.edges.erase(std::remove_if(now.edges.begin(), now.edges.end(),
+                                 [](const Edge &e) { return e.from.node == "d" || e.to.node == "d"; }),
+                  now.edges.end());
+  const std::vector<std::string> diff = diffGraphs(then, now);
+  const std::set<std::string> got(diff.begin(), diff.end());
+  QCOMPARE(got.size(), diff.size()); // no sentence twice
+  for (const char *expected :
+       {"a.out: 8 → 16", "c.hidden: [16] → default", "combine.dim: default → 4", "b: share group \"g\" → \"\"",
+        "d removed", "e added", "edge split:3 → d removed", "edge d → combine:3 removed"})
+    QVERIFY2(got.count(expected), (std::string("missing: ") + expected + "\ngot: " +
+                                   [&] {
+                                     std::string all;
+                                     for (const auto &d : diff)
+                                       all += d + "\n";
+                                     return all;
+                                   }())
+                                      .c_str());
+  QCOMPARE(diff.size(), std::size_t(8));
+}
+
+void TestRecipes::weightAndEffectDisagreeOnlyBeyondTheFairShare() {
+  // Four branches: the fair share is 0.25.
+  QVERIFY(weightEffectDisagree(0.10, 0.30, 4));  // weighted under half of it, contributes above it
+  QVERIFY(weightEffectDisagree(0.40, 0.10, 4));  // weighted above it, contributes under half of it
+  QVERIFY(!weightEffectDisagree(0.10, 0.20, 4)); // low weight, contribution not above the fair share
+  QVERIFY(!weightEffectDisagree(0.25, 0.05, 4)); // weight exactly fair is not "above"
+  QVERIFY(!weightEffectDisagree(0.125, 0.9, 4)); // exactly half is not "under half"
+  QVERIFY(!weightEffectDisagree(0.30, 0.125, 4));
+  QVERIFY(!weightEffectDisagree(0.5, 0.5, 2));
+  QVERIFY(!weightEffectDisagree(0.0, 1.0, 0)); // no branches: nothing to flag
+}
+
+QTEST_GUILESS_MAIN(TestRecipes)
+#include "tst_recipes.moc"
