@@ -344,19 +344,15 @@ private:
     } catch (const std::exception &e) {
       throw Error(ErrorKind::File, file + ": cannot continue this search: " + e.what());
     }
-    const JsonFields doc(earlier, file);
-    const Json &settingsJson = doc.object("settings");
+    const SearchFile read = readSearchJson(earlier, file);
     const Json want = settings();
     for (const char *k : {"graph_hash", "seed", "first_epochs", "bracket", "order"})
-      if (!settingsJson.contains(k) || settingsJson[k] != want[k])
+      if (!read.settings.contains(k) || read.settings[k] != want[k])
         throw Error(ErrorKind::Usage, options_.outDir + " holds a search with other settings (" + k +
                                           " differs); give another --out, or --force to start over");
-    const Json &trials = doc.array("trials");
-    for (std::size_t i = 0; i < trials.size(); ++i) {
-      TrialRecord r = trialFromJson(trials[i], file, "trials[" + std::to_string(i) + "]");
+    for (const TrialRecord &r : read.trials)
       if (r.status != "out of budget")
         memo_[{r.variant, r.rung}] = r;
-    }
   }
 
   // search.json, trials.csv and pareto.json as they stand (after every trial).
@@ -596,32 +592,55 @@ private:
 
 } // namespace
 
-void checkSearchFile(const std::string &path) {
-  checkSearchJson(parseJson(readTextFile(path), path), path);
+std::string SearchVariant::axis(const std::string &key) const {
+  const auto it = axes.find(key);
+  return it == axes.end() ? std::string() : it->second;
 }
 
-void checkSearchJson(const Json &search, const std::string &path) {
+const SearchVariant *SearchFile::variant(const std::string &name) const {
+  for (const auto &v : variants)
+    if (v.name == name)
+      return &v;
+  return nullptr;
+}
+
+SearchFile readSearchFile(const std::string &path) {
+  return readSearchJson(parseJson(readTextFile(path), path), path);
+}
+
+SearchFile readSearchJson(const Json &search, const std::string &path) {
   const JsonFields doc(search, path);
-  (void)doc.string("project", "");
-  (void)doc.object("settings");
+  SearchFile file;
+  file.project = doc.string("project", "");
+  file.settings = doc.object("settings");
   const Json &variants = doc.array("variants", true);
   for (std::size_t i = 0; i < variants.size(); ++i) {
-    const JsonFields v(variants[i], path, "variants[" + std::to_string(i) + "]");
-    (void)v.string("name");
-    for (const auto &[axis, value] : v.object("axes", true).items())
+    const JsonFields f(variants[i], path, "variants[" + std::to_string(i) + "]");
+    SearchVariant v;
+    v.name = f.string("name");
+    for (const auto &[axis, value] : f.object("axes", true).items()) {
       if (!value.is_string())
-        v.fail("axes." + axis, "must be a string");
-    for (const char *flag : {"baseline", "original", "started"})
-      (void)v.boolean(flag, false);
+        f.fail("axes." + axis, "must be a string");
+      v.axes[axis] = value.get<std::string>();
+    }
+    v.baseline = f.boolean("baseline", false);
+    v.original = f.boolean("original", false);
+    v.started = f.boolean("started", false);
+    file.variants.push_back(std::move(v));
   }
-  const Json &trials = doc.array("trials", true);
+  const Json &trials = doc.array("trials"); // written from the start, even when none finished
   for (std::size_t i = 0; i < trials.size(); ++i)
-    (void)trialFromJson(trials[i], path, "trials[" + std::to_string(i) + "]");
+    file.trials.push_back(trialFromJson(trials[i], path, "trials[" + std::to_string(i) + "]"));
   const Json &pareto = doc.array("pareto", true);
-  for (std::size_t i = 0; i < pareto.size(); ++i)
+  for (std::size_t i = 0; i < pareto.size(); ++i) {
     if (!pareto[i].is_string())
       doc.fail("pareto[" + std::to_string(i) + "]", "must be a string");
-  (void)doc.string("winner", "");
+    file.pareto.push_back(pareto[i].get<std::string>());
+  }
+  file.winner = doc.string("winner", "");
+  file.rungs = static_cast<int>(doc.integer("rungs", 0, 0, 64));
+  file.outOfBudget = doc.boolean("out_of_budget", false);
+  return file;
 }
 
 SearchResult runSearch(const Project &project, const Validation &validation, const SearchOptions &options,

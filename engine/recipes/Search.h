@@ -76,11 +76,34 @@ struct SearchObserver {
 SearchResult runSearch(const Project &project, const Validation &validation, const SearchOptions &options,
                        SearchObserver *observer = nullptr);
 
-// Checks a search.json's shape (settings, variants, trials, pareto, winner: every field of the
-// type `particle search` writes); throws Error(File) naming the file and the field.
-void checkSearchFile(const std::string &path);
+// A variant as search.json lists it; its project is variants/<name>.particle.json beside it.
+struct SearchVariant {
+  std::string name;
+  VariantAxes axes;
+  bool baseline = false, original = false, started = false;
+  // The value on one axis ("w1"), empty when the file does not give it.
+  std::string axis(const std::string &key) const;
+};
+
+// search.json read back (the Experiments tab, a search that continues): every field of the type
+// `particle search` writes.
+struct SearchFile {
+  std::string project;
+  Json settings; // compared as a whole when a search continues
+  std::vector<SearchVariant> variants;
+  std::vector<TrialRecord> trials; // in the order they finished
+  std::vector<std::string> pareto; // variant names, by accuracy
+  std::string winner;
+  int rungs = 0;
+  bool outOfBudget = false;
+  // The variant of that name (nullptr when the file lists none).
+  const SearchVariant *variant(const std::string &name) const;
+};
+
+// Reads a search.json; a field of the wrong shape throws Error(File) naming the file and the field.
+SearchFile readSearchFile(const std::string &path);
 // The same for a search.json already read (`path` names it in messages).
-void checkSearchJson(const Json &search, const std::string &path);
+SearchFile readSearchJson(const Json &search, const std::string &path);
 
 // The non-dominated variants among the completed ones: no other has a higher (or equal) accuracy
 // with fewer (or as many) unique parameters, one of them strictly.

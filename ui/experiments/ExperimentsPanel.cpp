@@ -1,13 +1,14 @@
 #include "experiments/ExperimentsPanel.h"
 
 #include "AppPaths.h"
-#include "data/DatasetSpec.h"
+#include "project/ProjectPaths.h"
 #include "document/GraphDocument.h"
 #include "project/Project.h"
 #include "recipes/Processes.h"
 #include "recipes/RunPlan.h"
 #include "recipes/Search.h"
-#include "training/CustomPlot.h"
+#include "charts/Charts.h"
+#include "charts/CustomPlot.h"
 #include "training/EngineWorker.h"
 
 #include <QCoreApplication>
@@ -35,29 +36,15 @@
 namespace particle::ui {
 
 namespace {
-const QColor kOwn("#e8871e"), kBaseline("#d03030"), kFront("#2a6fdb"), kOther("#9aa0a6");
 const QStringList kColumns = {"Variant",   "Rung", "Epochs", "Status", "Val acc", "Unique params",
                               "µs/sample", "Time", "Parts",  "Width",  "Combine", "Sharing"};
 
-QCustomPlot *makePlot(const QString &x, const QString &y, QWidget *parent) {
-  auto *plot = new QCustomPlot(parent);
-  QFont small = plot->font();
-  small.setPointSizeF(small.pointSizeF() * 0.8);
-  plot->legend->setFont(small);
-  plot->legend->setIconSize(14, 8);
-  plot->legend->setBrush(QColor(255, 255, 255, 210));
+// A chart of the tab: the common look, axis titles and no title above (the group box says it).
+QCustomPlot *makePlot(const QString &x, const QString &y, const QString &name, QWidget *parent) {
+  QCustomPlot *plot = charts::makePlot(parent, name);
   plot->xAxis->setLabel(x);
   plot->yAxis->setLabel(y);
-  plot->setMinimumSize(220, 160);
-  plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
-  plot->legend->setVisible(false);
   return plot;
-}
-
-QColor seriesColor(int i) {
-  static const QColor colors[] = {QColor("#2a6fdb"), QColor("#e8871e"), QColor("#2ca02c"), QColor("#9467bd"),
-                                  QColor("#8c564b"), QColor("#17becf"), QColor("#bcbd22"), QColor("#7f7f7f")};
-  return colors[i % 8];
 }
 } // namespace
 
@@ -133,8 +120,7 @@ ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidge
   table_->setToolTip(tr("One row per trial. Rung 0 trains every variant briefly; each later rung trains the better "
                         "half twice as long. Bold: the Pareto set, at its latest trial. Double-click a trial to "
                         "open its variant in the designer; select rows for the claims lab."));
-  pareto_ = makePlot(tr("unique parameters"), tr("validation accuracy (%)"), split);
-  pareto_->setObjectName("paretoPlot");
+  pareto_ = makePlot(tr("unique parameters"), tr("validation accuracy (%)"), "paretoPlot", split);
   pareto_->xAxis->setScaleType(QCPAxis::stLogarithmic);
   pareto_->xAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
   pareto_->xAxis->setNumberFormat("eb"); // 10⁵
@@ -169,16 +155,15 @@ ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidge
   // One line per model measured: wrapped to the room there is, never widening the tab.
   claimsLabel_->setWordWrap(true);
   claimsLabel_->setMinimumWidth(1);
-  noise_ = makePlot(tr("input noise σ (training-data standard deviations)"), tr("test accuracy (%)"), claimsBox);
-  noise_->setObjectName("noisePlot");
+  noise_ = makePlot(tr("input noise σ (training-data standard deviations)"), tr("test accuracy (%)"), "noisePlot",
+                    claimsBox);
   noise_->xAxis->setRange(0, 1);
   noise_->yAxis->setRange(0, 100);
-  noise_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignRight | Qt::AlignTop); // curves fall to the right
-  gap_ = makePlot(tr("epoch"), tr("train − val accuracy (%)"), claimsBox);
-  gap_->setObjectName("gapPlot");
+  charts::legendInside(noise_, Qt::AlignRight | Qt::AlignTop); // curves fall to the right
+  gap_ = makePlot(tr("epoch"), tr("train − val accuracy (%)"), "gapPlot", claimsBox);
   gap_->setToolTip(tr("Training accuracy (the running mean over each epoch) minus validation accuracy after it: "
                       "below zero early on, growing as a model starts to over-fit"));
-  gap_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignRight | Qt::AlignBottom);
+  charts::legendInside(gap_, Qt::AlignRight | Qt::AlignBottom);
   gap_->xAxis->setRange(0.5, 5.5);
   gap_->yAxis->setRange(-5, 5);
   claimsGrid->addWidget(claims_, 0, 0);
@@ -291,8 +276,7 @@ void ExperimentsPanel::startSearch() {
     source = folder_ + "/source.particle.json";
     Project p = doc_->project();
     p.path = doc_->sourcePath().toStdString();
-    p.dataset = withAbsolutePaths(p.dataset, p.baseDir());
-    saveProject(p, source.toStdString());
+    saveProject(projectWithAbsolutePaths(p), source.toStdString());
   } catch (const std::exception &e) {
     setStatus(tr("Cannot start: %1").arg(QString::fromUtf8(e.what())), true);
     return;
@@ -367,8 +351,9 @@ void ExperimentsPanel::openSearch() {
     setStatus(tr("%1 holds no search.json: not a search folder").arg(dir), true);
     return;
   }
+  SearchFile search;
   try {
-    checkSearchFile((dir + "/search.json").toStdString());
+    search = readSearchFile((dir + "/search.json").toStdString());
   } catch (const std::exception &e) {
     setStatus(tr("Cannot show this search: %1").arg(QString::fromUtf8(e.what())), true);
     return;
@@ -381,12 +366,7 @@ void ExperimentsPanel::openSearch() {
     if (QFile::exists(dir + "/claims/" + name + "/robustness.json"))
       claimDone_ << name; // measured earlier: shown again
   drawClaims();
-  try {
-    searchedName_ =
-        QString::fromStdString(Json::parse(readTextFile((dir + "/search.json").toStdString())).value("project", ""));
-  } catch (const std::exception &) {
-    searchedName_.clear();
-  }
+  searchedName_ = QString::fromStdString(search.project);
   poll();
   claims_->setEnabled(table_->rowCount() > 0);
   setStatus(tr("Search in %1: %n trial(s).", "", table_->rowCount()).arg(folder_));
@@ -405,45 +385,39 @@ void ExperimentsPanel::poll() {
     return;
   }
   try {
-    checkSearchJson(search, file.absoluteFilePath().toStdString()); // the text just read, not the file again
-    showSearch(search);
+    showSearch(readSearchJson(search, file.absoluteFilePath().toStdString())); // the text just read
   } catch (const std::exception &e) {
     setStatus(tr("Cannot show this search: %1").arg(QString::fromUtf8(e.what())), true);
   }
 }
 
-void ExperimentsPanel::showSearch(const Json &search) {
-  std::set<std::string> front;
-  for (const auto &name : search.value("pareto", Json::array()))
-    front.insert(name.get<std::string>());
-  std::map<std::string, Json> axes;
-  for (const auto &v : search.value("variants", Json::array()))
-    axes[v.value("name", "")] = v.value("axes", Json::object());
-  const Json &trials = search["trials"];
+void ExperimentsPanel::showSearch(const SearchFile &search) {
+  const std::set<std::string> front(search.pareto.begin(), search.pareto.end());
+  const std::vector<TrialRecord> &trials = search.trials;
   std::map<std::string, std::size_t> latest; // a variant's last completed trial, by index
   for (std::size_t i = 0; i < trials.size(); ++i)
-    if (trials[i].value("status", "") == "completed")
-      latest[trials[i].value("variant", "")] = i;
+    if (trials[i].ok())
+      latest[trials[i].variant] = i;
   table_->setSortingEnabled(false);
   table_->setRowCount(static_cast<int>(trials.size()));
   int row = 0;
-  for (const auto &t : trials) {
-    const std::string name = t.value("variant", "");
-    const bool ok = t.value("status", "") == "completed";
-    const Json &a = axes[name];
+  for (const TrialRecord &t : trials) {
+    const std::string &name = t.variant;
+    const bool ok = t.ok();
+    const SearchVariant *v = search.variant(name);
+    const auto axis = [&](const char *key) { return QString::fromStdString(v ? v->axis(key) : std::string()); };
     const QStringList cells = {QString::fromStdString(name),
-                               QString::number(t.value("rung", 0)),
-                               QString::number(t.value("epochs", 0)),
-                               QString::fromStdString(t.value("status", "")),
-                               ok ? QString::number(100 * t.value("val_accuracy", 0.0), 'f', 2) + " %" : QString(),
-                               ok ? QLocale().toString(static_cast<qlonglong>(t.value("unique_parameters", int64_t{0})))
-                                  : QString(),
-                               ok ? QString::number(t.value("us_per_sample", 0.0), 'f', 1) : QString(),
-                               QString::number(t.value("seconds", 0.0), 'f', 0) + " s",
-                               QString::fromStdString(a.value("parts", "")),
-                               QString::fromStdString(a.value("width", "")),
-                               QString::fromStdString(a.value("combine", "")),
-                               QString::fromStdString(a.value("sharing", ""))};
+                               QString::number(t.rung),
+                               QString::number(t.epochs),
+                               QString::fromStdString(t.status),
+                               ok ? QString::number(100 * t.valAccuracy, 'f', 2) + " %" : QString(),
+                               ok ? QLocale().toString(static_cast<qlonglong>(t.uniqueParameters)) : QString(),
+                               ok ? QString::number(t.usPerSample, 'f', 1) : QString(),
+                               QString::number(t.seconds, 'f', 0) + " s",
+                               axis("parts"),
+                               axis("width"),
+                               axis("combine"),
+                               axis("sharing")};
     for (int c = 0; c < cells.size(); ++c) {
       auto *item = new QTableWidgetItem(cells[c]);
       if (front.count(name) && latest[name] == static_cast<std::size_t>(row)) {
@@ -452,7 +426,7 @@ void ExperimentsPanel::showSearch(const Json &search) {
         item->setFont(f);
       }
       if (!ok)
-        item->setToolTip(QString::fromStdString(t.value("message", "")));
+        item->setToolTip(QString::fromStdString(t.message));
       item->setData(Qt::UserRole, QString::fromStdString(name));
       table_->setItem(row, c, item);
     }
@@ -461,7 +435,7 @@ void ExperimentsPanel::showSearch(const Json &search) {
   drawPareto(search);
 }
 
-void ExperimentsPanel::drawPareto(const Json &search) {
+void ExperimentsPanel::drawPareto(const SearchFile &search) {
   pareto_->clearGraphs();
   pareto_->clearItems();
   // Each variant at its latest completed trial.
@@ -472,25 +446,20 @@ void ExperimentsPanel::drawPareto(const Json &search) {
   };
   std::map<std::string, Point> points;
   std::map<std::string, int> rungOf;
-  for (const auto &t : search["trials"]) {
-    if (t.value("status", "") != "completed")
+  for (const TrialRecord &t : search.trials) {
+    if (!t.ok())
       continue;
-    const std::string name = t.value("variant", "");
-    const int rung = t.value("rung", 0);
-    if (rungOf.count(name) && rungOf[name] > rung)
+    if (rungOf.count(t.variant) && rungOf[t.variant] > t.rung)
       continue;
-    rungOf[name] = rung;
-    points[name] = {name, static_cast<double>(t.value("unique_parameters", int64_t{1})),
-                    100 * t.value("val_accuracy", 0.0), t.value("us_per_sample", 0.0)};
+    rungOf[t.variant] = t.rung;
+    points[t.variant] = {t.variant, static_cast<double>(t.uniqueParameters), 100 * t.valAccuracy, t.usPerSample};
   }
-  for (const auto &v : search.value("variants", Json::array()))
-    if (auto it = points.find(v.value("name", "")); it != points.end()) {
-      it->second.own = v.value("original", false);
-      it->second.baseline = v.value("baseline", false);
+  for (const SearchVariant &v : search.variants)
+    if (auto it = points.find(v.name); it != points.end()) {
+      it->second.own = v.original;
+      it->second.baseline = v.baseline;
     }
-  std::set<std::string> front;
-  for (const auto &name : search.value("pareto", Json::array()))
-    front.insert(name.get<std::string>());
+  const std::set<std::string> front(search.pareto.begin(), search.pareto.end());
   double minUs = 1e300, maxUs = 0;
   for (const auto &[name, p] : points) {
     minUs = std::min(minUs, p.us);
@@ -504,7 +473,9 @@ void ExperimentsPanel::drawPareto(const Json &search) {
   std::sort(frontPoints.begin(), frontPoints.end(), [](const Point &a, const Point &b) { return a.params < b.params; });
   if (frontPoints.size() > 1) {
     QCPGraph *line = pareto_->addGraph();
-    line->setPen(QPen(QColor(42, 111, 219, 120), 1.5, Qt::DashLine));
+    QColor frontColor = charts::seriesColor(0);
+    frontColor.setAlpha(120);
+    line->setPen(QPen(frontColor, 1.5, Qt::DashLine));
     line->setLineStyle(QCPGraph::lsStepLeft);
     for (const auto &p : frontPoints)
       line->addData(p.params, p.accuracy);
@@ -520,7 +491,10 @@ void ExperimentsPanel::drawPareto(const Json &search) {
     g->setProperty("variant", QString::fromStdString(name));
     g->setName(QString::fromStdString(name));
     g->setLineStyle(QCPGraph::lsNone);
-    const QColor color = p.own ? kOwn : p.baseline ? kBaseline : front.count(name) ? kFront : kOther;
+    const QColor color = p.own               ? charts::markColor()
+                         : p.baseline        ? charts::negativeColor()
+                         : front.count(name) ? charts::seriesColor(0)
+                                             : charts::mutedColor();
     const double size = 7 + (maxUs > minUs ? 11 * (p.us - minUs) / (maxUs - minUs) : 4);
     g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, color, color, size));
     g->addData(p.params, p.accuracy);
@@ -564,12 +538,12 @@ void ExperimentsPanel::startClaims() {
       chosen << item->data(Qt::UserRole).toString();
   if (chosen.isEmpty()) {
     try {
-      const Json search = Json::parse(readTextFile((folder_ + "/search.json").toStdString()));
-      for (const auto &name : search.value("pareto", Json::array()))
-        chosen << QString::fromStdString(name.get<std::string>());
-      for (const auto &v : search.value("variants", Json::array()))
-        if (v.value("original", false) || (v.value("baseline", false) && v["axes"].value("width", "") == "w1"))
-          chosen << QString::fromStdString(v.value("name", ""));
+      const SearchFile search = readSearchFile((folder_ + "/search.json").toStdString());
+      for (const std::string &name : search.pareto)
+        chosen << QString::fromStdString(name);
+      for (const SearchVariant &v : search.variants)
+        if (v.original || (v.baseline && v.axis("width") == "w1"))
+          chosen << QString::fromStdString(v.name);
     } catch (const std::exception &e) {
       claimsLabel_->setText(tr("Cannot read the search: %1").arg(QString::fromUtf8(e.what())));
       return;
@@ -627,7 +601,7 @@ void ExperimentsPanel::drawClaims() {
     } catch (const std::exception &) {
       continue;
     }
-    const QColor color = seriesColor(i++);
+    const QColor color = charts::seriesColor(i++);
     QCPGraph *g = noise_->addGraph();
     g->setName(name);
     g->setPen(QPen(color, 2));

@@ -7,8 +7,6 @@
 // claims lab measures the chosen variants (`particle robustness`): accuracy under input noise, the
 // generalisation gap per epoch, and per-part occlusion, each beside the monolithic baseline.
 
-#include "base/Json.h"
-
 #include <QDateTime>
 #include <QWidget>
 
@@ -22,6 +20,10 @@ class QPushButton;
 class QSpinBox;
 class QTableWidget;
 class QTimer;
+
+namespace particle {
+struct SearchFile;
+}
 
 namespace particle::ui {
 
@@ -66,8 +68,8 @@ private:
   // Shows a search folder written earlier (by the app or `particle search`).
   void openSearch();
   void poll();
-  void showSearch(const Json &search);
-  void drawPareto(const Json &search);
+  void showSearch(const SearchFile &search);
+  void drawPareto(const SearchFile &search);
   void startClaims();
   void nextClaim();
   void drawClaims();
