@@ -213,9 +213,14 @@ int cmdCheck(const Args &args) {
     } else {
       r.shapes = "(unused)";
     }
-    if (!n.share.empty())
-      r.share = n.share + (n.shareScope == "trunk" ? " (trunk)" : "") +
-                (shareOwner(project.graph, n.id) == n.id ? "" : " → " + shareOwner(project.graph, n.id));
+    if (!n.share.empty()) {
+      // The member whose module (or, with scope trunk, whose trunk) this one uses.
+      const auto built = v.sharing.nodes.find(n.id);
+      const std::string from = built == v.sharing.nodes.end()
+                                   ? std::string()
+                                   : (built->second.module != n.id ? built->second.module : built->second.trunk);
+      r.share = n.share + (n.shareScope == "trunk" ? " (trunk)" : "") + (from.empty() ? "" : " → " + from);
+    }
     rows.push_back(r);
   }
   std::size_t w[5] = {4, 4, 5, 6, 5};

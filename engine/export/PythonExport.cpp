@@ -4,7 +4,9 @@
 #include "data/Dataset.h"
 #include "data/Tokenizer.h"
 #include "export/PythonTemplates.h"
+#include "graph/Sharing.h"
 #include "model/Model.h"
+#include "project/ProjectPaths.h"
 #include "train/Trainer.h"
 #include "project/TrainingSpec.h"
 
@@ -167,16 +169,11 @@ std::string pythonModelSource(const Project &project, ParticleModelImpl &model) 
   std::map<std::string, const Node *> byId;
   for (const auto &n : graph.nodes)
     byId[n.id] = &n;
-  // The engine's sharing rules (model/Model.cpp): a share group's first member in file order owns
-  // the module; with scope "trunk" the first built sub-model of the group owns the trunk.
-  std::map<std::string, std::string> groupOwner;
-  for (const auto &n : graph.nodes)
-    if (!n.share.empty())
-      groupOwner.emplace(n.share, n.id);
+  // The modules as the engine builds them (model/Model.cpp).
+  const SharePlan plan = planSharing(graph, model.order());
 
   std::string init, forward, classes, sharing;
-  std::set<std::string> typesUsed, built;
-  std::map<std::string, std::string> trunkOwner; // share group → node whose module owns the trunk
+  std::set<std::string> typesUsed;
   Names names;
   std::string pipeline;
   for (const auto &id : model.order()) {
@@ -186,25 +183,18 @@ std::string pythonModelSource(const Project &project, ParticleModelImpl &model) 
     if (!type.pythonModule)
       throw Error(ErrorKind::Invalid, "node '" + id + "': type " + node.type + " cannot be exported to PyTorch yet");
     pipeline += (pipeline.empty() ? "" : ", ") + id;
-    const std::string owner = node.share.empty() ? id : groupOwner.at(node.share);
-    std::string moduleOf = id, trunkFrom;
-    if (owner != id && node.shareScope != "trunk" && built.count(owner)) {
-      moduleOf = owner;
-      sharing += "    - " + id + " is " + owner + " (share group \"" + node.share + "\": the same module)\n";
+    const std::string &moduleOf = plan.of(id).module, &trunkFrom = plan.of(id).trunk;
+    if (moduleOf != id) {
+      sharing += "    - " + id + " is " + moduleOf + " (share group \"" + node.share + "\": the same module)\n";
     } else {
-      if (owner != id && node.shareScope == "trunk" && trunkOwner.count(node.share))
-        trunkFrom = trunkOwner.at(node.share);
       const std::string call = type.pythonModule(PythonArgs{info.params, info, v.data, trunkFrom.empty()});
       const std::string ref = moduleRef(id);
       init += "        " + ref + " = " + call + "\n";
       typesUsed.insert(node.type);
-      if (!node.share.empty() && type.role == NodeRole::SubModel && !trunkOwner.count(node.share))
-        trunkOwner[node.share] = id;
       if (!trunkFrom.empty())
         sharing += "    - " + id + " uses " + trunkFrom + "'s trunk with its own last layer (share group \"" +
                    node.share + "\", scope trunk)\n";
     }
-    built.insert(id);
 
     // forward(): inputs in port order, the gate by name.
     std::map<int, PortRef> numbered;
@@ -389,9 +379,7 @@ ExportResult exportPyTorch(const Project &project, const ExportOptions &options,
   writeFileAtomically(dir + "/train.py",
                       replaceAll(python_templates::kTrain, "@CONFIG@", replaceAll(config.dump(2), "'", "\\u0027")));
   wrote("train.py");
-  Project copy = p;
-  copy.dataset = withAbsolutePaths(p.dataset, p.baseDir());
-  saveProject(copy, dir + "/project.particle.json");
+  saveProject(projectWithAbsolutePaths(p), dir + "/project.particle.json");
   wrote("project.particle.json");
   return result;
 }

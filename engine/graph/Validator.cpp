@@ -205,16 +205,6 @@ bool Validation::has(ProblemCode code) const {
   return std::any_of(problems.begin(), problems.end(), [&](const Problem &p) { return p.code == code; });
 }
 
-std::string shareOwner(const Graph &graph, const std::string &nodeId) {
-  const Node *n = graph.find(nodeId);
-  if (!n || n->share.empty())
-    return nodeId;
-  for (const auto &m : graph.nodes)
-    if (m.share == n->share)
-      return m.id;
-  return nodeId;
-}
-
 namespace {
 std::string firstWithRole(const Graph &graph, NodeRole role) {
   const auto &cat = Catalogue::instance();
@@ -273,6 +263,7 @@ public:
     checkReachability();
     checkUnusedOutputs();
     checkPartCoverage();
+    planShares();
     checkShareGroups();
     checkClasses();
     checkPaddingParts();
@@ -847,20 +838,27 @@ private:
     }
   }
 
+  // What training builds: the nodes that feed the output with known shapes, in the order they run.
+  void planShares() {
+    std::vector<std::string> built;
+    for (int i : order_)
+      if (infos_[static_cast<std::size_t>(i)].shapesKnown &&
+          (toOutput_.empty() || toOutput_[static_cast<std::size_t>(i)]))
+        built.push_back(node(i).id);
+    v_.sharing = planSharing(graph_, built);
+  }
+
+  // Members are compared with the group's first in the file, the one the user reads first.
   void checkShareGroups() {
-    std::map<std::string, std::vector<int>> groups;
-    for (std::size_t i = 0; i < graph_.nodes.size(); ++i)
-      if (!graph_.nodes[i].share.empty())
-        groups[graph_.nodes[i].share].push_back(static_cast<int>(i));
-    for (const auto &[name, members] : groups) {
-      const int firstIndex = members.front();
+    for (const auto &[name, members] : v_.sharing.groups) {
+      const int firstIndex = indexOf(members.front());
       const Node &first = node(firstIndex);
       const NodeInfo &fi = infos_[static_cast<std::size_t>(firstIndex)];
       if (members.size() == 1)
         warning(ProblemCode::ShareAlone, firstIndex,
                 "share group \"" + name + "\" has only this member; nothing is shared");
       for (std::size_t k = 1; k < members.size(); ++k) {
-        const int mIndex = members[k];
+        const int mIndex = indexOf(members[k]);
         const Node &m = node(mIndex);
         const NodeInfo &mi = infos_[static_cast<std::size_t>(mIndex)];
         const std::string intro = "share group \"" + name + "\": ";
@@ -1017,19 +1015,16 @@ private:
     }
   }
 
+  // Only what feeds the Classifier is built and trained: the nodes of the share plan.
   void countParameters() {
-    std::set<std::string> seenGroups;
     for (std::size_t i = 0; i < graph_.nodes.size(); ++i) {
       const Node &n = graph_.nodes[i];
       const NodeInfo &info = infos_[i];
-      // Only what feeds the Classifier is built and trained.
-      if (!info.shapesKnown || (!toOutput_.empty() && !toOutput_[i]))
+      if (!v_.sharing.nodes.count(n.id))
         continue;
       v_.totalParameters = saturatingAdd(v_.totalParameters, info.parameters);
-      if (n.share.empty() || seenGroups.insert(n.share).second)
-        v_.uniqueParameters = saturatingAdd(v_.uniqueParameters, info.parameters);
-      else if (n.shareScope == "trunk")
-        v_.uniqueParameters = saturatingAdd(v_.uniqueParameters, info.parameters - info.trunkParameters);
+      v_.uniqueParameters =
+          saturatingAdd(v_.uniqueParameters, v_.sharing.ownParameters(n.id, info.parameters, info.trunkParameters));
     }
   }
 
@@ -1049,17 +1044,12 @@ private:
     const auto batch = static_cast<double>(spec.batchSize);
     double weights = 0, activations = 0, largest = 0;
     int largestNode = -1;
-    std::set<std::string> seenGroups;
     for (std::size_t i = 0; i < graph_.nodes.size(); ++i) {
       const NodeInfo &info = infos_[i];
-      if (!info.shapesKnown || (!toOutput_.empty() && !toOutput_[i]))
-        continue;
       const Node &n = graph_.nodes[i];
-      double own = 0;
-      if (n.share.empty() || seenGroups.insert(n.share).second)
-        own = static_cast<double>(info.parameters);
-      else if (n.shareScope == "trunk")
-        own = static_cast<double>(info.parameters - info.trunkParameters);
+      if (!v_.sharing.nodes.count(n.id))
+        continue;
+      const auto own = static_cast<double>(v_.sharing.ownParameters(n.id, info.parameters, info.trunkParameters));
       double outputs = 0;
       for (const Shape &shape : info.outputs)
         outputs += static_cast<double>(shapeNumel(shape));

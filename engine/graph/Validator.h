@@ -4,6 +4,7 @@
 // parameter counts. Linear in the size of the graph.
 
 #include "graph/Catalogue.h"
+#include "graph/Sharing.h"
 #include "project/Project.h"
 
 #include <map>
@@ -96,6 +97,7 @@ struct Validation {
   bool dataKnown = false;
   int64_t totalParameters = 0;  // as if nothing were shared
   int64_t uniqueParameters = 0; // what is trained
+  SharePlan sharing;            // what training builds: the nodes that feed the output, shapes known
   // Training's memory at the batch size, in bytes (0: unknown, e.g. a bad training section):
   // weights, gradients, optimizer state, activations kept for the backward pass, the data set.
   struct Memory {
@@ -123,10 +125,6 @@ std::string memoryBreakdown(const Validation::Memory &memory);
 
 // `data` skips probing the data set (the editor passes what it probed once).
 Validation validate(const Project &project, const DataInfo *data = nullptr);
-
-// Which node owns the module of `nodeId` under sharing (itself unless it is a later member of
-// a share group, then the group's first member in file order).
-std::string shareOwner(const Graph &graph, const std::string &nodeId);
 
 // The graph's data source and output nodes (by role), or empty.
 std::string inputNodeId(const Graph &graph);

@@ -1,5 +1,7 @@
 #include "model/Model.h"
 
+#include "graph/Sharing.h"
+
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <functional>
@@ -71,18 +73,15 @@ ParticleModelImpl::ParticleModelImpl(const Project &project) : graph_(project.gr
           stack.push_back(e->from.node);
     }
   }
-  std::map<std::string, std::string> groupOwner; // share group → first member in file order
-  for (const auto &n : graph_.nodes)
-    if (!n.share.empty())
-      groupOwner.emplace(n.share, n.id);
+  for (const auto &id : validation_.order)
+    if (needed.count(id))
+      order_.push_back(id);
+  const SharePlan sharing = planSharing(graph_, order_);
   std::map<std::string, const Node *> byId;
   for (const auto &n : graph_.nodes)
     byId[n.id] = &n;
   std::map<std::string, std::shared_ptr<NodeModuleImpl>> built;
-  std::map<std::string, std::shared_ptr<TrunkImpl>> trunks; // by share group
-  for (const auto &id : validation_.order) {
-    if (!needed.count(id))
-      continue;
+  for (const auto &id : order_) {
     const Node &node = *byId.at(id);
     const NodeInfo &info = *validation_.info(id);
     Step step;
@@ -98,21 +97,18 @@ ParticleModelImpl::ParticleModelImpl(const Project &project) : graph_(project.gr
     for (auto &[k, ref] : numbered)
       step.inputs.push_back(ref);
 
-    const std::string owner = node.share.empty() ? id : groupOwner.at(node.share);
-    if (owner != id && node.shareScope != "trunk" && built.count(owner)) {
-      step.module = built.at(owner); // tied: the very same module
+    const NodeSharing &share = sharing.of(id);
+    if (share.module != id) {
+      step.module = built.at(share.module); // tied: the very same module
     } else {
       BuildArgs args{info.params, info, nullptr, &validation_.data};
-      if (owner != id && node.shareScope == "trunk" && trunks.count(node.share))
-        args.sharedTrunk = trunks.at(node.share);
+      if (!share.trunk.empty())
+        if (auto block = std::dynamic_pointer_cast<BlockImpl>(built.at(share.trunk)))
+          args.sharedTrunk = block->trunk();
       step.module = step.type->build(args);
       register_module(id, step.module);
-      if (!node.share.empty())
-        if (auto block = std::dynamic_pointer_cast<BlockImpl>(step.module); block && !trunks.count(node.share))
-          trunks[node.share] = block->trunk();
     }
     built[id] = step.module;
-    order_.push_back(id);
     steps_.push_back(std::move(step));
   }
   classes_ = validation_.info(classifier_)->outputs[0][0];
