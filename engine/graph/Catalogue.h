@@ -46,6 +46,19 @@ struct InferResult {
   std::string errorParam;      // the param the error is about, when there is one
 };
 
+// One way a decomposer may cut its input, as the search of decompositions tries it
+// (engine/recipes/Variants.cpp).
+struct Decomposition {
+  std::string label; // "2x2", "4 chunks", "per column": unique among those offered
+  Json params;       // the decomposer's params for it
+  int parts = 0;
+};
+
+struct Decompositions {
+  std::vector<Decomposition> offered;
+  std::string own; // the label of the params as written: an offered one's when they cut alike
+};
+
 struct NodeInfo;
 class NodeModuleImpl;
 class TrunkImpl;
@@ -90,6 +103,9 @@ struct NodeType {
   // made of, in the part's own element order. Explanations stitch attributions back through it;
   // the app draws part boundaries from it.
   std::function<std::vector<std::vector<int64_t>>(const Json &params, const Shape &input)> partIndices;
+  // Decomposers: the cuts of `input` (token ids when `tokens`) a search tries, starting from
+  // `params` as written, and the label of those params with `parts` of their parts connected.
+  std::function<Decompositions(const Json &params, const Shape &input, bool tokens, int parts)> decompositions;
   ModuleFactory build;
   // PyTorch export: the Python source of the nn.Module class(es) this type's module becomes
   // (written once into model.py when the graph uses the type; the same state-dict names as the

@@ -145,8 +145,8 @@ NodeType attentionNodeType() {
   t.doc = "Transformer encoder (pre-norm multi-head self-attention) over tokens or image patches, mean-pooled. "
           "Records its attention maps for explanations.";
   t.shareable = t.trunkShareable = true;
-  t.params = {intField("dim", 64, 1, 4096, "Model width"), intField("heads", 4, 1, 64, "Attention heads"),
-              intField("layers", 2, 1, 48, "Encoder layers"), intField("out", 64, 1, kMaxWidth, "Output width"),
+  t.params = {width(intField("dim", 64, 1, 4096, "Model width")), intField("heads", 4, 1, 64, "Attention heads"),
+              intField("layers", 2, 1, 48, "Encoder layers"), width(intField("out", 64, 1, kMaxWidth, "Output width")),
               intField("patch", 7, 1, 1024, "Patch side when fed an image")};
   t.infer = attention::infer;
   t.build = [](const BuildArgs &a) {

@@ -180,10 +180,13 @@ NodeType combineNodeType() {
   t.maxInputs = -1;
   t.namedInputs = {"gate"};
   t.params = {
-      enumField("mode", combine::kModeNames, "How branches are joined"),
-      zeroMeans(when(intField("dim", 0, 0, kMaxWidth, "Common width the branches are projected to"), "mode",
-                     {"sum", "mean", "max", "attention", "gate"}),
-                "automatic"),
+      // The search of decompositions tries four joins: mean is sum divided by K, and max is left to
+      // graphs built by hand.
+      searched(enumField("mode", combine::kModeNames, "How branches are joined"),
+               {"concat", "sum", "attention", "gate"}),
+      width(zeroMeans(when(intField("dim", 0, 0, kMaxWidth, "Common width the branches are projected to"), "mode",
+                           {"sum", "mean", "max", "attention", "gate"}),
+                      "automatic")),
       zeroMeans(when(intField("top_k", 0, 0, 64, "Experts kept per sample"), "mode", {"gate"}), "all"),
       when(floatField("balance_weight", 0.01, 0.0, 10.0, "Weight of the load-balancing loss"), "mode", {"gate"})};
   t.infer = combine::infer;

@@ -49,7 +49,7 @@ NodeType conv1dNodeType() {
   t.color = kLayerColor;
   t.doc = "Convolution along the tokens ([T, D] to [T, channels], ReLU, same length); padding stays padding.";
   t.shareable = true;
-  t.params = {intField("channels", 64, 1, 4096, "Output channels per token"),
+  t.params = {width(intField("channels", 64, 1, 4096, "Output channels per token")),
               intField("kernel", 3, 1, 63, "Tokens each output sees (odd)")};
   t.infer = conv1d::infer;
   t.build = [](const BuildArgs &a) -> std::shared_ptr<NodeModuleImpl> {

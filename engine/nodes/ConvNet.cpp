@@ -78,9 +78,10 @@ NodeType convNetNodeType() {
   t.role = NodeRole::SubModel;
   t.doc = "Convolutions (same padding, ReLU, optional 2×2 max-pool), then a linear layer.";
   t.shareable = t.trunkShareable = true;
-  t.params = {listField("channels", FieldKind::IntList, Json::array({16, 32}), 1, 4096, "Channels per conv layer"),
-              intField("kernel", 3, 1, 15, "Kernel size"), boolField("pool", true, "2×2 max-pool after each conv"),
-              intField("out", 64, 1, kMaxWidth, "Output width")};
+  t.params = {
+      width(listField("channels", FieldKind::IntList, Json::array({16, 32}), 1, 4096, "Channels per conv layer")),
+      intField("kernel", 3, 1, 15, "Kernel size"), boolField("pool", true, "2×2 max-pool after each conv"),
+      width(intField("out", 64, 1, kMaxWidth, "Output width"))};
   t.infer = convnet::infer;
   t.build = [](const BuildArgs &a) {
     return makeBlock(

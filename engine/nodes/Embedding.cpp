@@ -49,7 +49,7 @@ NodeType embeddingNodeType() {
   t.doc = "Token ids [T] to vectors [T, dim], one learned vector per word of the data set's vocabulary; "
           "padding stays zero.";
   t.shareable = true;
-  t.params = {intField("dim", 64, 1, 4096, "Width of each token's vector")};
+  t.params = {width(intField("dim", 64, 1, 4096, "Width of each token's vector"))};
   t.infer = embedding::infer;
   t.build = [](const BuildArgs &a) -> std::shared_ptr<NodeModuleImpl> {
     const auto vocabulary = a.data ? static_cast<int64_t>(a.data->vocabulary.size()) : int64_t(0);

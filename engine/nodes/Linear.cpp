@@ -39,7 +39,7 @@ NodeType linearNodeType() {
   t.color = kLayerColor;
   t.doc = "Affine map of the last dimension.";
   t.shareable = true;
-  t.params = {intField("out", 64, 1, kMaxWidth, "Output width"), boolField("bias", true, "Learn a bias")};
+  t.params = {width(intField("out", 64, 1, kMaxWidth, "Output width")), boolField("bias", true, "Learn a bias")};
   t.infer = linear::infer;
   t.build = [](const BuildArgs &a) -> std::shared_ptr<NodeModuleImpl> {
     return std::make_shared<linear::ModuleImpl>(a.info.inputs[0].back(), intParam(a.params, "out"),

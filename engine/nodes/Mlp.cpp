@@ -73,8 +73,8 @@ NodeType mlpNodeType() {
   t.role = NodeRole::SubModel;
   t.doc = "Multi-layer perceptron over the flattened input.";
   t.shareable = t.trunkShareable = true;
-  t.params = {listField("hidden", FieldKind::IntList, Json::array({128}), 1, kMaxWidth, "Hidden layer widths"),
-              intField("out", 64, 1, kMaxWidth, "Output width"),
+  t.params = {width(listField("hidden", FieldKind::IntList, Json::array({128}), 1, kMaxWidth, "Hidden layer widths")),
+              width(intField("out", 64, 1, kMaxWidth, "Output width")),
               enumField("activation", {"relu", "gelu", "tanh"}, "Hidden activation"),
               floatField("dropout", 0.0, 0.0, 0.95, "Dropout after each hidden layer")};
   t.infer = mlp::infer;

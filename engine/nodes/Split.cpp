@@ -185,6 +185,62 @@ std::vector<std::vector<int64_t>> partIndices(const Json &params, const Shape &x
   return parts;
 }
 
+// The search's cuts: other grids for patches; equal chunks (and, for token ids, proportional
+// shares) for a vector; one part per column for a few columns. `params` are as the user wrote
+// them, so a mode left out means patches.
+Decompositions decompositions(const Json &params, const Shape &in, bool tokens, int parts) {
+  Decompositions d;
+  auto &out = d.offered;
+  const std::string mode = params.value("mode", std::string("patches"));
+  auto add = [&](const std::string &label, Json cut, int count) {
+    for (const auto &o : out)
+      if (o.label == label)
+        return;
+    out.push_back({label, std::move(cut), count});
+  };
+  if (mode == "patches" && in.size() == 3) {
+    for (auto [r, c] : std::vector<std::pair<int, int>>{{1, 2}, {2, 1}, {2, 2}, {4, 4}, {7, 7}})
+      if (in[1] % r == 0 && in[2] % c == 0 && in[1] / r >= 4 && in[2] / c >= 4)
+        add(std::to_string(r) + "x" + std::to_string(c), Json{{"mode", "patches"}, {"rows", r}, {"cols", c}}, r * c);
+  } else if ((mode == "chunks" || mode == "columns" || mode == "proportional") && in.size() == 1) {
+    for (int p : {2, 3, 4, 8})
+      if (in[0] % p == 0 && in[0] / p >= (tokens ? 8 : 1))
+        add(std::to_string(p) + " chunks", Json{{"mode", "chunks"}, {"parts", p}}, p);
+    // Token ids: also each text cut at its own length.
+    for (int p : {2, 3, 4, 8})
+      if (tokens && in[0] / p >= 8)
+        add(std::to_string(p) + " proportional", Json{{"mode", "proportional"}, {"parts", p}}, p);
+    if (mode == "columns" && in[0] <= 16) { // one part per column
+      Json groups = Json::array();
+      for (int64_t i = 0; i < in[0]; ++i)
+        groups.push_back(Json::array({i}));
+      add("per column", Json{{"mode", "columns"}, {"groups", groups}}, static_cast<int>(in[0]));
+    }
+  }
+  // The params' own label: an offered cut's when they match it.
+  for (const auto &o : out)
+    if (o.params == params) {
+      d.own = o.label;
+      return d;
+    }
+  // Explicit equal chunk sizes cut the input as `parts` equal chunks do: the same cut.
+  if (params.value("mode", std::string()) == "chunks" && params.contains("sizes") && params["sizes"].is_array() &&
+      !params["sizes"].empty()) {
+    const Json &sizes = params["sizes"];
+    if (std::all_of(sizes.begin(), sizes.end(), [&](const Json &v) { return v == sizes.front(); }))
+      for (const auto &o : out)
+        if (o.params.value("mode", std::string()) == "chunks" && o.parts == static_cast<int>(sizes.size())) {
+          d.own = o.label;
+          return d;
+        }
+  }
+  d.own = "own " + std::to_string(parts) + " " +
+          (mode == "patches"  ? "patches"
+           : mode == "fields" ? "fields"
+                              : "parts");
+  return d;
+}
+
 class ModuleImpl : public NodeModuleImpl {
 public:
   ModuleImpl(const Json &p, const NodeInfo &info) : params_(parse(p)) {
@@ -283,6 +339,7 @@ NodeType splitNodeType() {
   };
   t.infer = split::infer;
   t.partIndices = split::partIndices;
+  t.decompositions = split::decompositions;
   t.build = [](const BuildArgs &a) -> std::shared_ptr<NodeModuleImpl> {
     return std::make_shared<split::ModuleImpl>(a.params, a.info);
   };

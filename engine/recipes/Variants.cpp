@@ -43,12 +43,26 @@ const NodeType *typeOf(const Node &n) {
   return Catalogue::instance().find(n.type);
 }
 
+NodeRole roleOf(const Node &n) {
+  const NodeType *t = typeOf(n);
+  return t ? t->role : NodeRole::Layer;
+}
+
+// The combiner's param the search varies: the enum field its type gives searchChoices.
+const Field *joinField(const Node &combine) {
+  if (const NodeType *t = typeOf(combine))
+    for (const auto &f : t->params.fields())
+      if (!f.searchChoices.empty())
+        return &f;
+  return nullptr;
+}
+
 } // namespace
 
 DecompositionSite findDecompositionSite(const Graph &graph) {
   DecompositionSite site;
   for (const auto &n : graph.nodes)
-    if (n.type == "Split") {
+    if (const NodeType *t = typeOf(n); t && t->role == NodeRole::Decomposer && t->decompositions) {
       site.split = n.id;
       break;
     }
@@ -65,7 +79,7 @@ DecompositionSite findDecompositionSite(const Graph &graph) {
       const Node *n = graph.find(at);
       if (!n)
         break;
-      if (n->type == "Combine") {
+      if (roleOf(*n) == NodeRole::Combiner) {
         into = n->id;
         break;
       }
@@ -90,72 +104,30 @@ DecompositionSite findDecompositionSite(const Graph &graph) {
     site.branches.push_back(chain);
   if (site.branches.empty())
     throw Error(ErrorKind::Invalid, "Split '" + site.split + "' has no connected parts to vary");
+  if (!joinField(*graph.find(site.combine)))
+    throw Error(ErrorKind::Invalid,
+                "'" + site.combine + "' has no way of joining its branches that the search can vary");
   return site;
 }
 
 namespace {
 
-struct PartsOption {
-  std::string label;
-  Json params; // the Split's
-  int count = 0;
-};
-
-std::vector<PartsOption> partsOptions(const Node &split, const Shape &in, bool tokens) {
-  std::vector<PartsOption> out;
-  const std::string mode = split.params.value("mode", std::string("patches"));
-  auto add = [&](const std::string &label, Json params, int count) {
-    for (const auto &o : out)
-      if (o.label == label)
-        return;
-    out.push_back({label, std::move(params), count});
-  };
-  if (mode == "patches" && in.size() == 3) {
-    for (auto [r, c] : std::vector<std::pair<int, int>>{{1, 2}, {2, 1}, {2, 2}, {4, 4}, {7, 7}})
-      if (in[1] % r == 0 && in[2] % c == 0 && in[1] / r >= 4 && in[2] / c >= 4)
-        add(std::to_string(r) + "x" + std::to_string(c), Json{{"mode", "patches"}, {"rows", r}, {"cols", c}}, r * c);
-  } else if ((mode == "chunks" || mode == "columns" || mode == "proportional") && in.size() == 1) {
-    for (int p : {2, 3, 4, 8})
-      if (in[0] % p == 0 && in[0] / p >= (tokens ? 8 : 1))
-        add(std::to_string(p) + " chunks", Json{{"mode", "chunks"}, {"parts", p}}, p);
-    // Token ids: also each text cut at its own length.
-    for (int p : {2, 3, 4, 8})
-      if (tokens && in[0] / p >= 8)
-        add(std::to_string(p) + " proportional", Json{{"mode", "proportional"}, {"parts", p}}, p);
-    if (mode == "columns" && in[0] <= 16) { // one part per column
-      Json groups = Json::array();
-      for (int64_t i = 0; i < in[0]; ++i)
-        groups.push_back(Json::array({i}));
-      add("per column", Json{{"mode", "columns"}, {"groups", groups}}, static_cast<int>(in[0]));
-    }
-  }
-  return out;
+// The decomposer's cuts of its input, and the label of its own.
+Decompositions decompositionsOf(const Node &split, const NodeInfo *info, int parts) {
+  const Shape in = info && !info->inputs.empty() ? info->inputs[0] : Shape{};
+  const bool tokens = info && !info->inputTokens.empty() && info->inputTokens[0];
+  return typeOf(split)->decompositions(split.params, in, tokens, parts);
 }
 
-// The label of the Split as the user set it (matching a generated option when it is one).
-std::string originalPartsLabel(const Node &split, int parts, const std::vector<PartsOption> &options) {
-  for (const auto &o : options)
-    if (o.params == split.params)
-      return o.label;
-  // Explicit equal chunk sizes cut the input as `parts` equal chunks do: the same option.
-  if (split.params.value("mode", std::string()) == "chunks" && split.params.contains("sizes") &&
-      split.params["sizes"].is_array() && !split.params["sizes"].empty()) {
-    const Json &sizes = split.params["sizes"];
-    if (std::all_of(sizes.begin(), sizes.end(), [&](const Json &v) { return v == sizes.front(); }))
-      for (const auto &o : options)
-        if (o.params.value("mode", std::string()) == "chunks" && o.count == static_cast<int>(sizes.size()))
-          return o.label;
-  }
-  const std::string mode = split.params.value("mode", std::string("patches"));
-  return "own " + std::to_string(parts) + " " + (mode == "patches" ? "patches" : mode == "fields" ? "fields" : "parts");
+bool isWidth(const NodeType *type, const std::string &param) {
+  const Field *f = type ? type->param(param) : nullptr;
+  return f && f->width;
 }
 
-const std::set<std::string> kWidthParams = {"hidden", "channels", "out", "dim"};
-
-Json scaled(const Json &params, double factor) {
+Json scaled(const NodeType *type, const Json &params, double factor) {
   Json out = params;
   for (auto it = out.begin(); it != out.end(); ++it) {
-    if (!kWidthParams.count(it.key()))
+    if (!isWidth(type, it.key()))
       continue;
     auto scale = [&](int64_t v) { return std::max<int64_t>(1, static_cast<int64_t>(std::llround(v * factor))); };
     if (it.value().is_number_integer())
@@ -173,7 +145,7 @@ Json withWidthDefaults(const Node &n, const Validation &v) {
   Json p = n.params;
   if (const NodeInfo *info = v.info(n.id))
     for (auto it = info->params.begin(); it != info->params.end(); ++it)
-      if (kWidthParams.count(it.key()) && !p.contains(it.key()) && !it.value().is_null())
+      if (isWidth(typeOf(n), it.key()) && !p.contains(it.key()) && !it.value().is_null())
         p[it.key()] = it.value();
   return p;
 }
@@ -192,14 +164,13 @@ struct Template {
 };
 
 bool hasTrunk(const Node &n) {
-  const NodeType *t = typeOf(n);
-  return t && t->role == NodeRole::SubModel;
+  return roleOf(n) == NodeRole::SubModel;
 }
 
 // Rebuilds the decomposition: the Split's params, `parts` copies of the template chain scaled
-// by `width`, the Combine's mode and the sharing; or, for `parts` 0, the monolithic graph.
+// by `width`, the combiner's join and the sharing; or, for `parts` 0, the monolithic graph.
 Graph rebuild(const Graph &g, const DecompositionSite &site, const Template &t, const Json &splitParams, int parts,
-              double width, const std::string &combineMode, const std::string &sharing) {
+              double width, const std::string &join, const std::string &sharing) {
   std::set<std::string> removed;
   for (const auto &chain : site.branches)
     removed.insert(chain.begin(), chain.end());
@@ -226,7 +197,7 @@ Graph rebuild(const Graph &g, const DecompositionSite &site, const Template &t, 
       Node n = t.chain[k];
       n.id = ids[k];
       n.pos.reset();
-      n.params = scaled(n.params, width);
+      n.params = scaled(typeOf(n), n.params, width);
       n.share.clear();
       n.shareScope.clear();
       const NodeType *type = typeOf(n);
@@ -255,7 +226,7 @@ Graph rebuild(const Graph &g, const DecompositionSite &site, const Template &t, 
   if (Node *split = out.find(site.split))
     split->params = splitParams;
   if (Node *combine = out.find(site.combine))
-    combine->params = Json{{"mode", combineMode}};
+    combine->params = Json{{joinField(*combine)->name, join}};
   for (int p = 0; p < parts; ++p) {
     const auto ids = addChain(p);
     out.edges.push_back({PortRef{site.split, std::to_string(p)}, PortRef{ids.front(), "0"}});
@@ -284,22 +255,18 @@ std::string sharingOf(const Graph &g, const DecompositionSite &site) {
 std::vector<std::pair<std::string, std::vector<std::string>>> variantAxes(const Project &project,
                                                                           const Validation &validation) {
   const DecompositionSite site = findDecompositionSite(project.graph);
-  const Node *split = project.graph.find(site.split);
-  const NodeInfo *info = validation.info(site.split);
-  const bool tokens = info && !info->inputTokens.empty() && info->inputTokens[0];
-  const auto options =
-      info && !info->inputs.empty() ? partsOptions(*split, info->inputs[0], tokens) : std::vector<PartsOption>{};
+  const Decompositions cuts = decompositionsOf(*project.graph.find(site.split), validation.info(site.split),
+                                               static_cast<int>(site.branches.size()));
   std::vector<std::string> parts;
-  parts.reserve(options.size() + 2);
-  for (const auto &o : options)
+  parts.reserve(cuts.offered.size() + 2);
+  for (const auto &o : cuts.offered)
     parts.push_back(o.label);
-  const std::string own = originalPartsLabel(*split, static_cast<int>(site.branches.size()), options);
-  if (std::find(parts.begin(), parts.end(), own) == parts.end())
-    parts.insert(parts.begin(), own);
+  if (std::find(parts.begin(), parts.end(), cuts.own) == parts.end())
+    parts.insert(parts.begin(), cuts.own);
   parts.emplace_back("whole");
   return {{"parts", parts},
           {"width", {"w0.5", "w1", "w2"}},
-          {"combine", {"concat", "sum", "attention", "gate"}},
+          {"combine", joinField(*project.graph.find(site.combine))->searchChoices},
           {"sharing", {"none", "trunk", "all"}}};
 }
 
@@ -310,7 +277,6 @@ std::vector<Variant> makeVariants(const Project &project, const Validation &vali
   const NodeInfo *info = validation.info(site.split);
   if (!info || info->inputs.empty())
     throw Error(ErrorKind::Invalid, "Split '" + site.split + "': its input shape is unknown; fix the graph first");
-  const bool tokens = !info->inputTokens.empty() && info->inputTokens[0];
   Template t;
   for (const auto &id : site.branches.front())
     if (const Node *n = g.find(id)) {
@@ -318,10 +284,12 @@ std::vector<Variant> makeVariants(const Project &project, const Validation &vali
       copy.params = withWidthDefaults(*n, validation);
       t.chain.push_back(copy);
     }
-  const auto options = partsOptions(*split, info->inputs[0], tokens);
   const int ownParts = static_cast<int>(site.branches.size());
-  const std::string ownLabel = originalPartsLabel(*split, ownParts, options);
-  const std::string ownCombine = g.find(site.combine)->params.value("mode", std::string("concat"));
+  const Decompositions cuts = decompositionsOf(*split, info, ownParts);
+  const std::string &ownLabel = cuts.own;
+  const Node &combine = *g.find(site.combine);
+  const Field &join = *joinField(combine);
+  const std::string ownCombine = combine.params.value(join.name, join.defaultValue.get<std::string>());
   const std::string ownSharing = sharingOf(g, site);
 
   std::vector<Variant> out;
@@ -354,12 +322,12 @@ std::vector<Variant> makeVariants(const Project &project, const Validation &vali
     if (allowed(v.axes))
       keep(v);
   }
-  std::vector<PartsOption> parts = options;
-  if (std::none_of(parts.begin(), parts.end(), [&](const PartsOption &o) { return o.label == ownLabel; }))
-    parts.insert(parts.begin(), PartsOption{ownLabel, split->params, ownParts});
+  std::vector<Decomposition> parts = cuts.offered;
+  if (std::none_of(parts.begin(), parts.end(), [&](const Decomposition &o) { return o.label == ownLabel; }))
+    parts.insert(parts.begin(), Decomposition{ownLabel, split->params, ownParts});
   for (const auto &p : parts)
     for (double w : {1.0, 0.5, 2.0})
-      for (const std::string c : {"concat", "sum", "attention", "gate"})
+      for (const std::string &c : join.searchChoices)
         for (const std::string s : {"none", "trunk", "all"}) {
           if (s == "trunk" && std::none_of(t.chain.begin(), t.chain.end(), hasTrunk))
             continue;
@@ -373,7 +341,7 @@ std::vector<Variant> makeVariants(const Project &project, const Validation &vali
           v.name += "-" + widthLabel(w) + "-" + c;
           v.name += "-" + s;
           v.project = project;
-          v.project.graph = rebuild(g, site, t, p.params, p.count, w, c, s);
+          v.project.graph = rebuild(g, site, t, p.params, p.parts, w, c, s);
           keep(v);
         }
   for (double w : {1.0, 0.5, 2.0}) {

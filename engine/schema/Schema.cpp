@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <stdexcept>
 
 namespace particle {
 
@@ -127,6 +128,20 @@ Field required(Field f) {
 
 Field advanced(Field f) {
   f.advanced = true;
+  return f;
+}
+
+Field width(Field f) {
+  f.width = true;
+  return f;
+}
+
+Field searched(Field f, std::vector<std::string> choices) {
+  // A node file's mistake, found the first time the catalogue is built.
+  for (const auto &c : choices)
+    if (std::find(f.choices.begin(), f.choices.end(), c) == f.choices.end())
+      throw std::logic_error("field \"" + f.name + "\": searched choice \"" + c + "\" is not one of its choices");
+  f.searchChoices = std::move(choices);
   return f;
 }
 

@@ -47,6 +47,11 @@ struct Field {
   // Forms put advanced fields under a fold.
   bool advanced = false;
   std::string placeholder;
+  // A width (units, channels, features): the search of decompositions scales it to make a
+  // sub-model narrower or wider (engine/recipes/Variants.cpp).
+  bool width = false;
+  // Enum fields: the choices that search tries, in order; empty when it leaves the field as it is.
+  std::vector<std::string> searchChoices;
 
   // Human label: the name with spaces for underscores.
   std::string label() const;
@@ -69,6 +74,9 @@ Field when(Field f, std::string field, std::vector<std::string> values);
 Field zeroMeans(Field f, std::string meaning);
 Field required(Field f);
 Field advanced(Field f);
+Field width(Field f);
+// The choices the search tries (each one of the field's choices).
+Field searched(Field f, std::vector<std::string> choices);
 
 class Schema {
 public:
