@@ -2,6 +2,7 @@
 
 #include "train/Runtime.h"
 #include "data/DatasetSpec.h"
+#include "explain/ContributionHook.h"
 #include "explain/Explainer.h"
 #include "explain/Png.h"
 #include "explain/TokenReport.h"

@@ -1,6 +1,7 @@
 #include "explain/Explainer.h"
 
-#include <chrono>
+#include "explain/Rows.h"
+
 #include <cmath>
 #include <numeric>
 #include <random>
@@ -12,21 +13,6 @@ using torch::Tensor;
 namespace {
 constexpr int64_t kMaxReference = 2048; // samples for the mean baseline
 constexpr int64_t kMaxBackground = 100; // samples for the background baseline
-
-std::string branchName(const PortRef &ref) {
-  return ref.toString();
-}
-
-Tensor gatherTarget(const Tensor &logits, const Tensor &targets) {
-  return logits.gather(1, targets.view({-1, 1})).squeeze(1);
-}
-
-// Rows of `t` tiled `m` times along the batch: [N, ...] → [m·N, ...].
-Tensor tile(const Tensor &t, int64_t m) {
-  std::vector<int64_t> reps(t.dim(), 1);
-  reps[0] = m;
-  return t.repeat(reps);
-}
 
 double factorial(int n) {
   return std::tgamma(n + 1.0);
@@ -83,34 +69,6 @@ ExplainBaseline parseBaseline(const std::string &word) {
 
 ExplainTarget parseTarget(const std::string &word) {
   return parseWord(word, "target", {ExplainTarget::Predicted, ExplainTarget::True}, targetName);
-}
-
-std::pair<std::vector<double>, std::vector<double>> gaussLegendre01(int n) {
-  // Newton iteration on the Legendre polynomial P_n from Chebyshev initial guesses; nodes and
-  // weights on [-1, 1] mapped to [0, 1].
-  std::vector<double> x(n), w(n);
-  for (int i = 0; i < n; ++i) {
-    double z = std::cos(M_PI * (i + 0.75) / (n + 0.5));
-    double dp = 1;
-    for (int iter = 0; iter < 100; ++iter) {
-      double p0 = 1, p1 = z;
-      for (int k = 2; k <= n; ++k) {
-        const double p2 = ((2.0 * k - 1) * z * p1 - (k - 1.0) * p0) / k;
-        p0 = p1;
-        p1 = p2;
-      }
-      const double pn = n == 0 ? 1 : (n == 1 ? z : p1);
-      const double pnm1 = n == 1 ? 1 : p0;
-      dp = n * (z * pn - pnm1) / (z * z - 1);
-      const double dz = pn / dp;
-      z -= dz;
-      if (std::abs(dz) < 1e-15)
-        break;
-    }
-    x[i] = 0.5 * (1 - z);
-    w[i] = 1.0 / ((1 - z * z) * dp * dp); // 2/((1-z²)P'²) on [-1,1], halved for [0,1]
-  }
-  return {x, w};
 }
 
 Explainer::Explainer(ParticleModel model, Tensor reference, ExplainOptions options)
@@ -420,189 +378,6 @@ Tensor Explainer::rollout(const std::vector<Tensor> &layers) {
 
 Tensor Explainer::tokenImportance(const Tensor &rolled) {
   return rolled.mean(1);
-}
-
-std::vector<Explainer::Saliency> Explainer::integratedGradients(const Tensor &x, const Tensor &targets,
-                                                                const std::string &combine, int points) {
-  model_->eval();
-  const auto [nodes, weights] = gaussLegendre01(points);
-  ForwardResult base;
-  {
-    torch::NoGradGuard noGrad;
-    base = model_->forward(x);
-  }
-  const Graph &g = model_->graph();
-  const Shape sample = model_->validation().data.sampleShape;
-  const int64_t n = x.size(0);
-  std::vector<Saliency> out;
-  for (const auto &branch : model_->branches(combine)) {
-    // Walk up through single-input nodes to the Split port (or Input) the branch reads.
-    PortRef u = branch.source;
-    const auto &cat = Catalogue::instance();
-    auto roleOf = [&](const std::string &id) {
-      const Node *node = g.find(id);
-      const NodeType *type = node ? cat.find(node->type) : nullptr;
-      return type ? type->role : NodeRole::Layer;
-    };
-    for (int guard = 0; guard < 64; ++guard) {
-      const NodeRole role = roleOf(u.node);
-      if (role == NodeRole::Decomposer || role == NodeRole::DataSource)
-        break;
-      const auto in = g.incoming(u.node);
-      if (in.size() != 1)
-        break;
-      // Token ids have no gradient: integrate over the embeddings they become instead.
-      const PortRef up = in.front()->from;
-      if (!base.outputs.at(up.node).at(up.index()).is_floating_point())
-        break;
-      u = up;
-    }
-    const Tensor value = base.outputs.at(u.node).at(u.index()).detach();
-    const int64_t p = static_cast<int64_t>(nodes.size());
-    auto alphas = torch::tensor(nodes, value.options()).view({p, 1});
-    std::vector<int64_t> flatShape = {p * n};
-    for (int64_t d = 1; d < value.dim(); ++d)
-      flatShape.push_back(value.size(d));
-    auto scaled = (alphas.view([&] {
-                    std::vector<int64_t> v = {p};
-                    for (int64_t d = 0; d < value.dim(); ++d)
-                      v.push_back(1);
-                    return v;
-                  }()) *
-                   value.unsqueeze(0))
-                      .reshape(flatShape)
-                      .detach()
-                      .requires_grad_(true);
-    std::map<std::string, Tensor> overrides = {{u.toString(), scaled}};
-    ForwardOptions opt;
-    opt.base = &base;
-    opt.overrides = &overrides;
-    opt.repeat = p;
-    const auto res = model_->forward(x, opt);
-    const Tensor f = gatherTarget(res.logits, tile(targets, p));
-    const Tensor grad = torch::autograd::grad({f.sum()}, {scaled})[0];
-    std::vector<int64_t> split = {p, n};
-    for (int64_t d = 1; d < value.dim(); ++d)
-      split.push_back(value.size(d));
-    auto w = torch::tensor(weights, value.options()).view([&] {
-      std::vector<int64_t> v = {p};
-      for (int64_t d = 0; d < value.dim(); ++d)
-        v.push_back(1);
-      return v;
-    }());
-    const Tensor ig = (value * (grad.reshape(split) * w).sum(0)).detach();
-    // Convergence delta: Σ IG − (f(u) − f(0)).
-    Tensor fZero;
-    {
-      torch::NoGradGuard noGrad;
-      std::map<std::string, Tensor> zero = {{u.toString(), torch::zeros_like(value)}};
-      ForwardOptions z;
-      z.base = &base;
-      z.overrides = &zero;
-      fZero = gatherTarget(model_->forward(x, z).logits, targets);
-    }
-    const Tensor fx = gatherTarget(base.logits, targets);
-    Saliency s;
-    s.branch = branchName(branch.source);
-    s.input = u;
-    s.delta = (ig.reshape({n, -1}).sum(1) - (fx - fZero)).detach();
-    // Stitch into the full input.
-    std::vector<int64_t> full = {n};
-    full.insert(full.end(), sample.begin(), sample.end());
-    PortRef partOf = u;
-    Tensor perElement = ig;
-    if (!model_->validation().data.vocabulary.empty() && roleOf(u.node) != NodeRole::Decomposer &&
-        roleOf(u.node) != NodeRole::DataSource) {
-      // Embeddings [n, T, D]: a token's attribution is the sum over its vector, placed where the
-      // ids the Embedding read came from.
-      perElement = ig.sum(-1);
-      if (const auto in = g.incoming(u.node); in.size() == 1)
-        partOf = in.front()->from;
-    }
-    const auto partInput = g.incoming(partOf.node);
-    if (roleOf(partOf.node) == NodeRole::Decomposer && !model_->validation().data.vocabulary.empty() &&
-        partInput.size() == 1 && roleOf(partInput.front()->from.node) == NodeRole::DataSource) {
-      // Token ids: where each slot of this sample's part came from, read by running the decomposer
-      // on the positions' numbers (1-based; padding stays 0), so parts cut at each text's own length
-      // (Split mode "proportional") map back to that text's positions. Padding slots map nowhere.
-      const PortRef from = partInput.front()->from;
-      const Tensor ids = base.outputs.at(from.node).at(static_cast<std::size_t>(from.index())).reshape({n, -1});
-      const Tensor codes = torch::arange(1, ids.size(1) + 1, ids.options().dtype(torch::kLong)).unsqueeze(0) *
-                           ids.ne(0).to(torch::kLong);
-      Tensor coded;
-      {
-        torch::NoGradGuard noGrad;
-        NodeContext context;
-        coded = model_->nodeModule(partOf.node)
-                    ->run({codes}, Tensor(), context)
-                    .at(static_cast<std::size_t>(partOf.index()))
-                    .reshape({n, -1});
-      }
-      const Tensor attribution = perElement.reshape({n, -1});
-      Tensor map = torch::zeros(full, value.options());
-      map.view({n, -1}).scatter_add_(1, (coded - 1).clamp_min(0), attribution * coded.gt(0).to(attribution.dtype()));
-      s.map = map;
-    } else if (roleOf(partOf.node) == NodeRole::Decomposer) {
-      // The decomposer's part geometry puts each attribution back where the part came from.
-      const Node *source = g.find(partOf.node);
-      const NodeInfo *info = model_->validation().info(partOf.node);
-      const auto parts = cat.find(source->type)->partIndices(info->params, info->inputs.at(0));
-      Tensor map = torch::zeros(full, value.options());
-      auto idx = torch::tensor(parts.at(static_cast<std::size_t>(partOf.index())), torch::kLong).to(value.device());
-      map.view({n, -1}).index_add_(1, idx, perElement.reshape({n, -1}));
-      s.map = map;
-    } else {
-      s.map = perElement.reshape(full);
-    }
-    out.push_back(s);
-  }
-  return out;
-}
-
-std::vector<std::pair<std::string, std::pair<std::string, double>>> contributionShares(ParticleModel &model,
-                                                                                       const Tensor &x) {
-  std::vector<std::pair<std::string, std::pair<std::string, double>>> out;
-  if (model->combineIds().empty() || x.size(0) == 0)
-    return out;
-  ExplainOptions opt;
-  opt.permutations = 32;
-  Explainer explainer(model, x, opt);
-  const Explanation e = explainer.explain(x);
-  for (const auto &c : e.combines)
-    for (const auto &a : Explainer::aggregate(c, e.targets, 0))
-      out.push_back({c.combine, {a.branch, a.share}});
-  return out;
-}
-
-EpochHook contributionSharesHook() {
-  // The shares are a view on training, not its work: at most a quarter of an epoch's time. Their
-  // cost grows with the branches (each permutation evaluates every one), so beyond
-  // kMaxShareBranches they are left to the Explain tab, and when an epoch's shares took longer
-  // than the budget the next epoch uses proportionally fewer samples (none below 8).
-  constexpr std::size_t kMaxShareBranches = 64;
-  constexpr double kBudget = 0.25;
-  auto samplesNow = std::make_shared<int64_t>(-1);
-  return [samplesNow](Trainer &trainer, EpochEvent &ev) {
-    const Tensor &val = trainer.data().valX;
-    if (*samplesNow < 0)
-      *samplesNow = trainer.spec().contributionSamples;
-    const int64_t samples = *samplesNow;
-    if (samples < 8 || !val.defined() || val.size(0) == 0)
-      return;
-    ParticleModel model = trainer.model();
-    std::size_t branches = 0;
-    for (const auto &combine : model->combineIds())
-      branches += model->branches(combine).size();
-    if (branches > kMaxShareBranches)
-      return;
-    const auto start = std::chrono::steady_clock::now();
-    for (const auto &[combine, share] : contributionShares(model, val.narrow(0, 0, std::min(samples, val.size(0)))))
-      ev.shares.push_back(BranchShare{combine, share.first, share.second});
-    ev.sharesSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (ev.seconds > 0 && ev.sharesSeconds > kBudget * ev.seconds)
-      *samplesNow = static_cast<int64_t>(static_cast<double>(std::min(samples, val.size(0))) * kBudget * ev.seconds /
-                                         ev.sharesSeconds);
-  };
 }
 
 } // namespace particle

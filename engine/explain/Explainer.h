@@ -1,11 +1,11 @@
 #pragma once
 // Explanations per sub-model (branch of a Combine): Shapley values over branch coalitions,
 // ablation, gradient × activation; combiner weights; attention maps and rollout; integrated
-// gradients per sub-model stitched into the input. Semantics: docs/FORMAT.md, "Explanations".
+// gradients per sub-model stitched into the input (explain/Saliency.h). Semantics: docs/FORMAT.md,
+// "Explanations". The trainer's per-epoch shares are in explain/ContributionHook.h.
 
 #include "base/Json.h"
 #include "model/Model.h"
-#include "train/Trainer.h"
 
 #include <atomic>
 
@@ -99,7 +99,7 @@ public:
     torch::Tensor delta; // [N] Σ IG − (f(u) − f(0))
   };
   // Integrated gradients of the target logit w.r.t. each branch's own input (zero baseline,
-  // Gauss–Legendre quadrature with `points` nodes).
+  // Gauss–Legendre quadrature with `points` nodes), stitched into the input (explain/Saliency.cpp).
   std::vector<Saliency> integratedGradients(const torch::Tensor &x, const torch::Tensor &targets,
                                             const std::string &combine, int points = 32);
 
@@ -117,19 +117,5 @@ private:
   torch::Tensor reference_;
   ExplainOptions options_;
 };
-
-// Gauss–Legendre nodes and weights on [0, 1].
-std::pair<std::vector<double>, std::vector<double>> gaussLegendre01(int n);
-
-// Per-branch contribution shares on a sample subset: exact Shapley with the subset's own mean as
-// baseline, for every Combine.
-std::vector<std::pair<std::string, std::pair<std::string, double>>> contributionShares(ParticleModel &model,
-                                                                                       const torch::Tensor &x);
-
-// The trainer's per-epoch hook that fills EpochEvent::shares from the first
-// `contribution_samples` validation samples (training.contribution_samples; 0 turns it off). It
-// keeps to a quarter of an epoch's time (fewer samples when it took longer; none below 8) and
-// skips graphs of more than 64 branches in all.
-EpochHook contributionSharesHook();
 
 } // namespace particle

@@ -2,7 +2,9 @@
 // symmetry, sanity under re-initialisation, attention rollout, integrated gradients.
 
 #include "TestSupport.h"
+#include "explain/ContributionHook.h"
 #include "explain/Explainer.h"
+#include "explain/Saliency.h"
 #include "train/Trainer.h"
 
 #include <QtTest>

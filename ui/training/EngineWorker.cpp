@@ -2,7 +2,7 @@
 
 #include "train/Runtime.h"
 #include "data/DatasetSpec.h"
-#include "explain/Explainer.h"
+#include "explain/ContributionHook.h"
 #include "recipes/Processes.h"
 #include "train/Trainer.h"
 
