@@ -7,12 +7,6 @@ namespace particle::nodes {
 
 namespace activation {
 
-InferResult infer(const InferInput &in) {
-  InferResult r;
-  r.outputs = {in.inputs.at(0)};
-  return r;
-}
-
 class ModuleImpl : public NodeModuleImpl {
 public:
   explicit ModuleImpl(std::string fn) : fn_(std::move(fn)) {}
@@ -34,7 +28,7 @@ NodeType activationNodeType() {
   t.color = kLayerColor;
   t.doc = "Element-wise non-linearity.";
   t.params = {enumField("fn", {"relu", "gelu", "tanh", "sigmoid"}, "Function")};
-  t.infer = activation::infer;
+  t.infer = sameShape;
   t.build = [](const BuildArgs &a) -> std::shared_ptr<NodeModuleImpl> {
     return std::make_shared<activation::ModuleImpl>(textParam(a.params, "fn"));
   };

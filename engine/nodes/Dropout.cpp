@@ -7,12 +7,6 @@ namespace particle::nodes {
 
 namespace dropout {
 
-InferResult infer(const InferInput &in) {
-  InferResult r;
-  r.outputs = {in.inputs.at(0)};
-  return r;
-}
-
 class ModuleImpl : public NodeModuleImpl {
 public:
   explicit ModuleImpl(double p) : p_(p) {}
@@ -34,7 +28,7 @@ NodeType dropoutNodeType() {
   t.color = kLayerColor;
   t.doc = "Zeroes elements with probability p while training.";
   t.params = {floatField("p", 0.1, 0.0, 0.95, "Drop probability")};
-  t.infer = dropout::infer;
+  t.infer = sameShape;
   t.build = [](const BuildArgs &a) -> std::shared_ptr<NodeModuleImpl> {
     return std::make_shared<dropout::ModuleImpl>(paramValue(a.params, "p").get<double>());
   };

@@ -8,8 +8,7 @@ namespace particle::nodes {
 namespace layernorm {
 
 InferResult infer(const InferInput &in) {
-  InferResult r;
-  r.outputs = {in.inputs.at(0)};
+  InferResult r = sameShape(in);
   r.parameters = 2 * in.inputs.at(0).back();
   return r;
 }

@@ -27,6 +27,13 @@ inline InferResult fail(std::string message, std::string param = {}) {
   return r;
 }
 
+// The shape rule of a node whose output has its input's shape (Activation, Dropout, LayerNorm).
+inline InferResult sameShape(const InferInput &in) {
+  InferResult r;
+  r.outputs = {in.inputs.at(0)};
+  return r;
+}
+
 // Trainable scalars of a linear layer (the one parameter-count rule every node builds on).
 inline int64_t linearParams(int64_t in, int64_t out, bool bias = true) {
   return in * out + (bias ? out : 0);
