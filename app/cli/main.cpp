@@ -13,6 +13,7 @@
 #include "recipes/Processes.h"
 #include "recipes/Robustness.h"
 #include "recipes/Search.h"
+#include "recipes/WorkerGroup.h"
 #include "recipes/RunPlan.h"
 #include "train/Trainer.h"
 #include "project/TrainingSpec.h"
@@ -28,9 +29,7 @@
 #include <limits>
 #include <map>
 #include <sstream>
-#include <thread>
 #include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -339,81 +338,33 @@ private:
 // The command line as given, for --nproc to start its workers with.
 std::vector<std::string> gArgv;
 
-// `particle train P --nproc N`: starts N workers of this program on this machine, each with RANK,
-// LOCAL_RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT set as torchrun would; rank 0 prints and writes
-// the run folder. When a worker fails, the others end on their own (their next collective fails,
-// or times out) and are killed if they have not within the timeout; the first failure's exit code
-// is this command's.
-int launchWorkers(int nproc, const std::string &outDir, bool threadsGiven) {
-  std::vector<std::string> base;
-  for (std::size_t i = 0; i < gArgv.size(); ++i) {
-    if (gArgv[i] == "--nproc" || gArgv[i] == "--out") {
+// `particle train P --nproc N`: starts N workers of this program on this machine (a WorkerGroup);
+// rank 0 prints and writes the run folder. When a worker fails, the others end on their own (their
+// next collective fails, or times out) and are killed if they have not within the timeout; the
+// first failure's exit code is this command's.
+int launchWorkers(int nproc, const std::string &outDir, int threads) {
+  WorkerGroupSpec spec;
+  spec.program = "/proc/self/exe";
+  for (std::size_t i = 1; i < gArgv.size(); ++i) {
+    if (gArgv[i] == "--nproc" || gArgv[i] == "--out" || gArgv[i] == "--threads") {
       ++i;
       continue;
     }
-    if (gArgv[i].rfind("--nproc=", 0) == 0 || gArgv[i].rfind("--out=", 0) == 0)
+    if (gArgv[i].rfind("--nproc=", 0) == 0 || gArgv[i].rfind("--out=", 0) == 0 || gArgv[i].rfind("--threads=", 0) == 0)
       continue;
-    base.push_back(gArgv[i]);
+    spec.args.push_back(gArgv[i]);
   }
-  base.push_back("--out");
-  base.push_back(outDir);
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  if (!threadsGiven) {
-    base.push_back("--threads");
-    base.push_back(std::to_string(std::max(1, cores / nproc)));
-  }
-  const int port = freeLoopbackPort();
-  std::vector<pid_t> pids;
+  spec.args.push_back("--out");
+  spec.args.push_back(outDir);
+  spec.world = nproc;
+  spec.threads = threads;
+  // Rank 0 writes into the folder this launcher claimed.
+  spec.env.push_back(std::string(kClaimedByParentVariable) + "=" + std::to_string(::getpid()));
   std::signal(SIGINT, SIG_IGN); // the workers get the terminal's Ctrl+C and stop with a checkpoint
-  for (int rank = 0; rank < nproc; ++rank) {
-    SpawnSpec spec;
-    spec.program = "/proc/self/exe";
-    spec.args.assign(base.begin() + 1, base.end());
-    spec.env = localWorkerEnv(rank, nproc, port);
-    // Rank 0 writes into the folder this launcher claimed; every worker dies with the launcher.
-    spec.env.push_back(std::string(kClaimedByParentVariable) + "=" + std::to_string(::getpid()));
-    spec.env.push_back(std::string(kParentPidVariable) + "=" + std::to_string(::getpid()));
-    if (rank > 0) // only rank 0 reports progress; every worker's errors reach stderr
-      spec.stdoutFile = "/dev/null";
-    try {
-      pids.push_back(spawnProcess(spec));
-    } catch (const Error &) {
-      for (pid_t p : pids)
-        ::kill(p, SIGKILL);
-      reapChildren(pids, std::chrono::milliseconds(0));
-      throw;
-    }
-  }
-  int result = kExitOk;
-  std::size_t running = pids.size();
-  bool failing = false; // a worker failed: the others have until `deadline`
-  auto deadline = std::chrono::steady_clock::now();
-  const auto grace = distTimeoutFromEnvironment() + std::chrono::seconds(10);
-  while (running > 0) {
-    int status = 0;
-    const pid_t done = ::waitpid(-1, &status, failing ? WNOHANG : 0);
-    if (done > 0) {
-      --running;
-      const int code = WIFEXITED(status) ? WEXITSTATUS(status) : static_cast<int>(ErrorKind::Training);
-      if (code != kExitOk && result == kExitOk) {
-        result = code;
-        failing = true;
-        deadline = std::chrono::steady_clock::now() + grace;
-      }
-      continue;
-    }
-    if (done < 0 && errno != EINTR)
-      break;
-    if (failing && std::chrono::steady_clock::now() > deadline) {
-      for (pid_t p : pids)
-        ::kill(p, SIGKILL);
-      failing = false;
-    } else {
-      ::usleep(100000);
-    }
-  }
+  WorkerGroup group(spec);
+  const WorkerGroupEnd end = group.wait(distTimeoutFromEnvironment() + std::chrono::seconds(10));
   std::signal(SIGINT, SIG_DFL);
-  return result;
+  return end.exitCode();
 }
 
 int cmdTrain(const Args &args) {
@@ -454,7 +405,9 @@ int cmdTrain(const Args &args) {
     claim = claimFolder(options.outDir, "run");
   }
   if (nproc > 1)
-    return launchWorkers(static_cast<int>(nproc), options.outDir, args.get("--threads").has_value());
+    return launchWorkers(
+        static_cast<int>(nproc), options.outDir,
+        workerThreads(options.threads.value_or(parseTrainingSpec(project.training).threads), static_cast<int>(nproc)));
   options.epochHooks.push_back(contributionSharesHook());
 
   Trainer trainer(project, options);

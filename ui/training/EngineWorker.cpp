@@ -3,7 +3,7 @@
 #include "train/Runtime.h"
 #include "data/DatasetSpec.h"
 #include "explain/ContributionHook.h"
-#include "recipes/Processes.h"
+#include "recipes/WorkerGroup.h"
 #include "train/Trainer.h"
 
 #include "ThreadHandoff.h"
@@ -15,9 +15,6 @@
 #include <QStandardPaths>
 
 #include <filesystem>
-#include <thread>
-
-#include <unistd.h>
 
 namespace particle::ui {
 
@@ -107,21 +104,21 @@ public:
     copy.dataset = withAbsolutePaths(project.dataset, project.baseDir());
     const std::string file = outDir + "/workers.particle.json";
     saveProject(copy, file);
-    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    const int threads = spec.threads > 0 ? spec.threads : std::max(1, cores / spec.workers);
-    options.threads = threads;
+    WorkerGroupSpec group;
+    group.program = program;
+    group.args = {"train", file};
+    group.world = spec.workers;
+    group.firstRank = 1;
+    group.threads = workerThreads(spec.threads, spec.workers);
+    group.logFolder = outDir;
+    options.threads = group.threads;
+    group_ = std::make_unique<WorkerGroup>(group);
     DistConfig config;
     config.worldSize = spec.workers;
-    config.masterPort = freeLoopbackPort();
+    config.masterPort = group_->port();
     config.timeout = distTimeoutFromEnvironment();
     options.distributed = config;
     timeout_ = config.timeout;
-    try {
-      spawn(program, file, threads, spec.workers, config.masterPort, outDir);
-    } catch (...) {
-      finish(false);
-      throw;
-    }
   }
   ~HelperWorkers() { finish(false); }
   HelperWorkers(const HelperWorkers &) = delete;
@@ -130,37 +127,16 @@ public:
   // Waits for the workers (briefly when rank 0 failed: they are killed), and returns what the
   // first one that failed wrote last, "" when all ended well.
   std::string finish(bool ok) {
-    if (pids_.empty())
+    if (!group_)
       return {};
-    const auto ends = reapChildren(pids_, ok ? timeout_ + std::chrono::seconds(10) : std::chrono::seconds(2));
-    pids_.clear();
-    for (std::size_t i = 0; i < ends.size() && i < logs_.size(); ++i)
-      if (ends[i].code != 0) {
-        const std::string tail = tailOfFile(logs_[i], 2);
-        return "worker " + std::to_string(i + 1) + (ends[i].signalled ? " was killed" : " failed") +
-               (tail.empty() ? "" : ": " + tail) + " (log: " + logs_[i] + ")";
-      }
-    return {};
+    const auto grace = ok ? timeout_ + std::chrono::seconds(10) : std::chrono::milliseconds(2000);
+    const std::string problem = group_->wait(grace, std::chrono::steady_clock::now() + grace).problem();
+    group_.reset();
+    return problem;
   }
 
 private:
-  void spawn(const std::string &program, const std::string &file, int threads, int workers, int port,
-             const std::string &outDir) {
-    for (int rank = 1; rank < workers; ++rank) {
-      SpawnSpec s;
-      s.program = program;
-      s.args = {"train", file, "--threads", std::to_string(threads)};
-      s.env = localWorkerEnv(rank, workers, port);
-      s.env.push_back(std::string(kParentPidVariable) + "=" + std::to_string(::getpid())); // ends with the app
-      s.stdoutFile = "/dev/null";
-      s.stderrFile = outDir + "/worker-" + std::to_string(rank) + ".log";
-      logs_.push_back(s.stderrFile);
-      pids_.push_back(spawnProcess(s));
-    }
-  }
-
-  std::vector<pid_t> pids_;
-  std::vector<std::string> logs_;
+  std::unique_ptr<WorkerGroup> group_;
   std::chrono::milliseconds timeout_{0};
 };
 } // namespace
