@@ -6,6 +6,7 @@
 #include "export/PythonTemplates.h"
 #include "graph/Sharing.h"
 #include "model/Model.h"
+#include "project/ProjectPaths.h"
 #include "train/Trainer.h"
 #include "project/TrainingSpec.h"
 
@@ -378,9 +379,7 @@ ExportResult exportPyTorch(const Project &project, const ExportOptions &options,
   writeFileAtomically(dir + "/train.py",
                       replaceAll(python_templates::kTrain, "@CONFIG@", replaceAll(config.dump(2), "'", "\\u0027")));
   wrote("train.py");
-  Project copy = p;
-  copy.dataset = withAbsolutePaths(p.dataset, p.baseDir());
-  saveProject(copy, dir + "/project.particle.json");
+  saveProject(projectWithAbsolutePaths(p), dir + "/project.particle.json");
   wrote("project.particle.json");
   return result;
 }

@@ -1,6 +1,6 @@
 #include "recipes/Search.h"
 
-#include "data/DatasetSpec.h"
+#include "project/ProjectPaths.h"
 #include "base/JsonFields.h"
 #include "recipes/Processes.h"
 #include "recipes/RunPlan.h"
@@ -313,12 +313,13 @@ private:
     fs::create_directories(options_.outDir + "/variants");
     fs::create_directories(options_.outDir + "/trials");
     fs::create_directories(options_.outDir + "/logs");
-    Project source = project_; // what was searched; the claims lab occludes every variant over its parts
-    source.dataset = withAbsolutePaths(project_.dataset, project_.baseDir());
+    // What was searched (the claims lab occludes every variant over its parts); the variants name
+    // its data.
+    const Project source = projectWithAbsolutePaths(project_);
     saveProject(source, options_.outDir + "/source.particle.json");
     for (const auto &v : result_.variants) {
       Project p = v.project;
-      p.dataset = withAbsolutePaths(project_.dataset, project_.baseDir());
+      p.dataset = source.dataset;
       saveProject(p, variantFile(v.name));
     }
   }

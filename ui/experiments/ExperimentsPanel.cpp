@@ -1,7 +1,7 @@
 #include "experiments/ExperimentsPanel.h"
 
 #include "AppPaths.h"
-#include "data/DatasetSpec.h"
+#include "project/ProjectPaths.h"
 #include "document/GraphDocument.h"
 #include "project/Project.h"
 #include "recipes/Processes.h"
@@ -291,8 +291,7 @@ void ExperimentsPanel::startSearch() {
     source = folder_ + "/source.particle.json";
     Project p = doc_->project();
     p.path = doc_->sourcePath().toStdString();
-    p.dataset = withAbsolutePaths(p.dataset, p.baseDir());
-    saveProject(p, source.toStdString());
+    saveProject(projectWithAbsolutePaths(p), source.toStdString());
   } catch (const std::exception &e) {
     setStatus(tr("Cannot start: %1").arg(QString::fromUtf8(e.what())), true);
     return;

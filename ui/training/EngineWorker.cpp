@@ -1,7 +1,7 @@
 #include "training/EngineWorker.h"
 
 #include "train/Runtime.h"
-#include "data/DatasetSpec.h"
+#include "project/ProjectPaths.h"
 #include "explain/ContributionHook.h"
 #include "recipes/WorkerGroup.h"
 #include "train/Trainer.h"
@@ -100,10 +100,8 @@ public:
                                            " workers needs the `particle` command-line program, which is "
                                            "neither next to the app nor on PATH (set PARTICLE_CLI to it)");
     std::filesystem::create_directories(outDir);
-    Project copy = project;
-    copy.dataset = withAbsolutePaths(project.dataset, project.baseDir());
     const std::string file = outDir + "/workers.particle.json";
-    saveProject(copy, file);
+    saveProject(projectWithAbsolutePaths(project), file);
     WorkerGroupSpec group;
     group.program = program;
     group.args = {"train", file};
