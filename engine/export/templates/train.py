@@ -44,7 +44,7 @@ def load_data(path, device):
 
 
 def scheduled_lr(c, step, steps_per_epoch):
-    """The engine's schedule (train/TrainingSpec.cpp, scheduledLr)."""
+    """The engine's schedule (project/TrainingSpec.cpp, scheduledLr)."""
     lr = c["lr"]
     total = max(1, steps_per_epoch * c["epochs"])
     if c["schedule"] == "step":
