@@ -2,7 +2,7 @@
 // image, a table, token ids), chosen by the input's first byte; the rest is the project file.
 #include "graph/Catalogue.h"
 #include "project/Project.h"
-#include "graph/Validator.h"
+#include "project/ProjectCheck.h"
 
 #include <cstdint>
 #include <string>

@@ -8,7 +8,7 @@
 #include "explain/TokenReport.h"
 #include "export/PythonExport.h"
 #include "project/Project.h"
-#include "graph/Validator.h"
+#include "project/ProjectCheck.h"
 #include "recipes/ExplainSession.h"
 #include "recipes/Processes.h"
 #include "recipes/Robustness.h"

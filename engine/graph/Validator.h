@@ -1,11 +1,14 @@
 #pragma once
 // Validation and shape inference: every problem at once, each with a code and the node (and
 // param, port or edge) it is about, and a sentence the user can act on; per-node shapes and
-// parameter counts. Linear in the size of the graph.
+// parameter counts. Linear in the size of the graph. These are the graph's checks; a whole
+// project (its sections, the data set's probe, the memory estimate) is checked by
+// project/ProjectCheck.h, which runs them.
 
+#include "base/Error.h"
 #include "graph/Catalogue.h"
+#include "graph/Graph.h"
 #include "graph/Sharing.h"
-#include "project/Project.h"
 
 #include <map>
 #include <optional>
@@ -113,18 +116,10 @@ struct Validation {
   bool has(ProblemCode code) const;
 };
 
-// The memory training may use on this machine, in bytes: $PARTICLE_MEMORY_BYTES when set, else
-// the physical memory. `available` (MemAvailable) is what is free now (the physical memory when
-// unknown).
-int64_t machineMemoryBytes();
-int64_t availableMemoryBytes();
-// "3.6 TiB", "512 MiB".
-std::string memoryText(int64_t bytes);
-// What the estimate is made of: "weights 4 GiB, gradients 4 GiB, optimizer state 8 GiB, …".
-std::string memoryBreakdown(const Validation::Memory &memory);
-
-// `data` skips probing the data set (the editor passes what it probed once).
-Validation validate(const Project &project, const DataInfo *data = nullptr);
+// The graph's checks: nodes and params, edges and ports, counts, cycles, shapes in topological
+// order, reachability, part coverage, share groups, parameter counts. `data` is the data set
+// the data source feeds in (null: unknown, so shapes stay unknown from the data source on).
+Validation validateGraph(const Graph &graph, const DataInfo *data);
 
 // The graph's data source and output nodes (by role), or empty.
 std::string inputNodeId(const Graph &graph);

@@ -5,7 +5,7 @@
 // substitute branch outputs this way: LibTorch C++ modules have no forward hooks).
 
 #include "project/Project.h"
-#include "graph/Validator.h"
+#include "project/ProjectCheck.h"
 #include "model/NodeModule.h"
 
 #include <torch/torch.h>

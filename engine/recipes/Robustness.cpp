@@ -1,7 +1,7 @@
 #include "recipes/Robustness.h"
 
 #include "graph/Catalogue.h"
-#include "graph/Validator.h"
+#include "project/ProjectCheck.h"
 #include "recipes/ExplainSession.h"
 #include "recipes/RunPlan.h"
 

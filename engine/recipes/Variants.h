@@ -6,7 +6,7 @@
 // whole input. Each variant is a valid project. Torch-free.
 
 #include "project/Project.h"
-#include "graph/Validator.h"
+#include "project/ProjectCheck.h"
 
 #include <map>
 #include <string>

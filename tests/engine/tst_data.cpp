@@ -11,7 +11,7 @@
 #include "data/Tokenizer.h"
 #include "explain/TokenReport.h"
 #include "project/Project.h"
-#include "graph/Validator.h"
+#include "project/ProjectCheck.h"
 #include "recipes/ExplainSession.h"
 #include "recipes/Robustness.h"
 #include "train/Trainer.h"

@@ -3,7 +3,7 @@
 #include "TestSupport.h"
 #include "graph/Catalogue.h"
 #include "project/Project.h"
-#include "graph/Validator.h"
+#include "project/ProjectCheck.h"
 
 #include <QtTest>
 

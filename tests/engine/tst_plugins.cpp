@@ -4,7 +4,7 @@
 
 #include "TestSupport.h"
 #include "data/Dataset.h"
-#include "graph/Validator.h"
+#include "project/ProjectCheck.h"
 #include "model/NodeModule.h"
 #include "nodes/NodeSupport.h"
 #include "train/Trainer.h"

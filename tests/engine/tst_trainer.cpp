@@ -4,7 +4,7 @@
 #include "TestSupport.h"
 #include "data/Dataset.h"
 #include "data/Idx.h"
-#include "graph/Validator.h"
+#include "project/ProjectCheck.h"
 #include "train/Trainer.h"
 
 #include <QtTest>

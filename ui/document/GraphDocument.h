@@ -5,7 +5,7 @@
 // it by id with snapshots of its editable state.
 
 #include "project/Project.h"
-#include "graph/Validator.h"
+#include "project/ProjectCheck.h"
 
 #include <QObject>
 #include <QString>

@@ -1,0 +1,28 @@
+#pragma once
+// Checking a whole project: its "dataset" and "training" sections, the data set's probe, the
+// graph's checks (graph/Validator.h) against the data found, and what the data and the training
+// settings say about that graph — the Classifier's classes, rare classes, parts of a text that are
+// only padding, the memory training needs on this machine.
+
+#include "graph/Validator.h"
+#include "project/Project.h"
+
+#include <cstdint>
+#include <string>
+
+namespace particle {
+
+// `data` skips probing the data set (the editor passes what it probed once).
+Validation validate(const Project &project, const DataInfo *data = nullptr);
+
+// The memory training may use on this machine, in bytes: $PARTICLE_MEMORY_BYTES when set, else
+// the physical memory. `available` (MemAvailable) is what is free now (the physical memory when
+// unknown).
+int64_t machineMemoryBytes();
+int64_t availableMemoryBytes();
+// "3.6 TiB", "512 MiB".
+std::string memoryText(int64_t bytes);
+// What the estimate is made of: "weights 4 GiB, gradients 4 GiB, optimizer state 8 GiB, …".
+std::string memoryBreakdown(const Validation::Memory &memory);
+
+} // namespace particle
