@@ -10,7 +10,7 @@
 #include "explain/ExplainPanel.h"
 #include "recipes/RunPlan.h"
 #include "training/TrainPanel.h"
-#include "training/CustomPlot.h"
+#include "charts/CustomPlot.h"
 
 #include <QDir>
 #include <QLineEdit>

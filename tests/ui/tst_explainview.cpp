@@ -7,7 +7,7 @@
 #include "editor/GraphScene.h"
 #include "explain/ExplainPanel.h"
 #include "train/Trainer.h"
-#include "training/CustomPlot.h"
+#include "charts/CustomPlot.h"
 
 #include <QComboBox>
 #include <QLabel>

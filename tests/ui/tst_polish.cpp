@@ -17,7 +17,7 @@
 #include "experiments/ExperimentsPanel.h"
 #include "explain/ExplainPanel.h"
 #include "forms/SchemaForm.h"
-#include "training/CustomPlot.h"
+#include "charts/CustomPlot.h"
 #include "training/TrainPanel.h"
 #include "training/TrainingTypes.h"
 

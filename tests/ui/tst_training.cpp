@@ -6,7 +6,7 @@
 #include "document/GraphDocument.h"
 #include "explain/ExplainPanel.h"
 #include "forms/SchemaForm.h"
-#include "training/CustomPlot.h"
+#include "charts/CustomPlot.h"
 #include "training/EngineWorker.h"
 #include "training/TrainPanel.h"
 

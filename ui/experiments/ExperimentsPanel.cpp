@@ -7,6 +7,7 @@
 #include "recipes/Processes.h"
 #include "recipes/RunPlan.h"
 #include "recipes/Search.h"
+#include "charts/Charts.h"
 #include "charts/CustomPlot.h"
 #include "training/EngineWorker.h"
 
@@ -35,29 +36,15 @@
 namespace particle::ui {
 
 namespace {
-const QColor kOwn("#e8871e"), kBaseline("#d03030"), kFront("#2a6fdb"), kOther("#9aa0a6");
 const QStringList kColumns = {"Variant",   "Rung", "Epochs", "Status", "Val acc", "Unique params",
                               "µs/sample", "Time", "Parts",  "Width",  "Combine", "Sharing"};
 
-QCustomPlot *makePlot(const QString &x, const QString &y, QWidget *parent) {
-  auto *plot = new QCustomPlot(parent);
-  QFont small = plot->font();
-  small.setPointSizeF(small.pointSizeF() * 0.8);
-  plot->legend->setFont(small);
-  plot->legend->setIconSize(14, 8);
-  plot->legend->setBrush(QColor(255, 255, 255, 210));
+// A chart of the tab: the common look, axis titles and no title above (the group box says it).
+QCustomPlot *makePlot(const QString &x, const QString &y, const QString &name, QWidget *parent) {
+  QCustomPlot *plot = charts::makePlot(parent, name);
   plot->xAxis->setLabel(x);
   plot->yAxis->setLabel(y);
-  plot->setMinimumSize(220, 160);
-  plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
-  plot->legend->setVisible(false);
   return plot;
-}
-
-QColor seriesColor(int i) {
-  static const QColor colors[] = {QColor("#2a6fdb"), QColor("#e8871e"), QColor("#2ca02c"), QColor("#9467bd"),
-                                  QColor("#8c564b"), QColor("#17becf"), QColor("#bcbd22"), QColor("#7f7f7f")};
-  return colors[i % 8];
 }
 } // namespace
 
@@ -133,8 +120,7 @@ ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidge
   table_->setToolTip(tr("One row per trial. Rung 0 trains every variant briefly; each later rung trains the better "
                         "half twice as long. Bold: the Pareto set, at its latest trial. Double-click a trial to "
                         "open its variant in the designer; select rows for the claims lab."));
-  pareto_ = makePlot(tr("unique parameters"), tr("validation accuracy (%)"), split);
-  pareto_->setObjectName("paretoPlot");
+  pareto_ = makePlot(tr("unique parameters"), tr("validation accuracy (%)"), "paretoPlot", split);
   pareto_->xAxis->setScaleType(QCPAxis::stLogarithmic);
   pareto_->xAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
   pareto_->xAxis->setNumberFormat("eb"); // 10⁵
@@ -169,16 +155,15 @@ ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidge
   // One line per model measured: wrapped to the room there is, never widening the tab.
   claimsLabel_->setWordWrap(true);
   claimsLabel_->setMinimumWidth(1);
-  noise_ = makePlot(tr("input noise σ (training-data standard deviations)"), tr("test accuracy (%)"), claimsBox);
-  noise_->setObjectName("noisePlot");
+  noise_ = makePlot(tr("input noise σ (training-data standard deviations)"), tr("test accuracy (%)"), "noisePlot",
+                    claimsBox);
   noise_->xAxis->setRange(0, 1);
   noise_->yAxis->setRange(0, 100);
-  noise_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignRight | Qt::AlignTop); // curves fall to the right
-  gap_ = makePlot(tr("epoch"), tr("train − val accuracy (%)"), claimsBox);
-  gap_->setObjectName("gapPlot");
+  charts::legendInside(noise_, Qt::AlignRight | Qt::AlignTop); // curves fall to the right
+  gap_ = makePlot(tr("epoch"), tr("train − val accuracy (%)"), "gapPlot", claimsBox);
   gap_->setToolTip(tr("Training accuracy (the running mean over each epoch) minus validation accuracy after it: "
                       "below zero early on, growing as a model starts to over-fit"));
-  gap_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignRight | Qt::AlignBottom);
+  charts::legendInside(gap_, Qt::AlignRight | Qt::AlignBottom);
   gap_->xAxis->setRange(0.5, 5.5);
   gap_->yAxis->setRange(-5, 5);
   claimsGrid->addWidget(claims_, 0, 0);
@@ -488,7 +473,9 @@ void ExperimentsPanel::drawPareto(const SearchFile &search) {
   std::sort(frontPoints.begin(), frontPoints.end(), [](const Point &a, const Point &b) { return a.params < b.params; });
   if (frontPoints.size() > 1) {
     QCPGraph *line = pareto_->addGraph();
-    line->setPen(QPen(QColor(42, 111, 219, 120), 1.5, Qt::DashLine));
+    QColor frontColor = charts::seriesColor(0);
+    frontColor.setAlpha(120);
+    line->setPen(QPen(frontColor, 1.5, Qt::DashLine));
     line->setLineStyle(QCPGraph::lsStepLeft);
     for (const auto &p : frontPoints)
       line->addData(p.params, p.accuracy);
@@ -504,7 +491,10 @@ void ExperimentsPanel::drawPareto(const SearchFile &search) {
     g->setProperty("variant", QString::fromStdString(name));
     g->setName(QString::fromStdString(name));
     g->setLineStyle(QCPGraph::lsNone);
-    const QColor color = p.own ? kOwn : p.baseline ? kBaseline : front.count(name) ? kFront : kOther;
+    const QColor color = p.own               ? charts::markColor()
+                         : p.baseline        ? charts::negativeColor()
+                         : front.count(name) ? charts::seriesColor(0)
+                                             : charts::mutedColor();
     const double size = 7 + (maxUs > minUs ? 11 * (p.us - minUs) / (maxUs - minUs) : 4);
     g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, color, color, size));
     g->addData(p.params, p.accuracy);
@@ -611,7 +601,7 @@ void ExperimentsPanel::drawClaims() {
     } catch (const std::exception &) {
       continue;
     }
-    const QColor color = seriesColor(i++);
+    const QColor color = charts::seriesColor(i++);
     QCPGraph *g = noise_->addGraph();
     g->setName(name);
     g->setPen(QPen(color, 2));

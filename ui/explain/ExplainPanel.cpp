@@ -3,7 +3,8 @@
 #include "document/GraphDocument.h"
 #include "recipes/Contributions.h"
 #include "train/Checkpoint.h"
-#include "training/CustomPlot.h"
+#include "charts/Charts.h"
+#include "charts/CustomPlot.h"
 
 #include <QComboBox>
 #include <QDateTime>
@@ -74,33 +75,11 @@ QString checkpointRun(const QString &path, const Json &meta, QString *status = n
          (accuracy.isEmpty() ? ExplainPanel::tr("accuracy not recorded (no summary.json beside it)") : accuracy);
 }
 
-QCustomPlot *plot(const QString &title, const QString &name, QWidget *parent) {
-  auto *p = new QCustomPlot(parent);
-  p->setObjectName(name);
-  p->setMinimumSize(220, 170);
-  p->plotLayout()->insertRow(0);
-  p->plotLayout()->addElement(0, 0, new QCPTextElement(p, title, QFont(p->font().family(), 9, QFont::Bold)));
-  p->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
-  return p;
-}
-
 QSharedPointer<QCPAxisTickerText> labels(const QStringList &names) {
   QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
   for (int i = 0; i < names.size(); ++i)
     ticker->addTick(i, names[i]);
   return ticker;
-}
-
-// A sequential colour map that never reaches white (so the largest cell reads as "most", not
-// "missing"): dark purple → blue → teal → yellow.
-QCPColorGradient sequentialGradient() {
-  QCPColorGradient g;
-  g.setColorStopAt(0.0, QColor(0x44, 0x01, 0x54));
-  g.setColorStopAt(0.25, QColor(0x3b, 0x52, 0x8b));
-  g.setColorStopAt(0.5, QColor(0x21, 0x90, 0x8d));
-  g.setColorStopAt(0.75, QColor(0x5d, 0xc9, 0x63));
-  g.setColorStopAt(1.0, QColor(0xfd, 0xe7, 0x25));
-  return g;
 }
 
 // Bounding box (in image pixels) of the flat indices of a [C, H, W] sample a branch reads.
@@ -285,9 +264,9 @@ ExplainPanel::ExplainPanel(GraphDocument *doc, QWidget *parent) : QWidget(parent
   center->addWidget(branches_, 1);
   center->addWidget(flagHelp_);
 
-  waterfall_ = plot(tr("Contributions: baseline → output"), "waterfallPlot", this);
-  weights_ = plot(tr("Combiner weights for this sample"), "weightsPlot", this);
-  heatmap_ = plot(tr("Mean |φ| per class and branch"), "heatmapPlot", this);
+  waterfall_ = charts::makePlot(this, "waterfallPlot", tr("Contributions: baseline → output"));
+  weights_ = charts::makePlot(this, "weightsPlot", tr("Combiner weights for this sample"));
+  heatmap_ = charts::makePlot(this, "heatmapPlot", tr("Mean |φ| per class and branch"));
   attentionPick_ = new QComboBox(this);
   attentionView_ = new QLabel(this);
   attentionView_->setMinimumSize(110, 110);
@@ -750,7 +729,7 @@ void ExplainPanel::drawWaterfall() {
   names << tr("f(x)");
   const int last = static_cast<int>(names.size()) - 1;
   auto *ends = new QCPBars(waterfall_->xAxis, waterfall_->yAxis);
-  ends->setBrush(QColor(0x7f, 0x7f, 0x7f));
+  ends->setBrush(charts::neutralColor());
   ends->setPen(Qt::NoPen);
   ends->setWidth(0.6);
   ends->addData(0, base);
@@ -762,7 +741,7 @@ void ExplainPanel::drawWaterfall() {
     auto *box = new QCPItemRect(waterfall_);
     box->topLeft->setCoords(b + 1 - 0.3, std::max(level, level + phi));
     box->bottomRight->setCoords(b + 1 + 0.3, std::min(level, level + phi));
-    box->setBrush(phi >= 0 ? QColor(0x2c, 0xa0, 0x2c) : QColor(0xd6, 0x27, 0x28));
+    box->setBrush(phi >= 0 ? charts::positiveColor() : charts::negativeColor());
     box->setPen(Qt::NoPen);
     level += phi;
     lo = std::min(lo, level);
@@ -772,8 +751,8 @@ void ExplainPanel::drawWaterfall() {
     auto *box = new QCPItemRect(waterfall_);
     box->topLeft->setCoords(k + 1 - 0.3, std::max(level, level + rest));
     box->bottomRight->setCoords(k + 1 + 0.3, std::min(level, level + rest));
-    box->setBrush(QBrush(QColor(0x9e, 0x9e, 0x9e), Qt::BDiagPattern));
-    box->setPen(QPen(QColor(0x70, 0x70, 0x70)));
+    box->setBrush(QBrush(charts::mutedColor(), Qt::BDiagPattern));
+    box->setPen(QPen(charts::neutralColor()));
     box->setObjectName("interactions");
   }
   // Values over the end bars: the walk is readable without hovering.
@@ -799,7 +778,7 @@ void ExplainPanel::drawWaterfall() {
   waterfall_->replot();
   if (!c->weights.isEmpty()) {
     auto *bars = new QCPBars(weights_->xAxis, weights_->yAxis);
-    bars->setBrush(QColor(0xd0, 0x7a, 0x1f));
+    bars->setBrush(charts::markColor());
     bars->setPen(Qt::NoPen);
     for (int b = 0; b < k; ++b)
       bars->addData(b, c->weights[current_ * k + b]);
@@ -837,7 +816,7 @@ void ExplainPanel::drawHeatmap() {
       map->data()->setCell(b, cls, c->perClass[cls * k + b]);
       top = std::max(top, c->perClass[cls * k + b]);
     }
-  map->setGradient(sequentialGradient());
+  map->setGradient(charts::heatGradient());
   map->setDataRange(QCPRange(0, std::max(top, 1e-9)));
   map->setInterpolate(false);
   auto *scale = new QCPColorScale(heatmap_);
@@ -846,7 +825,7 @@ void ExplainPanel::drawHeatmap() {
   scale->setBarWidth(10);
   scale->axis()->setLabel(tr("mean |φ|"));
   map->setColorScale(scale); // the map takes the scale's gradient: set it on the scale
-  scale->setGradient(sequentialGradient());
+  scale->setGradient(charts::heatGradient());
   scale->setDataRange(QCPRange(0, std::max(top, 1e-9)));
   auto *group = new QCPMarginGroup(heatmap_);
   heatmap_->axisRect()->setMarginGroup(QCP::msBottom | QCP::msTop, group);

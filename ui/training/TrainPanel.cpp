@@ -12,7 +12,8 @@
 #include "project/Project.h"
 #include "training/EngineWorker.h"
 
-#include "training/CustomPlot.h"
+#include "charts/Charts.h"
+#include "charts/CustomPlot.h"
 
 #include <QDateTime>
 #include <QDir>
@@ -32,7 +33,6 @@
 #include <QSplitter>
 #include <QTextStream>
 #include <QTimer>
-#include <QToolTip>
 #include <QUndoStack>
 #include <QVBoxLayout>
 
@@ -45,90 +45,6 @@ namespace {
 constexpr int kReplotMs = 500;         // charts redraw at most twice a second while training (bench_gui)
 constexpr int kMaxStepPoints = 200000; // history cap per run
 constexpr double kSmoothing = 0.95;    // EMA of the step loss
-
-QCustomPlot *makePlot(const QString &title, const QString &name, QWidget *parent) {
-  auto *plot = new QCustomPlot(parent);
-  plot->setObjectName(name);
-  plot->setMinimumSize(220, 170);
-  plot->plotLayout()->insertRow(0);
-  auto *heading = new QCPTextElement(plot, title, QFont(plot->font().family(), 9, QFont::Bold));
-  plot->plotLayout()->addElement(0, 0, heading);
-  plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
-  plot->setNoAntialiasingOnDrag(true);
-  plot->setNotAntialiasedElements(QCP::aeAll); // long series redraw fast; text stays antialiased
-  plot->setAntialiasedElements(QCP::aeAxes | QCP::aeLegend);
-  const QPalette pal = plot->palette();
-  plot->setBackground(pal.color(QPalette::Base));
-  for (auto *axis : {plot->xAxis, plot->yAxis, plot->yAxis2}) {
-    axis->setBasePen(QPen(pal.color(QPalette::Text)));
-    axis->setTickPen(QPen(pal.color(QPalette::Text)));
-    axis->setSubTickPen(QPen(pal.color(QPalette::Mid)));
-    axis->setTickLabelColor(pal.color(QPalette::Text));
-    axis->setLabelColor(pal.color(QPalette::Text));
-    axis->grid()->setPen(QPen(pal.color(QPalette::Midlight), 0, Qt::DotLine));
-  }
-  heading->setTextColor(pal.color(QPalette::Text));
-  // As many ticks as the axes have room for: a narrow chart (1024×700) keeps its labels apart.
-  QObject::connect(plot, &QCustomPlot::beforeReplot, plot, [plot] {
-    const QRect r = plot->axisRect()->rect();
-    plot->xAxis->ticker()->setTickCount(std::clamp(r.width() / 60, 2, 6));
-    for (auto *axis : {plot->yAxis, plot->yAxis2})
-      axis->ticker()->setTickCount(std::clamp(r.height() / 35, 2, 6));
-  });
-  // Hover: the value under the cursor.
-  QObject::connect(plot, &QCustomPlot::mouseMove, plot, [plot](QMouseEvent *e) {
-    const double x = plot->xAxis->pixelToCoord(e->position().x());
-    const double y = plot->yAxis->pixelToCoord(e->position().y());
-    QToolTip::showText(e->globalPosition().toPoint(), QString("x %1\ny %2").arg(x, 0, 'g', 5).arg(y, 0, 'g', 4), plot);
-  });
-  return plot;
-}
-
-// The legend goes below the axes, in one row, never over the data.
-void legendBelow(QCustomPlot *plot) {
-  plot->legend->setVisible(true);
-  plot->legend->setFont(QFont(plot->font().family(), 8));
-  plot->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
-  plot->legend->setWrap(3);
-  plot->legend->setBorderPen(Qt::NoPen);
-  plot->legend->setBrush(Qt::NoBrush);
-  auto *sub = new QCPLayoutGrid;
-  plot->plotLayout()->addElement(2, 0, sub);
-  plot->axisRect()->insetLayout()->take(plot->legend);
-  sub->addElement(0, 0, plot->legend);
-  sub->setMargins(QMargins(4, 0, 4, 2));
-  plot->plotLayout()->setRowStretchFactor(2, 0.001);
-}
-
-// Grey text in the middle of a chart that has nothing to show yet.
-void placeholder(QCustomPlot *plot, const QString &text) {
-  auto *item = new QCPItemText(plot);
-  item->setObjectName("placeholder");
-  item->position->setType(QCPItemPosition::ptAxisRectRatio);
-  item->position->setCoords(0.5, 0.5);
-  item->setText(text);
-  item->setColor(plot->palette().color(QPalette::PlaceholderText));
-  item->setClipToAxisRect(true);
-}
-
-// Puts the legend back inside the axes, hidden: an empty legend below would still claim room.
-void legendHidden(QCustomPlot *plot) {
-  if (plot->plotLayout()->rowCount() > 2)
-    if (auto *sub = qobject_cast<QCPLayoutGrid *>(plot->plotLayout()->element(2, 0))) {
-      sub->take(plot->legend);
-      plot->plotLayout()->remove(sub);
-      plot->plotLayout()->simplify();
-      plot->axisRect()->insetLayout()->addElement(plot->legend, Qt::AlignRight | Qt::AlignTop);
-    }
-  plot->legend->setVisible(false);
-}
-
-QColor seriesColor(int i) {
-  static const QColor colors[] = {QColor(0x1f, 0x77, 0xb4), QColor(0xff, 0x7f, 0x0e), QColor(0x2c, 0xa0, 0x2c),
-                                  QColor(0xd6, 0x27, 0x28), QColor(0x94, 0x67, 0xbd), QColor(0x8c, 0x56, 0x4b),
-                                  QColor(0xe3, 0x77, 0xc2), QColor(0x7f, 0x7f, 0x7f)};
-  return colors[i % 8];
-}
 
 QString seconds(double s) {
   const auto t = static_cast<qint64>(std::llround(s));
@@ -251,30 +167,32 @@ TrainPanel::TrainPanel(GraphDocument *doc, QUndoStack *undo, QWidget *parent)
   left->setMinimumWidth(250);
 
   // ---- charts ----
-  auto *charts = new QWidget(this);
-  charts->setObjectName("charts");
-  auto *grid = new QGridLayout(charts);
+  auto *chartArea = new QWidget(this);
+  chartArea->setObjectName("charts");
+  auto *grid = new QGridLayout(chartArea);
   grid->setContentsMargins(0, 0, 0, 0);
-  lossPlot_ = makePlot(tr("Training loss per step"), "lossPlot", charts);
+  lossPlot_ = charts::makePlot(chartArea, "lossPlot", tr("Training loss per step"), charts::Series::Long);
+  QColor rawColor = charts::seriesColor(0);
+  rawColor.setAlpha(70); // the raw steps behind their smoothed curve
   rawLoss_ = lossPlot_->addGraph();
   rawLoss_->setName(tr("loss"));
-  rawLoss_->setPen(QPen(QColor(0x1f, 0x77, 0xb4, 70)));
+  rawLoss_->setPen(QPen(rawColor));
   smoothLoss_ = lossPlot_->addGraph();
   smoothLoss_->setName(tr("smoothed"));
-  smoothLoss_->setPen(QPen(QColor(0x1f, 0x77, 0xb4), 2));
+  smoothLoss_->setPen(QPen(charts::seriesColor(0), 2));
   lossPlot_->xAxis->setLabel(tr("step"));
-  epochPlot_ = makePlot(tr("Validation per epoch"), "epochPlot", charts);
+  epochPlot_ = charts::makePlot(chartArea, "epochPlot", tr("Validation per epoch"));
   valLoss_ = epochPlot_->addGraph();
   valLoss_->setName(tr("val loss"));
-  valLoss_->setPen(QPen(QColor(0xd6, 0x27, 0x28), 2));
+  valLoss_->setPen(QPen(charts::negativeColor(), 2));
   valLoss_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 7));
   trainLossEpoch_ = epochPlot_->addGraph();
   trainLossEpoch_->setName(tr("train loss"));
-  trainLossEpoch_->setPen(QPen(QColor(0x1f, 0x77, 0xb4), 1, Qt::DashLine));
+  trainLossEpoch_->setPen(QPen(charts::seriesColor(0), 1, Qt::DashLine));
   trainLossEpoch_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 6));
   valAcc_ = epochPlot_->addGraph(epochPlot_->xAxis, epochPlot_->yAxis2);
   valAcc_->setName(tr("val accuracy"));
-  valAcc_->setPen(QPen(QColor(0x2c, 0xa0, 0x2c), 2));
+  valAcc_->setPen(QPen(charts::positiveColor(), 2));
   valAcc_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 7));
   epochPlot_->yAxis2->setVisible(true);
   epochPlot_->yAxis2->setRange(0, 1);
@@ -285,29 +203,31 @@ TrainPanel::TrainPanel(GraphDocument *doc, QUndoStack *undo, QWidget *parent)
   epochTicks->setTickStep(1);
   epochTicks->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
   epochPlot_->xAxis->setTicker(epochTicks);
-  legendBelow(epochPlot_);
-  ratePlot_ = makePlot(tr("Learning rate and throughput"), "ratePlot", charts);
+  charts::legendBelow(epochPlot_);
+  ratePlot_ = charts::makePlot(chartArea, "ratePlot", tr("Learning rate and throughput"), charts::Series::Long);
   lrGraph_ = ratePlot_->addGraph();
   lrGraph_->setName(tr("learning rate"));
-  lrGraph_->setPen(QPen(QColor(0x94, 0x67, 0xbd), 2));
+  lrGraph_->setPen(QPen(charts::seriesColor(4), 2));
   throughput_ = ratePlot_->addGraph(ratePlot_->xAxis, ratePlot_->yAxis2);
   throughput_->setName(tr("samples/s"));
-  throughput_->setPen(QPen(QColor(0x7f, 0x7f, 0x7f)));
+  throughput_->setPen(QPen(charts::neutralColor()));
   ratePlot_->yAxis2->setVisible(true);
   ratePlot_->yAxis->setLabel("lr");
   ratePlot_->yAxis2->setLabel(tr("samples/s"));
   ratePlot_->xAxis->setLabel(tr("step"));
-  legendBelow(ratePlot_);
-  sharePlot_ = makePlot(tr("Contribution share per sub-model"), "sharePlot", charts);
+  charts::legendBelow(ratePlot_);
+  sharePlot_ = charts::makePlot(chartArea, "sharePlot", tr("Contribution share per sub-model"));
   sharePlot_->yAxis->setRange(0, 1);
   sharePlot_->yAxis->setLabel(tr("share of |φ|"));
   sharePlot_->xAxis->setLabel(tr("epoch"));
   sharePlot_->xAxis->setTicker(epochTicks);
-  confusionPlot_ = makePlot(tr("Confusion matrix (validation)"), "confusionPlot", charts);
+  confusionPlot_ = charts::makePlot(chartArea, "confusionPlot", tr("Confusion matrix (validation)"));
   confusionPlot_->setToolTip(tr("Each row is a true class; its cells say what share of that class was predicted as "
                                 "each column (rows add up to 100%)."));
   confusionPlot_->xAxis->setLabel(tr("predicted"));
   confusionPlot_->yAxis->setLabel(tr("true class (row = 100%)"));
+  for (auto *p : {lossPlot_, epochPlot_, ratePlot_, sharePlot_, confusionPlot_})
+    charts::showValuesOnHover(p);
   grid->addWidget(lossPlot_, 0, 0);
   grid->addWidget(epochPlot_, 0, 1);
   grid->addWidget(ratePlot_, 1, 0);
@@ -317,7 +237,7 @@ TrainPanel::TrainPanel(GraphDocument *doc, QUndoStack *undo, QWidget *parent)
   grid->setColumnStretch(1, 3);
   grid->setColumnStretch(2, 3);
   auto *chartScroll = new QScrollArea(this);
-  chartScroll->setWidget(charts);
+  chartScroll->setWidget(chartArea);
   chartScroll->setWidgetResizable(true);
   chartScroll->setFrameShape(QFrame::NoFrame);
 
@@ -505,14 +425,14 @@ void TrainPanel::clearCharts() {
   for (auto &[name, g] : shareGraphs_)
     sharePlot_->removeGraph(g);
   shareGraphs_.clear();
-  legendHidden(sharePlot_);
+  charts::legendHidden(sharePlot_);
   for (auto *p : {lossPlot_, ratePlot_, epochPlot_, sharePlot_, confusionPlot_})
     p->clearItems();
-  placeholder(lossPlot_, tr("once a run starts"));
-  placeholder(ratePlot_, tr("once a run starts"));
-  placeholder(epochPlot_, tr("after the first epoch"));
-  placeholder(sharePlot_, tr("after the first epoch"));
-  placeholder(confusionPlot_, tr("after the first epoch"));
+  charts::placeholder(lossPlot_, tr("once a run starts"));
+  charts::placeholder(ratePlot_, tr("once a run starts"));
+  charts::placeholder(epochPlot_, tr("after the first epoch"));
+  charts::placeholder(sharePlot_, tr("after the first epoch"));
+  charts::placeholder(confusionPlot_, tr("after the first epoch"));
   confusionPlot_->clearPlottables();
   // Nothing of the previous run or project stays: class names, epoch counts, ranges.
   confusionPlot_->xAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
@@ -592,7 +512,7 @@ void TrainPanel::loadHistory() {
       Run run;
       run.folder = f.filePath();
       run.name = tr("#%1 of %2").arg(runs_.size() + 1).arg(f.fileName().mid(prefix.size(), 15));
-      run.color = seriesColor(static_cast<int>(runs_.size()));
+      run.color = charts::seriesColor(static_cast<int>(runs_.size()));
       if (QFile::exists(f.filePath() + "/project.particle.json"))
         run.graphSnapshot = QString::fromStdString(
             particle::ui::graphSnapshot(loadProject((f.filePath() + "/project.particle.json").toStdString()).graph));
@@ -681,7 +601,7 @@ void TrainPanel::startRun() {
   run.name = tr("#%1 at %2").arg(runs_.size() + 1).arg(QDateTime::currentDateTime().toString("HH:mm:ss"));
   run.folder = out;
   run.graphSnapshot = QString::fromStdString(doc_->graphSnapshot());
-  run.color = seriesColor(static_cast<int>(runs_.size()));
+  run.color = charts::seriesColor(static_cast<int>(runs_.size()));
   runs_.push_back(run);
   auto *item = new QListWidgetItem(run.name + tr(" (running)"), history_);
   item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsSelectable | Qt::ItemIsUserCheckable);
@@ -841,14 +761,14 @@ void TrainPanel::onEpoch(const EpochPoint &p) {
     if (!g) {
       g = sharePlot_->addGraph();
       g->setName(p.shareBranches[i].section('/', 1));
-      g->setPen(QPen(seriesColor(static_cast<int>(shareGraphs_.size()) - 1), 2));
+      g->setPen(QPen(charts::seriesColor(static_cast<int>(shareGraphs_.size()) - 1), 2));
       g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 6));
     }
     g->addData(p.epoch, p.shares[i]);
   }
   sharePlot_->xAxis->setRange(0.5, std::max(2, p.epochs) + 0.5);
   if (sharePlot_->graphCount() > 0 && sharePlot_->plotLayout()->rowCount() <= 2)
-    legendBelow(sharePlot_); // the legend appears with the first shares, below the axes
+    charts::legendBelow(sharePlot_); // the legend appears with the first shares, below the axes
   drawConfusion(p);
   dirty_ = true;
   Q_EMIT epochReceived(p);
@@ -878,11 +798,7 @@ void TrainPanel::drawConfusion(const EpochPoint &p) {
       }
     }
   }
-  QCPColorGradient gradient;
-  gradient.setColorStopAt(0, QColor(0xf7, 0xfb, 0xff));
-  gradient.setColorStopAt(0.5, QColor(0x6b, 0xae, 0xd6));
-  gradient.setColorStopAt(1, QColor(0x08, 0x30, 0x6b));
-  map->setGradient(gradient);
+  map->setGradient(charts::shareGradient());
   map->setDataRange(QCPRange(0, 1));
   map->setInterpolate(false);
   // Class names on both axes (up to 30 classes; beyond, indices).
@@ -906,7 +822,7 @@ void TrainPanel::onSettingsApplied(const LiveSettings &s, qint64 step) {
   auto *line = new QCPItemStraightLine(lossPlot_);
   line->point1->setCoords(static_cast<double>(step), 0);
   line->point2->setCoords(static_cast<double>(step), 1);
-  line->setPen(QPen(QColor(0xd0, 0x7a, 0x1f), 1.5, Qt::DashLine));
+  line->setPen(QPen(charts::markColor(), 1.5, Qt::DashLine));
   auto *label = new QCPItemText(lossPlot_);
   label->position->setTypeX(QCPItemPosition::ptPlotCoords);
   label->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
@@ -916,7 +832,7 @@ void TrainPanel::onSettingsApplied(const LiveSettings &s, qint64 step) {
   if (!s.frozen.isEmpty())
     text += tr(", frozen: %1").arg(s.frozen.join(", "));
   label->setText(text);
-  label->setColor(QColor(0xd0, 0x7a, 0x1f));
+  label->setColor(charts::markColor());
   dirty_ = true;
   setStatus(tr("applied at step %1:%2").arg(step).arg(text));
 }
