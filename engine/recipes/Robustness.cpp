@@ -3,7 +3,7 @@
 #include "graph/Catalogue.h"
 #include "project/ProjectCheck.h"
 #include "recipes/ExplainSession.h"
-#include "recipes/RunPlan.h"
+#include "train/RunFolder.h"
 
 #include <filesystem>
 #include <sstream>
@@ -123,10 +123,8 @@ RobustnessReport measureRobustness(const Project &project, const std::string &ch
       r.occlusion.emplace_back("part " + std::to_string(p), accuracyOf(model, flat.reshape(x.sizes()), y));
     }
   }
-  const fs::path metrics = fs::path(checkpoint).parent_path() / "metrics.csv";
-  if (fs::exists(metrics))
-    for (const RunEpoch &e : readRunEpochs(metrics.string()))
-      r.epochs.push_back({e.epoch, e.trainAccuracy, e.valAccuracy});
+  for (const RunEpoch &e : readRunMetrics(fs::path(checkpoint).parent_path().string()))
+    r.epochs.push_back({e.epoch, e.trainAccuracy, e.valAccuracy});
   return r;
 }
 

@@ -141,20 +141,4 @@ std::shared_ptr<FolderClaim> prepareOutFolder(const std::string &dir, bool force
   return claim;
 }
 
-std::vector<RunEpoch> readRunEpochs(const std::string &metricsCsv) {
-  std::vector<RunEpoch> out;
-  std::ifstream in(metricsCsv);
-  std::string line;
-  std::getline(in, line); // epoch,step,train_loss,train_accuracy,val_loss,val_accuracy,…
-  while (std::getline(in, line)) {
-    std::vector<std::string> cells;
-    std::stringstream row(line);
-    for (std::string c; std::getline(row, c, ',');)
-      cells.push_back(c);
-    if (cells.size() >= 6)
-      out.push_back({std::atoi(cells[0].c_str()), std::atof(cells[3].c_str()), std::atof(cells[5].c_str())});
-  }
-  return out;
-}
-
 } // namespace particle

@@ -35,13 +35,4 @@ std::string defaultRunsRoot(const std::string &projectPath, const std::string &f
 std::shared_ptr<FolderClaim> prepareOutFolder(const std::string &dir, bool force, bool resume,
                                               const std::string &what = "run");
 
-// One row of a run's metrics.csv (written by the trainer): the epoch and its train and validation
-// accuracy.
-struct RunEpoch {
-  int epoch = 0;
-  double trainAccuracy = 0, valAccuracy = 0;
-};
-// Every epoch of a run's metrics.csv, in order; empty when the file is missing or unreadable.
-std::vector<RunEpoch> readRunEpochs(const std::string &metricsCsv);
-
 } // namespace particle

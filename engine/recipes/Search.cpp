@@ -5,6 +5,7 @@
 #include "recipes/Processes.h"
 #include "recipes/RunPlan.h"
 #include "project/TrainingSpec.h"
+#include "train/RunFolder.h"
 
 #include <algorithm>
 #include <cmath>
@@ -540,23 +541,21 @@ private:
   void complete(Running &run, const ChildExit &end) {
     TrialRecord &t = run.record;
     t.seconds = secondsSince(run.started);
-    const std::string summaryFile = t.runDir + "/summary.json";
     std::string unreadable;
     bool read = false;
     if (end.code == 0) {
       try {
-        const JsonFields summary(parseJson(readTextFile(summaryFile), summaryFile), summaryFile);
-        const JsonFields parameters(summary.object("parameters"), summaryFile, "parameters");
-        const std::string status = summary.string("status");
+        const RunSummary summary = readRunSummary(t.runDir).summary;
+        const std::string status = statusName(summary.status);
         t.status = status == "early-stopped" || status == "completed" ? "completed" : status;
-        t.valAccuracy = summary.number("val_accuracy", 0.0);
-        t.testAccuracy = summary.number("test_accuracy", 0.0);
-        t.uniqueParameters = parameters.integer("unique", 0, 0);
-        t.totalParameters = parameters.integer("total", 0, 0);
-        t.usPerSample = summary.number("inference_us_per_sample", 0.0);
-        const auto epochs = readRunEpochs(t.runDir + "/metrics.csv");
+        t.valAccuracy = summary.valAccuracy;
+        t.testAccuracy = summary.testAccuracy;
+        t.uniqueParameters = summary.uniqueParameters;
+        t.totalParameters = summary.totalParameters;
+        t.usPerSample = summary.inferenceUsPerSample;
+        const auto epochs = readRunMetrics(t.runDir);
         t.trainAccuracy = epochs.empty() ? 0 : epochs.back().trainAccuracy;
-        t.message = summary.string("message", "");
+        t.message = summary.message;
         read = true;
       } catch (const std::exception &e) {
         unreadable = e.what();

@@ -26,8 +26,6 @@ namespace {
 constexpr int64_t kEvalBatch = 1024;
 // The largest confusion matrix computed (classes², on the device); above it, none is kept.
 constexpr int64_t kMaxConfusionClasses = 256;
-// A loss this many times a fresh classifier's (ln classes) is a divergence even when it is finite.
-constexpr double kExplodedLossFactor = 1e4;
 
 double seconds(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
@@ -41,17 +39,6 @@ std::string fixed(double v, int digits) {
   return out.str();
 }
 } // namespace
-
-const char *statusName(RunSummary::Status status) {
-  switch (status) {
-  case RunSummary::Status::Completed: return "completed";
-  case RunSummary::Status::Stopped: return "stopped";
-  case RunSummary::Status::EarlyStopped: return "early-stopped";
-  case RunSummary::Status::Diverged: return "diverged";
-  case RunSummary::Status::Failed: return "failed";
-  }
-  return "?";
-}
 
 // ---- ControlToken ----------------------------------------------------------------------------
 
@@ -151,26 +138,6 @@ CheckpointFile openCheckpoint(torch::serialize::InputArchive &archive, const std
   return file;
 }
 
-// The metrics rows a checkpoint carries, each field type-checked (they become metrics.csv).
-std::vector<Json> checkedMetrics(const Json &meta, const std::string &path) {
-  const JsonFields m(meta, path, "metadata");
-  std::vector<Json> rows;
-  const Json &list = m.array("metrics", true);
-  for (std::size_t i = 0; i < list.size(); ++i) {
-    const JsonFields row(list[i], path, "metadata.metrics[" + std::to_string(i) + "]");
-    (void)row.integer("epoch", 0, 0);
-    (void)row.integer("step", 0, 0);
-    for (const char *k :
-         {"train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds", "samples_per_second"})
-      (void)row.number(k, 0.0);
-    if (row.has("shares"))
-      for (const auto &[key, value] : row.object("shares").items())
-        if (!value.is_number())
-          row.fail("shares." + key, "must be a number");
-    rows.push_back(list[i]);
-  }
-  return rows;
-}
 } // namespace
 
 void Trainer::loadWeights(ParticleModel &model, const std::string &path, const Project &project) {
@@ -202,7 +169,9 @@ void Trainer::saveCheckpoint(const std::string &path, int epochsDone, int64_t st
                {"target_epochs", spec_.epochs},
                {"early_stopped", earlyStopped_},
                {"lr", spec_.lr},
-               {"metrics", metrics_}};
+               {"metrics", Json::array()}};
+  for (const RunEpoch &e : metrics_)
+    meta["metrics"].push_back(runEpochJson(e));
   archive.write("meta", c10::IValue(meta.dump()));
   // Into memory first: LibTorch's file writer cannot report a full disk without aborting.
   std::ostringstream bytes;
@@ -235,15 +204,19 @@ void Trainer::loadCheckpoint(const std::string &path) {
   resumedTargetEpochs_ = header.targetEpochs;
   resumedEarlyStopped_ = header.earlyStopped;
   earlyStopped_ = header.earlyStopped;
-  metrics_ = checkedMetrics(meta, path);
+  // The metrics rows the checkpoint carries, each field type-checked (they become metrics.csv).
+  const JsonFields fields(meta, path, "metadata");
+  const Json &rows = fields.array("metrics", true);
+  metrics_.clear();
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    metrics_.push_back(runEpochFromJson(rows[i], path, "metadata.metrics[" + std::to_string(i) + "]"));
   if (static_cast<int>(metrics_.size()) != header.epoch)
     throw Error(ErrorKind::File, path + ": damaged checkpoint: its header says " + std::to_string(header.epoch) +
                                      " epoch(s) done, its metrics hold " + std::to_string(metrics_.size()));
   // The time and samples of the epochs before, so the summary's throughput covers the whole run.
-  for (const auto &row : metrics_) {
-    const double s = row.value("seconds", 0.0);
-    trainSeconds_ += s;
-    trainSamples_ += static_cast<int64_t>(std::llround(s * row.value("samples_per_second", 0.0)));
+  for (const RunEpoch &e : metrics_) {
+    trainSeconds_ += e.seconds;
+    trainSamples_ += static_cast<int64_t>(std::llround(e.seconds * e.samplesPerSecond));
   }
 }
 
@@ -255,10 +228,6 @@ void writeStateDict(torch::nn::Module &module, const std::string &path) {
     dict.insert(item.key(), item.value().detach().cpu());
   const std::vector<char> bytes = torch::pickle_save(c10::IValue(dict));
   writeFileAtomically(path, std::string(bytes.begin(), bytes.end()));
-}
-
-void Trainer::writeWeights(const std::string &path) {
-  writeStateDict(*model_, path);
 }
 
 // ---- Trainer ---------------------------------------------------------------------------------
@@ -405,9 +374,10 @@ Trainer::Evaluation Trainer::evaluate(const torch::Tensor &x, const torch::Tenso
   return ev;
 }
 
-Trainer::EpochEnd Trainer::trainEpoch(int epoch, int64_t stepsPerEpoch, int64_t batch, EpochTotals &totals,
-                                      TrainObserver &obs, ControlToken *control, RunSummary &summary) {
-  const int64_t n = data_.trainX.size(0);
+std::optional<Stop> Trainer::trainSteps(const StopRule &rule, EpochTotals &totals, TrainObserver &obs,
+                                        ControlToken *control) {
+  const int epoch = epoch_;
+  const int64_t n = data_.trainX.size(0), stepsPerEpoch = stepsPerEpoch_, batch = batch_;
   const int64_t totalSteps = stepsPerEpoch * spec_.epochs;
   // Data-parallel: each step takes the next world × batch samples of the one permutation every
   // worker draws alike; this worker computes the gradient of its `batch` of them.
@@ -433,12 +403,7 @@ Trainer::EpochEnd Trainer::trainEpoch(int epoch, int64_t stepsPerEpoch, int64_t 
   int64_t reportSeen = 0;
   auto reportStart = Clock::now();
   auto diverged = [&](double value, const std::string &where) {
-    summary.status = RunSummary::Status::Diverged;
-    summary.message = "training diverged: the loss became " + std::string(std::isnan(value) ? "NaN" : "infinite") +
-                      where + " at step " + std::to_string(step_ + 1) + " (epoch " + std::to_string(epoch + 1) +
-                      ", lr " + Json(currentLr_).dump() + "); lower the learning rate or set grad_clip" +
-                      (checkpointPath_.empty() ? "" : "; the last good checkpoint is kept");
-    return EpochEnd::Diverged;
+    return rule.lossNotFinite(value, where, step_ + 1, epoch + 1, currentLr_);
   };
   for (int64_t b = 0; b < stepsPerEpoch; ++b) {
     bool stop = false;
@@ -446,7 +411,7 @@ Trainer::EpochEnd Trainer::trainEpoch(int epoch, int64_t stepsPerEpoch, int64_t 
       control->checkpoint();
       stop = control->stopRequested();
       if (stop && !parallel_)
-        return EpochEnd::Stopped;
+        return rule.stopped(epoch + 1);
     }
     // Dropout draws from the global generator: no other thread may move it mid-step (RngIsolation).
     std::unique_lock<std::mutex> rng(rngMutex());
@@ -485,7 +450,7 @@ Trainer::EpochEnd Trainer::trainEpoch(int epoch, int64_t stepsPerEpoch, int64_t 
       auto flags = torch::tensor({std::isfinite(value) ? 0.0f : 1.0f, stop ? 1.0f : 0.0f});
       parallel_->sumGradients(trained, flags);
       if (flags[1].item<float>() > 0)
-        return EpochEnd::Stopped;
+        return rule.stopped(epoch + 1);
       if (flags[0].item<float>() > 0)
         return diverged(std::isfinite(value) ? std::nan("") : value, " on one of the workers");
     }
@@ -529,12 +494,12 @@ Trainer::EpochEnd Trainer::trainEpoch(int epoch, int64_t stepsPerEpoch, int64_t 
     totals.correctSum = sums[1].to(device_, torch::kLong);
     totals.seen = static_cast<int64_t>(sums[2].item<double>());
   }
-  return EpochEnd::Completed;
+  return std::nullopt;
 }
 
-EpochEvent Trainer::evaluateEpoch(int epoch, const EpochTotals &totals) {
+EpochEvent Trainer::evaluateEpoch(const EpochTotals &totals) {
   EpochEvent ev;
-  ev.epoch = epoch + 1;
+  ev.epoch = epoch_ + 1;
   ev.epochs = spec_.epochs;
   ev.step = step_;
   const double seen = static_cast<double>(std::max<int64_t>(1, totals.seen));
@@ -558,24 +523,9 @@ EpochEvent Trainer::evaluateEpoch(int epoch, const EpochTotals &totals) {
 }
 
 void Trainer::recordEpoch(const EpochEvent &ev, TrainObserver &obs) {
-  Json row = {{"epoch", ev.epoch},
-              {"step", ev.step},
-              {"train_loss", ev.trainLoss},
-              {"train_accuracy", ev.trainAccuracy},
-              {"val_loss", ev.valLoss},
-              {"val_accuracy", ev.valAccuracy},
-              {"lr", ev.lr},
-              {"seconds", ev.seconds},
-              {"samples_per_second", ev.samplesPerSecond}};
-  if (!ev.shares.empty()) {
-    Json shares = Json::object();
-    for (const auto &share : ev.shares)
-      shares[share.combine + "/" + share.branch] = share.share;
-    row["shares"] = shares;
-  }
-  metrics_.push_back(row);
-  if (!checkpointPath_.empty())
-    saveCheckpoint(checkpointPath_, ev.epoch, step_);
+  metrics_.push_back(toRunEpoch(ev));
+  if (!folder_.empty())
+    saveCheckpoint(folder_.checkpoint(), ev.epoch, step_);
   obs.onLog("epoch " + std::to_string(ev.epoch) + "/" + std::to_string(ev.epochs) + ": train loss " +
             fixed(ev.trainLoss, 4) + ", val loss " + fixed(ev.valLoss, 4) + ", val accuracy " +
             fixed(100 * ev.valAccuracy, 2) + "%, " + fixed(ev.samplesPerSecond, 0) + " samples/s" +
@@ -588,11 +538,11 @@ void Trainer::finishRun(RunSummary &summary, int epoch) {
   summary.steps = step_;
   summary.trainSeconds = trainSeconds_;
   summary.samplesPerSecond = trainSeconds_ > 0 ? static_cast<double>(trainSamples_) / trainSeconds_ : 0;
-  summary.checkpoint = checkpointPath_;
+  summary.checkpoint = folder_.checkpoint();
   if (summary.failed())
     return;
-  if (summary.status == RunSummary::Status::Stopped && !checkpointPath_.empty())
-    saveCheckpoint(checkpointPath_, epoch, step_);
+  if (summary.status == RunSummary::Status::Stopped && !folder_.empty())
+    saveCheckpoint(folder_.checkpoint(), epoch, step_);
   if (parallel_ && parallel_->rank() != 0)
     return; // rank 0 tests and writes the outputs
   // Inference time per sample: the faster of the test pass and a second pass over up to 2048 test
@@ -614,220 +564,182 @@ void Trainer::finishRun(RunSummary &summary, int epoch) {
                 : firstPass;
   summary.testLoss = test.loss;
   summary.testAccuracy = test.accuracy;
-  if (!options_.outDir.empty())
-    writeWeights(options_.outDir + "/weights.pt");
+  if (!folder_.empty())
+    writeStateDict(*model_, folder_.weights());
 }
 
 void Trainer::writeOutputs(const RunSummary &summary) {
-  if (options_.outDir.empty() || !prepared_)
+  if (!prepared_)
     return;
-  std::string csv = "epoch,step,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds,samples_per_second\n";
-  for (const auto &row : metrics_) {
-    csv += std::to_string(row.value("epoch", 0)) + "," + std::to_string(row.value("step", int64_t{0}));
-    for (const char *k :
-         {"train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds", "samples_per_second"})
-      csv += "," + Json(row.value(k, 0.0)).dump();
-    csv += "\n";
-  }
-  writeFileAtomically(options_.outDir + "/metrics.csv", csv);
-  Json s = {{"name", project_.name},
-            {"status", statusName(summary.status)},
-            {"message", summary.message},
-            {"test_accuracy", summary.testAccuracy},
-            {"test_loss", summary.testLoss},
-            {"val_accuracy", summary.valAccuracy},
-            {"val_loss", summary.valLoss},
-            {"epochs", summary.epochs},
-            {"steps", summary.steps},
-            {"samples_per_second", summary.samplesPerSecond},
-            {"inference_us_per_sample", summary.inferenceUsPerSample},
-            {"train_seconds", summary.trainSeconds},
-            {"parameters", {{"total", summary.totalParameters}, {"unique", summary.uniqueParameters}}},
-            {"device", summary.device},
-            {"threads", summary.threads},
-            {"workers", parallel_ ? parallel_->worldSize() : 1},
-            {"seed", spec_.seed},
-            {"graph_hash", graphHash(project_.graph)},
-            {"dataset", data_.description},
-            {"classes", data_.info.classes},
-            {"class_names", Json::array()}};
+  folder_.writeMetrics(metrics_);
+  RunRecord record;
+  record.summary = summary;
+  record.name = project_.name;
+  record.workers = parallel_ ? parallel_->worldSize() : 1;
+  record.seed = spec_.seed;
+  record.graphHash = graphHash(project_.graph);
+  record.dataset = data_.description;
   for (int64_t c = 0; c < data_.info.classes; ++c)
-    s["class_names"].push_back(className(data_.info, c));
-  writeFileAtomically(options_.outDir + "/summary.json", s.dump(2) + "\n");
+    record.classNames.push_back(className(data_.info, c));
+  folder_.writeSummary(record);
 }
 
-RunSummary Trainer::run(TrainObserver *observer, ControlToken *control) {
-  TrainObserver silent;
-  TrainObserver &obs = observer ? *observer : silent;
-  RunSummary summary;
-  int epoch = startEpoch_;
-  // The one error path: whatever is thrown (project, data, device, disk, LibTorch) ends the run
-  // as Failed, with its message and kind, and observers hear onFinished like any other end.
-  auto fail = [&](ErrorKind kind, const std::string &message) {
+void Trainer::begin(RunSummary &summary, TrainObserver &obs) {
+  epoch_ = startEpoch_;
+  const RunFolder folder(options_.outDir);
+  folder.writeProject(project_, data_.tokenizerModel);
+  folder_ = folder;
+  summary.device = device_.str();
+  summary.threads = threads_;
+  summary.totalParameters = model_->validation().totalParameters;
+  summary.uniqueParameters = model_->validation().uniqueParameters;
+  obs.onLog("dataset " + data_.description);
+  obs.onLog("model: " + std::to_string(summary.uniqueParameters) + " trained parameters (" +
+            std::to_string(summary.totalParameters) + " unshared), device " + summary.device + ", " +
+            std::to_string(threads_) + " thread(s)");
+  if (spec_.threads > threads_)
+    obs.onLog("note: training.threads " + std::to_string(spec_.threads) + " is more than this machine's " +
+              std::to_string(threads_) + " cores; using " + std::to_string(threads_));
+
+  const int64_t n = data_.trainX.size(0);
+  batch_ = std::min<int64_t>(spec_.batchSize, n);
+  const int64_t world = parallel_ ? parallel_->worldSize() : 1;
+  stepsPerEpoch_ = (n + batch_ * world - 1) / (batch_ * world);
+  if (parallel_)
+    obs.onLog("data-parallel: " + std::to_string(world) + " workers (c10d, " + parallel_->backend() + "), " +
+              std::to_string(batch_) + " samples per worker and step, " + std::to_string(batch_ * world) + " per step");
+  // A checkpoint exists from the start, so a run that diverges in its first epoch still leaves the
+  // last good (initial) state.
+  if (!folder_.empty() && !fs::exists(folder_.checkpoint()))
+    saveCheckpoint(folder_.checkpoint(), startEpoch_, step_);
+}
+
+// Resuming a run that had finished (every epoch, or stopped early at the epochs it was set to)
+// trains nothing: its results are kept and its summary written again from the checkpoint.
+bool Trainer::resumedRunFinished() const {
+  return !options_.resumeFrom.empty() &&
+         (startEpoch_ >= spec_.epochs || (resumedEarlyStopped_ && resumedTargetEpochs_ == spec_.epochs));
+}
+
+void Trainer::keepFinishedRun(RunSummary &summary, TrainObserver &obs) {
+  epoch_ = spec_.epochs; // no epoch to train
+  summary.status = resumedEarlyStopped_ ? RunSummary::Status::EarlyStopped : RunSummary::Status::Completed;
+  summary.message = "nothing to resume: " + options_.resumeFrom +
+                    (resumedEarlyStopped_ ? " holds a run that stopped early after epoch " + std::to_string(startEpoch_)
+                                          : " holds all " + std::to_string(startEpoch_) + " epoch(s)") +
+                    "; its results are kept (set more epochs to train longer)";
+  if (!metrics_.empty()) {
+    summary.valLoss = metrics_.back().valLoss;
+    summary.valAccuracy = metrics_.back().valAccuracy;
+  }
+  finishRun(summary, startEpoch_);
+  summary.epochs = startEpoch_; // every epoch the checkpoint holds, even past this project's count
+  obs.onLog(summary.message);
+}
+
+void Trainer::trainEpochs(RunSummary &summary, TrainObserver &obs, ControlToken *control) {
+  StopRule rule(spec_.earlyStoppingPatience, model_->classes(), !folder_.empty());
+  model_->train();
+  for (; epoch_ < spec_.epochs; ++epoch_)
+    if (const std::optional<Stop> stop = runEpoch(rule, summary, obs, control)) {
+      summary.status = stop->status;
+      summary.message = stop->message;
+      if (stop->epochCounts)
+        ++epoch_;
+      return;
+    }
+}
+
+std::optional<Stop> Trainer::runEpoch(StopRule &rule, RunSummary &summary, TrainObserver &obs, ControlToken *control) {
+  EpochTotals totals;
+  const std::optional<Stop> steps = trainSteps(rule, totals, obs, control);
+  if (steps && steps->status == RunSummary::Status::Diverged)
+    return steps;
+  trainSeconds_ += totals.seconds > 0 ? totals.seconds : seconds(totals.start, Clock::now());
+  trainSamples_ += totals.seen;
+  if (steps)
+    return steps; // stopped by request
+  if (parallel_ && parallel_->rank() != 0)
+    return shareStop(std::nullopt); // rank 0 validates and decides for every worker
+  const EpochEvent ev = evaluateEpoch(totals);
+  const std::optional<Stop> stop = rule.afterValidation(ev, step_, currentLr_);
+  if (!stop || stop->status != RunSummary::Status::Diverged) { // only an epoch that did not blow up
+    // Early stopping is decided before the checkpoint is written, so the checkpoint says so.
+    earlyStopped_ = stop.has_value();
+    recordEpoch(ev, obs);
+    summary.valLoss = ev.valLoss;
+    summary.valAccuracy = ev.valAccuracy;
+  }
+  return shareStop(stop);
+}
+
+std::optional<Stop> Trainer::shareStop(std::optional<Stop> stop) {
+  if (!parallel_)
+    return stop;
+  auto code = torch::tensor({static_cast<int64_t>(StopRule::code(stop))}, torch::kLong);
+  parallel_->broadcast(code);
+  return parallel_->rank() == 0 ? stop : StopRule::fromRankZero(static_cast<int>(code.item<int64_t>()), epoch_ + 1);
+}
+
+void Trainer::fail(RunSummary &summary, std::exception_ptr error) const {
+  auto failed = [&](ErrorKind kind, const std::string &message) {
     summary.status = RunSummary::Status::Failed;
     summary.errorKind = kind;
     summary.message = message;
   };
+  try {
+    std::rethrow_exception(error);
+  } catch (const Error &e) {
+    failed(e.kind() == ErrorKind::Training ? ErrorKind::Training : ErrorKind::File, e.what());
+  } catch (const c10::Error &e) {
+    const std::string what = e.what_without_backtrace();
+    // LibTorch's own text (allocator names, byte counts, a stack of frames) is not the message.
+    if (what.find("out of memory") != std::string::npos || what.find("alloc") != std::string::npos)
+      failed(ErrorKind::Training, outOfMemory(project_, device_, step_ + 1));
+    else
+      failed(ErrorKind::Training, "training failed at step " + std::to_string(step_ + 1) + ": " + what);
+  } catch (const std::bad_alloc &) {
+    failed(ErrorKind::Training, outOfMemory(project_, device_, step_ + 1));
+  } catch (const std::exception &e) {
+    failed(ErrorKind::File, std::string("training failed: ") + e.what());
+  }
+}
+
+// The steps of a run, each its own function above; whatever is thrown (project, data, device,
+// disk, LibTorch) ends the run through fail(), as Failed with its message and kind, and observers
+// hear onFinished like any other end.
+RunSummary Trainer::run(TrainObserver *observer, ControlToken *control) {
+  TrainObserver silent;
+  TrainObserver &obs = observer ? *observer : silent;
+  RunSummary summary;
   std::shared_ptr<FolderClaim> claim; // the run folder is this run's for its whole life
   try {
     if (!options_.outDir.empty())
       claim = claimFolder(options_.outDir, "run");
     prepare();
-    epoch = startEpoch_;
-    if (!options_.outDir.empty()) {
-      // The run keeps the project it trained (data paths absolute, so it still names the data).
-      Project copy = project_;
-      copy.dataset = withAbsolutePaths(project_.dataset, project_.baseDir());
-      if (!data_.tokenizerModel.empty()) // explain and resume encode the texts as this run did
-        copy.dataset["tokenizer_model"] = keepTokenizerWithRun(data_.tokenizerModel, options_.outDir);
-      saveProject(copy, options_.outDir + "/project.particle.json");
+    begin(summary, obs);
+    if (resumedRunFinished()) {
+      keepFinishedRun(summary, obs);
+    } else {
+      trainEpochs(summary, obs, control);
+      finishRun(summary, epoch_);
     }
-    checkpointPath_ = options_.outDir.empty() ? "" : options_.outDir + "/checkpoint.pt";
-    summary.device = device_.str();
-    summary.threads = threads_;
-    summary.totalParameters = model_->validation().totalParameters;
-    summary.uniqueParameters = model_->validation().uniqueParameters;
-    obs.onLog("dataset " + data_.description);
-    obs.onLog("model: " + std::to_string(summary.uniqueParameters) + " trained parameters (" +
-              std::to_string(summary.totalParameters) + " unshared), device " + summary.device + ", " +
-              std::to_string(threads_) + " thread(s)");
-    if (spec_.threads > threads_)
-      obs.onLog("note: training.threads " + std::to_string(spec_.threads) + " is more than this machine's " +
-                std::to_string(threads_) + " cores; using " + std::to_string(threads_));
-
-    const int64_t n = data_.trainX.size(0);
-    const int64_t batch = std::min<int64_t>(spec_.batchSize, n);
-    const int64_t world = parallel_ ? parallel_->worldSize() : 1;
-    const int64_t stepsPerEpoch = (n + batch * world - 1) / (batch * world);
-    if (parallel_)
-      obs.onLog("data-parallel: " + std::to_string(world) + " workers (c10d, " + parallel_->backend() + "), " +
-                std::to_string(batch) + " samples per worker and step, " + std::to_string(batch * world) + " per step");
-    // A checkpoint exists from the start, so a run that diverges in its first epoch still
-    // leaves the last good (initial) state.
-    if (!checkpointPath_.empty() && !fs::exists(checkpointPath_))
-      saveCheckpoint(checkpointPath_, startEpoch_, step_);
-
-    // Resuming a run that had finished (every epoch, or stopped early at the epochs it was set to)
-    // trains nothing: its results are kept and its summary written again from the checkpoint.
-    const bool finished =
-        !options_.resumeFrom.empty() &&
-        (startEpoch_ >= spec_.epochs || (resumedEarlyStopped_ && resumedTargetEpochs_ == spec_.epochs));
-    if (finished) {
-      epoch = spec_.epochs; // no epoch to train
-      summary.status = resumedEarlyStopped_ ? RunSummary::Status::EarlyStopped : RunSummary::Status::Completed;
-      summary.message =
-          "nothing to resume: " + options_.resumeFrom +
-          (resumedEarlyStopped_ ? " holds a run that stopped early after epoch " + std::to_string(startEpoch_)
-                                : " holds all " + std::to_string(startEpoch_) + " epoch(s)") +
-          "; its results are kept (set more epochs to train longer)";
-      if (!metrics_.empty()) {
-        summary.valLoss = metrics_.back().value("val_loss", 0.0);
-        summary.valAccuracy = metrics_.back().value("val_accuracy", 0.0);
-      }
-      finishRun(summary, startEpoch_);
-      summary.epochs = startEpoch_; // every epoch the checkpoint holds, even past this project's count
-      obs.onLog(summary.message);
-    }
-
-    double bestVal = std::numeric_limits<double>::infinity();
-    // A fresh classifier's loss is about ln(classes); far above that, training has blown up.
-    const double explodedLoss =
-        kExplodedLossFactor * std::max(1.0, std::log(static_cast<double>(std::max<int64_t>(2, model_->classes()))));
-    int sinceBest = 0;
-    model_->train();
-    for (; !finished && epoch < spec_.epochs; ++epoch) {
-      EpochTotals totals;
-      const EpochEnd end = trainEpoch(epoch, stepsPerEpoch, batch, totals, obs, control, summary);
-      if (end == EpochEnd::Diverged)
-        break;
-      trainSeconds_ += totals.seconds > 0 ? totals.seconds : seconds(totals.start, Clock::now());
-      trainSamples_ += totals.seen;
-      if (end == EpochEnd::Stopped) {
-        summary.status = RunSummary::Status::Stopped;
-        summary.message = "stopped by request during epoch " + std::to_string(epoch + 1) +
-                          "; the checkpoint keeps the weights so far, and resuming repeats that epoch";
-        break;
-      }
-      // Data-parallel: rank 0 validates and decides for every worker (0 go on, 1 diverged, 2 early stop).
-      auto decide = [&](int decision) {
-        if (!parallel_)
-          return decision;
-        auto t = torch::tensor({static_cast<int64_t>(decision)}, torch::kLong);
-        parallel_->broadcast(t);
-        return static_cast<int>(t.item<int64_t>());
-      };
-      if (parallel_ && parallel_->rank() != 0) {
-        const int decision = decide(0);
-        if (decision == 1) {
-          ++epoch;
-          summary.status = RunSummary::Status::Diverged;
-          summary.message = "training diverged (rank 0's losses exploded in epoch " + std::to_string(epoch) + ")";
-          break;
-        }
-        if (decision == 2) {
-          ++epoch;
-          summary.status = RunSummary::Status::EarlyStopped;
-          summary.message = "early stopping (rank 0's validation loss stopped improving)";
-          break;
-        }
-        continue;
-      }
-      const EpochEvent ev = evaluateEpoch(epoch, totals);
-      if (!std::isfinite(ev.valLoss) || ev.trainLoss > explodedLoss || ev.valLoss > explodedLoss) {
-        decide(1);
-        ++epoch;
-        summary.status = RunSummary::Status::Diverged;
-        summary.message = "training diverged: the loss exploded to " + Json(std::max(ev.trainLoss, ev.valLoss)).dump() +
-                          " by step " + std::to_string(step_) + " (epoch " + std::to_string(ev.epoch) + ", lr " +
-                          Json(currentLr_).dump() + "); lower the learning rate or set grad_clip" +
-                          (checkpointPath_.empty() ? "" : "; the last good checkpoint is kept");
-        break;
-      }
-      // Early stopping is decided before the checkpoint is written, so the checkpoint says so.
-      const bool improved = ev.valLoss < bestVal - 1e-6;
-      earlyStopped_ = !improved && spec_.earlyStoppingPatience > 0 && sinceBest + 1 >= spec_.earlyStoppingPatience;
-      recordEpoch(ev, obs); // checkpoints only an epoch that did not blow up
-      summary.valLoss = ev.valLoss;
-      summary.valAccuracy = ev.valAccuracy;
-      if (improved) {
-        bestVal = ev.valLoss;
-        sinceBest = 0;
-      } else if (spec_.earlyStoppingPatience > 0 && ++sinceBest >= spec_.earlyStoppingPatience) {
-        decide(2);
-        ++epoch;
-        summary.status = RunSummary::Status::EarlyStopped;
-        summary.message = "early stopping: validation loss did not improve for " +
-                          std::to_string(spec_.earlyStoppingPatience) + " epoch(s)";
-        break;
-      }
-      decide(0);
-    }
-    if (!finished)
-      finishRun(summary, epoch);
-  } catch (const Error &e) {
-    fail(e.kind() == ErrorKind::Training ? ErrorKind::Training : ErrorKind::File, e.what());
-  } catch (const c10::Error &e) {
-    const std::string what = e.what_without_backtrace();
-    // LibTorch's own text (allocator names, byte counts, a stack of frames) is not the message.
-    if (what.find("out of memory") != std::string::npos || what.find("alloc") != std::string::npos)
-      fail(ErrorKind::Training, outOfMemory(project_, device_, step_ + 1));
-    else
-      fail(ErrorKind::Training, "training failed at step " + std::to_string(step_ + 1) + ": " + what);
-  } catch (const std::bad_alloc &) {
-    fail(ErrorKind::Training, outOfMemory(project_, device_, step_ + 1));
-  } catch (const std::exception &e) {
-    fail(ErrorKind::File, std::string("training failed: ") + e.what());
+  } catch (...) {
+    fail(summary, std::current_exception());
   }
   if (summary.failed() && summary.epochs == 0) {
-    summary.epochs = std::min(epoch, spec_.epochs);
+    summary.epochs = std::min(epoch_, spec_.epochs);
     summary.steps = step_;
-    summary.checkpoint = checkpointPath_;
+    summary.checkpoint = folder_.checkpoint();
   }
   try {
     writeOutputs(summary);
   } catch (const std::exception &e) {
-    if (!summary.failed())
-      fail(ErrorKind::File, e.what());
+    if (!summary.failed()) {
+      summary.status = RunSummary::Status::Failed;
+      summary.errorKind = ErrorKind::File;
+      summary.message = e.what();
+    }
   }
   obs.onFinished(summary);
   return summary;

@@ -7,9 +7,13 @@
 #include "project/Project.h"
 #include "model/Model.h"
 #include "project/TrainingSpec.h"
+#include "train/Events.h"
+#include "train/RunFolder.h"
+#include "train/StopRule.h"
 
 #include <atomic>
 #include <condition_variable>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -17,57 +21,6 @@
 #include <vector>
 
 namespace particle {
-
-struct StepEvent {
-  int64_t step = 0; // optimiser steps done
-  int64_t totalSteps = 0;
-  int epoch = 0; // 0-based epoch in progress
-  double loss = 0, accuracy = 0, lr = 0, samplesPerSecond = 0, etaSeconds = 0;
-};
-
-struct BranchShare {
-  std::string combine, branch;
-  double share = 0;
-};
-
-struct EpochEvent {
-  int epoch = 0; // 1-based: epochs completed
-  int epochs = 0;
-  int64_t step = 0;
-  double trainLoss = 0, trainAccuracy = 0, valLoss = 0, valAccuracy = 0, lr = 0, seconds = 0, samplesPerSecond = 0;
-  std::vector<BranchShare> shares; // empty when no epoch hook computed them
-  double sharesSeconds = 0;        // what computing them cost
-  // classes × classes on the validation set, row = true class; empty above 256 classes
-  std::vector<int64_t> confusion;
-  int64_t classes = 0;
-  std::vector<std::string> classNames; // the data set's names, or the indices as text
-};
-
-struct RunSummary {
-  enum class Status { Completed, Stopped, EarlyStopped, Diverged, Failed } status = Status::Completed;
-  std::string message;
-  // For a failed run: File when data or disk failed (exit 3), else Training (exit 4).
-  ErrorKind errorKind = ErrorKind::Training;
-  int epochs = 0;
-  int64_t steps = 0;
-  double testAccuracy = 0, testLoss = 0, valAccuracy = 0, valLoss = 0, samplesPerSecond = 0, trainSeconds = 0;
-  int64_t totalParameters = 0, uniqueParameters = 0;
-  double inferenceUsPerSample = 0; // the test split's evaluation time per sample (batched, eval mode)
-  std::string device;
-  int threads = 0;
-  std::string checkpoint; // path of the kept checkpoint, if any
-  bool failed() const { return status == Status::Diverged || status == Status::Failed; }
-};
-const char *statusName(RunSummary::Status status);
-
-class TrainObserver {
-public:
-  virtual ~TrainObserver() = default;
-  virtual void onStep(const StepEvent &) {}
-  virtual void onEpoch(const EpochEvent &) {}
-  virtual void onLog(const std::string &) {}
-  virtual void onFinished(const RunSummary &) {}
-};
 
 // Pause/resume/stop from any thread; the trainer checks it every batch.
 class ControlToken {
@@ -149,19 +102,24 @@ public:
 
 private:
   struct EpochTotals; // running loss/accuracy of the epoch in progress
-  enum class EpochEnd { Completed, Stopped, Diverged };
 
   void prepare();
   void applyOverrides();
   void makeOptimizer();
-  EpochEnd trainEpoch(int epoch, int64_t stepsPerEpoch, int64_t batch, EpochTotals &totals, TrainObserver &obs,
-                      ControlToken *control, RunSummary &summary);
-  EpochEvent evaluateEpoch(int epoch, const EpochTotals &totals); // validation and epoch hooks
-  void recordEpoch(const EpochEvent &ev, TrainObserver &obs);     // metrics, checkpoint, events
+  void begin(RunSummary &summary, TrainObserver &obs); // the run folder, the first checkpoint, the log
+  bool resumedRunFinished() const;
+  void keepFinishedRun(RunSummary &summary, TrainObserver &obs);
+  void trainEpochs(RunSummary &summary, TrainObserver &obs, ControlToken *control);
+  // One epoch: its steps, validation, the stop rule's verdict (shared with every worker), records.
+  std::optional<Stop> runEpoch(StopRule &rule, RunSummary &summary, TrainObserver &obs, ControlToken *control);
+  std::optional<Stop> trainSteps(const StopRule &rule, EpochTotals &totals, TrainObserver &obs, ControlToken *control);
+  EpochEvent evaluateEpoch(const EpochTotals &totals);        // validation and epoch hooks
+  void recordEpoch(const EpochEvent &ev, TrainObserver &obs); // metrics, checkpoint, events
+  std::optional<Stop> shareStop(std::optional<Stop> stop);    // rank 0's verdict, for every worker
   void finishRun(RunSummary &summary, int epoch);
+  void fail(RunSummary &summary, std::exception_ptr error) const; // the one error path
   void saveCheckpoint(const std::string &path, int epochsDone, int64_t step);
   void loadCheckpoint(const std::string &path);
-  void writeWeights(const std::string &path);
   void writeOutputs(const RunSummary &summary);
 
   Project project_;
@@ -175,15 +133,17 @@ private:
   torch::Device device_{torch::kCPU};
   int threads_ = 1;
   int startEpoch_ = 0;
+  int epoch_ = 0; // the epoch in progress (0-based): the epochs done
   int64_t step_ = 0;
+  int64_t batch_ = 0, stepsPerEpoch_ = 0; // per worker; every worker's batches make a step
   // From a resumed checkpoint: the epochs its run was set to and whether it stopped early.
   int resumedTargetEpochs_ = 0;
   bool resumedEarlyStopped_ = false;
   bool earlyStopped_ = false; // the epoch being recorded ends the run by early stopping
   double currentLr_ = 0;
   std::vector<std::string> frozen_;
-  std::vector<Json> metrics_; // one row per epoch (kept across resume)
-  std::string checkpointPath_;
+  std::vector<RunEpoch> metrics_; // one row per epoch (kept across resume)
+  RunFolder folder_;              // set once prepared: none before, nor without an output folder
   int64_t trainSamples_ = 0;
   double trainSeconds_ = 0;
   bool prepared_ = false;

@@ -1,0 +1,76 @@
+#pragma once
+// What a training run reports as it goes: a step, an epoch, a log line, its end. Torch-free
+// value types, so that the app's Train tab takes them across threads as they are (registered as
+// Qt metatypes in ui/) and the run folder's writer and reader need no LibTorch.
+
+#include "base/Error.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace particle {
+
+struct StepEvent {
+  int64_t step = 0; // optimiser steps done
+  int64_t totalSteps = 0;
+  int epoch = 0; // 0-based epoch in progress
+  double loss = 0, accuracy = 0, lr = 0, samplesPerSecond = 0, etaSeconds = 0;
+};
+
+struct BranchShare {
+  std::string combine, branch;
+  double share = 0;
+};
+
+struct EpochEvent {
+  int epoch = 0; // 1-based: epochs completed
+  int epochs = 0;
+  int64_t step = 0;
+  double trainLoss = 0, trainAccuracy = 0, valLoss = 0, valAccuracy = 0, lr = 0, seconds = 0, samplesPerSecond = 0;
+  std::vector<BranchShare> shares; // empty when no epoch hook computed them
+  double sharesSeconds = 0;        // what computing them cost
+  // classes × classes on the validation set, row = true class; empty above 256 classes
+  std::vector<int64_t> confusion;
+  int64_t classes = 0;
+  std::vector<std::string> classNames; // the data set's names, or the indices as text
+};
+
+struct RunSummary {
+  enum class Status { Completed, Stopped, EarlyStopped, Diverged, Failed } status = Status::Completed;
+  std::string message;
+  // For a failed run: File when data or disk failed (exit 3), else Training (exit 4).
+  ErrorKind errorKind = ErrorKind::Training;
+  int epochs = 0;
+  int64_t steps = 0;
+  double testAccuracy = 0, testLoss = 0, valAccuracy = 0, valLoss = 0, samplesPerSecond = 0, trainSeconds = 0;
+  int64_t totalParameters = 0, uniqueParameters = 0;
+  double inferenceUsPerSample = 0; // the test split's evaluation time per sample (batched, eval mode)
+  std::string device;
+  int threads = 0;
+  std::string checkpoint; // path of the kept checkpoint, if any
+  bool failed() const { return status == Status::Diverged || status == Status::Failed; }
+};
+
+// "completed", "stopped", "early-stopped", "diverged", "failed": the words summary.json uses.
+inline const char *statusName(RunSummary::Status status) {
+  switch (status) {
+  case RunSummary::Status::Completed: return "completed";
+  case RunSummary::Status::Stopped: return "stopped";
+  case RunSummary::Status::EarlyStopped: return "early-stopped";
+  case RunSummary::Status::Diverged: return "diverged";
+  case RunSummary::Status::Failed: return "failed";
+  }
+  return "?";
+}
+
+class TrainObserver {
+public:
+  virtual ~TrainObserver() = default;
+  virtual void onStep(const StepEvent &) {}
+  virtual void onEpoch(const EpochEvent &) {}
+  virtual void onLog(const std::string &) {}
+  virtual void onFinished(const RunSummary &) {}
+};
+
+} // namespace particle
