@@ -1,6 +1,9 @@
 #include "recipes/ExplainSession.h"
 
+#include "base/Files.h"
 #include "data/Tokenizer.h"
+#include "explain/Png.h"
+#include "explain/TokenReport.h"
 #include "train/Trainer.h"
 
 namespace particle {
@@ -46,6 +49,89 @@ std::vector<Explainer::Saliency> ExplainSession::saliency(int64_t sample, int64_
   const auto x = data_.testX.narrow(0, sample, 1);
   const auto t = torch::full({1}, target, torch::kLong);
   return explainer.integratedGradients(x, t, combine, points);
+}
+
+std::vector<Explainer::Saliency> ExplainSession::saliency(const Explanation &e, const std::string &combine,
+                                                          int64_t count) {
+  Explainer explainer(model_, {});
+  return explainer.integratedGradients(samples(count), e.targets.narrow(0, 0, count), combine);
+}
+
+namespace {
+// Token explanations of text data (explain/TokenReport.h): tokens.jsonl, one line per sample,
+// and tokens.html, one self-contained page.
+void writeTokenExplanations(const std::string &dir, const DataInfo &data, const torch::Tensor &x, const Explanation &e,
+                            const std::vector<Explainer::Saliency> &sal) {
+  std::vector<std::string> branches;
+  for (const auto &s : sal)
+    branches.push_back(s.branch);
+  std::string jsonl;
+  std::string html = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Token attributions</title>"
+                     "<style>body{font:14px/1.8 sans-serif;margin:2em;max-width:70em}div.s{margin:1.2em 0;"
+                     "padding:.8em;border:1px solid #ccc;border-radius:6px}div.h{font-weight:bold}</style></head>"
+                     "<body>\n<h1>Which words of which part drove each decision</h1>\n<p>Integrated gradients on "
+                     "the embeddings (zero baseline), toward the explained class. " +
+                     tokensLegendHtml() + "</p>\n";
+  for (int64_t i = 0; i < x.size(0); ++i) {
+    const std::string label = className(data, e.labels[i].item<int64_t>());
+    const std::string target = className(data, e.targets[i].item<int64_t>());
+    const std::string predicted = className(data, e.predictions[i].item<int64_t>());
+    const auto tokens = tokenAttributions(data.vocabulary, x, i, sal);
+    Json list = Json::array();
+    for (const auto &t : tokens)
+      list.push_back({{"token", t.token},
+                      {"position", t.position},
+                      {"attribution", t.attribution},
+                      {"branch", t.branch >= 0 ? branches[static_cast<std::size_t>(t.branch)] : std::string()}});
+    jsonl +=
+        Json{{"sample", i}, {"label", label}, {"predicted", predicted}, {"target", target}, {"tokens", list}}.dump() +
+        "\n";
+    html += "<div class=\"s\"><div class=\"h\">test sample " + std::to_string(i) + " · label " + label +
+            " · predicted " + predicted + " · explained class " + target + "</div>" + tokensHtml(tokens, branches) +
+            "</div>\n";
+  }
+  html += "</body></html>\n";
+  writeFileAtomically(dir + "/tokens.jsonl", jsonl);
+  writeFileAtomically(dir + "/tokens.html", html);
+}
+} // namespace
+
+void ExplainSession::writeFiles(const Explanation &e, const ExplainOptions &options, const std::string &dir, Json &j) {
+  const int64_t n = e.targets.size(0);
+  const DataInfo &data = info();
+  for (std::size_t c = 0; c < e.combines.size(); ++c) {
+    const auto &comb = e.combines[c];
+    std::vector<std::vector<double>> matrix(static_cast<std::size_t>(model_->classes()));
+    for (const auto &a : Explainer::aggregate(comb, e.targets, model_->classes()))
+      for (std::size_t cls = 0; cls < a.perClass.size(); ++cls)
+        matrix[cls].push_back(a.perClass[cls]);
+    const std::string png = dir + "/class_branch_" + comb.combine + ".png";
+    writeHeatmapPng(png, matrix, 24, false);
+    j["combines"][c]["heatmap_png"] = png;
+    // Saliency per sub-model, averaged |IG| over up to 16 samples, stitched into the input.
+    if (data.sampleShape.size() == 3 && options.method == ExplainMethod::Shapley) {
+      Json deltas = Json::object();
+      for (const auto &s : saliency(e, comb.combine, std::min<int64_t>(16, n))) {
+        const auto mapped = s.map.abs().mean(0).sum(0).to(torch::kDouble).cpu(); // [H, W]
+        std::vector<std::vector<double>> pixels(mapped.size(0), std::vector<double>(mapped.size(1)));
+        for (int64_t r = 0; r < mapped.size(0); ++r)
+          for (int64_t col = 0; col < mapped.size(1); ++col)
+            pixels[r][col] = mapped[r][col].item<double>();
+        std::string safe = s.branch;
+        std::replace(safe.begin(), safe.end(), ':', '_');
+        writeHeatmapPng(dir + "/saliency_" + safe + ".png", pixels, 8, false);
+        deltas[s.branch] = s.delta.abs().max().item<double>();
+      }
+      j["combines"][c]["integrated_gradients_max_delta"] = deltas;
+    }
+    // Text: which words of which part drove each decision, for up to 20 samples.
+    if (!data.vocabulary.empty() && options.method == ExplainMethod::Shapley) {
+      const int64_t m = std::min<int64_t>(20, n);
+      writeTokenExplanations(dir, data, samples(m), e, saliency(e, comb.combine, m));
+      j["combines"][c]["tokens_html"] = dir + "/tokens.html";
+      j["combines"][c]["tokens_jsonl"] = dir + "/tokens.jsonl";
+    }
+  }
 }
 
 std::map<std::string, std::vector<torch::Tensor>> ExplainSession::attention(int64_t sample) {

@@ -38,6 +38,15 @@ public:
   // stitched into the sample (one sample: index into the explained samples).
   std::vector<Explainer::Saliency> saliency(int64_t sample, int64_t target, const std::string &combine,
                                             int points = 32);
+  // The same for the first `count` explained samples, each toward its explained class (every
+  // branch's map holds `count` samples).
+  std::vector<Explainer::Saliency> saliency(const Explanation &e, const std::string &combine, int64_t count);
+  // The files `particle explain` writes beside explain.json, whose body `j` gains their names: per
+  // Combine the class × branch heat map (class_branch_<combine>.png) and, with Shapley values, for
+  // images each branch's mean |saliency| over up to 16 samples (saliency_<branch>.png, with the
+  // integrated gradients' largest completeness error), for text the words that drove each
+  // decision over up to 20 samples (tokens.jsonl, one line per sample, and tokens.html).
+  void writeFiles(const Explanation &e, const ExplainOptions &options, const std::string &dir, Json &j);
   // Attention maps of every Attention sub-model for one sample: per layer [1, heads, T, T].
   std::map<std::string, std::vector<torch::Tensor>> attention(int64_t sample);
 
