@@ -64,7 +64,7 @@ void assignSplits(Dataset &d, const torch::Tensor &x, const torch::Tensor &y, co
 
 Dataset loadDataset(const DatasetSpec &spec) {
   if (!spec.type || !spec.type->load)
-    throw Error(ErrorKind::Invalid, "dataset.kind: \"" + spec.kind + "\" cannot be loaded");
+    badDatasetKey("kind", "\"" + spec.kind + "\" cannot be loaded");
   Dataset d;
   if (!spec.type->loadSetsInfo)
     d.info = probeDataset(spec);

@@ -8,9 +8,14 @@ namespace particle {
 
 namespace fs = std::filesystem;
 
+void badDatasetKey(const std::string &key, const std::string &message, ErrorKind kind) {
+  throw KeyError(kind, kind == ErrorKind::File ? ProblemCode::DataUnavailable : ProblemCode::BadDataset, "dataset", key,
+                 message);
+}
+
 namespace {
 [[noreturn]] void bad(const std::string &key, const std::string &message) {
-  throw Error(ErrorKind::Invalid, "dataset." + key + ": " + message);
+  badDatasetKey(key, message);
 }
 
 std::string resolve(const std::string &path, const std::string &baseDir) {
@@ -118,7 +123,7 @@ DatasetSpec parseDatasetSpec(const Json &section, const std::string &baseDir) {
   if (!section.is_object())
     throw Error(ErrorKind::Invalid, "dataset: must be an object with a \"kind\"");
   if (!section.contains("kind"))
-    throw Error(ErrorKind::Invalid, "dataset.kind: missing (" + kinds.names() + ")");
+    bad("kind", "missing (" + kinds.names() + ")");
   const Json &kindValue = section["kind"];
   if (!kindValue.is_string() || kindValue.get<std::string>().empty())
     bad("kind", "must be the name of a data kind (" + kinds.names() + ")");
@@ -205,7 +210,7 @@ std::vector<std::string> datasetColumns(const Json &section, const std::string &
 
 DataInfo probeDataset(const DatasetSpec &spec) {
   if (!spec.type || !spec.type->probe)
-    throw Error(ErrorKind::Invalid, "dataset.kind: \"" + spec.kind + "\" cannot be probed");
+    bad("kind", "\"" + spec.kind + "\" cannot be probed");
   return spec.type->probe(spec);
 }
 

@@ -4,6 +4,7 @@
 // engine/data/kinds/Builtins.cpp. Torch-free: the editor and `particle check` learn the sample
 // shape, the classes and the split sizes from the probe without loading the data.
 
+#include "graph/Problem.h"
 #include "graph/Shape.h"
 #include "base/Json.h"
 #include "schema/Schema.h"
@@ -90,6 +91,11 @@ std::vector<DataKind> builtinDataKinds();
 const Schema &commonDatasetKeys();
 // Every key of a kind: its own and the common ones (what the Data panel shows).
 Schema datasetSchema(const DataKind &kind);
+
+// Throws the KeyError of a wrong "dataset" key (code bad-dataset; data-unavailable when `kind` is
+// File): what a section check or a kind says about one of its keys.
+[[noreturn]] void badDatasetKey(const std::string &key, const std::string &message,
+                                ErrorKind kind = ErrorKind::Invalid);
 
 // Parses and checks the section. Unknown keys and bad values throw Error(Invalid) naming the
 // key as "dataset.<key>". Relative paths resolve against `baseDir`.

@@ -228,8 +228,9 @@ PieceResult sentencePieceTokens(const PieceRequest &r) {
       why = "failed with exit status " + std::to_string(WEXITSTATUS(status));
     if (const auto at = why.find("Vocabulary size");
         at != std::string::npos && why.find("too high") != std::string::npos)
-      throw Error(ErrorKind::File, "dataset.vocab_size: " + std::to_string(r.vocabSize) +
-                                       " pieces are more than these training texts allow: " + why.substr(at));
+      badDatasetKey("vocab_size",
+                    std::to_string(r.vocabSize) + " pieces are more than these training texts allow: " + why.substr(at),
+                    ErrorKind::File);
     throw Error(ErrorKind::File, r.root + ": SentencePiece tokenizer: " + why);
   }
   if (const std::string why = tokenfiles::readTokens(paths->tokens, out.tokens); !why.empty())

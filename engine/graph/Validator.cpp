@@ -54,7 +54,8 @@ std::string Problem::format(const std::string &file) const {
   if (!node.empty())
     out += "node '" + node + "': ";
   // Section problems carry their key in the message already ("dataset.path: …").
-  const bool sectionKey = param.rfind("dataset.", 0) == 0 || param.rfind("training.", 0) == 0;
+  const bool sectionKey =
+      code == ProblemCode::DataUnavailable || code == ProblemCode::BadDataset || code == ProblemCode::BadTraining;
   if (!param.empty() && node.empty() && !sectionKey)
     out += param + ": ";
   else if (!param.empty() && !sectionKey)
@@ -218,8 +219,7 @@ private:
       const int ni = static_cast<int>(i);
       const NodeType *type = types_[i];
       if (!type) {
-        error(ProblemCode::UnknownType, ni,
-              "unknown node type \"" + n.type + "\" (known types: " + cat.names() + ")");
+        error(ProblemCode::UnknownType, ni, "unknown node type \"" + n.type + "\" (known types: " + cat.names() + ")");
         badParams_[i] = true;
         continue;
       }

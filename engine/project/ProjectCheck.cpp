@@ -159,21 +159,23 @@ private:
         v_.dataKnown = true;
       } catch (const Error &e) {
         // The message starts with "dataset.key: " or a file name; keep it whole.
+        const auto *key = dynamic_cast<const KeyError *>(&e);
         const bool file = e.kind() == ErrorKind::File;
-        Problem &p = error(file ? ProblemCode::DataUnavailable : ProblemCode::BadDataset, input_, e.what());
+        ProblemCode code = file ? ProblemCode::DataUnavailable : ProblemCode::BadDataset;
+        if (key)
+          code = key->code();
+        Problem &p = error(code, input_, e.what());
         p.kind = file ? ErrorKind::File : ErrorKind::Invalid;
-        const std::string what = e.what();
-        if (what.rfind("dataset.", 0) == 0)
-          p.param = what.substr(0, what.find(':'));
+        if (key)
+          p.param = key->key();
       }
     }
     try {
       parseTrainingSpec(project_.training);
+    } catch (const KeyError &e) {
+      error(e.code(), std::string(), e.what()).param = e.key();
     } catch (const Error &e) {
-      Problem &p = error(ProblemCode::BadTraining, std::string(), e.what());
-      const std::string what = e.what();
-      if (what.rfind("training.", 0) == 0)
-        p.param = what.substr(0, what.find(':'));
+      error(ProblemCode::BadTraining, std::string(), e.what());
     }
   }
 

@@ -36,7 +36,7 @@ const Schema &trainingSchema() {
 
 namespace {
 [[noreturn]] void bad(const std::string &key, const std::string &message) {
-  throw Error(ErrorKind::Invalid, "training." + key + ": " + message);
+  throw KeyError(ErrorKind::Invalid, ProblemCode::BadTraining, "training", key, message);
 }
 
 int64_t whole(const Json &v) {

@@ -3,6 +3,7 @@
 // the parsed values. Torch-free: parsed and checked when a project loads.
 
 #include "base/Json.h"
+#include "graph/Problem.h"
 #include "schema/Schema.h"
 
 #include <string>
@@ -33,7 +34,7 @@ struct TrainingSpec {
 // Every key of the section, with defaults, ranges and docs.
 const Schema &trainingSchema();
 
-// Unknown keys and bad values throw Error(Invalid) naming "training.<key>".
+// Unknown keys and bad values throw a KeyError (code bad-training) naming "training.<key>".
 TrainingSpec parseTrainingSpec(const Json &section);
 // The learning rate at optimiser step `step` (0-based) of a run with `stepsPerEpoch` steps.
 double scheduledLr(const TrainingSpec &spec, int64_t step, int64_t stepsPerEpoch);

@@ -139,9 +139,8 @@ void DataPanel::refresh() {
   // What is wrong, beside the key it is about.
   std::map<std::string, QString> problems;
   const QString error = doc_->dataError();
-  if (error.startsWith("dataset.")) {
-    const int colon = static_cast<int>(error.indexOf(':'));
-    problems[error.mid(8, colon - 8).toStdString()] = error.mid(colon + 2);
+  if (!doc_->dataErrorKey().isEmpty()) {
+    problems[doc_->dataErrorKey().toStdString()] = doc_->dataErrorDetail();
   } else if (!error.isEmpty() && type) {
     // A file that cannot be read: the problem goes beside the key that names the file.
     const Json resolved = withAbsolutePaths(section, doc_->project().baseDir());

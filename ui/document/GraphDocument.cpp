@@ -148,12 +148,18 @@ void GraphDocument::probeData() {
   probedDataset_ = section;
   dataKnown_ = false;
   dataError_.clear();
+  dataErrorKey_.clear();
+  dataErrorDetail_.clear();
   try {
     data_ = probeDataset(parseDatasetSpec(project_.dataset, project_.baseDir()));
     dataKnown_ = true;
   } catch (const std::exception &e) {
     // validate() without probed data reports the problem on the Input node.
     dataError_ = QString::fromUtf8(e.what());
+    if (const auto *key = dynamic_cast<const KeyError *>(&e)) {
+      dataErrorKey_ = QString::fromStdString(key->field());
+      dataErrorDetail_ = QString::fromStdString(key->detail());
+    }
   }
 }
 

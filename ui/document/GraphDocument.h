@@ -68,6 +68,9 @@ public:
   const DataInfo *dataInfo() const { return dataKnown_ ? &data_ : nullptr; }
   // Why the data set cannot be read (empty when it can).
   QString dataError() const { return dataError_; }
+  // The "dataset" key the error is about ("path"), when it is about one; its words without the key.
+  QString dataErrorKey() const { return dataErrorKey_; }
+  QString dataErrorDetail() const { return dataErrorDetail_; }
 
   // The checkpoint this document's weights start from when it has no run of its own (a search
   // variant opened with its trial's checkpoint): Train continues from it, Explain and Export use it.
@@ -94,7 +97,7 @@ private:
   Validation validation_;
   DataInfo data_;
   bool dataKnown_ = false;
-  QString dataError_;
+  QString dataError_, dataErrorKey_, dataErrorDetail_;
   QString startCheckpoint_;
   std::string probedDataset_;
   bool template_ = false;

@@ -369,12 +369,10 @@ void TrainPanel::refreshForm() {
   std::map<std::string, QString> problems;
   try {
     parseTrainingSpec(section);
-  } catch (const Error &e) {
-    const std::string what = e.what();
-    if (what.rfind("training.", 0) == 0) {
-      const auto colon = what.find(':');
-      problems[what.substr(9, colon - 9)] = QString::fromStdString(what.substr(colon + 2));
-    }
+  } catch (const KeyError &e) {
+    problems[e.field()] = QString::fromStdString(e.detail());
+  } catch (const Error &) {
+    // "training: must be an object" is about no key: the status line says it.
   }
   form_->setProblems(problems);
 }

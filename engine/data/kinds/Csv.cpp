@@ -89,8 +89,8 @@ Table openTable(const DatasetSpec &spec) {
     for (const auto &key : c) {
       const int64_t i = columnIndex(key, t.header, t.path);
       if (i == t.label)
-        throw Error(ErrorKind::Invalid, "dataset.categorical_columns: includes the label column (text labels "
-                                        "are classes already)");
+        badDatasetKey("categorical_columns", "includes the label column (text labels "
+                                             "are classes already)");
       categorical.insert(i);
     }
   const Json &chosen = spec.value("feature_columns");
@@ -98,13 +98,13 @@ Table openTable(const DatasetSpec &spec) {
     for (const auto &c : chosen) {
       const int64_t i = columnIndex(c, t.header, t.path);
       if (i == t.label)
-        throw Error(ErrorKind::Invalid, "dataset.feature_columns: includes the label column");
+        badDatasetKey("feature_columns", "includes the label column");
       t.features.push_back(i);
     }
     for (int64_t c : categorical)
       if (std::find(t.features.begin(), t.features.end(), c) == t.features.end())
-        throw Error(ErrorKind::Invalid, "dataset.categorical_columns: \"" + t.header[static_cast<std::size_t>(c)] +
-                                            "\" is not one of dataset.feature_columns");
+        badDatasetKey("categorical_columns",
+                      "\"" + t.header[static_cast<std::size_t>(c)] + "\" is not one of dataset.feature_columns");
   } else {
     for (int64_t i = 0; i < static_cast<int64_t>(t.header.size()); ++i)
       if (i != t.label)
@@ -244,9 +244,8 @@ Labels labelsOf(const DatasetSpec &spec, const Table &t, const Scan &s) {
     labels.classes = static_cast<int64_t>(labels.names.size());
   } else if (text) {
     if (classes.is_number())
-      throw Error(ErrorKind::Invalid, "dataset.classes: the labels in column \"" +
-                                          t.header[static_cast<std::size_t>(t.label)] +
-                                          "\" are text; list the class names or leave \"classes\" out");
+      badDatasetKey("classes", "the labels in column \"" + t.header[static_cast<std::size_t>(t.label)] +
+                                   "\" are text; list the class names or leave \"classes\" out");
     labels.names.assign(distinct.begin(), distinct.end()); // sorted
     labels.classes = static_cast<int64_t>(labels.names.size());
   } else {

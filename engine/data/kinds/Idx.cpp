@@ -134,7 +134,7 @@ DataKind idxDataKind() {
             listField("class_names", FieldKind::TextList, nullptr, 0, 0, "Names of the classes, in label order")};
   k.check = [](const DatasetSpec &s) {
     if (s.text("test_images").empty() != s.text("test_labels").empty())
-      throw Error(ErrorKind::Invalid, "dataset.test_images: give both \"test_images\" and \"test_labels\", or neither");
+      badDatasetKey("test_images", "give both \"test_images\" and \"test_labels\", or neither");
   };
   auto files = [](const DatasetSpec &s) {
     return kinds::IdxFiles{s.text("images"), s.text("labels"), s.text("test_images"), s.text("test_labels")};

@@ -119,10 +119,10 @@ DataKind imageFolderDataKind() {
       floatField("test_fraction", 0.2, 0.0, 0.9, "Share held out for testing when there is no test/ folder")};
   k.check = [](const DatasetSpec &s) {
     if (s.integer("channels") == 2)
-      throw Error(ErrorKind::Invalid, "dataset.channels: 1 (grey) or 3 (colour), or 0 for the first image's");
+      badDatasetKey("channels", "1 (grey) or 3 (colour), or 0 for the first image's");
     const Json &size = s.value("size");
     if (size.is_array() && size.size() != 2)
-      throw Error(ErrorKind::Invalid, "dataset.size: give [height, width]");
+      badDatasetKey("size", "give [height, width]");
   };
   k.probe = imagefolder::probe;
   k.load = imagefolder::load;

@@ -135,7 +135,7 @@ DataKind npyDataKind() {
             listField("class_names", FieldKind::TextList, nullptr, 0, 0, "Names of the classes, in label order")};
   k.check = [](const DatasetSpec &s) {
     if (!npy::isNpz(s.text("x")) && s.text("y").empty())
-      throw Error(ErrorKind::Invalid, "dataset.y: give the labels' .npy file (or put both arrays in one .npz as x)");
+      badDatasetKey("y", "give the labels' .npy file (or put both arrays in one .npz as x)");
   };
   k.probe = npy::probe;
   k.load = npy::load;

@@ -58,11 +58,11 @@ DataKind syntheticDataKind() {
             floatField("test_fraction", 0.2, 0.0, 0.9, "Share held out for testing")};
   k.check = [](const DatasetSpec &s) {
     if (s.value("informative").empty())
-      throw Error(ErrorKind::Invalid, "dataset.informative: must list at least one part");
+      badDatasetKey("informative", "must list at least one part");
     for (auto i : synthetic::informative(s))
       if (i >= s.integer("parts"))
-        throw Error(ErrorKind::Invalid, "dataset.informative: part " + std::to_string(i) +
-                                            " does not exist (parts = " + std::to_string(s.integer("parts")) + ")");
+        badDatasetKey("informative", "part " + std::to_string(i) +
+                                         " does not exist (parts = " + std::to_string(s.integer("parts")) + ")");
   };
   k.probe = synthetic::probe;
   k.load = synthetic::load;

@@ -260,8 +260,8 @@ Corpus read(const DatasetSpec &spec) {
   Corpus c;
   if (fs::is_directory(path, ec)) {
     if (keys.size() > 1)
-      throw Error(ErrorKind::Invalid, "dataset.text_columns: a folder of .txt files has one text per file; several "
-                                      "text fields need a CSV or JSON-lines file");
+      badDatasetKey("text_columns", "a folder of .txt files has one text per file; several "
+                                    "text fields need a CSV or JSON-lines file");
     c = readFolder(spec, path);
   } else if (!fs::exists(path, ec)) {
     throw Error(ErrorKind::File, path + ": no such file or folder");
@@ -668,8 +668,7 @@ DataKind textDataKind() {
             floatField("test_fraction", 0.2, 0.0, 0.9, "Share held out for testing")};
   k.check = [](const DatasetSpec &s) {
     if (!text::usesPieces(s) && !text::givenModel(s).empty())
-      throw Error(ErrorKind::Invalid,
-                  "dataset.tokenizer_model: a SentencePiece model needs tokenizer \"sentencepiece\"");
+      badDatasetKey("tokenizer_model", "a SentencePiece model needs tokenizer \"sentencepiece\"");
   };
   k.probe = text::probe;
   k.load = text::load;
