@@ -219,7 +219,8 @@ private:
       const int ni = static_cast<int>(i);
       const NodeType *type = types_[i];
       if (!type) {
-        error(ProblemCode::UnknownType, ni, "unknown node type \"" + n.type + "\" (known types: " + cat.names() + ")");
+        error(ProblemCode::UnknownType, ni,
+              "unknown node type \"" + n.type + "\" (known types: " + cat.typeNames() + ")");
         badParams_[i] = true;
         continue;
       }
