@@ -58,47 +58,6 @@ const Json &DatasetSpec::value(const char *key) const {
   return it == params.end() ? null : *it;
 }
 
-DataKinds::DataKinds() {
-  for (auto &k : builtinDataKinds())
-    kinds_.push_back(std::move(k));
-}
-
-DataKinds &DataKinds::mutableInstance() {
-  static DataKinds kinds;
-  return kinds;
-}
-
-const DataKinds &DataKinds::instance() {
-  return mutableInstance();
-}
-
-void DataKinds::add(DataKind kind) {
-  DataKinds &d = mutableInstance();
-  for (auto &k : d.kinds_)
-    if (k.name == kind.name) {
-      k = std::move(kind);
-      return;
-    }
-  d.kinds_.push_back(std::move(kind));
-}
-
-const DataKind *DataKinds::find(const std::string &name) const {
-  for (const auto &k : kinds_)
-    if (k.name == name)
-      return &k;
-  return nullptr;
-}
-
-std::string DataKinds::names() const {
-  std::string list;
-  for (std::size_t i = 0; i < kinds_.size(); ++i) {
-    if (i)
-      list += i + 1 == kinds_.size() ? " or " : ", ";
-    list += kinds_[i].name;
-  }
-  return list;
-}
-
 const Schema &commonDatasetKeys() {
   static const Schema keys = {
       floatField("validation_fraction", 0.1, 0.0, 0.9,
@@ -123,15 +82,15 @@ DatasetSpec parseDatasetSpec(const Json &section, const std::string &baseDir) {
   if (!section.is_object())
     throw Error(ErrorKind::Invalid, "dataset: must be an object with a \"kind\"");
   if (!section.contains("kind"))
-    bad("kind", "missing (" + kinds.names() + ")");
+    bad("kind", "missing (" + kinds.names(" or ") + ")");
   const Json &kindValue = section["kind"];
   if (!kindValue.is_string() || kindValue.get<std::string>().empty())
-    bad("kind", "must be the name of a data kind (" + kinds.names() + ")");
+    bad("kind", "must be the name of a data kind (" + kinds.names(" or ") + ")");
   DatasetSpec s;
   s.kind = kindValue.get<std::string>();
   s.type = kinds.find(s.kind);
   if (!s.type)
-    bad("kind", "unknown kind \"" + s.kind + "\"; use " + kinds.names());
+    bad("kind", "unknown kind \"" + s.kind + "\"; use " + kinds.names(" or "));
   s.baseDir = baseDir;
   const Schema schema = datasetSchema(*s.type);
   for (auto it = section.begin(); it != section.end(); ++it) {

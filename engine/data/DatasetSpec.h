@@ -4,13 +4,13 @@
 // engine/data/kinds/Builtins.cpp. Torch-free: the editor and `particle check` learn the sample
 // shape, the classes and the split sizes from the probe without loading the data.
 
+#include "base/Registry.h"
 #include "graph/Problem.h"
 #include "graph/Shape.h"
 #include "base/Json.h"
 #include "schema/Schema.h"
 
 #include <atomic>
-#include <deque>
 #include <exception>
 #include <memory>
 #include <functional>
@@ -68,24 +68,16 @@ struct DataKind {
   std::function<std::vector<std::string>(const Json &keys)> columns;
 };
 
-class DataKinds {
-public:
-  static const DataKinds &instance();
-  // Registers a kind (or replaces the one of the same name); the built-ins come from
-  // engine/data/kinds/Builtins.cpp.
-  static void add(DataKind kind);
-  const DataKind *find(const std::string &name) const;
-  const std::deque<DataKind> &kinds() const { return kinds_; }
-  std::string names() const; // "fashion-mnist, idx, csv or synthetic"
-
-private:
-  DataKinds();
-  static DataKinds &mutableInstance();
-  std::deque<DataKind> kinds_;
-};
-
 // Defined in engine/data/kinds/Builtins.cpp.
 std::vector<DataKind> builtinDataKinds();
+
+// The data kinds by name (base/Registry.h: instance, add, find, entries, names); the built-ins
+// come from engine/data/kinds/Builtins.cpp, a test may add its own with add.
+class DataKinds : public Registry<DataKinds, DataKind, &DataKind::name> {
+private:
+  friend class Registry<DataKinds, DataKind, &DataKind::name>;
+  DataKinds() : Registry(builtinDataKinds()) {}
+};
 
 // The keys every kind takes: validation_fraction, seed, limit.
 const Schema &commonDatasetKeys();

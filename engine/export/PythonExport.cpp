@@ -232,7 +232,7 @@ std::string pythonModelSource(const Project &project, ParticleModelImpl &model) 
     forward += "        " + names.of(id) + " = " + call + comment + "\n";
   }
   forward += "        return " + names.of(model.classifierId()) + "\n";
-  for (const auto &t : cat.types())
+  for (const auto &t : cat.entries())
     if (typesUsed.count(t.type))
       classes += "\n" + t.pythonClass;
 

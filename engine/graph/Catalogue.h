@@ -5,11 +5,11 @@
 // the inspector, validation, the model builder and the explainer all read this registry.
 // Torch-free: the module factory is declared with forward declarations only.
 
+#include "base/Registry.h"
 #include "graph/Shape.h"
 #include "schema/Schema.h"
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -117,18 +117,14 @@ struct NodeType {
   int outputs(const Json &effectiveParams) const;
 };
 
-class Catalogue {
-public:
-  static const Catalogue &instance();
-  // Registers a type (or replaces the one of the same name). The built-ins register themselves
-  // in engine/nodes/Builtins.cpp; a test may add a throw-away type the same way.
-  static void add(NodeType type);
+// Defined in engine/nodes/Builtins.cpp: one line per built-in node type.
+std::vector<NodeType> builtinNodeTypes();
 
-  const NodeType *find(const std::string &type) const;
-  const std::deque<NodeType> &types() const { return types_; }
+// The node types by name (base/Registry.h: instance, add, find, entries, names). The built-ins
+// register themselves in engine/nodes/Builtins.cpp; a test may add a throw-away type with add.
+class Catalogue : public Registry<Catalogue, NodeType, &NodeType::type> {
+public:
   std::vector<std::string> categories() const;
-  // "Input, Split, …" for messages.
-  std::string typeNames() const;
 
   // Defaults merged with the given params (which must be an object or null).
   Json effectiveParams(const NodeType &type, const Json &given) const { return type.params.effective(given); }
@@ -136,12 +132,8 @@ public:
   static std::string checkParam(const Field &spec, const Json &value) { return Schema::check(spec, value); }
 
 private:
-  Catalogue();
-  static Catalogue &mutableInstance();
-  std::deque<NodeType> types_; // a deque: pointers stay valid when a type is added
+  friend class Registry<Catalogue, NodeType, &NodeType::type>;
+  Catalogue() : Registry(builtinNodeTypes()) {}
 };
-
-// Defined in engine/nodes/Builtins.cpp: one line per built-in node type.
-std::vector<NodeType> builtinNodeTypes();
 
 } // namespace particle

@@ -114,7 +114,7 @@ void TestPlugins::nodeTypeFromOneFileIsCatalogued() {
   QCOMPARE(t->category, std::string("Layers"));
   QVERIFY(t->param("offset"));
   QVERIFY(hasModuleFactory("Scale"));
-  QVERIFY(Catalogue::instance().typeNames().find("Scale") != std::string::npos);
+  QVERIFY(Catalogue::instance().names().find("Scale") != std::string::npos);
 }
 
 void TestPlugins::nodeTypeValidatesWithItsShapeRule() {

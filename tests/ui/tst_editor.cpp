@@ -305,13 +305,13 @@ void TestEditor::problemClickSelectsNodeAndFixClearsIt() {
 
 void TestEditor::paletteFilter() {
   PaletteWidget *palette = window_->palette();
-  QCOMPARE(palette->visibleTypes(), static_cast<int>(Catalogue::instance().types().size()));
+  QCOMPARE(palette->visibleTypes(), static_cast<int>(Catalogue::instance().entries().size()));
   QTest::keyClicks(palette->filterBox(), "conv");
   QCOMPARE(palette->visibleTypes(), 2); // ConvNet and Conv1d
   QTest::keyClicks(palette->filterBox(), "n");
   QCOMPARE(palette->visibleTypes(), 1);
   palette->filterBox()->clear();
-  QCOMPARE(palette->visibleTypes(), static_cast<int>(Catalogue::instance().types().size()));
+  QCOMPARE(palette->visibleTypes(), static_cast<int>(Catalogue::instance().entries().size()));
 }
 
 void TestEditor::copyPasteDuplicateDelete() {

@@ -34,7 +34,7 @@ DataPanel::DataPanel(GraphDocument *doc, QUndoStack *undo, QWidget *parent) : QW
   auto *kindLabel = new QLabel(tr("kind"), this);
   kind_ = compact(new QComboBox(this));
   kind_->setObjectName("datasetKind");
-  for (const auto &k : DataKinds::instance().kinds()) {
+  for (const auto &k : DataKinds::instance().entries()) {
     kind_->addItem(QString::fromStdString(k.name), QString::fromStdString(k.name));
     kind_->setItemData(kind_->count() - 1, QString::fromStdString(k.doc), Qt::ToolTipRole);
   }

@@ -53,7 +53,7 @@ PaletteWidget::PaletteWidget(QWidget *parent) : QWidget(parent) {
     f.setBold(true);
     group->setFont(0, f);
     group->setFlags(Qt::ItemIsEnabled);
-    for (const auto &t : cat.types()) {
+    for (const auto &t : cat.entries()) {
       if (t.category != category)
         continue;
       auto *item = new QTreeWidgetItem(group, {QString::fromStdString(t.type)});
