@@ -51,27 +51,17 @@ std::vector<Explainer::Saliency> Explainer::integratedGradients(const Tensor &x,
   const int64_t n = x.size(0);
   std::vector<Saliency> out;
   for (const auto &branch : model_->branches(combine)) {
-    // Walk up through single-input nodes to the Split port (or Input) the branch reads.
-    PortRef u = branch.source;
+    // The Split port (or Input) the branch reads. Token ids have no gradient: integrate over the
+    // embeddings they become instead.
+    const PortRef u = branchOrigin(g, branch.source, [&](const PortRef &up) {
+      return base.outputs.at(up.node).at(up.index()).is_floating_point();
+    });
     const auto &cat = Catalogue::instance();
     auto roleOf = [&](const std::string &id) {
       const Node *node = g.find(id);
       const NodeType *type = node ? cat.find(node->type) : nullptr;
       return type ? type->role : NodeRole::Layer;
     };
-    for (int guard = 0; guard < 64; ++guard) {
-      const NodeRole role = roleOf(u.node);
-      if (role == NodeRole::Decomposer || role == NodeRole::DataSource)
-        break;
-      const auto in = g.incoming(u.node);
-      if (in.size() != 1)
-        break;
-      // Token ids have no gradient: integrate over the embeddings they become instead.
-      const PortRef up = in.front()->from;
-      if (!base.outputs.at(up.node).at(up.index()).is_floating_point())
-        break;
-      u = up;
-    }
     const Tensor value = base.outputs.at(u.node).at(u.index()).detach();
     const int64_t p = static_cast<int64_t>(nodes.size());
     auto alphas = torch::tensor(nodes, value.options()).view({p, 1});

@@ -11,6 +11,20 @@ int NodeType::outputs(const Json &effectiveParams) const {
   return outputCount ? outputCount(effectiveParams) : 1;
 }
 
+PortRef branchOrigin(const Graph &graph, PortRef source, const std::function<bool(const PortRef &up)> &mayStep) {
+  for (int guard = 0; guard < 64; ++guard) {
+    const Node *node = graph.find(source.node);
+    const NodeType *type = node ? Catalogue::instance().find(node->type) : nullptr;
+    if (!type || type->role == NodeRole::Decomposer || type->role == NodeRole::DataSource)
+      break;
+    const auto in = graph.incoming(source.node);
+    if (in.size() != 1 || (mayStep && !mayStep(in.front()->from)))
+      break;
+    source = in.front()->from;
+  }
+  return source;
+}
+
 std::vector<std::string> Catalogue::categories() const {
   std::vector<std::string> out;
   for (const auto &t : entries())

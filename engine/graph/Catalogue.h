@@ -6,6 +6,7 @@
 // Torch-free: the module factory is declared with forward declarations only.
 
 #include "base/Registry.h"
+#include "graph/Graph.h"
 #include "graph/Shape.h"
 #include "schema/Schema.h"
 
@@ -119,6 +120,12 @@ struct NodeType {
 
 // Defined in engine/nodes/Builtins.cpp: one line per built-in node type.
 std::vector<NodeType> builtinNodeTypes();
+
+// Where a branch comes from: walking up from `source` (what feeds one input of a Combiner)
+// through nodes with one input, the port of the decomposer or the data source it reads; or
+// where the walk stops first, at a node with another number of inputs or of an unknown type, or
+// before a step to `up` that `mayStep` refuses. Explanations map a branch onto the input by it.
+PortRef branchOrigin(const Graph &graph, PortRef source, const std::function<bool(const PortRef &up)> &mayStep = {});
 
 // The node types by name (base/Registry.h: instance, add, find, entries, names). The built-ins
 // register themselves in engine/nodes/Builtins.cpp; a test may add a throw-away type with add.

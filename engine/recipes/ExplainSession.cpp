@@ -144,27 +144,18 @@ std::vector<std::vector<int64_t>> ExplainSession::branchRegions(const std::strin
   const Graph &g = model_->graph();
   std::vector<std::vector<int64_t>> out;
   for (const auto &branch : model_->branches(combine)) {
-    PortRef u = branch.source;
+    const PortRef u = branchOrigin(g, branch.source);
+    const Node *node = g.find(u.node);
+    const NodeType *type = node ? cat.find(node->type) : nullptr;
     std::vector<int64_t> region;
-    for (int guard = 0; guard < 64; ++guard) {
-      const Node *node = g.find(u.node);
-      const NodeType *type = node ? cat.find(node->type) : nullptr;
-      if (!type || type->role == NodeRole::DataSource)
-        break;
-      if (type->role == NodeRole::Decomposer) {
-        const NodeInfo *info = model_->validation().info(u.node);
-        // Only a decomposer fed by the data source maps onto the sample itself.
-        const auto in = g.incoming(u.node);
-        const Node *up = in.empty() ? nullptr : g.find(in.front()->from.node);
-        const NodeType *upType = up ? cat.find(up->type) : nullptr;
-        if (info && upType && upType->role == NodeRole::DataSource && type->partIndices)
-          region = type->partIndices(info->params, info->inputs.at(0)).at(static_cast<std::size_t>(u.index()));
-        break;
-      }
+    if (type && type->role == NodeRole::Decomposer) {
+      const NodeInfo *info = model_->validation().info(u.node);
+      // Only a decomposer fed by the data source maps onto the sample itself.
       const auto in = g.incoming(u.node);
-      if (in.size() != 1)
-        break;
-      u = in.front()->from;
+      const Node *up = in.empty() ? nullptr : g.find(in.front()->from.node);
+      const NodeType *upType = up ? cat.find(up->type) : nullptr;
+      if (info && upType && upType->role == NodeRole::DataSource && type->partIndices)
+        region = type->partIndices(info->params, info->inputs.at(0)).at(static_cast<std::size_t>(u.index()));
     }
     out.push_back(std::move(region));
   }
