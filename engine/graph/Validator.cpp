@@ -219,8 +219,7 @@ private:
       const int ni = static_cast<int>(i);
       const NodeType *type = types_[i];
       if (!type) {
-        error(ProblemCode::UnknownType, ni,
-              "unknown node type \"" + n.type + "\" (known types: " + cat.typeNames() + ")");
+        error(ProblemCode::UnknownType, ni, "unknown node type \"" + n.type + "\" (known types: " + cat.names() + ")");
         badParams_[i] = true;
         continue;
       }
