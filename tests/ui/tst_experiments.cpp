@@ -6,6 +6,7 @@
 #include "MainWindow.h"
 #include "TestSupport.h"
 #include "document/GraphDocument.h"
+#include "experiments/ClaimsLab.h"
 #include "experiments/ExperimentsPanel.h"
 #include "explain/ExplainPanel.h"
 #include "recipes/RunPlan.h"
@@ -99,12 +100,12 @@ private Q_SLOTS:
     QCOMPARE(search["trials"].size(), std::size_t{7});
 
     // The claims lab over the front, this graph and the baseline.
-    QVERIFY(panel->claimsButton()->isEnabled());
-    QSignalSpy claims(panel, &ExperimentsPanel::claimsFinished);
-    QTest::mouseClick(panel->claimsButton(), Qt::LeftButton);
+    QVERIFY(panel->claimsLab()->button()->isEnabled());
+    QSignalSpy claims(panel->claimsLab(), &ClaimsLab::finished);
+    QTest::mouseClick(panel->claimsLab()->button(), Qt::LeftButton);
     QVERIFY(claims.wait(120000));
-    QVERIFY(panel->noisePlot()->graphCount() >= 2); // at least this graph and the baseline
-    QVERIFY(panel->gapPlot()->graphCount() >= 2);
+    QVERIFY(panel->claimsLab()->noisePlot()->graphCount() >= 2); // at least this graph and the baseline
+    QVERIFY(panel->claimsLab()->gapPlot()->graphCount() >= 2);
     QVERIFY(QFile::exists(panel->searchFolder() + "/claims/monolithic-w1/robustness.json"));
     QVERIFY(QFile::exists(panel->searchFolder() + "/claims/own/robustness.json"));
 
@@ -153,18 +154,18 @@ private Q_SLOTS:
     QVERIFY(*answered);
     QTRY_COMPARE(panel->table()->rowCount(), 3);
     QCOMPARE(panel->searchFolder(), dir.filePath("s"));
-    QVERIFY(panel->claimsButton()->isEnabled());
-    QCOMPARE(panel->noisePlot()->graphCount(), 0);
+    QVERIFY(panel->claimsLab()->button()->isEnabled());
+    QCOMPARE(panel->claimsLab()->noisePlot()->graphCount(), 0);
     // Measured once, shown again when the folder is opened again.
-    QSignalSpy claims(panel, &ExperimentsPanel::claimsFinished);
-    QTest::mouseClick(panel->claimsButton(), Qt::LeftButton);
+    QSignalSpy claims(panel->claimsLab(), &ClaimsLab::finished);
+    QTest::mouseClick(panel->claimsLab()->button(), Qt::LeftButton);
     QVERIFY(claims.wait(120000));
-    const int measured = panel->noisePlot()->graphCount();
+    const int measured = panel->claimsLab()->noisePlot()->graphCount();
     QVERIFY(measured >= 2);
     auto reopened = answerFileDialog(dir.filePath("s"));
     QTest::mouseClick(panel->openButton(), Qt::LeftButton);
     QVERIFY(*reopened);
-    QTRY_COMPARE(panel->noisePlot()->graphCount(), measured);
+    QTRY_COMPARE(panel->claimsLab()->noisePlot()->graphCount(), measured);
     // A folder without search.json is refused with a message.
     auto again = answerFileDialog(dir.path());
     QTest::mouseClick(panel->openButton(), Qt::LeftButton);

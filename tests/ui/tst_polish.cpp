@@ -14,6 +14,7 @@
 #include "dataset/DataPanel.h"
 #include "document/GraphDocument.h"
 #include "editor/PaletteWidget.h"
+#include "experiments/ClaimsLab.h"
 #include "experiments/ExperimentsPanel.h"
 #include "explain/ExplainPanel.h"
 #include "forms/SchemaForm.h"
@@ -700,8 +701,8 @@ private Q_SLOTS:
     QVERIFY(activate());
     QTRY_COMPARE(experiments->table()->rowCount(), 3);
     check("Experiments, a search opened");
-    QSignalSpy claims(experiments, &ExperimentsPanel::claimsFinished);
-    QTest::mouseClick(experiments->claimsButton(), Qt::LeftButton);
+    QSignalSpy claims(experiments->claimsLab(), &ClaimsLab::finished);
+    QTest::mouseClick(experiments->claimsLab()->button(), Qt::LeftButton);
     QVERIFY(claims.wait(180000));
     check("Experiments, robustness measured");
     // Another document: the search says whose it is (with its folder).

@@ -1,5 +1,7 @@
 #include "experiments/ExperimentsPanel.h"
 
+#include "experiments/ClaimsLab.h"
+
 #include "AppPaths.h"
 #include "project/ProjectPaths.h"
 #include "document/GraphDocument.h"
@@ -12,7 +14,6 @@
 #include "training/EngineWorker.h"
 
 #include <QCoreApplication>
-#include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QGridLayout>
@@ -138,48 +139,16 @@ ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidge
   split->setStretchFactor(1, 1);
   layout->addWidget(split, 3);
 
-  auto *claimsBox = new QGroupBox(tr("Claims lab"), this);
-  auto *claimsGrid = new QGridLayout(claimsBox);
-  claims_ = new QPushButton(tr("Measure robustness"), claimsBox);
-  claims_->setObjectName("claimsButton");
-  claims_->setEnabled(false);
-  claims_->setToolTip(tr("For the selected trials (or the Pareto set, this graph and the monolithic baseline): "
-                         "accuracy under Gaussian input noise, with each input part occluded, and the "
-                         "generalisation gap per epoch"));
-  claimsLabel_ = new QLabel(claimsBox);
-  claimsLabel_->setObjectName("claimsLabel");
-  claimsLabel_->setToolTip(tr("Per model: test accuracy on clean inputs; the loss when the worst of the searched "
-                              "graph's input parts is set to the training mean (every model over the same parts); "
-                              "unique of total parameters (sharing makes them differ)"));
-  claimsLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
-  // One line per model measured: wrapped to the room there is, never widening the tab.
-  claimsLabel_->setWordWrap(true);
-  claimsLabel_->setMinimumWidth(1);
-  noise_ = makePlot(tr("input noise σ (training-data standard deviations)"), tr("test accuracy (%)"), "noisePlot",
-                    claimsBox);
-  noise_->xAxis->setRange(0, 1);
-  noise_->yAxis->setRange(0, 100);
-  charts::legendInside(noise_, Qt::AlignRight | Qt::AlignTop); // curves fall to the right
-  gap_ = makePlot(tr("epoch"), tr("train − val accuracy (%)"), "gapPlot", claimsBox);
-  gap_->setToolTip(tr("Training accuracy (the running mean over each epoch) minus validation accuracy after it: "
-                      "below zero early on, growing as a model starts to over-fit"));
-  charts::legendInside(gap_, Qt::AlignRight | Qt::AlignBottom);
-  gap_->xAxis->setRange(0.5, 5.5);
-  gap_->yAxis->setRange(-5, 5);
-  claimsGrid->addWidget(claims_, 0, 0);
-  claimsGrid->addWidget(claimsLabel_, 0, 1, 1, 2);
-  claimsGrid->addWidget(noise_, 1, 0, 1, 2);
-  claimsGrid->addWidget(gap_, 1, 2);
-  claimsGrid->setColumnStretch(1, 1);
-  claimsGrid->setColumnStretch(2, 1);
-  layout->addWidget(claimsBox, 2);
+  claimsLab_ = new ClaimsLab(this);
+  layout->addWidget(claimsLab_, 2);
 
   poll_ = new QTimer(this);
   poll_->setInterval(500);
   connect(poll_, &QTimer::timeout, this, &ExperimentsPanel::poll);
   connect(start_, &QPushButton::clicked, this, &ExperimentsPanel::startSearch);
   connect(stop_, &QPushButton::clicked, this, &ExperimentsPanel::stopSearch);
-  connect(claims_, &QPushButton::clicked, this, &ExperimentsPanel::startClaims);
+  connect(claimsLab_->button(), &QPushButton::clicked, this, &ExperimentsPanel::startClaims);
+  connect(claimsLab_, &ClaimsLab::finished, this, [this] { claimsLab_->button()->setEnabled(!running()); });
   connect(open_, &QPushButton::clicked, this, &ExperimentsPanel::openSearch);
   // Another document (a variant opened from here, another project): the search shown stays, and
   // says whose it is.
@@ -209,15 +178,15 @@ bool ExperimentsPanel::running() const {
 }
 
 void ExperimentsPanel::shutdown() {
-  for (QProcess *p : {process_, claimProcess_})
-    if (p && p->state() != QProcess::NotRunning) {
-      p->disconnect(this);
-      p->terminate(); // the search kills its trial and keeps search.json
-      if (!p->waitForFinished(5000)) {
-        p->kill();
-        p->waitForFinished(5000);
-      }
+  if (running()) {
+    process_->disconnect(this);
+    process_->terminate(); // the search kills its trial and keeps search.json
+    if (!process_->waitForFinished(5000)) {
+      process_->kill();
+      process_->waitForFinished(5000);
     }
+  }
+  claimsLab_->shutdown();
 }
 
 QString ExperimentsPanel::runsFolder() const {
@@ -285,9 +254,7 @@ void ExperimentsPanel::startSearch() {
   pareto_->clearGraphs();
   pareto_->clearItems();
   pareto_->replot();
-  claimDone_.clear();
-  claimErrors_.clear();
-  drawClaims();
+  claimsLab_->clear();
   searchedName_ = QString::fromStdString(doc_->project().name);
   seen_ = QDateTime();
   output_.clear();
@@ -313,7 +280,7 @@ void ExperimentsPanel::startSearch() {
       setStatus(tr("The search failed: %1").arg(lines.value(lines.size() - 1)), true);
     start_->setEnabled(true);
     stop_->setEnabled(false);
-    claims_->setEnabled(table_->rowCount() > 0);
+    claimsLab_->button()->setEnabled(table_->rowCount() > 0);
     p->deleteLater();
     process_ = nullptr;
     Q_EMIT searchFinished(ok);
@@ -327,7 +294,7 @@ void ExperimentsPanel::startSearch() {
                    "--seed", QString::number(seed_->value()), "--out", folder_, "--force"});
   start_->setEnabled(false);
   stop_->setEnabled(true);
-  claims_->setEnabled(false);
+  claimsLab_->button()->setEnabled(false);
   setStatus(tr("Searching (budget %1)… trials appear as they finish.").arg(budget_->text().trimmed()));
   poll_->start();
 }
@@ -360,15 +327,10 @@ void ExperimentsPanel::openSearch() {
   }
   folder_ = dir;
   seen_ = QDateTime();
-  claimDone_.clear();
-  claimErrors_.clear();
-  for (const QString &name : QDir(dir + "/claims").entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name))
-    if (QFile::exists(dir + "/claims/" + name + "/robustness.json"))
-      claimDone_ << name; // measured earlier: shown again
-  drawClaims();
+  claimsLab_->showMeasured(dir);
   searchedName_ = QString::fromStdString(search.project);
   poll();
-  claims_->setEnabled(table_->rowCount() > 0);
+  claimsLab_->button()->setEnabled(table_->rowCount() > 0);
   setStatus(tr("Search in %1: %n trial(s).", "", table_->rowCount()).arg(folder_));
 }
 
@@ -530,120 +492,11 @@ void ExperimentsPanel::openRow(int row) {
 }
 
 void ExperimentsPanel::startClaims() {
-  if (folder_.isEmpty() || (claimProcess_ && claimProcess_->state() != QProcess::NotRunning))
-    return;
   QStringList chosen;
   for (const auto &index : table_->selectionModel()->selectedRows())
     if (auto *item = table_->item(index.row(), 0))
       chosen << item->data(Qt::UserRole).toString();
-  if (chosen.isEmpty()) {
-    try {
-      const SearchFile search = readSearchFile((folder_ + "/search.json").toStdString());
-      for (const std::string &name : search.pareto)
-        chosen << QString::fromStdString(name);
-      for (const SearchVariant &v : search.variants)
-        if (v.original || (v.baseline && v.axis("width") == "w1"))
-          chosen << QString::fromStdString(v.name);
-    } catch (const std::exception &e) {
-      claimsLabel_->setText(tr("Cannot read the search: %1").arg(QString::fromUtf8(e.what())));
-      return;
-    }
-  }
-  chosen.removeDuplicates();
-  claimQueue_.clear();
-  for (const auto &name : chosen)
-    if (QFile::exists(folder_ + "/trials/" + name + "/checkpoint.pt"))
-      claimQueue_ << name;
-  claimDone_.clear();
-  claimErrors_.clear();
-  claims_->setEnabled(false);
-  claimsLabel_->setText(tr("Measuring %n variant(s)…", "", static_cast<int>(claimQueue_.size())));
-  nextClaim();
-}
-
-void ExperimentsPanel::nextClaim() {
-  if (claimQueue_.isEmpty()) {
-    drawClaims();
-    claims_->setEnabled(!running());
-    Q_EMIT claimsFinished();
-    return;
-  }
-  const QString name = claimQueue_.takeFirst();
-  claimProcess_ = new QProcess(this);
-  claimProcess_->setProcessChannelMode(QProcess::MergedChannels);
-  connect(claimProcess_, &QProcess::finished, this, [this, name, p = claimProcess_](int code, QProcess::ExitStatus) {
-    if (code == 0)
-      claimDone_ << name;
-    else
-      claimErrors_ << tr("%1: %2").arg(name, QString::fromUtf8(p->readAll()).trimmed().split('\n').last());
-    p->deleteLater();
-    claimProcess_ = nullptr;
-    drawClaims();
-    nextClaim();
-  });
-  claimProcess_->start(EngineWorker::commandLineProgram(),
-                       {"robustness", folder_ + "/variants/" + name + ".particle.json", "--checkpoint",
-                        folder_ + "/trials/" + name + "/checkpoint.pt", "--parts-from",
-                        folder_ + "/source.particle.json", "--samples", "2000", "--out", folder_ + "/claims/" + name});
-}
-
-void ExperimentsPanel::drawClaims() {
-  noise_->clearGraphs();
-  gap_->clearGraphs();
-  QStringList lines;
-  int i = 0;
-  double noiseLo = 100, gapLo = 0, gapHi = 0, sigmaHi = 0;
-  int epochsHi = 1;
-  for (const QString &name : claimDone_) {
-    Json r;
-    try {
-      r = Json::parse(readTextFile((folder_ + "/claims/" + name + "/robustness.json").toStdString()));
-    } catch (const std::exception &) {
-      continue;
-    }
-    const QColor color = charts::seriesColor(i++);
-    QCPGraph *g = noise_->addGraph();
-    g->setName(name);
-    g->setPen(QPen(color, 2));
-    g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 6));
-    for (const auto &n : r["noise"]) {
-      g->addData(n["sigma"].get<double>(), 100 * n["accuracy"].get<double>());
-      noiseLo = std::min(noiseLo, 100 * n["accuracy"].get<double>());
-      sigmaHi = std::max(sigmaHi, n["sigma"].get<double>());
-    }
-    QCPGraph *h = gap_->addGraph();
-    h->setName(name);
-    h->setPen(QPen(color, 2));
-    h->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 6)); // a run of one epoch is one point
-    for (const auto &e : r["generalisation_gap"]) {
-      h->addData(e["epoch"].get<int>(), 100 * e["gap"].get<double>());
-      gapLo = std::min(gapLo, 100 * e["gap"].get<double>());
-      gapHi = std::max(gapHi, 100 * e["gap"].get<double>());
-      epochsHi = std::max(epochsHi, e["epoch"].get<int>());
-    }
-    double worst = 0;
-    for (const auto &o : r["occlusion"])
-      worst = std::max(worst, o["drop"].get<double>());
-    lines << tr("<b>%1</b>: clean %2 %, worst part occluded −%3 pts, %4 / %5 params unique")
-                 .arg(name)
-                 .arg(100 * r["clean_accuracy"].get<double>(), 0, 'f', 1)
-                 .arg(100 * worst, 0, 'f', 1)
-                 .arg(QLocale().toString(static_cast<qlonglong>(r["parameters"]["unique"].get<int64_t>())))
-                 .arg(QLocale().toString(static_cast<qlonglong>(r["parameters"]["total"].get<int64_t>())));
-  }
-  noise_->xAxis->setRange(0, std::max(0.1, sigmaHi) * 1.05);
-  noise_->yAxis->setRange(std::max(0.0, noiseLo - 5), 100);
-  gap_->xAxis->setRange(0.5, epochsHi + 0.5);
-  gap_->yAxis->setRange(gapLo - 2, gapHi + 2);
-  noise_->replot();
-  gap_->replot();
-  noise_->legend->setVisible(noise_->graphCount() > 0);
-  gap_->legend->setVisible(gap_->graphCount() > 0);
-  if (!claimQueue_.isEmpty() || claimProcess_)
-    lines.prepend(tr("Measuring… %n to go", "", static_cast<int>(claimQueue_.size()) + (claimProcess_ ? 1 : 0)));
-  for (const QString &e : claimErrors_)
-    lines << QString("<span style=\"color:#d03030\">%1</span>").arg(e.toHtmlEscaped());
-  claimsLabel_->setText(lines.join("<br>"));
+  claimsLab_->measure(folder_, chosen);
 }
 
 } // namespace particle::ui

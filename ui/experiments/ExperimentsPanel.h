@@ -3,9 +3,8 @@
 // run as a separate process so that the app stays responsive and a failed trial cannot take it
 // down), with a live table of trials and a Pareto plot (validation accuracy against unique
 // parameters, point size = inference time per sample) that update as trials finish. Clicking a
-// point (or double-clicking a row) opens that variant in the designer as a new document. The
-// claims lab measures the chosen variants (`particle robustness`): accuracy under input noise, the
-// generalisation gap per epoch, and per-part occlusion, each beside the monolithic baseline.
+// point (or double-clicking a row) opens that variant in the designer as a new document. Below,
+// the claims lab (ClaimsLab.h) measures the rows selected.
 
 #include <QDateTime>
 #include <QWidget>
@@ -27,6 +26,7 @@ struct SearchFile;
 
 namespace particle::ui {
 
+class ClaimsLab;
 class GraphDocument;
 
 class ExperimentsPanel : public QWidget {
@@ -41,12 +41,10 @@ public:
   QSpinBox *seedSpin() const { return seed_; }
   QPushButton *startButton() const { return start_; }
   QPushButton *stopButton() const { return stop_; }
-  QPushButton *claimsButton() const { return claims_; }
   QPushButton *openButton() const { return open_; }
   QTableWidget *table() const { return table_; }
   QCustomPlot *paretoPlot() const { return pareto_; }
-  QCustomPlot *noisePlot() const { return noise_; }
-  QCustomPlot *gapPlot() const { return gap_; }
+  ClaimsLab *claimsLab() const { return claimsLab_; }
   QLabel *statusLabel() const { return status_; }
   // The folder of the search shown (empty before the first).
   QString searchFolder() const { return folder_; }
@@ -60,7 +58,6 @@ Q_SIGNALS:
   // A variant's project file, to open as a new document.
   void openVariantRequested(const QString &path);
   void searchFinished(bool ok);
-  void claimsFinished();
 
 private:
   void startSearch();
@@ -70,9 +67,8 @@ private:
   void poll();
   void showSearch(const SearchFile &search);
   void drawPareto(const SearchFile &search);
+  // The claims lab measures the rows selected (none: its own choice).
   void startClaims();
-  void nextClaim();
-  void drawClaims();
   void openRow(int row);
   void setStatus(const QString &text, bool error = false);
   QString runsFolder() const;
@@ -80,10 +76,10 @@ private:
   GraphDocument *doc_;
   QLineEdit *budget_;
   QSpinBox *jobs_, *seed_;
-  QPushButton *start_, *stop_, *claims_, *open_;
-  QLabel *status_, *claimsLabel_;
+  QPushButton *start_, *stop_, *open_;
+  QLabel *status_;
   QTableWidget *table_;
-  QCustomPlot *pareto_, *noise_, *gap_;
+  QCustomPlot *pareto_;
   QProcess *process_ = nullptr;
   QTimer *poll_;
   QString folder_, runsFolder_, output_;
@@ -94,8 +90,7 @@ private:
   QString beforeRefusal_;
   bool beforeRefusalError_ = false;
   QDateTime seen_; // search.json's time when last read
-  QStringList claimQueue_, claimDone_, claimErrors_;
-  QProcess *claimProcess_ = nullptr;
+  ClaimsLab *claimsLab_;
 };
 
 } // namespace particle::ui
