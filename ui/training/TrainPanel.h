@@ -10,21 +10,19 @@
 #include <QElapsedTimer>
 #include <QWidget>
 
-#include <map>
-
 class QCustomPlot;
-class QCPGraph;
 class QLabel;
 class QListWidget;
 class QProgressBar;
 class QPushButton;
-class QTimer;
 class QUndoStack;
 
 namespace particle::ui {
 
 class GraphDocument;
+class RunHistory;
 class SchemaForm;
+class TrainCharts;
 class TrainingController;
 
 class TrainPanel : public QWidget {
@@ -42,14 +40,14 @@ public:
   QPushButton *exportButton() const { return export_; }
   SchemaForm *settingsForm() const { return form_; }
   QListWidget *frozenList() const { return frozen_; }
-  QListWidget *historyList() const { return history_; }
-  QCustomPlot *lossPlot() const { return lossPlot_; }
-  QCustomPlot *epochPlot() const { return epochPlot_; }
-  QCustomPlot *ratePlot() const { return ratePlot_; }
-  QCustomPlot *sharePlot() const { return sharePlot_; }
-  QCustomPlot *confusionPlot() const { return confusionPlot_; }
+  QListWidget *historyList() const;
+  QCustomPlot *lossPlot() const;
+  QCustomPlot *epochPlot() const;
+  QCustomPlot *ratePlot() const;
+  QCustomPlot *sharePlot() const;
+  QCustomPlot *confusionPlot() const;
   QLabel *progressLabel() const { return progressLabel_; }
-  QLabel *diffLabel() const { return diffLabel_; }
+  QLabel *diffLabel() const;
   qint64 lastStep() const { return lastStep_; }
   double lastLr() const { return lastLr_; }
   // The newest checkpoint of this document: its own last run's, else the one it starts from (a
@@ -78,11 +76,6 @@ Q_SIGNALS:
   void checkpointFound(const QString &checkpoint);
 
 private:
-  struct Run {
-    QString name, graphSnapshot, folder;
-    QVector<double> steps, losses, epochs, valLoss, valAccuracy;
-    QColor color;
-  };
   void startRun();
   void togglePause();
   void applyLive();
@@ -93,13 +86,9 @@ private:
   void updateButtons();
   void refreshForm();
   void refreshFrozenList();
-  void refreshOverlays();
   void loadHistory(); // the project's earlier runs, from its runs folder
-  void showRunDiff(int index);
-  void drawConfusion(const EpochPoint &p);
   void clearCharts();
   void setStatus(const QString &text, bool error = false);
-  void showEvent(QShowEvent *event) override;
   LiveSettings liveSettings() const;
 
   GraphDocument *doc_;
@@ -108,20 +97,13 @@ private:
   SchemaForm *form_;
   QPushButton *start_, *pause_, *stop_, *apply_, *export_, *fixData_, *showProblems_;
   QProgressBar *progress_;
-  QLabel *progressLabel_, *diffLabel_;
-  QListWidget *frozen_, *history_;
-  QCustomPlot *lossPlot_, *epochPlot_, *ratePlot_, *sharePlot_, *confusionPlot_;
-  QCPGraph *rawLoss_, *smoothLoss_, *valLoss_, *trainLossEpoch_, *valAcc_, *lrGraph_, *throughput_;
-  std::map<QString, QCPGraph *> shareGraphs_;
-  std::vector<Run> runs_;
-  QTimer *replot_;
-  bool dirty_ = false, stepsDirty_ = false;
-  int ticks_ = 0; // replot timer ticks while steps arrive
+  QLabel *progressLabel_;
+  QListWidget *frozen_;
+  RunHistory *history_;
+  TrainCharts *charts_;
   QElapsedTimer statusClock_;
-  double smoothed_ = 0, smoothedThroughput_ = 0;
-  bool haveSmoothed_ = false;
   qint64 lastStep_ = 0;
-  double lastLr_ = 0, maxLr_ = 0, maxThroughput_ = 0;
+  double lastLr_ = 0;
   QString lastCheckpoint_, lastRunFolder_, runsFolder_;
   int runWorkers_ = 1;       // processes of the run in progress (training.workers)
   LiveSettings appliedLive_; // what the engine runs with now (to apply edits made while paused)

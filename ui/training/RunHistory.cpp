@@ -1,0 +1,198 @@
+#include "training/RunHistory.h"
+
+#include "charts/Charts.h"
+#include "document/GraphDocument.h"
+#include "project/Project.h"
+#include "recipes/GraphDiff.h"
+#include "recipes/RunPlan.h"
+#include "train/Checkpoint.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QLabel>
+#include <QListWidget>
+#include <QVBoxLayout>
+
+#include <algorithm>
+
+namespace particle::ui {
+
+RunHistory::RunHistory(GraphDocument *doc, QWidget *parent) : QWidget(parent), doc_(doc) {
+  auto *layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  list_ = new QListWidget(this);
+  list_->setObjectName("historyList");
+  list_->setMinimumHeight(60);
+  list_->setToolTip(tr("Tick a run to overlay its curves; select it to see what changed in the graph since; "
+                       "double-click it to explain its checkpoint."));
+  diffLabel_ = new QLabel(this);
+  diffLabel_->setWordWrap(true);
+  layout->addWidget(list_);
+  layout->addWidget(diffLabel_);
+  connect(list_, &QListWidget::itemChanged, this, &RunHistory::tickedChanged);
+  connect(list_, &QListWidget::currentRowChanged, this, &RunHistory::showDiff);
+  connect(list_, &QListWidget::itemDoubleClicked, this, [this](QListWidgetItem *item) {
+    const int row = list_->row(item);
+    if (row >= 0 && row < static_cast<int>(runs_.size())) {
+      const QString checkpoint = runs_[static_cast<std::size_t>(row)].folder + "/checkpoint.pt";
+      if (QFile::exists(checkpoint))
+        Q_EMIT explainRequested(checkpoint);
+    }
+  });
+  connect(doc_, &GraphDocument::validated, this, [this] {
+    if (list_->currentRow() >= 0)
+      showDiff(list_->currentRow());
+  });
+}
+
+std::vector<const RunRecord *> RunHistory::ticked() const {
+  std::vector<const RunRecord *> runs;
+  for (int i = 0; i < list_->count() && i < static_cast<int>(runs_.size()); ++i)
+    if (list_->item(i)->checkState() == Qt::Checked)
+      runs.push_back(&runs_[static_cast<std::size_t>(i)]);
+  return runs;
+}
+
+QListWidgetItem *RunHistory::addItem(const RunRecord &run, const QString &text) {
+  auto *item = new QListWidgetItem(text, list_);
+  item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsSelectable | Qt::ItemIsUserCheckable);
+  item->setCheckState(Qt::Unchecked);
+  item->setForeground(run.color);
+  item->setToolTip(run.folder);
+  return item;
+}
+
+QString RunHistory::load(const QString &runsFolder) {
+  // Earlier runs of this project (folders "<name>-<timestamp>" with a summary), oldest first.
+  const QString prefix = QString::fromStdString(safeRunName(doc_->project().name)) + "-";
+  const QDir dir(runsFolder);
+  QFileInfoList folders = dir.entryInfoList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name);
+  folders.erase(std::remove_if(folders.begin(), folders.end(),
+                               [&](const QFileInfo &f) {
+                                 return !f.fileName().startsWith(prefix) ||
+                                        !QFile::exists(f.filePath() + "/summary.json");
+                               }),
+                folders.end());
+  constexpr int kMaxHistory = 20;
+  if (folders.size() > kMaxHistory)
+    folders = folders.mid(folders.size() - kMaxHistory);
+  const std::string hash = graphHash(doc_->graph());
+  QString newest;
+  // Two resets in a row (the app starts with a new project and then opens one) ask twice; a run
+  // already listed (loaded before, or started here) is listed once.
+  QStringList listed;
+  for (const RunRecord &r : runs_)
+    listed << QFileInfo(r.folder).absoluteFilePath();
+  for (const QFileInfo &f : folders) {
+    if (listed.contains(f.absoluteFilePath()))
+      continue;
+    try {
+      const Json summary = Json::parse(readTextFile((f.filePath() + "/summary.json").toStdString()));
+      RunRecord run;
+      run.folder = f.filePath();
+      run.name = tr("#%1 of %2").arg(runs_.size() + 1).arg(f.fileName().mid(prefix.size(), 15));
+      run.color = charts::seriesColor(static_cast<int>(runs_.size()));
+      if (QFile::exists(f.filePath() + "/project.particle.json"))
+        run.graphSnapshot = QString::fromStdString(
+            particle::ui::graphSnapshot(loadProject((f.filePath() + "/project.particle.json").toStdString()).graph));
+      // Curves from metrics.csv: one point per epoch (train loss at its step, validation).
+      QFile metrics(f.filePath() + "/metrics.csv");
+      if (metrics.open(QIODevice::ReadOnly)) {
+        const QStringList lines = QString::fromUtf8(metrics.readAll()).split('\n', Qt::SkipEmptyParts);
+        // Columns by their header names, so a file with more or reordered columns still reads.
+        const QStringList header = lines.value(0).split(',');
+        const int epoch = header.indexOf("epoch"), step = header.indexOf("step"), loss = header.indexOf("train_loss"),
+                  valLoss = header.indexOf("val_loss"), valAccuracy = header.indexOf("val_accuracy");
+        const int needed = std::max({epoch, step, loss, valLoss, valAccuracy});
+        for (int i = 1; i < lines.size() && std::min({epoch, step, loss, valLoss, valAccuracy}) >= 0; ++i) {
+          const QStringList c = lines[i].split(',');
+          if (c.size() <= needed)
+            continue;
+          run.epochs << c[epoch].toDouble();
+          run.steps << c[step].toDouble();
+          run.losses << c[loss].toDouble();
+          run.valLoss << c[valLoss].toDouble();
+          run.valAccuracy << c[valAccuracy].toDouble();
+        }
+      }
+      const QString status = QString::fromStdString(summary.value("status", ""));
+      addItem(run,
+              run.name +
+                  (status == "completed" || status == "stopped" || status == "early-stopped"
+                       ? QString(" — %1, %2%").arg(status).arg(100 * summary.value("test_accuracy", 0.0), 0, 'f', 1)
+                       : QString(" — %1").arg(status)));
+      runs_.push_back(run);
+      if (summary.value("graph_hash", "") == hash && QFile::exists(f.filePath() + "/checkpoint.pt"))
+        newest = f.filePath() + "/checkpoint.pt";
+    } catch (const std::exception &) {
+      // A run folder that cannot be read is skipped; it is still on disk.
+    }
+  }
+  return newest;
+}
+
+RunRecord &RunHistory::start(const QString &folder) {
+  RunRecord run;
+  run.name = tr("#%1 at %2").arg(runs_.size() + 1).arg(QDateTime::currentDateTime().toString("HH:mm:ss"));
+  run.folder = folder;
+  run.graphSnapshot = QString::fromStdString(doc_->graphSnapshot());
+  run.color = charts::seriesColor(static_cast<int>(runs_.size()));
+  runs_.push_back(run);
+  addItem(run, run.name + tr(" (running)"));
+  return runs_.back();
+}
+
+void RunHistory::showState(bool paused) {
+  if (!runs_.empty())
+    if (auto *item = list_->item(list_->count() - 1))
+      item->setText(runs_.back().name + (paused ? tr(" (paused)") : tr(" (running)")));
+}
+
+void RunHistory::finish(const RunFinished &r) {
+  if (auto *item = list_->item(list_->count() - 1)) {
+    item->setText(runs_.back().name + (r.failed
+                                           ? QString(" — %1").arg(r.status)
+                                           : QString(" — %1, %2%").arg(r.status).arg(100 * r.testAccuracy, 0, 'f', 1)));
+    item->setToolTip(r.outDir);
+  }
+}
+
+void RunHistory::clear() {
+  runs_.clear();
+  list_->clear();
+  diffLabel_->clear();
+}
+
+void RunHistory::showDiff(int index) {
+  if (index < 0 || index >= static_cast<int>(runs_.size())) {
+    diffLabel_->clear();
+    return;
+  }
+  // A run folder without its project copy (written by hand, or cut short) has no graph to compare:
+  // say so rather than let the parse error escape the slot (which ended the app).
+  const QString snapshot = runs_[static_cast<std::size_t>(index)].graphSnapshot;
+  Graph then;
+  bool read = !snapshot.isEmpty();
+  if (read) {
+    try {
+      then = graphFromSnapshot(snapshot.toStdString());
+    } catch (const std::exception &) {
+      read = false;
+    }
+  }
+  if (!read) {
+    diffLabel_->setText(tr("No graph of this run to compare (its project.particle.json is missing or unreadable)."));
+    return;
+  }
+  const auto diffs = diffGraphs(then, doc_->graph());
+  QStringList lines;
+  for (std::size_t i = 0; i < diffs.size() && i < 12; ++i)
+    lines << QString::fromStdString(diffs[i]);
+  if (diffs.size() > 12)
+    lines << tr("… and %1 more").arg(diffs.size() - 12);
+  diffLabel_->setText(diffs.empty() ? tr("Same graph as now.") : tr("Changed since this run:\n") + lines.join("\n"));
+}
+
+} // namespace particle::ui

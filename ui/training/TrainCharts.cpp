@@ -1,0 +1,372 @@
+#include "training/TrainCharts.h"
+
+#include "charts/Charts.h"
+#include "charts/CustomPlot.h"
+#include "training/RunHistory.h"
+
+#include <QFile>
+#include <QGridLayout>
+#include <QPainter>
+#include <QPdfWriter>
+#include <QScrollArea>
+#include <QTextStream>
+#include <QTimer>
+#include <QVBoxLayout>
+
+#include <algorithm>
+
+namespace particle::ui {
+
+namespace {
+constexpr int kReplotMs = 500;         // charts redraw at most twice a second while training (bench_gui)
+constexpr int kMaxStepPoints = 200000; // history cap per run
+constexpr double kSmoothing = 0.95;    // EMA of the step loss
+} // namespace
+
+TrainCharts::TrainCharts(std::function<bool()> running, QWidget *parent)
+    : QWidget(parent), running_(std::move(running)) {
+  auto *chartArea = new QWidget(this);
+  chartArea->setObjectName("charts");
+  area_ = chartArea;
+  auto *grid = new QGridLayout(chartArea);
+  grid->setContentsMargins(0, 0, 0, 0);
+  lossPlot_ = charts::makePlot(chartArea, "lossPlot", tr("Training loss per step"), charts::Series::Long);
+  QColor rawColor = charts::seriesColor(0);
+  rawColor.setAlpha(70); // the raw steps behind their smoothed curve
+  rawLoss_ = lossPlot_->addGraph();
+  rawLoss_->setName(tr("loss"));
+  rawLoss_->setPen(QPen(rawColor));
+  smoothLoss_ = lossPlot_->addGraph();
+  smoothLoss_->setName(tr("smoothed"));
+  smoothLoss_->setPen(QPen(charts::seriesColor(0), 2));
+  lossPlot_->xAxis->setLabel(tr("step"));
+  epochPlot_ = charts::makePlot(chartArea, "epochPlot", tr("Validation per epoch"));
+  valLoss_ = epochPlot_->addGraph();
+  valLoss_->setName(tr("val loss"));
+  valLoss_->setPen(QPen(charts::negativeColor(), 2));
+  valLoss_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 7));
+  trainLossEpoch_ = epochPlot_->addGraph();
+  trainLossEpoch_->setName(tr("train loss"));
+  trainLossEpoch_->setPen(QPen(charts::seriesColor(0), 1, Qt::DashLine));
+  trainLossEpoch_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 6));
+  valAcc_ = epochPlot_->addGraph(epochPlot_->xAxis, epochPlot_->yAxis2);
+  valAcc_->setName(tr("val accuracy"));
+  valAcc_->setPen(QPen(charts::positiveColor(), 2));
+  valAcc_->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 7));
+  epochPlot_->yAxis2->setVisible(true);
+  epochPlot_->yAxis2->setRange(0, 1);
+  epochPlot_->yAxis->setLabel(tr("loss"));
+  epochPlot_->yAxis2->setLabel(tr("accuracy"));
+  epochPlot_->xAxis->setLabel(tr("epoch"));
+  QSharedPointer<QCPAxisTickerFixed> epochTicks(new QCPAxisTickerFixed);
+  epochTicks->setTickStep(1);
+  epochTicks->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+  epochPlot_->xAxis->setTicker(epochTicks);
+  charts::legendBelow(epochPlot_);
+  ratePlot_ = charts::makePlot(chartArea, "ratePlot", tr("Learning rate and throughput"), charts::Series::Long);
+  lrGraph_ = ratePlot_->addGraph();
+  lrGraph_->setName(tr("learning rate"));
+  lrGraph_->setPen(QPen(charts::seriesColor(4), 2));
+  throughput_ = ratePlot_->addGraph(ratePlot_->xAxis, ratePlot_->yAxis2);
+  throughput_->setName(tr("samples/s"));
+  throughput_->setPen(QPen(charts::neutralColor()));
+  ratePlot_->yAxis2->setVisible(true);
+  ratePlot_->yAxis->setLabel("lr");
+  ratePlot_->yAxis2->setLabel(tr("samples/s"));
+  ratePlot_->xAxis->setLabel(tr("step"));
+  charts::legendBelow(ratePlot_);
+  sharePlot_ = charts::makePlot(chartArea, "sharePlot", tr("Contribution share per sub-model"));
+  sharePlot_->yAxis->setRange(0, 1);
+  sharePlot_->yAxis->setLabel(tr("share of |φ|"));
+  sharePlot_->xAxis->setLabel(tr("epoch"));
+  sharePlot_->xAxis->setTicker(epochTicks);
+  confusionPlot_ = charts::makePlot(chartArea, "confusionPlot", tr("Confusion matrix (validation)"));
+  confusionPlot_->setToolTip(tr("Each row is a true class; its cells say what share of that class was predicted as "
+                                "each column (rows add up to 100%)."));
+  confusionPlot_->xAxis->setLabel(tr("predicted"));
+  confusionPlot_->yAxis->setLabel(tr("true class (row = 100%)"));
+  for (auto *p : {lossPlot_, epochPlot_, ratePlot_, sharePlot_, confusionPlot_})
+    charts::showValuesOnHover(p);
+  grid->addWidget(lossPlot_, 0, 0);
+  grid->addWidget(epochPlot_, 0, 1);
+  grid->addWidget(ratePlot_, 1, 0);
+  grid->addWidget(sharePlot_, 1, 1);
+  grid->addWidget(confusionPlot_, 0, 2, 2, 1);
+  grid->setColumnStretch(0, 3);
+  grid->setColumnStretch(1, 3);
+  grid->setColumnStretch(2, 3);
+  auto *chartScroll = new QScrollArea(this);
+  chartScroll->setWidget(chartArea);
+  chartScroll->setWidgetResizable(true);
+  chartScroll->setFrameShape(QFrame::NoFrame);
+  auto *layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->addWidget(chartScroll);
+
+  replot_ = new QTimer(this);
+  replot_->setInterval(kReplotMs);
+  // The GUI thread shares the cores with training: redraw only what changed, only when the tab
+  // is on screen, and rescale there (not on every batch of points).
+  connect(replot_, &QTimer::timeout, this, [this] {
+    if (!isVisible())
+      return;
+    if (stepsDirty_) {
+      stepsDirty_ = false;
+      lossPlot_->yAxis->rescale();
+      lossPlot_->replot(QCustomPlot::rpQueuedReplot);
+      // The learning rate and throughput change slowly: every fourth tick is enough.
+      if (++ticks_ % 4 == 0 || !running_())
+        ratePlot_->replot(QCustomPlot::rpQueuedReplot);
+    }
+    if (dirty_) {
+      dirty_ = false;
+      for (auto *p : {lossPlot_, epochPlot_, ratePlot_, sharePlot_})
+        p->replot(QCustomPlot::rpQueuedReplot);
+    }
+  });
+  replot_->start();
+
+  clear(5);
+}
+
+void TrainCharts::showEvent(QShowEvent *event) {
+  QWidget::showEvent(event);
+  // Back on screen: draw what arrived meanwhile.
+  stepsDirty_ = dirty_ = true;
+}
+
+void TrainCharts::redrawNow() {
+  for (auto *p : {lossPlot_, epochPlot_, ratePlot_, sharePlot_})
+    p->replot();
+}
+
+void TrainCharts::clear(int epochs) {
+  for (auto *g : {rawLoss_, smoothLoss_, valLoss_, trainLossEpoch_, valAcc_, lrGraph_, throughput_})
+    g->data()->clear();
+  for (auto &[name, g] : shareGraphs_)
+    sharePlot_->removeGraph(g);
+  shareGraphs_.clear();
+  charts::legendHidden(sharePlot_);
+  for (auto *p : {lossPlot_, ratePlot_, epochPlot_, sharePlot_, confusionPlot_})
+    p->clearItems();
+  charts::placeholder(lossPlot_, tr("once a run starts"));
+  charts::placeholder(ratePlot_, tr("once a run starts"));
+  charts::placeholder(epochPlot_, tr("after the first epoch"));
+  charts::placeholder(sharePlot_, tr("after the first epoch"));
+  charts::placeholder(confusionPlot_, tr("after the first epoch"));
+  confusionPlot_->clearPlottables();
+  // Nothing of the previous run or project stays: class names, epoch counts, ranges.
+  confusionPlot_->xAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+  confusionPlot_->yAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+  confusionPlot_->xAxis->setTickLabelRotation(0);
+  confusionPlot_->yAxis->setRangeReversed(false);
+  for (auto *p : {epochPlot_, sharePlot_})
+    p->xAxis->setRange(0.5, std::max(2, epochs) + 0.5);
+  epochPlot_->yAxis->setRange(0, 1);
+  lossPlot_->xAxis->setRange(0, 10);
+  lossPlot_->yAxis->setRange(0, 1);
+  ratePlot_->xAxis->setRange(0, 10);
+  ratePlot_->yAxis->setRange(0, 1);
+  ratePlot_->yAxis2->setRange(0, 1);
+  confusionPlot_->xAxis->setRange(0, 1);
+  confusionPlot_->yAxis->setRange(0, 1);
+  while (lossPlot_->graphCount() > 2)
+    lossPlot_->removeGraph(lossPlot_->graphCount() - 1);
+  while (epochPlot_->graphCount() > 3)
+    epochPlot_->removeGraph(epochPlot_->graphCount() - 1);
+  haveSmoothed_ = false;
+  smoothedThroughput_ = 0;
+  maxLr_ = maxThroughput_ = 0;
+  dirty_ = true;
+  confusionPlot_->replot();
+}
+
+void TrainCharts::addSteps(const QVector<StepPoint> &points, RunRecord &run) {
+  if (points.isEmpty())
+    return;
+  for (const auto &p : points) {
+    smoothed_ = haveSmoothed_ ? kSmoothing * smoothed_ + (1 - kSmoothing) * p.loss : p.loss;
+    haveSmoothed_ = true;
+    const auto x = static_cast<double>(p.step);
+    // Samples per second of one step are noisy: the chart shows their running average.
+    smoothedThroughput_ = smoothedThroughput_ > 0
+                              ? kSmoothing * smoothedThroughput_ + (1 - kSmoothing) * p.samplesPerSecond
+                              : p.samplesPerSecond;
+    rawLoss_->addData(x, p.loss);
+    smoothLoss_->addData(x, smoothed_);
+    lrGraph_->addData(x, p.lr);
+    throughput_->addData(x, smoothedThroughput_);
+    maxLr_ = std::max(maxLr_, p.lr);
+    maxThroughput_ = std::max(maxThroughput_, smoothedThroughput_);
+    if (run.steps.size() < kMaxStepPoints) {
+      run.steps << x;
+      run.losses << smoothed_;
+    }
+  }
+  for (auto *plot : {lossPlot_, ratePlot_})
+    for (int i = plot->itemCount() - 1; i >= 0; --i)
+      if (plot->item(i)->objectName() == "placeholder")
+        plot->removeItem(i);
+  const double steps = std::max<double>(10, static_cast<double>(points.back().totalSteps));
+  lossPlot_->xAxis->setRange(0, steps);
+  ratePlot_->xAxis->setRange(0, steps);
+  // A constant learning rate is a flat line at its value, not an axis from −2 to 2.
+  ratePlot_->yAxis->setRange(0, maxLr_ > 0 ? maxLr_ * 1.15 : 1);
+  ratePlot_->yAxis2->setRange(0, maxThroughput_ > 0 ? maxThroughput_ * 1.15 : 1);
+  stepsDirty_ = true;
+}
+
+void TrainCharts::addEpoch(const EpochPoint &p) {
+  for (auto *plot : {epochPlot_, sharePlot_})
+    for (int i = plot->itemCount() - 1; i >= 0; --i)
+      if (plot->item(i)->objectName() == "placeholder")
+        plot->removeItem(i);
+  valLoss_->addData(p.epoch, p.valLoss);
+  trainLossEpoch_->addData(p.epoch, p.trainLoss);
+  valAcc_->addData(p.epoch, p.valAccuracy);
+  epochPlot_->xAxis->setRange(0.5, std::max(2, p.epochs) + 0.5);
+  epochPlot_->yAxis->rescale();
+  epochPlot_->yAxis->setRangeLower(0);
+  epochPlot_->yAxis->setRangeUpper(epochPlot_->yAxis->range().upper * 1.1);
+  for (int i = 0; i < p.shares.size(); ++i) {
+    QCPGraph *&g = shareGraphs_[p.shareBranches[i]];
+    if (!g) {
+      g = sharePlot_->addGraph();
+      g->setName(p.shareBranches[i].section('/', 1));
+      g->setPen(QPen(charts::seriesColor(static_cast<int>(shareGraphs_.size()) - 1), 2));
+      g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 6));
+    }
+    g->addData(p.epoch, p.shares[i]);
+  }
+  sharePlot_->xAxis->setRange(0.5, std::max(2, p.epochs) + 0.5);
+  if (sharePlot_->graphCount() > 0 && sharePlot_->plotLayout()->rowCount() <= 2)
+    charts::legendBelow(sharePlot_); // the legend appears with the first shares, below the axes
+  drawConfusion(p);
+  dirty_ = true;
+}
+
+void TrainCharts::drawConfusion(const EpochPoint &p) {
+  if (p.classes <= 0 || p.confusion.size() != static_cast<qsizetype>(p.classes) * p.classes)
+    return;
+  confusionPlot_->clearPlottables();
+  confusionPlot_->clearItems();
+  auto *map = new QCPColorMap(confusionPlot_->xAxis, confusionPlot_->yAxis);
+  map->data()->setSize(p.classes, p.classes);
+  map->data()->setRange(QCPRange(0, p.classes - 1), QCPRange(0, p.classes - 1));
+  for (int t = 0; t < p.classes; ++t) {
+    qint64 row = 0;
+    for (int q = 0; q < p.classes; ++q)
+      row += p.confusion[t * p.classes + q];
+    for (int q = 0; q < p.classes; ++q) { // row-normalised: recall per class on the diagonal
+      const double share = row ? static_cast<double>(p.confusion[t * p.classes + q]) / row : 0;
+      map->data()->setCell(q, t, share);
+      if (p.classes <= 12 && share >= 0.005) { // the percentage in the cell, where it fits
+        auto *text = new QCPItemText(confusionPlot_);
+        text->position->setCoords(q, t);
+        text->setText(QString::number(100 * share, 'f', 0) + "%");
+        text->setFont(QFont(font().family(), 7));
+        text->setColor(share > 0.5 ? Qt::white : QColor(0x20, 0x20, 0x20));
+      }
+    }
+  }
+  map->setGradient(charts::shareGradient());
+  map->setDataRange(QCPRange(0, 1));
+  map->setInterpolate(false);
+  // Class names on both axes (up to 30 classes; beyond, indices).
+  if (p.classes <= 30) {
+    QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
+    for (int c = 0; c < p.classes; ++c)
+      ticker->addTick(c, p.classNames.value(c, QString::number(c)));
+    confusionPlot_->xAxis->setTicker(ticker);
+    confusionPlot_->yAxis->setTicker(ticker);
+    confusionPlot_->xAxis->setTickLabelRotation(p.classes > 4 ? 60 : 0);
+    confusionPlot_->xAxis->setSubTicks(false);
+    confusionPlot_->yAxis->setSubTicks(false);
+  }
+  confusionPlot_->xAxis->setRange(-0.5, p.classes - 0.5);
+  confusionPlot_->yAxis->setRange(-0.5, p.classes - 0.5);
+  confusionPlot_->yAxis->setRangeReversed(true); // the first class on top, as in a table
+  confusionPlot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void TrainCharts::markChange(qint64 step, const QString &text) {
+  auto *line = new QCPItemStraightLine(lossPlot_);
+  line->point1->setCoords(static_cast<double>(step), 0);
+  line->point2->setCoords(static_cast<double>(step), 1);
+  line->setPen(QPen(charts::markColor(), 1.5, Qt::DashLine));
+  auto *label = new QCPItemText(lossPlot_);
+  label->position->setTypeX(QCPItemPosition::ptPlotCoords);
+  label->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
+  label->position->setCoords(static_cast<double>(step), 0.05);
+  label->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);
+  label->setText(text);
+  label->setColor(charts::markColor());
+  dirty_ = true;
+}
+
+void TrainCharts::showOverlays(const std::vector<const RunRecord *> &runs) {
+  // Remove old overlay graphs (everything beyond the live ones) and add the checked runs.
+  while (lossPlot_->graphCount() > 2)
+    lossPlot_->removeGraph(lossPlot_->graphCount() - 1);
+  while (epochPlot_->graphCount() > 3)
+    epochPlot_->removeGraph(epochPlot_->graphCount() - 1);
+  for (const RunRecord *r : runs) {
+    const RunRecord &run = *r;
+    auto *loss = lossPlot_->addGraph();
+    loss->setData(run.steps, run.losses, true);
+    loss->setPen(QPen(run.color, 1.5, Qt::DotLine));
+    loss->setName(run.name);
+    auto *acc = epochPlot_->addGraph(epochPlot_->xAxis, epochPlot_->yAxis2);
+    acc->setData(run.epochs, run.valAccuracy, true);
+    acc->setPen(QPen(run.color, 1.5, Qt::DotLine));
+    acc->setName(run.name.section(' ', 0, 0) + tr(" val accuracy"));
+    // A line needs two points: a run of one epoch (or one logged step) shows its points as discs.
+    if (run.steps.size() < 2)
+      loss->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, run.color, run.color, 6));
+    if (run.epochs.size() < 2)
+      acc->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, run.color, run.color, 6));
+  }
+  dirty_ = true;
+}
+
+bool TrainCharts::exportTo(const QString &path, QString *error) {
+  auto failed = [&](const QString &why) {
+    if (error)
+      *error = why;
+    return false;
+  };
+  if (path.endsWith(".csv", Qt::CaseInsensitive)) {
+    QFile f(path);
+    if (!f.open(QIODevice::WriteOnly | QIODevice::Text))
+      return failed(tr("%1: %2").arg(path, f.errorString()));
+    QTextStream out(&f);
+    out << "kind,x,loss,smoothed_loss,lr,samples_per_second,val_loss,val_accuracy\n";
+    auto raw = rawLoss_->data(), smooth = smoothLoss_->data(), lr = lrGraph_->data(), tp = throughput_->data();
+    for (int i = 0; i < raw->size(); ++i)
+      out << "step," << raw->at(i)->key << "," << raw->at(i)->value << "," << smooth->at(i)->value << ","
+          << lr->at(i)->value << "," << tp->at(i)->value << ",,\n";
+    auto vl = valLoss_->data(), va = valAcc_->data();
+    for (int i = 0; i < vl->size(); ++i)
+      out << "epoch," << vl->at(i)->key << ",,,,," << vl->at(i)->value << "," << va->at(i)->value << "\n";
+    out.flush();
+    if (f.error() != QFile::NoError)
+      return failed(tr("%1: %2").arg(path, f.errorString()));
+    return true;
+  }
+  const QPixmap picture = area_->grab();
+  if (path.endsWith(".pdf", Qt::CaseInsensitive)) {
+    QPdfWriter pdf(path);
+    pdf.setPageSize(QPageSize(QSizeF(picture.width(), picture.height()), QPageSize::Point));
+    pdf.setPageMargins(QMarginsF(0, 0, 0, 0));
+    QPainter painter;
+    if (!painter.begin(&pdf))
+      return failed(tr("%1: cannot write a PDF there").arg(path));
+    painter.drawPixmap(painter.viewport(), picture);
+    return painter.end() || failed(tr("%1: cannot write a PDF there").arg(path));
+  }
+  if (!path.endsWith(".png", Qt::CaseInsensitive))
+    return failed(tr("%1: choose .png, .pdf or .csv").arg(path));
+  return picture.save(path) || failed(tr("%1: cannot write the image").arg(path));
+}
+
+} // namespace particle::ui

@@ -1,0 +1,72 @@
+#pragma once
+// The Train tab's live charts: step loss (raw and smoothed), validation loss and accuracy per
+// epoch, learning rate and throughput, the contribution share per sub-model and the confusion
+// matrix; earlier runs overlaid; marks where a change was applied mid-run. Points are appended as
+// they arrive and drawn by one timer, only while the tab is on screen.
+
+#include "training/TrainingTypes.h"
+
+#include <QWidget>
+
+#include <functional>
+#include <map>
+#include <vector>
+
+class QCustomPlot;
+class QCPGraph;
+class QTimer;
+
+namespace particle::ui {
+
+struct RunRecord;
+
+class TrainCharts : public QWidget {
+  Q_OBJECT
+
+public:
+  // `running` says whether a run goes (the slow charts redraw less often meanwhile).
+  TrainCharts(std::function<bool()> running, QWidget *parent = nullptr);
+
+  QCustomPlot *lossPlot() const { return lossPlot_; }
+  QCustomPlot *epochPlot() const { return epochPlot_; }
+  QCustomPlot *ratePlot() const { return ratePlot_; }
+  QCustomPlot *sharePlot() const { return sharePlot_; }
+  QCustomPlot *confusionPlot() const { return confusionPlot_; }
+  // The running average of the samples per second, as the rate chart shows it.
+  double throughput() const { return smoothedThroughput_; }
+
+  // Forgets the live curves and marks; the epoch axes span `epochs`.
+  void clear(int epochs);
+  // Appends steps; the smoothed loss also goes to `run`'s curve (for its overlay later).
+  void addSteps(const QVector<StepPoint> &points, RunRecord &run);
+  void addEpoch(const EpochPoint &p);
+  // Marks `step` on the loss curve with what was applied there.
+  void markChange(qint64 step, const QString &text);
+  // Earlier runs drawn over the live curves, dotted in their colours.
+  void showOverlays(const std::vector<const RunRecord *> &runs);
+  // Redraws every chart at the next tick (a run ended, the list of curves changed).
+  void redraw() { dirty_ = true; }
+  void redrawNow();
+  // Writes the charts as .png, .pdf or .csv; false (and `error` says why) on failure.
+  bool exportTo(const QString &path, QString *error = nullptr);
+
+protected:
+  void showEvent(QShowEvent *event) override;
+
+private:
+  void drawConfusion(const EpochPoint &p);
+
+  std::function<bool()> running_;
+  QWidget *area_;
+  QCustomPlot *lossPlot_, *epochPlot_, *ratePlot_, *sharePlot_, *confusionPlot_;
+  QCPGraph *rawLoss_, *smoothLoss_, *valLoss_, *trainLossEpoch_, *valAcc_, *lrGraph_, *throughput_;
+  std::map<QString, QCPGraph *> shareGraphs_;
+  QTimer *replot_;
+  bool dirty_ = false, stepsDirty_ = false;
+  int ticks_ = 0; // replot timer ticks while steps arrive
+  double smoothed_ = 0, smoothedThroughput_ = 0;
+  bool haveSmoothed_ = false;
+  double maxLr_ = 0, maxThroughput_ = 0;
+};
+
+} // namespace particle::ui
