@@ -13,8 +13,7 @@
 #include "forms/SchemaForm.h"
 #include "training/TrainPanel.h"
 #include "training/TrainingTypes.h"
-#include "ThreadHandoff.h"
-#include "export/PythonExport.h"
+#include "export/ExportWorker.h"
 #include "train/Checkpoint.h"
 
 #include <QAbstractSpinBox>
@@ -41,7 +40,6 @@
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QTabWidget>
-#include <QThread>
 #include <QTimer>
 #include <QToolBar>
 #include <QUndoStack>
@@ -320,12 +318,12 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
                                                           : QRect(0, 0, 1600, 1000);
     resize(std::min(1400, screen.width()), std::min(880, screen.height()));
   }
+  exporter_ = new ExportController(this);
   newProject();
 }
 
 MainWindow::~MainWindow() {
-  if (exportThread_) // an export writes its files to the end; it holds no pointer to this window
-    exportThread_->wait();
+  delete exporter_; // waits for an export in progress: it writes its files to the end
   // The children outlive this class's part of the object: the undo stack, for one, tells of its
   // clean state while it is destroyed. Nothing may reach a MainWindow slot from then on.
   const auto children = findChildren<QObject *>();
@@ -859,7 +857,7 @@ void MainWindow::closeEvent(QCloseEvent *event) {
 
 void MainWindow::exportModel(bool onnx) {
   const QString title = onnx ? tr("Export to ONNX") : tr("Export to PyTorch");
-  if (exportThread_) {
+  if (exporter_->running()) {
     statusBar()->showMessage(tr("An export is still running."), 4000);
     return;
   }
@@ -887,51 +885,44 @@ void MainWindow::exportModel(bool onnx) {
       checkpoint.clear();
     }
   }
-  struct Outcome {
-    ExportResult result;
-    std::string onnxLog, error;
-  };
-  auto outcome = std::make_shared<Outcome>();
-  ExportOptions options;
-  options.checkpoint = checkpoint.toStdString();
-  options.outDir = dir.toStdString();
-  const Project project = doc_->project();
-  exportThread_ = QThread::create([outcome, options, project, onnx] {
-    try {
-      outcome->result = exportPyTorch(project, options);
-      if (onnx)
-        outcome->onnxLog = exportOnnx(options.outDir);
-    } catch (const std::exception &e) {
-      outcome->error = e.what();
-    }
-    handoffRelease();
-  });
+  ExportRequest request;
+  request.project = doc_->project();
+  request.dir = dir;
+  request.checkpoint = checkpoint;
+  request.onnx = onnx;
   QApplication::setOverrideCursor(Qt::BusyCursor);
   statusBar()->showMessage(tr("Exporting to %1…").arg(dir));
-  connect(exportThread_, &QThread::finished, this, [this, outcome, dir, checkpoint, title, onnx] {
-    handoffAcquire();
-    exportThread_->deleteLater();
-    exportThread_ = nullptr;
-    QApplication::restoreOverrideCursor();
-    statusBar()->clearMessage();
-    if (!outcome->error.empty()) {
-      QMessageBox::warning(this, tr("Cannot export"), QString::fromStdString(outcome->error));
-      return;
-    }
-    QStringList files;
-    for (const auto &f : outcome->result.files)
-      files << QFileInfo(QString::fromStdString(f)).fileName();
-    if (onnx)
-      files << "model.onnx";
-    QMessageBox::information(
-        this, title,
-        tr("Exported to %1:\n%2\n\nWeights: %3.\nCheck it: python3 %1/model.py --check\nTrain it with plain PyTorch: "
-           "python3 %1/train.py")
-            .arg(dir, files.join(", "),
-                 checkpoint.isEmpty() ? tr("the initial weights a run starts from (no checkpoint of this graph yet)")
-                                      : checkpoint));
-  });
-  exportThread_->start();
+  auto *cancel = new QPushButton(tr("Cancel export"), statusBar());
+  cancel->setObjectName("cancelExportButton");
+  statusBar()->addPermanentWidget(cancel);
+  connect(cancel, &QPushButton::clicked, exporter_, &ExportController::cancel);
+  connect(exporter_, &ExportController::progress, cancel,
+          [this, dir](const QString &stage) { statusBar()->showMessage(tr("Exporting to %1: %2…").arg(dir, stage)); });
+  connect(
+      exporter_, &ExportController::finished, this,
+      [this, cancel, dir, checkpoint, title](const QStringList &files, const QString &error, bool cancelled) {
+        cancel->deleteLater();
+        QApplication::restoreOverrideCursor();
+        statusBar()->clearMessage();
+        if (cancelled) {
+          statusBar()->showMessage(tr("Export cancelled; %1 may hold some of its files.").arg(dir), 8000);
+          return;
+        }
+        if (!error.isEmpty()) {
+          QMessageBox::warning(this, tr("Cannot export"), error);
+          return;
+        }
+        QMessageBox::information(
+            this, title,
+            tr("Exported to %1:\n%2\n\nWeights: %3.\nCheck it: python3 %1/model.py --check\nTrain it with plain "
+               "PyTorch: python3 %1/train.py")
+                .arg(dir, files.join(", "),
+                     checkpoint.isEmpty()
+                         ? tr("the initial weights a run starts from (no checkpoint of this graph yet)")
+                         : checkpoint));
+      },
+      Qt::SingleShotConnection);
+  exporter_->start(std::move(request));
 }
 
 } // namespace particle::ui

@@ -12,7 +12,6 @@ class QLabel;
 class QListWidget;
 class QMenu;
 class QTabWidget;
-class QThread;
 class QTimer;
 class QUndoStack;
 class QMessageBox;
@@ -28,6 +27,7 @@ class PaletteWidget;
 class TrainPanel;
 class ExplainPanel;
 class ExperimentsPanel;
+class ExportController;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -109,7 +109,7 @@ private:
   DataPanel *data_;
   QListWidget *problems_;
   TrainPanel *train_;
-  QThread *exportThread_ = nullptr; // an export in progress
+  ExportController *exporter_;
   ExplainPanel *explain_;
   ExperimentsPanel *experiments_;
   QLabel *paramsLabel_, *validityLabel_;
