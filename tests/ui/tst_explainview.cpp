@@ -5,7 +5,9 @@
 #include "TestSupport.h"
 #include "document/GraphDocument.h"
 #include "editor/GraphScene.h"
+#include "explain/ContributionCharts.h"
 #include "explain/ExplainPanel.h"
+#include "explain/SampleView.h"
 #include "train/Trainer.h"
 #include "charts/CustomPlot.h"
 
@@ -80,10 +82,10 @@ void TestExplainView::explainsATrainedModel() {
     QVERIFY(std::abs(sum - (c.fx[i] - c.fBaseline[i])) <= 1e-4 * (1 + std::abs(c.fx[i])));
   }
   int steps = 0; // one step per branch
-  for (int i = 0; i < panel->waterfall()->itemCount(); ++i)
-    steps += qobject_cast<QCPItemRect *>(panel->waterfall()->item(i)) != nullptr;
+  for (int i = 0; i < panel->charts()->waterfall()->itemCount(); ++i)
+    steps += qobject_cast<QCPItemRect *>(panel->charts()->waterfall()->item(i)) != nullptr;
   QCOMPARE(steps, 4);
-  QCOMPARE(panel->heatmap()->plottableCount(), 1);     // class × branch map
+  QCOMPARE(panel->charts()->heatmap()->plottableCount(), 1);     // class × branch map
   QTRY_VERIFY_WITH_TIMEOUT(detail.count() > 0, 60000); // saliency of the first sample
   QCOMPARE(panel->detail().saliency.size(), 4);
   for (double delta : panel->detail().saliencyDelta)
@@ -133,7 +135,7 @@ void TestExplainView::attentionMapsForAttentionSubModels() {
   // Each half's region: the 28×14 pixels it reads.
   QCOMPARE(panel->result().combines[0].regions.size(), 2);
   QCOMPARE(panel->result().combines[0].regions[0].size(), 28 * 14);
-  QVERIFY(!panel->sampleView()->pixmap().isNull());
+  QVERIFY(!panel->sampleView()->image()->pixmap().isNull());
   window.undoStack()->setClean();
 }
 
@@ -195,9 +197,9 @@ void TestExplainView::wordsOfATextSample() {
   QVERIFY2(panel->result().error.isEmpty(), qPrintable(panel->result().error));
   QVERIFY(panel->result().isText);
   QTRY_VERIFY_WITH_TIMEOUT(detail.count() > 0, 60000);
-  QTextBrowser *view = panel->tokensView();
+  QTextBrowser *view = panel->sampleView()->text();
   QVERIFY(view->isVisible());
-  QVERIFY(!panel->sampleView()->isVisible());
+  QVERIFY(!panel->sampleView()->image()->isVisible());
   // Another sample, clicked in the list: its words, coloured, with the sub-models marked.
   QListWidget *list = panel->sampleList();
   QTest::mouseClick(list->viewport(), Qt::LeftButton, {}, list->visualItemRect(list->item(3)).center());
@@ -263,9 +265,9 @@ void TestExplainView::tableRowByBranch() {
   // Another sample, clicked in the list: its row, each value under the branch that reads it.
   QListWidget *list = panel->sampleList();
   QTest::mouseClick(list->viewport(), Qt::LeftButton, {}, list->visualItemRect(list->item(3)).center());
-  QTextBrowser *view = panel->tokensView();
+  QTextBrowser *view = panel->sampleView()->text();
   QTRY_VERIFY(view->isVisible());
-  QVERIFY(!panel->sampleView()->isVisible());
+  QVERIFY(!panel->sampleView()->image()->isVisible());
   QTRY_VERIFY(view->toPlainText().startsWith("#3 "));
   const QString text = view->toPlainText();
   const QRegularExpressionMatch m = QRegularExpression("a = (\\d+)").match(text);
@@ -281,7 +283,7 @@ void TestExplainView::tableRowByBranch() {
            qPrintable(text));
   QVERIFY2(!right.contains("a = ") && !left.contains("city"), qPrintable(text));
   // The waterfall's steps carry the same labels.
-  auto ticker = qSharedPointerDynamicCast<QCPAxisTickerText>(panel->waterfall()->xAxis->ticker());
+  auto ticker = qSharedPointerDynamicCast<QCPAxisTickerText>(panel->charts()->waterfall()->xAxis->ticker());
   QVERIFY(ticker);
   QVERIFY2(ticker->ticks().values().contains("left (a, b)") && ticker->ticks().values().contains("right (c, city)"),
            qPrintable(QStringList(ticker->ticks().values()).join(" | ")));

@@ -1,10 +1,11 @@
 #include "explain/ExplainPanel.h"
 
+#include "explain/ContributionCharts.h"
+#include "explain/SampleView.h"
+
 #include "document/GraphDocument.h"
 #include "recipes/Contributions.h"
 #include "train/Checkpoint.h"
-#include "charts/Charts.h"
-#include "charts/CustomPlot.h"
 
 #include <QComboBox>
 #include <QDateTime>
@@ -12,14 +13,10 @@
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
-#include <QGridLayout>
-#include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
-#include <QTextBrowser>
 #include <QListWidget>
 #include <QMessageBox>
-#include <QPainter>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QScrollArea>
@@ -33,8 +30,6 @@
 namespace particle::ui {
 
 namespace {
-constexpr int kSampleViewSide = 480; // the largest the sample is drawn
-
 // A run that did not end as planned (stopped, diverged, failed): its weights are those of the moment
 // it ended.
 bool unfinished(const QString &status) {
@@ -75,82 +70,6 @@ QString checkpointRun(const QString &path, const Json &meta, QString *status = n
          (accuracy.isEmpty() ? ExplainPanel::tr("accuracy not recorded (no summary.json beside it)") : accuracy);
 }
 
-QSharedPointer<QCPAxisTickerText> labels(const QStringList &names) {
-  QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
-  for (int i = 0; i < names.size(); ++i)
-    ticker->addTick(i, names[i]);
-  return ticker;
-}
-
-// Bounding box (in image pixels) of the flat indices of a [C, H, W] sample a branch reads.
-QRect regionBox(const QVector<qint64> &region, int width, int height) {
-  if (region.isEmpty() || width <= 0 || height <= 0)
-    return {};
-  int x0 = width, y0 = height, x1 = -1, y1 = -1;
-  for (qint64 i : region) {
-    const qint64 pixel = i % (static_cast<qint64>(width) * height);
-    const int y = static_cast<int>(pixel / width), x = static_cast<int>(pixel % width);
-    x0 = std::min(x0, x);
-    y0 = std::min(y0, y);
-    x1 = std::max(x1, x);
-    y1 = std::max(y1, y);
-  }
-  return QRect(QPoint(x0, y0), QPoint(x1, y1));
-}
-
-// A branch's name, with the columns it reads for a table ("split:0 (age, height)").
-QString branchLabel(const CombineResult &c, int b) {
-  const QString columns = c.branchColumns.value(b);
-  return columns.isEmpty() ? c.branches.value(b) : QString("%1 (%2)").arg(c.branches.value(b), columns);
-}
-
-// A table row as HTML: the values each branch reads, under the branch and its φ; the features no
-// branch reads last. A categorical column shows its category (the one-hot feature that is 1).
-QString tableRowHtml(const ExplainResult &r, const CombineResult &c, int sample) {
-  const int features = static_cast<int>(r.featureNames.size()), k = static_cast<int>(c.branches.size());
-  auto cells = [&](const QVector<qint64> &indices) {
-    QString html;
-    for (qint64 i : indices) {
-      if (i < 0 || i >= features)
-        continue;
-      const QString name = r.featureNames[static_cast<int>(i)];
-      const double v = r.values.value(sample * features + static_cast<int>(i));
-      const auto eq = name.indexOf('=');
-      QString shown;
-      if (eq > 0) {
-        if (v < 0.5)
-          continue; // another category of the column
-        shown = name.left(eq).toHtmlEscaped() + " = <b>" + name.mid(eq + 1).toHtmlEscaped() + "</b>";
-      } else {
-        shown = name.toHtmlEscaped() + " = <b>" + QString::number(v, 'g', 5) + "</b>";
-      }
-      html += "<span style=\"white-space:nowrap\">" + shown + "</span> &nbsp; ";
-    }
-    return html;
-  };
-  QVector<bool> read(features, false);
-  QString html;
-  for (int b = 0; b < k; ++b) {
-    QVector<qint64> indices = c.regions.value(b);
-    if (indices.isEmpty())
-      for (int i = 0; i < features; ++i)
-        indices << i;
-    for (qint64 i : indices)
-      if (i >= 0 && i < features)
-        read[static_cast<int>(i)] = true;
-    html += QString("<p><b>%1</b> &nbsp; φ = %2<br>%3</p>")
-                .arg(c.branches[b].toHtmlEscaped())
-                .arg(c.phi.value(sample * k + b), 0, 'f', 3)
-                .arg(cells(indices));
-  }
-  QVector<qint64> unread;
-  for (int i = 0; i < features; ++i)
-    if (!read[i])
-      unread << i;
-  if (!unread.isEmpty())
-    html += "<p><i>" + QObject::tr("read by no branch:") + "</i><br>" + cells(unread) + "</p>";
-  return html;
-}
 } // namespace
 
 ExplainPanel::ExplainPanel(GraphDocument *doc, QWidget *parent) : QWidget(parent), doc_(doc) {
@@ -235,15 +154,7 @@ ExplainPanel::ExplainPanel(GraphDocument *doc, QWidget *parent) : QWidget(parent
   samples_->setMinimumWidth(110);
   samples_->setToolTip(tr("Test samples: true → predicted class (errors in red)"));
 
-  sampleView_ = new QLabel(this);
-  sampleView_->setObjectName("sampleView");
-  sampleView_->setMinimumSize(160, 160);
-  sampleView_->setAlignment(Qt::AlignCenter);
-  tokensView_ = new QTextBrowser(this);
-  tokensView_->setObjectName("tokensView");
-  tokensView_->setMinimumSize(160, 160);
-  tokensView_->setOpenLinks(false);
-  tokensView_->hide();
+  sampleView_ = new SampleView(this);
   branches_ = new QListWidget(this);
   branches_->setObjectName("branchList");
   branches_->setMinimumHeight(80);
@@ -259,39 +170,13 @@ ExplainPanel::ExplainPanel(GraphDocument *doc, QWidget *parent) : QWidget(parent
   auto *center = new QVBoxLayout(centerWidget);
   center->setContentsMargins(0, 0, 0, 0);
   center->addWidget(sampleView_, 2);
-  center->addWidget(tokensView_, 2);
   center->addWidget(new QLabel(tr("Branches: φ for this sample, saliency δ (convergence)"), this));
   center->addWidget(branches_, 1);
   center->addWidget(flagHelp_);
 
-  waterfall_ = charts::makePlot(this, "waterfallPlot", tr("Contributions: baseline → output"));
-  weights_ = charts::makePlot(this, "weightsPlot", tr("Combiner weights for this sample"));
-  heatmap_ = charts::makePlot(this, "heatmapPlot", tr("Mean |φ| per class and branch"));
-  attentionPick_ = new QComboBox(this);
-  attentionView_ = new QLabel(this);
-  attentionView_->setMinimumSize(110, 110);
-  attentionView_->setWordWrap(true);
-  attentionView_->setAlignment(Qt::AlignCenter);
-  rolloutView_ = new QLabel(this);
-  rolloutView_->setMinimumSize(110, 110);
-  rolloutView_->setAlignment(Qt::AlignCenter);
-  attentionBox_ = new QGroupBox(tr("Attention (layer · head) and rollout per token"), this);
-  auto *attentionLayout = new QGridLayout(attentionBox_);
-  attentionLayout->addWidget(attentionPick_, 0, 0, 1, 2);
-  attentionLayout->addWidget(attentionView_, 1, 0);
-  attentionLayout->addWidget(rolloutView_, 1, 1);
-  attentionBox_->hide();
-
-  auto *chartsWidget = new QWidget(this);
-  auto *charts = new QGridLayout(chartsWidget);
-  charts_ = charts;
-  charts->setContentsMargins(0, 0, 0, 0);
-  charts->addWidget(waterfall_, 0, 0);
-  charts->addWidget(weights_, 0, 1);
-  charts->addWidget(heatmap_, 1, 0, 1, 2);
-  charts->addWidget(attentionBox_, 2, 0, 1, 2);
+  charts_ = new ContributionCharts(this);
   auto *chartScroll = new QScrollArea(this);
-  chartScroll->setWidget(chartsWidget);
+  chartScroll->setWidget(charts_);
   chartScroll->setWidgetResizable(true);
   chartScroll->setFrameShape(QFrame::NoFrame);
 
@@ -371,7 +256,6 @@ ExplainPanel::ExplainPanel(GraphDocument *doc, QWidget *parent) : QWidget(parent
       Q_EMIT branchActivated(c->branchNodes[row]);
   });
   connect(combine_, &QComboBox::currentIndexChanged, this, [this] { showCombine(); });
-  connect(attentionPick_, &QComboBox::currentIndexChanged, this, &ExplainPanel::drawAttention);
   connect(doc_, &GraphDocument::modelReset, this, &ExplainPanel::clear);
   setBusy(false);
   compute_->setEnabled(false);
@@ -399,27 +283,8 @@ void ExplainPanel::clear() {
   combine_->clear();
   combineLabel_->hide();
   combine_->hide();
-  for (auto *p : {waterfall_, weights_, heatmap_}) {
-    p->clearPlottables();
-    p->clearItems();
-    // Labels and names of the previous project go too.
-    for (auto *axis : {p->xAxis, p->yAxis}) {
-      axis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
-      axis->setLabel(QString());
-      axis->setTickLabelRotation(0);
-      axis->setRangeReversed(false);
-      axis->setRange(0, 1);
-    }
-    p->replot();
-  }
-  // The heat map's colour scale is a layout element of its own.
-  for (int i = heatmap_->plotLayout()->elementCount() - 1; i >= 0; --i)
-    if (qobject_cast<QCPColorScale *>(heatmap_->plotLayout()->elementAt(i)))
-      heatmap_->plotLayout()->removeAt(i);
-  heatmap_->plotLayout()->simplify();
   sampleView_->clear();
-  tokensView_->clear();
-  attentionBox_->hide();
+  charts_->clear();
   flagHelp_->hide();
   setBusy(false);
   compute_->setEnabled(false);
@@ -496,10 +361,6 @@ void ExplainPanel::compute() {
   controller_->compute(request);
 }
 
-QString ExplainPanel::classLabel(int index) const {
-  return result_.classNames.value(index, QString::number(index));
-}
-
 const CombineResult *ExplainPanel::combineResult() const {
   const int i = combineIndex();
   return i >= 0 ? &result_.combines[i] : nullptr;
@@ -526,13 +387,13 @@ void ExplainPanel::onComputed(const ExplainResult &r) {
   samples_->clear();
   for (int i = 0; i < r.samples; ++i) {
     const bool wrong = r.labels[i] != r.predictions[i];
-    auto *item =
-        new QListWidgetItem(wrong ? QString("%1\n→ %2").arg(classLabel(r.labels[i]), classLabel(r.predictions[i]))
-                                  : classLabel(r.labels[i]),
-                            samples_);
+    auto *item = new QListWidgetItem(
+        wrong ? QString("%1\n→ %2").arg(result_.className(r.labels[i]), result_.className(r.predictions[i]))
+              : result_.className(r.labels[i]),
+        samples_);
     item->setToolTip(tr("sample #%1: true class %2, predicted %3")
                          .arg(i)
-                         .arg(classLabel(r.labels[i]), classLabel(r.predictions[i])));
+                         .arg(result_.className(r.labels[i]), result_.className(r.predictions[i])));
     if (r.isImage)
       item->setIcon(QIcon(QPixmap::fromImage(r.images[i].scaled(40, 40))));
     if (wrong)
@@ -566,7 +427,7 @@ void ExplainPanel::showCombine() {
                        .arg(result_.samples ? 100 * correct / result_.samples : 0)
                        .arg(c->combine, c->exact ? QString() : tr(" (sampled)"))
                        .arg(c->completenessMaxError, 0, 'g', 2));
-  drawHeatmap();
+  charts_->showCombine(result_, combineIndex());
   if (current_ >= 0)
     selectSample(current_);
 }
@@ -586,7 +447,7 @@ void ExplainPanel::selectSample(int index) {
   bool anyFlag = false;
   for (int b = 0; b < k; ++b) {
     auto *item = new QListWidgetItem(
-        QString("%1   φ = %2").arg(branchLabel(*c, b)).arg(c->phi[index * k + b], 0, 'f', 3), branches_);
+        QString("%1   φ = %2").arg(c->branchLabel(b)).arg(c->phi[index * k + b], 0, 'f', 3), branches_);
     // A high weight is not a high contribution: flag where they disagree.
     if (!c->weights.isEmpty() && total > 0) {
       const double share = std::abs(c->phi[index * k + b]) / total, weight = c->weights[index * k + b];
@@ -604,7 +465,7 @@ void ExplainPanel::selectSample(int index) {
   }
   flagHelp_->setVisible(anyFlag);
   branches_->setCurrentRow(keep >= 0 && keep < k ? keep : 0);
-  drawWaterfall();
+  charts_->showSample(result_, combineIndex(), current_);
   drawSample();
   controller_->detail(index, c->combine);
 }
@@ -617,253 +478,17 @@ void ExplainPanel::onDetail(const SampleDetail &d) {
   const int k = static_cast<int>(c->branches.size());
   for (int b = 0; b < k && b < d.saliencyDelta.size() && b < branches_->count(); ++b)
     branches_->item(b)->setText(QString("%1   φ = %2   δ = %3%4")
-                                    .arg(branchLabel(*c, b))
+                                    .arg(c->branchLabel(b))
                                     .arg(c->phi[d.index * k + b], 0, 'f', 3)
                                     .arg(d.saliencyDelta[b], 0, 'g', 2)
                                     .arg(branches_->item(b)->data(Qt::UserRole).toBool() ? "   ⚑" : ""));
-  {
-    const QSignalBlocker block(attentionPick_);
-    attentionPick_->clear();
-    for (int n = 0; n < d.attentionNodes.size(); ++n)
-      for (int m = 0; m < d.attention[n].size(); ++m)
-        attentionPick_->addItem(QString("%1 · %2").arg(d.attentionNodes[n], d.attentionNames[n].value(m)),
-                                QPoint(n, m));
-  }
-  attentionBox_->setVisible(!d.attentionNodes.isEmpty());
+  charts_->showDetail(d);
   drawSample();
-  drawAttention();
   Q_EMIT detailReady();
 }
 
 void ExplainPanel::drawSample() {
-  const CombineResult *c = combineResult();
-  if (current_ < 0 || !c) {
-    sampleView_->clear();
-    return;
-  }
-  const bool right = result_.labels[current_] == result_.predictions[current_];
-  const QString title = right
-                            ? tr("#%1  %2 ✓").arg(current_).arg(classLabel(result_.labels[current_]))
-                            : tr("#%1  %2, predicted %3 ✗")
-                                  .arg(current_)
-                                  .arg(classLabel(result_.labels[current_]), classLabel(result_.predictions[current_]));
-  sampleView_->setVisible(!result_.isText && !result_.isTable);
-  tokensView_->setVisible(result_.isText || result_.isTable);
-  if (result_.isTable) {
-    // The row's values, grouped by the branch that reads them, beside each branch's φ.
-    tokensView_->setHtml("<p><b>" + title.toHtmlEscaped() + "</b> &nbsp; " +
-                         tr("explained class: %1").arg(classLabel(result_.targets.value(current_)).toHtmlEscaped()) +
-                         "</p>" + tableRowHtml(result_, *c, current_));
-    return;
-  }
-  if (result_.isText) {
-    // The words of the text, each coloured by how much it pushed towards the explained class.
-    QString html = "<p><b>" + title.toHtmlEscaped() + "</b> &nbsp; " +
-                   tr("explained class: %1").arg(classLabel(result_.targets.value(current_)).toHtmlEscaped()) + "</p>";
-    html += detail_.index == current_ && !detail_.tokensHtml.isEmpty()
-                ? "<p>" + detail_.tokensLegend + "</p><p style=\"line-height:160%\">" + detail_.tokensHtml + "</p>"
-                : "<p>" + tr("computing the words' attributions…") + "</p>";
-    tokensView_->setHtml(html);
-    return;
-  }
-  if (!result_.isImage) {
-    sampleView_->setText(title + "\n\n" + tr("(vector data: the contributions are in the charts)"));
-    return;
-  }
-  const int side = std::max(160, std::min(kSampleViewSide, std::min(sampleView_->width(), sampleView_->height())));
-  QImage canvas(side, side, QImage::Format_ARGB32);
-  canvas.fill(Qt::black);
-  QPainter p(&canvas);
-  p.drawImage(canvas.rect(), result_.images[current_]);
-  const int branch = branches_->currentRow();
-  if (detail_.index == current_ && branch >= 0 && branch < detail_.saliency.size())
-    p.drawImage(canvas.rect(), detail_.saliency[branch]);
-  // The part each branch reads; the selected one stands out.
-  const double sx = static_cast<double>(side) / std::max(1, result_.imageWidth);
-  const double sy = static_cast<double>(side) / std::max(1, result_.imageHeight);
-  for (int b = 0; b < c->regions.size(); ++b) {
-    const QRect box = regionBox(c->regions[b], result_.imageWidth, result_.imageHeight);
-    if (box.isNull())
-      continue;
-    const QRectF scaled(box.x() * sx, box.y() * sy, (box.width()) * sx, (box.height()) * sy);
-    p.setPen(QPen(b == branch ? QColor(255, 210, 0) : QColor(255, 255, 255, 150), b == branch ? 2 : 1,
-                  b == branch ? Qt::SolidLine : Qt::DashLine));
-    p.setBrush(Qt::NoBrush);
-    p.drawRect(scaled.adjusted(1, 1, -1, -1));
-  }
-  p.fillRect(QRect(0, 0, side, 20), QColor(0, 0, 0, 150));
-  p.setPen(right ? Qt::white : QColor(0xff, 0x90, 0x90));
-  p.drawText(QRect(6, 2, side - 12, 18), Qt::AlignLeft | Qt::AlignVCenter,
-             p.fontMetrics().elidedText(title, Qt::ElideRight, side - 12));
-  p.end();
-  sampleView_->setPixmap(QPixmap::fromImage(canvas));
-}
-
-void ExplainPanel::resizeEvent(QResizeEvent *event) {
-  QWidget::resizeEvent(event);
-  drawSample(); // the sample follows the room it has
-}
-
-void ExplainPanel::drawWaterfall() {
-  waterfall_->clearPlottables();
-  waterfall_->clearItems();
-  weights_->clearPlottables();
-  const CombineResult *c = combineResult();
-  const int k = c ? static_cast<int>(c->branches.size()) : 0;
-  if (current_ < 0 || k == 0)
-    return;
-  // Bars from the baseline output to f(x): one step per branch, then the output itself.
-  QStringList names = {tr("baseline")};
-  for (int b = 0; b < k; ++b)
-    names << branchLabel(*c, b);
-  const double base = c->fBaseline[current_], fx = c->fx[current_];
-  double sum = 0;
-  for (int b = 0; b < k; ++b)
-    sum += c->phi[current_ * k + b];
-  // Ablation and gradient × activation do not add up to f(x) − f(baseline): the rest is the
-  // branches' interactions, drawn as a step of its own so the walk still ends at f(x).
-  const double rest = fx - base - sum;
-  const bool interactions = std::abs(rest) > 1e-4 * (1 + std::abs(fx));
-  if (interactions)
-    names << tr("interactions");
-  names << tr("f(x)");
-  const int last = static_cast<int>(names.size()) - 1;
-  auto *ends = new QCPBars(waterfall_->xAxis, waterfall_->yAxis);
-  ends->setBrush(charts::neutralColor());
-  ends->setPen(Qt::NoPen);
-  ends->setWidth(0.6);
-  ends->addData(0, base);
-  ends->addData(last, fx);
-  double lo = std::min({0.0, base, fx}), hi = std::max({0.0, base, fx});
-  double level = base;
-  for (int b = 0; b < k; ++b) {
-    const double phi = c->phi[current_ * k + b];
-    auto *box = new QCPItemRect(waterfall_);
-    box->topLeft->setCoords(b + 1 - 0.3, std::max(level, level + phi));
-    box->bottomRight->setCoords(b + 1 + 0.3, std::min(level, level + phi));
-    box->setBrush(phi >= 0 ? charts::positiveColor() : charts::negativeColor());
-    box->setPen(Qt::NoPen);
-    level += phi;
-    lo = std::min(lo, level);
-    hi = std::max(hi, level);
-  }
-  if (interactions) {
-    auto *box = new QCPItemRect(waterfall_);
-    box->topLeft->setCoords(k + 1 - 0.3, std::max(level, level + rest));
-    box->bottomRight->setCoords(k + 1 + 0.3, std::min(level, level + rest));
-    box->setBrush(QBrush(charts::mutedColor(), Qt::BDiagPattern));
-    box->setPen(QPen(charts::neutralColor()));
-    box->setObjectName("interactions");
-  }
-  // Values over the end bars: the walk is readable without hovering.
-  const double pad = 0.12 * std::max(1e-6, hi - lo);
-  for (auto [x, v] : {std::pair<int, double>{0, base}, std::pair<int, double>{last, fx}}) {
-    auto *text = new QCPItemText(waterfall_);
-    text->position->setCoords(x, v >= 0 ? v + pad * 0.3 : v - pad * 0.3);
-    text->setPositionAlignment(v >= 0 ? (Qt::AlignHCenter | Qt::AlignBottom) : (Qt::AlignHCenter | Qt::AlignTop));
-    text->setText(QString::number(v, 'f', 2));
-    text->setFont(QFont(font().family(), 8));
-  }
-  waterfall_->xAxis->setTicker(labels(names));
-  // Upright labels while they fit side by side; slanted when there are many or long ones.
-  const QFontMetrics metrics(waterfall_->xAxis->tickLabelFont());
-  int needed = 0;
-  for (const auto &n : names)
-    needed += metrics.horizontalAdvance(n) + 10;
-  waterfall_->xAxis->setTickLabelRotation(needed > waterfall_->width() - 90 ? 40 : 0);
-  waterfall_->xAxis->setSubTicks(false);
-  waterfall_->xAxis->setRange(-0.6, last + 0.6);
-  waterfall_->yAxis->setRange(lo - pad, hi + pad);
-  waterfall_->yAxis->setLabel(tr("logit of %1").arg(classLabel(result_.targets[current_])));
-  waterfall_->replot();
-  if (!c->weights.isEmpty()) {
-    auto *bars = new QCPBars(weights_->xAxis, weights_->yAxis);
-    bars->setBrush(charts::markColor());
-    bars->setPen(Qt::NoPen);
-    for (int b = 0; b < k; ++b)
-      bars->addData(b, c->weights[current_ * k + b]);
-    weights_->xAxis->setTicker(labels(c->branches));
-    weights_->xAxis->setTickLabelRotation(k > 4 ? 40 : 0);
-    weights_->xAxis->setSubTicks(false);
-    weights_->xAxis->setRange(-0.6, k - 0.4);
-    weights_->yAxis->setRange(0, 1);
-    weights_->yAxis->setLabel(tr("weight"));
-    weights_->setVisible(true);
-  }
-  // Without combiner weights (concat, sum…), the waterfall takes the whole row.
-  weights_->setVisible(!c->weights.isEmpty());
-  charts_->removeWidget(waterfall_);
-  charts_->addWidget(waterfall_, 0, 0, 1, c->weights.isEmpty() ? 2 : 1);
-  weights_->replot();
-}
-
-void ExplainPanel::drawHeatmap() {
-  heatmap_->clearPlottables();
-  for (int i = heatmap_->plotLayout()->elementCount() - 1; i >= 0; --i)
-    if (qobject_cast<QCPColorScale *>(heatmap_->plotLayout()->elementAt(i)))
-      heatmap_->plotLayout()->removeAt(i);
-  heatmap_->plotLayout()->simplify();
-  const CombineResult *c = combineResult();
-  const int k = c ? static_cast<int>(c->branches.size()) : 0, classes = result_.classes;
-  if (k == 0 || classes == 0)
-    return;
-  auto *map = new QCPColorMap(heatmap_->xAxis, heatmap_->yAxis);
-  map->data()->setSize(k, classes);
-  map->data()->setRange(QCPRange(0, k - 1), QCPRange(0, classes - 1));
-  double top = 0;
-  for (int cls = 0; cls < classes; ++cls)
-    for (int b = 0; b < k; ++b) {
-      map->data()->setCell(b, cls, c->perClass[cls * k + b]);
-      top = std::max(top, c->perClass[cls * k + b]);
-    }
-  map->setGradient(charts::heatGradient());
-  map->setDataRange(QCPRange(0, std::max(top, 1e-9)));
-  map->setInterpolate(false);
-  auto *scale = new QCPColorScale(heatmap_);
-  heatmap_->plotLayout()->addElement(1, 1, scale);
-  scale->setType(QCPAxis::atRight);
-  scale->setBarWidth(10);
-  scale->axis()->setLabel(tr("mean |φ|"));
-  map->setColorScale(scale); // the map takes the scale's gradient: set it on the scale
-  scale->setGradient(charts::heatGradient());
-  scale->setDataRange(QCPRange(0, std::max(top, 1e-9)));
-  auto *group = new QCPMarginGroup(heatmap_);
-  heatmap_->axisRect()->setMarginGroup(QCP::msBottom | QCP::msTop, group);
-  scale->setMarginGroup(QCP::msBottom | QCP::msTop, group);
-  // Branch names over their overall share, on two lines so neighbours never run together.
-  QStringList shareNames;
-  for (int b = 0; b < k; ++b)
-    shareNames << QString("%1\n%2%").arg(c->branches[b]).arg(100 * c->shares[b], 0, 'f', 0);
-  heatmap_->xAxis->setTicker(labels(shareNames));
-  heatmap_->xAxis->setTickLabelRotation(k > 6 ? 40 : 0);
-  heatmap_->xAxis->setSubTicks(false);
-  QStringList classNames;
-  for (int cls = 0; cls < classes; ++cls)
-    classNames << classLabel(cls);
-  if (classes <= 30) {
-    heatmap_->yAxis->setTicker(labels(classNames));
-    heatmap_->yAxis->setSubTicks(false);
-  }
-  heatmap_->xAxis->setRange(-0.5, k - 0.5);
-  heatmap_->yAxis->setRange(-0.5, classes - 0.5);
-  heatmap_->yAxis->setRangeReversed(true);
-  heatmap_->yAxis->setLabel(tr("class"));
-  heatmap_->replot();
-}
-
-void ExplainPanel::drawAttention() {
-  const QPoint pick = attentionPick_->currentData().toPoint();
-  if (attentionPick_->count() == 0 || pick.x() >= detail_.attention.size()) {
-    attentionView_->clear();
-    rolloutView_->clear();
-    return;
-  }
-  const QImage &map = detail_.attention[pick.x()][pick.y()];
-  attentionView_->setPixmap(QPixmap::fromImage(map.scaled(130, 130, Qt::KeepAspectRatio, Qt::FastTransformation)));
-  attentionView_->setToolTip(tr("attention: rows are query tokens, columns key tokens"));
-  rolloutView_->setPixmap(
-      QPixmap::fromImage(detail_.rollout[pick.x()].scaled(130, 130, Qt::KeepAspectRatio, Qt::FastTransformation)));
-  rolloutView_->setToolTip(tr("rollout: how much each token (patch) feeds the sub-model's output"));
+  sampleView_->show(result_, combineIndex(), current_, branches_->currentRow(), detail_);
 }
 
 bool ExplainPanel::exportTo(const QString &path, QString *error) {
@@ -887,9 +512,9 @@ bool ExplainPanel::exportTo(const QString &path, QString *error) {
     const int k = static_cast<int>(c->branches.size());
     auto quoted = [](QString s) { return "\"" + s.replace("\"", "\"\"") + "\""; };
     for (int i = 0; i < result_.samples; ++i) {
-      out << i << "," << result_.labels[i] << "," << quoted(classLabel(result_.labels[i])) << ","
-          << result_.predictions[i] << "," << quoted(classLabel(result_.predictions[i])) << "," << result_.targets[i]
-          << "," << c->fx[i] << "," << c->fBaseline[i];
+      out << i << "," << result_.labels[i] << "," << quoted(result_.className(result_.labels[i])) << ","
+          << result_.predictions[i] << "," << quoted(result_.className(result_.predictions[i])) << ","
+          << result_.targets[i] << "," << c->fx[i] << "," << c->fBaseline[i];
       for (int b = 0; b < k; ++b)
         out << "," << c->phi[i * k + b];
       out << "\n";

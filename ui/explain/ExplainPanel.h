@@ -1,20 +1,15 @@
 #pragma once
-// The Explain tab: sample browser (image with the parts each branch reads, true and predicted
-// class names), per-sample waterfall of branch contributions, combiner weights with the
-// weight-versus-effect flag, class × branch heat map with its colour scale, attention maps per
-// layer and head with rollout, per-branch saliency over the image; method, baseline, target and
-// Combine selectors; clicking a branch selects its node in the editor.
+// The Explain tab: the checkpoint and how to explain it (method, baseline, target, Combine), the
+// sample browser (true and predicted class names), the sample itself (SampleView.h), the branches
+// with φ, saliency δ and the weight-versus-effect flag (clicking one selects its node in the
+// editor), and the contribution charts (ContributionCharts.h).
 
 #include "explain/ExplainWorker.h"
 
 #include <QWidget>
 
 class QComboBox;
-class QCustomPlot;
-class QGridLayout;
-class QGroupBox;
 class QLabel;
-class QTextBrowser;
 class QListWidget;
 class QProgressBar;
 class QPushButton;
@@ -22,7 +17,9 @@ class QSpinBox;
 
 namespace particle::ui {
 
+class ContributionCharts;
 class GraphDocument;
+class SampleView;
 
 class ExplainPanel : public QWidget {
   Q_OBJECT
@@ -51,12 +48,9 @@ public:
   QComboBox *combineBox() const { return combine_; }
   QListWidget *sampleList() const { return samples_; }
   QListWidget *branchList() const { return branches_; }
-  QCustomPlot *waterfall() const { return waterfall_; }
-  QCustomPlot *heatmap() const { return heatmap_; }
-  QLabel *sampleView() const { return sampleView_; }
-  QTextBrowser *tokensView() const { return tokensView_; }
+  SampleView *sampleView() const { return sampleView_; }
+  ContributionCharts *charts() const { return charts_; }
   QLabel *statusLabel() const { return status_; }
-  QGroupBox *attentionBox() const { return attentionBox_; }
   const ExplainResult &result() const { return result_; }
   const SampleDetail &detail() const { return detail_; }
   // The Combine shown (index into result().combines), or −1.
@@ -72,29 +66,22 @@ private:
   void onDetail(const SampleDetail &d);
   void showCombine();
   void drawSample();
-  void drawWaterfall();
-  void drawHeatmap();
-  void drawAttention();
   void setBusy(bool busy);
   void take(const QString &path, const QString &origin, const QString &status);
   QString stillOn() const; // "Still on checkpoint.pt — run …"
-  void resizeEvent(QResizeEvent *event) override;
-  QString classLabel(int index) const;
   const CombineResult *combineResult() const;
 
   GraphDocument *doc_;
   ExplainController *controller_;
-  QComboBox *method_, *target_, *baseline_, *combine_, *attentionPick_;
+  QComboBox *method_, *target_, *baseline_, *combine_;
   QLabel *combineLabel_;
   QSpinBox *count_;
   QPushButton *compute_, *cancel_, *load_, *export_;
   QProgressBar *progress_;
-  QLabel *status_, *sampleView_, *attentionView_, *rolloutView_, *flagHelp_;
-  QTextBrowser *tokensView_ = nullptr; // text data: the sample's words, coloured by attribution
+  QLabel *status_, *flagHelp_;
+  SampleView *sampleView_;
   QListWidget *samples_, *branches_;
-  QCustomPlot *waterfall_, *weights_, *heatmap_;
-  QGroupBox *attentionBox_;
-  QGridLayout *charts_;
+  ContributionCharts *charts_;
   QString checkpoint_;
   QString checkpointOrigin_;          // the run it comes from, as the status names it
   bool checkpointUnfinished_ = false; // that run was stopped, diverged or failed

@@ -39,6 +39,11 @@ struct CombineResult {
   QStringList branchColumns;              // tables: per branch, the columns it reads ("a, b"); else empty
   double completenessMaxError = 0;
   bool exact = true;
+  // A branch's name, with the columns it reads for a table ("split:0 (age, height)").
+  QString branchLabel(int b) const {
+    const QString columns = branchColumns.value(b);
+    return columns.isEmpty() ? branches.value(b) : QString("%1 (%2)").arg(branches.value(b), columns);
+  }
 };
 
 struct ExplainResult {
@@ -57,6 +62,8 @@ struct ExplainResult {
   QStringList featureNames;
   QVector<double> values;
   int imageWidth = 0, imageHeight = 0, channels = 0;
+  // A class's name, or its index when the data names none.
+  QString className(int index) const { return classNames.value(index, QString::number(index)); }
 };
 
 struct SampleDetail {

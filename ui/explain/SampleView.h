@@ -1,0 +1,41 @@
+#pragma once
+// The Explain tab's sample: an image with the part each branch reads outlined (the selected
+// branch's in yellow) and that branch's saliency over it; a text as its words coloured by
+// attribution; a table row as its values grouped by the branch that reads them. The image follows
+// the room the view has.
+
+#include "explain/ExplainWorker.h"
+
+#include <QWidget>
+
+class QLabel;
+class QTextBrowser;
+
+namespace particle::ui {
+
+class SampleView : public QWidget {
+  Q_OBJECT
+
+public:
+  explicit SampleView(QWidget *parent = nullptr);
+
+  // Sample `sample` of `result` under its Combine `combine` (an index into result.combines), with
+  // the saliency of `branch` from `detail` when the detail is of this sample.
+  void show(const ExplainResult &result, int combine, int sample, int branch, const SampleDetail &detail);
+  void clear();
+
+  QLabel *image() const { return image_; }     // image and vector data
+  QTextBrowser *text() const { return text_; } // text and table data
+
+private:
+  void draw();
+  void resizeEvent(QResizeEvent *event) override;
+
+  QLabel *image_;
+  QTextBrowser *text_;
+  ExplainResult result_; // implicitly shared with the tab's
+  SampleDetail detail_;
+  int combine_ = -1, sample_ = -1, branch_ = -1;
+};
+
+} // namespace particle::ui
