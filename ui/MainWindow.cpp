@@ -14,7 +14,7 @@
 #include "training/TrainPanel.h"
 #include "training/TrainingTypes.h"
 #include "export/ExportWorker.h"
-#include "train/Checkpoint.h"
+#include "recipes/GraphCheckpoint.h"
 
 #include <QAbstractSpinBox>
 #include <QAction>
@@ -257,17 +257,16 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
     const QString variant =
         file.fileName().endsWith(suffix) ? file.fileName().chopped(suffix.size()) : file.completeBaseName();
     const QString checkpoint = QDir(file.dir().filePath("../trials/" + variant)).absoluteFilePath("checkpoint.pt");
-    try {
-      if (QFile::exists(checkpoint) &&
-          readCheckpointFile(checkpoint.toStdString()).meta.value("graph_hash", "") == graphHash(doc_->graph())) {
-        doc_->setStartCheckpoint(QDir::cleanPath(checkpoint));
-        explain_->setCheckpoint(doc_->startCheckpoint());
-        statusBar()->showMessage(tr("Opened %1 with its trial's checkpoint %2").arg(variant, doc_->startCheckpoint()),
-                                 8000);
-      }
-    } catch (const std::exception &e) {
-      statusBar()->showMessage(tr("Opened %1 from initial weights: %2").arg(variant, QString::fromUtf8(e.what())),
+    const CheckpointFit fit =
+        QFile::exists(checkpoint) ? checkpointFit(checkpoint.toStdString(), doc_->graph()) : CheckpointFit{};
+    if (fit.fits()) {
+      doc_->setStartCheckpoint(QDir::cleanPath(checkpoint));
+      explain_->setCheckpoint(doc_->startCheckpoint());
+      statusBar()->showMessage(tr("Opened %1 with its trial's checkpoint %2").arg(variant, doc_->startCheckpoint()),
                                8000);
+    } else if (!fit.problem.empty()) {
+      statusBar()->showMessage(
+          tr("Opened %1 from initial weights: %2").arg(variant, QString::fromStdString(fit.problem)), 8000);
     }
     setCurrentTab("design");
   });
@@ -877,14 +876,8 @@ void MainWindow::exportModel(bool onnx) {
   // The checkpoint the Explain tab holds (what the user explains: a stopped run does not replace a
   // completed one there), else the newest of this very graph; without one, the initial weights.
   QString checkpoint = explain_->checkpoint().isEmpty() ? train_->lastCheckpoint() : explain_->checkpoint();
-  if (!checkpoint.isEmpty()) {
-    try {
-      if (readCheckpointFile(checkpoint.toStdString()).meta.value("graph_hash", "") != graphHash(doc_->graph()))
-        checkpoint.clear();
-    } catch (const std::exception &) {
-      checkpoint.clear();
-    }
-  }
+  if (!checkpoint.isEmpty() && !checkpointFit(checkpoint.toStdString(), doc_->graph()).fits())
+    checkpoint.clear();
   ExportRequest request;
   request.project = doc_->project();
   request.dir = dir;

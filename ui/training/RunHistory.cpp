@@ -3,9 +3,9 @@
 #include "charts/Charts.h"
 #include "document/GraphDocument.h"
 #include "project/Project.h"
+#include "recipes/GraphCheckpoint.h"
 #include "recipes/GraphDiff.h"
 #include "recipes/RunPlan.h"
-#include "train/Checkpoint.h"
 
 #include <QDateTime>
 #include <QDir>
@@ -78,8 +78,7 @@ QString RunHistory::load(const QString &runsFolder) {
   constexpr int kMaxHistory = 20;
   if (folders.size() > kMaxHistory)
     folders = folders.mid(folders.size() - kMaxHistory);
-  const std::string hash = graphHash(doc_->graph());
-  QString newest;
+  std::vector<std::string> read; // the runs listed now, oldest first
   // Two resets in a row (the app starts with a new project and then opens one) ask twice; a run
   // already listed (loaded before, or started here) is listed once.
   QStringList listed;
@@ -124,13 +123,13 @@ QString RunHistory::load(const QString &runsFolder) {
                        ? QString(" — %1, %2%").arg(status).arg(100 * summary.value("test_accuracy", 0.0), 0, 'f', 1)
                        : QString(" — %1").arg(status)));
       runs_.push_back(run);
-      if (summary.value("graph_hash", "") == hash && QFile::exists(f.filePath() + "/checkpoint.pt"))
-        newest = f.filePath() + "/checkpoint.pt";
+      read.push_back(f.filePath().toStdString());
     } catch (const std::exception &) {
       // A run folder that cannot be read is skipped; it is still on disk.
     }
   }
-  return newest;
+  const auto newest = newestCheckpointOf(doc_->graph(), read);
+  return newest ? QString::fromStdString(*newest) : QString();
 }
 
 RunRecord &RunHistory::start(const QString &folder) {

@@ -6,7 +6,7 @@
 #include "forms/SchemaForm.h"
 #include "graph/Catalogue.h"
 #include "recipes/RunPlan.h"
-#include "train/Checkpoint.h"
+#include "recipes/GraphCheckpoint.h"
 #include "project/TrainingSpec.h"
 #include "project/Project.h"
 #include "training/EngineWorker.h"
@@ -389,11 +389,8 @@ void TrainPanel::startRun() {
   // edited since) is left: the run starts from initial weights.
   QString resumeFrom;
   if (const QString start = doc_->startCheckpoint(); !start.isEmpty()) {
-    try {
-      if (readCheckpointFile(start.toStdString()).meta.value("graph_hash", "") == graphHash(doc_->graph()))
-        resumeFrom = start;
-    } catch (const std::exception &) {
-    }
+    if (checkpointFit(start.toStdString(), doc_->graph()).fits())
+      resumeFrom = start;
     doc_->setStartCheckpoint(QString());
   }
   appliedLive_ = liveSettings();
