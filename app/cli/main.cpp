@@ -176,6 +176,31 @@ std::optional<int> loadValid(const std::string &file, Project &project, Validati
   return validation.exitCode();
 }
 
+// What `explain` and `robustness` start from: a project that validates, a checkpoint of it, and
+// the folder to write into (by default the checkpoint's run folder).
+struct CheckpointInput {
+  Project project;
+  std::string checkpoint;
+  std::string outDir;
+};
+
+// Reads the command's project and --checkpoint and --out; on problems with the project, prints
+// them and returns the exit code.
+std::optional<int> loadCheckpointInput(const std::string &command, const Args &args, CheckpointInput &in) {
+  if (args.positional.size() != 1)
+    throw UsageError(command + " takes one project file");
+  const auto checkpoint = args.get("--checkpoint");
+  if (!checkpoint)
+    throw UsageError(command + " needs --checkpoint CKPT (from `particle train`)");
+  Validation validation;
+  if (auto code = loadValid(args.positional[0], in.project, validation))
+    return code;
+  in.checkpoint = *checkpoint;
+  const std::string out = args.get("--out").value_or(fs::path(in.checkpoint).parent_path().string());
+  in.outDir = out.empty() ? "." : out;
+  return std::nullopt;
+}
+
 int cmdCheck(const Args &args) {
   if (args.positional.size() != 1)
     throw UsageError("check takes one project file");
@@ -436,25 +461,17 @@ int cmdTrain(const Args &args) {
 }
 
 int cmdExplain(const Args &args) {
-  if (args.positional.size() != 1)
-    throw UsageError("explain takes one project file");
-  const auto checkpoint = args.get("--checkpoint");
-  if (!checkpoint)
-    throw UsageError("explain needs --checkpoint CKPT (from `particle train`)");
-  const std::string file = args.positional[0];
-  Project project;
-  Validation v;
-  if (auto code = loadValid(file, project, v))
+  CheckpointInput in;
+  if (auto code = loadCheckpointInput("explain", args, in))
     return *code;
   ExplainOptions options;
   options.method = parseMethod(args.get("--method").value_or("shapley"));
   options.baseline = parseBaseline(args.get("--baseline").value_or("mean"));
   options.target = parseTarget(args.get("--target").value_or("predicted"));
   const int64_t samples = args.integer("--samples", 1, std::numeric_limits<int64_t>::max()).value_or(1000);
-  const std::string out = args.get("--out").value_or(fs::path(*checkpoint).parent_path().string());
   configureThreads(0);
 
-  ExplainSession session(project, *checkpoint);
+  ExplainSession session(in.project, in.checkpoint);
   ParticleModel model = session.model();
   const auto start = std::chrono::steady_clock::now();
   const Explanation e = session.explain(options, samples);
@@ -462,10 +479,10 @@ int cmdExplain(const Args &args) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   Json j = session.toJson(e);
   j["seconds"] = seconds;
-  fs::create_directories(out.empty() ? "." : out);
-  const std::string dir = out.empty() ? "." : out;
+  const std::string &dir = in.outDir;
+  fs::create_directories(dir);
   const DataInfo &data = session.info();
-  std::cout << project.name << ": " << methodName(options.method) << " attributions over " << n << " test samples ("
+  std::cout << in.project.name << ": " << methodName(options.method) << " attributions over " << n << " test samples ("
             << std::fixed << std::setprecision(2) << seconds << " s)\n";
   for (std::size_t c = 0; c < e.combines.size(); ++c) {
     const auto &comb = e.combines[c];
@@ -720,15 +737,8 @@ int cmdSearch(const Args &args) {
 }
 
 int cmdRobustness(const Args &args) {
-  if (args.positional.size() != 1)
-    throw UsageError("robustness takes one project file");
-  const auto checkpoint = args.get("--checkpoint");
-  if (!checkpoint)
-    throw UsageError("robustness needs --checkpoint CKPT (from `particle train`)");
-  const std::string file = args.positional[0];
-  Project project;
-  Validation v;
-  if (auto code = loadValid(file, project, v))
+  CheckpointInput in;
+  if (auto code = loadCheckpointInput("robustness", args, in))
     return *code;
   RobustnessOptions options;
   if (auto sig = args.get("--sigmas")) {
@@ -752,14 +762,14 @@ int cmdRobustness(const Args &args) {
     options.partsFrom = parts;
   }
   configureThreads(0);
-  const RobustnessReport r = measureRobustness(project, *checkpoint, options);
-  const std::string out = args.get("--out").value_or(fs::path(*checkpoint).parent_path().string());
-  const std::string dir = out.empty() ? "." : out;
+  const RobustnessReport r = measureRobustness(in.project, in.checkpoint, options);
+  const std::string &dir = in.outDir;
   fs::create_directories(dir);
   writeFileAtomically(dir + "/robustness.json", robustnessJson(r).dump(2) + "\n");
   writeFileAtomically(dir + "/robustness.csv", robustnessCsv(r));
-  std::cout << project.name << ": " << r.samples << " test samples, clean accuracy " << percent(r.cleanAccuracy) << ", "
-            << withCommas(r.uniqueParameters) << " unique of " << withCommas(r.totalParameters) << " parameters\n";
+  std::cout << in.project.name << ": " << r.samples << " test samples, clean accuracy " << percent(r.cleanAccuracy)
+            << ", " << withCommas(r.uniqueParameters) << " unique of " << withCommas(r.totalParameters)
+            << " parameters\n";
   if (!r.noise.empty()) {
     std::cout << "Gaussian noise (σ in training-data standard deviations):";
     for (const auto &[s, a] : r.noise)
