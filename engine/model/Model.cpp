@@ -47,7 +47,8 @@ std::vector<Tensor> distinctParameters(torch::nn::Module &module) {
   return out;
 }
 
-ParticleModelImpl::ParticleModelImpl(const Project &project) : graph_(project.graph), validation_(validate(project)) {
+ParticleModelImpl::ParticleModelImpl(const Project &project, const Validation *validated)
+    : graph_(project.graph), validation_(validated ? *validated : validate(project)) {
   if (!validation_.ok()) {
     std::string message = "the project has " + std::to_string(validation_.errorCount()) + " problem(s):";
     for (const auto &p : validation_.problems)

@@ -48,8 +48,9 @@ struct Branch {
 
 class ParticleModelImpl : public torch::nn::Module {
 public:
-  // The project must validate without errors (throws Error(Invalid) otherwise).
-  explicit ParticleModelImpl(const Project &project);
+  // The project must validate without errors (throws Error(Invalid) otherwise). `validated`: its
+  // validation when the caller has one already (the trainer's), so that it is not done again.
+  explicit ParticleModelImpl(const Project &project, const Validation *validated = nullptr);
 
   ForwardResult forward(const torch::Tensor &x, const ForwardOptions &options = {});
 

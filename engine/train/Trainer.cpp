@@ -87,27 +87,25 @@ void ControlToken::checkpoint() {
 namespace {
 // The estimate (graph/Validator.h) against a CUDA device's memory, before anything is allocated
 // there; the machine's memory is checked by validation.
-void checkDeviceMemory(const Project &project, const torch::Device &device) {
+void checkDeviceMemory(const Validation &v, const torch::Device &device) {
 #ifdef PARTICLE_WITH_CUDA
   if (!device.is_cuda())
     return;
   const auto *props = at::cuda::getDeviceProperties(device.index());
-  const Validation v = validate(project);
   const int64_t needs = v.memory.total(), has = props ? static_cast<int64_t>(props->totalGlobalMem) : 0;
   if (has > 0 && needs > has)
     throw Error(ErrorKind::Training, "training needs about " + memoryText(needs) + " of memory (" +
                                          memoryBreakdown(v.memory) + "), more than the " + memoryText(has) + " of " +
                                          device.str() + ": make the model narrower or lower training.batch_size");
 #else
-  (void)project;
+  (void)v;
   (void)device;
 #endif
 }
 
 // An allocation that failed, in the app's words: where, when, what the run needs and what there is.
-std::string outOfMemory(const Project &project, const torch::Device &device, int64_t step) {
+std::string outOfMemory(const Validation &v, const torch::Device &device, int64_t step) {
   std::string out = "out of memory on " + device.str() + " at step " + std::to_string(step);
-  const Validation v = validate(project);
   if (v.memory.total() > 0)
     out += ": training needs about " + memoryText(v.memory.total()) + " (" + memoryBreakdown(v.memory) + ")";
   if (!device.is_cuda())
@@ -296,12 +294,12 @@ void Trainer::prepare() {
         torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(options_.distributed->localRank %
                                                                   std::max<int64_t>(1, torch::cuda::device_count())));
   threads_ = configureThreads(spec_.threads);
-  checkDeviceMemory(project_, device_);
+  checkDeviceMemory(validation(), device_);
   data_ = loadDataset(dataSpec_);
   {
     std::lock_guard<std::mutex> rng(rngMutex());
     torch::manual_seed(spec_.seed);
-    model_ = ParticleModel(project_);
+    model_ = ParticleModel(project_, &validation());
   }
   model_->fitNormalization(data_.trainX);
   model_->to(device_);
@@ -681,7 +679,13 @@ std::optional<Stop> Trainer::shareStop(std::optional<Stop> stop) {
   return parallel_->rank() == 0 ? stop : StopRule::fromRankZero(static_cast<int>(code.item<int64_t>()), epoch_ + 1);
 }
 
-void Trainer::fail(RunSummary &summary, std::exception_ptr error) const {
+const Validation &Trainer::validation() {
+  if (!options_.validation)
+    options_.validation = validate(project_);
+  return *options_.validation;
+}
+
+void Trainer::fail(RunSummary &summary, std::exception_ptr error) {
   auto failed = [&](ErrorKind kind, const std::string &message) {
     summary.status = RunSummary::Status::Failed;
     summary.errorKind = kind;
@@ -695,11 +699,11 @@ void Trainer::fail(RunSummary &summary, std::exception_ptr error) const {
     const std::string what = e.what_without_backtrace();
     // LibTorch's own text (allocator names, byte counts, a stack of frames) is not the message.
     if (what.find("out of memory") != std::string::npos || what.find("alloc") != std::string::npos)
-      failed(ErrorKind::Training, outOfMemory(project_, device_, step_ + 1));
+      failed(ErrorKind::Training, outOfMemory(validation(), device_, step_ + 1));
     else
       failed(ErrorKind::Training, "training failed at step " + std::to_string(step_ + 1) + ": " + what);
   } catch (const std::bad_alloc &) {
-    failed(ErrorKind::Training, outOfMemory(project_, device_, step_ + 1));
+    failed(ErrorKind::Training, outOfMemory(validation(), device_, step_ + 1));
   } catch (const std::exception &e) {
     failed(ErrorKind::File, std::string("training failed: ") + e.what());
   }

@@ -66,6 +66,9 @@ struct TrainOptions {
   // step takes worldSize × batch_size samples, batch_size per worker; rank 0 evaluates, writes
   // the checkpoint and the outputs (the other workers have no outDir).
   std::optional<DistConfig> distributed;
+  // The project's validation when the caller has checked it already (`particle train`): the
+  // trainer uses it instead of validating again.
+  std::optional<Validation> validation;
 };
 
 class Trainer {
@@ -117,7 +120,8 @@ private:
   void recordEpoch(const EpochEvent &ev, TrainObserver &obs); // metrics, checkpoint, events
   std::optional<Stop> shareStop(std::optional<Stop> stop);    // rank 0's verdict, for every worker
   void finishRun(RunSummary &summary, int epoch);
-  void fail(RunSummary &summary, std::exception_ptr error) const; // the one error path
+  void fail(RunSummary &summary, std::exception_ptr error); // the one error path
+  const Validation &validation();                           // the project's, validated once
   void saveCheckpoint(const std::string &path, int epochsDone, int64_t step);
   void loadCheckpoint(const std::string &path);
   void writeOutputs(const RunSummary &summary);
