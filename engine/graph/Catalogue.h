@@ -107,6 +107,13 @@ struct NodeType {
   // Decomposers: the cuts of `input` (token ids when `tokens`) a search tries, starting from
   // `params` as written, and the label of those params with `parts` of their parts connected.
   std::function<Decompositions(const Json &params, const Shape &input, bool tokens, int parts)> decompositions;
+  // Decomposers: true when these (effective) params cut each sample at its own length, so that no
+  // position belongs to one part for every sample (no part is padding by position).
+  std::function<bool(const Json &params)> cutsEachSample;
+  // The params this type takes for itself when an input of shape `input` is connected and the
+  // user has not set them (`given`: the node's params as written); an empty object: none. The
+  // editor applies them with the connection (a Split given a vector cuts it in chunks).
+  std::function<Json(const Json &given, const Shape &input)> paramsForInput;
   ModuleFactory build;
   // PyTorch export: the Python source of the nn.Module class(es) this type's module becomes
   // (written once into model.py when the graph uses the type; the same state-dict names as the

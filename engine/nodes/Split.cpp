@@ -310,6 +310,18 @@ Field groupsField() {
   f.placeholder = "e.g. temp_max, temp_min; wind; 0, 3";
   return f;
 }
+bool cutsEachSample(const Json &params) {
+  return parse(params).mode == Mode::Proportional;
+}
+
+// Patches, the default, cut only images: a vector or a text's token ids connected to a Split
+// whose mode was never chosen are cut in chunks.
+Json paramsForInput(const Json &given, const Shape &input) {
+  if ((given.is_object() && given.contains("mode")) || input.size() != 1)
+    return Json::object();
+  return Json{{"mode", "chunks"}};
+}
+
 } // namespace split
 
 NodeType splitNodeType() {
@@ -340,6 +352,8 @@ NodeType splitNodeType() {
   t.infer = split::infer;
   t.partIndices = split::partIndices;
   t.decompositions = split::decompositions;
+  t.cutsEachSample = split::cutsEachSample;
+  t.paramsForInput = split::paramsForInput;
   t.build = [](const BuildArgs &a) -> std::shared_ptr<NodeModuleImpl> {
     return std::make_shared<split::ModuleImpl>(a.params, a.info);
   };

@@ -264,7 +264,7 @@ private:
           info.inputs.size() != 1 || info.inputs[0] != Shape{t * fields} || !readsOnlyTheInput(id))
         continue;
       // Parts cut at each text's own length have no fixed positions to be padding.
-      if (info.params.value("mode", std::string()) == "proportional")
+      if (type->cutsEachSample && type->cutsEachSample(info.params))
         continue;
       const auto parts = type->partIndices(info.params, info.inputs[0]);
       for (std::size_t k = 0; k < parts.size(); ++k) {

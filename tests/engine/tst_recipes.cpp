@@ -2,7 +2,7 @@
 // graph diff the run history shows, the weight-versus-effect rule the Explain tab flags.
 
 #include "TestSupport.h"
-#include "graph/Validator.h"
+#include "project/ProjectCheck.h"
 #include "project/Project.h"
 #include "recipes/Contributions.h"
 #include "recipes/GraphDiff.h"

@@ -122,22 +122,20 @@ QUndoCommand *reconnect(GraphDocument *doc, const Edge &edge, const std::optiona
   });
 }
 
-std::string modeFollowingInput(GraphDocument *doc, const PortRef &from, const PortRef &to) {
+Json paramsFollowingInput(GraphDocument *doc, const PortRef &from, const PortRef &to) {
   const Node *target = doc->graph().find(to.node);
   const NodeType *type = target ? Catalogue::instance().find(target->type) : nullptr;
-  const Field *mode = type ? type->param("mode") : nullptr;
-  if (!type || type->role != NodeRole::Decomposer || !mode || target->params.contains("mode") ||
-      std::find(mode->choices.begin(), mode->choices.end(), "chunks") == mode->choices.end() || !from.isNumbered())
-    return {};
   const NodeInfo *source = doc->validation().info(from.node);
+  if (!type || !type->paramsForInput || !from.isNumbered() || !source || !source->shapesKnown)
+    return Json::object();
   const auto port = static_cast<std::size_t>(from.index());
-  if (!source || !source->shapesKnown || port >= source->outputs.size() || source->outputs[port].size() != 1)
-    return {};
-  return "chunks";
+  if (port >= source->outputs.size())
+    return Json::object();
+  return type->paramsForInput(target->params, source->outputs[port]);
 }
 
 QUndoCommand *connectPorts(GraphDocument *doc, const PortRef &from, const PortRef &to) {
-  const std::string mode = modeFollowingInput(doc, from, to);
+  const Json params = paramsFollowingInput(doc, from, to);
   return makeGraph(doc,
                    QObject::tr("Connect %1 → %2")
                        .arg(QString::fromStdString(from.toString()), QString::fromStdString(to.toString())),
@@ -146,8 +144,9 @@ QUndoCommand *connectPorts(GraphDocument *doc, const PortRef &from, const PortRe
                        if (e.from == from && e.to == to)
                          return;
                      g.edges.push_back(Edge{from, to});
-                     if (Node *n = mode.empty() ? nullptr : findNode(g, QString::fromStdString(to.node)))
-                       n->params["mode"] = mode;
+                     if (Node *n = params.empty() ? nullptr : findNode(g, QString::fromStdString(to.node)))
+                       for (const auto &[key, value] : params.items())
+                         n->params[key] = value;
                    });
 }
 

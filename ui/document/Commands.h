@@ -42,9 +42,9 @@ QUndoCommand *removeSelection(GraphDocument *doc, const QStringList &ids, const 
 // Moves the end of an edge to another input (`to` empty: the edge is removed), as one step.
 QUndoCommand *reconnect(GraphDocument *doc, const Edge &edge, const std::optional<PortRef> &to);
 QUndoCommand *connectPorts(GraphDocument *doc, const PortRef &from, const PortRef &to);
-// The mode connectPorts gives a decomposer whose mode was never chosen: its schema's default
-// (patches) cuts images, a vector or a text's tokens get "chunks"; empty: the mode stays as it is.
-std::string modeFollowingInput(GraphDocument *doc, const PortRef &from, const PortRef &to);
+// The params connectPorts gives the target for the input it now has, when the user has not set
+// them (its type's paramsForInput: a Split given a vector cuts it in chunks); empty: none.
+Json paramsFollowingInput(GraphDocument *doc, const PortRef &from, const PortRef &to);
 QUndoCommand *disconnect(GraphDocument *doc, const PortRef &from, const PortRef &to);
 // A null value removes the param (its default applies).
 QUndoCommand *setParam(GraphDocument *doc, const QString &id, const QString &param, const Json &value);

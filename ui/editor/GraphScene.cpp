@@ -413,15 +413,15 @@ QString GraphScene::judgeConnection(const PortRef &from, const PortRef &to) cons
           .arg(QString::fromStdString(to.port), QString::fromStdString(to.node),
                QString::fromStdString(e.from.toString()));
   const Validation &before = doc_->validation();
-  const std::string mode = commands::modeFollowingInput(doc_, from, to); // as the connection will set it
+  const Json params = commands::paramsFollowingInput(doc_, from, to); // as the connection will set them
   const Validation after = doc_->trial([&](Graph &g) {
     if (detached_)
       g.edges.erase(std::remove(g.edges.begin(), g.edges.end(), *detached_), g.edges.end());
     g.edges.push_back(Edge{from, to});
-    if (!mode.empty())
-      for (auto &n : g.nodes)
-        if (n.id == to.node)
-          n.params["mode"] = mode;
+    for (auto &n : g.nodes)
+      if (n.id == to.node)
+        for (const auto &[key, value] : params.items())
+          n.params[key] = value;
   });
   // A connection is refused when it makes a new error at the target (or a cycle anywhere); a
   // graph still being built (inputs not yet connected) is no reason to refuse.
