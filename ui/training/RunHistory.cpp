@@ -6,6 +6,7 @@
 #include "recipes/GraphCheckpoint.h"
 #include "recipes/GraphDiff.h"
 #include "recipes/RunPlan.h"
+#include "train/RunFolder.h"
 
 #include <QDateTime>
 #include <QDir>
@@ -88,7 +89,7 @@ QString RunHistory::load(const QString &runsFolder) {
     if (listed.contains(f.absoluteFilePath()))
       continue;
     try {
-      const Json summary = Json::parse(readTextFile((f.filePath() + "/summary.json").toStdString()));
+      const RunSummary summary = readRunSummary(f.filePath().toStdString()).summary;
       RunRecord run;
       run.folder = f.filePath();
       run.name = tr("#%1 of %2").arg(runs_.size() + 1).arg(f.fileName().mid(prefix.size(), 15));
@@ -96,32 +97,24 @@ QString RunHistory::load(const QString &runsFolder) {
       if (QFile::exists(f.filePath() + "/project.particle.json"))
         run.graphSnapshot = QString::fromStdString(
             particle::ui::graphSnapshot(loadProject((f.filePath() + "/project.particle.json").toStdString()).graph));
-      // Curves from metrics.csv: one point per epoch (train loss at its step, validation).
-      QFile metrics(f.filePath() + "/metrics.csv");
-      if (metrics.open(QIODevice::ReadOnly)) {
-        const QStringList lines = QString::fromUtf8(metrics.readAll()).split('\n', Qt::SkipEmptyParts);
-        // Columns by their header names, so a file with more or reordered columns still reads.
-        const QStringList header = lines.value(0).split(',');
-        const int epoch = header.indexOf("epoch"), step = header.indexOf("step"), loss = header.indexOf("train_loss"),
-                  valLoss = header.indexOf("val_loss"), valAccuracy = header.indexOf("val_accuracy");
-        const int needed = std::max({epoch, step, loss, valLoss, valAccuracy});
-        for (int i = 1; i < lines.size() && std::min({epoch, step, loss, valLoss, valAccuracy}) >= 0; ++i) {
-          const QStringList c = lines[i].split(',');
-          if (c.size() <= needed)
-            continue;
-          run.epochs << c[epoch].toDouble();
-          run.steps << c[step].toDouble();
-          run.losses << c[loss].toDouble();
-          run.valLoss << c[valLoss].toDouble();
-          run.valAccuracy << c[valAccuracy].toDouble();
+      // Curves from metrics.csv: one point per epoch (train loss at its step, validation). A file
+      // that cannot be read leaves the run without curves.
+      try {
+        for (const RunEpoch &e : readRunMetrics(f.filePath().toStdString())) {
+          run.epochs << e.epoch;
+          run.steps << static_cast<double>(e.step);
+          run.losses << e.trainLoss;
+          run.valLoss << e.valLoss;
+          run.valAccuracy << e.valAccuracy;
         }
+      } catch (const Error &) {
       }
-      const QString status = QString::fromStdString(summary.value("status", ""));
-      addItem(run,
-              run.name +
-                  (status == "completed" || status == "stopped" || status == "early-stopped"
-                       ? QString(" — %1, %2%").arg(status).arg(100 * summary.value("test_accuracy", 0.0), 0, 'f', 1)
-                       : QString(" — %1").arg(status)));
+      const QString status = statusName(summary.status);
+      addItem(run, run.name + (summary.status == RunSummary::Status::Completed ||
+                                       summary.status == RunSummary::Status::Stopped ||
+                                       summary.status == RunSummary::Status::EarlyStopped
+                                   ? QString(" — %1, %2%").arg(status).arg(100 * summary.testAccuracy, 0, 'f', 1)
+                                   : QString(" — %1").arg(status)));
       runs_.push_back(run);
       read.push_back(f.filePath().toStdString());
     } catch (const std::exception &) {
