@@ -145,6 +145,27 @@ Json withAbsolutePaths(const Json &section, const std::string &baseDir) {
   return out;
 }
 
+namespace {
+const DataKind *kindOf(const Json &section) {
+  if (!section.is_object() || !section.contains("kind") || !section["kind"].is_string())
+    return nullptr;
+  return DataKinds::instance().find(section["kind"].get<std::string>());
+}
+} // namespace
+
+void keepDataWithRun(const Dataset &data, Json &section, const std::string &runDir) {
+  if (const DataKind *kind = kindOf(section); kind && kind->keepWithRun)
+    kind->keepWithRun(data, section, runDir);
+}
+
+void useRunData(Json &section, const std::string &checkpoint) {
+  const DataKind *kind = kindOf(section);
+  if (!kind || !kind->fromRun || checkpoint.empty())
+    return;
+  std::error_code ec;
+  kind->fromRun(section, std::filesystem::absolute(checkpoint, ec).parent_path().string());
+}
+
 std::vector<std::string> datasetColumns(const Json &section, const std::string &baseDir) {
   if (!section.is_object() || !section.contains("kind") || !section["kind"].is_string())
     return {};

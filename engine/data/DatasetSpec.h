@@ -66,6 +66,12 @@ struct DataKind {
   // Tables: the column names a user picks from, read from the keys given so far (paths resolved;
   // the other keys may still be missing). Throws Error(File) when the file cannot be read.
   std::function<std::vector<std::string>(const Json &keys)> columns;
+  // What the loaded data depends on that a run keeps beside its project copy, and that reading one
+  // of its checkpoints uses again (the text kind: the SentencePiece model it encoded with).
+  // `keepWithRun` copies it into the run folder and names it in the copy's section; `fromRun`
+  // fills a section that names none from the folder of a run's checkpoint. Both optional.
+  std::function<void(const Dataset &, Json &section, const std::string &runDir)> keepWithRun;
+  std::function<void(Json &section, const std::string &runDir)> fromRun;
 };
 
 // Defined in engine/data/kinds/Builtins.cpp.
@@ -96,6 +102,12 @@ DatasetSpec parseDatasetSpec(const Json &section, const std::string &baseDir);
 // The section with its relative paths made absolute (a copy of the project kept with a run
 // still names the same files).
 Json withAbsolutePaths(const Json &section, const std::string &baseDir);
+
+// The kind's keepWithRun for `data`, loaded from `section` (nothing for a kind without one).
+void keepDataWithRun(const Dataset &data, Json &section, const std::string &runDir);
+// The section as the run of `checkpoint` read it (resuming, explaining, exporting): the kind's
+// fromRun with the checkpoint's folder; nothing when `checkpoint` is empty.
+void useRunData(Json &section, const std::string &checkpoint);
 
 // The columns of a tabular data set (empty for other kinds, or when the file cannot be read yet).
 std::vector<std::string> datasetColumns(const Json &section, const std::string &baseDir);

@@ -239,20 +239,6 @@ PieceResult sentencePieceTokens(const PieceRequest &r) {
   return out;
 }
 
-void useRunTokenizer(Json &dataset, const std::string &checkpoint) {
-  auto is = [&](const char *key, const char *value) {
-    const auto it = dataset.find(key);
-    return it != dataset.end() && it->is_string() && it->get<std::string>() == value;
-  };
-  if (!dataset.is_object() || !is("kind", "text") || !is("tokenizer", "sentencepiece") || checkpoint.empty() ||
-      (dataset.contains("tokenizer_model") && !dataset["tokenizer_model"].is_null()))
-    return;
-  std::error_code ec;
-  const fs::path kept = fs::absolute(checkpoint, ec).parent_path() / "tokenizer.model";
-  if (fs::exists(kept, ec))
-    dataset["tokenizer_model"] = kept.string();
-}
-
 std::string keepTokenizerWithRun(const std::string &model, const std::string &outDir) {
   std::error_code ec;
   const fs::path kept = fs::absolute(fs::path(outDir) / "tokenizer.model", ec);

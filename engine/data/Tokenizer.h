@@ -45,10 +45,6 @@ std::optional<std::vector<std::string>> cachedPieces(const PieceRequest &request
 // it, else on PATH. Empty when none is found.
 std::string tokenizeProgram();
 
-// Resuming or explaining a checkpoint of a run that kept tokenizer.model: a text data set with the
-// sentencepiece tokenizer and no tokenizer_model of its own uses the run's.
-void useRunTokenizer(Json &dataset, const std::string &checkpoint);
-
 // Copies `model` into `outDir` as tokenizer.model (atomically; nothing when it already is that
 // file) and returns the copy's absolute path.
 std::string keepTokenizerWithRun(const std::string &model, const std::string &outDir);

@@ -2,7 +2,7 @@
 
 #include "train/Runtime.h"
 #include "data/Dataset.h"
-#include "data/Tokenizer.h"
+#include "data/DatasetSpec.h"
 #include "export/PythonTemplates.h"
 #include "graph/Sharing.h"
 #include "model/Model.h"
@@ -285,7 +285,7 @@ ExportResult exportPyTorch(const Project &project, const ExportOptions &options,
   if (!options.checkpoint.empty()) {
     if (!fs::is_regular_file(options.checkpoint))
       throw Error(ErrorKind::File, options.checkpoint + ": no such checkpoint file");
-    useRunTokenizer(p.dataset, options.checkpoint);
+    useRunData(p.dataset, options.checkpoint);
   }
   say("loading the data set");
   const Dataset data = loadDataset(parseDatasetSpec(p.dataset, p.baseDir()));

@@ -1,7 +1,7 @@
 #include "recipes/ExplainSession.h"
 
 #include "base/Files.h"
-#include "data/Tokenizer.h"
+#include "data/DatasetSpec.h"
 #include "explain/Png.h"
 #include "explain/TokenReport.h"
 #include "train/Trainer.h"
@@ -10,7 +10,7 @@ namespace particle {
 
 ExplainSession::ExplainSession(const Project &project, const std::string &checkpoint)
     : project_(project), checkpoint_(checkpoint) {
-  useRunTokenizer(project_.dataset, checkpoint_);
+  useRunData(project_.dataset, checkpoint_);
   data_ = loadDataset(parseDatasetSpec(project_.dataset, project_.baseDir()));
   {
     RngIsolation isolation; // the weights are overwritten next; the draws must not move a run's

@@ -1,7 +1,7 @@
 #include "train/RunFolder.h"
 
 #include "base/JsonFields.h"
-#include "data/Tokenizer.h"
+#include "data/DatasetSpec.h"
 #include "project/ProjectPaths.h"
 
 #include <cerrno>
@@ -87,12 +87,11 @@ RunEpoch runEpochFromJson(const Json &json, const std::string &file, const std::
 
 // ---- the writer --------------------------------------------------------------------------------
 
-void RunFolder::writeProject(const Project &project, const std::string &tokenizerModel) const {
+void RunFolder::writeProject(const Project &project, const Dataset &data) const {
   if (empty())
     return;
   Project copy = projectWithAbsolutePaths(project);
-  if (!tokenizerModel.empty())
-    copy.dataset["tokenizer_model"] = keepTokenizerWithRun(tokenizerModel, dir_);
+  keepDataWithRun(data, copy.dataset, dir_);
   saveProject(copy, file("project.particle.json"));
 }
 

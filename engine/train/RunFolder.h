@@ -16,6 +16,8 @@
 
 namespace particle {
 
+struct Dataset;
+
 // One epoch of a run: a row of metrics.csv, and of the metrics a checkpoint carries (which also
 // keep the branch shares).
 struct RunEpoch {
@@ -54,9 +56,9 @@ public:
   std::string weights() const { return file("weights.pt"); }
 
   // The project as the run trained it, its data paths absolute so that the copy still names the
-  // data; a SentencePiece model the data was tokenized with is kept beside it (explaining and
-  // resuming encode the texts as this run did).
-  void writeProject(const Project &project, const std::string &tokenizerModel) const;
+  // data, with what its data kind keeps of the loaded `data` (explaining and resuming read the
+  // data as this run did).
+  void writeProject(const Project &project, const Dataset &data) const;
   void writeMetrics(const std::vector<RunEpoch> &epochs) const;
   void writeSummary(const RunRecord &record) const;
 

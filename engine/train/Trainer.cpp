@@ -2,7 +2,6 @@
 
 #include "base/Folders.h"
 #include "train/Runtime.h"
-#include "data/Tokenizer.h"
 #include "base/JsonFields.h"
 #include "train/Checkpoint.h"
 
@@ -285,7 +284,7 @@ void Trainer::prepare() {
   applyOverrides();
   Json dataset = project_.dataset;
   if (!options_.resumeFrom.empty())
-    useRunTokenizer(dataset, options_.resumeFrom);
+    useRunData(dataset, options_.resumeFrom);
   dataSpec_ = parseDatasetSpec(dataset, project_.baseDir());
   device_ = resolveDevice(spec_.device);
   // Data-parallel workers on one machine share its GPUs by LOCAL_RANK, unless the project names one.
@@ -585,7 +584,7 @@ void Trainer::writeOutputs(const RunSummary &summary) {
 void Trainer::begin(RunSummary &summary, TrainObserver &obs) {
   epoch_ = startEpoch_;
   const RunFolder folder(options_.outDir);
-  folder.writeProject(project_, data_.tokenizerModel);
+  folder.writeProject(project_, data_);
   folder_ = folder;
   summary.device = device_.str();
   summary.threads = threads_;

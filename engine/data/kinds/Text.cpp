@@ -640,6 +640,26 @@ std::optional<TokenLengths> textTokenLengths(const DatasetSpec &spec) {
   return out;
 }
 
+namespace text {
+// A run that kept its SentencePiece model: a section with the sentencepiece tokenizer and no
+// tokenizer_model of its own encodes with the run's, as the run did.
+void fromRun(Json &section, const std::string &runDir) {
+  const auto tokenizer = section.find("tokenizer");
+  if (tokenizer == section.end() || !tokenizer->is_string() || tokenizer->get<std::string>() != "sentencepiece" ||
+      (section.contains("tokenizer_model") && !section["tokenizer_model"].is_null()))
+    return;
+  std::error_code ec;
+  const fs::path kept = fs::path(runDir) / "tokenizer.model";
+  if (fs::exists(kept, ec))
+    section["tokenizer_model"] = kept.string();
+}
+
+void keepWithRun(const Dataset &data, Json &section, const std::string &runDir) {
+  if (!data.tokenizerModel.empty())
+    section["tokenizer_model"] = keepTokenizerWithRun(data.tokenizerModel, runDir);
+}
+} // namespace text
+
 DataKind textDataKind() {
   DataKind k;
   k.name = "text";
@@ -674,6 +694,8 @@ DataKind textDataKind() {
   k.load = text::load;
   k.loadSetsInfo = true;
   k.columns = text::columnsOf;
+  k.keepWithRun = text::keepWithRun;
+  k.fromRun = text::fromRun;
   return k;
 }
 
