@@ -3,6 +3,7 @@
 //   QT_QPA_PLATFORM=offscreen build/bin/bench_gui [PROJECT] [--epochs N] [--repeats PAIRS (5)]
 
 #include "MainWindow.h"
+#include "ProjectFiles.h"
 #include "document/Commands.h"
 #include "document/GraphDocument.h"
 #include "train/Trainer.h"
@@ -58,7 +59,7 @@ int main(int argc, char **argv) {
   }
   ui::MainWindow window;
   window.resize(1500, 900);
-  window.openProject(project);
+  window.files()->open(project);
   window.setCurrentTab(tab);
   window.show();
   ui::TrainPanel *panel = window.trainPanel();

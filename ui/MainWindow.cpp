@@ -1,6 +1,7 @@
 #include "MainWindow.h"
 
 #include "AppPaths.h"
+#include "ProjectFiles.h"
 #include "dataset/DataPanel.h"
 #include "document/Commands.h"
 #include "document/GraphDocument.h"
@@ -37,18 +38,14 @@
 #include <QScreen>
 #include <QScrollArea>
 #include <QSettings>
-#include <QStandardPaths>
 #include <QStatusBar>
 #include <QTabWidget>
-#include <QTimer>
 #include <QToolBar>
 #include <QUndoStack>
 
 namespace particle::ui {
 
 namespace {
-constexpr int kAutosaveMs = 20000;
-constexpr int kMaxRecent = 8;
 constexpr const char *kClipMime = "application/x-particle-nodes";
 constexpr int kDesignTab = 0;
 
@@ -129,6 +126,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
   undo_ = new QUndoStack(this);
   scene_ = new GraphScene(doc_, undo_, this);
   view_ = new GraphView(scene_, this);
+  files_ = new ProjectFiles(this, doc_, undo_, view_);
   tabs_ = new QTabWidget(this);
   tabs_->setObjectName("mainTabs");
   tabs_->addTab(view_, tr("Design"));
@@ -191,7 +189,6 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
     updateStatus();
     updateProblems();
   });
-  connect(undo_, &QUndoStack::cleanChanged, this, &MainWindow::updateTitle);
   connect(scene_, &QGraphicsScene::selectionChanged, this, [this] {
     const QStringList ids = scene_->selectedIds();
     inspector_->showNode(ids.size() == 1 ? ids.front() : QString(), static_cast<int>(ids.size()));
@@ -201,7 +198,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
   connect(scene_, &GraphScene::connectionRefused, this,
           [this](const QString &reason) { showRefusal(tr("Not connected: %1").arg(reason)); });
   // Another document (opened, new, recovered): a message about the one before ("Saved …") goes.
-  // Whoever opened it may then say something about the new one (openAsNewDocument does).
+  // Whoever opened it may then say something about the new one (ProjectFiles::openAsNewDocument does).
   connect(doc_, &GraphDocument::modelReset, this, [this] {
     statusBar()->clearMessage();
     refusal_.clear();
@@ -248,7 +245,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
     setCurrentTab("explain");
   });
   connect(experiments_, &ExperimentsPanel::openVariantRequested, this, [this](const QString &path) {
-    if (!maybeSave() || !openAsNewDocument(path))
+    if (!files_->maybeSave() || !files_->openAsNewDocument(path))
       return;
     // The variant keeps what its trial trained (<search>/trials/<variant>/checkpoint.pt, beside
     // <search>/variants/<variant>.particle.json): Train continues from it, Explain and Export use it.
@@ -300,14 +297,6 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
   });
   connect(tabs_, &QTabWidget::currentChanged, this, &MainWindow::onTabChanged);
 
-  autosave_ = new QTimer(this);
-  autosave_->setInterval(kAutosaveMs);
-  connect(autosave_, &QTimer::timeout, this, [this] {
-    if (!undo_->isClean())
-      writeRecovery();
-  });
-  autosave_->start();
-
   QSettings settings;
   restoreGeometry(settings.value("window/geometry").toByteArray());
   restoreState(settings.value("window/state").toByteArray());
@@ -318,11 +307,12 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
     resize(std::min(1400, screen.width()), std::min(880, screen.height()));
   }
   exporter_ = new ExportController(this);
-  newProject();
+  files_->newProject();
 }
 
 MainWindow::~MainWindow() {
   delete exporter_; // waits for an export in progress: it writes its files to the end
+  delete files_;    // before the undo stack, which tells of its clean state while it is destroyed
   // The children outlive this class's part of the object: the undo stack, for one, tells of its
   // clean state while it is destroyed. Nothing may reach a MainWindow slot from then on.
   const auto children = findChildren<QObject *>();
@@ -338,28 +328,27 @@ QDockWidget *MainWindow::dock(const QString &name) const {
 void MainWindow::createActions() {
   auto *file = menuBar()->addMenu(tr("&File"));
   file->addAction(tr("&New"), QKeySequence::New, this, [this] {
-    if (maybeSave())
-      newProject();
+    if (files_->maybeSave())
+      files_->newProject();
   });
   file->addAction(tr("&Open…"), QKeySequence::Open, this, [this] {
-    if (!maybeSave())
+    if (!files_->maybeSave())
       return;
-    const QString path = QFileDialog::getOpenFileName(this, tr("Open project"), lastFolder(),
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open project"), ProjectFiles::lastFolder(),
                                                       tr("Particle projects (*.particle.json *.json)"));
     if (!path.isEmpty())
-      openProject(path);
+      files_->open(path);
   });
   auto *examples = file->addMenu(tr("Open &Example"));
   for (const QString &path : exampleProjects())
     examples->addAction(QFileInfo(path).fileName().remove(".particle.json"), this, [this, path] {
-      if (maybeSave())
-        openProject(path);
+      if (files_->maybeSave())
+        files_->open(path);
     });
   examples->setEnabled(!examples->actions().isEmpty());
-  recentMenu_ = file->addMenu(tr("Open &Recent"));
-  rebuildRecentMenu();
-  file->addAction(tr("&Save"), QKeySequence::Save, this, [this] { save(); });
-  file->addAction(tr("Save &As…"), QKeySequence("Ctrl+Shift+S"), this, [this] { saveAsWithDialog(); });
+  files_->setRecentMenu(file->addMenu(tr("Open &Recent")));
+  file->addAction(tr("&Save"), QKeySequence::Save, this, [this] { files_->save(); });
+  file->addAction(tr("Save &As…"), QKeySequence("Ctrl+Shift+S"), this, [this] { files_->saveAsWithDialog(); });
   file->addSeparator();
   file->addAction(tr("&Export to PyTorch…"), QKeySequence("Ctrl+E"), this, [this] { exportModel(false); });
   file->addAction(tr("Export to O&NNX…"), QKeySequence("Ctrl+Shift+E"), this, [this] { exportModel(true); });
@@ -610,235 +599,14 @@ void MainWindow::updateProblems() {
   }
 }
 
-void MainWindow::updateTitle() {
-  QString name;
-  if (!doc_->filePath().isEmpty())
-    name = QFileInfo(doc_->filePath()).fileName();
-  else if (doc_->isTemplate())
-    name = tr("%1 (example — Save As to keep your changes)").arg(QString::fromStdString(doc_->project().name));
-  else
-    name = tr("untitled");
-  setWindowTitle(QString("%1[*] — Particle Studio").arg(name));
-  setWindowModified(!undo_->isClean());
-}
-
-void MainWindow::newProject() {
-  Project p;
-  p.name = "untitled";
-  p.dataset = Json{{"kind", "fashion-mnist"}};
-  p.training = Json{{"optimizer", "adam"}, {"lr", 0.001}, {"epochs", 5}};
-  doc_->reset(p);
-  undo_->clear();
-  updateTitle();
-}
-
-bool MainWindow::openProject(const QString &path, QString *error, bool quiet) {
-  QString failure;
-  try {
-    Project p = loadProject(path.toStdString());
-    // A bundled example is a template: work on it, but saving asks where (never over the example).
-    doc_->reset(std::move(p), isExample(path));
-  } catch (const std::exception &e) {
-    failure = QString::fromUtf8(e.what());
-  }
-  if (!failure.isEmpty()) {
-    if (error)
-      *error = failure;
-    if (!quiet)
-      QMessageBox::warning(this, tr("Cannot open project"), failure);
-    return false;
-  }
-  undo_->clear();
-  if (!doc_->isTemplate())
-    addRecent(QFileInfo(path).absoluteFilePath());
-  rememberFolder(path);
-  updateTitle();
-  QTimer::singleShot(0, view_, &GraphView::fitAll);
-  return true;
-}
-
-bool MainWindow::openAsNewDocument(const QString &path) {
-  try {
-    Project p = loadProject(path.toStdString());
-    doc_->reset(std::move(p), true);
-  } catch (const std::exception &e) {
-    QMessageBox::warning(this, tr("Cannot open project"), QString::fromUtf8(e.what()));
-    return false;
-  }
-  undo_->clear();
-  updateTitle();
-  statusBar()->showMessage(tr("Opened %1 as a new document; Save asks where").arg(QFileInfo(path).fileName()), 8000);
-  QTimer::singleShot(0, view_, &GraphView::fitAll);
-  return true;
-}
-
-bool MainWindow::save() {
-  if (doc_->filePath().isEmpty())
-    return saveAsWithDialog();
-  return saveAs(doc_->filePath());
-}
-
-bool MainWindow::saveAsWithDialog() {
-  QFileDialog dialog(this, tr("Save project"));
-  dialog.setObjectName("saveProjectDialog");
-  dialog.setAcceptMode(QFileDialog::AcceptSave);
-  dialog.setNameFilter(tr("Particle projects (*.particle.json)"));
-  dialog.setDirectory(doc_->filePath().isEmpty() ? lastFolder() : QFileInfo(doc_->filePath()).absolutePath());
-  const QString suggested = doc_->filePath().isEmpty() ? QString::fromStdString(doc_->project().name) + ".particle.json"
-                                                       : QFileInfo(doc_->filePath()).fileName();
-  dialog.selectFile(suggested);
-  if (dialog.exec() != QDialog::Accepted || dialog.selectedFiles().isEmpty())
-    return false;
-  QString path = dialog.selectedFiles().front();
-  // "seed-scratch" becomes "seed-scratch.particle.json", so that Open lists it.
-  if (!path.endsWith(".json", Qt::CaseInsensitive))
-    path += ".particle.json";
-  return saveAs(path);
-}
-
-bool MainWindow::saveAs(const QString &path) {
-  const QString previousPath = doc_->filePath();
-  const QString previousName = QString::fromStdString(doc_->project().name);
-  // A project named after its file (or still "untitled") takes the new file's name.
-  const QString stem = QFileInfo(path).fileName().remove(".particle.json").remove(".json");
-  const QString oldStem = QFileInfo(previousPath).fileName().remove(".particle.json").remove(".json");
-  const bool rename = previousName == "untitled" || previousName.isEmpty() || previousName == oldStem;
-  try {
-    Project saved = doc_->projectAt(path);
-    if (rename)
-      saved.name = stem.toStdString();
-    saveProject(saved, path.toStdString());
-  } catch (const std::exception &e) {
-    QMessageBox::warning(this, tr("Cannot save"), QString::fromUtf8(e.what()));
-    return false;
-  }
-  doc_->setFilePath(path);
-  if (rename)
-    doc_->setName(stem);
-  undo_->setClean();
-  QFile::remove(recoveryPath());
-  addRecent(QFileInfo(path).absoluteFilePath());
-  rememberFolder(path);
-  updateTitle();
-  statusBar()->showMessage(tr("Saved %1").arg(path), 4000);
-  return true;
-}
-
 void MainWindow::setCurrentTab(const QString &name) {
   for (int i = 0; i < tabs_->count(); ++i)
     if (tabs_->tabText(i).compare(name, Qt::CaseInsensitive) == 0)
       tabs_->setCurrentIndex(i);
 }
 
-QString MainWindow::lastFolder() {
-  QString folder = QSettings().value("lastFolder").toString();
-  if (!folder.isEmpty() && QFileInfo(folder).isDir())
-    return folder;
-  const QString documents = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
-  return QFileInfo(documents).isDir() ? documents : QDir::homePath();
-}
-
-void MainWindow::rememberFolder(const QString &file) {
-  if (!isExample(file))
-    QSettings().setValue("lastFolder", QFileInfo(file).absolutePath());
-}
-
-QString MainWindow::recoveryPath() {
-  const QString dir = QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation);
-  QDir().mkpath(dir);
-  return dir + "/recovery.particle.json";
-}
-
-void MainWindow::writeRecovery() {
-  Project p = doc_->project();
-  // Remember where the work came from, in the free-form "ui" section.
-  if (!p.ui.is_object())
-    p.ui = Json::object();
-  p.ui["recovered_from"] = doc_->filePath().toStdString();
-  try {
-    saveProject(p, recoveryPath().toStdString());
-  } catch (const Error &e) {
-    statusBar()->showMessage(tr("Autosave failed: %1").arg(e.what()), 8000);
-  }
-}
-
-QMessageBox *MainWindow::offerRecovery() {
-  if (!QFile::exists(recoveryPath()))
-    return nullptr;
-  auto *box = new QMessageBox(QMessageBox::Question, tr("Recover unsaved work?"),
-                              tr("Particle Studio did not close cleanly last time. Restore the unsaved project "
-                                 "from the automatic backup?"),
-                              QMessageBox::NoButton, this);
-  box->setObjectName("recoveryPrompt");
-  QPushButton *restore = box->addButton(tr("Restore"), QMessageBox::AcceptRole);
-  restore->setObjectName("restoreButton");
-  box->addButton(tr("Discard"), QMessageBox::DestructiveRole)->setObjectName("discardButton");
-  box->setAttribute(Qt::WA_DeleteOnClose);
-  connect(box, &QMessageBox::buttonClicked, this, [this, restore](QAbstractButton *button) {
-    const QString path = recoveryPath();
-    if (button == restore) {
-      try {
-        Project p = loadProject(path.toStdString());
-        const std::string origin = p.ui.is_object() ? p.ui.value("recovered_from", "") : "";
-        if (p.ui.is_object()) {
-          p.ui.erase("recovered_from");
-          if (p.ui.empty())
-            p.ui = nullptr;
-        }
-        p.path = origin;
-        doc_->reset(std::move(p));
-        undo_->clear();
-        undo_->resetClean(); // recovered work stays unsaved until the user saves it
-        updateTitle();
-      } catch (const std::exception &e) {
-        QMessageBox::warning(this, tr("Cannot recover"), QString::fromUtf8(e.what()));
-      }
-    }
-    QFile::remove(path);
-  });
-  box->open();
-  return box;
-}
-
-void MainWindow::addRecent(const QString &path) {
-  QSettings settings;
-  QStringList recent = settings.value("recentFiles").toStringList();
-  recent.removeAll(path);
-  recent.prepend(path);
-  while (recent.size() > kMaxRecent)
-    recent.removeLast();
-  settings.setValue("recentFiles", recent);
-  rebuildRecentMenu();
-}
-
-void MainWindow::rebuildRecentMenu() {
-  if (!recentMenu_)
-    return;
-  recentMenu_->clear();
-  const QStringList recent = QSettings().value("recentFiles").toStringList();
-  for (const auto &path : recent)
-    recentMenu_
-        ->addAction(QFileInfo(path).fileName(), this,
-                    [this, path] {
-                      if (maybeSave())
-                        openProject(path);
-                    })
-        ->setToolTip(path);
-  recentMenu_->setEnabled(!recent.isEmpty());
-}
-
-bool MainWindow::maybeSave() {
-  if (undo_->isClean())
-    return true;
-  const auto answer = QMessageBox::warning(this, tr("Unsaved changes"), tr("Save the changes to this project?"),
-                                           QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel);
-  if (answer == QMessageBox::Save)
-    return save();
-  return answer == QMessageBox::Discard;
-}
-
 void MainWindow::closeEvent(QCloseEvent *event) {
-  if (!maybeSave()) {
+  if (!files_->maybeSave()) {
     event->ignore();
     return;
   }
@@ -850,7 +618,7 @@ void MainWindow::closeEvent(QCloseEvent *event) {
   QSettings settings;
   settings.setValue("window/geometry", saveGeometry());
   settings.setValue("window/state", saveState());
-  QFile::remove(recoveryPath()); // a clean exit leaves nothing to recover
+  QFile::remove(ProjectFiles::recoveryPath()); // a clean exit leaves nothing to recover
   event->accept();
 }
 
@@ -866,13 +634,14 @@ void MainWindow::exportModel(bool onnx) {
                             static_cast<int>(doc_->validation().errorCount())));
     return;
   }
-  NewFolderDialog dialog(this, tr("%1: choose the folder to write to (a new one is created)").arg(title), lastFolder());
+  NewFolderDialog dialog(this, tr("%1: choose the folder to write to (a new one is created)").arg(title),
+                         ProjectFiles::lastFolder());
   if (dialog.exec() != QDialog::Accepted || dialog.selectedFiles().isEmpty())
     return;
   const QString dir = QDir::cleanPath(dialog.selectedFiles().front());
   if (!QFileInfo(dir).isDir())
     return;
-  rememberFolder(dir + "/"); // the next Save, Open or export starts there
+  ProjectFiles::rememberFolder(dir + "/"); // the next Save, Open or export starts there
   // The checkpoint the Explain tab holds (what the user explains: a stopped run does not replace a
   // completed one there), else the newest of this very graph; without one, the initial weights.
   QString checkpoint = explain_->checkpoint().isEmpty() ? train_->lastCheckpoint() : explain_->checkpoint();

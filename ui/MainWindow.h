@@ -1,7 +1,7 @@
 #pragma once
 // The main window: palette, canvas (Design tab), Train and Explain tabs, inspector, data and
-// problems docks, status bar, file handling (atomic saves, recent files, examples opened as
-// templates, autosave + crash recovery) and the edit actions.
+// problems docks, status bar, the menus and the edit actions. What File does (new, open, save,
+// recent files, recovery) is ProjectFiles'.
 
 #include <QMainWindow>
 
@@ -10,11 +10,8 @@
 class QDockWidget;
 class QLabel;
 class QListWidget;
-class QMenu;
 class QTabWidget;
-class QTimer;
 class QUndoStack;
-class QMessageBox;
 
 namespace particle::ui {
 
@@ -28,6 +25,7 @@ class TrainPanel;
 class ExplainPanel;
 class ExperimentsPanel;
 class ExportController;
+class ProjectFiles;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -36,18 +34,9 @@ public:
   explicit MainWindow(QWidget *parent = nullptr);
   ~MainWindow() override;
 
-  // Opens a project; a bundled example opens as an untitled copy (Save asks where). On failure,
-  // a message box — or, with `quiet`, only the returned error.
-  bool openProject(const QString &path, QString *error = nullptr, bool quiet = false);
-  // Opens a project file as a new, untitled document (a search's variant): Save asks where.
-  bool openAsNewDocument(const QString &path);
-  void newProject();
-  bool save();
-  bool saveAs(const QString &path);
-  // The Save As dialog; the file gets ".particle.json" unless it already ends in ".json".
-  bool saveAsWithDialog();
   void setCurrentTab(const QString &name); // design, train, explain, experiments
 
+  ProjectFiles *files() const { return files_; } // new, open, save, recent files, recovery
   GraphDocument *document() const { return doc_; }
   GraphScene *scene() const { return scene_; }
   GraphView *view() const { return view_; }
@@ -64,19 +53,12 @@ public:
   QTabWidget *tabs() const { return tabs_; }
   QDockWidget *dock(const QString &name) const; // palette, inspector, data, problems
 
-  // Crash recovery: the autosave file, and the prompt offered at start-up when it exists.
-  static QString recoveryPath();
-  void writeRecovery();
-  QMessageBox *offerRecovery(); // nullptr when there is nothing to recover
   void autoLayout();
   // File → Export to PyTorch / ONNX: the project and its newest checkpoint, in a worker thread.
   void exportModel(bool onnx);
   void shareSelection();
   // Adds a node at `scenePos` (a drop: there, on the grid), or at a free spot near it.
   void addNode(const QString &type, QPointF scenePos, bool findFreeSpot = false);
-
-  // Where file dialogs start: the folder of the last file opened or saved.
-  static QString lastFolder();
 
 protected:
   void closeEvent(QCloseEvent *event) override;
@@ -85,21 +67,17 @@ private:
   void createActions();
   void updateStatus();
   void updateProblems();
-  void updateTitle();
-  void addRecent(const QString &path);
-  void rebuildRecentMenu();
-  bool maybeSave();
   void copySelection();
   void pasteClipboard(QPointF offset);
   void onTabChanged(int index);
   void showDataPanel();
-  static void rememberFolder(const QString &file);
   // A refused action's message in the status bar, until the next edit that goes through.
   void showRefusal(const QString &message);
   // Where a node added from the palette goes: right of `last`, past the nodes already there.
   QPointF besideSpot(const QRectF &last) const;
 
   GraphDocument *doc_;
+  ProjectFiles *files_;
   QUndoStack *undo_;
   GraphScene *scene_;
   GraphView *view_;
@@ -113,8 +91,6 @@ private:
   ExplainPanel *explain_;
   ExperimentsPanel *experiments_;
   QLabel *paramsLabel_, *validityLabel_;
-  QMenu *recentMenu_ = nullptr;
-  QTimer *autosave_;
   std::map<QString, QDockWidget *> docks_;
   std::map<int, std::map<QString, bool>> dockVisibility_; // per tab: which docks the user had open
   int currentTab_ = 0;

@@ -2,6 +2,7 @@
 
 #include "AppPaths.h"
 #include "MainWindow.h"
+#include "ProjectFiles.h"
 #include "editor/GraphScene.h"
 #include "editor/GraphView.h"
 #include "explain/ExplainPanel.h"
@@ -60,7 +61,7 @@ int main(int argc, char **argv) {
     QString error;
     // Scripts and CI take screenshots: a file that cannot be opened is an error message and an
     // exit code there, never a dialog waiting for a click.
-    if (!window.openProject(project, &error, shot) && shot) {
+    if (!window.files()->open(project, &error, shot) && shot) {
       std::cerr << "particle-studio: " << error.toStdString() << "\n";
       return error.contains(":1:") || error.contains("cannot open") || error.contains("malformed") ? 3 : 1;
     }
@@ -100,6 +101,6 @@ int main(int argc, char **argv) {
     return QApplication::exec();
   }
   window.show();
-  QTimer::singleShot(0, &window, [&] { window.offerRecovery(); });
+  QTimer::singleShot(0, &window, [&] { window.files()->offerRecovery(); });
   return QApplication::exec();
 }

@@ -3,6 +3,7 @@
 #include "AppPaths.h"
 #include "GuiDriver.h"
 #include "MainWindow.h"
+#include "ProjectFiles.h"
 #include "training/TrainPanel.h"
 #include "TestSupport.h"
 #include "document/Commands.h"
@@ -91,7 +92,7 @@ void TestEditor::initTestCase() {
 }
 
 void TestEditor::init() {
-  QFile::remove(MainWindow::recoveryPath());
+  QFile::remove(ProjectFiles::recoveryPath());
   window_ = new MainWindow;
   window_->resize(1400, 900);
   window_->show();
@@ -161,7 +162,7 @@ void TestEditor::incompatibleConnectionIsRefusedDuringTheDrag() {
 }
 
 void TestEditor::everyCommandUndoesAndRedoesByteIdentically() {
-  QVERIFY(window_->openProject(QString::fromStdString(examplePath("fashion-patches"))));
+  QVERIFY(window_->files()->open(QString::fromStdString(examplePath("fashion-patches"))));
   GraphDocument *doc = window_->document();
   QUndoStack *undo = window_->undoStack();
   std::vector<std::function<QUndoCommand *()>> edits = {
@@ -200,7 +201,7 @@ void TestEditor::everyCommandUndoesAndRedoesByteIdentically() {
 }
 
 void TestEditor::randomEditSequenceUndoesCompletely() {
-  QVERIFY(window_->openProject(QString::fromStdString(examplePath("synthetic-parts"))));
+  QVERIFY(window_->files()->open(QString::fromStdString(examplePath("synthetic-parts"))));
   GraphDocument *doc = window_->document();
   QUndoStack *undo = window_->undoStack();
   const std::string original = doc->text();
@@ -254,7 +255,7 @@ void TestEditor::randomEditSequenceUndoesCompletely() {
 }
 
 void TestEditor::sharingUpdatesTheStatusBar() {
-  QVERIFY(window_->openProject(QString::fromStdString(examplePath("seed-two-halves"))));
+  QVERIFY(window_->files()->open(QString::fromStdString(examplePath("seed-two-halves"))));
   GraphDocument *doc = window_->document();
   const QString before = window_->paramsLabel()->text();
   window_->scene()->selectOnly({"left", "right"});
@@ -276,7 +277,7 @@ void TestEditor::sharingUpdatesTheStatusBar() {
 }
 
 void TestEditor::problemClickSelectsNodeAndFixClearsIt() {
-  QVERIFY(window_->openProject(QString::fromStdString(examplePath("seed-two-halves"))));
+  QVERIFY(window_->files()->open(QString::fromStdString(examplePath("seed-two-halves"))));
   GraphDocument *doc = window_->document();
   window_->undoStack()->push(commands::setParam(doc, "right", "out", Json(0)));
   QListWidget *problems = window_->problemsList();
@@ -315,7 +316,7 @@ void TestEditor::paletteFilter() {
 }
 
 void TestEditor::copyPasteDuplicateDelete() {
-  QVERIFY(window_->openProject(QString::fromStdString(examplePath("seed-two-halves"))));
+  QVERIFY(window_->files()->open(QString::fromStdString(examplePath("seed-two-halves"))));
   GraphDocument *doc = window_->document();
   window_->scene()->selectOnly({"left", "combine"});
   window_->view()->setFocus();
@@ -337,7 +338,7 @@ void TestEditor::copyPasteDuplicateDelete() {
 }
 
 void TestEditor::autoLayoutIsLayered() {
-  QVERIFY(window_->openProject(QString::fromStdString(examplePath("fashion-patches"))));
+  QVERIFY(window_->files()->open(QString::fromStdString(examplePath("fashion-patches"))));
   GraphDocument *doc = window_->document();
   window_->autoLayout();
   auto x = [&](const char *id) { return (*doc->graph().find(id)->pos)[0]; };
@@ -353,16 +354,16 @@ void TestEditor::autoLayoutIsLayered() {
 }
 
 void TestEditor::saveAndReopen() {
-  QVERIFY(window_->openProject(QString::fromStdString(examplePath("fashion-tokens"))));
+  QVERIFY(window_->files()->open(QString::fromStdString(examplePath("fashion-tokens"))));
   // left and right are tied: one edit changes both.
   window_->undoStack()->push(commands::setParam(window_->document(), "left", "layers", Json(1)));
   QCOMPARE(window_->document()->graph().find("right")->params["layers"].get<int>(), 1);
   QTemporaryDir dir;
   const QString path = dir.filePath("saved.particle.json");
-  QVERIFY(window_->saveAs(path));
+  QVERIFY(window_->files()->saveAs(path));
   QVERIFY(window_->undoStack()->isClean());
   MainWindow other;
-  QVERIFY(other.openProject(path));
+  QVERIFY(other.files()->open(path));
   QCOMPARE(other.document()->text(), window_->document()->text());
   QCOMPARE(other.document()->graph().find("left")->params["layers"].get<int>(), 1);
 }
@@ -372,27 +373,27 @@ void TestEditor::crashRecoveryOffersRestore() {
   QTemporaryDir dir;
   const QString own = dir.filePath("seed-two-halves.particle.json");
   QVERIFY(QFile::copy(QString::fromStdString(examplePath("seed-two-halves")), own));
-  QVERIFY(window_->openProject(own));
+  QVERIFY(window_->files()->open(own));
   window_->undoStack()->push(commands::setParam(window_->document(), "left", "out", Json(32)));
   const std::string edited = window_->document()->text();
-  window_->writeRecovery(); // what the autosave timer does
+  window_->files()->writeRecovery(); // what the autosave timer does
   // A crash: the window goes away without closing (no clean-exit removal of the backup).
-  QVERIFY(QFile::exists(MainWindow::recoveryPath()));
+  QVERIFY(QFile::exists(ProjectFiles::recoveryPath()));
   auto *next = new MainWindow;
-  QMessageBox *box = next->offerRecovery();
+  QMessageBox *box = next->files()->offerRecovery();
   QVERIFY(box);
   auto *restore = box->findChild<QPushButton *>("restoreButton");
   QVERIFY(restore);
   QTest::mouseClick(restore, Qt::LeftButton);
   QCOMPARE(next->document()->text(), edited);
   QVERIFY(!next->undoStack()->isClean()); // recovered work is unsaved
-  QVERIFY(!QFile::exists(MainWindow::recoveryPath()));
+  QVERIFY(!QFile::exists(ProjectFiles::recoveryPath()));
   QVERIFY(next->document()->filePath().endsWith("seed-two-halves.particle.json"));
   next->undoStack()->setClean();
   delete next;
   // Nothing to recover, no prompt.
   MainWindow clean;
-  QVERIFY(clean.offerRecovery() == nullptr);
+  QVERIFY(clean.files()->offerRecovery() == nullptr);
 }
 
 void TestEditor::nodesWithoutPositionsAreLaidOut() {
@@ -400,7 +401,7 @@ void TestEditor::nodesWithoutPositionsAreLaidOut() {
   QTemporaryDir dir;
   Json doc = baseProject();
   const std::string path = writeFile(dir, "nopos.particle.json", doc.dump(2));
-  QVERIFY(window_->openProject(QString::fromStdString(path)));
+  QVERIFY(window_->files()->open(QString::fromStdString(path)));
   const Graph &g = window_->document()->graph();
   std::set<std::pair<double, double>> spots;
   for (const auto &n : g.nodes) {
@@ -419,7 +420,7 @@ void TestEditor::nodesWithoutPositionsAreLaidOut() {
 void TestEditor::examplesOpenAsTemplates() {
   const QString example = QString::fromStdString(examplePath("seed-two-halves"));
   const std::string original = readTextFile(example.toStdString());
-  QVERIFY(window_->openProject(example));
+  QVERIFY(window_->files()->open(example));
   QVERIFY(window_->document()->isTemplate());
   QVERIFY(window_->document()->filePath().isEmpty());
   QVERIFY(window_->windowTitle().contains("example"));
@@ -445,7 +446,7 @@ void TestEditor::theWindowNeverResizesItself() {
       window_->minimumSizeHint().width() <= 1024 && window_->minimumSizeHint().height() <= 700,
       qPrintable(
           QString("minimum %1×%2").arg(window_->minimumSizeHint().width()).arg(window_->minimumSizeHint().height())));
-  QVERIFY(window_->openProject(QString::fromStdString(examplePath("fashion-patches"))));
+  QVERIFY(window_->files()->open(QString::fromStdString(examplePath("fashion-patches"))));
   const QSize size = window_->size();
   for (const char *id : {"split", "p0", "combine", "head", "input"}) {
     clickNode(window_->view(), window_->scene()->nodeItem(id));

@@ -2,6 +2,7 @@
 // the tab's widgets.
 
 #include "MainWindow.h"
+#include "ProjectFiles.h"
 #include "TestSupport.h"
 #include "document/GraphDocument.h"
 #include "editor/GraphScene.h"
@@ -57,7 +58,7 @@ void TestExplainView::explainsATrainedModel() {
   const QString checkpoint = trainCheckpoint(loadProject(path), dir);
 
   MainWindow window;
-  QVERIFY(window.openProject(QString::fromStdString(path)));
+  QVERIFY(window.files()->open(QString::fromStdString(path)));
   window.setCurrentTab("explain");
   window.show();
   QVERIFY(QTest::qWaitForWindowExposed(&window));
@@ -121,7 +122,7 @@ void TestExplainView::attentionMapsForAttentionSubModels() {
   project.path = dir.filePath("tokens.particle.json").toStdString();
   const QString checkpoint = trainCheckpoint(project, dir);
   MainWindow window;
-  QVERIFY(window.openProject(dir.filePath("tokens.particle.json")));
+  QVERIFY(window.files()->open(dir.filePath("tokens.particle.json")));
   ExplainPanel *panel = window.explainPanel();
   panel->setCheckpoint(checkpoint);
   QSignalSpy detail(panel, &ExplainPanel::detailReady);
@@ -178,7 +179,7 @@ void TestExplainView::wordsOfATextSample() {
   QTemporaryDir runDir;
   const QString checkpoint = trainCheckpoint(loadProject(path), runDir);
   MainWindow window;
-  QVERIFY(window.openProject(QString::fromStdString(path)));
+  QVERIFY(window.files()->open(QString::fromStdString(path)));
   // The canvas names the token axis: the ids, the halves and the embedded halves.
   QCOMPARE(window.scene()->nodeItem("input")->shapeText(), QString("[T=8]"));
   QCOMPARE(window.scene()->nodeItem("split")->shapeText(), QString("2 × [T=4]"));
@@ -246,7 +247,7 @@ void TestExplainView::tableRowByBranch() {
   QTemporaryDir runDir;
   const QString checkpoint = trainCheckpoint(loadProject(path), runDir);
   MainWindow window;
-  QVERIFY(window.openProject(QString::fromStdString(path)));
+  QVERIFY(window.files()->open(QString::fromStdString(path)));
   window.setCurrentTab("explain");
   window.show();
   QVERIFY(QTest::qWaitForWindowExposed(&window));

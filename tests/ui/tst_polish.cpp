@@ -10,6 +10,7 @@
 
 #include "GuiDriver.h"
 #include "MainWindow.h"
+#include "ProjectFiles.h"
 #include "TestSupport.h"
 #include "dataset/DataPanel.h"
 #include "document/GraphDocument.h"
@@ -488,7 +489,7 @@ private Q_SLOTS:
     }
     window_ = new MainWindow; // as main.cpp starts: the window, the project, then the event loop
     window_->trainPanel()->setRunsFolder(runs_->path());
-    QVERIFY(window_->openProject(project));
+    QVERIFY(window_->files()->open(project));
     window_->resize(kSmall);
     window_->show();
     QVERIFY(QTest::qWaitForWindowExposed(window_));

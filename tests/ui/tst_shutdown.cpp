@@ -4,6 +4,7 @@
 
 #include "GuiDriver.h"
 #include "MainWindow.h"
+#include "ProjectFiles.h"
 #include "TestSupport.h"
 #include "document/GraphDocument.h"
 #include "explain/ExplainPanel.h"
@@ -129,7 +130,7 @@ void TestShutdown::closeRightAfterAnExplainRequest() {
   }
   auto *window = new MainWindow;
   window->show();
-  QVERIFY(window->openProject(QString::fromStdString(path)));
+  QVERIFY(window->files()->open(QString::fromStdString(path)));
   window->setCurrentTab("explain");
   ExplainPanel *panel = window->explainPanel();
   panel->setCheckpoint(dir.filePath("checkpoint.pt"));
