@@ -1,0 +1,62 @@
+#pragma once
+// The commands of `particle`, one file each in commands/ (as git's builtin/). Each gets the whole
+// command line (argv[1] is its name), parses its own options with Args and returns the exit code:
+// 0 ok, 1 invalid project, 2 usage, 3 file or data error, 4 training failed. A new command is a
+// file there, a line in kCommands and its lines in kUsage.
+
+namespace particle::cli {
+
+int runCheck(int argc, char **argv);
+int runTrain(int argc, char **argv);
+int runSearch(int argc, char **argv);
+int runRobustness(int argc, char **argv);
+int runExplain(int argc, char **argv);
+int runExport(int argc, char **argv);
+int runInfo(int argc, char **argv);
+int runKeys(int argc, char **argv);
+
+struct Command {
+  const char *name;
+  int (*run)(int argc, char **argv);
+};
+
+inline constexpr Command kCommands[] = {
+    {"check", runCheck},   {"train", runTrain},           {"explain", runExplain}, {"export", runExport},
+    {"search", runSearch}, {"robustness", runRobustness}, {"info", runInfo},       {"keys", runKeys},
+};
+
+inline constexpr const char *kUsage = R"(usage: particle <command> [options]
+
+commands:
+  check PROJECT                       validate; print per-node shapes, parameters, share savings
+  train PROJECT [--out DIR [--force]] [--epochs N] [--device D] [--seed S] [--threads T]
+        [--resume CKPT] [--nproc N]   train; writes metrics.csv, summary.json, checkpoint.pt, weights.pt
+                                      (default --out: runs/<name>-<timestamp>, always a fresh folder);
+                                      --nproc N: N data-parallel workers on this machine (c10d, Gloo;
+                                      default: the project's training.workers, 1 unless set);
+                                      with RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT set (torchrun,
+                                      Slurm) this process joins that group as one worker
+  search PROJECT --budget 10m|24trials [--jobs N] [--out DIR [--force]] [--seed S] [--variants N]
+         [--first-epochs E] [--pin AXIS=V,..] [--exclude AXIS=V,..] [--list]
+                                      successive halving over decompositions of the graph (parts, width,
+                                      combine, sharing, and the monolithic baseline), one process per
+                                      trial; writes search.json, trials.csv, pareto.json, variants/
+  robustness PROJECT --checkpoint CKPT [--sigmas 0,0.1,..] [--samples N] [--parts-from PROJECT] [--out DIR]
+                                      accuracy under input noise and with each part occluded, the
+                                      generalisation gap per epoch; robustness.json and .csv
+  explain PROJECT --checkpoint CKPT [--samples N] [--method shapley|ablation|gradxact]
+          [--baseline mean|zero|background] [--target predicted|true] [--out DIR]
+                                      per-sub-model attributions over N test samples; writes
+                                      explain.json and PNG heat maps
+  export PROJECT [--checkpoint CKPT] [--to pytorch|onnx] [--out DIR [--force]]
+                                      plain PyTorch: model.py, weights.pt, reference.pt, data.pt,
+                                      train.py (and model.onnx with --to onnx); without
+                                      --checkpoint, the initial weights a run starts from
+  info                                versions, devices, threads
+  keys                                every node type, data kind and training key with its
+                                      type, default, range and doc (Markdown; docs/FORMAT.md)
+
+exit codes: 0 ok, 1 invalid project, 2 usage, 3 file or data error, 4 training failed
+)";
+
+} // namespace particle::cli

@@ -1,0 +1,127 @@
+// `particle search`: successive halving over decompositions of the graph (recipes/Search).
+
+#include "Commands.h"
+#include "Common.h"
+
+#include "recipes/RunPlan.h"
+#include "recipes/Search.h"
+#include "recipes/Variants.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <limits>
+
+namespace fs = std::filesystem;
+
+namespace particle::cli {
+
+namespace {
+
+// Prints each trial as it ends: rung, variant, accuracy, parameters, time.
+class SearchPrinter : public SearchObserver {
+public:
+  void onBracket(int bracket, int variants) override {
+    if (bracket > 0)
+      std::cout << "time left: another bracket of " << variants << " variant(s)\n" << std::flush;
+  }
+  void onRung(int rung, int variants, int epochs) override {
+    std::cout << "rung " << rung << ": " << variants << " variant(s), " << epochs << " epoch(s) each\n" << std::flush;
+  }
+  void onTrialFinished(const TrialRecord &t, bool reused) override {
+    std::cout << "  " << std::left << std::setw(34) << t.variant << std::right;
+    if (t.ok())
+      std::cout << " val " << std::setw(7) << percent(t.valAccuracy) << "  " << std::setw(10)
+                << withCommas(t.uniqueParameters) << " params  " << std::fixed << std::setprecision(1) << std::setw(7)
+                << t.usPerSample << " µs/sample  " << duration(t.seconds);
+    else
+      std::cout << " " << t.status << (t.message.empty() ? "" : ": " + t.message);
+    std::cout << (reused ? "  (from the earlier search)" : "") << "\n" << std::flush;
+  }
+};
+
+} // namespace
+
+int runSearch(int argc, char **argv) {
+  const Args args(argc, argv, 2,
+                  {"--budget", "--jobs", "--out", "--seed", "--variants", "--first-epochs", "--pin", "--exclude"},
+                  {"--force", "--list"});
+  if (args.positional.size() != 1)
+    throw UsageError("search takes one project file");
+  const std::string file = args.positional[0];
+  Project project;
+  Validation v;
+  if (auto code = loadValid(file, project, v))
+    return *code;
+  SearchOptions options;
+  for (const auto &spec : args.all("--pin"))
+    options.filter.add(spec, true);
+  for (const auto &spec : args.all("--exclude"))
+    options.filter.add(spec, false);
+  if (args.get("--list")) {
+    const auto variants = makeVariants(project, v, options.filter);
+    for (const auto &[axis, values] : variantAxes(project, v)) {
+      std::cout << axis << ":";
+      for (const auto &value : values)
+        std::cout << " " << value;
+      std::cout << "\n";
+    }
+    std::cout << variants.size() << " valid variant(s):\n";
+    for (const auto &variant : variants)
+      std::cout << "  " << variant.name << (variant.original ? "  (this graph)" : "")
+                << (variant.baseline ? "  (monolithic baseline)" : "") << "\n";
+    return kExitOk;
+  }
+  const auto budget = args.get("--budget");
+  if (!budget)
+    throw UsageError("search needs --budget: a time (10m) or a number of trials (24trials)");
+  options.budget = SearchBudget::parse(*budget);
+  options.jobs = static_cast<int>(args.integer("--jobs", 1).value_or(1));
+  options.seed = static_cast<uint64_t>(args.integer("--seed", 0, std::numeric_limits<int64_t>::max()).value_or(0));
+  options.variants = static_cast<int>(args.integer("--variants", 1).value_or(0));
+  options.firstEpochs = static_cast<int>(args.integer("--first-epochs", 1).value_or(0));
+  (void)findDecompositionSite(project.graph); // a graph with nothing to vary: its message before any folder
+  options.outDir = args.get("--out").value_or("search-" + safeRunName(project.name));
+  // A folder with a search.json, or one a search claimed, continues that search (unless --force); any other folder must
+  // be new or empty. --force empties only a folder particle wrote. The claim lasts the whole search.
+  const bool force = args.get("--force").has_value();
+  const auto claim = prepareOutFolder(
+      options.outDir, force,
+      !force && (fs::exists(options.outDir + "/search.json") || folderKind(options.outDir) == "search"), "search");
+  // Trials run this program, or PARTICLE_TRIAL_PROGRAM: a wrapper (nice, srun, a container) that
+  // ends with `exec particle "$@"`.
+  const char *wrapper = std::getenv("PARTICLE_TRIAL_PROGRAM");
+  options.program = wrapper && *wrapper ? std::string(wrapper) : fs::canonical("/proc/self/exe").string();
+  std::cout << "search over decompositions of " << project.name << ", budget " << *budget << ", " << options.jobs
+            << " job(s) at once, into " << options.outDir << "\n"
+            << std::flush;
+  SearchPrinter printer;
+  const auto start = std::chrono::steady_clock::now();
+  const SearchResult r = particle::runSearch(project, v, options, &printer);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::cout << "\n"
+            << r.trials.size() << " trial(s) in " << r.rungs << " rung(s), " << duration(seconds)
+            << (r.outOfBudget ? " (the budget ran out)" : "") << "; winner: " << r.winner << "\n";
+  std::cout << "Pareto set (validation accuracy vs unique parameters):\n";
+  for (const auto &name : r.pareto)
+    if (const TrialRecord *t = r.latest(name))
+      std::cout << "  " << std::left << std::setw(34) << name << std::right << " val " << percent(t->valAccuracy)
+                << ", " << withCommas(t->uniqueParameters) << " params, " << t->epochs << " epoch(s)\n";
+  for (const auto &variant : r.variants)
+    if (variant.original || (variant.baseline && variant.axes.at("width") == "w1")) {
+      const TrialRecord *t = r.latest(variant.name);
+      const bool front = std::find(r.pareto.begin(), r.pareto.end(), variant.name) != r.pareto.end();
+      std::cout << (variant.original ? "this graph (" : "monolithic baseline (") << variant.name << "): "
+                << (t ? "val " + percent(t->valAccuracy) + ", " + withCommas(t->uniqueParameters) + " params, " +
+                            std::to_string(t->epochs) + " epoch(s), " + (front ? "on" : "not on") + " the front"
+                      : std::string("no completed trial"))
+                << "\n";
+    }
+  std::cout << "wrote " << options.outDir << "/{search.json,trials.csv,pareto.json,variants/,trials/}\n";
+  return kExitOk;
+}
+
+} // namespace particle::cli
