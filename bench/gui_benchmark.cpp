@@ -78,7 +78,7 @@ int main(int argc, char **argv) {
   });
   std::vector<double> epochRates;
   QObject::connect(panel, &ui::TrainPanel::epochReceived,
-                   [&](const ui::EpochPoint &p) { epochRates.push_back(p.samplesPerSecond); });
+                   [&](const EpochEvent &p) { epochRates.push_back(p.samplesPerSecond); });
   QSignalSpy done(panel, &ui::TrainPanel::runFinished);
   // Interleaved: engine alone (as the CLI runs it), then the same run from the Train tab with a
   // latency probe on the GUI thread; repeated, medians reported.

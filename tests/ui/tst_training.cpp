@@ -88,7 +88,7 @@ void TestTraining::shortRunFillsTheCharts() {
   QVERIFY(done.wait(60000));
   QCOMPARE(epochs.count(), 3); // every epoch event arrived
   for (int i = 0; i < 3; ++i)
-    QCOMPARE(epochs.at(i).at(0).value<EpochPoint>().epoch, i + 1);
+    QCOMPARE(epochs.at(i).at(0).value<EpochEvent>().epoch, i + 1);
   const auto result = done.at(0).at(0).value<RunFinished>();
   QVERIFY2(!result.failed, qPrintable(result.message));
   QCOMPARE(result.epochs, 3);
@@ -229,7 +229,7 @@ void TestTraining::classNamesOnTheConfusionMatrix() {
   QSignalSpy done(panel, &TrainPanel::runFinished);
   QTest::mouseClick(panel->startButton(), Qt::LeftButton);
   QVERIFY(done.wait(60000));
-  QCOMPARE(epochs.at(0).at(0).value<EpochPoint>().classNames, (QStringList{"rain", "snow", "sun"}));
+  QCOMPARE(epochs.at(0).at(0).value<EpochEvent>().classNames, (std::vector<std::string>{"rain", "snow", "sun"}));
   auto ticker = panel->confusionPlot()->xAxis->ticker().dynamicCast<QCPAxisTickerText>();
   QVERIFY(ticker);
   QCOMPARE(ticker->ticks().value(0), QString("rain"));

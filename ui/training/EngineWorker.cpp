@@ -25,53 +25,24 @@ public:
   Forwarder(EngineWorker *worker, qint64 *stepCounter) : worker_(worker), step_(stepCounter) { clock_.start(); }
 
   void onStep(const StepEvent &e) override {
-    StepPoint p;
-    p.step = e.step;
-    p.totalSteps = e.totalSteps;
-    p.epoch = e.epoch;
-    p.loss = e.loss;
-    p.accuracy = e.accuracy;
-    p.lr = e.lr;
-    p.samplesPerSecond = e.samplesPerSecond;
-    p.etaSeconds = e.etaSeconds;
     *step_ = e.step;
-    pending_.push_back(p);
+    pending_.push_back(e);
     if (clock_.elapsed() >= EngineWorker::kStepIntervalMs || e.step == e.totalSteps)
       flush();
   }
   void onEpoch(const EpochEvent &e) override {
     flush();
-    EpochPoint p;
-    p.epoch = e.epoch;
-    p.epochs = e.epochs;
-    p.step = e.step;
-    p.trainLoss = e.trainLoss;
-    p.trainAccuracy = e.trainAccuracy;
-    p.valLoss = e.valLoss;
-    p.valAccuracy = e.valAccuracy;
-    p.lr = e.lr;
-    p.seconds = e.seconds;
-    p.samplesPerSecond = e.samplesPerSecond;
-    for (const auto &s : e.shares) {
-      p.shareBranches << QString::fromStdString(s.combine + "/" + s.branch);
-      p.shares << s.share;
-    }
-    for (auto c : e.confusion)
-      p.confusion << c;
-    p.classes = static_cast<int>(e.classes);
-    for (const auto &name : e.classNames)
-      p.classNames << QString::fromStdString(name);
     handoffRelease();
-    Q_EMIT worker_->epoch(p);
+    Q_EMIT worker_->epoch(e);
   }
   void onLog(const std::string &message) override {
     handoffRelease();
     Q_EMIT worker_->log(QString::fromStdString(message));
   }
   void flush() {
-    if (!pending_.isEmpty()) {
+    if (!pending_.empty()) {
       // Hand the batch over whole; the next steps go to a new buffer, never to one the GUI reads.
-      QVector<StepPoint> batch;
+      std::vector<StepEvent> batch;
       batch.swap(pending_);
       handoffRelease();
       Q_EMIT worker_->steps(batch);
@@ -82,7 +53,7 @@ public:
 private:
   EngineWorker *worker_;
   qint64 *step_;
-  QVector<StepPoint> pending_;
+  std::vector<StepEvent> pending_;
   QElapsedTimer clock_;
 };
 } // namespace
@@ -267,12 +238,12 @@ void installHandoffFilter() {
 
 TrainingController::TrainingController(QObject *parent) : QObject(parent) {
   installHandoffFilter();
-  qRegisterMetaType<StepPoint>();
-  qRegisterMetaType<EpochPoint>();
+  qRegisterMetaType<StepEvent>();
+  qRegisterMetaType<EpochEvent>();
   qRegisterMetaType<RunFinished>();
   qRegisterMetaType<LiveSettings>();
   qRegisterMetaType<RunRequest>();
-  qRegisterMetaType<QVector<StepPoint>>();
+  qRegisterMetaType<std::vector<StepEvent>>();
   control_ = std::make_shared<ControlToken>();
   worker_ = new EngineWorker;
   worker_->moveToThread(&thread_);

@@ -49,8 +49,8 @@ public Q_SLOTS:
 
 Q_SIGNALS:
   void started(qint64 totalSteps);
-  void steps(const QVector<particle::ui::StepPoint> &points);
-  void epoch(const particle::ui::EpochPoint &point);
+  void steps(const std::vector<particle::StepEvent> &points);
+  void epoch(const particle::EpochEvent &point);
   void log(const QString &message);
   void finished(const particle::ui::RunFinished &result);
   void settingsApplied(const particle::ui::LiveSettings &settings, qint64 atStep);

@@ -181,8 +181,8 @@ void TrainCharts::clear(int epochs) {
   confusionPlot_->replot();
 }
 
-void TrainCharts::addSteps(const QVector<StepPoint> &points, RunRecord &run) {
-  if (points.isEmpty())
+void TrainCharts::addSteps(const std::vector<StepEvent> &points, RunRecord &run) {
+  if (points.empty())
     return;
   for (const auto &p : points) {
     smoothed_ = haveSmoothed_ ? kSmoothing * smoothed_ + (1 - kSmoothing) * p.loss : p.loss;
@@ -216,7 +216,7 @@ void TrainCharts::addSteps(const QVector<StepPoint> &points, RunRecord &run) {
   stepsDirty_ = true;
 }
 
-void TrainCharts::addEpoch(const EpochPoint &p) {
+void TrainCharts::addEpoch(const EpochEvent &p) {
   for (auto *plot : {epochPlot_, sharePlot_})
     for (int i = plot->itemCount() - 1; i >= 0; --i)
       if (plot->item(i)->objectName() == "placeholder")
@@ -228,15 +228,15 @@ void TrainCharts::addEpoch(const EpochPoint &p) {
   epochPlot_->yAxis->rescale();
   epochPlot_->yAxis->setRangeLower(0);
   epochPlot_->yAxis->setRangeUpper(epochPlot_->yAxis->range().upper * 1.1);
-  for (int i = 0; i < p.shares.size(); ++i) {
-    QCPGraph *&g = shareGraphs_[p.shareBranches[i]];
+  for (const BranchShare &s : p.shares) {
+    QCPGraph *&g = shareGraphs_[QString::fromStdString(s.combine + "/" + s.branch)];
     if (!g) {
       g = sharePlot_->addGraph();
-      g->setName(p.shareBranches[i].section('/', 1));
+      g->setName(QString::fromStdString(s.branch));
       g->setPen(QPen(charts::seriesColor(static_cast<int>(shareGraphs_.size()) - 1), 2));
       g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 6));
     }
-    g->addData(p.epoch, p.shares[i]);
+    g->addData(p.epoch, s.share);
   }
   sharePlot_->xAxis->setRange(0.5, std::max(2, p.epochs) + 0.5);
   if (sharePlot_->graphCount() > 0 && sharePlot_->plotLayout()->rowCount() <= 2)
@@ -245,22 +245,23 @@ void TrainCharts::addEpoch(const EpochPoint &p) {
   dirty_ = true;
 }
 
-void TrainCharts::drawConfusion(const EpochPoint &p) {
-  if (p.classes <= 0 || p.confusion.size() != static_cast<qsizetype>(p.classes) * p.classes)
+void TrainCharts::drawConfusion(const EpochEvent &e) {
+  const int classes = static_cast<int>(e.classes);
+  if (classes <= 0 || e.confusion.size() != static_cast<std::size_t>(classes) * static_cast<std::size_t>(classes))
     return;
   confusionPlot_->clearPlottables();
   confusionPlot_->clearItems();
   auto *map = new QCPColorMap(confusionPlot_->xAxis, confusionPlot_->yAxis);
-  map->data()->setSize(p.classes, p.classes);
-  map->data()->setRange(QCPRange(0, p.classes - 1), QCPRange(0, p.classes - 1));
-  for (int t = 0; t < p.classes; ++t) {
+  map->data()->setSize(classes, classes);
+  map->data()->setRange(QCPRange(0, classes - 1), QCPRange(0, classes - 1));
+  for (int t = 0; t < classes; ++t) {
     qint64 row = 0;
-    for (int q = 0; q < p.classes; ++q)
-      row += p.confusion[t * p.classes + q];
-    for (int q = 0; q < p.classes; ++q) { // row-normalised: recall per class on the diagonal
-      const double share = row ? static_cast<double>(p.confusion[t * p.classes + q]) / row : 0;
+    for (int q = 0; q < classes; ++q)
+      row += e.confusion[static_cast<std::size_t>(t * classes + q)];
+    for (int q = 0; q < classes; ++q) { // row-normalised: recall per class on the diagonal
+      const double share = row ? static_cast<double>(e.confusion[static_cast<std::size_t>(t * classes + q)]) / row : 0;
       map->data()->setCell(q, t, share);
-      if (p.classes <= 12 && share >= 0.005) { // the percentage in the cell, where it fits
+      if (classes <= 12 && share >= 0.005) { // the percentage in the cell, where it fits
         auto *text = new QCPItemText(confusionPlot_);
         text->position->setCoords(q, t);
         text->setText(QString::number(100 * share, 'f', 0) + "%");
@@ -273,18 +274,20 @@ void TrainCharts::drawConfusion(const EpochPoint &p) {
   map->setDataRange(QCPRange(0, 1));
   map->setInterpolate(false);
   // Class names on both axes (up to 30 classes; beyond, indices).
-  if (p.classes <= 30) {
+  if (classes <= 30) {
     QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
-    for (int c = 0; c < p.classes; ++c)
-      ticker->addTick(c, p.classNames.value(c, QString::number(c)));
+    for (int c = 0; c < classes; ++c)
+      ticker->addTick(c, c < static_cast<int>(e.classNames.size())
+                             ? QString::fromStdString(e.classNames[static_cast<std::size_t>(c)])
+                             : QString::number(c));
     confusionPlot_->xAxis->setTicker(ticker);
     confusionPlot_->yAxis->setTicker(ticker);
-    confusionPlot_->xAxis->setTickLabelRotation(p.classes > 4 ? 60 : 0);
+    confusionPlot_->xAxis->setTickLabelRotation(classes > 4 ? 60 : 0);
     confusionPlot_->xAxis->setSubTicks(false);
     confusionPlot_->yAxis->setSubTicks(false);
   }
-  confusionPlot_->xAxis->setRange(-0.5, p.classes - 0.5);
-  confusionPlot_->yAxis->setRange(-0.5, p.classes - 0.5);
+  confusionPlot_->xAxis->setRange(-0.5, classes - 0.5);
+  confusionPlot_->yAxis->setRange(-0.5, classes - 0.5);
   confusionPlot_->yAxis->setRangeReversed(true); // the first class on top, as in a table
   confusionPlot_->replot(QCustomPlot::rpQueuedReplot);
 }

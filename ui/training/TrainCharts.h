@@ -38,8 +38,8 @@ public:
   // Forgets the live curves and marks; the epoch axes span `epochs`.
   void clear(int epochs);
   // Appends steps; the smoothed loss also goes to `run`'s curve (for its overlay later).
-  void addSteps(const QVector<StepPoint> &points, RunRecord &run);
-  void addEpoch(const EpochPoint &p);
+  void addSteps(const std::vector<StepEvent> &points, RunRecord &run);
+  void addEpoch(const EpochEvent &p);
   // Marks `step` on the loss curve with what was applied there.
   void markChange(qint64 step, const QString &text);
   // Earlier runs drawn over the live curves, dotted in their colours.
@@ -54,7 +54,7 @@ protected:
   void showEvent(QShowEvent *event) override;
 
 private:
-  void drawConfusion(const EpochPoint &p);
+  void drawConfusion(const EpochEvent &p);
 
   std::function<bool()> running_;
   QWidget *area_;

@@ -455,11 +455,11 @@ void TrainPanel::togglePause() {
   updateButtons();
 }
 
-void TrainPanel::onSteps(const QVector<StepPoint> &points) {
-  if (points.isEmpty() || history_->empty())
+void TrainPanel::onSteps(const std::vector<StepEvent> &points) {
+  if (points.empty() || history_->empty())
     return;
   charts_->addSteps(points, history_->latest());
-  const StepPoint &last = points.back();
+  const StepEvent &last = points.back();
   lastStep_ = last.step;
   lastLr_ = last.lr;
   progress_->setRange(0, static_cast<int>(last.totalSteps));
@@ -478,7 +478,7 @@ void TrainPanel::onSteps(const QVector<StepPoint> &points) {
                   .arg(seconds(last.etaSeconds)));
 }
 
-void TrainPanel::onEpoch(const EpochPoint &p) {
+void TrainPanel::onEpoch(const EpochEvent &p) {
   if (history_->empty())
     return;
   RunRecord &run = history_->latest();

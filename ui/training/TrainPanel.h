@@ -66,7 +66,7 @@ public:
   void shutdown();
 
 Q_SIGNALS:
-  void epochReceived(const particle::ui::EpochPoint &point);
+  void epochReceived(const particle::EpochEvent &point);
   void runFinished(const particle::ui::RunFinished &result);
   void dataPanelRequested();
   void problemsRequested();
@@ -79,8 +79,8 @@ private:
   void startRun();
   void togglePause();
   void applyLive();
-  void onSteps(const QVector<StepPoint> &points);
-  void onEpoch(const EpochPoint &p);
+  void onSteps(const std::vector<StepEvent> &points);
+  void onEpoch(const EpochEvent &p);
   void onFinished(const RunFinished &r);
   void onSettingsApplied(const LiveSettings &s, qint64 step);
   void updateButtons();

@@ -1,5 +1,8 @@
 #pragma once
 // Small value types that cross from the engine thread to the GUI thread (registered metatypes).
+// The engine's own step and epoch events (train/Events.h) cross as they are.
+
+#include "train/Events.h"
 
 #include <QMetaType>
 #include <QString>
@@ -7,29 +10,13 @@
 #include <QVector>
 
 #include <memory>
+#include <vector>
 
 namespace particle {
 class ControlToken;
 }
 
 namespace particle::ui {
-
-struct StepPoint {
-  qint64 step = 0, totalSteps = 0;
-  int epoch = 0;
-  double loss = 0, accuracy = 0, lr = 0, samplesPerSecond = 0, etaSeconds = 0;
-};
-
-struct EpochPoint {
-  int epoch = 0, epochs = 0;
-  qint64 step = 0;
-  double trainLoss = 0, trainAccuracy = 0, valLoss = 0, valAccuracy = 0, lr = 0, seconds = 0, samplesPerSecond = 0;
-  QStringList shareBranches; // "combine/branch"
-  QVector<double> shares;
-  QVector<qint64> confusion; // classes × classes, row = true class
-  int classes = 0;
-  QStringList classNames; // the data set's, or the indices
-};
 
 struct RunFinished {
   QString status, message, checkpoint, outDir;
@@ -56,8 +43,9 @@ struct LiveSettings {
 
 } // namespace particle::ui
 
-Q_DECLARE_METATYPE(particle::ui::StepPoint)
-Q_DECLARE_METATYPE(particle::ui::EpochPoint)
+Q_DECLARE_METATYPE(particle::StepEvent)
+Q_DECLARE_METATYPE(particle::EpochEvent)
+Q_DECLARE_METATYPE(std::vector<particle::StepEvent>)
 Q_DECLARE_METATYPE(particle::ui::RunFinished)
 Q_DECLARE_METATYPE(particle::ui::LiveSettings)
 Q_DECLARE_METATYPE(particle::ui::RunRequest)
