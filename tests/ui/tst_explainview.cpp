@@ -86,8 +86,8 @@ void TestExplainView::explainsATrainedModel() {
   for (int i = 0; i < panel->charts()->waterfall()->itemCount(); ++i)
     steps += qobject_cast<QCPItemRect *>(panel->charts()->waterfall()->item(i)) != nullptr;
   QCOMPARE(steps, 4);
-  QCOMPARE(panel->charts()->heatmap()->plottableCount(), 1);     // class × branch map
-  QTRY_VERIFY_WITH_TIMEOUT(detail.count() > 0, 60000); // saliency of the first sample
+  QCOMPARE(panel->charts()->heatmap()->plottableCount(), 1); // class × branch map
+  QTRY_VERIFY_WITH_TIMEOUT(detail.count() > 0, 60000);       // saliency of the first sample
   QCOMPARE(panel->detail().saliency.size(), 4);
   for (double delta : panel->detail().saliencyDelta)
     QVERIFY(delta < 1e-2);
