@@ -10,9 +10,9 @@ namespace particle {
 CheckpointFit checkpointFit(const std::string &checkpoint, const Graph &graph) {
   CheckpointFit fit;
   try {
-    fit.status = readCheckpointFile(checkpoint).meta.value("graph_hash", "") == graphHash(graph)
-                     ? CheckpointFit::Status::Fits
-                     : CheckpointFit::Status::OtherGraph;
+    fit.meta = readCheckpointFile(checkpoint).meta;
+    fit.status = fit.meta.value("graph_hash", "") == graphHash(graph) ? CheckpointFit::Status::Fits
+                                                                      : CheckpointFit::Status::OtherGraph;
   } catch (const std::exception &e) {
     fit.problem = e.what();
   }

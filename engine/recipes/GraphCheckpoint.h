@@ -15,6 +15,7 @@ struct CheckpointFit {
   enum class Status { Fits, OtherGraph, Unreadable };
   Status status = Status::Unreadable;
   std::string problem; // why it cannot be read (the file's error), empty otherwise
+  Json meta;           // the checkpoint's header, when it could be read
   bool fits() const { return status == Status::Fits; }
 };
 

@@ -39,7 +39,7 @@ WorkerGroup::WorkerGroup(const WorkerGroupSpec &spec) : port_(freeLoopbackPort()
     s.program = spec.program;
     s.args = spec.args;
     if (spec.threads > 0) {
-      s.args.push_back("--threads");
+      s.args.emplace_back("--threads");
       s.args.push_back(std::to_string(spec.threads));
     }
     s.env = localWorkerEnv(rank, spec.world, port_);

@@ -228,9 +228,17 @@ std::vector<RunEpoch> readRunMetrics(const std::string &runDir) {
       errno = 0;
       char *end = nullptr;
       const double v = std::strtod(cell.c_str(), &end);
-      if (cell.empty() || end != cell.c_str() + cell.size() || errno == ERANGE)
-        throw Error(ErrorKind::File, path + ":" + std::to_string(lineNumber) + ": " + header[column] + " is \"" + cell +
-                                         "\", not a number");
+      if (cell.empty() || end != cell.c_str() + cell.size() || errno == ERANGE) {
+        std::string message = path;
+        message += ':';
+        message += std::to_string(lineNumber);
+        message += ": ";
+        message += header[column];
+        message += " is \"";
+        message += cell;
+        message += "\", not a number";
+        throw Error(ErrorKind::File, message);
+      }
       return v;
     };
     RunEpoch e;

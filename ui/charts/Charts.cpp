@@ -65,6 +65,13 @@ QCustomPlot *makePlot(QWidget *parent, const QString &name, const QString &title
   return plot;
 }
 
+QCustomPlot *makeAxesPlot(QWidget *parent, const QString &name, const QString &x, const QString &y) {
+  QCustomPlot *plot = makePlot(parent, name);
+  plot->xAxis->setLabel(x);
+  plot->yAxis->setLabel(y);
+  return plot;
+}
+
 void legendBelow(QCustomPlot *plot) {
   plot->legend->setVisible(true);
   plot->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);

@@ -23,6 +23,10 @@ enum class Series { Short, Long };
 QCustomPlot *makePlot(QWidget *parent, const QString &name, const QString &title = QString(),
                       Series series = Series::Short);
 
+// A plot with the common look and these axis titles, no title above (a group box or a tab says
+// what the chart is).
+QCustomPlot *makeAxesPlot(QWidget *parent, const QString &name, const QString &x, const QString &y);
+
 // The legend below the axes, in rows of three, never over the data.
 void legendBelow(QCustomPlot *plot);
 // The legend back inside the axes, hidden: an empty legend below would still claim room.

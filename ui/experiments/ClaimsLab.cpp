@@ -18,16 +18,6 @@
 
 namespace particle::ui {
 
-namespace {
-// A chart of the lab: the common look, axis titles and no title above (the group box says it).
-QCustomPlot *makePlot(const QString &x, const QString &y, const QString &name, QWidget *parent) {
-  QCustomPlot *plot = charts::makePlot(parent, name);
-  plot->xAxis->setLabel(x);
-  plot->yAxis->setLabel(y);
-  return plot;
-}
-} // namespace
-
 ClaimsLab::ClaimsLab(QWidget *parent) : QGroupBox(tr("Claims lab"), parent) {
   auto *grid = new QGridLayout(this);
   button_ = new QPushButton(tr("Measure robustness"), this);
@@ -45,12 +35,12 @@ ClaimsLab::ClaimsLab(QWidget *parent) : QGroupBox(tr("Claims lab"), parent) {
   // One line per model measured: wrapped to the room there is, never widening the tab.
   label_->setWordWrap(true);
   label_->setMinimumWidth(1);
-  noise_ =
-      makePlot(tr("input noise σ (training-data standard deviations)"), tr("test accuracy (%)"), "noisePlot", this);
+  noise_ = charts::makeAxesPlot(this, "noisePlot", tr("input noise σ (training-data standard deviations)"),
+                                tr("test accuracy (%)"));
   noise_->xAxis->setRange(0, 1);
   noise_->yAxis->setRange(0, 100);
   charts::legendInside(noise_, Qt::AlignRight | Qt::AlignTop); // curves fall to the right
-  gap_ = makePlot(tr("epoch"), tr("train − val accuracy (%)"), "gapPlot", this);
+  gap_ = charts::makeAxesPlot(this, "gapPlot", tr("epoch"), tr("train − val accuracy (%)"));
   gap_->setToolTip(tr("Training accuracy (the running mean over each epoch) minus validation accuracy after it: "
                       "below zero early on, growing as a model starts to over-fit"));
   charts::legendInside(gap_, Qt::AlignRight | Qt::AlignBottom);

@@ -39,14 +39,6 @@ namespace particle::ui {
 namespace {
 const QStringList kColumns = {"Variant",   "Rung", "Epochs", "Status", "Val acc", "Unique params",
                               "µs/sample", "Time", "Parts",  "Width",  "Combine", "Sharing"};
-
-// A chart of the tab: the common look, axis titles and no title above (the group box says it).
-QCustomPlot *makePlot(const QString &x, const QString &y, const QString &name, QWidget *parent) {
-  QCustomPlot *plot = charts::makePlot(parent, name);
-  plot->xAxis->setLabel(x);
-  plot->yAxis->setLabel(y);
-  return plot;
-}
 } // namespace
 
 ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidget(parent), doc_(doc) {
@@ -121,7 +113,7 @@ ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidge
   table_->setToolTip(tr("One row per trial. Rung 0 trains every variant briefly; each later rung trains the better "
                         "half twice as long. Bold: the Pareto set, at its latest trial. Double-click a trial to "
                         "open its variant in the designer; select rows for the claims lab."));
-  pareto_ = makePlot(tr("unique parameters"), tr("validation accuracy (%)"), "paretoPlot", split);
+  pareto_ = charts::makeAxesPlot(split, "paretoPlot", tr("unique parameters"), tr("validation accuracy (%)"));
   pareto_->xAxis->setScaleType(QCPAxis::stLogarithmic);
   pareto_->xAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
   pareto_->xAxis->setNumberFormat("eb"); // 10⁵

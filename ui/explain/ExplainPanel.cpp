@@ -5,6 +5,7 @@
 
 #include "document/GraphDocument.h"
 #include "recipes/Contributions.h"
+#include "recipes/GraphCheckpoint.h"
 #include "train/Checkpoint.h"
 
 #include <QComboBox>
@@ -217,9 +218,11 @@ ExplainPanel::ExplainPanel(GraphDocument *doc, QWidget *parent) : QWidget(parent
     // refused one leaves the checkpoint and the results before it.
     QString origin, status;
     try {
-      const CheckpointFile file = readCheckpointFile(path.toStdString());
-      origin = checkpointRun(path, file.meta, &status);
-      if (file.meta.value("graph_hash", "") != graphHash(doc_->graph()))
+      const CheckpointFit fit = checkpointFit(path.toStdString(), doc_->graph());
+      if (fit.status == CheckpointFit::Status::Unreadable)
+        throw Error(ErrorKind::File, fit.problem);
+      origin = checkpointRun(path, fit.meta, &status);
+      if (!fit.fits())
         throw Error(ErrorKind::File, path.toStdString() + ": this checkpoint was trained on a different graph (" +
                                          origin.toStdString() + "); it does not fit this project");
     } catch (const std::exception &e) {

@@ -254,12 +254,16 @@ void TrainCharts::drawConfusion(const EpochEvent &e) {
   auto *map = new QCPColorMap(confusionPlot_->xAxis, confusionPlot_->yAxis);
   map->data()->setSize(classes, classes);
   map->data()->setRange(QCPRange(0, classes - 1), QCPRange(0, classes - 1));
+  // One cell of the matrix: true class t, predicted class q.
+  const auto cell = [&](int t, int q) {
+    return e.confusion[static_cast<std::size_t>(t) * static_cast<std::size_t>(classes) + static_cast<std::size_t>(q)];
+  };
   for (int t = 0; t < classes; ++t) {
     qint64 row = 0;
     for (int q = 0; q < classes; ++q)
-      row += e.confusion[static_cast<std::size_t>(t * classes + q)];
+      row += cell(t, q);
     for (int q = 0; q < classes; ++q) { // row-normalised: recall per class on the diagonal
-      const double share = row ? static_cast<double>(e.confusion[static_cast<std::size_t>(t * classes + q)]) / row : 0;
+      const double share = row ? static_cast<double>(cell(t, q)) / static_cast<double>(row) : 0;
       map->data()->setCell(q, t, share);
       if (classes <= 12 && share >= 0.005) { // the percentage in the cell, where it fits
         auto *text = new QCPItemText(confusionPlot_);
