@@ -115,6 +115,12 @@ void placeholder(QCustomPlot *plot, const QString &text) {
   item->setClipToAxisRect(true);
 }
 
+void clearPlaceholder(QCustomPlot *plot) {
+  for (int i = plot->itemCount() - 1; i >= 0; --i)
+    if (plot->item(i)->objectName() == "placeholder")
+      plot->removeItem(i);
+}
+
 void showValuesOnHover(QCustomPlot *plot) {
   QObject::connect(plot, &QCustomPlot::mouseMove, plot, [plot](QMouseEvent *e) {
     const double x = plot->xAxis->pixelToCoord(e->position().x());

@@ -35,6 +35,8 @@ void legendHidden(QCustomPlot *plot);
 void legendInside(QCustomPlot *plot, Qt::Alignment corner);
 // Grey text in the middle of a chart that has nothing to show yet (an item named "placeholder").
 void placeholder(QCustomPlot *plot, const QString &text);
+// Removes that text once the chart has data.
+void clearPlaceholder(QCustomPlot *plot);
 // A tooltip with the coordinates under the cursor.
 void showValuesOnHover(QCustomPlot *plot);
 

@@ -203,10 +203,8 @@ void TrainCharts::addSteps(const std::vector<StepEvent> &points, RunRecord &run)
       run.losses << smoothed_;
     }
   }
-  for (auto *plot : {lossPlot_, ratePlot_})
-    for (int i = plot->itemCount() - 1; i >= 0; --i)
-      if (plot->item(i)->objectName() == "placeholder")
-        plot->removeItem(i);
+  charts::clearPlaceholder(lossPlot_);
+  charts::clearPlaceholder(ratePlot_);
   const double steps = std::max<double>(10, static_cast<double>(points.back().totalSteps));
   lossPlot_->xAxis->setRange(0, steps);
   ratePlot_->xAxis->setRange(0, steps);
@@ -217,10 +215,8 @@ void TrainCharts::addSteps(const std::vector<StepEvent> &points, RunRecord &run)
 }
 
 void TrainCharts::addEpoch(const EpochEvent &p) {
-  for (auto *plot : {epochPlot_, sharePlot_})
-    for (int i = plot->itemCount() - 1; i >= 0; --i)
-      if (plot->item(i)->objectName() == "placeholder")
-        plot->removeItem(i);
+  charts::clearPlaceholder(epochPlot_);
+  charts::clearPlaceholder(sharePlot_);
   valLoss_->addData(p.epoch, p.valLoss);
   trainLossEpoch_->addData(p.epoch, p.trainLoss);
   valAcc_->addData(p.epoch, p.valAccuracy);
