@@ -6,8 +6,11 @@
 #include "project/Project.h"
 #include "recipes/Contributions.h"
 #include "recipes/GraphDiff.h"
+#include "recipes/Search.h"
 #include "recipes/Variants.h"
+#include "train/RunFolder.h"
 
+#include <QTemporaryDir>
 #include <QtTest>
 
 #include <algorithm>
@@ -26,6 +29,9 @@ private Q_SLOTS:
   void identicalGraphsHaveNoDiff();
   void diffNamesEveryChange();
   void weightAndEffectDisagreeOnlyBeyondTheFairShare();
+  void aRunFolderReadsBackWhatItWrote();
+  void damagedRunFilesAreNamed();
+  void searchFilesReadBackTyped();
 };
 
 namespace {
@@ -162,6 +168,89 @@ void TestRecipes::weightAndEffectDisagreeOnlyBeyondTheFairShare() {
   QVERIFY(!weightEffectDisagree(0.30, 0.125, 4));
   QVERIFY(!weightEffectDisagree(0.5, 0.5, 2));
   QVERIFY(!weightEffectDisagree(0.0, 1.0, 0)); // no branches: nothing to flag
+}
+
+void TestRecipes::aRunFolderReadsBackWhatItWrote() {
+  QTemporaryDir dir;
+  const RunFolder folder(dir.path().toStdString());
+  RunRecord record;
+  record.summary.status = RunSummary::Status::EarlyStopped;
+  record.summary.testAccuracy = 0.875;
+  record.summary.epochs = 2;
+  record.name = "t";
+  folder.writeSummary(record);
+  RunEpoch a, b;
+  a.epoch = 1;
+  a.step = 10;
+  a.valAccuracy = 0.5;
+  b.epoch = 2;
+  b.step = 20;
+  b.trainLoss = 0.25;
+  b.valAccuracy = 0.75;
+  folder.writeMetrics({a, b});
+  const RunRecord back = readRunSummary(folder.dir());
+  QCOMPARE(back.summary.status, RunSummary::Status::EarlyStopped);
+  QCOMPARE(back.summary.testAccuracy, 0.875);
+  QCOMPARE(back.summary.epochs, 2);
+  const std::vector<RunEpoch> epochs = readRunMetrics(folder.dir());
+  QCOMPARE(epochs.size(), std::size_t(2));
+  QCOMPARE(epochs[1].epoch, 2);
+  QCOMPARE(epochs[1].step, int64_t(20));
+  QCOMPARE(epochs[1].trainLoss, 0.25);
+  QCOMPARE(epochs[1].valAccuracy, 0.75);
+  QTemporaryDir none;
+  QVERIFY(readRunMetrics(none.path().toStdString()).empty()); // no metrics.csv: no epochs
+}
+
+void TestRecipes::damagedRunFilesAreNamed() {
+  QTemporaryDir dir;
+  const std::string run = dir.path().toStdString();
+  writeFile(dir, "metrics.csv", "epoch,step,val_accuracy\n1,10,0.5\n2,2x,0.7\n");
+  try {
+    readRunMetrics(run);
+    QFAIL("a cell that is not a number is refused");
+  } catch (const Error &e) {
+    const std::string what = e.what();
+    QVERIFY2(what.find("metrics.csv:3") != std::string::npos && what.find("step") != std::string::npos, e.what());
+  }
+  writeFile(dir, "summary.json", R"({"status": "completed", "test_accuracy": "high"})");
+  try {
+    readRunSummary(run);
+    QFAIL("a field of the wrong type is refused");
+  } catch (const Error &e) {
+    const std::string what = e.what();
+    QVERIFY2(what.find("summary.json") != std::string::npos && what.find("test_accuracy") != std::string::npos,
+             e.what());
+  }
+  writeFile(dir, "summary.json", R"({"status": "sideways"})");
+  QVERIFY_THROWS_EXCEPTION(Error, readRunSummary(run)); // a status this program never writes
+}
+
+void TestRecipes::searchFilesReadBackTyped() {
+  const Json search = Json::parse(R"({"project": "t", "settings": {"budget": "2m"},
+    "variants": [{"name": "own", "axes": {"parts": "4 chunks"}, "original": true},
+                 {"name": "monolithic-w1", "axes": {"parts": "whole"}, "baseline": true}],
+    "trials": [], "pareto": ["own"], "winner": "own", "rungs": 2})");
+  const SearchFile file = readSearchJson(search, "search.json");
+  QCOMPARE(file.project, std::string("t"));
+  QCOMPARE(file.variants.size(), std::size_t(2));
+  QVERIFY(file.variant("own") && file.variant("own")->original);
+  QCOMPARE(file.variant("own")->axis("parts"), std::string("4 chunks"));
+  QVERIFY(file.variant("monolithic-w1")->baseline);
+  QVERIFY(!file.variant("nothing"));
+  QCOMPARE(file.winner, std::string("own"));
+  QCOMPARE(file.rungs, 2);
+  Json bad = search;
+  bad["pareto"] = Json::array({1});
+  try {
+    readSearchJson(bad, "search.json");
+    QFAIL("a pareto entry that is not a name is refused");
+  } catch (const Error &e) {
+    QVERIFY2(std::string(e.what()).find("pareto[0]") != std::string::npos, e.what());
+  }
+  bad = search;
+  bad.erase("trials");
+  QVERIFY_THROWS_EXCEPTION(Error, readSearchJson(bad, "search.json"));
 }
 
 QTEST_GUILESS_MAIN(TestRecipes)
