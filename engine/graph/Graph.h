@@ -5,6 +5,7 @@
 #include "base/Json.h"
 
 #include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +25,22 @@ struct PortRef {
   bool operator==(const PortRef &o) const { return node == o.node && port == o.port; }
 };
 
+// Where a node's starting weights come from (see FORMAT.md "init").
+struct NodeInit {
+  std::string from; // a .particle-part file, a run folder or a run's checkpoint.pt, as written
+                    // (relative to the project's folder)
+  std::string node; // the node in it to take; may be empty for a part with exactly one node
+  bool operator==(const NodeInit &o) const { return from == o.from && node == o.node; }
+};
+
+// Low-rank adapters on a node's Linear and convolution layers: only they train.
+struct NodeAdapter {
+  std::string kind = "lora";
+  int64_t rank = 4;
+  double alpha = 8;
+  bool operator==(const NodeAdapter &o) const { return kind == o.kind && rank == o.rank && alpha == o.alpha; }
+};
+
 struct Node {
   std::string id;
   std::string type;
@@ -31,10 +48,13 @@ struct Node {
   Json params = Json::object(); // as written by the user; defaults are not stored
   std::string share;            // share group name; empty when not shared
   std::string shareScope;       // "" (= "all") or "trunk"
+  std::optional<NodeInit> init;
+  bool freeze = false; // no gradient, eval mode: the weights stay exactly the ones it started with
+  std::optional<NodeAdapter> adapter;
 
   bool operator==(const Node &o) const {
     return id == o.id && type == o.type && pos == o.pos && params == o.params && share == o.share &&
-           shareScope == o.shareScope;
+           shareScope == o.shareScope && init == o.init && freeze == o.freeze && adapter == o.adapter;
   }
   bool operator!=(const Node &o) const { return !(*this == o); }
 };

@@ -35,7 +35,7 @@ std::string requireString(const Json &obj, const std::string &key, const std::st
 Node parseNode(const Json &j, const std::string &file, const std::string &where) {
   if (!j.is_object())
     structural(file, where, R"(a node must be an object with "id" and "type")");
-  checkKeys(j, {"id", "type", "pos", "params", "share", "share_scope"}, file, where);
+  checkKeys(j, {"id", "type", "pos", "params", "share", "share_scope", "init", "freeze", "adapter"}, file, where);
   Node n;
   n.id = requireString(j, "id", file, where);
   if (!Graph::isValidId(n.id))
@@ -63,6 +63,49 @@ Node parseNode(const Json &j, const std::string &file, const std::string &where)
     if (n.shareScope != "all" && n.shareScope != "trunk")
       structural(file, where + ".share_scope", "is \"" + n.shareScope + R"("; use "all" or "trunk")");
   }
+  // Ranges (rank, alpha, the adapter's kind) and whether the source fits are the check's: the
+  // editor holds such a node and shows the problem instead of refusing the file.
+  const std::string node = " (node \"" + n.id + "\")";
+  if (j.contains("init")) {
+    const Json &init = j["init"];
+    const std::string at = where + ".init";
+    if (!init.is_object())
+      structural(file, at, R"(must be an object {"from": FILE, "node": ID})" + node + ", got " + init.dump());
+    checkKeys(init, {"from", "node"}, file, at);
+    NodeInit value;
+    value.from = requireString(init, "from", file, at);
+    if (value.from.empty())
+      structural(file, at + ".from", "must name a particle file, a run folder or a checkpoint" + node);
+    if (init.contains("node"))
+      value.node = requireString(init, "node", file, at);
+    n.init = value;
+  }
+  if (j.contains("freeze")) {
+    if (!j["freeze"].is_boolean())
+      structural(file, where + ".freeze", "must be true or false" + node + ", got " + j["freeze"].dump());
+    n.freeze = j["freeze"].get<bool>();
+  }
+  if (j.contains("adapter")) {
+    const Json &a = j["adapter"];
+    const std::string at = where + ".adapter";
+    if (!a.is_object())
+      structural(file, at, R"(must be an object {"kind": "lora", "rank": R, "alpha": A})" + node + ", got " + a.dump());
+    checkKeys(a, {"kind", "rank", "alpha"}, file, at);
+    NodeAdapter value;
+    if (a.contains("kind"))
+      value.kind = requireString(a, "kind", file, at);
+    if (a.contains("rank")) {
+      if (!a["rank"].is_number_integer())
+        structural(file, at + ".rank", "must be a whole number" + node + ", got " + a["rank"].dump());
+      value.rank = a["rank"].get<int64_t>();
+    }
+    if (a.contains("alpha")) {
+      if (!a["alpha"].is_number())
+        structural(file, at + ".alpha", "must be a number" + node + ", got " + a["alpha"].dump());
+      value.alpha = a["alpha"].get<double>();
+    }
+    n.adapter = value;
+  }
   return n;
 }
 
@@ -81,23 +124,36 @@ Edge parseEdge(const Json &j, const std::string &file, const std::string &where)
   return e;
 }
 
+// Whole numbers are written without a fraction: files stay tidy and diff well.
+Json tidyNumber(double v) {
+  return std::floor(v) == v && std::abs(v) < 1e15 ? Json(static_cast<int64_t>(v)) : Json(v);
+}
+
+Json adapterToJson(const NodeAdapter &a) {
+  return Json{{"kind", a.kind}, {"rank", a.rank}, {"alpha", tidyNumber(a.alpha)}};
+}
+
 Json nodeToJson(const Node &n) {
   Json j = Json::object();
   j["id"] = n.id;
   j["type"] = n.type;
-  if (n.pos) {
-    // Whole coordinates are written without a fraction: files stay tidy and diff well.
-    auto coord = [](double v) {
-      return std::floor(v) == v && std::abs(v) < 1e15 ? Json(static_cast<int64_t>(v)) : Json(v);
-    };
-    j["pos"] = Json::array({coord((*n.pos)[0]), coord((*n.pos)[1])});
-  }
+  if (n.pos)
+    j["pos"] = Json::array({tidyNumber((*n.pos)[0]), tidyNumber((*n.pos)[1])});
   if (!n.params.empty())
     j["params"] = n.params;
   if (!n.share.empty())
     j["share"] = n.share;
   if (!n.shareScope.empty())
     j["share_scope"] = n.shareScope;
+  if (n.init) {
+    j["init"] = Json{{"from", n.init->from}};
+    if (!n.init->node.empty())
+      j["init"]["node"] = n.init->node;
+  }
+  if (n.freeze)
+    j["freeze"] = true;
+  if (n.adapter)
+    j["adapter"] = adapterToJson(*n.adapter);
   return j;
 }
 
@@ -222,9 +278,14 @@ void saveProject(const Project &project, const std::string &path) {
 
 std::string graphHash(const Graph &graph) {
   Json j = Json::array();
-  for (const auto &n : graph.nodes)
-    j.push_back(
-        Json{{"id", n.id}, {"type", n.type}, {"params", n.params}, {"share", n.share}, {"scope", n.shareScope}});
+  // The adapter adds tensors to the checkpoint; init and freeze change only where the weights start
+  // and whether they move, so a checkpoint still fits the graph whose node was frozen since.
+  for (const auto &n : graph.nodes) {
+    Json node{{"id", n.id}, {"type", n.type}, {"params", n.params}, {"share", n.share}, {"scope", n.shareScope}};
+    if (n.adapter)
+      node["adapter"] = adapterToJson(*n.adapter);
+    j.push_back(node);
+  }
   for (const auto &e : graph.edges)
     j.push_back(e.from.toString() + ">" + e.to.toString());
   // FNV-1a 64: stable across platforms and releases, unlike std::hash.

@@ -6,7 +6,8 @@
 
 namespace particle {
 
-// The project with its data set's relative paths made absolute (against its own folder).
+// The project with its data set's relative paths, its nodes' init sources and the files its
+// nodes' params name made absolute (against its own folder).
 Project projectWithAbsolutePaths(const Project &project);
 
 } // namespace particle

@@ -4,6 +4,7 @@
 #include "graph/Catalogue.h"
 #include "project/Project.h"
 #include "project/ProjectCheck.h"
+#include "project/ProjectPaths.h"
 
 #include <QtTest>
 
@@ -92,6 +93,22 @@ void TestGraphValidation::badProjects_data() {
   row("unknown top-level key", R"([{"op":"add","path":"/extra","value":1}])", 1, "extra", "unknown key");
   row("unknown node key", R"([{"op":"add","path":"/nodes/2/color","value":"red"}])", 1, "nodes[2].color",
       "unknown key");
+  row("init not an object", R"([{"op":"add","path":"/nodes/4/init","value":"enc.particle-part"}])", 1, "nodes[4].init",
+      "(node \"c\")");
+  row("unknown init key", R"([{"op":"add","path":"/nodes/4/init","value":{"from":"a.particle-part","layer":1}}])", 1,
+      "nodes[4].init.layer", "unknown key");
+  row("init without from", R"([{"op":"add","path":"/nodes/4/init","value":{"node":"p0"}}])", 1, "nodes[4].init",
+      "missing \"from\"");
+  row("init node not a string", R"([{"op":"add","path":"/nodes/4/init","value":{"from":"r","node":3}}])", 1,
+      "nodes[4].init.node", "must be a string");
+  row("freeze not a boolean", R"([{"op":"add","path":"/nodes/4/freeze","value":"yes"}])", 1, "nodes[4].freeze",
+      "must be true or false (node \"c\")");
+  row("adapter rank not whole", R"([{"op":"add","path":"/nodes/4/adapter","value":{"rank":2.5}}])", 1,
+      "nodes[4].adapter.rank", "whole number (node \"c\")");
+  row("adapter alpha not a number", R"([{"op":"add","path":"/nodes/4/adapter","value":{"alpha":"8"}}])", 1,
+      "nodes[4].adapter.alpha", "must be a number");
+  row("unknown adapter key", R"([{"op":"add","path":"/nodes/4/adapter","value":{"kind":"lora","dropout":0.1}}])", 1,
+      "nodes[4].adapter.dropout", "unknown key");
   row("unknown edge key", R"([{"op":"add","path":"/edges/1/weight","value":2}])", 1, "edges[1].weight", "unknown key");
   row("unknown dataset key", R"([{"op":"add","path":"/dataset/colour","value":1}])", 1, "dataset.colour",
       "unknown key");
@@ -235,6 +252,13 @@ void TestGraphValidation::editsSurviveRoundTrip() {
   p.graph.edges.push_back(Edge{PortRef{"combine", "0"}, PortRef{"head2", "0"}});
   p.graph.nodes.push_back(Node{"head2", "Classifier", std::nullopt, Json::object(), "", ""});
   p.ui = Json::parse(R"({"zoom": 1.5, "z": {"b": 1, "a": [2, {"k": null}]}})");
+  const std::string hashBefore = graphHash(p.graph);
+  p.graph.find("b")->init = NodeInit{"runs/r1", "a"};
+  p.graph.find("b")->freeze = true;
+  // Where weights start and whether they move leave the graph's hash (and its checkpoints) alone.
+  QCOMPARE(graphHash(p.graph), hashBefore);
+  p.graph.find("c")->adapter = NodeAdapter{"lora", 2, 0.5};
+  QVERIFY(graphHash(p.graph) != hashBefore);
   QTemporaryDir dir;
   const std::string path = dir.path().toStdString() + "/e.particle.json";
   saveProject(p, path);
@@ -243,6 +267,13 @@ void TestGraphValidation::editsSurviveRoundTrip() {
   QCOMPARE((*q.graph.find("d")->pos)[0], 12.5);
   QCOMPARE((*q.graph.find("d")->pos)[1], -3.0);
   QCOMPARE(q.graph.find("d")->share, std::string("cd"));
+  QCOMPARE(q.graph.find("b")->init->from, std::string("runs/r1"));
+  QCOMPARE(q.graph.find("b")->init->node, std::string("a"));
+  QVERIFY(q.graph.find("b")->freeze);
+  QVERIFY(!q.graph.find("c")->freeze);
+  QCOMPARE(q.graph.find("c")->adapter->rank, int64_t(2));
+  QCOMPARE(q.graph.find("c")->adapter->alpha, 0.5);
+  QVERIFY(q.graph == p.graph);
   QCOMPARE(q.graph.edges.size(), p.graph.edges.size());
   QCOMPARE(q.graph.edges.back().to.node, std::string("head2"));
   // "ui" comes back verbatim, key order included.
@@ -433,6 +464,11 @@ void TestGraphValidation::relativeDatasetPathsResolveAgainstProject() {
   QVERIFY(v.ok());
   QCOMPARE(v.data.sampleShape, Shape({2}));
   QCOMPARE(v.data.classes, int64_t{3});
+  // A run folder's project copy still names a node's init source, as it does its data.
+  Project withInit = loadProject(path);
+  withInit.graph.find("b")->init = NodeInit{"parts/enc.particle-part", ""};
+  QCOMPARE(projectWithAbsolutePaths(withInit).graph.find("b")->init->from,
+           dir.path().toStdString() + "/parts/enc.particle-part");
 }
 
 void TestGraphValidation::problemsPointAtTheirCause() {
