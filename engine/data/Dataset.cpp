@@ -62,15 +62,50 @@ void assignSplits(Dataset &d, const torch::Tensor &x, const torch::Tensor &y, co
   }
 }
 
+namespace {
+// Keeps the samples of the `kept` classes in each split, relabelled by their place in `kept`.
+void keepClasses(Dataset &d, const std::vector<int64_t> &kept) {
+  std::vector<int64_t> map(static_cast<std::size_t>(d.info.classes), -1);
+  for (std::size_t i = 0; i < kept.size(); ++i)
+    map[static_cast<std::size_t>(kept[i])] = static_cast<int64_t>(i);
+  const auto relabel = torch::tensor(map, torch::kLong);
+  for (auto [x, y] : {std::pair{&d.trainX, &d.trainY}, {&d.valX, &d.valY}, {&d.testX, &d.testY}}) {
+    if (!y->defined())
+      continue;
+    const auto labels = relabel.index_select(0, *y);
+    const auto idx = (labels >= 0).nonzero().flatten();
+    *x = x->index_select(0, idx);
+    *y = labels.index_select(0, idx);
+  }
+  applyClassSelection(d.info, kept);
+}
+} // namespace
+
 Dataset loadDataset(const DatasetSpec &spec) {
   if (!spec.type || !spec.type->load)
     badDatasetKey("kind", "\"" + spec.kind + "\" cannot be loaded");
+  // A class selection or a drawn limit applies to the kind's whole training split, so the kind
+  // loads without the limit and it is applied here, after the classes are picked.
+  const bool here = !spec.selectClasses.empty() || spec.limitSeed != 0;
+  DatasetSpec whole = spec;
+  if (here)
+    whole.limit = 0;
   Dataset d;
   if (!spec.type->loadSetsInfo)
-    d.info = probeDataset(spec);
+    d.info = spec.type->probe(whole);
   spec.checkCancelled();
-  spec.type->load(spec, d);
+  spec.type->load(whole, d);
   spec.checkCancelled();
+  if (!spec.selectClasses.empty())
+    keepClasses(d, selectedClasses(spec, d.info));
+  if (here && spec.limit > 0 && d.trainX.size(0) > spec.limit) {
+    const int64_t n = d.trainX.size(0);
+    const auto idx = spec.limitSeed == 0
+                         ? torch::arange(spec.limit, torch::kLong)
+                         : torch::tensor(permutation(n, spec.limitSeed), torch::kLong).narrow(0, 0, spec.limit);
+    d.trainX = d.trainX.index_select(0, idx);
+    d.trainY = d.trainY.index_select(0, idx);
+  }
   d.info.trainCount = d.trainX.size(0);
   d.info.validationCount = d.valX.defined() ? d.valX.size(0) : 0;
   d.info.testCount = d.testX.defined() ? d.testX.size(0) : 0;

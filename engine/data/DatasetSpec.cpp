@@ -1,5 +1,6 @@
 #include "data/DatasetSpec.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -16,6 +17,29 @@ void badDatasetKey(const std::string &key, const std::string &message, ErrorKind
 namespace {
 [[noreturn]] void bad(const std::string &key, const std::string &message) {
   badDatasetKey(key, message);
+}
+
+// A list of class names or indices: a column list's form (names or 0-based indices, comma
+// separated) with a message about classes (checkClassSelection).
+Field classSelectionField() {
+  Field f = columnListField("select_classes", "Keep only these classes (names or 0-based indices), relabelled "
+                                              "0..k-1 in this order; their names stay (empty: all)");
+  f.placeholder = "e.g. 0, 1, 2 or Sandal, Shirt (empty: all)";
+  return f;
+}
+
+std::string checkClassSelection(const Json &value) {
+  const auto item = [](const Json &x) {
+    return (x.is_string() && !x.get<std::string>().empty()) || (x.is_number_integer() && x.get<int64_t>() >= 0) ||
+           (x.is_number_float() && x.get<double>() >= 0 && x.get<double>() == std::floor(x.get<double>()));
+  };
+  if (!value.is_array() || value.size() < 2 || !std::all_of(value.begin(), value.end(), item))
+    return "must list at least two classes (names or 0-based indices), got " + value.dump();
+  for (std::size_t i = 0; i < value.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (value[i] == value[j])
+        return "lists " + value[i].dump() + " twice";
+  return {};
 }
 
 std::string resolve(const std::string &path, const std::string &baseDir) {
@@ -64,6 +88,11 @@ const Schema &commonDatasetKeys() {
                  "Share of the training data held out for validation (carved deterministically from the seed)"),
       advanced(intField("seed", 0, 0, 9.2e18, "Seed of the split (and of generated data)")),
       zeroMeans(intField("limit", 0, 0, 9.2e18, "Use at most this many training samples (quick trials)"), "all"),
+      advanced(zeroMeans(intField("limit_seed", 0, 0, 9.2e18,
+                                  "Which `limit` training samples: drawn at random with this seed (the same "
+                                  "validation and test splits); 0 takes the first of the training split"),
+                         "the first")),
+      advanced(classSelectionField()),
   };
   return keys;
 }
@@ -99,7 +128,8 @@ DatasetSpec parseDatasetSpec(const Json &section, const std::string &baseDir) {
     const Field *field = schema.find(it.key());
     if (!field)
       bad(it.key(), "unknown key for kind \"" + s.kind + "\" (known: kind, " + schema.names() + ")");
-    const std::string problem = Schema::check(*field, it.value());
+    const std::string problem =
+        it.key() == "select_classes" ? checkClassSelection(it.value()) : Schema::check(*field, it.value());
     if (!problem.empty())
       bad(it.key(), problem);
   }
@@ -113,6 +143,9 @@ DatasetSpec parseDatasetSpec(const Json &section, const std::string &baseDir) {
   };
   s.seed = static_cast<uint64_t>(whole(effective["seed"]));
   s.limit = whole(effective["limit"]);
+  s.limitSeed = static_cast<uint64_t>(whole(effective["limit_seed"]));
+  if (effective.contains("select_classes") && effective["select_classes"].is_array())
+    s.selectClasses = effective["select_classes"];
   s.params = s.type->keys.effective(section);
   for (const auto &f : s.type->keys.fields())
     if (f.kind == FieldKind::Path && s.params[f.name].is_string()) {
@@ -191,7 +224,54 @@ std::vector<std::string> datasetColumns(const Json &section, const std::string &
 DataInfo probeDataset(const DatasetSpec &spec) {
   if (!spec.type || !spec.type->probe)
     bad("kind", "\"" + spec.kind + "\" cannot be probed");
-  return spec.type->probe(spec);
+  DataInfo info = spec.type->probe(spec);
+  applyClassSelection(info, selectedClasses(spec, info));
+  return info;
+}
+
+std::vector<int64_t> selectedClasses(const DatasetSpec &spec, const DataInfo &info) {
+  std::vector<int64_t> kept;
+  for (const Json &item : spec.selectClasses) {
+    int64_t index = -1;
+    if (item.is_string()) {
+      const std::string name = item.get<std::string>();
+      for (int64_t c = 0; c < info.classes && index < 0; ++c)
+        if (className(info, c) == name)
+          index = c;
+      if (index < 0) {
+        std::string known;
+        for (int64_t c = 0; c < info.classes; ++c)
+          known += (c ? ", " : "") + className(info, c);
+        bad("select_classes", "no class \"" + name + "\" in the data set (its classes: " + known + ")");
+      }
+    } else {
+      index = static_cast<int64_t>(item.get<double>());
+      if (index >= info.classes)
+        bad("select_classes", "class " + std::to_string(index) + " is out of range: the data set has " +
+                                  std::to_string(info.classes) + " classes (0.." + std::to_string(info.classes - 1) +
+                                  ")");
+    }
+    if (std::find(kept.begin(), kept.end(), index) != kept.end())
+      bad("select_classes", "names class " + std::to_string(index) + " (" + className(info, index) + ") twice");
+    kept.push_back(index);
+  }
+  return kept;
+}
+
+void applyClassSelection(DataInfo &info, const std::vector<int64_t> &kept) {
+  if (kept.empty())
+    return;
+  std::vector<std::string> names;
+  std::vector<int64_t> counts;
+  for (int64_t c : kept) {
+    names.push_back(className(info, c));
+    if (c < static_cast<int64_t>(info.classCounts.size()))
+      counts.push_back(info.classCounts[static_cast<std::size_t>(c)]);
+  }
+  info.classes = static_cast<int64_t>(kept.size());
+  info.classNames = std::move(names);
+  info.classCounts = counts.size() == kept.size() ? counts : std::vector<int64_t>{};
+  info.trainCount = info.validationCount = info.testCount = -1;
 }
 
 void setSplitCounts(DataInfo &info, const DatasetSpec &spec, int64_t samples, double testFraction,

@@ -34,7 +34,11 @@ struct DatasetSpec {
   Json params = Json::object(); // every key of the kind, defaults filled in, paths resolved
   double validationFraction = 0.1;
   uint64_t seed = 0;
-  int64_t limit = 0; // use at most this many training samples (0: all)
+  int64_t limit = 0;      // use at most this many training samples (0: all)
+  uint64_t limitSeed = 0; // which `limit` samples: 0 the first of the training split, else drawn with this seed
+  // The classes kept, in their new order (names or 0-based indices as written; empty: all). The
+  // kept ones are relabelled 0..k-1 in this order and keep their names.
+  Json selectClasses = Json::array();
   std::string baseDir;
   // Not from the file: set by whoever may abandon the load (the app's data preview). Loaders call
   // checkCancelled() between pieces of work; a set flag ends the load with LoadCancelled.
@@ -52,7 +56,7 @@ struct DatasetSpec {
 struct DataKind {
   std::string name;
   std::string doc;
-  Schema keys; // the kind's own keys; validation_fraction, seed and limit are common to all
+  Schema keys; // the kind's own keys; the common ones (commonDatasetKeys) are every kind's
   // Checks that span keys (both test files or neither…); throws Error(Invalid) naming "dataset.<key>".
   std::function<void(const DatasetSpec &)> check;
   // Sample shape, classes (with names when the data has them) and split sizes, reading as little
@@ -85,7 +89,7 @@ private:
   DataKinds() : Registry(builtinDataKinds()) {}
 };
 
-// The keys every kind takes: validation_fraction, seed, limit.
+// The keys every kind takes: validation_fraction, seed, limit, limit_seed, select_classes.
 const Schema &commonDatasetKeys();
 // Every key of a kind: its own and the common ones (what the Data panel shows).
 Schema datasetSchema(const DataKind &kind);
@@ -114,6 +118,14 @@ std::vector<std::string> datasetColumns(const Json &section, const std::string &
 
 // Sample shape, classes and split sizes. Missing or unreadable files throw Error(File).
 DataInfo probeDataset(const DatasetSpec &spec);
+
+// The original indices of the classes `select_classes` keeps, in its order, resolved against the
+// data's class names (or indices); empty when it keeps all. An unknown name or an index out of
+// range throws Error(Invalid) naming dataset.select_classes and the class.
+std::vector<int64_t> selectedClasses(const DatasetSpec &spec, const DataInfo &info);
+// `info` as the selection leaves it: k classes with their names and counts. The split sizes become
+// unknown (-1) until the data is loaded: which samples fall into which split is drawn at random.
+void applyClassSelection(DataInfo &info, const std::vector<int64_t> &kept);
 
 // Split sizes as the loaders carve them: test (when the data has no test split of its own, given
 // by `testFraction`), validation, then the rest for training, capped at `limit`.

@@ -156,6 +156,8 @@ private Q_SLOTS:
   void textTokenizerModelNotAFile();
   void fuzzFindings();
   void textSentencePieceKeptWithRun();
+  void selectClasses();
+  void selectClassesErrors();
 };
 
 void TestData::initTestCase() {
@@ -1354,6 +1356,90 @@ void TestData::fuzzFindings() {
   writeFile(dir, "a/empty.bmp", empty.substr(1));
   const QString second = loadError(imageSection(dir.path().toStdString()), dir.path().toStdString());
   QVERIFY2(second.contains("empty.bmp:") && second.contains("0×0 pixels"), qPrintable(second));
+}
+
+// select_classes keeps a subset of any kind's classes, relabelled in the order given, with their
+// names; limit then counts the kept samples, and limit_seed draws them without moving the test split.
+void TestData::selectClasses() {
+  QTemporaryDir dir;
+  std::string csv = "x,label\n";
+  for (int i = 0; i < 80; ++i)
+    csv += std::to_string(i % 4) + "," + std::string(1, static_cast<char>('a' + i % 4)) + "\n";
+  writeFile(dir, "c.csv", csv);
+  const std::string d = dir.path().toStdString();
+  Json section = {{"kind", "csv"}, {"path", "c.csv"}, {"label_column", "label"}, {"select_classes", {"c", 0}}};
+  const DataInfo info = probeDataset(parseDatasetSpec(section, d));
+  QCOMPARE(info.classes, int64_t(2));
+  QCOMPARE(info.classNames, (std::vector<std::string>{"c", "a"}));
+  QCOMPARE(info.trainCount, int64_t(-1)); // which kept sample falls in which split is drawn
+  const Dataset data = load(section, d);
+  QCOMPARE(data.info.classNames, (std::vector<std::string>{"c", "a"}));
+  QCOMPARE(data.trainX.size(0) + data.valX.size(0) + data.testX.size(0), int64_t(40));
+  // Class "c" (x = 2) is now 0, class "a" (x = 0) is 1; nothing else is left.
+  for (auto [x, y] : {std::pair{&data.trainX, &data.trainY}, {&data.valX, &data.valY}, {&data.testX, &data.testY}})
+    for (int64_t r = 0; r < x->size(0); ++r)
+      QCOMPARE(static_cast<int64_t>((*x)[r][0].item<float>()), (*y)[r].item<int64_t>() == 0 ? int64_t(2) : int64_t(0));
+
+  // limit counts kept samples; limit_seed draws other ones, the validation and test splits stay.
+  section["limit"] = 6;
+  const Dataset first = load(section, d);
+  QCOMPARE(first.trainX.size(0), int64_t(6));
+  section["limit_seed"] = 3;
+  const Dataset drawn = load(section, d);
+  QCOMPARE(drawn.trainX.size(0), int64_t(6));
+  QVERIFY(torch::equal(drawn.testX, first.testX));
+  QVERIFY(torch::equal(drawn.valY, first.valY));
+  section["limit_seed"] = 4;
+  const Dataset other = load(section, d);
+  QVERIFY(!torch::equal(other.trainX, drawn.trainX) || !torch::equal(other.trainY, drawn.trainY));
+  QVERIFY(torch::equal(load(section, d).trainX, other.trainX)); // the same seed, the same draw
+
+  // Another kind (image folders, by index): the decoded-image cache holds every class, so a
+  // selection never leaves a cache that a load of all classes would read as complete.
+  QTemporaryDir images;
+  const std::string root = images.path().toStdString();
+  writeTree(root, 8);
+  Json folder = imageSection(root);
+  folder["select_classes"] = {1, 0};
+  const Dataset swapped = load(folder, root);
+  QCOMPARE(swapped.info.classNames, (std::vector<std::string>{"dog", "cat"}));
+  folder.erase("select_classes");
+  const Dataset all = load(folder, root);
+  QCOMPARE(all.info.classNames, (std::vector<std::string>{"cat", "dog"}));
+  QCOMPARE(all.trainX.size(0) + all.valX.size(0) + all.testX.size(0),
+           swapped.trainX.size(0) + swapped.valX.size(0) + swapped.testX.size(0));
+  QVERIFY(torch::equal(all.testY, 1 - swapped.testY));
+}
+
+void TestData::selectClassesErrors() {
+  QTemporaryDir dir;
+  std::string csv = "x,label\n";
+  for (int i = 0; i < 12; ++i)
+    csv += std::to_string(i) + "," + std::string(1, static_cast<char>('a' + i % 3)) + "\n";
+  writeFile(dir, "c.csv", csv);
+  const std::string d = dir.path().toStdString();
+  const auto message = [&](const Json &selection) -> QString {
+    const Json section = {{"kind", "csv"}, {"path", "c.csv"}, {"label_column", "label"}, {"select_classes", selection}};
+    try {
+      probeDataset(parseDatasetSpec(section, d));
+    } catch (const Error &e) {
+      return QString::fromStdString(e.what());
+    }
+    return {};
+  };
+  QString m = message({"a", "zebra"});
+  QVERIFY2(m.contains("dataset.select_classes") && m.contains("no class \"zebra\"") && m.contains("a, b, c"),
+           qPrintable(m));
+  m = message({0, 7});
+  QVERIFY2(m.contains("dataset.select_classes") && m.contains("class 7 is out of range") && m.contains("3 classes"),
+           qPrintable(m));
+  m = message({"a", 0});
+  QVERIFY2(m.contains("dataset.select_classes") && m.contains("twice"), qPrintable(m));
+  m = message({"a"});
+  QVERIFY2(m.contains("dataset.select_classes") && m.contains("at least two classes"), qPrintable(m));
+  m = message({"a", -1});
+  QVERIFY2(m.contains("dataset.select_classes") && m.contains("at least two classes"), qPrintable(m));
+  QVERIFY(message({"c", "a"}).isEmpty());
 }
 
 QTEST_GUILESS_MAIN(TestData)
