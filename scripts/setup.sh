@@ -10,7 +10,7 @@ packages=(
   libtorch-dev libopenblas0-openmp libgloo-dev
   libqcustomplot-dev nlohmann-json3-dev zlib1g-dev libstb-dev libcsv-dev libsentencepiece-dev
   dataset-fashion-mnist python3-torch python3-numpy python3-onnx
-  xvfb xauth clang-format clang-tidy
+  xvfb xauth clang-format clang-tidy nodejs
 )
 
 missing=()
@@ -26,6 +26,32 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   "${sudo_cmd[@]}" apt-get update -qq
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# npm: Debian's package, unless the nodejs installed already brings its own (NodeSource's does).
+if ! command -v npm > /dev/null; then
+  echo "setup: installing npm"
+  sudo_cmd=()
+  if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends npm ||
+    echo "setup: npm could not be installed; ONNX Runtime will be missing and the ONNX export check will skip" >&2
+fi
+
+# ONNX Runtime for the ONNX export's check (model.onnx run on the reference batch): its CPU library
+# ships inside the npm package onnxruntime-node, installed into .deps/onnxruntime (git-ignored; the
+# export finds it there, or at $PARTICLE_ONNXRUNTIME). --ignore-scripts: the package's install
+# script only fetches GPU extras from a host outside reach. Offline, this is skipped, not a failure.
+ort="$here/.deps/onnxruntime"
+ort_version=1.31.1
+if ! grep -qs "\"version\": \"$ort_version\"" "$ort/node_modules/onnxruntime-node/package.json"; then
+  if ! command -v npm > /dev/null; then
+    echo "setup: no npm; ONNX Runtime not installed (the ONNX export check will skip)" >&2
+  elif mkdir -p "$ort" && npm install --prefix "$ort" --ignore-scripts --no-audit --no-fund --fetch-retries=1 \
+                             --loglevel=error "onnxruntime-node@$ort_version" > "$ort/npm.log" 2>&1; then
+    echo "setup: ONNX Runtime $ort_version (npm onnxruntime-node) in $ort"
+  else
+    echo "setup: npm could not install onnxruntime-node ($ort/npm.log says why); ONNX Runtime not installed, the" \
+         "ONNX export check will skip. Later: npm install --prefix $ort --ignore-scripts onnxruntime-node@$ort_version" >&2
+  fi
 fi
 
 [[ "${1:-}" == "--no-build" ]] && exit 0

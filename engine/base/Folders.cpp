@@ -84,9 +84,9 @@ namespace {
 // temporary NAME.tmp-<pid>): only such temporaries are ever removed.
 bool writtenByParticle(const std::string &name) {
   static const char *const kNames[] = {
-      "checkpoint.pt", "weights.pt",   "metrics.csv",  "summary.json", "search.json",     "trials.csv",
-      "pareto.json",   "explain.json", "tokens.jsonl", "tokens.html",  "robustness.json", "robustness.csv",
-      "model.py",      "train.py",     "data.pt",      "reference.pt", "model.onnx",      "tokenizer.model"};
+      "checkpoint.pt", "weights.pt",   "metrics.csv", "summary.json",    "search.json",    "trials.csv", "pareto.json",
+      "explain.json",  "tokens.jsonl", "tokens.html", "robustness.json", "robustness.csv", "model.py",   "train.py",
+      "data.pt",       "reference.pt", "model.onnx",  "tokenizer.model", "onnx_run.mjs"};
   const auto endsWith = [&](const std::string &suffix) {
     return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
   };

@@ -241,7 +241,8 @@ std::string pythonModelSource(const Project &project, ParticleModelImpl &model) 
                      ": a particle-ized network exported by Particle Studio as plain PyTorch.\n\n"
                      "    python3 model.py --check     run reference.pt through weights.pt (fails if max "
                      "|Δlogit| > 1e-4)\n"
-                     "    python3 model.py --onnx      write model.onnx (opset 13, dynamic batch)\n"
+                     "    python3 model.py --onnx      write model.onnx (opset 13, dynamic batch) and run it "
+                     "with\n                                 ONNX Runtime (onnx_run.mjs; --check runs it too)\n"
                      "    python3 train.py             train it again with plain PyTorch (torchrun: "
                      "data-parallel)\n\n"
                      "from model import load; model = load()   # the exported weights, in evaluation mode\n\n"
@@ -390,6 +391,8 @@ std::string findPythonWithTorch() {
     candidates.emplace_back(env);
   candidates.emplace_back("python3");
   candidates.emplace_back("/usr/bin/python3");
+  writeFileAtomically(dir + "/onnx_run.mjs", python_templates::kOnnxRun);
+  wrote("onnx_run.mjs");
   for (const auto &c : candidates) {
     std::string output;
     if (runCommand(shellQuote(c) + " -c 'import torch'", output) == 0)
@@ -407,11 +410,21 @@ std::string exportOnnx(const std::string &exportDir) {
   std::string output;
   const std::string model = exportDir + "/model.py";
   const int status = runCommand(
-      shellQuote(python) + " " + shellQuote(model) + " --onnx " + shellQuote(exportDir + "/model.onnx"), output);
+std::string findOnnxRuntime() {
+  if (const char *env = std::getenv("PARTICLE_ONNXRUNTIME"); env && *env)
+    return env;
+  const std::string checkout = PARTICLE_ONNXRUNTIME_DEFAULT;
+  return fs::is_directory(checkout + "/node_modules/onnxruntime-node") ? checkout : std::string();
+}
+
+      env + shellQuote(python) + " " + shellQuote(model) + " --onnx " + shellQuote(exportDir + "/model.onnx"), output);
   if (status != 0)
-    throw Error(ErrorKind::File,
-                model + ": the ONNX export failed (" + python + ", exit " + std::to_string(status) + "):\n" + output);
+    throw Error(ErrorKind::File, model + ": the ONNX export or its ONNX Runtime check failed (" + python + ", exit " +
+                                     std::to_string(status) + "):\n" + output);
   return output;
 }
 
 } // namespace particle
+  // model.py's check hands model.onnx to onnx_run.mjs, which loads the runtime from this folder.
+  const std::string runtime = findOnnxRuntime();
+  const std::string env = runtime.empty() ? "" : "PARTICLE_ONNXRUNTIME=" + shellQuote(runtime) + " ";

@@ -2,8 +2,9 @@
 // PyTorch export: a project (and a checkpoint of it) as plain Python that runs without Particle
 // Studio — model.py (one nn.Module per node, named by node id, the same state-dict names as the
 // engine's), weights.pt, reference.pt (an input batch and the engine's logits for it), data.pt
-// (the splits as the engine loaded them) and train.py (the same training with plain PyTorch, and
-// DistributedDataParallel under torchrun). ONNX goes through the exported module: see exportOnnx.
+// (the splits as the engine loaded them), train.py (the same training with plain PyTorch, and
+// DistributedDataParallel under torchrun) and onnx_run.mjs (model.onnx through ONNX Runtime's Node.js
+// binding). ONNX goes through the exported module: see exportOnnx.
 // Torch-free header: the app includes it.
 
 #include "project/Project.h"
@@ -37,9 +38,17 @@ ExportResult exportPyTorch(const Project &project, const ExportOptions &options,
 // that imports torch. Empty when there is none.
 std::string findPythonWithTorch();
 
-// Runs `python model.py --onnx model.onnx` in an export folder (model.onnx, checked by onnx.checker
-// where the onnx package is installed). Returns the script's output; throws Error(File) with that
-// output when it fails, or when no Python with PyTorch is found.
+// ONNX Runtime for the export check: the folder an `npm install --prefix DIR onnxruntime-node` went
+// to (DIR/node_modules/onnxruntime-node, which onnx_run.mjs loads with Node.js). $PARTICLE_ONNXRUNTIME
+// when set (as it is: a wrong folder is reported by the check, not passed over), else the checkout's
+// .deps/onnxruntime where scripts/setup.sh installs it. Empty when neither applies.
+std::string findOnnxRuntime();
+
+// Runs `python model.py --onnx model.onnx` in an export folder: model.onnx, checked by onnx.checker
+// where the onnx package is installed, then run on reference.pt by ONNX Runtime (findOnnxRuntime;
+// without it the output says the logits were not compared, with the install command). Returns the
+// script's output; throws Error(File) with that output when it fails (logits off by more than 1e-4,
+// a model the runtime refuses), or when no Python with PyTorch is found.
 std::string exportOnnx(const std::string &exportDir);
 
 } // namespace particle

@@ -7,6 +7,7 @@
 #include "recipes/RunPlan.h"
 #include "train/Runtime.h"
 
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
@@ -45,7 +46,12 @@ int runExport(int argc, char **argv) {
   if (to == "onnx") {
     std::cout << exportOnnx(options.outDir);
   }
-  std::cout << "check it: python3 " << options.outDir << "/model.py --check\n";
+  // The check runs model.onnx too, with the ONNX Runtime this export found (model.py alone looks
+  // only at $PARTICLE_ONNXRUNTIME and Node's own search).
+  const std::string runtime = findOnnxRuntime();
+  const bool withRuntime = to == "onnx" && !runtime.empty() && !std::getenv("PARTICLE_ONNXRUNTIME");
+  std::cout << "check it: " << (withRuntime ? "PARTICLE_ONNXRUNTIME=" + runtime + " " : "") << "python3 "
+            << options.outDir << "/model.py --check\n";
   return kExitOk;
 }
 
