@@ -1,15 +1,19 @@
 // PyTorch and ONNX export through the command line, checked by Python: every example's model.py
 // reproduces the engine's logits (python3 model.py --check, Debian's python3-torch), its ONNX file
-// passes onnx.checker, a trained checkpoint exports as it predicts, train.py trains (alone and
-// under torchrun), and bad input ends in a clear message with its exit code.
+// passes onnx.checker and, run by ONNX Runtime (npm's onnxruntime-node, which scripts/setup.sh
+// installs), gives the engine's logits; a trained checkpoint exports as it predicts, train.py
+// trains (alone and under torchrun), and bad input ends in a clear message with its exit code.
 
 #include "TestSupport.h"
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QRegularExpression>
+#include <QStandardPaths>
 #include <QTest>
 
 #include <filesystem>
@@ -35,6 +39,30 @@ Run python(const QStringList &args) {
 
 bool pythonHasTorch() {
   return python({"-c", "import torch"}).code == 0;
+}
+
+// ONNX Runtime where the export's check looks for it ($PARTICLE_ONNXRUNTIME, else the checkout's
+// .deps/onnxruntime), with Node.js to run it; empty, with `why` said, when it cannot be had.
+QString onnxRuntime(QString &why) {
+  if (QStandardPaths::findExecutable("node").isEmpty()) {
+    why = "no Node.js for ONNX Runtime's binding (scripts/setup.sh installs Debian's nodejs)";
+    return {};
+  }
+  const QString home = qEnvironmentVariable("PARTICLE_ONNXRUNTIME", PARTICLE_SOURCE_DIR "/.deps/onnxruntime");
+  if (!QFileInfo::exists(home + "/node_modules/onnxruntime-node/package.json")) {
+    why = "ONNX Runtime is not installed in " + home +
+          " (scripts/setup.sh: npm install --ignore-scripts --prefix .deps/onnxruntime onnxruntime-node)";
+    return {};
+  }
+  return home;
+}
+
+// The figure of model.py's ONNX Runtime line ("onnx: onnxruntime-node … max |Δlogit| = X …"); -1
+// when there is no such line.
+double onnxDelta(const QString &out) {
+  const QRegularExpressionMatch m =
+      QRegularExpression("onnx: onnxruntime\\S* [^\\n]* max \\|Δlogit\\| = ([0-9.e+-]+)").match(out);
+  return m.hasMatch() ? m.captured(1).toDouble() : -1;
 }
 
 // Every node type and mode the examples do not use: columns, Linear, LayerNorm, Activation,
@@ -123,6 +151,10 @@ private Q_SLOTS:
   void initTestCase() {
     if (!pythonHasTorch())
       QSKIP("Debian's python3-torch is not installed (scripts/setup.sh installs it)");
+    // model.py run by hand finds ONNX Runtime through $PARTICLE_ONNXRUNTIME, as the CLI tells it to.
+    runtime_ = onnxRuntime(noRuntime_);
+    if (!runtime_.isEmpty())
+      qputenv("PARTICLE_ONNXRUNTIME", runtime_.toUtf8());
   }
 
   void everyExampleChecks_data() {
@@ -131,7 +163,8 @@ private Q_SLOTS:
       QTest::newRow(e.path().filename().string().c_str()) << QString::fromStdString(e.path().string());
   }
 
-  // For every example: model.py reproduces the engine's logits and model.onnx passes the checker.
+  // For every example: model.py reproduces the engine's logits, model.onnx passes the checker and
+  // ONNX Runtime gives the same logits.
   void everyExampleChecks() {
     QFETCH(QString, project);
     const Run check = cli({"check", project});
@@ -148,6 +181,82 @@ private Q_SLOTS:
     QVERIFY2(r.out.contains("max |Δlogit|") && r.out.contains(": ok"), qPrintable(r.out));
     QVERIFY2(r.out.contains("onnx.checker passed"), qPrintable(r.all()));
     QVERIFY(QFile::exists(out + "/model.onnx"));
+    if (!runtime_.isEmpty()) {
+      const double delta = onnxDelta(r.out);
+      QVERIFY2(delta >= 0 && delta <= 1e-4, qPrintable(r.out));
+    }
+  }
+
+  // A fashion-patches-like project (four patches, one shared ConvNet trunk, attention), trained a
+  // little: `export --to onnx` runs model.onnx in ONNX Runtime on the reference batch and prints the
+  // figure; a damaged model.onnx fails model.py --check, naming the file.
+  void onnxRuntimeRunsTheExport() {
+    if (runtime_.isEmpty())
+      QSKIP(qPrintable(noRuntime_));
+    QTemporaryDir dir;
+    Json doc = Json::parse(R"({
+      "format": "particle-studio", "version": 1, "name": "tiny-patches",
+      "dataset": {"kind": "fashion-mnist", "validation_fraction": 0.1, "limit": 512},
+      "nodes": [
+        {"id": "input", "type": "Input"},
+        {"id": "split", "type": "Split", "params": {"mode": "patches", "rows": 2, "cols": 2}},
+        {"id": "combine", "type": "Combine", "params": {"mode": "attention"}},
+        {"id": "head", "type": "Classifier"}
+      ],
+      "edges": [{"from": "input", "to": "split"}, {"from": "combine", "to": "head"}],
+      "training": {"epochs": 1, "batch_size": 64, "threads": 1, "seed": 0}
+    })");
+    for (int i = 0; i < 4; ++i) {
+      const std::string id = "p" + std::to_string(i), port = i ? ":" + std::to_string(i) : "";
+      doc["nodes"].push_back({{"id", id},
+                              {"type", "ConvNet"},
+                              {"params", {{"channels", {4, 8}}, {"kernel", 3}, {"pool", true}, {"out", 16}}},
+                              {"share", "patch"},
+                              {"share_scope", "trunk"}});
+      doc["edges"].push_back({{"from", "split" + port}, {"to", id}});
+      doc["edges"].push_back({{"from", id}, {"to", "combine" + port}});
+    }
+    const QString project = QString::fromStdString(writeFile(dir, "p.particle.json", doc.dump(2)));
+    const Run check = cli({"check", project});
+    if (check.code == 3)
+      QSKIP(qPrintable("Fashion-MNIST is not on this machine (apt-get install dataset-fashion-mnist): " + check.err));
+    const QString run = dir.filePath("run"), out = dir.filePath("onnx");
+    const Run trained = cli({"train", project, "--out", run});
+    QVERIFY2(trained.code == 0, qPrintable(trained.all()));
+    const Run exported = cli({"export", project, "--checkpoint", run + "/checkpoint.pt", "--to", "onnx", "--out", out});
+    QVERIFY2(exported.code == 0, qPrintable(exported.all()));
+    QVERIFY2(exported.out.contains("onnx.checker passed"), qPrintable(exported.out));
+    const double delta = onnxDelta(exported.out);
+    QVERIFY2(delta >= 0 && delta <= 1e-4, qPrintable(exported.out));
+    qInfo("%s", qPrintable(exported.out.split('\n').filter("onnxruntime").join("")));
+    QVERIFY(QFile::exists(out + "/onnx_run.mjs"));
+
+    // A damaged model.onnx: the check fails and says which file.
+    const QString onnx = out + "/model.onnx";
+    QFile file(onnx);
+    QVERIFY(file.open(QIODevice::ReadWrite));
+    file.resize(file.size() / 2);
+    file.close();
+    const Run damaged = python({out + "/model.py", "--check"});
+    QCOMPARE(damaged.code, 1);
+    QVERIFY2(damaged.out.contains("onnx: FAILED: " + onnx) && damaged.out.contains("ONNX Runtime could not run it"),
+             qPrintable(damaged.all()));
+  }
+
+  // Without ONNX Runtime the export still succeeds, and says the logits were not compared, with the
+  // install command: never a silent pass.
+  void onnxWithoutRuntimeSaysSo() {
+    QTemporaryDir dir;
+    const std::string project = writeFile(dir, "p.particle.json", baseProject().dump(2));
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("PARTICLE_ONNXRUNTIME", dir.filePath("empty"));
+    const Run r = runProcess(
+        PARTICLE_CLI, {"export", QString::fromStdString(project), "--to", "onnx", "--out", dir.filePath("onnx")}, env);
+    QVERIFY2(r.code == 0, qPrintable(r.all()));
+    QVERIFY2(r.out.contains("onnx: SKIPPED, logits not compared") &&
+                 r.out.contains("npm install --ignore-scripts --prefix DIR onnxruntime-node"),
+             qPrintable(r.out));
+    QCOMPARE(onnxDelta(r.out), -1.0);
   }
 
   // Every node type the examples leave out, a gate with its own input, ids that are not Python
@@ -297,6 +406,9 @@ private Q_SLOTS:
     QVERIFY2(r.out.contains("onnx.checker passed"), qPrintable(r.out));
     QVERIFY(QFile::exists(dir.filePath("onnx/model.onnx")));
   }
+
+private:
+  QString runtime_, noRuntime_; // ONNX Runtime's folder, or why there is none
 };
 
 QTEST_GUILESS_MAIN(TestExport)
