@@ -2,6 +2,7 @@
 
 #include "base/Error.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -10,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 #include <unistd.h>
+#include <zlib.h>
 
 namespace particle {
 
@@ -72,6 +74,23 @@ void writeFileAtomically(const std::string &path, const std::string &contents) {
     ::fsync(dfd);
     ::close(dfd);
   }
+}
+
+uint32_t crc32Of(const std::string &bytes, std::size_t from) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  // zlib takes a 32-bit length: larger inputs go in pieces.
+  for (std::size_t done = from; done < bytes.size();) {
+    const auto piece = static_cast<uInt>(std::min<std::size_t>(bytes.size() - done, 1u << 30));
+    crc = crc32(crc, reinterpret_cast<const Bytef *>(bytes.data() + done), piece);
+    done += piece;
+  }
+  return static_cast<uint32_t>(crc);
+}
+
+std::string crc32Hex(const std::string &bytes, std::size_t from) {
+  char text[9];
+  std::snprintf(text, sizeof text, "%08x", crc32Of(bytes, from));
+  return text;
 }
 
 } // namespace particle

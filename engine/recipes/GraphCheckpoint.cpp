@@ -1,7 +1,7 @@
 #include "recipes/GraphCheckpoint.h"
 
 #include "project/Project.h"
-#include "train/Checkpoint.h"
+#include "project/Checkpoint.h"
 
 #include <filesystem>
 

@@ -3,7 +3,7 @@
 #include "base/Folders.h"
 #include "train/Runtime.h"
 #include "base/JsonFields.h"
-#include "train/Checkpoint.h"
+#include "project/Checkpoint.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #ifdef PARTICLE_WITH_CUDA

@@ -6,7 +6,7 @@
 #include "document/GraphDocument.h"
 #include "recipes/Contributions.h"
 #include "recipes/GraphCheckpoint.h"
-#include "train/Checkpoint.h"
+#include "project/Checkpoint.h"
 
 #include <QComboBox>
 #include <QDateTime>

@@ -1,4 +1,4 @@
-#include "train/Checkpoint.h"
+#include "project/Checkpoint.h"
 
 #include "base/JsonFields.h"
 
@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <zlib.h>
 
 namespace particle {
 
@@ -17,30 +16,13 @@ constexpr const char *kMagicPrefix = "PARTICLE-CHECKPOINT ";
 constexpr int kFileFormat = 2;
 // A header line longer than this is not ours.
 constexpr std::size_t kMaxHeader = 1 << 20;
-
-uint32_t crcOf(const std::string &bytes, std::size_t from = 0, uint32_t start = 0) {
-  uLong crc = start ? start : crc32(0L, Z_NULL, 0);
-  std::size_t done = from;
-  while (done < bytes.size()) {
-    const auto piece = static_cast<uInt>(std::min<std::size_t>(bytes.size() - done, 1u << 30));
-    crc = crc32(crc, reinterpret_cast<const Bytef *>(bytes.data() + done), piece);
-    done += piece;
-  }
-  return static_cast<uint32_t>(crc);
-}
-
-std::string hex8(uint32_t v) {
-  char text[9];
-  std::snprintf(text, sizeof text, "%08x", v);
-  return text;
-}
 } // namespace
 
 void writeCheckpointFile(const std::string &path, const Json &meta, const std::string &payload) {
   Json header = meta;
   header["payload_bytes"] = payload.size();
   const std::string rest = header.dump() + "\n" + payload;
-  writeFileAtomically(path, kMagicPrefix + std::to_string(kFileFormat) + " " + hex8(crcOf(rest)) + "\n" + rest);
+  writeFileAtomically(path, kMagicPrefix + std::to_string(kFileFormat) + " " + crc32Hex(rest) + "\n" + rest);
 }
 
 CheckpointFile readCheckpointFile(const std::string &path) {
@@ -85,11 +67,11 @@ CheckpointFile readCheckpointFile(const std::string &path) {
                                      " bytes, its header says " + std::to_string(end + 1 + size) +
                                      " (truncated or extended)");
   f.payload = bytes.substr(end + 1);
-  if (fileFormat == 2 && hex8(crcOf(bytes, headerStart)) != crcText)
+  if (fileFormat == 2 && crc32Hex(bytes, headerStart) != crcText)
     throw Error(ErrorKind::File, path + ": damaged checkpoint (checksum mismatch): the header or the weights changed "
                                         "since it was written");
   if (fileFormat == 1 &&
-      crcOf(f.payload) != static_cast<uint32_t>(h.integer("payload_crc32", std::nullopt, 0, UINT32_MAX)))
+      crc32Of(f.payload) != static_cast<uint32_t>(h.integer("payload_crc32", std::nullopt, 0, UINT32_MAX)))
     throw Error(ErrorKind::File, path + ": damaged checkpoint (checksum mismatch)");
   if (h.string("format") != "particle-studio-checkpoint")
     throw Error(ErrorKind::File,

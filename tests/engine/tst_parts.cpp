@@ -1,0 +1,220 @@
+// Particle files and a node's weights: the container read back field by field, truncated, damaged,
+// edited and newer files refused naming the file; a node's weights from a run — a share group's
+// later member gets the group's module, with scope "trunk" the shared trunk and its own last layer.
+
+#include "TestSupport.h"
+#include "model/PartWeights.h"
+#include "project/PartFile.h"
+#include "train/Trainer.h"
+
+#include <QtTest>
+
+using namespace particle;
+using namespace particle::test;
+
+namespace {
+
+// Trains `doc` for one epoch into `dir`/run and returns the trained model's tensors by name.
+std::map<std::string, torch::Tensor> trainInto(const QTemporaryDir &dir, Json doc, const std::string &run = "run") {
+  doc["training"] = {{"epochs", 1}, {"batch_size", 32}, {"threads", 1}, {"seed", 5}};
+  const std::string path = dir.filePath("p.particle.json").toStdString();
+  writeFileAtomically(path, doc.dump());
+  TrainOptions options;
+  options.outDir = dir.filePath(QString::fromStdString(run)).toStdString();
+  Trainer trainer(loadProject(path), options);
+  const RunSummary summary = trainer.run();
+  if (summary.status != RunSummary::Status::Completed)
+    throw std::runtime_error("training failed: " + summary.message);
+  std::map<std::string, torch::Tensor> out;
+  for (const auto &p : trainer.model()->named_parameters())
+    out[p.key()] = p.value().detach().clone();
+  for (const auto &b : trainer.model()->named_buffers())
+    out[b.key()] = b.value().detach().clone();
+  return out;
+}
+
+// The tensors of `all` under "<node>." renamed to "<as>…".
+std::map<std::string, torch::Tensor> under(const std::map<std::string, torch::Tensor> &all, const std::string &node,
+                                           const std::string &as = "") {
+  std::map<std::string, torch::Tensor> out;
+  for (const auto &[key, t] : all)
+    if (key.rfind(node + ".", 0) == 0)
+      out[as + key.substr(node.size() + 1)] = t;
+  return out;
+}
+
+bool sameTensors(const std::map<std::string, torch::Tensor> &a, const std::map<std::string, torch::Tensor> &b) {
+  if (a.size() != b.size())
+    return false;
+  for (const auto &[key, t] : a)
+    if (!b.count(key) || !torch::equal(t, b.at(key)))
+      return false;
+  return true;
+}
+
+std::string keysOf(const std::map<std::string, torch::Tensor> &m) {
+  std::string out;
+  for (const auto &[key, t] : m)
+    out += key + " ";
+  return out;
+}
+
+// A small part written directly: one MLP node, its weights and two blobs.
+PartInfo smallPart() {
+  PartInfo part;
+  Node n;
+  n.id = "c";
+  n.type = "MLP";
+  n.params = {{"hidden", {16}}, {"out", 8}};
+  part.nodes = {n};
+  part.inputNode = part.outputNode = "c";
+  part.inputShape = {8};
+  part.outputShape = {8};
+  part.parameters = 280;
+  part.provenance = {{"project", "t"},
+                     {"dataset", {{"kind", "synthetic"}, {"description", "synthetic parts"}}},
+                     {"classes", {"0", "1"}},
+                     {"run", "/runs/1"},
+                     {"test_accuracy", 0.75},
+                     {"date", "2026-12-05T06:00:00Z"},
+                     {"particle_version", "0.1.0"}};
+  return part;
+}
+
+} // namespace
+
+class TestParts : public QObject {
+  Q_OBJECT
+
+private Q_SLOTS:
+  void aPartFileReadsBackWhatWasWritten() {
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("c.particle-part").toStdString();
+    const std::map<std::string, torch::Tensor> weights = {{"c.trunk.layers.0.weight", torch::randn({16, 8})}};
+    writePartFile(path, smallPart(), {{kPartWeightsBlob, tensorsToPickle(weights)}, {"notes", "free text"}});
+    QVERIFY(isPartFile(path));
+    const PartInfo info = readPartInfo(path);
+    QCOMPARE(info.nodes.size(), std::size_t(1));
+    QCOMPARE(info.nodes[0].type, std::string("MLP"));
+    QCOMPARE(info.nodes[0].params, smallPart().nodes[0].params);
+    QCOMPARE(info.inputNode, std::string("c"));
+    QCOMPARE(info.outputShape, Shape({8}));
+    QCOMPARE(info.parameters, int64_t(280));
+    QCOMPARE(info.provenance["test_accuracy"].get<double>(), 0.75);
+    QCOMPARE(info.provenance["classes"][1].get<std::string>(), std::string("1"));
+    QCOMPARE(info.header["format"].get<std::string>(), std::string("particle-part"));
+    QCOMPARE(readPartBlob(path, "notes"), std::string("free text"));
+    const auto back = loadNodeWeights(path, "");
+    QVERIFY(back.count("trunk.layers.0.weight"));
+    QVERIFY(torch::equal(back.at("trunk.layers.0.weight"), weights.at("c.trunk.layers.0.weight")));
+    QVERIFY(sameTensors(loadNodeWeights(path, "c"), back));
+    try {
+      loadNodeWeights(path, "p9");
+      QFAIL("a node the part does not have was taken");
+    } catch (const Error &e) {
+      QVERIFY2(QString(e.what()).contains(QString::fromStdString("no node p9 in " + path + "; it has c")), e.what());
+    }
+  }
+
+  void damagedPartFilesAreRefusedNamingTheFile() {
+    QTemporaryDir dir;
+    const std::string good = dir.filePath("good.particle-part").toStdString();
+    writePartFile(good, smallPart(), {{kPartWeightsBlob, tensorsToPickle({{"c.w", torch::ones({3})}})}});
+    const std::string bytes = readTextFile(good);
+    const std::size_t headerEnd = bytes.find('\n', bytes.find('\n') + 1);
+    // What each edit must be refused with.
+    const auto refused = [&](const std::string &name, const std::string &text, const std::string &fragment,
+                             bool blob = false) {
+      const std::string path = dir.filePath(QString::fromStdString(name)).toStdString();
+      writeFileAtomically(path, text);
+      try {
+        if (blob)
+          readPartBlob(path, kPartWeightsBlob);
+        else
+          readPartInfo(path);
+        QFAIL(qPrintable(QString::fromStdString(name + " was read")));
+      } catch (const Error &e) {
+        QVERIFY2(e.kind() == ErrorKind::File, e.what());
+        QVERIFY2(QString(e.what()).startsWith(QString::fromStdString(path)) ||
+                     QString(e.what()).contains(QString::fromStdString(path)),
+                 e.what());
+        QVERIFY2(QString(e.what()).contains(QString::fromStdString(fragment)), e.what());
+      }
+    };
+    refused("truncated.particle-part", bytes.substr(0, bytes.size() - 5), "truncated");
+    refused("cut.particle-part", bytes.substr(0, headerEnd - 10), "cut off");
+    refused("extended.particle-part", bytes + "x", "truncated or extended");
+    refused("notours.particle-part", "{\"format\": \"particle-part\"}\n", "not a particle file");
+    refused("empty.particle-part", "", "not a particle file");
+    std::string flipped = bytes;
+    flipped[headerEnd - 3] ^= 1;
+    refused("header.particle-part", flipped, "checksum mismatch");
+    std::string weights = bytes;
+    weights[weights.size() - 2] ^= 1;
+    refused("blob.particle-part", weights, "checksum mismatch in blob \"weights\"", true);
+    refused("newer.particle-part", "PARTICLE-PART 2 00000000\n{}\n", "newer Particle Studio");
+
+    // A header edited and its checksum made to fit: every field is still type-checked.
+    const auto edited = [&](const std::function<void(Json &)> &edit) {
+      Json header = Json::parse(bytes.substr(bytes.find('\n') + 1, headerEnd - bytes.find('\n') - 1));
+      edit(header);
+      const std::string line = header.dump();
+      return "PARTICLE-PART 1 " + crc32Hex(line) + "\n" + line + bytes.substr(headerEnd);
+    };
+    refused("version.particle-part", edited([](Json &h) { h["version"] = 7; }), "particle file version 7");
+    refused("params.particle-part", edited([](Json &h) { h["parameters"] = "many"; }),
+            "header.parameters must be a whole number");
+    refused("shape.particle-part", edited([](Json &h) { h["input"]["shape"] = {8, -1}; }), "header.input.shape");
+    refused("node.particle-part", edited([](Json &h) { h["output"]["node"] = "zz"; }),
+            "header.output.node is \"zz\", not a node of the part (it has c)");
+    refused("accuracy.particle-part", edited([](Json &h) { h["provenance"]["test_accuracy"] = "high"; }),
+            "header.provenance.test_accuracy must be a number");
+    refused("classes.particle-part", edited([](Json &h) {
+              h["provenance"]["classes"] = {1, 2};
+            }),
+            "header.provenance.classes must hold names");
+    refused("nodeid.particle-part", edited([](Json &h) { h["nodes"][0]["id"] = 3; }), "nodes[0].id");
+    refused("offset.particle-part", edited([](Json &h) { h["blobs"][0]["offset"] = 4; }), "header.blobs[0].offset");
+    refused("noweights.particle-part", edited([](Json &h) { h["blobs"][0]["name"] = "other"; }),
+            "has no \"weights\" blob");
+  }
+
+  void aNodeTakesItsWeightsFromARun() {
+    QTemporaryDir dir;
+    const auto trained = trainInto(dir, baseProject());
+    const std::string run = dir.filePath("run").toStdString();
+    // A node of its own, from the folder and from its checkpoint.
+    QVERIFY(sameTensors(loadNodeWeights(run, "c"), under(trained, "c")));
+    QVERIFY(sameTensors(loadNodeWeights(run + "/checkpoint.pt", "c"), under(trained, "c")));
+    // b shares a's module (scope "all"): registered under a, b's weights are a's.
+    QVERIFY(!under(trained, "a").empty() && under(trained, "b").empty());
+    QVERIFY2(sameTensors(loadNodeWeights(run, "b"), under(trained, "a")), keysOf(loadNodeWeights(run, "b")).c_str());
+    try {
+      loadNodeWeights(run, "p9");
+      QFAIL("a node the run does not have was taken");
+    } catch (const Error &e) {
+      QVERIFY2(QString(e.what()).contains("no node p9 in ") &&
+                   QString(e.what()).contains("; it has input, split, a, b, c, d, combine, head"),
+               e.what());
+    }
+  }
+
+  void aTrunkScopeMemberGetsTheSharedTrunkAndItsOwnHead() {
+    QTemporaryDir dir;
+    Json doc = baseProject();
+    doc["nodes"][2]["share_scope"] = "trunk";
+    doc["nodes"][3]["share_scope"] = "trunk";
+    const auto trained = trainInto(dir, doc);
+    const std::string run = dir.filePath("run").toStdString();
+    std::map<std::string, torch::Tensor> expected = under(trained, "b");
+    QVERIFY2(!expected.empty() && !under(trained, "a.trunk").empty(), keysOf(trained).c_str());
+    for (const auto &[key, t] : under(trained, "a.trunk", "trunk."))
+      expected[key] = t;
+    const auto b = loadNodeWeights(run, "b");
+    QVERIFY2(sameTensors(b, expected), keysOf(b).c_str());
+    QVERIFY(sameTensors(loadNodeWeights(run, "a"), under(trained, "a")));
+  }
+};
+
+QTEST_GUILESS_MAIN(TestParts)
+#include "tst_parts.moc"
