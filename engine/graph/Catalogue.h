@@ -38,6 +38,13 @@ struct InferInput {
   const DataInfo &data;
 };
 
+// A Linear or convolution layer of a node, as a low-rank adapter sees it: `in` its inputs per
+// output (in_features, or in_channels · kernel elements / groups), `out` its outputs.
+struct LayerSize {
+  int64_t in = 0, out = 0;
+  bool trunk = false; // sub-models: part of the trunk (what share_scope "trunk" shares)
+};
+
 struct InferResult {
   std::vector<Shape> outputs;
   int64_t parameters = 0;      // trainable scalars of this node's module
@@ -45,6 +52,9 @@ struct InferResult {
   int64_t trunkWidth = 0;      // sub-models: width of the trunk's output (the last layer's input)
   std::string error;           // empty when the shapes are fine
   std::string errorParam;      // the param the error is about, when there is one
+  // The node's Linear and convolution layers (what an adapter adapts), as its module builds them.
+  std::vector<LayerSize> adaptable;
+  int64_t fixedParameters = 0; // of `parameters`, the ones the type itself keeps from training
 };
 
 // One way a decomposer may cut its input, as the search of decompositions tries it

@@ -31,6 +31,7 @@ struct NodeInit {
                     // (relative to the project's folder)
   std::string node; // the node in it to take; may be empty for a part with exactly one node
   bool operator==(const NodeInit &o) const { return from == o.from && node == o.node; }
+  bool operator!=(const NodeInit &o) const { return !(*this == o); }
 };
 
 // Low-rank adapters on a node's Linear and convolution layers: only they train.
@@ -39,6 +40,7 @@ struct NodeAdapter {
   int64_t rank = 4;
   double alpha = 8;
   bool operator==(const NodeAdapter &o) const { return kind == o.kind && rank == o.rank && alpha == o.alpha; }
+  bool operator!=(const NodeAdapter &o) const { return !(*this == o); }
 };
 
 struct Node {

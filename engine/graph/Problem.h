@@ -47,6 +47,10 @@ enum class ProblemCode {
   UnusedFeatures,     // warning: a decomposer leaves some input elements out of every part
   MemoryTooLarge,     // training needs more memory than the machine has (the estimate, not a guess)
   MemoryHigh,         // warning: training needs most of the machine's available memory
+  NoWeights,          // init, freeze or adapter on a node that has no weights (a data source, a decomposer)
+  BadAdapter,         // the adapter's kind, rank or alpha is wrong, or the node has no layer to adapt
+  InitMismatch,       // the init source's node differs from this one (type, shapes, parameter count)
+  InitUnavailable,    // the init source cannot be read, or has no such node
 };
 // A stable name for a code ("shape-error"), used in tests and machine-readable output.
 const char *problemCodeName(ProblemCode code);
@@ -57,9 +61,9 @@ struct Problem {
   ProblemCode code = ProblemCode::ShapeError;
   ErrorKind kind = ErrorKind::Invalid; // File when data files are missing or unreadable
   std::string node;                    // empty for project-level problems
-  std::string param;                   // the param (or "dataset.x", "training.x") when relevant
-  std::string port;                    // the input port when relevant
-  int edge = -1;                       // index into graph.edges when relevant
+  std::string param; // the param (or "dataset.x", "training.x", a node's "init.from", "freeze", "adapter.rank")
+  std::string port;  // the input port when relevant
+  int edge = -1;     // index into graph.edges when relevant
   std::string message;
 
   bool isError() const { return severity == Severity::Error; }

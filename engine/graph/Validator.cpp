@@ -1,6 +1,8 @@
 #include "graph/Validator.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <deque>
 #include <limits>
 #include <set>
@@ -45,6 +47,10 @@ const char *problemCodeName(ProblemCode code) {
   case ProblemCode::RareClass: return "rare-class";
   case ProblemCode::PartsOverlap: return "parts-overlap";
   case ProblemCode::UnusedFeatures: return "unused-features";
+  case ProblemCode::NoWeights: return "no-weights";
+  case ProblemCode::BadAdapter: return "bad-adapter";
+  case ProblemCode::InitMismatch: return "init-mismatch";
+  case ProblemCode::InitUnavailable: return "init-unavailable";
   }
   return "?";
 }
@@ -56,7 +62,9 @@ std::string Problem::format(const std::string &file) const {
   // Section problems carry their key in the message already ("dataset.path: …").
   const bool sectionKey =
       code == ProblemCode::DataUnavailable || code == ProblemCode::BadDataset || code == ProblemCode::BadTraining;
-  if (!param.empty() && node.empty() && !sectionKey)
+  // A node's own keys beside its params ("init.from", "freeze", "adapter.rank") are named as keys.
+  const bool nodeKey = param == "freeze" || param.rfind("init", 0) == 0 || param.rfind("adapter", 0) == 0;
+  if (!param.empty() && (node.empty() || nodeKey) && !sectionKey)
     out += param + ": ";
   else if (!param.empty() && !sectionKey)
     out += "param '" + param + "': ";
@@ -110,6 +118,14 @@ bool Validation::has(ProblemCode code) const {
   return std::any_of(problems.begin(), problems.end(), [&](const Problem &p) { return p.code == code; });
 }
 
+int64_t adapterParameters(const NodeAdapter &adapter, const std::vector<LayerSize> &layers, bool trunkOnly) {
+  int64_t sum = 0;
+  for (const LayerSize &layer : layers)
+    if (!trunkOnly || layer.trunk)
+      sum += std::max<int64_t>(0, adapter.rank) * (layer.in + layer.out);
+  return sum;
+}
+
 namespace {
 std::string firstWithRole(const Graph &graph, NodeRole role) {
   const auto &cat = Catalogue::instance();
@@ -117,6 +133,13 @@ std::string firstWithRole(const Graph &graph, NodeRole role) {
     if (const NodeType *t = cat.find(n.type); t && t->role == role)
       return n.id;
   return {};
+}
+
+// A number as a person writes it: 8, 0.5.
+std::string numberText(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", v);
+  return text;
 }
 
 int64_t saturatingAdd(int64_t a, int64_t b) {
@@ -258,6 +281,65 @@ private:
                   " has one layer)");
       if (!n.shareScope.empty() && n.share.empty())
         error(ProblemCode::ScopeWithoutGroup, ni, "share_scope is set but the node is in no share group");
+      checkWeightKeys(ni, n, *type);
+    }
+  }
+
+  // init, freeze and adapter: where a node's weights start, whether they move, what trains beside
+  // them. Whether the init source fits is the project's check (it reads another file).
+  void checkWeightKeys(int ni, const Node &n, const NodeType &type) {
+    const char *key = n.init ? "init" : n.freeze ? "freeze" : n.adapter ? "adapter" : nullptr;
+    if (!key)
+      return;
+    if (type.role == NodeRole::DataSource || type.role == NodeRole::Decomposer) {
+      error(ProblemCode::NoWeights, ni,
+            withArticle(n.type) + " has no weights to start from, freeze or adapt; remove " + key + " from it")
+          .param = key;
+      return;
+    }
+    if (!n.adapter)
+      return;
+    const NodeAdapter &a = *n.adapter;
+    if (a.kind != "lora")
+      error(ProblemCode::BadAdapter, ni, "adapter kind \"" + a.kind + "\" is unknown (the one kind is \"lora\")")
+          .param = "adapter.kind";
+    if (a.rank < 1)
+      error(ProblemCode::BadAdapter, ni, "adapter rank is " + std::to_string(a.rank) + "; it must be at least 1")
+          .param = "adapter.rank";
+    if (!(a.alpha > 0) || !std::isfinite(a.alpha))
+      error(ProblemCode::BadAdapter, ni, "adapter alpha is " + numberText(a.alpha) + "; it must be above 0").param =
+          "adapter.alpha";
+    if (n.freeze)
+      error(ProblemCode::BadAdapter, ni,
+            "freeze and an adapter together: the adapter already keeps the node's own weights as they are, and "
+            "frozen it would not train either; remove freeze or the adapter")
+          .param = "freeze";
+  }
+
+  // What a node's module holds beside its own weights (an adapter's) and what of it trains.
+  void countTrainable(int id, NodeInfo &info, const InferResult &r) {
+    const Node &n = node(id);
+    info.adaptable = r.adaptable;
+    const char *key = n.init ? "init" : n.freeze ? "freeze" : n.adapter ? "adapter" : nullptr;
+    const NodeRole role = types_[static_cast<std::size_t>(id)]->role;
+    if (key && r.parameters == 0 && role != NodeRole::DataSource && role != NodeRole::Decomposer)
+      error(ProblemCode::NoWeights, id,
+            "has no weights with these params (" + withArticle(n.type) + " that computes without any); remove " + key +
+                " from it")
+          .param = key;
+    else if (n.adapter && r.adaptable.empty())
+      error(ProblemCode::BadAdapter, id,
+            withArticle(n.type) + " has no Linear or convolution layer for an adapter to adapt; freeze it instead")
+          .param = "adapter";
+    const bool adapted = n.adapter && !n.freeze && n.adapter->rank >= 1;
+    if (adapted) {
+      info.trainableParameters = adapterParameters(*n.adapter, r.adaptable);
+      info.trunkTrainableParameters = adapterParameters(*n.adapter, r.adaptable, true);
+      info.parameters += info.trainableParameters;
+      info.trunkParameters += info.trunkTrainableParameters;
+    } else if (!n.freeze) {
+      info.trainableParameters = r.parameters - r.fixedParameters;
+      info.trunkTrainableParameters = r.fixedParameters > 0 ? 0 : r.trunkParameters;
     }
   }
 
@@ -492,6 +574,7 @@ private:
       info.trunkParameters = r.trunkParameters;
       info.trunkWidth = r.trunkWidth;
       info.shapesKnown = true;
+      countTrainable(id, info, r);
     }
   }
 
@@ -744,6 +827,16 @@ private:
           error(ProblemCode::ShareMismatch, mIndex, intro + "share_scope differs from '" + first.id + "'");
           continue;
         }
+        if (const char *key = m.init != first.init         ? "init"
+                              : m.freeze != first.freeze   ? "freeze"
+                              : m.adapter != first.adapter ? "adapter"
+                                                           : nullptr) {
+          error(ProblemCode::ShareMismatch, mIndex,
+                intro + key + " is " + weightKeyText(m, key) + " here but " + weightKeyText(first, key) + " on '" +
+                    first.id + "'; tied members train one set of weights, so they must agree on " + key)
+              .param = key;
+          continue;
+        }
         const bool trunkOnly = first.shareScope == "trunk";
         bool paramsDiffer = false;
         for (auto it = fi.params.begin(); it != fi.params.end(); ++it) {
@@ -773,6 +866,18 @@ private:
     }
   }
 
+  // How a share group's member sets init, freeze or adapter, for messages.
+  static std::string weightKeyText(const Node &n, const std::string &key) {
+    if (key == "freeze")
+      return n.freeze ? "true" : "false";
+    if (key == "init")
+      return n.init ? "from \"" + n.init->from + "\"" + (n.init->node.empty() ? "" : " node \"" + n.init->node + "\"")
+                    : "not set";
+    return n.adapter
+               ? n.adapter->kind + " rank " + std::to_string(n.adapter->rank) + " alpha " + numberText(n.adapter->alpha)
+               : "not set";
+  }
+
   // Only what feeds the Classifier is built and trained: the nodes of the share plan.
   void countParameters() {
     for (std::size_t i = 0; i < graph_.nodes.size(); ++i) {
@@ -783,6 +888,9 @@ private:
       v_.totalParameters = saturatingAdd(v_.totalParameters, info.parameters);
       v_.uniqueParameters =
           saturatingAdd(v_.uniqueParameters, v_.sharing.ownParameters(n.id, info.parameters, info.trunkParameters));
+      v_.trainableParameters =
+          saturatingAdd(v_.trainableParameters,
+                        v_.sharing.ownParameters(n.id, info.trainableParameters, info.trunkTrainableParameters));
     }
   }
 

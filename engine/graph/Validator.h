@@ -24,9 +24,13 @@ struct NodeInfo {
   std::vector<Shape> outputs; // empty when unknown
   // Text data: per input and per output, 1 when its first axis is the text's tokens (shown "[T=…]").
   std::vector<uint8_t> inputTokens, outputTokens;
-  int64_t parameters = 0;
+  int64_t parameters = 0; // what its module holds, an adapter's included
   int64_t trunkParameters = 0;
-  int64_t trunkWidth = 0; // sub-models: input width of their last layer
+  // Of `parameters`, the ones training updates: none when frozen, only the adapter's with one.
+  int64_t trainableParameters = 0;
+  int64_t trunkTrainableParameters = 0;
+  std::vector<LayerSize> adaptable; // its Linear and convolution layers
+  int64_t trunkWidth = 0;           // sub-models: input width of their last layer
   bool shapesKnown = false;
   bool ok = true; // no error names this node
 };
@@ -41,9 +45,10 @@ struct Validation {
   std::vector<std::string> order; // topological order of the acyclic part
   DataInfo data;
   bool dataKnown = false;
-  int64_t totalParameters = 0;  // as if nothing were shared
-  int64_t uniqueParameters = 0; // what is trained
-  SharePlan sharing;            // what training builds: the nodes that feed the output, shapes known
+  int64_t totalParameters = 0;     // as if nothing were shared
+  int64_t uniqueParameters = 0;    // what the model holds
+  int64_t trainableParameters = 0; // of those, what training updates (the rest frozen)
+  SharePlan sharing;               // what training builds: the nodes that feed the output, shapes known
   // Training's memory at the batch size, in bytes (0: unknown, e.g. a bad training section):
   // weights, gradients, optimizer state, activations kept for the backward pass, the data set.
   struct Memory {
@@ -63,6 +68,10 @@ struct Validation {
 // order, reachability, part coverage, share groups, parameter counts. `data` is the data set
 // the data source feeds in (null: unknown, so shapes stay unknown from the data source on).
 Validation validateGraph(const Graph &graph, const DataInfo *data);
+
+// The scalars a low-rank adapter adds to these layers: rank · (in + out) each (only the trunk's
+// layers with `trunkOnly`).
+int64_t adapterParameters(const NodeAdapter &adapter, const std::vector<LayerSize> &layers, bool trunkOnly = false);
 
 // The graph's data source and output nodes (by role), or empty.
 std::string inputNodeId(const Graph &graph);

@@ -45,13 +45,14 @@ InferResult infer(const InferInput &in) {
   if (dim % s.heads != 0)
     return fail("dim = " + std::to_string(dim) + " is not divisible by heads = " + std::to_string(s.heads), "heads");
   InferResult r;
-  int64_t trunk = linearParams(d, dim) + t * dim;
-  const int64_t perLayer = 2 * dim + linearParams(dim, 3 * dim) + linearParams(dim, dim) + 2 * dim +
-                           linearParams(dim, 2 * dim) + linearParams(2 * dim, dim);
-  trunk += s.layers * perLayer + 2 * dim;
+  int64_t trunk = adaptableLayer(r, d, dim, true) + t * dim;
+  for (int64_t l = 0; l < s.layers; ++l)
+    trunk += 2 * dim + adaptableLayer(r, dim, 3 * dim, true) + adaptableLayer(r, dim, dim, true) + 2 * dim +
+             adaptableLayer(r, dim, 2 * dim, true) + adaptableLayer(r, 2 * dim, dim, true);
+  trunk += 2 * dim;
   r.trunkParameters = trunk;
   r.trunkWidth = dim;
-  r.parameters = trunk + linearParams(dim, s.out);
+  r.parameters = trunk + adaptableLayer(r, dim, s.out);
   r.outputs = {{s.out}};
   return r;
 }

@@ -14,7 +14,7 @@ InferResult infer(const InferInput &in) {
   if (classes < 2)
     return fail("the number of classes is unknown; set \"classes\" or fix the data set", "classes");
   InferResult r;
-  r.parameters = linearParams(shapeNumel(in.inputs.at(0)), classes);
+  r.parameters = adaptableLayer(r, shapeNumel(in.inputs.at(0)), classes);
   r.outputs = {{classes}};
   return r;
 }

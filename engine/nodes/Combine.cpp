@@ -62,16 +62,16 @@ InferResult infer(const InferInput &in) {
   }
   for (auto w : widths)
     if (w != dim)
-      r.parameters += linearParams(w, dim);
+      r.parameters += adaptableLayer(r, w, dim);
   if (s.mode == Mode::Attention) {
-    r.parameters += k * dim + linearParams(dim, dim) + dim;
+    r.parameters += k * dim + adaptableLayer(r, dim, dim) + dim;
   } else if (s.mode == Mode::Gate) {
     if (s.topK > k)
       return fail("top_k = " + std::to_string(s.topK) + " exceeds the number of branches (" + std::to_string(k) + ")",
                   "top_k");
     const int64_t gateWidth =
         in.gate ? shapeNumel(*in.gate) : std::accumulate(widths.begin(), widths.end(), int64_t{0});
-    r.parameters += k * dim + linearParams(gateWidth, k);
+    r.parameters += k * dim + adaptableLayer(r, gateWidth, k);
   }
   r.outputs = {{dim}};
   return r;

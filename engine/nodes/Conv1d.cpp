@@ -18,7 +18,7 @@ InferResult infer(const InferInput &in) {
     return fail("kernel = " + std::to_string(kernel) + " must be odd (the output keeps the input's length)", "kernel");
   InferResult r;
   r.outputs = {{x[0], channels}};
-  r.parameters = x[1] * channels * kernel + channels;
+  r.parameters = adaptableLayer(r, x[1] * kernel, channels);
   return r;
 }
 

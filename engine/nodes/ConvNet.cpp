@@ -25,7 +25,7 @@ InferResult infer(const InferInput &in) {
   int64_t c = x[0], h = x[1], w = x[2];
   InferResult r;
   for (auto ch : s.channels) {
-    r.trunkParameters += c * ch * s.kernel * s.kernel + ch;
+    r.trunkParameters += adaptableLayer(r, c * s.kernel * s.kernel, ch, true);
     c = ch;
     h = h + 2 * (s.kernel / 2) - s.kernel + 1;
     w = w + 2 * (s.kernel / 2) - s.kernel + 1;
@@ -39,7 +39,7 @@ InferResult infer(const InferInput &in) {
                   "channels");
   }
   r.trunkWidth = c * h * w;
-  r.parameters = r.trunkParameters + linearParams(r.trunkWidth, s.out);
+  r.parameters = r.trunkParameters + adaptableLayer(r, r.trunkWidth, s.out);
   r.outputs = {{s.out}};
   return r;
 }

@@ -11,7 +11,7 @@ InferResult infer(const InferInput &in) {
   Shape x = in.inputs.at(0);
   const int64_t out = intParam(in.params, "out");
   InferResult r;
-  r.parameters = linearParams(x.back(), out, boolParam(in.params, "bias"));
+  r.parameters = adaptableLayer(r, x.back(), out, false, boolParam(in.params, "bias"));
   x.back() = out;
   r.outputs = {x};
   return r;

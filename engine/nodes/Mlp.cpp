@@ -29,11 +29,11 @@ InferResult infer(const InferInput &in) {
   int64_t prev = shapeNumel(in.inputs.at(0));
   InferResult r;
   for (auto h : s.hidden) {
-    r.trunkParameters += linearParams(prev, h);
+    r.trunkParameters += adaptableLayer(r, prev, h, true);
     prev = h;
   }
   r.trunkWidth = prev;
-  r.parameters = r.trunkParameters + linearParams(prev, s.out);
+  r.parameters = r.trunkParameters + adaptableLayer(r, prev, s.out);
   r.outputs = {{s.out}};
   return r;
 }

@@ -39,6 +39,13 @@ inline int64_t linearParams(int64_t in, int64_t out, bool bias = true) {
   return in * out + (bias ? out : 0);
 }
 
+// A Linear or convolution layer of the node (`in`: its inputs per output, a convolution's kernel
+// included): its trainable scalars, and it joins the layers an adapter adapts.
+inline int64_t adaptableLayer(InferResult &r, int64_t in, int64_t out, bool trunk = false, bool bias = true) {
+  r.adaptable.push_back(LayerSize{in, out, trunk});
+  return linearParams(in, out, bias);
+}
+
 // Params reach a shape rule only after the schema accepted them, but the readers below never
 // throw anyway: a rule that is handed something odd computes with 0 instead of aborting.
 

@@ -2,13 +2,16 @@
 
 #include "data/DatasetSpec.h"
 #include "data/TextLengths.h"
+#include "project/PartFile.h"
 #include "project/TrainingSpec.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <limits>
+#include <mutex>
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -103,12 +106,208 @@ std::string memoryBreakdown(const Validation::Memory &m) {
 
 namespace {
 
+// The node an init source names, as this node is checked against it.
+struct SourceNode {
+  std::string id, type;
+  std::vector<Shape> inputs, outputs;
+  int64_t parameters = 0; // its own weights (an adapter's not counted)
+  bool adapted = false;
+  std::string error; // why it cannot be had; the rest is then empty
+  ErrorKind kind = ErrorKind::File;
+};
+
+SourceNode unavailable(const std::string &message, ErrorKind kind = ErrorKind::File) {
+  SourceNode s;
+  s.error = message;
+  s.kind = kind;
+  return s;
+}
+
+bool isPartFile(const std::string &path) {
+  const std::string ext = ".particle-part";
+  return path.size() >= ext.size() && path.compare(path.size() - ext.size(), ext.size(), ext) == 0;
+}
+
+// Shapes through a part's sub-graph, from where it is entered: the part header keeps the shapes of
+// its ends only.
+std::string inferPart(const PartInfo &part, std::map<std::string, NodeInfo> &infos) {
+  const auto &cat = Catalogue::instance();
+  const DataInfo data;
+  for (std::size_t round = 0; round < part.nodes.size(); ++round)
+    for (const Node &n : part.nodes) {
+      if (infos.count(n.id))
+        continue;
+      NodeInfo info;
+      bool ready = true;
+      std::map<int, Shape> numbered;
+      for (const Edge &e : part.edges) {
+        if (e.to.node != n.id)
+          continue;
+        const auto from = infos.find(e.from.node);
+        if (from == infos.end() || e.from.index() < 0 ||
+            e.from.index() >= static_cast<int>(from->second.outputs.size())) {
+          ready = false;
+          break;
+        }
+        const Shape &shape = from->second.outputs[static_cast<std::size_t>(e.from.index())];
+        if (e.to.isNumbered())
+          numbered[e.to.index()] = shape;
+        else
+          info.gate = shape;
+      }
+      if (!ready)
+        continue;
+      if (n.id == part.inputNode)
+        numbered[0] = part.inputShape;
+      for (const auto &entry : numbered)
+        info.inputs.push_back(entry.second);
+      const NodeType *type = cat.find(n.type);
+      if (!type)
+        return "node " + n.id + " is of an unknown type \"" + n.type + "\"";
+      info.params = cat.effectiveParams(*type, n.params);
+      const InferResult r = type->infer(InferInput{info.params, info.inputs, info.gate, data});
+      if (!r.error.empty())
+        return "node " + n.id + ": " + r.error;
+      info.outputs = r.outputs;
+      info.parameters = r.parameters;
+      infos[n.id] = info;
+    }
+  return {};
+}
+
+SourceNode partSource(const std::string &path, const std::string &written, const NodeInit &init) {
+  PartInfo part;
+  try {
+    part = readPartInfo(path);
+  } catch (const Error &e) {
+    return unavailable(e.what(), e.kind());
+  }
+  const std::string id = init.node.empty() && part.nodes.size() == 1 ? part.nodes.front().id : init.node;
+  if (id.empty())
+    return unavailable(written + " holds " + std::to_string(part.nodes.size()) + " nodes (" + part.nodeList() +
+                           "); name the one to start from in init.node",
+                       ErrorKind::Invalid);
+  const Node *node = part.node(id);
+  if (!node)
+    return unavailable(written + " has no node \"" + id + "\" (it has " + part.nodeList() + ")", ErrorKind::Invalid);
+  SourceNode s;
+  s.id = id;
+  s.type = node->type;
+  s.adapted = node->adapter.has_value();
+  if (part.nodes.size() == 1) {
+    s.inputs = {part.inputShape};
+    s.outputs = {part.outputShape};
+    s.parameters = part.parameters;
+    return s;
+  }
+  std::map<std::string, NodeInfo> infos;
+  const std::string problem = inferPart(part, infos);
+  if (!problem.empty() || !infos.count(id))
+    return unavailable("cannot work out the shapes in " + written + ": " +
+                           (problem.empty() ? "node " + id + " is not reached from " + part.inputNode : problem),
+                       ErrorKind::Invalid);
+  s.inputs = infos[id].inputs;
+  s.outputs = infos[id].outputs;
+  s.parameters = infos[id].parameters;
+  return s;
+}
+
+Validation validateSource(const Project &project);
+
+// A run folder or its checkpoint: the project copy beside it says what the node was.
+SourceNode runSource(const std::string &path, const std::string &written, const NodeInit &init,
+                     const std::string &sameId) {
+  std::error_code ec;
+  const std::filesystem::path folder =
+      std::filesystem::is_directory(path, ec) ? std::filesystem::path(path) : std::filesystem::path(path).parent_path();
+  if (!std::filesystem::exists(path, ec))
+    return unavailable(written + ": no such file or folder (looked for " + path + ")");
+  const std::string projectFile = (folder / "project.particle.json").string();
+  if (!std::filesystem::exists(projectFile, ec))
+    return unavailable(written + ": not a particle file (.particle-part) nor a run: no project.particle.json in " +
+                       folder.string());
+  Project source;
+  try {
+    source = loadProject(projectFile);
+  } catch (const Error &e) {
+    return unavailable(e.what(), ErrorKind::File);
+  }
+  const std::string id = init.node.empty() ? sameId : init.node;
+  const Node *node = source.graph.find(id);
+  if (!node) {
+    std::string ids;
+    for (const auto &n : source.graph.nodes)
+      ids += (ids.empty() ? "" : ", ") + n.id;
+    return unavailable("the run " + written + " has no node \"" + id + "\" (it has " + ids + ")", ErrorKind::Invalid);
+  }
+  const Validation v = validateSource(source);
+  const NodeInfo *info = v.info(id);
+  if (!info || !info->shapesKnown) {
+    std::string why = "its shapes are unknown";
+    for (const auto &p : v.problems)
+      if (p.isError()) {
+        why = p.format(projectFile);
+        break;
+      }
+    return unavailable("cannot check node " + id + " of " + written + ": " + why,
+                       v.exitCode() == 3 ? ErrorKind::File : ErrorKind::Invalid);
+  }
+  SourceNode s;
+  s.id = id;
+  s.type = node->type;
+  s.inputs = info->inputs;
+  s.outputs = info->outputs;
+  s.adapted = node->adapter.has_value();
+  s.parameters = info->parameters - (node->adapter ? adapterParameters(*node->adapter, info->adaptable) : 0);
+  return s;
+}
+
+// The source node an init names, remembered by file and modification time: the editor checks the
+// project after every edit, and a run's project copy is checked with its data set's probe.
+SourceNode sourceNode(const std::string &path, const std::string &written, const NodeInit &init,
+                      const std::string &sameId) {
+  static std::mutex mutex;
+  static std::map<std::string, SourceNode> cache;
+  std::error_code ec;
+  const bool part = isPartFile(path);
+  std::string stamp = path + "\n" + written + "\n" + (init.node.empty() ? "=" + sameId : init.node) + "\n";
+  // What says what the node is: the part file itself, or the run's project copy.
+  std::filesystem::path described = path;
+  if (!part)
+    described =
+        (std::filesystem::is_directory(described, ec) ? described : described.parent_path()) / "project.particle.json";
+  const auto time = std::filesystem::last_write_time(described, ec);
+  if (ec)
+    return part ? partSource(path, written, init) : runSource(path, written, init, sameId);
+  stamp += std::to_string(time.time_since_epoch().count());
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (auto it = cache.find(stamp); it != cache.end())
+      return it->second;
+  }
+  SourceNode s = part ? partSource(path, written, init) : runSource(path, written, init, sameId);
+  std::lock_guard<std::mutex> lock(mutex);
+  if (cache.size() > 64)
+    cache.clear();
+  cache[stamp] = s;
+  return s;
+}
+
+std::string shapesText(const std::vector<Shape> &shapes) {
+  std::string out;
+  for (const Shape &s : shapes)
+    out += (out.empty() ? "" : ", ") + shapeToString(s);
+  return out.empty() ? "?" : out;
+}
+
 // The checks that need more than the graph: the sections, the data set's probe, and what the
 // data and the training settings say about the graph the graph checks inferred.
 class ProjectCheck {
 public:
-  ProjectCheck(const Project &project, const DataInfo *data)
-      : project_(project), graph_(project.graph), input_(inputNodeId(project.graph)) {
+  // `checkSources`: false when checking an init source's own project, whose own inits do not
+  // matter (its weights are trained) and which could name this one again.
+  ProjectCheck(const Project &project, const DataInfo *data, bool checkSources = true)
+      : project_(project), graph_(project.graph), input_(inputNodeId(project.graph)), checkSources_(checkSources) {
     if (data) {
       v_.data = *data;
       v_.dataKnown = true;
@@ -127,6 +326,8 @@ public:
     v_.problems.insert(v_.problems.begin(), sections.problems.begin(), sections.problems.end());
     checkClasses();
     checkPaddingParts();
+    if (checkSources_)
+      checkInitSources();
     estimateMemory();
     return std::move(v_);
   }
@@ -303,6 +504,54 @@ private:
     }
   }
 
+  // A node's init source must hold a node of its type that takes and gives the same shapes with
+  // as many weights, so that every tensor finds its place.
+  void checkInitSources() {
+    for (const Node &n : graph_.nodes) {
+      const auto it = v_.nodes.find(n.id);
+      if (!n.init || it == v_.nodes.end() || !it->second.shapesKnown || !it->second.ok)
+        continue; // its own problems first
+      const NodeInfo &info = it->second;
+      const std::string path = std::filesystem::path(n.init->from).is_absolute()
+                                   ? n.init->from
+                                   : (std::filesystem::path(project_.baseDir()) / n.init->from).string();
+      const SourceNode s = sourceNode(path, n.init->from, *n.init, n.id);
+      if (!s.error.empty()) {
+        Problem &p = error(ProblemCode::InitUnavailable, n.id, s.error);
+        p.kind = s.kind;
+        p.param = "init.from";
+        continue;
+      }
+      const std::string them = "node " + s.id + " of " + n.init->from;
+      if (s.type != n.type) {
+        error(ProblemCode::InitMismatch, n.id,
+              n.id + " is " + withArticle(n.type) + "; " + them + " is " + withArticle(s.type))
+            .param = "init.node";
+        continue;
+      }
+      if (s.inputs != info.inputs || s.outputs != info.outputs) {
+        error(ProblemCode::InitMismatch, n.id,
+              n.id + " takes " + shapesText(info.inputs) + " → " + shapesText(info.outputs) + "; " + them + " takes " +
+                  shapesText(s.inputs) + " → " + shapesText(s.outputs))
+            .param = "init.node";
+        continue;
+      }
+      const int64_t own = info.parameters - (n.adapter ? adapterParameters(*n.adapter, info.adaptable) : 0);
+      if (s.parameters != own) {
+        error(ProblemCode::InitMismatch, n.id,
+              n.id + " has " + std::to_string(own) + " weights; " + them + " has " + std::to_string(s.parameters) +
+                  " (its params differ: widths, layers or bias)")
+            .param = "init.node";
+        continue;
+      }
+      if (s.adapted)
+        error(ProblemCode::InitMismatch, n.id,
+              them + " trained with an adapter, which keeps its own weights apart from the node's; start from a "
+                     "node trained without one")
+            .param = "init.node";
+    }
+  }
+
   // Training's memory at the batch size: 4-byte weights, as many gradients, the optimizer's state
   // (Adam: two moments; SGD with momentum: one), every node's outputs kept for the backward pass
   // (and their gradients), and the data set, which the trainer holds whole on the device.
@@ -379,8 +628,13 @@ private:
   const Project &project_;
   const Graph &graph_;
   const std::string input_; // the data source, empty when the graph has none
+  const bool checkSources_;
   Validation v_;
 };
+
+Validation validateSource(const Project &project) {
+  return ProjectCheck(project, nullptr, false).run();
+}
 
 } // namespace
 

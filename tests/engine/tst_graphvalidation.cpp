@@ -109,6 +109,25 @@ void TestGraphValidation::badProjects_data() {
       "nodes[4].adapter.alpha", "must be a number");
   row("unknown adapter key", R"([{"op":"add","path":"/nodes/4/adapter","value":{"kind":"lora","dropout":0.1}}])", 1,
       "nodes[4].adapter.dropout", "unknown key");
+  row("freeze on a decomposer", R"([{"op":"add","path":"/nodes/1/freeze","value":true}])", 1,
+      "node 'split': freeze:", "no weights");
+  row("freeze on a concat", R"([{"op":"add","path":"/nodes/6/freeze","value":true}])", 1,
+      "node 'combine': freeze:", "no weights with these params");
+  row("adapter rank zero", R"([{"op":"add","path":"/nodes/4/adapter","value":{"rank":0}}])", 1,
+      "node 'c': adapter.rank:", "at least 1");
+  row("adapter alpha zero", R"([{"op":"add","path":"/nodes/4/adapter","value":{"alpha":0}}])", 1,
+      "node 'c': adapter.alpha:", "above 0");
+  row("adapter of another kind", R"([{"op":"add","path":"/nodes/4/adapter","value":{"kind":"dora"}}])", 1,
+      "adapter.kind", "\"dora\" is unknown");
+  row("freeze and adapter", R"([{"op":"add","path":"/nodes/4/adapter","value":{}},
+                                {"op":"add","path":"/nodes/4/freeze","value":true}])",
+      1, "node 'c': freeze:", "remove freeze or the adapter");
+  row("share group freeze differs", R"([{"op":"add","path":"/nodes/2/freeze","value":true}])", 1,
+      "node 'b': freeze:", "freeze is false here but true on 'a'");
+  row("share group adapter differs", R"([{"op":"add","path":"/nodes/3/adapter","value":{"rank":2}}])", 1,
+      "node 'b': adapter:", "lora rank 2 alpha 8 here but not set on 'a'");
+  row("init source missing", R"([{"op":"add","path":"/nodes/4/init","value":{"from":"runs/none","node":"c"}}])", 3,
+      "node 'c': init.from:", "runs/none: no such file or folder");
   row("unknown edge key", R"([{"op":"add","path":"/edges/1/weight","value":2}])", 1, "edges[1].weight", "unknown key");
   row("unknown dataset key", R"([{"op":"add","path":"/dataset/colour","value":1}])", 1, "dataset.colour",
       "unknown key");

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <iomanip>
 #include <iostream>
+#include <sstream>
 
 namespace particle::cli {
 
@@ -32,6 +33,8 @@ int runCheck(int argc, char **argv) {
   for (const auto &n : project.graph.nodes) {
     const NodeInfo *info = v.info(n.id);
     Row r{n.id, n.type, "", info && info->parameters ? withCommas(info->parameters) : "-", "-"};
+    if (info && info->parameters && info->trainableParameters < info->parameters)
+      r.params += info->trainableParameters ? " (" + withCommas(info->trainableParameters) + " trained)" : " (frozen)";
     if (info && info->shapesKnown) {
       std::string in;
       for (std::size_t i = 0; i < info->inputs.size(); ++i)
@@ -98,12 +101,21 @@ int runCheck(int argc, char **argv) {
   for (const auto &r : rows)
     line(r.id, r.type, r.shapes, r.params, r.share);
   const int64_t saving = v.totalParameters - v.uniqueParameters;
-  std::cout << "\nparameters: " << withCommas(v.uniqueParameters) << " trained";
-  if (saving > 0)
-    std::cout << " (" << withCommas(v.totalParameters) << " without sharing; sharing saves " << withCommas(saving)
-              << ", " << std::fixed << std::setprecision(1)
-              << 100.0 * static_cast<double>(saving) / static_cast<double>(v.totalParameters) << "%)";
-  std::cout << "\n";
+  const int64_t frozen = v.uniqueParameters - v.trainableParameters;
+  std::vector<std::string> notes;
+  if (frozen > 0)
+    notes.push_back(withCommas(v.trainableParameters) + " trained, " + withCommas(frozen) + " frozen");
+  if (saving > 0) {
+    std::ostringstream share;
+    share << withCommas(v.totalParameters) << " without sharing; sharing saves " << withCommas(saving) << ", "
+          << std::fixed << std::setprecision(1)
+          << 100.0 * static_cast<double>(saving) / static_cast<double>(v.totalParameters) << "%";
+    notes.push_back(share.str());
+  }
+  std::cout << "\nparameters: " << withCommas(v.uniqueParameters) << (frozen > 0 ? "" : " trained");
+  for (std::size_t i = 0; i < notes.size(); ++i)
+    std::cout << (i ? "; " : " (") << notes[i];
+  std::cout << (notes.empty() ? "" : ")") << "\n";
   if (v.memory.total() > 0)
     std::cout << "memory: about " << memoryText(v.memory.total()) << " to train (" << memoryBreakdown(v.memory)
               << "); this machine has " << memoryText(machineMemoryBytes()) << "\n";
