@@ -662,7 +662,8 @@ void MainWindow::exportModel(bool onnx) {
           [this, dir](const QString &stage) { statusBar()->showMessage(tr("Exporting to %1: %2…").arg(dir, stage)); });
   connect(
       exporter_, &ExportController::finished, this,
-      [this, cancel, dir, checkpoint, title](const QStringList &files, const QString &error, bool cancelled) {
+      [this, cancel, dir, checkpoint, title](const QStringList &files, const QString &error, bool cancelled,
+                                             const QString &check) {
         cancel->deleteLater();
         QApplication::restoreOverrideCursor();
         statusBar()->clearMessage();
@@ -678,10 +679,11 @@ void MainWindow::exportModel(bool onnx) {
             this, title,
             tr("Exported to %1:\n%2\n\nWeights: %3.\nCheck it: python3 %1/model.py --check\nTrain it with plain "
                "PyTorch: python3 %1/train.py")
-                .arg(dir, files.join(", "),
-                     checkpoint.isEmpty()
-                         ? tr("the initial weights a run starts from (no checkpoint of this graph yet)")
-                         : checkpoint));
+                    .arg(dir, files.join(", "),
+                         checkpoint.isEmpty()
+                             ? tr("the initial weights a run starts from (no checkpoint of this graph yet)")
+                             : checkpoint) +
+                (check.isEmpty() ? QString() : "\n\nONNX Runtime: " + check));
       },
       Qt::SingleShotConnection);
   exporter_->start(std::move(request));

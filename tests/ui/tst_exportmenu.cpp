@@ -1,7 +1,8 @@
 // File → Export to PyTorch / ONNX, through input events only: Ctrl+E with the folder typed into the
 // dialog exports the opened project with the weights a run would start from; after a run (started
-// with the Train tab's button), Ctrl+Shift+E exports that run's checkpoint with model.onnx; Debian's
-// python3-torch then runs model.py --check on both. A project with problems is refused with a message.
+// with the Train tab's button), Ctrl+Shift+E exports that run's checkpoint with model.onnx, and the
+// message says what ONNX Runtime made of it; Debian's python3-torch then runs model.py --check on
+// both. A project with problems is refused with a message.
 
 #include "GuiDriver.h"
 #include "MainWindow.h"
@@ -95,6 +96,16 @@ void TestExportMenu::exportsWithKeysAndTheDialog() {
   QTRY_VERIFY_WITH_TIMEOUT(box->shown, 120000);
   QCOMPARE(box->title, QString("Export to ONNX"));
   QVERIFY2(box->text.contains("model.onnx") && box->text.contains(panel->lastCheckpoint()), qPrintable(box->text));
+  // What ONNX Runtime said: the figure within 1e-4 where it is installed (as the export looks for
+  // it: $PARTICLE_ONNXRUNTIME, else the checkout's .deps/onnxruntime), else that it was skipped.
+  const bool runtime =
+      !QStandardPaths::findExecutable("node").isEmpty() &&
+      QFileInfo::exists(qEnvironmentVariable("PARTICLE_ONNXRUNTIME", PARTICLE_SOURCE_DIR "/.deps/onnxruntime") +
+                        "/node_modules/onnxruntime-node/package.json");
+  QVERIFY2(runtime ? box->text.contains(QRegularExpression("ONNX Runtime: onnxruntime\\S* .* max \\|Δlogit\\| = "
+                                                           "\\S+ \\(tolerance 0.0001\\): ok"))
+                   : box->text.contains("ONNX Runtime: SKIPPED, logits not compared"),
+           qPrintable(box->text));
   QVERIFY(QFile::exists(second + "/model.onnx"));
   QCOMPARE(check(second, code, output), QProcess::NormalExit);
   QVERIFY2(code == 0 && output.contains(": ok"), qPrintable(output));

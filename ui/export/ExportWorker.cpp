@@ -16,7 +16,7 @@ struct Cancelled {};
 void ExportWorker::run(const ExportRequest &request) {
   handoffAcquire();
   QStringList files;
-  QString error;
+  QString error, check;
   bool cancelled = false;
   try {
     ExportOptions options;
@@ -33,7 +33,10 @@ void ExportWorker::run(const ExportRequest &request) {
     if (request.onnx) {
       if (*request.cancel)
         throw Cancelled{};
-      exportOnnx(options.outDir);
+      // model.py's ONNX Runtime line: the figure, or why the logits were not compared.
+      for (const QString &line : QString::fromStdString(exportOnnx(options.outDir)).split('\n'))
+        if (line.startsWith("onnx: ") && (line.contains("max |Δlogit|") || line.contains("SKIPPED")))
+          check = line.mid(6);
       files << "model.onnx";
     }
   } catch (const Cancelled &) {
@@ -42,7 +45,7 @@ void ExportWorker::run(const ExportRequest &request) {
     error = QString::fromStdString(e.what());
   }
   handoffRelease();
-  Q_EMIT finished(files, error, cancelled);
+  Q_EMIT finished(files, error, cancelled, check);
 }
 
 ExportController::ExportController(QObject *parent) : QObject(parent) {
@@ -52,9 +55,9 @@ ExportController::ExportController(QObject *parent) : QObject(parent) {
   worker_->moveToThread(thread_);
   connect(worker_, &ExportWorker::progress, this, &ExportController::progress);
   connect(worker_, &ExportWorker::finished, this,
-          [this](const QStringList &files, const QString &error, bool cancelled) {
+          [this](const QStringList &files, const QString &error, bool cancelled, const QString &check) {
             running_ = false;
-            Q_EMIT finished(files, error, cancelled);
+            Q_EMIT finished(files, error, cancelled, check);
           });
   thread_->start();
 }

@@ -31,8 +31,9 @@ public:
 
 Q_SIGNALS:
   void progress(const QString &stage);
-  // The files written (names only); `error` empty on success; `cancelled` when stopped by cancel().
-  void finished(const QStringList &files, const QString &error, bool cancelled);
+  // The files written (names only); `error` empty on success; `cancelled` when stopped by cancel();
+  // `check`: for ONNX, what ONNX Runtime said of model.onnx (the figure, or that it was skipped).
+  void finished(const QStringList &files, const QString &error, bool cancelled, const QString &check);
 };
 
 class ExportController : public QObject {
@@ -50,7 +51,7 @@ public:
 
 Q_SIGNALS:
   void progress(const QString &stage);
-  void finished(const QStringList &files, const QString &error, bool cancelled);
+  void finished(const QStringList &files, const QString &error, bool cancelled, const QString &check);
 
 private:
   QThread *thread_;
