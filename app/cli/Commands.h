@@ -14,6 +14,7 @@ int runExplain(int argc, char **argv);
 int runExport(int argc, char **argv);
 int runInfo(int argc, char **argv);
 int runKeys(int argc, char **argv);
+int runTransfer(int argc, char **argv);
 
 struct Command {
   const char *name;
@@ -21,8 +22,9 @@ struct Command {
 };
 
 inline constexpr Command kCommands[] = {
-    {"check", runCheck},   {"train", runTrain},           {"explain", runExplain}, {"export", runExport},
-    {"search", runSearch}, {"robustness", runRobustness}, {"info", runInfo},       {"keys", runKeys},
+    {"check", runCheck},       {"train", runTrain},   {"explain", runExplain},
+    {"export", runExport},     {"search", runSearch}, {"robustness", runRobustness},
+    {"transfer", runTransfer}, {"info", runInfo},     {"keys", runKeys},
 };
 
 inline constexpr const char *kUsage = R"(usage: particle <command> [options]
@@ -52,6 +54,13 @@ commands:
                                       plain PyTorch: model.py, weights.pt, reference.pt, data.pt,
                                       train.py (and model.onnx with --to onnx); without
                                       --checkpoint, the initial weights a run starts from
+  transfer SOURCE TARGET --nodes ID[=SOURCE_ID],.. [--sizes 50,200,1000,5000] [--seeds 3]
+           [--epochs E] [--min-steps S] [--source-epochs E] [--source-checkpoint CKPT]
+           [--modes frozen,lora,finetune,scratch,monolithic] [--lora-rank R] [--lora-alpha A]
+           [--jobs N] [--out DIR [--force]]
+                                      a particle trained on SOURCE reused on TARGET with N labelled
+                                      samples: frozen / LoRA / fine-tuned / from scratch / the monolithic
+                                      baseline, one process per trial; transfer.json and transfer.csv
   info                                versions, devices, threads
   keys                                every node type, data kind and training key with its
                                       type, default, range and doc (Markdown; docs/FORMAT.md)

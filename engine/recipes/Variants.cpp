@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -59,16 +60,10 @@ const Field *joinField(const Node &combine) {
 
 } // namespace
 
-DecompositionSite findDecompositionSite(const Graph &graph) {
+namespace {
+DecompositionSite siteAt(const Graph &graph, const std::string &split) {
   DecompositionSite site;
-  for (const auto &n : graph.nodes)
-    if (const NodeType *t = typeOf(n); t && t->role == NodeRole::Decomposer && t->decompositions) {
-      site.split = n.id;
-      break;
-    }
-  if (site.split.empty())
-    throw Error(ErrorKind::Invalid, "the graph has no Split node, so there is no decomposition to vary; add a Split "
-                                    "whose parts go through sub-models into a Combine");
+  site.split = split;
   // Follow each outgoing edge of the Split through single-input, single-output nodes to a Combine.
   std::map<int, std::vector<std::string>> byPort;
   for (const Edge *e : graph.outgoing(site.split)) {
@@ -108,6 +103,26 @@ DecompositionSite findDecompositionSite(const Graph &graph) {
     throw Error(ErrorKind::Invalid,
                 "'" + site.combine + "' has no way of joining its branches that the search can vary");
   return site;
+}
+} // namespace
+
+DecompositionSite findDecompositionSite(const Graph &graph) {
+  // The first Split whose parts reach one Combine: a Split in front of it (the fields of a text,
+  // one of them taken) is not the decomposition. Without one, the first Split's reason.
+  std::optional<Error> first;
+  for (const auto &n : graph.nodes)
+    if (const NodeType *t = typeOf(n); t && t->role == NodeRole::Decomposer && t->decompositions) {
+      try {
+        return siteAt(graph, n.id);
+      } catch (const Error &e) {
+        if (!first)
+          first = e;
+      }
+    }
+  if (first)
+    throw *first;
+  throw Error(ErrorKind::Invalid, "the graph has no Split node, so there is no decomposition to vary; add a Split "
+                                  "whose parts go through sub-models into a Combine");
 }
 
 namespace {

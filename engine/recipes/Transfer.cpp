@@ -1,0 +1,496 @@
+#include "recipes/Transfer.h"
+
+#include "base/Files.h"
+#include "base/Folders.h"
+#include "base/JsonFields.h"
+#include "project/ProjectCheck.h"
+#include "project/ProjectPaths.h"
+#include "project/TrainingSpec.h"
+#include "recipes/Processes.h"
+#include "recipes/Variants.h"
+#include "train/RunFolder.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace particle {
+
+namespace {
+
+// "p0" → {"p0", "p0"}; "p0=trunk" → {"p0", "trunk"}.
+std::pair<std::string, std::string> nodeMapping(const std::string &entry) {
+  const auto eq = entry.find('=');
+  if (eq == std::string::npos)
+    return {entry, entry};
+  return {entry.substr(0, eq), entry.substr(eq + 1)};
+}
+
+std::string trialName(const std::string &mode, int64_t size, int seed) {
+  return mode + "-n" + std::to_string(size) + "-s" + std::to_string(seed);
+}
+
+// The parameters a trial trains: after freeze and adapters, a share group's module once.
+int64_t trainedParameters(const Project &p) {
+  return validate(p).trainableParameters;
+}
+
+double mean(const std::vector<double> &v) {
+  double s = 0;
+  for (double x : v)
+    s += x;
+  return v.empty() ? 0 : s / static_cast<double>(v.size());
+}
+
+// The sample standard deviation (0 for one value).
+double sd(const std::vector<double> &v) {
+  if (v.size() < 2)
+    return 0;
+  const double m = mean(v);
+  double s = 0;
+  for (double x : v)
+    s += (x - m) * (x - m);
+  return std::sqrt(s / static_cast<double>(v.size() - 1));
+}
+
+Json toJson(const TransferTrial &t) {
+  return {{"mode", t.mode},
+          {"size", t.size},
+          {"seed", t.seed},
+          {"status", t.status},
+          {"message", t.message},
+          {"test_accuracy", t.testAccuracy},
+          {"val_accuracy", t.valAccuracy},
+          {"trained_parameters", t.trainedParameters},
+          {"seconds", t.seconds},
+          {"run", t.runDir}};
+}
+
+TransferTrial trialFromJson(const Json &j, const std::string &file, const std::string &where) {
+  const JsonFields f(j, file, where);
+  TransferTrial t;
+  t.mode = f.string("mode");
+  t.size = f.integer("size", std::nullopt, 1);
+  t.seed = static_cast<int>(f.integer("seed", std::nullopt, 0, 1 << 20));
+  t.status = f.string("status");
+  if (t.status != "completed" && t.status != "failed" && t.status != "diverged")
+    f.fail("status", "is \"" + t.status + "\", not one of completed, failed, diverged");
+  t.message = f.string("message", "");
+  for (auto [key, value] : {std::pair{"test_accuracy", &t.testAccuracy}, {"val_accuracy", &t.valAccuracy}}) {
+    *value = f.number(key, 0.0);
+    if (!(*value >= 0 && *value <= 1))
+      f.fail(key, "is " + std::to_string(*value) + ", not an accuracy between 0 and 1");
+  }
+  t.trainedParameters = f.integer("trained_parameters", 0, 0);
+  t.seconds = f.number("seconds", 0.0);
+  t.runDir = f.string("run", "");
+  return t;
+}
+
+class Transfer {
+public:
+  Transfer(const Project &source, const Project &target, const TransferOptions &options, TransferObserver *observer)
+      : source_(source), target_(target), options_(options), observer_(observer ? observer : &silent_) {
+    if (options.nodes.empty())
+      throw Error(ErrorKind::Usage, "transfer: name the nodes that take the particle (--nodes p0)");
+    if (options.sizes.empty() || options.seeds < 1)
+      throw Error(ErrorKind::Usage, "transfer: give at least one size and one seed");
+    for (const auto &mode : options.modes)
+      if (std::find(transferModes().begin(), transferModes().end(), mode) == transferModes().end())
+        throw Error(ErrorKind::Usage,
+                    "transfer: unknown mode \"" + mode + "\" (frozen, lora, finetune, scratch, monolithic)");
+    for (const auto &entry : options.nodes) {
+      const auto [to, from] = nodeMapping(entry);
+      if (!target.graph.find(to))
+        throw Error(ErrorKind::Invalid,
+                    "transfer --nodes: no node '" + to + "' in the target project '" + target.name + "'");
+      if (!source.graph.find(from))
+        throw Error(ErrorKind::Invalid,
+                    "transfer --nodes: no node '" + from + "' in the source project '" + source.name + "'");
+    }
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    threads_ = std::max(1, cores / std::max(1, options.jobs));
+    epochs_ = options.epochs > 0 ? options.epochs : parseTrainingSpec(target.training).epochs;
+    r_.source = source.name;
+    r_.target = target.name;
+    r_.nodes = options.nodes;
+    r_.sizes = options.sizes;
+    r_.seeds = options.seeds;
+    r_.epochs = epochs_;
+    r_.settings = {{"source_graph", graphHash(source.graph)},
+                   {"target_graph", graphHash(target.graph)},
+                   {"source_dataset", source.dataset},
+                   {"target_dataset", target.dataset},
+                   {"nodes", options.nodes},
+                   {"epochs", epochs_},
+                   {"min_steps", options.minSteps},
+                   {"source_epochs", options.sourceEpochs},
+                   {"source_checkpoint", options.sourceCheckpoint},
+                   {"lora", {{"rank", options.loraRank}, {"alpha", options.loraAlpha}}}};
+  }
+
+  TransferResult run() {
+    for (const char *sub : {"/projects", "/trials", "/logs"})
+      fs::create_directories(options_.outDir + sub);
+    loadEarlier();
+    trainSource();
+    // The modes this target graph has: the monolithic baseline needs a decomposition to undo.
+    for (const auto &mode : options_.modes) {
+      try {
+        r_.trainedParameters[mode] = trainedParameters(transferProject(target_, mode, options_, checkpoint_, 1, 0));
+        r_.modes.push_back(mode);
+      } catch (const Error &e) {
+        if (mode != "monolithic")
+          throw;
+        r_.notes += std::string(r_.notes.empty() ? "" : " ") + "monolithic left out: " + e.what() + ".";
+      }
+    }
+    std::vector<TransferTrial> queue;
+    for (int64_t size : options_.sizes)
+      for (int seed = 0; seed < options_.seeds; ++seed)
+        for (const auto &mode : r_.modes) {
+          TransferTrial t;
+          t.mode = mode;
+          t.size = size;
+          t.seed = seed;
+          t.runDir = options_.outDir + "/trials/" + trialName(mode, size, seed);
+          t.trainedParameters = r_.trainedParameters[mode];
+          if (auto done = earlier_.find(trialName(mode, size, seed)); done != earlier_.end()) {
+            r_.trials.push_back(done->second);
+            observer_->onTrialFinished(done->second, true);
+            continue;
+          }
+          queue.push_back(t);
+        }
+    save();
+    runQueue(queue);
+    return r_;
+  }
+
+private:
+  struct Running {
+    pid_t pid = 0;
+    TransferTrial trial;
+    std::chrono::steady_clock::time_point started;
+    std::string errFile;
+  };
+
+  // A transfer run earlier in this folder with the same settings: its completed trials stand.
+  void loadEarlier() {
+    const std::string file = options_.outDir + "/transfer.json";
+    if (!fs::exists(file))
+      return;
+    const TransferResult earlier = readTransferFile(file);
+    if (earlier.settings != r_.settings)
+      throw Error(ErrorKind::File, options_.outDir +
+                                       ": holds a transfer with other settings (projects, nodes, epochs or the "
+                                       "source); use another --out, or --force to start over");
+    for (const auto &t : earlier.trials)
+      if (t.ok())
+        earlier_[trialName(t.mode, t.size, t.seed)] = t;
+    if (!earlier.sourceCheckpoint.empty() && fs::exists(earlier.sourceCheckpoint)) {
+      checkpoint_ = earlier.sourceCheckpoint;
+      r_.sourceCheckpoint = checkpoint_;
+      r_.sourceTestAccuracy = earlier.sourceTestAccuracy;
+    }
+  }
+
+  SpawnSpec trainSpec(const std::string &projectFile, const std::string &runDir, int epochs, const std::string &logStem,
+                      int threads) const {
+    SpawnSpec s;
+    s.program = options_.program;
+    s.args = {"train", projectFile, "--out", runDir, "--force", "--threads", std::to_string(threads), "--nproc", "1"};
+    if (epochs > 0) {
+      s.args.emplace_back("--epochs");
+      s.args.push_back(std::to_string(epochs));
+    }
+    s.stdoutFile = logStem + ".log";
+    s.stderrFile = logStem + ".err";
+    s.unset = {"RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT", kClaimedByParentVariable};
+    s.env = {std::string(kParentPidVariable) + "=" + std::to_string(::getpid())}; // a killed transfer ends its trials
+    return s;
+  }
+
+  void trainSource() {
+    if (!checkpoint_.empty())
+      return;
+    if (!options_.sourceCheckpoint.empty()) {
+      checkpoint_ = fs::absolute(options_.sourceCheckpoint).lexically_normal().string();
+      r_.sourceCheckpoint = checkpoint_;
+      // The run's own summary, when the checkpoint sits in a run folder.
+      try {
+        r_.sourceTestAccuracy = readRunSummary(fs::path(checkpoint_).parent_path().string()).summary.testAccuracy;
+      } catch (const Error &) {
+        r_.sourceTestAccuracy = 0;
+      }
+      return;
+    }
+    const std::string dir = fs::absolute(options_.outDir + "/source").lexically_normal().string();
+    const std::string file = options_.outDir + "/projects/source.particle.json";
+    saveProject(projectWithAbsolutePaths(source_), file);
+    observer_->onSourceStarted(dir);
+    const auto start = std::chrono::steady_clock::now();
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    const pid_t pid =
+        spawnProcess(trainSpec(file, dir, options_.sourceEpochs, options_.outDir + "/logs/source", cores));
+    const auto end = waitForChild(pid, std::chrono::steady_clock::time_point::max());
+    if (!end || end->code != 0)
+      throw Error(ErrorKind::Training, "transfer: the source run failed (" + options_.outDir + "/logs/source.err: " +
+                                           tailOfFile(options_.outDir + "/logs/source.err", 1) + ")");
+    const RunSummary summary = readRunSummary(dir).summary;
+    checkpoint_ = dir + "/checkpoint.pt";
+    r_.sourceCheckpoint = checkpoint_;
+    r_.sourceTestAccuracy = summary.testAccuracy;
+    observer_->onSourceFinished(summary.testAccuracy,
+                                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    save();
+  }
+
+  void runQueue(const std::vector<TransferTrial> &queue) {
+    const int total = static_cast<int>(r_.trials.size() + queue.size());
+    std::vector<Running> running;
+    std::size_t next = 0;
+    while (next < queue.size() || !running.empty()) {
+      while (next < queue.size() && static_cast<int>(running.size()) < std::max(1, options_.jobs)) {
+        Running run;
+        run.trial = queue[next++];
+        const std::string name = trialName(run.trial.mode, run.trial.size, run.trial.seed);
+        const std::string file = options_.outDir + "/projects/" + name + ".particle.json";
+        saveProject(transferProject(target_, run.trial.mode, options_, checkpoint_, run.trial.size, run.trial.seed),
+                    file);
+        const std::string stem = options_.outDir + "/logs/" + name;
+        run.errFile = stem + ".err";
+        run.started = std::chrono::steady_clock::now();
+        observer_->onTrialStarted(run.trial, static_cast<int>(r_.trials.size() + running.size()) + 1, total);
+        run.pid = spawnProcess(trainSpec(file, run.trial.runDir, 0, stem, threads_));
+        running.push_back(std::move(run));
+      }
+      for (auto it = running.begin(); it != running.end();) {
+        const auto end = waitForChild(it->pid, std::chrono::steady_clock::now());
+        if (!end) {
+          ++it;
+          continue;
+        }
+        complete(*it, *end);
+        it = running.erase(it);
+      }
+      if (!running.empty())
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+
+  void complete(Running &run, const ChildExit &end) {
+    TransferTrial &t = run.trial;
+    t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - run.started).count();
+    std::string unreadable;
+    bool read = false;
+    if (end.code == 0) {
+      try {
+        const RunSummary summary = readRunSummary(t.runDir).summary;
+        const std::string status = statusName(summary.status);
+        t.status = status == "early-stopped" || status == "completed" ? "completed" : "failed";
+        t.testAccuracy = summary.testAccuracy;
+        t.valAccuracy = summary.valAccuracy;
+        t.message = summary.message;
+        read = true;
+      } catch (const std::exception &e) {
+        unreadable = e.what();
+      }
+    }
+    if (!read) {
+      const std::string tail = unreadable.empty() ? tailOfFile(run.errFile, 1) : unreadable;
+      t.status = tail.find("diverged") != std::string::npos ? "diverged" : "failed";
+      t.message =
+          (end.signalled ? "ended by signal " + std::to_string(end.code - 128) : "exit " + std::to_string(end.code)) +
+          (tail.empty() ? "" : ": " + tail);
+    }
+    r_.trials.push_back(t);
+    observer_->onTrialFinished(t, false);
+    save();
+  }
+
+  void save() {
+    writeFileAtomically(options_.outDir + "/transfer.json", transferJson(r_).dump(2) + "\n");
+    writeFileAtomically(options_.outDir + "/transfer.csv", transferCsv(r_));
+  }
+
+  const Project &source_, &target_;
+  TransferOptions options_;
+  TransferObserver silent_;
+  TransferObserver *observer_;
+  TransferResult r_;
+  std::map<std::string, TransferTrial> earlier_;
+  std::string checkpoint_;
+  int threads_ = 1, epochs_ = 1;
+};
+
+} // namespace
+
+std::vector<TransferCell> TransferResult::table() const {
+  std::vector<TransferCell> out;
+  for (const auto &mode : modes)
+    for (int64_t size : sizes) {
+      TransferCell c;
+      c.mode = mode;
+      c.size = size;
+      for (int seed = 0; seed < seeds; ++seed)
+        for (const auto &t : trials)
+          if (t.ok() && t.mode == mode && t.size == size && t.seed == seed)
+            c.values.push_back(t.testAccuracy);
+      c.runs = static_cast<int>(c.values.size());
+      c.mean = mean(c.values);
+      c.sd = sd(c.values);
+      out.push_back(c);
+    }
+  return out;
+}
+
+Project transferProject(const Project &target, const std::string &mode, const TransferOptions &options,
+                        const std::string &checkpoint, int64_t size, int seed) {
+  Project p = projectWithAbsolutePaths(target);
+  if (mode == "monolithic") {
+    const Validation v = validate(target);
+    VariantFilter filter;
+    filter.add("parts=whole", true);
+    filter.add("width=w1", true);
+    std::vector<Variant> variants;
+    try {
+      variants = makeVariants(target, v, filter);
+    } catch (const Error &e) {
+      throw Error(ErrorKind::Invalid, "the target graph has no monolithic baseline (" + std::string(e.what()) + ")");
+    }
+    const auto baseline = std::find_if(variants.begin(), variants.end(), [](const Variant &x) { return x.baseline; });
+    if (baseline == variants.end())
+      throw Error(ErrorKind::Invalid, "the target graph's monolithic baseline does not validate");
+    p.graph = baseline->project.graph;
+  } else if (mode != "scratch") {
+    for (const auto &entry : options.nodes) {
+      const auto [to, from] = nodeMapping(entry);
+      const Node *named = p.graph.find(to);
+      if (!named)
+        throw Error(ErrorKind::Invalid,
+                    "transfer --nodes: no node '" + to + "' in the target project '" + target.name + "'");
+      const std::string group = named->share;
+      for (auto &n : p.graph.nodes) {
+        if (n.id != to && (group.empty() || n.share != group))
+          continue;
+        n.init = NodeInit{checkpoint, from};
+        n.freeze = mode == "frozen";
+        if (mode == "lora")
+          n.adapter = NodeAdapter{"lora", options.loraRank, options.loraAlpha};
+      }
+    }
+  }
+  p.name = target.name + "-" + trialName(mode, size, seed);
+  p.path.clear();
+  p.ui = Json();
+  p.dataset["limit"] = size;
+  p.dataset["limit_seed"] = seed + 1; // 0 would take the first samples, the same for every seed
+  p.training["seed"] = seed;
+  const TrainingSpec spec = parseTrainingSpec(target.training);
+  const int64_t batches = std::max<int64_t>(1, (size + spec.batchSize - 1) / spec.batchSize);
+  const int64_t epochs = options.epochs > 0 ? options.epochs : spec.epochs;
+  p.training["epochs"] = std::max(epochs, (options.minSteps + batches - 1) / batches);
+  // The shares are for the Train tab's charts; a trial reports only its accuracy.
+  p.training["contribution_samples"] = 0;
+  return p;
+}
+
+TransferResult runTransfer(const Project &source, const Project &target, const TransferOptions &options,
+                           TransferObserver *observer) {
+  return Transfer(source, target, options, observer).run();
+}
+
+Json transferJson(const TransferResult &r) {
+  Json trials = Json::array();
+  for (const auto &t : r.trials)
+    trials.push_back(toJson(t));
+  Json table = Json::array();
+  for (const auto &c : r.table())
+    table.push_back(
+        {{"mode", c.mode}, {"size", c.size}, {"runs", c.runs}, {"mean", c.mean}, {"sd", c.sd}, {"values", c.values}});
+  Json trained = Json::object();
+  for (const auto &[mode, n] : r.trainedParameters)
+    trained[mode] = n;
+  return {{"type", "transfer"},
+          {"source", r.source},
+          {"target", r.target},
+          {"source_checkpoint", r.sourceCheckpoint},
+          {"source_test_accuracy", r.sourceTestAccuracy},
+          {"nodes", r.nodes},
+          {"modes", r.modes},
+          {"sizes", r.sizes},
+          {"seeds", r.seeds},
+          {"epochs", r.epochs},
+          {"trained_parameters", trained},
+          {"notes", r.notes},
+          {"settings", r.settings},
+          {"table", table},
+          {"trials", trials}};
+}
+
+std::string transferCsv(const TransferResult &r) {
+  std::ostringstream out;
+  out << "mode,size,seed,test_accuracy,trained_parameters,status\n";
+  for (const auto &t : r.trials)
+    out << t.mode << "," << t.size << "," << t.seed << "," << t.testAccuracy << "," << t.trainedParameters << ","
+        << t.status << "\n";
+  return out.str();
+}
+
+TransferResult readTransferFile(const std::string &path) {
+  const Json j = parseJson(readTextFile(path), path);
+  const JsonFields f(j, path);
+  if (f.string("type") != "transfer")
+    f.fail("type", "is not \"transfer\"");
+  TransferResult r;
+  r.source = f.string("source");
+  r.target = f.string("target");
+  r.sourceCheckpoint = f.string("source_checkpoint", "");
+  r.sourceTestAccuracy = f.number("source_test_accuracy", 0.0);
+  r.seeds = static_cast<int>(f.integer("seeds", std::nullopt, 1, 1 << 20));
+  r.epochs = static_cast<int>(f.integer("epochs", 0, 0, 1 << 30));
+  r.notes = f.string("notes", "");
+  const auto list = [&](const char *key) -> const Json & {
+    if (!j.contains(key) || !j[key].is_array())
+      f.fail(key, "must be a list");
+    return j[key];
+  };
+  for (const auto &x : list("nodes")) {
+    if (!x.is_string())
+      f.fail("nodes", "must list node ids");
+    r.nodes.push_back(x.get<std::string>());
+  }
+  for (const auto &x : list("modes")) {
+    if (!x.is_string() ||
+        std::find(transferModes().begin(), transferModes().end(), x.get<std::string>()) == transferModes().end())
+      f.fail("modes", "lists " + x.dump() + ", not a transfer mode");
+    r.modes.push_back(x.get<std::string>());
+  }
+  for (const auto &x : list("sizes")) {
+    if (!x.is_number_integer() || x.get<int64_t>() < 1)
+      f.fail("sizes", "must list whole numbers of samples");
+    r.sizes.push_back(x.get<int64_t>());
+  }
+  if (j.contains("trained_parameters") && j["trained_parameters"].is_object())
+    for (auto it = j["trained_parameters"].begin(); it != j["trained_parameters"].end(); ++it) {
+      if (!it.value().is_number_integer())
+        f.fail("trained_parameters", "must map modes to whole numbers");
+      r.trainedParameters[it.key()] = it.value().get<int64_t>();
+    }
+  r.settings = j.value("settings", Json());
+  const Json &trials = list("trials");
+  for (std::size_t i = 0; i < trials.size(); ++i)
+    r.trials.push_back(trialFromJson(trials[i], path, "trials[" + std::to_string(i) + "]"));
+  return r;
+}
+
+} // namespace particle
