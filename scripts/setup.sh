@@ -9,7 +9,7 @@ packages=(
   qt6-base-dev qt6-svg-dev libqt6svg6 qt6-qpa-plugins libgl-dev
   libtorch-dev libopenblas0-openmp libgloo-dev
   libqcustomplot-dev nlohmann-json3-dev zlib1g-dev libstb-dev libcsv-dev libsentencepiece-dev
-  dataset-fashion-mnist python3-torch python3-numpy python3-onnx
+  dataset-fashion-mnist python3-torch python3-torchvision python3-numpy python3-onnx
   xvfb xauth clang-format clang-tidy nodejs
 )
 
@@ -52,6 +52,15 @@ if ! grep -qs "\"version\": \"$ort_version\"" "$ort/node_modules/onnxruntime-nod
     echo "setup: npm could not install onnxruntime-node ($ort/npm.log says why); ONNX Runtime not installed, the" \
          "ONNX export check will skip. Later: npm install --prefix $ort --ignore-scripts onnxruntime-node@$ort_version" >&2
   fi
+fi
+
+# The TorchScript example's module (resources/modules/, git-ignored: written, not committed), and
+# the ResNet-18 variant the example's doc names when torchvision is there.
+if /usr/bin/python3 -c "import torch" 2> /dev/null && [[ ! -f "$here/resources/modules/patch-cnn.pt" ]]; then
+  /usr/bin/python3 "$here/scripts/make-modules.py" "$here/resources/modules" --only patch-cnn
+fi
+if /usr/bin/python3 -c "import torchvision" 2> /dev/null && [[ ! -f "$here/resources/modules/resnet18.pt" ]]; then
+  /usr/bin/python3 "$here/scripts/make-modules.py" "$here/resources/modules" --only resnet18
 fi
 
 [[ "${1:-}" == "--no-build" ]] && exit 0

@@ -162,7 +162,9 @@ std::string replaceAll(std::string text, const std::string &from, const std::str
   return text;
 }
 
-std::string pythonModelSource(const Project &project, ParticleModelImpl &model) {
+// `files`: what model.py reads beside it (export path → source file), for the caller to copy.
+std::string pythonModelSource(const Project &project, ParticleModelImpl &model,
+                              std::map<std::string, std::string> &files) {
   const auto &cat = Catalogue::instance();
   const Graph &graph = model.graph();
   const Validation &v = model.validation();
@@ -187,7 +189,7 @@ std::string pythonModelSource(const Project &project, ParticleModelImpl &model) 
     if (moduleOf != id) {
       sharing += "    - " + id + " is " + moduleOf + " (share group \"" + node.share + "\": the same module)\n";
     } else {
-      const std::string call = type.pythonModule(PythonArgs{info.params, info, v.data, trunkFrom.empty()});
+      const std::string call = type.pythonModule(PythonArgs{info.params, info, v.data, trunkFrom.empty(), &files});
       const std::string ref = moduleRef(id);
       init += "        " + ref + " = " + call + "\n";
       typesUsed.insert(node.type);
@@ -311,8 +313,15 @@ ExportResult exportPyTorch(const Project &project, const ExportOptions &options,
   auto wrote = [&](const std::string &name) { result.files.push_back(dir + "/" + name); };
 
   say("writing model.py");
-  writeFileAtomically(dir + "/model.py", pythonModelSource(p, *model));
+  std::map<std::string, std::string> files;
+  writeFileAtomically(dir + "/model.py", pythonModelSource(p, *model, files));
   wrote("model.py");
+  for (const auto &[name, source] : files) {
+    fs::create_directories(fs::path(dir + "/" + name).parent_path(), ec);
+    if (!fs::copy_file(source, dir + "/" + name, fs::copy_options::overwrite_existing, ec))
+      throw Error(ErrorKind::File, source + ": cannot copy it into the export as " + name + " (" + ec.message() + ")");
+    wrote(name);
+  }
   writeStateDict(*model, dir + "/weights.pt");
   wrote("weights.pt");
   {
@@ -382,6 +391,8 @@ ExportResult exportPyTorch(const Project &project, const ExportOptions &options,
   wrote("train.py");
   saveProject(projectWithAbsolutePaths(p), dir + "/project.particle.json");
   wrote("project.particle.json");
+  writeFileAtomically(dir + "/onnx_run.mjs", python_templates::kOnnxRun);
+  wrote("onnx_run.mjs");
   return result;
 }
 
@@ -391,14 +402,19 @@ std::string findPythonWithTorch() {
     candidates.emplace_back(env);
   candidates.emplace_back("python3");
   candidates.emplace_back("/usr/bin/python3");
-  writeFileAtomically(dir + "/onnx_run.mjs", python_templates::kOnnxRun);
-  wrote("onnx_run.mjs");
   for (const auto &c : candidates) {
     std::string output;
     if (runCommand(shellQuote(c) + " -c 'import torch'", output) == 0)
       return c;
   }
   return {};
+}
+
+std::string findOnnxRuntime() {
+  if (const char *env = std::getenv("PARTICLE_ONNXRUNTIME"); env && *env)
+    return env;
+  const std::string checkout = PARTICLE_ONNXRUNTIME_DEFAULT;
+  return fs::is_directory(checkout + "/node_modules/onnxruntime-node") ? checkout : std::string();
 }
 
 std::string exportOnnx(const std::string &exportDir) {
@@ -409,14 +425,10 @@ std::string exportOnnx(const std::string &exportDir) {
                                  "Debian: apt-get install python3-torch python3-onnx)");
   std::string output;
   const std::string model = exportDir + "/model.py";
+  // model.py's check hands model.onnx to onnx_run.mjs, which loads the runtime from this folder.
+  const std::string runtime = findOnnxRuntime();
+  const std::string env = runtime.empty() ? "" : "PARTICLE_ONNXRUNTIME=" + shellQuote(runtime) + " ";
   const int status = runCommand(
-std::string findOnnxRuntime() {
-  if (const char *env = std::getenv("PARTICLE_ONNXRUNTIME"); env && *env)
-    return env;
-  const std::string checkout = PARTICLE_ONNXRUNTIME_DEFAULT;
-  return fs::is_directory(checkout + "/node_modules/onnxruntime-node") ? checkout : std::string();
-}
-
       env + shellQuote(python) + " " + shellQuote(model) + " --onnx " + shellQuote(exportDir + "/model.onnx"), output);
   if (status != 0)
     throw Error(ErrorKind::File, model + ": the ONNX export or its ONNX Runtime check failed (" + python + ", exit " +
@@ -425,6 +437,3 @@ std::string findOnnxRuntime() {
 }
 
 } // namespace particle
-  // model.py's check hands model.onnx to onnx_run.mjs, which loads the runtime from this folder.
-  const std::string runtime = findOnnxRuntime();
-  const std::string env = runtime.empty() ? "" : "PARTICLE_ONNXRUNTIME=" + shellQuote(runtime) + " ";

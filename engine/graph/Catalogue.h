@@ -5,6 +5,7 @@
 // the inspector, validation, the model builder and the explainer all read this registry.
 // Torch-free: the module factory is declared with forward declarations only.
 
+#include "base/Error.h"
 #include "base/Registry.h"
 #include "graph/Graph.h"
 #include "graph/Shape.h"
@@ -12,6 +13,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -54,7 +56,8 @@ struct InferResult {
   std::string errorParam;      // the param the error is about, when there is one
   // The node's Linear and convolution layers (what an adapter adapts), as its module builds them.
   std::vector<LayerSize> adaptable;
-  int64_t fixedParameters = 0; // of `parameters`, the ones the type itself keeps from training
+  int64_t fixedParameters = 0;              // of `parameters`, the ones the type itself keeps from training
+  ErrorKind errorKind = ErrorKind::Invalid; // File: a file the node reads is missing
 };
 
 // One way a decomposer may cut its input, as the search of decompositions tries it
@@ -91,6 +94,9 @@ struct PythonArgs {
   const NodeInfo &info;
   const DataInfo &data;
   bool ownsTrunk = true; // sub-models: false for a later member of a share group with scope "trunk"
+  // Out: files model.py reads beside it, by their path in the export folder → the file to copy
+  // there (a TorchScript node's module).
+  std::map<std::string, std::string> *files = nullptr;
 };
 
 struct NodeType {

@@ -29,6 +29,9 @@ struct DataInfo {
   // Empty for every other kind.
   std::vector<std::string> vocabulary;
   int64_t trainCount = -1, validationCount = -1, testCount = -1; // -1: unknown until loaded
+  // The project's folder, which relative paths in node params (a TorchScript file) resolve
+  // against; validate sets it. Empty: the working directory.
+  std::string projectFolder;
 };
 
 // The name of class `index` (its index as text when the data set has no names).

@@ -563,7 +563,9 @@ private:
         continue;
       InferResult r = type->infer(InferInput{info.params, info.inputs, info.gate, v_.data});
       if (!r.error.empty()) {
-        error(ProblemCode::ShapeError, id, r.error).param = r.errorParam;
+        Problem &p = error(ProblemCode::ShapeError, id, r.error);
+        p.param = r.errorParam;
+        p.kind = r.errorKind;
         continue;
       }
       info.outputs = r.outputs;

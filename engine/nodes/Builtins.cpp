@@ -20,7 +20,8 @@
   X(conv1dNodeType)                                                                                                    \
   X(poolNodeType)                                                                                                      \
   X(combineNodeType)                                                                                                   \
-  X(classifierNodeType)
+  X(classifierNodeType)                                                                                                \
+  X(torchScriptNodeType)
 
 namespace particle {
 

@@ -319,6 +319,7 @@ public:
     checkSections();
     checkClassCounts();
     Validation sections = std::move(v_);
+    sections.data.projectFolder = project_.baseDir(); // a TorchScript node's file is named relative to it
     v_ = validateGraph(graph_, sections.dataKnown ? &sections.data : nullptr);
     for (const auto &p : sections.problems)
       if (p.isError() && !p.node.empty())

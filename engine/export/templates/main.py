@@ -88,6 +88,11 @@ def export_onnx(path):
     reference = torch.load(os.path.join(HERE, "reference.pt"))
     # The exporter's note on prim::Constant shape inference is about its internals, not this model.
     warnings.filterwarnings("ignore", message="The shape inference of prim::Constant")
+    # A TorchScript node's module is only traced as part of a traced module (torch.onnx.export of
+    # the plain module refuses it as "not part of the active trace").
+    if any(isinstance(m, torch.jit.ScriptModule) for m in model.modules()):
+        model = torch.jit.trace(model, (reference["x"],))
+        warnings.filterwarnings("ignore", message=".*skipping _decide_input_format")
     torch.onnx.export(model, (reference["x"],), path, opset_version=13, input_names=["x"],
                       output_names=["logits"], dynamic_axes={"x": {0: "batch"}, "logits": {0: "batch"}})
     print("onnx: wrote %s (opset 13, dynamic batch)" % path)
