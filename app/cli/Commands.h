@@ -14,6 +14,7 @@ int runExplain(int argc, char **argv);
 int runExport(int argc, char **argv);
 int runInfo(int argc, char **argv);
 int runKeys(int argc, char **argv);
+int runPart(int argc, char **argv);
 int runTransfer(int argc, char **argv);
 
 struct Command {
@@ -24,7 +25,8 @@ struct Command {
 inline constexpr Command kCommands[] = {
     {"check", runCheck},       {"train", runTrain},   {"explain", runExplain},
     {"export", runExport},     {"search", runSearch}, {"robustness", runRobustness},
-    {"transfer", runTransfer}, {"info", runInfo},     {"keys", runKeys},
+    {"transfer", runTransfer}, {"part", runPart},     {"info", runInfo},
+    {"keys", runKeys},
 };
 
 inline constexpr const char *kUsage = R"(usage: particle <command> [options]
@@ -61,6 +63,11 @@ commands:
                                       a particle trained on SOURCE reused on TARGET with N labelled
                                       samples: frozen / LoRA / fine-tuned / from scratch / the monolithic
                                       baseline, one process per trial; transfer.json and transfer.csv
+  part save PROJECT --checkpoint CKPT --node ID[,ID..] --out FILE.particle-part [--force]
+                                      a trained node, or a sub-graph with one input and one output,
+                                      saved with its weights, shapes and provenance (project, data
+                                      set, classes, run, test accuracy, date)
+  part info FILE [--json]             a particle file's nodes (types, shapes, parameters) and provenance
   info                                versions, devices, threads
   keys                                every node type, data kind and training key with its
                                       type, default, range and doc (Markdown; docs/FORMAT.md)

@@ -156,7 +156,7 @@ Tensors loadNodeWeights(const std::string &from, const std::string &node) {
     return fromRun((fs::path(from) / "checkpoint.pt").string(), node);
   if (!fs::exists(from, ec))
     throw Error(ErrorKind::File, from + ": not found (a particle file, a run folder or a run's checkpoint.pt)");
-  return isPartFile(from) ? fromPart(from, node) : fromRun(from, node);
+  return looksLikePartFile(from) ? fromPart(from, node) : fromRun(from, node);
 }
 
 } // namespace particle

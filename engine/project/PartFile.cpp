@@ -46,17 +46,40 @@ std::ifstream openPart(const std::string &path) {
   return in;
 }
 
-Shape readShape(const JsonFields &fields, const char *key) {
-  const Json &a = fields.array(key);
-  if (a.empty())
-    fields.fail(key, "must not be empty");
+// A shape: a non-empty list of whole numbers of at least 1 (`what` names it in messages).
+Shape shapeOf(const Json &a, const JsonFields &fields, const std::string &what) {
+  if (!a.is_array() || a.empty())
+    fields.fail(what, "must be a shape (a list of sizes), got " + a.dump());
   Shape shape;
   for (const Json &d : a) {
     if (!d.is_number_integer() || d.get<int64_t>() < 1)
-      fields.fail(key, "must hold whole numbers of at least 1, got " + a.dump());
+      fields.fail(what, "must hold whole numbers of at least 1, got " + a.dump());
     shape.push_back(d.get<int64_t>());
   }
   return shape;
+}
+
+Shape readShape(const JsonFields &fields, const char *key) {
+  return shapeOf(fields.array(key), fields, key);
+}
+
+// "node_info": every node of the part by id, {"inputs": [shape…], "outputs": [shape…], "parameters": N}.
+void readNodeInfo(const JsonFields &header, PartInfo &part, const std::string &path) {
+  const Json &all = header.object("node_info");
+  for (const Node &n : part.nodes) {
+    if (!all.contains(n.id))
+      header.fail("node_info", "has no entry for node " + n.id);
+    const JsonFields f(all[n.id], path, header.path("node_info." + n.id));
+    PartNodeInfo info;
+    for (const char *key : {"inputs", "outputs"}) {
+      const Json &shapes = f.array(key);
+      for (std::size_t i = 0; i < shapes.size(); ++i)
+        (std::string(key) == "inputs" ? info.inputs : info.outputs)
+            .push_back(shapeOf(shapes[i], f, std::string(key) + "[" + std::to_string(i) + "]"));
+    }
+    info.parameters = f.integer("parameters", std::nullopt, 0);
+    part.nodeInfo[n.id] = std::move(info);
+  }
 }
 
 // The end where the part is entered or left: {"node": ID, "shape": [...]}, ID one of the part's.
@@ -92,7 +115,7 @@ void checkProvenance(const JsonFields &header, const std::string &path) {
 }
 } // namespace
 
-bool isPartFile(const std::string &path) {
+bool looksLikePartFile(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
   std::string start(std::char_traits<char>::length(kMagicPrefix), '\0');
   in.read(start.data(), static_cast<std::streamsize>(start.size()));
@@ -138,8 +161,14 @@ void writePartFile(const std::string &path, const PartInfo &part,
                  {"input", {{"node", part.inputNode}, {"shape", part.inputShape}}},
                  {"output", {{"node", part.outputNode}, {"shape", part.outputShape}}},
                  {"parameters", part.parameters},
+                 {"node_info", Json::object()},
                  {"provenance", part.provenance},
                  {"blobs", Json::array()}};
+  for (const Node &n : part.nodes) {
+    const auto it = part.nodeInfo.find(n.id);
+    const PartNodeInfo info = it == part.nodeInfo.end() ? PartNodeInfo() : it->second;
+    header["node_info"][n.id] = {{"inputs", info.inputs}, {"outputs", info.outputs}, {"parameters", info.parameters}};
+  }
   std::string data;
   for (const auto &[name, bytes] : blobs) {
     header["blobs"].push_back(
@@ -213,6 +242,7 @@ PartInfo readPartInfo(const std::string &path) {
   readEnd(h, "input", part, part.inputNode, part.inputShape, path);
   readEnd(h, "output", part, part.outputNode, part.outputShape, path);
   part.parameters = h.integer("parameters", std::nullopt, 0);
+  readNodeInfo(h, part, path);
   checkProvenance(h, path);
   part.provenance = h.object("provenance");
 

@@ -13,6 +13,7 @@
 #include "graph/Shape.h"
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,6 +34,12 @@ struct PartBlob {
   std::string crc32; // 8 hex digits
 };
 
+// What validation found for one node of the part when it was saved.
+struct PartNodeInfo {
+  std::vector<Shape> inputs, outputs; // per port
+  int64_t parameters = 0;
+};
+
 struct PartInfo { // the header, checked
   Json header;    // as written
   std::vector<Node> nodes;
@@ -40,9 +47,10 @@ struct PartInfo { // the header, checked
   std::string inputNode, outputNode; // where it is entered / left
   Shape inputShape, outputShape;
   int64_t parameters = 0;
-  Json provenance = Json::object(); // project, dataset, classes, run, test_accuracy, date, ...
-  std::vector<PartBlob> blobs;      // in file order
-  uint64_t blobsStart = 0;          // the file offset of the first blob
+  std::map<std::string, PartNodeInfo> nodeInfo; // every node's shapes and parameters
+  Json provenance = Json::object();             // project, dataset, classes, run, test_accuracy, date, ...
+  std::vector<PartBlob> blobs;                  // in file order
+  uint64_t blobsStart = 0;                      // the file offset of the first blob
   const PartBlob *blob(const std::string &name) const;
   const Node *node(const std::string &id) const;
   // "p0, p1": the node ids, for messages.
@@ -50,14 +58,14 @@ struct PartInfo { // the header, checked
 };
 
 // Whether `path` starts as a particle file does (anything else is not one; nothing is checked).
-bool isPartFile(const std::string &path);
+bool looksLikePartFile(const std::string &path);
 // Throws Error(File) naming the path and the field when the file is missing, not a particle file,
 // truncated or damaged, a header field is missing or of the wrong type, or it was written by a
 // newer version.
 PartInfo readPartInfo(const std::string &path);
 // The bytes of blob `name`, checked against its CRC; throws Error(File) naming the path and blob.
 std::string readPartBlob(const std::string &path, const std::string &name);
-// Writes `part`'s nodes, edges, input, output, parameters and provenance with `blobs` (name →
+// Writes `part`'s nodes, edges, input, output, parameters, node info and provenance with `blobs` (name →
 // bytes, in this order); the header and blobs table are made here. Throws Error(File) naming the
 // path (the previous file is untouched on failure).
 void writePartFile(const std::string &path, const PartInfo &part,

@@ -1,10 +1,13 @@
 // Particle files and a node's weights: the container read back field by field, truncated, damaged,
 // edited and newer files refused naming the file; a node's weights from a run — a share group's
-// later member gets the group's module, with scope "trunk" the shared trunk and its own last layer.
+// later member gets the group's module, with scope "trunk" the shared trunk and its own last layer;
+// a part saved from a trained run holds exactly the checkpoint's weights, its shapes and its
+// provenance, and a selection with two ways in or out is refused naming the edges.
 
 #include "TestSupport.h"
 #include "model/PartWeights.h"
 #include "project/PartFile.h"
+#include "recipes/Parts.h"
 #include "train/Trainer.h"
 
 #include <QtTest>
@@ -59,6 +62,15 @@ std::string keysOf(const std::map<std::string, torch::Tensor> &m) {
   return out;
 }
 
+// baseProject with a second MLP after a: split → a → a2 → combine.
+Json chainProject() {
+  Json doc = baseProject();
+  doc["nodes"].push_back({{"id", "a2"}, {"type", "MLP"}, {"params", {{"hidden", {12}}, {"out", 6}}}});
+  doc["edges"][5] = {{"from", "a"}, {"to", "a2"}};
+  doc["edges"].push_back({{"from", "a2"}, {"to", "combine"}});
+  return doc;
+}
+
 // A small part written directly: one MLP node, its weights and two blobs.
 PartInfo smallPart() {
   PartInfo part;
@@ -92,7 +104,7 @@ private Q_SLOTS:
     const std::string path = dir.filePath("c.particle-part").toStdString();
     const std::map<std::string, torch::Tensor> weights = {{"c.trunk.layers.0.weight", torch::randn({16, 8})}};
     writePartFile(path, smallPart(), {{kPartWeightsBlob, tensorsToPickle(weights)}, {"notes", "free text"}});
-    QVERIFY(isPartFile(path));
+    QVERIFY(looksLikePartFile(path));
     const PartInfo info = readPartInfo(path);
     QCOMPARE(info.nodes.size(), std::size_t(1));
     QCOMPARE(info.nodes[0].type, std::string("MLP"));
@@ -213,6 +225,75 @@ private Q_SLOTS:
     const auto b = loadNodeWeights(run, "b");
     QVERIFY2(sameTensors(b, expected), keysOf(b).c_str());
     QVERIFY(sameTensors(loadNodeWeights(run, "a"), under(trained, "a")));
+  }
+
+  void aPartSavedFromARunHoldsItsWeightsShapesAndProvenance() {
+    QTemporaryDir dir;
+    const auto trained = trainInto(dir, chainProject());
+    const std::string project = dir.filePath("p.particle.json").toStdString();
+    const std::string run = dir.filePath("run").toStdString();
+    const std::string out = dir.filePath("chain.particle-part").toStdString();
+    const PartInfo saved = savePart(project, run, {"a", "a2"}, out);
+    const PartInfo info = readPartInfo(out);
+    QCOMPARE(info.header, saved.header);
+    QCOMPARE(info.nodes.size(), std::size_t(2));
+    QCOMPARE(info.nodes[0].id, std::string("a"));
+    QVERIFY2(info.nodes[0].share.empty(), "a share group of one member is left behind");
+    QCOMPARE(info.edges.size(), std::size_t(1));
+    QCOMPARE(info.edges[0].to.node, std::string("a2"));
+    QCOMPARE(info.inputNode, std::string("a"));
+    QCOMPARE(info.outputNode, std::string("a2"));
+    QCOMPARE(info.inputShape, Shape({8}));
+    QCOMPARE(info.outputShape, Shape({6}));
+    QCOMPARE(info.nodeInfo.at("a2").inputs, std::vector<Shape>({{8}}));
+    int64_t parameters = 0;
+    for (const char *node : {"a", "a2"})
+      for (const auto &[key, t] : under(trained, node))
+        parameters += t.numel();
+    QCOMPARE(info.parameters, parameters);
+    QCOMPARE(info.provenance["project"].get<std::string>(), std::string("t"));
+    QCOMPARE(info.provenance["dataset"]["kind"].get<std::string>(), std::string("synthetic"));
+    QCOMPARE(info.provenance["classes"].size(), std::size_t(4));
+    QCOMPARE(info.provenance["run"].get<std::string>(), run);
+    const Json summary = Json::parse(readTextFile(run + "/summary.json"));
+    QCOMPARE(info.provenance["test_accuracy"].get<double>(), summary["test_accuracy"].get<double>());
+    QVERIFY(!info.provenance["date"].get<std::string>().empty());
+    // The weights are the checkpoint's, bit for bit, under each node's own names.
+    QVERIFY(sameTensors(loadNodeWeights(out, "a"), under(trained, "a")));
+    QVERIFY(sameTensors(loadNodeWeights(out, "a2"), under(trained, "a2")));
+    QVERIFY(sameTensors(loadNodeWeights(out, "a2"), loadNodeWeights(run + "/checkpoint.pt", "a2")));
+
+    // b runs a's module: its part holds a's weights, and the run's project is its own graph.
+    const std::string b = dir.filePath("b.particle-part").toStdString();
+    savePart(project, run + "/checkpoint.pt", {"b"}, b);
+    QVERIFY(sameTensors(loadNodeWeights(b, ""), under(trained, "a")));
+  }
+
+  void aSelectionWithTwoWaysInOrOutIsRefused() {
+    QTemporaryDir dir;
+    trainInto(dir, chainProject());
+    const std::string project = dir.filePath("p.particle.json").toStdString();
+    const std::string run = dir.filePath("run").toStdString();
+    const std::string out = dir.filePath("x.particle-part").toStdString();
+    const auto refused = [&](const std::vector<std::string> &nodes, const std::string &fragment) {
+      try {
+        savePart(project, run, nodes, out);
+        QFAIL(qPrintable(QString::fromStdString("saved " + nodes[0] + ",… despite " + fragment)));
+      } catch (const Error &e) {
+        QVERIFY2(QString(e.what()).contains(QString::fromStdString(fragment)), e.what());
+      }
+    };
+    refused({"a", "c"}, "the nodes a, c have 2 ways in (split → a and split:2 → c): a particle takes one input");
+    refused({"combine"}, "node combine has 4 ways in");
+    refused({"input"}, "node input has no way in");
+    refused({"combine", "head"}, "have 4 ways in");
+    refused({"p9"}, "no node p9 to save");
+    QVERIFY2(!QFile::exists(QString::fromStdString(out)), "a refused part writes nothing");
+    // A checkpoint of another graph does not fit.
+    Json other = chainProject();
+    other["nodes"][4]["params"]["out"] = 7;
+    writeFileAtomically(project, other.dump());
+    refused({"a"}, "trained on a different graph");
   }
 };
 
