@@ -169,7 +169,7 @@ torch::jit::Module cloneOf(const std::string &file) {
 // the script computes with.
 class ModuleImpl : public NodeModuleImpl {
 public:
-  ModuleImpl(torch::jit::Module script, bool trainable) : script_(std::move(script)) {
+  ModuleImpl(torch::jit::Module script, bool trainable) : script_(std::move(script)), trainable_(trainable) {
     auto root = register_module("script", std::make_shared<torch::nn::Module>());
     std::map<std::string, std::shared_ptr<torch::nn::Module>> holders{{"", root}};
     // The module that holds `name` ("layer1.0.conv1.weight" → the one for "layer1.0.conv1").
@@ -199,13 +199,17 @@ public:
   }
 
   std::vector<torch::Tensor> run(const std::vector<torch::Tensor> &in, const torch::Tensor &, NodeContext &) override {
-    if (script_.is_training() != is_training())
-      script_.train(is_training());
+    // Not trainable, it computes as the file has it while the rest trains (a frozen node does
+    // too): dropout off, batch norm's statistics its own.
+    const bool training = is_training() && trainable_;
+    if (script_.is_training() != training)
+      script_.train(training);
     return {script_.forward({in[0]}).toTensor()};
   }
 
 private:
   torch::jit::Module script_;
+  bool trainable_;
 };
 
 } // namespace torchscript
@@ -222,7 +226,8 @@ NodeType torchScriptNodeType() {
   t.shareable = true;
   t.params = {required(pathField("path", "TorchScript file (torch.jit.save), relative to the project's folder", false,
                                  "TorchScript (*.pt *.pth *.torchscript)")),
-              boolField("trainable", true, "Train its weights (off: they stay as the file has them)")};
+              boolField("trainable", true,
+                        "Train its weights (off: weights and batch-norm statistics stay as the file has them)")};
   t.infer = torchscript::infer;
   t.build = [](const BuildArgs &a) -> std::shared_ptr<NodeModuleImpl> {
     const torchscript::Params p = torchscript::parse(a.params);
@@ -235,9 +240,18 @@ class TorchScriptNode(nn.Module):
     """A TorchScript module (torch.jit.load of the copy beside this file); its parameters and
     buffers are the state dict's script.*, as the engine's TorchScript node names them."""
 
-    def __init__(self, path):
+    def __init__(self, path, trainable=True):
         super().__init__()
+        self.trainable = trainable
         self.script = torch.jit.load(os.path.join(HERE, path), map_location="cpu")
+        for p in self.script.parameters():  # ScriptModule has no requires_grad_
+            p.requires_grad_(trainable)
+
+    def train(self, mode=True):
+        # Not trainable, it computes as the file has it (batch norm's statistics its own).
+        super().train(mode)
+        self.script.train(mode and self.trainable)
+        return self
 
     def forward(self, x):
         return self.script(x)
@@ -252,7 +266,7 @@ class TorchScriptNode(nn.Module):
              torchscript::fs::path(source).extension().string();
     if (a.files)
       (*a.files)[name] = source;
-    return "TorchScriptNode(" + pyString(name) + ")";
+    return "TorchScriptNode(" + pyString(name) + (p.trainable ? "" : ", trainable=False") + ")";
   };
   return t;
 }

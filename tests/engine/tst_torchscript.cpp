@@ -215,12 +215,21 @@ void TestTorchScript::untrainableKeepsTheFilesWeights() {
   std::map<std::string, torch::Tensor> want;
   for (const auto &p : original.named_parameters(true))
     want["a.script." + p.name] = p.value;
+  for (const auto &b : original.named_buffers(true))
+    want["a.script." + b.name] = b.value;
   int checked = 0;
   for (const auto &p : trainer.model()->named_parameters()) {
     if (!want.count(p.key()))
       continue;
     QVERIFY2(!p.value().requires_grad(), p.key().c_str());
     QVERIFY2(torch::equal(p.value(), want.at(p.key())), p.key().c_str());
+    ++checked;
+  }
+  // Its batch norm's statistics too: the module runs in eval mode while the rest trains.
+  for (const auto &b : trainer.model()->named_buffers()) {
+    if (!want.count(b.key()))
+      continue;
+    QVERIFY2(torch::equal(b.value(), want.at(b.key())), b.key().c_str());
     ++checked;
   }
   QCOMPARE(checked, static_cast<int>(want.size()));
