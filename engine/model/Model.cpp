@@ -1,6 +1,7 @@
 #include "model/Model.h"
 
 #include "graph/Sharing.h"
+#include "model/PartWeights.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -48,7 +49,7 @@ std::vector<Tensor> distinctParameters(torch::nn::Module &module) {
 }
 
 ParticleModelImpl::ParticleModelImpl(const Project &project, const Validation *validated)
-    : graph_(project.graph), validation_(validated ? *validated : validate(project)) {
+    : graph_(project.graph), validation_(validated ? *validated : validate(project)), baseDir_(project.baseDir()) {
   if (!validation_.ok()) {
     std::string message = "the project has " + std::to_string(validation_.errorCount()) + " problem(s):";
     for (const auto &p : validation_.problems)
@@ -108,6 +109,10 @@ ParticleModelImpl::ParticleModelImpl(const Project &project, const Validation *v
           args.sharedTrunk = block->trunk();
       step.module = step.type->build(args);
       register_module(id, step.module);
+      if (node.adapter) {
+        auto layers = addAdapters(id, *step.module, *node.adapter);
+        adapters_.insert(adapters_.end(), layers.begin(), layers.end());
+      }
     }
     built[id] = step.module;
     steps_.push_back(std::move(step));
@@ -125,6 +130,18 @@ std::shared_ptr<NodeModuleImpl> ParticleModelImpl::nodeModule(const std::string 
 void ParticleModelImpl::fitNormalization(const Tensor &trainX) {
   if (auto input = nodeModule(input_))
     input->fit(trainX);
+}
+
+void ParticleModelImpl::loadInitWeights() {
+  std::set<const void *> loaded; // a share group's module once
+  for (const auto &step : steps_) {
+    const Node *node = graph_.find(step.id);
+    if (!node->init || !loaded.insert(step.module.get()).second)
+      continue;
+    const InitSource source = initSource(*node->init, step.id, baseDir_);
+    copyNodeWeights(*step.module, loadNodeWeights(source.path, source.node), step.id,
+                    source.node.empty() ? node->init->from : "node " + source.node + " of " + node->init->from);
+  }
 }
 
 std::vector<std::string> ParticleModelImpl::combineIds() const {
@@ -152,6 +169,7 @@ std::vector<Branch> ParticleModelImpl::branches(const std::string &combineId) co
 }
 
 ForwardResult ParticleModelImpl::forward(const Tensor &x, const ForwardOptions &options) {
+  const AdaptedWeights adapted(adapters_);
   ForwardResult result;
   result.auxLoss = torch::zeros({}, x.options().dtype(torch::kFloat));
   const int64_t repeat = std::max<int64_t>(1, options.repeat);

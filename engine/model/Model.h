@@ -6,6 +6,7 @@
 
 #include "project/Project.h"
 #include "project/ProjectCheck.h"
+#include "model/Adapters.h"
 #include "model/NodeModule.h"
 
 #include <torch/torch.h>
@@ -66,6 +67,11 @@ public:
   std::shared_ptr<NodeModuleImpl> nodeModule(const std::string &id) const;
   // Sets the Input's normalisation from training data (mean/std over the batch dimension).
   void fitNormalization(const torch::Tensor &trainX);
+  // Gives each node with an init the weights it names (a training run's start; a checkpoint's
+  // weights replace them). Throws Error(File) naming the node and its source.
+  void loadInitWeights();
+  // Every adapted layer (nodes with an adapter), in the order the nodes run.
+  const std::vector<AdaptedLayer> &adapters() const { return adapters_; }
   int64_t classes() const { return classes_; }
 
 private:
@@ -81,6 +87,8 @@ private:
   std::vector<std::string> order_;
   std::vector<Step> steps_;
   std::string input_, classifier_;
+  std::string baseDir_; // the project's folder, which init sources are named against
+  std::vector<AdaptedLayer> adapters_;
   int64_t classes_ = 0;
 };
 TORCH_MODULE(ParticleModel);

@@ -127,6 +127,17 @@ bool isPartFile(const std::string &path) {
   const std::string ext = ".particle-part";
   return path.size() >= ext.size() && path.compare(path.size() - ext.size(), ext.size(), ext) == 0;
 }
+} // namespace
+
+InitSource initSource(const NodeInit &init, const std::string &nodeId, const std::string &baseDir) {
+  InitSource s;
+  s.path = std::filesystem::path(init.from).is_absolute() ? init.from
+                                                          : (std::filesystem::path(baseDir) / init.from).string();
+  s.node = init.node.empty() && !isPartFile(s.path) ? nodeId : init.node;
+  return s;
+}
+
+namespace {
 
 // Shapes through a part's sub-graph, from where it is entered: the part header keeps the shapes of
 // its ends only.
@@ -175,14 +186,15 @@ std::string inferPart(const PartInfo &part, std::map<std::string, NodeInfo> &inf
   return {};
 }
 
-SourceNode partSource(const std::string &path, const std::string &written, const NodeInit &init) {
+SourceNode partSource(const InitSource &source, const std::string &written) {
+  const std::string &path = source.path;
   PartInfo part;
   try {
     part = readPartInfo(path);
   } catch (const Error &e) {
     return unavailable(e.what(), e.kind());
   }
-  const std::string id = init.node.empty() && part.nodes.size() == 1 ? part.nodes.front().id : init.node;
+  const std::string id = source.node.empty() && part.nodes.size() == 1 ? part.nodes.front().id : source.node;
   if (id.empty())
     return unavailable(written + " holds " + std::to_string(part.nodes.size()) + " nodes (" + part.nodeList() +
                            "); name the one to start from in init.node",
@@ -215,8 +227,8 @@ SourceNode partSource(const std::string &path, const std::string &written, const
 Validation validateSource(const Project &project);
 
 // A run folder or its checkpoint: the project copy beside it says what the node was.
-SourceNode runSource(const std::string &path, const std::string &written, const NodeInit &init,
-                     const std::string &sameId) {
+SourceNode runSource(const InitSource &source, const std::string &written) {
+  const std::string &path = source.path;
   std::error_code ec;
   const std::filesystem::path folder =
       std::filesystem::is_directory(path, ec) ? std::filesystem::path(path) : std::filesystem::path(path).parent_path();
@@ -226,21 +238,21 @@ SourceNode runSource(const std::string &path, const std::string &written, const 
   if (!std::filesystem::exists(projectFile, ec))
     return unavailable(written + ": not a particle file (.particle-part) nor a run: no project.particle.json in " +
                        folder.string());
-  Project source;
+  Project project;
   try {
-    source = loadProject(projectFile);
+    project = loadProject(projectFile);
   } catch (const Error &e) {
     return unavailable(e.what(), ErrorKind::File);
   }
-  const std::string id = init.node.empty() ? sameId : init.node;
-  const Node *node = source.graph.find(id);
+  const std::string &id = source.node;
+  const Node *node = project.graph.find(id);
   if (!node) {
     std::string ids;
-    for (const auto &n : source.graph.nodes)
+    for (const auto &n : project.graph.nodes)
       ids += (ids.empty() ? "" : ", ") + n.id;
     return unavailable("the run " + written + " has no node \"" + id + "\" (it has " + ids + ")", ErrorKind::Invalid);
   }
-  const Validation v = validateSource(source);
+  const Validation v = validateSource(project);
   const NodeInfo *info = v.info(id);
   if (!info || !info->shapesKnown) {
     std::string why = "its shapes are unknown";
@@ -264,28 +276,27 @@ SourceNode runSource(const std::string &path, const std::string &written, const 
 
 // The source node an init names, remembered by file and modification time: the editor checks the
 // project after every edit, and a run's project copy is checked with its data set's probe.
-SourceNode sourceNode(const std::string &path, const std::string &written, const NodeInit &init,
-                      const std::string &sameId) {
+SourceNode sourceNode(const InitSource &source, const std::string &written) {
   static std::mutex mutex;
   static std::map<std::string, SourceNode> cache;
   std::error_code ec;
-  const bool part = isPartFile(path);
-  std::string stamp = path + "\n" + written + "\n" + (init.node.empty() ? "=" + sameId : init.node) + "\n";
+  const bool part = isPartFile(source.path);
   // What says what the node is: the part file itself, or the run's project copy.
-  std::filesystem::path described = path;
+  std::filesystem::path described = source.path;
   if (!part)
     described =
         (std::filesystem::is_directory(described, ec) ? described : described.parent_path()) / "project.particle.json";
   const auto time = std::filesystem::last_write_time(described, ec);
   if (ec)
-    return part ? partSource(path, written, init) : runSource(path, written, init, sameId);
-  stamp += std::to_string(time.time_since_epoch().count());
+    return part ? partSource(source, written) : runSource(source, written);
+  const std::string stamp =
+      source.path + "\n" + written + "\n" + source.node + "\n" + std::to_string(time.time_since_epoch().count());
   {
     std::lock_guard<std::mutex> lock(mutex);
     if (auto it = cache.find(stamp); it != cache.end())
       return it->second;
   }
-  SourceNode s = part ? partSource(path, written, init) : runSource(path, written, init, sameId);
+  SourceNode s = part ? partSource(source, written) : runSource(source, written);
   std::lock_guard<std::mutex> lock(mutex);
   if (cache.size() > 64)
     cache.clear();
@@ -513,10 +524,8 @@ private:
       if (!n.init || it == v_.nodes.end() || !it->second.shapesKnown || !it->second.ok)
         continue; // its own problems first
       const NodeInfo &info = it->second;
-      const std::string path = std::filesystem::path(n.init->from).is_absolute()
-                                   ? n.init->from
-                                   : (std::filesystem::path(project_.baseDir()) / n.init->from).string();
-      const SourceNode s = sourceNode(path, n.init->from, *n.init, n.id);
+      const InitSource source = initSource(*n.init, n.id, project_.baseDir());
+      const SourceNode s = sourceNode(source, n.init->from);
       if (!s.error.empty()) {
         Problem &p = error(ProblemCode::InitUnavailable, n.id, s.error);
         p.kind = s.kind;

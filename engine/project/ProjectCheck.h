@@ -15,6 +15,14 @@ namespace particle {
 // `data` skips probing the data set (the editor passes what it probed once).
 Validation validate(const Project &project, const DataInfo *data = nullptr);
 
+// The file and the node a node's init names: the file resolved against the project's folder, and
+// the node in it (in a run, the node of the same id when init.node is empty; empty for a particle
+// file of one node).
+struct InitSource {
+  std::string path, node;
+};
+InitSource initSource(const NodeInit &init, const std::string &nodeId, const std::string &baseDir);
+
 // The memory training may use on this machine, in bytes: $PARTICLE_MEMORY_BYTES when set, else
 // the physical memory. `available` (MemAvailable) is what is free now (the physical memory when
 // unknown).

@@ -244,6 +244,10 @@ Trainer::Trainer(Project project, TrainOptions options) : project_(std::move(pro
   }
   applyOverrides();
   currentLr_ = spec_.lr;
+  // The nodes the file freezes are the frozen list's start (the Train tab's list is the same).
+  for (const auto &n : project_.graph.nodes)
+    if (n.freeze)
+      frozen_.push_back(n.id);
 }
 
 Trainer::~Trainer() = default;
@@ -261,7 +265,13 @@ void Trainer::applyOverrides() {
 }
 
 void Trainer::makeOptimizer() {
-  auto params = distinctParameters(*model_);
+  // What may train: not an adapted layer's own weights, nor a module's that its type keeps fixed.
+  // A frozen node's weights stay in (it may be unfrozen while paused); with no gradient they are
+  // skipped by every step, weight decay and momentum included.
+  std::vector<torch::Tensor> params;
+  for (const auto &p : distinctParameters(*model_))
+    if (p.requires_grad())
+      params.push_back(p);
   if (spec_.optimizer == "sgd")
     optimizer_ = std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(spec_.lr)
                                                                  .momentum(spec_.momentum)
@@ -301,13 +311,14 @@ void Trainer::prepare() {
     model_ = ParticleModel(project_, &validation());
   }
   model_->fitNormalization(data_.trainX);
+  if (options_.resumeFrom.empty())
+    model_->loadInitWeights(); // a resumed run's checkpoint holds them, as trained since
   model_->to(device_);
   data_.to(device_);
   makeOptimizer();
   if (!options_.resumeFrom.empty())
     loadCheckpoint(options_.resumeFrom);
-  if (!frozen_.empty())
-    setFrozen(frozen_);
+  setFrozen(frozen_);
   if (options_.distributed) {
     parallel_ = std::make_unique<DataParallel>(*options_.distributed, device_);
     parallel_->broadcastFromRankZero(*model_); // every worker starts from rank 0's weights
@@ -325,14 +336,29 @@ void Trainer::setSchedule(const std::string &schedule) {
 
 void Trainer::setFrozen(const std::vector<std::string> &nodeIds) {
   frozen_ = nodeIds;
-  if (!model_)
+  if (!model_ || !optimizer_)
     return;
-  for (auto &p : model_->parameters())
-    p.set_requires_grad(true);
+  for (auto &group : optimizer_->param_groups())
+    for (auto &p : group.params())
+      p.set_requires_grad(true);
   for (const auto &id : nodeIds)
     if (auto m = model_->nodeModule(id))
-      for (auto &p : m->parameters())
+      for (auto &p : m->parameters()) {
         p.set_requires_grad(false);
+        // A gradient left from before (zeroed, not gone) would still move it: optimisers skip only
+        // parameters without one.
+        p.mutable_grad() = torch::Tensor();
+      }
+  if (model_->is_training())
+    trainMode();
+}
+
+void Trainer::trainMode() {
+  model_->train();
+  // A frozen node computes as the particle it is: dropout off, normalisation statistics its own.
+  for (const auto &id : frozen_)
+    if (auto m = model_->nodeModule(id))
+      m->eval();
 }
 
 Trainer::Evaluation Trainer::evaluate(const torch::Tensor &x, const torch::Tensor &y, bool confusion) {
@@ -361,7 +387,7 @@ Trainer::Evaluation Trainer::evaluate(const torch::Tensor &x, const torch::Tenso
     if (confusion)
       matrix.index_add_(0, yb * classes + pred, torch::ones_like(yb));
   }
-  model_->train();
+  trainMode();
   ev.loss = lossSum.item<double>() / static_cast<double>(n);
   ev.accuracy = static_cast<double>(correct.item<int64_t>()) / static_cast<double>(n);
   if (confusion) {
@@ -514,7 +540,7 @@ EpochEvent Trainer::evaluateEpoch(const EpochTotals &totals) {
   ev.samplesPerSecond = totals.seconds > 0 ? static_cast<double>(totals.seen) / totals.seconds : 0;
   for (const auto &hook : options_.epochHooks) {
     hook(*this, ev);
-    model_->train();
+    trainMode();
   }
   return ev;
 }
@@ -636,7 +662,7 @@ void Trainer::keepFinishedRun(RunSummary &summary, TrainObserver &obs) {
 
 void Trainer::trainEpochs(RunSummary &summary, TrainObserver &obs, ControlToken *control) {
   StopRule rule(spec_.earlyStoppingPatience, model_->classes(), !folder_.empty());
-  model_->train();
+  trainMode();
   for (; epoch_ < spec_.epochs; ++epoch_)
     if (const std::optional<Stop> stop = runEpoch(rule, summary, obs, control)) {
       summary.status = stop->status;

@@ -84,7 +84,9 @@ public:
   // Training-thread only (use ControlToken::post from elsewhere).
   void setLearningRate(double lr); // base lr; the schedule still applies
   void setSchedule(const std::string &schedule);
-  void setFrozen(const std::vector<std::string> &nodeIds); // no gradient for these nodes' modules
+  // No gradient for these nodes' modules, which stay in evaluation mode; starts as the nodes the
+  // project freezes.
+  void setFrozen(const std::vector<std::string> &nodeIds);
   double currentLr() const { return currentLr_; }
   const TrainingSpec &spec() const { return spec_; }
 
@@ -109,6 +111,7 @@ private:
   void prepare();
   void applyOverrides();
   void makeOptimizer();
+  void trainMode(); // the model in training mode, its frozen nodes in evaluation mode
   void begin(RunSummary &summary, TrainObserver &obs); // the run folder, the first checkpoint, the log
   bool resumedRunFinished() const;
   void keepFinishedRun(RunSummary &summary, TrainObserver &obs);
