@@ -65,6 +65,7 @@ private Q_SLOTS:
   void weightsLoadInPython();
   void explainWritesJsonAndHeatmaps();
   void ctrlCStopsAndKeepsACheckpoint();
+  void partSaveAndInfo();
 
 private:
   QTemporaryDir corpusDir_;
@@ -582,6 +583,36 @@ void TestCli::ctrlCStopsAndKeepsACheckpoint() {
   QVERIFY(QFile::exists(dir.filePath("run/checkpoint.pt")));
   const Json s = Json::parse(readTextFile(dir.filePath("run/summary.json").toStdString()));
   QCOMPARE(s["status"].get<std::string>(), std::string("stopped"));
+}
+
+// `part save` writes a particle file from a run; `part info` shows its nodes and provenance.
+void TestCli::partSaveAndInfo() {
+  QTemporaryDir dir;
+  const QString project = QString::fromStdString(writeFile(dir, "p.particle.json", baseProject().dump()));
+  QCOMPARE(runCli({"train", project, "--out", dir.filePath("run"), "--threads", "1"}).code, 0);
+  const QString part = dir.filePath("c.particle-part");
+  Run r = runCli({"part", "save", project, "--checkpoint", dir.filePath("run"), "--node", "c", "--out", part});
+  QVERIFY2(r.code == 0 && r.out.contains("saved c ([8] → [8], 280 parameters; its run tested at"),
+           qPrintable(r.err + r.out));
+  r = runCli({"part", "info", part});
+  QVERIFY2(r.code == 0, qPrintable(r.err));
+  for (const char *line : {"1 node, 280 parameters", "c     MLP   [8] → [8]", "project        t (",
+                           "classes        0, 1, 2, 3", "test accuracy  ", "by Particle Studio"})
+    QVERIFY2(r.out.contains(line), qPrintable(line + QString(" in:\n") + r.out));
+  r = runCli({"part", "info", part, "--json"});
+  const Json header = Json::parse(r.out.toStdString());
+  QCOMPARE(header["provenance"]["run"].get<std::string>(), QDir(dir.filePath("run")).absolutePath().toStdString());
+  // Refusals: two ways in (exit 1, the edges named), an existing file, a wrong extension (exit 2).
+  r = runCli({"part", "save", project, "--checkpoint", dir.filePath("run"), "--node", "a,c", "--out",
+              dir.filePath("ac.particle-part")});
+  QVERIFY2(r.code == 1 && r.err.contains("2 ways in (split → a and split:2 → c)"), qPrintable(r.err));
+  r = runCli({"part", "save", project, "--checkpoint", dir.filePath("run"), "--node", "c", "--out", part});
+  QVERIFY2(r.code == 2 && r.err.contains("pass --force"), qPrintable(r.err));
+  r = runCli(
+      {"part", "save", project, "--checkpoint", dir.filePath("run"), "--node", "c", "--out", dir.filePath("c.pt")});
+  QVERIFY2(r.code == 2 && r.err.contains("--out must name a .particle-part file"), qPrintable(r.err));
+  r = runCli({"part", "info", dir.filePath("run/checkpoint.pt")});
+  QVERIFY2(r.code == 3 && r.err.contains("checkpoint.pt: not a particle file"), qPrintable(r.err));
 }
 
 QTEST_GUILESS_MAIN(TestCli)

@@ -1,7 +1,8 @@
 #pragma once
-// A corpus of malformed inputs — project files, IDX, CSV, NumPy and text data, checkpoints —
-// written into a folder, each with what must come of it: the exit code of `particle check` (or of
-// `particle explain --checkpoint` for a checkpoint) and a fragment of the message. tst_cli runs
+// A corpus of malformed inputs — project files, IDX, CSV, NumPy and text data, checkpoints, particle
+// files — written into a folder, each with what must come of it: the exit code of `particle check`
+// (or of `particle explain --checkpoint` for a checkpoint; a particle file is the init of a node)
+// and a fragment of the message. tst_cli runs
 // every one through the CLI; tst_badinputs opens every one in the app, with the mouse and keys.
 // docs/RELIABILITY.md describes the corpus.
 
@@ -279,7 +280,7 @@ inline std::vector<BadInput> writeBadInputs(const std::string &dir) {
   text("JSON-lines line not JSON", "{\"text\": \"a b\", \"label\": \"x\"}\n{text}\n", ":2:");
   text("JSON-lines without a text field", "{\"body\": \"a b\", \"label\": \"x\"}\n", ":1: no text field \"text\"");
 
-  // --- checkpoints: exit 3 from `explain --checkpoint`, naming the checkpoint -----------------------------
+  // --- checkpoints and particle files: exit 3 naming the file ------------------------------------------
   {
     // A checkpoint trained by the CLI on `doc`, written as `name`.particle.json beside `name`/.
     auto trained = [&](const std::string &name, const Json &doc) {
@@ -292,6 +293,32 @@ inline std::vector<BadInput> writeBadInputs(const std::string &dir) {
     };
     const std::string project = dir + "/good.particle.json";
     const std::string good = trained("good", baseProject());
+    // Particle files, from `check` of a node initialised from one; before the checkpoints, as the app
+    // lists them on the Design tab, where the Problems panel is.
+    const std::string part = dir + "/good.particle-part";
+    QProcess save;
+    save.start(PARTICLE_CLI,
+               {"part", "save", QString::fromStdString(project), "--checkpoint", QString::fromStdString(dir + "/good"),
+                "--node", "c", "--out", QString::fromStdString(part)});
+    save.waitForFinished(600000);
+    const std::string goodPart = readTextFile(part);
+    auto damagedPart = [&](const std::string &name, const std::string &bytes, const std::string &fragment) {
+      const std::string path = file("part", ".particle-part");
+      write(path, bytes);
+      Json doc = baseProject();
+      doc["nodes"][4]["init"] = {{"from", path}};
+      const std::string projectPath = file("project", ".particle.json");
+      write(projectPath, doc.dump(2));
+      out.push_back({name, Stage::Check, projectPath, {}, 3, fragment, path});
+    };
+    damagedPart("particle file empty", "", "not a particle file");
+    damagedPart("particle file cut in half", goodPart.substr(0, goodPart.size() / 2), "(truncated or extended)");
+    std::string partFlipped = goodPart;
+    partFlipped[goodPart.find('\n') + 5] ^= 0x01;
+    damagedPart("particle file with its header edited", partFlipped, "damaged particle file (checksum mismatch");
+    damagedPart("particle file that is a checkpoint", good, "not a particle file");
+
+    // Checkpoints, from `explain --checkpoint`.
     auto damaged = [&](const std::string &name, const std::string &bytes, const std::string &fragment) {
       const std::string path = file("checkpoint", ".pt");
       write(path, bytes);
