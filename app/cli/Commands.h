@@ -52,10 +52,12 @@ commands:
           [--baseline mean|zero|background] [--target predicted|true] [--out DIR]
                                       per-sub-model attributions over N test samples; writes
                                       explain.json and PNG heat maps
-  export PROJECT [--checkpoint CKPT] [--to pytorch|onnx] [--out DIR [--force]]
+  export PROJECT [--checkpoint CKPT] [--to pytorch|onnx] [--out DIR [--force]] [--keep-adapters]
                                       plain PyTorch: model.py, weights.pt, reference.pt, data.pt,
                                       train.py (and model.onnx with --to onnx); without
-                                      --checkpoint, the initial weights a run starts from
+                                      --checkpoint, the initial weights a run starts from;
+                                      LoRA adapters merged into their weights (--keep-adapters:
+                                      as modules of their own)
   transfer SOURCE TARGET --nodes ID[=SOURCE_ID],.. [--sizes 50,200,1000,5000] [--seeds 3]
            [--epochs E] [--min-steps S] [--source-epochs E] [--source-checkpoint CKPT]
            [--modes frozen,lora,finetune,scratch,monolithic] [--lora-rank R] [--lora-alpha A]

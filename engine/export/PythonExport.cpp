@@ -6,6 +6,7 @@
 #include "export/PythonTemplates.h"
 #include "graph/Sharing.h"
 #include "model/Model.h"
+#include "model/PartWeights.h"
 #include "project/ProjectPaths.h"
 #include "train/Trainer.h"
 #include "project/TrainingSpec.h"
@@ -162,8 +163,55 @@ std::string replaceAll(std::string text, const std::string &from, const std::str
   return text;
 }
 
+// model.py's LoRA, when the export keeps adapters: the state-dict names and the arithmetic of
+// engine/model/Adapters.cpp.
+constexpr const char *kAdaptSource = R"PY(
+
+def adapt(module, rank, alpha):
+    """Low-rank adapters on each Linear and convolution layer of `module` (its own, not a trunk
+    it borrows): the layer computes with W0 + (alpha / rank) · B·A, where A and B are
+    module.lora.<layer>.A (rank × in) and .B (out × rank), as Particle Studio trained them."""
+    layers = [(name, layer) for name, layer in module.named_modules()
+              if isinstance(layer, (nn.Linear, nn.Conv1d, nn.Conv2d))]
+    module.lora = nn.Module()
+    for name, layer in layers:
+        holder = nn.Module()
+        holder.A = nn.Parameter(torch.zeros(rank, layer.weight[0].numel()))
+        holder.B = nn.Parameter(torch.zeros(layer.weight.shape[0], rank))
+        setattr(module.lora, name.replace(".", "_"), holder)
+        layer.forward = adapted_forward(layer, holder, alpha / rank)
+
+
+def adapted_forward(layer, lora, scale):
+    def forward(x):
+        weight = layer.weight + (lora.B @ lora.A * scale).view_as(layer.weight)
+        if isinstance(layer, nn.Linear):
+            return F.linear(x, weight, layer.bias)
+        return layer._conv_forward(x, weight, layer.bias)
+    return forward
+)PY";
+
+// The weights model.py loads: the model's state dict, each adapter merged into the weight it
+// adapts unless the export keeps them.
+void writeWeights(ParticleModelImpl &model, bool keepAdapters, const std::string &path) {
+  if (keepAdapters || model.adapters().empty()) {
+    writeStateDict(model, path);
+    return;
+  }
+  std::map<std::string, torch::Tensor> tensors;
+  for (const auto &item : model.named_parameters())
+    if (item.key().find(".lora.") == std::string::npos)
+      tensors[item.key()] = item.value();
+  for (const auto &item : model.named_buffers())
+    tensors[item.key()] = item.value();
+  torch::NoGradGuard noGrad;
+  for (const auto &layer : model.adapters())
+    tensors[layer.node + "." + layer.name + ".weight"] = layer.merged();
+  writeFileAtomically(path, tensorsToPickle(tensors));
+}
+
 // `files`: what model.py reads beside it (export path → source file), for the caller to copy.
-std::string pythonModelSource(const Project &project, ParticleModelImpl &model,
+std::string pythonModelSource(const Project &project, ParticleModelImpl &model, bool keepAdapters,
                               std::map<std::string, std::string> &files) {
   const auto &cat = Catalogue::instance();
   const Graph &graph = model.graph();
@@ -192,6 +240,9 @@ std::string pythonModelSource(const Project &project, ParticleModelImpl &model,
       const std::string call = type.pythonModule(PythonArgs{info.params, info, v.data, trunkFrom.empty(), &files});
       const std::string ref = moduleRef(id);
       init += "        " + ref + " = " + call + "\n";
+      if (keepAdapters && node.adapter)
+        init += "        adapt(" + ref + ", " + std::to_string(node.adapter->rank) + ", " +
+                Json(node.adapter->alpha).dump() + ")\n";
       typesUsed.insert(node.type);
       if (!trunkFrom.empty())
         sharing += "    - " + id + " uses " + trunkFrom + "'s trunk with its own last layer (share group \"" +
@@ -260,6 +311,8 @@ std::string pythonModelSource(const Project &project, ParticleModelImpl &model,
                      "]" + (v.data.vocabulary.empty() ? "" : ", token ids") + ").\n\"\"\"\n";
   text += python_templates::kPrelude;
   text += "\n" + classes;
+  if (keepAdapters && !model.adapters().empty())
+    text += kAdaptSource;
   text +=
       "\n\nclass ParticleModel(nn.Module):\n    \"\"\"" + name + ". Nodes in the order they run: " + pipeline + ".\n";
   if (!sharing.empty())
@@ -299,10 +352,12 @@ ExportResult exportPyTorch(const Project &project, const ExportOptions &options,
     torch::manual_seed(spec.seed); // the initial weights a run of this project starts from
     model = ParticleModel(p);
   }
-  if (options.checkpoint.empty())
+  if (options.checkpoint.empty()) {
     model->fitNormalization(data.trainX);
-  else
+    model->loadInitWeights();
+  } else {
     Trainer::loadWeights(model, options.checkpoint, p);
+  }
   model->eval();
 
   std::error_code ec;
@@ -314,7 +369,7 @@ ExportResult exportPyTorch(const Project &project, const ExportOptions &options,
 
   say("writing model.py");
   std::map<std::string, std::string> files;
-  writeFileAtomically(dir + "/model.py", pythonModelSource(p, *model, files));
+  writeFileAtomically(dir + "/model.py", pythonModelSource(p, *model, options.keepAdapters, files));
   wrote("model.py");
   for (const auto &[name, source] : files) {
     fs::create_directories(fs::path(dir + "/" + name).parent_path(), ec);
@@ -322,7 +377,7 @@ ExportResult exportPyTorch(const Project &project, const ExportOptions &options,
       throw Error(ErrorKind::File, source + ": cannot copy it into the export as " + name + " (" + ec.message() + ")");
     wrote(name);
   }
-  writeStateDict(*model, dir + "/weights.pt");
+  writeWeights(*model, options.keepAdapters, dir + "/weights.pt");
   wrote("weights.pt");
   {
     torch::NoGradGuard noGrad;

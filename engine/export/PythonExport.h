@@ -20,6 +20,9 @@ struct ExportOptions {
   std::string outDir;            // created; files in it are replaced
   int64_t referenceSamples = 16; // test samples in reference.pt
   bool writeData = true;         // data.pt, which train.py trains on
+  // Low-rank adapters as model.py modules of their own (`adapt`), instead of merged into the
+  // weights they adapt (W0 + (alpha/rank)·B·A, the default: model.py is then the plain network).
+  bool keepAdapters = false;
 };
 
 struct ExportResult {

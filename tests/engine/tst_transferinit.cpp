@@ -3,6 +3,7 @@
 // LoRA adapters (fewer trained parameters, as check counts them, and the model still learns).
 
 #include "TestSupport.h"
+#include "export/PythonExport.h"
 #include "model/Model.h"
 #include "model/PartWeights.h"
 #include "project/PartFile.h"
@@ -75,6 +76,7 @@ private Q_SLOTS:
   void particleFileInitialisesANode();
   void shapeMismatchNamesBothSides();
   void adaptableLayersAreTheModules();
+  void exportMergesOrKeepsAdapters();
 
 private:
   QTemporaryDir dir_;
@@ -320,6 +322,36 @@ void TestTransferInit::adaptableLayersAreTheModules() {
   ParticleModel model(project, &v);
   QCOMPARE(adaptableLayers(*model->nodeModule("combine")).size(), v.info("combine")->adaptable.size());
   QCOMPARE(v.info("combine")->adaptable.size(), std::size_t{5}); // four projections 8 → 4, the gate
+}
+
+void TestTransferInit::exportMergesOrKeepsAdapters() {
+  Json doc = targetProject({{"from", "runA"}, {"node", "c"}});
+  doc["nodes"][4]["adapter"] = {{"rank", 2}, {"alpha", 4}};
+  const std::string root = dir_.path().toStdString();
+  const Project project = projectFromJson(doc, root + "/export.particle.json");
+  TrainOptions opt;
+  opt.outDir = root + "/runL";
+  QCOMPARE(Trainer(project, opt).run().status, RunSummary::Status::Completed);
+  const std::string python = findPythonWithTorch();
+  for (const bool keep : {false, true}) {
+    ExportOptions options;
+    options.checkpoint = opt.outDir + "/checkpoint.pt";
+    options.outDir = root + (keep ? "/kept" : "/merged");
+    options.keepAdapters = keep;
+    options.writeData = false;
+    exportPyTorch(project, options);
+    const std::string model = readTextFile(options.outDir + "/model.py");
+    QCOMPARE(model.find("adapt(self.c, 2, 4.0)") != std::string::npos, keep);
+    if (python.empty())
+      continue;
+    QProcess check;
+    check.start(QString::fromStdString(python), {QString::fromStdString(options.outDir + "/model.py"), "--check"});
+    QVERIFY(check.waitForFinished(120000));
+    const QString out = check.readAllStandardOutput() + check.readAllStandardError();
+    QVERIFY2(check.exitCode() == 0 && out.contains(": ok"), qPrintable(out));
+  }
+  if (python.empty())
+    QSKIP("no Python with PyTorch: model.py --check not run");
 }
 
 QTEST_GUILESS_MAIN(TestTransferInit)

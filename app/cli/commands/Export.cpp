@@ -16,7 +16,7 @@ namespace fs = std::filesystem;
 namespace particle::cli {
 
 int runExport(int argc, char **argv) {
-  const Args args(argc, argv, 2, {"--checkpoint", "--to", "--out"}, {"--force"});
+  const Args args(argc, argv, 2, {"--checkpoint", "--to", "--out"}, {"--force", "--keep-adapters"});
   if (args.positional.size() != 1)
     throw UsageError("export takes one project file");
   const std::string to = args.get("--to").value_or("pytorch");
@@ -29,6 +29,7 @@ int runExport(int argc, char **argv) {
     return *code;
   ExportOptions options;
   options.checkpoint = args.get("--checkpoint").value_or("");
+  options.keepAdapters = args.get("--keep-adapters").has_value();
   if (auto out = args.get("--out"))
     options.outDir = *out;
   else
