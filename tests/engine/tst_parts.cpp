@@ -12,6 +12,8 @@
 
 #include <QtTest>
 
+#include <torch/script.h>
+
 using namespace particle;
 using namespace particle::test;
 
@@ -294,6 +296,28 @@ private Q_SLOTS:
     other["nodes"][4]["params"]["out"] = 7;
     writeFileAtomically(project, other.dump());
     refused({"a"}, "trained on a different graph");
+  }
+
+  void aTorchScriptNodeTravelsWithItsModuleFile() {
+    QTemporaryDir dir;
+    // A module scripted here in C++ (no Python needed): x @ weight, [8] → [8].
+    torch::jit::Module module("Scale");
+    module.register_parameter("weight", torch::eye(8), false);
+    module.define("def forward(self, x):\n    return torch.matmul(x, self.weight)\n");
+    const std::string moduleFile = dir.filePath("scale.pt").toStdString();
+    module.save(moduleFile);
+    Json doc = baseProject();
+    doc["nodes"][4] = {{"id", "c"}, {"type", "TorchScript"}, {"params", {{"path", "scale.pt"}}}};
+    const auto trained = trainInto(dir, doc);
+    const std::string out = dir.filePath("c.particle-part").toStdString();
+    const PartInfo info =
+        savePart(dir.filePath("p.particle.json").toStdString(), dir.filePath("run").toStdString(), {"c"}, out);
+    QVERIFY(info.blob(partModuleBlob("c")));
+    QCOMPARE(readPartBlob(out, partModuleBlob("c")), readTextFile(moduleFile));
+    QCOMPARE(info.parameters, int64_t(64));
+    const auto weights = loadNodeWeights(out, "c");
+    QVERIFY2(sameTensors(weights, under(trained, "c")) && weights.count("script.weight"), keysOf(weights).c_str());
+    QVERIFY2(!torch::equal(weights.at("script.weight"), torch::eye(8)), "the trained weights, not the file's");
   }
 };
 
