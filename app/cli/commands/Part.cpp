@@ -111,6 +111,12 @@ int info(int argc, char **argv) {
       std::cout << (i ? ", " : "") << part.edges[i].from.toString() << " → " << part.edges[i].to.toString();
     std::cout << "\n";
   }
+  // What the file carries: the weights and any TorchScript module file.
+  std::cout << "  blobs   ";
+  for (std::size_t i = 0; i < part.blobs.size(); ++i)
+    std::cout << (i ? ", " : "") << part.blobs[i].name << " " << withCommas(static_cast<int64_t>(part.blobs[i].size))
+              << " bytes";
+  std::cout << "\n";
   const Json &p = part.provenance;
   const auto line = [](const char *label, const std::string &value) {
     if (!value.empty())
