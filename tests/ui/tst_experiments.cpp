@@ -1,6 +1,7 @@
 // The Experiments tab, driven through input events: a search started with the button fills the
 // table and the Pareto plot as trials finish; a click on a point opens that variant as a new
-// document; the claims lab draws the noise and gap curves; Stop ends a search and keeps its state.
+// document; the claims lab draws the noise and gap curves; Stop ends a search and keeps its state;
+// the transfer lab runs a transfer and draws accuracy against N per mode.
 
 #include "GuiDriver.h"
 #include "MainWindow.h"
@@ -8,6 +9,7 @@
 #include "document/GraphDocument.h"
 #include "experiments/ClaimsLab.h"
 #include "experiments/ExperimentsPanel.h"
+#include "experiments/TransferLab.h"
 #include "explain/ExplainPanel.h"
 #include "recipes/RunPlan.h"
 #include "training/TrainPanel.h"
@@ -291,6 +293,47 @@ private Q_SLOTS:
     // The next run is the document's own: it starts from initial weights, as any project does.
     QCOMPARE(window_->document()->startCheckpoint(), QString());
     QCOMPARE(train->lastCheckpoint(), train->lastRunFolder() + "/checkpoint.pt");
+  }
+
+  // The transfer lab: a source project picked by its path, the suggested particle, two sizes and
+  // one seed typed in; Run trains the source and every mode, and the table and the plot of
+  // accuracy against N fill in. A missing source is refused before anything starts.
+  void transferLabRunsAndPlots() {
+    window_->document()->reset(smallProject(300));
+    clickTab(window_->tabs(), "Experiments");
+    TransferLab *lab = window_->experimentsPanel()->transferLab();
+    QTRY_VERIFY(lab->isVisible());
+    QCOMPARE(lab->nodesEdit()->text(), QString("a")); // the graph's first sub-model
+    QTest::mouseClick(lab->runButton(), Qt::LeftButton);
+    QVERIFY(!lab->running());
+    QVERIFY2(lab->statusLabel()->text().contains("Pick the source project"), qPrintable(lab->statusLabel()->text()));
+
+    Json source = baseProject();
+    source["name"] = "task-a";
+    source["dataset"]["seed"] = 5;
+    source["dataset"]["informative"] = {1, 3};
+    source["dataset"]["samples"] = 300;
+    const std::string sourceFile = writeFile(*runs_, "task-a.particle.json", source.dump(2));
+    typeInto(lab->sourceEdit(), QString::fromStdString(sourceFile));
+    typeInto(lab->sizesEdit(), "40,120");
+    typeInto(lab->seedsSpin(), "1");
+    typeInto(lab->epochsSpin(), "1");
+    QSignalSpy finished(lab, &TransferLab::transferFinished);
+    QTest::mouseClick(lab->runButton(), Qt::LeftButton);
+    QVERIFY(lab->running());
+    QVERIFY(finished.wait(180000));
+    QVERIFY2(finished.at(0).at(0).toBool(), qPrintable(lab->statusLabel()->text()));
+    QVERIFY2(lab->statusLabel()->text().contains("Transfer finished: 10 trial(s)"),
+             qPrintable(lab->statusLabel()->text()));
+    QCOMPARE(lab->table()->rowCount(), 5);
+    QCOMPARE(lab->table()->columnCount(), 4); // mode, trained, N=40, N=120
+    QCOMPARE(lab->table()->horizontalHeaderItem(3)->text(), QString("N=120"));
+    for (int row = 0; row < 5; ++row)
+      QVERIFY2(lab->table()->item(row, 2)->text().contains('.'), qPrintable(lab->table()->item(row, 2)->text()));
+    QCOMPARE(lab->plot()->graphCount(), 5);
+    for (int i = 0; i < 5; ++i)
+      QCOMPARE(lab->plot()->graph(i)->dataCount(), 2);
+    QVERIFY(QFile::exists(lab->folder() + "/transfer.json"));
   }
 
   void badBudgetIsReported() {

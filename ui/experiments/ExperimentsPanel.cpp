@@ -1,6 +1,7 @@
 #include "experiments/ExperimentsPanel.h"
 
 #include "experiments/ClaimsLab.h"
+#include "experiments/TransferLab.h"
 
 #include "AppPaths.h"
 #include "project/ProjectPaths.h"
@@ -133,6 +134,9 @@ ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidge
 
   claimsLab_ = new ClaimsLab(this);
   layout->addWidget(claimsLab_, 2);
+  transferLab_ = new TransferLab(
+      doc_, [this] { return runsFolder(); }, this);
+  layout->addWidget(transferLab_, 2);
 
   poll_ = new QTimer(this);
   poll_->setInterval(500);
@@ -179,6 +183,7 @@ void ExperimentsPanel::shutdown() {
     }
   }
   claimsLab_->shutdown();
+  transferLab_->shutdown();
 }
 
 QString ExperimentsPanel::runsFolder() const {

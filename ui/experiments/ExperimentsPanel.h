@@ -4,7 +4,8 @@
 // down), with a live table of trials and a Pareto plot (validation accuracy against unique
 // parameters, point size = inference time per sample) that update as trials finish. Clicking a
 // point (or double-clicking a row) opens that variant in the designer as a new document. Below,
-// the claims lab (ClaimsLab.h) measures the rows selected.
+// the claims lab (ClaimsLab.h) measures the rows selected, and the transfer lab (TransferLab.h)
+// reuses a particle of another project here.
 
 #include <QDateTime>
 #include <QWidget>
@@ -27,6 +28,7 @@ struct SearchFile;
 namespace particle::ui {
 
 class ClaimsLab;
+class TransferLab;
 class GraphDocument;
 
 class ExperimentsPanel : public QWidget {
@@ -45,6 +47,7 @@ public:
   QTableWidget *table() const { return table_; }
   QCustomPlot *paretoPlot() const { return pareto_; }
   ClaimsLab *claimsLab() const { return claimsLab_; }
+  TransferLab *transferLab() const { return transferLab_; }
   QLabel *statusLabel() const { return status_; }
   // The folder of the search shown (empty before the first).
   QString searchFolder() const { return folder_; }
@@ -91,6 +94,7 @@ private:
   bool beforeRefusalError_ = false;
   QDateTime seen_; // search.json's time when last read
   ClaimsLab *claimsLab_;
+  TransferLab *transferLab_;
 };
 
 } // namespace particle::ui
