@@ -14,6 +14,8 @@
 
 #include <torch/script.h>
 
+#include <random>
+
 using namespace particle;
 using namespace particle::test;
 
@@ -318,6 +320,43 @@ private Q_SLOTS:
     const auto weights = loadNodeWeights(out, "c");
     QVERIFY2(sameTensors(weights, under(trained, "c")) && weights.count("script.weight"), keysOf(weights).c_str());
     QVERIFY2(!torch::equal(weights.at("script.weight"), torch::eye(8)), "the trained weights, not the file's");
+  }
+
+  // 3,000 mutations of a sound file (bytes flipped, cut, inserted; header lines edited with their
+  // CRC made to fit): each reads, or is refused with an Error naming the file — nothing else.
+  void mutatedFilesAreReadOrRefused() {
+    QTemporaryDir dir;
+    const std::string good = dir.filePath("good.particle-part").toStdString();
+    writePartFile(good, smallPart(), {{kPartWeightsBlob, tensorsToPickle({{"c.w", torch::ones({3})}})}});
+    const std::string bytes = readTextFile(good);
+    const std::size_t lineStart = bytes.find('\n') + 1, lineEnd = bytes.find('\n', lineStart);
+    const std::string path = dir.filePath("m.particle-part").toStdString();
+    std::mt19937 random(7);
+    int refused = 0;
+    for (int i = 0; i < 3000; ++i) {
+      std::string m = bytes;
+      const auto at = [&](std::size_t from, std::size_t to) { return from + random() % (to - from); };
+      switch (i % 4) {
+      case 0: m[at(0, m.size())] ^= static_cast<char>(1 + random() % 255); break;
+      case 1: m.resize(at(0, m.size())); break;
+      case 2: m.insert(at(0, m.size()), std::string(1 + random() % 8, static_cast<char>(random()))); break;
+      default: { // an edited header whose checksum still fits
+        std::string line = m.substr(lineStart, lineEnd - lineStart);
+        line[at(0, line.size())] = "0123456789:{}[]\",-.aez "[random() % 24];
+        m = "PARTICLE-PART 1 " + crc32Hex(line) + "\n" + line + m.substr(lineEnd);
+      }
+      }
+      writeFileAtomically(path, m);
+      try {
+        const PartInfo part = readPartInfo(path);
+        for (const PartBlob &blob : part.blobs)
+          readPartBlob(path, blob.name);
+      } catch (const Error &e) {
+        ++refused;
+        QVERIFY2(QString(e.what()).contains(QString::fromStdString(path)), e.what());
+      }
+    }
+    QVERIFY2(refused > 2000, qPrintable(QString::number(refused)));
   }
 };
 
