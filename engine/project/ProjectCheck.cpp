@@ -562,10 +562,10 @@ private:
     }
   }
 
-  // Training's memory at the batch size: 4-byte weights, as many gradients, the optimizer's state
-  // (Adam: two moments; SGD with momentum: one), every node's outputs kept for the backward pass
-  // (and their gradients), and the data set, which the trainer holds whole on the device.
-  // Compared with the machine's memory; a CUDA device's is checked by the trainer.
+  // Training's memory at the batch size: 4-byte weights, a gradient for each that trains, the
+  // optimizer's state for those (Adam: two moments; SGD with momentum: one), every node's outputs kept for the backward
+  // pass (and their gradients), and the data set, which the trainer holds whole on the device. Compared with the
+  // machine's memory; a CUDA device's is checked by the trainer.
   void estimateMemory() {
     TrainingSpec spec;
     try {
@@ -576,20 +576,24 @@ private:
     constexpr double kFloat = 4;
     const double optimizerCopies = spec.optimizer == "sgd" ? (spec.momentum > 0 ? 1 : 0) : 2;
     const auto batch = static_cast<double>(spec.batchSize);
-    double weights = 0, activations = 0, largest = 0;
+    double weights = 0, trained = 0, activations = 0, largest = 0;
     std::string largestNode;
     for (const auto &n : graph_.nodes) {
       if (!v_.sharing.nodes.count(n.id))
         continue;
       const NodeInfo &info = v_.nodes.at(n.id);
       const auto own = static_cast<double>(v_.sharing.ownParameters(n.id, info.parameters, info.trunkParameters));
+      // Frozen weights have no gradient and no optimiser state.
+      const auto learns =
+          static_cast<double>(v_.sharing.ownParameters(n.id, info.trainableParameters, info.trunkTrainableParameters));
       double outputs = 0;
       for (const Shape &shape : info.outputs)
         outputs += static_cast<double>(shapeNumel(shape));
       weights += own;
+      trained += learns;
       const double act = outputs * batch * kFloat * 2;
       activations += act;
-      const double mine = own * kFloat * (2 + optimizerCopies) + act;
+      const double mine = own * kFloat + learns * kFloat * (1 + optimizerCopies) + act;
       if (mine > largest) {
         largest = mine;
         largestNode = n.id;
@@ -605,8 +609,8 @@ private:
     };
     Validation::Memory &m = v_.memory;
     m.weights = bytes(weights * kFloat);
-    m.gradients = m.weights;
-    m.optimizer = bytes(weights * kFloat * optimizerCopies);
+    m.gradients = bytes(trained * kFloat);
+    m.optimizer = bytes(trained * kFloat * optimizerCopies);
     m.activations = bytes(activations);
     m.data = bytes(data);
     if (spec.device.rfind("cuda", 0) == 0)

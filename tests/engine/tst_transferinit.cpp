@@ -161,6 +161,8 @@ void TestTransferInit::loraTrainsOnlyTheAdapters() {
   QCOMPARE(v.info("c")->trainableParameters, int64_t{96});
   QCOMPARE(v.info("c")->parameters, int64_t{8 * 16 + 16 + 16 * 8 + 8 + 96});
   QVERIFY(v.trainableParameters < v.uniqueParameters);
+  // Only what trains needs gradients and optimiser state.
+  QCOMPARE(v.memory.gradients, 4 * v.trainableParameters);
 
   Trainer trainer(project, TrainOptions{});
   struct Epochs : TrainObserver {
