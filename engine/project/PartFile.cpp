@@ -3,6 +3,7 @@
 #include "base/JsonFields.h"
 #include "project/Project.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
@@ -184,8 +185,19 @@ PartInfo readPartInfo(const std::string &path) {
   std::ifstream in = openPart(path);
   std::error_code ec;
   const uint64_t fileSize = std::filesystem::file_size(path, ec);
-  const std::string start = readBytes(in, 0, std::min<uint64_t>(fileSize, kMaxHeader + 64), path);
+  // The first two lines only, a piece at a time: the Library panel reads many files, some of them
+  // large (a ResNet is 45 MB of weights).
   const std::string prefix = kMagicPrefix;
+  std::string start;
+  for (std::ptrdiff_t lines = 0; lines < 2 && start.size() < kMaxHeader + 64;) {
+    const std::string piece = readBytes(in, start.size(), 1 << 16, path);
+    if (piece.empty())
+      break;
+    start += piece;
+    lines += std::count(piece.begin(), piece.end(), '\n');
+    if (start.compare(0, prefix.size(), prefix) != 0)
+      break; // not ours: refused below without reading on
+  }
   const std::size_t magicEnd = start.find('\n');
   if (start.compare(0, prefix.size(), prefix) != 0 || magicEnd == std::string::npos || magicEnd > 64)
     throw Error(ErrorKind::File, path + ": not a particle file (no particle file header)");
