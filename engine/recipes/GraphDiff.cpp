@@ -32,6 +32,14 @@ std::vector<std::string> diffGraphs(const Graph &then, const Graph &now) {
       diffs.push_back(n.id + ": share group \"" + n.share + "\" → \"" + m.share + "\"");
     if (m.shareScope != n.shareScope)
       diffs.push_back(n.id + ": share scope \"" + n.shareScope + "\" → \"" + m.shareScope + "\"");
+    // (init is left out: a run's project copy names its source by an absolute path.)
+    if (m.freeze != n.freeze)
+      diffs.push_back(n.id + (m.freeze ? ": frozen" : ": no longer frozen"));
+    auto adapterText = [](const Node &x) {
+      return x.adapter ? x.adapter->kind + " rank " + std::to_string(x.adapter->rank) : std::string("no adapter");
+    };
+    if (m.adapter != n.adapter)
+      diffs.push_back(n.id + ": " + adapterText(n) + " → " + adapterText(m));
   }
   for (const auto &m : now.nodes)
     if (!before.count(m.id))

@@ -134,6 +134,8 @@ void TestRecipes::diffNamesEveryChange() {
   find("c").params.erase("hidden"); // a param back to its default
   find("combine").params["dim"] = 4;
   find("b").share = ""; // out of its share group
+  find("c").freeze = true;
+  find("a").adapter = NodeAdapter{"lora", 2, 8};
   now.nodes.erase(std::find_if(now.nodes.begin(), now.nodes.end(), [](const Node &n) { return n.id == "d"; }));
   Node extra = find("c");
   extra.id = "e";
@@ -144,9 +146,9 @@ void TestRecipes::diffNamesEveryChange() {
   const std::vector<std::string> diff = diffGraphs(then, now);
   const std::set<std::string> got(diff.begin(), diff.end());
   QCOMPARE(got.size(), diff.size()); // no sentence twice
-  for (const char *expected :
-       {"a.out: 8 → 16", "c.hidden: [16] → default", "combine.dim: default → 4", "b: share group \"g\" → \"\"",
-        "d removed", "e added", "edge split:3 → d removed", "edge d → combine:3 removed"})
+  for (const char *expected : {"a.out: 8 → 16", "c.hidden: [16] → default", "combine.dim: default → 4",
+                               "b: share group \"g\" → \"\"", "d removed", "e added", "edge split:3 → d removed",
+                               "edge d → combine:3 removed", "c: frozen", "a: no adapter → lora rank 2"})
     QVERIFY2(got.count(expected), (std::string("missing: ") + expected + "\ngot: " +
                                    [&] {
                                      std::string all;
@@ -155,7 +157,7 @@ void TestRecipes::diffNamesEveryChange() {
                                      return all;
                                    }())
                                       .c_str());
-  QCOMPARE(diff.size(), std::size_t(8));
+  QCOMPARE(diff.size(), std::size_t(10));
 }
 
 void TestRecipes::weightAndEffectDisagreeOnlyBeyondTheFairShare() {
