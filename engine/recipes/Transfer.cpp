@@ -153,7 +153,7 @@ public:
         r_.notes += std::string(r_.notes.empty() ? "" : " ") + "monolithic left out: " + e.what() + ".";
       }
     }
-    std::vector<TransferTrial> queue;
+    std::vector<TransferTrial> queue, reused;
     for (int64_t size : options_.sizes)
       for (int seed = 0; seed < options_.seeds; ++seed)
         for (const auto &mode : r_.modes) {
@@ -163,13 +163,16 @@ public:
           t.seed = seed;
           t.runDir = options_.outDir + "/trials/" + trialName(mode, size, seed);
           t.trainedParameters = r_.trainedParameters[mode];
-          if (auto done = earlier_.find(trialName(mode, size, seed)); done != earlier_.end()) {
-            r_.trials.push_back(done->second);
-            observer_->onTrialFinished(done->second, true);
-            continue;
-          }
-          queue.push_back(t);
+          if (auto done = earlier_.find(trialName(mode, size, seed)); done != earlier_.end())
+            reused.push_back(done->second);
+          else
+            queue.push_back(t);
         }
+    observer_->onPlan(static_cast<int>(reused.size() + queue.size()));
+    for (const auto &t : reused) {
+      r_.trials.push_back(t);
+      observer_->onTrialFinished(t, true);
+    }
     save();
     runQueue(queue);
     return r_;

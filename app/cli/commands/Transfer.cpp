@@ -49,22 +49,22 @@ public:
   void onSourceFinished(double testAccuracy, double seconds) override {
     std::cout << "source: test " << percent(testAccuracy) << " in " << duration(seconds) << "\n" << std::flush;
   }
-  void onTrialStarted(const TransferTrial &t, int index, int total) override {
-    std::cout << "[" << index << "/" << total << "] " << std::left << std::setw(10) << t.mode << std::right
-              << " N=" << std::setw(6) << t.size << " seed " << t.seed << " ..." << std::flush;
-  }
+  // One whole line per trial as it ends, so that trials running at once (--jobs) do not mix.
+  void onPlan(int trials) override { total_ = trials; }
   void onTrialFinished(const TransferTrial &t, bool reused) override {
-    if (reused) {
-      std::cout << "  " << std::left << std::setw(10) << t.mode << std::right << " N=" << std::setw(6) << t.size
-                << " seed " << t.seed << " test " << percent(t.testAccuracy) << " (from the earlier transfer)\n";
-      return;
-    }
-    if (t.ok())
-      std::cout << " test " << percent(t.testAccuracy) << ", " << duration(t.seconds) << "\n";
+    std::cout << "[" << ++finished_ << "/" << total_ << "] " << std::left << std::setw(10) << t.mode << std::right
+              << " N=" << std::setw(6) << t.size << " seed " << t.seed;
+    if (reused)
+      std::cout << " test " << percent(t.testAccuracy) << " (from the earlier transfer)";
+    else if (t.ok())
+      std::cout << " test " << percent(t.testAccuracy) << ", " << duration(t.seconds);
     else
-      std::cout << " " << t.status << (t.message.empty() ? "" : ": " + t.message) << "\n";
-    std::cout << std::flush;
+      std::cout << " " << t.status << (t.message.empty() ? "" : ": " + t.message);
+    std::cout << "\n" << std::flush;
   }
+
+private:
+  int total_ = 0, finished_ = 0;
 };
 
 } // namespace
