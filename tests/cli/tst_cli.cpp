@@ -60,6 +60,7 @@ private Q_SLOTS:
   void fullDiskKeepsTheCheckpoint();
   void trainBadCsvExitsWith3();
   void checkWarnsAboutTables();
+  void checkCountsTrainedAndFrozen();
   void trainBadDataExitsWith3_data();
   void trainBadDataExitsWith3();
   void weightsLoadInPython();
@@ -388,6 +389,28 @@ void TestCli::trainBadCsvExitsWith3() {
 // #21 items 8 and 19: `check` on a table cut inside its last label warns about the one-row class;
 // Split groups by column name are resolved (the table shows their widths), and overlapping or
 // unused columns are warnings naming them. Warnings keep the exit code 0; a wrong name is exit 1.
+void TestCli::checkCountsTrainedAndFrozen() {
+  QTemporaryDir dir;
+  Json doc = baseProject();
+  doc["nodes"][4]["freeze"] = true;                                           // c: 280 weights, none trained
+  doc["nodes"][5]["adapter"] = {{"kind", "lora"}, {"rank", 2}, {"alpha", 4}}; // d: 96 adapter weights
+  const std::string path = writeFile(dir, "p.particle.json", doc.dump());
+  Run r = runCli({"check", QString::fromStdString(path)});
+  verifyNoCrashText(r);
+  QVERIFY2(r.code == 0, qPrintable(r.err + r.out));
+  QVERIFY2(r.out.contains(QRegularExpression(R"(\bc\s+MLP\s+\[8\] → \[8\]\s+280 \(frozen\))")), qPrintable(r.out));
+  QVERIFY2(r.out.contains(QRegularExpression(R"(\bd\s+MLP\s+\[8\] → \[8\]\s+376 \(96 trained\))")), qPrintable(r.out));
+  // a and b share 280; c 280 frozen; d 280 frozen + 96; combine none; head 4 · 32 + 4 = 132.
+  QVERIFY2(r.out.contains("parameters: 1,068 (508 trained, 560 frozen; "), qPrintable(r.out));
+  // A frozen decomposer is refused, naming the node and the key.
+  doc["nodes"][1]["freeze"] = true;
+  writeFile(dir, "p.particle.json", doc.dump());
+  r = runCli({"check", QString::fromStdString(path)});
+  QCOMPARE(r.code, 1);
+  QVERIFY2(r.err.contains("node 'split': freeze: a Split has no weights to start from, freeze or adapt"),
+           qPrintable(r.err));
+}
+
 void TestCli::checkWarnsAboutTables() {
   QTemporaryDir dir;
   std::string csv = "temp,wind,rain_mm,label\n";
