@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <limits>
 #include <set>
 
 namespace particle::ui {
@@ -229,6 +231,14 @@ QUndoCommand *paste(GraphDocument *doc, const Json &clip, QPointF offset, QStrin
         n.params = j["params"];
       n.share = j.value("share", "");
       n.shareScope = j.value("share_scope", "");
+      if (j.contains("init") && j["init"].is_object())
+        n.init = NodeInit{j["init"].value("from", ""), j["init"].value("node", "")};
+      n.freeze = j.value("freeze", false);
+      if (j.contains("adapter") && j["adapter"].is_object()) {
+        const NodeAdapter defaults;
+        n.adapter = NodeAdapter{j["adapter"].value("kind", defaults.kind), j["adapter"].value("rank", defaults.rank),
+                                j["adapter"].value("alpha", defaults.alpha)};
+      }
       std::array<double, 2> pos{0, 0};
       if (j.contains("pos") && j["pos"].is_array() && j["pos"].size() == 2 && j["pos"][0].is_number() &&
           j["pos"][1].is_number())
@@ -258,6 +268,74 @@ QUndoCommand *paste(GraphDocument *doc, const Json &clip, QPointF offset, QStrin
       g.edges.push_back(Edge{*from, *to});
     }
   });
+}
+
+QUndoCommand *addPart(GraphDocument *doc, const std::vector<Node> &nodes, const std::vector<Edge> &edges,
+                      const std::string &from, const std::function<bool(const Node &)> &takesWeights, QPointF pos,
+                      QStringList *newIds) {
+  const QString name = QString::fromStdString(std::filesystem::path(from).filename().string());
+  return makeGraph(doc, QObject::tr("Add particle %1").arg(name), [&](Graph &g) {
+    // Laid out as in the graph it was trained in, else in a row; its top-left corner at `pos`.
+    double left = 0, top = 0;
+    bool placed = !nodes.empty();
+    for (const auto &n : nodes)
+      placed = placed && n.pos;
+    if (placed) {
+      left = top = std::numeric_limits<double>::max();
+      for (const auto &n : nodes) {
+        left = std::min(left, (*n.pos)[0]);
+        top = std::min(top, (*n.pos)[1]);
+      }
+    }
+    std::map<std::string, std::string> rename;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      Node n = nodes[i];
+      const std::string id = g.find(n.id) || !Graph::isValidId(n.id) ? g.uniqueId(n.type) : n.id;
+      rename[n.id] = id;
+      if (takesWeights(nodes[i]))
+        n.init = NodeInit{from, nodes[i].id};
+      n.id = id;
+      n.pos = placed ? rounded(pos + QPointF((*n.pos)[0] - left, (*n.pos)[1] - top))
+                     : rounded(pos + QPointF(230.0 * static_cast<double>(i), 0));
+      if (newIds)
+        newIds->push_back(QString::fromStdString(id));
+      g.nodes.push_back(std::move(n));
+    }
+    for (Edge e : edges) {
+      if (!rename.count(e.from.node) || !rename.count(e.to.node))
+        continue;
+      e.from.node = rename[e.from.node];
+      e.to.node = rename[e.to.node];
+      g.edges.push_back(e);
+    }
+  });
+}
+
+QUndoCommand *setInit(GraphDocument *doc, const QString &id, const std::optional<NodeInit> &init) {
+  return makeGraph(doc,
+                   init ? QObject::tr("Start %1 from %2").arg(id, QString::fromStdString(init->from))
+                        : QObject::tr("Clear the starting weights of %1").arg(id),
+                   [&](Graph &g) {
+                     if (Node *n = findNode(g, id))
+                       n->init = init;
+                   });
+}
+
+QUndoCommand *setFreeze(GraphDocument *doc, const QString &id, bool freeze) {
+  return makeGraph(doc, freeze ? QObject::tr("Freeze %1").arg(id) : QObject::tr("Unfreeze %1").arg(id), [&](Graph &g) {
+    if (Node *n = findNode(g, id))
+      n->freeze = freeze;
+  });
+}
+
+QUndoCommand *setAdapter(GraphDocument *doc, const QString &id, const std::optional<NodeAdapter> &adapter) {
+  return makeGraph(doc,
+                   adapter ? QObject::tr("LoRA rank %1 on %2").arg(adapter->rank).arg(id)
+                           : QObject::tr("No adapter on %1").arg(id),
+                   [&](Graph &g) {
+                     if (Node *n = findNode(g, id))
+                       n->adapter = adapter;
+                   });
 }
 
 QUndoCommand *setDatasetKey(GraphDocument *doc, const QString &key, const Json &value) {

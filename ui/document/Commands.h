@@ -55,6 +55,16 @@ QUndoCommand *setShare(GraphDocument *doc, const QStringList &ids, const QString
 // renamed where taken and positions offset by `offset`.
 QUndoCommand *paste(GraphDocument *doc, const Json &clip, QPointF offset, QStringList *newIds = nullptr);
 QUndoCommand *setPositions(GraphDocument *doc, const std::map<QString, QPointF> &positions, const QString &text);
+// Adds a particle's nodes and the edges among them with their top-left node at `pos`, ids renamed
+// where taken; each node that `takesWeights` starts from the particle's weights (init {from, its id
+// in the particle}). One step.
+QUndoCommand *addPart(GraphDocument *doc, const std::vector<Node> &nodes, const std::vector<Edge> &edges,
+                      const std::string &from, const std::function<bool(const Node &)> &takesWeights, QPointF pos,
+                      QStringList *newIds = nullptr);
+// A node's starting weights (nullopt: fresh ones), its freeze and its adapter (nullopt: none).
+QUndoCommand *setInit(GraphDocument *doc, const QString &id, const std::optional<NodeInit> &init);
+QUndoCommand *setFreeze(GraphDocument *doc, const QString &id, bool freeze);
+QUndoCommand *setAdapter(GraphDocument *doc, const QString &id, const std::optional<NodeAdapter> &adapter);
 // One key of the "dataset" or "training" section (null removes it); setting "kind" replaces the
 // dataset section with {"kind": value}.
 QUndoCommand *setDatasetKey(GraphDocument *doc, const QString &key, const Json &value);

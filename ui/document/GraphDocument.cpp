@@ -2,6 +2,7 @@
 
 #include "data/DatasetSpec.h"
 #include "document/AutoLayout.h"
+#include "graph/Catalogue.h"
 
 #include <QDir>
 
@@ -49,35 +50,52 @@ Project GraphDocument::projectAt(const QString &path) const {
   const QString oldBase = QString::fromStdString(project_.baseDir());
   p.path = path.toStdString();
   const QString newBase = QString::fromStdString(p.baseDir());
-  if (oldBase == newBase || !p.dataset.is_object() || !p.dataset.contains("kind") || !p.dataset["kind"].is_string())
+  if (oldBase == newBase)
     return p;
-  const DataKind *kind = DataKinds::instance().find(p.dataset["kind"].get<std::string>());
-  if (!kind)
-    return p;
-  for (const auto &f : kind->keys.fields()) {
-    if (f.kind != FieldKind::Path || !p.dataset.contains(f.name) || !p.dataset[f.name].is_string())
-      continue;
-    const QString value = QString::fromStdString(p.dataset[f.name].get<std::string>());
+  // A relative path names the same file from the new folder; one that would climb out of it
+  // becomes absolute.
+  auto rebase = [&](const std::string &written) {
+    const QString value = QString::fromStdString(written);
     if (QDir::isAbsolutePath(value))
-      continue;
+      return written;
     const QString file = QDir::cleanPath(QDir(oldBase).absoluteFilePath(value));
     QString rebased = QDir(newBase).relativeFilePath(file);
     if (rebased.startsWith("../.."))
       rebased = file;
-    p.dataset[f.name] = rebased.toStdString();
-  }
+    return rebased.toStdString();
+  };
+  for (auto &node : p.graph.nodes)
+    if (node.init)
+      node.init->from = rebase(node.init->from);
+  // So do the files a node's params name (a TorchScript module).
+  for (auto &node : p.graph.nodes)
+    if (const NodeType *type = Catalogue::instance().find(node.type))
+      for (const auto &f : type->params.fields())
+        if (f.kind == FieldKind::Path && node.params.contains(f.name) && node.params[f.name].is_string())
+          node.params[f.name] = rebase(node.params[f.name].get<std::string>());
+  if (!p.dataset.is_object() || !p.dataset.contains("kind") || !p.dataset["kind"].is_string())
+    return p;
+  const DataKind *kind = DataKinds::instance().find(p.dataset["kind"].get<std::string>());
+  if (!kind)
+    return p;
+  for (const auto &f : kind->keys.fields())
+    if (f.kind == FieldKind::Path && p.dataset.contains(f.name) && p.dataset[f.name].is_string())
+      p.dataset[f.name] = rebase(p.dataset[f.name].get<std::string>());
   return p;
 }
 
 void GraphDocument::setFilePath(const QString &path) {
   Project next = projectAt(path);
   const bool datasetChanged = next.dataset != project_.dataset;
+  const bool graphChanged = next.graph != project_.graph; // init paths rebased
   project_.path = next.path;
   project_.dataset = next.dataset;
+  project_.graph = next.graph;
   template_ = false;
-  if (datasetChanged) {
+  if (datasetChanged || graphChanged) {
     revalidate();
-    Q_EMIT this->datasetChanged();
+    if (datasetChanged)
+      Q_EMIT this->datasetChanged();
     Q_EMIT validated();
   }
 }

@@ -5,12 +5,17 @@
 #include "forms/SchemaForm.h"
 #include "graph/Catalogue.h"
 
+#include <QCheckBox>
 #include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFileInfo>
 #include <QFormLayout>
+#include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSignalBlocker>
+#include <QSpinBox>
 #include <QTimer>
 #include <QUndoStack>
 #include <QVBoxLayout>
@@ -66,8 +71,65 @@ InspectorWidget::InspectorWidget(GraphDocument *doc, QUndoStack *undo, QWidget *
   shapes_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   extra->addRow(tr("shapes"), shapes_);
   parameters_ = new QLabel(this);
+  parameters_->setObjectName("inspectorParameters");
   extra->addRow(tr("parameters"), parameters_);
   layout->addLayout(extra);
+  // Where the weights start, whether they train, and the adapter that trains instead: a form of
+  // its own with no word-wrapped text. (Qt 6.4's QFormLayout writes past its buffer computing the
+  // height of a form whose rows are hidden while a row's text wraps.)
+  weights_ = new QWidget(this);
+  weightsForm_ = new QFormLayout(weights_);
+  weightsForm_->setContentsMargins(0, 0, 0, 0);
+  weightsForm_->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
+  layout->addWidget(weights_);
+  initRow_ = new QWidget(this);
+  auto *initLayout = new QHBoxLayout(initRow_);
+  initLayout->setContentsMargins(0, 0, 0, 0);
+  init_ = new QLabel(initRow_);
+  init_->setObjectName("initLabel");
+  init_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  clearInit_ = new QPushButton(tr("Clear"), initRow_);
+  clearInit_->setObjectName("clearInitButton");
+  clearInit_->setToolTip(tr("Start from fresh weights instead"));
+  connect(clearInit_, &QPushButton::clicked, this, [this] {
+    if (auto *cmd = commands::setInit(doc_, id_, std::nullopt))
+      undo_->push(cmd);
+  });
+  initLayout->addWidget(init_, 1);
+  initLayout->addWidget(clearInit_, 0, Qt::AlignTop);
+  weightsForm_->addRow(tr("starts from"), initRow_);
+  freeze_ = new QCheckBox(tr("frozen"), this);
+  freeze_->setObjectName("param:freeze");
+  freeze_->setToolTip(tr("A frozen node does not train: its weights stay exactly the ones it starts from (a "
+                         "particle's, with \"starts from\")"));
+  connect(freeze_, &QCheckBox::toggled, this, [this](bool on) {
+    if (auto *cmd = commands::setFreeze(doc_, id_, on))
+      undo_->push(cmd);
+  });
+  weightsForm_->addRow(tr("freeze"), freeze_);
+  adapter_ = compact(new QComboBox(this));
+  adapter_->setObjectName("param:adapter");
+  adapter_->addItem(tr("none"), "");
+  adapter_->addItem(tr("LoRA (low-rank)"), "lora");
+  adapter_->setToolTip(tr("LoRA: low-rank adapters on the node's Linear and convolution layers train, its own "
+                          "weights stay as they start"));
+  connect(adapter_, &QComboBox::currentIndexChanged, this, &InspectorWidget::commitAdapter);
+  weightsForm_->addRow(tr("adapter"), adapter_);
+  rank_ = new QSpinBox(this);
+  rank_->setObjectName("param:adapter_rank");
+  rank_->setRange(1, 1024);
+  rank_->setKeyboardTracking(false); // a typed number is one edit, when it is done
+  rank_->setToolTip(tr("The adapters' rank: each layer of n inputs and m outputs trains r·(n + m) numbers"));
+  connect(rank_, &QSpinBox::valueChanged, this, &InspectorWidget::commitAdapter);
+  weightsForm_->addRow(tr("LoRA rank"), rank_);
+  alpha_ = new QDoubleSpinBox(this);
+  alpha_->setObjectName("param:adapter_alpha");
+  alpha_->setRange(0.01, 10000);
+  alpha_->setDecimals(2);
+  alpha_->setKeyboardTracking(false);
+  alpha_->setToolTip(tr("The adapters' scale: their output is multiplied by alpha / rank"));
+  connect(alpha_, &QDoubleSpinBox::valueChanged, this, &InspectorWidget::commitAdapter);
+  weightsForm_->addRow(tr("LoRA alpha"), alpha_);
   data_ = new QLabel(this);
   data_->setWordWrap(true);
   layout->addWidget(data_);
@@ -101,6 +163,16 @@ QWidget *InspectorWidget::editorFor(const QString &param) const {
     return share_;
   if (param == "share_scope")
     return scope_;
+  if (param == "freeze")
+    return freeze_;
+  if (param == "adapter")
+    return adapter_;
+  if (param == "adapter_rank")
+    return rank_;
+  if (param == "adapter_alpha")
+    return alpha_;
+  if (param == "init_clear")
+    return clearInit_;
   return form_->editor(param);
 }
 
@@ -133,6 +205,7 @@ void InspectorWidget::refresh() {
     w->setVisible(n != nullptr);
   for (QWidget *w : std::initializer_list<QWidget *>{share_, scope_, shapes_, parameters_})
     extra_->setRowVisible(w, n != nullptr);
+  weights_->setVisible(n != nullptr);
   if (!n) {
     header_->setText(selected_ > 1 ? tr("<i>%1 nodes selected: select one to edit its parameters; Ctrl+G ties "
                                         "sub-models' parameters, Delete removes the selection.</i>")
@@ -212,7 +285,7 @@ void InspectorWidget::refresh() {
   } else {
     shapes_->setText(tr("unknown (see Problems)"));
   }
-  parameters_->setText(info ? withCommas(info->parameters) : "-");
+  refreshWeights(*n, info);
   const bool input = type && type->role == NodeRole::DataSource;
   data_->setVisible(input);
   editData_->setVisible(input);
@@ -233,6 +306,66 @@ void InspectorWidget::refresh() {
       data_->setText(tr("<span style='color:#d03030'>The data set %1 cannot be read: %2</span>")
                          .arg(kind, doc_->dataError().toHtmlEscaped()));
   }
+}
+
+void InspectorWidget::refreshWeights(const Node &n, const NodeInfo *info) {
+  if (!info)
+    parameters_->setText("-");
+  else if (info->trainableParameters == info->parameters)
+    parameters_->setText(withCommas(info->parameters));
+  else if (info->trainableParameters == 0)
+    parameters_->setText(tr("%1 (frozen)").arg(withCommas(info->parameters)));
+  else
+    parameters_->setText(
+        tr("%1 of %2 trained").arg(withCommas(info->trainableParameters), withCommas(info->parameters)));
+  // A node without weights has nothing to start from, freeze or adapt (unless the file says so:
+  // then the rows show it, and the check says why it does not apply).
+  const bool weights = (info && info->parameters > 0) || n.init || n.freeze || n.adapter;
+  weights_->setVisible(weights);
+  const bool adaptable = (info && !info->adaptable.empty()) || n.adapter;
+  weightsForm_->setRowVisible(adapter_, adaptable);
+  weightsForm_->setRowVisible(rank_, adaptable && n.adapter.has_value());
+  weightsForm_->setRowVisible(alpha_, adaptable && n.adapter.has_value());
+  if (n.init) {
+    const QString from = QString::fromStdString(n.init->from);
+    QString text = QFileInfo(from).fileName();
+    if (!n.init->node.empty())
+      text += tr(", node %1").arg(QString::fromStdString(n.init->node));
+    init_->setText(text);
+    init_->setToolTip(from);
+  } else {
+    init_->setText(tr("fresh weights"));
+    init_->setToolTip(tr("Drag a particle from the Library onto the canvas to add a node that starts from its "
+                         "trained weights"));
+  }
+  clearInit_->setVisible(n.init.has_value());
+  const QSignalBlocker blockFreeze(freeze_), blockAdapter(adapter_), blockRank(rank_), blockAlpha(alpha_);
+  freeze_->setChecked(n.freeze);
+  adapter_->setCurrentIndex(n.adapter ? 1 : 0);
+  const NodeAdapter shown = n.adapter.value_or(NodeAdapter{});
+  if (!rank_->hasFocus())
+    rank_->setValue(static_cast<int>(shown.rank));
+  if (!alpha_->hasFocus())
+    alpha_->setValue(shown.alpha);
+}
+
+void InspectorWidget::commitAdapter() {
+  const Node *n = id_.isEmpty() ? nullptr : doc_->graph().find(id_.toStdString());
+  if (!n)
+    return;
+  std::optional<NodeAdapter> adapter;
+  if (adapter_->currentData().toString() == "lora") {
+    adapter = n->adapter.value_or(NodeAdapter{});
+    // Choosing LoRA starts from the defaults; the spin boxes edit an adapter that is there.
+    if (n->adapter) {
+      adapter->rank = rank_->value();
+      adapter->alpha = alpha_->value();
+    }
+  }
+  if (adapter == n->adapter)
+    return;
+  if (auto *cmd = commands::setAdapter(doc_, id_, adapter))
+    undo_->push(cmd);
 }
 
 void InspectorWidget::commitParam(const QString &param, const Json &value) {

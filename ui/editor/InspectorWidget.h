@@ -1,7 +1,9 @@
 #pragma once
 // The inspector: for the selected node, a form generated from its type's param schema (ranges and
 // docs as tooltips, fields that do not apply hidden), its share group and scope, input and output
-// shapes, parameter count and problems; for the Input node, a summary of the data set. Every edit
+// shapes, parameter count (trained and frozen) and problems; where its weights start (a particle or
+// another run, with Clear), freeze and a LoRA adapter for a node with weights; for the Input node,
+// a summary of the data set. Every edit
 // is an undo command on the document. Editors are updated in place when the document changes and
 // rebuilt only when another node (or type) is shown, never from inside an editor's own signal.
 
@@ -9,11 +11,19 @@
 
 #include <QWidget>
 
+class QCheckBox;
 class QComboBox;
+class QDoubleSpinBox;
 class QFormLayout;
+class QSpinBox;
 class QLabel;
 class QPushButton;
 class QUndoStack;
+
+namespace particle {
+struct Node;
+struct NodeInfo;
+} // namespace particle
 
 namespace particle::ui {
 
@@ -28,7 +38,8 @@ public:
   // Shows a node; empty: none, with `selected` saying how many nodes are selected.
   void showNode(const QString &id, int selected = 1);
   QString nodeId() const { return id_; }
-  // The editor widget for a param, "share" or "share_scope" (for tests), or nullptr.
+  // The editor widget for a param, "share", "share_scope", "freeze", "adapter", "adapter_rank",
+  // "adapter_alpha" or "init_clear" (for tests), or nullptr.
   QWidget *editorFor(const QString &param) const;
   SchemaForm *form() const { return form_; }
 
@@ -41,6 +52,8 @@ private:
   void commitParam(const QString &param, const particle::Json &value);
   void commitShare(const QString &group);
   void commitScope(const QString &scope);
+  void commitAdapter();
+  void refreshWeights(const Node &n, const NodeInfo *info); // init, freeze, adapter rows
 
   GraphDocument *doc_;
   QUndoStack *undo_;
@@ -53,6 +66,14 @@ private:
   QComboBox *share_, *scope_;
   QFormLayout *extra_;
   QLabel *shapes_, *parameters_, *problems_, *data_;
+  QWidget *weights_, *initRow_;
+  QFormLayout *weightsForm_;
+  QLabel *init_;
+  QPushButton *clearInit_;
+  QCheckBox *freeze_;
+  QComboBox *adapter_;
+  QSpinBox *rank_;
+  QDoubleSpinBox *alpha_;
   QPushButton *editData_;
 };
 

@@ -93,7 +93,18 @@ bool NodeItem::refresh() {
   } else {
     shapeText = QStringLiteral("shape ?");
   }
-  const QString paramText = info && info->parameters ? withCommas(info->parameters) + " params" : QString();
+  // What trains of it: all, some (an adapter, a TorchScript module kept fixed) or none (frozen).
+  QString paramText;
+  if (info && info->parameters) {
+    if (info->trainableParameters == info->parameters)
+      paramText = QObject::tr("%1 params").arg(withCommas(info->parameters));
+    else if (info->trainableParameters == 0)
+      paramText = QObject::tr("%1 params (frozen)").arg(withCommas(info->parameters));
+    else
+      paramText =
+          QObject::tr("%1 of %2 trained").arg(withCommas(info->trainableParameters), withCommas(info->parameters));
+  }
+  const bool frozen = n->freeze;
   int inputSlots = 0, outputSlots = 1;
   bool gatePort = false;
   if (type) {
@@ -115,11 +126,18 @@ bool NodeItem::refresh() {
     gatePort = !type->namedInputs.empty() &&
                (textParam(info ? info->params : n->params, "mode") == "gate" || gateConnected(doc_->graph(), n->id));
   }
-  const QString tooltip = invalid ? problem : QString::fromStdString(type ? type->doc : "Unknown node type");
+  QString tooltip = invalid ? problem : QString::fromStdString(type ? type->doc : "Unknown node type");
+  if (!invalid && n->init)
+    tooltip += QObject::tr("\nStarts from %1%2")
+                   .arg(QString::fromStdString(n->init->from),
+                        n->init->node.empty() ? QString()
+                                              : QObject::tr(" (node %1)").arg(QString::fromStdString(n->init->node)));
+  if (!invalid && frozen)
+    tooltip += QObject::tr("\nFrozen: its weights do not train");
   const bool changed = title != title_ || subtitle != subtitle_ || accent != accent_ || problem != problem_ ||
                        invalid != invalid_ || shapeText != shapeText_ || paramText != paramText_ ||
                        n->share != share_ || inputSlots != inputSlots_ || outputSlots != outputSlots_ ||
-                       gatePort != gatePort_;
+                       gatePort != gatePort_ || frozen != frozen_ || tooltip != toolTip();
   if (changed) {
     prepareGeometryChange();
     title_ = title;
@@ -133,6 +151,7 @@ bool NodeItem::refresh() {
     inputSlots_ = inputSlots;
     outputSlots_ = outputSlots;
     gatePort_ = gatePort;
+    frozen_ = frozen;
     setToolTip(tooltip);
     update();
   }
@@ -146,7 +165,8 @@ QRectF NodeItem::bodyRect() const {
 }
 
 QRectF NodeItem::boundingRect() const {
-  return QRectF(-kPortRadius - 2, -2, kWidth + 2 * kPortRadius + 4, height() + 4);
+  // Room above for the frozen badge.
+  return QRectF(-kPortRadius - 2, -10, kWidth + 2 * kPortRadius + 4, height() + 12);
 }
 
 void NodeItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *, QWidget *) {
@@ -180,6 +200,16 @@ void NodeItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *, QWidge
   painter->drawText(QRectF(14, kHeader + 4, kWidth - 28, 18), Qt::AlignLeft | Qt::AlignVCenter, shapeText_);
   painter->setPen(pal.color(QPalette::PlaceholderText));
   painter->drawText(QRectF(14, kHeader + 22, kWidth - 28, 18), Qt::AlignLeft | Qt::AlignVCenter, paramText_);
+  // A frozen node wears a snowflake badge on its header's corner, where it is seen at any zoom.
+  if (frozen_) {
+    const QRectF badge(kWidth - 14, -8, 20, 20);
+    painter->setPen(QPen(QColor(0x2b, 0x6c, 0xb0), 1.2));
+    painter->setBrush(QColor(0xdb, 0xea, 0xfb));
+    painter->drawEllipse(badge);
+    painter->setPen(QColor(0x2b, 0x6c, 0xb0));
+    painter->drawText(badge, Qt::AlignCenter, QStringLiteral("❄"));
+    painter->setPen(pal.color(QPalette::Text));
+  }
   // Share-group chip.
   if (!share_.empty()) {
     const QColor c = shareColor(share_);

@@ -1,5 +1,6 @@
 #pragma once
-// A node on the canvas: type, id, output shape, parameter count, share-group chip, typed ports.
+// A node on the canvas: type, id, output shape, parameter count (what of it trains), share-group
+// chip, a badge when frozen, typed ports.
 // It draws what the document says; it never edits the document itself.
 
 #include "graph/Graph.h"
@@ -39,6 +40,8 @@ public:
   bool hasGatePort() const { return gatePort_; }
   bool invalid() const { return invalid_; }
   QString shapeText() const { return shapeText_; }
+  QString paramText() const { return paramText_; }
+  bool frozen() const { return frozen_; }
   static QColor shareColor(const std::string &group);
   static bool snapToGrid;
   static constexpr double kGrid = 10;
@@ -64,6 +67,7 @@ private:
   int inputSlots_ = 0, outputSlots_ = 0;
   bool gatePort_ = false;
   bool invalid_ = false;
+  bool frozen_ = false;
 };
 
 } // namespace particle::ui
