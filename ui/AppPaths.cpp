@@ -49,4 +49,16 @@ QString runsFolderFor(const QString &projectPath) {
       defaultRunsRoot(projectPath.toStdString(), userRunsFolder().toStdString(), protectedFolder().toStdString()));
 }
 
+QString libraryFolder() {
+  const QString folder = QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) + "/particles";
+  QDir().mkpath(folder);
+  return folder;
+}
+
+QString projectPartsFolder(const QString &projectPath) {
+  if (projectPath.isEmpty() || isExample(projectPath))
+    return {};
+  return QFileInfo(projectPath).absoluteDir().filePath("particles");
+}
+
 } // namespace particle::ui

@@ -1,6 +1,7 @@
 #pragma once
-// Folders the app reads and writes: the bundled examples, the user's data location for runs and
-// recovery files, and the folders whose projects must not get run folders next to them.
+// Folders the app reads and writes: the bundled examples, the user's data location for runs,
+// recovery files and the particle library, and the folders whose projects must not get run
+// folders next to them.
 
 #include <QString>
 #include <QStringList>
@@ -20,5 +21,10 @@ bool isExample(const QString &path);
 QString runsFolderFor(const QString &projectPath);
 // The folder no run folder may be created in (the source tree, or the installed examples).
 QString protectedFolder();
+// The user's particle library: particles/ in the app's data location, made when first asked for.
+QString libraryFolder();
+// The particles of the project at `projectPath`: particles/ beside it; empty for a project not
+// saved yet (or an example, which is opened as a template).
+QString projectPartsFolder(const QString &projectPath);
 
 } // namespace particle::ui

@@ -12,10 +12,15 @@
 #include "experiments/ExperimentsPanel.h"
 #include "explain/ExplainPanel.h"
 #include "forms/SchemaForm.h"
+#include "library/LibraryPanel.h"
+#include "library/SavePart.h"
+#include "project/PartFile.h"
 #include "training/TrainPanel.h"
 #include "training/TrainingTypes.h"
 #include "export/ExportWorker.h"
 #include "recipes/GraphCheckpoint.h"
+#include "recipes/RunPlan.h"
+#include "base/Files.h"
 
 #include <QAbstractSpinBox>
 #include <QAction>
@@ -41,6 +46,7 @@
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QToolBar>
+#include <QTreeWidget>
 #include <QUndoStack>
 
 namespace particle::ui {
@@ -156,7 +162,16 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
   auto *dataDock = scrollingDock(tr("Data"), "dataDock", data_, this);
   addDockWidget(Qt::RightDockWidgetArea, dataDock);
   tabifyDockWidget(inspectorDock, dataDock);
+
+  // The Library beside the inspector: what it holds is dragged onto the canvas like the palette's.
+  library_ = new LibraryPanel(doc_, this);
+  auto *libraryDock = new QDockWidget(tr("Library"), this);
+  libraryDock->setObjectName("libraryDock");
+  libraryDock->setWidget(library_);
+  addDockWidget(Qt::RightDockWidgetArea, libraryDock);
+  tabifyDockWidget(dataDock, libraryDock);
   inspectorDock->raise();
+  partSaver_ = new PartSaver(this);
 
   auto *problemsDock = new QDockWidget(tr("Problems"), this);
   problemsDock->setObjectName("problemsDock");
@@ -165,7 +180,11 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
   problems_->setWordWrap(true);
   problemsDock->setWidget(problems_);
   addDockWidget(Qt::BottomDockWidgetArea, problemsDock);
-  docks_ = {{"palette", paletteDock}, {"inspector", inspectorDock}, {"data", dataDock}, {"problems", problemsDock}};
+  docks_ = {{"palette", paletteDock},
+            {"inspector", inspectorDock},
+            {"data", dataDock},
+            {"library", libraryDock},
+            {"problems", problemsDock}};
   for (auto &[name, d] : docks_)
     d->setMinimumWidth(name == "palette" ? 120 : name == "problems" ? 0 : 200);
   resizeDocks({problemsDock}, {100}, Qt::Vertical);
@@ -210,6 +229,11 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
     refusal_.clear();
   });
   connect(view_, &GraphView::nodeTypeDropped, this, [this](const QString &type, QPointF at) { addNode(type, at); });
+  connect(view_, &GraphView::partDropped, this, &MainWindow::addPart);
+  connect(library_, &LibraryPanel::partActivated, this, [this](const QString &path) {
+    addPart(path, scene_->freeSpot(view_->mapToScene(view_->viewport()->rect().center()) - QPointF(95, 40)));
+  });
+  scene_->setPartRefusal([this](const QStringList &ids) { return savePartRefusal(ids); });
   connect(scene_, &GraphScene::nodeAction, this, [this](const QString &action) {
     if (action == "delete") {
       if (auto *cmd = commands::removeSelection(doc_, scene_->selectedIds(), scene_->selectedEdges()))
@@ -224,6 +248,8 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
     } else if (action == "unshare") {
       if (auto *cmd = commands::setShare(doc_, scene_->selectedIds(), QString()))
         undo_->push(cmd);
+    } else if (action == "savePart") {
+      savePartOfSelection();
     }
   });
   connect(inspector_, &InspectorWidget::editDataRequested, this, &MainWindow::showDataPanel);
@@ -408,7 +434,7 @@ void MainWindow::createActions() {
   connect(snap, &QAction::toggled, this, [](bool on) { NodeItem::snapToGrid = on; });
   viewMenu->addSeparator();
   // Every panel can be brought back after it was closed.
-  for (const char *name : {"palette", "inspector", "data", "problems"}) {
+  for (const char *name : {"palette", "inspector", "data", "library", "problems"}) {
     QDockWidget *d = docks_.at(name);
     viewMenu->addAction(d->toggleViewAction());
     // A panel brought back comes to the front of its tab group.
@@ -420,6 +446,12 @@ void MainWindow::createActions() {
   viewMenu->addSeparator();
   QAction *dataSet =
       viewMenu->addAction(tr("Data &Set…"), QKeySequence("Ctrl+Shift+D"), this, &MainWindow::showDataPanel);
+  // To the front even when it is tabbed behind the inspector (its checkbox above would hide it).
+  viewMenu->addAction(tr("Particle &Library"), QKeySequence("Ctrl+Shift+L"), this, [this] {
+    setCurrentTab("design");
+    docks_.at("library")->show();
+    docks_.at("library")->raise();
+  });
 
   auto *toolbar = addToolBar(tr("Main"));
   toolbar->setObjectName("mainToolbar");
@@ -503,6 +535,122 @@ void MainWindow::addNode(const QString &type, QPointF scenePos, bool findFreeSpo
   }
 }
 
+void MainWindow::addPart(const QString &path, QPointF scenePos) {
+  PartInfo part;
+  try {
+    part = readPartInfo(path.toStdString());
+  } catch (const std::exception &e) {
+    showRefusal(tr("Cannot add the particle: %1").arg(QString::fromStdString(e.what())));
+    return;
+  }
+  // Named as the project names its data: relative to its folder when the file is inside it.
+  QString from = QFileInfo(path).absoluteFilePath();
+  if (!doc_->filePath().isEmpty()) {
+    const QString relative = QFileInfo(doc_->filePath()).absoluteDir().relativeFilePath(from);
+    if (!relative.startsWith(".."))
+      from = relative;
+  }
+  // A TorchScript node's module travels inside the particle: it is written beside the project
+  // (modules/), once, and the node's path names it there.
+  for (Node &n : part.nodes) {
+    const PartBlob *blob = part.blob(partModuleBlob(n.id));
+    if (!blob)
+      continue;
+    if (doc_->filePath().isEmpty()) {
+      showRefusal(tr("Cannot add the particle: its TorchScript module (node %1) is written beside the project; "
+                     "save the project first.")
+                      .arg(QString::fromStdString(n.id)));
+      return;
+    }
+    try {
+      const std::string bytes = readPartBlob(path.toStdString(), blob->name);
+      const QDir modules(QFileInfo(doc_->filePath()).absoluteDir().filePath("modules"));
+      const QString stem = QFileInfo(path).completeBaseName() + "-" + QString::fromStdString(n.id);
+      QString file = modules.filePath(stem + ".pt");
+      // The same module already there (the particle added before) is used again.
+      for (int k = 2; QFileInfo::exists(file) && readTextFile(file.toStdString()) != bytes; ++k)
+        file = modules.filePath(QString("%1-%2.pt").arg(stem).arg(k));
+      if (!QFileInfo::exists(file)) {
+        QDir().mkpath(modules.path());
+        writeFileAtomically(file.toStdString(), bytes);
+      }
+      n.params["path"] = QFileInfo(doc_->filePath()).absoluteDir().relativeFilePath(file).toStdString();
+    } catch (const std::exception &e) {
+      showRefusal(tr("Cannot add the particle: %1").arg(QString::fromStdString(e.what())));
+      return;
+    }
+  }
+  QPointF at = scenePos;
+  if (NodeItem::snapToGrid)
+    at = QPointF(std::round(at.x() / NodeItem::kGrid) * NodeItem::kGrid,
+                 std::round(at.y() / NodeItem::kGrid) * NodeItem::kGrid);
+  // The nodes with weights start from the particle's; a parameter-free one (an activation inside
+  // a sub-graph) has nothing to take.
+  const std::set<std::string> weighted = partNodesWithWeights(part, doc_->validation().data);
+  auto takesWeights = [&](const Node &n) { return weighted.count(n.id) > 0; };
+  QStringList ids;
+  if (auto *cmd = commands::addPart(doc_, part.nodes, part.edges, from.toStdString(), takesWeights, at, &ids)) {
+    undo_->push(cmd);
+    scene_->selectOnly(ids);
+    statusBar()->showMessage(tr("Added the particle %1 (%2): it starts from its trained weights; freeze it or give "
+                                "it an adapter in the Inspector.")
+                                 .arg(QFileInfo(path).completeBaseName(), ids.join(", ")),
+                             10000);
+  }
+}
+
+QString MainWindow::savePartRefusal(const QStringList &ids) const {
+  if (const QString why = partRefusal(*doc_, ids); !why.isEmpty())
+    return why;
+  if (partSaver_->running())
+    return tr("A particle is being saved; wait for it to finish.");
+  if (partSources(*doc_, train_->runsFolder(), doc_->startCheckpoint(), 1).empty())
+    return tr("No run of this graph kept a checkpoint yet: train it (Train tab), then save its trained parts.");
+  return {};
+}
+
+void MainWindow::savePartOfSelection() {
+  const QStringList ids = scene_->selectedIds();
+  if (const QString why = savePartRefusal(ids); !why.isEmpty()) {
+    showRefusal(tr("Cannot save as particle: %1").arg(why));
+    return;
+  }
+  const auto sources = partSources(*doc_, train_->runsFolder(), doc_->startCheckpoint());
+  // Beside the project (its particles/ folder), else in the user's library; a free name.
+  QString folder = projectPartsFolder(doc_->filePath());
+  if (folder.isEmpty())
+    folder = libraryFolder();
+  const QString stem = QString::fromStdString(safeRunName(doc_->project().name)) + "-" +
+                       (ids.size() == 1 ? ids.front() : ids.front() + "-" + ids.back());
+  QString file = QDir(folder).filePath(stem + ".particle-part");
+  for (int n = 2; QFileInfo::exists(file); ++n)
+    file = QDir(folder).filePath(QString("%1-%2.particle-part").arg(stem).arg(n));
+  SavePartDialog dialog(sources, QDir::toNativeSeparators(file), this);
+  if (dialog.exec() != QDialog::Accepted)
+    return;
+  const QString out = dialog.file();
+  statusBar()->showMessage(tr("Saving the particle %1…").arg(out));
+  connect(
+      partSaver_, &PartSaver::finished, this,
+      [this](const QString &saved, const QString &error) {
+        statusBar()->clearMessage();
+        if (!error.isEmpty()) {
+          QMessageBox::warning(this, tr("Cannot save the particle"), error);
+          return;
+        }
+        // Shown where it is now listed, selected, with its provenance below the list.
+        library_->refresh();
+        if (QTreeWidgetItem *item = library_->itemFor(saved)) {
+          library_->tree()->setCurrentItem(item);
+          docks_.at("library")->show();
+          docks_.at("library")->raise();
+        }
+        statusBar()->showMessage(tr("Saved the particle %1 (listed in the Library panel)").arg(saved), 15000);
+      },
+      Qt::SingleShotConnection);
+  partSaver_->start(doc_->project(), dialog.checkpoint(), ids, out);
+}
+
 void MainWindow::shareSelection() {
   const QStringList ids = scene_->selectedIds();
   const QString refusal = shareRefusal(*doc_, ids);
@@ -574,7 +722,9 @@ void MainWindow::pasteClipboard(QPointF offset) {
 
 void MainWindow::updateStatus() {
   const Validation &v = doc_->validation();
-  QString text = tr("%1 trained parameters").arg(withCommas(v.uniqueParameters));
+  QString text = tr("%1 trained parameters").arg(withCommas(v.trainableParameters));
+  if (v.trainableParameters < v.uniqueParameters)
+    text += tr(" of %1 (the rest frozen)").arg(withCommas(v.uniqueParameters));
   if (v.totalParameters > v.uniqueParameters)
     text += tr(" (sharing saves %1)").arg(withCommas(v.totalParameters - v.uniqueParameters));
   // What training will take, beside what the machine has (validation warns or refuses past it).

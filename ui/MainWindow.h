@@ -1,6 +1,6 @@
 #pragma once
-// The main window: palette, canvas (Design tab), Train and Explain tabs, inspector, data and
-// problems docks, status bar, the menus and the edit actions. What File does (new, open, save,
+// The main window: palette, canvas (Design tab), Train and Explain tabs, inspector, data, library
+// and problems docks, status bar, the menus and the edit actions. What File does (new, open, save,
 // recent files, recovery) is ProjectFiles'.
 
 #include <QMainWindow>
@@ -26,6 +26,8 @@ class ExplainPanel;
 class ExperimentsPanel;
 class ExportController;
 class ProjectFiles;
+class LibraryPanel;
+class PartSaver;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -44,6 +46,7 @@ public:
   PaletteWidget *palette() const { return palette_; }
   InspectorWidget *inspector() const { return inspector_; }
   DataPanel *dataPanel() const { return data_; }
+  LibraryPanel *library() const { return library_; }
   QListWidget *problemsList() const { return problems_; }
   QLabel *paramsLabel() const { return paramsLabel_; }
   QLabel *validityLabel() const { return validityLabel_; }
@@ -51,7 +54,7 @@ public:
   ExplainPanel *explainPanel() const { return explain_; }
   ExperimentsPanel *experimentsPanel() const { return experiments_; }
   QTabWidget *tabs() const { return tabs_; }
-  QDockWidget *dock(const QString &name) const; // palette, inspector, data, problems
+  QDockWidget *dock(const QString &name) const; // palette, inspector, data, library, problems
 
   void autoLayout();
   // File → Export to PyTorch / ONNX: the project and its newest checkpoint, in a worker thread.
@@ -59,6 +62,10 @@ public:
   void shareSelection();
   // Adds a node at `scenePos` (a drop: there, on the grid), or at a free spot near it.
   void addNode(const QString &type, QPointF scenePos, bool findFreeSpot = false);
+  // Adds a particle file's nodes at `scenePos`, each starting from its trained weights.
+  void addPart(const QString &path, QPointF scenePos);
+  // Save as particle… for the selected nodes: asks for the run and the file, saves off this thread.
+  void savePartOfSelection();
 
 protected:
   void closeEvent(QCloseEvent *event) override;
@@ -73,6 +80,8 @@ private:
   void showDataPanel();
   // A refused action's message in the status bar, until the next edit that goes through.
   void showRefusal(const QString &message);
+  // Why the selection cannot be saved as a particle now (empty: it can).
+  QString savePartRefusal(const QStringList &ids) const;
   // Where a node added from the palette goes: right of `last`, past the nodes already there.
   QPointF besideSpot(const QRectF &last) const;
 
@@ -85,6 +94,8 @@ private:
   PaletteWidget *palette_;
   InspectorWidget *inspector_;
   DataPanel *data_;
+  LibraryPanel *library_;
+  PartSaver *partSaver_;
   QListWidget *problems_;
   TrainPanel *train_;
   ExportController *exporter_;

@@ -570,6 +570,13 @@ void GraphScene::contextMenuEvent(QGraphicsSceneContextMenuEvent *event) {
     const Node *n = doc_->graph().find(node->id().toStdString());
     if (n && !n->share.empty())
       menu.addAction(tr("Unshare parameters"), this, [this] { Q_EMIT nodeAction("unshare"); });
+    menu.addSeparator();
+    QAction *save = menu.addAction(tr("Save as particle…"), this, [this] { Q_EMIT nodeAction("savePart"); });
+    const QString why = partRefusal_ ? partRefusal_(selectedIds()) : QString();
+    save->setEnabled(why.isEmpty());
+    save->setToolTip(why.isEmpty() ? tr("Save the selection with its trained weights as a particle file") : why);
+    save->setStatusTip(why);
+    menu.setToolTipsVisible(true);
   } else if (wire) {
     const Edge edge = wire->edge();
     menu.addAction(tr("Disconnect %1 → %2")
@@ -581,6 +588,10 @@ void GraphScene::contextMenuEvent(QGraphicsSceneContextMenuEvent *event) {
   } else {
     return;
   }
+  // The menu takes the mouse: the press that opened it must leave no item grabbing it, or the next
+  // click anywhere on the canvas would go to that node (its release went to the menu).
+  if (QGraphicsItem *grabber = mouseGrabberItem())
+    grabber->ungrabMouse();
   menu.exec(event->screenPos());
   event->accept();
 }

@@ -10,6 +10,7 @@
 #include <QPointer>
 #include <QUndoStack>
 
+#include <functional>
 #include <map>
 #include <set>
 
@@ -44,6 +45,9 @@ public:
   QString dragVerdict() const { return verdict_; }
   // The nearest free spot at or below `desired` for a new node (nothing overlapped).
   QPointF freeSpot(QPointF desired, const QStringList &ignore = {}) const;
+  // Why the selected nodes cannot be saved as a particle (empty: they can); the context menu's
+  // Save as particle… is disabled with it. The window knows the runs and sets it.
+  void setPartRefusal(std::function<QString(const QStringList &ids)> why) { partRefusal_ = std::move(why); }
 
 Q_SIGNALS:
   void connectionRefused(const QString &reason);
@@ -94,6 +98,7 @@ private:
   std::optional<PortHit> dragTarget_;
   std::optional<Edge> detached_; // the edge picked up by its input end (moved or removed on release)
   bool refreshing_ = false;      // batch refresh in progress: edges are placed once at the end
+  std::function<QString(const QStringList &)> partRefusal_;
 };
 
 } // namespace particle::ui

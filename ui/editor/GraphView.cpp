@@ -14,7 +14,12 @@ namespace particle::ui {
 
 namespace {
 constexpr double kMinZoom = 0.1, kMaxZoom = 4.0;
+
+// A drag the canvas takes: a node type from the palette, a particle from the Library.
+bool ours(const QMimeData *mime) {
+  return mime->hasFormat(kNodeMimeType) || mime->hasFormat(kPartMimeType);
 }
+} // namespace
 
 GraphView::GraphView(QGraphicsScene *scene, QWidget *parent) : QGraphicsView(scene, parent) {
   setRenderHint(QPainter::Antialiasing);
@@ -102,26 +107,30 @@ void GraphView::mouseReleaseEvent(QMouseEvent *event) {
 }
 
 void GraphView::dragEnterEvent(QDragEnterEvent *event) {
-  if (event->mimeData()->hasFormat(kNodeMimeType))
+  if (ours(event->mimeData()))
     event->acceptProposedAction();
   else
     QGraphicsView::dragEnterEvent(event);
 }
 
 void GraphView::dragMoveEvent(QDragMoveEvent *event) {
-  if (event->mimeData()->hasFormat(kNodeMimeType))
+  if (ours(event->mimeData()))
     event->acceptProposedAction();
   else
     QGraphicsView::dragMoveEvent(event);
 }
 
 void GraphView::dropEvent(QDropEvent *event) {
-  if (!event->mimeData()->hasFormat(kNodeMimeType)) {
+  const QMimeData *mime = event->mimeData();
+  if (!ours(mime)) {
     QGraphicsView::dropEvent(event);
     return;
   }
-  const QString type = QString::fromUtf8(event->mimeData()->data(kNodeMimeType));
-  Q_EMIT nodeTypeDropped(type, mapToScene(event->position().toPoint()));
+  const QPointF at = mapToScene(event->position().toPoint());
+  if (mime->hasFormat(kPartMimeType))
+    Q_EMIT partDropped(QString::fromUtf8(mime->data(kPartMimeType)), at);
+  else
+    Q_EMIT nodeTypeDropped(QString::fromUtf8(mime->data(kNodeMimeType)), at);
   event->acceptProposedAction();
 }
 

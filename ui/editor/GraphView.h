@@ -1,12 +1,14 @@
 #pragma once
 // The canvas view: Ctrl+wheel and +/− zoom, middle-button pan, F to fit, rubber-band selection,
-// and palette drops (MIME type kNodeMimeType carrying the node type).
+// palette drops (MIME type kNodeMimeType carrying the node type) and Library drops (kPartMimeType
+// carrying a particle file's path).
 
 #include <QGraphicsView>
 
 namespace particle::ui {
 
 inline constexpr const char *kNodeMimeType = "application/x-particle-node-type";
+inline constexpr const char *kPartMimeType = "application/x-particle-part";
 
 class GraphView : public QGraphicsView {
   Q_OBJECT
@@ -19,6 +21,7 @@ public:
 
 Q_SIGNALS:
   void nodeTypeDropped(const QString &type, QPointF scenePos);
+  void partDropped(const QString &path, QPointF scenePos);
 
 protected:
   void wheelEvent(QWheelEvent *event) override;
