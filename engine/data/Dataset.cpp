@@ -85,7 +85,8 @@ Dataset loadDataset(const DatasetSpec &spec) {
   if (!spec.type || !spec.type->load)
     badDatasetKey("kind", "\"" + spec.kind + "\" cannot be loaded");
   // A class selection or a drawn limit applies to the kind's whole training split, so the kind
-  // loads without the limit and it is applied here, after the classes are picked.
+  // loads without the limit (and learns what it learns from the data, a text kind's vocabulary,
+  // from all of it, as probeDataset does) and the limit is applied here, after the classes.
   const bool here = !spec.selectClasses.empty() || spec.limitSeed != 0;
   DatasetSpec whole = spec;
   if (here)

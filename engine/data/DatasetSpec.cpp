@@ -224,8 +224,16 @@ std::vector<std::string> datasetColumns(const Json &section, const std::string &
 DataInfo probeDataset(const DatasetSpec &spec) {
   if (!spec.type || !spec.type->probe)
     bad("kind", "\"" + spec.kind + "\" cannot be probed");
-  DataInfo info = spec.type->probe(spec);
+  // As loadDataset: with a class selection or a drawn limit the kind sees its whole training split
+  // (what it learns from it, a text kind's vocabulary, is the same whichever N samples train).
+  if (spec.selectClasses.empty() && spec.limitSeed == 0)
+    return spec.type->probe(spec);
+  DatasetSpec whole = spec;
+  whole.limit = 0;
+  DataInfo info = spec.type->probe(whole);
   applyClassSelection(info, selectedClasses(spec, info));
+  if (spec.limit > 0 && info.trainCount > spec.limit)
+    info.trainCount = spec.limit;
   return info;
 }
 

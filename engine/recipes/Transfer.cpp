@@ -43,6 +43,17 @@ int64_t trainedParameters(const Project &p) {
   return validate(p).trainableParameters;
 }
 
+// The last line of a trial's stderr that is not a warning (the check's warnings come after its
+// errors).
+std::string lastError(const std::string &errFile) {
+  std::istringstream lines(tailOfFile(errFile, 20));
+  std::string line, last;
+  while (std::getline(lines, line))
+    if (!line.empty() && line.find(": warning: ") == std::string::npos)
+      last = line;
+  return last;
+}
+
 double mean(const std::vector<double> &v) {
   double s = 0;
   for (double x : v)
@@ -309,7 +320,7 @@ private:
       }
     }
     if (!read) {
-      const std::string tail = unreadable.empty() ? tailOfFile(run.errFile, 1) : unreadable;
+      const std::string tail = unreadable.empty() ? lastError(run.errFile) : unreadable;
       t.status = tail.find("diverged") != std::string::npos ? "diverged" : "failed";
       t.message =
           (end.signalled ? "ended by signal " + std::to_string(end.code - 128) : "exit " + std::to_string(end.code)) +
@@ -375,6 +386,7 @@ Project transferProject(const Project &target, const std::string &mode, const Tr
       throw Error(ErrorKind::Invalid, "the target graph's monolithic baseline does not validate");
     p.graph = baseline->project.graph;
   } else if (mode != "scratch") {
+    const Validation v = mode == "lora" ? validate(target) : Validation();
     for (const auto &entry : options.nodes) {
       const auto [to, from] = nodeMapping(entry);
       const Node *named = p.graph.find(to);
@@ -387,8 +399,15 @@ Project transferProject(const Project &target, const std::string &mode, const Tr
           continue;
         n.init = NodeInit{checkpoint, from};
         n.freeze = mode == "frozen";
-        if (mode == "lora")
-          n.adapter = NodeAdapter{"lora", options.loraRank, options.loraAlpha};
+        // LoRA adapts Linear and convolution layers; a node without any (an Embedding) stays
+        // as the particle has it, frozen.
+        if (mode == "lora") {
+          const NodeInfo *info = v.info(n.id);
+          if (info && !info->adaptable.empty())
+            n.adapter = NodeAdapter{"lora", options.loraRank, options.loraAlpha};
+          else
+            n.freeze = true;
+        }
       }
     }
   }

@@ -1394,6 +1394,22 @@ void TestData::selectClasses() {
   QVERIFY(!torch::equal(other.trainX, drawn.trainX) || !torch::equal(other.trainY, drawn.trainY));
   QVERIFY(torch::equal(load(section, d).trainX, other.trainX)); // the same seed, the same draw
 
+  // A text kind learns its vocabulary from the training split: with a drawn limit, from all of it,
+  // in the probe as in the load, so that N samples of any seed share one vocabulary.
+  std::string texts = "text,label\n";
+  for (int i = 0; i < 60; ++i)
+    texts += "word" + std::to_string(i) + " word" + std::to_string(i) + " common," + (i % 2 ? "a" : "b") + "\n";
+  writeFile(dir, "t.csv", texts);
+  Json text = {{"kind", "text"}, {"path", "t.csv"}, {"min_count", 1}, {"limit", 5}, {"limit_seed", 2}};
+  const DataInfo drawnInfo = probeDataset(parseDatasetSpec(text, d));
+  text.erase("limit");
+  text.erase("limit_seed");
+  QCOMPARE(drawnInfo.vocabulary, probeDataset(parseDatasetSpec(text, d)).vocabulary);
+  text["limit"] = 5;
+  text["limit_seed"] = 2;
+  QCOMPARE(load(text, d).info.vocabulary, drawnInfo.vocabulary);
+  QCOMPARE(drawnInfo.trainCount, int64_t(5));
+
   // Another kind (image folders, by index): the decoded-image cache holds every class, so a
   // selection never leaves a cache that a load of all classes would read as complete.
   QTemporaryDir images;
