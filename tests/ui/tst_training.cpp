@@ -27,6 +27,16 @@ using namespace particle::test;
 
 namespace {
 // Many small batches, so that a run lasts long enough to pause and stop.
+// Clicks a list item's check box where the style draws it.
+void clickCheckBox(QListWidget *list, QListWidgetItem *item) {
+  QStyleOptionViewItem option;
+  option.initFrom(list);
+  option.rect = list->visualItemRect(item);
+  option.features |= QStyleOptionViewItem::HasCheckIndicator;
+  const QRect box = list->style()->subElementRect(QStyle::SE_ItemViewItemCheckIndicator, &option, list);
+  QTest::mouseClick(list->viewport(), Qt::LeftButton, {}, box.center());
+}
+
 Project longProject(int epochs) {
   Json doc = baseProject();
   doc["dataset"]["samples"] = 6000;
@@ -46,6 +56,7 @@ private Q_SLOTS:
   void shortRunFillsTheCharts();
   void pauseResumeStopFromTheButtons();
   void changedLrWhilePausedIsUsed();
+  void freezeListIsTheNodesFreeze();
   void exportsAndHistory();
   void chartsExportWithTheChosenType();
   void classNamesOnTheConfusionMatrix();
@@ -149,7 +160,9 @@ void TestTraining::changedLrWhilePausedIsUsed() {
   QTest::keyClicks(lr, "0.0123");
   QTest::keyClick(lr, Qt::Key_Return);
   QCOMPARE(window_->document()->project().training["lr"].get<double>(), 0.0123);
-  panel->frozenList()->item(0)->setCheckState(Qt::Checked);
+  clickCheckBox(panel->frozenList(), panel->frozenList()->item(0));
+  QCOMPARE(panel->frozenList()->item(0)->checkState(), Qt::Checked);
+  QVERIFY(window_->document()->graph().find(panel->frozenList()->item(0)->text().toStdString())->freeze);
   QTest::mouseClick(panel->applyButton(), Qt::LeftButton);
   // Applied on the engine thread while paused; the signal may arrive before a wait() could
   // start, so poll the spy's count instead.
@@ -161,6 +174,33 @@ void TestTraining::changedLrWhilePausedIsUsed() {
   QVERIFY(panel->lossPlot()->itemCount() >= 2); // the change is marked on the curve
   QTest::mouseClick(panel->stopButton(), Qt::LeftButton);
   QVERIFY(done.wait(60000));
+}
+
+void TestTraining::freezeListIsTheNodesFreeze() {
+  Json doc = baseProject();
+  doc["nodes"][4]["freeze"] = true; // c, as the file says
+  window_->document()->reset(projectFromJson(doc, "frozen.json"));
+  QListWidget *list = window_->trainPanel()->frozenList();
+  auto item = [list](const char *id) { return list->findItems(id, Qt::MatchExactly).value(0); };
+  auto frozen = [this](const char *id) { return window_->document()->graph().find(id)->freeze; };
+  QVERIFY(item("c") && item("d") && item("a") && item("b"));
+  QCOMPARE(item("c")->checkState(), Qt::Checked);
+  QCOMPARE(item("d")->checkState(), Qt::Unchecked);
+  // Checked here, the node is frozen in the project; a share group's members freeze together.
+  clickCheckBox(list, item("d"));
+  QVERIFY(frozen("d"));
+  clickCheckBox(list, item("a"));
+  QVERIFY(frozen("a") && frozen("b"));
+  QCOMPARE(item("b")->checkState(), Qt::Checked);
+  QVERIFY(window_->document()->validation().ok());
+  // One undo gives the group back; the list follows the project.
+  QTest::keyClick(window_, Qt::Key_Z, Qt::ControlModifier);
+  QVERIFY(!frozen("a") && !frozen("b") && frozen("d"));
+  QCOMPARE(item("a")->checkState(), Qt::Unchecked);
+  // Unchecking the file's own freeze unfreezes the node.
+  clickCheckBox(list, item("c"));
+  QVERIFY(!frozen("c"));
+  QVERIFY(projectToText(window_->document()->project()).find("\"freeze\"") != std::string::npos); // d's
 }
 
 void TestTraining::exportsAndHistory() {

@@ -110,8 +110,9 @@ TrainPanel::TrainPanel(GraphDocument *doc, QUndoStack *undo, QWidget *parent)
 
   auto *live = new QGroupBox(tr("While paused"), this);
   auto *liveLayout = new QVBoxLayout(live);
-  auto *liveHelp = new QLabel(tr("Change the learning rate or schedule above, or freeze sub-models (no gradient), "
-                                 "then Resume. The change is marked on the loss curve."),
+  auto *liveHelp = new QLabel(tr("Change the learning rate or schedule above, or freeze sub-models (no gradient; "
+                                 "the node's freeze in the project), then Resume. The change is marked on the loss "
+                                 "curve."),
                               live);
   liveHelp->setWordWrap(true);
   liveLayout->addWidget(liveHelp);
@@ -212,6 +213,23 @@ TrainPanel::TrainPanel(GraphDocument *doc, QUndoStack *undo, QWidget *parent)
   });
   connect(doc_, &GraphDocument::trainingChanged, this, &TrainPanel::refreshForm);
   connect(doc_, &GraphDocument::validated, this, &TrainPanel::refreshFrozenList);
+  // Checking a sub-model here is the node's own freeze, an edit of the project like any other
+  // (undoable, saved, and what the next run starts with); a paused run takes it with Apply or Resume.
+  connect(frozen_, &QListWidget::itemChanged, this, [this](QListWidgetItem *item) {
+    const bool freeze = item->checkState() == Qt::Checked;
+    const Node *node = doc_->graph().find(item->text().toStdString());
+    if (!node || node->freeze == freeze)
+      return;
+    // A share group trains one module: its members freeze together.
+    QStringList ids;
+    for (const auto &n : doc_->graph().nodes)
+      if (n.id == node->id || (!node->share.empty() && n.share == node->share))
+        ids << QString::fromStdString(n.id);
+    undo_->beginMacro(freeze ? tr("Freeze %1").arg(ids.join(", ")) : tr("Unfreeze %1").arg(ids.join(", ")));
+    for (const QString &id : ids)
+      undo_->push(commands::setFreeze(doc_, id, freeze));
+    undo_->endMacro();
+  });
   refreshForm();
   clearCharts();
   updateButtons();
@@ -255,10 +273,9 @@ void TrainPanel::setStatus(const QString &text, bool error) {
 }
 
 void TrainPanel::refreshFrozenList() {
-  QStringList checked, wanted;
-  for (int i = 0; i < frozen_->count(); ++i)
-    if (frozen_->item(i)->checkState() == Qt::Checked)
-      checked << frozen_->item(i)->text();
+  // The boxes show the nodes' freeze as the project has it.
+  const QSignalBlocker quiet(frozen_);
+  QStringList wanted;
   for (const auto &n : doc_->graph().nodes) {
     const NodeType *t = Catalogue::instance().find(n.type);
     if (t && t->shareable)
@@ -267,14 +284,19 @@ void TrainPanel::refreshFrozenList() {
   bool same = frozen_->count() == wanted.size();
   for (int i = 0; same && i < wanted.size(); ++i)
     same = frozen_->item(i)->text() == wanted[i];
-  if (same)
+  if (same) {
+    for (int i = 0; i < frozen_->count(); ++i) {
+      const Node *n = doc_->graph().find(frozen_->item(i)->text().toStdString());
+      frozen_->item(i)->setCheckState(n && n->freeze ? Qt::Checked : Qt::Unchecked);
+    }
     return;
+  }
   frozen_->clear();
   for (const QString &id : wanted) {
     auto *item = new QListWidgetItem(id, frozen_);
     item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsUserCheckable);
-    item->setCheckState(checked.contains(id) ? Qt::Checked : Qt::Unchecked);
     const Node *n = doc_->graph().find(id.toStdString());
+    item->setCheckState(n && n->freeze ? Qt::Checked : Qt::Unchecked);
     if (n && !n->share.empty())
       item->setToolTip(n->shareScope == "trunk"
                            ? tr("%1 shares its trunk with group \"%2\": freezing it freezes the shared trunk for "
