@@ -13,7 +13,7 @@
 #include <QCoreApplication>
 #include <QFileDialog>
 #include <QFileInfo>
-#include <QGridLayout>
+#include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
@@ -57,7 +57,6 @@ TransferLab::TransferLab(GraphDocument *doc, std::function<QString()> runsFolder
     : QGroupBox(tr("Transfer: a particle trained on another project, reused here with few labels"), parent), doc_(doc),
       runsFolder_(std::move(runsFolder)) {
   auto *layout = new QVBoxLayout(this);
-  auto *grid = new QGridLayout;
   source_ = new QLineEdit(this);
   source_->setObjectName("transferSource");
   source_->setPlaceholderText(tr("the source project (task A), e.g. transfer-fashion-a.particle.json"));
@@ -94,23 +93,25 @@ TransferLab::TransferLab(GraphDocument *doc, std::function<QString()> runsFolder
   open_ = new QPushButton(tr("Open transfer…"), this);
   open_->setObjectName("openTransfer");
   open_->setToolTip(tr("Shows a transfer folder written earlier, by this lab or by `particle transfer`"));
-  grid->addWidget(new QLabel(tr("Source"), this), 0, 0);
-  grid->addWidget(source_, 0, 1, 1, 7);
-  grid->addWidget(browse_, 0, 8);
-  grid->addWidget(open_, 0, 9);
-  grid->addWidget(new QLabel(tr("Nodes"), this), 1, 0);
-  grid->addWidget(nodes_, 1, 1);
-  grid->addWidget(new QLabel(tr("Sizes"), this), 1, 2);
-  grid->addWidget(sizes_, 1, 3);
-  grid->addWidget(new QLabel(tr("Seeds"), this), 1, 4);
-  grid->addWidget(seeds_, 1, 5);
-  grid->addWidget(new QLabel(tr("Epochs"), this), 1, 6);
-  grid->addWidget(epochs_, 1, 7);
-  grid->addWidget(run_, 1, 8);
-  grid->addWidget(stop_, 1, 9);
-  grid->setColumnStretch(1, 1);
-  grid->setColumnStretch(3, 1);
-  layout->addLayout(grid);
+  auto *row1 = new QHBoxLayout;
+  row1->addWidget(new QLabel(tr("Source"), this));
+  row1->addWidget(source_, 1);
+  row1->addWidget(browse_);
+  row1->addWidget(open_);
+  layout->addLayout(row1);
+  auto *row2 = new QHBoxLayout;
+  for (auto [label, field] : {std::pair<QString, QWidget *>{tr("Nodes"), nodes_},
+                              {tr("Sizes"), sizes_},
+                              {tr("Seeds"), seeds_},
+                              {tr("Epochs"), epochs_}}) {
+    row2->addWidget(new QLabel(label, this));
+    row2->addWidget(field);
+    row2->addSpacing(8);
+  }
+  row2->addStretch(1);
+  row2->addWidget(run_);
+  row2->addWidget(stop_);
+  layout->addLayout(row2);
   status_ = new QLabel(tr("Pick the source project; the graph in the Design tab is the target."), this);
   status_->setObjectName("transferStatus");
   status_->setWordWrap(true);
@@ -120,6 +121,7 @@ TransferLab::TransferLab(GraphDocument *doc, std::function<QString()> runsFolder
   auto *split = new QSplitter(Qt::Horizontal, this);
   table_ = new QTableWidget(0, 2, split);
   table_->setObjectName("transferTable");
+  table_->setHorizontalHeaderLabels({tr("Mode"), tr("Trained")});
   table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   table_->verticalHeader()->setVisible(false);
   table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
@@ -128,8 +130,10 @@ TransferLab::TransferLab(GraphDocument *doc, std::function<QString()> runsFolder
   plot_ = charts::makeAxesPlot(split, "transferPlot", tr("labelled target samples N"), tr("test accuracy (%)"));
   plot_->xAxis->setScaleType(QCPAxis::stLogarithmic);
   plot_->xAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
+  plot_->xAxis->setRange(30, 8000);
   plot_->yAxis->setRange(0, 100);
   plot_->setToolTip(tr("Test accuracy against N per mode; the bars are ± one standard deviation over the seeds"));
+  plot_->legend->setVisible(true);
   charts::legendInside(plot_, Qt::AlignBottom | Qt::AlignRight);
   split->addWidget(table_);
   split->addWidget(plot_);
