@@ -44,6 +44,16 @@ QString modeLabel(const std::string &mode) {
   return QObject::tr("monolithic, scratch");
 }
 
+// A mode's colour in the plot and the table: the baseline red as in the search's plot, scratch grey.
+QColor modeColor(const std::string &mode) {
+  if (mode == "monolithic")
+    return charts::negativeColor();
+  if (mode == "scratch")
+    return charts::neutralColor();
+  const auto &modes = transferModes();
+  return charts::seriesColor(static_cast<int>(std::find(modes.begin(), modes.end(), mode) - modes.begin()));
+}
+
 // The first sub-model of the graph: the particle a transfer usually reuses.
 QString firstSubModel(const Graph &graph) {
   for (const auto &n : graph.nodes)
@@ -132,9 +142,8 @@ TransferLab::TransferLab(GraphDocument *doc, std::function<QString()> runsFolder
   plot_->xAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
   plot_->xAxis->setRange(30, 8000);
   plot_->yAxis->setRange(0, 100);
-  plot_->setToolTip(tr("Test accuracy against N per mode; the bars are ± one standard deviation over the seeds"));
-  plot_->legend->setVisible(true);
-  charts::legendInside(plot_, Qt::AlignBottom | Qt::AlignRight);
+  plot_->setToolTip(tr("Test accuracy against N per mode, coloured as in the table; the bars are ± one standard "
+                       "deviation over the seeds"));
   split->addWidget(table_);
   split->addWidget(plot_);
   layout->addWidget(split, 1);
@@ -337,7 +346,9 @@ void TransferLab::showResult(const TransferResult &r) {
     const std::string &mode = r.modes[m];
     const auto trained = r.trainedParameters.find(mode);
     const int row = static_cast<int>(m);
-    table_->setItem(row, 0, new QTableWidgetItem(modeLabel(mode)));
+    auto *name = new QTableWidgetItem(modeLabel(mode));
+    name->setData(Qt::DecorationRole, modeColor(mode)); // the plot's legend
+    table_->setItem(row, 0, name);
     table_->setItem(row, 1,
                     new QTableWidgetItem(trained == r.trainedParameters.end()
                                              ? QString()
@@ -345,7 +356,7 @@ void TransferLab::showResult(const TransferResult &r) {
     QCPGraph *g = plot_->addGraph();
     g->setName(modeLabel(mode));
     g->setProperty("mode", QString::fromStdString(mode));
-    const QColor color = mode == "monolithic" ? charts::negativeColor() : charts::seriesColor(static_cast<int>(m));
+    const QColor color = modeColor(mode);
     g->setPen(QPen(color, 1.8));
     g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, color, color, 6));
     auto *bars = new QCPErrorBars(plot_->xAxis, plot_->yAxis);
