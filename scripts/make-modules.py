@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Writes TorchScript modules for the TorchScript node (torch.jit.save of scripted modules), with
 Debian's python3-torch and, for the ResNet-18, python3-torchvision. Random initial weights: the
 files are examples of a user's own module, not pretrained networks.
