@@ -617,8 +617,10 @@ void Trainer::begin(RunSummary &summary, TrainObserver &obs) {
   summary.totalParameters = model_->validation().totalParameters;
   summary.uniqueParameters = model_->validation().uniqueParameters;
   obs.onLog("dataset " + data_.description);
-  obs.onLog("model: " + std::to_string(summary.uniqueParameters) + " trained parameters (" +
-            std::to_string(summary.totalParameters) + " unshared), device " + summary.device + ", " +
+  // What trains, as `particle check` counts it: frozen nodes and adapted nodes' own weights do not.
+  const int64_t trained = model_->validation().trainableParameters;
+  obs.onLog("model: " + std::to_string(summary.uniqueParameters) + " parameters, " + std::to_string(trained) +
+            " trained (" + std::to_string(summary.totalParameters) + " unshared), device " + summary.device + ", " +
             std::to_string(threads_) + " thread(s)");
   if (spec_.threads > threads_)
     obs.onLog("note: training.threads " + std::to_string(spec_.threads) + " is more than this machine's " +
