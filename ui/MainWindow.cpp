@@ -592,8 +592,7 @@ void MainWindow::addPart(const QString &path, QPointF scenePos) {
   if (auto *cmd = commands::addPart(doc_, part.nodes, part.edges, from.toStdString(), takesWeights, at, &ids)) {
     undo_->push(cmd);
     scene_->selectOnly(ids);
-    statusBar()->showMessage(tr("Added the particle %1 (%2): it starts from its trained weights; freeze it or give "
-                                "it an adapter in the Inspector.")
+    statusBar()->showMessage(tr("Added the particle %1 as %2, starting from its trained weights")
                                  .arg(QFileInfo(path).completeBaseName(), ids.join(", ")),
                              10000);
   }

@@ -88,6 +88,9 @@ InspectorWidget::InspectorWidget(GraphDocument *doc, QUndoStack *undo, QWidget *
   init_ = new QLabel(initRow_);
   init_->setObjectName("initLabel");
   init_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  // A long file name is cut at the dock's edge (the tooltip has the whole path) rather than
+  // widening the Inspector.
+  init_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
   clearInit_ = new QPushButton(tr("Clear"), initRow_);
   clearInit_->setObjectName("clearInitButton");
   clearInit_->setToolTip(tr("Start from fresh weights instead"));

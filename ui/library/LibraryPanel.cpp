@@ -57,6 +57,9 @@ QString plain(const Json &value) {
       parts << plain(v);
     return parts.join(", ");
   }
+  // A data set section: what it describes itself as.
+  if (value.is_object() && value.contains("description") && value["description"].is_string())
+    return QString::fromStdString(value["description"].get<std::string>());
   return QString::fromStdString(value.dump());
 }
 
@@ -88,7 +91,7 @@ QStringList describe(const PartInfo &info) {
     for (const auto &[key, value] : p.items())
       if (key != "project" && key != "dataset" && key != "classes" && key != "test_accuracy" && key != "run" &&
           key != "date")
-        add(QString::fromStdString(key), plain(value));
+        add(QString::fromStdString(key).replace('_', ' '), plain(value));
   return lines;
 }
 } // namespace
@@ -257,8 +260,7 @@ void LibraryPanel::refresh() {
     }
     group->setExpanded(true);
   };
-  list(tr("Your library"), libraryFolder(),
-       tr("none yet: save one with Save as particle… (right-click a trained sub-model)"));
+  list(tr("Your library"), libraryFolder(), tr("none yet"));
   list(tr("This project"), projectFolder_,
        projectFolder_.isEmpty() ? tr("save the project to keep particles beside it")
                                 : tr("none in %1").arg(QDir::toNativeSeparators(projectFolder_)));

@@ -105,7 +105,6 @@ SavePartDialog::SavePartDialog(const std::vector<PartSource> &sources, const QSt
     runs_->addItem(s.label, s.checkpoint);
   runs_->setToolTip(tr("The run whose weights the particle keeps (the newest first)"));
   form->addRow(tr("Weights of"), runs_);
-  form->setRowVisible(runs_, sources_.size() > 1);
   auto *fileRow = new QHBoxLayout;
   file_ = new QLineEdit(defaultFile, this);
   file_->setObjectName("partFileEdit");

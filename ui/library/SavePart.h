@@ -37,7 +37,7 @@ std::vector<PartSource> partSources(const GraphDocument &doc, const QString &run
 // source or the classifier among them, or not one input and one output.
 QString partRefusal(const GraphDocument &doc, const QStringList &ids);
 
-// Which run and which file. The run's choice is shown only when there are several.
+// Which run (the newest first) and which file.
 class SavePartDialog : public QDialog {
   Q_OBJECT
 
