@@ -165,8 +165,7 @@ QRectF NodeItem::bodyRect() const {
 }
 
 QRectF NodeItem::boundingRect() const {
-  // Room above for the frozen badge.
-  return QRectF(-kPortRadius - 2, -10, kWidth + 2 * kPortRadius + 4, height() + 12);
+  return QRectF(-kPortRadius - 2, -2, kWidth + 2 * kPortRadius + 4, height() + 4);
 }
 
 void NodeItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *, QWidget *) {
@@ -200,15 +199,17 @@ void NodeItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *, QWidge
   painter->drawText(QRectF(14, kHeader + 4, kWidth - 28, 18), Qt::AlignLeft | Qt::AlignVCenter, shapeText_);
   painter->setPen(pal.color(QPalette::PlaceholderText));
   painter->drawText(QRectF(14, kHeader + 22, kWidth - 28, 18), Qt::AlignLeft | Qt::AlignVCenter, paramText_);
-  // A frozen node wears a snowflake badge on its header's corner, where it is seen at any zoom.
+  // A frozen node wears a snowflake chip at its bottom left (the share chip is at the right).
   if (frozen_) {
-    const QRectF badge(kWidth - 14, -8, 20, 20);
-    painter->setPen(QPen(QColor(0x2b, 0x6c, 0xb0), 1.2));
+    const QString label = QStringLiteral("❄ ") + QObject::tr("frozen");
+    QFont chipFont = painter->font();
+    const double w = QFontMetricsF(chipFont).horizontalAdvance(label) + 14;
+    const QRectF chip(8, height() - 22, w, 16);
+    painter->setPen(Qt::NoPen);
     painter->setBrush(QColor(0xdb, 0xea, 0xfb));
-    painter->drawEllipse(badge);
+    painter->drawRoundedRect(chip, 8, 8);
     painter->setPen(QColor(0x2b, 0x6c, 0xb0));
-    painter->drawText(badge, Qt::AlignCenter, QStringLiteral("❄"));
-    painter->setPen(pal.color(QPalette::Text));
+    painter->drawText(chip, Qt::AlignCenter, label);
   }
   // Share-group chip.
   if (!share_.empty()) {
