@@ -302,6 +302,8 @@ private Q_SLOTS:
     window_->document()->reset(smallProject(300));
     clickTab(window_->tabs(), "Experiments");
     TransferLab *lab = window_->experimentsPanel()->transferLab();
+    QVERIFY(!lab->isVisible()); // the claims lab's turn until its tab is clicked
+    clickTab(window_->experimentsPanel()->labTabs(), "Transfer");
     QTRY_VERIFY(lab->isVisible());
     QCOMPARE(lab->nodesEdit()->text(), QString("a")); // the graph's first sub-model
     QTest::mouseClick(lab->runButton(), Qt::LeftButton);

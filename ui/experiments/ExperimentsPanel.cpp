@@ -26,6 +26,7 @@
 #include <QPushButton>
 #include <QSpinBox>
 #include <QSplitter>
+#include <QTabWidget>
 #include <QTableWidget>
 #include <QThread>
 #include <QTimer>
@@ -132,11 +133,17 @@ ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidge
   split->setStretchFactor(1, 1);
   layout->addWidget(split, 3);
 
-  claimsLab_ = new ClaimsLab(this);
-  layout->addWidget(claimsLab_, 2);
+  // The two labs take turns below the search: stacked, they did not fit a 1024×700 window.
+  labs_ = new QTabWidget(this);
+  labs_->setObjectName("labTabs");
+  claimsLab_ = new ClaimsLab(labs_);
+  labs_->addTab(claimsLab_, tr("Claims"));
   transferLab_ = new TransferLab(
-      doc_, [this] { return runsFolder(); }, this);
-  layout->addWidget(transferLab_, 2);
+      doc_, [this] { return runsFolder(); }, labs_);
+  labs_->addTab(transferLab_, tr("Transfer"));
+  labs_->setTabToolTip(0, tr("Measure the write-up's claims on the rows selected above"));
+  labs_->setTabToolTip(1, tr("Reuse a particle trained on another task: frozen, LoRA, fine-tuned, from scratch"));
+  layout->addWidget(labs_, 2);
 
   poll_ = new QTimer(this);
   poll_->setInterval(500);

@@ -18,6 +18,7 @@ class QLineEdit;
 class QProcess;
 class QPushButton;
 class QSpinBox;
+class QTabWidget;
 class QTableWidget;
 class QTimer;
 
@@ -48,6 +49,7 @@ public:
   QCustomPlot *paretoPlot() const { return pareto_; }
   ClaimsLab *claimsLab() const { return claimsLab_; }
   TransferLab *transferLab() const { return transferLab_; }
+  QTabWidget *labTabs() const { return labs_; }
   QLabel *statusLabel() const { return status_; }
   // The folder of the search shown (empty before the first).
   QString searchFolder() const { return folder_; }
@@ -95,6 +97,7 @@ private:
   QDateTime seen_; // search.json's time when last read
   ClaimsLab *claimsLab_;
   TransferLab *transferLab_;
+  QTabWidget *labs_;
 };
 
 } // namespace particle::ui

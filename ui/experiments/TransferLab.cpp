@@ -146,6 +146,9 @@ TransferLab::TransferLab(GraphDocument *doc, std::function<QString()> runsFolder
                        "deviation over the seeds"));
   split->addWidget(table_);
   split->addWidget(plot_);
+  // The table and the plot take the height the tab has; asking for their preferred height made
+  // the Experiments page scroll in a 1024×700 window.
+  split->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Ignored);
   layout->addWidget(split, 1);
 
   poll_ = new QTimer(this);
