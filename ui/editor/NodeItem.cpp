@@ -199,17 +199,16 @@ void NodeItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *, QWidge
   painter->drawText(QRectF(14, kHeader + 4, kWidth - 28, 18), Qt::AlignLeft | Qt::AlignVCenter, shapeText_);
   painter->setPen(pal.color(QPalette::PlaceholderText));
   painter->drawText(QRectF(14, kHeader + 22, kWidth - 28, 18), Qt::AlignLeft | Qt::AlignVCenter, paramText_);
-  // A frozen node wears a snowflake chip at its bottom left (the share chip is at the right).
+  // A frozen node wears a snowflake in its header, before its type (the body's lines are full).
   if (frozen_) {
-    const QString label = QStringLiteral("❄ ") + QObject::tr("frozen");
-    QFont chipFont = painter->font();
-    const double w = QFontMetricsF(chipFont).horizontalAdvance(label) + 14;
-    const QRectF chip(8, height() - 22, w, 16);
-    painter->setPen(Qt::NoPen);
-    painter->setBrush(QColor(0xdb, 0xea, 0xfb));
-    painter->drawRoundedRect(chip, 8, 8);
-    painter->setPen(QColor(0x2b, 0x6c, 0xb0));
-    painter->drawText(chip, Qt::AlignCenter, label);
+    const double typeWidth = QFontMetricsF(small).horizontalAdvance(subtitle_);
+    QFont flake = small;
+    flake.setPointSizeF(small.pointSizeF() * 1.6);
+    painter->setFont(flake);
+    painter->setPen(Qt::white);
+    painter->drawText(QRectF(kWidth - 8 - typeWidth - 22, 0, 20, kHeader), Qt::AlignCenter, QStringLiteral("❄"));
+    painter->setFont(small);
+    painter->setPen(pal.color(QPalette::Text));
   }
   // Share-group chip.
   if (!share_.empty()) {

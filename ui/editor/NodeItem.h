@@ -1,6 +1,6 @@
 #pragma once
 // A node on the canvas: type, id, output shape, parameter count (what of it trains), share-group
-// chip, a chip when frozen, typed ports.
+// chip, a snowflake when frozen, typed ports.
 // It draws what the document says; it never edits the document itself.
 
 #include "graph/Graph.h"
