@@ -198,6 +198,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
   statusBar()->addPermanentWidget(validityLabel_);
 
   createActions();
+  qApp->installEventFilter(this);
   // The wheel edits a spin box or choice box only while it has the focus; otherwise it scrolls.
   for (QWidget *box : findChildren<QAbstractSpinBox *>())
     wheelOnlyWithFocus(box);
@@ -752,6 +753,20 @@ void MainWindow::setCurrentTab(const QString &name) {
   for (int i = 0; i < tabs_->count(); ++i)
     if (tabs_->tabText(i).compare(name, Qt::CaseInsensitive) == 0)
       tabs_->setCurrentIndex(i);
+}
+
+bool MainWindow::eventFilter(QObject *watched, QEvent *event) {
+  // A window manager activates a closed dialog's parent; without one (a bare X server) no window
+  // was active after Save as particle… or a file dialog, and no shortcut (Ctrl+O) worked until
+  // the next click. A modal dialog closes while the user is in it (it blocks the rest), and only
+  // when no window has taken the keyboard since, so another program's keeps it.
+  if (event->type() == QEvent::Hide && watched->isWidgetType()) {
+    auto *w = static_cast<QWidget *>(watched);
+    if (w->windowType() == Qt::Dialog && w->isModal() && !QApplication::activeWindow() && w->parentWidget() &&
+        w->parentWidget()->window()->isVisible())
+      w->parentWidget()->window()->activateWindow();
+  }
+  return QMainWindow::eventFilter(watched, event);
 }
 
 void MainWindow::closeEvent(QCloseEvent *event) {

@@ -69,6 +69,8 @@ public:
 
 protected:
   void closeEvent(QCloseEvent *event) override;
+  // A dialog the user was in hands the keyboard back to the window it belongs to when it closes.
+  bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
   void createActions();

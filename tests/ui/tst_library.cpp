@@ -181,6 +181,8 @@ void TestLibrary::saveDragFreeze() {
   QTRY_VERIFY(*dialog);
   QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(saved), 60000);
   QTRY_VERIFY(window.statusBar()->currentMessage().contains(saved));
+  // The closed dialog gives the keyboard back to the window: its shortcuts work without a click.
+  QTRY_COMPARE(QApplication::activeWindow(), &window);
 
   // The Library lists it, with where it came from.
   QVERIFY(activate(window));
