@@ -131,7 +131,11 @@ ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidge
   split->addWidget(pareto_);
   split->setStretchFactor(0, 1);
   split->setStretchFactor(1, 1);
-  layout->addWidget(split, 3);
+  // The table and the plot take the height the page has (at least what the plot needs to draw its
+  // axes): asking for their preferred height made the page scroll in a 1024×700 window.
+  split->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Ignored);
+  split->setMinimumHeight(150);
+  layout->addWidget(split, 1);
 
   // The two labs take turns below the search: stacked, they did not fit a 1024×700 window.
   labs_ = new QTabWidget(this);
@@ -141,9 +145,14 @@ ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidge
   transferLab_ = new TransferLab(
       doc_, [this] { return runsFolder(); }, labs_);
   labs_->addTab(transferLab_, tr("Transfer"));
+  // The tab names each lab: their group boxes' titles and frames would only take height.
+  for (QGroupBox *lab : {static_cast<QGroupBox *>(claimsLab_), static_cast<QGroupBox *>(transferLab_)}) {
+    lab->setTitle({});
+    lab->setFlat(true);
+  }
   labs_->setTabToolTip(0, tr("Measure the write-up's claims on the rows selected above"));
   labs_->setTabToolTip(1, tr("Reuse a particle trained on another task: frozen, LoRA, fine-tuned, from scratch"));
-  layout->addWidget(labs_, 2);
+  layout->addWidget(labs_, 1);
 
   poll_ = new QTimer(this);
   poll_->setInterval(500);

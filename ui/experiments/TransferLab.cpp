@@ -149,6 +149,7 @@ TransferLab::TransferLab(GraphDocument *doc, std::function<QString()> runsFolder
   // The table and the plot take the height the tab has; asking for their preferred height made
   // the Experiments page scroll in a 1024×700 window.
   split->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Ignored);
+  split->setMinimumHeight(150); // what the plot needs to draw its axes
   layout->addWidget(split, 1);
 
   poll_ = new QTimer(this);
