@@ -33,6 +33,7 @@
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFrame>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
@@ -194,8 +195,17 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
   paramsLabel_->setObjectName("paramsLabel");
   validityLabel_ = new QLabel(this);
   validityLabel_->setObjectName("validityLabel");
+  // A message is cut where the permanent labels begin ("Saved /tmp/fresh/work65,093 trained…" at
+  // 1024×700): a line keeps the two apart, and the whole message is the bar's tooltip.
+  auto *separator = new QFrame(this);
+  separator->setObjectName("statusSeparator");
+  separator->setFrameShape(QFrame::VLine);
+  separator->setFrameShadow(QFrame::Sunken);
+  separator->setFixedWidth(12);
+  statusBar()->addPermanentWidget(separator);
   statusBar()->addPermanentWidget(paramsLabel_);
   statusBar()->addPermanentWidget(validityLabel_);
+  connect(statusBar(), &QStatusBar::messageChanged, statusBar(), &QWidget::setToolTip);
 
   createActions();
   qApp->installEventFilter(this);

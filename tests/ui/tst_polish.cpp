@@ -29,6 +29,7 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
+#include <QFrame>
 #include <QLabel>
 #include <QListWidget>
 #include <QMenuBar>
@@ -417,6 +418,12 @@ private Q_SLOTS:
     clock.start();
     QVERIFY2(window_->statusBar()->currentMessage().startsWith("Saved"),
              qPrintable(window_->statusBar()->currentMessage()));
+    // Fresh eyes #13d: a line parts the message (cut at it) from the parameter count, and the
+    // whole message is the bar's tooltip.
+    QCOMPARE(window_->statusBar()->toolTip(), window_->statusBar()->currentMessage());
+    auto *separator = window_->statusBar()->findChild<QFrame *>("statusSeparator");
+    QVERIFY(separator && separator->isVisible());
+    QVERIFY(separator->geometry().right() < window_->findChild<QLabel *>("paramsLabel")->geometry().left());
     window_->activateWindow();
     QVERIFY(QTest::qWaitForWindowActive(window_));
     auto opened = answerFileDialog(other);
