@@ -135,7 +135,26 @@ private Q_SLOTS:
     QDir(QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) + "/particles").removeRecursively();
   }
   void saveDragFreeze();
+  void openLibraryFolderSaysWhere();
 };
+
+// Fresh eyes #7: with no file manager (this platform has none), Open Library Folder says where the
+// folder is, in a box whose text can be selected and copied.
+void TestLibrary::openLibraryFolderSaysWhere() {
+  MainWindow window;
+  window.resize(1024, 700);
+  window.show();
+  QVERIFY(QTest::qWaitForWindowActive(&window));
+  QTest::keyClick(window.view(), Qt::Key_L, Qt::ControlModifier | Qt::ShiftModifier);
+  auto *open = window.library()->findChild<QPushButton *>("openLibraryButton");
+  QTRY_VERIFY(open && open->isVisible());
+  auto answer = answerMessageBox();
+  QTest::mouseClick(open, Qt::LeftButton);
+  QTRY_VERIFY(answer->shown);
+  const QString folder =
+      QDir::toNativeSeparators(QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) + "/particles");
+  QVERIFY2(answer->text.contains(folder.toHtmlEscaped()), qPrintable(answer->text));
+}
 
 void TestLibrary::saveDragFreeze() {
   QTemporaryDir dir;

@@ -14,6 +14,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QLocale>
+#include <QMessageBox>
 #include <QMimeData>
 #include <QPushButton>
 #include <QTimer>
@@ -155,8 +156,19 @@ LibraryPanel::LibraryPanel(GraphDocument *doc, QWidget *parent) : QWidget(parent
   openLibrary_->setObjectName("openLibraryButton");
   openLibrary_->setToolTip(tr("Show your particle library's folder (%1): particles copied there are listed here")
                                .arg(QDir::toNativeSeparators(libraryFolder())));
-  connect(openLibrary_, &QPushButton::clicked, this,
-          [] { QDesktopServices::openUrl(QUrl::fromLocalFile(libraryFolder())); });
+  connect(openLibrary_, &QPushButton::clicked, this, [this] {
+    if (QDesktopServices::openUrl(QUrl::fromLocalFile(libraryFolder())))
+      return;
+    // No file manager to show it (a bare desktop): where it is, to copy or go to by hand.
+    QMessageBox box(QMessageBox::Information, tr("Your particle library"),
+                    tr("No file manager could show the folder. Your particle library is<br><b>%1</b><br>Copy "
+                       ".particle-part files there to have them in every project.")
+                        .arg(QDir::toNativeSeparators(libraryFolder()).toHtmlEscaped()),
+                    QMessageBox::Ok, this);
+    box.setTextFormat(Qt::RichText);
+    box.setTextInteractionFlags(Qt::TextSelectableByMouse);
+    box.exec();
+  });
   refresh_ = new QPushButton(tr("Refresh"), this);
   refresh_->setObjectName("refreshLibraryButton");
   connect(refresh_, &QPushButton::clicked, this, &LibraryPanel::refresh);
