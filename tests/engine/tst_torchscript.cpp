@@ -16,6 +16,7 @@
 
 #include <QTest>
 
+#include <cmath>
 #include <filesystem>
 #include <set>
 
@@ -113,6 +114,7 @@ private Q_SLOTS:
   void copiesElsewhereStillFindTheFile();
   void exportChecksAndExplains();
   void exampleChecks();
+  void torchvisionResNetIsTheSharedParticle();
 
 private:
   QTemporaryDir dir_;
@@ -334,6 +336,55 @@ void TestTorchScript::exampleChecks() {
   QVERIFY2(v.ok(), v.problems.empty() ? "" : v.problems[0].message.c_str());
   QCOMPARE(v.info("p0")->outputs, std::vector<Shape>{Shape{64}});
   QCOMPARE(v.info("p0")->parameters, fileNumel(modules.toStdString() + "/patch-cnn.pt"));
+}
+
+void TestTorchScript::torchvisionResNetIsTheSharedParticle() {
+  // The backbone: torchvision's ResNet-18 (random weights, one input channel), scripted by
+  // scripts/make-modules.py, as the one module of the example's four patches.
+  if (runProcess(kPython, {"-c", "import torchvision"}).code != 0)
+    QSKIP("Debian's python3-torchvision is not installed (scripts/setup.sh installs it)");
+  QTemporaryDir tree;
+  const QString modules = tree.filePath("modules");
+  ProcessRun r = runProcess(
+      kPython, {QString::fromStdString(sourceDir() + "/scripts/make-modules.py"), modules, "--only", "resnet18"});
+  QVERIFY2(r.code == 0, qPrintable(r.all()));
+  QVERIFY(QDir().mkpath(tree.filePath("examples")));
+  Json doc = Json::parse(readTextFile(examplePath("torchscript-patches")));
+  for (auto &n : doc["nodes"])
+    if (n["type"] == "TorchScript")
+      n["params"]["path"] = "../modules/resnet18.pt";
+  const std::string copy = tree.filePath("examples/resnet-patches.particle.json").toStdString();
+  writeFileAtomically(copy, doc.dump(2));
+  const Project project = loadProject(copy);
+  const Validation v = validate(project);
+  if (v.exitCode() == 3 && !v.ok() && problemOf(v, "input"))
+    QSKIP("Fashion-MNIST is not on this machine (scripts/setup.sh installs it)");
+  QVERIFY2(v.ok(), v.problems.empty() ? "" : v.problems[0].message.c_str());
+  const int64_t numel = fileNumel(modules.toStdString() + "/resnet18.pt");
+  QVERIFY(numel > 11'000'000);
+  QCOMPARE(v.info("p0")->parameters, numel);
+  QCOMPARE(v.info("p0")->outputs, std::vector<Shape>{Shape{64}});
+
+  // One module for the four patches: its weights registered once, every patch's gradient in them,
+  // and a step moves them.
+  ParticleModel model(project, &v);
+  model->train();
+  std::map<std::string, torch::Tensor> params;
+  for (const auto &p : model->named_parameters())
+    params[p.key()] = p.value();
+  QVERIFY(params.count("p0.script.conv1.weight"));
+  QVERIFY(params.count("p0.script.layer4.1.conv2.weight"));
+  QVERIFY(!params.count("p1.script.conv1.weight"));
+  const torch::Tensor before = params.at("p0.script.conv1.weight").detach().clone();
+  torch::optim::SGD sgd(distinctParameters(*model), torch::optim::SGDOptions(0.1));
+  const torch::Tensor x = torch::randn({8, 1, 28, 28});
+  const torch::Tensor y = torch::randint(0, model->classes(), {8});
+  const torch::Tensor loss = torch::cross_entropy_loss(model->forward(x).logits, y);
+  QVERIFY(std::isfinite(loss.item<double>()));
+  loss.backward();
+  QVERIFY(params.at("p0.script.conv1.weight").grad().abs().sum().item<double>() > 0);
+  sgd.step();
+  QVERIFY(!torch::equal(params.at("p0.script.conv1.weight").detach(), before));
 }
 
 QTEST_GUILESS_MAIN(TestTorchScript)
