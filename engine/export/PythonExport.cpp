@@ -439,6 +439,17 @@ ExportResult exportPyTorch(const Project &project, const ExportOptions &options,
                  {"class_names", Json::array()}};
   for (int64_t c = 0; c < data.info.classes; ++c)
     config["class_names"].push_back(className(data.info, c));
+  // What the engine holds still (train.py's hold_frozen): frozen nodes, and with kept adapters an
+  // adapted node's own weights; merged adapters leave nothing to tell apart, so those nodes train.
+  config["frozen"] = Json::array();
+  config["adapted"] = Json::array();
+  for (const auto &n : project.graph.nodes) {
+    if (n.freeze)
+      config["frozen"].push_back(n.id);
+    if (n.adapter)
+      config["adapted"].push_back(n.id);
+  }
+  config["adapters_kept"] = options.keepAdapters;
   // CONFIG = json.loads(r'''…'''): a quote inside a string value (the project's name, a class name)
   // must not end the Python string, so every ' becomes JSON's \u0027 (JSON has ' only inside strings).
   writeFileAtomically(dir + "/train.py",

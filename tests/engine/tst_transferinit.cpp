@@ -77,6 +77,7 @@ private Q_SLOTS:
   void shapeMismatchNamesBothSides();
   void adaptableLayersAreTheModules();
   void exportMergesOrKeepsAdapters();
+  void exportedTrainScriptHoldsWhatTheEngineHolds();
 
 private:
   QTemporaryDir dir_;
@@ -354,6 +355,62 @@ void TestTransferInit::exportMergesOrKeepsAdapters() {
   }
   if (python.empty())
     QSKIP("no Python with PyTorch: model.py --check not run");
+}
+
+// The exported train.py trains what the engine trains: a frozen node's weights, and with kept
+// adapters an adapted node's own weights, end its epoch exactly as they started; the rest moves.
+void TestTransferInit::exportedTrainScriptHoldsWhatTheEngineHolds() {
+  const std::string python = findPythonWithTorch();
+  if (python.empty())
+    QSKIP("no Python with PyTorch: train.py not run");
+  const std::string root = dir_.path().toStdString();
+  for (const bool adapter : {false, true}) {
+    Json doc = targetProject({{"from", "runA"}, {"node", "c"}});
+    if (adapter)
+      doc["nodes"][4]["adapter"] = {{"rank", 2}, {"alpha", 4}};
+    else
+      doc["nodes"][4]["freeze"] = true;
+    const Project project = projectFromJson(doc, root + "/script.particle.json");
+    ExportOptions options;
+    options.outDir = root + (adapter ? "/script-lora" : "/script-frozen");
+    options.keepAdapters = adapter;
+    exportPyTorch(project, options);
+    QProcess train;
+    train.start(QString::fromStdString(python),
+                {QString::fromStdString(options.outDir + "/train.py"), "--epochs", "1", "--threads", "1", "--weights",
+                 QString::fromStdString(options.outDir + "/weights.pt")});
+    QVERIFY(train.waitForFinished(300000));
+    QVERIFY2(train.exitCode() == 0, qPrintable(train.readAllStandardOutput() + train.readAllStandardError()));
+    // Per tensor: "same" or "moved", node c's and the others'.
+    QProcess compare;
+    compare.start(QString::fromStdString(python), {"-c",
+                                                   "import sys, torch\n"
+                                                   "a = torch.load(sys.argv[1]); b = torch.load(sys.argv[2])\n"
+                                                   "for k in sorted(a):\n"
+                                                   "    if a[k].is_floating_point() and 'running' not in k:\n"
+                                                   "        print(k, 'same' if torch.equal(a[k], b[k]) else 'moved')\n",
+                                                   QString::fromStdString(options.outDir + "/weights.pt"),
+                                                   QString::fromStdString(options.outDir + "/trained.pt")});
+    QVERIFY(compare.waitForFinished(60000));
+    const QStringList lines = QString::fromUtf8(compare.readAllStandardOutput()).split('\n', Qt::SkipEmptyParts);
+    int held = 0, moved = 0, adapters = 0;
+    for (const QString &line : lines) {
+      const bool ofC = line.startsWith("c."), lora = line.contains(".lora.");
+      if (ofC && !lora) {
+        QVERIFY2(line.endsWith(" same"), qPrintable(line));
+        ++held;
+      } else if (lora) {
+        QVERIFY2(line.endsWith(" moved") || line.endsWith(".A same"), qPrintable(line)); // B starts at zero
+        adapters += line.endsWith(" moved");
+      } else {
+        moved += line.endsWith(" moved");
+      }
+    }
+    QVERIFY2(held > 0, qPrintable(lines.join("\n")));
+    QVERIFY2(moved > 0, qPrintable(lines.join("\n")));
+    if (adapter)
+      QVERIFY2(adapters > 0, qPrintable(lines.join("\n")));
+  }
 }
 
 QTEST_GUILESS_MAIN(TestTransferInit)

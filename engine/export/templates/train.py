@@ -75,14 +75,32 @@ def aux_loss(model):
 
 
 @torch.no_grad()
-def evaluate(model, x, y, batch):
+def hold_frozen(model, c):
+    """What Particle Studio holds still: a frozen node's weights get no gradient, and with kept LoRA
+    adapters an adapted node trains its adapters only. Returns the weights that train."""
+    for name, p in model.named_parameters():
+        node = name.split(".", 1)[0]
+        if node in c["frozen"] or (c["adapters_kept"] and node in c["adapted"] and ".lora." not in name):
+            p.requires_grad_(False)
+    return [p for p in model.parameters() if p.requires_grad]
+
+
+def train_mode(model, c):
+    """Training mode, but frozen nodes evaluate (batch norm keeps its statistics), as in the engine."""
+    model.train()
+    for node in c["frozen"]:
+        if node in model._modules:
+            model._modules[node].eval()
+
+
+def evaluate(model, x, y, batch, c):
     model.eval()
     loss, correct = 0.0, 0
     for start in range(0, x.shape[0], batch):
         logits = model(x[start:start + batch])
         loss += F.cross_entropy(logits, y[start:start + batch], reduction="sum").item()
         correct += (logits.argmax(1) == y[start:start + batch]).sum().item()
-    model.train()
+    train_mode(model, c)
     n = max(1, x.shape[0])
     return loss / n, correct / n
 
@@ -122,11 +140,16 @@ def main():
     model.fit(train_x)
     if args.weights:
         model.load_state_dict(torch.load(args.weights, map_location="cpu"))
-    model.to(device).train()
+    model.to(device)
+    train_mode(model, c)
+    trained = hold_frozen(model, c)
+    if c["adapted"] and not c["adapters_kept"] and rank == 0:
+        print("note: LoRA adapters were merged into %s, which train whole here (export with --keep-adapters "
+              "to train the adapters only)" % ", ".join(c["adapted"]), flush=True)
     net = model
     if world > 1:  # rank 0's initial weights are broadcast; gradients are averaged in buckets
         net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
-    optimizer = make_optimizer(c, model.parameters())
+    optimizer = make_optimizer(c, trained)
 
     n = train_x.shape[0]
     batch = min(c["batch_size"], n)
@@ -157,7 +180,7 @@ def main():
                 sys.exit("training diverged: the loss became %s at step %d" % (value, step + 1))
             loss.backward()
             if c["grad_clip"] > 0:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), c["grad_clip"])
+                torch.nn.utils.clip_grad_norm_(trained, c["grad_clip"])
             optimizer.step()
             step += 1
             loss_sum += value * idx.numel()
@@ -167,14 +190,14 @@ def main():
         train_seconds += seconds
         seen += count * world
         if rank == 0:
-            val_loss, val_acc = evaluate(model, *data["val"], min(1024, batch))
+            val_loss, val_acc = evaluate(model, *data["val"], min(1024, batch), c)
             log("epoch %d/%d: train loss %.4f, val loss %.4f, val accuracy %.2f%%, %.0f samples/s"
                 % (epoch + 1, c["epochs"], loss_sum / max(1, count), val_loss, 100 * val_acc, count * world / seconds))
     summary = {"name": c["name"], "processes": world, "epochs": c["epochs"], "train_seconds": train_seconds,
                "samples_per_second": seen / train_seconds if train_seconds > 0 else 0.0, "device": str(device),
                "threads": torch.get_num_threads()}
     if rank == 0:
-        summary["test_loss"], summary["test_accuracy"] = evaluate(model, *data["test"], min(1024, batch))
+        summary["test_loss"], summary["test_accuracy"] = evaluate(model, *data["test"], min(1024, batch), c)
         torch.save(model.state_dict(), args.out)
         log("test accuracy %.2f%%, %.0f samples/s over %.1f s of training; weights in %s"
             % (100 * summary["test_accuracy"], summary["samples_per_second"], train_seconds, args.out))
