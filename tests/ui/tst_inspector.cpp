@@ -15,7 +15,10 @@
 #include <QCheckBox>
 #include <QLabel>
 #include <QDoubleSpinBox>
+#include <QDockWidget>
 #include <QPointer>
+#include <QScrollArea>
+#include <QScrollBar>
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QUndoStack>
@@ -44,6 +47,7 @@ private Q_SLOTS:
   void splitOfUnequalPartsShowsEachOnTheCanvas();
   void splitGroupsTypedByColumnName();
   void dataPanelWarnsAboutRareClasses();
+  void startsFromFitsTheDock();
 
 private:
   // Clicks the node on the canvas and waits for its editors; returns the editor of `param`.
@@ -326,6 +330,42 @@ void TestInspector::dataPanelWarnsAboutRareClasses() {
   QVERIFY2(warnings->text().contains("class \"rai\" has 1 sample of 31"), qPrintable(warnings->text()));
   typeInto(path, QString::fromStdString(good));
   QTRY_VERIFY(!warnings->isVisible());
+}
+
+// Fresh eyes #10: a node starting from a particle of a long name, frozen and adapted (a problem
+// message), fits the Inspector's dock at 1024×700 and 1600×1000: nothing scrolls sideways, Clear is
+// in view, the file name is elided (the tooltip has it whole) and the node has a line of its own.
+void TestInspector::startsFromFitsTheDock() {
+  Json project = baseProject();
+  const std::string from = "particles/a-particle-with-a-rather-long-name-from-another-project.particle-part";
+  for (Json &n : project["nodes"])
+    if (n["id"] == "c") {
+      n["init"] = {{"from", from}, {"node", "c"}};
+      n["freeze"] = true;
+      n["adapter"] = {{"kind", "lora"}, {"rank", 2}, {"alpha", 4}};
+    }
+  window_->document()->reset(projectFromJson(project, "inspector.json"));
+  for (const QSize size : {QSize(1024, 700), QSize(1600, 1000)}) {
+    window_->resize(size);
+    QWidget *clear = select("c", "init_clear");
+    QVERIFY(clear);
+    auto *scroll = qobject_cast<QScrollArea *>(window_->dock("inspector")->widget());
+    QVERIFY(scroll);
+    QTRY_VERIFY(clear->isVisible());
+    QTest::qWait(50); // the layout settles
+    QVERIFY2(!scroll->horizontalScrollBar()->isVisible(),
+             qPrintable(QString("%1×%2: the Inspector scrolls sideways (%3 px wide in %4)")
+                            .arg(size.width())
+                            .arg(size.height())
+                            .arg(scroll->widget()->width())
+                            .arg(scroll->viewport()->width())));
+    const QRect inView(clear->mapTo(scroll->viewport(), QPoint(0, 0)), clear->size());
+    QVERIFY2(scroll->viewport()->rect().contains(inView), qPrintable(QString("Clear at %1").arg(inView.right())));
+    auto *label = window_->inspector()->findChild<QLabel *>("initLabel");
+    QCOMPARE(label->toolTip(), QString::fromStdString(from));
+    QVERIFY2(label->text().contains("…") && label->text().endsWith("\nnode c"), qPrintable(label->text()));
+    QVERIFY(label->fontMetrics().horizontalAdvance(label->text().section('\n', 0, 0)) <= label->width());
+  }
 }
 
 QTEST_MAIN(TestInspector)

@@ -14,6 +14,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QResizeEvent>
 #include <QSignalBlocker>
 #include <QSpinBox>
 #include <QTimer>
@@ -28,6 +29,33 @@ namespace {
 QString withCommas(int64_t v) {
   return QLocale(QLocale::English).toString(static_cast<qlonglong>(v));
 }
+
+// A label that never asks for more width than it has: each line of its text is cut in the middle
+// to fit (a particle's long file name keeps its start and its end), the tooltip has the whole.
+class ElidedLabel : public QLabel {
+public:
+  using QLabel::QLabel;
+  void setFullText(const QString &text) {
+    full_ = text;
+    elide();
+  }
+
+protected:
+  void resizeEvent(QResizeEvent *event) override {
+    QLabel::resizeEvent(event);
+    elide();
+  }
+
+private:
+  void elide() {
+    QStringList lines = full_.split('\n');
+    for (QString &line : lines)
+      line = fontMetrics().elidedText(line, Qt::ElideMiddle, contentsRect().width());
+    if (lines.join('\n') != text())
+      setText(lines.join('\n'));
+  }
+  QString full_;
+};
 } // namespace
 
 InspectorWidget::InspectorWidget(GraphDocument *doc, QUndoStack *undo, QWidget *parent)
@@ -85,11 +113,11 @@ InspectorWidget::InspectorWidget(GraphDocument *doc, QUndoStack *undo, QWidget *
   initRow_ = new QWidget(this);
   auto *initLayout = new QHBoxLayout(initRow_);
   initLayout->setContentsMargins(0, 0, 0, 0);
-  init_ = new QLabel(initRow_);
+  init_ = new ElidedLabel(initRow_);
   init_->setObjectName("initLabel");
   init_->setTextInteractionFlags(Qt::TextSelectableByMouse);
-  // A long file name is cut at the dock's edge (the tooltip has the whole path) rather than
-  // widening the Inspector.
+  // A long file name is elided at the dock's edge (the tooltip has the whole path) rather than
+  // widening the Inspector; the node is on a line of its own.
   init_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
   clearInit_ = new QPushButton(tr("Clear"), initRow_);
   clearInit_->setObjectName("clearInitButton");
@@ -333,11 +361,11 @@ void InspectorWidget::refreshWeights(const Node &n, const NodeInfo *info) {
     const QString from = QString::fromStdString(n.init->from);
     QString text = QFileInfo(from).fileName();
     if (!n.init->node.empty())
-      text += tr(", node %1").arg(QString::fromStdString(n.init->node));
-    init_->setText(text);
+      text += tr("\nnode %1").arg(QString::fromStdString(n.init->node));
+    static_cast<ElidedLabel *>(init_)->setFullText(text);
     init_->setToolTip(from);
   } else {
-    init_->setText(tr("fresh weights"));
+    static_cast<ElidedLabel *>(init_)->setFullText(tr("fresh weights"));
     init_->setToolTip(tr("Drag a particle from the Library onto the canvas to add a node that starts from its "
                          "trained weights"));
   }
