@@ -3,6 +3,7 @@
 #include "data/DatasetSpec.h"
 #include "document/AutoLayout.h"
 #include "graph/Catalogue.h"
+#include "project/ProjectPaths.h"
 
 #include <QDir>
 
@@ -33,6 +34,10 @@ Graph graphFromSnapshot(const std::string &snapshot) {
 
 GraphDocument::GraphDocument(QObject *parent) : QObject(parent) {
   revalidate();
+}
+
+void GraphDocument::saveCopyTo(const QString &file) const {
+  saveProject(projectWithAbsolutePaths(project_), file.toStdString());
 }
 
 void GraphDocument::reset(Project project, bool asTemplate) {

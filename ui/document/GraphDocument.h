@@ -42,6 +42,9 @@ public:
   QString filePath() const { return template_ ? QString() : QString::fromStdString(project_.path); }
   // The file the project came from (an example's too): relative data paths resolve against it.
   QString sourcePath() const { return QString::fromStdString(project_.path); }
+  // The project as edited, its paths made absolute, written to `file` (the copy a search or a
+  // transfer runs on, in its own folder). Throws Error(File) naming the file.
+  void saveCopyTo(const QString &file) const;
   bool isTemplate() const { return template_; }
 
   // Replaces everything (open/new); emits modelReset. Nodes without a position are laid out

@@ -4,7 +4,6 @@
 #include "experiments/TransferLab.h"
 
 #include "AppPaths.h"
-#include "project/ProjectPaths.h"
 #include "document/GraphDocument.h"
 #include "project/Project.h"
 #include "recipes/Processes.h"
@@ -256,9 +255,7 @@ void ExperimentsPanel::startSearch() {
     folder_ =
         QString::fromStdString(newRunFolder(runsFolder().toStdString(), "search-" + safeRunName(doc_->project().name)));
     source = folder_ + "/source.particle.json";
-    Project p = doc_->project();
-    p.path = doc_->sourcePath().toStdString();
-    saveProject(projectWithAbsolutePaths(p), source.toStdString());
+    doc_->saveCopyTo(source);
   } catch (const std::exception &e) {
     setStatus(tr("Cannot start: %1").arg(QString::fromUtf8(e.what())), true);
     return;

@@ -4,7 +4,6 @@
 #include "charts/CustomPlot.h"
 #include "document/GraphDocument.h"
 #include "graph/Catalogue.h"
-#include "project/ProjectPaths.h"
 #include "recipes/Processes.h"
 #include "recipes/RunPlan.h"
 #include "recipes/Transfer.h"
@@ -252,9 +251,7 @@ void TransferLab::start() {
     folder_ = QString::fromStdString(
         newRunFolder(runsFolder_().toStdString(), "transfer-" + safeRunName(doc_->project().name)));
     target = folder_ + "/target.particle.json";
-    Project p = doc_->project();
-    p.path = doc_->sourcePath().toStdString();
-    saveProject(projectWithAbsolutePaths(p), target.toStdString());
+    doc_->saveCopyTo(target);
   } catch (const std::exception &e) {
     setStatus(tr("Cannot start: %1").arg(QString::fromUtf8(e.what())), true);
     return;
