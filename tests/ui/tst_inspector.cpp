@@ -363,8 +363,9 @@ void TestInspector::startsFromFitsTheDock() {
     QVERIFY2(scroll->viewport()->rect().contains(inView), qPrintable(QString("Clear at %1").arg(inView.right())));
     auto *label = window_->inspector()->findChild<QLabel *>("initLabel");
     QCOMPARE(label->toolTip(), QString::fromStdString(from));
-    QVERIFY2(label->text().contains("…") && label->text().endsWith("\nnode c"), qPrintable(label->text()));
-    QVERIFY(label->fontMetrics().horizontalAdvance(label->text().section('\n', 0, 0)) <= label->width());
+    QVERIFY2(label->text().contains("…"), qPrintable(label->text()));
+    QVERIFY(label->fontMetrics().horizontalAdvance(label->text()) <= label->width());
+    QCOMPARE(window_->inspector()->findChild<QLabel *>("initNodeLabel")->text(), QString("node c"));
   }
 }
 

@@ -10,7 +10,7 @@
 #include <QDoubleSpinBox>
 #include <QFileInfo>
 #include <QFormLayout>
-#include <QHBoxLayout>
+#include <QGridLayout>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
@@ -30,8 +30,8 @@ QString withCommas(int64_t v) {
   return QLocale(QLocale::English).toString(static_cast<qlonglong>(v));
 }
 
-// A label that never asks for more width than it has: each line of its text is cut in the middle
-// to fit (a particle's long file name keeps its start and its end), the tooltip has the whole.
+// A label that never asks for more width than it has: its text is cut in the middle to fit (a
+// particle's long file name keeps its start and its end), the tooltip has the whole.
 class ElidedLabel : public QLabel {
 public:
   using QLabel::QLabel;
@@ -48,11 +48,9 @@ protected:
 
 private:
   void elide() {
-    QStringList lines = full_.split('\n');
-    for (QString &line : lines)
-      line = fontMetrics().elidedText(line, Qt::ElideMiddle, contentsRect().width());
-    if (lines.join('\n') != text())
-      setText(lines.join('\n'));
+    const QString shown = fontMetrics().elidedText(full_, Qt::ElideMiddle, contentsRect().width());
+    if (shown != text())
+      setText(shown);
   }
   QString full_;
 };
@@ -111,14 +109,16 @@ InspectorWidget::InspectorWidget(GraphDocument *doc, QUndoStack *undo, QWidget *
   weightsForm_->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
   layout->addWidget(weights_);
   initRow_ = new QWidget(this);
-  auto *initLayout = new QHBoxLayout(initRow_);
+  auto *initLayout = new QGridLayout(initRow_);
   initLayout->setContentsMargins(0, 0, 0, 0);
   init_ = new ElidedLabel(initRow_);
   init_->setObjectName("initLabel");
   init_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   // A long file name is elided at the dock's edge (the tooltip has the whole path) rather than
-  // widening the Inspector; the node is on a line of its own.
+  // widening the Inspector; it has the row's whole width, the node and Clear are on the next line.
   init_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+  initNode_ = new QLabel(initRow_);
+  initNode_->setObjectName("initNodeLabel");
   clearInit_ = new QPushButton(tr("Clear"), initRow_);
   clearInit_->setObjectName("clearInitButton");
   clearInit_->setToolTip(tr("Start from fresh weights instead"));
@@ -126,8 +126,10 @@ InspectorWidget::InspectorWidget(GraphDocument *doc, QUndoStack *undo, QWidget *
     if (auto *cmd = commands::setInit(doc_, id_, std::nullopt))
       undo_->push(cmd);
   });
-  initLayout->addWidget(init_, 1);
-  initLayout->addWidget(clearInit_, 0, Qt::AlignTop);
+  initLayout->addWidget(init_, 0, 0, 1, 2);
+  initLayout->addWidget(initNode_, 1, 0);
+  initLayout->addWidget(clearInit_, 1, 1);
+  initLayout->setColumnStretch(0, 1);
   weightsForm_->addRow(tr("starts from"), initRow_);
   freeze_ = new QCheckBox(tr("frozen"), this);
   freeze_->setObjectName("param:freeze");
@@ -359,10 +361,8 @@ void InspectorWidget::refreshWeights(const Node &n, const NodeInfo *info) {
   weightsForm_->setRowVisible(alpha_, adaptable && n.adapter.has_value());
   if (n.init) {
     const QString from = QString::fromStdString(n.init->from);
-    QString text = QFileInfo(from).fileName();
-    if (!n.init->node.empty())
-      text += tr("\nnode %1").arg(QString::fromStdString(n.init->node));
-    static_cast<ElidedLabel *>(init_)->setFullText(text);
+    static_cast<ElidedLabel *>(init_)->setFullText(QFileInfo(from).fileName());
+    initNode_->setText(n.init->node.empty() ? QString() : tr("node %1").arg(QString::fromStdString(n.init->node)));
     init_->setToolTip(from);
   } else {
     static_cast<ElidedLabel *>(init_)->setFullText(tr("fresh weights"));
@@ -370,6 +370,7 @@ void InspectorWidget::refreshWeights(const Node &n, const NodeInfo *info) {
                          "trained weights"));
   }
   clearInit_->setVisible(n.init.has_value());
+  initNode_->setVisible(n.init.has_value());
   const QSignalBlocker blockFreeze(freeze_), blockAdapter(adapter_), blockRank(rank_), blockAlpha(alpha_);
   freeze_->setChecked(n.freeze);
   adapter_->setCurrentIndex(n.adapter ? 1 : 0);

@@ -68,7 +68,7 @@ private:
   QLabel *shapes_, *parameters_, *problems_, *data_;
   QWidget *weights_, *initRow_;
   QFormLayout *weightsForm_;
-  QLabel *init_;
+  QLabel *init_, *initNode_;
   QPushButton *clearInit_;
   QCheckBox *freeze_;
   QComboBox *adapter_;
