@@ -22,6 +22,7 @@
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QTreeWidget>
+#include <QScrollBar>
 #include <QtTest>
 
 using namespace particle;
@@ -211,6 +212,12 @@ void TestLibrary::saveDragFreeze() {
   QTreeWidgetItem *item = nullptr;
   QTRY_VERIFY((item = library->itemFor(saved)) != nullptr);
   QVERIFY2(item->flags() & Qt::ItemIsDragEnabled, qPrintable(item->text(0)));
+  // Fresh eyes #12: its name, then its size and accuracy, on two lines within the dock's width.
+  QVERIFY2(item->text(0).startsWith("source-c\n") && item->text(0).contains("params · "), qPrintable(item->text(0)));
+  const QRect row = library->tree()->visualItemRect(item);
+  QVERIFY(row.height() >= 2 * library->tree()->fontMetrics().lineSpacing());
+  QVERIFY(row.right() <= library->tree()->viewport()->width());
+  QVERIFY(!library->tree()->horizontalScrollBar()->isVisible());
   const QString provenance = item->toolTip(0);
   for (const char *words : {"from project", "source", "data set", "synthetic", "test accuracy", "parameters", "shapes"})
     QVERIFY2(provenance.contains(words), qPrintable(provenance));

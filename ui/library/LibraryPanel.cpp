@@ -140,6 +140,12 @@ LibraryPanel::LibraryPanel(GraphDocument *doc, QWidget *parent) : QWidget(parent
   tree_->setHeaderHidden(true);
   tree_->setRootIsDecorated(false);
   tree_->setIndentation(12);
+  // Each particle on two lines (its name, then its size and accuracy), wrapped to the dock's width
+  // rather than cut: the dock is narrow beside the canvas.
+  tree_->setWordWrap(true);
+  tree_->setTextElideMode(Qt::ElideNone);
+  tree_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  tree_->setAlternatingRowColors(true); // where one particle's two lines end and the next begins
   tree_->setDragEnabled(true);
   tree_->setDragDropMode(QAbstractItemView::DragOnly);
   tree_->setToolTip(tr("Drag a particle onto the canvas to add it with its trained weights"));
@@ -245,16 +251,17 @@ void LibraryPanel::refresh() {
         const PartInfo info = readPartInfo(file.absoluteFilePath().toStdString());
         const QStringList lines = describe(info);
         const Json &p = info.provenance;
-        const QString accuracy = p.is_object() && p.contains("test_accuracy") && p["test_accuracy"].is_number()
-                                     ? QString(" · %1%").arg(100 * p["test_accuracy"].get<double>(), 0, 'f', 1)
-                                     : QString();
-        item->setText(0, QString("%1 — %2 params%3").arg(name, withCommas(info.parameters), accuracy));
+        const QString accuracy =
+            p.is_object() && p.contains("test_accuracy") && p["test_accuracy"].is_number()
+                ? QString(" · %1% test accuracy").arg(100 * p["test_accuracy"].get<double>(), 0, 'f', 1)
+                : QString();
+        item->setText(0, QString("%1\n%2 params%3").arg(name, withCommas(info.parameters), accuracy));
         item->setData(0, kDetailRole, QString("<b>%1</b><br>%2").arg(name.toHtmlEscaped(), lines.join("<br>")));
         item->setToolTip(0, QString("<p style='white-space:pre'>%1</p>").arg(lines.join("<br>")));
         item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsSelectable | Qt::ItemIsDragEnabled);
       } catch (const std::exception &e) {
         // Listed with its error: a file the user put there and does not see would be a mystery.
-        item->setText(0, tr("%1 — cannot be read").arg(name));
+        item->setText(0, tr("%1\ncannot be read").arg(name));
         item->setForeground(0, QColor(0xd0, 0x30, 0x30));
         const QString why = QString::fromStdString(e.what()).toHtmlEscaped();
         item->setData(0, kDetailRole,
