@@ -1,6 +1,7 @@
 #include "Args.h"
 
 #include <algorithm>
+#include <sstream>
 
 namespace particle::cli {
 
@@ -59,6 +60,15 @@ std::optional<int64_t> Args::integer(const std::string &key, int64_t min, int64_
     throw UsageError(key + " needs an integer ≥ " + std::to_string(min) + " and ≤ " + std::to_string(max) + ", got \"" +
                      *v + "\"");
   }
+}
+
+std::vector<std::string> commaList(const std::string &text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');)
+    if (!item.empty())
+      out.push_back(item);
+  return out;
 }
 
 } // namespace particle::cli

@@ -38,4 +38,7 @@ struct Args {
                                  int64_t max = std::numeric_limits<int>::max()) const;
 };
 
+// "a,b,,c" → {"a", "b", "c"}: the items of a comma-separated option value, empty ones skipped.
+std::vector<std::string> commaList(const std::string &text);
+
 } // namespace particle::cli

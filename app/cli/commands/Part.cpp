@@ -19,15 +19,6 @@ namespace particle::cli {
 namespace {
 constexpr const char *kExtension = ".particle-part";
 
-std::vector<std::string> splitList(const std::string &text) {
-  std::vector<std::string> out;
-  std::stringstream in(text);
-  for (std::string item; std::getline(in, item, ',');)
-    if (!item.empty())
-      out.push_back(item);
-  return out;
-}
-
 std::string shapesText(const std::vector<Shape> &shapes) {
   std::string out;
   for (const auto &s : shapes)
@@ -50,7 +41,7 @@ int save(int argc, char **argv) {
   const auto checkpoint = args.get("--checkpoint");
   if (!checkpoint)
     throw UsageError("part save needs --checkpoint CKPT (a run's checkpoint.pt or its folder)");
-  const std::vector<std::string> nodes = splitList(args.get("--node").value_or(""));
+  const std::vector<std::string> nodes = commaList(args.get("--node").value_or(""));
   if (nodes.empty())
     throw UsageError("part save needs --node ID (or ID,ID,… for a sub-graph)");
   const auto out = args.get("--out");

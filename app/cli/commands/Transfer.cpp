@@ -21,15 +21,6 @@ namespace particle::cli {
 
 namespace {
 
-std::vector<std::string> items(const std::string &text) {
-  std::vector<std::string> out;
-  std::stringstream in(text);
-  for (std::string item; std::getline(in, item, ',');)
-    if (!item.empty())
-      out.push_back(item);
-  return out;
-}
-
 // A mean ± sd over seeds, in percent ("81.3 ± 1.2").
 std::string cell(const TransferCell &c) {
   if (c.runs == 0)
@@ -77,12 +68,12 @@ int runTransfer(int argc, char **argv) {
   if (args.positional.size() != 2)
     throw UsageError("transfer takes two project files: the source (task A) and the target (task B)");
   TransferOptions options;
-  options.nodes = items(args.get("--nodes").value_or(""));
+  options.nodes = commaList(args.get("--nodes").value_or(""));
   if (options.nodes.empty())
     throw UsageError("transfer needs --nodes: the target's nodes that take the particle (p0, or p0=SOURCE_NODE)");
   if (auto sizes = args.get("--sizes")) {
     options.sizes.clear();
-    for (const auto &item : items(*sizes)) {
+    for (const auto &item : commaList(*sizes)) {
       char *end = nullptr;
       const long long n = std::strtoll(item.c_str(), &end, 10);
       if (*end != '\0' || n < 1 || n > std::numeric_limits<int>::max())
@@ -93,7 +84,7 @@ int runTransfer(int argc, char **argv) {
       throw UsageError("--sizes needs at least one number of samples");
   }
   if (auto modes = args.get("--modes")) {
-    options.modes = items(*modes);
+    options.modes = commaList(*modes);
     for (const auto &m : options.modes)
       if (std::find(transferModes().begin(), transferModes().end(), m) == transferModes().end())
         throw UsageError("--modes takes frozen, lora, finetune, scratch, monolithic; got \"" + m + "\"");
