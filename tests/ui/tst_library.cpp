@@ -232,6 +232,9 @@ void TestLibrary::saveDragFreeze() {
   QCOMPARE(QString::fromStdString(added.init->from), QString("particles/source-c.particle-part"));
   QCOMPARE(QString::fromStdString(added.init->node), QString("c"));
   QCOMPARE(added.type, std::string("MLP"));
+  // Fresh eyes #8: the canvas marks it as starting from trained weights (a chip in its header).
+  QTRY_VERIFY(window.scene()->nodeItem(QString::fromStdString(added.id))->startsTrained());
+  QVERIFY(!c->startsTrained());
 
   // Its Inspector says where it starts from; freeze is a click, and the canvas shows it.
   const QString addedId = QString::fromStdString(added.id);
@@ -262,6 +265,7 @@ void TestLibrary::saveDragFreeze() {
   QVERIFY(clear && clear->isVisible());
   QTest::mouseClick(clear, Qt::LeftButton);
   QTRY_VERIFY(!window.document()->graph().find(added.id)->init);
+  QTRY_VERIFY(!window.scene()->nodeItem(addedId)->startsTrained());
 }
 
 QTEST_MAIN(TestLibrary)

@@ -105,6 +105,7 @@ bool NodeItem::refresh() {
           QObject::tr("%1 of %2 trained").arg(withCommas(info->trainableParameters), withCommas(info->parameters));
   }
   const bool frozen = n->freeze;
+  const bool startsTrained = n->init.has_value();
   int inputSlots = 0, outputSlots = 1;
   bool gatePort = false;
   if (type) {
@@ -137,7 +138,8 @@ bool NodeItem::refresh() {
   const bool changed = title != title_ || subtitle != subtitle_ || accent != accent_ || problem != problem_ ||
                        invalid != invalid_ || shapeText != shapeText_ || paramText != paramText_ ||
                        n->share != share_ || inputSlots != inputSlots_ || outputSlots != outputSlots_ ||
-                       gatePort != gatePort_ || frozen != frozen_ || tooltip != toolTip();
+                       gatePort != gatePort_ || frozen != frozen_ || startsTrained != startsTrained_ ||
+                       tooltip != toolTip();
   if (changed) {
     prepareGeometryChange();
     title_ = title;
@@ -152,6 +154,7 @@ bool NodeItem::refresh() {
     outputSlots_ = outputSlots;
     gatePort_ = gatePort;
     frozen_ = frozen;
+    startsTrained_ = startsTrained;
     setToolTip(tooltip);
     update();
   }
@@ -188,12 +191,31 @@ void NodeItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *, QWidge
   QFont bold = painter->font();
   bold.setBold(true);
   painter->setFont(bold);
-  painter->drawText(QRectF(8, 0, kWidth - 40, kHeader), Qt::AlignVCenter | Qt::AlignLeft, title_);
   QFont small = painter->font();
   small.setBold(false);
   small.setPointSizeF(small.pointSizeF() * 0.85);
+  // Right to left in the header: the type, the snowflake of a frozen node, the "trained" chip of a
+  // node that starts from trained weights; the title takes what is left (elided).
+  const double typeWidth = QFontMetricsF(small).horizontalAdvance(subtitle_);
+  double left = kWidth - 8 - typeWidth - (frozen_ ? 24 : 0);
+  const QString trained = QObject::tr("trained");
+  QRectF chip;
+  if (startsTrained_) {
+    const double w = QFontMetricsF(small).horizontalAdvance(trained) + 10;
+    chip = QRectF(left - 4 - w, (kHeader - 16) / 2, w, 16);
+    left = chip.left();
+  }
+  painter->drawText(QRectF(8, 0, left - 12, kHeader), Qt::AlignVCenter | Qt::AlignLeft,
+                    QFontMetricsF(bold).elidedText(title_, Qt::ElideRight, left - 12));
   painter->setFont(small);
   painter->drawText(QRectF(8, 0, kWidth - 16, kHeader), Qt::AlignVCenter | Qt::AlignRight, subtitle_);
+  if (startsTrained_) {
+    painter->setPen(Qt::NoPen);
+    painter->setBrush(Qt::white);
+    painter->drawRoundedRect(chip, 8, 8);
+    painter->setPen(accent_.darker(130));
+    painter->drawText(chip, Qt::AlignCenter, trained);
+  }
   // Body text.
   painter->setPen(pal.color(QPalette::Text));
   painter->drawText(QRectF(14, kHeader + 4, kWidth - 28, 18), Qt::AlignLeft | Qt::AlignVCenter, shapeText_);
@@ -201,7 +223,6 @@ void NodeItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *, QWidge
   painter->drawText(QRectF(14, kHeader + 22, kWidth - 28, 18), Qt::AlignLeft | Qt::AlignVCenter, paramText_);
   // A frozen node wears a snowflake in its header, before its type (the body's lines are full).
   if (frozen_) {
-    const double typeWidth = QFontMetricsF(small).horizontalAdvance(subtitle_);
     QFont flake = small;
     flake.setPointSizeF(small.pointSizeF() * 1.6);
     painter->setFont(flake);

@@ -42,6 +42,8 @@ public:
   QString shapeText() const { return shapeText_; }
   QString paramText() const { return paramText_; }
   bool frozen() const { return frozen_; }
+  // Starts from trained weights (init): a "trained" chip in its header.
+  bool startsTrained() const { return startsTrained_; }
   static QColor shareColor(const std::string &group);
   static bool snapToGrid;
   static constexpr double kGrid = 10;
@@ -68,6 +70,7 @@ private:
   bool gatePort_ = false;
   bool invalid_ = false;
   bool frozen_ = false;
+  bool startsTrained_ = false;
 };
 
 } // namespace particle::ui
