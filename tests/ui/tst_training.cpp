@@ -10,6 +10,7 @@
 #include "training/EngineWorker.h"
 #include "training/TrainPanel.h"
 
+#include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QLabel>
 #include <QListWidget>
@@ -201,6 +202,18 @@ void TestTraining::freezeListIsTheNodesFreeze() {
   clickCheckBox(list, item("c"));
   QVERIFY(!frozen("c"));
   QVERIFY(projectToText(window_->document()->project()).find("\"freeze\"") != std::string::npos); // d's
+  // Fresh eyes #8: a node given a LoRA adapter (in the Inspector) says so in the list, with why.
+  QTest::keyClick(window_, Qt::Key_1, Qt::ControlModifier);
+  auto *adapter = qobject_cast<QComboBox *>(inspectorEditor(window_, "c", "adapter"));
+  QVERIFY(adapter);
+  QVERIFY(chooseWithMouse(adapter, "lora"));
+  QVERIFY(window_->document()->graph().find("c")->adapter);
+  QTest::keyClick(window_, Qt::Key_2, Qt::ControlModifier);
+  QListWidgetItem *adapted = list->findItems("c — LoRA", Qt::MatchStartsWith).value(0);
+  QVERIFY(adapted);
+  QCOMPARE(adapted->data(Qt::UserRole).toString(), QString("c"));
+  QVERIFY2(adapted->toolTip().contains("adapters train"), qPrintable(adapted->toolTip()));
+  QCOMPARE(adapted->checkState(), Qt::Unchecked);
 }
 
 void TestTraining::exportsAndHistory() {

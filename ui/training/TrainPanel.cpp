@@ -217,7 +217,7 @@ TrainPanel::TrainPanel(GraphDocument *doc, QUndoStack *undo, QWidget *parent)
   // (undoable, saved, and what the next run starts with); a paused run takes it with Apply or Resume.
   connect(frozen_, &QListWidget::itemChanged, this, [this](QListWidgetItem *item) {
     const bool freeze = item->checkState() == Qt::Checked;
-    const Node *node = doc_->graph().find(item->text().toStdString());
+    const Node *node = doc_->graph().find(item->data(Qt::UserRole).toString().toStdString());
     if (!node || node->freeze == freeze)
       return;
     // A share group trains one module: its members freeze together.
@@ -275,25 +275,35 @@ void TrainPanel::setStatus(const QString &text, bool error) {
 void TrainPanel::refreshFrozenList() {
   // The boxes show the nodes' freeze as the project has it.
   const QSignalBlocker quiet(frozen_);
-  QStringList wanted;
+  // An adapted node says so: its own weights stay whether it is ticked or not (only its adapters
+  // train), which an unticked box alone would not tell.
+  auto label = [this](const Node &n) {
+    return n.adapter ? tr("%1 — LoRA (only its adapters train)").arg(QString::fromStdString(n.id))
+                     : QString::fromStdString(n.id);
+  };
+  QStringList wanted, labels;
   for (const auto &n : doc_->graph().nodes) {
     const NodeType *t = Catalogue::instance().find(n.type);
-    if (t && t->shareable)
+    if (t && t->shareable) {
       wanted << QString::fromStdString(n.id);
+      labels << label(n);
+    }
   }
   bool same = frozen_->count() == wanted.size();
   for (int i = 0; same && i < wanted.size(); ++i)
-    same = frozen_->item(i)->text() == wanted[i];
+    same = frozen_->item(i)->text() == labels[i];
   if (same) {
     for (int i = 0; i < frozen_->count(); ++i) {
-      const Node *n = doc_->graph().find(frozen_->item(i)->text().toStdString());
+      const Node *n = doc_->graph().find(frozen_->item(i)->data(Qt::UserRole).toString().toStdString());
       frozen_->item(i)->setCheckState(n && n->freeze ? Qt::Checked : Qt::Unchecked);
     }
     return;
   }
   frozen_->clear();
-  for (const QString &id : wanted) {
-    auto *item = new QListWidgetItem(id, frozen_);
+  for (int i = 0; i < wanted.size(); ++i) {
+    const QString &id = wanted[i];
+    auto *item = new QListWidgetItem(labels[i], frozen_);
+    item->setData(Qt::UserRole, id);
     item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsUserCheckable);
     const Node *n = doc_->graph().find(id.toStdString());
     item->setCheckState(n && n->freeze ? Qt::Checked : Qt::Unchecked);
@@ -304,6 +314,10 @@ void TrainPanel::refreshFrozenList() {
                                  .arg(id, QString::fromStdString(n->share))
                            : tr("%1 is tied to group \"%2\": freezing it freezes the one module every member uses.")
                                  .arg(id, QString::fromStdString(n->share)));
+    else if (n && n->adapter)
+      item->setToolTip(tr("%1 has a LoRA adapter: its own weights already stay as they start and only the adapters "
+                          "train (freeze it or adapt it, not both)")
+                           .arg(id));
   }
 }
 
@@ -449,7 +463,7 @@ LiveSettings TrainPanel::liveSettings() const {
   }
   for (int i = 0; i < frozen_->count(); ++i)
     if (frozen_->item(i)->checkState() == Qt::Checked)
-      s.frozen << frozen_->item(i)->text();
+      s.frozen << frozen_->item(i)->data(Qt::UserRole).toString();
   return s;
 }
 
