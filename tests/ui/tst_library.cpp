@@ -94,6 +94,14 @@ void dragToCanvas(QTreeWidget *tree, QTreeWidgetItem *item, GraphView *view, QPo
   QCoreApplication::sendEvent(view->viewport(), &drop);
 }
 
+// Right-clicks a Library item where it is drawn.
+void rightClickItem(QTreeWidget *tree, QTreeWidgetItem *item) {
+  tree->scrollToItem(item);
+  QWidget *top = tree->window();
+  QTest::mouseClick(top->windowHandle(), Qt::RightButton, {},
+                    tree->viewport()->mapTo(top, tree->visualItemRect(item).center()));
+}
+
 // The window active again (after a menu or a dialog), so that its shortcuts answer.
 bool activate(QWidget &window) {
   if (!window.isActiveWindow())
@@ -266,6 +274,46 @@ void TestLibrary::saveDragFreeze() {
   QTest::mouseClick(clear, Qt::LeftButton);
   QTRY_VERIFY(!window.document()->graph().find(added.id)->init);
   QTRY_VERIFY(!window.scene()->nodeItem(addedId)->startsTrained());
+
+  // Fresh eyes #6: right-click → Copy to My Library lists it under "Your library" too; right-click
+  // the copy → Delete…, asked first (Yes), removes it.
+  QVERIFY(activate(window));
+  QTest::keyClick(window.view(), Qt::Key_L, Qt::ControlModifier | Qt::ShiftModifier);
+  QTRY_VERIFY((item = library->itemFor(saved)) != nullptr);
+  menu = answerMenu("Copy to My Library", true);
+  rightClickItem(library->tree(), item);
+  QTRY_VERIFY(menu->shown);
+  QVERIFY(menu->found && menu->enabled);
+  const QString mine =
+      QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) + "/particles/source-c.particle-part";
+  QTRY_VERIFY(QFile::exists(mine));
+  QTreeWidgetItem *copy = nullptr;
+  QTRY_VERIFY((copy = library->itemFor(mine)) != nullptr);
+  QCOMPARE(copy->parent(), library->tree()->topLevelItem(0)); // "Your library"
+  QVERIFY(QFile::exists(saved));
+  auto yes = std::make_shared<bool>(false);
+  auto clickYes = std::make_shared<std::function<void(int)>>();
+  std::weak_ptr<std::function<void(int)>> self = clickYes;
+  *clickYes = [yes, self](int tries) {
+    auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget());
+    if (!box) {
+      if (auto again = self.lock(); again && tries > 0)
+        QTimer::singleShot(50, [again, tries] { (*again)(tries - 1); });
+      return;
+    }
+    if (box->text().contains("source-c.particle-part") && box->button(QMessageBox::Yes)) {
+      QTest::mouseClick(box->button(QMessageBox::Yes), Qt::LeftButton);
+      *yes = true;
+    } else
+      QTest::keyClick(box, Qt::Key_Escape);
+  };
+  QTimer::singleShot(50, [clickYes] { (*clickYes)(600); });
+  menu = answerMenu("Delete…", true);
+  rightClickItem(library->tree(), copy);
+  QTRY_VERIFY(menu->shown && *yes);
+  QTRY_VERIFY(!QFile::exists(mine));
+  QTRY_VERIFY(library->itemFor(mine) == nullptr);
+  QVERIFY(QFile::exists(saved));
 }
 
 QTEST_MAIN(TestLibrary)

@@ -8,12 +8,14 @@
 
 #include <QDesktopServices>
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QFileSystemWatcher>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLocale>
+#include <QMenu>
 #include <QMessageBox>
 #include <QMimeData>
 #include <QPushButton>
@@ -95,6 +97,19 @@ QStringList describe(const PartInfo &info) {
         add(QString::fromStdString(key).replace('_', ' '), plain(value));
   return lines;
 }
+// Shows `folder` in the file manager; where there is none (a bare desktop), says where it is in a
+// box whose text can be selected and copied. `where` is a sentence with %1 for the folder.
+void showFolder(QWidget *parent, const QString &title, const QString &folder, const QString &where) {
+  if (QDesktopServices::openUrl(QUrl::fromLocalFile(folder)))
+    return;
+  QMessageBox box(QMessageBox::Information, title,
+                  QObject::tr("No file manager could show the folder. %1")
+                      .arg(where.arg(QDir::toNativeSeparators(folder).toHtmlEscaped())),
+                  QMessageBox::Ok, parent);
+  box.setTextFormat(Qt::RichText);
+  box.setTextInteractionFlags(Qt::TextSelectableByMouse);
+  box.exec();
+}
 } // namespace
 
 std::set<std::string> partNodesWithWeights(const PartInfo &part, const DataInfo &data) {
@@ -150,6 +165,8 @@ LibraryPanel::LibraryPanel(GraphDocument *doc, QWidget *parent) : QWidget(parent
   tree_->setDragDropMode(QAbstractItemView::DragOnly);
   tree_->setToolTip(tr("Drag a particle onto the canvas to add it with its trained weights"));
   layout->addWidget(tree_, 1);
+  tree_->setContextMenuPolicy(Qt::CustomContextMenu);
+  connect(tree_, &QWidget::customContextMenuRequested, this, &LibraryPanel::showMenu);
   detail_ = new QLabel(this);
   detail_->setObjectName("libraryDetail");
   detail_->setWordWrap(true);
@@ -163,17 +180,9 @@ LibraryPanel::LibraryPanel(GraphDocument *doc, QWidget *parent) : QWidget(parent
   openLibrary_->setToolTip(tr("Show your particle library's folder (%1): particles copied there are listed here")
                                .arg(QDir::toNativeSeparators(libraryFolder())));
   connect(openLibrary_, &QPushButton::clicked, this, [this] {
-    if (QDesktopServices::openUrl(QUrl::fromLocalFile(libraryFolder())))
-      return;
-    // No file manager to show it (a bare desktop): where it is, to copy or go to by hand.
-    QMessageBox box(QMessageBox::Information, tr("Your particle library"),
-                    tr("No file manager could show the folder. Your particle library is<br><b>%1</b><br>Copy "
-                       ".particle-part files there to have them in every project.")
-                        .arg(QDir::toNativeSeparators(libraryFolder()).toHtmlEscaped()),
-                    QMessageBox::Ok, this);
-    box.setTextFormat(Qt::RichText);
-    box.setTextInteractionFlags(Qt::TextSelectableByMouse);
-    box.exec();
+    showFolder(this, tr("Your particle library"), libraryFolder(),
+               tr("Your particle library is<br><b>%1</b><br>Copy .particle-part files there to have them in every "
+                  "project."));
   });
   refresh_ = new QPushButton(tr("Refresh"), this);
   refresh_->setObjectName("refreshLibraryButton");
@@ -286,6 +295,53 @@ void LibraryPanel::refresh() {
   if (current)
     tree_->setCurrentItem(current);
   showDetail();
+}
+
+void LibraryPanel::showMenu(const QPoint &at) {
+  QTreeWidgetItem *item = tree_->itemAt(at);
+  const QString path = item ? item->data(0, kPathRole).toString() : QString();
+  if (path.isEmpty())
+    return;
+  const QFileInfo file(path);
+  const QString mine = QDir(libraryFolder()).filePath(file.fileName());
+  QMenu menu(this);
+  // A project's particle into the library every project lists (saving puts it beside the project).
+  QAction *copy = menu.addAction(tr("Copy to My Library"), this, [this, path, mine, file] {
+    if (QFileInfo::exists(mine))
+      QMessageBox::information(this, tr("Copy to My Library"),
+                               tr("Your library already has a particle named %1.").arg(file.fileName()));
+    else if (!QFile::copy(path, mine))
+      QMessageBox::warning(
+          this, tr("Copy to My Library"),
+          tr("Cannot copy %1 to %2.").arg(QDir::toNativeSeparators(path), QDir::toNativeSeparators(mine)));
+    else {
+      refresh();
+      if (QTreeWidgetItem *copied = itemFor(mine))
+        tree_->setCurrentItem(copied);
+    }
+  });
+  copy->setEnabled(file.absolutePath() != QFileInfo(libraryFolder()).absoluteFilePath());
+  if (!copy->isEnabled())
+    copy->setToolTip(tr("It is in your library"));
+  menu.addAction(tr("Show in Folder"), this, [this, file] {
+    showFolder(this, tr("Show in Folder"), file.absolutePath(),
+               tr("%1 is in<br><b>%2</b>").arg(file.fileName().toHtmlEscaped()));
+  });
+  menu.addSeparator();
+  menu.addAction(tr("Delete…"), this, [this, path, file] {
+    QMessageBox ask(QMessageBox::Question, tr("Delete particle"),
+                    tr("Delete the particle %1?<br>%2<br>A project whose nodes start from it will no longer find "
+                       "their weights.")
+                        .arg(file.fileName().toHtmlEscaped(), QDir::toNativeSeparators(path).toHtmlEscaped()),
+                    QMessageBox::Yes | QMessageBox::No, this);
+    ask.setDefaultButton(QMessageBox::No);
+    if (ask.exec() != QMessageBox::Yes)
+      return;
+    if (!QFile::remove(path))
+      QMessageBox::warning(this, tr("Delete particle"), tr("Cannot delete %1.").arg(QDir::toNativeSeparators(path)));
+    refresh();
+  });
+  menu.exec(tree_->viewport()->mapToGlobal(at));
 }
 
 void LibraryPanel::showDetail() {

@@ -48,6 +48,8 @@ Q_SIGNALS:
 private:
   void watchFolders();
   void showDetail();
+  // Right-click on a particle: Copy to My Library, Show in Folder, Delete… (asked first).
+  void showMenu(const QPoint &at);
 
   GraphDocument *doc_;
   QTreeWidget *tree_;
