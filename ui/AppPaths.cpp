@@ -50,7 +50,7 @@ QString runsFolderFor(const QString &projectPath) {
 }
 
 QString libraryFolder() {
-  const QString folder = QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) + "/particles";
+  QString folder = QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) + "/particles";
   QDir().mkpath(folder);
   return folder;
 }

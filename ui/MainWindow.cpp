@@ -610,7 +610,7 @@ void MainWindow::addPart(const QString &path, QPointF scenePos) {
 }
 
 QString MainWindow::savePartRefusal(const QStringList &ids) const {
-  if (const QString why = partRefusal(*doc_, ids); !why.isEmpty())
+  if (QString why = partRefusal(*doc_, ids); !why.isEmpty())
     return why;
   if (partSaver_->running())
     return tr("A particle is being saved; wait for it to finish.");

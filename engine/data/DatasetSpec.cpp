@@ -247,10 +247,14 @@ std::vector<int64_t> selectedClasses(const DatasetSpec &spec, const DataInfo &in
         if (className(info, c) == name)
           index = c;
       if (index < 0) {
-        std::string known;
-        for (int64_t c = 0; c < info.classes; ++c)
-          known += (c ? ", " : "") + className(info, c);
-        bad("select_classes", "no class \"" + name + "\" in the data set (its classes: " + known + ")");
+        std::string message = "no class \"" + name + "\" in the data set (its classes: ";
+        for (int64_t c = 0; c < info.classes; ++c) {
+          if (c)
+            message += ", ";
+          message += className(info, c);
+        }
+        message += ')';
+        bad("select_classes", message);
       }
     } else {
       index = static_cast<int64_t>(item.get<double>());

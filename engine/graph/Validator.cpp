@@ -301,7 +301,7 @@ private:
       return;
     const NodeAdapter &a = *n.adapter;
     if (a.kind != "lora")
-      error(ProblemCode::BadAdapter, ni, "adapter kind \"" + a.kind + "\" is unknown (the one kind is \"lora\")")
+      error(ProblemCode::BadAdapter, ni, "adapter kind \"" + a.kind + R"(" is unknown (the one kind is "lora"))")
           .param = "adapter.kind";
     if (a.rank < 1)
       error(ProblemCode::BadAdapter, ni, "adapter rank is " + std::to_string(a.rank) + "; it must be at least 1")
