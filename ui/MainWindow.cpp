@@ -195,7 +195,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
   paramsLabel_->setObjectName("paramsLabel");
   validityLabel_ = new QLabel(this);
   validityLabel_->setObjectName("validityLabel");
-  // A message is cut where the permanent labels begin ("Saved /tmp/fresh/work65,093 trained…" at
+  // A message is cut where the permanent labels begin ("Saved /home/me/work65,093 trained…" at
   // 1024×700): a line keeps the two apart, and the whole message is the bar's tooltip.
   auto *separator = new QFrame(this);
   separator->setObjectName("statusSeparator");
