@@ -4,6 +4,7 @@
 // a part saved from a trained run holds exactly the checkpoint's weights, its shapes and its
 // provenance, and a selection with two ways in or out is refused naming the edges.
 
+#include "TensorSupport.h"
 #include "TestSupport.h"
 #include "model/PartWeights.h"
 #include "project/PartFile.h"
@@ -48,15 +49,6 @@ std::map<std::string, torch::Tensor> under(const std::map<std::string, torch::Te
     if (key.rfind(node + ".", 0) == 0)
       out[as + key.substr(node.size() + 1)] = t;
   return out;
-}
-
-bool sameTensors(const std::map<std::string, torch::Tensor> &a, const std::map<std::string, torch::Tensor> &b) {
-  if (a.size() != b.size())
-    return false;
-  for (const auto &[key, t] : a)
-    if (!b.count(key) || !torch::equal(t, b.at(key)))
-      return false;
-  return true;
 }
 
 std::string keysOf(const std::map<std::string, torch::Tensor> &m) {

@@ -2,6 +2,7 @@
 // file, freeze (the weights bit-identical after training, whatever the seed and optimiser) and
 // LoRA adapters (fewer trained parameters, as check counts them, and the model still learns).
 
+#include "TensorSupport.h"
 #include "TestSupport.h"
 #include "export/PythonExport.h"
 #include "model/Model.h"
@@ -44,15 +45,6 @@ std::map<std::string, torch::Tensor> nodeWeights(ParticleModel &model, const std
     if (p.key().rfind("lora.", 0) != 0)
       out[p.key()] = p.value().detach().clone();
   return out;
-}
-
-bool identical(const std::map<std::string, torch::Tensor> &a, const std::map<std::string, torch::Tensor> &b) {
-  if (a.size() != b.size())
-    return false;
-  for (const auto &[key, t] : a)
-    if (!b.count(key) || !torch::equal(t, b.at(key)))
-      return false;
-  return true;
 }
 
 std::string problemsText(const Validation &v) {
@@ -121,10 +113,10 @@ void TestTransferInit::frozenStaysBitIdentical() {
   ParticleModel model = trainer.model();
   const auto source = loadNodeWeights(run_, "c");
   QVERIFY(!source.empty());
-  QVERIFY2(identical(nodeWeights(model, "c"), source), "the frozen node's weights moved");
+  QVERIFY2(sameTensors(nodeWeights(model, "c"), source), "the frozen node's weights moved");
   // The rest trained: d started from its own random weights and moved.
   ParticleModel fresh(project);
-  QVERIFY(!identical(nodeWeights(model, "d"), nodeWeights(fresh, "d")));
+  QVERIFY(!sameTensors(nodeWeights(model, "d"), nodeWeights(fresh, "d")));
 }
 
 void TestTransferInit::freezingMidRunStopsTheWeights() {
@@ -145,8 +137,8 @@ void TestTransferInit::freezingMidRunStopsTheWeights() {
   QCOMPARE(trainer.run().status, RunSummary::Status::Completed);
   ParticleModel model = trainer.model();
   QVERIFY(!atFreeze.empty());
-  QVERIFY2(!identical(atFreeze, loadNodeWeights(run_, "c")), "c trained in the first epoch");
-  QVERIFY2(identical(nodeWeights(model, "c"), atFreeze), "c moved after it was frozen");
+  QVERIFY2(!sameTensors(atFreeze, loadNodeWeights(run_, "c")), "c trained in the first epoch");
+  QVERIFY2(sameTensors(nodeWeights(model, "c"), atFreeze), "c moved after it was frozen");
 }
 
 void TestTransferInit::loraTrainsOnlyTheAdapters() {
@@ -183,7 +175,7 @@ void TestTransferInit::loraTrainsOnlyTheAdapters() {
   QVERIFY(epochs.all.back().trainLoss < epochs.all.front().trainLoss);
   QVERIFY2(s.testAccuracy > 0.6, std::to_string(s.testAccuracy).c_str());
   // The particle's own weights are as trained on the source task; its adapters moved.
-  QVERIFY(identical(nodeWeights(model, "c"), loadNodeWeights(run_, "c")));
+  QVERIFY(sameTensors(nodeWeights(model, "c"), loadNodeWeights(run_, "c")));
   bool moved = false;
   for (const auto &p : model->nodeModule("c")->named_parameters())
     if (p.key().rfind("lora.", 0) == 0 && p.key().back() == 'B')
@@ -223,9 +215,9 @@ void TestTransferInit::particleFileInitialisesANode() {
   const Validation v = validate(project);
   QVERIFY2(v.ok(), problemsText(v).c_str());
   ParticleModel model(project, &v);
-  QVERIFY(!identical(nodeWeights(model, "c"), weights));
+  QVERIFY(!sameTensors(nodeWeights(model, "c"), weights));
   model->loadInitWeights();
-  QVERIFY(identical(nodeWeights(model, "c"), weights));
+  QVERIFY(sameTensors(nodeWeights(model, "c"), weights));
 
   // Cut in two parts, c reads 16 values: the particle no longer fits, and both sides are named.
   Json wide = targetProject({{"from", "parts/enc.particle-part"}});
