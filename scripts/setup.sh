@@ -10,7 +10,7 @@ packages=(
   libtorch-dev libopenblas0-openmp libgloo-dev
   libqcustomplot-dev nlohmann-json3-dev zlib1g-dev libstb-dev libcsv-dev libsentencepiece-dev
   dataset-fashion-mnist python3-torch python3-torchvision python3-numpy python3-onnx
-  xvfb xauth clang-format clang-tidy nodejs
+  xvfb xauth clang-format clang-tidy nodejs chromium
 )
 
 missing=()
