@@ -737,6 +737,10 @@ void MainWindow::updateStatus() {
     text += tr(" of %1 (the rest frozen)").arg(withCommas(v.uniqueParameters));
   if (v.totalParameters > v.uniqueParameters)
     text += tr(" (sharing saves %1)").arg(withCommas(v.totalParameters - v.uniqueParameters));
+  // What one sample costs to run, counted from the node types (particle check prints the same).
+  if (const std::string flops = flopsSummary(doc_->graph(), v); !flops.empty())
+    text += v.flopsKnown ? tr(" · %1 FLOPs per sample").arg(QString::fromStdString(flops))
+                         : tr(" · FLOPs %1").arg(QString::fromStdString(flops));
   // What training will take, beside what the machine has (validation warns or refuses past it).
   if (v.memory.total() > 0)
     text += tr(" · about %1 of memory to train (this machine: %2)")

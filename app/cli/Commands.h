@@ -70,7 +70,8 @@ commands:
                                       saved with its weights, shapes and provenance (project, data
                                       set, classes, run, test accuracy, date)
   part info FILE [--json]             a particle file's nodes (types, shapes, parameters) and provenance
-  info                                versions, devices, threads
+  info [RUN]                          versions, devices, threads; with a run folder, its accuracy,
+                                      parameters, FLOPs per sample and measured µs per sample
   keys                                every node type, data kind and training key with its
                                       type, default, range and doc (Markdown; docs/FORMAT.md)
 

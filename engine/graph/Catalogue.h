@@ -58,6 +58,10 @@ struct InferResult {
   std::vector<LayerSize> adaptable;
   int64_t fixedParameters = 0;              // of `parameters`, the ones the type itself keeps from training
   ErrorKind errorKind = ErrorKind::Invalid; // File: a file the node reads is missing
+  // Floating-point operations of one sample's forward pass (docs/FORMAT.md "FLOPs per sample"):
+  // a multiply-add counts 2. False when the type cannot count them (a TorchScript module).
+  double flops = 0;
+  bool flopsKnown = true;
 };
 
 // One way a decomposer may cut its input, as the search of decompositions tries it

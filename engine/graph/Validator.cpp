@@ -575,6 +575,8 @@ private:
       info.parameters = r.parameters;
       info.trunkParameters = r.trunkParameters;
       info.trunkWidth = r.trunkWidth;
+      info.flops = r.flops;
+      info.flopsKnown = r.flopsKnown;
       info.shapesKnown = true;
       countTrainable(id, info, r);
     }
@@ -882,11 +884,14 @@ private:
 
   // Only what feeds the Classifier is built and trained: the nodes of the share plan.
   void countParameters() {
+    v_.flopsKnown = !v_.sharing.nodes.empty() && v_.ok(); // with errors, some nodes would be missing
     for (std::size_t i = 0; i < graph_.nodes.size(); ++i) {
       const Node &n = graph_.nodes[i];
       const NodeInfo &info = infos_[i];
       if (!v_.sharing.nodes.count(n.id))
         continue;
+      v_.flopsPerSample += info.flops; // shared weights still compute once per node that uses them
+      v_.flopsKnown = v_.flopsKnown && info.flopsKnown;
       v_.totalParameters = saturatingAdd(v_.totalParameters, info.parameters);
       v_.uniqueParameters =
           saturatingAdd(v_.uniqueParameters, v_.sharing.ownParameters(n.id, info.parameters, info.trunkParameters));

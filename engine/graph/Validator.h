@@ -31,6 +31,8 @@ struct NodeInfo {
   int64_t trunkTrainableParameters = 0;
   std::vector<LayerSize> adaptable; // its Linear and convolution layers
   int64_t trunkWidth = 0;           // sub-models: input width of their last layer
+  double flops = 0;                 // one sample's forward pass (InferResult::flops)
+  bool flopsKnown = false;          // shapes known and the type counts its operations
   bool shapesKnown = false;
   bool ok = true; // no error names this node
 };
@@ -48,7 +50,11 @@ struct Validation {
   int64_t totalParameters = 0;     // as if nothing were shared
   int64_t uniqueParameters = 0;    // what the model holds
   int64_t trainableParameters = 0; // of those, what training updates (the rest frozen)
-  SharePlan sharing;               // what training builds: the nodes that feed the output, shapes known
+  // Forward FLOPs of one sample through the nodes that feed the output, a shared node counted at
+  // each of its applications; known when every one of those nodes could count its own.
+  double flopsPerSample = 0;
+  bool flopsKnown = false;
+  SharePlan sharing; // what training builds: the nodes that feed the output, shapes known
   // Training's memory at the batch size, in bytes (0: unknown, e.g. a bad training section):
   // weights, gradients, optimizer state, activations kept for the backward pass, the data set.
   struct Memory {

@@ -28,7 +28,11 @@ NodeType activationNodeType() {
   t.color = kLayerColor;
   t.doc = "Element-wise non-linearity.";
   t.params = {enumField("fn", {"relu", "gelu", "tanh", "sigmoid"}, "Function")};
-  t.infer = sameShape;
+  t.infer = [](const InferInput &in) {
+    InferResult r = sameShape(in);
+    r.flops = static_cast<double>(shapeNumel(in.inputs.at(0))); // one function value per element
+    return r;
+  };
   t.build = [](const BuildArgs &a) -> std::shared_ptr<NodeModuleImpl> {
     return std::make_shared<activation::ModuleImpl>(textParam(a.params, "fn"));
   };

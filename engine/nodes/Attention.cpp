@@ -53,6 +53,14 @@ InferResult infer(const InferInput &in) {
   r.trunkParameters = trunk;
   r.trunkWidth = dim;
   r.parameters = trunk + adaptableLayer(r, dim, s.out);
+  // Token embedding and positions; per layer the two norms, q/k/v, the scores and their softmax
+  // (per head), the weighted values, the projection, the 2× GELU MLP and two residual sums; then
+  // the mean over tokens, the norm and the last layer.
+  const double td = static_cast<double>(t) * dim, scores = static_cast<double>(t) * t;
+  const double layer = 2 * td + linearFlops(dim, 3 * dim, true, t) + 2 * scores * dim + 2 * scores * s.heads +
+                       2 * scores * dim + linearFlops(dim, dim, true, t) + linearFlops(dim, 2 * dim, true, t) + 2 * td +
+                       linearFlops(2 * dim, dim, true, t) + 2 * td;
+  r.flops = linearFlops(d, dim, true, t) + td + s.layers * layer + td + dim + linearFlops(dim, s.out);
   r.outputs = {{s.out}};
   return r;
 }

@@ -15,6 +15,7 @@ InferResult infer(const InferInput &in) {
     return fail("the number of classes is unknown; set \"classes\" or fix the data set", "classes");
   InferResult r;
   r.parameters = adaptableLayer(r, shapeNumel(in.inputs.at(0)), classes);
+  r.flops = linearFlops(shapeNumel(in.inputs.at(0)), classes);
   r.outputs = {{classes}};
   return r;
 }

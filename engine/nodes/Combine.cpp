@@ -61,10 +61,17 @@ InferResult infer(const InferInput &in) {
     dim = widths.front();
   }
   for (auto w : widths)
-    if (w != dim)
+    if (w != dim) {
       r.parameters += adaptableLayer(r, w, dim);
+      r.flops += linearFlops(w, dim);
+    }
+  // sum, mean, max: one pass over the K branches; attention and gate: the positions added, the
+  // weights found, the weighted sum.
+  const double branches = static_cast<double>(k) * dim;
+  r.flops += s.mode == Mode::Attention || s.mode == Mode::Gate ? 3 * branches + k : branches;
   if (s.mode == Mode::Attention) {
     r.parameters += k * dim + adaptableLayer(r, dim, dim) + dim;
+    r.flops += linearFlops(dim, dim, true, k) + 3 * branches; // the scorer, its tanh, the query product
   } else if (s.mode == Mode::Gate) {
     if (s.topK > k)
       return fail("top_k = " + std::to_string(s.topK) + " exceeds the number of branches (" + std::to_string(k) + ")",
@@ -72,6 +79,7 @@ InferResult infer(const InferInput &in) {
     const int64_t gateWidth =
         in.gate ? shapeNumel(*in.gate) : std::accumulate(widths.begin(), widths.end(), int64_t{0});
     r.parameters += k * dim + adaptableLayer(r, gateWidth, k);
+    r.flops += linearFlops(gateWidth, k);
   }
   r.outputs = {{dim}};
   return r;

@@ -19,6 +19,8 @@ InferResult infer(const InferInput &in) {
   InferResult r;
   r.outputs = {{x[0], channels}};
   r.parameters = adaptableLayer(r, x[1] * kernel, channels);
+  // The convolution at every token (padding included, as it is computed), its ReLU and the mask.
+  r.flops = linearFlops(x[1] * kernel, channels, true, x[0]) + 2.0 * x[0] * channels;
   return r;
 }
 

@@ -26,9 +26,11 @@ InferResult infer(const InferInput &in) {
   InferResult r;
   for (auto ch : s.channels) {
     r.trunkParameters += adaptableLayer(r, c * s.kernel * s.kernel, ch, true);
-    c = ch;
     h = h + 2 * (s.kernel / 2) - s.kernel + 1;
     w = w + 2 * (s.kernel / 2) - s.kernel + 1;
+    // The kernel at every output pixel, then the ReLU and the pool reading each of them once.
+    r.flops += linearFlops(c * s.kernel * s.kernel, ch, true, h * w) + (s.pool ? 2.0 : 1.0) * ch * h * w;
+    c = ch;
     if (s.pool) {
       h /= 2;
       w /= 2;
@@ -40,6 +42,7 @@ InferResult infer(const InferInput &in) {
   }
   r.trunkWidth = c * h * w;
   r.parameters = r.trunkParameters + adaptableLayer(r, r.trunkWidth, s.out);
+  r.flops += linearFlops(r.trunkWidth, s.out);
   r.outputs = {{s.out}};
   return r;
 }

@@ -10,6 +10,7 @@ namespace layernorm {
 InferResult infer(const InferInput &in) {
   InferResult r = sameShape(in);
   r.parameters = 2 * in.inputs.at(0).back();
+  r.flops = static_cast<double>(shapeNumel(in.inputs.at(0)));
   return r;
 }
 

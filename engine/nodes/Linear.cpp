@@ -12,6 +12,7 @@ InferResult infer(const InferInput &in) {
   const int64_t out = intParam(in.params, "out");
   InferResult r;
   r.parameters = adaptableLayer(r, x.back(), out, false, boolParam(in.params, "bias"));
+  r.flops = linearFlops(x.back(), out, boolParam(in.params, "bias"), x.back() > 0 ? shapeNumel(x) / x.back() : 0);
   x.back() = out;
   r.outputs = {x};
   return r;

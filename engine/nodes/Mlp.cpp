@@ -30,10 +30,13 @@ InferResult infer(const InferInput &in) {
   InferResult r;
   for (auto h : s.hidden) {
     r.trunkParameters += adaptableLayer(r, prev, h, true);
+    // The layer and its activation; dropout does nothing in inference.
+    r.flops += linearFlops(prev, h) + static_cast<double>(h);
     prev = h;
   }
   r.trunkWidth = prev;
   r.parameters = r.trunkParameters + adaptableLayer(r, prev, s.out);
+  r.flops += linearFlops(prev, s.out);
   r.outputs = {{s.out}};
   return r;
 }

@@ -46,6 +46,13 @@ inline int64_t adaptableLayer(InferResult &r, int64_t in, int64_t out, bool trun
   return linearParams(in, out, bias);
 }
 
+// Forward FLOPs of a linear layer applied at `positions` places of one sample (tokens, pixels):
+// 2 per multiply-add, 1 per bias added (docs/FORMAT.md "FLOPs per sample").
+inline double linearFlops(int64_t in, int64_t out, bool bias = true, int64_t positions = 1) {
+  return static_cast<double>(positions) *
+         (2.0 * static_cast<double>(in) * static_cast<double>(out) + (bias ? static_cast<double>(out) : 0.0));
+}
+
 // Params reach a shape rule only after the schema accepted them, but the readers below never
 // throw anyway: a rule that is handed something odd computes with 0 instead of aborting.
 

@@ -16,6 +16,7 @@ InferResult infer(const InferInput &in) {
     return fail("needs tokens [T, D], got " + shapeToString(x) + " (e.g. after an Embedding)");
   InferResult r;
   r.outputs = {{x[1]}};
+  r.flops = static_cast<double>(x[0]) * x[1]; // each token's features read once
   return r;
 }
 

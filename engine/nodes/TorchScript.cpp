@@ -125,6 +125,7 @@ InferResult tryForward(Loaded &loaded, const std::string &written, const Shape &
   InferResult r;
   r.outputs = {Shape(t.sizes().begin() + 1, t.sizes().end())};
   r.parameters = loaded.parameters;
+  r.flopsKnown = false; // a compiled module's operations are not counted from here
   return r;
 }
 

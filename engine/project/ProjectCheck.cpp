@@ -94,6 +94,29 @@ std::string memoryText(int64_t bytes) {
   return text;
 }
 
+std::string flopsText(double flops) {
+  const char *prefixes[] = {"", " k", " M", " G", " T", " P"};
+  int u = 0;
+  while (flops >= 999.5 && u < 5) {
+    flops /= 1000;
+    ++u;
+  }
+  char text[32];
+  std::snprintf(text, sizeof text, u == 0 ? "%.0f%s" : "%.3g%s", flops, prefixes[u]);
+  return text;
+}
+
+std::string flopsSummary(const Graph &graph, const Validation &validation) {
+  if (validation.flopsKnown)
+    return flopsText(validation.flopsPerSample);
+  if (!validation.ok())
+    return {};
+  for (const Node &n : graph.nodes)
+    if (const NodeInfo *info = validation.info(n.id); info && info->shapesKnown && !info->flopsKnown)
+      return "not counted: node \"" + n.id + "\" is a " + n.type + " module";
+  return {};
+}
+
 std::string memoryBreakdown(const Validation::Memory &m) {
   std::string out = "weights " + memoryText(m.weights) + ", gradients " + memoryText(m.gradients);
   if (m.optimizer > 0)

@@ -30,6 +30,11 @@ int64_t machineMemoryBytes();
 int64_t availableMemoryBytes();
 // "3.6 TiB", "512 MiB".
 std::string memoryText(int64_t bytes);
+// FLOPs with an SI prefix and three digits: "1.24 M", "380 k", "912".
+std::string flopsText(double flops);
+// The forward FLOPs of one sample as `particle check` and the canvas show them: "1.24 M", or why
+// they are unknown ("not counted: node \"enc\" is a TorchScript module"); empty with errors.
+std::string flopsSummary(const Graph &graph, const Validation &validation);
 // What the estimate is made of: "weights 4 GiB, gradients 4 GiB, optimizer state 8 GiB, …".
 std::string memoryBreakdown(const Validation::Memory &memory);
 

@@ -115,6 +115,9 @@ void RunFolder::writeSummary(const RunRecord &r) const {
   if (empty())
     return;
   const RunSummary &summary = r.summary;
+  // What the µs figure is: the median of this many timed passes at this many threads.
+  const Json timing = {
+      {"median", summary.inferenceUsPerSample}, {"passes", summary.inferencePasses}, {"threads", summary.threads}};
   Json s = {{"name", r.name},
             {"status", statusName(summary.status)},
             {"message", summary.message},
@@ -126,6 +129,8 @@ void RunFolder::writeSummary(const RunRecord &r) const {
             {"steps", summary.steps},
             {"samples_per_second", summary.samplesPerSecond},
             {"inference_us_per_sample", summary.inferenceUsPerSample},
+            {"inference_us", timing},
+            {"flops_per_sample", summary.flopsPerSample},
             {"train_seconds", summary.trainSeconds},
             {"parameters", {{"total", summary.totalParameters}, {"unique", summary.uniqueParameters}}},
             {"device", summary.device},
@@ -157,6 +162,9 @@ RunRecord readRunSummary(const std::string &runDir) {
   summary.steps = s.integer("steps", 0, 0);
   summary.samplesPerSecond = s.number("samples_per_second", 0.0);
   summary.inferenceUsPerSample = s.number("inference_us_per_sample", 0.0);
+  summary.inferencePasses = static_cast<int>(
+      JsonFields(s.object("inference_us", true), path, "inference_us").integer("passes", 0, 0, INT_MAX));
+  summary.flopsPerSample = s.number("flops_per_sample", 0.0);
   summary.trainSeconds = s.number("train_seconds", 0.0);
   const JsonFields parameters(s.object("parameters", true), path, "parameters");
   summary.totalParameters = parameters.integer("total", 0, 0);

@@ -61,6 +61,7 @@ private Q_SLOTS:
   void trainBadCsvExitsWith3();
   void checkWarnsAboutTables();
   void checkCountsTrainedAndFrozen();
+  void checkCountsFlops();
   void trainBadDataExitsWith3_data();
   void trainBadDataExitsWith3();
   void weightsLoadInPython();
@@ -315,6 +316,18 @@ void TestCli::trainWritesEverything() {
   QCOMPARE(s["epochs"].get<int>(), 2);
   QCOMPARE(s["seed"].get<int>(), 4);
   QVERIFY(s["test_accuracy"].get<double>() >= 0.0);
+  // Its cost: FLOPs counted, µs the median of five timed passes at the run's one thread.
+  QCOMPARE(s["flops_per_sample"].get<double>(), 2468.0);
+  QCOMPARE(s["inference_us"]["passes"].get<int>(), 5);
+  QCOMPARE(s["inference_us"]["threads"].get<int>(), 1);
+  QCOMPARE(s["inference_us"]["median"].get<double>(), s["inference_us_per_sample"].get<double>());
+  QVERIFY(r.out.contains("µs per sample (median of 5 passes), 2.47 k FLOPs per sample"));
+  const Run info = runCli({"info", out});
+  QVERIFY2(info.code == 0, qPrintable(info.err));
+  QVERIFY2(info.out.contains(QRegularExpression(R"(flops_per_sample\s+2.47 k \(forward\))")), qPrintable(info.out));
+  QVERIFY2(
+      info.out.contains(QRegularExpression(R"(inference_us\s+[0-9.]+ µs per sample \(median of 5 passes, 1 thread\))")),
+      qPrintable(info.out));
   // Resume continues to the requested epoch count.
   const Run resumed = runCli({"train", QString::fromStdString(path), "--out", dir.filePath("run2"), "--epochs", "3",
                               "--resume", out + "/checkpoint.pt"});
@@ -409,6 +422,19 @@ void TestCli::checkCountsTrainedAndFrozen() {
   QCOMPARE(r.code, 1);
   QVERIFY2(r.err.contains("node 'split': freeze: a Split has no weights to start from, freeze or adapt"),
            qPrintable(r.err));
+}
+
+// FLOPs per sample beside the parameters; a TorchScript module's are not counted, and check says so.
+void TestCli::checkCountsFlops() {
+  QTemporaryDir dir;
+  const std::string path = writeFile(dir, "p.particle.json", baseProject().dump());
+  Run r = runCli({"check", QString::fromStdString(path)});
+  QVERIFY2(r.code == 0, qPrintable(r.err + r.out));
+  // Four MLPs of 552 (the two tied ones each applied) and the Classifier's 260: 2,468.
+  QVERIFY2(r.out.contains("\nFLOPs per sample: 2.47 k (forward)\n"), qPrintable(r.out));
+  r = runCli({"check", QString::fromStdString(examplePath("torchscript-patches"))});
+  QVERIFY2(r.code == 0, qPrintable(r.err + r.out));
+  QVERIFY2(r.out.contains("FLOPs per sample: not counted: node \"p0\" is a TorchScript module"), qPrintable(r.out));
 }
 
 void TestCli::checkWarnsAboutTables() {

@@ -31,6 +31,7 @@ private Q_SLOTS:
   void shapeRules_data();
   void shapeRules();
   void parameterCountsWithSharing();
+  void flopsAreCounted();
   void relativeDatasetPathsResolveAgainstProject();
   void problemsPointAtTheirCause();
   void rareClassIsAWarning();
@@ -463,6 +464,42 @@ void TestGraphValidation::parameterCountsWithSharing() {
   const Validation t = validate(projectFromJson(doc, "t.json"));
   QVERIFY(t.ok());
   QCOMPARE(t.uniqueParameters, 3 * mlp + (16 * 8 + 8) + (32 * 4 + 4)); // b keeps its own last layer
+}
+
+// FLOPs per sample (docs/FORMAT.md): 2 per multiply-add, 1 per bias, 1 per element of
+// element-wise work; a shared node counted at each application.
+void TestGraphValidation::flopsAreCounted() {
+  const auto &cat = Catalogue::instance();
+  DataInfo data;
+  auto flopsOf = [&](const char *type, const Json &params, const std::vector<Shape> &in) {
+    const NodeType *t = cat.find(type);
+    const std::optional<Shape> gate;
+    const InferResult r = t->infer(InferInput{cat.effectiveParams(*t, params), in, gate, data});
+    return r.flops;
+  };
+  // A Linear on 5 tokens of 4: 5 · (2 · 4 · 6 + 6); without the bias 5 · 48.
+  QCOMPARE(flopsOf("Linear", {{"out", 6}}, {{5, 4}}), 270.0);
+  QCOMPARE(flopsOf("Linear", {{"out", 6}, {"bias", false}}, {{5, 4}}), 240.0);
+  // A ConvNet: a 3×3 kernel over 1 channel to 2 at 16 pixels, 16 · (2 · 9 · 2 + 2); its ReLU and
+  // pool read 2 · 16 each; the last layer 2 · 8 · 5 + 5.
+  QCOMPARE(flopsOf("ConvNet", {{"channels", {2}}, {"kernel", 3}, {"pool", true}, {"out", 5}}, {{1, 4, 4}}),
+           16.0 * 38 + 64 + 85);
+  // Flattening moves data and computes nothing.
+  QCOMPARE(flopsOf("Flatten", Json::object(), {{2, 3, 4}}), 0.0);
+  // The base project: four MLPs of 8 → 16 → 8, two of them one shared module, each applied:
+  // 2 · 8 · 16 + 16 + 16 (ReLU) + 2 · 16 · 8 + 8 = 552; concat 0; the Classifier 2 · 32 · 4 + 4.
+  const Validation v = validate(projectFromJson(baseProject(), "t.json"));
+  QVERIFY(v.flopsKnown);
+  QCOMPARE(v.flopsPerSample, 4 * 552.0 + 260);
+  QCOMPARE(v.info("a")->flops, 552.0);
+  QCOMPARE(v.info("b")->flops, 552.0);
+  QCOMPARE(flopsText(v.flopsPerSample), std::string("2.47 k"));
+  QCOMPARE(flopsText(1.24e6), std::string("1.24 M"));
+  QCOMPARE(flopsText(912), std::string("912"));
+  // A graph with errors has no count.
+  Json bad = baseProject();
+  bad["nodes"][7]["params"] = {{"classes", 1}};
+  QVERIFY(!validate(projectFromJson(bad, "t.json")).flopsKnown);
 }
 
 void TestGraphValidation::relativeDatasetPathsResolveAgainstProject() {

@@ -116,6 +116,8 @@ int runCheck(int argc, char **argv) {
   for (std::size_t i = 0; i < notes.size(); ++i)
     std::cout << (i ? "; " : " (") << notes[i];
   std::cout << (notes.empty() ? "" : ")") << "\n";
+  if (const std::string flops = flopsSummary(project.graph, v); !flops.empty())
+    std::cout << "FLOPs per sample: " << flops << (v.flopsKnown ? " (forward)" : "") << "\n";
   if (v.memory.total() > 0)
     std::cout << "memory: about " << memoryText(v.memory.total()) << " to train (" << memoryBreakdown(v.memory)
               << "); this machine has " << memoryText(machineMemoryBytes()) << "\n";

@@ -7,6 +7,7 @@
 #include "base/Folders.h"
 #include "dist/DataParallel.h"
 #include "explain/ContributionHook.h"
+#include "project/ProjectCheck.h"
 #include "project/TrainingSpec.h"
 #include "recipes/RunPlan.h"
 #include "recipes/WorkerGroup.h"
@@ -179,8 +180,11 @@ int runTrain(int argc, char **argv) {
     std::cout << s.message << "\n";
   std::cout << "test accuracy " << 100 * s.testAccuracy << "%, test loss " << std::setprecision(4) << s.testLoss
             << " after " << s.epochs << " epoch(s), " << std::setprecision(0) << s.samplesPerSecond << " samples/s on "
-            << s.device << " (" << s.threads << " threads), " << duration(s.trainSeconds) << "\nwrote "
-            << options.outDir << "/{metrics.csv,summary.json,checkpoint.pt,weights.pt}\n";
+            << s.device << " (" << s.threads << " threads), " << duration(s.trainSeconds) << "\ninference "
+            << std::setprecision(1) << s.inferenceUsPerSample << " µs per sample (median of " << s.inferencePasses
+            << " passes)"
+            << (s.flopsPerSample > 0 ? ", " + flopsText(s.flopsPerSample) + " FLOPs per sample" : std::string())
+            << "\nwrote " << options.outDir << "/{metrics.csv,summary.json,checkpoint.pt,weights.pt}\n";
   return kExitOk;
 }
 
