@@ -16,6 +16,7 @@ int runInfo(int argc, char **argv);
 int runKeys(int argc, char **argv);
 int runPart(int argc, char **argv);
 int runTransfer(int argc, char **argv);
+int runLearningCurve(int argc, char **argv);
 
 struct Command {
   const char *name;
@@ -23,10 +24,17 @@ struct Command {
 };
 
 inline constexpr Command kCommands[] = {
-    {"check", runCheck},       {"train", runTrain},   {"explain", runExplain},
-    {"export", runExport},     {"search", runSearch}, {"robustness", runRobustness},
-    {"transfer", runTransfer}, {"part", runPart},     {"info", runInfo},
+    {"check", runCheck},
+    {"train", runTrain},
+    {"explain", runExplain},
+    {"export", runExport},
+    {"search", runSearch},
+    {"robustness", runRobustness},
+    {"transfer", runTransfer},
+    {"part", runPart},
+    {"info", runInfo},
     {"keys", runKeys},
+    {"learning-curve", runLearningCurve},
 };
 
 inline constexpr const char *kUsage = R"(usage: particle <command> [options]
@@ -65,6 +73,12 @@ commands:
                                       a particle trained on SOURCE reused on TARGET with N labelled
                                       samples: frozen / LoRA / fine-tuned / from scratch / the monolithic
                                       baseline, one process per trial; transfer.json and transfer.csv
+  learning-curve PROJECT --sizes 100,300,1000,.. [--seeds 3] [--search DIR] [--epochs E]
+                 [--min-steps S] [--jobs N] [--out DIR [--force]]
+                                      the graph, its monolithic baseline (and the Pareto set of a search)
+                                      trained on N samples per seed: test accuracy and the generalisation
+                                      gap ± sd against N, the graph against the baseline per size;
+                                      curve.json, curve.csv, curve.svg/.png, gap.svg/.png
   part save PROJECT --checkpoint CKPT --node ID[,ID..] --out FILE.particle-part [--force]
                                       a trained node, or a sub-graph with one input and one output,
                                       saved with its weights, shapes and provenance (project, data

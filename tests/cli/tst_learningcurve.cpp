@@ -1,18 +1,40 @@
 // Trials and the learning curve through the command line: runTrials runs `particle train`
 // processes a few at a time, records one that fails with its last error line and returns the
-// outcomes in the order of the specs.
+// outcomes in the order of the specs; `particle learning-curve` on a tiny project (2 sizes, 2
+// seeds, 1 epoch) trains the graph and its monolithic baseline on N samples each, writes
+// curve.json (spreads that are the runs' own, the paired verdict per size), curve.csv and the
+// charts, takes the finished runs when run again, and refuses bad sizes naming --sizes.
 
 #include "TestSupport.h"
 
+#include "recipes/LearningCurve.h"
 #include "recipes/Trials.h"
+#include "train/RunFolder.h"
 
 #include <QDir>
+#include <QFileInfo>
 #include <QTest>
 
+#include <cmath>
 #include <set>
 
 using namespace particle;
 using namespace particle::test;
+
+namespace {
+
+ProcessRun cli(const QStringList &args) {
+  return runProcess(PARTICLE_CLI, args, QProcessEnvironment::systemEnvironment());
+}
+
+double meanOf(const std::vector<double> &v) {
+  double s = 0;
+  for (double x : v)
+    s += x;
+  return s / static_cast<double>(v.size());
+}
+
+} // namespace
 
 class TestLearningCurve : public QObject {
   Q_OBJECT
@@ -52,6 +74,130 @@ private Q_SLOTS:
     QCOMPARE(outcomes[2].status, std::string("failed"));
     QVERIFY2(outcomes[2].message.find("hidden") != std::string::npos, outcomes[2].message.c_str());
     QVERIFY(QFile::exists(QString::fromStdString(root + "/logs/good.log")));
+  }
+
+  void curveOfTwoSizesAndTwoSeeds() {
+    QTemporaryDir dir;
+    const QString project = QString::fromStdString(writeFile(dir, "t.particle.json", baseProject().dump(2)));
+    const QString out = dir.filePath("curve");
+    const QStringList args = {"learning-curve", project, "--sizes", "40,120", "--seeds", "2",
+                              "--epochs",       "1",     "--out",   out};
+    const ProcessRun r = cli(args);
+    QVERIFY2(r.code == 0, qPrintable(r.all()));
+    QVERIFY2(r.out.contains("[1/8] t") && r.out.contains("[8/8] monolithic-w1"), qPrintable(r.out));
+    QVERIFY2(r.out.contains("N=40") && r.out.contains("N=120") && r.out.contains("generalisation gap"),
+             qPrintable(r.out));
+    QVERIFY2(r.out.contains("\n  N=40: ") && r.out.contains("\n  N=120: "), qPrintable(r.out)); // the verdicts
+
+    const std::string file = (out + "/curve.json").toStdString();
+    const Json j = Json::parse(readTextFile(file));
+    QCOMPARE(j["type"].get<std::string>(), std::string("learning-curve"));
+    QCOMPARE(j["project"].get<std::string>(), std::string("t"));
+    QVERIFY(j["sizes"] == Json({40, 120}));
+    QCOMPARE(j["seeds"].get<int>(), 2);
+    QCOMPARE(j["epochs"].get<int>(), 1);
+    QCOMPARE(j["models"].size(), std::size_t{2});
+    QCOMPARE(j["models"][0]["role"].get<std::string>(), std::string("graph"));
+    QCOMPARE(j["models"][1]["name"].get<std::string>(), std::string("monolithic-w1"));
+    QCOMPARE(j["models"][1]["role"].get<std::string>(), std::string("baseline"));
+    for (const auto &m : j["models"]) {
+      QCOMPARE(m["points"].size(), std::size_t{2});
+      for (const auto &p : m["points"]) {
+        const int64_t size = p["size"].get<int64_t>();
+        QCOMPARE(p["runs"].size(), std::size_t{2});
+        std::vector<double> test, train, gap;
+        for (int seed = 0; seed < 2; ++seed) {
+          const Json &run = p["runs"][seed];
+          QCOMPARE(run["seed"].get<int>(), seed);
+          QCOMPARE(run["status"].get<std::string>(), std::string("completed"));
+          // N samples trained: as the run's data set reports them, and as its project asks.
+          QCOMPARE(run["train_samples"].get<int64_t>(), size);
+          const std::string runDir = run["run_dir"].get<std::string>();
+          const RunRecord record = readRunSummary(runDir);
+          QVERIFY2(record.dataset.find(std::to_string(size) + " train,") != std::string::npos, record.dataset.c_str());
+          const Json trained = Json::parse(readTextFile(runDir + "/project.particle.json"));
+          QCOMPARE(trained["dataset"]["limit"].get<int64_t>(), size);
+          QCOMPARE(trained["dataset"]["limit_seed"].get<int>(), seed + 1);
+          QCOMPARE(run["test_accuracy"].get<double>(), record.summary.testAccuracy);
+          const auto epochs = readRunMetrics(runDir);
+          QCOMPARE(epochs.size(), std::size_t{1});
+          QCOMPARE(run["train_accuracy"].get<double>(), epochs.back().trainAccuracy);
+          QCOMPARE(run["val_accuracy"].get<double>(), epochs.back().valAccuracy);
+          test.push_back(run["test_accuracy"].get<double>());
+          train.push_back(run["train_accuracy"].get<double>());
+          gap.push_back(train.back() - run["val_accuracy"].get<double>());
+        }
+        // The spreads are the runs' own: mean and sample sd over the two seeds, values in seed order.
+        for (auto [key, values] : {std::pair{"test", &test}, {"train", &train}, {"gap", &gap}}) {
+          const Json &s = p[key];
+          QCOMPARE(s["n"].get<int>(), 2);
+          QCOMPARE(s["values"].get<std::vector<double>>(), *values);
+          QVERIFY(std::abs(s["mean"].get<double>() - meanOf(*values)) < 1e-12);
+          QVERIFY(std::abs(s["sd"].get<double>() - std::abs((*values)[0] - (*values)[1]) / std::sqrt(2.0)) < 1e-12);
+        }
+      }
+    }
+    // Per size the graph against the baseline, paired over the seeds on test accuracy.
+    QCOMPARE(j["comparisons"].size(), std::size_t{2});
+    for (std::size_t i = 0; i < 2; ++i) {
+      const Json &c = j["comparisons"][i];
+      QVERIFY(c["size"] == j["sizes"][i]);
+      QCOMPARE(c["comparison"]["a"].get<std::string>(), std::string("t"));
+      QCOMPARE(c["comparison"]["b"].get<std::string>(), std::string("monolithic-w1"));
+      QCOMPARE(c["comparison"]["n"].get<int>(), 2);
+      const double difference = j["models"][0]["points"][i]["test"]["mean"].get<double>() -
+                                j["models"][1]["points"][i]["test"]["mean"].get<double>();
+      QVERIFY(std::abs(c["comparison"]["difference"].get<double>() - difference) < 1e-12);
+      QVERIFY(!c["comparison"]["verdict"].get<std::string>().empty());
+    }
+    const CurveResult read = readCurveFile(file);
+    QCOMPARE(read.models.size(), std::size_t{2});
+    QCOMPARE(read.comparisons.size(), std::size_t{2});
+    const QStringList csv =
+        QString::fromStdString(readTextFile((out + "/curve.csv").toStdString())).split('\n', Qt::SkipEmptyParts);
+    QCOMPARE(csv.size(), 9);
+    QCOMPARE(csv[0], QString("model,size,seed,test_accuracy,train_accuracy,gap,status"));
+    for (const char *chart : {"curve.svg", "curve.png", "gap.svg", "gap.png"})
+      QVERIFY2(QFileInfo(out + "/" + chart).size() > 1000, chart);
+    QVERIFY(readTextFile((out + "/curve.svg").toStdString()).find("monolithic-w1") != std::string::npos);
+
+    // Again in the same folder: every run is taken from the earlier curve, none trains.
+    const ProcessRun again = cli(args);
+    QVERIFY2(again.code == 0, qPrintable(again.all()));
+    QCOMPARE(again.out.count("(from the earlier curve)"), 8);
+    QVERIFY(Json::parse(readTextFile(file))["models"] == j["models"]);
+    // Other settings in that folder are refused.
+    QStringList other = args;
+    other[other.indexOf("--epochs") + 1] = "2";
+    const ProcessRun refused = cli(other);
+    QCOMPARE(refused.code, 3);
+    QVERIFY2(refused.err.contains("holds a learning curve with other settings"), qPrintable(refused.all()));
+  }
+
+  void badSizesNameTheField_data() {
+    QTest::addColumn<QStringList>("extra");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("no sizes") << QStringList{} << "learning-curve needs --sizes";
+    QTest::newRow("empty") << QStringList{"--sizes", ","} << "--sizes needs at least one number of training samples";
+    QTest::newRow("zero") << QStringList{"--sizes", "100,0"}
+                          << "--sizes needs whole numbers of training samples ≥ 1 separated by commas, got \"0\"";
+    QTest::newRow("not a number") << QStringList{"--sizes", "1e3"}
+                                  << "--sizes needs whole numbers of training samples ≥ 1 separated by commas, got "
+                                     "\"1e3\"";
+    QTest::newRow("larger than the split")
+        << QStringList{"--sizes", "40,100000"} << "learning-curve --sizes: 100000 is more than the";
+    QTest::newRow("seeds") << QStringList{"--sizes", "40", "--seeds", "0"} << "--seeds needs an integer ≥ 1";
+  }
+
+  void badSizesNameTheField() {
+    QFETCH(QStringList, extra);
+    QFETCH(QString, expected);
+    QTemporaryDir dir;
+    const QString project = QString::fromStdString(writeFile(dir, "t.particle.json", baseProject().dump(2)));
+    const ProcessRun r = cli(QStringList{"learning-curve", project, "--out", dir.filePath("c")} + extra);
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains(expected), qPrintable(r.all()));
+    QVERIFY(!QFile::exists(dir.filePath("c/curve.json")));
   }
 };
 
