@@ -17,6 +17,7 @@ int runKeys(int argc, char **argv);
 int runPart(int argc, char **argv);
 int runTransfer(int argc, char **argv);
 int runLearningCurve(int argc, char **argv);
+int runReport(int argc, char **argv);
 
 struct Command {
   const char *name;
@@ -35,6 +36,7 @@ inline constexpr Command kCommands[] = {
     {"info", runInfo},
     {"keys", runKeys},
     {"learning-curve", runLearningCurve},
+    {"report", runReport},
 };
 
 inline constexpr const char *kUsage = R"(usage: particle <command> [options]
@@ -79,6 +81,12 @@ commands:
                                       trained on N samples per seed: test accuracy and the generalisation
                                       gap ± sd against N, the graph against the baseline per size;
                                       curve.json, curve.csv, curve.svg/.png, gap.svg/.png
+  report DIR [--out FILE.html] [--samples N]
+                                      one self-contained HTML file (inline SVG figures, opens offline)
+                                      of a run (graph, data, curves, confusion matrix, sub-model
+                                      shares and heat maps, model card), a search, claims, a transfer
+                                      or learning-curve folder (default --out: DIR/report.html;
+                                      --samples: a run's test samples explained, default 64)
   part save PROJECT --checkpoint CKPT --node ID[,ID..] --out FILE.particle-part [--force]
                                       a trained node, or a sub-graph with one input and one output,
                                       saved with its weights, shapes and provenance (project, data
