@@ -45,9 +45,10 @@ struct RunSummary {
   int64_t steps = 0;
   double testAccuracy = 0, testLoss = 0, valAccuracy = 0, valLoss = 0, samplesPerSecond = 0, trainSeconds = 0;
   int64_t totalParameters = 0, uniqueParameters = 0;
-  double inferenceUsPerSample = 0; // median of the timed test passes, per sample (batched, eval mode)
-  int inferencePasses = 0;         // how many passes that median is of (0: not measured)
-  double flopsPerSample = 0;       // forward FLOPs of one sample, 0 when unknown (Validation::flopsPerSample)
+  double inferenceUsPerSample = 0;    // median of the timed test passes, per sample (batched, eval mode)
+  int inferencePasses = 0;            // how many passes that median is of (0: not measured)
+  double inferenceCpuUsPerSample = 0; // the processor time of those passes (all threads), median
+  double flopsPerSample = 0;          // forward FLOPs of one sample, 0 when unknown (Validation::flopsPerSample)
   std::string device;
   int threads = 0;
   std::string checkpoint; // path of the kept checkpoint, if any

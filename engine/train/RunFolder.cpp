@@ -116,8 +116,10 @@ void RunFolder::writeSummary(const RunRecord &r) const {
     return;
   const RunSummary &summary = r.summary;
   // What the µs figure is: the median of this many timed passes at this many threads.
-  const Json timing = {
-      {"median", summary.inferenceUsPerSample}, {"passes", summary.inferencePasses}, {"threads", summary.threads}};
+  const Json timing = {{"median", summary.inferenceUsPerSample},
+                       {"passes", summary.inferencePasses},
+                       {"threads", summary.threads},
+                       {"cpu_median", summary.inferenceCpuUsPerSample}};
   Json s = {{"name", r.name},
             {"status", statusName(summary.status)},
             {"message", summary.message},
@@ -162,8 +164,9 @@ RunRecord readRunSummary(const std::string &runDir) {
   summary.steps = s.integer("steps", 0, 0);
   summary.samplesPerSecond = s.number("samples_per_second", 0.0);
   summary.inferenceUsPerSample = s.number("inference_us_per_sample", 0.0);
-  summary.inferencePasses = static_cast<int>(
-      JsonFields(s.object("inference_us", true), path, "inference_us").integer("passes", 0, 0, INT_MAX));
+  const JsonFields timing(s.object("inference_us", true), path, "inference_us");
+  summary.inferencePasses = static_cast<int>(timing.integer("passes", 0, 0, INT_MAX));
+  summary.inferenceCpuUsPerSample = timing.number("cpu_median", 0.0);
   summary.flopsPerSample = s.number("flops_per_sample", 0.0);
   summary.trainSeconds = s.number("train_seconds", 0.0);
   const JsonFields parameters(s.object("parameters", true), path, "parameters");

@@ -321,13 +321,14 @@ void TestCli::trainWritesEverything() {
   QCOMPARE(s["inference_us"]["passes"].get<int>(), 5);
   QCOMPARE(s["inference_us"]["threads"].get<int>(), 1);
   QCOMPARE(s["inference_us"]["median"].get<double>(), s["inference_us_per_sample"].get<double>());
+  QVERIFY(s["inference_us"]["cpu_median"].get<double>() > 0);
   QVERIFY(r.out.contains("µs per sample (median of 5 passes), 2.47 k FLOPs per sample"));
   const Run info = runCli({"info", out});
   QVERIFY2(info.code == 0, qPrintable(info.err));
   QVERIFY2(info.out.contains(QRegularExpression(R"(flops_per_sample\s+2.47 k \(forward\))")), qPrintable(info.out));
-  QVERIFY2(
-      info.out.contains(QRegularExpression(R"(inference_us\s+[0-9.]+ µs per sample \(median of 5 passes, 1 thread\))")),
-      qPrintable(info.out));
+  QVERIFY2(info.out.contains(QRegularExpression(
+               R"(inference_us\s+[0-9.]+ µs per sample \(median of 5 passes, 1 thread; [0-9.]+ µs processor time\))")),
+           qPrintable(info.out));
   // Resume continues to the requested epoch count.
   const Run resumed = runCli({"train", QString::fromStdString(path), "--out", dir.filePath("run2"), "--epochs", "3",
                               "--resume", out + "/checkpoint.pt"});
@@ -598,9 +599,17 @@ void TestCli::explainWritesJsonAndHeatmaps() {
   }
   QVERIFY(std::abs(shares - 1.0) < 1e-9);
   QVERIFY(QFile::exists(dir.filePath("explain/class_branch_combine.png")));
+  // A figure (explain/Chart.h): axes, class and branch names and a colour bar on white, not bare
+  // cells.
   QImage heat(dir.filePath("explain/class_branch_combine.png"));
-  QCOMPARE(heat.width(), 4 * 24);  // one column per branch
-  QCOMPARE(heat.height(), 4 * 24); // one row per class
+  QCOMPARE(heat.width(), 640);
+  QCOMPARE(heat.height(), 360); // the smallest figure: 4 classes
+  QCOMPARE(heat.pixelColor(0, 0), QColor(Qt::white));
+  QSet<QRgb> colours;
+  for (int y = 0; y < heat.height(); ++y)
+    for (int x = 0; x < heat.width(); ++x)
+      colours.insert(heat.pixel(x, y));
+  QVERIFY(colours.size() > 50); // the colour bar's ramp alone has more
   // Usage and file errors.
   QCOMPARE(runCli({"explain", QString::fromStdString(path), "--checkpoint", run + "/checkpoint.pt", "--method", "lime"})
                .code,

@@ -41,7 +41,8 @@ int runInfoOfRun(const std::string &dir) {
   row("inference_us",
       fixed(s.inferenceUsPerSample, 1) + " µs per sample" +
           (s.inferencePasses > 0 ? " (median of " + std::to_string(s.inferencePasses) + " passes, " +
-                                       std::to_string(s.threads) + (s.threads == 1 ? " thread)" : " threads)")
+                                       std::to_string(s.threads) + (s.threads == 1 ? " thread; " : " threads; ") +
+                                       fixed(s.inferenceCpuUsPerSample, 1) + " µs processor time)"
                                  : ""));
   row("device", s.device);
   return kExitOk;
