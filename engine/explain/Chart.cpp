@@ -1469,13 +1469,15 @@ Canvas layout(const XYChart &c, int width, int height) {
     noData(cv, top, "Too small to draw");
     return cv;
   }
+  // The data keeps clear of the axes by a few pixels, so that no point sits on a frame line.
+  const double inset = 8;
   auto mapX = [&](double v) {
     const double t = c.logX ? (std::log10(v) - std::log10(xt.lo)) / (std::log10(xt.hi) - std::log10(xt.lo))
                             : (v - xt.lo) / (xt.hi - xt.lo);
-    return left + t * (right - left);
+    return left + inset + t * (right - left - 2 * inset);
   };
   auto mapY = [&](double v) {
-    return bottom - (std::clamp(v, yt.lo, yt.hi) - yt.lo) / (yt.hi - yt.lo) * (bottom - plotTop);
+    return bottom - inset - (std::clamp(v, yt.lo, yt.hi) - yt.lo) / (yt.hi - yt.lo) * (bottom - plotTop - 2 * inset);
   };
 
   // Grid, axes, ticks and their labels.
@@ -1537,9 +1539,17 @@ Canvas layout(const XYChart &c, int width, int height) {
     if (s.points)
       for (std::size_t i : idx)
         cv.circle(mapX(s.x[i]), mapY(s.y[i]), i < s.size.size() ? radius(s.size[i]) : 4, col, kWhite, 1);
+    // Point labels above and right of their point, or left/below where they would leave the plot.
     for (std::size_t i : idx)
-      if (i < s.labels.size() && !s.labels[i].empty())
-        cv.text(mapX(s.x[i]) + 7, mapY(s.y[i]) - 7, truncated(s.labels[i], 24), kSmall, mix(col, kInk, 0.5));
+      if (i < s.labels.size() && !s.labels[i].empty()) {
+        const std::string label = truncated(s.labels[i], 24);
+        const double x = mapX(s.x[i]), y = mapY(s.y[i]);
+        const double off = 0.7 * (s.points && i < s.size.size() ? radius(s.size[i]) : 4) + 4;
+        const bool leftward = x + off + textWidth(label, kSmall) > right;
+        const bool downward = y - off - kSmall < plotTop;
+        cv.text(leftward ? x - off : x + off, downward ? y + off + kSmall : y - off, label, kSmall, mix(col, kInk, 0.5),
+                leftward ? Anchor::End : Anchor::Start);
+      }
   }
 
   // Legend.
@@ -1806,16 +1816,16 @@ Canvas layout(const BarChart &c, int width, int height) {
     const double a = mapX(std::min(0.0, c.values[i])), b = mapX(std::max(0.0, c.values[i]));
     cv.rect(std::round(a), std::round(yc - barH / 2), std::max(1.0, std::round(b) - std::round(a)), std::round(barH),
             col);
-    double end = mapX(c.values[i]);
+    // The value right of everything in its row (bar, zero line, whisker): never over the labels.
+    double end = std::max(mapX(c.values[i]), mapX(0));
     if (range) {
       const double l = mapX(c.low[i]), h = mapX(c.high[i]);
       cv.line(l, crisp(yc), h, crisp(yc), kInk, 1.5);
       cv.line(crisp(l), yc - barH / 3, crisp(l), yc + barH / 3, kInk, 1.5);
       cv.line(crisp(h), yc - barH / 3, crisp(h), yc + barH / 3, kInk, 1.5);
-      end = c.values[i] >= 0 ? std::max(end, h) : std::min(end, l);
+      end = std::max(end, h);
     }
-    cv.text(c.values[i] >= 0 ? std::max(end, mapX(0)) + 5 : std::min(end, mapX(0)) - 5, yc + 4, values[i], kSmall, kInk,
-            c.values[i] >= 0 ? Anchor::Start : Anchor::End);
+    cv.text(end + 5, yc + 4, values[i], kSmall, kInk);
     cv.text(left - 8, yc + 4, labels[i], kTick, kInk, Anchor::End);
   }
   if (t.lo < 0 && t.hi > 0)
@@ -1988,8 +1998,15 @@ Canvas layoutGraph(const Graph &graph, const Validation &validation, int maxWidt
     int64_t params = 0;
     if (info) {
       shape.clear();
+      // A Split's equal parts as "4 × [1,14,14]".
+      std::vector<std::string> shapes;
       for (std::size_t p = 0; p < info->outputs.size(); ++p)
-        shape += (p ? ", " : "") + outputShapeText(*info, p);
+        shapes.push_back(outputShapeText(*info, p));
+      if (shapes.size() > 1 && std::all_of(shapes.begin(), shapes.end(), [&](const auto &t) { return t == shapes[0]; }))
+        shape = std::to_string(shapes.size()) + " \u00d7 " + shapes[0];
+      else
+        for (const auto &t : shapes)
+          shape += (shape.empty() ? "" : ", ") + t;
       if (shape.empty())
         shape = "?";
       params = info->parameters;

@@ -72,24 +72,4 @@ void writePng(const std::string &path, int width, int height, const std::vector<
   writeFileAtomically(path, png);
 }
 
-void writeHeatmapPng(const std::string &path, const std::vector<std::vector<double>> &values, int cell,
-                     bool signedValues) {
-  const int rows = static_cast<int>(values.size());
-  const int cols = rows ? static_cast<int>(values[0].size()) : 0;
-  double scale = 0;
-  for (const auto &r : values)
-    for (double v : r)
-      scale = std::max(scale, signedValues ? std::abs(v) : v);
-  if (scale <= 0)
-    scale = 1;
-  const int w = std::max(1, cols * cell), h = std::max(1, rows * cell);
-  std::vector<Rgb> pixels(static_cast<std::size_t>(w) * h, Rgb{255, 255, 255});
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x) {
-      const double v = values[y / cell][x / cell] / scale;
-      pixels[static_cast<std::size_t>(y) * w + x] = signedValues ? divergingColor(v) : sequentialColor(v);
-    }
-  writePng(path, w, h, pixels);
-}
-
 } // namespace particle

@@ -1,5 +1,5 @@
 #pragma once
-// Minimal PNG writer (8-bit RGB, zlib) and a perceptual colour map, for the CLI's heat maps.
+// Minimal PNG writer (8-bit RGB, zlib) and the colour maps of heat maps (explain/Chart.h draws them).
 
 #include <cstdint>
 #include <string>
@@ -18,10 +18,5 @@ Rgb divergingColor(double t);
 
 // Writes `pixels` (row-major, width × height) as a PNG; throws Error(File).
 void writePng(const std::string &path, int width, int height, const std::vector<Rgb> &pixels);
-
-// Renders a rows × cols matrix of values as cells of `cell` pixels. `signedValues` picks the
-// diverging map (scaled by max |v|), else the sequential one (scaled by max v).
-void writeHeatmapPng(const std::string &path, const std::vector<std::vector<double>> &values, int cell,
-                     bool signedValues);
 
 } // namespace particle

@@ -2,9 +2,11 @@
 
 #include "base/Files.h"
 #include "data/DatasetSpec.h"
-#include "explain/Png.h"
+#include "explain/Chart.h"
 #include "explain/TokenReport.h"
 #include "train/Trainer.h"
+
+#include <algorithm>
 
 namespace particle {
 
@@ -58,6 +60,9 @@ std::vector<Explainer::Saliency> ExplainSession::saliency(const Explanation &e, 
 }
 
 namespace {
+// The explanation figures' width in pixels (their height follows the rows they show).
+constexpr int kFigureWidth = 640;
+
 // Token explanations of text data (explain/TokenReport.h): tokens.jsonl, one line per sample,
 // and tokens.html, one self-contained page.
 void writeTokenExplanations(const std::string &dir, const DataInfo &data, const torch::Tensor &x, const Explanation &e,
@@ -101,25 +106,40 @@ void ExplainSession::writeFiles(const Explanation &e, const ExplainOptions &opti
   const DataInfo &data = info();
   for (std::size_t c = 0; c < e.combines.size(); ++c) {
     const auto &comb = e.combines[c];
-    std::vector<std::vector<double>> matrix(static_cast<std::size_t>(model_->classes()));
-    for (const auto &a : Explainer::aggregate(comb, e.targets, model_->classes()))
+    chart::HeatMap heat;
+    heat.title = "How much each branch of \"" + comb.combine + "\" adds, per class";
+    heat.xLabel = "Branch";
+    heat.yLabel = "Explained class";
+    heat.scaleLabel = std::string("Mean |contribution| (") + methodName(options.method) + ")";
+    heat.values.resize(static_cast<std::size_t>(model_->classes()));
+    for (int64_t cls = 0; cls < model_->classes(); ++cls)
+      heat.rowLabels.push_back(className(data, cls));
+    for (const auto &a : Explainer::aggregate(comb, e.targets, model_->classes())) {
+      heat.colLabels.push_back(a.branch);
       for (std::size_t cls = 0; cls < a.perClass.size(); ++cls)
-        matrix[cls].push_back(a.perClass[cls]);
+        heat.values[cls].push_back(a.perClass[cls]);
+    }
     const std::string png = dir + "/class_branch_" + comb.combine + ".png";
-    writeHeatmapPng(png, matrix, 24, false);
+    chart::writePng(heat, png, kFigureWidth, std::clamp(180 + 30 * static_cast<int>(model_->classes()), 360, 900));
     j["combines"][c]["heatmap_png"] = png;
     // Saliency per sub-model, averaged |IG| over up to 16 samples, stitched into the input.
     if (data.sampleShape.size() == 3 && options.method == ExplainMethod::Shapley) {
       Json deltas = Json::object();
-      for (const auto &s : saliency(e, comb.combine, std::min<int64_t>(16, n))) {
+      const int64_t count = std::min<int64_t>(16, n);
+      for (const auto &s : saliency(e, comb.combine, count)) {
         const auto mapped = s.map.abs().mean(0).sum(0).to(torch::kDouble).cpu(); // [H, W]
-        std::vector<std::vector<double>> pixels(mapped.size(0), std::vector<double>(mapped.size(1)));
+        chart::HeatMap map;
+        map.title = "Where branch \"" + s.branch + "\" looks (" + std::to_string(count) + " test samples)";
+        map.xLabel = "Pixel column";
+        map.yLabel = "Pixel row";
+        map.scaleLabel = "Mean |integrated gradients|";
+        map.values.assign(mapped.size(0), std::vector<double>(mapped.size(1)));
         for (int64_t r = 0; r < mapped.size(0); ++r)
           for (int64_t col = 0; col < mapped.size(1); ++col)
-            pixels[r][col] = mapped[r][col].item<double>();
+            map.values[r][col] = mapped[r][col].item<double>();
         std::string safe = s.branch;
         std::replace(safe.begin(), safe.end(), ':', '_');
-        writeHeatmapPng(dir + "/saliency_" + safe + ".png", pixels, 8, false);
+        chart::writePng(map, dir + "/saliency_" + safe + ".png", kFigureWidth, 480);
         deltas[s.branch] = s.delta.abs().max().item<double>();
       }
       j["combines"][c]["integrated_gradients_max_delta"] = deltas;
