@@ -419,8 +419,8 @@ chart::XYChart accuracyChart(const CurveResult &r) {
 
 chart::XYChart gapChart(const CurveResult &r) {
   chart::XYChart c = curveChart(r, &CurvePoint::gap);
-  c.title = r.project + ": generalisation gap (train − validation accuracy)" + seedsNote(r);
-  c.yLabel = "gap (percentage points)";
+  c.title = r.project + ": generalisation gap" + seedsNote(r);
+  c.yLabel = "train − validation accuracy (points)";
   return c;
 }
 

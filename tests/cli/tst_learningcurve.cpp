@@ -3,7 +3,8 @@
 // outcomes in the order of the specs; `particle learning-curve` on a tiny project (2 sizes, 2
 // seeds, 1 epoch) trains the graph and its monolithic baseline on N samples each, writes
 // curve.json (spreads that are the runs' own, the paired verdict per size), curve.csv and the
-// charts, takes the finished runs when run again, and refuses bad sizes naming --sizes.
+// charts, takes the finished runs when run again, and refuses bad sizes naming --sizes; a search's
+// Pareto set joins the curve.
 
 #include "TestSupport.h"
 
@@ -172,6 +173,49 @@ private Q_SLOTS:
     const ProcessRun refused = cli(other);
     QCOMPARE(refused.code, 3);
     QVERIFY2(refused.err.contains("holds a learning curve with other settings"), qPrintable(refused.all()));
+  }
+
+  // A search's Pareto set joins the curve, less the graph and the baseline (on it already).
+  void paretoSetOfASearch() {
+    QTemporaryDir dir;
+    const QString project = QString::fromStdString(writeFile(dir, "t.particle.json", baseProject().dump(2)));
+    Json variant = baseProject();
+    variant["name"] = "t-4-sum";
+    variant["nodes"][6]["params"]["mode"] = "sum";
+    QVERIFY(QDir(dir.path()).mkpath("s/variants"));
+    writeFile(dir, "s/variants/4-sum.particle.json", variant.dump(2));
+    const auto search = [&](const std::string &hash) {
+      const Json doc = {{"project", "t"},
+                        {"settings", {{"graph_hash", hash}}},
+                        {"variants",
+                         {{{"name", "own"}, {"original", true}},
+                          {{"name", "monolithic-w1"}, {"baseline", true}},
+                          {{"name", "4-sum"}}}},
+                        {"trials", Json::array()},
+                        {"pareto", {"4-sum", "monolithic-w1", "own"}}};
+      writeFile(dir, "s/search.json", doc.dump(2));
+    };
+    search(graphHash(loadProject(project.toStdString()).graph));
+    const QString out = dir.filePath("curve");
+    const QStringList args = {"learning-curve", project,           "--sizes", "40", "--seeds", "1", "--epochs", "1",
+                              "--search",       dir.filePath("s"), "--out",   out};
+    const ProcessRun r = cli(args);
+    QVERIFY2(r.code == 0, qPrintable(r.all()));
+    const CurveResult c = readCurveFile((out + "/curve.json").toStdString());
+    QCOMPARE(c.models.size(), std::size_t{3});
+    QCOMPARE(c.models[2].name, std::string("4-sum"));
+    QCOMPARE(c.models[2].role, std::string("pareto"));
+    QVERIFY2(c.models[2].points[0].runs.at(0).ok(), c.models[2].points[0].runs.at(0).message.c_str());
+    const Json trained = Json::parse(readTextFile(c.models[2].points[0].runs[0].runDir + "/project.particle.json"));
+    QCOMPARE(trained["nodes"][6]["params"]["mode"].get<std::string>(), std::string("sum"));
+    QCOMPARE(trained["dataset"]["limit"].get<int>(), 40);
+    // A search of another graph is refused, naming the file.
+    search("0000");
+    QStringList again = args;
+    again[again.indexOf("--out") + 1] = dir.filePath("other");
+    const ProcessRun refused = cli(again);
+    QCOMPARE(refused.code, 3);
+    QVERIFY2(refused.err.contains("search.json is a search of another graph than t's"), qPrintable(refused.all()));
   }
 
   void badSizesNameTheField_data() {
