@@ -58,6 +58,11 @@ commands:
   robustness PROJECT --checkpoint CKPT [--sigmas 0,0.1,..] [--samples N] [--parts-from PROJECT] [--out DIR]
                                       accuracy under input noise and with each part occluded, the
                                       generalisation gap per epoch; robustness.json and .csv
+  robustness PROJECT --seeds S [--epochs E] [--limit N] [--jobs J] [--sigmas ..] [--samples N]
+             [--out DIR [--force]]    the write-up's claims: the graph and its monolithic baseline
+                                      trained S seeds each at equal epochs and measured as above;
+                                      per claim a 95% interval over seeds and a verdict; claims.json
+                                      and claims.csv (default --out: claims-<name>)
   explain PROJECT --checkpoint CKPT [--samples N] [--method shapley|ablation|gradxact]
           [--baseline mean|zero|background] [--target predicted|true] [--out DIR]
                                       per-sub-model attributions over N test samples; writes
