@@ -1101,10 +1101,10 @@ std::string strokeAttrs(const Prim &p) {
 // `scale` < 1 shrinks the drawing to fit (the viewBox keeps its coordinates).
 std::string svgOf(const Canvas &c, double scale = 1) {
   const double w = std::round(c.width * scale), h = std::round(c.height * scale);
-  std::string s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + num(w) + "\" height=\"" + num(h) +
-                  "\" viewBox=\"0 0 " + std::to_string(c.width) + " " + std::to_string(c.height) +
-                  "\" font-family=\"sans-serif\">\n<rect width=\"" + std::to_string(c.width) + "\" height=\"" +
-                  std::to_string(c.height) + "\" fill=\"#ffffff\"/>\n";
+  const std::string size = std::to_string(c.width) + " " + std::to_string(c.height);
+  std::string s = R"(<svg xmlns="http://www.w3.org/2000/svg" width=")" + num(w) + R"(" height=")" + num(h) +
+                  R"(" viewBox="0 0 )" + size + R"(" font-family="sans-serif">)" + "\n" + R"(<rect width=")" +
+                  std::to_string(c.width) + R"(" height=")" + std::to_string(c.height) + R"(" fill="#ffffff"/>)" + "\n";
   for (const Prim &p : c.prims) {
     switch (p.kind) {
     case Prim::Kind::Line:
@@ -1112,7 +1112,7 @@ std::string svgOf(const Canvas &c, double scale = 1) {
            "\" y2=\"" + num(p.points[1].y) + "\"" + strokeAttrs(p) + "/>\n";
       break;
     case Prim::Kind::Polyline:
-      s += "<polyline points=\"" + points(p.points) + "\" fill=\"none\"" + strokeAttrs(p) +
+      s += "<polyline points=\"" + points(p.points) + R"(" fill="none")" + strokeAttrs(p) +
            " stroke-linejoin=\"round\" stroke-linecap=\"round\"/>\n";
       break;
     case Prim::Kind::Polygon:
@@ -1517,6 +1517,7 @@ Canvas layout(const XYChart &c, int width, int height) {
     const bool hasRange = s.low.size() == s.y.size() && s.high.size() == s.y.size();
     if (hasRange && s.line && !s.points && idx.size() > 1) {
       std::vector<Pt> band;
+      band.reserve(2 * idx.size());
       for (std::size_t i : idx)
         band.push_back({mapX(s.x[i]), mapY(s.high[i])});
       for (auto it = idx.rbegin(); it != idx.rend(); ++it)
@@ -1525,6 +1526,7 @@ Canvas layout(const XYChart &c, int width, int height) {
     }
     if (s.line && idx.size() > 1) {
       std::vector<Pt> pts;
+      pts.reserve(idx.size());
       for (std::size_t i : idx)
         pts.push_back({mapX(s.x[i]), mapY(s.y[i])});
       cv.polyline(pts, col, 2);
@@ -2025,14 +2027,13 @@ Canvas layoutGraph(const Graph &graph, const Validation &validation, int maxWidt
   for (const auto &[name, members] : groupMembers) {
     const Node *first = graph.find(members.front());
     const bool trunk = first && first->shareScope == "trunk";
-    std::string list;
-    for (const auto &m : members)
-      list += (list.empty() ? "" : ", ") + m;
+    std::string note = "Share group " + name + ": ";
+    for (std::size_t k = 0; k < members.size(); ++k)
+      note += (k ? ", " : "") + members[k];
+    note += trunk ? " use one trunk" : " use one set of weights";
     cv.rect(margin, y - 9, 14, 12, mix(groupColor[name], kWhite, 0.86), groupColor[name], 2);
     cv.text(margin + 22, y + 1,
-            truncated("Share group " + name + ": " + list + (trunk ? " use one trunk" : " use one set of weights"),
-                      static_cast<std::size_t>((drawingW - margin - 30) / (kAdvance * kTick))),
-            kTick, kInk);
+            truncated(note, static_cast<std::size_t>((drawingW - margin - 30) / (kAdvance * kTick))), kTick, kInk);
     y += 18;
   }
   return cv;
