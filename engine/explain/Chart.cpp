@@ -1997,7 +1997,7 @@ Canvas layoutGraph(const Graph &graph, const Validation &validation, int maxWidt
     cv.text(cx, pos[i].y + 17, truncated(node.type, chars), kLabel, kInk, Anchor::Middle, true);
     cv.text(cx, pos[i].y + 33, truncated(node.id, chars), kTick, kInk, Anchor::Middle);
     std::string shape = "?";
-    int64_t params = 0;
+    int64_t params = 0, own = 0;
     if (info) {
       shape.clear();
       // A Split's equal parts as "4 × [1,14,14]".
@@ -2012,13 +2012,19 @@ Canvas layoutGraph(const Graph &graph, const Validation &validation, int maxWidt
       if (shape.empty())
         shape = "?";
       params = info->parameters;
+      own = validation.sharing.nodes.count(node.id)
+                ? validation.sharing.ownParameters(node.id, info->parameters, info->trunkParameters)
+                : params;
     }
     cv.text(cx, pos[i].y + 48, truncated("out " + shape, chars), kSmall, kMuted, Anchor::Middle);
-    std::string paramText = params ? countText(params) + " parameters" : "no parameters";
+    // A later member of a share group holds none (or only its last layer) of what it runs; its
+    // colour and the note below say whose.
+    std::string paramText = !params        ? "no parameters"
+                            : own == 0     ? "shares " + countText(params) + " parameters"
+                            : own < params ? countText(params) + " parameters, " + countText(own) + " own"
+                                           : countText(params) + " parameters";
     if (node.freeze)
       paramText += " · frozen";
-    if (shared)
-      paramText += " · " + node.share;
     cv.text(cx, pos[i].y + 62, truncated(paramText, chars + 2), kSmall, kMuted, Anchor::Middle);
   }
 

@@ -386,6 +386,9 @@ void TestChart::graphIsDrawnInLayers() {
     QVERIFY2(texts.contains(t), t);
   QVERIFY(texts.contains("out [32]")); // combine's output shape
   QVERIFY(texts.filter("parameters").size() >= 4);
+  // b runs a's module (share group g): it holds none of the weights it uses.
+  QCOMPARE(texts.filter("280 parameters").size(), 4); // a, c, d and b
+  QVERIFY(texts.contains("shares 280 parameters"));
   QVERIFY(texts.contains("Share group g: a, b use one set of weights"));
   // One arrow per edge.
   QCOMPARE(QString::fromStdString(svg).count("<line"), static_cast<int>(p.graph.edges.size()));
