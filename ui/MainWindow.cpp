@@ -18,6 +18,7 @@
 #include "training/TrainPanel.h"
 #include "training/TrainingTypes.h"
 #include "export/ExportWorker.h"
+#include "report/ReportExport.h"
 #include "recipes/GraphCheckpoint.h"
 #include "recipes/RunPlan.h"
 #include "base/Files.h"
@@ -389,6 +390,15 @@ void MainWindow::createActions() {
   file->addSeparator();
   file->addAction(tr("&Export to PyTorch…"), QKeySequence("Ctrl+E"), this, [this] { exportModel(false); });
   file->addAction(tr("Export to O&NNX…"), QKeySequence("Ctrl+Shift+E"), this, [this] { exportModel(true); });
+  // The report of the current run (the Train tab's last, else the run the Explain tab explains), or
+  // of a folder picked in the dialog.
+  auto *report = new ReportExport(this);
+  file->addAction(tr("Export &Report…"), QKeySequence("Ctrl+R"), this, [this, report] {
+    const QString checkpoint = explain_->checkpoint();
+    report->exec(!train_->lastRunFolder().isEmpty() ? train_->lastRunFolder()
+                 : checkpoint.isEmpty()             ? QString()
+                                                    : QFileInfo(checkpoint).absolutePath());
+  });
   file->addSeparator();
   file->addAction(tr("&Quit"), QKeySequence("Ctrl+Q"), this, &QWidget::close);
 

@@ -177,7 +177,7 @@ figure svg{max-width:100%;height:auto;border:1px solid #e3e8ee;border-radius:4px
 figcaption{color:#4a5866;font-size:13px;margin-top:4px}
 .row{display:flex;flex-wrap:wrap;gap:16px}
 .row figure{margin:0}
-.verdict{display:inline-block;padding:1px 8px;border-radius:10px;font-weight:600;font-size:13px}
+.verdict{display:inline-block;white-space:nowrap;padding:1px 8px;border-radius:10px;font-weight:600;font-size:13px}
 .v-good{background:#d8f0dc;color:#155d27}.v-bad{background:#f8dcdc;color:#8a1c1c}.v-noise{background:#ece9d8;color:#5b5320}
 .note{color:#4a5866}
 .card{background:#f8fafc;border:1px solid #d5dde6;border-radius:8px;padding:4px 20px 12px;margin-top:12px}
@@ -696,8 +696,8 @@ std::string searchReport(const std::string &dir, const ReportOptions &) {
         rows.push_back(row);
       }
     if (!rows.empty())
-      html +=
-          table({"the winner's lead", "on test accuracy", "mean", "95% interval", "p (Holm)", "test", "verdict"}, rows);
+      html += table(
+          {"the winner's lead", "on test accuracy", "difference", "95% interval", "p (Holm)", "test", "verdict"}, rows);
     if (!s.finalists.empty()) {
       std::vector<std::vector<std::string>> frows;
       for (const auto &f : s.finalists)
@@ -738,8 +738,7 @@ std::string searchReport(const std::string &dir, const ReportOptions &) {
       c.series.push_back(entry.second);
     if (!s.finalists.empty()) {
       chart::Series f;
-      f.name = "finalists at " + std::to_string(s.finalists.front().epochs) + " epochs (mean ± sd, " +
-               std::to_string(s.seeds) + " seeds)";
+      f.name = "finalists, " + std::to_string(s.finalists.front().epochs) + " epochs (± sd)";
       f.line = false;
       f.color = chart::Color{20, 20, 20};
       for (const auto &x : s.finalists) {
@@ -814,13 +813,21 @@ std::string claimsReport(const std::string &dir, const ReportOptions &) {
     bars.valueLabel = "difference (percentage points)";
     std::string sentences;
     for (const auto &c : r.claims) {
-      std::vector<std::string> row = {esc(c.claim), esc(c.measure), spreadText(c.graph), spreadText(c.baseline)};
+      // An exact claim compares counts (parameters), the others fractions over seeds.
+      const bool counts = c.comparison.test == "exact";
+      const auto side = [&](const Spread &x) { return counts ? commas(static_cast<int64_t>(x.mean)) : spreadText(x); };
+      std::vector<std::string> row = {esc(c.claim), esc(c.measure), side(c.graph), side(c.baseline)};
       const bool tested = c.verdict != "not applicable";
       const auto cells = comparisonCells(c.comparison);
-      row.insert(row.end(),
-                 {tested ? cells[0] : "—", tested ? cells[1] : "—", tested ? cells[2] : "—", verdictBadge(c.verdict)});
+      if (!tested)
+        row.insert(row.end(), {"—", "—", "—"});
+      else if (counts)
+        row.insert(row.end(), {commas(static_cast<int64_t>(c.comparison.difference)), "exact", "—"});
+      else
+        row.insert(row.end(), {cells[0], cells[1], cells[2]});
+      row.push_back(verdictBadge(c.verdict));
       rows.push_back(row);
-      if (tested && c.comparison.n > 0) {
+      if (tested && !counts && c.comparison.n > 0) {
         bars.labels.push_back(c.id);
         bars.values.push_back(100 * c.comparison.difference);
         bars.low.push_back(100 * c.comparison.low);

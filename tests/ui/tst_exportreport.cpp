@@ -1,0 +1,137 @@
+// File → Export report…, through input events only: after a run started with the Train tab's
+// button, Ctrl+R opens the dialog on that run's folder; the file typed into it is written by
+// `particle report` (a process: the window keeps answering), and the message names it. A folder
+// that is no report's is said in the dialog, whose Export button stays disabled.
+
+#include "GuiDriver.h"
+#include "MainWindow.h"
+#include "TestSupport.h"
+#include "document/GraphDocument.h"
+#include "report/ReportExport.h"
+#include "training/TrainPanel.h"
+
+#include <QDir>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QStandardPaths>
+#include <QtTest>
+
+using namespace particle;
+using namespace particle::ui;
+using namespace particle::test;
+
+namespace {
+
+// What the dialog showed, and what was done in it.
+struct DialogAnswer {
+  bool shown = false, exportEnabled = false;
+  QString folder, kind;
+};
+
+// Answers the next report dialog: types `folder` into its folder field when given, `file` into its
+// file field when given, then clicks Export (or presses Escape when `cancel`).
+std::shared_ptr<DialogAnswer> answerReportDialog(const QString &folder, const QString &file, bool cancel) {
+  auto answer = std::make_shared<DialogAnswer>();
+  auto attempt = std::make_shared<std::function<void(int)>>();
+  std::weak_ptr<std::function<void(int)>> self = attempt;
+  *attempt = [=](int tries) {
+    auto *dialog = qobject_cast<ReportDialog *>(QApplication::activeModalWidget());
+    if (!dialog) {
+      if (auto again = self.lock(); again && tries > 0)
+        QTimer::singleShot(50, [again, tries] { (*again)(tries - 1); });
+      return;
+    }
+    if (QApplication::activeWindow() != dialog)
+      QApplication::setActiveWindow(dialog);
+    auto *folderField = dialog->findChild<QLineEdit *>("reportFolder");
+    auto *fileField = dialog->findChild<QLineEdit *>("reportFile");
+    auto *exportButton = dialog->findChild<QPushButton *>("reportExportButton");
+    answer->folder = folderField->text();
+    if (!folder.isEmpty())
+      typeInto(folderField, folder, Qt::Key_Tab);
+    if (!file.isEmpty())
+      typeInto(fileField, file, Qt::Key_Tab);
+    answer->kind = dialog->findChild<QLabel *>("reportKind")->text();
+    answer->exportEnabled = exportButton->isEnabled();
+    answer->shown = true;
+    if (cancel)
+      QTest::keyClick(dialog, Qt::Key_Escape);
+    else
+      QTest::mouseClick(exportButton, Qt::LeftButton);
+  };
+  QTimer::singleShot(50, [attempt] { (*attempt)(600); });
+  return answer;
+}
+
+bool activate(MainWindow &window) {
+  if (!window.isActiveWindow())
+    window.activateWindow();
+  return QTest::qWaitForWindowActive(&window);
+}
+
+} // namespace
+
+class TestExportReport : public QObject {
+  Q_OBJECT
+
+private Q_SLOTS:
+  void initTestCase() {
+    QStandardPaths::setTestModeEnabled(true);
+    qputenv("PARTICLE_CLI", PARTICLE_CLI);
+  }
+
+  void exportsTheRunsReport() {
+    QTemporaryDir dir;
+    const QString project = QString::fromStdString(writeFile(dir, "p.particle.json", baseProject().dump(2)));
+    MainWindow window;
+    window.resize(1400, 900);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowActive(&window));
+    auto opened = answerFileDialog(project);
+    QTest::keyClick(window.view(), Qt::Key_O, Qt::ControlModifier);
+    QVERIFY(*opened);
+    QTRY_COMPARE(window.document()->filePath(), project);
+
+    // A run, started with the Train tab's button.
+    QTest::keyClick(window.view(), Qt::Key_2, Qt::ControlModifier);
+    TrainPanel *panel = window.trainPanel();
+    QTRY_VERIFY(panel->startButton()->isVisible() && panel->startButton()->isEnabled());
+    QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(!panel->lastRunFolder().isEmpty() && panel->startButton()->isEnabled(), 120000);
+    QTRY_VERIFY(QFile::exists(panel->lastRunFolder() + "/summary.json"));
+
+    // Ctrl+R: the dialog starts from that run; the file typed in is written.
+    const QString file = dir.filePath("out/the-report.html");
+    auto dialog = answerReportDialog({}, file, false);
+    auto done = answerMessageBox();
+    QVERIFY(activate(window));
+    QTest::keyClick(window.view(), Qt::Key_R, Qt::ControlModifier);
+    QTRY_VERIFY(dialog->shown);
+    QCOMPARE(QDir::cleanPath(dialog->folder), QDir::cleanPath(panel->lastRunFolder()));
+    QVERIFY2(dialog->kind.contains("run folder"), qPrintable(dialog->kind));
+    QVERIFY(dialog->exportEnabled);
+    // The report is written by a process: the status bar says its stages and offers Cancel.
+    QTRY_VERIFY(window.findChild<QPushButton *>("cancelReportButton") || done->shown);
+    QTRY_VERIFY_WITH_TIMEOUT(done->shown, 120000);
+    QCOMPARE(done->title, QString("Export report"));
+    QVERIFY2(done->text.contains(file), qPrintable(done->text));
+    const QString html = QString::fromStdString(readTextFile(file.toStdString()));
+    QVERIFY(html.contains("<svg") && html.contains("Model card"));
+    QTRY_VERIFY(!window.findChild<QPushButton *>("cancelReportButton"));
+
+    // A folder that is no report's: said in the dialog, Export disabled, nothing written.
+    const QString other = dir.filePath("nothing");
+    QVERIFY(QDir().mkpath(other));
+    dialog = answerReportDialog(other, {}, true);
+    QVERIFY(activate(window));
+    QTest::keyClick(window.view(), Qt::Key_R, Qt::ControlModifier);
+    QTRY_VERIFY(dialog->shown);
+    QVERIFY2(dialog->kind.contains(other) && dialog->kind.contains("summary.json"), qPrintable(dialog->kind));
+    QVERIFY(!dialog->exportEnabled);
+    QVERIFY(!QFile::exists(dir.filePath("nothing-report.html")));
+  }
+};
+
+QTEST_MAIN(TestExportReport)
+#include "tst_exportreport.moc"
