@@ -11,6 +11,8 @@
 #include <cmath>
 #include <csignal>
 #include <filesystem>
+#include <iomanip>
+#include <limits>
 #include <map>
 #include <random>
 #include <set>
@@ -67,7 +69,7 @@ std::string SearchBudget::text() const {
 const TrialRecord *SearchResult::latest(const std::string &variant) const {
   const TrialRecord *best = nullptr;
   for (const auto &t : trials)
-    if (t.variant == variant && t.ok() && (!best || t.rung > best->rung))
+    if (t.variant == variant && t.phase == "halving" && t.ok() && (!best || t.rung > best->rung))
       best = &t;
   return best;
 }
@@ -101,7 +103,9 @@ namespace {
 
 Json toJson(const TrialRecord &t) {
   return {{"variant", t.variant},
+          {"phase", t.phase},
           {"rung", t.rung},
+          {"seed", t.seed},
           {"epochs", t.epochs},
           {"status", t.status},
           {"message", t.message},
@@ -111,6 +115,7 @@ Json toJson(const TrialRecord &t) {
           {"unique_parameters", t.uniqueParameters},
           {"total_parameters", t.totalParameters},
           {"us_per_sample", t.usPerSample},
+          {"flops_per_sample", t.flopsPerSample},
           {"seconds", t.seconds},
           {"run", t.runDir}};
 }
@@ -121,6 +126,10 @@ TrialRecord trialFromJson(const Json &j, const std::string &file, const std::str
   const JsonFields f(j, file, where);
   TrialRecord t;
   t.variant = f.string("variant");
+  t.phase = f.string("phase", "halving");
+  if (t.phase != "halving" && t.phase != "seeds")
+    f.fail("phase", "is \"" + t.phase + "\", not halving or seeds");
+  t.seed = static_cast<int>(f.integer("seed", 0, 0, std::numeric_limits<int>::max()));
   t.rung = static_cast<int>(f.integer("rung", std::nullopt, 0, 64));
   t.epochs = static_cast<int>(f.integer("epochs", std::nullopt, 0, 1 << 30));
   t.status = f.string("status");
@@ -140,9 +149,108 @@ TrialRecord trialFromJson(const Json &j, const std::string &file, const std::str
   t.uniqueParameters = f.integer("unique_parameters", 0, 0);
   t.totalParameters = f.integer("total_parameters", 0, 0);
   t.usPerSample = f.number("us_per_sample", 0.0);
+  t.flopsPerSample = f.number("flops_per_sample", 0.0);
   t.seconds = f.number("seconds", 0.0);
   t.runDir = f.string("run", "");
   return t;
+}
+
+Json toJson(const Finalist &f) {
+  return {{"variant", f.variant},
+          {"epochs", f.epochs},
+          {"seeds", f.seeds},
+          {"val_accuracy_mean", f.val.mean},
+          {"val_accuracy_sd", f.val.sd},
+          {"val_accuracies", f.val.values},
+          {"test_accuracy_mean", f.test.mean},
+          {"test_accuracy_sd", f.test.sd},
+          {"test_accuracies", f.test.values},
+          {"unique_parameters", f.uniqueParameters},
+          {"flops_per_sample", f.flopsPerSample},
+          {"us_per_sample", f.usPerSample},
+          {"run_dirs", f.runDirs}};
+}
+
+std::vector<double> numbersFromJson(const JsonFields &f, const char *key) {
+  std::vector<double> out;
+  const Json &a = f.array(key);
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (!a[i].is_number())
+      f.fail(std::string(key) + "[" + std::to_string(i) + "]", "must be a number");
+    out.push_back(a[i].get<double>());
+  }
+  return out;
+}
+
+Spread finalistSpread(const JsonFields &f, const std::string &stem) {
+  Spread s;
+  s.values = numbersFromJson(f, (stem + "accuracies").c_str());
+  s.n = static_cast<int>(s.values.size());
+  s.mean = f.number((stem + "accuracy_mean").c_str());
+  s.sd = f.number((stem + "accuracy_sd").c_str());
+  return s;
+}
+
+Finalist finalistFromJson(const Json &j, const std::string &file, const std::string &where) {
+  const JsonFields f(j, file, where);
+  Finalist out;
+  out.variant = f.string("variant");
+  out.epochs = static_cast<int>(f.integer("epochs", std::nullopt, 0, 1 << 30));
+  out.val = finalistSpread(f, "val_");
+  out.test = finalistSpread(f, "test_");
+  for (double seed : numbersFromJson(f, "seeds"))
+    out.seeds.push_back(static_cast<int>(seed));
+  if (out.seeds.size() != out.val.values.size() || out.test.values.size() != out.val.values.size())
+    f.fail("seeds", "does not give one seed per validation and test accuracy");
+  out.uniqueParameters = f.integer("unique_parameters", 0, 0);
+  out.flopsPerSample = f.number("flops_per_sample", 0.0);
+  out.usPerSample = f.number("us_per_sample", 0.0);
+  const Json &dirs = f.array("run_dirs", true);
+  for (std::size_t i = 0; i < dirs.size(); ++i) {
+    if (!dirs[i].is_string())
+      f.fail("run_dirs[" + std::to_string(i) + "]", "must be a string");
+    out.runDirs.push_back(dirs[i].get<std::string>());
+  }
+  return out;
+}
+
+Json toJson(const SearchVerdict &v) {
+  return {{"runner_up", v.runnerUp ? comparisonJson(*v.runnerUp) : Json()},
+          {"baseline", v.baseline ? comparisonJson(*v.baseline) : Json()},
+          {"sentence", v.sentence}};
+}
+
+std::string pct(double fraction) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(2) << fraction * 100 << "%";
+  return s.str();
+}
+
+// A fraction in percentage points, one decimal.
+std::string points(double fraction) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(1) << fraction * 100;
+  return s.str();
+}
+
+double median(std::vector<double> v) {
+  if (v.empty())
+    return 0;
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// summary.json's flops_per_sample (0 where the run did not count them).
+double flopsPerSample(const std::string &runDir) {
+  const std::string file = runDir + "/summary.json";
+  const Json summary = parseJson(readTextFile(file), file);
+  return JsonFields(summary, file).number("flops_per_sample", 0.0);
+}
+
+// A trial's place in search.json, for a search that continues.
+std::string trialKey(const TrialRecord &t) {
+  return t.variant + (t.phase == "seeds" ? "#seed" + std::to_string(t.seed) : "#rung" + std::to_string(t.rung));
 }
 
 class Search {
@@ -185,7 +293,8 @@ public:
       if (options_.budget.trials)
         break;
     }
-    result_.winner = winner();
+    halvingDone_ = true;
+    runSeeds();
     save();
     return result_;
   }
@@ -248,8 +357,8 @@ private:
            *deadline_;
   }
 
-  // The variant trained longest, and of those the best.
-  std::string winner() const {
+  // The variant halving trained longest, and of those the best.
+  std::string halvingWinner() const {
     const TrialRecord *best = nullptr;
     for (const auto &v : result_.variants)
       if (const TrialRecord *t = result_.latest(v.name))
@@ -331,6 +440,8 @@ private:
             {"budget", options_.budget.text()},
             {"first_epochs", firstEpochs_},
             {"bracket", bracketSize_},
+            {"seeds", options_.seeds},
+            {"finalists", options_.finalists},
             {"order", order_()}};
   }
 
@@ -348,18 +459,25 @@ private:
     }
     const SearchFile read = readSearchJson(earlier, file);
     const Json want = settings();
-    for (const char *k : {"graph_hash", "seed", "first_epochs", "bracket", "order"})
-      if (!read.settings.contains(k) || read.settings[k] != want[k])
+    // A search from before seeds trained one seed and the default finalists.
+    const Json before = {{"seeds", 1}, {"finalists", SearchOptions().finalists}};
+    for (const char *k : {"graph_hash", "seed", "first_epochs", "bracket", "seeds", "finalists", "order"})
+      if (read.settings.value(k, before.value(k, Json())) != want[k])
         throw Error(ErrorKind::Usage, options_.outDir + " holds a search with other settings (" + k +
                                           " differs); give another --out, or --force to start over");
     for (const TrialRecord &r : read.trials)
       if (r.status != "out of budget")
-        memo_[{r.variant, r.rung}] = r;
+        memo_[trialKey(r)] = r;
   }
 
   // search.json, trials.csv and pareto.json as they stand (after every trial).
   void save() {
     result_.pareto = paretoSet(result_);
+    if (halvingDone_)
+      conclude();
+    Json finalists = Json::array();
+    for (const auto &f : result_.finalists)
+      finalists.push_back(toJson(f));
     Json variants = Json::array();
     for (const auto &v : result_.variants)
       variants.push_back(
@@ -372,21 +490,35 @@ private:
     Json trials = Json::array();
     for (const auto &t : result_.trials)
       trials.push_back(toJson(t));
-    Json doc = {{"project", project_.name}, {"settings", settings()},
-                {"variants", variants},     {"trials", trials},
-                {"rungs", result_.rungs},   {"pareto", result_.pareto},
-                {"winner", result_.winner}, {"out_of_budget", result_.outOfBudget}};
+    Json doc = {{"project", project_.name},
+                {"settings", settings()},
+                {"variants", variants},
+                {"trials", trials},
+                {"rungs", result_.rungs},
+                {"pareto", result_.pareto},
+                {"seeds", options_.seeds},
+                {"finalists", finalists},
+                {"winner", result_.winner},
+                {"verdict", toJson(result_.verdict)},
+                {"reason", result_.reason},
+                {"cost",
+                 {{"seconds", result_.cost.seconds},
+                  {"seed_seconds", result_.cost.seedSeconds},
+                  {"full_seconds", result_.cost.fullSeconds},
+                  {"saving", result_.cost.saving()}}},
+                {"out_of_budget", result_.outOfBudget}};
     writeFileAtomically(options_.outDir + "/search.json", doc.dump(2) + "\n");
-    std::string csv = "variant,rung,epochs,status,val_accuracy,test_accuracy,train_accuracy,unique_parameters,"
-                      "total_parameters,us_per_sample,seconds,parts,width,combine,sharing,message\n";
+    std::string csv = "variant,phase,rung,seed,epochs,status,val_accuracy,test_accuracy,train_accuracy,"
+                      "unique_parameters,total_parameters,flops_per_sample,us_per_sample,seconds,parts,width,"
+                      "combine,sharing,message\n";
     for (const auto &t : result_.trials) {
       const Variant *v = variant(t.variant);
       std::string message = t.message;
       std::replace(message.begin(), message.end(), '"', '\'');
       std::ostringstream row;
-      row << t.variant << "," << t.rung << "," << t.epochs << "," << t.status << "," << t.valAccuracy << ","
-          << t.testAccuracy << "," << t.trainAccuracy << "," << t.uniqueParameters << "," << t.totalParameters << ","
-          << t.usPerSample << "," << t.seconds;
+      row << t.variant << "," << t.phase << "," << t.rung << "," << t.seed << "," << t.epochs << "," << t.status << ","
+          << t.valAccuracy << "," << t.testAccuracy << "," << t.trainAccuracy << "," << t.uniqueParameters << ","
+          << t.totalParameters << "," << t.flopsPerSample << "," << t.usPerSample << "," << t.seconds;
       for (const char *axis : {"parts", "width", "combine", "sharing"})
         row << "," << (v ? v->axes.at(axis) : "");
       row << ",\"" << message << "\"\n";
@@ -449,29 +581,41 @@ private:
   };
 
   void runRung(int rung, int epochs, const std::vector<std::string> &names) {
-    std::vector<std::string> queue;
+    std::vector<TrialRecord> planned;
     for (const auto &name : names) {
-      if (auto m = memo_.find({name, rung}); m != memo_.end()) {
+      TrialRecord r;
+      r.variant = name;
+      r.rung = rung;
+      r.epochs = epochs;
+      r.runDir = runDir(name);
+      planned.push_back(r);
+    }
+    runQueue(planned, true);
+  }
+
+  // The trials of `planned` (those search.json already holds are taken from it), `jobs` at once.
+  // `timed`: the time budget stops them (the seed phase runs whole, see runSeeds).
+  void runQueue(const std::vector<TrialRecord> &planned, bool timed) {
+    std::vector<TrialRecord> queue;
+    for (const auto &p : planned) {
+      if (auto m = memo_.find(trialKey(p)); m != memo_.end() && m->second.epochs == p.epochs) {
         result_.trials.push_back(m->second);
         observer_->onTrialFinished(m->second, true);
         save();
       } else {
-        queue.push_back(name);
+        queue.push_back(p);
       }
     }
     std::vector<Running> running;
     std::size_t next = 0;
     while (next < queue.size() || !running.empty()) {
-      const bool late = deadline_ && std::chrono::steady_clock::now() >= *deadline_;
+      const bool late = timed && deadline_ && std::chrono::steady_clock::now() >= *deadline_;
       while (!late && next < queue.size() && static_cast<int>(running.size()) < std::max(1, options_.jobs))
-        running.push_back(launch(queue[next++], rung, epochs));
+        running.push_back(launch(queue[next++]));
       if (late) {
         result_.outOfBudget = result_.outOfBudget || next < queue.size() || !running.empty();
         for (std::size_t i = next; i < queue.size(); ++i) {
-          TrialRecord r;
-          r.variant = queue[i];
-          r.rung = rung;
-          r.epochs = epochs;
+          TrialRecord r = queue[i];
           r.status = "out of budget";
           r.message = "not started: the budget ran out";
           finish(r);
@@ -502,28 +646,234 @@ private:
     }
   }
 
+  // The finalists: the best `finalists` variants by (epochs reached, validation accuracy) at their
+  // latest halving trial, then the project's own graph and the monolithic baseline when they are
+  // not among them (and completed a trial). All train to the top epochs any trial reached.
+  void chooseFinalists() {
+    std::vector<const TrialRecord *> done;
+    for (const auto &v : result_.variants)
+      if (const TrialRecord *t = result_.latest(v.name))
+        done.push_back(t);
+    if (done.empty())
+      return;
+    std::sort(done.begin(), done.end(), [](const TrialRecord *a, const TrialRecord *b) {
+      return a->epochs != b->epochs ? a->epochs > b->epochs : better(a, b);
+    });
+    finalEpochs_ = done.front()->epochs;
+    for (std::size_t i = 0; i < done.size() && i < static_cast<std::size_t>(std::max(1, options_.finalists)); ++i)
+      finalistNames_.push_back(done[i]->variant);
+    for (const auto &v : result_.variants)
+      if ((v.original || v.name == baselineName()) && result_.latest(v.name) &&
+          std::find(finalistNames_.begin(), finalistNames_.end(), v.name) == finalistNames_.end())
+        finalistNames_.push_back(v.name);
+  }
+
+  // After the halving, whatever its budget: the finalists train afresh (not resumed from the
+  // halving, whose accuracies chose them and would carry that luck into the comparison) to the
+  // same epochs with seeds s+1 … s+S, s the project's seed that the halving trained with. Seed by
+  // seed, so that a search stopped midway leaves pairs of every finalist.
+  void runSeeds() {
+    chooseFinalists();
+    if (finalistNames_.empty())
+      return;
+    observer_->onSeeds(finalistNames_, options_.seeds, finalEpochs_);
+    const auto base = static_cast<int>(parseTrainingSpec(project_.training).seed);
+    std::vector<TrialRecord> planned;
+    for (int k = 1; k <= options_.seeds; ++k)
+      for (const auto &name : finalistNames_) {
+        TrialRecord r;
+        r.variant = name;
+        r.phase = "seeds";
+        r.seed = base + k;
+        r.epochs = finalEpochs_;
+        r.runDir = runDir(name) + ".seed" + std::to_string(r.seed);
+        planned.push_back(r);
+      }
+    runQueue(planned, false);
+  }
+
+  std::string baselineName() const {
+    for (const auto &v : result_.variants)
+      if (v.baseline && v.axes.at("width") == "w1")
+        return v.name;
+    return {};
+  }
+
+  // The finalists' spreads, the winner, the verdict, the reason and the cost, from the trials so far.
+  void conclude() {
+    result_.seeds = options_.seeds;
+    result_.finalists.clear();
+    for (const auto &name : finalistNames_) {
+      std::vector<const TrialRecord *> runs;
+      for (const auto &t : result_.trials)
+        if (t.phase == "seeds" && t.variant == name && t.ok() && t.epochs == finalEpochs_)
+          runs.push_back(&t);
+      if (runs.empty())
+        continue;
+      std::sort(runs.begin(), runs.end(), [](const TrialRecord *a, const TrialRecord *b) { return a->seed < b->seed; });
+      Finalist f;
+      f.variant = name;
+      f.epochs = finalEpochs_;
+      std::vector<double> val, test, us, flops;
+      for (const TrialRecord *t : runs) {
+        val.push_back(t->valAccuracy);
+        test.push_back(t->testAccuracy);
+        us.push_back(t->usPerSample);
+        flops.push_back(t->flopsPerSample);
+        f.seeds.push_back(t->seed);
+        f.runDirs.push_back(t->runDir);
+      }
+      f.val = spreadOf(val);
+      f.test = spreadOf(test);
+      f.uniqueParameters = runs.front()->uniqueParameters;
+      f.usPerSample = median(us);
+      f.flopsPerSample = median(flops);
+      result_.finalists.push_back(std::move(f));
+    }
+    std::sort(result_.finalists.begin(), result_.finalists.end(), [](const Finalist &a, const Finalist &b) {
+      if (a.val.mean != b.val.mean)
+        return a.val.mean > b.val.mean;
+      if (a.uniqueParameters != b.uniqueParameters)
+        return a.uniqueParameters < b.uniqueParameters;
+      return a.variant < b.variant;
+    });
+    result_.winner = result_.finalists.empty() ? halvingWinner() : result_.finalists.front().variant;
+    result_.verdict = verdict();
+    result_.reason = reason();
+    result_.cost = cost();
+  }
+
+  // The winner against the runner-up and the baseline on the test split: the validation split
+  // chose the finalists and the winner, so a lead measured there is biased in the winner's favour.
+  SearchVerdict verdict() const {
+    SearchVerdict v;
+    const auto &f = result_.finalists;
+    if (f.size() < 2) {
+      v.sentence =
+          f.empty() ? "" : "Only one finalist completed its seed trials, so there is nothing to compare it with.";
+      return v;
+    }
+    const Finalist &winner = f[0];
+    // Over the seeds both completed, in seed order.
+    const auto paired = [&](const Finalist &other) {
+      std::vector<double> a, b;
+      for (std::size_t i = 0; i < winner.seeds.size(); ++i)
+        for (std::size_t j = 0; j < other.seeds.size(); ++j)
+          if (winner.seeds[i] == other.seeds[j]) {
+            a.push_back(winner.test.values[i]);
+            b.push_back(other.test.values[j]);
+          }
+      return pairedComparison(winner.variant, a, other.variant, b);
+    };
+    const std::string baseline = baselineName();
+    v.runnerUp = paired(f[1]);
+    std::vector<Comparison *> family = {&*v.runnerUp};
+    const auto base = std::find_if(f.begin(), f.end(), [&](const Finalist &x) { return x.variant == baseline; });
+    const std::size_t baseAt = static_cast<std::size_t>(base - f.begin());
+    if (base != f.end() && baseAt > 1) {
+      v.baseline = paired(*base);
+      family.push_back(&*v.baseline);
+    }
+    holmAdjust(family);
+    if (baseAt == 1)
+      v.baseline = v.runnerUp;
+    if (v.runnerUp->n < 2) {
+      v.sentence = result_.seeds < 2
+                       ? "One seed cannot tell: each finalist trained once, so nothing measures how far its accuracy "
+                         "moves from seed to seed; run with --seeds 3 or more for a verdict."
+                       : "Too few seeds completed for both " + winner.variant + " and " + f[1].variant + " to tell (" +
+                             std::to_string(v.runnerUp->n) + "); see their trials.";
+      return v;
+    }
+    std::string s = "On the test split (which chose nothing): against the runner-up" +
+                    std::string(baseAt == 1 ? ", the monolithic baseline, " : ", ") + v.runnerUp->sentence;
+    if (winner.variant == baseline)
+      s += "; the winner is the monolithic baseline itself";
+    else if (v.baseline && baseAt > 1)
+      s += "; against the monolithic baseline, " + v.baseline->sentence;
+    v.sentence = s + ".";
+    return v;
+  }
+
+  // Why the winner won, in one sentence with its epochs and figures.
+  std::string reason() const {
+    const auto &f = result_.finalists;
+    if (f.empty()) {
+      const TrialRecord *t = result_.winner.empty() ? nullptr : result_.latest(result_.winner);
+      return t ? result_.winner + " won because the halving trained it longest (" + std::to_string(t->epochs) +
+                     " epochs) with the best validation accuracy, " + pct(t->valAccuracy) +
+                     "; no finalist completed a seed trial"
+               : std::string();
+    }
+    const bool one = result_.seeds < 2;
+    const auto figure = [&](const Finalist &x) {
+      return pct(x.val.mean) + (one ? std::string() : " ± " + points(x.val.sd));
+    };
+    const Finalist &w = f.front();
+    std::string s = w.variant + " won because after " + std::to_string(w.epochs) + " epochs its " +
+                    (one ? "validation accuracy (one seed), "
+                         : "mean validation accuracy over " + std::to_string(w.val.n) + " seeds, ") +
+                    figure(w) + ", was the best of the " + std::to_string(f.size()) + " finalists";
+    if (f.size() > 1)
+      s += ", ahead of " + f[1].variant + " (" + figure(f[1]) + ")";
+    const std::string baseline = baselineName();
+    for (std::size_t i = 2; i < f.size(); ++i)
+      if (f[i].variant == baseline)
+        s += " and the monolithic baseline (" + figure(f[i]) + ")";
+    return s + ".";
+  }
+
+  // What the search spent against training every started variant S seeds to the finalists' epochs,
+  // at the seconds per epoch of its longest completed trial (trial wall times, so --jobs does not
+  // change the comparison).
+  SearchCost cost() const {
+    SearchCost c;
+    for (const auto &t : result_.trials) {
+      c.seconds += t.seconds;
+      if (t.phase == "seeds")
+        c.seedSeconds += t.seconds;
+    }
+    for (const auto &name : result_.started) {
+      int trained = 0;
+      double perEpoch = 0;
+      for (const auto &t : result_.trials)
+        if (t.variant == name && t.ok()) {
+          // A later rung continues from the earlier one's checkpoint: it trains the second half.
+          const int epochs = t.phase == "seeds" || t.rung == 0 ? t.epochs : t.epochs - t.epochs / 2;
+          if (epochs > trained) {
+            trained = epochs;
+            perEpoch = t.seconds / epochs;
+          }
+        }
+      c.fullSeconds += perEpoch * finalEpochs_ * std::max(1, options_.seeds);
+    }
+    return c;
+  }
+
   static double secondsSince(std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
   }
 
-  Running launch(const std::string &name, int rung, int epochs) {
+  Running launch(const TrialRecord &trial) {
     Running r;
-    r.record.variant = name;
-    r.record.rung = rung;
-    r.record.epochs = epochs;
-    r.record.runDir = runDir(name);
-    const std::string checkpoint = runDir(name) + "/checkpoint.pt";
+    r.record = trial;
+    const std::string checkpoint = trial.runDir + "/checkpoint.pt";
     SpawnSpec s;
     s.program = options_.program;
-    s.args = {"train",     variantFile(name),        "--out",   runDir(name), "--epochs", std::to_string(epochs),
-              "--threads", std::to_string(threads_), "--nproc", "1"};
-    if (rung > 0 && fs::exists(checkpoint)) {
+    s.args = {
+        "train",     variantFile(trial.variant), "--out",   trial.runDir, "--epochs", std::to_string(trial.epochs),
+        "--threads", std::to_string(threads_),   "--nproc", "1"};
+    if (trial.phase == "seeds") {
+      s.args.insert(s.args.end(), {"--seed", std::to_string(trial.seed), "--force"});
+    } else if (trial.rung > 0 && fs::exists(checkpoint)) {
       s.args.emplace_back("--resume");
       s.args.push_back(checkpoint);
     } else {
       s.args.emplace_back("--force"); // a trial cut short earlier starts over
     }
-    const std::string stem = options_.outDir + "/logs/" + name + ".rung" + std::to_string(rung);
+    const std::string stem =
+        options_.outDir + "/logs/" + trial.variant +
+        (trial.phase == "seeds" ? ".seed" + std::to_string(trial.seed) : ".rung" + std::to_string(trial.rung));
     s.stdoutFile = stem + ".log";
     s.stderrFile = r.errFile = stem + ".err";
     s.unset = {"RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT", kClaimedByParentVariable};
@@ -545,7 +895,10 @@ private:
     bool read = false;
     if (end.code == 0) {
       try {
-        const RunSummary summary = readRunSummary(t.runDir).summary;
+        const RunRecord record = readRunSummary(t.runDir);
+        const RunSummary &summary = record.summary;
+        t.seed = static_cast<int>(record.seed);
+        t.flopsPerSample = flopsPerSample(t.runDir);
         const std::string status = statusName(summary.status);
         t.status = status == "early-stopped" || status == "completed" ? "completed" : status;
         t.valAccuracy = summary.valAccuracy;
@@ -582,7 +935,10 @@ private:
   SearchObserver silent_;
   SearchObserver *observer_;
   SearchResult result_;
-  std::map<std::pair<std::string, int>, TrialRecord> memo_;
+  std::map<std::string, TrialRecord> memo_; // by trialKey
+  bool halvingDone_ = false;
+  std::vector<std::string> finalistNames_; // chosen after the halving
+  int finalEpochs_ = 0;
   int threads_ = 1;
   std::size_t bracketSize_ = 8; // variants a bracket starts with
   int firstEpochs_ = 1;
@@ -636,6 +992,25 @@ SearchFile readSearchJson(const Json &search, const std::string &path) {
     if (!pareto[i].is_string())
       doc.fail("pareto[" + std::to_string(i) + "]", "must be a string");
     file.pareto.push_back(pareto[i].get<std::string>());
+  }
+  file.seeds = static_cast<int>(doc.integer("seeds", 1, 1, 1000));
+  const Json &finalists = doc.array("finalists", true);
+  for (std::size_t i = 0; i < finalists.size(); ++i)
+    file.finalists.push_back(finalistFromJson(finalists[i], path, "finalists[" + std::to_string(i) + "]"));
+  if (doc.has("verdict")) {
+    const JsonFields v(doc.object("verdict"), path, "verdict");
+    for (const auto &[key, slot] :
+         {std::pair{"runner_up", &file.verdict.runnerUp}, {"baseline", &file.verdict.baseline}})
+      if (v.has(key))
+        *slot = comparisonFromJson(v.object(key), path, v.path(key));
+    file.verdict.sentence = v.string("sentence", "");
+  }
+  file.reason = doc.string("reason", "");
+  if (doc.has("cost")) {
+    const JsonFields c(doc.object("cost"), path, "cost");
+    file.cost.seconds = c.number("seconds", 0.0);
+    file.cost.seedSeconds = c.number("seed_seconds", 0.0);
+    file.cost.fullSeconds = c.number("full_seconds", 0.0);
   }
   file.winner = doc.string("winner", "");
   file.rungs = static_cast<int>(doc.integer("rungs", 0, 0, 64));

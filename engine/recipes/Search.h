@@ -6,9 +6,16 @@
 // starts another with the next variants. Every trial is a `particle train` process, so one that fails or diverges is
 // recorded and skipped; the state is written after every trial (search.json), so a search that
 // was stopped continues where it was. The Pareto set is taken over validation accuracy (higher)
-// and unique parameters (fewer); inference time per sample is reported beside them. Torch-free.
+// and unique parameters (fewer); inference time per sample is reported beside them.
+//
+// Halving ranks variants by one seed at unequal epochs, which cannot say who won: after it, the
+// finalists (the best few by epochs reached and validation accuracy, plus the project's own graph
+// and the monolithic baseline) train afresh to the top rung's epochs with S seeds each; the
+// winner is the best mean validation accuracy among them, and a verdict tests its lead on the
+// test split (paired over seeds, Holm over runner-up and baseline). Torch-free.
 
 #include "recipes/Variants.h"
+#include "recipes/Verdict.h"
 
 #include <functional>
 #include <optional>
@@ -33,21 +40,50 @@ struct SearchOptions {
   uint64_t seed = 0;   // which variants start (the own graph and the baseline always do)
   int variants = 0;    // how many a bracket starts with; 0: from the budget (trials) or 8 (time)
   int firstEpochs = 0; // epochs of the first rung (0: the project's epochs ÷ 8, at least 1); each rung doubles them
+  int seeds = 1;       // seeds per finalist after the halving
+  int finalists = 3;   // the best this many by (epochs reached, validation accuracy), besides own and the baseline
   VariantFilter filter;
 };
 
 struct TrialRecord {
   std::string variant;
-  int rung = 0;
-  int epochs = 0;      // total, after this trial
-  std::string status;  // completed, failed, diverged, out of budget
-  std::string message; // why it failed (the trial's last error line)
+  std::string phase = "halving"; // or "seeds": a finalist trained afresh with one seed
+  int rung = 0;                  // halving's rung (a seed trial: 0)
+  int seed = 0;                  // the `particle train --seed` it trained with
+  int epochs = 0;                // total, after this trial
+  std::string status;            // completed, failed, diverged, out of budget
+  std::string message;           // why it failed (the trial's last error line)
   double valAccuracy = 0, testAccuracy = 0, trainAccuracy = 0;
   int64_t uniqueParameters = 0, totalParameters = 0;
-  double usPerSample = 0; // inference time on the test split
-  double seconds = 0;     // wall time of the trial process
+  double usPerSample = 0;    // inference time on the test split
+  double flopsPerSample = 0; // summary.json's flops_per_sample (0: not known)
+  double seconds = 0;        // wall time of the trial process
   std::string runDir;
   bool ok() const { return status == "completed"; }
+};
+
+struct Finalist { // trained S seeds at the same epochs
+  std::string variant;
+  int epochs = 0;
+  Spread val, test; // accuracies (fractions) over seeds, in seed order
+  std::vector<int> seeds;
+  int64_t uniqueParameters = 0;
+  double flopsPerSample = 0, usPerSample = 0; // median over seeds
+  std::vector<std::string> runDirs;
+};
+
+struct SearchVerdict {
+  // The winner against the runner-up and against the monolithic baseline, on the test split
+  // (which chose nothing), paired over seeds, Holm-adjusted over the two.
+  std::optional<Comparison> runnerUp, baseline;
+  std::string sentence; // "significant" / "within noise" said plainly
+};
+
+struct SearchCost {
+  double seconds = 0;     // every trial's wall time, halving and seeds
+  double seedSeconds = 0; // of which the seed phase
+  double fullSeconds = 0; // every started variant trained S seeds to the finalists' epochs (measured s/epoch)
+  double saving() const { return fullSeconds > 0 ? 1 - seconds / fullSeconds : 0; }
 };
 
 struct SearchResult {
@@ -55,10 +91,17 @@ struct SearchResult {
   std::vector<TrialRecord> trials;  // in the order they finished
   std::vector<std::string> started; // variant names of rung 0
   std::vector<std::string> pareto;  // variant names, by accuracy
-  std::string winner;               // the variant trained longest with the best accuracy
+  int seeds = 1;
+  std::vector<Finalist> finalists; // by mean validation accuracy, the winner first
+  // The best finalist; with none (every seed trial failed) the variant halving trained longest
+  // with the best accuracy.
+  std::string winner;
+  SearchVerdict verdict;
+  std::string reason; // why the winner won, one sentence with its epochs and figures
+  SearchCost cost;
   int rungs = 0;
   bool outOfBudget = false;
-  // The latest completed trial of a variant (nullptr when none).
+  // The latest completed halving trial of a variant (nullptr when none).
   const TrialRecord *latest(const std::string &variant) const;
 };
 
@@ -66,6 +109,7 @@ struct SearchObserver {
   virtual ~SearchObserver() = default;
   virtual void onBracket(int /*bracket*/, int /*variants*/) {}
   virtual void onRung(int /*rung*/, int /*variants*/, int /*epochs*/) {}
+  virtual void onSeeds(const std::vector<std::string> & /*finalists*/, int /*seeds*/, int /*epochs*/) {}
   virtual void onTrialStarted(const TrialRecord & /*trial*/) {}
   virtual void onTrialFinished(const TrialRecord & /*trial*/, bool /*reused*/) {}
 };
@@ -93,7 +137,12 @@ struct SearchFile {
   std::vector<SearchVariant> variants;
   std::vector<TrialRecord> trials; // in the order they finished
   std::vector<std::string> pareto; // variant names, by accuracy
+  int seeds = 1;
+  std::vector<Finalist> finalists;
   std::string winner;
+  SearchVerdict verdict;
+  std::string reason;
+  SearchCost cost;
   int rungs = 0;
   bool outOfBudget = false;
   // The variant of that name (nullptr when the file lists none).

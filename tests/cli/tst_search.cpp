@@ -1,14 +1,24 @@
 // Decomposition search and the robustness figures, through the command line: a search under a
-// budget of trials writes every variant, trial and the Pareto set; the same seed picks the same
-// variants; a search continues where it stopped; a failed trial is recorded and skipped; bad
-// budgets and graphs without a Split end in a clear message. `particle robustness` writes the
-// noise and occlusion curves and the generalisation gap.
+// budget of trials writes every variant, trial and the Pareto set; the finalists train with
+// several seeds at equal epochs, the winner is the best mean among them with a verdict and a
+// reason; the same seed picks the same variants; a search continues where it stopped (seed trials
+// too); a failed trial is recorded and skipped; bad budgets and graphs without a Split end in a
+// clear message. `particle robustness` writes the noise and occlusion curves and the
+// generalisation gap.
 
 #include "TestSupport.h"
+
+#include "recipes/Search.h"
 
 #include <QDir>
 #include <QFile>
 #include <QTest>
+
+#include <cmath>
+#include <iomanip>
+#include <map>
+#include <set>
+#include <sstream>
 
 using namespace particle;
 using namespace particle::test;
@@ -30,12 +40,22 @@ Json readJson(const QString &path) {
   return Json::parse(readTextFile(path.toStdString()));
 }
 
-// (variant, rung, status) of every trial, in order.
+// (variant, phase, rung, seed, status) of every trial, in order.
 QStringList trialList(const Json &search) {
   QStringList out;
   for (const auto &t : search["trials"])
-    out << QString::fromStdString(t["variant"].get<std::string>() + "@" + std::to_string(t["rung"].get<int>()) + ":" +
-                                  t["status"].get<std::string>());
+    out << QString::fromStdString(t["variant"].get<std::string>() + "@" + t["phase"].get<std::string>() +
+                                  std::to_string(t["rung"].get<int>()) + "/" + std::to_string(t["seed"].get<int>()) +
+                                  ":" + t["status"].get<std::string>());
+  return out;
+}
+
+// The trials of one phase ("halving" or "seeds").
+std::vector<Json> phase(const Json &search, const std::string &name) {
+  std::vector<Json> out;
+  for (const auto &t : search["trials"])
+    if (t["phase"] == name)
+      out.push_back(t);
   return out;
 }
 
@@ -51,7 +71,8 @@ private Q_SLOTS:
     const ProcessRun r = cli({"search", p, "--budget", "7trials", "--out", dir.filePath("s")});
     QVERIFY2(r.code == 0, qPrintable(r.all()));
     const Json s = readJson(dir.filePath("s/search.json"));
-    QCOMPARE(s["trials"].size(), std::size_t{7}); // 4 + 2 + 1
+    QCOMPARE(phase(s, "halving").size(), std::size_t{7});      // 4 + 2 + 1
+    QCOMPARE(phase(s, "seeds").size(), s["finalists"].size()); // one seed each by default
     QCOMPARE(s["rungs"].get<int>(), 3);
     // The user's graph and the monolithic baseline always start.
     std::vector<std::string> started;
@@ -71,12 +92,12 @@ private Q_SLOTS:
     QVERIFY(mono.find("\"Split\"") == std::string::npos && mono.find("\"Combine\"") == std::string::npos);
     // Rung 1 trained the better half of rung 0 for twice the epochs, from their checkpoints.
     std::vector<std::pair<double, std::string>> rung0;
-    for (const auto &t : s["trials"])
+    for (const auto &t : phase(s, "halving"))
       if (t["rung"] == 0)
         rung0.emplace_back(-t["val_accuracy"].get<double>(), t["variant"]);
     std::sort(rung0.begin(), rung0.end());
     std::vector<std::string> rung1;
-    for (const auto &t : s["trials"])
+    for (const auto &t : phase(s, "halving"))
       if (t["rung"] == 1) {
         rung1.push_back(t["variant"]);
         QCOMPARE(t["epochs"].get<int>(), 2);
@@ -99,16 +120,185 @@ private Q_SLOTS:
     QVERIFY(QFile::exists(dir.filePath("s/trials.csv")));
     QVERIFY2(r.out.contains("monolithic baseline (monolithic-w1)") && r.out.contains("this graph (own)"),
              qPrintable(r.out));
+    // One seed: the verdict says it cannot tell.
+    QVERIFY2(s["verdict"]["sentence"].get<std::string>().rfind("One seed cannot tell", 0) == 0,
+             s["verdict"].dump().c_str());
+    QVERIFY2(r.out.contains("Verdict: One seed cannot tell"), qPrintable(r.out));
 
     // Continued in the same folder: every trial is taken from the earlier search, none run again.
     const ProcessRun again = cli({"search", p, "--budget", "7trials", "--out", dir.filePath("s")});
     QVERIFY2(again.code == 0, qPrintable(again.all()));
-    QCOMPARE(again.out.count("(from the earlier search)"), 7);
+    QCOMPARE(again.out.count("(from the earlier search)"), static_cast<int>(s["trials"].size()));
     QCOMPARE(trialList(readJson(dir.filePath("s/search.json"))), trialList(s));
     // Other settings in the same folder are refused; --force starts over.
     const ProcessRun other = cli({"search", p, "--budget", "7trials", "--seed", "5", "--out", dir.filePath("s")});
     QCOMPARE(other.code, 2);
     QVERIFY2(other.err.contains("holds a search with other settings (seed differs)"), qPrintable(other.err));
+  }
+
+  // After the halving the finalists train afresh to the top rung's epochs with S seeds each; the
+  // winner is the best mean validation accuracy among them; the verdict, the reason and the cost
+  // are written, read back and printed; a continued search reuses each finished seed trial.
+  void finalistsTrainSeedsAtEqualEpochs() {
+    QTemporaryDir dir;
+    const QString p = project(dir, "p.particle.json");
+    const QStringList args = {"search", p, "--budget", "7trials", "--seeds", "2", "--out", dir.filePath("s")};
+    const ProcessRun r = cli(args);
+    QVERIFY2(r.code == 0, qPrintable(r.all()));
+    const Json s = readJson(dir.filePath("s/search.json"));
+    QCOMPARE(s["seeds"].get<int>(), 2);
+    QCOMPARE(s["settings"]["seeds"].get<int>(), 2);
+    const std::vector<Json> halving = phase(s, "halving"), seeds = phase(s, "seeds");
+    QCOMPARE(halving.size(), std::size_t{7});
+    int top = 0;
+    for (const auto &t : halving)
+      top = std::max(top, t["epochs"].get<int>());
+    QCOMPARE(top, 4); // rungs of 1, 2 and 4 epochs (the project's 2 epochs ÷ 8, at least 1)
+
+    // The finalists: the best 3 by (epochs reached, validation accuracy), then own and the baseline.
+    std::map<std::string, Json> latest;
+    for (const auto &t : halving)
+      if (t["status"] == "completed" &&
+          (!latest.count(t["variant"]) || latest[t["variant"]]["rung"].get<int>() < t["rung"].get<int>()))
+        latest[t["variant"]] = t;
+    std::vector<std::pair<std::pair<int, double>, std::string>> ranked;
+    for (const auto &[name, t] : latest)
+      ranked.push_back({{-t["epochs"].get<int>(), -t["val_accuracy"].get<double>()}, name});
+    std::sort(ranked.begin(), ranked.end());
+    std::set<std::string> expected = {"own", "monolithic-w1"};
+    for (std::size_t i = 0; i < 3; ++i)
+      expected.insert(ranked[i].second);
+    std::set<std::string> finalists;
+    for (const auto &f : s["finalists"])
+      finalists.insert(f["variant"].get<std::string>());
+    QCOMPARE(finalists, expected);
+    QCOMPARE(seeds.size(), 2 * finalists.size());
+
+    double bestMean = -1;
+    for (const auto &f : s["finalists"]) {
+      const std::string name = f["variant"];
+      QCOMPARE(f["epochs"].get<int>(), top); // equal epochs
+      const auto val = f["val_accuracies"].get<std::vector<double>>();
+      const auto test = f["test_accuracies"].get<std::vector<double>>();
+      const auto seedsOf = f["seeds"].get<std::vector<int>>();
+      QCOMPARE(val.size(), std::size_t{2});
+      QCOMPARE(test.size(), std::size_t{2});
+      QCOMPARE(seedsOf, (std::vector<int>{1, 2})); // the project's seed 0 trained the halving
+      QCOMPARE(f["run_dirs"].size(), std::size_t{2});
+      // Each value is that seed's trial, trained from scratch to the top epochs.
+      for (std::size_t i = 0; i < 2; ++i) {
+        const auto t = std::find_if(seeds.begin(), seeds.end(),
+                                    [&](const Json &x) { return x["variant"] == name && x["seed"] == seedsOf[i]; });
+        QVERIFY(t != seeds.end());
+        QCOMPARE((*t)["epochs"].get<int>(), top);
+        QCOMPARE((*t)["val_accuracy"].get<double>(), val[i]);
+        QCOMPARE((*t)["test_accuracy"].get<double>(), test[i]);
+        QCOMPARE((*t)["run"].get<std::string>(), f["run_dirs"][i].get<std::string>());
+        QVERIFY(QFile::exists(QString::fromStdString((*t)["run"].get<std::string>() + "/summary.json")));
+        QVERIFY(readTextFile(dir.filePath(QString::fromStdString("s/logs/" + name + ".seed" +
+                                                                 std::to_string(seedsOf[i]) + ".log"))
+                                 .toStdString())
+                    .find("4/4") != std::string::npos);
+      }
+      // Mean and sample standard deviation of the values.
+      const double mean = (val[0] + val[1]) / 2;
+      QVERIFY(std::abs(f["val_accuracy_mean"].get<double>() - mean) < 1e-12);
+      QVERIFY(std::abs(f["val_accuracy_sd"].get<double>() - std::abs(val[0] - val[1]) / std::sqrt(2.0)) < 1e-12);
+      QVERIFY(std::abs(f["test_accuracy_mean"].get<double>() - (test[0] + test[1]) / 2) < 1e-12);
+      QVERIFY(std::abs(f["test_accuracy_sd"].get<double>() - std::abs(test[0] - test[1]) / std::sqrt(2.0)) < 1e-12);
+      QVERIFY(f["unique_parameters"].get<int64_t>() > 0);
+      QVERIFY(f["flops_per_sample"].get<double>() > 0);
+      QVERIFY(f["us_per_sample"].get<double>() > 0);
+      bestMean = std::max(bestMean, mean);
+    }
+    // The winner is the finalist with the best mean, listed first.
+    const std::string winner = s["winner"];
+    QCOMPARE(s["finalists"][0]["variant"].get<std::string>(), winner);
+    QCOMPARE(s["finalists"][0]["val_accuracy_mean"].get<double>(), bestMean);
+
+    // The verdict: the winner against the runner-up and the baseline, paired over the 2 seeds.
+    const Json &verdict = s["verdict"];
+    QCOMPARE(verdict["runner_up"]["a"].get<std::string>(), winner);
+    QCOMPARE(verdict["runner_up"]["b"].get<std::string>(), s["finalists"][1]["variant"].get<std::string>());
+    QCOMPARE(verdict["runner_up"]["n"].get<int>(), 2);
+    if (winner == "monolithic-w1") {
+      QVERIFY(verdict["baseline"].is_null());
+    } else {
+      QCOMPARE(verdict["baseline"]["a"].get<std::string>(), winner);
+      QCOMPARE(verdict["baseline"]["b"].get<std::string>(), std::string("monolithic-w1"));
+    }
+    for (const char *key : {"runner_up", "baseline"})
+      if (!verdict[key].is_null()) {
+        const std::string v = verdict[key]["verdict"];
+        QVERIFY2(v == "better" || v == "worse" || v == "within noise", v.c_str());
+        QVERIFY(verdict[key]["low"].get<double>() <= verdict[key]["high"].get<double>());
+        QVERIFY(verdict[key]["p"].get<double>() > 0 && verdict[key]["p"].get<double>() <= 1);
+      }
+    const std::string sentence = verdict["sentence"];
+    QVERIFY2(sentence.rfind("On the test split", 0) == 0 && (sentence.find("within noise") != std::string::npos ||
+                                                             sentence.find("significant") != std::string::npos),
+             sentence.c_str());
+    // The reason: one sentence naming the winner, its epochs and its mean.
+    const std::string reason = s["reason"];
+    std::ostringstream mean;
+    mean << std::fixed << std::setprecision(2) << bestMean * 100 << "%";
+    QVERIFY2(reason.rfind(winner + " won because after 4 epochs", 0) == 0 &&
+                 reason.find(mean.str()) != std::string::npos && reason.back() == '.' &&
+                 reason.find(". ") == std::string::npos,
+             reason.c_str());
+    // The cost: every trial's seconds against training every started variant 2 seeds to 4 epochs.
+    double spent = 0;
+    for (const auto &t : s["trials"])
+      spent += t["seconds"].get<double>();
+    const Json &cost = s["cost"];
+    QVERIFY(std::abs(cost["seconds"].get<double>() - spent) < 1e-9);
+    QVERIFY(cost["seed_seconds"].get<double>() > 0 && cost["seed_seconds"].get<double>() < spent);
+    QVERIFY(cost["full_seconds"].get<double>() > 0);
+    QVERIFY(std::abs(cost["saving"].get<double>() - (1 - spent / cost["full_seconds"].get<double>())) < 1e-9);
+    // The CLI prints the finalists, the reason, the verdict and the cost.
+    QVERIFY2(r.out.contains("Finalists (4 epochs, 2 seed(s) each") &&
+                 r.out.contains("Why: " + QString::fromStdString(reason)) &&
+                 r.out.contains("Verdict: " + QString::fromStdString(sentence)) && r.out.contains("% saved"),
+             qPrintable(r.out));
+
+    // Read back: every new field.
+    const SearchFile file = readSearchFile(dir.filePath("s/search.json").toStdString());
+    QCOMPARE(file.seeds, 2);
+    QCOMPARE(file.finalists.size(), finalists.size());
+    QCOMPARE(file.finalists[0].variant, winner);
+    QCOMPARE(file.finalists[0].val.values, s["finalists"][0]["val_accuracies"].get<std::vector<double>>());
+    QCOMPARE(file.finalists[0].val.n, 2);
+    QCOMPARE(file.finalists[0].test.mean, s["finalists"][0]["test_accuracy_mean"].get<double>());
+    QCOMPARE(file.finalists[0].epochs, 4);
+    QCOMPARE(file.finalists[0].seeds, (std::vector<int>{1, 2}));
+    QCOMPARE(file.finalists[0].runDirs.size(), std::size_t{2});
+    QVERIFY(file.finalists[0].flopsPerSample > 0);
+    QVERIFY(file.verdict.runnerUp && file.verdict.runnerUp->a == winner);
+    QCOMPARE(file.verdict.runnerUp->p, verdict["runner_up"]["p"].get<double>());
+    QCOMPARE(file.verdict.baseline.has_value(), !verdict["baseline"].is_null());
+    QCOMPARE(file.verdict.sentence, sentence);
+    QCOMPARE(file.reason, reason);
+    QCOMPARE(file.cost.fullSeconds, cost["full_seconds"].get<double>());
+    QCOMPARE(file.cost.seedSeconds, cost["seed_seconds"].get<double>());
+    const auto seedTrial =
+        std::find_if(file.trials.begin(), file.trials.end(), [](const TrialRecord &t) { return t.phase == "seeds"; });
+    QVERIFY(seedTrial != file.trials.end() && seedTrial->seed >= 1 && seedTrial->flopsPerSample > 0);
+    QVERIFY(file.trials.front().phase == "halving" && file.trials.front().flopsPerSample > 0);
+
+    // Continued after the last seed trial was lost: the others are reused, that one runs again.
+    Json cut = s;
+    cut["trials"].erase(cut["trials"].size() - 1);
+    writeFile(dir, "s/search.json", cut.dump(2));
+    const ProcessRun again = cli(args);
+    QVERIFY2(again.code == 0, qPrintable(again.all()));
+    QCOMPARE(again.out.count("(from the earlier search)"), static_cast<int>(s["trials"].size()) - 1);
+    QCOMPARE(trialList(readJson(dir.filePath("s/search.json"))), trialList(s));
+    // Other seeds in the same folder are refused.
+    QStringList three = args;
+    three[5] = "3";
+    const ProcessRun other = cli(three);
+    QCOMPARE(other.code, 2);
+    QVERIFY2(other.err.contains("holds a search with other settings (seeds differs)"), qPrintable(other.err));
   }
 
   void sameSeedSameVariants() {
@@ -130,8 +320,10 @@ private Q_SLOTS:
     const ProcessRun r = cli({"search", p, "--budget", "15s", "--variants", "2", "--out", dir.filePath("s")});
     QVERIFY2(r.code == 0, qPrintable(r.all()));
     QVERIFY2(r.out.contains("time left: another bracket of 2 variant(s)"), qPrintable(r.out));
-    QVERIFY2(r.ms < 15000 + 10000, qPrintable(QString::number(r.ms))); // the budget, and a trial's end at most
     const Json s = readJson(dir.filePath("s/search.json"));
+    // The budget, and a trial's end at most, then the seed phase, which the budget does not bound.
+    const double seedMs = s["cost"]["seed_seconds"].get<double>() * 1000;
+    QVERIFY2(r.ms < 15000 + 10000 + seedMs, qPrintable(QString::number(r.ms) + " " + QString::number(seedMs)));
     int started = 0;
     for (const auto &v : s["variants"])
       started += v["started"].get<bool>();
@@ -164,8 +356,8 @@ private Q_SLOTS:
         QVERIFY2(t["message"].get<std::string>().find("data.csv: line 7: not a number") != std::string::npos,
                  t["message"].get<std::string>().c_str());
       }
-    QCOMPARE(failed, 1);                          // never promoted
-    QCOMPARE(s["trials"].size(), std::size_t{7}); // 4 (one failed) + the better half of the 3 others (2) + 1
+    QCOMPARE(failed, 1);                                  // never promoted, nor a finalist
+    QCOMPARE(phase(s, "halving").size(), std::size_t{7}); // 4 (one failed) + the better half of the 3 others (2) + 1
     QVERIFY(r.out.contains("failed: exit 3: data.csv: line 7"));
   }
 

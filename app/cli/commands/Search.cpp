@@ -14,6 +14,7 @@
 #include <iomanip>
 #include <iostream>
 #include <limits>
+#include <sstream>
 
 namespace fs = std::filesystem;
 
@@ -31,8 +32,14 @@ public:
   void onRung(int rung, int variants, int epochs) override {
     std::cout << "rung " << rung << ": " << variants << " variant(s), " << epochs << " epoch(s) each\n" << std::flush;
   }
+  void onSeeds(const std::vector<std::string> &finalists, int seeds, int epochs) override {
+    std::cout << "finalists: " << finalists.size() << " variant(s), " << seeds << " seed(s) each, " << epochs
+              << " epoch(s) from scratch\n"
+              << std::flush;
+  }
   void onTrialFinished(const TrialRecord &t, bool reused) override {
-    std::cout << "  " << std::left << std::setw(34) << t.variant << std::right;
+    std::cout << "  " << std::left << std::setw(34)
+              << (t.phase == "seeds" ? t.variant + " seed " + std::to_string(t.seed) : t.variant) << std::right;
     if (t.ok())
       std::cout << " val " << std::setw(7) << percent(t.valAccuracy) << "  " << std::setw(10)
                 << withCommas(t.uniqueParameters) << " params  " << std::fixed << std::setprecision(1) << std::setw(7)
@@ -47,7 +54,8 @@ public:
 
 int runSearch(int argc, char **argv) {
   const Args args(argc, argv, 2,
-                  {"--budget", "--jobs", "--out", "--seed", "--variants", "--first-epochs", "--pin", "--exclude"},
+                  {"--budget", "--jobs", "--out", "--seed", "--seeds", "--finalists", "--variants", "--first-epochs",
+                   "--pin", "--exclude"},
                   {"--force", "--list"});
   if (args.positional.size() != 1)
     throw UsageError("search takes one project file");
@@ -81,6 +89,8 @@ int runSearch(int argc, char **argv) {
   options.budget = SearchBudget::parse(*budget);
   options.jobs = static_cast<int>(args.integer("--jobs", 1).value_or(1));
   options.seed = static_cast<uint64_t>(args.integer("--seed", 0, std::numeric_limits<int64_t>::max()).value_or(0));
+  options.seeds = static_cast<int>(args.integer("--seeds", 1, 1000).value_or(1));
+  options.finalists = static_cast<int>(args.integer("--finalists", 1, 1000).value_or(options.finalists));
   options.variants = static_cast<int>(args.integer("--variants", 1).value_or(0));
   options.firstEpochs = static_cast<int>(args.integer("--first-epochs", 1).value_or(0));
   (void)findDecompositionSite(project.graph); // a graph with nothing to vary: its message before any folder
@@ -120,6 +130,31 @@ int runSearch(int argc, char **argv) {
                       : std::string("no completed trial"))
                 << "\n";
     }
+  if (!r.finalists.empty()) {
+    std::cout << "Finalists (" << r.finalists.front().epochs << " epochs, " << r.seeds
+              << " seed(s) each; mean ± sd over seeds):\n";
+    for (const auto &f : r.finalists) {
+      const auto spread = [&](const Spread &s) {
+        std::ostringstream o;
+        o << std::fixed << std::setprecision(2) << s.mean * 100 << "% ± " << s.sd * 100;
+        return o.str();
+      };
+      std::cout << "  " << std::left << std::setw(34) << f.variant << std::right << " val " << spread(f.val)
+                << "  test " << spread(f.test) << "  " << withCommas(f.uniqueParameters) << " params";
+      if (f.flopsPerSample > 0)
+        std::cout << "  " << withCommas(static_cast<int64_t>(f.flopsPerSample)) << " FLOPs";
+      std::cout << "  " << std::fixed << std::setprecision(1) << f.usPerSample << " µs/sample\n";
+    }
+  }
+  if (!r.reason.empty())
+    std::cout << "Why: " << r.reason << "\n";
+  if (!r.verdict.sentence.empty())
+    std::cout << "Verdict: " << r.verdict.sentence << "\n";
+  if (r.cost.fullSeconds > 0)
+    std::cout << "Cost: " << duration(r.cost.seconds) << " of trials (the seed phase " << duration(r.cost.seedSeconds)
+              << ") against about " << duration(r.cost.fullSeconds) << " to train every started variant " << r.seeds
+              << " seed(s) to " << (r.finalists.empty() ? 0 : r.finalists.front().epochs) << " epochs: " << std::fixed
+              << std::setprecision(0) << r.cost.saving() * 100 << "% saved\n";
   std::cout << "wrote " << options.outDir << "/{search.json,trials.csv,pareto.json,variants/,trials/}\n";
   return kExitOk;
 }
