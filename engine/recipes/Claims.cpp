@@ -43,9 +43,10 @@ std::string withCommas(int64_t v) {
 }
 
 // The claim's verdict from the comparison (recipes/Verdict.h: a paired t-test, or the sign test
-// when every seed gave the same difference): `lowerIsBetter` for gaps and drops. The comparison's
-// own verdict is turned to say the same from the graph's side ("better": the graph).
-void judge(Claim &c, bool lowerIsBetter, double alpha) {
+// when every seed gave the same difference; p adjusted over the `family` of claims tested):
+// `lowerIsBetter` for gaps and drops. The comparison's own verdict is turned to say the same from
+// the graph's side ("better": the graph).
+void judge(Claim &c, bool lowerIsBetter, double alpha, int family) {
   Comparison &k = c.comparison;
   const std::string figures = c.measure + ": graph " + spreadText(c.graph) + ", baseline " + spreadText(c.baseline);
   if (k.n < 2) {
@@ -62,8 +63,9 @@ void judge(Claim &c, bool lowerIsBetter, double alpha) {
   k.verdict = good ? "better" : bad ? "worse" : "within noise";
   std::ostringstream p;
   p << std::setprecision(2) << k.p;
-  const std::string test = k.low < k.high ? "95% interval " + pct(k.low) + " to " + pct(k.high) + ", p = " + p.str()
-                                          : k.test + ", p = " + p.str();
+  const std::string adjusted = family > 1 ? " after Holm's adjustment over " + std::to_string(family) + " claims" : "";
+  const std::string test =
+      (k.low < k.high ? "95% interval " + pct(k.low) + " to " + pct(k.high) : k.test) + ", p = " + p.str() + adjusted;
   c.sentence = figures + "; difference " + pct(k.difference) + " points (" + test + ", " + std::to_string(k.n) +
                " seeds) — " +
                (good  ? "the claim holds"
@@ -73,9 +75,9 @@ void judge(Claim &c, bool lowerIsBetter, double alpha) {
   k.sentence = c.sentence;
 }
 
+// Judged once the family is known (evaluateClaims).
 Claim pairedClaim(const std::string &id, const std::string &claim, const std::string &measure,
-                  const std::vector<double> &graph, const std::vector<double> &baseline, bool lowerIsBetter,
-                  double alpha) {
+                  const std::vector<double> &graph, const std::vector<double> &baseline, double alpha) {
   Claim c;
   c.id = id;
   c.claim = claim;
@@ -83,7 +85,6 @@ Claim pairedClaim(const std::string &id, const std::string &claim, const std::st
   c.graph = spreadOf(graph);
   c.baseline = spreadOf(baseline);
   c.comparison = pairedComparison("graph", graph, "baseline", baseline, alpha);
-  judge(c, lowerIsBetter, alpha);
   return c;
 }
 
@@ -419,24 +420,34 @@ double occlusionDrop(const ClaimRun &r) {
 std::vector<Claim> evaluateClaims(const ClaimFigures &graph, const ClaimFigures &baseline, double alpha) {
   std::vector<Claim> out;
   out.push_back(pairedClaim("accuracy", "Decomposition is as accurate as one model", "test accuracy (higher is better)",
-                            graph.test, baseline.test, false, alpha));
+                            graph.test, baseline.test, alpha));
   out.push_back(pairedClaim("overfitting", "Decomposition reduces over-fitting",
                             "generalisation gap, train − validation accuracy at the final epoch (smaller is better)",
-                            graph.gap, baseline.gap, true, alpha));
+                            graph.gap, baseline.gap, alpha));
   const std::string noise = "accuracy lost to Gaussian input noise of σ = 0.5 (smaller is better)";
   if (!graph.noiseApplies || !baseline.noiseApplies)
     out.push_back(notApplicable("noise", "Decomposition is more robust to input noise", noise,
                                 "Gaussian noise does not apply to token ids, so this claim is not tested here."));
   else
     out.push_back(pairedClaim("noise", "Decomposition is more robust to input noise", noise, graph.noiseDrop,
-                              baseline.noiseDrop, true, alpha));
+                              baseline.noiseDrop, alpha));
   const std::string occlusion = "accuracy lost with the worst single part occluded (smaller is better)";
   if (!graph.occlusionApplies || !baseline.occlusionApplies)
     out.push_back(notApplicable("occlusion", "Decomposition is more robust to losing a part", occlusion,
                                 "The graph has no Split on its input, so there are no parts to occlude."));
   else
     out.push_back(pairedClaim("occlusion", "Decomposition is more robust to losing a part", occlusion,
-                              graph.occlusionDrop, baseline.occlusionDrop, true, alpha));
+                              graph.occlusionDrop, baseline.occlusionDrop, alpha));
+  // Four questions at 5 % each would find one "significant" by chance too often: Holm over the
+  // claims tested (those with two seeds or more).
+  std::vector<Comparison *> family;
+  for (auto &c : out)
+    if (c.verdict.empty() && c.comparison.n >= 2)
+      family.push_back(&c.comparison);
+  holmAdjust(family, alpha);
+  for (auto &c : out)
+    if (c.verdict.empty())
+      judge(c, c.id != "accuracy", alpha, static_cast<int>(family.size()));
 
   // Parameters are counted, not sampled: the verdict is exact.
   const std::string claim = "Sharing cuts parameters";

@@ -45,9 +45,9 @@ constexpr double kClaimsSigma = 0.5;
 
 // The five claims from the per-seed figures of the graph and the baseline (seed i of one paired
 // with seed i of the other; equal lengths). A paired test over seeds (recipes/Verdict.h: t, or
-// the sign test when every seed gave the same difference) at `alpha`: the claim holds when the
-// difference is significant on the graph's good side (for a t-test: the interval lies wholly
-// there), does not hold when significant on the other, else it is within noise (and with fewer
+// the sign test when every seed gave the same difference), p adjusted by Holm over the claims
+// tested, at `alpha`: the claim holds when the difference is significant on the graph's good
+// side, does not hold when significant on the other, else it is within noise (and with fewer
 // than two seeds). Parameter counts are exact; a claim that cannot be tested on this graph or data
 // is "not applicable". The comparison's verdict says "better" when the graph is better.
 std::vector<Claim> evaluateClaims(const ClaimFigures &graph, const ClaimFigures &baseline, double alpha = 0.05);
