@@ -245,6 +245,7 @@ public:
       const Validation v = validate(*projects[m]);
       model.uniqueParameters = v.uniqueParameters;
       model.totalParameters = v.totalParameters;
+      model.flopsPerSample = v.flopsKnown ? v.flopsPerSample : 0;
       for (int seed = 0; seed < options_.seeds; ++seed) {
         ClaimRun run;
         run.seed = seed;

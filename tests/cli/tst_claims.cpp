@@ -167,6 +167,7 @@ private Q_SLOTS:
     }
     QCOMPARE(j["models"][0]["role"].get<std::string>(), std::string("graph"));
     QCOMPARE(j["models"][1]["unique_parameters"].get<int64_t>(), int64_t{773});
+    QVERIFY(j["models"][0]["flops_per_sample"].get<double>() > 0);
     const std::set<std::string> verdicts = {"holds", "does not hold", "within noise", "not applicable"};
     QCOMPARE(j["claims"].size(), std::size_t{5});
     for (const auto &c : j["claims"]) {
