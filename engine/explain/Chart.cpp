@@ -1601,10 +1601,11 @@ Canvas layout(const XYChart &c, int width, int height) {
 // ---------------------------------------------------------------------------------------------
 // Heat maps.
 
+// A cell's number: counts whole, other values to two significant digits of the largest.
 std::string cellText(double v, bool integral, double extent) {
-  if (integral)
+  if (integral || extent <= 0)
     return fixed(v, 0);
-  return fixed(v, extent >= 100 ? 0 : extent >= 10 ? 1 : 2);
+  return fixed(v, std::clamp(1 - static_cast<int>(std::floor(std::log10(extent))), 0, 6));
 }
 
 Canvas layout(const HeatMap &c, int width, int height) {
@@ -1691,8 +1692,13 @@ Canvas layout(const HeatMap &c, int width, int height) {
       return colorOf(divergingColor(v / hi));
     return colorOf(sequentialColor((v - lo) / (hi - lo)));
   };
+  // Numbers in every cell or in none: only when the widest fits.
   const double annotateSize = std::min(11.0, cell * 0.38);
   const double extent = std::max(std::abs(lo), std::abs(hi));
+  bool numbers = c.annotate && annotateSize >= 7;
+  for (const auto &r : c.values)
+    for (double v : r)
+      numbers = numbers && (!std::isfinite(v) || textWidth(cellText(v, integral, extent), annotateSize) <= cell - 2);
   for (int r = 0; r < rows; ++r)
     for (int k = 0; k < static_cast<int>(c.values[r].size()); ++k) {
       const double v = c.values[r][k];
@@ -1701,13 +1707,10 @@ Canvas layout(const HeatMap &c, int width, int height) {
       const double xa = std::round(x0 + k * cell), xb = std::round(x0 + (k + 1) * cell);
       const double ya = std::round(y0 + r * cell), yb = std::round(y0 + (r + 1) * cell);
       cv.rect(xa, ya, xb - xa, yb - ya, col);
-      if (c.annotate && annotateSize >= 7 && std::isfinite(v)) {
-        const std::string t = cellText(v, integral, extent);
-        if (textWidth(t, annotateSize) <= cell - 2) {
-          const double lum = 0.299 * col.r + 0.587 * col.g + 0.114 * col.b;
-          cv.text((xa + xb) / 2, (ya + yb) / 2 + annotateSize * 0.36, t, annotateSize, lum < 140 ? kWhite : kInk,
-                  Anchor::Middle);
-        }
+      if (numbers && std::isfinite(v)) {
+        const double lum = 0.299 * col.r + 0.587 * col.g + 0.114 * col.b;
+        cv.text((xa + xb) / 2, (ya + yb) / 2 + annotateSize * 0.36, cellText(v, integral, extent), annotateSize,
+                lum < 140 ? kWhite : kInk, Anchor::Middle);
       }
     }
   cv.rect(crisp(x0) - 1, crisp(y0) - 1, std::round(plotW) + 1, std::round(plotH) + 1, std::nullopt, kInk, 1);
@@ -1793,7 +1796,7 @@ Canvas layout(const BarChart &c, int width, int height) {
   std::vector<std::string> labels, values;
   for (std::size_t i = 0; i < n; ++i) {
     labels.push_back(truncated(c.labels[i], 24));
-    values.push_back(tickText(c.values[i], t.step / 10, extent));
+    values.push_back(general(c.values[i]));
   }
   const double left = 12 + maxTextWidth(labels, kTick) + 8;
   const double right = width - 16 - maxTextWidth(values, kSmall) - 6;

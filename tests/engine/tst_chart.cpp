@@ -238,6 +238,16 @@ void TestChart::heatMapHasItsColourScaleAndLabels() {
   for (const char *v : {"0", "10", "20", "30", "40"})
     QVERIFY2(texts.contains(v), v);
 
+  // Fractions to two significant digits of the largest, in every cell.
+  chart::HeatMap features;
+  features.rowLabels = {"wet", "temp"};
+  features.colLabels = {"precipitation", "wind"};
+  features.values = {{0.0123, 0.0004}, {0.0003, 0.0087}};
+  features.annotate = true;
+  const QStringList cells = svgTexts(chart::toSvg(features, 500, 300));
+  for (const char *v : {"0.012", "0.000", "0.009"})
+    QVERIFY2(cells.contains(v), v);
+
   // Without names: numeric pixel axes.
   chart::HeatMap image;
   image.values.assign(28, std::vector<double>(28, 0.0));
