@@ -904,6 +904,10 @@ struct Ticks {
 // "Nice" ticks (1, 2, 5 × 10^k) about `target` of them; the domain grows to whole steps unless
 // an end is fixed.
 Ticks linearTicks(double lo, double hi, int target, bool fixLo = false, bool fixHi = false) {
+  if (!std::isfinite(lo) || !std::isfinite(hi)) { // nothing finite to go by
+    lo = 0;
+    hi = 1;
+  }
   if (!(hi > lo)) {
     const double pad = lo == 0 ? 1 : std::abs(lo) * 0.1;
     if (!fixLo)
@@ -1143,15 +1147,14 @@ std::string svgOf(const Canvas &c, double scale = 1) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Raster back end: drawn at kSuper × the size and averaged down, which anti-aliases every edge.
-
-constexpr int kSuper = 3;
+// Raster back end: drawn at 3 × the size and averaged down, which anti-aliases every edge (at
+// 1 × for figures over 4 megapixels, whose buffer would grow ninefold).
 
 class Raster {
 public:
   Raster(int width, int height)
-      : w_(width * kSuper), h_(height * kSuper), width_(width), height_(height),
-        buf_(static_cast<std::size_t>(w_) * h_, Rgb{255, 255, 255}) {}
+      : s_(static_cast<int64_t>(width) * height <= 4000000 ? 3 : 1), w_(width * s_), h_(height * s_), width_(width),
+        height_(height), buf_(static_cast<std::size_t>(w_) * h_, Rgb{255, 255, 255}) {}
 
   void draw(const Prim &p) {
     switch (p.kind) {
@@ -1188,14 +1191,14 @@ public:
     for (int y = 0; y < height_; ++y)
       for (int x = 0; x < width_; ++x) {
         int r = 0, g = 0, b = 0;
-        for (int j = 0; j < kSuper; ++j)
-          for (int i = 0; i < kSuper; ++i) {
-            const Rgb &s = buf_[static_cast<std::size_t>(y * kSuper + j) * w_ + x * kSuper + i];
+        for (int j = 0; j < s_; ++j)
+          for (int i = 0; i < s_; ++i) {
+            const Rgb &s = buf_[static_cast<std::size_t>(y * s_ + j) * w_ + x * s_ + i];
             r += s.r;
             g += s.g;
             b += s.b;
           }
-        constexpr int n = kSuper * kSuper;
+        const int n = s_ * s_;
         out[static_cast<std::size_t>(y) * width_ + x] = {static_cast<uint8_t>((r + n / 2) / n),
                                                          static_cast<uint8_t>((g + n / 2) / n),
                                                          static_cast<uint8_t>((b + n / 2) / n)};
@@ -1218,8 +1221,8 @@ private:
 
   // Sub-pixels whose centres lie in [x0, x1) × [y0, y1) (pixel coordinates).
   void box(double x0, double y0, double x1, double y1, Color c, double alpha) {
-    const int i0 = static_cast<int>(std::ceil(x0 * kSuper - 0.5)), i1 = static_cast<int>(std::ceil(x1 * kSuper - 0.5));
-    const int j0 = static_cast<int>(std::ceil(y0 * kSuper - 0.5)), j1 = static_cast<int>(std::ceil(y1 * kSuper - 0.5));
+    const int i0 = static_cast<int>(std::ceil(x0 * s_ - 0.5)), i1 = static_cast<int>(std::ceil(x1 * s_ - 0.5));
+    const int j0 = static_cast<int>(std::ceil(y0 * s_ - 0.5)), j1 = static_cast<int>(std::ceil(y1 * s_ - 0.5));
     for (int j = std::max(0, j0); j < std::min(h_, j1); ++j)
       for (int i = std::max(0, i0); i < std::min(w_, i1); ++i)
         plot(i, j, c, alpha);
@@ -1228,7 +1231,7 @@ private:
   void disc(double cx, double cy, double r, Color c, double alpha) {
     if (r <= 0)
       return;
-    const double scx = cx * kSuper, scy = cy * kSuper, sr = r * kSuper;
+    const double scx = cx * s_, scy = cy * s_, sr = r * s_;
     for (int j = std::max(0, static_cast<int>(scy - sr - 1)); j <= std::min(h_ - 1, static_cast<int>(scy + sr + 1));
          ++j)
       for (int i = std::max(0, static_cast<int>(scx - sr - 1)); i <= std::min(w_ - 1, static_cast<int>(scx + sr + 1));
@@ -1249,9 +1252,9 @@ private:
       bottom = std::max(bottom, p.y);
     }
     std::vector<double> xs;
-    for (int j = std::max(0, static_cast<int>(top * kSuper) - 1);
-         j <= std::min(h_ - 1, static_cast<int>(bottom * kSuper) + 1); ++j) {
-      const double y = (j + 0.5) / kSuper;
+    for (int j = std::max(0, static_cast<int>(top * s_) - 1); j <= std::min(h_ - 1, static_cast<int>(bottom * s_) + 1);
+         ++j) {
+      const double y = (j + 0.5) / s_;
       xs.clear();
       for (std::size_t k = 0; k < pts.size(); ++k) {
         const Pt &a = pts[k], &b = pts[(k + 1) % pts.size()];
@@ -1260,8 +1263,8 @@ private:
       }
       std::sort(xs.begin(), xs.end());
       for (std::size_t k = 0; k + 1 < xs.size(); k += 2) {
-        const int i0 = static_cast<int>(std::ceil(xs[k] * kSuper - 0.5));
-        const int i1 = static_cast<int>(std::ceil(xs[k + 1] * kSuper - 0.5));
+        const int i0 = static_cast<int>(std::ceil(xs[k] * s_ - 0.5));
+        const int i1 = static_cast<int>(std::ceil(xs[k + 1] * s_ - 0.5));
         for (int i = std::max(0, i0); i < std::min(w_, i1); ++i)
           plot(i, j, c, alpha);
       }
@@ -1321,14 +1324,14 @@ private:
     }
   }
 
-  int w_, h_, width_, height_;
+  int s_, w_, h_, width_, height_;
   std::vector<Rgb> buf_;
 };
 
 void rasterise(const Canvas &c, const std::string &path) {
-  if (c.width <= 0 || c.height <= 0)
-    throw Error(ErrorKind::File, path + ": a figure needs a positive width and height, not " + std::to_string(c.width) +
-                                     " × " + std::to_string(c.height));
+  if (c.width <= 0 || c.height <= 0 || c.width > 20000 || c.height > 20000)
+    throw Error(ErrorKind::File, path + ": a figure is 1 to 20000 pixels wide and high, not " +
+                                     std::to_string(c.width) + " × " + std::to_string(c.height));
   Raster r(c.width, c.height);
   for (const Prim &p : c.prims)
     r.draw(p);
@@ -1781,12 +1784,17 @@ Canvas layout(const BarChart &c, int width, int height) {
     noData(cv, top, "No data to plot");
     return cv;
   }
+  // A value that is not a number gets no bar, an interval that is not one no whisker.
   const bool range = c.low.size() >= n && c.high.size() >= n;
+  auto finite = [&](std::size_t i) { return std::isfinite(c.values[i]); };
+  auto whisker = [&](std::size_t i) { return range && std::isfinite(c.low[i]) && std::isfinite(c.high[i]); };
   double lo = 0, hi = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    lo = std::min(lo, c.values[i]);
-    hi = std::max(hi, c.values[i]);
-    if (range) {
+    if (finite(i)) {
+      lo = std::min(lo, c.values[i]);
+      hi = std::max(hi, c.values[i]);
+    }
+    if (whisker(i)) {
       lo = std::min(lo, c.low[i]);
       hi = std::max(hi, c.high[i]);
     }
@@ -1796,7 +1804,7 @@ Canvas layout(const BarChart &c, int width, int height) {
   std::vector<std::string> labels, values;
   for (std::size_t i = 0; i < n; ++i) {
     labels.push_back(truncated(c.labels[i], 24));
-    values.push_back(general(c.values[i]));
+    values.push_back(finite(i) ? general(c.values[i]) : "n/a");
   }
   const double left = 12 + maxTextWidth(labels, kTick) + 8;
   const double right = width - 16 - maxTextWidth(values, kSmall) - 6;
@@ -1818,12 +1826,14 @@ Canvas layout(const BarChart &c, int width, int height) {
   const Color col = seriesColor(0);
   for (std::size_t i = 0; i < n; ++i) {
     const double yc = plotTop + (i + 0.5) * band;
-    const double a = mapX(std::min(0.0, c.values[i])), b = mapX(std::max(0.0, c.values[i]));
-    cv.rect(std::round(a), std::round(yc - barH / 2), std::max(1.0, std::round(b) - std::round(a)), std::round(barH),
-            col);
+    const double v = finite(i) ? c.values[i] : 0;
+    const double a = mapX(std::min(0.0, v)), b = mapX(std::max(0.0, v));
+    if (finite(i))
+      cv.rect(std::round(a), std::round(yc - barH / 2), std::max(1.0, std::round(b) - std::round(a)), std::round(barH),
+              col);
     // The value right of everything in its row (bar, zero line, whisker): never over the labels.
-    double end = std::max(mapX(c.values[i]), mapX(0));
-    if (range) {
+    double end = std::max(mapX(v), mapX(0));
+    if (whisker(i)) {
       const double l = mapX(c.low[i]), h = mapX(c.high[i]);
       cv.line(l, crisp(yc), h, crisp(yc), kInk, 1.5);
       cv.line(crisp(l), yc - barH / 3, crisp(l), yc + barH / 3, kInk, 1.5);

@@ -12,6 +12,7 @@
 #include <QXmlStreamReader>
 #include <QtTest>
 
+#include <cmath>
 #include <set>
 #include <zlib.h>
 
@@ -370,11 +371,23 @@ void TestChart::emptyChartsSaySo() {
   QVERIFY(svgTexts(chart::toSvg(chart::BarChart{}, 400, 300)).contains("No data to plot"));
   chart::writePng(xy, dir.filePath("empty.png").toStdString(), 400, 300);
   QCOMPARE(readPng(dir.filePath("empty.png").toStdString()).width, 400);
+  // Values that are not numbers: no bar, no whisker, "n/a", and the rest drawn.
+  chart::BarChart odd;
+  odd.labels = {"lost", "kept"};
+  odd.values = {std::nan(""), 0.5};
+  odd.low = {0.1, -INFINITY};
+  odd.high = {0.2, 0.6};
+  const QStringList oddTexts = svgTexts(chart::toSvg(odd, 400, 200));
+  QVERIFY(oddTexts.contains("n/a") && oddTexts.contains("kept") && oddTexts.contains("0.5"));
   // Too small a figure says so too, rather than drawing axes over each other.
   QVERIFY(svgTexts(chart::toSvg(learningCurve(), 60, 50)).contains("Too small to draw"));
 }
 
 void TestChart::unwritablePngNamesTheFile() {
+  QTemporaryDir dir;
+  const std::string empty = dir.filePath("empty.png").toStdString();
+  QVERIFY_THROWS_EXCEPTION(Error, chart::writePng(confusion(), empty, 0, 200));
+  QVERIFY(!QFile::exists(QString::fromStdString(empty)));
   const std::string path = "/nonexistent-folder/figure.png";
   try {
     chart::writePng(confusion(), path, 300, 200);
