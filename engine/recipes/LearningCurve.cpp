@@ -15,6 +15,7 @@
 #include <map>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 namespace fs = std::filesystem;
 
@@ -132,17 +133,15 @@ public:
     }
     // Size by size, each seed's models side by side: a curve cut short has whole comparisons.
     std::vector<TrialSpec> specs;
-    std::vector<std::tuple<std::size_t, std::size_t, int>> where; // model, point, seed of each spec
-    int reused = 0;
+    std::vector<std::tuple<std::size_t, std::size_t, int>> where;       // model, point, seed of each spec
+    std::vector<std::tuple<std::size_t, std::size_t, CurveRun>> reused; // model, point, run
     for (std::size_t p = 0; p < options_.sizes.size(); ++p)
       for (int seed = 0; seed < options_.seeds; ++seed)
         for (std::size_t m = 0; m < plans_.size(); ++m) {
           const int64_t size = options_.sizes[p];
           const std::string name = runName(plans_[m].model.name, size, seed);
           if (auto done = earlier_.find(name); done != earlier_.end()) {
-            place(m, p, done->second);
-            observer_->onRunFinished(r_.models[m], size, done->second, true);
-            ++reused;
+            reused.emplace_back(m, p, done->second);
             continue;
           }
           const std::string file = options_.outDir + "/projects/" + name + ".particle.json";
@@ -151,7 +150,11 @@ public:
           specs.push_back({name, trainArgs(file, runDir, threads_), options_.outDir + "/logs/" + name, runDir});
           where.emplace_back(m, p, seed);
         }
-    observer_->onPlan(reused + static_cast<int>(specs.size()));
+    observer_->onPlan(static_cast<int>(reused.size() + specs.size()));
+    for (const auto &[m, p, run] : reused) {
+      place(m, p, run);
+      observer_->onRunFinished(r_.models[m], options_.sizes[p], run, true);
+    }
     save();
     runTrials(options_.program, specs, options_.jobs, [&](std::size_t i, const TrialOutcome &o) {
       const auto [m, p, seed] = where[i];

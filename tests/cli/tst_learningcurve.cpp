@@ -166,6 +166,7 @@ private Q_SLOTS:
     const ProcessRun again = cli(args);
     QVERIFY2(again.code == 0, qPrintable(again.all()));
     QCOMPARE(again.out.count("(from the earlier curve)"), 8);
+    QVERIFY2(again.out.contains("[8/8] monolithic-w1"), qPrintable(again.out));
     QVERIFY(Json::parse(readTextFile(file))["models"] == j["models"]);
     // Other settings in that folder are refused.
     QStringList other = args;
