@@ -80,6 +80,11 @@ std::string pText(double p, double alpha) {
   return "p = " + s;
 }
 
+[[noreturn]] void notANumber(const std::string &a, const std::string &b, std::size_t seed, const std::string &which) {
+  throw Error(ErrorKind::Invalid, "comparing " + a + " with " + b + ": seed " + std::to_string(seed + 1) + " of " +
+                                      which + " is not a number");
+}
+
 std::string verdictOf(double difference, double p, double alpha) {
   if (p < alpha && difference != 0)
     return difference > 0 ? "better" : "worse";
@@ -223,8 +228,7 @@ Comparison pairedComparison(const std::string &a, const std::vector<double> &av,
   std::vector<double> d;
   for (std::size_t i = 0; i < av.size(); ++i) {
     if (!std::isfinite(av[i]) || !std::isfinite(bv[i]))
-      throw Error(ErrorKind::Invalid, "comparing " + a + " with " + b + ": seed " + std::to_string(i + 1) + " of " +
-                                          (std::isfinite(av[i]) ? b : a) + " is not a number");
+      notANumber(a, b, i, std::isfinite(av[i]) ? b : a);
     d.push_back(av[i] - bv[i]);
   }
   const Spread s = spreadOf(d);
