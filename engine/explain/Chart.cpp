@@ -1658,9 +1658,15 @@ Canvas layout(const HeatMap &c, int width, int height) {
     colTexts.push_back(static_cast<std::size_t>(k) < c.colLabels.size() ? truncated(c.colLabels[k], 18)
                        : named                                          ? std::to_string(k)
                                                                         : "");
-  // Pixel axes: ticks at nice indices.
-  const Ticks rt = linearTicks(0, std::max(1, rows - 1), std::max(2, std::min(6, rows / 4)), true, true);
-  const Ticks ct = linearTicks(0, std::max(1, cols - 1), std::max(2, std::min(6, cols / 4)), true, true);
+  // Pixel axes: ticks at nice whole indices of the pixels there are.
+  auto indexTicks = [](int count) {
+    Ticks t = linearTicks(0, std::max(1, count - 1), std::max(2, std::min(6, count / 4)), true, true);
+    t.major.erase(
+        std::remove_if(t.major.begin(), t.major.end(), [&](double v) { return v != std::round(v) || v > count - 1; }),
+        t.major.end());
+    return t;
+  };
+  const Ticks rt = indexTicks(rows), ct = indexTicks(cols);
   if (!named) {
     for (double v : rt.major)
       rowTexts.push_back(fixed(v, 0));
