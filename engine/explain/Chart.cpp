@@ -16,21 +16,25 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // Text: UTF-8 decoding, widths and the built-in pixel font.
 
+// Bytes that are not UTF-8 (a Latin-1 class name, a cut sequence) become '?', one each, so that
+// the SVG stays well-formed XML.
 std::u32string decodeUtf8(const std::string &s) {
   std::u32string out;
   for (std::size_t i = 0; i < s.size();) {
     const auto c = static_cast<unsigned char>(s[i]);
-    int extra = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : -1;
-    if (extra < 0 || i + static_cast<std::size_t>(extra) >= s.size()) {
-      out.push_back(U'?');
-      ++i;
-      continue;
+    const int extra = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : -1;
+    bool valid = extra >= 0 && i + static_cast<std::size_t>(extra) < s.size();
+    char32_t code = extra <= 0 ? c : c & (0x3f >> extra);
+    for (int k = 1; valid && k <= extra; ++k) {
+      const auto next = static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]);
+      valid = (next >> 6) == 2;
+      code = (code << 6) | (next & 0x3f);
     }
-    char32_t code = extra == 0 ? c : c & (0x3f >> extra);
-    for (int k = 1; k <= extra; ++k)
-      code = (code << 6) | (static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]) & 0x3f);
-    out.push_back(code);
-    i += 1 + static_cast<std::size_t>(extra);
+    // Overlong forms, surrogates and what lies beyond Unicode are not characters either.
+    static const char32_t least[] = {0, 0x80, 0x800, 0x10000};
+    valid = valid && code >= least[std::max(0, extra)] && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff);
+    out.push_back(valid ? code : U'?');
+    i += valid ? 1 + static_cast<std::size_t>(extra) : 1;
   }
   return out;
 }
@@ -1068,7 +1072,8 @@ std::string hex(Color c) {
   return s;
 }
 
-std::string escaped(const std::string &s) {
+std::string escaped(const std::string &text) {
+  const std::string s = encodeUtf8(decodeUtf8(text));
   std::string out;
   for (char ch : s) {
     switch (ch) {

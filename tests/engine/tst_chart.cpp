@@ -196,6 +196,10 @@ void TestChart::xyChartNamesItsAxesTicksAndLegend() {
   QVERIFY(texts.contains("graph <&> \"parts\""));
   QVERIFY(svg.find("graph &lt;&amp;&gt; &quot;parts&quot;") != std::string::npos);
   QVERIFY(texts.contains("monolithic baseline"));
+  // A name that is not UTF-8 (Latin-1 "café", a cut sequence) still gives well-formed XML.
+  chart::XYChart latin = learningCurve();
+  latin.series[1].name = "caf\xe9 \xe2\x82";
+  QVERIFY(svgTexts(chart::toSvg(latin, 720, 420)).contains("caf? ??"));
   // y ticks at a nice step (0.05, so two decimals each) over the data's range (0.50 … 0.86).
   for (const char *t : {"0.50", "0.55", "0.70", "0.90"})
     QVERIFY2(texts.contains(t), t);
