@@ -139,7 +139,13 @@ ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidge
   // The two labs take turns below the search: stacked, they did not fit a 1024×700 window.
   labs_ = new QTabWidget(this);
   labs_->setObjectName("labTabs");
-  claimsLab_ = new ClaimsLab(labs_);
+  // The learning curve takes the Pareto set of the search shown when it is of this graph.
+  claimsLab_ = new ClaimsLab(
+      doc_, [this] { return runsFolder(); },
+      [this] {
+        return running() || searchedName_ != QString::fromStdString(doc_->project().name) ? QString() : folder_;
+      },
+      labs_);
   labs_->addTab(claimsLab_, tr("Claims"));
   transferLab_ = new TransferLab(
       doc_, [this] { return runsFolder(); }, labs_);
