@@ -932,22 +932,29 @@ Ticks linearTicks(double lo, double hi, int target, bool fixLo = false, bool fix
   return t;
 }
 
-// Powers of ten as the labelled ticks, 2…9 × 10^k between them unlabelled.
+// Powers of ten as the labelled ticks, 2…9 × 10^k between them unlabelled. The axis spans the
+// data (a little more) when that holds two powers of ten, else whole decades.
 Ticks logTicks(double lo, double hi) {
   Ticks t;
   t.log = true;
-  const int a = static_cast<int>(std::floor(std::log10(lo) + 1e-9));
-  int b = static_cast<int>(std::ceil(std::log10(hi) - 1e-9));
-  if (b <= a)
-    b = a + 1;
-  t.lo = std::pow(10.0, a);
-  t.hi = std::pow(10.0, b);
-  for (int e = a; e <= b; ++e) {
-    t.major.push_back(std::pow(10.0, e));
-    if (e < b)
-      for (int m = 2; m <= 9; ++m)
-        t.minor.push_back(m * std::pow(10.0, e));
+  t.lo = lo / 1.15;
+  t.hi = hi * 1.15;
+  int a = static_cast<int>(std::ceil(std::log10(t.lo) - 1e-9));
+  int b = static_cast<int>(std::floor(std::log10(t.hi) + 1e-9));
+  if (b - a < 1) {
+    a = static_cast<int>(std::floor(std::log10(lo) + 1e-9));
+    b = std::max(a + 1, static_cast<int>(std::ceil(std::log10(hi) - 1e-9)));
+    t.lo = std::pow(10.0, a);
+    t.hi = std::pow(10.0, b);
   }
+  for (int e = a; e <= b; ++e)
+    t.major.push_back(std::pow(10.0, e));
+  for (int e = a - 1; e <= b; ++e)
+    for (int m = 2; m <= 9; ++m) {
+      const double v = m * std::pow(10.0, e);
+      if (v > t.lo && v < t.hi)
+        t.minor.push_back(v);
+    }
   return t;
 }
 
@@ -1513,10 +1520,20 @@ Canvas layout(const XYChart &c, int width, int height) {
   if (!c.yLabel.empty())
     cv.text(22, (plotTop + bottom) / 2, c.yLabel, kLabel, kInk, Anchor::Middle, false, true);
 
+  // Series with error bars step aside from each other by a few pixels, so that bars at the same
+  // x stay apart.
+  auto whiskers = [](const Series &s) {
+    return s.low.size() == s.y.size() && s.high.size() == s.y.size() && !s.y.empty() && (s.points || !s.line);
+  };
+  const auto dodged = std::count_if(c.series.begin(), c.series.end(), whiskers);
+  int rank = 0;
+
   // Series: bands first, then lines, whiskers, points and labels on top.
   for (std::size_t k = 0; k < c.series.size(); ++k) {
     const Series &s = c.series[k];
     const Color col = s.color.value_or(seriesColor(static_cast<int>(k)));
+    const double dodge = dodged > 1 && whiskers(s) ? 6 * (rank++ - (dodged - 1) / 2.0) : 0;
+    auto px = [&](std::size_t i) { return mapX(s.x[i]) + dodge; };
     std::vector<std::size_t> idx;
     for (std::size_t i = 0; i < std::min(s.x.size(), s.y.size()); ++i)
       if (std::isfinite(s.x[i]) && std::isfinite(s.y[i]) && !(c.logX && s.x[i] <= 0))
@@ -1527,33 +1544,33 @@ Canvas layout(const XYChart &c, int width, int height) {
       std::vector<Pt> band;
       band.reserve(2 * idx.size());
       for (std::size_t i : idx)
-        band.push_back({mapX(s.x[i]), mapY(s.high[i])});
+        band.push_back({px(i), mapY(s.high[i])});
       for (auto it = idx.rbegin(); it != idx.rend(); ++it)
-        band.push_back({mapX(s.x[*it]), mapY(s.low[*it])});
+        band.push_back({px(*it), mapY(s.low[*it])});
       cv.polygon(band, col, 0.18);
     }
     if (s.line && idx.size() > 1) {
       std::vector<Pt> pts;
       pts.reserve(idx.size());
       for (std::size_t i : idx)
-        pts.push_back({mapX(s.x[i]), mapY(s.y[i])});
+        pts.push_back({px(i), mapY(s.y[i])});
       cv.polyline(pts, col, 2);
     }
     if (hasRange && (s.points || !s.line))
       for (std::size_t i : idx) {
-        const double x = mapX(s.x[i]), lo = mapY(s.low[i]), hi = mapY(s.high[i]);
+        const double x = px(i), lo = mapY(s.low[i]), hi = mapY(s.high[i]);
         cv.line(x, lo, x, hi, col, 1.5);
         cv.line(x - 4, lo, x + 4, lo, col, 1.5);
         cv.line(x - 4, hi, x + 4, hi, col, 1.5);
       }
     if (s.points)
       for (std::size_t i : idx)
-        cv.circle(mapX(s.x[i]), mapY(s.y[i]), i < s.size.size() ? radius(s.size[i]) : 4, col, kWhite, 1);
+        cv.circle(px(i), mapY(s.y[i]), i < s.size.size() ? radius(s.size[i]) : 4, col, kWhite, 1);
     // Point labels above and right of their point, or left/below where they would leave the plot.
     for (std::size_t i : idx)
       if (i < s.labels.size() && !s.labels[i].empty()) {
         const std::string label = truncated(s.labels[i], 24);
-        const double x = mapX(s.x[i]), y = mapY(s.y[i]);
+        const double x = px(i), y = mapY(s.y[i]);
         const double off = 0.7 * (s.points && i < s.size.size() ? radius(s.size[i]) : 4) + 4;
         const bool leftward = x + off + textWidth(label, kSmall) > right;
         const bool downward = y - off - kSmall < plotTop;
