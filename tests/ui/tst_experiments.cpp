@@ -21,6 +21,7 @@
 #include <QStandardPaths>
 #include <QTabBar>
 #include <QTableWidget>
+#include <QToolTip>
 #include <QUndoStack>
 #include <QtTest>
 
@@ -47,6 +48,12 @@ std::optional<QPoint> pointOf(QCustomPlot *plot, const QString &variant) {
     }
   }
   return std::nullopt;
+}
+
+// The rows a search folder's table has: its finalists, then every trial.
+int rowsOf(const QString &folder) {
+  const Json search = Json::parse(readTextFile((folder + "/search.json").toStdString()));
+  return static_cast<int>(search["finalists"].size() + search["trials"].size());
 }
 
 void clickTab(QTabWidget *tabs, const QString &text) {
@@ -84,22 +91,109 @@ private Q_SLOTS:
     ExperimentsPanel *panel = window_->experimentsPanel();
     QTRY_VERIFY(panel->isVisible());
     typeInto(panel->budgetEdit(), "7trials");
+    QCOMPARE(panel->seedsSpin()->value(), 3); // a verdict by default
+    typeInto(panel->seedsSpin(), "2");
     QSignalSpy finished(panel, &ExperimentsPanel::searchFinished);
     QTest::mouseClick(panel->startButton(), Qt::LeftButton);
     QVERIFY(panel->running());
     QVERIFY(!panel->startButton()->isEnabled() && panel->stopButton()->isEnabled());
-    QVERIFY(finished.wait(180000));
-    QVERIFY2(finished.at(0).at(0).toBool(), qPrintable(panel->statusLabel()->text()));
-    QCOMPARE(panel->table()->rowCount(), 7); // 4 + 2 + 1 trials
-    QVERIFY2(panel->statusLabel()->text().contains("Search of t finished: 7 trial(s) in 3 rung(s)"),
-             qPrintable(panel->statusLabel()->text()));
-    // One point per variant trained (4), the front line besides.
-    int points = 0;
-    for (int i = 0; i < panel->paretoPlot()->graphCount(); ++i)
-      points += panel->paretoPlot()->graph(i)->property("variant").isValid();
-    QCOMPARE(points, 4);
+    QVERIFY(finished.wait(300000));
+    const QString status = panel->statusLabel()->text();
+    QVERIFY2(finished.at(0).at(0).toBool(), qPrintable(status));
     const Json search = Json::parse(readTextFile((panel->searchFolder() + "/search.json").toStdString()));
-    QCOMPARE(search["trials"].size(), std::size_t{7});
+    QCOMPARE(search["seeds"].get<int>(), 2); // the seeds typed reached the search
+    const Json &trials = search["trials"], &finalists = search["finalists"];
+    QVERIFY(finalists.size() >= 2); // at least this graph and the baseline
+    // The finalists first, then every trial: 4 + 2 + 1 of the halving, then each finalist's seeds.
+    QCOMPARE(trials.size(), 7 + 2 * finalists.size());
+    QCOMPARE(panel->table()->rowCount(), static_cast<int>(finalists.size() + trials.size()));
+    QVERIFY2(status.contains("Search of t finished: " + QString::number(trials.size()) + " trial(s) in 3 rung(s)"),
+             qPrintable(status));
+    const auto cell = [&](int row, const QString &column) {
+      for (int c = 0; c < panel->table()->columnCount(); ++c)
+        if (panel->table()->horizontalHeaderItem(c)->text() == column)
+          return panel->table()->item(row, c);
+      return static_cast<QTableWidgetItem *>(nullptr);
+    };
+    for (std::size_t i = 0; i < finalists.size(); ++i) {
+      const Json &f = finalists[i];
+      const int row = static_cast<int>(i);
+      QCOMPARE(cell(row, "Variant")->text(), QString::fromStdString(f["variant"].get<std::string>()));
+      QCOMPARE(cell(row, "Epochs")->text(), QString::number(f["epochs"].get<int>()));
+      QCOMPARE(cell(row, "Seed")->text(), QString("2 seeds"));
+      // Mean ± sd over the seeds, each seed's value in the tooltip.
+      const QString val = QString("%1 ± %2 %")
+                              .arg(100 * f["val_accuracy_mean"].get<double>(), 0, 'f', 2)
+                              .arg(100 * f["val_accuracy_sd"].get<double>(), 0, 'f', 2);
+      QCOMPARE(cell(row, "Val acc")->text(), val);
+      for (const Json &v : f["val_accuracies"])
+        QVERIFY2(cell(row, "Val acc")->toolTip().contains(QString::number(100 * v.get<double>(), 'f', 2) + " %"),
+                 qPrintable(cell(row, "Val acc")->toolTip()));
+      QVERIFY(!cell(row, "FLOPs/sample")->text().isEmpty());
+    }
+    QCOMPARE(cell(0, "Status")->text(), QString("winner"));
+    QCOMPARE(cell(0, "Variant")->text(), QString::fromStdString(search["winner"].get<std::string>()));
+    // Each trial's epochs and seed, and its FLOPs (counted: the same in every rung).
+    for (std::size_t i = 0; i < trials.size(); ++i) {
+      const int row = static_cast<int>(finalists.size() + i);
+      QCOMPARE(cell(row, "Epochs")->text(), QString::number(trials[i]["epochs"].get<int>()));
+      QCOMPARE(cell(row, "Seed")->text(), QString::number(trials[i]["seed"].get<int>()));
+      QVERIFY(!cell(row, "FLOPs/sample")->text().isEmpty());
+      QVERIFY(!cell(row, "µs/sample")->text().isEmpty());
+    }
+    // Why the winner won, the verdict and the cost against training every variant fully.
+    QVERIFY2(status.contains(QString::fromStdString(search["reason"].get<std::string>())), qPrintable(status));
+    QVERIFY2(status.contains("Verdict: " + QString::fromStdString(search["verdict"]["sentence"].get<std::string>())),
+             qPrintable(status));
+    const long saving = std::lround(100 * search["cost"]["saving"].get<double>());
+    QVERIFY2(status.contains(saving >= 0 ? QString("halving saved %1 %").arg(saving)
+                                         : QString("halving cost %1 % more").arg(-saving)),
+             qPrintable(status));
+
+    // The plot compares the finalists at their epochs (the title says so), each with its bar.
+    QCustomPlot *plot = panel->paretoPlot();
+    const auto points = [&] {
+      QStringList names;
+      for (int i = 0; i < plot->graphCount(); ++i)
+        if (plot->graph(i)->property("variant").isValid())
+          names << plot->graph(i)->property("variant").toString();
+      return names;
+    };
+    const auto title = [&] { return qobject_cast<QCPTextElement *>(plot->plotLayout()->element(0, 0))->text(); };
+    QCOMPARE(points().size(), static_cast<int>(finalists.size()));
+    QVERIFY2(title().startsWith(
+                 QString("Finalists: %1 epochs, mean ± sd over 2 seeds").arg(finalists[0]["epochs"].get<int>())),
+             qPrintable(title()));
+    const QLabel *sizeNote = panel->findChild<QLabel *>("paretoSizeNote");
+    QVERIFY2(sizeNote->text().startsWith("size = FLOPs: "), qPrintable(sizeNote->text()));
+    // Hovering the winner's point: its figures.
+    QTest::qWait(200);
+    const QString winner = QString::fromStdString(search["winner"].get<std::string>());
+    const auto winnerAt = pointOf(plot, winner);
+    QVERIFY(winnerAt);
+    QTest::mouseMove(plot, *winnerAt);
+    QTRY_VERIFY(QToolTip::isVisible());
+    const QString tip = QToolTip::text();
+    QVERIFY2(tip.startsWith(winner), qPrintable(tip));
+    const QString seeds =
+        QString("seeds %1, %2").arg(finalists[0]["seeds"][0].get<int>()).arg(finalists[0]["seeds"][1].get<int>());
+    for (const QString &part :
+         {QString(" — the winner"), seeds, QString("validation accuracy"), QString("per seed"),
+          QString("unique parameters"), QString("FLOPs per sample"), QString("µs per sample (median")})
+      QVERIFY2(tip.contains(part), qPrintable(part + " not in: " + tip));
+    const double baselineSize = [&] {
+      for (int i = 0; i < plot->graphCount(); ++i)
+        if (plot->graph(i)->property("variant").toString() == "monolithic-w1")
+          return plot->graph(i)->scatterStyle().size();
+      return 0.0;
+    }();
+    // One rung at a time, its epochs in the title: the 4 variants of rung 0, each the size it was.
+    QVERIFY(chooseWithMouse(panel->paretoView(), "rung:0"));
+    QTRY_COMPARE(points().size(), 4);
+    QCOMPARE(title(), QString("Rung 0: every variant at 1 epoch, one seed"));
+    for (int i = 0; i < plot->graphCount(); ++i)
+      if (plot->graph(i)->property("variant").toString() == "monolithic-w1")
+        QCOMPARE(plot->graph(i)->scatterStyle().size(), baselineSize);
 
     // The claims lab over the front, this graph and the baseline.
     QVERIFY(panel->claimsLab()->button()->isEnabled());
@@ -121,7 +215,8 @@ private Q_SLOTS:
     QVERIFY(window_->document()->isTemplate()); // Save asks where
     QCOMPARE(window_->tabs()->currentIndex(), 0);
     QVERIFY(window_->document()->validation().ok());
-    QCOMPARE(panel->table()->rowCount(), 7); // the search stays, and says whose it is
+    QCOMPARE(panel->table()->rowCount(),
+             static_cast<int>(finalists.size() + trials.size())); // the search stays, and says whose it is
     QVERIFY2(panel->statusLabel()->text().contains("Showing the search of t"),
              qPrintable(panel->statusLabel()->text()));
   }
@@ -154,7 +249,8 @@ private Q_SLOTS:
     auto answered = answerFileDialog(dir.filePath("s"));
     QTest::mouseClick(panel->openButton(), Qt::LeftButton);
     QVERIFY(*answered);
-    QTRY_COMPARE(panel->table()->rowCount(), 3);
+    const int rows = rowsOf(dir.filePath("s"));
+    QTRY_COMPARE(panel->table()->rowCount(), rows);
     QCOMPARE(panel->searchFolder(), dir.filePath("s"));
     QVERIFY(panel->claimsLab()->button()->isEnabled());
     QCOMPARE(panel->claimsLab()->noisePlot()->graphCount(), 0);
@@ -173,7 +269,7 @@ private Q_SLOTS:
     QTest::mouseClick(panel->openButton(), Qt::LeftButton);
     QVERIFY(*again);
     QTRY_VERIFY(panel->statusLabel()->text().contains("not a search folder"));
-    QCOMPARE(panel->table()->rowCount(), 3); // what was shown stays
+    QCOMPARE(panel->table()->rowCount(), rows); // what was shown stays
     // A search.json of the wrong shape is refused with the file and the field.
     Json bad = Json::parse(readTextFile(dir.filePath("s/search.json").toStdString()));
     bad["trials"][0]["variant"] = 3;
@@ -185,7 +281,7 @@ private Q_SLOTS:
     QTRY_VERIFY2(
         panel->statusLabel()->text().contains(dir.filePath("bad/search.json") + ": trials[0].variant must be a string"),
         qPrintable(panel->statusLabel()->text()));
-    QCOMPARE(panel->table()->rowCount(), 3);
+    QCOMPARE(panel->table()->rowCount(), rows);
   }
 
   // A project whose name climbs out of the runs folder ("../../x", a leading '-', a newline, 5,000
@@ -241,7 +337,7 @@ private Q_SLOTS:
     auto answered = answerFileDialog(dir.filePath("s"));
     QTest::mouseClick(panel->openButton(), Qt::LeftButton);
     QVERIFY(*answered);
-    QTRY_COMPARE(panel->table()->rowCount(), 3);
+    QTRY_COMPARE(panel->table()->rowCount(), rowsOf(dir.filePath("s")));
     QTableWidgetItem *own = nullptr;
     for (int row = 0; row < panel->table()->rowCount(); ++row)
       if (panel->table()->item(row, 0)->data(Qt::UserRole).toString() == "own")

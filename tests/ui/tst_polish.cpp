@@ -707,7 +707,10 @@ private Q_SLOTS:
     QTest::mouseClick(experiments->openButton(), Qt::LeftButton);
     QVERIFY(*searched);
     QVERIFY(activate());
-    QTRY_COMPARE(experiments->table()->rowCount(), 3);
+    // The finalists (trained again with every seed), then the trials.
+    const Json search = Json::parse(readTextFile((searchFolder + "/search.json").toStdString()));
+    QTRY_COMPARE(experiments->table()->rowCount(),
+                 static_cast<int>(search["finalists"].size() + search["trials"].size()));
     check("Experiments, a search opened");
     QSignalSpy claims(experiments->claimsLab(), &ClaimsLab::finished);
     QTest::mouseClick(experiments->claimsLab()->button(), Qt::LeftButton);

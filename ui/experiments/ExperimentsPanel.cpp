@@ -9,15 +9,18 @@
 #include "recipes/Processes.h"
 #include "recipes/RunPlan.h"
 #include "recipes/Search.h"
+#include "recipes/Verdict.h"
 #include "charts/Charts.h"
 #include "charts/CustomPlot.h"
 #include "training/EngineWorker.h"
 
+#include <QComboBox>
 #include <QCoreApplication>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QGridLayout>
 #include <QGroupBox>
+#include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
@@ -27,8 +30,10 @@
 #include <QSplitter>
 #include <QTabWidget>
 #include <QTableWidget>
+#include <QHelpEvent>
 #include <QThread>
 #include <QTimer>
+#include <QToolTip>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -38,8 +43,67 @@
 namespace particle::ui {
 
 namespace {
-const QStringList kColumns = {"Variant",   "Rung", "Epochs", "Status", "Val acc", "Unique params",
-                              "µs/sample", "Time", "Parts",  "Width",  "Combine", "Sharing"};
+const QStringList kColumns = {"Variant",      "Rung",      "Epochs", "Seed",  "Status", "Val acc", "Unique params",
+                              "FLOPs/sample", "µs/sample", "Time",   "Parts", "Width",  "Combine", "Sharing"};
+enum Column { kVariant, kRung, kEpochs, kSeed, kStatus, kVal, kParams, kFlops, kUs, kTime };
+
+QString percent(double fraction, int decimals = 2) {
+  return QString::number(100 * fraction, 'f', decimals) + " %";
+}
+
+// Validation accuracy over seeds: "91.20 ± 0.40 %" (one seed: no spread to give).
+QString spreadText(const Spread &s) {
+  if (s.n < 2)
+    return percent(s.mean);
+  return QString::number(100 * s.mean, 'f', 2) + " ± " + QString::number(100 * s.sd, 'f', 2) + " %";
+}
+
+QString seedList(const std::vector<int> &seeds) {
+  QStringList list;
+  for (int seed : seeds)
+    list << QString::number(seed);
+  return (seeds.size() == 1 ? "seed " : "seeds ") + list.join(", ");
+}
+
+QString seedValues(const Spread &s) {
+  QStringList values;
+  for (double v : s.values)
+    values << percent(v);
+  return values.join(", ");
+}
+
+// 1.23 M, 456 k: FLOPs are counted, not measured, so three figures say all there is.
+QString flopsText(double flops) {
+  if (flops <= 0)
+    return {};
+  if (flops >= 1e9)
+    return QString::number(flops / 1e9, 'g', 3) + " G";
+  if (flops >= 1e6)
+    return QString::number(flops / 1e6, 'g', 3) + " M";
+  if (flops >= 1e3)
+    return QString::number(flops / 1e3, 'g', 3) + " k";
+  return QString::number(flops, 'f', 0);
+}
+
+// "1 epoch", "3 seeds": the figures a scientist compares read as words, not "3 seed(s)".
+QString count(int n, const QString &one, const QString &many) {
+  return QString("%1 %2").arg(n).arg(n == 1 ? one : many);
+}
+QString epochsText(int n) {
+  return count(n, "epoch", "epochs");
+}
+QString seedsText(int n) {
+  return count(n, "seed", "seeds");
+}
+
+QString durationText(double seconds) {
+  if (seconds < 90)
+    return QString::number(seconds, 'f', 0) + " s";
+  const int s = static_cast<int>(std::lround(seconds));
+  if (s < 3600)
+    return QString("%1 min %2 s").arg(s / 60).arg(s % 60);
+  return QString("%1 h %2 min").arg(s / 3600).arg(s % 3600 / 60);
+}
 } // namespace
 
 ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidget(parent), doc_(doc) {
@@ -70,6 +134,16 @@ ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidge
   seed_->setObjectName("searchSeed");
   seed_->setRange(0, 1000000);
   seed_->setToolTip(tr("Which variants start besides this graph and the monolithic baseline"));
+  // Three by default: one seed gives no spread, and so no verdict — the question the search
+  // answers ("is the winner really better?") needs at least two, and three is the fewest whose
+  // standard deviation says something. It costs two more trainings of each finalist.
+  seeds_ = new QSpinBox(box);
+  seeds_->setObjectName("searchSeeds");
+  seeds_->setRange(1, 10);
+  seeds_->setValue(3);
+  seeds_->setToolTip(tr("How many times each finalist trains at the final epochs, each with its own seed: the "
+                        "winner is the best mean, and the verdict says whether its lead is larger than the spread "
+                        "between seeds (one seed: no verdict)"));
   start_ = new QPushButton(tr("Start search"), box);
   start_->setObjectName("startSearch");
   start_->setToolTip(tr("Trains variants of this graph — parts, width, combine mode, sharing, and the monolithic "
@@ -85,13 +159,18 @@ ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidge
   grid->addWidget(jobs_, 0, 3);
   grid->addWidget(new QLabel(tr("Seed"), box), 0, 4);
   grid->addWidget(seed_, 0, 5);
+  auto *seedsLabel = new QLabel(tr("Seeds"), box);
+  seedsLabel->setBuddy(seeds_);
+  seedsLabel->setToolTip(seeds_->toolTip());
+  grid->addWidget(seedsLabel, 0, 6);
+  grid->addWidget(seeds_, 0, 7);
   open_ = new QPushButton(tr("Open search…"), box);
   open_->setObjectName("openSearch");
   open_->setToolTip(tr("Shows a search folder written earlier, by this tab or by `particle search`"));
-  grid->addWidget(start_, 0, 6);
-  grid->addWidget(stop_, 0, 7);
-  grid->addWidget(open_, 0, 9);
-  grid->setColumnStretch(8, 1);
+  grid->addWidget(start_, 0, 8);
+  grid->addWidget(stop_, 0, 9);
+  grid->addWidget(open_, 0, 11);
+  grid->setColumnStretch(10, 1);
   status_ = new QLabel(tr("Search over decompositions of the graph in the Design tab: how many parts, how wide, how "
                           "combined, how shared — against one sub-model on the whole input."),
                        box);
@@ -100,7 +179,7 @@ ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidge
   status_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   // A long folder name has no place to wrap: it must not widen the tab (and the window) for it.
   status_->setMinimumWidth(1);
-  grid->addWidget(status_, 1, 0, 1, 10);
+  grid->addWidget(status_, 1, 0, 1, 12);
   layout->addWidget(box);
 
   auto *split = new QSplitter(Qt::Horizontal, this);
@@ -111,10 +190,52 @@ ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidge
   table_->setSelectionBehavior(QAbstractItemView::SelectRows);
   table_->verticalHeader()->setVisible(false);
   table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-  table_->setToolTip(tr("One row per trial. Rung 0 trains every variant briefly; each later rung trains the better "
-                        "half twice as long. Bold: the Pareto set, at its latest trial. Double-click a trial to "
-                        "open its variant in the designer; select rows for the claims lab."));
-  pareto_ = charts::makeAxesPlot(split, "paretoPlot", tr("unique parameters"), tr("validation accuracy (%)"));
+  table_->setToolTip(tr("First the finalists (shaded): each trained with every seed at the final epochs, their "
+                        "validation accuracy the mean ± standard deviation over the seeds (hover for each seed's). "
+                        "Then one row per trial: rung 0 trains every variant briefly, each later rung the better "
+                        "half twice as long. Bold: the Pareto set, at its latest trial. Double-click a row to open "
+                        "its variant in the designer; select rows for the claims lab."));
+  const std::pair<int, QString> headerTips[] = {
+      {kSeed, tr("The training seed of the trial; a finalist's row: how many seeds it trained with")},
+      {kVal, tr("Validation accuracy; a finalist's: mean ± standard deviation over its seeds")},
+      {kFlops, tr("Floating-point operations of one forward pass per sample (a multiply-add counts 2), counted from "
+                  "the node types: the same on every machine")},
+      {kUs, tr("Inference time per sample on the test split: the median of several timed passes at a fixed thread "
+               "count, on this machine")}};
+  for (const auto &[column, tip] : headerTips)
+    table_->horizontalHeaderItem(column)->setToolTip(tip);
+  // The plot and, above it, which trials it compares.
+  auto *plotSide = new QWidget(split);
+  auto *plotLayout = new QVBoxLayout(plotSide);
+  plotLayout->setContentsMargins(0, 0, 0, 0);
+  plotLayout->setSpacing(2);
+  view_ = new QComboBox(plotSide);
+  view_->setObjectName("paretoView");
+  view_->setToolTip(tr("Accuracies compare only between variants trained equally long: the finalists (every seed at "
+                       "the final epochs), or the variants of one rung"));
+  view_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+  view_->setPlaceholderText(tr("no search yet"));
+  view_->setEnabled(false);
+  auto *viewRow = new QHBoxLayout;
+  auto *viewLabel = new QLabel(tr("Compare"), plotSide);
+  viewLabel->setBuddy(view_);
+  viewRow->addWidget(viewLabel);
+  viewRow->addWidget(view_);
+  viewRow->addStretch(1);
+  // What point size means, beside the choice (in the plot's title it took a line of a small plot).
+  sizeNote_ = new QLabel(plotSide);
+  sizeNote_->setObjectName("paretoSizeNote");
+  sizeNote_->setToolTip(tr("Point size: floating-point operations of one forward pass per sample, counted from the "
+                           "node types; the same on every machine, so a variant keeps its size in every view"));
+  sizeNote_->setMinimumWidth(1); // cut rather than widen a narrow window
+  sizeNote_->setForegroundRole(QPalette::PlaceholderText);
+  viewRow->addWidget(sizeNote_);
+  plotLayout->addLayout(viewRow);
+  pareto_ = charts::makePlot(plotSide, "paretoPlot", " ");
+  paretoTitle_ = qobject_cast<QCPTextElement *>(pareto_->plotLayout()->element(0, 0));
+  pareto_->xAxis->setLabel(tr("unique parameters"));
+  pareto_->yAxis->setLabel(tr("validation accuracy (%)"));
+  plotLayout->addWidget(pareto_, 1);
   pareto_->xAxis->setScaleType(QCPAxis::stLogarithmic);
   pareto_->xAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
   pareto_->xAxis->setNumberFormat("eb"); // 10⁵
@@ -123,18 +244,29 @@ ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidge
   pareto_->yAxis->setRange(0, 100);
   // Labels lie below the points, so that a click on a point reaches the point.
   pareto_->addLayer("labels", pareto_->layer("main"), QCustomPlot::limBelow);
-  pareto_->setToolTip(tr("Each variant at the longest it was trained. Blue: the Pareto set (no other is both more "
-                         "accurate and smaller); orange: this graph; red: the monolithic baseline; grey: the rest. "
-                         "Larger points take longer per sample. Click a point to open that variant."));
+  pareto_->setToolTip(tr("Variants trained equally long (the title says how long). Blue: the Pareto set among them "
+                         "(no other is both more accurate and smaller); orange: this graph; red: the monolithic "
+                         "baseline; grey: the rest. Bars: ± one standard deviation over seeds. Larger points take "
+                         "more FLOPs per sample. Hover a point for its figures; click it to open that variant."));
+  pareto_->installEventFilter(this);
+  connect(pareto_, &QCustomPlot::mouseMove, this, [this](QMouseEvent *e) {
+    if (!showPointTip(e->position().toPoint()) && pointTipShown_) {
+      QToolTip::hideText();
+      pointTipShown_ = false;
+    }
+  });
+  connect(view_, &QComboBox::activated, this, [this] { viewPicked_ = true; });
+  connect(view_, &QComboBox::currentIndexChanged, this, [this] { drawPareto(); });
   split->addWidget(table_);
-  split->addWidget(pareto_);
+  split->addWidget(plotSide);
   split->setStretchFactor(0, 1);
   split->setStretchFactor(1, 1);
   // The table and the plot take the height the page has (at least what the plot needs to draw its
   // axes): asking for their preferred height made the page scroll in a 1024×700 window.
   split->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Ignored);
   split->setMinimumHeight(150);
-  layout->addWidget(split, 1);
+  // The search takes the larger share: at 1024×700 an even split left its plot too short to read.
+  layout->addWidget(split, 3);
 
   // The two labs take turns below the search: stacked, they did not fit a 1024×700 window.
   labs_ = new QTabWidget(this);
@@ -157,7 +289,7 @@ ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidge
   }
   labs_->setTabToolTip(0, tr("Measure the write-up's claims on the rows selected above"));
   labs_->setTabToolTip(1, tr("Reuse a particle trained on another task: frozen, LoRA, fine-tuned, from scratch"));
-  layout->addWidget(labs_, 1);
+  layout->addWidget(labs_, 2);
 
   poll_ = new QTimer(this);
   poll_->setInterval(500);
@@ -267,8 +399,13 @@ void ExperimentsPanel::startSearch() {
     return;
   }
   table_->setRowCount(0);
-  pareto_->clearGraphs();
+  shown_.reset();
+  viewPicked_ = false;
+  view_->clear();
+  view_->setEnabled(false);
+  pareto_->clearPlottables();
   pareto_->clearItems();
+  paretoTitle_->setText(" ");
   pareto_->replot();
   claimsLab_->clear();
   searchedName_ = QString::fromStdString(doc_->project().name);
@@ -287,10 +424,13 @@ void ExperimentsPanel::startSearch() {
     poll();
     const QStringList lines = output_.trimmed().split('\n');
     const bool ok = status == QProcess::NormalExit && code == 0;
-    if (ok)
-      setStatus(tr("Search of %1 finished: %2 — results in %3")
-                    .arg(searchedName_, lines.filter("trial(s) in").value(0).trimmed(), folder_));
-    else if (status == QProcess::CrashExit || code == 15 || code == 143)
+    if (ok) {
+      // "7 trial(s) in 3 rung(s), 1 min 2 s" (the winner is said below, with its reason).
+      const QString summary = lines.filter("trial(s) in").value(0).section(';', 0, 0).trimmed();
+      const QString result = shown_ ? outcome(*shown_) : QString();
+      setStatus(tr("Search of %1 finished: %2. %3Results in %4.")
+                    .arg(searchedName_, summary, result.isEmpty() ? QString() : result + " ", folder_));
+    } else if (status == QProcess::CrashExit || code == 15 || code == 143)
       setStatus(tr("Search stopped; what finished is in %1").arg(folder_));
     else
       setStatus(tr("The search failed: %1").arg(lines.value(lines.size() - 1)), true);
@@ -305,9 +445,9 @@ void ExperimentsPanel::startSearch() {
   QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
   env.insert(QString::fromLatin1(kParentPidVariable), QString::number(QCoreApplication::applicationPid()));
   process_->setProcessEnvironment(env);
-  process_->start(program,
-                  {"search", source, "--budget", budget_->text().trimmed(), "--jobs", QString::number(jobs_->value()),
-                   "--seed", QString::number(seed_->value()), "--out", folder_, "--force"});
+  process_->start(program, {"search", source, "--budget", budget_->text().trimmed(), "--jobs",
+                            QString::number(jobs_->value()), "--seed", QString::number(seed_->value()), "--seeds",
+                            QString::number(seeds_->value()), "--out", folder_, "--force"});
   start_->setEnabled(false);
   stop_->setEnabled(true);
   claimsLab_->button()->setEnabled(false);
@@ -347,7 +487,9 @@ void ExperimentsPanel::openSearch() {
   searchedName_ = QString::fromStdString(search.project);
   poll();
   claimsLab_->button()->setEnabled(table_->rowCount() > 0);
-  setStatus(tr("Search in %1: %n trial(s).", "", table_->rowCount()).arg(folder_));
+  const QString result = shown_ ? outcome(*shown_) : QString();
+  setStatus(tr("Search in %1: %n trial(s).", "", shown_ ? static_cast<int>(shown_->trials.size()) : 0).arg(folder_) +
+            (result.isEmpty() ? QString() : " " + result));
 }
 
 void ExperimentsPanel::poll() {
@@ -370,122 +512,297 @@ void ExperimentsPanel::poll() {
 }
 
 void ExperimentsPanel::showSearch(const SearchFile &search) {
+  shown_ = std::make_unique<SearchFile>(search);
   const std::set<std::string> front(search.pareto.begin(), search.pareto.end());
   const std::vector<TrialRecord> &trials = search.trials;
-  std::map<std::string, std::size_t> latest; // a variant's last completed trial, by index
+  std::map<std::string, std::size_t> latest; // a variant's last completed halving trial (the front's), by index
   for (std::size_t i = 0; i < trials.size(); ++i)
-    if (trials[i].ok())
+    if (trials[i].ok() && trials[i].phase == "halving")
       latest[trials[i].variant] = i;
+  const std::string runnerUp = search.verdict.runnerUp ? search.verdict.runnerUp->b : std::string();
   table_->setSortingEnabled(false);
-  table_->setRowCount(static_cast<int>(trials.size()));
-  int row = 0;
-  for (const TrialRecord &t : trials) {
-    const std::string &name = t.variant;
-    const bool ok = t.ok();
+  table_->setRowCount(static_cast<int>(search.finalists.size() + trials.size()));
+  const auto axes = [&](const std::string &name) {
     const SearchVariant *v = search.variant(name);
-    const auto axis = [&](const char *key) { return QString::fromStdString(v ? v->axis(key) : std::string()); };
-    const QStringList cells = {QString::fromStdString(name),
-                               QString::number(t.rung),
-                               QString::number(t.epochs),
-                               QString::fromStdString(t.status),
-                               ok ? QString::number(100 * t.valAccuracy, 'f', 2) + " %" : QString(),
-                               ok ? QLocale().toString(static_cast<qlonglong>(t.uniqueParameters)) : QString(),
-                               ok ? QString::number(t.usPerSample, 'f', 1) : QString(),
-                               QString::number(t.seconds, 'f', 0) + " s",
-                               axis("parts"),
-                               axis("width"),
-                               axis("combine"),
-                               axis("sharing")};
+    QStringList values;
+    for (const char *key : {"parts", "width", "combine", "sharing"})
+      values << QString::fromStdString(v ? v->axis(key) : std::string());
+    return values;
+  };
+  const auto fill = [&](int row, const std::string &name, const QStringList &cells) {
     for (int c = 0; c < cells.size(); ++c) {
       auto *item = new QTableWidgetItem(cells[c]);
-      if (front.count(name) && latest[name] == static_cast<std::size_t>(row)) {
-        QFont f = item->font();
-        f.setBold(true);
-        item->setFont(f);
-      }
-      if (!ok)
-        item->setToolTip(QString::fromStdString(t.message));
       item->setData(Qt::UserRole, QString::fromStdString(name));
       table_->setItem(row, c, item);
     }
+  };
+  // The finalists first: the comparison the winner was chosen by, every one at the same epochs.
+  QColor shade = charts::seriesColor(0);
+  shade.setAlpha(30);
+  int row = 0;
+  for (const Finalist &f : search.finalists) {
+    const SearchVariant *v = search.variant(f.variant);
+    const QString role = f.variant == search.winner ? tr("winner")
+                         : f.variant == runnerUp    ? tr("runner-up")
+                         : v && v->baseline         ? tr("baseline")
+                         : v && v->original         ? tr("this graph")
+                                                    : tr("finalist");
+    fill(row, f.variant,
+         QStringList{QString::fromStdString(f.variant), tr("final"), QString::number(f.epochs), seedsText(f.val.n),
+                     role, spreadText(f.val), QLocale().toString(static_cast<qlonglong>(f.uniqueParameters)),
+                     flopsText(f.flopsPerSample),
+                     f.usPerSample > 0 ? QString::number(f.usPerSample, 'f', 1) : QString(), QString()} +
+             axes(f.variant));
+    for (int c = 0; c < table_->columnCount(); ++c)
+      table_->item(row, c)->setBackground(shade);
+    table_->item(row, kVal)->setToolTip(
+        tr("Validation accuracy of %1 at %2, per seed (%3): %4\nTest accuracy: %5 (per seed: %6)")
+            .arg(QString::fromStdString(f.variant), epochsText(f.epochs), seedList(f.seeds), seedValues(f.val),
+                 spreadText(f.test), seedValues(f.test)));
     ++row;
   }
-  drawPareto(search);
+  for (std::size_t i = 0; i < trials.size(); ++i, ++row) {
+    const TrialRecord &t = trials[i];
+    const bool ok = t.ok();
+    fill(row, t.variant,
+         QStringList{QString::fromStdString(t.variant), t.phase == "seeds" ? tr("final") : QString::number(t.rung),
+                     QString::number(t.epochs), QString::number(t.seed), QString::fromStdString(t.status),
+                     ok ? percent(t.valAccuracy) : QString(),
+                     ok ? QLocale().toString(static_cast<qlonglong>(t.uniqueParameters)) : QString(),
+                     ok ? flopsText(t.flopsPerSample) : QString(),
+                     ok ? QString::number(t.usPerSample, 'f', 1) : QString(), durationText(t.seconds)} +
+             axes(t.variant));
+    for (int c = 0; c < table_->columnCount(); ++c) {
+      QTableWidgetItem *item = table_->item(row, c);
+      if (front.count(t.variant) && latest[t.variant] == i) {
+        QFont font = item->font();
+        font.setBold(true);
+        item->setFont(font);
+      }
+      if (!ok)
+        item->setToolTip(QString::fromStdString(t.message));
+    }
+  }
+  fillViews(search);
 }
 
-void ExperimentsPanel::drawPareto(const SearchFile &search) {
-  pareto_->clearGraphs();
+QString ExperimentsPanel::outcome(const SearchFile &search) const {
+  if (search.finalists.empty() || search.winner.empty())
+    return {};
+  const Finalist *winner = nullptr;
+  for (const Finalist &f : search.finalists)
+    if (f.variant == search.winner)
+      winner = &f;
+  QStringList sentences;
+  QString reason = QString::fromStdString(search.reason);
+  if (reason.isEmpty() && winner)
+    reason = tr("%1 has the best mean validation accuracy of the finalists at %2: %3.")
+                 .arg(QString::fromStdString(search.winner), epochsText(winner->epochs), spreadText(winner->val));
+  if (!reason.isEmpty()) // names the winner
+    sentences << reason;
+  const QString verdict = QString::fromStdString(search.verdict.sentence);
+  if (!verdict.isEmpty())
+    sentences << tr("Verdict: %1").arg(verdict);
+  if (search.cost.fullSeconds > 0) {
+    // With few variants halving can cost more than it saves (the seeds train afresh): said so.
+    const long saving = std::lround(100 * search.cost.saving());
+    sentences << tr("Cost: %1, against %2 to train every variant started for %3 with %4 (measured per epoch): %5.")
+                     .arg(durationText(search.cost.seconds), durationText(search.cost.fullSeconds),
+                          epochsText(search.finalists.front().epochs), seedsText(search.seeds),
+                          saving >= 0 ? tr("halving saved %1 %").arg(saving)
+                                      : tr("halving cost %1 % more, too few variants for it to pay").arg(-saving));
+  }
+  // Each is a sentence already: joined, each ends with its full stop once.
+  for (QString &s : sentences)
+    if (!s.endsWith('.'))
+      s += '.';
+  return sentences.join(' ');
+}
+
+void ExperimentsPanel::fillViews(const SearchFile &search) {
+  const QString current = view_->currentData().toString();
+  QSignalBlocker block(view_);
+  view_->clear();
+  if (!search.finalists.empty()) {
+    const Finalist &f = search.finalists.front();
+    view_->addItem(tr("Finalists (%1 × %2)").arg(epochsText(f.epochs), seedsText(f.val.n)), "final");
+  }
+  std::map<int, std::pair<int, std::set<std::string>>> rungs; // rung → epochs, variants completed
+  for (const TrialRecord &t : search.trials)
+    if (t.ok() && t.phase == "halving") {
+      rungs[t.rung].first = t.epochs;
+      rungs[t.rung].second.insert(t.variant);
+    }
+  for (const auto &[rung, what] : rungs)
+    view_->addItem(tr("Rung %1 (%2, %3)")
+                       .arg(rung)
+                       .arg(epochsText(what.first), count(static_cast<int>(what.second.size()), "variant", "variants")),
+                   QString("rung:%1").arg(rung));
+  // The view picked stays; otherwise the furthest the search has come: the finalists once they
+  // are in, else the latest rung.
+  int index = viewPicked_ ? view_->findData(current) : -1;
+  if (index < 0)
+    index = search.finalists.empty() ? view_->count() - 1 : 0;
+  view_->setCurrentIndex(index);
+  view_->setEnabled(view_->count() > 0);
+  drawPareto();
+}
+
+void ExperimentsPanel::drawPareto() {
+  pareto_->clearPlottables();
   pareto_->clearItems();
-  // Each variant at its latest completed trial.
+  if (!shown_ || view_->currentIndex() < 0) {
+    paretoTitle_->setText(" ");
+    sizeNote_->clear();
+    pareto_->replot();
+    return;
+  }
+  const SearchFile &search = *shown_;
+  const QString view = view_->currentData().toString();
   struct Point {
     std::string name;
-    double params = 0, accuracy = 0, us = 0;
-    bool own = false, baseline = false;
+    double params = 0, flops = 0, us = 0;
+    Spread val, test;
+    int epochs = 0;
+    std::vector<int> seeds;
   };
-  std::map<std::string, Point> points;
-  std::map<std::string, int> rungOf;
-  for (const TrialRecord &t : search.trials) {
-    if (!t.ok())
-      continue;
-    if (rungOf.count(t.variant) && rungOf[t.variant] > t.rung)
-      continue;
-    rungOf[t.variant] = t.rung;
-    points[t.variant] = {t.variant, static_cast<double>(t.uniqueParameters), 100 * t.valAccuracy, t.usPerSample};
-  }
-  for (const SearchVariant &v : search.variants)
-    if (auto it = points.find(v.name); it != points.end()) {
-      it->second.own = v.original;
-      it->second.baseline = v.baseline;
+  std::vector<Point> points;
+  int epochs = 0, seeds = 1;
+  if (view == "final") {
+    for (const Finalist &f : search.finalists) {
+      points.push_back({f.variant, static_cast<double>(f.uniqueParameters), f.flopsPerSample, f.usPerSample, f.val,
+                        f.test, f.epochs, f.seeds});
+      epochs = f.epochs;
+      seeds = std::max(seeds, f.val.n);
     }
-  const std::set<std::string> front(search.pareto.begin(), search.pareto.end());
-  double minUs = 1e300, maxUs = 0;
-  for (const auto &[name, p] : points) {
-    minUs = std::min(minUs, p.us);
-    maxUs = std::max(maxUs, p.us);
+  } else {
+    // One rung: each variant's first completed trial of it (every variant there trained as long).
+    const int rung = view.section(':', 1).toInt();
+    std::set<std::string> seen;
+    for (const TrialRecord &t : search.trials)
+      if (t.ok() && t.phase == "halving" && t.rung == rung && seen.insert(t.variant).second) {
+        points.push_back({t.variant,
+                          static_cast<double>(t.uniqueParameters),
+                          t.flopsPerSample,
+                          t.usPerSample,
+                          spreadOf({t.valAccuracy}),
+                          spreadOf({t.testAccuracy}),
+                          t.epochs,
+                          {t.seed}});
+        epochs = t.epochs;
+      }
   }
+  // Point size by FLOPs per sample, scaled over the whole search: a variant keeps its size in
+  // every view (a measured time would jitter from rung to rung).
+  double minFlops = 1e300, maxFlops = 0;
+  for (const TrialRecord &t : search.trials)
+    if (t.flopsPerSample > 0) {
+      minFlops = std::min(minFlops, t.flopsPerSample);
+      maxFlops = std::max(maxFlops, t.flopsPerSample);
+    }
+  const auto radius = [&](double flops) {
+    if (flops <= 0 || maxFlops <= 0)
+      return 7.0;
+    return maxFlops > minFlops ? 7 + 11 * std::log(flops / minFlops) / std::log(maxFlops / minFlops) : 11.0;
+  };
+  paretoTitle_->setText(
+      view == "final" ? (seeds > 1 ? tr("Finalists: %1, mean ± sd over %2").arg(epochsText(epochs), seedsText(seeds))
+                                   : tr("Finalists: %1, one seed").arg(epochsText(epochs)))
+                      : tr("Rung %1: every variant at %2, one seed").arg(view.section(':', 1), epochsText(epochs)));
+  sizeNote_->setText(maxFlops > 0 ? tr("size = FLOPs: %1–%2").arg(flopsText(minFlops), flopsText(maxFlops))
+                                  : QString());
+
+  // The Pareto set among the points shown: no other is at least as accurate and as small, and
+  // better in one.
+  std::set<std::string> front;
+  for (const Point &p : points) {
+    bool dominated = false;
+    for (const Point &q : points)
+      dominated = dominated || (q.val.mean >= p.val.mean && q.params <= p.params &&
+                                (q.val.mean > p.val.mean || q.params < p.params));
+    if (!dominated)
+      front.insert(p.name);
+  }
+  std::vector<const Point *> frontPoints;
+  for (const Point &p : points)
+    if (front.count(p.name))
+      frontPoints.push_back(&p);
+  std::sort(frontPoints.begin(), frontPoints.end(),
+            [](const Point *a, const Point *b) { return a->params < b->params; });
   // The front as a line first (not clickable), then one graph per point (clickable, with its own size).
-  std::vector<Point> frontPoints;
-  for (const auto &name : front)
-    if (points.count(name))
-      frontPoints.push_back(points[name]);
-  std::sort(frontPoints.begin(), frontPoints.end(), [](const Point &a, const Point &b) { return a.params < b.params; });
   if (frontPoints.size() > 1) {
     QCPGraph *line = pareto_->addGraph();
     QColor frontColor = charts::seriesColor(0);
     frontColor.setAlpha(120);
     line->setPen(QPen(frontColor, 1.5, Qt::DashLine));
     line->setLineStyle(QCPGraph::lsStepLeft);
-    for (const auto &p : frontPoints)
-      line->addData(p.params, p.accuracy);
+    for (const Point *p : frontPoints)
+      line->addData(p->params, 100 * p->val.mean);
     line->setSelectable(QCP::stNone);
   }
   double lo = 1e300, hi = 0, accLo = 100, accHi = 0;
-  for (const auto &[name, p] : points) {
+  for (const Point &p : points) {
     lo = std::min(lo, p.params);
     hi = std::max(hi, p.params);
   }
-  for (const auto &[name, p] : points) {
+  for (const Point &p : points) {
+    const SearchVariant *v = search.variant(p.name);
+    const bool own = v && v->original, baseline = v && v->baseline, winner = view == "final" && p.name == search.winner;
     QCPGraph *g = pareto_->addGraph();
-    g->setProperty("variant", QString::fromStdString(name));
-    g->setName(QString::fromStdString(name));
+    g->setProperty("variant", QString::fromStdString(p.name));
+    g->setName(QString::fromStdString(p.name));
     g->setLineStyle(QCPGraph::lsNone);
-    const QColor color = p.own               ? charts::markColor()
-                         : p.baseline        ? charts::negativeColor()
-                         : front.count(name) ? charts::seriesColor(0)
-                                             : charts::mutedColor();
-    const double size = 7 + (maxUs > minUs ? 11 * (p.us - minUs) / (maxUs - minUs) : 4);
-    g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, color, color, size));
-    g->addData(p.params, p.accuracy);
-    accLo = std::min(accLo, p.accuracy);
-    accHi = std::max(accHi, p.accuracy);
-    if (p.own || p.baseline || front.count(name)) {
+    const QColor color = own                   ? charts::markColor()
+                         : baseline            ? charts::negativeColor()
+                         : front.count(p.name) ? charts::seriesColor(0)
+                                               : charts::mutedColor();
+    const double size = radius(p.flops);
+    g->setProperty("size", size);
+    // Unknown FLOPs (a TorchScript node): a hollow ring, not a size that would claim a count.
+    g->setScatterStyle(QCPScatterStyle(p.flops > 0 ? QCPScatterStyle::ssDisc : QCPScatterStyle::ssCircle, color,
+                                       p.flops > 0 ? color : QColor(Qt::transparent), size));
+    const double accuracy = 100 * p.val.mean, sd = 100 * p.val.sd;
+    g->addData(p.params, accuracy);
+    if (p.val.n > 1) {
+      auto *bars = new QCPErrorBars(pareto_->xAxis, pareto_->yAxis);
+      bars->setDataPlottable(g);
+      bars->setData(QVector<double>{sd});
+      bars->setPen(QPen(color.darker(115), 1.2));
+      bars->setSelectable(QCP::stNone);
+      bars->removeFromLegend();
+    }
+    accLo = std::min(accLo, accuracy - sd);
+    accHi = std::max(accHi, accuracy + sd);
+    const QString name = QString::fromStdString(p.name);
+    QStringList tip;
+    tip << (own        ? tr("%1 (this graph)").arg(name)
+            : baseline ? tr("%1 (the monolithic baseline)").arg(name)
+                       : name) +
+               (winner ? tr(" — the winner") : QString());
+    tip << epochsText(p.epochs) + ", " + seedList(p.seeds);
+    tip << (p.val.n > 1 ? tr("validation accuracy %1 (per seed: %2)").arg(spreadText(p.val), seedValues(p.val))
+                        : tr("validation accuracy %1").arg(spreadText(p.val)));
+    tip << tr("test accuracy %1").arg(spreadText(p.test));
+    tip << tr("%1 unique parameters").arg(QLocale().toString(static_cast<qlonglong>(p.params)));
+    tip << (p.flops > 0 ? tr("%1 FLOPs per sample").arg(flopsText(p.flops))
+                        : tr("FLOPs per sample unknown (a node that cannot be counted)"));
+    if (p.us > 0)
+      tip << tr("%1 µs per sample (median, this machine)").arg(p.us, 0, 'f', 1);
+    if (v)
+      tip << tr("parts %1, width %2, combine %3, sharing %4")
+                 .arg(QString::fromStdString(v->axis("parts")), QString::fromStdString(v->axis("width")),
+                      QString::fromStdString(v->axis("combine")), QString::fromStdString(v->axis("sharing")));
+    tip << tr("Click to open this variant.");
+    g->setProperty("tip", tip.join('\n'));
+    // Every finalist is named (they are few); of a rung, the ones a reader looks for.
+    if (view == "final" || own || baseline || front.count(p.name)) {
       auto *label = new QCPItemText(pareto_);
-      label->position->setCoords(p.params, p.accuracy);
+      label->position->setCoords(p.params, accuracy);
       // Right of the point, or left of it in the right part of the plot.
       const bool right = hi > lo && std::log(p.params / lo) > 0.6 * std::log(hi / lo);
       label->setPositionAlignment((right ? Qt::AlignRight : Qt::AlignLeft) | Qt::AlignBottom);
       label->setPadding(right ? QMargins(0, 0, 6, 4) : QMargins(6, 0, 0, 4));
-      label->setText(p.own ? tr("this graph") : QString::fromStdString(name));
+      label->setText((own ? tr("this graph") : name) + (winner ? tr(" (winner)") : QString()));
       label->setColor(color.darker(130));
       label->setClipToAxisRect(false);
       label->setLayer("labels");
@@ -500,6 +817,36 @@ void ExperimentsPanel::drawPareto(const SearchFile &search) {
     pareto_->yAxis->setRange(accLo - pad, std::min(100.0, accHi + pad) + pad / 2);
   }
   pareto_->replot();
+}
+
+bool ExperimentsPanel::showPointTip(const QPoint &at) {
+  QCPGraph *nearest = nullptr;
+  double best = 1e300;
+  for (int i = 0; i < pareto_->graphCount(); ++i) {
+    QCPGraph *g = pareto_->graph(i);
+    if (!g->property("tip").isValid() || g->dataCount() != 1)
+      continue;
+    const auto point = g->data()->constBegin();
+    const double dx = pareto_->xAxis->coordToPixel(point->key) - at.x();
+    const double dy = pareto_->yAxis->coordToPixel(point->value) - at.y();
+    const double distance = std::hypot(dx, dy);
+    if (distance <= g->property("size").toDouble() / 2 + 4 && distance < best) {
+      best = distance;
+      nearest = g;
+    }
+  }
+  if (!nearest)
+    return false;
+  QToolTip::showText(pareto_->mapToGlobal(at), nearest->property("tip").toString(), pareto_);
+  pointTipShown_ = true;
+  return true;
+}
+
+bool ExperimentsPanel::eventFilter(QObject *watched, QEvent *event) {
+  // Over a point its figures, elsewhere what the plot shows.
+  if (watched == pareto_ && event->type() == QEvent::ToolTip && showPointTip(static_cast<QHelpEvent *>(event)->pos()))
+    return true;
+  return QWidget::eventFilter(watched, event);
 }
 
 void ExperimentsPanel::openRow(int row) {

@@ -2,8 +2,10 @@
 // The Experiments tab: a decomposition search of the project in the editor (`particle search`,
 // run as a separate process so that the app stays responsive and a failed trial cannot take it
 // down), with a live table of trials and a Pareto plot (validation accuracy against unique
-// parameters, point size = inference time per sample) that update as trials finish. Clicking a
-// point (or double-clicking a row) opens that variant in the designer as a new document. Below,
+// parameters, point size = FLOPs per sample) that update as trials finish. The plot compares
+// variants trained equally long: the finalists (every seed at the final epochs) or one rung at a
+// time, never rungs mixed. Clicking a point (or double-clicking a row) opens that variant in the
+// designer as a new document. Below,
 // the claims lab (ClaimsLab.h) measures the rows selected, and the transfer lab (TransferLab.h)
 // reuses a particle of another project here.
 
@@ -11,7 +13,10 @@
 #include <QWidget>
 
 #include <map>
+#include <memory>
 
+class QComboBox;
+class QCPTextElement;
 class QCustomPlot;
 class QLabel;
 class QLineEdit;
@@ -42,11 +47,14 @@ public:
   QLineEdit *budgetEdit() const { return budget_; }
   QSpinBox *jobsSpin() const { return jobs_; }
   QSpinBox *seedSpin() const { return seed_; }
+  QSpinBox *seedsSpin() const { return seeds_; }
   QPushButton *startButton() const { return start_; }
   QPushButton *stopButton() const { return stop_; }
   QPushButton *openButton() const { return open_; }
   QTableWidget *table() const { return table_; }
   QCustomPlot *paretoPlot() const { return pareto_; }
+  // Which trials the plot shows: the finalists, or one rung.
+  QComboBox *paretoView() const { return view_; }
   ClaimsLab *claimsLab() const { return claimsLab_; }
   TransferLab *transferLab() const { return transferLab_; }
   QTabWidget *labTabs() const { return labs_; }
@@ -71,7 +79,14 @@ private:
   void openSearch();
   void poll();
   void showSearch(const SearchFile &search);
-  void drawPareto(const SearchFile &search);
+  // The plot's choices (the finalists, each rung), keeping the one picked.
+  void fillViews(const SearchFile &search);
+  void drawPareto();
+  // Winner, reason, verdict and cost, in sentences (empty before the search has finalists).
+  QString outcome(const SearchFile &search) const;
+  // The point's figures under the cursor, as its tooltip.
+  bool showPointTip(const QPoint &at);
+  bool eventFilter(QObject *watched, QEvent *event) override;
   // The claims lab measures the rows selected (none: its own choice).
   void startClaims();
   void openRow(int row);
@@ -80,11 +95,17 @@ private:
 
   GraphDocument *doc_;
   QLineEdit *budget_;
-  QSpinBox *jobs_, *seed_;
+  QSpinBox *jobs_, *seed_, *seeds_;
   QPushButton *start_, *stop_, *open_;
   QLabel *status_;
   QTableWidget *table_;
   QCustomPlot *pareto_;
+  QCPTextElement *paretoTitle_;
+  QComboBox *view_;
+  QLabel *sizeNote_;                  // what point size means, with the range shown
+  bool viewPicked_ = false;           // the user chose a view: it stays while trials come in
+  bool pointTipShown_ = false;        // a point's tooltip is up (hidden when the cursor leaves it)
+  std::unique_ptr<SearchFile> shown_; // the search.json shown
   QProcess *process_ = nullptr;
   QTimer *poll_;
   QString folder_, runsFolder_, output_;
