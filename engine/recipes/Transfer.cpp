@@ -6,19 +6,16 @@
 #include "project/ProjectCheck.h"
 #include "project/ProjectPaths.h"
 #include "project/TrainingSpec.h"
-#include "recipes/Processes.h"
+#include "recipes/Trials.h"
 #include "recipes/Variants.h"
 #include "train/RunFolder.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <set>
 #include <sstream>
 #include <thread>
-
-#include <unistd.h>
 
 namespace fs = std::filesystem;
 
@@ -41,17 +38,6 @@ std::string trialName(const std::string &mode, int64_t size, int seed) {
 // The parameters a trial trains: after freeze and adapters, a share group's module once.
 int64_t trainedParameters(const Project &p) {
   return validate(p).trainableParameters;
-}
-
-// The last line of a trial's stderr that is not a warning (the check's warnings come after its
-// errors).
-std::string lastError(const std::string &errFile) {
-  std::istringstream lines(tailOfFile(errFile, 20));
-  std::string line, last;
-  while (std::getline(lines, line))
-    if (!line.empty() && line.find(": warning: ") == std::string::npos)
-      last = line;
-  return last;
 }
 
 double mean(const std::vector<double> &v) {
@@ -190,13 +176,6 @@ public:
   }
 
 private:
-  struct Running {
-    pid_t pid = 0;
-    TransferTrial trial;
-    std::chrono::steady_clock::time_point started;
-    std::string errFile;
-  };
-
   // A transfer run earlier in this folder with the same settings: its completed trials stand.
   void loadEarlier() {
     const std::string file = options_.outDir + "/transfer.json";
@@ -217,22 +196,6 @@ private:
     }
   }
 
-  SpawnSpec trainSpec(const std::string &projectFile, const std::string &runDir, int epochs, const std::string &logStem,
-                      int threads) const {
-    SpawnSpec s;
-    s.program = options_.program;
-    s.args = {"train", projectFile, "--out", runDir, "--force", "--threads", std::to_string(threads), "--nproc", "1"};
-    if (epochs > 0) {
-      s.args.emplace_back("--epochs");
-      s.args.push_back(std::to_string(epochs));
-    }
-    s.stdoutFile = logStem + ".log";
-    s.stderrFile = logStem + ".err";
-    s.unset = {"RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT", kClaimedByParentVariable};
-    s.env = {std::string(kParentPidVariable) + "=" + std::to_string(::getpid())}; // a killed transfer ends its trials
-    return s;
-  }
-
   void trainSource() {
     if (!checkpoint_.empty())
       return;
@@ -251,84 +214,41 @@ private:
     const std::string file = options_.outDir + "/projects/source.particle.json";
     saveProject(projectWithAbsolutePaths(source_), file);
     observer_->onSourceStarted(dir);
-    const auto start = std::chrono::steady_clock::now();
     const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    const pid_t pid =
-        spawnProcess(trainSpec(file, dir, options_.sourceEpochs, options_.outDir + "/logs/source", cores));
-    const auto end = waitForChild(pid, std::chrono::steady_clock::time_point::max());
-    if (!end || end->code != 0)
-      throw Error(ErrorKind::Training, "transfer: the source run failed (" + options_.outDir + "/logs/source.err: " +
-                                           tailOfFile(options_.outDir + "/logs/source.err", 1) + ")");
-    const RunSummary summary = readRunSummary(dir).summary;
+    const TrialOutcome source = runTrials(
+        options_.program,
+        {{"source", trainArgs(file, dir, cores, options_.sourceEpochs), options_.outDir + "/logs/source", dir}}, 1)[0];
+    if (!source.ok())
+      throw Error(ErrorKind::Training,
+                  "transfer: the source run failed (" + options_.outDir + "/logs/source.err: " + source.message + ")");
     checkpoint_ = dir + "/checkpoint.pt";
     r_.sourceCheckpoint = checkpoint_;
-    r_.sourceTestAccuracy = summary.testAccuracy;
-    observer_->onSourceFinished(summary.testAccuracy,
-                                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    r_.sourceTestAccuracy = source.summary->testAccuracy;
+    observer_->onSourceFinished(source.summary->testAccuracy, source.seconds);
     save();
   }
 
-  void runQueue(const std::vector<TransferTrial> &queue) {
-    const int total = static_cast<int>(r_.trials.size() + queue.size());
-    std::vector<Running> running;
-    std::size_t next = 0;
-    while (next < queue.size() || !running.empty()) {
-      while (next < queue.size() && static_cast<int>(running.size()) < std::max(1, options_.jobs)) {
-        Running run;
-        run.trial = queue[next++];
-        const std::string name = trialName(run.trial.mode, run.trial.size, run.trial.seed);
-        const std::string file = options_.outDir + "/projects/" + name + ".particle.json";
-        saveProject(transferProject(target_, run.trial.mode, options_, checkpoint_, run.trial.size, run.trial.seed),
-                    file);
-        const std::string stem = options_.outDir + "/logs/" + name;
-        run.errFile = stem + ".err";
-        run.started = std::chrono::steady_clock::now();
-        observer_->onTrialStarted(run.trial, static_cast<int>(r_.trials.size() + running.size()) + 1, total);
-        run.pid = spawnProcess(trainSpec(file, run.trial.runDir, 0, stem, threads_));
-        running.push_back(std::move(run));
-      }
-      for (auto it = running.begin(); it != running.end();) {
-        const auto end = waitForChild(it->pid, std::chrono::steady_clock::now());
-        if (!end) {
-          ++it;
-          continue;
-        }
-        complete(*it, *end);
-        it = running.erase(it);
-      }
-      if (!running.empty())
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  void runQueue(std::vector<TransferTrial> queue) {
+    std::vector<TrialSpec> specs;
+    for (const auto &t : queue) {
+      const std::string name = trialName(t.mode, t.size, t.seed);
+      const std::string file = options_.outDir + "/projects/" + name + ".particle.json";
+      saveProject(transferProject(target_, t.mode, options_, checkpoint_, t.size, t.seed), file);
+      specs.push_back({name, trainArgs(file, t.runDir, threads_), options_.outDir + "/logs/" + name, t.runDir});
     }
-  }
-
-  void complete(Running &run, const ChildExit &end) {
-    TransferTrial &t = run.trial;
-    t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - run.started).count();
-    std::string unreadable;
-    bool read = false;
-    if (end.code == 0) {
-      try {
-        const RunSummary summary = readRunSummary(t.runDir).summary;
-        const std::string status = statusName(summary.status);
-        t.status = status == "early-stopped" || status == "completed" ? "completed" : "failed";
-        t.testAccuracy = summary.testAccuracy;
-        t.valAccuracy = summary.valAccuracy;
-        t.message = summary.message;
-        read = true;
-      } catch (const std::exception &e) {
-        unreadable = e.what();
+    runTrials(options_.program, specs, options_.jobs, [&](std::size_t i, const TrialOutcome &o) {
+      TransferTrial &t = queue[i];
+      t.status = o.status;
+      t.message = o.message;
+      t.seconds = o.seconds;
+      if (o.summary) {
+        t.testAccuracy = o.summary->testAccuracy;
+        t.valAccuracy = o.summary->valAccuracy;
       }
-    }
-    if (!read) {
-      const std::string tail = unreadable.empty() ? lastError(run.errFile) : unreadable;
-      t.status = tail.find("diverged") != std::string::npos ? "diverged" : "failed";
-      t.message =
-          (end.signalled ? "ended by signal " + std::to_string(end.code - 128) : "exit " + std::to_string(end.code)) +
-          (tail.empty() ? "" : ": " + tail);
-    }
-    r_.trials.push_back(t);
-    observer_->onTrialFinished(t, false);
-    save();
+      r_.trials.push_back(t);
+      observer_->onTrialFinished(t, false);
+      save();
+    });
   }
 
   void save() {

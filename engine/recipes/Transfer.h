@@ -84,7 +84,6 @@ struct TransferObserver {
   virtual void onSourceStarted(const std::string & /*runDir*/) {}
   virtual void onSourceFinished(double /*testAccuracy*/, double /*seconds*/) {}
   virtual void onPlan(int /*trials*/) {} // how many trials in all, the earlier ones included
-  virtual void onTrialStarted(const TransferTrial & /*trial*/, int /*index*/, int /*total*/) {}
   virtual void onTrialFinished(const TransferTrial & /*trial*/, bool /*reused*/) {}
 };
 
