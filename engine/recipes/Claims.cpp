@@ -187,23 +187,8 @@ public:
       : project_(project), options_(options), observer_(observer ? observer : &silent_) {
     if (options.seeds < 1)
       throw Error(ErrorKind::Usage, "claims: give at least one seed");
-    // The variants keep the data as the project names it: absolute, so the trials find it.
-    const Project absolute = projectWithAbsolutePaths(project);
-    const Validation v = validate(absolute);
-    VariantFilter filter;
-    filter.add("parts=whole", true);
-    filter.add("width=w1", true);
-    std::vector<Variant> variants;
-    try {
-      variants = makeVariants(absolute, v, filter);
-    } catch (const Error &e) {
-      throw Error(ErrorKind::Invalid,
-                  "claims: " + project.name + " has no monolithic baseline to compare with (" + e.what() + ")");
-    }
-    const auto baseline = std::find_if(variants.begin(), variants.end(), [](const Variant &x) { return x.baseline; });
-    if (baseline == variants.end())
-      throw Error(ErrorKind::Invalid, "claims: the monolithic baseline of " + project.name + " does not validate");
-    baseline_ = baseline->project;
+    Variant baseline = claimsBaseline(project);
+    baseline_ = baseline.project;
     epochs_ = options.epochs > 0 ? options.epochs : parseTrainingSpec(project.training).epochs;
     const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     threads_ = std::max(1, cores / std::max(1, options.jobs));
@@ -213,7 +198,7 @@ public:
         sigmas_.push_back(s);
     std::sort(sigmas_.begin(), sigmas_.end());
     r_.project = project.name;
-    r_.baseline = baseline->name;
+    r_.baseline = baseline.name;
     r_.seeds = options.seeds;
     r_.epochs = epochs_;
     r_.limit = options.limit;
@@ -517,6 +502,26 @@ std::pair<ClaimFigures, ClaimFigures> ClaimsResult::pairedFigures() const {
         }
       }
   return {f[0], f[1]};
+}
+
+Variant claimsBaseline(const Project &project) {
+  // The variants keep the data as the project names it: absolute, so the trials find it.
+  const Project absolute = projectWithAbsolutePaths(project);
+  const Validation v = validate(absolute);
+  VariantFilter filter;
+  filter.add("parts=whole", true);
+  filter.add("width=w1", true);
+  std::vector<Variant> variants;
+  try {
+    variants = makeVariants(absolute, v, filter);
+  } catch (const Error &e) {
+    throw Error(ErrorKind::Invalid,
+                "claims: " + project.name + " has no monolithic baseline to compare with (" + e.what() + ")");
+  }
+  const auto baseline = std::find_if(variants.begin(), variants.end(), [](const Variant &x) { return x.baseline; });
+  if (baseline == variants.end())
+    throw Error(ErrorKind::Invalid, "claims: the monolithic baseline of " + project.name + " does not validate");
+  return *baseline;
 }
 
 ClaimsResult runClaims(const Project &project, const ClaimsOptions &options, ClaimsObserver *observer) {

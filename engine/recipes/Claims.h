@@ -9,6 +9,7 @@
 // settings takes the runs it finished. Torch-free.
 
 #include "project/Project.h"
+#include "recipes/Variants.h"
 #include "recipes/Verdict.h"
 
 #include <cstdint>
@@ -103,6 +104,10 @@ struct ClaimsObserver {
   // A training or a measurement ended (`what`: "trained", "measured"), or a finished run was taken.
   virtual void onStep(const ClaimModel & /*model*/, const ClaimRun & /*run*/, const std::string & /*what*/) {}
 };
+
+// The project's monolithic baseline (`monolithic-w1`), its data paths absolute. Throws
+// Error(Invalid) when the graph has none (no Split to undo).
+Variant claimsBaseline(const Project &project);
 
 // Trains and measures (or continues). Throws Error(Invalid) when the graph has no monolithic
 // baseline, Error(File) when outDir holds claims of other settings.

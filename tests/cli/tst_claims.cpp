@@ -4,7 +4,8 @@
 // a lone p just under 0.05 is within noise after Holm over the claims; noise on token ids and sharing in a graph that
 // shares nothing are not applicable, parameter counts exact. Then one real small run of the weather example (2 seeds, 3
 // epochs): claims.json and claims.csv as interface F has them, read back by readClaimsFile, a rerun takes the finished
-// runs, other settings are refused, and a broken claims.json names its field.
+// runs, other settings are refused, and a broken claims.json names its field; a graph without a
+// baseline and mixed-up command lines are refused.
 
 #include "TestSupport.h"
 
@@ -130,6 +131,27 @@ private Q_SLOTS:
     QCOMPARE(claimOf(claims, "accuracy").comparison.verdict, std::string("too few seeds"));
     QCOMPARE(claimOf(claims, "noise").verdict, std::string("not applicable"));
     QVERIFY(claimOf(claims, "noise").sentence.find("token ids") != std::string::npos);
+  }
+
+  void refusals() {
+    QTemporaryDir dir;
+    // A graph without a Split has no monolithic baseline: refused before any folder is made.
+    Json doc = baseProject();
+    doc["nodes"] = Json::parse(R"([{"id": "input", "type": "Input"},
+        {"id": "a", "type": "MLP", "params": {"hidden": [16], "out": 8}}, {"id": "head", "type": "Classifier"}])");
+    doc["edges"] = Json::parse(R"([{"from": "input", "to": "a"}, {"from": "a", "to": "head"}])");
+    const QString p = QString::fromStdString(writeFile(dir, "nosplit.particle.json", doc.dump()));
+    ProcessRun r = cli({"robustness", p, "--seeds", "2", "--out", dir.filePath("claims")});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains("no monolithic baseline"), qPrintable(r.all()));
+    QVERIFY(!QDir(dir.filePath("claims")).exists());
+    // Neither --checkpoint nor --seeds; claims options with one --checkpoint.
+    r = cli({"robustness", p});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("--checkpoint CKPT (one trained model) or --seeds S"), qPrintable(r.all()));
+    r = cli({"robustness", p, "--checkpoint", "c.pt", "--seeds", "3"});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("--seeds is for the claims over seeds"), qPrintable(r.all()));
   }
 
   void weatherClaimsOverTwoSeeds() {

@@ -117,6 +117,7 @@ int runClaimsCommand(const Args &args) {
   if (auto code = loadValid(args.positional[0], project, validation))
     return *code;
   options.projectFile = args.positional[0];
+  claimsBaseline(project); // a graph without one is refused before a folder is made
   options.outDir = args.get("--out").value_or("claims-" + safeRunName(project.name));
   // A folder with a claims.json continues those claims (unless --force); any other must be new or empty.
   const bool force = args.get("--force").has_value();
