@@ -489,7 +489,7 @@ std::string runReport(const std::string &dir, const ReportOptions &options) {
                          {"parameters", commas(s.uniqueParameters) + " unique of " + commas(s.totalParameters)},
                          {"FLOPs per sample", flops(flopsPerSample)},
                          {"inference", fixed(s.inferenceUsPerSample, 1) + " µs per sample on " + esc(s.device) + ", " +
-                                           std::to_string(s.threads) + " threads"},
+                                           std::to_string(s.threads) + (s.threads == 1 ? " thread" : " threads")},
                          {"training time", fixed(s.trainSeconds, 1) + " s"},
                          {"run folder", esc(fs::absolute(dir).lexically_normal().string())}}));
 
@@ -632,12 +632,12 @@ std::string runReport(const std::string &dir, const ReportOptions &options) {
         "report with several seeds says).</li>"
         "<li>Measured on this data set's test split only (" +
         (testCount >= 0 ? commas(testCount) + " samples" : std::string("size unknown")) +
-        "); data from another source, time or population may behave differently.</li>"
-        "<li>A test split of n samples measures accuracy to about ±" +
-        (testCount > 0 ? fixed(100 * 1.96 * std::sqrt(0.25 / static_cast<double>(testCount)), 1) : std::string("?")) +
-        " percentage points (95 %, at worst).</li>"
-        "<li>Branch shares and heat maps explain " +
-        std::to_string(options.explainSamples) +
+        "); data from another source, time or population may behave differently.</li>" +
+        (testCount > 0 ? "<li>That many test samples measure an accuracy to within about ±" +
+                             fixed(100 * 1.96 * std::sqrt(0.25 / static_cast<double>(testCount)), 1) +
+                             " percentage points (95 %, at worst); smaller differences are not shown by it.</li>"
+                       : std::string()) +
+        "<li>Branch shares and heat maps explain " + std::to_string(options.explainSamples) +
         " test samples; they describe what the model used, not what is true of the data.</li>"
         "<li>Robustness to noise, occlusion and distribution shift is not measured in this report "
         "(<code>particle robustness</code>).</li></ul>\n"
@@ -648,7 +648,7 @@ std::string runReport(const std::string &dir, const ReportOptions &options) {
                                  esc(trainingValue(project, "lr")) + ", batch size " +
                                  esc(trainingValue(project, "batch_size"))},
                {"workers", std::to_string(record.workers)},
-               {"device", esc(s.device) + ", " + std::to_string(s.threads) + " threads"},
+               {"device", esc(s.device) + ", " + std::to_string(s.threads) + (s.threads == 1 ? " thread" : " threads")},
                {"machine", esc(cpuModel()) + ", " + compactJson(runtime["cpu_cores"]) + " cores"},
                {"software", "Particle Studio " + esc(runtime.value("particle_studio", "?")) + ", LibTorch " +
                                 esc(runtime.value("libtorch", "?"))},
@@ -669,8 +669,13 @@ std::string searchReport(const std::string &dir, const ReportOptions &) {
   // Settings.
   {
     std::vector<std::pair<std::string, std::string>> rows;
-    for (auto it = s.settings.begin(); it != s.settings.end(); ++it)
-      rows.push_back({it.key(), esc(it.value().is_string() ? it.value().get<std::string>() : compactJson(it.value()))});
+    for (auto it = s.settings.begin(); it != s.settings.end(); ++it) {
+      const Json &v = it.value();
+      // A long list (the order variants start in) is named by its length, not spelled out.
+      rows.push_back({it.key(), v.is_string()                  ? esc(v.get<std::string>())
+                                : v.is_array() && v.size() > 6 ? std::to_string(v.size()) + " entries"
+                                                               : esc(compactJson(v))});
+    }
     rows.push_back({"seeds per finalist", std::to_string(s.seeds)});
     rows.push_back({"rungs", std::to_string(s.rungs)});
     rows.push_back({"variants", std::to_string(s.variants.size())});
