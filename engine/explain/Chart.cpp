@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <iterator>
 #include <map>
 #include <set>
 
@@ -902,7 +903,6 @@ std::string countText(int64_t n) {
 struct Ticks {
   double lo = 0, hi = 1, step = 1;
   std::vector<double> major, minor;
-  bool log = false;
 };
 
 // "Nice" ticks (1, 2, 5 × 10^k) about `target` of them; the domain grows to whole steps unless
@@ -936,7 +936,6 @@ Ticks linearTicks(double lo, double hi, int target, bool fixLo = false, bool fix
 // data (a little more) when that holds two powers of ten, else whole decades.
 Ticks logTicks(double lo, double hi) {
   Ticks t;
-  t.log = true;
   t.lo = lo / 1.15;
   t.hi = hi * 1.15;
   int a = static_cast<int>(std::ceil(std::log10(t.lo) - 1e-9));
@@ -1540,12 +1539,17 @@ Canvas layout(const XYChart &c, int width, int height) {
         idx.push_back(i);
     std::sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) { return s.x[a] < s.x[b]; });
     const bool hasRange = s.low.size() == s.y.size() && s.high.size() == s.y.size();
-    if (hasRange && s.line && !s.points && idx.size() > 1) {
+    // Intervals only where both ends are numbers.
+    std::vector<std::size_t> ranged;
+    if (hasRange)
+      std::copy_if(idx.begin(), idx.end(), std::back_inserter(ranged),
+                   [&](std::size_t i) { return std::isfinite(s.low[i]) && std::isfinite(s.high[i]); });
+    if (s.line && !s.points && ranged.size() > 1) {
       std::vector<Pt> band;
-      band.reserve(2 * idx.size());
-      for (std::size_t i : idx)
+      band.reserve(2 * ranged.size());
+      for (std::size_t i : ranged)
         band.push_back({px(i), mapY(s.high[i])});
-      for (auto it = idx.rbegin(); it != idx.rend(); ++it)
+      for (auto it = ranged.rbegin(); it != ranged.rend(); ++it)
         band.push_back({px(*it), mapY(s.low[*it])});
       cv.polygon(band, col, 0.18);
     }
@@ -1556,8 +1560,8 @@ Canvas layout(const XYChart &c, int width, int height) {
         pts.push_back({px(i), mapY(s.y[i])});
       cv.polyline(pts, col, 2);
     }
-    if (hasRange && (s.points || !s.line))
-      for (std::size_t i : idx) {
+    if (s.points || !s.line)
+      for (std::size_t i : ranged) {
         const double x = px(i), lo = mapY(s.low[i]), hi = mapY(s.high[i]);
         cv.line(x, lo, x, hi, col, 1.5);
         cv.line(x - 4, lo, x + 4, lo, col, 1.5);

@@ -400,6 +400,13 @@ void TestChart::emptyChartsSaySo() {
   QVERIFY(svgTexts(chart::toSvg(chart::BarChart{}, 400, 300)).contains("No data to plot"));
   chart::writePng(xy, dir.filePath("empty.png").toStdString(), 400, 300);
   QCOMPARE(readPng(dir.filePath("empty.png").toStdString()).width, 400);
+  // An interval with an end that is not a number is left out; no coordinate is "nan".
+  chart::XYChart gaps = learningCurve();
+  gaps.series[0].low[1] = std::nan("");
+  gaps.series[1].high[2] = INFINITY;
+  const std::string gapSvg = chart::toSvg(gaps, 500, 300);
+  QVERIFY(!svgTexts(gapSvg).contains("<malformed>"));
+  QVERIFY(gapSvg.find("nan") == std::string::npos && gapSvg.find("inf") == std::string::npos);
   // Values that are not numbers: no bar, no whisker, "n/a", and the rest drawn.
   chart::BarChart odd;
   odd.labels = {"lost", "kept"};
