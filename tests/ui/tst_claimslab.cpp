@@ -261,6 +261,7 @@ private Q_SLOTS:
     QTRY_COMPARE(plot->graphCount(), 3);
     QVERIFY(plot->isVisible());
     QCOMPARE(plot->xAxis->scaleType(), QCPAxis::stLogarithmic);
+    QTRY_COMPARE(plot->xAxis->tickVectorLabels(), QVector<QString>({"50", "100", "200", "400"})); // at the sizes
     QCOMPARE(plot->graph(0)->name(), QString("this graph"));
     QCOMPARE(plot->graph(1)->name(), QString("monolithic baseline"));
     QCOMPARE(plot->graph(2)->name(), QString("per-part-w2"));
@@ -359,7 +360,8 @@ private Q_SLOTS:
     QSignalSpy finished(lab(), &ClaimsLab::experimentFinished);
     QTest::mouseClick(lab()->claimsButton(), Qt::LeftButton);
     QVERIFY(lab()->measuring());
-    QVERIFY(lab()->stopButton()->isEnabled() && !lab()->curveButton()->isEnabled());
+    QVERIFY(lab()->stopButton()->isEnabled() && !lab()->curveButton()->isEnabled() &&
+            !lab()->openButton()->isEnabled());
     QTRY_VERIFY_WITH_TIMEOUT(lab()->statusLabel()->text().contains(QRegularExpression("trial \\d+ of \\d+")), 120000);
     QVERIFY(finished.wait(300000));
     QVERIFY2(finished.at(0).at(0).toBool(), qPrintable(lab()->statusLabel()->text()));
@@ -383,7 +385,7 @@ private Q_SLOTS:
     const CurveResult curve = readCurveFile((lab()->resultsFolder() + "/curve.json").toStdString());
     QCOMPARE(curve.sizes, (std::vector<int64_t>{40, 80}));
     QCOMPARE(curve.seeds, 2);
-    QVERIFY(!lab()->measuring() && lab()->claimsButton()->isEnabled());
+    QVERIFY(!lab()->measuring() && lab()->claimsButton()->isEnabled() && lab()->openButton()->isEnabled());
   }
 
 private:

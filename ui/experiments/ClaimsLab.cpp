@@ -106,6 +106,21 @@ void logAxis(QCustomPlot *plot) {
   plot->xAxis->setNumberFormat("g");
 }
 
+// Ticks at the training sizes of a curve: a log axis over less than two decades falls back to
+// evenly spaced ticks that crowded its right end ("10001250"). A size within a factor 1.5 of the
+// one before it goes unlabelled, so that labels never overlap.
+void sizeTicks(QCustomPlot *plot, std::vector<int64_t> sizes) {
+  std::sort(sizes.begin(), sizes.end());
+  QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
+  double last = 0;
+  for (int64_t n : sizes)
+    if (last == 0 || static_cast<double>(n) >= 1.5 * last) {
+      ticker->addTick(static_cast<double>(n), QLocale().toString(static_cast<qlonglong>(n)));
+      last = static_cast<double>(n);
+    }
+  plot->xAxis->setTicker(ticker);
+}
+
 // Sizes for a learning curve of `train` training samples: 100, 300, 1000… below half of it, at
 // most three, then all of it; a small training split in quarters.
 QString sizesFor(int64_t train) {
@@ -270,7 +285,7 @@ ClaimsLab::ClaimsLab(GraphDocument *doc, std::function<QString()> runsFolder, st
   logAxis(curve_);
   curve_->setToolTip(tr("Test accuracy against the number of training samples (log scale), mean ± sd over the "
                         "seeds: orange this graph, red the monolithic baseline, blue the search's Pareto set"));
-  curveGap_ = labPlot(curvePage, "curveGapPlot", tr("training samples"), tr("train − validation accuracy (%)"), fitter);
+  curveGap_ = labPlot(curvePage, "curveGapPlot", tr("training samples"), tr("gap (pts)"), fitter);
   logAxis(curveGap_);
   curveGap_->setToolTip(tr("The generalisation gap, training minus validation accuracy after the last epoch, mean ± sd "
                            "over the seeds: it shrinks as the training set grows; a model that over-fits less stays "
@@ -440,7 +455,7 @@ void ClaimsLab::startExperiment(const QString &kind, const QStringList &extra) {
             output_ += QString::fromUtf8(p->readAll());
             const QStringList lines = output_.trimmed().split('\n');
             const bool ok = status == QProcess::NormalExit && code == 0;
-            for (QPushButton *b : {claimsButton_, curveButton_})
+            for (QPushButton *b : {claimsButton_, curveButton_, open_})
               b->setEnabled(true);
             stop_->setEnabled(false);
             p->deleteLater();
@@ -467,7 +482,7 @@ void ClaimsLab::startExperiment(const QString &kind, const QStringList &extra) {
   QStringList args = {claims ? "robustness" : "learning-curve", source, "--seeds", QString::number(seeds_->value())};
   args << extra << "--out" << folder;
   experiment_->start(program, args);
-  for (QPushButton *b : {claimsButton_, curveButton_})
+  for (QPushButton *b : {claimsButton_, curveButton_, open_})
     b->setEnabled(false);
   stop_->setEnabled(true);
   setStatus(claims ? tr("Measuring claims: training this graph and the monolithic baseline, %n seed(s) each…", "",
@@ -523,12 +538,11 @@ void ClaimsLab::showClaims(const QString &folder) {
   }
   table_->resizeRowsToContents();
   views_->setCurrentWidget(table_);
-  setStatus(tr("Claims of %1 against %2, %3 epoch(s), %n seed(s) each — hover a claim for its verdict in a "
-               "sentence. In %4",
-               "", r.seeds)
-                .arg(QString::fromStdString(r.project), QString::fromStdString(r.baseline))
-                .arg(r.epochs)
-                .arg(folder));
+  setStatus(
+      tr("Claims of %1 against %2, %3 epoch(s), %n seed(s) each (a claim's tooltip says why) — in %4", "", r.seeds)
+          .arg(QString::fromStdString(r.project), QString::fromStdString(r.baseline))
+          .arg(r.epochs)
+          .arg(folder));
 }
 
 void ClaimsLab::showCurve(const QString &folder) {
@@ -574,8 +588,10 @@ void ClaimsLab::showCurve(const QString &folder) {
     }
   }
   if (sizeHi > 0) {
-    for (QCustomPlot *plot : {curve_, curveGap_})
+    for (QCustomPlot *plot : {curve_, curveGap_}) {
       plot->xAxis->setRange(sizeLo / 1.5, sizeHi * 1.5);
+      sizeTicks(plot, r.sizes);
+    }
     curve_->yAxis->setRange(std::max(0.0, accLo - 3), std::min(100.0, accHi + 3));
     const double pad = std::max(1.0, 0.1 * (gapHi - gapLo));
     curveGap_->yAxis->setRange(gapLo - pad, gapHi + pad);
