@@ -823,9 +823,10 @@ private:
     return s + ".";
   }
 
-  // What the search spent against training every started variant S seeds to the finalists' epochs,
-  // at the seconds per epoch of its longest completed trial (trial wall times, so --jobs does not
-  // change the comparison).
+  // What the search spent against training every started variant S seeds to the finalists'
+  // epochs: per variant, its start-up (rung 0's wall time less its epochs) and its mean epoch time
+  // (its run's metrics.csv), so that a variant dropped after a few epochs is not charged its
+  // start-up on every epoch. Trial wall times, so that --jobs does not change the comparison.
   SearchCost cost() const {
     SearchCost c;
     for (const auto &t : result_.trials) {
@@ -834,18 +835,25 @@ private:
         c.seedSeconds += t.seconds;
     }
     for (const auto &name : result_.started) {
-      int trained = 0;
-      double perEpoch = 0;
-      for (const auto &t : result_.trials)
-        if (t.variant == name && t.ok()) {
-          // A later rung continues from the earlier one's checkpoint: it trains the second half.
-          const int epochs = t.phase == "seeds" || t.rung == 0 ? t.epochs : t.epochs - t.epochs / 2;
-          if (epochs > trained) {
-            trained = epochs;
-            perEpoch = t.seconds / epochs;
-          }
-        }
-      c.fullSeconds += perEpoch * finalEpochs_ * std::max(1, options_.seeds);
+      const TrialRecord *first = find(name, 0);
+      if (!first || !first->ok())
+        continue;
+      std::vector<RunEpoch> epochs;
+      try {
+        epochs = readRunMetrics(runDir(name));
+      } catch (const Error &) {
+        // Unreadable: the rung-0 trial's seconds per epoch, start-up included.
+      }
+      double perEpoch = 0, firstEpochs = 0;
+      for (const RunEpoch &e : epochs) {
+        perEpoch += e.seconds / static_cast<double>(epochs.size());
+        if (e.epoch <= first->epochs)
+          firstEpochs += e.seconds;
+      }
+      const double startUp = epochs.empty() ? 0 : std::max(0.0, first->seconds - firstEpochs);
+      if (epochs.empty())
+        perEpoch = first->seconds / std::max(1, first->epochs);
+      c.fullSeconds += (startUp + perEpoch * finalEpochs_) * std::max(1, options_.seeds);
     }
     return c;
   }
