@@ -443,7 +443,7 @@ std::string explanationSection(ExplainSession &session, const ReportOptions &opt
       heat.values.push_back(row);
     }
     html += figure(chart::toSvg(bars, 460, 90 + 40 * static_cast<int>(agg.size())), "");
-    html += figure(chart::toSvg(heat, 560, 140 + 26 * static_cast<int>(classes)), "") + "</div>\n";
+    html += figure(chart::toSvg(heat, 560, std::max(260, 140 + 26 * static_cast<int>(classes))), "") + "</div>\n";
     const int64_t drawn = std::min<int64_t>(options.saliencySamples, n);
     say(options, "integrated gradients of " + comb.combine + "'s branches");
     html += saliencyFigures(session, e, comb.combine, drawn);
@@ -649,9 +649,13 @@ std::string runReport(const std::string &dir, const ReportOptions &options) {
                                  esc(trainingValue(project, "batch_size"))},
                {"workers", std::to_string(record.workers)},
                {"device", esc(s.device) + ", " + std::to_string(s.threads) + (s.threads == 1 ? " thread" : " threads")},
-               {"machine", esc(cpuModel()) + ", " + compactJson(runtime["cpu_cores"]) + " cores"},
+               // summary.json keeps the device and threads, not the machine or the versions: those
+               // are this program's, said as such.
+               {"machine", esc(cpuModel()) + ", " + compactJson(runtime["cpu_cores"]) +
+                               " cores <span class=\"note\">(where this report was written)</span>"},
                {"software", "Particle Studio " + esc(runtime.value("particle_studio", "?")) + ", LibTorch " +
-                                esc(runtime.value("libtorch", "?"))},
+                                esc(runtime.value("libtorch", "?")) +
+                                " <span class=\"note\">(that wrote this report)</span>"},
                {"date", esc(modifiedDate(dir + "/summary.json"))},
                {"graph hash", "<code>" + esc(record.graphHash) + "</code>"}}) +
         "</div>\n";
