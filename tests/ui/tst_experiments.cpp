@@ -16,6 +16,7 @@
 #include "charts/CustomPlot.h"
 
 #include <QDir>
+#include <QSplitter>
 #include <QLineEdit>
 #include <QPushButton>
 #include <QStandardPaths>
@@ -252,6 +253,31 @@ private Q_SLOTS:
     const int rows = rowsOf(dir.filePath("s"));
     QTRY_COMPARE(panel->table()->rowCount(), rows);
     QCOMPARE(panel->searchFolder(), dir.filePath("s"));
+    // In a small window the labs fold away when their handle is dragged down: the plot takes the page.
+    window_->resize(1024, 700);
+    auto *page = panel->findChild<QSplitter *>("searchAndLabs");
+    QTRY_COMPARE(window_->size(), QSize(1024, 700));
+    QTest::qWait(100);
+    const int before = panel->paretoPlot()->height();
+    QWidget *handle = page->handle(1);
+    const QPoint grip = handle->rect().center();
+    QTest::mousePress(handle, Qt::LeftButton, {}, grip);
+    for (int dy = 20; dy <= 600; dy += 20)
+      QTest::mouseMove(handle, grip + QPoint(0, dy));
+    QTest::mouseRelease(handle, Qt::LeftButton, {}, grip + QPoint(0, 600));
+    QTRY_COMPARE(page->sizes().at(1), 0);
+    QVERIFY2(panel->paretoPlot()->height() > before + 150,
+             qPrintable(QString("%1 → %2").arg(before).arg(panel->paretoPlot()->height())));
+    // Dragged up again, they are back.
+    window_->resize(1400, 900);
+    QTRY_COMPARE(window_->size(), QSize(1400, 900));
+    const QPoint bottom = handle->rect().center();
+    QTest::mousePress(handle, Qt::LeftButton, {}, bottom);
+    for (int dy = 20; dy <= 300; dy += 20)
+      QTest::mouseMove(handle, bottom - QPoint(0, dy));
+    QTest::mouseRelease(handle, Qt::LeftButton, {}, bottom - QPoint(0, 300));
+    QTRY_VERIFY(page->sizes().at(1) > 200);
+    QVERIFY(panel->claimsLab()->button()->isVisible());
     QVERIFY(panel->claimsLab()->button()->isEnabled());
     QCOMPARE(panel->claimsLab()->noisePlot()->graphCount(), 0);
     // Measured once, shown again when the folder is opened again.

@@ -265,11 +265,17 @@ ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidge
   // axes): asking for their preferred height made the page scroll in a 1024×700 window.
   split->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Ignored);
   split->setMinimumHeight(150);
-  // The search takes the larger share: at 1024×700 an even split left its plot too short to read.
-  layout->addWidget(split, 3);
+  // The search above the labs, a handle between them: in a small window the labs can be dragged
+  // down out of the way (collapsed) to give the table and the plot the page.
+  auto *page = new QSplitter(Qt::Vertical, this);
+  page->setObjectName("searchAndLabs");
+  page->setChildrenCollapsible(true);
+  page->addWidget(split);
+  page->setCollapsible(0, false);
+  layout->addWidget(page, 1);
 
   // The two labs take turns below the search: stacked, they did not fit a 1024×700 window.
-  labs_ = new QTabWidget(this);
+  labs_ = new QTabWidget(page);
   labs_->setObjectName("labTabs");
   // The learning curve takes the Pareto set of the search shown when it is of this graph.
   claimsLab_ = new ClaimsLab(
@@ -289,7 +295,12 @@ ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidge
   }
   labs_->setTabToolTip(0, tr("Measure the write-up's claims on the rows selected above"));
   labs_->setTabToolTip(1, tr("Reuse a particle trained on another task: frozen, LoRA, fine-tuned, from scratch"));
-  layout->addWidget(labs_, 2);
+  page->addWidget(labs_);
+  // The search takes the larger share: at 1024×700 an even split left its plot too short to read.
+  page->setStretchFactor(0, 3);
+  page->setStretchFactor(1, 2);
+  page->setHandleWidth(7);
+  page->handle(1)->setToolTip(tr("Drag down to give the search the page (the labs fold away), up to have them back"));
 
   poll_ = new QTimer(this);
   poll_->setInterval(500);
