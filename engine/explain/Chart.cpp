@@ -1630,11 +1630,13 @@ Canvas layout(const XYChart &c, int width, int height) {
 // ---------------------------------------------------------------------------------------------
 // Heat maps.
 
-// A cell's number: counts whole, other values to two significant digits of the largest.
+// A cell's number: counts whole, other values to two significant digits of the largest and at
+// least two decimals below 10 (0.04 beside 1.13, not 0.0 beside 1.1).
 std::string cellText(double v, bool integral, double extent) {
   if (integral || extent <= 0)
     return fixed(v, 0);
-  return fixed(v, std::clamp(1 - static_cast<int>(std::floor(std::log10(extent))), 0, 6));
+  const int digits = 1 - static_cast<int>(std::floor(std::log10(extent)));
+  return fixed(v, std::clamp(std::max(extent < 10 ? 2 : 0, digits), 0, 6));
 }
 
 Canvas layout(const HeatMap &c, int width, int height) {

@@ -111,6 +111,7 @@ void ExplainSession::writeFiles(const Explanation &e, const ExplainOptions &opti
     heat.xLabel = "Branch";
     heat.yLabel = "Explained class";
     heat.scaleLabel = std::string("Mean |contribution| (") + methodName(options.method) + ")";
+    heat.annotate = true; // the numbers, where the cells are large enough to hold them
     heat.values.resize(static_cast<std::size_t>(model_->classes()));
     for (int64_t cls = 0; cls < model_->classes(); ++cls)
       heat.rowLabels.push_back(className(data, cls));
