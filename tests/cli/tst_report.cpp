@@ -29,10 +29,6 @@ ProcessRun cli(const QStringList &args) {
   return runProcess(PARTICLE_CLI, args, QProcessEnvironment::systemEnvironment());
 }
 
-QString example(const std::string &name) {
-  return QString::fromStdString(examplePath(name));
-}
-
 // Writes the report of `dir` and returns its text, after checking that it is one file that opens
 // offline.
 QString report(const QString &dir, const QString &out, const QStringList &extra = {}) {
@@ -275,9 +271,13 @@ private Q_SLOTS:
   // confusion matrix and per-class metrics, the branches' shares and where they looked, the card.
   void runReport() {
     QTemporaryDir dir;
+    // The project's description is the model card's intended use.
+    Json doc = Json::parse(readTextFile(examplePath("weather-parts")));
+    doc["dataset"]["path"] = sourceDir() + "/data/seattle-weather.csv";
+    doc["ui"] = {{"description", "Tomorrow's weather <from> today's readings, for a demonstration."}};
+    const QString project = QString::fromStdString(writeFile(dir, "weather.particle.json", doc.dump()));
     const QString run = dir.filePath("run");
-    const ProcessRun trained =
-        cli({"train", example("weather-parts"), "--out", run, "--epochs", "3", "--threads", "1"});
+    const ProcessRun trained = cli({"train", project, "--out", run, "--epochs", "3", "--threads", "1"});
     QVERIFY2(trained.code == 0, qPrintable(trained.all()));
     const QString out = dir.filePath("report.html");
     const QString html = report(run, out, {"--samples", "16"});
@@ -291,9 +291,10 @@ private Q_SLOTS:
     QVERIFY(html.contains("macro average"));
     QVERIFY(html.contains("precipitation")); // where each branch looked, per feature
     // The model card: intended use not stated, the seed, versions, the machine.
-    for (const char *card : {"Intended use", "not stated", "Limitations", "How it was trained", "LibTorch",
-                             "One training run with one seed"})
+    for (const char *card : {"Intended use", "Tomorrow's weather &lt;from&gt; today's readings", "Limitations",
+                             "How it was trained", "LibTorch", "One training run with one seed"})
       QVERIFY2(html.contains(card), card);
+    QVERIFY(!html.contains("not stated"));
     lookAtIt(out, dir.filePath("run.png"));
   }
 
@@ -315,6 +316,7 @@ private Q_SLOTS:
     QVERIFY(html.contains(">Ankle boot</text>"));
     QVERIFY(html.contains("pixel column"));
     QVERIFY(html.contains("where in the input each sub-model looked"));
+    QVERIFY(html.contains("<h3>Intended use</h3>\n<p>not stated</p>")); // the example states none
     lookAtIt(out, dir.filePath("image.png"));
   }
 
