@@ -19,6 +19,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 using namespace particle;
 using namespace particle::test;
@@ -161,13 +162,16 @@ private Q_SLOTS:
       if (t["status"] == "completed" &&
           (!latest.count(t["variant"]) || latest[t["variant"]]["rung"].get<int>() < t["rung"].get<int>()))
         latest[t["variant"]] = t;
-    std::vector<std::pair<std::pair<int, double>, std::string>> ranked;
+    // Ties as halving breaks them: fewer unique parameters, then the name.
+    std::vector<std::tuple<int, double, int64_t, std::string>> ranked;
+    ranked.reserve(latest.size());
     for (const auto &[name, t] : latest)
-      ranked.push_back({{-t["epochs"].get<int>(), -t["val_accuracy"].get<double>()}, name});
+      ranked.emplace_back(-t["epochs"].get<int>(), -t["val_accuracy"].get<double>(),
+                          t["unique_parameters"].get<int64_t>(), name);
     std::sort(ranked.begin(), ranked.end());
     std::set<std::string> expected = {"own", "monolithic-w1"};
     for (std::size_t i = 0; i < 3; ++i)
-      expected.insert(ranked[i].second);
+      expected.insert(std::get<3>(ranked[i]));
     std::set<std::string> finalists;
     for (const auto &f : s["finalists"])
       finalists.insert(f["variant"].get<std::string>());
