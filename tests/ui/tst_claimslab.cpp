@@ -142,6 +142,12 @@ QString legendProblem(QCustomPlot *plot) {
         .arg(legend.height())
         .arg(plot->width())
         .arg(plot->height());
+  // Not cut off by the page either: the window shows the whole legend.
+  if (!plot->visibleRegion().boundingRect().contains(legend))
+    return QString("%1: the legend is cut off, the window shows %2 of the plot's %3 px height")
+        .arg(name)
+        .arg(plot->visibleRegion().boundingRect().height())
+        .arg(plot->height());
   for (int i = 0; i < plot->legend->itemCount(); ++i)
     if (!legend.contains(plot->legend->item(i)->outerRect()))
       return QString("%1: legend entry %2 is cut off").arg(name).arg(i);

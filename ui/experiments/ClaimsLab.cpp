@@ -16,6 +16,7 @@
 #include <QDir>
 #include <QFile>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -97,6 +98,9 @@ QString legendName(const QString &name) {
 QCustomPlot *labPlot(QWidget *parent, const QString &name, const QString &x, const QString &y, QObject *fitter) {
   QCustomPlot *plot = charts::makeAxesPlot(parent, name, x, y);
   plot->installEventFilter(fitter);
+  // Below the common 160: a 1024×700 window leaves the lab's plots about 150 pixels with the
+  // verdict line under them.
+  plot->setMinimumHeight(120);
   return plot;
 }
 
@@ -281,7 +285,7 @@ ClaimsLab::ClaimsLab(GraphDocument *doc, std::function<QString()> runsFolder, st
   auto *curvePage = new QWidget(views_);
   auto *curveGrid = new QGridLayout(curvePage);
   curveGrid->setContentsMargins(0, 2, 0, 0);
-  curve_ = labPlot(curvePage, "curvePlot", tr("training samples"), tr("test accuracy (%)"), fitter);
+  curve_ = labPlot(curvePage, "curvePlot", tr("training samples"), tr("test acc. (%)"), fitter);
   logAxis(curve_);
   curve_->setToolTip(tr("Test accuracy against the number of training samples (log scale), mean ± sd over the "
                         "seeds: orange this graph, red the monolithic baseline, blue the search's Pareto set"));
@@ -393,8 +397,10 @@ void ClaimsLab::shutdown() {
   }
 }
 
+// One line at 1024×700 where it can: a results folder is named in the text, its path in the tooltip.
 void ClaimsLab::setStatus(const QString &text, bool error) {
   status_->setText(text);
+  status_->setToolTip({});
   status_->setStyleSheet(error ? "color: #d03030" : QString());
 }
 
@@ -542,7 +548,8 @@ void ClaimsLab::showClaims(const QString &folder) {
       tr("Claims of %1 against %2, %3 epoch(s), %n seed(s) each (a claim's tooltip says why) — in %4", "", r.seeds)
           .arg(QString::fromStdString(r.project), QString::fromStdString(r.baseline))
           .arg(r.epochs)
-          .arg(folder));
+          .arg(QFileInfo(folder).fileName()));
+  status_->setToolTip(folder);
 }
 
 void ClaimsLab::showCurve(const QString &folder) {
@@ -621,7 +628,8 @@ void ClaimsLab::showCurve(const QString &folder) {
   for (int64_t n : r.sizes)
     sizes << QLocale().toString(static_cast<qlonglong>(n));
   setStatus(tr("Learning curve of %1 at %2 training samples, %n seed(s) each — in %3", "", r.seeds)
-                .arg(QString::fromStdString(r.project), sizes.join(", "), folder));
+                .arg(QString::fromStdString(r.project), sizes.join(", "), QFileInfo(folder).fileName()));
+  status_->setToolTip(folder);
 }
 
 void ClaimsLab::clear() {
