@@ -711,10 +711,12 @@ void ExperimentsPanel::drawPareto() {
       minFlops = std::min(minFlops, t.flopsPerSample);
       maxFlops = std::max(maxFlops, t.flopsPerSample);
     }
+  // Log scale, the full range of sizes for a hundredfold: two variants 1.8× apart must not look
+  // like a dot and a boulder.
   const auto radius = [&](double flops) {
     if (flops <= 0 || maxFlops <= 0)
       return 7.0;
-    return maxFlops > minFlops ? 7 + 11 * std::log(flops / minFlops) / std::log(maxFlops / minFlops) : 11.0;
+    return 7 + 11 * std::log(flops / minFlops) / std::max(std::log(maxFlops / minFlops), std::log(100.0));
   };
   paretoTitle_->setText(
       view == "final" ? (seeds > 1 ? tr("Finalists: %1, mean ± sd over %2").arg(epochsText(epochs), seedsText(seeds))
@@ -793,7 +795,8 @@ void ExperimentsPanel::drawPareto() {
     tip << epochsText(p.epochs) + ", " + seedList(p.seeds);
     tip << (p.val.n > 1 ? tr("validation accuracy %1 (per seed: %2)").arg(spreadText(p.val), seedValues(p.val))
                         : tr("validation accuracy %1").arg(spreadText(p.val)));
-    tip << tr("test accuracy %1").arg(spreadText(p.test));
+    tip << (p.test.n > 1 ? tr("test accuracy %1 (per seed: %2)").arg(spreadText(p.test), seedValues(p.test))
+                         : tr("test accuracy %1").arg(spreadText(p.test)));
     tip << tr("%1 unique parameters").arg(QLocale().toString(static_cast<qlonglong>(p.params)));
     tip << (p.flops > 0 ? tr("%1 FLOPs per sample").arg(flopsText(p.flops))
                         : tr("FLOPs per sample unknown (a node that cannot be counted)"));
@@ -812,7 +815,7 @@ void ExperimentsPanel::drawPareto() {
       // Right of the point, or left of it in the right part of the plot.
       const bool right = hi > lo && std::log(p.params / lo) > 0.6 * std::log(hi / lo);
       label->setPositionAlignment((right ? Qt::AlignRight : Qt::AlignLeft) | Qt::AlignBottom);
-      label->setPadding(right ? QMargins(0, 0, 6, 4) : QMargins(6, 0, 0, 4));
+      label->setPadding(right ? QMargins(0, 0, 6, 6) : QMargins(6, 0, 0, 6));
       label->setText((own ? tr("this graph") : name) + (winner ? tr(" (winner)") : QString()));
       label->setColor(color.darker(130));
       label->setClipToAxisRect(false);
