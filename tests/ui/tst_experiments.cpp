@@ -144,8 +144,21 @@ private Q_SLOTS:
     }
     // Why the winner won, the verdict and the cost against training every variant fully.
     QVERIFY2(status.contains(QString::fromStdString(search["reason"].get<std::string>())), qPrintable(status));
-    QVERIFY2(status.contains("Verdict: " + QString::fromStdString(search["verdict"]["sentence"].get<std::string>())),
-             qPrintable(status));
+    // The verdict in a few words per comparison, its whole sentence in the tooltip.
+    QVERIFY2(status.contains("Verdict on the test split: "), qPrintable(status));
+    for (const char *against : {"runner_up", "baseline"})
+      if (!search["verdict"][against].is_null()) {
+        const std::string v = search["verdict"][against]["verdict"].get<std::string>();
+        const QString word = v == "better"  ? "significant"
+                             : v == "worse" ? "significantly behind"
+                                            : QString::fromStdString(v);
+        QVERIFY2(
+            status.contains(word + " against the " + (std::string(against) == "baseline" ? "baseline" : "runner-up")),
+            qPrintable(status));
+      }
+    QVERIFY2(panel->statusLabel()->toolTip().contains(
+                 QString::fromStdString(search["verdict"]["sentence"].get<std::string>())),
+             qPrintable(panel->statusLabel()->toolTip()));
     const long saving = std::lround(100 * search["cost"]["saving"].get<double>());
     QVERIFY2(status.contains(saving >= 0 ? QString("halving saved %1 %").arg(saving)
                                          : QString("halving cost %1 % more").arg(-saving)),

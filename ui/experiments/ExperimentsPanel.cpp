@@ -18,6 +18,7 @@
 #include <QCoreApplication>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFontMetricsF>
 #include <QGridLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
@@ -358,6 +359,7 @@ QString ExperimentsPanel::runsFolder() const {
 
 void ExperimentsPanel::setStatus(const QString &text, bool error) {
   budgetRefused_ = false;
+  status_->setToolTip({});
   status_->setText(text);
   status_->setStyleSheet(error ? "color: #d03030" : QString());
 }
@@ -441,6 +443,7 @@ void ExperimentsPanel::startSearch() {
       const QString result = shown_ ? outcome(*shown_) : QString();
       setStatus(tr("Search of %1 finished: %2. %3Results in %4.")
                     .arg(searchedName_, summary, result.isEmpty() ? QString() : result + " ", folder_));
+      status_->setToolTip(shown_ ? details(*shown_) : QString());
     } else if (status == QProcess::CrashExit || code == 15 || code == 143)
       setStatus(tr("Search stopped; what finished is in %1").arg(folder_));
     else
@@ -462,7 +465,8 @@ void ExperimentsPanel::startSearch() {
   start_->setEnabled(false);
   stop_->setEnabled(true);
   claimsLab_->button()->setEnabled(false);
-  setStatus(tr("Searching (budget %1)… trials appear as they finish.").arg(budget_->text().trimmed()));
+  setStatus(tr("Searching (budget %1, then the finalists with %2 each)… trials appear as they finish.")
+                .arg(budget_->text().trimmed(), seedsText(seeds_->value())));
   poll_->start();
 }
 
@@ -501,6 +505,7 @@ void ExperimentsPanel::openSearch() {
   const QString result = shown_ ? outcome(*shown_) : QString();
   setStatus(tr("Search in %1: %n trial(s).", "", shown_ ? static_cast<int>(shown_->trials.size()) : 0).arg(folder_) +
             (result.isEmpty() ? QString() : " " + result));
+  status_->setToolTip(shown_ ? details(*shown_) : QString());
 }
 
 void ExperimentsPanel::poll() {
@@ -611,15 +616,30 @@ QString ExperimentsPanel::outcome(const SearchFile &search) const {
                  .arg(QString::fromStdString(search.winner), epochsText(winner->epochs), spreadText(winner->val));
   if (!reason.isEmpty()) // names the winner
     sentences << reason;
-  const QString verdict = QString::fromStdString(search.verdict.sentence);
-  if (!verdict.isEmpty())
-    sentences << tr("Verdict: %1").arg(verdict);
+  // The verdict in a few words per comparison (its full sentence is the status line's tooltip):
+  // the line must fit a 1024×700 window.
+  QStringList verdicts;
+  for (const auto &[comparison, whom] : {std::pair{&search.verdict.runnerUp, tr("the runner-up")},
+                                         std::pair{&search.verdict.baseline, tr("the baseline")}}) {
+    if (!*comparison)
+      continue;
+    const Comparison &c = **comparison;
+    const QString word = c.verdict == "better"          ? tr("significant")
+                         : c.verdict == "worse"         ? tr("significantly behind")
+                         : c.verdict == "too few seeds" ? tr("cannot tell with one seed")
+                                                        : QString::fromStdString(c.verdict);
+    verdicts << (c.verdict == "too few seeds"
+                     ? tr("%1 against %2").arg(word, whom)
+                     : tr("%1 against %2 (%3 points, p = %4)")
+                           .arg(word, whom, QString::number(100 * c.difference, 'f', 1), QString::number(c.p, 'f', 2)));
+  }
+  if (!verdicts.isEmpty())
+    sentences << tr("Verdict on the test split: %1").arg(verdicts.join(tr("; ")));
   if (search.cost.fullSeconds > 0) {
     // With few variants halving can cost more than it saves (the seeds train afresh): said so.
     const long saving = std::lround(100 * search.cost.saving());
-    sentences << tr("Cost: %1, against %2 to train every variant started for %3 with %4 (measured per epoch): %5.")
+    sentences << tr("Cost: %1, against %2 to train every variant fully: %3.")
                      .arg(durationText(search.cost.seconds), durationText(search.cost.fullSeconds),
-                          epochsText(search.finalists.front().epochs), seedsText(search.seeds),
                           saving >= 0 ? tr("halving saved %1 %").arg(saving)
                                       : tr("halving cost %1 % more, too few variants for it to pay").arg(-saving));
   }
@@ -628,6 +648,20 @@ QString ExperimentsPanel::outcome(const SearchFile &search) const {
     if (!s.endsWith('.'))
       s += '.';
   return sentences.join(' ');
+}
+
+QString ExperimentsPanel::details(const SearchFile &search) const {
+  QStringList lines;
+  if (!search.verdict.sentence.empty())
+    lines << QString::fromStdString(search.verdict.sentence);
+  if (search.cost.fullSeconds > 0)
+    lines << tr("Cost: %1 of trials (the seeds %2), against %3 to train every variant started for %4 with %5, from "
+                "the measured time per epoch.")
+                 .arg(durationText(search.cost.seconds), durationText(search.cost.seedSeconds),
+                      durationText(search.cost.fullSeconds),
+                      epochsText(search.finalists.empty() ? 0 : search.finalists.front().epochs),
+                      seedsText(search.seeds));
+  return lines.join("\n\n");
 }
 
 void ExperimentsPanel::fillViews(const SearchFile &search) {
@@ -754,6 +788,7 @@ void ExperimentsPanel::drawPareto() {
     line->setSelectable(QCP::stNone);
   }
   double lo = 1e300, hi = 0, accLo = 100, accHi = 0;
+  std::vector<QCPItemText *> labels;
   for (const Point &p : points) {
     lo = std::min(lo, p.params);
     hi = std::max(hi, p.params);
@@ -812,14 +847,11 @@ void ExperimentsPanel::drawPareto() {
     if (view == "final" || own || baseline || front.count(p.name)) {
       auto *label = new QCPItemText(pareto_);
       label->position->setCoords(p.params, accuracy);
-      // Right of the point, or left of it in the right part of the plot.
-      const bool right = hi > lo && std::log(p.params / lo) > 0.6 * std::log(hi / lo);
-      label->setPositionAlignment((right ? Qt::AlignRight : Qt::AlignLeft) | Qt::AlignBottom);
-      label->setPadding(right ? QMargins(0, 0, 6, 6) : QMargins(6, 0, 0, 6));
       label->setText((own ? tr("this graph") : name) + (winner ? tr(" (winner)") : QString()));
       label->setColor(color.darker(130));
       label->setClipToAxisRect(false);
       label->setLayer("labels");
+      labels.push_back(label);
     }
   }
   if (!points.empty()) {
@@ -829,6 +861,38 @@ void ExperimentsPanel::drawPareto() {
     pareto_->xAxis->setRange(middle / std::sqrt(spread), middle * std::sqrt(spread));
     const double pad = std::max(1.0, (accHi - accLo) * 0.15);
     pareto_->yAxis->setRange(accLo - pad, std::min(100.0, accHi + pad) + pad / 2);
+  }
+  // Each label beside its point where it overlaps no label placed before it: right of the point
+  // (left in the right part of the plot) and above it, else below, else on the other side — two
+  // variants of the same accuracy had their names drawn over each other.
+  std::vector<QRectF> placed;
+  for (QCPItemText *label : labels) {
+    const QPointF at(pareto_->xAxis->coordToPixel(label->position->key()),
+                     pareto_->yAxis->coordToPixel(label->position->value()));
+    const QSizeF text = QFontMetricsF(label->font()).size(0, label->text()) + QSizeF(6, 6);
+    const bool rightPart = hi > lo && std::log(label->position->key() / lo) > 0.6 * std::log(hi / lo);
+    struct Place {
+      bool left, below;
+    };
+    const Place places[] = {{rightPart, false}, {rightPart, true}, {!rightPart, false}, {!rightPart, true}};
+    Place chosen = places[0];
+    QRectF chosenRect;
+    for (const Place &place : places) {
+      const QRectF rect(place.left ? at.x() - text.width() : at.x(), place.below ? at.y() : at.y() - text.height(),
+                        text.width(), text.height());
+      if (std::none_of(placed.begin(), placed.end(), [&](const QRectF &r) { return r.intersects(rect); })) {
+        chosen = place;
+        chosenRect = rect;
+        break;
+      }
+    }
+    if (chosenRect.isNull())
+      chosenRect =
+          QRectF(chosen.left ? at.x() - text.width() : at.x(), at.y() - text.height(), text.width(), text.height());
+    placed.push_back(chosenRect);
+    label->setPositionAlignment((chosen.left ? Qt::AlignRight : Qt::AlignLeft) |
+                                (chosen.below ? Qt::AlignTop : Qt::AlignBottom));
+    label->setPadding(QMargins(chosen.left ? 0 : 6, chosen.below ? 6 : 0, chosen.left ? 6 : 0, chosen.below ? 0 : 6));
   }
   pareto_->replot();
 }

@@ -84,6 +84,8 @@ private:
   void drawPareto();
   // Winner, reason, verdict and cost, in sentences (empty before the search has finalists).
   QString outcome(const SearchFile &search) const;
+  // The verdict's full sentence and the cost's parts, for the status line's tooltip.
+  QString details(const SearchFile &search) const;
   // The point's figures under the cursor, as its tooltip.
   bool showPointTip(const QPoint &at);
   bool eventFilter(QObject *watched, QEvent *event) override;
