@@ -182,10 +182,14 @@ QString ProjectFiles::recoveryPath() {
 
 void ProjectFiles::writeRecovery() {
   Project p = doc_->project();
-  // Remember where the work came from, in the free-form "ui" section.
+  // Remember where the work came from, in the free-form "ui" section: an example's file too, whose
+  // folder its relative data paths name (without it they resolved against the working folder), and
+  // whether it was an unsaved copy, so that Save still asks where rather than overwriting it.
   if (!p.ui.is_object())
     p.ui = Json::object();
-  p.ui["recovered_from"] = doc_->filePath().toStdString();
+  p.ui["recovered_from"] = doc_->sourcePath().toStdString();
+  if (doc_->isTemplate())
+    p.ui["recovered_as_copy"] = true;
   try {
     saveProject(p, recoveryPath().toStdString());
   } catch (const Error &e) {
@@ -211,13 +215,15 @@ QMessageBox *ProjectFiles::offerRecovery() {
       try {
         Project p = loadProject(path.toStdString());
         const std::string origin = p.ui.is_object() ? p.ui.value("recovered_from", "") : "";
+        const bool copy = p.ui.is_object() && p.ui.value("recovered_as_copy", false);
         if (p.ui.is_object()) {
           p.ui.erase("recovered_from");
+          p.ui.erase("recovered_as_copy");
           if (p.ui.empty())
             p.ui = nullptr;
         }
         p.path = origin;
-        doc_->reset(std::move(p));
+        doc_->reset(std::move(p), copy);
         undo_->clear();
         undo_->resetClean(); // recovered work stays unsaved until the user saves it
         updateTitle();

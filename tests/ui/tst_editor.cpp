@@ -20,6 +20,7 @@
 #include <QMimeData>
 #include <QPushButton>
 #include <QRandomGenerator>
+#include <QScopeGuard>
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QUndoStack>
@@ -77,6 +78,7 @@ private Q_SLOTS:
   void autoLayoutIsLayered();
   void saveAndReopen();
   void crashRecoveryOffersRestore();
+  void aRestoredExampleFindsItsData();
   void nodesWithoutPositionsAreLaidOut();
   void examplesOpenAsTemplates();
   void theWindowNeverResizesItself();
@@ -394,6 +396,59 @@ void TestEditor::crashRecoveryOffersRestore() {
   // Nothing to recover, no prompt.
   MainWindow clean;
   QVERIFY(clean.files()->offerRecovery() == nullptr);
+}
+
+void TestEditor::aRestoredExampleFindsItsData() {
+  // The weather example names its CSV relative to the examples folder. The app may start anywhere
+  // (from a desktop menu: "/"); its working folder must not be what that path resolves against.
+  const QString csv =
+      QFileInfo(QString::fromStdString(examplePath("weather-parts"))).dir().filePath("../../data/seattle-weather.csv");
+  if (!QFile::exists(csv))
+    QSKIP("data/seattle-weather.csv is not there (scripts/fetch-data.sh fetches it)");
+  QTemporaryDir elsewhere;
+  const QString startFolder = QDir::currentPath();
+  QVERIFY(QDir::setCurrent(elsewhere.path()));
+  auto back = qScopeGuard([&] { QDir::setCurrent(startFolder); });
+
+  auto opened = answerFileDialog(QString::fromStdString(examplePath("weather-parts")));
+  QTest::keyClick(window_->view(), Qt::Key_O, Qt::ControlModifier);
+  QVERIFY(QTest::qWaitFor([&] { return *opened; }, 30000));
+  QVERIFY(QTest::qWaitFor([&] { return window_->document()->project().name == "weather-parts"; }, 5000));
+  QVERIFY(window_->document()->isTemplate());
+  auto *out = qobject_cast<QAbstractSpinBox *>(inspectorEditor(window_, "wet", "out"));
+  QVERIFY(out);
+  clickSpinArrow(out, true);
+  QVERIFY(QTest::qWaitFor([&] { return !window_->undoStack()->isClean(); }, 3000));
+  const std::string edited = window_->document()->text();
+  window_->files()->writeRecovery(); // what the autosave timer does
+
+  // A crash, then the next start: Restore.
+  auto *next = new MainWindow;
+  auto closeNext = qScopeGuard([&] {
+    next->undoStack()->setClean();
+    delete next;
+  });
+  next->resize(1400, 900);
+  next->show();
+  QVERIFY(QTest::qWaitForWindowExposed(next));
+  QMessageBox *box = next->files()->offerRecovery();
+  QVERIFY(box);
+  auto *restore = box->findChild<QPushButton *>("restoreButton");
+  QVERIFY(restore);
+  QTest::mouseClick(restore, Qt::LeftButton);
+  QCOMPARE(next->document()->text(), edited);
+  // The data is found: no problem in the panel, the graph has its parameters.
+  QStringList problems;
+  for (int i = 0; i < next->problemsList()->count(); ++i)
+    problems << next->problemsList()->item(i)->text();
+  QVERIFY2(problems.isEmpty(), qPrintable(problems.join("\n")));
+  QVERIFY2(next->validityLabel()->text().contains("valid"), qPrintable(next->validityLabel()->text()));
+  QVERIFY(next->document()->validation().trainableParameters > 0);
+  QVERIFY2(!next->paramsLabel()->text().startsWith("0 "), qPrintable(next->paramsLabel()->text()));
+  // Still the example's unsaved copy: Save asks where, never over the example.
+  QVERIFY(next->document()->isTemplate());
+  QVERIFY(next->document()->filePath().isEmpty());
+  QVERIFY(next->windowTitle().contains("example"));
 }
 
 void TestEditor::nodesWithoutPositionsAreLaidOut() {
