@@ -235,10 +235,27 @@ std::string pText(double p) {
   return p < 0.001 ? "&lt; 0.001" : fixed(p, 3);
 }
 
-// A comparison's cells: difference, interval, p, test, verdict.
+// A comparison's cells: difference, interval, p, test, verdict. With one seed there is no spread
+// to tell a difference from noise: no interval and no p are given (the verdict says so).
 std::vector<std::string> comparisonCells(const Comparison &c) {
-  return {pp(c.difference), interval(c), pText(c.p), esc(c.test) + " (n=" + std::to_string(c.n) + ")",
-          verdictBadge(c.verdict)};
+  const bool untestable = c.verdict == "too few seeds";
+  return {pp(c.difference), untestable ? "—" : interval(c), untestable ? "—" : pText(c.p),
+          esc(c.test) + " (n=" + std::to_string(c.n) + ")", verdictBadge(c.verdict)};
+}
+
+// The app's meaning of colours (ui/charts/Charts.cpp): this graph orange (markColor), its
+// monolithic baseline red (negativeColor), anything else from the palette without those two.
+const chart::Color kThisGraph{0xd0, 0x7a, 0x1f};
+chart::Color baselineColor() {
+  return chart::seriesColor(3);
+}
+chart::Color otherColor(int i) {
+  static const int free[] = {0, 2, 4, 5, 6, 7};
+  return chart::seriesColor(free[i % 6]);
+}
+// A colour per role ("graph", "baseline", anything else: the `other`-th other colour).
+chart::Color roleColor(const std::string &role, int &other) {
+  return role == "graph" ? kThisGraph : role == "baseline" ? baselineColor() : otherColor(other++);
 }
 
 // A mean ± sd per point as the error bar a chart draws.
@@ -618,6 +635,9 @@ std::string runReport(const std::string &dir, const ReportOptions &options) {
       perClassHtml = "<p>" + list + " (the table under Test split).</p>\n";
     }
     const int64_t testCount = info.testCount;
+    // As many as explanationSection explains: the test split may hold fewer than asked.
+    const int64_t explained =
+        testCount >= 0 ? std::min<int64_t>(options.explainSamples, testCount) : options.explainSamples;
     std::string card =
         "<div class=\"card\">\n<h3>Model</h3>\n<p>" + esc(project.name) + ": a graph of " +
         std::to_string(project.graph.nodes.size()) + " nodes, " + commas(s.uniqueParameters) +
@@ -637,8 +657,10 @@ std::string runReport(const std::string &dir, const ReportOptions &options) {
                              fixed(100 * 1.96 * std::sqrt(0.25 / static_cast<double>(testCount)), 1) +
                              " percentage points (95 %, at worst); smaller differences are not shown by it.</li>"
                        : std::string()) +
-        "<li>Branch shares and heat maps explain " + std::to_string(options.explainSamples) +
-        " test samples; they describe what the model used, not what is true of the data.</li>"
+        "<li>Branch shares explain the first " + std::to_string(explained) +
+        " test samples, and where each branch looked (integrated gradients) is drawn over the first " +
+        std::to_string(std::min<int64_t>(options.saliencySamples, explained)) +
+        " of them; they describe what the model used, not what is true of the data.</li>"
         "<li>Robustness to noise, occlusion and distribution shift is not measured in this report "
         "(<code>particle robustness</code>).</li></ul>\n"
         "<h3>How it was trained</h3>\n" +
@@ -666,6 +688,30 @@ std::string runReport(const std::string &dir, const ReportOptions &options) {
 
 // ---- a search ------------------------------------------------------------------------------------
 
+struct ParetoPoint {
+  std::string name;
+  int64_t parameters = 0;
+  double accuracy = 0;
+};
+
+// The points no other dominates (at least as accurate with no more unique parameters, one of them
+// strictly), by accuracy. Only meaningful among points trained alike (same epochs).
+std::vector<std::string> paretoFront(std::vector<ParetoPoint> points) {
+  std::sort(points.begin(), points.end(), [](const ParetoPoint &a, const ParetoPoint &b) {
+    return a.accuracy != b.accuracy ? a.accuracy > b.accuracy : a.name < b.name;
+  });
+  std::vector<std::string> front;
+  for (const auto &a : points) {
+    const bool dominated = std::any_of(points.begin(), points.end(), [&](const ParetoPoint &b) {
+      return b.accuracy >= a.accuracy && b.parameters <= a.parameters &&
+             (b.accuracy > a.accuracy || b.parameters < a.parameters);
+    });
+    if (!dominated)
+      front.push_back(a.name);
+  }
+  return front;
+}
+
 std::string searchReport(const std::string &dir, const ReportOptions &) {
   const SearchFile s = readSearchFile(dir + "/search.json");
   std::string body;
@@ -676,14 +722,21 @@ std::string searchReport(const std::string &dir, const ReportOptions &) {
     for (auto it = s.settings.begin(); it != s.settings.end(); ++it) {
       const Json &v = it.value();
       // A long list (the order variants start in) is named by its length, not spelled out.
-      rows.push_back({it.key(), v.is_string()                  ? esc(v.get<std::string>())
-                                : v.is_array() && v.size() > 6 ? std::to_string(v.size()) + " entries"
-                                                               : esc(compactJson(v))});
+      std::string value = v.is_string()                  ? esc(v.get<std::string>())
+                          : v.is_array() && v.size() > 6 ? std::to_string(v.size()) + " entries"
+                                                         : esc(compactJson(v));
+      // The setting counts the best few; own and the baseline are trained besides them.
+      if (it.key() == "finalists" && !s.finalists.empty())
+        value += " best + own + the monolithic baseline (" + std::to_string(s.finalists.size()) + " trained)";
+      if (it.key() == "budget" && s.outOfBudget)
+        value += " (ran out before every rung finished)";
+      rows.push_back({it.key(), value});
     }
-    rows.push_back({"seeds per finalist", std::to_string(s.seeds)});
+    if (!s.settings.contains("seeds"))
+      rows.push_back({"seeds per finalist", std::to_string(s.seeds)});
     rows.push_back({"rungs", std::to_string(s.rungs)});
     rows.push_back({"variants", std::to_string(s.variants.size())});
-    if (s.outOfBudget)
+    if (s.outOfBudget && !s.settings.contains("budget"))
       rows.push_back({"budget", "ran out before every rung finished"});
     body += section("settings", "Settings", facts(rows));
   }
@@ -737,37 +790,74 @@ std::string searchReport(const std::string &dir, const ReportOptions &) {
       if (!t.ok() || t.uniqueParameters <= 0 || t.phase != "halving")
         continue;
       chart::Series &series = byEpochs[t.epochs];
-      series.name = "trials at " + std::to_string(t.epochs) + " epochs";
+      series.name = "trials at " + std::to_string(t.epochs) + (t.epochs == 1 ? " epoch" : " epochs");
       series.line = false;
       series.x.push_back(static_cast<double>(t.uniqueParameters));
       series.y.push_back(100 * t.valAccuracy);
       series.size.push_back(t.flopsPerSample);
     }
-    for (auto &entry : byEpochs)
+    int other = 0;
+    for (auto &entry : byEpochs) {
+      entry.second.color = otherColor(other++);
       c.series.push_back(entry.second);
+    }
+    // The Pareto set among points at equal epochs: the finalists (all trained to the same epochs
+    // with the same seeds), else the halving trials of the last rung. Trials of different epochs
+    // are not compared: a variant stopped early looks worse than it is.
+    std::vector<ParetoPoint> points;
+    std::string among;
     if (!s.finalists.empty()) {
-      chart::Series f;
-      f.name = "finalists, " + std::to_string(s.finalists.front().epochs) + " epochs (± sd)";
-      f.line = false;
-      f.color = chart::Color{20, 20, 20};
+      for (const auto &f : s.finalists)
+        points.push_back({f.variant, f.uniqueParameters, f.val.mean});
+      among = "among the finalists (all at " + std::to_string(s.finalists.front().epochs) +
+              " epochs; mean validation accuracy over " + std::to_string(s.seeds) +
+              (s.seeds == 1 ? " seed" : " seeds") + " against unique parameters)";
+    } else if (!byEpochs.empty()) {
+      const int top = byEpochs.rbegin()->first;
+      for (const auto &t : s.trials)
+        if (t.ok() && t.uniqueParameters > 0 && t.phase == "halving" && t.epochs == top)
+          points.push_back({t.variant, t.uniqueParameters, t.valAccuracy});
+      among = "among the trials at " + std::to_string(top) + " epochs, the most any reached";
+    }
+    const std::vector<std::string> front = paretoFront(points);
+    const auto onFront = [&](const std::string &v) { return std::find(front.begin(), front.end(), v) != front.end(); };
+    if (!s.finalists.empty()) {
+      // Own (this graph) and the baseline in the app's colours; only the Pareto members are named
+      // beside their points (the legend names own and the baseline, the table every finalist).
+      chart::Series own, base, rest;
+      own.name = "own (this graph), finalist";
+      own.color = kThisGraph;
+      base.name = "monolithic baseline, finalist";
+      base.color = baselineColor();
+      rest.name = "other finalists, " + std::to_string(s.finalists.front().epochs) + " epochs ± sd";
+      rest.color = chart::Color{20, 20, 20};
       for (const auto &x : s.finalists) {
+        const SearchVariant *v = s.variant(x.variant);
+        chart::Series &f = v && v->original ? own : v && v->baseline ? base : rest;
+        f.line = false;
         f.x.push_back(static_cast<double>(x.uniqueParameters));
         f.y.push_back(100 * x.val.mean);
         band(f, 100 * x.val.mean, 100 * x.val.sd);
         f.size.push_back(x.flopsPerSample);
-        f.labels.push_back(x.variant);
+        f.labels.push_back(onFront(x.variant) ? x.variant : "");
       }
-      c.series.push_back(f);
+      for (auto *f : {&rest, &own, &base})
+        if (!f->x.empty())
+          c.series.push_back(*f);
     }
     std::string pareto;
-    for (const auto &v : s.pareto)
+    for (const auto &v : front)
       pareto += (pareto.empty() ? "" : ", ") + esc(v);
     body += section("pareto", "Pareto plot",
-                    c.series.empty() ? "<p>No trial completed.</p>\n"
-                                     : figure(chart::toSvg(c, 1040, 520),
-                                              "Each halving trial a point (colour: the epochs it had trained), its "
-                                              "size FLOPs per sample; the finalists with their spread over seeds.") +
-                                           (pareto.empty() ? "" : "<p>Pareto set: " + pareto + ".</p>\n"));
+                    c.series.empty()
+                        ? "<p>No trial completed.</p>\n"
+                        : figure(chart::toSvg(c, 1040, 520),
+                                 "Each halving trial a point (colour: the epochs it had trained), its size FLOPs per "
+                                 "sample; the finalists with their spread over seeds, the Pareto set's named.") +
+                              (pareto.empty() ? ""
+                                              : "<p id=\"pareto-set\">Pareto set " + esc(among) + ": " + pareto +
+                                                    ". None of them has another at least as accurate with no more "
+                                                    "unique parameters.</p>\n"));
   }
 
   // The table of trials.
@@ -777,8 +867,11 @@ std::string searchReport(const std::string &dir, const ReportOptions &) {
       rows.push_back(
           {esc(t.variant), esc(t.phase), std::to_string(t.rung), std::to_string(t.epochs), std::to_string(t.seed),
            esc(t.status) + (t.message.empty() ? "" : "<br><span class=\"note\">" + esc(t.message) + "</span>"),
-           t.ok() ? pct(t.valAccuracy) : "—", t.ok() ? pct(t.testAccuracy) : "—", commas(t.uniqueParameters),
-           flops(t.flopsPerSample), fixed(t.usPerSample, 1), fixed(t.seconds, 1)});
+           // A variant that never started has no figures: a dash, not a zero.
+           t.ok() ? pct(t.valAccuracy) : "—", t.ok() ? pct(t.testAccuracy) : "—",
+           t.uniqueParameters > 0 ? commas(t.uniqueParameters) : "—",
+           t.uniqueParameters > 0 ? flops(t.flopsPerSample) : "—", t.usPerSample > 0 ? fixed(t.usPerSample, 1) : "—",
+           t.seconds > 0 ? fixed(t.seconds, 1) : "—"});
     body += section("trials", "Trials",
                     table({"variant", "phase", "rung", "epochs", "seed", "status", "validation", "test",
                            "unique parameters", "FLOPs/sample", "µs/sample", "seconds"},
@@ -866,6 +959,7 @@ std::string claimsReport(const std::string &dir, const ReportOptions &) {
     noise.title = "test accuracy under Gaussian noise (mean ± sd over seeds)";
     noise.xLabel = "σ (training-data standard deviations)";
     noise.yLabel = "accuracy (%)";
+    int other = 0;
     for (const auto &m : r.models) {
       std::map<double, std::vector<double>> bySigma;
       for (const auto &run : m.runs) {
@@ -878,6 +972,7 @@ std::string claimsReport(const std::string &dir, const ReportOptions &) {
       }
       chart::Series series;
       series.name = m.name;
+      series.color = roleColor(m.role, other);
       for (const auto &[sigma, values] : bySigma) {
         const Spread spread = spreadOf(values);
         series.x.push_back(sigma);
@@ -991,12 +1086,21 @@ std::string curveReport(const std::string &dir, const ReportOptions &) {
       rows.push_back({esc(m.name) + " <span class=\"note\">(" + esc(m.role) + ")</span>", commas(p.size),
                       spreadText(p.test), spreadText(p.train),
                       p.gap.n ? pp(p.gap.mean) + (p.gap.n > 1 ? " ± " + fixed(100 * p.gap.sd, 1) : "") : "—"});
-  body +=
-      section("curves", "Curves",
-              figure(chart::toSvg(accuracyChart(r), 1000, 440), "") + figure(chart::toSvg(gapChart(r), 1000, 360), "") +
-                  table({"model", "training samples", "test (mean ± sd)", "training (mean ± sd)",
-                         "gap, train − validation (mean ± sd)"},
-                        rows));
+  // The app's colours per role (the charts list the models in order); with one seed there is no
+  // spread to show.
+  chart::XYChart accuracy = accuracyChart(r), gap = gapChart(r);
+  for (auto *c : {&accuracy, &gap}) {
+    int other = 0;
+    for (std::size_t k = 0; k < c->series.size() && k < r.models.size(); ++k)
+      c->series[k].color = roleColor(r.models[k].role, other);
+    if (r.seeds < 2)
+      c->title = c->title.substr(0, c->title.find(", mean ± sd")) + ", one seed (no spread)";
+  }
+  body += section("curves", "Curves",
+                  figure(chart::toSvg(accuracy, 1000, 440), "") + figure(chart::toSvg(gap, 1000, 360), "") +
+                      table({"model", "training samples", "test (mean ± sd)", "training (mean ± sd)",
+                             "gap, train − validation (mean ± sd)"},
+                            rows));
   std::vector<std::vector<std::string>> vrows;
   std::string sentences;
   for (const auto &c : r.comparisons) {

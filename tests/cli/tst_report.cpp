@@ -15,6 +15,7 @@
 #include <QDir>
 #include <QFile>
 #include <QImage>
+#include <QRegularExpression>
 #include <QStandardPaths>
 #include <QTest>
 
@@ -56,8 +57,8 @@ void checkSections(const QString &html, const QStringList &ids) {
 }
 
 // Opens the report in headless Chromium and looks at the screenshot: it exists, its pixels vary
-// (not a blank or error page) and the first series colour of the charts appears.
-void lookAtIt(const QString &html, const QString &shot) {
+// (not a blank or error page) and `c`, a colour its charts draw with, appears.
+void lookAtIt(const QString &html, const QString &shot, chart::Color c = chart::seriesColor(0)) {
   const QString chromium = QStandardPaths::findExecutable("chromium");
   if (chromium.isEmpty())
     QSKIP("chromium is not installed (scripts/setup.sh installs it)");
@@ -74,7 +75,6 @@ void lookAtIt(const QString &html, const QString &shot) {
   QCOMPARE(image.width(), 1280);
   std::set<QRgb> colours;
   int64_t nonWhite = 0, series = 0;
-  const chart::Color c = chart::seriesColor(0);
   for (int y = 0; y < image.height(); y += 2)
     for (int x = 0; x < image.width(); ++x) {
       const QRgb p = image.pixel(x, y);
@@ -117,6 +117,13 @@ Json searchJson() {
                         {"us_per_sample", 3.5},
                         {"seconds", 4.0}});
   }
+  // A variant the budget never let start.
+  variants.push_back({{"name", "parts8-w1-sum"}, {"baseline", false}, {"original", false}, {"started", false}});
+  trials.push_back({{"variant", "parts8-w1-sum"},
+                    {"rung", 0},
+                    {"epochs", 2},
+                    {"status", "out of budget"},
+                    {"message", "not started: the budget ran out"}});
   trials.push_back({{"variant", "parts4-w1-sum"},
                     {"rung", 1},
                     {"epochs", 4},
@@ -149,13 +156,13 @@ Json searchJson() {
   Comparison baseline = pairedComparison(finals[0], val[0], finals[1], val[1]);
   holmAdjust({&runnerUp, &baseline});
   return {{"project", "weather-parts"},
-          {"settings", {{"seed", 0}, {"budget", "12trials"}, {"first_epochs", 2}, {"seeds", 3}}},
+          {"settings", {{"seed", 0}, {"budget", "12trials"}, {"first_epochs", 2}, {"seeds", 3}, {"finalists", 1}}},
           {"variants", variants},
           {"trials", trials},
           {"rungs", 2},
           {"pareto", {"parts2-w2-concat", "parts4-w1-sum"}},
           {"winner", finals[0]},
-          {"out_of_budget", false},
+          {"out_of_budget", true},
           {"seeds", 3},
           {"finalists", finalists},
           {"verdict",
@@ -229,11 +236,11 @@ TransferResult transferResult() {
   return r;
 }
 
-CurveResult curveResult() {
+CurveResult curveResult(int seeds = 3) {
   CurveResult r;
   r.project = "weather-parts";
   r.sizes = {100, 300, 1000};
-  r.seeds = 3;
+  r.seeds = seeds;
   r.epochs = 10;
   r.settings = Json::object();
   for (const auto &[name, role, lift] :
@@ -244,7 +251,7 @@ CurveResult curveResult() {
     for (auto size : r.sizes) {
       CurvePoint p;
       p.size = size;
-      for (int seed = 0; seed < 3; ++seed) {
+      for (int seed = 0; seed < seeds; ++seed) {
         CurveRun run;
         run.seed = seed;
         run.status = "completed";
@@ -295,6 +302,13 @@ private Q_SLOTS:
                              "How it was trained", "LibTorch", "One training run with one seed"})
       QVERIFY2(html.contains(card), card);
     QVERIFY(!html.contains("not stated"));
+    // The sample counts the explanations say are those explained: --samples 16 for the shares, the
+    // first 8 of them (the report's default) for the integrated gradients — in the figure and in
+    // the card's limitations alike.
+    for (const char *said : {"on the first 16 test samples", "averaged (absolute) over 8 test samples",
+                             "Branch shares explain the first 16 test samples",
+                             "(integrated gradients) is drawn over the first 8 of them"})
+      QVERIFY2(html.contains(said), said);
     lookAtIt(out, dir.filePath("run.png"));
   }
 
@@ -353,6 +367,42 @@ private Q_SLOTS:
                              "Point size: FLOPs per sample", "trials at 4 epochs", "diverged at epoch 3", "60.0%"})
       QVERIFY2(html.contains(text), text);
     QVERIFY(html.contains("70.7% ± 1.5")); // the winner's mean ± sd over its three seeds
+
+    // The Pareto set is taken among the finalists, at equal epochs: none of its members is
+    // dominated by another finalist, and a variant that only reached 4 epochs in the halving (in
+    // search.json's own set) is not among them.
+    const QRegularExpression setLine("<p id=\"pareto-set\">Pareto set (among the finalists[^:]*): ([^<]*)\\. None");
+    const auto match = setLine.match(html);
+    QVERIFY2(match.hasMatch(), "no Pareto set line");
+    QVERIFY2(match.captured(1).contains("all at 8 epochs"), qPrintable(match.captured(1)));
+    const QStringList members = match.captured(2).split(", ");
+    QVERIFY(!members.isEmpty());
+    const Json finalists = searchJson()["finalists"];
+    for (const QString &name : members) {
+      const Json *member = nullptr;
+      for (const Json &f : finalists)
+        if (f["variant"].get<std::string>() == name.toStdString())
+          member = &f;
+      QVERIFY2(member, qPrintable(name + " is no finalist"));
+      for (const Json &other : finalists) {
+        const double acc = other["val_accuracy_mean"], memberAcc = (*member)["val_accuracy_mean"];
+        const int64_t params = other["unique_parameters"], memberParams = (*member)["unique_parameters"];
+        QVERIFY2(!(acc >= memberAcc && params <= memberParams && (acc > memberAcc || params < memberParams)),
+                 qPrintable(name + " is dominated by " + QString::fromStdString(other["variant"])));
+      }
+    }
+    QCOMPARE(members, QStringList{"parts2-w2-concat"});
+    // Settings: the finalists setting says who is trained besides the best few, the budget is one row.
+    QVERIFY(html.contains("<th>finalists</th><td>1 best + own + the monolithic baseline (3 trained)</td>"));
+    QCOMPARE(html.count("<th>budget</th>"), 1);
+    QVERIFY(html.contains("<th>budget</th><td>12trials (ran out before every rung finished)</td>"));
+    QCOMPARE(html.count("<th>seeds"), 1);
+    // A variant that never started has no figures: dashes, not zeros.
+    const int row = html.indexOf("<td>parts8-w1-sum</td>");
+    QVERIFY(row > 0);
+    const QString cells = html.mid(row, html.indexOf("</tr>", row) - row);
+    // validation, test, unique parameters, FLOPs, µs and seconds
+    QVERIFY2(cells.endsWith(QString("<td>—</td>").repeated(6)) && !cells.contains("unknown"), qPrintable(cells));
     lookAtIt(out, dir.filePath("search.png"));
   }
 
@@ -371,7 +421,7 @@ private Q_SLOTS:
       QVERIFY(html.contains(QString::fromStdString(">" + c.verdict + "</span>")));
     }
     QVERIFY(html.contains("95% interval") && html.contains("on this data"));
-    lookAtIt(out, dir.filePath("claims.png"));
+    lookAtIt(out, dir.filePath("claims.png"), chart::Color{0xd0, 0x7a, 0x1f});
   }
 
   void transferReport() {
@@ -398,7 +448,26 @@ private Q_SLOTS:
     checkSections(html, {"settings", "curves", "verdicts"});
     QCOMPARE(html.count("<tr><td>1,000</td>"), 1); // one verdict per size
     QVERIFY(html.contains("monolithic-w1"));
-    lookAtIt(out, dir.filePath("curve.png"));
+    // This graph is drawn orange and the baseline red, as in the app's claims lab.
+    QVERIFY(html.contains("#d07a1f") && html.contains("#d62728"));
+    lookAtIt(out, dir.filePath("curve.png"), chart::Color{0xd0, 0x7a, 0x1f});
+  }
+
+  // With one seed a difference cannot be told from noise: no interval and no p, the verdict says so.
+  void oneSeedCurveReport() {
+    QTemporaryDir dir;
+    writeFile(dir, "curve.json", curveJson(curveResult(1)).dump(2));
+    const QString out = dir.filePath("report.html");
+    const QString html = report(dir.path(), out);
+    QVERIFY(!html.isEmpty());
+    const int verdicts = html.indexOf("<section id=\"verdicts\">");
+    QVERIFY(verdicts > 0);
+    const QString section = html.mid(verdicts, html.indexOf("</section>", verdicts) - verdicts);
+    QCOMPARE(section.count("too few seeds</span>"), 3);
+    QVERIFY2(!section.contains(" pp, ") && !section.contains("[") && !section.contains("<td>1.000</td>"),
+             qPrintable(section));
+    QCOMPARE(section.count("<td>—</td><td>—</td>"), 3); // interval and p, per size
+    QVERIFY(html.contains("one seed (no spread)") && !html.contains("mean ± sd over 1 seed"));
   }
 
   // A folder of none of these kinds: the message names it, and nothing is written.
