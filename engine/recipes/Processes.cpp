@@ -74,7 +74,7 @@ pid_t spawnProcess(const SpawnSpec &spec) {
   const int rc = posix_spawn(&pid, spec.program.c_str(), &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0)
-    throw Error(ErrorKind::Training, "could not start " + spec.program + ": " + std::strerror(rc));
+    throw Error(ErrorKind::Training, kCouldNotStart + spec.program + ": " + std::strerror(rc));
   return pid;
 }
 

@@ -28,7 +28,9 @@ struct SpawnSpec {
   std::string stderrFile;         // empty: inherit
 };
 
-// Starts the program; throws Error(Training) naming it when it cannot be started.
+// Starts the program; throws Error(Training) naming it when it cannot be started, its message
+// beginning with kCouldNotStart.
+constexpr const char *kCouldNotStart = "could not start ";
 pid_t spawnProcess(const SpawnSpec &spec);
 
 // How a child ended: its exit code, or 128 + the signal that ended it.

@@ -465,8 +465,9 @@ private:
       if (read.settings.value(k, before.value(k, Json())) != want[k])
         throw Error(ErrorKind::Usage, options_.outDir + " holds a search with other settings (" + k +
                                           " differs); give another --out, or --force to start over");
+    // A trial the budget stopped, or one that could not be started, never ran to its end: it runs.
     for (const TrialRecord &r : read.trials)
-      if (r.status != "out of budget")
+      if (r.status != "out of budget" && r.message.rfind(kCouldNotStart, 0) != 0)
         memo_[trialKey(r)] = r;
   }
 
@@ -611,7 +612,8 @@ private:
     while (next < queue.size() || !running.empty()) {
       const bool late = timed && deadline_ && std::chrono::steady_clock::now() >= *deadline_;
       while (!late && next < queue.size() && static_cast<int>(running.size()) < std::max(1, options_.jobs))
-        running.push_back(launch(queue[next++]));
+        if (auto run = launch(queue[next++]))
+          running.push_back(std::move(*run));
       if (late) {
         result_.outOfBudget = result_.outOfBudget || next < queue.size() || !running.empty();
         for (std::size_t i = next; i < queue.size(); ++i) {
@@ -862,7 +864,9 @@ private:
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
   }
 
-  Running launch(const TrialRecord &trial) {
+  // The trial started, or none when it could not be (recorded failed with why: the program being
+  // relinked, a log that cannot be written); the other trials go on, as they do after one that fails.
+  std::optional<Running> launch(const TrialRecord &trial) {
     Running r;
     r.record = trial;
     const std::string checkpoint = trial.runDir + "/checkpoint.pt";
@@ -891,7 +895,11 @@ private:
     try {
       r.pid = spawnProcess(s);
     } catch (const Error &e) {
-      throw Error(ErrorKind::Training, std::string("search: ") + e.what());
+      r.record.status = "failed";
+      r.record.message = e.what();
+      r.record.seconds = secondsSince(r.started);
+      finish(r.record);
+      return std::nullopt;
     }
     return r;
   }

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <csignal>
 #include <filesystem>
 #include <sstream>
 #include <thread>
@@ -109,14 +108,14 @@ std::vector<TrialOutcome> runTrials(const std::string &program, const std::vecto
     try {
       r.pid = spawnProcess(s);
     } catch (const Error &e) {
-      // The trials already running would otherwise outlive the error.
-      std::vector<pid_t> pids;
-      for (const auto &x : running) {
-        ::kill(x.pid, SIGKILL);
-        pids.push_back(x.pid);
-      }
-      reapChildren(pids, std::chrono::seconds(5));
-      throw Error(ErrorKind::Training, "trial " + t.name + ": " + e.what());
+      // Failed with why (the program being relinked, a log that cannot be written); the other
+      // trials go on, as they do after one that fails once started.
+      outcomes[i].status = "failed";
+      outcomes[i].message = e.what();
+      outcomes[i].seconds = std::chrono::duration<double>(Clock::now() - r.started).count();
+      if (finished)
+        finished(i, outcomes[i]);
+      return;
     }
     running.push_back(r);
   };

@@ -35,8 +35,8 @@ std::vector<std::string> trainArgs(const std::string &projectFile, const std::st
                                    int epochs = 0, std::optional<uint64_t> seed = std::nullopt);
 
 // Runs the specs `jobs` at a time (children end with this process: kParentPidVariable), calling
-// `finished` on this thread after each; outcomes in spec order. A program that cannot be started
-// throws Error(Training) naming it.
+// `finished` on this thread after each; outcomes in spec order. A trial that cannot be started
+// (the program missing or being relinked) is failed with spawnProcess's message, and the others run.
 std::vector<TrialOutcome> runTrials(const std::string &program, const std::vector<TrialSpec> &specs, int jobs,
                                     const std::function<void(std::size_t index, const TrialOutcome &)> &finished = {});
 

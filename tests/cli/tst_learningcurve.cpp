@@ -77,6 +77,40 @@ private Q_SLOTS:
     QVERIFY(QFile::exists(QString::fromStdString(root + "/logs/good.log")));
   }
 
+  // A trial that cannot be started (here its log is a folder; in a user's trial the program was
+  // being relinked) is failed with why, and the trials after it still run; a program that cannot
+  // be executed fails each trial with "Permission denied", and nothing throws.
+  void trialsThatCannotStartAreFailed() {
+    QTemporaryDir dir;
+    const std::string root = dir.path().toStdString();
+    QVERIFY(QDir().mkpath(dir.filePath("logs/blocked.log")));
+    const std::vector<TrialSpec> specs = {
+        {"blocked", trainArgs(root + "/none.particle.json", root + "/runs/blocked", 1), root + "/logs/blocked",
+         root + "/runs/blocked"},
+        {"missing", trainArgs(root + "/none.particle.json", root + "/runs/missing", 1), root + "/logs/missing",
+         root + "/runs/missing"},
+    };
+    std::set<std::size_t> called;
+    auto outcomes = runTrials(PARTICLE_CLI, specs, 1, [&](std::size_t i, const TrialOutcome &) { called.insert(i); });
+    QCOMPARE(called.size(), std::size_t{2});
+    QCOMPARE(outcomes[0].status, std::string("failed"));
+    QVERIFY2(outcomes[0].message.find(std::string("could not start ") + PARTICLE_CLI + ": Is a directory") !=
+                 std::string::npos,
+             outcomes[0].message.c_str());
+    QCOMPARE(outcomes[1].status, std::string("failed")); // it ran: the train command refused the file
+    QVERIFY2(outcomes[1].message.find("none.particle.json") != std::string::npos, outcomes[1].message.c_str());
+
+    const std::string notExecutable = writeFile(dir, "particle", "#!/bin/sh\nexit 0\n");
+    called.clear();
+    outcomes = runTrials(notExecutable, {specs[1], specs[1]}, 2,
+                         [&](std::size_t i, const TrialOutcome &) { called.insert(i); });
+    QCOMPARE(called.size(), std::size_t{2});
+    for (const auto &o : outcomes) {
+      QCOMPARE(o.status, std::string("failed"));
+      QVERIFY2(o.message == "could not start " + notExecutable + ": Permission denied", o.message.c_str());
+    }
+  }
+
   void curveOfTwoSizesAndTwoSeeds() {
     QTemporaryDir dir;
     const QString project = QString::fromStdString(writeFile(dir, "t.particle.json", baseProject().dump(2)));

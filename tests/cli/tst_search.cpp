@@ -366,6 +366,67 @@ private Q_SLOTS:
     QVERIFY(r.out.contains("failed: exit 3: data.csv: line 7"));
   }
 
+  // A trial that cannot be started (the user's: bin/particle being relinked; here its log is a
+  // folder, so the start fails for that one trial alone) is failed with why, and the search goes
+  // on; only when no trial of the first rung can be started is the search an error.
+  void trialThatCannotStartIsRecordedAndSkipped() {
+    QTemporaryDir dir;
+    const QString p = project(dir, "p.particle.json");
+    const QString out = dir.filePath("s"), blocked = dir.filePath("blocked.txt");
+    // The first trial (the project's own graph: it starts first) blocks the first-rung log of the
+    // baseline, which always starts in the first rung, before it starts.
+    const QString wrapper = dir.filePath("wrapper.sh");
+    QFile w(wrapper);
+    QVERIFY(w.open(QIODevice::WriteOnly));
+    w.write(QString("#!/bin/sh\n"
+                    "case \"$2\" in *monolithic-w1*) ;; *)\n"
+                    "  [ -e '%3' ] || { mkdir '%2'/logs/monolithic-w1.rung0.log && echo monolithic-w1 > '%3'; };;\n"
+                    "esac\n"
+                    "exec '%1' \"$@\"\n")
+                .arg(PARTICLE_CLI, out, blocked)
+                .toUtf8());
+    w.close();
+    QFile::setPermissions(wrapper, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("PARTICLE_TRIAL_PROGRAM", wrapper);
+    ProcessRun r = cli({"search", p, "--budget", "7trials", "--out", out}, env);
+    QVERIFY2(r.code == 0, qPrintable(r.all()));
+    QFile b(blocked);
+    QVERIFY2(b.open(QIODevice::ReadOnly), qPrintable(trialList(readJson(out + "/search.json")).join(", ")));
+    const std::string variant = b.readAll().trimmed().toStdString();
+    const Json s = readJson(out + "/search.json");
+    int failed = 0, completed = 0;
+    for (const auto &t : phase(s, "halving")) {
+      if (t["variant"] != variant) {
+        completed += t["status"] == "completed";
+        continue;
+      }
+      ++failed;
+      QCOMPARE(t["rung"].get<int>(), 0);
+      QCOMPARE(t["status"].get<std::string>(), std::string("failed"));
+      const std::string message = t["message"].get<std::string>();
+      QVERIFY2(message == "could not start " + wrapper.toStdString() + ": Is a directory", message.c_str());
+    }
+    QCOMPARE(failed, 1); // never promoted, nor a finalist
+    QVERIFY(completed >= 3);
+    QVERIFY(!s["winner"].get<std::string>().empty());
+    QVERIFY2(r.out.contains("could not start"), qPrintable(r.out));
+
+    // A program that cannot be executed: no trial of the first rung starts.
+    const QString notExecutable = dir.filePath("particle");
+    QFile n(notExecutable);
+    QVERIFY(n.open(QIODevice::WriteOnly));
+    n.write("#!/bin/sh\nexit 0\n");
+    n.close();
+    QFile::setPermissions(notExecutable, QFile::ReadOwner | QFile::WriteOwner);
+    env.insert("PARTICLE_TRIAL_PROGRAM", notExecutable);
+    r = cli({"search", p, "--budget", "7trials", "--out", dir.filePath("s2")}, env);
+    QVERIFY2(r.code != 0, qPrintable(r.all()));
+    QVERIFY2(r.err.contains("no trial of the first rung completed") &&
+                 r.err.contains("could not start " + notExecutable + ": Permission denied"),
+             qPrintable(r.err));
+  }
+
   void badInput() {
     QTemporaryDir dir;
     const QString p = project(dir, "p.particle.json");
