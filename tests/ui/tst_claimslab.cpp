@@ -2,7 +2,8 @@
 // own writers (claimsJson, curveJson) are opened with "Open results…" and shown as a table of
 // intervals and coloured verdicts and as curves with error bars; every legend of the lab stays in
 // its plot, clear of every point and error bar, in a 1024×700 and a 1600×1000 window; Measure
-// claims and Learning curve run the real commands from the buttons and show what they wrote.
+// claims and Learning curve run the real commands from the buttons and show what they wrote;
+// Measure robustness on three variants picked in a search's table draws them all.
 
 #include "GuiDriver.h"
 #include "MainWindow.h"
@@ -20,6 +21,7 @@
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QSplitter>
 #include <QStandardPaths>
 #include <QTabBar>
 #include <QTableWidget>
@@ -127,10 +129,15 @@ QString legendProblem(QCustomPlot *plot) {
     named += !plot->graph(i)->name().isEmpty();
   if (named == 0)
     return name + ": nothing drawn";
-  if (!plot->legend->visible() || plot->legend->itemCount() != named)
+  // The legend's grid counts empty cells as items (item() is null there): count its entries.
+  QList<QCPAbstractLegendItem *> entries;
+  for (int i = 0; i < plot->legend->itemCount(); ++i)
+    if (QCPAbstractLegendItem *item = plot->legend->item(i))
+      entries << item;
+  if (!plot->legend->visible() || entries.size() != named)
     return QString("%1: the legend shows %2 of %3 curves")
         .arg(name)
-        .arg(plot->legend->visible() ? plot->legend->itemCount() : 0)
+        .arg(plot->legend->visible() ? entries.size() : 0)
         .arg(named);
   const QRect legend = plot->legend->outerRect();
   if (!plot->rect().contains(legend))
@@ -148,8 +155,8 @@ QString legendProblem(QCustomPlot *plot) {
         .arg(name)
         .arg(plot->visibleRegion().boundingRect().height())
         .arg(plot->height());
-  for (int i = 0; i < plot->legend->itemCount(); ++i)
-    if (!legend.contains(plot->legend->item(i)->outerRect()))
+  for (int i = 0; i < entries.size(); ++i)
+    if (!legend.contains(entries[i]->outerRect()))
       return QString("%1: legend entry %2 is cut off").arg(name).arg(i);
   const QVector<QPointF> points = drawnPoints(plot);
   for (const QPointF &p : points) {
@@ -328,6 +335,7 @@ private Q_SLOTS:
     for (const QSize size : {QSize(1024, 700), QSize(1600, 1000), QSize(1024, 700)}) {
       window_->resize(size);
       QTRY_COMPARE(window_->size(), size);
+      showLabs(); // a short window starts them folded
       for (const auto &[view, plots] :
            {std::pair<QString, QList<QCustomPlot *>>{"Learning curve", {lab()->curvePlot(), lab()->curveGapPlot()}},
             {"Search variants", {lab()->noisePlot(), lab()->gapPlot()}}}) {
@@ -348,6 +356,63 @@ private Q_SLOTS:
       }
     }
     QVERIFY2(problems.isEmpty(), qPrintable(problems.join("\n")));
+  }
+
+  // The fresh-eyes trial's crash: a search opened, three of its variants selected in the table and
+  // Measure robustness pressed in a window 1024 pixels wide. Three long names take two legend
+  // columns there, which leaves the legend's grid an empty cell; the lab read that cell as an entry
+  // and the app died when the results came back. Now every variant is drawn and named in both legends.
+  void measureRobustnessOfThreeSelectedVariants() {
+    window_->resize(1024, 860);
+    QTRY_COMPARE(window_->size(), QSize(1024, 860));
+    QTemporaryDir dir;
+    const QString p = QString::fromStdString(writeFile(dir, "p.particle.json", baseProject().dump(2)));
+    const ProcessRun run = runProcess(PARTICLE_CLI, {"search", p, "--budget", "8trials", "--out", dir.filePath("s")});
+    QVERIFY2(run.code == 0, qPrintable(run.all()));
+    auto opened = answerFileDialog(dir.filePath("s"));
+    QTest::mouseClick(window_->experimentsPanel()->openButton(), Qt::LeftButton);
+    QVERIFY(*opened);
+    QTableWidget *table = window_->experimentsPanel()->table();
+    QTRY_VERIFY(table->rowCount() >= 3);
+    showLabs();
+    // The three variants with a checkpoint and the longest names, their rows Ctrl+clicked.
+    QMap<QString, int> rowOf;
+    for (int row = 0; row < table->rowCount(); ++row) {
+      const QString name = table->item(row, 0)->data(Qt::UserRole).toString();
+      if (!rowOf.contains(name) && QFile::exists(dir.filePath("s/trials/" + name + "/checkpoint.pt")))
+        rowOf[name] = row;
+    }
+    QStringList picked = rowOf.keys();
+    std::sort(picked.begin(), picked.end(), [](const QString &a, const QString &b) { return a.size() > b.size(); });
+    QVERIFY2(picked.size() >= 3, qPrintable(picked.join(", ")));
+    picked = picked.mid(0, 3);
+    for (const QString &name : picked) {
+      QTableWidgetItem *item = table->item(rowOf[name], 0);
+      table->scrollToItem(item);
+      QTest::mouseClick(table->viewport(), Qt::LeftButton,
+                        name == picked.front() ? Qt::NoModifier : Qt::ControlModifier,
+                        table->visualItemRect(item).center());
+    }
+    QCOMPARE(table->selectionModel()->selectedRows().size(), 3);
+    QSignalSpy finished(lab(), &ClaimsLab::finished);
+    QVERIFY(lab()->button()->isEnabled());
+    QTest::mouseClick(lab()->button(), Qt::LeftButton);
+    QVERIFY(finished.wait(300000));
+    QTRY_COMPARE(lab()->noisePlot()->graphCount(), 3);
+    QVERIFY(lab()->noisePlot()->isVisible());
+    QTest::qWait(300); // the queued replots land
+    for (QCustomPlot *plot : {lab()->noisePlot(), lab()->gapPlot()}) {
+      QStringList names;
+      for (int i = 0; i < plot->graphCount(); ++i)
+        names << plot->graph(i)->name();
+      QCOMPARE(QSet<QString>(names.begin(), names.end()), QSet<QString>(picked.begin(), picked.end()));
+      // What crashed: two columns for three entries, one cell of the legend's grid empty.
+      QCOMPARE(plot->legend->wrap(), 2);
+      QVERIFY2(legendProblem(plot).isEmpty(), qPrintable(legendProblem(plot)));
+    }
+    const QString lines = lab()->findChild<QLabel *>("claimsLabel")->text();
+    for (const QString &name : picked)
+      QVERIFY2(lines.contains("<b>" + name + "</b>: clean"), qPrintable(lines));
   }
 
   // The training split's size suggests the curve's sizes; the real commands run from the buttons
@@ -396,6 +461,22 @@ private Q_SLOTS:
 
 private:
   ClaimsLab *lab() const { return window_->experimentsPanel()->claimsLab(); }
+  // The labs folded below the search (a short window starts them so) are dragged up by their handle.
+  void showLabs() {
+    auto *page = window_->experimentsPanel()->findChild<QSplitter *>("searchAndLabs");
+    QVERIFY(page);
+    QTest::qWait(100);
+    if (page->sizes().at(1) >= page->height() / 3)
+      return;
+    QWidget *handle = page->handle(1);
+    const QPoint grip = handle->rect().center();
+    const int up = page->height() / 2 - page->sizes().at(1);
+    QTest::mousePress(handle, Qt::LeftButton, {}, grip);
+    for (int dy = 20; dy < up; dy += 20)
+      QTest::mouseMove(handle, grip - QPoint(0, dy));
+    QTest::mouseRelease(handle, Qt::LeftButton, {}, grip - QPoint(0, up));
+    QTRY_VERIFY(page->sizes().at(1) >= page->height() / 3);
+  }
   void openResults(const QString &folder) {
     auto answered = answerFileDialog(folder);
     QTest::mouseClick(lab()->openButton(), Qt::LeftButton);

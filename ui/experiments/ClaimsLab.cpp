@@ -40,18 +40,29 @@ namespace particle::ui {
 
 namespace {
 
+// The legend's entries. Its grid counts its empty cells as items too (item() gives null for them):
+// three entries in two columns leave one, and reading it as an entry crashed the app.
+QList<QCPAbstractLegendItem *> legendEntries(const QCPLegend *legend) {
+  QList<QCPAbstractLegendItem *> entries;
+  for (int i = 0; i < legend->itemCount(); ++i)
+    if (QCPAbstractLegendItem *item = legend->item(i))
+      entries << item;
+  return entries;
+}
+
 // The legend below the axes (never over a curve), with as many entries a row as the plot's width
 // holds: three long variant names a row were wider than a plot in a 1024×700 window.
 void fitLegend(QCustomPlot *plot) {
   QCPLegend *legend = plot->legend;
-  const int n = legend->itemCount();
+  const QList<QCPAbstractLegendItem *> entries = legendEntries(legend);
+  const int n = static_cast<int>(entries.size());
   const int room = plot->width() - legend->margins().left() - legend->margins().right() - 8;
   int columns = std::max(1, n);
   for (; columns > 1; --columns) { // entry i goes to column i % columns
     std::vector<int> widths(static_cast<std::size_t>(columns), 0);
     for (int i = 0; i < n; ++i) {
       int &w = widths[static_cast<std::size_t>(i % columns)];
-      w = std::max(w, legend->item(i)->minimumOuterSizeHint().width());
+      w = std::max(w, entries[i]->minimumOuterSizeHint().width());
     }
     int total = (columns - 1) * legend->columnSpacing();
     for (int w : widths)
@@ -68,7 +79,7 @@ void fitLegend(QCustomPlot *plot) {
 // Shows the legend below the axes while the plot has named curves (an empty one would take room).
 void placeLegend(QCustomPlot *plot) {
   const bool below = plot->property("legendBelow").toBool();
-  const bool wanted = plot->legend->itemCount() > 0;
+  const bool wanted = !legendEntries(plot->legend).isEmpty();
   if (wanted && !below)
     charts::legendBelow(plot);
   else if (!wanted && below)
