@@ -9,7 +9,9 @@
 #include "editor/GraphView.h"
 #include "editor/InspectorWidget.h"
 #include "editor/PaletteWidget.h"
+#include "experiments/ClaimsLab.h"
 #include "experiments/ExperimentsPanel.h"
+#include "experiments/TransferLab.h"
 #include "explain/ExplainPanel.h"
 #include "forms/SchemaForm.h"
 #include "library/LibraryPanel.h"
@@ -390,15 +392,19 @@ void MainWindow::createActions() {
   file->addSeparator();
   file->addAction(tr("&Export to PyTorch…"), QKeySequence("Ctrl+E"), this, [this] { exportModel(false); });
   file->addAction(tr("Export to O&NNX…"), QKeySequence("Ctrl+Shift+E"), this, [this] { exportModel(true); });
-  // The report of the current run (the Train tab's last, else the run the Explain tab explains), or
-  // of a folder picked in the dialog.
+  // The report of what finished last in this session (a run, search, claims, learning curve or
+  // transfer), or of a folder picked in the dialog.
   auto *report = new ReportExport(this);
-  file->addAction(tr("Export &Report…"), QKeySequence("Ctrl+R"), this, [this, report] {
-    const QString checkpoint = explain_->checkpoint();
-    report->exec(!train_->lastRunFolder().isEmpty() ? train_->lastRunFolder()
-                 : checkpoint.isEmpty()             ? QString()
-                                                    : QFileInfo(checkpoint).absolutePath());
+  connect(train_, &TrainPanel::runFinished, report, [report](const RunFinished &r) { report->noteResult(r.outDir); });
+  connect(experiments_, &ExperimentsPanel::searchFinished, report,
+          [this, report] { report->noteResult(experiments_->searchFolder()); });
+  connect(experiments_->claimsLab(), &ClaimsLab::experimentFinished, report, [this, report](bool ok) {
+    if (ok)
+      report->noteResult(experiments_->claimsLab()->resultsFolder());
   });
+  connect(experiments_->transferLab(), &TransferLab::transferFinished, report,
+          [this, report] { report->noteResult(experiments_->transferLab()->folder()); });
+  file->addAction(tr("Export &Report…"), QKeySequence("Ctrl+R"), this, [report] { report->exec(); });
   file->addSeparator();
   file->addAction(tr("&Quit"), QKeySequence("Ctrl+Q"), this, &QWidget::close);
 

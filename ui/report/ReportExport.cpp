@@ -24,6 +24,11 @@
 namespace particle::ui {
 
 namespace {
+QString folderTip() {
+  return QObject::tr("A run folder (summary.json), a search (search.json), claims (claims.json), a transfer "
+                     "(transfer.json) or learning curves (curve.json)");
+}
+
 // Beside the folder, named after it: runs/x-20261205 → runs/x-20261205-report.html.
 QString defaultFile(const QString &folder) {
   const QFileInfo info(QDir::cleanPath(QDir(folder).absolutePath()));
@@ -44,8 +49,6 @@ ReportDialog::ReportDialog(QWidget *parent, const QString &start) : QDialog(pare
   folder_ = new QLineEdit(start, this);
   folder_->setObjectName("reportFolder");
   folder_->setMinimumWidth(420);
-  folder_->setToolTip(tr("A run folder (summary.json), a search (search.json), claims (claims.json), a transfer "
-                         "(transfer.json) or learning curves (curve.json)"));
   auto *chooseFolder = new QPushButton(tr("Choose…"), this);
   chooseFolder->setObjectName("reportFolderChoose");
   auto *folderRow = new QHBoxLayout;
@@ -115,6 +118,13 @@ void ReportDialog::folderChanged() {
   }
   if (ok && !fileEdited_)
     file_->setText(defaultFile(folder()));
+  // A long path shows its end (the folder's own name) and says the whole path in its tooltip.
+  folder_->setToolTip(folder().isEmpty() ? folderTip() : folder() + "\n\n" + folderTip());
+  file_->setToolTip(file());
+  if (!folder_->hasFocus())
+    folder_->setCursorPosition(folder_->text().size());
+  if (!file_->hasFocus())
+    file_->setCursorPosition(file_->text().size());
   ok_->setEnabled(ok && !file().isEmpty());
 }
 
@@ -124,12 +134,23 @@ bool ReportExport::running() const {
   return process_ && process_->state() != QProcess::NotRunning;
 }
 
-void ReportExport::exec(const QString &folder) {
+void ReportExport::noteResult(const QString &folder) {
+  if (folder.isEmpty())
+    return;
+  try {
+    reportKind(folder.toStdString());
+    latest_ = folder;
+  } catch (const Error &) {
+    // Nothing to report there: the latest result stays what it was.
+  }
+}
+
+void ReportExport::exec() {
   if (running()) {
     window_->statusBar()->showMessage(tr("A report is still being written."), 4000);
     return;
   }
-  ReportDialog dialog(window_, folder);
+  ReportDialog dialog(window_, latest_);
   if (dialog.exec() != QDialog::Accepted)
     return;
   start(dialog.folder(), dialog.file());

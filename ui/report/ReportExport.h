@@ -1,6 +1,7 @@
 #pragma once
-// File → Export report…: one self-contained HTML report (recipes/Report.h) of the current run or
-// of a folder the user picks (a run, search, claims, transfer or learning-curve folder), written
+// File → Export report…: one self-contained HTML report (recipes/Report.h) of the latest result of
+// this session (a run, search, claims, learning curve or transfer, whichever finished last) or of a
+// folder the user picks (a run, search, claims, transfer or learning-curve folder), written
 // by `particle report` as a process so that the app stays responsive while the checkpoint is
 // evaluated and explained. The status bar shows its stages with a Cancel button; the end is a
 // message with the file (and a button that opens it), or the program's error.
@@ -39,14 +40,19 @@ class ReportExport : public QObject {
 public:
   explicit ReportExport(QMainWindow *window);
   bool running() const;
-  // Asks for the folder (starting from `folder`, the current run's, when there is one) and the
-  // file, then writes the report.
-  void exec(const QString &folder);
+  // A result that finished in this session; the dialog offers the latest (a folder that holds no
+  // report's file, e.g. a run stopped before it wrote one, is passed over).
+  void noteResult(const QString &folder);
+  QString latestResult() const { return latest_; }
+  // Asks for the folder (starting from the latest result, empty when this session has none: a
+  // run of an earlier session is not what was just done) and the file, then writes the report.
+  void exec();
 
 private:
   void start(const QString &folder, const QString &file);
   QMainWindow *window_;
   QPointer<QProcess> process_;
+  QString latest_;
 };
 
 } // namespace particle::ui
