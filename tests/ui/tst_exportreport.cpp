@@ -129,7 +129,8 @@ private Q_SLOTS:
     QVERIFY(*opened);
     QTRY_COMPARE(window.document()->filePath(), project);
 
-    // A run, started with the Train tab's button.
+    // A run, started with the Train tab's button (the window active again after the file dialog).
+    QVERIFY(activate(window));
     QTest::keyClick(window.view(), Qt::Key_2, Qt::ControlModifier);
     TrainPanel *panel = window.trainPanel();
     QTRY_VERIFY(panel->startButton()->isVisible() && panel->startButton()->isEnabled());
