@@ -3,7 +3,8 @@
 // intervals and coloured verdicts and as curves with error bars; every legend of the lab stays in
 // its plot, clear of every point and error bar, in a 1024×700 and a 1600×1000 window; Measure
 // claims and Learning curve run the real commands from the buttons and show what they wrote;
-// Measure robustness on three variants picked in a search's table draws them all.
+// Measure robustness on three variants picked in a search's table draws them all; a learning
+// curve is drawn as its runs finish, a placeholder before the first.
 
 #include "GuiDriver.h"
 #include "MainWindow.h"
@@ -119,6 +120,21 @@ QVector<QPointF> drawnPoints(QCustomPlot *plot) {
     }
   }
   return points;
+}
+
+// The grey text of a plot with nothing to show (charts::placeholder).
+bool hasPlaceholder(QCustomPlot *plot) {
+  for (int i = 0; i < plot->itemCount(); ++i)
+    if (plot->item(i)->objectName() == "placeholder")
+      return true;
+  return false;
+}
+
+int pointsOf(QCustomPlot *plot) {
+  int n = 0;
+  for (int i = 0; i < plot->graphCount(); ++i)
+    n += plot->graph(i)->dataCount();
+  return n;
 }
 
 // The legend shows every named curve, lies whole inside the plot and covers no point drawn.
@@ -394,6 +410,9 @@ private Q_SLOTS:
                         table->visualItemRect(item).center());
     }
     QCOMPARE(table->selectionModel()->selectedRows().size(), 3);
+    // Nothing measured yet: the plots say how to fill them.
+    clickTab(lab()->views(), "Search variants");
+    QVERIFY(hasPlaceholder(lab()->noisePlot()) && hasPlaceholder(lab()->gapPlot()));
     QSignalSpy finished(lab(), &ClaimsLab::finished);
     QVERIFY(lab()->button()->isEnabled());
     QTest::mouseClick(lab()->button(), Qt::LeftButton);
@@ -408,6 +427,7 @@ private Q_SLOTS:
       QCOMPARE(QSet<QString>(names.begin(), names.end()), QSet<QString>(picked.begin(), picked.end()));
       // What crashed: two columns for three entries, one cell of the legend's grid empty.
       QCOMPARE(plot->legend->wrap(), 2);
+      QVERIFY(!hasPlaceholder(plot));
       QVERIFY2(legendProblem(plot).isEmpty(), qPrintable(legendProblem(plot)));
     }
     const QString lines = lab()->findChild<QLabel *>("claimsLabel")->text();
@@ -446,6 +466,15 @@ private Q_SLOTS:
     typeInto(lab()->sizesEdit(), "40,80");
     QTest::mouseClick(lab()->curveButton(), Qt::LeftButton);
     QVERIFY(lab()->measuring());
+    // Before the first run ends a placeholder says what is coming, no bare axes; then the points
+    // are drawn as the runs finish, long before the last.
+    QVERIFY(lab()->curvePlot()->isVisible());
+    QVERIFY(hasPlaceholder(lab()->curvePlot()) && hasPlaceholder(lab()->curveGapPlot()));
+    QVERIFY(!lab()->curvePlot()->xAxis->tickLabels());
+    QTRY_VERIFY_WITH_TIMEOUT(pointsOf(lab()->curvePlot()) > 0 || !lab()->measuring(), 300000);
+    QVERIFY2(lab()->measuring(), "the curve's first point was drawn only when the curve had finished");
+    QVERIFY(!hasPlaceholder(lab()->curvePlot()) && lab()->curvePlot()->xAxis->tickLabels());
+    QVERIFY(pointsOf(lab()->curveGapPlot()) > 0);
     QVERIFY(finished.wait(300000));
     QVERIFY2(finished.at(1).at(0).toBool(), qPrintable(lab()->statusLabel()->text()));
     QVERIFY(lab()->curvePlot()->isVisible());

@@ -17,6 +17,7 @@
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFileSystemWatcher>
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -113,6 +114,16 @@ QCustomPlot *labPlot(QWidget *parent, const QString &name, const QString &x, con
   // verdict line under them.
   plot->setMinimumHeight(120);
   return plot;
+}
+
+// Grey text in place of the curves while a plot has none, its tick labels hidden: bare axes over
+// a default range (0.001 to 1 samples) read as a result. An empty text: the curves are there.
+void hint(QCustomPlot *plot, const QString &text) {
+  charts::clearPlaceholder(plot);
+  if (!text.isEmpty())
+    charts::placeholder(plot, text);
+  plot->xAxis->setTickLabels(text.isEmpty());
+  plot->yAxis->setTickLabels(text.isEmpty());
 }
 
 void logAxis(QCustomPlot *plot) {
@@ -310,6 +321,8 @@ ClaimsLab::ClaimsLab(GraphDocument *doc, std::function<QString()> runsFolder, st
   verdicts_->setWordWrap(true);
   verdicts_->setMinimumWidth(1);
   verdicts_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  hint(curve_, tr("Learning curve: test accuracy against the\nnumber of training samples, per model"));
+  hint(curveGap_, tr("…and the generalisation gap (training\nminus validation accuracy) per size"));
   curveGrid->addWidget(curve_, 0, 0);
   curveGrid->addWidget(curveGap_, 0, 1);
   curveGrid->addWidget(verdicts_, 1, 0, 1, 2);
@@ -482,13 +495,20 @@ void ClaimsLab::startExperiment(const QString &kind, const QStringList &extra) {
                 showClaims(folder);
               else
                 showCurve(folder);
-            } else if (status == QProcess::CrashExit || code == 15 || code == 143) {
-              setStatus(tr("Stopped; what finished is in %1").arg(folder));
             } else {
-              setStatus(
-                  tr("%1 failed: %2")
-                      .arg(claims ? tr("Measuring claims") : tr("The learning curve"), lines.value(lines.size() - 1)),
-                  true);
+              if (status == QProcess::CrashExit || code == 15 || code == 143)
+                setStatus(tr("Stopped; what finished is in %1").arg(folder));
+              else
+                setStatus(
+                    tr("%1 failed: %2")
+                        .arg(claims ? tr("Measuring claims") : tr("The learning curve"), lines.value(lines.size() - 1)),
+                    true);
+              if (!claims) // the points it finished, no longer "so far"
+                try {
+                  drawCurve(readCurveFile((folder + "/curve.json").toStdString()), false);
+                } catch (const std::exception &) {
+                  drawCurve({}, false);
+                }
             }
             Q_EMIT experimentFinished(ok);
           });
@@ -496,6 +516,17 @@ void ClaimsLab::startExperiment(const QString &kind, const QStringList &extra) {
   QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
   env.insert(QString::fromLatin1(kParentPidVariable), QString::number(QCoreApplication::applicationPid()));
   experiment_->setProcessEnvironment(env);
+  if (!claims) {
+    // curve.json is written again after every run: its points are drawn as they come (a curve with
+    // a search is some 50 runs, minutes before the last).
+    auto *watcher = new QFileSystemWatcher({folder}, experiment_);
+    connect(watcher, &QFileSystemWatcher::directoryChanged, this, [this, folder] {
+      if (experimentRunning()) // a change reported after the end would draw over the whole curve
+        showPartialCurve(folder);
+    });
+    drawCurve({}, true);
+    views_->setCurrentIndex(1);
+  }
   QStringList args = {claims ? "robustness" : "learning-curve", source, "--seeds", QString::number(seeds_->value())};
   args << extra << "--out" << folder;
   experiment_->start(program, args);
@@ -572,6 +603,25 @@ void ClaimsLab::showCurve(const QString &folder) {
     return;
   }
   results_ = folder;
+  drawCurve(r, false);
+  views_->setCurrentIndex(1);
+  QStringList sizes;
+  for (int64_t n : r.sizes)
+    sizes << QLocale().toString(static_cast<qlonglong>(n));
+  setStatus(tr("Learning curve of %1 at %2 training samples, %n seed(s) each — in %3", "", r.seeds)
+                .arg(QString::fromStdString(r.project), sizes.join(", "), QFileInfo(folder).fileName()));
+  status_->setToolTip(folder);
+}
+
+void ClaimsLab::showPartialCurve(const QString &folder) {
+  try {
+    drawCurve(readCurveFile((folder + "/curve.json").toStdString()), true);
+  } catch (const std::exception &) {
+    // Not written yet: the command writes it before the first run starts.
+  }
+}
+
+void ClaimsLab::drawCurve(const CurveResult &r, bool running) {
   curve_->clearPlottables();
   curveGap_->clearPlottables();
   double accLo = 100, accHi = 0, gapLo = 0, gapHi = 0, sizeLo = 1e300, sizeHi = 0;
@@ -590,7 +640,7 @@ void ClaimsLab::showCurve(const QString &folder) {
       QVector<double> errors;
       for (const CurvePoint &point : model.points) {
         const Spread &s = point.*quantity;
-        if (s.n == 0)
+        if (s.n == 0) // no seed of this size finished (yet)
           continue;
         const double size = static_cast<double>(point.size), mean = 100 * s.mean, sd = 100 * s.sd;
         g->addData(size, mean);
@@ -603,21 +653,33 @@ void ClaimsLab::showCurve(const QString &folder) {
       }
       bars->setDataPlottable(g);
       bars->setData(errors);
+      // A model none of whose runs finished yet is left out of the legend until one has.
+      if (g->dataCount() == 0)
+        g->removeFromLegend();
     }
   }
   if (sizeHi > 0) {
     for (QCustomPlot *plot : {curve_, curveGap_}) {
       plot->xAxis->setRange(sizeLo / 1.5, sizeHi * 1.5);
       sizeTicks(plot, r.sizes);
+      hint(plot, {});
     }
     curve_->yAxis->setRange(std::max(0.0, accLo - 3), std::min(100.0, accHi + 3));
     const double pad = std::max(1.0, 0.1 * (gapHi - gapLo));
     curveGap_->yAxis->setRange(gapLo - pad, gapHi + pad);
+  } else {
+    const QString text = running ? tr("Training the first runs: each point\nappears as its seeds finish")
+                                 : tr("No run of this curve completed");
+    hint(curve_, text);
+    hint(curveGap_, text);
   }
-  // The verdict at each size, graph against baseline; the sentences as the tooltip.
+  // The verdict at each size, graph against baseline, where both have a seed; the sentences as
+  // the tooltip.
   QStringList verdicts, sentences;
   for (const CurveComparison &c : r.comparisons) {
     const Comparison &k = c.comparison;
+    if (running && k.n == 0)
+      continue;
     QString text = tr("N=%1 %2").arg(c.size).arg(QString::fromStdString(k.verdict));
     if (k.n > 1)
       text +=
@@ -626,21 +688,15 @@ void ClaimsLab::showCurve(const QString &folder) {
     verdicts << text;
     sentences << tr("N=%1: %2").arg(c.size).arg(QString::fromStdString(k.sentence));
   }
-  verdicts_->setText(verdicts.isEmpty()
-                         ? QString::fromStdString(r.notes)
-                         : tr("This graph against the baseline, test accuracy: %1").arg(verdicts.join(" · ")));
+  verdicts_->setText(
+      verdicts.isEmpty() ? QString::fromStdString(r.notes)
+      : running ? tr("So far (seeds still running), this graph against the baseline: %1").arg(verdicts.join(" · "))
+                : tr("This graph against the baseline, test accuracy: %1").arg(verdicts.join(" · ")));
   verdicts_->setToolTip(sentences.join("\n"));
   for (QCustomPlot *plot : {curve_, curveGap_}) {
     placeLegend(plot);
     plot->replot();
   }
-  views_->setCurrentIndex(1);
-  QStringList sizes;
-  for (int64_t n : r.sizes)
-    sizes << QLocale().toString(static_cast<qlonglong>(n));
-  setStatus(tr("Learning curve of %1 at %2 training samples, %n seed(s) each — in %3", "", r.seeds)
-                .arg(QString::fromStdString(r.project), sizes.join(", "), QFileInfo(folder).fileName()));
-  status_->setToolTip(folder);
 }
 
 void ClaimsLab::clear() {
@@ -688,6 +744,8 @@ void ClaimsLab::measure(const QString &folder, const QStringList &variants) {
   views_->setCurrentIndex(2);
   label_->setText(tr("Measuring %n variant(s)…", "", static_cast<int>(queue_.size())));
   next();
+  if (process_)
+    draw(); // what was shown goes: the first variant is being measured
 }
 
 void ClaimsLab::next() {
@@ -758,6 +816,17 @@ void ClaimsLab::draw() {
                  .arg(100 * worst, 0, 'f', 1)
                  .arg(QLocale().toString(static_cast<qlonglong>(r["parameters"]["unique"].get<int64_t>())))
                  .arg(QLocale().toString(static_cast<qlonglong>(r["parameters"]["total"].get<int64_t>())));
+  }
+  if (i > 0) {
+    hint(noise_, {});
+    hint(gap_, {});
+  } else if (!queue_.isEmpty() || process_) {
+    hint(noise_, tr("Measuring the first variant…"));
+    hint(gap_, tr("Measuring the first variant…"));
+  } else {
+    hint(noise_, tr("Select rows of the search (or none) and\npress Measure robustness: accuracy\nunder input noise, a "
+                    "curve per variant"));
+    hint(gap_, tr("…and the generalisation gap per epoch\n(training minus validation accuracy)"));
   }
   noise_->xAxis->setRange(0, std::max(0.1, sigmaHi) * 1.05);
   noise_->yAxis->setRange(std::max(0.0, noiseLo - 5), 100);

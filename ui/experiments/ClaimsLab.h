@@ -30,6 +30,10 @@ class QTabWidget;
 class QTableWidget;
 class QTemporaryDir;
 
+namespace particle {
+struct CurveResult;
+}
+
 namespace particle::ui {
 
 class GraphDocument;
@@ -87,6 +91,10 @@ private:
   void openResults();
   void showClaims(const QString &folder);
   void showCurve(const QString &folder);
+  // The learning curve running in `folder`: the points of the runs finished so far.
+  void showPartialCurve(const QString &folder);
+  // `running`: the curve is still training (seeds missing, a placeholder until the first point).
+  void drawCurve(const CurveResult &r, bool running);
   void suggestSizes();
   void setStatus(const QString &text, bool error = false);
   void next();
