@@ -142,10 +142,14 @@ private Q_SLOTS:
       QVERIFY(!cell(row, "FLOPs/sample")->text().isEmpty());
       QVERIFY(!cell(row, "µs/sample")->text().isEmpty());
     }
-    // Why the winner won, the verdict and the cost against training every variant fully.
-    QVERIFY2(status.contains(QString::fromStdString(search["reason"].get<std::string>())), qPrintable(status));
-    // The verdict in a few words per comparison, its whole sentence in the tooltip.
-    QVERIFY2(status.contains("Verdict on the test split: "), qPrintable(status));
+    // The winner and how it was chosen, and the verdict in a few words per comparison; why it won,
+    // the verdict's whole sentence and the cost against training every variant fully in the tooltip.
+    const QString statusTip = panel->statusLabel()->toolTip();
+    QVERIFY2(status.contains("Winner by mean validation accuracy: " +
+                             QString::fromStdString(search["winner"].get<std::string>())),
+             qPrintable(status));
+    QVERIFY2(statusTip.contains(QString::fromStdString(search["reason"].get<std::string>())), qPrintable(statusTip));
+    QVERIFY2(status.contains("Verdict on the test split, which chose nothing: "), qPrintable(status));
     for (const char *against : {"runner_up", "baseline"})
       if (!search["verdict"][against].is_null()) {
         const std::string v = search["verdict"][against]["verdict"].get<std::string>();
@@ -156,13 +160,13 @@ private Q_SLOTS:
             status.contains(word + " against the " + (std::string(against) == "baseline" ? "baseline" : "runner-up")),
             qPrintable(status));
       }
-    QVERIFY2(panel->statusLabel()->toolTip().contains(
-                 QString::fromStdString(search["verdict"]["sentence"].get<std::string>())),
-             qPrintable(panel->statusLabel()->toolTip()));
+    QVERIFY2(statusTip.contains(QString::fromStdString(search["verdict"]["sentence"].get<std::string>())),
+             qPrintable(statusTip));
     const long saving = std::lround(100 * search["cost"]["saving"].get<double>());
-    QVERIFY2(status.contains(saving >= 0 ? QString("halving saved %1 %").arg(saving)
-                                         : QString("halving cost %1 % more").arg(-saving)),
-             qPrintable(status));
+    QVERIFY2(statusTip.contains(saving >= 0 ? QString("halving saved %1 %").arg(saving)
+                                            : QString("halving cost %1 % more").arg(-saving)),
+             qPrintable(statusTip));
+    QVERIFY2(!status.contains('\n') && status.size() < 300, qPrintable(status)); // a few plain words
 
     // The plot compares the finalists at their epochs (the title says so), each with its bar.
     QCustomPlot *plot = panel->paretoPlot();
@@ -235,6 +239,67 @@ private Q_SLOTS:
              qPrintable(panel->statusLabel()->text()));
   }
 
+  // While a search runs the status says its phase and how far it is, and finalists short of their
+  // seeds are marked as such — "so far" in the rows, the plot's choice and its title alike — until
+  // every seed is in; before the start, beside Seeds, that the seeds follow the budget.
+  void aRunningSearchSaysWhereItIs() {
+    window_->document()->reset(smallProject(400));
+    clickTab(window_->tabs(), "Experiments");
+    ExperimentsPanel *panel = window_->experimentsPanel();
+    QTRY_VERIFY(panel->isVisible());
+    typeInto(panel->seedsSpin(), "2");
+    QCOMPARE(panel->seedsNote()->text(), QString("the budget covers the halving; then 2 seeds of each finalist"));
+    QVERIFY(panel->seedsNote()->isVisible());
+    typeInto(panel->seedsSpin(), "3");
+    QCOMPARE(panel->seedsNote()->text(), QString("the budget covers the halving; then 3 seeds of each finalist"));
+    // 3 trials: the graph and the baseline at 1 epoch, the better at 2; then 3 seeds of both.
+    typeInto(panel->budgetEdit(), "3trials");
+    QSignalSpy finished(panel, &ExperimentsPanel::searchFinished);
+    QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+    QVERIFY(panel->running());
+    QLabel *status = panel->statusLabel();
+    QTRY_VERIFY2_WITH_TIMEOUT(status->text().startsWith("Halving, rung 0 (2 variants at 1 epoch): ") &&
+                                  status->text().contains(" of 3 trials done. Then 3 seeds of each finalist."),
+                              qPrintable(status->text()), 60000);
+    const auto cell = [&](int row, const QString &column) {
+      for (int c = 0; c < panel->table()->columnCount(); ++c)
+        if (panel->table()->horizontalHeaderItem(c)->text() == column)
+          return panel->table()->item(row, c);
+      return static_cast<QTableWidgetItem *>(nullptr);
+    };
+    const auto title = [&] {
+      return qobject_cast<QCPTextElement *>(panel->paretoPlot()->plotLayout()->element(0, 0))->text();
+    };
+    // The seed phase: the first finalist in, the leader provisional.
+    QTRY_VERIFY_WITH_TIMEOUT(panel->table()->rowCount() > 0 && cell(0, "Rung")->text() == "final", 120000);
+    QVERIFY(panel->running()); // five seed trials still to come
+    QCOMPARE(cell(0, "Status")->text(), QString("leading so far"));
+    int fewest = 3, most = 0, finalists = 0;
+    for (; finalists < panel->table()->rowCount() && cell(finalists, "Rung")->text() == "final"; ++finalists) {
+      const QString seeds = cell(finalists, "Seed")->text();
+      QVERIFY2(seeds.endsWith(" of 3 seeds"), qPrintable(seeds));
+      fewest = std::min(fewest, seeds.section(' ', 0, 0).toInt());
+      most = std::max(most, seeds.section(' ', 0, 0).toInt());
+      QVERIFY(cell(finalists, "Status")->text() != "winner" && cell(finalists, "Status")->text() != "runner-up");
+    }
+    const QString soFar =
+        (fewest == most ? QString::number(most) : QString("%1–%2").arg(fewest).arg(most)) + " of 3 seeds so far";
+    QVERIFY2(panel->paretoView()->currentText() == "Finalists (2 epochs × " + soFar + ")",
+             qPrintable(panel->paretoView()->currentText() + " / " + soFar));
+    QVERIFY2(title() == "Finalists: 2 epochs, " + soFar, qPrintable(title() + " / " + soFar));
+    QTRY_VERIFY2(status->text().startsWith("Seed phase, after the budget's halving: ") &&
+                     status->text().contains(" of 6 trials done (3 seeds of each of 2 finalists at 2 epochs)"),
+                 qPrintable(status->text()));
+    // Every seed in: the winner, over 3 seeds everywhere.
+    QVERIFY(finished.wait(300000));
+    QVERIFY2(finished.at(0).at(0).toBool(), qPrintable(status->text()));
+    QCOMPARE(cell(0, "Status")->text(), QString("winner"));
+    QCOMPARE(cell(0, "Seed")->text(), QString("3 seeds"));
+    QCOMPARE(panel->paretoView()->currentText(), QString("Finalists (2 epochs × 3 seeds)"));
+    QCOMPARE(title(), QString("Finalists: 2 epochs, mean ± sd over 3 seeds"));
+    QVERIFY2(status->text().contains("Winner by mean validation accuracy: "), qPrintable(status->text()));
+  }
+
   void stopKeepsWhatFinished() {
     window_->document()->reset(smallProject(30000));
     clickTab(window_->tabs(), "Experiments");
@@ -266,13 +331,21 @@ private Q_SLOTS:
     const int rows = rowsOf(dir.filePath("s"));
     QTRY_COMPARE(panel->table()->rowCount(), rows);
     QCOMPARE(panel->searchFolder(), dir.filePath("s"));
-    // In a small window the labs fold away when their handle is dragged down: the plot takes the page.
+    // In a small window the labs start folded: the plot takes the page. Dragged up they are back;
+    // dragged down they fold away again.
     window_->resize(1024, 700);
     auto *page = panel->findChild<QSplitter *>("searchAndLabs");
     QTRY_COMPARE(window_->size(), QSize(1024, 700));
+    QTRY_COMPARE(page->sizes().at(1), 0);
+    QWidget *handle = page->handle(1);
+    const QPoint folded = handle->rect().center();
+    QTest::mousePress(handle, Qt::LeftButton, {}, folded);
+    for (int dy = 20; dy <= 300; dy += 20)
+      QTest::mouseMove(handle, folded - QPoint(0, dy));
+    QTest::mouseRelease(handle, Qt::LeftButton, {}, folded - QPoint(0, 300));
+    QTRY_VERIFY(page->sizes().at(1) > 150);
     QTest::qWait(100);
     const int before = panel->paretoPlot()->height();
-    QWidget *handle = page->handle(1);
     const QPoint grip = handle->rect().center();
     QTest::mousePress(handle, Qt::LeftButton, {}, grip);
     for (int dy = 20; dy <= 600; dy += 20)

@@ -32,6 +32,7 @@
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QHelpEvent>
+#include <QResizeEvent>
 #include <QThread>
 #include <QTimer>
 #include <QToolTip>
@@ -95,6 +96,27 @@ QString epochsText(int n) {
 }
 QString seedsText(int n) {
   return count(n, "seed", "seeds");
+}
+
+// The seeds the finalists have: "3 seeds", or while some are short of them "1–2 of 3 seeds so far".
+QString finalistSeeds(const SearchFile &search, bool provisional) {
+  int fewest = search.seeds, most = 0;
+  for (const Finalist &f : search.finalists) {
+    fewest = std::min(fewest, f.val.n);
+    most = std::max(most, f.val.n);
+  }
+  if (!provisional)
+    return seedsText(most);
+  const QString done = fewest == most ? QString::number(most) : QString("%1–%2").arg(fewest).arg(most);
+  return QCoreApplication::translate("ExperimentsPanel", "%1 of %2 so far").arg(done, seedsText(search.seeds));
+}
+
+// Trials a halving of n variants takes: n, then half of them (rounded up), … down to one.
+int halvingTrials(int n) {
+  int trials = 0;
+  for (; n > 1; n = (n + 1) / 2)
+    trials += n;
+  return trials + std::max(0, n);
 }
 
 QString durationText(double seconds) {
@@ -172,6 +194,22 @@ ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidge
   grid->addWidget(stop_, 0, 9);
   grid->addWidget(open_, 0, 11);
   grid->setColumnStretch(10, 1);
+  // The seed phase runs after the budget's halving, whatever the budget: a 1m search with 3 seeds
+  // took three minutes, and nothing said so before it started.
+  seedsNote_ = new QLabel(box);
+  seedsNote_->setObjectName("seedsNote");
+  seedsNote_->setWordWrap(true);
+  seedsNote_->setMinimumWidth(1); // wrapped or cut rather than widen a narrow window
+  seedsNote_->setForegroundRole(QPalette::PlaceholderText);
+  seedsNote_->setToolTip(tr("The budget limits the halving (the rungs that pick the finalists). Then each finalist "
+                            "trains again from scratch at the final epochs once per seed, whatever the budget: that "
+                            "phase takes about finalists × seeds trials more."));
+  const auto noteSeeds = [this](int seeds) {
+    seedsNote_->setText(tr("the budget covers the halving; then %1 of each finalist").arg(seedsText(seeds)));
+  };
+  noteSeeds(seeds_->value());
+  connect(seeds_, &QSpinBox::valueChanged, this, noteSeeds);
+  grid->addWidget(seedsNote_, 0, 10);
   status_ = new QLabel(tr("Search over decompositions of the graph in the Design tab: how many parts, how wide, how "
                           "combined, how shared — against one sub-model on the whole input."),
                        box);
@@ -268,7 +306,7 @@ ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidge
   split->setMinimumHeight(150);
   // The search above the labs, a handle between them: in a small window the labs can be dragged
   // down out of the way (collapsed) to give the table and the plot the page.
-  auto *page = new QSplitter(Qt::Vertical, this);
+  auto *page = page_ = new QSplitter(Qt::Vertical, this);
   page->setObjectName("searchAndLabs");
   page->setChildrenCollapsible(true);
   page->addWidget(split);
@@ -302,10 +340,14 @@ ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidge
   page->setStretchFactor(1, 2);
   page->setHandleWidth(7);
   page->handle(1)->setToolTip(tr("Drag down to give the search the page (the labs fold away), up to have them back"));
+  connect(page, &QSplitter::splitterMoved, this, [this] { pageMoved_ = true; });
 
   poll_ = new QTimer(this);
   poll_->setInterval(500);
-  connect(poll_, &QTimer::timeout, this, &ExperimentsPanel::poll);
+  connect(poll_, &QTimer::timeout, this, [this] {
+    poll();
+    showProgress();
+  });
   connect(start_, &QPushButton::clicked, this, &ExperimentsPanel::startSearch);
   connect(stop_, &QPushButton::clicked, this, &ExperimentsPanel::stopSearch);
   connect(claimsLab_->button(), &QPushButton::clicked, this, &ExperimentsPanel::startClaims);
@@ -424,6 +466,10 @@ void ExperimentsPanel::startSearch() {
   searchedName_ = QString::fromStdString(doc_->project().name);
   seen_ = QDateTime();
   output_.clear();
+  searchBudget_ = budget_->text().trimmed();
+  searchSeeds_ = seeds_->value();
+  expectedFinalists_ = 0;
+  started_.start();
   process_ = new QProcess(this);
   process_->setProcessChannelMode(QProcess::MergedChannels);
   connect(process_, &QProcess::readyRead, this, [this] {
@@ -441,8 +487,8 @@ void ExperimentsPanel::startSearch() {
       // "7 trial(s) in 3 rung(s), 1 min 2 s" (the winner is said below, with its reason).
       const QString summary = lines.filter("trial(s) in").value(0).section(';', 0, 0).trimmed();
       const QString result = shown_ ? outcome(*shown_) : QString();
-      setStatus(tr("Search of %1 finished: %2. %3Results in %4.")
-                    .arg(searchedName_, summary, result.isEmpty() ? QString() : result + " ", folder_));
+      setStatus(
+          tr("Search of %1 finished: %2.%3").arg(searchedName_, summary, result.isEmpty() ? QString() : " " + result));
       status_->setToolTip(shown_ ? details(*shown_) : QString());
     } else if (status == QProcess::CrashExit || code == 15 || code == 143)
       setStatus(tr("Search stopped; what finished is in %1").arg(folder_));
@@ -453,6 +499,10 @@ void ExperimentsPanel::startSearch() {
     claimsLab_->button()->setEnabled(table_->rowCount() > 0);
     p->deleteLater();
     process_ = nullptr;
+    expectedFinalists_ = 0;
+    // Drawn while it ran, the finalists may still read "so far": now they are what there is.
+    if (shown_)
+      showSearch(SearchFile(*shown_));
     Q_EMIT searchFinished(ok);
   });
   // The search, and the trials it starts, end with the app.
@@ -465,9 +515,8 @@ void ExperimentsPanel::startSearch() {
   start_->setEnabled(false);
   stop_->setEnabled(true);
   claimsLab_->button()->setEnabled(false);
-  setStatus(tr("Searching (budget %1, then the finalists with %2 each)… trials appear as they finish.")
-                .arg(budget_->text().trimmed(), seedsText(seeds_->value())));
   poll_->start();
+  showProgress();
 }
 
 void ExperimentsPanel::stopSearch() {
@@ -555,17 +604,21 @@ void ExperimentsPanel::showSearch(const SearchFile &search) {
   // The finalists first: the comparison the winner was chosen by, every one at the same epochs.
   QColor shade = charts::seriesColor(0);
   shade.setAlpha(30);
+  // Short of their seeds, the finalists' order is the one so far: a winner named from one seed
+  // of three changed later.
+  const bool soFar = provisional(search);
   int row = 0;
   for (const Finalist &f : search.finalists) {
     const SearchVariant *v = search.variant(f.variant);
-    const QString role = f.variant == search.winner ? tr("winner")
-                         : f.variant == runnerUp    ? tr("runner-up")
+    const QString role = f.variant == search.winner ? (soFar ? tr("leading so far") : tr("winner"))
+                         : f.variant == runnerUp    ? (soFar ? tr("second so far") : tr("runner-up"))
                          : v && v->baseline         ? tr("baseline")
                          : v && v->original         ? tr("this graph")
                                                     : tr("finalist");
     fill(row, f.variant,
-         QStringList{QString::fromStdString(f.variant), tr("final"), QString::number(f.epochs), seedsText(f.val.n),
-                     role, spreadText(f.val), QLocale().toString(static_cast<qlonglong>(f.uniqueParameters)),
+         QStringList{QString::fromStdString(f.variant), tr("final"), QString::number(f.epochs),
+                     soFar ? tr("%1 of %2").arg(f.val.n).arg(seedsText(search.seeds)) : seedsText(f.val.n), role,
+                     spreadText(f.val), QLocale().toString(static_cast<qlonglong>(f.uniqueParameters)),
                      flopsText(f.flopsPerSample),
                      f.usPerSample > 0 ? QString::number(f.usPerSample, 'f', 1) : QString(), QString()} +
              axes(f.variant));
@@ -609,15 +662,17 @@ QString ExperimentsPanel::outcome(const SearchFile &search) const {
   for (const Finalist &f : search.finalists)
     if (f.variant == search.winner)
       winner = &f;
+  if (!winner)
+    return {};
+  // A few plain words (the reason, the figures and the cost are the tooltip): the winner is chosen
+  // on validation, the verdict is on the test split — a "winner" that trails on the test split
+  // read as a contradiction when the two were not told apart.
   QStringList sentences;
-  QString reason = QString::fromStdString(search.reason);
-  if (reason.isEmpty() && winner)
-    reason = tr("%1 has the best mean validation accuracy of the finalists at %2: %3.")
-                 .arg(QString::fromStdString(search.winner), epochsText(winner->epochs), spreadText(winner->val));
-  if (!reason.isEmpty()) // names the winner
-    sentences << reason;
-  // The verdict in a few words per comparison (its full sentence is the status line's tooltip):
-  // the line must fit a 1024×700 window.
+  sentences << (provisional(search) ? tr("Leading so far by mean validation accuracy (%1): %2, %3")
+                                          .arg(finalistSeeds(search, true), QString::fromStdString(search.winner),
+                                               spreadText(winner->val))
+                                    : tr("Winner by mean validation accuracy: %1, %2")
+                                          .arg(QString::fromStdString(search.winner), spreadText(winner->val)));
   QStringList verdicts;
   for (const auto &[comparison, whom] : {std::pair{&search.verdict.runnerUp, tr("the runner-up")},
                                          std::pair{&search.verdict.baseline, tr("the baseline")}}) {
@@ -628,40 +683,102 @@ QString ExperimentsPanel::outcome(const SearchFile &search) const {
                          : c.verdict == "worse"         ? tr("significantly behind")
                          : c.verdict == "too few seeds" ? tr("cannot tell with one seed")
                                                         : QString::fromStdString(c.verdict);
-    verdicts << (c.verdict == "too few seeds"
-                     ? tr("%1 against %2").arg(word, whom)
-                     : tr("%1 against %2 (%3 points, p = %4)")
-                           .arg(word, whom, QString::number(100 * c.difference, 'f', 1), QString::number(c.p, 'f', 2)));
+    verdicts << tr("%1 against %2 (%3)").arg(word, whom, QString::fromStdString(c.b));
   }
   if (!verdicts.isEmpty())
-    sentences << tr("Verdict on the test split: %1").arg(verdicts.join(tr("; ")));
-  if (search.cost.fullSeconds > 0) {
-    // With few variants halving can cost more than it saves (the seeds train afresh): said so.
-    const long saving = std::lround(100 * search.cost.saving());
-    sentences << tr("Cost: %1, against %2 to train every variant fully: %3.")
-                     .arg(durationText(search.cost.seconds), durationText(search.cost.fullSeconds),
-                          saving >= 0 ? tr("halving saved %1 %").arg(saving)
-                                      : tr("halving cost %1 % more, too few variants for it to pay").arg(-saving));
-  }
-  // Each is a sentence already: joined, each ends with its full stop once.
+    sentences << tr("Verdict on the test split, which chose nothing: %1").arg(verdicts.join(tr(", ")));
   for (QString &s : sentences)
-    if (!s.endsWith('.'))
-      s += '.';
+    s += '.';
   return sentences.join(' ');
 }
 
 QString ExperimentsPanel::details(const SearchFile &search) const {
   QStringList lines;
+  if (!search.reason.empty())
+    lines << QString::fromStdString(search.reason);
   if (!search.verdict.sentence.empty())
     lines << QString::fromStdString(search.verdict.sentence);
-  if (search.cost.fullSeconds > 0)
+  if (search.cost.fullSeconds > 0) {
+    // With few variants halving can cost more than it saves (the seeds train afresh): said so.
+    const long saving = std::lround(100 * search.cost.saving());
     lines << tr("Cost: %1 of trials (the seeds %2), against %3 to train every variant started for %4 with %5, from "
-                "the measured time per epoch.")
+                "the measured time per epoch: %6.")
                  .arg(durationText(search.cost.seconds), durationText(search.cost.seedSeconds),
                       durationText(search.cost.fullSeconds),
                       epochsText(search.finalists.empty() ? 0 : search.finalists.front().epochs),
-                      seedsText(search.seeds));
+                      seedsText(search.seeds),
+                      saving >= 0 ? tr("halving saved %1 %").arg(saving)
+                                  : tr("halving cost %1 % more, too few variants for it to pay").arg(-saving));
+  }
+  if (!folder_.isEmpty())
+    lines << tr("Results in %1").arg(folder_);
   return lines.join("\n\n");
+}
+
+bool ExperimentsPanel::provisional(const SearchFile &search) const {
+  if (search.finalists.empty())
+    return false;
+  if (running() && static_cast<int>(search.finalists.size()) < expectedFinalists_)
+    return true;
+  return std::any_of(search.finalists.begin(), search.finalists.end(),
+                     [&](const Finalist &f) { return f.val.n < search.seeds; });
+}
+
+void ExperimentsPanel::showProgress() {
+  if (!running())
+    return;
+  // The phase from the search's own lines ("rung 1: 4 variant(s), 2 epoch(s) each", "finalists: 5
+  // variant(s), 3 seed(s) each, …"), the trials done from search.json.
+  const QStringList lines = output_.split('\n');
+  QString phase;
+  for (auto it = lines.crbegin(); it != lines.crend() && phase.isEmpty(); ++it)
+    if (it->startsWith("rung ") || it->startsWith("finalists: "))
+      phase = *it;
+  const auto number = [](const QString &line, int field) { return line.section(' ', field, field).toInt(); };
+  int halvingDone = 0, seedsDone = 0;
+  const int seeds = searchSeeds_;
+  if (shown_)
+    for (const TrialRecord &t : shown_->trials)
+      (t.phase == "seeds" ? seedsDone : halvingDone)++;
+  const SearchBudget budget = SearchBudget::parse(searchBudget_.toStdString()); // checked at the start
+  QString text;
+  if (phase.startsWith("finalists: ")) {
+    expectedFinalists_ = number(phase, 1);
+    text = tr("Seed phase, after the budget's halving: %1 of %2 trials done (%3 of each of %4 finalists at %5). "
+              "Winner and verdict once every seed is in.")
+               .arg(seedsDone)
+               .arg(expectedFinalists_ * seeds)
+               .arg(seedsText(seeds))
+               .arg(expectedFinalists_)
+               .arg(epochsText(number(phase, 6)));
+  } else {
+    QString done;
+    if (budget.trials) {
+      // The trials of the rungs before this one, then this rung's halving, as far as the budget goes.
+      const int rung = phase.isEmpty() ? 0 : phase.section(' ', 1, 1).chopped(1).toInt();
+      int before = 0;
+      if (shown_)
+        for (const TrialRecord &t : shown_->trials)
+          before += t.phase == "halving" && t.rung < rung;
+      const int total = phase.isEmpty() ? *budget.trials
+                                        : before + std::min(halvingTrials(number(phase, 2)), *budget.trials - before);
+      done = tr("%1 of %2 trials done").arg(halvingDone).arg(total);
+    } else {
+      const double left = *budget.seconds - static_cast<double>(started_.elapsed()) / 1000;
+      done = tr("%1 done, %2")
+                 .arg(count(halvingDone, tr("trial"), tr("trials")),
+                      left > 0 ? tr("%1 of the budget left").arg(durationText(left)) : tr("the budget is spent"));
+    }
+    text = tr("Halving%1: %2. Then %3 of each finalist.")
+               .arg(phase.isEmpty() ? QString()
+                                    : tr(", rung %1 (%2 at %3)")
+                                          .arg(phase.section(' ', 1, 1).chopped(1))
+                                          .arg(count(number(phase, 2), tr("variant"), tr("variants")),
+                                               epochsText(number(phase, 4))),
+                    done, seedsText(seeds));
+  }
+  if (status_->text() != text)
+    setStatus(text);
 }
 
 void ExperimentsPanel::fillViews(const SearchFile &search) {
@@ -670,7 +787,8 @@ void ExperimentsPanel::fillViews(const SearchFile &search) {
   view_->clear();
   if (!search.finalists.empty()) {
     const Finalist &f = search.finalists.front();
-    view_->addItem(tr("Finalists (%1 × %2)").arg(epochsText(f.epochs), seedsText(f.val.n)), "final");
+    view_->addItem(tr("Finalists (%1 × %2)").arg(epochsText(f.epochs), finalistSeeds(search, provisional(search))),
+                   "final");
   }
   std::map<int, std::pair<int, std::set<std::string>>> rungs; // rung → epochs, variants completed
   for (const TrialRecord &t : search.trials)
@@ -713,6 +831,7 @@ void ExperimentsPanel::drawPareto() {
   };
   std::vector<Point> points;
   int epochs = 0, seeds = 1;
+  const bool soFar = view == "final" && provisional(search);
   if (view == "final") {
     for (const Finalist &f : search.finalists) {
       points.push_back({f.variant, static_cast<double>(f.uniqueParameters), f.flopsPerSample, f.usPerSample, f.val,
@@ -753,8 +872,9 @@ void ExperimentsPanel::drawPareto() {
     return 7 + 11 * std::log(flops / minFlops) / std::max(std::log(maxFlops / minFlops), std::log(100.0));
   };
   paretoTitle_->setText(
-      view == "final" ? (seeds > 1 ? tr("Finalists: %1, mean ± sd over %2").arg(epochsText(epochs), seedsText(seeds))
-                                   : tr("Finalists: %1, one seed").arg(epochsText(epochs)))
+      view == "final" ? (soFar       ? tr("Finalists: %1, %2").arg(epochsText(epochs), finalistSeeds(search, true))
+                         : seeds > 1 ? tr("Finalists: %1, mean ± sd over %2").arg(epochsText(epochs), seedsText(seeds))
+                                     : tr("Finalists: %1, one seed").arg(epochsText(epochs)))
                       : tr("Rung %1: every variant at %2, one seed").arg(view.section(':', 1), epochsText(epochs)));
   sizeNote_->setText(maxFlops > 0 ? tr("size = FLOPs: %1–%2").arg(flopsText(minFlops), flopsText(maxFlops))
                                   : QString());
@@ -826,7 +946,7 @@ void ExperimentsPanel::drawPareto() {
     tip << (own        ? tr("%1 (this graph)").arg(name)
             : baseline ? tr("%1 (the monolithic baseline)").arg(name)
                        : name) +
-               (winner ? tr(" — the winner") : QString());
+               (winner ? (soFar ? tr(" — leading so far") : tr(" — the winner")) : QString());
     tip << epochsText(p.epochs) + ", " + seedList(p.seeds);
     tip << (p.val.n > 1 ? tr("validation accuracy %1 (per seed: %2)").arg(spreadText(p.val), seedValues(p.val))
                         : tr("validation accuracy %1").arg(spreadText(p.val)));
@@ -847,7 +967,8 @@ void ExperimentsPanel::drawPareto() {
     if (view == "final" || own || baseline || front.count(p.name)) {
       auto *label = new QCPItemText(pareto_);
       label->position->setCoords(p.params, accuracy);
-      label->setText((own ? tr("this graph") : name) + (winner ? tr(" (winner)") : QString()));
+      label->setText((own ? tr("this graph") : name) +
+                     (winner ? (soFar ? tr(" (leading so far)") : tr(" (winner)")) : QString()));
       label->setColor(color.darker(130));
       label->setClipToAxisRect(false);
       label->setLayer("labels");
@@ -925,6 +1046,16 @@ bool ExperimentsPanel::eventFilter(QObject *watched, QEvent *event) {
   if (watched == pareto_ && event->type() == QEvent::ToolTip && showPointTip(static_cast<QHelpEvent *>(event)->pos()))
     return true;
   return QWidget::eventFilter(watched, event);
+}
+
+void ExperimentsPanel::resizeEvent(QResizeEvent *event) {
+  QWidget::resizeEvent(event);
+  // Until the handle is dragged: in a short window (under about 800 pixels) the labs start folded
+  // — their minimum left the Pareto plot some 100 pixels, its labels over each other — and the
+  // handle brings them up; in a taller one the search and the labs share it evenly (three fifths
+  // for the search left the learning curve's plots 100 pixels at 1600×1000).
+  if (!pageMoved_)
+    page_->setSizes(event->size().height() < 640 ? QList<int>{1, 0} : QList<int>{3000, 3000});
 }
 
 void ExperimentsPanel::openRow(int row) {

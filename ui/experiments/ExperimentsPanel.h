@@ -10,6 +10,7 @@
 // reuses a particle of another project here.
 
 #include <QDateTime>
+#include <QElapsedTimer>
 #include <QWidget>
 
 #include <map>
@@ -23,6 +24,7 @@ class QLineEdit;
 class QProcess;
 class QPushButton;
 class QSpinBox;
+class QSplitter;
 class QTabWidget;
 class QTableWidget;
 class QTimer;
@@ -59,6 +61,8 @@ public:
   TransferLab *transferLab() const { return transferLab_; }
   QTabWidget *labTabs() const { return labs_; }
   QLabel *statusLabel() const { return status_; }
+  // Beside Seeds: what the budget covers and what follows it.
+  QLabel *seedsNote() const { return seedsNote_; }
   // The folder of the search shown (empty before the first).
   QString searchFolder() const { return folder_; }
   bool running() const;
@@ -78,6 +82,8 @@ private:
   // Shows a search folder written earlier (by the app or `particle search`).
   void openSearch();
   void poll();
+  // While a search runs: its phase and progress, in the status line.
+  void showProgress();
   void showSearch(const SearchFile &search);
   // The plot's choices (the finalists, each rung), keeping the one picked.
   void fillViews(const SearchFile &search);
@@ -89,6 +95,10 @@ private:
   // The point's figures under the cursor, as its tooltip.
   bool showPointTip(const QPoint &at);
   bool eventFilter(QObject *watched, QEvent *event) override;
+  void resizeEvent(QResizeEvent *event) override;
+  // Whether the finalists shown are still short of their seeds (the search running or stopped
+  // midway): their order, and so the winner, may change.
+  bool provisional(const SearchFile &search) const;
   // The claims lab measures the rows selected (none: its own choice).
   void startClaims();
   void openRow(int row);
@@ -99,7 +109,7 @@ private:
   QLineEdit *budget_;
   QSpinBox *jobs_, *seed_, *seeds_;
   QPushButton *start_, *stop_, *open_;
-  QLabel *status_;
+  QLabel *status_, *seedsNote_;
   QTableWidget *table_;
   QCustomPlot *pareto_;
   QCPTextElement *paretoTitle_;
@@ -117,7 +127,13 @@ private:
   bool budgetRefused_ = false;
   QString beforeRefusal_;
   bool beforeRefusalError_ = false;
-  QDateTime seen_; // search.json's time when last read
+  QDateTime seen_;        // search.json's time when last read
+  QElapsedTimer started_; // the search running: since its start
+  QString searchBudget_;  // the search running: its budget and seeds, as started
+  int searchSeeds_ = 1;
+  int expectedFinalists_ = 0; // the search running: finalists its seed phase trains (0: still halving)
+  QSplitter *page_;
+  bool pageMoved_ = false; // the handle between the search and the labs was dragged: the split stays
   ClaimsLab *claimsLab_;
   TransferLab *transferLab_;
   QTabWidget *labs_;
