@@ -16,6 +16,11 @@ struct StepEvent {
   int64_t totalSteps = 0;
   int epoch = 0; // 0-based epoch in progress
   double loss = 0, accuracy = 0, lr = 0, samplesPerSecond = 0, etaSeconds = 0;
+  // Since the previous step event: samples trained and seconds taken (samplesPerSecond is their
+  // ratio). A tiny batch takes well under a millisecond, so one interval's rate is noise: a reader
+  // that averages sums these.
+  int64_t samples = 0;
+  double seconds = 0;
 };
 
 struct BranchShare {

@@ -433,7 +433,9 @@ std::optional<Stop> Trainer::trainSteps(const StopRule &rule, EpochTotals &total
   for (int64_t b = 0; b < stepsPerEpoch; ++b) {
     bool stop = false;
     if (control) {
+      const auto waitStart = Clock::now();
       control->checkpoint();
+      reportStart += Clock::now() - waitStart; // time paused is no training time (samples/s)
       stop = control->stopRequested();
       if (stop && !parallel_)
         return rule.stopped(epoch + 1);
@@ -501,6 +503,8 @@ std::optional<Stop> Trainer::trainSteps(const StopRule &rule, EpochTotals &total
                     static_cast<double>(std::max<int64_t>(1, totals.seen));
       ev.lr = currentLr_;
       const double dt = seconds(reportStart, now);
+      ev.samples = reportSeen;
+      ev.seconds = dt;
       ev.samplesPerSecond = dt > 0 ? static_cast<double>(reportSeen) / dt : 0;
       ev.etaSeconds =
           ev.samplesPerSecond > 0 ? static_cast<double>((totalSteps - step_) * globalBatch) / ev.samplesPerSecond : 0;

@@ -67,6 +67,7 @@ private Q_SLOTS:
   void stopEndsEveryWorker();
   void aFinishedRunIsNamedOnTheExplainTab();
   void aStoppedRunKeepsTheCompletedCheckpoint();
+  void throughputIsTheRunsOwnFigure();
 
 private:
   MainWindow *window_ = nullptr;
@@ -499,4 +500,36 @@ void TestTraining::aStoppedRunKeepsTheCompletedCheckpoint() {
 }
 
 QTEST_MAIN(TestTraining)
+void TestTraining::throughputIsTheRunsOwnFigure() {
+  // Tiny batches of a small model (as the weather example's): one step takes well under a
+  // millisecond, so one step's rate is noise. The samples/s curve is an average over seconds of
+  // training and stays near the figure the run reports, never orders of magnitude above it.
+  Json doc = baseProject();
+  doc["dataset"]["samples"] = 1500;
+  doc["training"] = {{"epochs", 8}, {"batch_size", 32}, {"threads", 1}};
+  window_->document()->reset(projectFromJson(doc, "throughput.json"));
+  TrainPanel *panel = window_->trainPanel();
+  QSignalSpy done(panel, &TrainPanel::runFinished);
+  QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+  QVERIFY(done.wait(60000));
+  const auto result = done.at(0).at(0).value<RunFinished>();
+  QVERIFY2(!result.failed, qPrintable(result.message));
+  const Json summary = Json::parse(readTextFile(result.outDir.toStdString() + "/summary.json"));
+  const double reported = summary["samples_per_second"].get<double>();
+  QVERIFY(reported > 0);
+  QCPGraph *throughput = panel->ratePlot()->graph(1);
+  QVERIFY(throughput->name().contains("samples/s"));
+  QVERIFY(throughput->name().contains("mean")); // the legend says what it averages
+  QVERIFY(throughput->dataCount() > 100);
+  for (int i = 0; i < throughput->dataCount(); ++i) {
+    const double v = throughput->data()->at(i)->value;
+    QVERIFY2(v > 0 && v < 5 * reported, qPrintable(QString("step %1: %2 samples/s, the run reports %3")
+                                                       .arg(throughput->data()->at(i)->key)
+                                                       .arg(v)
+                                                       .arg(reported)));
+  }
+  const double last = throughput->data()->at(throughput->dataCount() - 1)->value;
+  QVERIFY2(last > reported / 5, qPrintable(QString("%1 against %2").arg(last).arg(reported)));
+}
+
 #include "tst_training.moc"

@@ -21,6 +21,10 @@ namespace {
 constexpr int kReplotMs = 500;         // charts redraw at most twice a second while training (bench_gui)
 constexpr int kMaxStepPoints = 200000; // history cap per run
 constexpr double kSmoothing = 0.95;    // EMA of the step loss
+// Samples per second over the last seconds of training: a tiny batch takes well under a
+// millisecond, so one step's rate swings by orders of magnitude; an average of rates would follow
+// the fastest steps, samples over seconds does not.
+constexpr double kThroughputWindowSeconds = 2;
 } // namespace
 
 TrainCharts::TrainCharts(std::function<bool()> running, QWidget *parent)
@@ -68,8 +72,11 @@ TrainCharts::TrainCharts(std::function<bool()> running, QWidget *parent)
   lrGraph_->setName(tr("learning rate"));
   lrGraph_->setPen(QPen(charts::seriesColor(4), 2));
   throughput_ = ratePlot_->addGraph(ratePlot_->xAxis, ratePlot_->yAxis2);
-  throughput_->setName(tr("samples/s"));
+  throughput_->setName(tr("samples/s (%1 s mean)").arg(kThroughputWindowSeconds));
   throughput_->setPen(QPen(charts::neutralColor()));
+  ratePlot_->setToolTip(tr("samples/s: the samples trained in the last %1 seconds of training divided by "
+                           "those seconds (validation and pauses left out), as the status line says.")
+                            .arg(kThroughputWindowSeconds));
   ratePlot_->yAxis2->setVisible(true);
   ratePlot_->yAxis->setLabel("lr");
   ratePlot_->yAxis2->setLabel(tr("samples/s"));
@@ -175,7 +182,9 @@ void TrainCharts::clear(int epochs) {
   while (epochPlot_->graphCount() > 3)
     epochPlot_->removeGraph(epochPlot_->graphCount() - 1);
   haveSmoothed_ = false;
-  smoothedThroughput_ = 0;
+  window_.clear();
+  windowSamples_ = 0;
+  windowSeconds_ = 0;
   maxLr_ = maxThroughput_ = 0;
   dirty_ = true;
   confusionPlot_->replot();
@@ -188,16 +197,20 @@ void TrainCharts::addSteps(const std::vector<StepEvent> &points, RunRecord &run)
     smoothed_ = haveSmoothed_ ? kSmoothing * smoothed_ + (1 - kSmoothing) * p.loss : p.loss;
     haveSmoothed_ = true;
     const auto x = static_cast<double>(p.step);
-    // Samples per second of one step are noisy: the chart shows their running average.
-    smoothedThroughput_ = smoothedThroughput_ > 0
-                              ? kSmoothing * smoothedThroughput_ + (1 - kSmoothing) * p.samplesPerSecond
-                              : p.samplesPerSecond;
+    window_.push_back({p.samples, p.seconds});
+    windowSamples_ += p.samples;
+    windowSeconds_ += p.seconds;
+    while (window_.size() > 1 && windowSeconds_ - window_.front().second >= kThroughputWindowSeconds) {
+      windowSamples_ -= window_.front().first;
+      windowSeconds_ -= window_.front().second;
+      window_.pop_front();
+    }
     rawLoss_->addData(x, p.loss);
     smoothLoss_->addData(x, smoothed_);
     lrGraph_->addData(x, p.lr);
-    throughput_->addData(x, smoothedThroughput_);
+    throughput_->addData(x, throughput());
     maxLr_ = std::max(maxLr_, p.lr);
-    maxThroughput_ = std::max(maxThroughput_, smoothedThroughput_);
+    maxThroughput_ = std::max(maxThroughput_, throughput());
     if (run.steps.size() < kMaxStepPoints) {
       run.steps << x;
       run.losses << smoothed_;

@@ -8,6 +8,7 @@
 
 #include <QWidget>
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <vector>
@@ -32,8 +33,9 @@ public:
   QCustomPlot *ratePlot() const { return ratePlot_; }
   QCustomPlot *sharePlot() const { return sharePlot_; }
   QCustomPlot *confusionPlot() const { return confusionPlot_; }
-  // The running average of the samples per second, as the rate chart shows it.
-  double throughput() const { return smoothedThroughput_; }
+  // Samples per second over the last seconds of training (samples over seconds), as the rate
+  // chart shows it.
+  double throughput() const { return windowSeconds_ > 0 ? static_cast<double>(windowSamples_) / windowSeconds_ : 0; }
 
   // Forgets the live curves and marks; the epoch axes span `epochs`.
   void clear(int epochs);
@@ -64,7 +66,10 @@ private:
   QTimer *replot_;
   bool dirty_ = false, stepsDirty_ = false;
   int ticks_ = 0; // replot timer ticks while steps arrive
-  double smoothed_ = 0, smoothedThroughput_ = 0;
+  double smoothed_ = 0;
+  std::deque<std::pair<int64_t, double>> window_; // (samples, seconds) of the steps averaged
+  int64_t windowSamples_ = 0;
+  double windowSeconds_ = 0;
   bool haveSmoothed_ = false;
   double maxLr_ = 0, maxThroughput_ = 0;
 };
