@@ -235,6 +235,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
   connect(doc_, &GraphDocument::modelReset, this, [this] {
     statusBar()->clearMessage();
     refusal_.clear();
+    view_->showGraph(); // the scene is rebuilt by now (it connected first)
   });
   // A refusal is about the state it was refused in: the next edit that goes through clears it.
   connect(undo_, &QUndoStack::indexChanged, this, [this] {

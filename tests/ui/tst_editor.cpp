@@ -84,6 +84,7 @@ private Q_SLOTS:
   void theWindowNeverResizesItself();
   void wiresAreSelectedAndDeleted();
   void aWireIsPickedUpByItsInputEnd();
+  void anOpenedGraphFitsASmallWindow();
 
 private:
   MainWindow *window_ = nullptr;
@@ -562,4 +563,51 @@ void TestEditor::aWireIsPickedUpByItsInputEnd() {
 }
 
 QTEST_MAIN(TestEditor)
+void TestEditor::anOpenedGraphFitsASmallWindow() {
+  // Every node on screen when an example opens in a 1024×700 window, and while the window grows;
+  // once the user zooms, the view is theirs and a resize leaves it alone.
+  GraphView *view = window_->view();
+  auto allInView = [&] {
+    const QRect viewport = view->viewport()->rect();
+    for (const auto &node : window_->document()->graph().nodes) {
+      const QRect at =
+          view->mapFromScene(window_->scene()->nodeItem(QString::fromStdString(node.id))->sceneBoundingRect())
+              .boundingRect();
+      if (!viewport.contains(at)) {
+        qWarning() << node.id.c_str() << at << "outside" << viewport;
+        return false;
+      }
+    }
+    return true;
+  };
+  window_->resize(1024, 700);
+  QTest::qWait(50);
+  for (const char *example : {"weather-parts", "fashion-patches"}) {
+    auto opened = answerFileDialog(QString::fromStdString(examplePath(example)));
+    QTest::keyClick(view, Qt::Key_O, Qt::ControlModifier);
+    QVERIFY(QTest::qWaitFor([&] { return *opened; }, 30000));
+    QVERIFY(QTest::qWaitFor([&] { return window_->document()->project().name == example; }, 5000));
+    QTest::qWait(50);
+    QVERIFY2(allInView(), example);
+    QVERIFY(view->zoom() <= 1.0);
+  }
+  window_->resize(1600, 1000);
+  QTest::qWait(50);
+  QVERIFY(allInView());
+  QVERIFY(view->zoom() <= 1.0);
+  const double fitted = view->zoom();
+  QTest::keyClick(view, Qt::Key_Plus);
+  const double zoomed = view->zoom();
+  QVERIFY(zoomed > fitted);
+  window_->resize(1024, 700);
+  QTest::qWait(50);
+  QCOMPARE(view->zoom(), zoomed);
+  // F fits again, and the view follows the window once more.
+  QTest::keyClick(view, Qt::Key_F);
+  QVERIFY(allInView());
+  window_->resize(1300, 800);
+  QTest::qWait(50);
+  QVERIFY(allInView());
+}
+
 #include "tst_editor.moc"

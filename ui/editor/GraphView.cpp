@@ -29,14 +29,27 @@ GraphView::GraphView(QGraphicsScene *scene, QWidget *parent) : QGraphicsView(sce
   setViewportUpdateMode(QGraphicsView::SmartViewportUpdate);
   setAcceptDrops(true);
   setSceneRect(-20000, -20000, 40000, 40000);
+  // A scroll bar moved by the user (its arrows, a drag, the wheel, arrow keys): the view is theirs.
+  for (auto *bar : {horizontalScrollBar(), verticalScrollBar()})
+    connect(bar, &QAbstractSlider::actionTriggered, this, [this] { followZoom_ = 0; });
 }
 
 void GraphView::zoomBy(double factor) {
+  followZoom_ = 0;
   const double target = std::clamp(zoom() * factor, kMinZoom, kMaxZoom);
   scale(target / zoom(), target / zoom());
 }
 
 void GraphView::fitAll() {
+  fit(1.5);
+}
+
+void GraphView::showGraph() {
+  fit(1.0);
+}
+
+void GraphView::fit(double maxZoom) {
+  followZoom_ = maxZoom;
   QRectF bounds;
   for (auto *item : scene()->items())
     if (dynamic_cast<NodeItem *>(item))
@@ -44,8 +57,17 @@ void GraphView::fitAll() {
   if (bounds.isEmpty())
     return;
   fitInView(bounds.adjusted(-40, -40, 40, 40), Qt::KeepAspectRatio);
-  if (zoom() > 1.5)
-    zoomBy(1.5 / zoom());
+  if (zoom() > maxZoom) {
+    const double factor = std::max(maxZoom, kMinZoom) / zoom();
+    scale(factor, factor);
+    centerOn(bounds.center());
+  }
+}
+
+void GraphView::resizeEvent(QResizeEvent *event) {
+  QGraphicsView::resizeEvent(event);
+  if (followZoom_ > 0)
+    fit(followZoom_);
 }
 
 void GraphView::wheelEvent(QWheelEvent *event) {
@@ -76,6 +98,7 @@ void GraphView::keyPressEvent(QKeyEvent *event) {
 void GraphView::mousePressEvent(QMouseEvent *event) {
   if (event->button() == Qt::MiddleButton) {
     panning_ = true;
+    followZoom_ = 0;
     panStart_ = event->pos();
     viewport()->setCursor(Qt::ClosedHandCursor);
     event->accept();

@@ -15,8 +15,14 @@ class GraphView : public QGraphicsView {
 
 public:
   explicit GraphView(QGraphicsScene *scene, QWidget *parent = nullptr);
+  // Zooms as the user asked (keys, menu, Ctrl+wheel): the view stops following the window's size.
   void zoomBy(double factor);
+  // The whole graph in view, zoomed in up to 1.5×; kept so as the view resizes until the user
+  // zooms or pans.
   void fitAll();
+  // A document opened: the whole graph in view, smaller than 1:1 only where it must be; kept so as
+  // the view resizes (a small window, the tab shown later) until the user zooms or pans.
+  void showGraph();
   double zoom() const { return transform().m11(); }
 
 Q_SIGNALS:
@@ -25,6 +31,7 @@ Q_SIGNALS:
 
 protected:
   void wheelEvent(QWheelEvent *event) override;
+  void resizeEvent(QResizeEvent *event) override;
   void keyPressEvent(QKeyEvent *event) override;
   void mousePressEvent(QMouseEvent *event) override;
   void mouseMoveEvent(QMouseEvent *event) override;
@@ -35,6 +42,9 @@ protected:
   void drawBackground(QPainter *painter, const QRectF &rect) override;
 
 private:
+  void fit(double maxZoom);
+
+  double followZoom_ = 0; // the largest zoom the view keeps fitting the graph at; 0: the user placed it
   bool panning_ = false;
   QPoint panStart_;
 };
