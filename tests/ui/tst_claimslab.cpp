@@ -310,7 +310,8 @@ private Q_SLOTS:
   }
 
   // Item 6: in a 1024×700 and a 1600×1000 window every claims-lab plot keeps its legend whole,
-  // inside the plot, and no point or error bar lies under it.
+  // inside the plot, and no point or error bar lies under it; at 1600×1000, as the page first
+  // splits, the plots have at least 140 pixels of axes.
   void legendsStayClearOfTheCurvesAtEverySize() {
     // The search variants' plots: a search from the command line, its robustness as the lab
     // writes it, with curves along the top and the bottom of the plots.
@@ -348,7 +349,7 @@ private Q_SLOTS:
     QTRY_COMPARE(lab()->curvePlot()->graphCount(), 3);
 
     QStringList problems;
-    for (const QSize size : {QSize(1024, 700), QSize(1600, 1000), QSize(1024, 700)}) {
+    for (const QSize size : {QSize(1600, 1000), QSize(1024, 700), QSize(1600, 1000)}) {
       window_->resize(size);
       QTRY_COMPARE(window_->size(), size);
       showLabs(); // a short window starts them folded
@@ -362,6 +363,13 @@ private Q_SLOTS:
           const QString problem = legendProblem(plot);
           if (!problem.isEmpty())
             problems << QString("%1×%2, %3").arg(size.width()).arg(size.height()).arg(problem);
+          // At 1600×1000 the curves have room to be read (they had about 100 pixels of axes).
+          if (size.height() >= 1000 && plot->axisRect()->height() < 140)
+            problems << QString("%1×%2, %3: the axes are only %4 px high")
+                            .arg(size.width())
+                            .arg(size.height())
+                            .arg(plot->objectName())
+                            .arg(plot->axisRect()->height());
           if (plot->axisRect()->height() < 40)
             problems << QString("%1×%2, %3: the axes are %4 px high")
                             .arg(size.width())
