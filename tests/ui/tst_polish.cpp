@@ -686,6 +686,25 @@ private Q_SLOTS:
     QTest::mouseClick(train->startButton(), Qt::LeftButton);
     QVERIFY(finished.wait(120000));
     check("Train, a run finished");
+    // Every legend entry whole: three to a row cut the names off in a narrow chart ("val lo"). The
+    // charts redraw twice a second: the last epoch's may be pending.
+    auto cutLegends = [&] {
+      QStringList cut;
+      for (QCustomPlot *plot : train->findChildren<QCustomPlot *>())
+        for (int i = 0; plot->legend->visible() && i < plot->legend->itemCount(); ++i)
+          if (QCPAbstractLegendItem *item = plot->legend->item(i);
+              item && (item->outerRect().width() < item->minimumOuterSizeHint().width() ||
+                       item->outerRect().right() > plot->width()))
+            cut << QString("Train: %1's legend entry %2 is %3 px wide of %4, its right edge at %5 of %6")
+                       .arg(plot->objectName())
+                       .arg(i)
+                       .arg(item->outerRect().width())
+                       .arg(item->minimumOuterSizeHint().width())
+                       .arg(item->outerRect().right())
+                       .arg(plot->width());
+      return cut;
+    };
+    QTRY_VERIFY2_WITH_TIMEOUT(cutLegends().isEmpty(), qPrintable(cutLegends().join("\n")), 3000);
     dialogFits("Export charts", [&] { QTest::mouseClick(train->exportButton(), Qt::LeftButton); });
 
     // Explain: the run's checkpoint explained (F9).

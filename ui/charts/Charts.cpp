@@ -5,12 +5,46 @@
 #include <QToolTip>
 
 #include <algorithm>
+#include <vector>
 
 namespace particle::ui::charts {
 
 namespace {
 constexpr int kTitlePoints = 9;
 constexpr int kLegendPoints = 8;
+constexpr int kLegendColumns = 3;
+constexpr int kLegendSideMargin = 4; // legendBelow's sub-layout, each side
+
+// As many legend columns (three at most) as the plot's width holds: three in a narrow chart cut
+// the names off ("val lo", "val accur" on the Train tab at 1024×700).
+void fitLegendColumns(QCustomPlot *plot) {
+  QCPLegend *legend = plot->legend;
+  std::vector<int> itemWidths; // in fill order (the grid's cells include empty ones)
+  for (int i = 0; i < legend->itemCount(); ++i)
+    if (QCPAbstractLegendItem *item = legend->item(i))
+      itemWidths.push_back(item->minimumOuterSizeHint().width());
+  if (!legend->visible() || itemWidths.empty())
+    return;
+  const int items = static_cast<int>(itemWidths.size());
+  const int room = plot->width() - 2 * kLegendSideMargin - legend->margins().left() - legend->margins().right();
+  int columns = std::min(kLegendColumns, items);
+  for (; columns > 1; --columns) {
+    std::vector<int> widths(static_cast<std::size_t>(columns), 0);
+    for (int i = 0; i < items; ++i) {
+      int &w = widths[static_cast<std::size_t>(i % columns)];
+      w = std::max(w, itemWidths[static_cast<std::size_t>(i)]);
+    }
+    int total = legend->columnSpacing() * (columns - 1);
+    for (int w : widths)
+      total += w;
+    if (total <= room)
+      break;
+  }
+  if (legend->wrap() != columns) {
+    legend->setWrap(columns);
+    legend->setFillOrder(QCPLayoutGrid::foColumnsFirst, true);
+  }
+}
 } // namespace
 
 QCustomPlot *makePlot(QWidget *parent, const QString &name, const QString &title, Series series) {
@@ -75,15 +109,23 @@ QCustomPlot *makeAxesPlot(QWidget *parent, const QString &name, const QString &x
 void legendBelow(QCustomPlot *plot) {
   plot->legend->setVisible(true);
   plot->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
-  plot->legend->setWrap(3);
+  plot->legend->setWrap(kLegendColumns);
   plot->legend->setBrush(Qt::NoBrush);
   auto *sub = new QCPLayoutGrid;
   const int row = plot->plotLayout()->rowCount();
   plot->plotLayout()->addElement(row, 0, sub);
   plot->axisRect()->insetLayout()->take(plot->legend);
   sub->addElement(0, 0, plot->legend);
-  sub->setMargins(QMargins(4, 0, 4, 2));
+  sub->setMargins(QMargins(kLegendSideMargin, 0, kLegendSideMargin, 2));
   plot->plotLayout()->setRowStretchFactor(row, 0.001);
+  // Before every layout (a resize replots), once per plot: legendBelow may be called again.
+  if (!plot->property("legendFits").toBool()) {
+    plot->setProperty("legendFits", true);
+    QObject::connect(plot, &QCustomPlot::beforeReplot, plot, [plot] {
+      if (plot->legend->layout() != plot->axisRect()->insetLayout()) // not legendHidden's
+        fitLegendColumns(plot);
+    });
+  }
 }
 
 void legendHidden(QCustomPlot *plot) {
