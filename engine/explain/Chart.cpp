@@ -2100,6 +2100,15 @@ Color seriesColor(int i) {
   return colors[((i % 8) + 8) % 8];
 }
 
+Color roleColor(const std::string &role, int &other) {
+  if (role == "graph")
+    return {0xd0, 0x7a, 0x1f};
+  if (role == "baseline")
+    return seriesColor(3);
+  static const int free[] = {0, 2, 4, 5, 6, 7};
+  return seriesColor(free[other++ % 6]);
+}
+
 std::string toSvg(const XYChart &c, int width, int height) {
   return svgOf(layout(c, width, height));
 }

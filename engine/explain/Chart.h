@@ -18,6 +18,10 @@ struct Color {
   uint8_t r = 0, g = 0, b = 0;
 };
 Color seriesColor(int i); // the app's palette (ui/charts/Charts.cpp seriesColor), same order
+// The app's meaning of colours (ui/charts/Charts.cpp), so that a figure reads alike in the app, the
+// report and the CLI's files: this graph ("graph") orange, its monolithic baseline ("baseline")
+// red, anything else the palette without those two (`other` counts the others drawn so far).
+Color roleColor(const std::string &role, int &other);
 
 struct Series {
   std::string name; // legend entry ("" = not in the legend)

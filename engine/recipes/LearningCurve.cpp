@@ -308,9 +308,11 @@ chart::XYChart curveChart(const CurveResult &r, Spread CurvePoint::*quantity) {
   chart::XYChart c;
   c.logX = true;
   c.xLabel = "training samples N (log scale)";
+  int others = 0;
   for (const auto &m : r.models) {
     chart::Series s;
     s.name = m.name + (m.role == "pareto" ? "" : " (" + m.role + ")");
+    s.color = chart::roleColor(m.role, others); // as the app and the report colour them
     for (const auto &p : m.points) {
       const Spread &v = p.*quantity;
       if (v.n == 0)

@@ -243,20 +243,8 @@ std::vector<std::string> comparisonCells(const Comparison &c) {
           esc(c.test) + " (n=" + std::to_string(c.n) + ")", verdictBadge(c.verdict)};
 }
 
-// The app's meaning of colours (ui/charts/Charts.cpp): this graph orange (markColor), its
-// monolithic baseline red (negativeColor), anything else from the palette without those two.
-const chart::Color kThisGraph{0xd0, 0x7a, 0x1f};
-chart::Color baselineColor() {
-  return chart::seriesColor(3);
-}
-chart::Color otherColor(int i) {
-  static const int free[] = {0, 2, 4, 5, 6, 7};
-  return chart::seriesColor(free[i % 6]);
-}
-// A colour per role ("graph", "baseline", anything else: the `other`-th other colour).
-chart::Color roleColor(const std::string &role, int &other) {
-  return role == "graph" ? kThisGraph : role == "baseline" ? baselineColor() : otherColor(other++);
-}
+// Colours by role, as the app draws them.
+using chart::roleColor;
 
 // A mean ± sd per point as the error bar a chart draws.
 void band(chart::Series &s, double mean, double sd) {
@@ -798,7 +786,7 @@ std::string searchReport(const std::string &dir, const ReportOptions &) {
     }
     int other = 0;
     for (auto &entry : byEpochs) {
-      entry.second.color = otherColor(other++);
+      entry.second.color = roleColor("other", other);
       c.series.push_back(entry.second);
     }
     // The Pareto set among points at equal epochs: the finalists (all trained to the same epochs
@@ -826,9 +814,9 @@ std::string searchReport(const std::string &dir, const ReportOptions &) {
       // beside their points (the legend names own and the baseline, the table every finalist).
       chart::Series own, base, rest;
       own.name = "own (this graph), finalist";
-      own.color = kThisGraph;
+      own.color = roleColor("graph", other);
       base.name = "monolithic baseline, finalist";
-      base.color = baselineColor();
+      base.color = roleColor("baseline", other);
       rest.name = "other finalists, " + std::to_string(s.finalists.front().epochs) + " epochs ± sd";
       rest.color = chart::Color{20, 20, 20};
       for (const auto &x : s.finalists) {
