@@ -230,7 +230,10 @@ private Q_SLOTS:
   // Two runs started together on one --out: one trains, the other exits 3 naming the folder.
   void twoRunsCannotShareAFolder() {
     QTemporaryDir dir;
-    const QString p = project(dir.path(), "t", 3, 2000);
+    // The winner trains for seconds (not a fraction of one): on a loaded machine the second
+    // process, started at once, can be scheduled so late that a short run has already finished
+    // and it finds a finished folder instead of a working one (seen under ctest -j2).
+    const QString p = project(dir.path(), "t", 60, 4000);
     for (int attempt = 0; attempt < 5; ++attempt) {
       const QString out = dir.filePath("race" + QString::number(attempt));
       QProcess a, b;

@@ -51,32 +51,6 @@ QList<QCPAbstractLegendItem *> legendEntries(const QCPLegend *legend) {
   return entries;
 }
 
-// The legend below the axes (never over a curve), with as many entries a row as the plot's width
-// holds: three long variant names a row were wider than a plot in a 1024×700 window.
-void fitLegend(QCustomPlot *plot) {
-  QCPLegend *legend = plot->legend;
-  const QList<QCPAbstractLegendItem *> entries = legendEntries(legend);
-  const int n = static_cast<int>(entries.size());
-  const int room = plot->width() - legend->margins().left() - legend->margins().right() - 8;
-  int columns = std::max(1, n);
-  for (; columns > 1; --columns) { // entry i goes to column i % columns
-    std::vector<int> widths(static_cast<std::size_t>(columns), 0);
-    for (int i = 0; i < n; ++i) {
-      int &w = widths[static_cast<std::size_t>(i % columns)];
-      w = std::max(w, entries[i]->minimumOuterSizeHint().width());
-    }
-    int total = (columns - 1) * legend->columnSpacing();
-    for (int w : widths)
-      total += w;
-    if (total <= room)
-      break;
-  }
-  if (legend->wrap() != columns) {
-    legend->setWrap(columns);
-    legend->setFillOrder(QCPLayoutGrid::foColumnsFirst, true);
-  }
-}
-
 // Shows the legend below the axes while the plot has named curves (an empty one would take room).
 void placeLegend(QCustomPlot *plot) {
   const bool below = plot->property("legendBelow").toBool();
@@ -86,20 +60,7 @@ void placeLegend(QCustomPlot *plot) {
   else if (!wanted && below)
     charts::legendHidden(plot);
   plot->setProperty("legendBelow", wanted);
-  fitLegend(plot);
 }
-
-// Refits the legend when the plot changes size, before the plot lays itself out again.
-class LegendFitter : public QObject {
-public:
-  using QObject::QObject;
-  bool eventFilter(QObject *watched, QEvent *event) override {
-    if (event->type() == QEvent::Resize)
-      if (auto *plot = qobject_cast<QCustomPlot *>(watched); plot && plot->legend->visible())
-        fitLegend(plot);
-    return false;
-  }
-};
 
 // A variant's name in a legend, its middle elided past 22 characters: two entries a row still
 // fit a plot in a 1024×700 window (the line beside the plots names it whole).
@@ -107,9 +68,8 @@ QString legendName(const QString &name) {
   return name.size() <= 22 ? name : name.left(10) + "…" + name.right(11);
 }
 
-QCustomPlot *labPlot(QWidget *parent, const QString &name, const QString &x, const QString &y, QObject *fitter) {
+QCustomPlot *labPlot(QWidget *parent, const QString &name, const QString &x, const QString &y) {
   QCustomPlot *plot = charts::makeAxesPlot(parent, name, x, y);
-  plot->installEventFilter(fitter);
   // Below the common 160: a 1024×700 window leaves the lab's plots about 150 pixels with the
   // verdict line under them.
   plot->setMinimumHeight(120);
@@ -229,7 +189,6 @@ ClaimsLab::ClaimsLab(GraphDocument *doc, std::function<QString()> runsFolder, st
                      QWidget *parent)
     : QGroupBox(tr("Claims lab"), parent), doc_(doc), runsFolder_(std::move(runsFolder)),
       searchFolder_(std::move(searchFolder)) {
-  auto *fitter = new LegendFitter(this);
   auto *layout = new QVBoxLayout(this);
   layout->setContentsMargins(6, 6, 6, 2); // the plots need the height more than the frame
   seeds_ = new QSpinBox(this);
@@ -307,11 +266,11 @@ ClaimsLab::ClaimsLab(GraphDocument *doc, std::function<QString()> runsFolder, st
   auto *curvePage = new QWidget(views_);
   auto *curveGrid = new QGridLayout(curvePage);
   curveGrid->setContentsMargins(0, 2, 0, 0);
-  curve_ = labPlot(curvePage, "curvePlot", tr("training samples"), tr("test acc. (%)"), fitter);
+  curve_ = labPlot(curvePage, "curvePlot", tr("training samples"), tr("test acc. (%)"));
   logAxis(curve_);
   curve_->setToolTip(tr("Test accuracy against the number of training samples (log scale), mean ± sd over the "
                         "seeds: orange this graph, red the monolithic baseline, blue the search's Pareto set"));
-  curveGap_ = labPlot(curvePage, "curveGapPlot", tr("training samples"), tr("gap (pts)"), fitter);
+  curveGap_ = labPlot(curvePage, "curveGapPlot", tr("training samples"), tr("gap (pts)"));
   logAxis(curveGap_);
   curveGap_->setToolTip(tr("The generalisation gap, training minus validation accuracy after the last epoch, mean ± sd "
                            "over the seeds: it shrinks as the training set grows; a model that over-fits less stays "
@@ -342,10 +301,10 @@ ClaimsLab::ClaimsLab(GraphDocument *doc, std::function<QString()> runsFolder, st
   label_->setWordWrap(true);
   label_->setMinimumWidth(1);
   noise_ = labPlot(variantsPage, "noisePlot", tr("input noise σ (training-data standard deviations)"),
-                   tr("test accuracy (%)"), fitter);
+                   tr("test accuracy (%)"));
   noise_->xAxis->setRange(0, 1);
   noise_->yAxis->setRange(0, 100);
-  gap_ = labPlot(variantsPage, "gapPlot", tr("epoch"), tr("train − val accuracy (%)"), fitter);
+  gap_ = labPlot(variantsPage, "gapPlot", tr("epoch"), tr("train − val accuracy (%)"));
   gap_->setToolTip(tr("Training accuracy (the running mean over each epoch) minus validation accuracy after it: "
                       "below zero early on, growing as a model starts to over-fit"));
   gap_->xAxis->setRange(0.5, 5.5);
