@@ -197,7 +197,7 @@ void TrainCharts::addSteps(const std::vector<StepEvent> &points, RunRecord &run)
     smoothed_ = haveSmoothed_ ? kSmoothing * smoothed_ + (1 - kSmoothing) * p.loss : p.loss;
     haveSmoothed_ = true;
     const auto x = static_cast<double>(p.step);
-    window_.push_back({p.samples, p.seconds});
+    window_.emplace_back(p.samples, p.seconds);
     windowSamples_ += p.samples;
     windowSeconds_ += p.seconds;
     while (window_.size() > 1 && windowSeconds_ - window_.front().second >= kThroughputWindowSeconds) {
