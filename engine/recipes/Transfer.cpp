@@ -7,11 +7,11 @@
 #include "project/ProjectPaths.h"
 #include "project/TrainingSpec.h"
 #include "recipes/Trials.h"
+#include "recipes/Verdict.h"
 #include "recipes/Variants.h"
 #include "train/RunFolder.h"
 
 #include <algorithm>
-#include <cmath>
 #include <filesystem>
 #include <set>
 #include <sstream>
@@ -38,24 +38,6 @@ std::string trialName(const std::string &mode, int64_t size, int seed) {
 // The parameters a trial trains: after freeze and adapters, a share group's module once.
 int64_t trainedParameters(const Project &p) {
   return validate(p).trainableParameters;
-}
-
-double mean(const std::vector<double> &v) {
-  double s = 0;
-  for (double x : v)
-    s += x;
-  return v.empty() ? 0 : s / static_cast<double>(v.size());
-}
-
-// The sample standard deviation (0 for one value).
-double sd(const std::vector<double> &v) {
-  if (v.size() < 2)
-    return 0;
-  const double m = mean(v);
-  double s = 0;
-  for (double x : v)
-    s += (x - m) * (x - m);
-  return std::sqrt(s / static_cast<double>(v.size() - 1));
 }
 
 Json toJson(const TransferTrial &t) {
@@ -279,9 +261,10 @@ std::vector<TransferCell> TransferResult::table() const {
         for (const auto &t : trials)
           if (t.ok() && t.mode == mode && t.size == size && t.seed == seed)
             c.values.push_back(t.testAccuracy);
-      c.runs = static_cast<int>(c.values.size());
-      c.mean = mean(c.values);
-      c.sd = sd(c.values);
+      const Spread spread = spreadOf(c.values);
+      c.runs = spread.n;
+      c.mean = spread.mean;
+      c.sd = spread.sd;
       out.push_back(c);
     }
   return out;

@@ -6,6 +6,7 @@
 #include "AppPaths.h"
 #include "document/GraphDocument.h"
 #include "project/Project.h"
+#include "project/ProjectCheck.h"
 #include "recipes/Processes.h"
 #include "recipes/RunPlan.h"
 #include "recipes/Search.h"
@@ -74,17 +75,9 @@ QString seedValues(const Spread &s) {
   return values.join(", ");
 }
 
-// 1.23 M, 456 k: FLOPs are counted, not measured, so three figures say all there is.
+// 1.23 M, 456 k as `particle check` writes them; empty when not counted.
 QString flopsText(double flops) {
-  if (flops <= 0)
-    return {};
-  if (flops >= 1e9)
-    return QString::number(flops / 1e9, 'g', 3) + " G";
-  if (flops >= 1e6)
-    return QString::number(flops / 1e6, 'g', 3) + " M";
-  if (flops >= 1e3)
-    return QString::number(flops / 1e3, 'g', 3) + " k";
-  return QString::number(flops, 'f', 0);
+  return flops > 0 ? QString::fromStdString(particle::flopsText(flops)) : QString();
 }
 
 // "1 epoch", "3 seeds": the figures a scientist compares read as words, not "3 seed(s)".
