@@ -28,6 +28,16 @@ struct DataInfo {
   // Text: the samples are token ids [T]; the word of each id (0 is padding, 1 an unknown word).
   // Empty for every other kind.
   std::vector<std::string> vocabulary;
+  // Audio (kind audio_folder): how a sample's axes map to time and frequency, so the preview and
+  // the explanations draw spectrograms with axes in seconds and hertz. features is empty for
+  // every other kind.
+  struct Audio {
+    std::string features;       // "logmel" (sample [1, mels, frames]) | "waveform" ([1, samples]) | ""
+    int64_t sampleRate = 0;     // Hz, after resampling
+    double seconds = 0;         // every clip's length after cutting or padding
+    double hopSeconds = 0;      // logmel: time between frames (frame f starts at f * hopSeconds)
+    std::vector<double> bandHz; // logmel: the centre frequency of each mel row, row 0 the lowest
+  } audio;
   int64_t trainCount = -1, validationCount = -1, testCount = -1; // -1: unknown until loaded
   // The project's folder, which relative paths in node params (a TorchScript file) resolve
   // against; validate sets it. Empty: the working directory.

@@ -29,6 +29,10 @@ struct TrainingSpec {
   double gradClip = 0.0;             // max global grad norm (0: off)
   int earlyStoppingPatience = 0;     // epochs without val-loss improvement (0: off)
   int64_t contributionSamples = 256; // validation samples used for the per-epoch branch shares
+  // fp32 | bf16 | fp16: the precision of the forward and backward passes (autocast); master weights,
+  // checkpoints, explanations and exports stay float32. engine/project/Precision.h says where each
+  // one can run.
+  std::string precision = "fp32";
 };
 
 // Every key of the section, with defaults, ranges and docs.
