@@ -436,6 +436,7 @@ ExportResult exportPyTorch(const Project &project, const ExportOptions &options,
                  {"gamma", spec.gamma},
                  {"warmup_steps", spec.warmupSteps},
                  {"grad_clip", spec.gradClip},
+                 {"precision", spec.precision},
                  {"class_names", Json::array()}};
   for (int64_t c = 0; c < data.info.classes; ++c)
     config["class_names"].push_back(className(data.info, c));

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Trains the exported model with plain PyTorch on the data set Particle Studio loaded.
 
-    python3 train.py [--epochs N] [--threads T] [--device cpu|cuda] [--out trained.pt]
+    python3 train.py [--epochs N] [--threads T] [--device cpu|cuda] [--precision fp32|bf16|fp16] [--out trained.pt]
     torchrun --nproc_per_node N train.py [...]     data-parallel (DistributedDataParallel)
 
 data.pt holds the training, validation and test splits exactly as Particle Studio loaded them
@@ -9,11 +9,17 @@ data.pt holds the training, validation and test splits exactly as Particle Studi
 batch size, epochs and seed are the project's "training" section (CONFIG below). Like the
 engine, the data stay on the device as whole tensors and each batch is an index_select.
 
+--precision (the project's training.precision by default): bf16 runs the forward pass and the loss
+under torch.autocast (CUDA, and CPUs with AVX512_BF16 or AMX), fp16 the same on CUDA with a
+GradScaler for loss scaling; the weights stay float32 and so does trained.pt. Where the precision
+cannot run, train.py refuses with the engine's reason.
+
 Under torchrun (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT set) every process
 trains on its share of each global batch of WORLD_SIZE × batch_size samples (gloo on CPU,
 nccl on CUDA); rank 0 evaluates and writes the weights.
 """
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -29,6 +35,41 @@ sys.path.insert(0, HERE)
 from model import ParticleModel  # noqa: E402
 
 CONFIG = json.loads(r'''@CONFIG@''')
+
+
+def cpu_info():
+    """This CPU's model name and feature flags (/proc/cpuinfo; empty where there is none)."""
+    model, flags = "", set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                key = key.strip()
+                if key == "model name" and not model:
+                    model = value.strip()
+                elif key == "flags" and not flags:
+                    flags = set(value.split())
+    except OSError:
+        pass
+    return model or "unknown model", flags
+
+
+def precision_unsupported(precision, device):
+    """Why `precision` cannot train on `device` here, in the engine's words (project/Precision.h);
+    empty when it can. CPU autocast in bf16 runs anywhere, but emulated it is slower than fp32."""
+    if precision == "fp32":
+        return ""
+    if device.type == "cuda":
+        if precision == "bf16" and not torch.cuda.is_bf16_supported():
+            return "bf16 on CUDA needs compute capability 8.0 or later; this GPU (%s) is %d.%d" % (
+                (torch.cuda.get_device_name(device),) + torch.cuda.get_device_capability(device))
+        return ""
+    if precision == "fp16":
+        return "fp16 trains on CUDA only (with loss scaling); on the CPU use bf16"
+    model, flags = cpu_info()
+    if "avx512_bf16" in flags or "amx_bf16" in flags:
+        return ""
+    return "bf16 on the CPU needs AVX512_BF16 or AMX; this CPU (%s) has neither" % model
 
 
 def load_data(path, device):
@@ -115,6 +156,8 @@ def main():
     parser.add_argument("--threads", type=int, default=c["threads"] or os.cpu_count(),
                         help="CPU threads per process (default: the project's, else every core)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default=c["precision"],
+                        help="of the forward pass and the loss (default: the project's, %(default)s)")
     parser.add_argument("--data", default=os.path.join(HERE, "data.pt"))
     parser.add_argument("--weights", help="start from these weights (e.g. weights.pt) instead of a fresh model")
     parser.add_argument("--out", default=os.path.join(HERE, "trained.pt"), help="where rank 0 writes the weights")
@@ -130,6 +173,14 @@ def main():
         device = torch.device("cuda", local_rank)
     if device.type == "cpu":
         torch.set_num_threads(max(1, args.threads))
+    why = precision_unsupported(args.precision, device)
+    if why:
+        sys.exit("--precision %s: %s" % (args.precision, why))
+    # Autocast computes in bf16/fp16 where it pays and keeps float32 where it must (the loss, the
+    # reductions); the parameters and the optimiser's state stay float32.
+    low = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(args.precision)
+    autocast = (lambda: torch.autocast(device.type, dtype=low)) if low else contextlib.nullcontext
+    scaler = torch.cuda.amp.GradScaler(enabled=args.precision == "fp16")  # fp16 gradients underflow
     if world > 1:
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
 
@@ -157,8 +208,9 @@ def main():
     steps_per_epoch = (n + global_batch - 1) // global_batch
     step, seen, train_seconds = 0, 0, 0.0
     log = (lambda *a: print(*a, flush=True)) if rank == 0 else (lambda *a: None)
-    log("%s: %d train / %d validation / %d test samples, %d process(es) × batch %d, %s, %d thread(s)"
-        % (c["name"], n, data["val"][0].shape[0], data["test"][0].shape[0], world, batch, device, torch.get_num_threads()))
+    log("%s: %d train / %d validation / %d test samples, %d process(es) × batch %d, %s, %s, %d thread(s)"
+        % (c["name"], n, data["val"][0].shape[0], data["test"][0].shape[0], world, batch, device, args.precision,
+           torch.get_num_threads()))
     for epoch in range(c["epochs"]):
         g = torch.Generator().manual_seed(c["seed"] * 1000003 + epoch + 1)
         perm = torch.randperm(n, generator=g).to(device)
@@ -173,15 +225,18 @@ def main():
             for group in optimizer.param_groups:
                 group["lr"] = scheduled_lr(c, step, steps_per_epoch)
             optimizer.zero_grad()
-            logits = net(xb)
-            loss = F.cross_entropy(logits, yb) + aux_loss(model)
+            with autocast():
+                logits = net(xb)
+                loss = F.cross_entropy(logits, yb) + aux_loss(model)
             value = loss.item()
             if not math.isfinite(value):
                 sys.exit("training diverged: the loss became %s at step %d" % (value, step + 1))
-            loss.backward()
+            scaler.scale(loss).backward()
             if c["grad_clip"] > 0:
+                scaler.unscale_(optimizer)  # the norm of the true gradients
                 torch.nn.utils.clip_grad_norm_(trained, c["grad_clip"])
-            optimizer.step()
+            scaler.step(optimizer)  # skipped when an fp16 gradient overflowed (the scale then shrinks)
+            scaler.update()
             step += 1
             loss_sum += value * idx.numel()
             correct += (logits.detach().argmax(1) == yb).sum().item()
@@ -195,7 +250,7 @@ def main():
                 % (epoch + 1, c["epochs"], loss_sum / max(1, count), val_loss, 100 * val_acc, count * world / seconds))
     summary = {"name": c["name"], "processes": world, "epochs": c["epochs"], "train_seconds": train_seconds,
                "samples_per_second": seen / train_seconds if train_seconds > 0 else 0.0, "device": str(device),
-               "threads": torch.get_num_threads()}
+               "threads": torch.get_num_threads(), "precision": args.precision}
     if rank == 0:
         summary["test_loss"], summary["test_accuracy"] = evaluate(model, *data["test"], min(1024, batch), c)
         torch.save(model.state_dict(), args.out)
