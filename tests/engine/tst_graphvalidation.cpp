@@ -486,6 +486,41 @@ void TestGraphValidation::flopsAreCounted() {
            16.0 * 38 + 64 + 85);
   // Flattening moves data and computes nothing.
   QCOMPARE(flopsOf("Flatten", Json::object(), {{2, 3, 4}}), 0.0);
+  // Every other type with compute, by hand. Element-wise: an activation, a LayerNorm, a Pool read
+  // each element once; Dropout (off in inference) and Patchify move data.
+  QCOMPARE(flopsOf("Activation", {{"fn", "gelu"}}, {{2, 3}}), 6.0);
+  QCOMPARE(flopsOf("LayerNorm", Json::object(), {{5, 4}}), 20.0);
+  QCOMPARE(flopsOf("Pool", {{"mode", "max"}}, {{5, 4}}), 20.0);
+  QCOMPARE(flopsOf("Dropout", Json::object(), {{5, 4}}), 0.0);
+  QCOMPARE(flopsOf("Patchify", {{"patch", 2}}, {{1, 4, 4}}), 0.0);
+  // An Embedding is a table lookup: no multiply-adds, whatever its width.
+  data.vocabulary = {"<pad>", "a", "b"};
+  QCOMPARE(flopsOf("Embedding", {{"dim", 8}}, {{7}}), 0.0);
+  data.vocabulary.clear();
+  // A Conv1d of kernel 3 over 5 tokens of 4 to 3 channels: a Linear of 12 → 3 at each token, then
+  // its ReLU and the padding mask, 5 · 3 each.
+  QCOMPARE(flopsOf("Conv1d", {{"channels", 3}, {"kernel", 3}}, {{5, 4}}), 5.0 * (2 * 12 * 3 + 3) + 2 * 15);
+  // An Attention of one layer, dim 8, 2 heads over 3 tokens of 4, out 5 (t·dim = 24, t·t = 9):
+  // the token embedding 3 · (2·4·8 + 8) and positions 24; in the layer two norms 48, q/k/v
+  // 3 · (2·8·24 + 24), scores 2·9·8, their softmax 2·9·2, weighted values 2·9·8, the projection
+  // 3 · (2·8·8 + 8), the MLP 3 · (2·8·16 + 16) + GELU 48 + 3 · (2·16·8 + 8), residuals 48; then the
+  // mean 24, the norm 8 and the last layer 2·8·5 + 5.
+  const double layer = 48 + 3 * (2 * 8 * 24 + 24) + 144 + 36 + 144 + 3 * (2 * 8 * 8 + 8) + 3 * (2 * 8 * 16 + 16) + 48 +
+                       3 * (2 * 16 * 8 + 8) + 48;
+  QCOMPARE(flopsOf("Attention", {{"dim", 8}, {"heads", 2}, {"layers", 1}, {"out", 5}}, {{3, 4}}),
+           3 * (2 * 4 * 8 + 8) + 24 + layer + 24 + 8 + (2 * 8 * 5 + 5));
+  // A Classifier is a Linear to the classes: 2 · 6 · 3 + 3.
+  QCOMPARE(flopsOf("Classifier", {{"classes", 3}}, {{6}}), 39.0);
+  // Combine, per mode, over two branches of 4: concat moves data; sum, mean and max read each
+  // element once (8); attention and gate add positions, find weights and sum (3 · 8 + 2), the
+  // attention's scorer 2 · (2·4·4 + 4) with its tanh and query product 3 · 8, the gate's layer
+  // 2·8·2 + 2 over both branches; a branch of another width is first projected (2·4·6 + 6).
+  QCOMPARE(flopsOf("Combine", {{"mode", "concat"}}, {{4}, {4}}), 0.0);
+  for (const char *mode : {"sum", "mean", "max"})
+    QCOMPARE(flopsOf("Combine", {{"mode", mode}}, {{4}, {4}}), 8.0);
+  QCOMPARE(flopsOf("Combine", {{"mode", "attention"}}, {{4}, {4}}), 26.0 + 2 * (2 * 4 * 4 + 4) + 24);
+  QCOMPARE(flopsOf("Combine", {{"mode", "gate"}}, {{4}, {4}}), 26.0 + (2 * 8 * 2 + 2));
+  QCOMPARE(flopsOf("Combine", {{"mode", "sum"}, {"dim", 6}}, {{4}, {6}}), (2 * 4 * 6 + 6) + 12.0);
   // The base project: four MLPs of 8 → 16 → 8, two of them one shared module, each applied:
   // 2 · 8 · 16 + 16 + 16 (ReLU) + 2 · 16 · 8 + 8 = 552; concat 0; the Classifier 2 · 32 · 4 + 4.
   const Validation v = validate(projectFromJson(baseProject(), "t.json"));
