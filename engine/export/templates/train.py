@@ -51,7 +51,7 @@ def cpu_info():
                     flags = set(value.split())
     except OSError:
         pass
-    return model or "unknown model", flags
+    return model or "model unknown", flags
 
 
 def precision_unsupported(precision, device):
@@ -60,16 +60,18 @@ def precision_unsupported(precision, device):
     if precision == "fp32":
         return ""
     if device.type == "cuda":
-        if precision == "bf16" and not torch.cuda.is_bf16_supported():
-            return "bf16 on CUDA needs compute capability 8.0 or later; this GPU (%s) is %d.%d" % (
-                (torch.cuda.get_device_name(device),) + torch.cuda.get_device_capability(device))
+        capability = torch.cuda.get_device_capability(device)
+        if precision == "bf16" and capability < (8, 0):
+            return "bf16 on CUDA needs compute capability 8.0 or later (Ampere); this GPU has %d.%d (use fp16 or " \
+                   "fp32)" % capability
         return ""
     if precision == "fp16":
-        return "fp16 trains on CUDA only (with loss scaling); on the CPU use bf16"
+        return "fp16 trains on CUDA devices only: LibTorch 1.13 has no fast fp16 kernels for the CPU (use bf16 or " \
+               "fp32 there)"
     model, flags = cpu_info()
     if "avx512_bf16" in flags or "amx_bf16" in flags:
         return ""
-    return "bf16 on the CPU needs AVX512_BF16 or AMX; this CPU (%s) has neither" % model
+    return "bf16 on the CPU needs AVX512_BF16 or AMX; this CPU (%s) has neither (use fp32)" % model
 
 
 def load_data(path, device):
@@ -156,8 +158,8 @@ def main():
     parser.add_argument("--threads", type=int, default=c["threads"] or os.cpu_count(),
                         help="CPU threads per process (default: the project's, else every core)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default=c["precision"],
-                        help="of the forward pass and the loss (default: the project's, %(default)s)")
+    parser.add_argument("--precision", choices=("fp32", "bf16", "fp16"),
+                        help="of the forward pass and the loss (default: the project's, %s)" % c["precision"])
     parser.add_argument("--data", default=os.path.join(HERE, "data.pt"))
     parser.add_argument("--weights", help="start from these weights (e.g. weights.pt) instead of a fresh model")
     parser.add_argument("--out", default=os.path.join(HERE, "trained.pt"), help="where rank 0 writes the weights")
@@ -173,14 +175,15 @@ def main():
         device = torch.device("cuda", local_rank)
     if device.type == "cpu":
         torch.set_num_threads(max(1, args.threads))
-    why = precision_unsupported(args.precision, device)
+    precision = args.precision or c["precision"]
+    why = precision_unsupported(precision, device)
     if why:
-        sys.exit("--precision %s: %s" % (args.precision, why))
+        sys.exit("%s: %s" % ("--precision " + precision if args.precision else "training.precision", why))
     # Autocast computes in bf16/fp16 where it pays and keeps float32 where it must (the loss, the
     # reductions); the parameters and the optimiser's state stay float32.
-    low = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(args.precision)
+    low = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
     autocast = (lambda: torch.autocast(device.type, dtype=low)) if low else contextlib.nullcontext
-    scaler = torch.cuda.amp.GradScaler(enabled=args.precision == "fp16")  # fp16 gradients underflow
+    scaler = torch.cuda.amp.GradScaler(enabled=precision == "fp16")  # fp16 gradients underflow
     if world > 1:
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
 
@@ -209,7 +212,7 @@ def main():
     step, seen, train_seconds = 0, 0, 0.0
     log = (lambda *a: print(*a, flush=True)) if rank == 0 else (lambda *a: None)
     log("%s: %d train / %d validation / %d test samples, %d process(es) × batch %d, %s, %s, %d thread(s)"
-        % (c["name"], n, data["val"][0].shape[0], data["test"][0].shape[0], world, batch, device, args.precision,
+        % (c["name"], n, data["val"][0].shape[0], data["test"][0].shape[0], world, batch, device, precision,
            torch.get_num_threads()))
     for epoch in range(c["epochs"]):
         g = torch.Generator().manual_seed(c["seed"] * 1000003 + epoch + 1)
@@ -250,7 +253,7 @@ def main():
                 % (epoch + 1, c["epochs"], loss_sum / max(1, count), val_loss, 100 * val_acc, count * world / seconds))
     summary = {"name": c["name"], "processes": world, "epochs": c["epochs"], "train_seconds": train_seconds,
                "samples_per_second": seen / train_seconds if train_seconds > 0 else 0.0, "device": str(device),
-               "threads": torch.get_num_threads(), "precision": args.precision}
+               "threads": torch.get_num_threads(), "precision": precision}
     if rank == 0:
         summary["test_loss"], summary["test_accuracy"] = evaluate(model, *data["test"], min(1024, batch), c)
         torch.save(model.state_dict(), args.out)
