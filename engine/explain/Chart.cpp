@@ -1661,11 +1661,13 @@ Canvas layout(const HeatMap &c, int width, int height) {
     noData(cv, top, "No data to plot");
     return cv;
   }
-  // The colour scale: around 0 for signed values, from 0 (or below) up for magnitudes.
+  // The colour scale: around 0 for signed values, from 0 (or below) up for magnitudes; a
+  // spectrogram's log energies (numeric axes) span their own range.
+  const bool numeric = !c.colValues.empty() || !c.rowValues.empty();
   if (c.signedValues) {
     hi = std::max(std::abs(lo), std::abs(hi));
     lo = -hi;
-  } else {
+  } else if (!numeric) {
     lo = std::min(0.0, lo);
   }
   if (!(hi > lo))
@@ -1676,30 +1678,41 @@ Canvas layout(const HeatMap &c, int width, int height) {
   for (double v : st.major)
     scaleTexts.push_back(tickText(v, st.step, sExtent));
 
-  const bool named = !c.rowLabels.empty() || !c.colLabels.empty();
+  const bool named = !numeric && (!c.rowLabels.empty() || !c.colLabels.empty());
   std::vector<std::string> rowTexts, colTexts;
-  for (int r = 0; r < rows; ++r)
-    rowTexts.push_back(static_cast<std::size_t>(r) < c.rowLabels.size() ? truncated(c.rowLabels[r], 18)
-                       : named                                          ? std::to_string(r)
-                                                                        : "");
-  for (int k = 0; k < cols; ++k)
-    colTexts.push_back(static_cast<std::size_t>(k) < c.colLabels.size() ? truncated(c.colLabels[k], 18)
-                       : named                                          ? std::to_string(k)
-                                                                        : "");
-  // Pixel axes: ticks at nice whole indices of the pixels there are.
+  if (named) {
+    for (int r = 0; r < rows; ++r)
+      rowTexts.push_back(static_cast<std::size_t>(r) < c.rowLabels.size() ? truncated(c.rowLabels[r], 18)
+                                                                          : std::to_string(r));
+    for (int k = 0; k < cols; ++k)
+      colTexts.push_back(static_cast<std::size_t>(k) < c.colLabels.size() ? truncated(c.colLabels[k], 18)
+                                                                          : std::to_string(k));
+  }
+  // Pixel axes: ticks at nice whole indices of the pixels there are; numeric axes: at readable
+  // values (laid out once more below, at the cells' final size).
   auto indexTicks = [](int count) {
     Ticks t = linearTicks(0, std::max(1, count - 1), std::max(2, std::min(6, count / 4)), true, true);
-    t.major.erase(
-        std::remove_if(t.major.begin(), t.major.end(), [&](double v) { return v != std::round(v) || v > count - 1; }),
-        t.major.end());
-    return t;
+    std::vector<AxisTick> out;
+    for (double v : t.major)
+      if (v == std::round(v) && v <= count - 1)
+        out.push_back({v + 0.5, fixed(v, 0)});
+    return out;
   };
-  const Ticks rt = indexTicks(rows), ct = indexTicks(cols);
+  auto ticksOf = [&](const std::vector<double> &values, int count, double pixelsPerCell) {
+    return values.size() == static_cast<std::size_t>(count) ? valueTicks(values, pixelsPerCell, 28) : indexTicks(count);
+  };
+  std::vector<AxisTick> rt, ct;
+  auto tickTexts = [](const std::vector<AxisTick> &ticks) {
+    std::vector<std::string> texts;
+    for (const auto &t : ticks)
+      texts.push_back(t.text);
+    return texts;
+  };
   if (!named) {
-    for (double v : rt.major)
-      rowTexts.push_back(fixed(v, 0));
-    for (double v : ct.major)
-      colTexts.push_back(fixed(v, 0));
+    rt = ticksOf(c.rowValues, rows, (height - top) / std::max(1, rows));
+    ct = ticksOf(c.colValues, cols, static_cast<double>(width) / std::max(1, cols));
+    rowTexts = tickTexts(rt);
+    colTexts = tickTexts(ct);
   }
 
   const double scaleW = 14 + 6 + 6 + maxTextWidth(scaleTexts, kTick) + (c.scaleLabel.empty() ? 0 : 22);
@@ -1720,8 +1733,16 @@ Canvas layout(const HeatMap &c, int width, int height) {
     noData(cv, top, "Too small to draw");
     return cv;
   }
-  const double plotW = cell * cols, plotH = cell * rows;
+  // Cells are square, or fill the plot when stretched (a spectrogram's frames are many and narrow).
+  const double cw = c.stretch ? availW / cols : cell, ch = c.stretch ? availH0 / rows : cell;
+  if (!named) {
+    rt = ticksOf(c.rowValues, rows, ch);
+    ct = ticksOf(c.colValues, cols, cw);
+  }
+  const double plotW = cw * cols, plotH = ch * rows;
   const double x0 = std::round(left + (availW - plotW) / 2), y0 = std::round(top + 6);
+  // Where row r starts (its top edge): upward rows put row 0 at the bottom.
+  auto rowTop = [&](double r) { return c.rowsUpward ? y0 + plotH - r * ch : y0 + r * ch; };
 
   // Cells; the values' colour from the map, `annotate` writes each value in its cell.
   auto colour = [&](double v) {
@@ -1730,19 +1751,20 @@ Canvas layout(const HeatMap &c, int width, int height) {
     return colorOf(sequentialColor((v - lo) / (hi - lo)));
   };
   // Numbers in every cell or in none: only when the widest fits.
-  const double annotateSize = std::min(11.0, cell * 0.38);
+  const double annotateSize = std::min(11.0, std::min(cw, ch) * 0.38);
   const double extent = std::max(std::abs(lo), std::abs(hi));
   bool numbers = c.annotate && annotateSize >= 7;
   for (const auto &r : c.values)
     for (double v : r)
-      numbers = numbers && (!std::isfinite(v) || textWidth(cellText(v, integral, extent), annotateSize) <= cell - 2);
+      numbers = numbers && (!std::isfinite(v) || textWidth(cellText(v, integral, extent), annotateSize) <= cw - 2);
   for (int r = 0; r < rows; ++r)
     for (int k = 0; k < static_cast<int>(c.values[r].size()); ++k) {
       const double v = c.values[r][k];
       const Color col = std::isfinite(v) ? colour(v) : Color{200, 200, 200};
       // Whole-pixel edges, so neighbouring cells leave no seam.
-      const double xa = std::round(x0 + k * cell), xb = std::round(x0 + (k + 1) * cell);
-      const double ya = std::round(y0 + r * cell), yb = std::round(y0 + (r + 1) * cell);
+      const double xa = std::round(x0 + k * cw), xb = std::round(x0 + (k + 1) * cw);
+      const double ya = std::round(std::min(rowTop(r), rowTop(r + 1))),
+                   yb = std::round(std::max(rowTop(r), rowTop(r + 1)));
       cv.rect(xa, ya, xb - xa, yb - ya, col);
       if (numbers && std::isfinite(v)) {
         const double lum = 0.299 * col.r + 0.587 * col.g + 0.114 * col.b;
@@ -1751,8 +1773,23 @@ Canvas layout(const HeatMap &c, int width, int height) {
       }
     }
   cv.rect(crisp(x0) - 1, crisp(y0) - 1, std::round(plotW) + 1, std::round(plotH) + 1, std::nullopt, kInk, 1);
+  // The parts branches read, each named in its top-left corner on a dark tab.
+  for (const auto &o : c.outlines) {
+    const double xa = std::round(x0 + o.col0 * cw), xb = std::round(x0 + o.col1 * cw);
+    const double ya = std::round(std::min(rowTop(o.row0), rowTop(o.row1))),
+                 yb = std::round(std::max(rowTop(o.row0), rowTop(o.row1)));
+    if (xb - xa < 3 || yb - ya < 3)
+      continue;
+    cv.rect(crisp(xa) + 1, crisp(ya) + 1, xb - xa - 2, yb - ya - 2, std::nullopt, kWhite, 1.5);
+    const std::string text =
+        truncated(o.label, static_cast<std::size_t>(std::max(2.0, (xb - xa - 10) / (kAdvance * kSmall))));
+    if (yb - ya >= kSmall + 6 && !text.empty()) {
+      cv.rect(xa + 2, ya + 2, textWidth(text, kSmall) + 6, kSmall + 4, kInk);
+      cv.text(xa + 5, ya + 2 + kSmall, text, kSmall, kWhite);
+    }
+  }
 
-  // Row and column names, or pixel indices.
+  // Row and column names, or ticks.
   const double by = y0 + plotH;
   if (named) {
     for (int r = 0; r < rows; ++r)
@@ -1765,15 +1802,15 @@ Canvas layout(const HeatMap &c, int width, int height) {
         cv.text(x, by + 16, colTexts[k], kTick, kInk, Anchor::Middle);
     }
   } else {
-    for (double v : rt.major) {
-      const double y = crisp(y0 + (v + 0.5) * cell);
+    for (const auto &t : rt) {
+      const double y = crisp(rowTop(t.at));
       cv.line(x0 - 5, y, x0 - 1, y, kInk);
-      cv.text(x0 - 8, y + 4, fixed(v, 0), kTick, kInk, Anchor::End);
+      cv.text(x0 - 8, y + 4, t.text, kTick, kInk, Anchor::End);
     }
-    for (double v : ct.major) {
-      const double x = crisp(x0 + (v + 0.5) * cell);
+    for (const auto &t : ct) {
+      const double x = crisp(x0 + t.at * cw);
       cv.line(x, by, x, by + 4, kInk);
-      cv.text(x, by + 17, fixed(v, 0), kTick, kInk, Anchor::Middle);
+      cv.text(x, by + 17, t.text, kTick, kInk, Anchor::Middle);
     }
   }
   const double axisTextBottom = turned ? by + 6 + colTextW : by + 20;
@@ -2107,6 +2144,88 @@ Color roleColor(const std::string &role, int &other) {
     return seriesColor(3);
   static const int free[] = {0, 2, 4, 5, 6, 7};
   return seriesColor(free[other++ % 6]);
+}
+
+std::vector<AxisTick> valueTicks(const std::vector<double> &values, double pixelsPerCell, double minGap) {
+  const int n = static_cast<int>(values.size());
+  if (n == 0 || !(pixelsPerCell > 0))
+    return {};
+  // The position (in cells) of a value: between the centres of the cells it falls between, and
+  // beyond the first and last centres along the nearest step, up to the cells' outer edges.
+  auto at = [&](double v) {
+    if (n == 1)
+      return 0.5;
+    int i = 0;
+    while (i < n - 2 && v > values[static_cast<std::size_t>(i + 1)])
+      ++i;
+    const double a = values[static_cast<std::size_t>(i)], b = values[static_cast<std::size_t>(i + 1)];
+    return i + 0.5 + (b > a ? (v - a) / (b - a) : 0);
+  };
+  auto valueAt = [&](double pos) { // the inverse at the two outer edges
+    if (n == 1)
+      return values[0];
+    const bool first = pos < 1;
+    const std::size_t i = first ? 0 : static_cast<std::size_t>(n - 2);
+    const double step = values[i + 1] - values[i];
+    return first ? values[0] - 0.5 * step : values[static_cast<std::size_t>(n - 1)] + 0.5 * step;
+  };
+  const double lo = valueAt(0), hi = valueAt(n);
+  std::vector<AxisTick> out;
+  if (!(hi > lo))
+    return {{0.5 * n, general(values[0])}};
+  const double pixels = pixelsPerCell * n;
+  double worst = 0; // how far the values stray from evenly spaced, as a share of their range
+  for (int i = 0; i < n; ++i)
+    worst = std::max(worst, std::abs(values[static_cast<std::size_t>(i)] -
+                                     (values[0] + (values.back() - values[0]) * i / std::max(1, n - 1))));
+  if (worst <= 0.01 * (hi - lo)) {
+    const Ticks t = linearTicks(lo, hi, std::clamp(static_cast<int>(pixels / (2 * minGap)), 2, 10), true, true);
+    const double extent = std::max(std::abs(lo), std::abs(hi));
+    for (double v : t.major)
+      if (v >= lo && v <= hi)
+        out.push_back({at(v), tickText(v, t.step, extent)});
+    return out;
+  }
+  // Uneven: the roundest values in range first, each kept where it leaves room for its neighbours.
+  std::vector<double> candidates;
+  if (lo <= 0 && hi >= 0)
+    candidates.push_back(0);
+  const double magnitude = std::max(std::abs(lo), std::abs(hi));
+  const int topPower = static_cast<int>(std::floor(std::log10(magnitude)));
+  for (int m : {1, 5, 2, 3, 4, 6, 7, 8, 9})
+    for (int e = topPower; e >= topPower - 3; --e)
+      for (double sign : {1.0, -1.0}) {
+        const double v = sign * m * std::pow(10.0, e);
+        if (v >= lo && v <= hi)
+          candidates.push_back(v);
+      }
+  std::vector<double> kept;
+  for (double v : candidates) {
+    const double p = at(v) * pixelsPerCell;
+    if (std::all_of(kept.begin(), kept.end(), [&](double k) { return std::abs(at(k) * pixelsPerCell - p) >= minGap; }))
+      kept.push_back(v);
+  }
+  std::sort(kept.begin(), kept.end());
+  for (double v : kept)
+    out.push_back({at(v), general(v)});
+  return out;
+}
+
+HeatMap spectrogram(std::vector<std::vector<double>> values, const DataInfo::Audio &audio) {
+  HeatMap h;
+  h.values = std::move(values);
+  h.xLabel = "Time (s)";
+  h.yLabel = "Frequency (Hz)";
+  h.scaleLabel = "Log mel energy";
+  h.rowsUpward = true;
+  h.stretch = true;
+  const std::size_t rows = h.values.size(), cols = rows ? h.values[0].size() : 0;
+  if (audio.bandHz.size() == rows)
+    h.rowValues = audio.bandHz;
+  // Frame f is centred on f × hop (the STFT pads half a window at each end).
+  for (std::size_t f = 0; f < cols && audio.hopSeconds > 0; ++f)
+    h.colValues.push_back(static_cast<double>(f) * audio.hopSeconds);
+  return h;
 }
 
 std::string toSvg(const XYChart &c, int width, int height) {

@@ -46,7 +46,32 @@ struct HeatMap {                                 // a matrix or an image's per-p
   std::vector<std::vector<double>> values;       // rows × cols
   bool signedValues = false;                     // diverging map around 0, else sequential
   bool annotate = false;                         // numbers in the cells (confusion matrices)
+  // Numeric axes (a spectrogram: each column's time in s, each row's frequency in Hz): ticks at
+  // readable values, placed by the cells' values, which need not be evenly spaced (mel bands are
+  // not). Empty: named or pixel-index axes.
+  std::vector<double> colValues, rowValues;
+  bool rowsUpward = false;                      // row 0 at the bottom (low frequencies, as a spectrogram is read)
+  bool stretch = false;                         // the cells fill the plot, wider than tall, instead of staying square
+  struct Outline {                              // cells outlined and named: the band or time window a branch reads
+    int row0 = 0, row1 = 0, col0 = 0, col1 = 0; // [row0, row1) × [col0, col1)
+    std::string label;
+  };
+  std::vector<Outline> outlines;
 };
+
+// One tick of a numeric axis: `at` in cells from the axis's start (the first cell's outer edge).
+struct AxisTick {
+  double at = 0;
+  std::string text;
+};
+// Readable ticks for cells whose centres carry `values` (increasing): evenly spaced values give
+// 1-2-5 steps, others (mel bands) the roundest values first (1000 before 500 before 300 Hz), no two
+// nearer than `minGap` pixels at `pixelsPerCell`. The app's spectrogram uses the same ticks.
+std::vector<AxisTick> valueTicks(const std::vector<double> &values, double pixelsPerCell, double minGap);
+
+// A logmel sample ([mels][frames], row 0 the lowest band) as a spectrogram: time in s across,
+// frequency in Hz up, the cells stretched to the plot.
+HeatMap spectrogram(std::vector<std::vector<double>> values, const DataInfo::Audio &audio);
 
 struct BarChart { // horizontal bars (per-branch shares, claims)
   std::string title, valueLabel;

@@ -99,7 +99,104 @@ void writeTokenExplanations(const std::string &dir, const DataInfo &data, const 
   writeFileAtomically(dir + "/tokens.jsonl", jsonl);
   writeFileAtomically(dir + "/tokens.html", html);
 }
+// Rows × cols of a [H, W] tensor.
+std::vector<std::vector<double>> matrixOf(const torch::Tensor &hw) {
+  const auto t = hw.to(torch::kDouble).contiguous().cpu();
+  std::vector<std::vector<double>> m(static_cast<std::size_t>(t.size(0)));
+  const double *p = t.data_ptr<double>();
+  for (std::size_t r = 0; r < m.size(); ++r)
+    m[r].assign(p + r * t.size(1), p + (r + 1) * t.size(1));
+  return m;
+}
+
+// The rows and columns a branch reads of a [1, H, W] sample (the whole sample when it reads all).
+chart::HeatMap::Outline cellsOf(const std::vector<int64_t> &region, int64_t rows, int64_t cols) {
+  if (region.empty())
+    return {0, static_cast<int>(rows), 0, static_cast<int>(cols), ""};
+  int64_t r0 = rows, r1 = -1, c0 = cols, c1 = -1;
+  for (int64_t i : region) {
+    const int64_t cell = i % (rows * cols), r = cell / cols, col = cell % cols;
+    r0 = std::min(r0, r);
+    r1 = std::max(r1, r);
+    c0 = std::min(c0, col);
+    c1 = std::max(c1, col);
+  }
+  return {static_cast<int>(r0), static_cast<int>(r1 + 1), static_cast<int>(c0), static_cast<int>(c1 + 1), ""};
+}
+
+// Audio (logmel) figures of one Combine: test sample 0's spectrogram with each branch's band
+// (spectrogram_<combine>.png), the saliency of every branch stitched into one time × frequency map
+// with each band's share of the decision (saliency_<combine>.png), and the shares as bars with the
+// bands' frequencies (shares_<combine>.png). Each figure is written as SVG beside its PNG.
+void writeAudioFigures(const std::string &dir, const DataInfo &data, const CombineAttribution &comb,
+                       const std::vector<BranchAggregate> &aggregates, const std::vector<std::vector<int64_t>> &regions,
+                       const torch::Tensor &sample, const Explanation &e, const std::vector<Explainer::Saliency> &sal,
+                       Json &out) {
+  const int64_t rows = data.sampleShape[1], cols = data.sampleShape[2];
+  std::vector<chart::HeatMap::Outline> outlines;
+  chart::BarChart bars;
+  bars.title = "Which parts of the spectrogram decided (\"" + comb.combine + "\")";
+  bars.valueLabel = "Share of the mean |contribution|";
+  for (std::size_t b = 0; b < aggregates.size(); ++b) {
+    const std::vector<int64_t> region = b < regions.size() ? regions[b] : std::vector<int64_t>{};
+    auto o = cellsOf(region, rows, cols);
+    const std::string range = audioPartRange(region, data);
+    o.label = aggregates[b].branch + " " + std::to_string(std::lround(100 * aggregates[b].share)) + "%";
+    outlines.push_back(o);
+    bars.labels.push_back(aggregates[b].branch + (range.empty() ? "" : " (" + range + ")"));
+    bars.values.push_back(aggregates[b].share);
+  }
+  const std::string name = comb.combine;
+  auto write = [&](const std::string &key, const std::string &file, auto figure, int width, int height) {
+    writeFileAtomically(dir + "/" + file + ".svg", chart::toSvg(figure, width, height));
+    chart::writePng(figure, dir + "/" + file + ".png", width, height);
+    out[key] = dir + "/" + file + ".png";
+  };
+  chart::HeatMap spec = chart::spectrogram(matrixOf(sample), data.audio);
+  spec.title = "Test sample 0: " + className(data, e.labels[0].item<int64_t>()) + ", predicted " +
+               className(data, e.predictions[0].item<int64_t>());
+  spec.outlines = outlines;
+  write("spectrogram_png", "spectrogram_" + name, spec, kFigureWidth, 420);
+  if (!sal.empty()) {
+    torch::Tensor stitched = torch::zeros({rows, cols}, torch::kDouble);
+    Json deltas = Json::object();
+    for (const auto &s : sal) {
+      stitched += s.map.abs().mean(0).sum(0).to(torch::kDouble).cpu();
+      deltas[s.branch] = s.delta.abs().max().item<double>();
+    }
+    chart::HeatMap map = chart::spectrogram(matrixOf(stitched), data.audio);
+    map.title =
+        "Where each part looked and how much it decided (" + std::to_string(sal.front().map.size(0)) + " test samples)";
+    map.scaleLabel = "Mean |integrated gradients|";
+    map.outlines = outlines;
+    write("saliency_png", "saliency_" + name, map, kFigureWidth, 420);
+    out["integrated_gradients_max_delta"] = deltas;
+  }
+  write("shares_png", "shares_" + name, bars, kFigureWidth, 90 + 40 * static_cast<int>(bars.labels.size()));
+}
 } // namespace
+
+std::string audioPartRange(const std::vector<int64_t> &region, const DataInfo &data) {
+  if (data.sampleShape.size() != 3 || data.audio.features != "logmel")
+    return {};
+  const int64_t rows = data.sampleShape[1], cols = data.sampleShape[2];
+  const auto o = cellsOf(region, rows, cols);
+  auto hz = [](double v) { return std::to_string(std::lround(v)); };
+  auto s = [](double v) { // two decimals, locale-free
+    std::string t = std::to_string(std::lround(v * 100));
+    if (t.size() < 3)
+      t.insert(0, 3 - t.size(), '0');
+    return t.substr(0, t.size() - 2) + "." + t.substr(t.size() - 2);
+  };
+  std::string out;
+  if ((o.row0 > 0 || o.row1 < rows) && data.audio.bandHz.size() == static_cast<std::size_t>(rows))
+    out = hz(data.audio.bandHz[static_cast<std::size_t>(o.row0)]) + "–" +
+          hz(data.audio.bandHz[static_cast<std::size_t>(o.row1 - 1)]) + " Hz";
+  if ((o.col0 > 0 || o.col1 < cols) && data.audio.hopSeconds > 0)
+    out +=
+        (out.empty() ? "" : ", ") + s(o.col0 * data.audio.hopSeconds) + "–" + s(o.col1 * data.audio.hopSeconds) + " s";
+  return out;
+}
 
 void ExplainSession::writeFiles(const Explanation &e, const ExplainOptions &options, const std::string &dir, Json &j) {
   const int64_t n = e.targets.size(0);
@@ -123,8 +220,13 @@ void ExplainSession::writeFiles(const Explanation &e, const ExplainOptions &opti
     const std::string png = dir + "/class_branch_" + comb.combine + ".png";
     chart::writePng(heat, png, kFigureWidth, std::clamp(180 + 30 * static_cast<int>(model_->classes()), 360, 900));
     j["combines"][c]["heatmap_png"] = png;
-    // Saliency per sub-model, averaged |IG| over up to 16 samples, stitched into the input.
-    if (data.sampleShape.size() == 3 && options.method == ExplainMethod::Shapley) {
+    // Spectrograms: the sample, where the bands looked and which decided, on axes in s and Hz.
+    if (data.audio.features == "logmel" && data.sampleShape.size() == 3 && options.method == ExplainMethod::Shapley) {
+      writeAudioFigures(dir, data, comb, Explainer::aggregate(comb, e.targets, model_->classes()),
+                        branchRegions(comb.combine), samples(1)[0][0], e,
+                        saliency(e, comb.combine, std::min<int64_t>(16, n)), j["combines"][c]);
+    } else if (data.sampleShape.size() == 3 && options.method == ExplainMethod::Shapley) {
+      // Saliency per sub-model, averaged |IG| over up to 16 samples, stitched into the input.
       Json deltas = Json::object();
       const int64_t count = std::min<int64_t>(16, n);
       for (const auto &s : saliency(e, comb.combine, count)) {

@@ -13,6 +13,11 @@
 
 namespace particle {
 
+// What a branch reads of an audio (logmel) sample, from its region (ExplainSession::branchRegions):
+// "120–560 Hz" for a band (the centres of its lowest and highest mel rows), "0.25–0.50 s" for a
+// time window, both for a part cut both ways; empty for the whole sample and for other data.
+std::string audioPartRange(const std::vector<int64_t> &region, const DataInfo &data);
+
 class ExplainSession {
 public:
   // Loads the data set and the checkpoint (refused when damaged or of another graph) without
@@ -44,8 +49,12 @@ public:
   // The files `particle explain` writes beside explain.json, whose body `j` gains their names: per
   // Combine the class × branch heat map (class_branch_<combine>.png) and, with Shapley values, for
   // images each branch's mean |saliency| over up to 16 samples (saliency_<branch>.png, with the
-  // integrated gradients' largest completeness error), for text the words that drove each
-  // decision over up to 20 samples (tokens.jsonl, one line per sample, and tokens.html).
+  // integrated gradients' largest completeness error), for audio (logmel) spectrograms with axes in
+  // s and Hz — test sample 0 with each branch's band (spectrogram_<combine>), the branches'
+  // saliency over up to 16 samples stitched into one time × frequency map with each band's share
+  // (saliency_<combine>) and the shares as bars (shares_<combine>), each as .png and .svg — and for
+  // text the words that drove each decision over up to 20 samples (tokens.jsonl, one line per
+  // sample, and tokens.html).
   void writeFiles(const Explanation &e, const ExplainOptions &options, const std::string &dir, Json &j);
   // Attention maps of every Attention sub-model for one sample: per layer [1, heads, T, T].
   std::map<std::string, std::vector<torch::Tensor>> attention(int64_t sample);

@@ -1,7 +1,7 @@
 // The chart code (engine/explain/Chart.h) without a display: SVG that parses and names its axes,
 // ticks, legend and colour scale, escaped text, powers of ten on a log axis, PNGs of the asked size
 // that show something (decoded here), the same bytes for the same input, and empty charts that
-// say so.
+// say so; spectrograms with time in s, frequency in Hz upward and the bands outlined.
 
 #include "TestSupport.h"
 #include "base/Error.h"
@@ -182,6 +182,7 @@ private Q_SLOTS:
   void emptyChartsSaySo();
   void unwritablePngNamesTheFile();
   void graphIsDrawnInLayers();
+  void spectrogramHasAxesInSecondsAndHertz();
 };
 
 void TestChart::xyChartNamesItsAxesTicksAndLegend() {
@@ -465,6 +466,70 @@ void TestChart::graphIsDrawnInLayers() {
   QVERIFY(yOf("combine") < yOf("head"));
   // Wider than allowed: scaled to fit.
   QVERIFY(chart::graphSvg(p.graph, v, 300).find("width=\"300\"") != std::string::npos);
+}
+
+void TestChart::spectrogramHasAxesInSecondsAndHertz() {
+  // A constructed logmel sample: 64 mel bands (HTK centres up to 8 kHz), 101 frames 10 ms apart, a
+  // tone in band 6 (about 300 Hz) and silence elsewhere.
+  DataInfo::Audio audio;
+  audio.features = "logmel";
+  audio.sampleRate = 16000;
+  audio.seconds = 1.0;
+  audio.hopSeconds = 0.01;
+  const auto mel = [](double hz) { return 2595 * std::log10(1 + hz / 700); };
+  for (int m = 1; m <= 64; ++m)
+    audio.bandHz.push_back(700 * (std::pow(10.0, mel(8000) * m / 65 / 2595) - 1));
+  std::vector<std::vector<double>> values(64, std::vector<double>(101, -8.0));
+  for (int f = 20; f < 80; ++f)
+    values[6][f] = 2.0;
+  chart::HeatMap h = chart::spectrogram(values, audio);
+  h.title = "Test sample 0";
+  for (int b = 0; b < 4; ++b)
+    h.outlines.push_back(
+        {16 * b, 16 * (b + 1), 0, 101, "split:" + std::to_string(b) + " " + std::to_string(10 * b) + "%"});
+  const std::string svg = chart::toSvg(h, 640, 420);
+  const QStringList texts = svgTexts(svg);
+  QVERIFY2(!texts.contains("<malformed>"), svg.c_str());
+  QVERIFY(selfContained(svg));
+  QVERIFY(texts.contains("Time (s)") && texts.contains("Frequency (Hz)") && texts.contains("Log mel energy"));
+  // Seconds at a 1-2-5 step across the clip; hertz at round values up the uneven mel axis.
+  QVERIFY2(texts.contains("0.0") && texts.contains("1.0"), qPrintable(texts.join('|')));
+  QVERIFY2(texts.contains("1000") && texts.contains("5000") && texts.contains("500"), qPrintable(texts.join('|')));
+  for (const char *band : {"split:0 0%", "split:3 30%"})
+    QVERIFY2(texts.contains(band), band);
+
+  // The ticks themselves: in order, no two nearer than asked, each where its value lies between
+  // the bands' centres (1000 Hz between the bands on either side of it).
+  const auto hz = chart::valueTicks(audio.bandHz, 5.0, 24);
+  QVERIFY(hz.size() >= 4);
+  for (std::size_t i = 1; i < hz.size(); ++i)
+    QVERIFY((hz[i].at - hz[i - 1].at) * 5.0 >= 24 - 1e-9);
+  const auto k = std::find_if(hz.begin(), hz.end(), [](const chart::AxisTick &t) { return t.text == "1000"; });
+  QVERIFY(k != hz.end());
+  const auto above = std::upper_bound(audio.bandHz.begin(), audio.bandHz.end(), 1000.0) - audio.bandHz.begin();
+  QVERIFY(k->at > above - 0.5 && k->at < above + 0.5);
+
+  // Row 0 at the bottom: the tone in band 6 is drawn in the plot's lowest tenth, as a band across
+  // the middle 60% of the clip.
+  QTemporaryDir dir;
+  const std::string path = dir.filePath("spectrogram.png").toStdString();
+  chart::writePng(h, path, 640, 420);
+  const Image img = readPng(path);
+  QCOMPARE(img.width, 640);
+  int lowest = img.height, highest = -1, left = img.width, right = -1;
+  for (int y = 0; y < img.height; ++y)
+    for (int x = 0; x < img.width; ++x) {
+      const uint8_t *px = &img.rgb[(static_cast<std::size_t>(y) * img.width + x) * 3];
+      if (px[0] > 240 && px[1] > 220 && px[2] < 60 && x < 520) { // the map's top (yellow), left of the colour bar
+        lowest = std::min(lowest, y);
+        highest = std::max(highest, y);
+        left = std::min(left, x);
+        right = std::max(right, x);
+      }
+    }
+  QVERIFY2(highest > 0 && lowest > 0.8 * img.height - 80 && highest - lowest < 12,
+           qPrintable(QString("tone rows %1–%2 of %3").arg(lowest).arg(highest).arg(img.height)));
+  QVERIFY2(right - left > 200, qPrintable(QString("tone columns %1–%2").arg(left).arg(right)));
 }
 
 QTEST_GUILESS_MAIN(TestChart)
