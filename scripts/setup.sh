@@ -9,6 +9,7 @@ packages=(
   qt6-base-dev qt6-svg-dev libqt6svg6 qt6-qpa-plugins libgl-dev
   libtorch-dev libopenblas0-openmp libgloo-dev
   libqcustomplot-dev nlohmann-json3-dev zlib1g-dev libstb-dev libcsv-dev libsentencepiece-dev
+  libsndfile1-dev
   dataset-fashion-mnist python3-torch python3-torchvision python3-numpy python3-onnx
   xvfb xauth clang-format clang-tidy nodejs chromium
 )

@@ -27,11 +27,11 @@ namespace {
 constexpr char kMagic[8] = {'P', 'S', 'I', 'M', 'A', 'G', 'E', '1'};
 constexpr double kMaxPixels = 1 << 28; // one image: 268 million pixels
 
-bool isImage(const fs::path &p) {
+bool hasExtension(const fs::path &p, const std::vector<std::string> &extensions) {
   std::string ext = p.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp";
+  return std::find(extensions.begin(), extensions.end(), ext) != extensions.end();
 }
 
 bool hidden(const fs::path &p) {
@@ -49,8 +49,8 @@ std::vector<fs::path> subfolders(const fs::path &dir) {
   return out;
 }
 
-// The images under one class folder (recursively, hidden folders skipped), sorted.
-std::vector<std::string> imagesUnder(const fs::path &dir) {
+// The files with one of `extensions` under one class folder (recursively, hidden folders skipped), sorted.
+std::vector<std::string> filesUnder(const fs::path &dir, const std::vector<std::string> &extensions) {
   std::vector<std::string> files;
   std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
@@ -61,7 +61,7 @@ std::vector<std::string> imagesUnder(const fs::path &dir) {
       it.disable_recursion_pending();
       continue;
     }
-    if (it->is_regular_file(ec) && isImage(it->path()) && !hidden(it->path()))
+    if (it->is_regular_file(ec) && hasExtension(it->path(), extensions) && !hidden(it->path()))
       files.push_back(it->path().string());
   }
   std::sort(files.begin(), files.end());
@@ -69,7 +69,8 @@ std::vector<std::string> imagesUnder(const fs::path &dir) {
 }
 
 // Adds the class folders of `dir` to `list`, their names looked up in `classes`.
-void collect(const fs::path &dir, const std::vector<std::string> &classes, ImageList &list) {
+void collect(const fs::path &dir, const std::vector<std::string> &classes, const std::vector<std::string> &extensions,
+             const std::string &what, ImageList &list) {
   for (const auto &folder : subfolders(dir)) {
     const std::string name = folder.filename().string();
     const auto at = std::find(classes.begin(), classes.end(), name);
@@ -77,9 +78,9 @@ void collect(const fs::path &dir, const std::vector<std::string> &classes, Image
       throw Error(ErrorKind::File, folder.string() + ": class folder \"" + name +
                                        "\" is not among the training classes (" + dir.parent_path().string() +
                                        "/train/)");
-    const auto files = imagesUnder(folder);
+    const auto files = filesUnder(folder, extensions);
     if (files.empty())
-      throw Error(ErrorKind::File, folder.string() + ": no PNG, JPEG or BMP images in this class folder");
+      throw Error(ErrorKind::File, folder.string() + ": no " + what + " in this class folder");
     for (const auto &f : files) {
       list.files.push_back(f);
       list.labels.push_back(at - classes.begin());
@@ -227,7 +228,8 @@ std::string decodeOne(const std::string &file, const DecodeOptions &o, uint8_t *
 
 } // namespace
 
-ImageTree scanImageTree(const std::string &rootPath) {
+ImageTree scanImageTree(const std::string &rootPath, const std::vector<std::string> &extensions,
+                        const std::string &what) {
   ImageTree tree;
   tree.root = rootPath;
   const fs::path root(rootPath);
@@ -240,17 +242,17 @@ ImageTree scanImageTree(const std::string &rootPath) {
   for (const auto &folder : subfolders(classRoot))
     tree.classes.push_back(folder.filename().string());
   if (tree.classes.empty())
-    throw Error(ErrorKind::File, classRoot.string() +
-                                     ": no class folders (expected one folder of images per class, or train/ "
+    throw Error(ErrorKind::File, classRoot.string() + ": no class folders (expected one folder of " + what +
+                                     " per class, or train/ "
                                      "and test/ folders of them)");
   if (tree.classes.size() < 2)
     throw Error(ErrorKind::File, classRoot.string() + ": only one class folder (\"" + tree.classes.front() +
                                      "\"); a classifier needs at least two");
-  collect(classRoot, tree.classes, tree.train);
+  collect(classRoot, tree.classes, extensions, what, tree.train);
   if (tree.ownTest) {
-    collect(test, tree.classes, tree.test);
+    collect(test, tree.classes, extensions, what, tree.test);
     if (tree.test.files.empty())
-      throw Error(ErrorKind::File, test.string() + ": no class folders with images");
+      throw Error(ErrorKind::File, test.string() + ": no class folders with " + what);
   }
   return tree;
 }

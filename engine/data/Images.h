@@ -18,15 +18,18 @@ struct ImageList {
 
 // root/<class>/… or root/train/<class>/… and root/test/<class>/…; class names are the folder
 // names, sorted (the test tree's must be among the training tree's). Hidden folders are skipped;
-// files other than .png, .jpg, .jpeg and .bmp are ignored. Throws Error(File) for a missing or
-// empty root and for a class folder holding no images, naming the folder.
+// files whose extension is not among `extensions` (lower case, with the dot) are ignored. Throws
+// Error(File) for a missing or empty root and for a class folder holding none of `what`, naming
+// the folder. The defaults are the images'; audio_folder scans its sound files with the same tree.
 struct ImageTree {
   std::string root;
   std::vector<std::string> classes;
   ImageList train, test; // test is empty when the root has no train/ and test/ folders
   bool ownTest = false;
 };
-ImageTree scanImageTree(const std::string &root);
+ImageTree scanImageTree(const std::string &root,
+                        const std::vector<std::string> &extensions = {".png", ".jpg", ".jpeg", ".bmp"},
+                        const std::string &what = "PNG, JPEG or BMP images");
 
 // Width, height and channel count of an image from its header. Throws Error(File) naming it.
 struct ImageHeader {

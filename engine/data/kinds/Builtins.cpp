@@ -8,6 +8,7 @@
   X(idxDataKind)                                                                                                       \
   X(csvDataKind)                                                                                                       \
   X(imageFolderDataKind)                                                                                               \
+  X(audioFolderDataKind)                                                                                               \
   X(npyDataKind)                                                                                                       \
   X(textDataKind)                                                                                                      \
   X(syntheticDataKind)
