@@ -4,10 +4,10 @@
 # first (clang, ASan+UBSan, coverage; in build-fuzz/). A crash, a sanitizer report, a leak, an
 # exception other than the project's own or an input slower than 10 s stops it, and the input is
 # left in build-fuzz/findings/TARGET.
-#   scripts/fuzz.sh project|idx|csv|npy|text|image [SECONDS]
+#   scripts/fuzz.sh project|idx|csv|npy|text|image|audio [SECONDS]
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-target="${1:?usage: scripts/fuzz.sh project|idx|csv|npy|text|image [SECONDS]}"
+target="${1:?usage: scripts/fuzz.sh project|idx|csv|npy|text|image|audio [SECONDS]}"
 seconds="${2:-600}"
 [[ -d "$here/fuzz/seeds/$target" ]] || { echo "fuzz.sh: no target \"$target\" (fuzz/seeds/ has: $(ls "$here/fuzz/seeds" | tr '\n' ' '))" >&2; exit 2; }
 build="$here/build-fuzz"

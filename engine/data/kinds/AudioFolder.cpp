@@ -367,12 +367,13 @@ Decoded decodeAll(const std::string &root, const ImageList &list, const Options 
   const auto featureSize = static_cast<std::size_t>(o.featureSize());
   const torch::Tensor filterbank =
       o.logmel() ? torch::tensor(melFilterbank(o)).view({o.mels, o.fft() / 2 + 1}) : torch::Tensor();
-  constexpr std::size_t kChunk = 256;
+  // At most 256 clips, and at most 64 Mi samples (256 MiB), in memory at once.
+  const std::size_t chunk = std::clamp<std::size_t>((std::size_t(1) << 26) / samples, 1, 256);
   const unsigned cores = std::max(1U, std::thread::hardware_concurrency());
-  std::vector<float> waves(std::min(n, kChunk) * samples);
+  std::vector<float> waves(std::min(n, chunk) * samples);
   std::vector<std::string> problems;
-  for (std::size_t start = 0; start < n; start += kChunk) {
-    const std::size_t count = std::min(kChunk, n - start);
+  for (std::size_t start = 0; start < n; start += chunk) {
+    const std::size_t count = std::min(chunk, n - start);
     problems.assign(count, {});
     std::atomic<std::size_t> next{0};
     std::atomic<bool> cancelled{false};
