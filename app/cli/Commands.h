@@ -49,7 +49,9 @@ commands:
                                       --nproc N: N data-parallel workers on this machine (c10d, Gloo;
                                       default: the project's training.workers, 1 unless set);
                                       with RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT set (torchrun,
-                                      Slurm) this process joins that group as one worker
+                                      Slurm) this process joins that group as one worker;
+                                      --data-cache DIR: the split data from its cache file in DIR, or
+                                      loaded and written there (what a search's trials share)
   search PROJECT --budget 10m|24trials [--jobs N] [--out DIR [--force]] [--seed S] [--variants N]
          [--first-epochs E] [--pin AXIS=V,..] [--exclude AXIS=V,..] [--list]
                                       successive halving over decompositions of the graph (parts, width,

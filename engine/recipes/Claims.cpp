@@ -262,7 +262,8 @@ public:
       const ClaimRun &run = r_.models[m].runs[seed];
       TrialSpec s;
       s.name = runName(r_.models[m].role, seed);
-      s.args = trainArgs(files_[m], run.runDir, threads_, epochs_, static_cast<uint64_t>(seed));
+      s.args = trainArgs(files_[m], run.runDir, threads_, dataCacheFolder(options_.outDir), epochs_,
+                         static_cast<uint64_t>(seed));
       s.logStem = options_.outDir + "/logs/" + s.name;
       s.runDir = run.runDir;
       specs.push_back(s);

@@ -147,7 +147,8 @@ public:
           const std::string file = options_.outDir + "/projects/" + name + ".particle.json";
           const std::string runDir = fs::absolute(options_.outDir + "/runs/" + name).lexically_normal().string();
           saveProject(runProject(plans_[m], size, seed), file);
-          specs.push_back({name, trainArgs(file, runDir, threads_), options_.outDir + "/logs/" + name, runDir});
+          specs.push_back({name, trainArgs(file, runDir, threads_, dataCacheFolder(options_.outDir)),
+                           options_.outDir + "/logs/" + name, runDir});
           where.emplace_back(m, p, seed);
         }
     observer_->onPlan(static_cast<int>(reused.size() + specs.size()));

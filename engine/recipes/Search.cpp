@@ -4,6 +4,7 @@
 #include "base/JsonFields.h"
 #include "recipes/Processes.h"
 #include "recipes/RunPlan.h"
+#include "recipes/Trials.h"
 #include "project/TrainingSpec.h"
 #include "train/RunFolder.h"
 
@@ -872,9 +873,12 @@ private:
     const std::string checkpoint = trial.runDir + "/checkpoint.pt";
     SpawnSpec s;
     s.program = options_.program;
-    s.args = {
-        "train",     variantFile(trial.variant), "--out",   trial.runDir, "--epochs", std::to_string(trial.epochs),
-        "--threads", std::to_string(threads_),   "--nproc", "1"};
+    s.args = {"train",        variantFile(trial.variant),
+              "--out",        trial.runDir,
+              "--epochs",     std::to_string(trial.epochs),
+              "--threads",    std::to_string(threads_),
+              "--nproc",      "1",
+              "--data-cache", dataCacheFolder(options_.outDir)};
     if (trial.phase == "seeds") {
       s.args.insert(s.args.end(), {"--seed", std::to_string(trial.seed), "--force"});
     } else if (trial.rung > 0 && fs::exists(checkpoint)) {

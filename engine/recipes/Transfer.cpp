@@ -197,9 +197,11 @@ private:
     saveProject(projectWithAbsolutePaths(source_), file);
     observer_->onSourceStarted(dir);
     const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    const TrialOutcome source = runTrials(
-        options_.program,
-        {{"source", trainArgs(file, dir, cores, options_.sourceEpochs), options_.outDir + "/logs/source", dir}}, 1)[0];
+    const TrialOutcome source =
+        runTrials(options_.program,
+                  {{"source", trainArgs(file, dir, cores, dataCacheFolder(options_.outDir), options_.sourceEpochs),
+                    options_.outDir + "/logs/source", dir}},
+                  1)[0];
     if (!source.ok())
       throw Error(ErrorKind::Training,
                   "transfer: the source run failed (" + options_.outDir + "/logs/source.err: " + source.message + ")");
@@ -216,7 +218,8 @@ private:
       const std::string name = trialName(t.mode, t.size, t.seed);
       const std::string file = options_.outDir + "/projects/" + name + ".particle.json";
       saveProject(transferProject(target_, t.mode, options_, checkpoint_, t.size, t.seed), file);
-      specs.push_back({name, trainArgs(file, t.runDir, threads_), options_.outDir + "/logs/" + name, t.runDir});
+      specs.push_back({name, trainArgs(file, t.runDir, threads_, dataCacheFolder(options_.outDir)),
+                       options_.outDir + "/logs/" + name, t.runDir});
     }
     runTrials(options_.program, specs, options_.jobs, [&](std::size_t i, const TrialOutcome &o) {
       TransferTrial &t = queue[i];

@@ -68,11 +68,15 @@ TrialOutcome outcomeOf(const TrialSpec &spec, const ChildExit &end, double secon
 
 } // namespace
 
-std::vector<std::string> trainArgs(const std::string &projectFile, const std::string &runDir, int threads, int epochs,
-                                   std::optional<uint64_t> seed) {
+std::string dataCacheFolder(const std::string &outDir) {
+  return (fs::path(outDir) / "data-cache").string();
+}
+
+std::vector<std::string> trainArgs(const std::string &projectFile, const std::string &runDir, int threads,
+                                   const std::string &dataCache, int epochs, std::optional<uint64_t> seed) {
   std::vector<std::string> args = {
-      "train",   projectFile, "--out", runDir, "--force", "--threads", std::to_string(std::max(1, threads)),
-      "--nproc", "1"};
+      "train",   projectFile, "--out",        runDir,   "--force", "--threads", std::to_string(std::max(1, threads)),
+      "--nproc", "1",         "--data-cache", dataCache};
   if (epochs > 0) {
     args.emplace_back("--epochs");
     args.push_back(std::to_string(epochs));

@@ -30,9 +30,16 @@ struct TrialOutcome {
   bool ok() const { return status == "completed"; }
 };
 
-// `particle train` args for a project file (--out runDir --force --threads T --nproc 1 [--epochs E] [--seed S]).
+// Where the trials of a search, curve, claims run or transfer writing into `outDir` keep the split
+// data they share (<outDir>/data-cache, `particle train --data-cache`): the first trial of a data
+// set loads it and writes its cache file, the others map that file instead of loading again.
+std::string dataCacheFolder(const std::string &outDir);
+
+// `particle train` args for a project file (--out runDir --force --threads T --nproc 1
+// --data-cache dataCache [--epochs E] [--seed S]).
 std::vector<std::string> trainArgs(const std::string &projectFile, const std::string &runDir, int threads,
-                                   int epochs = 0, std::optional<uint64_t> seed = std::nullopt);
+                                   const std::string &dataCache, int epochs = 0,
+                                   std::optional<uint64_t> seed = std::nullopt);
 
 // Runs the specs `jobs` at a time (children end with this process: kParentPidVariable), calling
 // `finished` on this thread after each; outcomes in spec order. A trial that cannot be started

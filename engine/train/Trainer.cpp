@@ -1,6 +1,7 @@
 #include "train/Trainer.h"
 
 #include "base/Folders.h"
+#include "data/SplitCache.h"
 #include "train/Runtime.h"
 #include "base/JsonFields.h"
 #include "project/Checkpoint.h"
@@ -306,7 +307,13 @@ void Trainer::prepare() {
                                                                   std::max<int64_t>(1, torch::cuda::device_count())));
   threads_ = configureThreads(spec_.threads);
   checkDeviceMemory(validation(), device_);
-  data_ = loadDataset(dataSpec_);
+  if (options_.dataCache.empty()) {
+    data_ = loadDataset(dataSpec_);
+  } else {
+    CachedLoad cached = loadDatasetCached(dataSpec_, options_.dataCache);
+    data_ = std::move(cached.data);
+    dataSource_ = std::move(cached.how);
+  }
   {
     std::lock_guard<std::mutex> rng(rngMutex());
     torch::manual_seed(spec_.seed);
@@ -634,6 +641,8 @@ void Trainer::begin(RunSummary &summary, TrainObserver &obs) {
   summary.uniqueParameters = model_->validation().uniqueParameters;
   summary.flopsPerSample = model_->validation().flopsKnown ? model_->validation().flopsPerSample : 0;
   obs.onLog("dataset " + data_.description);
+  if (!dataSource_.empty())
+    obs.onLog("data: " + dataSource_);
   // What trains, as `particle check` counts it: frozen nodes and adapted nodes' own weights do not.
   const int64_t trained = model_->validation().trainableParameters;
   obs.onLog("model: " + std::to_string(summary.uniqueParameters) + " parameters, " + std::to_string(trained) +

@@ -69,6 +69,10 @@ struct TrainOptions {
   // The project's validation when the caller has checked it already (`particle train`): the
   // trainer uses it instead of validating again.
   std::optional<Validation> validation;
+  // A folder of split data caches (data/SplitCache.h): the data set is read from its file there
+  // when one holds it, else loaded and written there for the next process (a search's trials).
+  // Empty: loaded.
+  std::string dataCache;
 };
 
 class Trainer {
@@ -133,6 +137,7 @@ private:
   TrainOptions options_;
   TrainingSpec spec_;
   DatasetSpec dataSpec_;
+  std::string dataSource_; // with a data cache: whether it was read or written, for the log
   Dataset data_;
   ParticleModel model_{nullptr};
   std::unique_ptr<torch::optim::Optimizer> optimizer_;

@@ -12,6 +12,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QTest>
 
 #include <cmath>
@@ -364,6 +365,102 @@ private Q_SLOTS:
     QCOMPARE(failed, 1);                                  // never promoted, nor a finalist
     QCOMPARE(phase(s, "halving").size(), std::size_t{7}); // 4 (one failed) + the better half of the 3 others (2) + 1
     QVERIFY(r.out.contains("failed: exit 3: data.csv: line 7"));
+  }
+
+  // The trials load the data once: the first writes the split data set into <out>/data-cache and
+  // every later one maps that file (its log says which). A trial that crashes is still a failed
+  // trial of a search that goes on.
+  void trialsShareOneDataCache() {
+    QTemporaryDir dir;
+    const QString p = project(dir, "p.particle.json");
+    const QString wrapper = dir.filePath("wrapper.sh");
+    QFile w(wrapper);
+    QVERIFY(w.open(QIODevice::WriteOnly));
+    w.write(QString("#!/bin/sh\ncase \"$2\" in *monolithic-w1*) kill -SEGV $$;; esac\nexec '%1' \"$@\"\n")
+                .arg(PARTICLE_CLI)
+                .toUtf8());
+    w.close();
+    QFile::setPermissions(wrapper, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("PARTICLE_TRIAL_PROGRAM", wrapper);
+    const ProcessRun r = cli({"search", p, "--budget", "7trials", "--out", dir.filePath("s")}, env);
+    QVERIFY2(r.code == 0, qPrintable(r.all()));
+    const Json s = readJson(dir.filePath("s/search.json"));
+    int crashed = 0, completed = 0;
+    for (const auto &t : s["trials"]) {
+      if (t["variant"] != "monolithic-w1") {
+        completed += t["status"] == "completed";
+        continue;
+      }
+      ++crashed;
+      QCOMPARE(t["status"].get<std::string>(), std::string("failed"));
+      QVERIFY2(t["message"].get<std::string>().find("ended by signal 11") == 0,
+               t["message"].get<std::string>().c_str());
+    }
+    QCOMPARE(crashed, 1);
+    QVERIFY(completed >= 6);
+    const QStringList caches = QDir(dir.filePath("s/data-cache")).entryList({"*.split"}, QDir::Files);
+    QCOMPARE(caches.size(), 1);
+    int wrote = 0, read = 0;
+    for (const QString &log : QDir(dir.filePath("s/logs")).entryList({"*.log"}, QDir::Files)) {
+      const QString text = QString::fromStdString(readTextFile(dir.filePath("s/logs/" + log).toStdString()));
+      if (log.startsWith("monolithic-w1."))
+        continue; // crashed before it started
+      wrote += text.contains("data: loaded; wrote the data cache " + dir.filePath("s/data-cache/" + caches[0]));
+      read += text.contains("data: read from the data cache " + dir.filePath("s/data-cache/" + caches[0]));
+    }
+    QCOMPARE(wrote, 1);
+    QCOMPARE(read, completed - 1);
+  }
+
+  // A run reads exactly the data it would load; a damaged cache file, or one holding another
+  // split, is loaded again and replaced; another data section gets a file of its own.
+  void dataCacheIsTheDataOrRebuilt() {
+    QTemporaryDir dir;
+    const QString p = project(dir, "p.particle.json"), cache = dir.filePath("cache");
+    const auto train = [&](const QString &project, const QString &out, bool cached) {
+      QStringList args = {"train", project, "--out", dir.filePath(out), "--threads", "1"};
+      if (cached)
+        args << "--data-cache" << cache;
+      const ProcessRun r = cli(args);
+      return r.code == 0 ? r.out : "exit " + QString::number(r.code) + ": " + r.all();
+    };
+    const auto accuracies = [&](const QString &out) {
+      const Json j = readJson(dir.filePath(out + "/summary.json"));
+      return std::make_pair(j["val_accuracy"].get<double>(), j["test_accuracy"].get<double>());
+    };
+    QVERIFY2(train(p, "plain", false).contains("test accuracy"), "");
+    QString out = train(p, "first", true);
+    QVERIFY2(out.contains("data: loaded; wrote the data cache " + cache + "/"), qPrintable(out));
+    out = train(p, "second", true);
+    QVERIFY2(out.contains("data: read from the data cache " + cache + "/"), qPrintable(out));
+    QCOMPARE(accuracies("first"), accuracies("plain")); // the same samples in the same splits
+    QCOMPARE(accuracies("second"), accuracies("plain"));
+    const QStringList files = QDir(cache).entryList({"*.split"}, QDir::Files);
+    QCOMPARE(files.size(), 1);
+    const QString file = cache + "/" + files[0];
+
+    // Damaged: cut short.
+    QVERIFY(QFile::resize(file, QFileInfo(file).size() / 2));
+    out = train(p, "cut", true);
+    QVERIFY2(out.contains("data: loaded; wrote the data cache " + file + " in place of one that is damaged"),
+             qPrintable(out));
+    QCOMPARE(accuracies("cut"), accuracies("plain"));
+    QVERIFY2(train(p, "again", true).contains("data: read from the data cache " + file), "");
+
+    // Another split seed: another key, so another file; put in the first one's place, it is refused.
+    Json other = Json::parse(readTextFile(p.toStdString()));
+    other["dataset"]["seed"] = 7;
+    const QString q = QString::fromStdString(writeFile(dir, "q.particle.json", other.dump(2)));
+    QVERIFY2(train(q, "other", true).contains("data: loaded; wrote the data cache"), "");
+    const QStringList two = QDir(cache).entryList({"*.split"}, QDir::Files);
+    QCOMPARE(two.size(), 2);
+    const QString otherFile = cache + "/" + (two[0] == files[0] ? two[1] : two[0]);
+    QVERIFY(QFile::remove(file));
+    QVERIFY(QFile::copy(otherFile, file));
+    out = train(p, "stale", true);
+    QVERIFY2(out.contains("in place of one that holds another data set or split"), qPrintable(out));
+    QCOMPARE(accuracies("stale"), accuracies("plain"));
   }
 
   // A trial that cannot be started (the user's: bin/particle being relinked; here its log is a

@@ -113,7 +113,8 @@ int launchWorkers(const std::vector<std::string> &line, int nproc, const std::st
 } // namespace
 
 int runTrain(int argc, char **argv) {
-  const Args args(argc, argv, 2, {"--out", "--epochs", "--device", "--seed", "--threads", "--resume", "--nproc"},
+  const Args args(argc, argv, 2,
+                  {"--out", "--epochs", "--device", "--seed", "--threads", "--resume", "--data-cache", "--nproc"},
                   {"--force"});
   if (args.positional.size() != 1)
     throw UsageError("train takes one project file");
@@ -125,6 +126,7 @@ int runTrain(int argc, char **argv) {
   TrainOptions options;
   options.validation = v; // the trainer does not validate the project again
   options.resumeFrom = args.get("--resume").value_or("");
+  options.dataCache = args.get("--data-cache").value_or("");
   options.device = args.get("--device");
   if (options.device)
     (void)resolveDevice(*options.device); // a misspelt or missing device: exit 2 or 4 before any folder is made
