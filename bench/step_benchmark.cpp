@@ -17,6 +17,7 @@
 #include <torch/csrc/autograd/profiler_legacy.h>
 
 #include <algorithm>
+#include <ctime>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -31,6 +32,14 @@ namespace {
 
 double since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// This thread's processor time: at one thread, the step's own work, which neighbours on a shared
+// machine slow far less than the wall clock (A/B comparisons under load).
+double threadCpuSeconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
 }
 
 double median(std::vector<double> v) {
@@ -203,6 +212,7 @@ private:
 struct Profile {
   std::map<std::string, std::map<std::string, double>> ops; // phase → op → µs
   std::map<std::string, double> phaseUs, gapUs;
+  std::map<std::string, double> selfUs; // every operation's own time, children excluded
   int64_t allocations = 0;
 };
 
@@ -232,6 +242,8 @@ Profile profileSteps(StepRunner &runner, int steps) {
         const Open open = stack.back();
         stack.pop_back();
         const double us = open.start->cpuElapsedUs(e);
+        if (open.name.rfind("phase: ", 0) != 0)
+          p.selfUs[open.name] += us - open.children;
         if (open.name.rfind("phase: ", 0) == 0) {
           p.phaseUs[open.name] += us;
           p.gapUs[open.name] += us - open.children;
@@ -279,13 +291,21 @@ void printProfile(const Profile &p, int steps) {
     std::printf("  | under no operation (interpreter, autograd engine, glue) | %.2f | %.1f%% |\n",
                 p.gapUs.at(phase) / steps / 1e3, 100 * p.gapUs.at(phase) / total);
   }
-  std::printf("  allocations: %.0f per step\n", static_cast<double>(p.allocations) / steps);
+  std::vector<std::pair<double, std::string>> kernels;
+  for (const auto &[name, us] : p.selfUs)
+    kernels.emplace_back(us, name);
+  std::sort(kernels.rbegin(), kernels.rend());
+  std::printf("  operations by their own time (children excluded):");
+  for (std::size_t i = 0; i < std::min<std::size_t>(12, kernels.size()); ++i)
+    std::printf("%s %s %.1f%%", i ? "," : "", kernels[i].second.c_str(), 100 * kernels[i].first / total);
+  std::printf("\n  allocations: %.0f per step\n", static_cast<double>(p.allocations) / steps);
 }
 
 } // namespace
 
 int main(int argc, char **argv) {
   std::string projectPath = std::string(PARTICLE_SOURCE_DIR) + "/resources/examples/fashion-patches.particle.json";
+  std::setvbuf(stdout, nullptr, _IOLBF, 0); // progress visible when piped
   std::string precision = "both", compare;
   int threads = 2, steps = 100, repeats = 5, profileSteps_ = 20;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -318,7 +338,7 @@ int main(int argc, char **argv) {
   if (!compare.empty()) {
     // Each variant's block of steps in turn, repeated: drift in the machine's load hits all alike.
     const std::vector<std::string> names = splitList(compare);
-    std::map<std::string, std::vector<double>> rates;
+    std::map<std::string, std::vector<double>> rates, cpuRates;
     for (int r = 0; r < repeats; ++r)
       for (const auto &name : names)
         for (const std::string &prec : {std::string("fp32"), std::string("bf16")}) {
@@ -330,22 +350,28 @@ int main(int argc, char **argv) {
           Phases warm, timed;
           for (int i = 0; i < 5; ++i)
             runner.step(warm);
+          const double cpuStart = threadCpuSeconds();
           for (int i = 0; i < steps; ++i)
             runner.step(timed);
           rates[name + " " + prec].push_back(steps * runner.batch() / timed.total());
+          cpuRates[name + " " + prec].push_back(steps * runner.batch() / (threadCpuSeconds() - cpuStart));
         }
     torch::set_num_threads(threads);
-    std::printf("interleaved: %d repeats of %d steps each, median samples/s (ratio to base):\n", repeats, steps);
+    std::printf("interleaved: %d repeats of %d steps each, median samples/s (ratio to base) [each repeat]; "
+                "samples per second of this thread's processor time (ratio)\n",
+                repeats, steps);
     for (const auto &name : names)
       for (const std::string &prec : {std::string("fp32"), std::string("bf16")}) {
         const auto it = rates.find(name + " " + prec);
         if (it == rates.end())
           continue;
         const double m = median(it->second), base = median(rates.at("base " + prec));
+        const double cpu = median(cpuRates.at(name + " " + prec)), cpuBase = median(cpuRates.at("base " + prec));
         std::string all;
         for (double x : it->second)
           all += (all.empty() ? "" : " ") + std::to_string(static_cast<int>(x));
-        std::printf("  %-14s %s %8.0f  %.3f   [%s]\n", name.c_str(), prec.c_str(), m, m / base, all.c_str());
+        std::printf("  %-14s %s %8.0f  %.3f   [%s]   cpu %8.0f  %.3f\n", name.c_str(), prec.c_str(), m, m / base,
+                    all.c_str(), cpu, cpu / cpuBase);
       }
     return 0;
   }

@@ -57,11 +57,14 @@ public:
     }
   }
   torch::Tensor run(const torch::Tensor &x, NodeContext &) override {
+    // relu(pool(h)) is pool(relu(h)) (the ReLU is monotone), on a quarter of the values; in place,
+    // as nothing else reads the convolution's or the pool's output. Measured in bench_step.
     torch::Tensor h = x;
     for (const auto &layer : *layers_) {
-      h = torch::relu(layer->as<torch::nn::Conv2d>()->forward(h));
+      h = layer->as<torch::nn::Conv2d>()->forward(h);
       if (pool_)
         h = torch::max_pool2d(h, 2);
+      h = torch::relu_(h);
     }
     return flat(h);
   }

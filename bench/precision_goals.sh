@@ -1,0 +1,47 @@
+#!/bin/sh
+# Issue 25's speed goals in one run on this machine, in the order they are read in
+# docs/BENCHMARKS.md: the step's breakdown and the matmul peak (bench_step), fashion-patches
+# 5 epochs in fp32 and in bf16 (samples/s, test accuracy, achieved GFLOP/s), the engine against
+# its exported train.py at each precision, and the seed-model and in-app benchmarks.
+#   bench/precision_goals.sh [OUT]      (builds nothing: build bench_step, bench_seed, bench_gui
+#                                        and particle first)
+set -eu
+cd "$(dirname "$0")/.."
+out=${1:-/tmp/precision-goals}
+project=resources/examples/fashion-patches.particle.json
+rm -rf "$out"
+mkdir -p "$out"
+echo "== $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
+
+echo "== where a training step goes (bench_step)"
+build/bin/bench_step --steps 40 --profile-steps 10
+
+for precision in fp32 bf16; do
+  echo "== particle train, 5 epochs, $precision"
+  build/bin/particle train "$project" --epochs 5 --threads 2 --precision "$precision" --out "$out/$precision" \
+    | grep -E "^epoch [0-9]+/|test accuracy|samples/s" | tail -3
+done
+/usr/bin/python3 - "$out" <<'EOF'
+import json, sys
+runs = {p: json.load(open("%s/%s/summary.json" % (sys.argv[1], p))) for p in ("fp32", "bf16")}
+for p, s in runs.items():
+    achieved = 3 * s["flops_per_sample"] * s["samples_per_second"] / 1e9
+    peak = s.get("peak_gflops", 0)
+    print("%s: %.0f samples/s, test accuracy %.2f%%, %.1f GFLOP/s achieved%s" % (
+        p, s["samples_per_second"], 100 * s["test_accuracy"], achieved,
+        ", %.0f%% of the %s peak %.0f GFLOP/s" % (100 * achieved / peak, p, peak) if peak else ""))
+f, b = runs["fp32"], runs["bf16"]
+print("bf16 / fp32 samples/s = %.2f (goal >= 1.6); test accuracy difference %.2f points (goal within 0.3)" % (
+    b["samples_per_second"] / f["samples_per_second"], 100 * (b["test_accuracy"] - f["test_accuracy"])))
+EOF
+
+for precision in fp32 bf16; do
+  echo "== engine vs exported train.py, $precision"
+  /usr/bin/python3 bench/export_peer.py --epochs 1 --threads 2 --precision "$precision"
+done
+
+echo "== seed model (bench_seed)"
+build/bin/bench_seed --threads 2 --epochs 3 --repeats 3
+echo "== in-app training (bench_gui)"
+QT_QPA_PLATFORM=offscreen build/bin/bench_gui --epochs 1 --repeats 3
+echo "== done $(date -u '+%H:%M UTC')"
