@@ -252,8 +252,11 @@ torch::Tensor logmel(const torch::Tensor &waves, const Options &o, const torch::
   const auto window = torch::hann_window(o.window(), torch::kFloat);
   const auto spectrum = torch::stft(waves, o.fft(), o.hop(), o.window(), window, /*center=*/true, "reflect",
                                     /*normalized=*/false, /*onesided=*/true, /*return_complex=*/true);
-  const auto power = torch::abs(spectrum).square();                   // [B, bins, frames]
-  auto mel = torch::matmul(filterbank, power).add_(kLogFloor).log_(); // [B, mels, frames]
+  const auto power = torch::abs(spectrum).square(); // [B, bins, frames]
+  // One matrix product [B · frames, bins] × [bins, mels]: the broadcast filterbank × power took
+  // ten times as long on two threads of a busy machine.
+  auto mel = torch::matmul(power.transpose(1, 2), filterbank.t()).transpose(1, 2); // [B, mels, frames]
+  mel = mel.add_(kLogFloor).log_();
   mel = mel.flatten(1);
   const auto mean = mel.mean(1, true), sd = mel.std(1, /*unbiased=*/false, true).clamp_min(1e-5);
   return mel.sub_(mean).div_(sd);
