@@ -47,16 +47,16 @@ private Q_SLOTS:
     Json broken = baseProject();
     broken["nodes"][2]["params"]["hidden"] = "many";
     const std::string bad = writeFile(dir, "bad.particle.json", broken.dump(2));
-    const std::string root = dir.path().toStdString();
+    const std::string root = dir.path().toStdString(), cache = dataCacheFolder(root);
     std::vector<TrialSpec> specs = {
-        {"missing", trainArgs(root + "/none.particle.json", root + "/runs/missing", 1), root + "/logs/missing",
+        {"missing", trainArgs(root + "/none.particle.json", root + "/runs/missing", 1, cache), root + "/logs/missing",
          root + "/runs/missing"},
-        {"good", trainArgs(good, root + "/runs/good", 1, 1, 7), root + "/logs/good", root + "/runs/good"},
-        {"bad", trainArgs(bad, root + "/runs/bad", 1), root + "/logs/bad", root + "/runs/bad"},
+        {"good", trainArgs(good, root + "/runs/good", 1, cache, 1, 7), root + "/logs/good", root + "/runs/good"},
+        {"bad", trainArgs(bad, root + "/runs/bad", 1, cache), root + "/logs/bad", root + "/runs/bad"},
     };
     QCOMPARE(specs[1].args,
              (std::vector<std::string>{"train", good, "--out", root + "/runs/good", "--force", "--threads", "1",
-                                       "--nproc", "1", "--epochs", "1", "--seed", "7"}));
+                                       "--nproc", "1", "--data-cache", cache, "--epochs", "1", "--seed", "7"}));
     std::set<std::size_t> called;
     const auto outcomes = runTrials(PARTICLE_CLI, specs, 2, [&](std::size_t i, const TrialOutcome &o) {
       QVERIFY(i < specs.size());
@@ -82,12 +82,12 @@ private Q_SLOTS:
   // be executed fails each trial with "Permission denied", and nothing throws.
   void trialsThatCannotStartAreFailed() {
     QTemporaryDir dir;
-    const std::string root = dir.path().toStdString();
+    const std::string root = dir.path().toStdString(), cache = dataCacheFolder(root);
     QVERIFY(QDir().mkpath(dir.filePath("logs/blocked.log")));
     const std::vector<TrialSpec> specs = {
-        {"blocked", trainArgs(root + "/none.particle.json", root + "/runs/blocked", 1), root + "/logs/blocked",
+        {"blocked", trainArgs(root + "/none.particle.json", root + "/runs/blocked", 1, cache), root + "/logs/blocked",
          root + "/runs/blocked"},
-        {"missing", trainArgs(root + "/none.particle.json", root + "/runs/missing", 1), root + "/logs/missing",
+        {"missing", trainArgs(root + "/none.particle.json", root + "/runs/missing", 1, cache), root + "/logs/missing",
          root + "/runs/missing"},
     };
     std::set<std::size_t> called;
