@@ -45,7 +45,9 @@ commands:
   check PROJECT                       validate; print per-node shapes, parameters, share savings
   train PROJECT [--out DIR [--force]] [--epochs N] [--device D] [--seed S] [--threads T]
         [--resume CKPT] [--nproc N]   train; writes metrics.csv, summary.json, checkpoint.pt, weights.pt
-                                      (default --out: runs/<name>-<timestamp>, always a fresh folder);
+        [--precision fp32|bf16|fp16]  (default --out: runs/<name>-<timestamp>, always a fresh folder);
+                                      --precision: of the forward and backward passes (the project's
+                                      training.precision unless given; refused where it cannot run);
                                       --nproc N: N data-parallel workers on this machine (c10d, Gloo;
                                       default: the project's training.workers, 1 unless set);
                                       with RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT set (torchrun,
@@ -99,8 +101,9 @@ commands:
                                       saved with its weights, shapes and provenance (project, data
                                       set, classes, run, test accuracy, date)
   part info FILE [--json]             a particle file's nodes (types, shapes, parameters) and provenance
-  info [RUN]                          versions, devices, threads; with a run folder, its accuracy,
-                                      parameters, FLOPs per sample and measured µs per sample
+  info [RUN] [--threads N]            versions, devices, threads, the matmul peak per precision
+                                      (measured once, cached); with a run folder, its accuracy,
+                                      parameters, FLOPs per sample, µs per sample and achieved GFLOP/s
   keys                                every node type, data kind and training key with its
                                       type, default, range and doc (Markdown; docs/FORMAT.md)
 

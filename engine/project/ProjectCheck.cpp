@@ -3,6 +3,7 @@
 #include "data/DatasetSpec.h"
 #include "data/TextLengths.h"
 #include "project/PartFile.h"
+#include "project/Precision.h"
 #include "project/TrainingSpec.h"
 
 #include <algorithm>
@@ -407,12 +408,25 @@ private:
       }
     }
     try {
-      parseTrainingSpec(project_.training);
+      checkPrecision(parseTrainingSpec(project_.training));
     } catch (const KeyError &e) {
       error(e.code(), std::string(), e.what()).param = e.key();
     } catch (const Error &e) {
       error(ProblemCode::BadTraining, std::string(), e.what());
     }
+  }
+
+  // A precision this machine cannot train in, where the device is known without LibTorch: the one
+  // training.device names, or the CPU for "auto" when LibTorch was built without CUDA. A CUDA
+  // device's compute capability is the trainer's to check.
+  void checkPrecision(const TrainingSpec &spec) {
+#ifdef PARTICLE_WITH_CUDA
+    if (spec.device == "auto")
+      return;
+#endif
+    const std::string why = precisionUnsupported(spec.precision, spec.device.rfind("cuda", 0) == 0 ? "cuda" : "cpu");
+    if (!why.empty())
+      error(ProblemCode::BadTraining, std::string(), "training.precision: " + why).param = "training.precision";
   }
 
   // Classes with very few samples (a label cut short or misspelt makes a class of its own): said on

@@ -16,6 +16,9 @@ const Schema &trainingSchema() {
       intField("epochs", 5, 1, 100000, "Passes over the training data"),
       intField("seed", 0, 0, 9.2e18, "Seed of initialisation, shuffling and dropout"),
       textField("device", "auto", "auto (first CUDA device, else CPU), cpu, cuda or cuda:N"),
+      enumField("precision", {"fp32", "bf16", "fp16"},
+                "Arithmetic of the forward and backward passes (bf16: CPUs with AVX512_BF16 or AMX, and CUDA; fp16: "
+                "CUDA); weights stay float32"),
       advanced(zeroMeans(intField("threads", 0, 0, 1024, "CPU threads"), "all cores")),
       advanced(
           intField("workers", 1, 1, 64, "Data-parallel worker processes on this machine (batch_size is per worker)")),
@@ -82,6 +85,7 @@ TrainingSpec parseTrainingSpec(const Json &section) {
   s.gradClip = v["grad_clip"].get<double>();
   s.earlyStoppingPatience = static_cast<int>(whole(v["early_stopping_patience"]));
   s.contributionSamples = whole(v["contribution_samples"]);
+  s.precision = v["precision"].get<std::string>();
   return s;
 }
 

@@ -54,6 +54,10 @@ struct RunSummary {
   int inferencePasses = 0;            // how many passes that median is of (0: not measured)
   double inferenceCpuUsPerSample = 0; // the processor time of those passes (all threads), median
   double flopsPerSample = 0;          // forward FLOPs of one sample, 0 when unknown (Validation::flopsPerSample)
+  // Training's GFLOP/s (3 × flopsPerSample × samplesPerSecond: a trained sample is a forward and a
+  // backward pass) and the machine's cached matmul peak at this precision and threads; 0: unknown.
+  double achievedGflops = 0, peakGflops = 0;
+  std::string precision = "fp32"; // training.precision the run trained in (fp32, bf16, fp16)
   std::string device;
   int threads = 0;
   std::string checkpoint; // path of the kept checkpoint, if any

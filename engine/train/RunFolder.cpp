@@ -133,6 +133,9 @@ void RunFolder::writeSummary(const RunRecord &r) const {
             {"inference_us_per_sample", summary.inferenceUsPerSample},
             {"inference_us", timing},
             {"flops_per_sample", summary.flopsPerSample},
+            {"achieved_gflops", summary.achievedGflops},
+            {"peak_gflops", summary.peakGflops},
+            {"precision", summary.precision},
             {"train_seconds", summary.trainSeconds},
             {"parameters", {{"total", summary.totalParameters}, {"unique", summary.uniqueParameters}}},
             {"device", summary.device},
@@ -168,6 +171,9 @@ RunRecord readRunSummary(const std::string &runDir) {
   summary.inferencePasses = static_cast<int>(timing.integer("passes", 0, 0, INT_MAX));
   summary.inferenceCpuUsPerSample = timing.number("cpu_median", 0.0);
   summary.flopsPerSample = s.number("flops_per_sample", 0.0);
+  summary.achievedGflops = s.number("achieved_gflops", 0.0);
+  summary.peakGflops = s.number("peak_gflops", 0.0);
+  summary.precision = s.string("precision", "fp32"); // runs from before precisions were fp32
   summary.trainSeconds = s.number("train_seconds", 0.0);
   const JsonFields parameters(s.object("parameters", true), path, "parameters");
   summary.totalParameters = parameters.integer("total", 0, 0);

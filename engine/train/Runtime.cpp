@@ -1,5 +1,7 @@
 #include "train/Runtime.h"
 
+#include "project/Precision.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <thread>
@@ -68,6 +70,13 @@ Json runtimeInfo() {
   info["cuda_available"] = torch::cuda::is_available();
   info["cuda_devices"] = static_cast<int64_t>(torch::cuda::device_count());
   info["cpu_cores"] = static_cast<int64_t>(std::thread::hardware_concurrency());
+  // The CPU and what it offers bf16 training (training.precision, project/Precision.h).
+  const CpuFeatures cpu = cpuFeatures();
+  std::string bf16 = cpu.avx512bf16 ? "AVX512_BF16" : "";
+  if (cpu.amxbf16)
+    bf16 += (bf16.empty() ? "" : ", ") + std::string("AMX-BF16");
+  info["cpu"] = (cpu.model.empty() ? "unknown model" : cpu.model) +
+                (bf16.empty() ? " (no bf16 instructions)" : " (" + bf16 + ")");
   info["torch_threads"] = static_cast<int64_t>(torch::get_num_threads());
   info["project_format_version"] = 1;
   Json devices = Json::array();

@@ -2,6 +2,7 @@
 
 #include "base/Folders.h"
 #include "data/SplitCache.h"
+#include "train/Peak.h"
 #include "train/Runtime.h"
 #include "base/JsonFields.h"
 #include "project/Checkpoint.h"
@@ -265,6 +266,8 @@ void Trainer::applyOverrides() {
     spec_.seed = *options_.seed;
   if (options_.threads)
     spec_.threads = *options_.threads;
+  if (options_.precision)
+    spec_.precision = *options_.precision;
 }
 
 void Trainer::makeOptimizer() {
@@ -305,6 +308,12 @@ void Trainer::prepare() {
     device_ =
         torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(options_.distributed->localRank %
                                                                   std::max<int64_t>(1, torch::cuda::device_count())));
+  // Before anything loads: `particle train` and `particle check` said so already where they could
+  // tell the device; "auto" on a CUDA build is only known here.
+  if (const std::string why = precisionUnsupportedOn(spec_.precision, device_); !why.empty())
+    throw Error(ErrorKind::Training, "training.precision: " + why);
+  if (spec_.precision == "fp16")
+    scaler_.emplace();
   threads_ = configureThreads(spec_.threads);
   checkDeviceMemory(validation(), device_);
   if (options_.dataCache.empty()) {
@@ -463,9 +472,14 @@ std::optional<Stop> Trainer::trainSteps(const StopRule &rule, EpochTotals &total
       auto idx = perm.narrow(0, start, len);
       auto xb = data_.trainX.index_select(0, idx);
       yb = data_.trainY.index_select(0, idx);
-      auto out = model_->forward(xb);
-      logits = out.logits;
-      loss = torch::cross_entropy_loss(out.logits, yb) + out.auxLoss;
+      {
+        // The forward pass and the loss in the run's precision; the backward pass follows the
+        // types autocast chose, outside it. The loss's softmax is taken in float32.
+        const AutocastGuard autocast(spec_.precision, device_);
+        auto out = model_->forward(xb);
+        logits = out.logits.to(torch::kFloat);
+        loss = torch::cross_entropy_loss(logits, yb) + out.auxLoss;
+      }
       // Reading the loss synchronises with the device: only on report steps, plus a cheap
       // finiteness check folded into that read (every CPU step, where it is free).
       if (report || device_.is_cpu()) {
@@ -474,10 +488,8 @@ std::optional<Stop> Trainer::trainSteps(const StopRule &rule, EpochTotals &total
           return diverged(value, "");
       }
       // Workers weigh their share so that the sum over workers is the gradient of the global batch.
-      if (parallel_)
-        (loss * (static_cast<double>(len) / static_cast<double>(globalLen))).backward();
-      else
-        loss.backward();
+      torch::Tensor objective = parallel_ ? loss * (static_cast<double>(len) / static_cast<double>(globalLen)) : loss;
+      (scaler_ ? scaler_->scale(objective) : objective).backward();
     }
     if (parallel_) {
       // One collective per step: the gradients, plus whether any worker saw a bad loss or a stop.
@@ -488,9 +500,13 @@ std::optional<Stop> Trainer::trainSteps(const StopRule &rule, EpochTotals &total
       if (flags[0].item<float>() > 0)
         return diverged(std::isfinite(value) ? std::nan("") : value, " on one of the workers");
     }
-    if (spec_.gradClip > 0)
+    // fp16: the gradients back to their size before clipping sees them; a step whose gradients
+    // overflowed is skipped (every worker alike: they hold the same summed gradients).
+    const bool apply = !scaler_ || scaler_->unscale(optimizer_->param_groups().front().params());
+    if (apply && spec_.gradClip > 0)
       torch::nn::utils::clip_grad_norm_(optimizer_->param_groups().front().params(), spec_.gradClip);
-    optimizer_->step();
+    if (apply)
+      optimizer_->step();
     rng.unlock();
     ++step_;
     if (len > 0) {
@@ -574,6 +590,9 @@ void Trainer::finishRun(RunSummary &summary, int epoch) {
   summary.steps = step_;
   summary.trainSeconds = trainSeconds_;
   summary.samplesPerSecond = trainSeconds_ > 0 ? static_cast<double>(trainSamples_) / trainSeconds_ : 0;
+  // A trained sample is a forward pass and a backward pass, and the backward computes two products
+  // for each of the forward's (the gradient of the input and of the weight): ≈ 3 × forward FLOPs.
+  summary.achievedGflops = 3 * summary.flopsPerSample * summary.samplesPerSecond / 1e9;
   summary.checkpoint = folder_.checkpoint();
   if (summary.failed())
     return;
@@ -637,9 +656,13 @@ void Trainer::begin(RunSummary &summary, TrainObserver &obs) {
   folder_ = folder;
   summary.device = device_.str();
   summary.threads = threads_;
+  summary.precision = spec_.precision;
   summary.totalParameters = model_->validation().totalParameters;
   summary.uniqueParameters = model_->validation().uniqueParameters;
   summary.flopsPerSample = model_->validation().flopsKnown ? model_->validation().flopsPerSample : 0;
+  // From the cache only: a measurement here would take a second of the run's cores (`particle
+  // info` or the app measures it while nothing trains). The peak is the CPU's.
+  summary.peakGflops = device_.is_cpu() ? matmulPeakGflops(spec_.precision, threads_, false) : 0;
   obs.onLog("dataset " + data_.description);
   if (!dataSource_.empty())
     obs.onLog("data: " + dataSource_);

@@ -8,6 +8,7 @@
 #include "model/Model.h"
 #include "project/TrainingSpec.h"
 #include "train/Events.h"
+#include "train/MixedPrecision.h"
 #include "train/RunFolder.h"
 #include "train/StopRule.h"
 
@@ -59,8 +60,9 @@ struct TrainOptions {
   std::optional<std::string> device;
   std::optional<uint64_t> seed;
   std::optional<int> threads;
-  std::string resumeFrom;    // checkpoint to continue from
-  int reportEverySteps = 10; // how often a StepEvent is sent (reading the loss syncs the device)
+  std::optional<std::string> precision; // fp32 | bf16 | fp16
+  std::string resumeFrom;               // checkpoint to continue from
+  int reportEverySteps = 10;            // how often a StepEvent is sent (reading the loss syncs the device)
   std::vector<EpochHook> epochHooks;
   // Data-parallel: this process is one worker of the group (dist/DataParallel.h). Each optimiser
   // step takes worldSize × batch_size samples, batch_size per worker; rank 0 evaluates, writes
@@ -142,6 +144,7 @@ private:
   ParticleModel model_{nullptr};
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::unique_ptr<DataParallel> parallel_; // set when options_.distributed
+  std::optional<LossScaler> scaler_;       // fp16 only
   torch::Device device_{torch::kCPU};
   int threads_ = 1;
   int startEpoch_ = 0;

@@ -11,6 +11,7 @@
 #include "project/TrainingSpec.h"
 #include "recipes/RunPlan.h"
 #include "recipes/WorkerGroup.h"
+#include "train/MixedPrecision.h"
 #include "train/Runtime.h"
 #include "train/Trainer.h"
 
@@ -113,9 +114,10 @@ int launchWorkers(const std::vector<std::string> &line, int nproc, const std::st
 } // namespace
 
 int runTrain(int argc, char **argv) {
-  const Args args(argc, argv, 2,
-                  {"--out", "--epochs", "--device", "--seed", "--threads", "--resume", "--data-cache", "--nproc"},
-                  {"--force"});
+  const Args args(
+      argc, argv, 2,
+      {"--out", "--epochs", "--device", "--seed", "--threads", "--resume", "--data-cache", "--nproc", "--precision"},
+      {"--force"});
   if (args.positional.size() != 1)
     throw UsageError("train takes one project file");
   const std::string file = args.positional[0];
@@ -137,6 +139,18 @@ int runTrain(int argc, char **argv) {
     options.seed = static_cast<uint64_t>(*s);
   if (auto t = args.integer("--threads", 1))
     options.threads = static_cast<int>(*t);
+  options.precision = args.get("--precision");
+  if (options.precision && *options.precision != "fp32" && *options.precision != "bf16" && *options.precision != "fp16")
+    throw UsageError("--precision: unknown precision \"" + *options.precision + "\" (use fp32, bf16 or fp16)");
+  // A precision this device cannot train in is a bad project, refused before a folder is made.
+  const TrainingSpec spec = parseTrainingSpec(project.training);
+  const std::string precision = options.precision.value_or(spec.precision);
+  if (precision != "fp32")
+    if (const std::string why = precisionUnsupportedOn(precision, resolveDevice(options.device.value_or(spec.device)));
+        !why.empty()) {
+      std::cerr << file << ": training.precision: " << why << "\n";
+      return static_cast<int>(ErrorKind::Invalid);
+    }
   const auto nprocGiven = args.integer("--nproc", 1, 1024);
   options.distributed = distConfigFromEnvironment();
   // The project's training.workers, unless --nproc says otherwise or this process is a worker.
