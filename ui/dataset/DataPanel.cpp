@@ -1,5 +1,6 @@
 #include "dataset/DataPanel.h"
 
+#include "charts/Spectrogram.h"
 #include "data/DatasetSpec.h"
 #include "dataset/DataPreviewWorker.h"
 #include "document/Commands.h"
@@ -87,6 +88,11 @@ DataPanel::DataPanel(GraphDocument *doc, QUndoStack *undo, QWidget *parent) : QW
   thumbnails_->setWordWrap(true);
   thumbnails_->setMinimumHeight(80);
   layout->addWidget(thumbnails_, 1);
+  spectrogram_ = new SpectrogramView(this);
+  spectrogram_->setToolTip(tr("The training sample chosen above: time across, frequency up (low at the bottom)"));
+  layout->addWidget(spectrogram_, 2);
+  spectrogram_->hide();
+  connect(thumbnails_, &QListWidget::currentRowChanged, this, &DataPanel::showAudioSample);
   rows_ = new QTableWidget(this);
   rows_->setObjectName("datasetRows");
   rows_->verticalHeader()->hide();
@@ -157,6 +163,7 @@ void DataPanel::refresh() {
     summary_->clear();
     thumbnails_->clear();
     thumbnails_->hide();
+    spectrogram_->hide();
     rows_->clear();
     rows_->hide();
   } else if (const DataInfo *d = doc_->dataInfo()) {
@@ -199,6 +206,7 @@ void DataPanel::onPreview(const DataPreview &p) {
   if (!p.error.isEmpty()) {
     summary_->setText(tr("<span style='color:#d03030'>%1</span>").arg(p.error.toHtmlEscaped()));
     thumbnails_->hide();
+    spectrogram_->hide();
     rows_->hide();
     Q_EMIT previewUpdated();
     return;
@@ -233,6 +241,18 @@ void DataPanel::onPreview(const DataPreview &p) {
     }
   }
   thumbnails_->setVisible(!p.thumbnails.isEmpty());
+  // Audio: the first sample drawn large until another thumbnail is chosen.
+  audioValues_ = p.audioValues;
+  audio_ = p.audio;
+  audioRows_ = p.audioRows;
+  audioCols_ = p.audioCols;
+  audioTitles_.clear();
+  for (int i = 0; i < p.audioValues.size(); ++i)
+    audioTitles_ << tr("training sample %1: %2").arg(i).arg(p.classNames.value(p.thumbnailLabels.value(i)));
+  spectrogram_->setVisible(!audioValues_.isEmpty());
+  if (!audioValues_.isEmpty())
+    thumbnails_->setCurrentRow(0);
+  showAudioSample(thumbnails_->currentRow());
   if (!p.rows.isEmpty()) {
     rows_->setColumnCount(static_cast<int>(p.rowHeader.size()) + 1);
     rows_->setRowCount(static_cast<int>(p.rows.size()));
@@ -246,6 +266,14 @@ void DataPanel::onPreview(const DataPreview &p) {
   }
   rows_->setVisible(!p.rows.isEmpty());
   Q_EMIT previewUpdated();
+}
+
+void DataPanel::showAudioSample(int index) {
+  if (index < 0 || index >= audioValues_.size()) {
+    spectrogram_->clear();
+    return;
+  }
+  spectrogram_->setSample(audioValues_[index], audioRows_, audioCols_, audio_, audioTitles_.value(index));
 }
 
 } // namespace particle::ui

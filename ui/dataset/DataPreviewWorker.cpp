@@ -5,6 +5,7 @@
 #include "data/Tokenizer.h"
 
 #include "ThreadHandoff.h"
+#include "charts/Spectrogram.h"
 
 #include <QElapsedTimer>
 
@@ -64,8 +65,21 @@ void DataPreviewWorker::preview(const QString &datasetJson, const QString &baseD
     p.shape = QString::fromStdString(shapeToString(d.info.sampleShape, !d.info.vocabulary.empty()));
     for (int64_t c = 0; c < d.info.classes; ++c)
       p.classNames << QString::fromStdString(className(d.info, c));
-    const int64_t n = std::min<int64_t>(d.trainX.size(0), d.info.sampleShape.size() == 3 ? kThumbnails : kRows);
-    if (d.info.sampleShape.size() == 3) {
+    const bool audio = !d.info.audio.features.empty();
+    const int64_t n =
+        std::min<int64_t>(d.trainX.size(0), audio || d.info.sampleShape.size() == 3 ? kThumbnails : kRows);
+    if (audio) {
+      // A logmel sample [1, mels, frames] or a waveform [1, samples]: its values, drawn by the panel.
+      p.audio = d.info.audio;
+      p.audioRows = d.info.sampleShape.size() == 3 ? static_cast<int>(d.info.sampleShape[1]) : 1;
+      p.audioCols = static_cast<int>(d.info.sampleShape.back());
+      for (int64_t i = 0; i < n; ++i) {
+        const auto x = d.trainX[i].to(torch::kFloat).contiguous();
+        p.audioValues << QVector<float>(x.data_ptr<float>(), x.data_ptr<float>() + x.numel());
+        p.thumbnails << audioImage(p.audioValues.back(), p.audioRows, p.audioCols);
+        p.thumbnailLabels << static_cast<int>(d.trainY[i].item<int64_t>());
+      }
+    } else if (d.info.sampleShape.size() == 3) {
       for (int64_t i = 0; i < n; ++i) {
         // Channels averaged, scaled to the sample's own range.
         auto img = d.trainX[i].to(torch::kFloat).mean(0);

@@ -1,7 +1,10 @@
 #pragma once
 // Loads the data set on a thread of its own for the Data panel's preview: split sizes, sample
-// shape, classes with their names, and a few samples (thumbnails for images, rows for tables).
+// shape, classes with their names, and a few samples (thumbnails for images and audio, rows for
+// tables).
 // Requests coalesce: a newer one makes the worker skip the older ones it has not started.
+
+#include "graph/Shape.h"
 
 #include <QImage>
 #include <QMetaType>
@@ -20,8 +23,13 @@ struct DataPreview {
   qint64 train = 0, validation = 0, test = 0;
   QString shape;
   QStringList classNames;
-  QVector<QImage> thumbnails; // image data
+  QVector<QImage> thumbnails; // image and audio data
   QVector<int> thumbnailLabels;
+  // Audio: the axes and the values of the samples shown (logmel mels × frames, row 0 the lowest
+  // band; waveform 1 × samples), which the panel draws as spectrograms.
+  particle::DataInfo::Audio audio;
+  QVector<QVector<float>> audioValues;
+  int audioRows = 0, audioCols = 0;
   QStringList rowHeader;     // table data: feature names (or indices) of the columns shown
   QVector<QStringList> rows; // a few samples: label name, then feature values
   // Text: the training texts' tokens (median, 95th percentile, longest, how many max_tokens cuts)

@@ -397,7 +397,7 @@ void ExplainPanel::onComputed(const ExplainResult &r) {
     item->setToolTip(tr("sample #%1: true class %2, predicted %3")
                          .arg(i)
                          .arg(result_.className(r.labels[i]), result_.className(r.predictions[i])));
-    if (r.isImage)
+    if (i < r.images.size()) // images, and audio's spectrograms
       item->setIcon(QIcon(QPixmap::fromImage(r.images[i].scaled(40, 40))));
     if (wrong)
       item->setForeground(QColor(0xd0, 0x30, 0x30));

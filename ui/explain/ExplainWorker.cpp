@@ -4,6 +4,7 @@
 #include "recipes/ExplainSession.h"
 
 #include "ThreadHandoff.h"
+#include "charts/Spectrogram.h"
 
 #include <QColor>
 
@@ -152,12 +153,15 @@ void ExplainWorker::compute(const ExplainRequest &request) {
         cr.regions << QVector<qint64>(region.begin(), region.end());
         if (r.isTable)
           cr.branchColumns << columnsOf(region, info.featureNames);
+        else if (!info.audio.features.empty())
+          cr.branchColumns << QString::fromStdString(audioPartRange(region, info));
       }
       cr.completenessMaxError = c.completenessMaxError;
       cr.exact = c.exact;
       r.combines << cr;
     }
-    r.isImage = sample.size() == 3;
+    r.isAudio = !info.audio.features.empty();
+    r.isImage = sample.size() == 3 && !r.isAudio;
     if (r.isTable) {
       for (const auto &f : info.featureNames)
         r.featureNames << QString::fromStdString(f);
@@ -170,6 +174,17 @@ void ExplainWorker::compute(const ExplainRequest &request) {
       const auto x = s.session->samples(n);
       for (int64_t i = 0; i < n; ++i)
         r.images << grayImage(x[i].mean(0));
+    }
+    if (r.isAudio) {
+      r.audio = info.audio;
+      r.audioRows = sample.size() == 3 ? static_cast<int>(sample[1]) : 1;
+      r.audioCols = static_cast<int>(sample.back());
+      const auto x = s.session->samples(n).to(torch::kFloat).contiguous();
+      for (int64_t i = 0; i < n; ++i) {
+        const auto v = x[i].contiguous();
+        r.audioValues << QVector<float>(v.data_ptr<float>(), v.data_ptr<float>() + v.numel());
+        r.images << audioImage(r.audioValues.back(), r.audioRows, r.audioCols);
+      }
     }
     handoffRelease();
     Q_EMIT progress(100, tr("done"));
@@ -200,14 +215,23 @@ void ExplainWorker::detail(int index, const QString &combine, const std::shared_
     return;
   }
   try {
-    const bool image = s.session->info().sampleShape.size() == 3;
+    const bool audio = !s.session->info().audio.features.empty();
+    const bool image = s.session->info().sampleShape.size() == 3 && !audio;
     const int64_t target = s.explanation.targets[index].item<int64_t>();
     const auto saliency = s.session->saliency(index, target, combine.toStdString(), kSaliencyPoints);
     std::vector<std::string> branchNames;
+    torch::Tensor stitched; // audio: each branch's |IG| lies on its own band; their sum is the whole map
     for (const auto &sal : saliency) {
       d.saliencyDelta << sal.delta.abs().max().item<double>();
-      d.saliency << (image ? heatImage(sal.map[0].abs().sum(0)) : heatImage(sal.map.abs().reshape({1, -1})));
+      if (audio)
+        stitched = stitched.defined() ? stitched + sal.map[0].abs() : sal.map[0].abs();
+      else
+        d.saliency << (image ? heatImage(sal.map[0].abs().sum(0)) : heatImage(sal.map.abs().reshape({1, -1})));
       branchNames.push_back(sal.branch);
+    }
+    if (stitched.defined()) {
+      const auto v = stitched.to(torch::kFloat).contiguous();
+      d.audioSaliency = QVector<float>(v.data_ptr<float>(), v.data_ptr<float>() + v.numel());
     }
     if (const auto &vocabulary = s.session->info().vocabulary; !vocabulary.empty()) {
       const auto ids = s.session->samples(index + 1).narrow(0, index, 1);

@@ -4,6 +4,8 @@
 // ExplainController owns the thread; requests coalesce to the latest (a newer request cancels the
 // one before it) and every request can be cancelled, so closing never waits for queued work.
 
+#include "graph/Shape.h"
+
 #include <QImage>
 #include <QMetaType>
 #include <QObject>
@@ -36,7 +38,9 @@ struct CombineResult {
   QVector<double> perClass;               // classes × branches, mean |φ|
   QVector<double> shares;                 // per branch
   QVector<QVector<qint64>> regions;       // per branch: flat input indices it reads (empty: all)
-  QStringList branchColumns;              // tables: per branch, the columns it reads ("a, b"); else empty
+  // Per branch, what it reads, shown beside its name: a table's columns ("a, b"), an audio sample's
+  // band or time window ("120–560 Hz"); else empty.
+  QStringList branchColumns;
   double completenessMaxError = 0;
   bool exact = true;
   // A branch's name, with the columns it reads for a table ("split:0 (age, height)").
@@ -53,8 +57,14 @@ struct ExplainResult {
   QStringList classNames;
   QVector<int> targets, labels, predictions;
   QVector<CombineResult> combines;
-  QVector<QImage> images; // the samples (image data only)
+  QVector<QImage> images; // the samples (image data; audio: their spectrograms, for the list's icons)
   bool isImage = false;
+  // Audio: the axes and each sample's values (logmel mels × frames, row 0 the lowest band;
+  // waveform 1 × samples), drawn as spectrograms (charts/Spectrogram.h).
+  bool isAudio = false;
+  particle::DataInfo::Audio audio;
+  QVector<QVector<float>> audioValues;
+  int audioRows = 0, audioCols = 0;
   bool isText = false; // token ids: the sample is shown as its words
   // Tables: the feature names and each sample's values as read (samples × features; a categorical
   // column's one-hot features are 0 or 1), shown grouped by the branch that reads them.
@@ -70,6 +80,7 @@ struct SampleDetail {
   int index = -1;
   QString combine;
   QVector<QImage> saliency;      // per branch, |IG| over the image, same size as the sample
+  QVector<float> audioSaliency;  // audio: every branch's |IG| stitched into one map, as audioValues
   QVector<double> saliencyDelta; // per branch
   QStringList attentionNodes;
   QVector<QVector<QImage>> attention;  // per Attention node: layer × head maps [T×T]

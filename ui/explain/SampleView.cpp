@@ -1,11 +1,14 @@
 #include "explain/SampleView.h"
 
+#include "charts/Spectrogram.h"
+
 #include <QLabel>
 #include <QPainter>
 #include <QTextBrowser>
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <cmath>
 
 namespace particle::ui {
 
@@ -87,10 +90,13 @@ SampleView::SampleView(QWidget *parent) : QWidget(parent) {
   text_->setMinimumSize(160, 160);
   text_->setOpenLinks(false);
   text_->hide();
+  spectrogram_ = new SpectrogramView(this);
+  spectrogram_->hide();
   auto *layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addWidget(image_);
   layout->addWidget(text_);
+  layout->addWidget(spectrogram_);
 }
 
 void SampleView::show(const ExplainResult &result, int combine, int sample, int branch, const SampleDetail &detail) {
@@ -108,6 +114,7 @@ void SampleView::clear() {
   combine_ = sample_ = branch_ = -1;
   image_->clear();
   text_->clear();
+  spectrogram_->clear();
 }
 
 void SampleView::draw() {
@@ -122,8 +129,36 @@ void SampleView::draw() {
             : tr("#%1  %2, predicted %3 ✗")
                   .arg(sample_)
                   .arg(result_.className(result_.labels[sample_]), result_.className(result_.predictions[sample_]));
-  image_->setVisible(!result_.isText && !result_.isTable);
+  image_->setVisible(!result_.isText && !result_.isTable && !result_.isAudio);
   text_->setVisible(result_.isText || result_.isTable);
+  spectrogram_->setVisible(result_.isAudio);
+  if (result_.isAudio) {
+    // The spectrogram under the saliency of every branch, each on its own band (stitched), and the
+    // bands outlined with their share of this decision: which bands decided.
+    spectrogram_->setSample(result_.audioValues.value(sample_), result_.audioRows, result_.audioCols, result_.audio,
+                            title, right ? QColor() : QColor(0xd0, 0x30, 0x30));
+    if (detail_.index == sample_)
+      spectrogram_->setOverlay(detail_.audioSaliency, tr("|integrated gradients|"));
+    const int k = static_cast<int>(c->branches.size());
+    double total = 0;
+    for (int b = 0; b < k; ++b)
+      total += std::abs(c->phi.value(sample_ * k + b));
+    QVector<SpectrogramView::Part> parts;
+    for (int b = 0; b < c->regions.size(); ++b) {
+      const QRect box = regionBox(c->regions[b], result_.audioCols, result_.audioRows);
+      if (box.isNull())
+        continue;
+      const double share = total > 0 ? std::abs(c->phi.value(sample_ * k + b)) / total : 0;
+      parts << SpectrogramView::Part{box.top(),
+                                     box.bottom() + 1,
+                                     box.left(),
+                                     box.right() + 1,
+                                     QString("%1 · %2%").arg(c->branches.value(b)).arg(std::lround(100 * share)),
+                                     b == branch_};
+    }
+    spectrogram_->setParts(parts);
+    return;
+  }
   if (result_.isTable) {
     // The row's values, grouped by the branch that reads them, beside each branch's φ.
     text_->setHtml("<p><b>" + title.toHtmlEscaped() + "</b> &nbsp; " +

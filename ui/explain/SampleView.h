@@ -1,8 +1,9 @@
 #pragma once
 // The Explain tab's sample: an image with the part each branch reads outlined (the selected
 // branch's in yellow) and that branch's saliency over it; a text as its words coloured by
-// attribution; a table row as its values grouped by the branch that reads them. The image follows
-// the room the view has.
+// attribution; a table row as its values grouped by the branch that reads them; an audio sample as
+// its spectrogram with every branch's saliency stitched over it and each band outlined with its
+// share of the decision. The image follows the room the view has.
 
 #include "explain/ExplainWorker.h"
 
@@ -12,6 +13,8 @@ class QLabel;
 class QTextBrowser;
 
 namespace particle::ui {
+
+class SpectrogramView;
 
 class SampleView : public QWidget {
   Q_OBJECT
@@ -24,8 +27,9 @@ public:
   void show(const ExplainResult &result, int combine, int sample, int branch, const SampleDetail &detail);
   void clear();
 
-  QLabel *image() const { return image_; }     // image and vector data
-  QTextBrowser *text() const { return text_; } // text and table data
+  QLabel *image() const { return image_; }                      // image and vector data
+  QTextBrowser *text() const { return text_; }                  // text and table data
+  SpectrogramView *spectrogram() const { return spectrogram_; } // audio data
 
 private:
   void draw();
@@ -33,6 +37,7 @@ private:
 
   QLabel *image_;
   QTextBrowser *text_;
+  SpectrogramView *spectrogram_;
   ExplainResult result_; // implicitly shared with the tab's
   SampleDetail detail_;
   int combine_ = -1, sample_ = -1, branch_ = -1;
