@@ -10,6 +10,7 @@
 #include <QElapsedTimer>
 
 #include <csignal>
+#include <QScopeGuard>
 #include <QtTest>
 
 using namespace particle;
@@ -294,11 +295,30 @@ void TestCli::outOfMemoryInTheAppsWords() {
 }
 
 void TestCli::info() {
-  const Run r = runCli({"info"});
+  // The matmul peaks go to a cache of this test's own: measured by the first call (about a second
+  // each), read back by the second.
+  QTemporaryDir cache;
+  const QByteArray before = qgetenv("XDG_CACHE_HOME");
+  qputenv("XDG_CACHE_HOME", cache.path().toUtf8());
+  const auto restore = qScopeGuard([&] {
+    if (before.isEmpty())
+      qunsetenv("XDG_CACHE_HOME");
+    else
+      qputenv("XDG_CACHE_HOME", before);
+  });
+  const Run r = runCli({"info", "--threads", "1"});
   QCOMPARE(r.code, 0);
   QVERIFY(r.out.contains("libtorch"));
   QVERIFY(r.out.contains("cuda_available"));
   QVERIFY(r.out.contains("torch_threads"));
+  QVERIFY2(r.out.contains(QRegularExpression(R"(peak_fp32\s+[0-9.]+ GFLOP/s matmul, 1 thread \(measured now\))")),
+           qPrintable(r.out));
+  QVERIFY2(r.out.contains(QRegularExpression(R"(peak_fp16\s+not supported here: fp16 trains on CUDA devices only)")),
+           qPrintable(r.out));
+  const Run again = runCli({"info", "--threads", "1"});
+  QVERIFY2(again.out.contains(
+               QRegularExpression(R"(peak_fp32\s+[0-9.]+ GFLOP/s matmul, 1 thread \(cached in .*peak.json\))")),
+           qPrintable(again.out));
 }
 
 void TestCli::trainWritesEverything() {
@@ -326,6 +346,9 @@ void TestCli::trainWritesEverything() {
   const Run info = runCli({"info", out});
   QVERIFY2(info.code == 0, qPrintable(info.err));
   QVERIFY2(info.out.contains(QRegularExpression(R"(flops_per_sample\s+2.47 k \(forward\))")), qPrintable(info.out));
+  // Training's GFLOP/s, 3 × the forward FLOPs per trained sample.
+  QCOMPARE(s["achieved_gflops"].get<double>(), 3 * 2468.0 * s["samples_per_second"].get<double>() / 1e9);
+  QVERIFY2(info.out.contains(QRegularExpression(R"(achieved_gflops\s+[0-9.]+ GFLOP/s)")), qPrintable(info.out));
   QVERIFY2(info.out.contains(QRegularExpression(
                R"(inference_us\s+[0-9.]+ µs per sample \(median of 5 passes, 1 thread; [0-9.]+ µs processor time\))")),
            qPrintable(info.out));

@@ -1,10 +1,12 @@
-// `particle info`: versions, devices, threads; with a run folder, what the run measured.
+// `particle info`: versions, devices, threads and the machine's matmul peak per precision; with a
+// run folder, what the run measured.
 
 #include "Commands.h"
 #include "Common.h"
 
 #include "data/DatasetSpec.h"
 #include "project/ProjectCheck.h"
+#include "train/Peak.h"
 #include "train/RunFolder.h"
 #include "train/Runtime.h"
 
@@ -38,6 +40,17 @@ int runInfoOfRun(const std::string &dir) {
   row("epochs", std::to_string(s.epochs) + " (" + withCommas(s.steps) + " steps), seed " + std::to_string(r.seed));
   row("parameters", withCommas(s.uniqueParameters) + " (" + withCommas(s.totalParameters) + " without sharing)");
   row("flops_per_sample", s.flopsPerSample > 0 ? flopsText(s.flopsPerSample) + " (forward)" : "not counted");
+  // What training achieved (3 × forward FLOPs per sample) and of what: the matmul peak the run found
+  // cached for its precision and threads.
+  const double g = s.achievedGflops, share = s.peakGflops > 0 ? g / s.peakGflops : 0;
+  const std::string achieved = fixed(g, g < 10 ? 2 : 1) + " GFLOP/s";
+  row("achieved_gflops",
+      g <= 0 ? std::string("not recorded (FLOPs not counted, or a run from before this figure)")
+      : s.peakGflops > 0
+          ? achieved + ", " + fixed(100 * share, share < 0.1 ? 1 : 0) + "% of the " + s.precision + " peak (" +
+                fixed(s.peakGflops, 1) + " GFLOP/s at " + std::to_string(s.threads) +
+                (s.threads == 1 ? " thread)" : " threads)")
+          : achieved + " (no " + s.precision + " peak was cached when it ran: `particle info` measures it)");
   row("inference_us",
       fixed(s.inferenceUsPerSample, 1) + " µs per sample" +
           (s.inferencePasses > 0 ? " (median of " + std::to_string(s.inferencePasses) + " passes, " +
@@ -50,17 +63,34 @@ int runInfoOfRun(const std::string &dir) {
 } // namespace
 
 int runInfo(int argc, char **argv) {
-  const Args args(argc, argv, 2, {});
+  const Args args(argc, argv, 2, {"--threads"});
   if (args.positional.size() > 1)
     throw UsageError("info takes at most one run folder");
-  if (args.positional.size() == 1)
+  if (args.positional.size() == 1) {
+    if (args.get("--threads"))
+      throw UsageError("--threads is for the machine's peak, not a run folder's figures");
     return runInfoOfRun(args.positional[0]);
+  }
+  const int threads = static_cast<int>(args.integer("--threads", 1).value_or(0));
   const Json info = runtimeInfo();
   for (auto it = info.begin(); it != info.end(); ++it)
     std::cout << std::left << std::setw(24) << it.key() << compactJson(it.value()) << "\n";
   const DatasetSpec fashion = parseDatasetSpec(Json{{"kind", "fashion-mnist"}}, "");
   std::cout << std::setw(24) << "fashion_mnist" << fashionMnistFolder(fashion)
             << (fs::exists(fashionMnistFolder(fashion) + "/train-images-idx3-ubyte.gz") ? "" : " (missing)") << "\n";
+  // Measured once per CPU, threads, precision and LibTorch (about a second each), then cached.
+  const int resolved = configureThreads(threads);
+  for (const char *precision : {"fp32", "bf16", "fp16"}) {
+    const PeakFigure peak = matmulPeak(precision, resolved, true);
+    std::ostringstream text;
+    if (!peak.unsupported.empty())
+      text << "not supported here: " << peak.unsupported;
+    else
+      text << std::fixed << std::setprecision(1) << peak.gflops << " GFLOP/s matmul, " << resolved
+           << (resolved == 1 ? " thread" : " threads")
+           << (peak.cached ? " (cached in " + peakCachePath() + ")" : " (measured now)");
+    std::cout << std::setw(24) << (std::string("peak_") + precision) << text.str() << "\n";
+  }
   return kExitOk;
 }
 

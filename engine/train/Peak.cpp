@@ -1,0 +1,157 @@
+#include "train/Peak.h"
+
+#include "base/Json.h"
+#include "project/Precision.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+namespace fs = std::filesystem;
+
+namespace particle {
+
+namespace {
+
+constexpr int kCacheFormat = 1;
+// Square matmuls of this side are compute-bound on any CPU (2 · 2048³ ≈ 17 GFLOP, tens of
+// milliseconds on two cores) and their operands (16 MiB each in float32) still fit in memory anywhere.
+constexpr int64_t kSide = 2048;
+// The budget: a warm-up product, then repeats until this much time has passed (at least
+// kMinRepeats). The best repeat is the peak: a slower one was interrupted, never faster than the machine.
+constexpr double kMeasureSeconds = 0.8;
+constexpr int kMinRepeats = 3;
+
+// One measurement at a time in this process: two at once would each see half the machine, and
+// the cache would be read and written under each other.
+std::mutex &peakMutex() {
+  static std::mutex m;
+  return m;
+}
+
+int resolvedThreads(int threads) {
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return threads > 0 ? std::min(threads, cores) : cores;
+}
+
+// A cache entry with every field of its type; a hand-edited one of other types is dropped.
+bool wellFormed(const Json &e) {
+  auto text = [&](const char *key) { return e.contains(key) && e[key].is_string(); };
+  return e.is_object() && text("cpu") && text("precision") && text("libtorch") && e.contains("threads") &&
+         e["threads"].is_number_integer() && e.contains("gflops") && e["gflops"].is_number() &&
+         e["gflops"].get<double>() > 0;
+}
+
+bool sameKey(const Json &e, const std::string &cpu, int threads, const std::string &precision) {
+  return e["cpu"].get<std::string>() == cpu && e["threads"].get<int64_t>() == threads &&
+         e["precision"].get<std::string>() == precision && e["libtorch"].get<std::string>() == TORCH_VERSION;
+}
+
+// The cache's well-formed entries; a missing, unreadable or malformed file reads as none (it is
+// rewritten whole at the next measurement), never as an error: the figure is only a convenience.
+Json readEntries(const std::string &path) {
+  Json out = Json::array();
+  std::error_code ec;
+  if (path.empty() || !fs::is_regular_file(path, ec))
+    return out;
+  try {
+    const Json doc = Json::parse(readTextFile(path), nullptr, false);
+    if (doc.is_object() && doc.value("format", 0) == kCacheFormat && doc.contains("entries") &&
+        doc["entries"].is_array())
+      for (const Json &e : doc["entries"])
+        if (wellFormed(e))
+          out.push_back(e);
+  } catch (const std::exception &) { // a field of the wrong type ("format": "1")
+  }
+  return out;
+}
+
+double measure(const std::string &precision, int threads) {
+  // On the CPU: fp32 or bf16 (precisionUnsupported refuses fp16 there).
+  const auto dtype = precision == "bf16" ? at::kBFloat16 : at::kFloat;
+  // The thread count is the process's: the caller's is put back however this ends.
+  struct Threads {
+    int before = torch::get_num_threads();
+    explicit Threads(int n) { torch::set_num_threads(n); }
+    ~Threads() { torch::set_num_threads(before); }
+  } scoped(threads);
+  torch::NoGradGuard noGrad;
+  const auto a = torch::rand({kSide, kSide}).to(dtype);
+  const auto b = torch::rand({kSide, kSide}).to(dtype);
+  auto c = torch::empty({kSide, kSide}, a.options());
+  using Clock = std::chrono::steady_clock;
+  torch::mm_out(c, a, b); // warm-up: the kernel's packing buffers and the threads' start
+  double best = 0;
+  const auto start = Clock::now();
+  for (int repeat = 0;; ++repeat) {
+    const auto t0 = Clock::now();
+    torch::mm_out(c, a, b);
+    const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+    if (s > 0 && (best == 0 || s < best))
+      best = s;
+    if (repeat + 1 >= kMinRepeats && std::chrono::duration<double>(Clock::now() - start).count() >= kMeasureSeconds)
+      break;
+  }
+  return best > 0 ? 2.0 * kSide * kSide * kSide / best / 1e9 : 0;
+}
+
+} // namespace
+
+std::string peakCachePath() {
+  if (const char *xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
+    return (fs::path(xdg) / "particle-studio" / "peak.json").string();
+  if (const char *home = std::getenv("HOME"); home && *home)
+    return (fs::path(home) / ".cache" / "particle-studio" / "peak.json").string();
+  return {};
+}
+
+PeakFigure matmulPeak(const std::string &precision, int threads, bool measureIfMissing) {
+  PeakFigure out;
+  const CpuFeatures cpu = cpuFeatures();
+  out.unsupported = precisionUnsupported(precision, "cpu", cpu);
+  if (!out.unsupported.empty())
+    return out;
+  const int n = resolvedThreads(threads);
+  const std::string path = peakCachePath();
+  const std::lock_guard<std::mutex> lock(peakMutex());
+  Json entries = readEntries(path);
+  for (const Json &e : entries)
+    if (sameKey(e, cpu.model, n, precision)) {
+      out.gflops = e["gflops"].get<double>();
+      out.cached = true;
+      return out;
+    }
+  if (!measureIfMissing)
+    return out;
+  out.gflops = measure(precision, n);
+  if (out.gflops <= 0 || path.empty())
+    return out;
+  entries.erase(std::remove_if(entries.begin(), entries.end(),
+                               [&](const Json &e) { return sameKey(e, cpu.model, n, precision); }),
+                entries.end());
+  entries.push_back({{"cpu", cpu.model},
+                     {"threads", n},
+                     {"precision", precision},
+                     {"libtorch", TORCH_VERSION},
+                     {"gflops", out.gflops},
+                     {"side", kSide}});
+  // A cache folder that cannot be written costs a measurement next time, nothing more.
+  try {
+    std::error_code ec;
+    fs::create_directories(fs::path(path).parent_path(), ec);
+    writeFileAtomically(path, Json{{"format", kCacheFormat}, {"entries", entries}}.dump(2) + "\n");
+  } catch (const std::exception &) {
+  }
+  return out;
+}
+
+double matmulPeakGflops(const std::string &precision, int threads, bool measure) {
+  return matmulPeak(precision, threads, measure).gflops;
+}
+
+} // namespace particle

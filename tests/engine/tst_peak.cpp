@@ -1,0 +1,151 @@
+// The machine's matmul peak: measured once, cached per CPU, threads, precision and LibTorch in
+// the user's cache folder, a damaged cache measured again and rewritten; a run reads it from the
+// cache only and summary.json keeps the achieved and peak GFLOP/s.
+
+#include "TestSupport.h"
+#include "project/Precision.h"
+#include "train/Peak.h"
+#include "train/RunFolder.h"
+#include "train/Trainer.h"
+
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <torch/version.h>
+
+#include <thread>
+
+using namespace particle;
+using namespace particle::test;
+
+namespace {
+// A cache holding one figure for this machine's fp32 at `threads`.
+void writeCache(const std::string &path, double gflops, int threads) {
+  const Json doc = {{"format", 1},
+                    {"entries",
+                     {{{"cpu", cpuFeatures().model},
+                       {"threads", threads},
+                       {"precision", "fp32"},
+                       {"libtorch", TORCH_VERSION},
+                       {"gflops", gflops}}}}};
+  writeFileAtomically(path, doc.dump());
+}
+} // namespace
+
+class TestPeak : public QObject {
+  Q_OBJECT
+
+private Q_SLOTS:
+  void init();
+  void aMeasuredPeakIsCachedAndReadBack();
+  void aCorruptCacheIsMeasuredAgainAndRewritten();
+  void anUnsupportedPrecisionSaysWhy();
+  void aRunTakesThePeakFromTheCacheOnly();
+  void summaryKeepsTheFigures();
+
+private:
+  std::unique_ptr<QTemporaryDir> cache_;
+};
+
+void TestPeak::init() {
+  cache_ = std::make_unique<QTemporaryDir>();
+  qputenv("XDG_CACHE_HOME", cache_->path().toUtf8());
+}
+
+void TestPeak::aMeasuredPeakIsCachedAndReadBack() {
+  const std::string path = peakCachePath();
+  QCOMPARE(QString::fromStdString(path), cache_->path() + "/particle-studio/peak.json");
+  const PeakFigure none = matmulPeak("fp32", 1, false);
+  QCOMPARE(none.gflops, 0.0); // not cached, and not measured when not asked to
+  QVERIFY(!QFile::exists(QString::fromStdString(path)));
+  const PeakFigure measured = matmulPeak("fp32", 1, true);
+  QVERIFY2(measured.gflops > 1, qPrintable(QString::number(measured.gflops)));
+  QVERIFY(!measured.cached);
+  const Json doc = Json::parse(readTextFile(path));
+  QCOMPARE(doc["entries"].size(), std::size_t(1));
+  QCOMPARE(doc["entries"][0]["cpu"].get<std::string>(), cpuFeatures().model);
+  QCOMPARE(doc["entries"][0]["threads"].get<int>(), 1);
+  QCOMPARE(doc["entries"][0]["libtorch"].get<std::string>(), std::string(TORCH_VERSION));
+  const PeakFigure again = matmulPeak("fp32", 1, true);
+  QVERIFY(again.cached);
+  QCOMPARE(again.gflops, measured.gflops);
+  // A figure in the cache is taken as it is, asked to measure or not: no second measurement could
+  // come out at exactly this.
+  writeCache(path, 12345.5, 1);
+  QCOMPARE(matmulPeakGflops("fp32", 1, true), 12345.5);
+  // Another thread count is another figure (where there are two cores to count).
+  if (std::thread::hardware_concurrency() > 1)
+    QCOMPARE(matmulPeakGflops("fp32", 2, false), 0.0);
+}
+
+void TestPeak::aCorruptCacheIsMeasuredAgainAndRewritten() {
+  const std::string path = peakCachePath();
+  QDir().mkpath(cache_->path() + "/particle-studio");
+  for (const std::string &bad : {std::string("{\"format\": 1, \"entries\": [tru"), std::string("[1, 2]"),
+                                 std::string(R"({"format": 1, "entries": [{"cpu": 3, "gflops": "fast"}]})")}) {
+    writeFileAtomically(path, bad);
+    QCOMPARE(matmulPeakGflops("fp32", 1, false), 0.0); // read as no figure, never an error
+  }
+  const double measured = matmulPeakGflops("fp32", 1, true);
+  QVERIFY(measured > 1);
+  const Json doc = Json::parse(readTextFile(path)); // whole again
+  QCOMPARE(doc["format"].get<int>(), 1);
+  QCOMPARE(doc["entries"].size(), std::size_t(1));
+  QCOMPARE(doc["entries"][0]["gflops"].get<double>(), measured);
+}
+
+void TestPeak::anUnsupportedPrecisionSaysWhy() {
+  const PeakFigure fp16 = matmulPeak("fp16", 1, true); // LibTorch 1.13 has no fast CPU fp16
+  QCOMPARE(fp16.gflops, 0.0);
+  QCOMPARE(fp16.unsupported, precisionUnsupported("fp16", "cpu"));
+  QVERIFY(!fp16.unsupported.empty());
+  QVERIFY(!QFile::exists(QString::fromStdString(peakCachePath())));
+}
+
+void TestPeak::aRunTakesThePeakFromTheCacheOnly() {
+  QTemporaryDir runs;
+  Json doc = baseProject();
+  doc["dataset"]["samples"] = 600;
+  doc["training"] = {{"epochs", 1}, {"batch_size", 32}, {"threads", 1}};
+  TrainOptions options;
+  options.outDir = runs.filePath("none").toStdString();
+  const RunSummary none = Trainer(projectFromJson(doc, "p.json"), options).run();
+  QVERIFY2(!none.failed(), none.message.c_str());
+  QCOMPARE(none.peakGflops, 0.0); // nothing cached: the run measures nothing
+  QVERIFY(!QFile::exists(QString::fromStdString(peakCachePath())));
+  QVERIFY(none.flopsPerSample > 0 && none.samplesPerSecond > 0);
+  // A trained sample is 3 × its forward FLOPs.
+  QCOMPARE(none.achievedGflops, 3 * none.flopsPerSample * none.samplesPerSecond / 1e9);
+
+  QDir().mkpath(cache_->path() + "/particle-studio");
+  writeCache(peakCachePath(), 777, 1);
+  options.outDir = runs.filePath("cached").toStdString();
+  const RunSummary cached = Trainer(projectFromJson(doc, "p.json"), options).run();
+  QCOMPARE(cached.peakGflops, 777.0);
+  const Json summary = Json::parse(readTextFile(options.outDir + "/summary.json"));
+  QCOMPARE(summary["peak_gflops"].get<double>(), 777.0);
+  QCOMPARE(summary["achieved_gflops"].get<double>(), cached.achievedGflops);
+}
+
+void TestPeak::summaryKeepsTheFigures() {
+  QTemporaryDir dir;
+  RunRecord r;
+  r.summary.achievedGflops = 12.25;
+  r.summary.peakGflops = 203.5;
+  r.summary.flopsPerSample = 8e6;
+  RunFolder(dir.path().toStdString()).writeSummary(r);
+  const RunRecord back = readRunSummary(dir.path().toStdString());
+  QCOMPARE(back.summary.achievedGflops, 12.25);
+  QCOMPARE(back.summary.peakGflops, 203.5);
+  QCOMPARE(back.summary.flopsPerSample, 8e6);
+  // A summary from before the figures reads them as unknown.
+  Json old = Json::parse(readTextFile(dir.filePath("summary.json").toStdString()));
+  old.erase("achieved_gflops");
+  old.erase("peak_gflops");
+  writeFileAtomically(dir.filePath("summary.json").toStdString(), old.dump());
+  QCOMPARE(readRunSummary(dir.path().toStdString()).summary.peakGflops, 0.0);
+  QCOMPARE(readRunSummary(dir.path().toStdString()).summary.achievedGflops, 0.0);
+}
+
+QTEST_GUILESS_MAIN(TestPeak)
+#include "tst_peak.moc"
