@@ -8,6 +8,7 @@
 
 #include "TestSupport.h"
 
+#include <QDir>
 #include <QFile>
 #include <QProcess>
 #include <QString>
@@ -279,6 +280,47 @@ inline std::vector<BadInput> writeBadInputs(const std::string &dir) {
   };
   text("JSON-lines line not JSON", "{\"text\": \"a b\", \"label\": \"x\"}\n{text}\n", ":2:");
   text("JSON-lines without a text field", "{\"body\": \"a b\", \"label\": \"x\"}\n", ":1: no text field \"text\"");
+  // Sound files (audio_folder): `check` probes the folder tree and the keys; a damaged file is
+  // refused when the data is loaded (tst_audio malformed: truncated, wrong header, zero-length…).
+  auto sounds = [&](const std::vector<std::string> &classes, const std::vector<std::string> &empty) {
+    const std::string root = file("sounds", "");
+    // 16 silent 16-bit samples at 16 kHz.
+    const std::string wav = std::string("RIFF\x44\0\0\0WAVEfmt \x10\0\0\0\x01\0\x01\0\x80\x3e\0\0\0\x7d\0\0\x02\0\x10\0"
+                                        "data\x20\0\0\0",
+                                        44) +
+                            std::string(32, '\0');
+    for (const auto &c : classes) {
+      QDir().mkpath(QString::fromStdString(root + "/" + c));
+      write(root + "/" + c + "/0.wav", wav);
+    }
+    for (const auto &c : empty) {
+      QDir().mkpath(QString::fromStdString(root + "/" + c));
+      write(root + "/" + c + "/notes.txt", "not a sound file");
+    }
+    return root;
+  };
+  const Json bands = {{"mode", "patches"}, {"rows", 2}, {"cols", 1}};
+  {
+    const std::string root = sounds({"yes"}, {"no"});
+    badData("audio class folder without sound files", {{"kind", "audio_folder"}, {"path", root}}, bands, root + "/no",
+            "no WAV, FLAC or OGG files in this class folder");
+  }
+  {
+    const std::string root = sounds({"yes"}, {});
+    badData("audio folder of one class", {{"kind", "audio_folder"}, {"path", root}}, bands, root,
+            "only one class folder");
+  }
+  {
+    const std::string root = sounds({"yes", "no"}, {});
+    invalid("audio: more mels than the FFT resolves", patched([&](Json &d) {
+              d["dataset"] = {{"kind", "audio_folder"}, {"path", root}, {"mels", 200}};
+            }),
+            "dataset.mels: 200 bands are too many");
+    invalid("audio: window longer than the clip", patched([&](Json &d) {
+              d["dataset"] = {{"kind", "audio_folder"}, {"path", root}, {"seconds", 0.02}, {"window_ms", 100}};
+            }),
+            "dataset.window_ms");
+  }
 
   // --- checkpoints and particle files: exit 3 naming the file ------------------------------------------
   {
