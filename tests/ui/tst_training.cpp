@@ -16,6 +16,7 @@
 #include <QListWidget>
 #include <QPushButton>
 #include <QRegularExpression>
+#include <QScopeGuard>
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QToolButton>
@@ -68,6 +69,7 @@ private Q_SLOTS:
   void aFinishedRunIsNamedOnTheExplainTab();
   void aStoppedRunKeepsTheCompletedCheckpoint();
   void throughputIsTheRunsOwnFigure();
+  void achievedFlopsBesideTheThroughput();
 
 private:
   MainWindow *window_ = nullptr;
@@ -530,6 +532,51 @@ void TestTraining::throughputIsTheRunsOwnFigure() {
   }
   const double last = throughput->data()->at(throughput->dataCount() - 1)->value;
   QVERIFY2(last > reported / 5, qPrintable(QString("%1 against %2").arg(last).arg(reported)));
+}
+
+void TestTraining::achievedFlopsBesideTheThroughput() {
+  // A fresh cache folder: the first run finds no peak, says its GFLOP/s and that the peak is being
+  // measured (after the run, on the engine thread), then the fraction; the next run has it at once.
+  QTemporaryDir cache;
+  const QByteArray before = qgetenv("XDG_CACHE_HOME");
+  qputenv("XDG_CACHE_HOME", cache.path().toUtf8());
+  const auto restore = qScopeGuard([&] {
+    if (before.isEmpty())
+      qunsetenv("XDG_CACHE_HOME");
+    else
+      qputenv("XDG_CACHE_HOME", before);
+  });
+  Json doc = baseProject();
+  doc["training"] = {{"epochs", 2}, {"batch_size", 32}, {"threads", 1}};
+  window_->document()->reset(projectFromJson(doc, "flops.json"));
+  TrainPanel *panel = window_->trainPanel();
+  QSignalSpy done(panel, &TrainPanel::runFinished);
+  QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+  QVERIFY(done.wait(60000));
+  auto result = done.at(0).at(0).value<RunFinished>();
+  QVERIFY2(!result.failed, qPrintable(result.message));
+  Json summary = Json::parse(readTextFile(result.outDir.toStdString() + "/summary.json"));
+  const double achieved = summary["achieved_gflops"].get<double>();
+  QVERIFY(achieved > 0);
+  QCOMPARE(summary["peak_gflops"].get<double>(), 0.0); // the run never measures
+  const QString figure =
+      (achieved >= 10 ? QString::number(achieved, 'f', 0) : QString::number(achieved, 'g', 2)) + " GFLOP/s";
+  const QLabel *status = panel->progressLabel();
+  QVERIFY2(status->text().contains(figure), qPrintable(status->text() + " / " + figure));
+  QVERIFY2(status->text().contains("measuring the fp32 peak"), qPrintable(status->text()));
+  QTRY_VERIFY2_WITH_TIMEOUT(status->text().contains("% of the fp32 peak"), qPrintable(status->text()), 30000);
+  QVERIFY(status->text().contains(figure));
+  QVERIFY(!status->text().contains("measuring"));
+  QVERIFY(QFile::exists(cache.path() + "/particle-studio/peak.json"));
+
+  QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+  QVERIFY(done.wait(60000));
+  result = done.at(1).at(0).value<RunFinished>();
+  QVERIFY2(!result.failed, qPrintable(result.message));
+  summary = Json::parse(readTextFile(result.outDir.toStdString() + "/summary.json"));
+  QVERIFY(summary["peak_gflops"].get<double>() > 0); // read from the cache
+  QVERIFY2(status->text().contains("% of the fp32 peak"), qPrintable(status->text()));
+  QVERIFY(!status->text().contains("measuring"));
 }
 
 #include "tst_training.moc"

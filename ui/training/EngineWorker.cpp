@@ -4,6 +4,7 @@
 #include "project/ProjectPaths.h"
 #include "explain/ContributionHook.h"
 #include "recipes/WorkerGroup.h"
+#include "train/Peak.h"
 #include "train/Trainer.h"
 
 #include "ThreadHandoff.h"
@@ -183,6 +184,12 @@ void EngineWorker::run(const RunRequest &request) {
     result.steps = s.steps;
     result.epochs = s.epochs;
     result.failed = s.failed();
+    result.samplesPerSecond = s.samplesPerSecond;
+    result.achievedGflops = s.achievedGflops;
+    result.peakGflops = s.peakGflops;
+    result.precision = QString::fromStdString(s.precision);
+    result.threads = s.threads;
+    result.onCpu = s.device == "cpu";
     for (int64_t c = 0; c < trainer_->data().info.classes; ++c)
       result.classNames << QString::fromStdString(className(trainer_->data().info, c));
   } catch (const std::exception &e) {
@@ -198,6 +205,14 @@ void EngineWorker::run(const RunRequest &request) {
   idle_.notify_all();
   handoffRelease();
   Q_EMIT finished(result);
+  // The peak the achieved GFLOP/s is a fraction of, measured once (about a second, then cached)
+  // when the run found none: here on the engine thread, after the run, so never on the GUI thread
+  // and never beside training (a run started meanwhile waits for this in the thread's queue).
+  if (!result.failed && result.onCpu && result.achievedGflops > 0 && result.peakGflops <= 0) {
+    const double peak = matmulPeakGflops(result.precision.toStdString(), result.threads, true);
+    handoffRelease();
+    Q_EMIT peakMeasured(result.outDir, peak);
+  }
 }
 
 void EngineWorker::applyLive(const LiveSettings &settings) {

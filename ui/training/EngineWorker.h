@@ -53,6 +53,9 @@ Q_SIGNALS:
   void epoch(const particle::EpochEvent &point);
   void log(const QString &message);
   void finished(const particle::ui::RunFinished &result);
+  // The machine's matmul peak for the run in `outDir`, measured after it finished (its summary had
+  // none cached).
+  void peakMeasured(const QString &outDir, double gflops);
   void settingsApplied(const particle::ui::LiveSettings &settings, qint64 atStep);
 
 private:

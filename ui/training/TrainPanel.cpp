@@ -12,6 +12,7 @@
 #include "training/EngineWorker.h"
 #include "training/RunHistory.h"
 #include "training/TrainCharts.h"
+#include "train/Peak.h"
 
 #include <QFile>
 #include <QFileDialog>
@@ -34,6 +35,16 @@
 namespace particle::ui {
 
 namespace {
+
+// The errors about the training section (a precision this machine cannot train in), as the CLI
+// words them ("training.precision: …").
+QStringList trainingErrors(const Validation &v) {
+  QStringList out;
+  for (const Problem &p : v.problems)
+    if (p.isError() && p.node.empty() && p.param.rfind("training.", 0) == 0)
+      out << QString::fromStdString(p.format(""));
+  return out;
+}
 
 QString seconds(double s) {
   const auto t = static_cast<qint64>(std::llround(s));
@@ -167,6 +178,7 @@ TrainPanel::TrainPanel(GraphDocument *doc, QUndoStack *undo, QWidget *parent)
   connect(worker, &EngineWorker::steps, this, &TrainPanel::onSteps);
   connect(worker, &EngineWorker::epoch, this, &TrainPanel::onEpoch);
   connect(worker, &EngineWorker::finished, this, &TrainPanel::onFinished);
+  connect(worker, &EngineWorker::peakMeasured, this, &TrainPanel::onPeakMeasured);
   connect(worker, &EngineWorker::settingsApplied, this, &TrainPanel::onSettingsApplied);
   connect(worker, &EngineWorker::log, this, [this](const QString &m) { progressLabel_->setToolTip(m); });
   connect(controller_, &TrainingController::runningChanged, this, &TrainPanel::updateButtons);
@@ -259,6 +271,16 @@ void TrainPanel::refreshForm() {
     problems[e.field()] = QString::fromStdString(e.detail());
   } catch (const Error &) {
     // "training: must be an object" is about no key: the status line says it.
+  }
+  // What validation finds beyond a key's own value (a precision this machine cannot train in) is
+  // shown under its field too, before anyone presses Start.
+  for (const Problem &p : doc_->validation().problems) {
+    if (!p.isError() || !p.node.empty() || p.param.rfind("training.", 0) != 0)
+      continue;
+    const std::string prefix = p.param + ": ", key = p.param.substr(std::string("training.").size());
+    if (!problems.count(key))
+      problems[key] =
+          QString::fromStdString(p.message.rfind(prefix, 0) == 0 ? p.message.substr(prefix.size()) : p.message);
   }
   form_->setProblems(problems);
 }
@@ -402,6 +424,9 @@ void TrainPanel::startRun() {
     if (!doc_->dataError().isEmpty()) {
       setStatus(tr("The data set cannot be read: %1").arg(doc_->dataError()), true);
       fixData_->show();
+    } else if (const QStringList training = trainingErrors(v); training.size() == v.errorCount()) {
+      // The settings beside the button are what is wrong: say what, here.
+      setStatus(tr("Cannot start: %1").arg(training.join("\n")), true);
     } else {
       setStatus(tr("The graph has %n problem(s); fix them first (Problems panel).", "", v.errorCount()), true);
       showProblems_->show();
@@ -435,9 +460,15 @@ void TrainPanel::startRun() {
     const TrainingSpec spec = parseTrainingSpec(doc_->project().training);
     runWorkers_ = spec.workers;
     batch = spec.batchSize;
+    // The peak is the CPU's, and read from the cache only (a tiny file); a run on CUDA has none.
+    const bool cpu = spec.device == "cpu" || (spec.device == "auto" && EngineWorker::availableDevices().size() == 1);
+    runPeak_ = cpu ? matmulPeakGflops(spec.precision, spec.threads, false) : 0;
+    runPrecision_ = QString::fromStdString(spec.precision);
   } catch (const Error &) {
     runWorkers_ = 1; // the engine reports the bad setting
+    runPeak_ = 0;
   }
+  runFlops_ = v.flopsKnown ? v.flopsPerSample : 0;
   setStatus(runWorkers_ > 1 ? tr("starting %1 worker processes: each takes %2 samples per step, %3 in all; Pause "
                                  "is not available, Stop is")
                                   .arg(runWorkers_)
@@ -504,13 +535,20 @@ void TrainPanel::onSteps(const std::vector<StepEvent> &points) {
   const bool statusDue = !statusClock_.isValid() || statusClock_.elapsed() >= 250 || last.step == last.totalSteps;
   if (statusDue)
     statusClock_.restart();
+  // A run in bf16 or fp16 says so as it goes (fp32, the default, goes unsaid).
+  const QString precision = runPrecision_.isEmpty() || runPrecision_ == "fp32" ? QString() : " · " + runPrecision_;
   if (statusDue && !controller_->paused())
-    setStatus(tr("epoch %1 · step %2 of %3 · loss %4\n%5 samples/s · %6 left")
+    setStatus(tr("epoch %1 · step %2 of %3 · loss %4%5\n%6 · %7 left")
                   .arg(last.epoch + 1)
                   .arg(last.step)
                   .arg(last.totalSteps)
                   .arg(last.loss, 0, 'f', 4)
-                  .arg(charts_->throughput(), 0, 'f', 0)
+                  .arg(precision)
+                  .arg(runFlops_ > 0
+                           ? tr("%1 samples/s · %2")
+                                 .arg(charts_->throughput(), 0, 'f', 0)
+                                 .arg(flopsText(3 * runFlops_ * charts_->throughput() / 1e9, runPeak_, runPrecision_))
+                           : tr("%1 samples/s").arg(charts_->throughput(), 0, 'f', 0))
                   .arg(seconds(last.etaSeconds)));
 }
 
@@ -533,10 +571,25 @@ void TrainPanel::onSettingsApplied(const LiveSettings &s, qint64 step) {
   setStatus(tr("applied at step %1:%2").arg(step).arg(text));
 }
 
-void TrainPanel::onFinished(const RunFinished &r) {
-  lastCheckpoint_ = r.failed && !QFile::exists(r.checkpoint) ? QString() : r.checkpoint;
+namespace {
+// Two significant digits below 10 (0.018, 5.2), whole numbers above (52, 203).
+QString figure(double v) {
+  return v >= 10 ? QString::number(v, 'f', 0) : QString::number(v, 'g', 2);
+}
+} // namespace
+
+QString TrainPanel::flopsText(double gflops, double peak, const QString &precision) const {
+  if (gflops <= 0)
+    return {}; // FLOPs not counted (a TorchScript node)
+  return peak > 0 ? tr("%1 GFLOP/s, %2% of the %3 peak").arg(figure(gflops), figure(100 * gflops / peak), precision)
+                  : tr("%1 GFLOP/s").arg(figure(gflops));
+}
+
+QString TrainPanel::finishedText(const RunFinished &r) const {
   // A run stopped in its first epoch has no whole epoch to name: say the steps instead.
-  const QString when = r.epochs > 0 ? tr("after %n epoch(s)", "", r.epochs) : tr("at step %1").arg(r.steps);
+  QString when = r.epochs > 0 ? tr("after %n epoch(s)", "", r.epochs) : tr("at step %1").arg(r.steps);
+  if (!r.precision.isEmpty() && r.precision != "fp32")
+    when += tr(" in %1").arg(r.precision);
   QString text = r.failed ? tr("Run failed: %1").arg(r.message)
                           : tr("%1 %2: test accuracy %3%, test loss %4")
                                 .arg(r.status, when)
@@ -546,9 +599,28 @@ void TrainPanel::onFinished(const RunFinished &r) {
     text += "\n" + tr("The checkpoint keeps the weights so far.");
   else if (!r.message.isEmpty() && !r.failed)
     text += "\n" + r.message;
-  setStatus(text, r.failed);
+  // Its work rate on a line of its own, short enough for the narrowest window (samples/s is on
+  // the chart and in the tooltip).
+  if (!r.failed && r.achievedGflops > 0)
+    text += "\n" + flopsText(r.achievedGflops, r.peakGflops, r.precision) +
+            (r.onCpu && r.peakGflops <= 0 ? tr("; measuring the %1 peak…").arg(r.precision) : QString());
+  return text;
+}
+
+void TrainPanel::onPeakMeasured(const QString &outDir, double gflops) {
+  if (outDir != lastFinished_.outDir || controller_->running())
+    return; // another run's text is shown now
+  lastFinished_.peakGflops = gflops;
+  setStatus(finishedText(lastFinished_));
+}
+
+void TrainPanel::onFinished(const RunFinished &r) {
+  lastCheckpoint_ = r.failed && !QFile::exists(r.checkpoint) ? QString() : r.checkpoint;
+  lastFinished_ = r;
+  setStatus(finishedText(r), r.failed);
   // The whole story, however long, is one hover away.
-  progressLabel_->setToolTip(r.message + "\n" + tr("Run folder: %1").arg(r.outDir));
+  progressLabel_->setToolTip(r.message + "\n" + tr("%1 samples/s").arg(r.samplesPerSecond, 0, 'f', 0) + "\n" +
+                             tr("Run folder: %1").arg(r.outDir));
   history_->finish(r);
   updateButtons();
   charts_->redraw();

@@ -82,6 +82,11 @@ private:
   void onSteps(const std::vector<StepEvent> &points);
   void onEpoch(const EpochEvent &p);
   void onFinished(const RunFinished &r);
+  void onPeakMeasured(const QString &outDir, double gflops);
+  // "X GFLOP/s, Y% of the fp32 peak": the FLOPs training achieves (3 × forward per sample) and,
+  // when known, their fraction of the machine's matmul peak; empty when FLOPs are not counted.
+  QString flopsText(double gflops, double peak, const QString &precision) const;
+  QString finishedText(const RunFinished &r) const;
   void onSettingsApplied(const LiveSettings &s, qint64 step);
   void updateButtons();
   void refreshForm();
@@ -105,7 +110,12 @@ private:
   qint64 lastStep_ = 0;
   double lastLr_ = 0;
   QString lastCheckpoint_, lastRunFolder_, runsFolder_;
-  int runWorkers_ = 1;       // processes of the run in progress (training.workers)
+  int runWorkers_ = 1; // processes of the run in progress (training.workers)
+  // The run in progress: forward FLOPs per sample (0: not counted), the cached peak (0: unknown)
+  // and the precision it trains in; then the last finished run, whose text a measured peak completes.
+  double runFlops_ = 0, runPeak_ = 0;
+  QString runPrecision_;
+  RunFinished lastFinished_;
   LiveSettings appliedLive_; // what the engine runs with now (to apply edits made while paused)
 };
 

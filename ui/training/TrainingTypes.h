@@ -25,6 +25,12 @@ struct RunFinished {
   qint64 steps = 0;
   int epochs = 0;
   bool failed = false;
+  // Training's speed and work (summary.json's samples_per_second, achieved_gflops) and the cached
+  // matmul peak for the run's precision and threads (0: not measured yet, or not a CPU run).
+  double samplesPerSecond = 0, achievedGflops = 0, peakGflops = 0;
+  QString precision;
+  int threads = 0;
+  bool onCpu = false;
 };
 
 // What the Train tab asks the engine thread to run.
