@@ -13,6 +13,12 @@ rm -rf "$out"
 mkdir -p "$out"
 echo "== $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
 
+# The matmul peak measured now, on the quiet machine, into a cache of this run's own (a peak
+# cached earlier under load would flatter the fraction); the runs below read it from there.
+export XDG_CACHE_HOME="$out/cache"
+echo "== matmul peak (particle info)"
+build/bin/particle info --threads 2 | grep peak_
+
 echo "== where a training step goes (bench_step)"
 build/bin/bench_step --steps 40 --profile-steps 10
 
