@@ -2,9 +2,11 @@
 // reproduces the engine's logits (python3 model.py --check, Debian's python3-torch), its ONNX file
 // passes onnx.checker and, run by ONNX Runtime (npm's onnxruntime-node, which scripts/setup.sh
 // installs), gives the engine's logits; a trained checkpoint exports as it predicts, train.py
-// trains (alone and under torchrun), and bad input ends in a clear message with its exit code.
+// trains (alone, under torchrun, and in bf16 where the CPU has it; fp16 on the CPU refused as the
+// engine refuses it), and bad input ends in a clear message with its exit code.
 
 #include "TestSupport.h"
+#include "project/Precision.h"
 
 #include <QDir>
 #include <QFile>
@@ -363,6 +365,44 @@ private Q_SLOTS:
     const QString rank0 = QString::fromUtf8(workers[0].readAllStandardOutput());
     QVERIFY2(rank0.contains("2 process(es)") && rank0.contains("\"processes\": 2"), qPrintable(rank0));
     QVERIFY2(workers[1].readAllStandardOutput().isEmpty(), "only rank 0 reports");
+  }
+
+  // The project's training.precision bf16 goes into train.py: where this CPU has AVX512_BF16 or AMX
+  // it trains under autocast and keeps float32 weights; elsewhere it stops with the engine's reason.
+  // fp16 on the CPU is refused before any training, with the same words as the engine.
+  void trainScriptTrainsInBf16() {
+    QTemporaryDir dir;
+    Json doc = baseProject();
+    doc["dataset"]["samples"] = 2000;
+    doc["training"]["precision"] = "bf16";
+    const std::string project = writeFile(dir, "p.particle.json", doc.dump(2));
+    const QString out = dir.filePath("export");
+    const Run exported = cli({"export", QString::fromStdString(project), "--out", out});
+    QVERIFY2(exported.code == 0, qPrintable(exported.all()));
+    const QStringList args = {out + "/train.py", "--epochs", "4", "--threads", "1", "--device", "cpu", "--json"};
+    const Run bf16 = python(args);
+    if (const std::string why = precisionUnsupported("bf16", "cpu"); !why.empty()) {
+      QCOMPARE(bf16.code, 1);
+      QVERIFY2(bf16.err.contains(QString::fromStdString("training.precision: " + why)), qPrintable(bf16.err));
+      QVERIFY(!QFile::exists(out + "/trained.pt"));
+    } else {
+      QVERIFY2(bf16.code == 0, qPrintable(bf16.all()));
+      const QJsonObject summary =
+          QJsonDocument::fromJson(bf16.out.split('\n', Qt::SkipEmptyParts).last().toUtf8()).object();
+      QCOMPARE(summary.value("precision").toString(), QString("bf16"));
+      QVERIFY2(summary.value("test_accuracy").toDouble() > 0.5, qPrintable(bf16.out)); // chance is 0.25
+      const Run dtypes = python({"-c",
+                                 "import sys, torch; print(sorted({str(t.dtype) for t in torch.load(sys.argv[1])"
+                                 ".values() if t.is_floating_point()}))",
+                                 out + "/trained.pt"});
+      QCOMPARE(dtypes.out.trimmed(), QString("['torch.float32']"));
+    }
+    const Run fp16 = python(QStringList(args) << "--precision"
+                                              << "fp16");
+    QCOMPARE(fp16.code, 1);
+    const QString fp16Why = QString::fromStdString("--precision fp16: " + precisionUnsupported("fp16", "cpu"));
+    QVERIFY2(fp16.err.contains(fp16Why), qPrintable(fp16.err));
+    QVERIFY2(!fp16.out.contains("epoch 1/"), qPrintable(fp16.out));
   }
 
   void badInput() {

@@ -20,6 +20,13 @@
 
 namespace particle::ui {
 
+namespace {
+// A run in bf16 or fp16 says so beside its result: its curves are compared with fp32 runs'.
+QString precisionNote(const QString &precision) {
+  return precision.isEmpty() || precision == "fp32" ? QString() : ", " + precision;
+}
+} // namespace
+
 RunHistory::RunHistory(GraphDocument *doc, QWidget *parent) : QWidget(parent), doc_(doc) {
   auto *layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
@@ -110,11 +117,13 @@ QString RunHistory::load(const QString &runsFolder) {
       } catch (const Error &) {
       }
       const QString status = statusName(summary.status);
-      addItem(run, run.name + (summary.status == RunSummary::Status::Completed ||
-                                       summary.status == RunSummary::Status::Stopped ||
-                                       summary.status == RunSummary::Status::EarlyStopped
-                                   ? QString(" — %1, %2%").arg(status).arg(100 * summary.testAccuracy, 0, 'f', 1)
-                                   : QString(" — %1").arg(status)));
+      addItem(run,
+              run.name +
+                  (summary.status == RunSummary::Status::Completed || summary.status == RunSummary::Status::Stopped ||
+                           summary.status == RunSummary::Status::EarlyStopped
+                       ? QString(" — %1, %2%").arg(status).arg(100 * summary.testAccuracy, 0, 'f', 1)
+                       : QString(" — %1").arg(status)) +
+                  precisionNote(QString::fromStdString(summary.precision)));
       runs_.push_back(run);
       read.push_back(f.filePath().toStdString());
     } catch (const std::exception &) {
@@ -144,9 +153,10 @@ void RunHistory::showState(bool paused) {
 
 void RunHistory::finish(const RunFinished &r) {
   if (auto *item = list_->item(list_->count() - 1)) {
-    item->setText(runs_.back().name + (r.failed
-                                           ? QString(" — %1").arg(r.status)
-                                           : QString(" — %1, %2%").arg(r.status).arg(100 * r.testAccuracy, 0, 'f', 1)));
+    item->setText(runs_.back().name +
+                  (r.failed ? QString(" — %1").arg(r.status)
+                            : QString(" — %1, %2%").arg(r.status).arg(100 * r.testAccuracy, 0, 'f', 1)) +
+                  precisionNote(r.precision));
     item->setToolTip(r.outDir);
   }
 }
