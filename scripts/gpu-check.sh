@@ -7,7 +7,9 @@
 # 2. builds them and runs the engine tests (their projects say device "auto": the GPU when there is one);
 # 3. prints `particle info` (every CUDA device LibTorch sees, with name and memory);
 # 4. trains fashion-patches with the engine and with its exported train.py on the same device,
-#    same model, data, batch, optimiser and threads (bench/export_peer.py), and prints both.
+#    same model, data, batch, optimiser and threads (bench/export_peer.py), and prints both, in each
+#    precision (training.precision): fp32, bf16 and fp16 on cuda; on cpu fp32, and bf16 where the CPU
+#    has AVX512_BF16 or AMX (fp16 trains on CUDA only).
 # It runs where no GPU exists (cpu), so it is tested here. Figures go to docs/BENCHMARKS.md.
 # PARTICLE_PYTHON chooses the Python; $OUT, when set, receives gpu-check.txt.
 set -euo pipefail
@@ -51,7 +53,23 @@ if (( ${#targets[@]} > 1 )); then
     tail -12 | tee -a "$log"
 fi
 "$build/bin/particle" info | tee -a "$log"
-say "gpu-check: fashion-patches on $device, $epochs epoch(s): engine vs exported train.py"
-PARTICLE_PYTHON="$python" "$python" "$here/bench/export_peer.py" --cli "$build/bin/particle" --device "$device" \
-  --epochs "$epochs" | tee -a "$log"
+failed=0
+for precision in fp32 bf16 fp16; do
+  if [[ "$device" == cpu && "$precision" == fp16 ]]; then
+    say "gpu-check: fp16 skipped: it trains on CUDA only (with loss scaling)"
+    continue
+  fi
+  if [[ "$device" == cpu && "$precision" == bf16 ]] && ! grep -qwE 'avx512_bf16|amx_bf16' /proc/cpuinfo; then
+    say "gpu-check: bf16 skipped: this CPU has neither AVX512_BF16 nor AMX"
+    continue
+  fi
+  say "gpu-check: fashion-patches on $device in $precision, $epochs epoch(s): engine vs exported train.py"
+  # One precision refused (bf16 on a GPU before compute capability 8.0) leaves the others to run.
+  if ! PARTICLE_PYTHON="$python" "$python" "$here/bench/export_peer.py" --cli "$build/bin/particle" \
+    --device "$device" --precision "$precision" --epochs "$epochs" 2>&1 | tee -a "$log"; then
+    say "gpu-check: $precision failed (above)"
+    failed=1
+  fi
+done
 say "gpu-check: done ($log)"
+exit "$failed"
