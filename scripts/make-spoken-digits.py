@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """Writes the spoken-digits data set: the words zero to nine spoken by espeak-ng.
 
-    make-spoken-digits.py OUT [--seed 0]
+    make-spoken-digits.py OUT [--seed 0] [--clean]
 
 OUT/train/<word>/*.wav and OUT/test/<word>/*.wav, 16 kHz mono 16-bit, one second each, and
 OUT/manifest.csv with what every clip was made of. Training speaks six English accents, the test
 split two others (Caribbean and New York) that training never hears, so the test accuracy is
-accuracy on unseen accents. Each clip draws, from its own seed (the same clips every time, in any
-order): a voice variant, a pitch and a speed, an onset within the first 0.3 s, a level, and a
-background noise (white, pink or babble) at 0-20 dB SNR. Needs espeak-ng and numpy.
+accuracy on unseen accents. Every accent speaks every word in each of 24 voice variants; each clip
+draws, from its own seed (the same clips every time, in any order): a pitch and a speed, an onset
+within the first 0.3 s, a background noise (white, pink or babble) at 0-20 dB SNR and a level.
+--clean leaves the noise out. Needs espeak-ng and numpy.
 """
 import argparse
 import csv
