@@ -101,8 +101,10 @@ commands:
                                       saved with its weights, shapes and provenance (project, data
                                       set, classes, run, test accuracy, date)
   part info FILE [--json]             a particle file's nodes (types, shapes, parameters) and provenance
-  info [RUN] [--threads N]            versions, devices, threads, the matmul peak per precision
-                                      (measured once, cached); with a run folder, its accuracy,
+  info [RUN] [--threads N] [--measure]
+                                      versions, devices, threads, the matmul peak per precision
+                                      (measured once, cached; --measure measures it again, the cache
+                                      keeping the higher figure); with a run folder, its accuracy,
                                       parameters, FLOPs per sample, µs per sample and achieved GFLOP/s
   keys                                every node type, data kind and training key with its
                                       type, default, range and doc (Markdown; docs/FORMAT.md)

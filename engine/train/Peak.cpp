@@ -100,17 +100,9 @@ double measure(const std::string &precision, int threads) {
   return best > 0 ? 2.0 * kSide * kSide * kSide / best / 1e9 : 0;
 }
 
-} // namespace
+enum class Measure { IfMissing, Never, Always };
 
-std::string peakCachePath() {
-  if (const char *xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
-    return (fs::path(xdg) / "particle-studio" / "peak.json").string();
-  if (const char *home = std::getenv("HOME"); home && *home)
-    return (fs::path(home) / ".cache" / "particle-studio" / "peak.json").string();
-  return {};
-}
-
-PeakFigure matmulPeak(const std::string &precision, int threads, bool measureIfMissing) {
+PeakFigure peak(const std::string &precision, int threads, Measure when) {
   PeakFigure out;
   const CpuFeatures cpu = cpuFeatures();
   out.unsupported = precisionUnsupported(precision, "cpu", cpu);
@@ -124,12 +116,18 @@ PeakFigure matmulPeak(const std::string &precision, int threads, bool measureIfM
     if (sameKey(e, cpu.model, n, precision)) {
       out.gflops = e["gflops"].get<double>();
       out.cached = true;
-      return out;
+      break;
     }
-  if (!measureIfMissing)
+  if (when == Measure::Never || (when == Measure::IfMissing && out.cached))
     return out;
-  out.gflops = measure(precision, n);
-  if (out.gflops <= 0 || path.empty())
+  out.measured = measure(precision, n);
+  // A peak is a maximum: a measurement below the cached figure was slowed by other work, and
+  // replacing the figure with it would push every fraction of it up (above 100% even).
+  if (out.measured <= out.gflops)
+    return out;
+  out.gflops = out.measured;
+  out.cached = false;
+  if (path.empty())
     return out;
   entries.erase(std::remove_if(entries.begin(), entries.end(),
                                [&](const Json &e) { return sameKey(e, cpu.model, n, precision); }),
@@ -148,6 +146,30 @@ PeakFigure matmulPeak(const std::string &precision, int threads, bool measureIfM
   } catch (const std::exception &) {
   }
   return out;
+}
+
+} // namespace
+
+std::string peakCachePath() {
+  if (const char *xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
+    return (fs::path(xdg) / "particle-studio" / "peak.json").string();
+  if (const char *home = std::getenv("HOME"); home && *home)
+    return (fs::path(home) / ".cache" / "particle-studio" / "peak.json").string();
+  return {};
+}
+
+PeakFigure matmulPeak(const std::string &precision, int threads, bool measureIfMissing) {
+  return peak(precision, threads, measureIfMissing ? Measure::IfMissing : Measure::Never);
+}
+
+PeakFigure remeasureMatmulPeak(const std::string &precision, int threads) {
+  return peak(precision, threads, Measure::Always);
+}
+
+bool peakWantsMeasuring(double achievedGflops, double peakGflops) {
+  // Within 10%: no real training step reaches a plain matmul's rate, so a run that close is more
+  // likely a low peak than a fast run.
+  return achievedGflops > 0 && (peakGflops <= 0 || achievedGflops >= 0.9 * peakGflops);
 }
 
 double matmulPeakGflops(const std::string &precision, int threads, bool measure) {

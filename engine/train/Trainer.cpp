@@ -670,7 +670,8 @@ void Trainer::begin(RunSummary &summary, TrainObserver &obs) {
   const int64_t trained = model_->validation().trainableParameters;
   obs.onLog("model: " + std::to_string(summary.uniqueParameters) + " parameters, " + std::to_string(trained) +
             " trained (" + std::to_string(summary.totalParameters) + " unshared), device " + summary.device + ", " +
-            std::to_string(threads_) + " thread(s)");
+            std::to_string(threads_) + " thread(s)" +
+            (spec_.precision == "fp32" ? std::string() : ", precision " + spec_.precision));
   if (spec_.threads > threads_)
     obs.onLog("note: training.threads " + std::to_string(spec_.threads) + " is more than this machine's " +
               std::to_string(threads_) + " cores; using " + std::to_string(threads_));

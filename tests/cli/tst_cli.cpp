@@ -2,6 +2,7 @@
 
 #include "BadInputs.h"
 #include "TestSupport.h"
+#include "project/Precision.h"
 
 #include <QDir>
 #include <QImage>
@@ -56,7 +57,9 @@ private Q_SLOTS:
   void memoryIsEstimated();
   void outOfMemoryInTheAppsWords();
   void info();
+  void aPeakBelowARunIsMeasuredAgain();
   void trainWritesEverything();
+  void trainSaysItsPrecision();
   void trainDivergesWithExitCode4();
   void fullDiskKeepsTheCheckpoint();
   void trainBadCsvExitsWith3();
@@ -310,7 +313,8 @@ void TestCli::info() {
   QCOMPARE(r.code, 0);
   QVERIFY(r.out.contains("libtorch"));
   QVERIFY(r.out.contains("cuda_available"));
-  QVERIFY(r.out.contains("torch_threads"));
+  // The threads the peaks are measured at (the tests' OMP_NUM_THREADS is 2).
+  QVERIFY2(r.out.contains(QRegularExpression(R"(\ntorch_threads\s+1\n)")), qPrintable(r.out));
   QVERIFY2(r.out.contains(QRegularExpression(R"(peak_fp32\s+[0-9.]+ GFLOP/s matmul, 1 thread \(measured now\))")),
            qPrintable(r.out));
   QVERIFY2(r.out.contains(QRegularExpression(R"(peak_fp16\s+not supported here: fp16 trains on CUDA devices only)")),
@@ -319,6 +323,71 @@ void TestCli::info() {
   QVERIFY2(again.out.contains(
                QRegularExpression(R"(peak_fp32\s+[0-9.]+ GFLOP/s matmul, 1 thread \(cached in .*peak.json\))")),
            qPrintable(again.out));
+}
+
+// A cached peak below what a run achieves was measured on a busy machine: `particle train` measures
+// it again after the run, `particle info --measure` on demand, and the cache keeps the higher figure;
+// `particle info RUN` never shows a fraction above 100%.
+void TestCli::aPeakBelowARunIsMeasuredAgain() {
+  QTemporaryDir dir;
+  const QByteArray before = qgetenv("XDG_CACHE_HOME");
+  qputenv("XDG_CACHE_HOME", dir.filePath("cache").toUtf8());
+  const auto restore = qScopeGuard([&] {
+    if (before.isEmpty())
+      qunsetenv("XDG_CACHE_HOME");
+    else
+      qputenv("XDG_CACHE_HOME", before);
+  });
+  QCOMPARE(runCli({"info", "--threads", "1"}).code, 0); // the cache's entries, with this machine's keys
+  const std::string peakFile = dir.filePath("cache/particle-studio/peak.json").toStdString();
+  auto setPeaks = [&](double gflops) {
+    Json cache = Json::parse(readTextFile(peakFile));
+    for (Json &e : cache["entries"])
+      e["gflops"] = gflops;
+    writeFileAtomically(peakFile, cache.dump());
+  };
+  auto fp32Peak = [&] {
+    const Json cache = Json::parse(readTextFile(peakFile));
+    for (const Json &e : cache["entries"])
+      if (e["precision"] == "fp32")
+        return e["gflops"].get<double>();
+    return 0.0;
+  };
+  setPeaks(1e-6);
+  const std::string path = writeFile(dir, "p.particle.json", baseProject().dump());
+  const QString out = dir.filePath("run");
+  const Run r = runCli({"train", QString::fromStdString(path), "--out", out, "--threads", "1"});
+  QVERIFY2(r.code == 0, qPrintable(r.err + r.out));
+  QVERIFY2(
+      r.out.contains(QRegularExpression(R"(\npeak: [0-9.e-]+ GFLOP/s is above the cached fp32 matmul peak \(1e-06 )"
+                                        R"(GFLOP/s\); measured again: [0-9.]+ GFLOP/s, cached in .*peak.json\n)")),
+      qPrintable(r.out));
+  QVERIFY2(fp32Peak() > 1, qPrintable(QString::number(fp32Peak())));
+  // The run's summary keeps the peak it found; its fraction would be far above 100%.
+  const Run info = runCli({"info", out});
+  QVERIFY2(info.out.contains(QRegularExpression(R"(achieved_gflops\s+[0-9.]+ GFLOP/s, above the fp32 peak cached )"
+                                                R"(when it ran \(0.0 GFLOP/s at 1 thread; .*particle info --measure)")),
+           qPrintable(info.out));
+  QVERIFY(!info.out.contains("% of the"));
+  // On demand: a higher measurement replaces the cached figure, a lower one leaves it.
+  setPeaks(0.5);
+  Run measured = runCli({"info", "--threads", "1", "--measure"});
+  QCOMPARE(measured.code, 0);
+  QVERIFY2(
+      measured.out.contains(QRegularExpression(R"(peak_fp32\s+[0-9.]+ GFLOP/s matmul, 1 thread \(measured now\))")),
+      qPrintable(measured.out));
+  QVERIFY(fp32Peak() > 1);
+  setPeaks(99999);
+  measured = runCli({"info", "--threads", "1", "--measure"});
+  QVERIFY2(measured.out.contains(
+               QRegularExpression(R"(peak_fp32\s+99999.0 GFLOP/s matmul, 1 thread \(cached in )"
+                                  R"(.*peak.json; measured now: [0-9.]+, lower, so the cache keeps its figure\))")),
+           qPrintable(measured.out));
+  QCOMPARE(fp32Peak(), 99999.0);
+  // A run folder's figures are not measured.
+  const Run wrong = runCli({"info", out, "--measure"});
+  QCOMPARE(wrong.code, 2);
+  QVERIFY2(wrong.err.contains("--measure is for the machine's peak"), qPrintable(wrong.err));
 }
 
 void TestCli::trainWritesEverything() {
@@ -358,6 +427,27 @@ void TestCli::trainWritesEverything() {
   QVERIFY2(resumed.code == 0, qPrintable(resumed.err));
   const Json s2 = Json::parse(readTextFile(dir.filePath("run2/summary.json").toStdString()));
   QCOMPARE(s2["epochs"].get<int>(), 3);
+}
+
+// A bf16 run says so where it starts and where it ends; an fp32 run (the default) does not.
+void TestCli::trainSaysItsPrecision() {
+  if (const std::string why = precisionUnsupported("bf16", "cpu"); !why.empty())
+    QSKIP(qPrintable(QString::fromStdString("this CPU cannot train in bf16: " + why)));
+  QTemporaryDir dir;
+  const std::string path = writeFile(dir, "p.particle.json", baseProject().dump());
+  const Run bf16 = runCli(
+      {"train", QString::fromStdString(path), "--out", dir.filePath("bf16"), "--threads", "1", "--precision", "bf16"});
+  QVERIFY2(bf16.code == 0, qPrintable(bf16.err + bf16.out));
+  QVERIFY2(bf16.out.contains(QRegularExpression(R"(\nmodel: .*, device cpu, 1 thread\(s\), precision bf16\n)")),
+           qPrintable(bf16.out));
+  QVERIFY2(bf16.out.contains(QRegularExpression(R"(\ntest accuracy .* after 1 epoch\(s\) in bf16, [0-9]+ samples/s)")),
+           qPrintable(bf16.out));
+  const Run fp32 = runCli({"train", QString::fromStdString(path), "--out", dir.filePath("plain"), "--threads", "1"});
+  QVERIFY2(fp32.code == 0, qPrintable(fp32.err + fp32.out));
+  QVERIFY2(fp32.out.contains(QRegularExpression(R"(\nmodel: .*, device cpu, 1 thread\(s\)\n)")), qPrintable(fp32.out));
+  QVERIFY2(fp32.out.contains(QRegularExpression(R"(\ntest accuracy .* after 1 epoch\(s\), [0-9]+ samples/s)")),
+           qPrintable(fp32.out));
+  QVERIFY(!fp32.out.contains("fp32"));
 }
 
 // A disk that fills during a checkpoint save (injected: a file size limit, so write() fails with

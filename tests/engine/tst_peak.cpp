@@ -1,6 +1,7 @@
 // The machine's matmul peak: measured once, cached per CPU, threads, precision and LibTorch in
-// the user's cache folder, a damaged cache measured again and rewritten; a run reads it from the
-// cache only and summary.json keeps the achieved and peak GFLOP/s.
+// the user's cache folder, a damaged cache measured again and rewritten; measured again on demand,
+// the cache keeping the higher figure; a run reads it from the cache only and summary.json keeps
+// the achieved and peak GFLOP/s.
 
 #include "TestSupport.h"
 #include "project/Precision.h"
@@ -40,6 +41,8 @@ private Q_SLOTS:
   void aMeasuredPeakIsCachedAndReadBack();
   void aCorruptCacheIsMeasuredAgainAndRewritten();
   void anUnsupportedPrecisionSaysWhy();
+  void theCacheKeepsTheHighestMeasurement();
+  void aRunNearOrAboveThePeakWantsItMeasured();
   void aRunTakesThePeakFromTheCacheOnly();
   void summaryKeepsTheFigures();
 
@@ -100,6 +103,45 @@ void TestPeak::anUnsupportedPrecisionSaysWhy() {
   QCOMPARE(fp16.unsupported, precisionUnsupported("fp16", "cpu"));
   QVERIFY(!fp16.unsupported.empty());
   QVERIFY(!QFile::exists(QString::fromStdString(peakCachePath())));
+}
+
+void TestPeak::theCacheKeepsTheHighestMeasurement() {
+  const std::string path = peakCachePath();
+  QDir().mkpath(cache_->path() + "/particle-studio");
+  // A cached figure above anything this machine measures: the new, lower measurement is reported
+  // and the cache keeps its figure.
+  writeCache(path, 12345.5, 1);
+  const PeakFigure lower = remeasureMatmulPeak("fp32", 1);
+  QVERIFY2(lower.measured > 1 && lower.measured < 12345.5, qPrintable(QString::number(lower.measured)));
+  QCOMPARE(lower.gflops, 12345.5);
+  QVERIFY(lower.cached);
+  Json doc = Json::parse(readTextFile(path));
+  QCOMPARE(doc["entries"].size(), std::size_t(1));
+  QCOMPARE(doc["entries"][0]["gflops"].get<double>(), 12345.5);
+  // A cached figure below it (measured on a loaded machine): the higher measurement replaces it.
+  writeCache(path, 0.5, 1);
+  const PeakFigure higher = remeasureMatmulPeak("fp32", 1);
+  QVERIFY2(higher.measured > 0.5, qPrintable(QString::number(higher.measured)));
+  QCOMPARE(higher.gflops, higher.measured);
+  QVERIFY(!higher.cached);
+  doc = Json::parse(readTextFile(path));
+  QCOMPARE(doc["entries"].size(), std::size_t(1));
+  QCOMPARE(doc["entries"][0]["gflops"].get<double>(), higher.measured);
+  QCOMPARE(matmulPeakGflops("fp32", 1, false), higher.measured);
+  // Re-measuring where nothing is cached caches the measurement.
+  QVERIFY(QFile::remove(QString::fromStdString(path)));
+  const PeakFigure fresh = remeasureMatmulPeak("fp32", 1);
+  QVERIFY(fresh.measured > 1);
+  QCOMPARE(matmulPeakGflops("fp32", 1, false), fresh.measured);
+}
+
+void TestPeak::aRunNearOrAboveThePeakWantsItMeasured() {
+  QVERIFY(peakWantsMeasuring(105, 72.7)); // above the peak: the peak was measured on a busy machine
+  QVERIFY(peakWantsMeasuring(95, 100));   // within 10% of it
+  QVERIFY(peakWantsMeasuring(5, 0));      // none cached
+  QVERIFY(!peakWantsMeasuring(50, 100));
+  QVERIFY(!peakWantsMeasuring(0, 100)); // FLOPs not counted: nothing to compare
+  QVERIFY(!peakWantsMeasuring(0, 0));
 }
 
 void TestPeak::aRunTakesThePeakFromTheCacheOnly() {

@@ -12,6 +12,7 @@
 #include "recipes/RunPlan.h"
 #include "recipes/WorkerGroup.h"
 #include "train/MixedPrecision.h"
+#include "train/Peak.h"
 #include "train/Runtime.h"
 #include "train/Trainer.h"
 
@@ -195,12 +196,33 @@ int runTrain(int argc, char **argv) {
   if (!s.message.empty())
     std::cout << s.message << "\n";
   std::cout << "test accuracy " << 100 * s.testAccuracy << "%, test loss " << std::setprecision(4) << s.testLoss
-            << " after " << s.epochs << " epoch(s), " << std::setprecision(0) << s.samplesPerSecond << " samples/s on "
-            << s.device << " (" << s.threads << " threads), " << duration(s.trainSeconds) << "\ninference "
-            << std::setprecision(1) << s.inferenceUsPerSample << " µs per sample (median of " << s.inferencePasses
-            << " passes)"
+            << " after " << s.epochs << " epoch(s)" << (s.precision == "fp32" ? "" : " in " + s.precision) << ", "
+            << std::setprecision(0) << s.samplesPerSecond << " samples/s on " << s.device << " (" << s.threads
+            << " threads), " << duration(s.trainSeconds) << "\ninference " << std::setprecision(1)
+            << s.inferenceUsPerSample << " µs per sample (median of " << s.inferencePasses << " passes)"
             << (s.flopsPerSample > 0 ? ", " + flopsText(s.flopsPerSample) + " FLOPs per sample" : std::string())
             << "\nwrote " << options.outDir << "/{metrics.csv,summary.json,checkpoint.pt,weights.pt}\n";
+  // A run above the cached matmul peak, or within 10% of it, shows a peak measured while the
+  // machine was busy: measured again now that the run is over (about a second; the cache keeps the
+  // higher figure). A missing peak is left to `particle info`: it is no sign of a wrong one.
+  if (s.device == "cpu" && s.peakGflops > 0 && peakWantsMeasuring(s.achievedGflops, s.peakGflops) &&
+      !options.distributed) {
+    const PeakFigure peak = remeasureMatmulPeak(s.precision, s.threads);
+    auto figure = [](double v) { // 105.2, 0.0183: the digits that matter
+      std::ostringstream text;
+      if (v >= 10)
+        text << std::fixed << std::setprecision(1);
+      else
+        text << std::defaultfloat << std::setprecision(3);
+      text << v << " GFLOP/s";
+      return text.str();
+    };
+    std::cout << "peak: " << figure(s.achievedGflops) << " is "
+              << (s.achievedGflops > s.peakGflops ? "above" : "within 10% of") << " the cached " << s.precision
+              << " matmul peak (" << figure(s.peakGflops) << "); measured again: " << figure(peak.measured) << ", "
+              << (peak.cached ? "lower, so the cache keeps " + figure(peak.gflops) : "cached in " + peakCachePath())
+              << "\n";
+  }
   return kExitOk;
 }
 
