@@ -8,6 +8,8 @@
 #include "forms/SchemaForm.h"
 #include "charts/CustomPlot.h"
 #include "training/EngineWorker.h"
+#include "training/RunHistory.h"
+#include "training/TrainCharts.h"
 #include "training/TrainPanel.h"
 
 #include <QComboBox>
@@ -70,6 +72,7 @@ private Q_SLOTS:
   void aStoppedRunKeepsTheCompletedCheckpoint();
   void throughputIsTheRunsOwnFigure();
   void achievedFlopsBesideTheThroughput();
+  void theTimeLeftFollowsTheRunsMeanPace();
 
 private:
   MainWindow *window_ = nullptr;
@@ -577,6 +580,61 @@ void TestTraining::achievedFlopsBesideTheThroughput() {
   QVERIFY(summary["peak_gflops"].get<double>() > 0); // read from the cache
   QVERIFY2(status->text().contains("% of the fp32 peak"), qPrintable(status->text()));
   QVERIFY(!status->text().contains("measuring"));
+  // Beside it, what a comparison of two runs reads: samples/s and the training time.
+  QVERIFY2(status->text().contains(QString("%1 samples/s over ").arg(result.samplesPerSecond, 0, 'f', 0)),
+           qPrintable(status->text()));
+
+  // A peak measured while the machine was busy (far below what this run trains at): the run says
+  // it is above the cached peak, never a fraction above 100%, and the peak is measured again after
+  // it; the cache keeps the higher measurement and the fraction follows.
+  const std::string peakFile = cache.path().toStdString() + "/particle-studio/peak.json";
+  Json cached = Json::parse(readTextFile(peakFile));
+  for (Json &e : cached["entries"])
+    e["gflops"] = 1e-6;
+  writeFileAtomically(peakFile, cached.dump());
+  QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+  QVERIFY(done.wait(60000));
+  result = done.at(2).at(0).value<RunFinished>();
+  QVERIFY2(!result.failed, qPrintable(result.message));
+  QCOMPARE(result.peakGflops, 1e-6);
+  const QRegularExpression fraction(R"(([0-9.]+)% of the fp32 peak)");
+  auto fractionBelow100 = [&] {
+    const auto m = fraction.match(status->text());
+    return m.hasMatch() && m.captured(1).toDouble() <= 100;
+  };
+  // The measurement takes a second on the engine thread after the run: the status says so meanwhile.
+  QVERIFY2(status->text().contains("above the cached fp32 peak (re-measuring…)"), qPrintable(status->text()));
+  QVERIFY(!fraction.match(status->text()).hasMatch());
+  QTRY_VERIFY2_WITH_TIMEOUT(fractionBelow100(), qPrintable(status->text()), 30000);
+  QVERIFY(!status->text().contains("measuring"));
+  const double measured = Json::parse(readTextFile(peakFile))["entries"][0]["gflops"].get<double>();
+  QVERIFY2(measured > 1, qPrintable(QString::number(measured)));
+}
+
+void TestTraining::theTimeLeftFollowsTheRunsMeanPace() {
+  // The estimator on its own, fed a run's step reports: five slow warm-up steps, a hundred at 10 ms,
+  // then 2 s of a busy machine at 100 ms a step. The 2 s throughput follows the busy steps; the
+  // pace the time left is estimated from is the run's mean since the warm-up.
+  TrainCharts charts([] { return true; });
+  charts.clear(3);
+  RunRecord run;
+  std::vector<StepEvent> steps;
+  for (int64_t step = 1; step <= 125; ++step) {
+    StepEvent e;
+    e.step = step;
+    e.totalSteps = 1000;
+    e.samples = 32;
+    e.seconds = step <= 5 ? 0.5 : step <= 105 ? 0.01 : 0.1;
+    e.samplesPerSecond = 32 / e.seconds;
+    steps.push_back(e);
+  }
+  charts.addSteps(steps, run);
+  QVERIFY2(charts.throughput() < 400, qPrintable(QString::number(charts.throughput()))); // ≈ 320: 32 per 0.1 s
+  QVERIFY(qFuzzyCompare(charts.meanStepSeconds(), 0.025)); // (100 × 0.01 + 20 × 0.1) / 120
+  // A new run starts its mean afresh; within its warm-up there is none yet.
+  charts.clear(3);
+  charts.addSteps({steps.begin(), steps.begin() + 3}, run);
+  QCOMPARE(charts.meanStepSeconds(), 0.0);
 }
 
 #include "tst_training.moc"

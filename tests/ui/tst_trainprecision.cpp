@@ -96,7 +96,35 @@ void TestTrainPrecision::bf16TrainsAndSaysSo() {
   QCOMPARE(summary["precision"].get<std::string>(), std::string("bf16"));
   const QString status = panel->progressLabel()->text();
   QVERIFY2(status.startsWith("completed after 3 epoch(s) in bf16: test accuracy"), qPrintable(status));
-  QVERIFY2(panel->historyList()->item(0)->text().endsWith(", bf16"), qPrintable(panel->historyList()->item(0)->text()));
+  // The figures a comparison with an fp32 run reads: samples/s and the time, on the line under it.
+  const QString speed = QString("%1 samples/s over ").arg(summary["samples_per_second"].get<double>(), 0, 'f', 0);
+  QVERIFY2(status.section('\n', 1, 1).startsWith(speed), qPrintable(status + " / " + speed));
+  // The history says bf16 before the accuracy, where the narrow list does not cut it, and its
+  // tooltip has the precision, samples/s, test accuracy and folder.
+  const QListWidgetItem *item = panel->historyList()->item(0);
+  const QString accuracy = QString::number(100 * result.testAccuracy, 'f', 1) + "%";
+  QVERIFY2(item->text().endsWith(" — bf16 " + accuracy + ", completed"), qPrintable(item->text()));
+  for (const QString &part :
+       {QString("completed, bf16"), "test accuracy " + QString::number(100 * result.testAccuracy, 'f', 2) + "%",
+        speed.section(" over", 0, 0), "Run folder: " + result.outDir})
+    QVERIFY2(item->toolTip().contains(part), qPrintable(item->toolTip() + " / " + part));
+  // At the narrowest window the status shows every line (the peak measured after the run, if it
+  // was missing, completes the last), and the list shows the text up to the accuracy.
+  window_->resize(1024, 700);
+  QTRY_COMPARE(window_->size(), QSize(1024, 700));
+  QLabel *label = panel->progressLabel();
+  QTRY_VERIFY_WITH_TIMEOUT(!label->text().contains("measuring"), 30000);
+  QTRY_VERIFY2(
+      label->height() >= label->heightForWidth(label->width()),
+      qPrintable(
+          QString("%1 < %2: %3").arg(label->height()).arg(label->heightForWidth(label->width())).arg(label->text())));
+  QListWidget *list = panel->historyList();
+  const QString shown = item->text().section(",", 0, 0); // "#1 at … — bf16 86.5%"
+  QVERIFY2(list->fontMetrics().horizontalAdvance(shown) + 40 <= list->viewport()->width(),
+           qPrintable(QString("%1 px for '%2' in %3 px")
+                          .arg(list->fontMetrics().horizontalAdvance(shown))
+                          .arg(shown)
+                          .arg(list->viewport()->width())));
 }
 
 void TestTrainPrecision::fp16OnTheCpuIsExplainedAndRefused() {

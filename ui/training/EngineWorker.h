@@ -54,7 +54,7 @@ Q_SIGNALS:
   void log(const QString &message);
   void finished(const particle::ui::RunFinished &result);
   // The machine's matmul peak for the run in `outDir`, measured after it finished (its summary had
-  // none cached).
+  // none cached, or the run came within 10% of the cached one or above it: the higher kept).
   void peakMeasured(const QString &outDir, double gflops);
   void settingsApplied(const particle::ui::LiveSettings &settings, qint64 atStep);
 

@@ -285,11 +285,12 @@ void TrainPanel::refreshForm() {
   form_->setProblems(problems);
 }
 
-void TrainPanel::setStatus(const QString &text, bool error) {
-  // An error is shown whole (it may take more than the three lines a progress line has).
+void TrainPanel::setStatus(const QString &text, bool error, bool whole) {
+  // An error, and a finished run's result, is shown whole (it may take more than the three lines a
+  // progress line has): set once, it does not make the tab jump as a run's progress would.
   const int threeLines = 3 * progressLabel_->fontMetrics().lineSpacing() + 4;
   progressLabel_->setMinimumHeight(threeLines);
-  progressLabel_->setMaximumHeight(error ? QWIDGETSIZE_MAX : threeLines);
+  progressLabel_->setMaximumHeight(error || whole ? QWIDGETSIZE_MAX : threeLines);
   progressLabel_->setText(text);
   progressLabel_->setStyleSheet(error ? "color: #d03030" : QString());
 }
@@ -537,6 +538,10 @@ void TrainPanel::onSteps(const std::vector<StepEvent> &points) {
     statusClock_.restart();
   // A run in bf16 or fp16 says so as it goes (fp32, the default, goes unsaid).
   const QString precision = runPrecision_.isEmpty() || runPrecision_ == "fp32" ? QString() : " · " + runPrecision_;
+  // The time left at the run's mean pace since its warm-up; the engine's own figure (its last
+  // steps' rate) only for the first few steps.
+  const double perStep = charts_->meanStepSeconds();
+  const double left = perStep > 0 ? perStep * static_cast<double>(last.totalSteps - last.step) : last.etaSeconds;
   if (statusDue && !controller_->paused())
     setStatus(tr("epoch %1 · step %2 of %3 · loss %4%5\n%6 · %7 left")
                   .arg(last.epoch + 1)
@@ -549,7 +554,7 @@ void TrainPanel::onSteps(const std::vector<StepEvent> &points) {
                                  .arg(charts_->throughput(), 0, 'f', 0)
                                  .arg(flopsText(3 * runFlops_ * charts_->throughput() / 1e9, runPeak_, runPrecision_))
                            : tr("%1 samples/s").arg(charts_->throughput(), 0, 'f', 0))
-                  .arg(seconds(last.etaSeconds)));
+                  .arg(seconds(left)));
 }
 
 void TrainPanel::onEpoch(const EpochEvent &p) {
@@ -578,11 +583,17 @@ QString figure(double v) {
 }
 } // namespace
 
-QString TrainPanel::flopsText(double gflops, double peak, const QString &precision) const {
+QString TrainPanel::flopsText(double gflops, double peak, const QString &precision, bool measuring) const {
   if (gflops <= 0)
     return {}; // FLOPs not counted (a TorchScript node)
-  return peak > 0 ? tr("%1 GFLOP/s, %2% of the %3 peak").arg(figure(gflops), figure(100 * gflops / peak), precision)
-                  : tr("%1 GFLOP/s").arg(figure(gflops));
+  if (peak <= 0)
+    return tr("%1 GFLOP/s").arg(figure(gflops)) + (measuring ? tr("; measuring the %1 peak…").arg(precision) : "");
+  // A peak is a maximum: training above it shows a peak measured on a busy machine, not a
+  // fraction above 100%.
+  const QString again = measuring ? tr(" (re-measuring…)") : QString();
+  return gflops > peak
+             ? tr("%1 GFLOP/s, above the cached %2 peak").arg(figure(gflops), precision) + again
+             : tr("%1 GFLOP/s, %2% of the %3 peak").arg(figure(gflops), figure(100 * gflops / peak), precision) + again;
 }
 
 QString TrainPanel::finishedText(const RunFinished &r) const {
@@ -599,25 +610,30 @@ QString TrainPanel::finishedText(const RunFinished &r) const {
     text += "\n" + tr("The checkpoint keeps the weights so far.");
   else if (!r.message.isEmpty() && !r.failed)
     text += "\n" + r.message;
-  // Its work rate on a line of its own, short enough for the narrowest window (samples/s is on
-  // the chart and in the tooltip).
-  if (!r.failed && r.achievedGflops > 0)
-    text += "\n" + flopsText(r.achievedGflops, r.peakGflops, r.precision) +
-            (r.onCpu && r.peakGflops <= 0 ? tr("; measuring the %1 peak…").arg(r.precision) : QString());
+  // Its speed, time and work rate on a line of their own: what a comparison of two runs (fp32 and
+  // bf16) reads.
+  if (!r.failed && r.samplesPerSecond > 0) {
+    text += "\n" + tr("%1 samples/s over %2").arg(r.samplesPerSecond, 0, 'f', 0).arg(seconds(r.trainSeconds));
+    if (r.achievedGflops > 0)
+      text += " · " + flopsText(r.achievedGflops, r.peakGflops, r.precision, peakPending_);
+  }
   return text;
 }
 
 void TrainPanel::onPeakMeasured(const QString &outDir, double gflops) {
   if (outDir != lastFinished_.outDir || controller_->running())
     return; // another run's text is shown now
+  peakPending_ = false;
   lastFinished_.peakGflops = gflops;
-  setStatus(finishedText(lastFinished_));
+  setStatus(finishedText(lastFinished_), false, true);
 }
 
 void TrainPanel::onFinished(const RunFinished &r) {
   lastCheckpoint_ = r.failed && !QFile::exists(r.checkpoint) ? QString() : r.checkpoint;
   lastFinished_ = r;
-  setStatus(finishedText(r), r.failed);
+  // As the engine thread decides it (EngineWorker::run): a missing peak, or one the run came near.
+  peakPending_ = !r.failed && r.onCpu && peakWantsMeasuring(r.achievedGflops, r.peakGflops);
+  setStatus(finishedText(r), r.failed, true);
   // The whole story, however long, is one hover away.
   progressLabel_->setToolTip(r.message + "\n" + tr("%1 samples/s").arg(r.samplesPerSecond, 0, 'f', 0) + "\n" +
                              tr("Run folder: %1").arg(r.outDir));

@@ -84,8 +84,10 @@ private:
   void onFinished(const RunFinished &r);
   void onPeakMeasured(const QString &outDir, double gflops);
   // "X GFLOP/s, Y% of the fp32 peak": the FLOPs training achieves (3 × forward per sample) and,
-  // when known, their fraction of the machine's matmul peak; empty when FLOPs are not counted.
-  QString flopsText(double gflops, double peak, const QString &precision) const;
+  // when known, their fraction of the machine's matmul peak, never above 100% ("above the cached
+  // fp32 peak"); `measuring` when the peak is being measured (again) after the run. Empty when
+  // FLOPs are not counted.
+  QString flopsText(double gflops, double peak, const QString &precision, bool measuring = false) const;
   QString finishedText(const RunFinished &r) const;
   void onSettingsApplied(const LiveSettings &s, qint64 step);
   void updateButtons();
@@ -93,7 +95,8 @@ private:
   void refreshFrozenList();
   void loadHistory(); // the project's earlier runs, from its runs folder
   void clearCharts();
-  void setStatus(const QString &text, bool error = false);
+  // `whole`: the label grows to every line of `text` (an error always does).
+  void setStatus(const QString &text, bool error = false, bool whole = false);
   LiveSettings liveSettings() const;
 
   GraphDocument *doc_;
@@ -116,6 +119,7 @@ private:
   double runFlops_ = 0, runPeak_ = 0;
   QString runPrecision_;
   RunFinished lastFinished_;
+  bool peakPending_ = false; // the engine thread measures the peak after lastFinished_
   LiveSettings appliedLive_; // what the engine runs with now (to apply edits made while paused)
 };
 

@@ -25,9 +25,10 @@ struct RunFinished {
   qint64 steps = 0;
   int epochs = 0;
   bool failed = false;
-  // Training's speed and work (summary.json's samples_per_second, achieved_gflops) and the cached
-  // matmul peak for the run's precision and threads (0: not measured yet, or not a CPU run).
-  double samplesPerSecond = 0, achievedGflops = 0, peakGflops = 0;
+  // Training's speed, time and work (summary.json's samples_per_second, train_seconds,
+  // achieved_gflops) and the cached matmul peak for the run's precision and threads (0: not
+  // measured yet, or not a CPU run).
+  double samplesPerSecond = 0, trainSeconds = 0, achievedGflops = 0, peakGflops = 0;
   QString precision;
   int threads = 0;
   bool onCpu = false;
