@@ -543,18 +543,18 @@ void TrainPanel::onSteps(const std::vector<StepEvent> &points) {
   const double perStep = charts_->meanStepSeconds();
   const double left = perStep > 0 ? perStep * static_cast<double>(last.totalSteps - last.step) : last.etaSeconds;
   if (statusDue && !controller_->paused())
-    setStatus(tr("epoch %1 · step %2 of %3 · loss %4%5\n%6 · %7 left")
+    // The time left before the GFLOP/s: where the narrow column cuts the third line, it cuts those.
+    setStatus(tr("epoch %1 · step %2 of %3 · loss %4%5\n%6 samples/s · %7 left%8")
                   .arg(last.epoch + 1)
                   .arg(last.step)
                   .arg(last.totalSteps)
                   .arg(last.loss, 0, 'f', 4)
                   .arg(precision)
+                  .arg(charts_->throughput(), 0, 'f', 0)
+                  .arg(seconds(left))
                   .arg(runFlops_ > 0
-                           ? tr("%1 samples/s · %2")
-                                 .arg(charts_->throughput(), 0, 'f', 0)
-                                 .arg(flopsText(3 * runFlops_ * charts_->throughput() / 1e9, runPeak_, runPrecision_))
-                           : tr("%1 samples/s").arg(charts_->throughput(), 0, 'f', 0))
-                  .arg(seconds(left)));
+                           ? " · " + flopsText(3 * runFlops_ * charts_->throughput() / 1e9, runPeak_, runPrecision_)
+                           : QString()));
 }
 
 void TrainPanel::onEpoch(const EpochEvent &p) {
