@@ -3,6 +3,9 @@
 #include "project/Precision.h"
 
 #include <algorithm>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <cstdio>
 #include <thread>
 
@@ -36,7 +39,28 @@ torch::Device resolveDevice(const std::string &spec) {
   return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
 }
 
+void configureAllocator() {
+#ifdef __GLIBC__
+  // glibc's malloc serves blocks above a threshold with mmap and returns them on free, and trims a
+  // freed heap top back to the kernel; both thresholds start at 128 KiB and only rise when a large
+  // mmapped block is freed. A training step allocates and frees hundreds of such blocks (a batch's
+  // activations: megabytes), so with the defaults every step takes fresh pages from the kernel,
+  // zeroed and faulted in one by one. Loading a data set happened to raise the thresholds (its
+  // decoded temporaries are large and freed); data read from a search's cache (data/SplitCache.h)
+  // did not, and its trials trained 20% slower. Fixed thresholds make every process alike:
+  // fashion-patches, 1 epoch, 2 threads, quiet: from the cache 3,643 / 3,658 → 4,759 / 4,770
+  // samples/s; loaded 4,527 / 4,772 → 4,687 / 4,818 (docs/BENCHMARKS.md).
+  static const bool once = [] {
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
+    return true;
+  }();
+  (void)once;
+#endif
+}
+
 int configureThreads(int threads) {
+  configureAllocator();
   // LibTorch's default follows OMP_NUM_THREADS, which may be 1 here; we default to every core.
   // More threads than cores only wait on each other at LibTorch's barriers: clamped.
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

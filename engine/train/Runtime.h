@@ -12,8 +12,12 @@ namespace particle {
 
 // "auto" → first CUDA device, else CPU; "cuda" / "cuda:N" fail with Error(Training) when absent.
 torch::Device resolveDevice(const std::string &spec);
-// 0 → all cores; more than the cores → the cores. Returns the thread count in effect.
+// 0 → all cores; more than the cores → the cores. Returns the thread count in effect. Also
+// configures the allocator (configureAllocator): every process that computes calls this first.
 int configureThreads(int threads);
+// glibc's malloc with fixed thresholds, so the blocks a training step frees stay in the process
+// for the next step instead of going back to the kernel (once per process; nothing elsewhere).
+void configureAllocator();
 Json runtimeInfo();
 
 // What a device is, for lists: "cpu" (with its cores), "cuda:N" with its name and memory.
