@@ -8,6 +8,7 @@
 #include "dataset/DataPanel.h"
 #include "document/GraphDocument.h"
 #include "editor/GraphScene.h"
+#include "editor/GraphView.h"
 #include "editor/InspectorWidget.h"
 #include "editor/NodeItem.h"
 #include "forms/SchemaForm.h"
@@ -42,6 +43,7 @@ private Q_SLOTS:
   void boolean();
   void list();
   void shareGroup();
+  void shareGroupTypedWithReturnStays();
   void shareScope();
   void editsOfATiedMemberReachTheWholeGroup();
   void splitOfUnequalPartsShowsEachOnTheCanvas();
@@ -219,6 +221,25 @@ void TestInspector::shareGroup() {
   // The empty choice leaves the group.
   QVERIFY(chooseWithMouse(combo, ""));
   QCOMPARE(node("c").share, std::string());
+}
+
+void TestInspector::shareGroupTypedWithReturnStays() {
+  QPointer<QWidget> editor = select("c", "share");
+  auto *combo = qobject_cast<QComboBox *>(editor.data());
+  QVERIFY(combo);
+  typeInto(combo, "band", Qt::Key_Return);
+  QCOMPARE(node("c").share, std::string("band"));
+  // The field keeps showing the group it just committed...
+  QCOMPARE(combo->currentText(), QString("band"));
+  // ...so the next click elsewhere (an empty spot of the canvas) leaves the node in it.
+  GraphView *view = window_->view();
+  QPoint empty(4, 4);
+  for (int y = 4; y < view->viewport()->height() && view->itemAt(empty); y += 8)
+    empty = QPoint(4, y);
+  QVERIFY(!view->itemAt(empty));
+  QTest::mouseClick(view->viewport(), Qt::LeftButton, {}, empty);
+  QTRY_VERIFY(!combo->hasFocus());
+  QCOMPARE(node("c").share, std::string("band"));
 }
 
 void TestInspector::shareScope() {

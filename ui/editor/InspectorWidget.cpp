@@ -292,8 +292,12 @@ void InspectorWidget::refresh() {
     for (int i = 0; same && i < items.size(); ++i)
       same = share_->itemText(i) == items[i];
     if (!same) {
+      // Rebuilding the list empties the field; while it has the focus (Return just committed a new
+      // group) it must keep showing that name, or leaving the field would commit the blank.
+      const QString shown = share_->currentText();
       share_->clear();
       share_->addItems(items);
+      share_->setEditText(shown);
     }
     const QString group = QString::fromStdString(n->share);
     if (share_->currentText() != group && !share_->hasFocus())
