@@ -59,6 +59,7 @@ private Q_SLOTS:
   void cleanup();
   void shortRunFillsTheCharts();
   void pauseResumeStopFromTheButtons();
+  void f6PausesAndResumes();
   void changedLrWhilePausedIsUsed();
   void freezeListIsTheNodesFreeze();
   void exportsAndHistory();
@@ -146,6 +147,28 @@ void TestTraining::pauseResumeStopFromTheButtons() {
   QCOMPARE(result.status, QString("stopped"));
   QVERIFY(QFile::exists(result.checkpoint));
   QVERIFY(result.steps < 20 * 6000 / 8);
+}
+
+void TestTraining::f6PausesAndResumes() {
+  window_->document()->reset(longProject(20));
+  TrainPanel *panel = window_->trainPanel();
+  QSignalSpy done(panel, &TrainPanel::runFinished);
+  QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+  QTRY_VERIFY_WITH_TIMEOUT(panel->lastStep() > 50, 60000);
+  // Focus on a chart, as after looking at the loss, then F6 twice: pause, resume.
+  QWidget *chart = panel->lossPlot();
+  QTest::mouseClick(chart, Qt::LeftButton, {}, chart->rect().center());
+  QTest::keyClick(QApplication::focusWidget() ? QApplication::focusWidget() : chart, Qt::Key_F6);
+  QTRY_COMPARE(panel->pauseButton()->text(), QString("Resume"));
+  QTest::qWait(300);
+  const qint64 paused = panel->lastStep();
+  QTest::qWait(300);
+  QCOMPARE(panel->lastStep(), paused);
+  QTest::keyClick(QApplication::focusWidget() ? QApplication::focusWidget() : chart, Qt::Key_F6);
+  QTRY_COMPARE(panel->pauseButton()->text(), QString("Pause"));
+  QTRY_VERIFY_WITH_TIMEOUT(panel->lastStep() > paused + 20, 60000);
+  QTest::mouseClick(panel->stopButton(), Qt::LeftButton);
+  QVERIFY(done.wait(60000));
 }
 
 void TestTraining::changedLrWhilePausedIsUsed() {

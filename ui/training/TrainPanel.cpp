@@ -74,7 +74,12 @@ TrainPanel::TrainPanel(GraphDocument *doc, QUndoStack *undo, QWidget *parent)
   });
   pause_ = new QPushButton(tr("Pause"), runBox);
   pause_->setObjectName("pauseButton");
-  pause_->setShortcut(QKeySequence("F6"));
+  // A QShortcut, not the button's: setText (Pause ↔ Resume) resets a button's shortcut.
+  auto *f6 = new QShortcut(QKeySequence(Qt::Key_F6), this);
+  connect(f6, &QShortcut::activated, this, [this] {
+    if (pause_->isEnabled())
+      togglePause();
+  });
   pause_->setToolTip(tr("Pause after the current batch; Resume applies the changes made meanwhile (F6)"));
   stop_ = new QPushButton(tr("Stop"), runBox);
   stop_->setObjectName("stopButton");
