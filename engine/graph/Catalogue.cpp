@@ -11,6 +11,17 @@ int NodeType::outputs(const Json &effectiveParams) const {
   return outputCount ? outputCount(effectiveParams) : 1;
 }
 
+Json paramsBeyondDefaults(const Node &node) {
+  const NodeType *type = Catalogue::instance().find(node.type);
+  Json out = Json::object();
+  for (auto p = node.params.begin(); p != node.params.end(); ++p) {
+    const Field *field = type ? type->param(p.key()) : nullptr;
+    if (!p.value().is_null() && !(field && p.value() == field->defaultValue))
+      out[p.key()] = p.value();
+  }
+  return out;
+}
+
 PortRef branchOrigin(const Graph &graph, PortRef source, const std::function<bool(const PortRef &up)> &mayStep) {
   for (int guard = 0; guard < 64; ++guard) {
     const Node *node = graph.find(source.node);

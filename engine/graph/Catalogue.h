@@ -148,6 +148,11 @@ struct NodeType {
 // Defined in engine/nodes/Builtins.cpp: one line per built-in node type.
 std::vector<NodeType> builtinNodeTypes();
 
+// A node's params less those written with their default value (or null): the same graph as one
+// that leaves them out, for the run history's diff and the checkpoints' graph hash. Params of an
+// unknown type stay as written.
+Json paramsBeyondDefaults(const Node &node);
+
 // Where a branch comes from: walking up from `source` (what feeds one input of a Combiner)
 // through nodes with one input, the port of the decomposer or the data source it reads; or
 // where the walk stops first, at a node with another number of inputs or of an unknown type, or

@@ -1,5 +1,7 @@
 #include "project/Project.h"
 
+#include "graph/Catalogue.h"
+
 #include <cmath>
 #include <filesystem>
 #include <set>
@@ -279,9 +281,14 @@ void saveProject(const Project &project, const std::string &path) {
 std::string graphHash(const Graph &graph) {
   Json j = Json::array();
   // The adapter adds tensors to the checkpoint; init and freeze change only where the weights start
-  // and whether they move, so a checkpoint still fits the graph whose node was frozen since.
+  // and whether they move, so a checkpoint still fits the graph whose node was frozen since. A param
+  // written with its default value builds the same model as one left out.
   for (const auto &n : graph.nodes) {
-    Json node{{"id", n.id}, {"type", n.type}, {"params", n.params}, {"share", n.share}, {"scope", n.shareScope}};
+    Json node{{"id", n.id},
+              {"type", n.type},
+              {"params", paramsBeyondDefaults(n)},
+              {"share", n.share},
+              {"scope", n.shareScope}};
     if (n.adapter)
       node["adapter"] = adapterToJson(*n.adapter);
     j.push_back(node);

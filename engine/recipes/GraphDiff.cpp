@@ -1,5 +1,7 @@
 #include "recipes/GraphDiff.h"
 
+#include "graph/Catalogue.h"
+
 #include <map>
 #include <set>
 
@@ -21,12 +23,15 @@ std::vector<std::string> diffGraphs(const Graph &then, const Graph &now) {
     const Node &m = *it->second;
     if (m.type != n.type)
       diffs.push_back(n.id + ": type " + n.type + " → " + m.type);
-    for (auto p = m.params.begin(); p != m.params.end(); ++p)
-      if (!n.params.contains(p.key()) || n.params[p.key()] != p.value())
+    // A param written with its default value is no change from one left out.
+    const Json paramsThen = paramsBeyondDefaults(n), paramsNow = paramsBeyondDefaults(m);
+    for (auto p = paramsNow.begin(); p != paramsNow.end(); ++p)
+      if (!paramsThen.contains(p.key()) || paramsThen[p.key()] != p.value())
         diffs.push_back(n.id + "." + p.key() + ": " +
-                        (n.params.contains(p.key()) ? n.params[p.key()].dump() : "default") + " → " + p.value().dump());
-    for (auto p = n.params.begin(); p != n.params.end(); ++p)
-      if (!m.params.contains(p.key()))
+                        (paramsThen.contains(p.key()) ? paramsThen[p.key()].dump() : "default") + " → " +
+                        p.value().dump());
+    for (auto p = paramsThen.begin(); p != paramsThen.end(); ++p)
+      if (!paramsNow.contains(p.key()))
         diffs.push_back(n.id + "." + p.key() + ": " + p.value().dump() + " → default");
     if (m.share != n.share)
       diffs.push_back(n.id + ": share group \"" + n.share + "\" → \"" + m.share + "\"");

@@ -3,8 +3,10 @@
 
 #include "TestSupport.h"
 #include "project/ProjectCheck.h"
+#include "project/Checkpoint.h"
 #include "project/Project.h"
 #include "recipes/Contributions.h"
+#include "recipes/GraphCheckpoint.h"
 #include "recipes/GraphDiff.h"
 #include "recipes/Search.h"
 #include "recipes/Variants.h"
@@ -28,6 +30,7 @@ private Q_SLOTS:
   void aGraphWithoutASplitHasNoSite();
   void identicalGraphsHaveNoDiff();
   void diffNamesEveryChange();
+  void aDefaultWrittenOutIsNoChange();
   void weightAndEffectDisagreeOnlyBeyondTheFairShare();
   void aRunFolderReadsBackWhatItWrote();
   void damagedRunFilesAreNamed();
@@ -158,6 +161,36 @@ void TestRecipes::diffNamesEveryChange() {
                                    }())
                                       .c_str());
   QCOMPARE(diff.size(), std::size_t(10));
+}
+
+// A param written with its default value (the base's Combine mode "concat") is the same graph as
+// one left out: no line in the run history's diff, and a checkpoint of either fits the other.
+void TestRecipes::aDefaultWrittenOutIsNoChange() {
+  const Graph then = base().graph;
+  QCOMPARE(then.find("combine")->params["mode"], Json("concat"));
+  Graph now = then;
+  now.find("combine")->params.erase("mode");
+  now.find("a")->params["dropout"] = nullptr;   // null: the default
+  now.find("c")->params["activation"] = "relu"; // the default, written out
+  now.find("d")->params["dropout"] = 0;         // the default 0.0, as an integer
+  QVERIFY(now.find("combine")->params != then.find("combine")->params);
+  QVERIFY(diffGraphs(then, now).empty());
+  QVERIFY(diffGraphs(now, then).empty());
+
+  QTemporaryDir dir;
+  const std::string checkpoint = dir.filePath("checkpoint.pt").toStdString();
+  writeCheckpointFile(checkpoint,
+                      {{"format", "particle-studio-checkpoint"},
+                       {"version", kCheckpointVersion},
+                       {"graph_hash", graphHash(then)},
+                       {"epoch", 1},
+                       {"step", 1}},
+                      "payload");
+  QVERIFY(checkpointFit(checkpoint, now).fits());
+  // A value other than the default still is another graph.
+  now.find("combine")->params["mode"] = "sum";
+  QCOMPARE(diffGraphs(then, now), std::vector<std::string>{"combine.mode: default → \"sum\""});
+  QCOMPARE(checkpointFit(checkpoint, now).status, CheckpointFit::Status::OtherGraph);
 }
 
 void TestRecipes::weightAndEffectDisagreeOnlyBeyondTheFairShare() {
