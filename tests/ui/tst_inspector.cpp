@@ -16,6 +16,9 @@
 #include <QCheckBox>
 #include <QLabel>
 #include <QDoubleSpinBox>
+#include <QTemporaryDir>
+#include <QImage>
+#include <QDir>
 #include <QDockWidget>
 #include <QPointer>
 #include <QScrollArea>
@@ -49,6 +52,7 @@ private Q_SLOTS:
   void splitOfUnequalPartsShowsEachOnTheCanvas();
   void splitGroupsTypedByColumnName();
   void dataPanelWarnsAboutRareClasses();
+  void testFractionGreyedForAnOwnTestFolder();
   void startsFromFitsTheDock();
 
 private:
@@ -356,6 +360,42 @@ void TestInspector::dataPanelWarnsAboutRareClasses() {
 // Fresh eyes #10: a node starting from a particle of a long name, frozen and adapted (a problem
 // message), fits the Inspector's dock at 1024×700 and 1600×1000: nothing scrolls sideways, Clear is
 // in view, the file name is elided (the tooltip has it whole) and the node has a line of its own.
+void TestInspector::testFractionGreyedForAnOwnTestFolder() {
+  // Two tiny image folders: one of classes only, one with train/ and test/ of its own.
+  QTemporaryDir dir;
+  const QString flat = dir.filePath("flat"), split = dir.filePath("split");
+  const auto writeImages = [](const QString &folder) {
+    for (const char *cls : {"a", "b"}) {
+      QVERIFY(QDir().mkpath(folder + "/" + cls));
+      QImage image(4, 4, QImage::Format_Grayscale8);
+      image.fill(cls[0] == 'a' ? 0 : 255);
+      QVERIFY(image.save(folder + "/" + cls + "/0.png"));
+    }
+  };
+  writeImages(flat);
+  writeImages(split + "/train");
+  writeImages(split + "/test");
+  Json doc = baseProject();
+  doc["dataset"] = {{"kind", "image_folder"}, {"path", flat.toStdString()}};
+  window_->document()->reset(projectFromJson(doc, "images.json"));
+  QTest::keyClick(window_->view(), Qt::Key_D, Qt::ControlModifier | Qt::ShiftModifier);
+  DataPanel *data = window_->dataPanel();
+  QTRY_VERIFY(data->isVisible());
+  QWidget *fraction = data->form()->editor("test_fraction");
+  QTRY_VERIFY(fraction && fraction->isVisible());
+  QVERIFY(fraction->isEnabled());
+  QVERIFY(!fraction->toolTip().contains("test/ folder is the test split"));
+  QWidget *path = data->form()->editor("path");
+  typeInto(path, split);
+  QTRY_VERIFY(!data->form()->editor("test_fraction")->isEnabled());
+  QVERIFY2(data->form()->editor("test_fraction")->toolTip().contains("test/ folder is the test split"),
+           qPrintable(data->form()->editor("test_fraction")->toolTip()));
+  // Back to the folder without one: editable again, with the field's own tooltip.
+  typeInto(path, flat);
+  QTRY_VERIFY(data->form()->editor("test_fraction")->isEnabled());
+  QVERIFY(!data->form()->editor("test_fraction")->toolTip().contains("test/ folder is the test split"));
+}
+
 void TestInspector::startsFromFitsTheDock() {
   Json project = baseProject();
   const std::string from = "particles/a-particle-with-a-rather-long-name-from-another-project.particle-part";

@@ -8,6 +8,7 @@
 #include "forms/SchemaForm.h"
 
 #include <QComboBox>
+#include <QDir>
 #include <QFileInfo>
 #include <QHeaderView>
 #include <QLabel>
@@ -156,6 +157,22 @@ void DataPanel::refresh() {
         problems[f.name] = error;
   }
   form_->setProblems(problems);
+  // A folder with train/ and test/ folders of its own is split by them (scanImageTree's rule), so
+  // its test fraction decides nothing: greyed, and the tooltip says why.
+  if (QWidget *fraction = form_->editor("test_fraction")) {
+    const Json resolved = withAbsolutePaths(section, doc_->project().baseDir());
+    const QDir root(resolved.contains("path") && resolved["path"].is_string()
+                        ? QString::fromStdString(resolved["path"].get<std::string>())
+                        : QString());
+    const bool ownTest =
+        !root.path().isEmpty() && QFileInfo(root.filePath("train")).isDir() && QFileInfo(root.filePath("test")).isDir();
+    form_->setEditable([ownTest](const std::string &key) { return !ownTest || key != "test_fraction"; });
+    if (!fraction->property("schemaToolTip").isValid())
+      fraction->setProperty("schemaToolTip", fraction->toolTip());
+    fraction->setToolTip(ownTest ? tr("The folder's test/ folder is the test split: the test fraction applies only "
+                                      "to a folder without one")
+                                 : fraction->property("schemaToolTip").toString());
+  }
   // One summary: the error, or (until the preview arrives) what the probe found.
   if (!error.isEmpty()) {
     status_->setText(tr("<span style='color:#d03030'>%1</span>").arg(error.toHtmlEscaped()));
