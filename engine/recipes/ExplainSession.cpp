@@ -7,6 +7,8 @@
 #include "train/Trainer.h"
 
 #include <algorithm>
+#include <map>
+#include <set>
 
 namespace particle {
 
@@ -20,14 +22,46 @@ ExplainSession::ExplainSession(const Project &project, const std::string &checkp
   }
   Trainer::loadWeights(model_, checkpoint_, project_);
   model_->eval();
+  const std::vector<int64_t> order = explainOrder(data_.testY);
+  order_ = torch::tensor(order, torch::kLong);
+}
+
+std::vector<int64_t> explainOrder(const torch::Tensor &labels) {
+  const auto y = labels.to(torch::kLong).contiguous();
+  const int64_t n = y.size(0);
+  const int64_t *label = y.data_ptr<int64_t>();
+  std::map<int64_t, int64_t> seen, size; // class → the order it was first seen in, its samples
+  std::vector<int64_t> rank(n);
+  for (int64_t i = 0; i < n; ++i) {
+    seen.emplace(label[i], static_cast<int64_t>(seen.size()));
+    rank[i] = size[label[i]]++;
+  }
+  std::vector<int64_t> order(n);
+  for (int64_t i = 0; i < n; ++i)
+    order[i] = i;
+  // rank/size compared exactly, by cross-multiplying.
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+    const int64_t left = rank[a] * size[label[b]], right = rank[b] * size[label[a]];
+    return left != right ? left < right : seen[label[a]] < seen[label[b]];
+  });
+  return order;
 }
 
 torch::Tensor ExplainSession::samples(int64_t samples) const {
-  return data_.testX.narrow(0, 0, std::min<int64_t>(samples, data_.testX.size(0)));
+  return data_.testX.index_select(0, order_.narrow(0, 0, std::min<int64_t>(samples, order_.size(0))));
 }
 
 torch::Tensor ExplainSession::labels(int64_t samples) const {
-  return data_.testY.narrow(0, 0, std::min<int64_t>(samples, data_.testY.size(0)));
+  return data_.testY.index_select(0, order_.narrow(0, 0, std::min<int64_t>(samples, order_.size(0))));
+}
+
+std::string ExplainSession::samplesText(int64_t samples) const {
+  const int64_t total = order_.size(0), n = std::min<int64_t>(samples, total);
+  const auto y = labels(n).contiguous();
+  const std::set<int64_t> classes(y.data_ptr<int64_t>(), y.data_ptr<int64_t>() + n);
+  return (n == total ? "all " + std::to_string(total) : std::to_string(n) + " of " + std::to_string(total)) +
+         " test samples, drawn across the " + std::to_string(classes.size()) +
+         (classes.size() == 1 ? " class" : " classes");
 }
 
 Explanation ExplainSession::explain(const ExplainOptions &options, int64_t count) {
@@ -48,7 +82,7 @@ Json ExplainSession::toJson(const Explanation &e) const {
 std::vector<Explainer::Saliency> ExplainSession::saliency(int64_t sample, int64_t target, const std::string &combine,
                                                           int points) {
   Explainer explainer(model_, {});
-  const auto x = data_.testX.narrow(0, sample, 1);
+  const auto x = data_.testX.index_select(0, order_.narrow(0, sample, 1));
   const auto t = torch::full({1}, target, torch::kLong);
   return explainer.integratedGradients(x, t, combine, points);
 }
@@ -259,7 +293,7 @@ void ExplainSession::writeFiles(const Explanation &e, const ExplainOptions &opti
 
 std::map<std::string, std::vector<torch::Tensor>> ExplainSession::attention(int64_t sample) {
   Explainer explainer(model_, {});
-  return explainer.attentionMaps(data_.testX.narrow(0, sample, 1));
+  return explainer.attentionMaps(data_.testX.index_select(0, order_.narrow(0, sample, 1)));
 }
 
 std::vector<std::vector<int64_t>> ExplainSession::branchRegions(const std::string &combine) const {

@@ -18,6 +18,13 @@ namespace particle {
 // time window, both for a part cut both ways; empty for the whole sample and for other data.
 std::string audioPartRange(const std::vector<int64_t> &region, const DataInfo &data);
 
+// The order test samples are explained in, as indices into the test split: each class's samples in
+// their stored order, the classes taken in turn in proportion to their size (a sample's place is
+// its rank within its class over the class's size; ties go to the class seen first). Any first N
+// thus cover the classes in proportion to the split, however it is sorted (a folder data set's
+// test split is class by class), and the same N every time; test sample 0 comes first.
+std::vector<int64_t> explainOrder(const torch::Tensor &labels);
+
 class ExplainSession {
 public:
   // Loads the data set and the checkpoint (refused when damaged or of another graph) without
@@ -30,11 +37,15 @@ public:
   ParticleModel model() const { return model_; }
   const std::string &checkpoint() const { return checkpoint_; }
 
-  // The first `samples` test samples (fewer when the test split is smaller).
+  // The first `samples` test samples in explainOrder (fewer when the test split is smaller): the
+  // explained samples, which the CLI and the app both take from here.
   torch::Tensor samples(int64_t samples) const;
   torch::Tensor labels(int64_t samples) const;
+  // What the first `samples` explained samples are: "200 of 480 test samples, drawn across the 10
+  // classes" (or "all 480 test samples, …").
+  std::string samplesText(int64_t samples) const;
 
-  // Attributions over every Combine for the first `samples` test samples.
+  // Attributions over every Combine for the first `samples` explained samples.
   Explanation explain(const ExplainOptions &options, int64_t samples);
   // explain.json's body (with the class names, the checkpoint and the accuracy on these samples).
   Json toJson(const Explanation &e) const;
@@ -56,7 +67,7 @@ public:
   // text the words that drove each decision over up to 20 samples (tokens.jsonl, one line per
   // sample, and tokens.html).
   void writeFiles(const Explanation &e, const ExplainOptions &options, const std::string &dir, Json &j);
-  // Attention maps of every Attention sub-model for one sample: per layer [1, heads, T, T].
+  // Attention maps of every Attention sub-model for one explained sample: per layer [1, heads, T, T].
   std::map<std::string, std::vector<torch::Tensor>> attention(int64_t sample);
 
   // For each branch of `combine`: the flat indices of the input sample it reads (through the
@@ -69,6 +80,7 @@ private:
   std::string checkpoint_;
   Dataset data_;
   ParticleModel model_{nullptr};
+  torch::Tensor order_; // explainOrder of the test labels
 };
 
 } // namespace particle

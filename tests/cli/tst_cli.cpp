@@ -697,6 +697,11 @@ void TestCli::explainWritesJsonAndHeatmaps() {
                         "40", "--out", dir.filePath("explain")});
   QVERIFY2(r.code == 0, qPrintable(r.err + r.out));
   QVERIFY(r.out.contains("completeness max error"));
+  // Which samples: drawn across the classes, not the split's first 40.
+  QVERIFY2(QRegularExpression("attributions over 40 of \\d+ test samples, drawn across the 4 classes")
+               .match(r.out)
+               .hasMatch(),
+           qPrintable(r.out));
   const Json j = Json::parse(readTextFile(dir.filePath("explain/explain.json").toStdString()));
   QCOMPARE(j["method"].get<std::string>(), std::string("shapley"));
   QCOMPARE(j["target"].get<std::string>(), std::string("predicted"));

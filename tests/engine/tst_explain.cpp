@@ -5,9 +5,12 @@
 #include "explain/ContributionHook.h"
 #include "explain/Explainer.h"
 #include "explain/Saliency.h"
+#include "recipes/ExplainSession.h"
 #include "train/Trainer.h"
 
 #include <QtTest>
+
+#include <set>
 
 using namespace particle;
 using namespace particle::test;
@@ -58,6 +61,7 @@ private Q_SLOTS:
   void integratedGradientsConverge();
   void gateKeepsOrRenormalisesWeights();
   void trainerReportsShares();
+  void explainedSamplesSpanTheClasses();
 };
 
 void TestExplain::gaussLegendreIsExact() {
@@ -314,6 +318,23 @@ void TestExplain::trainerReportsShares() {
   for (const auto &s : grab.shares)
     sum += s.share;
   QVERIFY(std::abs(sum - 1.0) < 1e-9);
+}
+
+// A folder data set's test split is class by class: the first N explained samples still cover
+// every class, in proportion to its size, the same every time, and test sample 0 comes first.
+void TestExplain::explainedSamplesSpanTheClasses() {
+  // 3 classes stored one after another: 6 of class 2, then 3 of class 0, then 3 of class 1.
+  const auto labels = torch::tensor(std::vector<int64_t>{2, 2, 2, 2, 2, 2, 0, 0, 0, 1, 1, 1}, torch::kLong);
+  const std::vector<int64_t> order = explainOrder(labels);
+  QCOMPARE(order, (std::vector<int64_t>{0, 6, 9, 1, 2, 7, 10, 3, 4, 8, 11, 5}));
+  QCOMPARE(explainOrder(labels), order);
+  std::set<int64_t> firstThree;
+  for (int i = 0; i < 3; ++i)
+    firstThree.insert(labels[order[i]].item<int64_t>());
+  QCOMPARE(firstThree.size(), std::size_t(3));
+  // A shuffled split keeps each class's samples in their order.
+  QCOMPARE(explainOrder(torch::tensor(std::vector<int64_t>{1, 0, 1, 0}, torch::kLong)),
+           (std::vector<int64_t>{0, 1, 2, 3}));
 }
 
 QTEST_GUILESS_MAIN(TestExplain)

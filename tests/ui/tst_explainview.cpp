@@ -71,6 +71,9 @@ void TestExplainView::explainsATrainedModel() {
   const ExplainResult &r = panel->result();
   QVERIFY2(r.error.isEmpty(), qPrintable(r.error));
   QCOMPARE(r.samples, 80); // the synthetic test split (20% of 400)
+  // The status says which samples were explained.
+  QTRY_VERIFY2(panel->statusLabel()->text().contains("over all 80 test samples, drawn across the 4 classes"),
+               qPrintable(panel->statusLabel()->text()));
   QCOMPARE(r.combines.size(), 1);
   const CombineResult &c = r.combines[0];
   QCOMPARE(c.branches, (QStringList{"a", "b", "c", "d"}));

@@ -422,11 +422,11 @@ void ExplainPanel::showCombine() {
   int correct = 0;
   for (int i = 0; i < result_.samples; ++i)
     correct += result_.labels[i] == result_.predictions[i];
-  status_->setText(tr("%1 over %2 test samples (%3% correct), Combine '%4'%5: completeness error %6")
+  status_->setText(tr("%1 over %2 (%3% correct), Combine '%4'%5: completeness error %6")
                        .arg(method_->findData(result_.method) >= 0
                                 ? method_->itemText(method_->findData(result_.method))
                                 : result_.method)
-                       .arg(result_.samples)
+                       .arg(result_.drawn)
                        .arg(result_.samples ? 100 * correct / result_.samples : 0)
                        .arg(c->combine, c->exact ? QString() : tr(" (sampled)"))
                        .arg(c->completenessMaxError, 0, 'g', 2));

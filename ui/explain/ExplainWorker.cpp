@@ -117,6 +117,7 @@ void ExplainWorker::compute(const ExplainRequest &request) {
     const Explanation &e = s.explanation;
     const DataInfo &info = s.session->info();
     r.samples = static_cast<int>(n);
+    r.drawn = QString::fromStdString(s.session->samplesText(n));
     r.classes = static_cast<int>(info.classes);
     for (int64_t c = 0; c < info.classes; ++c)
       r.classNames << QString::fromStdString(className(info, c));

@@ -54,6 +54,7 @@ struct ExplainResult {
   QString method, error;
   bool cancelled = false;
   int samples = 0, classes = 0;
+  QString drawn; // which samples: "200 of 480 test samples, drawn across the 10 classes"
   QStringList classNames;
   QVector<int> targets, labels, predictions;
   QVector<CombineResult> combines;

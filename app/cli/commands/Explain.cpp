@@ -42,8 +42,8 @@ int runExplain(int argc, char **argv) {
   const std::string &dir = in.outDir;
   fs::create_directories(dir);
   const DataInfo &data = session.info();
-  std::cout << in.project.name << ": " << methodName(options.method) << " attributions over " << n << " test samples ("
-            << std::fixed << std::setprecision(2) << seconds << " s)\n";
+  std::cout << in.project.name << ": " << methodName(options.method) << " attributions over " << session.samplesText(n)
+            << " (" << std::fixed << std::setprecision(2) << seconds << " s)\n";
   for (std::size_t c = 0; c < e.combines.size(); ++c) {
     const auto &comb = e.combines[c];
     const auto aggregates = Explainer::aggregate(comb, e.targets, model->classes());
