@@ -8,6 +8,7 @@
 // checkpoint is trusted input: LibTorch's parser reads the payload.
 
 #include "base/Json.h"
+#include "graph/Graph.h"
 
 #include <cstdint>
 #include <string>
@@ -35,5 +36,10 @@ void writeCheckpointFile(const std::string &path, const Json &meta, const std::s
 // damaged (size or checksum mismatch), a header field is missing or of the wrong type, or it was
 // written by a newer version.
 CheckpointFile readCheckpointFile(const std::string &path);
+
+// Whether a checkpoint whose header holds `hash` was trained on `graph`: its graphHash, or the hash
+// as computed before params written with their default value were left out of it (2026-12-05), so
+// the older checkpoints of a graph that spells a default out still fit it.
+bool checkpointFitsGraph(const std::string &hash, const Graph &graph);
 
 } // namespace particle

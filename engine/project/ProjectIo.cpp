@@ -1,4 +1,5 @@
 #include "project/Project.h"
+#include "project/Checkpoint.h"
 
 #include "graph/Catalogue.h"
 
@@ -278,7 +279,9 @@ void saveProject(const Project &project, const std::string &path) {
   writeFileAtomically(path, projectToText(project));
 }
 
-std::string graphHash(const Graph &graph) {
+namespace {
+// `asWritten`: every param as the file spells it, as the hash was before 2026-12-05.
+std::string hashOfGraph(const Graph &graph, bool asWritten) {
   Json j = Json::array();
   // The adapter adds tensors to the checkpoint; init and freeze change only where the weights start
   // and whether they move, so a checkpoint still fits the graph whose node was frozen since. A param
@@ -286,7 +289,7 @@ std::string graphHash(const Graph &graph) {
   for (const auto &n : graph.nodes) {
     Json node{{"id", n.id},
               {"type", n.type},
-              {"params", paramsBeyondDefaults(n)},
+              {"params", asWritten ? n.params : paramsBeyondDefaults(n)},
               {"share", n.share},
               {"scope", n.shareScope}};
     if (n.adapter)
@@ -304,6 +307,15 @@ std::string graphHash(const Graph &graph) {
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
   return buf;
+}
+} // namespace
+
+std::string graphHash(const Graph &graph) {
+  return hashOfGraph(graph, false);
+}
+
+bool checkpointFitsGraph(const std::string &hash, const Graph &graph) {
+  return hash == hashOfGraph(graph, false) || hash == hashOfGraph(graph, true);
 }
 
 } // namespace particle

@@ -11,8 +11,8 @@ CheckpointFit checkpointFit(const std::string &checkpoint, const Graph &graph) {
   CheckpointFit fit;
   try {
     fit.meta = readCheckpointFile(checkpoint).meta;
-    fit.status = fit.meta.value("graph_hash", "") == graphHash(graph) ? CheckpointFit::Status::Fits
-                                                                      : CheckpointFit::Status::OtherGraph;
+    fit.status = checkpointFitsGraph(fit.meta.value("graph_hash", ""), graph) ? CheckpointFit::Status::Fits
+                                                                              : CheckpointFit::Status::OtherGraph;
   } catch (const std::exception &e) {
     fit.problem = e.what();
   }

@@ -126,7 +126,7 @@ namespace {
 CheckpointFile openCheckpoint(torch::serialize::InputArchive &archive, const std::string &path, const Graph &graph,
                               const torch::Device &device) {
   CheckpointFile file = readCheckpointFile(path);
-  if (file.graphHash != graphHash(graph))
+  if (!checkpointFitsGraph(file.graphHash, graph))
     throw Error(ErrorKind::File, path + ": this checkpoint was trained on a different graph (nodes, params or edges "
                                         "changed since); it does not fit this project");
   try {

@@ -187,10 +187,37 @@ void TestRecipes::aDefaultWrittenOutIsNoChange() {
                        {"step", 1}},
                       "payload");
   QVERIFY(checkpointFit(checkpoint, now).fits());
+  // A checkpoint from before defaults were left out of the hash (its params hashed as written,
+  // "mode": "concat" included) still fits the graph it was trained on.
+  Json asWritten = Json::array();
+  for (const auto &n : then.nodes) {
+    Json node{{"id", n.id}, {"type", n.type}, {"params", n.params}, {"share", n.share}, {"scope", n.shareScope}};
+    asWritten.push_back(node);
+  }
+  for (const auto &e : then.edges)
+    asWritten.push_back(e.from.toString() + ">" + e.to.toString());
+  uint64_t h = 1469598103934665603ull; // FNV-1a 64, as graphHash
+  for (unsigned char c : asWritten.dump()) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  char old[17];
+  std::snprintf(old, sizeof old, "%016llx", static_cast<unsigned long long>(h));
+  QVERIFY(std::string(old) != graphHash(then)); // the default written out did change the old hash
+  const std::string older = dir.filePath("older.pt").toStdString();
+  writeCheckpointFile(older,
+                      {{"format", "particle-studio-checkpoint"},
+                       {"version", kCheckpointVersion},
+                       {"graph_hash", std::string(old)},
+                       {"epoch", 1},
+                       {"step", 1}},
+                      "payload");
+  QVERIFY(checkpointFit(older, then).fits());
   // A value other than the default still is another graph.
   now.find("combine")->params["mode"] = "sum";
   QCOMPARE(diffGraphs(then, now), std::vector<std::string>{"combine.mode: default → \"sum\""});
   QCOMPARE(checkpointFit(checkpoint, now).status, CheckpointFit::Status::OtherGraph);
+  QCOMPARE(checkpointFit(older, now).status, CheckpointFit::Status::OtherGraph);
 }
 
 void TestRecipes::weightAndEffectDisagreeOnlyBeyondTheFairShare() {
