@@ -1704,6 +1704,7 @@ Canvas layout(const HeatMap &c, int width, int height) {
   std::vector<AxisTick> rt, ct;
   auto tickTexts = [](const std::vector<AxisTick> &ticks) {
     std::vector<std::string> texts;
+    texts.reserve(ticks.size());
     for (const auto &t : ticks)
       texts.push_back(t.text);
     return texts;
@@ -2156,9 +2157,9 @@ std::vector<AxisTick> valueTicks(const std::vector<double> &values, double pixel
     if (n == 1)
       return 0.5;
     int i = 0;
-    while (i < n - 2 && v > values[static_cast<std::size_t>(i + 1)])
+    while (i < n - 2 && v > values[static_cast<std::size_t>(i) + 1])
       ++i;
-    const double a = values[static_cast<std::size_t>(i)], b = values[static_cast<std::size_t>(i + 1)];
+    const double a = values[static_cast<std::size_t>(i)], b = values[static_cast<std::size_t>(i) + 1];
     return i + 0.5 + (b > a ? (v - a) / (b - a) : 0);
   };
   auto valueAt = [&](double pos) { // the inverse at the two outer edges
