@@ -2,6 +2,7 @@
 // graph diff the run history shows, the weight-versus-effect rule the Explain tab flags.
 
 #include "TestSupport.h"
+#include "data/Cache.h"
 #include "project/ProjectCheck.h"
 #include "project/Checkpoint.h"
 #include "project/Project.h"
@@ -196,19 +197,14 @@ void TestRecipes::aDefaultWrittenOutIsNoChange() {
   }
   for (const auto &e : then.edges)
     asWritten.push_back(e.from.toString() + ">" + e.to.toString());
-  uint64_t h = 1469598103934665603ull; // FNV-1a 64, as graphHash
-  for (unsigned char c : asWritten.dump()) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  char old[17];
-  std::snprintf(old, sizeof old, "%016llx", static_cast<unsigned long long>(h));
-  QVERIFY(std::string(old) != graphHash(then)); // the default written out did change the old hash
+  const std::string dump = asWritten.dump();
+  const std::string old = hex16(fnv(kFnvStart, dump.data(), dump.size())); // FNV-1a 64, as graphHash
+  QVERIFY(old != graphHash(then)); // the default written out did change the old hash
   const std::string older = dir.filePath("older.pt").toStdString();
   writeCheckpointFile(older,
                       {{"format", "particle-studio-checkpoint"},
                        {"version", kCheckpointVersion},
-                       {"graph_hash", std::string(old)},
+                       {"graph_hash", old},
                        {"epoch", 1},
                        {"step", 1}},
                       "payload");
