@@ -3,12 +3,14 @@
 
     make-spoken-digits.py OUT [--seed 0] [--clean]
 
-OUT/train/<word>/*.wav and OUT/test/<word>/*.wav, 16 kHz mono 16-bit, one second each, and
-OUT/manifest.csv with what every clip was made of. Training speaks six English accents, the test
-split two others (Caribbean and New York) that training never hears, so the test accuracy is
+OUT/train/<word>/*.wav and OUT/test/<word>/*.wav, 16 kHz mono 16-bit, one second each,
+OUT/manifest.csv with what every clip was made of and OUT/README.md saying so. Training speaks six
+English accents, the test split two others (Caribbean and New York) that training never hears, so the test accuracy is
 accuracy on unseen accents. Every accent speaks every word in each of 24 voice variants; each clip
 draws, from its own seed (the same clips every time, in any order): a pitch and a speed, an onset
 within the first 0.3 s, a background noise (white, pink or babble) at 0-20 dB SNR and a level.
+The SNR is the usual one: the speech's power while the word is spoken (its active level, silence
+left out) against the noise's power.
 --clean leaves the noise out. Needs espeak-ng and numpy.
 """
 import argparse
@@ -39,6 +41,22 @@ BABBLE_TEXT = [
     "A large size in stockings is hard to sell. The boy was there when the sun rose.",
     "A rod is used to catch pink salmon. The source of the huge river is the clear spring.",
 ]
+README = """# spoken-digits
+
+The words zero to nine spoken by espeak-ng, written by scripts/make-spoken-digits.py (seed {seed}).
+
+- train/<word>/<accent>-<variant>.wav: 1,440 clips, six accents (en-gb, en-us, en-gb-scotland,
+  en-gb-x-gbclan, en-gb-x-rp, en-gb-x-gbcwmd) x 24 voice variants x 10 words
+- test/<word>/<accent>-<variant>.wav: 480 clips in two accents training never hears (en-029,
+  en-us-nyc)
+- manifest.csv: each clip's accent, variant, pitch, speed, onset_s (where the word starts),
+  speech_s (how long it lasts), noise, snr_db and peak_dbfs
+
+16 kHz mono 16-bit, one second each.
+Noise: {noise}.
+snr_db is the speech's power while the word is spoken (onset_s to onset_s + speech_s, silence left
+out: its active level) against the noise's power over the clip.
+"""
 RATE, SECONDS = 16000, 1.0
 N = int(RATE * SECONDS)
 
@@ -108,8 +126,12 @@ def main():
                     snr = rng.uniform(0, 20)
                     noise = {"white": lambda: rng.standard_normal(N), "pink": lambda: pink(rng, N),
                              "babble": lambda: babble(rng)}[kind]()
-                    # SNR: the clip's speech power against its noise power, both over the whole second.
-                    noise *= np.sqrt(np.sum(speech ** 2) / N / np.mean(noise ** 2) / 10 ** (snr / 10)) * (not args.clean)
+                    # SNR as usually stated: the speech's power while it is spoken (the word, its
+                    # silence trimmed: a simple reading of ITU-T P.56's active speech level) against
+                    # the noise's power. The first version averaged the speech over the whole second,
+                    # silence included, which made the noise 3.8 dB quieter on average (words last
+                    # 0.41 s) than the stated SNR: "0-20 dB" was about 4-24 dB.
+                    noise *= np.sqrt(np.mean(speech ** 2) / np.mean(noise ** 2) / 10 ** (snr / 10)) * (not args.clean)
                     clip = noise
                     clip[onset:onset + len(speech)] += speech
                     level = rng.uniform(-12, -1)  # peak level in dBFS
@@ -124,6 +146,9 @@ def main():
                                  f"{onset / RATE:.3f}", f"{len(speech) / RATE:.3f}", kind, f"{snr:.1f}", f"{level:.1f}"])
         count = sum(1 for r in rows if r[1] == split)
         print(f"fetch-data: {count} {split} clips ({', '.join(accents)}) in {os.path.join(args.out, split)}")
+    with open(os.path.join(args.out, "README.md"), "w") as f:
+        f.write(README.format(seed=args.seed, noise="none (--clean)" if args.clean else
+                              "white, pink or babble, one in three each, at 0-20 dB SNR (uniform)"))
     with open(os.path.join(args.out, "manifest.csv"), "w", newline="") as f:
         out = csv.writer(f)
         out.writerow(["file", "split", "word", "accent", "variant", "pitch", "speed", "onset_s", "speech_s",
