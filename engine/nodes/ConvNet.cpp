@@ -1,4 +1,5 @@
-// ConvNet: convolutions (same padding, ReLU, optional 2×2 max-pool), then a linear layer.
+// ConvNet: convolutions (same padding, ReLU, optional 2×2 max-pool), the last feature map
+// flattened or pooled over its positions, then a linear layer.
 
 #include "model/NodeModule.h"
 #include "nodes/NodeSupport.h"
@@ -11,10 +12,15 @@ struct Params {
   std::vector<int64_t> channels;
   int64_t kernel = 3, out = 64;
   bool pool = true;
+  // "flatten" (every position its own weights), "mean" or "max" (over the last map's H × W: the same
+  // weights wherever a pattern sits, e.g. a word that starts later in a clip).
+  std::string reduce = "flatten";
 };
 
 Params parse(const Json &p) {
-  return Params{intList(paramValue(p, "channels")), intParam(p, "kernel"), intParam(p, "out"), boolParam(p, "pool")};
+  const std::string reduce = textParam(p, "reduce");
+  return Params{intList(paramValue(p, "channels")), intParam(p, "kernel"), intParam(p, "out"), boolParam(p, "pool"),
+                reduce.empty() ? "flatten" : reduce};
 }
 
 InferResult infer(const InferInput &in) {
@@ -40,7 +46,10 @@ InferResult infer(const InferInput &in) {
                       " conv layers" + (s.pool ? " with pooling" : ""),
                   "channels");
   }
-  r.trunkWidth = c * h * w;
+  const bool pooled = s.reduce != "flatten";
+  if (pooled)
+    r.flops += static_cast<double>(c * h * w); // the global pool reads each value once
+  r.trunkWidth = pooled ? c : c * h * w;
   r.parameters = r.trunkParameters + adaptableLayer(r, r.trunkWidth, s.out);
   r.flops += linearFlops(r.trunkWidth, s.out);
   r.outputs = {{s.out}};
@@ -49,7 +58,7 @@ InferResult infer(const InferInput &in) {
 
 class TrunkModuleImpl : public TrunkImpl {
 public:
-  TrunkModuleImpl(int64_t in, const Params &p) : pool_(p.pool) {
+  TrunkModuleImpl(int64_t in, const Params &p) : pool_(p.pool), reduce_(p.reduce) {
     layers_ = register_module("layers", torch::nn::ModuleList());
     for (auto c : p.channels) {
       torch::nn::Conv2d conv(torch::nn::Conv2dOptions(in, c, p.kernel).padding(p.kernel / 2));
@@ -70,12 +79,17 @@ public:
         h = torch::max_pool2d(h, 2);
       h = torch::relu_(h);
     }
+    if (reduce_ == "mean")
+      return h.mean({2, 3});
+    if (reduce_ == "max")
+      return h.amax({2, 3});
     return flat(h);
   }
 
 private:
   torch::nn::ModuleList layers_;
   bool pool_;
+  std::string reduce_;
 };
 
 } // namespace convnet
@@ -86,12 +100,16 @@ NodeType convNetNodeType() {
   t.category = "Sub-models";
   t.color = kSubModelColor;
   t.role = NodeRole::SubModel;
-  t.doc = "Convolutions (same padding, ReLU, optional 2×2 max-pool), then a linear layer.";
+  t.doc = "Convolutions (same padding, ReLU, optional 2×2 max-pool), the last feature map flattened or pooled over "
+          "its positions (`reduce`), then a linear layer.";
   t.shareable = t.trunkShareable = true;
   t.params = {
       width(listField("channels", FieldKind::IntList, Json::array({16, 32}), 1, 4096, "Channels per conv layer")),
       intField("kernel", 3, 1, 15, "Kernel size"), boolField("pool", true, "2×2 max-pool after each conv"),
-      width(intField("out", 64, 1, kMaxWidth, "Output width"))};
+      width(intField("out", 64, 1, kMaxWidth, "Output width")),
+      enumField("reduce", {"flatten", "mean", "max"},
+                "The last feature map: flattened (a weight per position) or its mean or max over H × W per channel "
+                "(the same weights wherever a pattern sits)")};
   t.infer = convnet::infer;
   t.build = [](const BuildArgs &a) {
     return makeBlock(
@@ -99,12 +117,13 @@ NodeType convNetNodeType() {
   };
   t.pythonClass = R"PY(
 class ConvNetTrunk(nn.Module):
-    """Convolutions (same padding, ReLU, optional 2×2 max-pool), flattened (the last linear
-    layer is the Block's head)."""
+    """Convolutions (same padding, ReLU, optional 2×2 max-pool), flattened or pooled over H × W
+    (the last linear layer is the Block's head)."""
 
-    def __init__(self, in_channels, channels, kernel, pool):
+    def __init__(self, in_channels, channels, kernel, pool, reduce="flatten"):
         super().__init__()
         self.pool = pool
+        self.reduce = reduce
         self.layers = nn.ModuleList()
         for c in channels:
             self.layers.append(nn.Conv2d(in_channels, c, kernel, padding=kernel // 2))
@@ -116,14 +135,19 @@ class ConvNetTrunk(nn.Module):
             h = torch.relu(layer(h))
             if self.pool:
                 h = F.max_pool2d(h, 2)
+        if self.reduce == "mean":
+            return h.mean((2, 3))
+        if self.reduce == "max":
+            return h.amax((2, 3))
         return flat(h)
 )PY";
   t.pythonModule = [](const PythonArgs &a) {
     const convnet::Params p = convnet::parse(a.params);
-    const std::string trunk = a.ownsTrunk ? "ConvNetTrunk(" + std::to_string(a.info.inputs.at(0).at(0)) + ", " +
-                                                pyInts(p.channels) + ", " + std::to_string(p.kernel) + ", " +
-                                                pyBool(p.pool) + ")"
-                                          : std::string("None");
+    const std::string trunk = a.ownsTrunk
+                                  ? "ConvNetTrunk(" + std::to_string(a.info.inputs.at(0).at(0)) + ", " +
+                                        pyInts(p.channels) + ", " + std::to_string(p.kernel) + ", " + pyBool(p.pool) +
+                                        (p.reduce == "flatten" ? "" : ", \"" + p.reduce + "\"") + ")"
+                                  : std::string("None");
     return "Block(" + trunk + ", " + std::to_string(a.info.trunkWidth) + ", " + std::to_string(p.out) + ")";
   };
   return t;

@@ -374,6 +374,11 @@ void TestGraphValidation::shapeRules_data() {
                            << R"({"channels":[2],"kernel":3,"pool":true,"out":5})"
                            << "[[1,4,4]]"
                            << "[[5]]" << (1LL * 2 * 9 + 2 + 2 * 2 * 2 * 5 + 5);
+  // Pooled over the last map's 2 × 2 positions: the last layer reads 2 channels, not 2 · 2 · 2 values.
+  QTest::newRow("convnet max") << "ConvNet"
+                               << R"({"channels":[2],"kernel":3,"pool":true,"out":5,"reduce":"max"})"
+                               << "[[1,4,4]]"
+                               << "[[5]]" << (1LL * 2 * 9 + 2 + 2 * 5 + 5);
   QTest::newRow("convnet too small") << "ConvNet"
                                      << R"({"channels":[2,2,2],"pool":true})"
                                      << "[[1,4,4]]"
@@ -484,6 +489,10 @@ void TestGraphValidation::flopsAreCounted() {
   // pool read 2 · 16 each; the last layer 2 · 8 · 5 + 5.
   QCOMPARE(flopsOf("ConvNet", {{"channels", {2}}, {"kernel", 3}, {"pool", true}, {"out", 5}}, {{1, 4, 4}}),
            16.0 * 38 + 64 + 85);
+  // Pooled (mean or max) over H × W: the pool reads its 2 · 2 · 2 values once; the last layer 2 · 2 · 5 + 5.
+  QCOMPARE(flopsOf("ConvNet", {{"channels", {2}}, {"kernel", 3}, {"pool", true}, {"out", 5}, {"reduce", "mean"}},
+                   {{1, 4, 4}}),
+           16.0 * 38 + 64 + 8 + 25);
   // Flattening moves data and computes nothing.
   QCOMPARE(flopsOf("Flatten", Json::object(), {{2, 3, 4}}), 0.0);
   // Every other type with compute, by hand. Element-wise: an activation, a LayerNorm, a Pool read
