@@ -5,7 +5,9 @@
 namespace particle {
 
 torch::Tensor flat(const torch::Tensor &t) {
-  return t.reshape({t.size(0), -1});
+  // A [B, D] tensor as it is: a reshape to its own shape would still add a view and its backward
+  // node to every step (the seed model's Combine and Classifier: docs/BENCHMARKS.md).
+  return t.dim() == 2 ? t : t.reshape({t.size(0), -1});
 }
 
 torch::Tensor activate(const torch::Tensor &x, const std::string &fn) {

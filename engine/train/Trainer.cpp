@@ -233,12 +233,40 @@ void writeStateDict(torch::nn::Module &module, const std::string &path) {
 
 // ---- Trainer ---------------------------------------------------------------------------------
 
+// The epoch's summed loss and correct count. On a GPU they stay on the device, read on report steps
+// only; on the CPU each step has read its loss already and its logits are in memory, so they are
+// host arithmetic: the five tensor operations they took were 5% of a small model's step
+// (docs/BENCHMARKS.md, the seed model).
 struct Trainer::EpochTotals {
   torch::Tensor lossSum, correctSum;
+  float hostLossSum = 0; // float, summed in the order the device would: the same train loss
+  int64_t hostCorrect = 0;
   int64_t seen = 0;
   Clock::time_point start;
   double seconds = 0;
+  double loss() const { return lossSum.item<double>() + hostLossSum; }
+  int64_t correct() const { return correctSum.item<int64_t>() + hostCorrect; }
 };
+
+namespace {
+// logits.argmax(1).eq(labels).sum() for CPU tensors, without a tensor operation: the first of equal
+// maxima wins, and nan counts as the largest, as argmax has it.
+int64_t correctOnCpu(const torch::Tensor &logits, const torch::Tensor &labels) {
+  const torch::Tensor l = logits.contiguous(), y = labels.contiguous();
+  const float *row = l.data_ptr<float>();
+  const int64_t *label = y.data_ptr<int64_t>();
+  const int64_t rows = l.size(0), classes = l.size(1);
+  int64_t correct = 0;
+  for (int64_t r = 0; r < rows; ++r, row += classes) {
+    int64_t best = 0;
+    for (int64_t c = 1; c < classes && !std::isnan(row[best]); ++c)
+      if (row[c] > row[best] || std::isnan(row[c]))
+        best = c;
+    correct += best == label[r];
+  }
+  return correct;
+}
+} // namespace
 
 Trainer::Trainer(Project project, TrainOptions options) : project_(std::move(project)), options_(std::move(options)) {
   // Parsing errors surface from run(), through its one error path.
@@ -509,7 +537,10 @@ std::optional<Stop> Trainer::trainSteps(const StopRule &rule, EpochTotals &total
       optimizer_->step();
     rng.unlock();
     ++step_;
-    if (len > 0) {
+    if (len > 0 && device_.is_cpu()) {
+      totals.hostLossSum += static_cast<float>(value) * static_cast<float>(len);
+      totals.hostCorrect += correctOnCpu(logits, yb);
+    } else if (len > 0) {
       totals.lossSum += loss.detach() * len;
       totals.correctSum += logits.detach().argmax(1).eq(yb).sum();
     }
@@ -522,8 +553,7 @@ std::optional<Stop> Trainer::trainSteps(const StopRule &rule, EpochTotals &total
       ev.totalSteps = totalSteps;
       ev.epoch = epoch;
       ev.loss = value;
-      ev.accuracy = static_cast<double>(totals.correctSum.item<int64_t>()) /
-                    static_cast<double>(std::max<int64_t>(1, totals.seen));
+      ev.accuracy = static_cast<double>(totals.correct()) / static_cast<double>(std::max<int64_t>(1, totals.seen));
       ev.lr = currentLr_;
       const double dt = seconds(reportStart, now);
       ev.samples = reportSeen;
@@ -538,12 +568,13 @@ std::optional<Stop> Trainer::trainSteps(const StopRule &rule, EpochTotals &total
   }
   totals.seconds = seconds(totals.start, Clock::now());
   if (parallel_) { // the epoch's loss, accuracy and samples over every worker
-    auto sums =
-        torch::stack({totals.lossSum.to(torch::kCPU, torch::kDouble), totals.correctSum.to(torch::kCPU, torch::kDouble),
-                      torch::tensor(static_cast<double>(totals.seen), torch::kDouble)});
+    auto sums = torch::tensor({totals.loss(), static_cast<double>(totals.correct()), static_cast<double>(totals.seen)},
+                              torch::kDouble);
     parallel_->sum(sums);
     totals.lossSum = sums[0].to(device_, torch::kFloat);
     totals.correctSum = sums[1].to(device_, torch::kLong);
+    totals.hostLossSum = 0;
+    totals.hostCorrect = 0;
     totals.seen = static_cast<int64_t>(sums[2].item<double>());
   }
   return std::nullopt;
@@ -555,8 +586,8 @@ EpochEvent Trainer::evaluateEpoch(const EpochTotals &totals) {
   ev.epochs = spec_.epochs;
   ev.step = step_;
   const double seen = static_cast<double>(std::max<int64_t>(1, totals.seen));
-  ev.trainLoss = totals.lossSum.item<double>() / seen;
-  ev.trainAccuracy = static_cast<double>(totals.correctSum.item<int64_t>()) / seen;
+  ev.trainLoss = totals.loss() / seen;
+  ev.trainAccuracy = static_cast<double>(totals.correct()) / seen;
   const Evaluation val = evaluate(data_.valX, data_.valY, true);
   ev.valLoss = val.loss;
   ev.valAccuracy = val.accuracy;
