@@ -1,9 +1,10 @@
 #pragma once
-// What the data caches share (decoded images, SentencePiece models and token ids): where a cache
-// file may live and the hash that names it. Torch-free.
+// What the data caches share (decoded images and audio, SentencePiece models and token ids): where
+// a cache file may live, the hash that names it, and the file of decoded samples. Torch-free.
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -24,5 +25,27 @@ std::vector<std::filesystem::path> cacheFolders(const std::string &root, const s
 
 // A file's path, size and modification time, for cache keys.
 std::string fileStamp(const std::string &path);
+
+// A cache file of decoded samples (image and audio folders): an 8-byte magic naming the kind and
+// the format version; int64 fields: the sample count, one sample's shape, the count of files
+// skipped; the labels (int64, one a sample); each skipped file's name (uint32 length, bytes); then
+// the samples, count × the shape's product elements of `elementSize` bytes each.
+struct SampleCacheFormat {
+  char magic[8];
+  std::vector<int64_t> shape;
+  std::size_t elementSize = 1;
+};
+
+// Written atomically (a temporary file renamed over the name); false when it cannot be.
+bool writeSampleCache(const std::filesystem::path &file, const SampleCacheFormat &format,
+                      const std::vector<int64_t> &labels, const std::vector<std::string> &skipped, const void *samples);
+
+// Reads the cache of a list of `files` files (the samples and the skipped ones together) into
+// `labels`, `skipped` and where `samples(bytes)` points (the caller sizes its buffer); false, with
+// `labels` and `skipped` emptied, when the file is missing, cut short, of another magic or shape,
+// or of another count.
+bool readSampleCache(const std::filesystem::path &file, const SampleCacheFormat &format, std::size_t files,
+                     std::vector<int64_t> &labels, std::vector<std::string> &skipped,
+                     const std::function<void *(std::size_t bytes)> &samples);
 
 } // namespace particle

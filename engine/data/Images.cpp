@@ -12,11 +12,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <sys/stat.h>
 #include <thread>
-#include <unistd.h>
 
 namespace fs = std::filesystem;
 
@@ -24,7 +22,6 @@ namespace particle {
 
 namespace {
 
-constexpr char kMagic[8] = {'P', 'S', 'I', 'M', 'A', 'G', 'E', '1'};
 constexpr double kMaxPixels = 1 << 28; // one image: 268 million pixels
 
 bool hasExtension(const fs::path &p, const std::vector<std::string> &extensions) {
@@ -104,85 +101,6 @@ std::string cacheKey(const ImageList &list, const DecodeOptions &o) {
     h = fnv(h, meta, sizeof meta);
   }
   return hex16(h);
-}
-
-template <typename T> void put(std::ofstream &out, const T &v) {
-  out.write(reinterpret_cast<const char *>(&v), sizeof v);
-}
-template <typename T> bool get(std::ifstream &in, T &v) {
-  return static_cast<bool>(in.read(reinterpret_cast<char *>(&v), sizeof v));
-}
-
-// Reads a cache file; false when it is missing, short or not for these options.
-bool readCache(const fs::path &file, std::size_t expected, const DecodeOptions &o, DecodedImages &out) {
-  std::ifstream in(file, std::ios::binary);
-  char magic[8];
-  if (!in || !in.read(magic, sizeof magic) || std::memcmp(magic, kMagic, sizeof magic) != 0)
-    return false;
-  int64_t count = 0, h = 0, w = 0, c = 0, skipped = 0;
-  if (!get(in, count) || !get(in, h) || !get(in, w) || !get(in, c) || !get(in, skipped))
-    return false;
-  if (h != o.height || w != o.width || c != o.channels || count < 0 || skipped < 0 ||
-      static_cast<std::size_t>(count + skipped) != expected)
-    return false;
-  out.labels.resize(static_cast<std::size_t>(count));
-  if (!in.read(reinterpret_cast<char *>(out.labels.data()), static_cast<std::streamsize>(count * 8)))
-    return false;
-  out.skipped.clear();
-  for (int64_t i = 0; i < skipped; ++i) {
-    uint32_t len = 0;
-    if (!get(in, len) || len > 65536)
-      return false;
-    std::string name(len, '\0');
-    if (!in.read(name.data(), len))
-      return false;
-    out.skipped.push_back(std::move(name));
-  }
-  out.pixels.resize(static_cast<std::size_t>(count * h * w * c));
-  if (!in.read(reinterpret_cast<char *>(out.pixels.data()), static_cast<std::streamsize>(out.pixels.size())))
-    return false;
-  out.height = h;
-  out.width = w;
-  out.channels = c;
-  out.fromCache = true;
-  return true;
-}
-
-// Writes the cache atomically (a temporary file renamed over the name); false when it cannot.
-bool writeCache(const fs::path &file, const DecodedImages &d) {
-  std::error_code ec;
-  fs::create_directories(file.parent_path(), ec);
-  const fs::path tmp = file.string() + ".tmp-" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out)
-      return false;
-    out.write(kMagic, sizeof kMagic);
-    const auto count = static_cast<int64_t>(d.labels.size());
-    put(out, count);
-    put(out, d.height);
-    put(out, d.width);
-    put(out, d.channels);
-    put(out, static_cast<int64_t>(d.skipped.size()));
-    out.write(reinterpret_cast<const char *>(d.labels.data()), static_cast<std::streamsize>(count * 8));
-    for (const auto &s : d.skipped) {
-      put(out, static_cast<uint32_t>(s.size()));
-      out.write(s.data(), static_cast<std::streamsize>(s.size()));
-    }
-    out.write(reinterpret_cast<const char *>(d.pixels.data()), static_cast<std::streamsize>(d.pixels.size()));
-    out.flush();
-    if (!out) {
-      out.close();
-      fs::remove(tmp, ec);
-      return false;
-    }
-  }
-  fs::rename(tmp, file, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    return false;
-  }
-  return true;
 }
 
 // Decodes one file into `dest` ([channels, height, width]); the reason it could not, else empty.
@@ -266,13 +184,53 @@ ImageHeader readImageHeader(const std::string &path) {
   return h;
 }
 
+std::vector<std::string> decodeEach(std::size_t count, int threads, const std::atomic<bool> *cancel,
+                                    const std::function<std::string(std::size_t)> &decode) {
+  std::vector<std::string> problems(count);
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> cancelled{false};
+  auto work = [&] {
+    for (std::size_t i = next++; i < count; i = next++) {
+      if (cancel && cancel->load()) {
+        cancelled = true;
+        return;
+      }
+      try {
+        problems[i] = decode(i);
+      } catch (const std::exception &e) {
+        problems[i] = e.what();
+      }
+    }
+  };
+  const unsigned cores = std::max(1U, std::thread::hardware_concurrency());
+  const auto pool = static_cast<std::size_t>(std::clamp<int64_t>(threads > 0 ? threads : cores, 1, 64));
+  std::vector<std::thread> helpers;
+  for (std::size_t t = 1; t < std::min(pool, std::max<std::size_t>(count, 1)); ++t)
+    helpers.emplace_back(work);
+  work();
+  for (auto &t : helpers)
+    t.join();
+  if (cancelled)
+    throw LoadCancelled();
+  return problems;
+}
+
 DecodedImages decodeImages(const std::string &root, const ImageList &list, const DecodeOptions &o) {
   DecodedImages out;
   const std::string key = "images-" + cacheKey(list, o) + ".u8";
   const auto folders = cacheFolders(root, "images");
+  const SampleCacheFormat format{{'P', 'S', 'I', 'M', 'A', 'G', 'E', '1'}, {o.height, o.width, o.channels}, 1};
+  const auto pixelsOut = [&out](std::size_t bytes) {
+    out.pixels.resize(bytes);
+    return static_cast<void *>(out.pixels.data());
+  };
   if (o.useCache)
     for (const auto &folder : folders)
-      if (readCache(folder / key, list.files.size(), o, out)) {
+      if (readSampleCache(folder / key, format, list.files.size(), out.labels, out.skipped, pixelsOut)) {
+        out.height = o.height;
+        out.width = o.width;
+        out.channels = o.channels;
+        out.fromCache = true;
         out.cacheFile = (folder / key).string();
         return out;
       }
@@ -281,32 +239,8 @@ DecodedImages decodeImages(const std::string &root, const ImageList &list, const
   const std::size_t stride =
       static_cast<std::size_t>(o.height) * static_cast<std::size_t>(o.width) * static_cast<std::size_t>(o.channels);
   std::vector<uint8_t> pixels(n * stride);
-  std::vector<std::string> problems(n);
-  std::atomic<std::size_t> next{0};
-  std::atomic<bool> cancelled{false};
-  auto work = [&] {
-    for (std::size_t i = next++; i < n; i = next++) {
-      if (o.cancel && o.cancel->load()) {
-        cancelled = true;
-        return;
-      }
-      try {
-        problems[i] = decodeOne(list.files[i], o, pixels.data() + i * stride);
-      } catch (const std::exception &e) {
-        problems[i] = e.what();
-      }
-    }
-  };
-  const unsigned cores = std::max(1U, std::thread::hardware_concurrency());
-  const auto threads = static_cast<std::size_t>(std::clamp<int64_t>(o.threads > 0 ? o.threads : cores, 1, 64));
-  std::vector<std::thread> pool;
-  for (std::size_t t = 1; t < std::min(threads, std::max<std::size_t>(n, 1)); ++t)
-    pool.emplace_back(work);
-  work();
-  for (auto &t : pool)
-    t.join();
-  if (cancelled)
-    throw LoadCancelled();
+  const auto problems = decodeEach(
+      n, o.threads, o.cancel, [&](std::size_t i) { return decodeOne(list.files[i], o, pixels.data() + i * stride); });
 
   // Keep the decoded ones in order (in place: a bad file's slot is overwritten by the next good one).
   out.height = o.height;
@@ -330,7 +264,7 @@ DecodedImages decodeImages(const std::string &root, const ImageList &list, const
   out.pixels = std::move(pixels);
   if (o.useCache)
     for (const auto &folder : folders)
-      if (writeCache(folder / key, out)) {
+      if (writeSampleCache(folder / key, format, out.labels, out.skipped, out.pixels.data())) {
         out.cacheFile = (folder / key).string();
         break;
       }

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,13 @@ struct DecodeOptions {
   const std::atomic<bool> *cancel = nullptr;
   bool useCache = true;
 };
+
+// Calls decode(i) for every i in [0, count) on `threads` threads (0: every core; at most 64, at
+// most count) and returns what each call found wrong, empty where it decoded (an exception's
+// message counts as found). A set `cancel` throws LoadCancelled once the calls under way return.
+// Image and audio folders decode their files with it.
+std::vector<std::string> decodeEach(std::size_t count, int threads, const std::atomic<bool> *cancel,
+                                    const std::function<std::string(std::size_t)> &decode);
 
 // Decodes `list` (or reads the cache file keyed by the files' paths, sizes and modification times
 // and the options). A file that cannot be decoded throws Error(File) naming it and why, unless

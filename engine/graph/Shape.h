@@ -39,6 +39,9 @@ struct DataInfo {
     std::vector<double> bandHz; // logmel: the centre frequency of each mel row, row 0 the lowest
   } audio;
   int64_t trainCount = -1, validationCount = -1, testCount = -1; // -1: unknown until loaded
+  // The folder kinds: the folder has train/ and test/ folders of its own, which are the splits (the
+  // test fraction then decides nothing).
+  bool ownTestSplit = false;
   // The project's folder, which relative paths in node params (a TorchScript file) resolve
   // against; validate sets it. Empty: the working directory.
   std::string projectFolder;

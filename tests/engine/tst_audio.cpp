@@ -152,6 +152,7 @@ void TestAudio::probeAndShapes() {
   QCOMPARE(info.sampleShape, (Shape{1, 32, 21}));
   QCOMPARE(info.classNames, (std::vector<std::string>{"high", "low"}));
   QCOMPARE(info.testCount, int64_t(2));
+  QVERIFY(info.ownTestSplit); // the test/ folder is the test split
   QCOMPARE(info.audio.features, std::string("logmel"));
   QCOMPARE(info.audio.sampleRate, int64_t(16000));
   QCOMPARE(info.audio.seconds, 0.2);
@@ -272,6 +273,10 @@ void TestAudio::skipBad() {
   QVERIFY2(QString::fromStdString(data.notes).contains("1 unreadable audio file(s) skipped, the first") &&
                QString::fromStdString(data.notes).contains("broken.wav"),
            data.notes.c_str());
+  // The skipped file's name travels with the cache.
+  const Dataset again = load(section(root, {{"skip_bad", true}}));
+  QCOMPARE(again.notes, data.notes);
+  QVERIFY(torch::equal(again.trainX, data.trainX));
 }
 
 void TestAudio::cacheSecondLoadEqualsFirst() {
@@ -292,6 +297,22 @@ void TestAudio::cacheSecondLoadEqualsFirst() {
   QVERIFY(torch::equal(second.testX, first.testX));
   QVERIFY(torch::equal(second.trainX, first.trainX));
   QVERIFY(torch::equal(second.trainY, first.trainY));
+  // A cache cut short, or one of another kind (an image cache's magic), is not trusted either.
+  std::vector<std::pair<std::string, std::string>> caches;
+  for (const auto &e : fs::directory_iterator(root + "/.particle-cache")) {
+    std::ifstream in(e.path(), std::ios::binary);
+    caches.emplace_back(e.path().string(), std::string(std::istreambuf_iterator<char>(in), {}));
+  }
+  QCOMPARE(caches.size(), std::size_t(2)); // the training and the test clips'
+  for (const char *damage : {"cut short", "another kind"}) {
+    for (const auto &[file, bytes] : caches)
+      writeBytes(file,
+                 damage == std::string("cut short") ? bytes.substr(0, bytes.size() / 2) : "PSIMAGE1" + bytes.substr(8));
+    QVERIFY2(loadError(s).contains("00.wav: libsndfile cannot read it"), damage);
+    for (const auto &[file, bytes] : caches)
+      writeBytes(file, bytes);
+    QVERIFY(torch::equal(load(s).testX, first.testX));
+  }
   // Other keys are another cache: the damaged clip is read, and named.
   QVERIFY2(loadError(section(root, {{"mels", 40}})).contains("00.wav: libsndfile cannot read it"),
            qPrintable(loadError(section(root, {{"mels", 40}}))));

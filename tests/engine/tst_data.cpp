@@ -320,6 +320,7 @@ void TestData::imageFolderLoads() {
   QCOMPARE(info.sampleShape, (Shape{3, 8, 8}));
   QCOMPARE(info.classNames, (std::vector<std::string>{"cat", "dog"}));
   QCOMPARE(info.testCount, int64_t(3));
+  QVERIFY(!info.ownTestSplit);
   const Dataset data = load(imageSection(root), root);
   QCOMPARE(data.trainX.sizes().vec(), (std::vector<int64_t>{data.info.trainCount, 3, 8, 8}));
   QCOMPARE(data.trainX.size(0) + data.valX.size(0) + data.testX.size(0), int64_t(12));
@@ -348,6 +349,7 @@ void TestData::imageFolderTrainTestAndGrey() {
   // No size or channels: the first image's (cat/0.png, 8×8, colour).
   QCOMPARE(info.sampleShape, (Shape{3, 8, 8}));
   QCOMPARE(info.testCount, int64_t(4));
+  QVERIFY(info.ownTestSplit); // the test/ folder is the test split
   section["channels"] = 1;
   section["size"] = {4, 6};
   const Dataset data = load(section, root);
@@ -372,6 +374,18 @@ void TestData::imageFolderCache() {
   QVERIFY(!first.fromCache);
   QVERIFY2(fs::exists(first.cacheFile) && first.cacheFile.find(root + "/.particle-cache/") == 0,
            first.cacheFile.c_str());
+  // The layout older caches hold, so that they keep working: the magic; the count, height, width,
+  // channels and count of skipped files; the labels; the pixels.
+  {
+    std::ifstream in(first.cacheFile, std::ios::binary);
+    char magic[8];
+    int64_t header[5];
+    QVERIFY(in.read(magic, sizeof magic) && in.read(reinterpret_cast<char *>(header), sizeof header));
+    QCOMPARE(std::string(magic, sizeof magic), std::string("PSIMAGE1"));
+    QCOMPARE(std::vector<int64_t>(header, header + 5),
+             (std::vector<int64_t>{static_cast<int64_t>(first.labels.size()), 8, 8, 3, 0}));
+    QCOMPARE(fs::file_size(first.cacheFile), 48 + first.labels.size() * 8 + first.pixels.size());
+  }
   const DecodedImages second = decodeImages(root, tree.train, o);
   QVERIFY(second.fromCache);
   QCOMPARE(second.pixels, first.pixels);
@@ -391,6 +405,25 @@ void TestData::imageFolderCache() {
   const DecodedImages fourth = decodeImages(root, tree.train, o);
   QVERIFY(!fourth.fromCache);
   QCOMPARE(fourth.pixels, third.pixels);
+  QCOMPARE(fourth.labels, third.labels); // nothing half-read stays behind
+  // A cache of another kind (an audio cache's magic) is not read as images.
+  {
+    std::fstream f(fourth.cacheFile, std::ios::in | std::ios::out | std::ios::binary);
+    f.write("PSAUDIO1", 8);
+  }
+  const DecodedImages fifth = decodeImages(root, tree.train, o);
+  QVERIFY(!fifth.fromCache);
+  QCOMPARE(fifth.pixels, third.pixels);
+  QCOMPARE(fifth.labels, third.labels);
+  // The skipped files' names travel with the cache.
+  fs::resize_file(root + "/cat/0.png", 20);
+  o.skipBad = true;
+  const DecodedImages decoded = decodeImages(root, tree.train, o), cached = decodeImages(root, tree.train, o);
+  QCOMPARE(decoded.skipped, std::vector<std::string>{root + "/cat/0.png"});
+  QVERIFY(cached.fromCache);
+  QCOMPARE(cached.skipped, decoded.skipped);
+  QCOMPARE(cached.labels, decoded.labels);
+  QCOMPARE(cached.pixels, decoded.pixels);
 }
 
 void TestData::imageFolderBadFiles_data() {

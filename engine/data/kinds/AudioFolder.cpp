@@ -14,24 +14,16 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <memory>
 #include <mutex>
 #include <numeric>
-#include <thread>
-#include <unistd.h>
 
 namespace particle {
 
 namespace audiofolder {
 
-namespace fs = std::filesystem;
-
 const std::vector<std::string> kExtensions = {".wav", ".flac", ".ogg"};
 const char *const kWhat = "WAV, FLAC or OGG files";
-constexpr char kMagic[8] = {'P', 'S', 'A', 'U', 'D', 'I', 'O', '1'};
 // Added to the mel power before the log: about 120 dB below a full-scale tone's power in a 25 ms
 // window at 16 kHz, so silence (and the padding) is a floor, not -infinity.
 constexpr double kLogFloor = 1e-6;
@@ -310,86 +302,21 @@ std::string cacheKey(const ImageList &list, const Options &o) {
   return "audio-" + hex16(h) + ".f32";
 }
 
-template <typename T> void put(std::ofstream &out, const T &v) {
-  out.write(reinterpret_cast<const char *>(&v), sizeof v);
-}
-template <typename T> bool get(std::ifstream &in, T &v) {
-  return static_cast<bool>(in.read(reinterpret_cast<char *>(&v), sizeof v));
-}
-
-bool readCache(const fs::path &file, std::size_t expected, int64_t featureSize, Decoded &out) {
-  out = {};
-  std::ifstream in(file, std::ios::binary);
-  char magic[8];
-  if (!in || !in.read(magic, sizeof magic) || std::memcmp(magic, kMagic, sizeof magic) != 0)
-    return false;
-  int64_t count = 0, size = 0, skipped = 0;
-  if (!get(in, count) || !get(in, size) || !get(in, skipped) || size != featureSize || count < 0 || skipped < 0 ||
-      static_cast<std::size_t>(count + skipped) != expected)
-    return false;
-  out.labels.resize(static_cast<std::size_t>(count));
-  if (!in.read(reinterpret_cast<char *>(out.labels.data()), static_cast<std::streamsize>(count * 8)))
-    return false;
-  for (int64_t i = 0; i < skipped; ++i) {
-    uint32_t len = 0;
-    if (!get(in, len) || len > 65536)
-      return false;
-    std::string name(len, '\0');
-    if (!in.read(name.data(), len))
-      return false;
-    out.skipped.push_back(std::move(name));
-  }
-  out.features.resize(static_cast<std::size_t>(count * size));
-  return static_cast<bool>(in.read(reinterpret_cast<char *>(out.features.data()),
-                                   static_cast<std::streamsize>(out.features.size() * sizeof(float))));
-}
-
-// Written atomically (a temporary file renamed over the name); false when it cannot be.
-bool writeCache(const fs::path &file, int64_t featureSize, const Decoded &d) {
-  std::error_code ec;
-  fs::create_directories(file.parent_path(), ec);
-  const fs::path tmp = file.string() + ".tmp-" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out)
-      return false;
-    out.write(kMagic, sizeof kMagic);
-    const auto count = static_cast<int64_t>(d.labels.size());
-    put(out, count);
-    put(out, featureSize);
-    put(out, static_cast<int64_t>(d.skipped.size()));
-    out.write(reinterpret_cast<const char *>(d.labels.data()), static_cast<std::streamsize>(count * 8));
-    for (const auto &s : d.skipped) {
-      put(out, static_cast<uint32_t>(s.size()));
-      out.write(s.data(), static_cast<std::streamsize>(s.size()));
-    }
-    out.write(reinterpret_cast<const char *>(d.features.data()),
-              static_cast<std::streamsize>(d.features.size() * sizeof(float)));
-    out.flush();
-    if (!out) {
-      out.close();
-      fs::remove(tmp, ec);
-      return false;
-    }
-  }
-  fs::rename(tmp, file, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    return false;
-  }
-  return true;
-}
-
 // Every file of `list` as features (or the cache of them). Files are decoded in chunks, on every
 // core, and each chunk's spectrograms computed at once, so memory holds a chunk of waveforms.
 Decoded decodeAll(const std::string &root, const ImageList &list, const Options &o, const std::atomic<bool> *cancel) {
   Decoded out;
   const std::string key = cacheKey(list, o);
   const auto folders = cacheFolders(root, "audio");
+  const SampleCacheFormat format{{'P', 'S', 'A', 'U', 'D', 'I', 'O', '1'}, {o.featureSize()}, sizeof(float)};
+  const auto featuresOut = [&out](std::size_t bytes) {
+    out.features.resize(bytes / sizeof(float));
+    return static_cast<void *>(out.features.data());
+  };
   for (const auto &folder : folders)
-    if (readCache(folder / key, list.files.size(), o.featureSize(), out))
+    if (readSampleCache(folder / key, format, list.files.size(), out.labels, out.skipped, featuresOut))
       return out;
-  out = {};
+  out.features.clear(); // a cache that failed halfway may have filled some
 
   const std::size_t n = list.files.size(), samples = static_cast<std::size_t>(o.samples());
   const auto featureSize = static_cast<std::size_t>(o.featureSize());
@@ -397,35 +324,12 @@ Decoded decodeAll(const std::string &root, const ImageList &list, const Options 
       o.logmel() ? torch::tensor(melFilterbank(o)).view({o.mels, o.fft() / 2 + 1}) : torch::Tensor();
   // At most 256 clips, and at most 64 Mi samples (256 MiB), in memory at once.
   const std::size_t chunk = std::clamp<std::size_t>((std::size_t(1) << 26) / samples, 1, 256);
-  const unsigned cores = std::max(1U, std::thread::hardware_concurrency());
   std::vector<float> waves(std::min(n, chunk) * samples);
-  std::vector<std::string> problems;
   for (std::size_t start = 0; start < n; start += chunk) {
     const std::size_t count = std::min(chunk, n - start);
-    problems.assign(count, {});
-    std::atomic<std::size_t> next{0};
-    std::atomic<bool> cancelled{false};
-    auto work = [&] {
-      for (std::size_t i = next++; i < count; i = next++) {
-        if (cancel && cancel->load()) {
-          cancelled = true;
-          return;
-        }
-        try {
-          problems[i] = decodeOne(list.files[start + i], o, waves.data() + i * samples);
-        } catch (const std::exception &e) {
-          problems[i] = e.what();
-        }
-      }
-    };
-    std::vector<std::thread> pool;
-    for (std::size_t t = 1; t < std::min<std::size_t>(std::min(cores, 64U), count); ++t)
-      pool.emplace_back(work);
-    work();
-    for (auto &t : pool)
-      t.join();
-    if (cancelled)
-      throw LoadCancelled();
+    const auto problems = decodeEach(count, 0, cancel, [&](std::size_t i) {
+      return decodeOne(list.files[start + i], o, waves.data() + i * samples);
+    });
     std::vector<int64_t> good;
     for (std::size_t i = 0; i < count; ++i) {
       const std::string &file = list.files[start + i];
@@ -449,7 +353,7 @@ Decoded decodeAll(const std::string &root, const ImageList &list, const Options 
       out.labels.push_back(list.labels[start + static_cast<std::size_t>(i)]);
   }
   for (const auto &folder : folders)
-    if (writeCache(folder / key, o.featureSize(), out))
+    if (writeSampleCache(folder / key, format, out.labels, out.skipped, out.features.data()))
       break;
   return out;
 }
@@ -463,6 +367,7 @@ DataInfo infoOf(const DatasetSpec &spec, const ImageTree &tree, const Options &o
   info.classes = static_cast<int64_t>(tree.classes.size());
   setSplitCounts(info, spec, static_cast<int64_t>(tree.train.files.size()), spec.number("test_fraction"),
                  tree.ownTest ? static_cast<int64_t>(tree.test.files.size()) : -1);
+  info.ownTestSplit = tree.ownTest;
   info.audio.features = o.features;
   info.audio.sampleRate = o.sampleRate;
   info.audio.seconds = static_cast<double>(o.samples()) / static_cast<double>(o.sampleRate);

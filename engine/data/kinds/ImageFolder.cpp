@@ -43,6 +43,7 @@ DataInfo infoOf(const DatasetSpec &spec, const ImageTree &tree, const Geometry &
   info.classes = static_cast<int64_t>(tree.classes.size());
   setSplitCounts(info, spec, static_cast<int64_t>(tree.train.files.size()), spec.number("test_fraction"),
                  tree.ownTest ? static_cast<int64_t>(tree.test.files.size()) : -1);
+  info.ownTestSplit = tree.ownTest;
   return info;
 }
 
