@@ -1,6 +1,7 @@
 #include "project/Project.h"
 #include "project/Checkpoint.h"
 
+#include "data/Cache.h"
 #include "graph/Catalogue.h"
 
 #include <cmath>
@@ -299,14 +300,8 @@ std::string hashOfGraph(const Graph &graph, bool asWritten) {
   for (const auto &e : graph.edges)
     j.push_back(e.from.toString() + ">" + e.to.toString());
   // FNV-1a 64: stable across platforms and releases, unlike std::hash.
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : j.dump()) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
+  const std::string text = j.dump();
+  return hex16(fnv(kFnvStart, text.data(), text.size()));
 }
 } // namespace
 

@@ -2,6 +2,7 @@
 
 #include "TestSupport.h"
 #include "graph/Catalogue.h"
+#include "project/Checkpoint.h"
 #include "project/Project.h"
 #include "project/ProjectCheck.h"
 #include "project/ProjectPaths.h"
@@ -26,6 +27,7 @@ private Q_SLOTS:
   void roundTripIsByteIdentical_data();
   void roundTripIsByteIdentical();
   void editsSurviveRoundTrip();
+  void graphHashIsStable();
   void saveIsAtomic();
   void catalogueIsComplete();
   void shapeRules_data();
@@ -299,6 +301,25 @@ void TestGraphValidation::editsSurviveRoundTrip() {
   // "ui" comes back verbatim, key order included.
   QCOMPARE(q.ui.dump(), p.ui.dump());
   QCOMPARE(projectToText(q), projectToText(p));
+}
+
+void TestGraphValidation::graphHashIsStable() {
+  // Checkpoints store the hash of their graph: a known graph's hash, today's and as written (a
+  // default spelled out), stays what it was when the checkpoints were written.
+  const Project p = projectFromJson(Json::parse(R"({
+    "format": "particle-studio", "version": 1, "name": "h",
+    "dataset": {"kind": "synthetic", "parts": 2, "part_dim": 4, "classes": 2, "samples": 40},
+    "nodes": [
+      {"id": "input", "type": "Input"},
+      {"id": "mlp", "type": "MLP", "params": {"hidden": [8], "out": 4, "activation": "relu"}},
+      {"id": "head", "type": "Classifier"}
+    ],
+    "edges": [{"from": "input", "to": "mlp"}, {"from": "mlp", "to": "head"}]
+  })"),
+                                    "h.json");
+  QCOMPARE(graphHash(p.graph), std::string("b035bf1964d8f20c"));
+  QVERIFY(checkpointFitsGraph("acb31e770306df84", p.graph)); // a checkpoint from before 2026-12-05
+  QVERIFY(!checkpointFitsGraph("acb31e770306df85", p.graph));
 }
 
 void TestGraphValidation::saveIsAtomic() {
