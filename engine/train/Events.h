@@ -35,6 +35,7 @@ struct EpochEvent {
   double trainLoss = 0, trainAccuracy = 0, valLoss = 0, valAccuracy = 0, lr = 0, seconds = 0, samplesPerSecond = 0;
   std::vector<BranchShare> shares; // empty when no epoch hook computed them
   double sharesSeconds = 0;        // what computing them cost
+  double validationSeconds = 0;    // what evaluating the validation split took (a time left counts it)
   // classes × classes on the validation set, row = true class; empty above 256 classes
   std::vector<int64_t> confusion;
   int64_t classes = 0;

@@ -588,7 +588,9 @@ EpochEvent Trainer::evaluateEpoch(const EpochTotals &totals) {
   const double seen = static_cast<double>(std::max<int64_t>(1, totals.seen));
   ev.trainLoss = totals.loss() / seen;
   ev.trainAccuracy = static_cast<double>(totals.correct()) / seen;
+  const auto validationStart = Clock::now();
   const Evaluation val = evaluate(data_.valX, data_.valY, true);
+  ev.validationSeconds = seconds(validationStart, Clock::now());
   ev.valLoss = val.loss;
   ev.valAccuracy = val.accuracy;
   ev.confusion = val.confusion;

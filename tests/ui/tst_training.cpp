@@ -10,6 +10,7 @@
 #include "training/EngineWorker.h"
 #include "training/RunHistory.h"
 #include "training/TrainCharts.h"
+#include "train/Pace.h"
 #include "training/TrainPanel.h"
 
 #include <QComboBox>
@@ -635,29 +636,66 @@ void TestTraining::achievedFlopsBesideTheThroughput() {
 }
 
 void TestTraining::theTimeLeftFollowsTheRunsMeanPace() {
-  // The estimator on its own, fed a run's step reports: five slow warm-up steps, a hundred at 10 ms,
-  // then 2 s of a busy machine at 100 ms a step. The 2 s throughput follows the busy steps; the
-  // pace the time left is estimated from is the run's mean since the warm-up.
+  // The estimator the Train tab and `particle train` share (RunPace), fed a run's reports: five slow
+  // warm-up steps, a hundred at 10 ms, then 2 s of a busy machine at 100 ms a step. The 2 s
+  // throughput follows the busy steps; the pace the time left is estimated from is the run's mean
+  // since the warm-up.
   TrainCharts charts([] { return true; });
-  charts.clear(3);
+  charts.clear(4);
   RunRecord run;
+  RunPace pace;
   std::vector<StepEvent> steps;
   for (int64_t step = 1; step <= 125; ++step) {
     StepEvent e;
     e.step = step;
-    e.totalSteps = 1000;
+    e.totalSteps = 1000; // 4 epochs of 250 steps
     e.samples = 32;
     e.seconds = step <= 5 ? 0.5 : step <= 105 ? 0.01 : 0.1;
     e.samplesPerSecond = 32 / e.seconds;
+    e.etaSeconds = 999; // the engine's own, from its latest steps
     steps.push_back(e);
+    pace.step(e);
   }
   charts.addSteps(steps, run);
   QVERIFY2(charts.throughput() < 400, qPrintable(QString::number(charts.throughput()))); // ≈ 320: 32 per 0.1 s
-  QVERIFY(qFuzzyCompare(charts.meanStepSeconds(), 0.025)); // (100 × 0.01 + 20 × 0.1) / 120
-  // A new run starts its mean afresh; within its warm-up there is none yet.
-  charts.clear(3);
-  charts.addSteps({steps.begin(), steps.begin() + 3}, run);
-  QCOMPARE(charts.meanStepSeconds(), 0.0);
+  QVERIFY(qFuzzyCompare(pace.stepSeconds(), 0.025)); // (100 × 0.01 + 20 × 0.1) / 120
+  QVERIFY(qFuzzyCompare(pace.secondsLeft(steps.back()), 875 * 0.025));
+  // Once an epoch has ended, its validation (and branch shares) count for every epoch still to end:
+  // 3 s each here, for the three epochs left, whose steps take 750 × 0.025 s.
+  for (int64_t step = 126; step <= 250; ++step) {
+    StepEvent e = steps.back();
+    e.step = step;
+    e.seconds = 0.025;
+    pace.step(e);
+  }
+  EpochEvent end;
+  end.epoch = 1;
+  end.epochs = 4;
+  end.validationSeconds = 2.5;
+  end.sharesSeconds = 0.5;
+  pace.epoch(end);
+  StepEvent next = steps.back();
+  next.step = 251;
+  next.epoch = 1;
+  next.seconds = 0.025;
+  pace.step(next);
+  QVERIFY(qFuzzyCompare(pace.stepSeconds(), 0.025));
+  QVERIFY2(qFuzzyCompare(pace.secondsLeft(next), 749 * 0.025 + 3 * 3.0),
+           qPrintable(QString::number(pace.secondsLeft(next))));
+  // The last epoch's last step: its validation is still to come; after it, nothing is.
+  StepEvent last = next;
+  last.step = 1000;
+  last.epoch = 3;
+  QVERIFY(qFuzzyCompare(pace.secondsLeft(last), 3.0));
+  end.epoch = 4;
+  pace.epoch(end);
+  QCOMPARE(pace.secondsLeft(last), 0.0);
+  // A new run starts its mean afresh; within its warm-up the engine's own figure stands.
+  RunPace fresh;
+  for (int i = 0; i < 3; ++i)
+    fresh.step(steps[i]);
+  QCOMPARE(fresh.stepSeconds(), 0.0);
+  QCOMPARE(fresh.secondsLeft(steps[2]), 999.0);
 }
 
 #include "tst_training.moc"

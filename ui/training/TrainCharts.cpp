@@ -25,9 +25,6 @@ constexpr double kSmoothing = 0.95;    // EMA of the step loss
 // millisecond, so one step's rate swings by orders of magnitude; an average of rates would follow
 // the fastest steps, samples over seconds does not.
 constexpr double kThroughputWindowSeconds = 2;
-// The run's first steps allocate and pick kernels, several times slower than the rest: left out
-// of the mean pace the time left is estimated from.
-constexpr int64_t kWarmupSteps = 5;
 } // namespace
 
 TrainCharts::TrainCharts(std::function<bool()> running, QWidget *parent)
@@ -188,9 +185,6 @@ void TrainCharts::clear(int epochs) {
   window_.clear();
   windowSamples_ = 0;
   windowSeconds_ = 0;
-  firstStep_ = lastStep_ = -1;
-  paceSteps_ = 0;
-  paceSeconds_ = 0;
   maxLr_ = maxThroughput_ = 0;
   dirty_ = true;
   confusionPlot_->replot();
@@ -211,14 +205,6 @@ void TrainCharts::addSteps(const std::vector<StepEvent> &points, RunRecord &run)
       windowSeconds_ -= window_.front().second;
       window_.pop_front();
     }
-    // The mean pace counts from the first step reported (a resumed run's is past its checkpoint's).
-    if (firstStep_ < 0)
-      firstStep_ = p.step;
-    else if (p.step - firstStep_ >= kWarmupSteps && p.step > lastStep_) {
-      paceSteps_ += p.step - lastStep_;
-      paceSeconds_ += p.seconds;
-    }
-    lastStep_ = p.step;
     rawLoss_->addData(x, p.loss);
     smoothLoss_->addData(x, smoothed_);
     lrGraph_->addData(x, p.lr);

@@ -36,10 +36,6 @@ public:
   // Samples per second over the last seconds of training (samples over seconds), as the rate
   // chart shows it.
   double throughput() const { return windowSeconds_ > 0 ? static_cast<double>(windowSamples_) / windowSeconds_ : 0; }
-  // Seconds per step over the run so far, its first steps (warm-up) left out; 0 before then. The
-  // time left is estimated from it: on a busy machine the 2 s throughput follows every hiccup, and
-  // an estimate that followed it jumped (2 min → 15 min → 6 min).
-  double meanStepSeconds() const { return paceSteps_ > 0 ? paceSeconds_ / static_cast<double>(paceSteps_) : 0; }
 
   // Forgets the live curves and marks; the epoch axes span `epochs`.
   void clear(int epochs);
@@ -74,9 +70,6 @@ private:
   std::deque<std::pair<int64_t, double>> window_; // (samples, seconds) of the steps averaged
   int64_t windowSamples_ = 0;
   double windowSeconds_ = 0;
-  int64_t firstStep_ = -1, lastStep_ = -1; // of this run's step reports
-  int64_t paceSteps_ = 0;                  // steps after the warm-up, and their seconds
-  double paceSeconds_ = 0;
   bool haveSmoothed_ = false;
   double maxLr_ = 0, maxThroughput_ = 0;
 };

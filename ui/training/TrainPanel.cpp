@@ -357,6 +357,7 @@ void TrainPanel::clearCharts() {
   }
   charts_->clear(epochs);
   lastStep_ = 0;
+  pace_ = RunPace();
   progress_->reset();
 }
 
@@ -532,6 +533,8 @@ void TrainPanel::onSteps(const std::vector<StepEvent> &points) {
   if (points.empty() || history_->empty())
     return;
   charts_->addSteps(points, history_->latest());
+  for (const StepEvent &p : points)
+    pace_.step(p);
   const StepEvent &last = points.back();
   lastStep_ = last.step;
   lastLr_ = last.lr;
@@ -543,10 +546,9 @@ void TrainPanel::onSteps(const std::vector<StepEvent> &points) {
     statusClock_.restart();
   // A run in bf16 or fp16 says so as it goes (fp32, the default, goes unsaid).
   const QString precision = runPrecision_.isEmpty() || runPrecision_ == "fp32" ? QString() : " · " + runPrecision_;
-  // The time left at the run's mean pace since its warm-up; the engine's own figure (its last
-  // steps' rate) only for the first few steps.
-  const double perStep = charts_->meanStepSeconds();
-  const double left = perStep > 0 ? perStep * static_cast<double>(last.totalSteps - last.step) : last.etaSeconds;
+  // The time left at the run's mean pace since its warm-up, with the validations to come (the
+  // engine's own figure, from its last steps' rate, only for the first few steps).
+  const double left = pace_.secondsLeft(last);
   if (statusDue && !controller_->paused())
     // The time left before the GFLOP/s: where the narrow column cuts the third line, it cuts those.
     setStatus(tr("epoch %1 · step %2 of %3 · loss %4%5\n%6 samples/s · %7 left%8")
@@ -570,6 +572,7 @@ void TrainPanel::onEpoch(const EpochEvent &p) {
   run.valLoss << p.valLoss;
   run.valAccuracy << p.valAccuracy;
   charts_->addEpoch(p);
+  pace_.epoch(p);
   Q_EMIT epochReceived(p);
 }
 

@@ -6,6 +6,7 @@
 // pause → edit → resume, and the run history with overlays and graph diffs.
 
 #include "training/TrainingTypes.h"
+#include "train/Pace.h"
 
 #include <QElapsedTimer>
 #include <QWidget>
@@ -111,6 +112,7 @@ private:
   TrainCharts *charts_;
   QElapsedTimer statusClock_;
   qint64 lastStep_ = 0;
+  RunPace pace_; // the run's time left: its mean pace and validation time per epoch
   double lastLr_ = 0;
   QString lastCheckpoint_, lastRunFolder_, runsFolder_;
   int runWorkers_ = 1; // processes of the run in progress (training.workers)

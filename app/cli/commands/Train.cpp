@@ -12,6 +12,7 @@
 #include "recipes/RunPlan.h"
 #include "recipes/WorkerGroup.h"
 #include "train/MixedPrecision.h"
+#include "train/Pace.h"
 #include "train/Peak.h"
 #include "train/Runtime.h"
 #include "train/Trainer.h"
@@ -39,6 +40,7 @@ public:
   explicit ProgressPrinter(bool tty) : tty_(tty) {}
 
   void onStep(const StepEvent &e) override {
+    pace_.step(e);
     const auto now = std::chrono::steady_clock::now();
     const double sinceLast = std::chrono::duration<double>(now - last_).count();
     // A terminal bar redraws ≤ 10×/s; plain output prints a line every 10 s.
@@ -56,7 +58,7 @@ public:
     s << "epoch " << e.epoch + 1 << " step " << e.step << "/" << e.totalSteps << " " << std::setprecision(0)
       << 100 * frac << "%  loss " << std::setprecision(4) << e.loss << "  acc " << std::setprecision(1)
       << 100 * e.accuracy << "%  " << std::setprecision(0) << e.samplesPerSecond << " samples/s  ETA "
-      << duration(e.etaSeconds);
+      << duration(pace_.secondsLeft(e)); // the mean pace, as the Train tab's
     std::string text = s.str();
     if (tty_) {
       text += "\033[K";
@@ -66,6 +68,7 @@ public:
       std::cout << text << "\n" << std::flush;
     }
   }
+  void onEpoch(const EpochEvent &e) override { pace_.epoch(e); }
   void onLog(const std::string &message) override {
     clearBar();
     std::cout << message << "\n" << std::flush;
@@ -80,6 +83,7 @@ private:
   }
   bool tty_;
   bool barShown_ = false;
+  RunPace pace_;
   std::chrono::steady_clock::time_point last_{};
 };
 
