@@ -75,6 +75,21 @@ const TrialRecord *SearchResult::latest(const std::string &variant) const {
   return best;
 }
 
+TrialTally tallyTrials(const std::vector<TrialRecord> &trials) {
+  TrialTally tally;
+  for (const TrialRecord &t : trials) {
+    if (t.ok())
+      ++tally.completed;
+    else if (t.status == "failed" || t.status == "diverged")
+      ++tally.failed;
+    else if (t.status == "out of budget" && t.message.rfind("not started", 0) == 0) // runQueue's record of it
+      ++tally.leftOut;
+    else
+      ++tally.cut; // stopped, or out of budget once started
+  }
+  return tally;
+}
+
 std::vector<std::string> paretoSet(const SearchResult &result) {
   std::vector<const TrialRecord *> done;
   for (const auto &v : result.variants)

@@ -105,6 +105,17 @@ struct SearchResult {
   const TrialRecord *latest(const std::string &variant) const;
 };
 
+// What a search's trials came to, for its finish line. The trials that ran: completed, failed (or
+// diverged, or could not start), or cut midway when the budget ran out or the search was stopped.
+// Apart from them, the variants the budget left out before their trial started: they never
+// trained, and counting them as trials made a search look bigger than it was.
+struct TrialTally {
+  int completed = 0, failed = 0, cut = 0;
+  int leftOut = 0;
+  int ran() const { return completed + failed + cut; }
+};
+TrialTally tallyTrials(const std::vector<TrialRecord> &trials);
+
 struct SearchObserver {
   virtual ~SearchObserver() = default;
   virtual void onBracket(int /*bracket*/, int /*variants*/) {}

@@ -334,6 +334,17 @@ private Q_SLOTS:
     for (const auto &v : s["variants"])
       started += v["started"].get<bool>();
     QVERIFY(started > 2);
+    // The finish line counts the trials that ran (cut ones too), apart from the variants the budget
+    // left out before their trial started.
+    int ran = 0, leftOut = 0;
+    for (const auto &t : s["trials"]) {
+      const bool notStarted =
+          t["status"] == "out of budget" && t["message"].get<std::string>().rfind("not started", 0) == 0;
+      ++(notStarted ? leftOut : ran);
+    }
+    QVERIFY2(r.out.contains(QString("\n%1 trial(s) in ").arg(ran)), qPrintable(r.out));
+    QVERIFY2(leftOut == 0 || r.out.contains(QString("; %1 variant(s) left out, never trained)").arg(leftOut)),
+             qPrintable(r.out));
   }
 
   void failedTrialIsRecordedAndSkipped() {

@@ -108,8 +108,10 @@ private Q_SLOTS:
     // The finalists first, then every trial: 4 + 2 + 1 of the halving, then each finalist's seeds.
     QCOMPARE(trials.size(), 7 + 2 * finalists.size());
     QCOMPARE(panel->table()->rowCount(), static_cast<int>(finalists.size() + trials.size()));
-    QVERIFY2(status.contains("Search of t finished: " + QString::number(trials.size()) + " trial(s) in 3 rung(s)"),
+    // Every trial ran (a budget of trials leaves none out), each counted once.
+    QVERIFY2(status.contains("Search of t finished: " + QString::number(trials.size()) + " trials in 3 rungs, "),
              qPrintable(status));
+    QVERIFY2(!status.contains("left out"), qPrintable(status));
     const auto cell = [&](int row, const QString &column) {
       for (int c = 0; c < panel->table()->columnCount(); ++c)
         if (panel->table()->horizontalHeaderItem(c)->text() == column)
@@ -195,10 +197,44 @@ private Q_SLOTS:
     QVERIFY2(tip.startsWith(winner), qPrintable(tip));
     const QString seeds =
         QString("seeds %1, %2").arg(finalists[0]["seeds"][0].get<int>()).arg(finalists[0]["seeds"][1].get<int>());
-    for (const QString &part :
-         {QString(" — the winner"), seeds, QString("validation accuracy"), QString("per seed"),
-          QString("unique parameters"), QString("FLOPs per sample"), QString("µs per sample (median")})
+    for (const QString &part : {QString(" — the winner"), seeds, QString("validation accuracy"), QString("per seed"),
+                                QString("unique parameters"), QString("FLOPs per sample"),
+                                QString("µs per sample (median"), QString("Click to select its row")})
       QVERIFY2(tip.contains(part), qPrintable(part + " not in: " + tip));
+    // A point is a thing to click: the hand over it, the plot's own cursor elsewhere.
+    QCOMPARE(plot->cursor().shape(), Qt::PointingHandCursor);
+    QTest::mouseMove(plot, plot->axisRect()->rect().topLeft() + QPoint(3, 3));
+    QTRY_VERIFY(plot->cursor().shape() != Qt::PointingHandCursor);
+    // A click on the winner's point (its bars drawn over it) selects its row, and the point of the
+    // rows selected is ringed; a row chosen in the table moves the ring.
+    const auto ringed = [&](const QString &variant) {
+      for (int i = 0; i < plot->graphCount(); ++i)
+        if (plot->graph(i)->property("variant").toString() == variant && plot->graph(i)->dataCount() == 1)
+          return plot->graph(i)->scatterStyle().pen().widthF() > 2;
+      return false;
+    };
+    QVERIFY(!ringed(winner));
+    QTest::mouseClick(plot, Qt::LeftButton, {}, *winnerAt);
+    QTRY_COMPARE(panel->table()->currentRow(), 0);
+    QCOMPARE(panel->table()->selectionModel()->selectedRows().size(), 1);
+    QCOMPARE(panel->table()->item(0, 0)->text(), winner);
+    QVERIFY(ringed(winner));
+    const QString second = panel->table()->item(1, 0)->text();
+    QTest::mouseClick(panel->table()->viewport(), Qt::LeftButton, {},
+                      panel->table()->visualItemRect(panel->table()->item(1, 0)).center());
+    QTRY_VERIFY(ringed(second));
+    QVERIFY(!ringed(winner));
+    // Ctrl+click on the winner's point adds its row; Ctrl+clicks take both off again (the claims
+    // lab below measures its own choice when no row is selected).
+    QTest::mouseClick(plot, Qt::LeftButton, Qt::ControlModifier, *winnerAt);
+    QTRY_VERIFY(ringed(winner));
+    QVERIFY(ringed(second));
+    QCOMPARE(panel->table()->selectionModel()->selectedRows().size(), 2);
+    QTest::mouseClick(plot, Qt::LeftButton, Qt::ControlModifier, *winnerAt);
+    QTest::mouseClick(panel->table()->viewport(), Qt::LeftButton, Qt::ControlModifier,
+                      panel->table()->visualItemRect(panel->table()->item(1, 0)).center());
+    QTRY_VERIFY(panel->table()->selectionModel()->selectedRows().isEmpty());
+    QVERIFY(!ringed(winner) && !ringed(second));
     const double baselineSize = [&] {
       for (int i = 0; i < plot->graphCount(); ++i)
         if (plot->graph(i)->property("variant").toString() == "monolithic-w1")
@@ -223,12 +259,12 @@ private Q_SLOTS:
     QVERIFY(QFile::exists(panel->searchFolder() + "/claims/monolithic-w1/robustness.json"));
     QVERIFY(QFile::exists(panel->searchFolder() + "/claims/own/robustness.json"));
 
-    // A click on the baseline's point opens it in the designer as a new document (once the
+    // A double click on the baseline's point opens it in the designer as a new document (once the
     // layout has settled: the claims' text changed the plot's size).
     QTest::qWait(200);
     const auto at = pointOf(panel->paretoPlot(), "monolithic-w1");
     QVERIFY(at);
-    QTest::mouseClick(panel->paretoPlot(), Qt::LeftButton, {}, *at);
+    QTest::mouseDClick(panel->paretoPlot(), Qt::LeftButton, {}, *at);
     QTRY_COMPARE(QString::fromStdString(window_->document()->project().name), QString("t-monolithic-w1"));
     QVERIFY(window_->document()->isTemplate()); // Save asks where
     QCOMPARE(window_->tabs()->currentIndex(), 0);
@@ -331,27 +367,35 @@ private Q_SLOTS:
     const int rows = rowsOf(dir.filePath("s"));
     QTRY_COMPARE(panel->table()->rowCount(), rows);
     QCOMPARE(panel->searchFolder(), dir.filePath("s"));
-    // In a small window the labs start folded: the plot takes the page. Dragged up they are back;
-    // dragged down they fold away again.
+    // In a small window the labs start folded to their tabs: the plot takes the page, and the tabs
+    // say the labs are there, in sight (folded away whole, nothing did). A click on a tab opens
+    // them; dragged down they fold to their tabs again.
     window_->resize(1024, 700);
     auto *page = panel->findChild<QSplitter *>("searchAndLabs");
     QTRY_COMPARE(window_->size(), QSize(1024, 700));
-    QTRY_COMPARE(page->sizes().at(1), 0);
-    QWidget *handle = page->handle(1);
-    const QPoint folded = handle->rect().center();
-    QTest::mousePress(handle, Qt::LeftButton, {}, folded);
-    for (int dy = 20; dy <= 300; dy += 20)
-      QTest::mouseMove(handle, folded - QPoint(0, dy));
-    QTest::mouseRelease(handle, Qt::LeftButton, {}, folded - QPoint(0, 300));
+    QTabBar *labTabs = panel->labTabs()->tabBar();
+    const auto labsInSight = [&] {
+      const QRect tabs(labTabs->mapTo(window_, QPoint(0, 0)), labTabs->size());
+      return labTabs->isVisible() && tabs.height() > 10 && window_->rect().contains(tabs);
+    };
+    QTRY_VERIFY(labsInSight());
+    QVERIFY2(page->sizes().at(1) < 60, qPrintable(QString::number(page->sizes().at(1))));
+    QVERIFY(panel->claimsLab()->button()->visibleRegion().isEmpty());
+    clickTab(panel->labTabs(), "Claims");
     QTRY_VERIFY(page->sizes().at(1) > 150);
+    QTRY_VERIFY(!panel->claimsLab()->button()->visibleRegion().isEmpty());
+    QVERIFY(window_->rect().contains(
+        QRect(panel->claimsLab()->button()->mapTo(window_, QPoint(0, 0)), panel->claimsLab()->button()->size())));
     QTest::qWait(100);
     const int before = panel->paretoPlot()->height();
+    QWidget *handle = page->handle(1);
     const QPoint grip = handle->rect().center();
     QTest::mousePress(handle, Qt::LeftButton, {}, grip);
     for (int dy = 20; dy <= 600; dy += 20)
       QTest::mouseMove(handle, grip + QPoint(0, dy));
     QTest::mouseRelease(handle, Qt::LeftButton, {}, grip + QPoint(0, 600));
-    QTRY_COMPARE(page->sizes().at(1), 0);
+    QTRY_VERIFY(page->sizes().at(1) < 60);
+    QVERIFY(labsInSight());
     QVERIFY2(panel->paretoPlot()->height() > before + 150,
              qPrintable(QString("%1 → %2").arg(before).arg(panel->paretoPlot()->height())));
     // Dragged up again, they are back.
@@ -394,6 +438,128 @@ private Q_SLOTS:
         panel->statusLabel()->text().contains(dir.filePath("bad/search.json") + ": trials[0].variant must be a string"),
         qPrintable(panel->statusLabel()->text()));
     QCOMPARE(panel->table()->rowCount(), rows);
+
+    // A search whose budget ran out: the trial it cut ran (cut short), the one it never started is
+    // no trial but a variant left out of budget.
+    Json spent = Json::parse(readTextFile(dir.filePath("s/search.json").toStdString()));
+    const int ran = static_cast<int>(spent["trials"].size()) + 1;
+    Json cut = spent["trials"][0], notStarted = spent["trials"][0];
+    cut["status"] = "out of budget";
+    cut["message"] = "stopped: the budget ran out";
+    cut["seconds"] = 3.5;
+    notStarted["status"] = "out of budget";
+    notStarted["message"] = "not started: the budget ran out";
+    notStarted["seconds"] = 0.0;
+    spent["trials"].push_back(cut);
+    spent["trials"].push_back(notStarted);
+    spent["out_of_budget"] = true;
+    QVERIFY(QDir().mkpath(dir.filePath("ranout")));
+    writeFileAtomically(dir.filePath("ranout/search.json").toStdString(), spent.dump(2));
+    auto opened = answerFileDialog(dir.filePath("ranout"));
+    QTest::mouseClick(panel->openButton(), Qt::LeftButton);
+    QVERIFY(*opened);
+    const QString expected =
+        QString("Search in %1: %2 trials in %3 (1 cut short); 1 variant left out of budget, "
+                "never trained.")
+            .arg(dir.filePath("ranout"))
+            .arg(ran)
+            .arg(spent["rungs"].get<int>() == 1 ? QString("1 rung")
+                                                : QString("%1 rungs").arg(spent["rungs"].get<int>()));
+    QTRY_VERIFY2(panel->statusLabel()->text().startsWith(expected), qPrintable(panel->statusLabel()->text()));
+  }
+
+  // The finalists' names are drawn clear of the other points, their bars and each other: at
+  // 1600×1000 the runner-up's name was drawn across the winner's bar (fashion-patches' finalists,
+  // their figures written into a search of the test graph).
+  void paretoLabelsCoverNoOtherPoint() {
+    QTemporaryDir dir;
+    const QString p = QString::fromStdString(writeFile(dir, "p.particle.json", baseProject().dump(2)));
+    const ProcessRun r = runProcess(PARTICLE_CLI, {"search", p, "--budget", "3trials", "--out", dir.filePath("s")});
+    QVERIFY2(r.code == 0, qPrintable(r.all()));
+    Json search = Json::parse(readTextFile(dir.filePath("s/search.json").toStdString()));
+    QVERIFY(search["variants"].size() >= 3);
+    const struct {
+      double mean, sd;
+      int64_t params;
+      double flops;
+    } figures[] = {
+        {0.8913, 0.0033, 320938, 8.39e6}, {0.8859, 0.0023, 472714, 23.1e6}, {0.8655, 0.0021, 251146, 8.31e6}};
+    Json finalists = Json::array();
+    for (int i = 0; i < 3; ++i) {
+      const auto &f = figures[i];
+      finalists.push_back({{"variant", search["variants"][i]["name"]},
+                           {"epochs", 1},
+                           {"seeds", {1, 2, 3}},
+                           {"val_accuracy_mean", f.mean},
+                           {"val_accuracy_sd", f.sd},
+                           {"val_accuracies", {f.mean - f.sd, f.mean, f.mean + f.sd}},
+                           {"test_accuracy_mean", f.mean},
+                           {"test_accuracy_sd", f.sd},
+                           {"test_accuracies", {f.mean - f.sd, f.mean, f.mean + f.sd}},
+                           {"unique_parameters", f.params},
+                           {"flops_per_sample", f.flops},
+                           {"us_per_sample", 100.0},
+                           {"run_dirs", Json::array()}});
+    }
+    for (Json &t : search["trials"])
+      t["flops_per_sample"] = 1.68e6; // the range of sizes fashion-patches had
+    search["trials"][0]["flops_per_sample"] = 23.1e6;
+    search["finalists"] = finalists;
+    search["seeds"] = 3;
+    search["winner"] = search["variants"][0]["name"];
+    writeFileAtomically(dir.filePath("s/search.json").toStdString(), search.dump(2));
+
+    window_->resize(1600, 1000);
+    QTRY_COMPARE(window_->size(), QSize(1600, 1000));
+    clickTab(window_->tabs(), "Experiments");
+    ExperimentsPanel *panel = window_->experimentsPanel();
+    auto answered = answerFileDialog(dir.filePath("s"));
+    QTest::mouseClick(panel->openButton(), Qt::LeftButton);
+    QVERIFY(*answered);
+    QCustomPlot *plot = panel->paretoPlot();
+    QTRY_COMPARE(plot->itemCount(), 3);
+    QTest::qWait(200); // laid out, the labels placed at the plot's size
+    // Each point's disc and bar, by variant, in pixels.
+    std::vector<std::pair<QString, QRectF>> marks;
+    for (int i = 0; i < plot->graphCount(); ++i) {
+      QCPGraph *g = plot->graph(i);
+      if (!g->property("variant").isValid() || g->dataCount() != 1)
+        continue;
+      const auto d = g->data()->constBegin();
+      const QPointF at(plot->xAxis->coordToPixel(d->key), plot->yAxis->coordToPixel(d->value));
+      const double radius = g->scatterStyle().size() / 2;
+      const QString variant = g->property("variant").toString();
+      marks.emplace_back(variant, QRectF(at - QPointF(radius, radius), QSizeF(2 * radius, 2 * radius)));
+      for (const auto &[name, f] :
+           {std::pair{search["variants"][0]["name"], figures[0]}, std::pair{search["variants"][1]["name"], figures[1]},
+            std::pair{search["variants"][2]["name"], figures[2]}})
+        if (QString::fromStdString(name.get<std::string>()) == variant)
+          marks.emplace_back(variant, QRectF(QPointF(at.x() - 4, plot->yAxis->coordToPixel(100 * (f.mean + f.sd))),
+                                             QPointF(at.x() + 4, plot->yAxis->coordToPixel(100 * (f.mean - f.sd)))));
+    }
+    QCOMPARE(static_cast<int>(marks.size()), 6);
+    // Each label's text (its rectangle less the padding on the point's side), and its variant: the
+    // point its text stands beside.
+    std::vector<std::pair<QString, QRectF>> texts;
+    for (int i = 0; i < plot->itemCount(); ++i) {
+      auto *label = qobject_cast<QCPItemText *>(plot->item(i));
+      QVERIFY(label);
+      const QRectF box = QRectF(label->topLeft->pixelPosition(), label->bottomRight->pixelPosition()).normalized();
+      const QMargins pad = label->padding();
+      const QRectF text = box.adjusted(pad.left(), pad.top(), -pad.right(), -pad.bottom());
+      QString variant;
+      for (const auto &[name, mark] : marks)
+        if (std::abs(mark.center().x() - plot->xAxis->coordToPixel(label->position->key())) < 1 &&
+            std::abs(mark.center().y() - plot->yAxis->coordToPixel(label->position->value())) < 1)
+          variant = name;
+      QVERIFY2(!variant.isEmpty(), qPrintable(label->text()));
+      QVERIFY2(plot->axisRect()->rect().contains(text.toRect()), qPrintable(label->text()));
+      for (const auto &[name, mark] : marks)
+        QVERIFY2(name == variant || !text.intersects(mark), qPrintable(label->text() + " covers " + name));
+      for (const auto &[name, other] : texts)
+        QVERIFY2(!text.intersects(other), qPrintable(label->text() + " covers the name of " + name));
+      texts.emplace_back(variant, text);
+    }
   }
 
   // A project whose name climbs out of the runs folder ("../../x", a leading '-', a newline, 5,000

@@ -30,6 +30,7 @@
 #include <QPushButton>
 #include <QSpinBox>
 #include <QSplitter>
+#include <QTabBar>
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QHelpEvent>
@@ -104,6 +105,25 @@ QString finalistSeeds(const SearchFile &search, bool provisional) {
   return QCoreApplication::translate("ExperimentsPanel", "%1 of %2 so far").arg(done, seedsText(search.seeds));
 }
 
+// What ran, "14 trials in 1 rung (1 cut short)", and apart from it what the budget left out before
+// it started, "3 variants left out of budget, never trained" (empty when none was).
+std::pair<QString, QString> trialsText(const SearchFile &search) {
+  const auto tr = [](const char *text) { return QCoreApplication::translate("ExperimentsPanel", text); };
+  const TrialTally tally = tallyTrials(search.trials);
+  QStringList besides;
+  if (tally.failed > 0)
+    besides << tr("%1 failed").arg(tally.failed);
+  if (tally.cut > 0)
+    besides << tr("%1 cut short").arg(tally.cut);
+  QString ran =
+      tr("%1 in %2").arg(count(tally.ran(), tr("trial"), tr("trials")), count(search.rungs, tr("rung"), tr("rungs")));
+  if (!besides.isEmpty())
+    ran += " (" + besides.join(", ") + ")";
+  return {ran, tally.leftOut > 0
+                   ? tr("%1 left out of budget, never trained").arg(count(tally.leftOut, tr("variant"), tr("variants")))
+                   : QString()};
+}
+
 // Trials a halving of n variants takes: n, then half of them (rounded up), … down to one.
 int halvingTrials(int n) {
   int trials = 0;
@@ -145,7 +165,9 @@ ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidge
   jobs_ = new QSpinBox(box);
   jobs_->setObjectName("searchJobs");
   jobs_->setRange(1, std::max(1, QThread::idealThreadCount()));
-  jobs_->setToolTip(tr("Trials at once, each with cores ÷ jobs threads"));
+  jobs_->setValue(defaultSearchJobs()); // as `particle search`: one trial per core
+  jobs_->setToolTip(tr("Trials at once, the cores shared among them (by default one per core: a small model "
+                       "trains faster as two trials on one thread each than as one on two)"));
   seed_ = new QSpinBox(box);
   seed_->setObjectName("searchSeed");
   seed_->setRange(0, 1000000);
@@ -276,16 +298,42 @@ ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidge
   pareto_->yAxis->setRange(0, 100);
   // Labels lie below the points, so that a click on a point reaches the point.
   pareto_->addLayer("labels", pareto_->layer("main"), QCustomPlot::limBelow);
-  pareto_->setToolTip(tr("Variants trained equally long (the title says how long). Blue: the Pareto set among them "
-                         "(no other is both more accurate and smaller); orange: this graph; red: the monolithic "
-                         "baseline; grey: the rest. Bars: ± one standard deviation over seeds. Larger points take "
-                         "more FLOPs per sample. Hover a point for its figures; click it to open that variant."));
+  pareto_->setToolTip(
+      tr("Variants trained equally long (the title says how long). Blue: the Pareto set among them "
+         "(no other is both more accurate and smaller); orange: this graph; red: the monolithic "
+         "baseline; grey: the rest. Bars: ± one standard deviation over seeds. Larger points take "
+         "more FLOPs per sample. Hover a point for its figures; click it to select its row (ringed: the "
+         "rows selected), double-click it to open that variant."));
   pareto_->installEventFilter(this);
   connect(pareto_, &QCustomPlot::mouseMove, this, [this](QMouseEvent *e) {
-    if (!showPointTip(e->position().toPoint()) && pointTipShown_) {
+    const bool onPoint = showPointTip(e->position().toPoint());
+    // A point is a thing to click: the hand says so.
+    if (onPoint)
+      pareto_->setCursor(Qt::PointingHandCursor);
+    else
+      pareto_->unsetCursor();
+    if (!onPoint && pointTipShown_) {
       QToolTip::hideText();
       pointTipShown_ = false;
     }
+  });
+  // A click selects the point's row (Ctrl adds or removes it), as a click in the table does; the
+  // error bars drawn over a finalist's point took QCustomPlot's own plottable click, so the hit is
+  // tested here, on the disc.
+  connect(pareto_, &QCustomPlot::mousePress, this, [this](QMouseEvent *e) {
+    QCPGraph *g = e->button() == Qt::LeftButton ? pointAt(e->position().toPoint()) : nullptr;
+    const int row = g ? g->property("row").toInt() : -1;
+    if (row < 0 || row >= table_->rowCount())
+      return;
+    table_->setCurrentCell(
+        row, 0,
+        (e->modifiers() & Qt::ControlModifier ? QItemSelectionModel::Toggle : QItemSelectionModel::ClearAndSelect) |
+            QItemSelectionModel::Rows);
+    table_->scrollToItem(table_->item(row, 0));
+  });
+  connect(pareto_, &QCustomPlot::mouseDoubleClick, this, [this](QMouseEvent *e) {
+    if (QCPGraph *g = e->button() == Qt::LeftButton ? pointAt(e->position().toPoint()) : nullptr)
+      Q_EMIT openVariantRequested(folder_ + "/variants/" + g->property("variant").toString() + ".particle.json");
   });
   connect(view_, &QComboBox::activated, this, [this] { viewPicked_ = true; });
   connect(view_, &QComboBox::currentIndexChanged, this, [this] { drawPareto(); });
@@ -332,8 +380,34 @@ ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidge
   page->setStretchFactor(0, 3);
   page->setStretchFactor(1, 2);
   page->setHandleWidth(7);
-  page->handle(1)->setToolTip(tr("Drag down to give the search the page (the labs fold away), up to have them back"));
-  connect(page, &QSplitter::splitterMoved, this, [this] { pageMoved_ = true; });
+  page->handle(1)->setToolTip(
+      tr("Drag down to give the search the page (the labs fold to their tabs), up to have them back"));
+  // Folded, the labs keep their tabs in sight: folded away whole (at 1024×700, where they start
+  // folded) nothing said they were there. A click on a tab opens them (two fifths of the page, as
+  // the stretch gives them); a drag that would leave their controls cut in half goes to the nearer
+  // of folded and open.
+  labs_->setMinimumHeight(labs_->tabBar()->sizeHint().height() + 2);
+  page->setCollapsible(1, false);
+  for (int i = 0; i < labs_->count(); ++i)
+    labs_->setTabToolTip(i, labs_->tabToolTip(i) + tr(" (folded: click to open the labs)"));
+  connect(labs_->tabBar(), &QTabBar::tabBarClicked, this, [this] {
+    if (!labsFolded())
+      return;
+    pageMoved_ = true;
+    const int total = page_->sizes().value(0) + page_->sizes().value(1);
+    const int open =
+        std::min(total - page_->widget(0)->minimumHeight(), std::max(labs_->minimumSizeHint().height(), total * 2 / 5));
+    page_->setSizes({total - open, open});
+  });
+  connect(page, &QSplitter::splitterMoved, this, [this] {
+    pageMoved_ = true;
+    const int labs = page_->sizes().value(1), folded = labs_->minimumHeight(), open = labs_->minimumSizeHint().height();
+    if (labs > folded && labs < open) {
+      const int total = page_->sizes().value(0) + labs;
+      const int to = labs - folded < open - labs ? folded : std::min(open, total - page_->widget(0)->minimumHeight());
+      page_->setSizes({total - to, to});
+    }
+  });
 
   poll_ = new QTimer(this);
   poll_->setInterval(500);
@@ -358,11 +432,7 @@ ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidge
                     .arg(searchedName_, folder_, now));
   });
   connect(table_, &QTableWidget::cellDoubleClicked, this, [this](int row, int) { openRow(row); });
-  connect(pareto_, &QCustomPlot::plottableClick, this, [this](QCPAbstractPlottable *p, int, QMouseEvent *) {
-    const QString name = p ? p->property("variant").toString() : QString();
-    if (!name.isEmpty())
-      Q_EMIT openVariantRequested(folder_ + "/variants/" + name + ".particle.json");
-  });
+  connect(table_->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] { markSelected(); });
 }
 
 ExperimentsPanel::~ExperimentsPanel() {
@@ -477,11 +547,12 @@ void ExperimentsPanel::startSearch() {
     const QStringList lines = output_.trimmed().split('\n');
     const bool ok = status == QProcess::NormalExit && code == 0;
     if (ok) {
-      // "7 trial(s) in 3 rung(s), 1 min 2 s" (the winner is said below, with its reason).
-      const QString summary = lines.filter("trial(s) in").value(0).section(';', 0, 0).trimmed();
+      // "13 trials in 3 rungs, 1 min 2 s", from search.json (the winner is said below, with its reason).
+      const auto [ran, leftOut] = shown_ ? trialsText(*shown_) : std::pair<QString, QString>();
       const QString result = shown_ ? outcome(*shown_) : QString();
-      setStatus(
-          tr("Search of %1 finished: %2.%3").arg(searchedName_, summary, result.isEmpty() ? QString() : " " + result));
+      setStatus(tr("Search of %1 finished: %2, %3%4.%5")
+                    .arg(searchedName_, ran, durationText(static_cast<double>(started_.elapsed()) / 1000),
+                         leftOut.isEmpty() ? QString() : "; " + leftOut, result.isEmpty() ? QString() : " " + result));
       status_->setToolTip(shown_ ? details(*shown_) : QString());
     } else if (status == QProcess::CrashExit || code == 15 || code == 143)
       setStatus(tr("Search stopped; what finished is in %1").arg(folder_));
@@ -545,7 +616,8 @@ void ExperimentsPanel::openSearch() {
   poll();
   claimsLab_->button()->setEnabled(table_->rowCount() > 0);
   const QString result = shown_ ? outcome(*shown_) : QString();
-  setStatus(tr("Search in %1: %n trial(s).", "", shown_ ? static_cast<int>(shown_->trials.size()) : 0).arg(folder_) +
+  const auto [ran, leftOut] = shown_ ? trialsText(*shown_) : std::pair<QString, QString>();
+  setStatus(tr("Search in %1: %2%3.").arg(folder_, ran, leftOut.isEmpty() ? QString() : "; " + leftOut) +
             (result.isEmpty() ? QString() : " " + result));
   status_->setToolTip(shown_ ? details(*shown_) : QString());
 }
@@ -821,6 +893,7 @@ void ExperimentsPanel::drawPareto() {
     Spread val, test;
     int epochs = 0;
     std::vector<int> seeds;
+    int row = -1; // its row in the table
   };
   std::vector<Point> points;
   int epochs = 0, seeds = 1;
@@ -828,7 +901,7 @@ void ExperimentsPanel::drawPareto() {
   if (view == "final") {
     for (const Finalist &f : search.finalists) {
       points.push_back({f.variant, static_cast<double>(f.uniqueParameters), f.flopsPerSample, f.usPerSample, f.val,
-                        f.test, f.epochs, f.seeds});
+                        f.test, f.epochs, f.seeds, static_cast<int>(points.size())});
       epochs = f.epochs;
       seeds = std::max(seeds, f.val.n);
     }
@@ -836,8 +909,9 @@ void ExperimentsPanel::drawPareto() {
     // One rung: each variant's first completed trial of it (every variant there trained as long).
     const int rung = view.section(':', 1).toInt();
     std::set<std::string> seen;
-    for (const TrialRecord &t : search.trials)
-      if (t.ok() && t.phase == "halving" && t.rung == rung && seen.insert(t.variant).second) {
+    for (std::size_t i = 0; i < search.trials.size(); ++i)
+      if (const TrialRecord &t = search.trials[i];
+          t.ok() && t.phase == "halving" && t.rung == rung && seen.insert(t.variant).second) {
         points.push_back({t.variant,
                           static_cast<double>(t.uniqueParameters),
                           t.flopsPerSample,
@@ -845,7 +919,8 @@ void ExperimentsPanel::drawPareto() {
                           spreadOf({t.valAccuracy}),
                           spreadOf({t.testAccuracy}),
                           t.epochs,
-                          {t.seed}});
+                          {t.seed},
+                          static_cast<int>(search.finalists.size() + i)}); // the table: finalists, then trials
         epochs = t.epochs;
       }
   }
@@ -901,7 +976,6 @@ void ExperimentsPanel::drawPareto() {
     line->setSelectable(QCP::stNone);
   }
   double lo = 1e300, hi = 0, accLo = 100, accHi = 0;
-  std::vector<QCPItemText *> labels;
   for (const Point &p : points) {
     lo = std::min(lo, p.params);
     hi = std::max(hi, p.params);
@@ -911,6 +985,7 @@ void ExperimentsPanel::drawPareto() {
     const bool own = v && v->original, baseline = v && v->baseline, winner = view == "final" && p.name == search.winner;
     QCPGraph *g = pareto_->addGraph();
     g->setProperty("variant", QString::fromStdString(p.name));
+    g->setProperty("row", p.row);
     g->setName(QString::fromStdString(p.name));
     g->setLineStyle(QCPGraph::lsNone);
     const QColor color = own                   ? charts::markColor()
@@ -919,11 +994,13 @@ void ExperimentsPanel::drawPareto() {
                                                : charts::mutedColor();
     const double size = radius(p.flops);
     g->setProperty("size", size);
-    // Unknown FLOPs (a TorchScript node): a hollow ring, not a size that would claim a count.
-    g->setScatterStyle(QCPScatterStyle(p.flops > 0 ? QCPScatterStyle::ssDisc : QCPScatterStyle::ssCircle, color,
-                                       p.flops > 0 ? color : QColor(Qt::transparent), size));
+    g->setProperty("color", color);
+    g->setProperty("counted", p.flops > 0);
+    // Unknown FLOPs (a TorchScript node): a hollow ring, not a size that would claim a count (drawn
+    // in markSelected).
     const double accuracy = 100 * p.val.mean, sd = 100 * p.val.sd;
     g->addData(p.params, accuracy);
+    g->setProperty("sd", p.val.n > 1 ? sd : 0.0);
     if (p.val.n > 1) {
       auto *bars = new QCPErrorBars(pareto_->xAxis, pareto_->yAxis);
       bars->setDataPlottable(g);
@@ -954,7 +1031,7 @@ void ExperimentsPanel::drawPareto() {
       tip << tr("parts %1, width %2, combine %3, sharing %4")
                  .arg(QString::fromStdString(v->axis("parts")), QString::fromStdString(v->axis("width")),
                       QString::fromStdString(v->axis("combine")), QString::fromStdString(v->axis("sharing")));
-    tip << tr("Click to open this variant.");
+    tip << tr("Click to select its row; double-click to open this variant.");
     g->setProperty("tip", tip.join('\n'));
     // Every finalist is named (they are few); of a rung, the ones a reader looks for.
     if (view == "final" || own || baseline || front.count(p.name)) {
@@ -965,7 +1042,7 @@ void ExperimentsPanel::drawPareto() {
       label->setColor(color.darker(130));
       label->setClipToAxisRect(false);
       label->setLayer("labels");
-      labels.push_back(label);
+      label->setProperty("variant", QString::fromStdString(p.name));
     }
   }
   if (!points.empty()) {
@@ -976,42 +1053,120 @@ void ExperimentsPanel::drawPareto() {
     const double pad = std::max(1.0, (accHi - accLo) * 0.15);
     pareto_->yAxis->setRange(accLo - pad, std::min(100.0, accHi + pad) + pad / 2);
   }
-  // Each label beside its point where it overlaps no label placed before it: right of the point
-  // (left in the right part of the plot) and above it, else below, else on the other side — two
-  // variants of the same accuracy had their names drawn over each other.
+  placeLabels();
+  markSelected(); // replots
+}
+
+void ExperimentsPanel::placeLabels() {
+  pareto_->replot(); // the axis rect as laid out now: the pixels below are its
+  const QRectF area = pareto_->axisRect()->rect();
+  const auto pixel = [&](double key, double value) {
+    return QPointF(pareto_->xAxis->coordToPixel(key), pareto_->yAxis->coordToPixel(value));
+  };
+  // What a label must not cover: the points with their bars (of the variant they belong to), the
+  // front's line, the labels placed before it. Checking only the labels drew a runner-up's name
+  // across the winner's bar and the front at 1600×1000.
+  std::vector<std::pair<QString, QRectF>> marks;
+  std::map<QString, double> radii; // of each variant's point
+  double lo = 1e300, hi = 0;       // unique parameters of the points
+  for (int i = 0; i < pareto_->graphCount(); ++i) {
+    QCPGraph *g = pareto_->graph(i);
+    const QString variant = g->property("variant").toString();
+    if (g->property("tip").isValid() && g->dataCount() == 1) {
+      const auto d = g->data()->constBegin();
+      lo = std::min(lo, d->key);
+      hi = std::max(hi, d->key);
+      const QPointF at = pixel(d->key, d->value);
+      const double r = g->property("size").toDouble() / 2 + 2;
+      radii[variant] = r;
+      marks.emplace_back(variant, QRectF(at - QPointF(r, r), QSizeF(2 * r, 2 * r)));
+      if (const double sd = g->property("sd").toDouble(); sd > 0)
+        marks.emplace_back(variant, QRectF(pixel(d->key, d->value + sd) - QPointF(6, 1),
+                                           pixel(d->key, d->value - sd) + QPointF(6, 1)));
+    } else if (g->lineStyle() == QCPGraph::lsStepLeft) {
+      for (auto a = g->data()->constBegin(), b = a + 1; a != g->data()->constEnd() && b != g->data()->constEnd();
+           ++a, ++b) {
+        const QPointF from = pixel(a->key, a->value), corner = pixel(b->key, a->value), to = pixel(b->key, b->value);
+        marks.emplace_back(QString(), QRectF(from - QPointF(0, 2), corner + QPointF(0, 2)).normalized());
+        marks.emplace_back(QString(), QRectF(corner - QPointF(2, 0), to + QPointF(2, 0)).normalized());
+      }
+    }
+  }
+  // Each label beside its point, at the first place that covers nothing and stays inside the axes:
+  // right of the point (left in the right part of the plot) and above it, else below, else on the
+  // other side; where every place covers something, the one that covers least.
   std::vector<QRectF> placed;
-  for (QCPItemText *label : labels) {
-    const QPointF at(pareto_->xAxis->coordToPixel(label->position->key()),
-                     pareto_->yAxis->coordToPixel(label->position->value()));
-    const QSizeF text = QFontMetricsF(label->font()).size(0, label->text()) + QSizeF(6, 6);
+  for (QCPLayerable *item : pareto_->layer("labels")->children()) {
+    auto *label = qobject_cast<QCPItemText *>(item);
+    if (!label)
+      continue;
+    const QString variant = label->property("variant").toString();
+    const QPointF at = pixel(label->position->key(), label->position->value());
+    const QSizeF text = QFontMetricsF(label->font()).size(0, label->text()) + QSizeF(4, 2);
     const bool rightPart = hi > lo && std::log(label->position->key() / lo) > 0.6 * std::log(hi / lo);
     struct Place {
       bool left, below;
     };
     const Place places[] = {{rightPart, false}, {rightPart, true}, {!rightPart, false}, {!rightPart, true}};
+    // Diagonally off the point, its corner clear of the point's disc (and of the ring round it
+    // when selected): 6 pixels each way for the smallest point, more for larger ones.
+    const int off = static_cast<int>(std::ceil(std::max(6.0, 0.75 * (radii[variant] + 3))));
+    const auto rectAt = [&](const Place &place) {
+      return QRectF(place.left ? at.x() - off - text.width() : at.x() + off,
+                    place.below ? at.y() + off : at.y() - off - text.height(), text.width(), text.height());
+    };
+    const auto covered = [&](const QRectF &rect) {
+      const auto overlap = [&](const QRectF &r) {
+        const QRectF both = rect.intersected(r);
+        return both.isEmpty() ? 0.0 : both.width() * both.height();
+      };
+      double sum = rect.width() * rect.height() - overlap(area);
+      for (const auto &[whose, mark] : marks)
+        if (whose != variant || whose.isEmpty())
+          sum += overlap(mark);
+      for (const QRectF &r : placed)
+        sum += overlap(r);
+      return sum;
+    };
     Place chosen = places[0];
-    QRectF chosenRect;
-    for (const Place &place : places) {
-      const QRectF rect(place.left ? at.x() - text.width() : at.x(), place.below ? at.y() : at.y() - text.height(),
-                        text.width(), text.height());
-      if (std::none_of(placed.begin(), placed.end(), [&](const QRectF &r) { return r.intersects(rect); })) {
+    double least = 1e300;
+    for (const Place &place : places)
+      if (const double c = covered(rectAt(place)); c < least) {
+        least = c;
         chosen = place;
-        chosenRect = rect;
-        break;
+        if (c <= 0)
+          break;
       }
-    }
-    if (chosenRect.isNull())
-      chosenRect =
-          QRectF(chosen.left ? at.x() - text.width() : at.x(), at.y() - text.height(), text.width(), text.height());
-    placed.push_back(chosenRect);
+    placed.push_back(rectAt(chosen));
     label->setPositionAlignment((chosen.left ? Qt::AlignRight : Qt::AlignLeft) |
                                 (chosen.below ? Qt::AlignTop : Qt::AlignBottom));
-    label->setPadding(QMargins(chosen.left ? 0 : 6, chosen.below ? 6 : 0, chosen.left ? 6 : 0, chosen.below ? 0 : 6));
+    label->setPadding(
+        QMargins(chosen.left ? 0 : off, chosen.below ? off : 0, chosen.left ? off : 0, chosen.below ? 0 : off));
+  }
+}
+
+void ExperimentsPanel::markSelected() {
+  std::set<QString> chosen;
+  for (const auto &index : table_->selectionModel()->selectedRows())
+    if (auto *item = table_->item(index.row(), 0))
+      chosen.insert(item->data(Qt::UserRole).toString());
+  for (int i = 0; i < pareto_->graphCount(); ++i) {
+    QCPGraph *g = pareto_->graph(i);
+    if (!g->property("tip").isValid())
+      continue;
+    // Selected: the point in its colour inside a dark ring (a disc takes its pen's colour whole).
+    const QColor color = g->property("color").value<QColor>();
+    const bool counted = g->property("counted").toBool(), selected = chosen.count(g->property("variant").toString());
+    const double size = g->property("size").toDouble();
+    g->setScatterStyle(selected ? QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(palette().color(QPalette::Text), 2.5),
+                                                  counted ? QBrush(color) : QBrush(Qt::NoBrush), size + 4)
+                                : QCPScatterStyle(counted ? QCPScatterStyle::ssDisc : QCPScatterStyle::ssCircle, color,
+                                                  counted ? color : QColor(Qt::transparent), size));
   }
   pareto_->replot();
 }
 
-bool ExperimentsPanel::showPointTip(const QPoint &at) {
+QCPGraph *ExperimentsPanel::pointAt(const QPoint &at) const {
   QCPGraph *nearest = nullptr;
   double best = 1e300;
   for (int i = 0; i < pareto_->graphCount(); ++i) {
@@ -1027,6 +1182,11 @@ bool ExperimentsPanel::showPointTip(const QPoint &at) {
       nearest = g;
     }
   }
+  return nearest;
+}
+
+bool ExperimentsPanel::showPointTip(const QPoint &at) {
+  QCPGraph *nearest = pointAt(at);
   if (!nearest)
     return false;
   QToolTip::showText(pareto_->mapToGlobal(at), nearest->property("tip").toString(), pareto_);
@@ -1035,20 +1195,34 @@ bool ExperimentsPanel::showPointTip(const QPoint &at) {
 }
 
 bool ExperimentsPanel::eventFilter(QObject *watched, QEvent *event) {
+  // Resized, the points move in pixels and the labels' places with them (once the plot has taken
+  // its new size).
+  if (watched == pareto_ && event->type() == QEvent::Resize)
+    QTimer::singleShot(0, this, [this] {
+      placeLabels();
+      pareto_->replot();
+    });
   // Over a point its figures, elsewhere what the plot shows.
   if (watched == pareto_ && event->type() == QEvent::ToolTip && showPointTip(static_cast<QHelpEvent *>(event)->pos()))
     return true;
   return QWidget::eventFilter(watched, event);
 }
 
+bool ExperimentsPanel::labsFolded() const {
+  return page_->sizes().value(1) < labs_->minimumSizeHint().height();
+}
+
 void ExperimentsPanel::resizeEvent(QResizeEvent *event) {
   QWidget::resizeEvent(event);
-  // Until the handle is dragged: in a short window (under about 800 pixels) the labs start folded
-  // — their minimum left the Pareto plot some 100 pixels, its labels over each other — and the
-  // handle brings them up; in a taller one the search and the labs share it evenly (three fifths
-  // for the search left the learning curve's plots 100 pixels at 1600×1000).
-  if (!pageMoved_)
-    page_->setSizes(event->size().height() < 640 ? QList<int>{1, 0} : QList<int>{3000, 3000});
+  // Until the handle is dragged or a lab's tab clicked: in a short window (under about 800 pixels)
+  // the labs start folded to their tabs — open, their minimum left the Pareto plot some 100 pixels,
+  // its labels over each other — and a click on a tab brings them up; in a taller one the search
+  // and the labs share it evenly (three fifths for the search left the learning curve's plots 100
+  // pixels at 1600×1000).
+  if (pageMoved_)
+    return;
+  const int total = std::max(0, page_->height() - page_->handleWidth()), folded = labs_->minimumHeight();
+  page_->setSizes(event->size().height() < 640 ? QList<int>{total - folded, folded} : QList<int>{3000, 3000});
 }
 
 void ExperimentsPanel::openRow(int row) {

@@ -4,8 +4,9 @@
 // down), with a live table of trials and a Pareto plot (validation accuracy against unique
 // parameters, point size = FLOPs per sample) that update as trials finish. The plot compares
 // variants trained equally long: the finalists (every seed at the final epochs) or one rung at a
-// time, never rungs mixed. Clicking a point (or double-clicking a row) opens that variant in the
-// designer as a new document. Below,
+// time, never rungs mixed. Clicking a point selects its row (the rows selected are ringed on the
+// plot, and are what the claims lab measures); double-clicking a point or a row opens that variant
+// in the designer as a new document. Below,
 // the claims lab (ClaimsLab.h) measures the rows selected, and the transfer lab (TransferLab.h)
 // reuses a particle of another project here.
 
@@ -17,6 +18,7 @@
 #include <memory>
 
 class QComboBox;
+class QCPGraph;
 class QCPTextElement;
 class QCustomPlot;
 class QLabel;
@@ -92,10 +94,19 @@ private:
   QString outcome(const SearchFile &search) const;
   // The verdict's full sentence and the cost's parts, for the status line's tooltip.
   QString details(const SearchFile &search) const;
+  // The point under `at` (a variant's graph, its disc and a few pixels around it), nullptr when none.
+  QCPGraph *pointAt(const QPoint &at) const;
   // The point's figures under the cursor, as its tooltip.
   bool showPointTip(const QPoint &at);
+  // Places each point's label where it covers no other point, bar, line or label (in pixels: again
+  // when the plot is resized).
+  void placeLabels();
+  // Rings the points of the rows selected.
+  void markSelected();
   bool eventFilter(QObject *watched, QEvent *event) override;
   void resizeEvent(QResizeEvent *event) override;
+  // The labs show only their tabs (a short window; a click on one opens them).
+  bool labsFolded() const;
   // Whether the finalists shown are still short of their seeds (the search running or stopped
   // midway): their order, and so the winner, may change.
   bool provisional(const SearchFile &search) const;

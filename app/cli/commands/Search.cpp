@@ -112,9 +112,17 @@ int runSearch(int argc, char **argv) {
   const auto start = std::chrono::steady_clock::now();
   const SearchResult r = particle::runSearch(project, v, options, &printer);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::cout << "\n"
-            << r.trials.size() << " trial(s) in " << r.rungs << " rung(s), " << duration(seconds)
-            << (r.outOfBudget ? " (the budget ran out)" : "") << "; winner: " << r.winner << "\n";
+  // The trials that ran; the variants the budget left out before they started are no trials.
+  const TrialTally tally = tallyTrials(r.trials);
+  std::cout << "\n" << tally.ran() << " trial(s) in " << r.rungs << " rung(s)";
+  if (tally.failed > 0 || tally.cut > 0)
+    std::cout << " (" << tally.failed << " failed, " << tally.cut << " cut short)";
+  std::cout << ", " << duration(seconds);
+  if (r.outOfBudget)
+    std::cout << " (the budget ran out"
+              << (tally.leftOut > 0 ? "; " + std::to_string(tally.leftOut) + " variant(s) left out, never trained" : "")
+              << ")";
+  std::cout << "; winner: " << r.winner << "\n";
   std::cout << "Pareto set (validation accuracy vs unique parameters):\n";
   for (const auto &name : r.pareto)
     if (const TrialRecord *t = r.latest(name))
