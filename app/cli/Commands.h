@@ -53,12 +53,15 @@ commands:
                                       with RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT set (torchrun,
                                       Slurm) this process joins that group as one worker;
                                       --data-cache DIR: the split data from its cache file in DIR, or
-                                      loaded and written there (what a search's trials share)
+                                      loaded and written there (what a search's trials share);
+                                      --no-shares: no branch shares per epoch; --no-timing: no
+                                      inference timing (what a search's trials leave out)
   search PROJECT --budget 10m|24trials [--jobs N] [--out DIR [--force]] [--seed S] [--variants N]
          [--first-epochs E] [--pin AXIS=V,..] [--exclude AXIS=V,..] [--list]
                                       successive halving over decompositions of the graph (parts, width,
                                       combine, sharing, and the monolithic baseline), one process per
-                                      trial; writes search.json, trials.csv, pareto.json, variants/
+                                      trial, --jobs at once (default: one per core, one thread each);
+                                      writes search.json, trials.csv, pareto.json, variants/
   robustness PROJECT --checkpoint CKPT [--sigmas 0,0.1,..] [--samples N] [--parts-from PROJECT] [--out DIR]
                                       accuracy under input noise and with each part occluded, the
                                       generalisation gap per epoch; robustness.json and .csv

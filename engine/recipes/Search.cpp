@@ -59,6 +59,10 @@ SearchBudget SearchBudget::parse(const std::string &text) {
   return b;
 }
 
+int defaultSearchJobs() {
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
 std::string SearchBudget::text() const {
   if (trials)
     return std::to_string(*trials) + "trials";
@@ -278,8 +282,8 @@ public:
       throw Error(ErrorKind::Invalid,
                   "no variant of the graph is left to try (the --pin and --exclude axes allow none, "
                   "or validation refused every one)");
-    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    threads_ = std::max(1, cores / std::max(1, options.jobs));
+    cores_ = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    jobs_ = std::max(1, options.jobs);
     // By default the top rung of a bracket of 8 trains as long as the project says.
     firstEpochs_ =
         options.firstEpochs > 0 ? options.firstEpochs : std::max(1, parseTrainingSpec(project.training).epochs / 8);
@@ -299,9 +303,15 @@ public:
       for (std::size_t i = next; i < std::min(next + bracketSize_, result_.variants.size()); ++i)
         names.push_back(result_.variants[i].name);
       // A budget of trials is one bracket. Time left over after one: another bracket of the next
-      // variants, when its first rung is expected to fit.
-      if (bracket > 0 && (!deadline_ || result_.outOfBudget || !bracketFits(names.size())))
-        break;
+      // variants, as many as are expected to train their first rung in the time left (a trial the
+      // budget would cut midway is no result, only time taken from the seed phase).
+      if (bracket > 0) {
+        if (!deadline_ || result_.outOfBudget)
+          break;
+        names.resize(std::min(names.size(), variantsThatFit()));
+        if (names.empty())
+          break;
+      }
       next += names.size();
       result_.started.insert(result_.started.end(), names.begin(), names.end());
       observer_->onBracket(bracket, static_cast<int>(names.size()));
@@ -356,9 +366,9 @@ private:
     }
   }
 
-  // Whether a bracket of `n` more variants can train its first rung in the time left (from the
-  // first rungs so far).
-  bool bracketFits(std::size_t n) const {
+  // How many more variants can train their first rung in the time left: `jobs` for every mean
+  // first-rung trial time (from those so far) that fits.
+  std::size_t variantsThatFit() const {
     double sum = 0;
     int count = 0;
     for (const auto &t : result_.trials)
@@ -366,11 +376,10 @@ private:
         sum += t.seconds;
         ++count;
       }
-    if (count == 0)
-      return false;
-    const double seconds = sum / count * static_cast<double>(n) / std::max(1, options_.jobs);
-    return std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000)) <
-           *deadline_;
+    const double left = std::chrono::duration<double>(*deadline_ - std::chrono::steady_clock::now()).count();
+    if (count == 0 || left <= 0)
+      return 0;
+    return static_cast<std::size_t>(std::floor(left / (sum / count))) * static_cast<std::size_t>(jobs_);
   }
 
   // The variant halving trained longest, and of those the best.
@@ -585,9 +594,19 @@ private:
     for (const auto &name : next)
       if (const TrialRecord *t = find(name, rung))
         seconds += t->seconds * (to - from) / std::max(1, rung == 0 ? from : from / 2);
-    seconds /= std::max(1, options_.jobs);
+    seconds /= static_cast<double>(
+        std::min<std::size_t>(static_cast<std::size_t>(jobs_), std::max<std::size_t>(1, next.size())));
     return std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000)) <
            *deadline_;
+  }
+
+  // Whether the trials' split data cache is written (data/SplitCache.h renames it into place whole).
+  bool dataCacheWritten() const {
+    std::error_code ec;
+    for (const auto &entry : fs::directory_iterator(dataCacheFolder(options_.outDir), ec))
+      if (entry.path().extension() == ".split")
+        return true;
+    return false;
   }
 
   struct Running {
@@ -613,6 +632,7 @@ private:
   // The trials of `planned` (those search.json already holds are taken from it), `jobs` at once.
   // `timed`: the time budget stops them (the seed phase runs whole, see runSeeds).
   void runQueue(const std::vector<TrialRecord> &planned, bool timed) {
+    const std::size_t first = result_.trials.size();
     std::vector<TrialRecord> queue;
     for (const auto &p : planned) {
       if (auto m = memo_.find(trialKey(p)); m != memo_.end() && m->second.epochs == p.epochs) {
@@ -627,9 +647,16 @@ private:
     std::size_t next = 0;
     while (next < queue.size() || !running.empty()) {
       const bool late = timed && deadline_ && std::chrono::steady_clock::now() >= *deadline_;
-      while (!late && next < queue.size() && static_cast<int>(running.size()) < std::max(1, options_.jobs))
-        if (auto run = launch(queue[next++]))
+      // Until the first trial has written the data cache (or ended without), it runs alone: trials
+      // started beside it would each load the data set too. Each trial gets the cores shared among
+      // those that will run together, so the last of a rung is not left on one thread of many.
+      while (!late && next < queue.size() && static_cast<int>(running.size()) < jobs_ &&
+             (running.empty() || cacheTried_ || dataCacheWritten())) {
+        const auto together =
+            std::min<std::size_t>(static_cast<std::size_t>(jobs_), running.size() + queue.size() - next);
+        if (auto run = launch(queue[next++], std::max(1, cores_ / static_cast<int>(together))))
           running.push_back(std::move(*run));
+      }
       if (late) {
         result_.outOfBudget = result_.outOfBudget || next < queue.size() || !running.empty();
         for (std::size_t i = next; i < queue.size(); ++i) {
@@ -662,6 +689,15 @@ private:
       if (!running.empty())
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
+    // Trials side by side end in an order the machine decides: search.json keeps them in the order
+    // they were planned, as one at a time would, so the same seed writes the same file.
+    std::map<std::string, std::size_t> place;
+    for (std::size_t i = 0; i < planned.size(); ++i)
+      place[trialKey(planned[i])] = i;
+    std::stable_sort(
+        result_.trials.begin() + static_cast<std::ptrdiff_t>(first), result_.trials.end(),
+        [&](const TrialRecord &a, const TrialRecord &b) { return place[trialKey(a)] < place[trialKey(b)]; });
+    save();
   }
 
   // The finalists: the best `finalists` variants by (epochs reached, validation accuracy) at their
@@ -882,18 +918,19 @@ private:
 
   // The trial started, or none when it could not be (recorded failed with why: the program being
   // relinked, a log that cannot be written); the other trials go on, as they do after one that fails.
-  std::optional<Running> launch(const TrialRecord &trial) {
+  std::optional<Running> launch(const TrialRecord &trial, int threads) {
     Running r;
     r.record = trial;
     const std::string checkpoint = trial.runDir + "/checkpoint.pt";
     SpawnSpec s;
     s.program = options_.program;
-    s.args = {"train",        variantFile(trial.variant),
-              "--out",        trial.runDir,
-              "--epochs",     std::to_string(trial.epochs),
-              "--threads",    std::to_string(threads_),
-              "--nproc",      "1",
-              "--data-cache", dataCacheFolder(options_.outDir)};
+    s.args = {"train", variantFile(trial.variant), "--out", trial.runDir, "--epochs", std::to_string(trial.epochs),
+              "--threads", std::to_string(threads), "--nproc", "1", "--data-cache", dataCacheFolder(options_.outDir),
+              // The search shows no branch shares, and a variant's inference time is its model's:
+              // its first trial measures it, the later rungs keep that figure.
+              "--no-shares"};
+    if (trial.phase == "halving" && trial.rung > 0)
+      s.args.emplace_back("--no-timing");
     if (trial.phase == "seeds") {
       s.args.insert(s.args.end(), {"--seed", std::to_string(trial.seed), "--force"});
     } else if (trial.rung > 0 && fs::exists(checkpoint)) {
@@ -924,6 +961,7 @@ private:
   }
 
   void complete(Running &run, const ChildExit &end) {
+    cacheTried_ = true;
     TrialRecord &t = run.record;
     t.seconds = secondsSince(run.started);
     std::string unreadable;
@@ -941,6 +979,8 @@ private:
         t.uniqueParameters = summary.uniqueParameters;
         t.totalParameters = summary.totalParameters;
         t.usPerSample = summary.inferenceUsPerSample;
+        if (const TrialRecord *earlier = t.phase == "halving" && t.rung > 0 ? find(t.variant, t.rung - 1) : nullptr)
+          t.usPerSample = earlier->usPerSample;
         const auto epochs = readRunMetrics(t.runDir);
         t.trainAccuracy = epochs.empty() ? 0 : epochs.back().trainAccuracy;
         t.message = summary.message;
@@ -974,7 +1014,9 @@ private:
   bool halvingDone_ = false;
   std::vector<std::string> finalistNames_; // chosen after the halving
   int finalEpochs_ = 0;
-  int threads_ = 1;
+  int cores_ = 1;
+  int jobs_ = 1;                // trials at once
+  bool cacheTried_ = false;     // a trial has ended, so the data cache is written or cannot be
   std::size_t bracketSize_ = 8; // variants a bracket starts with
   int firstEpochs_ = 1;
   std::chrono::steady_clock::time_point start_;

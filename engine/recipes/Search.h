@@ -32,13 +32,18 @@ struct SearchBudget {
   std::string text() const;
 };
 
+// Trials at once by default: one per core, each on one thread. A small model gains little from a
+// second thread, so two trials side by side train more samples a second than one on both cores
+// (docs/BENCHMARKS.md, "Decomposition search"; docs/DECISIONS.md).
+int defaultSearchJobs();
+
 struct SearchOptions {
   std::string program; // the `particle` CLI, which trials run
   std::string outDir;  // variants/, trials/, logs/, search.json, trials.csv, pareto.json
   SearchBudget budget;
-  int jobs = 1;        // trials at once (each with cores/jobs threads)
-  uint64_t seed = 0;   // which variants start (the own graph and the baseline always do)
-  int variants = 0;    // how many a bracket starts with; 0: from the budget (trials) or 8 (time)
+  int jobs = defaultSearchJobs(); // trials at once, the cores shared among those running
+  uint64_t seed = 0;              // which variants start (the own graph and the baseline always do)
+  int variants = 0;               // how many a bracket starts with; 0: from the budget (trials) or 8 (time)
   int firstEpochs = 0; // epochs of the first rung (0: the project's epochs ÷ 8, at least 1); each rung doubles them
   int seeds = 1;       // seeds per finalist after the halving
   int finalists = 3;   // the best this many by (epochs reached, validation accuracy), besides own and the baseline
@@ -88,7 +93,7 @@ struct SearchCost {
 
 struct SearchResult {
   std::vector<Variant> variants;    // every variant generated (the started ones first)
-  std::vector<TrialRecord> trials;  // in the order they finished
+  std::vector<TrialRecord> trials;  // in the order they were planned (a rung, then the next)
   std::vector<std::string> started; // variant names of rung 0
   std::vector<std::string> pareto;  // variant names, by accuracy
   int seeds = 1;
@@ -146,7 +151,7 @@ struct SearchFile {
   std::string project;
   Json settings; // compared as a whole when a search continues
   std::vector<SearchVariant> variants;
-  std::vector<TrialRecord> trials; // in the order they finished
+  std::vector<TrialRecord> trials; // in the order they were planned
   std::vector<std::string> pareto; // variant names, by accuracy
   int seeds = 1;
   std::vector<Finalist> finalists;

@@ -641,7 +641,7 @@ void Trainer::finishRun(RunSummary &summary, int epoch) {
   // passes still slows the clock, and wall time far above processor time / threads shows it.
   constexpr int kInferencePasses = 5;
   const int64_t timed = std::min<int64_t>(1024, data_.testX.size(0));
-  if (timed > 0) {
+  if (timed > 0 && options_.timeInference) {
     const torch::Tensor x = data_.testX.narrow(0, 0, timed), y = data_.testY.narrow(0, 0, timed);
     std::vector<double> wall, cpu;
     for (int pass = 0; pass < kInferencePasses; ++pass) {

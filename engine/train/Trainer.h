@@ -75,6 +75,9 @@ struct TrainOptions {
   // when one holds it, else loaded and written there for the next process (a search's trials).
   // Empty: loaded.
   std::string dataCache;
+  // The inference time per sample (RunSummary::inferenceUsPerSample): off in a search's trial of
+  // a variant that an earlier trial has timed, whose model it is (`particle train --no-timing`).
+  bool timeInference = true;
 };
 
 class Trainer {

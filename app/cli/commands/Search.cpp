@@ -87,7 +87,7 @@ int runSearch(int argc, char **argv) {
   if (!budget)
     throw UsageError("search needs --budget: a time (10m) or a number of trials (24trials)");
   options.budget = SearchBudget::parse(*budget);
-  options.jobs = static_cast<int>(args.integer("--jobs", 1).value_or(1));
+  options.jobs = static_cast<int>(args.integer("--jobs", 1).value_or(options.jobs));
   options.seed = static_cast<uint64_t>(args.integer("--seed", 0, std::numeric_limits<int64_t>::max()).value_or(0));
   options.seeds = static_cast<int>(args.integer("--seeds", 1, 1000).value_or(1));
   options.finalists = static_cast<int>(args.integer("--finalists", 1, 1000).value_or(options.finalists));

@@ -122,7 +122,7 @@ int runTrain(int argc, char **argv) {
   const Args args(
       argc, argv, 2,
       {"--out", "--epochs", "--device", "--seed", "--threads", "--resume", "--data-cache", "--nproc", "--precision"},
-      {"--force"});
+      {"--force", "--no-shares", "--no-timing"});
   if (args.positional.size() != 1)
     throw UsageError("train takes one project file");
   const std::string file = args.positional[0];
@@ -134,6 +134,7 @@ int runTrain(int argc, char **argv) {
   options.validation = v; // the trainer does not validate the project again
   options.resumeFrom = args.get("--resume").value_or("");
   options.dataCache = args.get("--data-cache").value_or("");
+  options.timeInference = !args.get("--no-timing");
   options.device = args.get("--device");
   if (options.device)
     (void)resolveDevice(*options.device); // a misspelt or missing device: exit 2 or 4 before any folder is made
@@ -177,7 +178,8 @@ int runTrain(int argc, char **argv) {
     return launchWorkers(
         std::vector<std::string>(argv, argv + argc), static_cast<int>(nproc), options.outDir,
         workerThreads(options.threads.value_or(parseTrainingSpec(project.training).threads), static_cast<int>(nproc)));
-  options.epochHooks.push_back(contributionSharesHook());
+  if (!args.get("--no-shares"))
+    options.epochHooks.push_back(contributionSharesHook());
 
   Trainer trainer(project, options);
   ControlToken control;
@@ -202,10 +204,15 @@ int runTrain(int argc, char **argv) {
   std::cout << "test accuracy " << 100 * s.testAccuracy << "%, test loss " << std::setprecision(4) << s.testLoss
             << " after " << s.epochs << " epoch(s)" << (s.precision == "fp32" ? "" : " in " + s.precision) << ", "
             << std::setprecision(0) << s.samplesPerSecond << " samples/s on " << s.device << " (" << s.threads
-            << " threads), " << duration(s.trainSeconds) << "\ninference " << std::setprecision(1)
-            << s.inferenceUsPerSample << " µs per sample (median of " << s.inferencePasses << " passes)"
-            << (s.flopsPerSample > 0 ? ", " + flopsText(s.flopsPerSample) + " FLOPs per sample" : std::string())
-            << "\nwrote " << options.outDir << "/{metrics.csv,summary.json,checkpoint.pt,weights.pt}\n";
+            << " threads), " << duration(s.trainSeconds) << "\n";
+  if (s.inferencePasses > 0)
+    std::cout << "inference " << std::setprecision(1) << s.inferenceUsPerSample << " µs per sample (median of "
+              << s.inferencePasses << " passes)"
+              << (s.flopsPerSample > 0 ? ", " + flopsText(s.flopsPerSample) + " FLOPs per sample" : std::string())
+              << "\n";
+  else if (s.flopsPerSample > 0)
+    std::cout << flopsText(s.flopsPerSample) << " FLOPs per sample\n";
+  std::cout << "wrote " << options.outDir << "/{metrics.csv,summary.json,checkpoint.pt,weights.pt}\n";
   // A run above the cached matmul peak, or within 10% of it, shows a peak measured while the
   // machine was busy: measured again now that the run is over (about a second; the cache keeps the
   // higher figure). A missing peak is left to `particle info`: it is no sign of a wrong one.
