@@ -14,6 +14,7 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QTest>
+#include <QThread>
 
 #include <cmath>
 #include <iomanip>
@@ -40,6 +41,19 @@ QString project(const QTemporaryDir &dir, const std::string &name, int samples =
 
 Json readJson(const QString &path) {
   return Json::parse(readTextFile(path.toStdString()));
+}
+
+// The environment that has a search run every trial through `dir`/wrapper.sh: a shell script that
+// first does what `cases` says for the trial's project file ($2, named after the variant), as the
+// body of a `case "$2" in … esac`, then runs the CLI with the trial's arguments.
+QProcessEnvironment trialsThroughWrapper(const QTemporaryDir &dir, const QString &cases) {
+  const QString wrapper = QString::fromStdString(writeFile(
+      dir, "wrapper.sh",
+      QString("#!/bin/sh\ncase \"$2\" in %1\nesac\nexec '%2' \"$@\"\n").arg(cases, PARTICLE_CLI).toStdString()));
+  QFile::setPermissions(wrapper, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+  QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+  env.insert("PARTICLE_TRIAL_PROGRAM", wrapper);
+  return env;
 }
 
 // (variant, phase, rung, seed, status) of every trial, in order.
@@ -347,22 +361,68 @@ private Q_SLOTS:
              qPrintable(r.out));
   }
 
+  // --jobs 2: trials train side by side, the cores shared among those running (the last of a rung
+  // gets them all), and search.json holds what one at a time writes for the same seed: the same
+  // trials in the same order with the same figures.
+  void parallelTrialsOverlapAndMatchOneAtATime() {
+    QTemporaryDir dir;
+    const QString p = project(dir, "p.particle.json");
+    // Trials through a wrapper that writes down when each starts and with what; each ends when its
+    // log was last written.
+    const QString times = dir.filePath("times.txt");
+    const QProcessEnvironment env =
+        trialsThroughWrapper(dir, QString("*) echo \"$(date +%s%3N) $*\" >> '%1';;").arg(times));
+    const ProcessRun two = cli({"search", p, "--budget", "3trials", "--jobs", "2", "--out", dir.filePath("two")}, env);
+    QVERIFY2(two.code == 0, qPrintable(two.all()));
+    QVERIFY2(two.out.contains("2 job(s) at once"), qPrintable(two.out));
+    std::vector<std::pair<qint64, qint64>> span; // ms
+    std::map<QString, int> threads;              // by the trial's arguments
+    for (const QString &line :
+         QString::fromStdString(readTextFile(times.toStdString())).split('\n', Qt::SkipEmptyParts)) {
+      const QStringList f = line.split(' '); // ms train variants/<name>.particle.json --out … --epochs E …
+      const int epochs = f[f.indexOf("--epochs") + 1].toInt(), seed = f.indexOf("--seed");
+      const QString log = dir.filePath("two/logs/" + QFileInfo(f[2]).fileName().remove(".particle.json") +
+                                       (seed > 0 ? ".seed" + f[seed + 1] : ".rung" + QString::number(epochs / 2)) +
+                                       ".log"); // rungs of 1 and 2 epochs
+      QVERIFY2(QFile::exists(log), qPrintable(log));
+      span.emplace_back(f[0].toLongLong(), QFileInfo(log).lastModified().toMSecsSinceEpoch());
+      threads[f.mid(1).join(' ')] = f[f.indexOf("--threads") + 1].toInt();
+    }
+    const Json a = readJson(dir.filePath("two/search.json"));
+    QCOMPARE(span.size(), a["trials"].size()); // 2 + 1 halving trials, then the finalists (both)
+    const int cores = std::max(1, QThread::idealThreadCount());
+    int overlapping = 0;
+    for (std::size_t i = 0; i < span.size(); ++i)
+      for (std::size_t j = i + 1; j < span.size(); ++j)
+        overlapping += span[i].first < span[j].second && span[j].first < span[i].second;
+    QVERIFY2(overlapping > 0, "no two trials ran at the same time");
+    for (const auto &[key, n] : threads) // rung 1 (resumed): one trial, alone
+      QVERIFY2(n == (key.contains("--resume") ? cores : std::max(1, cores / 2)), qPrintable(key));
+    // The inference time is the variant's model's: rung 1 keeps its first trial's, not timed again.
+    for (const auto &t : a["trials"])
+      if (t["rung"] == 1)
+        for (const auto &first : a["trials"])
+          if (first["variant"] == t["variant"] && first["rung"] == 0 && first["phase"] == "halving")
+            QCOMPARE(t["us_per_sample"].get<double>(), first["us_per_sample"].get<double>());
+
+    const ProcessRun one = cli({"search", p, "--budget", "3trials", "--jobs", "1", "--out", dir.filePath("one")});
+    QVERIFY2(one.code == 0, qPrintable(one.all()));
+    const Json b = readJson(dir.filePath("one/search.json"));
+    QCOMPARE(trialList(a), trialList(b));
+    for (std::size_t i = 0; i < a["trials"].size(); ++i)
+      for (const char *key : {"val_accuracy", "test_accuracy", "unique_parameters"})
+        QVERIFY2(a["trials"][i][key] == b["trials"][i][key],
+                 (a["trials"][i].dump() + "\n" + b["trials"][i].dump()).c_str());
+    QCOMPARE(a["winner"].get<std::string>(), b["winner"].get<std::string>());
+  }
+
   void failedTrialIsRecordedAndSkipped() {
     QTemporaryDir dir;
     const QString p = project(dir, "p.particle.json");
     // Trials run through a wrapper; for one variant it fails as a data set that cannot be read would.
-    const QString wrapper = dir.filePath("wrapper.sh");
-    QFile w(wrapper);
-    QVERIFY(w.open(QIODevice::WriteOnly));
-    w.write(QString("#!/bin/sh\ncase \"$2\" in *monolithic-w1*) echo \"data.csv: line 7: not a number\" >&2; exit 3;; "
-                    "esac\nexec '%1' \"$@\"\n")
-                .arg(PARTICLE_CLI)
-                .toUtf8());
-    w.close();
-    QFile::setPermissions(wrapper, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert("PARTICLE_TRIAL_PROGRAM", wrapper);
-    const ProcessRun r = cli({"search", p, "--budget", "7trials", "--out", dir.filePath("s")}, env);
+    const QProcessEnvironment env =
+        trialsThroughWrapper(dir, "*monolithic-w1*) echo \"data.csv: line 7: not a number\" >&2; exit 3;;");
+    const ProcessRun r = cli({"search", p, "--budget", "7trials", "--jobs", "2", "--out", dir.filePath("s")}, env);
     QVERIFY2(r.code == 0, qPrintable(r.all()));
     const Json s = readJson(dir.filePath("s/search.json"));
     int failed = 0;
@@ -384,17 +444,8 @@ private Q_SLOTS:
   void trialsShareOneDataCache() {
     QTemporaryDir dir;
     const QString p = project(dir, "p.particle.json");
-    const QString wrapper = dir.filePath("wrapper.sh");
-    QFile w(wrapper);
-    QVERIFY(w.open(QIODevice::WriteOnly));
-    w.write(QString("#!/bin/sh\ncase \"$2\" in *monolithic-w1*) kill -SEGV $$;; esac\nexec '%1' \"$@\"\n")
-                .arg(PARTICLE_CLI)
-                .toUtf8());
-    w.close();
-    QFile::setPermissions(wrapper, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert("PARTICLE_TRIAL_PROGRAM", wrapper);
-    const ProcessRun r = cli({"search", p, "--budget", "7trials", "--out", dir.filePath("s")}, env);
+    const QProcessEnvironment env = trialsThroughWrapper(dir, "*monolithic-w1*) kill -SEGV $$;;");
+    const ProcessRun r = cli({"search", p, "--budget", "7trials", "--jobs", "2", "--out", dir.filePath("s")}, env);
     QVERIFY2(r.code == 0, qPrintable(r.all()));
     const Json s = readJson(dir.filePath("s/search.json"));
     int crashed = 0, completed = 0;
@@ -483,20 +534,10 @@ private Q_SLOTS:
     const QString out = dir.filePath("s"), blocked = dir.filePath("blocked.txt");
     // The first trial (the project's own graph: it starts first) blocks the first-rung log of the
     // baseline, which always starts in the first rung, before it starts.
-    const QString wrapper = dir.filePath("wrapper.sh");
-    QFile w(wrapper);
-    QVERIFY(w.open(QIODevice::WriteOnly));
-    w.write(QString("#!/bin/sh\n"
-                    "case \"$2\" in *monolithic-w1*) ;; *)\n"
-                    "  [ -e '%3' ] || { mkdir '%2'/logs/monolithic-w1.rung0.log && echo monolithic-w1 > '%3'; };;\n"
-                    "esac\n"
-                    "exec '%1' \"$@\"\n")
-                .arg(PARTICLE_CLI, out, blocked)
-                .toUtf8());
-    w.close();
-    QFile::setPermissions(wrapper, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert("PARTICLE_TRIAL_PROGRAM", wrapper);
+    QProcessEnvironment env = trialsThroughWrapper(
+        dir, QString("*monolithic-w1*) ;; *)\n"
+                     "  [ -e '%2' ] || { mkdir '%1'/logs/monolithic-w1.rung0.log && echo monolithic-w1 > '%2'; };;")
+                 .arg(out, blocked));
     ProcessRun r = cli({"search", p, "--budget", "7trials", "--out", out}, env);
     QVERIFY2(r.code == 0, qPrintable(r.all()));
     QFile b(blocked);
@@ -513,7 +554,8 @@ private Q_SLOTS:
       QCOMPARE(t["rung"].get<int>(), 0);
       QCOMPARE(t["status"].get<std::string>(), std::string("failed"));
       const std::string message = t["message"].get<std::string>();
-      QVERIFY2(message == "could not start " + wrapper.toStdString() + ": Is a directory", message.c_str());
+      QVERIFY2(message == "could not start " + dir.filePath("wrapper.sh").toStdString() + ": Is a directory",
+               message.c_str());
     }
     QCOMPARE(failed, 1); // never promoted, nor a finalist
     QVERIFY(completed >= 3);
