@@ -11,7 +11,6 @@
 #include <QElapsedTimer>
 
 #include <csignal>
-#include <QScopeGuard>
 #include <QtTest>
 
 using namespace particle;
@@ -301,14 +300,7 @@ void TestCli::info() {
   // The matmul peaks go to a cache of this test's own: measured by the first call (about a second
   // each), read back by the second.
   QTemporaryDir cache;
-  const QByteArray before = qgetenv("XDG_CACHE_HOME");
-  qputenv("XDG_CACHE_HOME", cache.path().toUtf8());
-  const auto restore = qScopeGuard([&] {
-    if (before.isEmpty())
-      qunsetenv("XDG_CACHE_HOME");
-    else
-      qputenv("XDG_CACHE_HOME", before);
-  });
+  const CacheHomeAt cacheHome(cache.path());
   const Run r = runCli({"info", "--threads", "1"});
   QCOMPARE(r.code, 0);
   QVERIFY(r.out.contains("libtorch"));
@@ -330,14 +322,7 @@ void TestCli::info() {
 // `particle info RUN` never shows a fraction above 100%.
 void TestCli::aPeakBelowARunIsMeasuredAgain() {
   QTemporaryDir dir;
-  const QByteArray before = qgetenv("XDG_CACHE_HOME");
-  qputenv("XDG_CACHE_HOME", dir.filePath("cache").toUtf8());
-  const auto restore = qScopeGuard([&] {
-    if (before.isEmpty())
-      qunsetenv("XDG_CACHE_HOME");
-    else
-      qputenv("XDG_CACHE_HOME", before);
-  });
+  const CacheHomeAt cacheHome(dir.filePath("cache"));
   QCOMPARE(runCli({"info", "--threads", "1"}).code, 0); // the cache's entries, with this machine's keys
   const std::string peakFile = dir.filePath("cache/particle-studio/peak.json").toStdString();
   auto setPeaks = [&](double gflops) {

@@ -48,6 +48,26 @@ inline Json baseProject() {
   })");
 }
 
+// XDG_CACHE_HOME set to `folder` while the guard lives, then back as it was: a user cache folder of
+// the test's own (the matmul peaks measured afresh, not read from the shared test cache).
+class CacheHomeAt {
+public:
+  explicit CacheHomeAt(const QString &folder) : before_(qgetenv("XDG_CACHE_HOME")) {
+    qputenv("XDG_CACHE_HOME", folder.toUtf8());
+  }
+  ~CacheHomeAt() {
+    if (before_.isEmpty())
+      qunsetenv("XDG_CACHE_HOME");
+    else
+      qputenv("XDG_CACHE_HOME", before_);
+  }
+  CacheHomeAt(const CacheHomeAt &) = delete;
+  CacheHomeAt &operator=(const CacheHomeAt &) = delete;
+
+private:
+  QByteArray before_;
+};
+
 inline std::string writeFile(const QTemporaryDir &dir, const std::string &name, const std::string &text) {
   const std::string path = dir.path().toStdString() + "/" + name;
   writeFileAtomically(path, text);

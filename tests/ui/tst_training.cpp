@@ -19,7 +19,6 @@
 #include <QListWidget>
 #include <QPushButton>
 #include <QRegularExpression>
-#include <QScopeGuard>
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QToolButton>
@@ -565,14 +564,7 @@ void TestTraining::achievedFlopsBesideTheThroughput() {
   // A fresh cache folder: the first run finds no peak, says its GFLOP/s and that the peak is being
   // measured (after the run, on the engine thread), then the fraction; the next run has it at once.
   QTemporaryDir cache;
-  const QByteArray before = qgetenv("XDG_CACHE_HOME");
-  qputenv("XDG_CACHE_HOME", cache.path().toUtf8());
-  const auto restore = qScopeGuard([&] {
-    if (before.isEmpty())
-      qunsetenv("XDG_CACHE_HOME");
-    else
-      qputenv("XDG_CACHE_HOME", before);
-  });
+  const CacheHomeAt cacheHome(cache.path());
   Json doc = baseProject();
   doc["training"] = {{"epochs", 2}, {"batch_size", 32}, {"threads", 1}};
   window_->document()->reset(projectFromJson(doc, "flops.json"));
