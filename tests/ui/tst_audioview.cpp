@@ -7,16 +7,22 @@
 #include "MainWindow.h"
 #include "ProjectFiles.h"
 #include "TestSupport.h"
+#include "charts/CustomPlot.h"
 #include "charts/Spectrogram.h"
 #include "dataset/DataPanel.h"
+#include "explain/ContributionCharts.h"
 #include "explain/ExplainPanel.h"
 #include "explain/SampleView.h"
 #include "train/Trainer.h"
 
+#include <QCheckBox>
 #include <QLabel>
 #include <QListWidget>
 #include <QPushButton>
+#include <QScrollArea>
+#include <QScrollBar>
 #include <QSignalSpy>
+#include <QSlider>
 #include <QStandardPaths>
 #include <QUndoStack>
 #include <QtTest>
@@ -108,6 +114,51 @@ std::pair<double, int> brightest(SpectrogramView *view) {
   }
   return {static_cast<double>(plot.bottom() - bestY) / plot.height(), static_cast<int>(colours.size())};
 }
+// Two neighbouring x labels of a plot that overlap (upright ones side by side, slanted ones across
+// their slant), named; empty when none do.
+QString overlappingLabels(QCustomPlot *plot) {
+  const auto ticker = plot->xAxis->ticker().dynamicCast<QCPAxisTickerText>();
+  if (!ticker)
+    return "no text labels";
+  const QFontMetrics metrics(plot->xAxis->tickLabelFont());
+  const double rotation = plot->xAxis->tickLabelRotation() * M_PI / 180;
+  const auto ticks = ticker->ticks();
+  for (auto a = ticks.begin(), b = std::next(a); a != ticks.end() && b != ticks.end(); ++a, ++b) {
+    const double gap = plot->xAxis->coordToPixel(b.key()) - plot->xAxis->coordToPixel(a.key());
+    const bool overlap = rotation == 0
+                             ? (metrics.horizontalAdvance(a.value()) + metrics.horizontalAdvance(b.value())) / 2.0 > gap
+                             : gap * std::sin(rotation) < metrics.height();
+    if (overlap)
+      return QString("'%1' and '%2' %3 px apart at %4°")
+          .arg(a.value(), b.value())
+          .arg(gap)
+          .arg(plot->xAxis->tickLabelRotation());
+  }
+  return {};
+}
+
+// The most coloured pixel (max − min of its red, green and blue) inside each part of the view,
+// 4 px in from its outline (the chosen part's outline is yellow).
+QVector<int> saturationPerPart(SpectrogramView *view) {
+  const QImage img = view->grab().toImage();
+  const QRectF plot(view->plotRect());
+  const double ch = plot.height() / 16, cw = plot.width() / std::max(1, view->parts().value(0).col1);
+  QVector<int> out;
+  for (const auto &part : view->parts()) {
+    const QRect box = QRectF(plot.left() + part.col0 * cw, plot.bottom() - part.row1 * ch, (part.col1 - part.col0) * cw,
+                             (part.row1 - part.row0) * ch)
+                          .toRect()
+                          .adjusted(4, 4, -4, -4);
+    int top = 0;
+    for (int y = box.top(); y <= box.bottom(); ++y)
+      for (int x = box.left(); x <= box.right(); ++x) {
+        const QColor c = img.pixelColor(x, y);
+        top = std::max(top, std::max({c.red(), c.green(), c.blue()}) - std::min({c.red(), c.green(), c.blue()}));
+      }
+    out << top;
+  }
+  return out;
+}
 } // namespace
 
 class TestAudioView : public QObject {
@@ -117,6 +168,8 @@ private Q_SLOTS:
   void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
   void dataPanelDrawsSpectrograms();
   void explainTabStitchesSaliencyAcrossBands();
+  void dataPanelSpectrogramInViewWithoutScrolling();
+  void explainTabReadableAtBothSizes();
 };
 
 void TestAudioView::dataPanelDrawsSpectrograms() {
@@ -210,6 +263,131 @@ void TestAudioView::explainTabStitchesSaliencyAcrossBands() {
   // Another branch clicked: its band is the one outlined as chosen.
   QTest::mouseClick(branches->viewport(), Qt::LeftButton, {}, branches->visualItemRect(branches->item(1)).center());
   QTRY_VERIFY(view->parts().size() == 2 && view->parts()[1].selected && !view->parts()[0].selected);
+  window.undoStack()->setClean();
+}
+
+// The Data panel's large spectrogram is in view as the panel opens at 1600×1000 (the fresh-eyes
+// trial had to scroll the dock to find it), and at 1024×700 it is there, whole and readable, a
+// scroll away.
+void TestAudioView::dataPanelSpectrogramInViewWithoutScrolling() {
+  QTemporaryDir dir;
+  writeTones(dir);
+  const std::string path = writeFile(dir, "p.particle.json", audioProject().dump());
+  MainWindow window;
+  QVERIFY(window.files()->open(QString::fromStdString(path)));
+  window.resize(1600, 1000);
+  window.show();
+  QVERIFY(QTest::qWaitForWindowActive(&window));
+  QTest::keyClick(window.view(), Qt::Key_D, Qt::ControlModifier | Qt::ShiftModifier);
+  DataPanel *data = window.dataPanel();
+  QTRY_VERIFY(data->isVisible());
+  QTRY_VERIFY_WITH_TIMEOUT(data->previewReady(), 30000);
+  SpectrogramView *view = data->spectrogram();
+  auto *scroll = qobject_cast<QScrollArea *>(data->parentWidget()->parentWidget());
+  QVERIFY(scroll);
+  auto plotInViewport = [&] {
+    const QRect plot = view->plotRect();
+    return QRect(view->mapTo(scroll->viewport(), plot.topLeft()), plot.size());
+  };
+  QTRY_VERIFY(view->isVisible() && view->hasSample());
+  QTest::qWait(100); // the layout settles
+  QCOMPARE(scroll->verticalScrollBar()->value(), 0);
+  QVERIFY2(scroll->viewport()->rect().contains(plotInViewport()) && view->plotRect().height() >= 120,
+           qPrintable(QString("1600×1000: plot at %1,%2 %3×%4 in a viewport %5 high")
+                          .arg(plotInViewport().x())
+                          .arg(plotInViewport().y())
+                          .arg(plotInViewport().width())
+                          .arg(plotInViewport().height())
+                          .arg(scroll->viewport()->height())));
+  window.resize(1024, 700);
+  QTest::qWait(200);
+  QVERIFY2(view->plotRect().height() >= 100 && view->plotRect().width() >= 100 &&
+               view->height() <= scroll->viewport()->height(),
+           qPrintable(QString("1024×700: plot %1×%2, view %3 high in a viewport %4 high")
+                          .arg(view->plotRect().width())
+                          .arg(view->plotRect().height())
+                          .arg(view->height())
+                          .arg(scroll->viewport()->height())));
+  window.undoStack()->setClean();
+}
+
+// The Explain tab as the fresh-eyes trial found it wanting: the waterfall's labels overlapped in a
+// narrower window; the spectrogram under the saliency was muddy; a band that decided a third of the
+// output looked blank (its gradients faint beside another band's, on one scale) with nothing saying
+// that the colours and the % are different measures.
+void TestAudioView::explainTabReadableAtBothSizes() {
+  QTemporaryDir dir;
+  writeTones(dir);
+  const std::string path = writeFile(dir, "p.particle.json", audioProject().dump());
+  TrainOptions options;
+  options.outDir = dir.path().toStdString();
+  Trainer(loadProject(path), options).run();
+
+  MainWindow window;
+  QVERIFY(window.files()->open(QString::fromStdString(path)));
+  window.resize(1600, 1000);
+  window.setCurrentTab("explain");
+  window.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&window));
+  ExplainPanel *panel = window.explainPanel();
+  panel->setCheckpoint(dir.filePath("checkpoint.pt"));
+  QSignalSpy ready(panel, &ExplainPanel::resultReady);
+  QSignalSpy detail(panel, &ExplainPanel::detailReady);
+  QTest::mouseClick(panel->computeButton(), Qt::LeftButton);
+  QVERIFY(ready.wait(60000));
+  QVERIFY2(panel->result().error.isEmpty(), qPrintable(panel->result().error));
+  QTRY_VERIFY_WITH_TIMEOUT(detail.count() > 0, 60000);
+  SampleView *sample = panel->sampleView();
+  SpectrogramView *view = sample->spectrogram();
+  QTRY_VERIFY(view->isVisible() && view->plotRect().height() > 40 && view->parts().size() == 2);
+  QTest::qWait(100);
+
+  // Where the user sees the bands' % and the colours, a caption says they measure different things.
+  QLabel *caption = sample->audioCaption();
+  QVERIFY(caption && caption->isVisible());
+  QVERIFY2(caption->text().contains("saliency") && caption->text().contains("Shapley") &&
+               caption->text().contains("Different measures"),
+           qPrintable(caption->text()));
+  // Each band's saliency scaled to its own peak: every band shows its strongest cells in colour.
+  QVERIFY(sample->perBandBox()->isChecked());
+  for (int s : saturationPerPart(view))
+    QVERIFY2(s >= 120, qPrintable(QString("a band's strongest saliency drawn with saturation %1").arg(s)));
+
+  // The opacity slider at its left end: the spectrogram alone, in greys stretched over its range.
+  QSlider *opacity = sample->opacitySlider();
+  QVERIFY(opacity->isVisible());
+  QTest::mouseClick(opacity, Qt::LeftButton, {}, QPoint(opacity->width() / 2, opacity->height() / 2));
+  QTest::keyClick(opacity, Qt::Key_Home);
+  QTRY_COMPARE(view->overlayOpacity(), 0.0);
+  {
+    const QImage img = view->grab().toImage();
+    const QRect plot = view->plotRect().adjusted(3, 3, -3, -3);
+    QVector<int> greys;
+    int coloured = 0, all = 0;
+    for (int y = plot.top(); y <= plot.bottom(); y += 2)
+      for (int x = plot.left(); x <= plot.right(); x += 2, ++all) {
+        const QColor c = img.pixelColor(x, y);
+        if (std::abs(c.red() - c.green()) > 2 || std::abs(c.green() - c.blue()) > 2)
+          ++coloured; // the chosen part's yellow outline, no saliency
+        else
+          greys << c.red();
+      }
+    QVERIFY2(coloured < all / 20, qPrintable(QString("%1 of %2 pixels coloured").arg(coloured).arg(all)));
+    std::sort(greys.begin(), greys.end());
+    const int spread = greys[greys.size() * 9 / 10] - greys[greys.size() / 10];
+    QVERIFY2(spread >= 60, qPrintable(QString("the grey spectrogram's 10th–90th percentile spread: %1").arg(spread)));
+  }
+  // One scale for the sample, ticked off by the user: the colour bar says so.
+  QTest::keyClick(opacity, Qt::Key_End);
+  QTest::mouseClick(sample->perBandBox(), Qt::LeftButton, {}, QPoint(8, sample->perBandBox()->height() / 2));
+  QTRY_VERIFY(!view->overlayPerPart());
+
+  // The waterfall's labels clear each other at 1600×1000 and after the window narrows to 1024×700.
+  QCustomPlot *waterfall = panel->charts()->waterfall();
+  QTRY_VERIFY2(overlappingLabels(waterfall).isEmpty(), qPrintable(overlappingLabels(waterfall)));
+  window.resize(1024, 700);
+  QTest::qWait(300); // laid out and replotted at the new size
+  QVERIFY2(overlappingLabels(waterfall).isEmpty(), qPrintable(overlappingLabels(waterfall)));
   window.undoStack()->setClean();
 }
 

@@ -17,11 +17,28 @@ QColor mapColor(double t) {
   return {c.r, c.g, c.b};
 }
 
-// Saliency in heat colours, transparent where there is none (as the images' overlays are drawn).
-QColor heatColor(double t) {
-  QColor c = QColor::fromHsvF(0.66 * (1.0 - std::clamp(t, 0.0, 1.0)), 1.0, 1.0);
-  c.setAlphaF(0.85 * std::clamp(t, 0.0, 1.0));
+// Saliency in heat colours, transparent where there is none (as the images' overlays are drawn);
+// `opacity` is the strongest cells' alpha. Over a spectrogram the alpha grows as √t: gradients are
+// spiky, and in proportion only the few strongest cells would show.
+QColor heatColor(double t, double opacity = 0.85, bool gentle = false) {
+  t = std::clamp(t, 0.0, 1.0);
+  QColor c = QColor::fromHsvF(0.66 * (1.0 - t), 1.0, 1.0);
+  c.setAlphaF(std::clamp(opacity, 0.0, 1.0) * (gentle ? std::sqrt(t) : t));
   return c;
+}
+
+// The values' 2nd and 98th percentiles: a grey spectrogram stretched between them keeps its
+// contrast where a few loud or silent cells would squeeze the rest into mid-grey.
+std::pair<float, float> spreadOf(QVector<float> v) {
+  if (v.isEmpty())
+    return {0.0f, 1.0f};
+  const auto at = [&](double q) {
+    auto nth = v.begin() + static_cast<qsizetype>(q * (v.size() - 1));
+    std::nth_element(v.begin(), nth, v.end());
+    return *nth;
+  };
+  const float lo = at(0.02), hi = at(0.98);
+  return {lo, hi > lo ? hi : lo + 1.0f};
 }
 
 std::pair<float, float> rangeOf(const QVector<float> &v) {
@@ -96,9 +113,40 @@ void SpectrogramView::setOverlay(const QVector<float> &magnitudes, const QString
   render();
 }
 
+void SpectrogramView::setOverlayOpacity(double opacity) {
+  overlayOpacity_ = std::clamp(opacity, 0.0, 1.0);
+  render();
+}
+
+void SpectrogramView::setOverlayPerPart(bool perPart) {
+  overlayPerPart_ = perPart;
+  render();
+}
+
 void SpectrogramView::setParts(const QVector<Part> &parts) {
   parts_ = parts;
-  update();
+  render(); // a part's overlay may be scaled to its own peak
+}
+
+QVector<float> SpectrogramView::scaledOverlay() const {
+  QVector<float> out = overlay_;
+  if (out.isEmpty())
+    return out;
+  const float peak = std::max(*std::max_element(out.begin(), out.end()), 1e-12f);
+  QVector<float> scale(out.size(), peak);
+  if (overlayPerPart_)
+    for (const auto &part : parts_) {
+      float top = 0;
+      for (int r = std::max(0, part.row0); r < std::min(rows_, part.row1); ++r)
+        for (int c = std::max(0, part.col0); c < std::min(cols_, part.col1); ++c)
+          top = std::max(top, overlay_[r * cols_ + c]);
+      for (int r = std::max(0, part.row0); r < std::min(rows_, part.row1); ++r)
+        for (int c = std::max(0, part.col0); c < std::min(cols_, part.col1); ++c)
+          scale[r * cols_ + c] = std::max(top, 1e-12f);
+    }
+  for (qsizetype i = 0; i < out.size(); ++i)
+    out[i] /= scale[i];
+  return out;
 }
 
 void SpectrogramView::clear() {
@@ -117,15 +165,17 @@ void SpectrogramView::render() {
     if (overlay_.isEmpty()) {
       image_ = audioImage(values_, rows_, cols_);
     } else {
-      // The spectrogram in grey under the saliency, so that the heat reads as the saliency alone.
-      const auto [lo, hi] = rangeOf(values_);
-      const float peak = std::max(*std::max_element(overlay_.begin(), overlay_.end()), 1e-12f);
+      // The spectrogram in grey under the saliency, so that the heat reads as the saliency alone;
+      // stretched over its 2nd–98th percentiles, near black to light grey (not white, where the
+      // heat's yellows would vanish), so its shapes stay readable.
+      const auto [lo, hi] = spreadOf(values_);
+      const QVector<float> heats = scaledOverlay();
       image_ = QImage(cols_, rows_, QImage::Format_RGB32);
-      QPainter p(&image_);
       for (int r = 0; r < rows_; ++r)
         for (int c = 0; c < cols_; ++c) {
-          const int grey = static_cast<int>(40 + 150 * (values_[r * cols_ + c] - lo) / (hi - lo));
-          const QColor heat = heatColor(overlay_[r * cols_ + c] / peak);
+          const int grey = static_cast<int>(
+              std::lround(10 + 190 * std::clamp((values_[r * cols_ + c] - lo) / (hi - lo), 0.0f, 1.0f)));
+          const QColor heat = heatColor(heats[r * cols_ + c], overlayOpacity_, true);
           const double a = heat.alphaF();
           image_.setPixel(c, rows_ - 1 - r,
                           qRgb(static_cast<int>(grey * (1 - a) + heat.red() * a),
@@ -169,7 +219,9 @@ SpectrogramView::Frame SpectrogramView::frame() const {
     f.yTextW = std::max(f.yTextW, fm.horizontalAdvance(QString::fromStdString(t.text)));
   f.barLo = overlay_.isEmpty() ? QString::number(lo, 'g', 3) : "0";
   f.barHi = overlay_.isEmpty() ? QString::number(hi, 'g', 3)
-                               : QString::number(*std::max_element(overlay_.begin(), overlay_.end()), 'g', 2);
+            : overlayPerPart_ && !parts_.isEmpty()
+                ? tr("peak")
+                : QString::number(*std::max_element(overlay_.begin(), overlay_.end()), 'g', 2);
   const bool bar = !waveform || !overlay_.isEmpty();
   f.barW = bar ? 12 + 4 + std::max(fm.horizontalAdvance(f.barLo), fm.horizontalAdvance(f.barHi)) + 6 + line : 0;
   const int left = 4 + line + 4 + f.yTextW + 6;
@@ -189,7 +241,9 @@ void SpectrogramView::paintEvent(QPaintEvent *) {
   const bool waveform = isWaveform();
   const bool bar = !waveform || !overlay_.isEmpty();
   const QString yLabel = waveform ? tr("Amplitude") : tr("Frequency (Hz)");
-  const QString barLabel = overlay_.isEmpty() ? tr("log mel energy") : overlayLabel_;
+  const QString barLabel = overlay_.isEmpty()                     ? tr("log mel energy")
+                           : overlayPerPart_ && !parts_.isEmpty() ? tr("%1, each band to its peak").arg(overlayLabel_)
+                                                                  : tr("%1, one scale").arg(overlayLabel_);
   const auto [lo, hi] = rangeOf(values_);
   const float peak = std::max(std::abs(lo), std::abs(hi));
   const Frame f = frame();
@@ -214,15 +268,15 @@ void SpectrogramView::paintEvent(QPaintEvent *) {
   if (waveform) {
     p.fillRect(plot, Qt::white);
     if (!overlay_.isEmpty()) {
-      const float top = std::max(*std::max_element(overlay_.begin(), overlay_.end()), 1e-12f);
+      const QVector<float> heats = scaledOverlay();
       const int w = std::max(1, f.plot.width());
       for (int x = 0; x < w; ++x) {
         const int a = static_cast<int>(static_cast<int64_t>(x) * cols_ / w),
                   b = std::max(a + 1, static_cast<int>(static_cast<int64_t>(x + 1) * cols_ / w));
         float m = 0;
         for (int i = a; i < b && i < cols_; ++i)
-          m = std::max(m, overlay_[i]);
-        p.fillRect(QRectF(plot.left() + x, plot.top(), 1, plot.height()), heatColor(m / top));
+          m = std::max(m, heats[i]);
+        p.fillRect(QRectF(plot.left() + x, plot.top(), 1, plot.height()), heatColor(m, overlayOpacity_));
       }
     }
     drawWaveform(p, values_, plot, peak, QColor(0x1f, 0x77, 0xb4));
@@ -285,7 +339,7 @@ void SpectrogramView::paintEvent(QPaintEvent *) {
         p.fillRect(band, mapColor(t));
       } else {
         p.fillRect(band, QColor(110, 110, 110));
-        p.fillRect(band, heatColor(t));
+        p.fillRect(band, heatColor(t, overlayOpacity_, !waveform));
       }
     }
     p.setPen(ink);

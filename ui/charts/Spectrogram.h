@@ -35,6 +35,13 @@ public:
   // Magnitudes over the sample (rows × cols; empty: none), drawn in heat colours over a grey
   // spectrogram; the colour scale then measures them under `label`.
   void setOverlay(const QVector<float> &magnitudes, const QString &label);
+  // How opaque the overlay's strongest cells are (0: the spectrogram alone, 1: the heat alone).
+  void setOverlayOpacity(double opacity);
+  double overlayOpacity() const { return overlayOpacity_; }
+  // Each part's overlay scaled to its own peak (a band with faint magnitudes still shows where they
+  // lie), or all of it to the sample's peak (bands compared); the colour scale says which.
+  void setOverlayPerPart(bool perPart);
+  bool overlayPerPart() const { return overlayPerPart_; }
   void setParts(const QVector<Part> &parts);
   void clear();
 
@@ -58,6 +65,8 @@ private:
   QString title_, overlayLabel_;
   QColor titleColor_;
   QVector<Part> parts_;
+  double overlayOpacity_ = 0.75;
+  bool overlayPerPart_ = true;
   QImage image_; // the cells as drawn (row 0 at the bottom), rebuilt when the sample or overlay change
   // The layout at the widget's size: the plot, the frequency (or amplitude) ticks, the colour bar.
   struct Frame {
@@ -68,6 +77,8 @@ private:
     QString barLo, barHi;
   };
   Frame frame() const;
+  // The overlay in [0, 1]: each part's cells over the part's peak, or all over the sample's.
+  QVector<float> scaledOverlay() const;
   void render();
 };
 

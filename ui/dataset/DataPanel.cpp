@@ -13,6 +13,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QListWidget>
+#include <QScrollBar>
 #include <QSignalBlocker>
 #include <QTableWidget>
 #include <QTimer>
@@ -91,6 +92,10 @@ DataPanel::DataPanel(GraphDocument *doc, QUndoStack *undo, QWidget *parent) : QW
   layout->addWidget(thumbnails_, 1);
   spectrogram_ = new SpectrogramView(this);
   spectrogram_->setToolTip(tr("The training sample chosen above: time across, frequency up (low at the bottom)"));
+  // It takes the room left below the form, from a readable minimum, rather than asking for its
+  // preferred height (which scrolled it out of view).
+  spectrogram_->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Ignored);
+  spectrogram_->setMinimumHeight(200);
   layout->addWidget(spectrogram_, 2);
   spectrogram_->hide();
   connect(thumbnails_, &QListWidget::currentRowChanged, this, &DataPanel::showAudioSample);
@@ -130,7 +135,13 @@ void DataPanel::refresh() {
     kind_->setCurrentIndex(kind_->findData(kind));
   }
   const DataKind *type = DataKinds::instance().find(kind.toStdString());
-  kindDoc_->setText(type ? QString::fromStdString(type->doc) : tr("Choose a kind of data set."));
+  // The doc's first clause, the whole of it in the tooltips; it helps to fill in the form and gives
+  // way to the preview once the data is read (below), so that the narrow panel keeps its height for
+  // the preview: an audio folder's spectrogram in view without scrolling.
+  const QString doc = type ? QString::fromStdString(type->doc) : QString();
+  kindDoc_->setText(type ? (doc.contains(';') ? doc.section(';', 0, 0) + "…" : doc) : tr("Choose a kind of data set."));
+  kindDoc_->setToolTip(doc);
+  kind_->setToolTip(doc);
   // A project without a file has no folder: files chosen for it are stored with absolute paths.
   form_->setBaseDir(doc_->sourcePath().isEmpty() ? QString() : QString::fromStdString(doc_->project().baseDir()));
   form_->setSchema(type ? datasetSchema(*type) : Schema{}, kind);
@@ -205,6 +216,7 @@ void DataPanel::requestPreview() {
   thumbnails_->clear();
   rows_->clear();
   previewReady_ = false;
+  kindDoc_->show();
   if (!doc_->dataError().isEmpty()) {
     summary_->clear();
     thumbnails_->clear();
@@ -217,6 +229,7 @@ void DataPanel::requestPreview() {
 
 void DataPanel::onPreview(const DataPreview &p) {
   previewReady_ = true;
+  kindDoc_->setVisible(!p.error.isEmpty());
   status_->setVisible(!doc_->dataError().isEmpty());
   thumbnails_->clear();
   rows_->clear();
@@ -267,6 +280,14 @@ void DataPanel::onPreview(const DataPreview &p) {
   for (int i = 0; i < p.audioValues.size(); ++i)
     audioTitles_ << tr("training sample %1: %2").arg(i).arg(p.classNames.value(p.thumbnailLabels.value(i)));
   spectrogram_->setVisible(!audioValues_.isEmpty());
+  // Audio: the thumbnails in one row that scrolls across, so that the one chosen is drawn large
+  // below them without scrolling the panel; images keep their grid.
+  const bool strip = !audioValues_.isEmpty();
+  thumbnails_->setWrapping(!strip);
+  const int stripHeight = thumbnails_->gridSize().height() + thumbnails_->horizontalScrollBar()->sizeHint().height() +
+                          2 * thumbnails_->frameWidth() + 2;
+  thumbnails_->setMinimumHeight(strip ? stripHeight : 80);
+  thumbnails_->setMaximumHeight(strip ? stripHeight : QWIDGETSIZE_MAX);
   if (!audioValues_.isEmpty())
     thumbnails_->setCurrentRow(0);
   showAudioSample(thumbnails_->currentRow());

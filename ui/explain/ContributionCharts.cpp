@@ -4,6 +4,7 @@
 #include "charts/CustomPlot.h"
 
 #include <QComboBox>
+#include <QEvent>
 #include <QGridLayout>
 #include <QGroupBox>
 #include <QLabel>
@@ -18,6 +19,32 @@ QSharedPointer<QCPAxisTickerText> labels(const QStringList &names) {
   for (int i = 0; i < names.size(); ++i)
     ticker->addTick(i, names[i]);
   return ticker;
+}
+
+// The x axis's text labels upright where each clears its neighbours between their ticks, slanted
+// (40°) where they would overlap but slanted ones clear each other, on end (90°) otherwise. Decided
+// from the labels side by side, not their total width (a long label beside a long one overlaps
+// where short ones at the ends leave room in total), at the plot's width now; whether it changed.
+bool fitTickLabels(QCustomPlot *plot) {
+  const auto ticker = plot->xAxis->ticker().dynamicCast<QCPAxisTickerText>();
+  if (!ticker || ticker->ticks().size() < 2)
+    return false;
+  const QFontMetrics metrics(plot->xAxis->tickLabelFont());
+  const QMargins margins = plot->axisRect()->margins();
+  const double perTick = (plot->width() - margins.left() - margins.right()) / plot->xAxis->range().size();
+  bool upright = true;
+  double previous = -1;
+  for (const QString &name : ticker->ticks()) {
+    const double width = metrics.horizontalAdvance(name);
+    if (previous >= 0 && (previous + width) / 2 + 8 > perTick)
+      upright = false;
+    previous = width;
+  }
+  const double rotation = upright ? 0 : perTick * std::sin(40 * M_PI / 180) >= metrics.height() + 2 ? 40 : 90;
+  if (plot->xAxis->tickLabelRotation() == rotation)
+    return false;
+  plot->xAxis->setTickLabelRotation(rotation);
+  return true;
 }
 } // namespace
 
@@ -47,6 +74,15 @@ ContributionCharts::ContributionCharts(QWidget *parent) : QWidget(parent) {
   grid_->addWidget(heatmap_, 1, 0, 1, 2);
   grid_->addWidget(attentionBox_, 2, 0, 1, 2);
   connect(attentionPick_, &QComboBox::currentIndexChanged, this, &ContributionCharts::drawAttention);
+  // A narrower window (or splitter) can crowd labels that fit when they were drawn.
+  waterfall_->installEventFilter(this);
+  weights_->installEventFilter(this);
+}
+
+bool ContributionCharts::eventFilter(QObject *watched, QEvent *event) {
+  if (event->type() == QEvent::Resize && (watched == waterfall_ || watched == weights_))
+    fitTickLabels(static_cast<QCustomPlot *>(watched)); // the plot replots at its new size itself
+  return QWidget::eventFilter(watched, event);
 }
 
 void ContributionCharts::showCombine(const ExplainResult &result, int combine) {
@@ -170,17 +206,14 @@ void ContributionCharts::drawWaterfall() {
     text->setFont(QFont(font().family(), 8));
   }
   waterfall_->xAxis->setTicker(labels(names));
-  // Upright labels while they fit side by side; slanted when there are many or long ones.
-  const QFontMetrics metrics(waterfall_->xAxis->tickLabelFont());
-  int needed = 0;
-  for (const auto &n : names)
-    needed += metrics.horizontalAdvance(n) + 10;
-  waterfall_->xAxis->setTickLabelRotation(needed > waterfall_->width() - 90 ? 40 : 0);
   waterfall_->xAxis->setSubTicks(false);
   waterfall_->xAxis->setRange(-0.6, last + 0.6);
   waterfall_->yAxis->setRange(lo - pad, hi + pad);
   waterfall_->yAxis->setLabel(tr("logit of %1").arg(result_.className(result_.targets[sample_])));
+  fitTickLabels(waterfall_);
   waterfall_->replot();
+  if (fitTickLabels(waterfall_)) // the margins of the first layout with these labels
+    waterfall_->replot();
   if (!c->weights.isEmpty()) {
     auto *bars = new QCPBars(weights_->xAxis, weights_->yAxis);
     bars->setBrush(charts::markColor());
@@ -188,9 +221,9 @@ void ContributionCharts::drawWaterfall() {
     for (int b = 0; b < k; ++b)
       bars->addData(b, c->weights[sample_ * k + b]);
     weights_->xAxis->setTicker(labels(c->branches));
-    weights_->xAxis->setTickLabelRotation(k > 4 ? 40 : 0);
     weights_->xAxis->setSubTicks(false);
     weights_->xAxis->setRange(-0.6, k - 0.4);
+    fitTickLabels(weights_);
     weights_->yAxis->setRange(0, 1);
     weights_->yAxis->setLabel(tr("weight"));
     weights_->setVisible(true);
@@ -200,6 +233,8 @@ void ContributionCharts::drawWaterfall() {
   grid_->removeWidget(waterfall_);
   grid_->addWidget(waterfall_, 0, 0, 1, c->weights.isEmpty() ? 2 : 1);
   weights_->replot();
+  if (fitTickLabels(weights_))
+    weights_->replot();
 }
 
 void ContributionCharts::drawHeatmap() {

@@ -35,6 +35,9 @@ public:
   QCustomPlot *heatmap() const { return heatmap_; }
   QGroupBox *attentionBox() const { return attentionBox_; }
 
+protected:
+  bool eventFilter(QObject *watched, QEvent *event) override;
+
 private:
   void drawWaterfall();
   void drawHeatmap();

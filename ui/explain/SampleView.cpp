@@ -2,8 +2,11 @@
 
 #include "charts/Spectrogram.h"
 
+#include <QCheckBox>
+#include <QHBoxLayout>
 #include <QLabel>
 #include <QPainter>
+#include <QSlider>
 #include <QTextBrowser>
 #include <QVBoxLayout>
 
@@ -92,11 +95,42 @@ SampleView::SampleView(QWidget *parent) : QWidget(parent) {
   text_->hide();
   spectrogram_ = new SpectrogramView(this);
   spectrogram_->hide();
+  // Audio: the saliency's opacity and scale are the user's to change (the spectrogram under it
+  // alone at 0), and a caption says that the colours and the bands' % are different measures: a
+  // band can decide much of the output while its gradients are faint.
+  audioControls_ = new QWidget(this);
+  auto *controls = new QHBoxLayout(audioControls_);
+  controls->setContentsMargins(0, 0, 0, 0);
+  auto *opacityLabel = new QLabel(tr("saliency"), audioControls_);
+  opacity_ = new QSlider(Qt::Horizontal, audioControls_);
+  opacity_->setObjectName("saliencyOpacity");
+  opacity_->setRange(0, 100);
+  opacity_->setValue(static_cast<int>(std::lround(100 * spectrogram_->overlayOpacity())));
+  opacity_->setToolTip(tr("How opaque the saliency is over the spectrogram: at the left end the spectrogram alone"));
+  opacityLabel->setBuddy(opacity_);
+  perBand_ = new QCheckBox(tr("each band to its peak"), audioControls_);
+  perBand_->setObjectName("saliencyPerBand");
+  perBand_->setChecked(spectrogram_->overlayPerPart());
+  perBand_->setToolTip(tr("Scale each band's saliency to its own peak, so that a band with faint gradients still "
+                          "shows where they lie; unticked, one scale for the whole sample compares the bands"));
+  controls->addWidget(opacityLabel);
+  controls->addWidget(opacity_, 1);
+  controls->addWidget(perBand_);
+  caption_ = new QLabel(this);
+  caption_->setObjectName("saliencyCaption");
+  caption_->setWordWrap(true);
+  caption_->setStyleSheet("color: palette(placeholder-text)");
+  audioControls_->hide();
+  caption_->hide();
+  connect(opacity_, &QSlider::valueChanged, this, [this](int v) { spectrogram_->setOverlayOpacity(v / 100.0); });
+  connect(perBand_, &QCheckBox::toggled, spectrogram_, &SpectrogramView::setOverlayPerPart);
   auto *layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addWidget(image_);
   layout->addWidget(text_);
-  layout->addWidget(spectrogram_);
+  layout->addWidget(spectrogram_, 1);
+  layout->addWidget(audioControls_);
+  layout->addWidget(caption_);
 }
 
 void SampleView::show(const ExplainResult &result, int combine, int sample, int branch, const SampleDetail &detail) {
@@ -115,6 +149,8 @@ void SampleView::clear() {
   image_->clear();
   text_->clear();
   spectrogram_->clear();
+  audioControls_->hide();
+  caption_->hide();
 }
 
 void SampleView::draw() {
@@ -132,13 +168,21 @@ void SampleView::draw() {
   image_->setVisible(!result_.isText && !result_.isTable && !result_.isAudio);
   text_->setVisible(result_.isText || result_.isTable);
   spectrogram_->setVisible(result_.isAudio);
+  audioControls_->setVisible(result_.isAudio);
+  caption_->setVisible(result_.isAudio);
+  caption_->setText(tr("Colour: integrated-gradient saliency, where in the clip each band's output is sensitive. "
+                       "%: the band's share of this decision (%1). Different measures: a band can decide much "
+                       "with faint gradients.")
+                        .arg(result_.method == "shapley"    ? tr("Shapley values")
+                             : result_.method == "ablation" ? tr("ablation")
+                                                            : tr("gradient × activation")));
   if (result_.isAudio) {
     // The spectrogram under the saliency of every branch, each on its own band (stitched), and the
     // bands outlined with their share of this decision: which bands decided.
     spectrogram_->setSample(result_.audioValues.value(sample_), result_.audioRows, result_.audioCols, result_.audio,
                             title, right ? QColor() : QColor(0xd0, 0x30, 0x30));
     if (detail_.index == sample_)
-      spectrogram_->setOverlay(detail_.audioSaliency, tr("|integrated gradients|"));
+      spectrogram_->setOverlay(detail_.audioSaliency, tr("saliency"));
     const int k = static_cast<int>(c->branches.size());
     double total = 0;
     for (int b = 0; b < k; ++b)

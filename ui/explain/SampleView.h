@@ -9,7 +9,9 @@
 
 #include <QWidget>
 
+class QCheckBox;
 class QLabel;
+class QSlider;
 class QTextBrowser;
 
 namespace particle::ui {
@@ -30,6 +32,11 @@ public:
   QLabel *image() const { return image_; }                      // image and vector data
   QTextBrowser *text() const { return text_; }                  // text and table data
   SpectrogramView *spectrogram() const { return spectrogram_; } // audio data
+  // Audio: how opaque the saliency is over the spectrogram, whether each band's saliency is scaled
+  // to its own peak, and the caption saying what the colours and the bands' % measure.
+  QSlider *opacitySlider() const { return opacity_; }
+  QCheckBox *perBandBox() const { return perBand_; }
+  QLabel *audioCaption() const { return caption_; }
 
 private:
   void draw();
@@ -38,6 +45,10 @@ private:
   QLabel *image_;
   QTextBrowser *text_;
   SpectrogramView *spectrogram_;
+  QWidget *audioControls_;
+  QSlider *opacity_;
+  QCheckBox *perBand_;
+  QLabel *caption_;
   ExplainResult result_; // implicitly shared with the tab's
   SampleDetail detail_;
   int combine_ = -1, sample_ = -1, branch_ = -1;
