@@ -235,7 +235,7 @@ void writeStateDict(torch::nn::Module &module, const std::string &path) {
 
 // The epoch's summed loss and correct count. On a GPU they stay on the device, read on report steps
 // only; on the CPU each step has read its loss already and its logits are in memory, so they are
-// host arithmetic: the five tensor operations they took were 5% of a small model's step
+// host arithmetic: the eight tensor operations a step they took were 5% of a small model's step
 // (docs/BENCHMARKS.md, the seed model).
 struct Trainer::EpochTotals {
   torch::Tensor lossSum, correctSum;
