@@ -15,6 +15,7 @@
 
 #include <QComboBox>
 #include <QDoubleSpinBox>
+#include <QFileInfo>
 #include <QLabel>
 #include <QListWidget>
 #include <QPushButton>
@@ -74,6 +75,7 @@ private Q_SLOTS:
   void throughputIsTheRunsOwnFigure();
   void achievedFlopsBesideTheThroughput();
   void theTimeLeftFollowsTheRunsMeanPace();
+  void anOlderRunOfAnotherGraphIsNotOfferedToExplain();
 
 private:
   MainWindow *window_ = nullptr;
@@ -525,6 +527,53 @@ void TestTraining::aStoppedRunKeepsTheCompletedCheckpoint() {
   status = explain->statusLabel()->text();
   QVERIFY2(status.contains(QRegularExpression("^Checkpoint checkpoint.pt — " + namedRun(stopped) + " — press Explain")),
            qPrintable(status));
+}
+
+// #26 (fresh-eyes trial): a double-click on an older run took its checkpoint to the Explain tab,
+// whose Explain then refused it ("trained on a different graph"). A run of another graph is not
+// taken there: the history says why and where its project is; a run of this graph is explained.
+void TestTraining::anOlderRunOfAnotherGraphIsNotOfferedToExplain() {
+  QTemporaryDir dir;
+  Json doc = baseProject();
+  window_->document()->reset(projectFromJson(doc, dir.filePath("t.particle.json").toStdString()));
+  TrainPanel *panel = window_->trainPanel();
+  QSignalSpy done(panel, &TrainPanel::runFinished);
+  QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+  QVERIFY(done.wait(60000));
+  const QString older = done.at(0).at(0).value<RunFinished>().checkpoint;
+  // The same project with a wider sub-model (as the user edits it), trained again.
+  doc["nodes"][4]["params"]["hidden"] = Json::array({24});
+  window_->document()->reset(projectFromJson(doc, dir.filePath("t.particle.json").toStdString()));
+  QTRY_COMPARE(panel->historyList()->count(), 1); // the older run, listed
+  QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+  QVERIFY(done.wait(60000));
+  const QString newer = done.at(1).at(0).value<RunFinished>().checkpoint;
+  QListWidget *history = panel->historyList();
+  QCOMPARE(history->count(), 2);
+  ExplainPanel *explain = window_->explainPanel();
+  QCOMPARE(explain->checkpoint(), newer);
+  auto tab = [&] { return window_->tabs()->tabText(window_->tabs()->currentIndex()).toLower(); };
+
+  // The older run, double-clicked: the Train tab stays, the Explain tab keeps the newer checkpoint,
+  // and the history says why and where the run's project is.
+  QTest::mouseClick(history->viewport(), Qt::LeftButton, {}, history->visualItemRect(history->item(0)).center());
+  QTest::mouseDClick(history->viewport(), Qt::LeftButton, {}, history->visualItemRect(history->item(0)).center());
+  QTest::qWait(100);
+  QCOMPARE(tab(), QString("train"));
+  QCOMPARE(explain->checkpoint(), newer);
+  const QString why = panel->diffLabel()->text();
+  QVERIFY2(why.contains("cannot be explained with this graph") &&
+               why.contains(QFileInfo(older).dir().filePath("project.particle.json")) && why.contains("c.hidden"),
+           qPrintable(why));
+  // The newer run, double-clicked: its checkpoint on the Explain tab, which explains it.
+  QTest::mouseClick(history->viewport(), Qt::LeftButton, {}, history->visualItemRect(history->item(1)).center());
+  QTest::mouseDClick(history->viewport(), Qt::LeftButton, {}, history->visualItemRect(history->item(1)).center());
+  QTRY_COMPARE(tab(), QString("explain"));
+  QCOMPARE(explain->checkpoint(), newer);
+  QSignalSpy ready(explain, &ExplainPanel::resultReady);
+  QTest::mouseClick(explain->computeButton(), Qt::LeftButton);
+  QVERIFY(ready.wait(60000));
+  QVERIFY2(explain->result().error.isEmpty(), qPrintable(explain->result().error));
 }
 
 QTEST_MAIN(TestTraining)

@@ -52,7 +52,7 @@ RunHistory::RunHistory(GraphDocument *doc, QWidget *parent) : QWidget(parent), d
   list_->setObjectName("historyList");
   list_->setMinimumHeight(60);
   list_->setToolTip(tr("Tick a run to overlay its curves; select it to see what changed in the graph since; "
-                       "double-click it to explain its checkpoint."));
+                       "double-click a run of the graph as it is now to explain its checkpoint."));
   diffLabel_ = new QLabel(this);
   diffLabel_->setWordWrap(true);
   layout->addWidget(list_);
@@ -63,8 +63,22 @@ RunHistory::RunHistory(GraphDocument *doc, QWidget *parent) : QWidget(parent), d
     const int row = list_->row(item);
     if (row >= 0 && row < static_cast<int>(runs_.size())) {
       const QString checkpoint = runs_[static_cast<std::size_t>(row)].folder + "/checkpoint.pt";
-      if (QFile::exists(checkpoint))
-        Q_EMIT explainRequested(checkpoint);
+      if (!QFile::exists(checkpoint))
+        return;
+      // Explain runs this project's graph: a checkpoint of another graph is not taken to the
+      // Explain tab (where Explain could only refuse it); the list says why, and where the run's
+      // own project is, which explains it.
+      if (!checkpointFit(checkpoint.toStdString(), doc_->graph()).fits()) {
+        showDiff(row);
+        diffLabel_->setText(
+            tr("%1 cannot be explained with this graph: its checkpoint was trained on the graph as it was then. "
+               "To explain it, open its project, %2.")
+                .arg(runs_[static_cast<std::size_t>(row)].name,
+                     QDir::toNativeSeparators(runs_[static_cast<std::size_t>(row)].folder + "/project.particle.json")) +
+            "\n" + diffLabel_->text());
+        return;
+      }
+      Q_EMIT explainRequested(checkpoint);
     }
   });
   connect(doc_, &GraphDocument::validated, this, [this] {
