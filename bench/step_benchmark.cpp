@@ -7,7 +7,9 @@
 // measured here, and --compare: candidate changes timed in one interleaved run.
 //   build/bin/bench_step [--project P] [--threads T] [--steps N] [--precision fp32|bf16|both]
 //                        [--compare base,channels-last,set-to-none,select-out,threads-1] [--repeats R]
+//   build/bin/bench_step --op pool [--threads T] [--steps N] [--repeats R]   (the 2×2 max-pool alone)
 
+#include "nodes/ChannelsLastPool.h"
 #include "train/Runtime.h"
 #include "train/Trainer.h"
 
@@ -301,12 +303,78 @@ void printProfile(const Profile &p, int steps) {
   std::printf("\n  allocations: %.0f per step\n", static_cast<double>(p.allocations) / steps);
 }
 
+// The 2×2 max-pool alone at the shapes of fashion-patches' trunk (a batch of 128 patches: 32
+// channels at 14×14 after the first convolution, 64 at 7×7 after the second), channels-last as
+// the convolutions leave them, each followed by ConvNet's ReLU: LibTorch's max_pool2d and relu_,
+// ChannelsLastPool's pool and relu_, and ChannelsLastPool's pool with the ReLU in its pass; forward
+// and backward timed apart, in blocks interleaved across repeats.
+void poolBenchmark(int steps, int repeats) {
+  const std::vector<std::vector<int64_t>> shapes = {{128, 32, 14, 14}, {128, 64, 7, 7}};
+  const std::vector<std::string> kinds = {"torch", "ours", "ours-relu"};
+  struct Times {
+    std::vector<double> forward, relu, backward;
+  };
+  std::map<std::string, Times> times; // "fp32 torch" → ms per step (both shapes, one trunk call)
+  for (int r = 0; r < repeats; ++r)
+    for (const auto dtype : {torch::kFloat, torch::kBFloat16})
+      for (const auto &kind : kinds) {
+        std::vector<torch::Tensor> xs, gs;
+        for (const auto &shape : shapes) {
+          xs.push_back(torch::randn(shape).to(dtype).contiguous(at::MemoryFormat::ChannelsLast).requires_grad_());
+          gs.push_back(torch::randn({shape[0], shape[1], shape[2] / 2, shape[3] / 2})
+                           .to(dtype)
+                           .contiguous(at::MemoryFormat::ChannelsLast));
+        }
+        double forward = 0, relu = 0, backward = 0;
+        for (int i = 0; i < steps + 5; ++i) {
+          const bool timed = i >= 5; // five warm-up steps
+          for (std::size_t s = 0; s < xs.size(); ++s) {
+            auto t = Clock::now();
+            torch::Tensor y =
+                kind == "torch" ? torch::max_pool2d(xs[s], 2) : nodes::maxPool2x2(xs[s], kind == "ours-relu");
+            const double f = since(t);
+            t = Clock::now();
+            if (kind != "ours-relu")
+              torch::relu_(y);
+            const double u = since(t);
+            t = Clock::now();
+            y.backward(gs[s]);
+            xs[s].mutable_grad().reset();
+            if (timed) {
+              forward += f;
+              relu += u;
+              backward += since(t);
+            }
+          }
+        }
+        Times &into = times[std::string(dtype == torch::kFloat ? "fp32 " : "bf16 ") + kind];
+        into.forward.push_back(1e3 * forward / steps);
+        into.relu.push_back(1e3 * relu / steps);
+        into.backward.push_back(1e3 * backward / steps);
+      }
+  std::printf("2×2 max-pool, channels-last [128,32,14,14] and [128,64,7,7], %d repeats of %d steps, "
+              "median ms per pair of calls (one trunk's forward and backward; a step makes four)\n",
+              repeats, steps);
+  std::printf("| precision | kernel | pool forward | ReLU in place | backward | total | torch / this "
+              "|\n|---|---|---|---|---|---|---|\n");
+  for (const char *prec : {"fp32", "bf16"}) {
+    const Times &base = times.at(std::string(prec) + " torch");
+    const double baseTotal = median(base.forward) + median(base.relu) + median(base.backward);
+    for (const auto &kind : kinds) {
+      const Times &t = times.at(std::string(prec) + " " + kind);
+      const double total = median(t.forward) + median(t.relu) + median(t.backward);
+      std::printf("| %s | %s | %.3f | %.3f | %.3f | %.3f | %.2f× |\n", prec, kind.c_str(), median(t.forward),
+                  median(t.relu), median(t.backward), total, baseTotal / total);
+    }
+  }
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
   std::string projectPath = std::string(PARTICLE_SOURCE_DIR) + "/resources/examples/fashion-patches.particle.json";
   std::setvbuf(stdout, nullptr, _IOLBF, 0); // progress visible when piped
-  std::string precision = "both", compare;
+  std::string precision = "both", compare, op;
   int threads = 2, steps = 100, repeats = 5, profileSteps_ = 20;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i], v = argv[i + 1];
@@ -324,8 +392,14 @@ int main(int argc, char **argv) {
       repeats = std::atoi(v.c_str());
     else if (a == "--profile-steps")
       profileSteps_ = std::atoi(v.c_str());
+    else if (a == "--op")
+      op = v;
   }
   threads = configureThreads(threads);
+  if (op == "pool") {
+    poolBenchmark(steps, repeats);
+    return 0;
+  }
   const Project project = loadProject(projectPath);
   const Validation validation = validate(project);
   const Dataset data = loadDataset(parseDatasetSpec(project.dataset, project.baseDir()));

@@ -2,6 +2,7 @@
 // flattened or pooled over its positions, then a linear layer.
 
 #include "model/NodeModule.h"
+#include "nodes/ChannelsLastPool.h"
 #include "nodes/NodeSupport.h"
 
 namespace particle::nodes {
@@ -64,20 +65,23 @@ public:
       torch::nn::Conv2d conv(torch::nn::Conv2dOptions(in, c, p.kernel).padding(p.kernel / 2));
       // Channels-last weights make oneDNN compute the activations channels-last too (NHWC), faster
       // here in both precisions (bench_step --compare); the same computation in another layout.
-      conv->weight.set_data(conv->weight.data().contiguous(at::MemoryFormat::ChannelsLast));
+      // Copied into channels-last strides rather than `.contiguous(ChannelsLast)`, a no-op where
+      // the layout is ambiguous (one input channel: a grey image's first layer stayed NCHW, and
+      // so did its pool).
+      const torch::Tensor w = conv->weight.data();
+      conv->weight.set_data(torch::empty_like(w, at::MemoryFormat::ChannelsLast).copy_(w));
       layers_->push_back(conv);
       in = c;
     }
   }
   torch::Tensor run(const torch::Tensor &x, NodeContext &) override {
-    // relu(pool(h)) is pool(relu(h)) (the ReLU is monotone), on a quarter of the values; in place,
-    // as nothing else reads the convolution's or the pool's output. Measured in bench_step.
+    // relu(pool(h)) is pool(relu(h)) (the ReLU is monotone), on a quarter of the values: in the
+    // pool's own pass (ChannelsLastPool), or in place, as nothing else reads the convolution's
+    // output. Measured in bench_step.
     torch::Tensor h = x;
     for (const auto &layer : *layers_) {
       h = layer->as<torch::nn::Conv2d>()->forward(h);
-      if (pool_)
-        h = torch::max_pool2d(h, 2);
-      h = torch::relu_(h);
+      h = pool_ ? maxPool2x2(h, true) : torch::relu_(h);
     }
     if (reduce_ == "mean")
       return h.mean({2, 3});

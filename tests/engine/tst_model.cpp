@@ -3,9 +3,15 @@
 #include "TestSupport.h"
 #include "graph/Validator.h"
 #include "model/Model.h"
+#include "nodes/ChannelsLastPool.h"
+
+#include <ATen/autocast_mode.h>
 
 #include <QtTest>
 
+#include <cmath>
+#include <limits>
+#include <map>
 #include <set>
 
 using namespace particle;
@@ -24,6 +30,24 @@ int64_t distinctNumel(torch::nn::Module &m) {
     n += p.numel();
   return n;
 }
+
+// Equal values, NaN where the other has NaN.
+bool sameValues(const torch::Tensor &a, const torch::Tensor &b) {
+  return a.sizes() == b.sizes() && a.scalar_type() == b.scalar_type() &&
+         ((a == b) | (a.isnan() & b.isnan())).all().item<bool>();
+}
+
+// Values for the pool: "normal" (random), "ties" (small integers, so windows hold equal maxima),
+// "special" (NaN, ±infinity and a few integers: windows with several NaNs, all −infinity…).
+torch::Tensor poolInput(const std::vector<int64_t> &shape, const std::string &values) {
+  if (values == "normal")
+    return torch::randn(shape);
+  if (values == "ties")
+    return torch::randint(-2, 3, shape).to(torch::kFloat);
+  const float inf = std::numeric_limits<float>::infinity();
+  const auto choices = torch::tensor({std::nanf(""), -inf, inf, -1.0f, 0.0f, 1.0f});
+  return choices.index({torch::randint(0, 6, shape, torch::kLong)});
+}
 } // namespace
 
 class TestModel : public QObject {
@@ -41,6 +65,10 @@ private Q_SLOTS:
   void overridesReplaceNodeOutputs();
   void attentionRowsSumToOne();
   void invalidProjectIsRefused();
+  void channelsLastPoolMatchesTorch_data();
+  void channelsLastPoolMatchesTorch();
+  void channelsLastPoolUnderAutocast();
+  void convNetPoolsTakeTheChannelsLastKernel();
 };
 
 void TestModel::examples_data() {
@@ -236,6 +264,102 @@ void TestModel::invalidProjectIsRefused() {
     QCOMPARE(e.kind(), ErrorKind::Invalid);
     QVERIFY(std::string(e.what()).find("node 'c'") != std::string::npos);
   }
+}
+
+void TestModel::channelsLastPoolMatchesTorch_data() {
+  QTest::addColumn<bool>("bf16");
+  QTest::addColumn<QList<qint64>>("shape");
+  QTest::addColumn<QString>("values");
+  for (const bool bf16 : {false, true}) {
+    const QByteArray p = bf16 ? "bf16 " : "fp32 ";
+    QTest::newRow(p + "fashion-patches' first map") << bf16 << QList<qint64>{8, 32, 14, 14} << "normal";
+    QTest::newRow(p + "ties, odd height and width") << bf16 << QList<qint64>{3, 64, 7, 7} << "ties";
+    QTest::newRow(p + "NaN and infinities, odd height") << bf16 << QList<qint64>{4, 5, 9, 6} << "special";
+    QTest::newRow(p + "NaN and infinities, odd width") << bf16 << QList<qint64>{4, 17, 4, 5} << "special";
+    QTest::newRow(p + "one channel, 2×3") << bf16 << QList<qint64>{5, 1, 2, 3} << "ties";
+  }
+}
+
+// Forward values and the input's gradient equal to LibTorch's max_pool2d(x, 2), and with the
+// ReLU to its relu_(max_pool2d(x, 2)), bit for bit.
+void TestModel::channelsLastPoolMatchesTorch() {
+  QFETCH(bool, bf16);
+  QFETCH(QList<qint64>, shape);
+  QFETCH(QString, values);
+  const std::vector<int64_t> sizes(shape.begin(), shape.end());
+  const auto dtype = bf16 ? torch::kBFloat16 : torch::kFloat;
+  const auto x = poolInput(sizes, values.toStdString()).to(dtype).contiguous(at::MemoryFormat::ChannelsLast);
+  for (const bool relu : {false, true}) {
+    const auto ours = x.clone().requires_grad_(), theirs = x.clone().requires_grad_();
+    const auto y = nodes::maxPool2x2(ours, relu);
+    auto expected = torch::max_pool2d(theirs, 2);
+    if (relu)
+      torch::relu_(expected);
+    // The kernel of ChannelsLastPool ran, not LibTorch's ops behind it.
+    QVERIFY(y.grad_fn()->name().find("MaxPool2x2") != std::string::npos);
+    QVERIFY(sameValues(y, expected));
+    const auto g = torch::randn(expected.sizes()).to(dtype);
+    y.backward(g);
+    expected.backward(g);
+    QVERIFY(ours.grad().is_contiguous(at::MemoryFormat::ChannelsLast));
+    QVERIFY(sameValues(ours.grad(), theirs.grad()));
+
+    // Any other layout is LibTorch's ops themselves.
+    if (!x.is_contiguous())
+      QVERIFY(nodes::maxPool2x2(x.contiguous().requires_grad_(), relu).grad_fn()->name().find("MaxPool2x2") ==
+              std::string::npos);
+  }
+}
+
+// Under bf16 autocast, as a ConvNet trains: the convolution's bfloat16 channels-last output pooled
+// with its ReLU, against LibTorch's pool and relu_, and the gradient that reaches that output.
+void TestModel::channelsLastPoolUnderAutocast() {
+  torch::nn::Conv2d conv(torch::nn::Conv2dOptions(3, 16, 3).padding(1));
+  conv->weight.set_data(conv->weight.data().contiguous(at::MemoryFormat::ChannelsLast));
+  const auto x = torch::randn({4, 3, 11, 10}).contiguous(at::MemoryFormat::ChannelsLast);
+  std::vector<torch::Tensor> outs, grads;
+  for (const bool ours : {true, false}) {
+    at::autocast::set_cpu_enabled(true);
+    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+    auto h = conv->forward(x);
+    h.retain_grad();
+    auto y = ours ? nodes::maxPool2x2(h, true) : torch::max_pool2d(h, 2);
+    if (!ours)
+      torch::relu_(y);
+    const auto loss = y.square().sum();
+    at::autocast::set_cpu_enabled(false);
+    at::autocast::clear_cache();
+    QCOMPARE(h.scalar_type(), torch::kBFloat16);
+    QVERIFY(h.is_contiguous(at::MemoryFormat::ChannelsLast));
+    loss.backward();
+    outs.push_back(y.detach());
+    grads.push_back(h.grad());
+  }
+  QVERIFY(sameValues(outs[0], outs[1]));
+  QVERIFY(sameValues(grads[0], grads[1]));
+}
+
+// Every pool of fashion-patches' ConvNets, the first layer's (one input channel, where channels-last
+// strides are ambiguous) included, runs ChannelsLastPool's kernel and none LibTorch's.
+void TestModel::convNetPoolsTakeTheChannelsLastKernel() {
+  ParticleModel model(loadProject(examplePath("fashion-patches")));
+  model->train();
+  const auto out = model->forward(sampleBatch({1, 28, 28}, 2));
+  std::map<std::string, int> counts;
+  std::set<torch::autograd::Node *> seen;
+  std::vector<torch::autograd::Node *> open = {out.logits.grad_fn().get()};
+  while (!open.empty()) {
+    torch::autograd::Node *node = open.back();
+    open.pop_back();
+    if (!node || !seen.insert(node).second)
+      continue;
+    const std::string name = node->name();
+    ++counts[name.find("MaxPool2x2") != std::string::npos ? "ours" : name];
+    for (const auto &edge : node->next_edges())
+      open.push_back(edge.function.get());
+  }
+  QCOMPARE(counts["ours"], 8); // four trunk calls, two pools each
+  QCOMPARE(counts["MaxPool2DWithIndicesBackward0"], 0);
 }
 
 QTEST_GUILESS_MAIN(TestModel)
