@@ -21,6 +21,8 @@ build/bin/particle info --threads 2 | grep peak_
 
 echo "== where a training step goes (bench_step)"
 build/bin/bench_step --steps 40 --profile-steps 10
+echo "== the 2×2 max-pool and its ReLU alone, LibTorch's against ChannelsLastPool (bench_step --op pool)"
+build/bin/bench_step --op pool --steps 50 --repeats 5
 
 for precision in fp32 bf16; do
   echo "== particle train, 5 epochs, $precision"
