@@ -563,8 +563,9 @@ void TestTraining::anOlderRunOfAnotherGraphIsNotOfferedToExplain() {
   QCOMPARE(explain->checkpoint(), newer);
   const QString why = panel->diffLabel()->text();
   QVERIFY2(why.contains("cannot be explained with this graph") &&
-               why.contains(QFileInfo(older).dir().filePath("project.particle.json")) && why.contains("c.hidden"),
-           qPrintable(why));
+               why.contains(QFileInfo(older).dir().dirName() + "/project.particle.json") && why.contains("c.hidden") &&
+               panel->diffLabel()->toolTip() == QFileInfo(older).dir().filePath("project.particle.json"),
+           qPrintable(why + "\n" + panel->diffLabel()->toolTip()));
   // The newer run, double-clicked: its checkpoint on the Explain tab, which explains it.
   QTest::mouseClick(history->viewport(), Qt::LeftButton, {}, history->visualItemRect(history->item(1)).center());
   QTest::mouseDClick(history->viewport(), Qt::LeftButton, {}, history->visualItemRect(history->item(1)).center());

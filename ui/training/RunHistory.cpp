@@ -14,6 +14,9 @@
 #include <QFileInfo>
 #include <QLabel>
 #include <QListWidget>
+#include <QScrollArea>
+#include <QTimer>
+#include <QToolTip>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -70,12 +73,22 @@ RunHistory::RunHistory(GraphDocument *doc, QWidget *parent) : QWidget(parent), d
       // own project is, which explains it.
       if (!checkpointFit(checkpoint.toStdString(), doc_->graph()).fits()) {
         showDiff(row);
-        diffLabel_->setText(
-            tr("%1 cannot be explained with this graph: its checkpoint was trained on the graph as it was then. "
-               "To explain it, open its project, %2.")
-                .arg(runs_[static_cast<std::size_t>(row)].name,
-                     QDir::toNativeSeparators(runs_[static_cast<std::size_t>(row)].folder + "/project.particle.json")) +
-            "\n" + diffLabel_->text());
+        const QString project = runs_[static_cast<std::size_t>(row)].folder + "/project.particle.json";
+        diffLabel_->setText(tr("%1 cannot be explained with this graph (it was trained on the graph as it was then); "
+                               "its project explains it: %2.")
+                                .arg(runs_[static_cast<std::size_t>(row)].name,
+                                     QFileInfo(project).dir().dirName() + "/project.particle.json") +
+                            "\n" + diffLabel_->text());
+        diffLabel_->setToolTip(QDir::toNativeSeparators(project));
+        // Said where the user looks: at the run, and below the list, scrolled into view.
+        QToolTip::showText(list_->viewport()->mapToGlobal(list_->visualItemRect(item).bottomLeft()), diffLabel_->text(),
+                           list_);
+        for (QWidget *w = parentWidget(); w; w = w->parentWidget())
+          if (auto *scroll = qobject_cast<QScrollArea *>(w)) {
+            // once the longer text is laid out
+            QTimer::singleShot(0, scroll, [scroll, label = diffLabel_] { scroll->ensureWidgetVisible(label); });
+            break;
+          }
         return;
       }
       Q_EMIT explainRequested(checkpoint);
@@ -197,6 +210,7 @@ void RunHistory::clear() {
 }
 
 void RunHistory::showDiff(int index) {
+  diffLabel_->setToolTip(QString()); // a run that cannot be explained names its project there
   if (index < 0 || index >= static_cast<int>(runs_.size())) {
     diffLabel_->clear();
     return;
