@@ -8,8 +8,6 @@
 #include "forms/SchemaForm.h"
 
 #include <QComboBox>
-#include <QDir>
-#include <QFileInfo>
 #include <QHeaderView>
 #include <QLabel>
 #include <QListWidget>
@@ -168,15 +166,10 @@ void DataPanel::refresh() {
         problems[f.name] = error;
   }
   form_->setProblems(problems);
-  // A folder with train/ and test/ folders of its own is split by them (scanImageTree's rule), so
-  // its test fraction decides nothing: greyed, and the tooltip says why.
+  // A folder with train/ and test/ folders of its own is split by them (the probe says so), so its
+  // test fraction decides nothing: greyed, and the tooltip says why.
   if (QWidget *fraction = form_->editor("test_fraction")) {
-    const Json resolved = withAbsolutePaths(section, doc_->project().baseDir());
-    const QDir root(resolved.contains("path") && resolved["path"].is_string()
-                        ? QString::fromStdString(resolved["path"].get<std::string>())
-                        : QString());
-    const bool ownTest =
-        !root.path().isEmpty() && QFileInfo(root.filePath("train")).isDir() && QFileInfo(root.filePath("test")).isDir();
+    const bool ownTest = doc_->dataInfo() && doc_->dataInfo()->ownTestSplit;
     form_->setEditable([ownTest](const std::string &key) { return !ownTest || key != "test_fraction"; });
     if (!fraction->property("schemaToolTip").isValid())
       fraction->setProperty("schemaToolTip", fraction->toolTip());
