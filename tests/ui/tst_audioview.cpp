@@ -39,15 +39,17 @@ namespace {
 
 constexpr int kRate = 8000;
 
-// A mono 16-bit WAV of a `hz` tone, `seconds` long, at a random phase with a little noise.
-void writeTone(const std::string &path, double hz, double seconds, std::mt19937 &rng) {
+// A mono 16-bit WAV of a `hz` tone (and one of `hz2` as loud, when given), `seconds` long, at a
+// random phase with a little noise.
+void writeTone(const std::string &path, double hz, double seconds, std::mt19937 &rng, double hz2 = 0) {
   const int n = static_cast<int>(seconds * kRate);
   std::uniform_real_distribution<double> phase(0, 6.28), noise(-0.02, 0.02);
   const double p = phase(rng);
   std::string pcm;
   for (int i = 0; i < n; ++i) {
-    const auto v =
-        static_cast<int16_t>(std::lround(32767 * (0.5 * std::sin(p + 6.283185307 * hz * i / kRate) + noise(rng))));
+    const auto v = static_cast<int16_t>(
+        std::lround(32767 * (0.4 * std::sin(p + 6.283185307 * hz * i / kRate) +
+                             (hz2 > 0 ? 0.4 * std::sin(6.283185307 * hz2 * i / kRate) : 0) + noise(rng))));
     pcm.push_back(static_cast<char>(v & 0xff));
     pcm.push_back(static_cast<char>((v >> 8) & 0xff));
   }
@@ -168,6 +170,7 @@ private Q_SLOTS:
   void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
   void dataPanelDrawsSpectrograms();
   void explainTabStitchesSaliencyAcrossBands();
+  void aBandThatArguedAgainstTheDecisionSaysSo();
   void dataPanelSpectrogramInViewWithoutScrolling();
   void explainTabReadableAtBothSizes();
 };
@@ -263,6 +266,62 @@ void TestAudioView::explainTabStitchesSaliencyAcrossBands() {
   // Another branch clicked: its band is the one outlined as chosen.
   QTest::mouseClick(branches->viewport(), Qt::LeftButton, {}, branches->visualItemRect(branches->item(1)).center());
   QTRY_VERIFY(view->parts().size() == 2 && view->parts()[1].selected && !view->parts()[0].selected);
+  window.undoStack()->setClean();
+}
+
+// A band that argued against the decision (φ < 0: the waterfall's red step) says so on its label,
+// not only its share. Test clips with both tones, which no training clip has: whichever class the
+// model picks, the other tone's band argues against it.
+void TestAudioView::aBandThatArguedAgainstTheDecisionSaysSo() {
+  QTemporaryDir dir;
+  std::mt19937 rng(11);
+  for (const char *folder : {"train/high", "train/low", "test/high", "test/low"})
+    QDir(dir.path()).mkpath(QString("tones/%1").arg(folder));
+  for (int i = 0; i < 16; ++i) {
+    writeTone(dir.filePath(QString("tones/train/high/%1.wav").arg(i)).toStdString(), 2500, 0.5, rng);
+    writeTone(dir.filePath(QString("tones/train/low/%1.wav").arg(i)).toStdString(), 250, 0.5, rng);
+  }
+  for (int i = 0; i < 4; ++i) {
+    writeTone(dir.filePath(QString("tones/test/high/%1.wav").arg(i)).toStdString(), 2500, 0.5, rng);
+    writeTone(dir.filePath(QString("tones/test/low/%1.wav").arg(i)).toStdString(), 250, 0.5, rng, 2500);
+  }
+  const std::string path = writeFile(dir, "p.particle.json", audioProject().dump());
+  TrainOptions options;
+  options.outDir = dir.path().toStdString();
+  Trainer(loadProject(path), options).run();
+
+  MainWindow window;
+  QVERIFY(window.files()->open(QString::fromStdString(path)));
+  window.resize(1280, 900);
+  window.setCurrentTab("explain");
+  window.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&window));
+  ExplainPanel *panel = window.explainPanel();
+  panel->setCheckpoint(dir.filePath("checkpoint.pt"));
+  QSignalSpy ready(panel, &ExplainPanel::resultReady);
+  QTest::mouseClick(panel->computeButton(), Qt::LeftButton);
+  QVERIFY(ready.wait(60000));
+  const ExplainResult &r = panel->result();
+  QVERIFY2(r.error.isEmpty(), qPrintable(r.error));
+  const CombineResult &c = r.combines[0];
+  int against = -1, band = -1;
+  for (int i = 0; i < r.samples && against < 0; ++i)
+    for (int b = 0; b < 2 && against < 0; ++b)
+      if (c.phi[i * 2 + b] < 0) {
+        against = i;
+        band = b;
+      }
+  QVERIFY2(against >= 0, "no sample has a band with a negative φ");
+  // That sample, clicked in the list: its band's label carries the minus, the other's its own sign.
+  QListWidget *samples = panel->sampleList();
+  samples->scrollToItem(samples->item(against));
+  QTest::mouseClick(samples->viewport(), Qt::LeftButton, {}, samples->visualItemRect(samples->item(against)).center());
+  SpectrogramView *view = panel->sampleView()->spectrogram();
+  QTRY_VERIFY(view->title().startsWith(QString("#%1 ").arg(against)) && view->parts().size() == 2);
+  const QString minus = QString::fromUtf8("−");
+  QVERIFY2(view->parts()[band].label.contains(minus), qPrintable(view->parts()[band].label));
+  QVERIFY2(view->parts()[1 - band].label.contains(minus) == (c.phi[against * 2 + 1 - band] < 0),
+           qPrintable(view->parts()[1 - band].label));
   window.undoStack()->setClean();
 }
 

@@ -1,6 +1,7 @@
 // The Explain tab on a trained checkpoint: computed on its own engine thread, driven through
 // the tab's widgets.
 
+#include "GuiDriver.h"
 #include "MainWindow.h"
 #include "ProjectFiles.h"
 #include "TestSupport.h"
@@ -19,6 +20,7 @@
 #include <QRegularExpression>
 #include <QStandardPaths>
 #include <QTextBrowser>
+#include <QToolTip>
 #include <QUndoStack>
 #include <QtTest>
 
@@ -35,6 +37,7 @@ class TestExplainView : public QObject {
 private Q_SLOTS:
   void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
   void explainsATrainedModel();
+  void heatmapSaysWhichClassAndIsClearedWithTheProject();
   void attentionMapsForAttentionSubModels();
   void wordsOfATextSample();
   void tableRowByBranch();
@@ -113,6 +116,65 @@ void TestExplainView::explainsATrainedModel() {
   QVERIFY(csv.open(QIODevice::ReadOnly));
   QCOMPARE(csv.readAll().count('\n'), 81);
   QVERIFY(panel->exportTo(dir.filePath("tab.png")));
+  window.undoStack()->setClean();
+}
+
+// The class × branch map says which class it groups by (the explained one: predicted, or true), a
+// cell hovered tells its value, class and branch, and another project leaves it empty, without the
+// old colour scale (the fresh-eyes trial saw it stay).
+void TestExplainView::heatmapSaysWhichClassAndIsClearedWithTheProject() {
+  Json doc = baseProject();
+  doc["training"] = {{"epochs", 1}, {"threads", 1}};
+  QTemporaryDir dir;
+  const std::string path = writeFile(dir, "p.particle.json", doc.dump());
+  const QString checkpoint = trainCheckpoint(loadProject(path), dir);
+
+  MainWindow window;
+  QVERIFY(window.files()->open(QString::fromStdString(path)));
+  window.resize(1600, 1000);
+  window.setCurrentTab("explain");
+  window.show();
+  QVERIFY(QTest::qWaitForWindowActive(&window));
+  ExplainPanel *panel = window.explainPanel();
+  panel->setCheckpoint(checkpoint);
+  QSignalSpy ready(panel, &ExplainPanel::resultReady);
+  QTest::mouseClick(panel->computeButton(), Qt::LeftButton);
+  QVERIFY(ready.wait(60000));
+  QVERIFY2(panel->result().error.isEmpty(), qPrintable(panel->result().error));
+  QCustomPlot *heatmap = panel->charts()->heatmap();
+  QCOMPARE(heatmap->yAxis->label(), QString("predicted class"));
+  // The cell of the third class (rows top down) and the second branch, hovered.
+  const CombineResult &c = panel->result().combines[0];
+  QTest::qWait(100);
+  const QPoint cell(qRound(heatmap->xAxis->coordToPixel(1)), qRound(heatmap->yAxis->coordToPixel(2)));
+  QTest::mouseMove(heatmap, cell);
+  QTRY_VERIFY(QToolTip::isVisible());
+  const QString tip = QToolTip::text();
+  for (const QString &part : {QString::number(c.perClass[2 * 4 + 1], 'f', 3),
+                              "predicted class " + panel->result().className(2), "branch " + c.branchLabel(1)})
+    QVERIFY2(tip.contains(part), qPrintable(part + " not in: " + tip));
+  // The true class explained: the map groups by it, and says so.
+  QComboBox *target = nullptr;
+  for (QComboBox *box : panel->findChildren<QComboBox *>())
+    if (box->findData("true") >= 0)
+      target = box;
+  QVERIFY(target);
+  QVERIFY(chooseWithMouse(target, "true class"));
+  QTest::mouseClick(panel->computeButton(), Qt::LeftButton);
+  QVERIFY(ready.wait(60000));
+  QCOMPARE(heatmap->yAxis->label(), QString("true class"));
+  window.undoStack()->setClean();
+
+  // Another project (File → New): the map is empty, and so is the strip its colour scale was in.
+  QTest::keyClick(&window, Qt::Key_N, Qt::ControlModifier);
+  QTRY_COMPARE(heatmap->plottableCount(), 0);
+  QTest::qWait(100);
+  const QImage image = heatmap->grab().toImage();
+  int coloured = 0; // saturated pixels: the scale's gradient (the empty plot is grey on white)
+  for (int y = 0; y < image.height(); ++y)
+    for (int x = image.width() * 4 / 5; x < image.width(); ++x)
+      coloured += image.pixelColor(x, y).hsvSaturation() > 80;
+  QVERIFY2(coloured == 0, qPrintable(QString("%1 coloured pixels where the colour scale was").arg(coloured)));
   window.undoStack()->setClean();
 }
 

@@ -8,6 +8,7 @@
 #include <QGridLayout>
 #include <QGroupBox>
 #include <QLabel>
+#include <QToolTip>
 
 #include <cmath>
 
@@ -77,6 +78,23 @@ ContributionCharts::ContributionCharts(QWidget *parent) : QWidget(parent) {
   // A narrower window (or splitter) can crowd labels that fit when they were drawn.
   waterfall_->installEventFilter(this);
   weights_->installEventFilter(this);
+  // A cell's colour gives its value only roughly: hovered, it says its value, class and branch.
+  connect(heatmap_, &QCustomPlot::mouseMove, this, [this](QMouseEvent *e) {
+    const CombineResult *c = combineResult();
+    const int k = c && heatmap_->plottableCount() > 0 ? static_cast<int>(c->branches.size()) : 0;
+    const int b = qRound(heatmap_->xAxis->pixelToCoord(e->position().x()));
+    const int cls = qRound(heatmap_->yAxis->pixelToCoord(e->position().y()));
+    if (!heatmap_->axisRect()->rect().contains(e->position().toPoint()) || b < 0 || b >= k || cls < 0 ||
+        cls >= result_.classes) {
+      QToolTip::hideText();
+      return;
+    }
+    QToolTip::showText(e->globalPosition().toPoint(),
+                       tr("mean |φ| %1\n%2 %3\nbranch %4")
+                           .arg(c->perClass[cls * k + b], 0, 'f', 3)
+                           .arg(heatmap_->yAxis->label(), result_.className(cls), c->branchLabel(b)),
+                       heatmap_);
+  });
 }
 
 bool ContributionCharts::eventFilter(QObject *watched, QEvent *event) {
@@ -116,6 +134,7 @@ void ContributionCharts::clear() {
   result_ = ExplainResult{};
   detail_ = SampleDetail{};
   combine_ = sample_ = -1;
+  removeColorScale(); // before the replot below: the old scale stayed on screen after it
   for (auto *p : {waterfall_, weights_, heatmap_}) {
     p->clearPlottables();
     p->clearItems();
@@ -129,7 +148,6 @@ void ContributionCharts::clear() {
     }
     p->replot();
   }
-  removeColorScale();
   attentionBox_->hide();
 }
 
@@ -284,7 +302,8 @@ void ContributionCharts::drawHeatmap() {
   heatmap_->xAxis->setRange(-0.5, k - 0.5);
   heatmap_->yAxis->setRange(-0.5, classes - 0.5);
   heatmap_->yAxis->setRangeReversed(true);
-  heatmap_->yAxis->setLabel(tr("class"));
+  // φ explains each sample's predicted (or true) class, and the rows group the samples by it.
+  heatmap_->yAxis->setLabel(result_.target == "true" ? tr("true class") : tr("predicted class"));
   heatmap_->replot();
 }
 

@@ -91,6 +91,7 @@ void ExplainWorker::compute(const ExplainRequest &request) {
     return; // a newer request replaced this one before it started
   ExplainResult r;
   r.method = request.method;
+  r.target = request.target;
   try {
     State &s = *state_;
     const std::string key = request.projectText.toStdString() + "\n" + request.checkpoint.toStdString();

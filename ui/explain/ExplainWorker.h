@@ -52,6 +52,7 @@ struct CombineResult {
 
 struct ExplainResult {
   QString method, error;
+  QString target = "predicted"; // the class each sample's φ explains: "predicted" or "true"
   bool cancelled = false;
   int samples = 0, classes = 0;
   QString drawn; // which samples: "200 of 480 test samples, drawn across the 10 classes"

@@ -171,8 +171,8 @@ void SampleView::draw() {
   audioControls_->setVisible(result_.isAudio);
   caption_->setVisible(result_.isAudio);
   caption_->setText(tr("Colour: integrated-gradient saliency, where in the clip each band's output is sensitive. "
-                       "%: the band's share of this decision (%1). Different measures: a band can decide much "
-                       "with faint gradients.")
+                       "%: the band's share of this decision (%1), − where it argued against it. Different "
+                       "measures: a band can decide much with faint gradients.")
                         .arg(result_.method == "shapley"    ? tr("Shapley values")
                              : result_.method == "ablation" ? tr("ablation")
                                                             : tr("gradient × activation")));
@@ -192,12 +192,15 @@ void SampleView::draw() {
       const QRect box = regionBox(c->regions[b], result_.audioCols, result_.audioRows);
       if (box.isNull())
         continue;
-      const double share = total > 0 ? std::abs(c->phi.value(sample_ * k + b)) / total : 0;
+      // Signed as φ is: a band that argued against the decision (the waterfall's red step) says so.
+      const double phi = c->phi.value(sample_ * k + b), share = total > 0 ? std::abs(phi) / total : 0;
       parts << SpectrogramView::Part{box.top(),
                                      box.bottom() + 1,
                                      box.left(),
                                      box.right() + 1,
-                                     QString("%1 · %2%").arg(c->branches.value(b)).arg(std::lround(100 * share)),
+                                     QString("%1 · %2%3%")
+                                         .arg(c->branches.value(b), phi < 0 ? QString("−") : QString())
+                                         .arg(std::lround(100 * share)),
                                      b == branch_};
     }
     spectrogram_->setParts(parts);
