@@ -52,7 +52,9 @@ void judge(Claim &c, bool lowerIsBetter, double alpha, int family) {
   if (k.n < 2) {
     c.verdict = "within noise";
     k.verdict = "too few seeds";
-    c.sentence = figures + " from " + std::to_string(k.n) + " seed(s) — too few to tell a difference from noise.";
+    c.sentence = k.n == 0 ? figures + " — no seed of both to compare."
+                          : figures + " from one seed: " + claimDirection(c) +
+                                " on it, but one seed cannot tell a difference from noise (measure 2 seeds or more).";
     k.sentence = c.sentence;
     return;
   }
@@ -66,8 +68,8 @@ void judge(Claim &c, bool lowerIsBetter, double alpha, int family) {
   const std::string adjusted = family > 1 ? " after Holm's adjustment over " + std::to_string(family) + " claims" : "";
   const std::string test =
       (k.low < k.high ? "95% interval " + pct(k.low) + " to " + pct(k.high) : k.test) + ", p = " + p.str() + adjusted;
-  c.sentence = figures + "; difference " + pct(k.difference) + " points (" + test + ", " + std::to_string(k.n) +
-               " seeds) — " +
+  c.sentence = figures + "; difference " + pct(k.difference) + " points, " + claimDirection(c) + " (" + test + ", " +
+               std::to_string(k.n) + " seeds) — " +
                (good  ? "the claim holds"
                 : bad ? "it does not hold"
                       : "within noise") +
@@ -403,6 +405,24 @@ double occlusionDrop(const ClaimRun &r) {
 }
 
 } // namespace
+
+std::string claimVerdictText(const Claim &c) {
+  if (c.comparison.verdict != "too few seeds")
+    return c.verdict;
+  return c.comparison.n == 0 ? "no seeds to compare" : "cannot tell with one seed";
+}
+
+std::string claimDirection(const Claim &c) {
+  const Comparison &k = c.comparison;
+  const bool counts = k.test == "exact";
+  if (c.verdict == "not applicable" || (!counts && k.n == 0))
+    return "";
+  // Fractions as the tables show them, to a tenth of a point: "+0.0 pts" is no difference.
+  if (counts ? k.difference == 0 : std::fabs(k.difference) < 0.0005)
+    return "no difference";
+  const bool lowerIsBetter = c.id != "accuracy";
+  return (k.difference < 0) == lowerIsBetter ? "graph better" : "graph worse";
+}
 
 std::vector<Claim> evaluateClaims(const ClaimFigures &graph, const ClaimFigures &baseline, double alpha) {
   std::vector<Claim> out;

@@ -53,6 +53,15 @@ constexpr double kClaimsSigma = 0.5;
 // is "not applicable". The comparison's verdict says "better" when the graph is better.
 std::vector<Claim> evaluateClaims(const ClaimFigures &graph, const ClaimFigures &baseline, double alpha = 0.05);
 
+// The verdict as the lab, `particle robustness --seeds` and the report write it: `verdict`, but
+// "cannot tell with one seed" where one seed was paired (none: "no seeds to compare"): with no
+// spread there is no noise to be within, and "within noise" read as a result.
+std::string claimVerdictText(const Claim &c);
+// Which side the difference favours, read the measure's way (higher accuracy, a smaller gap,
+// drop or count is better): "graph better", "graph worse", "no difference"; empty where nothing
+// was compared. Significant or not: the verdict says whether it can be told from noise.
+std::string claimDirection(const Claim &c);
+
 struct ClaimRun {
   int seed = 0;
   std::string runDir;

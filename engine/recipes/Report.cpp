@@ -909,13 +909,15 @@ std::string claimsReport(const std::string &dir, const ReportOptions &) {
       std::vector<std::string> row = {esc(c.claim), esc(c.measure), side(c.graph), side(c.baseline)};
       const bool tested = c.verdict != "not applicable";
       const auto cells = comparisonCells(c.comparison);
+      // The sign alone reads the wrong way where smaller is better: the side it favours beside it.
+      const std::string direction = claimDirection(c), favours = direction.empty() ? "" : ", " + direction;
       if (!tested)
         row.insert(row.end(), {"—", "—", "—"});
       else if (counts)
-        row.insert(row.end(), {commas(static_cast<int64_t>(c.comparison.difference)), "exact", "—"});
+        row.insert(row.end(), {commas(static_cast<int64_t>(c.comparison.difference)) + favours, "exact", "—"});
       else
-        row.insert(row.end(), {cells[0], cells[1], cells[2]});
-      row.push_back(verdictBadge(c.verdict));
+        row.insert(row.end(), {cells[0] + favours, cells[1], cells[2]});
+      row.push_back(verdictBadge(claimVerdictText(c)));
       rows.push_back(row);
       if (tested && !counts && c.comparison.n > 0) {
         bars.labels.push_back(c.id);
@@ -929,7 +931,7 @@ std::string claimsReport(const std::string &dir, const ReportOptions &) {
     std::string html = "<p>Each claim about the graph against its monolithic baseline, paired over seeds, on this "
                        "data: it <i>holds</i> when the interval lies wholly on the claim's side, it <i>does not "
                        "hold</i> when it lies wholly on the other, it is <i>within noise</i> when it covers "
-                       "zero.</p>\n" +
+                       "zero; one seed gives no interval, and no verdict.</p>\n" +
                        table({"claim", "measure", "graph (mean ± sd)", "baseline (mean ± sd)", "difference",
                               "95% interval", "p", "verdict (on this data)"},
                              rows);

@@ -115,6 +115,11 @@ private Q_SLOTS:
     QCOMPARE(claimOf(claims, "overfitting").verdict, std::string("does not hold"));
     QCOMPARE(claimOf(claims, "noise").verdict, std::string("does not hold"));
     QCOMPARE(claimOf(claims, "sharing").verdict, std::string("does not hold"));
+    for (const char *id : {"accuracy", "overfitting", "noise", "sharing"}) {
+      QCOMPARE(claimDirection(claimOf(claims, id)), std::string("graph worse"));
+      QCOMPARE(claimVerdictText(claimOf(claims, id)), std::string("does not hold"));
+    }
+    QCOMPARE(claimDirection(claimOf(claims, "occlusion")), std::string("no difference")); // the same drops
   }
 
   void tooFewSeedsAndNotApplicable() {
@@ -129,6 +134,18 @@ private Q_SLOTS:
     // One seed is no evidence either way, however large the difference.
     QCOMPARE(claimOf(claims, "accuracy").verdict, std::string("within noise"));
     QCOMPARE(claimOf(claims, "accuracy").comparison.verdict, std::string("too few seeds"));
+    // ...and says so, not "within noise", with the side each difference favours read the
+    // measure's way: ahead on accuracy, a smaller drop, a smaller gap.
+    for (const char *id : {"accuracy", "overfitting", "occlusion"}) {
+      QCOMPARE(claimVerdictText(claimOf(claims, id)), std::string("cannot tell with one seed"));
+      QCOMPARE(claimDirection(claimOf(claims, id)), std::string("graph better"));
+      QVERIFY2(claimOf(claims, id).sentence.find("from one seed: graph better on it, but one seed cannot tell") !=
+                   std::string::npos,
+               claimOf(claims, id).sentence.c_str());
+    }
+    QCOMPARE(claimVerdictText(claimOf(claims, "sharing")), std::string("holds"));
+    QCOMPARE(claimDirection(claimOf(claims, "sharing")), std::string("graph better"));
+    QCOMPARE(claimDirection(claimOf(claims, "noise")), std::string());
     QCOMPARE(claimOf(claims, "noise").verdict, std::string("not applicable"));
     QVERIFY(claimOf(claims, "noise").sentence.find("token ids") != std::string::npos);
   }
@@ -168,6 +185,7 @@ private Q_SLOTS:
                              "Decomposition is more robust to input noise", "Sharing cuts parameters"})
       QVERIFY2(r.out.contains(line), qPrintable(r.out));
     QVERIFY2(r.out.contains("difference [95% interval]"), qPrintable(r.out));
+    QVERIFY2(r.out.contains("pts, graph better") || r.out.contains("pts, graph worse"), qPrintable(r.out));
 
     const Json j = Json::parse(readTextFile((out + "/claims.json").toStdString()));
     QCOMPARE(j["project"].get<std::string>(), std::string("weather-parts"));

@@ -173,11 +173,11 @@ Json searchJson() {
           {"cost", {{"seconds", 120.0}, {"seed_seconds", 40.0}, {"full_seconds", 300.0}, {"saving", 0.6}}}};
 }
 
-ClaimsResult claimsResult() {
+ClaimsResult claimsResult(int seeds = 3) {
   ClaimsResult r;
   r.project = "fashion-patches";
   r.baseline = "monolithic-w1";
-  r.seeds = 3;
+  r.seeds = seeds;
   r.epochs = 4;
   for (const auto &[name, role, base] :
        {std::tuple{"fashion-patches", "graph", 0.86}, std::tuple{"monolithic-w1", "baseline", 0.88}}) {
@@ -187,7 +187,7 @@ ClaimsResult claimsResult() {
     m.uniqueParameters = role == std::string("graph") ? 60000 : 240000;
     m.totalParameters = role == std::string("graph") ? 120000 : 240000;
     m.flopsPerSample = 1.2e6;
-    for (int seed = 0; seed < 3; ++seed) {
+    for (int seed = 0; seed < seeds; ++seed) {
       ClaimRun run;
       run.seed = seed;
       run.status = "completed";
@@ -422,6 +422,22 @@ private Q_SLOTS:
     }
     QVERIFY(html.contains("95% interval") && html.contains("on this data"));
     lookAtIt(out, dir.filePath("claims.png"), chart::Color{0xd0, 0x7a, 0x1f});
+  }
+
+  // One seed: every measured claim says it cannot tell, none "within noise", and each difference
+  // says which side it favours (the graph 2 points less accurate, losing less to noise).
+  void oneSeedClaimsReport() {
+    QTemporaryDir dir;
+    writeFile(dir, "claims.json", claimsJson(claimsResult(1)).dump(2));
+    const QString html = report(dir.path(), dir.filePath("report.html"));
+    const int claims = html.indexOf("<section id=\"claims\">");
+    QVERIFY(claims > 0);
+    const QString section = html.mid(claims, html.indexOf("</section>", claims) - claims);
+    QCOMPARE(section.count(">cannot tell with one seed</span>"), 4);
+    QVERIFY2(!section.contains(">within noise</span>"), qPrintable(section));
+    QVERIFY2(section.contains("−2.0 pp, graph worse"), qPrintable(section));
+    QVERIFY2(section.contains("pp, graph better"), qPrintable(section));
+    QVERIFY2(section.contains("from one seed: graph worse on it"), qPrintable(section));
   }
 
   void transferReport() {

@@ -242,7 +242,7 @@ private Q_SLOTS:
     QCOMPARE(table->item(accuracy, 2)->text(), QString("80.0 ± 1.0 %"));
     const Comparison &k = claim.comparison;
     QCOMPARE(table->item(accuracy, 3)->text(),
-             QString("+4.0 pts [+%1, +%2]").arg(100 * k.low, 0, 'f', 1).arg(100 * k.high, 0, 'f', 1));
+             QString("+4.0 pts [+%1, +%2] · graph better").arg(100 * k.low, 0, 'f', 1).arg(100 * k.high, 0, 'f', 1));
     QCOMPARE(table->item(accuracy, 4)->text(), QString("holds"));
     QCOMPARE(table->item(accuracy, 4)->toolTip(), QString::fromStdString(claim.sentence));
     // Each verdict its own colour; the same verdict the same colour.
@@ -268,7 +268,7 @@ private Q_SLOTS:
     QCOMPARE(table->item(row("occlusion"), 3)->text(), QString("–"));
     // Parameters are counted: whole numbers, an exact difference.
     QCOMPARE(table->item(row("sharing"), 1)->text(), QLocale().toString(1200));
-    QCOMPARE(table->item(row("sharing"), 3)->text(), "−" + QLocale().toString(1200));
+    QCOMPARE(table->item(row("sharing"), 3)->text(), "−" + QLocale().toString(1200) + " · graph better");
     QCOMPARE(table->item(row("sharing"), 4)->text(), QString("holds"));
     QVERIFY2(lab()->statusLabel()->text().contains("Claims of t against monolithic-w1, 4 epoch(s), 3 seed(s) each"),
              qPrintable(lab()->statusLabel()->text()));
@@ -277,6 +277,49 @@ private Q_SLOTS:
     QTRY_VERIFY2(lab()->statusLabel()->text().contains("holds neither claims.json nor curve.json"),
                  qPrintable(lab()->statusLabel()->text()));
     QCOMPARE(table->rowCount(), static_cast<int>(r.claims.size()));
+  }
+
+  // One seed: a 30-point lead is no verdict either way, and the column says so rather than
+  // "within noise"; the difference says which side it favours, whichever way the measure runs
+  // (a larger occlusion drop is worse for the graph).
+  void oneSeedSaysItCannotTellAndWhichWay() {
+    ClaimFigures graph, baseline;
+    graph.test = {0.779};
+    baseline.test = {0.471};
+    graph.gap = {-0.005};
+    baseline.gap = {0.063};
+    graph.noiseDrop = {0.021};
+    baseline.noiseDrop = {-0.017};
+    graph.occlusionDrop = {0.504};
+    baseline.occlusionDrop = {0.179};
+    graph.uniqueParameters = 42506;
+    graph.totalParameters = 112394;
+    baseline.uniqueParameters = baseline.totalParameters = 28106;
+    ClaimsResult r;
+    r.project = "t";
+    r.baseline = "monolithic-w1";
+    r.seeds = 1;
+    r.epochs = 4;
+    r.claims = evaluateClaims(graph, baseline);
+    QVERIFY(QDir(runs_->path()).mkpath("one"));
+    writeFileAtomically((runs_->path() + "/one/claims.json").toStdString(), claimsJson(r).dump(2));
+    openResults(runs_->path() + "/one");
+    QTableWidget *table = lab()->claimsTable();
+    QTRY_COMPARE(table->rowCount(), 5);
+    const auto cells = [&](const QString &id) {
+      for (int i = 0; i < table->rowCount(); ++i)
+        if (table->item(i, 0)->data(Qt::UserRole).toString() == id)
+          return std::make_pair(table->item(i, 3)->text(), table->item(i, 4)->text());
+      return std::make_pair(QString(), QString());
+    };
+    for (const char *id : {"accuracy", "overfitting", "noise", "occlusion"})
+      QCOMPARE(cells(id).second, QString("cannot tell with one seed"));
+    QCOMPARE(cells("accuracy").first, QString("+30.8 pts · graph better"));
+    QCOMPARE(cells("overfitting").first, QString("−6.8 pts · graph better"));
+    QCOMPARE(cells("noise").first, QString("+3.8 pts · graph worse"));
+    QCOMPARE(cells("occlusion").first, QString("+32.5 pts · graph worse"));
+    QCOMPARE(cells("sharing").first, "+" + QLocale().toString(14400) + " · graph worse");
+    QCOMPARE(cells("sharing").second, QString("does not hold"));
   }
 
   // curve.json: test accuracy and the gap against N with their error bars, per model; the
@@ -461,6 +504,10 @@ private Q_SLOTS:
     QVERIFY(lab()->measuring());
     QVERIFY(lab()->stopButton()->isEnabled() && !lab()->curveButton()->isEnabled() &&
             !lab()->openButton()->isEnabled());
+    // From the start, what runs and for how long (two seeds: four trainings, four measurements),
+    // the time ticking before the first training ends.
+    QTRY_VERIFY_WITH_TIMEOUT(lab()->statusLabel()->text().contains("trial 1 of 8 running · 0:0"), 3000);
+    QTRY_VERIFY_WITH_TIMEOUT(lab()->statusLabel()->text().contains(QRegularExpression("running · 0:0[2-9]")), 5000);
     QTRY_VERIFY_WITH_TIMEOUT(lab()->statusLabel()->text().contains(QRegularExpression("trial \\d+ of \\d+")), 120000);
     QVERIFY(finished.wait(300000));
     QVERIFY2(finished.at(0).at(0).toBool(), qPrintable(lab()->statusLabel()->text()));
@@ -469,7 +516,7 @@ private Q_SLOTS:
     QCOMPARE(claims.seeds, 2);
     QCOMPARE(QFileInfo(lab()->resultsFolder()).canonicalPath(), QFileInfo(runs_->path()).canonicalFilePath());
     for (int i = 0; i < 5; ++i)
-      QCOMPARE(lab()->claimsTable()->item(i, 4)->text(), QString::fromStdString(claims.claims[i].verdict));
+      QCOMPARE(lab()->claimsTable()->item(i, 4)->text(), QString::fromStdString(claimVerdictText(claims.claims[i])));
 
     typeInto(lab()->sizesEdit(), "40,80");
     QTest::mouseClick(lab()->curveButton(), Qt::LeftButton);

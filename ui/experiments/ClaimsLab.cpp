@@ -31,6 +31,7 @@
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QTemporaryDir>
+#include <QTimer>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -141,20 +142,23 @@ QString signedNumber(double v, int digits) {
   return (v > 0 ? "+" : v < 0 ? "−" : "") + QString::number(std::abs(v), 'f', digits);
 }
 
-// "+2.1 pts [−0.4, +4.6]": the difference with its 95 % interval (none for one seed).
+// "+2.1 pts [−0.4, +4.6] · graph better": the difference with its 95 % interval (none for one
+// seed), and which side it favours — the sign alone read the wrong way where smaller is better.
 QString differenceText(const Claim &c) {
   const Comparison &k = c.comparison;
+  const QString direction = QString::fromStdString(claimDirection(c));
+  const QString side = direction.isEmpty() ? QString() : " · " + direction;
   if (c.id == "sharing")
     return (k.difference > 0   ? "+"
             : k.difference < 0 ? "−"
                                : "") +
-           QLocale().toString(static_cast<qlonglong>(std::llround(std::abs(k.difference))));
+           QLocale().toString(static_cast<qlonglong>(std::llround(std::abs(k.difference)))) + side;
   if (c.verdict == "not applicable" || c.graph.n == 0)
     return "–";
   QString text = signedNumber(100 * k.difference, 1) + QObject::tr(" pts");
   if (k.n > 1)
     text += QString(" [%1, %2]").arg(signedNumber(100 * k.low, 1), signedNumber(100 * k.high, 1));
-  return text;
+  return text + side;
 }
 
 QColor verdictColor(const QString &verdict) {
@@ -191,6 +195,10 @@ ClaimsLab::ClaimsLab(GraphDocument *doc, std::function<QString()> runsFolder, st
       searchFolder_(std::move(searchFolder)) {
   auto *layout = new QVBoxLayout(this);
   layout->setContentsMargins(6, 6, 6, 2); // the plots need the height more than the frame
+  // A claim's first training took minutes with nothing but "training…" on the line.
+  experimentTick_ = new QTimer(this);
+  experimentTick_->setInterval(1000);
+  connect(experimentTick_, &QTimer::timeout, this, &ClaimsLab::showExperimentProgress);
   seeds_ = new QSpinBox(this);
   seeds_->setObjectName("claimsSeeds");
   seeds_->setRange(1, 20);
@@ -434,10 +442,12 @@ void ClaimsLab::startExperiment(const QString &kind, const QStringList &extra) {
     QRegularExpressionMatch last;
     for (auto it = progress.globalMatch(output_); it.hasNext();)
       last = it.next();
-    if (last.hasMatch())
-      setStatus(tr("%1: trial %2 of %3 — %4")
-                    .arg(claims ? tr("Measuring claims") : tr("Learning curve"), last.captured(1), last.captured(2),
-                         last.captured(3).trimmed()));
+    if (last.hasMatch()) {
+      trialsDone_ = last.captured(1).toInt();
+      trialsPlanned_ = last.captured(2).toInt();
+      lastTrial_ = last.captured(3).trimmed();
+      showExperimentProgress();
+    }
   });
   connect(experiment_, &QProcess::finished, this,
           [this, claims, folder, p = experiment_](int code, QProcess::ExitStatus status) {
@@ -447,6 +457,7 @@ void ClaimsLab::startExperiment(const QString &kind, const QStringList &extra) {
             for (QPushButton *b : {claimsButton_, curveButton_, open_})
               b->setEnabled(true);
             stop_->setEnabled(false);
+            experimentTick_->stop();
             p->deleteLater();
             experiment_ = nullptr;
             if (ok) {
@@ -492,9 +503,33 @@ void ClaimsLab::startExperiment(const QString &kind, const QStringList &extra) {
   for (QPushButton *b : {claimsButton_, curveButton_, open_})
     b->setEnabled(false);
   stop_->setEnabled(true);
-  setStatus(claims ? tr("Measuring claims: training this graph and the monolithic baseline, %n seed(s) each…", "",
-                        seeds_->value())
-                   : tr("Learning curve: training every model at every size, %n seed(s) each…", "", seeds_->value()));
+  // The claims of a new folder are known ahead: each seed of both models trained, then measured.
+  experimentClaims_ = claims;
+  trialsDone_ = 0;
+  trialsPlanned_ = claims ? 4 * seeds_->value() : 0;
+  lastTrial_.clear();
+  experimentClock_.start();
+  experimentTick_->start();
+  showExperimentProgress();
+}
+
+void ClaimsLab::showExperimentProgress() {
+  if (!experimentRunning())
+    return;
+  const qint64 seconds = experimentClock_.elapsed() / 1000;
+  const QString clock = QString("%1:%2").arg(seconds / 60).arg(seconds % 60, 2, 10, QChar('0'));
+  const QString what =
+      experimentClaims_
+          ? tr("Measuring claims (this graph and the monolithic baseline, %n seed(s) each)", "", seeds_->value())
+          : tr("Learning curve (every model at every size, %n seed(s) each)", "", seeds_->value());
+  const QString running = trialsPlanned_ == 0 ? tr("trial %1 running").arg(trialsDone_ + 1)
+                          : trialsDone_ < trialsPlanned_
+                              ? tr("trial %1 of %2 running").arg(trialsDone_ + 1).arg(trialsPlanned_)
+                              : tr("all %1 trials done, writing the results").arg(trialsPlanned_);
+  QString text = QString("%1: %2 · %3").arg(what, running, clock);
+  if (!lastTrial_.isEmpty())
+    text += tr(" — last: %1").arg(lastTrial_);
+  setStatus(text);
 }
 
 void ClaimsLab::openResults() {
@@ -527,7 +562,7 @@ void ClaimsLab::showClaims(const QString &folder) {
   table_->setRowCount(static_cast<int>(r.claims.size()));
   int row = 0;
   for (const Claim &c : r.claims) {
-    const QString verdict = QString::fromStdString(c.verdict);
+    const QString verdict = QString::fromStdString(claimVerdictText(c));
     const QStringList cells = {QString::fromStdString(c.claim), spreadText(c, c.graph), spreadText(c, c.baseline),
                                differenceText(c), verdict};
     const QString sentence = QString::fromStdString(c.sentence);

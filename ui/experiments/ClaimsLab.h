@@ -2,8 +2,10 @@
 // The Experiments tab's claims lab. For the graph in the Design tab, with S seeds each:
 // - Measure claims (`particle robustness P --seeds S`): the graph and its monolithic baseline
 //   trained equally long and measured alike; a table of the write-up's claims, each with both
-//   models' mean ± sd, the difference with its 95 % interval and a verdict (holds, does not hold,
-//   within noise, not applicable) coloured, its sentence as the row's tooltip (claims.json).
+//   models' mean ± sd, the difference with its 95 % interval and the side it favours, and a
+//   verdict (holds, does not hold, within noise, not applicable, cannot tell with one seed)
+//   coloured, its sentence as the row's tooltip (claims.json). While it runs: the trial running,
+//   of how many, and the time it has taken.
 // - Learning curve (`particle learning-curve P --sizes … --seeds S`, with the search shown so that
 //   its Pareto set is included): test accuracy ± sd and the generalisation gap against the number
 //   of training samples, the verdict per size under the plots (curve.json).
@@ -14,6 +16,7 @@
 // folder and can be opened again (Open results…). Every legend lies below its axes, never over a
 // curve, its entries wrapped to the plot's width.
 
+#include <QElapsedTimer>
 #include <QGroupBox>
 #include <QStringList>
 
@@ -28,6 +31,7 @@ class QPushButton;
 class QSpinBox;
 class QTabWidget;
 class QTableWidget;
+class QTimer;
 class QTemporaryDir;
 
 namespace particle {
@@ -97,6 +101,9 @@ private:
   void drawCurve(const CurveResult &r, bool running);
   void suggestSizes();
   void setStatus(const QString &text, bool error = false);
+  // The experiment's line while it runs: the trial running, of how many, for how long, and the
+  // last one that ended.
+  void showExperimentProgress();
   void next();
   void draw();
 
@@ -115,6 +122,13 @@ private:
   QProcess *process_ = nullptr;              // robustness of a search variant
   QProcess *experiment_ = nullptr;           // claims or a learning curve
   std::unique_ptr<QTemporaryDir> sourceDir_; // the graph it trains
+  // Its progress: trials ended and planned (0: not known yet), the last "[k/n]" line's text, the
+  // time since it started, ticking each second.
+  bool experimentClaims_ = false;
+  int trialsDone_ = 0, trialsPlanned_ = 0;
+  QString lastTrial_;
+  QElapsedTimer experimentClock_;
+  QTimer *experimentTick_;
 };
 
 } // namespace particle::ui

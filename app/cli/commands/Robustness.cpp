@@ -51,12 +51,14 @@ std::string spreadCell(const Claim &c, const Spread &s) {
   return out.str() + "%";
 }
 
+// The difference and the side it favours ("+32.5 pts, graph worse": smaller is better there).
 std::string differenceCell(const Claim &c) {
   const Comparison &k = c.comparison;
+  const std::string direction = claimDirection(c), side = direction.empty() ? "" : ", " + direction;
   std::ostringstream out;
   if (c.id == "sharing") {
     out << (k.difference > 0 ? "+" : "") << withCommas(static_cast<int64_t>(k.difference));
-    return out.str();
+    return out.str() + side;
   }
   if (c.verdict == "not applicable" || c.graph.n == 0)
     return "-";
@@ -65,7 +67,7 @@ std::string differenceCell(const Claim &c) {
     out << " [" << std::showpos << 100 * k.low << ", " << 100 * k.high << "]";
   else if (k.n > 1)
     out << " (" << k.test << ")";
-  return out.str() + " pts";
+  return out.str() + " pts" + side;
 }
 
 // A column of `width` display columns: "±", "−" and "σ" take two or three bytes for one column.
@@ -139,13 +141,13 @@ int runClaimsCommand(const Args &args) {
             << project.name << " against " << r.baseline << ", " << r.epochs << " epoch(s)"
             << (r.limit > 0 ? ", " + withCommas(r.limit) + " training samples" : std::string()) << ", "
             << graph.test.size() << " of " << r.seeds << " seed(s) paired, in " << duration(seconds) << ":\n";
-  const std::size_t widths[] = {48, 17, 17, 26};
+  const std::size_t widths[] = {48, 17, 17, 42};
   std::cout << padded("claim", widths[0]) << padded("graph", widths[1]) << padded("baseline", widths[2])
             << padded("difference [95% interval]", widths[3]) << "verdict\n";
   for (const auto &c : r.claims)
     std::cout << padded(c.claim, widths[0]) << padded(spreadCell(c, c.graph), widths[1])
-              << padded(spreadCell(c, c.baseline), widths[2]) << padded(differenceCell(c), widths[3]) << c.verdict
-              << "\n";
+              << padded(spreadCell(c, c.baseline), widths[2]) << padded(differenceCell(c), widths[3])
+              << claimVerdictText(c) << "\n";
   for (const auto &c : r.claims)
     std::cout << "- " << c.sentence << "\n";
   std::cout << "wrote " << options.outDir << "/{claims.json,claims.csv,projects/,trials/}\n";
