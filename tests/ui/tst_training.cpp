@@ -24,6 +24,7 @@
 #include <QStandardPaths>
 #include <QToolButton>
 #include <QUndoStack>
+#include <QtMath>
 #include <QtTest>
 
 using namespace particle;
@@ -66,6 +67,7 @@ private Q_SLOTS:
   void exportsAndHistory();
   void chartsExportWithTheChosenType();
   void classNamesOnTheConfusionMatrix();
+  void tenClassesFitTheConfusionMatrixAt1024();
   void openingAnotherProjectClearsTheTab();
   void twoWorkersFromTheTrainTab();
   void workersThatCannotStartAreReported();
@@ -321,6 +323,46 @@ void TestTraining::classNamesOnTheConfusionMatrix() {
   const auto result = done.at(0).at(0).value<RunFinished>();
   const Json summary = Json::parse(readTextFile(result.outDir.toStdString() + "/summary.json"));
   QCOMPARE(summary["class_names"], Json::parse(R"(["rain", "snow", "sun"])"));
+}
+
+// Ten classes in a 1024×700 window: each cell's percentage fits its cell ("100%" was drawn over
+// its neighbours and read "00%"), and the class names under it do not run into each other.
+void TestTraining::tenClassesFitTheConfusionMatrixAt1024() {
+  window_->resize(1024, 700);
+  Json doc = baseProject();
+  doc["dataset"]["classes"] = 10;
+  doc["dataset"]["samples"] = 600;
+  window_->document()->reset(projectFromJson(doc, "ten.json"));
+  TrainPanel *panel = window_->trainPanel();
+  QSignalSpy done(panel, &TrainPanel::runFinished);
+  QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+  QVERIFY(done.wait(60000));
+  QCustomPlot *plot = panel->confusionPlot();
+  QTest::qWait(200); // the queued replot
+  const QRect cells = plot->axisRect()->rect();
+  const double cellWidth = cells.width() / 10.0, cellHeight = cells.height() / 10.0;
+  // Cells too small for any figure show none: their colour says it.
+  for (int i = 0; i < plot->itemCount(); ++i) {
+    auto *text = qobject_cast<QCPItemText *>(plot->item(i));
+    if (!text || !text->visible())
+      continue;
+    const QFontMetrics metrics(text->font());
+    QVERIFY2(metrics.horizontalAdvance(text->text()) <= cellWidth && metrics.height() <= cellHeight,
+             qPrintable(QString("\"%1\" is %2×%3 px in a %4×%5 px cell")
+                            .arg(text->text())
+                            .arg(metrics.horizontalAdvance(text->text()))
+                            .arg(metrics.height())
+                            .arg(cellWidth)
+                            .arg(cellHeight)));
+  }
+  // The names under the columns, rotated: one column's width apart across their slant, at least
+  // a line of their font.
+  const double across = cellWidth * std::sin(qDegreesToRadians(plot->xAxis->tickLabelRotation()));
+  QVERIFY2(across >= QFontMetrics(plot->xAxis->tickLabelFont()).height(),
+           qPrintable(QString("class names %1 px apart at %2°, %3 px high")
+                          .arg(across)
+                          .arg(plot->xAxis->tickLabelRotation())
+                          .arg(QFontMetrics(plot->xAxis->tickLabelFont()).height())));
 }
 
 void TestTraining::openingAnotherProjectClearsTheTab() {

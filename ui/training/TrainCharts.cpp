@@ -11,6 +11,7 @@
 #include <QScrollArea>
 #include <QTextStream>
 #include <QTimer>
+#include <QtMath>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -92,6 +93,7 @@ TrainCharts::TrainCharts(std::function<bool()> running, QWidget *parent)
                                 "each column (rows add up to 100%)."));
   confusionPlot_->xAxis->setLabel(tr("predicted"));
   confusionPlot_->yAxis->setLabel(tr("true class (row = 100%)"));
+  connect(confusionPlot_, &QCustomPlot::afterLayout, this, &TrainCharts::fitConfusion);
   for (auto *p : {lossPlot_, epochPlot_, ratePlot_, sharePlot_, confusionPlot_})
     charts::showValuesOnHover(p);
   grid->addWidget(lossPlot_, 0, 0);
@@ -166,7 +168,9 @@ void TrainCharts::clear(int epochs) {
   confusionPlot_->xAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
   confusionPlot_->yAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
   confusionPlot_->xAxis->setTickLabelRotation(0);
+  confusionPlot_->xAxis->setTickLabelFont(confusionPlot_->yAxis->tickLabelFont());
   confusionPlot_->yAxis->setRangeReversed(false);
+  confusionClasses_ = 0;
   for (auto *p : {epochPlot_, sharePlot_})
     p->xAxis->setRange(0.5, std::max(2, epochs) + 0.5);
   epochPlot_->yAxis->setRange(0, 1);
@@ -278,8 +282,7 @@ void TrainCharts::drawConfusion(const EpochEvent &e) {
         auto *text = new QCPItemText(confusionPlot_);
         text->position->setCoords(q, t);
         text->setText(QString::number(100 * share, 'f', 0) + "%");
-        text->setFont(QFont(font().family(), 7));
-        text->setColor(share > 0.5 ? Qt::white : QColor(0x20, 0x20, 0x20));
+        text->setColor(share > 0.5 ? Qt::white : QColor(0x20, 0x20, 0x20)); // its size: fitConfusion
       }
     }
   }
@@ -295,14 +298,53 @@ void TrainCharts::drawConfusion(const EpochEvent &e) {
                              : QString::number(c));
     confusionPlot_->xAxis->setTicker(ticker);
     confusionPlot_->yAxis->setTicker(ticker);
-    confusionPlot_->xAxis->setTickLabelRotation(classes > 4 ? 60 : 0);
     confusionPlot_->xAxis->setSubTicks(false);
     confusionPlot_->yAxis->setSubTicks(false);
   }
   confusionPlot_->xAxis->setRange(-0.5, classes - 0.5);
   confusionPlot_->yAxis->setRange(-0.5, classes - 0.5);
   confusionPlot_->yAxis->setRangeReversed(true); // the first class on top, as in a table
+  confusionClasses_ = classes;
   confusionPlot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+// At 1024×700 ten classes leave cells some 17 pixels wide: "100%" at 7 pt ran over its neighbours
+// (read "00%") and the names, 60° apart by one cell, ran into each other. The figures take the
+// largest size from 7 pt down to 5 at which "100%" fits a cell, none below (the colour says it);
+// the names stand upright once slanted ones would touch, smaller where even that is too tight.
+void TrainCharts::fitConfusion() {
+  const int classes = confusionClasses_;
+  if (classes <= 0)
+    return;
+  const QRect cells = confusionPlot_->axisRect()->rect();
+  const double width = cells.width() / static_cast<double>(classes),
+               height = cells.height() / static_cast<double>(classes);
+  int points = 0;
+  for (int pt = 7; pt >= 5 && points == 0; --pt) {
+    const QFontMetrics m(QFont(font().family(), pt));
+    if (m.horizontalAdvance("100%") <= width && m.height() <= height)
+      points = pt;
+  }
+  for (int i = 0; i < confusionPlot_->itemCount(); ++i)
+    if (auto *text = qobject_cast<QCPItemText *>(confusionPlot_->item(i))) {
+      text->setVisible(points > 0);
+      if (points > 0)
+        text->setFont(QFont(font().family(), points));
+    }
+  QCPAxis *x = confusionPlot_->xAxis;
+  QFont names = confusionPlot_->yAxis->tickLabelFont();
+  double rotation = 0;
+  if (classes > 4) {
+    rotation = width * std::sin(qDegreesToRadians(60.0)) >= QFontMetrics(names).height() ? 60 : 90;
+    while (rotation == 90 && QFontMetrics(names).height() > width && names.pointSizeF() > 6)
+      names.setPointSizeF(names.pointSizeF() - 0.5);
+  }
+  // A change moves the axis' margin: laid out again at the next replot, where this finds it done.
+  if (x->tickLabelRotation() != rotation || x->tickLabelFont() != names) {
+    x->setTickLabelRotation(rotation);
+    x->setTickLabelFont(names);
+    confusionPlot_->replot(QCustomPlot::rpQueuedReplot);
+  }
 }
 
 void TrainCharts::markChange(qint64 step, const QString &text) {

@@ -57,6 +57,8 @@ protected:
 
 private:
   void drawConfusion(const EpochEvent &p);
+  // The matrix's percentages and class names sized to its cells, once the layout gives them.
+  void fitConfusion();
 
   std::function<bool()> running_;
   QWidget *area_;
@@ -64,6 +66,7 @@ private:
   QCPGraph *rawLoss_, *smoothLoss_, *valLoss_, *trainLossEpoch_, *valAcc_, *lrGraph_, *throughput_;
   std::map<QString, QCPGraph *> shareGraphs_;
   QTimer *replot_;
+  int confusionClasses_ = 0; // of the matrix drawn (0: none yet)
   bool dirty_ = false, stepsDirty_ = false;
   int ticks_ = 0; // replot timer ticks while steps arrive
   double smoothed_ = 0;
