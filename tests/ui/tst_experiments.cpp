@@ -21,6 +21,7 @@
 #include <QPushButton>
 #include <QStandardPaths>
 #include <QTabBar>
+#include <QToolButton>
 #include <QTableWidget>
 #include <QToolTip>
 #include <QUndoStack>
@@ -381,8 +382,14 @@ private Q_SLOTS:
     QTRY_VERIFY(labsInSight());
     QVERIFY2(page->sizes().at(1) < 60, qPrintable(QString::number(page->sizes().at(1))));
     QVERIFY(panel->claimsLab()->button()->visibleRegion().isEmpty());
+    // Folded, they say how they open (a user dragged the handle, not knowing a tab opens them).
+    auto *hint = panel->findChild<QToolButton *>("openLabsHint");
+    QVERIFY(hint);
+    QTRY_VERIFY(hint->isVisible() && window_->rect().contains(QRect(hint->mapTo(window_, QPoint(0, 0)), hint->size())));
+    QVERIFY2(hint->text().contains("click"), qPrintable(hint->text()));
     clickTab(panel->labTabs(), "Claims");
     QTRY_VERIFY(page->sizes().at(1) > 150);
+    QTRY_VERIFY(!hint->isVisible());
     QTRY_VERIFY(!panel->claimsLab()->button()->visibleRegion().isEmpty());
     QVERIFY(window_->rect().contains(
         QRect(panel->claimsLab()->button()->mapTo(window_, QPoint(0, 0)), panel->claimsLab()->button()->size())));
@@ -398,6 +405,11 @@ private Q_SLOTS:
     QVERIFY(labsInSight());
     QVERIFY2(panel->paretoPlot()->height() > before + 150,
              qPrintable(QString("%1 → %2").arg(before).arg(panel->paretoPlot()->height())));
+    // Folded again, the hint is back, and a click on it opens them too.
+    QTRY_VERIFY(hint->isVisible());
+    QTest::mouseClick(hint, Qt::LeftButton);
+    QTRY_VERIFY(page->sizes().at(1) > 150);
+    QTRY_VERIFY(!hint->isVisible());
     // Dragged up again, they are back.
     window_->resize(1400, 900);
     QTRY_COMPARE(window_->size(), QSize(1400, 900));

@@ -37,6 +37,7 @@
 #include <QResizeEvent>
 #include <QThread>
 #include <QTimer>
+#include <QToolButton>
 #include <QToolTip>
 #include <QVBoxLayout>
 
@@ -390,7 +391,15 @@ ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidge
   page->setCollapsible(1, false);
   for (int i = 0; i < labs_->count(); ++i)
     labs_->setTabToolTip(i, labs_->tabToolTip(i) + tr(" (folded: click to open the labs)"));
-  connect(labs_->tabBar(), &QTabBar::tabBarClicked, this, [this] {
+  // The tooltip alone did not tell: a user dragged the handle instead. Folded, the tab bar says it.
+  foldHint_ = new QToolButton(labs_);
+  foldHint_->setObjectName("openLabsHint");
+  foldHint_->setAutoRaise(true);
+  foldHint_->setText(tr("▲ folded: click a tab, or here, to open the labs"));
+  foldHint_->hide();
+  labs_->setCornerWidget(foldHint_, Qt::TopRightCorner);
+  labs_->installEventFilter(this); // folded or not, its height says
+  const auto openLabs = [this] {
     if (!labsFolded())
       return;
     pageMoved_ = true;
@@ -398,7 +407,9 @@ ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidge
     const int open =
         std::min(total - page_->widget(0)->minimumHeight(), std::max(labs_->minimumSizeHint().height(), total * 2 / 5));
     page_->setSizes({total - open, open});
-  });
+  };
+  connect(labs_->tabBar(), &QTabBar::tabBarClicked, this, openLabs);
+  connect(foldHint_, &QToolButton::clicked, this, openLabs);
   connect(page, &QSplitter::splitterMoved, this, [this] {
     pageMoved_ = true;
     const int labs = page_->sizes().value(1), folded = labs_->minimumHeight(), open = labs_->minimumSizeHint().height();
@@ -1205,6 +1216,8 @@ bool ExperimentsPanel::eventFilter(QObject *watched, QEvent *event) {
   // Over a point its figures, elsewhere what the plot shows.
   if (watched == pareto_ && event->type() == QEvent::ToolTip && showPointTip(static_cast<QHelpEvent *>(event)->pos()))
     return true;
+  if (watched == labs_ && event->type() == QEvent::Resize)
+    foldHint_->setVisible(labsFolded());
   return QWidget::eventFilter(watched, event);
 }
 

@@ -29,6 +29,7 @@ class QSpinBox;
 class QSplitter;
 class QTabWidget;
 class QTableWidget;
+class QToolButton;
 class QTimer;
 
 namespace particle {
@@ -121,6 +122,7 @@ private:
   QSpinBox *jobs_, *seed_, *seeds_;
   QPushButton *start_, *stop_, *open_;
   QLabel *status_, *seedsNote_;
+  QToolButton *foldHint_; // beside the labs' tabs while they are folded
   QTableWidget *table_;
   QCustomPlot *pareto_;
   QCPTextElement *paretoTitle_;
