@@ -137,6 +137,12 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
   scene_ = new GraphScene(doc_, undo_, this);
   view_ = new GraphView(scene_, this);
   files_ = new ProjectFiles(this, doc_, undo_, view_);
+  // A saved project finds its runs beside it under its name: the runs made before (an untitled
+  // project's, in the user's runs folder) go there with it.
+  connect(files_, &ProjectFiles::saved, this, [this] {
+    if (const QString kept = train_->keepRuns(); !kept.isEmpty())
+      statusBar()->showMessage(tr("Saved %1; %2").arg(doc_->filePath(), kept), 12000);
+  });
   tabs_ = new QTabWidget(this);
   tabs_->setObjectName("mainTabs");
   tabs_->addTab(view_, tr("Design"));
@@ -145,7 +151,8 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
   // panels beside it, the Explain tab's row of controls alone asked for more than 1024 pixels).
   train_ = new TrainPanel(doc_, undo_, tabs_);
   tabs_->addTab(scrollingPage(train_, tabs_), tr("Train"));
-  explain_ = new ExplainPanel(doc_, tabs_);
+  explain_ = new ExplainPanel(
+      doc_, [this] { return train_->runsFolder(); }, tabs_);
   tabs_->addTab(scrollingPage(explain_, tabs_), tr("Explain"));
   experiments_ = new ExperimentsPanel(doc_, tabs_);
   tabs_->addTab(scrollingPage(experiments_, tabs_), tr("Experiments"));
@@ -281,6 +288,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
       explain_->offerRunCheckpoint(r.checkpoint, r.status);
   });
   connect(train_, &TrainPanel::checkpointFound, explain_, &ExplainPanel::setCheckpoint);
+  connect(train_, &TrainPanel::runMoved, explain_, &ExplainPanel::runMoved);
   connect(train_, &TrainPanel::explainRequested, this, [this](const QString &checkpoint) {
     explain_->setCheckpoint(checkpoint);
     setCurrentTab("explain");

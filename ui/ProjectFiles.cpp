@@ -148,6 +148,7 @@ bool ProjectFiles::saveAs(const QString &path) {
   rememberFolder(path);
   updateTitle();
   window_->statusBar()->showMessage(tr("Saved %1").arg(path), 4000);
+  Q_EMIT saved();
   return true;
 }
 

@@ -46,6 +46,10 @@ public:
   static QString lastFolder();
   static void rememberFolder(const QString &file);
 
+Q_SIGNALS:
+  // The project was written to its file (the document's path is that file now).
+  void saved();
+
 private:
   void updateTitle();
   void addRecent(const QString &path);

@@ -73,7 +73,8 @@ QString checkpointRun(const QString &path, const Json &meta, QString *status = n
 
 } // namespace
 
-ExplainPanel::ExplainPanel(GraphDocument *doc, QWidget *parent) : QWidget(parent), doc_(doc) {
+ExplainPanel::ExplainPanel(GraphDocument *doc, std::function<QString()> runsFolder, QWidget *parent)
+    : QWidget(parent), doc_(doc), runsFolder_(std::move(runsFolder)) {
   controller_ = new ExplainController(this);
   method_ = new QComboBox(this);
   method_->setObjectName("methodBox");
@@ -210,8 +211,11 @@ ExplainPanel::ExplainPanel(GraphDocument *doc, QWidget *parent) : QWidget(parent
     status_->setText(tr("cancelling…"));
   });
   connect(load_, &QPushButton::clicked, this, [this] {
-    const QString path = QFileDialog::getOpenFileName(this, tr("Checkpoint"), QFileInfo(checkpoint_).absolutePath(),
-                                                      tr("Checkpoints (*.pt)"));
+    // Where the project's checkpoints are: its runs folder, else beside the one held.
+    const QString runs = runsFolder_();
+    const QString start =
+        QFileInfo(runs).isDir() || checkpoint_.isEmpty() ? runs : QFileInfo(checkpoint_).absolutePath();
+    const QString path = QFileDialog::getOpenFileName(this, tr("Checkpoint"), start, tr("Checkpoints (*.pt)"));
     if (path.isEmpty())
       return;
     // Checked as it is picked (damage, another graph), and named by the run it comes from; a
@@ -293,6 +297,13 @@ void ExplainPanel::clear() {
   compute_->setEnabled(false);
   export_->setEnabled(false);
   status_->setText(tr("Train a model (Train tab) or pick a checkpoint, then Explain."));
+}
+
+void ExplainPanel::runMoved(const QString &from, const QString &to) {
+  if (!checkpoint_.startsWith(from + "/"))
+    return;
+  checkpoint_ = to + checkpoint_.mid(from.size());
+  status_->setToolTip(checkpoint_);
 }
 
 void ExplainPanel::setCheckpoint(const QString &path) {

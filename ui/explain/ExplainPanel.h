@@ -8,6 +8,8 @@
 
 #include <QWidget>
 
+#include <functional>
+
 class QComboBox;
 class QLabel;
 class QListWidget;
@@ -25,7 +27,8 @@ class ExplainPanel : public QWidget {
   Q_OBJECT
 
 public:
-  ExplainPanel(GraphDocument *doc, QWidget *parent = nullptr);
+  // `runsFolder`: the project's runs folder, where Checkpoint… starts.
+  ExplainPanel(GraphDocument *doc, std::function<QString()> runsFolder, QWidget *parent = nullptr);
 
   // Takes this checkpoint and names the run it comes from (folder, project, date, epoch, accuracy).
   void setCheckpoint(const QString &path);
@@ -39,6 +42,9 @@ public:
   bool exportTo(const QString &path, QString *error = nullptr);
   // Forgets the explanation and the checkpoint (another project was opened).
   void clear();
+  // A run folder moved (the project was saved elsewhere): a checkpoint in it is followed there, and
+  // what was explained stays.
+  void runMoved(const QString &from, const QString &to);
 
   QPushButton *computeButton() const { return compute_; }
   QPushButton *cancelButton() const { return cancel_; }
@@ -72,6 +78,7 @@ private:
   const CombineResult *combineResult() const;
 
   GraphDocument *doc_;
+  std::function<QString()> runsFolder_;
   ExplainController *controller_;
   QComboBox *method_, *target_, *baseline_, *combine_;
   QLabel *combineLabel_;

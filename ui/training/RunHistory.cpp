@@ -190,6 +190,15 @@ RunRecord &RunHistory::start(const QString &folder) {
   return runs_.back();
 }
 
+void RunHistory::relocate(const QString &from, const QString &to) {
+  for (std::size_t i = 0; i < runs_.size(); ++i)
+    if (runs_[i].folder == from) {
+      runs_[i].folder = to;
+      if (auto *item = list_->item(static_cast<int>(i)))
+        item->setToolTip(item->toolTip().replace(from, to));
+    }
+}
+
 void RunHistory::showState(bool paused) {
   if (!runs_.empty())
     if (auto *item = list_->item(list_->count() - 1))

@@ -47,6 +47,8 @@ public:
   // The state of the run in progress: running or paused.
   void showState(bool paused);
   void finish(const RunFinished &r);
+  // A listed run's folder moved to `to` (the project was saved elsewhere).
+  void relocate(const QString &from, const QString &to);
   void clear();
 
 Q_SIGNALS:

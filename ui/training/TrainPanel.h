@@ -63,6 +63,13 @@ public:
   bool exportTo(const QString &path, QString *error = nullptr);
   // Forgets the curves, history and results (another project was opened).
   void clearRuns();
+  // The project was saved (to another file, perhaps): the runs this document made that are not in
+  // its runs folder under its name go there, so that the saved project finds them when it is
+  // opened again. Those of no saved file (in the user's runs folder: an unsaved project's, an
+  // example's) move, others are copied (the project they were made in keeps its own). A run in
+  // progress stays until a save after it ends. Returns what was done, for the status bar (empty:
+  // nothing to do).
+  QString keepRuns();
   // Stops a run and waits for it (window closing).
   void shutdown();
 
@@ -75,6 +82,8 @@ Q_SIGNALS:
   void explainRequested(const QString &checkpoint);
   // The newest earlier run of this very graph (its checkpoint), found when a project is opened.
   void checkpointFound(const QString &checkpoint);
+  // A run folder moved to `to` (keepRuns): whoever holds a path inside it follows.
+  void runMoved(const QString &from, const QString &to);
 
 private:
   void startRun();
@@ -115,7 +124,11 @@ private:
   RunPace pace_; // the run's time left: its mean pace and validation time per epoch
   double lastLr_ = 0;
   QString lastCheckpoint_, lastRunFolder_, runsFolder_;
-  int runWorkers_ = 1; // processes of the run in progress (training.workers)
+  struct MadeRun {
+    QString folder, prefix; // the run folder, and the "<name>-" it was made under
+  };
+  std::vector<MadeRun> madeRuns_; // the runs this document made, for keepRuns
+  int runWorkers_ = 1;            // processes of the run in progress (training.workers)
   // The run in progress: forward FLOPs per sample (0: not counted), the cached peak (0: unknown)
   // and the precision it trains in; then the last finished run, whose text a measured peak completes.
   double runFlops_ = 0, runPeak_ = 0;
