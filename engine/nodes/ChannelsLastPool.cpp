@@ -11,6 +11,12 @@
 
 #include <cstring>
 
+// at::parallel_for is LibTorch's OpenMP pragma, inlined here: compiled without OpenMP it runs every
+// row on the calling thread, silently. engine/CMakeLists.txt gives this file OpenMP.
+#if AT_PARALLEL_OPENMP && !defined(_OPENMP)
+#error "ChannelsLastPool.cpp needs OpenMP (-fopenmp) to run on LibTorch's threads"
+#endif
+
 namespace particle::nodes {
 
 namespace channels_last_pool {

@@ -277,6 +277,9 @@ void TestModel::channelsLastPoolMatchesTorch_data() {
     QTest::newRow(p + "NaN and infinities, odd height") << bf16 << QList<qint64>{4, 5, 9, 6} << "special";
     QTest::newRow(p + "NaN and infinities, odd width") << bf16 << QList<qint64>{4, 17, 4, 5} << "special";
     QTest::newRow(p + "one channel, 2×3") << bf16 << QList<qint64>{5, 1, 2, 3} << "ties";
+    // Enough rows that LibTorch's grain splits them over the threads (two, below).
+    QTest::newRow(p + "a batch of 128 first maps") << bf16 << QList<qint64>{128, 32, 14, 14} << "normal";
+    QTest::newRow(p + "ties, odd sizes, a batch of 100") << bf16 << QList<qint64>{100, 64, 7, 7} << "ties";
   }
 }
 
@@ -289,6 +292,9 @@ void TestModel::channelsLastPoolMatchesTorch() {
   const std::vector<int64_t> sizes(shape.begin(), shape.end());
   const auto dtype = bf16 ? torch::kBFloat16 : torch::kFloat;
   const auto x = poolInput(sizes, values.toStdString()).to(dtype).contiguous(at::MemoryFormat::ChannelsLast);
+  const int threads = torch::get_num_threads();
+  torch::set_num_threads(2);
+  const auto restore = qScopeGuard([threads] { torch::set_num_threads(threads); });
   for (const bool relu : {false, true}) {
     const auto ours = x.clone().requires_grad_(), theirs = x.clone().requires_grad_();
     const auto y = nodes::maxPool2x2(ours, relu);
