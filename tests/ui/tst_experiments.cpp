@@ -16,6 +16,7 @@
 #include "charts/CustomPlot.h"
 
 #include <QDir>
+#include <QRegularExpression>
 #include <QSplitter>
 #include <QLineEdit>
 #include <QPushButton>
@@ -295,24 +296,35 @@ private Q_SLOTS:
     QTest::mouseClick(panel->startButton(), Qt::LeftButton);
     QVERIFY(panel->running());
     QLabel *status = panel->statusLabel();
-    QTRY_VERIFY2_WITH_TIMEOUT(status->text().startsWith("Halving, rung 0 (2 variants at 1 epoch): ") &&
-                                  status->text().contains(" of 3 trials done. Then 3 seeds of each finalist."),
-                              qPrintable(status->text()), 60000);
     const auto cell = [&](int row, const QString &column) {
       for (int c = 0; c < panel->table()->columnCount(); ++c)
         if (panel->table()->horizontalHeaderItem(c)->text() == column)
           return panel->table()->item(row, c);
       return static_cast<QTableWidgetItem *>(nullptr);
     };
+    // From the start, the trial running has its row and its clock, and the line counts it (the
+    // table stayed empty until a trial ended).
+    QTRY_VERIFY_WITH_TIMEOUT(panel->table()->rowCount() > 0 && cell(0, "Status")->text().startsWith("running · 0:"),
+                             10000);
+    QVERIFY2(cell(0, "Variant")->text() == "own" || cell(0, "Variant")->text() == "monolithic-w1",
+             qPrintable(cell(0, "Variant")->text()));
+    QTRY_VERIFY2_WITH_TIMEOUT(status->text().startsWith("Halving, rung 0 (2 variants at 1 epoch): ") &&
+                                  status->text().contains(QRegularExpression(
+                                      " of 3 trials done, 1 running\\. Then 3 seeds of each finalist\\.")),
+                              qPrintable(status->text()), 60000);
     const auto title = [&] {
       return qobject_cast<QCPTextElement *>(panel->paretoPlot()->plotLayout()->element(0, 0))->text();
     };
     // The seed phase: the first finalist in, the leader provisional.
-    QTRY_VERIFY_WITH_TIMEOUT(panel->table()->rowCount() > 0 && cell(0, "Rung")->text() == "final", 120000);
+    // (A seed trial running has a "final" row too, below the finalists, its status its clock.)
+    const auto finalist = [&](int row) {
+      return cell(row, "Rung")->text() == "final" && !cell(row, "Status")->text().startsWith("running");
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(panel->table()->rowCount() > 0 && finalist(0), 120000);
     QVERIFY(panel->running()); // five seed trials still to come
     QCOMPARE(cell(0, "Status")->text(), QString("leading so far"));
     int fewest = 3, most = 0, finalists = 0;
-    for (; finalists < panel->table()->rowCount() && cell(finalists, "Rung")->text() == "final"; ++finalists) {
+    for (; finalists < panel->table()->rowCount() && finalist(finalists); ++finalists) {
       const QString seeds = cell(finalists, "Seed")->text();
       QVERIFY2(seeds.endsWith(" of 3 seeds"), qPrintable(seeds));
       fewest = std::min(fewest, seeds.section(' ', 0, 0).toInt());
@@ -335,6 +347,19 @@ private Q_SLOTS:
     QCOMPARE(panel->paretoView()->currentText(), QString("Finalists (2 epochs × 3 seeds)"));
     QCOMPARE(title(), QString("Finalists: 2 epochs, mean ± sd over 3 seeds"));
     QVERIFY2(status->text().contains("Winner by mean validation accuracy: "), qPrintable(status->text()));
+    // Nothing left running; a seed trial's accuracy says which seed it trained with, and its test
+    // accuracy beside it.
+    int seedTwo = -1;
+    for (int row = 0; row < panel->table()->rowCount(); ++row) {
+      QVERIFY(!cell(row, "Status")->text().startsWith("running"));
+      if (cell(row, "Rung")->text() == "final" && cell(row, "Seed")->text() == "2")
+        seedTwo = row;
+    }
+    QVERIFY(seedTwo >= 0);
+    const QString tip = cell(seedTwo, "Val acc")->toolTip();
+    QVERIFY2(tip.startsWith("Validation accuracy " + cell(seedTwo, "Val acc")->text() + ", test accuracy ") &&
+                 tip.contains("trained with seed 2"),
+             qPrintable(tip));
   }
 
   void stopKeepsWhatFinished() {
@@ -344,7 +369,14 @@ private Q_SLOTS:
     typeInto(panel->budgetEdit(), "10m");
     QSignalSpy finished(panel, &ExperimentsPanel::searchFinished);
     QTest::mouseClick(panel->startButton(), Qt::LeftButton);
-    QTRY_VERIFY_WITH_TIMEOUT(panel->table()->rowCount() >= 1, 120000); // the first trial is in
+    // The first trial is in (a trial running has a row too, its status its clock).
+    const auto ended = [&] {
+      int n = 0;
+      for (int row = 0; row < panel->table()->rowCount(); ++row)
+        n += !panel->table()->item(row, 4)->text().startsWith("running");
+      return n;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(ended() >= 1, 120000);
     QTest::mouseClick(panel->stopButton(), Qt::LeftButton);
     QVERIFY(finished.wait(30000));
     QVERIFY(!panel->running());

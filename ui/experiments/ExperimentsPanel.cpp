@@ -29,6 +29,7 @@
 #include <QProcess>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QRegularExpression>
 #include <QSplitter>
 #include <QTabBar>
 #include <QTabWidget>
@@ -51,6 +52,8 @@ namespace {
 const QStringList kColumns = {"Variant",      "Rung",      "Epochs", "Seed",  "Status", "Val acc", "Unique params",
                               "FLOPs/sample", "µs/sample", "Time",   "Parts", "Width",  "Combine", "Sharing"};
 enum Column { kVariant, kRung, kEpochs, kSeed, kStatus, kVal, kParams, kFlops, kUs, kTime };
+// A row of a trial running: its key ("own", "own seed 1"), as the search's lines name it.
+constexpr int kRunningRole = Qt::UserRole + 1;
 
 QString percent(double fraction, int decimals = 2) {
   return QString::number(100 * fraction, 'f', decimals) + " %";
@@ -543,18 +546,24 @@ void ExperimentsPanel::startSearch() {
   searchBudget_ = budget_->text().trimmed();
   searchSeeds_ = seeds_->value();
   expectedFinalists_ = 0;
+  runningTrials_.clear();
+  partialLine_.clear();
   started_.start();
   process_ = new QProcess(this);
   process_->setProcessChannelMode(QProcess::MergedChannels);
   connect(process_, &QProcess::readyRead, this, [this] {
-    output_ += QString::fromUtf8(process_->readAll());
+    const QString chunk = QString::fromUtf8(process_->readAll());
+    output_ += chunk;
     if (output_.size() > 20000)
       output_ = output_.right(10000);
+    readTrialLines(chunk);
   });
   connect(process_, &QProcess::finished, this, [this, p = process_](int code, QProcess::ExitStatus status) {
     output_ += QString::fromUtf8(p->readAll());
     poll_->stop();
     poll();
+    runningTrials_.clear(); // what it left running ended with it
+    showRunningTrials();
     const QStringList lines = output_.trimmed().split('\n');
     const bool ok = status == QProcess::NormalExit && code == 0;
     if (ok) {
@@ -727,7 +736,17 @@ void ExperimentsPanel::showSearch(const SearchFile &search) {
       if (!ok)
         item->setToolTip(QString::fromStdString(t.message));
     }
+    // Two seeds of this graph once read 23.61 % both, and looked as if the seed never reached it:
+    // they had trained apart (test 22.7 and 35.0 %), and landed on the same 17 of 72 samples.
+    if (ok)
+      table_->item(row, kVal)->setToolTip(
+          tr("Validation accuracy %1, test accuracy %2; trained with seed %3. Accuracy counts whole samples: on a "
+             "small validation split two seeds can land on the same count however differently they trained, and "
+             "their test accuracy tells them apart.")
+              .arg(percent(t.valAccuracy), percent(t.testAccuracy))
+              .arg(t.seed));
   }
+  showRunningTrials();
   fillViews(search);
 }
 
@@ -817,16 +836,18 @@ void ExperimentsPanel::showProgress() {
     for (const TrialRecord &t : shown_->trials)
       (t.phase == "seeds" ? seedsDone : halvingDone)++;
   const SearchBudget budget = SearchBudget::parse(searchBudget_.toStdString()); // checked at the start
+  const QString runningText =
+      runningTrials_.empty() ? QString() : tr(", %1 running").arg(static_cast<int>(runningTrials_.size()));
   QString text;
   if (phase.startsWith("finalists: ")) {
     expectedFinalists_ = number(phase, 1);
-    text = tr("Seed phase, after the budget's halving: %1 of %2 trials done (%3 of each of %4 finalists at %5). "
+    text = tr("Seed phase, after the budget's halving: %1 of %2 trials done (%3 of each of %4 finalists at %5)%6. "
               "Winner and verdict once every seed is in.")
                .arg(seedsDone)
                .arg(expectedFinalists_ * seeds)
                .arg(seedsText(seeds))
                .arg(expectedFinalists_)
-               .arg(epochsText(number(phase, 6)));
+               .arg(epochsText(number(phase, 6)), runningText);
   } else {
     QString done;
     if (budget.trials) {
@@ -838,11 +859,11 @@ void ExperimentsPanel::showProgress() {
           before += t.phase == "halving" && t.rung < rung;
       const int total = phase.isEmpty() ? *budget.trials
                                         : before + std::min(halvingTrials(number(phase, 2)), *budget.trials - before);
-      done = tr("%1 of %2 trials done").arg(halvingDone).arg(total);
+      done = tr("%1 of %2 trials done").arg(halvingDone).arg(total) + runningText;
     } else {
       const double left = *budget.seconds - static_cast<double>(started_.elapsed()) / 1000;
-      done = tr("%1 done, %2")
-                 .arg(count(halvingDone, tr("trial"), tr("trials")),
+      done = tr("%1 done%2, %3")
+                 .arg(count(halvingDone, tr("trial"), tr("trials")), runningText,
                       left > 0 ? tr("%1 of the budget left").arg(durationText(left)) : tr("the budget is spent"));
     }
     text = tr("Halving%1: %2. Then %3 of each finalist.")
@@ -855,6 +876,75 @@ void ExperimentsPanel::showProgress() {
   }
   if (status_->text() != text)
     setStatus(text);
+  showRunningTrials(); // their clocks
+}
+
+void ExperimentsPanel::readTrialLines(const QString &chunk) {
+  // "started own (rung 0, 1 epoch(s), seed 0)" as a trial starts, "  own   val 23.61%  …" (two
+  // spaces, the same name) as it ends.
+  static const QRegularExpression started(
+      R"(^started (\S+(?: seed \d+)?) \((rung \d+|final), (\d+) epoch\(s\), seed (\d+)\)$)");
+  static const QRegularExpression ended(R"(^  (\S+(?: seed \d+)?)\s)");
+  partialLine_ += chunk;
+  QStringList lines = partialLine_.split('\n');
+  partialLine_ = lines.takeLast(); // not yet whole
+  for (const QString &line : lines) {
+    if (const auto m = started.match(line); m.hasMatch()) {
+      RunningTrial t;
+      t.key = m.captured(1);
+      t.variant = t.key.section(' ', 0, 0);
+      t.stage = m.captured(2) == "final" ? tr("final") : m.captured(2).section(' ', 1);
+      t.epochs = m.captured(3).toInt();
+      t.seed = m.captured(4).toInt();
+      t.since.start();
+      runningTrials_.push_back(t);
+    } else if (const auto e = ended.match(line); e.hasMatch()) {
+      runningTrials_.erase(std::remove_if(runningTrials_.begin(), runningTrials_.end(),
+                                          [&](const RunningTrial &t) { return t.key == e.captured(1); }),
+                           runningTrials_.end());
+    }
+  }
+  showRunningTrials();
+  showProgress();
+}
+
+void ExperimentsPanel::showRunningTrials() {
+  // A trial's row came only once it had ended: a first rung at one epoch left the table empty for
+  // half a minute. The rows of those running sit below the finalists, in italics; rebuilt when the
+  // set changes, only their clocks otherwise (a selection or a scroll stays).
+  std::vector<int> rows;
+  for (int r = 0; r < table_->rowCount(); ++r)
+    if (QTableWidgetItem *item = table_->item(r, kVariant); item && item->data(kRunningRole).isValid())
+      rows.push_back(r);
+  const auto clock = [this](const RunningTrial &t) {
+    const qint64 seconds = t.since.elapsed() / 1000;
+    return tr("running · %1:%2").arg(seconds / 60).arg(seconds % 60, 2, 10, QChar('0'));
+  };
+  bool same = rows.size() == runningTrials_.size();
+  for (std::size_t i = 0; same && i < rows.size(); ++i)
+    same = table_->item(rows[i], kVariant)->data(kRunningRole).toString() == runningTrials_[i].key;
+  if (same) {
+    for (std::size_t i = 0; i < rows.size(); ++i)
+      table_->item(rows[i], kStatus)->setText(clock(runningTrials_[i]));
+    return;
+  }
+  for (auto it = rows.rbegin(); it != rows.rend(); ++it)
+    table_->removeRow(*it);
+  int at = shown_ ? static_cast<int>(std::min<std::size_t>(shown_->finalists.size(), table_->rowCount())) : 0;
+  for (const RunningTrial &t : runningTrials_) {
+    table_->insertRow(at);
+    const QStringList cells = {t.variant, t.stage, QString::number(t.epochs), QString::number(t.seed), clock(t)};
+    for (int c = 0; c < table_->columnCount(); ++c) {
+      auto *item = new QTableWidgetItem(cells.value(c));
+      item->setData(Qt::UserRole, t.variant);
+      item->setData(kRunningRole, t.key);
+      QFont font = item->font();
+      font.setItalic(true);
+      item->setFont(font);
+      table_->setItem(at, c, item);
+    }
+    ++at;
+  }
 }
 
 void ExperimentsPanel::fillViews(const SearchFile &search) {

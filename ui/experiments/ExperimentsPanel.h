@@ -16,6 +16,7 @@
 
 #include <map>
 #include <memory>
+#include <vector>
 
 class QComboBox;
 class QCPGraph;
@@ -87,6 +88,10 @@ private:
   void poll();
   // While a search runs: its phase and progress, in the status line.
   void showProgress();
+  // Reads the search's output lines as they come: trials started and ended.
+  void readTrialLines(const QString &chunk);
+  // The trials running as rows below the finalists, their clocks ticking.
+  void showRunningTrials();
   void showSearch(const SearchFile &search);
   // The plot's choices (the finalists, each rung), keeping the one picked.
   void fillViews(const SearchFile &search);
@@ -145,6 +150,15 @@ private:
   QString searchBudget_;  // the search running: its budget and seeds, as started
   int searchSeeds_ = 1;
   int expectedFinalists_ = 0; // the search running: finalists its seed phase trains (0: still halving)
+  // The search running: its trials started and not yet ended, from its "started …" lines (named
+  // as their ending lines name them), and the end of its output not yet a whole line.
+  struct RunningTrial {
+    QString key, variant, stage; // key: "own" or "own seed 1"; stage: the Rung column's text
+    int epochs = 0, seed = 0;
+    QElapsedTimer since;
+  };
+  std::vector<RunningTrial> runningTrials_;
+  QString partialLine_;
   QSplitter *page_;
   bool pageMoved_ = false; // the handle between the search and the labs was dragged: the split stays
   ClaimsLab *claimsLab_;

@@ -22,7 +22,7 @@ namespace particle::cli {
 
 namespace {
 
-// Prints each trial as it ends: rung, variant, accuracy, parameters, time.
+// Prints each trial as it starts, and as it ends: rung, variant, accuracy, parameters, time.
 class SearchPrinter : public SearchObserver {
 public:
   void onBracket(int bracket, int variants) override {
@@ -35,6 +35,14 @@ public:
   void onSeeds(const std::vector<std::string> &finalists, int seeds, int epochs) override {
     std::cout << "finalists: " << finalists.size() << " variant(s), " << seeds << " seed(s) each, " << epochs
               << " epoch(s) from scratch\n"
+              << std::flush;
+  }
+  // And as each starts, named as its end will be, so that the Experiments tab shows the trials
+  // running (a first rung ran half a minute with its table empty).
+  void onTrialStarted(const TrialRecord &t) override {
+    std::cout << "started " << (t.phase == "seeds" ? t.variant + " seed " + std::to_string(t.seed) : t.variant) << " ("
+              << (t.phase == "seeds" ? std::string("final") : "rung " + std::to_string(t.rung)) << ", " << t.epochs
+              << " epoch(s), seed " << t.seed << ")\n"
               << std::flush;
   }
   void onTrialFinished(const TrialRecord &t, bool reused) override {
