@@ -99,6 +99,29 @@ Json audioProject() {
 
 // Where the spectrogram is brightest down the plot's middle column, as a share of the plot's
 // height from its bottom (0: the lowest band, 1: the highest), and how many colours that column has.
+// Writes the two-band project into `dir`, trains it, opens it in `window` at `size` on the Explain
+// tab and explains its checkpoint with a click on the compute button, then waits for the result
+// and for the first sample's detail. A failed step fails the test (check QTest::currentTestFailed).
+void explainTrained(MainWindow &window, const QTemporaryDir &dir, QSize size) {
+  const std::string path = writeFile(dir, "p.particle.json", audioProject().dump());
+  TrainOptions options;
+  options.outDir = dir.path().toStdString();
+  Trainer(loadProject(path), options).run();
+  QVERIFY(window.files()->open(QString::fromStdString(path)));
+  window.resize(size);
+  window.setCurrentTab("explain");
+  window.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&window));
+  ExplainPanel *panel = window.explainPanel();
+  panel->setCheckpoint(dir.filePath("checkpoint.pt"));
+  QSignalSpy ready(panel, &ExplainPanel::resultReady);
+  QSignalSpy detail(panel, &ExplainPanel::detailReady);
+  QTest::mouseClick(panel->computeButton(), Qt::LeftButton);
+  QVERIFY(ready.wait(60000));
+  QVERIFY2(panel->result().error.isEmpty(), qPrintable(panel->result().error));
+  QTRY_VERIFY_WITH_TIMEOUT(detail.count() > 0, 60000);
+}
+
 std::pair<double, int> brightest(SpectrogramView *view) {
   const QImage img = view->grab().toImage();
   const QRect plot = view->plotRect();
@@ -222,26 +245,12 @@ void TestAudioView::dataPanelDrawsSpectrograms() {
 void TestAudioView::explainTabStitchesSaliencyAcrossBands() {
   QTemporaryDir dir;
   writeTones(dir);
-  const std::string path = writeFile(dir, "p.particle.json", audioProject().dump());
-  TrainOptions options;
-  options.outDir = dir.path().toStdString();
-  Trainer(loadProject(path), options).run();
-
   MainWindow window;
-  QVERIFY(window.files()->open(QString::fromStdString(path)));
-  window.resize(1280, 900);
-  window.setCurrentTab("explain");
-  window.show();
-  QVERIFY(QTest::qWaitForWindowExposed(&window));
+  explainTrained(window, dir, QSize(1280, 900));
+  if (QTest::currentTestFailed())
+    return;
   ExplainPanel *panel = window.explainPanel();
-  panel->setCheckpoint(dir.filePath("checkpoint.pt"));
-  QSignalSpy ready(panel, &ExplainPanel::resultReady);
-  QSignalSpy detail(panel, &ExplainPanel::detailReady);
-  QTest::mouseClick(panel->computeButton(), Qt::LeftButton);
-  QVERIFY(ready.wait(60000));
-  QVERIFY2(panel->result().error.isEmpty(), qPrintable(panel->result().error));
   QVERIFY(panel->result().isAudio && !panel->result().isImage);
-  QTRY_VERIFY_WITH_TIMEOUT(detail.count() > 0, 60000);
   SpectrogramView *view = panel->sampleView()->spectrogram();
   QTRY_VERIFY(view->isVisible() && view->plotRect().height() > 40);
   // The branches say which band they read, in Hz; each band is outlined with its share.
@@ -285,24 +294,12 @@ void TestAudioView::aBandThatArguedAgainstTheDecisionSaysSo() {
     writeTone(dir.filePath(QString("tones/test/high/%1.wav").arg(i)).toStdString(), 2500, 0.5, rng);
     writeTone(dir.filePath(QString("tones/test/low/%1.wav").arg(i)).toStdString(), 250, 0.5, rng, 2500);
   }
-  const std::string path = writeFile(dir, "p.particle.json", audioProject().dump());
-  TrainOptions options;
-  options.outDir = dir.path().toStdString();
-  Trainer(loadProject(path), options).run();
-
   MainWindow window;
-  QVERIFY(window.files()->open(QString::fromStdString(path)));
-  window.resize(1280, 900);
-  window.setCurrentTab("explain");
-  window.show();
-  QVERIFY(QTest::qWaitForWindowExposed(&window));
+  explainTrained(window, dir, QSize(1280, 900));
+  if (QTest::currentTestFailed())
+    return;
   ExplainPanel *panel = window.explainPanel();
-  panel->setCheckpoint(dir.filePath("checkpoint.pt"));
-  QSignalSpy ready(panel, &ExplainPanel::resultReady);
-  QTest::mouseClick(panel->computeButton(), Qt::LeftButton);
-  QVERIFY(ready.wait(60000));
   const ExplainResult &r = panel->result();
-  QVERIFY2(r.error.isEmpty(), qPrintable(r.error));
   const CombineResult &c = r.combines[0];
   int against = -1, band = -1;
   for (int i = 0; i < r.samples && against < 0; ++i)
@@ -377,25 +374,11 @@ void TestAudioView::dataPanelSpectrogramInViewWithoutScrolling() {
 void TestAudioView::explainTabReadableAtBothSizes() {
   QTemporaryDir dir;
   writeTones(dir);
-  const std::string path = writeFile(dir, "p.particle.json", audioProject().dump());
-  TrainOptions options;
-  options.outDir = dir.path().toStdString();
-  Trainer(loadProject(path), options).run();
-
   MainWindow window;
-  QVERIFY(window.files()->open(QString::fromStdString(path)));
-  window.resize(1600, 1000);
-  window.setCurrentTab("explain");
-  window.show();
-  QVERIFY(QTest::qWaitForWindowExposed(&window));
+  explainTrained(window, dir, QSize(1600, 1000));
+  if (QTest::currentTestFailed())
+    return;
   ExplainPanel *panel = window.explainPanel();
-  panel->setCheckpoint(dir.filePath("checkpoint.pt"));
-  QSignalSpy ready(panel, &ExplainPanel::resultReady);
-  QSignalSpy detail(panel, &ExplainPanel::detailReady);
-  QTest::mouseClick(panel->computeButton(), Qt::LeftButton);
-  QVERIFY(ready.wait(60000));
-  QVERIFY2(panel->result().error.isEmpty(), qPrintable(panel->result().error));
-  QTRY_VERIFY_WITH_TIMEOUT(detail.count() > 0, 60000);
   SampleView *sample = panel->sampleView();
   SpectrogramView *view = sample->spectrogram();
   QTRY_VERIFY(view->isVisible() && view->plotRect().height() > 40 && view->parts().size() == 2);
