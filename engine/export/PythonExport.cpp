@@ -7,6 +7,7 @@
 #include "graph/Sharing.h"
 #include "model/Model.h"
 #include "model/PartWeights.h"
+#include "project/AugmentSpec.h"
 #include "project/ProjectPaths.h"
 #include "train/Trainer.h"
 #include "project/TrainingSpec.h"
@@ -337,6 +338,7 @@ ExportResult exportPyTorch(const Project &project, const ExportOptions &options,
   };
   ExportResult result;
   const TrainingSpec spec = parseTrainingSpec(project.training);
+  const AugmentSpec augment = parseAugmentSpec(project.training);
   Project p = project;
   if (!options.checkpoint.empty()) {
     if (!fs::is_regular_file(options.checkpoint))
@@ -437,6 +439,12 @@ ExportResult exportPyTorch(const Project &project, const ExportOptions &options,
                  {"warmup_steps", spec.warmupSteps},
                  {"grad_clip", spec.gradClip},
                  {"precision", spec.precision},
+                 {"augment_time_shift", augment.timeShift},
+                 {"augment_freq_warp", augment.freqWarp},
+                 {"augment_time_masks", augment.timeMasks},
+                 {"augment_time_mask_width", augment.timeMaskWidth},
+                 {"augment_freq_masks", augment.freqMasks},
+                 {"augment_freq_mask_width", augment.freqMaskWidth},
                  {"class_names", Json::array()}};
   for (int64_t c = 0; c < data.info.classes; ++c)
     config["class_names"].push_back(className(data.info, c));

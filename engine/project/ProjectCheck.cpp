@@ -2,6 +2,7 @@
 
 #include "data/DatasetSpec.h"
 #include "data/TextLengths.h"
+#include "project/AugmentSpec.h"
 #include "project/PartFile.h"
 #include "project/Precision.h"
 #include "project/TrainingSpec.h"
@@ -408,7 +409,9 @@ private:
       }
     }
     try {
-      checkPrecision(parseTrainingSpec(project_.training));
+      const TrainingSpec spec = parseTrainingSpec(project_.training);
+      checkPrecision(spec);
+      checkAugment(parseAugmentSpec(project_.training));
     } catch (const KeyError &e) {
       error(e.code(), std::string(), e.what()).param = e.key();
     } catch (const Error &e) {
@@ -427,6 +430,17 @@ private:
     const std::string why = precisionUnsupported(spec.precision, spec.device.rfind("cuda", 0) == 0 ? "cuda" : "cpu");
     if (!why.empty())
       error(ProblemCode::BadTraining, std::string(), "training.precision: " + why).param = "training.precision";
+  }
+
+  // Augmentation (training.augment_*) warps, shifts and masks samples [C, H, W] only.
+  void checkAugment(const AugmentSpec &augment) {
+    if (!augment.on() || !v_.dataKnown || v_.data.sampleShape.size() == 3)
+      return;
+    const std::string param = std::string("training.") + augment.firstKey();
+    error(ProblemCode::BadTraining, std::string(),
+          param + ": augmentation needs samples shaped [C, H, W] (a spectrogram or an image); this data set's are " +
+              shapeToString(v_.data.sampleShape) + " (set it to 0)")
+        .param = param;
   }
 
   // Classes with very few samples (a label cut short or misspelt makes a class of its own): said on

@@ -1,5 +1,7 @@
 #include "project/TrainingSpec.h"
 
+#include "project/AugmentSpec.h"
+
 #include <cmath>
 #include <algorithm>
 
@@ -33,6 +35,24 @@ const Schema &trainingSchema() {
       advanced(zeroMeans(
           intField("contribution_samples", 256, 0, 100000, "Validation samples for the per-epoch contribution shares"),
           "off")),
+      advanced(
+          zeroMeans(intField("augment_time_shift", 0, 0, 100000,
+                             "Training samples shifted along time (a spectrogram's frames, an image's columns) by a "
+                             "random number of positions up to ± this, wrapping around; fresh each epoch"),
+                    "off")),
+      advanced(
+          zeroMeans(floatField("augment_freq_warp", 0.0, 0.0, 0.5,
+                               "Training samples stretched along frequency (a spectrogram's rows from the lowest, an "
+                               "image's rows from the top) by a random factor in [1 − this, 1 + this]"),
+                    "off")),
+      advanced(zeroMeans(intField("augment_time_masks", 0, 0, 100,
+                                  "Masks (set to 0) across time per training sample, SpecAugment-style"),
+                         "off")),
+      advanced(intField("augment_time_mask_width", 10, 1, 100000, "Widest time mask, in positions (frames, columns)")),
+      advanced(zeroMeans(intField("augment_freq_masks", 0, 0, 100,
+                                  "Masks (set to 0) across frequency per training sample, SpecAugment-style"),
+                         "off")),
+      advanced(intField("augment_freq_mask_width", 8, 1, 100000, "Widest frequency mask, in rows")),
   };
   return schema;
 }
@@ -87,6 +107,31 @@ TrainingSpec parseTrainingSpec(const Json &section) {
   s.contributionSamples = whole(v["contribution_samples"]);
   s.precision = v["precision"].get<std::string>();
   return s;
+}
+
+const char *AugmentSpec::firstKey() const {
+  if (freqWarp > 0)
+    return "augment_freq_warp";
+  if (timeShift > 0)
+    return "augment_time_shift";
+  if (timeMasks > 0)
+    return "augment_time_masks";
+  return freqMasks > 0 ? "augment_freq_masks" : "";
+}
+
+AugmentSpec parseAugmentSpec(const Json &section) {
+  AugmentSpec a;
+  if (section.is_null())
+    return a;
+  parseTrainingSpec(section); // every key checked, with its messages
+  const Json v = trainingSchema().effective(section);
+  a.timeShift = whole(v["augment_time_shift"]);
+  a.freqWarp = v["augment_freq_warp"].get<double>();
+  a.timeMasks = static_cast<int>(whole(v["augment_time_masks"]));
+  a.timeMaskWidth = whole(v["augment_time_mask_width"]);
+  a.freqMasks = static_cast<int>(whole(v["augment_freq_masks"]));
+  a.freqMaskWidth = whole(v["augment_freq_mask_width"]);
+  return a;
 }
 
 double scheduledLr(const TrainingSpec &spec, int64_t step, int64_t stepsPerEpoch) {

@@ -2,6 +2,7 @@
 
 #include "base/Folders.h"
 #include "data/SplitCache.h"
+#include "train/Augment.h"
 #include "train/Peak.h"
 #include "train/Runtime.h"
 #include "base/JsonFields.h"
@@ -467,6 +468,10 @@ std::optional<Stop> Trainer::trainSteps(const StopRule &rule, EpochTotals &total
   }
   auto gen = at::detail::createCPUGenerator(epochSeed);
   auto perm = torch::randperm(n, gen, torch::TensorOptions().dtype(torch::kLong)).to(device_);
+  // The training batches' augmentation (training.augment_*), drawn from its own generator of the
+  // seed and the epoch: a resumed epoch repeats it.
+  const AugmentSpec augment = parseAugmentSpec(project_.training);
+  auto augmentGen = augmentGenerator(spec_.seed, epoch, rank);
   totals.lossSum = torch::zeros({}, torch::TensorOptions().device(device_));
   totals.correctSum = torch::zeros({}, torch::TensorOptions().device(device_).dtype(torch::kLong));
   int64_t reportSeen = 0;
@@ -499,6 +504,8 @@ std::optional<Stop> Trainer::trainSteps(const StopRule &rule, EpochTotals &total
     if (len > 0) {
       auto idx = perm.narrow(0, start, len);
       auto xb = data_.trainX.index_select(0, idx);
+      if (augment.on())
+        xb = augmentBatch(xb, augment, augmentGen);
       yb = data_.trainY.index_select(0, idx);
       {
         // The forward pass and the loss in the run's precision; the backward pass follows the

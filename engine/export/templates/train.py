@@ -86,6 +86,57 @@ def load_data(path, device):
     return out
 
 
+def augmenting(c):
+    return (c["augment_time_shift"] > 0 or c["augment_freq_warp"] > 0 or c["augment_time_masks"] > 0
+            or c["augment_freq_masks"] > 0)
+
+
+def augment_generator(seed, epoch, rank):
+    """The engine's (train/Augment.cpp, augmentGenerator): apart from the epoch's shuffle."""
+    s = (seed * 2654435761 + epoch * 40503 + 0x5A17 + rank * 7919) % (1 << 64)
+    return torch.Generator().manual_seed(s)
+
+
+def draw_masks(count, max_width, length, batch, g):
+    masked = torch.zeros(batch, length, dtype=torch.bool)
+    most = min(max_width, length)
+    at = torch.arange(length).unsqueeze(0)
+    for _ in range(count):
+        width = torch.randint(0, most + 1, (batch,), generator=g)
+        start = torch.rand(batch, generator=g).mul((length - width + 1).float()).floor().long()
+        masked |= at.ge(start.unsqueeze(1)) & at.lt((start + width).unsqueeze(1))
+    return masked
+
+
+def augment_batch(x, c, g):
+    """The engine's augmentation of a training batch [B, C, H, W] (train/Augment.cpp, augmentBatch):
+    the same draws in the same order from the same generator, so the same samples."""
+    b, ch, h, w = x.shape
+    dev = x.device
+    if c["augment_freq_warp"] > 0:  # row r reads row r / f, f in [1 - warp, 1 + warp]
+        f = torch.rand(b, generator=g).mul(2).sub(1).mul(c["augment_freq_warp"]).add(1)
+        rows = torch.arange(h, dtype=torch.float).unsqueeze(0).div(f.unsqueeze(1))
+        lo = rows.floor().clamp(0, h - 1)
+        frac = rows.sub(lo).clamp(0, 1).view(b, 1, h, 1).to(dev, x.dtype)
+        lo_idx = lo.long()
+        hi_idx = (lo_idx + 1).clamp_max(h - 1)
+        below = x.gather(2, lo_idx.view(b, 1, h, 1).to(dev).expand(b, ch, h, w))
+        above = x.gather(2, hi_idx.view(b, 1, h, 1).to(dev).expand(b, ch, h, w))
+        x = below + (above - below) * frac
+    if c["augment_time_shift"] > 0:  # column t reads column t - s, wrapping around
+        most = c["augment_time_shift"]
+        s = torch.randint(-most, most + 1, (b,), generator=g)
+        cols = torch.arange(w).unsqueeze(0).sub(s.unsqueeze(1)).remainder(w)
+        x = x.gather(3, cols.view(b, 1, 1, w).to(dev).expand(b, ch, h, w))
+    if c["augment_time_masks"] > 0:
+        m = draw_masks(c["augment_time_masks"], c["augment_time_mask_width"], w, b, g)
+        x = x.masked_fill(m.view(b, 1, 1, w).to(dev), 0.0)
+    if c["augment_freq_masks"] > 0:
+        m = draw_masks(c["augment_freq_masks"], c["augment_freq_mask_width"], h, b, g)
+        x = x.masked_fill(m.view(b, 1, h, 1).to(dev), 0.0)
+    return x
+
+
 def scheduled_lr(c, step, steps_per_epoch):
     """The engine's schedule (project/TrainingSpec.cpp, scheduledLr)."""
     lr = c["lr"]
@@ -217,6 +268,7 @@ def main():
     for epoch in range(c["epochs"]):
         g = torch.Generator().manual_seed(c["seed"] * 1000003 + epoch + 1)
         perm = torch.randperm(n, generator=g).to(device)
+        augment_g = augment_generator(c["seed"], epoch, rank) if augmenting(c) else None
         loss_sum, correct, count = 0.0, 0, 0
         start = time.perf_counter()
         for b in range(steps_per_epoch):
@@ -225,6 +277,11 @@ def main():
             if idx.numel() == 0:  # the last global batch may not reach every rank
                 idx = block[-1:]
             xb, yb = train_x.index_select(0, idx), train_y.index_select(0, idx)
+            if augment_g is not None:  # training batches only, as the engine does
+                if xb.dim() != 4:
+                    sys.exit("augmentation needs samples shaped [C, H, W]; this data set's are %s"
+                             % list(xb.shape[1:]))
+                xb = augment_batch(xb, c, augment_g)
             for group in optimizer.param_groups:
                 group["lr"] = scheduled_lr(c, step, steps_per_epoch)
             optimizer.zero_grad()
