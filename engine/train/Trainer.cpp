@@ -3,6 +3,7 @@
 #include "base/Folders.h"
 #include "data/SplitCache.h"
 #include "train/Augment.h"
+#include "train/FusedAdam.h"
 #include "train/Peak.h"
 #include "train/Runtime.h"
 #include "base/JsonFields.h"
@@ -312,12 +313,14 @@ void Trainer::makeOptimizer() {
                                                                  .momentum(spec_.momentum)
                                                                  .nesterov(spec_.nesterov && spec_.momentum > 0)
                                                                  .weight_decay(spec_.weightDecay));
+  // Adam and AdamW are LibTorch's with a fused step of our own (FusedAdam.h): same state and
+  // checkpoints, LibTorch's step where ours does not apply.
   else if (spec_.optimizer == "adamw")
-    optimizer_ = std::make_unique<torch::optim::AdamW>(
-        params, torch::optim::AdamWOptions(spec_.lr).weight_decay(spec_.weightDecay));
+    optimizer_ =
+        std::make_unique<FusedAdamW>(params, torch::optim::AdamWOptions(spec_.lr).weight_decay(spec_.weightDecay));
   else
-    optimizer_ = std::make_unique<torch::optim::Adam>(
-        params, torch::optim::AdamOptions(spec_.lr).weight_decay(spec_.weightDecay));
+    optimizer_ =
+        std::make_unique<FusedAdam>(params, torch::optim::AdamOptions(spec_.lr).weight_decay(spec_.weightDecay));
 }
 
 void Trainer::prepare() {
