@@ -9,8 +9,11 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 namespace fs = std::filesystem;
 
@@ -18,11 +21,14 @@ namespace particle {
 
 namespace {
 
-constexpr int kCacheFormat = 1;
+// Format 2: the figure is the faster of LibTorch's two matmul routes (torch::mm and oneDNN's). A
+// format-1 figure timed torch::mm alone, which on a CPU its BLAS does not know runs a narrower kernel
+// than the convolutions do (docs/BENCHMARKS.md "The machine's matmul peak"): measured again.
+constexpr int kCacheFormat = 2;
 // Square matmuls of this side are compute-bound on any CPU (2 · 2048³ ≈ 17 GFLOP, tens of
 // milliseconds on two cores) and their operands (16 MiB each in float32) still fit in memory anywhere.
 constexpr int64_t kSide = 2048;
-// The budget: a warm-up product, then repeats until this much time has passed (at least
+// The budget per route: a warm-up product, then repeats until this much time has passed (at least
 // kMinRepeats). The best repeat is the peak: a slower one was interrupted, never faster than the machine.
 constexpr double kMeasureSeconds = 0.8;
 constexpr int kMinRepeats = 3;
@@ -71,7 +77,39 @@ Json readEntries(const std::string &path) {
   return out;
 }
 
-double measure(const std::string &precision, int threads) {
+// A matmul as LibTorch runs it: `torch::mm` goes to the BLAS it was built with (OpenBLAS here) for
+// float32 and to oneDNN for bfloat16; `mkldnn_linear` is oneDNN's product for either. Which is faster
+// depends on the CPU: Debian's OpenBLAS 0.3.21 runs its AVX2 kernel on a CPU it does not recognise
+// (AMD family 1Ah), where oneDNN, like the convolutions a training step runs, uses AVX-512.
+struct Route {
+  std::string name;
+  std::function<void()> product;
+  double best = 0; // seconds, 0 until timed
+  int repeats = 0;
+};
+
+std::vector<Route> routes(at::ScalarType dtype) {
+  auto a = torch::rand({kSide, kSide}).to(dtype);
+  auto b = torch::rand({kSide, kSide}).to(dtype);
+  auto c = torch::empty({kSide, kSide}, a.options());
+  std::vector<Route> out;
+  out.push_back({"mm", [a, b, c]() mutable { torch::mm_out(c, a, b); }});
+  if (at::hasMKLDNN()) {
+    // oneDNN's own tensors: the product of a and bᵀ, as many FLOPs; the weight's reorder into
+    // oneDNN's blocked layout is timed with it (about 2% of a product), so this route reads a little low.
+    const auto am = a.to_mkldnn(), bm = b.to_mkldnn();
+    out.push_back({"oneDNN", [am, bm]() { (void)at::mkldnn_linear(am, bm); }});
+  }
+  return out;
+}
+
+struct Measurement {
+  double gflops = 0;
+  std::string route;
+  std::map<std::string, double> routes;
+};
+
+Measurement measure(const std::string &precision, int threads) {
   // On the CPU: fp32 or bf16 (precisionUnsupported refuses fp16 there).
   const auto dtype = precision == "bf16" ? at::kBFloat16 : at::kFloat;
   // The thread count is the process's: the caller's is put back however this ends.
@@ -81,23 +119,43 @@ double measure(const std::string &precision, int threads) {
     ~Threads() { torch::set_num_threads(before); }
   } scoped(threads);
   torch::NoGradGuard noGrad;
-  const auto a = torch::rand({kSide, kSide}).to(dtype);
-  const auto b = torch::rand({kSide, kSide}).to(dtype);
-  auto c = torch::empty({kSide, kSide}, a.options());
+  std::vector<Route> all = routes(dtype);
   using Clock = std::chrono::steady_clock;
-  torch::mm_out(c, a, b); // warm-up: the kernel's packing buffers and the threads' start
-  double best = 0;
+  // A warm-up each (the kernel's packing buffers and the threads' start); a route this build of
+  // LibTorch cannot run is left out.
+  for (auto it = all.begin(); it != all.end();)
+    try {
+      it->product();
+      ++it;
+    } catch (const std::exception &) {
+      it = all.erase(it);
+    }
+  // The routes take turns, so that a slower stretch of the machine (another process, a lower
+  // clock) falls on both alike rather than on whichever ran then.
   const auto start = Clock::now();
-  for (int repeat = 0;; ++repeat) {
+  const double budget = kMeasureSeconds * static_cast<double>(all.size());
+  for (std::size_t turn = 0; !all.empty(); ++turn) {
+    Route &r = all[turn % all.size()];
     const auto t0 = Clock::now();
-    torch::mm_out(c, a, b);
+    r.product();
     const double s = std::chrono::duration<double>(Clock::now() - t0).count();
-    if (s > 0 && (best == 0 || s < best))
-      best = s;
-    if (repeat + 1 >= kMinRepeats && std::chrono::duration<double>(Clock::now() - start).count() >= kMeasureSeconds)
+    ++r.repeats;
+    if (s > 0 && (r.best == 0 || s < r.best))
+      r.best = s;
+    const bool enough = std::all_of(all.begin(), all.end(), [](const Route &x) { return x.repeats >= kMinRepeats; });
+    if (enough && std::chrono::duration<double>(Clock::now() - start).count() >= budget)
       break;
   }
-  return best > 0 ? 2.0 * kSide * kSide * kSide / best / 1e9 : 0;
+  Measurement m;
+  for (const Route &r : all) {
+    const double gflops = r.best > 0 ? 2.0 * kSide * kSide * kSide / r.best / 1e9 : 0;
+    m.routes[r.name] = gflops;
+    if (gflops > m.gflops) {
+      m.gflops = gflops;
+      m.route = r.name;
+    }
+  }
+  return m;
 }
 
 enum class Measure { IfMissing, Never, Always };
@@ -115,17 +173,21 @@ PeakFigure peak(const std::string &precision, int threads, Measure when) {
   for (const Json &e : entries)
     if (sameKey(e, cpu.model, n, precision)) {
       out.gflops = e["gflops"].get<double>();
+      out.route = e.contains("route") && e["route"].is_string() ? e["route"].get<std::string>() : "";
       out.cached = true;
       break;
     }
   if (when == Measure::Never || (when == Measure::IfMissing && out.cached))
     return out;
-  out.measured = measure(precision, n);
+  const Measurement m = measure(precision, n);
+  out.measured = m.gflops;
+  out.routes = m.routes;
   // A peak is a maximum: a measurement below the cached figure was slowed by other work, and
   // replacing the figure with it would push every fraction of it up (above 100% even).
   if (out.measured <= out.gflops)
     return out;
   out.gflops = out.measured;
+  out.route = m.route;
   out.cached = false;
   if (path.empty())
     return out;
@@ -137,6 +199,8 @@ PeakFigure peak(const std::string &precision, int threads, Measure when) {
                      {"precision", precision},
                      {"libtorch", TORCH_VERSION},
                      {"gflops", out.gflops},
+                     {"route", out.route},
+                     {"routes", m.routes},
                      {"side", kSide}});
   // A cache folder that cannot be written costs a measurement next time, nothing more.
   try {

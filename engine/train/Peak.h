@@ -4,6 +4,7 @@
 // thread count, precision and LibTorch version, and kept in the user's cache folder; measured
 // again when a run comes near it or above it, the cache keeping the highest figure.
 
+#include <map>
 #include <string>
 
 namespace particle {
@@ -13,11 +14,14 @@ struct PeakFigure {
   bool cached = false;     // the cache's figure, not the one measured now
   double measured = 0;     // measured now (0: not measured); below `gflops` when the cache's was higher
   std::string unsupported; // why `precision` cannot run here (precisionUnsupported), else empty
+  std::string route; // the product `gflops` came from: "mm" (torch::mm) or "oneDNN" (mkldnn_linear); empty if unknown
+  std::map<std::string, double> routes; // measured now: each route's GFLOP/s (the peak is the highest)
 };
 
-// The machine's measured matmul peak in GFLOP/s for `precision` at `threads` (0: all cores):
+// The machine's measured matmul peak in GFLOP/s for `precision` at `threads` (0: all cores), the
+// faster of LibTorch's matmul routes (its BLAS through torch::mm, and oneDNN):
 // read from the cache ($XDG_CACHE_HOME or ~/.cache, particle-studio/peak.json, keyed by CPU
-// model, threads, precision and LibTorch version); measured (about a second) and cached when
+// model, threads, precision and LibTorch version); measured (0.8 s per route) and cached when
 // `measure` is true and it is missing. 0 when unknown or unsupported.
 double matmulPeakGflops(const std::string &precision, int threads, bool measure);
 // The same, saying where the figure came from.

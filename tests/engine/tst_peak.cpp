@@ -14,15 +14,17 @@
 
 #include <torch/version.h>
 
+#include <algorithm>
 #include <thread>
 
 using namespace particle;
 using namespace particle::test;
 
 namespace {
-// A cache holding one figure for this machine's fp32 at `threads`.
-void writeCache(const std::string &path, double gflops, int threads) {
-  const Json doc = {{"format", 1},
+// A cache holding one figure for this machine's fp32 at `threads` (`format` 1: from before the
+// peak was the faster of two routes).
+void writeCache(const std::string &path, double gflops, int threads, int format = 2) {
+  const Json doc = {{"format", format},
                     {"entries",
                      {{{"cpu", cpuFeatures().model},
                        {"threads", threads},
@@ -42,6 +44,8 @@ private Q_SLOTS:
   void aCorruptCacheIsMeasuredAgainAndRewritten();
   void anUnsupportedPrecisionSaysWhy();
   void theCacheKeepsTheHighestMeasurement();
+  void thePeakIsTheFasterRoute();
+  void aFigureOfTheFirstFormatIsMeasuredAgain();
   void aRunNearOrAboveThePeakWantsItMeasured();
   void aRunTakesThePeakFromTheCacheOnly();
   void summaryKeepsTheFigures();
@@ -92,7 +96,7 @@ void TestPeak::aCorruptCacheIsMeasuredAgainAndRewritten() {
   const double measured = matmulPeakGflops("fp32", 1, true);
   QVERIFY(measured > 1);
   const Json doc = Json::parse(readTextFile(path)); // whole again
-  QCOMPARE(doc["format"].get<int>(), 1);
+  QCOMPARE(doc["format"].get<int>(), 2);
   QCOMPARE(doc["entries"].size(), std::size_t(1));
   QCOMPARE(doc["entries"][0]["gflops"].get<double>(), measured);
 }
@@ -133,6 +137,42 @@ void TestPeak::theCacheKeepsTheHighestMeasurement() {
   const PeakFigure fresh = remeasureMatmulPeak("fp32", 1);
   QVERIFY(fresh.measured > 1);
   QCOMPARE(matmulPeakGflops("fp32", 1, false), fresh.measured);
+}
+
+// LibTorch multiplies float32 matrices through its BLAS (torch::mm) or through oneDNN, and which is
+// faster depends on the CPU (OpenBLAS's AVX2 kernel on an AMD CPU it does not know, where oneDNN and
+// the convolutions run AVX-512): the peak is the faster, and says which.
+void TestPeak::thePeakIsTheFasterRoute() {
+  const PeakFigure p = matmulPeak("fp32", 1, true);
+  QVERIFY(p.routes.count("mm"));
+  QVERIFY2(p.routes.size() == 2 && p.routes.count("oneDNN"), "Debian's LibTorch is built with oneDNN");
+  double best = 0;
+  for (const auto &[name, gflops] : p.routes) {
+    QVERIFY2(gflops > 1, qPrintable(QString::fromStdString(name) + " " + QString::number(gflops)));
+    best = std::max(best, gflops);
+  }
+  QCOMPARE(p.gflops, best);
+  QCOMPARE(p.routes.at(p.route), best);
+  // Cached with the route it came from, and read back with it.
+  const Json doc = Json::parse(readTextFile(peakCachePath()));
+  QCOMPARE(doc["entries"][0]["route"].get<std::string>(), p.route);
+  QCOMPARE(doc["entries"][0]["routes"]["mm"].get<double>(), p.routes.at("mm"));
+  const PeakFigure cached = matmulPeak("fp32", 1, false);
+  QVERIFY(cached.cached);
+  QCOMPARE(cached.route, p.route);
+}
+
+// A figure cached before the routes were compared timed torch::mm alone: read as none, so that it
+// is measured again, and the file rewritten in the new format.
+void TestPeak::aFigureOfTheFirstFormatIsMeasuredAgain() {
+  QDir().mkpath(cache_->path() + "/particle-studio");
+  writeCache(peakCachePath(), 12345.5, 1, 1);
+  QCOMPARE(matmulPeakGflops("fp32", 1, false), 0.0);
+  const PeakFigure measured = matmulPeak("fp32", 1, true);
+  QVERIFY(!measured.cached && measured.gflops > 1 && measured.gflops < 12345.5);
+  const Json doc = Json::parse(readTextFile(peakCachePath()));
+  QCOMPARE(doc["format"].get<int>(), 2);
+  QCOMPARE(doc["entries"].size(), std::size_t(1));
 }
 
 void TestPeak::aRunNearOrAboveThePeakWantsItMeasured() {

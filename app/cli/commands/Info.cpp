@@ -86,21 +86,32 @@ int runInfo(int argc, char **argv) {
   const DatasetSpec fashion = parseDatasetSpec(Json{{"kind", "fashion-mnist"}}, "");
   std::cout << std::setw(24) << "fashion_mnist" << fashionMnistFolder(fashion)
             << (fs::exists(fashionMnistFolder(fashion) + "/train-images-idx3-ubyte.gz") ? "" : " (missing)") << "\n";
-  // Measured once per CPU, threads, precision and LibTorch (about a second each), then cached;
+  // Measured once per CPU, threads, precision and LibTorch (0.8 s per route each), then cached;
   // --measure measures again, and the cache keeps the higher figure (a busy machine measures low).
   for (const char *precision : {"fp32", "bf16", "fp16"}) {
     const PeakFigure peak =
         remeasure ? remeasureMatmulPeak(precision, resolved) : matmulPeak(precision, resolved, true);
     std::ostringstream text;
     text << std::fixed << std::setprecision(1);
+    // Which of LibTorch's products gave the figure, and what the other reached ("oneDNN; mm 180.2").
+    std::ostringstream route;
+    route << std::fixed << std::setprecision(1);
+    if (!peak.route.empty()) {
+      route << " (" << peak.route;
+      for (const auto &[name, gflops] : peak.routes)
+        if (name != peak.route)
+          route << "; " << name << " " << gflops;
+      route << ")";
+    }
     if (!peak.unsupported.empty())
       text << "not supported here: " << peak.unsupported;
     else if (peak.cached && peak.measured > 0)
-      text << peak.gflops << " GFLOP/s matmul, " << resolved << (resolved == 1 ? " thread" : " threads")
-           << " (cached in " << peakCachePath() << "; measured now: " << peak.measured
-           << ", lower, so the cache keeps its figure)";
+      text << peak.gflops << " GFLOP/s matmul" << route.str() << ", " << resolved
+           << (resolved == 1 ? " thread" : " threads") << " (cached in " << peakCachePath()
+           << "; measured now: " << peak.measured << ", lower, so the cache keeps its figure)";
     else
-      text << peak.gflops << " GFLOP/s matmul, " << resolved << (resolved == 1 ? " thread" : " threads")
+      text << peak.gflops << " GFLOP/s matmul" << route.str() << ", " << resolved
+           << (resolved == 1 ? " thread" : " threads")
            << (peak.cached ? " (cached in " + peakCachePath() + ")" : " (measured now)");
     std::cout << std::setw(24) << (std::string("peak_") + precision) << text.str() << "\n";
   }
