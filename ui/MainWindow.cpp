@@ -139,10 +139,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
   files_ = new ProjectFiles(this, doc_, undo_, view_);
   // A saved project finds its runs beside it under its name: the runs made before (an untitled
   // project's, in the user's runs folder) go there with it.
-  connect(files_, &ProjectFiles::saved, this, [this] {
-    if (const QString kept = train_->keepRuns(); !kept.isEmpty())
-      statusBar()->showMessage(tr("Saved %1; %2").arg(doc_->filePath(), kept), 12000);
-  });
+  connect(files_, &ProjectFiles::saved, this, [this] { keepWork(true); });
   tabs_ = new QTabWidget(this);
   tabs_->setObjectName("mainTabs");
   tabs_->addTab(view_, tr("Design"));
@@ -289,6 +286,13 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
   });
   connect(train_, &TrainPanel::checkpointFound, explain_, &ExplainPanel::setCheckpoint);
   connect(train_, &TrainPanel::runMoved, explain_, &ExplainPanel::runMoved);
+  connect(experiments_, &ExperimentsPanel::folderMoved, explain_, &ExplainPanel::runMoved);
+  // A run or an experiment in progress at the save goes to the project when it ends.
+  connect(train_, &TrainPanel::runFinished, this, [this] {
+    if (train_->keepWaiting())
+      keepWork(false);
+  });
+  connect(experiments_, &ExperimentsPanel::freed, this, [this] { keepWork(false); });
   connect(train_, &TrainPanel::explainRequested, this, [this](const QString &checkpoint) {
     explain_->setCheckpoint(checkpoint);
     setCurrentTab("explain");
@@ -374,6 +378,28 @@ QDockWidget *MainWindow::dock(const QString &name) const {
   return it == docks_.end() ? nullptr : it->second;
 }
 
+void MainWindow::keepWork(bool onSave) {
+  if (doc_->filePath().isEmpty())
+    return;
+  KeepReport report = train_->keepRuns();
+  report.add(experiments_->keepFolders());
+  if (report.empty())
+    return;
+  const QString file = QDir::toNativeSeparators(doc_->filePath());
+  statusBar()->showMessage(onSave ? tr("Saved %1; %2").arg(file, report.text())
+                                  : tr("Kept with %1: %2").arg(file, report.text()),
+                           onSave && report.problems.isEmpty() ? 12000 : 0);
+  if (!report.problems.isEmpty()) {
+    const QString what = onSave ? tr("%1 was saved, but not everything made before it was kept with it:").arg(file)
+                                : tr("Not everything made before %1 was saved could be kept with it:").arg(file);
+    QMessageBox box(QMessageBox::Warning, tr("Not everything was kept with the project"),
+                    what + "\n\n" + report.problems.join("\n\n"), QMessageBox::Ok, this);
+    box.setObjectName("keptWarning");
+    box.setInformativeText((report.done + report.waiting).join("\n"));
+    box.exec();
+  }
+}
+
 void MainWindow::createActions() {
   auto *file = menuBar()->addMenu(tr("&File"));
   file->addAction(tr("&New"), QKeySequence::New, this, [this] {
@@ -413,6 +439,13 @@ void MainWindow::createActions() {
   });
   connect(experiments_->transferLab(), &TransferLab::transferFinished, report,
           [this, report] { report->noteResult(experiments_->transferLab()->folder()); });
+  // The latest result moved with the project (keepWork): the report offers it where it is now.
+  const auto followReport = [report](const QString &from, const QString &to) {
+    if (const QString latest = report->latestResult(); latest == from || latest.startsWith(from + "/"))
+      report->noteResult(to + latest.mid(from.size()));
+  };
+  connect(train_, &TrainPanel::runMoved, report, followReport);
+  connect(experiments_, &ExperimentsPanel::folderMoved, report, followReport);
   file->addAction(tr("Export &Report…"), QKeySequence("Ctrl+R"), this, [report] { report->exec(); });
   file->addSeparator();
   file->addAction(tr("&Quit"), QKeySequence("Ctrl+Q"), this, &QWidget::close);

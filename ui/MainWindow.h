@@ -73,6 +73,11 @@ protected:
   bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
+  // What this document made before its project had a file, or beside another file, goes to the
+  // project's runs folder (the Train tab's runs, the Experiments tab's folders): on a save
+  // (`onSave`), and when one that was in use then has ended. The status bar says what was done; a
+  // warning says what could not be kept and where it still is.
+  void keepWork(bool onSave);
   void createActions();
   void updateStatus();
   void updateProblems();

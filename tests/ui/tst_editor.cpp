@@ -13,6 +13,7 @@
 #include "editor/InspectorWidget.h"
 #include "editor/PaletteWidget.h"
 #include "explain/ExplainPanel.h"
+#include "train/RunFolder.h"
 
 #include <QLabel>
 #include <QLineEdit>
@@ -27,6 +28,10 @@
 #include <QStatusBar>
 #include <QUndoStack>
 #include <QtTest>
+
+#include <csignal>
+
+#include <sys/resource.h>
 
 using namespace particle;
 using namespace particle::ui;
@@ -60,6 +65,59 @@ void dragOnViewport(GraphView *view, QPointF fromScene, QPointF toScene) {
   QTest::mouseRelease(vp, Qt::LeftButton, {}, b);
 }
 
+// A new project, untitled, trained one epoch with its Start button: the run folder it made (in
+// the user's runs folder), empty when the run failed or went elsewhere.
+QString trainUntitled(MainWindow *window) {
+  Json doc = baseProject();
+  doc["name"] = "untitled";
+  doc["training"] = {{"epochs", 1}, {"batch_size", 32}, {"threads", 1}};
+  window->document()->reset(projectFromJson(doc, ""));
+  if (!window->document()->filePath().isEmpty())
+    return {};
+  TrainPanel *train = window->trainPanel();
+  window->setCurrentTab("train");
+  QSignalSpy done(train, &TrainPanel::runFinished);
+  QTest::mouseClick(train->startButton(), Qt::LeftButton);
+  if (!done.wait(60000) || done.at(0).at(0).value<RunFinished>().failed) {
+    qWarning("the run failed: %s",
+             done.isEmpty() ? "no end in 60 s" : qPrintable(done.at(0).at(0).value<RunFinished>().message));
+    return {};
+  }
+  const QString made = train->lastRunFolder();
+  return QFileInfo(made).absolutePath() == QFileInfo(userRunsFolder()).absoluteFilePath() ? made : QString();
+}
+
+// Activates `window` (the offscreen platform has no window manager to give it back the focus).
+bool activateWindow(QWidget *window) {
+  if (!window->isActiveWindow())
+    window->activateWindow();
+  return QTest::qWaitForWindowActive(window);
+}
+
+// Answers "replace it?" (the Save dialog on a file that exists) with a click on Yes.
+std::shared_ptr<bool> answerReplace() {
+  auto done = std::make_shared<bool>(false);
+  auto attempt = std::make_shared<std::function<void(int)>>();
+  std::weak_ptr<std::function<void(int)>> self = attempt;
+  *attempt = [done, self](int tries) {
+    auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget());
+    if (box && box->button(QMessageBox::Yes)) {
+      QTest::mouseClick(box->button(QMessageBox::Yes), Qt::LeftButton);
+      *done = true;
+    } else if (auto again = self.lock(); again && tries > 0) {
+      QTimer::singleShot(50, [again, tries] { (*again)(tries - 1); });
+    }
+  };
+  QTimer::singleShot(50, [attempt] { (*attempt)(600); });
+  return done;
+}
+
+// The file's bytes (empty when it cannot be read).
+QByteArray bytesOf(const QString &path) {
+  QFile f(path);
+  return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
+
 } // namespace
 
 class TestEditor : public QObject {
@@ -84,6 +142,8 @@ private Q_SLOTS:
   void nodesWithoutPositionsAreLaidOut();
   void examplesOpenAsTemplates();
   void runsMadeBeforeTheFirstSaveComeWithTheProject();
+  void aRunThatCannotBeKeptStaysWholeAndTheUserIsTold();
+  void twoWindowsSaveTheirRunsToOneProject();
   void theWindowNeverResizesItself();
   void wiresAreSelectedAndDeleted();
   void aWireIsPickedUpByItsInputEnd();
@@ -512,34 +572,46 @@ void TestEditor::examplesOpenAsTemplates() {
 // save takes the runs made so far with the project (moved: an unsaved project's runs are no one
 // else's), and Checkpoint… opens in that runs folder.
 void TestEditor::runsMadeBeforeTheFirstSaveComeWithTheProject() {
-  Json doc = baseProject();
-  doc["name"] = "untitled";
-  doc["training"] = {{"epochs", 1}, {"batch_size", 32}, {"threads", 1}};
-  window_->document()->reset(projectFromJson(doc, ""));
-  QVERIFY(window_->document()->filePath().isEmpty());
   TrainPanel *train = window_->trainPanel();
-  window_->setCurrentTab("train");
-  QSignalSpy done(train, &TrainPanel::runFinished);
-  QTest::mouseClick(train->startButton(), Qt::LeftButton);
-  QVERIFY(done.wait(60000));
-  QVERIFY2(!done.at(0).at(0).value<RunFinished>().failed, qPrintable(done.at(0).at(0).value<RunFinished>().message));
-  const QString made = train->lastRunFolder();
+  const QString made = trainUntitled(window_);
+  QVERIFY(!made.isEmpty());
   auto removeIfLeft = qScopeGuard([made] { QDir(made).removeRecursively(); }); // only if the save left it
-  QCOMPARE(QFileInfo(made).absolutePath(), QFileInfo(userRunsFolder()).absoluteFilePath());
+  const QString stamp = QFileInfo(made).fileName().mid(QString("untitled-").size());
+  const std::string hash = graphHash(loadProject((made + "/project.particle.json").toStdString()).graph);
 
-  // Ctrl+S: the Save dialog asks where; the run goes to runs/ beside the file, named after it.
+  // The folder the project is saved in has runs of another project already, one under the very
+  // name the run would take: it stays as it is, the run takes the next name.
   QTemporaryDir dir;
   const QString path = dir.filePath("bands.particle.json"), runs = dir.filePath("runs");
+  const QString theirs = QDir(runs).filePath("bands-" + stamp), kept = theirs + "-2";
+  QVERIFY(QDir().mkpath(theirs));
+  writeFileAtomically((theirs + "/summary.json").toStdString(), R"({"name": "bands", "status": "completed"})");
+
+  // Ctrl+S: the Save dialog asks where; the run goes to runs/ beside the file, named after it.
   QVERIFY(activate());
   auto saved = answerFileDialog(path);
   QTest::keyClick(window_->view(), Qt::Key_S, Qt::ControlModifier);
   QTRY_VERIFY(*saved);
   QTRY_COMPARE(window_->document()->filePath(), path);
   QVERIFY2(!QFileInfo::exists(made), qPrintable(made + " is still there"));
-  const QStringList kept = QDir(runs).entryList({"bands-*"}, QDir::Dirs);
-  QCOMPARE(kept.size(), 1);
-  QVERIFY(QFileInfo::exists(QDir(runs).filePath(kept[0] + "/checkpoint.pt")));
+  QCOMPARE(QDir(runs).entryList(QDir::Dirs | QDir::NoDotAndDotDot | QDir::Hidden),
+           QStringList({"bands-" + stamp, "bands-" + stamp + "-2"}));
+  QCOMPARE(QString::fromStdString(readTextFile((theirs + "/summary.json").toStdString())),
+           QString(R"({"name": "bands", "status": "completed"})"));
+  QCOMPARE(QDir(theirs).entryList(QDir::Files | QDir::Hidden).size(), 1);
+  QVERIFY(QFileInfo::exists(kept + "/checkpoint.pt"));
   QVERIFY2(window_->statusBar()->currentMessage().contains(runs), qPrintable(window_->statusBar()->currentMessage()));
+  // The run is the project's now: its summary and its copy of the project name it, as a run made
+  // after the save would; its graph, and so which checkpoints fit it, is the same.
+  QCOMPARE(readRunSummary(kept.toStdString()).name, std::string("bands"));
+  const Project copy = loadProject((kept + "/project.particle.json").toStdString());
+  QCOMPARE(copy.name, std::string("bands"));
+  QCOMPARE(graphHash(copy.graph), hash);
+  // The Explain tab, which took the run's checkpoint when it ended, says so too.
+  ExplainPanel *explain = window_->explainPanel();
+  QCOMPARE(explain->checkpoint(), kept + "/checkpoint.pt");
+  QVERIFY2(explain->statusLabel()->text().contains("bands-" + stamp + "-2 of project “bands”"),
+           qPrintable(explain->statusLabel()->text()));
 
   // Another project (an example, as in the trial), then this one again: File → Open both.
   QVERIFY(activate());
@@ -552,10 +624,12 @@ void TestEditor::runsMadeBeforeTheFirstSaveComeWithTheProject() {
   QTest::keyClick(window_->view(), Qt::Key_O, Qt::ControlModifier);
   QTRY_VERIFY(*opened);
   QTRY_COMPARE(window_->document()->filePath(), path);
-  // The run is in the history, and its checkpoint on the Explain tab, which explains it.
-  QTRY_COMPARE(train->historyList()->count(), 1);
-  ExplainPanel *explain = window_->explainPanel();
-  QTRY_COMPARE(explain->checkpoint(), QDir(runs).filePath(kept[0] + "/checkpoint.pt"));
+  // The run is in the history (after the other "bands" run that was there: the history lists the
+  // runs under the project's name), and its checkpoint on the Explain tab, which explains it.
+  QTRY_COMPARE(train->historyList()->count(), 2);
+  QVERIFY(train->historyList()->item(1)->toolTip().contains(kept));
+  QTRY_COMPARE(explain->checkpoint(), kept + "/checkpoint.pt");
+  QVERIFY2(explain->statusLabel()->text().contains("of project “bands”"), qPrintable(explain->statusLabel()->text()));
   window_->setCurrentTab("explain");
   QVERIFY(explain->computeButton()->isEnabled());
   // Checkpoint… starts in the project's runs folder.
@@ -576,6 +650,131 @@ void TestEditor::runsMadeBeforeTheFirstSaveComeWithTheProject() {
   QVERIFY(ready.wait(60000));
   QVERIFY2(explain->result().error.isEmpty(), qPrintable(explain->result().error));
   QVERIFY(explain->result().samples > 0);
+}
+
+// Attacks on keeping the runs: where they go cannot be made, then the disk fills during the copy
+// of Save As. Each time the project is saved, nothing of the run is lost or left half-copied, a
+// warning says what was not kept and where it still is, and a later save keeps it.
+void TestEditor::aRunThatCannotBeKeptStaysWholeAndTheUserIsTold() {
+  TrainPanel *train = window_->trainPanel();
+  const QString made = trainUntitled(window_);
+  QVERIFY(!made.isEmpty());
+  auto removeIfLeft = qScopeGuard([made] { QDir(made).removeRecursively(); });
+  const QString stamp = QFileInfo(made).fileName().mid(QString("untitled-").size());
+  const QByteArray checkpoint = bytesOf(made + "/checkpoint.pt");
+  QVERIFY(checkpoint.size() > 4096);
+
+  // 1. Where the runs go is a file, not a folder: the project is saved, the run stays.
+  QTemporaryDir first;
+  const QString a = first.filePath("a.particle.json"), aRuns = first.filePath("runs");
+  {
+    QFile blocker(aRuns);
+    QVERIFY(blocker.open(QIODevice::WriteOnly));
+  }
+  QVERIFY(activate());
+  auto saved = answerFileDialog(a);
+  auto warned = answerMessageBox();
+  QTest::keyClick(window_->view(), Qt::Key_S, Qt::ControlModifier);
+  QTRY_VERIFY(*saved);
+  QTRY_VERIFY_WITH_TIMEOUT(warned->shown, 10000);
+  QCOMPARE(window_->document()->filePath(), a);
+  QVERIFY2(warned->text.contains(aRuns + ": cannot create the folder") &&
+               warned->text.contains("nothing of it was lost: it is still in " + QFileInfo(made).absolutePath()),
+           qPrintable(warned->text));
+  QCOMPARE(bytesOf(made + "/checkpoint.pt"), checkpoint);
+  QCOMPARE(window_->explainPanel()->checkpoint(), made + "/checkpoint.pt");
+  QVERIFY(window_->statusBar()->currentMessage().contains("still in"));
+
+  // Once it can be made, the next save keeps the run.
+  QVERIFY(QFile::remove(aRuns));
+  QVERIFY(activate());
+  QTest::keyClick(window_->view(), Qt::Key_S, Qt::ControlModifier);
+  const QString inA = aRuns + "/a-" + stamp;
+  QTRY_VERIFY(QFileInfo::exists(inA + "/checkpoint.pt"));
+  QVERIFY(!QFileInfo::exists(made));
+  QCOMPARE(window_->explainPanel()->checkpoint(), inA + "/checkpoint.pt");
+
+  // 2. Save As elsewhere, the disk full midway through the copy (writes beyond half the
+  // checkpoint's size fail as on a full disk): no half copy is left, the run in a/ is whole.
+  QTemporaryDir second;
+  const QString b = second.filePath("b.particle.json"), bRuns = second.filePath("runs");
+  rlimit before{};
+  QVERIFY(getrlimit(RLIMIT_FSIZE, &before) == 0);
+  auto restore = qScopeGuard([before] { setrlimit(RLIMIT_FSIZE, &before); });
+  std::signal(SIGXFSZ, SIG_IGN); // a write past the limit fails (EFBIG) instead of ending the process
+  rlimit full = before;
+  full.rlim_cur = static_cast<rlim_t>(checkpoint.size() / 2);
+  QVERIFY(activate());
+  saved = answerFileDialog(b);
+  warned = answerMessageBox();
+  QVERIFY(setrlimit(RLIMIT_FSIZE, &full) == 0);
+  QTest::keyClick(window_->view(), Qt::Key_S, Qt::ControlModifier | Qt::ShiftModifier);
+  QTRY_VERIFY(*saved);
+  QTRY_VERIFY_WITH_TIMEOUT(warned->shown, 10000);
+  QVERIFY(setrlimit(RLIMIT_FSIZE, &before) == 0);
+  QCOMPARE(window_->document()->filePath(), b);
+  QVERIFY2(warned->text.contains("was not copied to " + bRuns) &&
+               warned->text.contains(" could not be copied (File too large)") &&
+               warned->text.contains("nothing of it was lost: it is still in " + aRuns),
+           qPrintable(warned->text));
+  QCOMPARE(QDir(bRuns).entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot), QStringList());
+  QCOMPARE(bytesOf(inA + "/checkpoint.pt"), checkpoint);
+  QCOMPARE(train->lastRunFolder(), inA);
+
+  // Room again: the next save copies it, and a/ keeps its own.
+  QVERIFY(activate());
+  QTest::keyClick(window_->view(), Qt::Key_S, Qt::ControlModifier);
+  const QString inB = bRuns + "/b-" + stamp;
+  QTRY_VERIFY(QFileInfo::exists(inB + "/checkpoint.pt"));
+  QCOMPARE(bytesOf(inB + "/checkpoint.pt"), checkpoint);
+  QCOMPARE(bytesOf(inA + "/checkpoint.pt"), checkpoint);
+  QCOMPARE(readRunSummary(inB.toStdString()).name, std::string("b"));
+  QCOMPARE(readRunSummary(inA.toStdString()).name, std::string("a"));
+  QCOMPARE(QFileInfo(inB + "/checkpoint.pt").lastModified(), QFileInfo(inA + "/checkpoint.pt").lastModified());
+  QCOMPARE(train->lastRunFolder(), inB);
+}
+
+// Two windows (as two instances would: both make their runs in the user's runs folder), each with
+// an untitled project it trained, save to the same file: each takes its own run along and only its
+// own, and the second never replaces the first's.
+void TestEditor::twoWindowsSaveTheirRunsToOneProject() {
+  MainWindow other;
+  other.resize(1400, 900);
+  other.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&other));
+  auto closeOther = qScopeGuard([&other] { other.undoStack()->setClean(); });
+  const QString mine = trainUntitled(window_), theirs = trainUntitled(&other);
+  QVERIFY(!mine.isEmpty() && !theirs.isEmpty());
+  auto removeIfLeft = qScopeGuard([mine, theirs] {
+    QDir(mine).removeRecursively();
+    QDir(theirs).removeRecursively();
+  });
+  const QString stampMine = QFileInfo(mine).fileName().mid(9), stampTheirs = QFileInfo(theirs).fileName().mid(9);
+  QVERIFY(stampMine != stampTheirs);
+
+  QTemporaryDir dir;
+  const QString path = dir.filePath("x.particle.json"), runs = dir.filePath("runs");
+  QVERIFY(activate());
+  auto saved = answerFileDialog(path);
+  QTest::keyClick(window_->view(), Qt::Key_S, Qt::ControlModifier);
+  QTRY_VERIFY(*saved);
+  QTRY_COMPARE(QDir(runs).entryList(QDir::Dirs | QDir::NoDotAndDotDot | QDir::Hidden), QStringList{"x-" + stampMine});
+  QVERIFY2(QFileInfo::exists(theirs + "/checkpoint.pt"), "the first window took the other window's run");
+
+  QVERIFY(activateWindow(&other));
+  saved = answerFileDialog(path);
+  auto replaced = answerReplace();
+  QTest::keyClick(other.view(), Qt::Key_S, Qt::ControlModifier);
+  QTRY_VERIFY(*saved);
+  QVERIFY(*replaced);
+  QTRY_COMPARE(other.document()->filePath(), path);
+  QTRY_COMPARE(QDir(runs).entryList(QDir::Dirs | QDir::NoDotAndDotDot | QDir::Hidden),
+               (QStringList{"x-" + stampMine, "x-" + stampTheirs}));
+  QVERIFY(!QFileInfo::exists(mine) && !QFileInfo::exists(theirs));
+  QCOMPARE(window_->trainPanel()->lastRunFolder(), runs + "/x-" + stampMine);
+  QCOMPARE(other.trainPanel()->lastRunFolder(), runs + "/x-" + stampTheirs);
+  for (const QString &stamp : {stampMine, stampTheirs})
+    QVERIFY(QFileInfo::exists(runs + "/x-" + stamp + "/checkpoint.pt"));
 }
 
 void TestEditor::theWindowNeverResizesItself() {

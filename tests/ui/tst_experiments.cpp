@@ -11,12 +11,17 @@
 #include "experiments/ExperimentsPanel.h"
 #include "experiments/TransferLab.h"
 #include "explain/ExplainPanel.h"
+#include "recipes/Claims.h"
 #include "recipes/RunPlan.h"
+#include "recipes/Search.h"
+#include "train/RunFolder.h"
 #include "training/TrainPanel.h"
 #include "charts/CustomPlot.h"
 
 #include <QDir>
 #include <QRegularExpression>
+#include <QScopeGuard>
+#include <QStatusBar>
 #include <QSplitter>
 #include <QLineEdit>
 #include <QPushButton>
@@ -778,6 +783,83 @@ private Q_SLOTS:
     QVERIFY(!panel->running());
     QVERIFY2(panel->statusLabel()->text().contains("Nothing to search: the graph has no Split node"),
              qPrintable(panel->statusLabel()->text()));
+  }
+
+  // An untitled project's search and claims are written to the user's runs folder, as its runs
+  // are; its first save takes them to runs/ beside the file under the project's name, and what
+  // they say of where they are and whose they are follows them.
+  void anUntitledProjectsSearchAndClaimsComeWithItOnItsFirstSave() {
+    ExperimentsPanel *panel = window_->experimentsPanel();
+    panel->setRunsFolder({}); // where the app puts them: the project's runs folder
+    Json doc = baseProject();
+    doc["name"] = "untitled";
+    doc["dataset"]["samples"] = 200;
+    doc["training"] = {{"epochs", 1}, {"batch_size", 32}, {"threads", 1}};
+    window_->document()->reset(projectFromJson(doc, ""));
+    QVERIFY(window_->document()->filePath().isEmpty());
+    clickTab(window_->tabs(), "Experiments");
+    QTRY_VERIFY(panel->isVisible());
+    typeInto(panel->budgetEdit(), "3trials");
+    typeInto(panel->seedsSpin(), "1");
+    QSignalSpy searched(panel, &ExperimentsPanel::searchFinished);
+    QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+    QVERIFY(searched.wait(300000));
+    QVERIFY2(searched.at(0).at(0).toBool(), qPrintable(panel->statusLabel()->text()));
+    const QString search = panel->searchFolder();
+    auto removeSearch = qScopeGuard([search] { QDir(search).removeRecursively(); }); // if the save left it
+    const QString users =
+        QFileInfo(QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) + "/runs").absoluteFilePath();
+    QCOMPARE(QFileInfo(search).absolutePath(), users);
+
+    ClaimsLab *lab = panel->claimsLab();
+    clickTab(panel->labTabs(), "Claims");
+    QTRY_VERIFY(lab->claimsButton()->isVisible());
+    typeInto(lab->seedsSpin(), "1");
+    QSignalSpy claimed(lab, &ClaimsLab::experimentFinished);
+    QTest::mouseClick(lab->claimsButton(), Qt::LeftButton);
+    QVERIFY(claimed.wait(300000));
+    QVERIFY2(claimed.at(0).at(0).toBool(), qPrintable(lab->statusLabel()->text()));
+    const QString claims = lab->resultsFolder();
+    auto removeClaims = qScopeGuard([claims] { QDir(claims).removeRecursively(); });
+    QCOMPARE(QFileInfo(claims).absolutePath(), users);
+
+    // Ctrl+S: the Save dialog asks where; both folders go to runs/ beside the file.
+    QTemporaryDir dir;
+    const QString path = dir.filePath("bands.particle.json"), runs = QFileInfo(dir.filePath("runs")).absoluteFilePath();
+    window_->activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(window_));
+    auto saved = answerFileDialog(path);
+    QTest::keyClick(window_->view(), Qt::Key_S, Qt::ControlModifier);
+    QTRY_VERIFY(*saved);
+    QTRY_COMPARE(window_->document()->filePath(), path);
+    const QString keptSearch = runs + "/search-bands-" + QFileInfo(search).fileName().mid(16);
+    const QString keptClaims = runs + "/claims-bands-" + QFileInfo(claims).fileName().mid(16);
+    QVERIFY2(!QFileInfo::exists(search) && !QFileInfo::exists(claims), "the originals are still there");
+    QCOMPARE(panel->searchFolder(), keptSearch);
+    QCOMPARE(lab->resultsFolder(), keptClaims);
+    const QString message = window_->statusBar()->currentMessage();
+    QVERIFY2(message.contains("1 claims folder, 1 search moved to " + runs), qPrintable(message));
+
+    // Nothing in them names the old place; the search is of "bands", its trials of its variants.
+    const QString searchText = QString::fromStdString(readTextFile((keptSearch + "/search.json").toStdString()));
+    const QString claimsText = QString::fromStdString(readTextFile((keptClaims + "/claims.json").toStdString()));
+    QVERIFY2(!searchText.contains(search) && !claimsText.contains(claims), "a path still names the old folder");
+    const SearchFile kept = readSearchFile((keptSearch + "/search.json").toStdString());
+    QCOMPARE(kept.project, std::string("bands"));
+    QVERIFY(!kept.trials.empty());
+    for (const TrialRecord &t : kept.trials) {
+      QVERIFY2(QFileInfo::exists(QString::fromStdString(t.runDir) + "/checkpoint.pt"), t.runDir.c_str());
+      QVERIFY2(QString::fromStdString(t.runDir).startsWith(keptSearch + "/trials/"), t.runDir.c_str());
+      QVERIFY2(readRunSummary(t.runDir).name.rfind("bands-", 0) == 0, readRunSummary(t.runDir).name.c_str());
+    }
+    const ClaimsResult measured = readClaimsFile((keptClaims + "/claims.json").toStdString());
+    QCOMPARE(measured.project, std::string("bands"));
+    QCOMPARE(measured.models.at(0).name, std::string("bands"));
+    for (const ClaimModel &model : measured.models)
+      for (const ClaimRun &run : model.runs)
+        QVERIFY2(QString::fromStdString(run.runDir).startsWith(keptClaims + "/trials/"), run.runDir.c_str());
+    // The tab shows the search where it is now.
+    QVERIFY2(panel->table()->rowCount() > 0, "the table was emptied");
   }
 
 private:

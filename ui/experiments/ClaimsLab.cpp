@@ -375,6 +375,19 @@ bool ClaimsLab::experimentRunning() const {
   return experiment_ && experiment_->state() != QProcess::NotRunning;
 }
 
+bool ClaimsLab::uses(const QString &folder) const {
+  return (experimentRunning() && folder == experimentFolder_) ||
+         (process_ && process_->state() != QProcess::NotRunning && folder == folder_);
+}
+
+void ClaimsLab::relocate(const QString &from, const QString &to) {
+  for (QString *path : {&folder_, &results_, &experimentFolder_})
+    if (*path == from || path->startsWith(from + "/"))
+      *path = to + path->mid(from.size());
+  status_->setText(status_->text().replace(from, to));
+  status_->setToolTip(status_->toolTip().replace(from, to));
+}
+
 void ClaimsLab::shutdown() {
   for (QProcess *p : {process_, experiment_}) {
     if (!p || p->state() == QProcess::NotRunning)
@@ -429,6 +442,8 @@ void ClaimsLab::startExperiment(const QString &kind, const QStringList &extra) {
     setStatus(tr("Cannot start: %1").arg(QString::fromUtf8(e.what())), true);
     return;
   }
+  experimentFolder_ = folder;
+  Q_EMIT folderMade(folder, kind);
   const bool claims = kind == "claims";
   output_.clear();
   experiment_ = new QProcess(this);

@@ -81,8 +81,15 @@ public:
   void clear();
   // Stops a measurement in progress (window closing).
   void shutdown();
+  // Whether a process of this lab writes in `folder` now (the claims or curve running there, or
+  // the search whose variants it measures).
+  bool uses(const QString &folder) const;
+  // `from` moved to `to` (the project was saved): what this lab holds of it follows.
+  void relocate(const QString &from, const QString &to);
 
 Q_SIGNALS:
+  // A claims or learning-curve folder was made ("claims" or "curve"), in the runs folder.
+  void folderMade(const QString &folder, const QString &kind);
   // The last variant asked for was measured (or failed).
   void finished();
   // Measure claims or Learning curve ended (ok: the process finished and its results are shown).
@@ -118,6 +125,7 @@ private:
   QTableWidget *table_;
   QCustomPlot *curve_, *curveGap_, *noise_, *gap_;
   QString folder_, results_, output_;
+  QString experimentFolder_; // where the claims or curve running writes
   QStringList queue_, done_, errors_;
   QProcess *process_ = nullptr;              // robustness of a search variant
   QProcess *experiment_ = nullptr;           // claims or a learning curve

@@ -434,9 +434,26 @@ ExperimentsPanel::ExperimentsPanel(GraphDocument *doc, QWidget *parent) : QWidge
   connect(claimsLab_->button(), &QPushButton::clicked, this, &ExperimentsPanel::startClaims);
   connect(claimsLab_, &ClaimsLab::finished, this, [this] { claimsLab_->button()->setEnabled(!running()); });
   connect(open_, &QPushButton::clicked, this, &ExperimentsPanel::openSearch);
+  // What this document makes goes with its project when it is saved (keepFolders); one in use then
+  // goes when its process ends.
+  connect(claimsLab_, &ClaimsLab::folderMade, this, [this](const QString &folder, const QString &kind) {
+    made_.add(folder, kind, QString::fromStdString(doc_->project().name));
+  });
+  connect(transferLab_, &TransferLab::folderMade, this, [this](const QString &folder) {
+    made_.add(folder, "transfer", QString::fromStdString(doc_->project().name));
+  });
+  const auto ended = [this] {
+    if (made_.waiting())
+      Q_EMIT freed();
+  };
+  connect(this, &ExperimentsPanel::searchFinished, this, ended);
+  connect(claimsLab_, &ClaimsLab::finished, this, ended);
+  connect(claimsLab_, &ClaimsLab::experimentFinished, this, ended);
+  connect(transferLab_, &TransferLab::transferFinished, this, ended);
   // Another document (a variant opened from here, another project): the search shown stays, and
   // says whose it is.
   connect(doc_, &GraphDocument::modelReset, this, [this] {
+    made_.clear(); // another document's: they stay where they are
     if (folder_.isEmpty() || running() || searchedName_.isEmpty())
       return;
     const QString now = QString::fromStdString(doc_->project().name);
@@ -468,6 +485,32 @@ void ExperimentsPanel::shutdown() {
   }
   claimsLab_->shutdown();
   transferLab_->shutdown();
+}
+
+KeepReport ExperimentsPanel::keepFolders() {
+  return made_.keep(
+      runsFolder(), userRunsFolder(), QString::fromStdString(doc_->project().name),
+      [this](const QString &folder) {
+        return (running() && folder == folder_) || claimsLab_->uses(folder) || transferLab_->uses(folder);
+      },
+      [this](const QString &from, const QString &to) {
+        if (folder_ == from || folder_.startsWith(from + "/")) {
+          folder_ = to + folder_.mid(from.size());
+          // The search shown is of the project under its new name (search.json says so now): the
+          // learning curve still takes its Pareto set.
+          try {
+            searchedName_ = QString::fromStdString(readSearchFile((folder_ + "/search.json").toStdString()).project);
+          } catch (const std::exception &) {
+            // Shown as it was.
+          }
+          status_->setText(status_->text().replace(from, to));
+          status_->setToolTip(status_->toolTip().replace(from, to));
+          seen_ = QDateTime();
+        }
+        claimsLab_->relocate(from, to);
+        transferLab_->relocate(from, to);
+        Q_EMIT folderMoved(from, to);
+      });
 }
 
 QString ExperimentsPanel::runsFolder() const {
@@ -524,6 +567,7 @@ void ExperimentsPanel::startSearch() {
     // empties only such a folder, so the copy of the project written here is all it can remove.
     folder_ =
         QString::fromStdString(newRunFolder(runsFolder().toStdString(), "search-" + safeRunName(doc_->project().name)));
+    made_.add(folder_, "search", QString::fromStdString(doc_->project().name));
     source = folder_ + "/source.particle.json";
     doc_->saveCopyTo(source);
   } catch (const std::exception &e) {

@@ -10,6 +10,8 @@
 // the claims lab (ClaimsLab.h) measures the rows selected, and the transfer lab (TransferLab.h)
 // reuses a particle of another project here.
 
+#include "KeptFolders.h"
+
 #include <QDateTime>
 #include <QElapsedTimer>
 #include <QWidget>
@@ -74,8 +76,17 @@ public:
   void setRunsFolder(const QString &folder) { runsFolder_ = folder; }
   // Stops a search (window closing): the trial in progress is killed, search.json keeps the rest.
   void shutdown();
+  // The project was saved: the search, claims, learning-curve and transfer folders this document
+  // made that are not in its runs folder under its name go there (KeptFolders.h), and what the tab
+  // shows of them follows. One in use waits until its process ends (then `freed`). Returns what was
+  // done (empty: nothing to do).
+  KeepReport keepFolders();
 
 Q_SIGNALS:
+  // A folder that waited at keepFolders is no longer in use.
+  void freed();
+  // A folder this tab made moved (keepFolders): whoever holds a path inside it follows.
+  void folderMoved(const QString &from, const QString &to);
   // A variant's project file, to open as a new document.
   void openVariantRequested(const QString &path);
   void searchFinished(bool ok);
@@ -164,6 +175,7 @@ private:
   ClaimsLab *claimsLab_;
   TransferLab *transferLab_;
   QTabWidget *labs_;
+  MadeFolders made_; // the search, claims, curve and transfer folders this document made
 };
 
 } // namespace particle::ui

@@ -250,6 +250,7 @@ void TransferLab::start() {
   try {
     folder_ = QString::fromStdString(
         newRunFolder(runsFolder_().toStdString(), "transfer-" + safeRunName(doc_->project().name)));
+    Q_EMIT folderMade(folder_);
     target = folder_ + "/target.particle.json";
     doc_->saveCopyTo(target);
   } catch (const std::exception &e) {
@@ -316,6 +317,14 @@ void TransferLab::start() {
   stop_->setEnabled(true);
   setStatus(tr("Training the source, then the trials; the table fills as they finish."));
   poll_->start();
+}
+
+void TransferLab::relocate(const QString &from, const QString &to) {
+  if (folder_ != from && !folder_.startsWith(from + "/"))
+    return;
+  folder_ = to + folder_.mid(from.size());
+  seen_ = QDateTime();
+  status_->setText(status_->text().replace(from, to));
 }
 
 void TransferLab::poll() {

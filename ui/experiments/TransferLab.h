@@ -52,9 +52,15 @@ public:
   void showFolder(const QString &folder);
   // Stops a transfer in progress (window closing); transfer.json keeps the finished trials.
   void shutdown();
+  // Whether the transfer running writes in `folder`.
+  bool uses(const QString &folder) const { return running() && folder == folder_; }
+  // `from` moved to `to` (the project was saved): the folder shown follows.
+  void relocate(const QString &from, const QString &to);
 
 Q_SIGNALS:
   void transferFinished(bool ok);
+  // A transfer folder was made in the runs folder.
+  void folderMade(const QString &folder);
 
 private:
   void start();

@@ -304,6 +304,17 @@ void ExplainPanel::runMoved(const QString &from, const QString &to) {
     return;
   checkpoint_ = to + checkpoint_.mid(from.size());
   status_->setToolTip(checkpoint_);
+  // Where the run is and whose it is, as its folder and summary say now (the project's name once
+  // an untitled project is saved), in what the tab says of it.
+  try {
+    QString status;
+    const QString origin = checkpointRun(checkpoint_, readCheckpointFile(checkpoint_.toStdString()).meta, &status);
+    if (!checkpointOrigin_.isEmpty())
+      status_->setText(status_->text().replace(checkpointOrigin_, origin));
+    checkpointOrigin_ = origin;
+  } catch (const std::exception &) {
+    // Named as it was.
+  }
 }
 
 void ExplainPanel::setCheckpoint(const QString &path) {

@@ -376,82 +376,22 @@ void TrainPanel::clearRuns() {
   charts_->redrawNow();
 }
 
-namespace {
-// Copies a folder with what it holds; false at the first thing that cannot be copied.
-bool copyFolder(const QString &from, const QString &to) {
-  if (!QDir().mkpath(to))
-    return false;
-  for (const QFileInfo &f : QDir(from).entryInfoList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot))
-    if (f.isDir() ? !copyFolder(f.filePath(), QDir(to).filePath(f.fileName()))
-                  : !QFile::copy(f.filePath(), QDir(to).filePath(f.fileName())))
-      return false;
-  return true;
-}
-
-// Moves (or copies) a run folder to `to`, whole or not at all: a rename where one will do (the
-// same file system), else a copy into "<to>.partial" renamed into place once complete, the
-// original removed only then. Empty, or what failed.
-QString relocateFolder(const QString &from, const QString &to, bool copy) {
-  const QString parent = QFileInfo(to).absolutePath();
-  if (!QDir().mkpath(parent))
-    return TrainPanel::tr("%1: cannot create the folder").arg(parent);
-  if (!copy && QDir().rename(from, to))
-    return {};
-  const QString partial = to + ".partial";
-  QDir(partial).removeRecursively();
-  if (!copyFolder(from, partial) || !QDir().rename(partial, to)) {
-    QDir(partial).removeRecursively();
-    return TrainPanel::tr("%1: cannot be copied to %2").arg(from, parent);
-  }
-  if (!copy)
-    QDir(from).removeRecursively();
-  return {};
-}
-} // namespace
-
-QString TrainPanel::keepRuns() {
-  const QString root = runsFolder();
-  const QString prefix = QString::fromStdString(safeRunName(doc_->project().name)) + "-";
-  const QString unowned = QFileInfo(userRunsFolder()).absoluteFilePath();
-  int moved = 0, copied = 0;
-  QStringList problems;
-  for (MadeRun &run : madeRuns_) {
-    const QFileInfo folder(run.folder);
-    const QString wanted = QDir(root).filePath(prefix + folder.fileName().mid(run.prefix.size()));
-    if (!folder.isDir() || folder.absoluteFilePath() == QFileInfo(wanted).absoluteFilePath())
-      continue;
-    if (controller_->running() && run.folder == lastRunFolder_) {
-      problems << tr("the run in progress stays in %1 until it ends (save again then)").arg(folder.absolutePath());
-      continue;
-    }
-    QString to = wanted;
-    for (int n = 2; QFileInfo::exists(to); ++n)
-      to = wanted + "-" + QString::number(n);
-    const bool copy = folder.absolutePath() != unowned;
-    if (const QString error = relocateFolder(run.folder, to, copy); !error.isEmpty()) {
-      problems << tr("a run was not kept with it: %1; it is still in %2").arg(error, folder.absolutePath());
-      continue;
-    }
-    ++(copy ? copied : moved);
-    const QString from = run.folder;
-    auto follow = [&](QString &path) {
-      if (path == from || path.startsWith(from + "/"))
-        path = to + path.mid(from.size());
-    };
-    follow(lastRunFolder_);
-    follow(lastCheckpoint_);
-    follow(lastFinished_.outDir);
-    follow(lastFinished_.checkpoint);
-    history_->relocate(from, to);
-    run = {to, prefix};
-    Q_EMIT runMoved(from, to);
-  }
-  QStringList done;
-  if (moved > 0)
-    done << tr("%n run(s) moved to %1", "", moved).arg(root);
-  if (copied > 0)
-    done << tr("%n run(s) copied to %1", "", copied).arg(root);
-  return (done + problems).join("; ");
+KeepReport TrainPanel::keepRuns() {
+  return madeRuns_.keep(
+      runsFolder(), userRunsFolder(), QString::fromStdString(doc_->project().name),
+      [this](const QString &folder) { return controller_->running() && folder == lastRunFolder_; },
+      [this](const QString &from, const QString &to) {
+        auto follow = [&](QString &path) {
+          if (path == from || path.startsWith(from + "/"))
+            path = to + path.mid(from.size());
+        };
+        follow(lastRunFolder_);
+        follow(lastCheckpoint_);
+        follow(lastFinished_.outDir);
+        follow(lastFinished_.checkpoint);
+        history_->relocate(from, to);
+        Q_EMIT runMoved(from, to);
+      });
 }
 
 void TrainPanel::loadHistory() {
@@ -530,7 +470,7 @@ void TrainPanel::startRun() {
   clearCharts();
   history_->start(out);
   lastRunFolder_ = out;
-  madeRuns_.push_back({out, QString::fromStdString(safeRunName(doc_->project().name)) + "-"});
+  madeRuns_.add(out, {}, QString::fromStdString(doc_->project().name));
   // Relative data paths resolve against the file the project came from (an example's too).
   const QString path = doc_->sourcePath().isEmpty() ? out + "/project.particle.json" : doc_->sourcePath();
   // A document that starts from a checkpoint (a search variant's trial) continues from it, once:

@@ -5,6 +5,7 @@
 // throughput, contribution share per branch), the confusion matrix with the class names,
 // pause → edit → resume, and the run history with overlays and graph diffs.
 
+#include "KeptFolders.h"
 #include "training/TrainingTypes.h"
 #include "train/Pace.h"
 
@@ -65,11 +66,13 @@ public:
   void clearRuns();
   // The project was saved (to another file, perhaps): the runs this document made that are not in
   // its runs folder under its name go there, so that the saved project finds them when it is
-  // opened again. Those of no saved file (in the user's runs folder: an unsaved project's, an
-  // example's) move, others are copied (the project they were made in keeps its own). A run in
-  // progress stays until a save after it ends. Returns what was done, for the status bar (empty:
-  // nothing to do).
-  QString keepRuns();
+  // opened again (KeptFolders.h: moved out of the user's runs folder, copied from beside another
+  // saved project, whole or not at all, their summary and project copy then naming this project).
+  // The run in progress waits (keepWaiting) until it ends. Returns what was done, for the status
+  // bar and the warning (empty: nothing to do).
+  KeepReport keepRuns();
+  // A run was in progress at the last keepRuns: keep it once it has ended.
+  bool keepWaiting() const { return madeRuns_.waiting(); }
   // Stops a run and waits for it (window closing).
   void shutdown();
 
@@ -124,11 +127,8 @@ private:
   RunPace pace_; // the run's time left: its mean pace and validation time per epoch
   double lastLr_ = 0;
   QString lastCheckpoint_, lastRunFolder_, runsFolder_;
-  struct MadeRun {
-    QString folder, prefix; // the run folder, and the "<name>-" it was made under
-  };
-  std::vector<MadeRun> madeRuns_; // the runs this document made, for keepRuns
-  int runWorkers_ = 1;            // processes of the run in progress (training.workers)
+  MadeFolders madeRuns_; // the runs this document made, for keepRuns
+  int runWorkers_ = 1;   // processes of the run in progress (training.workers)
   // The run in progress: forward FLOPs per sample (0: not counted), the cached peak (0: unknown)
   // and the precision it trains in; then the last finished run, whose text a measured peak completes.
   double runFlops_ = 0, runPeak_ = 0;
