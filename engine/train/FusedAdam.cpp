@@ -142,9 +142,28 @@ bool isDenseCpuFloat(const torch::Tensor &t) {
   return t.defined() && t.layout() == torch::kStrided && t.device().is_cpu() && t.scalar_type() == torch::kFloat;
 }
 
-// `t` may be walked element by element alongside `p`: same type, shape and strides.
+// `t` may be walked element by element alongside `p` (dense, non-overlapping): same type and
+// shape, and the same stride in every dimension of more than one index, so every element sits at
+// the same offset in both. A dimension of one index never moves the offset, and its stride is
+// arbitrary: ConvNet's first layer forces channels-last strides on a [C, 1, k, k] weight whose
+// gradient comes back with the other stride for that dimension, the same memory.
 bool laidOutLike(const torch::Tensor &t, const torch::Tensor &p) {
-  return isDenseCpuFloat(t) && t.sizes() == p.sizes() && t.strides() == p.strides();
+  if (!isDenseCpuFloat(t) || t.sizes() != p.sizes() || !t.is_non_overlapping_and_dense())
+    return false;
+  for (int64_t d = 0; d < p.dim(); ++d)
+    if (p.size(d) > 1 && t.stride(d) != p.stride(d))
+      return false;
+  return true;
+}
+
+// `t` as laid out like `p`: itself, or a copy in p's layout (same values) where it is a float32
+// CPU tensor of p's shape in another layout; undefined where it is not.
+torch::Tensor inLayoutOf(const torch::Tensor &t, const torch::Tensor &p) {
+  if (laidOutLike(t, p))
+    return t;
+  if (!isDenseCpuFloat(t) || t.sizes() != p.sizes())
+    return {};
+  return torch::empty_like(p, torch::MemoryFormat::Preserve).copy_(t);
 }
 
 // The step of our own, or false (nothing changed but a new parameter's zero state, which
@@ -167,10 +186,14 @@ bool fusedStep(torch::optim::Optimizer &optimizer, KeyCache &keys) {
       return false;
     for (const auto &p : group.params()) {
       const std::string &key = keys.of(index++, p);
-      const torch::Tensor &g = p.grad();
-      if (!g.defined())
+      if (!p.grad().defined())
         continue;
-      if (!isDenseCpuFloat(p) || !p.is_non_overlapping_and_dense() || !laidOutLike(g, p))
+      if (!isDenseCpuFloat(p) || !p.is_non_overlapping_and_dense())
+        return false;
+      // A gradient in another layout (a convolution's backward chooses its own) is read from a
+      // copy in the parameter's: one more pass over it, not LibTorch's eight.
+      const torch::Tensor g = inLayoutOf(p.grad(), p);
+      if (!g.defined())
         return false;
       auto found = states.find(key);
       if (found == states.end()) {
@@ -181,8 +204,12 @@ bool fusedStep(torch::optim::Optimizer &optimizer, KeyCache &keys) {
         found = states.emplace(key, std::move(fresh)).first;
       }
       auto &state = static_cast<State &>(*found->second);
-      if (!laidOutLike(state.exp_avg(), p) || !laidOutLike(state.exp_avg_sq(), p))
+      // Moments in another layout (a checkpoint's, say) are copied into the parameter's once.
+      const torch::Tensor m = inLayoutOf(state.exp_avg(), p), v = inLayoutOf(state.exp_avg_sq(), p);
+      if (!m.defined() || !v.defined())
         return false;
+      state.exp_avg(m);
+      state.exp_avg_sq(v);
       pending.push_back({p, g, &state, &options});
       seen.push_back(p.unsafeGetTensorImpl());
     }

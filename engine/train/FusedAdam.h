@@ -10,9 +10,11 @@
 // weight_decay · w to the gradient, AdamW first scales the weights by 1 − lr · weight_decay; both
 // divide by sqrt(v) / sqrt(1 − β₂ᵗ) + eps and step by lr / (1 − β₁ᵗ).
 //
-// Anything else runs LibTorch's step for the whole optimiser: a closure, amsgrad, a parameter
-// that is not float32, not on the CPU or not dense, a sparse gradient, or a gradient or moment laid
-// out in memory unlike its parameter.
+// A gradient or moment laid out in memory unlike its parameter (a convolution's backward picks
+// its own layout) is read from a copy in the parameter's. Anything else runs LibTorch's step for the
+// whole optimiser: a closure, amsgrad, a parameter that is not float32, not on the CPU or not dense
+// (a strided view), a gradient that is not a dense float32 CPU tensor (sparse, say), or a parameter
+// listed twice.
 
 #include <torch/optim/adam.h>
 #include <torch/optim/adamw.h>

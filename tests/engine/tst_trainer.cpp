@@ -77,14 +77,17 @@ std::vector<uint8_t> idxHeader(std::vector<uint32_t> dims) {
 }
 
 // The fused Adam/AdamW step against LibTorch's: parameters of several shapes (odd sizes, one
-// large enough to be split over two threads, an empty one, a channels-last one, one without a
-// gradient) in two groups with their own lr, betas, eps and weight decay.
+// large enough to be split over two threads, an empty one, a channels-last one, one with
+// channels-last strides forced on a dimension of size one as ConvNet's first layer has, one without
+// a gradient) in two groups with their own lr, betas, eps and weight decay.
 std::vector<torch::Tensor> adamParameters() {
   torch::manual_seed(11);
+  const auto firstLayer = torch::randn({4, 1, 3, 3});
   return {torch::randn({7}),       torch::randn({3, 5}),
           torch::randn({129, 33}), torch::randn({301, 257}), // 77,357 elements: more than two threads' grain
           torch::randn({0, 4}),    torch::randn({8, 3, 5, 5}).contiguous(torch::MemoryFormat::ChannelsLast),
-          torch::randn({1}),       torch::randn({5})}; // never given a gradient
+          torch::randn({1}),       torch::empty_like(firstLayer, torch::MemoryFormat::ChannelsLast).copy_(firstLayer),
+          torch::randn({5})}; // never given a gradient
 }
 
 std::vector<torch::Tensor> clones(const std::vector<torch::Tensor> &ts) {
@@ -97,10 +100,10 @@ std::vector<torch::Tensor> clones(const std::vector<torch::Tensor> &ts) {
 template <typename Opt, typename Options>
 std::unique_ptr<Opt> makeAdam(const std::vector<torch::Tensor> &p, double decay, bool amsgrad = false) {
   std::vector<torch::optim::OptimizerParamGroup> groups;
-  groups.emplace_back(std::vector<torch::Tensor>{p[0], p[2], p[4], p[6], p[7]},
+  groups.emplace_back(std::vector<torch::Tensor>{p[0], p[2], p[4], p[6], p[8]},
                       std::make_unique<Options>(Options(1e-2).weight_decay(decay).amsgrad(amsgrad)));
   groups.emplace_back(
-      std::vector<torch::Tensor>{p[1], p[3], p[5]},
+      std::vector<torch::Tensor>{p[1], p[3], p[5], p[7]},
       std::make_unique<Options>(Options(3e-3).betas({0.8, 0.99}).eps(1e-6).weight_decay(2 * decay).amsgrad(amsgrad)));
   return std::make_unique<Opt>(std::move(groups), Options(1e-3));
 }
@@ -220,6 +223,7 @@ private Q_SLOTS:
   void fusedAdamMatchesLibTorch_data();
   void fusedAdamMatchesLibTorch();
   void fusedAdamCheckpointsResume();
+  void fusedAdamReadsOtherLayouts();
   void fusedAdamFallsBack();
 };
 
@@ -694,9 +698,44 @@ void TestTrainer::fusedAdamCheckpointsResume() {
   checkpointResumes<FusedAdamW, torch::optim::AdamW, torch::optim::AdamWOptions>();
 }
 
+// Gradients and moments laid out unlike their parameters are read in the parameter's layout, by
+// the fused step: a contiguous gradient of a channels-last weight, the gradient of ConvNet's first
+// layer (channels-last strides forced on [C, 1, k, k]; its backward returns the other stride for
+// the dimension of size one), and moments made contiguous mid-training.
+void TestTrainer::fusedAdamReadsOtherLayouts() {
+  const auto start = adamParameters();
+  const auto ours = clones(start), theirs = clones(start);
+  auto mine = makeAdam<FusedAdam, torch::optim::AdamOptions>(ours, 0.05);
+  auto ref = makeAdam<torch::optim::Adam, torch::optim::AdamOptions>(theirs, 0.05);
+  QCOMPARE(ours[7].stride(1), int64_t(1));
+  for (int k = 0; k < 4; ++k) {
+    setGradients(ours, k);
+    setGradients(theirs, k);
+    for (int i : {5, 7}) {
+      ours[i].mutable_grad() = ours[i].grad().contiguous();
+      theirs[i].mutable_grad() = theirs[i].grad().contiguous();
+    }
+    if (k == 2) {
+      auto &state = const_cast<torch::optim::AdamParamState &>(adamState<torch::optim::AdamParamState>(*mine, ours[5]));
+      state.exp_avg(state.exp_avg().contiguous());
+      state.exp_avg_sq(state.exp_avg_sq().contiguous());
+    }
+    stepWithLr(*mine, k);
+    stepWithLr(*ref, k);
+  }
+  QCOMPARE(mine->stepCount().fused, int64_t(4));
+  QCOMPARE(mine->stepCount().fallback, int64_t(0));
+  QVERIFY(ours[5].grad().is_contiguous()); // the gradient itself is left as it was
+  QVERIFY(adamState<torch::optim::AdamParamState>(*mine, ours[5]).exp_avg().strides() == ours[5].strides());
+  for (std::size_t i = 0; i < ours.size(); ++i) {
+    QVERIFY2(ours[i].strides() == theirs[i].strides(), std::to_string(i).c_str());
+    QVERIFY2(apart(ours[i], theirs[i], 1e-3) <= kWeightTolerance, std::to_string(i).c_str());
+  }
+}
+
 // Where the fused step does not apply, LibTorch's runs for the whole optimiser, with its results
-// to the bit: amsgrad, a float64 parameter beside float32 ones, a gradient laid out unlike its
-// parameter, a closure; a sparse gradient is refused as LibTorch refuses it.
+// to the bit: amsgrad, a float64 parameter beside float32 ones, a closure, a parameter that is a
+// strided view; a sparse gradient is refused as LibTorch refuses it.
 void TestTrainer::fusedAdamFallsBack() {
   auto same = [](const std::vector<torch::Tensor> &a, const std::vector<torch::Tensor> &b) {
     for (std::size_t i = 0; i < a.size(); ++i)
@@ -741,16 +780,9 @@ void TestTrainer::fusedAdamFallsBack() {
     const auto ours = clones(start), theirs = clones(start);
     auto mine = makeAdam<FusedAdam, AdamOptions>(ours, 0.0);
     auto ref = makeAdam<torch::optim::Adam, AdamOptions>(theirs, 0.0);
+    // A closure: LibTorch's step, which calls it. The next step without one is ours again.
     setGradients(ours, 0);
     setGradients(theirs, 0);
-    ours[5].mutable_grad() = ours[5].grad().contiguous(); // the parameter is channels-last
-    stepWithLr(*mine, 0);
-    stepWithLr(*ref, 0);
-    QCOMPARE(mine->stepCount().fallback, int64_t(1));
-    QVERIFY(same(ours, theirs));
-    // A closure: LibTorch's step, which calls it. The next step without one is ours again.
-    setGradients(ours, 1);
-    setGradients(theirs, 1);
     int calls = 0;
     const auto loss = mine->step([&] {
       ++calls;
@@ -759,15 +791,32 @@ void TestTrainer::fusedAdamFallsBack() {
     ref->step();
     QCOMPARE(calls, 1);
     QCOMPARE(loss.item<float>(), 1.0f);
-    QCOMPARE(mine->stepCount().fallback, int64_t(2));
+    QCOMPARE(mine->stepCount().fallback, int64_t(1));
     QVERIFY(same(ours, theirs));
-    setGradients(ours, 2);
-    setGradients(theirs, 2);
-    stepWithLr(*mine, 2);
-    stepWithLr(*ref, 2);
+    setGradients(ours, 1);
+    setGradients(theirs, 1);
+    stepWithLr(*mine, 1);
+    stepWithLr(*ref, 1);
     QCOMPARE(mine->stepCount().fused, int64_t(1));
     for (std::size_t i = 0; i < ours.size(); ++i)
       QVERIFY2(apart(ours[i], theirs[i], 1e-3) <= kWeightTolerance, std::to_string(i).c_str());
+  }
+  {
+    // A parameter that is a strided view, not dense.
+    auto whole = torch::randn({12, 10});
+    const auto refWhole = whole.clone();
+    const std::vector<torch::Tensor> ours{whole.slice(1, 0, 10, 2)}, theirs{refWhole.slice(1, 0, 10, 2)};
+    FusedAdam mine(ours, AdamOptions(1e-2));
+    torch::optim::Adam ref(theirs, AdamOptions(1e-2));
+    for (int k = 0; k < 3; ++k) {
+      const auto g = torch::randn({12, 5});
+      ours[0].mutable_grad() = g.clone();
+      theirs[0].mutable_grad() = g.clone();
+      mine.step();
+      ref.step();
+    }
+    QCOMPARE(mine.stepCount().fallback, int64_t(3));
+    QVERIFY(torch::equal(whole, refWhole));
   }
   {
     auto w = torch::randn({6, 3});
