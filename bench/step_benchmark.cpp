@@ -6,7 +6,8 @@
 // Also the achieved GFLOP/s (a trained sample ≈ 3 × forward FLOPs) against a 2-thread matmul peak
 // measured here, and --compare: candidate changes timed in one interleaved run.
 //   build/bin/bench_step [--project P] [--threads T] [--steps N] [--precision fp32|bf16|both]
-//                        [--compare base,channels-last,set-to-none,select-out,threads-1] [--repeats R]
+//                        [--compare base,channels-last,set-to-none,select-out,threads-1,unfused]
+//                        [--repeats R]
 //   build/bin/bench_step --op pool [--threads T] [--steps N] [--repeats R]   (the 2×2 max-pool alone)
 
 #include "nodes/ChannelsLastPool.h"
@@ -83,6 +84,7 @@ struct Variant {
   bool setToNone = false;    // gradients released instead of zeroed
   bool selectOut = false;    // batches gathered into reused buffers
   int threads = 0;           // 0: the run's
+  bool unfused = false;      // ConvNet's first layer as LibTorch's convolution, not convReluPool2x2
 };
 
 Variant variantNamed(const std::string &name) {
@@ -95,6 +97,8 @@ Variant variantNamed(const std::string &name) {
     v.selectOut = true;
   else if (name == "threads-1")
     v.threads = 1;
+  else if (name == "unfused")
+    v.unfused = true;
   else if (name != "base")
     throw std::runtime_error("unknown variant " + name);
   return v;
@@ -420,6 +424,7 @@ int main(int argc, char **argv) {
             continue;
           const Variant v = variantNamed(name);
           torch::set_num_threads(v.threads > 0 ? v.threads : threads);
+          nodes::setConvReluPoolEnabled(!v.unfused);
           StepRunner runner(project, validation, data, prec == "bf16", v);
           Phases warm, timed;
           for (int i = 0; i < 5; ++i)
@@ -431,6 +436,7 @@ int main(int argc, char **argv) {
           cpuRates[name + " " + prec].push_back(steps * runner.batch() / (threadCpuSeconds() - cpuStart));
         }
     torch::set_num_threads(threads);
+    nodes::setConvReluPoolEnabled(true);
     std::printf("interleaved: %d repeats of %d steps each, median samples/s (ratio to base) [each repeat]; "
                 "samples per second of this thread's processor time (ratio)\n",
                 repeats, steps);

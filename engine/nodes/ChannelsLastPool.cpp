@@ -7,9 +7,15 @@
 #include "nodes/ChannelsLastPool.h"
 
 #include <ATen/Parallel.h>
+#include <ATen/autocast_mode.h>
 #include <torch/autograd.h>
 
+#include <atomic>
 #include <cstring>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+#include <vector>
 
 // at::parallel_for is LibTorch's OpenMP pragma, inlined here: compiled without OpenMP it runs every
 // row on the calling thread, silently. engine/CMakeLists.txt gives this file OpenMP.
@@ -170,8 +176,6 @@ PARTICLE_POOL_CLONES void backwardRowsBf16(const uint16_t *gout, const uint8_t *
   backwardRowsOf<Bf16>(gout, arg, gin, begin, end, g);
 }
 
-#undef PARTICLE_POOL_CLONES
-
 Geometry geometryOf(int64_t h, int64_t w, int64_t c) {
   return Geometry{h, w, c, h / 2, w / 2};
 }
@@ -229,6 +233,256 @@ public:
 
 } // namespace channels_last_pool
 
+// ---------------------------------------------------------------------------------------------
+// The first layer of a ConvNet: convolution (k × k, stride 1, same padding), ReLU and the 2×2 pool
+// in one pass, for a float32 input with few channels that needs no gradient (a batch of images).
+// oneDNN writes the whole convolution output (fashion-patches: 32 channels at 14 × 14 per patch,
+// 32× the input) for the pool to read back, and its kernels are built for many input channels:
+// with one, the layer is 2% of the step's FLOPs and took a fifth of its convolution time.
+
+namespace conv_relu_pool {
+
+struct Geometry {
+  int64_t cin, h, w, k, pad, c, oh, ow;
+  int64_t sn, sc, sh, sw; // the input's strides
+  int64_t taps() const { return k * k * cin; }
+  int64_t rowWidth() const { return (w + 2 * pad) * cin; } // a padded input row, channels innermost
+};
+
+// Input rows [top, top + count) of sample n, zero-padded to w + 2·pad columns, channels innermost.
+void paddedRows(const float *x, int64_t n, int64_t top, int64_t count, const Geometry &g, float *out) {
+  const int64_t width = g.rowWidth();
+  for (int64_t r = 0; r < count; ++r) {
+    float *row = out + r * width;
+    const int64_t ih = top + r - g.pad;
+    if (ih < 0 || ih >= g.h) {
+      std::fill_n(row, width, 0.0f);
+      continue;
+    }
+    std::fill_n(row, g.pad * g.cin, 0.0f);
+    std::fill_n(row + (g.pad + g.w) * g.cin, g.pad * g.cin, 0.0f);
+    for (int64_t iw = 0; iw < g.w; ++iw)
+      for (int64_t ci = 0; ci < g.cin; ++ci)
+        row[(iw + g.pad) * g.cin + ci] = x[n * g.sn + ci * g.sc + ih * g.sh + iw * g.sw];
+  }
+}
+
+// Channels per block: one AVX-512 register of float32, the unit the loops below keep in registers
+// (convReluPool2x2 takes its own kernel only for a multiple of it, on a CPU with AVX-512).
+constexpr int64_t kLanes = kConvReluPoolChannelBlock;
+static_assert(kLanes == 16, "one __m512 of float32");
+// Taps whose weight gradients one backward pass keeps in registers: a 3 × 3 kernel's on one
+// channel, three passes for RGB.
+constexpr int64_t kTapBlock = 9;
+
+// Each tap's offset in the padded rows, in (kh, kw, input channel) order.
+std::vector<int64_t> tapOffsets(const Geometry &g) {
+  std::vector<int64_t> out;
+  for (int64_t kh = 0; kh < g.k; ++kh)
+    for (int64_t kw = 0; kw < g.k; ++kw)
+      for (int64_t ci = 0; ci < g.cin; ++ci)
+        out.push_back(kh * g.rowWidth() + kw * g.cin + ci);
+  return out;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define PARTICLE_AVX512 __attribute__((target("avx512f,avx512bw")))
+
+// The window's four convolution outputs for `Blocks` blocks of channels from j0, into conv's four
+// rows of C: each a chain of fused multiply-adds from zero over the taps, then the bias.
+template <int Blocks>
+PARTICLE_AVX512 inline __attribute__((always_inline)) void
+convBlocks(const float *b0, const float *b1, const float *b2, const float *b3, const int64_t *offsets, const float *wt,
+           const float *bias, int64_t taps, int64_t c, int64_t j0, float *conv) {
+  __m512 a[Blocks][4];
+  for (int k = 0; k < Blocks; ++k)
+    for (int q = 0; q < 4; ++q)
+      a[k][q] = _mm512_setzero_ps();
+  for (int64_t t = 0; t < taps; ++t) {
+    const int64_t o = offsets[t];
+    const __m512 x0 = _mm512_set1_ps(b0[o]), x1 = _mm512_set1_ps(b1[o]), x2 = _mm512_set1_ps(b2[o]),
+                 x3 = _mm512_set1_ps(b3[o]);
+    for (int k = 0; k < Blocks; ++k) {
+      const __m512 w = _mm512_loadu_ps(wt + t * c + j0 + k * kLanes);
+      a[k][0] = _mm512_fmadd_ps(w, x0, a[k][0]);
+      a[k][1] = _mm512_fmadd_ps(w, x1, a[k][1]);
+      a[k][2] = _mm512_fmadd_ps(w, x2, a[k][2]);
+      a[k][3] = _mm512_fmadd_ps(w, x3, a[k][3]);
+    }
+  }
+  for (int k = 0; k < Blocks; ++k) {
+    const __m512 b = _mm512_loadu_ps(bias + j0 + k * kLanes);
+    for (int q = 0; q < 4; ++q)
+      _mm512_storeu_ps(conv + q * c + j0 + k * kLanes, _mm512_add_ps(a[k][q], b));
+  }
+}
+
+// Output rows [begin, end) of n · OH + oh. Each convolution output is computed as oneDNN's kernel
+// computes it here — a chain of fused multiply-adds from zero over the taps in (kh, kw, input
+// channel) order, then the bias: bit for bit LibTorch's conv2d on this machine (tst_model
+// convReluPoolMatchesTorch) — the window's four in registers side by side; then the pool and its
+// ReLU exactly as maxPool2x2 computes them (windowMax).
+PARTICLE_AVX512 void forwardRows(const float *x, const float *wt, const float *bias, float *out, uint8_t *arg,
+                                 int64_t begin, int64_t end, const Geometry &g) {
+  const int64_t width = g.rowWidth(), taps = g.taps(), c = g.c;
+  const std::vector<int64_t> offsets = tapOffsets(g);
+  std::vector<float> rows(static_cast<size_t>((g.k + 1) * width)), conv(static_cast<size_t>(4 * c));
+  for (int64_t r = begin; r < end; ++r) {
+    const int64_t n = r / g.oh, oh = r % g.oh;
+    paddedRows(x, n, 2 * oh, g.k + 1, g, rows.data());
+    for (int64_t ow = 0; ow < g.ow; ++ow) {
+      // The window's top left, top right, bottom left and bottom right, under tap 0.
+      const float *b0 = rows.data() + 2 * ow * g.cin, *b1 = b0 + g.cin, *b2 = b0 + width, *b3 = b2 + g.cin;
+      // Two blocks of channels at a time where there are (eight independent chains for the two
+      // fused multiply-add units), then one.
+      int64_t j0 = 0;
+      for (; j0 + 2 * kLanes <= c; j0 += 2 * kLanes)
+        convBlocks<2>(b0, b1, b2, b3, offsets.data(), wt, bias, taps, c, j0, conv.data());
+      for (; j0 < c; j0 += kLanes)
+        convBlocks<1>(b0, b1, b2, b3, offsets.data(), wt, bias, taps, c, j0, conv.data());
+      const int64_t i = (r * g.ow + ow) * c;
+      channels_last_pool::windowMax<channels_last_pool::F32, true>(conv.data(), conv.data() + c, conv.data() + 2 * c,
+                                                                   conv.data() + 3 * c, out + i, arg + i, c);
+    }
+  }
+}
+
+// The weight and bias gradients of samples [begin, end) into `gw` [taps][C] and `gb` [C]: at each
+// window's four positions the output's gradient where the argmax points and zero at the others (as
+// the pool's backward hands it to the convolution), times the input under each tap, summed over
+// the samples, rows, columns and positions in that order, a block of channels and of taps at a time
+// in registers.
+PARTICLE_AVX512 void backwardSamples(const float *x, const float *gout, const uint8_t *arg, float *gw, float *gb,
+                                     int64_t begin, int64_t end, const Geometry &g) {
+  const int64_t width = g.rowWidth(), taps = g.taps(), c = g.c, height = g.h + 2 * g.pad;
+  const std::vector<int64_t> offsets = tapOffsets(g);
+  // The samples' padded inputs, each `height` rows.
+  std::vector<float> padded(static_cast<size_t>((end - begin) * height * width));
+  for (int64_t n = begin; n < end; ++n)
+    paddedRows(x, n, 0, height, g, padded.data() + (n - begin) * height * width);
+  for (int64_t j0 = 0; j0 < c; j0 += kLanes)
+    for (int64_t t0 = 0; t0 < taps; t0 += kTapBlock) {
+      // The taps of this block (a short last block repeats tap t0: computed, not kept).
+      int64_t off[kTapBlock];
+      for (int64_t tt = 0; tt < kTapBlock; ++tt)
+        off[tt] = offsets[static_cast<size_t>(t0 + tt < taps ? t0 + tt : t0)];
+      __m512 acc[kTapBlock], bacc = _mm512_setzero_ps();
+      for (int64_t tt = 0; tt < kTapBlock; ++tt)
+        acc[tt] = _mm512_setzero_ps();
+      for (int64_t n = begin; n < end; ++n)
+        for (int64_t oh = 0; oh < g.oh; ++oh)
+          for (int64_t ow = 0; ow < g.ow; ++ow) {
+            const int64_t i = ((n * g.oh + oh) * g.ow + ow) * c + j0;
+            const __m512 gv = _mm512_loadu_ps(gout + i);
+            const __m512i av = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i *>(arg + i)));
+            const float *top = padded.data() + ((n - begin) * height + 2 * oh) * width + 2 * ow * g.cin;
+            for (int q = 0; q < 4; ++q) {
+              const float *under = top + (q / 2) * width + (q % 2) * g.cin;
+              const __m512 d = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(av, _mm512_set1_epi32(q)), gv);
+              bacc = _mm512_add_ps(bacc, d);
+              for (int64_t tt = 0; tt < kTapBlock; ++tt)
+                acc[tt] = _mm512_fmadd_ps(d, _mm512_set1_ps(under[off[tt]]), acc[tt]);
+            }
+          }
+      for (int64_t tt = 0; tt < kTapBlock && t0 + tt < taps; ++tt)
+        _mm512_storeu_ps(gw + (t0 + tt) * c + j0, acc[tt]);
+      if (t0 == 0)
+        _mm512_storeu_ps(gb + j0, bacc);
+    }
+}
+
+bool available() {
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+}
+#undef PARTICLE_AVX512
+#else
+void forwardRows(const float *, const float *, const float *, float *, uint8_t *, int64_t, int64_t, const Geometry &) {}
+void backwardSamples(const float *, const float *, const uint8_t *, float *, float *, int64_t, int64_t,
+                     const Geometry &) {}
+bool available() {
+  return false;
+}
+#endif
+
+// The samples a backward task sums before its partial sums are added, in task order: fixed, so the
+// gradients do not depend on the number of threads.
+constexpr int64_t kSamplesPerChunk = 8;
+
+// On unless a benchmark turns it off (setConvReluPoolEnabled).
+std::atomic<bool> enabled{true};
+
+Geometry geometryOf(const torch::Tensor &x, const torch::Tensor &weight) {
+  Geometry g{};
+  g.cin = x.size(1);
+  g.h = x.size(2);
+  g.w = x.size(3);
+  g.k = weight.size(2);
+  g.pad = g.k / 2;
+  g.c = weight.size(0);
+  g.oh = g.h / 2;
+  g.ow = g.w / 2;
+  g.sn = x.stride(0);
+  g.sc = x.stride(1);
+  g.sh = x.stride(2);
+  g.sw = x.stride(3);
+  return g;
+}
+
+class ConvReluPool : public torch::autograd::Function<ConvReluPool> {
+public:
+  static torch::Tensor forward(torch::autograd::AutogradContext *ctx, const torch::Tensor &x,
+                               const torch::Tensor &weight, const torch::Tensor &bias) {
+    const Geometry g = geometryOf(x, weight);
+    // The weights as [taps][C] in (kh, kw, input channel) order: small, made per call.
+    const torch::Tensor wt = weight.permute({2, 3, 1, 0}).reshape({g.taps(), g.c}).contiguous();
+    const torch::Tensor b = bias.contiguous();
+    const int64_t n = x.size(0);
+    auto out = at::empty({n, g.c, g.oh, g.ow}, x.options(), at::MemoryFormat::ChannelsLast);
+    auto arg = at::empty({n * g.oh * g.ow * g.c}, x.options().dtype(at::kByte));
+    uint8_t *a = arg.data_ptr<uint8_t>();
+    const float *in = x.data_ptr<float>(), *w = wt.data_ptr<float>(), *bp = b.data_ptr<float>();
+    float *o = out.data_ptr<float>();
+    const int64_t grain = std::max<int64_t>(1, at::internal::GRAIN_SIZE / std::max<int64_t>(1, g.ow * g.c * g.taps()));
+    at::parallel_for(0, n * g.oh, grain, [&](int64_t s, int64_t e) { forwardRows(in, w, bp, o, a, s, e, g); });
+    ctx->save_for_backward({x, arg, weight});
+    return out;
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext *ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const torch::Tensor &x = saved[0], &arg = saved[1], &weight = saved[2];
+    const Geometry g = geometryOf(x, weight);
+    const torch::Tensor gout = grads[0].contiguous(at::MemoryFormat::ChannelsLast);
+    const int64_t n = x.size(0), chunks = (n + kSamplesPerChunk - 1) / kSamplesPerChunk;
+    const int64_t per = g.taps() * g.c + g.c;             // one chunk's partial sums: weights, then bias
+    auto partial = at::empty({chunks, per}, x.options()); // every value written
+    float *p = partial.data_ptr<float>();
+    const float *in = x.data_ptr<float>(), *go = gout.data_ptr<float>();
+    const uint8_t *a = arg.data_ptr<uint8_t>();
+    at::parallel_for(0, chunks, 1, [&](int64_t s, int64_t e) {
+      for (int64_t k = s; k < e; ++k) {
+        const int64_t first = k * kSamplesPerChunk, last = std::min(n, first + kSamplesPerChunk);
+        backwardSamples(in, go, a, p + k * per, p + k * per + g.taps() * g.c, first, last, g);
+      }
+    });
+    // The chunks' sums in chunk order, then back to the weight's shape [C, Cin, k, k].
+    auto total = at::empty({per}, partial.options());
+    float *sum = total.data_ptr<float>();
+    std::copy_n(p, per, sum);
+    for (int64_t k = 1; k < chunks; ++k)
+      for (int64_t i = 0; i < per; ++i)
+        sum[i] += p[k * per + i];
+    const torch::Tensor gw = total.narrow(0, 0, g.taps() * g.c)
+                                 .view({g.k, g.k, g.cin, g.c})
+                                 .permute({3, 2, 0, 1})
+                                 .contiguous(weight.suggest_memory_format());
+    return {torch::Tensor(), gw, total.narrow(0, g.taps() * g.c, g.c)};
+  }
+};
+
+} // namespace conv_relu_pool
+
 torch::Tensor maxPool2x2(const torch::Tensor &x, bool relu) {
   const bool fits = x.dim() == 4 && x.device().is_cpu() &&
                     (x.scalar_type() == at::kFloat || x.scalar_type() == at::kBFloat16) &&
@@ -239,4 +493,25 @@ torch::Tensor maxPool2x2(const torch::Tensor &x, bool relu) {
   return channels_last_pool::MaxPool2x2::apply(x, relu);
 }
 
+void setConvReluPoolEnabled(bool on) {
+  conv_relu_pool::enabled = on;
+}
+
+torch::Tensor convReluPool2x2(const torch::Tensor &x, const torch::Tensor &weight, const torch::Tensor &bias) {
+  const int64_t k = weight.dim() == 4 ? weight.size(2) : 0;
+  // Under autocast the convolution runs in bfloat16: LibTorch's, as before.
+  const bool fits = conv_relu_pool::enabled && !at::autocast::is_cpu_enabled() && x.dim() == 4 && weight.dim() == 4 &&
+                    bias.defined() && x.device().is_cpu() && weight.device().is_cpu() &&
+                    x.scalar_type() == at::kFloat && weight.scalar_type() == at::kFloat &&
+                    bias.scalar_type() == at::kFloat && !(torch::GradMode::is_enabled() && x.requires_grad()) &&
+                    k % 2 == 1 && weight.size(3) == k && weight.size(1) == x.size(1) &&
+                    weight.size(1) * k * k <= kConvReluPoolTaps && weight.size(0) % kConvReluPoolChannelBlock == 0 &&
+                    x.size(0) > 0 && x.size(2) >= 2 && x.size(3) >= 2 && conv_relu_pool::available();
+  if (!fits)
+    return maxPool2x2(torch::conv2d(x, weight, bias, 1, k / 2), true);
+  return conv_relu_pool::ConvReluPool::apply(x, weight, bias);
+}
+
 } // namespace particle::nodes
+
+#undef PARTICLE_POOL_CLONES

@@ -14,4 +14,21 @@ namespace particle::nodes {
 // NaN wins (the last NaN of the window takes the gradient), as in LibTorch.
 torch::Tensor maxPool2x2(const torch::Tensor &x, bool relu);
 
+// The taps (input channels × k × k) up to which convReluPool2x2 takes its own kernel, and the
+// multiple of which its output channels must be.
+constexpr int64_t kConvReluPoolTaps = 32;
+constexpr int64_t kConvReluPoolChannelBlock = 16;
+
+// maxPool2x2(conv2d(x, weight, bias, stride 1, padding k / 2), true) — a ConvNet layer with its
+// ReLU and pool — for weight [C, Cin, k, k], k odd. A float32 input with few channels (Cin · k² up
+// to kConvReluPoolTaps, C a multiple of kConvReluPoolChannelBlock) that needs no gradient (a batch
+// of images: the first layer), outside autocast, on a CPU with AVX-512, takes one pass of its own
+// that never writes the convolution's output: the same values as oneDNN's float32 kernel here, bit
+// for bit (the same fused multiply-adds in the same order), and the weight and bias gradients as
+// the same sums in another order (equal within rounding, not bit for bit). Anything else takes
+// LibTorch's convolution and maxPool2x2.
+torch::Tensor convReluPool2x2(const torch::Tensor &x, const torch::Tensor &weight, const torch::Tensor &bias);
+// Off: convReluPool2x2 always takes LibTorch's convolution (bench_step --compare unfused); on by default.
+void setConvReluPoolEnabled(bool on);
+
 } // namespace particle::nodes

@@ -69,6 +69,9 @@ private Q_SLOTS:
   void channelsLastPoolMatchesTorch();
   void channelsLastPoolUnderAutocast();
   void convNetPoolsTakeTheChannelsLastKernel();
+  void convReluPoolMatchesTorch_data();
+  void convReluPoolMatchesTorch();
+  void convReluPoolLeavesOtherLayersToTorch();
 };
 
 void TestModel::examples_data() {
@@ -364,8 +367,105 @@ void TestModel::convNetPoolsTakeTheChannelsLastKernel() {
     for (const auto &edge : node->next_edges())
       open.push_back(edge.function.get());
   }
-  QCOMPARE(counts["ours"], 8); // four trunk calls, two pools each
+  // Four trunk calls: the first layer's convolution, ReLU and pool in one pass (convReluPool2x2, on
+  // a CPU with AVX-512), the second layer's pool in ChannelsLastPool's.
+  const bool fused = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+  QCOMPARE(counts["ours"], fused ? 4 : 8);
+  QCOMPARE(counts["ConvolutionBackward0"], fused ? 4 : 8);
   QCOMPARE(counts["MaxPool2DWithIndicesBackward0"], 0);
+}
+
+void TestModel::convReluPoolMatchesTorch_data() {
+  QTest::addColumn<QList<qint64>>("shape"); // the input [N, Cin, H, W]
+  QTest::addColumn<int>("kernel");
+  QTest::addColumn<int>("channels");
+  QTest::addColumn<QString>("values");
+  QTest::newRow("fashion-patches' first layer") << QList<qint64>{8, 1, 14, 14} << 3 << 32 << "normal";
+  // Enough rows and samples that LibTorch's grain splits them over the threads (two, below).
+  QTest::newRow("a batch of 128 patches") << QList<qint64>{128, 1, 14, 14} << 3 << 32 << "normal";
+  QTest::newRow("RGB, odd height and width") << QList<qint64>{5, 3, 11, 10} << 3 << 16 << "normal";
+  QTest::newRow("5 × 5, odd height, 48 channels") << QList<qint64>{6, 1, 9, 8} << 5 << 48 << "normal";
+  QTest::newRow("ties: small integers") << QList<qint64>{7, 1, 6, 7} << 3 << 16 << "ties";
+}
+
+// A first layer on images: convolution, ReLU and 2×2 pool in one pass, against LibTorch's conv2d
+// and ChannelsLastPool's pool (which equals LibTorch's, above). The values bit for bit: the same
+// fused multiply-adds in the same order as oneDNN's kernel here. The weight and bias gradients are
+// the same sums in another order: equal within float32 rounding, not bit for bit.
+void TestModel::convReluPoolMatchesTorch() {
+  if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw"))
+    QSKIP("convReluPool2x2 takes its own kernel on a CPU with AVX-512 only");
+  QFETCH(QList<qint64>, shape);
+  QFETCH(int, kernel);
+  QFETCH(int, channels);
+  QFETCH(QString, values);
+  std::vector<int64_t> sizes(shape.begin(), shape.end());
+  // A patch of a larger image, as Split hands it on: a view with the image's strides.
+  const auto whole = poolInput({sizes[0], sizes[1], 2 * sizes[2], 2 * sizes[3]}, values.toStdString());
+  const auto x = whole.narrow(2, sizes[2], sizes[2]).narrow(3, 1, sizes[3]);
+  torch::nn::Conv2d conv(torch::nn::Conv2dOptions(sizes[1], channels, kernel).padding(kernel / 2));
+  if (values == "ties") { // small integer weights and bias: many windows with equal maxima, and zeros
+    conv->weight.set_data(torch::randint(-1, 2, conv->weight.sizes()).to(torch::kFloat));
+    conv->bias.set_data(torch::randint(-1, 2, conv->bias.sizes()).to(torch::kFloat));
+  }
+  conv->weight.set_data(torch::empty_like(conv->weight, at::MemoryFormat::ChannelsLast).copy_(conv->weight));
+  const int threads = torch::get_num_threads();
+  torch::set_num_threads(2);
+  const auto restore = qScopeGuard([threads] { torch::set_num_threads(threads); });
+  std::vector<torch::Tensor> outs, weightGrads, biasGrads;
+  for (const bool ours : {true, false}) {
+    conv->zero_grad();
+    const auto y =
+        ours ? nodes::convReluPool2x2(x, conv->weight, conv->bias) : nodes::maxPool2x2(conv->forward(x), true);
+    if (ours) // the kernel ran, not the ops behind it
+      QVERIFY2(y.grad_fn()->name().find("ConvReluPool") != std::string::npos, y.grad_fn()->name().c_str());
+    QVERIFY(y.is_contiguous(at::MemoryFormat::ChannelsLast));
+    torch::manual_seed(3);
+    y.backward(torch::randn(y.sizes()));
+    outs.push_back(y.detach());
+    weightGrads.push_back(conv->weight.grad().clone());
+    biasGrads.push_back(conv->bias.grad().clone());
+  }
+  QVERIFY(sameValues(outs[0], outs[1]));
+  QCOMPARE(weightGrads[0].sizes(), weightGrads[1].sizes());
+  // The same sums in another order: within a few units of float32 rounding of the largest.
+  for (const auto &[a, b] : {std::pair{weightGrads[0], weightGrads[1]}, std::pair{biasGrads[0], biasGrads[1]}}) {
+    const double scale = b.abs().max().item<double>() + 1e-12;
+    const double diff = (a - b).abs().max().item<double>() / scale;
+    QVERIFY2(diff <= 1e-5, qPrintable(QString("largest difference %1 of the largest gradient").arg(diff)));
+  }
+}
+
+// Where its kernel does not apply, convReluPool2x2 is LibTorch's convolution and maxPool2x2: an
+// input that wants its gradient (a later layer, saliency), channels not a multiple of 16, too many
+// taps, an even kernel, bf16 autocast, or turned off for a benchmark.
+void TestModel::convReluPoolLeavesOtherLayersToTorch() {
+  auto fusedFor = [](const torch::Tensor &x, int64_t cin, int64_t channels, int64_t kernel) {
+    torch::nn::Conv2d conv(torch::nn::Conv2dOptions(cin, channels, kernel).padding(kernel / 2));
+    const auto y = nodes::convReluPool2x2(x, conv->weight, conv->bias);
+    const auto expected = nodes::maxPool2x2(conv->forward(x), true);
+    return std::pair{y.grad_fn() && y.grad_fn()->name().find("ConvReluPool") != std::string::npos,
+                     sameValues(y, expected)};
+  };
+  const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+  const auto image = torch::randn({4, 1, 10, 10});
+  QCOMPARE(fusedFor(image, 1, 32, 3), std::pair(avx512, true));
+  QCOMPARE(fusedFor(image.clone().requires_grad_(), 1, 32, 3), std::pair(false, true));
+  QCOMPARE(fusedFor(image, 1, 24, 3), std::pair(false, true));
+  QCOMPARE(fusedFor(image, 1, 32, 4), std::pair(false, true));
+  const auto map = torch::randn({4, 8, 10, 10}); // 8 × 3 × 3 taps
+  QCOMPARE(fusedFor(map, 8, 32, 3), std::pair(false, true));
+  nodes::setConvReluPoolEnabled(false);
+  QCOMPARE(fusedFor(image, 1, 32, 3), std::pair(false, true));
+  nodes::setConvReluPoolEnabled(true);
+  at::autocast::set_cpu_enabled(true);
+  at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+  QCOMPARE(fusedFor(image, 1, 32, 3), std::pair(false, true));
+  at::autocast::set_cpu_enabled(false);
+  at::autocast::clear_cache();
+  // Without a gradient being recorded the input's requires_grad does not matter.
+  torch::NoGradGuard noGrad;
+  QCOMPARE(fusedFor(image.clone().requires_grad_(), 1, 32, 3).second, true);
 }
 
 QTEST_GUILESS_MAIN(TestModel)
