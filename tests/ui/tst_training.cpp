@@ -71,6 +71,7 @@ private Q_SLOTS:
   void openingAnotherProjectClearsTheTab();
   void twoWorkersFromTheTrainTab();
   void workersThatCannotStartAreReported();
+  void augmentationIsSetInTheTrainTab();
   void stopEndsEveryWorker();
   void aFinishedRunIsNamedOnTheExplainTab();
   void aStoppedRunKeepsTheCompletedCheckpoint();
@@ -453,6 +454,26 @@ void TestTraining::workersThatCannotStartAreReported() {
   QVERIFY2(result.message.contains("could not start /nonexistent/particle"), qPrintable(result.message));
   QVERIFY(panel->progressLabel()->text().contains("could not start /nonexistent/particle"));
   QVERIFY(panel->startButton()->isEnabled());
+}
+
+// training.augment_* are advanced settings of the Train tab: typed there, they go into the project;
+// on samples that cannot be augmented (vectors) the reason shows under the field before Start.
+void TestTraining::augmentationIsSetInTheTrainTab() {
+  Json doc = baseProject(); // samples [32]: vectors
+  doc["training"] = {{"epochs", 1}, {"batch_size", 16}, {"threads", 1}};
+  window_->document()->reset(projectFromJson(doc, "augment.json"));
+  TrainPanel *panel = window_->trainPanel();
+  typeAdvancedSetting(panel, "augment_freq_warp", "0.15");
+  QCOMPARE(window_->document()->project().training.value("augment_freq_warp", 0.0), 0.15);
+  auto *problem = panel->settingsForm()->findChild<QLabel *>("problem:augment_freq_warp");
+  QVERIFY(problem);
+  QTRY_VERIFY(problem->isVisible());
+  QVERIFY2(problem->text().contains("needs samples shaped [C, H, W]") && problem->text().contains("[32]"),
+           qPrintable(problem->text()));
+  // Set back to 0 (off), the problem goes.
+  typeAdvancedSetting(panel, "augment_freq_warp", "0");
+  QCOMPARE(window_->document()->project().training.value("augment_freq_warp", 1.0), 0.0);
+  QTRY_VERIFY(!problem->isVisible());
 }
 
 void TestTraining::stopEndsEveryWorker() {
