@@ -9,6 +9,7 @@
 #include <QDirIterator>
 #include <QFile>
 #include <QFileInfo>
+#include <QRegularExpression>
 
 #include <algorithm>
 #include <cerrno>
@@ -147,7 +148,19 @@ std::string relaid(const std::string &path, const std::string &text, const Json 
 } // namespace
 
 void KeepReport::add(const KeepReport &other) {
-  done += other.done;
+  // "1 run moved to D/runs" and "1 search moved to D/runs" say it once: "1 run, 1 search moved to …".
+  for (const QString &line : other.done) {
+    const QRegularExpression where(" (" + QRegularExpression::escape(tr("moved")) + "|" +
+                                   QRegularExpression::escape(tr("copied")) + ") " +
+                                   QRegularExpression::escape(tr("to")) + " ");
+    const auto at = line.indexOf(where);
+    const QString tail = at < 0 ? QString() : line.mid(at);
+    auto same = std::find_if(done.begin(), done.end(), [&](const QString &d) { return at >= 0 && d.endsWith(tail); });
+    if (same == done.end())
+      done << line;
+    else
+      *same = same->left(same->size() - tail.size()) + ", " + line.left(at) + tail;
+  }
   problems += other.problems;
   waiting += other.waiting;
 }
@@ -285,7 +298,7 @@ KeepReport MadeFolders::keep(const QString &root, const QString &unowned, const 
     for (const auto &[kind, n] : *kinds)
       counts << kindCount(kind, n);
     if (!counts.isEmpty())
-      report.done << tr("%1 %2 to %3").arg(counts.join(", "), verb, root);
+      report.done << QString("%1 %2 %3 %4").arg(counts.join(", "), verb, tr("to"), root);
   }
   return report;
 }

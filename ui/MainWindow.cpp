@@ -386,8 +386,14 @@ void MainWindow::keepWork(bool onSave) {
   if (report.empty())
     return;
   const QString file = QDir::toNativeSeparators(doc_->filePath());
-  statusBar()->showMessage(onSave ? tr("Saved %1; %2").arg(file, report.text())
-                                  : tr("Kept with %1: %2").arg(file, report.text()),
+  // One line the status bar shows whole: the file by its name, its runs folder as "runs/ beside
+  // it" (the full paths are in the warning, when there is one).
+  const QString root = QFileInfo(train_->runsFolder()).absoluteFilePath();
+  QString line = report.text();
+  if (root == QFileInfo(doc_->filePath()).absoluteDir().filePath("runs"))
+    line.replace(root, tr("runs/ beside it"));
+  const QString name = QFileInfo(doc_->filePath()).fileName();
+  statusBar()->showMessage(onSave ? tr("Saved %1; %2").arg(name, line) : tr("Kept with %1: %2").arg(name, line),
                            onSave && report.problems.isEmpty() ? 12000 : 0);
   if (!report.problems.isEmpty()) {
     const QString what = onSave ? tr("%1 was saved, but not everything made before it was kept with it:").arg(file)

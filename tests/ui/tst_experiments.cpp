@@ -838,7 +838,8 @@ private Q_SLOTS:
     QCOMPARE(panel->searchFolder(), keptSearch);
     QCOMPARE(lab->resultsFolder(), keptClaims);
     const QString message = window_->statusBar()->currentMessage();
-    QVERIFY2(message.contains("1 claims folder, 1 search moved to " + runs), qPrintable(message));
+    QVERIFY2(message == "Saved bands.particle.json; 1 claims folder, 1 search moved to runs/ beside it",
+             qPrintable(message));
 
     // Nothing in them names the old place; the search is of "bands", its trials of its variants.
     const QString searchText = QString::fromStdString(readTextFile((keptSearch + "/search.json").toStdString()));
