@@ -2,6 +2,7 @@
 
 #include "project/ProjectCheck.h"
 
+#include <cmath>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
@@ -22,7 +23,7 @@ std::string withCommas(int64_t v) {
 }
 
 std::string duration(double seconds) {
-  const int64_t s = static_cast<int64_t>(seconds + 0.5);
+  const int64_t s = std::llround(seconds);
   std::ostringstream out;
   if (s >= 3600)
     out << s / 3600 << "h" << std::setw(2) << std::setfill('0') << (s % 3600) / 60 << "m";
