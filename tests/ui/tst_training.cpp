@@ -15,6 +15,7 @@
 
 #include <QComboBox>
 #include <QDoubleSpinBox>
+#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QLabel>
 #include <QListWidget>
@@ -26,6 +27,8 @@
 #include <QUndoStack>
 #include <QtMath>
 #include <QtTest>
+
+#include <algorithm>
 
 using namespace particle;
 using namespace particle::ui;
@@ -79,6 +82,8 @@ private Q_SLOTS:
   void achievedFlopsBesideTheThroughput();
   void theTimeLeftFollowsTheRunsMeanPace();
   void anOlderRunOfAnotherGraphIsNotOfferedToExplain();
+  void theLossCurveFollowsTheRunAndEndsOnItsLastStep();
+  void pauseSaysTheStepTheRunStoppedAt();
 
 private:
   MainWindow *window_ = nullptr;
@@ -523,7 +528,12 @@ RunFinished runFromTheButtons(TrainPanel *panel, qint64 stopAt) {
 // #21 item 15: the checkpoint of a run that ends on the Train tab is named on the Explain tab like a
 // picked one; with no checkpoint before it, a stopped run's is taken, and said to be stopped.
 void TestTraining::aFinishedRunIsNamedOnTheExplainTab() {
-  window_->document()->reset(longProject(20));
+  // Batches of 2: an epoch of 2,700 steps, long enough for the Stop after step 10 (the Train tab
+  // hears of the steps four times a second) to land in the first epoch on a fast machine.
+  Json doc = baseProject();
+  doc["dataset"]["samples"] = 6000;
+  doc["training"] = {{"epochs", 20}, {"batch_size", 2}, {"threads", 1}, {"lr", 0.001}};
+  window_->document()->reset(projectFromJson(doc, "long.json"));
   TrainPanel *panel = window_->trainPanel();
   ExplainPanel *explain = window_->explainPanel();
   QVERIFY(explain->checkpoint().isEmpty());
@@ -801,6 +811,100 @@ void TestTraining::theTimeLeftFollowsTheRunsMeanPace() {
     fresh.step(steps[i]);
   QCOMPARE(fresh.stepSeconds(), 0.0);
   QCOMPARE(fresh.secondsLeft(steps[2]), 999.0);
+}
+
+// Issue 25 (in-app training at the CLI's speed): the GUI thread wakes once per batch of steps (at
+// most four a second) and draws the loss curve at most twice a second, only while the Train tab is
+// on screen — and the curve still follows the run, shows what arrived while the tab was away as
+// soon as it is back, and ends on the run's last step.
+void TestTraining::theLossCurveFollowsTheRunAndEndsOnItsLastStep() {
+  window_->document()->reset(longProject(200));
+  TrainPanel *panel = window_->trainPanel();
+  QCustomPlot *loss = panel->lossPlot();
+  QElapsedTimer clock;
+  clock.start();
+  // Each time the loss curve is drawn: when, and how many steps it showed.
+  QList<QPair<qint64, int>> draws;
+  connect(loss, &QCustomPlot::afterReplot, panel,
+          [&] { draws << qMakePair(clock.elapsed(), loss->graph(0)->dataCount()); });
+  // The batches of steps and the epochs the GUI thread is woken for (heard there: the panel is
+  // the receiver's context).
+  int batches = 0, epochs = 0;
+  connect(panel->controller()->worker(), &EngineWorker::steps, panel, [&] { ++batches; });
+  connect(panel, &TrainPanel::epochReceived, panel, [&] { ++epochs; });
+  QSignalSpy done(panel, &TrainPanel::runFinished);
+  QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+  QTRY_VERIFY_WITH_TIMEOUT(panel->lastStep() > 0, 60000);
+
+  // On screen for three seconds: drawn again and again as the steps come, never more than about
+  // twice a second (one draw per epoch may come between), each time with the steps that had come.
+  const qint64 shownFrom = clock.elapsed();
+  const int batchesFrom = batches, epochsFrom = epochs;
+  QTest::qWait(3000);
+  const qint64 shownTo = clock.elapsed();
+  const double seconds = static_cast<double>(shownTo - shownFrom) / 1000;
+  const int batchesShown = batches - batchesFrom, epochsShown = epochs - epochsFrom;
+  QVERIFY2(
+      batchesShown <= seconds * 4 + epochsShown + 2,
+      qPrintable(QString("%1 batches of steps in %2 s (%3 epochs)").arg(batchesShown).arg(seconds).arg(epochsShown)));
+  QList<qint64> shownDraws;
+  for (const auto &[at, points] : draws)
+    if (at > shownFrom && at <= shownTo)
+      shownDraws << at;
+  QVERIFY2(shownDraws.size() >= 4 && shownDraws.size() <= seconds * 2 + epochsShown + 2,
+           qPrintable(QString("%1 draws in %2 s (%3 epochs)").arg(shownDraws.size()).arg(seconds).arg(epochsShown)));
+  for (int i = 1; i < shownDraws.size(); ++i)
+    QVERIFY2(shownDraws[i] - shownDraws[i - 1] < 1500, "the curve stood still for 1.5 s while the steps came");
+
+  // The Design tab (Ctrl+1) for a second: the curve is not drawn off screen; back on the Train
+  // tab (Ctrl+2) it is drawn at once with every step that came meanwhile.
+  QTest::keyClick(window_, Qt::Key_1, Qt::ControlModifier);
+  QTRY_VERIFY(!loss->isVisible());
+  const qint64 hiddenFrom = clock.elapsed();
+  QTest::qWait(1000);
+  const int hiddenDraws = static_cast<int>(
+      std::count_if(draws.begin(), draws.end(), [&](const auto &d) { return d.first > hiddenFrom + 100; }));
+  QCOMPARE(hiddenDraws, 0);
+  const int stepsWhileHidden = loss->graph(0)->dataCount();
+  QTest::keyClick(window_, Qt::Key_2, Qt::ControlModifier);
+  const qint64 back = clock.elapsed();
+  QTRY_VERIFY_WITH_TIMEOUT(!draws.isEmpty() && draws.back().first >= back, 300);
+  QVERIFY2(draws.back().second >= stepsWhileHidden,
+           qPrintable(QString("drawn with %1 of %2 steps").arg(draws.back().second).arg(stepsWhileHidden)));
+
+  // Stopped: the last draw shows the step the run ended at.
+  QTest::mouseClick(panel->stopButton(), Qt::LeftButton);
+  QVERIFY(done.wait(60000));
+  const auto result = done.at(0).at(0).value<RunFinished>();
+  QCOMPARE(result.status, QString("stopped"));
+  auto data = loss->graph(0)->data();
+  QCOMPARE(static_cast<qint64>(data->at(data->size() - 1)->key), result.steps);
+  QTRY_COMPARE_WITH_TIMEOUT(draws.back().second, data->size(), 1000);
+  QCOMPARE(panel->lastStep(), result.steps);
+}
+
+// A pause stops the run at its next batch; the status names that step (the steps the run made
+// since the last batch it sent are sent at once, not after the resume), which is the step a live
+// change applied while paused is marked at.
+void TestTraining::pauseSaysTheStepTheRunStoppedAt() {
+  window_->document()->reset(longProject(200));
+  TrainPanel *panel = window_->trainPanel();
+  QList<qint64> applied;
+  connect(panel->controller()->worker(), &EngineWorker::settingsApplied, panel,
+          [&applied](const LiveSettings &, qint64 step) { applied << step; });
+  QSignalSpy done(panel, &TrainPanel::runFinished);
+  QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+  QTRY_VERIFY_WITH_TIMEOUT(panel->lastStep() > 50, 60000);
+  QTest::mouseClick(panel->pauseButton(), Qt::LeftButton);
+  QTest::qWait(300);
+  const qint64 shown = panel->lastStep();
+  QVERIFY2(panel->progressLabel()->text().startsWith(QString("paused at step %1:").arg(shown)),
+           qPrintable(panel->progressLabel()->text()));
+  QTest::mouseClick(panel->applyButton(), Qt::LeftButton);
+  QTRY_VERIFY_WITH_TIMEOUT(applied.count() > 0, 30000);
+  QCOMPARE(applied.at(0), shown); // the engine's own step while paused
+  QTest::mouseClick(panel->stopButton(), Qt::LeftButton);
+  QVERIFY(done.wait(60000));
 }
 
 #include "tst_training.moc"

@@ -19,16 +19,16 @@
 
 namespace particle::ui {
 
-namespace {
 // Collects engine events on the engine thread and forwards them, throttling steps.
-class Forwarder : public TrainObserver {
+class StepForwarder : public TrainObserver {
 public:
-  Forwarder(EngineWorker *worker, qint64 *stepCounter) : worker_(worker), step_(stepCounter) { clock_.start(); }
+  StepForwarder(EngineWorker *worker, qint64 *stepCounter) : worker_(worker), step_(stepCounter) {}
 
   void onStep(const StepEvent &e) override {
     *step_ = e.step;
     pending_.push_back(e);
-    if (clock_.elapsed() >= EngineWorker::kStepIntervalMs || e.step == e.totalSteps)
+    // The first step at once (the Train tab stops saying "loading data…"), then a batch at a time.
+    if (!clock_.isValid() || clock_.elapsed() >= EngineWorker::kStepIntervalMs || e.step == e.totalSteps)
       flush();
   }
   void onEpoch(const EpochEvent &e) override {
@@ -57,7 +57,6 @@ private:
   std::vector<StepEvent> pending_;
   QElapsedTimer clock_;
 };
-} // namespace
 
 namespace {
 // The other workers of a data-parallel run: `particle train` processes that join rank 0, which is
@@ -170,8 +169,10 @@ void EngineWorker::run(const RunRequest &request) {
       helpers = std::make_unique<HelperWorkers>(project, spec, options.outDir, options);
     trainer_ = std::make_unique<Trainer>(project, options);
     step_ = 0;
-    Forwarder forward(this, &step_);
+    StepForwarder forward(this, &step_);
+    forwarder_ = &forward;
     const RunSummary s = trainer_->run(&forward, request.control.get());
+    forwarder_ = nullptr;
     forward.flush();
     const std::string helperProblem = helpers ? helpers->finish(!s.failed()) : std::string();
     result.status = statusName(s.status);
@@ -194,6 +195,7 @@ void EngineWorker::run(const RunRequest &request) {
     for (int64_t c = 0; c < trainer_->data().info.classes; ++c)
       result.classNames << QString::fromStdString(className(trainer_->data().info, c));
   } catch (const std::exception &e) {
+    forwarder_ = nullptr;
     result.status = "failed";
     result.message = QString::fromUtf8(e.what());
     result.failed = true;
@@ -218,6 +220,11 @@ void EngineWorker::run(const RunRequest &request) {
     handoffRelease();
     Q_EMIT peakMeasured(result.outDir, peak);
   }
+}
+
+void EngineWorker::flushSteps() {
+  if (forwarder_)
+    forwarder_->flush();
 }
 
 void EngineWorker::applyLive(const LiveSettings &settings) {
@@ -304,6 +311,10 @@ void TrainingController::start(const QString &projectText, const QString &projec
 
 void TrainingController::pause() {
   control_->pause();
+  // The run stops at its next batch, which runs this first: the steps it made since its last batch
+  // was sent reach the Train tab now, not after the resume (it says which step the run paused at).
+  EngineWorker *worker = worker_;
+  control_->post([worker] { worker->flushSteps(); });
 }
 void TrainingController::resume() {
   control_->resume();

@@ -1,7 +1,7 @@
 #pragma once
 // EngineWorker: lives on the engine thread and alone owns the model, optimiser and tensors.
 // Commands arrive as queued signals (start) or through the thread-safe control token (pause,
-// resume, stop, live settings); events leave as value structs, steps throttled to ≤ 30/s.
+// resume, stop, live settings); events leave as value structs, steps in batches of ≤ 4 a second.
 // TrainingController owns the thread: its destructor stops the run and joins.
 
 #include "training/TrainingTypes.h"
@@ -20,6 +20,8 @@ class Trainer;
 
 namespace particle::ui {
 
+class StepForwarder;
+
 class EngineWorker : public QObject {
   Q_OBJECT
 
@@ -34,8 +36,11 @@ public:
   // The `particle` program that a run with several workers starts them with: PARTICLE_CLI, else
   // the one next to the app, else the one on PATH; empty when none is found.
   static QString commandLineProgram();
-  // Minimum interval between step emissions.
-  static constexpr int kStepIntervalMs = 100;
+  // Minimum interval between step emissions: the Train tab updates its progress and status once
+  // per batch and draws its loss curve with every second one, so each batch is one wake-up of the
+  // GUI thread (which takes a core from training on a machine whose cores all train). A run's
+  // first and last steps, and the last of a paused run, are sent at once.
+  static constexpr int kStepIntervalMs = 250;
 
   // Whether a run is in progress on the engine thread (safe from any thread).
   bool busy() const;
@@ -61,8 +66,10 @@ Q_SIGNALS:
 private:
   friend class TrainingController;
   void applyLive(const LiveSettings &settings); // engine thread only
+  void flushSteps();                            // engine thread only: the steps not sent yet, now
 
   std::unique_ptr<Trainer> trainer_;
+  StepForwarder *forwarder_ = nullptr; // the run's, while it runs
   qint64 step_ = 0;
   mutable std::mutex mutex_;
   std::condition_variable idle_;

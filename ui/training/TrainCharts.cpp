@@ -19,7 +19,13 @@
 namespace particle::ui {
 
 namespace {
-constexpr int kReplotMs = 500;         // charts redraw at most twice a second while training (bench_gui)
+constexpr int kReplotMs = 500; // the loss curve is drawn at most twice a second while training (bench_gui)
+// A batch of steps that comes this much early still draws (batches come every 250 ms or more:
+// EngineWorker::kStepIntervalMs), so that every second batch draws, not every third.
+constexpr int kLateMs = 100;
+// The timer draws what no batch drew this long after the curve was due: later than the next batch
+// would come, so that it does not wake the GUI thread while batches come.
+constexpr int kFallbackMs = 350;
 constexpr int kMaxStepPoints = 200000; // history cap per run
 constexpr double kSmoothing = 0.95;    // EMA of the step loss
 // Samples per second over the last seconds of training: a tiny batch takes well under a
@@ -112,28 +118,14 @@ TrainCharts::TrainCharts(std::function<bool()> running, QWidget *parent)
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addWidget(chartScroll);
 
+  // The GUI thread shares the cores with training: each of its wake-ups stalls a step, and each
+  // chart drawn takes milliseconds. While a run goes the charts are drawn at most twice a second,
+  // only while the tab is on screen: with the batch of steps that arrives when a draw is due (no
+  // wake-up of their own), else by this timer (an epoch's charts, the last steps before a pause,
+  // validation or the end; what arrived while the tab was off screen, once it is shown).
   replot_ = new QTimer(this);
-  replot_->setInterval(kReplotMs);
-  // The GUI thread shares the cores with training: redraw only what changed, only when the tab
-  // is on screen, and rescale there (not on every batch of points).
-  connect(replot_, &QTimer::timeout, this, [this] {
-    if (!isVisible())
-      return;
-    if (stepsDirty_) {
-      stepsDirty_ = false;
-      lossPlot_->yAxis->rescale();
-      lossPlot_->replot(QCustomPlot::rpQueuedReplot);
-      // The learning rate and throughput change slowly: every fourth tick is enough.
-      if (++ticks_ % 4 == 0 || !running_())
-        ratePlot_->replot(QCustomPlot::rpQueuedReplot);
-    }
-    if (dirty_) {
-      dirty_ = false;
-      for (auto *p : {lossPlot_, epochPlot_, ratePlot_, sharePlot_})
-        p->replot(QCustomPlot::rpQueuedReplot);
-    }
-  });
-  replot_->start();
+  replot_->setSingleShot(true);
+  connect(replot_, &QTimer::timeout, this, &TrainCharts::draw);
 
   clear(5);
 }
@@ -142,6 +134,44 @@ void TrainCharts::showEvent(QShowEvent *event) {
   QWidget::showEvent(event);
   // Back on screen: draw what arrived meanwhile.
   stepsDirty_ = dirty_ = true;
+  drawWithin(0);
+}
+
+void TrainCharts::redraw() {
+  dirty_ = true;
+  if (!isVisible())
+    return; // drawn once shown (showEvent)
+  // No run goes (it ended, an overlay was ticked): at once. During a run: with the next draw due.
+  const qint64 since = drawn_.isValid() ? drawn_.elapsed() : kReplotMs;
+  drawWithin(running_() ? static_cast<int>(std::max<qint64>(0, kReplotMs - since)) : 0);
+}
+
+void TrainCharts::drawWithin(int ms) {
+  if (!replot_->isActive() || replot_->remainingTime() > ms)
+    replot_->start(ms);
+}
+
+void TrainCharts::draw() {
+  replot_->stop();
+  if (!isVisible())
+    return; // showEvent draws it
+  drawn_.start();
+  std::vector<QCustomPlot *> plots;
+  if (stepsDirty_ || dirty_) {
+    lossPlot_->yAxis->rescale();
+    plots.push_back(lossPlot_);
+    // The learning rate and throughput change slowly: every fourth time is enough, and at the end.
+    if (dirty_ || ++ticks_ % 4 == 0 || !running_())
+      plots.push_back(ratePlot_);
+  }
+  if (dirty_) {
+    plots.push_back(epochPlot_);
+    plots.push_back(sharePlot_);
+    plots.push_back(confusionPlot_);
+  }
+  stepsDirty_ = dirty_ = false;
+  for (auto *p : plots)
+    p->replot(QCustomPlot::rpQueuedReplot);
 }
 
 void TrainCharts::redrawNow() {
@@ -190,7 +220,7 @@ void TrainCharts::clear(int epochs) {
   windowSamples_ = 0;
   windowSeconds_ = 0;
   maxLr_ = maxThroughput_ = 0;
-  dirty_ = true;
+  redraw();
   confusionPlot_->replot();
 }
 
@@ -229,6 +259,16 @@ void TrainCharts::addSteps(const std::vector<StepEvent> &points, RunRecord &run)
   ratePlot_->yAxis->setRange(0, maxLr_ > 0 ? maxLr_ * 1.15 : 1);
   ratePlot_->yAxis2->setRange(0, maxThroughput_ > 0 ? maxThroughput_ * 1.15 : 1);
   stepsDirty_ = true;
+  if (!isVisible())
+    return; // drawn once shown (showEvent)
+  // Drawn now when due, in the same pass as the Train tab's progress and status (one paint of the
+  // window). Else by the next batch that finds it due, or by the timer a batch later than that
+  // (the steps stopped coming: a pause, validation, the end).
+  const qint64 since = drawn_.isValid() ? drawn_.elapsed() : kReplotMs;
+  if (since >= kReplotMs - kLateMs)
+    draw();
+  else
+    drawWithin(static_cast<int>(std::max<qint64>(0, kReplotMs - since)) + kFallbackMs);
 }
 
 void TrainCharts::addEpoch(const EpochEvent &p) {
@@ -255,7 +295,7 @@ void TrainCharts::addEpoch(const EpochEvent &p) {
   if (sharePlot_->graphCount() > 0 && sharePlot_->plotLayout()->rowCount() <= 2)
     charts::legendBelow(sharePlot_); // the legend appears with the first shares, below the axes
   drawConfusion(p);
-  dirty_ = true;
+  redraw();
 }
 
 void TrainCharts::drawConfusion(const EpochEvent &e) {
@@ -304,8 +344,7 @@ void TrainCharts::drawConfusion(const EpochEvent &e) {
   confusionPlot_->xAxis->setRange(-0.5, classes - 0.5);
   confusionPlot_->yAxis->setRange(-0.5, classes - 0.5);
   confusionPlot_->yAxis->setRangeReversed(true); // the first class on top, as in a table
-  confusionClasses_ = classes;
-  confusionPlot_->replot(QCustomPlot::rpQueuedReplot);
+  confusionClasses_ = classes;                   // drawn with the epoch's other charts (addEpoch)
 }
 
 // At 1024×700 ten classes leave cells some 17 pixels wide: "100%" at 7 pt ran over its neighbours
@@ -359,7 +398,7 @@ void TrainCharts::markChange(qint64 step, const QString &text) {
   label->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);
   label->setText(text);
   label->setColor(charts::markColor());
-  dirty_ = true;
+  redraw();
 }
 
 void TrainCharts::showOverlays(const std::vector<const RunRecord *> &runs) {
@@ -384,7 +423,7 @@ void TrainCharts::showOverlays(const std::vector<const RunRecord *> &runs) {
     if (run.epochs.size() < 2)
       acc->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, run.color, run.color, 6));
   }
-  dirty_ = true;
+  redraw();
 }
 
 bool TrainCharts::exportTo(const QString &path, QString *error) {

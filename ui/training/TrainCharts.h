@@ -2,10 +2,11 @@
 // The Train tab's live charts: step loss (raw and smoothed), validation loss and accuracy per
 // epoch, learning rate and throughput, the contribution share per sub-model and the confusion
 // matrix; earlier runs overlaid; marks where a change was applied mid-run. Points are appended as
-// they arrive and drawn by one timer, only while the tab is on screen.
+// they arrive and drawn at most twice a second, only while the tab is on screen.
 
 #include "training/TrainingTypes.h"
 
+#include <QElapsedTimer>
 #include <QWidget>
 
 #include <deque>
@@ -46,8 +47,8 @@ public:
   void markChange(qint64 step, const QString &text);
   // Earlier runs drawn over the live curves, dotted in their colours.
   void showOverlays(const std::vector<const RunRecord *> &runs);
-  // Redraws every chart at the next tick (a run ended, the list of curves changed).
-  void redraw() { dirty_ = true; }
+  // Redraws every chart shortly (a run ended, the list of curves changed), once on screen.
+  void redraw();
   void redrawNow();
   // Writes the charts as .png, .pdf or .csv; false (and `error` says why) on failure.
   bool exportTo(const QString &path, QString *error = nullptr);
@@ -57,6 +58,10 @@ protected:
 
 private:
   void drawConfusion(const EpochEvent &p);
+  // Draws the charts that changed (the rate chart with every fourth change of the steps).
+  void draw();
+  // Starts the draw timer, or brings it forward, to fire within `ms`.
+  void drawWithin(int ms);
   // The matrix's percentages and class names sized to its cells, once the layout gives them.
   void fitConfusion();
 
@@ -66,9 +71,10 @@ private:
   QCPGraph *rawLoss_, *smoothLoss_, *valLoss_, *trainLossEpoch_, *valAcc_, *lrGraph_, *throughput_;
   std::map<QString, QCPGraph *> shareGraphs_;
   QTimer *replot_;
+  QElapsedTimer drawn_;      // since the charts were last drawn
   int confusionClasses_ = 0; // of the matrix drawn (0: none yet)
   bool dirty_ = false, stepsDirty_ = false;
-  int ticks_ = 0; // replot timer ticks while steps arrive
+  int ticks_ = 0; // draws of the steps (the rate chart is drawn every fourth)
   double smoothed_ = 0;
   std::deque<std::pair<int64_t, double>> window_; // (samples, seconds) of the steps averaged
   int64_t windowSamples_ = 0;

@@ -55,6 +55,11 @@ QString seconds(double s) {
     return QString("%1 min %2 s").arg(t / 60).arg(t % 60, 2, 10, QChar('0'));
   return QString("%1 s").arg(t);
 }
+
+QString pausedAt(qint64 step) {
+  return TrainPanel::tr("paused at step %1: change the learning rate, schedule or frozen sub-models, then Resume")
+      .arg(step);
+}
 } // namespace
 
 TrainPanel::TrainPanel(GraphDocument *doc, QUndoStack *undo, QWidget *parent)
@@ -544,8 +549,7 @@ void TrainPanel::togglePause() {
     setStatus(tr("resumed at step %1").arg(lastStep_));
   } else {
     controller_->pause();
-    setStatus(
-        tr("paused at step %1: change the learning rate, schedule or frozen sub-models, then Resume").arg(lastStep_));
+    setStatus(pausedAt(lastStep_)); // and again with the step it stops at, which comes with its last steps
   }
   updateButtons();
 }
@@ -559,18 +563,31 @@ void TrainPanel::onSteps(const std::vector<StepEvent> &points) {
   const StepEvent &last = points.back();
   lastStep_ = last.step;
   lastLr_ = last.lr;
-  progress_->setRange(0, static_cast<int>(last.totalSteps));
-  progress_->setValue(static_cast<int>(last.step));
-  // The text is read by a person: four times a second is enough, and each change costs a relayout.
-  const bool statusDue = !statusClock_.isValid() || statusClock_.elapsed() >= 250 || last.step == last.totalSteps;
+  // Progress, status and loss curve change together, once per batch of steps (at most four times a
+  // second: EngineWorker::kStepIntervalMs), and are painted together: QProgressBar repaints at once
+  // (a paint and a flush of the window of its own) unless its updates wait for the others'.
+  if (progress_->maximum() != static_cast<int>(last.totalSteps))
+    progress_->setRange(0, static_cast<int>(last.totalSteps));
+  if (progress_->value() != static_cast<int>(last.step)) {
+    progress_->setUpdatesEnabled(false);
+    progress_->setValue(static_cast<int>(last.step));
+    progress_->setUpdatesEnabled(true); // an update(), painted with the rest
+  }
+  // The text is read by a person: once per batch is enough, and each change costs a relayout.
+  const bool statusDue = !statusClock_.isValid() || statusClock_.elapsed() >= 200 || last.step == last.totalSteps;
   if (statusDue)
     statusClock_.restart();
+  if (controller_->paused()) {
+    // The steps the run made before it stopped at the pause: say where it stands.
+    setStatus(pausedAt(lastStep_));
+    return;
+  }
   // A run in bf16 or fp16 says so as it goes (fp32, the default, goes unsaid).
   const QString precision = runPrecision_.isEmpty() || runPrecision_ == "fp32" ? QString() : " · " + runPrecision_;
   // The time left at the run's mean pace since its warm-up, with the validations to come (the
   // engine's own figure, from its last steps' rate, only for the first few steps).
   const double left = pace_.secondsLeft(last);
-  if (statusDue && !controller_->paused())
+  if (statusDue)
     // The time left before the GFLOP/s: where the narrow column cuts the third line, it cuts those.
     setStatus(tr("epoch %1 · step %2 of %3 · loss %4%5\n%6 samples/s · %7 left%8")
                   .arg(last.epoch + 1)
