@@ -1,28 +1,44 @@
 // GUI event-loop latency while the engine thread trains at full speed, and training throughput
-// in the app against the engine alone (what the CLI runs), same project, same machine.
-//   QT_QPA_PLATFORM=offscreen build/bin/bench_gui [PROJECT] [--epochs N] [--repeats PAIRS (5)]
+// in the app against `particle train` (the CLI beside this program, a process of its own), same
+// project, same machine.
+//   QT_QPA_PLATFORM=offscreen build/bin/bench_gui [PROJECT] [--epochs N] [--repeats PAIRS (7)]
+//                                                 [--tab design] [--probe-ms MS (50; 0: none)]
+//
+// Pairs alternate their order (the CLI first, then the app first), so that a machine that
+// speeds up or slows down over the minutes favours neither. Besides samples/s, which the machine's
+// other load moves by several per cent between minutes, each app run reports what the other load
+// cannot distort: the GUI thread's own processor time and wake-ups while the engine trains, and
+// how much processor time the rest of the machine took during each run.
 
 #include "MainWindow.h"
+#include "charts/CustomPlot.h"
 #include "ProjectFiles.h"
 #include "document/Commands.h"
 #include "document/GraphDocument.h"
-#include "train/Trainer.h"
 #include "training/EngineWorker.h"
 #include "training/TrainPanel.h"
 
 #include <QApplication>
 #include <QElapsedTimer>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QTemporaryDir>
+#include <QThread>
 #include <QTimer>
 
 #include <QFileInfo>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <sys/resource.h>
+#include <unistd.h>
 
 using namespace particle;
 
@@ -30,30 +46,97 @@ namespace {
 // A timer that should fire every 50 ms: lateness is measured as well as with a faster one, and the
 // probe itself wakes the GUI thread 20 times a second rather than 100 (each wake-up takes a core
 // from the engine's intra-op threads, which the throughput ratio would charge to the app).
-constexpr int kProbeMs = 50;
+constexpr int kDefaultProbeMs = 50;
+// A pair counts as quiet when the rest of the machine used less than this many cores during both
+// of its runs.
+constexpr double kQuietCores = 0.10;
 
-// CPU seconds the calling thread has used (user + system).
-double threadCpuSeconds() {
-  rusage u{};
-  getrusage(RUSAGE_THREAD, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+double seconds(const timeval &t) {
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
 }
+
+// The calling thread's processor time (user + system) and its context switches: voluntary ones
+// are the thread going to sleep (one per wake-up of an event loop), involuntary ones it being
+// pre-empted.
+struct ThreadClock {
+  double cpu = 0;
+  long wakeups = 0, preempted = 0;
+  static ThreadClock now() {
+    rusage u{};
+    getrusage(RUSAGE_THREAD, &u);
+    return {seconds(u.ru_utime) + seconds(u.ru_stime), u.ru_nvcsw, u.ru_nivcsw};
+  }
+};
+
+// The processor time of this process (every thread) and of the whole machine (/proc/stat: every
+// core's busy time), so that a span can say how many cores the other processes used meanwhile.
+// `children`: the CLI runs this program started and waited for.
+struct MachineClock {
+  double process = 0, children = 0, machine = 0;
+  static MachineClock now() {
+    rusage u{}, k{};
+    getrusage(RUSAGE_SELF, &u);
+    getrusage(RUSAGE_CHILDREN, &k);
+    MachineClock c;
+    c.process = seconds(u.ru_utime) + seconds(u.ru_stime);
+    c.children = seconds(k.ru_utime) + seconds(k.ru_stime);
+    QFile stat("/proc/stat");
+    if (stat.open(QIODevice::ReadOnly)) {
+      const QList<QByteArray> f = stat.readLine().simplified().split(' '); // "cpu user nice system idle …"
+      const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+      for (int i = 1; i < f.size() && i <= 8; ++i)
+        if (i != 4 && i != 5) // idle and iowait are not busy
+          c.machine += f[i].toDouble() / tick;
+    }
+    return c;
+  }
+};
+
+// Cores the other processes (neither this one nor its CLI runs) kept busy between a and b.
+double otherCores(const MachineClock &a, const MachineClock &b, double wall) {
+  const double ours = (b.process - a.process) + (b.children - a.children);
+  return wall > 0 ? std::max(0.0, (b.machine - a.machine) - ours) / wall : 0;
+}
+
+double median(std::vector<double> v) {
+  if (v.empty())
+    return 0;
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+struct Pair {
+  double cliRate = 0, appRate = 0;
+  double cliOthers = 0, appOthers = 0; // cores the other processes used during each run
+  // Processor time of each whole run (loading, training, validation, test), every thread: the
+  // app's GUI thread is the only work the CLI run does not do.
+  double cliCpu = 0, appCpu = 0;
+  double trainSeconds = 0;        // the app run's training time (its epochs' seconds)
+  double guiCpu = 0, guiWall = 0; // the GUI thread from Start to the last epoch's event
+  int draws = 0;                  // charts drawn meanwhile (QCustomPlot replots)
+  double drawMs = 0;              // their mean time (QCustomPlot's own measure)
+  long guiWakeups = 0, guiPreempted = 0;
+  double ratio() const { return cliRate > 0 ? appRate / cliRate : 0; }
+  bool quiet() const { return cliOthers < kQuietCores && appOthers < kQuietCores; }
+};
 } // namespace
 
 int main(int argc, char **argv) {
   QApplication app(argc, argv);
   QString project = QString(PARTICLE_SOURCE_DIR) + "/resources/examples/fashion-patches.particle.json";
-  int epochs = 1, repeats = 5;
+  int epochs = 1, repeats = 7, probeMs = kDefaultProbeMs;
   QString tab = "train"; // --tab design: the same runs with the charts off screen
   for (int i = 1; i < argc; ++i) {
     const QString a = argv[i];
     if (a == "--epochs" && i + 1 < argc)
       epochs = std::atoi(argv[++i]);
     else if (a == "--repeats" && i + 1 < argc)
-      repeats = std::atoi(argv[++i]);
+      repeats = std::max(1, std::atoi(argv[++i]));
     else if (a == "--tab" && i + 1 < argc)
       tab = argv[++i];
+    else if (a == "--probe-ms" && i + 1 < argc)
+      probeMs = std::max(0, std::atoi(argv[++i]));
     else if (!a.startsWith("--"))
       project = a;
   }
@@ -66,69 +149,172 @@ int main(int argc, char **argv) {
   window.undoStack()->push(ui::commands::setTrainingKey(window.document(), "epochs", Json(epochs)));
   QTemporaryDir runs;
   panel->setRunsFolder(runs.path());
-  std::vector<double> lateness, cliRates, guiRates, guiCpu, runWall;
+  std::vector<double> lateness;
   QElapsedTimer clock;
   QTimer probe;
   probe.setTimerType(Qt::PreciseTimer);
-  probe.setInterval(kProbeMs);
+  probe.setInterval(std::max(1, probeMs));
   QObject::connect(&probe, &QTimer::timeout, [&] {
-    const double ms = clock.nsecsElapsed() / 1e6;
-    lateness.push_back(std::max(0.0, ms - kProbeMs));
+    const double ms = static_cast<double>(clock.nsecsElapsed()) / 1e6;
+    lateness.push_back(std::max(0.0, ms - probeMs));
     clock.restart();
   });
-  std::vector<double> epochRates;
-  QObject::connect(panel, &ui::TrainPanel::epochReceived,
-                   [&](const EpochEvent &p) { epochRates.push_back(p.samplesPerSecond); });
+  int draws = 0, drawsAtEpoch = 0;
+  double drawMs = 0, drawMsAtEpoch = 0;
+  std::vector<EpochEvent> epochEvents;
+  ThreadClock lastEpochClock;
+  QElapsedTimer runWall;
+  double lastEpochWall = 0;
+  QObject::connect(panel, &ui::TrainPanel::epochReceived, [&](const EpochEvent &p) {
+    epochEvents.push_back(p);
+    lastEpochClock = ThreadClock::now();
+    drawsAtEpoch = draws;
+    drawMsAtEpoch = drawMs;
+    lastEpochWall = static_cast<double>(runWall.nsecsElapsed()) / 1e9;
+  });
   QSignalSpy done(panel, &ui::TrainPanel::runFinished);
-  // Interleaved: engine alone (as the CLI runs it), then the same run from the Train tab with a
-  // latency probe on the GUI thread; repeated, medians reported.
-  for (int r = 0; r < repeats; ++r) {
-    {
-      TrainOptions options;
-      options.epochs = epochs;
-      Trainer trainer(loadProject(project.toStdString()), options);
-      cliRates.push_back(trainer.run().samplesPerSecond);
-    }
-    epochRates.clear();
-    const double cpu0 = threadCpuSeconds();
+
+  // The CLI as a user runs it: `particle train PROJECT --epochs N`, its samples/s from its summary.
+  const QString cli = ui::EngineWorker::commandLineProgram();
+  if (cli.isEmpty()) {
+    std::fprintf(stderr, "bench_gui: no `particle` program beside this one or on PATH (set PARTICLE_CLI)\n");
+    return 1;
+  }
+  int cliRuns = 0;
+  auto engineAlone = [&](Pair &pair) {
+    const MachineClock m0 = MachineClock::now();
     QElapsedTimer wall;
     wall.start();
+    const QString out = runs.filePath(QString("cli-%1").arg(++cliRuns));
+    QProcess process;
+    process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    process.setStandardOutputFile(QProcess::nullDevice());
+    process.start(cli, {"train", project, "--epochs", QString::number(epochs), "--out", out});
+    process.waitForFinished(-1);
+    const MachineClock m1 = MachineClock::now();
+    pair.cliOthers = otherCores(m0, m1, static_cast<double>(wall.nsecsElapsed()) / 1e9);
+    pair.cliCpu = m1.children - m0.children;
+    QFile summary(out + "/summary.json");
+    if (process.exitCode() != 0 || !summary.open(QIODevice::ReadOnly))
+      std::fprintf(stderr, "bench_gui: %s train failed (exit %d)\n", qPrintable(cli), process.exitCode());
+    else
+      pair.cliRate = QJsonDocument::fromJson(summary.readAll()).object().value("samples_per_second").toDouble();
+  };
+  // Every chart drawn during an app run, and how long it took (QCustomPlot's own measure).
+  const QList<QCustomPlot *> plots = {panel->lossPlot(), panel->epochPlot(), panel->ratePlot(), panel->sharePlot(),
+                                      panel->confusionPlot()};
+  for (QCustomPlot *plot : plots)
+    QObject::connect(plot, &QCustomPlot::afterReplot, [&draws, &drawMs, plot] {
+      ++draws;
+      drawMs += plot->replotTime();
+    });
+  auto inTheApp = [&](Pair &pair) {
+    epochEvents.clear();
+    draws = 0;
+    drawMs = 0;
+    const MachineClock m0 = MachineClock::now();
+    const ThreadClock t0 = ThreadClock::now();
+    runWall.start();
     window.setCurrentTab("train");
     panel->startButton()->click();
     window.setCurrentTab(tab);
     clock.start();
-    probe.start();
+    if (probeMs > 0)
+      probe.start();
     done.wait(30 * 60 * 1000);
     probe.stop();
-    guiCpu.push_back(threadCpuSeconds() - cpu0);
-    runWall.push_back(static_cast<double>(wall.elapsed()) / 1000.0);
-    double rate = 0;
-    for (double e : epochRates)
-      rate += e / static_cast<double>(epochRates.size());
-    guiRates.push_back(rate);
-  }
-  auto median = [](std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
+    // The engine thread may go on to measure the matmul peak after the run (EngineWorker::run): wait
+    // for it, or it would take a core from the next run.
+    std::atomic<bool> idle{false};
+    QMetaObject::invokeMethod(
+        panel->controller()->worker(), [&idle] { idle = true; }, Qt::QueuedConnection);
+    while (!idle) {
+      QCoreApplication::processEvents();
+      QThread::msleep(10);
+    }
+    const MachineClock m1 = MachineClock::now();
+    pair.appOthers = otherCores(m0, m1, static_cast<double>(runWall.nsecsElapsed()) / 1e9);
+    pair.appCpu = m1.process - m0.process;
+    double samples = 0;
+    for (const EpochEvent &e : epochEvents) {
+      pair.trainSeconds += e.seconds;
+      samples += e.seconds * e.samplesPerSecond;
+    }
+    pair.appRate = pair.trainSeconds > 0 ? samples / pair.trainSeconds : 0;
+    pair.guiCpu = lastEpochClock.cpu - t0.cpu;
+    pair.guiWall = lastEpochWall;
+    pair.guiWakeups = lastEpochClock.wakeups - t0.wakeups;
+    pair.guiPreempted = lastEpochClock.preempted - t0.preempted;
+    pair.draws = drawsAtEpoch;
+    pair.drawMs = drawsAtEpoch > 0 ? drawMsAtEpoch / drawsAtEpoch : 0;
   };
-  const double cliRate = median(cliRates), guiRate = median(guiRates);
-  std::vector<double> ratios;
-  for (int r = 0; r < repeats; ++r)
-    ratios.push_back(cliRates[r] > 0 ? guiRates[r] / cliRates[r] : 0.0);
+
+  std::vector<Pair> pairs(static_cast<std::size_t>(repeats));
+  for (int r = 0; r < repeats; ++r) {
+    Pair &pair = pairs[static_cast<std::size_t>(r)];
+    if (r % 2 == 0) {
+      engineAlone(pair);
+      inTheApp(pair);
+    } else {
+      inTheApp(pair);
+      engineAlone(pair);
+    }
+    std::printf("  pair %d (%s first): CLI %6.0f samples/s, app %6.0f, ratio %.3f | GUI thread while training: "
+                "%.2f%% of a core, %.1f wake-ups/s, %.1f charts drawn/s (%.1f ms each) | processor time of the run: "
+                "CLI %.1f s, app %.1f s | other processes: %.2f / %.2f cores%s\n",
+                r + 1, r % 2 == 0 ? "CLI" : "app", pair.cliRate, pair.appRate, pair.ratio(),
+                pair.trainSeconds > 0 ? 100 * pair.guiCpu / pair.trainSeconds : 0.0,
+                pair.trainSeconds > 0 ? static_cast<double>(pair.guiWakeups) / pair.trainSeconds : 0.0,
+                pair.trainSeconds > 0 ? pair.draws / pair.trainSeconds : 0.0, pair.drawMs, pair.cliCpu, pair.appCpu,
+                pair.cliOthers, pair.appOthers, pair.quiet() ? "" : "  (busy)");
+    std::fflush(stdout);
+  }
+
+  std::vector<double> ratios, quietRatios, guiShare, wakeups, preempted, cliRates, appRates, cpuRatios;
+  for (const Pair &p : pairs) {
+    ratios.push_back(p.ratio());
+    if (p.quiet())
+      quietRatios.push_back(p.ratio());
+    if (p.cliCpu > 0)
+      cpuRatios.push_back(p.appCpu / p.cliCpu);
+    cliRates.push_back(p.cliRate);
+    appRates.push_back(p.appRate);
+    if (p.trainSeconds > 0) {
+      guiShare.push_back(p.guiCpu / p.trainSeconds);
+      wakeups.push_back(static_cast<double>(p.guiWakeups) / p.trainSeconds);
+      preempted.push_back(static_cast<double>(p.guiPreempted) / p.trainSeconds);
+    }
+  }
   std::sort(lateness.begin(), lateness.end());
   auto pct = [&](double p) {
-    return lateness.empty() ? 0.0 : lateness[static_cast<std::size_t>(p * (lateness.size() - 1))];
+    return lateness.empty() ? 0.0 : lateness[static_cast<std::size_t>(p * static_cast<double>(lateness.size() - 1))];
   };
-  std::printf("GUI latency while training %s (%d epoch(s) x %d runs, %s tab shown), %zu probes of a %d ms timer\n",
-              qPrintable(QFileInfo(project).fileName()), epochs, repeats, qPrintable(tab), lateness.size(), kProbeMs);
+  const auto [minRatio, maxRatio] = std::minmax_element(ratios.begin(), ratios.end());
+  std::printf("GUI latency while training %s (%d epoch(s) x %d pairs, %s tab shown), %zu probes of a %d ms timer\n",
+              qPrintable(QFileInfo(project).fileName()), epochs, repeats, qPrintable(tab), lateness.size(), probeMs);
   std::printf("  event-loop lateness p50 %6.2f ms, p99 %6.2f ms, max %6.2f ms   (goal p99 < 30 ms)\n", pct(0.5),
               pct(0.99), lateness.empty() ? 0.0 : lateness.back());
-  for (int r = 0; r < repeats; ++r)
-    std::printf("  pair %d: engine alone %8.0f samples/s, app %8.0f samples/s, ratio %.3f; GUI thread busy %.2f s of "
-                "%.1f s (%.1f%% of one core)\n",
-                r + 1, cliRates[r], guiRates[r], ratios[r], guiCpu[r], runWall[r], 100 * guiCpu[r] / runWall[r]);
-  std::printf("  median throughput: app %8.0f samples/s, engine alone (CLI) %8.0f samples/s\n", guiRate, cliRate);
-  std::printf("  median of the pairs' ratios %.3f   (goal >= 0.95)\n", median(ratios));
+  std::printf("  median throughput: app %6.0f samples/s, CLI %6.0f samples/s\n", median(appRates), median(cliRates));
+  std::printf("  pairs' ratios app / CLI: median %.3f, range %.3f-%.3f over %d pairs   (goal >= 0.99)\n",
+              median(ratios), *minRatio, *maxRatio, repeats);
+  if (!quietRatios.empty())
+    std::printf("  quiet pairs only (other processes < %.2f cores in both runs): median %.3f over %zu\n", kQuietCores,
+                median(quietRatios), quietRatios.size());
+  else
+    std::printf("  no quiet pair (other processes used >= %.2f cores in every pair): the ratios are not a measurement "
+                "of the app\n",
+                kQuietCores);
+  // On two cores both taken by training, each slice the GUI thread runs stalls a step at most for
+  // as long (the other intra-op thread waits at the kernel's barrier), so the app trains at no
+  // less than 1 - share of the CLI, whatever else runs on the machine.
+  const double share = median(guiShare);
+  std::printf("  GUI thread while training (Start to the last epoch's event, per second of training): median %.2f%% "
+              "of one core (range %.2f-%.2f%%), %.1f wake-ups/s (%.1f of them the probe's), pre-empted %.1f/s\n",
+              100 * share, guiShare.empty() ? 0.0 : 100 * *std::min_element(guiShare.begin(), guiShare.end()),
+              guiShare.empty() ? 0.0 : 100 * *std::max_element(guiShare.begin(), guiShare.end()), median(wakeups),
+              probeMs > 0 ? 1000.0 / probeMs : 0.0, median(preempted));
+  std::printf("  processor time of a whole run, app / CLI: median %.3f\n", median(cpuRatios));
+  std::printf("  throughput the GUI thread's processor time allows: >= %.3f of the CLI's\n", 1 - share);
   std::fflush(stdout);
   window.undoStack()->setClean(); // the epochs edit is the benchmark's, not the user's: no save prompt
   window.close();
