@@ -88,8 +88,7 @@ QString copyFolder(const QString &from, const QString &to) {
     return tr("%1: cannot create the folder").arg(to);
   for (const QFileInfo &f : QDir(from).entryInfoList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot)) {
     const QString target = QDir(to).filePath(f.fileName());
-    if (const QString error = f.isDir() ? copyFolder(f.filePath(), target) : copyFile(f.filePath(), target);
-        !error.isEmpty())
+    if (QString error = f.isDir() ? copyFolder(f.filePath(), target) : copyFile(f.filePath(), target); !error.isEmpty())
       return error;
   }
   return {};
