@@ -367,8 +367,8 @@ PARTICLE_AVX512 void backwardSamples(const float *x, const float *gout, const ui
       for (int64_t tt = 0; tt < kTapBlock; ++tt)
         off[tt] = offsets[static_cast<size_t>(t0 + tt < taps ? t0 + tt : t0)];
       __m512 acc[kTapBlock], bacc = _mm512_setzero_ps();
-      for (int64_t tt = 0; tt < kTapBlock; ++tt)
-        acc[tt] = _mm512_setzero_ps();
+      for (__m512 &a : acc)
+        a = _mm512_setzero_ps();
       for (int64_t n = begin; n < end; ++n)
         for (int64_t oh = 0; oh < g.oh; ++oh)
           for (int64_t ow = 0; ow < g.ow; ++ow) {
