@@ -251,7 +251,9 @@ private Q_SLOTS:
     // A search on a folder a run is working in, and a run on a searching folder: exit 3.
     const QString busy = dir.filePath("busy");
     QProcess run;
-    run.start(PARTICLE_CLI, {"train", project(dir.path(), "t", 30, 4000), "--out", busy});
+    // Long enough that it is still training when the search and the resume below try the folder
+    // (30 epochs had finished by then once the fused optimiser made training faster); killed below.
+    run.start(PARTICLE_CLI, {"train", project(dir.path(), "t", 3000, 4000), "--out", busy});
     QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(busy + "/project.particle.json"), 60000);
     const ProcessRun search = cli({"search", p, "--budget", "2trials", "--out", busy, "--force"});
     QCOMPARE(search.code, 3);
@@ -264,7 +266,7 @@ private Q_SLOTS:
     run.waitForFinished();
     // The lock died with the process: the folder can be resumed now.
     QVERIFY(QFile::exists(busy + "/checkpoint.pt"));
-    const ProcessRun after = cli({"train", p, "--out", busy, "--force"});
+    const ProcessRun after = cli({"train", project(dir.path(), "t"), "--out", busy, "--force"});
     QVERIFY2(after.code == 0, qPrintable(after.all()));
   }
 
