@@ -10,6 +10,7 @@
 // cannot distort: the GUI thread's own processor time and wake-ups while the engine trains, and
 // how much processor time the rest of the machine took during each run.
 
+#include "base/Median.h"
 #include "MainWindow.h"
 #include "charts/CustomPlot.h"
 #include "ProjectFiles.h"
@@ -96,14 +97,6 @@ struct MachineClock {
 double otherCores(const MachineClock &a, const MachineClock &b, double wall) {
   const double ours = (b.process - a.process) + (b.children - a.children);
   return wall > 0 ? std::max(0.0, (b.machine - a.machine) - ours) / wall : 0;
-}
-
-double median(std::vector<double> v) {
-  if (v.empty())
-    return 0;
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 struct Pair {

@@ -2,6 +2,7 @@
 
 #include "project/ProjectPaths.h"
 #include "base/JsonFields.h"
+#include "base/Median.h"
 #include "recipes/Processes.h"
 #include "recipes/RunPlan.h"
 #include "recipes/Trials.h"
@@ -251,14 +252,6 @@ std::string points(double fraction) {
   std::ostringstream s;
   s << std::fixed << std::setprecision(1) << fraction * 100;
   return s.str();
-}
-
-double median(std::vector<double> v) {
-  if (v.empty())
-    return 0;
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 // summary.json's flops_per_sample (0 where the run did not count them).
