@@ -83,8 +83,10 @@ void TestJourney::firstSession() {
   QVERIFY(chooseWithMouse(data->kindBox(), "synthetic"));
   QCOMPARE(doc->project().dataset["kind"], Json("synthetic"));
   QTRY_VERIFY(data->form()->editor("samples") && data->form()->editor("samples")->isVisible());
-  typeInto(data->form()->editor("samples"), "2000");
-  QCOMPARE(doc->project().dataset["samples"].get<int>(), 2000);
+  // Enough samples that one epoch at batch size 1 outlasts the pause below: the engine makes
+  // thousands of steps a second here, and the Train tab hears of them four times a second.
+  typeInto(data->form()->editor("samples"), "12000");
+  QCOMPARE(doc->project().dataset["samples"].get<int>(), 12000);
   QTRY_VERIFY_WITH_TIMEOUT(data->previewReady(), 20000);
   QVERIFY2(data->summaryLabel()->text().contains("classes"), qPrintable(data->summaryLabel()->text()));
   QVERIFY(data->rows()->isVisible()); // vectors: a few rows of the table
@@ -188,7 +190,7 @@ void TestJourney::firstSession() {
   QCOMPARE(doc->project().training["epochs"].get<int>(), 1);
   QSignalSpy finished(train, &TrainPanel::runFinished);
   QTest::mouseClick(train->startButton(), Qt::LeftButton);
-  QTRY_VERIFY_WITH_TIMEOUT(train->lastStep() > 20, 60000);
+  QTRY_VERIFY_WITH_TIMEOUT(train->lastStep() > 0, 60000); // the first step is reported at once
   QTest::mouseClick(train->pauseButton(), Qt::LeftButton);
   QCOMPARE(train->pauseButton()->text(), QString("Resume"));
   auto *lr = qobject_cast<QDoubleSpinBox *>(train->settingsForm()->editor("lr"));
