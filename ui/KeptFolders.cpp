@@ -13,7 +13,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
+#include <limits>
 #include <map>
 
 #include <unistd.h>
@@ -130,6 +132,29 @@ bool retell(Json &j, const std::string &key, const Retelling &r) {
   return changed;
 }
 
+// The file name of the program `pid` runs, where the system says (Linux); empty where it does not,
+// or will not (another user's process).
+QString programOf(qint64 pid) {
+  QString program = QFileInfo(QString("/proc/%1/exe").arg(pid)).symLinkTarget();
+  program.remove(QRegularExpression(" \\(deleted\\)$")); // its file replaced since it started (relinked)
+  return QFileInfo(program).fileName();
+}
+
+// Whether the process `pid` runs now and runs this program (another window's copy in progress, or
+// another instance's): then its partial copy is still being written. A pid that has ended, or that
+// the system has given to another program since, left its copy behind.
+bool copyingNow(qint64 pid) {
+  if (pid == QCoreApplication::applicationPid())
+    return true;
+  if (pid <= 0 || pid > std::numeric_limits<pid_t>::max())
+    return false;
+  if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)
+    return false;
+  // Where its program cannot be told, the copy is taken to be live.
+  const QString program = programOf(pid), mine = programOf(QCoreApplication::applicationPid());
+  return program.isEmpty() || mine.isEmpty() || program == mine;
+}
+
 // The file's new text in the layout it had: a project file as projects are written (when it was
 // written so), other JSON indented, or on one line, as it was.
 std::string relaid(const std::string &path, const std::string &text, const Json &before, const Json &after) {
@@ -232,6 +257,24 @@ QString retellFolder(const QString &folder, const QString &from, const QString &
   return failed.join("; ");
 }
 
+int removeStalePartials(const QString &folder) {
+  static const QRegularExpression partialName("^\\..+\\.partial-([0-9]+)$");
+  int removed = 0;
+  const QDir dir(folder);
+  for (const QFileInfo &f : dir.entryInfoList({".*.partial-*"}, QDir::Dirs | QDir::Hidden | QDir::NoDotAndDotDot)) {
+    const QRegularExpressionMatch m = partialName.match(f.fileName());
+    if (!m.hasMatch() || f.isSymLink())
+      continue;
+    bool number = false;
+    const qint64 pid = m.captured(1).toLongLong(&number);
+    if (number && copyingNow(pid))
+      continue;
+    if (QDir(f.filePath()).removeRecursively())
+      ++removed;
+  }
+  return removed;
+}
+
 void MadeFolders::add(const QString &folder, const QString &kind, const QString &projectName) {
   made_.push_back({folder, kind, projectName});
 }
@@ -246,6 +289,9 @@ KeepReport MadeFolders::keep(const QString &root, const QString &unowned, const 
                              const std::function<void(const QString &, const QString &)> &moved) {
   KeepReport report;
   waiting_ = false;
+  // A copy into this folder killed midway (its process gone) left its hidden partial folder: it
+  // goes now, whether or not anything is kept this time.
+  removeStalePartials(root);
   std::map<QString, int> movedKinds, copiedKinds;
   const QString unownedPath = QFileInfo(unowned).absoluteFilePath();
   for (Made &m : made_) {

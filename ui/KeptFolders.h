@@ -64,4 +64,9 @@ QString relocateFolder(const QString &from, const QString &to, bool copy);
 // files that could not be rewritten (each file is rewritten whole or left as it was).
 QString retellFolder(const QString &folder, const QString &from, const QString &oldName, const QString &newName);
 
+// Removes the partial copies (`.<name>.partial-<pid>`, see relocateFolder) in `folder` that no copy
+// is writing any more: their process has ended, or its pid now runs another program than this one
+// (a copy killed midway, the app closed by force). A live Particle Studio's stay. How many went.
+int removeStalePartials(const QString &folder);
+
 } // namespace particle::ui

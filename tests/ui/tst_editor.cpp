@@ -144,6 +144,7 @@ private Q_SLOTS:
   void runsMadeBeforeTheFirstSaveComeWithTheProject();
   void aRunThatCannotBeKeptStaysWholeAndTheUserIsTold();
   void twoWindowsSaveTheirRunsToOneProject();
+  void aCopyKilledMidwayIsClearedAtTheNextSave();
   void theWindowNeverResizesItself();
   void wiresAreSelectedAndDeleted();
   void aWireIsPickedUpByItsInputEnd();
@@ -776,6 +777,49 @@ void TestEditor::twoWindowsSaveTheirRunsToOneProject() {
   QCOMPARE(other.trainPanel()->lastRunFolder(), runs + "/x-" + stampTheirs);
   for (const QString &stamp : {stampMine, stampTheirs})
     QVERIFY(QFileInfo::exists(runs + "/x-" + stamp + "/checkpoint.pt"));
+}
+
+// A copy into the runs folder killed midway (the app killed during Save As of a large run) leaves
+// its hidden `.<name>.partial-<pid>` folder. The next save into that runs folder removes those whose
+// process has ended or whose pid now runs another program; a live Particle Studio's copy (here
+// this process's own pid) and everything else there stay.
+void TestEditor::aCopyKilledMidwayIsClearedAtTheNextSave() {
+  QTemporaryDir dir;
+  const QString path = dir.filePath("bands.particle.json"), runs = dir.filePath("runs");
+  // A pid that has ended, and one that runs another program (sleep) now.
+  QProcess ended, other;
+  ended.start("sleep", {"30"});
+  other.start("sleep", {"60"});
+  QVERIFY(ended.waitForStarted() && other.waitForStarted());
+  auto stopOther = qScopeGuard([&other] {
+    other.kill();
+    other.waitForFinished();
+  });
+  const qint64 deadPid = ended.processId(), otherPid = other.processId();
+  ended.kill();
+  QVERIFY(ended.waitForFinished());
+  const QString dead = runs + "/.bands-20261206-011500-001.partial-" + QString::number(deadPid);
+  const QString reused = runs + "/.bands-20261206-011500-002.partial-" + QString::number(otherPid);
+  const QString live =
+      runs + "/.bands-20261206-011500-003.partial-" + QString::number(QCoreApplication::applicationPid());
+  const QString theirs = runs + "/bands-20261206-011500-004", odd = runs + "/.notes.partial-x";
+  for (const QString &folder : {dead, reused, live, theirs, odd}) {
+    QVERIFY(QDir().mkpath(folder + "/trials"));
+    writeFileAtomically((folder + "/trials/checkpoint.pt").toStdString(), "half a checkpoint");
+  }
+
+  QVERIFY(activate());
+  auto saved = answerFileDialog(path);
+  QTest::keyClick(window_->view(), Qt::Key_S, Qt::ControlModifier);
+  QTRY_VERIFY(*saved);
+  QTRY_COMPARE(window_->document()->filePath(), path);
+  QVERIFY2(!QFileInfo::exists(dead), "the partial copy of an ended process is still there");
+  QVERIFY2(!QFileInfo::exists(reused), "the partial copy of a pid that runs another program is still there");
+  QCOMPARE(QDir(runs).entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot),
+           (QStringList{".bands-20261206-011500-003.partial-" + QString::number(QCoreApplication::applicationPid()),
+                        ".notes.partial-x", "bands-20261206-011500-004"}));
+  for (const QString &folder : {live, theirs, odd})
+    QVERIFY(QFileInfo::exists(folder + "/trials/checkpoint.pt"));
 }
 
 void TestEditor::theWindowNeverResizesItself() {
