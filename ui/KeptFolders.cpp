@@ -5,6 +5,7 @@
 #include "recipes/RunPlan.h"
 
 #include <QCoreApplication>
+#include <QDateTime>
 #include <QDir>
 #include <QDirIterator>
 #include <QFile>
@@ -12,6 +13,7 @@
 #include <QRegularExpression>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -132,6 +134,39 @@ bool retell(Json &j, const std::string &key, const Retelling &r) {
   return changed;
 }
 
+// A character that continues a file or folder name: "<folder>-2" and "<folder>.old" are other
+// folders than "<folder>".
+bool nameChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+}
+
+// Rewrites a log's text in place: the old folder, where it stands as a path of its own or begins
+// one ("<from>/trials/…"), names the new one — not where it ends a longer path ("/elsewhere<from>")
+// or begins a longer name ("<from>-2"). True when something changed.
+bool retellText(std::string &text, const Retelling &r) {
+  bool changed = false;
+  for (const std::string &from : r.from) {
+    if (from.empty())
+      continue;
+    std::string out;
+    std::size_t pos = 0;
+    for (std::size_t at = text.find(from); at != std::string::npos; at = text.find(from, pos)) {
+      const std::size_t end = at + from.size();
+      const bool starts = at == 0 || !(nameChar(text[at - 1]) || text[at - 1] == '/');
+      const bool ends = end == text.size() || text[end] == '/' || !nameChar(text[end]);
+      out.append(text, pos, at - pos);
+      out += starts && ends ? r.to : from;
+      changed = changed || (starts && ends);
+      pos = end;
+    }
+    if (pos > 0) {
+      out.append(text, pos, std::string::npos);
+      text = std::move(out);
+    }
+  }
+  return changed;
+}
+
 // The file name of the program `pid` runs, where the system says (Linux); empty where it does not,
 // or will not (another user's process).
 QString programOf(qint64 pid) {
@@ -232,6 +267,32 @@ QString retellFolder(const QString &folder, const QString &from, const QString &
   r.oldName = oldName.toStdString();
   r.newName = newName.toStdString();
   QStringList failed;
+  // What the trials printed names where they wrote ("wrote …/trials/own/{metrics.csv,…}").
+  QDirIterator logs(folder, {"*.log", "*.err"}, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
+  while (logs.hasNext()) {
+    const QString file = logs.next();
+    const QFileInfo info = logs.fileInfo();
+    if (info.isSymLink() || info.size() > static_cast<qint64>(kMaxJsonBytes))
+      continue;
+    const QDateTime written = info.lastModified();
+    std::string text;
+    try {
+      text = readTextFile(file.toStdString());
+    } catch (const std::exception &) {
+      continue; // unreadable: left as it is
+    }
+    if (!retellText(text, r))
+      continue;
+    try {
+      writeFileAtomically(file.toStdString(), text);
+    } catch (const std::exception &e) {
+      failed << QString::fromUtf8(e.what());
+      continue;
+    }
+    QFile log(file);
+    if (log.open(QIODevice::ReadWrite))
+      log.setFileTime(written, QFileDevice::FileModificationTime);
+  }
   QDirIterator files(folder, {"*.json"}, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
   while (files.hasNext()) {
     const std::string path = files.next().toStdString();

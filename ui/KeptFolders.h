@@ -60,8 +60,10 @@ QString relocateFolder(const QString &from, const QString &to, bool copy);
 
 // In every JSON file under `folder` (moved from `from`): a string naming `from` or a path inside it
 // names the same place in `folder`; a "name" or "project" that is `oldName`, or begins with
-// `oldName` and '-', begins with `newName` instead. Project files keep their layout. Empty, or the
-// files that could not be rewritten (each file is rewritten whole or left as it was).
+// `oldName` and '-', begins with `newName` instead. Project files keep their layout. In every log
+// (`*.log`, `*.err`: what the trials printed) `from`, where it stands as a path of its own or the
+// start of one, becomes `folder`; the log keeps its modification time. Empty, or the files that
+// could not be rewritten (each file is rewritten whole or left as it was).
 QString retellFolder(const QString &folder, const QString &from, const QString &oldName, const QString &newName);
 
 // Removes the partial copies (`.<name>.partial-<pid>`, see relocateFolder) in `folder` that no copy

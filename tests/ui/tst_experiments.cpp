@@ -19,6 +19,7 @@
 #include "charts/CustomPlot.h"
 
 #include <QDir>
+#include <QDirIterator>
 #include <QRegularExpression>
 #include <QScopeGuard>
 #include <QStatusBar>
@@ -845,6 +846,18 @@ private Q_SLOTS:
     const QString searchText = QString::fromStdString(readTextFile((keptSearch + "/search.json").toStdString()));
     const QString claimsText = QString::fromStdString(readTextFile((keptClaims + "/claims.json").toStdString()));
     QVERIFY2(!searchText.contains(search) && !claimsText.contains(claims), "a path still names the old folder");
+    // Nor what the trials printed ("wrote <folder>/trials/…"): each log names where its run is now.
+    for (const auto &[folder, old] : {std::pair{keptSearch, search}, std::pair{keptClaims, claims}}) {
+      int naming = 0;
+      QDirIterator logs(folder + "/logs", {"*.log", "*.err"}, QDir::Files);
+      while (logs.hasNext()) {
+        const QString file = logs.next();
+        const QString text = QString::fromStdString(readTextFile(file.toStdString()));
+        QVERIFY2(!text.contains(old), qPrintable(file + " still names " + old));
+        naming += text.contains(folder + "/trials/") ? 1 : 0;
+      }
+      QVERIFY2(naming > 0, qPrintable("no log under " + folder + " names where its trials are now"));
+    }
     const SearchFile kept = readSearchFile((keptSearch + "/search.json").toStdString());
     QCOMPARE(kept.project, std::string("bands"));
     QVERIFY(!kept.trials.empty());
