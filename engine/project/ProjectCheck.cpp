@@ -411,6 +411,7 @@ private:
     try {
       const TrainingSpec spec = parseTrainingSpec(project_.training);
       checkPrecision(spec);
+      checkLearningRate(spec);
       checkAugment(parseAugmentSpec(project_.training));
     } catch (const KeyError &e) {
       error(e.code(), std::string(), e.what()).param = e.key();
@@ -430,6 +431,22 @@ private:
     const std::string why = precisionUnsupported(spec.precision, spec.device.rfind("cuda", 0) == 0 ? "cuda" : "cpu");
     if (!why.empty())
       error(ProblemCode::BadTraining, std::string(), "training.precision: " + why).param = "training.precision";
+  }
+
+  // A learning rate far above what the optimiser takes (lr 50 trained silently to chance): a
+  // warning, since a schedule or tiny gradients may make it work.
+  void checkLearningRate(const TrainingSpec &spec) {
+    const bool sgd = spec.optimizer == "sgd";
+    const double usualMost = sgd ? 1.0 : 0.1;
+    if (spec.lr <= usualMost)
+      return;
+    char lr[32];
+    std::snprintf(lr, sizeof lr, "%g", spec.lr);
+    warning(ProblemCode::BadTraining, std::string(),
+            "training.lr: " + std::string(lr) + " is a very large learning rate for " + spec.optimizer +
+                "; training will likely diverge (" + spec.optimizer + " usually takes " +
+                (sgd ? "0.001 to 0.5" : "0.0001 to 0.01") + ")")
+        .param = "training.lr";
   }
 
   // Augmentation (training.augment_*) warps, shifts and masks samples [C, H, W] only.

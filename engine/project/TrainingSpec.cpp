@@ -1,6 +1,7 @@
 #include "project/TrainingSpec.h"
 
 #include "project/AugmentSpec.h"
+#include "schema/Range.h"
 
 #include <cmath>
 #include <algorithm>
@@ -10,7 +11,7 @@ namespace particle {
 const Schema &trainingSchema() {
   static const Schema schema = {
       enumField("optimizer", {"adam", "adamw", "sgd"}, "Optimiser"),
-      floatField("lr", 1e-3, 0.0, 1e9, "Learning rate (the schedule scales it)"),
+      positiveFloatField("lr", 1e-3, "Learning rate (the schedule scales it)"),
       when(floatField("momentum", 0.9, 0.0, 1.0, "SGD momentum"), "optimizer", {"sgd"}),
       when(boolField("nesterov", false, "Nesterov momentum"), "optimizer", {"sgd"}),
       advanced(floatField("weight_decay", 0.0, 0.0, 10.0, "L2 penalty (decoupled for adamw)")),

@@ -1,7 +1,10 @@
 #include "schema/Schema.h"
 
+#include "schema/Range.h"
+
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <set>
 #include <stdexcept>
 
@@ -188,15 +191,6 @@ bool isInteger(const Json &v) {
   return v.is_number_float() && std::isfinite(v.get<double>()) && std::floor(v.get<double>()) == v.get<double>();
 }
 
-std::string rangeText(const Field &f) {
-  auto fmt = [&](double v) {
-    if (f.kind == FieldKind::Float)
-      return Json(v).dump();
-    return std::to_string(static_cast<int64_t>(v));
-  };
-  return "[" + fmt(f.min) + ", " + fmt(f.max) + "]";
-}
-
 // A value's text for a message, kept short (a huge or deep value must not flood the message).
 std::string shown(const Json &v) {
   std::string text;
@@ -225,6 +219,27 @@ bool isColumn(const Json &v) {
 }
 } // namespace
 
+Field positiveFloatField(std::string name, double def, std::string doc) {
+  // Any finite positive number is in range; infinities are refused as not numbers.
+  return floatField(std::move(name), def, std::numeric_limits<double>::denorm_min(),
+                    std::numeric_limits<double>::infinity(), std::move(doc));
+}
+
+bool excludesZero(const Field &f) {
+  return f.kind == FieldKind::Float && f.min > 0 && f.min < std::numeric_limits<double>::min();
+}
+
+std::string rangeText(const Field &f) {
+  if (excludesZero(f))
+    return "> 0";
+  auto fmt = [&](double v) {
+    if (f.kind == FieldKind::Float)
+      return Json(v).dump();
+    return std::to_string(static_cast<int64_t>(v));
+  };
+  return "[" + fmt(f.min) + ", " + fmt(f.max) + "]";
+}
+
 std::string Schema::check(const Field &spec, const Json &value) {
   auto inRange = [&](double v) { return v >= spec.min && v <= spec.max; };
   if (value.is_null())
@@ -244,7 +259,8 @@ std::string Schema::check(const Field &spec, const Json &value) {
     if (!value.is_number() || !std::isfinite(value.get<double>()))
       return "must be a number, got " + shown(value);
     if (!inRange(value.get<double>()))
-      return "is " + shown(value) + ", outside the allowed range " + rangeText(spec);
+      return excludesZero(spec) ? "is " + shown(value) + "; it must be > 0"
+                                : "is " + shown(value) + ", outside the allowed range " + rangeText(spec);
     return {};
   case FieldKind::Enum: {
     std::string list;

@@ -6,6 +6,7 @@
 #include "project/Project.h"
 #include "project/ProjectCheck.h"
 #include "project/ProjectPaths.h"
+#include "project/TrainingSpec.h"
 
 #include <QtTest>
 
@@ -37,6 +38,7 @@ private Q_SLOTS:
   void relativeDatasetPathsResolveAgainstProject();
   void problemsPointAtTheirCause();
   void rareClassIsAWarning();
+  void aLearningRateThatWillDivergeIsAWarning();
   void splitGroupsByColumnName();
   void splitGroupsOverlapAndUnusedWarn();
   void memoryIsEstimated();
@@ -138,6 +140,10 @@ void TestGraphValidation::badProjects_data() {
       "training.learning_rate", "unknown key");
   row("training value out of range", R"([{"op":"add","path":"/training/batch_size","value":0}])", 1,
       "training.batch_size", "range");
+  // Fresh-eyes trial: lr 0 was "valid" and trained to chance; the range read [0.0, 1000000000.0].
+  row("learning rate zero", R"([{"op":"add","path":"/training/lr","value":0}])", 1, "training.lr: is 0", "must be > 0");
+  row("learning rate negative", R"([{"op":"add","path":"/training/lr","value":-0.01}])", 1, "training.lr: is -0.01",
+      "must be > 0");
   row("share group param mismatch", R"([{"op":"replace","path":"/nodes/3/params/out","value":16}])", 1, "node 'b'",
       "share group");
   row("share group type mismatch", R"([{"op":"add","path":"/nodes/1/share","value":"g"}])", 1, "node 'split'",
@@ -865,6 +871,38 @@ void TestGraphValidation::memoryIsEstimated() {
   QVERIFY(validate(projectFromJson(baseProject(), "base.json")).ok());
   QCOMPARE(memoryText(1536), std::string("1.5 KiB"));
   QCOMPARE(memoryText(int64_t{17592186044416}), std::string("16 TiB"));
+}
+
+// Fresh-eyes trial: lr 50 was taken silently. Far above what the optimiser takes, the rate is a
+// warning naming training.lr (a project still validates); usual rates say nothing.
+void TestGraphValidation::aLearningRateThatWillDivergeIsAWarning() {
+  auto lrProblems = [](const Json &training) {
+    Json doc = baseProject();
+    for (const auto &[key, value] : training.items())
+      doc["training"][key] = value;
+    const Validation v = validate(projectFromJson(doc, "lr.json"));
+    std::vector<Problem> out;
+    for (const Problem &p : v.problems)
+      if (p.param == "training.lr")
+        out.push_back(p);
+    return std::make_pair(v.ok(), out);
+  };
+  const auto [ok, said] = lrProblems({{"lr", 50}});
+  QVERIFY(ok);
+  QCOMPARE(said.size(), std::size_t(1));
+  QVERIFY(!said[0].isError());
+  QVERIFY2(said[0].message.find("training.lr: 50 is a very large learning rate for adam") == 0 &&
+               said[0].message.find("will likely diverge") != std::string::npos,
+           said[0].message.c_str());
+  QCOMPARE(lrProblems({{"lr", 0.5}, {"optimizer", "sgd"}}).second.size(), std::size_t(0));
+  QCOMPARE(lrProblems({{"lr", 5}, {"optimizer", "sgd"}}).second.size(), std::size_t(1));
+  QCOMPARE(lrProblems({{"lr", 0.003}}).second.size(), std::size_t(0));
+  // The schema's range reads as it is: any number above 0.
+  const Field *lr = trainingSchema().find("lr");
+  QVERIFY(lr);
+  QCOMPARE(Schema::check(*lr, 0), std::string("is 0; it must be > 0"));
+  QCOMPARE(Schema::check(*lr, 1e-9), std::string());
+  QCOMPARE(Schema::check(*lr, 1e12), std::string());
 }
 
 QTEST_GUILESS_MAIN(TestGraphValidation)

@@ -6,6 +6,7 @@
 #include "data/DatasetSpec.h"
 #include "graph/Catalogue.h"
 #include "project/TrainingSpec.h"
+#include "schema/Range.h"
 
 #include <iostream>
 #include <sstream>
@@ -47,7 +48,9 @@ std::string kindText(const Field &f) {
     out << v;
     return out.str();
   };
-  if ((f.kind == FieldKind::Int || f.kind == FieldKind::Float || f.kind == FieldKind::IntList) && f.max > f.min)
+  if (excludesZero(f))
+    t += " > 0";
+  else if ((f.kind == FieldKind::Int || f.kind == FieldKind::Float || f.kind == FieldKind::IntList) && f.max > f.min)
     t += " [" + number(f.min) + ", " + number(f.max) + "]";
   return t;
 }
