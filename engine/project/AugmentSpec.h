@@ -6,6 +6,8 @@
 #include "base/Json.h"
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 namespace particle {
 
@@ -18,10 +20,16 @@ struct AugmentSpec {
   int64_t timeMaskWidth = 10;
   int freqMasks = 0; // masks of up to freqMaskWidth rows along H
   int64_t freqMaskWidth = 8;
+  // Whether the section gives the widths (a width given is checked even while its masks are off).
+  bool timeMaskWidthGiven = false, freqMaskWidthGiven = false;
 
   bool on() const { return timeShift > 0 || freqWarp > 0 || timeMasks > 0 || freqMasks > 0; }
   // The first key that is on ("augment_freq_warp", …), for messages; empty when none is.
   const char *firstKey() const;
+  // A mask wider than the axis it masks, on samples [C, H, W] `sample`: "training.augment_freq_mask_width:
+  // 100 is wider than the samples' 64 frequency rows (H of [1, 64, 101]); …". Empty when the widths
+  // fit, or when `sample` is not [C, H, W]. Checked for a width given or whose masks are on.
+  std::string widthProblem(const std::vector<int64_t> &sample) const;
 };
 
 // The augmentation of a training section that parseTrainingSpec accepts (defaults for keys not

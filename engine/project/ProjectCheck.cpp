@@ -449,8 +449,16 @@ private:
         .param = "training.lr";
   }
 
-  // Augmentation (training.augment_*) warps, shifts and masks samples [C, H, W] only.
+  // Augmentation (training.augment_*) warps, shifts and masks samples [C, H, W] only, with masks
+  // no wider than the axis they mask.
   void checkAugment(const AugmentSpec &augment) {
+    if (v_.dataKnown && v_.data.sampleShape.size() == 3) {
+      const std::string wide = augment.widthProblem(v_.data.sampleShape);
+      if (!wide.empty()) {
+        const std::string param = wide.substr(0, wide.find(':'));
+        error(ProblemCode::BadTraining, std::string(), wide).param = param;
+      }
+    }
     if (!augment.on() || !v_.dataKnown || v_.data.sampleShape.size() == 3)
       return;
     const std::string param = std::string("training.") + augment.firstKey();

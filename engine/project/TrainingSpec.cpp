@@ -39,7 +39,8 @@ const Schema &trainingSchema() {
       advanced(
           zeroMeans(intField("augment_time_shift", 0, 0, 100000,
                              "Training samples shifted along time (a spectrogram's frames, an image's columns) by a "
-                             "random number of positions up to ± this, wrapping around; fresh each epoch"),
+                             "random number of positions up to ± this, circularly: what leaves one end comes in at "
+                             "the other (a word's end may wrap to the clip's start); fresh each epoch"),
                     "off")),
       advanced(
           zeroMeans(floatField("augment_freq_warp", 0.0, 0.0, 0.5,
@@ -49,11 +50,13 @@ const Schema &trainingSchema() {
       advanced(zeroMeans(intField("augment_time_masks", 0, 0, 100,
                                   "Masks (set to 0) across time per training sample, SpecAugment-style"),
                          "off")),
-      advanced(intField("augment_time_mask_width", 10, 1, 100000, "Widest time mask, in positions (frames, columns)")),
+      advanced(intField("augment_time_mask_width", 10, 1, 100000,
+                        "Widest time mask, in positions (frames, columns); at most the samples' width")),
       advanced(zeroMeans(intField("augment_freq_masks", 0, 0, 100,
                                   "Masks (set to 0) across frequency per training sample, SpecAugment-style"),
                          "off")),
-      advanced(intField("augment_freq_mask_width", 8, 1, 100000, "Widest frequency mask, in rows")),
+      advanced(intField("augment_freq_mask_width", 8, 1, 100000,
+                        "Widest frequency mask, in rows; at most the samples' height (a spectrogram's mels)")),
   };
   return schema;
 }
@@ -120,6 +123,24 @@ const char *AugmentSpec::firstKey() const {
   return freqMasks > 0 ? "augment_freq_masks" : "";
 }
 
+std::string AugmentSpec::widthProblem(const std::vector<int64_t> &sample) const {
+  if (sample.size() != 3)
+    return {};
+  auto tooWide = [&](const char *key, int64_t width, int64_t axis, const char *what, const char *letter) {
+    std::string dims;
+    for (int64_t d : sample)
+      dims += (dims.empty() ? "" : ", ") + std::to_string(d);
+    return std::string("training.") + key + ": " + std::to_string(width) + " is wider than the samples' " +
+           std::to_string(axis) + " " + what + " (" + letter + " of [" + dims + "]); use at most " +
+           std::to_string(axis);
+  };
+  if ((freqMasks > 0 || freqMaskWidthGiven) && freqMaskWidth > sample[1])
+    return tooWide("augment_freq_mask_width", freqMaskWidth, sample[1], "frequency rows", "H");
+  if ((timeMasks > 0 || timeMaskWidthGiven) && timeMaskWidth > sample[2])
+    return tooWide("augment_time_mask_width", timeMaskWidth, sample[2], "time frames", "W");
+  return {};
+}
+
 AugmentSpec parseAugmentSpec(const Json &section) {
   AugmentSpec a;
   if (section.is_null())
@@ -132,6 +153,8 @@ AugmentSpec parseAugmentSpec(const Json &section) {
   a.timeMaskWidth = whole(v["augment_time_mask_width"]);
   a.freqMasks = static_cast<int>(whole(v["augment_freq_masks"]));
   a.freqMaskWidth = whole(v["augment_freq_mask_width"]);
+  a.timeMaskWidthGiven = section.contains("augment_time_mask_width") && !section["augment_time_mask_width"].is_null();
+  a.freqMaskWidthGiven = section.contains("augment_freq_mask_width") && !section["augment_freq_mask_width"].is_null();
   return a;
 }
 

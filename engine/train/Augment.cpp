@@ -52,6 +52,9 @@ torch::Tensor augmentBatch(const torch::Tensor &x, const AugmentSpec &spec, at::
                                         shapeToString(sample));
   }
   const int64_t b = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
+  // Checked with the project (ProjectCheck); here for a caller that did not check it.
+  if (const std::string wide = spec.widthProblem({c, h, w}); !wide.empty())
+    throw Error(ErrorKind::Invalid, wide);
   const auto device = x.device();
   torch::Tensor out = x;
   if (spec.freqWarp > 0) {

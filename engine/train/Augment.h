@@ -19,7 +19,7 @@ at::Generator augmentGenerator(uint64_t seed, int epoch, int64_t rank = 0);
 // `x` [B, C, H, W] augmented as `spec` says (x itself when it is all off), on x's device and dtype; x is left as it is.
 // Draws, in this order, per sample: the warp factor, the shift, then for each time mask its width
 // and start and for each frequency mask its width and start (the exported train.py draws the same).
-// Throws Error(Invalid) naming the training key when x is not [B, C, H, W].
+// Throws Error(Invalid) naming the training key when x is not [B, C, H, W] or a mask is wider than its axis.
 torch::Tensor augmentBatch(const torch::Tensor &x, const AugmentSpec &spec, at::Generator &gen);
 
 } // namespace particle

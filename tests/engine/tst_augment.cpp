@@ -92,6 +92,7 @@ private Q_SLOTS:
   void shiftWrapsWithinItsRange();
   void warpKeepsRowZeroAndStaysInRange();
   void badKeysAndShapesNameTheKey();
+  void aMaskWiderThanItsAxisIsRefused();
   void aRunThatAugmentsIsReproducibleAndLeavesItsDataAlone();
   void exportedTrainScriptDrawsTheSameSamples();
 };
@@ -160,11 +161,54 @@ void TestAugment::masksStayWithinTheirBounds() {
     maskedAny += cols > 0;
   }
   QVERIFY(maskedAny > b / 2); // widths are drawn from 0: most samples lose something
-  // A mask wider than the sample blanks at most the whole of it.
+  // A mask as wide as the sample may blank the whole of it.
   auto g = augmentGenerator(3, 0);
-  const auto wide =
-      augmentBatch(batch(8, 4, 6), augment({{"augment_time_masks", 1}, {"augment_time_mask_width", 50}}), g);
-  QCOMPARE(wide.sizes(), batch(8, 4, 6).sizes());
+  const auto whole =
+      augmentBatch(batch(8, 4, 6), augment({{"augment_time_masks", 1}, {"augment_time_mask_width", 6}}), g);
+  QCOMPARE(whole.sizes(), batch(8, 4, 6).sizes());
+}
+
+// Fresh-eyes trial: a frequency-mask width of 100 on spectrograms of 64 mel rows was taken
+// silently. A mask wider than its axis is refused naming the key, the value and the axis' size:
+// by the trainer's augmentation, and by `particle check` and the app's validation once the data's
+// sample shape is known (a width given, or one whose masks are on).
+void TestAugment::aMaskWiderThanItsAxisIsRefused() {
+  auto g = augmentGenerator(3, 0);
+  try {
+    augmentBatch(batch(8, 4, 6), augment({{"augment_time_masks", 1}, {"augment_time_mask_width", 50}}), g);
+    QFAIL("a time mask of 50 on 6 frames was taken");
+  } catch (const Error &e) {
+    QVERIFY2(std::string(e.what()).find("training.augment_time_mask_width: 50 is wider than the samples' 6 time "
+                                        "frames") == 0,
+             e.what());
+  }
+  QTemporaryDir dir;
+  auto problemsOf = [&](const Json &training) {
+    Json section = {{"epochs", 1}, {"threads", 1}};
+    for (const auto &[key, value] : training.items())
+      section[key] = value;
+    std::vector<Problem> out;
+    for (const Problem &p : validate(projectFromJson(imageProject(dir, section), "wide.json")).problems)
+      if (p.param.rfind("training.augment", 0) == 0)
+        out.push_back(p);
+    return out;
+  };
+  // Samples [1, 8, 12]: 8 frequency rows, 12 time frames.
+  auto said = problemsOf({{"augment_freq_masks", 2}, {"augment_freq_mask_width", 100}});
+  QCOMPARE(said.size(), std::size_t(1));
+  QVERIFY(said[0].isError());
+  QCOMPARE(said[0].param, std::string("training.augment_freq_mask_width"));
+  QVERIFY2(said[0].message ==
+               "training.augment_freq_mask_width: 100 is wider than the samples' 8 frequency rows (H of [1, 8, 12]); "
+               "use at most 8",
+           said[0].message.c_str());
+  said = problemsOf({{"augment_time_mask_width", 13}}); // given, masks still off
+  QCOMPARE(said.size(), std::size_t(1));
+  QCOMPARE(said[0].param, std::string("training.augment_time_mask_width"));
+  QVERIFY2(said[0].message.find("13 is wider than the samples' 12 time frames") != std::string::npos,
+           said[0].message.c_str());
+  QCOMPARE(problemsOf({{"augment_freq_masks", 1}, {"augment_freq_mask_width", 8}}).size(), std::size_t(0));
+  QCOMPARE(problemsOf({{"augment_time_masks", 1}}).size(), std::size_t(0)); // default width 10 of 12
 }
 
 void TestAugment::shiftWrapsWithinItsRange() {
