@@ -33,12 +33,15 @@
 #include <QThread>
 #include <QTimer>
 
+#include <QDir>
 #include <QFileInfo>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <map>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 using namespace particle;
@@ -99,16 +102,74 @@ double otherCores(const MachineClock &a, const MachineClock &b, double wall) {
   return wall > 0 ? std::max(0.0, (b.machine - a.machine) - ours) / wall : 0;
 }
 
+// Processor time of each thread of a process, in seconds on a core by thread id
+// (/proc/PID/task/TID/schedstat: nanoseconds, unlike the 10 ms ticks of stat), with its name.
+struct ThreadTime {
+  QString name;
+  double cpu = 0;
+  double faults = 0; // minor page faults (/proc/PID/task/TID/stat): fresh pages the thread touched
+};
+using ThreadTimes = std::map<long, ThreadTime>;
+ThreadTimes threadTimes(qint64 pid) {
+  ThreadTimes out;
+  const QString dir = QString("/proc/%1/task").arg(pid);
+  for (const QString &tid : QDir(dir).entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+    QFile sched(dir + "/" + tid + "/schedstat"), comm(dir + "/" + tid + "/comm"), stat(dir + "/" + tid + "/stat");
+    if (!sched.open(QIODevice::ReadOnly) || !comm.open(QIODevice::ReadOnly) || !stat.open(QIODevice::ReadOnly))
+      continue; // the thread ended meanwhile
+    const QList<QByteArray> f = sched.readAll().simplified().split(' ');
+    const QByteArray st = stat.readAll();
+    // "pid (comm) state ppid pgrp session tty tpgid flags minflt …": minflt is the 8th field after the name.
+    const QList<QByteArray> g = st.mid(st.lastIndexOf(')') + 2).simplified().split(' ');
+    out[tid.toLong()] = {QString::fromUtf8(comm.readAll().trimmed()), f.value(0).toDouble() / 1e9,
+                         g.value(7).toDouble()};
+  }
+  return out;
+}
+// Each thread's time in `b` less its time in `a` (a thread `a` did not see started in between).
+ThreadTimes threadTimesBetween(const ThreadTimes &a, const ThreadTimes &b) {
+  ThreadTimes out = b;
+  for (auto &[tid, t] : out)
+    if (auto before = a.find(tid); before != a.end()) {
+      t.cpu -= before->second.cpu;
+      t.faults -= before->second.faults;
+    }
+  return out;
+}
+
+// This process's resident memory in MiB (/proc/self/status VmRSS).
+double residentMiB() {
+  QFile status("/proc/self/status");
+  if (!status.open(QIODevice::ReadOnly))
+    return 0;
+  for (const QByteArray &line : status.readAll().split('\n'))
+    if (line.startsWith("VmRSS:"))
+      return line.mid(6).simplified().split(' ').value(0).toDouble() / 1024;
+  return 0;
+}
+
+// Where a run's processor time went, by thread: the thread that trains (the CLI's main thread,
+// the app's engine thread), LibTorch's other intra-op threads (OpenMP's workers, started by the
+// training thread: in the app they carry its name), the app's GUI thread, and the rest.
+struct ThreadSplit {
+  double training = 0, workers = 0, gui = 0, other = 0;
+  double trainingFaults = 0, workersFaults = 0; // minor page faults of the training thread and its workers
+  double total() const { return training + workers + gui + other; }
+};
+
 struct Pair {
   double cliRate = 0, appRate = 0;
   double cliOthers = 0, appOthers = 0; // cores the other processes used during each run
   // Processor time of each whole run (loading, training, validation, test), every thread: the
   // app's GUI thread is the only work the CLI run does not do.
   double cliCpu = 0, appCpu = 0;
-  double trainSeconds = 0;        // the app run's training time (its epochs' seconds)
-  double guiCpu = 0, guiWall = 0; // the GUI thread from Start to the last epoch's event
-  int draws = 0;                  // charts drawn meanwhile (QCustomPlot replots)
-  double drawMs = 0;              // their mean time (QCustomPlot's own measure)
+  ThreadSplit cliThreads, appThreads;
+  double appResidentMiB = 0;             // the app's resident memory once its run is over
+  double cliSamples = 0, appSamples = 0; // samples trained (every epoch), for processor time per sample
+  double trainSeconds = 0;               // the app run's training time (its epochs' seconds)
+  double guiCpu = 0, guiWall = 0;        // the GUI thread from Start to the last epoch's event
+  int draws = 0;                         // charts drawn meanwhile (QCustomPlot replots)
+  double drawMs = 0;                     // their mean time (QCustomPlot's own measure)
   long guiWakeups = 0, guiPreempted = 0;
   double ratio() const { return cliRate > 0 ? appRate / cliRate : 0; }
   bool quiet() const { return cliOthers < kQuietCores && appOthers < kQuietCores; }
@@ -183,15 +244,29 @@ int main(int argc, char **argv) {
     process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
     process.setStandardOutputFile(QProcess::nullDevice());
     process.start(cli, {"train", project, "--epochs", QString::number(epochs), "--out", out});
-    process.waitForFinished(-1);
+    // Its threads' times as last seen (every 50 ms): what they did in their last moments (the
+    // process's exit) is missing, and counted as "other" from the process's total.
+    ThreadTimes seen;
+    const qint64 pid = process.processId();
+    while (!process.waitForFinished(50))
+      for (const auto &[tid, t] : threadTimes(pid))
+        seen[tid] = t;
     const MachineClock m1 = MachineClock::now();
     pair.cliOthers = otherCores(m0, m1, static_cast<double>(wall.nsecsElapsed()) / 1e9);
     pair.cliCpu = m1.children - m0.children;
+    for (const auto &[tid, t] : seen) {
+      (tid == pid ? pair.cliThreads.training : pair.cliThreads.workers) += t.cpu;
+      (tid == pid ? pair.cliThreads.trainingFaults : pair.cliThreads.workersFaults) += t.faults;
+    }
+    pair.cliThreads.other = std::max(0.0, pair.cliCpu - pair.cliThreads.total());
     QFile summary(out + "/summary.json");
     if (process.exitCode() != 0 || !summary.open(QIODevice::ReadOnly))
       std::fprintf(stderr, "bench_gui: %s train failed (exit %d)\n", qPrintable(cli), process.exitCode());
-    else
-      pair.cliRate = QJsonDocument::fromJson(summary.readAll()).object().value("samples_per_second").toDouble();
+    else {
+      const QJsonObject o = QJsonDocument::fromJson(summary.readAll()).object();
+      pair.cliRate = o.value("samples_per_second").toDouble();
+      pair.cliSamples = pair.cliRate * o.value("train_seconds").toDouble();
+    }
   };
   // Every chart drawn during an app run, and how long it took (QCustomPlot's own measure).
   const QList<QCustomPlot *> plots = {panel->lossPlot(), panel->epochPlot(), panel->ratePlot(), panel->sharePlot(),
@@ -201,10 +276,17 @@ int main(int argc, char **argv) {
       ++draws;
       drawMs += plot->replotTime();
     });
+  // The engine thread's id, for the split of the app's processor time by thread.
+  long engineTid = 0;
+  QMetaObject::invokeMethod(
+      panel->controller()->worker(), [&engineTid] { engineTid = static_cast<long>(::syscall(SYS_gettid)); },
+      Qt::BlockingQueuedConnection);
+  const qint64 appPid = QCoreApplication::applicationPid();
   auto inTheApp = [&](Pair &pair) {
     epochEvents.clear();
     draws = 0;
     drawMs = 0;
+    const ThreadTimes threads0 = threadTimes(appPid);
     const MachineClock m0 = MachineClock::now();
     const ThreadClock t0 = ThreadClock::now();
     runWall.start();
@@ -226,13 +308,26 @@ int main(int argc, char **argv) {
       QThread::msleep(10);
     }
     const MachineClock m1 = MachineClock::now();
+    for (const auto &[tid, t] : threadTimesBetween(threads0, threadTimes(appPid))) {
+      const bool worker = tid != engineTid && t.name == QLatin1String("engine");
+      (tid == appPid      ? pair.appThreads.gui
+       : tid == engineTid ? pair.appThreads.training
+       : worker           ? pair.appThreads.workers
+                          : pair.appThreads.other) += t.cpu;
+      if (tid == engineTid)
+        pair.appThreads.trainingFaults += t.faults;
+      else if (worker)
+        pair.appThreads.workersFaults += t.faults;
+    }
     pair.appOthers = otherCores(m0, m1, static_cast<double>(runWall.nsecsElapsed()) / 1e9);
     pair.appCpu = m1.process - m0.process;
+    pair.appResidentMiB = residentMiB();
     double samples = 0;
     for (const EpochEvent &e : epochEvents) {
       pair.trainSeconds += e.seconds;
       samples += e.seconds * e.samplesPerSecond;
     }
+    pair.appSamples = samples;
     pair.appRate = pair.trainSeconds > 0 ? samples / pair.trainSeconds : 0;
     pair.guiCpu = lastEpochClock.cpu - t0.cpu;
     pair.guiWall = lastEpochWall;
@@ -260,16 +355,35 @@ int main(int argc, char **argv) {
                 pair.trainSeconds > 0 ? static_cast<double>(pair.guiWakeups) / pair.trainSeconds : 0.0,
                 pair.trainSeconds > 0 ? pair.draws / pair.trainSeconds : 0.0, pair.drawMs, pair.cliCpu, pair.appCpu,
                 pair.cliOthers, pair.appOthers, pair.quiet() ? "" : "  (busy)");
+    auto perSample = [](const ThreadSplit &t, double samples, bool app) {
+      const double us = samples > 0 ? 1e6 / samples : 0;
+      std::printf("%s %.1f us/sample: training thread %.1f, its workers %.1f%s, other threads %.1f | page faults "
+                  "per 1,000 samples: training thread %.0f, its workers %.0f\n",
+                  app ? "     app" : "     CLI", us * t.total(), us * t.training, us * t.workers,
+                  app ? qPrintable(QString(", GUI thread %1").arg(us * t.gui, 0, 'f', 1)) : "", us * t.other,
+                  1e3 * us / 1e6 * t.trainingFaults, 1e3 * us / 1e6 * t.workersFaults);
+    };
+    perSample(pair.cliThreads, pair.cliSamples, false);
+    perSample(pair.appThreads, pair.appSamples, true);
+    std::printf("     app resident after its run: %.0f MiB\n", pair.appResidentMiB);
     std::fflush(stdout);
   }
 
   std::vector<double> ratios, quietRatios, guiShare, wakeups, preempted, cliRates, appRates, cpuRatios;
+  std::vector<double> cliUs, appUs, trainingUsRatios; // processor time per trained sample
   for (const Pair &p : pairs) {
     ratios.push_back(p.ratio());
     if (p.quiet())
       quietRatios.push_back(p.ratio());
     if (p.cliCpu > 0)
       cpuRatios.push_back(p.appCpu / p.cliCpu);
+    if (p.cliSamples > 0 && p.appSamples > 0 && p.cliThreads.total() > 0) {
+      const double cli = 1e6 / p.cliSamples, app = 1e6 / p.appSamples;
+      cliUs.push_back(cli * p.cliThreads.total());
+      appUs.push_back(app * p.appThreads.total());
+      trainingUsRatios.push_back(app * (p.appThreads.training + p.appThreads.workers) /
+                                 (cli * (p.cliThreads.training + p.cliThreads.workers)));
+    }
     cliRates.push_back(p.cliRate);
     appRates.push_back(p.appRate);
     if (p.trainSeconds > 0) {
@@ -307,6 +421,9 @@ int main(int argc, char **argv) {
               guiShare.empty() ? 0.0 : 100 * *std::max_element(guiShare.begin(), guiShare.end()), median(wakeups),
               probeMs > 0 ? 1000.0 / probeMs : 0.0, median(preempted));
   std::printf("  processor time of a whole run, app / CLI: median %.3f\n", median(cpuRatios));
+  std::printf("  processor time per trained sample (whole run, every thread): app median %.1f us, CLI %.1f us; the "
+              "training thread and its workers, app / CLI: median %.3f\n",
+              median(appUs), median(cliUs), median(trainingUsRatios));
   std::printf("  throughput the GUI thread's processor time allows: >= %.3f of the CLI's\n", 1 - share);
   std::fflush(stdout);
   window.undoStack()->setClean(); // the epochs edit is the benchmark's, not the user's: no save prompt
