@@ -10,6 +10,9 @@
 #include "project/Checkpoint.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #ifdef PARTICLE_WITH_CUDA
 #include <ATen/cuda/CUDAContext.h>
 #endif
@@ -829,10 +832,49 @@ void Trainer::fail(RunSummary &summary, std::exception_ptr error) {
   }
 }
 
+namespace {
+// A run keeps the memory its steps free for the next step, on whichever thread it trains.
+// configureAllocator's thresholds do that for the main thread's heap, which `particle train`
+// trains on; any other thread (the app's engine thread, a test's) allocates from an arena of
+// 64 MiB heaps that glibc unmaps as soon as one is empty, whatever the thresholds, unless the heap
+// before it has less free room at its end than the top pad. A step that needed a second heap gave
+// it back at its end and faulted fresh zeroed pages in at the next: fashion-patches in the app took
+// ~27,000 page faults per second of its engine thread, none on the CLI's (docs/BENCHMARKS.md, "The
+// app's own processor time"). A top pad of a whole heap keeps such heaps while a run
+// lasts; after the last run the pad is glibc's default again (mallopt(3): 128 KiB) and
+// malloc_trim hands the free pages back, as the app then waits for its user.
+class HeapsKept {
+public:
+  HeapsKept() {
+#ifdef __GLIBC__
+    if (runs().fetch_add(1) == 0)
+      mallopt(M_TOP_PAD, 64 << 20);
+#endif
+  }
+  ~HeapsKept() {
+#ifdef __GLIBC__
+    if (runs().fetch_sub(1) == 1) {
+      mallopt(M_TOP_PAD, 128 << 10);
+      malloc_trim(0);
+    }
+#endif
+  }
+  HeapsKept(const HeapsKept &) = delete;
+  HeapsKept &operator=(const HeapsKept &) = delete;
+
+private:
+  static std::atomic<int> &runs() { // runs in progress in this process
+    static std::atomic<int> n{0};
+    return n;
+  }
+};
+} // namespace
+
 // The steps of a run, each its own function above; whatever is thrown (project, data, device,
 // disk, LibTorch) ends the run through fail(), as Failed with its message and kind, and observers
 // hear onFinished like any other end.
 RunSummary Trainer::run(TrainObserver *observer, ControlToken *control) {
+  const HeapsKept heaps;
   TrainObserver silent;
   TrainObserver &obs = observer ? *observer : silent;
   RunSummary summary;
