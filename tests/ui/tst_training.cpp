@@ -84,6 +84,8 @@ private Q_SLOTS:
   void anOlderRunOfAnotherGraphIsNotOfferedToExplain();
   void theLossCurveFollowsTheRunAndEndsOnItsLastStep();
   void pauseSaysTheStepTheRunStoppedAt();
+  void aLearningRateOfZeroIsRefusedAndAHugeOneWarned();
+  void aMaskWiderThanTheSamplesIsSaidUnderItsField();
 
 private:
   MainWindow *window_ = nullptr;
@@ -648,6 +650,57 @@ void TestTraining::anOlderRunOfAnotherGraphIsNotOfferedToExplain() {
   QTest::mouseClick(explain->computeButton(), Qt::LeftButton);
   QVERIFY(ready.wait(60000));
   QVERIFY2(explain->result().error.isEmpty(), qPrintable(explain->result().error));
+}
+
+// Fresh-eyes trial: a learning rate of 0 was taken ("valid", "Ready") and trained to chance; 50
+// was taken silently. 0 is refused under the field (the value before kept); 50 is taken with a
+// warning there that it will likely diverge; the tooltip gives the range as "> 0".
+void TestTraining::aLearningRateOfZeroIsRefusedAndAHugeOneWarned() {
+  Json doc = baseProject();
+  doc["training"] = {{"epochs", 1}, {"batch_size", 16}, {"threads", 1}, {"lr", 0.001}};
+  window_->document()->reset(projectFromJson(doc, "lr.json"));
+  TrainPanel *panel = window_->trainPanel();
+  SchemaForm *form = panel->settingsForm();
+  QWidget *lr = form->editor("lr");
+  QVERIFY(lr);
+  QTRY_VERIFY(lr->isVisible());
+  QVERIFY2(lr->toolTip().contains("(> 0)"), qPrintable(lr->toolTip()));
+  typeInto(lr, "0");
+  QCOMPARE(window_->document()->project().training.value("lr", 0.0), 0.001);
+  QTRY_VERIFY2(form->problemText("lr").contains("is 0; it must be > 0; kept 0.001"),
+               qPrintable(form->problemText("lr")));
+  typeInto(lr, "50");
+  QCOMPARE(window_->document()->project().training.value("lr", 0.0), 50.0);
+  QTRY_VERIFY2(form->problemText("lr").contains("50 is a very large learning rate for adam") &&
+                   form->problemText("lr").contains("will likely diverge"),
+               qPrintable(form->problemText("lr")));
+  QVERIFY(panel->startButton()->isEnabled()); // a warning: the run may still start
+  typeInto(lr, "0.01");
+  QTRY_VERIFY2(form->problemText("lr").isEmpty(), qPrintable(form->problemText("lr")));
+}
+
+// Fresh-eyes trial: a frequency-mask width of 100 on spectrograms of 64 rows was taken silently.
+// On images [1, 28, 28] a width of 100 is said under its field, naming the value and the rows; 28
+// is taken. The time shift's tooltip says that it wraps round.
+void TestTraining::aMaskWiderThanTheSamplesIsSaidUnderItsField() {
+  Json doc = baseProject();
+  doc["dataset"] = {{"kind", "fashion-mnist"}, {"limit", 200}};
+  doc["training"] = {{"epochs", 1}, {"batch_size", 16}, {"threads", 1}};
+  window_->document()->reset(projectFromJson(doc, "masks.json"));
+  TrainPanel *panel = window_->trainPanel();
+  typeAdvancedSetting(panel, "augment_freq_masks", "1");
+  typeAdvancedSetting(panel, "augment_freq_mask_width", "100");
+  QCOMPARE(window_->document()->project().training.value("augment_freq_mask_width", 0), 100);
+  auto *problem = panel->settingsForm()->findChild<QLabel *>("problem:augment_freq_mask_width");
+  QVERIFY(problem);
+  QTRY_VERIFY_WITH_TIMEOUT(problem->isVisible(), 30000);
+  QVERIFY2(problem->text().contains("100 is wider than the samples' 28 frequency rows") &&
+               problem->text().contains("use at most 28"),
+           qPrintable(problem->text()));
+  typeAdvancedSetting(panel, "augment_freq_mask_width", "28");
+  QTRY_VERIFY_WITH_TIMEOUT(!problem->isVisible(), 30000);
+  const QString shiftTip = panel->settingsForm()->editor("augment_time_shift")->toolTip();
+  QVERIFY2(shiftTip.contains("circularly") && shiftTip.contains("wrap"), qPrintable(shiftTip));
 }
 
 QTEST_MAIN(TestTraining)

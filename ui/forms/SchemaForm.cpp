@@ -1,5 +1,7 @@
 #include "forms/SchemaForm.h"
 
+#include "schema/Range.h"
+
 #include <QAbstractItemView>
 #include <QCheckBox>
 #include <QComboBox>
@@ -312,7 +314,9 @@ QWidget *SchemaForm::makeEditor(Row &r) {
   const Field &f = r.field;
   const QString name = QString::fromStdString(f.name);
   QString tip = QString::fromStdString(f.doc);
-  if (f.kind == FieldKind::Int || f.kind == FieldKind::Float)
+  if (excludesZero(f))
+    tip += " (> 0)";
+  else if (f.kind == FieldKind::Int || f.kind == FieldKind::Float)
     tip += QString(" (%1 … %2)").arg(f.min).arg(f.max);
   QWidget *editor = nullptr;
   QWidget *holder = nullptr;
@@ -343,7 +347,8 @@ QWidget *SchemaForm::makeEditor(Row &r) {
   }
   case FieldKind::Float: {
     auto *box = new NumberBox(this);
-    box->setRange(f.min, f.max);
+    // The box keeps 12 decimals: a field that takes any number > 0 refuses 0 and what rounds to it.
+    box->setRange(excludesZero(f) ? 1e-12 : f.min, std::min(f.max, 1e15));
     if (!f.zeroMeans.empty() && f.min <= 0)
       box->setSpecialValueText(QString::fromStdString(f.zeroMeans));
     box->refused = [this, name](const QString &text, const QString &kept) { refuseNumber(name, text, kept); };

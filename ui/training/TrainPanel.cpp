@@ -283,10 +283,11 @@ void TrainPanel::refreshForm() {
   } catch (const Error &) {
     // "training: must be an object" is about no key: the status line says it.
   }
-  // What validation finds beyond a key's own value (a precision this machine cannot train in) is
-  // shown under its field too, before anyone presses Start.
+  // What validation finds beyond a key's own value (a precision this machine cannot train in, a
+  // mask wider than the samples; a learning rate that will likely diverge, a warning) is shown
+  // under its field too, before anyone presses Start.
   for (const Problem &p : doc_->validation().problems) {
-    if (!p.isError() || !p.node.empty() || p.param.rfind("training.", 0) != 0)
+    if (!p.node.empty() || p.param.rfind("training.", 0) != 0)
       continue;
     const std::string prefix = p.param + ": ", key = p.param.substr(std::string("training.").size());
     if (!problems.count(key))
