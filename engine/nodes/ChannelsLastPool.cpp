@@ -261,9 +261,15 @@ void paddedRows(const float *x, int64_t n, int64_t top, int64_t count, const Geo
     }
     std::fill_n(row, g.pad * g.cin, 0.0f);
     std::fill_n(row + (g.pad + g.w) * g.cin, g.pad * g.cin, 0.0f);
+    const float *src = x + n * g.sn + ih * g.sh;
+    float *dst = row + g.pad * g.cin;
+    if (g.cin == 1 && g.sw == 1) { // a grey image's row (a patch of it: a view): one copy
+      std::copy_n(src, g.w, dst);
+      continue;
+    }
     for (int64_t iw = 0; iw < g.w; ++iw)
       for (int64_t ci = 0; ci < g.cin; ++ci)
-        row[(iw + g.pad) * g.cin + ci] = x[n * g.sn + ci * g.sc + ih * g.sh + iw * g.sw];
+        dst[iw * g.cin + ci] = src[ci * g.sc + iw * g.sw];
   }
 }
 
