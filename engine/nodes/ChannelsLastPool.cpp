@@ -15,6 +15,7 @@
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #endif
+#include <tuple>
 #include <vector>
 
 // at::parallel_for is LibTorch's OpenMP pragma, inlined here: compiled without OpenMP it runs every
@@ -176,6 +177,17 @@ PARTICLE_POOL_CLONES void backwardRowsBf16(const uint16_t *gout, const uint8_t *
   backwardRowsOf<Bf16>(gout, arg, gin, begin, end, g);
 }
 
+// The gradient of the bias of the convolution before a pool (its output's gradient summed over N,
+// H and W): each pool output's gradient lands on one input, or on none where the ReLU stopped it
+// (argmax 4), so it is the sum of the outputs' gradients that pass, in the order of positions.
+PARTICLE_POOL_CLONES void biasGradientF32(const float *__restrict gout, const uint8_t *__restrict arg,
+                                          float *__restrict gb, int64_t positions, int64_t channels) {
+  std::fill_n(gb, channels, 0.0f);
+  for (int64_t p = 0; p < positions; ++p)
+    for (int64_t c = 0; c < channels; ++c)
+      gb[c] += arg[p * channels + c] < 4 ? gout[p * channels + c] : 0.0f;
+}
+
 Geometry geometryOf(int64_t h, int64_t w, int64_t c) {
   return Geometry{h, w, c, h / 2, w / 2};
 }
@@ -230,6 +242,61 @@ public:
     return {gin, torch::Tensor()};
   }
 };
+
+// A later ConvNet layer in float32: LibTorch's convolution (oneDNN's), then the pool and its ReLU
+// above, as one autograd function. Its backward hands the pool's gradient to oneDNN's convolution
+// backward for the input and weight gradients only (LibTorch's, bit for bit) and sums the bias
+// gradient itself (biasGradientF32): oneDNN's bias reduction ran as a scalar SSE loop here, about
+// 2% of fashion-patches' step (perf, BENCHMARKS.md).
+class ConvPoolLayer : public torch::autograd::Function<ConvPoolLayer> {
+public:
+  static torch::Tensor forward(torch::autograd::AutogradContext *ctx, const torch::Tensor &x,
+                               const torch::Tensor &weight, const torch::Tensor &bias) {
+    const int64_t pad = weight.size(2) / 2;
+    const torch::Tensor conv = at::convolution(x, weight, bias, {1, 1}, {pad, pad}, {1, 1}, false, {0, 0}, 1)
+                                   .contiguous(at::MemoryFormat::ChannelsLast);
+    const int64_t n = conv.size(0), c = conv.size(1), h = conv.size(2), w = conv.size(3);
+    const Geometry g = geometryOf(h, w, c);
+    auto out = at::empty({n, c, g.oh, g.ow}, conv.options(), at::MemoryFormat::ChannelsLast);
+    auto arg = at::empty({n * g.oh * g.ow * c}, conv.options().dtype(at::kByte));
+    const float *in = conv.data_ptr<float>();
+    float *o = out.data_ptr<float>();
+    uint8_t *a = arg.data_ptr<uint8_t>();
+    at::parallel_for(0, n * g.oh, grainRows(g), [&](int64_t b, int64_t e) { forwardRowsF32(in, o, a, b, e, g, true); });
+    ctx->save_for_backward({x, weight, arg});
+    ctx->saved_data["h"] = h;
+    ctx->saved_data["w"] = w;
+    return out;
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext *ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const torch::Tensor &x = saved[0], &weight = saved[1], &arg = saved[2];
+    const torch::Tensor gout = grads[0].contiguous(at::MemoryFormat::ChannelsLast);
+    const int64_t n = gout.size(0), c = gout.size(1), pad = weight.size(2) / 2;
+    const Geometry g = geometryOf(ctx->saved_data["h"].toInt(), ctx->saved_data["w"].toInt(), c);
+    auto gin = at::empty({n, c, g.h, g.w}, gout.options(), at::MemoryFormat::ChannelsLast);
+    const float *go = gout.data_ptr<float>();
+    const uint8_t *a = arg.data_ptr<uint8_t>();
+    float *gi = gin.data_ptr<float>();
+    at::parallel_for(0, n * g.oh, grainRows(g), [&](int64_t b, int64_t e) { backwardRowsF32(go, a, gi, b, e, g); });
+    torch::Tensor gb;
+    if (ctx->needs_input_grad(2)) {
+      gb = at::empty({c}, gout.options());
+      biasGradientF32(go, a, gb.data_ptr<float>(), n * g.oh * g.ow, c);
+    }
+    torch::Tensor gx, gw;
+    if (ctx->needs_input_grad(0) || ctx->needs_input_grad(1))
+      std::tie(gx, gw, std::ignore) =
+          at::convolution_backward(gin, x, weight, c10::nullopt, {1, 1}, {pad, pad}, {1, 1}, false, {0, 0}, 1,
+                                   {ctx->needs_input_grad(0), ctx->needs_input_grad(1), false});
+    return {gx, gw, gb};
+  }
+};
+
+// On unless a benchmark turns it off (setConvPoolLayerEnabled).
+std::atomic<bool> layerEnabled{true};
 
 } // namespace channels_last_pool
 
@@ -513,9 +580,21 @@ torch::Tensor convReluPool2x2(const torch::Tensor &x, const torch::Tensor &weigh
                     k % 2 == 1 && weight.size(3) == k && weight.size(1) == x.size(1) &&
                     weight.size(1) * k * k <= kConvReluPoolTaps && weight.size(0) % kConvReluPoolChannelBlock == 0 &&
                     x.size(0) > 0 && x.size(2) >= 2 && x.size(3) >= 2 && conv_relu_pool::available();
-  if (!fits)
-    return maxPool2x2(torch::conv2d(x, weight, bias, 1, k / 2), true);
-  return conv_relu_pool::ConvReluPool::apply(x, weight, bias);
+  if (fits)
+    return conv_relu_pool::ConvReluPool::apply(x, weight, bias);
+  // A later layer in float32: the convolution and the pool as one function (ConvPoolLayer).
+  const bool layer = channels_last_pool::layerEnabled && !at::autocast::is_cpu_enabled() && x.dim() == 4 &&
+                     weight.dim() == 4 && bias.defined() && x.device().is_cpu() && weight.device().is_cpu() &&
+                     bias.device().is_cpu() && x.scalar_type() == at::kFloat && weight.scalar_type() == at::kFloat &&
+                     bias.scalar_type() == at::kFloat && k % 2 == 1 && weight.size(3) == k &&
+                     weight.size(1) == x.size(1) && x.size(0) > 0 && x.size(2) >= 2 && x.size(3) >= 2;
+  if (layer)
+    return channels_last_pool::ConvPoolLayer::apply(x, weight, bias);
+  return maxPool2x2(torch::conv2d(x, weight, bias, 1, k / 2), true);
+}
+
+void setConvPoolLayerEnabled(bool on) {
+  channels_last_pool::layerEnabled = on;
 }
 
 } // namespace particle::nodes

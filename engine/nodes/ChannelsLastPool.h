@@ -25,10 +25,16 @@ constexpr int64_t kConvReluPoolChannelBlock = 16;
 // of images: the first layer), outside autocast, on a CPU with AVX-512, takes one pass of its own
 // that never writes the convolution's output: the same values as oneDNN's float32 kernel here, bit
 // for bit (the same fused multiply-adds in the same order), and the weight and bias gradients as
-// the same sums in another order (equal within rounding, not bit for bit). Anything else takes
-// LibTorch's convolution and maxPool2x2.
+// the same sums in another order (equal within rounding, not bit for bit). Any other float32 layer
+// outside autocast (a later layer: many channels, an input that wants its gradient) takes LibTorch's
+// convolution and maxPool2x2's kernel as one autograd function whose values and input and weight
+// gradients are LibTorch's bit for bit and whose bias gradient is summed in its own pass (equal
+// within rounding). Anything else takes LibTorch's convolution and maxPool2x2.
 torch::Tensor convReluPool2x2(const torch::Tensor &x, const torch::Tensor &weight, const torch::Tensor &bias);
 // Off: convReluPool2x2 always takes LibTorch's convolution (bench_step --compare unfused); on by default.
 void setConvReluPoolEnabled(bool on);
+// Off: a later layer is LibTorch's convolution and maxPool2x2 as two autograd functions (bench_step
+// --compare torch-layer); on by default.
+void setConvPoolLayerEnabled(bool on);
 
 } // namespace particle::nodes

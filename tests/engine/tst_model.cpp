@@ -72,6 +72,8 @@ private Q_SLOTS:
   void convReluPoolMatchesTorch_data();
   void convReluPoolMatchesTorch();
   void convReluPoolLeavesOtherLayersToTorch();
+  void convPoolLayerMatchesTorch_data();
+  void convPoolLayerMatchesTorch();
 };
 
 void TestModel::examples_data() {
@@ -368,10 +370,16 @@ void TestModel::convNetPoolsTakeTheChannelsLastKernel() {
       open.push_back(edge.function.get());
   }
   // Four trunk calls: the first layer's convolution, ReLU and pool in one pass (convReluPool2x2, on
-  // a CPU with AVX-512), the second layer's pool in ChannelsLastPool's.
+  // a CPU with AVX-512), the second layer's convolution and pool as one function (ConvPoolLayer,
+  // whose pool is ChannelsLastPool's kernel); no convolution or pool of LibTorch's in the graph.
   const bool fused = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
-  QCOMPARE(counts["ours"], fused ? 4 : 8);
-  QCOMPARE(counts["ConvolutionBackward0"], fused ? 4 : 8);
+  int layers = 0;
+  for (const auto &[name, count] : counts)
+    if (name.find("ConvPoolLayer") != std::string::npos)
+      layers += count;
+  QCOMPARE(counts["ours"], 0);
+  QCOMPARE(layers, fused ? 4 : 8);
+  QCOMPARE(counts["ConvolutionBackward0"], 0);
   QCOMPARE(counts["MaxPool2DWithIndicesBackward0"], 0);
 }
 
@@ -466,6 +474,76 @@ void TestModel::convReluPoolLeavesOtherLayersToTorch() {
   // Without a gradient being recorded the input's requires_grad does not matter.
   torch::NoGradGuard noGrad;
   QCOMPARE(fusedFor(image.clone().requires_grad_(), 1, 32, 3).second, true);
+}
+
+void TestModel::convPoolLayerMatchesTorch_data() {
+  QTest::addColumn<QList<qint64>>("shape"); // the input [N, Cin, H, W]
+  QTest::addColumn<int>("kernel");
+  QTest::addColumn<int>("channels");
+  QTest::addColumn<QString>("values");
+  QTest::newRow("fashion-patches' second layer") << QList<qint64>{128, 32, 7, 7} << 3 << 64 << "normal";
+  QTest::newRow("even sizes, 5 × 5") << QList<qint64>{6, 8, 10, 8} << 5 << 24 << "normal";
+  QTest::newRow("ties: small integers") << QList<qint64>{9, 16, 7, 6} << 3 << 32 << "ties";
+  QTest::newRow("NaN and infinities") << QList<qint64>{5, 4, 6, 5} << 3 << 16 << "special";
+}
+
+// A later layer (an input that wants its gradient): LibTorch's convolution and the pool with its
+// ReLU as one function, against conv2d and maxPool2x2 as two. Values and the input and weight
+// gradients bit for bit (the same oneDNN calls); the bias gradient is the same sum in another order.
+void TestModel::convPoolLayerMatchesTorch() {
+  QFETCH(QList<qint64>, shape);
+  QFETCH(int, kernel);
+  QFETCH(int, channels);
+  QFETCH(QString, values);
+  const std::vector<int64_t> sizes(shape.begin(), shape.end());
+  const auto x = poolInput(sizes, values.toStdString()).contiguous(at::MemoryFormat::ChannelsLast);
+  torch::nn::Conv2d conv(torch::nn::Conv2dOptions(sizes[1], channels, kernel).padding(kernel / 2));
+  if (values != "normal") { // small integer weights: windows with equal maxima, exact sums
+    conv->weight.set_data(torch::randint(-1, 2, conv->weight.sizes()).to(torch::kFloat));
+    conv->bias.set_data(torch::randint(-1, 2, conv->bias.sizes()).to(torch::kFloat));
+  }
+  conv->weight.set_data(torch::empty_like(conv->weight, at::MemoryFormat::ChannelsLast).copy_(conv->weight));
+  const int threads = torch::get_num_threads();
+  torch::set_num_threads(2);
+  const auto restore = qScopeGuard([threads] { torch::set_num_threads(threads); });
+  std::vector<torch::Tensor> outs, inputGrads, weightGrads, biasGrads;
+  for (const bool ours : {true, false}) {
+    conv->zero_grad();
+    const auto in = x.clone().requires_grad_();
+    const auto y = ours ? nodes::convReluPool2x2(in, conv->weight, conv->bias)
+                        : nodes::maxPool2x2(torch::conv2d(in, conv->weight, conv->bias, 1, kernel / 2), true);
+    QCOMPARE(y.grad_fn()->name().find("ConvPoolLayer") != std::string::npos, ours);
+    QVERIFY(y.is_contiguous(at::MemoryFormat::ChannelsLast));
+    torch::manual_seed(3);
+    y.backward(torch::randn(y.sizes()));
+    outs.push_back(y.detach());
+    inputGrads.push_back(in.grad());
+    weightGrads.push_back(conv->weight.grad().clone());
+    biasGrads.push_back(conv->bias.grad().clone());
+  }
+  QVERIFY(sameValues(outs[0], outs[1]));
+  QVERIFY(sameValues(inputGrads[0], inputGrads[1]));
+  QVERIFY(sameValues(weightGrads[0], weightGrads[1]));
+  // NaN and infinities in the input reach the weight gradient, never the bias gradient.
+  QVERIFY(biasGrads[0].isfinite().all().item<bool>() && biasGrads[1].isfinite().all().item<bool>());
+  const double scale = biasGrads[1].abs().max().item<double>() + 1e-12;
+  const double diff = (biasGrads[0] - biasGrads[1]).abs().max().item<double>() / scale;
+  QVERIFY2(diff <= 1e-5, qPrintable(QString("largest difference %1 of the largest bias gradient").arg(diff)));
+
+  // bfloat16 autocast and a layer turned off take LibTorch's convolution and maxPool2x2 as before.
+  nodes::setConvPoolLayerEnabled(false);
+  QVERIFY(nodes::convReluPool2x2(x.clone().requires_grad_(), conv->weight, conv->bias)
+              .grad_fn()
+              ->name()
+              .find("ConvPoolLayer") == std::string::npos);
+  nodes::setConvPoolLayerEnabled(true);
+  at::autocast::set_cpu_enabled(true);
+  at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+  const auto y = nodes::convReluPool2x2(x.clone().requires_grad_(), conv->weight, conv->bias);
+  at::autocast::set_cpu_enabled(false);
+  at::autocast::clear_cache();
+  QCOMPARE(y.scalar_type(), torch::kBFloat16);
+  QVERIFY(y.grad_fn()->name().find("ConvPoolLayer") == std::string::npos);
 }
 
 QTEST_GUILESS_MAIN(TestModel)
