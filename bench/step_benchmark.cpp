@@ -6,11 +6,14 @@
 // Also the achieved GFLOP/s (a trained sample ≈ 3 × forward FLOPs) against a 2-thread matmul peak
 // measured here, and --compare: candidate changes timed in one interleaved run.
 //   build/bin/bench_step [--project P] [--threads T] [--steps N] [--precision fp32|bf16|both]
-//                        [--compare base,channels-last,set-to-none,select-out,threads-1,unfused]
+//                        [--compare base,channels-last,set-to-none,select-out,threads-1,unfused,torch-linear,
+//                                   torch-layer, or changes joined by '+': torch-linear+torch-layer]
 //                        [--repeats R]
 //   build/bin/bench_step --op pool [--threads T] [--steps N] [--repeats R]   (the 2×2 max-pool alone)
 
 #include "nodes/ChannelsLastPool.h"
+#include "model/DnnlLinear.h"
+#include "train/FusedAdam.h"
 #include "train/Runtime.h"
 #include "train/Trainer.h"
 
@@ -85,22 +88,32 @@ struct Variant {
   bool selectOut = false;    // batches gathered into reused buffers
   int threads = 0;           // 0: the run's
   bool unfused = false;      // ConvNet's first layer as LibTorch's convolution, not convReluPool2x2
+  bool torchLinear = false;  // sub-models' heads on torch::linear (OpenBLAS), not oneDNN's sgemm
+  bool torchLayer = false;   // later ConvNet layers as conv2d and maxPool2x2, not one function
 };
 
-Variant variantNamed(const std::string &name) {
+// A name, or names joined by '+' for their changes together (torch-linear+torch-layer).
+Variant variantNamed(const std::string &names) {
   Variant v;
-  if (name == "channels-last")
-    v.channelsLast = true;
-  else if (name == "set-to-none")
-    v.setToNone = true;
-  else if (name == "select-out")
-    v.selectOut = true;
-  else if (name == "threads-1")
-    v.threads = 1;
-  else if (name == "unfused")
-    v.unfused = true;
-  else if (name != "base")
-    throw std::runtime_error("unknown variant " + name);
+  std::stringstream in(names);
+  for (std::string name; std::getline(in, name, '+');) {
+    if (name == "channels-last")
+      v.channelsLast = true;
+    else if (name == "set-to-none")
+      v.setToNone = true;
+    else if (name == "select-out")
+      v.selectOut = true;
+    else if (name == "threads-1")
+      v.threads = 1;
+    else if (name == "unfused")
+      v.unfused = true;
+    else if (name == "torch-linear")
+      v.torchLinear = true;
+    else if (name == "torch-layer")
+      v.torchLayer = true;
+    else if (name != "base")
+      throw std::runtime_error("unknown variant " + name);
+  }
   return v;
 }
 
@@ -126,7 +139,7 @@ public:
     for (const auto &p : distinctParameters(*model_))
       if (p.requires_grad())
         params.push_back(p);
-    optimizer_ = std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(spec_.lr));
+    optimizer_ = std::make_unique<FusedAdam>(params, torch::optim::AdamOptions(spec_.lr)); // the Trainer's
     params_ = params;
     model_->train();
     auto gen = at::detail::createCPUGenerator(spec_.seed);
@@ -425,6 +438,8 @@ int main(int argc, char **argv) {
           const Variant v = variantNamed(name);
           torch::set_num_threads(v.threads > 0 ? v.threads : threads);
           nodes::setConvReluPoolEnabled(!v.unfused);
+          setDnnlLinearEnabled(!v.torchLinear);
+          nodes::setConvPoolLayerEnabled(!v.torchLayer);
           StepRunner runner(project, validation, data, prec == "bf16", v);
           Phases warm, timed;
           for (int i = 0; i < 5; ++i)
@@ -437,6 +452,8 @@ int main(int argc, char **argv) {
         }
     torch::set_num_threads(threads);
     nodes::setConvReluPoolEnabled(true);
+    setDnnlLinearEnabled(true);
+    nodes::setConvPoolLayerEnabled(true);
     std::printf("interleaved: %d repeats of %d steps each, median samples/s (ratio to base) [each repeat]; "
                 "samples per second of this thread's processor time (ratio)\n",
                 repeats, steps);
@@ -447,11 +464,13 @@ int main(int argc, char **argv) {
           continue;
         const double m = median(it->second), base = median(rates.at("base " + prec));
         const double cpu = median(cpuRates.at(name + " " + prec)), cpuBase = median(cpuRates.at("base " + prec));
-        std::string all;
+        std::string all, allCpu;
         for (double x : it->second)
           all += (all.empty() ? "" : " ") + std::to_string(static_cast<int>(x));
-        std::printf("  %-14s %s %8.0f  %.3f   [%s]   cpu %8.0f  %.3f\n", name.c_str(), prec.c_str(), m, m / base,
-                    all.c_str(), cpu, cpu / cpuBase);
+        for (double x : cpuRates.at(name + " " + prec))
+          allCpu += (allCpu.empty() ? "" : " ") + std::to_string(static_cast<int>(x));
+        std::printf("  %-14s %s %8.0f  %.3f   [%s]   cpu %8.0f  %.3f   [%s]\n", name.c_str(), prec.c_str(), m, m / base,
+                    all.c_str(), cpu, cpu / cpuBase, allCpu.c_str());
       }
     return 0;
   }

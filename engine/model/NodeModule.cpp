@@ -1,6 +1,7 @@
 #include "model/NodeModule.h"
 
 #include "graph/Validator.h"
+#include "model/DnnlLinear.h"
 
 namespace particle {
 
@@ -39,7 +40,8 @@ BlockImpl::BlockImpl(std::shared_ptr<TrunkImpl> trunk, bool ownsTrunk, int64_t t
 
 std::vector<torch::Tensor> BlockImpl::run(const std::vector<torch::Tensor> &in, const torch::Tensor &,
                                           NodeContext &ctx) {
-  return {head_(trunk_->run(in[0], ctx))};
+  // The head's products on oneDNN where LibTorch's BLAS is slower (DnnlLinear.h); torch::linear else.
+  return {denseLinear(trunk_->run(in[0], ctx), head_->weight, head_->bias)};
 }
 
 std::shared_ptr<NodeModuleImpl> makeBlock(const BuildArgs &a, const std::function<std::shared_ptr<TrunkImpl>()> &make) {

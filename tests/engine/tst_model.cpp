@@ -4,6 +4,7 @@
 #include "graph/Validator.h"
 #include "model/Model.h"
 #include "nodes/ChannelsLastPool.h"
+#include "model/DnnlLinear.h"
 
 #include <ATen/autocast_mode.h>
 
@@ -74,6 +75,9 @@ private Q_SLOTS:
   void convReluPoolLeavesOtherLayersToTorch();
   void convPoolLayerMatchesTorch_data();
   void convPoolLayerMatchesTorch();
+  void denseLinearMatchesTorch_data();
+  void denseLinearMatchesTorch();
+  void denseLinearLeavesOtherCasesToTorch();
 };
 
 void TestModel::examples_data() {
@@ -544,6 +548,76 @@ void TestModel::convPoolLayerMatchesTorch() {
   at::autocast::clear_cache();
   QCOMPARE(y.scalar_type(), torch::kBFloat16);
   QVERIFY(y.grad_fn()->name().find("ConvPoolLayer") == std::string::npos);
+}
+
+void TestModel::denseLinearMatchesTorch_data() {
+  QTest::addColumn<QList<qint64>>("shape"); // rows, in, out
+  QTest::newRow("fashion-patches' head") << QList<qint64>{128, 576, 96};
+  QTest::newRow("odd sizes") << QList<qint64>{7, 33, 5};
+  QTest::newRow("one row") << QList<qint64>{1, 16, 3};
+  QTest::newRow("one row, a head's width") << QList<qint64>{1, 576, 96};
+  QTest::newRow("two rows") << QList<qint64>{2, 96, 10};
+}
+
+// denseLinear against torch::linear: values and the three gradients equal within float32 rounding
+// (oneDNN's products sum in another order than OpenBLAS's), the bias gradient LibTorch's sum.
+void TestModel::denseLinearMatchesTorch() {
+  if (!dnnlLinearAvailable())
+    QSKIP("LibTorch's oneDNN does not export dnnl_sgemm here: denseLinear is torch::linear");
+  QFETCH(QList<qint64>, shape);
+  torch::nn::Linear layer(shape[1], shape[2]);
+  const auto x = torch::randn({shape[0], shape[1]});
+  const auto g = torch::randn({shape[0], shape[2]});
+  const int threads = torch::get_num_threads();
+  torch::set_num_threads(2);
+  const auto restore = qScopeGuard([threads] { torch::set_num_threads(threads); });
+  std::vector<torch::Tensor> outs, inputGrads, weightGrads, biasGrads;
+  for (const bool ours : {true, false}) {
+    layer->zero_grad();
+    const auto in = x.clone().requires_grad_();
+    const auto y = ours ? denseLinear(in, layer->weight, layer->bias) : torch::linear(in, layer->weight, layer->bias);
+    QCOMPARE(y.grad_fn()->name().find("dnnl_linear") != std::string::npos, ours);
+    y.backward(g);
+    outs.push_back(y.detach());
+    inputGrads.push_back(in.grad());
+    weightGrads.push_back(layer->weight.grad().clone());
+    biasGrads.push_back(layer->bias.grad().clone());
+  }
+  for (const auto &[a, b] : {std::pair{outs[0], outs[1]}, std::pair{inputGrads[0], inputGrads[1]},
+                             std::pair{weightGrads[0], weightGrads[1]}}) {
+    QCOMPARE(a.sizes(), b.sizes());
+    const double diff = (a - b).abs().max().item<double>() / (b.abs().max().item<double>() + 1e-12);
+    QVERIFY2(diff <= 1e-5, qPrintable(QString("largest difference %1 of the largest value").arg(diff)));
+  }
+  QVERIFY(sameValues(biasGrads[0], biasGrads[1]));
+}
+
+// Where oneDNN's products do not apply, denseLinear is torch::linear itself: a strided input, a
+// batch of sequences [B, T, D], no bias, bfloat16 autocast, or turned off for a benchmark.
+void TestModel::denseLinearLeavesOtherCasesToTorch() {
+  torch::nn::Linear layer(12, 4);
+  auto takesOurs = [&](const torch::Tensor &x) {
+    const auto y = denseLinear(x, layer->weight, layer->bias);
+    const auto expected = torch::linear(x, layer->weight, layer->bias);
+    return std::pair{y.grad_fn()->name().find("dnnl_linear") != std::string::npos,
+                     torch::allclose(y.to(torch::kFloat), expected.to(torch::kFloat), 1e-4, 1e-5)};
+  };
+  const auto x = torch::randn({6, 12});
+  QCOMPARE(takesOurs(x), std::pair(dnnlLinearAvailable(), true));
+  QCOMPARE(takesOurs(torch::randn({12, 6}).t()), std::pair(false, true));
+  QCOMPARE(takesOurs(torch::randn({2, 3, 12})), std::pair(false, true));
+  torch::nn::Linear unbiased(torch::nn::LinearOptions(12, 4).bias(false));
+  const auto y = denseLinear(x, unbiased->weight, unbiased->bias);
+  QVERIFY(y.grad_fn()->name().find("dnnl_linear") == std::string::npos);
+  QVERIFY(sameValues(y, torch::linear(x, unbiased->weight)));
+  setDnnlLinearEnabled(false);
+  QCOMPARE(takesOurs(x), std::pair(false, true));
+  setDnnlLinearEnabled(true);
+  at::autocast::set_cpu_enabled(true);
+  at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+  QCOMPARE(takesOurs(x), std::pair(false, true));
+  at::autocast::set_cpu_enabled(false);
+  at::autocast::clear_cache();
 }
 
 QTEST_GUILESS_MAIN(TestModel)
