@@ -18,6 +18,7 @@
 #include <QListWidget>
 #include <QPushButton>
 #include <QRegularExpression>
+#include <QSpinBox>
 #include <QStandardPaths>
 #include <QTextBrowser>
 #include <QToolTip>
@@ -41,6 +42,7 @@ private Q_SLOTS:
   void attentionMapsForAttentionSubModels();
   void wordsOfATextSample();
   void tableRowByBranch();
+  void samplesOutOfRangeAreRefusedAndSaid();
 };
 
 namespace {
@@ -357,6 +359,34 @@ void TestExplainView::tableRowByBranch() {
   const QString phi = branches->item(1)->text().section("φ = ", 1).section(' ', 0, 0);
   QVERIFY2(right.contains("φ = " + phi), qPrintable(text + " / " + phi));
   window.undoStack()->setClean();
+}
+
+// Fresh-eyes trial: the samples field turned 0 back into 200 and cut 99999 to 9999 without a
+// word. A number outside [1, 10000] is refused beside the field, saying what was kept; a number in
+// range is taken and the note goes.
+void TestExplainView::samplesOutOfRangeAreRefusedAndSaid() {
+  MainWindow window;
+  window.setCurrentTab("explain");
+  window.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&window));
+  ExplainPanel *panel = window.explainPanel();
+  auto *samples = panel->findChild<QSpinBox *>("samplesBox");
+  QVERIFY(samples);
+  QCOMPARE(samples->value(), 200);
+  QVERIFY2(samples->toolTip().contains("1 … 10000"), qPrintable(samples->toolTip()));
+  auto *note = panel->findChild<QLabel *>("samplesProblem");
+  QVERIFY(note);
+  QVERIFY(!note->isVisible());
+  typeInto(samples, "0");
+  QCOMPARE(samples->value(), 200);
+  QTRY_VERIFY(note->isVisible());
+  QVERIFY2(note->text() == "samples 0 is outside the allowed range [1, 10000]; kept 200", qPrintable(note->text()));
+  typeInto(samples, "99999");
+  QCOMPARE(samples->value(), 200); // not 9999
+  QVERIFY2(note->text() == "samples 99999 is outside the allowed range [1, 10000]; kept 200", qPrintable(note->text()));
+  typeInto(samples, "480");
+  QCOMPARE(samples->value(), 480);
+  QTRY_VERIFY(!note->isVisible());
 }
 
 QTEST_MAIN(TestExplainView)

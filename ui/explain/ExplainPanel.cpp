@@ -27,10 +27,35 @@
 #include <QVBoxLayout>
 
 #include <cmath>
+#include <functional>
 
 namespace particle::ui {
 
 namespace {
+// The samples box: a number typed outside its range is shown as typed (not cut to its first
+// digits), and Enter or leaving the box keeps the value before and says so (`refused`), as the
+// Train tab's fields do.
+class CountBox : public QSpinBox {
+public:
+  explicit CountBox(QWidget *parent) : QSpinBox(parent) {}
+  QValidator::State validate(QString &text, int &pos) const override {
+    const QString t = text.trimmed();
+    if (t == "-")
+      return QValidator::Intermediate;
+    bool ok = false;
+    const qlonglong v = t.toLongLong(&ok);
+    if (ok && (v < minimum() || v > maximum()))
+      return QValidator::Intermediate;
+    return QSpinBox::validate(text, pos);
+  }
+  void fixup(QString &text) const override {
+    QSpinBox::fixup(text);
+    if (refused)
+      refused(text.trimmed(), value());
+  }
+  std::function<void(const QString &, int)> refused;
+};
+
 // A run that did not end as planned (stopped, diverged, failed): its weights are those of the moment
 // it ended.
 bool unfinished(const QString &status) {
@@ -99,10 +124,34 @@ ExplainPanel::ExplainPanel(GraphDocument *doc, std::function<QString()> runsFold
   baseline_->addItem(tr("background"), "background");
   baseline_->setToolTip(tr("What an absent branch is replaced by: its mean output over training samples, zero, "
                            "or each of 100 training samples in turn (background)"));
-  count_ = new QSpinBox(this);
+  auto *countBox = new CountBox(this);
+  count_ = countBox;
+  count_->setObjectName("samplesBox");
   count_->setRange(1, 10000);
   count_->setValue(200);
-  count_->setToolTip(tr("Test samples to explain"));
+  count_->setKeyboardTracking(false); // "99999" typed is not taken as 9999 on the way
+  count_->setToolTip(tr("Test samples to explain (1 … 10000)"));
+  // What the box did with a number it could not take, beside it until the next accepted value.
+  auto *countProblem = new QLabel(this);
+  countProblem->setObjectName("samplesProblem");
+  countProblem->setStyleSheet("color: #d03030");
+  countProblem->hide();
+  countBox->refused = [this, countProblem](const QString &text, int kept) {
+    if (text.isEmpty())
+      return;
+    countProblem->setText(tr("samples %1 is outside the allowed range [%2, %3]; kept %4")
+                              .arg(text)
+                              .arg(count_->minimum())
+                              .arg(count_->maximum())
+                              .arg(kept));
+    countProblem->setProperty("kept", kept);
+    countProblem->show();
+  };
+  // Enter emits the value again even when it was kept: only another value removes the note.
+  connect(count_, &QSpinBox::valueChanged, countProblem, [countProblem](int v) {
+    if (v != countProblem->property("kept").toInt())
+      countProblem->hide();
+  });
   compute_ = new QPushButton(tr("Explain"), this);
   compute_->setObjectName("explainButton");
   compute_->setShortcut(QKeySequence(Qt::Key_F9)); // Ctrl+E is File → Export to PyTorch
@@ -124,6 +173,7 @@ ExplainPanel::ExplainPanel(GraphDocument *doc, std::function<QString()> runsFold
     bar->addWidget(l);
     bar->addWidget(w);
   }
+  bar->addWidget(countProblem);
   bar->addStretch();
   auto *actions = new QHBoxLayout;
   actions->addWidget(compute_);
