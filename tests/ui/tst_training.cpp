@@ -86,6 +86,7 @@ private Q_SLOTS:
   void pauseSaysTheStepTheRunStoppedAt();
   void aLearningRateOfZeroIsRefusedAndAHugeOneWarned();
   void aMaskWiderThanTheSamplesIsSaidUnderItsField();
+  void aPastRunsChartsAreOverlaidFromItsFolder();
 
 private:
   MainWindow *window_ = nullptr;
@@ -701,6 +702,70 @@ void TestTraining::aMaskWiderThanTheSamplesIsSaidUnderItsField() {
   QTRY_VERIFY_WITH_TIMEOUT(!problem->isVisible(), 30000);
   const QString shiftTip = panel->settingsForm()->editor("augment_time_shift")->toolTip();
   QVERIFY2(shiftTip.contains("circularly") && shiftTip.contains("wrap"), qPrintable(shiftTip));
+}
+
+namespace {
+bool placeholderShown(QCustomPlot *plot) {
+  for (int i = 0; i < plot->itemCount(); ++i)
+    if (plot->item(i)->objectName() == "placeholder" && plot->item(i)->visible())
+      return true;
+  return false;
+}
+} // namespace
+
+// Fresh-eyes trial: after reopening a project, ticking its run #1 overlaid only its val accuracy;
+// its loss lay at steps 41–820 off an axis of 0–10, under "once a run starts". Ticked (a click on
+// its check box), the run shows its loss within the axis, its val loss and accuracy, and no
+// placeholder over them; unticked (Space), the charts are as before.
+void TestTraining::aPastRunsChartsAreOverlaidFromItsFolder() {
+  QTemporaryDir dir;
+  Json doc = baseProject();
+  doc["training"] = {{"epochs", 3}, {"batch_size", 16}, {"threads", 1}};
+  window_->document()->reset(projectFromJson(doc, dir.filePath("t.particle.json").toStdString()));
+  TrainPanel *panel = window_->trainPanel();
+  QSignalSpy done(panel, &TrainPanel::runFinished);
+  QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+  QVERIFY(done.wait(60000));
+  const auto run = done.at(0).at(0).value<RunFinished>();
+  QVERIFY2(!run.failed, qPrintable(run.message));
+  // Reopened: the run comes from its folder.
+  window_->document()->reset(projectFromJson(doc, dir.filePath("t.particle.json").toStdString()));
+  QListWidget *history = panel->historyList();
+  QTRY_COMPARE(history->count(), 1);
+  QCustomPlot *loss = panel->lossPlot(), *epochs = panel->epochPlot();
+  QTRY_VERIFY(placeholderShown(loss) && placeholderShown(epochs));
+  const int lossGraphs = loss->graphCount(), epochGraphs = epochs->graphCount();
+  clickCheckBox(history, history->item(0));
+  QTRY_COMPARE(loss->graphCount(), lossGraphs + 1);
+  QCPGraph *pastLoss = loss->graph(loss->graphCount() - 1);
+  QCOMPARE(pastLoss->dataCount(), 3); // one point per epoch, at its last step
+  const double lastStep = pastLoss->data()->at(2)->key;
+  QVERIFY2(lastStep > 10 && loss->xAxis->range().contains(lastStep) && loss->xAxis->range().upper <= lastStep * 1.5,
+           qPrintable(QString("step %1, axis %2–%3")
+                          .arg(lastStep)
+                          .arg(loss->xAxis->range().lower)
+                          .arg(loss->xAxis->range().upper)));
+  QTRY_VERIFY(loss->yAxis->range().contains(pastLoss->data()->at(0)->value)); // drawn at once
+  QStringList names;
+  for (int i = epochGraphs; i < epochs->graphCount(); ++i) {
+    names << epochs->graph(i)->name();
+    QCOMPARE(epochs->graph(i)->dataCount(), 3);
+    const double last = epochs->graph(i)->data()->at(2)->value;
+    QVERIFY(epochs->graph(i)->valueAxis()->range().contains(last));
+  }
+  QCOMPARE(names.size(), 2);
+  QVERIFY2(names.join(",").contains("val loss") && names.join(",").contains("val accuracy"),
+           qPrintable(names.join(",")));
+  QVERIFY(epochs->xAxis->range().contains(3));
+  QVERIFY(!placeholderShown(loss) && !placeholderShown(epochs));
+  QVERIFY(placeholderShown(panel->ratePlot())); // nothing of the run's there
+  // Unticked from the keyboard: the overlays go, the placeholders come back.
+  QTest::mouseClick(history->viewport(), Qt::LeftButton, {}, history->visualItemRect(history->item(0)).center());
+  QTRY_COMPARE(history->currentRow(), 0);
+  QTest::keyClick(history, Qt::Key_Space);
+  QTRY_COMPARE(loss->graphCount(), lossGraphs);
+  QCOMPARE(epochs->graphCount(), epochGraphs);
+  QVERIFY(placeholderShown(loss) && placeholderShown(epochs));
 }
 
 QTEST_MAIN(TestTraining)

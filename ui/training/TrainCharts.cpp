@@ -215,6 +215,8 @@ void TrainCharts::clear(int epochs) {
     lossPlot_->removeGraph(lossPlot_->graphCount() - 1);
   while (epochPlot_->graphCount() > 3)
     epochPlot_->removeGraph(epochPlot_->graphCount() - 1);
+  overlaySteps_ = overlayEpochs_ = liveTotalSteps_ = 0;
+  liveEpochs_ = epochs;
   haveSmoothed_ = false;
   window_.clear();
   windowSamples_ = 0;
@@ -252,7 +254,8 @@ void TrainCharts::addSteps(const std::vector<StepEvent> &points, RunRecord &run)
   }
   charts::clearPlaceholder(lossPlot_);
   charts::clearPlaceholder(ratePlot_);
-  const double steps = std::max<double>(10, static_cast<double>(points.back().totalSteps));
+  liveTotalSteps_ = static_cast<double>(points.back().totalSteps);
+  const double steps = std::max({10.0, liveTotalSteps_, overlaySteps_});
   lossPlot_->xAxis->setRange(0, steps);
   ratePlot_->xAxis->setRange(0, steps);
   // A constant learning rate is a flat line at its value, not an axis from −2 to 2.
@@ -277,7 +280,9 @@ void TrainCharts::addEpoch(const EpochEvent &p) {
   valLoss_->addData(p.epoch, p.valLoss);
   trainLossEpoch_->addData(p.epoch, p.trainLoss);
   valAcc_->addData(p.epoch, p.valAccuracy);
-  epochPlot_->xAxis->setRange(0.5, std::max(2, p.epochs) + 0.5);
+  liveEpochs_ = p.epochs;
+  const double epochs = std::max({2.0, static_cast<double>(p.epochs), overlayEpochs_});
+  epochPlot_->xAxis->setRange(0.5, epochs + 0.5);
   epochPlot_->yAxis->rescale();
   epochPlot_->yAxis->setRangeLower(0);
   epochPlot_->yAxis->setRangeUpper(epochPlot_->yAxis->range().upper * 1.1);
@@ -291,7 +296,7 @@ void TrainCharts::addEpoch(const EpochEvent &p) {
     }
     g->addData(p.epoch, s.share);
   }
-  sharePlot_->xAxis->setRange(0.5, std::max(2, p.epochs) + 0.5);
+  sharePlot_->xAxis->setRange(0.5, epochs + 0.5);
   if (sharePlot_->graphCount() > 0 && sharePlot_->plotLayout()->rowCount() <= 2)
     charts::legendBelow(sharePlot_); // the legend appears with the first shares, below the axes
   drawConfusion(p);
@@ -402,28 +407,76 @@ void TrainCharts::markChange(qint64 step, const QString &text) {
 }
 
 void TrainCharts::showOverlays(const std::vector<const RunRecord *> &runs) {
-  // Remove old overlay graphs (everything beyond the live ones) and add the checked runs.
+  // Remove old overlay graphs (everything beyond the live ones) and add the checked runs: the
+  // training loss on the loss chart (a run of this session: smoothed per step; a run read from its
+  // folder: metrics.csv's train loss at each epoch's last step), its validation loss and accuracy
+  // on the epoch chart. The run's folder holds no per-step rate, shares or matrix to overlay.
   while (lossPlot_->graphCount() > 2)
     lossPlot_->removeGraph(lossPlot_->graphCount() - 1);
   while (epochPlot_->graphCount() > 3)
     epochPlot_->removeGraph(epochPlot_->graphCount() - 1);
+  overlaySteps_ = overlayEpochs_ = 0;
   for (const RunRecord *r : runs) {
     const RunRecord &run = *r;
+    const QString number = run.name.section(' ', 0, 0);
     auto *loss = lossPlot_->addGraph();
     loss->setData(run.steps, run.losses, true);
     loss->setPen(QPen(run.color, 1.5, Qt::DotLine));
     loss->setName(run.name);
+    auto *vloss = epochPlot_->addGraph();
+    vloss->setData(run.epochs, run.valLoss, true);
+    vloss->setPen(QPen(run.color, 1.5, Qt::DashDotLine));
+    vloss->setName(number + tr(" val loss"));
     auto *acc = epochPlot_->addGraph(epochPlot_->xAxis, epochPlot_->yAxis2);
     acc->setData(run.epochs, run.valAccuracy, true);
     acc->setPen(QPen(run.color, 1.5, Qt::DotLine));
-    acc->setName(run.name.section(' ', 0, 0) + tr(" val accuracy"));
+    acc->setName(number + tr(" val accuracy"));
     // A line needs two points: a run of one epoch (or one logged step) shows its points as discs.
     if (run.steps.size() < 2)
       loss->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, run.color, run.color, 6));
-    if (run.epochs.size() < 2)
+    if (run.epochs.size() < 2) {
+      vloss->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssSquare, run.color, run.color, 6));
       acc->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, run.color, run.color, 6));
+    }
+    if (!run.steps.isEmpty())
+      overlaySteps_ = std::max(overlaySteps_, *std::max_element(run.steps.begin(), run.steps.end()));
+    if (!run.epochs.isEmpty())
+      overlayEpochs_ = std::max(overlayEpochs_, *std::max_element(run.epochs.begin(), run.epochs.end()));
   }
+  fitAxes();
   redraw();
+}
+
+void TrainCharts::fitAxes() {
+  // The x axes span the live run (its planned steps and epochs) and every overlaid run; a chart
+  // with a curve drawn shows no placeholder, one with none shows it again.
+  const bool liveSteps = !rawLoss_->data()->isEmpty();
+  const double steps = std::max({10.0, liveSteps ? liveTotalSteps_ : 0.0, overlaySteps_});
+  lossPlot_->xAxis->setRange(0, steps);
+  if (liveSteps)
+    ratePlot_->xAxis->setRange(0, steps);
+  const double epochs = std::max({2.0, static_cast<double>(liveEpochs_), overlayEpochs_});
+  epochPlot_->xAxis->setRange(0.5, epochs + 0.5);
+  sharePlot_->xAxis->setRange(0.5, epochs + 0.5);
+  auto drawsData = [](QCustomPlot *plot, const QCPAxis *axis) {
+    for (int i = 0; i < plot->graphCount(); ++i)
+      if (!plot->graph(i)->data()->isEmpty() && (!axis || plot->graph(i)->valueAxis() == axis))
+        return true;
+    return false;
+  };
+  if (drawsData(epochPlot_, epochPlot_->yAxis)) { // the losses from 0, the accuracy's axis stays 0–1
+    epochPlot_->yAxis->rescale();
+    epochPlot_->yAxis->setRangeLower(0);
+    epochPlot_->yAxis->setRangeUpper(epochPlot_->yAxis->range().upper * 1.1);
+  } else {
+    epochPlot_->yAxis->setRange(0, 1);
+  }
+  for (QCustomPlot *plot : {lossPlot_, epochPlot_}) {
+    const bool data = drawsData(plot, nullptr);
+    for (int i = 0; i < plot->itemCount(); ++i)
+      if (plot->item(i)->objectName() == "placeholder")
+        plot->item(i)->setVisible(!data);
+  }
 }
 
 bool TrainCharts::exportTo(const QString &path, QString *error) {

@@ -64,6 +64,9 @@ private:
   void drawWithin(int ms);
   // The matrix's percentages and class names sized to its cells, once the layout gives them.
   void fitConfusion();
+  // The loss and epoch charts' axes spanning the live run and the overlaid runs; their
+  // placeholders shown only while they draw nothing.
+  void fitAxes();
 
   std::function<bool()> running_;
   QWidget *area_;
@@ -81,6 +84,9 @@ private:
   double windowSeconds_ = 0;
   bool haveSmoothed_ = false;
   double maxLr_ = 0, maxThroughput_ = 0;
+  double liveTotalSteps_ = 0;                   // the live run's planned steps (0: none yet)
+  int liveEpochs_ = 0;                          // its planned epochs
+  double overlaySteps_ = 0, overlayEpochs_ = 0; // the last step and epoch of the overlaid runs
 };
 
 } // namespace particle::ui
