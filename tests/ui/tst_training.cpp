@@ -87,6 +87,7 @@ private Q_SLOTS:
   void aLearningRateOfZeroIsRefusedAndAHugeOneWarned();
   void aMaskWiderThanTheSamplesIsSaidUnderItsField();
   void aPastRunsChartsAreOverlaidFromItsFolder();
+  void stopSaysWhatTheRunDoesUntilItEnds();
 
 private:
   MainWindow *window_ = nullptr;
@@ -1023,6 +1024,37 @@ void TestTraining::pauseSaysTheStepTheRunStoppedAt() {
   QCOMPARE(applied.at(0), shown); // the engine's own step while paused
   QTest::mouseClick(panel->stopButton(), Qt::LeftButton);
   QVERIFY(done.wait(60000));
+}
+
+// Fresh-eyes trial: after Stop the progress stayed at its step for ~20 s, Stop still enabled and
+// nothing said. Stop is disabled at once and the box says what the run does until it ends (the
+// steps that still arrive do not overwrite it); the run ends stopped, with its checkpoint.
+void TestTraining::stopSaysWhatTheRunDoesUntilItEnds() {
+  window_->document()->reset(longProject(200));
+  TrainPanel *panel = window_->trainPanel();
+  QSignalSpy done(panel, &TrainPanel::runFinished);
+  QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+  QTRY_VERIFY_WITH_TIMEOUT(panel->lastStep() > 50, 60000);
+  // What the box says each time steps arrive after the click (heard after the panel's own slot).
+  QStringList said;
+  bool stopped = false;
+  connect(panel->controller()->worker(), &EngineWorker::steps, panel,
+          [&] { said << (stopped ? panel->progressLabel()->text() : QString()); });
+  QTest::mouseClick(panel->stopButton(), Qt::LeftButton);
+  stopped = true;
+  QVERIFY(!panel->stopButton()->isEnabled());
+  QVERIFY(!panel->pauseButton()->isEnabled());
+  const QString now = panel->progressLabel()->text();
+  QVERIFY2(now.startsWith("stopping") && now.contains("checkpoint") && now.contains("test set"), qPrintable(now));
+  QVERIFY(done.wait(60000));
+  for (const QString &text : said)
+    QVERIFY2(text.isEmpty() || text == now, qPrintable(text));
+  const auto result = done.at(0).at(0).value<RunFinished>();
+  QCOMPARE(result.status, QString("stopped"));
+  QVERIFY(QFile::exists(result.checkpoint));
+  QVERIFY2(panel->progressLabel()->text().startsWith("stopped"), qPrintable(panel->progressLabel()->text()));
+  QVERIFY(panel->startButton()->isEnabled());
+  QVERIFY(!panel->stopButton()->isEnabled());
 }
 
 #include "tst_training.moc"

@@ -196,8 +196,13 @@ TrainPanel::TrainPanel(GraphDocument *doc, QUndoStack *undo, QWidget *parent)
   connect(start_, &QPushButton::clicked, this, &TrainPanel::startRun);
   connect(pause_, &QPushButton::clicked, this, &TrainPanel::togglePause);
   connect(stop_, &QPushButton::clicked, this, [this] {
-    if (controller_->running())
-      setStatus(tr("stopping after the current batch…"));
+    if (controller_->running() && !stopping_) {
+      // What the run does before it ends (Trainer::finishRun): its step, the checkpoint, the test
+      // set and the inference timing, then its folder's files. Said until the result replaces it.
+      stopping_ = true;
+      setStatus(tr("stopping… finishing the step, then saving the checkpoint and testing on the test set"));
+      updateButtons();
+    }
     controller_->stop();
   });
   connect(apply_, &QPushButton::clicked, this, &TrainPanel::applyLive);
@@ -539,7 +544,7 @@ void TrainPanel::applyLive() {
 }
 
 void TrainPanel::togglePause() {
-  if (!controller_->running())
+  if (!controller_->running() || stopping_)
     return;
   if (controller_->paused()) {
     // Changes made while paused take effect as the run resumes.
@@ -578,6 +583,8 @@ void TrainPanel::onSteps(const std::vector<StepEvent> &points) {
   const bool statusDue = !statusClock_.isValid() || statusClock_.elapsed() >= 200 || last.step == last.totalSteps;
   if (statusDue)
     statusClock_.restart();
+  if (stopping_)
+    return; // the box says what the run does until it ends
   if (controller_->paused()) {
     // The steps the run made before it stopped at the pause: say where it stands.
     setStatus(pausedAt(lastStep_));
@@ -620,7 +627,8 @@ void TrainPanel::onSettingsApplied(const LiveSettings &s, qint64 step) {
   if (!s.frozen.isEmpty())
     text += tr(", frozen: %1").arg(s.frozen.join(", "));
   charts_->markChange(step, text);
-  setStatus(tr("applied at step %1:%2").arg(step).arg(text));
+  if (!stopping_)
+    setStatus(tr("applied at step %1:%2").arg(step).arg(text));
 }
 
 namespace {
@@ -676,6 +684,7 @@ void TrainPanel::onPeakMeasured(const QString &outDir, double gflops) {
 }
 
 void TrainPanel::onFinished(const RunFinished &r) {
+  stopping_ = false;
   lastCheckpoint_ = r.failed && !QFile::exists(r.checkpoint) ? QString() : r.checkpoint;
   lastFinished_ = r;
   // As the engine thread decides it (EngineWorker::run): a missing peak, or one the run came near.
@@ -695,14 +704,14 @@ void TrainPanel::updateButtons() {
   const bool paused = running && controller_->paused();
   start_->setEnabled(!running);
   // A worker process cannot wait out a pause: the others would time out in the gradient sum.
-  pause_->setEnabled(running && runWorkers_ <= 1);
+  pause_->setEnabled(running && !stopping_ && runWorkers_ <= 1);
   pause_->setToolTip(running && runWorkers_ > 1
                          ? tr("A run with %1 workers can be stopped, not paused").arg(runWorkers_)
                          : tr("Pause after the current batch; Resume applies the changes made meanwhile (F6)"));
   pause_->setText(paused ? tr("Resume") : tr("Pause"));
   if (running)
     history_->showState(paused);
-  stop_->setEnabled(running);
+  stop_->setEnabled(running && !stopping_);
   apply_->setEnabled(paused);
   frozen_->setEnabled(!running || paused);
   // While a run goes, only what can change mid-run is editable, and only while paused.

@@ -135,6 +135,7 @@ private:
   QString runPrecision_;
   RunFinished lastFinished_;
   bool peakPending_ = false; // the engine thread measures the peak after lastFinished_
+  bool stopping_ = false;    // Stop was pressed: the run finishes its step, checkpoint and test set
   LiveSettings appliedLive_; // what the engine runs with now (to apply edits made while paused)
 };
 
