@@ -4,6 +4,9 @@
 #include "MainWindow.h"
 #include "TestSupport.h"
 #include "document/GraphDocument.h"
+#include "editor/GraphScene.h"
+#include "editor/GraphView.h"
+#include "editor/NodeItem.h"
 #include "explain/ExplainPanel.h"
 #include "forms/SchemaForm.h"
 #include "charts/CustomPlot.h"
@@ -88,6 +91,8 @@ private Q_SLOTS:
   void aMaskWiderThanTheSamplesIsSaidUnderItsField();
   void aPastRunsChartsAreOverlaidFromItsFolder();
   void stopSaysWhatTheRunDoesUntilItEnds();
+  void aRefusedNumberIsForgottenOnceAnotherSettingIsEdited();
+  void theGraphsProblemsGoFromTheRunBoxWhenFixed();
 
 private:
   MainWindow *window_ = nullptr;
@@ -1055,6 +1060,51 @@ void TestTraining::stopSaysWhatTheRunDoesUntilItEnds() {
   QVERIFY2(panel->progressLabel()->text().startsWith("stopped"), qPrintable(panel->progressLabel()->text()));
   QVERIFY(panel->startButton()->isEnabled());
   QVERIFY(!panel->stopButton()->isEnabled());
+}
+
+// Fresh-eyes trial: "batch size is 0 … kept 32" stayed under the field after the user went on to
+// edit other settings. It goes once another setting is edited.
+void TestTraining::aRefusedNumberIsForgottenOnceAnotherSettingIsEdited() {
+  Json doc = baseProject();
+  doc["training"] = {{"epochs", 1}, {"batch_size", 32}, {"threads", 1}};
+  window_->document()->reset(projectFromJson(doc, "refused.json"));
+  SchemaForm *form = window_->trainPanel()->settingsForm();
+  QWidget *batch = form->editor("batch_size");
+  QWidget *epochs = form->editor("epochs");
+  QVERIFY(batch && epochs);
+  QTRY_VERIFY(batch->isVisible());
+  typeInto(batch, "0");
+  QTRY_VERIFY2(form->problemText("batch_size").contains("kept 32"), qPrintable(form->problemText("batch_size")));
+  typeInto(epochs, "3");
+  QCOMPARE(window_->document()->project().training.value("epochs", 0), 3);
+  QTRY_VERIFY2(form->problemText("batch_size").isEmpty(), qPrintable(form->problemText("batch_size")));
+  QCOMPARE(window_->document()->project().training.value("batch_size", 0), 32);
+}
+
+// Fresh-eyes trial: "The graph has 2 problem(s); fix them first" stayed in the Run box after Undo
+// had fixed the graph (the status bar said "valid"). It goes when the graph is valid again.
+void TestTraining::theGraphsProblemsGoFromTheRunBoxWhenFixed() {
+  window_->document()->reset(projectFromJson(baseProject(), "problems.json"));
+  TrainPanel *panel = window_->trainPanel();
+  const auto focused = [this] { return QApplication::focusWidget() ? QApplication::focusWidget() : window_; };
+  // On the Design tab: fit the graph, click the classifier, Delete.
+  QTest::keyClick(focused(), Qt::Key_1, Qt::ControlModifier);
+  GraphView *view = window_->view();
+  QTest::mouseClick(view->viewport(), Qt::LeftButton, {}, QPoint(4, 4));
+  QTest::keyClick(focused(), Qt::Key_F);
+  NodeItem *head = window_->scene()->nodeItem("head");
+  QVERIFY(head);
+  QTest::mouseClick(view->viewport(), Qt::LeftButton, {}, view->mapFromScene(head->bodyRect().center()));
+  QCOMPARE(window_->scene()->selectedIds(), QStringList{"head"});
+  QTest::keyClick(focused(), Qt::Key_Delete);
+  QVERIFY(!window_->document()->graph().find("head"));
+  QTest::keyClick(focused(), Qt::Key_2, Qt::ControlModifier);
+  QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+  QVERIFY2(panel->progressLabel()->text().contains("problem"), qPrintable(panel->progressLabel()->text()));
+  QTest::keyClick(focused(), Qt::Key_Z, Qt::ControlModifier);
+  QVERIFY(window_->document()->graph().find("head"));
+  QTRY_VERIFY2(window_->validityLabel()->text().contains("valid"), qPrintable(window_->validityLabel()->text()));
+  QTRY_VERIFY2(!panel->progressLabel()->text().contains("problem"), qPrintable(panel->progressLabel()->text()));
 }
 
 #include "tst_training.moc"

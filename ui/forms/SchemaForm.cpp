@@ -248,6 +248,17 @@ SchemaForm::SchemaForm(QWidget *parent) : QWidget(parent) {
   grid_ = new QGridLayout(this);
   grid_->setContentsMargins(0, 0, 0, 0);
   grid_->setColumnStretch(1, 1);
+  // A refused number's message says which value the box kept; once the user has gone on to edit
+  // another setting it is old news, and goes (a line's unreadable text stays in it, and so does its
+  // message).
+  connect(this, &SchemaForm::edited, this, [this](const QString &field) {
+    for (auto &r : rows_)
+      if (QString::fromStdString(r.field.name) != field && !r.inputProblem.isEmpty() &&
+          qobject_cast<QAbstractSpinBox *>(r.editor) && !r.editor->hasFocus()) {
+        r.inputProblem.clear();
+        refreshProblem(r);
+      }
+  });
 }
 
 void SchemaForm::setSchema(const Schema &schema, const QString &identity) {

@@ -241,6 +241,15 @@ TrainPanel::TrainPanel(GraphDocument *doc, QUndoStack *undo, QWidget *parent)
   });
   connect(doc_, &GraphDocument::trainingChanged, this, &TrainPanel::refreshForm);
   connect(doc_, &GraphDocument::validated, this, &TrainPanel::refreshFrozenList);
+  // Why Start was refused is said while it holds: an edit or an undo that changes the cause changes
+  // the message, one that removes it (the graph is valid again) removes it.
+  connect(doc_, &GraphDocument::validated, this, [this] {
+    if (!startRefused_ || controller_->running())
+      return;
+    startRefused_ = refuseStart();
+    if (!startRefused_)
+      setStatus(tr("Ready. Press Start (Ctrl+Enter) to train the graph in the Design tab."));
+  });
   // Checking a sub-model here is the node's own freeze, an edit of the project like any other
   // (undoable, saved, and what the next run starts with); a paused run takes it with Apply or Resume.
   connect(frozen_, &QListWidget::itemChanged, this, [this](QListWidgetItem *item) {
@@ -382,6 +391,7 @@ void TrainPanel::clearRuns() {
   lastRunFolder_.clear();
   madeRuns_.clear();
   setStatus(tr("Ready. Press Start (Ctrl+Enter) to train the graph in the Design tab."));
+  startRefused_ = false;
   fixData_->hide();
   showProblems_->hide();
   charts_->redrawNow();
@@ -442,35 +452,45 @@ QString TrainPanel::lastCheckpoint() const {
   return lastCheckpoint_.isEmpty() ? doc_->startCheckpoint() : lastCheckpoint_;
 }
 
-void TrainPanel::startRun() {
-  if (controller_->running())
-    return;
+bool TrainPanel::refuseStart() {
   fixData_->hide();
   showProblems_->hide();
   const Validation &v = doc_->validation();
-  // The memory estimate, with its figures: a run that cannot fit is refused, one that fills most of
-  // the free memory starts with the warning.
+  // The memory estimate, with its figures: a run that cannot fit is refused.
+  if (v.has(ProblemCode::MemoryTooLarge) && v.errorCount() == 1) {
+    for (const Problem &p : v.problems)
+      if (p.code == ProblemCode::MemoryTooLarge)
+        setStatus(tr("Cannot start: %1").arg(QString::fromStdString(p.format(""))), true);
+    return true;
+  }
+  if (v.ok())
+    return false;
+  if (!doc_->dataError().isEmpty()) {
+    setStatus(tr("The data set cannot be read: %1").arg(doc_->dataError()), true);
+    fixData_->show();
+  } else if (const QStringList training = trainingErrors(v); training.size() == v.errorCount()) {
+    // The settings beside the button are what is wrong: say what, here.
+    setStatus(tr("Cannot start: %1").arg(training.join("\n")), true);
+  } else {
+    setStatus(tr("The graph has %n problem(s); fix them first (Problems panel).", "", v.errorCount()), true);
+    showProblems_->show();
+  }
+  return true;
+}
+
+void TrainPanel::startRun() {
+  if (controller_->running())
+    return;
+  startRefused_ = refuseStart();
+  if (startRefused_)
+    return;
+  const Validation &v = doc_->validation();
+  // The memory estimate, with its figures: one that fills most of the free memory starts with the
+  // warning.
   QString memoryNote;
   for (const Problem &p : v.problems)
-    if (p.code == ProblemCode::MemoryTooLarge || p.code == ProblemCode::MemoryHigh)
+    if (p.code == ProblemCode::MemoryHigh)
       memoryNote = QString::fromStdString(p.format(""));
-  if (v.has(ProblemCode::MemoryTooLarge) && v.errorCount() == 1) {
-    setStatus(tr("Cannot start: %1").arg(memoryNote), true);
-    return;
-  }
-  if (!v.ok()) {
-    if (!doc_->dataError().isEmpty()) {
-      setStatus(tr("The data set cannot be read: %1").arg(doc_->dataError()), true);
-      fixData_->show();
-    } else if (const QStringList training = trainingErrors(v); training.size() == v.errorCount()) {
-      // The settings beside the button are what is wrong: say what, here.
-      setStatus(tr("Cannot start: %1").arg(training.join("\n")), true);
-    } else {
-      setStatus(tr("The graph has %n problem(s); fix them first (Problems panel).", "", v.errorCount()), true);
-      showProblems_->show();
-    }
-    return;
-  }
   QString out;
   try {
     out = QString::fromStdString(newRunFolder(runsFolder().toStdString(), doc_->project().name));

@@ -90,6 +90,9 @@ Q_SIGNALS:
 
 private:
   void startRun();
+  // Says in the Run box why a run cannot start now (the graph's problems, the data set, a setting,
+  // the memory) and offers the fix; false when it can start.
+  bool refuseStart();
   void togglePause();
   void applyLive();
   void onSteps(const std::vector<StepEvent> &points);
@@ -134,9 +137,10 @@ private:
   double runFlops_ = 0, runPeak_ = 0;
   QString runPrecision_;
   RunFinished lastFinished_;
-  bool peakPending_ = false; // the engine thread measures the peak after lastFinished_
-  bool stopping_ = false;    // Stop was pressed: the run finishes its step, checkpoint and test set
-  LiveSettings appliedLive_; // what the engine runs with now (to apply edits made while paused)
+  bool peakPending_ = false;  // the engine thread measures the peak after lastFinished_
+  bool stopping_ = false;     // Stop was pressed: the run finishes its step, checkpoint and test set
+  bool startRefused_ = false; // the Run box says why Start was refused (until the cause is gone)
+  LiveSettings appliedLive_;  // what the engine runs with now (to apply edits made while paused)
 };
 
 } // namespace particle::ui
