@@ -93,6 +93,7 @@ private Q_SLOTS:
   void stopSaysWhatTheRunDoesUntilItEnds();
   void aRefusedNumberIsForgottenOnceAnotherSettingIsEdited();
   void theGraphsProblemsGoFromTheRunBoxWhenFixed();
+  void ctrlZInATakenFieldUndoesTheDocument();
 
 private:
   MainWindow *window_ = nullptr;
@@ -1105,6 +1106,36 @@ void TestTraining::theGraphsProblemsGoFromTheRunBoxWhenFixed() {
   QVERIFY(window_->document()->graph().find("head"));
   QTRY_VERIFY2(window_->validityLabel()->text().contains("valid"), qPrintable(window_->validityLabel()->text()));
   QTRY_VERIFY2(!panel->progressLabel()->text().contains("problem"), qPrintable(panel->progressLabel()->text()));
+}
+
+// Fresh-eyes trial: Ctrl+Z did nothing while a settings field had the focus (the field took it).
+// Once the field's value is taken, Ctrl+Z undoes the document (the value comes back in the field);
+// while the field holds typed text not yet taken, Ctrl+Z undoes the typing and the document stays.
+void TestTraining::ctrlZInATakenFieldUndoesTheDocument() {
+  Json doc = baseProject();
+  doc["training"] = {{"epochs", 1}, {"batch_size", 32}, {"threads", 1}};
+  window_->document()->reset(projectFromJson(doc, "undo.json"));
+  auto *epochs = qobject_cast<QSpinBox *>(window_->trainPanel()->settingsForm()->editor("epochs"));
+  QVERIFY(epochs);
+  QTRY_VERIFY(epochs->isVisible());
+  typeInto(epochs, "3");
+  QCOMPARE(window_->document()->project().training.value("epochs", 0), 3);
+  QVERIFY(epochs->hasFocus());
+  QTest::keyClick(QApplication::focusWidget(), Qt::Key_Z, Qt::ControlModifier);
+  QCOMPARE(window_->document()->project().training.value("epochs", 0), 1);
+  QCOMPARE(epochs->text(), QString("1"));
+  QTest::keyClick(QApplication::focusWidget(), Qt::Key_Z, Qt::ControlModifier | Qt::ShiftModifier);
+  QCOMPARE(window_->document()->project().training.value("epochs", 0), 3);
+  QCOMPARE(epochs->text(), QString("3"));
+  // Typed, not taken: the field's own undo; the document keeps 3.
+  QTest::keyClick(epochs, Qt::Key_A, Qt::ControlModifier);
+  QTest::keyClicks(QApplication::focusWidget(), "7");
+  QCOMPARE(epochs->text(), QString("7"));
+  const int steps = window_->undoStack()->index();
+  QTest::keyClick(QApplication::focusWidget(), Qt::Key_Z, Qt::ControlModifier);
+  QCOMPARE(epochs->text(), QString("3"));
+  QCOMPARE(window_->undoStack()->index(), steps);
+  QCOMPARE(window_->document()->project().training.value("epochs", 0), 3);
 }
 
 #include "tst_training.moc"

@@ -12,6 +12,8 @@
 #include <QFileInfo>
 #include <QGridLayout>
 #include <QHBoxLayout>
+#include <QKeyEvent>
+#include <QKeySequence>
 #include <QLabel>
 #include <QLineEdit>
 #include <QSignalBlocker>
@@ -26,6 +28,23 @@ namespace particle::ui {
 
 namespace {
 constexpr const char *kProblemStyle = "color: #d03030";
+
+// Ctrl+Z (and Ctrl+Shift+Z, Ctrl+Y) in a number box: while it holds typed text not yet taken, the
+// box undoes the typing; once what it shows is the value the document took, the keys are the
+// document's (Edit → Undo), as anywhere else in the window. Returns true when the box lets the
+// keys go: the ShortcutOverride is left unaccepted, so the window's shortcut takes the key.
+bool undoKeysAreTheDocuments(const QAbstractSpinBox *box, const QString &shown, QEvent *event) {
+  if (event->type() != QEvent::ShortcutOverride)
+    return false;
+  const QKeySequence key(static_cast<QKeyEvent *>(event)->keyCombination());
+  const bool undoKey = key == QKeySequence(Qt::CTRL | Qt::Key_Z) ||
+                       key == QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z) ||
+                       key == QKeySequence(Qt::CTRL | Qt::Key_Y);
+  if (!undoKey || box->text() != shown)
+    return false;
+  event->ignore();
+  return true;
+}
 
 // A double spin box that shows numbers as people write them (0.001, 1e-05, 2.5) and steps by a
 // tenth of the value's own magnitude, so one box serves a learning rate and a dropout alike.
@@ -59,6 +78,9 @@ public:
   }
   QLineEdit *edit() const { return lineEdit(); }
   std::function<void(const QString &, const QString &)> refused;
+
+protected:
+  bool event(QEvent *e) override { return undoKeysAreTheDocuments(this, shownValue(), e) || QDoubleSpinBox::event(e); }
 };
 
 // A spin box that lets an out-of-range number be typed (instead of dropping the keystroke), so the
@@ -81,11 +103,16 @@ public:
   void fixup(QString &text) const override {
     QSpinBox::fixup(text);
     if (refused)
-      refused(text,
-              value() == minimum() && !specialValueText().isEmpty() ? specialValueText() : textFromValue(value()));
+      refused(text, shownValue());
+  }
+  QString shownValue() const {
+    return value() == minimum() && !specialValueText().isEmpty() ? specialValueText() : textFromValue(value());
   }
   QLineEdit *edit() const { return lineEdit(); }
   std::function<void(const QString &, const QString &)> refused;
+
+protected:
+  bool event(QEvent *e) override { return undoKeysAreTheDocuments(this, shownValue(), e) || QSpinBox::event(e); }
 };
 
 // Passes the wheel on to the parent while the box it watches has no focus.
