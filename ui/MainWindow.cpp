@@ -489,9 +489,12 @@ void MainWindow::createActions() {
   });
   // Keys that act on the canvas work while the canvas (or a window without another focus) has it,
   // so typing in a form is never taken over.
+  QList<QAction *> canvasActions;
   for (QAction *a : edit->actions())
-    if (a != undo && a != redo)
+    if (a != undo && a != redo && !a->isSeparator()) {
       a->setShortcutContext(Qt::WindowShortcut);
+      canvasActions.append(a);
+    }
 
   auto *viewMenu = menuBar()->addMenu(tr("&View"));
   viewMenu->addAction(tr("&Design"), QKeySequence("Ctrl+1"), this, [this] { tabs_->setCurrentIndex(0); });
@@ -499,10 +502,11 @@ void MainWindow::createActions() {
   viewMenu->addAction(tr("E&xplain"), QKeySequence("Ctrl+3"), this, [this] { tabs_->setCurrentIndex(2); });
   viewMenu->addAction(tr("Ex&periments"), QKeySequence("Ctrl+4"), this, [this] { tabs_->setCurrentIndex(3); });
   viewMenu->addSeparator();
-  viewMenu->addAction(tr("&Fit to Window"), QKeySequence("F"), view_, &GraphView::fitAll);
-  viewMenu->addAction(tr("Zoom &In"), QKeySequence::ZoomIn, this, [this] { view_->zoomBy(1.2); });
-  viewMenu->addAction(tr("Zoom &Out"), QKeySequence::ZoomOut, this, [this] { view_->zoomBy(1 / 1.2); });
-  viewMenu->addAction(tr("&Auto-layout"), QKeySequence("Ctrl+L"), this, &MainWindow::autoLayout);
+  canvasActions.append(viewMenu->addAction(tr("&Fit to Window"), QKeySequence("F"), view_, &GraphView::fitAll));
+  canvasActions.append(viewMenu->addAction(tr("Zoom &In"), QKeySequence::ZoomIn, this, [this] { view_->zoomBy(1.2); }));
+  canvasActions.append(
+      viewMenu->addAction(tr("Zoom &Out"), QKeySequence::ZoomOut, this, [this] { view_->zoomBy(1 / 1.2); }));
+  canvasActions.append(viewMenu->addAction(tr("&Auto-layout"), QKeySequence("Ctrl+L"), this, &MainWindow::autoLayout));
   QAction *snap = viewMenu->addAction(tr("&Snap to Grid"));
   snap->setCheckable(true);
   snap->setChecked(NodeItem::snapToGrid);
@@ -543,12 +547,22 @@ void MainWindow::createActions() {
   connect(undo_, &QUndoStack::redoTextChanged, redoButton,
           [redoButton](const QString &t) { redoButton->setToolTip(tr("Redo %1 (Ctrl+Shift+Z, Ctrl+Y)").arg(t)); });
   toolbar->addSeparator();
-  toolbar->addAction(tr("Auto-layout"), this, &MainWindow::autoLayout);
-  toolbar->addAction(tr("Fit"), view_, &GraphView::fitAll);
-  toolbar->addAction(tr("Share"), this, &MainWindow::shareSelection);
+  canvasActions.append(toolbar->addAction(tr("Auto-layout"), this, &MainWindow::autoLayout));
+  canvasActions.append(toolbar->addAction(tr("Fit"), view_, &GraphView::fitAll));
+  canvasActions.append(toolbar->addAction(tr("Share"), this, &MainWindow::shareSelection));
   toolbar->addSeparator();
   toolbar->addAction(dataSet);
   viewMenu->addAction(toolbar->toggleViewAction());
+  // What acts on the canvas's selection (delete, select all, copy, paste, share, layout) works on
+  // the Design tab only, keys and menu alike: on another tab the canvas and what is selected on it
+  // are hidden, and Delete pressed there on a chart must not remove nodes the user cannot see.
+  // Undo and Redo stay: they are the document's, on every tab.
+  const auto enableCanvasActions = [this, canvasActions] {
+    for (QAction *a : canvasActions)
+      a->setEnabled(tabs_->currentIndex() == kDesignTab);
+  };
+  connect(tabs_, &QTabWidget::currentChanged, this, enableCanvasActions);
+  enableCanvasActions();
 }
 
 void MainWindow::showDataPanel() {

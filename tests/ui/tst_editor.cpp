@@ -12,6 +12,7 @@
 #include "editor/GraphView.h"
 #include "editor/InspectorWidget.h"
 #include "editor/PaletteWidget.h"
+#include "charts/CustomPlot.h"
 #include "explain/ExplainPanel.h"
 #include "train/RunFolder.h"
 
@@ -135,6 +136,7 @@ private Q_SLOTS:
   void problemClickSelectsNodeAndFixClearsIt();
   void paletteFilter();
   void copyPasteDuplicateDelete();
+  void canvasKeysActOnTheDesignTabOnly();
   void autoLayoutIsLayered();
   void saveAndReopen();
   void crashRecoveryOffersRestore();
@@ -842,6 +844,49 @@ void TestEditor::theWindowNeverResizesItself() {
     QTest::qWait(30);
     QCOMPARE(window_->size(), size);
   }
+}
+
+// Delete, Backspace, Select All, Copy/Paste/Duplicate, Share and Auto-layout pressed on another
+// tab leave the hidden canvas alone (Delete on a Train chart once removed the graph selected on
+// Design); back on Design, Delete deletes. Undo stays the document's on every tab.
+void TestEditor::canvasKeysActOnTheDesignTabOnly() {
+  QVERIFY(window_->files()->open(QString::fromStdString(examplePath("seed-two-halves"))));
+  QVERIFY(activate());
+  GraphDocument *doc = window_->document();
+  GraphView *view = window_->view();
+  const auto centreOf = [&](const QString &id) {
+    return view->mapFromScene(window_->scene()->nodeItem(id)->bodyRect().center());
+  };
+  QTest::mouseClick(view->viewport(), Qt::LeftButton, {}, centreOf("left"));
+  QTest::mouseClick(view->viewport(), Qt::LeftButton, Qt::ControlModifier, centreOf("combine"));
+  QCOMPARE(window_->scene()->selectedIds().size(), 2);
+  const std::string before = doc->graphSnapshot();
+  const auto focused = [this] { return QApplication::focusWidget() ? QApplication::focusWidget() : window_; };
+  QTest::keyClick(focused(), Qt::Key_2, Qt::ControlModifier);
+  QCOMPARE(window_->tabs()->currentIndex(), 1);
+  QWidget *chart = window_->trainPanel()->lossPlot();
+  QTest::mouseClick(chart, Qt::LeftButton, {}, chart->rect().center());
+  QTest::keyClick(focused(), Qt::Key_Delete);
+  QTest::keyClick(focused(), Qt::Key_Backspace);
+  QTest::keyClick(focused(), Qt::Key_A, Qt::ControlModifier);
+  QTest::keyClick(focused(), Qt::Key_D, Qt::ControlModifier);
+  QTest::keyClick(focused(), Qt::Key_C, Qt::ControlModifier);
+  QTest::keyClick(focused(), Qt::Key_V, Qt::ControlModifier);
+  QTest::keyClick(focused(), Qt::Key_G, Qt::ControlModifier);
+  QTest::keyClick(focused(), Qt::Key_L, Qt::ControlModifier);
+  QCOMPARE(doc->graphSnapshot(), before);
+  QCOMPARE(window_->undoStack()->count(), 0);
+  QCOMPARE(window_->scene()->selectedIds(), (QStringList{"left", "combine"}));
+  // Back on Design the selection is as the user left it, and Delete deletes it.
+  QTest::keyClick(focused(), Qt::Key_1, Qt::ControlModifier);
+  QCOMPARE(window_->tabs()->currentIndex(), 0);
+  QTest::keyClick(focused(), Qt::Key_Delete);
+  QCOMPARE(static_cast<int>(doc->graph().nodes.size()), 4);
+  // Undo works from another tab.
+  QTest::keyClick(focused(), Qt::Key_2, Qt::ControlModifier);
+  QTest::mouseClick(chart, Qt::LeftButton, {}, chart->rect().center());
+  QTest::keyClick(focused(), Qt::Key_Z, Qt::ControlModifier);
+  QCOMPARE(doc->graphSnapshot(), before);
 }
 
 void TestEditor::wiresAreSelectedAndDeleted() {
