@@ -1074,8 +1074,10 @@ void TestTraining::aRefusedNumberIsForgottenOnceAnotherSettingIsEdited() {
   QWidget *epochs = form->editor("epochs");
   QVERIFY(batch && epochs);
   QTRY_VERIFY(batch->isVisible());
-  typeInto(batch, "0");
+  // Typed and left with Tab, as one goes on to the next field.
+  typeInto(batch, "0", Qt::Key_Tab);
   QTRY_VERIFY2(form->problemText("batch_size").contains("kept 32"), qPrintable(form->problemText("batch_size")));
+  QVERIFY(!batch->hasFocus());
   typeInto(epochs, "3");
   QCOMPARE(window_->document()->project().training.value("epochs", 0), 3);
   QTRY_VERIFY2(form->problemText("batch_size").isEmpty(), qPrintable(form->problemText("batch_size")));
