@@ -68,7 +68,8 @@ fi
 
 build="${PARTICLE_BUILD_DIR:-$here/build}"
 jobs="${PARTICLE_JOBS:-$(nproc)}"
+# PARTICLE_BUILD_BENCH=OFF: a first configure without the benchmarks (scripts/test.sh does so).
 if [[ ! -f "$build/CMakeCache.txt" ]]; then
-  cmake -S "$here" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release
+  cmake -S "$here" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPARTICLE_BUILD_BENCH="${PARTICLE_BUILD_BENCH:-ON}"
 fi
 cmake --build "$build" -j "$jobs"
