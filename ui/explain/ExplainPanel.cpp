@@ -1,5 +1,7 @@
 #include "explain/ExplainPanel.h"
 
+#include "forms/RangeSpinBox.h"
+
 #include "explain/ContributionCharts.h"
 #include "explain/SampleView.h"
 
@@ -32,30 +34,6 @@
 namespace particle::ui {
 
 namespace {
-// The samples box: a number typed outside its range is shown as typed (not cut to its first
-// digits), and Enter or leaving the box keeps the value before and says so (`refused`), as the
-// Train tab's fields do.
-class CountBox : public QSpinBox {
-public:
-  explicit CountBox(QWidget *parent) : QSpinBox(parent) {}
-  QValidator::State validate(QString &text, int &pos) const override {
-    const QString t = text.trimmed();
-    if (t == "-")
-      return QValidator::Intermediate;
-    bool ok = false;
-    const qlonglong v = t.toLongLong(&ok);
-    if (ok && (v < minimum() || v > maximum()))
-      return QValidator::Intermediate;
-    return QSpinBox::validate(text, pos);
-  }
-  void fixup(QString &text) const override {
-    QSpinBox::fixup(text);
-    if (refused)
-      refused(text.trimmed(), value());
-  }
-  std::function<void(const QString &, int)> refused;
-};
-
 // A run that did not end as planned (stopped, diverged, failed): its weights are those of the moment
 // it ended.
 bool unfinished(const QString &status) {
@@ -124,7 +102,9 @@ ExplainPanel::ExplainPanel(GraphDocument *doc, std::function<QString()> runsFold
   baseline_->addItem(tr("background"), "background");
   baseline_->setToolTip(tr("What an absent branch is replaced by: its mean output over training samples, zero, "
                            "or each of 100 training samples in turn (background)"));
-  auto *countBox = new CountBox(this);
+  // A number typed outside the range is shown as typed; Enter or leaving the box keeps the value
+  // before and says so, as the Train tab's fields do.
+  auto *countBox = new RangeSpinBox(this);
   count_ = countBox;
   count_->setObjectName("samplesBox");
   count_->setRange(1, 10000);
@@ -136,7 +116,7 @@ ExplainPanel::ExplainPanel(GraphDocument *doc, std::function<QString()> runsFold
   countProblem->setObjectName("samplesProblem");
   countProblem->setStyleSheet("color: #d03030");
   countProblem->hide();
-  countBox->refused = [this, countProblem](const QString &text, int kept) {
+  countBox->refused = [this, countProblem](const QString &text, const QString &kept) {
     if (text.isEmpty())
       return;
     countProblem->setText(tr("samples %1 is outside the allowed range [%2, %3]; kept %4")

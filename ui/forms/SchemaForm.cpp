@@ -1,5 +1,7 @@
 #include "forms/SchemaForm.h"
 
+#include "forms/RangeSpinBox.h"
+
 #include "schema/Range.h"
 
 #include <QAbstractItemView>
@@ -83,33 +85,12 @@ protected:
   bool event(QEvent *e) override { return undoKeysAreTheDocuments(this, shownValue(), e) || QDoubleSpinBox::event(e); }
 };
 
-// A spin box that lets an out-of-range number be typed (instead of dropping the keystroke), so the
-// form can say why it is not taken; Enter then keeps the value before.
-class IntBox : public QSpinBox {
+// A range-aware whole-number box (forms/RangeSpinBox.h) whose undo keys undo the document once its
+// value was taken.
+class IntBox : public RangeSpinBox {
 public:
-  explicit IntBox(QWidget *parent) : QSpinBox(parent) {}
-  QValidator::State validate(QString &text, int &pos) const override {
-    const QString t = text.trimmed();
-    // A minus starts a negative number even where none is allowed: it is shown, and the form says
-    // why the number is not taken, instead of the keystroke being dropped ("-5" read as 5).
-    if (t == "-")
-      return QValidator::Intermediate;
-    bool ok = false;
-    const qlonglong v = t.toLongLong(&ok);
-    if (ok && (v < minimum() || v > maximum()))
-      return QValidator::Intermediate;
-    return QSpinBox::validate(text, pos);
-  }
-  void fixup(QString &text) const override {
-    QSpinBox::fixup(text);
-    if (refused)
-      refused(text, shownValue());
-  }
-  QString shownValue() const {
-    return value() == minimum() && !specialValueText().isEmpty() ? specialValueText() : textFromValue(value());
-  }
+  explicit IntBox(QWidget *parent) : RangeSpinBox(parent) {}
   QLineEdit *edit() const { return lineEdit(); }
-  std::function<void(const QString &, const QString &)> refused;
 
 protected:
   bool event(QEvent *e) override { return undoKeysAreTheDocuments(this, shownValue(), e) || QSpinBox::event(e); }
