@@ -76,7 +76,13 @@ mark "ASan+UBSan build"
 # own code fails the test that triggered it (UBSan does not recover; LeakSanitizer is on).
 # allocator_may_return_null: an allocation that fails returns null, so out-of-memory handling is
 # tested as it runs in a release build (LibTorch turns it into an error) instead of aborting.
-export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:allocator_may_return_null=1:${ASAN_OPTIONS:-}"
+# Every CLI the tests start (~800) spends ~4 s of processor time under ASan registering LibTorch's
+# operators (hundreds of thousands of small allocations) before main: two frames of each
+# allocation's stack instead of 30, a quarantine of 16 MB instead of 256 and no 0xbe fill of new
+# blocks take that to ~2.3 s (docs/BENCHMARKS.md "CI time"). The same kinds of error are caught,
+# a use after free while the block is among the last 16 MB freed; a report's allocation and free
+# stacks are two frames deep: rerun a failing test with ASAN_OPTIONS=malloc_context_size=30.
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:allocator_may_return_null=1:malloc_context_size=2:quarantine_size_mb=16:max_malloc_fill_size=0:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="print_stacktrace=1:${UBSAN_OPTIONS:-}"
 export QTEST_FUNCTION_TIMEOUT=900000
 (cd "$asan" && ctest --output-on-failure --timeout 2400 -j "$test_jobs" \

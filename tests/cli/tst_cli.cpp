@@ -1,5 +1,7 @@
 // The `particle` executable end to end: exit codes, messages, files written.
 
+// Its CLI processes look for leaks under ASan (TestSupport.h: other tests' children do not).
+#define PARTICLE_TEST_CHILDREN_CHECK_LEAKS
 #include "BadInputs.h"
 #include "TestSupport.h"
 #include "project/Precision.h"
