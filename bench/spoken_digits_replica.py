@@ -114,6 +114,8 @@ def main():
     p.add_argument("--fmasks", type=int, default=0); p.add_argument("--fmask-w", type=int, default=8)
     p.add_argument("--warp", type=float, default=0); p.add_argument("--noise", type=float, nargs=2)
     p.add_argument("--noise-p", type=float, default=1.0); p.add_argument("--tag", default="")
+    p.add_argument("--smooth", type=float, default=0.0); p.add_argument("--mixup", type=float, default=0.0)
+    p.add_argument("--wd", type=float, default=0.0)
     a = p.parse_args()
     xw, y = load_waves("train"); tw, ty = load_waves("test")
     xw, y, tw, ty = map(torch.from_numpy, (xw, y, tw, ty))
@@ -122,7 +124,8 @@ def main():
     perm = torch.randperm(len(y), generator=g); nv = round(0.1 * len(y))
     vi, ti = perm[:nv], perm[nv:]
     torch.manual_seed(a.seed)
-    m = Bands(); opt = torch.optim.Adam(m.parameters(), a.lr)
+    m = Bands()
+    opt = torch.optim.AdamW(m.parameters(), a.lr, weight_decay=a.wd) if a.wd > 0 else torch.optim.Adam(m.parameters(), a.lr)
     n = len(ti); spe = (n + 63) // 64; total = spe * a.epochs; step = 0
     ga = torch.Generator().manual_seed(a.seed * 7919 + 17)
     t0 = time.time()
@@ -133,7 +136,15 @@ def main():
             lr = a.lr * 0.5 * (1 + math.cos(math.pi * step / total))
             for gr in opt.param_groups: gr["lr"] = lr
             xb = augment(X[idx], xw[idx] if a.noise else None, a, ga)
-            loss = F.cross_entropy(m(xb), y[idx]); opt.zero_grad(); loss.backward(); opt.step(); step += 1
+            yb = y[idx]
+            if a.mixup > 0:
+                lam = float(np.random.default_rng(step + a.seed * 100003).beta(a.mixup, a.mixup))
+                pi = torch.randperm(len(idx), generator=ga)
+                out = m(lam * xb + (1 - lam) * xb[pi])
+                loss = lam * F.cross_entropy(out, yb, label_smoothing=a.smooth) + (1 - lam) * F.cross_entropy(out, yb[pi], label_smoothing=a.smooth)
+            else:
+                loss = F.cross_entropy(m(xb), yb, label_smoothing=a.smooth)
+            opt.zero_grad(); loss.backward(); opt.step(); step += 1
     secs = time.time() - t0
     m.eval()
     with torch.no_grad():

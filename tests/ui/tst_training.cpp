@@ -78,6 +78,7 @@ private Q_SLOTS:
   void twoWorkersFromTheTrainTab();
   void workersThatCannotStartAreReported();
   void augmentationIsSetInTheTrainTab();
+  void settingsInUseShowWithTheFormFolded();
   void stopEndsEveryWorker();
   void aFinishedRunIsNamedOnTheExplainTab();
   void aStoppedRunKeepsTheCompletedCheckpoint();
@@ -489,6 +490,34 @@ void TestTraining::augmentationIsSetInTheTrainTab() {
   typeAdvancedSetting(panel, "augment_freq_warp", "0");
   QCOMPARE(window_->document()->project().training.value("augment_freq_warp", 1.0), 0.0);
   QTRY_VERIFY(!problem->isVisible());
+}
+
+// A reopened project's advanced settings that differ from their defaults (its augmentation) show
+// although "More settings…" is folded; the ones left at their defaults stay folded away.
+void TestTraining::settingsInUseShowWithTheFormFolded() {
+  Json doc = baseProject();
+  doc["training"] = {{"epochs", 1}, {"batch_size", 16}, {"threads", 1}, {"augment_time_shift", 3}};
+  window_->document()->reset(projectFromJson(doc, "inuse.json"));
+  TrainPanel *panel = window_->trainPanel();
+  auto *toggle = panel->settingsForm()->findChild<QToolButton *>("advancedToggle");
+  QVERIFY(toggle);
+  if (toggle->isChecked())
+    QTest::mouseClick(toggle, Qt::LeftButton);
+  QVERIFY(!toggle->isChecked());
+  QWidget *shift = panel->settingsForm()->editor("augment_time_shift");
+  QWidget *masks = panel->settingsForm()->editor("augment_time_masks");
+  QWidget *clip = panel->settingsForm()->editor("grad_clip");
+  QVERIFY(shift && masks && clip);
+  QTRY_VERIFY(shift->isVisible());
+  QVERIFY(!masks->isVisible());
+  QVERIFY(!clip->isVisible());
+  // Another project without it: folded away again.
+  doc["training"].erase("augment_time_shift");
+  window_->document()->reset(projectFromJson(doc, "inuse2.json"));
+  shift = panel->settingsForm()->editor("augment_time_shift");
+  QVERIFY(shift);
+  QTRY_VERIFY(!shift->isVisible());
+  QVERIFY(!toggle->isChecked());
 }
 
 void TestTraining::stopEndsEveryWorker() {

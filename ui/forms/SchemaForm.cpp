@@ -5,6 +5,7 @@
 #include "schema/Range.h"
 
 #include <QAbstractItemView>
+#include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
@@ -592,9 +593,22 @@ void SchemaForm::setHiddenFields(const QStringList &fields) {
   updateVisibility();
 }
 
+// An advanced setting the project has changed from its default shows with the folded form too: a
+// reopened project that augments its training says so without "More settings…".
+bool SchemaForm::inUse(const Row &r) const {
+  if (!shown_.is_object() || !shown_.contains(r.field.name))
+    return false;
+  const Json &v = shown_[r.field.name];
+  return !v.is_null() && v != r.field.defaultValue;
+}
+
 void SchemaForm::updateVisibility() {
   for (auto &r : rows_) {
-    const bool visible = schema_.applies(r.field, shown_) && (!r.field.advanced || showAdvanced_) &&
+    // (and one being typed into stays, though its value went back to the default)
+    const QWidget *focus = QApplication::focusWidget();
+    const bool typing = focus && (focus == r.holder || r.holder->isAncestorOf(focus));
+    const bool visible = schema_.applies(r.field, shown_) &&
+                         (!r.field.advanced || showAdvanced_ || inUse(r) || typing) &&
                          !hidden_.contains(QString::fromStdString(r.field.name));
     r.label->setVisible(visible);
     r.holder->setVisible(visible);

@@ -80,6 +80,7 @@ private:
   QWidget *makeEditor(Row &row);
   void showValue(Row &row, const Json &value);
   void updateVisibility();
+  bool inUse(const Row &r) const;
   void refreshProblem(Row &row);
   void commitText(Row &row);
   // A number box's text: out of range while typed, refused by Enter or focus-out, or finished.
