@@ -15,6 +15,10 @@ const Schema &trainingSchema() {
       when(floatField("momentum", 0.9, 0.0, 1.0, "SGD momentum"), "optimizer", {"sgd"}),
       when(boolField("nesterov", false, "Nesterov momentum"), "optimizer", {"sgd"}),
       advanced(floatField("weight_decay", 0.0, 0.0, 10.0, "L2 penalty (decoupled for adamw)")),
+      advanced(zeroMeans(floatField("label_smoothing", 0.0, 0.0, 0.9,
+                                    "The training loss's target gives the true class 1 − this and spreads this over "
+                                    "every class (validation and test losses stay plain cross-entropy)"),
+                         "off")),
       intField("batch_size", 128, 1, 1 << 20, "Samples per optimiser step"),
       intField("epochs", 5, 1, 100000, "Passes over the training data"),
       intField("seed", 0, 0, 9.2e18, "Seed of initialisation, shuffling and dropout"),
@@ -92,6 +96,7 @@ TrainingSpec parseTrainingSpec(const Json &section) {
   s.momentum = v["momentum"].get<double>();
   s.nesterov = v["nesterov"].get<bool>();
   s.weightDecay = v["weight_decay"].get<double>();
+  s.labelSmoothing = v["label_smoothing"].get<double>();
   s.batchSize = whole(v["batch_size"]);
   s.epochs = static_cast<int>(whole(v["epochs"]));
   s.seed = static_cast<uint64_t>(whole(v["seed"]));

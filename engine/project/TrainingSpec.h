@@ -16,6 +16,7 @@ struct TrainingSpec {
   double momentum = 0.9; // sgd
   bool nesterov = false; // sgd
   double weightDecay = 0.0;
+  double labelSmoothing = 0.0; // the training loss's targets: 1 − this on the class, the rest spread evenly
   int64_t batchSize = 128;
   int epochs = 5;
   uint64_t seed = 0;

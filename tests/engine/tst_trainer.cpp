@@ -8,6 +8,7 @@
 #include "train/FusedAdam.h"
 #include "train/Trainer.h"
 
+#include <cmath>
 #include <QtTest>
 
 #include <sys/resource.h>
@@ -211,6 +212,7 @@ class TestTrainer : public QObject {
 
 private Q_SLOTS:
   void easyTaskConverges();
+  void labelSmoothingSetsTheTrainingLossFloor();
   void sameSeedSameCurves();
   void resumeEqualsUninterrupted();
   void pauseResumeStopFromAnotherThread();
@@ -253,6 +255,33 @@ void TestTrainer::easyTaskConverges() {
   for (auto c : rec.epochs.back().confusion)
     total += c;
   QCOMPARE(total, trainer.data().valX.size(0));
+}
+
+// training.label_smoothing s: the training loss is the cross-entropy against targets 1 − s + s/K
+// on the true class and s/K on each other, so it cannot fall below that target's entropy (0.423
+// for K = 2, s = 0.3), where the unsmoothed loss of the same easy task does; validation and test
+// losses stay plain cross-entropy and go below it.
+void TestTrainer::labelSmoothingSetsTheTrainingLossFloor() {
+  const double s = 0.3, on = 1 - s + s / 2, off = s / 2;
+  const double floor = -(on * std::log(on) + off * std::log(off));
+  auto run = [](double smoothing) {
+    Json doc = easyProject(6);
+    doc["training"]["label_smoothing"] = smoothing;
+    Trainer t(projectFromJson(doc, "smooth.json"), TrainOptions{});
+    Recorder rec;
+    const RunSummary summary = t.run(&rec);
+    return std::make_pair(summary, rec.epochs);
+  };
+  const auto [smoothed, smoothedEpochs] = run(s);
+  QCOMPARE(smoothed.status, RunSummary::Status::Completed);
+  QCOMPARE(static_cast<int>(smoothedEpochs.size()), 6);
+  QVERIFY2(smoothed.testAccuracy > 0.95, std::to_string(smoothed.testAccuracy).c_str());
+  for (const auto &e : smoothedEpochs)
+    QVERIFY2(e.trainLoss >= floor - 1e-4, (std::to_string(e.trainLoss) + " < " + std::to_string(floor)).c_str());
+  QVERIFY2(smoothedEpochs.back().valLoss < floor, std::to_string(smoothedEpochs.back().valLoss).c_str());
+  const auto [plain, plainEpochs] = run(0.0);
+  QCOMPARE(plain.status, RunSummary::Status::Completed);
+  QVERIFY2(plainEpochs.back().trainLoss < floor, std::to_string(plainEpochs.back().trainLoss).c_str());
 }
 
 void TestTrainer::sameSeedSameCurves() {

@@ -287,7 +287,7 @@ def main():
             optimizer.zero_grad()
             with autocast():
                 logits = net(xb)
-                loss = F.cross_entropy(logits, yb) + aux_loss(model)
+                loss = F.cross_entropy(logits, yb, label_smoothing=c["label_smoothing"]) + aux_loss(model)
             value = loss.item()
             if not math.isfinite(value):
                 sys.exit("training diverged: the loss became %s at step %d" % (value, step + 1))
