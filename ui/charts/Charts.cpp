@@ -147,14 +147,55 @@ void legendInside(QCustomPlot *plot, Qt::Alignment corner) {
   plot->axisRect()->insetLayout()->setInsetAlignment(0, corner);
 }
 
+namespace {
+// `text` broken at spaces into lines no wider than `width` pixels (a word wider than that keeps
+// its own line).
+QString wrapped(const QString &text, const QFontMetrics &metrics, int width) {
+  QStringList lines;
+  QString line;
+  for (const QString &word : text.split(' ', Qt::SkipEmptyParts)) {
+    const QString longer = line.isEmpty() ? word : line + ' ' + word;
+    if (!line.isEmpty() && metrics.horizontalAdvance(longer) > width) {
+      lines << line;
+      line = word;
+    } else {
+      line = longer;
+    }
+  }
+  if (!line.isEmpty())
+    lines << line;
+  return lines.join('\n');
+}
+
+// The placeholders' lines fit the axis rect they sit in ("after the first epoch" was cut to
+// "ter the first epoc" in the Train tab's narrow charts at 1024×700): rewrapped at each layout.
+void wrapPlaceholders(QCustomPlot *plot) {
+  const int width = plot->axisRect() ? plot->axisRect()->width() - 8 : 0;
+  for (int i = 0; i < plot->itemCount(); ++i)
+    if (auto *item = qobject_cast<QCPItemText *>(plot->item(i)); item && item->objectName() == "placeholder") {
+      const QString full = item->property("fullText").toString();
+      const QString text = width > 0 ? wrapped(full, QFontMetrics(item->font()), width) : full;
+      if (text != item->text())
+        item->setText(text);
+    }
+}
+} // namespace
+
 void placeholder(QCustomPlot *plot, const QString &text) {
   auto *item = new QCPItemText(plot);
   item->setObjectName("placeholder");
   item->position->setType(QCPItemPosition::ptAxisRectRatio);
   item->position->setCoords(0.5, 0.5);
+  item->setTextAlignment(Qt::AlignCenter);
+  item->setProperty("fullText", text);
   item->setText(text);
   item->setColor(plot->palette().color(QPalette::PlaceholderText));
   item->setClipToAxisRect(true);
+  if (!plot->property("wrapsPlaceholders").toBool()) {
+    plot->setProperty("wrapsPlaceholders", true);
+    QObject::connect(plot, &QCustomPlot::afterLayout, plot, [plot] { wrapPlaceholders(plot); });
+  }
+  wrapPlaceholders(plot);
 }
 
 void clearPlaceholder(QCustomPlot *plot) {
