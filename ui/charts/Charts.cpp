@@ -40,7 +40,10 @@ void fitLegendColumns(QCustomPlot *plot) {
     if (total <= room)
       break;
   }
-  if (legend->wrap() != columns) {
+  // setWrap alone leaves the items where they are: entries added before it (the Train tab's four
+  // bands arrive at once) stayed in one row, each cut to "ban". Rearranged whenever the grid has
+  // more columns than fit.
+  if (legend->wrap() != columns || legend->columnCount() > columns) {
     legend->setWrap(columns);
     legend->setFillOrder(QCPLayoutGrid::foColumnsFirst, true);
   }
@@ -108,8 +111,8 @@ QCustomPlot *makeAxesPlot(QWidget *parent, const QString &name, const QString &x
 
 void legendBelow(QCustomPlot *plot) {
   plot->legend->setVisible(true);
-  plot->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
   plot->legend->setWrap(kLegendColumns);
+  plot->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst, true); // after the wrap: rearranges by it
   plot->legend->setBrush(Qt::NoBrush);
   auto *sub = new QCPLayoutGrid;
   const int row = plot->plotLayout()->rowCount();
