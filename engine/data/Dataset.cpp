@@ -45,9 +45,16 @@ void Dataset::to(const torch::Device &device) {
 }
 
 void assignSplits(Dataset &d, const torch::Tensor &x, const torch::Tensor &y, const DatasetSpec &spec, bool needsTest,
-                  double testFraction) {
+                  double testFraction, const std::vector<std::string> *names) {
   if (needsTest) {
     auto parts = carve(x, y, {testFraction, spec.validationFraction}, spec.seed);
+    // carve's test part: the first of the same permutation
+    if (names && static_cast<int64_t>(names->size()) == x.size(0)) {
+      const auto perm = permutation(x.size(0), spec.seed);
+      d.testNames.clear();
+      for (int64_t i = 0; i < parts[0].first.size(0); ++i)
+        d.testNames.push_back((*names)[static_cast<std::size_t>(perm[static_cast<std::size_t>(i)])]);
+    }
     std::tie(d.testX, d.testY) = parts[0];
     std::tie(d.valX, d.valY) = parts[1];
     std::tie(d.trainX, d.trainY) = parts[2];
@@ -74,6 +81,13 @@ void keepClasses(Dataset &d, const std::vector<int64_t> &kept) {
       continue;
     const auto labels = relabel.index_select(0, *y);
     const auto idx = (labels >= 0).nonzero().flatten();
+    if (y == &d.testY && static_cast<int64_t>(d.testNames.size()) == y->size(0)) {
+      std::vector<std::string> kept;
+      const auto keep = idx.accessor<int64_t, 1>();
+      for (int64_t i = 0; i < keep.size(0); ++i)
+        kept.push_back(d.testNames[static_cast<std::size_t>(keep[i])]);
+      d.testNames = std::move(kept);
+    }
     *x = x->index_select(0, idx);
     *y = labels.index_select(0, idx);
   }

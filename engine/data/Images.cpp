@@ -175,6 +175,20 @@ ImageTree scanImageTree(const std::string &rootPath, const std::vector<std::stri
   return tree;
 }
 
+std::vector<std::string> loadedNames(const ImageList &list, const std::vector<std::string> &skipped,
+                                     const std::string &root) {
+  std::vector<std::string> names;
+  names.reserve(list.files.size());
+  const fs::path base(root);
+  for (const auto &f : list.files) {
+    if (!skipped.empty() && std::find(skipped.begin(), skipped.end(), f) != skipped.end())
+      continue;
+    const std::string relative = fs::path(f).lexically_relative(base).generic_string();
+    names.push_back(relative.empty() || relative.rfind("..", 0) == 0 ? f : relative);
+  }
+  return names;
+}
+
 ImageHeader readImageHeader(const std::string &path) {
   ImageHeader h;
   if (!stbi_info(path.c_str(), &h.width, &h.height, &h.channels)) {

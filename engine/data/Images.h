@@ -32,6 +32,11 @@ ImageTree scanImageTree(const std::string &root,
                         const std::vector<std::string> &extensions = {".png", ".jpg", ".jpeg", ".bmp"},
                         const std::string &what = "PNG, JPEG or BMP images");
 
+// The files of `list` that were loaded (those not among `skipped`), as paths relative to `root`
+// ("test/eight/en-029-m3.wav"): where each loaded sample came from, in order.
+std::vector<std::string> loadedNames(const ImageList &list, const std::vector<std::string> &skipped,
+                                     const std::string &root);
+
 // Width, height and channel count of an image from its header. Throws Error(File) naming it.
 struct ImageHeader {
   int width = 0, height = 0, channels = 0;

@@ -64,6 +64,17 @@ std::string ExplainSession::samplesText(int64_t samples) const {
          (classes.size() == 1 ? " class" : " classes");
 }
 
+std::vector<std::string> ExplainSession::sampleNames(int64_t samples) const {
+  std::vector<std::string> names;
+  if (static_cast<int64_t>(data_.testNames.size()) != data_.testY.size(0))
+    return names;
+  const int64_t n = std::min<int64_t>(samples, order_.size(0));
+  const auto order = order_.contiguous();
+  for (int64_t i = 0; i < n; ++i)
+    names.push_back(data_.testNames[static_cast<std::size_t>(order.data_ptr<int64_t>()[i])]);
+  return names;
+}
+
 Explanation ExplainSession::explain(const ExplainOptions &options, int64_t count) {
   if (model_->combineIds().empty())
     throw Error(ErrorKind::Invalid, "the graph has no Combine: there are no sub-models to explain");
@@ -76,6 +87,8 @@ Json ExplainSession::toJson(const Explanation &e) const {
   j["checkpoint"] = checkpoint_;
   const int64_t n = e.predictions.size(0);
   j["accuracy_on_samples"] = e.predictions.eq(labels(n)).to(torch::kDouble).mean().item<double>();
+  if (const auto names = sampleNames(n); !names.empty())
+    j["sample_names"] = names; // the explained samples' files, in the order of the attributions
   return j;
 }
 

@@ -44,6 +44,9 @@ public:
   // What the first `samples` explained samples are: "200 of 480 test samples, drawn across the 10
   // classes" (or "all 480 test samples, …").
   std::string samplesText(int64_t samples) const;
+  // Where the first `samples` explained samples came from (their files, for image and audio
+  // folders: "test/eight/en-029-m3.wav"); empty when the data does not say.
+  std::vector<std::string> sampleNames(int64_t samples) const;
 
   // Attributions over every Combine for the first `samples` explained samples.
   Explanation explain(const ExplainOptions &options, int64_t samples);

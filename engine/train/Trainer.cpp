@@ -519,8 +519,7 @@ std::optional<Stop> Trainer::trainSteps(const StopRule &rule, EpochTotals &total
         const AutocastGuard autocast(spec_.precision, device_);
         auto out = model_->forward(xb);
         logits = out.logits.to(torch::kFloat);
-        loss = torch::cross_entropy_loss(logits, yb, {}, at::Reduction::Mean, -100, spec_.labelSmoothing) +
-               out.auxLoss;
+        loss = torch::cross_entropy_loss(logits, yb, {}, at::Reduction::Mean, -100, spec_.labelSmoothing) + out.auxLoss;
       }
       // Reading the loss synchronises with the device: only on report steps, plus a cheap
       // finiteness check folded into that read (every CPU step, where it is free).

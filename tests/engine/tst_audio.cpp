@@ -6,6 +6,7 @@
 #include "data/Dataset.h"
 
 #include <QtTest>
+#include <set>
 
 #include <sndfile.h>
 
@@ -136,6 +137,7 @@ private Q_SLOTS:
   void stereoMixedToMono();
   void cutAndPad();
   void skipBad();
+  void testSamplesNameTheirFiles();
   void cacheSecondLoadEqualsFirst();
   void malformed_data();
   void malformed();
@@ -277,6 +279,66 @@ void TestAudio::skipBad() {
   const Dataset again = load(section(root, {{"skip_bad", true}}));
   QCOMPARE(again.notes, data.notes);
   QVERIFY(torch::equal(again.trainX, data.trainX));
+}
+
+// Each test sample's file, relative to the data folder, in the order of the test split: from test/
+// (a skipped file left out), from the training files when the test split is carved from them, and
+// kept with the samples through select_classes. The file's class folder is the sample's class.
+void TestAudio::testSamplesNameTheirFiles() {
+  QTemporaryDir dir;
+  const std::string root = dir.path().toStdString();
+  writeTrainTest(root, {500, 600, 700});
+  writeSound(root + "/test/high/00.wav", tone({{3000, 0.5}}, 16000, 0.2), 16000);
+  writeBytes(root + "/test/low/01-broken.wav", "not a sound");
+  for (const char *clip : {"/train/mid/0.wav", "/train/mid/1.wav", "/test/mid/00.wav"})
+    writeSound(root + clip, tone({{1200, 0.5}}, 16000, 0.2), 16000);
+  auto classOf = [](const Dataset &d, int64_t i) {
+    return d.info.classNames[static_cast<std::size_t>(d.testY[i].item<int64_t>())];
+  };
+  auto folderOf = [](const std::string &name) { return fs::path(name).parent_path().filename().string(); };
+  {
+    const Dataset d = load(section(root, {{"skip_bad", true}}));
+    QCOMPARE(d.testNames, (std::vector<std::string>{"test/high/00.wav", "test/low/00.wav", "test/low/01.wav",
+                                                    "test/low/02.wav", "test/mid/00.wav"}));
+    for (int64_t i = 0; i < d.testX.size(0); ++i)
+      QCOMPARE(folderOf(d.testNames[static_cast<std::size_t>(i)]), classOf(d, i));
+  }
+  {
+    // Two of the three classes kept, in another order: only their samples, each with its name.
+    const Dataset d = load(section(root, {{"skip_bad", true}, {"select_classes", Json::array({"low", "high"})}}));
+    QCOMPARE(d.info.classNames, (std::vector<std::string>{"low", "high"}));
+    QCOMPARE(d.testNames,
+             (std::vector<std::string>{"test/high/00.wav", "test/low/00.wav", "test/low/01.wav", "test/low/02.wav"}));
+    for (int64_t i = 0; i < d.testX.size(0); ++i)
+      QCOMPARE(folderOf(d.testNames[static_cast<std::size_t>(i)]), classOf(d, i));
+  }
+  {
+    // No test/ folder: the test split drawn from the class folders, each sample still named.
+    QTemporaryDir flat;
+    const std::string r = flat.path().toStdString();
+    for (int i = 0; i < 6; ++i) {
+      writeSound(r + "/low/" + std::to_string(i) + ".wav", tone({{300 + 20 * i, 0.5}}, 16000, 0.2), 16000);
+      writeSound(r + "/high/" + std::to_string(i) + ".wav", tone({{3000 + 20 * i, 0.5}}, 16000, 0.2), 16000);
+    }
+    const Dataset d = load(section(r, {{"test_fraction", 0.5}}));
+    QCOMPARE(static_cast<int64_t>(d.testNames.size()), d.testX.size(0));
+    QVERIFY(d.testX.size(0) >= 5);
+    std::set<std::string> distinct(d.testNames.begin(), d.testNames.end());
+    QCOMPARE(distinct.size(), d.testNames.size());
+    for (int64_t i = 0; i < d.testX.size(0); ++i) {
+      const std::string &name = d.testNames[static_cast<std::size_t>(i)];
+      QCOMPARE(folderOf(name), classOf(d, i));
+      // The same clip: its features are those of the file loaded alone.
+      QTemporaryDir one;
+      const std::string o = one.path().toStdString();
+      fs::create_directories(o + "/a");
+      fs::create_directories(o + "/b");
+      fs::copy_file(r + "/" + name, o + "/a/x.wav");
+      fs::copy_file(r + "/" + name, o + "/b/x.wav");
+      const Dataset alone = load(section(o, {{"test_fraction", 0.0}}));
+      QVERIFY2(torch::allclose(alone.trainX[0], d.testX[i]), name.c_str());
+    }
+  }
 }
 
 void TestAudio::cacheSecondLoadEqualsFirst() {

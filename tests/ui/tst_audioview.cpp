@@ -16,6 +16,8 @@
 #include "train/Trainer.h"
 
 #include <QCheckBox>
+#include <QFile>
+#include <QFileInfo>
 #include <QLabel>
 #include <QListWidget>
 #include <QPushButton>
@@ -275,6 +277,22 @@ void TestAudioView::explainTabStitchesSaliencyAcrossBands() {
   // Another branch clicked: its band is the one outlined as chosen.
   QTest::mouseClick(branches->viewport(), Qt::LeftButton, {}, branches->visualItemRect(branches->item(1)).center());
   QTRY_VERIFY(view->parts().size() == 2 && view->parts()[1].selected && !view->parts()[0].selected);
+  // Each sample names its clip (the test split is drawn from the class folders here): in the
+  // list's tooltip, in the spectrogram's title and in the exported CSV's file column.
+  const QString file = r.sampleName(0);
+  QVERIFY2(file.endsWith(".wav") && QFile::exists(dir.filePath("tones/" + file)), qPrintable(file));
+  QCOMPARE(QFileInfo(file).dir().dirName(), r.className(r.labels[0]));
+  QVERIFY2(panel->sampleList()->item(0)->toolTip().contains(file), qPrintable(panel->sampleList()->item(0)->toolTip()));
+  QTest::mouseClick(panel->sampleList()->viewport(), Qt::LeftButton, {},
+                    panel->sampleList()->visualItemRect(panel->sampleList()->item(0)).center());
+  QTRY_VERIFY2(view->title().contains(QFileInfo(file).fileName()), qPrintable(view->title()));
+  QVERIFY(panel->exportTo(dir.filePath("phi.csv")));
+  QFile csv(dir.filePath("phi.csv"));
+  QVERIFY(csv.open(QIODevice::ReadOnly | QIODevice::Text));
+  const QStringList lines = QString::fromUtf8(csv.readAll()).split('\n', Qt::SkipEmptyParts);
+  QCOMPARE(lines.size(), r.samples + 1);
+  QVERIFY2(lines[0].startsWith("sample,file,label,"), qPrintable(lines[0]));
+  QVERIFY2(lines[1].startsWith("0,\"" + file + "\","), qPrintable(lines[1]));
   window.undoStack()->setClean();
 }
 

@@ -446,9 +446,11 @@ void ExplainPanel::onComputed(const ExplainResult &r) {
         wrong ? QString("%1\n→ %2").arg(result_.className(r.labels[i]), result_.className(r.predictions[i]))
               : result_.className(r.labels[i]),
         samples_);
+    const QString file = r.sampleName(i);
     item->setToolTip(tr("sample #%1: true class %2, predicted %3")
                          .arg(i)
-                         .arg(result_.className(r.labels[i]), result_.className(r.predictions[i])));
+                         .arg(result_.className(r.labels[i]), result_.className(r.predictions[i])) +
+                     (file.isEmpty() ? QString() : "\n" + file));
     if (i < r.images.size()) // images, and audio's spectrograms
       item->setIcon(QIcon(QPixmap::fromImage(r.images[i].scaled(40, 40))));
     if (wrong)
@@ -560,16 +562,17 @@ bool ExplainPanel::exportTo(const QString &path, QString *error) {
     if (!f.open(QIODevice::WriteOnly | QIODevice::Text))
       return failed(tr("%1: %2").arg(path, f.errorString()));
     QTextStream out(&f);
-    out << "sample,label,label_name,prediction,prediction_name,target,f_x,f_baseline";
+    out << "sample,file,label,label_name,prediction,prediction_name,target,f_x,f_baseline";
     for (const auto &b : c->branches)
       out << ",phi_" << b;
     out << "\n";
     const int k = static_cast<int>(c->branches.size());
     auto quoted = [](QString s) { return "\"" + s.replace("\"", "\"\"") + "\""; };
     for (int i = 0; i < result_.samples; ++i) {
-      out << i << "," << result_.labels[i] << "," << quoted(result_.className(result_.labels[i])) << ","
-          << result_.predictions[i] << "," << quoted(result_.className(result_.predictions[i])) << ","
-          << result_.targets[i] << "," << c->fx[i] << "," << c->fBaseline[i];
+      out << i << "," << quoted(result_.sampleName(i)) << "," << result_.labels[i] << ","
+          << quoted(result_.className(result_.labels[i])) << "," << result_.predictions[i] << ","
+          << quoted(result_.className(result_.predictions[i])) << "," << result_.targets[i] << "," << c->fx[i] << ","
+          << c->fBaseline[i];
       for (int b = 0; b < k; ++b)
         out << "," << c->phi[i * k + b];
       out << "\n";

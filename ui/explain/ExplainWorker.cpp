@@ -122,6 +122,8 @@ void ExplainWorker::compute(const ExplainRequest &request) {
     r.classes = static_cast<int>(info.classes);
     for (int64_t c = 0; c < info.classes; ++c)
       r.classNames << QString::fromStdString(className(info, c));
+    for (const auto &name : s.session->sampleNames(n))
+      r.sampleNames << QString::fromStdString(name);
     const auto y = s.session->labels(n);
     for (int64_t i = 0; i < n; ++i) {
       r.targets << static_cast<int>(e.targets[i].item<int64_t>());

@@ -58,6 +58,7 @@ struct ExplainResult {
   QString drawn; // which samples: "200 of 480 test samples, drawn across the 10 classes"
   QStringList classNames;
   QVector<int> targets, labels, predictions;
+  QStringList sampleNames; // each sample's file (image and audio folders), else empty
   QVector<CombineResult> combines;
   QVector<QImage> images; // the samples (image data; audio: their spectrograms, for the list's icons)
   bool isImage = false;
@@ -76,6 +77,8 @@ struct ExplainResult {
   int imageWidth = 0, imageHeight = 0, channels = 0;
   // A class's name, or its index when the data names none.
   QString className(int index) const { return classNames.value(index, QString::number(index)); }
+  // A sample's file, or empty when the data names none.
+  QString sampleName(int index) const { return sampleNames.value(index); }
 };
 
 struct SampleDetail {

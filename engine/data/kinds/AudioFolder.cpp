@@ -400,8 +400,9 @@ void load(const DatasetSpec &spec, Dataset &d) {
       throw Error(ErrorKind::File, tree.root + ": only " + std::to_string(train.labels.size()) +
                                        " readable training clip(s); training needs at least 2");
     skipped = train.skipped;
+    const auto names = loadedNames(tree.train, train.skipped, tree.root);
     assignSplits(d, tensorOf(train, o), torch::tensor(train.labels, torch::kLong), spec, !tree.ownTest,
-                 spec.number("test_fraction"));
+                 spec.number("test_fraction"), &names);
   }
   if (tree.ownTest) {
     const Decoded test = decodeAll(tree.root, tree.test, o, spec.cancel.get());
@@ -409,6 +410,7 @@ void load(const DatasetSpec &spec, Dataset &d) {
     skipped.insert(skipped.end(), test.skipped.begin(), test.skipped.end());
     d.testX = tensorOf(test, o);
     d.testY = torch::tensor(test.labels, torch::kLong);
+    d.testNames = loadedNames(tree.test, test.skipped, tree.root);
   }
   if (!skipped.empty())
     d.notes = std::to_string(skipped.size()) + " unreadable audio file(s) skipped, the first " + skipped.front();

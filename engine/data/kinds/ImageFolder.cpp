@@ -86,7 +86,8 @@ void load(const DatasetSpec &spec, Dataset &d) {
     skipped = train.skipped;
     auto [x, y] = tensors(train);
     // Split while the pixels are bytes (a quarter of the copying), then scale each part.
-    assignSplits(d, x, y, spec, !tree.ownTest, spec.number("test_fraction"));
+    const auto names = loadedNames(tree.train, train.skipped, tree.root);
+    assignSplits(d, x, y, spec, !tree.ownTest, spec.number("test_fraction"), &names);
     d.trainX = scaled(d.trainX);
     d.valX = scaled(d.valX);
     d.testX = scaled(d.testX);
@@ -98,6 +99,7 @@ void load(const DatasetSpec &spec, Dataset &d) {
     auto [x, y] = tensors(test);
     d.testX = scaled(x);
     d.testY = y;
+    d.testNames = loadedNames(tree.test, test.skipped, tree.root);
   }
   if (!skipped.empty())
     d.notes = std::to_string(skipped.size()) + " unreadable image(s) skipped, the first " + skipped.front();
