@@ -136,6 +136,7 @@ private Q_SLOTS:
   void problemClickSelectsNodeAndFixClearsIt();
   void paletteFilter();
   void copyPasteDuplicateDelete();
+  void deletingABranchClosesTheCombinesGap();
   void canvasKeysActOnTheDesignTabOnly();
   void autoLayoutIsLayered();
   void saveAndReopen();
@@ -413,6 +414,30 @@ void TestEditor::copyPasteDuplicateDelete() {
   QCOMPARE(static_cast<int>(doc->graph().nodes.size()), 8);
   QTest::keyClick(window_, Qt::Key_Z, Qt::ControlModifier | Qt::ShiftModifier);
   QCOMPARE(static_cast<int>(doc->graph().nodes.size()), 6);
+}
+
+// A branch deleted from the middle of a Combine's inputs: the others move up one port in their
+// order, in the same step (Undo puts the branch and the ports back), so the graph stays valid.
+void TestEditor::deletingABranchClosesTheCombinesGap() {
+  QVERIFY(window_->files()->open(QString::fromStdString(examplePath("fashion-patches"))));
+  GraphDocument *doc = window_->document();
+  const std::string before = doc->graphSnapshot();
+  GraphView *view = window_->view();
+  QTest::mouseClick(view->viewport(), Qt::LeftButton, {},
+                    view->mapFromScene(window_->scene()->nodeItem("p1")->bodyRect().center()));
+  QCOMPARE(window_->scene()->selectedIds(), QStringList{"p1"});
+  QTest::keyClick(view, Qt::Key_Delete);
+  QVERIFY(!doc->graph().find("p1"));
+  std::map<std::string, std::string> into; // branch -> Combine port
+  for (const auto &e : doc->graph().edges)
+    if (e.to.node == "combine")
+      into[e.from.node] = e.to.port;
+  QCOMPARE(into, (std::map<std::string, std::string>{{"p0", "0"}, {"p2", "1"}, {"p3", "2"}}));
+  QTRY_VERIFY(!doc->validation().nodes.count("p1") && doc->validation().nodes.count("p2")); // validated since
+  for (const auto &p : doc->validation().problems)
+    QVERIFY2(p.node != "combine", p.message.c_str());
+  QTest::keyClick(view, Qt::Key_Z, Qt::ControlModifier);
+  QCOMPARE(doc->graphSnapshot(), before);
 }
 
 void TestEditor::autoLayoutIsLayered() {

@@ -79,14 +79,42 @@ QUndoCommand *addNode(GraphDocument *doc, const QString &type, QPointF pos, QStr
   });
 }
 
+namespace {
+// Removes the nodes; a Combine that loses a branch with them takes its remaining branches on ports
+// 0..n-1 in their order, as one step with the deletion (deleting the third of four branches left
+// "input port 2 is not connected" for the user to mend by hand). A disconnected edge keeps its gap:
+// the user is rewiring that port.
+void removeAndCloseGaps(Graph &g, const QStringList &ids) {
+  std::set<std::string> deleted, lost;
+  for (const auto &id : ids)
+    deleted.insert(id.toStdString());
+  for (const auto &e : g.edges)
+    if (deleted.count(e.from.node) && !deleted.count(e.to.node) && e.to.isNumbered())
+      lost.insert(e.to.node);
+  for (const auto &id : deleted)
+    g.removeNode(id);
+  for (const auto &id : lost) {
+    const Node *node = g.find(id);
+    const NodeType *type = node ? Catalogue::instance().find(node->type) : nullptr;
+    if (!type || type->role != NodeRole::Combiner)
+      continue;
+    std::vector<Edge *> branches;
+    for (auto &e : g.edges)
+      if (e.to.node == id && e.to.isNumbered())
+        branches.push_back(&e);
+    std::stable_sort(branches.begin(), branches.end(),
+                     [](const Edge *a, const Edge *b) { return a->to.index() < b->to.index(); });
+    for (std::size_t k = 0; k < branches.size(); ++k)
+      branches[k]->to.port = std::to_string(k);
+  }
+}
+} // namespace
+
 QUndoCommand *removeNodes(GraphDocument *doc, const QStringList &ids) {
   return makeGraph(doc,
                    ids.size() == 1 ? QObject::tr("Delete %1").arg(ids.front())
                                    : QObject::tr("Delete %n node(s)", "", static_cast<int>(ids.size())),
-                   [&](Graph &g) {
-                     for (const auto &id : ids)
-                       g.removeNode(id.toStdString());
-                   });
+                   [&](Graph &g) { removeAndCloseGaps(g, ids); });
 }
 
 QUndoCommand *removeSelection(GraphDocument *doc, const QStringList &ids, const std::vector<Edge> &edges) {
@@ -100,8 +128,7 @@ QUndoCommand *removeSelection(GraphDocument *doc, const QStringList &ids, const 
         std::remove_if(g.edges.begin(), g.edges.end(),
                        [&](const Edge &e) { return std::find(edges.begin(), edges.end(), e) != edges.end(); }),
         g.edges.end());
-    for (const auto &id : ids)
-      g.removeNode(id.toStdString());
+    removeAndCloseGaps(g, ids);
   });
 }
 

@@ -123,7 +123,9 @@ TrainPanel::TrainPanel(GraphDocument *doc, QUndoStack *undo, QWidget *parent)
   form_->setObjectName("trainingForm");
   form_->setSchema(trainingSchema(), "training");
   settingsLayout->addWidget(form_);
-  QStringList devices = {"auto"}, deviceLabels = {tr("auto (GPU when present)")};
+  QStringList devices = {"auto"},
+              deviceLabels = {
+                  tr("auto")}; // the field's tooltip says what auto picks; a longer label was cut at 1024×700
   for (const QString &d : EngineWorker::availableDevices()) {
     devices << d;
     deviceLabels << EngineWorker::deviceLabel(d);
