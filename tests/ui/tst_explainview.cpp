@@ -69,13 +69,19 @@ void TestExplainView::explainsATrainedModel() {
   QVERIFY(QTest::qWaitForWindowExposed(&window));
   ExplainPanel *panel = window.explainPanel();
   panel->setCheckpoint(checkpoint);
+  // Before the first Explain no empty "Combiner weights" chart (it showed, then went for a concat).
+  auto *weightsPlot = panel->findChild<QCustomPlot *>("weightsPlot");
+  QVERIFY(weightsPlot);
+  QVERIFY(!weightsPlot->isVisible());
+  QVERIFY(panel->findChild<QCustomPlot *>("waterfallPlot")->isVisible());
   QSignalSpy ready(panel, &ExplainPanel::resultReady);
   QSignalSpy detail(panel, &ExplainPanel::detailReady);
   QTest::mouseClick(panel->computeButton(), Qt::LeftButton);
   QVERIFY(ready.wait(60000));
   const ExplainResult &r = panel->result();
   QVERIFY2(r.error.isEmpty(), qPrintable(r.error));
-  QCOMPARE(r.samples, 80); // the synthetic test split (20% of 400)
+  QVERIFY(!weightsPlot->isVisible()); // concat: no weights
+  QCOMPARE(r.samples, 80);            // the synthetic test split (20% of 400)
   // The status says which samples were explained.
   QTRY_VERIFY2(panel->statusLabel()->text().contains("over all 80 test samples, drawn across the 4 classes"),
                qPrintable(panel->statusLabel()->text()));

@@ -70,8 +70,11 @@ ContributionCharts::ContributionCharts(QWidget *parent) : QWidget(parent) {
 
   grid_ = new QGridLayout(this);
   grid_->setContentsMargins(0, 0, 0, 0);
-  grid_->addWidget(waterfall_, 0, 0);
+  // The combiner's weights only when a result has them (attention, gate): until then the waterfall
+  // takes the row (an empty weights chart showed before the first Explain, then went).
+  grid_->addWidget(waterfall_, 0, 0, 1, 2);
   grid_->addWidget(weights_, 0, 1);
+  weights_->hide();
   grid_->addWidget(heatmap_, 1, 0, 1, 2);
   grid_->addWidget(attentionBox_, 2, 0, 1, 2);
   connect(attentionPick_, &QComboBox::currentIndexChanged, this, &ContributionCharts::drawAttention);
@@ -148,6 +151,9 @@ void ContributionCharts::clear() {
     }
     p->replot();
   }
+  weights_->hide();
+  grid_->removeWidget(waterfall_);
+  grid_->addWidget(waterfall_, 0, 0, 1, 2);
   attentionBox_->hide();
 }
 
