@@ -336,7 +336,9 @@ void TestAudio::testSamplesNameTheirFiles() {
       fs::copy_file(r + "/" + name, o + "/a/x.wav");
       fs::copy_file(r + "/" + name, o + "/b/x.wav");
       const Dataset alone = load(section(o, {{"test_fraction", 0.0}}));
-      QVERIFY2(torch::allclose(alone.trainX[0], d.testX[i]), name.c_str());
+      // (batches of other sizes: the STFT may differ in the last bits)
+      const double diff = (alone.trainX[0] - d.testX[i]).abs().max().item<double>();
+      QVERIFY2(diff < 1e-3, (name + ": largest difference " + std::to_string(diff)).c_str());
     }
   }
 }
