@@ -259,14 +259,22 @@ void ProjectFiles::rebuildRecentMenu() {
     return;
   recentMenu_->clear();
   const QStringList recent = QSettings().value("recentFiles").toStringList();
-  for (const auto &path : recent)
+  for (const auto &path : recent) {
+    // The name and its folder: two projects of the same name (each session's "digits.particle.json")
+    // are told apart; a long folder is cut in the middle, the tooltip has it whole.
+    const QFileInfo file(path);
+    QString folder = QDir::toNativeSeparators(file.absolutePath());
+    if (folder.size() > 48)
+      folder = folder.left(20) + "…" + folder.right(27);
+    const QString text = tr("%1 — %2").arg(file.fileName(), folder);
     recentMenu_
-        ->addAction(QFileInfo(path).fileName(), this,
+        ->addAction(QString(text).replace('&', "&&"), this,
                     [this, path] {
                       if (maybeSave())
                         open(path);
                     })
         ->setToolTip(path);
+  }
   recentMenu_->setEnabled(!recent.isEmpty());
 }
 

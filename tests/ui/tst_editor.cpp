@@ -19,6 +19,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QMenu>
 #include <QMessageBox>
 #include <QMimeData>
 #include <QPushButton>
@@ -137,6 +138,7 @@ private Q_SLOTS:
   void paletteFilter();
   void copyPasteDuplicateDelete();
   void deletingABranchClosesTheCombinesGap();
+  void recentFilesNameTheirFolders();
   void canvasKeysActOnTheDesignTabOnly();
   void autoLayoutIsLayered();
   void saveAndReopen();
@@ -438,6 +440,29 @@ void TestEditor::deletingABranchClosesTheCombinesGap() {
     QVERIFY2(p.node != "combine", p.message.c_str());
   QTest::keyClick(view, Qt::Key_Z, Qt::ControlModifier);
   QCOMPARE(doc->graphSnapshot(), before);
+}
+
+// Open Recent lists each project with its folder: two "p.particle.json" of different folders are
+// told apart (the trial's user saw another session's project of the same name, bare).
+void TestEditor::recentFilesNameTheirFolders() {
+  QTemporaryDir dir;
+  QVERIFY(QDir(dir.path()).mkpath("first") && QDir(dir.path()).mkpath("second"));
+  const std::string a = writeFile(dir, "first/p.particle.json", baseProject().dump());
+  const std::string b = writeFile(dir, "second/p.particle.json", baseProject().dump());
+  QVERIFY(window_->files()->open(QString::fromStdString(a)));
+  QVERIFY(window_->files()->open(QString::fromStdString(b)));
+  QMenu *recent = nullptr;
+  for (QMenu *m : window_->findChildren<QMenu *>())
+    if (m->title() == "Open &Recent")
+      recent = m;
+  QVERIFY(recent);
+  const auto actions = recent->actions();
+  QVERIFY(actions.size() >= 2);
+  QVERIFY2(actions[0]->text().startsWith("p.particle.json — ") && actions[0]->text().endsWith("second"),
+           qPrintable(actions[0]->text()));
+  QVERIFY2(actions[1]->text().startsWith("p.particle.json — ") && actions[1]->text().endsWith("first"),
+           qPrintable(actions[1]->text()));
+  QCOMPARE(actions[0]->toolTip(), QFileInfo(QString::fromStdString(b)).absoluteFilePath());
 }
 
 void TestEditor::autoLayoutIsLayered() {
