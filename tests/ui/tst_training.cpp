@@ -795,6 +795,15 @@ void TestTraining::aPastRunsChartsAreOverlaidFromItsFolder() {
   QVERIFY(epochs->xAxis->range().contains(3));
   QVERIFY(!placeholderShown(loss) && !placeholderShown(epochs));
   QVERIFY(placeholderShown(panel->ratePlot())); // nothing of the run's there
+  // The legend lists the overlaid run's two curves, not the live run's three empty ones.
+  auto listed = [epochs] {
+    QStringList names;
+    for (int i = 0; i < epochs->legend->itemCount(); ++i)
+      if (auto *item = qobject_cast<QCPPlottableLegendItem *>(epochs->legend->item(i)))
+        names << item->plottable()->name();
+    return names;
+  };
+  QTRY_COMPARE(listed(), names);
   // Unticked from the keyboard: the overlays go, the placeholders come back.
   QTest::mouseClick(history->viewport(), Qt::LeftButton, {}, history->visualItemRect(history->item(0)).center());
   QTRY_COMPARE(history->currentRow(), 0);
@@ -802,6 +811,7 @@ void TestTraining::aPastRunsChartsAreOverlaidFromItsFolder() {
   QTRY_COMPARE(loss->graphCount(), lossGraphs);
   QCOMPARE(epochs->graphCount(), epochGraphs);
   QVERIFY(placeholderShown(loss) && placeholderShown(epochs));
+  QTRY_COMPARE(listed().size(), 3); // nothing drawn: the live run's curves are listed again
 }
 
 QTEST_MAIN(TestTraining)

@@ -73,6 +73,23 @@ TrainCharts::TrainCharts(std::function<bool()> running, QWidget *parent)
   epochTicks->setTickStep(1);
   epochTicks->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
   epochPlot_->xAxis->setTicker(epochTicks);
+  // With runs overlaid and no live run, the live run's three empty curves leave the legend (seven
+  // entries took half the chart at 1024×700); they come back with its first epoch. Connected before
+  // legendBelow's hook (slots run in connection order), which then fits the columns to what is listed.
+  QObject::connect(epochPlot_, &QCustomPlot::beforeReplot, epochPlot_, [this] {
+    bool anyDrawn = false;
+    for (int i = 0; i < epochPlot_->graphCount(); ++i)
+      anyDrawn |= !epochPlot_->graph(i)->data()->isEmpty();
+    for (int i = 0; i < std::min(3, epochPlot_->graphCount()); ++i) {
+      QCPGraph *g = epochPlot_->graph(i);
+      const bool listed = epochPlot_->legend->hasItemWithPlottable(g);
+      const bool wanted = !anyDrawn || !g->data()->isEmpty();
+      if (listed && !wanted)
+        g->removeFromLegend();
+      else if (!listed && wanted)
+        g->addToLegend();
+    }
+  });
   charts::legendBelow(epochPlot_);
   ratePlot_ = charts::makePlot(chartArea, "ratePlot", tr("Learning rate and throughput"), charts::Series::Long);
   lrGraph_ = ratePlot_->addGraph();
