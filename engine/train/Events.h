@@ -62,6 +62,9 @@ struct RunSummary {
   std::string device;
   int threads = 0;
   std::string checkpoint; // path of the kept checkpoint, if any
+  // The test split's confusion matrix, true class × predicted class, row-major (classes² counts;
+  // empty when the run did not test or has more classes than a matrix shows).
+  std::vector<int64_t> testConfusion;
   bool failed() const { return status == Status::Diverged || status == Status::Failed; }
 };
 

@@ -146,6 +146,14 @@ void RunFolder::writeSummary(const RunRecord &r) const {
             {"dataset", r.dataset},
             {"classes", r.classNames.size()},
             {"class_names", r.classNames}};
+  // The test split's confusion matrix: one row per true class, counts of each predicted class.
+  if (const auto k = r.classNames.size(); k > 0 && summary.testConfusion.size() == k * k) {
+    Json rows = Json::array();
+    for (std::size_t t = 0; t < k; ++t)
+      rows.push_back(std::vector<int64_t>(summary.testConfusion.begin() + static_cast<std::ptrdiff_t>(t * k),
+                                          summary.testConfusion.begin() + static_cast<std::ptrdiff_t>((t + 1) * k)));
+    s["test_confusion"] = rows;
+  }
   writeFileAtomically(file("summary.json"), s.dump(2) + "\n");
 }
 
@@ -194,6 +202,22 @@ RunRecord readRunSummary(const std::string &runDir) {
     if (!names[i].is_string())
       s.fail("class_names[" + std::to_string(i) + "]", "must be a string");
     r.classNames.push_back(names[i].get<std::string>());
+  }
+  // The test confusion matrix (runs from before it have none): k rows of k counts.
+  const Json &rows = s.array("test_confusion", true);
+  const std::size_t k = r.classNames.size();
+  if (!rows.empty()) {
+    if (rows.size() != k)
+      s.fail("test_confusion", "must have one row per class (" + std::to_string(k) + ")");
+    for (std::size_t t = 0; t < k; ++t) {
+      if (!rows[t].is_array() || rows[t].size() != k)
+        s.fail("test_confusion[" + std::to_string(t) + "]", "must be " + std::to_string(k) + " counts");
+      for (const Json &count : rows[t]) {
+        if (!count.is_number_unsigned())
+          s.fail("test_confusion[" + std::to_string(t) + "]", "must hold whole numbers, 0 or more");
+        summary.testConfusion.push_back(count.get<int64_t>());
+      }
+    }
   }
   return r;
 }

@@ -646,7 +646,8 @@ void Trainer::finishRun(RunSummary &summary, int epoch) {
     saveCheckpoint(folder_.checkpoint(), epoch, step_);
   if (parallel_ && parallel_->rank() != 0)
     return; // rank 0 tests and writes the outputs
-  const Evaluation test = evaluate(data_.testX, data_.testY);
+  const Evaluation test = evaluate(data_.testX, data_.testY, true);
+  summary.testConfusion = test.confusion;
   // Inference time per sample: the median of kInferencePasses passes over up to 1024 test samples
   // at the run's thread count, after the test pass above warmed the allocations and kernel choices.
   // One pass on a shared machine can be slowed tenfold by a neighbour; the median of five is not.

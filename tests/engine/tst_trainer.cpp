@@ -6,6 +6,7 @@
 #include "data/Idx.h"
 #include "project/ProjectCheck.h"
 #include "train/FusedAdam.h"
+#include "train/RunFolder.h"
 #include "train/Trainer.h"
 
 #include <cmath>
@@ -250,6 +251,18 @@ void TestTrainer::easyTaskConverges() {
   for (const char *k : {"test_accuracy", "test_loss", "epochs", "samples_per_second", "parameters", "device"})
     QVERIFY2(summary.contains(k), k);
   QCOMPARE(summary["parameters"]["unique"].get<int64_t>(), s.uniqueParameters);
+  // The test split's confusion matrix: one row per class, its counts the test samples, its diagonal
+  // the test accuracy; read back as written.
+  QCOMPARE(summary["test_confusion"].size(), std::size_t(2));
+  int64_t tested = 0, right = 0;
+  for (std::size_t t = 0; t < 2; ++t)
+    for (std::size_t q = 0; q < 2; ++q) {
+      tested += summary["test_confusion"][t][q].get<int64_t>();
+      right += t == q ? summary["test_confusion"][t][q].get<int64_t>() : 0;
+    }
+  QCOMPARE(tested, trainer.data().testX.size(0));
+  QVERIFY(std::abs(static_cast<double>(right) / static_cast<double>(tested) - s.testAccuracy) < 1e-9);
+  QCOMPARE(readRunSummary(dir.path().toStdString()).summary.testConfusion, s.testConfusion);
   // Confusion matrix of the last epoch covers the whole validation set.
   int64_t total = 0;
   for (auto c : rec.epochs.back().confusion)

@@ -535,6 +535,23 @@ private Q_SLOTS:
         ++cells;
       }
     QVERIFY(cells >= 4); // 4 classes: the diagonal at least
+    // The finished run's matrix is the test split's (the trial asked which digits the unseen accents
+    // got wrong), and the title says so; its diagonal is the test accuracy the run reports.
+    QString title;
+    for (int i = 0; i < plot->plotLayout()->elementCount(); ++i)
+      if (auto *heading = qobject_cast<QCPTextElement *>(plot->plotLayout()->elementAt(i)))
+        title = heading->text();
+    QCOMPARE(title, QString("Confusion matrix (test)"));
+    const RunFinished run = finished.at(0).at(0).value<RunFinished>();
+    QCOMPARE(run.testConfusion.size(), std::size_t(16));
+    int64_t total = 0, right = 0;
+    for (int t = 0; t < 4; ++t)
+      for (int q = 0; q < 4; ++q) {
+        total += run.testConfusion[static_cast<std::size_t>(4 * t + q)];
+        right += t == q ? run.testConfusion[static_cast<std::size_t>(4 * t + q)] : 0;
+      }
+    QVERIFY(total > 0);
+    QVERIFY(std::abs(static_cast<double>(right) / static_cast<double>(total) - run.testAccuracy) < 1e-9);
     QCOMPARE(panel->historyList()->count(), 1);
     QVERIFY(window_->size() == kSmall);
   }

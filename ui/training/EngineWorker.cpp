@@ -192,6 +192,7 @@ void EngineWorker::run(const RunRequest &request) {
     result.precision = QString::fromStdString(s.precision);
     result.threads = s.threads;
     result.onCpu = s.device == "cpu";
+    result.testConfusion = s.testConfusion;
     for (int64_t c = 0; c < trainer_->data().info.classes; ++c)
       result.classNames << QString::fromStdString(className(trainer_->data().info, c));
   } catch (const std::exception &e) {

@@ -210,6 +210,7 @@ void TrainCharts::clear(int epochs) {
   charts::placeholder(epochPlot_, tr("after the first epoch"));
   charts::placeholder(sharePlot_, tr("after the first epoch"));
   charts::placeholder(confusionPlot_, tr("after the first epoch"));
+  setConfusionTitle(tr("Confusion matrix (validation)"));
   confusionPlot_->clearPlottables();
   // Nothing of the previous run or project stays: class names, epoch counts, ranges.
   confusionPlot_->xAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
@@ -320,6 +321,25 @@ void TrainCharts::addEpoch(const EpochEvent &p) {
   redraw();
 }
 
+void TrainCharts::setConfusionTitle(const QString &title) {
+  for (int i = 0; i < confusionPlot_->plotLayout()->elementCount(); ++i)
+    if (auto *heading = qobject_cast<QCPTextElement *>(confusionPlot_->plotLayout()->elementAt(i)))
+      heading->setText(title);
+}
+
+void TrainCharts::showTestConfusion(const std::vector<int64_t> &counts, const QStringList &classNames) {
+  EpochEvent e;
+  e.classes = classNames.size();
+  e.confusion = counts;
+  for (const QString &name : classNames)
+    e.classNames.push_back(name.toStdString());
+  if (e.classes <= 0 || counts.size() != static_cast<std::size_t>(e.classes * e.classes))
+    return;
+  drawConfusion(e);
+  setConfusionTitle(tr("Confusion matrix (test)"));
+  redraw();
+}
+
 void TrainCharts::drawConfusion(const EpochEvent &e) {
   const int classes = static_cast<int>(e.classes);
   if (classes <= 0 || e.confusion.size() != static_cast<std::size_t>(classes) * static_cast<std::size_t>(classes))
@@ -367,6 +387,7 @@ void TrainCharts::drawConfusion(const EpochEvent &e) {
   confusionPlot_->yAxis->setRange(-0.5, classes - 0.5);
   confusionPlot_->yAxis->setRangeReversed(true); // the first class on top, as in a table
   confusionClasses_ = classes;                   // drawn with the epoch's other charts (addEpoch)
+  setConfusionTitle(tr("Confusion matrix (validation)"));
 }
 
 // At 1024×700 ten classes leave cells some 17 pixels wide: "100%" at 7 pt ran over its neighbours

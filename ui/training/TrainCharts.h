@@ -45,6 +45,9 @@ public:
   void addEpoch(const EpochEvent &p);
   // Marks `step` on the loss curve with what was applied there.
   void markChange(qint64 step, const QString &text);
+  // The finished run's confusion matrix on the test split, in place of the last epoch's on
+  // validation (the title says which); the next run's first epoch brings validation back.
+  void showTestConfusion(const std::vector<int64_t> &counts, const QStringList &classNames);
   // Earlier runs drawn over the live curves, dotted in their colours.
   void showOverlays(const std::vector<const RunRecord *> &runs);
   // Redraws every chart shortly (a run ended, the list of curves changed), once on screen.
@@ -58,6 +61,7 @@ protected:
 
 private:
   void drawConfusion(const EpochEvent &p);
+  void setConfusionTitle(const QString &title);
   // Draws the charts that changed (the rate chart with every fourth change of the steps).
   void draw();
   // Starts the draw timer, or brings it forward, to fire within `ms`.

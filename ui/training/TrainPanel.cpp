@@ -717,6 +717,8 @@ void TrainPanel::onFinished(const RunFinished &r) {
                              tr("Run folder: %1").arg(r.outDir));
   history_->finish(r);
   updateButtons();
+  if (!r.failed && !r.testConfusion.empty())
+    charts_->showTestConfusion(r.testConfusion, r.classNames); // which classes the test split got wrong
   charts_->redraw();
   Q_EMIT runFinished(r);
 }

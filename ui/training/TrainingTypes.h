@@ -32,6 +32,8 @@ struct RunFinished {
   QString precision;
   int threads = 0;
   bool onCpu = false;
+  // The test split's confusion matrix (true × predicted counts, row-major; empty when none).
+  std::vector<int64_t> testConfusion;
 };
 
 // What the Train tab asks the engine thread to run.
