@@ -21,9 +21,10 @@ std::vector<int64_t> permutation(int64_t n, uint64_t seed) {
 
 // Splits (x, y) into parts of the given fractions (in order), the rest last.
 std::vector<std::pair<torch::Tensor, torch::Tensor>> carve(const torch::Tensor &x, const torch::Tensor &y,
-                                                           const std::vector<double> &fractions, uint64_t seed) {
+                                                           const std::vector<double> &fractions,
+                                                           const std::vector<int64_t> &order) {
   const int64_t n = x.size(0);
-  auto perm = torch::tensor(permutation(n, seed), torch::kLong);
+  auto perm = torch::tensor(order, torch::kLong);
   std::vector<std::pair<torch::Tensor, torch::Tensor>> out;
   int64_t start = 0;
   for (double f : fractions) {
@@ -46,11 +47,11 @@ void Dataset::to(const torch::Device &device) {
 
 void assignSplits(Dataset &d, const torch::Tensor &x, const torch::Tensor &y, const DatasetSpec &spec, bool needsTest,
                   double testFraction, const std::vector<std::string> *names) {
+  const auto perm = permutation(x.size(0), spec.seed);
   if (needsTest) {
-    auto parts = carve(x, y, {testFraction, spec.validationFraction}, spec.seed);
-    // carve's test part: the first of the same permutation
+    auto parts = carve(x, y, {testFraction, spec.validationFraction}, perm);
+    // carve's test part: the first of the permutation
     if (names && static_cast<int64_t>(names->size()) == x.size(0)) {
-      const auto perm = permutation(x.size(0), spec.seed);
       d.testNames.clear();
       for (int64_t i = 0; i < parts[0].first.size(0); ++i)
         d.testNames.push_back((*names)[static_cast<std::size_t>(perm[static_cast<std::size_t>(i)])]);
@@ -59,7 +60,7 @@ void assignSplits(Dataset &d, const torch::Tensor &x, const torch::Tensor &y, co
     std::tie(d.valX, d.valY) = parts[1];
     std::tie(d.trainX, d.trainY) = parts[2];
   } else {
-    auto parts = carve(x, y, {spec.validationFraction}, spec.seed);
+    auto parts = carve(x, y, {spec.validationFraction}, perm);
     std::tie(d.valX, d.valY) = parts[0];
     std::tie(d.trainX, d.trainY) = parts[1];
   }

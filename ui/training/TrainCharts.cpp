@@ -112,6 +112,7 @@ TrainCharts::TrainCharts(std::function<bool()> running, QWidget *parent)
   sharePlot_->xAxis->setLabel(tr("epoch"));
   sharePlot_->xAxis->setTicker(epochTicks);
   confusionPlot_ = charts::makePlot(chartArea, "confusionPlot", tr("Confusion matrix (validation)"));
+  confusionTitle_ = qobject_cast<QCPTextElement *>(confusionPlot_->plotLayout()->element(0, 0));
   confusionPlot_->setToolTip(tr("Each row is a true class; its cells say what share of that class was predicted as "
                                 "each column (rows add up to 100%)."));
   confusionPlot_->xAxis->setLabel(tr("predicted"));
@@ -322,9 +323,8 @@ void TrainCharts::addEpoch(const EpochEvent &p) {
 }
 
 void TrainCharts::setConfusionTitle(const QString &title) {
-  for (int i = 0; i < confusionPlot_->plotLayout()->elementCount(); ++i)
-    if (auto *heading = qobject_cast<QCPTextElement *>(confusionPlot_->plotLayout()->elementAt(i)))
-      heading->setText(title);
+  if (confusionTitle_)
+    confusionTitle_->setText(title);
 }
 
 void TrainCharts::showTestConfusion(const std::vector<int64_t> &counts, const QStringList &classNames) {

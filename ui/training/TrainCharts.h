@@ -16,6 +16,7 @@
 
 class QCustomPlot;
 class QCPGraph;
+class QCPTextElement;
 class QTimer;
 
 namespace particle::ui {
@@ -62,6 +63,7 @@ protected:
 private:
   void drawConfusion(const EpochEvent &p);
   void setConfusionTitle(const QString &title);
+  QCPTextElement *confusionTitle_ = nullptr; // makePlot's heading: "(validation)" or "(test)"
   // Draws the charts that changed (the rate chart with every fourth change of the steps).
   void draw();
   // Starts the draw timer, or brings it forward, to fire within `ms`.
