@@ -24,6 +24,10 @@
 #error "ChannelsLastPool.cpp needs OpenMP (-fopenmp) to run on LibTorch's threads"
 #endif
 
+// GCC 12 warns that its own _mm512_undefined_epi32 (inside _mm512_cvtepu8_epi32 and others) "may be
+// used uninitialized": a false positive of the intrinsics' headers, not of this file.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
 namespace particle::nodes {
 
 namespace channels_last_pool {
@@ -243,29 +247,81 @@ public:
   }
 };
 
-// A later ConvNet layer in float32: LibTorch's convolution (oneDNN's), then the pool and its ReLU
-// above, as one autograd function. Its backward hands the pool's gradient to oneDNN's convolution
-// backward for the input and weight gradients only (LibTorch's, bit for bit) and sums the bias
-// gradient itself (biasGradientF32): oneDNN's bias reduction ran as a scalar SSE loop here, about
-// 2% of fashion-patches' step (perf, BENCHMARKS.md).
+// The gradient of the bias from bfloat16 gradients, summed in float32 (the bias is a float32
+// parameter), in the order of biasGradientF32. Written with AVX-512 where the CPU has it: GCC does not
+// vectorise the widening in the loop below (5% of fashion-patches' bfloat16 step, perf).
+void biasGradientBf16Plain(const uint16_t *gout, const uint8_t *arg, float *gb, int64_t positions, int64_t channels) {
+  std::fill_n(gb, channels, 0.0f);
+  for (int64_t p = 0; p < positions; ++p)
+    for (int64_t c = 0; c < channels; ++c)
+      gb[c] += arg[p * channels + c] < 4 ? Bf16::load(gout[p * channels + c]) : 0.0f;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void
+biasGradientBf16Avx512(const uint16_t *gout, const uint8_t *arg, float *gb, int64_t positions, int64_t channels) {
+  for (int64_t c0 = 0; c0 < channels; c0 += 16) {
+    const __mmask16 lanes = channels - c0 >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (channels - c0)) - 1);
+    __m512 acc = _mm512_setzero_ps();
+    for (int64_t p = 0; p < positions; ++p) {
+      const int64_t i = p * channels + c0;
+      const __m512i g = _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(lanes, gout + i)), 16);
+      const __m512i a = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(lanes, arg + i));
+      const __mmask16 pass = _mm512_mask_cmplt_epu32_mask(lanes, a, _mm512_set1_epi32(4));
+      acc = _mm512_mask_add_ps(acc, pass, acc, _mm512_castsi512_ps(g));
+    }
+    _mm512_mask_storeu_ps(gb + c0, lanes, acc);
+  }
+}
+#endif
+
+void biasGradientBf16(const uint16_t *gout, const uint8_t *arg, float *gb, int64_t positions, int64_t channels) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  static const bool avx512 =
+      __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+  if (avx512)
+    return biasGradientBf16Avx512(gout, arg, gb, positions, channels);
+#endif
+  biasGradientBf16Plain(gout, arg, gb, positions, channels);
+}
+
+// A later ConvNet layer: LibTorch's convolution (oneDNN's), then the pool and its ReLU above, as one
+// autograd function. Its backward hands the pool's gradient to oneDNN's convolution backward for the
+// input and weight gradients only (LibTorch's, bit for bit) and sums the bias gradient itself
+// (biasGradientF32): oneDNN's bias reduction ran as a scalar SSE loop here, about 2% of
+// fashion-patches' step (perf, BENCHMARKS.md). With `bf16` (under bfloat16 autocast) the input, the
+// weight and the bias are cast to bfloat16 first, as autocast casts a convolution's, and the
+// gradients go back in the types that came in (the bias's summed in float32).
 class ConvPoolLayer : public torch::autograd::Function<ConvPoolLayer> {
 public:
   static torch::Tensor forward(torch::autograd::AutogradContext *ctx, const torch::Tensor &x,
-                               const torch::Tensor &weight, const torch::Tensor &bias) {
+                               const torch::Tensor &weight, const torch::Tensor &bias, bool bf16) {
     const int64_t pad = weight.size(2) / 2;
-    const torch::Tensor conv = at::convolution(x, weight, bias, {1, 1}, {pad, pad}, {1, 1}, false, {0, 0}, 1)
+    const auto type = bf16 ? at::kBFloat16 : at::kFloat;
+    const torch::Tensor xc = x.to(type), wc = weight.to(type), bc = bias.to(type);
+    const torch::Tensor conv = at::convolution(xc, wc, bc, {1, 1}, {pad, pad}, {1, 1}, false, {0, 0}, 1)
                                    .contiguous(at::MemoryFormat::ChannelsLast);
     const int64_t n = conv.size(0), c = conv.size(1), h = conv.size(2), w = conv.size(3);
     const Geometry g = geometryOf(h, w, c);
     auto out = at::empty({n, c, g.oh, g.ow}, conv.options(), at::MemoryFormat::ChannelsLast);
     auto arg = at::empty({n * g.oh * g.ow * c}, conv.options().dtype(at::kByte));
-    const float *in = conv.data_ptr<float>();
-    float *o = out.data_ptr<float>();
     uint8_t *a = arg.data_ptr<uint8_t>();
-    at::parallel_for(0, n * g.oh, grainRows(g), [&](int64_t b, int64_t e) { forwardRowsF32(in, o, a, b, e, g, true); });
-    ctx->save_for_backward({x, weight, arg});
+    if (bf16) {
+      const auto *in = reinterpret_cast<const uint16_t *>(conv.data_ptr<at::BFloat16>());
+      auto *o = reinterpret_cast<uint16_t *>(out.data_ptr<at::BFloat16>());
+      at::parallel_for(0, n * g.oh, grainRows(g),
+                       [&](int64_t b, int64_t e) { forwardRowsBf16(in, o, a, b, e, g, true); });
+    } else {
+      const float *in = conv.data_ptr<float>();
+      float *o = out.data_ptr<float>();
+      at::parallel_for(0, n * g.oh, grainRows(g),
+                       [&](int64_t b, int64_t e) { forwardRowsF32(in, o, a, b, e, g, true); });
+    }
+    ctx->save_for_backward({xc, wc, arg});
     ctx->saved_data["h"] = h;
     ctx->saved_data["w"] = w;
+    ctx->saved_data["x_type"] = static_cast<int64_t>(x.scalar_type());
+    ctx->saved_data["w_type"] = static_cast<int64_t>(weight.scalar_type());
     return out;
   }
 
@@ -273,25 +329,40 @@ public:
                                                  torch::autograd::variable_list grads) {
     const auto saved = ctx->get_saved_variables();
     const torch::Tensor &x = saved[0], &weight = saved[1], &arg = saved[2];
-    const torch::Tensor gout = grads[0].contiguous(at::MemoryFormat::ChannelsLast);
+    const torch::Tensor gout = grads[0].to(x.scalar_type()).contiguous(at::MemoryFormat::ChannelsLast);
     const int64_t n = gout.size(0), c = gout.size(1), pad = weight.size(2) / 2;
     const Geometry g = geometryOf(ctx->saved_data["h"].toInt(), ctx->saved_data["w"].toInt(), c);
     auto gin = at::empty({n, c, g.h, g.w}, gout.options(), at::MemoryFormat::ChannelsLast);
-    const float *go = gout.data_ptr<float>();
     const uint8_t *a = arg.data_ptr<uint8_t>();
-    float *gi = gin.data_ptr<float>();
-    at::parallel_for(0, n * g.oh, grainRows(g), [&](int64_t b, int64_t e) { backwardRowsF32(go, a, gi, b, e, g); });
+    const bool bf16 = gout.scalar_type() == at::kBFloat16;
+    if (bf16) {
+      const auto *go = reinterpret_cast<const uint16_t *>(gout.data_ptr<at::BFloat16>());
+      auto *gi = reinterpret_cast<uint16_t *>(gin.data_ptr<at::BFloat16>());
+      at::parallel_for(0, n * g.oh, grainRows(g), [&](int64_t b, int64_t e) { backwardRowsBf16(go, a, gi, b, e, g); });
+    } else {
+      const float *go = gout.data_ptr<float>();
+      float *gi = gin.data_ptr<float>();
+      at::parallel_for(0, n * g.oh, grainRows(g), [&](int64_t b, int64_t e) { backwardRowsF32(go, a, gi, b, e, g); });
+    }
     torch::Tensor gb;
     if (ctx->needs_input_grad(2)) {
-      gb = at::empty({c}, gout.options());
-      biasGradientF32(go, a, gb.data_ptr<float>(), n * g.oh * g.ow, c);
+      gb = at::empty({c}, gout.options().dtype(at::kFloat));
+      if (bf16)
+        biasGradientBf16(reinterpret_cast<const uint16_t *>(gout.data_ptr<at::BFloat16>()), a, gb.data_ptr<float>(),
+                         n * g.oh * g.ow, c);
+      else
+        biasGradientF32(gout.data_ptr<float>(), a, gb.data_ptr<float>(), n * g.oh * g.ow, c);
     }
     torch::Tensor gx, gw;
     if (ctx->needs_input_grad(0) || ctx->needs_input_grad(1))
       std::tie(gx, gw, std::ignore) =
           at::convolution_backward(gin, x, weight, c10::nullopt, {1, 1}, {pad, pad}, {1, 1}, false, {0, 0}, 1,
                                    {ctx->needs_input_grad(0), ctx->needs_input_grad(1), false});
-    return {gx, gw, gb};
+    if (gx.defined())
+      gx = gx.to(static_cast<at::ScalarType>(ctx->saved_data["x_type"].toInt()));
+    if (gw.defined())
+      gw = gw.to(static_cast<at::ScalarType>(ctx->saved_data["w_type"].toInt()));
+    return {gx, gw, gb, torch::Tensor()};
   }
 };
 
@@ -395,11 +466,14 @@ convBlocks(const float *b0, const float *b1, const float *b2, const float *b3, c
 // channel) order, then the bias: bit for bit LibTorch's conv2d on this machine (tst_model
 // convReluPoolMatchesTorch) — the window's four in registers side by side; then the pool and its
 // ReLU exactly as maxPool2x2 computes them (windowMax).
-PARTICLE_AVX512 void forwardRows(const float *x, const float *wt, const float *bias, float *out, uint8_t *arg,
-                                 int64_t begin, int64_t end, const Geometry &g) {
+// With `out16` (under bfloat16 autocast) the pooled values are rounded to bfloat16 as `.to(kBFloat16)`
+// rounds them (to nearest, ties to even) and written there instead of `out`.
+PARTICLE_AVX512 void forwardRows(const float *x, const float *wt, const float *bias, float *out, uint16_t *out16,
+                                 uint8_t *arg, int64_t begin, int64_t end, const Geometry &g) {
   const int64_t width = g.rowWidth(), taps = g.taps(), c = g.c;
   const std::vector<int64_t> offsets = tapOffsets(g);
-  std::vector<float> rows(static_cast<size_t>((g.k + 1) * width)), conv(static_cast<size_t>(4 * c));
+  std::vector<float> rows(static_cast<size_t>((g.k + 1) * width)), conv(static_cast<size_t>(4 * c)),
+      pooled(static_cast<size_t>(out16 ? c : 0));
   for (int64_t r = begin; r < end; ++r) {
     const int64_t n = r / g.oh, oh = r % g.oh;
     paddedRows(x, n, 2 * oh, g.k + 1, g, rows.data());
@@ -415,7 +489,11 @@ PARTICLE_AVX512 void forwardRows(const float *x, const float *wt, const float *b
         convBlocks<1>(b0, b1, b2, b3, offsets.data(), wt, bias, taps, c, j0, conv.data());
       const int64_t i = (r * g.ow + ow) * c;
       channels_last_pool::windowMax<channels_last_pool::F32, true>(conv.data(), conv.data() + c, conv.data() + 2 * c,
-                                                                   conv.data() + 3 * c, out + i, arg + i, c);
+                                                                   conv.data() + 3 * c, out16 ? pooled.data() : out + i,
+                                                                   arg + i, c);
+      if (out16)
+        for (int64_t j = 0; j < c; ++j)
+          out16[i + j] = c10::detail::round_to_nearest_even(pooled[static_cast<size_t>(j)]);
     }
   }
 }
@@ -469,7 +547,8 @@ bool available() {
 }
 #undef PARTICLE_AVX512
 #else
-void forwardRows(const float *, const float *, const float *, float *, uint8_t *, int64_t, int64_t, const Geometry &) {}
+void forwardRows(const float *, const float *, const float *, float *, uint16_t *, uint8_t *, int64_t, int64_t,
+                 const Geometry &) {}
 void backwardSamples(const float *, const float *, const uint8_t *, float *, float *, int64_t, int64_t,
                      const Geometry &) {}
 bool available() {
@@ -501,22 +580,28 @@ Geometry geometryOf(const torch::Tensor &x, const torch::Tensor &weight) {
   return g;
 }
 
+// `bf16Out`: the layer under bfloat16 autocast. It is computed in float32 as outside autocast (2% of
+// fashion-patches' FLOPs: more accurate than LibTorch's bfloat16 convolution and not slower) and
+// only its output is bfloat16, the type the next layer's bfloat16 convolution takes; the gradient
+// that comes back in bfloat16 is widened to float32 for the float32 backward.
 class ConvReluPool : public torch::autograd::Function<ConvReluPool> {
 public:
   static torch::Tensor forward(torch::autograd::AutogradContext *ctx, const torch::Tensor &x,
-                               const torch::Tensor &weight, const torch::Tensor &bias) {
+                               const torch::Tensor &weight, const torch::Tensor &bias, bool bf16Out) {
     const Geometry g = geometryOf(x, weight);
     // The weights as [taps][C] in (kh, kw, input channel) order: small, made per call.
     const torch::Tensor wt = weight.permute({2, 3, 1, 0}).reshape({g.taps(), g.c}).contiguous();
     const torch::Tensor b = bias.contiguous();
     const int64_t n = x.size(0);
-    auto out = at::empty({n, g.c, g.oh, g.ow}, x.options(), at::MemoryFormat::ChannelsLast);
+    auto out = at::empty({n, g.c, g.oh, g.ow}, x.options().dtype(bf16Out ? at::kBFloat16 : at::kFloat),
+                         at::MemoryFormat::ChannelsLast);
     auto arg = at::empty({n * g.oh * g.ow * g.c}, x.options().dtype(at::kByte));
     uint8_t *a = arg.data_ptr<uint8_t>();
     const float *in = x.data_ptr<float>(), *w = wt.data_ptr<float>(), *bp = b.data_ptr<float>();
-    float *o = out.data_ptr<float>();
+    float *o = bf16Out ? nullptr : out.data_ptr<float>();
+    uint16_t *o16 = bf16Out ? reinterpret_cast<uint16_t *>(out.data_ptr<at::BFloat16>()) : nullptr;
     const int64_t grain = std::max<int64_t>(1, at::internal::GRAIN_SIZE / std::max<int64_t>(1, g.ow * g.c * g.taps()));
-    at::parallel_for(0, n * g.oh, grain, [&](int64_t s, int64_t e) { forwardRows(in, w, bp, o, a, s, e, g); });
+    at::parallel_for(0, n * g.oh, grain, [&](int64_t s, int64_t e) { forwardRows(in, w, bp, o, o16, a, s, e, g); });
     ctx->save_for_backward({x, arg, weight});
     return out;
   }
@@ -526,7 +611,7 @@ public:
     const auto saved = ctx->get_saved_variables();
     const torch::Tensor &x = saved[0], &arg = saved[1], &weight = saved[2];
     const Geometry g = geometryOf(x, weight);
-    const torch::Tensor gout = grads[0].contiguous(at::MemoryFormat::ChannelsLast);
+    const torch::Tensor gout = grads[0].to(at::kFloat).contiguous(at::MemoryFormat::ChannelsLast);
     const int64_t n = x.size(0), chunks = (n + kSamplesPerChunk - 1) / kSamplesPerChunk;
     const int64_t per = g.taps() * g.c + g.c;             // one chunk's partial sums: weights, then bias
     auto partial = at::empty({chunks, per}, x.options()); // every value written
@@ -550,7 +635,7 @@ public:
                                  .view({g.k, g.k, g.cin, g.c})
                                  .permute({3, 2, 0, 1})
                                  .contiguous(weight.suggest_memory_format());
-    return {torch::Tensor(), gw, total.narrow(0, g.taps() * g.c, g.c)};
+    return {torch::Tensor(), gw, total.narrow(0, g.taps() * g.c, g.c), torch::Tensor()};
   }
 };
 
@@ -572,24 +657,27 @@ void setConvReluPoolEnabled(bool on) {
 
 torch::Tensor convReluPool2x2(const torch::Tensor &x, const torch::Tensor &weight, const torch::Tensor &bias) {
   const int64_t k = weight.dim() == 4 ? weight.size(2) : 0;
-  // Under autocast the convolution runs in bfloat16: LibTorch's, as before.
-  const bool fits = conv_relu_pool::enabled && !at::autocast::is_cpu_enabled() && x.dim() == 4 && weight.dim() == 4 &&
-                    bias.defined() && x.device().is_cpu() && weight.device().is_cpu() &&
-                    x.scalar_type() == at::kFloat && weight.scalar_type() == at::kFloat &&
-                    bias.scalar_type() == at::kFloat && !(torch::GradMode::is_enabled() && x.requires_grad()) &&
-                    k % 2 == 1 && weight.size(3) == k && weight.size(1) == x.size(1) &&
+  // Under bfloat16 autocast the kernels below give a bfloat16 output; under any other autocast
+  // (float16) LibTorch's ops, which autocast casts.
+  const bool autocast = at::autocast::is_cpu_enabled();
+  const bool bf16 = autocast && at::autocast::get_autocast_cpu_dtype() == at::kBFloat16;
+  const bool shapes = x.dim() == 4 && weight.dim() == 4 && bias.defined() && x.device().is_cpu() &&
+                      weight.device().is_cpu() && bias.device().is_cpu() && weight.scalar_type() == at::kFloat &&
+                      bias.scalar_type() == at::kFloat && k % 2 == 1 && weight.size(3) == k &&
+                      weight.size(1) == x.size(1) && x.size(0) > 0 && x.size(2) >= 2 && x.size(3) >= 2 &&
+                      (!autocast || bf16);
+  const bool fits = conv_relu_pool::enabled && shapes && x.scalar_type() == at::kFloat &&
+                    !(torch::GradMode::is_enabled() && x.requires_grad()) &&
                     weight.size(1) * k * k <= kConvReluPoolTaps && weight.size(0) % kConvReluPoolChannelBlock == 0 &&
-                    x.size(0) > 0 && x.size(2) >= 2 && x.size(3) >= 2 && conv_relu_pool::available();
+                    conv_relu_pool::available();
   if (fits)
-    return conv_relu_pool::ConvReluPool::apply(x, weight, bias);
-  // A later layer in float32: the convolution and the pool as one function (ConvPoolLayer).
-  const bool layer = channels_last_pool::layerEnabled && !at::autocast::is_cpu_enabled() && x.dim() == 4 &&
-                     weight.dim() == 4 && bias.defined() && x.device().is_cpu() && weight.device().is_cpu() &&
-                     bias.device().is_cpu() && x.scalar_type() == at::kFloat && weight.scalar_type() == at::kFloat &&
-                     bias.scalar_type() == at::kFloat && k % 2 == 1 && weight.size(3) == k &&
-                     weight.size(1) == x.size(1) && x.size(0) > 0 && x.size(2) >= 2 && x.size(3) >= 2;
+    return conv_relu_pool::ConvReluPool::apply(x, weight, bias, bf16);
+  // A later layer: the convolution and the pool as one function (ConvPoolLayer); a bfloat16 input
+  // only under bfloat16 autocast (the previous layer's output there).
+  const bool layer = channels_last_pool::layerEnabled && shapes &&
+                     (x.scalar_type() == at::kFloat || (bf16 && x.scalar_type() == at::kBFloat16));
   if (layer)
-    return channels_last_pool::ConvPoolLayer::apply(x, weight, bias);
+    return channels_last_pool::ConvPoolLayer::apply(x, weight, bias, bf16);
   return maxPool2x2(torch::conv2d(x, weight, bias, 1, k / 2), true);
 }
 

@@ -22,14 +22,17 @@ constexpr int64_t kConvReluPoolChannelBlock = 16;
 // maxPool2x2(conv2d(x, weight, bias, stride 1, padding k / 2), true) — a ConvNet layer with its
 // ReLU and pool — for weight [C, Cin, k, k], k odd. A float32 input with few channels (Cin · k² up
 // to kConvReluPoolTaps, C a multiple of kConvReluPoolChannelBlock) that needs no gradient (a batch
-// of images: the first layer), outside autocast, on a CPU with AVX-512, takes one pass of its own
-// that never writes the convolution's output: the same values as oneDNN's float32 kernel here, bit
-// for bit (the same fused multiply-adds in the same order), and the weight and bias gradients as
-// the same sums in another order (equal within rounding, not bit for bit). Any other float32 layer
-// outside autocast (a later layer: many channels, an input that wants its gradient) takes LibTorch's
-// convolution and maxPool2x2's kernel as one autograd function whose values and input and weight
-// gradients are LibTorch's bit for bit and whose bias gradient is summed in its own pass (equal
-// within rounding). Anything else takes LibTorch's convolution and maxPool2x2.
+// of images: the first layer), on a CPU with AVX-512, takes one pass of its own that never writes
+// the convolution's output: the same values as oneDNN's float32 kernel here, bit for bit (the same
+// fused multiply-adds in the same order), and the weight and bias gradients as the same sums in
+// another order (equal within rounding, not bit for bit). Under bfloat16 autocast that pass still
+// computes in float32 and rounds only its output to bfloat16 (the float32 output `.to(kBFloat16)`,
+// bit for bit). Any other layer (a later layer: many channels, an input that wants its gradient)
+// takes LibTorch's convolution and maxPool2x2's kernel as one autograd function whose values and
+// input and weight gradients are LibTorch's bit for bit and whose bias gradient is summed in its own
+// pass (equal within rounding) — under bfloat16 autocast with the input, weight and bias cast to
+// bfloat16 as autocast casts them. Anything else (float16 autocast, other devices) takes LibTorch's
+// convolution and maxPool2x2.
 torch::Tensor convReluPool2x2(const torch::Tensor &x, const torch::Tensor &weight, const torch::Tensor &bias);
 // Off: convReluPool2x2 always takes LibTorch's convolution (bench_step --compare unfused); on by default.
 void setConvReluPoolEnabled(bool on);

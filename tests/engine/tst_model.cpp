@@ -8,6 +8,8 @@
 
 #include <ATen/autocast_mode.h>
 
+#include <optional>
+
 #include <QtTest>
 
 #include <cmath>
@@ -75,6 +77,9 @@ private Q_SLOTS:
   void convReluPoolLeavesOtherLayersToTorch();
   void convPoolLayerMatchesTorch_data();
   void convPoolLayerMatchesTorch();
+  void convReluPoolUnderBf16Autocast();
+  void convPoolLayerUnderBf16Autocast_data();
+  void convPoolLayerUnderBf16Autocast();
   void denseLinearMatchesTorch_data();
   void denseLinearMatchesTorch();
   void denseLinearLeavesOtherCasesToTorch();
@@ -354,37 +359,73 @@ void TestModel::channelsLastPoolUnderAutocast() {
   QVERIFY(sameValues(grads[0], grads[1]));
 }
 
+namespace {
+// bfloat16 autocast on the CPU, as the Trainer turns it on for `training.precision` "bf16", for the
+// scope of the guard.
+struct Bf16Autocast {
+  Bf16Autocast() {
+    at::autocast::set_cpu_enabled(true);
+    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+  }
+  ~Bf16Autocast() {
+    at::autocast::set_cpu_enabled(false);
+    at::autocast::clear_cache();
+  }
+};
+
+// The largest difference between a and b relative to the largest magnitude of b.
+double relativeDifference(const torch::Tensor &a, const torch::Tensor &b) {
+  return (a.to(torch::kDouble) - b.to(torch::kDouble)).abs().max().item<double>() /
+         (b.to(torch::kDouble).abs().max().item<double>() + 1e-12);
+}
+} // namespace
+
 // Every pool of fashion-patches' ConvNets, the first layer's (one input channel, where channels-last
-// strides are ambiguous) included, runs ChannelsLastPool's kernel and none LibTorch's.
+// strides are ambiguous) included, runs ChannelsLastPool's kernel and none LibTorch's — in float32
+// and under bfloat16 autocast (`training.precision` "bf16").
 void TestModel::convNetPoolsTakeTheChannelsLastKernel() {
   ParticleModel model(loadProject(examplePath("fashion-patches")));
   model->train();
-  const auto out = model->forward(sampleBatch({1, 28, 28}, 2));
-  std::map<std::string, int> counts;
-  std::set<torch::autograd::Node *> seen;
-  std::vector<torch::autograd::Node *> open = {out.logits.grad_fn().get()};
-  while (!open.empty()) {
-    torch::autograd::Node *node = open.back();
-    open.pop_back();
-    if (!node || !seen.insert(node).second)
-      continue;
-    const std::string name = node->name();
-    ++counts[name.find("MaxPool2x2") != std::string::npos ? "ours" : name];
-    for (const auto &edge : node->next_edges())
-      open.push_back(edge.function.get());
+  for (const bool bf16 : {false, true}) {
+    torch::Tensor logits;
+    {
+      std::optional<Bf16Autocast> autocast;
+      if (bf16)
+        autocast.emplace();
+      logits = model->forward(sampleBatch({1, 28, 28}, 2)).logits;
+    }
+    std::map<std::string, int> counts;
+    std::set<torch::autograd::Node *> seen;
+    std::vector<torch::autograd::Node *> open = {logits.grad_fn().get()};
+    while (!open.empty()) {
+      torch::autograd::Node *node = open.back();
+      open.pop_back();
+      if (!node || !seen.insert(node).second)
+        continue;
+      const std::string name = node->name();
+      ++counts[name.find("MaxPool2x2") != std::string::npos ? "ours" : name];
+      for (const auto &edge : node->next_edges())
+        open.push_back(edge.function.get());
+    }
+    // Four trunk calls: the first layer's convolution, ReLU and pool in one pass (convReluPool2x2,
+    // on a CPU with AVX-512), the second layer's convolution and pool as one function
+    // (ConvPoolLayer, whose pool is ChannelsLastPool's kernel); no convolution or pool of
+    // LibTorch's in the graph.
+    const bool fused = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+    int layers = 0, firstLayers = 0;
+    for (const auto &[name, count] : counts) {
+      if (name.find("ConvPoolLayer") != std::string::npos)
+        layers += count;
+      if (name.find("ConvReluPool") != std::string::npos)
+        firstLayers += count;
+    }
+    QCOMPARE(counts["ours"], 0);
+    QCOMPARE(layers, fused ? 4 : 8);
+    QCOMPARE(firstLayers, fused ? 4 : 0);
+    QCOMPARE(counts["ConvolutionBackward0"], 0);
+    QCOMPARE(counts["MaxPool2DWithIndicesBackward0"], 0);
+    QCOMPARE(logits.scalar_type(), bf16 ? torch::kBFloat16 : torch::kFloat);
   }
-  // Four trunk calls: the first layer's convolution, ReLU and pool in one pass (convReluPool2x2, on
-  // a CPU with AVX-512), the second layer's convolution and pool as one function (ConvPoolLayer,
-  // whose pool is ChannelsLastPool's kernel); no convolution or pool of LibTorch's in the graph.
-  const bool fused = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
-  int layers = 0;
-  for (const auto &[name, count] : counts)
-    if (name.find("ConvPoolLayer") != std::string::npos)
-      layers += count;
-  QCOMPARE(counts["ours"], 0);
-  QCOMPARE(layers, fused ? 4 : 8);
-  QCOMPARE(counts["ConvolutionBackward0"], 0);
-  QCOMPARE(counts["MaxPool2DWithIndicesBackward0"], 0);
 }
 
 void TestModel::convReluPoolMatchesTorch_data() {
@@ -450,7 +491,7 @@ void TestModel::convReluPoolMatchesTorch() {
 
 // Where its kernel does not apply, convReluPool2x2 is LibTorch's convolution and maxPool2x2: an
 // input that wants its gradient (a later layer, saliency), channels not a multiple of 16, too many
-// taps, an even kernel, bf16 autocast, or turned off for a benchmark.
+// taps, an even kernel, or turned off for a benchmark. (bfloat16 autocast takes it: below.)
 void TestModel::convReluPoolLeavesOtherLayersToTorch() {
   auto fusedFor = [](const torch::Tensor &x, int64_t cin, int64_t channels, int64_t kernel) {
     torch::nn::Conv2d conv(torch::nn::Conv2dOptions(cin, channels, kernel).padding(kernel / 2));
@@ -470,11 +511,6 @@ void TestModel::convReluPoolLeavesOtherLayersToTorch() {
   nodes::setConvReluPoolEnabled(false);
   QCOMPARE(fusedFor(image, 1, 32, 3), std::pair(false, true));
   nodes::setConvReluPoolEnabled(true);
-  at::autocast::set_cpu_enabled(true);
-  at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-  QCOMPARE(fusedFor(image, 1, 32, 3), std::pair(false, true));
-  at::autocast::set_cpu_enabled(false);
-  at::autocast::clear_cache();
   // Without a gradient being recorded the input's requires_grad does not matter.
   torch::NoGradGuard noGrad;
   QCOMPARE(fusedFor(image.clone().requires_grad_(), 1, 32, 3).second, true);
@@ -534,20 +570,117 @@ void TestModel::convPoolLayerMatchesTorch() {
   const double diff = (biasGrads[0] - biasGrads[1]).abs().max().item<double>() / scale;
   QVERIFY2(diff <= 1e-5, qPrintable(QString("largest difference %1 of the largest bias gradient").arg(diff)));
 
-  // bfloat16 autocast and a layer turned off take LibTorch's convolution and maxPool2x2 as before.
+  // A layer turned off takes LibTorch's convolution and maxPool2x2 as before.
   nodes::setConvPoolLayerEnabled(false);
   QVERIFY(nodes::convReluPool2x2(x.clone().requires_grad_(), conv->weight, conv->bias)
               .grad_fn()
               ->name()
               .find("ConvPoolLayer") == std::string::npos);
   nodes::setConvPoolLayerEnabled(true);
-  at::autocast::set_cpu_enabled(true);
-  at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-  const auto y = nodes::convReluPool2x2(x.clone().requires_grad_(), conv->weight, conv->bias);
-  at::autocast::set_cpu_enabled(false);
-  at::autocast::clear_cache();
+}
+
+// Under bfloat16 autocast a first layer on images still takes its own pass, in float32, and rounds
+// only its output to bfloat16: the float32 layer's output `.to(kBFloat16)` bit for bit, with the
+// float32 layer's weight and bias gradients for the same (bfloat16) output gradient. It is closer to
+// the float32 layer than LibTorch's bfloat16 convolution, which rounds the image and the weights too.
+void TestModel::convReluPoolUnderBf16Autocast() {
+  if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw"))
+    QSKIP("convReluPool2x2 takes its own kernel on a CPU with AVX-512 only");
+  const auto whole = torch::randn({128, 1, 28, 28});
+  const auto x = whole.narrow(2, 14, 14).narrow(3, 0, 14); // a patch, as Split hands it on
+  torch::nn::Conv2d conv(torch::nn::Conv2dOptions(1, 32, 3).padding(1));
+  conv->weight.set_data(torch::empty_like(conv->weight, at::MemoryFormat::ChannelsLast).copy_(conv->weight));
+  torch::Tensor y, lib;
+  {
+    Bf16Autocast autocast;
+    y = nodes::convReluPool2x2(x, conv->weight, conv->bias);
+    lib = nodes::maxPool2x2(torch::conv2d(x, conv->weight, conv->bias, 1, 1), true).detach();
+  }
   QCOMPARE(y.scalar_type(), torch::kBFloat16);
-  QVERIFY(y.grad_fn()->name().find("ConvPoolLayer") == std::string::npos);
+  QVERIFY2(y.grad_fn()->name().find("ConvReluPool") != std::string::npos, y.grad_fn()->name().c_str());
+  QVERIFY(y.is_contiguous(at::MemoryFormat::ChannelsLast));
+  torch::manual_seed(3);
+  const auto g = torch::randn(y.sizes()).to(torch::kBFloat16);
+  y.backward(g);
+  const auto weightGrad = conv->weight.grad().clone(), biasGrad = conv->bias.grad().clone();
+  QCOMPARE(weightGrad.scalar_type(), torch::kFloat);
+
+  conv->zero_grad();
+  const auto exact = nodes::maxPool2x2(conv->forward(x), true);
+  const auto rounded = exact.to(torch::kBFloat16);
+  QVERIFY(sameValues(y.detach(), rounded.detach()));
+  rounded.backward(g);
+  for (const auto &[a, b] : {std::pair{weightGrad, conv->weight.grad()}, std::pair{biasGrad, conv->bias.grad()}}) {
+    const double diff = relativeDifference(a, b);
+    QVERIFY2(diff <= 1e-5, qPrintable(QString("largest difference %1 of the largest gradient").arg(diff)));
+  }
+  const double ours = relativeDifference(y.detach(), exact.detach());
+  const double theirs = relativeDifference(lib, exact.detach());
+  QVERIFY2(ours > 0 && ours < theirs, qPrintable(QString("ours %1, LibTorch's bfloat16 %2").arg(ours).arg(theirs)));
+}
+
+void TestModel::convPoolLayerUnderBf16Autocast_data() {
+  QTest::addColumn<QList<qint64>>("shape"); // the input [N, Cin, H, W]
+  QTest::addColumn<int>("kernel");
+  QTest::addColumn<int>("channels");
+  QTest::addColumn<QString>("values");
+  QTest::addColumn<bool>("bf16Input"); // the previous layer's bfloat16 output, or a float32 input
+  QTest::newRow("fashion-patches' second layer") << QList<qint64>{128, 32, 7, 7} << 3 << 64 << "normal" << true;
+  QTest::newRow("a float32 input, 5 × 5") << QList<qint64>{6, 8, 10, 8} << 5 << 24 << "normal" << false;
+  QTest::newRow("ties: small integers") << QList<qint64>{9, 16, 7, 6} << 3 << 32 << "ties" << true;
+  QTest::newRow("NaN and infinities") << QList<qint64>{5, 4, 6, 5} << 3 << 16 << "special" << false;
+}
+
+// A later layer under bfloat16 autocast: one function (ConvPoolLayer) casting as autocast casts,
+// against LibTorch's convolution under autocast and maxPool2x2. Values and the input and weight
+// gradients bit for bit (the same oneDNN calls on the same bfloat16 tensors, the gradients back in
+// the types that came in); the bias gradient summed in float32 where LibTorch's is rounded to
+// bfloat16: within bfloat16's rounding (2⁻⁸) of the largest.
+void TestModel::convPoolLayerUnderBf16Autocast() {
+  QFETCH(QList<qint64>, shape);
+  QFETCH(int, kernel);
+  QFETCH(int, channels);
+  QFETCH(QString, values);
+  QFETCH(bool, bf16Input);
+  const std::vector<int64_t> sizes(shape.begin(), shape.end());
+  const auto x = poolInput(sizes, values.toStdString()).contiguous(at::MemoryFormat::ChannelsLast);
+  torch::nn::Conv2d conv(torch::nn::Conv2dOptions(sizes[1], channels, kernel).padding(kernel / 2));
+  if (values != "normal") {
+    conv->weight.set_data(torch::randint(-1, 2, conv->weight.sizes()).to(torch::kFloat));
+    conv->bias.set_data(torch::randint(-1, 2, conv->bias.sizes()).to(torch::kFloat));
+  }
+  conv->weight.set_data(torch::empty_like(conv->weight, at::MemoryFormat::ChannelsLast).copy_(conv->weight));
+  const int threads = torch::get_num_threads();
+  torch::set_num_threads(2);
+  const auto restore = qScopeGuard([threads] { torch::set_num_threads(threads); });
+  std::vector<torch::Tensor> outs, inputGrads, weightGrads, biasGrads;
+  for (const bool ours : {true, false}) {
+    conv->zero_grad();
+    const auto in = (bf16Input ? x.to(torch::kBFloat16) : x.clone()).requires_grad_();
+    torch::Tensor y;
+    {
+      Bf16Autocast autocast;
+      y = ours ? nodes::convReluPool2x2(in, conv->weight, conv->bias)
+               : nodes::maxPool2x2(torch::conv2d(in, conv->weight, conv->bias, 1, kernel / 2), true);
+    }
+    QCOMPARE(y.grad_fn()->name().find("ConvPoolLayer") != std::string::npos, ours);
+    QCOMPARE(y.scalar_type(), torch::kBFloat16);
+    QVERIFY(y.is_contiguous(at::MemoryFormat::ChannelsLast));
+    torch::manual_seed(3);
+    y.backward(torch::randn(y.sizes()).to(torch::kBFloat16));
+    outs.push_back(y.detach());
+    inputGrads.push_back(in.grad());
+    weightGrads.push_back(conv->weight.grad().clone());
+    biasGrads.push_back(conv->bias.grad().clone());
+  }
+  QCOMPARE(inputGrads[0].scalar_type(), bf16Input ? torch::kBFloat16 : torch::kFloat);
+  QCOMPARE(weightGrads[0].scalar_type(), torch::kFloat);
+  QVERIFY(sameValues(outs[0], outs[1]));
+  QVERIFY(sameValues(inputGrads[0], inputGrads[1]));
+  QVERIFY(sameValues(weightGrads[0], weightGrads[1]));
+  QVERIFY(biasGrads[0].isfinite().all().item<bool>() && biasGrads[1].isfinite().all().item<bool>());
+  const double diff = relativeDifference(biasGrads[0], biasGrads[1]);
+  QVERIFY2(diff <= 1.0 / 256, qPrintable(QString("largest difference %1 of the largest bias gradient").arg(diff)));
 }
 
 void TestModel::denseLinearMatchesTorch_data() {
