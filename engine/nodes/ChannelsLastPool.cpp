@@ -201,49 +201,62 @@ int64_t grainRows(const Geometry &g) {
   return std::max<int64_t>(1, at::internal::GRAIN_SIZE / std::max<int64_t>(1, g.ow * g.c));
 }
 
+// The pool (and its ReLU) of a channels-last float32 or bfloat16 x [N, C, H, W]: its output and
+// the argmax of each output (0–3 in the window, 4 where the ReLU stopped it).
+std::pair<torch::Tensor, torch::Tensor> poolForward(const torch::Tensor &x, bool relu) {
+  const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
+  const Geometry g = geometryOf(h, w, c);
+  auto out = at::empty({n, c, g.oh, g.ow}, x.options(), at::MemoryFormat::ChannelsLast);
+  auto arg = at::empty({n * g.oh * g.ow * c}, x.options().dtype(at::kByte));
+  uint8_t *a = arg.data_ptr<uint8_t>();
+  if (x.scalar_type() == at::kBFloat16) {
+    const auto *in = reinterpret_cast<const uint16_t *>(x.data_ptr<at::BFloat16>());
+    auto *o = reinterpret_cast<uint16_t *>(out.data_ptr<at::BFloat16>());
+    at::parallel_for(0, n * g.oh, grainRows(g),
+                     [&](int64_t b, int64_t e) { forwardRowsBf16(in, o, a, b, e, g, relu); });
+  } else {
+    const float *in = x.data_ptr<float>();
+    float *o = out.data_ptr<float>();
+    at::parallel_for(0, n * g.oh, grainRows(g), [&](int64_t b, int64_t e) { forwardRowsF32(in, o, a, b, e, g, relu); });
+  }
+  return {out, arg};
+}
+
+// The gradient of the pool's input [N, C, h, w] from its output's (channels-last, either type) and
+// the argmax poolForward kept.
+torch::Tensor poolBackward(const torch::Tensor &gout, const torch::Tensor &arg, int64_t h, int64_t w) {
+  const int64_t n = gout.size(0), c = gout.size(1);
+  const Geometry g = geometryOf(h, w, c);
+  auto gin = at::empty({n, c, g.h, g.w}, gout.options(), at::MemoryFormat::ChannelsLast);
+  const uint8_t *a = arg.data_ptr<uint8_t>();
+  if (gout.scalar_type() == at::kBFloat16) {
+    const auto *go = reinterpret_cast<const uint16_t *>(gout.data_ptr<at::BFloat16>());
+    auto *gi = reinterpret_cast<uint16_t *>(gin.data_ptr<at::BFloat16>());
+    at::parallel_for(0, n * g.oh, grainRows(g), [&](int64_t b, int64_t e) { backwardRowsBf16(go, a, gi, b, e, g); });
+  } else {
+    const float *go = gout.data_ptr<float>();
+    float *gi = gin.data_ptr<float>();
+    at::parallel_for(0, n * g.oh, grainRows(g), [&](int64_t b, int64_t e) { backwardRowsF32(go, a, gi, b, e, g); });
+  }
+  return gin;
+}
+
 class MaxPool2x2 : public torch::autograd::Function<MaxPool2x2> {
 public:
   static torch::Tensor forward(torch::autograd::AutogradContext *ctx, const torch::Tensor &x, bool relu) {
-    const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
-    const Geometry g = geometryOf(h, w, c);
-    auto out = at::empty({n, c, g.oh, g.ow}, x.options(), at::MemoryFormat::ChannelsLast);
-    auto arg = at::empty({n * g.oh * g.ow * c}, x.options().dtype(at::kByte));
-    uint8_t *a = arg.data_ptr<uint8_t>();
-    if (x.scalar_type() == at::kBFloat16) {
-      const auto *in = reinterpret_cast<const uint16_t *>(x.data_ptr<at::BFloat16>());
-      auto *o = reinterpret_cast<uint16_t *>(out.data_ptr<at::BFloat16>());
-      at::parallel_for(0, n * g.oh, grainRows(g),
-                       [&](int64_t b, int64_t e) { forwardRowsBf16(in, o, a, b, e, g, relu); });
-    } else {
-      const float *in = x.data_ptr<float>();
-      float *o = out.data_ptr<float>();
-      at::parallel_for(0, n * g.oh, grainRows(g),
-                       [&](int64_t b, int64_t e) { forwardRowsF32(in, o, a, b, e, g, relu); });
-    }
+    auto [out, arg] = poolForward(x, relu);
     ctx->save_for_backward({arg});
-    ctx->saved_data["h"] = h;
-    ctx->saved_data["w"] = w;
+    ctx->saved_data["h"] = x.size(2);
+    ctx->saved_data["w"] = x.size(3);
     return out;
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext *ctx,
                                                  torch::autograd::variable_list grads) {
-    const torch::Tensor arg = ctx->get_saved_variables()[0];
     const torch::Tensor gout = grads[0].contiguous(at::MemoryFormat::ChannelsLast);
-    const int64_t n = gout.size(0), c = gout.size(1);
-    const Geometry g = geometryOf(ctx->saved_data["h"].toInt(), ctx->saved_data["w"].toInt(), c);
-    auto gin = at::empty({n, c, g.h, g.w}, gout.options(), at::MemoryFormat::ChannelsLast);
-    const uint8_t *a = arg.data_ptr<uint8_t>();
-    if (gout.scalar_type() == at::kBFloat16) {
-      const auto *go = reinterpret_cast<const uint16_t *>(gout.data_ptr<at::BFloat16>());
-      auto *gi = reinterpret_cast<uint16_t *>(gin.data_ptr<at::BFloat16>());
-      at::parallel_for(0, n * g.oh, grainRows(g), [&](int64_t b, int64_t e) { backwardRowsBf16(go, a, gi, b, e, g); });
-    } else {
-      const float *go = gout.data_ptr<float>();
-      float *gi = gin.data_ptr<float>();
-      at::parallel_for(0, n * g.oh, grainRows(g), [&](int64_t b, int64_t e) { backwardRowsF32(go, a, gi, b, e, g); });
-    }
-    return {gin, torch::Tensor()};
+    return {
+        poolBackward(gout, ctx->get_saved_variables()[0], ctx->saved_data["h"].toInt(), ctx->saved_data["w"].toInt()),
+        torch::Tensor()};
   }
 };
 
@@ -301,25 +314,10 @@ public:
     const torch::Tensor xc = x.to(type), wc = weight.to(type), bc = bias.to(type);
     const torch::Tensor conv = at::convolution(xc, wc, bc, {1, 1}, {pad, pad}, {1, 1}, false, {0, 0}, 1)
                                    .contiguous(at::MemoryFormat::ChannelsLast);
-    const int64_t n = conv.size(0), c = conv.size(1), h = conv.size(2), w = conv.size(3);
-    const Geometry g = geometryOf(h, w, c);
-    auto out = at::empty({n, c, g.oh, g.ow}, conv.options(), at::MemoryFormat::ChannelsLast);
-    auto arg = at::empty({n * g.oh * g.ow * c}, conv.options().dtype(at::kByte));
-    uint8_t *a = arg.data_ptr<uint8_t>();
-    if (bf16) {
-      const auto *in = reinterpret_cast<const uint16_t *>(conv.data_ptr<at::BFloat16>());
-      auto *o = reinterpret_cast<uint16_t *>(out.data_ptr<at::BFloat16>());
-      at::parallel_for(0, n * g.oh, grainRows(g),
-                       [&](int64_t b, int64_t e) { forwardRowsBf16(in, o, a, b, e, g, true); });
-    } else {
-      const float *in = conv.data_ptr<float>();
-      float *o = out.data_ptr<float>();
-      at::parallel_for(0, n * g.oh, grainRows(g),
-                       [&](int64_t b, int64_t e) { forwardRowsF32(in, o, a, b, e, g, true); });
-    }
+    auto [out, arg] = poolForward(conv, true);
     ctx->save_for_backward({xc, wc, arg});
-    ctx->saved_data["h"] = h;
-    ctx->saved_data["w"] = w;
+    ctx->saved_data["h"] = conv.size(2);
+    ctx->saved_data["w"] = conv.size(3);
     ctx->saved_data["x_type"] = static_cast<int64_t>(x.scalar_type());
     ctx->saved_data["w_type"] = static_cast<int64_t>(weight.scalar_type());
     return out;
@@ -332,18 +330,9 @@ public:
     const torch::Tensor gout = grads[0].to(x.scalar_type()).contiguous(at::MemoryFormat::ChannelsLast);
     const int64_t n = gout.size(0), c = gout.size(1), pad = weight.size(2) / 2;
     const Geometry g = geometryOf(ctx->saved_data["h"].toInt(), ctx->saved_data["w"].toInt(), c);
-    auto gin = at::empty({n, c, g.h, g.w}, gout.options(), at::MemoryFormat::ChannelsLast);
+    const torch::Tensor gin = poolBackward(gout, arg, g.h, g.w);
     const uint8_t *a = arg.data_ptr<uint8_t>();
     const bool bf16 = gout.scalar_type() == at::kBFloat16;
-    if (bf16) {
-      const auto *go = reinterpret_cast<const uint16_t *>(gout.data_ptr<at::BFloat16>());
-      auto *gi = reinterpret_cast<uint16_t *>(gin.data_ptr<at::BFloat16>());
-      at::parallel_for(0, n * g.oh, grainRows(g), [&](int64_t b, int64_t e) { backwardRowsBf16(go, a, gi, b, e, g); });
-    } else {
-      const float *go = gout.data_ptr<float>();
-      float *gi = gin.data_ptr<float>();
-      at::parallel_for(0, n * g.oh, grainRows(g), [&](int64_t b, int64_t e) { backwardRowsF32(go, a, gi, b, e, g); });
-    }
     torch::Tensor gb;
     if (ctx->needs_input_grad(2)) {
       gb = at::empty({c}, gout.options().dtype(at::kFloat));
