@@ -8,6 +8,7 @@
 #include "editor/GraphScene.h"
 #include "editor/GraphView.h"
 #include "editor/InspectorWidget.h"
+#include "editor/ParameterText.h"
 #include "editor/PaletteWidget.h"
 #include "experiments/ClaimsLab.h"
 #include "experiments/ExperimentsPanel.h"
@@ -111,10 +112,6 @@ QScrollArea *scrollingPage(QWidget *page, QWidget *parent) {
   scroll->setWidgetResizable(true);
   scroll->setFrameShape(QFrame::NoFrame);
   return scroll;
-}
-
-QString withCommas(int64_t v) {
-  return QLocale(QLocale::English).toString(static_cast<qlonglong>(v));
 }
 
 // A dock whose content scrolls when the window is small, instead of pushing the window bigger.

@@ -154,6 +154,7 @@ private Q_SLOTS:
   void wiresAreSelectedAndDeleted();
   void aWireIsPickedUpByItsInputEnd();
   void anOpenedGraphFitsASmallWindow();
+  void sharedNodesCountTheirParametersOnce();
 
 private:
   bool activate();
@@ -1031,6 +1032,63 @@ void TestEditor::anOpenedGraphFitsASmallWindow() {
   window_->resize(1300, 800);
   QTest::qWait(50);
   QVERIFY(allInView());
+}
+
+// Nodes tied with Ctrl+G say that their parameters are shared, so that the figures on the nodes add
+// up to the status bar's total: a later member of a share group runs the first member's module
+// ("…, shared"), or with share_scope "trunk" only its last layer is its own. The Inspector names
+// the member it shares with. (A trial's user saw four ConvNets with 57,000 each and a total of
+// 58,000.)
+void TestEditor::sharedNodesCountTheirParametersOnce() {
+  QVERIFY(window_->files()->open(QString::fromStdString(examplePath("seed-two-halves"))));
+  QVERIFY(activate());
+  GraphView *view = window_->view();
+  const auto centreOf = [&](const QString &id) {
+    return view->mapFromScene(window_->scene()->nodeItem(id)->bodyRect().center());
+  };
+  const auto ownFigure = [](const QString &text) { // the leading figure of a node's line, commas out
+    return text.section(' ', 0, 0).remove(',').toLongLong();
+  };
+  const auto count = [&](const QString &id) { return window_->scene()->nodeItem(id)->paramText(); };
+  const QString alone = count("right");
+  QVERIFY2(alone.endsWith(" params"), qPrintable(alone));
+  QTest::mouseClick(view->viewport(), Qt::LeftButton, {}, centreOf("left"));
+  QTest::mouseClick(view->viewport(), Qt::LeftButton, Qt::ControlModifier, centreOf("right"));
+  QCOMPARE(window_->scene()->selectedIds().size(), 2);
+  QTest::keyClick(view, Qt::Key_G, Qt::ControlModifier);
+  QTRY_VERIFY(!window_->document()->graph().find("right")->share.empty());
+  // "right" runs "left"'s module: the same figure, marked shared, counted once in the total.
+  QTRY_COMPARE(count("right"), alone + ", shared");
+  QCOMPARE(count("left"), alone);
+  const Validation v = validate(window_->document()->project());
+  int64_t own = 0;
+  for (const auto &n : window_->document()->graph().nodes) {
+    const QString text = count(QString::fromStdString(n.id));
+    own += text.contains("shared") && !text.contains(" own + ") ? 0 : ownFigure(text);
+  }
+  QCOMPARE(own, v.uniqueParameters);
+  QVERIFY2(window_->paramsLabel()->text().startsWith(QLocale(QLocale::English).toString(qlonglong(own))),
+           qPrintable(window_->paramsLabel()->text()));
+  // The Inspector of "right" (clicked alone) names "left".
+  QTest::mouseClick(view->viewport(), Qt::LeftButton, {}, centreOf("right"));
+  auto *label = window_->inspector()->findChild<QLabel *>("inspectorParameters");
+  QVERIFY(label);
+  QTRY_VERIFY2(label->text().contains("all shared with left"), qPrintable(label->text()));
+
+  // fashion-patches' four ConvNets share their trunk: p0 holds it, p1–p3 only their last layer.
+  QVERIFY(window_->files()->open(QString::fromStdString(examplePath("fashion-patches"))));
+  const QString p1 = count("p1");
+  QVERIFY2(p1.contains(" own + ") && p1.endsWith(" shared"), qPrintable(p1));
+  QVERIFY2(count("p0").endsWith(" params"), qPrintable(count("p0")));
+  const Validation patches = validate(window_->document()->project());
+  own = 0;
+  for (const auto &n : window_->document()->graph().nodes)
+    own += ownFigure(count(QString::fromStdString(n.id)));
+  QCOMPARE(own, patches.uniqueParameters);
+  QTest::mouseClick(view->viewport(), Qt::LeftButton, {}, centreOf("p2"));
+  QTRY_VERIFY2(label->text().contains(QString("\n%1 its own\n").arg(p1.section(' ', 0, 0))) &&
+                   label->text().endsWith(" shared with p0"),
+               qPrintable(label->text()));
 }
 
 #include "tst_editor.moc"

@@ -1,4 +1,5 @@
 #include "editor/InspectorWidget.h"
+#include "editor/ParameterText.h"
 
 #include "document/Commands.h"
 #include "document/GraphDocument.h"
@@ -26,9 +27,6 @@
 namespace particle::ui {
 
 namespace {
-QString withCommas(int64_t v) {
-  return QLocale(QLocale::English).toString(static_cast<qlonglong>(v));
-}
 
 // A label that never asks for more width than it has: its text is cut in the middle to fit (a
 // particle's long file name keeps its start and its end), the tooltip has the whole.
@@ -346,15 +344,7 @@ void InspectorWidget::refresh() {
 }
 
 void InspectorWidget::refreshWeights(const Node &n, const NodeInfo *info) {
-  if (!info)
-    parameters_->setText("-");
-  else if (info->trainableParameters == info->parameters)
-    parameters_->setText(withCommas(info->parameters));
-  else if (info->trainableParameters == 0)
-    parameters_->setText(tr("%1 (frozen)").arg(withCommas(info->parameters)));
-  else
-    parameters_->setText(
-        tr("%1 of %2 trained").arg(withCommas(info->trainableParameters), withCommas(info->parameters)));
+  parameters_->setText(parameterText(doc_->validation(), n.id, false));
   // A node without weights has nothing to start from, freeze or adapt (unless the file says so:
   // then the rows show it, and the check says why it does not apply).
   const bool weights = (info && info->parameters > 0) || n.init || n.freeze || n.adapter;

@@ -1,4 +1,5 @@
 #include "editor/NodeItem.h"
+#include "editor/ParameterText.h"
 
 #include "document/GraphDocument.h"
 #include "graph/Catalogue.h"
@@ -34,9 +35,6 @@ bool gateConnected(const Graph &g, const std::string &id) {
   return false;
 }
 
-QString withCommas(int64_t v) {
-  return QLocale(QLocale::English).toString(static_cast<qlonglong>(v));
-}
 } // namespace
 
 bool NodeItem::snapToGrid = true;
@@ -57,7 +55,10 @@ QColor NodeItem::shareColor(const std::string &group) {
 
 double NodeItem::height() const {
   const int ports = std::max(inputSlots_ + (gatePort_ ? 1 : 0), outputSlots_);
-  return std::max(78.0, kBodyTop + ports * kPortPitch + 4);
+  // A share group's chip sits below the parameter line (a shared node's line is the longest: "55,392
+  // own + 18,816 shared"), not beside it.
+  const double chip = share_.empty() ? 0.0 : kHeader + 40 + 24;
+  return std::max({78.0, chip, kBodyTop + ports * kPortPitch + 4});
 }
 
 bool NodeItem::refresh() {
@@ -93,17 +94,7 @@ bool NodeItem::refresh() {
   } else {
     shapeText = QStringLiteral("shape ?");
   }
-  // What trains of it: all, some (an adapter, a TorchScript module kept fixed) or none (frozen).
-  QString paramText;
-  if (info && info->parameters) {
-    if (info->trainableParameters == info->parameters)
-      paramText = QObject::tr("%1 params").arg(withCommas(info->parameters));
-    else if (info->trainableParameters == 0)
-      paramText = QObject::tr("%1 params (frozen)").arg(withCommas(info->parameters));
-    else
-      paramText =
-          QObject::tr("%1 of %2 trained").arg(withCommas(info->trainableParameters), withCommas(info->parameters));
-  }
+  const QString paramText = parameterText(doc_->validation(), n->id, true);
   const bool frozen = n->freeze;
   const bool startsTrained = n->init.has_value();
   int inputSlots = 0, outputSlots = 1;
