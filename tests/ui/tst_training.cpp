@@ -21,6 +21,7 @@
 #include <QElapsedTimer>
 #include <QFileInfo>
 #include <QLabel>
+#include <QRegularExpression>
 #include <QListWidget>
 #include <QPushButton>
 #include <QRegularExpression>
@@ -306,6 +307,29 @@ void TestTraining::chartsExportWithTheChosenType() {
   QVERIFY(*answered);
   QTRY_VERIFY(QFile::exists(dir.filePath("curves.pdf")));
   QVERIFY(QFileInfo(dir.filePath("curves.pdf")).size() > 1000);
+
+  // The CSV holds the confusion matrix the chart shows — after a run, the test split's (a trial's
+  // user could not tell which split an exported matrix was) — one row per cell, as summary.json's
+  // test_confusion counts them.
+  answered = answerFileDialog(dir.filePath("curves"), "CSV");
+  QTest::mouseClick(panel->exportButton(), Qt::LeftButton);
+  QVERIFY(*answered);
+  QTRY_VERIFY(QFile::exists(dir.filePath("curves.csv")));
+  const QStringList lines = QString::fromStdString(readTextFile(dir.filePath("curves.csv").toStdString())).split('\n');
+  QVERIFY2(lines.value(0).endsWith(",split,true_class,predicted_class,count"), qPrintable(lines.value(0)));
+  const auto result = done.at(0).at(0).value<RunFinished>();
+  const Json summary = Json::parse(readTextFile(result.outDir.toStdString() + "/summary.json"));
+  const Json &expected = summary.at("test_confusion");
+  const auto names = summary.at("class_names");
+  QStringList cells;
+  for (std::size_t t = 0; t < expected.size(); ++t)
+    for (std::size_t q = 0; q < expected[t].size(); ++q)
+      cells << QString("confusion,,,,,,,,test,%1,%2,%3")
+                   .arg(QString::fromStdString(names[t].get<std::string>()),
+                        QString::fromStdString(names[q].get<std::string>()))
+                   .arg(expected[t][q].get<qint64>());
+  QVERIFY(cells.size() >= 4);
+  QCOMPARE(lines.filter(QRegularExpression("^confusion,")), cells);
 }
 
 void TestTraining::classNamesOnTheConfusionMatrix() {

@@ -9,6 +9,7 @@
 #include <QPainter>
 #include <QPdfWriter>
 #include <QScrollArea>
+#include <QRegularExpression>
 #include <QTextStream>
 #include <QTimer>
 #include <QtMath>
@@ -220,6 +221,9 @@ void TrainCharts::clear(int epochs) {
   confusionPlot_->xAxis->setTickLabelFont(confusionPlot_->yAxis->tickLabelFont());
   confusionPlot_->yAxis->setRangeReversed(false);
   confusionClasses_ = 0;
+  confusionCounts_.clear();
+  confusionNames_.clear();
+  confusionSplit_.clear();
   for (auto *p : {epochPlot_, sharePlot_})
     p->xAxis->setRange(0.5, std::max(2, epochs) + 0.5);
   epochPlot_->yAxis->setRange(0, 1);
@@ -337,6 +341,7 @@ void TrainCharts::showTestConfusion(const std::vector<int64_t> &counts, const QS
     return;
   drawConfusion(e);
   setConfusionTitle(tr("Confusion matrix (test)"));
+  confusionSplit_ = QStringLiteral("test");
   redraw();
 }
 
@@ -388,6 +393,13 @@ void TrainCharts::drawConfusion(const EpochEvent &e) {
   confusionPlot_->yAxis->setRangeReversed(true); // the first class on top, as in a table
   confusionClasses_ = classes;                   // drawn with the epoch's other charts (addEpoch)
   setConfusionTitle(tr("Confusion matrix (validation)"));
+  confusionCounts_ = e.confusion;
+  confusionNames_.clear();
+  for (int c = 0; c < classes; ++c)
+    confusionNames_ << (c < static_cast<int>(e.classNames.size())
+                            ? QString::fromStdString(e.classNames[static_cast<std::size_t>(c)])
+                            : QString::number(c));
+  confusionSplit_ = QStringLiteral("validation");
 }
 
 // At 1024×700 ten classes leave cells some 17 pixels wide: "100%" at 7 pt ran over its neighbours
@@ -528,14 +540,29 @@ bool TrainCharts::exportTo(const QString &path, QString *error) {
     if (!f.open(QIODevice::WriteOnly | QIODevice::Text))
       return failed(tr("%1: %2").arg(path, f.errorString()));
     QTextStream out(&f);
-    out << "kind,x,loss,smoothed_loss,lr,samples_per_second,val_loss,val_accuracy\n";
+    // One table in long form: a step's or an epoch's figures, or a cell of the confusion matrix as
+    // drawn (`split` says whether the validation or the test split's, as the chart's title does).
+    out << "kind,x,loss,smoothed_loss,lr,samples_per_second,val_loss,val_accuracy,split,true_class,"
+           "predicted_class,count\n";
     auto raw = rawLoss_->data(), smooth = smoothLoss_->data(), lr = lrGraph_->data(), tp = throughput_->data();
     for (int i = 0; i < raw->size(); ++i)
       out << "step," << raw->at(i)->key << "," << raw->at(i)->value << "," << smooth->at(i)->value << ","
-          << lr->at(i)->value << "," << tp->at(i)->value << ",,\n";
+          << lr->at(i)->value << "," << tp->at(i)->value << ",,,,,,\n";
     auto vl = valLoss_->data(), va = valAcc_->data();
     for (int i = 0; i < vl->size(); ++i)
-      out << "epoch," << vl->at(i)->key << ",,,,," << vl->at(i)->value << "," << va->at(i)->value << "\n";
+      out << "epoch," << vl->at(i)->key << ",,,,," << vl->at(i)->value << "," << va->at(i)->value << ",,,,\n";
+    const auto field = [](const QString &text) { // a class name as one CSV field
+      return text.contains(QRegularExpression("[\",\r\n]")) ? '"' + QString(text).replace('"', "\"\"") + '"' : text;
+    };
+    const int classes = static_cast<int>(confusionNames_.size());
+    if (confusionCounts_.size() == static_cast<std::size_t>(classes) * static_cast<std::size_t>(classes))
+      for (int t = 0; t < classes; ++t)
+        for (int q = 0; q < classes; ++q)
+          out << "confusion,,,,,,,," << confusionSplit_ << "," << field(confusionNames_[t]) << ","
+              << field(confusionNames_[q]) << ","
+              << confusionCounts_[static_cast<std::size_t>(t) * static_cast<std::size_t>(classes) +
+                                  static_cast<std::size_t>(q)]
+              << "\n";
     out.flush();
     if (f.error() != QFile::NoError)
       return failed(tr("%1: %2").arg(path, f.errorString()));

@@ -82,6 +82,10 @@ private:
   QTimer *replot_;
   QElapsedTimer drawn_;      // since the charts were last drawn
   int confusionClasses_ = 0; // of the matrix drawn (0: none yet)
+  // The matrix drawn, for the CSV: counts (true class × predicted), class names, and its split.
+  std::vector<int64_t> confusionCounts_;
+  QStringList confusionNames_;
+  QString confusionSplit_;
   bool dirty_ = false, stepsDirty_ = false;
   int ticks_ = 0; // draws of the steps (the rate chart is drawn every fourth)
   double smoothed_ = 0;
