@@ -87,10 +87,16 @@ ExplainPanel::ExplainPanel(GraphDocument *doc, std::function<QString()> runsFold
                           "the fair share of each branch in f(x) − f(baseline)."),
                        Qt::ToolTipRole);
   method_->addItem(tr("Ablation"), "ablation");
-  method_->setItemData(1, tr("f(x) − f(x with this branch at its baseline): what removing one branch costs."),
+  method_->setItemData(1,
+                       tr("f(x) − f(x with this branch at its baseline): what removing one branch costs. Where the "
+                          "branches do not interact (a sum or concat Combine into the linear Classifier: each "
+                          "branch moves the logit by the same amount whatever the others do) it equals the Shapley "
+                          "values."),
                        Qt::ToolTipRole);
   method_->addItem(tr("Gradient × activation"), "gradxact");
-  method_->setItemData(2, tr("First-order: gradient of the target logit times (activation − baseline). Fast."),
+  method_->setItemData(2,
+                       tr("First-order: gradient of the target logit times (activation − baseline). Fast. Exact, "
+                          "and equal to the Shapley values, where the logit is linear in the branches' outputs."),
                        Qt::ToolTipRole);
   target_ = new QComboBox(this);
   target_->addItem(tr("predicted class"), "predicted");
