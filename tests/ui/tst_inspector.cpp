@@ -12,6 +12,7 @@
 #include "editor/InspectorWidget.h"
 #include "editor/NodeItem.h"
 #include "forms/SchemaForm.h"
+#include "project/ProjectCheck.h"
 
 #include <QCheckBox>
 #include <QLabel>
@@ -54,6 +55,7 @@ private Q_SLOTS:
   void dataPanelWarnsAboutRareClasses();
   void testFractionGreyedForAnOwnTestFolder();
   void startsFromFitsTheDock();
+  void eachNodeShowsItsFlops();
 
 private:
   // Clicks the node on the canvas and waits for its editors; returns the editor of `param`.
@@ -440,4 +442,29 @@ void TestInspector::startsFromFitsTheDock() {
 }
 
 QTEST_MAIN(TestInspector)
+
+// FLOPs in view: a node clicked on the canvas shows one sample's forward FLOPs through it, as the
+// engine counts them; the nodes' figures add up to the status bar's (each member of a share group
+// at its own application).
+void TestInspector::eachNodeShowsItsFlops() {
+  window_->document()->reset(loadProject(examplePath("fashion-patches")));
+  const Validation v = validate(window_->document()->project());
+  QVERIFY(v.flopsKnown);
+  double sum = 0;
+  for (const auto &n : window_->document()->graph().nodes) {
+    const QString id = QString::fromStdString(n.id);
+    clickNode(window_->view(), window_->scene()->nodeItem(id));
+    QTRY_COMPARE(window_->inspector()->nodeId(), id);
+    auto *label = window_->inspector()->findChild<QLabel *>("inspectorFlops");
+    QVERIFY(label && label->isVisible());
+    const NodeInfo *info = v.info(n.id);
+    QVERIFY(info && info->flopsKnown);
+    QCOMPARE(label->text(), QString::fromStdString(flopsText(info->flops)) + " per sample");
+    sum += info->flops;
+  }
+  QCOMPARE(sum, v.flopsPerSample);
+  const QString total = QString::fromStdString(flopsText(sum)) + " FLOPs per sample";
+  QVERIFY2(window_->paramsLabel()->text().contains(total), qPrintable(window_->paramsLabel()->text()));
+}
+
 #include "tst_inspector.moc"

@@ -5,6 +5,7 @@
 #include "document/GraphDocument.h"
 #include "forms/SchemaForm.h"
 #include "graph/Catalogue.h"
+#include "project/ProjectCheck.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -97,6 +98,13 @@ InspectorWidget::InspectorWidget(GraphDocument *doc, QUndoStack *undo, QWidget *
   parameters_ = new QLabel(this);
   parameters_->setObjectName("inspectorParameters");
   extra->addRow(tr("parameters"), parameters_);
+  // One sample's forward FLOPs through this node, counted from its type (each member of a share
+  // group at its own application): which particle the compute goes to.
+  flops_ = new QLabel(this);
+  flops_->setObjectName("inspectorFlops");
+  flops_->setToolTip(tr("Floating-point operations of one sample's forward pass through this node (a multiply-add "
+                        "counts 2); the status bar sums them over the graph"));
+  extra->addRow(tr("FLOPs"), flops_);
   layout->addLayout(extra);
   // Where the weights start, whether they train, and the adapter that trains instead: a form of
   // its own with no word-wrapped text. (Qt 6.4's QFormLayout writes past its buffer computing the
@@ -234,7 +242,7 @@ void InspectorWidget::refresh() {
                              form_->identity() != id_ + "/" + QString::fromStdString(n->type));
   for (QWidget *w : std::initializer_list<QWidget *>{form_, data_, editData_, problems_})
     w->setVisible(n != nullptr);
-  for (QWidget *w : std::initializer_list<QWidget *>{share_, scope_, shapes_, parameters_})
+  for (QWidget *w : std::initializer_list<QWidget *>{share_, scope_, shapes_, parameters_, flops_})
     extra_->setRowVisible(w, n != nullptr);
   weights_->setVisible(n != nullptr);
   if (!n) {
@@ -345,6 +353,10 @@ void InspectorWidget::refresh() {
 
 void InspectorWidget::refreshWeights(const Node &n, const NodeInfo *info) {
   parameters_->setText(parameterText(doc_->validation(), n.id, false));
+  if (info && info->flopsKnown)
+    flops_->setText(tr("%1 per sample").arg(QString::fromStdString(flopsText(info->flops))));
+  else
+    flops_->setText(info && info->shapesKnown ? tr("not counted for this node type") : QStringLiteral("-"));
   // A node without weights has nothing to start from, freeze or adapt (unless the file says so:
   // then the rows show it, and the check says why it does not apply).
   const bool weights = (info && info->parameters > 0) || n.init || n.freeze || n.adapter;

@@ -65,7 +65,7 @@ private:
   QLabel *shareLabel_, *scopeLabel_;
   QComboBox *share_, *scope_;
   QFormLayout *extra_;
-  QLabel *shapes_, *parameters_, *problems_, *data_;
+  QLabel *shapes_, *parameters_, *flops_, *problems_, *data_;
   QWidget *weights_, *initRow_;
   QFormLayout *weightsForm_;
   QLabel *init_, *initNode_;
