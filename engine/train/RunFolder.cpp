@@ -159,6 +159,15 @@ void RunFolder::writeSummary(const RunRecord &r) const {
 
 // ---- the reader --------------------------------------------------------------------------------
 
+void writeRunPeak(const std::string &runDir, double peakGflops) {
+  const std::string path = runDir + "/summary.json";
+  Json doc = parseJson(readTextFile(path), path);
+  if (!doc.is_object())
+    throw Error(ErrorKind::File, path + ": not a JSON object");
+  doc["peak_gflops"] = peakGflops;
+  writeFileAtomically(path, doc.dump(2) + "\n");
+}
+
 RunRecord readRunSummary(const std::string &runDir) {
   const std::string path = (fs::path(runDir) / "summary.json").string();
   const Json doc = parseJson(readTextFile(path), path);

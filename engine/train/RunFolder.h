@@ -67,6 +67,10 @@ private:
   std::string dir_;
 };
 
+// Sets summary.json's peak_gflops of the run in `runDir` (rewritten whole, atomically; the other
+// fields as they were): the app measures the peak after a run that found none cached, or a stale
+// one, and the file keeps the figure the Train tab shows the run's fraction of. Throws Error(File).
+void writeRunPeak(const std::string &runDir, double peakGflops);
 // The run's summary.json. Throws Error(File) naming the file, and the field when one is of the
 // wrong type (only the status is required; the other fields default to zero or empty).
 RunRecord readRunSummary(const std::string &runDir);

@@ -1,5 +1,6 @@
 #include "training/EngineWorker.h"
 
+#include "train/RunFolder.h"
 #include "train/Runtime.h"
 #include "project/ProjectPaths.h"
 #include "explain/ContributionHook.h"
@@ -218,6 +219,14 @@ void EngineWorker::run(const RunRequest &request) {
     const std::string precision = result.precision.toStdString();
     const double peak = result.peakGflops > 0 ? remeasureMatmulPeak(precision, result.threads).gflops
                                               : matmulPeakGflops(precision, result.threads, true);
+    // The run's summary.json keeps the peak its fraction is shown against (it had none, or the
+    // stale one): a first bf16 run wrote 0 there while the tab showed its share of the peak.
+    if (peak > 0 && !result.outDir.isEmpty()) {
+      try {
+        writeRunPeak(result.outDir.toStdString(), peak);
+      } catch (const std::exception &) { // a folder removed meanwhile: the tab still shows the figure
+      }
+    }
     handoffRelease();
     Q_EMIT peakMeasured(result.outDir, peak);
   }
