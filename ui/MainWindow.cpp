@@ -9,6 +9,7 @@
 #include "editor/GraphView.h"
 #include "editor/InspectorWidget.h"
 #include "editor/ParameterText.h"
+#include "graph/Catalogue.h"
 #include "editor/PaletteWidget.h"
 #include "experiments/ClaimsLab.h"
 #include "experiments/ExperimentsPanel.h"
@@ -25,6 +26,8 @@
 #include "recipes/GraphCheckpoint.h"
 #include "recipes/RunPlan.h"
 #include "base/Files.h"
+
+#include <algorithm>
 
 #include <QAbstractSpinBox>
 #include <QAction>
@@ -737,21 +740,48 @@ void MainWindow::savePartOfSelection() {
 }
 
 void MainWindow::shareSelection() {
-  const QStringList ids = scene_->selectedIds();
+  // Nodes that cannot share (a Split caught by a rubber band around two sub-models) are left out
+  // when at least two that can remain, and the status says so; else the refusal names them.
+  QStringList ids, skipped;
+  for (const QString &id : scene_->selectedIds()) {
+    const Node *n = doc_->graph().find(id.toStdString());
+    const NodeType *type = n ? Catalogue::instance().find(n->type) : nullptr;
+    (type && type->shareable ? ids : skipped) << id;
+  }
+  if (ids.size() < 2) {
+    ids = scene_->selectedIds();
+    skipped.clear();
+  }
   const QString refusal = shareRefusal(*doc_, ids);
   if (!refusal.isEmpty()) {
     showRefusal(tr("Cannot share: %1").arg(refusal));
     return;
   }
-  // Reuse a group one of them is already in; else a fresh name.
-  QString group;
+  // Reuse a group one of them is already in, with that group's scope (tying two members of a
+  // trunk-scoped group as "all" split it: its other members turned red); else a fresh name.
+  QString group, scope = QStringLiteral("all");
   for (const auto &id : ids)
-    if (const Node *n = doc_->graph().find(id.toStdString()); n && !n->share.empty())
+    if (const Node *n = doc_->graph().find(id.toStdString()); n && !n->share.empty()) {
       group = QString::fromStdString(n->share);
+      scope = n->shareScope == "trunk" ? QStringLiteral("trunk") : QStringLiteral("all");
+    }
+  const bool tied = !group.isEmpty() && std::all_of(ids.begin(), ids.end(), [&](const QString &id) {
+    const Node *n = doc_->graph().find(id.toStdString());
+    return n && QString::fromStdString(n->share) == group;
+  });
+  if (tied) {
+    statusBar()->showMessage(tr("%1 already share parameters (group %2): nothing to tie").arg(ids.join(", "), group),
+                             8000);
+    return;
+  }
   if (group.isEmpty())
     group = QString::fromStdString(doc_->graph().uniqueId("shared"));
-  if (auto *cmd = commands::setShare(doc_, ids, group))
+  if (auto *cmd = commands::setShare(doc_, ids, group, scope))
     undo_->push(cmd);
+  if (!skipped.isEmpty())
+    statusBar()->showMessage(tr("Tied %1 (group %2); left out %3: only sub-models and Linear layers share parameters")
+                                 .arg(ids.join(", "), group, skipped.join(", ")),
+                             10000);
 }
 
 void MainWindow::autoLayout() {

@@ -155,6 +155,7 @@ private Q_SLOTS:
   void aWireIsPickedUpByItsInputEnd();
   void anOpenedGraphFitsASmallWindow();
   void sharedNodesCountTheirParametersOnce();
+  void ctrlGKeepsAGroupsScopeAndLeavesOutWhatCannotShare();
 
 private:
   bool activate();
@@ -1089,6 +1090,54 @@ void TestEditor::sharedNodesCountTheirParametersOnce() {
   QTRY_VERIFY2(label->text().contains(QString("\n%1 its own\n").arg(p1.section(' ', 0, 0))) &&
                    label->text().endsWith(" shared with p0"),
                qPrintable(label->text()));
+}
+
+// Ctrl+G on members of a trunk-scoped group changes nothing and says they are tied (it made them a
+// full tie in the trial, splitting the group: the other members turned red); a node brought into
+// such a group takes its scope. A Split caught by a rubber band around two sub-models is left out
+// (the status says so) instead of refusing the whole selection.
+void TestEditor::ctrlGKeepsAGroupsScopeAndLeavesOutWhatCannotShare() {
+  QVERIFY(window_->files()->open(QString::fromStdString(examplePath("fashion-patches"))));
+  QVERIFY(activate());
+  GraphDocument *doc = window_->document();
+  GraphView *view = window_->view();
+  const auto centreOf = [&](const QString &id) {
+    return view->mapFromScene(window_->scene()->nodeItem(id)->bodyRect().center());
+  };
+  const std::string before = doc->graphSnapshot();
+  QTest::mouseClick(view->viewport(), Qt::LeftButton, {}, centreOf("p0"));
+  QTest::mouseClick(view->viewport(), Qt::LeftButton, Qt::ControlModifier, centreOf("p1"));
+  QTest::keyClick(view, Qt::Key_G, Qt::ControlModifier);
+  QCOMPARE(doc->graphSnapshot(), before);
+  QCOMPARE(window_->undoStack()->count(), 0);
+  QVERIFY2(window_->statusBar()->currentMessage().contains("already share"),
+           qPrintable(window_->statusBar()->currentMessage()));
+  QVERIFY(doc->validation().ok());
+
+  // p3 out of the group (Ctrl+Shift+G), then p2 and p3 tied again: p3 rejoins with scope trunk.
+  QTest::mouseClick(view->viewport(), Qt::LeftButton, {}, centreOf("p3"));
+  QTest::keyClick(view, Qt::Key_G, Qt::ControlModifier | Qt::ShiftModifier);
+  QTRY_VERIFY(doc->graph().find("p3")->share.empty());
+  QTest::mouseClick(view->viewport(), Qt::LeftButton, {}, centreOf("p2"));
+  QTest::mouseClick(view->viewport(), Qt::LeftButton, Qt::ControlModifier, centreOf("p3"));
+  QTest::keyClick(view, Qt::Key_G, Qt::ControlModifier);
+  QTRY_COMPARE(doc->graph().find("p3")->share, std::string("patch"));
+  QCOMPARE(doc->graph().find("p3")->shareScope, std::string("trunk"));
+  QCOMPARE(doc->graphSnapshot(), before);
+  QVERIFY(doc->validation().ok());
+
+  // The Split with two sub-models: the two are tied, the Split left out and named.
+  QVERIFY(window_->files()->open(QString::fromStdString(examplePath("seed-two-halves"))));
+  QTest::mouseClick(view->viewport(), Qt::LeftButton, {}, centreOf("split"));
+  QTest::mouseClick(view->viewport(), Qt::LeftButton, Qt::ControlModifier, centreOf("left"));
+  QTest::mouseClick(view->viewport(), Qt::LeftButton, Qt::ControlModifier, centreOf("right"));
+  QCOMPARE(window_->scene()->selectedIds().size(), 3);
+  QTest::keyClick(view, Qt::Key_G, Qt::ControlModifier);
+  QTRY_VERIFY(!window_->document()->graph().find("left")->share.empty());
+  QCOMPARE(window_->document()->graph().find("right")->share, window_->document()->graph().find("left")->share);
+  QVERIFY(window_->document()->graph().find("split")->share.empty());
+  QVERIFY2(window_->statusBar()->currentMessage().contains("left out split"),
+           qPrintable(window_->statusBar()->currentMessage()));
 }
 
 #include "tst_editor.moc"

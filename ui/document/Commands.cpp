@@ -422,10 +422,17 @@ QString shareRefusal(const GraphDocument &doc, const QStringList &ids) {
   if (ids.size() < 2)
     return QObject::tr("Select at least two sub-models to share parameters.");
   const std::string group = doc.graph().uniqueId("shared");
+  // The scope the tie will have: that of a group one of them is in (MainWindow::shareSelection).
+  std::string scope;
+  for (const auto &id : ids)
+    if (const Node *n = doc.graph().find(id.toStdString()); n && !n->share.empty())
+      scope = n->shareScope;
   const Validation v = doc.trial([&](Graph &g) {
     for (const auto &id : ids)
-      if (Node *n = g.find(id.toStdString()))
+      if (Node *n = g.find(id.toStdString())) {
         n->share = group;
+        n->shareScope = scope;
+      }
   });
   // Said without the trial's made-up group name: what stops these nodes from being tied.
   for (const auto &p : v.problems) {
