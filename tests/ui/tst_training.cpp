@@ -919,6 +919,10 @@ void TestTraining::achievedFlopsBesideTheThroughput() {
   // Beside it, what a comparison of two runs reads: samples/s and the training time.
   QVERIFY2(status->text().contains(QString("%1 samples/s over ").arg(result.samplesPerSecond, 0, 'f', 0)),
            qPrintable(status->text()));
+  // This run of two small epochs takes seconds: its time to a tenth ("over 0 s" in a trial).
+  QVERIFY(result.trainSeconds > 0 && result.trainSeconds < 10);
+  QVERIFY2(status->text().contains(QString(" over %1 s").arg(result.trainSeconds, 0, 'f', 1)),
+           qPrintable(status->text()));
 
   // A peak measured while the machine was busy (far below what this run trains at): the run says
   // it is above the cached peak, never a fraction above 100%, and the peak is measured again after

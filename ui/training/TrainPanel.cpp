@@ -690,7 +690,10 @@ QString TrainPanel::finishedText(const RunFinished &r) const {
   // Its speed, time and work rate on a line of their own: what a comparison of two runs (fp32 and
   // bf16) reads.
   if (!r.failed && r.samplesPerSecond > 0) {
-    text += "\n" + tr("%1 samples/s over %2").arg(r.samplesPerSecond, 0, 'f', 0).arg(seconds(r.trainSeconds));
+    // A short run's time to a tenth of a second (a 0.45 s run read "over 0 s").
+    text += "\n" + tr("%1 samples/s over %2")
+                       .arg(r.samplesPerSecond, 0, 'f', 0)
+                       .arg(r.trainSeconds < 10 ? tr("%1 s").arg(r.trainSeconds, 0, 'f', 1) : seconds(r.trainSeconds));
     if (r.achievedGflops > 0)
       text += " · " + flopsText(r.achievedGflops, r.peakGflops, r.precision, peakPending_);
   }
