@@ -757,14 +757,9 @@ void MainWindow::shareSelection() {
     showRefusal(tr("Cannot share: %1").arg(refusal));
     return;
   }
-  // Reuse a group one of them is already in, with that group's scope (tying two members of a
-  // trunk-scoped group as "all" split it: its other members turned red); else a fresh name.
-  QString group, scope = QStringLiteral("all");
-  for (const auto &id : ids)
-    if (const Node *n = doc_->graph().find(id.toStdString()); n && !n->share.empty()) {
-      group = QString::fromStdString(n->share);
-      scope = n->shareScope == "trunk" ? QStringLiteral("trunk") : QStringLiteral("all");
-    }
+  // Reuse a group one of them is already in, with its scope; else a fresh name.
+  const ShareTarget target = shareTarget(*doc_, ids);
+  QString group = target.group;
   const bool tied = !group.isEmpty() && std::all_of(ids.begin(), ids.end(), [&](const QString &id) {
     const Node *n = doc_->graph().find(id.toStdString());
     return n && QString::fromStdString(n->share) == group;
@@ -776,7 +771,7 @@ void MainWindow::shareSelection() {
   }
   if (group.isEmpty())
     group = QString::fromStdString(doc_->graph().uniqueId("shared"));
-  if (auto *cmd = commands::setShare(doc_, ids, group, scope))
+  if (auto *cmd = commands::setShare(doc_, ids, group, target.scope))
     undo_->push(cmd);
   if (!skipped.isEmpty())
     statusBar()->showMessage(tr("Tied %1 (group %2); left out %3: only sub-models and Linear layers share parameters")

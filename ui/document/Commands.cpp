@@ -418,15 +418,21 @@ Json copyNodes(const Graph &graph, const QStringList &ids) {
   return Json{{"nodes", doc["nodes"]}, {"edges", doc["edges"]}};
 }
 
+ShareTarget shareTarget(const GraphDocument &doc, const QStringList &ids) {
+  ShareTarget target;
+  for (const auto &id : ids)
+    if (const Node *n = doc.graph().find(id.toStdString()); n && !n->share.empty()) {
+      target.group = QString::fromStdString(n->share);
+      target.scope = n->shareScope == "trunk" ? QStringLiteral("trunk") : QStringLiteral("all");
+    }
+  return target;
+}
+
 QString shareRefusal(const GraphDocument &doc, const QStringList &ids) {
   if (ids.size() < 2)
     return QObject::tr("Select at least two sub-models to share parameters.");
   const std::string group = doc.graph().uniqueId("shared");
-  // The scope the tie will have: that of a group one of them is in (MainWindow::shareSelection).
-  std::string scope;
-  for (const auto &id : ids)
-    if (const Node *n = doc.graph().find(id.toStdString()); n && !n->share.empty())
-      scope = n->shareScope;
+  const std::string scope = shareTarget(doc, ids).scope == "trunk" ? "trunk" : ""; // as the tie will set it
   const Validation v = doc.trial([&](Graph &g) {
     for (const auto &id : ids)
       if (Node *n = g.find(id.toStdString())) {

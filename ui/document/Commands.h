@@ -75,5 +75,12 @@ QUndoCommand *setTrainingKey(GraphDocument *doc, const QString &key, const Json 
 Json copyNodes(const Graph &graph, const QStringList &ids);
 // Why these nodes cannot be tied, or empty when they can.
 QString shareRefusal(const GraphDocument &doc, const QStringList &ids);
+// The share group a tie of `ids` joins: one of theirs (the last found) with its scope ("all" or
+// "trunk"; tying two members of a trunk-scoped group as "all" split it), or an empty group and "all".
+struct ShareTarget {
+  QString group;
+  QString scope = QStringLiteral("all");
+};
+ShareTarget shareTarget(const GraphDocument &doc, const QStringList &ids);
 
 } // namespace particle::ui
