@@ -118,6 +118,10 @@ std::shared_ptr<FolderClaim> prepareOutFolder(const std::string &dir, bool force
       throw Error(ErrorKind::Usage, dir + ": --resume continues in a run folder, and this one holds files but no "
                                           "run (no checkpoint.pt): choose a new --out");
     if (full && !resume) {
+      if (!force && ours && !fs::exists(fs::path(dir) / "checkpoint.pt", ec))
+        throw Error(ErrorKind::Usage, dir + ": the output folder is not empty: it holds a run that stopped before "
+                                            "its first checkpoint, so there is nothing to resume; add --force to "
+                                            "start afresh in it, or choose a new --out");
       if (!force)
         throw Error(ErrorKind::Usage, dir + ": the output folder is not empty; choose a new --out, add --force to "
                                             "clear it, or --resume a checkpoint in it");

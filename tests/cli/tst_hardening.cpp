@@ -313,6 +313,8 @@ private Q_SLOTS:
       QStringList args{"train", p, "--out", out};
       if (resume)
         args << "--resume" << out + "/checkpoint.pt";
+      else if (QFileInfo::exists(out))
+        args << "--force"; // a run killed before its first checkpoint left a folder to start afresh in
       run.start(PARTICLE_CLI, args);
       QVERIFY(run.waitForStarted());
       QThread::msleep(900 + 137 * i);
@@ -322,12 +324,30 @@ private Q_SLOTS:
     }
     QVERIFY(kills == 8);
     // On a slow machine (a sanitizer build beside other work) no run may have reached its first
-    // checkpoint before its kill: the last run then starts afresh in the same folder.
+    // checkpoint before its kill: the last run then starts afresh in the same folder, which the
+    // CLI allows only with --force (a folder with files and no checkpoint is refused without it).
     QStringList lastArgs{"train", p, "--out", out};
     if (QFile::exists(out + "/checkpoint.pt"))
       lastArgs << "--resume" << out + "/checkpoint.pt";
+    else
+      lastArgs << "--force";
     const ProcessRun last = cli(lastArgs);
     QVERIFY2(last.code == 0, qPrintable(last.all()));
+    for (const QString &f : QDir(out).entryList(QDir::Files | QDir::Hidden))
+      QVERIFY2(!f.contains(".tmp-"), qPrintable(f));
+
+    // A kill during the first checkpoint's save, made certain: the folder holds the run's files and
+    // a dead process's half checkpoint, and no checkpoint.pt. Without --force the CLI says why it
+    // cannot go on; with it the run starts afresh and nothing temporary is left.
+    QVERIFY(QFile::remove(out + "/checkpoint.pt"));
+    writeFileAtomically((out + "/checkpoint.pt.tmp-" + QString::number(deadPid())).toStdString(), "half");
+    const ProcessRun refused = cli({"train", p, "--out", out});
+    QCOMPARE(refused.code, 2);
+    QVERIFY2(refused.err.contains("stopped before its first checkpoint") && refused.err.contains("--force"),
+             qPrintable(refused.err));
+    const ProcessRun afresh = cli({"train", p, "--out", out, "--force", "--epochs", "1"});
+    QVERIFY2(afresh.code == 0, qPrintable(afresh.all()));
+    QVERIFY(QFile::exists(out + "/checkpoint.pt"));
     for (const QString &f : QDir(out).entryList(QDir::Files | QDir::Hidden))
       QVERIFY2(!f.contains(".tmp-"), qPrintable(f));
   }
