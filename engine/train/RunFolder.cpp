@@ -121,6 +121,7 @@ void RunFolder::writeSummary(const RunRecord &r) const {
                        {"threads", summary.threads},
                        {"cpu_median", summary.inferenceCpuUsPerSample}};
   Json s = {{"name", r.name},
+            {"project_file", r.projectFile},
             {"status", statusName(summary.status)},
             {"message", summary.message},
             {"test_accuracy", summary.testAccuracy},
@@ -198,6 +199,7 @@ RunRecord readRunSummary(const std::string &runDir) {
   summary.device = s.string("device", "");
   summary.threads = static_cast<int>(s.integer("threads", 0, 0, INT_MAX));
   r.name = s.string("name", "");
+  r.projectFile = s.string("project_file", ""); // runs from before it: unknown
   r.workers = static_cast<int>(s.integer("workers", 1, 1, INT_MAX));
   if (s.has("seed")) { // the whole range of an unsigned 64-bit seed, beyond what integer() reads
     if (!doc["seed"].is_number_unsigned())

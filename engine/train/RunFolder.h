@@ -38,6 +38,9 @@ struct RunRecord {
   // error kind and the checkpoint's path are not kept).
   RunSummary summary;
   std::string name; // the project's
+  // The project file the run trained (absolute; empty for a project never saved): the Train tab's
+  // history leaves out a run of another project of the same name in the same runs folder.
+  std::string projectFile;
   int workers = 1;
   uint64_t seed = 0;
   std::string graphHash;

@@ -687,6 +687,14 @@ void Trainer::writeOutputs(const RunSummary &summary) {
   RunRecord record;
   record.summary = summary;
   record.name = project_.name;
+  // The project file it came from; a project never saved trains from its copy in the run folder,
+  // which names no project.
+  if (!project_.path.empty()) {
+    std::error_code ec;
+    const fs::path file = fs::absolute(project_.path, ec).lexically_normal();
+    if (!ec && !fs::equivalent(file.parent_path(), folder_.dir(), ec))
+      record.projectFile = file.string();
+  }
   record.workers = parallel_ ? parallel_->worldSize() : 1;
   record.seed = spec_.seed;
   record.graphHash = graphHash(project_.graph);

@@ -519,6 +519,49 @@ private Q_SLOTS:
     QCOMPARE(history->count(), 2);
   }
 
+  // The history lists this project's runs only: not those of a project whose name starts with this
+  // one's ("t-extra"), nor those of another project file of the same name in the same runs folder;
+  // a run from before summary.json named its project, or whose project file was moved, is listed.
+  void historyListsOnlyThisProjectsRuns() {
+    QTemporaryDir dir;
+    const QString project = QString::fromStdString(writeFile(dir, "t.particle.json", baseProject().dump(2)));
+    const QString other = QString::fromStdString(writeFile(dir, "other.particle.json", baseProject().dump(2)));
+    struct Folder {
+      const char *name, *projectFile;
+    };
+    const QString gone = dir.filePath("moved-away.particle.json");
+    const QByteArray projectUtf8 = project.toUtf8(), otherUtf8 = other.toUtf8(), goneUtf8 = gone.toUtf8();
+    for (const Folder &f :
+         {Folder{"t-20260101-100000", nullptr}, Folder{"t-20260102-100000-123", otherUtf8.data()},
+          Folder{"t-20260103-100000-000-2", projectUtf8.data()}, Folder{"t-extra-20260104-100000-000", nullptr},
+          Folder{"t-20260105-100000-000", goneUtf8.data()}}) {
+      QDir(runs_->path()).mkpath(f.name);
+      Json summary = {{"status", "completed"}, {"test_accuracy", 0.5}};
+      if (f.projectFile)
+        summary["project_file"] = f.projectFile;
+      writeFile(*runs_, std::string(f.name) + "/summary.json", summary.dump());
+    }
+    QVERIFY(window_->files()->open(project));
+    clickTab(window_->tabs(), "Train");
+    TrainPanel *panel = window_->trainPanel();
+    QListWidget *history = panel->historyList();
+    QTRY_COMPARE(history->count(), 3);
+    QStringList folders;
+    for (int i = 0; i < history->count(); ++i)
+      folders << history->item(i)->toolTip().section("Run folder: ", 1).section('/', -1);
+    QCOMPARE(folders, QStringList({"t-20260101-100000", "t-20260103-100000-000-2", "t-20260105-100000-000"}));
+
+    // A run started here names the project file it trained in its summary.
+    QSignalSpy finished(panel, &TrainPanel::runFinished);
+    QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+    QVERIFY(finished.wait(120000));
+    const RunFinished run = finished.at(0).at(0).value<RunFinished>();
+    const Json summary = Json::parse(readTextFile(run.outDir.toStdString() + "/summary.json"));
+    QCOMPARE(QFileInfo(QString::fromStdString(summary["project_file"].get<std::string>())).canonicalFilePath(),
+             QFileInfo(project).canonicalFilePath());
+    QCOMPARE(history->count(), 4);
+  }
+
   // Item 20: a run's confusion matrix says "87%", not "87".
   void confusionCellsArePercentages() {
     window_->document()->reset(smallProject(400, 1));

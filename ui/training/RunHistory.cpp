@@ -18,6 +18,7 @@
 #include <QTimer>
 #include <QToolTip>
 #include <QLocale>
+#include <QRegularExpression>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -119,16 +120,29 @@ QListWidgetItem *RunHistory::addItem(const RunRecord &run, const QString &text) 
 }
 
 QString RunHistory::load(const QString &runsFolder) {
-  // Earlier runs of this project (folders "<name>-<timestamp>" with a summary), oldest first.
+  // Earlier runs of this project (folders "<name>-<yyyyMMdd-HHmmss>[-ms][-n]" with a summary), oldest
+  // first. The whole name is matched: a project "fashion" does not list "fashion-patches-…" runs.
   const QString prefix = QString::fromStdString(safeRunName(doc_->project().name)) + "-";
+  const QRegularExpression runFolder("^" + QRegularExpression::escape(prefix) + R"(\d{8}-\d{6}(-\d{3})?(-\d+)?$)");
   const QDir dir(runsFolder);
   QFileInfoList folders = dir.entryInfoList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name);
   folders.erase(std::remove_if(folders.begin(), folders.end(),
                                [&](const QFileInfo &f) {
-                                 return !f.fileName().startsWith(prefix) ||
+                                 return !runFolder.match(f.fileName()).hasMatch() ||
                                         !QFile::exists(f.filePath() + "/summary.json");
                                }),
                 folders.end());
+  // A run whose summary names another project file that still exists is that project's (two
+  // projects of one name, e.g. two "untitled" saved beside each other); a run naming no file (from
+  // before the key) or a file that is gone (the project was moved with its runs) is listed.
+  // (An example opened as a template trains from, and so names, its file in the examples folder.)
+  const QString ownFile = doc_->sourcePath().isEmpty() ? QString() : QFileInfo(doc_->sourcePath()).canonicalFilePath();
+  auto anotherProjects = [&](const particle::RunRecord &record) {
+    if (record.projectFile.empty())
+      return false;
+    const QFileInfo file(QString::fromStdString(record.projectFile));
+    return file.exists() && file.canonicalFilePath() != ownFile;
+  };
   constexpr int kMaxHistory = 20;
   if (folders.size() > kMaxHistory)
     folders = folders.mid(folders.size() - kMaxHistory);
@@ -142,7 +156,10 @@ QString RunHistory::load(const QString &runsFolder) {
     if (listed.contains(f.absoluteFilePath()))
       continue;
     try {
-      const RunSummary summary = readRunSummary(f.filePath().toStdString()).summary;
+      const particle::RunRecord record = readRunSummary(f.filePath().toStdString());
+      if (anotherProjects(record))
+        continue;
+      const RunSummary &summary = record.summary;
       RunRecord run;
       run.folder = f.filePath();
       // "#1 of 6 Dec 10:27" from the folder's stamp (20261206-102716): the list is narrow, and the
