@@ -316,7 +316,7 @@ void TestTraining::chartsExportWithTheChosenType() {
   QVERIFY(*answered);
   QTRY_VERIFY(QFile::exists(dir.filePath("curves.csv")));
   const QStringList lines = QString::fromStdString(readTextFile(dir.filePath("curves.csv").toStdString())).split('\n');
-  QVERIFY2(lines.value(0).endsWith(",split,true_class,predicted_class,count"), qPrintable(lines.value(0)));
+  QVERIFY2(lines.value(0).endsWith(",split,true_class,predicted_class,count,branch,share"), qPrintable(lines.value(0)));
   const auto result = done.at(0).at(0).value<RunFinished>();
   const Json summary = Json::parse(readTextFile(result.outDir.toStdString() + "/summary.json"));
   const Json &expected = summary.at("test_confusion");
@@ -324,19 +324,50 @@ void TestTraining::chartsExportWithTheChosenType() {
   QStringList cells;
   for (std::size_t t = 0; t < expected.size(); ++t)
     for (std::size_t q = 0; q < expected[t].size(); ++q)
-      cells << QString("confusion,,,,,,,,test,%1,%2,%3")
+      cells << QString("confusion,,,,,,,,test,%1,%2,%3,,")
                    .arg(QString::fromStdString(names[t].get<std::string>()),
                         QString::fromStdString(names[q].get<std::string>()))
                    .arg(expected[t][q].get<qint64>());
   QVERIFY(cells.size() >= 4);
   QCOMPARE(lines.filter(QRegularExpression("^confusion,")), cells);
+  // Every row has the header's 14 columns (no class name here holds a comma).
+  for (const QString &line : lines)
+    QVERIFY2(line.isEmpty() || line.count(',') == 13, qPrintable(line));
+  // The epoch's row has its training loss beside the validation figures, as metrics.csv has them.
+  const QStringList metrics =
+      QString::fromStdString(readTextFile(result.outDir.toStdString() + "/metrics.csv")).split('\n');
+  const QStringList metricsHeader = metrics.value(0).split(',');
+  const QStringList epochRow = lines.filter(QRegularExpression("^epoch,")).value(0).split(',');
+  QCOMPARE(epochRow.size(), 14);
+  QVERIFY(std::abs(epochRow[2].toDouble() -
+                   metrics.value(1).split(',').value(metricsHeader.indexOf("train_loss")).toDouble()) < 1e-4);
+  QVERIFY(std::abs(epochRow[6].toDouble() -
+                   metrics.value(1).split(',').value(metricsHeader.indexOf("val_loss")).toDouble()) < 1e-4);
+  // The contribution share of each sub-model at the epoch, as the share chart draws it.
+  const QStringList shares = lines.filter(QRegularExpression("^share,"));
+  QCustomPlot *sharePlot = panel->sharePlot();
+  QVERIFY(sharePlot->graphCount() >= 2);
+  QCOMPARE(shares.size(), sharePlot->graphCount());
+  double total = 0;
+  for (int g = 0; g < sharePlot->graphCount(); ++g) {
+    const QString name = sharePlot->graph(g)->name();
+    const QStringList row =
+        shares.filter(QRegularExpression("/" + QRegularExpression::escape(name) + ",")).value(0).split(',');
+    QCOMPARE(row.size(), 14);
+    QCOMPARE(row[1], QString("1"));
+    QVERIFY2(std::abs(row[13].toDouble() - sharePlot->graph(g)->data()->at(0)->value) < 1e-4,
+             qPrintable(row.join(',')));
+    total += row[13].toDouble();
+  }
+  QVERIFY2(std::abs(total - 1) < 1e-3, qPrintable(QString::number(total)));
 }
 
 void TestTraining::classNamesOnTheConfusionMatrix() {
-  // A CSV whose label column says "rain", "snow", "sun": the classes are those names.
+  // A CSV whose label column says "rain, heavy", 'snow "wet"', "sun": the classes are those names,
+  // a comma and quotes included (written quoted in the data file, as CSV quotes them).
   QTemporaryDir dir;
   std::string csv = "a,b,weather\n";
-  const char *names[] = {"sun", "rain", "snow"};
+  const char *names[] = {"sun", "\"rain, heavy\"", "\"snow \"\"wet\"\"\""};
   for (int i = 0; i < 300; ++i)
     csv += std::to_string(i % 3) + "," + std::to_string((i * 7) % 5) + "," + names[i % 3] + "\n";
   Json doc = baseProject();
@@ -356,14 +387,29 @@ void TestTraining::classNamesOnTheConfusionMatrix() {
   QSignalSpy done(panel, &TrainPanel::runFinished);
   QTest::mouseClick(panel->startButton(), Qt::LeftButton);
   QVERIFY(done.wait(60000));
-  QCOMPARE(epochs.at(0).at(0).value<EpochEvent>().classNames, (std::vector<std::string>{"rain", "snow", "sun"}));
+  QCOMPARE(epochs.at(0).at(0).value<EpochEvent>().classNames,
+           (std::vector<std::string>{"rain, heavy", "snow \"wet\"", "sun"}));
   auto ticker = panel->confusionPlot()->xAxis->ticker().dynamicCast<QCPAxisTickerText>();
   QVERIFY(ticker);
-  QCOMPARE(ticker->ticks().value(0), QString("rain"));
+  QCOMPARE(ticker->ticks().value(0), QString("rain, heavy"));
   QCOMPARE(ticker->ticks().value(2), QString("sun"));
   const auto result = done.at(0).at(0).value<RunFinished>();
   const Json summary = Json::parse(readTextFile(result.outDir.toStdString() + "/summary.json"));
-  QCOMPARE(summary["class_names"], Json::parse(R"(["rain", "snow", "sun"])"));
+  QCOMPARE(summary["class_names"], Json::parse(R"(["rain, heavy", "snow \"wet\"", "sun"])"));
+  // The charts' CSV quotes such names, one field each: every confusion row has 14 fields.
+  auto answered = answerFileDialog(dir.filePath("curves"), "CSV");
+  QTest::mouseClick(panel->exportButton(), Qt::LeftButton);
+  QVERIFY(*answered);
+  QTRY_VERIFY(QFile::exists(dir.filePath("curves.csv")));
+  const QStringList rows = QString::fromStdString(readTextFile(dir.filePath("curves.csv").toStdString()))
+                               .split('\n')
+                               .filter(QRegularExpression("^confusion,"));
+  QCOMPARE(rows.size(), 9);
+  QVERIFY2(rows[1].startsWith(R"(confusion,,,,,,,,test,"rain, heavy","snow ""wet""",)"), qPrintable(rows[1]));
+  for (QString row : rows) {
+    row.remove(QRegularExpression(R"("([^"]|"")*")")); // a quoted field, commas and doubled quotes in it
+    QCOMPARE(row.count(','), 13);
+  }
 }
 
 // Ten classes in a 1024×700 window: each cell's percentage fits its cell ("100%" was drawn over

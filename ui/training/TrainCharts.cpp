@@ -5,6 +5,7 @@
 #include "training/RunHistory.h"
 
 #include <QFile>
+#include <QSaveFile>
 #include <QGridLayout>
 #include <QPainter>
 #include <QPdfWriter>
@@ -536,24 +537,33 @@ bool TrainCharts::exportTo(const QString &path, QString *error) {
     return false;
   };
   if (path.endsWith(".csv", Qt::CaseInsensitive)) {
-    QFile f(path);
+    // Written whole or not at all: a failed export leaves an earlier file of that name as it was.
+    QSaveFile f(path);
     if (!f.open(QIODevice::WriteOnly | QIODevice::Text))
       return failed(tr("%1: %2").arg(path, f.errorString()));
     QTextStream out(&f);
-    // One table in long form: a step's or an epoch's figures, or a cell of the confusion matrix as
-    // drawn (`split` says whether the validation or the test split's, as the chart's title does).
+    const auto field = [](const QString &text) { // a class or branch name as one CSV field
+      return text.contains(QRegularExpression("[\",\r\n]")) ? '"' + QString(text).replace('"', "\"\"") + '"' : text;
+    };
+    // One table in long form: a step's figures; an epoch's (`loss` is the epoch's training loss); a
+    // sub-model's contribution share at an epoch (`branch` is "combine/branch"); or a cell of the
+    // confusion matrix as drawn (`split` says whether the validation or the test split's, as the
+    // chart's title does).
     out << "kind,x,loss,smoothed_loss,lr,samples_per_second,val_loss,val_accuracy,split,true_class,"
-           "predicted_class,count\n";
+           "predicted_class,count,branch,share\n";
     auto raw = rawLoss_->data(), smooth = smoothLoss_->data(), lr = lrGraph_->data(), tp = throughput_->data();
     for (int i = 0; i < raw->size(); ++i)
       out << "step," << raw->at(i)->key << "," << raw->at(i)->value << "," << smooth->at(i)->value << ","
-          << lr->at(i)->value << "," << tp->at(i)->value << ",,,,,,\n";
-    auto vl = valLoss_->data(), va = valAcc_->data();
+          << lr->at(i)->value << "," << tp->at(i)->value << ",,,,,,,,\n";
+    auto vl = valLoss_->data(), va = valAcc_->data(), tl = trainLossEpoch_->data();
     for (int i = 0; i < vl->size(); ++i)
-      out << "epoch," << vl->at(i)->key << ",,,,," << vl->at(i)->value << "," << va->at(i)->value << ",,,,\n";
-    const auto field = [](const QString &text) { // a class name as one CSV field
-      return text.contains(QRegularExpression("[\",\r\n]")) ? '"' + QString(text).replace('"', "\"\"") + '"' : text;
-    };
+      out << "epoch," << vl->at(i)->key << "," << (i < tl->size() ? QString::number(tl->at(i)->value) : QString())
+          << ",,,," << vl->at(i)->value << "," << va->at(i)->value << ",,,,,,\n";
+    for (const auto &[branch, graph] : shareGraphs_) {
+      auto shares = graph->data();
+      for (int i = 0; i < shares->size(); ++i)
+        out << "share," << shares->at(i)->key << ",,,,,,,,,,," << field(branch) << "," << shares->at(i)->value << "\n";
+    }
     const int classes = static_cast<int>(confusionNames_.size());
     if (confusionCounts_.size() == static_cast<std::size_t>(classes) * static_cast<std::size_t>(classes))
       for (int t = 0; t < classes; ++t)
@@ -562,9 +572,9 @@ bool TrainCharts::exportTo(const QString &path, QString *error) {
               << field(confusionNames_[q]) << ","
               << confusionCounts_[static_cast<std::size_t>(t) * static_cast<std::size_t>(classes) +
                                   static_cast<std::size_t>(q)]
-              << "\n";
+              << ",,\n";
     out.flush();
-    if (f.error() != QFile::NoError)
+    if (out.status() != QTextStream::Ok || !f.commit())
       return failed(tr("%1: %2").arg(path, f.errorString()));
     return true;
   }
