@@ -43,6 +43,7 @@ private Q_SLOTS:
   void wordsOfATextSample();
   void tableRowByBranch();
   void samplesOutOfRangeAreRefusedAndSaid();
+  void completenessErrorIsExplainedForAGate();
 };
 
 namespace {
@@ -396,4 +397,49 @@ void TestExplainView::samplesOutOfRangeAreRefusedAndSaid() {
 }
 
 QTEST_MAIN(TestExplainView)
+// With a gate Combine the branches interact: gradient × activation's φ do not add up to
+// f(x) − f(baseline), and the status says why instead of leaving "completeness error 0.4" bare;
+// Shapley values on the same checkpoint add up, and say nothing more.
+void TestExplainView::completenessErrorIsExplainedForAGate() {
+  Json doc = baseProject();
+  doc["nodes"][6]["params"] = {{"mode", "gate"}};
+  doc["training"] = {{"epochs", 2}, {"threads", 1}};
+  QTemporaryDir dir;
+  const std::string path = writeFile(dir, "p.particle.json", doc.dump());
+  const QString checkpoint = trainCheckpoint(loadProject(path), dir);
+
+  MainWindow window;
+  QVERIFY(window.files()->open(QString::fromStdString(path)));
+  window.setCurrentTab("explain");
+  window.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&window));
+  ExplainPanel *panel = window.explainPanel();
+  panel->setCheckpoint(checkpoint);
+  QSignalSpy ready(panel, &ExplainPanel::resultReady);
+  QComboBox *method = panel->methodBox();
+  auto explainWith = [&](const QString &which) {
+    method->setFocus();
+    const Qt::Key toward = method->findData(which) < method->currentIndex() ? Qt::Key_Up : Qt::Key_Down;
+    for (int i = 0; i < method->count() && method->currentData().toString() != which; ++i)
+      QTest::keyClick(method, toward);
+    QCOMPARE(method->currentData().toString(), which);
+    const int before = static_cast<int>(ready.count());
+    QTest::mouseClick(panel->computeButton(), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(ready.count() > before, 60000);
+    QVERIFY2(panel->result().error.isEmpty(), qPrintable(panel->result().error));
+  };
+  explainWith("gradxact");
+  const CombineResult &c = panel->result().combines.at(0);
+  QVERIFY2(c.completenessMaxError > 1e-3, qPrintable(QString::number(c.completenessMaxError)));
+  QTRY_VERIFY2(panel->statusLabel()->text().contains("only where the branches do not interact (a gate"),
+               qPrintable(panel->statusLabel()->text()));
+  QVERIFY(panel->statusLabel()->toolTip().contains("|Σφ − (f(x) − f(baseline))|"));
+  explainWith("shapley");
+  QVERIFY(panel->result().combines.at(0).completenessMaxError < 1e-3);
+  QTRY_VERIFY2(panel->statusLabel()->text().contains("completeness error") &&
+                   !panel->statusLabel()->text().contains("do not interact"),
+               qPrintable(panel->statusLabel()->text()));
+  window.undoStack()->setClean();
+}
+
 #include "tst_explainview.moc"

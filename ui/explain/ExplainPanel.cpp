@@ -482,14 +482,24 @@ void ExplainPanel::showCombine() {
   int correct = 0;
   for (int i = 0; i < result_.samples; ++i)
     correct += result_.labels[i] == result_.predictions[i];
-  status_->setText(tr("%1 over %2 (%3% correct), Combine '%4'%5: completeness error %6")
+  // Only Shapley values add up to f(x) − f(baseline) whatever the combiner; the other two do where
+  // the branches do not interact. A large error from them is what they are, not a fault: say so.
+  const bool approximate = result_.method != "shapley" && c->completenessMaxError > 1e-3;
+  status_->setText(tr("%1 over %2 (%3% correct), Combine '%4'%5: completeness error %6%7")
                        .arg(method_->findData(result_.method) >= 0
                                 ? method_->itemText(method_->findData(result_.method))
                                 : result_.method)
                        .arg(result_.drawn)
                        .arg(result_.samples ? 100 * correct / result_.samples : 0)
                        .arg(c->combine, c->exact ? QString() : tr(" (sampled)"))
-                       .arg(c->completenessMaxError, 0, 'g', 2));
+                       .arg(c->completenessMaxError, 0, 'g', 2)
+                       .arg(approximate ? tr(" — this method's φ add up to f(x) − f(baseline) only where the "
+                                             "branches do not interact (a gate or attention Combine makes them "
+                                             "interact; the chart draws the rest as 'interactions'); Shapley "
+                                             "values always do")
+                                        : QString()));
+  status_->setToolTip(tr("Completeness error: the largest |Σφ − (f(x) − f(baseline))| over the samples explained, "
+                         "in logits. Shapley values make it 0 up to rounding (or sampling, above 12 branches)."));
   charts_->showCombine(result_, combineIndex());
   if (current_ >= 0)
     selectSample(current_);
