@@ -162,13 +162,12 @@ QString RunHistory::load(const QString &runsFolder) {
       const RunSummary &summary = record.summary;
       RunRecord run;
       run.folder = f.filePath();
-      // "#1 of 6 Dec 10:27" from the folder's stamp (20261206-102716): the list is narrow, and the
-      // stamp's digits pushed the accuracy out of view; the tooltip names the folder.
+      // "#1, 6 Dec 10:27" ("#1 of 6 Dec" read as one of six) from the folder's stamp (20261206-102716): the list is
+      // narrow, and the stamp's digits pushed the accuracy out of view; the tooltip names the folder.
       const QString stamp = f.fileName().mid(prefix.size(), 15);
       const QDateTime when = QDateTime::fromString(stamp, "yyyyMMdd-HHmmss");
-      run.name = tr("#%1 of %2")
-                     .arg(runs_.size() + 1)
-                     .arg(when.isValid() ? QLocale::c().toString(when, "d MMM HH:mm") : stamp);
+      run.name =
+          tr("#%1, %2").arg(runs_.size() + 1).arg(when.isValid() ? QLocale::c().toString(when, "d MMM HH:mm") : stamp);
       run.color = charts::seriesColor(static_cast<int>(runs_.size()));
       if (QFile::exists(f.filePath() + "/project.particle.json"))
         run.graphSnapshot = QString::fromStdString(
