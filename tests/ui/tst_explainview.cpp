@@ -54,6 +54,19 @@ QString trainCheckpoint(const Project &project, const QTemporaryDir &dir) {
   trainer.run();
   return dir.filePath("checkpoint.pt");
 }
+
+// `path` opened in `window`, shown on the Explain tab with `checkpoint` picked; false when the
+// project did not open or the window was not shown.
+bool openOnExplain(MainWindow &window, const std::string &path, const QString &checkpoint) {
+  if (!window.files()->open(QString::fromStdString(path)))
+    return false;
+  window.setCurrentTab("explain");
+  window.show();
+  if (!QTest::qWaitForWindowExposed(&window))
+    return false;
+  window.explainPanel()->setCheckpoint(checkpoint);
+  return true;
+}
 } // namespace
 
 void TestExplainView::explainsATrainedModel() {
@@ -64,12 +77,8 @@ void TestExplainView::explainsATrainedModel() {
   const QString checkpoint = trainCheckpoint(loadProject(path), dir);
 
   MainWindow window;
-  QVERIFY(window.files()->open(QString::fromStdString(path)));
-  window.setCurrentTab("explain");
-  window.show();
-  QVERIFY(QTest::qWaitForWindowExposed(&window));
+  QVERIFY(openOnExplain(window, path, checkpoint));
   ExplainPanel *panel = window.explainPanel();
-  panel->setCheckpoint(checkpoint);
   // Before the first Explain no empty "Combiner weights" chart (it showed, then went for a concat).
   auto *weightsPlot = panel->findChild<QCustomPlot *>("weightsPlot");
   QVERIFY(weightsPlot);
@@ -321,12 +330,8 @@ void TestExplainView::tableRowByBranch() {
   QTemporaryDir runDir;
   const QString checkpoint = trainCheckpoint(loadProject(path), runDir);
   MainWindow window;
-  QVERIFY(window.files()->open(QString::fromStdString(path)));
-  window.setCurrentTab("explain");
-  window.show();
-  QVERIFY(QTest::qWaitForWindowExposed(&window));
+  QVERIFY(openOnExplain(window, path, checkpoint));
   ExplainPanel *panel = window.explainPanel();
-  panel->setCheckpoint(checkpoint);
   QSignalSpy ready(panel, &ExplainPanel::resultReady);
   QTest::mouseClick(panel->computeButton(), Qt::LeftButton);
   QVERIFY(ready.wait(60000));
@@ -409,12 +414,8 @@ void TestExplainView::completenessErrorIsExplainedForAGate() {
   const QString checkpoint = trainCheckpoint(loadProject(path), dir);
 
   MainWindow window;
-  QVERIFY(window.files()->open(QString::fromStdString(path)));
-  window.setCurrentTab("explain");
-  window.show();
-  QVERIFY(QTest::qWaitForWindowExposed(&window));
+  QVERIFY(openOnExplain(window, path, checkpoint));
   ExplainPanel *panel = window.explainPanel();
-  panel->setCheckpoint(checkpoint);
   QSignalSpy ready(panel, &ExplainPanel::resultReady);
   QComboBox *method = panel->methodBox();
   auto explainWith = [&](const QString &which) {
