@@ -559,11 +559,9 @@ bool TrainCharts::exportTo(const QString &path, QString *error) {
     for (int i = 0; i < vl->size(); ++i)
       out << "epoch," << vl->at(i)->key << "," << (i < tl->size() ? QString::number(tl->at(i)->value) : QString())
           << ",,,," << vl->at(i)->value << "," << va->at(i)->value << ",,,,,,\n";
-    for (const auto &[branch, graph] : shareGraphs_) {
-      auto shares = graph->data();
-      for (int i = 0; i < shares->size(); ++i)
-        out << "share," << shares->at(i)->key << ",,,,,,,,,,," << field(branch) << "," << shares->at(i)->value << "\n";
-    }
+    for (const auto &[branch, graph] : shareGraphs_)
+      for (const QCPGraphData &share : *graph->data())
+        out << "share," << share.key << ",,,,,,,,,,," << field(branch) << "," << share.value << "\n";
     const int classes = static_cast<int>(confusionNames_.size());
     if (confusionCounts_.size() == static_cast<std::size_t>(classes) * static_cast<std::size_t>(classes))
       for (int t = 0; t < classes; ++t)
