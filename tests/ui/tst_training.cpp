@@ -214,7 +214,10 @@ void TestTraining::changedLrWhilePausedIsUsed() {
   QCOMPARE(window_->document()->project().training["lr"].get<double>(), 0.0123);
   clickCheckBox(panel->frozenList(), panel->frozenList()->item(0));
   QCOMPARE(panel->frozenList()->item(0)->checkState(), Qt::Checked);
-  QVERIFY(window_->document()->graph().find(panel->frozenList()->item(0)->text().toStdString())->freeze);
+  QVERIFY(window_->document()
+              ->graph()
+              .find(panel->frozenList()->item(0)->data(Qt::UserRole).toString().toStdString())
+              ->freeze);
   QTest::mouseClick(panel->applyButton(), Qt::LeftButton);
   // Applied on the engine thread while paused; the signal may arrive before a wait() could
   // start, so poll the spy's count instead.
@@ -233,9 +236,18 @@ void TestTraining::freezeListIsTheNodesFreeze() {
   doc["nodes"][4]["freeze"] = true; // c, as the file says
   window_->document()->reset(projectFromJson(doc, "frozen.json"));
   QListWidget *list = window_->trainPanel()->frozenList();
-  auto item = [list](const char *id) { return list->findItems(id, Qt::MatchExactly).value(0); };
+  auto item = [list](const char *id) -> QListWidgetItem * {
+    for (int i = 0; i < list->count(); ++i)
+      if (list->item(i)->data(Qt::UserRole).toString() == id)
+        return list->item(i);
+    return nullptr;
+  };
   auto frozen = [this](const char *id) { return window_->document()->graph().find(id)->freeze; };
   QVERIFY(item("c") && item("d") && item("a") && item("b"));
+  // The members of share group "g" say so: ticking one ticks both.
+  QCOMPARE(item("a")->text(), QString("a — tied (g)"));
+  QCOMPARE(item("b")->text(), QString("b — tied (g)"));
+  QCOMPARE(item("c")->text(), QString("c"));
   QCOMPARE(item("c")->checkState(), Qt::Checked);
   QCOMPARE(item("d")->checkState(), Qt::Unchecked);
   // Checked here, the node is frozen in the project; a share group's members freeze together.

@@ -327,10 +327,16 @@ void TrainPanel::refreshFrozenList() {
   // The boxes show the nodes' freeze as the project has it.
   const QSignalBlocker quiet(frozen_);
   // An adapted node says so: its own weights stay whether it is ticked or not (only its adapters
-  // train), which an unticked box alone would not tell.
+  // train), which an unticked box alone would not tell. A member of a share group names its group
+  // (as the canvas's chip does): ticking one ticks them all, which two bare rows did not explain.
   auto label = [this](const Node &n) {
-    return n.adapter ? tr("%1 — LoRA (only its adapters train)").arg(QString::fromStdString(n.id))
-                     : QString::fromStdString(n.id);
+    const QString id = QString::fromStdString(n.id), group = QString::fromStdString(n.share);
+    if (n.adapter)
+      return tr("%1 — LoRA (only its adapters train)").arg(id);
+    if (!n.share.empty())
+      return n.shareScope == "trunk" ? tr("%1 — shared trunk (%2)").arg(id, group)
+                                     : tr("%1 — tied (%2)").arg(id, group);
+    return id;
   };
   QStringList wanted, labels;
   for (const auto &n : doc_->graph().nodes) {
