@@ -125,6 +125,23 @@ void TestTrainPrecision::bf16TrainsAndSaysSo() {
                           .arg(list->fontMetrics().horizontalAdvance(shown))
                           .arg(shown)
                           .arg(list->viewport()->width())));
+
+  // The same graph again in fp32: its status compares the two speeds (is bf16 faster here, for
+  // this model?), with the figures summary.json has.
+  QVERIFY(chooseWithMouse(precisionBox(), "fp32"));
+  QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+  QVERIFY(done.wait(60000));
+  const auto fp32 = done.at(1).at(0).value<RunFinished>();
+  QVERIFY2(!fp32.failed, qPrintable(fp32.message));
+  const double bf16Speed = summary["samples_per_second"].get<double>();
+  const QString comparison = QString("%1× the samples/s of %2 (bf16, same graph and threads: ")
+                                 .arg(fp32.samplesPerSecond / bf16Speed, 0, 'f', 2)
+                                 .arg(item->text().section(" — ", 0, 0));
+  QTRY_VERIFY2(label->text().contains(comparison), qPrintable(label->text() + " / " + comparison));
+  QTRY_VERIFY2(
+      label->height() >= label->heightForWidth(label->width()),
+      qPrintable(
+          QString("%1 < %2: %3").arg(label->height()).arg(label->heightForWidth(label->width())).arg(label->text())));
 }
 
 void TestTrainPrecision::fp16OnTheCpuIsExplainedAndRefused() {

@@ -2,6 +2,7 @@
 
 #include "charts/Charts.h"
 #include "document/GraphDocument.h"
+#include "editor/ParameterText.h"
 #include "project/Project.h"
 #include "recipes/GraphCheckpoint.h"
 #include "recipes/GraphDiff.h"
@@ -22,6 +23,7 @@
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <cmath>
 
 namespace particle::ui {
 
@@ -34,6 +36,12 @@ QString resultText(const QString &name, const QString &status, bool hasAccuracy,
   const QString lowPrecision = precision.isEmpty() || precision == "fp32" ? QString() : precision + " ";
   return hasAccuracy ? QString("%1 — %2%3%, %4").arg(name, lowPrecision).arg(100 * accuracy, 0, 'f', 1).arg(status)
                      : QString("%1 — %2%3").arg(name, lowPrecision, status);
+}
+
+// Whether a run that ended so has a test accuracy (it ended by finishing or by a stop).
+bool tested(RunSummary::Status status) {
+  return status == RunSummary::Status::Completed || status == RunSummary::Status::Stopped ||
+         status == RunSummary::Status::EarlyStopped;
 }
 
 // Everything a comparison of runs reads, and where the run is.
@@ -186,12 +194,10 @@ QString RunHistory::load(const QString &runsFolder) {
       }
       const QString status = statusName(summary.status);
       const QString precision = QString::fromStdString(summary.precision);
-      const bool tested = summary.status == RunSummary::Status::Completed ||
-                          summary.status == RunSummary::Status::Stopped ||
-                          summary.status == RunSummary::Status::EarlyStopped;
-      addItem(run, resultText(run.name, status, tested, summary.testAccuracy, precision))
+      const bool hasAccuracy = tested(summary.status);
+      addItem(run, resultText(run.name, status, hasAccuracy, summary.testAccuracy, precision))
           ->setToolTip(
-              resultTip(status, tested, summary.testAccuracy, precision, summary.samplesPerSecond, run.folder));
+              resultTip(status, hasAccuracy, summary.testAccuracy, precision, summary.samplesPerSecond, run.folder));
       runs_.push_back(run);
       read.push_back(f.filePath().toStdString());
     } catch (const std::exception &) {
@@ -211,6 +217,35 @@ RunRecord &RunHistory::start(const QString &folder) {
   runs_.push_back(run);
   addItem(run, run.name + tr(" (running)"));
   return runs_.back();
+}
+
+QString RunHistory::precisionComparison(const QString &folder) const {
+  particle::RunRecord self;
+  try {
+    self = readRunSummary(folder.toStdString());
+  } catch (const std::exception &) {
+    return {};
+  }
+  if (self.graphHash.empty() || self.summary.samplesPerSecond <= 0)
+    return {};
+  for (auto run = runs_.rbegin(); run != runs_.rend(); ++run) {
+    if (QFileInfo(run->folder) == QFileInfo(folder))
+      continue;
+    try {
+      const particle::RunRecord other = readRunSummary(run->folder.toStdString());
+      const RunSummary &s = other.summary;
+      if (!tested(s.status) || s.samplesPerSecond <= 0 || other.graphHash != self.graphHash ||
+          s.precision == self.summary.precision || s.device != self.summary.device || s.threads != self.summary.threads)
+        continue;
+      return tr("%1× the samples/s of %2 (%3, same graph and threads: %4 samples/s)")
+          .arg(self.summary.samplesPerSecond / s.samplesPerSecond, 0, 'f', 2)
+          .arg(run->name, QString::fromStdString(s.precision))
+          .arg(withCommas(std::llround(s.samplesPerSecond)));
+    } catch (const std::exception &) {
+      // A run folder that cannot be read compares with nothing.
+    }
+  }
+  return {};
 }
 
 void RunHistory::relocate(const QString &from, const QString &to) {

@@ -47,6 +47,11 @@ public:
   // The state of the run in progress: running or paused.
   void showState(bool paused);
   void finish(const RunFinished &r);
+  // The line comparing the finished run in `folder` with the latest other run listed of the same
+  // graph, device and threads in another precision ("0.82× the samples/s of #2, 6 Dec 19:28: fp32,
+  // 88,000 samples/s, same graph"), or an empty string when there is none. Read from the runs'
+  // summary.json, so that an fp32 run of an earlier session counts too.
+  QString precisionComparison(const QString &folder) const;
   // A listed run's folder moved to `to` (the project was saved elsewhere).
   void relocate(const QString &from, const QString &to);
   void clear();

@@ -330,7 +330,8 @@ void TrainPanel::refreshFrozenList() {
   // train), which an unticked box alone would not tell. A member of a share group names its group
   // (as the canvas's chip does): ticking one ticks them all, which two bare rows did not explain.
   auto label = [this](const Node &n) {
-    const QString id = QString::fromStdString(n.id), group = QString::fromStdString(n.share);
+    QString id = QString::fromStdString(n.id);
+    const QString group = QString::fromStdString(n.share);
     if (n.adapter)
       return tr("%1 — LoRA (only its adapters train)").arg(id);
     if (!n.share.empty())
@@ -702,6 +703,9 @@ QString TrainPanel::finishedText(const RunFinished &r) const {
                        .arg(r.trainSeconds < 10 ? tr("%1 s").arg(r.trainSeconds, 0, 'f', 1) : seconds(r.trainSeconds));
     if (r.achievedGflops > 0)
       text += " · " + flopsText(r.achievedGflops, r.peakGflops, r.precision, peakPending_);
+    // Beside a run of the same graph in another precision: is bf16 faster here, for this model?
+    if (r.outDir == comparisonFor_ && !comparison_.isEmpty())
+      text += "\n" + comparison_;
   }
   return text;
 }
@@ -725,6 +729,10 @@ void TrainPanel::onFinished(const RunFinished &r) {
   progressLabel_->setToolTip(r.message + "\n" + tr("%1 samples/s").arg(r.samplesPerSecond, 0, 'f', 0) + "\n" +
                              tr("Run folder: %1").arg(r.outDir));
   history_->finish(r);
+  comparisonFor_ = r.outDir;
+  comparison_ = r.failed ? QString() : history_->precisionComparison(r.outDir);
+  if (!comparison_.isEmpty())
+    setStatus(finishedText(r), false, true);
   updateButtons();
   if (!r.failed && !r.testConfusion.empty())
     charts_->showTestConfusion(r.testConfusion, r.classNames); // which classes the test split got wrong
