@@ -440,6 +440,17 @@ void TestExplainView::completenessErrorIsExplainedForAGate() {
   QTRY_VERIFY2(panel->statusLabel()->text().contains("completeness error") &&
                    !panel->statusLabel()->text().contains("do not interact"),
                qPrintable(panel->statusLabel()->text()));
+  QVERIFY(!panel->statusLabel()->text().contains("changed since"));
+  // Another method chosen and not computed yet: the status says the charts are the old choice's;
+  // back to the method shown, it says nothing more.
+  method->setFocus();
+  QTest::keyClick(method, Qt::Key_Down);
+  QCOMPARE(method->currentData().toString(), QString("ablation"));
+  QVERIFY2(panel->statusLabel()->text().startsWith("Shapley values over") &&
+               panel->statusLabel()->text().contains("The choices above have changed since"),
+           qPrintable(panel->statusLabel()->text()));
+  QTest::keyClick(method, Qt::Key_Up);
+  QVERIFY2(!panel->statusLabel()->text().contains("changed since"), qPrintable(panel->statusLabel()->text()));
   window.undoStack()->setClean();
 }
 

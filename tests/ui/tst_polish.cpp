@@ -506,7 +506,8 @@ private Q_SLOTS:
     QTest::qWait(200);
     QCOMPARE(history->count(), 2);
     // Named by their time, not the folder's digits, which pushed the rest out of the narrow list.
-    QVERIFY2(history->item(0)->text().startsWith("#1, 1 Jan 10:00 — 50.0%"), qPrintable(history->item(0)->text()));
+    QVERIFY2(history->item(0)->text().startsWith("#1, 1 Jan 10:00 — fp32 50.00%"),
+             qPrintable(history->item(0)->text()));
     QVERIFY2(history->item(0)->toolTip().contains("t-20260101-100000"), qPrintable(history->item(0)->toolTip()));
 
     // Opened again with Ctrl+O and the dialog.

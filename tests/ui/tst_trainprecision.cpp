@@ -102,8 +102,8 @@ void TestTrainPrecision::bf16TrainsAndSaysSo() {
   // The history says bf16 before the accuracy, where the narrow list does not cut it, and its
   // tooltip has the precision, samples/s, test accuracy and folder.
   const QListWidgetItem *item = panel->historyList()->item(0);
-  const QString accuracy = QString::number(100 * result.testAccuracy, 'f', 1) + "%";
-  QVERIFY2(item->text().endsWith(" — bf16 " + accuracy + ", completed"), qPrintable(item->text()));
+  const QString accuracy = QString::number(100 * result.testAccuracy, 'f', 2) + "%";
+  QVERIFY2(item->text().endsWith(" — bf16 " + accuracy), qPrintable(item->text()));
   for (const QString &part :
        {QString("completed, bf16"), "test accuracy " + QString::number(100 * result.testAccuracy, 'f', 2) + "%",
         speed.section(" over", 0, 0), "Run folder: " + result.outDir})
@@ -119,7 +119,7 @@ void TestTrainPrecision::bf16TrainsAndSaysSo() {
       qPrintable(
           QString("%1 < %2: %3").arg(label->height()).arg(label->heightForWidth(label->width())).arg(label->text())));
   QListWidget *list = panel->historyList();
-  const QString shown = item->text().section(",", 0, 0); // "#1 at … — bf16 86.5%"
+  const QString shown = item->text().section(",", 0, 0); // "#1 at … — bf16 86.52%"
   QVERIFY2(list->fontMetrics().horizontalAdvance(shown) + 40 <= list->viewport()->width(),
            qPrintable(QString("%1 px for '%2' in %3 px")
                           .arg(list->fontMetrics().horizontalAdvance(shown))

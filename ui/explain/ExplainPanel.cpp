@@ -299,12 +299,22 @@ ExplainPanel::ExplainPanel(GraphDocument *doc, std::function<QString()> runsFold
       Q_EMIT branchActivated(c->branchNodes[row]);
   });
   connect(combine_, &QComboBox::currentIndexChanged, this, [this] { showCombine(); });
+  // A method, target, baseline or sample count changed after a result: the charts still show the
+  // old one, and the status says so until Explain runs again (or the choice goes back).
+  for (QComboBox *box : {method_, target_, baseline_})
+    connect(box, &QComboBox::currentIndexChanged, this, [this] { showCombine(); });
+  connect(count_, &QSpinBox::valueChanged, this, [this] { showCombine(); });
   connect(doc_, &GraphDocument::modelReset, this, &ExplainPanel::clear);
   setBusy(false);
   compute_->setEnabled(false);
   export_->setEnabled(false);
   combineLabel_->hide();
   combine_->hide();
+}
+
+QStringList ExplainPanel::choices() const {
+  return {method_->currentData().toString(), target_->currentData().toString(), baseline_->currentData().toString(),
+          QString::number(count_->value())};
 }
 
 void ExplainPanel::setBusy(bool busy) {
@@ -415,6 +425,7 @@ void ExplainPanel::compute() {
   request.baseline = baseline_->currentData().toString();
   request.target = target_->currentData().toString();
   request.samples = count_->value();
+  requested_ = choices();
   progress_->setValue(0);
   progress_->setFormat(tr("starting"));
   setBusy(true);
@@ -444,6 +455,7 @@ void ExplainPanel::onComputed(const ExplainResult &r) {
     return;
   }
   result_ = r;
+  shown_ = requested_;
   export_->setEnabled(true);
   samples_->clear();
   for (int i = 0; i < r.samples; ++i) {
@@ -498,6 +510,10 @@ void ExplainPanel::showCombine() {
                                              "interact; the chart draws the rest as 'interactions'); Shapley "
                                              "values always do")
                                         : QString()));
+  if (progress_->isHidden() && choices() != shown_)
+    status_->setText(status_->text() + "\n" +
+                     tr("The choices above have changed since: the charts show these results until you press "
+                        "Explain (F9)."));
   status_->setToolTip(tr("Completeness error: the largest |Σφ − (f(x) − f(baseline))| over the samples explained, "
                          "in logits. Shapley values make it 0 up to rounding (or sampling, above 12 branches)."));
   charts_->showCombine(result_, combineIndex());

@@ -73,6 +73,8 @@ private:
   void showCombine();
   void drawSample();
   void setBusy(bool busy);
+  // The method, target, baseline and sample count chosen now.
+  QStringList choices() const;
   void take(const QString &path, const QString &origin, const QString &status);
   QString stillOn() const; // "Still on checkpoint.pt — run …"
   const CombineResult *combineResult() const;
@@ -93,6 +95,7 @@ private:
   QString checkpointOrigin_;          // the run it comes from, as the status names it
   bool checkpointUnfinished_ = false; // that run was stopped, diverged or failed
   ExplainResult result_;
+  QStringList requested_, shown_; // the choices of the request sent last, and of the result shown
   SampleDetail detail_;
   int current_ = -1;
 };

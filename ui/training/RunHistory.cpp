@@ -28,14 +28,16 @@
 namespace particle::ui {
 
 namespace {
-// A run's line: "#1 at 14:02:10 — bf16 86.5%, completed". A run in bf16 or fp16 says so before its
-// accuracy (its curves are compared with fp32 runs'), and the status, the word the narrow list
-// cuts first, comes last; the tooltip has it all.
+// A run's line: "#1 at 14:02:10 — bf16 86.52%". Every run names its precision before its accuracy
+// (an unlabelled fp32 run beside a bf16 one left the reader to guess), the accuracy has two
+// decimals (runs in two precisions often differ in the second), and a status is added only when
+// the run did not complete, last, where the narrow list cuts first; the tooltip has it all.
 QString resultText(const QString &name, const QString &status, bool hasAccuracy, double accuracy,
                    const QString &precision) {
-  const QString lowPrecision = precision.isEmpty() || precision == "fp32" ? QString() : precision + " ";
-  return hasAccuracy ? QString("%1 — %2%3%, %4").arg(name, lowPrecision).arg(100 * accuracy, 0, 'f', 1).arg(status)
-                     : QString("%1 — %2%3").arg(name, lowPrecision, status);
+  const QString named = precision.isEmpty() ? QString("fp32") : precision;
+  const QString ending = status == "completed" ? QString() : ", " + status;
+  return hasAccuracy ? QString("%1 — %2 %3%%4").arg(name, named).arg(100 * accuracy, 0, 'f', 2).arg(ending)
+                     : QString("%1 — %2 %3").arg(name, named, status);
 }
 
 // Whether a run that ended so has a test accuracy (it ended by finishing or by a stop).
