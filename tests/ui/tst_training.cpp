@@ -30,6 +30,8 @@
 #include <QToolButton>
 #include <QUndoStack>
 #include <QtMath>
+#include <QFileDialog>
+#include <QLineEdit>
 #include <QtTest>
 
 #include <algorithm>
@@ -312,6 +314,22 @@ void TestTraining::chartsExportWithTheChosenType() {
   QSignalSpy done(panel, &TrainPanel::runFinished);
   QTest::mouseClick(panel->startButton(), Qt::LeftButton);
   QVERIFY(done.wait(60000));
+  // The dialog offers a name that says which run and precision the charts are; Escape closes it.
+  QString offered;
+  std::function<void()> look = [&] {
+    auto *dialog = qobject_cast<QFileDialog *>(QApplication::activeModalWidget());
+    if (!dialog) {
+      QTimer::singleShot(50, look);
+      return;
+    }
+    if (auto *name = dialog->findChild<QLineEdit *>("fileNameEdit"))
+      offered = name->text();
+    QTest::keyClick(dialog, Qt::Key_Escape);
+  };
+  QTimer::singleShot(50, look);
+  QTest::mouseClick(panel->exportButton(), Qt::LeftButton);
+  QTRY_VERIFY(!offered.isEmpty());
+  QCOMPARE(offered, QFileInfo(done.at(0).at(0).value<RunFinished>().outDir).fileName() + "-fp32-charts");
   // The PDF filter chosen, no suffix typed: the file gets ".pdf".
   QTemporaryDir dir;
   auto answered = answerFileDialog(dir.filePath("curves"), "PDF");

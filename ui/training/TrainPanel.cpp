@@ -216,6 +216,11 @@ TrainPanel::TrainPanel(GraphDocument *doc, QUndoStack *undo, QWidget *parent)
     dialog.setAcceptMode(QFileDialog::AcceptSave);
     dialog.setNameFilters({tr("PNG image (*.png)"), tr("PDF (*.pdf)"), tr("CSV (*.csv)")});
     dialog.setObjectName("exportChartsDialog");
+    // A name that says which run and precision the charts are ("…-20261206-192924-048-bf16-charts"):
+    // an fp32 and a bf16 export could not be told apart once saved.
+    if (!lastRunFolder_.isEmpty())
+      dialog.selectFile(QFileInfo(lastRunFolder_).fileName() + "-" +
+                        (runPrecision_.isEmpty() ? QString("fp32") : runPrecision_) + "-charts");
     if (dialog.exec() != QDialog::Accepted || dialog.selectedFiles().isEmpty())
       return;
     QString path = dialog.selectedFiles().front();
