@@ -435,6 +435,15 @@ void TestExplainView::completenessErrorIsExplainedForAGate() {
   QTRY_VERIFY2(panel->statusLabel()->text().contains("only where the branches do not interact (a gate"),
                qPrintable(panel->statusLabel()->text()));
   QVERIFY(panel->statusLabel()->toolTip().contains("|Σφ − (f(x) − f(baseline))|"));
+  // The branches' heading says what δ is, and why the baseline does not move it.
+  const QList<QLabel *> labels = panel->findChildren<QLabel *>();
+  const auto heading = std::find_if(labels.begin(), labels.end(), [](const QLabel *l) {
+    return l->text().startsWith("Branches: φ for this sample");
+  });
+  QVERIFY(heading != labels.end());
+  QVERIFY2((*heading)->toolTip().contains("integrated gradients") &&
+               (*heading)->toolTip().contains("whatever the baseline"),
+           qPrintable((*heading)->toolTip()));
   explainWith("shapley");
   QVERIFY(panel->result().combines.at(0).completenessMaxError < 1e-3);
   QTRY_VERIFY2(panel->statusLabel()->text().contains("completeness error") &&

@@ -197,7 +197,7 @@ ExplainPanel::ExplainPanel(GraphDocument *doc, std::function<QString()> runsFold
   branches_->setObjectName("branchList");
   branches_->setMinimumHeight(80);
   branches_->setToolTip(tr("Click a branch: its saliency is drawn over the sample and its node is selected in "
-                           "the editor."));
+                           "the editor.\nδ small beside φ: the saliency map converged (the heading above says more)."));
   flagHelp_ = new QLabel(tr("⚑ = the combiner gives this branch a large weight but it changes the output little, "
                             "or the reverse: a weight is not a contribution."),
                          this);
@@ -208,7 +208,14 @@ ExplainPanel::ExplainPanel(GraphDocument *doc, std::function<QString()> runsFold
   auto *center = new QVBoxLayout(centerWidget);
   center->setContentsMargins(0, 0, 0, 0);
   center->addWidget(sampleView_, 2);
-  center->addWidget(new QLabel(tr("Branches: φ for this sample, saliency δ (convergence)"), this));
+  auto *branchesHeading = new QLabel(tr("Branches: φ for this sample, saliency δ (convergence)"), this);
+  // What δ is, and why the baseline box does not move it (a fresh-eyes user asked both).
+  branchesHeading->setToolTip(
+      tr("φ: the branch's contribution to the explained class's logit (method and baseline above).\n"
+         "δ: how far the saliency map falls short of adding up, |Σ integrated gradients − (f(x) − f(input "
+         "zeroed))|, in logits. Small beside φ: the map converged. The saliency always integrates from a zero "
+         "input, whatever the baseline above, so δ does not change with it."));
+  center->addWidget(branchesHeading);
   center->addWidget(branches_, 1);
   center->addWidget(flagHelp_);
 
