@@ -248,6 +248,7 @@ TrainPanel::TrainPanel(GraphDocument *doc, QUndoStack *undo, QWidget *parent)
   });
   connect(doc_, &GraphDocument::trainingChanged, this, &TrainPanel::refreshForm);
   connect(doc_, &GraphDocument::validated, this, &TrainPanel::refreshFrozenList);
+  connect(doc_, &GraphDocument::validated, this, &TrainPanel::refreshHiddenSettings);
   // Why Start was refused is said while it holds: an edit or an undo that changes the cause changes
   // the message, one that removes it (the graph is valid again) removes it.
   connect(doc_, &GraphDocument::validated, this, [this] {
@@ -316,6 +317,22 @@ void TrainPanel::refreshForm() {
           QString::fromStdString(p.message.rfind(prefix, 0) == 0 ? p.message.substr(prefix.size()) : p.message);
   }
   form_->setProblems(problems);
+  refreshHiddenSettings();
+}
+
+void TrainPanel::refreshHiddenSettings() {
+  // Augmentation needs samples shaped [C, H, W] (a spectrogram or an image): for vectors, tables or
+  // token ids its fields are noise ("More settings…" listed time masks for a table). One the project
+  // sets stays shown, with the problem validation finds under it.
+  QStringList hidden;
+  const DataInfo *data = doc_->dataInfo();
+  if (data && data->sampleShape.size() != 3) {
+    const Json &section = doc_->project().training;
+    for (const Field &f : trainingSchema().fields())
+      if (f.name.rfind("augment_", 0) == 0 && !(section.is_object() && section.contains(f.name)))
+        hidden << QString::fromStdString(f.name);
+  }
+  form_->setHiddenFields(hidden);
 }
 
 void TrainPanel::setStatus(const QString &text, bool error, bool whole) {

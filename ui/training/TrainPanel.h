@@ -109,7 +109,8 @@ private:
   void updateButtons();
   void refreshForm();
   void refreshFrozenList();
-  void loadHistory(); // the project's earlier runs, from its runs folder
+  void refreshHiddenSettings(); // the settings that do not apply to this data set (augmentation for vectors)
+  void loadHistory();           // the project's earlier runs, from its runs folder
   void clearCharts();
   // `whole`: the label grows to every line of `text` (an error always does).
   void setStatus(const QString &text, bool error = false, bool whole = false);
