@@ -6,6 +6,7 @@
 #include "document/GraphDocument.h"
 #include "editor/GraphScene.h"
 #include "editor/GraphView.h"
+#include "editor/ParameterText.h"
 #include "editor/NodeItem.h"
 #include "explain/ExplainPanel.h"
 #include "forms/SchemaForm.h"
@@ -1006,8 +1007,9 @@ void TestTraining::achievedFlopsBesideTheThroughput() {
   QVERIFY2(status->text().contains("% of the fp32 peak"), qPrintable(status->text()));
   QVERIFY(!status->text().contains("measuring"));
   // Beside it, what a comparison of two runs reads: samples/s and the training time.
-  QVERIFY2(status->text().contains(QString("%1 samples/s over ").arg(result.samplesPerSecond, 0, 'f', 0)),
-           qPrintable(status->text()));
+  QVERIFY2(
+      status->text().contains(QString("%1 samples/s over ").arg(withCommas(std::llround(result.samplesPerSecond)))),
+      qPrintable(status->text()));
   // This run of two small epochs takes seconds: its time to a tenth ("over 0 s" in a trial).
   QVERIFY(result.trainSeconds > 0 && result.trainSeconds < 10);
   QVERIFY2(status->text().contains(QString(" over %1 s").arg(result.trainSeconds, 0, 'f', 1)),

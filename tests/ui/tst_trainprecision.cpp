@@ -6,6 +6,7 @@
 #include "MainWindow.h"
 #include "TestSupport.h"
 #include "document/GraphDocument.h"
+#include "editor/ParameterText.h"
 #include "forms/SchemaForm.h"
 #include "project/Precision.h"
 #include "training/EngineWorker.h"
@@ -17,6 +18,8 @@
 #include <QPushButton>
 #include <QStandardPaths>
 #include <QtTest>
+
+#include <cmath>
 
 using namespace particle;
 using namespace particle::ui;
@@ -97,7 +100,8 @@ void TestTrainPrecision::bf16TrainsAndSaysSo() {
   const QString status = panel->progressLabel()->text();
   QVERIFY2(status.startsWith("completed after 3 epoch(s) in bf16: test accuracy"), qPrintable(status));
   // The figures a comparison with an fp32 run reads: samples/s and the time, on the line under it.
-  const QString speed = QString("%1 samples/s over ").arg(summary["samples_per_second"].get<double>(), 0, 'f', 0);
+  const QString speed =
+      QString("%1 samples/s over ").arg(withCommas(std::llround(summary["samples_per_second"].get<double>())));
   QVERIFY2(status.section('\n', 1, 1).startsWith(speed), qPrintable(status + " / " + speed));
   // The history says bf16 before the accuracy, where the narrow list does not cut it, and its
   // tooltip has the precision, samples/s, test accuracy and folder.

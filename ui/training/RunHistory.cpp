@@ -54,7 +54,7 @@ QString resultTip(const QString &status, bool hasAccuracy, double accuracy, cons
   if (hasAccuracy)
     lines << QObject::tr("test accuracy %1%").arg(100 * accuracy, 0, 'f', 2);
   if (samplesPerSecond > 0)
-    lines << QObject::tr("%1 samples/s").arg(samplesPerSecond, 0, 'f', 0);
+    lines << QObject::tr("%1 samples/s").arg(withCommas(std::llround(samplesPerSecond)));
   lines << QObject::tr("Run folder: %1").arg(folder);
   return lines.join("\n");
 }

@@ -3,6 +3,7 @@
 #include "AppPaths.h"
 #include "document/Commands.h"
 #include "document/GraphDocument.h"
+#include "editor/ParameterText.h"
 #include "forms/SchemaForm.h"
 #include "graph/Catalogue.h"
 #include "recipes/RunPlan.h"
@@ -721,7 +722,7 @@ QString TrainPanel::finishedText(const RunFinished &r) const {
   if (!r.failed && r.samplesPerSecond > 0) {
     // A short run's time to a tenth of a second (a 0.45 s run read "over 0 s").
     text += "\n" + tr("%1 samples/s over %2")
-                       .arg(r.samplesPerSecond, 0, 'f', 0)
+                       .arg(withCommas(std::llround(r.samplesPerSecond)))
                        .arg(r.trainSeconds < 10 ? tr("%1 s").arg(r.trainSeconds, 0, 'f', 1) : seconds(r.trainSeconds));
     if (r.achievedGflops > 0)
       text += " · " + flopsText(r.achievedGflops, r.peakGflops, r.precision, peakPending_);
@@ -748,8 +749,8 @@ void TrainPanel::onFinished(const RunFinished &r) {
   peakPending_ = !r.failed && r.onCpu && peakWantsMeasuring(r.achievedGflops, r.peakGflops);
   setStatus(finishedText(r), r.failed, true);
   // The whole story, however long, is one hover away.
-  progressLabel_->setToolTip(r.message + "\n" + tr("%1 samples/s").arg(r.samplesPerSecond, 0, 'f', 0) + "\n" +
-                             tr("Run folder: %1").arg(r.outDir));
+  progressLabel_->setToolTip(r.message + "\n" + tr("%1 samples/s").arg(withCommas(std::llround(r.samplesPerSecond))) +
+                             "\n" + tr("Run folder: %1").arg(r.outDir));
   history_->finish(r);
   comparisonFor_ = r.outDir;
   comparison_ = r.failed ? QString() : history_->precisionComparison(r.outDir);
