@@ -55,6 +55,13 @@ QString trainCheckpoint(const Project &project, const QTemporaryDir &dir) {
   return dir.filePath("checkpoint.pt");
 }
 
+// `doc` written as p.particle.json in `dir` and trained there: the file's path and the checkpoint.
+std::pair<std::string, QString> writeAndTrain(const Json &doc, const QTemporaryDir &dir) {
+  std::string path = writeFile(dir, "p.particle.json", doc.dump());
+  QString checkpoint = trainCheckpoint(loadProject(path), dir);
+  return {std::move(path), std::move(checkpoint)};
+}
+
 // `path` opened in `window`, shown on the Explain tab with `checkpoint` picked; false when the
 // project did not open or the window was not shown.
 bool openOnExplain(MainWindow &window, const std::string &path, const QString &checkpoint) {
@@ -73,8 +80,7 @@ void TestExplainView::explainsATrainedModel() {
   Json doc = baseProject();
   doc["training"] = {{"epochs", 2}, {"threads", 1}};
   QTemporaryDir dir;
-  const std::string path = writeFile(dir, "p.particle.json", doc.dump());
-  const QString checkpoint = trainCheckpoint(loadProject(path), dir);
+  const auto [path, checkpoint] = writeAndTrain(doc, dir);
 
   MainWindow window;
   QVERIFY(openOnExplain(window, path, checkpoint));
@@ -144,8 +150,7 @@ void TestExplainView::heatmapSaysWhichClassAndIsClearedWithTheProject() {
   Json doc = baseProject();
   doc["training"] = {{"epochs", 1}, {"threads", 1}};
   QTemporaryDir dir;
-  const std::string path = writeFile(dir, "p.particle.json", doc.dump());
-  const QString checkpoint = trainCheckpoint(loadProject(path), dir);
+  const auto [path, checkpoint] = writeAndTrain(doc, dir);
 
   MainWindow window;
   QVERIFY(window.files()->open(QString::fromStdString(path)));
@@ -410,8 +415,7 @@ void TestExplainView::completenessErrorIsExplainedForAGate() {
   doc["nodes"][6]["params"] = {{"mode", "gate"}};
   doc["training"] = {{"epochs", 2}, {"threads", 1}};
   QTemporaryDir dir;
-  const std::string path = writeFile(dir, "p.particle.json", doc.dump());
-  const QString checkpoint = trainCheckpoint(loadProject(path), dir);
+  const auto [path, checkpoint] = writeAndTrain(doc, dir);
 
   MainWindow window;
   QVERIFY(openOnExplain(window, path, checkpoint));

@@ -727,7 +727,7 @@ QString TrainPanel::finishedText(const RunFinished &r) const {
     if (r.achievedGflops > 0)
       text += " · " + flopsText(r.achievedGflops, r.peakGflops, r.precision, peakPending_);
     // Beside a run of the same graph in another precision: is bf16 faster here, for this model?
-    if (r.outDir == comparisonFor_ && !comparison_.isEmpty())
+    if (!comparison_.isEmpty())
       text += "\n" + comparison_;
   }
   return text;
@@ -747,15 +747,12 @@ void TrainPanel::onFinished(const RunFinished &r) {
   lastFinished_ = r;
   // As the engine thread decides it (EngineWorker::run): a missing peak, or one the run came near.
   peakPending_ = !r.failed && r.onCpu && peakWantsMeasuring(r.achievedGflops, r.peakGflops);
+  comparison_ = r.failed ? QString() : history_->precisionComparison(r.outDir);
   setStatus(finishedText(r), r.failed, true);
   // The whole story, however long, is one hover away.
   progressLabel_->setToolTip(r.message + "\n" + tr("%1 samples/s").arg(withCommas(std::llround(r.samplesPerSecond))) +
                              "\n" + tr("Run folder: %1").arg(r.outDir));
   history_->finish(r);
-  comparisonFor_ = r.outDir;
-  comparison_ = r.failed ? QString() : history_->precisionComparison(r.outDir);
-  if (!comparison_.isEmpty())
-    setStatus(finishedText(r), false, true);
   updateButtons();
   if (!r.failed && !r.testConfusion.empty())
     charts_->showTestConfusion(r.testConfusion, r.classNames); // which classes the test split got wrong

@@ -139,8 +139,8 @@ private:
   QString runPrecision_;
   RunFinished lastFinished_;
   bool peakPending_ = false; // the engine thread measures the peak after lastFinished_
-  // The finished run's comparison with a run of its graph in another precision, and its folder.
-  QString comparison_, comparisonFor_;
+  // lastFinished_'s comparison with a listed run of its graph in another precision (or empty).
+  QString comparison_;
   bool stopping_ = false;     // Stop was pressed: the run finishes its step, checkpoint and test set
   bool startRefused_ = false; // the Run box says why Start was refused (until the cause is gone)
   LiveSettings appliedLive_;  // what the engine runs with now (to apply edits made while paused)
